@@ -1,0 +1,85 @@
+import { Envelope, Post } from './wire/murmur.js'
+import { MAX_ENVELOPE_BYTES, MAX_RING_SIZE } from './constants.js'
+import { ProtocolError } from './errors.js'
+import { equalBytes } from './bytes.js'
+
+export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
+
+const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE } } }
+
+function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): T {
+  let value: T
+  try {
+    value = decode(bytes)
+  } catch (err) {
+    if (err instanceof Error && err.name === 'MaxLengthError') {
+      throw new ProtocolError('ERR_BAD_RING', `${what} has a ring above ${MAX_RING_SIZE} members`)
+    }
+    throw new ProtocolError('ERR_MALFORMED', `${what} does not decode: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  let again: Uint8Array
+  try {
+    again = encode(value)
+  } catch {
+    throw new ProtocolError('ERR_MALFORMED', `${what} holds values that cannot be encoded`)
+  }
+  if (!equalBytes(again, bytes)) {
+    throw new ProtocolError('ERR_NOT_CANONICAL', `${what} is not canonically encoded`)
+  }
+  return value
+}
+
+/**
+ * Decodes an envelope, enforcing the size cap, the ring-size limit and canonical encoding.
+ * Throws a ProtocolError (ERR_TOO_LARGE, ERR_MALFORMED, ERR_NOT_CANONICAL, ERR_BAD_RING).
+ *
+ * @example
+ * ```ts
+ * const envelope = decodeEnvelope(bytes)
+ * ```
+ */
+export function decodeEnvelope (bytes: Uint8Array): Envelope {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ProtocolError('ERR_MALFORMED', 'envelope must be a Uint8Array')
+  }
+  if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
+    throw new ProtocolError('ERR_TOO_LARGE', `envelope is ${bytes.byteLength} bytes, at most ${MAX_ENVELOPE_BYTES} allowed`)
+  }
+  return decodeCanonical('envelope', bytes, (b) => Envelope.decode(b, ENVELOPE_LIMITS), (v) => Envelope.encode(v))
+}
+
+/**
+ * Decodes the canonical bytes of a Post. Throws ERR_MALFORMED or ERR_NOT_CANONICAL.
+ *
+ * @example
+ * ```ts
+ * const post = decodePost(envelope.post)
+ * ```
+ */
+export function decodePost (bytes: Uint8Array): Post {
+  return decodeCanonical('post', bytes, (b) => Post.decode(b), (v) => Post.encode(v))
+}
+
+/**
+ * Canonical bytes of a Post.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodePost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'hi', vote: 0, created: 1700000000n, ttl: 3600 })
+ * ```
+ */
+export function encodePost (post: Post): Uint8Array {
+  return Post.encode(post)
+}
+
+/**
+ * Canonical bytes of an Envelope.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeEnvelope({ post, oneTime: { publicKey, signature }, pow: 42n })
+ * ```
+ */
+export function encodeEnvelope (envelope: Envelope): Uint8Array {
+  return Envelope.encode(envelope)
+}

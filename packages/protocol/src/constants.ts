@@ -1,0 +1,31 @@
+/**
+ * Network parameters of Murmur protocol v1. Every value here is part of the normative spec
+ * (docs/PROTOCOL.md); nodes that disagree on them cannot validate each other's posts.
+ */
+
+/** Largest envelope accepted, checked before decoding. @default 16384 */
+export const MAX_ENVELOPE_BYTES = 16 * 1024
+/** Largest channel name in UTF-8 bytes. @default 64 */
+export const MAX_CHANNEL_BYTES = 64
+/** Largest post body in UTF-8 bytes. @default 2048 */
+export const MAX_BODY_BYTES = 2048
+/** Shortest lifetime of a post in seconds. @default 60 */
+export const MIN_TTL = 60
+/** Longest lifetime of a post in seconds (one week). @default 604800 */
+export const MAX_TTL = 604_800
+/** Lifetime used when a builder is not given one (one day). @default 86400 */
+export const DEFAULT_TTL = 86_400
+/** Largest ring in a ring signature. @default 64 */
+export const MAX_RING_SIZE = 64
+/** K: ring-signed posts per member per channel per epoch (slots 0..K-1). @default 10 */
+export const POSTS_PER_EPOCH = 10
+/** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
+export const EPOCH_SECONDS = 3600
+/** How far in the future `created` may be, in seconds. @default 120 */
+export const MAX_CLOCK_SKEW = 120
+/** Byte length of post ids, keys, scalars and points. */
+export const ID_BYTES = 32
+/** Proof-of-work difficulty in leading zero bits, per post kind. @default { POST: 16, REPLY: 16, VOTE: 12 } */
+export const DEFAULT_POW_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 16, REPLY: 16, VOTE: 12 })
+/** Prefix of every gossipsub topic of protocol v1. */
+export const TOPIC_PREFIX = 'murmur/1/'

@@ -1,0 +1,84 @@
+/**
+ * Stable error codes of protocol validation and what gossipsub does with each.
+ * `reject` penalises the forwarding peer (malformed or forged input); `ignore` drops the message
+ * without penalty (valid but unwanted: expired, early, duplicate).
+ */
+export const ERROR_ACTIONS = Object.freeze({
+  ERR_TOO_LARGE: 'reject',
+  ERR_MALFORMED: 'reject',
+  ERR_NOT_CANONICAL: 'reject',
+  ERR_BAD_CHANNEL: 'reject',
+  ERR_BODY_TOO_LONG: 'reject',
+  ERR_BAD_FIELD: 'reject',
+  ERR_BAD_AUTH: 'reject',
+  ERR_WRONG_TOPIC: 'reject',
+  ERR_TOO_EARLY: 'ignore',
+  ERR_EXPIRED: 'ignore',
+  ERR_POW_TOO_LOW: 'reject',
+  ERR_BAD_SIGNATURE: 'reject',
+  ERR_BAD_RING: 'reject',
+  ERR_BAD_SCOPE: 'reject',
+  ERR_SEALED: 'ignore',
+  ERR_BAD_SEAL: 'reject',
+  ERR_DUPLICATE_TAG: 'reject',
+  ERR_DUPLICATE: 'ignore'
+} as const)
+
+/** A stable validation error code; see docs/PROTOCOL.md for the meaning of each. */
+export type ErrorCode = keyof typeof ERROR_ACTIONS
+
+/** What a gossip layer does with a message that failed with a given code. */
+export type ErrorAction = 'reject' | 'ignore'
+
+/**
+ * Thrown by builders and decoders when input breaks the protocol; carries a stable `code`.
+ *
+ * @example
+ * ```ts
+ * try { validateChannel('no spaces') } catch (err) {
+ *   if (err instanceof Error && err.name === 'ProtocolError') console.log((err as ProtocolError).code)
+ * }
+ * ```
+ */
+export class ProtocolError extends Error {
+  static override readonly name = 'ProtocolError'
+  override readonly name = 'ProtocolError'
+  readonly code: ErrorCode
+
+  constructor (code: ErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+/**
+ * Thrown when a long operation (proof-of-work mining) is cancelled through its AbortSignal.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController()
+ * controller.abort()
+ * await buildEnvelope({ channel: '#lobby', body: 'hi', signal: controller.signal }) // rejects with AbortError
+ * ```
+ */
+export class AbortError extends Error {
+  static override readonly name = 'AbortError'
+  override readonly name = 'AbortError'
+  readonly code = 'ERR_ABORTED'
+
+  constructor (message = 'The operation was aborted') {
+    super(message)
+  }
+}
+
+/**
+ * Whether a code is one of the protocol's stable error codes.
+ *
+ * @example
+ * ```ts
+ * isErrorCode('ERR_EXPIRED') // true
+ * ```
+ */
+export function isErrorCode (code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_ACTIONS, code)
+}

@@ -1,0 +1,26 @@
+import { concatBytes, utf8 } from './bytes.js'
+import { sodium } from './sodium.js'
+
+/** Domain strings of every hash in protocol v1 (ASCII, prefixed to the hashed bytes). */
+export const DOMAIN = Object.freeze({
+  sig: utf8('murmur/v1/sig'),
+  pow: utf8('murmur/v1/pow'),
+  nym: utf8('murmur/v1/nym'),
+  hs: utf8('murmur/v1/hs'),
+  hp: utf8('murmur/v1/hp'),
+  postScope: utf8('murmur/v1/scope/post'),
+  voteScope: utf8('murmur/v1/scope/vote'),
+  circleTopic: utf8('murmur/v1/circle-topic')
+})
+
+// libsodium's SHA-2 measured fastest in both Node and browsers (docs/BENCHMARKS.md, "hashing").
+
+/** SHA-256 of the concatenation of the parts. */
+export function sha256 (...parts: Uint8Array[]): Uint8Array {
+  return sodium.crypto_hash_sha256(parts.length === 1 ? parts[0]! : concatBytes(parts))
+}
+
+/** SHA-512 of the concatenation of the parts. */
+export function sha512 (...parts: Uint8Array[]): Uint8Array {
+  return sodium.crypto_hash_sha512(parts.length === 1 ? parts[0]! : concatBytes(parts))
+}

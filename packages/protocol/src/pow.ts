@@ -1,0 +1,104 @@
+import { concatBytes, u64be } from './bytes.js'
+import { AbortError } from './errors.js'
+import { DOMAIN, sha256 } from './hash.js'
+
+/** Progress of proof-of-work mining, reported between slices of work. */
+export interface PowProgress {
+  /** Nonces tried so far. */
+  attempts: number
+  /** Difficulty being mined, in leading zero bits. */
+  bits: number
+}
+
+/** Options of {@link minePow}. */
+export interface MinePowOptions {
+  /** Cancels mining; the promise then rejects with an AbortError. */
+  signal?: AbortSignal
+  /** Called after each slice of work. */
+  onProgress?: (progress: PowProgress) => void
+  /**
+   * Milliseconds of hashing between two yields to the event loop.
+   *
+   * @default 16
+   */
+  sliceMs?: number
+}
+
+/** Number of leading zero bits of a byte string. */
+export function leadingZeroBits (bytes: Uint8Array): number {
+  let bits = 0
+  for (const byte of bytes) {
+    if (byte === 0) {
+      bits += 8
+      continue
+    }
+    return bits + Math.clz32(byte) - 24
+  }
+  return bits
+}
+
+/**
+ * The proof-of-work hash `SHA-256("murmur/v1/pow" || m || u64be(nonce))`.
+ *
+ * @example
+ * ```ts
+ * leadingZeroBits(powHash(id, envelope.pow)) >= 16
+ * ```
+ */
+export function powHash (digest: Uint8Array, nonce: bigint): Uint8Array {
+  return sha256(concatBytes([DOMAIN.pow, digest, u64be(nonce)]))
+}
+
+/**
+ * Checks a proof of work in one hash.
+ *
+ * @example
+ * ```ts
+ * checkPow(id, envelope.pow, 16) // true or false
+ * ```
+ */
+export function checkPow (digest: Uint8Array, nonce: bigint, bits: number): boolean {
+  return leadingZeroBits(powHash(digest, nonce)) >= bits
+}
+
+const yieldToEventLoop = async (): Promise<void> => {
+  await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
+}
+
+/**
+ * Finds the smallest nonce ≥ 0 whose proof-of-work hash has at least `bits` leading zero bits.
+ * Hashes in short slices and yields to the event loop between them, so it never blocks a node;
+ * cancellable through `signal`, reporting progress through `onProgress`.
+ *
+ * @example
+ * ```ts
+ * const nonce = await minePow(id, 16, { signal: AbortSignal.timeout(10_000), onProgress: (p) => console.log(p.attempts) })
+ * ```
+ */
+export async function minePow (digest: Uint8Array, bits: number, options: MinePowOptions = {}): Promise<bigint> {
+  if (!Number.isInteger(bits) || bits < 0 || bits > 256) {
+    throw new RangeError(`expected proof-of-work bits in 0..256, got ${bits}`)
+  }
+  const sliceMs = options.sliceMs ?? 16
+  const input = concatBytes([DOMAIN.pow, digest, new Uint8Array(8)])
+  const view = new DataView(input.buffer, input.byteOffset + input.byteLength - 8, 8)
+  let nonce = 0
+  for (;;) {
+    if (options.signal?.aborted === true) {
+      throw new AbortError('proof-of-work mining was aborted')
+    }
+    const sliceEnd = performance.now() + sliceMs
+    do {
+      for (let i = 0; i < 256; i++, nonce++) {
+        view.setUint32(0, Math.floor(nonce / 0x1_0000_0000), false)
+        view.setUint32(4, nonce >>> 0, false)
+        if (leadingZeroBits(sha256(input)) >= bits) {
+          options.onProgress?.({ attempts: nonce + 1, bits })
+          return BigInt(nonce)
+        }
+      }
+    } while (performance.now() < sliceEnd)
+    options.onProgress?.({ attempts: nonce, bits })
+    await yieldToEventLoop()
+  }
+}

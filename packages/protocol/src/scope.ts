@@ -1,0 +1,32 @@
+import { concatBytes, isBytes, u32be, u64be, utf8 } from './bytes.js'
+import { ID_BYTES } from './constants.js'
+import { DOMAIN } from './hash.js'
+
+/**
+ * Link-tag scope of a ring-signed POST or REPLY:
+ * `"murmur/v1/scope/post" || u32be(len(topic)) || topic || u64be(epoch) || u32be(slot)`.
+ *
+ * @example
+ * ```ts
+ * const scope = postScope('murmur/1/#lobby', Math.floor(created / 3600), 0)
+ * ```
+ */
+export function postScope (topic: string, epoch: bigint | number, slot: number): Uint8Array {
+  const t = utf8(topic)
+  return concatBytes([DOMAIN.postScope, u32be(t.byteLength), t, u64be(epoch), u32be(slot)])
+}
+
+/**
+ * Link-tag scope of a ring-signed VOTE: `"murmur/v1/scope/vote" || parent`.
+ *
+ * @example
+ * ```ts
+ * const scope = voteScope(parentId)
+ * ```
+ */
+export function voteScope (parent: Uint8Array): Uint8Array {
+  if (!isBytes(parent, ID_BYTES)) {
+    throw new TypeError('expected a 32-byte parent id')
+  }
+  return concatBytes([DOMAIN.voteScope, parent])
+}
