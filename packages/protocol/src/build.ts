@@ -120,7 +120,7 @@ export async function buildEnvelope (options: BuildEnvelopeOptions): Promise<Bui
     const key = oneTimeKey(auth.seed)
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
-    const { epoch, slot, scope } = ringScopeOf(topic, post, auth.slot ?? 0)
+    const { epoch, slot, scope } = ringScopeOf(topic, post, kind === Post.Kind.VOTE ? 0 : auth.slot ?? 0)
     const sig = ringSign({ message: id, ring: auth.ring, secretKey: auth.secretKey, scope, random: options.random })
     envelope.ring = { ring: auth.ring.map(plainBytes), c0: plainBytes(sig.c0), s: sig.s.map(plainBytes), tag: plainBytes(sig.tag), epoch, slot }
   }

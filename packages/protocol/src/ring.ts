@@ -195,8 +195,9 @@ export function ringSign ({ message, ring, secretKey, scope, random = defaultRan
  * if (ringVerify({ message: id, ring, scope, c0, s, tag })) { … }
  * ```
  */
-export function ringVerify ({ message, ring, scope, c0, s, tag }: RingVerifyInput): boolean {
+export function ringVerify (input: RingVerifyInput): boolean {
   try {
+    const { message, ring, scope, c0, s, tag } = input
     if (!isBytes(message) || !isBytes(scope)) return false
     if (ringProblem(ring) !== undefined) return false
     if (!Array.isArray(s) || s.length !== ring.length) return false

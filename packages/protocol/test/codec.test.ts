@@ -1,0 +1,58 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeEnvelope, decodePost, encodeEnvelope, encodePost, Post, MAX_ENVELOPE_BYTES, ProtocolError } from '../src/index.js'
+import { envelopeArb, postArb } from './arbitraries.js'
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn()
+    return undefined
+  } catch (err) {
+    return err instanceof ProtocolError ? err.code : 'not a ProtocolError'
+  }
+}
+
+describe('wire format', () => {
+  it('Post round-trips through canonical encoding', () => {
+    fc.assert(fc.property(postArb, (post) => {
+      const encoded = encodePost(post)
+      expect(decodePost(encoded)).toEqual(post)
+      expect(encodePost(decodePost(encoded))).toEqual(encoded)
+    }), { numRuns: 500 })
+  })
+
+  it('Envelope round-trips through canonical encoding', () => {
+    fc.assert(fc.property(envelopeArb, (envelope) => {
+      const encoded = encodeEnvelope(envelope)
+      if (encoded.byteLength > MAX_ENVELOPE_BYTES) return
+      const decoded = decodeEnvelope(encoded)
+      expect(encodeEnvelope(decoded)).toEqual(encoded)
+      expect(decoded.post).toEqual(envelope.post)
+      expect(decoded.pow).toBe(envelope.pow)
+    }), { numRuns: 500 })
+  })
+
+  it('rejects encodings that decode but are not canonical', () => {
+    const post = encodePost({ channel: '#a', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: 5n, ttl: 60 })
+    // fields out of order: ttl (field 7) first
+    const reordered = new Uint8Array([0x38, 60, ...post.subarray(0, post.byteLength - 2)])
+    expect(code(() => decodePost(reordered))).toBe('ERR_NOT_CANONICAL')
+    // a default value written out explicitly (vote = 0)
+    expect(code(() => decodePost(new Uint8Array([...post, 0x28, 0])))).toBe('ERR_NOT_CANONICAL')
+    // a non-minimal varint for created (5 as two bytes)
+    const created = post.indexOf(0x30)
+    const padded = new Uint8Array([...post.subarray(0, created + 1), 0x85, 0x00, ...post.subarray(created + 2)])
+    expect(code(() => decodePost(padded))).toBe('ERR_NOT_CANONICAL')
+    // an unknown field
+    expect(code(() => decodePost(new Uint8Array([...post, 0x48, 1])))).toBe('ERR_NOT_CANONICAL')
+    // invalid UTF-8 in a string
+    expect(code(() => decodePost(new Uint8Array([0x0a, 2, 0x23, 0xff])))).toBe('ERR_NOT_CANONICAL')
+  })
+
+  it('rejects garbage, oversize input and oversize rings with typed codes', () => {
+    expect(code(() => decodeEnvelope(new Uint8Array([0xff, 0xff, 0xff])))).toBe('ERR_MALFORMED')
+    expect(code(() => decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)))).toBe('ERR_TOO_LARGE')
+    const big = encodeEnvelope({ post: new Uint8Array(1), pow: 0n, ring: { ring: Array.from({ length: 65 }, () => new Uint8Array(32)), c0: new Uint8Array(0), s: [], tag: new Uint8Array(0), epoch: 0n, slot: 0 } })
+    expect(code(() => decodeEnvelope(big))).toBe('ERR_BAD_RING')
+  })
+})

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest'
+import {
+  buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
+  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope
+} from '../src/index.js'
+import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
+import { seededRandom, VECTOR_NOW } from './helpers.js'
+
+const TOPIC = channelTopic('#lobby')
+const NOW = VECTOR_NOW
+const members = Array.from({ length: 4 }, (_, i) => generateAuthorKey(seededRandom(`validate-${i}`)))
+const ring = members.map((m) => m.publicKey).sort(compareBytes)
+const parent = seededRandom('parent')(32)
+
+const build = async (extra: Partial<BuildEnvelopeOptions> = {}): Promise<Uint8Array> =>
+  (await buildEnvelope({ channel: '#lobby', body: 'hello', created: NOW, ttl: 3600, powBits: 16, auth: { kind: 'one-time', seed: seededRandom('v')(32) }, ...extra })).bytes
+const check = (bytes: Uint8Array, extra: object = {}): ValidationResult => validateEnvelope(bytes, { topic: TOPIC, now: NOW, ...extra })
+const codeOf = (r: ValidationResult): string => r.ok ? 'ok' : r.code
+
+describe('validateEnvelope', () => {
+  it('accepts valid one-time and ring envelopes of every kind', async () => {
+    expect(check(await build())).toMatchObject({ ok: true })
+    expect(check(await build({ kind: 'REPLY', parent }))).toMatchObject({ ok: true })
+    expect(check(await build({ kind: 'VOTE', parent, vote: 1, body: '', powBits: 12 }))).toMatchObject({ ok: true })
+    const ringAuth = { kind: 'ring' as const, ring, secretKey: members[1]!.secretKey, slot: 4 }
+    const r = check(await build({ auth: ringAuth }))
+    expect(r.ok && r.auth.kind === 'ring' && r.auth.slot).toBe(4)
+    expect(check(await build({ kind: 'VOTE', parent, vote: -1, body: '', powBits: 12, auth: ringAuth }))).toMatchObject({ ok: true })
+  })
+
+  it('maps time-window failures to Ignore codes', async () => {
+    const bytes = await build()
+    expect(codeOf(check(bytes, { now: NOW + 3600 }))).toBe('ok')
+    expect(codeOf(check(bytes, { now: NOW + 3601 }))).toBe('ERR_EXPIRED')
+    expect(codeOf(check(bytes, { now: NOW - 120 }))).toBe('ok')
+    expect(codeOf(check(bytes, { now: NOW - 121 }))).toBe('ERR_TOO_EARLY')
+    expect(ERROR_ACTIONS.ERR_EXPIRED).toBe('ignore')
+    expect(ERROR_ACTIONS.ERR_TOO_EARLY).toBe('ignore')
+  })
+
+  it('rejects wrong topic, low PoW and bad signatures', async () => {
+    const bytes = await build()
+    expect(codeOf(validateEnvelope(bytes, { topic: channelTopic('#other'), now: NOW }))).toBe('ERR_WRONG_TOPIC')
+    expect(codeOf(check(bytes, { powBits: { POST: 30 } }))).toBe('ERR_POW_TOO_LOW')
+    const env = decodeEnvelope(bytes)
+    env.oneTime!.signature = signOneTime(new Uint8Array(32), oneTimeKey().secretKey) as Uint8Array<ArrayBuffer>
+    expect(codeOf(check(encodeEnvelope(env)))).toBe('ERR_BAD_SIGNATURE')
+  })
+
+  it('rejects envelopes with both or neither auth', async () => {
+    const env = decodeEnvelope(await build())
+    const both = { ...env, ring: { ring: [], c0: new Uint8Array(32), s: [], tag: new Uint8Array(32), epoch: 0n, slot: 0 } }
+    expect(codeOf(check(encodeEnvelope(both)))).toBe('ERR_BAD_AUTH')
+    expect(codeOf(check(encodeEnvelope({ post: env.post, pow: env.pow })))).toBe('ERR_BAD_AUTH')
+  })
+
+  it('rejects field-limit violations', async () => {
+    const sign = (post: Post): Uint8Array => {
+      const bytes = encodePost(post)
+      const key = oneTimeKey()
+      return encodeEnvelope({ post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(signedDigest(TOPIC, bytes), key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
+    }
+    const base: Post = { channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW), ttl: 3600 }
+    expect(codeOf(check(sign({ ...base, body: 'x'.repeat(2049) })))).toBe('ERR_BODY_TOO_LONG')
+    expect(codeOf(check(sign({ ...base, ttl: 59 })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, ttl: MAX_TTL + 1 })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, parent: new Uint8Array(32) })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, vote: 1 })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, kind: Post.Kind.REPLY })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, kind: Post.Kind.VOTE, parent: new Uint8Array(32) as Uint8Array<ArrayBuffer>, body: '', vote: 2 })))).toBe('ERR_BAD_FIELD')
+    expect(codeOf(check(sign({ ...base, channel: 'no-hash' })))).toBe('ERR_BAD_CHANNEL')
+  })
+
+  it('rejects a ring epoch or slot that does not match the post', async () => {
+    const bytes = await build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 9 } })
+    const env = decodeEnvelope(bytes)
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, epoch: env.ring!.epoch + 1n } })))).toBe('ERR_BAD_SCOPE')
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, slot: 10 } })))).toBe('ERR_BAD_SCOPE')
+    // a valid signature for another slot's scope does not pass as this slot
+    const id = signedDigest(TOPIC, env.post)
+    const other = ringSign({ message: id, ring, secretKey: members[0]!.secretKey, scope: postScope(TOPIC, env.ring!.epoch, 3) })
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, ...other, slot: 9 } as never })))).toBe('ERR_BAD_SIGNATURE')
+    await expect(build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 10 } })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+  })
+
+  it('flipping any bit of a signed one-time envelope makes it invalid', async () => {
+    const bytes = await build()
+    for (let bit = 0; bit < bytes.byteLength * 8; bit++) {
+      const flipped = Uint8Array.from(bytes)
+      flipped[bit >> 3]! ^= 1 << (bit & 7)
+      expect(check(flipped).ok, `bit ${bit}`).toBe(false)
+    }
+  })
+
+  it('flipping any bit of a signed ring envelope makes it invalid', async () => {
+    const bytes = await build({ auth: { kind: 'ring', ring: ring.slice(0, 2), secretKey: members.find((m) => compareBytes(m.publicKey, ring[0]!) === 0)!.secretKey } })
+    for (let bit = 0; bit < bytes.byteLength * 8; bit++) {
+      const flipped = Uint8Array.from(bytes)
+      flipped[bit >> 3]! ^= 1 << (bit & 7)
+      expect(check(flipped).ok, `bit ${bit}`).toBe(false)
+    }
+  })
+
+  it('a re-mined envelope of the same post has the same id', async () => {
+    const a = await build({ powBits: 8 })
+    const env = decodeEnvelope(a)
+    let nonce = env.pow + 1n
+    let result = check(encodeEnvelope({ ...env, pow: nonce }), { powBits: { POST: 4 } })
+    while (!result.ok) result = check(encodeEnvelope({ ...env, pow: ++nonce }), { powBits: { POST: 4 } })
+    expect(result.id).toEqual((check(a, { powBits: { POST: 4 } }) as { id: Uint8Array }).id)
+  })
+
+  it('circles: sealed posts open with the circle key and are ignored without it', async () => {
+    const circleKey = seededRandom('circle')(32)
+    const channel = circleChannel(circleKey)
+    const auth = { kind: 'ring' as const, ring, secretKey: members[2]!.secretKey }
+    const { bytes } = await buildEnvelope({ channel, body: 'secret', created: NOW, powBits: 8, auth, circleKey })
+    const topic = channelTopic(channel)
+    const opened = validateEnvelope(bytes, { topic, now: NOW, circleKey, powBits: { POST: 8 } })
+    expect(opened.ok && opened.post.body).toBe('secret')
+    expect(codeOf(validateEnvelope(bytes, { topic, now: NOW }))).toBe('ERR_SEALED')
+    expect(codeOf(validateEnvelope(bytes, { topic, now: NOW, circleKey: new Uint8Array(32) }))).toBe('ERR_BAD_SEAL')
+    await expect(buildEnvelope({ channel, body: 'x', auth: { kind: 'one-time' }, circleKey })).rejects.toMatchObject({ code: 'ERR_BAD_AUTH' })
+  })
+
+  it('builder refuses bad input with precise codes', async () => {
+    await expect(buildEnvelope({ channel: 'lobby', body: 'x' })).rejects.toMatchObject({ name: 'ProtocolError', code: 'ERR_BAD_CHANNEL' })
+    await expect(buildEnvelope({ channel: '#lobby', body: 'é'.repeat(1025) })).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LONG' })
+    await expect(buildEnvelope({ channel: '#lobby', kind: 'VOTE', vote: 1 })).rejects.toMatchObject({ code: 'ERR_BAD_FIELD' })
+  })
+})
