@@ -1,0 +1,45 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, platform, release, totalmem } from 'node:os'
+
+/** One measured figure, in the format docs/BENCHMARKS.md documents. */
+export interface Figure {
+  figure: string
+  value: number
+  unit: string
+  target?: string
+  baseline?: number
+}
+
+/** Where a benchmark's results go: bench/results/<name>.json. */
+export function resultsPath (name: string): URL {
+  return new URL(`../results/${name}.json`, import.meta.url)
+}
+
+/** The machine a benchmark ran on, in one line. */
+export function machine (): string {
+  const cpu = cpus()
+  return `${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}`
+}
+
+/** Writes `{ name, date, node, machine, figures }` to bench/results/<name>.json and prints a table. */
+export function writeResults (name: string, figures: Figure[]): void {
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
+  const result = { name, date: new Date().toISOString(), node: process.version, machine: machine(), figures }
+  writeFileSync(resultsPath(name), JSON.stringify(result, null, 2) + '\n')
+  console.table(figures.map((f) => ({ ...f, value: Number(f.value.toPrecision(4)) })))
+  console.log(`wrote bench/results/${name}.json (node ${process.version})`)
+}
+
+/** Median of a list of numbers. */
+export function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Runs `fn` `count` times and returns operations per second. */
+export function opsPerSecond (count: number, fn: (i: number) => unknown): number {
+  const start = performance.now()
+  for (let i = 0; i < count; i++) fn(i)
+  return count / ((performance.now() - start) / 1000)
+}

@@ -1,0 +1,86 @@
+// Benchmarks of @murmur/protocol (issue 2): validation against native Ed25519, ring verification,
+// proof-of-work mining and the hash backends. Run with `npm run bench` (Node 22 from node@22).
+import { createHash, createPublicKey, verify } from 'node:crypto'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import {
+  buildEnvelope, channelTopic, compareBytes, generateAuthorKey, minePow, postScope, ringSign, ringVerify, validateEnvelope
+} from '@murmur/protocol'
+import sodium from 'libsodium-wrappers-sumo'
+import { median, opsPerSecond, writeResults } from './lib/results.ts'
+import type { Figure } from './lib/results.ts'
+
+const figures: Figure[] = []
+const TOPIC = channelTopic('#bench')
+const ROUNDS = 5
+
+// --- one-time validation vs raw node:crypto Ed25519 -----------------------------------------------
+const ENVELOPES = 2000
+const envelopes = await Promise.all(Array.from({ length: ENVELOPES }, (_, i) =>
+  buildEnvelope({ channel: '#bench', body: `benchmark post number ${i} with a body of ordinary length`, powBits: 8 })))
+const now = Math.floor(Date.now() / 1000)
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const native = await Promise.all(Array.from({ length: ENVELOPES }, async (_, i) => {
+  const key = sodium.crypto_sign_keypair()
+  const message = envelopes[i]!.id
+  return { der: Buffer.concat([SPKI_PREFIX, key.publicKey]), message, signature: sodium.crypto_sign_detached(message, key.privateKey) }
+}))
+const validateRates: number[] = []
+const nativeRates: number[] = []
+for (let round = 0; round < ROUNDS; round++) {
+  validateRates.push(opsPerSecond(ENVELOPES, (i) => {
+    if (!validateEnvelope(envelopes[i]!.bytes, { topic: TOPIC, now, powBits: { POST: 8 } }).ok) throw new Error('benchmark envelope did not validate')
+  }))
+  // each post has a fresh key, so the native baseline imports a fresh public key per verification
+  nativeRates.push(opsPerSecond(ENVELOPES, (i) => {
+    const n = native[i]!
+    if (!verify(null, n.message, createPublicKey({ key: n.der, format: 'der', type: 'spki' }), n.signature)) throw new Error('native verify failed')
+  }))
+}
+const validatePerS = median(validateRates)
+const nativePerS = median(nativeRates)
+figures.push(
+  { figure: 'validate_one_time_vs_native_ed25519', value: validatePerS / nativePerS, unit: 'ratio', target: '>= 0.8', baseline: nativePerS },
+  { figure: 'validate_one_time_per_s', value: validatePerS, unit: 'envelopes/s' },
+  { figure: 'native_ed25519_verify_per_s', value: nativePerS, unit: 'verifications/s' }
+)
+
+// --- ring verification --------------------------------------------------------------------------
+for (const n of [4, 16, 64]) {
+  const keys = Array.from({ length: n }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+  const ring = keys.map((k) => k.publicKey)
+  const scope = postScope(TOPIC, 490_000, 0)
+  const message = envelopes[n]!.id
+  const sig = ringSign({ message, ring, secretKey: keys[n >> 1]!.secretKey, scope })
+  const count = Math.max(20, Math.round(2000 / n))
+  const rate = median(Array.from({ length: ROUNDS }, () => opsPerSecond(count, () => {
+    if (!ringVerify({ message, ring, scope, ...sig })) throw new Error('ring signature did not verify')
+  })))
+  figures.push({ figure: `ring_verify_n${n}_per_s`, value: rate, unit: 'verifications/s' })
+  figures.push({ figure: `ring_verify_n${n}_ms`, value: 1000 / rate, unit: 'ms' })
+}
+
+// --- proof of work ----------------------------------------------------------------------------------
+for (const [bits, runs] of [[12, 41], [16, 21], [20, 11]] as const) {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const digest = envelopes[i]!.id
+    const start = performance.now()
+    await minePow(digest, bits)
+    times.push(performance.now() - start)
+  }
+  figures.push({ figure: `pow_${bits}_ms`, value: median(times), unit: 'ms (median)' })
+}
+
+// --- hash backends (why the package hashes with libsodium) ---------------------------------------------
+const input = envelopes[0]!.bytes
+const HASHES = 200_000
+figures.push(
+  { figure: 'sha256_envelope_per_s_libsodium', value: median(Array.from({ length: ROUNDS }, () => opsPerSecond(HASHES, () => sodium.crypto_hash_sha256(input)))), unit: 'hashes/s' },
+  { figure: 'sha256_envelope_per_s_noble', value: median(Array.from({ length: ROUNDS }, () => opsPerSecond(HASHES, () => nobleSha256(input)))), unit: 'hashes/s' },
+  { figure: 'sha256_envelope_per_s_node_crypto', value: median(Array.from({ length: ROUNDS }, () => opsPerSecond(HASHES, () => createHash('sha256').update(input).digest()))), unit: 'hashes/s (Node only)' }
+)
+const webStart = performance.now()
+for (let i = 0; i < HASHES / 10; i++) await crypto.subtle.digest('SHA-256', input as Uint8Array<ArrayBuffer>)
+figures.push({ figure: 'sha256_envelope_per_s_webcrypto', value: (HASHES / 10) / ((performance.now() - webStart) / 1000), unit: 'hashes/s (async, awaited)' })
+
+writeResults('protocol', figures)
