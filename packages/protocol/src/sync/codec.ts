@@ -1,0 +1,47 @@
+import { ProtocolError } from '../errors.js'
+import { SyncMessage } from './sync.js'
+
+/** Decoding limits of sync messages (a DoS defence; docs/PROTOCOL.md §11). */
+export const SYNC_LIMITS = Object.freeze({
+  /** Largest sync message in bytes. @default 2 MiB */
+  maxBytes: 2 * 1024 * 1024,
+  /** Most ranges in one message. @default 4096 */
+  ranges: 4096,
+  /** Most ids in one ID_LIST range. @default 256 */
+  ids: 256,
+  /** Most ids asked for in one message. @default 1024 */
+  need: 1024,
+  /** Most envelopes in one message. @default 2048 */
+  envelopes: 2048
+})
+
+/**
+ * Decodes a sync message within SYNC_LIMITS; throws ProtocolError ERR_TOO_LARGE or ERR_MALFORMED.
+ *
+ * @example
+ * ```ts
+ * const message = decodeSyncMessage(bytes)
+ * ```
+ */
+export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
+  if (bytes.byteLength > SYNC_LIMITS.maxBytes) throw new ProtocolError('ERR_TOO_LARGE', `sync message of ${bytes.byteLength} bytes`)
+  try {
+    return SyncMessage.decode(bytes, {
+      limits: { ranges: SYNC_LIMITS.ranges, need: SYNC_LIMITS.need, envelopes: SYNC_LIMITS.envelopes, ranges$: { ids: SYNC_LIMITS.ids } }
+    })
+  } catch (err) {
+    throw new ProtocolError('ERR_MALFORMED', `sync message does not decode: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/**
+ * Encodes a sync message.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeSyncMessage({ topic, ranges, need: [], envelopes: [], pending: 0 })
+ * ```
+ */
+export function encodeSyncMessage (message: SyncMessage): Uint8Array {
+  return SyncMessage.encode(message)
+}

@@ -1,0 +1,43 @@
+import { concatBytes } from '../bytes.js'
+import { sha256 } from '../hash.js'
+import type { SyncItem } from './bounds.js'
+
+/** Bytes of a range fingerprint. */
+export const FINGERPRINT_BYTES = 16
+
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  let v = n
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80)
+    v = Math.floor(v / 128)
+  }
+  out.push(v)
+  return Uint8Array.from(out)
+}
+
+/**
+ * Fingerprint of a set of items (negentropy's): the first 16 bytes of
+ * `SHA-256(sum of ids as 256-bit little-endian integers mod 2^256 || varint(count))`.
+ * Order-independent, so both sides compute it over their own sorted items.
+ *
+ * @example
+ * ```ts
+ * const fp = fingerprint(items, 0, items.length)
+ * ```
+ */
+export function fingerprint (items: readonly SyncItem[], from: number, to: number): Uint8Array {
+  const sum = new Uint32Array(8)
+  for (let i = from; i < to; i++) {
+    const id = items[i]!.id
+    let carry = 0
+    for (let limb = 0; limb < 8; limb++) {
+      const o = limb * 4
+      const v = sum[limb]! + (id[o]! | (id[o + 1]! << 8) | (id[o + 2]! << 16)) + id[o + 3]! * 0x1000000 + carry
+      sum[limb] = v >>> 0
+      carry = v > 0xffffffff ? 1 : 0
+    }
+  }
+  const le = new Uint8Array(sum.buffer)
+  return sha256(concatBytes([le, varint(to - from)])).subarray(0, FINGERPRINT_BYTES)
+}

@@ -1,0 +1,7 @@
+export { SyncMessage, SyncRange } from './sync.js'
+export { Reconciler, SYNC_BRANCHES, SYNC_ID_LIST_THRESHOLD } from './reconciler.js'
+export type { ReconcileStep, ReconcilerInit, SyncRole } from './reconciler.js'
+export { fingerprint, FINGERPRINT_BYTES } from './fingerprint.js'
+export { INFINITY, INFINITY_CREATED, compareItems, boundBetween, isBelow } from './bounds.js'
+export type { Bound, SyncItem } from './bounds.js'
+export { decodeSyncMessage, encodeSyncMessage, SYNC_LIMITS } from './codec.js'
