@@ -1,0 +1,175 @@
+/**
+ * One simulated network: a random graph like gossipsub's mesh (or the Dandelion++ paper's 4-regular
+ * graph), the real StemRouter on every node, stem hops and gossip flooding with link latencies. Spies follow the protocol (honest but curious), so the
+ * propagation does not depend on who spies: each run records, for every post and every node, the
+ * neighbour it first got the post from, and the estimator picks spy sets afterwards.
+ */
+import { StemRouter } from '../../packages/node/dist/src/stem/router.js'
+import { EventQueue } from './events.ts'
+import { hamiltonianUnion } from './paper.ts'
+
+/** Parameters of one network. */
+export interface NetworkOptions {
+  nodes: number
+  /** Link latency, uniform per edge, in ms. */
+  latencyMin: number
+  latencyMax: number
+  /** Per-message extra delay per hop (exponential mean, ms): queueing and validation. */
+  jitterMean: number
+  /** Stem router parameters. */
+  fluffProbability: number
+  /** Mean relay embargo in ms (undefined: the router's default). */
+  embargoMean?: number
+  random: () => number
+}
+
+/** For each post (by origin) and node: who the node first got it from (-1: never, or the origin itself). */
+export interface Propagation {
+  /** firstFrom[origin * n + node] */
+  firstFrom: Int32Array
+  /** firstAt[origin * n + node], ms */
+  firstAt: Float64Array
+  /** Own posts the author fluffed itself (should be 0 while it has stem peers). */
+  authorFluffs: number
+  /** Fluffs by reason over the run. */
+  reasons: Record<string, number>
+  /** Mean stem length in hops (forward events per post). */
+  meanStemHops: number
+}
+
+/** A connected random graph where every node dials `dials` distinct others; adjacency with direction. */
+export function randomGraph (n: number, dials: number, random: () => number): Array<Map<number, boolean>> {
+  for (;;) {
+    const adjacency = Array.from({ length: n }, () => new Map<number, boolean>())
+    for (let v = 0; v < n; v++) {
+      let made = 0
+      while (made < dials) {
+        const u = Math.floor(random() * n)
+        if (u === v || adjacency[v]!.has(u)) continue
+        adjacency[v]!.set(u, true) // v dialed u
+        adjacency[u]!.set(v, false)
+        made++
+      }
+    }
+    if (connected(adjacency)) return adjacency
+  }
+}
+
+/**
+ * The anonymity graph of the Dandelion++ paper's simulations: the union of two random Hamiltonian
+ * cycles, where every node dials its two cycle successors (so the router's two successors are exactly
+ * those, 2 in and 2 out: "4-regular"). Gossip floods the same graph.
+ */
+export function regularGraph (n: number, random: () => number): Array<Map<number, boolean>> {
+  const { succ } = hamiltonianUnion(n, 2, random)
+  const adjacency = Array.from({ length: n }, () => new Map<number, boolean>())
+  succ.forEach((targets, v) => {
+    for (const u of targets) {
+      adjacency[v]!.set(u, true)
+      if (adjacency[u]!.get(v) !== true) adjacency[u]!.set(v, false)
+    }
+  })
+  return adjacency
+}
+
+function connected (adjacency: Array<Map<number, boolean>>): boolean {
+  const seen = new Uint8Array(adjacency.length)
+  const stack = [0]
+  seen[0] = 1
+  let count = 1
+  while (stack.length > 0) {
+    for (const u of adjacency[stack.pop()!]!.keys()) {
+      if (seen[u] === 0) { seen[u] = 1; count++; stack.push(u) }
+    }
+  }
+  return count === adjacency.length
+}
+
+const TOPIC = 'murmur/1/#sim'
+const ENVELOPE = new Uint8Array(1)
+/** The provisional epoch (peers connecting at t = 0) is over by then; posts go out in a full epoch. */
+const POSTS_FROM = 120_000
+const POSTS_WINDOW = 60_000
+
+/** Simulates one post from every node, with the stem (`stem`) or published straight into gossip. */
+export function propagate (options: NetworkOptions, adjacency: Array<Map<number, boolean>>, stem: boolean): Propagation {
+  const { nodes: n, random } = options
+  const queue = new EventQueue()
+  const firstFrom = new Int32Array(n * n).fill(-1)
+  const firstAt = new Float64Array(n * n).fill(Infinity)
+  const gossiped = new Uint8Array(n * n)
+  const latency = new Map<number, number>()
+  const linkLatency = (a: number, b: number): number => {
+    const key = a < b ? a * n + b : b * n + a
+    let value = latency.get(key)
+    if (value === undefined) {
+      value = options.latencyMin + random() * (options.latencyMax - options.latencyMin)
+      latency.set(key, value)
+    }
+    return value - options.jitterMean * Math.log(1 - random())
+  }
+  const record = (origin: number, node: number, from: number): void => {
+    const k = origin * n + node
+    if (firstFrom[k] === -1 && node !== origin) {
+      firstFrom[k] = from
+      firstAt[k] = queue.now()
+    }
+  }
+  const routers: StemRouter[] = []
+  const reasons: Record<string, number> = {}
+  let authorFluffs = 0
+  let forwards = 0
+  const gossip = (origin: number, node: number, from: number): void => {
+    const k = origin * n + node
+    if (gossiped[k] === 1) return
+    gossiped[k] = 1
+    if (from !== -1) record(origin, node, from)
+    routers[node]?.seen(String(origin))
+    for (const peer of adjacency[node]!.keys()) {
+      if (peer !== from) queue.setTimeout(() => { gossip(origin, peer, node) }, linkLatency(node, peer))
+    }
+  }
+  if (stem) {
+    for (let v = 0; v < n; v++) {
+      routers.push(new StemRouter({
+        clock: queue,
+        random,
+        send: (peer, _topic, _envelope, id) => {
+          const to = Number(peer)
+          queue.setTimeout(() => {
+            record(Number(id), to, v)
+            routers[to]!.relay(String(v), TOPIC, ENVELOPE, id)
+          }, linkLatency(v, to))
+        },
+        fluff: async (_topic, _envelope) => {
+          return { status: 'sent', recipients: adjacency[v]!.size }
+        },
+        onEvent: (event) => {
+          if (event.type === 'forward') forwards++
+          if (event.type !== 'fluff') return
+          reasons[event.reason] = (reasons[event.reason] ?? 0) + 1
+          if (event.own) {
+            authorFluffs++
+            reasons[`own-${event.reason}`] = (reasons[`own-${event.reason}`] ?? 0) + 1
+          }
+          gossip(Number(event.id), v, -1)
+        }
+      }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean }))
+    }
+    for (let v = 0; v < n; v++) {
+      for (const [peer, dialed] of adjacency[v]!) routers[v]!.addPeer(String(peer), dialed)
+    }
+  }
+  for (let origin = 0; origin < n; origin++) {
+    queue.setTimeout(() => {
+      if (stem) {
+        void routers[origin]!.originate(TOPIC, ENVELOPE, String(origin), 0)
+      } else {
+        gossip(origin, origin, -1)
+      }
+    }, POSTS_FROM + random() * POSTS_WINDOW)
+  }
+  queue.run()
+  for (const router of routers) router.stop()
+  return { firstFrom, firstAt, authorFluffs, reasons, meanStemHops: forwards / n }
+}

@@ -1,0 +1,358 @@
+/**
+ * The interactive chat: a live feed of one channel, an input line and slash commands, drawn in a
+ * terminal of any size from 80x24 up. It talks to a node through the control API client, whether
+ * the node is a daemon or runs inside the chat's own process.
+ */
+import { emitKeypressEvents } from 'node:readline'
+import { logger } from '@libp2p/logger'
+import { parseChannel, parseBody, parseVote } from '../commands/options.js'
+import { HELP, parseChatInput } from './input.js'
+import { LineEditor } from './editor.js'
+import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
+import { Timeline } from './timeline.js'
+import type { Key } from './editor.js'
+import type { ChatInput } from './input.js'
+import type { Segment, StyledLine } from './screen.js'
+import type { ControlClient, PostingOptions } from '../client.js'
+import type { PostResult, PostView, StatusResponse } from '../api-types.js'
+
+const log = logger('murmur:cli:chat')
+
+/** Options of {@link ChatApp}. */
+export interface ChatAppInit {
+  client: ControlClient
+  /** Channel shown first. */
+  channel: string
+  /** Shown in the header: `daemon` or `own node`. */
+  mode: string
+  /**
+   * Terminal streams.
+   *
+   * @default process.stdin / process.stdout
+   */
+  stdin?: NodeJS.ReadStream
+  stdout?: NodeJS.WriteStream
+}
+
+/** The running chat. */
+export class ChatApp {
+  private readonly client: ControlClient
+  private readonly mode: string
+  private readonly stdin: NodeJS.ReadStream
+  private readonly stdout: NodeJS.WriteStream
+  private readonly timeline = new Timeline()
+  private readonly editor = new LineEditor()
+  private readonly controller = new AbortController()
+  private readonly mining = new Set<AbortController>()
+  private readonly previous: string[] = []
+  private channel: string
+  private status?: StatusResponse
+  private connected = true
+  private progress = ''
+  private scroll = 0
+  private renderQueued = false
+  private closed = false
+  private welcomed = false
+  private done?: () => void
+
+  constructor (init: ChatAppInit) {
+    this.client = init.client
+    this.channel = init.channel
+    this.mode = init.mode
+    this.stdin = init.stdin ?? process.stdin
+    this.stdout = init.stdout ?? process.stdout
+  }
+
+  /**
+   * Takes over the terminal until the user quits (or `stop()` is called).
+   *
+   * @example
+   * ```ts
+   * await new ChatApp({ client, channel: '#lobby', mode: 'daemon' }).run()
+   * ```
+   */
+  async run (): Promise<void> {
+    const finished = new Promise<void>((resolve) => { this.done = resolve })
+    const onKey = (str: string | undefined, key: Key | undefined): void => { this.onKey(str, key) }
+    const onResize = (): void => { this.render() }
+    emitKeypressEvents(this.stdin)
+    this.stdin.setRawMode(true)
+    this.stdin.on('keypress', onKey)
+    this.stdin.resume()
+    this.stdout.on('resize', onResize)
+    this.stdout.write(enterScreen())
+    try {
+      this.render()
+      const events = this.followEvents()
+      await this.switchTo(this.channel)
+      await finished
+      this.controller.abort()
+      await events
+    } finally {
+      this.stdin.off('keypress', onKey)
+      this.stdout.off('resize', onResize)
+      this.closed = true
+      this.stdin.setRawMode(false)
+      this.stdin.pause()
+      this.stdout.write(leaveScreen())
+    }
+  }
+
+  /** Ends the chat (as /quit does). */
+  stop (): void {
+    for (const mining of this.mining) {
+      mining.abort()
+    }
+    this.done?.()
+  }
+
+  private onKey (str: string | undefined, key: Key | undefined): void {
+    const action = this.editor.handle(str, key)
+    switch (action.type) {
+      case 'submit':
+        this.scroll = 0
+        void this.execute(parseChatInput(action.line))
+        break
+      case 'interrupt':
+        if (this.mining.size > 0) {
+          for (const mining of this.mining) mining.abort()
+        } else {
+          this.stop()
+        }
+        break
+      case 'eof':
+        this.stop()
+        break
+      case 'scroll': {
+        const page = messageRows(this.stdout.rows ?? 24) - 1
+        const max = Math.max(0, this.timeline.render(this.width()).length - page)
+        this.scroll = Math.max(0, Math.min(max, this.scroll + action.pages * page))
+        break
+      }
+      default:
+        break
+    }
+    this.render()
+  }
+
+  private async execute (input: ChatInput): Promise<void> {
+    try {
+      switch (input.type) {
+        case 'empty':
+          return
+        case 'post': {
+          const body = parseBody(input.text)
+          const channel = this.channel
+          await this.posting(`posting to ${channel}`, async (options) => this.client.post({ channel, body }, options))
+          return
+        }
+        case 'reply': {
+          const parent = this.target(input.target)
+          const body = parseBody(input.text)
+          await this.posting('replying', async (options) => this.client.reply({ parent, body }, options))
+          return
+        }
+        case 'vote': {
+          const post = this.target(input.target)
+          const vote = parseVote(input.direction)
+          await this.posting('voting', async (options) => this.client.vote({ post, vote }, options))
+          return
+        }
+        case 'thread':
+          await this.showThread(this.target(input.target))
+          return
+        case 'join': {
+          const channel = parseChannel(input.channel)
+          if (channel !== this.channel) {
+            this.previous.push(this.channel)
+            await this.switchTo(channel)
+          }
+          return
+        }
+        case 'leave': {
+          const back = this.previous.pop()
+          if (back === undefined) {
+            this.timeline.notice(`${this.channel} is the only channel of this chat; /join another one first`, 'error')
+          } else {
+            await this.client.leave(this.channel)
+            await this.switchTo(back)
+          }
+          return
+        }
+        case 'feed':
+          await this.switchTo(this.channel)
+          return
+        case 'help':
+          for (const line of HELP) this.timeline.notice(line)
+          return
+        case 'quit':
+          this.stop()
+          return
+        case 'invalid':
+          this.timeline.notice(input.message, 'error')
+      }
+    } catch (err) {
+      this.timeline.notice((err as Error).message, 'error')
+    } finally {
+      this.render()
+    }
+  }
+
+  /** Runs a posting call, showing the mining progress; Ctrl-C cancels it. */
+  private async posting (what: string, call: (options: PostingOptions) => Promise<PostResult>): Promise<void> {
+    const controller = new AbortController()
+    this.mining.add(controller)
+    this.progress = `${what}: mining proof of work… · Ctrl-C cancels`
+    this.render()
+    try {
+      const result = await call({
+        signal: controller.signal,
+        onProgress: ({ attempts, bits }) => {
+          this.progress = `mining proof of work (${bits} bits): ${attempts.toLocaleString('en-US')} hashes · Ctrl-C cancels`
+          this.render()
+        }
+      })
+      if (result.status === 'queued') {
+        this.timeline.notice(result.reason === 'no-connections'
+          ? 'queued: no peer connected yet; it is sent as soon as one is'
+          : `queued: nobody else is in ${this.channel} yet; it is sent when someone joins`)
+      }
+    } catch (err) {
+      if (controller.signal.aborted) {
+        this.timeline.notice('cancelled: nothing was posted', 'error')
+        return
+      }
+      throw err
+    } finally {
+      this.mining.delete(controller)
+      this.progress = ''
+    }
+  }
+
+  private async switchTo (channel: string): Promise<void> {
+    await this.client.join(channel)
+    this.channel = channel
+    this.timeline.clear()
+    if (!this.welcomed) {
+      this.welcomed = true
+      this.timeline.notice('welcome: posts are anonymous, names are per thread; /help lists the commands')
+    }
+    const posts = await this.client.feed(channel, { limit: 50 })
+    this.timeline.notice(posts.length === 0 ? `${channel}: no posts yet, say something` : `${channel}: the last ${posts.length} posts`)
+    for (const post of posts.reverse()) {
+      this.timeline.addPost(post)
+    }
+    this.render()
+  }
+
+  private async showThread (id: string): Promise<void> {
+    const posts = await this.client.thread(id)
+    this.timeline.notice(`── thread of ${this.label(id)} ──`)
+    for (const post of posts) {
+      this.timeline.addPost(post)
+    }
+    this.timeline.notice('── end of thread ──')
+  }
+
+  /** Follows the node's events until the chat ends; says so when the node goes away. */
+  private async followEvents (): Promise<void> {
+    try {
+      for await (const event of this.client.events({ signal: this.controller.signal })) {
+        if (event.type === 'status') {
+          this.status = event.status
+          this.connected = true
+        } else {
+          await this.onPost(event.post)
+        }
+        this.render()
+      }
+    } catch (err) {
+      log('event stream failed - %e', err)
+    }
+    if (!this.controller.signal.aborted) {
+      this.connected = false
+      this.timeline.notice('lost the connection to the node (did the daemon stop?); /quit and start again', 'error')
+      this.render()
+    }
+  }
+
+  private async onPost (post: PostView): Promise<void> {
+    if (post.channel !== this.channel) {
+      return
+    }
+    if (post.kind === 'POST' || post.kind === 'REPLY') {
+      this.timeline.addPost(post)
+    } else {
+      this.timeline.remember(post)
+    }
+    if (post.parent !== undefined) {
+      // the parent's score or reply count changed
+      try {
+        this.timeline.remember(await this.client.get(post.parent))
+      } catch (err) {
+        log('parent %s unavailable - %e', post.parent, err)
+      }
+      if (post.kind === 'VOTE' && this.timeline.get(post.parent) !== undefined) {
+        this.timeline.notice(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${this.label(post.parent)}`)
+      }
+    }
+  }
+
+  private target (target: string): string {
+    const id = this.timeline.resolve(target)
+    if (id === undefined) {
+      throw new Error(`no post ${target} here: use the number in [brackets] or a post id`)
+    }
+    return id
+  }
+
+  private label (id: string): string {
+    return this.timeline.label(id)
+  }
+
+  private width (): number {
+    return this.stdout.columns ?? 80
+  }
+
+  private header (): StyledLine {
+    const segments: Segment[] = [{ text: ' murmur ', bold: true }, { text: ` ${this.channel} ` }]
+    if (!this.connected) {
+      segments.push({ text: ' ○ disconnected ', color: 31, bold: true })
+    } else if (this.status === undefined || this.status.peers === 0) {
+      segments.push({ text: ' ○ connecting… 0 peers ', color: 33 })
+    } else {
+      const inChannel = this.status.channels.find((c) => c.channel === this.channel)?.peers ?? 0
+      const peers = this.status.peers
+      segments.push({ text: ` ● ${peers} ${peers === 1 ? 'peer' : 'peers'}, ${inChannel} in ${this.channel} `, color: 32, bold: true })
+    }
+    segments.push({ text: ` ${this.mode} `, dim: true })
+    return segments
+  }
+
+  private render (): void {
+    if (this.renderQueued) {
+      return
+    }
+    this.renderQueued = true
+    setImmediate(() => {
+      this.renderQueued = false
+      if (this.closed) {
+        return
+      }
+      const width = this.width()
+      const height = this.stdout.rows ?? 24
+      const notice: StyledLine = this.progress !== ''
+        ? [{ text: this.progress, color: 33 }]
+        : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
+      this.stdout.write(drawFrame({
+        header: this.header(),
+        lines: this.timeline.render(width),
+        scroll: this.scroll,
+        notice,
+        prompt: `${this.channel}> `,
+        input: this.editor.text,
+        cursor: this.editor.cursor
+      }, width, height))
+    })
+  }
+}

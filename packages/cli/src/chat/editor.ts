@@ -1,0 +1,141 @@
+/**
+ * The input line of the chat: text, cursor, history, driven by node:readline keypress events.
+ */
+
+/** A key as node:readline's `emitKeypressEvents` reports it. */
+export interface Key {
+  name?: string
+  ctrl?: boolean
+  meta?: boolean
+  shift?: boolean
+  sequence?: string
+}
+
+/** What a keypress asks the chat to do. */
+export type EditorAction =
+  | { type: 'none' }
+  | { type: 'changed' }
+  | { type: 'submit', line: string }
+  | { type: 'interrupt' }
+  | { type: 'eof' }
+  | { type: 'scroll', pages: number }
+  | { type: 'redraw' }
+
+/** An editable line with history. */
+export class LineEditor {
+  private chars: string[] = []
+  private position = 0
+  private readonly history: string[] = []
+  private historyIndex = 0
+  private draft = ''
+
+  /** The text typed so far. */
+  get text (): string {
+    return this.chars.join('')
+  }
+
+  /** Cursor position, in characters. */
+  get cursor (): number {
+    return this.position
+  }
+
+  /**
+   * Applies one keypress.
+   *
+   * @example
+   * ```ts
+   * stdin.on('keypress', (str, key) => { const action = editor.handle(str, key) })
+   * ```
+   */
+  handle (str: string | undefined, key: Key | undefined): EditorAction {
+    const name = key?.name
+    if (key?.ctrl === true) {
+      switch (name) {
+        case 'c': return { type: 'interrupt' }
+        case 'd': return this.chars.length === 0 ? { type: 'eof' } : this.deleteForward()
+        case 'a': return this.move(0)
+        case 'e': return this.move(this.chars.length)
+        case 'u': this.chars = this.chars.slice(this.position); return this.move(0)
+        case 'k': this.chars = this.chars.slice(0, this.position); return { type: 'changed' }
+        case 'w': return this.deleteWord()
+        case 'l': return { type: 'redraw' }
+        default: return { type: 'none' }
+      }
+    }
+    switch (name) {
+      case 'return':
+      case 'enter':
+        return this.submit()
+      case 'backspace':
+        if (this.position === 0) return { type: 'none' }
+        this.chars.splice(this.position - 1, 1)
+        return this.move(this.position - 1)
+      case 'delete': return this.deleteForward()
+      case 'left': return this.move(this.position - 1)
+      case 'right': return this.move(this.position + 1)
+      case 'home': return this.move(0)
+      case 'end': return this.move(this.chars.length)
+      case 'up': return this.recall(-1)
+      case 'down': return this.recall(1)
+      case 'pageup': return { type: 'scroll', pages: 1 }
+      case 'pagedown': return { type: 'scroll', pages: -1 }
+      default:
+        break
+    }
+    if (str === undefined || key?.meta === true) {
+      return { type: 'none' }
+    }
+    // printable text only: control characters never enter the line
+    // eslint-disable-next-line no-control-regex
+    const printable = [...str.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')]
+    if (printable.length === 0) {
+      return { type: 'none' }
+    }
+    this.chars.splice(this.position, 0, ...printable)
+    return this.move(this.position + printable.length)
+  }
+
+  private submit (): EditorAction {
+    const line = this.text
+    this.chars = []
+    this.position = 0
+    if (line.trim() !== '' && this.history.at(-1) !== line) {
+      this.history.push(line)
+    }
+    this.historyIndex = this.history.length
+    this.draft = ''
+    return { type: 'submit', line }
+  }
+
+  private recall (step: number): EditorAction {
+    const next = this.historyIndex + step
+    if (next < 0 || next > this.history.length) {
+      return { type: 'none' }
+    }
+    if (this.historyIndex === this.history.length) {
+      this.draft = this.text
+    }
+    this.historyIndex = next
+    this.chars = [...(this.history[next] ?? this.draft)]
+    return this.move(this.chars.length)
+  }
+
+  private deleteForward (): EditorAction {
+    if (this.position >= this.chars.length) return { type: 'none' }
+    this.chars.splice(this.position, 1)
+    return { type: 'changed' }
+  }
+
+  private deleteWord (): EditorAction {
+    let start = this.position
+    while (start > 0 && this.chars[start - 1] === ' ') start--
+    while (start > 0 && this.chars[start - 1] !== ' ') start--
+    this.chars.splice(start, this.position - start)
+    return this.move(start)
+  }
+
+  private move (to: number): EditorAction {
+    this.position = Math.max(0, Math.min(this.chars.length, to))
+    return { type: 'changed' }
+  }
+}

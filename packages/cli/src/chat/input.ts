@@ -1,0 +1,86 @@
+/**
+ * What a line typed in the chat means: a post, or a slash command.
+ */
+
+/** A parsed chat line. `target` is a post number shown in the chat, or a post id (or id prefix). */
+export type ChatInput =
+  | { type: 'post', text: string }
+  | { type: 'join', channel: string }
+  | { type: 'leave' }
+  | { type: 'reply', target: string, text: string }
+  | { type: 'vote', target: string, direction: string }
+  | { type: 'thread', target: string }
+  | { type: 'feed' }
+  | { type: 'help' }
+  | { type: 'quit' }
+  | { type: 'empty' }
+  | { type: 'invalid', message: string }
+
+/** The help the chat prints for `/help`. */
+export const HELP: readonly string[] = [
+  'type a line and press Enter to post it to the channel',
+  '/join <channel>        switch to a channel (lobby = #lobby)',
+  '/leave                 leave this channel, back to the previous one',
+  '/reply <n> <text>      reply to post [n] (or a post id)',
+  '/vote <n> up|down      vote on post [n]',
+  '/thread <n>            show the thread of post [n]',
+  '/feed                  show the channel\'s recent posts again',
+  '/help                  this help     /quit (or Ctrl-D) leaves the chat',
+  'PgUp/PgDn scroll; Ctrl-C cancels proof-of-work mining, else quits'
+]
+
+/**
+ * Parses one typed line.
+ *
+ * @example
+ * ```ts
+ * parseChatInput('/reply 3 nice one') // { type: 'reply', target: '3', text: 'nice one' }
+ * ```
+ */
+export function parseChatInput (line: string): ChatInput {
+  const text = line.trim()
+  if (text === '') {
+    return { type: 'empty' }
+  }
+  if (!text.startsWith('/') || text.startsWith('//')) {
+    // "//" escapes a post that starts with a slash
+    return { type: 'post', text: text.startsWith('//') ? text.slice(1) : text }
+  }
+  const [command = '', ...rest] = text.slice(1).split(/\s+/)
+  const args = rest
+  switch (command.toLowerCase()) {
+    case 'join':
+    case 'j':
+      return args[0] === undefined ? usage('/join <channel>') : { type: 'join', channel: args[0] }
+    case 'leave':
+      return { type: 'leave' }
+    case 'reply':
+    case 'r': {
+      const target = args[0]
+      const body = text.replace(/^\/\S+\s+\S+\s*/, '')
+      return target === undefined || args.length < 2 ? usage('/reply <n> <text>') : { type: 'reply', target, text: body }
+    }
+    case 'vote':
+    case 'v':
+      return args[0] === undefined || args[1] === undefined ? usage('/vote <n> up|down') : { type: 'vote', target: args[0], direction: args[1] }
+    case 'thread':
+    case 't':
+      return args[0] === undefined ? usage('/thread <n>') : { type: 'thread', target: args[0] }
+    case 'feed':
+      return { type: 'feed' }
+    case 'help':
+    case 'h':
+    case '?':
+      return { type: 'help' }
+    case 'quit':
+    case 'q':
+    case 'exit':
+      return { type: 'quit' }
+    default:
+      return { type: 'invalid', message: `unknown command /${command}; /help lists the commands` }
+  }
+}
+
+function usage (text: string): ChatInput {
+  return { type: 'invalid', message: `usage: ${text}` }
+}

@@ -1,0 +1,133 @@
+/**
+ * Drawing the chat in a terminal with plain ANSI sequences: styled text segments, and a frame of
+ * exactly `height` rows of at most `width` columns (one character = one column; text from the network
+ * is sanitized before it gets here).
+ */
+
+/** A piece of text with one style. `color` is an ANSI foreground code (31..37, 90..97). */
+export interface Segment {
+  text: string
+  color?: number
+  bold?: boolean
+  dim?: boolean
+  inverse?: boolean
+}
+
+/** One screen row. */
+export type StyledLine = Segment[]
+
+/** What the frame shows. */
+export interface Frame {
+  /** Top row (drawn in inverse video). */
+  header: StyledLine
+  /** The message area, oldest first; the last ones that fit are shown, minus `scroll` rows. */
+  lines: StyledLine[]
+  /** Rows hidden below the message area (0 = follow the newest). */
+  scroll: number
+  /** Row above the input: progress and hints. */
+  notice: StyledLine
+  /** The prompt and the text being typed. */
+  prompt: string
+  input: string
+  /** Cursor position in `input`, in characters. */
+  cursor: number
+}
+
+const ESC = '\u001b['
+
+/**
+ * Number of message rows of a terminal of `height` rows (header, notice and input take three).
+ *
+ * @example
+ * ```ts
+ * messageRows(24) // 21
+ * ```
+ */
+export function messageRows (height: number): number {
+  return Math.max(1, height - 3)
+}
+
+/**
+ * The ANSI text that draws a whole frame, ending with the cursor in the input line.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(drawFrame(frame, 80, 24))
+ * ```
+ */
+export function drawFrame (frame: Frame, width: number, height: number): string {
+  const rows = messageRows(height)
+  const end = Math.max(0, frame.lines.length - frame.scroll)
+  const visible = frame.lines.slice(Math.max(0, end - rows), end)
+  const out: string[] = [`${ESC}?25l`]
+  out.push(row(1, drawLine(pad(frame.header, width), width, true)))
+  for (let i = 0; i < rows; i++) {
+    out.push(row(i + 2, drawLine(visible[i] ?? [], width)))
+  }
+  out.push(row(rows + 2, drawLine(frame.notice, width)))
+  // the input scrolls horizontally so that the cursor stays visible
+  const room = Math.max(1, width - frame.prompt.length - 1)
+  const chars = [...frame.input]
+  const start = Math.max(0, frame.cursor - room)
+  const shown = chars.slice(start, start + room).join('')
+  out.push(row(rows + 3, `${ESC}1m${frame.prompt}${ESC}0m${shown}`))
+  out.push(`${ESC}${rows + 3};${frame.prompt.length + (frame.cursor - start) + 1}H${ESC}?25h`)
+  return out.join('')
+}
+
+/**
+ * Enters the alternate screen (the user's scrollback stays untouched).
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(enterScreen())
+ * ```
+ */
+export function enterScreen (): string {
+  return `${ESC}?1049h${ESC}H${ESC}2J`
+}
+
+/**
+ * Leaves the alternate screen and resets styles.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(leaveScreen())
+ * ```
+ */
+export function leaveScreen (): string {
+  return `${ESC}0m${ESC}?25h${ESC}?1049l`
+}
+
+function row (n: number, content: string): string {
+  return `${ESC}${n};1H${content}${ESC}0m${ESC}K`
+}
+
+/** Pads a line with spaces to `width` columns (so an inverse header fills the row). */
+function pad (line: StyledLine, width: number): StyledLine {
+  const length = line.reduce((sum, s) => sum + [...s.text].length, 0)
+  return length >= width ? line : [...line, { text: ' '.repeat(width - length) }]
+}
+
+function drawLine (line: StyledLine, width: number, inverse = false): string {
+  let left = width
+  let out = ''
+  for (const segment of line) {
+    if (left <= 0) {
+      break
+    }
+    const chars = [...segment.text].slice(0, left)
+    left -= chars.length
+    out += `${style(segment, inverse)}${chars.join('')}${ESC}0m`
+  }
+  return out
+}
+
+function style (segment: Segment, inverse: boolean): string {
+  const codes: number[] = []
+  if (segment.bold === true) codes.push(1)
+  if (segment.dim === true) codes.push(2)
+  if (inverse || segment.inverse === true) codes.push(7)
+  if (segment.color !== undefined) codes.push(segment.color)
+  return codes.length === 0 ? '' : `${ESC}${codes.join(';')}m`
+}

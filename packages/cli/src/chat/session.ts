@@ -1,0 +1,71 @@
+/**
+ * Where the chat's node comes from: the daemon of the data dir when one runs, else a node started
+ * inside the chat's own process (in-memory store, so any number of chats can run side by side).
+ */
+import { DEFAULT_CHANNEL } from '../constants.js'
+import { ControlClient } from '../client.js'
+import { loadIdentity } from '../identity.js'
+import { rendezvousDir } from '../paths.js'
+import { startRuntime } from '../daemon/runtime.js'
+import type { NetworkOptions } from '../commands/options.js'
+import type { Runtime } from '../daemon/runtime.js'
+
+/** A client for the chat and what to release when it ends. */
+export interface ChatSession {
+  client: ControlClient
+  /** `daemon` or `own node`. */
+  mode: 'daemon' | 'own node'
+  /** Stops the chat's own node, if it started one. */
+  close(): Promise<void>
+}
+
+/** Options of {@link openChatSession}. */
+export interface ChatSessionInit extends NetworkOptions {
+  dataDir: string
+  /**
+   * Channel the own node joins at start.
+   *
+   * @default DEFAULT_CHANNEL
+   */
+  channel?: string
+  /** Called before a node is started in this process (it takes a moment). */
+  onStartingNode?(): void
+}
+
+/**
+ * Connects to the daemon of `dataDir`, or starts a node in this process when none runs. The own
+ * node uses the data dir's author identity when `murmur init` created one (else a fresh key for this
+ * run), keeps posts in memory, and finds the user's other Murmur processes through the local
+ * rendezvous (and the LAN's through mDNS unless turned off).
+ *
+ * @example
+ * ```ts
+ * const session = await openChatSession({ dataDir, listen: [], bootstrap: [], mdns: true })
+ * await session.close()
+ * ```
+ */
+export async function openChatSession (init: ChatSessionInit): Promise<ChatSession> {
+  try {
+    const client = await ControlClient.connect(init.dataDir)
+    return { client, mode: 'daemon', close: async () => {} }
+  } catch (err) {
+    if ((err as Error).name !== 'DaemonNotRunningError') {
+      throw err
+    }
+  }
+  init.onStartingNode?.()
+  const identity = await loadIdentity(init.dataDir)
+  const runtime: Runtime = await startRuntime({
+    node: {
+      listen: init.listen.length > 0 ? init.listen : undefined,
+      bootstrap: init.bootstrap,
+      mdns: init.mdns,
+      powBits: init.powBits,
+      channels: [init.channel ?? DEFAULT_CHANNEL],
+      authorKey: identity?.key
+    },
+    rendezvousDir: rendezvousDir()
+  })
+  const client = new ControlClient({ host: runtime.api.host, port: runtime.api.port, token: runtime.api.token })
+  return { client, mode: 'own node', close: async () => { await runtime.stop() } }
+}

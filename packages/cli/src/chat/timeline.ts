@@ -1,0 +1,176 @@
+/**
+ * The chat's message area: posts numbered in the order they were shown, thread pseudonyms as
+ * coloured names with OP marks, replies under their parents' numbers, notices.
+ */
+import { sanitize, shortId, wrap } from '../text.js'
+import type { StyledLine } from './screen.js'
+import type { PostView } from '../api-types.js'
+
+/** One item of the message area. */
+export type TimelineEntry =
+  | { type: 'post', id: string }
+  | { type: 'notice', text: string, tone: 'info' | 'error' | 'ok' }
+
+const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
+const ADJECTIVES = ['quiet', 'brave', 'lucky', 'misty', 'swift', 'sunny', 'rusty', 'witty', 'calm', 'bold', 'shy', 'wild', 'tiny', 'grand', 'dusty', 'noble']
+const ANIMALS = ['otter', 'heron', 'lynx', 'finch', 'badger', 'moth', 'gecko', 'raven', 'koala', 'bison', 'crane', 'newt', 'panda', 'hare', 'wren', 'yak']
+
+/**
+ * A readable name and a colour for a pseudonym (a per-thread key, so names differ between threads).
+ *
+ * @example
+ * ```ts
+ * nymOf('0b7100b7…') // { name: 'quiet-otter-b7', color: 32 }
+ * ```
+ */
+export function nymOf (pseudonym: string | undefined): { name: string, color: number | undefined } {
+  if (pseudonym === undefined || pseudonym.length < 8) {
+    return { name: 'anonymous', color: undefined }
+  }
+  const byte = (i: number): number => Number.parseInt(pseudonym.slice(i * 2, i * 2 + 2), 16)
+  return {
+    name: `${ADJECTIVES[byte(0) % ADJECTIVES.length] ?? ''}-${ANIMALS[byte(1) % ANIMALS.length] ?? ''}-${pseudonym.slice(4, 6)}`,
+    color: COLORS[byte(2) % COLORS.length]
+  }
+}
+
+/** Posts and notices of the message area, with stable per-session numbers for posts. */
+export class Timeline {
+  private readonly entries: TimelineEntry[] = []
+  private readonly posts = new Map<string, PostView>()
+  private readonly numbers = new Map<string, number>()
+  private readonly byNumber = new Map<number, string>()
+  private readonly shown = new Set<string>()
+
+  /** Number of entries (posts and notices). */
+  get length (): number {
+    return this.entries.length
+  }
+
+  /**
+   * Adds a post to the message area (once), or updates its counters when it is already there.
+   *
+   * @example
+   * ```ts
+   * timeline.addPost(view)
+   * ```
+   */
+  addPost (post: PostView): void {
+    this.remember(post)
+    if (!this.shown.has(post.id)) {
+      this.shown.add(post.id)
+      this.entries.push({ type: 'post', id: post.id })
+    }
+  }
+
+  /** Updates what is known of a post (its score and reply count) without adding it. */
+  remember (post: PostView): void {
+    this.posts.set(post.id, post)
+    if (!this.numbers.has(post.id) && post.kind !== 'VOTE') {
+      const n = this.numbers.size + 1
+      this.numbers.set(post.id, n)
+      this.byNumber.set(n, post.id)
+    }
+  }
+
+  /** Adds a line of text. */
+  notice (text: string, tone: 'info' | 'error' | 'ok' = 'info'): void {
+    this.entries.push({ type: 'notice', text, tone })
+  }
+
+  /** Empties the message area (numbers stay valid). */
+  clear (): void {
+    this.entries.length = 0
+    this.shown.clear()
+  }
+
+  /**
+   * The post id a `/reply`, `/vote` or `/thread` target names: a number shown in the chat, a full id,
+   * or a unique prefix of at least 4 hex characters of a post seen in this session.
+   *
+   * @example
+   * ```ts
+   * timeline.resolve('3') // '9a9edd47…'
+   * ```
+   */
+  resolve (target: string): string | undefined {
+    const bare = target.replace(/^\[|\]$/g, '')
+    if (/^\d+$/.test(bare)) {
+      return this.byNumber.get(Number(bare))
+    }
+    if (/^[0-9a-f]{64}$/i.test(bare)) {
+      return bare.toLowerCase()
+    }
+    if (/^[0-9a-f]{4,63}$/i.test(bare)) {
+      const matches = [...this.posts.keys()].filter((id) => id.startsWith(bare.toLowerCase()))
+      return matches.length === 1 ? matches[0] : undefined
+    }
+    return undefined
+  }
+
+  /** A known post by id. */
+  get (id: string): PostView | undefined {
+    return this.posts.get(id)
+  }
+
+  /**
+   * The message area as screen rows of `width` columns.
+   *
+   * @example
+   * ```ts
+   * const lines = timeline.render(80)
+   * ```
+   */
+  render (width: number): StyledLine[] {
+    const lines: StyledLine[] = []
+    for (const entry of this.entries) {
+      if (entry.type === 'notice') {
+        const color = entry.tone === 'error' ? 31 : entry.tone === 'ok' ? 32 : undefined
+        for (const text of wrap(sanitize(entry.text), Math.max(10, width - 2))) {
+          lines.push([{ text: `  ${text}`, color, dim: entry.tone === 'info' }])
+        }
+        continue
+      }
+      const post = this.posts.get(entry.id)
+      if (post !== undefined) {
+        lines.push(...this.renderPost(post, width))
+      }
+    }
+    return lines
+  }
+
+  private renderPost (post: PostView, width: number): StyledLine[] {
+    const time = new Date(post.created * 1000).toTimeString().slice(0, 5)
+    if (post.kind === 'VOTE') {
+      const target = post.parent === undefined ? '?' : this.label(post.parent)
+      return [[{ text: `      ${time} ${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${target}`, dim: true }]]
+    }
+    const nym = nymOf(post.pseudonym)
+    const head: StyledLine = [
+      { text: `${this.label(post.id)} `, bold: true },
+      { text: `${time} `, dim: true }
+    ]
+    if (post.kind === 'REPLY') {
+      head.push({ text: `↳${post.parent === undefined ? '' : this.label(post.parent)} `, dim: true })
+    }
+    head.push({ text: nym.name, color: nym.color, bold: true })
+    if (post.kind === 'REPLY' && post.op) {
+      head.push({ text: ' OP', color: 33, bold: true })
+    }
+    const counters: string[] = []
+    if (post.score !== 0) counters.push(`${post.score > 0 ? '+' : ''}${post.score}`)
+    if (post.replies > 0) counters.push(`${post.replies}↩`)
+    if (counters.length > 0) {
+      head.push({ text: ` (${counters.join(' ')})`, dim: true })
+    }
+    const indent = post.kind === 'REPLY' ? '      ' : '    '
+    const body = wrap(sanitize(post.body), Math.max(10, width - indent.length))
+    return [head, ...body.map((text): StyledLine => [{ text: `${indent}${text}` }])]
+  }
+
+  /** `[n]` for a numbered post, else the start of its id. */
+  label (id: string): string {
+    const n = this.numbers.get(id)
+    return n === undefined ? shortId(id) : `[${n}]`
+  }
+}

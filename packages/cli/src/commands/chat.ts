@@ -1,0 +1,46 @@
+/**
+ * `murmur chat`: the interactive terminal chat (what `npm start` runs).
+ */
+import { Command } from 'commander'
+import { ChatApp } from '../chat/app.js'
+import { openChatSession } from '../chat/session.js'
+import { DEFAULT_CHANNEL } from '../constants.js'
+import { UsageError } from '../errors.js'
+import { resolveDataDir } from '../paths.js'
+import { parseChannel, withCommonOptions, withNetworkOptions } from './options.js'
+import type { CommonOptions, NetworkOptions } from './options.js'
+
+/**
+ * The `chat` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(chatCommand())
+ * ```
+ */
+export function chatCommand (): Command {
+  return withNetworkOptions(withCommonOptions(new Command('chat'), false))
+    .description('chat in a channel: uses the running daemon, or starts a node in this process when none runs (the network options apply to that node)')
+    .argument('[channel]', 'channel: #name, name, or geo:<geohash>', DEFAULT_CHANNEL)
+    .action(async (channelArg: string, options: CommonOptions & NetworkOptions) => {
+      const channel = parseChannel(channelArg)
+      if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
+        throw new UsageError('murmur chat needs a terminal; in scripts use `murmur watch` and `murmur post`')
+      }
+      const session = await openChatSession({
+        ...options,
+        dataDir: resolveDataDir(options.dataDir),
+        channel,
+        onStartingNode: () => { process.stderr.write('no murmur daemon running: starting a node in this process…\n') }
+      })
+      const app = new ChatApp({ client: session.client, channel, mode: session.mode })
+      const onSignal = (): void => { app.stop() }
+      for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(signal, onSignal)
+      try {
+        await app.run()
+      } finally {
+        for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(signal, onSignal)
+        await session.close()
+      }
+    })
+}

@@ -1,0 +1,115 @@
+/**
+ * `murmur daemon`: runs a node and its control API until SIGINT or SIGTERM.
+ */
+import { Command } from 'commander'
+import { ControlClient } from '../client.js'
+import { DEFAULT_CHANNEL } from '../constants.js'
+import { DaemonAlreadyRunningError } from '../errors.js'
+import { ensurePrivateDir } from '../files.js'
+import { loadOrCreateIdentity } from '../identity.js'
+import { rendezvousDir, resolveDataDir } from '../paths.js'
+import { apiFilePath, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
+import { startRuntime } from '../daemon/runtime.js'
+import { channelStatus, watchStatus } from '../daemon/status.js'
+import { outputOf, parseChannel, withCommonOptions, withNetworkOptions } from './options.js'
+import type { CommonOptions, NetworkOptions } from './options.js'
+import type { ChannelStatus } from '../api-types.js'
+import type { Output } from '../output.js'
+
+interface DaemonOptions extends CommonOptions, NetworkOptions {
+  channel: string[]
+}
+
+/**
+ * The `daemon` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(daemonCommand())
+ * ```
+ */
+export function daemonCommand (): Command {
+  return withNetworkOptions(withCommonOptions(new Command('daemon')))
+    .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
+    .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, (value: string, previous: string[]) => [...previous, value], [])
+    .action(async (options: DaemonOptions) => { await runDaemon(options) })
+}
+
+async function runDaemon (options: DaemonOptions): Promise<void> {
+  const out = outputOf(options)
+  const channels = (options.channel.length > 0 ? options.channel : [DEFAULT_CHANNEL]).map(parseChannel)
+  const dataDir = resolveDataDir(options.dataDir)
+  await ensurePrivateDir(dataDir)
+  await refuseSecondDaemon(dataDir)
+  const identity = await loadOrCreateIdentity(dataDir)
+  if (identity.created) {
+    out.note(`created your author identity in ${identity.path}`)
+  }
+  out.note(`starting murmur daemon (data dir ${dataDir})`)
+  const runtime = await startRuntime({
+    node: {
+      listen: options.listen.length > 0 ? options.listen : undefined,
+      bootstrap: options.bootstrap,
+      mdns: options.mdns,
+      powBits: options.powBits,
+      channels,
+      dataDir,
+      authorKey: identity.key
+    },
+    rendezvousDir: rendezvousDir()
+  })
+  const { node, api } = runtime
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => { resolve(signal) })
+    }
+  })
+  await writeApiFile(dataDir, { pid: process.pid, host: api.host, port: api.port, token: api.token })
+  const multiaddrs = node.getMultiaddrs().map(String)
+  out.item({
+    event: 'ready',
+    peerId: node.peerId.toString(),
+    multiaddrs,
+    api: { host: api.host, port: api.port, file: apiFilePath(dataDir) },
+    dataDir,
+    localRendezvous: runtime.rendezvous
+  }, () => [
+    ...multiaddrs.map((addr) => `listening on ${addr}`),
+    `control API on ${api.host}:${api.port} (token in ${apiFilePath(dataDir)})`,
+    `mDNS ${options.mdns ? 'on' : 'off'}, local rendezvous ${runtime.rendezvous ? 'on' : 'off'}`
+  ].join('\n'))
+
+  const report = (): void => { reportPeers(out, node.peerCount(), channelStatus(node)) }
+  const unwatch = watchStatus(node, report)
+  report()
+  const signal = await stopped
+  out.note(`${signal}: stopping…`)
+  unwatch()
+  await runtime.stop()
+  await removeApiFile(dataDir, api.token)
+  out.item({ event: 'stopped' }, () => 'stopped')
+}
+
+/** "connecting… 0 peers", then "3 peers, 2 in #lobby" on every change. */
+function reportPeers (out: Output, peers: number, channels: ChannelStatus[]): void {
+  out.item({ event: 'status', peers, channels }, () => {
+    if (peers === 0) {
+      return 'connecting… 0 peers'
+    }
+    const parts = channels.map((c) => `${c.peers} in ${c.channel}`)
+    return [`${peers} ${peers === 1 ? 'peer' : 'peers'}`, ...parts].join(', ')
+  })
+}
+
+async function refuseSecondDaemon (dataDir: string): Promise<void> {
+  const endpoint = await readApiFile(dataDir)
+  if (endpoint === undefined) {
+    return
+  }
+  try {
+    await new ControlClient(endpoint).status()
+  } catch {
+    return // a stale file of a daemon that did not stop cleanly: it gets replaced
+  }
+  throw new DaemonAlreadyRunningError(`a murmur daemon already runs for ${dataDir} (pid ${endpoint.pid}); stop it first or use another --data-dir`)
+}

@@ -1,0 +1,35 @@
+/**
+ * `murmur init`: creates the data dir and the author identity.
+ */
+import { Command } from 'commander'
+import { toHex } from '@murmur/protocol'
+import { ensurePrivateDir } from '../files.js'
+import { loadOrCreateIdentity } from '../identity.js'
+import { resolveDataDir } from '../paths.js'
+import { outputOf, withCommonOptions } from './options.js'
+import type { CommonOptions } from './options.js'
+
+/**
+ * The `init` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(initCommand())
+ * ```
+ */
+export function initCommand (): Command {
+  return withCommonOptions(new Command('init'))
+    .description('create the data dir and the author identity (mode 0600), and print its public key')
+    .action(async (options: CommonOptions) => {
+      const out = outputOf(options)
+      const dataDir = resolveDataDir(options.dataDir)
+      await ensurePrivateDir(dataDir)
+      const identity = await loadOrCreateIdentity(dataDir)
+      const publicKey = toHex(identity.key.publicKey)
+      out.result({ dataDir, identity: identity.path, publicKey, created: identity.created }, () => [
+        identity.created ? `created your author identity in ${identity.path}` : `your author identity is already in ${identity.path}`,
+        `public key: ${publicKey}`,
+        'start your node with: murmur daemon'
+      ].join('\n'))
+    })
+}

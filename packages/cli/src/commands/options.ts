@@ -1,0 +1,191 @@
+/**
+ * Options and argument checks shared by the commands.
+ */
+import { InvalidArgumentError, Option } from 'commander'
+import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, validateChannel } from '@murmur/protocol'
+import { ControlClient } from '../client.js'
+import { UsageError } from '../errors.js'
+import { Output } from '../output.js'
+import { resolveDataDir } from '../paths.js'
+import type { Command } from 'commander'
+
+/** Options every command has. */
+export interface CommonOptions {
+  dataDir?: string
+  json?: boolean
+}
+
+/** Network options of the commands that run a node (`daemon`, and `chat` without a daemon). */
+export interface NetworkOptions {
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  powBits?: number
+}
+
+/**
+ * Adds `--data-dir` and `--json` to a command.
+ *
+ * @example
+ * ```ts
+ * withCommonOptions(new Command('feed'))
+ * ```
+ */
+export function withCommonOptions (command: Command, json = true): Command {
+  command.addOption(new Option('--data-dir <dir>', 'data dir (default: $MURMUR_DATA_DIR, else $XDG_DATA_HOME/murmur or ~/.local/share/murmur)'))
+  if (json) {
+    command.option('--json', 'print JSON instead of text')
+  }
+  return command
+}
+
+/**
+ * Adds the options of a command that runs a node.
+ *
+ * @example
+ * ```ts
+ * withNetworkOptions(new Command('daemon'))
+ * ```
+ */
+export function withNetworkOptions (command: Command): Command {
+  return command
+    .option('--listen <multiaddr>', 'listen address, repeatable (default: TCP and WebSockets on every interface, random ports)', collect, [])
+    .option('--bootstrap <multiaddr>', 'address (with /p2p/<peer id>) of a node to connect to, repeatable', collect, [])
+    .option('--no-mdns', 'do not discover nodes on the LAN with mDNS')
+    .option('--pow-bits <bits>', 'proof-of-work difficulty in leading zero bits for every kind of post (a network parameter; default 16 for posts and replies, 12 for votes)', parsePowBits)
+}
+
+/**
+ * The output of a command from its options.
+ *
+ * @example
+ * ```ts
+ * const out = outputOf(opts)
+ * ```
+ */
+export function outputOf (options: CommonOptions): Output {
+  return new Output(options.json === true)
+}
+
+/**
+ * A client of the daemon of the command's data dir (throws DaemonNotRunningError).
+ *
+ * @example
+ * ```ts
+ * const client = await clientOf(opts)
+ * ```
+ */
+export async function clientOf (options: CommonOptions): Promise<ControlClient> {
+  return ControlClient.connect(resolveDataDir(options.dataDir))
+}
+
+/**
+ * A channel name from the command line. `lobby` means `#lobby` (a bare `#` would start a shell
+ * comment); names with a `:` (`geo:u4pruyd`) are taken as they are.
+ *
+ * @example
+ * ```ts
+ * parseChannel('lobby') // '#lobby'
+ * ```
+ */
+export function parseChannel (value: string): string {
+  const channel = value.startsWith('#') || value.includes(':') ? value : `#${value}`
+  try {
+    validateChannel(channel)
+  } catch (err) {
+    throw new UsageError(`bad channel name ${JSON.stringify(value)}: ${(err as Error).message} (use #name, name, or geo:<geohash>)`)
+  }
+  return channel
+}
+
+/**
+ * A post id from the command line: 64 hex characters.
+ *
+ * @example
+ * ```ts
+ * parsePostId('3f9a…') // throws UsageError unless 64 hex chars
+ * ```
+ */
+export function parsePostId (value: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) {
+    throw new UsageError(`bad post id ${JSON.stringify(value)}: expected 64 hex characters (as printed by \`murmur feed\`)`)
+  }
+  return value.toLowerCase()
+}
+
+/**
+ * A post or reply body: not empty, at most 2048 UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * parseBody('hello') // 'hello'
+ * ```
+ */
+export function parseBody (value: string): string {
+  const bytes = new TextEncoder().encode(value).byteLength
+  if (value.trim() === '') {
+    throw new UsageError('the text is empty')
+  }
+  if (bytes > MAX_BODY_BYTES) {
+    throw new UsageError(`the text is too long: ${bytes} bytes, at most ${MAX_BODY_BYTES} are allowed`)
+  }
+  return value
+}
+
+/**
+ * `up`/`+1`/`+` or `down`/`-1`/`-`.
+ *
+ * @example
+ * ```ts
+ * parseVote('up') // 1
+ * ```
+ */
+export function parseVote (value: string): 1 | -1 {
+  if (['up', '+1', '+', '1'].includes(value)) return 1
+  if (['down', '-1', '-'].includes(value)) return -1
+  throw new UsageError(`bad vote ${JSON.stringify(value)}: expected up or down`)
+}
+
+/**
+ * Commander parser of a positive integer option.
+ *
+ * @example
+ * ```ts
+ * command.option('--limit <n>', 'how many', parsePositiveInt)
+ * ```
+ */
+export function parsePositiveInt (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('expected a positive integer')
+  }
+  return n
+}
+
+/**
+ * Commander parser of `--ttl`: seconds, 60..604800.
+ *
+ * @example
+ * ```ts
+ * command.option('--ttl <seconds>', 'lifetime', parseTtl)
+ * ```
+ */
+export function parseTtl (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < MIN_TTL || n > MAX_TTL) {
+    throw new InvalidArgumentError(`expected seconds between ${MIN_TTL} and ${MAX_TTL}`)
+  }
+  return n
+}
+
+function parsePowBits (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 64) {
+    throw new InvalidArgumentError('expected an integer between 0 and 64')
+  }
+  return n
+}
+
+function collect (value: string, previous: string[]): string[] {
+  return [...previous, value]
+}

@@ -1,0 +1,111 @@
+/**
+ * `murmur post`, `murmur reply` and `murmur vote`: build a post in the daemon, showing the
+ * proof-of-work progress; Ctrl-C cancels the mining.
+ */
+import { Command } from 'commander'
+import { CancelledError } from '../errors.js'
+import { clientOf, outputOf, parseBody, parseChannel, parsePostId, parseTtl, parseVote, withCommonOptions } from './options.js'
+import type { CommonOptions } from './options.js'
+import type { PostResult } from '../api-types.js'
+import type { PostingOptions } from '../client.js'
+import type { Output } from '../output.js'
+
+interface PostingCommandOptions extends CommonOptions {
+  ttl?: number
+}
+
+/**
+ * The `post` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(postCommand())
+ * ```
+ */
+export function postCommand (): Command {
+  return withTtl(withCommonOptions(new Command('post')))
+    .description('post to a channel (`lobby` means #lobby)')
+    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .argument('<text>', 'what to say (at most 2048 bytes)')
+    .action(async (channel: string, text: string, options: PostingCommandOptions) => {
+      const request = { channel: parseChannel(channel), body: parseBody(text), ttl: options.ttl }
+      const client = await clientOf(options)
+      const out = outputOf(options)
+      report(out, await mine(out, async (posting) => client.post(request, posting)), `posted to ${request.channel}`)
+    })
+}
+
+/**
+ * The `reply` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(replyCommand())
+ * ```
+ */
+export function replyCommand (): Command {
+  return withTtl(withCommonOptions(new Command('reply')))
+    .description('reply to a post or reply, under your pseudonym in its thread')
+    .argument('<post-id>', 'id of the post or reply (64 hex characters)')
+    .argument('<text>', 'what to say (at most 2048 bytes)')
+    .action(async (postId: string, text: string, options: PostingCommandOptions) => {
+      const request = { parent: parsePostId(postId), body: parseBody(text), ttl: options.ttl }
+      const client = await clientOf(options)
+      const out = outputOf(options)
+      report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied')
+    })
+}
+
+/**
+ * The `vote` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(voteCommand())
+ * ```
+ */
+export function voteCommand (): Command {
+  return withTtl(withCommonOptions(new Command('vote')))
+    .description('vote on a post or reply (each vote is signed with a fresh key)')
+    .argument('<post-id>', 'id of the post or reply (64 hex characters)')
+    .argument('<direction>', 'up or down')
+    .action(async (postId: string, direction: string, options: PostingCommandOptions) => {
+      const request = { post: parsePostId(postId), vote: parseVote(direction), ttl: options.ttl }
+      const client = await clientOf(options)
+      const out = outputOf(options)
+      report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted')
+    })
+}
+
+function withTtl (command: Command): Command {
+  return command.option('--ttl <seconds>', 'lifetime in seconds, 60..604800 (default: one day)', parseTtl)
+}
+
+/** Runs a posting call with mining progress on stderr; Ctrl-C aborts it (and the daemon's mining). */
+async function mine (out: Output, call: (options: PostingOptions) => Promise<PostResult>): Promise<PostResult> {
+  const controller = new AbortController()
+  const onSigint = (): void => { controller.abort() }
+  process.once('SIGINT', onSigint)
+  try {
+    return await call({
+      signal: controller.signal,
+      onProgress: ({ attempts, bits }) => {
+        out.progress(`mining proof of work (${bits} bits): ${attempts.toLocaleString('en-US')} hashes… Ctrl-C cancels`)
+      }
+    })
+  } catch (err) {
+    if (controller.signal.aborted) {
+      throw new CancelledError('cancelled: nothing was posted')
+    }
+    throw err
+  } finally {
+    process.off('SIGINT', onSigint)
+    out.clearProgress()
+  }
+}
+
+function report (out: Output, result: PostResult, done: string): void {
+  out.result(result, () => result.status === 'sent'
+    ? `${done}: ${result.id} (sent to ${result.recipients} ${result.recipients === 1 ? 'peer' : 'peers'})`
+    : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`)
+}

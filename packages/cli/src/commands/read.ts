@@ -1,0 +1,98 @@
+/**
+ * `murmur feed`, `murmur thread` and `murmur watch`: read what the daemon holds and receives.
+ */
+import { Command, Option } from 'commander'
+import { FEED_LIMIT } from '../constants.js'
+import { DaemonNotRunningError } from '../errors.js'
+import { formatPost, formatPosts } from '../output.js'
+import { clientOf, outputOf, parseChannel, parsePositiveInt, parsePostId, withCommonOptions } from './options.js'
+import type { CommonOptions } from './options.js'
+
+interface FeedOptions extends CommonOptions {
+  sort: 'new' | 'hot'
+  limit: number
+}
+
+/**
+ * The `feed` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(feedCommand())
+ * ```
+ */
+export function feedCommand (): Command {
+  return withCommonOptions(new Command('feed'))
+    .description('print the posts of a channel')
+    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .addOption(new Option('--sort <order>', 'new: newest first; hot: by score and age').choices(['new', 'hot']).default('new'))
+    .option('--limit <n>', 'at most this many posts', parsePositiveInt, FEED_LIMIT)
+    .action(async (channelArg: string, options: FeedOptions) => {
+      const channel = parseChannel(channelArg)
+      const client = await clientOf(options)
+      const posts = await client.feed(channel, { sort: options.sort, limit: options.limit })
+      outputOf(options).result({ channel, sort: options.sort, posts }, () =>
+        formatPosts(posts, `no posts in ${channel} yet`))
+    })
+}
+
+/**
+ * The `thread` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(threadCommand())
+ * ```
+ */
+export function threadCommand (): Command {
+  return withCommonOptions(new Command('thread'))
+    .description('print a thread: the post, then its replies in order')
+    .argument('<post-id>', 'id of the thread\'s post (64 hex characters)')
+    .action(async (postId: string, options: CommonOptions) => {
+      const root = parsePostId(postId)
+      const client = await clientOf(options)
+      const posts = await client.thread(root)
+      outputOf(options).result({ root, posts }, () => formatPosts(posts, 'empty thread'))
+    })
+}
+
+/**
+ * The `watch` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(watchCommand())
+ * ```
+ */
+export function watchCommand (): Command {
+  return withCommonOptions(new Command('watch'))
+    .description('print the posts, replies and votes of a channel as they arrive, until Ctrl-C (--json: one object per line)')
+    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .action(async (channelArg: string, options: CommonOptions) => {
+      const channel = parseChannel(channelArg)
+      const client = await clientOf(options)
+      const out = outputOf(options)
+      await client.join(channel)
+      const controller = new AbortController()
+      const onSignal = (): void => { controller.abort() }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      try {
+        let announced = false
+        for await (const event of client.events({ channel, signal: controller.signal })) {
+          if (event.type === 'status' && !announced) {
+            announced = true
+            out.note(`watching ${channel} (Ctrl-C stops)`)
+          } else if (event.type === 'post') {
+            out.item(event.post, () => `${formatPost(event.post)}\n`)
+          }
+        }
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+      if (!controller.signal.aborted) {
+        throw new DaemonNotRunningError('the murmur daemon stopped')
+      }
+    })
+}

@@ -1,0 +1,53 @@
+/**
+ * Defaults and fixed names of the `murmur` command, in one place.
+ */
+
+/** Channel used by `murmur chat` (and `npm start`) when none is given. */
+export const DEFAULT_CHANNEL = '#lobby'
+
+/** File in the data dir holding the author identity (mode 0600). */
+export const IDENTITY_FILE = 'identity.json'
+
+/** File in the data dir holding the control API's port and bearer token (mode 0600) while a daemon runs. */
+export const API_FILE = 'api.json'
+
+/** The only interface the control API ever binds to. */
+export const API_HOST = '127.0.0.1'
+
+/** Path prefix of every control API route. */
+export const API_PREFIX = '/v1'
+
+/** Largest request body the control API reads, in bytes. A post body is at most 2048 bytes. */
+export const MAX_REQUEST_BYTES = 64 * 1024
+
+/** Interval of the SSE keep-alive comment, in ms. */
+export const SSE_KEEPALIVE_INTERVAL = 15_000
+
+/** Shortest interval between two proof-of-work progress events sent to a client, in ms. */
+export const PROGRESS_INTERVAL = 250
+
+/** Peer and subscription changes arriving within this many ms are reported as one status change. */
+export const STATUS_DEBOUNCE = 150
+
+/** How often the local rendezvous looks for other Murmur processes of this user, in ms. */
+export const RENDEZVOUS_INTERVAL = 10_000
+
+/** Time allowed for dialing a node found through the local rendezvous, in ms. */
+export const RENDEZVOUS_DIAL_TIMEOUT = 5_000
+
+/** Default number of posts `murmur feed` prints. */
+export const FEED_LIMIT = 20
+
+/** Exit codes of the `murmur` command. */
+export const EXIT = {
+  /** Done. */
+  OK: 0,
+  /** The request was understood but failed (unknown post, network trouble, daemon error). */
+  FAILURE: 1,
+  /** Bad arguments or input: unknown command, bad channel name, body too long, bad post id. */
+  USAGE: 2,
+  /** No daemon runs for this data dir. */
+  NO_DAEMON: 3,
+  /** Interrupted with Ctrl-C (e.g. while mining proof of work). */
+  INTERRUPTED: 130
+} as const

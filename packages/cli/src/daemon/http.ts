@@ -1,0 +1,131 @@
+/**
+ * Small node:http helpers of the control API: JSON bodies and responses, error mapping, SSE frames.
+ */
+import { logger } from '@libp2p/logger'
+import { MAX_REQUEST_BYTES } from '../constants.js'
+import { BadRequestError } from '../errors.js'
+import type { ErrorResponse } from '../api-types.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+const log = logger('murmur:cli:api')
+
+/** HTTP status of each error the node or the API throws, by error name. */
+const STATUS_BY_NAME: Record<string, number> = {
+  BadRequestError: 400,
+  InvalidChannelError: 400,
+  InvalidIdError: 400,
+  PostValidationError: 400,
+  UnknownPostError: 404,
+  NotFoundError: 404,
+  OutboxFullError: 503,
+  NotStartedError: 503,
+  PublishError: 502
+}
+
+/**
+ * Reads and parses a JSON request body of at most MAX_REQUEST_BYTES; throws BadRequestError.
+ *
+ * @example
+ * ```ts
+ * const body = await readJson(req)
+ * ```
+ */
+export async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    const buf = chunk as Buffer
+    size += buf.byteLength
+    if (size > MAX_REQUEST_BYTES) {
+      throw new BadRequestError(`request body larger than ${MAX_REQUEST_BYTES} bytes`)
+    }
+    chunks.push(buf)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new BadRequestError('request body is not valid JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequestError('request body must be a JSON object')
+  }
+  return value as Record<string, unknown>
+}
+
+/**
+ * Sends a JSON response.
+ *
+ * @example
+ * ```ts
+ * sendJson(res, 200, { ok: true })
+ * ```
+ */
+export function sendJson (res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  res.end(body)
+}
+
+/**
+ * The HTTP status and JSON body of an error. Errors the API does not know become a 500 whose
+ * message says nothing about internals (the detail goes to the debug log).
+ *
+ * @example
+ * ```ts
+ * const [status, body] = errorResponse(err)
+ * ```
+ */
+export function errorResponse (err: unknown): [number, ErrorResponse] {
+  const name = err instanceof Error ? err.name : 'Error'
+  const status = STATUS_BY_NAME[name]
+  if (status === undefined) {
+    log.error('request failed - %e', err)
+    return [500, { error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'the daemon failed to handle the request (run it with DEBUG=murmur:* for details)' } }]
+  }
+  const code = (err as { code?: unknown }).code
+  return [status, { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }]
+}
+
+/**
+ * Sends an error as JSON (see {@link errorResponse}).
+ *
+ * @example
+ * ```ts
+ * sendError(res, new BadRequestError('channel must be a string'))
+ * ```
+ */
+export function sendError (res: ServerResponse, err: unknown): void {
+  const [status, body] = errorResponse(err)
+  sendJson(res, status, body)
+}
+
+/**
+ * Starts a Server-Sent Events response.
+ *
+ * @example
+ * ```ts
+ * startEventStream(res); writeEvent(res, 'post', view)
+ * ```
+ */
+export function startEventStream (res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive'
+  })
+  res.flushHeaders()
+}
+
+/**
+ * Writes one SSE event whose data is `value` as single-line JSON.
+ *
+ * @example
+ * ```ts
+ * writeEvent(res, 'status', { peers: 3 })
+ * ```
+ */
+export function writeEvent (res: ServerResponse, event: string, value: unknown): void {
+  // JSON.stringify never emits a raw newline, so the data field is one line
+  res.write(`event: ${event}\ndata: ${JSON.stringify(value)}\n\n`)
+}

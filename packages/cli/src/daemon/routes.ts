@@ -1,0 +1,118 @@
+/**
+ * The routes of the control API: each maps one request onto one call of the Murmur node.
+ */
+import { BadRequestError, NotFoundError } from '../errors.js'
+import { readPeers, readStatus } from './status.js'
+import type { MiningProgress, PostResult } from '../api-types.js'
+import type { Murmur, PostOptions } from '@murmur/node'
+
+/** What a route handler gets. */
+export interface RouteContext {
+  node: Murmur
+  startedAt: number
+  /** Path parameter (the id of `/v1/threads/:id` and `/v1/posts/:id`). */
+  param: string
+  query: URLSearchParams
+  /** Reads the JSON body. */
+  body(): Promise<Record<string, unknown>>
+  /** Tells event-stream clients that the status changed (after join and leave). */
+  statusChanged(): void
+}
+
+/** A route answering with a JSON value. */
+export type JsonRoute = (ctx: RouteContext) => Promise<unknown>
+
+/**
+ * A route that builds a post: it mines proof of work, so it is cancellable and reports progress
+ * (streamed to clients that accept `text/event-stream`).
+ */
+export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, onProgress(p: MiningProgress): void }) => Promise<PostResult>
+
+/** Every JSON route by `METHOD /path` (paths without the `/v1` prefix; `:id` is the parameter). */
+export const JSON_ROUTES: Record<string, JsonRoute> = {
+  'GET /status': async (ctx) => readStatus(ctx.node, ctx.startedAt),
+  'GET /peers': async (ctx) => ({ peers: readPeers(ctx.node) }),
+  'POST /join': async (ctx) => {
+    const channel = stringField(await ctx.body(), 'channel')
+    await ctx.node.join(channel)
+    ctx.statusChanged()
+    return { channel, channels: ctx.node.channels() }
+  },
+  'POST /leave': async (ctx) => {
+    const channel = stringField(await ctx.body(), 'channel')
+    await ctx.node.leave(channel)
+    ctx.statusChanged()
+    return { channel, channels: ctx.node.channels() }
+  },
+  'GET /feed': async (ctx) => {
+    const channel = ctx.query.get('channel')
+    if (channel === null) {
+      throw new BadRequestError('query parameter "channel" is required')
+    }
+    const sort = ctx.query.get('sort') ?? 'new'
+    if (sort !== 'new' && sort !== 'hot') {
+      throw new BadRequestError('query parameter "sort" must be "new" or "hot"')
+    }
+    const limitParam = ctx.query.get('limit')
+    const limit = limitParam === null ? undefined : positiveInt(limitParam, 'limit')
+    return { channel, sort, posts: await ctx.node.feed(channel, { sort, limit }) }
+  },
+  'GET /threads/:id': async (ctx) => {
+    const posts = await ctx.node.thread(ctx.param)
+    if (posts.length === 0) {
+      throw new NotFoundError(`no thread ${ctx.param} in the local store (never received, or expired)`, 'ERR_UNKNOWN_POST')
+    }
+    return { root: ctx.param, posts }
+  },
+  'GET /posts/:id': async (ctx) => {
+    const post = await ctx.node.get(ctx.param)
+    if (post === undefined) {
+      throw new NotFoundError(`post ${ctx.param} is not in the local store (never received, or expired)`, 'ERR_UNKNOWN_POST')
+    }
+    return post
+  }
+}
+
+/** Every posting route by `METHOD /path`. */
+export const POSTING_ROUTES: Record<string, PostingRoute> = {
+  'POST /posts': async (ctx, options) => {
+    const body = await ctx.body()
+    return ctx.node.post(stringField(body, 'channel'), stringField(body, 'body'), postOptions(body, options))
+  },
+  'POST /replies': async (ctx, options) => {
+    const body = await ctx.body()
+    return ctx.node.reply(stringField(body, 'parent'), stringField(body, 'body'), postOptions(body, options))
+  },
+  'POST /votes': async (ctx, options) => {
+    const body = await ctx.body()
+    const vote = body.vote
+    if (vote !== 1 && vote !== -1) {
+      throw new BadRequestError('field "vote" must be 1 or -1')
+    }
+    return ctx.node.vote(stringField(body, 'post'), vote, postOptions(body, options))
+  }
+}
+
+function stringField (body: Record<string, unknown>, field: string): string {
+  const value = body[field]
+  if (typeof value !== 'string') {
+    throw new BadRequestError(`field "${field}" must be a string`)
+  }
+  return value
+}
+
+function postOptions (body: Record<string, unknown>, options: Pick<PostOptions, 'signal' | 'onProgress'>): PostOptions {
+  const ttl = body.ttl
+  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl))) {
+    throw new BadRequestError('field "ttl" must be an integer number of seconds')
+  }
+  return { ...options, ttl }
+}
+
+function positiveInt (value: string, name: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new BadRequestError(`query parameter "${name}" must be a positive integer`)
+  }
+  return n
+}

@@ -1,0 +1,76 @@
+/**
+ * A running Murmur node with its control API and its local rendezvous: what `murmur daemon` runs,
+ * and what `murmur chat` runs in its own process when no daemon is there.
+ */
+import { logger } from '@libp2p/logger'
+import { createMurmur } from '@murmur/node'
+import { createControlServer } from './server.js'
+import { LocalRendezvous } from './rendezvous.js'
+import type { ControlServer } from './server.js'
+import type { Murmur, MurmurInit } from '@murmur/node'
+
+const log = logger('murmur:cli:runtime')
+
+/** Options of {@link startRuntime}. */
+export interface RuntimeInit {
+  /** Options of the node (listen, bootstrap, mdns, dataDir, powBits, channels, authorKey). */
+  node: MurmurInit
+  /**
+   * Directory of the local rendezvous; undefined turns it off.
+   *
+   * @default undefined
+   */
+  rendezvousDir?: string
+}
+
+/** A node, its control API and its rendezvous entry. */
+export interface Runtime {
+  node: Murmur
+  api: ControlServer
+  /** Whether the node announced itself in the local rendezvous directory. */
+  rendezvous: boolean
+  /** Stops the API, removes the rendezvous entry and stops the node (closing its store). Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a node, its control API on 127.0.0.1 and (optionally) its local rendezvous.
+ *
+ * @example
+ * ```ts
+ * const runtime = await startRuntime({ node: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+ * await runtime.stop()
+ * ```
+ */
+export async function startRuntime (init: RuntimeInit): Promise<Runtime> {
+  const startedAt = Date.now()
+  const node = await createMurmur(init.node)
+  let api: ControlServer
+  try {
+    api = await createControlServer({ node, startedAt })
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+  const rendezvous = init.rendezvousDir === undefined ? undefined : new LocalRendezvous(node, { dir: init.rendezvousDir })
+  let announced = false
+  try {
+    announced = await rendezvous?.start() ?? false
+  } catch (err) {
+    log.error('local rendezvous failed - %e', err)
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    node,
+    api,
+    rendezvous: announced,
+    stop: async () => {
+      stopping ??= (async () => {
+        await rendezvous?.stop().catch((err: unknown) => { log.error('could not remove rendezvous entry - %e', err) })
+        await api.close()
+        await node.stop()
+      })()
+      await stopping
+    }
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The local control API: HTTP on 127.0.0.1 only, every request authenticated with a bearer token,
+ * live events as Server-Sent Events. The routes are in routes.ts; docs/API.md describes them.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer } from 'node:http'
+import { logger } from '@libp2p/logger'
+import { API_HOST, API_PREFIX, PROGRESS_INTERVAL, SSE_KEEPALIVE_INTERVAL } from '../constants.js'
+import { NotFoundError } from '../errors.js'
+import { errorResponse, readJson, sendError, sendJson, startEventStream, writeEvent } from './http.js'
+import { JSON_ROUTES, POSTING_ROUTES } from './routes.js'
+import { readStatus, watchStatus } from './status.js'
+import type { PostingRoute, RouteContext } from './routes.js'
+import type { ErrorEvent, MiningProgress } from '../api-types.js'
+import type { Murmur, PostView } from '@murmur/node'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+
+const log = logger('murmur:cli:api')
+
+/** Options of {@link createControlServer}. */
+export interface ControlServerInit {
+  /** The node the API controls. */
+  node: Murmur
+  /**
+   * The bearer token every request must carry.
+   *
+   * @default 32 random bytes, base64url
+   */
+  token?: string
+  /**
+   * TCP port on 127.0.0.1.
+   *
+   * @default 0 (chosen by the OS)
+   */
+  port?: number
+  /**
+   * When the node started (ms since the epoch), for the uptime in `/v1/status`.
+   *
+   * @default now
+   */
+  startedAt?: number
+}
+
+/** A running control API. */
+export interface ControlServer {
+  readonly host: string
+  readonly port: number
+  readonly token: string
+  /** Closes the server, ending event streams and open connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts the control API of a node on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const api = await createControlServer({ node })
+ * console.log(api.port) // the token stays in api.token: never log it
+ * await api.close()
+ * ```
+ */
+export async function createControlServer (init: ControlServerInit): Promise<ControlServer> {
+  const { node } = init
+  const token = init.token ?? randomBytes(32).toString('base64url')
+  const tokenDigest = digest(token)
+  const startedAt = init.startedAt ?? Date.now()
+  const streams = new Set<ServerResponse>()
+
+  const broadcast = (event: string, value: unknown, channel?: string): void => {
+    for (const res of streams) {
+      const filter = (res as EventStream).channelFilter
+      if (channel === undefined || filter === undefined || filter === channel) {
+        writeEvent(res, event, value)
+      }
+    }
+  }
+  const onPost = (evt: CustomEvent<PostView>): void => { broadcast('post', evt.detail, evt.detail.channel) }
+  const statusChanged = (): void => {
+    if (streams.size > 0) {
+      broadcast('status', readStatus(node, startedAt))
+    }
+  }
+  node.addEventListener('post', onPost)
+  const unwatch = watchStatus(node, statusChanged)
+  const keepAlive = setInterval(() => {
+    for (const res of streams) {
+      res.write(': keep-alive\n\n')
+    }
+  }, SSE_KEEPALIVE_INTERVAL)
+
+  let port = 0
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error('unhandled request failure - %e', err)
+      if (!res.headersSent) {
+        sendError(res, err)
+      } else {
+        res.end()
+      }
+    })
+  })
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req.headers.host, port)) {
+      // a web page reaching us through DNS rebinding names its own host here
+      sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
+      return
+    }
+    if (!authorized(req.headers.authorization, tokenDigest)) {
+      res.setHeader('www-authenticate', 'Bearer realm="murmur"')
+      sendJson(res, 401, { error: { name: 'UnauthorizedError', code: 'ERR_UNAUTHORIZED', message: 'missing or wrong bearer token (it is in api.json in the data dir)' } })
+      return
+    }
+    const url = new URL(req.url ?? '/', `http://${API_HOST}`)
+    const route = matchRoute(req.method ?? 'GET', url.pathname)
+    if (route === undefined) {
+      sendError(res, new NotFoundError(`no route ${req.method ?? ''} ${url.pathname}`))
+      return
+    }
+    const ctx: RouteContext = {
+      node,
+      startedAt,
+      param: route.param,
+      query: url.searchParams,
+      body: async () => readJson(req),
+      statusChanged
+    }
+    if (route.key === 'GET /events') {
+      openEventStream(res, url.searchParams.get('channel') ?? undefined)
+      return
+    }
+    const posting = POSTING_ROUTES[route.key]
+    if (posting !== undefined) {
+      await respondPosting(req, res, ctx, posting)
+      return
+    }
+    const json = JSON_ROUTES[route.key]
+    if (json === undefined) {
+      sendError(res, new NotFoundError(`no route ${route.key}`))
+      return
+    }
+    try {
+      sendJson(res, 200, await json(ctx))
+    } catch (err) {
+      sendError(res, err)
+    }
+  }
+
+  const openEventStream = (res: ServerResponse, channel: string | undefined): void => {
+    startEventStream(res)
+    const stream = res as EventStream
+    stream.channelFilter = channel
+    streams.add(res)
+    res.on('close', () => { streams.delete(res) })
+    writeEvent(res, 'status', readStatus(node, startedAt))
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(init.port ?? 0, API_HOST, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  port = typeof address === 'object' && address !== null ? address.port : 0
+  log('control API on %s:%d', API_HOST, port)
+
+  return {
+    host: API_HOST,
+    port,
+    token,
+    close: async () => {
+      node.removeEventListener('post', onPost)
+      unwatch()
+      clearInterval(keepAlive)
+      for (const res of streams) {
+        res.end()
+      }
+      streams.clear()
+      const closed = new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+      server.closeAllConnections()
+      await closed
+    }
+  }
+}
+
+interface EventStream extends ServerResponse {
+  channelFilter?: string
+}
+
+/**
+ * Runs a posting route. A client that accepts `text/event-stream` gets `progress` events while proof
+ * of work is mined, then one `result` or `error` event; others get plain JSON. Either way, a client
+ * that disconnects cancels the mining.
+ */
+async function respondPosting (req: IncomingMessage, res: ServerResponse, ctx: RouteContext, route: PostingRoute): Promise<void> {
+  const controller = new AbortController()
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      controller.abort()
+    }
+  })
+  const streaming = (req.headers.accept ?? '').includes('text/event-stream')
+  let lastProgress = 0
+  const onProgress = (progress: MiningProgress): void => {
+    const now = Date.now()
+    if (streaming && now - lastProgress >= PROGRESS_INTERVAL) {
+      lastProgress = now
+      writeEvent(res, 'progress', progress)
+    }
+  }
+  if (streaming) {
+    startEventStream(res)
+  }
+  try {
+    const result = await route(ctx, { signal: controller.signal, onProgress })
+    if (streaming) {
+      writeEvent(res, 'result', result)
+      res.end()
+    } else {
+      sendJson(res, 200, result)
+    }
+  } catch (err) {
+    if (controller.signal.aborted) {
+      log('post cancelled by the client')
+      res.end()
+      return
+    }
+    if (streaming) {
+      const [status, body] = errorResponse(err)
+      const event: ErrorEvent = { status, ...body }
+      writeEvent(res, 'error', event)
+      res.end()
+    } else {
+      sendError(res, err)
+    }
+  }
+}
+
+/** The route key (`METHOD /path` with `:id`) and path parameter of a request, or undefined. */
+function matchRoute (method: string, pathname: string): { key: string, param: string } | undefined {
+  if (!pathname.startsWith(`${API_PREFIX}/`)) {
+    return undefined
+  }
+  const path = pathname.slice(API_PREFIX.length)
+  const exact = `${method} ${path}`
+  if (exact === 'GET /events' || exact in JSON_ROUTES || exact in POSTING_ROUTES) {
+    return { key: exact, param: '' }
+  }
+  const match = /^\/(threads|posts)\/([^/]+)$/.exec(path)
+  if (match !== null && method === 'GET') {
+    // ids are hex; anything else is passed on as is and refused by the node as an invalid id
+    return { key: `GET /${match[1] ?? ''}/:id`, param: match[2] ?? '' }
+  }
+  return undefined
+}
+
+function digest (value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+/** Compares the bearer token in constant time (over digests, so lengths never leak either). */
+function authorized (header: string | undefined, tokenDigest: Buffer): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) {
+    return false
+  }
+  return timingSafeEqual(digest(header.slice('Bearer '.length)), tokenDigest)
+}
+
+function hostAllowed (host: string | undefined, port: number): boolean {
+  return host === `${API_HOST}:${port}` || host === `localhost:${port}`
+}

@@ -1,0 +1,94 @@
+/**
+ * What a running node reports about itself: peers, channels and addresses, and when that changes.
+ */
+import { channelTopic } from '@murmur/protocol'
+import { STATUS_DEBOUNCE } from '../constants.js'
+import { VERSION } from '../version.js'
+import type { ChannelStatus, PeerResponse, StatusResponse } from '../api-types.js'
+import type { Murmur } from '@murmur/node'
+
+/**
+ * A snapshot of the node's status.
+ *
+ * @example
+ * ```ts
+ * const { peers, channels } = readStatus(node, Date.now())
+ * ```
+ */
+export function readStatus (node: Murmur, startedAt: number): StatusResponse {
+  return {
+    version: VERSION,
+    pid: process.pid,
+    peerId: node.peerId.toString(),
+    multiaddrs: node.getMultiaddrs().map(String),
+    peers: node.peerCount(),
+    channels: channelStatus(node),
+    uptime: Math.floor((Date.now() - startedAt) / 1000)
+  }
+}
+
+/**
+ * Joined channels with the number of connected peers subscribed to each.
+ *
+ * @example
+ * ```ts
+ * channelStatus(node) // [{ channel: '#lobby', peers: 2 }]
+ * ```
+ */
+export function channelStatus (node: Murmur): ChannelStatus[] {
+  const pubsub = node.libp2p.services.pubsub
+  return node.channels().map((channel) => ({ channel, peers: pubsub.getSubscribers(channelTopic(channel)).length }))
+}
+
+/**
+ * The open connections, one entry per connection.
+ *
+ * @example
+ * ```ts
+ * readPeers(node) // [{ peerId: '12D3Koo…', addr: '/ip4/127.0.0.1/tcp/4001', direction: 'outbound', channels: ['#lobby'] }]
+ * ```
+ */
+export function readPeers (node: Murmur): PeerResponse[] {
+  const pubsub = node.libp2p.services.pubsub
+  const channels = node.channels().map((channel) => ({
+    channel,
+    subscribers: new Set(pubsub.getSubscribers(channelTopic(channel)).map(String))
+  }))
+  return node.libp2p.getConnections().map((connection) => {
+    const peerId = connection.remotePeer.toString()
+    return {
+      peerId,
+      addr: connection.remoteAddr.toString(),
+      direction: connection.direction,
+      channels: channels.filter((c) => c.subscribers.has(peerId)).map((c) => c.channel)
+    }
+  })
+}
+
+/**
+ * Calls `onChange` (debounced) whenever a peer connects or disconnects or a subscription changes;
+ * returns a function that stops watching.
+ *
+ * @example
+ * ```ts
+ * const unwatch = watchStatus(node, () => { render(readStatus(node, startedAt)) })
+ * ```
+ */
+export function watchStatus (node: Murmur, onChange: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const changed = (): void => {
+    clearTimeout(timer)
+    timer = setTimeout(onChange, STATUS_DEBOUNCE)
+  }
+  const { libp2p } = node
+  const pubsub = libp2p.services.pubsub
+  libp2p.addEventListener('peer:connect', changed)
+  libp2p.addEventListener('peer:disconnect', changed)
+  pubsub.addEventListener('subscription-change', changed)
+  return () => {
+    clearTimeout(timer)
+    libp2p.removeEventListener('peer:connect', changed)
+    libp2p.removeEventListener('peer:disconnect', changed)
+    pubsub.removeEventListener('subscription-change', changed)
+  }
+}

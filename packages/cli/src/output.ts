@@ -1,0 +1,120 @@
+/**
+ * What commands print: JSON with `--json`, text for people otherwise. Text from the network is
+ * sanitized before it reaches the terminal.
+ */
+import { age, sanitize } from './text.js'
+import type { PostView } from './api-types.js'
+
+/** Where a command prints, and how. */
+export class Output {
+  readonly json: boolean
+  private readonly stdout: NodeJS.WriteStream
+  private readonly stderr: NodeJS.WriteStream
+  private progressShown = false
+
+  constructor (json: boolean, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr) {
+    this.json = json
+    this.stdout = stdout
+    this.stderr = stderr
+  }
+
+  /**
+   * Prints a command's result: `value` as JSON with `--json`, else the text `human()` returns.
+   *
+   * @example
+   * ```ts
+   * out.result({ id }, () => `posted ${id}`)
+   * ```
+   */
+  result (value: unknown, human: () => string): void {
+    this.clearProgress()
+    this.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`)
+  }
+
+  /**
+   * Prints one item of a stream: one JSON object per line with `--json`, else the text.
+   *
+   * @example
+   * ```ts
+   * out.item(post, () => formatPost(post))
+   * ```
+   */
+  item (value: unknown, human: () => string): void {
+    this.clearProgress()
+    this.stdout.write(this.json ? `${JSON.stringify(value)}\n` : `${human()}\n`)
+  }
+
+  /**
+   * A note for people, on stderr (never in the way of `--json` output on stdout).
+   *
+   * @example
+   * ```ts
+   * out.note('connecting… 0 peers')
+   * ```
+   */
+  note (text: string): void {
+    this.clearProgress()
+    this.stderr.write(`${text}\n`)
+  }
+
+  /**
+   * A progress line on stderr that the next one replaces; shown only on a terminal.
+   *
+   * @example
+   * ```ts
+   * out.progress('mining proof of work: 12,288 hashes')
+   * ```
+   */
+  progress (text: string): void {
+    if (this.stderr.isTTY !== true) {
+      return
+    }
+    this.stderr.write(`\r\u001b[K${text}`)
+    this.progressShown = true
+  }
+
+  /** Removes the progress line. */
+  clearProgress (): void {
+    if (this.progressShown) {
+      this.stderr.write('\r\u001b[K')
+      this.progressShown = false
+    }
+  }
+}
+
+/**
+ * A post as text lines: id and counters on the first, the body indented below.
+ *
+ * @example
+ * ```ts
+ * formatPost(view).join('\n')
+ * ```
+ */
+export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000)): string {
+  const head = [post.id]
+  if (post.kind === 'VOTE') {
+    head.push(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} of ${post.parent ?? '?'}`)
+    return `${head.join('  ')}  ${age(post.created, now)}`
+  }
+  head.push(`${post.score >= 0 ? '+' : ''}${post.score}`, `${post.replies} ${post.replies === 1 ? 'reply' : 'replies'}`, age(post.created, now))
+  if (post.kind === 'REPLY') {
+    head.push(post.op ? 'reply (OP)' : 'reply')
+  }
+  if (post.pseudonym !== undefined) {
+    head.push(`nym ${post.pseudonym.slice(0, 6)}`)
+  }
+  const body = sanitize(post.body).split('\n').map((line) => `    ${line}`)
+  return [head.join('  '), ...body].join('\n')
+}
+
+/**
+ * A list of posts as text, separated by blank lines, or `empty` when there are none.
+ *
+ * @example
+ * ```ts
+ * formatPosts(posts, 'no posts in #lobby yet')
+ * ```
+ */
+export function formatPosts (posts: PostView[], empty: string): string {
+  return posts.length === 0 ? empty : posts.map((post) => formatPost(post)).join('\n\n')
+}

@@ -1,0 +1,82 @@
+/**
+ * The `murmur` command line: commander wiring, and the mapping of failures to messages and exit codes.
+ */
+import { Command, CommanderError } from 'commander'
+import { EXIT } from './constants.js'
+import { VERSION } from './version.js'
+import { chatCommand } from './commands/chat.js'
+import { daemonCommand } from './commands/daemon.js'
+import { initCommand } from './commands/init.js'
+import { joinCommand, leaveCommand, peersCommand, statusCommand } from './commands/info.js'
+import { postCommand, replyCommand, voteCommand } from './commands/post.js'
+import { feedCommand, threadCommand, watchCommand } from './commands/read.js'
+
+/** Exit code of each error, by error name; everything else is EXIT.FAILURE. */
+const EXIT_BY_NAME: Record<string, number> = {
+  UsageError: EXIT.USAGE,
+  InvalidChannelError: EXIT.USAGE,
+  InvalidIdError: EXIT.USAGE,
+  PostValidationError: EXIT.USAGE,
+  DaemonNotRunningError: EXIT.NO_DAEMON,
+  CancelledError: EXIT.INTERRUPTED
+}
+
+/**
+ * The `murmur` program with every command.
+ *
+ * @example
+ * ```ts
+ * await createProgram().parseAsync(['node', 'murmur', 'status'])
+ * ```
+ */
+export function createProgram (): Command {
+  const program = new Command('murmur')
+    .description('Murmur: anonymous peer-to-peer gossip. Start with `murmur chat`, or `murmur daemon` plus the other commands.')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 130 interrupted.
+Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
+  for (const command of [
+    initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
+    feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand()
+  ]) {
+    program.addCommand(command.exitOverride())
+  }
+  return program
+}
+
+/**
+ * Runs the `murmur` command line and resolves to its exit code. Failures print one line to stderr
+ * (with the stack trace only when `DEBUG` is set).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv)
+ * ```
+ */
+export async function run (argv: string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv)
+    return EXIT.OK
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed the message (or the help) itself
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+    }
+    const error = err instanceof Error ? err : new Error(String(err))
+    const detail = process.env.DEBUG !== undefined && process.env.DEBUG !== '' ? `\n${error.stack ?? ''}` : ''
+    process.stderr.write(`murmur: ${error.message}${detail}\n`)
+    return exitCodeOf(error)
+  }
+}
+
+function exitCodeOf (err: Error): number {
+  const byName = EXIT_BY_NAME[err.name]
+  if (byName !== undefined) {
+    return byName
+  }
+  const status = (err as { status?: unknown }).status
+  return err.name === 'ApiError' && status === 400 ? EXIT.USAGE : EXIT.FAILURE
+}

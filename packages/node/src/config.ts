@@ -1,0 +1,99 @@
+/**
+ * Turns a `MurmurInit` into complete, checked settings.
+ */
+import { DEFAULT_POW_BITS, generateAuthorKey, validateChannel } from '@murmur/protocol'
+import { defaultListen, loadPeerKey } from '#platform'
+import { InvalidConfigError } from './errors.js'
+import { isPrivateMultiaddr } from './libp2p.js'
+import type { MurmurInit } from './index.js'
+import type { ExtraLibp2pOptions } from './libp2p.js'
+import type { StemInit } from './stem/index.js'
+import type { SyncInit } from './sync/index.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { AuthorKey, PostKind } from '@murmur/protocol'
+
+/** Settings of a node, every default applied. */
+export interface MurmurConfig {
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  dataDir: string | undefined
+  powBits: Record<PostKind, number>
+  channels: string[]
+  authorKey: AuthorKey
+  peerKey: PrivateKey | undefined
+  allowPrivateAddresses: boolean
+  dhtServer: boolean | undefined
+  libp2p: ExtraLibp2pOptions
+  stem: StemInit | false
+  sync: SyncInit | false
+}
+
+/** Applies defaults and checks `init`; throws InvalidConfigError naming the bad field. */
+export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
+  const listen = [...(init.listen ?? defaultListen)]
+  const bootstrap = [...(init.bootstrap ?? [])]
+  const channels = [...(init.channels ?? [])]
+  for (const channel of channels) {
+    try {
+      validateChannel(channel)
+    } catch (err) {
+      throw new InvalidConfigError(`channels: ${(err as Error).message}`)
+    }
+  }
+  const addresses = [...bootstrap, ...listen]
+  const allowPrivateAddresses = init.allowPrivateAddresses ?? (addresses.length > 0 && addresses.every(isPrivateMultiaddr))
+  return {
+    listen,
+    bootstrap,
+    mdns: init.mdns ?? false,
+    dataDir: init.dataDir,
+    powBits: resolvePowBits(init.powBits),
+    channels,
+    authorKey: resolveAuthorKey(init.authorKey),
+    peerKey: await resolvePeerKey(init),
+    allowPrivateAddresses,
+    dhtServer: init.dhtServer ?? (allowPrivateAddresses ? true : undefined),
+    libp2p: init.libp2p ?? {},
+    stem: init.stem ?? {},
+    sync: init.sync ?? {}
+  }
+}
+
+function resolvePowBits (powBits: MurmurInit['powBits']): Record<PostKind, number> {
+  const bits = typeof powBits === 'number'
+    ? { POST: powBits, REPLY: powBits, VOTE: powBits }
+    : { ...DEFAULT_POW_BITS, ...powBits }
+  for (const [kind, value] of Object.entries(bits)) {
+    if (!Number.isInteger(value) || value < 0 || value > 64) {
+      throw new InvalidConfigError(`powBits.${kind} must be an integer 0..64, got ${value}`)
+    }
+  }
+  return bits
+}
+
+function resolveAuthorKey (key: AuthorKey | undefined): AuthorKey {
+  if (key === undefined) {
+    return generateAuthorKey()
+  }
+  if (!(key.secretKey instanceof Uint8Array) || key.secretKey.byteLength !== 32) {
+    throw new InvalidConfigError('authorKey.secretKey must be 32 bytes')
+  }
+  return key
+}
+
+async function resolvePeerKey (init: MurmurInit): Promise<PrivateKey | undefined> {
+  if (init.peerKey !== undefined) {
+    if (init.persistPeerId === true) {
+      throw new InvalidConfigError('pass either peerKey or persistPeerId, not both')
+    }
+    return init.peerKey
+  }
+  if (init.persistPeerId !== true) {
+    return undefined
+  }
+  if (init.dataDir === undefined) {
+    throw new InvalidConfigError('persistPeerId needs a dataDir to keep the key in')
+  }
+  return loadPeerKey(init.dataDir)
+}

@@ -1,0 +1,51 @@
+/**
+ * Defaults of `MurmurInit` and the node's internal timings, in one place.
+ */
+
+/** Private DHT protocol so Murmur nodes form their own Kademlia network, apart from IPFS. */
+export const KAD_PROTOCOL = '/murmur/kad/1.0.0'
+
+/** mDNS service tag: Murmur nodes only discover each other, not every libp2p node on the LAN. */
+export const MDNS_SERVICE_TAG = '_murmur._udp.local'
+
+/** Default listen addresses in Node.js: TCP and WebSockets on every interface, OS-chosen ports. */
+export const NODE_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
+
+/** Browsers cannot accept connections over TCP or WebSockets, so by default they listen on nothing. */
+export const BROWSER_LISTEN: string[] = []
+
+/** How often expired posts are swept out of the store, in ms. */
+export const SWEEP_INTERVAL = 60_000
+
+/** Name of the file, inside `dataDir`, that holds a persisted libp2p key. */
+export const PEER_KEY_FILE = 'peer.key'
+
+/** Most posts held in the outbox while nobody is subscribed to their channel. */
+export const MAX_OUTBOX = 256
+
+/** First delay between topic-rendezvous rounds, in ms; doubles after each round. */
+export const RENDEZVOUS_MIN_INTERVAL = 1_000
+
+/** Longest delay between topic-rendezvous rounds, in ms. */
+export const RENDEZVOUS_MAX_INTERVAL = 5 * 60_000
+
+/** Time allowed for one DHT provide or findProviders query, in ms. */
+export const RENDEZVOUS_QUERY_TIMEOUT = 30_000
+
+/** Rendezvous stops dialing new providers once this many peers share the channel with us. */
+export const RENDEZVOUS_TARGET_PEERS = 6
+
+/** Most providers dialed per rendezvous round. */
+export const RENDEZVOUS_MAX_DIALS = 8
+
+/** A peer found through discovery (mDNS, DHT) is dialed only while we have fewer connections than this. */
+export const DISCOVERY_DIAL_BELOW = 32
+
+/** Time allowed for dialing one discovered peer, in ms. */
+export const DIAL_TIMEOUT = 10_000
+
+/** gossipsub heartbeat in ms (gossipsub's own default). */
+export const HEARTBEAT_INTERVAL = 1_000
+
+/** Default feed length. */
+export const FEED_LIMIT = 50

@@ -1,0 +1,103 @@
+/**
+ * Named errors thrown by `@murmur/node`. Match them on `err.name`, never with `instanceof`.
+ */
+
+/** Thrown when a method is called on a node that has been stopped. */
+export class NotStartedError extends Error {
+  static override readonly name = 'NotStartedError'
+  override readonly name = 'NotStartedError'
+  readonly code = 'ERR_NOT_STARTED'
+
+  constructor (message = 'the Murmur node is not running') {
+    super(message)
+  }
+}
+
+/** Thrown when a reply or vote names a post this node does not hold (never received, or expired). */
+export class UnknownPostError extends Error {
+  static override readonly name = 'UnknownPostError'
+  override readonly name = 'UnknownPostError'
+  readonly code = 'ERR_UNKNOWN_POST'
+
+  constructor (message = 'no such post in the local store') {
+    super(message)
+  }
+}
+
+/** Thrown when `MurmurInit` holds a value the node cannot use. */
+export class InvalidConfigError extends Error {
+  static override readonly name = 'InvalidConfigError'
+  override readonly name = 'InvalidConfigError'
+  readonly code = 'ERR_INVALID_CONFIG'
+
+  constructor (message = 'invalid Murmur configuration') {
+    super(message)
+  }
+}
+
+/** Thrown when a post would be refused by the network (body too long, bad ttl...); `code` is the protocol's error code. */
+export class PostValidationError extends Error {
+  static override readonly name = 'PostValidationError'
+  override readonly name = 'PostValidationError'
+  readonly code: string
+
+  constructor (message: string, code: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+/** Thrown when a post cannot be sent and cannot be queued either because the outbox is full. */
+export class OutboxFullError extends Error {
+  static override readonly name = 'OutboxFullError'
+  override readonly name = 'OutboxFullError'
+  readonly code = 'ERR_OUTBOX_FULL'
+
+  constructor (message = 'the outbox is full: no peer has been subscribed to these channels for a while') {
+    super(message)
+  }
+}
+
+/** Thrown when gossipsub refuses a publish for a reason other than "nobody is listening". */
+export class PublishError extends Error {
+  static override readonly name = 'PublishError'
+  override readonly name = 'PublishError'
+  readonly code = 'ERR_PUBLISH'
+
+  constructor (message = 'gossipsub refused to publish') {
+    super(message)
+  }
+}
+
+/** Thrown when an option needs a capability this platform lacks (e.g. a file system in browsers). */
+export class UnsupportedError extends Error {
+  static override readonly name = 'UnsupportedError'
+  override readonly name = 'UnsupportedError'
+  readonly code = 'ERR_UNSUPPORTED'
+
+  constructor (message = 'not supported on this platform') {
+    super(message)
+  }
+}
+
+/** Thrown when a channel name is not valid (`#name`, `geo:<geohash>` or `circle:<hex>`, 1..64 bytes). */
+export class InvalidChannelError extends Error {
+  static override readonly name = 'InvalidChannelError'
+  override readonly name = 'InvalidChannelError'
+  readonly code = 'ERR_BAD_CHANNEL'
+
+  constructor (message = 'invalid channel name') {
+    super(message)
+  }
+}
+
+/** Thrown when a post id is not 64 hex characters. */
+export class InvalidIdError extends Error {
+  static override readonly name = 'InvalidIdError'
+  override readonly name = 'InvalidIdError'
+  readonly code = 'ERR_BAD_ID'
+
+  constructor (message = 'invalid post id') {
+    super(message)
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * @packageDocumentation
+ *
+ * `@murmur/node` is the Murmur node every user runs: the CLI wraps it, apps embed it, the browser page
+ * bundles it. It composes js-libp2p (TCP/WebSockets, noise, yamux, Kademlia on `/murmur/kad/1.0.0`,
+ * gossipsub without signatures) with `@murmur/protocol`, validates every message before it is stored
+ * or relayed, keeps posts until they expire, and finds the other members of a channel through the DHT.
+ *
+ * @example
+ * ```ts
+ * import { createMurmur } from '@murmur/node'
+ *
+ * const node = await createMurmur({ bootstrap: ['/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...'] })
+ * node.addEventListener('post', (evt) => { console.log(evt.detail.channel, evt.detail.body) })
+ * await node.join('#lobby')
+ * const { id, status } = await node.post('#lobby', 'hello, anyone?')
+ * console.log(id, status) // 'sent', or 'queued' until someone else is in #lobby
+ * await node.stop()
+ * ```
+ */
+import { MurmurNode } from './murmur.js'
+import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
+import type { StemInit } from './stem/index.js'
+import type { SyncInit } from './sync/index.js'
+import type { SendResult } from './outbound.js'
+import type { PostView } from './view.js'
+import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AuthorKey, PostKind } from '@murmur/protocol'
+
+export type { PostView } from './view.js'
+export type { SendResult, QueueReason, Outbound } from './outbound.js'
+export type { MurmurLibp2p, MurmurServices, ExtraLibp2pOptions } from './libp2p.js'
+export { topicCid } from './rendezvous.js'
+export { SCORE_THRESHOLDS } from './gossip.js'
+export * from './errors.js'
+export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION } from './stem/index.js'
+export type { StemInit, Stem } from './stem/index.js'
+export { SYNC_PROTOCOL } from './sync/index.js'
+export type { SyncInit, SyncReport } from './sync/index.js'
+export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError } from './store/index.js'
+export type { PostStore, PostStoreInit, StoreDatabase, StoredPost, StoredPostKind, PostEntry, PutResult, FeedOptions as StoreFeedOptions } from './store/index.js'
+
+/** Options of {@link createMurmur}; every field is optional. */
+export interface MurmurInit {
+  /**
+   * Multiaddrs to listen on. Tests and single-machine setups pass `['/ip4/127.0.0.1/tcp/0']`.
+   *
+   * @default ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'] in Node.js, [] in browsers
+   */
+  listen?: string[]
+  /**
+   * Multiaddrs (with `/p2p/<id>`) of bootstrap nodes dialed at start.
+   *
+   * @default []
+   */
+  bootstrap?: string[]
+  /**
+   * Discover Murmur nodes on the LAN with mDNS (Node.js only). Off by default: it announces this node
+   * to everyone on the LAN.
+   *
+   * @default false
+   */
+  mdns?: boolean
+  /**
+   * Directory for the post store (and the key file of `persistPeerId`). In browsers, the IndexedDB
+   * database name. When omitted the store lives in memory and nothing touches the disk.
+   *
+   * @default undefined
+   */
+  dataDir?: string
+  /**
+   * Proof-of-work difficulty in leading zero bits: one number for every kind, or per kind. A network
+   * parameter: nodes that require more bits than their peers mine reject those peers' posts.
+   *
+   * @default { POST: 16, REPLY: 16, VOTE: 12 }
+   */
+  powBits?: number | Partial<Record<PostKind, number>>
+  /**
+   * Channels joined at start, e.g. `['#lobby', 'geo:u4pruyd']`.
+   *
+   * @default []
+   */
+  channels?: string[]
+  /**
+   * The author identity (ristretto255) that derives per-thread pseudonyms. The CLI loads it from its
+   * 0600 key file. It never reaches the network and is never tied to the PeerId.
+   *
+   * @default a fresh key held in memory for this run
+   */
+  authorKey?: AuthorKey
+  /**
+   * The libp2p key. Leave unset for a fresh PeerId at every start, so that the node's network presence
+   * is not linkable across runs.
+   *
+   * @default a fresh Ed25519 key
+   */
+  peerKey?: PrivateKey
+  /**
+   * Keep the libp2p key in `<dataDir>/peer.key` (mode 0600) so the PeerId survives restarts. For
+   * relays and bootstrap nodes, whose address others configure. Needs `dataDir`; Node.js only.
+   *
+   * @default false
+   */
+  persistPeerId?: boolean
+  /**
+   * Keep private and loopback addresses in DHT records. Needed on a LAN or loopback-only network,
+   * harmful on the internet (it would publish LAN addresses).
+   *
+   * @default true when every bootstrap and listen address is private or loopback (and there is at
+   * least one), false otherwise
+   */
+  allowPrivateAddresses?: boolean
+  /**
+   * Answer DHT queries (server mode). When unset, a node switches to server mode once it has a public
+   * address, except on a private network (see `allowPrivateAddresses`), where it serves from the start.
+   *
+   * @default allowPrivateAddresses ? true : automatic
+   */
+  dhtServer?: boolean
+  /**
+   * Extra libp2p options merged over Murmur's (e.g. more transports, a connection gater, more
+   * services). An escape hatch: options that change gossipsub or the DHT can break the network.
+   *
+   * @default {}
+   */
+  libp2p?: ExtraLibp2pOptions
+  /**
+   * Dandelion++ stem parameters (docs/ANONYMITY.md), or `false` to publish own posts straight into
+   * gossip — which makes this node the first gossip hop of its own posts. Only for measurements.
+   *
+   * @default {} (the stem with its documented defaults)
+   */
+  stem?: StemInit | false
+  /**
+   * History-sync limits (docs/PROTOCOL.md §10), or `false` to neither ask nor answer.
+   *
+   * @default {}
+   */
+  sync?: SyncInit | false
+}
+
+/** Options of {@link Murmur.post}, {@link Murmur.reply} and {@link Murmur.vote}. */
+export interface PostOptions {
+  /**
+   * Lifetime in seconds, 60..604800 (one week). Votes live as long as you say, too.
+   *
+   * @default 86400 (one day)
+   */
+  ttl?: number
+  /** Cancels proof-of-work mining. */
+  signal?: AbortSignal
+  /** Progress of proof-of-work mining. */
+  onProgress?: (progress: { attempts: number, bits: number }) => void
+}
+
+/** What became of a post: its id and whether it was sent or queued (see {@link SendResult}). */
+export type PostResult = { id: string } & SendResult
+
+/** Options of {@link Murmur.feed}. */
+export interface FeedOptions {
+  /**
+   * `new`: newest first. `hot`: by score decayed with age (see the package README).
+   *
+   * @default 'new'
+   */
+  sort?: 'new' | 'hot'
+  /**
+   * At most this many posts.
+   *
+   * @default 50
+   */
+  limit?: number
+}
+
+/** Events of a Murmur node. */
+export interface MurmurEvents {
+  /** A post, reply or vote was stored: received from the network, or made by this node. */
+  post: CustomEvent<PostView>
+}
+
+/** A running Murmur node. */
+export interface Murmur extends TypedEventTarget<MurmurEvents> {
+  /** The node's current network identity (fresh at every start unless persisted). */
+  readonly peerId: PeerId
+  /** The libp2p node underneath, for diagnostics and advanced use. */
+  readonly libp2p: MurmurLibp2p
+  /** Subscribes to a channel and starts finding its members. */
+  join(channel: string): Promise<void>
+  /** Unsubscribes from a channel. Stored posts stay until they expire. */
+  leave(channel: string): Promise<void>
+  /** Channels currently joined. */
+  channels(): string[]
+  /** Posts to a channel (joining it first if needed); resolves once sent or queued. */
+  post(channel: string, body: string, options?: PostOptions): Promise<PostResult>
+  /** Replies to a post or reply held in the store, under this author's pseudonym in that thread. */
+  reply(parentId: string, body: string, options?: PostOptions): Promise<PostResult>
+  /** Votes +1 or -1 on a post or reply held in the store, with a fresh one-time key. */
+  vote(postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
+  /** Unexpired posts of a channel (replies and votes excluded; posts at score -5 or below hidden). */
+  feed(channel: string, options?: FeedOptions): Promise<PostView[]>
+  /** A thread: its root post first, then the replies by creation time. Empty when unknown. */
+  thread(rootId: string): Promise<PostView[]>
+  /** One post, reply or vote by id. */
+  get(id: string): Promise<PostView | undefined>
+  /** Addresses other nodes can dial, with `/p2p/<peer id>`. */
+  getMultiaddrs(): Multiaddr[]
+  /** Number of connected peers. */
+  peerCount(): number
+  /**
+   * Reconciles a joined channel with up to `peers` of its members now (history sync) and resolves to
+   * how many posts were fetched. The node also does this by itself on join, restart and new peers.
+   */
+  syncChannel(channel: string, options?: { peers?: number }): Promise<number>
+  /** Stops networking, timers and the store. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Creates and starts a Murmur node.
+ *
+ * @example
+ * ```ts
+ * import { createMurmur } from '@murmur/node'
+ *
+ * const node = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], channels: ['#lobby'] })
+ * console.log(node.getMultiaddrs().map(String))
+ * await node.stop()
+ * ```
+ */
+export async function createMurmur (init: MurmurInit = {}): Promise<Murmur> {
+  return MurmurNode.create(init)
+}

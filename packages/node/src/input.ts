@@ -1,0 +1,48 @@
+/**
+ * Checks of what callers pass in: channel names, post ids, and protocol errors turned into ours.
+ */
+import { ProtocolError, channelTopic, fromHex, validateChannel } from '@murmur/protocol'
+import { InvalidChannelError, InvalidIdError, PostValidationError } from './errors.js'
+
+/** The topic of a channel; throws InvalidChannelError for a bad name. */
+export function topicOf (channel: string): string {
+  try {
+    validateChannel(channel)
+    return channelTopic(channel)
+  } catch (err) {
+    throw new InvalidChannelError((err as Error).message)
+  }
+}
+
+/** Parses a 64-hex-char post id. */
+export function parseId (id: string): Uint8Array {
+  if (typeof id !== 'string' || !/^[0-9a-f]{64}$/i.test(id)) {
+    throw new InvalidIdError(`expected a post id of 64 hex characters, got ${JSON.stringify(id)}`)
+  }
+  return fromHex(id.toLowerCase())
+}
+
+/** Runs protocol code, turning a ProtocolError into an PostValidationError with the same code. */
+export function guardProtocol<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw toPostError(err)
+  }
+}
+
+/** Async form of {@link guardProtocol}. */
+export async function guardProtocolAsync<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw toPostError(err)
+  }
+}
+
+function toPostError (err: unknown): unknown {
+  if (err instanceof Error && err.name === ProtocolError.name) {
+    return new PostValidationError(err.message, (err as ProtocolError).code)
+  }
+  return err
+}

@@ -1,0 +1,114 @@
+/**
+ * How an envelope from anywhere — gossip, a stem peer, history sync, or this node itself — becomes a
+ * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
+ * through here, so a post is judged the same way whichever way it came.
+ */
+import { ERROR_ACTIONS, Post, validateEnvelope } from '@murmur/protocol'
+import { toPostView } from './view.js'
+import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
+import type { PostView } from './view.js'
+import type { PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+
+/** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
+export type Verdict = 'accept' | 'reject' | 'ignore'
+
+/** What {@link PostIntake} needs from the node. */
+export interface PostIntakeComponents {
+  store: PostStore
+  /** Proof-of-work bits required per kind. */
+  powBits: Record<PostKind, number>
+  /** Called with every newly stored post. */
+  announce(view: PostView): void
+  /** Called with the id of every valid envelope from the network, new or not (the stem's embargo listens here). */
+  onValid?(id: Uint8Array): void
+}
+
+/** Judges envelopes and stores the valid ones. */
+export class PostIntake {
+  private readonly store: PostStore
+  private readonly powBits: Record<PostKind, number>
+  private readonly announce: (view: PostView) => void
+  onValid?: (id: Uint8Array) => void
+
+  constructor (components: PostIntakeComponents) {
+    this.store = components.store
+    this.powBits = components.powBits
+    this.announce = components.announce
+    this.onValid = components.onValid
+  }
+
+  /** Protocol validation only (no store, no tag rule). */
+  validate (topic: string, envelope: Uint8Array): ValidationResult {
+    return validateEnvelope(envelope, { topic, powBits: this.powBits })
+  }
+
+  /**
+   * The full verdict without storing: protocol validation, the tag rule, and whether the post is
+   * already here. For stem hops, which must not store a post they only pass on.
+   */
+  async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
+    const valid = this.validate(topic, envelope)
+    if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    if (valid.auth.kind === 'ring' && await this.store.hasTag(valid.auth.scope, valid.auth.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
+    return await this.store.has(valid.id) ? 'ignore' : 'accept'
+  }
+
+  /** Validates and stores an envelope from the network outside gossip (history sync). */
+  async ingest (topic: string, envelope: Uint8Array): Promise<Verdict> {
+    const valid = this.validate(topic, envelope)
+    if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    return verdictOf(await this.receive(envelope, valid))
+  }
+
+  /** Stores a valid envelope that came from the network (gossip or sync), noting that it is out there. */
+  async receive (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+    this.onValid?.(valid.id)
+    return this.accept(envelope, valid)
+  }
+
+  /** Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope. */
+  async accept (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+    const stored = await this.toStored(envelope, valid)
+    const result = await this.store.put(stored)
+    if (result === 'stored') {
+      const entry = await this.store.get(stored.id)
+      if (entry !== undefined) this.announce(await this.view(entry))
+    }
+    return result
+  }
+
+  /** The view of a stored post, with its thread's OP key for replies. */
+  async view (entry: PostEntry): Promise<PostView> {
+    if (entry.kind !== 'REPLY') return toPostView(entry)
+    const root = await this.store.get(entry.root ?? entry.parent ?? entry.id)
+    return toPostView(entry, root?.authorKey)
+  }
+
+  private async toStored (envelope: Uint8Array, valid: ValidEnvelope): Promise<StoredPost> {
+    const { id, post, auth } = valid
+    const created = Number(post.created)
+    const stored: StoredPost = { id, channel: post.channel, kind: post.kind, body: post.body, vote: post.vote, created, expires: created + post.ttl, envelope }
+    if (post.kind !== Post.Kind.POST) stored.parent = post.parent
+    if (post.kind === Post.Kind.REPLY) {
+      const parent = await this.store.get(post.parent)
+      // a reply whose parent has not arrived (yet) is filed under the parent: right for replies to a root
+      stored.root = parent === undefined || parent.kind === 'POST' ? post.parent : parent.root ?? post.parent
+    }
+    if (auth.kind === 'one-time') {
+      stored.authorKey = auth.publicKey
+    } else {
+      stored.scope = auth.scope
+      stored.tag = auth.tag
+    }
+    return stored
+  }
+}
+
+/** A store outcome as a gossip verdict. */
+export function verdictOf (result: PutResult): Verdict {
+  switch (result) {
+    case 'stored': return 'accept'
+    case 'duplicate-tag': return ERROR_ACTIONS.ERR_DUPLICATE_TAG
+    default: return 'ignore'
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The libp2p composition of a Murmur node. Platform pieces (TCP, mDNS, key files) come from the
+ * `#platform` import, so this module bundles for browsers unchanged.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { platformDiscovery, platformTransports } from '#platform'
+import { KAD_PROTOCOL } from './constants.js'
+import { murmurGossipsub } from './gossip.js'
+import type { InvalidMessageTracker } from './gossip.js'
+import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p, Libp2pOptions } from 'libp2p'
+
+/** The libp2p services every Murmur node runs. */
+export interface MurmurServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+/** The libp2p node inside a Murmur node. */
+export type MurmurLibp2p = Libp2p<MurmurServices>
+
+/** Extra libp2p options merged over Murmur's (services and addresses are merged key by key). */
+export type ExtraLibp2pOptions = Partial<Libp2pOptions<Record<string, unknown>>>
+
+/** Resolved options of {@link createMurmurLibp2p}. */
+export interface MurmurLibp2pInit {
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  allowPrivateAddresses: boolean
+  dhtServer: boolean | undefined
+  privateKey?: PrivateKey
+  tracker: InvalidMessageTracker
+  gossipsub?: Partial<GossipsubOpts>
+  extra?: ExtraLibp2pOptions
+}
+
+/** Creates the (not yet started) libp2p node of a Murmur node. */
+export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<MurmurLibp2p> {
+  const peerDiscovery = platformDiscovery({ mdns: init.mdns })
+  if (init.bootstrap.length > 0) {
+    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  }
+  const extra = init.extra ?? {}
+  const options: Libp2pOptions<MurmurServices> = {
+    transports: platformTransports(),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    ...(extra as Partial<Libp2pOptions<MurmurServices>>),
+    addresses: { listen: init.listen, ...extra.addresses },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: KAD_PROTOCOL,
+        peerInfoMapper: init.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
+      }),
+      pubsub: murmurGossipsub({ tracker: init.tracker, overrides: init.gossipsub }),
+      ...(extra.services as Libp2pOptions<MurmurServices>['services'])
+    } as NonNullable<Libp2pOptions<MurmurServices>['services']>,
+    start: false
+  }
+  return createLibp2p<MurmurServices>(options)
+}
+
+/**
+ * Whether a multiaddr points into a private network: loopback, RFC 1918, link-local, unique-local IPv6,
+ * or `localhost`. Unspecified addresses (0.0.0.0, ::) are not private: they listen everywhere.
+ */
+export function isPrivateMultiaddr (address: string): boolean {
+  let host: { name: string, value?: string } | undefined
+  try {
+    host = multiaddr(address).getComponents()[0]
+  } catch {
+    return false
+  }
+  if (host?.value === undefined) {
+    return false
+  }
+  const value = host.value.toLowerCase()
+  switch (host.name) {
+    case 'ip4': {
+      const [a = -1, b = -1] = value.split('.').map(Number)
+      return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+    }
+    case 'ip6':
+      return value === '::1' || /^f[cd]/.test(value) || /^fe[89ab]/.test(value)
+    case 'dns':
+    case 'dns4':
+    case 'dns6':
+      return value === 'localhost' || value.endsWith('.localhost')
+    default:
+      return false
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * The Murmur node: libp2p + gossip validation + store + rendezvous, behind the `Murmur` interface.
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import {
+  DEFAULT_TTL, Post, buildEnvelope, channelTopic, encodePost, pseudonymSeed, ready, signedDigest, toHex
+} from '@murmur/protocol'
+import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
+import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
+import { guardProtocol, guardProtocolAsync, parseId, topicOf } from './input.js'
+import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
+import { createMurmurLibp2p } from './libp2p.js'
+import { Outbox, publishTo } from './outbound.js'
+import { PostIntake } from './intake.js'
+import { TopicRendezvous } from './rendezvous.js'
+import { createStem } from './stem/index.js'
+import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
+import { createPostStore, openDatabase } from './store/index.js'
+import { resolveConfig } from './config.js'
+import { toPostView } from './view.js'
+import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
+import type { MurmurConfig } from './config.js'
+import type { MurmurLibp2p } from './libp2p.js'
+import type { Outbound, SendResult } from './outbound.js'
+import type { PostEntry, PostStore } from './store/index.js'
+import type { Stem } from './stem/index.js'
+import type { PostView } from './view.js'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { BuildEnvelopeOptions, SyncItem } from '@murmur/protocol'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
+
+const log = logger('murmur:node')
+
+/** What a node builds for one of its own posts. */
+type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl'>
+
+/** The implementation behind {@link createMurmur}. */
+export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
+  readonly libp2p: MurmurLibp2p
+  private readonly config: MurmurConfig
+  private readonly store: PostStore
+  private readonly intake: PostIntake
+  private readonly direct: Outbox
+  private readonly stem?: Stem
+  private readonly sync?: HistorySync
+  private readonly outbound: Outbound
+  private readonly rendezvous: TopicRendezvous
+  private readonly validator: TopicValidatorFn
+  private readonly joined = new Map<string, string>()
+  private sweepTimer?: ReturnType<typeof setInterval>
+  private running = false
+
+  /** Creates, starts and returns a node; on failure everything opened so far is closed again. */
+  static async create (init: MurmurInit): Promise<MurmurNode> {
+    await ready()
+    const config = await resolveConfig(init)
+    const store = createPostStore({ db: await openDatabase(config.dataDir) })
+    try {
+      const tracker = new InvalidMessageTracker()
+      const libp2p = await createMurmurLibp2p({
+        listen: config.listen,
+        bootstrap: config.bootstrap,
+        mdns: config.mdns,
+        allowPrivateAddresses: config.allowPrivateAddresses,
+        dhtServer: config.dhtServer,
+        privateKey: config.peerKey,
+        tracker,
+        extra: config.libp2p
+      })
+      const node = new MurmurNode(config, store, libp2p, tracker)
+      await node.start()
+      return node
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  private constructor (config: MurmurConfig, store: PostStore, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker) {
+    super()
+    this.config = config
+    this.store = store
+    this.libp2p = libp2p
+    const pubsub = libp2p.services.pubsub
+    this.intake = new PostIntake({
+      store,
+      powBits: config.powBits,
+      announce: (view) => { this.safeDispatchEvent('post', { detail: view }) }
+    })
+    const connectionCount = (): number => libp2p.getConnections().length
+    this.direct = new Outbox({ pubsub, connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
+    if (config.stem !== false) {
+      const stem = createStem({
+        libp2p,
+        // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
+        validate: async (topic, envelope) => this.intake.judge(topic, envelope),
+        penalize: (peer) => { tracker.penalise(peer.toString()) },
+        fluff: async (topic, envelope, expires) => this.fluff(topic, envelope, expires),
+        canFluff: (topic) => this.direct.reachable(topic),
+        log: log.newScope('stem')
+      }, config.stem)
+      stem.addEventListener('unprotected', (evt) => {
+        log('an own post of %s went out without origin hiding: %s', evt.detail.topic, evt.detail.reason)
+      })
+      this.intake.onValid = (id) => { stem.seen(id) }
+      this.stem = stem
+    }
+    // own posts wait for a reachable member of their channel, then leave through the stem
+    const stem = this.stem
+    this.outbound = stem === undefined
+      ? this.direct
+      : new Outbox({ pubsub, connectionCount, release: async (topic, envelope, expires) => stem.send(topic, envelope, expires), log: log.newScope('outbound') })
+    if (config.sync !== false) {
+      this.sync = new HistorySync(libp2p, {
+        channelOf: (topic) => this.channelOf(topic),
+        items: async (channel) => {
+          const items: SyncItem[] = []
+          for await (const item of store.ids(channel)) items.push(item)
+          return items
+        },
+        envelope: async (id) => (await store.get(id))?.envelope,
+        ingest: async (topic, envelope) => this.intake.ingest(topic, envelope),
+        penalise: (peer) => { tracker.penalise(peer.toString()) }
+      }, { ...config.sync, log: log.newScope('sync') })
+    }
+    this.rendezvous = new TopicRendezvous({
+      dht: libp2p.services.dht,
+      peerId: libp2p.peerId,
+      peersInTopic: (topic) => pubsub.getSubscribers(topic).length,
+      isConnected: (peer) => libp2p.getConnections(peer).length > 0,
+      dial: async (peer, signal) => { await this.dial(peer, signal) },
+      log: log.newScope('rendezvous')
+    })
+    this.validator = createTopicValidator({
+      powBits: config.powBits,
+      tracker,
+      accept: async (_topic, envelope, valid) => this.intake.receive(envelope, valid),
+      log: log.newScope('validator')
+    })
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  private async start (): Promise<void> {
+    this.libp2p.addEventListener('peer:discovery', (evt) => {
+      if (this.running && this.libp2p.getConnections().length < DISCOVERY_DIAL_BELOW &&
+        this.libp2p.getConnections(evt.detail.id).length === 0) {
+        void this.dial(evt.detail, AbortSignal.timeout(DIAL_TIMEOUT))
+      }
+    })
+    this.libp2p.addEventListener('peer:disconnect', () => {
+      if (this.running) {
+        this.rendezvous.wake()
+      }
+    })
+    this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+      for (const { topic, subscribe } of evt.detail.subscriptions) {
+        if (this.running && subscribe && this.channelOf(topic) !== undefined) {
+          void this.sync?.maybeSyncWith(evt.detail.peerId, topic)
+        }
+      }
+    })
+    await this.libp2p.start()
+    this.running = true
+    try {
+      await this.stem?.start()
+      await this.sync?.start()
+      await this.sweep()
+      this.sweepTimer = setInterval(() => { void this.sweep() }, SWEEP_INTERVAL)
+      for (const channel of this.config.channels) {
+        await this.join(channel)
+      }
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+    log('started as %p', this.libp2p.peerId)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) {
+      return
+    }
+    this.running = false
+    clearInterval(this.sweepTimer)
+    this.rendezvous.stop()
+    this.outbound.stop()
+    this.stem?.stop()
+    this.direct.stop()
+    await this.sync?.stop()
+    await this.libp2p.stop()
+    await this.store.close()
+    log('stopped')
+  }
+
+  async join (channel: string): Promise<void> {
+    this.assertRunning()
+    const topic = topicOf(channel)
+    if (this.joined.has(channel)) {
+      return
+    }
+    this.joined.set(channel, topic)
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.topicValidators.set(topic, this.validator)
+    pubsub.subscribe(topic)
+    this.rendezvous.join(topic)
+    log('joined %s', channel)
+    // peers already in the channel: catch up with a few of them (new ones trigger it on subscribing)
+    for (const peer of pubsub.getSubscribers(topic).slice(0, SYNC_PEERS_PER_CHANNEL)) {
+      void this.sync?.maybeSyncWith(peer, topic)
+    }
+  }
+
+  async syncChannel (channel: string, options: { peers?: number } = {}): Promise<number> {
+    this.assertRunning()
+    const topic = this.joined.get(channel)
+    const sync = this.sync
+    if (topic === undefined || sync === undefined) {
+      return 0
+    }
+    const peers = this.libp2p.services.pubsub.getSubscribers(topic).slice(0, options.peers ?? SYNC_PEERS_PER_CHANNEL)
+    const reports = await Promise.allSettled(peers.map(async (peer) => sync.syncWith(peer, topic)))
+    return reports.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.stored : 0), 0)
+  }
+
+  /** The channel of a joined topic. */
+  private channelOf (topic: string): string | undefined {
+    for (const [channel, joinedTopic] of this.joined) {
+      if (joinedTopic === topic) return channel
+    }
+    return undefined
+  }
+
+  async leave (channel: string): Promise<void> {
+    this.assertRunning()
+    const topic = this.joined.get(channel)
+    if (topic === undefined) {
+      return
+    }
+    this.joined.delete(channel)
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.unsubscribe(topic)
+    pubsub.topicValidators.delete(topic)
+    await this.rendezvous.leave(topic)
+    log('left %s', channel)
+  }
+
+  channels (): string[] {
+    return [...this.joined.keys()]
+  }
+
+  async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    this.assertRunning()
+    await this.join(channel)
+    const created = Math.floor(Date.now() / 1000)
+    const ttl = options.ttl ?? DEFAULT_TTL
+    // A thread's root is signed with the author's pseudonym of that very thread. The root id only
+    // depends on the topic and the post bytes, so it is known before signing.
+    const rootId = guardProtocol(() => signedDigest(channelTopic(channel), encodePost({
+      channel, kind: Post.Kind.POST, parent: new Uint8Array(0), body, vote: 0, created: BigInt(created), ttl
+    })))
+    return this.publishOwn({
+      channel,
+      kind: 'POST',
+      body,
+      created,
+      auth: { kind: 'one-time', seed: pseudonymSeed(this.config.authorKey.secretKey, rootId) }
+    }, options)
+  }
+
+  async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    this.assertRunning()
+    const parent = await this.requirePost(parentId)
+    if (parent.kind === 'VOTE') {
+      throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
+    }
+    const rootId = parent.kind === 'POST' ? parent.id : parent.root ?? parent.parent ?? parent.id
+    await this.join(parent.channel)
+    return this.publishOwn({
+      channel: parent.channel,
+      kind: 'REPLY',
+      parent: parent.id,
+      body,
+      auth: { kind: 'one-time', seed: pseudonymSeed(this.config.authorKey.secretKey, rootId) }
+    }, options)
+  }
+
+  async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
+    this.assertRunning()
+    if (vote !== 1 && vote !== -1) {
+      throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
+    }
+    const target = await this.requirePost(postId)
+    if (target.kind === 'VOTE') {
+      throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
+    }
+    await this.join(target.channel)
+    // a fresh key per vote: votes are never linked to the voter's pseudonym
+    return this.publishOwn({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
+  }
+
+  async feed (channel: string, options: FeedOptions = {}): Promise<PostView[]> {
+    this.assertRunning()
+    topicOf(channel)
+    const entries = await this.store.feed(channel, { sort: options.sort ?? 'new', limit: options.limit ?? FEED_LIMIT })
+    return entries.map((entry) => toPostView(entry))
+  }
+
+  async thread (rootId: string): Promise<PostView[]> {
+    this.assertRunning()
+    const entries = await this.store.thread(parseId(rootId))
+    const rootKey = entries[0]?.kind === 'POST' ? entries[0].authorKey : undefined
+    return entries.map((entry) => toPostView(entry, rootKey))
+  }
+
+  async get (id: string): Promise<PostView | undefined> {
+    this.assertRunning()
+    const entry = await this.store.get(parseId(id))
+    return entry === undefined ? undefined : this.intake.view(entry)
+  }
+
+  getMultiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  peerCount (): number {
+    return this.libp2p.getPeers().length
+  }
+
+  /** Builds, stores and sends one of our own posts. */
+  private async publishOwn (own: OwnPost, options: PostOptions): Promise<PostResult> {
+    const kind = own.kind ?? 'POST'
+    const built = await guardProtocolAsync(async () => buildEnvelope({
+      ...own,
+      ttl: options.ttl ?? DEFAULT_TTL,
+      powBits: this.config.powBits[kind],
+      signal: options.signal,
+      onProgress: options.onProgress
+    }))
+    // Our own envelope goes through the same checks and store path as one from the network.
+    const valid = this.intake.validate(built.topic, built.bytes)
+    if (!valid.ok) {
+      throw new PostValidationError(valid.reason, valid.code)
+    }
+    this.assertRunning()
+    await this.intake.accept(built.bytes, valid)
+    const sent = await this.outbound.send(built.topic, built.bytes, Number(valid.post.created) + valid.post.ttl)
+    log('%s %s in %s: %s', kind, toHex(built.id), own.channel, sent.status)
+    return { id: toHex(built.id), ...sent }
+  }
+
+  /**
+   * Publishes a stem post into gossip. A relay that fluffs another node's post stores it first (through
+   * the same intake as gossip), since gossipsub does not hand its own publication back to it.
+   */
+  private async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
+    const valid = this.intake.validate(topic, envelope)
+    if (!valid.ok) {
+      throw new PostValidationError(valid.reason, valid.code)
+    }
+    if (this.channelOf(topic) !== undefined) {
+      await this.intake.accept(envelope, valid)
+    }
+    return this.direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
+  }
+
+  private async requirePost (id: string): Promise<PostEntry> {
+    const entry = await this.store.get(parseId(id))
+    if (entry === undefined) {
+      throw new UnknownPostError(`post ${id} is not in the local store (never received, or expired)`)
+    }
+    return entry
+  }
+
+  private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {
+    try {
+      if (peer.multiaddrs.length > 0) {
+        await this.libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs })
+      }
+      await this.libp2p.dial(peer.id, { signal })
+    } catch (err) {
+      log('could not dial %p - %e', peer.id, err)
+    }
+  }
+
+  private async sweep (): Promise<void> {
+    try {
+      const removed = await this.store.sweep()
+      if (removed > 0) {
+        log('swept %d expired posts', removed)
+      }
+    } catch (err) {
+      log.error('sweep failed - %e', err)
+    }
+  }
+
+  private assertRunning (): void {
+    if (!this.running) {
+      throw new NotStartedError()
+    }
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The seam through which a node's own posts leave it, and the outbox in front of it. A post made while
+ * no member of its channel can be reached waits in the outbox and leaves once one can: straight into
+ * gossip (`publishTo`, for fluffs and for nodes run without the stem), or through the Dandelion++ stem.
+ */
+import { MAX_OUTBOX } from './constants.js'
+import { OutboxFullError, PublishError } from './errors.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Logger } from '@libp2p/interface'
+
+/** Why a post was queued instead of sent. */
+export type QueueReason = 'no-connections' | 'no-subscribers'
+
+/**
+ * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
+ * (gossip peers, or the stem successor); `queued` means nobody could take it yet and it waits in the
+ * outbox, which sends it at the first gossipsub heartbeat (one second) after a member of its channel
+ * can be reached, until the post expires or the node stops.
+ */
+export type SendResult =
+  | { status: 'sent', recipients: number }
+  | { status: 'queued', reason: QueueReason }
+
+/** Sends the node's own envelopes into the network. */
+export interface Outbound {
+  /** Sends or queues one envelope of `topic`; `expires` (unix seconds) bounds how long it may wait. */
+  send(topic: string, envelope: Uint8Array, expires: number): Promise<SendResult>
+  /** Drops the outbox and stops listening for subscribers. */
+  stop(): void
+}
+
+/** Sends one envelope now; undefined when it could not leave after all (it then stays queued). */
+export type Release = (topic: string, envelope: Uint8Array, expires: number) => Promise<SendResult | undefined>
+
+/** What an {@link Outbox} needs from the node. */
+export interface OutboxComponents {
+  pubsub: GossipSub
+  /** Number of open connections, to tell "no connection at all" from "nobody subscribed". */
+  connectionCount(): number
+  /** How a post leaves once a member of its channel can be reached. */
+  release: Release
+  log: Logger
+}
+
+interface Queued {
+  envelope: Uint8Array
+  expires: number
+}
+
+const NO_PEERS = 'PublishError.NoPeersSubscribedToTopic'
+
+/**
+ * Whether a subscriber of `topic` can be written to now. A subscription can arrive before our gossip
+ * stream to that peer is open; a publish then reaches nobody and gossipsub marks the post as seen for
+ * good, so it could never be published again.
+ *
+ * @example
+ * ```ts
+ * if (reachable(pubsub, topic)) await pubsub.publish(topic, envelope)
+ * ```
+ */
+export function reachable (pubsub: GossipSub, topic: string): boolean {
+  // `streamsOutbound` is the gossipsub class's own map of open streams (not in its interface type)
+  const open = (pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
+  return pubsub.getSubscribers(topic).some((peer) => open?.has(peer.toString()) ?? true)
+}
+
+/**
+ * A {@link Release} that publishes straight into gossipsub. It makes this node the first gossip hop of
+ * the post: right for fluffing a relayed stem post, wrong for an own post while stem peers exist.
+ *
+ * @example
+ * ```ts
+ * const direct = new Outbox({ pubsub, connectionCount, release: publishTo(pubsub), log })
+ * ```
+ */
+export function publishTo (pubsub: GossipSub): Release {
+  return async (topic, envelope) => {
+    if (!reachable(pubsub, topic)) {
+      return undefined
+    }
+    try {
+      const { recipients } = await pubsub.publish(topic, envelope)
+      return { status: 'sent', recipients: recipients.length }
+    } catch (err: unknown) {
+      if (err instanceof Error && err.message === NO_PEERS) {
+        return undefined
+      }
+      throw new PublishError(`gossipsub refused the post: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}
+
+/** Sends posts whose channel has a reachable member, and keeps the others until one appears. */
+export class Outbox implements Outbound {
+  private readonly pubsub: GossipSub
+  private readonly connectionCount: () => number
+  private readonly release: Release
+  private readonly log: Logger
+  private readonly outbox = new Map<string, Queued[]>()
+  private readonly onHeartbeat: () => void
+  private flushing = false
+  private size = 0
+
+  constructor (components: OutboxComponents) {
+    this.pubsub = components.pubsub
+    this.connectionCount = components.connectionCount
+    this.release = components.release
+    this.log = components.log
+    // Flushed on gossipsub's heartbeat rather than on the subscription message itself: the subscription
+    // can arrive before our stream to that peer is open (see `reachable`).
+    this.onHeartbeat = () => {
+      if (this.size > 0 && !this.flushing) {
+        this.flushing = true
+        this.flushReady()
+          .catch((err: unknown) => { this.log.error('could not flush the outbox - %e', err) })
+          .finally(() => { this.flushing = false })
+      }
+    }
+    this.pubsub.addEventListener('gossipsub:heartbeat', this.onHeartbeat)
+  }
+
+  async send (topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
+    const sent = this.reachable(topic) ? await this.release(topic, envelope, expires) : undefined
+    if (sent !== undefined) {
+      return sent
+    }
+    this.enqueue(topic, { envelope, expires })
+    const reason: QueueReason = this.connectionCount() === 0 ? 'no-connections' : 'no-subscribers'
+    this.log('queued a post of %s: %s', topic, reason)
+    return { status: 'queued', reason }
+  }
+
+  /** Whether a member of `topic` can be reached now. */
+  reachable (topic: string): boolean {
+    return reachable(this.pubsub, topic)
+  }
+
+  stop (): void {
+    this.pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
+    this.outbox.clear()
+    this.size = 0
+  }
+
+  /** Number of posts waiting in the outbox. */
+  get queued (): number {
+    return this.size
+  }
+
+  private enqueue (topic: string, item: Queued): void {
+    this.dropExpired()
+    if (this.size >= MAX_OUTBOX) {
+      throw new OutboxFullError(`the outbox already holds ${this.size} posts waiting for subscribers`)
+    }
+    const queue = this.outbox.get(topic) ?? []
+    queue.push(item)
+    this.outbox.set(topic, queue)
+    this.size++
+  }
+
+  /** Flushes every topic that has a reachable member now. */
+  private async flushReady (): Promise<void> {
+    for (const topic of [...this.outbox.keys()]) {
+      if (this.reachable(topic)) {
+        await this.flush(topic)
+      }
+    }
+  }
+
+  private async flush (topic: string): Promise<void> {
+    const queue = this.outbox.get(topic)
+    if (queue === undefined) {
+      return
+    }
+    this.outbox.delete(topic)
+    this.size -= queue.length
+    const now = Math.floor(Date.now() / 1000)
+    const waiting: Queued[] = []
+    for (const item of queue) {
+      if (item.expires <= now) {
+        continue
+      }
+      const sent = await this.release(topic, item.envelope, item.expires)
+      if (sent === undefined) {
+        waiting.push(item)
+      } else {
+        this.log('released a queued post of %s: %s', topic, sent.status)
+      }
+    }
+    if (waiting.length > 0) {
+      // a send() may have queued more posts of this topic while we were publishing
+      const again = this.outbox.get(topic) ?? []
+      this.outbox.set(topic, [...waiting, ...again])
+      this.size += waiting.length
+    }
+  }
+
+  private dropExpired (): void {
+    const now = Math.floor(Date.now() / 1000)
+    for (const [topic, queue] of this.outbox) {
+      const live = queue.filter((item) => item.expires > now)
+      this.size -= queue.length - live.length
+      if (live.length === 0) {
+        this.outbox.delete(topic)
+      } else {
+        this.outbox.set(topic, live)
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Node.js pieces of the libp2p composition, chosen through the `#platform` import condition
+ * so that browser bundles never see `node:fs`, TCP or mDNS.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { mdns } from '@libp2p/mdns'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { MDNS_SERVICE_TAG, NODE_LISTEN, PEER_KEY_FILE } from '../constants.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2pInit } from 'libp2p'
+
+/** Transports a Node.js node dials and listens with. */
+export function platformTransports (): NonNullable<Libp2pInit['transports']> {
+  return [tcp(), webSockets()]
+}
+
+/** Peer discovery that only exists in Node.js: mDNS on the LAN (when enabled). */
+export function platformDiscovery (opts: { mdns: boolean }): NonNullable<Libp2pInit['peerDiscovery']> {
+  return opts.mdns ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : []
+}
+
+/** Listen addresses used when `MurmurInit.listen` is omitted. */
+export const defaultListen: readonly string[] = NODE_LISTEN
+
+/**
+ * Loads the libp2p key kept in `dataDir`, creating it (file mode 0600) on first use.
+ * Only relays and bootstrap nodes want this: a persisted PeerId links the node's runs together.
+ */
+export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
+  const file = join(dataDir, PEER_KEY_FILE)
+  try {
+    return privateKeyFromProtobuf(await readFile(file))
+  } catch (err: unknown) {
+    if ((err as { code?: string }).code !== 'ENOENT') {
+      throw err
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
+  await chmod(file, 0o600)
+  return key
+}

@@ -1,0 +1,281 @@
+/**
+ * The libp2p side of the stem: the `/murmur/stem/1.0.0` handler and sender around a {@link StemRouter}.
+ * Each inbound frame is decoded, validated in full (the node's validator) and only then routed; bad
+ * input is dropped and its sender penalised. Successors get one long-lived stream each.
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import { messageId, toHex } from '@murmur/protocol'
+import * as lp from 'it-length-prefixed'
+import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_TIMEOUT, STEM_PROTOCOL } from './constants.js'
+import { NoStemRouteError, StemStoppedError } from './errors.js'
+import { decodeStemFrame, encodeStemFrame } from './frame.js'
+import { StemRouter } from './router.js'
+import type { FluffReason, StemClock, StemRouterInit } from './router.js'
+import type { Outbound, SendResult } from '../outbound.js'
+import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
+
+/** The validator's answer for a stem post: route it, drop it and penalise the sender, or just drop it. */
+export type StemVerdict = 'accept' | 'reject' | 'ignore'
+
+/** Full protocol validation of a stem post (the same checks as gossip, without storing it). */
+export type StemValidator = (topic: string, envelope: Uint8Array) => Promise<StemVerdict>
+
+/** What the stem uses of the libp2p node. */
+export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'>
+
+/** What {@link createStem} needs from the node. */
+export interface StemComponents {
+  libp2p: StemLibp2p
+  /** Validates every stem post before it is routed. Must not throw; a throw drops the post unpenalised. */
+  validate: StemValidator
+  /** Records misbehaviour of `peer` (the node feeds gossipsub's score); `code` says what it sent. */
+  penalize(peer: PeerId, code: string): void
+  /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
+  fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /** Whether a fluff of `topic` can spread from this node (someone here subscribes to it). @default always */
+  canFluff?(topic: string): boolean
+  /** Post id as a hex string. @default hex of `messageId` from `@murmur/protocol` */
+  messageId?(topic: string, envelope: Uint8Array): string
+  /** @default the system clock */
+  clock?: StemClock
+  /** @default Math.random */
+  random?(): number
+  /** @default logger('murmur:stem') */
+  log?: Logger
+}
+
+/** Options of {@link createStem}: the router's parameters and stream limits. */
+export interface StemInit extends StemRouterInit {
+  /**
+   * Inbound stem streams per connection.
+   *
+   * @default 2
+   */
+  maxInboundStreams?: number
+  /**
+   * Outbound stem streams per connection.
+   *
+   * @default 2
+   */
+  maxOutboundStreams?: number
+}
+
+/** Events of the stem. */
+export interface StemEvents {
+  /** An own post went into gossip from this node: no stem peer, or its stem lost it. */
+  unprotected: CustomEvent<{ topic: string, reason: FluffReason }>
+}
+
+/** The Dandelion++ stem: an {@link Outbound} for own posts plus the relay of other nodes' stems. */
+export interface Stem extends Outbound, TypedEventTarget<StemEvents> {
+  /** Registers the protocol handler and starts tracking stem-capable peers. */
+  start(): Promise<void>
+  /** Tells the stem a post arrived through gossip (call it for every valid gossip message). */
+  seen(id: Uint8Array | string): void
+  /** The routing state machine, for diagnostics. */
+  readonly router: StemRouter
+}
+
+/**
+ * Creates the stem of a node. Call `start()` once libp2p is set up, use it as the node's `Outbound`,
+ * report every valid gossip post to `seen()`, and `stop()` it before libp2p stops.
+ *
+ * @example
+ * ```ts
+ * const stem = createStem({
+ *   libp2p,
+ *   validate: async (topic, envelope) => validateEnvelope(envelope, { topic }).ok ? 'accept' : 'reject',
+ *   penalize: (peer) => { tracker.penalise(peer.toString()) },
+ *   fluff: async (topic, envelope, expires) => direct.send(topic, envelope, expires ?? farFuture),
+ *   log
+ * })
+ * await stem.start()
+ * await stem.send(topic, envelope, expires) // leaves through a stem successor
+ * ```
+ */
+export function createStem (components: StemComponents, init: StemInit = {}): Stem {
+  return new StemTransport(components, init)
+}
+
+class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
+  readonly router: StemRouter
+  private readonly components: StemComponents
+  private readonly log: Logger
+  private readonly idOf: (topic: string, envelope: Uint8Array) => string
+  private readonly maxInboundStreams: number
+  private readonly maxOutboundStreams: number
+  private readonly peers = new Map<string, PeerId>()
+  private readonly streams = new Map<string, Promise<Stream>>()
+  private topologyId?: string
+  private running = false
+
+  constructor (components: StemComponents, init: StemInit) {
+    super()
+    this.components = components
+    this.log = components.log ?? logger('murmur:stem')
+    this.idOf = components.messageId ?? ((topic, envelope) => toHex(messageId(topic, envelope)))
+    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
+    this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
+    this.router = new StemRouter({
+      send: (peer, topic, envelope, id) => { void this.write(peer, topic, envelope, id) },
+      fluff: components.fluff,
+      canFluff: components.canFluff,
+      clock: components.clock,
+      random: components.random,
+      log: this.log,
+      onEvent: (event) => {
+        if (event.type === 'fluff' && event.own) {
+          this.safeDispatchEvent('unprotected', { detail: { topic: event.topic, reason: event.reason } })
+        }
+      }
+    }, init)
+  }
+
+  async start (): Promise<void> {
+    if (this.running) {
+      return
+    }
+    const { libp2p } = this.components
+    await libp2p.handle(STEM_PROTOCOL, (stream, connection) => { void this.read(stream, connection) }, {
+      maxInboundStreams: this.maxInboundStreams,
+      maxOutboundStreams: this.maxOutboundStreams
+    })
+    this.topologyId = await libp2p.register(STEM_PROTOCOL, {
+      onConnect: (peerId, connection) => {
+        const peer = peerId.toString()
+        this.peers.set(peer, peerId)
+        this.router.addPeer(peer, connection.direction === 'outbound')
+      },
+      onDisconnect: (peerId) => {
+        const peer = peerId.toString()
+        this.peers.delete(peer)
+        this.streams.delete(peer)
+        this.router.removePeer(peer)
+      }
+    })
+    this.running = true
+  }
+
+  stop (): void {
+    if (!this.running) {
+      return
+    }
+    this.running = false
+    this.router.stop()
+    const { libp2p } = this.components
+    if (this.topologyId !== undefined) {
+      libp2p.unregister(this.topologyId)
+    }
+    libp2p.unhandle(STEM_PROTOCOL).catch((err: unknown) => { this.log.error('could not unhandle %s - %e', STEM_PROTOCOL, err) })
+    for (const pending of this.streams.values()) {
+      pending.then((stream) => { stream.abort(new StemStoppedError()) }, () => {})
+    }
+    this.streams.clear()
+    this.peers.clear()
+  }
+
+  async send (topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
+    return this.router.originate(topic, envelope, this.idOf(topic, envelope), expires)
+  }
+
+  seen (id: Uint8Array | string): void {
+    this.router.seen(typeof id === 'string' ? id : toHex(id))
+  }
+
+  /** Reads the frames a peer sends on one inbound stem stream. */
+  private async read (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer
+    try {
+      for await (const data of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
+        await this.receive(peer, data.subarray())
+      }
+      await stream.close()
+    } catch (err) {
+      const name = (err as Error).name
+      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
+        this.log('oversized stem frame from %p - %e', peer, err)
+        this.components.penalize(peer, 'ERR_BAD_STEM_FRAME')
+      } else {
+        this.log('stem stream from %p ended - %e', peer, err)
+      }
+      stream.abort(err as Error)
+    }
+  }
+
+  /** One frame: decode, skip what the router already knows, validate, route. Never throws. */
+  private async receive (peer: PeerId, bytes: Uint8Array): Promise<void> {
+    let topic: string
+    let envelope: Uint8Array
+    try {
+      ({ topic, envelope } = decodeStemFrame(bytes))
+    } catch (err) {
+      this.log('bad stem frame from %p - %e', peer, err)
+      this.components.penalize(peer, (err as { code?: string }).code ?? 'ERR_BAD_STEM_FRAME')
+      return
+    }
+    const from = peer.toString()
+    const id = this.idOf(topic, envelope)
+    this.log.trace('stem post %s from %p', id, peer)
+    if (this.router.knows(id)) {
+      // a cycle or a late copy: the router routes its own validated copy, never these bytes
+      this.router.relay(from, topic, envelope, id)
+      return
+    }
+    let verdict: StemVerdict
+    try {
+      verdict = await this.components.validate(topic, envelope)
+    } catch (err) {
+      this.log.error('stem validation failed - %e', err)
+      return
+    }
+    if (verdict === 'reject') {
+      this.log('invalid stem post from %p on %s', peer, topic)
+      this.components.penalize(peer, 'ERR_INVALID_STEM_POST')
+      return
+    }
+    if (verdict === 'accept' && this.running) {
+      this.router.relay(from, topic, envelope, id)
+    }
+  }
+
+  /** Writes one frame to a successor; on failure the router re-routes the post. */
+  private async write (peer: string, topic: string, envelope: Uint8Array, id: string): Promise<void> {
+    try {
+      const stream = await this.streamTo(peer)
+      stream.send(lp.encode.single(encodeStemFrame({ topic, envelope })))
+      this.log.trace('stem frame to %s', peer)
+    } catch (err) {
+      this.log('stem write to %s failed - %e', peer, err)
+      this.streams.delete(peer)
+      if (this.running) {
+        this.router.sendFailed(peer, id)
+      }
+    }
+  }
+
+  /** The open stem stream to `peer`, opened on first use. */
+  private async streamTo (peer: string): Promise<Stream> {
+    const open = this.streams.get(peer)
+    if (open !== undefined) {
+      const stream = await open
+      if (stream.status === 'open' && stream.writeStatus === 'writable') {
+        return stream
+      }
+      this.streams.delete(peer)
+    }
+    const peerId = this.peers.get(peer)
+    if (peerId === undefined) {
+      throw new NoStemRouteError(`no connection to stem peer ${peer}`)
+    }
+    const opening = this.components.libp2p.dialProtocol(peerId, STEM_PROTOCOL, { signal: AbortSignal.timeout(STEM_DIAL_TIMEOUT) })
+    this.streams.set(peer, opening)
+    const stream = await opening
+    stream.addEventListener('close', () => {
+      if (this.streams.get(peer) === opening) {
+        this.streams.delete(peer)
+      }
+    })
+    return stream
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * @packageDocumentation
+ *
+ * The persistent, expiring post store of a Murmur node (DESIGN.md §8): posts by id, by channel and
+ * time, by thread; vote and reply tallies; link tags seen per scope; an expiry index so sweeping
+ * touches only what expired. Every write is one atomic abstract-level batch.
+ *
+ * @example
+ * ```ts
+ * import { createPostStore, openDatabase } from '@murmur/node'
+ *
+ * const store = createPostStore({ db: await openDatabase(undefined) })
+ * await store.put(post)
+ * const hot = await store.feed('#lobby', { sort: 'hot', limit: 20 })
+ * await store.sweep()
+ * await store.close()
+ * ```
+ */
+
+import { LevelPostStore } from './post-store.js'
+import type { PostStore, PostStoreInit } from './types.js'
+
+export { openDatabase } from '#store-backend'
+export { hotScore } from './hot.js'
+export { InvalidPostError, CorruptRecordError } from './errors.js'
+export { DEFAULT_FEED_LIMIT, HIDDEN_SCORE } from './constants.js'
+export type { StoreDatabase } from './database.js'
+export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, PostStore, PostStoreInit } from './types.js'
+
+/**
+ * Create a post store over an open abstract-level database. The store keeps its keys in its own
+ * `store` sublevels, serialises its writes, and closes the database when it is closed.
+ *
+ * @example
+ * ```ts
+ * import { MemoryLevel } from 'memory-level'
+ * import { createPostStore } from '@murmur/node'
+ *
+ * const store = createPostStore({ db: new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' }) })
+ * const result = await store.put({
+ *   id, channel: '#lobby', kind: 'POST', body: 'hello', vote: 0,
+ *   created: 1_700_000_000, expires: 1_700_086_400, envelope
+ * }, 1_700_000_000)
+ * // result === 'stored'; a second put of the same id gives 'duplicate'
+ * ```
+ */
+export function createPostStore (init: PostStoreInit): PostStore {
+  return new LevelPostStore(init)
+}

@@ -1,0 +1,42 @@
+import { STORE_SUBLEVEL } from './constants.js'
+import type { StoreDatabase } from './database.js'
+import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level'
+
+/** One of the store's `'view'`-encoded sublevels. */
+export type Index = AbstractSublevel<StoreDatabase, string | Uint8Array, Uint8Array, Uint8Array>
+
+/** A write against one of the indexes, committed with the others in one `db.batch`. */
+export type IndexOperation = AbstractBatchOperation<StoreDatabase, Uint8Array, Uint8Array>
+
+/** The store's indexes; see `keys.ts` for their key layouts. */
+export interface Indexes {
+  /** id → encoded post */
+  posts: Index
+  /** channel | created | id → u64 expires, every kind (history sync) */
+  channel: Index
+  /** channel | created | id → u64 expires, POSTs only (feeds) */
+  feed: Index
+  /** root | created | id → u64 expires, REPLYs only (threads) */
+  thread: Index
+  /** id → tally of the votes and replies naming it */
+  tallies: Index
+  /** scope | tag → id of the post that carries it */
+  tags: Index
+  /** expires | id → empty (sweeps) */
+  expiry: Index
+}
+
+/** Open the store's sublevels of `db`. */
+export function openIndexes (db: StoreDatabase): Indexes {
+  const open = (name: string): Index =>
+    db.sublevel<Uint8Array, Uint8Array>([STORE_SUBLEVEL, name], { keyEncoding: 'view', valueEncoding: 'view' })
+  return {
+    posts: open('posts'),
+    channel: open('channel'),
+    feed: open('feed'),
+    thread: open('thread'),
+    tallies: open('tallies'),
+    tags: open('tags'),
+    expiry: open('expiry')
+  }
+}

@@ -1,0 +1,63 @@
+import { concat, copyBytes, readU64, utf8, viewOf, writeU64 } from './bytes.js'
+import { ID_BYTES } from './constants.js'
+import { InvalidPostError } from './errors.js'
+
+/**
+ * Key layouts of the store's indexes. Every multi-part key starts with a fixed-size or
+ * length-prefixed part, so no prefix of one channel (thread, scope) is a prefix of another, and
+ * big-endian times make byte order equal time order.
+ *
+ * - channel / feed: `u16 len | channel UTF-8 | u64 created | id`
+ * - thread:         `root id | u64 created | id`
+ * - expiry:         `u64 expires | id`
+ * - tag:            `u16 len | scope | tag`
+ */
+
+const U16_MAX = 0xffff
+const TIME_ID_BYTES = 8 + ID_BYTES
+const MAX_TIME_ID = new Uint8Array(TIME_ID_BYTES).fill(0xff)
+
+/** Big-endian 8 bytes of a non-negative safe integer. */
+export function u64 (value: number): Uint8Array {
+  const out = new Uint8Array(8)
+  writeU64(viewOf(out), 0, value)
+  return out
+}
+
+function lengthPrefixed (bytes: Uint8Array, what: string): Uint8Array {
+  if (bytes.byteLength > U16_MAX) {
+    throw new InvalidPostError(`expected ${what} of at most ${U16_MAX} bytes, got ${bytes.byteLength}`)
+  }
+  const out = new Uint8Array(2 + bytes.byteLength)
+  viewOf(out).setUint16(0, bytes.byteLength)
+  out.set(bytes, 2)
+  return out
+}
+
+/** Prefix of every channel and feed index key of `channel`. */
+export function channelPrefix (channel: string): Uint8Array {
+  return lengthPrefixed(utf8(channel), 'channel')
+}
+
+/** `prefix | u64 time | id`: an entry of a time-ordered index. */
+export function timeKey (prefix: Uint8Array, time: number, id: Uint8Array): Uint8Array {
+  return concat([prefix, u64(time), id])
+}
+
+/** The time and id at the end of a {@link timeKey}. */
+export function parseTimeKey (key: Uint8Array): { time: number, id: Uint8Array } {
+  const start = key.byteLength - TIME_ID_BYTES
+  return { time: readU64(viewOf(key), start), id: copyBytes(key, start + 8) }
+}
+
+/** Iterator bounds covering the {@link timeKey}s under `prefix` whose time is below `before` (all when undefined). */
+export function timeRange (prefix: Uint8Array, before?: number): { gte: Uint8Array, lt?: Uint8Array, lte?: Uint8Array } {
+  return before === undefined
+    ? { gte: prefix, lte: concat([prefix, MAX_TIME_ID]) }
+    : { gte: prefix, lt: concat([prefix, u64(before)]) }
+}
+
+/** Key of a link tag seen in a scope. */
+export function tagKey (scope: Uint8Array, tag: Uint8Array): Uint8Array {
+  return concat([lengthPrefixed(scope, 'scope'), tag])
+}

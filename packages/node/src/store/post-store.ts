@@ -1,0 +1,282 @@
+import { logger } from '@libp2p/logger'
+import { readU64, viewOf } from './bytes.js'
+import { decodePost, decodeTally, encodePost } from './codec.js'
+import { DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, SWEEP_BATCH_SIZE } from './constants.js'
+import { InvalidPostError } from './errors.js'
+import { hotScore } from './hot.js'
+import { openIndexes } from './indexes.js'
+import { channelPrefix, parseTimeKey, tagKey, timeRange } from './keys.js'
+import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
+import { WritePlan } from './write-plan.js'
+import type { StoreDatabase } from './database.js'
+import type { Index, Indexes } from './indexes.js'
+import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoredPost } from './types.js'
+
+const log = logger('murmur:store')
+const NO_TALLIES: Readonly<Tallies> = { score: 0, replyCount: 0 }
+
+/** The tallies of a post as a {@link PostEntry} shows them. */
+interface Tallies {
+  score: number
+  replyCount: number
+}
+
+/** A live entry of a time index (channel, feed, thread) with the tallies of its post. */
+interface Candidate extends Tallies {
+  created: number
+  id: Uint8Array
+}
+
+/** The current time in unix seconds. */
+function nowSeconds (): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+/** {@link PostStore} over the sublevels of one abstract-level database. */
+export class LevelPostStore implements PostStore {
+  private readonly db: StoreDatabase
+  private readonly indexes: Indexes
+  /** Tail of the write queue: every write runs after the previous one settles. */
+  private writes: Promise<void> = Promise.resolve()
+
+  constructor (init: PostStoreInit) {
+    this.db = init.db
+    this.indexes = openIndexes(init.db)
+  }
+
+  async put (post: StoredPost, now: number = nowSeconds()): Promise<PutResult> {
+    assertStoredPost(post)
+    assertTime(now, 'now')
+    // Encode before queueing and index a decoded copy, so a caller reusing its buffers while the
+    // write waits its turn cannot change what gets stored.
+    const value = encodePost(post)
+    const own = decodePost(post.id, value)
+    return this.exclusive(async () => {
+      if (own.expires <= now) return 'expired'
+      if (await this.indexes.posts.has(own.id)) return 'duplicate'
+      if (own.scope !== undefined && own.tag !== undefined && await this.indexes.tags.has(tagKey(own.scope, own.tag))) {
+        return 'duplicate-tag'
+      }
+      const plan = new WritePlan(this.indexes)
+      await plan.add(own, value)
+      await this.db.batch(plan.operations())
+      return 'stored'
+    })
+  }
+
+  async get (id: Uint8Array, now: number = nowSeconds()): Promise<PostEntry | undefined> {
+    assertId(id, 'id')
+    assertTime(now, 'now')
+    const value = await this.indexes.posts.get(id)
+    if (value === undefined) return undefined
+    const post = decodePost(id, value)
+    if (post.expires <= now) {
+      await this.expire([id], now)
+      return undefined
+    }
+    const [tallies] = await this.tallies([id])
+    return { ...post, ...tallies ?? NO_TALLIES }
+  }
+
+  async has (id: Uint8Array): Promise<boolean> {
+    assertId(id, 'id')
+    return this.indexes.posts.has(id)
+  }
+
+  async hasTag (scope: Uint8Array, tag: Uint8Array): Promise<boolean> {
+    assertId(tag, 'tag')
+    if (!(scope instanceof Uint8Array)) throw new InvalidPostError('expected scope as a Uint8Array')
+    return this.indexes.tags.has(tagKey(scope, tag))
+  }
+
+  async feed (channel: string, opts: FeedOptions = {}): Promise<PostEntry[]> {
+    assertText(channel, 'channel')
+    const now = opts.now ?? nowSeconds()
+    const limit = opts.limit ?? DEFAULT_FEED_LIMIT
+    const sort = opts.sort ?? 'new'
+    const includeHidden = opts.includeHidden ?? false
+    assertTime(now, 'now')
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidPostError(`expected limit as a non-negative integer, got ${limit}`)
+    if (sort !== 'new' && sort !== 'hot') throw new InvalidPostError(`expected sort 'new' or 'hot', got ${String(sort)}`)
+    if (opts.before !== undefined) assertTime(opts.before, 'before')
+    if (limit === 0) return []
+
+    const visible = (c: Candidate): boolean => includeHidden || c.score > HIDDEN_SCORE
+    const range = timeRange(channelPrefix(channel), opts.before)
+    const expired: Uint8Array[] = []
+    let chosen: Candidate[] = []
+    if (sort === 'new') {
+      // Newest first, stopping as soon as enough visible posts are found.
+      for await (const chunk of this.candidates(this.indexes.feed, { ...range, reverse: true }, now, expired)) {
+        chosen.push(...chunk.filter(visible))
+        if (chosen.length >= limit) break
+      }
+    } else {
+      // Every live post of the channel has to be ranked, but only tallies are read for that; the
+      // posts themselves are loaded for the winners alone.
+      for await (const chunk of this.candidates(this.indexes.feed, range, now, expired)) {
+        chosen.push(...chunk.filter(visible))
+      }
+      chosen = chosen
+        .map(c => ({ c, hot: hotScore(c.score, c.created, now) }))
+        .sort((a, b) => b.hot - a.hot || b.c.created - a.c.created || compareBytes(b.c.id, a.c.id))
+        .map(({ c }) => c)
+    }
+    chosen = chosen.slice(0, limit)
+    if (expired.length > 0) await this.expire(expired, now)
+    return this.load(chosen, now)
+  }
+
+  async thread (rootId: Uint8Array, now: number = nowSeconds()): Promise<PostEntry[]> {
+    assertId(rootId, 'rootId')
+    assertTime(now, 'now')
+    const root = await this.get(rootId, now)
+    const expired: Uint8Array[] = []
+    const replies: Candidate[] = []
+    for await (const chunk of this.candidates(this.indexes.thread, timeRange(rootId), now, expired)) {
+      replies.push(...chunk)
+    }
+    if (expired.length > 0) await this.expire(expired, now)
+    const entries = await this.load(replies, now)
+    return root === undefined ? entries : [root, ...entries]
+  }
+
+  async * ids (channel: string, now: number = nowSeconds()): AsyncGenerator<{ created: number, id: Uint8Array }> {
+    assertText(channel, 'channel')
+    assertTime(now, 'now')
+    for await (const [key, value] of this.indexes.channel.iterator(timeRange(channelPrefix(channel)))) {
+      if (readU64(viewOf(value), 0) <= now) continue
+      const { time, id } = parseTimeKey(key)
+      yield { created: time, id }
+    }
+  }
+
+  async sweep (now: number = nowSeconds()): Promise<number> {
+    assertTime(now, 'now')
+    let removed = 0
+    // One bounded batch per turn of the write queue, so puts interleave with a long sweep.
+    for (;;) {
+      const step = await this.exclusive(async () => {
+        const keys = await this.indexes.expiry.keys({ ...timeRange(new Uint8Array(0), now + 1), limit: SWEEP_BATCH_SIZE }).all()
+        if (keys.length === 0) return undefined
+        const plan = new WritePlan(this.indexes)
+        const ids = keys.map(key => parseTimeKey(key).id)
+        const values = await this.indexes.posts.getMany(ids)
+        let posts = 0
+        for (const [i, key] of keys.entries()) {
+          const value = values[i]
+          const id = ids[i]
+          if (value === undefined || id === undefined) {
+            plan.removeExpiryEntry(key)
+          } else {
+            await plan.remove(decodePost(id, value))
+            posts++
+          }
+        }
+        await this.db.batch(plan.operations())
+        return posts
+      })
+      if (step === undefined) break
+      removed += step
+    }
+    if (removed > 0) log('swept %d expired posts', removed)
+    return removed
+  }
+
+  async close (): Promise<void> {
+    await this.writes
+    await this.db.close()
+  }
+
+  /** Run `write` after every earlier write has settled; the queue survives a failed write. */
+  private async exclusive<T> (write: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(write)
+    this.writes = result.then(() => undefined, () => undefined)
+    return result
+  }
+
+  /** Delete those of `ids` that are still stored and expired at `now` (reads find them lazily). */
+  private async expire (ids: Uint8Array[], now: number): Promise<void> {
+    const removed = await this.exclusive(async () => {
+      const values = await this.indexes.posts.getMany(ids)
+      const plan = new WritePlan(this.indexes)
+      let count = 0
+      for (const [i, value] of values.entries()) {
+        const id = ids[i]
+        if (value === undefined || id === undefined) continue
+        const post = decodePost(id, value)
+        if (post.expires > now) continue
+        await plan.remove(post)
+        count++
+      }
+      if (count > 0) await this.db.batch(plan.operations())
+      return count
+    })
+    if (removed > 0) log('expired %d posts on read', removed)
+  }
+
+  /**
+   * Walk a time index in chunks, yielding its live entries with their tallies; entries expired at
+   * `now` are skipped and their ids pushed to `expired`.
+   */
+  private async * candidates (
+    index: Index,
+    range: ReturnType<typeof timeRange> & { reverse?: boolean },
+    now: number,
+    expired: Uint8Array[]
+  ): AsyncGenerator<Candidate[]> {
+    const iterator = index.iterator(range)
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(FEED_READ_CHUNK)
+        if (entries.length === 0) return
+        const live: Array<{ created: number, id: Uint8Array }> = []
+        for (const [key, value] of entries) {
+          const { time, id } = parseTimeKey(key)
+          if (readU64(viewOf(value), 0) <= now) expired.push(id)
+          else live.push({ created: time, id })
+        }
+        const tallies = await this.tallies(live.map(l => l.id))
+        yield live.map((l, i) => ({ ...l, ...tallies[i] ?? NO_TALLIES }))
+      }
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  /** Load the posts of `candidates` in order, dropping any that expired or vanished meanwhile. */
+  private async load (candidates: Candidate[], now: number): Promise<PostEntry[]> {
+    const values = await this.indexes.posts.getMany(candidates.map(c => c.id))
+    const entries: PostEntry[] = []
+    const expired: Uint8Array[] = []
+    for (const [i, candidate] of candidates.entries()) {
+      const value = values[i]
+      if (value === undefined) continue
+      const post = decodePost(candidate.id, value)
+      if (post.expires <= now) expired.push(post.id)
+      else entries.push({ ...post, score: candidate.score, replyCount: candidate.replyCount })
+    }
+    if (expired.length > 0) await this.expire(expired, now)
+    return entries
+  }
+
+  /** The current tallies of `ids`, in order (zero for a post nobody voted on or replied to). */
+  private async tallies (ids: Uint8Array[]): Promise<Tallies[]> {
+    const values = await this.indexes.tallies.getMany(ids)
+    return ids.map((id, i) => {
+      const value = values[i]
+      if (value === undefined) return NO_TALLIES
+      const tally = decodeTally(id, value)
+      return { score: tally.score, replyCount: tally.replies }
+    })
+  }
+}
+
+function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < length; i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0)
+    if (diff !== 0) return diff
+  }
+  return a.byteLength - b.byteLength
+}

@@ -1,0 +1,171 @@
+import type { StoreDatabase } from './database.js'
+
+/**
+ * The kind of a stored post, as in the wire format's `Post.Kind`.
+ *
+ * @example
+ * ```ts
+ * const kind: StoredPostKind = 'REPLY'
+ * ```
+ */
+export type StoredPostKind = 'POST' | 'REPLY' | 'VOTE'
+
+/**
+ * A validated post as the node hands it to the store. Byte fields are copied on the way in and out,
+ * so callers may reuse or mutate their buffers.
+ *
+ * @example
+ * ```ts
+ * const vote: StoredPost = {
+ *   id, channel: '#lobby', kind: 'VOTE', parent: postId, body: '', vote: 1,
+ *   created, expires: created + ttl, authorKey, envelope: bytes
+ * }
+ * ```
+ */
+export interface StoredPost {
+  /** 32-byte post id (the signed digest) */
+  id: Uint8Array
+  /** channel name, e.g. `#lobby` */
+  channel: string
+  /** POST starts a thread, REPLY answers `parent`, VOTE scores `parent` */
+  kind: StoredPostKind
+  /** 32-byte id of the post replied to or voted on; required for REPLY and VOTE, absent for POST */
+  parent?: Uint8Array
+  /** 32-byte id of the thread root for a REPLY (defaults to `parent`); absent for POST and VOTE */
+  root?: Uint8Array
+  /** UTF-8 text; empty for VOTE */
+  body: string
+  /** +1 or -1 for VOTE, 0 otherwise */
+  vote: number
+  /** creation time, unix seconds */
+  created: number
+  /** `created + ttl`, unix seconds: the post is expired from this second on */
+  expires: number
+  /** one-time Ed25519 public key (the per-thread pseudonym when derived) */
+  authorKey?: Uint8Array
+  /** ring-signed posts only: the link tag's scope bytes */
+  scope?: Uint8Array
+  /** ring-signed posts only: the 32-byte link tag */
+  tag?: Uint8Array
+  /** the raw envelope bytes exactly as received (served again by history sync) */
+  envelope: Uint8Array
+}
+
+/**
+ * Outcome of {@link PostStore.put}: `stored`, or why nothing was written — the id is already held
+ * (`duplicate`), a ring-signed post reuses a link tag already seen in its scope (`duplicate-tag`), or
+ * the post has already expired (`expired`).
+ *
+ * @example
+ * ```ts
+ * const result: PutResult = await store.put(post)
+ * if (result === 'duplicate-tag') log('ring member already voted on this post')
+ * ```
+ */
+export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired'
+
+/**
+ * How {@link PostStore.feed} orders and filters a channel's posts.
+ *
+ * @example
+ * ```ts
+ * const opts: FeedOptions = { sort: 'hot', limit: 20 }
+ * const hot = await store.feed('#lobby', opts)
+ * ```
+ */
+export interface FeedOptions {
+  /**
+   * `new`: newest first; `hot`: by {@link hotScore}, highest first
+   *
+   * @default 'new'
+   */
+  sort?: 'new' | 'hot'
+  /**
+   * at most this many posts
+   *
+   * @default 50
+   */
+  limit?: number
+  /**
+   * the current time, unix seconds
+   *
+   * @default Math.floor(Date.now() / 1000)
+   */
+  now?: number
+  /**
+   * also return posts whose score fell to -5 or below
+   *
+   * @default false
+   */
+  includeHidden?: boolean
+  /** only posts created strictly before this time, unix seconds (for paging through `new`) */
+  before?: number
+}
+
+/**
+ * A stored post with its live tallies.
+ *
+ * @example
+ * ```ts
+ * const entry: PostEntry | undefined = await store.get(id)
+ * if (entry !== undefined) console.log(entry.body, entry.score, entry.replyCount)
+ * ```
+ */
+export interface PostEntry extends StoredPost {
+  /** sum of the unexpired votes naming this post as parent */
+  score: number
+  /**
+   * unexpired REPLYs under this post: every reply of the thread for a thread root, the direct
+   * replies for a reply
+   */
+  replyCount: number
+}
+
+/**
+ * The persistent, expiring post store of a Murmur node.
+ *
+ * @example
+ * ```ts
+ * const store: PostStore = createPostStore({ db: await openDatabase(dataDir) })
+ * if (await store.put(post) === 'stored') console.log(await store.thread(post.root ?? post.id))
+ * ```
+ */
+export interface PostStore {
+  /**
+   * Store a post in one atomic batch: the post by id, the channel and time indexes, the thread
+   * index, the tally updates (a VOTE adds its vote to the parent's score, a REPLY counts towards its
+   * parent and thread root), the link tag seen in its scope and the expiry index. A crash never
+   * leaves half of it. Concurrent calls are serialised, so tallies are exact.
+   */
+  put(post: StoredPost, now?: number): Promise<PutResult>
+  /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
+  get(id: Uint8Array, now?: number): Promise<PostEntry | undefined>
+  /** Whether a post with this id is stored (an expired post counts until a sweep or read removes it). */
+  has(id: Uint8Array): Promise<boolean>
+  /** Whether a stored post carries this link tag in this scope. */
+  hasTag(scope: Uint8Array, tag: Uint8Array): Promise<boolean>
+  /** A channel's unexpired POSTs (no replies or votes), hiding those at score -5 or below unless asked. */
+  feed(channel: string, opts?: FeedOptions): Promise<PostEntry[]>
+  /** The thread root (when stored and unexpired) followed by its unexpired REPLYs in (created, id) order. */
+  thread(rootId: Uint8Array, now?: number): Promise<PostEntry[]>
+  /** Unexpired (created, id) pairs of every kind in a channel, ascending by (created, id), for history sync. */
+  ids(channel: string, now?: number): AsyncIterable<{ created: number, id: Uint8Array }>
+  /** Delete every expired post with its index entries, tag and tally, undoing its vote; resolves to how many. */
+  sweep(now?: number): Promise<number>
+  /** Wait for queued writes, then close the database. */
+  close(): Promise<void>
+}
+
+/**
+ * Options for {@link createPostStore}.
+ *
+ * @example
+ * ```ts
+ * const init: PostStoreInit = { db: await openDatabase(undefined) }
+ * const store = createPostStore(init)
+ * ```
+ */
+export interface PostStoreInit {
+  /** The database to keep posts in; see `openDatabase` for the usual choice. The store closes it on {@link PostStore.close}. */
+  db: StoreDatabase
+}

@@ -1,0 +1,136 @@
+import { bytesEqual, copyBytes, toHex } from './bytes.js'
+import { decodeTally, encodeTally } from './codec.js'
+import { channelPrefix, tagKey, timeKey, u64 } from './keys.js'
+import type { Tally } from './codec.js'
+import type { Indexes, IndexOperation } from './indexes.js'
+import type { StoredPost } from './types.js'
+
+const EMPTY = new Uint8Array(0)
+
+interface TallySlot {
+  id: Uint8Array
+  tally: Tally | undefined
+  dirty: boolean
+}
+
+/**
+ * The writes of one atomic batch: whole posts added or removed with every index entry, plus the
+ * tally changes they cause. Tallies are read once and then kept here, so several posts in one plan
+ * (a sweep) that touch the same parent add up. Only ever used under the store's write lock.
+ */
+export class WritePlan {
+  private readonly indexes: Indexes
+  private readonly ops: IndexOperation[] = []
+  private readonly tallies = new Map<string, TallySlot>()
+  private readonly removed = new Set<string>()
+
+  constructor (indexes: Indexes) {
+    this.indexes = indexes
+  }
+
+  /** Every write of the plan, tallies included, ready for `db.batch`. */
+  operations (): IndexOperation[] {
+    const ops = [...this.ops]
+    for (const slot of this.tallies.values()) {
+      if (!slot.dirty) continue
+      ops.push(slot.tally === undefined
+        ? { type: 'del', sublevel: this.indexes.tallies, key: slot.id }
+        : { type: 'put', sublevel: this.indexes.tallies, key: slot.id, value: encodeTally(slot.tally) })
+    }
+    return ops
+  }
+
+  /** Add a post and its index entries; a VOTE scores its parent, a REPLY counts towards its parent and root. */
+  async add (post: StoredPost, value: Uint8Array): Promise<void> {
+    const { posts, channel, feed, thread, tags, expiry } = this.indexes
+    const prefix = channelPrefix(post.channel)
+    this.put(posts, post.id, value)
+    this.put(channel, timeKey(prefix, post.created, post.id), u64(post.expires))
+    if (post.kind === 'POST') this.put(feed, timeKey(prefix, post.created, post.id), u64(post.expires))
+    if (post.kind === 'REPLY') this.put(thread, timeKey(threadRoot(post), post.created, post.id), u64(post.expires))
+    if (post.scope !== undefined && post.tag !== undefined) this.put(tags, tagKey(post.scope, post.tag), copyBytes(post.id))
+    this.put(expiry, timeKey(EMPTY, post.expires, post.id), EMPTY)
+
+    for (const target of contributionTargets(post)) {
+      const tally = await this.tally(target) ?? { score: 0, votes: 0, replies: 0 }
+      this.setTally(target, applyContribution(tally, post, 1))
+    }
+  }
+
+  /**
+   * Remove a stored post with its index entries, tag and own tally, and take its vote or reply
+   * back off the tallies it counted towards. A tally whose post is gone is left alone; one kept for
+   * a post not (yet) stored is dropped once nothing counts towards it.
+   */
+  async remove (post: StoredPost): Promise<void> {
+    const { posts, channel, feed, thread, tags, expiry } = this.indexes
+    const prefix = channelPrefix(post.channel)
+    this.del(posts, post.id)
+    this.del(channel, timeKey(prefix, post.created, post.id))
+    if (post.kind === 'POST') this.del(feed, timeKey(prefix, post.created, post.id))
+    if (post.kind === 'REPLY') this.del(thread, timeKey(threadRoot(post), post.created, post.id))
+    if (post.scope !== undefined && post.tag !== undefined) this.del(tags, tagKey(post.scope, post.tag))
+    this.del(expiry, timeKey(EMPTY, post.expires, post.id))
+    this.removed.add(toHex(post.id))
+    this.setTally(post.id, undefined)
+
+    for (const target of contributionTargets(post)) {
+      const tally = await this.tally(target)
+      if (tally === undefined) continue
+      const next = applyContribution(tally, post, -1)
+      const unused = next.votes <= 0 && next.replies <= 0
+      this.setTally(target, unused && !(await this.isStored(target)) ? undefined : next)
+    }
+  }
+
+  /** Drop a stray expiry entry whose post is already gone. */
+  removeExpiryEntry (key: Uint8Array): void {
+    this.del(this.indexes.expiry, key)
+  }
+
+  private put (sublevel: Indexes[keyof Indexes], key: Uint8Array, value: Uint8Array): void {
+    this.ops.push({ type: 'put', sublevel, key, value })
+  }
+
+  private del (sublevel: Indexes[keyof Indexes], key: Uint8Array): void {
+    this.ops.push({ type: 'del', sublevel, key })
+  }
+
+  private async tally (id: Uint8Array): Promise<Tally | undefined> {
+    const hex = toHex(id)
+    let slot = this.tallies.get(hex)
+    if (slot === undefined) {
+      const value = await this.indexes.tallies.get(id)
+      slot = { id, tally: value === undefined ? undefined : decodeTally(id, value), dirty: false }
+      this.tallies.set(hex, slot)
+    }
+    return slot.tally === undefined ? undefined : { ...slot.tally }
+  }
+
+  private setTally (id: Uint8Array, tally: Tally | undefined): void {
+    this.tallies.set(toHex(id), { id, tally, dirty: true })
+  }
+
+  private async isStored (id: Uint8Array): Promise<boolean> {
+    return !this.removed.has(toHex(id)) && await this.indexes.posts.has(id)
+  }
+}
+
+/** The thread a REPLY belongs to: its resolved root, else its parent. */
+export function threadRoot (post: StoredPost): Uint8Array {
+  return post.root ?? post.parent ?? post.id
+}
+
+/** Ids whose tally a post counts towards: a VOTE's parent; a REPLY's parent and (when different) root. */
+function contributionTargets (post: StoredPost): Uint8Array[] {
+  if (post.parent === undefined || post.kind === 'POST') return []
+  if (post.kind === 'VOTE') return [post.parent]
+  const root = threadRoot(post)
+  return bytesEqual(root, post.parent) ? [post.parent] : [post.parent, root]
+}
+
+function applyContribution (tally: Tally, post: StoredPost, sign: 1 | -1): Tally {
+  return post.kind === 'VOTE'
+    ? { score: tally.score + sign * post.vote, votes: tally.votes + sign, replies: tally.replies }
+    : { ...tally, replies: tally.replies + sign }
+}

@@ -1,0 +1,33 @@
+/**
+ * Defaults of history sync (`/murmur/sync/1.0.0`). Every one can be overridden through `SyncInit`.
+ */
+
+/** The stream protocol of history sync. */
+export const SYNC_PROTOCOL = '/murmur/sync/1.0.0'
+
+/** Envelope bytes a responder puts in one reply before queueing the rest. @default 1 MiB */
+export const SYNC_REPLY_BYTES = 1024 * 1024
+
+/** Most envelopes in one reply (the decoder's limit is 2048). @default 1024 */
+export const SYNC_REPLY_ENVELOPES = 1024
+
+/** Time allowed for one whole session, in ms. @default 60000 */
+export const SYNC_SESSION_TIMEOUT = 60_000
+
+/** Concurrent sessions one peer may hold open with us (as responder). @default 2 */
+export const SYNC_SESSIONS_PER_PEER = 2
+
+/** Sessions one peer may open with us per minute (as responder). @default 20 */
+export const SYNC_REQUESTS_PER_MINUTE = 20
+
+/** Round trips one session may take before it is abandoned. @default 64 */
+export const SYNC_MAX_ROUND_TRIPS = 64
+
+/** After syncing a channel with a peer, wait this long before syncing it with that peer again, in ms. @default 60000 */
+export const SYNC_COOLDOWN = 60_000
+
+/** Peers a node syncs one channel with when it joins or restarts. @default 3 */
+export const SYNC_PEERS_PER_CHANNEL = 3
+
+/** A peer that sent an invalid post during sync is not asked again for this long, in ms. @default 600000 */
+export const SYNC_DEMOTION = 10 * 60_000

@@ -1,0 +1,272 @@
+import { lpStream } from '@libp2p/utils'
+import { Reconciler, SYNC_LIMITS, decodeSyncMessage, encodeSyncMessage, toHex } from '@murmur/protocol'
+import {
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_MAX_ROUND_TRIPS, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
+  SYNC_REQUESTS_PER_MINUTE, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
+} from './constants.js'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { SyncItem, SyncMessage } from '@murmur/protocol'
+
+/** What the node does with one envelope received through sync: the gossip validator's verdict. */
+export type IngestResult = 'accept' | 'reject' | 'ignore'
+
+/** What history sync needs from the node. */
+export interface SyncHost {
+  /** The channel of a topic this node has joined, or undefined. */
+  channelOf(topic: string): string | undefined
+  /** Unexpired (created, id) pairs of a channel. */
+  items(channel: string): Promise<SyncItem[]>
+  /** The stored envelope of an unexpired post, or undefined. */
+  envelope(id: Uint8Array): Promise<Uint8Array | undefined>
+  /** Validates and stores an envelope exactly like one from gossip. */
+  ingest(topic: string, envelope: Uint8Array): Promise<IngestResult>
+  /** Tells gossipsub scoring that `peer` sent an invalid post. */
+  penalise(peer: PeerId): void
+}
+
+/** The libp2p pieces history sync uses. */
+export interface SyncComponents {
+  handle(protocol: string, handler: (stream: Stream, connection: Connection) => void | Promise<void>, options?: { maxInboundStreams?: number }): Promise<void>
+  unhandle(protocol: string): Promise<void>
+  dialProtocol(peer: PeerId, protocol: string, options?: { signal?: AbortSignal }): Promise<Stream>
+}
+
+/** Options of history sync; every field has a documented default in ./constants.ts. */
+export interface SyncInit {
+  /** @default SYNC_SESSION_TIMEOUT (60 s) */
+  sessionTimeout?: number
+  /** @default SYNC_SESSIONS_PER_PEER (2) */
+  sessionsPerPeer?: number
+  /** @default SYNC_REQUESTS_PER_MINUTE (20) */
+  requestsPerMinute?: number
+  /** @default SYNC_COOLDOWN (60 s) */
+  cooldown?: number
+  /** @default SYNC_DEMOTION (10 min) */
+  demotion?: number
+}
+
+/** The outcome of one sync session, as the initiator saw it. */
+export interface SyncReport {
+  /** Envelopes received and stored. */
+  stored: number
+  /** Envelopes received that were valid but not new (duplicates) or no longer wanted (expired). */
+  ignored: number
+  /** Envelopes received that failed validation. */
+  rejected: number
+  /** Request/reply exchanges. */
+  roundTrips: number
+  /** Bytes sent, length prefixes included. */
+  bytesOut: number
+  /** Bytes received, length prefixes included. */
+  bytesIn: number
+}
+
+const varintLength = (n: number): number => n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
+
+/**
+ * Runs both ends of `/murmur/sync/1.0.0`. As initiator it reconciles a channel with one peer and ingests
+ * what it lacks; as responder it answers peers about channels this node has joined, within per-peer
+ * limits. A peer that sends an invalid post is penalised in gossipsub scoring and not asked again for a
+ * while.
+ *
+ * @example
+ * ```ts
+ * const sync = new HistorySync(libp2p, host, { log })
+ * await sync.start()
+ * const report = await sync.syncWith(peerId, 'murmur/1/#lobby')
+ * ```
+ */
+export class HistorySync {
+  private readonly components: SyncComponents
+  private readonly host: SyncHost
+  private readonly log: Logger
+  private readonly sessionTimeout: number
+  private readonly sessionsPerPeer: number
+  private readonly requestsPerMinute: number
+  private readonly cooldown: number
+  private readonly demotion: number
+  private readonly open = new Map<string, number>()
+  private readonly recent = new Map<string, number[]>()
+  private readonly lastSync = new Map<string, number>()
+  private readonly demoted = new Map<string, number>()
+  private readonly running = new Map<string, Promise<SyncReport | undefined>>()
+  private readonly controller = new AbortController()
+
+  constructor (components: SyncComponents, host: SyncHost, init: SyncInit & { log: Logger }) {
+    this.components = components
+    this.host = host
+    this.log = init.log
+    this.sessionTimeout = init.sessionTimeout ?? SYNC_SESSION_TIMEOUT
+    this.sessionsPerPeer = init.sessionsPerPeer ?? SYNC_SESSIONS_PER_PEER
+    this.requestsPerMinute = init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE
+    this.cooldown = init.cooldown ?? SYNC_COOLDOWN
+    this.demotion = init.demotion ?? SYNC_DEMOTION
+  }
+
+  async start (): Promise<void> {
+    await this.components.handle(SYNC_PROTOCOL, async (stream, connection) => { await this.respond(stream, connection.remotePeer) }, {
+      maxInboundStreams: this.sessionsPerPeer * 4
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    await this.components.unhandle(SYNC_PROTOCOL)
+    await Promise.allSettled(this.running.values())
+  }
+
+  /**
+   * Syncs `topic` with `peer` unless it was synced with that peer within the cooldown, the peer is
+   * demoted, or a session is already running; resolves to the report, or undefined when skipped or failed.
+   */
+  async maybeSyncWith (peer: PeerId, topic: string): Promise<SyncReport | undefined> {
+    const key = `${peer.toString()} ${topic}`
+    const now = Date.now()
+    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < this.cooldown || this.isDemoted(peer, now)) {
+      return undefined
+    }
+    this.lastSync.set(key, now)
+    const session = this.syncWith(peer, topic).catch((err: unknown) => {
+      this.log('sync of %s with %p failed - %e', topic, peer, err)
+      return undefined
+    }).finally(() => this.running.delete(key))
+    this.running.set(key, session)
+    return session
+  }
+
+  /** Reconciles `topic` with `peer` now and ingests every envelope this node lacks. */
+  async syncWith (peer: PeerId, topic: string): Promise<SyncReport> {
+    const channel = this.host.channelOf(topic)
+    if (channel === undefined) throw new Error(`not syncing ${topic}: this node has not joined it`)
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
+    const stream = await this.components.dialProtocol(peer, SYNC_PROTOCOL, { signal })
+    const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
+    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
+    try {
+      const reconciler = new Reconciler(await this.host.items(channel), 'initiator')
+      let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
+      const wanted: Uint8Array[] = []
+      for (;;) {
+        if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
+        report.bytesOut += await write(lp, request, signal)
+        const { message: reply, bytes } = await read(lp, signal)
+        report.bytesIn += bytes
+        for (const envelope of reply.envelopes) {
+          const verdict = await this.host.ingest(topic, envelope)
+          if (verdict === 'accept') report.stored++
+          else if (verdict === 'ignore') report.ignored++
+          else report.rejected++
+        }
+        if (report.rejected > 0) {
+          this.demote(peer)
+          throw new Error(`peer sent ${report.rejected} invalid posts`)
+        }
+        const step = reconciler.process(reply.ranges)
+        wanted.push(...step.need)
+        const need = wanted.splice(0, SYNC_LIMITS.need)
+        if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0) break
+        request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0 }
+      }
+      await stream.close({ signal })
+      this.log('synced %s with %p: %d stored, %d ignored in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.roundTrips, report.bytesOut, report.bytesIn)
+      return report
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+
+  private async respond (stream: Stream, peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    const now = Date.now()
+    const recent = (this.recent.get(key) ?? []).filter((t) => now - t < 60_000)
+    if ((this.open.get(key) ?? 0) >= this.sessionsPerPeer || recent.length >= this.requestsPerMinute || this.isDemoted(peer, now)) {
+      this.log('refusing sync from %p: over its limits', peer)
+      stream.abort(new Error('sync limit reached'))
+      return
+    }
+    recent.push(now)
+    this.recent.set(key, recent)
+    this.open.set(key, (this.open.get(key) ?? 0) + 1)
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
+    const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
+    try {
+      const { message: first } = await read(lp, signal)
+      const channel = this.host.channelOf(first.topic)
+      if (channel === undefined) {
+        // we do not hold that channel: say nothing about it
+        await write(lp, { topic: '', ranges: [], need: [], envelopes: [], pending: 0 }, signal)
+        await stream.close({ signal })
+        return
+      }
+      const reconciler = new Reconciler(await this.host.items(channel), 'responder')
+      const queue: Uint8Array[] = []
+      let message: SyncMessage | undefined = first
+      for (let round = 0; message !== undefined && round < SYNC_MAX_ROUND_TRIPS; round++) {
+        const step = reconciler.process(message.ranges)
+        queue.push(...step.give.map((item) => item.id), ...message.need)
+        const envelopes = await this.takeEnvelopes(queue)
+        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.length }, signal)
+        message = await readUnlessClosed(lp, signal)
+      }
+      await stream.close({ signal })
+    } catch (err) {
+      this.log('sync session with %p ended - %e', peer, err)
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.open.set(key, (this.open.get(key) ?? 1) - 1)
+    }
+  }
+
+  /** Takes envelopes off the queue up to the reply budget; expired or unknown ids are dropped. */
+  private async takeEnvelopes (queue: Uint8Array[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    const seen = new Set<string>()
+    let bytes = 0
+    while (queue.length > 0 && out.length < SYNC_REPLY_ENVELOPES) {
+      const id = queue[0]!
+      const hex = toHex(id)
+      const envelope = seen.has(hex) ? undefined : await this.host.envelope(id)
+      if (envelope !== undefined && out.length > 0 && bytes + envelope.byteLength > SYNC_REPLY_BYTES) break
+      queue.shift()
+      seen.add(hex)
+      if (envelope !== undefined) {
+        out.push(envelope)
+        bytes += envelope.byteLength
+      }
+    }
+    return out
+  }
+
+  private demote (peer: PeerId): void {
+    this.demoted.set(peer.toString(), Date.now())
+    this.host.penalise(peer)
+    this.log('demoted %p for sending invalid posts during sync', peer)
+  }
+
+  private isDemoted (peer: PeerId, now: number): boolean {
+    const at = this.demoted.get(peer.toString())
+    return at !== undefined && now - at < this.demotion
+  }
+}
+
+async function write (lp: LengthPrefixedStream, message: SyncMessage, signal: AbortSignal): Promise<number> {
+  const bytes = encodeSyncMessage(message)
+  await lp.write(bytes, { signal })
+  return bytes.byteLength + varintLength(bytes.byteLength)
+}
+
+async function read (lp: LengthPrefixedStream, signal: AbortSignal): Promise<{ message: SyncMessage, bytes: number }> {
+  const data = (await lp.read({ signal })).subarray()
+  return { message: decodeSyncMessage(data), bytes: data.byteLength + varintLength(data.byteLength) }
+}
+
+async function readUnlessClosed (lp: LengthPrefixedStream, signal: AbortSignal): Promise<SyncMessage | undefined> {
+  try {
+    return (await read(lp, signal)).message
+  } catch (err) {
+    if (err instanceof Error && err.name === 'UnexpectedEOFError') return undefined
+    throw err
+  }
+}

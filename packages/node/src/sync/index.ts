@@ -1,0 +1,8 @@
+/**
+ * History sync: a node that joins a channel, restarts, or meets a new peer in a channel reconciles the
+ * channel's unexpired post ids with that peer (range-based set reconciliation) and fetches only what it
+ * lacks, validating each envelope exactly like gossip. Wire format: docs/PROTOCOL.md §10.
+ */
+export { HistorySync } from './history-sync.js'
+export type { SyncComponents, SyncHost, SyncInit, SyncReport, IngestResult } from './history-sync.js'
+export * from './constants.js'

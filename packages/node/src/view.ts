@@ -1,0 +1,64 @@
+/**
+ * Turns stored posts into the plain, JSON-friendly objects apps receive.
+ */
+import { equalBytes, toHex } from '@murmur/protocol'
+import type { PostEntry } from './store/index.js'
+
+/** A post, reply or vote as an app sees it. Every id is lowercase hex. */
+export interface PostView {
+  /** Post id (64 hex chars). */
+  id: string
+  /** Channel, e.g. `#lobby`. */
+  channel: string
+  kind: 'POST' | 'REPLY' | 'VOTE'
+  /** Text of a POST or REPLY; empty for a VOTE. */
+  body: string
+  /** Id of the post replied to or voted on; undefined for a POST. */
+  parent?: string
+  /** Id of the thread's root post; the post's own id for a POST, undefined for a VOTE. */
+  root?: string
+  /** +1 or -1 for a VOTE, 0 otherwise. */
+  vote: number
+  /** Unix seconds, as claimed by the author (validated to be at most 120 s in the future). */
+  created: number
+  /** Unix seconds after which every node deletes the post. */
+  expires: number
+  /** Sum of the votes received. */
+  score: number
+  /** Number of replies received. */
+  replies: number
+  /**
+   * The author's one-time public key in hex. Inside a thread it is the author's per-thread pseudonym:
+   * the same for every post of that author in that thread, unlinkable to any other thread.
+   * Undefined for ring-signed posts. Votes carry a fresh key each, so theirs identifies nothing.
+   */
+  pseudonym?: string
+  /** Whether the post was signed by the thread's author ("OP"): always true for a POST. */
+  op: boolean
+}
+
+/**
+ * The view of a stored entry. `rootKey` is the author key of the thread's root (for REPLY "OP" marks);
+ * pass undefined when the root is unknown or not one-time signed.
+ */
+export function toPostView (entry: PostEntry, rootKey?: Uint8Array): PostView {
+  const root = entry.kind === 'POST' ? entry.id : entry.kind === 'REPLY' ? entry.root ?? entry.parent : undefined
+  const op = entry.kind === 'POST' ||
+    (entry.kind === 'REPLY' && entry.authorKey !== undefined && rootKey !== undefined && equalBytes(entry.authorKey, rootKey))
+  const view: PostView = {
+    id: toHex(entry.id),
+    channel: entry.channel,
+    kind: entry.kind,
+    body: entry.body,
+    vote: entry.vote,
+    created: entry.created,
+    expires: entry.expires,
+    score: entry.score,
+    replies: entry.replyCount,
+    op
+  }
+  if (entry.parent !== undefined) view.parent = toHex(entry.parent)
+  if (root !== undefined) view.root = toHex(root)
+  if (entry.authorKey !== undefined) view.pseudonym = toHex(entry.authorKey)
+  return view
+}

@@ -1,0 +1,79 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { channelTopic, messageId, toHex } from '@murmur/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import { collectMessages, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import type { StockPeer } from './harness.js'
+import type { Murmur } from '../src/index.js'
+
+const CHANNEL = '#wire'
+const TOPIC = channelTopic(CHANNEL)
+
+function contains (haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).indexOf(Buffer.from(needle)) !== -1
+}
+
+describe('anonymity on the wire', () => {
+  let running: Array<Murmur | StockPeer> = []
+  const dirs: string[] = []
+  afterEach(async () => {
+    await stopAll(running)
+    running = []
+    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
+  })
+
+  it('a stock gossipsub peer receives our posts unsigned, without from, seqno, signature or key', async () => {
+    const node = await startNode({ channels: [CHANNEL] })
+    const stock = await startStockPeer()
+    running.push(node, stock)
+    const messages = collectMessages(stock, TOPIC)
+    stock.services.pubsub.subscribe(TOPIC)
+    await stock.dial(node.getMultiaddrs()[0]!)
+    await waitFor(() => node.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(stock.peerId)), 'node sees the stock subscription')
+
+    const post = await node.post(CHANNEL, 'who said this?')
+    expect(post).toMatchObject({ status: 'sent', recipients: 1 })
+    const root = await node.get(post.id)
+    const reply = await node.reply(post.id, 'me again')
+    const vote = await node.vote(post.id, -1)
+    const received = await waitFor(() => messages.length >= 3 ? messages : undefined, 'three messages at the stock peer')
+
+    expect(new Set(received.map((message) => toHex(messageId(TOPIC, message.data))))).toEqual(new Set([post.id, reply.id, vote.id]))
+    for (const message of received) {
+      expect(message.type).toBe('unsigned')
+      expect(Object.keys(message).sort()).toEqual(['data', 'topic', 'type'])
+      expect(message).not.toHaveProperty('from')
+      expect(message).not.toHaveProperty('sequenceNumber')
+      expect(message).not.toHaveProperty('signature')
+      expect(message).not.toHaveProperty('key')
+      // nothing in the payload names the sending node either
+      expect(contains(message.data, node.peerId.toMultihash().bytes)).toBe(false)
+      expect(contains(message.data, node.peerId.publicKey!.raw)).toBe(false)
+    }
+    // the post and the author's reply share the thread pseudonym; the vote uses a key of its own
+    const views = await node.thread(post.id)
+    expect(views.find((v) => v.id === reply.id)!.pseudonym).toBe(root!.pseudonym)
+    expect((await node.get(vote.id))!.pseudonym).not.toBe(root!.pseudonym)
+  })
+
+  it('a restarted node has a new PeerId, unless it persists its key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'murmur-peer-'))
+    dirs.push(dir)
+    const first = await startNode({ dataDir: dir })
+    const firstId = first.peerId.toString()
+    await first.stop()
+    const second = await startNode({ dataDir: dir })
+    running.push(second)
+    expect(second.peerId.toString()).not.toBe(firstId)
+    await second.stop()
+
+    const relay = await startNode({ dataDir: dir, persistPeerId: true })
+    const relayId = relay.peerId.toString()
+    await relay.stop()
+    expect((await stat(join(dir, 'peer.key'))).mode & 0o777).toBe(0o600)
+    const again = await startNode({ dataDir: dir, persistPeerId: true })
+    running.push(again)
+    expect(again.peerId.toString()).toBe(relayId)
+  })
+})

@@ -1,0 +1,97 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { logger } from '@libp2p/logger'
+import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createTopicValidator, InvalidMessageTracker, INVALID_MESSAGE_DECAY, SCORE_THRESHOLDS, INVALID_MESSAGE_WEIGHT } from '../src/gossip.js'
+import type { AcceptEnvelope } from '../src/gossip.js'
+import type { PeerId } from '@libp2p/interface'
+
+const topic = channelTopic('#lobby')
+const powBits = { POST: 4, REPLY: 4, VOTE: 4 }
+let peer: PeerId
+
+beforeAll(async () => {
+  await ready()
+  peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+})
+
+function setup (outcome: Awaited<ReturnType<AcceptEnvelope>> = 'stored'): { validate: ReturnType<typeof createTopicValidator>, tracker: InvalidMessageTracker, accepted: Uint8Array[] } {
+  const tracker = new InvalidMessageTracker()
+  const accepted: Uint8Array[] = []
+  const validate = createTopicValidator({
+    powBits,
+    tracker,
+    accept: async (_topic, envelope) => { accepted.push(envelope); return outcome },
+    log: logger('murmur:test')
+  })
+  return { validate, tracker, accepted }
+}
+
+describe('topic validator', () => {
+  it('accepts a valid post and hands it to the store', async () => {
+    const { validate, accepted, tracker } = setup()
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })
+    expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Accept)
+    expect(accepted).toEqual([bytes])
+    expect(tracker.current(peer.toString())).toBe(0)
+  })
+
+  it('rejects garbage and penalises the forwarding peer', async () => {
+    const { validate, accepted, tracker } = setup()
+    const garbage = Uint8Array.from({ length: 64 }, (_, i) => i * 37)
+    expect(await validate(peer, { type: 'unsigned', topic, data: garbage })).toBe(TopicValidatorResult.Reject)
+    expect(accepted).toHaveLength(0)
+    expect(tracker.current(peer.toString())).toBeCloseTo(1, 3)
+  })
+
+  it('rejects a post of another channel arriving on this topic', async () => {
+    const { validate } = setup()
+    const { bytes } = await buildEnvelope({ channel: '#other', body: 'hi', powBits: 4 })
+    expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Reject)
+  })
+
+  it('ignores an expired post without penalty', async () => {
+    const { validate, tracker } = setup()
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'old', powBits: 4, created: Math.floor(Date.now() / 1000) - 120, ttl: 60 })
+    expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
+    expect(tracker.current(peer.toString())).toBe(0)
+  })
+
+  it('ignores a duplicate and rejects a duplicate link tag, as the store reports them', async () => {
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })
+    expect(await setup('duplicate').validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
+    expect(await setup('expired').validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
+    expect(await setup('duplicate-tag').validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Reject)
+  })
+
+  it('answers Ignore, not Reject, when our own store fails', async () => {
+    const tracker = new InvalidMessageTracker()
+    const validate = createTopicValidator({
+      powBits, tracker, log: logger('murmur:test'),
+      accept: async () => { throw new Error('disk full') }
+    })
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })
+    expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
+    expect(tracker.current(peer.toString())).toBe(0)
+  })
+})
+
+describe('invalid message tracker', () => {
+  it('takes a peer below the graylist threshold after three rejections', () => {
+    const tracker = new InvalidMessageTracker()
+    const now = Date.now()
+    for (let i = 0; i < 3; i++) tracker.penalise('peer', now)
+    expect(tracker.current('peer', now)).toBe(3)
+    expect(tracker.score('peer') * INVALID_MESSAGE_WEIGHT).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
+  })
+
+  it('forgives slowly: the count halves in ten minutes and is then forgotten', () => {
+    const tracker = new InvalidMessageTracker()
+    tracker.penalise('peer', 0)
+    expect(tracker.current('peer', 600_000)).toBeCloseTo(0.5, 6)
+    expect(INVALID_MESSAGE_DECAY).toBeLessThan(1)
+    expect(tracker.current('peer', 3 * 3_600_000)).toBe(0)
+  })
+})

@@ -1,0 +1,107 @@
+/**
+ * Multi-node test harness: real Murmur nodes and stock libp2p peers on loopback, and bounded waits.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { createMurmur } from '../src/index.js'
+import type { Murmur, MurmurInit, PostView } from '../src/index.js'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p } from '@libp2p/interface'
+
+/** Loopback only, OS-chosen port. */
+export const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+/** Low proof of work so multi-node tests stay fast on two CI cores. */
+export const TEST_POW_BITS = 8
+
+/**
+ * Every test peer dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 connections a
+ * second) would refuse honest peers; a real network spreads them over many hosts.
+ */
+const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000 }
+
+/** Starts a Murmur node on loopback with test-sized proof of work. */
+export async function startNode (init: MurmurInit = {}): Promise<Murmur> {
+  return createMurmur({ listen: LOOPBACK, powBits: TEST_POW_BITS, libp2p: { connectionManager: LOOPBACK_CONNECTION_MANAGER }, ...init })
+}
+
+/** The `/p2p/`-qualified loopback address of a node. */
+export function addressOf (node: { getMultiaddrs(): Array<{ toString(): string }> }): string {
+  const address = node.getMultiaddrs().map(String).find((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))
+  if (address === undefined) {
+    throw new Error('node has no loopback TCP address')
+  }
+  return address
+}
+
+/** Stops every node, even when some fail. */
+export async function stopAll (nodes: Array<{ stop(): void | Promise<void> } | undefined>): Promise<void> {
+  await Promise.allSettled(nodes.map(async (node) => node?.stop()))
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeout` ms. */
+export async function waitFor<T> (check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeout = 30_000, interval = 100): Promise<T> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) {
+      return value
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval))
+  }
+}
+
+/** Resolves with the first 'post' event of `node` whose view satisfies `match`. */
+export async function nextPost (node: Murmur, match: (post: PostView) => boolean, timeout = 30_000): Promise<PostView> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.removeEventListener('post', listener)
+      reject(new Error(`no matching post within ${timeout} ms`))
+    }, timeout)
+    const listener = (evt: CustomEvent<PostView>): void => {
+      if (match(evt.detail)) {
+        clearTimeout(timer)
+        node.removeEventListener('post', listener)
+        resolve(evt.detail)
+      }
+    }
+    node.addEventListener('post', listener)
+  })
+}
+
+/** A stock js-libp2p node: plain gossipsub, only `StrictNoSign` changed (else it drops unsigned messages). */
+export type StockPeer = Libp2p<{ identify: Identify, pubsub: GossipSub }>
+
+/** Starts a stock libp2p node with plain `@libp2p/gossipsub` on loopback; nothing of Murmur in it. */
+export async function startStockPeer (): Promise<StockPeer> {
+  return createLibp2p({
+    addresses: { listen: LOOPBACK },
+    connectionManager: LOOPBACK_CONNECTION_MANAGER,
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign' })
+    }
+  })
+}
+
+/** Collects the raw gossipsub messages a stock peer receives on a topic. */
+export function collectMessages (peer: StockPeer, topic: string): Message[] {
+  const messages: Message[] = []
+  peer.services.pubsub.addEventListener('message', (evt) => {
+    if (evt.detail.topic === topic) {
+      messages.push(evt.detail)
+    }
+  })
+  return messages
+}

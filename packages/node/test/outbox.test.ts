@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { addressOf, nextPost, startNode, stopAll, waitFor } from './harness.js'
+import type { Murmur } from '../src/index.js'
+
+describe('outbox', () => {
+  let running: Murmur[] = []
+  afterEach(async () => { await stopAll(running); running = [] })
+
+  it('queues a post nobody can receive, says why, and sends it when a subscriber appears', async () => {
+    const alone = await startNode()
+    running.push(alone)
+    const lonely = await alone.post('#early', 'anyone here?')
+    expect(lonely).toMatchObject({ status: 'queued', reason: 'no-connections' })
+
+    const neighbour = await startNode({ bootstrap: [addressOf(alone)] })
+    running.push(neighbour)
+    await waitFor(() => alone.peerCount() > 0, 'a connection')
+    const stillAlone = await alone.post('#early', 'still nobody in the channel')
+    expect(stillAlone).toMatchObject({ status: 'queued', reason: 'no-subscribers' })
+
+    const first = nextPost(neighbour, (p) => p.id === lonely.id)
+    const second = nextPost(neighbour, (p) => p.id === stillAlone.id)
+    await neighbour.join('#early')
+    expect((await first).body).toBe('anyone here?')
+    expect((await second).body).toBe('still nobody in the channel')
+
+    const direct = await alone.post('#early', 'now you hear me')
+    expect(direct).toMatchObject({ status: 'sent', recipients: 1 })
+  })
+
+  it('names what is wrong with a post that cannot be made', async () => {
+    const node = await startNode()
+    running.push(node)
+    await expect(node.post('no-hash', 'x')).rejects.toMatchObject({ name: 'InvalidChannelError', code: 'ERR_BAD_CHANNEL' })
+    await expect(node.post('#ok', 'x'.repeat(2049))).rejects.toMatchObject({ name: 'PostValidationError', code: 'ERR_BODY_TOO_LONG' })
+    await expect(node.post('#ok', 'x', { ttl: 10 })).rejects.toMatchObject({ name: 'PostValidationError', code: 'ERR_BAD_FIELD' })
+    await expect(node.reply('00'.repeat(32), 'x')).rejects.toMatchObject({ name: 'UnknownPostError' })
+    await expect(node.vote('not-an-id', 1)).rejects.toMatchObject({ name: 'InvalidIdError' })
+    await node.stop()
+    await expect(node.post('#ok', 'x')).rejects.toMatchObject({ name: 'NotStartedError' })
+  })
+})

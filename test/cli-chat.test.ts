@@ -1,0 +1,109 @@
+/**
+ * `murmur chat` in a real 80x24 terminal (tmux): two chats on one machine find each other with no
+ * address given, posts and replies travel, /help renders, mining is cancellable, and the chat drives
+ * a running daemon when there is one.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Sandbox, Tmux } from './cli-harness.ts'
+
+const CHAT = ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '8']
+
+describe('murmur chat', () => {
+  let sandbox: Sandbox
+  let tmux: Tmux
+
+  beforeEach(async () => {
+    sandbox = await Sandbox.create()
+    tmux = new Tmux(sandbox.env)
+  })
+
+  afterEach(async () => {
+    await tmux?.kill()
+    await sandbox?.cleanup()
+  })
+
+  it('two chats without a daemon find each other through the local rendezvous and chat', async () => {
+    // no --bootstrap: each chat runs its own node and finds the other in the shared rendezvous dir
+    await tmux.start('one', [...CHAT, '--data-dir', sandbox.dir('one')])
+    await tmux.waitForScreen('one', (s) => s.includes('#lobby: no posts yet'))
+    await tmux.start('two', [...CHAT, '--data-dir', sandbox.dir('two')])
+    for (const name of ['one', 'two']) {
+      await tmux.waitForScreen(name, (s) => s.includes('● 1 peer, 1 in #lobby'))
+    }
+
+    await tmux.type('one', 'hello from the first terminal')
+    const two = await tmux.waitForScreen('two', (s) => s.includes('hello from the first terminal'))
+    expect(two).toMatch(/\[1\] \d\d:\d\d [a-z]+-[a-z]+-[0-9a-f]{2}\n {4}hello from the first terminal/)
+
+    await tmux.type('two', '/reply 1 hi back from the second')
+    await tmux.waitForScreen('one', (s) => s.includes('hi back from the second'))
+    await tmux.type('one', '/reply 1 glad you are here')
+    const one = await tmux.waitForScreen('one', (s) => s.includes('glad you are here') && s.includes('(2↩)'))
+    // the author's own reply carries the OP mark, the other's does not
+    expect(one).toMatch(/\[2\] \d\d:\d\d ↳\[1\] [a-z]+-[a-z]+-[0-9a-f]{2}\n {6}hi back from the second/)
+    expect(one).toMatch(/\[3\] \d\d:\d\d ↳\[1\] [a-z]+-[a-z]+-[0-9a-f]{2} OP\n {6}glad you are here/)
+
+    await tmux.type('two', '/vote 1 up')
+    await tmux.waitForScreen('one', (s) => s.includes('▲ upvote on [1]') && s.includes('(+1 2↩)'))
+
+    await tmux.type('two', '/help')
+    const help = await tmux.waitForScreen('two', (s) => s.includes('/vote <n> up|down'))
+    for (const line of ['/join <channel>', '/reply <n> <text>', '/thread <n>', '/help']) {
+      expect(help).toContain(line)
+    }
+    const rows = help.replace(/\n$/, '').split('\n')
+    expect(rows).toHaveLength(24)
+    expect(Math.max(...rows.map((row) => [...row].length))).toBeLessThanOrEqual(80)
+    expect(rows[0]).toContain(' murmur  #lobby  ● 1 peer, 1 in #lobby  own node')
+    expect(rows[23]).toMatch(/^#lobby>/)
+
+    await tmux.keys('one', 'C-d')
+    await tmux.type('two', '/quit')
+    await waitGone(tmux, 'one')
+    await waitGone(tmux, 'two')
+  })
+
+  it('shows mining progress and cancels it with Ctrl-C', async () => {
+    await tmux.start('slow', ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '40', '--data-dir', sandbox.dir('slow')])
+    await tmux.waitForScreen('slow', (s) => s.includes('#lobby: no posts yet'))
+    await tmux.type('slow', 'this takes forever')
+    await tmux.waitForScreen('slow', (s) => /mining proof of work \(40 bits\): [\d,]+ hashes · Ctrl-C cancels/.test(s))
+    await tmux.keys('slow', 'C-c')
+    const screen = await tmux.waitForScreen('slow', (s) => s.includes('cancelled: nothing was posted'))
+    expect(screen).not.toContain('mining proof of work')
+    expect(await tmux.alive('slow')).toBe(true)
+    await tmux.keys('slow', 'C-c')
+    await waitGone(tmux, 'slow')
+  })
+
+  it('drives the running daemon and shows what other nodes post', async () => {
+    const daemon = await sandbox.daemon('d')
+    const other = await sandbox.daemon('e', ['--bootstrap', daemon.multiaddr])
+    await other.proc.waitForLine((line) => line.includes('"event":"status"') && line.includes('"peers":1}'))
+    await tmux.start('chat', ['chat', '--data-dir', daemon.dataDir])
+    await tmux.waitForScreen('chat', (s) => s.includes('● 1 peer, 1 in #lobby  daemon'))
+    const posted = await sandbox.run(['post', 'lobby', 'posted from another node', '--data-dir', other.dataDir])
+    expect(posted.code).toBe(0)
+    await tmux.waitForScreen('chat', (s) => s.includes('posted from another node'))
+    const watch = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', other.dataDir])
+    await watch.waitForStderr((line) => line.startsWith('watching #lobby'))
+    await tmux.type('chat', 'and an answer typed in the chat')
+    const seen = JSON.parse(await watch.waitForLine((line) => line.includes('and an answer typed in the chat'))) as { kind: string, channel: string }
+    expect(seen).toMatchObject({ kind: 'POST', channel: '#lobby' })
+    await tmux.waitForScreen('chat', (s) => s.includes('and an answer typed in the chat'))
+    await tmux.keys('chat', 'C-d')
+    await waitGone(tmux, 'chat')
+    // quitting the chat leaves the daemon running
+    expect((await sandbox.run(['status', '--data-dir', daemon.dataDir])).code).toBe(0)
+  })
+})
+
+/** Polls until the session's program has exited (tmux closes the session then). */
+async function waitGone (tmux: Tmux, name: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    if (!await tmux.alive(name)) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${name} did not exit`)
+}

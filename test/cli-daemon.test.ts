@@ -1,0 +1,125 @@
+/**
+ * Two `murmur daemon`s on loopback with separate data dirs: what is posted through one is seen
+ * through the other, and every command's --json output parses.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Sandbox } from './cli-harness.ts'
+import type { Daemon, LineProcess } from './cli-harness.ts'
+
+interface Post { id: string, channel: string, kind: string, body: string, parent?: string, root?: string, score: number, replies: number, op: boolean, vote: number, pseudonym?: string }
+
+describe('murmur daemon with the post, feed, watch, reply, vote and thread commands', () => {
+  let sandbox: Sandbox
+  let a: Daemon
+  let b: Daemon
+  let watchB: LineProcess
+  let watchA: LineProcess
+
+  const peersInLobby = (line: string): boolean => {
+    if (!line.includes('"event":"status"')) return false
+    const status = JSON.parse(line) as { channels: Array<{ channel: string, peers: number }> }
+    return status.channels.some((c) => c.channel === '#lobby' && c.peers >= 1)
+  }
+
+  beforeAll(async () => {
+    sandbox = await Sandbox.create()
+    a = await sandbox.daemon('a')
+    b = await sandbox.daemon('b', ['--bootstrap', a.multiaddr])
+    await Promise.all([a.proc.waitForLine(peersInLobby), b.proc.waitForLine(peersInLobby)])
+    watchA = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', a.dataDir])
+    watchB = sandbox.spawn(['watch', '#lobby', '--json', '--data-dir', b.dataDir])
+    await Promise.all([
+      watchA.waitForStderr((line) => line.startsWith('watching #lobby')),
+      watchB.waitForStderr((line) => line.startsWith('watching #lobby'))
+    ])
+  })
+
+  afterAll(async () => {
+    await sandbox?.cleanup()
+  })
+
+  let rootId = ''
+
+  it('posts on one daemon; the other shows it in watch and feed (JSON)', async () => {
+    const posted = await sandbox.run(['post', 'lobby', 'hello from a', '--json', '--data-dir', a.dataDir])
+    expect(posted.code).toBe(0)
+    const result = JSON.parse(posted.stdout) as { id: string, status: string }
+    expect(result.id).toMatch(/^[0-9a-f]{64}$/)
+    expect(['sent', 'queued']).toContain(result.status)
+    rootId = result.id
+
+    const seen = JSON.parse(await watchB.waitForLine((line) => line.includes(rootId))) as Post
+    expect(seen).toMatchObject({ id: rootId, channel: '#lobby', kind: 'POST', body: 'hello from a', op: true })
+
+    const feed = await sandbox.run(['feed', 'lobby', '--json', '--data-dir', b.dataDir])
+    expect(feed.code).toBe(0)
+    const parsed = JSON.parse(feed.stdout) as { channel: string, posts: Post[] }
+    expect(parsed.channel).toBe('#lobby')
+    expect(parsed.posts.map((p) => p.id)).toContain(rootId)
+
+    const human = await sandbox.run(['feed', 'lobby', '--data-dir', b.dataDir])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain(rootId)
+    expect(human.stdout).toContain('    hello from a')
+  })
+
+  it('replies and votes from the other daemon round-trip into the thread, score and reply count', async () => {
+    const replied = await sandbox.run(['reply', rootId, 'hello back from b', '--json', '--data-dir', b.dataDir])
+    expect(replied.code).toBe(0)
+    const replyId = (JSON.parse(replied.stdout) as { id: string }).id
+    const voted = await sandbox.run(['vote', rootId, 'up', '--json', '--data-dir', b.dataDir])
+    expect(voted.code).toBe(0)
+    const voteId = (JSON.parse(voted.stdout) as { id: string }).id
+
+    const reply = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${replyId}"`))) as Post
+    expect(reply).toMatchObject({ kind: 'REPLY', parent: rootId, root: rootId, body: 'hello back from b', op: false })
+    const vote = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${voteId}"`))) as Post
+    expect(vote).toMatchObject({ kind: 'VOTE', parent: rootId, vote: 1 })
+
+    // the author answers in its own thread: marked OP
+    const opReply = await sandbox.run(['reply', rootId, 'thanks', '--json', '--data-dir', a.dataDir])
+    expect(opReply.code).toBe(0)
+    const opReplyId = (JSON.parse(opReply.stdout) as { id: string }).id
+
+    const thread = await sandbox.run(['thread', rootId, '--json', '--data-dir', a.dataDir])
+    expect(thread.code).toBe(0)
+    const posts = (JSON.parse(thread.stdout) as { root: string, posts: Post[] }).posts
+    expect(posts.map((p) => p.id)).toEqual([rootId, replyId, opReplyId])
+    expect(posts[1]?.op).toBe(false)
+    expect(posts[2]?.op).toBe(true)
+    expect(posts[2]?.pseudonym).toBe(posts[0]?.pseudonym)
+    expect(posts[1]?.pseudonym).not.toBe(posts[0]?.pseudonym)
+
+    const feed = JSON.parse((await sandbox.run(['feed', 'lobby', '--json', '--data-dir', a.dataDir])).stdout) as { posts: Post[] }
+    expect(feed.posts.find((p) => p.id === rootId)).toMatchObject({ score: 1, replies: 2 })
+
+    const human = await sandbox.run(['thread', rootId, '--data-dir', a.dataDir])
+    expect(human.stdout).toContain('reply (OP)')
+    expect(human.stdout).toContain('    hello back from b')
+  })
+
+  it('reports status and peers as JSON', async () => {
+    const status = await sandbox.run(['status', '--json', '--data-dir', a.dataDir])
+    expect(status.code).toBe(0)
+    const parsed = JSON.parse(status.stdout) as { peerId: string, peers: number, channels: Array<{ channel: string, peers: number }>, multiaddrs: string[] }
+    expect(parsed.peerId).toBe(a.ready.peerId)
+    expect(parsed.peers).toBeGreaterThanOrEqual(1)
+    expect(parsed.channels).toContainEqual({ channel: '#lobby', peers: 1 })
+
+    const peers = await sandbox.run(['peers', '--json', '--data-dir', a.dataDir])
+    expect(peers.code).toBe(0)
+    const list = (JSON.parse(peers.stdout) as { peers: Array<{ peerId: string, addr: string, channels: string[] }> }).peers
+    const toB = list.find((p) => p.peerId === b.ready.peerId)
+    expect(toB?.addr).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+    expect(toB?.channels).toEqual(['#lobby'])
+  })
+
+  it('joins and leaves channels', async () => {
+    const joined = await sandbox.run(['join', 'other', '--json', '--data-dir', b.dataDir])
+    expect(joined.code).toBe(0)
+    expect(JSON.parse(joined.stdout)).toEqual({ channel: '#other', channels: ['#lobby', '#other'] })
+    const left = await sandbox.run(['leave', '#other', '--data-dir', b.dataDir])
+    expect(left.code).toBe(0)
+    expect(left.stdout.trim()).toBe('left #other (channels: #lobby)')
+  })
+})

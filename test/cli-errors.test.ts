@@ -1,0 +1,109 @@
+/**
+ * What a person sees when something is wrong: one clear line on stderr, a stable exit code, no stack
+ * trace (unless DEBUG is set).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Sandbox } from './cli-harness.ts'
+import type { Daemon } from './cli-harness.ts'
+
+const UNKNOWN_ID = '00'.repeat(32)
+
+describe('murmur errors', () => {
+  let sandbox: Sandbox
+
+  beforeAll(async () => {
+    sandbox = await Sandbox.create()
+  })
+
+  afterAll(async () => {
+    await sandbox?.cleanup()
+  })
+
+  it('says the daemon is not running and how to start it, exit 3', async () => {
+    const dataDir = sandbox.dir('nothing-here')
+    for (const args of [['status'], ['feed', 'lobby'], ['post', 'lobby', 'hi'], ['peers'], ['watch', 'lobby']]) {
+      const result = await sandbox.run([...args, '--data-dir', dataDir])
+      expect(result.code, args.join(' ')).toBe(3)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (no live ${dataDir}/api.json); start one with \`murmur daemon\`\n`)
+    }
+  })
+
+  it('refuses bad arguments before contacting any daemon, exit 2', async () => {
+    const dataDir = sandbox.dir('nothing-here')
+    const cases: Array<[string[], string]> = [
+      [['post', 'bad channel!', 'hi'], 'murmur: bad channel name "bad channel!"'],
+      [['post', 'lobby', 'x'.repeat(3000)], 'murmur: the text is too long: 3000 bytes, at most 2048 are allowed'],
+      [['post', 'lobby', '   '], 'murmur: the text is empty'],
+      [['reply', 'abc', 'hi'], 'murmur: bad post id "abc": expected 64 hex characters'],
+      [['vote', UNKNOWN_ID, 'sideways'], 'murmur: bad vote "sideways": expected up or down'],
+      [['thread', 'zz'], 'murmur: bad post id "zz"']
+    ]
+    for (const [args, message] of cases) {
+      const result = await sandbox.run([...args, '--data-dir', dataDir])
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr.startsWith(message), result.stderr).toBe(true)
+      expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1)
+    }
+  })
+
+  it('reports unknown commands and options through commander, exit 2', async () => {
+    const unknown = await sandbox.run(['frobnicate'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain("error: unknown command 'frobnicate'")
+    const limit = await sandbox.run(['feed', 'lobby', '--limit', '0'])
+    expect(limit.code).toBe(2)
+    expect(limit.stderr).toContain("error: option '--limit <n>' argument '0' is invalid. expected a positive integer")
+    const sort = await sandbox.run(['feed', 'lobby', '--sort', 'old'])
+    expect(sort.code).toBe(2)
+    expect(sort.stderr).toContain('Allowed choices are new, hot')
+    const missing = await sandbox.run(['post', 'lobby'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("error: missing required argument 'text'")
+  })
+
+  it('prints help for every command, exit 0', async () => {
+    for (const command of ['init', 'daemon', 'chat', 'post', 'reply', 'vote', 'feed', 'thread', 'watch', 'join', 'leave', 'peers', 'status']) {
+      const result = await sandbox.run([command, '--help'])
+      expect(result.code, command).toBe(0)
+      expect(result.stdout).toContain(`Usage: murmur ${command}`)
+    }
+  })
+
+  it('refuses to chat without a terminal, exit 2', async () => {
+    const result = await sandbox.run(['chat', '--data-dir', sandbox.dir('nothing-here')])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('murmur: murmur chat needs a terminal; in scripts use `murmur watch` and `murmur post`\n')
+  })
+
+  describe('with a daemon', () => {
+    let daemon: Daemon
+
+    beforeAll(async () => {
+      daemon = await sandbox.daemon('d')
+    })
+
+    it('says which post is unknown, exit 1, without a stack trace', async () => {
+      const reply = await sandbox.run(['reply', UNKNOWN_ID, 'hi', '--data-dir', daemon.dataDir])
+      expect(reply.code).toBe(1)
+      expect(reply.stderr).toBe(`murmur: post ${UNKNOWN_ID} is not in the local store (never received, or expired)\n`)
+      const thread = await sandbox.run(['thread', UNKNOWN_ID, '--data-dir', daemon.dataDir])
+      expect(thread.code).toBe(1)
+      expect(thread.stderr).toBe(`murmur: no thread ${UNKNOWN_ID} in the local store (never received, or expired)\n`)
+    })
+
+    it('shows the stack trace only when DEBUG is set', async () => {
+      const result = await sandbox.run(['vote', UNKNOWN_ID, 'up', '--data-dir', daemon.dataDir], { DEBUG: 'murmur:nothing' })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/^murmur: post 0{64} is not in the local store/)
+      expect(result.stderr).toContain('ApiError')
+      expect(result.stderr).toMatch(/\n\s+at /)
+    })
+
+    it('refuses a second daemon on the same data dir', async () => {
+      const second = await sandbox.run(['daemon', '--data-dir', daemon.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain(`murmur: a murmur daemon already runs for ${daemon.dataDir} (pid ${daemon.proc.child.pid ?? ''})`)
+    })
+  })
+})

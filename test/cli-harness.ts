@@ -1,0 +1,237 @@
+/**
+ * Harness of the `murmur` CLI tests: runs the built CLI (packages/cli/dist) with this Node.js binary,
+ * in temporary data dirs and a private rendezvous dir, and always cleans up its processes.
+ */
+import { spawn, execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
+
+export const BIN = resolve(import.meta.dirname, '..', 'packages', 'cli', 'dist', 'src', 'bin.js')
+
+/** Fails clearly when the CLI was not built (`npx tsc -b packages/cli`, or `npm test`, builds it). */
+export function assertBuilt (): void {
+  if (!existsSync(BIN)) {
+    throw new Error(`${BIN} is missing: build first with \`npx tsc -b packages/cli\``)
+  }
+}
+
+/** A temporary directory tree for one test suite: data dirs and the rendezvous dir live in it. */
+export class Sandbox {
+  readonly root: string
+  readonly env: NodeJS.ProcessEnv
+  private readonly processes = new Set<ChildProcess>()
+
+  private constructor (root: string) {
+    this.root = root
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: join(root, 'run'), XDG_DATA_HOME: join(root, 'xdg-data') }
+    delete env.MURMUR_DATA_DIR
+    delete env.DEBUG
+    this.env = env
+  }
+
+  static async create (): Promise<Sandbox> {
+    assertBuilt()
+    return new Sandbox(await mkdtemp(join(tmpdir(), 'murmur-cli-test-')))
+  }
+
+  dir (name: string): string {
+    return join(this.root, name)
+  }
+
+  /** Runs `murmur ...args` to completion (at most 30 s). */
+  async run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(process.execPath, [BIN, ...args], { env: { ...this.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+        this.processes.delete(child)
+        const code = err === null ? 0 : (err as { code?: unknown }).code
+        if (typeof code !== 'number') {
+          reject(new Error(`murmur ${args.join(' ')} did not exit normally: ${String(err)}\n${stderr}`))
+          return
+        }
+        resolve({ code, stdout, stderr })
+      })
+      this.processes.add(child)
+    })
+  }
+
+  /** Starts a long-running `murmur ...args` (daemon, watch) whose output lines can be awaited. */
+  spawn (args: string[]): LineProcess {
+    const child = spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.processes.add(child)
+    child.once('exit', () => { this.processes.delete(child) })
+    return new LineProcess(child)
+  }
+
+  /** Starts a daemon with a data dir of this sandbox on loopback, without mDNS, at 8 PoW bits. */
+  async daemon (name: string, extra: string[] = []): Promise<Daemon> {
+    const dataDir = this.dir(name)
+    const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8', '--json', ...extra])
+    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as DaemonReady
+    return { proc, dataDir, ready, multiaddr: ready.multiaddrs[0] ?? '' }
+  }
+
+  /** Kills whatever is still running and removes the directory tree. */
+  async cleanup (): Promise<void> {
+    await Promise.all([...this.processes].map(async (child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }))
+    await rm(this.root, { recursive: true, force: true })
+  }
+}
+
+/** The `ready` line of `murmur daemon --json`. */
+export interface DaemonReady {
+  peerId: string
+  multiaddrs: string[]
+  api: { host: string, port: number, file: string }
+  dataDir: string
+}
+
+export interface Daemon {
+  proc: LineProcess
+  dataDir: string
+  ready: DaemonReady
+  multiaddr: string
+}
+
+/** A child process whose stdout and stderr lines are collected and can be awaited. */
+export class LineProcess {
+  readonly child: ChildProcess
+  readonly stdout: string[] = []
+  readonly stderr: string[] = []
+  private readonly waiters = new Set<() => void>()
+  readonly exited: Promise<number | null>
+
+  constructor (child: ChildProcess) {
+    this.child = child
+    this.exited = new Promise((resolve) => child.once('exit', (code) => { resolve(code) }))
+    for (const [stream, lines] of [[child.stdout, this.stdout], [child.stderr, this.stderr]] as const) {
+      if (stream !== null) {
+        createInterface({ input: stream }).on('line', (line) => {
+          lines.push(line)
+          for (const wake of this.waiters) wake()
+        })
+      }
+    }
+    void this.exited.then(() => { for (const wake of this.waiters) wake() })
+  }
+
+  /** Resolves with the first stdout line (already seen or to come) matching `match`. */
+  async waitForLine (match: (line: string) => boolean, timeout = 20_000, lines = this.stdout): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = lines.find(match)
+        if (found !== undefined) {
+          done()
+          resolve(found)
+          return true
+        }
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done()
+          reject(new Error(`process exited before the expected line\nstdout:\n${this.stdout.join('\n')}\nstderr:\n${this.stderr.join('\n')}`))
+          return true
+        }
+        return false
+      }
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`timed out waiting for a line\nstdout:\n${this.stdout.join('\n')}\nstderr:\n${this.stderr.join('\n')}`))
+      }, timeout)
+      const wake = (): void => { check() }
+      const done = (): void => { clearTimeout(timer); this.waiters.delete(wake) }
+      this.waiters.add(wake)
+      check()
+    })
+  }
+
+  /** Like waitForLine, on stderr. */
+  async waitForStderr (match: (line: string) => boolean, timeout = 20_000): Promise<string> {
+    return this.waitForLine(match, timeout, this.stderr)
+  }
+
+  /** Sends a signal and resolves with the exit code. */
+  async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill(signal)
+    }
+    return this.exited
+  }
+}
+
+/** A `tmux` server of its own with 80x24 sessions running the CLI in a real terminal. */
+export class Tmux {
+  private readonly socket = `murmur-test-${process.pid}-${Math.random().toString(36).slice(2)}`
+
+  constructor (private readonly env: NodeJS.ProcessEnv) {}
+
+  async tmux (...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('tmux', ['-L', this.socket, ...args], { env: this.env, timeout: 10_000 }, (err, stdout, stderr) => {
+        if (err !== null) {
+          reject(new Error(`tmux ${args.join(' ')} failed: ${stderr}`))
+        } else {
+          resolve(stdout)
+        }
+      })
+    })
+  }
+
+  /** Starts `murmur ...args` in a new 80x24 session. */
+  async start (name: string, args: string[]): Promise<void> {
+    const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ')
+    await this.tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', command)
+  }
+
+  async capture (name: string): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-t', name)
+  }
+
+  async keys (name: string, ...keys: string[]): Promise<void> {
+    await this.tmux('send-keys', '-t', name, ...keys)
+  }
+
+  /** Types a line of text literally and presses Enter. */
+  async type (name: string, text: string): Promise<void> {
+    await this.tmux('send-keys', '-t', name, '-l', text)
+    await this.tmux('send-keys', '-t', name, 'Enter')
+  }
+
+  /** Polls the screen until `match` holds (no event exists for screen content), with a deadline. */
+  async waitForScreen (name: string, match: (screen: string) => boolean, timeout = 20_000): Promise<string> {
+    const deadline = Date.now() + timeout
+    let screen = ''
+    while (Date.now() < deadline) {
+      screen = await this.capture(name)
+      if (match(screen)) {
+        return screen
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error(`timed out waiting for the screen of ${name}; it shows:\n${screen}`)
+  }
+
+  /** Whether the session still exists (its program has not exited). */
+  async alive (name: string): Promise<boolean> {
+    try {
+      await this.tmux('has-session', '-t', name)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Kills the server and every program in it. */
+  async kill (): Promise<void> {
+    await this.tmux('kill-server').catch(() => {})
+  }
+}
+
+function shellQuote (value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`
+}
