@@ -49,6 +49,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly rendezvous: TopicRendezvous
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
+  /**
+   * Own posts still in their stem (hex id -> expiry): history sync must not hand them out, or a peer
+   * syncing with us would get them from their author before they reach gossip.
+   */
+  private readonly inStem = new Map<string, number>()
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -104,7 +109,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       stem.addEventListener('unprotected', (evt) => {
         log('an own post of %s went out without origin hiding: %s', evt.detail.topic, evt.detail.reason)
       })
-      this.intake.onValid = (id) => { stem.seen(id) }
+      this.intake.onValid = (id) => {
+        stem.seen(id)
+        this.inStem.delete(toHex(id))
+      }
       this.stem = stem
     }
     // own posts wait for a reachable member of their channel, then leave through the stem
@@ -117,12 +125,16 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         channelOf: (topic) => this.channelOf(topic),
         items: async (channel) => {
           const items: SyncItem[] = []
-          for await (const item of store.ids(channel)) items.push(item)
+          for await (const item of store.ids(channel)) {
+            if (!this.isInStem(item.id)) items.push(item)
+          }
           return items
         },
-        envelope: async (id) => (await store.get(id))?.envelope,
+        envelope: async (id) => this.isInStem(id) ? undefined : (await store.get(id))?.envelope,
         ingest: async (topic, envelope) => this.intake.ingest(topic, envelope),
-        penalise: (peer) => { tracker.penalise(peer.toString()) }
+        penalise: (peer) => { tracker.penalise(peer.toString()) },
+        topics: () => [...this.joined.values()],
+        members: (topic) => pubsub.getSubscribers(topic)
       }, { ...config.sync, log: log.newScope('sync') })
     }
     this.rendezvous = new TopicRendezvous({
@@ -223,8 +235,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       return 0
     }
     const peers = this.libp2p.services.pubsub.getSubscribers(topic).slice(0, options.peers ?? SYNC_PEERS_PER_CHANNEL)
-    const reports = await Promise.allSettled(peers.map(async (peer) => sync.syncWith(peer, topic)))
-    return reports.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.stored : 0), 0)
+    // no cooldown, but demoted peers and sessions already running are still skipped
+    const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
+    return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
+  }
+
+  /** Whether a post is one of ours that has not come back through the network yet. */
+  private isInStem (id: Uint8Array): boolean {
+    const key = toHex(id)
+    const expires = this.inStem.get(key)
+    if (expires !== undefined && expires <= Date.now() / 1000) {
+      this.inStem.delete(key)
+      return false
+    }
+    return expires !== undefined
   }
 
   /** The channel of a joined topic. */
@@ -348,6 +372,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     this.assertRunning()
     await this.intake.accept(built.bytes, valid)
+    if (this.stem !== undefined) {
+      const nowSeconds = Date.now() / 1000
+      for (const [key, expires] of this.inStem) {
+        if (expires <= nowSeconds) this.inStem.delete(key)
+      }
+      this.inStem.set(toHex(valid.id), Number(valid.post.created) + valid.post.ttl)
+    }
     const sent = await this.outbound.send(built.topic, built.bytes, Number(valid.post.created) + valid.post.ttl)
     log('%s %s in %s: %s', kind, toHex(built.id), own.channel, sent.status)
     return { id: toHex(built.id), ...sent }

@@ -1,16 +1,45 @@
 /**
  * Browser pieces of the libp2p composition, chosen through the `#platform` import condition.
- * Browsers dial out over WebSockets only; they have no mDNS and no file system.
+ * A browser dials relays and Node.js nodes over WebSockets, reserves a slot on a circuit relay, and
+ * talks to other browsers over WebRTC data channels that are signalled through that relay. It has no
+ * mDNS and no file system.
  */
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { BROWSER_LISTEN } from '../constants.js'
 import { UnsupportedError } from '../errors.js'
-import type { PrivateKey } from '@libp2p/interface'
+import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, PRIVATE_ICE_SERVERS } from './constants.js'
+import type { PlatformNetworkInit } from './types.js'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2pInit } from 'libp2p'
 
-/** Transports a browser node dials with. */
-export function platformTransports (): NonNullable<Libp2pInit['transports']> {
-  return [webSockets()]
+export type { PlatformNetworkInit } from './types.js'
+
+/**
+ * Transports a browser node dials and listens with: WebSockets to relays and Node.js nodes, WebRTC to
+ * other browsers, and circuit relay for the relay slot that WebRTC is signalled through.
+ */
+export function platformTransports (init: PlatformNetworkInit): NonNullable<Libp2pInit['transports']> {
+  return [
+    webSockets(),
+    webRTC(init.allowPrivateAddresses ? { rtcConfiguration: { iceServers: PRIVATE_ICE_SERVERS } } : {}),
+    circuitRelayTransport({ reservationConcurrency: BROWSER_RESERVATION_CONCURRENCY })
+  ]
+}
+
+/**
+ * libp2p refuses, in browsers, to dial private addresses and insecure (`ws://`) WebSockets. On a
+ * private or loopback network (`allowPrivateAddresses`) those are exactly the relays and peers there
+ * are, so the gate opens; on the internet libp2p's browser default stays.
+ */
+export function platformConnectionGater (init: PlatformNetworkInit): ConnectionGater | undefined {
+  return init.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : undefined
+}
+
+/** A browser is reachable only through a relay slot and WebRTC, so that is what an empty list means. */
+export function platformListen (listen: string[]): string[] {
+  return listen.length > 0 ? listen : [...BROWSER_RELAY_LISTEN]
 }
 
 /** Browsers have no mDNS; asking for it is a configuration error, not something to ignore silently. */
@@ -21,7 +50,7 @@ export function platformDiscovery (opts: { mdns: boolean }): NonNullable<Libp2pI
   return []
 }
 
-/** Listen addresses used when `MurmurInit.listen` is omitted. */
+/** Listen addresses used when `MurmurInit.listen` is omitted (see {@link platformListen}). */
 export const defaultListen: readonly string[] = BROWSER_LISTEN
 
 /** Browsers cannot keep a key file; pass `peerKey` instead. */

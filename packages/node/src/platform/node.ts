@@ -9,12 +9,25 @@ import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { MDNS_SERVICE_TAG, NODE_LISTEN, PEER_KEY_FILE } from '../constants.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PlatformNetworkInit } from './types.js'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2pInit } from 'libp2p'
 
+export type { PlatformNetworkInit } from './types.js'
+
 /** Transports a Node.js node dials and listens with. */
-export function platformTransports (): NonNullable<Libp2pInit['transports']> {
+export function platformTransports (_init: PlatformNetworkInit): NonNullable<Libp2pInit['transports']> {
   return [tcp(), webSockets()]
+}
+
+/** Node.js keeps libp2p's own connection gating (it dials private addresses and `ws://`). */
+export function platformConnectionGater (_init: PlatformNetworkInit): ConnectionGater | undefined {
+  return undefined
+}
+
+/** Node.js listens on exactly what it is given. */
+export function platformListen (listen: string[]): string[] {
+  return listen
 }
 
 /** Peer discovery that only exists in Node.js: mDNS on the LAN (when enabled). */

@@ -31,3 +31,10 @@ export const SYNC_PEERS_PER_CHANNEL = 3
 
 /** A peer that sent an invalid post during sync is not asked again for this long, in ms. @default 600000 */
 export const SYNC_DEMOTION = 10 * 60_000
+
+/**
+ * Anti-entropy: every interval (±25 % jitter) a node syncs each joined channel with one random member,
+ * so posts that gossip missed (partitions, restarts of others) spread without anyone asking. In ms.
+ * @default 60000
+ */
+export const SYNC_INTERVAL = 60_000

@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { Reconciler, SYNC_LIMITS, decodeSyncMessage, encodeSyncMessage, toHex } from '@murmur/protocol'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_MAX_ROUND_TRIPS, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_ROUND_TRIPS, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
   SYNC_REQUESTS_PER_MINUTE, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -23,6 +23,10 @@ export interface SyncHost {
   ingest(topic: string, envelope: Uint8Array): Promise<IngestResult>
   /** Tells gossipsub scoring that `peer` sent an invalid post. */
   penalise(peer: PeerId): void
+  /** Topics of the channels this node has joined. */
+  topics(): string[]
+  /** Connected peers subscribed to a topic. */
+  members(topic: string): PeerId[]
 }
 
 /** The libp2p pieces history sync uses. */
@@ -44,6 +48,8 @@ export interface SyncInit {
   cooldown?: number
   /** @default SYNC_DEMOTION (10 min) */
   demotion?: number
+  /** @default SYNC_INTERVAL (60 s) */
+  interval?: number
 }
 
 /** The outcome of one sync session, as the initiator saw it. */
@@ -86,6 +92,8 @@ export class HistorySync {
   private readonly requestsPerMinute: number
   private readonly cooldown: number
   private readonly demotion: number
+  private readonly interval: number
+  private timer?: ReturnType<typeof setTimeout>
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
   private readonly lastSync = new Map<string, number>()
@@ -102,28 +110,44 @@ export class HistorySync {
     this.requestsPerMinute = init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE
     this.cooldown = init.cooldown ?? SYNC_COOLDOWN
     this.demotion = init.demotion ?? SYNC_DEMOTION
+    this.interval = init.interval ?? SYNC_INTERVAL
   }
 
   async start (): Promise<void> {
     await this.components.handle(SYNC_PROTOCOL, async (stream, connection) => { await this.respond(stream, connection.remotePeer) }, {
       maxInboundStreams: this.sessionsPerPeer * 4
     })
+    this.schedule()
   }
 
   async stop (): Promise<void> {
+    clearTimeout(this.timer)
     this.controller.abort()
     await this.components.unhandle(SYNC_PROTOCOL)
     await Promise.allSettled(this.running.values())
+  }
+
+  /** Next anti-entropy round, with ±25 % jitter so that nodes do not sync in lockstep. */
+  private schedule (): void {
+    if (this.controller.signal.aborted) return
+    this.timer = setTimeout(() => {
+      for (const topic of this.host.topics()) {
+        const members = this.host.members(topic)
+        const peer = members[Math.floor(Math.random() * members.length)]
+        if (peer !== undefined) void this.maybeSyncWith(peer, topic, this.interval / 2)
+      }
+      this.schedule()
+    }, this.interval * (0.75 + Math.random() / 2))
   }
 
   /**
    * Syncs `topic` with `peer` unless it was synced with that peer within the cooldown, the peer is
    * demoted, or a session is already running; resolves to the report, or undefined when skipped or failed.
    */
-  async maybeSyncWith (peer: PeerId, topic: string): Promise<SyncReport | undefined> {
+  async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
-    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < this.cooldown || this.isDemoted(peer, now)) {
+    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < cooldown || this.isDemoted(peer, now)) {
       return undefined
     }
     this.lastSync.set(key, now)

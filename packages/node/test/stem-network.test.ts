@@ -1,0 +1,98 @@
+import { lpStream } from '@libp2p/utils'
+import { channelTopic, messageId, toHex } from '@murmur/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import { STEM_PROTOCOL } from '../src/index.js'
+import { addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import type { Murmur, StemInit } from '../src/index.js'
+import type { StockPeer } from './harness.js'
+
+const CHANNEL = '#stem'
+const TOPIC = channelTopic(CHANNEL)
+
+/** Records every post a node itself publishes into gossipsub: the seam the stem must keep own posts out of. */
+function recordPublishes (node: Murmur): Set<string> {
+  const published = new Set<string>()
+  const pubsub = node.libp2p.services.pubsub
+  const publish = pubsub.publish.bind(pubsub)
+  pubsub.publish = async (topic: string, data?: Uint8Array) => {
+    if (data !== undefined) published.add(toHex(messageId(topic, data)))
+    return publish(topic, data)
+  }
+  return published
+}
+
+/** Nodes in a ring with chords, so each has 2..4 stem-capable neighbours. */
+async function ring (size: number, stem: StemInit = {}): Promise<Murmur[]> {
+  const nodes: Murmur[] = []
+  for (let i = 0; i < size; i++) {
+    const bootstrap = i === 0 ? [] : [addressOf(nodes[i - 1]!), ...(i >= 3 ? [addressOf(nodes[i - 3]!)] : [])]
+    nodes.push(await startNode({ channels: [CHANNEL], bootstrap, stem }))
+  }
+  await nodes[size - 1]!.libp2p.dial(nodes[0]!.getMultiaddrs()[0]!)
+  return nodes
+}
+
+const successorsOf = (node: Murmur): number => (node as unknown as { stem: { router: { currentSuccessors: string[] } } }).stem.router.currentSuccessors.length
+
+describe('Dandelion++ stem on real nodes', () => {
+  let running: Array<Murmur | StockPeer> = []
+  afterEach(async () => { await stopAll(running); running = [] })
+
+  it('10 nodes: every post reaches every node, and no author publishes its own post into gossip', async () => {
+    const nodes = await ring(10)
+    running.push(...nodes)
+    const published = nodes.map(recordPublishes)
+    await waitFor(() => nodes.every((n) => successorsOf(n) > 0 && n.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0), 'stem successors and subscribers everywhere')
+
+    const ids = await Promise.all(nodes.map(async (node, i) => (await node.post(CHANNEL, `from node ${i}`)).id))
+    for (const node of nodes) {
+      await waitFor(async () => {
+        const held = new Set((await node.feed(CHANNEL, { limit: 100 })).map((p) => p.id))
+        return ids.every((id) => held.has(id))
+      }, 'every post at every node', 120_000)
+    }
+    nodes.forEach((_, i) => {
+      expect(published[i]!.has(ids[i]!), `node ${i} published its own post into gossip`).toBe(false)
+    })
+    // the posts did go into gossip: through some other node
+    const fluffed = new Set(published.flatMap((set) => [...set]))
+    expect(ids.filter((id) => !fluffed.has(id))).toEqual([])
+  })
+
+  it('a black-hole successor cannot make a post disappear', async () => {
+    // short embargo timers so that the test waits seconds, not the 85 s of the default
+    const stem: StemInit = { embargoMean: 2_000, ownEmbargoMin: 1_000, ownEmbargoMean: 1_000 }
+    const nodes = await ring(6, stem)
+    running.push(...nodes)
+    const hole = await startStockPeer()
+    running.push(hole)
+    let swallowed = 0
+    await hole.handle(STEM_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      for (;;) {
+        try {
+          await lp.read()
+          swallowed++
+        } catch {
+          return
+        }
+      }
+    })
+    hole.services.pubsub.subscribe(TOPIC)
+    // every node dials the hole, so it is a preferred stem successor candidate everywhere
+    for (const node of nodes) await node.libp2p.dial(hole.getMultiaddrs()[0]!)
+    await waitFor(() => nodes.every((n) => successorsOf(n) === 2), 'two stem successors everywhere')
+
+    const ids: string[] = []
+    for (let round = 0; round < 3; round++) {
+      ids.push(...await Promise.all(nodes.map(async (node, i) => (await node.post(CHANNEL, `round ${round} node ${i}`)).id)))
+    }
+    for (const node of nodes) {
+      await waitFor(async () => {
+        const held = new Set((await node.feed(CHANNEL, { limit: 100 })).map((p) => p.id))
+        return ids.every((id) => held.has(id))
+      }, 'every post at every node despite the black hole', 120_000)
+    }
+    expect(swallowed).toBeGreaterThan(0)
+  })
+})
