@@ -1,7 +1,7 @@
 // Runs every benchmark in its own process, in order. `npm run bench` (quick) or `npm run bench -- --full`.
 import { spawnSync } from 'node:child_process'
 
-const benches = ['protocol.ts']
+const benches = ['protocol.ts', 'sync.ts', 'stem-latency.ts']
 const args = process.argv.slice(2)
 console.log(`benchmarks on node ${process.version}`)
 for (const bench of benches) {

@@ -23,7 +23,16 @@ export interface PostIntakeComponents {
   onValid?(id: Uint8Array): void
 }
 
-/** Judges envelopes and stores the valid ones. */
+/**
+ * Judges envelopes and stores the valid ones. The node builds one; it is exported for tools and
+ * benchmarks that drive history sync or the stem against a store of their own.
+ *
+ * @example
+ * ```ts
+ * const intake = new PostIntake({ store, powBits: { POST: 16, REPLY: 16, VOTE: 12 }, announce: (view) => console.log(view.body) })
+ * await intake.ingest('murmur/1/#lobby', envelope) // 'accept' | 'reject' | 'ignore'
+ * ```
+ */
 export class PostIntake {
   private readonly store: PostStore
   private readonly powBits: Record<PostKind, number>

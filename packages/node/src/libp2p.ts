@@ -10,9 +10,11 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p
 import { ping } from '@libp2p/ping'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { platformDiscovery, platformTransports } from '#platform'
+import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { KAD_PROTOCOL } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
+import { relayedConnectionCloser } from './relay-connections.js'
+import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -27,6 +29,7 @@ export interface MurmurServices extends Record<string, unknown> {
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
+  relayedConnections: RelayedConnectionCloser
 }
 
 /** The libp2p node inside a Murmur node. */
@@ -55,14 +58,17 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     peerDiscovery.push(bootstrap({ list: init.bootstrap }))
   }
   const extra = init.extra ?? {}
+  const network = { allowPrivateAddresses: init.allowPrivateAddresses }
+  const connectionGater = platformConnectionGater(network)
   const options: Libp2pOptions<MurmurServices> = {
-    transports: platformTransports(),
+    transports: platformTransports(network),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    ...(connectionGater === undefined ? {} : { connectionGater }),
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
-    addresses: { listen: init.listen, ...extra.addresses },
+    addresses: { listen: platformListen(init.listen), ...extra.addresses },
     services: {
       identify: identify(),
       ping: ping(),
@@ -72,6 +78,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
       }),
       pubsub: murmurGossipsub({ tracker: init.tracker, overrides: init.gossipsub }),
+      relayedConnections: relayedConnectionCloser(),
       ...(extra.services as Libp2pOptions<MurmurServices>['services'])
     } as NonNullable<Libp2pOptions<MurmurServices>['services']>,
     start: false

@@ -1,0 +1,100 @@
+// History-sync benchmark (issue 5): a newcomer holding 9,000 (or 0) of a channel's 10,000 posts reconciles
+// with a peer holding all of them. Both ends run the node's own HistorySync and PostIntake (validation and
+// store included) over an in-memory libp2p stream pair; bytes are the sync protocol's own (messages and
+// their length prefixes), the same bytes a TCP or WebRTC connection would carry inside noise.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
+import { logger } from '@libp2p/logger'
+import { HistorySync, PostIntake, createPostStore, openDatabase } from '@murmur/node'
+import { buildEnvelope, channelTopic, decodeEnvelope } from '@murmur/protocol'
+import { writeResults } from './lib/results.ts'
+import type { Figure } from './lib/results.ts'
+import type { PostStore, StoredPost, SyncComponents } from '@murmur/node'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { SyncItem } from '@murmur/protocol'
+
+const CHANNEL = '#bench'
+const TOPIC = channelTopic(CHANNEL)
+const TOTAL = 10_000
+const POW_BITS = 8
+const powBits = { POST: POW_BITS, REPLY: POW_BITS, VOTE: POW_BITS }
+
+// deterministic bodies of 40..280 characters, like short social posts
+const body = (i: number): string => `post ${i} `.padEnd(40 + ((i * 7919) % 241), 'lorem ipsum dolor sit amet ')
+
+console.log(`building ${TOTAL} envelopes…`)
+const now = Math.floor(Date.now() / 1000)
+const posts: StoredPost[] = []
+for (let i = 0; i < TOTAL; i++) {
+  const created = now - TOTAL + i
+  const built = await buildEnvelope({ channel: CHANNEL, body: body(i), created, ttl: 86_400, powBits: POW_BITS })
+  posts.push({ id: built.id, channel: CHANNEL, kind: 'POST', body: body(i), vote: 0, created, expires: created + 86_400, envelope: built.bytes })
+}
+decodeEnvelope(posts[0]!.envelope)
+
+interface Side { store: PostStore, sync: HistorySync, peerId: PeerId, handler?: (stream: Stream, connection: Connection) => void | Promise<void> }
+
+async function side (held: StoredPost[]): Promise<Side> {
+  const store = createPostStore({ db: await openDatabase(undefined) })
+  for (const post of held) await store.put(post, now)
+  const intake = new PostIntake({ store, powBits, announce: () => {} })
+  const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const s: Partial<Side> = { store, peerId }
+  const components: SyncComponents = {
+    handle: async (_protocol, handler) => { s.handler = handler },
+    unhandle: async () => {},
+    dialProtocol: async (peer) => {
+      const remote = sides.get(peer.toString())!
+      const [outbound, inbound] = await streamPair({ delay: 0 })
+      void remote.handler!(inbound, { remotePeer: peerId } as unknown as Connection)
+      return outbound
+    }
+  }
+  s.sync = new HistorySync(components, {
+    channelOf: (topic) => topic === TOPIC ? CHANNEL : undefined,
+    items: async (channel) => { const items: SyncItem[] = []; for await (const item of store.ids(channel)) items.push(item); return items },
+    envelope: async (id) => (await store.get(id))?.envelope,
+    ingest: async (topic, envelope) => intake.ingest(topic, envelope),
+    penalise: () => { throw new Error('an honest peer was penalised') },
+    topics: () => [TOPIC],
+    members: () => []
+  }, { log: logger('bench:sync'), interval: 3_600_000 })
+  await s.sync.start()
+  sides.set(peerId.toString(), s as Side)
+  return s as Side
+}
+
+const sides = new Map<string, Side>()
+const figures: Figure[] = []
+const full = await side(posts)
+
+async function run (name: string, held: StoredPost[]): Promise<void> {
+  const newcomer = await side(held)
+  const missing = posts.filter((p) => !held.includes(p))
+  const missingBytes = missing.reduce((sum, p) => sum + p.envelope.byteLength, 0)
+  const start = performance.now()
+  const report = await newcomer.sync.syncWith(full.peerId, TOPIC)
+  const ms = performance.now() - start
+  if (report.stored !== missing.length) throw new Error(`${name}: stored ${report.stored} of ${missing.length} missing posts`)
+  let after = 0
+  for await (const _ of newcomer.store.ids(CHANNEL)) after++
+  if (after !== TOTAL) throw new Error(`${name}: newcomer holds ${after} posts, not ${TOTAL}`)
+  const bytes = report.bytesIn + report.bytesOut
+  console.log(`${name}: ${missing.length} missing (${missingBytes} B), exchanged ${bytes} B (${report.bytesOut} out, ${report.bytesIn} in), ${report.roundTrips} round trips, ${ms.toFixed(0)} ms`)
+  figures.push(
+    { figure: `sync_bytes_ratio_${name}`, value: bytes / missingBytes, unit: 'bytes exchanged / bytes of missing envelopes', ...(name.startsWith('9000') ? { target: '<= 1.05' } : {}), baseline: missingBytes },
+    { figure: `sync_round_trips_${name}`, value: report.roundTrips, unit: 'round trips' },
+    { figure: `sync_ms_${name}`, value: ms, unit: 'ms (validation and store included)' }
+  )
+  await newcomer.sync.stop()
+  await newcomer.store.close()
+}
+
+// a newcomer that was away for the last tenth of the channel's life
+await run('9000_of_10000', posts.slice(0, 9_000))
+// one that missed a random tenth (lost gossip, say): differences spread over the whole set
+await run('9000_of_10000_random', posts.filter((_, i) => (i * 2654435761) % 10 !== 3))
+await run('0_of_10000', [])
+await full.sync.stop()
+writeResults('sync', figures)

@@ -1,0 +1,27 @@
+/**
+ * Defaults of a relay node's circuit-relay-v2 server (`@murmur/node/relay`), in one place.
+ */
+
+/** Most relay slots held at once; each browser holds one, so this is how many browsers a relay serves. */
+export const RELAY_MAX_RESERVATIONS = 256
+
+/** How long a reservation lasts before the browser must renew it, in ms (the libp2p default). */
+export const RELAY_RESERVATION_TTL = 2 * 60 * 60_000
+
+/**
+ * Longest life of one relayed connection, in ms. Browsers use relayed connections only to signal
+ * WebRTC (an SDP offer, an answer and ICE candidates), which takes seconds.
+ */
+export const RELAY_DURATION_LIMIT = 2 * 60_000
+
+/** Most bytes one relayed connection may carry: room for noise, identify and the WebRTC signalling. */
+export const RELAY_DATA_LIMIT = 1n << 20n
+
+/** Most relayed connections being set up at once (inbound HOP streams). */
+export const RELAY_MAX_HOP_STREAMS = 64
+
+/**
+ * Where a relay listens when told nothing: TCP for Node.js nodes and WebSockets for browsers, on
+ * fixed ports so that the addresses written into browser pages stay valid across restarts.
+ */
+export const RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']

@@ -1,0 +1,122 @@
+/**
+ * What turns a Murmur node into a relay for browsers (`@murmur/node/relay`): a circuit-relay-v2 server
+ * with limits fit for WebRTC signalling, merged into the node's libp2p options. A browser reserves a
+ * slot on the relay, other browsers reach it through that slot, and the two move to a direct WebRTC
+ * connection; the relay carries gossip only over its own, ordinary connections.
+ */
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import {
+  RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL
+} from './relay-constants.js'
+import type { ExtraLibp2pOptions } from './libp2p.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+
+export { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
+export { RELAY_LISTEN } from './relay-constants.js'
+export type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+
+/** Options of {@link relayLibp2pOptions}; every field is optional. */
+export interface RelayInit {
+  /**
+   * Most relay slots (reservations) held at once.
+   *
+   * @default 256
+   */
+  maxReservations?: number
+  /**
+   * Lifetime of a reservation in ms; clients renew theirs before it ends.
+   *
+   * @default 7_200_000 (two hours)
+   */
+  reservationTtl?: number
+  /**
+   * Longest life of one relayed connection, in ms.
+   *
+   * @default 120_000
+   */
+  durationLimit?: number
+  /**
+   * Most bytes one relayed connection may carry, each way.
+   *
+   * @default 1_048_576
+   */
+  dataLimit?: bigint
+  /**
+   * Most relayed connections being set up at once.
+   *
+   * @default 64
+   */
+  maxHopStreams?: number
+  /**
+   * Addresses to announce instead of the listen addresses: the public IP or DNS name (e.g.
+   * `/dns4/relay.example.org/tcp/443/wss`) under which browsers reach this relay.
+   *
+   * @default [] (announce the listen addresses)
+   */
+  announce?: string[]
+}
+
+/**
+ * libp2p options that make a Murmur node a circuit relay; pass them as `MurmurInit.libp2p`.
+ *
+ * @example
+ * ```ts
+ * import { createMurmur } from '@murmur/node'
+ * import { relayLibp2pOptions } from '@murmur/node/relay'
+ *
+ * const relay = await createMurmur({
+ *   listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'],
+ *   dataDir: '/var/lib/murmur-relay',
+ *   persistPeerId: true,
+ *   dhtServer: true,
+ *   libp2p: relayLibp2pOptions()
+ * })
+ * ```
+ */
+export function relayLibp2pOptions (init: RelayInit = {}): ExtraLibp2pOptions {
+  const announce = init.announce ?? []
+  const maxHopStreams = init.maxHopStreams ?? RELAY_MAX_HOP_STREAMS
+  return {
+    ...(announce.length > 0 ? { addresses: { announce } } : {}),
+    services: {
+      relay: circuitRelayServer({
+        maxInboundHopStreams: maxHopStreams,
+        maxOutboundHopStreams: maxHopStreams,
+        reservations: {
+          maxReservations: init.maxReservations ?? RELAY_MAX_RESERVATIONS,
+          reservationTtl: init.reservationTtl ?? RELAY_RESERVATION_TTL,
+          applyDefaultLimit: true,
+          defaultDurationLimit: init.durationLimit ?? RELAY_DURATION_LIMIT,
+          defaultDataLimit: init.dataLimit ?? RELAY_DATA_LIMIT
+        }
+      })
+    }
+  }
+}
+
+/**
+ * The addresses of `multiaddrs` a browser can dial: WebSockets (`/ws`, `/wss`, `/tls/ws`) and
+ * WebRTC-direct, with their `/p2p/<peer id>`. Those are the ones to put into a browser page.
+ *
+ * @example
+ * ```ts
+ * browserMultiaddrs(relay.getMultiaddrs().map(String)) // ['/ip4/203.0.113.7/tcp/4002/ws/p2p/12D3KooW…']
+ * ```
+ */
+export function browserMultiaddrs (multiaddrs: string[]): string[] {
+  return multiaddrs.filter((address) => !address.includes('/p2p-circuit') &&
+    /\/(wss?|webrtc-direct)(\/|$)/.test(address))
+}
+
+/**
+ * The circuit-relay server inside a node made with {@link relayLibp2pOptions} (its live reservations),
+ * or undefined for any other node.
+ *
+ * @example
+ * ```ts
+ * console.log(relayService(relay.libp2p)?.reservations.size ?? 0, 'browsers hold a slot')
+ * ```
+ */
+export function relayService (libp2p: { services: Record<string, unknown> }): CircuitRelayService | undefined {
+  return libp2p.services.relay as CircuitRelayService | undefined
+}
