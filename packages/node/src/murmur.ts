@@ -380,7 +380,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       this.inStem.set(toHex(valid.id), Number(valid.post.created) + valid.post.ttl)
     }
     const sent = await this.outbound.send(built.topic, built.bytes, Number(valid.post.created) + valid.post.ttl)
-    log('%s %s in %s: %s', kind, toHex(built.id), own.channel, sent.status)
+    // no post id here: a shared debug log would tie this node to its own post
+    log('%s in %s: %s', kind, own.channel, sent.status)
     return { id: toHex(built.id), ...sent }
   }
 

@@ -216,7 +216,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
     const from = peer.toString()
     const id = this.idOf(topic, envelope)
-    this.log.trace('stem post %s from %p', id, peer)
+    this.log.trace('stem frame from %p', peer)
     if (this.router.knows(id)) {
       // a cycle or a late copy: the router routes its own validated copy, never these bytes
       this.router.relay(from, topic, envelope, id)
