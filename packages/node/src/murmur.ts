@@ -13,6 +13,7 @@ import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo } from './outbound.js'
 import { PostIntake } from './intake.js'
+import { InStem } from './in-stem.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
@@ -49,11 +50,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly rendezvous: TopicRendezvous
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
-  /**
-   * Own posts still in their stem (hex id -> expiry): history sync must not hand them out, or a peer
-   * syncing with us would get them from their author before they reach gossip.
-   */
-  private readonly inStem = new Map<string, number>()
+  private readonly inStem = new InStem()
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -111,7 +108,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       })
       this.intake.onValid = (id) => {
         stem.seen(id)
-        this.inStem.delete(toHex(id))
+        this.inStem.arrived(id)
       }
       this.stem = stem
     }
@@ -126,11 +123,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         items: async (channel) => {
           const items: SyncItem[] = []
           for await (const item of store.ids(channel)) {
-            if (!this.isInStem(item.id)) items.push(item)
+            if (!this.inStem.has(item.id)) items.push(item)
           }
           return items
         },
-        envelope: async (id) => this.isInStem(id) ? undefined : (await store.get(id))?.envelope,
+        envelope: async (id) => this.inStem.has(id) ? undefined : (await store.get(id))?.envelope,
         ingest: async (topic, envelope) => this.intake.ingest(topic, envelope),
         penalise: (peer) => { tracker.penalise(peer.toString()) },
         topics: () => [...this.joined.values()],
@@ -238,17 +235,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // no cooldown, but demoted peers and sessions already running are still skipped
     const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
-  }
-
-  /** Whether a post is one of ours that has not come back through the network yet. */
-  private isInStem (id: Uint8Array): boolean {
-    const key = toHex(id)
-    const expires = this.inStem.get(key)
-    if (expires !== undefined && expires <= Date.now() / 1000) {
-      this.inStem.delete(key)
-      return false
-    }
-    return expires !== undefined
   }
 
   /** The channel of a joined topic. */
@@ -373,11 +359,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.assertRunning()
     await this.intake.accept(built.bytes, valid)
     if (this.stem !== undefined) {
-      const nowSeconds = Date.now() / 1000
-      for (const [key, expires] of this.inStem) {
-        if (expires <= nowSeconds) this.inStem.delete(key)
-      }
-      this.inStem.set(toHex(valid.id), Number(valid.post.created) + valid.post.ttl)
+      this.inStem.add(valid.id, Number(valid.post.created) + valid.post.ttl)
     }
     const sent = await this.outbound.send(built.topic, built.bytes, Number(valid.post.created) + valid.post.ttl)
     // no post id here: a shared debug log would tie this node to its own post
