@@ -38,3 +38,6 @@ export const SYNC_DEMOTION = 10 * 60_000
  * @default 60000
  */
 export const SYNC_INTERVAL = 60_000
+
+/** A failed session is retried once after this long (plus up to as much again, random), in ms. @default 2000 */
+export const SYNC_RETRY_DELAY = 2_000

@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { Reconciler, SYNC_LIMITS, decodeSyncMessage, encodeSyncMessage, toHex } from '@murmur/protocol'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_ROUND_TRIPS, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_ROUND_TRIPS, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
   SYNC_REQUESTS_PER_MINUTE, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -94,6 +94,7 @@ export class HistorySync {
   private readonly demotion: number
   private readonly interval: number
   private timer?: ReturnType<typeof setTimeout>
+  private readonly retries = new Set<ReturnType<typeof setTimeout>>()
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
   private readonly lastSync = new Map<string, number>()
@@ -122,6 +123,8 @@ export class HistorySync {
 
   async stop (): Promise<void> {
     clearTimeout(this.timer)
+    for (const retry of this.retries) clearTimeout(retry)
+    this.retries.clear()
     this.controller.abort()
     await this.components.unhandle(SYNC_PROTOCOL)
     await Promise.allSettled(this.running.values())
@@ -131,6 +134,7 @@ export class HistorySync {
   private schedule (): void {
     if (this.controller.signal.aborted) return
     this.timer = setTimeout(() => {
+      this.prune(Date.now())
       for (const topic of this.host.topics()) {
         const members = this.host.members(topic)
         const peer = members[Math.floor(Math.random() * members.length)]
@@ -144,7 +148,7 @@ export class HistorySync {
    * Syncs `topic` with `peer` unless it was synced with that peer within the cooldown, the peer is
    * demoted, or a session is already running; resolves to the report, or undefined when skipped or failed.
    */
-  async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown): Promise<SyncReport | undefined> {
+  async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown, retry = true): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
     if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < cooldown || this.isDemoted(peer, now)) {
@@ -153,6 +157,15 @@ export class HistorySync {
     this.lastSync.set(key, now)
     const session = this.syncWith(peer, topic).catch((err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
+      if (retry && !this.isDemoted(peer, Date.now()) && !this.controller.signal.aborted) {
+        // a busy or briefly unreachable peer: try once more soon rather than at the next anti-entropy round
+        this.lastSync.delete(key)
+        const timer = setTimeout(() => {
+          this.retries.delete(timer)
+          void this.maybeSyncWith(peer, topic, cooldown, false)
+        }, SYNC_RETRY_DELAY * (1 + Math.random()))
+        this.retries.add(timer)
+      }
       return undefined
     }).finally(() => this.running.delete(key))
     this.running.set(key, session)
@@ -261,6 +274,14 @@ export class HistorySync {
       }
     }
     return out
+  }
+
+  /** Forgets bookkeeping that no longer limits anything, so the maps stay as small as the live peer set. */
+  private prune (now: number): void {
+    for (const [key, at] of this.lastSync) if (now - at >= this.cooldown) this.lastSync.delete(key)
+    for (const [key, times] of this.recent) if (times.every((t) => now - t >= 60_000)) this.recent.delete(key)
+    for (const [key, count] of this.open) if (count <= 0) this.open.delete(key)
+    for (const [key, at] of this.demoted) if (now - at >= this.demotion) this.demoted.delete(key)
   }
 
   private demote (peer: PeerId): void {
