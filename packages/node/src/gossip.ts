@@ -138,8 +138,9 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
         case 'stored':
           return TopicValidatorResult.Accept
         case 'duplicate-tag':
-          log('post %s from %s refused: ERR_DUPLICATE_TAG', toHex(result.id), from)
-          return ERROR_ACTIONS.ERR_DUPLICATE_TAG === 'reject' ? reject(from) : TopicValidatorResult.Ignore
+          // the forwarder cannot know which of two posts with one tag came first: dropped, not penalised
+          log('post %s from %s dropped: ERR_DUPLICATE_TAG', toHex(result.id), from)
+          return TopicValidatorResult.Ignore
         default:
           return TopicValidatorResult.Ignore
       }

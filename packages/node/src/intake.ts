@@ -3,7 +3,7 @@
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
  * through here, so a post is judged the same way whichever way it came.
  */
-import { ERROR_ACTIONS, Post, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, messageId, validateEnvelope } from '@murmur/protocol'
 import { toPostView } from './view.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
@@ -64,6 +64,8 @@ export class PostIntake {
 
   /** Validates and stores an envelope from the network outside gossip (history sync). */
   async ingest (topic: string, envelope: Uint8Array): Promise<Verdict> {
+    // a post already here costs one hash, not a signature check (a peer may push many)
+    if (await this.store.has(messageId(topic, envelope))) return 'ignore'
     const valid = this.validate(topic, envelope)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid))

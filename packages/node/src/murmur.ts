@@ -104,7 +104,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log: log.newScope('stem')
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {
-        log('an own post of %s went out without origin hiding: %s', evt.detail.topic, evt.detail.reason)
+        // no channel or post here: the log must not tie this node to one of its posts
+        log('an own post went out without origin hiding (%s)', evt.detail.reason)
       })
       this.intake.onValid = (id) => {
         stem.seen(id)
@@ -145,7 +146,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.validator = createTopicValidator({
       powBits: config.powBits,
       tracker,
-      accept: async (_topic, envelope, valid) => this.intake.receive(envelope, valid),
+      accept: async (_topic, envelope, valid) => {
+        const own = this.inStem.has(valid.id)
+        const result = await this.intake.receive(envelope, valid)
+        // our own post back from the network: forward it as every other node does, or its silence would name us
+        return own && result === 'duplicate' ? 'stored' : result
+      },
       log: log.newScope('validator')
     })
   }
@@ -357,13 +363,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       throw new PostValidationError(valid.reason, valid.code)
     }
     this.assertRunning()
-    await this.intake.accept(built.bytes, valid)
+    const expires = Number(valid.post.created) + valid.post.ttl
+    // marked before it is stored, so that no sync answer can ever list it before it has left the stem
     if (this.stem !== undefined) {
-      this.inStem.add(valid.id, Number(valid.post.created) + valid.post.ttl)
+      this.inStem.add(valid.id, expires)
     }
-    const sent = await this.outbound.send(built.topic, built.bytes, Number(valid.post.created) + valid.post.ttl)
-    // no post id here: a shared debug log would tie this node to its own post
-    log('%s in %s: %s', kind, own.channel, sent.status)
+    await this.intake.accept(built.bytes, valid)
+    const sent = await this.outbound.send(built.topic, built.bytes, expires)
     return { id: toHex(built.id), ...sent }
   }
 

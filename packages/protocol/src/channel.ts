@@ -26,6 +26,9 @@ export function validateChannel (channel: string): void {
   if (bytes > MAX_CHANNEL_BYTES) {
     throw new ProtocolError('ERR_BAD_CHANNEL', `channel name is ${bytes} bytes, at most ${MAX_CHANNEL_BYTES} allowed`)
   }
+  if (/[\uD800-\uDFFF]/u.test(channel)) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', 'channel name holds a lone surrogate (not valid Unicode)')
+  }
   if (channel.normalize('NFC') !== channel) {
     throw new ProtocolError('ERR_BAD_CHANNEL', 'channel name must be in Unicode NFC form')
   }

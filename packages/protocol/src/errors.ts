@@ -20,7 +20,7 @@ export const ERROR_ACTIONS = Object.freeze({
   ERR_BAD_SCOPE: 'reject',
   ERR_SEALED: 'ignore',
   ERR_BAD_SEAL: 'reject',
-  ERR_DUPLICATE_TAG: 'reject',
+  ERR_DUPLICATE_TAG: 'ignore',
   ERR_DUPLICATE: 'ignore'
 } as const)
 

@@ -23,25 +23,25 @@ const bad = (message: string): ProtocolError => new ProtocolError('ERR_BAD_FIELD
 export function checkPostFields (post: Post): void {
   validateChannel(post.channel)
   if (!KINDS.has(post.kind)) throw bad(`unknown post kind ${String(post.kind)}`)
-  const bodyBytes = utf8(post.body).byteLength
-  if (bodyBytes > MAX_BODY_BYTES) {
-    throw new ProtocolError('ERR_BODY_TOO_LONG', `body is ${bodyBytes} bytes, at most ${MAX_BODY_BYTES} allowed`)
-  }
-  if (!Number.isInteger(post.ttl) || post.ttl < MIN_TTL || post.ttl > MAX_TTL) {
-    throw bad(`ttl must be ${MIN_TTL}..${MAX_TTL} seconds, got ${post.ttl}`)
-  }
-  if (typeof post.created !== 'bigint' || post.created < 0n || post.created > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw bad('created must be unix seconds')
-  }
   if (post.kind === Post.Kind.POST) {
     if (post.parent.byteLength !== 0) throw bad('a POST has no parent')
   } else if (post.parent.byteLength !== ID_BYTES) {
     throw bad(`a ${post.kind} needs a ${ID_BYTES}-byte parent id`)
   }
+  const bodyBytes = utf8(post.body).byteLength
+  if (bodyBytes > MAX_BODY_BYTES) {
+    throw new ProtocolError('ERR_BODY_TOO_LONG', `body is ${bodyBytes} bytes, at most ${MAX_BODY_BYTES} allowed`)
+  }
   if (post.kind === Post.Kind.VOTE) {
-    if (post.vote !== 1 && post.vote !== -1) throw bad('a VOTE must be +1 or -1')
     if (post.body !== '') throw bad('a VOTE has no body')
+    if (post.vote !== 1 && post.vote !== -1) throw bad('a VOTE must be +1 or -1')
   } else if (post.vote !== 0) {
     throw bad(`a ${post.kind} carries no vote`)
+  }
+  if (!Number.isInteger(post.ttl) || post.ttl < MIN_TTL || post.ttl > MAX_TTL) {
+    throw bad(`ttl must be ${MIN_TTL}..${MAX_TTL} seconds, got ${post.ttl}`)
+  }
+  if (typeof post.created !== 'bigint' || post.created < 0n || post.created > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw bad('created must be unix seconds, at most 2^53 - 1')
   }
 }

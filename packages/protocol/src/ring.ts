@@ -51,11 +51,8 @@ const ORDER = Uint8Array.from([
 
 /** Whether 32 bytes are a canonical scalar (little-endian value < ℓ). */
 export function isCanonicalScalar (s: unknown): s is Uint8Array {
-  if (!isBytes(s, 32)) return false
-  for (let i = 31; i >= 0; i--) {
-    if (s[i]! !== ORDER[i]!) return s[i]! < ORDER[i]!
-  }
-  return false
+  // libsodium's compare reads both as little-endian numbers in constant time (the scalar may be secret)
+  return isBytes(s, 32) && sodium.compare(s, ORDER) < 0
 }
 
 /** Whether 32 bytes are a valid ristretto255 encoding (the identity included). */
@@ -110,7 +107,7 @@ function randomScalar (random: RandomSource): Uint8Array {
 export function generateAuthorKey (random: RandomSource = defaultRandom): AuthorKey {
   for (;;) {
     const secretKey = randomScalar(random)
-    if (!equalBytes(secretKey, IDENTITY)) {
+    if (!sodium.is_zero(secretKey)) {
       return { secretKey, publicKey: sodium.crypto_scalarmult_ristretto255_base(secretKey) }
     }
   }
@@ -125,7 +122,7 @@ export function generateAuthorKey (random: RandomSource = defaultRandom): Author
  * ```
  */
 export function authorPublicKey (secretKey: Uint8Array): Uint8Array {
-  if (!isCanonicalScalar(secretKey) || equalBytes(secretKey, IDENTITY)) {
+  if (!isCanonicalScalar(secretKey) || sodium.is_zero(secretKey)) {
     throw new RangeError('expected a 32-byte canonical non-zero scalar as secret key')
   }
   return sodium.crypto_scalarmult_ristretto255_base(secretKey)
@@ -139,6 +136,7 @@ export function ringProblem (ring: unknown): string | undefined {
   for (let i = 0; i < members.length; i++) {
     const member = members[i]
     if (!isValidPoint(member)) return `ring member ${i} is not a valid ristretto255 point`
+    if (sodium.is_zero(member)) return `ring member ${i} is the identity point`
     if (i > 0 && compareBytes(members[i - 1] as Uint8Array, member) >= 0) return 'ring must be strictly ascending (sorted, no duplicates)'
   }
   return undefined

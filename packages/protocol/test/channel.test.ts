@@ -13,7 +13,8 @@ describe('channels and topics', () => {
 
   it.each([
     [''], ['lobby'], ['#'], ['#two words'], ['#a/b'], ['geo:aaaa'], ['geo:'], ['circle:xyz'], ['#' + 'a'.repeat(64)],
-    ['#cafe\u0301'] // not NFC
+    ['#cafe\u0301'], // not NFC
+    ['#\uD800'] // a lone surrogate
   ])('rejects %j with ERR_BAD_CHANNEL', (name) => {
     let caught: unknown
     try { validateChannel(name) } catch (err) { caught = err }

@@ -84,9 +84,10 @@ describe('bLSAG ring signatures', () => {
     expect(ringVerify({ ...sig, s: [addOrder(sig.s[0]!), sig.s[1]!, sig.s[2]!] })).toBe(false)
   })
 
-  it('rejects the identity point as tag, an empty ring and rings above the maximum', () => {
+  it('rejects the identity point as tag or ring member, an empty ring and rings above the maximum', () => {
     const sig = signed(3, 1)
     expect(ringVerify({ ...sig, tag: new Uint8Array(32) })).toBe(false)
+    expect(ringVerify({ ...sig, ring: [new Uint8Array(32), ...sig.ring.slice(1)] })).toBe(false)
     expect(ringVerify({ ...sig, ring: [], s: [] })).toBe(false)
     const all = sortedKeys.map((k) => k.publicKey)
     expect(all.length).toBe(MAX_RING_SIZE + 1)

@@ -4,7 +4,7 @@ import { Reconciler, SyncRange, decodeSyncMessage, encodeSyncMessage, toHex, INF
 import type { SyncItem } from '../src/index.js'
 import { seededRandom } from './helpers.js'
 
-interface Outcome { need: Set<string>, give: Set<string>, roundTrips: number, bytes: number }
+interface Outcome { need: Set<string>, give: Set<string>, roundTrips: number, bytes: number, maxMessage: number }
 
 /** Runs a whole session in memory through the real encoding, as the node does over a stream. */
 function reconcile (initiatorItems: SyncItem[], responderItems: SyncItem[], init = {}): Outcome {
@@ -13,21 +13,24 @@ function reconcile (initiatorItems: SyncItem[], responderItems: SyncItem[], init
   const need = new Set<string>()
   const give = new Set<string>()
   let bytes = 0
+  let maxMessage = 0
   let roundTrips = 0
   let ranges = initiator.initial()
   while (ranges.length > 0) {
-    if (++roundTrips > 64) throw new Error('reconciliation did not converge')
+    if (++roundTrips > 256) throw new Error('reconciliation did not converge')
     const request = encodeSyncMessage({ topic: 'murmur/1/#t', ranges, need: [], envelopes: [], pending: 0 })
     bytes += request.byteLength
+    maxMessage = Math.max(maxMessage, request.byteLength)
     const answer = responder.process(decodeSyncMessage(request).ranges)
     for (const item of answer.give) give.add(toHex(item.id))
     const reply = encodeSyncMessage({ topic: '', ranges: answer.ranges, need: [], envelopes: [], pending: 0 })
     bytes += reply.byteLength
+    maxMessage = Math.max(maxMessage, reply.byteLength)
     const step = initiator.process(decodeSyncMessage(reply).ranges)
     for (const id of step.need) need.add(toHex(id))
     ranges = step.ranges
   }
-  return { need, give, roundTrips, bytes }
+  return { need, give, roundTrips, bytes, maxMessage }
 }
 
 function items (label: string, count: number, start = 1_700_000_000): SyncItem[] {
@@ -68,6 +71,21 @@ describe('range-based set reconciliation', () => {
     const out = reconcile(all.slice(0, 1800), all)
     expect(out.give.size + out.need.size).toBe(200)
     expect(out.give.size).toBeGreaterThan(150)
+  })
+
+  it('two large diverged sets converge within a per-answer range budget', () => {
+    const a = items('diverged-a', 3000)
+    const b = items('diverged-b', 3000, 1_700_000_001)
+    const budget = 4 * 1024
+    const out = reconcile(a, b, { rangeBudget: budget })
+    expect(new Set([...out.need, ...out.give])).toEqual(minus(hexes(b), hexes(a)))
+    expect(out.maxMessage).toBeLessThan(budget + 2048)
+  })
+
+  it('does not overflow the stack on very large ranges', () => {
+    const many = items('many', 150_000)
+    const step = new Reconciler(many, 'responder').process([{ upperCreated: INFINITY_CREATED, upperId: new Uint8Array(0), mode: SyncRange.Mode.FINGERPRINT, fingerprint: new Uint8Array(16), count: 0, ids: [] }])
+    expect(step.give.length).toBe(150_000)
   })
 
   it('handles items that share a timestamp and long common id prefixes', () => {

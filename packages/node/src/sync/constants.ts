@@ -41,3 +41,9 @@ export const SYNC_INTERVAL = 60_000
 
 /** A failed session is retried once after this long (plus up to as much again, random), in ms. @default 2000 */
 export const SYNC_RETRY_DELAY = 2_000
+
+/** Sessions this node answers at once, over all peers (peer ids are free to make). @default 16 */
+export const SYNC_MAX_RESPONDING = 16
+
+/** Ids one session may ask a peer for, in all (a lying peer cannot make the list grow without bound). @default 100000 */
+export const SYNC_MAX_WANTED = 100_000

@@ -1,7 +1,8 @@
 import { lpStream } from '@libp2p/utils'
+import { encodingLength } from 'uint8-varint'
 import { Reconciler, SYNC_LIMITS, decodeSyncMessage, encodeSyncMessage, toHex } from '@murmur/protocol'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_ROUND_TRIPS, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS, SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
   SYNC_REQUESTS_PER_MINUTE, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -68,7 +69,6 @@ export interface SyncReport {
   bytesIn: number
 }
 
-const varintLength = (n: number): number => n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
 
 /**
  * Runs both ends of `/murmur/sync/1.0.0`. As initiator it reconciles a channel with one peer and ingests
@@ -95,6 +95,7 @@ export class HistorySync {
   private readonly interval: number
   private timer?: ReturnType<typeof setTimeout>
   private readonly retries = new Set<ReturnType<typeof setTimeout>>()
+  private responding = 0
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
   private readonly lastSync = new Map<string, number>()
@@ -183,25 +184,37 @@ export class HistorySync {
     try {
       const reconciler = new Reconciler(await this.host.items(channel), 'initiator')
       let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
-      const wanted: Uint8Array[] = []
+      // ids still to ask for, each asked at most once per session, at most SYNC_MAX_WANTED in all
+      const wanted = new Map<string, Uint8Array>()
+      const asked = new Set<string>()
       for (;;) {
         if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
         report.bytesOut += await write(lp, request, signal)
         const { message: reply, bytes } = await read(lp, signal)
         report.bytesIn += bytes
         for (const envelope of reply.envelopes) {
+          signal.throwIfAborted()
           const verdict = await this.host.ingest(topic, envelope)
+          if (verdict === 'reject') {
+            report.rejected++
+            this.demote(peer)
+            throw new Error('peer sent an invalid post')
+          }
           if (verdict === 'accept') report.stored++
-          else if (verdict === 'ignore') report.ignored++
-          else report.rejected++
-        }
-        if (report.rejected > 0) {
-          this.demote(peer)
-          throw new Error(`peer sent ${report.rejected} invalid posts`)
+          else report.ignored++
         }
         const step = reconciler.process(reply.ranges)
-        wanted.push(...step.need)
-        const need = wanted.splice(0, SYNC_LIMITS.need)
+        for (const id of step.need) {
+          const hex = toHex(id)
+          if (!asked.has(hex) && asked.size + wanted.size < SYNC_MAX_WANTED) wanted.set(hex, id)
+        }
+        const need: Uint8Array[] = []
+        for (const [hex, id] of wanted) {
+          if (need.length >= SYNC_LIMITS.need) break
+          need.push(id)
+          wanted.delete(hex)
+          asked.add(hex)
+        }
         if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0) break
         request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0 }
       }
@@ -218,7 +231,8 @@ export class HistorySync {
     const key = peer.toString()
     const now = Date.now()
     const recent = (this.recent.get(key) ?? []).filter((t) => now - t < 60_000)
-    if ((this.open.get(key) ?? 0) >= this.sessionsPerPeer || recent.length >= this.requestsPerMinute || this.isDemoted(peer, now)) {
+    if ((this.open.get(key) ?? 0) >= this.sessionsPerPeer || recent.length >= this.requestsPerMinute || this.isDemoted(peer, now) ||
+      this.responding >= SYNC_MAX_RESPONDING) {
       this.log('refusing sync from %p: over its limits', peer)
       stream.abort(new Error('sync limit reached'))
       return
@@ -226,6 +240,7 @@ export class HistorySync {
     recent.push(now)
     this.recent.set(key, recent)
     this.open.set(key, (this.open.get(key) ?? 0) + 1)
+    this.responding++
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
     try {
@@ -237,14 +252,22 @@ export class HistorySync {
         await stream.close({ signal })
         return
       }
-      const reconciler = new Reconciler(await this.host.items(channel), 'responder')
-      const queue: Uint8Array[] = []
+      const items = await this.host.items(channel)
+      // only posts of this channel's reconciled set are ever handed out, each at most once a session
+      const held = new Map(items.map((item) => [toHex(item.id), item.id]))
+      const reconciler = new Reconciler(items, 'responder')
+      const queue = new SendQueue()
       let message: SyncMessage | undefined = first
       for (let round = 0; message !== undefined && round < SYNC_MAX_ROUND_TRIPS; round++) {
         const step = reconciler.process(message.ranges)
-        queue.push(...step.give.map((item) => item.id), ...message.need)
+        for (const item of step.give) queue.add(toHex(item.id), item.id)
+        for (const id of message.need) {
+          const hex = id.byteLength === 32 ? toHex(id) : undefined
+          const mine = hex === undefined ? undefined : held.get(hex)
+          if (hex !== undefined && mine !== undefined) queue.add(hex, mine)
+        }
         const envelopes = await this.takeEnvelopes(queue)
-        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.length }, signal)
+        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.size }, signal)
         message = await readUnlessClosed(lp, signal)
       }
       await stream.close({ signal })
@@ -253,21 +276,18 @@ export class HistorySync {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       this.open.set(key, (this.open.get(key) ?? 1) - 1)
+      this.responding--
     }
   }
 
   /** Takes envelopes off the queue up to the reply budget; expired or unknown ids are dropped. */
-  private async takeEnvelopes (queue: Uint8Array[]): Promise<Uint8Array[]> {
+  private async takeEnvelopes (queue: SendQueue): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    const seen = new Set<string>()
     let bytes = 0
-    while (queue.length > 0 && out.length < SYNC_REPLY_ENVELOPES) {
-      const id = queue[0]!
-      const hex = toHex(id)
-      const envelope = seen.has(hex) ? undefined : await this.host.envelope(id)
+    for (let id = queue.peek(); id !== undefined && out.length < SYNC_REPLY_ENVELOPES; id = queue.peek()) {
+      const envelope = await this.host.envelope(id)
       if (envelope !== undefined && out.length > 0 && bytes + envelope.byteLength > SYNC_REPLY_BYTES) break
-      queue.shift()
-      seen.add(hex)
+      queue.take()
       if (envelope !== undefined) {
         out.push(envelope)
         bytes += envelope.byteLength
@@ -299,12 +319,12 @@ export class HistorySync {
 async function write (lp: LengthPrefixedStream, message: SyncMessage, signal: AbortSignal): Promise<number> {
   const bytes = encodeSyncMessage(message)
   await lp.write(bytes, { signal })
-  return bytes.byteLength + varintLength(bytes.byteLength)
+  return bytes.byteLength + encodingLength(bytes.byteLength)
 }
 
 async function read (lp: LengthPrefixedStream, signal: AbortSignal): Promise<{ message: SyncMessage, bytes: number }> {
   const data = (await lp.read({ signal })).subarray()
-  return { message: decodeSyncMessage(data), bytes: data.byteLength + varintLength(data.byteLength) }
+  return { message: decodeSyncMessage(data), bytes: data.byteLength + encodingLength(data.byteLength) }
 }
 
 async function readUnlessClosed (lp: LengthPrefixedStream, signal: AbortSignal): Promise<SyncMessage | undefined> {
@@ -313,5 +333,31 @@ async function readUnlessClosed (lp: LengthPrefixedStream, signal: AbortSignal):
   } catch (err) {
     if (err instanceof Error && err.name === 'UnexpectedEOFError') return undefined
     throw err
+  }
+}
+
+/** Ids to send, in order, each at most once per session. */
+class SendQueue {
+  private readonly order: Uint8Array[] = []
+  private readonly queued = new Set<string>()
+  private next = 0
+
+  /** Queues an id unless it was queued before in this session. */
+  add (hex: string, id: Uint8Array): void {
+    if (this.queued.has(hex)) return
+    this.queued.add(hex)
+    this.order.push(id)
+  }
+
+  peek (): Uint8Array | undefined {
+    return this.order[this.next]
+  }
+
+  take (): void {
+    this.next++
+  }
+
+  get size (): number {
+    return this.order.length - this.next
   }
 }

@@ -1,20 +1,10 @@
+import { encode as varint } from 'uint8-varint'
 import { concatBytes } from '../bytes.js'
 import { sha256 } from '../hash.js'
 import type { SyncItem } from './bounds.js'
 
 /** Bytes of a range fingerprint. */
 export const FINGERPRINT_BYTES = 16
-
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
-}
 
 /**
  * Fingerprint of a set of items (negentropy's): the first 16 bytes of
@@ -38,6 +28,9 @@ export function fingerprint (items: readonly SyncItem[], from: number, to: numbe
       carry = v > 0xffffffff ? 1 : 0
     }
   }
-  const le = new Uint8Array(sum.buffer)
+  // written out little-endian whatever the host's byte order
+  const le = new Uint8Array(32)
+  const view = new DataView(le.buffer)
+  for (let limb = 0; limb < 8; limb++) view.setUint32(limb * 4, sum[limb]!, true)
   return sha256(concatBytes([le, varint(to - from)])).subarray(0, FINGERPRINT_BYTES)
 }

@@ -1,5 +1,5 @@
 export { SyncMessage, SyncRange } from './sync.js'
-export { Reconciler, SYNC_BRANCHES, SYNC_ID_LIST_THRESHOLD } from './reconciler.js'
+export { Reconciler, SYNC_BRANCHES, SYNC_ID_LIST_THRESHOLD, SYNC_RANGE_BUDGET } from './reconciler.js'
 export type { ReconcileStep, ReconcilerInit, SyncRole } from './reconciler.js'
 export { fingerprint, FINGERPRINT_BYTES } from './fingerprint.js'
 export { INFINITY, INFINITY_CREATED, compareItems, boundBetween, isBelow } from './bounds.js'

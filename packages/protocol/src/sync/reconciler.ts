@@ -23,6 +23,12 @@ export interface ReconcilerInit {
    * @default 32
    */
   idListThreshold?: number
+  /**
+   * Bytes of ranges one answer may hold; the rest is deferred to the next round.
+   *
+   * @default SYNC_RANGE_BUDGET (256 KiB)
+   */
+  rangeBudget?: number
 }
 
 /** What one step of reconciliation produced. */
@@ -35,9 +41,15 @@ export interface ReconcileStep {
   give: SyncItem[]
 }
 
-/** Defaults of {@link ReconcilerInit}. */
+/** Default of {@link ReconcilerInit.branches}: sub-ranges per split. */
 export const SYNC_BRANCHES = 16
+/** Default of {@link ReconcilerInit.idListThreshold}: at most this many items are listed instead of split. */
 export const SYNC_ID_LIST_THRESHOLD = 32
+/** Bytes of ranges one answer may hold before the rest is deferred (well inside SYNC_LIMITS.maxBytes). @default 256 KiB */
+export const SYNC_RANGE_BUDGET = 256 * 1024
+
+/** Upper estimate of a range's encoded size. */
+const rangeBytes = (range: SyncRange): number => 24 + range.upperId.byteLength + range.fingerprint.byteLength + 34 * range.ids.length
 
 const bad = (message: string): ProtocolError => new ProtocolError('ERR_MALFORMED', `sync: ${message}`)
 
@@ -64,17 +76,14 @@ export class Reconciler {
   private readonly role: SyncRole
   private readonly branches: number
   private readonly threshold: number
+  private readonly rangeBudget: number
 
   constructor (items: Iterable<SyncItem>, role: SyncRole, init: ReconcilerInit = {}) {
     this.items = [...items].sort(compareItems).filter((item, i, all) => i === 0 || compareItems(all[i - 1]!, item) !== 0)
     this.role = role
     this.branches = Math.max(2, init.branches ?? SYNC_BRANCHES)
     this.threshold = init.idListThreshold ?? SYNC_ID_LIST_THRESHOLD
-  }
-
-  /** Number of items this side reconciles. */
-  get size (): number {
-    return this.items.length
+    this.rangeBudget = init.rangeBudget ?? SYNC_RANGE_BUDGET
   }
 
   /** The initiator's opening ranges: one fingerprint over everything. */
@@ -84,7 +93,9 @@ export class Reconciler {
 
   /**
    * Answers the other side's ranges. Throws ProtocolError ERR_MALFORMED when they are not consecutive,
-   * do not end at +infinity, or carry malformed fingerprints or ids.
+   * do not end at +infinity, or carry malformed fingerprints or ids. The answer stays within
+   * `SYNC_RANGE_BUDGET` bytes: past it, one fingerprint over everything left defers the rest to the next
+   * round (negentropy's frame-size limit), so two large diverged sets still converge.
    */
   process (ranges: readonly SyncRange[]): ReconcileStep {
     const step: ReconcileStep = { ranges: [], need: [], give: [] }
@@ -92,13 +103,20 @@ export class Reconciler {
     let lo = 0
     let previous: Bound | undefined
     let talking = false
+    let budget = this.rangeBudget
     for (const range of ranges) {
+      if (budget <= 0) {
+        // out of room: everything from here on is one fingerprint, answered in the next round
+        step.ranges.push(this.fingerprintRange(INFINITY, lo, this.items.length))
+        return step
+      }
       const upper = boundOf(range)
       if (previous !== undefined && compareBounds(previous, upper) >= 0) throw bad('ranges are not ascending')
       previous = upper
       const hi = lowerIndex(this.items, upper, lo)
       const out = this.answer(range, upper, lo, hi, step)
       for (const r of out) {
+        budget -= rangeBytes(r)
         const last = step.ranges.at(-1)
         if (r.mode === SyncRange.Mode.SKIP && last?.mode === SyncRange.Mode.SKIP) {
           step.ranges[step.ranges.length - 1] = r
@@ -124,9 +142,9 @@ export class Reconciler {
         const theirs = new Set(range.ids.map(toHex))
         if (this.role === 'initiator') {
           const mine = new Set(this.items.slice(lo, hi).map((item) => toHex(item.id)))
-          step.need.push(...range.ids.filter((id) => !mine.has(toHex(id))))
+          for (const id of range.ids) if (!mine.has(toHex(id))) step.need.push(id)
         } else {
-          step.give.push(...this.items.slice(lo, hi).filter((item) => !theirs.has(toHex(item.id))))
+          for (let i = lo; i < hi; i++) if (!theirs.has(toHex(this.items[i]!.id))) step.give.push(this.items[i]!)
         }
         return skip
       }
@@ -137,7 +155,7 @@ export class Reconciler {
         if (this.role === 'responder') {
           if (count === 0) return skip
           if (range.count === 0) {
-            step.give.push(...this.items.slice(lo, hi))
+            for (let i = lo; i < hi; i++) step.give.push(this.items[i]!)
             return skip
           }
         } else if (count === 0) {
