@@ -10,6 +10,7 @@ import { initCommand } from './commands/init.js'
 import { joinCommand, leaveCommand, peersCommand, statusCommand } from './commands/info.js'
 import { postCommand, replyCommand, voteCommand } from './commands/post.js'
 import { feedCommand, threadCommand, watchCommand } from './commands/read.js'
+import { relayCommand } from './commands/relay.js'
 
 /** Exit code of each error, by error name; everything else is EXIT.FAILURE. */
 const EXIT_BY_NAME: Record<string, number> = {
@@ -40,7 +41,8 @@ Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 130
 Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
-    feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand()
+    feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand(),
+    relayCommand()
   ]) {
     program.addCommand(command.exitOverride())
   }

@@ -42,6 +42,13 @@ const MAX_TRACKED_PEERS = 4096
  * `scoreParams.topics`, which gossipsub freezes at construction, while channels are joined at run time.
  * P5 is gossipsub's hook for exactly this kind of application verdict, and covers every channel.
  * Three rejected messages within a few minutes take a peer below the graylist threshold (3² × -10 = -90).
+ *
+ * @example
+ * ```ts
+ * const tracker = new InvalidMessageTracker()
+ * tracker.penalise(peerId.toString())
+ * gossipsub({ scoreParams: scoreParams(tracker) })
+ * ```
  */
 export class InvalidMessageTracker {
   private readonly counts = new Map<string, { value: number, at: number }>()
@@ -92,7 +99,14 @@ export class InvalidMessageTracker {
   }
 }
 
-/** gossipsub peer-score parameters wired to an {@link InvalidMessageTracker}. */
+/**
+ * gossipsub peer-score parameters wired to an {@link InvalidMessageTracker}.
+ *
+ * @example
+ * ```ts
+ * gossipsub({ scoreParams: scoreParams(tracker), scoreThresholds: SCORE_THRESHOLDS })
+ * ```
+ */
 export function scoreParams (tracker: InvalidMessageTracker): Partial<PeerScoreParams> {
   return {
     appSpecificScore: (peer) => tracker.score(peer),
@@ -118,6 +132,11 @@ export interface TopicValidatorInit {
  * The validator of every channel topic: protocol validation, then the tag check and store write
  * (through `accept`), answered as Accept / Reject / Ignore. It never throws: a failure of our own
  * (say, the store) is an Ignore, never a penalty for the peer.
+ *
+ * @example
+ * ```ts
+ * pubsub.topicValidators.set(topic, createTopicValidator({ powBits, tracker, accept, log }))
+ * ```
  */
 export function createTopicValidator (init: TopicValidatorInit): TopicValidatorFn {
   const { powBits, accept, tracker, log } = init
@@ -161,6 +180,11 @@ export interface MurmurGossipsubInit {
 /**
  * gossipsub as Murmur runs it: `StrictNoSign` (no `from`, `seqno`, signature or key on the wire),
  * message id = post id, our scoring, publishing refused (and reported) when nobody listens.
+ *
+ * @example
+ * ```ts
+ * createLibp2p({ services: { pubsub: murmurGossipsub({ tracker }) } })
+ * ```
  */
 export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof gossipsub> {
   return gossipsub({

@@ -115,7 +115,14 @@ export class PostIntake {
   }
 }
 
-/** A store outcome as a gossip verdict. */
+/**
+ * A store outcome as a gossip verdict.
+ *
+ * @example
+ * ```ts
+ * verdictOf(await store.put(post)) // 'accept' when stored, else 'ignore'
+ * ```
+ */
 export function verdictOf (result: PutResult): Verdict {
   switch (result) {
     case 'stored': return 'accept'

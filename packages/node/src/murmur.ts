@@ -385,6 +385,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (this.channelOf(topic) !== undefined) {
       await this.intake.accept(envelope, valid)
     }
+    if (expires === undefined && !this.direct.reachable(topic)) {
+      // another node's post nobody here can receive: queueing it would let strangers fill our outbox
+      return { status: 'queued', reason: 'no-subscribers' }
+    }
     return this.direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
 

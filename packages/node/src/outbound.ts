@@ -91,7 +91,15 @@ export function publishTo (pubsub: GossipSub): Release {
   }
 }
 
-/** Sends posts whose channel has a reachable member, and keeps the others until one appears. */
+/**
+ * Sends posts whose channel has a reachable member, and keeps the others until one appears.
+ *
+ * @example
+ * ```ts
+ * const outbox = new Outbox({ pubsub, connectionCount: () => libp2p.getConnections().length, release: publishTo(pubsub), log })
+ * await outbox.send(topic, envelope, expires) // { status: 'sent', recipients: 3 } or { status: 'queued', reason: 'no-subscribers' }
+ * ```
+ */
 export class Outbox implements Outbound {
   private readonly pubsub: GossipSub
   private readonly connectionCount: () => number

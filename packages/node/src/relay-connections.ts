@@ -17,7 +17,7 @@ export interface RelayedConnectionCloserComponents {
 }
 
 /** The running service (it has no API besides start and stop). */
-export interface RelayedConnectionCloser extends Startable {}
+export type RelayedConnectionCloser = Startable
 
 class RelayedConnectionCloserService implements RelayedConnectionCloser {
   private readonly components: RelayedConnectionCloserComponents

@@ -24,7 +24,14 @@ export interface MinePowOptions {
   sliceMs?: number
 }
 
-/** Number of leading zero bits of a byte string. */
+/**
+ * Number of leading zero bits of a byte string.
+ *
+ * @example
+ * ```ts
+ * leadingZeroBits(new Uint8Array([0, 0x0f])) // 12
+ * ```
+ */
 export function leadingZeroBits (bytes: Uint8Array): number {
   let bits = 0
   for (const byte of bytes) {

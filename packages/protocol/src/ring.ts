@@ -49,23 +49,51 @@ const ORDER = Uint8Array.from([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
 ])
 
-/** Whether 32 bytes are a canonical scalar (little-endian value < ℓ). */
+/**
+ * Whether 32 bytes are a canonical scalar (little-endian value < ℓ).
+ *
+ * @example
+ * ```ts
+ * isCanonicalScalar(signature.c0) // true for every scalar a signer produces
+ * ```
+ */
 export function isCanonicalScalar (s: unknown): s is Uint8Array {
   // libsodium's compare reads both as little-endian numbers in constant time (the scalar may be secret)
   return isBytes(s, 32) && sodium.compare(s, ORDER) < 0
 }
 
-/** Whether 32 bytes are a valid ristretto255 encoding (the identity included). */
+/**
+ * Whether 32 bytes are a valid ristretto255 encoding (the identity included).
+ *
+ * @example
+ * ```ts
+ * isValidPoint(generateAuthorKey().publicKey) // true
+ * ```
+ */
 export function isValidPoint (p: unknown): p is Uint8Array {
   return isBytes(p, 32) && sodium.crypto_core_ristretto255_is_valid_point(p)
 }
 
-/** `Hs(b) = scalar_reduce(SHA-512("murmur/v1/hs" || b))`. */
+/**
+ * `Hs(b) = scalar_reduce(SHA-512("murmur/v1/hs" || b))`.
+ *
+ * @example
+ * ```ts
+ * const c = hashToScalar(message, ringDigest, scope, tag, L, R)
+ * ```
+ */
 export function hashToScalar (...parts: Uint8Array[]): Uint8Array {
   return sodium.crypto_core_ristretto255_scalar_reduce(sha512(DOMAIN.hs, ...parts))
 }
 
-/** `Hp(b) = ristretto255_from_hash(SHA-512("murmur/v1/hp" || b))`. */
+/**
+ * `Hp(b) = ristretto255_from_hash(SHA-512("murmur/v1/hp" || b))`.
+ *
+ * @example
+ * ```ts
+ * const H = hashToPoint(voteScope(parentId))
+ * ```
+ */
 export function hashToPoint (b: Uint8Array): Uint8Array {
   return sodium.crypto_core_ristretto255_from_hash(sha512(DOMAIN.hp, b))
 }

@@ -1,3 +1,4 @@
+import { compare as compareBytes } from 'uint8arrays/compare'
 import { logger } from '@libp2p/logger'
 import { readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
@@ -270,13 +271,4 @@ export class LevelPostStore implements PostStore {
       return { score: tally.score, replyCount: tally.replies }
     })
   }
-}
-
-function compareBytes (a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.byteLength, b.byteLength)
-  for (let i = 0; i < length; i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0)
-    if (diff !== 0) return diff
-  }
-  return a.byteLength - b.byteLength
 }

@@ -18,12 +18,26 @@ export const INFINITY_CREATED = 2n ** 64n - 1n
 /** The bound above every item. */
 export const INFINITY: Bound = Object.freeze({ created: INFINITY_CREATED, id: new Uint8Array(0) })
 
-/** Orders items by (created, id). */
+/**
+ * Orders items by (created, id).
+ *
+ * @example
+ * ```ts
+ * items.sort(compareItems)
+ * ```
+ */
 export function compareItems (a: SyncItem, b: SyncItem): number {
   return a.created - b.created || compareBytes(a.id, b.id)
 }
 
-/** Whether an item sorts below an exclusive bound (ids compare lexicographically, a prefix first). */
+/**
+ * Whether an item sorts below an exclusive bound (ids compare lexicographically, a prefix first).
+ *
+ * @example
+ * ```ts
+ * isBelow({ created: 5, id }, { created: 6n, id: new Uint8Array(0) }) // true
+ * ```
+ */
 export function isBelow (item: SyncItem, bound: Bound): boolean {
   const created = BigInt(item.created)
   if (created !== bound.created) return created < bound.created
@@ -36,7 +50,14 @@ export function compareBounds (a: Bound, b: Bound): number {
   return compareBytes(a.id, b.id)
 }
 
-/** The shortest bound above `prev` and at or below `next` (`prev` sorts before `next`). */
+/**
+ * The shortest bound above `prev` and at or below `next` (`prev` sorts before `next`).
+ *
+ * @example
+ * ```ts
+ * const upper = boundBetween(items[9], items[10]) // splits after the tenth item
+ * ```
+ */
 export function boundBetween (prev: SyncItem, next: SyncItem): Bound {
   if (prev.created !== next.created) return { created: BigInt(next.created), id: new Uint8Array(0) }
   let i = 0
