@@ -61,14 +61,29 @@ export function randomGraph (n: number, dials: number, random: () => number): Ar
  * those, 2 in and 2 out: "4-regular"). Gossip floods the same graph.
  */
 export function regularGraph (n: number, random: () => number): Array<Map<number, boolean>> {
-  const { succ } = hamiltonianUnion(n, 2, random)
+  return connectionsOf(hamiltonianUnion(n, 2, random).succ, 0, random)
+}
+
+/**
+ * A connection graph holding the stem graph `succ` (v dials its successors) plus `extraDials` random
+ * dials per node, which carry gossip only (the stem graph then sits inside a denser mesh).
+ */
+export function connectionsOf (succ: number[][], extraDials: number, random: () => number): Array<Map<number, boolean>> {
+  const n = succ.length
   const adjacency = Array.from({ length: n }, () => new Map<number, boolean>())
-  succ.forEach((targets, v) => {
-    for (const u of targets) {
-      adjacency[v]!.set(u, true)
-      if (adjacency[u]!.get(v) !== true) adjacency[u]!.set(v, false)
+  const link = (v: number, u: number): void => {
+    adjacency[v]!.set(u, true)
+    if (adjacency[u]!.get(v) !== true) adjacency[u]!.set(v, false)
+  }
+  succ.forEach((targets, v) => { for (const u of targets) link(v, u) })
+  for (let v = 0; v < n; v++) {
+    for (let made = 0; made < extraDials;) {
+      const u = Math.floor(random() * n)
+      if (u === v || adjacency[v]!.has(u)) continue
+      link(v, u)
+      made++
     }
-  })
+  }
   return adjacency
 }
 
@@ -91,8 +106,12 @@ const ENVELOPE = new Uint8Array(1)
 const POSTS_FROM = 120_000
 const POSTS_WINDOW = 60_000
 
-/** Simulates one post from every node, with the stem (`stem`) or published straight into gossip. */
-export function propagate (options: NetworkOptions, adjacency: Array<Map<number, boolean>>, stem: boolean): Propagation {
+/**
+ * Simulates one post from every node, with the stem (`stem`) or published straight into gossip. With
+ * `stemPeers`, node v's router is told only of the peers in `stemPeers[v]` as stem-capable (a stem graph
+ * built beforehand, see construction.ts); otherwise of all its connections.
+ */
+export function propagate (options: NetworkOptions, adjacency: Array<Map<number, boolean>>, stem: boolean, stemPeers?: number[][]): Propagation {
   const { nodes: n, random } = options
   const queue = new EventQueue()
   const firstFrom = new Int32Array(n * n).fill(-1)
@@ -157,7 +176,8 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
       }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean }))
     }
     for (let v = 0; v < n; v++) {
-      for (const [peer, dialed] of adjacency[v]!) routers[v]!.addPeer(String(peer), dialed)
+      const peers = stemPeers === undefined ? adjacency[v]! : new Map(stemPeers[v]!.map((peer) => [peer, true]))
+      for (const [peer, dialed] of peers) routers[v]!.addPeer(String(peer), dialed)
     }
   }
   for (let origin = 0; origin < n; origin++) {

@@ -182,13 +182,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await this.libp2p.start()
     this.running = true
     try {
-      await this.stem?.start()
-      await this.sync?.start()
       await this.sweep()
       this.sweepTimer = setInterval(() => { void this.sweep() }, SWEEP_INTERVAL)
+      // channels first: a stem post or sync request that arrives next finds the channel joined
       for (const channel of this.config.channels) {
         await this.join(channel)
       }
+      await this.stem?.start()
+      await this.sync?.start()
     } catch (err) {
       await this.stop()
       throw err
@@ -382,11 +383,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
-    if (this.channelOf(topic) !== undefined) {
+    const member = this.channelOf(topic) !== undefined
+    if (member) {
       await this.intake.accept(envelope, valid)
     }
-    if (expires === undefined && !this.direct.reachable(topic)) {
-      // another node's post nobody here can receive: queueing it would let strangers fill our outbox
+    if (expires !== undefined) {
+      // an own post the stem could not hide after all: it is in gossip now, so sync may hand it out
+      this.inStem.arrived(valid.id)
+    } else if (!member && !this.direct.reachable(topic)) {
+      // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }
     return this.direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)

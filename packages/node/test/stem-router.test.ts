@@ -251,6 +251,35 @@ describe('stem router: fluffing', () => {
     expect(fluffReasons(events)).toEqual(['loop'])
   })
 
+  it('never ends the stem of an own post at its author on a cycle; re-sends it, and publishes only when every re-send vanished', async () => {
+    const { router, clock, sent, events, fluffed } = setup({ fluffProbability: 0, ownEmbargoMin: 1_000, ownEmbargoMean: 1_000, ownResends: 3 })
+    router.addPeer('a', true)
+    router.addPeer('b', true)
+    await router.originate(TOPIC, ENVELOPE, 'mine', 10_000)
+    const first = sent[0]!.peer
+    const other = first === 'a' ? 'b' : 'a'
+    // back along a cycle from the other successor, then from the first: the author keeps it, never fluffs
+    router.relay(other, TOPIC, ENVELOPE, 'mine')
+    router.relay(first, TOPIC, ENVELOPE, 'mine')
+    router.relay(other, TOPIC, ENVELOPE, 'mine')
+    expect(fluffReasons(events)).toEqual([])
+    expect(sent.length).toBeGreaterThanOrEqual(2)
+    // the timer re-sends it through its successors (black holes here: nothing comes back), three times
+    const before = sent.length
+    clock.advance(60_000)
+    expect(sent.length - before).toBe(3)
+    expect(fluffReasons(events)).toEqual(['embargo'])
+    expect(fluffed.map((f) => f.id)).toEqual(['mine'])
+    // had gossip brought it back, the author would never have published it
+    const again = setup({ fluffProbability: 0, ownEmbargoMin: 1_000, ownEmbargoMean: 1_000 })
+    again.router.addPeer('a', true)
+    await again.router.originate(TOPIC, ENVELOPE, 'back', 10_000)
+    again.clock.advance(2_500)
+    again.router.seen('back')
+    again.clock.advance(60_000)
+    expect(again.fluffed).toHaveLength(0)
+  })
+
   it('re-routes a post whose write failed', () => {
     const { router, sent } = setup({ fluffProbability: 0 })
     for (const peer of ['a', 'b', 'c']) router.addPeer(peer, true)

@@ -88,6 +88,16 @@ export const OWN_EMBARGO_MIN = 10_000
 export const OWN_EMBARGO_MEAN = 10_000
 
 /**
+ * Times the author re-sends an own post into the stem (through its successors, tried or not) when the
+ * post has not come back through gossip, before it publishes the post itself. An own post is never
+ * ended by the author on a cycle: it goes back to a successor that already had it, which treats the copy
+ * as a loop and ends the stem there. Only when every re-send vanished (black-hole successors) does the author publish it, and log that.
+ *
+ * @default 3
+ */
+export const OWN_RESENDS = 3
+
+/**
  * Most stem posts held at once (each with an embargo timer). A post arriving when the table is full is
  * fluffed at once instead of held.
  *

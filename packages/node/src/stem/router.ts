@@ -6,7 +6,7 @@
 import { logger } from '@libp2p/logger'
 import {
   EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
-  NO_PEER_DELAY_MIN, OWN_EMBARGO_MEAN, OWN_EMBARGO_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
+  NO_PEER_DELAY_MIN, OWN_EMBARGO_MEAN, OWN_EMBARGO_MIN, OWN_RESENDS, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { EMBARGO_MEAN, exponential } from './embargo.js'
 import { StemStoppedError } from './errors.js'
@@ -118,6 +118,12 @@ export interface StemRouterInit {
    */
   ownEmbargoMean?: number
   /**
+   * Re-sends of an own post into the stem before its author publishes it itself.
+   *
+   * @default OWN_RESENDS (3)
+   */
+  ownResends?: number
+  /**
    * Most stem posts held at once.
    *
    * @default 1024
@@ -153,6 +159,8 @@ interface Held {
   expires?: number
   /** Successors this post was already sent to. */
   tried: Set<string>
+  /** Own posts: re-sends after the embargo fired. */
+  resends?: number
   timer?: unknown
   /** Settles the pending `originate` of an own post waiting for a stem peer. */
   settle?: { resolve(result: SendResult): void, reject(err: Error): void }
@@ -190,6 +198,7 @@ export class StemRouter {
   private readonly embargoMean: number
   private readonly ownEmbargoMin: number
   private readonly ownEmbargoMean: number
+  private readonly ownResends: number
   private readonly maxHeld: number
   private readonly rememberDone: number
   private readonly noPeerDelayMin: number
@@ -220,6 +229,7 @@ export class StemRouter {
     this.embargoMean = init.embargoMean ?? EMBARGO_MEAN
     this.ownEmbargoMin = init.ownEmbargoMin ?? OWN_EMBARGO_MIN
     this.ownEmbargoMean = init.ownEmbargoMean ?? OWN_EMBARGO_MEAN
+    this.ownResends = init.ownResends ?? OWN_RESENDS
     this.maxHeld = init.maxHeld ?? MAX_HELD_POSTS
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
@@ -329,6 +339,14 @@ export class StemRouter {
     this.tick()
     const known = this.held.get(id)
     if (known !== undefined) {
+      if (known.own) {
+        // an own post back along a cycle: the author must never end its stem (it would be the post's first
+        // gossip hop). An untried successor takes it; else a successor that already had it, which sees the
+        // loop and ends the stem itself
+        const next = this.nextHop(known, from) ?? this.successors[Math.floor(this.random() * this.successors.length)]
+        if (next !== undefined) this.forward(known, next)
+        return
+      }
       // it came back along a cycle: try a successor it has not been through yet, else end the stem
       const next = this.nextHop(known, from)
       if (next === undefined) {
@@ -512,8 +530,13 @@ export class StemRouter {
       return
     }
     post.timer = undefined
-    // the author re-stems through an untried successor rather than expose itself as the first gossip hop
-    const next = post.own ? this.nextHop(post) : undefined
+    // the author re-stems (an untried successor first, else any: one that knows the post ends its stem)
+    // rather than expose itself as the first gossip hop, up to OWN_RESENDS times
+    let next: string | undefined
+    if (post.own && (post.resends ?? 0) < this.ownResends) {
+      post.resends = (post.resends ?? 0) + 1
+      next = this.nextHop(post) ?? this.successors[Math.floor(this.random() * this.successors.length)]
+    }
     if (next === undefined) {
       this.fluffHeld(post, 'embargo')
     } else {

@@ -1,0 +1,254 @@
+// One system at one size, in its own process (so CPU time and resident memory are its own):
+//   node --expose-gc bench/network/run-one.ts --system murmur|gossipsub --n 50 --out result.json
+//     [--seed 1] [--posts 3] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
+//     [--profile window.cpuprofile]
+// Builds the seeded topology, waits for every node's mesh, then runs the workload: `posts` posts from
+// every node, `rate` posts a second across the network, round-robin over the nodes in a seeded order.
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { parseArgs } from 'node:util'
+import { seeded, randomTopology, quantile } from './graph.ts'
+import { startGossipsub, startMurmur } from './systems.ts'
+import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
+import type { WireCounter } from './wire.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+
+const { values: args } = parseArgs({
+  options: {
+    system: { type: 'string' },
+    n: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    posts: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '10' },
+    transport: { type: 'string', default: 'tcp' },
+    payload: { type: 'string', default: '300' },
+    body: { type: 'string', default: '200' },
+    drain: { type: 'string', default: '30000' },
+    setup: { type: 'string', default: '300000' },
+    profile: { type: 'string' }
+  }
+})
+
+/** What one run reports (times in ms, bytes, CPU seconds, MB). */
+export interface RunResult {
+  system: SystemName
+  n: number
+  transport: TransportName
+  edges: number
+  posts: number
+  expected: number
+  delivered: number
+  setupMs: number
+  windowMs: number
+  gossipP50: number
+  gossipP99: number
+  e2eP50: number
+  e2eP99: number
+  wireBytes: number
+  cpuSeconds: number
+  rssMbBefore: number
+  rssMbAfter: number
+  heapMbAfter: number
+  /** Posts whose first copy outside the author arrived 10 s or later (the stem's own-post fallback). */
+  slowStarts: number
+  /** Topology connections that closed during setup and were dialed again. */
+  redials: number
+  error?: string
+}
+
+const system = args.system as SystemName
+const n = Number(args.n)
+const transport = args.transport as TransportName
+const postsPerNode = Number(args.posts)
+const rate = Number(args.rate)
+const seed = Number(args.seed)
+if (!['murmur', 'gossipsub'].includes(system) || !(n >= 2) || args.out === undefined || !['tcp', 'memory'].includes(transport)) {
+  console.error('usage: run-one.ts --system murmur|gossipsub --n N --out file [--transport tcp|memory] ...')
+  process.exit(2)
+}
+const progress = (what: string): void => { console.error(`  ${system} n=${n}: ${what} (${(performance.now() / 1000).toFixed(1)} s)`) }
+/** Peers in a node's gossipsub mesh of `topic` (a method of the gossipsub class, not of its interface). */
+const meshSize = (pubsub: GossipSub, topic: string): number => (pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(topic).length
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const rssMb = (): number => { gc(); gc(); return process.memoryUsage().rss / 2 ** 20 }
+
+const random = seeded(seed * 7919 + n)
+const bodyChars = Number(args.body)
+const BODY_ALPHABET = 'abcdefghijklmnopqrstuvwxyz      '
+const body = (): string => Array.from({ length: bodyChars }, () => BODY_ALPHABET[Math.floor(random() * BODY_ALPHABET.length)]).join('')
+
+/** Arrival time (performance.now) of each message at each node; NaN until it arrives. */
+const arrivals = new Map<string, Float64Array>()
+let arrived = 0
+let expectedArrivals = Infinity
+let allArrived: (() => void) | undefined
+const record = (node: number, key: string): void => {
+  let times = arrivals.get(key)
+  if (times === undefined) {
+    times = new Float64Array(n).fill(NaN)
+    arrivals.set(key, times)
+  }
+  if (Number.isNaN(times[node])) {
+    times[node] = performance.now()
+    if (++arrived >= expectedArrivals) allArrived?.()
+  }
+}
+
+const wire: WireCounter = { bytes: 0 }
+const dials = randomTopology(n, seed)
+const neighbours = Array.from({ length: n }, () => new Set<string>())
+const nodes: BenchNode[] = []
+const result: RunResult = {
+  system, n, transport, edges: dials.length, posts: n * postsPerNode, expected: n * postsPerNode * (n - 1), delivered: 0,
+  setupMs: NaN, windowMs: NaN, gossipP50: NaN, gossipP99: NaN, e2eP50: NaN, e2eP99: NaN, wireBytes: 0, cpuSeconds: 0,
+  rssMbBefore: rssMb(), rssMbAfter: NaN, heapMbAfter: NaN, slowStarts: 0, redials: 0
+}
+
+async function main (): Promise<void> {
+  const setupStart = performance.now()
+  const setupDeadline = setupStart + Number(args.setup)
+  const run = `${process.pid}-${system}`
+  for (let i = 0; i < n; i++) {
+    const init: SystemInit = {
+      transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!,
+      onMessage: (key) => { record(i, key) }
+    }
+    nodes.push(system === 'murmur' ? await startMurmur(init, body) : await startGossipsub(init))
+  }
+  progress(`started ${n} nodes`)
+  for (const [v, u] of dials) {
+    neighbours[v]!.add(nodes[u]!.peerId.toString())
+    neighbours[u]!.add(nodes[v]!.peerId.toString())
+  }
+  // dial the topology a few at a time
+  let next = 0
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < dials.length) {
+      const [v, u] = dials[next++]!
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await nodes[v]!.libp2p.dial(nodes[u]!.address())
+          break
+        } catch (err) {
+          progress(`dial ${v} -> ${u} failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}`)
+          if (attempt === 3) throw err
+        }
+      }
+    }
+  }))
+  progress(`dialed ${dials.length} edges`)
+  // ready when every node knows that all its neighbours are in the channel's topic and has a mesh
+  // (a mesh below gossipsub's Dlo is a steady state for a node whose neighbours have full meshes)
+  const degree = new Array<number>(n).fill(0)
+  for (const [v, u] of dials) { degree[v]!++; degree[u]!++ }
+  for (;;) {
+    const waiting = nodes.filter((node, i) => {
+      const pubsub = node.libp2p.services.pubsub
+      const topic = pubsub.getTopics()[0]
+      return topic === undefined || pubsub.getSubscribers(topic).length < degree[i]! || meshSize(pubsub, topic) === 0
+    }).length
+    if (waiting === 0) break
+    // a topology connection that closed during setup is dialed again
+    for (const [v, u] of dials) {
+      if (nodes[v]!.libp2p.getConnections(nodes[u]!.peerId).length === 0) {
+        result.redials++
+        nodes[v]!.libp2p.dial(nodes[u]!.address()).catch((err: unknown) => { progress(`redial ${v} -> ${u} failed: ${String(err)}`) })
+      }
+    }
+    if (performance.now() > setupDeadline) throw new Error(`${waiting} of ${n} nodes had no mesh after ${args.setup} ms`)
+    await sleep(250)
+  }
+  // two more heartbeats so meshes and (Murmur) stem routes settle
+  await sleep(2_000)
+  result.setupMs = performance.now() - setupStart
+
+  // the workload
+  const order = Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!]
+  }
+  const total = n * postsPerNode
+  expectedArrivals = total * n
+  const done = new Promise<void>((resolve) => { allArrived = resolve })
+  const session = args.profile === undefined ? undefined : new Session()
+  if (session !== undefined) {
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
+  const cpu0 = process.cpuUsage()
+  const bytes0 = wire.bytes
+  const start = performance.now()
+  const published: Array<Promise<void>> = []
+  const authors: number[] = []
+  for (let j = 0; j < total; j++) {
+    const wait = start + (j * 1000) / rate - performance.now()
+    if (wait > 0) await sleep(wait)
+    const author = order[j % n]!
+    authors.push(author)
+    published.push(nodes[author]!.publish())
+  }
+  await Promise.all(published)
+  let drainTimer: ReturnType<typeof setTimeout> | undefined
+  if (arrived < expectedArrivals) {
+    await Promise.race([done, new Promise((resolve) => { drainTimer = setTimeout(resolve, Number(args.drain)) })])
+  }
+  clearTimeout(drainTimer)
+  const end = performance.now()
+  const cpu = process.cpuUsage(cpu0)
+  result.windowMs = end - start
+  result.cpuSeconds = (cpu.user + cpu.system) / 1e6
+  result.wireBytes = wire.bytes - bytes0
+  if (session !== undefined) {
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(args.profile!, JSON.stringify(profile))
+    session.disconnect()
+  }
+  summarise()
+  result.rssMbAfter = rssMb()
+  result.heapMbAfter = process.memoryUsage().heapUsed / 2 ** 20
+}
+
+/** Delivery count and latency quantiles from the arrival times. */
+function summarise (): void {
+  const e2e: number[] = []
+  const gossip: number[] = []
+  for (const times of arrivals.values()) {
+    // the author's own record is the earliest: a Murmur author stores its post before sending it, a
+    // baseline author records just before publishing
+    let author = -1
+    for (let v = 0; v < n; v++) if (!Number.isNaN(times[v]) && (author === -1 || times[v]! < times[author]!)) author = v
+    // the first node after the author to have it: for Murmur with the stem, the node that fluffed it
+    // (it stores the post just before publishing it into gossip); for the baseline, a direct neighbour
+    let first = -1
+    for (let v = 0; v < n; v++) if (v !== author && !Number.isNaN(times[v]) && (first === -1 || times[v]! < times[first]!)) first = v
+    const t0 = times[author]!
+    const tf = first === -1 ? NaN : times[first]!
+    if (tf - t0 >= 10_000) result.slowStarts++
+    for (let v = 0; v < n; v++) {
+      if (v === author || Number.isNaN(times[v])) continue
+      result.delivered++
+      e2e.push(times[v]! - t0)
+      // gossip phase: from publish into gossip. Murmur: from the fluff; the baseline publishes at once
+      if (system === 'gossipsub') gossip.push(times[v]! - t0)
+      else if (v !== first) gossip.push(times[v]! - tf)
+    }
+  }
+  result.e2eP50 = quantile(e2e, 0.5)
+  result.e2eP99 = quantile(e2e, 0.99)
+  result.gossipP50 = quantile(gossip, 0.5)
+  result.gossipP99 = quantile(gossip, 0.99)
+}
+
+try {
+  await main()
+} catch (err) {
+  result.error = err instanceof Error ? err.message : String(err)
+  summarise()
+}
+await Promise.allSettled(nodes.map(async (node) => node.stop()))
+writeFileSync(args.out!, JSON.stringify(result, null, 2) + '\n')
+process.exit(0)

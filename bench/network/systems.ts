@@ -1,0 +1,161 @@
+/**
+ * The two systems under test, behind one small interface: real Murmur nodes (`createMurmur`) and plain
+ * libp2p nodes running stock `@libp2p/gossipsub` with its default settings (StrictSign). Both get the
+ * same transport, encryption, muxer, byte counter and topology gater; everything else is each system's
+ * own default.
+ */
+import { randomBytes } from 'node:crypto'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { memory } from '@libp2p/memory'
+import { tcp } from '@libp2p/tcp'
+import { createMurmur } from '@murmur/node'
+import { createLibp2p } from 'libp2p'
+import { wireMetrics } from './wire.ts'
+import type { WireCounter } from './wire.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2pOptions } from 'libp2p'
+import type { Murmur } from '@murmur/node'
+
+export type SystemName = 'murmur' | 'gossipsub'
+export type TransportName = 'tcp' | 'memory'
+
+/** The channel every node posts in, and its gossipsub topic for the baseline. */
+export const CHANNEL = '#bench'
+export const BASELINE_TOPIC = 'bench'
+
+/**
+ * Proof-of-work bits of every Murmur post in this benchmark (a network parameter all nodes share).
+ * All nodes share one CPU here, so mining at the default 16 bits (~19 ms of blocking work per post,
+ * see `pow_16_ms`) would stall every other node's event loop; 8 bits costs ~0.1 ms.
+ */
+export const BENCH_POW_BITS = 8
+
+/**
+ * Every node in a TCP run dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 a second)
+ * would refuse honest peers; a real network spreads them over many hosts (as packages/node/test/harness.ts).
+ */
+const CONNECTION_MANAGER = { inboundConnectionThreshold: 100_000 }
+
+/** What a run needs of one node. */
+export interface BenchNode {
+  readonly peerId: PeerId
+  readonly libp2p: Libp2p<{ pubsub: GossipSub }>
+  /** A dialable address of this node. */
+  address(): Multiaddr
+  /** Posts one message of the workload; resolves once it left the node. */
+  publish(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** What every node of a run shares. */
+export interface SystemInit {
+  transport: TransportName
+  /** Index of this node, for a unique memory address. */
+  index: number
+  /** Run-unique prefix of memory addresses. */
+  run: string
+  /** Size of a Murmur envelope: the baseline publishes this many random bytes. */
+  payloadBytes: number
+  /** Counts bytes sent on raw connections. */
+  wire: WireCounter
+  /** Peers this node may dial (the topology); its other dials are refused like a firewall would. */
+  neighbours: Set<string>
+  /** Called when this node stores (Murmur) or receives (baseline) a message, with its key. */
+  onMessage: (key: string) => void
+}
+
+function transportOptions (init: SystemInit): { transports: NonNullable<Libp2pOptions['transports']>, listen: string[] } {
+  return init.transport === 'tcp'
+    ? { transports: [tcp()], listen: ['/ip4/127.0.0.1/tcp/0'] }
+    : { transports: [memory()], listen: [`/memory/${init.run}-${init.index}`] }
+}
+
+/**
+ * libp2p pings every connection every 10 s and, by default, aborts it when the ping misses its adaptive
+ * timeout. With hundreds of nodes on one event loop, pings queue behind other nodes' work and time out
+ * although both ends are alive, and the aborted topology edges then cost more work to restore. Both
+ * systems keep measuring round trips but keep their connections.
+ */
+const CONNECTION_MONITOR = { abortConnectionOnPingFailure: false }
+
+/** Options both systems get identically: byte counting, topology gater, one-machine connection limits. */
+function sharedLibp2pOptions (init: SystemInit): Record<string, unknown> {
+  return {
+    metrics: wireMetrics(init.wire),
+    connectionManager: CONNECTION_MANAGER,
+    connectionMonitor: CONNECTION_MONITOR,
+    connectionGater: { denyDialPeer: (peer: PeerId) => !init.neighbours.has(peer.toString()) }
+  }
+}
+
+/** Hex of the first 8 bytes: the key of a baseline message. */
+export function payloadKey (data: Uint8Array): string {
+  return Buffer.from(data.subarray(0, 8)).toString('hex')
+}
+
+/** A Murmur node with default options except the transport, topology gater, byte counter and `powBits`. */
+export async function startMurmur (init: SystemInit, body: () => string): Promise<BenchNode> {
+  const { transports, listen } = transportOptions(init)
+  const node: Murmur = await createMurmur({
+    listen,
+    channels: [CHANNEL],
+    powBits: BENCH_POW_BITS,
+    // a memory network is as private as loopback: the same DHT behaviour as the TCP runs
+    allowPrivateAddresses: true,
+    libp2p: { transports, ...sharedLibp2pOptions(init) }
+  })
+  node.addEventListener('post', (evt) => { init.onMessage(evt.detail.id) })
+  return {
+    peerId: node.peerId,
+    libp2p: node.libp2p as unknown as Libp2p<{ pubsub: GossipSub }>,
+    address: () => firstAddress(node.getMultiaddrs()),
+    publish: async () => {
+      const result = await node.post(CHANNEL, body())
+      if (result.status !== 'sent') {
+        throw new Error(`a post was ${result.status}: ${result.reason}`)
+      }
+    },
+    stop: async () => { await node.stop() }
+  }
+}
+
+/** A plain libp2p node: identify and stock gossipsub with default settings (StrictSign). */
+export async function startGossipsub (init: SystemInit): Promise<BenchNode> {
+  const { transports, listen } = transportOptions(init)
+  const libp2p = await createLibp2p({
+    addresses: { listen },
+    transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...sharedLibp2pOptions(init),
+    services: { identify: identify(), pubsub: gossipsub() }
+  })
+  const pubsub = libp2p.services.pubsub
+  pubsub.subscribe(BASELINE_TOPIC)
+  pubsub.addEventListener('message', (evt) => {
+    if (evt.detail.topic === BASELINE_TOPIC) init.onMessage(payloadKey(evt.detail.data))
+  })
+  return {
+    peerId: libp2p.peerId,
+    libp2p,
+    address: () => firstAddress(libp2p.getMultiaddrs()),
+    publish: async () => {
+      const payload = randomBytes(init.payloadBytes)
+      // the publisher "has" its message from now on, as a Murmur author has its own post once stored
+      init.onMessage(payloadKey(payload))
+      await pubsub.publish(BASELINE_TOPIC, payload)
+    },
+    stop: async () => { await libp2p.stop() }
+  }
+}
+
+function firstAddress (addresses: Multiaddr[]): Multiaddr {
+  const address = addresses[0]
+  if (address === undefined) throw new Error('node has no listen address')
+  return address
+}

@@ -1,0 +1,224 @@
+/**
+ * The Murmur page: a full Murmur node in the tab. It reaches the relay over WebSockets, reserves a
+ * slot there, meets other browsers through it and moves to direct WebRTC connections; posts live in
+ * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
+ */
+import { createMurmur } from '@murmur/node'
+import { channelTopic } from '@murmur/protocol'
+import { readSettings, saveRelay } from './settings.js'
+import { transportOf } from './transport.js'
+import { renderFeed, renderPeers } from './view.js'
+import type { Connection } from './transport.js'
+import type { Murmur, PostView } from '@murmur/node'
+
+/** What the page exposes for diagnostics (and the end-to-end tests) as `window.murmurPage`. */
+export interface MurmurPage {
+  node: Murmur
+  /** ms from the start of the page load to the first direct WebRTC connection. */
+  firstWebRTCMs: number | undefined
+  /** Posts that reached this tab through the network (gossip or history sync), by id. */
+  received: Map<string, PostView>
+  /** Every open connection: peer, remote address, transport, limits. */
+  connections(): Array<{ peer: string, addr: string, transport: string, limited: boolean }>
+}
+
+declare global {
+  interface Window { murmurPage?: MurmurPage, murmurError?: string }
+}
+
+function byId<T extends HTMLElement = HTMLElement> (id: string): T {
+  const el = document.getElementById(id)
+  if (el === null) throw new Error(`#${id} is missing from the page`)
+  return el as T
+}
+
+const statusLine = byId('status')
+const settings = readSettings(window.location, window.localStorage)
+
+async function main (): Promise<void> {
+  const relay = settings.relay
+  if (relay === undefined) {
+    askForRelay()
+    return
+  }
+  statusLine.textContent = 'opening the local store and connecting to the relay…'
+  const relayPeer = relay.split('/p2p/').at(-1)
+  const node = await createMurmur({
+    bootstrap: [relay],
+    dataDir: settings.store,
+    // a browser tab cannot answer DHT queries for others reliably: it asks, it does not serve
+    dhtServer: false,
+    ...(settings.powBits === undefined ? {} : { powBits: settings.powBits })
+  })
+  const page: MurmurPage = {
+    node,
+    firstWebRTCMs: undefined,
+    received: new Map(),
+    connections: () => node.libp2p.getConnections().map((c) => ({
+      peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), transport: transportOf(c), limited: c.limits !== undefined
+    }))
+  }
+  window.murmurPage = page
+  let channel = settings.channel
+  let replyTo: PostView | undefined
+
+  const channelSelect = byId<HTMLSelectElement>('channel')
+  const feedList = byId('feed')
+  const peerList = byId('peers')
+  const body = byId<HTMLTextAreaElement>('body')
+  const mining = byId('mining')
+
+  const actions = {
+    reply: (post: PostView) => {
+      replyTo = post
+      byId('replying-to').textContent = `"${post.body.slice(0, 40)}"`
+      byId('replying').hidden = false
+      body.focus()
+    },
+    vote: (post: PostView, vote: 1 | -1) => { void send(async () => node.vote(post.id, vote)) }
+  }
+
+  let drawing = false
+  let redraw = false
+  const drawFeed = async (): Promise<void> => {
+    if (drawing) { redraw = true; return }
+    drawing = true
+    try {
+      do {
+        redraw = false
+        const posts = await node.feed(channel, { limit: 50 })
+        const threads = await Promise.all(posts.map(async (post) => ({
+          post, replies: post.replies > 0 ? (await node.thread(post.id)).slice(1) : []
+        })))
+        renderFeed(feedList, threads, actions)
+      } while (redraw)
+    } finally {
+      drawing = false
+    }
+  }
+
+  const drawStatus = (): void => {
+    const connections: Connection[] = node.libp2p.getConnections()
+    renderPeers(peerList, connections, relayPeer)
+    const kinds = connections.map(transportOf)
+    const count = (kind: string): number => kinds.filter((k) => k === kind).length
+    const slot = node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'))
+    const toRelay = connections.some((c) => c.remotePeer.toString() === relayPeer)
+    const members = node.libp2p.services.pubsub.getSubscribers(channelTopic(channel)).length
+    statusLine.textContent = [
+      slot ? 'relay slot held' : toRelay ? 'connected to the relay, reserving a slot…' : 'connecting to the relay…',
+      `${node.peerCount()} peers (${count('webrtc')} WebRTC, ${count('websocket')} websocket, ${count('relayed')} relayed)`,
+      `${members} in ${channel}`
+    ].join(' · ')
+  }
+
+  const drawChannels = (): void => {
+    channelSelect.replaceChildren(...node.channels().map((c) => {
+      const option = document.createElement('option')
+      option.value = c
+      option.textContent = c
+      option.selected = c === channel
+      return option
+    }))
+  }
+
+  async function send (action: () => Promise<{ status: string }>): Promise<void> {
+    mining.textContent = 'mining proof of work…'
+    try {
+      const result = await action()
+      mining.textContent = result.status === 'sent' ? 'sent' : `queued until someone in ${channel} is reachable`
+    } catch (err) {
+      mining.textContent = `not sent: ${(err as Error).message}`
+    }
+  }
+
+  node.libp2p.addEventListener('connection:open', (evt) => {
+    if (page.firstWebRTCMs === undefined && transportOf(evt.detail) === 'webrtc') {
+      page.firstWebRTCMs = performance.now()
+    }
+    drawStatus()
+  })
+  for (const event of ['connection:close', 'self:peer:update'] as const) {
+    node.libp2p.addEventListener(event, drawStatus)
+  }
+  node.libp2p.services.pubsub.addEventListener('subscription-change', drawStatus)
+  node.addEventListener('post', (evt) => {
+    page.received.set(evt.detail.id, evt.detail)
+    void drawFeed()
+  })
+
+  channelSelect.onchange = () => {
+    channel = channelSelect.value
+    void drawFeed()
+    drawStatus()
+  }
+  byId<HTMLFormElement>('add-channel').onsubmit = (evt) => {
+    evt.preventDefault()
+    const input = byId<HTMLInputElement>('new-channel')
+    const name = input.value.trim()
+    node.join(name.startsWith('#') || name.includes(':') ? name : `#${name}`).then(() => {
+      channel = node.channels().at(-1) ?? channel
+      input.value = ''
+      drawChannels()
+      void drawFeed()
+      drawStatus()
+    }, (err: unknown) => { mining.textContent = (err as Error).message })
+  }
+  byId('cancel-reply').onclick = () => {
+    replyTo = undefined
+    byId('replying').hidden = true
+  }
+  byId<HTMLFormElement>('composer').onsubmit = (evt) => {
+    evt.preventDefault()
+    const text = body.value
+    const parent = replyTo
+    body.value = ''
+    replyTo = undefined
+    byId('replying').hidden = true
+    void send(async () => parent === undefined ? node.post(channel, text) : node.reply(parent.id, text))
+  }
+  window.addEventListener('pagehide', () => { void node.stop() })
+
+  drawStatus()
+  await drawFeed()
+  // Join once the relay slot gives this tab an address: the DHT keeps no provider record without
+  // addresses, so a channel joined earlier would announce this tab to nobody.
+  await reachable(node)
+  await node.join(channel)
+  drawChannels()
+  drawStatus()
+  document.body.dataset.ready = 'true'
+}
+
+/** Resolves once the node has an address others can dial (its relay slot). */
+async function reachable (node: Murmur): Promise<void> {
+  if (node.getMultiaddrs().length > 0) return
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (node.getMultiaddrs().length > 0) {
+        node.libp2p.removeEventListener('self:peer:update', check)
+        resolve()
+      }
+    }
+    node.libp2p.addEventListener('self:peer:update', check)
+  })
+}
+
+function askForRelay (): void {
+  const form = byId<HTMLFormElement>('relay-form')
+  form.hidden = false
+  statusLine.textContent = 'no relay configured: paste the address `murmur relay` printed for browsers'
+  form.onsubmit = (evt) => {
+    evt.preventDefault()
+    const relay = byId<HTMLInputElement>('relay').value.trim()
+    saveRelay(window.localStorage, relay)
+    const url = new URL(window.location.href)
+    url.searchParams.set('relay', relay)
+    window.location.assign(url)
+  }
+}
+
+main().catch((err: unknown) => {
+  window.murmurError = String(err)
+  statusLine.textContent = `failed to start: ${(err as Error).message}`
+})

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vite'
+
+// `npm run build -w examples/browser` writes a static site to examples/browser/dist; any static file
+// server (or `npm run preview -w examples/browser`) serves it.
+export default defineConfig({
+  base: './',
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2048
+  }
+})

@@ -1,0 +1,85 @@
+/**
+ * `murmur relay`: a public node for browsers. Runs the built CLI on loopback and checks what it
+ * prints, that its PeerId persists, and that a client really gets a relay slot on it.
+ */
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { tcp } from '@libp2p/tcp'
+import { createMurmur } from '@murmur/node'
+import { browserMultiaddrs } from '@murmur/node/relay'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Sandbox } from './cli-harness.js'
+import type { LineProcess } from './cli-harness.js'
+import type { Murmur } from '@murmur/node'
+
+interface RelayReady { peerId: string, multiaddrs: string[], browserMultiaddrs: string[], channels: string[], dataDir: string }
+
+describe('murmur relay', () => {
+  let sandbox: Sandbox
+  const clients: Murmur[] = []
+
+  beforeEach(async () => { sandbox = await Sandbox.create() })
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map(async (client) => client.stop()))
+    await sandbox.cleanup()
+  })
+
+  async function startRelay (): Promise<{ proc: LineProcess, ready: RelayReady }> {
+    const proc = sandbox.spawn(['relay', '--data-dir', sandbox.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--channel', 'campus', '--json'])
+    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as RelayReady
+    return { proc, ready }
+  }
+
+  it('prints the addresses browsers use and keeps its PeerId across restarts', async () => {
+    const first = await startRelay()
+    expect(first.ready.channels).toEqual(['#campus'])
+    expect(first.ready.browserMultiaddrs).toHaveLength(1)
+    expect(first.ready.browserMultiaddrs[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${first.ready.peerId}$`))
+    expect((await stat(join(sandbox.dir('relay'), 'peer.key'))).mode & 0o777).toBe(0o600)
+    expect(await first.proc.stop('SIGTERM')).toBe(0)
+    expect(first.proc.stdout.at(-1)).toBe('{"event":"stopped"}')
+
+    const second = await startRelay()
+    expect(second.ready.peerId).toBe(first.ready.peerId)
+  })
+
+  it('gives a client a relay slot and reports it', async () => {
+    const { proc, ready } = await startRelay()
+    const client = await createMurmur({
+      listen: ['/p2p-circuit'],
+      bootstrap: [ready.multiaddrs[0] ?? ''],
+      allowPrivateAddresses: true,
+      libp2p: { transports: [tcp(), circuitRelayTransport()] }
+    })
+    clients.push(client)
+    const circuit = `/p2p/${ready.peerId}/p2p-circuit/p2p/${client.peerId.toString()}`
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (client.getMultiaddrs().some((ma) => ma.toString().endsWith(circuit))) {
+          client.libp2p.removeEventListener('self:peer:update', check)
+          resolve()
+        }
+      }
+      client.libp2p.addEventListener('self:peer:update', check)
+      check()
+    })
+    await proc.waitForLine((line) => line.includes('"event":"status"') && line.includes('"reservations":1'))
+  })
+
+  it('picks the addresses a browser can dial', () => {
+    const id = '12D3KooWAorpeq8LMX7ZSxYWt1FGJPUNDkjDda7UbGnUiQnNgu2b'
+    expect(browserMultiaddrs([
+      `/ip4/203.0.113.7/tcp/4001/p2p/${id}`,
+      `/ip4/203.0.113.7/tcp/4002/ws/p2p/${id}`,
+      `/dns4/relay.example.org/tcp/443/wss/p2p/${id}`,
+      `/ip4/203.0.113.7/udp/4003/webrtc-direct/certhash/uEiAx/p2p/${id}`,
+      `/ip4/203.0.113.7/tcp/4002/ws/p2p/${id}/p2p-circuit/p2p/12D3KooWOther`
+    ])).toEqual([
+      `/ip4/203.0.113.7/tcp/4002/ws/p2p/${id}`,
+      `/dns4/relay.example.org/tcp/443/wss/p2p/${id}`,
+      `/ip4/203.0.113.7/udp/4003/webrtc-direct/certhash/uEiAx/p2p/${id}`
+    ])
+  })
+})
