@@ -2,7 +2,7 @@
  * Turns a `MurmurInit` into complete, checked settings.
  */
 import { DEFAULT_POW_BITS, generateAuthorKey, validateChannel } from '@murmur/protocol'
-import { defaultListen, loadPeerKey } from '#platform'
+import { canServeDht, defaultListen, loadPeerKey } from '#platform'
 import { InvalidConfigError } from './errors.js'
 import { isPrivateMultiaddr } from './libp2p.js'
 import type { MurmurInit } from './index.js'
@@ -53,7 +53,7 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     authorKey: resolveAuthorKey(init.authorKey),
     peerKey: await resolvePeerKey(init),
     allowPrivateAddresses,
-    dhtServer: init.dhtServer ?? (allowPrivateAddresses ? true : undefined),
+    dhtServer: init.dhtServer ?? (canServeDht ? (allowPrivateAddresses ? true : undefined) : false),
     libp2p: init.libp2p ?? {},
     stem: init.stem ?? {},
     sync: init.sync ?? {}

@@ -116,8 +116,9 @@ export interface MurmurInit {
   /**
    * Answer DHT queries (server mode). When unset, a node switches to server mode once it has a public
    * address, except on a private network (see `allowPrivateAddresses`), where it serves from the start.
+   * A browser tab is a client unless told otherwise.
    *
-   * @default allowPrivateAddresses ? true : automatic
+   * @default false in browsers; in Node.js allowPrivateAddresses ? true : automatic
    */
   dhtServer?: boolean
   /**

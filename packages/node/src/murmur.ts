@@ -140,6 +140,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       peerId: libp2p.peerId,
       peersInTopic: (topic) => pubsub.getSubscribers(topic).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
+      addressCount: () => libp2p.getMultiaddrs().length,
       dial: async (peer, signal) => { await this.dial(peer, signal) },
       log: log.newScope('rendezvous')
     })
@@ -165,6 +166,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       if (this.running && this.libp2p.getConnections().length < DISCOVERY_DIAL_BELOW &&
         this.libp2p.getConnections(evt.detail.id).length === 0) {
         void this.dial(evt.detail, AbortSignal.timeout(DIAL_TIMEOUT))
+      }
+    })
+    // new own addresses (a relay slot, say): provide the joined channels now rather than at the next backoff
+    this.libp2p.addEventListener('self:peer:update', () => {
+      if (this.running) {
+        this.rendezvous.wake()
       }
     })
     this.libp2p.addEventListener('peer:disconnect', () => {

@@ -33,6 +33,8 @@ export interface TopicRendezvousComponents {
   peersInTopic(topic: string): number
   /** Whether a connection to the peer is open. */
   isConnected(peer: PeerId): boolean
+  /** Number of addresses others can reach us at (a provider record without one is dropped). */
+  addressCount(): number
   /** Dials a provider; failures are the dialer's to log. */
   dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
   log: Logger
@@ -93,7 +95,7 @@ export class TopicRendezvous {
    */
   wake (): void {
     for (const [topic, state] of this.topics) {
-      if (!state.running && this.components.peersInTopic(topic) < RENDEZVOUS_TARGET_PEERS) {
+      if (!state.running && (!state.provided || this.components.peersInTopic(topic) < RENDEZVOUS_TARGET_PEERS)) {
         clearTimeout(state.timer)
         state.interval = RENDEZVOUS_MIN_INTERVAL
         this.schedule(topic, state, 0)
@@ -134,7 +136,8 @@ export class TopicRendezvous {
     const { dht, log } = this.components
     state.cid ??= await topicCid(topic)
     const cid = state.cid
-    if (!state.provided) {
+    // a browser has no address until it holds a relay slot: providing before that would be wasted
+    if (!state.provided && this.components.addressCount() > 0) {
       const signal = AbortSignal.any([state.controller.signal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
       let stored = 0
       for await (const event of dht.provide(cid, { signal })) {

@@ -53,6 +53,9 @@ export function platformDiscovery (opts: { mdns: boolean }): NonNullable<Libp2pI
 /** Listen addresses used when `MurmurInit.listen` is omitted (see {@link platformListen}). */
 export const defaultListen: readonly string[] = BROWSER_LISTEN
 
+/** A tab comes and goes: it never answers DHT queries unless told to. */
+export const canServeDht = false
+
 /** Browsers cannot keep a key file; pass `peerKey` instead. */
 export async function loadPeerKey (_dataDir: string): Promise<PrivateKey> {
   throw new UnsupportedError('persistPeerId needs a file system; in browsers pass MurmurInit.peerKey instead')

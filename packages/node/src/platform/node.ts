@@ -38,6 +38,9 @@ export function platformDiscovery (opts: { mdns: boolean }): NonNullable<Libp2pI
 /** Listen addresses used when `MurmurInit.listen` is omitted. */
 export const defaultListen: readonly string[] = NODE_LISTEN
 
+/** A Node.js process may serve the DHT (on a private network from the start, else once it has a public address). */
+export const canServeDht = true
+
 /**
  * Loads the libp2p key kept in `dataDir`, creating it (file mode 0600) on first use.
  * Only relays and bootstrap nodes want this: a persisted PeerId links the node's runs together.
