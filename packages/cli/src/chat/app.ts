@@ -249,7 +249,7 @@ export class ChatApp {
     const posts = await this.client.thread(id)
     this.timeline.notice(`── thread of ${this.label(id)} ──`)
     for (const post of posts) {
-      this.timeline.addPost(post)
+      this.timeline.addPost(post, true)
     }
     this.timeline.notice('── end of thread ──')
   }

@@ -48,16 +48,20 @@ export class Timeline {
   }
 
   /**
-   * Adds a post to the message area (once), or updates its counters when it is already there.
+   * Adds a post to the message area (once; with `again`, as part of a listing such as a thread, even when
+   * it is already there), or updates its counters when it is already shown.
    *
    * @example
    * ```ts
    * timeline.addPost(view)
    * ```
    */
-  addPost (post: PostView): void {
+  addPost (post: PostView, again = false): void {
     this.remember(post)
-    if (!this.shown.has(post.id)) {
+    if (again) {
+      // a listing the user asked for (a thread): show it whole, even what is already on screen
+      this.entries.push({ type: 'post', id: post.id })
+    } else if (!this.shown.has(post.id)) {
       this.shown.add(post.id)
       this.entries.push({ type: 'post', id: post.id })
     }
