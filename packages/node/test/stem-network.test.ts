@@ -1,8 +1,9 @@
 import { lpStream } from '@libp2p/utils'
-import { channelTopic, messageId, toHex } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, messageId, toHex } from '@murmur/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { STEM_PROTOCOL } from '../src/index.js'
-import { addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { encodeStemFrame } from '../src/stem/index.js'
+import { TEST_POW_BITS, addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import type { Murmur, StemInit } from '../src/index.js'
 import type { StockPeer } from './harness.js'
 
@@ -57,6 +58,24 @@ describe('Dandelion++ stem on real nodes', () => {
     // the posts did go into gossip: through some other node
     const fluffed = new Set(published.flatMap((set) => [...set]))
     expect(ids.filter((id) => !fluffed.has(id))).toEqual([])
+  })
+
+  it('a peer sending garbage or invalid posts on the stem is penalised and cut off', async () => {
+    const node = await startNode({ channels: [CHANNEL] })
+    running.push(node)
+    const sender = await startStockPeer()
+    running.push(sender)
+    await sender.dial(node.getMultiaddrs()[0]!)
+    const stream = await sender.dialProtocol(node.peerId, STEM_PROTOCOL)
+    const lp = lpStream(stream)
+    const forged = decodeEnvelope((await buildEnvelope({ channel: CHANNEL, body: 'forged', powBits: TEST_POW_BITS })).bytes)
+    forged.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
+    await lp.write(encodeStemFrame({ topic: TOPIC, envelope: encodeEnvelope(forged) }))
+    const scores = node.libp2p.services.pubsub as unknown as { getScore(id: string): number }
+    await waitFor(() => scores.getScore(sender.peerId.toString()) < 0, 'the sender to be penalised')
+    // the node stopped reading that stream
+    await waitFor(() => stream.status !== 'open' || stream.readStatus !== 'readable', 'the stream to be cut off')
+    expect(await node.feed(CHANNEL)).toEqual([])
   })
 
   it('a black-hole successor cannot make a post disappear', async () => {

@@ -280,6 +280,16 @@ describe('stem router: fluffing', () => {
     expect(again.fluffed).toHaveLength(0)
   })
 
+  it('holds at most maxHeldPerPeer posts from one inbound peer; the rest of its posts leave the stem at once', () => {
+    const { router, events } = setup({ fluffProbability: 0, maxHeldPerPeer: 3 })
+    router.addPeer('a', true)
+    router.addPeer('b', true)
+    for (let i = 0; i < 5; i++) router.relay('flooder', TOPIC, ENVELOPE, `flood${i}`)
+    router.relay('honest', TOPIC, ENVELOPE, 'honest0')
+    expect(router.heldCount).toBe(4)
+    expect(fluffReasons(events)).toEqual(['full', 'full'])
+  })
+
   it('re-routes a post whose write failed', () => {
     const { router, sent } = setup({ fluffProbability: 0 })
     for (const peer of ['a', 'b', 'c']) router.addPeer(peer, true)

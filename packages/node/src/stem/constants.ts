@@ -106,6 +106,14 @@ export const OWN_RESENDS = 3
 export const MAX_HELD_POSTS = 1024
 
 /**
+ * Most held stem posts that came from one inbound peer. Past it that peer's posts are fluffed at once, so
+ * a peer flooding cheap valid posts cannot fill the table and shorten every other node's stems.
+ *
+ * @default 256
+ */
+export const MAX_HELD_PER_PEER = 256
+
+/**
  * Ids of posts that left the stem (fluffed by us or seen through gossip) are remembered this long, in ms,
  * so a late stem copy is dropped instead of starting a second stem.
  *

@@ -5,7 +5,7 @@
  */
 import { logger } from '@libp2p/logger'
 import {
-  EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
+  EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_PER_PEER, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
   NO_PEER_DELAY_MIN, OWN_EMBARGO_MEAN, OWN_EMBARGO_MIN, OWN_RESENDS, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { EMBARGO_MEAN, exponential } from './embargo.js'
@@ -130,6 +130,12 @@ export interface StemRouterInit {
    */
   maxHeld?: number
   /**
+   * Most held posts from one inbound peer.
+   *
+   * @default MAX_HELD_PER_PEER (256)
+   */
+  maxHeldPerPeer?: number
+  /**
    * How long ids of posts that left the stem are remembered, in ms.
    *
    * @default 1_800_000
@@ -200,6 +206,7 @@ export class StemRouter {
   private readonly ownEmbargoMean: number
   private readonly ownResends: number
   private readonly maxHeld: number
+  private readonly maxHeldPerPeer: number
   private readonly rememberDone: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
@@ -231,6 +238,7 @@ export class StemRouter {
     this.ownEmbargoMean = init.ownEmbargoMean ?? OWN_EMBARGO_MEAN
     this.ownResends = init.ownResends ?? OWN_RESENDS
     this.maxHeld = init.maxHeld ?? MAX_HELD_POSTS
+    this.maxHeldPerPeer = init.maxHeldPerPeer ?? MAX_HELD_PER_PEER
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
@@ -357,7 +365,7 @@ export class StemRouter {
       return
     }
     const post: Held = { id, topic, envelope, own: false, from, tried: new Set() }
-    if (this.held.size >= this.maxHeld) {
+    if (this.held.size >= this.maxHeld || this.heldFrom(from) >= this.maxHeldPerPeer) {
       this.fluffHeld(post, 'full')
       return
     }
@@ -414,6 +422,15 @@ export class StemRouter {
     }
     this.held.clear()
     this.done.clear()
+  }
+
+  /** Number of held posts that came from inbound peer `from`. */
+  private heldFrom (from: string): number {
+    let count = 0
+    for (const post of this.held.values()) {
+      if (post.from === from) count++
+    }
+    return count
   }
 
   /** Starts a new epoch when the current one is over; true when it did. */

@@ -188,7 +188,11 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     const peer = connection.remotePeer
     try {
       for await (const data of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
-        await this.receive(peer, data.subarray())
+        if (!await this.receive(peer, data.subarray())) {
+          // it sent something invalid: penalised already, and not read any further
+          stream.abort(new Error('invalid stem input'))
+          return
+        }
       }
       await stream.close()
     } catch (err) {
@@ -203,8 +207,8 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
   }
 
-  /** One frame: decode, skip what the router already knows, validate, route. Never throws. */
-  private async receive (peer: PeerId, bytes: Uint8Array): Promise<void> {
+  /** One frame: decode, skip what the router already knows, validate, route. False when it was invalid. Never throws. */
+  private async receive (peer: PeerId, bytes: Uint8Array): Promise<boolean> {
     let topic: string
     let envelope: Uint8Array
     try {
@@ -212,7 +216,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     } catch (err) {
       this.log('bad stem frame from %p - %e', peer, err)
       this.components.penalize(peer, (err as { code?: string }).code ?? 'ERR_BAD_STEM_FRAME')
-      return
+      return false
     }
     const from = peer.toString()
     const id = this.idOf(topic, envelope)
@@ -220,23 +224,24 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     if (this.router.knows(id)) {
       // a cycle or a late copy: the router routes its own validated copy, never these bytes
       this.router.relay(from, topic, envelope, id)
-      return
+      return true
     }
     let verdict: StemVerdict
     try {
       verdict = await this.components.validate(topic, envelope)
     } catch (err) {
       this.log.error('stem validation failed - %e', err)
-      return
+      return true
     }
     if (verdict === 'reject') {
       this.log('invalid stem post from %p on %s', peer, topic)
       this.components.penalize(peer, 'ERR_INVALID_STEM_POST')
-      return
+      return false
     }
     if (verdict === 'accept' && this.running) {
       this.router.relay(from, topic, envelope, id)
     }
+    return true
   }
 
   /** Writes one frame to a successor; on failure the router re-routes the post. */
