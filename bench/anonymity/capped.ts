@@ -22,7 +22,7 @@
 import { parseArgs } from 'node:util'
 import { embargoMean } from '../../packages/node/dist/src/stem/embargo.js'
 import { buildStemGraph } from './construction.ts'
-import { seededRandom } from './events.ts'
+import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies } from './estimator.ts'
 import { connectionsOf, propagate, randomGraph } from './network.ts'
 import { hamiltonianUnion } from './paper.ts'

@@ -19,7 +19,7 @@
  */
 import { parseArgs } from 'node:util'
 import { writeResults } from '../lib/results.ts'
-import { seededRandom } from './events.ts'
+import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies, score } from './estimator.ts'
 import { propagate, randomGraph, regularGraph } from './network.ts'
 import { diffusionGuesses, hamiltonianUnion, quasiRegular, stemGuesses } from './paper.ts'

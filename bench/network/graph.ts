@@ -1,18 +1,7 @@
 /**
  * The seeded random topology both systems run on, and the statistics of a run.
  */
-
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
-export function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../lib/random.ts'
 
 /**
  * Fewest neighbours of a node: gossipsub's target mesh degree D, which is also the number of channel
@@ -34,7 +23,7 @@ export const MAX_DEGREE = 10
  * `[from, to]`; the same seed gives the same graph.
  */
 export function randomTopology (n: number, seed: number, minDegree = MIN_DEGREE, maxDegree = MAX_DEGREE): Array<[number, number]> {
-  const random = seeded(seed)
+  const random = seededRandom(seed)
   const want = Math.min(minDegree, n - 1)
   for (;;) {
     const neighbours = Array.from({ length: n }, () => new Set<number>())

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
-import { seeded, randomTopology, quantile } from './graph.ts'
+import { randomTopology, quantile } from './graph.ts'
+import { seededRandom } from '../lib/random.ts'
 import { startGossipsub, startMurmur } from './systems.ts'
 import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
 import type { WireCounter } from './wire.ts'
@@ -74,7 +75,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const rssMb = (): number => { gc(); gc(); return process.memoryUsage().rss / 2 ** 20 }
 
-const random = seeded(seed * 7919 + n)
+const random = seededRandom(seed * 7919 + n)
 const bodyChars = Number(args.body)
 const BODY_ALPHABET = 'abcdefghijklmnopqrstuvwxyz      '
 const body = (): string => Array.from({ length: bodyChars }, () => BODY_ALPHABET[Math.floor(random() * BODY_ALPHABET.length)]).join('')
