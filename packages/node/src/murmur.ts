@@ -390,14 +390,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
-    const member = this.channelOf(topic) !== undefined
-    if (member) {
-      await this.intake.accept(envelope, valid)
-    }
     if (expires !== undefined) {
-      // an own post the stem could not hide after all: it is in gossip now, so sync may hand it out
+      // an own post (stored when it was made) the stem could not hide after all: it is in gossip now,
+      // so sync may hand it out
       this.inStem.arrived(valid.id)
-    } else if (!member && !this.direct.reachable(topic)) {
+    } else if (this.channelOf(topic) !== undefined) {
+      await this.intake.accept(envelope, valid)
+    } else if (!this.direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }

@@ -60,6 +60,11 @@ export function isCircleChannel (channel: string): boolean {
  */
 export function channelTopic (channel: string): string {
   validateChannel(channel)
+  return topicOfValidChannel(channel)
+}
+
+/** {@link channelTopic} for a channel name already checked by {@link validateChannel}. */
+export function topicOfValidChannel (channel: string): string {
   return isCircleChannel(channel)
     ? `${TOPIC_PREFIX}circle/${channel.slice('circle:'.length)}`
     : `${TOPIC_PREFIX}${channel}`

@@ -223,10 +223,23 @@ export function ringSign ({ message, ring, secretKey, scope, random = defaultRan
  */
 export function ringVerify (input: RingVerifyInput): boolean {
   try {
-    const { message, ring, scope, c0, s, tag } = input
+    const { message, ring, scope, s } = input
     if (!isBytes(message) || !isBytes(scope)) return false
     if (ringProblem(ring) !== undefined) return false
     if (!Array.isArray(s) || s.length !== ring.length) return false
+    return verifyOverCheckedRing(input)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * {@link ringVerify} for a caller that has already checked the ring's structure ({@link ringProblem})
+ * and that `s` has one response per member, so no point of the ring is decoded twice. Never throws.
+ */
+export function verifyOverCheckedRing (input: RingVerifyInput): boolean {
+  try {
+    const { message, ring, scope, c0, s, tag } = input
     if (!isValidPoint(tag) || equalBytes(tag, IDENTITY)) return false
     if (!isCanonicalScalar(c0) || !s.every(isCanonicalScalar)) return false
 

@@ -1,4 +1,4 @@
-import { channelTopic } from './channel.js'
+import { topicOfValidChannel } from './channel.js'
 import { DEFAULT_POW_BITS, MAX_CLOCK_SKEW, POSTS_PER_EPOCH, TOPIC_PREFIX } from './constants.js'
 import { ProtocolError } from './errors.js'
 import type { ErrorCode } from './errors.js'
@@ -8,7 +8,7 @@ import type { PostKind } from './fields.js'
 import { signedDigest } from './digest.js'
 import { checkPow } from './pow.js'
 import { verifyOneTime } from './one-time.js'
-import { ringProblem, ringVerify } from './ring.js'
+import { ringProblem, verifyOverCheckedRing } from './ring.js'
 import { ringScopeOf } from './auth.js'
 import { openCirclePost } from './circle.js'
 import type { Post, RingAuth } from './wire/murmur.js'
@@ -63,7 +63,7 @@ function checkRing (ring: RingAuth, topic: string, post: Post, id: Uint8Array, p
   if (ring.epoch !== expected.epoch) {
     throw new ProtocolError('ERR_BAD_SCOPE', `ring epoch ${ring.epoch} does not match created (expected ${expected.epoch})`)
   }
-  if (!ringVerify({ message: id, ring: ring.ring, scope: expected.scope, c0: ring.c0, s: ring.s, tag: ring.tag })) {
+  if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scope: expected.scope, c0: ring.c0, s: ring.s, tag: ring.tag })) {
     throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
   }
   return { kind: 'ring', ring: ring.ring, tag: ring.tag, scope: expected.scope, epoch: expected.epoch, slot: expected.slot }
@@ -85,7 +85,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
   }
   const post = decodePost(postBytes)
   checkPostFields(post)
-  if (channelTopic(post.channel) !== topic) {
+  // checkPostFields has validated the channel name
+  if (topicOfValidChannel(post.channel) !== topic) {
     throw new ProtocolError('ERR_WRONG_TOPIC', `post of channel ${post.channel} arrived on topic ${topic}`)
   }
 
