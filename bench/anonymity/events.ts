@@ -2,7 +2,7 @@
  * Discrete-event time for the anonymity simulation: a binary heap of timed callbacks that also serves as
  * the stem router's clock, so the router's embargo timers run in simulated time.
  */
-import type { StemClock } from '../../packages/node/dist/src/stem/router.js'
+import type { StemClock } from '../../packages/node/dist/src/stem/clock.js'
 
 interface Scheduled {
   at: number

@@ -121,6 +121,48 @@ describe('stem router: epochs and routes', () => {
     }
   })
 
+  it('lets a successor that dialed us give way to a peer we dialed, at once, and sends own posts through dialed peers', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { router, sent } = setup({ fluffProbability: 0 }, seed)
+      // an attacker that dials every fresh node arrives first: taken for want of anything better
+      router.addPeer('attacker', false)
+      expect(router.currentSuccessors).toEqual(['attacker'])
+      expect(router.ownRoute).toBe('attacker')
+      router.relay('x', TOPIC, ENVELOPE, `x${seed}`)
+      expect(router.routeOf('x')).toBe('attacker')
+      // the first peer we dialed fills the free slot and takes the own route within the same epoch
+      router.addPeer('out1', true)
+      expect([...router.currentSuccessors].sort()).toEqual(['attacker', 'out1'])
+      expect(router.ownRoute).toBe('out1')
+      // the second replaces the attacker; what was mapped to it is mapped again
+      router.addPeer('out2', true)
+      expect([...router.currentSuccessors].sort()).toEqual(['out1', 'out2'])
+      expect(router.routeOf('x')).toBeUndefined()
+      expect(['out1', 'out2']).toContain(router.ownRoute)
+      sent.length = 0
+      void router.originate(TOPIC, ENVELOPE, `own${seed}`, 0)
+      router.relay('x', TOPIC, ENVELOPE, `y${seed}`)
+      expect(sent.map((s) => s.peer).every((peer) => peer !== 'attacker')).toBe(true)
+      // a peer that dials us later never displaces a dialed successor
+      router.addPeer('attacker2', false)
+      expect([...router.currentSuccessors].sort()).toEqual(['out1', 'out2'])
+    }
+  })
+
+  it('takes peers that dialed us when it dialed none, and keeps the own route on a dialed successor', () => {
+    const { router } = setup({ fluffProbability: 0 })
+    router.addPeer('in1', false)
+    router.addPeer('in2', false)
+    expect([...router.currentSuccessors].sort()).toEqual(['in1', 'in2'])
+    router.addPeer('out1', true)
+    expect(router.currentSuccessors).toContain('out1')
+    expect(router.ownRoute).toBe('out1')
+    // losing the dialed successor falls back to what is left
+    router.removePeer('out1')
+    expect(router.currentSuccessors).toHaveLength(2)
+    expect(router.currentSuccessors).toContain(router.ownRoute)
+  })
+
   it('replaces a successor that disconnects, re-mapping its inbound peers and the own route', () => {
     const { router, sent } = setup({ fluffProbability: 0 })
     for (const peer of ['a', 'b', 'c']) router.addPeer(peer, true)

@@ -11,7 +11,8 @@ import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_T
 import { NoStemRouteError, StemStoppedError } from './errors.js'
 import { decodeStemFrame, encodeStemFrame } from './frame.js'
 import { StemRouter } from './router.js'
-import type { FluffReason, StemClock, StemRouterInit } from './router.js'
+import type { StemClock } from './clock.js'
+import type { FluffReason, StemRouterInit } from './types.js'
 import type { Outbound, SendResult } from '../outbound.js'
 import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 

@@ -1,0 +1,129 @@
+/**
+ * The shapes around `StemRouter`: what it needs, what it reports, and its parameters (defaults in
+ * `constants.ts`).
+ */
+import type { StemClock } from './clock.js'
+import type { SendResult } from '../outbound.js'
+import type { Logger } from '@libp2p/interface'
+
+/**
+ * Why a post left the stem:
+ * `diffuser` — this node is a diffuser this epoch; `embargo` — its fail-safe timer fired before the post
+ * came back through gossip; `loop` — it came back along the stem and no untried successor was left;
+ * `no-route` — no successor other than the sender; `no-stem-peer` — an own post found no stem peer;
+ * `full` — the table of held posts was full.
+ */
+export type FluffReason = 'diffuser' | 'embargo' | 'loop' | 'no-route' | 'no-stem-peer' | 'full'
+
+/** What the router did, for logs, metrics and the simulation. */
+export type StemEvent =
+  | { type: 'epoch', successors: string[], diffuser: boolean }
+  | { type: 'forward', id: string, to: string, own: boolean }
+  | { type: 'fluff', id: string, topic: string, reason: FluffReason, own: boolean }
+
+/** What `StemRouter` needs from its surroundings. */
+export interface StemRouterComponents {
+  /** Writes a stem post to `peer`. Fire and forget: report a failed write with `StemRouter.sendFailed`. */
+  send(peer: string, topic: string, envelope: Uint8Array, id: string): void
+  /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
+  fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /** Whether a fluff of `topic` can spread from here (someone subscribed); a relay forwards instead when not. */
+  canFluff?(topic: string): boolean
+  /** @default systemClock */
+  clock?: StemClock
+  /** Uniform in [0, 1). @default Math.random */
+  random?(): number
+  /** Called synchronously for every routing decision. */
+  onEvent?(event: StemEvent): void
+  /** @default logger('murmur:stem') */
+  log?: Logger
+}
+
+/** Parameters of `StemRouter`; defaults in `stem/constants.ts`. */
+export interface StemRouterInit {
+  /**
+   * Probability that the node is a diffuser for an epoch.
+   *
+   * @default 0.1
+   */
+  fluffProbability?: number
+  /**
+   * Successors picked per epoch.
+   *
+   * @default 2
+   */
+  successors?: number
+  /**
+   * Shortest epoch in ms.
+   *
+   * @default 600_000
+   */
+  epochDuration?: number
+  /**
+   * Uniform random extra per epoch, in ms.
+   *
+   * @default 60_000
+   */
+  epochJitter?: number
+  /**
+   * Longest epoch, in ms, while fewer than `successors` successors could be picked.
+   *
+   * @default 60_000
+   */
+  provisionalEpoch?: number
+  /**
+   * Mean of the exponential embargo timer, in ms (Dandelion++ Proposition 3, see `embargoMean`).
+   *
+   * @default ≈ 85_421
+   */
+  embargoMean?: number
+  /**
+   * Floor of an own post's re-send timer, in ms.
+   *
+   * @default 10_000
+   */
+  ownEmbargoMin?: number
+  /**
+   * Mean of the exponential part of an own post's re-send timer, in ms.
+   *
+   * @default 10_000
+   */
+  ownEmbargoMean?: number
+  /**
+   * Re-sends of an own post into the stem before its author publishes it itself.
+   *
+   * @default OWN_RESENDS (3)
+   */
+  ownResends?: number
+  /**
+   * Most stem posts held at once.
+   *
+   * @default 1024
+   */
+  maxHeld?: number
+  /**
+   * Most held posts from one inbound peer.
+   *
+   * @default MAX_HELD_PER_PEER (256)
+   */
+  maxHeldPerPeer?: number
+  /**
+   * How long ids of posts that left the stem are remembered, in ms.
+   *
+   * @default 1_800_000
+   */
+  rememberDone?: number
+  /**
+   * Shortest delay before an own post is fluffed for want of a stem peer, in ms.
+   *
+   * @default 500
+   */
+  noPeerDelayMin?: number
+  /**
+   * Longest such delay, in ms.
+   *
+   * @default 2_000
+   */
+  noPeerDelayMax?: number
+}
+
