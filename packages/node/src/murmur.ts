@@ -23,7 +23,7 @@ import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
-import type { Outbound, SendResult } from './outbound.js'
+import type { SendResult } from './outbound.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
@@ -46,7 +46,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly direct: Outbox
   private readonly stem?: Stem
   private readonly sync?: HistorySync
-  private readonly outbound: Outbound
+  private readonly outbound: Outbox
   private readonly rendezvous: TopicRendezvous
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
@@ -372,12 +372,19 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     this.assertRunning()
     const expires = Number(valid.post.created) + valid.post.ttl
-    // marked before it is stored, so that no sync answer can ever list it before it has left the stem
-    if (this.stem !== undefined) {
-      this.inStem.add(valid.id, expires)
+    // room in the outbox is taken before the post is stored: a full outbox refuses it with nothing kept
+    const room = this.outbound.reserve(built.topic)
+    try {
+      // marked before it is stored, so that no sync answer can ever list it before it has left the stem
+      if (this.stem !== undefined) {
+        this.inStem.add(valid.id, expires)
+      }
+      await this.intake.accept(built.bytes, valid)
+    } catch (err) {
+      room.cancel()
+      throw err
     }
-    await this.intake.accept(built.bytes, valid)
-    const sent = await this.outbound.send(built.topic, built.bytes, expires)
+    const sent = await room.send(built.bytes, expires)
     return { id: toHex(built.id), ...sent }
   }
 

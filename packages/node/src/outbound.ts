@@ -42,6 +42,17 @@ export interface OutboxComponents {
   log: Logger
 }
 
+/**
+ * Room held in an {@link Outbox} for one post (see {@link Outbox.reserve}): send the post with it, or
+ * cancel it when the post is dropped.
+ */
+export interface Reservation {
+  /** Sends or queues the post; a queued post takes the held room, so this never throws OutboxFullError. */
+  send(envelope: Uint8Array, expires: number): Promise<SendResult>
+  /** Gives the room back without sending. */
+  cancel(): void
+}
+
 interface Queued {
   envelope: Uint8Array
   expires: number
@@ -109,6 +120,8 @@ export class Outbox implements Outbound {
   private readonly onHeartbeat: () => void
   private flushing = false
   private size = 0
+  /** Rooms handed out by reserve() and not yet used or cancelled. */
+  private reserved = 0
 
   constructor (components: OutboxComponents) {
     this.pubsub = components.pubsub
@@ -129,11 +142,52 @@ export class Outbox implements Outbound {
   }
 
   async send (topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
+    return this.deliver(topic, envelope, expires, false)
+  }
+
+  /**
+   * Holds room for one post of `topic` before the caller commits to it (an own post is stored before it
+   * is sent): throws {@link OutboxFullError} now, while nothing is stored yet, when the post could not
+   * leave at once and the outbox has no room left for it.
+   *
+   * @example
+   * ```ts
+   * const room = outbox.reserve(topic) // throws OutboxFullError when full
+   * await store.put(post)
+   * await room.send(envelope, expires)
+   * ```
+   */
+  reserve (topic: string): Reservation {
+    this.dropExpired()
+    if (!this.reachable(topic) && this.size + this.reserved >= MAX_OUTBOX) {
+      throw this.full()
+    }
+    this.reserved++
+    let held = true
+    const free = (): void => {
+      if (held) {
+        held = false
+        this.reserved--
+      }
+    }
+    return {
+      send: async (envelope, expires) => {
+        try {
+          return await this.deliver(topic, envelope, expires, true)
+        } finally {
+          free()
+        }
+      },
+      cancel: free
+    }
+  }
+
+  private async deliver (topic: string, envelope: Uint8Array, expires: number, reserved: boolean): Promise<SendResult> {
     const sent = this.reachable(topic) ? await this.release(topic, envelope, expires) : undefined
     if (sent !== undefined) {
       return sent
     }
-    this.enqueue(topic, { envelope, expires })
+    this.enqueue(topic, { envelope, expires }, reserved)
     const reason: QueueReason = this.connectionCount() === 0 ? 'no-connections' : 'no-subscribers'
     this.log('queued a post of %s: %s', topic, reason)
     return { status: 'queued', reason }
@@ -155,15 +209,20 @@ export class Outbox implements Outbound {
     return this.size
   }
 
-  private enqueue (topic: string, item: Queued): void {
+  /** Queues a post; one without a reserved room is refused when the outbox is full. */
+  private enqueue (topic: string, item: Queued, reserved: boolean): void {
     this.dropExpired()
-    if (this.size >= MAX_OUTBOX) {
-      throw new OutboxFullError(`the outbox already holds ${this.size} posts waiting for subscribers`)
+    if (!reserved && this.size + this.reserved >= MAX_OUTBOX) {
+      throw this.full()
     }
     const queue = this.outbox.get(topic) ?? []
     queue.push(item)
     this.outbox.set(topic, queue)
     this.size++
+  }
+
+  private full (): OutboxFullError {
+    return new OutboxFullError(`the outbox already holds ${this.size} posts waiting for subscribers`)
   }
 
   /** Flushes every topic that has a reachable member now. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_OUTBOX } from '../src/constants.js'
 import { addressOf, nextPost, startNode, stopAll, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 
@@ -26,6 +27,22 @@ describe('outbox', () => {
 
     const direct = await alone.post('#early', 'now you hear me')
     expect(direct).toMatchObject({ status: 'sent', recipients: 1 })
+  })
+
+  it('refuses a post the full outbox cannot hold before storing it, also when posts race for the last rooms', async () => {
+    const alone = await startNode()
+    running.push(alone)
+    const attempts = await Promise.allSettled(Array.from({ length: MAX_OUTBOX + 8 }, async (_, i) => alone.post('#full', `post ${i}`)))
+    const queued = attempts.filter((a) => a.status === 'fulfilled')
+    const refused = attempts.flatMap((a) => a.status === 'rejected' ? [a.reason as Error] : [])
+    expect(queued).toHaveLength(MAX_OUTBOX)
+    expect(refused).toHaveLength(8)
+    for (const err of refused) expect(err).toMatchObject({ name: 'OutboxFullError' })
+    // what was refused was not kept: the feed holds exactly the queued posts
+    const feed = await alone.feed('#full', { limit: 1000 })
+    expect(feed).toHaveLength(MAX_OUTBOX)
+    const ids = new Set(queued.map((a) => (a as PromiseFulfilledResult<{ id: string }>).value.id))
+    expect(feed.every((post) => ids.has(post.id))).toBe(true)
   })
 
   it('names what is wrong with a post that cannot be made', async () => {
