@@ -4,16 +4,17 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import {
-  DEFAULT_TTL, Post, buildEnvelope, channelTopic, encodePost, pseudonymSeed, ready, signedDigest, toHex
+  DEFAULT_TTL, Post, channelTopic, encodePost, pseudonymSeed, ready, signedDigest
 } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
-import { guardProtocol, guardProtocolAsync, parseId, topicOf } from './input.js'
+import { guardProtocol, parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
+import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
@@ -23,19 +24,15 @@ import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
-import type { SendResult } from './outbound.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { BuildEnvelopeOptions, SyncItem } from '@murmur/protocol'
+import type { SyncItem } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
-
-/** What a node builds for one of its own posts. */
-type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl'>
 
 /** The implementation behind {@link createMurmur}. */
 export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
@@ -47,6 +44,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly stem?: Stem
   private readonly sync?: HistorySync
   private readonly outbound: Outbox
+  private readonly own: OwnPosts
   private readonly rendezvous: TopicRendezvous
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
@@ -99,7 +97,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope) => this.intake.judge(topic, envelope),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
-        fluff: async (topic, envelope, expires) => this.fluff(topic, envelope, expires),
+        fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
       }, config.stem)
@@ -118,6 +116,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.outbound = stem === undefined
       ? this.direct
       : new Outbox({ pubsub, connectionCount, release: async (topic, envelope, expires) => stem.send(topic, envelope, expires), log: log.newScope('outbound') })
+    this.own = new OwnPosts({
+      intake: this.intake,
+      inStem: this.inStem,
+      direct: this.direct,
+      outbound: this.outbound,
+      stemmed: stem !== undefined,
+      channelOf: (topic) => this.channelOf(topic),
+      assertRunning: () => { this.assertRunning() }
+    }, { powBits: config.powBits })
     if (config.sync !== false) {
       this.sync = new HistorySync(libp2p, {
         channelOf: (topic) => this.channelOf(topic),
@@ -287,7 +294,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const rootId = guardProtocol(() => signedDigest(channelTopic(channel), encodePost({
       channel, kind: Post.Kind.POST, parent: new Uint8Array(0), body, vote: 0, created: BigInt(created), ttl
     })))
-    return this.publishOwn({
+    return this.own.publish({
       channel,
       kind: 'POST',
       body,
@@ -304,7 +311,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     const rootId = parent.kind === 'POST' ? parent.id : parent.root ?? parent.parent ?? parent.id
     await this.join(parent.channel)
-    return this.publishOwn({
+    return this.own.publish({
       channel: parent.channel,
       kind: 'REPLY',
       parent: parent.id,
@@ -324,7 +331,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     await this.join(target.channel)
     // a fresh key per vote: votes are never linked to the voter's pseudonym
-    return this.publishOwn({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
+    return this.own.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
   }
 
   async feed (channel: string, options: FeedOptions = {}): Promise<PostView[]> {
@@ -353,61 +360,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   peerCount (): number {
     return this.libp2p.getPeers().length
-  }
-
-  /** Builds, stores and sends one of our own posts. */
-  private async publishOwn (own: OwnPost, options: PostOptions): Promise<PostResult> {
-    const kind = own.kind ?? 'POST'
-    const built = await guardProtocolAsync(async () => buildEnvelope({
-      ...own,
-      ttl: options.ttl ?? DEFAULT_TTL,
-      powBits: this.config.powBits[kind],
-      signal: options.signal,
-      onProgress: options.onProgress
-    }))
-    // Our own envelope goes through the same checks and store path as one from the network.
-    const valid = this.intake.validate(built.topic, built.bytes)
-    if (!valid.ok) {
-      throw new PostValidationError(valid.reason, valid.code)
-    }
-    this.assertRunning()
-    const expires = Number(valid.post.created) + valid.post.ttl
-    // room in the outbox is taken before the post is stored: a full outbox refuses it with nothing kept
-    const room = this.outbound.reserve(built.topic)
-    try {
-      // marked before it is stored, so that no sync answer can ever list it before it has left the stem
-      if (this.stem !== undefined) {
-        this.inStem.add(valid.id, expires)
-      }
-      await this.intake.accept(built.bytes, valid)
-    } catch (err) {
-      room.cancel()
-      throw err
-    }
-    const sent = await room.send(built.bytes, expires)
-    return { id: toHex(built.id), ...sent }
-  }
-
-  /**
-   * Publishes a stem post into gossip. A relay that fluffs another node's post stores it first (through
-   * the same intake as gossip), since gossipsub does not hand its own publication back to it.
-   */
-  private async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
-    const valid = this.intake.validate(topic, envelope)
-    if (!valid.ok) {
-      throw new PostValidationError(valid.reason, valid.code)
-    }
-    if (expires !== undefined) {
-      // an own post (stored when it was made) the stem could not hide after all: it is in gossip now,
-      // so sync may hand it out
-      this.inStem.arrived(valid.id)
-    } else if (this.channelOf(topic) !== undefined) {
-      await this.intake.accept(envelope, valid)
-    } else if (!this.direct.reachable(topic)) {
-      // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
-      return { status: 'queued', reason: 'no-subscribers' }
-    }
-    return this.direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
 
   private async requirePost (id: string): Promise<PostEntry> {
