@@ -79,7 +79,7 @@ export class PostIntake {
 
   /** Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope. */
   async accept (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
-    const stored = await this.toStored(envelope, valid)
+    const stored = this.toStored(envelope, valid)
     const result = await this.store.put(stored)
     if (result === 'stored') {
       const entry = await this.store.get(stored.id)
@@ -95,16 +95,12 @@ export class PostIntake {
     return toPostView(entry, root?.authorKey)
   }
 
-  private async toStored (envelope: Uint8Array, valid: ValidEnvelope): Promise<StoredPost> {
+  /** The stored form of an envelope; a REPLY names its parent only, the store files it in its thread. */
+  private toStored (envelope: Uint8Array, valid: ValidEnvelope): StoredPost {
     const { id, post, auth } = valid
     const created = Number(post.created)
     const stored: StoredPost = { id, channel: post.channel, kind: post.kind, body: post.body, vote: post.vote, created, expires: created + post.ttl, envelope }
     if (post.kind !== Post.Kind.POST) stored.parent = post.parent
-    if (post.kind === Post.Kind.REPLY) {
-      const parent = await this.store.get(post.parent)
-      // a reply whose parent has not arrived (yet) is filed under the parent: right for replies to a root
-      stored.root = parent === undefined || parent.kind === 'POST' ? post.parent : parent.root ?? post.parent
-    }
     if (auth.kind === 'one-time') {
       stored.authorKey = auth.publicKey
     } else {

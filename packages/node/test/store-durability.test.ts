@@ -3,70 +3,8 @@ import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPostStore, openDatabase } from '../src/store/index.js'
-import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, post, reply, tempDir, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, FaultyLevel, T0, allKeys, collect, countReads, hexIds, idOf, post, reply, tempDir, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
-
-type BatchImpl = (this: MemoryLevel<Uint8Array, Uint8Array>, operations: unknown[], options: unknown) => Promise<void>
-const memoryBatch = Reflect.get(MemoryLevel.prototype, '_batch') as BatchImpl
-
-/**
- * A real memory-level database whose backend write can be made to fail, and which records every
- * backend write call, to show that the store commits each logical write as one batch.
- */
-class FaultyLevel extends MemoryLevel<Uint8Array, Uint8Array> {
-  /** how many of the next backend batches fail */
-  failures = 0
-  /** backend write calls, in order */
-  readonly writes: string[] = []
-
-  constructor () {
-    super({ keyEncoding: 'view', valueEncoding: 'view' })
-  }
-
-  async _batch (operations: unknown[], options: unknown): Promise<void> {
-    this.writes.push(`batch:${operations.length}`)
-    if (this.failures > 0) {
-      this.failures--
-      throw new Error('simulated disk failure')
-    }
-    await memoryBatch.call(this, operations, options)
-  }
-
-  async _put (): Promise<void> {
-    this.writes.push('put')
-    throw new Error('the store must write through batches only')
-  }
-
-  async _del (): Promise<void> {
-    this.writes.push('del')
-    throw new Error('the store must write through batches only')
-  }
-}
-
-/** Count what a database reads: entries from iterators and keys looked up. */
-function countReads (db: MemoryLevel<Uint8Array, Uint8Array>): { entries: number, lookups: number } {
-  const counter = { entries: 0, lookups: 0 }
-  const wrapIterator = <I extends { nextv: (size: number) => Promise<unknown[]>, all: () => Promise<unknown[]>, next: () => Promise<unknown> }>(it: I): I => {
-    const { nextv, all, next } = it
-    it.nextv = async (size: number) => { const r = await nextv.call(it, size); counter.entries += r.length; return r }
-    it.all = async () => { const r = await all.call(it); counter.entries += r.length; return r }
-    it.next = async () => { const r = await next.call(it); if (r !== undefined) counter.entries++; return r }
-    return it
-  }
-  for (const name of ['iterator', 'keys', 'values'] as const) {
-    const original = Reflect.get(db, name) as (...args: unknown[]) => Parameters<typeof wrapIterator>[0]
-    Reflect.set(db, name, (...args: unknown[]) => wrapIterator(original.apply(db, args)))
-  }
-  for (const name of ['get', 'has'] as const) {
-    const original = Reflect.get(db, name) as (...args: unknown[]) => Promise<unknown>
-    Reflect.set(db, name, async (...args: unknown[]) => { counter.lookups++; return original.apply(db, args) })
-  }
-  for (const name of ['getMany', 'hasMany'] as const) {
-    const original = Reflect.get(db, name) as (keys: unknown[], ...rest: unknown[]) => Promise<unknown>
-    Reflect.set(db, name, async (keys: unknown[], ...rest: unknown[]) => { counter.lookups += keys.length; return original.call(db, keys, ...rest) })
-  }
-  return counter
-}
 
 describe('post store durability', () => {
   const cleanups: Array<() => Promise<void>> = []

@@ -89,6 +89,12 @@ export async function allKeys (db: StoreDatabase): Promise<string[]> {
   return keys.map(k => Buffer.from(k).toString('latin1')).sort()
 }
 
+/** Every entry of the database as `key=value` (hex, keys with their sublevel prefix), sorted. */
+export async function allEntries (db: StoreDatabase): Promise<string[]> {
+  const entries = await db.iterator({ keyEncoding: 'view', valueEncoding: 'view' }).all()
+  return entries.map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`).sort()
+}
+
 /** Collect an async iterable. */
 export async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -99,4 +105,66 @@ export async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
 /** The ids of entries, as hex, for readable comparisons. */
 export function hexIds (entries: Array<{ id: Uint8Array }>): string[] {
   return entries.map(e => Buffer.from(e.id).toString('hex'))
+}
+
+type BatchImpl = (this: MemoryLevel<Uint8Array, Uint8Array>, operations: unknown[], options: unknown) => Promise<void>
+const memoryBatch = Reflect.get(MemoryLevel.prototype, '_batch') as BatchImpl
+
+/**
+ * A real memory-level database whose backend write can be made to fail, and which records every
+ * backend write call, to show that the store commits each logical write as one batch.
+ */
+export class FaultyLevel extends MemoryLevel<Uint8Array, Uint8Array> {
+  /** how many of the next backend batches fail */
+  failures = 0
+  /** backend write calls, in order */
+  readonly writes: string[] = []
+
+  constructor () {
+    super({ keyEncoding: 'view', valueEncoding: 'view' })
+  }
+
+  async _batch (operations: unknown[], options: unknown): Promise<void> {
+    this.writes.push(`batch:${operations.length}`)
+    if (this.failures > 0) {
+      this.failures--
+      throw new Error('simulated disk failure')
+    }
+    await memoryBatch.call(this, operations, options)
+  }
+
+  async _put (): Promise<void> {
+    this.writes.push('put')
+    throw new Error('the store must write through batches only')
+  }
+
+  async _del (): Promise<void> {
+    this.writes.push('del')
+    throw new Error('the store must write through batches only')
+  }
+}
+
+/** Count what a database reads: entries from iterators and keys looked up. */
+export function countReads (db: MemoryLevel<Uint8Array, Uint8Array>): { entries: number, lookups: number } {
+  const counter = { entries: 0, lookups: 0 }
+  const wrapIterator = <I extends { nextv: (size: number) => Promise<unknown[]>, all: () => Promise<unknown[]>, next: () => Promise<unknown> }>(it: I): I => {
+    const { nextv, all, next } = it
+    it.nextv = async (size: number) => { const r = await nextv.call(it, size); counter.entries += r.length; return r }
+    it.all = async () => { const r = await all.call(it); counter.entries += r.length; return r }
+    it.next = async () => { const r = await next.call(it); if (r !== undefined) counter.entries++; return r }
+    return it
+  }
+  for (const name of ['iterator', 'keys', 'values'] as const) {
+    const original = Reflect.get(db, name) as (...args: unknown[]) => Parameters<typeof wrapIterator>[0]
+    Reflect.set(db, name, (...args: unknown[]) => wrapIterator(original.apply(db, args)))
+  }
+  for (const name of ['get', 'has'] as const) {
+    const original = Reflect.get(db, name) as (...args: unknown[]) => Promise<unknown>
+    Reflect.set(db, name, async (...args: unknown[]) => { counter.lookups++; return original.apply(db, args) })
+  }
+  for (const name of ['getMany', 'hasMany'] as const) {
+    const original = Reflect.get(db, name) as (keys: unknown[], ...rest: unknown[]) => Promise<unknown>
+    Reflect.set(db, name, async (keys: unknown[], ...rest: unknown[]) => { counter.lookups += keys.length; return original.call(db, keys, ...rest) })
+  }
+  return counter
 }

@@ -48,10 +48,9 @@ export class LevelPostStore implements PostStore {
   async put (post: StoredPost, now: number = nowSeconds()): Promise<PutResult> {
     assertStoredPost(post)
     assertTime(now, 'now')
-    // Encode before queueing and index a decoded copy, so a caller reusing its buffers while the
-    // write waits its turn cannot change what gets stored.
-    const value = encodePost(post)
-    const own = decodePost(post.id, value)
+    // Copy before queueing, so a caller reusing its buffers while the write waits its turn cannot
+    // change what gets stored.
+    const own = decodePost(post.id, encodePost(post))
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
       if (await this.indexes.posts.has(own.id)) return 'duplicate'
@@ -59,7 +58,7 @@ export class LevelPostStore implements PostStore {
         return 'duplicate-tag'
       }
       const plan = new WritePlan(this.indexes)
-      await plan.add(own, value)
+      await plan.add(own)
       await this.db.batch(plan.operations())
       return 'stored'
     })

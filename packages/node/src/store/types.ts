@@ -31,7 +31,12 @@ export interface StoredPost {
   kind: StoredPostKind
   /** 32-byte id of the post replied to or voted on; required for REPLY and VOTE, absent for POST */
   parent?: Uint8Array
-  /** 32-byte id of the thread root for a REPLY (defaults to `parent`); absent for POST and VOTE */
+  /**
+   * 32-byte id of a REPLY's thread root, resolved by the store when it stores the reply (a `root`
+   * passed to {@link PostStore.put} is not trusted): the root of the stored reply it answers, else
+   * its `parent` — until that parent arrives and takes the reply into its own thread. Absent for
+   * POST and VOTE.
+   */
   root?: Uint8Array
   /** UTF-8 text; empty for VOTE */
   body: string
@@ -136,6 +141,11 @@ export interface PostStore {
    * index, the tally updates (a VOTE adds its vote to the parent's score, a REPLY counts towards its
    * parent and thread root), the link tag seen in its scope and the expiry index. A crash never
    * leaves half of it. Concurrent calls are serialised, so tallies are exact.
+   *
+   * A REPLY is filed under its thread root as far as the stored posts tell: the parent's root when
+   * the parent is a stored REPLY, else the parent. Replies that arrived before a REPLY and were
+   * filed under its id move into its thread in the same batch, so a thread ends up the same
+   * whatever order its posts arrive in.
    */
   put(post: StoredPost, now?: number): Promise<PutResult>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
