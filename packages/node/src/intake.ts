@@ -38,6 +38,8 @@ export class PostIntake {
   private readonly powBits: Record<PostKind, number>
   private readonly announce: (view: PostView) => void
   onValid?: (id: Uint8Array) => void
+  /** Envelopes judged valid for a stem hop, so that a hop that fluffs one does not check it again. */
+  private readonly judged = new WeakMap<Uint8Array, { topic: string, valid: ValidEnvelope }>()
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -46,8 +48,16 @@ export class PostIntake {
     this.onValid = components.onValid
   }
 
-  /** Protocol validation only (no store, no tag rule). */
+  /**
+   * Protocol validation only (no store, no tag rule). An envelope that {@link PostIntake.judge} found
+   * valid (the same bytes object, as a stem hop that fluffs it passes it on) is only checked again for
+   * expiry: everything else the validator checks cannot change with time.
+   */
   validate (topic: string, envelope: Uint8Array): ValidationResult {
+    const known = this.judged.get(envelope)
+    if (known !== undefined && known.topic === topic && Math.floor(Date.now() / 1000) <= Number(known.valid.post.created) + known.valid.post.ttl) {
+      return known.valid
+    }
     return validateEnvelope(envelope, { topic, powBits: this.powBits })
   }
 
@@ -58,6 +68,7 @@ export class PostIntake {
   async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
     const valid = this.validate(topic, envelope)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    this.judged.set(envelope, { topic, valid })
     if (valid.auth.kind === 'ring' && await this.store.hasTag(valid.auth.scope, valid.auth.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
     return await this.store.has(valid.id) ? 'ignore' : 'accept'
   }
