@@ -12,6 +12,10 @@ import type { Propagation } from './network.ts'
 export interface Score {
   precision: number
   recall: number
+  /** Correct guesses made by a first spy that got the post over the stem (0 where there is no stem). */
+  correctByStem: number
+  /** Correct guesses in all. */
+  correct: number
 }
 
 /** Picks `count` distinct spies uniformly. */
@@ -28,23 +32,35 @@ export function pickSpies (n: number, count: number, random: () => number): Uint
 /** Uniform in [0, 1). */
 export type Random = () => number
 
-/** First-spy guesses for one propagation and one spy set: per origin, the neighbour the first spy got it from. */
-export function firstSpyGuesses (propagation: Propagation, n: number, spies: Uint8Array): Int32Array {
+/**
+ * First-spy guesses for one propagation and one spy set: per origin, the neighbour the first spy got it
+ * from, and whether that spy got it over the stem.
+ */
+export function firstSpyGuesses (propagation: Propagation, n: number, spies: Uint8Array): { guesses: Int32Array, byStem: Uint8Array } {
   const guesses = new Int32Array(n).fill(-1)
+  const byStem = new Uint8Array(n)
   for (let origin = 0; origin < n; origin++) {
     if (spies[origin] === 1) continue
     let best = Infinity
     for (let s = 0; s < n; s++) {
       if (spies[s] === 0) continue
-      const at = propagation.firstAt[origin * n + s]!
-      if (at < best) { best = at; guesses[origin] = propagation.firstFrom[origin * n + s]! }
+      const k = origin * n + s
+      const at = propagation.firstAt[k]!
+      if (at < best) {
+        best = at
+        guesses[origin] = propagation.firstFrom[k]!
+        byStem[origin] = propagation.firstByStem[k]!
+      }
     }
   }
-  return guesses
+  return { guesses, byStem }
 }
 
-/** Precision and recall of per-origin guesses (-1: no guess; spies' own posts are not scored). */
-export function score (guesses: Int32Array, spies: Uint8Array): Score {
+/**
+ * Precision and recall of per-origin guesses (-1: no guess; spies' own posts are not scored); `byStem`
+ * marks the guesses a spy made from a stem copy.
+ */
+export function score (guesses: Int32Array, spies: Uint8Array, byStem?: Uint8Array): Score {
   const n = guesses.length
   const load = new Int32Array(n)
   let honest = 0
@@ -55,18 +71,21 @@ export function score (guesses: Int32Array, spies: Uint8Array): Score {
     if (guess >= 0) load[guess]!++
   }
   let precision = 0
-  let recall = 0
+  let correct = 0
+  let correctByStem = 0
   for (let origin = 0; origin < n; origin++) {
     if (spies[origin] === 1 || guesses[origin] !== origin) continue
-    recall++
+    correct++
+    correctByStem += byStem?.[origin] ?? 0
     precision += 1 / load[origin]!
   }
-  return { precision: precision / honest, recall: recall / honest }
+  return { precision: precision / honest, recall: correct / honest, correct, correctByStem }
 }
 
 /** Scores the first-spy estimator on one propagation for one spy set. */
 export function firstSpy (propagation: Propagation, n: number, spies: Uint8Array): Score {
-  return score(firstSpyGuesses(propagation, n, spies), spies)
+  const { guesses, byStem } = firstSpyGuesses(propagation, n, spies)
+  return score(guesses, spies, byStem)
 }
 
 /** Mean and 95 % confidence half-width (normal approximation) of independent samples. */

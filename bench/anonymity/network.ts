@@ -29,6 +29,8 @@ export interface Propagation {
   firstFrom: Int32Array
   /** firstAt[origin * n + node], ms */
   firstAt: Float64Array
+  /** firstByStem[origin * n + node]: 1 when that first copy came over the stem, 0 by gossip */
+  firstByStem: Uint8Array
   /** Own posts the author fluffed itself (should be 0 while it has stem peers). */
   authorFluffs: number
   /** Fluffs by reason over the run. */
@@ -116,6 +118,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
   const queue = new EventQueue()
   const firstFrom = new Int32Array(n * n).fill(-1)
   const firstAt = new Float64Array(n * n).fill(Infinity)
+  const firstByStem = new Uint8Array(n * n)
   const gossiped = new Uint8Array(n * n)
   const latency = new Map<number, number>()
   const linkLatency = (a: number, b: number): number => {
@@ -127,11 +130,12 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
     }
     return value - options.jitterMean * Math.log(1 - random())
   }
-  const record = (origin: number, node: number, from: number): void => {
+  const record = (origin: number, node: number, from: number, stem: boolean): void => {
     const k = origin * n + node
     if (firstFrom[k] === -1 && node !== origin) {
       firstFrom[k] = from
       firstAt[k] = queue.now()
+      firstByStem[k] = stem ? 1 : 0
     }
   }
   const routers: StemRouter[] = []
@@ -142,7 +146,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
     const k = origin * n + node
     if (gossiped[k] === 1) return
     gossiped[k] = 1
-    if (from !== -1) record(origin, node, from)
+    if (from !== -1) record(origin, node, from, false)
     routers[node]?.seen(String(origin))
     for (const peer of adjacency[node]!.keys()) {
       if (peer !== from) queue.setTimeout(() => { gossip(origin, peer, node) }, linkLatency(node, peer))
@@ -156,7 +160,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
         send: (peer, _topic, _envelope, id) => {
           const to = Number(peer)
           queue.setTimeout(() => {
-            record(Number(id), to, v)
+            record(Number(id), to, v, true)
             routers[to]!.relay(String(v), TOPIC, ENVELOPE, id)
           }, linkLatency(v, to))
         },
@@ -191,5 +195,5 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
   }
   queue.run()
   for (const router of routers) router.stop()
-  return { firstFrom, firstAt, authorFluffs, reasons, meanStemHops: forwards / n }
+  return { firstFrom, firstAt, firstByStem, authorFluffs, reasons, meanStemHops: forwards / n }
 }

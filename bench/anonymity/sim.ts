@@ -58,11 +58,17 @@ const add = (key: string, value: number): void => {
 const spyCount = (p: number): number => Math.round(p * nodes)
 
 type Setting = 'mesh' | 'regular' | 'regular-q0'
-interface Stats { authorFluffs: number, stemHops: number, reasons: Record<string, number> }
+interface Stats {
+  authorFluffs: number
+  stemHops: number
+  reasons: Record<string, number>
+  /** Per p: correct stem-mode guesses, and those a spy made from a stem copy (the rest came from gossip). */
+  correct: Record<string, { all: number, byStem: number }>
+}
 
 /** Runs one setting with the real router; stem and direct on the same networks. */
 function simulate (setting: Setting): Stats {
-  const stats: Stats = { authorFluffs: 0, stemHops: 0, reasons: {} }
+  const stats: Stats = { authorFluffs: 0, stemHops: 0, reasons: {}, correct: {} }
   const options = {
     nodes, latencyMin: 20, latencyMax: 150, jitterMean: 10, random,
     fluffProbability: setting === 'regular-q0' ? 0 : q,
@@ -82,6 +88,11 @@ function simulate (setting: Setting): Stats {
           const result = firstSpy(runs[mode], nodes, spies)
           sums[mode].precision += result.precision
           sums[mode].recall += result.recall
+          if (mode === 'stem') {
+            const correct = stats.correct[p] ??= { all: 0, byStem: 0 }
+            correct.all += result.correct
+            correct.byStem += result.correctByStem
+          }
         }
       }
       for (const mode of ['stem', 'direct'] as const) {
@@ -144,6 +155,10 @@ for (const p of SPY_FRACTIONS) {
   push(`paper_model_precision_${id(p)}_4regular`, `precision paper-regular ${p}`, reference === undefined ? {} : { baseline: reference[0] })
   push(`paper_model_precision_${id(p)}_quasi4regular`, `precision paper-quasi ${p}`)
   push(`paper_model_precision_${id(p)}_diffusion`, `precision paper-diffusion ${p}`, reference === undefined ? {} : { baseline: reference[1] })
+}
+for (const p of SPY_FRACTIONS) {
+  const correct = mesh.correct[p]!
+  figures.push({ figure: `first_spy_correct_by_stem_share_${id(p)}`, value: correct.byStem / correct.all, unit: 'fraction of correct stem-mode guesses' })
 }
 figures.push({ figure: 'sim_stem_mean_hops', value: mesh.stemHops, unit: 'hops per post' })
 figures.push({ figure: 'sim_author_fluffs', value: mesh.authorFluffs, unit: 'own posts fluffed by their author' })
