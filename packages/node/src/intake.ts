@@ -3,7 +3,7 @@
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
  * through here, so a post is judged the same way whichever way it came.
  */
-import { ERROR_ACTIONS, Post, messageId, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, isExpired, messageId, validateEnvelope } from '@murmur/protocol'
 import { toPostView } from './view.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
@@ -55,7 +55,7 @@ export class PostIntake {
    */
   validate (topic: string, envelope: Uint8Array): ValidationResult {
     const known = this.judged.get(envelope)
-    if (known !== undefined && known.topic === topic && Math.floor(Date.now() / 1000) <= Number(known.valid.post.created) + known.valid.post.ttl) {
+    if (known !== undefined && known.topic === topic && !isExpired(known.valid.post, BigInt(Math.floor(Date.now() / 1000)))) {
       return known.valid
     }
     return validateEnvelope(envelope, { topic, powBits: this.powBits })

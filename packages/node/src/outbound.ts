@@ -159,11 +159,13 @@ export class Outbox implements Outbound {
    */
   reserve (topic: string): Reservation {
     this.dropExpired()
-    if (!this.reachable(topic) && this.size + this.reserved >= MAX_OUTBOX) {
+    // a post that can leave now needs no room; should its channel become unreachable before it is sent,
+    // it is queued all the same (past the limit by at most the number of own posts in flight)
+    let held = !this.reachable(topic)
+    if (held && this.size + this.reserved >= MAX_OUTBOX) {
       throw this.full()
     }
-    this.reserved++
-    let held = true
+    if (held) this.reserved++
     const free = (): void => {
       if (held) {
         held = false

@@ -149,6 +149,37 @@ describe('stem router: epochs and routes', () => {
     }
   })
 
+  it('re-sends an own post only through dialed successors; a successor that dialed us gets it last, before the author gives up', async () => {
+    const { router, clock, sent, fluffed } = setup({ fluffProbability: 0 })
+    router.addPeer('attacker', false)
+    router.addPeer('out1', true)
+    expect([...router.currentSuccessors].sort()).toEqual(['attacker', 'out1'])
+    await router.originate(TOPIC, ENVELOPE, 'own', 0)
+    // out1 swallows it: every re-send (OWN_RESENDS = 3) goes to out1 again; only then the peer that
+    // dialed us, rather than the author publishing it itself; and when that vanishes too, the author does
+    clock.advance(600_000)
+    expect(sent.map((s) => s.peer)).toEqual(['out1', 'out1', 'out1', 'out1', 'attacker'])
+    expect(fluffed.map((f) => f.id)).toEqual(['own'])
+  })
+
+  it('keeps a peer it dialed as dialed when it also connects to us, and moves the own route when a successor turns out dialed', () => {
+    const { router } = setup({ fluffProbability: 0 })
+    router.addPeer('out1', true)
+    router.addPeer('out2', true)
+    // out1 seen again over a connection it opened (identify push, a second connection)
+    router.addPeer('out1', false)
+    router.addPeer('out3', true)
+    expect([...router.currentSuccessors].sort()).toEqual(['out1', 'out2'])
+
+    const other = setup({ fluffProbability: 0 }, 7).router
+    other.addPeer('in1', false)
+    other.addPeer('in2', false)
+    const notOwn = other.currentSuccessors.find((peer) => peer !== other.ownRoute)!
+    // we dial the successor that is not the own route: own posts move to it
+    other.addPeer(notOwn, true)
+    expect(other.ownRoute).toBe(notOwn)
+  })
+
   it('takes peers that dialed us when it dialed none, and keeps the own route on a dialed successor', () => {
     const { router } = setup({ fluffProbability: 0 })
     router.addPeer('in1', false)

@@ -38,6 +38,6 @@ export type { AuthorKey, RandomSource, RingSignInput, RingSignature, RingVerifyI
 export { sealCirclePost, openCirclePost } from './circle.js'
 export { buildEnvelope } from './build.js'
 export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, RingAuthOptions } from './build.js'
-export { validateEnvelope } from './validate.js'
+export { isExpired, validateEnvelope } from './validate.js'
 export type { ValidateOptions, ValidationResult, ValidEnvelope, InvalidEnvelope, AuthInfo } from './validate.js'
 export * from './sync/index.js'

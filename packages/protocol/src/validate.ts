@@ -94,7 +94,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
   if (post.created > now + BigInt(MAX_CLOCK_SKEW)) {
     throw new ProtocolError('ERR_TOO_EARLY', `created ${post.created - now} s in the future`)
   }
-  if (now > post.created + BigInt(post.ttl)) {
+  if (isExpired(post, now)) {
     throw new ProtocolError('ERR_EXPIRED', `expired ${now - post.created - BigInt(post.ttl)} s ago`)
   }
 
@@ -137,3 +137,15 @@ export function validateEnvelope (bytes: Uint8Array, options: ValidateOptions): 
   }
 }
 
+/**
+ * Whether a post has expired at `now` (unix seconds): every node drops it once `now` is past
+ * `created + ttl`. The validator refuses such posts with `ERR_EXPIRED`.
+ *
+ * @example
+ * ```ts
+ * isExpired(valid.post, BigInt(Math.floor(Date.now() / 1000))) // false while the post may still spread
+ * ```
+ */
+export function isExpired (post: Pick<Post, 'created' | 'ttl'>, now: bigint): boolean {
+  return now > post.created + BigInt(post.ttl)
+}

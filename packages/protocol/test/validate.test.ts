@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
-  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope
+  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, isExpired
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
 import { seededRandom, VECTOR_NOW } from './helpers.js'
@@ -36,6 +36,10 @@ describe('validateEnvelope', () => {
     expect(codeOf(check(bytes, { now: NOW - 121 }))).toBe('ERR_TOO_EARLY')
     expect(ERROR_ACTIONS.ERR_EXPIRED).toBe('ignore')
     expect(ERROR_ACTIONS.ERR_TOO_EARLY).toBe('ignore')
+    // the same boundary, exported for callers that hold a validated post
+    const post = { created: BigInt(NOW), ttl: 3600 }
+    expect(isExpired(post, BigInt(NOW + 3600))).toBe(false)
+    expect(isExpired(post, BigInt(NOW + 3601))).toBe(true)
   })
 
   it('rejects wrong topic, low PoW and bad signatures', async () => {

@@ -12,8 +12,6 @@
 export { createStem } from './transport.js'
 export type { Stem, StemComponents, StemEvents, StemInit, StemLibp2p, StemValidator, StemVerdict } from './transport.js'
 export { StemRouter } from './router.js'
-export { StemRoutes } from './routes.js'
-export type { StemRoutesComponents, StemRoutesInit } from './routes.js'
 export { systemClock } from './clock.js'
 export type { StemClock } from './clock.js'
 export type { FluffReason, StemEvent, StemRouterComponents, StemRouterInit } from './types.js'

@@ -186,7 +186,7 @@ export class StemRouter {
         // an own post back along a cycle: the author must never end its stem (it would be the post's first
         // gossip hop). An untried successor takes it; else a successor that already had it, which sees the
         // loop and ends the stem itself
-        const next = this.nextHop(known, from) ?? this.routes.anySuccessor()
+        const next = this.nextHop(known, from) ?? this.routes.anyOwnSuccessor()
         if (next !== undefined) this.forward(known, next)
         return
       }
@@ -240,7 +240,7 @@ export class StemRouter {
     if (post === undefined || this.stopped) {
       return
     }
-    const next = this.nextHop(post)
+    const next = this.nextHop(post) ?? this.lastResort(post)
     if (next === undefined) {
       this.fluffHeld(post, post.own ? 'no-stem-peer' : 'no-route')
     } else {
@@ -270,14 +270,31 @@ export class StemRouter {
 
   /**
    * Where a post goes next: the own successor, or the successor its inbound edge is mapped to; if the
-   * post already went there (a cycle, a failed write), another successor it has not tried.
+   * post already went there (a cycle, a failed write), another successor it has not tried. An own post
+   * only goes to successors we dialed while there are any (see `lastResort`).
    */
   private nextHop (post: Held, arrivedFrom = post.from): string | undefined {
-    const preferred = post.own ? this.routes.ownRoute : post.from === undefined ? undefined : this.routes.routeFor(post.from)
-    if (preferred !== undefined && !post.tried.has(preferred) && preferred !== arrivedFrom) {
-      return preferred
+    const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom
+    if (post.own) {
+      const own = this.routes.ownRoute
+      return own !== undefined && fresh(own) ? own : this.routes.ownSuccessors.find(fresh)
     }
+    const preferred = post.from === undefined ? undefined : this.routes.routeFor(post.from)
+    return preferred !== undefined && fresh(preferred) ? preferred : this.untried(post, arrivedFrom)
+  }
+
+  /** A successor the post has not been through, other than where it came from. */
+  private untried (post: Held, arrivedFrom = post.from): string | undefined {
     return this.routes.successors.find((peer) => !post.tried.has(peer) && peer !== post.from && peer !== arrivedFrom)
+  }
+
+  /**
+   * Where an own post goes when no successor we dialed is left to try: a successor that dialed us (it
+   * may be an observer that dials every node, but it learns less than all of gossip would if the author
+   * published the post itself), else nowhere.
+   */
+  private lastResort (post: Held): string | undefined {
+    return post.own ? this.untried(post) : undefined
   }
 
   private forward (post: Held, to: string): void {
@@ -300,7 +317,7 @@ export class StemRouter {
       return
     }
     this.routes.tick()
-    const to = this.nextHop(post)
+    const to = this.nextHop(post) ?? this.lastResort(post)
     if (to === undefined) {
       this.fluffHeld(post, 'no-stem-peer')
     } else {
@@ -314,11 +331,14 @@ export class StemRouter {
     }
     post.timer = undefined
     // the author re-stems (an untried successor first, else any: one that knows the post ends its stem)
-    // rather than expose itself as the first gossip hop, up to OWN_RESENDS times
+    // rather than expose itself as the first gossip hop, up to OWN_RESENDS times through successors we
+    // dialed, then once through one that dialed us
     let next: string | undefined
     if (post.own && (post.resends ?? 0) < this.ownResends) {
       post.resends = (post.resends ?? 0) + 1
-      next = this.nextHop(post) ?? this.routes.anySuccessor()
+      next = this.nextHop(post) ?? this.routes.anyOwnSuccessor()
+    } else {
+      next = this.lastResort(post)
     }
     if (next === undefined) {
       this.fluffHeld(post, 'embargo')

@@ -13,8 +13,8 @@ export interface StemRoutesComponents {
   onChange(successors: readonly string[], diffuser: boolean): void
 }
 
-/** Parameters of {@link StemRoutes}, resolved (see `StemRouterInit` for their defaults). */
-export interface StemRoutesInit {
+/** Parameters of {@link StemRoutes}, already resolved (their defaults are documented on `StemRouterInit`). */
+export interface StemRoutesParams {
   fluffProbability: number
   successors: number
   epochDuration: number
@@ -38,7 +38,7 @@ export interface StemRoutesInit {
  */
 export class StemRoutes {
   private readonly components: StemRoutesComponents
-  private readonly init: StemRoutesInit
+  private readonly init: StemRoutesParams
   /** Stem-capable peers, with whether we dialed them. */
   private readonly candidates = new Map<string, boolean>()
   private current: string[] = []
@@ -47,7 +47,7 @@ export class StemRoutes {
   private diffuser = false
   private epochEnd = -Infinity
 
-  constructor (components: StemRoutesComponents, init: StemRoutesInit) {
+  constructor (components: StemRoutesComponents, init: StemRoutesParams) {
     this.components = components
     this.init = init
   }
@@ -72,15 +72,34 @@ export class StemRoutes {
     return this.inbound.get(peer)
   }
 
-  /** A successor drawn at random (undefined with none). */
-  anySuccessor (): string | undefined {
-    return this.current[Math.floor(this.components.random() * this.current.length)]
+  /**
+   * The successors own posts may take: those we dialed, or every successor when we dialed none. An own
+   * post goes to a successor that dialed us only as a last resort (see `StemRouter`).
+   */
+  get ownSuccessors (): readonly string[] {
+    const dialed = this.current.filter((peer) => this.dialed(peer))
+    return dialed.length > 0 ? dialed : this.current
+  }
+
+  /** One of {@link StemRoutes.ownSuccessors}, drawn at random (undefined with no successor). */
+  anyOwnSuccessor (): string | undefined {
+    const pool = this.ownSuccessors
+    return pool[Math.floor(this.components.random() * pool.length)]
   }
 
   /** A stem-capable peer connected; `outbound` when we dialed it. */
   addPeer (peer: string, outbound: boolean): void {
-    this.candidates.set(peer, outbound)
-    if (this.tick() || this.current.includes(peer)) {
+    // libp2p reports a peer again on every identify and every further connection: once dialed, it stays so
+    const promoted = outbound && !this.dialed(peer)
+    this.candidates.set(peer, outbound || this.dialed(peer))
+    if (this.tick()) {
+      return
+    }
+    if (this.current.includes(peer)) {
+      if (promoted && this.own !== undefined && !this.dialed(this.own)) {
+        this.own = this.anyOwnSuccessor()
+        this.changed()
+      }
       return
     }
     if (this.current.length < this.init.successors) {
@@ -94,7 +113,7 @@ export class StemRoutes {
       this.replace(index, peer)
     }
     if (this.own === undefined || (outbound && !this.dialed(this.own))) {
-      this.own = this.pickOwn()
+      this.own = this.anyOwnSuccessor()
     }
     this.changed()
   }
@@ -122,7 +141,7 @@ export class StemRoutes {
       return false
     }
     this.current = this.ordered([...this.candidates.keys()]).slice(0, this.init.successors)
-    this.own = this.pickOwn()
+    this.own = this.anyOwnSuccessor()
     this.diffuser = this.components.random() < this.init.fluffProbability
     this.inbound.clear()
     this.epochEnd = now + this.init.epochDuration + this.components.random() * this.init.epochJitter
@@ -181,15 +200,8 @@ export class StemRoutes {
     if (this.own === old) {
       this.own = replacement !== undefined && (this.dialed(replacement) || !this.current.some((p) => this.dialed(p)))
         ? replacement
-        : this.pickOwn()
+        : this.anyOwnSuccessor()
     }
-  }
-
-  /** The own route: a successor we dialed, drawn at random; any successor when we dialed none. */
-  private pickOwn (): string | undefined {
-    const dialed = this.current.filter((peer) => this.dialed(peer))
-    const pool = dialed.length > 0 ? dialed : this.current
-    return pool[Math.floor(this.components.random() * pool.length)]
   }
 
   /** Peers we dialed first, each group in random order. */

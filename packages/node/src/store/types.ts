@@ -145,7 +145,8 @@ export interface PostStore {
    * A REPLY is filed under its thread root as far as the stored posts tell: the parent's root when
    * the parent is a stored REPLY, else the parent. Replies that arrived before a REPLY and were
    * filed under its id move into its thread in the same batch, so a thread ends up the same
-   * whatever order its posts arrive in.
+   * whatever order its posts arrive in. That batch grows by three writes per waiting reply; nothing
+   * caps it but the proof of work each of those replies cost its author.
    */
   put(post: StoredPost, now?: number): Promise<PutResult>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
