@@ -88,10 +88,11 @@ export const OWN_EMBARGO_MIN = 10_000
 export const OWN_EMBARGO_MEAN = 10_000
 
 /**
- * Times the author re-sends an own post into the stem (through its successors, tried or not) when the
- * post has not come back through gossip, before it publishes the post itself. An own post is never
+ * Times the author re-sends an own post into the stem (through the successors it dialed, tried or not)
+ * when the post has not come back through gossip. Then each untried successor that dialed it gets one
+ * try, and only then does the author publish the post itself (and log that). An own post is never
  * ended by the author on a cycle: it goes back to a successor that already had it, which treats the copy
- * as a loop and ends the stem there. Only when every re-send vanished (black-hole successors) does the author publish it, and log that.
+ * as a loop and ends the stem there.
  *
  * @default 3
  */
