@@ -125,9 +125,12 @@ export async function launchChromium (): Promise<Browser> {
 /**
  * Opens a page in a context of its own (its own IndexedDB: another person's browser). Its console
  * goes into `log`; `MURMUR_BROWSER_DEBUG=murmur:*` (a debug pattern) turns on the page's libp2p logs.
+ * The context holds a microphone permission before the page loads: Chromium gathers loopback ICE
+ * candidates only for pages with a camera or microphone permission, and `loopbackOnlyIce` lets ICE
+ * pair with nothing but loopback, so without it no WebRTC connection between tabs would complete.
  */
 export async function openPage (browser: Browser, url: string, log: string[]): Promise<Page> {
-  const context = await browser.newContext()
+  const context = await browser.newContext({ permissions: ['microphone'] })
   await context.addInitScript(loopbackOnlyIce)
   const debug = process.env.MURMUR_BROWSER_DEBUG
   if (debug !== undefined && debug !== '') {
@@ -184,7 +187,12 @@ export async function waitForPage (page: Page, check: (state: PageState) => bool
   return state
 }
 
-/** A direct WebRTC connection to `peer`: a `/webrtc` address and no relay limits. */
+/**
+ * A direct WebRTC connection to `peer` (a `/webrtc` address, no relay limits) that has carried data:
+ * the page sets `firstWebRTCMs` once identify ran over a WebRTC connection, which a connection whose
+ * ICE never completed cannot do.
+ */
 export function hasDirectWebRTC (state: PageState, peer: string): boolean {
-  return state.connections.some((c) => c.peer === peer && c.transport === 'webrtc' && !c.limited && c.addr.includes('/webrtc'))
+  return state.firstWebRTCMs !== undefined &&
+    state.connections.some((c) => c.peer === peer && c.transport === 'webrtc' && !c.limited && c.addr.includes('/webrtc'))
 }

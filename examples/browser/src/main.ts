@@ -5,6 +5,7 @@
  */
 import { createMurmur } from '@murmur/node'
 import { channelTopic } from '@murmur/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
 import { readSettings, saveRelay } from './settings.js'
 import { transportOf } from './transport.js'
 import { renderFeed, renderPeers } from './view.js'
@@ -14,7 +15,7 @@ import type { Murmur, PostView } from '@murmur/node'
 /** What the page exposes for diagnostics (and the end-to-end tests) as `window.murmurPage`. */
 export interface MurmurPage {
   node: Murmur
-  /** ms from the start of the page load to the first direct WebRTC connection. */
+  /** ms from the start of the page load to the first direct WebRTC connection that carried data (identify). */
   firstWebRTCMs: number | undefined
   /** Posts that reached this tab through the network (gossip or history sync), by id. */
   received: Map<string, PostView>
@@ -49,6 +50,11 @@ async function main (): Promise<void> {
     // a browser tab cannot answer DHT queries for others reliably: it asks, it does not serve
     dhtServer: false,
     ...(settings.powBits === undefined ? {} : { powBits: settings.powBits })
+  })
+  // Everything (the relay slot, the DHT, other browsers) goes through the relay. The node dials it as
+  // its bootstrap peer; this dial joins that one and tells the user when the relay cannot be reached.
+  node.libp2p.dial(multiaddr(relay)).catch((err: unknown) => {
+    statusLine.textContent = `cannot reach the relay: ${(err as Error).message}`
   })
   const page: MurmurPage = {
     node,
@@ -132,13 +138,15 @@ async function main (): Promise<void> {
     }
   }
 
-  node.libp2p.addEventListener('connection:open', (evt) => {
-    if (page.firstWebRTCMs === undefined && transportOf(evt.detail) === 'webrtc') {
+  // A WebRTC connection counts once identify has run over it: data flowed both ways on its data
+  // channels. `connection:open` alone is not proof: @libp2p/webrtc can surface a connection whose
+  // peer connection never completed ICE (js-libp2p#2646).
+  node.libp2p.addEventListener('peer:identify', (evt) => {
+    if (page.firstWebRTCMs === undefined && transportOf(evt.detail.connection) === 'webrtc') {
       page.firstWebRTCMs = performance.now()
     }
-    drawStatus()
   })
-  for (const event of ['connection:close', 'self:peer:update'] as const) {
+  for (const event of ['connection:open', 'connection:close', 'self:peer:update'] as const) {
     node.libp2p.addEventListener(event, drawStatus)
   }
   node.libp2p.services.pubsub.addEventListener('subscription-change', drawStatus)
@@ -190,17 +198,22 @@ async function main (): Promise<void> {
   document.body.dataset.ready = 'true'
 }
 
-/** Resolves once the node has an address others can dial (its relay slot). */
+/**
+ * Resolves once the node has an address others can dial (its relay slot). The relay listener reports
+ * `transport:listening` as soon as the slot is granted; `self:peer:update` follows only after libp2p's
+ * one-second debounce of address changes, so waiting for it alone would cost that second.
+ */
 async function reachable (node: Murmur): Promise<void> {
   if (node.getMultiaddrs().length > 0) return
+  const events = ['transport:listening', 'self:peer:update'] as const
   await new Promise<void>((resolve) => {
     const check = (): void => {
       if (node.getMultiaddrs().length > 0) {
-        node.libp2p.removeEventListener('self:peer:update', check)
+        for (const event of events) node.libp2p.removeEventListener(event, check)
         resolve()
       }
     }
-    node.libp2p.addEventListener('self:peer:update', check)
+    for (const event of events) node.libp2p.addEventListener(event, check)
   })
 }
 

@@ -55,7 +55,8 @@ export interface MurmurLibp2pInit {
 export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<MurmurLibp2p> {
   const peerDiscovery = platformDiscovery({ mdns: init.mdns })
   if (init.bootstrap.length > 0) {
-    peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+    // timeout 0: dialed at start, as MurmurInit.bootstrap says (the module's default waits one second)
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
   }
   const extra = init.extra ?? {}
   const network = { allowPrivateAddresses: init.allowPrivateAddresses }

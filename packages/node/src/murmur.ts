@@ -175,17 +175,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         void this.dial(evt.detail, AbortSignal.timeout(DIAL_TIMEOUT))
       }
     })
-    // new own addresses (a relay slot, say): provide the joined channels now rather than at the next backoff
-    this.libp2p.addEventListener('self:peer:update', () => {
-      if (this.running) {
-        this.rendezvous.wake()
-      }
-    })
-    this.libp2p.addEventListener('peer:disconnect', () => {
-      if (this.running) {
-        this.rendezvous.wake()
-      }
-    })
+    // new own addresses (a relay slot, say; `transport:listening` comes first, `self:peer:update` after a
+    // one-second debounce) or a lost peer: provide the joined channels now rather than at the next backoff
+    for (const event of ['transport:listening', 'self:peer:update', 'peer:disconnect'] as const) {
+      this.libp2p.addEventListener(event, () => {
+        if (this.running) {
+          this.rendezvous.wake()
+        }
+      })
+    }
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
       for (const { topic, subscribe } of evt.detail.subscriptions) {
         if (this.running && subscribe && this.channelOf(topic) !== undefined) {

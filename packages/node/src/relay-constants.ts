@@ -1,5 +1,6 @@
 /**
- * Defaults of a relay node's circuit-relay-v2 server (`@murmur/node/relay`), in one place.
+ * Defaults of relaying, in one place: a relay node's circuit-relay-v2 server (`@murmur/node/relay`)
+ * and the relayed connections between browsers (relay-connections.ts).
  */
 
 /** Most relay slots held at once; each browser holds one, so this is how many browsers a relay serves. */
@@ -25,3 +26,10 @@ export const RELAY_MAX_HOP_STREAMS = 64
  * fixed ports so that the addresses written into browser pages stay valid across restarts.
  */
 export const RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+
+/**
+ * How many times a browser starts WebRTC over a relayed connection that a peer sorting after it
+ * opened, when the signalling fails (an ICE failure, or a race in @libp2p/webrtc that leaves the
+ * initiator waiting out its dial timeout). Two, like a dial of the peer's two relayed addresses.
+ */
+export const WEBRTC_UPGRADE_ATTEMPTS = 2

@@ -9,9 +9,11 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { BROWSER_LISTEN } from '../constants.js'
 import { UnsupportedError } from '../errors.js'
+import { initiatesWebRTC } from '../relay-connections.js'
 import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, PRIVATE_ICE_SERVERS } from './constants.js'
 import type { PlatformNetworkInit } from './types.js'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey, Transport } from '@libp2p/interface'
+import type { WebRTCTransportComponents } from '@libp2p/webrtc'
 import type { Libp2pInit } from 'libp2p'
 
 export type { PlatformNetworkInit } from './types.js'
@@ -23,9 +25,29 @@ export type { PlatformNetworkInit } from './types.js'
 export function platformTransports (init: PlatformNetworkInit): NonNullable<Libp2pInit['transports']> {
   return [
     webSockets(),
-    webRTC(init.allowPrivateAddresses ? { rtcConfiguration: { iceServers: PRIVATE_ICE_SERVERS } } : {}),
+    onlyFirstPeerDialsWebRTC(webRTC(init.allowPrivateAddresses ? { rtcConfiguration: { iceServers: PRIVATE_ICE_SERVERS } } : {})),
     circuitRelayTransport({ reservationConcurrency: BROWSER_RESERVATION_CONCURRENCY })
   ]
+}
+
+/**
+ * The WebRTC transport, dialing only peers that this node sorts before ({@link initiatesWebRTC}).
+ * Two browsers that find each other at once would otherwise both start signalling: two sessions
+ * racing over two relayed connections, often two WebRTC connections between the same pair. A peer
+ * that sorts first is dialed over its plain `/p2p-circuit` address instead, and it starts WebRTC
+ * over that relayed connection itself (relay-connections.ts).
+ */
+function onlyFirstPeerDialsWebRTC (factory: (components: WebRTCTransportComponents) => Transport): (components: WebRTCTransportComponents) => Transport {
+  return (components) => {
+    const transport = factory(components)
+    const self = components.peerId.toString()
+    const dialFilter = transport.dialFilter.bind(transport)
+    transport.dialFilter = (multiaddrs) => dialFilter(multiaddrs).filter((multiaddr) => {
+      const target = multiaddr.getComponents().findLast((component) => component.name === 'p2p')?.value
+      return target === undefined || initiatesWebRTC(self, target)
+    })
+    return transport
+  }
 }
 
 /**
