@@ -1,7 +1,9 @@
 /**
- * Fakes for stem tests: a manual clock and a seeded random source.
+ * Fakes for stem tests: a manual clock, a seeded random source, and a router harness on them.
  */
-import type { StemClock } from '../src/stem/index.js'
+import { EPOCH_DURATION, EPOCH_JITTER, StemRouter } from '../src/stem/index.js'
+import type { SendResult } from '../src/outbound.js'
+import type { StemClock, StemEvent, StemRouterInit } from '../src/stem/index.js'
 
 interface Timer {
   at: number
@@ -65,4 +67,48 @@ export function seededRandom (seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** Topic and envelope of the posts routed in router tests (the router never looks inside). */
+export const TOPIC = 'murmur/1/#stem'
+export const ENVELOPE = new Uint8Array([1, 2, 3])
+/** The longest epoch: advancing by it always starts a new one. */
+export const EPOCH = EPOCH_DURATION + EPOCH_JITTER
+
+/** A router on a fake clock, with what it sent, fluffed and reported. */
+export interface Harness {
+  router: StemRouter
+  clock: FakeClock
+  sent: Array<{ peer: string, id: string }>
+  fluffed: Array<{ id: string, expires: number | undefined }>
+  events: StemEvent[]
+}
+
+/** A router with recording fakes; `seed` seeds its randomness. */
+export function setup (init: StemRouterInit = {}, seed = 1): Harness {
+  const clock = new FakeClock()
+  const sent: Harness['sent'] = []
+  const fluffed: Harness['fluffed'] = []
+  const events: StemEvent[] = []
+  const router = new StemRouter({
+    clock,
+    random: seededRandom(seed),
+    send: (peer, _topic, _envelope, id) => { sent.push({ peer, id }) },
+    fluff: async (_topic, _envelope, expires): Promise<SendResult> => {
+      fluffed.push({ id: fluffIds.shift() ?? '', expires })
+      return { status: 'sent', recipients: 6 }
+    },
+    onEvent: (event) => {
+      events.push(event)
+      if (event.type === 'fluff') fluffIds.push(event.id)
+    }
+  }, init)
+  // fluff events precede the fluff call: ids are queued by the event and consumed by the call
+  const fluffIds: string[] = []
+  return { router, clock, sent, fluffed, events }
+}
+
+/** The reasons of the fluff events, in order. */
+export function fluffReasons (events: StemEvent[]): string[] {
+  return events.flatMap((e) => e.type === 'fluff' ? [e.reason] : [])
 }
