@@ -12,6 +12,7 @@
  * also claims one inbound slot at every honest neighbour before the honest nodes claim, so that those
  * refuse honest claimants, who then end up at spies or over the cap elsewhere.
  */
+import { shuffle } from '../lib/random.ts'
 import type { Random } from './estimator.ts'
 
 /** How the stem graph is built. */
@@ -48,16 +49,6 @@ export interface StemGraph {
   fallbacks: number
   /** Evictions made by the repair walks. */
   evictions: number
-}
-
-function shuffle<T> (items: T[], random: Random): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const item = items[i]!
-    items[i] = items[j]!
-    items[j] = item
-  }
-  return items
 }
 
 /** Candidates in the router's order: peers `v` dialed, then peers that dialed `v`, each group shuffled. */

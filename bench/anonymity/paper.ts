@@ -19,6 +19,7 @@
  *   edge chosen uniformly (diffusion with i.i.d. exponential edge delays); the first spy reached guesses
  *   the node that infected it.
  */
+import { shuffle } from '../lib/random.ts'
 import type { Random } from './estimator.ts'
 
 /** How a node picks the successor of a relayed transaction. */
@@ -62,16 +63,6 @@ export function quasiRegular (n: number, d: number, random: Random): Digraph {
     }
   }
   return { succ, pred }
-}
-
-function shuffle<T> (items: T[], random: Random): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const item = items[i]!
-    items[i] = items[j]!
-    items[j] = item
-  }
-  return items
 }
 
 /** Per node: the successor for each predecessor (key: predecessor, or the node itself for its own tx). */

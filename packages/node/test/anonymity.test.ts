@@ -1,11 +1,8 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { channelTopic, messageId, toHex } from '@murmur/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
-import { collectMessages, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
-import type { StockPeer } from './harness.js'
-import type { Murmur } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { collectMessages, startNode, startStockPeer, waitFor, cleanedAfterEach } from './harness.js'
 
 const CHANNEL = '#wire'
 const TOPIC = channelTopic(CHANNEL)
@@ -15,13 +12,7 @@ function contains (haystack: Uint8Array, needle: Uint8Array): boolean {
 }
 
 describe('anonymity on the wire', () => {
-  let running: Array<Murmur | StockPeer> = []
-  const dirs: string[] = []
-  afterEach(async () => {
-    await stopAll(running)
-    running = []
-    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
-  })
+  const { running, tempDir } = cleanedAfterEach()
 
   it('a stock gossipsub peer receives our posts unsigned, without from, seqno, signature or key', async () => {
     const node = await startNode({ channels: [CHANNEL] })
@@ -58,8 +49,7 @@ describe('anonymity on the wire', () => {
   })
 
   it('a restarted node has a new PeerId, unless it persists its key', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'murmur-peer-'))
-    dirs.push(dir)
+    const dir = await tempDir()
     const first = await startNode({ dataDir: dir })
     const firstId = first.peerId.toString()
     await first.stop()

@@ -6,7 +6,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createLibp2p } from 'libp2p'
+import { afterEach } from 'vitest'
 import { createMurmur } from '../src/index.js'
 import type { Murmur, MurmurInit, PostView } from '../src/index.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
@@ -42,6 +46,32 @@ export function addressOf (node: { getMultiaddrs(): Array<{ toString(): string }
 /** Stops every node, even when some fail. */
 export async function stopAll (nodes: Array<{ stop(): void | Promise<void> } | undefined>): Promise<void> {
   await Promise.allSettled(nodes.map(async (node) => node?.stop()))
+}
+
+/** What a suite started and made, undone after each of its tests (see {@link cleanedAfterEach}). */
+export interface Cleanup {
+  /** Nodes and peers to stop after the test. */
+  running: Array<{ stop(): void | Promise<void> }>
+  /** A fresh temporary directory, removed after the test. */
+  tempDir(): Promise<string>
+}
+
+/** Registers an afterEach that stops what was pushed to `running` and removes the `tempDir()`s. */
+export function cleanedAfterEach (): Cleanup {
+  const running: Cleanup['running'] = []
+  const dirs: string[] = []
+  afterEach(async () => {
+    await stopAll(running.splice(0))
+    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
+  })
+  return {
+    running,
+    tempDir: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'murmur-test-'))
+      dirs.push(dir)
+      return dir
+    }
+  }
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeout` ms. */

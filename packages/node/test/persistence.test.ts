@@ -1,27 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
-import { nextPost, startNode, startStockPeer, stopAll, TEST_POW_BITS, waitFor } from './harness.js'
-import type { StockPeer } from './harness.js'
-import type { Murmur } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor, cleanedAfterEach } from './harness.js'
 
 const CHANNEL = '#diary'
 const TOPIC = channelTopic(CHANNEL)
 
 describe('persistence', () => {
-  let running: Array<Murmur | StockPeer> = []
-  const dirs: string[] = []
-  afterEach(async () => {
-    await stopAll(running)
-    running = []
-    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
-  })
+  const { running, tempDir } = cleanedAfterEach()
 
   it('a node with dataDir keeps its posts across restarts; expired posts disappear', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'murmur-data-'))
-    dirs.push(dataDir)
+    const dataDir = await tempDir()
     const node = await startNode({ dataDir, channels: [CHANNEL] })
     running.push(node)
     const kept = await node.post(CHANNEL, 'still here tomorrow')

@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import { buildEnvelope, channelTopic, decodeSyncMessage, encodeSyncMessage, oneTimeKey, signOneTime, decodeEnvelope, encodeEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SYNC_PROTOCOL, createPostStore, openDatabase } from '../src/index.js'
-import { TEST_POW_BITS, addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { TEST_POW_BITS, addressOf, startNode, startStockPeer, waitFor, cleanedAfterEach } from './harness.js'
 import type { Murmur, StoredPost } from '../src/index.js'
-import type { StockPeer } from './harness.js'
 
 const CHANNEL = '#sync'
 const TOPIC = channelTopic(CHANNEL)
@@ -25,18 +21,7 @@ async function idsOf (node: Murmur): Promise<Set<string>> {
 }
 
 describe('history sync', () => {
-  let running: Array<Murmur | StockPeer> = []
-  const dirs: string[] = []
-  const tempDir = async (): Promise<string> => {
-    const dir = await mkdtemp(join(tmpdir(), 'murmur-sync-'))
-    dirs.push(dir)
-    return dir
-  }
-  afterEach(async () => {
-    await stopAll(running)
-    running = []
-    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
-  })
+  const { running, tempDir } = cleanedAfterEach()
 
   it('a newcomer gets exactly the unexpired posts of a channel, each validated', async () => {
     const dir = await tempDir()
