@@ -66,8 +66,15 @@ export function channelTopic (channel: string): string {
 /** {@link channelTopic} for a channel name already checked by {@link validateChannel}. */
 export function topicOfValidChannel (channel: string): string {
   return isCircleChannel(channel)
-    ? `${TOPIC_PREFIX}circle/${channel.slice('circle:'.length)}`
+    ? `${CIRCLE_TOPIC_PREFIX}${channel.slice('circle:'.length)}`
     : `${TOPIC_PREFIX}${channel}`
+}
+
+const CIRCLE_TOPIC_PREFIX = `${TOPIC_PREFIX}circle/`
+
+/** Whether a gossip topic is a circle's (its posts are sealed). */
+export function isCircleTopic (topic: string): boolean {
+  return topic.startsWith(CIRCLE_TOPIC_PREFIX)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { concatBytes, isBytes, utf8 } from './bytes.js'
 import { ProtocolError } from './errors.js'
-import { sodium } from './sodium.js'
+import { randomBytes, sodium } from './sodium.js'
 import type { RandomSource } from './ring.js'
 
 const NONCE_BYTES = 24
@@ -13,7 +13,7 @@ const NONCE_BYTES = 24
  * const sealed = sealCirclePost(circleKey, topic, encodePost(post))
  * ```
  */
-export function sealCirclePost (circleKey: Uint8Array, topic: string, post: Uint8Array, random: RandomSource = (n) => sodium.randombytes_buf(n)): Uint8Array {
+export function sealCirclePost (circleKey: Uint8Array, topic: string, post: Uint8Array, random: RandomSource = randomBytes): Uint8Array {
   if (!isBytes(circleKey, 32)) throw new TypeError('expected a 32-byte circle key')
   const nonce = random(NONCE_BYTES)
   return concatBytes([nonce, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(post, utf8(topic), null, nonce, circleKey)])

@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from './bytes.js'
+import { utf8 } from './bytes.js'
 import { MAX_ENVELOPE_BYTES } from './constants.js'
 import { DOMAIN, sha256 } from './hash.js'
 import { Envelope } from './wire/murmur.js'
@@ -14,7 +14,7 @@ const ZERO = new Uint8Array([0])
  * ```
  */
 export function signedDigest (topic: string, post: Uint8Array): Uint8Array {
-  return sha256(concatBytes([DOMAIN.sig, utf8(topic), ZERO, post]))
+  return sha256(DOMAIN.sig, utf8(topic), ZERO, post)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { isBytes } from './bytes.js'
 import { DOMAIN, sha256 } from './hash.js'
-import { sodium } from './sodium.js'
+import { randomBytes, sodium } from './sodium.js'
 
 /** An Ed25519 key pair used to sign exactly one post (or one author's posts in one thread). */
 export interface OneTimeKey {
@@ -19,7 +19,7 @@ export interface OneTimeKey {
  * const nym = oneTimeKey(pseudonymSeed(author.secretKey, rootId)) // per-thread pseudonym
  * ```
  */
-export function oneTimeKey (seed: Uint8Array = sodium.randombytes_buf(32)): OneTimeKey {
+export function oneTimeKey (seed: Uint8Array = randomBytes(32)): OneTimeKey {
   if (!isBytes(seed, 32)) throw new TypeError('expected a 32-byte Ed25519 seed')
   const { publicKey, privateKey } = sodium.crypto_sign_seed_keypair(seed)
   return { publicKey, secretKey: privateKey }

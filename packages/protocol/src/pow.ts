@@ -53,7 +53,7 @@ export function leadingZeroBits (bytes: Uint8Array): number {
  * ```
  */
 export function powHash (digest: Uint8Array, nonce: bigint): Uint8Array {
-  return sha256(concatBytes([DOMAIN.pow, digest, u64be(nonce)]))
+  return sha256(DOMAIN.pow, digest, u64be(nonce))
 }
 
 /**

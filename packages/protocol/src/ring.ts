@@ -1,7 +1,7 @@
 import { compareBytes, concatBytes, equalBytes, isBytes } from './bytes.js'
 import { MAX_RING_SIZE } from './constants.js'
 import { DOMAIN, sha256, sha512 } from './hash.js'
-import { sodium } from './sodium.js'
+import { randomBytes, sodium } from './sodium.js'
 
 /** A source of random bytes; injectable only to produce fixed test vectors. */
 export type RandomSource = (length: number) => Uint8Array
@@ -117,8 +117,6 @@ function mulBase (scalar: Uint8Array): Uint8Array {
 
 const add = (a: Uint8Array, b: Uint8Array): Uint8Array => sodium.crypto_core_ristretto255_add(a, b)
 
-const defaultRandom: RandomSource = (length) => sodium.randombytes_buf(length)
-
 /** The scalar reduced from 64 random bytes. */
 function randomScalar (random: RandomSource): Uint8Array {
   return sodium.crypto_core_ristretto255_scalar_reduce(random(64))
@@ -132,7 +130,7 @@ function randomScalar (random: RandomSource): Uint8Array {
  * const { secretKey, publicKey } = generateAuthorKey()
  * ```
  */
-export function generateAuthorKey (random: RandomSource = defaultRandom): AuthorKey {
+export function generateAuthorKey (random: RandomSource = randomBytes): AuthorKey {
   for (;;) {
     const secretKey = randomScalar(random)
     if (!sodium.is_zero(secretKey)) {
@@ -172,7 +170,7 @@ export function ringProblem (ring: unknown): string | undefined {
 
 /** Precomputes everything of the challenge hash that does not change around the ring. */
 function challenger (message: Uint8Array, ring: Uint8Array[], scope: Uint8Array, tag: Uint8Array): (L: Uint8Array, R: Uint8Array) => Uint8Array {
-  const prefix = concatBytes([message, sha256(concatBytes(ring)), scope, tag])
+  const prefix = concatBytes([message, sha256(...ring), scope, tag])
   return (L, R) => hashToScalar(prefix, L, R)
 }
 
@@ -185,7 +183,7 @@ function challenger (message: Uint8Array, ring: Uint8Array[], scope: Uint8Array,
  * const sig = ringSign({ message: id, ring: [a.publicKey, b.publicKey].sort(compare), secretKey: a.secretKey, scope: voteScope(parent) })
  * ```
  */
-export function ringSign ({ message, ring, secretKey, scope, random = defaultRandom }: RingSignInput): RingSignature {
+export function ringSign ({ message, ring, secretKey, scope, random = randomBytes }: RingSignInput): RingSignature {
   if (!isBytes(message)) throw new TypeError('expected message bytes')
   if (!isBytes(scope)) throw new TypeError('expected scope bytes')
   const problem = ringProblem(ring)

@@ -7,6 +7,9 @@ await sodiumModule.ready
 /** The initialised libsodium instance shared by this package. */
 export const sodium: typeof sodiumModule = sodiumModule
 
+/** `length` bytes from libsodium's CSPRNG: the default randomness of every key, nonce and signature here. */
+export const randomBytes = (length: number): Uint8Array => sodium.randombytes_buf(length)
+
 /**
  * Resolves once the crypto backend is initialised. Importing the package already awaits it (top-level
  * await), so this is only for callers that want an explicit readiness point.

@@ -1,5 +1,5 @@
-import { topicOfValidChannel } from './channel.js'
-import { DEFAULT_POW_BITS, MAX_CLOCK_SKEW, POSTS_PER_EPOCH, TOPIC_PREFIX } from './constants.js'
+import { isCircleTopic, topicOfValidChannel } from './channel.js'
+import { DEFAULT_POW_BITS, MAX_CLOCK_SKEW, POSTS_PER_EPOCH } from './constants.js'
 import { ProtocolError } from './errors.js'
 import type { ErrorCode } from './errors.js'
 import { decodeEnvelope, decodePost } from './codec.js'
@@ -52,8 +52,6 @@ export interface InvalidEnvelope {
 
 /** Result of {@link validateEnvelope}. */
 export type ValidationResult = ValidEnvelope | InvalidEnvelope
-
-const isCircleTopic = (topic: string): boolean => topic.startsWith(`${TOPIC_PREFIX}circle/`)
 
 function checkRing (ring: RingAuth, topic: string, post: Post, id: Uint8Array, postsPerEpoch: number): AuthInfo {
   const problem = ringProblem(ring.ring)

@@ -1,5 +1,4 @@
 import { encode as varint } from 'uint8-varint'
-import { concatBytes } from '../bytes.js'
 import { sha256 } from '../hash.js'
 import type { SyncItem } from './bounds.js'
 
@@ -32,5 +31,5 @@ export function fingerprint (items: readonly SyncItem[], from: number, to: numbe
   const le = new Uint8Array(32)
   const view = new DataView(le.buffer)
   for (let limb = 0; limb < 8; limb++) view.setUint32(limb * 4, sum[limb]!, true)
-  return sha256(concatBytes([le, varint(to - from)])).subarray(0, FINGERPRINT_BYTES)
+  return sha256(le, varint(to - from)).subarray(0, FINGERPRINT_BYTES)
 }

@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '../bytes.js'
 import { ID_BYTES } from '../constants.js'
 import { ProtocolError } from '../errors.js'
-import { INFINITY, INFINITY_CREATED, boundBetween, compareBounds, compareItems, lowerIndex } from './bounds.js'
+import { INFINITY, boundBetween, compareBounds, compareItems, lowerIndex } from './bounds.js'
 import type { Bound, SyncItem } from './bounds.js'
 import { FINGERPRINT_BYTES, fingerprint } from './fingerprint.js'
 import { SyncRange } from './sync.js'
@@ -127,7 +127,7 @@ export class Reconciler {
       }
       lo = hi
     }
-    if (previous!.created !== INFINITY_CREATED || previous!.id.byteLength !== 0) throw bad('ranges do not end at +infinity')
+    if (compareBounds(previous!, INFINITY) !== 0) throw bad('ranges do not end at +infinity')
     if (!talking) step.ranges = []
     return step
   }
@@ -139,11 +139,11 @@ export class Reconciler {
         return skip
       case SyncRange.Mode.ID_LIST: {
         if (range.ids.some((id) => id.byteLength !== ID_BYTES)) throw bad('ids must be 32 bytes')
-        const theirs = new Set(range.ids.map(toHex))
         if (this.role === 'initiator') {
           const mine = new Set(this.items.slice(lo, hi).map((item) => toHex(item.id)))
           for (const id of range.ids) if (!mine.has(toHex(id))) step.need.push(id)
         } else {
+          const theirs = new Set(range.ids.map(toHex))
           for (let i = lo; i < hi; i++) if (!theirs.has(toHex(this.items[i]!.id))) step.give.push(this.items[i]!)
         }
         return skip
