@@ -71,6 +71,8 @@ export class StemRouter {
   private readonly noPeerDelayMax: number
 
   private readonly held = new Map<string, Held>()
+  /** Held relayed posts per inbound peer, kept with `held` by `hold` and `release`. */
+  private readonly heldPerPeer = new Map<string, number>()
   /** Ids that left the stem, with when; insertion order is time order. */
   private readonly done = new Map<string, number>()
   private stopped = false
@@ -161,7 +163,7 @@ export class StemRouter {
       return { status: 'sent', recipients: 0 }
     }
     const post: Held = { id, topic, envelope, own: true, expires, tried: new Set() }
-    this.held.set(id, post)
+    this.hold(post)
     const to = this.nextHop(post)
     if (to !== undefined) {
       this.forward(post, to)
@@ -191,16 +193,11 @@ export class StemRouter {
         return
       }
       // it came back along a cycle: try a successor it has not been through yet, else end the stem
-      const next = this.nextHop(known, from)
-      if (next === undefined) {
-        this.fluffHeld(known, 'loop')
-      } else {
-        this.forward(known, next)
-      }
+      this.moveOn(known, this.nextHop(known, from), 'loop')
       return
     }
     const post: Held = { id, topic, envelope, own: false, from, tried: new Set() }
-    if (this.held.size >= this.maxHeld || this.heldFrom(from) >= this.maxHeldPerPeer) {
+    if (this.held.size >= this.maxHeld || (this.heldPerPeer.get(from) ?? 0) >= this.maxHeldPerPeer) {
       this.fluffHeld(post, 'full')
       return
     }
@@ -208,21 +205,15 @@ export class StemRouter {
       this.fluffHeld(post, 'diffuser')
       return
     }
-    this.held.set(id, post)
-    const to = this.nextHop(post)
-    if (to === undefined) {
-      this.fluffHeld(post, 'no-route')
-    } else {
-      this.forward(post, to)
-    }
+    this.hold(post)
+    this.moveOn(post, this.nextHop(post), 'no-route')
   }
 
   /** The post arrived through gossip: it left the stem, so its embargo ends. */
   seen (id: string): void {
-    const post = this.held.get(id)
+    const post = this.release(id)
     if (post !== undefined) {
       this.clock.clearTimeout(post.timer)
-      this.held.delete(id)
       post.settle?.resolve({ status: 'sent', recipients: 0 })
     }
     this.remember(id)
@@ -240,12 +231,7 @@ export class StemRouter {
     if (post === undefined || this.stopped) {
       return
     }
-    const next = this.nextHop(post) ?? this.lastResort(post)
-    if (next === undefined) {
-      this.fluffHeld(post, post.own ? 'no-stem-peer' : 'no-route')
-    } else {
-      this.forward(post, next)
-    }
+    this.moveOn(post, this.nextHop(post) ?? this.lastResort(post), post.own ? 'no-stem-peer' : 'no-route')
   }
 
   /** Clears every timer; own posts still waiting for a stem peer are rejected with StemStoppedError. */
@@ -256,16 +242,30 @@ export class StemRouter {
       post.settle?.reject(new StemStoppedError())
     }
     this.held.clear()
+    this.heldPerPeer.clear()
     this.done.clear()
   }
 
-  /** Number of held posts that came from inbound peer `from`. */
-  private heldFrom (from: string): number {
-    let count = 0
-    for (const post of this.held.values()) {
-      if (post.from === from) count++
+  private hold (post: Held): void {
+    this.held.set(post.id, post)
+    if (post.from !== undefined) {
+      this.heldPerPeer.set(post.from, (this.heldPerPeer.get(post.from) ?? 0) + 1)
     }
-    return count
+  }
+
+  /** Stops holding post `id`; the post that was held, if any. */
+  private release (id: string): Held | undefined {
+    const post = this.held.get(id)
+    if (post === undefined) {
+      return undefined
+    }
+    this.held.delete(id)
+    if (post.from !== undefined) {
+      const left = (this.heldPerPeer.get(post.from) ?? 1) - 1
+      if (left === 0) this.heldPerPeer.delete(post.from)
+      else this.heldPerPeer.set(post.from, left)
+    }
+    return post
   }
 
   /**
@@ -297,6 +297,15 @@ export class StemRouter {
     return post.own ? this.untried(post) : undefined
   }
 
+  /** Sends the post on to `next`, or, with nowhere left to go, out of the stem for `reason`. */
+  private moveOn (post: Held, next: string | undefined, reason: FluffReason): void {
+    if (next === undefined) {
+      this.fluffHeld(post, reason)
+    } else {
+      this.forward(post, next)
+    }
+  }
+
   private forward (post: Held, to: string): void {
     post.tried.add(to)
     if (post.timer === undefined || post.settle !== undefined) {
@@ -317,12 +326,7 @@ export class StemRouter {
       return
     }
     this.routes.tick()
-    const to = this.nextHop(post) ?? this.lastResort(post)
-    if (to === undefined) {
-      this.fluffHeld(post, 'no-stem-peer')
-    } else {
-      this.forward(post, to)
-    }
+    this.moveOn(post, this.nextHop(post) ?? this.lastResort(post), 'no-stem-peer')
   }
 
   private embargoFired (post: Held): void {
@@ -340,16 +344,12 @@ export class StemRouter {
     } else {
       next = this.lastResort(post)
     }
-    if (next === undefined) {
-      this.fluffHeld(post, 'embargo')
-    } else {
-      this.forward(post, next)
-    }
+    this.moveOn(post, next, 'embargo')
   }
 
   private fluffHeld (post: Held, reason: FluffReason): void {
     this.clock.clearTimeout(post.timer)
-    this.held.delete(post.id)
+    this.release(post.id)
     this.remember(post.id)
     this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: post.own })
     if (post.own) {
