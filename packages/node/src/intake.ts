@@ -5,6 +5,7 @@
  */
 import { ERROR_ACTIONS, Post, isExpired, messageId, validateEnvelope } from '@murmur/protocol'
 import { toPostView } from './view.js'
+import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
@@ -102,7 +103,7 @@ export class PostIntake {
   /** The view of a stored post, with its thread's OP key for replies. */
   async view (entry: PostEntry): Promise<PostView> {
     if (entry.kind !== 'REPLY') return toPostView(entry)
-    const root = await this.store.get(entry.root ?? entry.parent ?? entry.id)
+    const root = await this.store.get(threadRoot(entry))
     return toPostView(entry, root?.authorKey)
   }
 

@@ -18,7 +18,7 @@ import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
-import { createPostStore, openDatabase } from './store/index.js'
+import { createPostStore, openDatabase, threadRoot } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
@@ -307,7 +307,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (parent.kind === 'VOTE') {
       throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
     }
-    const rootId = parent.kind === 'POST' ? parent.id : parent.root ?? parent.parent ?? parent.id
+    const rootId = threadRoot(parent)
     await this.join(parent.channel)
     return this.own.publish({
       channel: parent.channel,

@@ -2,6 +2,7 @@
  * Turns stored posts into the plain, JSON-friendly objects apps receive.
  */
 import { equalBytes, toHex } from '@murmur/protocol'
+import { threadRoot } from './store/index.js'
 import type { PostEntry } from './store/index.js'
 
 /** A post, reply or vote as an app sees it. Every id is lowercase hex. */
@@ -42,7 +43,7 @@ export interface PostView {
  * pass undefined when the root is unknown or not one-time signed.
  */
 export function toPostView (entry: PostEntry, rootKey?: Uint8Array): PostView {
-  const root = entry.kind === 'POST' ? entry.id : entry.kind === 'REPLY' ? entry.root ?? entry.parent : undefined
+  const root = entry.kind === 'VOTE' ? undefined : threadRoot(entry)
   const op = entry.kind === 'POST' ||
     (entry.kind === 'REPLY' && entry.authorKey !== undefined && rootKey !== undefined && equalBytes(entry.authorKey, rootKey))
   const view: PostView = {

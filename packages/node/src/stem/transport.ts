@@ -13,14 +13,15 @@ import { decodeStemFrame, encodeStemFrame } from './frame.js'
 import { StemRouter } from './router.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
+import type { Verdict } from '../intake.js'
 import type { Outbound, SendResult } from '../outbound.js'
 import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } from '@libp2p/interface'
 
-/** The validator's answer for a stem post: route it, drop it and penalise the sender, or just drop it. */
-export type StemVerdict = 'accept' | 'reject' | 'ignore'
-
-/** Full protocol validation of a stem post (the same checks as gossip, without storing it). */
-export type StemValidator = (topic: string, envelope: Uint8Array) => Promise<StemVerdict>
+/**
+ * Full protocol validation of a stem post (the same checks as gossip, without storing it): route it,
+ * drop it and penalise the sender, or just drop it.
+ */
+export type StemValidator = (topic: string, envelope: Uint8Array) => Promise<Verdict>
 
 /** What the stem uses of the libp2p node. */
 export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'>
@@ -227,7 +228,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       this.router.relay(from, topic, envelope, id)
       return true
     }
-    let verdict: StemVerdict
+    let verdict: Verdict
     try {
       verdict = await this.components.validate(topic, envelope)
     } catch (err) {

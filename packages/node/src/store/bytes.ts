@@ -56,19 +56,3 @@ export function concat (parts: Uint8Array[]): Uint8Array {
   }
   return out
 }
-
-/** Whether two byte arrays hold the same bytes. */
-export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) {
-    if (a[i] !== b[i]) return false
-  }
-  return true
-}
-
-/** Lowercase hex of bytes, used as a map key for ids. */
-export function toHex (bytes: Uint8Array): string {
-  let out = ''
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0')
-  return out
-}

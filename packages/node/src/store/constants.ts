@@ -4,9 +4,6 @@ export const STORE_DIRECTORY = 'store'
 /** Sublevel path under which the store keeps all of its keys, so the database can be shared. */
 export const STORE_SUBLEVEL = 'store'
 
-/** Byte length of post ids and link tags. */
-export const ID_BYTES = 32
-
 /**
  * Default number of posts {@link PostStore.feed} returns.
  *

@@ -23,7 +23,7 @@ import type { PostStore, PostStoreInit } from './types.js'
 export { openDatabase } from '#store-backend'
 export { hotScore } from './hot.js'
 export { InvalidPostError, CorruptRecordError } from './errors.js'
-export { DEFAULT_FEED_LIMIT, HIDDEN_SCORE } from './constants.js'
+export { threadRoot } from './write-plan.js'
 export type { StoreDatabase } from './database.js'
 export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, PostStore, PostStoreInit } from './types.js'
 

@@ -1,5 +1,5 @@
 import { concat, copyBytes, readU64, utf8, viewOf, writeU64 } from './bytes.js'
-import { ID_BYTES } from './constants.js'
+import { ID_BYTES } from '@murmur/protocol'
 import { InvalidPostError } from './errors.js'
 
 /**

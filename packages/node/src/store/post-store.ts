@@ -50,7 +50,8 @@ export class LevelPostStore implements PostStore {
     assertTime(now, 'now')
     // Copy before queueing, so a caller reusing its buffers while the write waits its turn cannot
     // change what gets stored.
-    const own = decodePost(post.id, encodePost(post))
+    const encoded = encodePost(post)
+    const own = decodePost(post.id, encoded)
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
       if (await this.indexes.posts.has(own.id)) return 'duplicate'
@@ -58,7 +59,7 @@ export class LevelPostStore implements PostStore {
         return 'duplicate-tag'
       }
       const plan = new WritePlan(this.indexes)
-      await plan.add(own)
+      await plan.add(own, encoded)
       await this.db.batch(plan.operations())
       return 'stored'
     })

@@ -1,5 +1,5 @@
 import { isWellFormed } from './bytes.js'
-import { ID_BYTES } from './constants.js'
+import { ID_BYTES } from '@murmur/protocol'
 import { InvalidPostError } from './errors.js'
 import type { StoredPost } from './types.js'
 

@@ -1,4 +1,5 @@
-import { bytesEqual, copyBytes, toHex } from './bytes.js'
+import { equalBytes, toHex } from '@murmur/protocol'
+import { copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
 import { channelPrefix, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import type { Tally } from './codec.js'
@@ -46,12 +47,14 @@ export class WritePlan {
    * Add a post and its index entries; a VOTE scores its parent, a REPLY counts towards its parent and
    * root. A REPLY's root is resolved here from what is stored (any `root` it came with is not
    * trusted), and the replies that arrived before it, filed under its id, move with it into its thread.
+   * `encoded` is `incoming` as the store codec writes it, reused unless the root was resolved.
    */
-  async add (incoming: StoredPost): Promise<void> {
-    const post = incoming.kind === 'REPLY' && incoming.parent !== undefined ? { ...incoming, root: await this.rootUnder(incoming.parent) } : incoming
+  async add (incoming: StoredPost, encoded: Uint8Array): Promise<void> {
+    const parent = incoming.kind === 'REPLY' ? incoming.parent : undefined
+    const post = parent === undefined ? incoming : { ...incoming, root: await this.rootUnder(parent) }
     const { posts, channel, feed, thread, tags, expiry } = this.indexes
     const prefix = channelPrefix(post.channel)
-    this.put(posts, post.id, encodePost(post))
+    this.put(posts, post.id, post === incoming ? encoded : encodePost(post))
     this.put(channel, timeKey(prefix, post.created, post.id), u64(post.expires))
     if (post.kind === 'POST') this.put(feed, timeKey(prefix, post.created, post.id), u64(post.expires))
     if (post.kind === 'REPLY') this.put(thread, timeKey(threadRoot(post), post.created, post.id), u64(post.expires))
@@ -107,7 +110,7 @@ export class WritePlan {
    * thread index range of `orphanage` is read, so the cost is that of the orphans alone.
    */
   private async adoptOrphans (orphanage: Uint8Array, root: Uint8Array): Promise<void> {
-    if (bytesEqual(orphanage, root)) return
+    if (equalBytes(orphanage, root)) return
     const { posts, thread } = this.indexes
     const entries = await thread.iterator(timeRange(orphanage)).all()
     const ids = entries.map(([key]) => parseTimeKey(key).id)
@@ -124,8 +127,8 @@ export class WritePlan {
       this.put(thread, timeKey(root, orphan.created, id), expires)
       const before = contributionTargets(orphan)
       const after = contributionTargets(adopted)
-      for (const target of before) if (!after.some(t => bytesEqual(t, target))) await this.count(target, orphan, -1)
-      for (const target of after) if (!before.some(t => bytesEqual(t, target))) await this.count(target, adopted, 1)
+      for (const target of before) if (!after.some(t => equalBytes(t, target))) await this.count(target, orphan, -1)
+      for (const target of after) if (!before.some(t => equalBytes(t, target))) await this.count(target, adopted, 1)
     }
   }
 
@@ -184,7 +187,7 @@ function contributionTargets (post: StoredPost): Uint8Array[] {
   if (post.parent === undefined || post.kind === 'POST') return []
   if (post.kind === 'VOTE') return [post.parent]
   const root = threadRoot(post)
-  return bytesEqual(root, post.parent) ? [post.parent] : [post.parent, root]
+  return equalBytes(root, post.parent) ? [post.parent] : [post.parent, root]
 }
 
 function applyContribution (tally: Tally, post: StoredPost, sign: 1 | -1): Tally {

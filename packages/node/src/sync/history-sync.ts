@@ -8,9 +8,7 @@ import {
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncItem, SyncMessage } from '@murmur/protocol'
-
-/** What the node does with one envelope received through sync: the gossip validator's verdict. */
-export type IngestResult = 'accept' | 'reject' | 'ignore'
+import type { Verdict } from '../intake.js'
 
 /** What history sync needs from the node. */
 export interface SyncHost {
@@ -21,7 +19,7 @@ export interface SyncHost {
   /** The stored envelope of an unexpired post, or undefined. */
   envelope(id: Uint8Array): Promise<Uint8Array | undefined>
   /** Validates and stores an envelope exactly like one from gossip. */
-  ingest(topic: string, envelope: Uint8Array): Promise<IngestResult>
+  ingest(topic: string, envelope: Uint8Array): Promise<Verdict>
   /** Tells gossipsub scoring that `peer` sent an invalid post. */
   penalise(peer: PeerId): void
   /** Topics of the channels this node has joined. */

@@ -4,5 +4,5 @@
  * lacks, validating each envelope exactly like gossip. Wire format: docs/PROTOCOL.md §10.
  */
 export { HistorySync } from './history-sync.js'
-export type { SyncComponents, SyncHost, SyncInit, SyncReport, IngestResult } from './history-sync.js'
+export type { SyncComponents, SyncHost, SyncInit, SyncReport } from './history-sync.js'
 export * from './constants.js'
