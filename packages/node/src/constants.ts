@@ -44,8 +44,5 @@ export const DISCOVERY_DIAL_BELOW = 32
 /** Time allowed for dialing one discovered peer, in ms. */
 export const DIAL_TIMEOUT = 10_000
 
-/** gossipsub heartbeat in ms (gossipsub's own default). */
-export const HEARTBEAT_INTERVAL = 1_000
-
 /** Default feed length. */
 export const FEED_LIMIT = 50

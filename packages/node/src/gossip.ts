@@ -3,11 +3,11 @@
  * that runs the protocol checks and the store, and peer scoring that graylists peers forwarding junk.
  */
 import { TopicValidatorResult, gossipsub } from '@libp2p/gossipsub'
-import { ERROR_ACTIONS, messageId, toHex, validateEnvelope } from '@murmur/protocol'
-import type { GossipsubOpts, TopicValidatorFn } from '@libp2p/gossipsub'
+import { ERROR_ACTIONS, messageId, toHex } from '@murmur/protocol'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import type { Logger } from '@libp2p/interface'
-import type { PostKind, ValidEnvelope } from '@murmur/protocol'
+import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /**
  * Score thresholds (gossipsub's defaults, written out because the penalty weight below is tuned to them):
@@ -119,8 +119,8 @@ export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidE
 
 /** Options of {@link createTopicValidator}. */
 export interface TopicValidatorInit {
-  /** Proof-of-work bits required per kind. */
-  powBits: Record<PostKind, number>
+  /** Protocol validation (the node's intake, so every path checks a post the same way). */
+  validate(topic: string, envelope: Uint8Array): ValidationResult
   /** Tag check and store write for a valid envelope. */
   accept: AcceptEnvelope
   /** Counts rejections per forwarding peer for scoring. */
@@ -135,18 +135,18 @@ export interface TopicValidatorInit {
  *
  * @example
  * ```ts
- * pubsub.topicValidators.set(topic, createTopicValidator({ powBits, tracker, accept, log }))
+ * pubsub.topicValidators.set(topic, createTopicValidator({ validate: (t, e) => intake.validate(t, e), tracker, accept, log }))
  * ```
  */
 export function createTopicValidator (init: TopicValidatorInit): TopicValidatorFn {
-  const { powBits, accept, tracker, log } = init
+  const { validate, accept, tracker, log } = init
   const reject = (peer: string): TopicValidatorResult => {
     tracker.penalise(peer)
     return TopicValidatorResult.Reject
   }
   return async (peer, message) => {
     const from = peer.toString()
-    const result = validateEnvelope(message.data, { topic: message.topic, powBits })
+    const result = validate(message.topic, message.data)
     if (!result.ok) {
       log('message from %s on %s refused: %s (%s)', from, message.topic, result.code, result.reason)
       return ERROR_ACTIONS[result.code] === 'reject' ? reject(from) : TopicValidatorResult.Ignore
@@ -173,8 +173,6 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
 /** Options of {@link murmurGossipsub}. */
 export interface MurmurGossipsubInit {
   tracker: InvalidMessageTracker
-  /** Extra gossipsub options (tests shorten timers here). */
-  overrides?: Partial<GossipsubOpts>
 }
 
 /**
@@ -193,7 +191,6 @@ export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof g
     allowPublishToZeroTopicPeers: false,
     emitSelf: false,
     scoreParams: scoreParams(init.tracker),
-    scoreThresholds: SCORE_THRESHOLDS,
-    ...init.overrides
+    scoreThresholds: SCORE_THRESHOLDS
   })
 }

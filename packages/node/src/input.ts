@@ -1,13 +1,12 @@
 /**
  * Checks of what callers pass in: channel names, post ids, and protocol errors turned into ours.
  */
-import { ProtocolError, channelTopic, fromHex, validateChannel } from '@murmur/protocol'
+import { ProtocolError, channelTopic, fromHex } from '@murmur/protocol'
 import { InvalidChannelError, InvalidIdError, PostValidationError } from './errors.js'
 
 /** The topic of a channel; throws InvalidChannelError for a bad name. */
 export function topicOf (channel: string): string {
   try {
-    validateChannel(channel)
     return channelTopic(channel)
   } catch (err) {
     throw new InvalidChannelError((err as Error).message)
@@ -22,16 +21,7 @@ export function parseId (id: string): Uint8Array {
   return fromHex(id.toLowerCase())
 }
 
-/** Runs protocol code, turning a ProtocolError into an PostValidationError with the same code. */
-export function guardProtocol<T> (fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    throw toPostError(err)
-  }
-}
-
-/** Async form of {@link guardProtocol}. */
+/** Runs protocol code, turning a ProtocolError it throws into a PostValidationError with the same code. */
 export async function guardProtocolAsync<T> (fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()

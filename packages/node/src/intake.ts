@@ -20,6 +20,8 @@ export interface PostIntakeComponents {
   powBits: Record<PostKind, number>
   /** Called with every newly stored post. */
   announce(view: PostView): void
+  /** Whether anyone listens to `announce` now; when not, no view is built. @default always */
+  announcing?(): boolean
   /** Called with the id of every valid envelope from the network, new or not (the stem's embargo listens here). */
   onValid?(id: Uint8Array): void
 }
@@ -38,28 +40,35 @@ export class PostIntake {
   private readonly store: PostStore
   private readonly powBits: Record<PostKind, number>
   private readonly announce: (view: PostView) => void
-  onValid?: (id: Uint8Array) => void
-  /** Envelopes judged valid for a stem hop, so that a hop that fluffs one does not check it again. */
-  private readonly judged = new WeakMap<Uint8Array, { topic: string, valid: ValidEnvelope }>()
+  private readonly announcing: () => boolean
+  private readonly onValid?: (id: Uint8Array) => void
+  /**
+   * Envelopes found valid, by bytes object, so that one passed on (a stem hop that fluffs it, an own
+   * post the stem could not hide) is not checked again.
+   */
+  private readonly valid = new WeakMap<Uint8Array, { topic: string, valid: ValidEnvelope }>()
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
     this.powBits = components.powBits
     this.announce = components.announce
+    this.announcing = components.announcing ?? (() => true)
     this.onValid = components.onValid
   }
 
   /**
-   * Protocol validation only (no store, no tag rule). An envelope that {@link PostIntake.judge} found
-   * valid (the same bytes object, as a stem hop that fluffs it passes it on) is only checked again for
-   * expiry: everything else the validator checks cannot change with time.
+   * Protocol validation only (no store, no tag rule). An envelope already found valid here (the same
+   * bytes object, as a stem hop that fluffs it passes it on) is only checked again for expiry:
+   * everything else the validator checks cannot change with time.
    */
   validate (topic: string, envelope: Uint8Array): ValidationResult {
-    const known = this.judged.get(envelope)
+    const known = this.valid.get(envelope)
     if (known !== undefined && known.topic === topic && !isExpired(known.valid.post, BigInt(Math.floor(Date.now() / 1000)))) {
       return known.valid
     }
-    return validateEnvelope(envelope, { topic, powBits: this.powBits })
+    const result = validateEnvelope(envelope, { topic, powBits: this.powBits })
+    if (result.ok) this.valid.set(envelope, { topic, valid: result })
+    return result
   }
 
   /**
@@ -69,7 +78,6 @@ export class PostIntake {
   async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
     const valid = this.validate(topic, envelope)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    this.judged.set(envelope, { topic, valid })
     if (valid.auth.kind === 'ring' && await this.store.hasTag(valid.auth.scope, valid.auth.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
     return await this.store.has(valid.id) ? 'ignore' : 'accept'
   }
@@ -93,7 +101,7 @@ export class PostIntake {
   async accept (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
     const stored = this.toStored(envelope, valid)
     const result = await this.store.put(stored)
-    if (result === 'stored') {
+    if (result === 'stored' && this.announcing()) {
       const entry = await this.store.get(stored.id)
       if (entry !== undefined) this.announce(await this.view(entry))
     }
@@ -123,15 +131,8 @@ export class PostIntake {
   }
 }
 
-/**
- * A store outcome as a gossip verdict.
- *
- * @example
- * ```ts
- * verdictOf(await store.put(post)) // 'accept' when stored, else 'ignore'
- * ```
- */
-export function verdictOf (result: PutResult): Verdict {
+/** A store outcome as a gossip verdict. */
+function verdictOf (result: PutResult): Verdict {
   switch (result) {
     case 'stored': return 'accept'
     case 'duplicate-tag': return ERROR_ACTIONS.ERR_DUPLICATE_TAG

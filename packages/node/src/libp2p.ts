@@ -16,7 +16,7 @@ import { murmurGossipsub } from './gossip.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
-import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -47,7 +47,6 @@ export interface MurmurLibp2pInit {
   dhtServer: boolean | undefined
   privateKey?: PrivateKey
   tracker: InvalidMessageTracker
-  gossipsub?: Partial<GossipsubOpts>
   extra?: ExtraLibp2pOptions
 }
 
@@ -78,7 +77,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
         peerInfoMapper: init.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
       }),
-      pubsub: murmurGossipsub({ tracker: init.tracker, overrides: init.gossipsub }),
+      pubsub: murmurGossipsub({ tracker: init.tracker }),
       relayedConnections: relayedConnectionCloser(),
       ...(extra.services as Libp2pOptions<MurmurServices>['services'])
     } as NonNullable<Libp2pOptions<MurmurServices>['services']>,

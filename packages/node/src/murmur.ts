@@ -4,11 +4,11 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import {
-  DEFAULT_TTL, Post, channelTopic, encodePost, pseudonymSeed, ready, signedDigest
+  pseudonymSeed, ready
 } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
-import { guardProtocol, parseId, topicOf } from './input.js'
+import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo } from './outbound.js'
@@ -87,7 +87,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.intake = new PostIntake({
       store,
       powBits: config.powBits,
-      announce: (view) => { this.safeDispatchEvent('post', { detail: view }) }
+      announce: (view) => { this.safeDispatchEvent('post', { detail: view }) },
+      announcing: () => this.listenerCount('post') > 0,
+      // the post is out there: its stem embargo ends, and an own post may now be handed out by sync
+      onValid: (id) => {
+        this.stem?.seen(id)
+        this.inStem.arrived(id)
+      }
     })
     const connectionCount = (): number => libp2p.getConnections().length
     this.direct = new Outbox({ pubsub, connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
@@ -105,10 +111,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // no channel or post here: the log must not tie this node to one of its posts
         log('an own post went out without origin hiding (%s)', evt.detail.reason)
       })
-      this.intake.onValid = (id) => {
-        stem.seen(id)
-        this.inStem.arrived(id)
-      }
       this.stem = stem
     }
     // own posts wait for a reachable member of their channel, then leave through the stem
@@ -121,7 +123,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       inStem: this.inStem,
       direct: this.direct,
       outbound: this.outbound,
-      stemmed: stem !== undefined,
       channelOf: (topic) => this.channelOf(topic),
       assertRunning: () => { this.assertRunning() }
     }, { powBits: config.powBits })
@@ -152,7 +153,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('rendezvous')
     })
     this.validator = createTopicValidator({
-      powBits: config.powBits,
+      validate: (topic, envelope) => this.intake.validate(topic, envelope),
       tracker,
       accept: async (_topic, envelope, valid) => {
         const own = this.inStem.has(valid.id)
@@ -285,19 +286,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     this.assertRunning()
     await this.join(channel)
-    const created = Math.floor(Date.now() / 1000)
-    const ttl = options.ttl ?? DEFAULT_TTL
-    // A thread's root is signed with the author's pseudonym of that very thread. The root id only
-    // depends on the topic and the post bytes, so it is known before signing.
-    const rootId = guardProtocol(() => signedDigest(channelTopic(channel), encodePost({
-      channel, kind: Post.Kind.POST, parent: new Uint8Array(0), body, vote: 0, created: BigInt(created), ttl
-    })))
+    // a thread's first post is signed with its author's pseudonym of that very thread (seeded by its id)
+    const secret = this.config.authorKey.secretKey
     return this.own.publish({
       channel,
       kind: 'POST',
       body,
-      created,
-      auth: { kind: 'one-time', seed: pseudonymSeed(this.config.authorKey.secretKey, rootId) }
+      auth: { kind: 'one-time', seed: (id) => pseudonymSeed(secret, id) }
     }, options)
   }
 

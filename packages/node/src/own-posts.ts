@@ -3,7 +3,7 @@
  * stored like a post from the network, then sent through the stem (or straight into gossip when the node
  * runs without it); and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, buildEnvelope, toHex } from '@murmur/protocol'
+import { buildEnvelope, toHex } from '@murmur/protocol'
 import { PostValidationError } from './errors.js'
 import { guardProtocolAsync } from './input.js'
 import type { PostOptions, PostResult } from './index.js'
@@ -22,10 +22,8 @@ export interface OwnPostsComponents {
   inStem: InStem
   /** Straight into gossip: fluffs, and own posts when there is no stem. */
   direct: Outbox
-  /** Where own posts leave: an outbox releasing into the stem, or `direct`. */
+  /** Where own posts leave: an outbox releasing into the stem, or `direct` when the node runs without it. */
   outbound: Outbox
-  /** Whether own posts go through the stem. */
-  stemmed: boolean
   /** The joined channel of a topic, if any. */
   channelOf(topic: string): string | undefined
   /** Throws NotStartedError once the node stopped. */
@@ -62,7 +60,7 @@ export class OwnPosts {
     const kind = own.kind ?? 'POST'
     const built = await guardProtocolAsync(async () => buildEnvelope({
       ...own,
-      ttl: options.ttl ?? DEFAULT_TTL,
+      ttl: options.ttl,
       powBits: this.powBits[kind],
       signal: options.signal,
       onProgress: options.onProgress
@@ -78,7 +76,7 @@ export class OwnPosts {
     const room = outbound.reserve(built.topic)
     try {
       // marked before it is stored, so that no sync answer can ever list it before it has left the stem
-      if (this.components.stemmed) {
+      if (outbound !== this.components.direct) {
         inStem.add(valid.id, expires)
       }
       await intake.accept(built.bytes, valid)

@@ -11,7 +11,6 @@ import {
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
-export { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 export { RELAY_LISTEN } from './relay-constants.js'
 export type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 

@@ -2,7 +2,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, ready, validateEnvelope } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTopicValidator, InvalidMessageTracker, INVALID_MESSAGE_DECAY, SCORE_THRESHOLDS, INVALID_MESSAGE_WEIGHT } from '../src/gossip.js'
 import type { AcceptEnvelope } from '../src/gossip.js'
@@ -21,7 +21,7 @@ function setup (outcome: Awaited<ReturnType<AcceptEnvelope>> = 'stored'): { vali
   const tracker = new InvalidMessageTracker()
   const accepted: Uint8Array[] = []
   const validate = createTopicValidator({
-    powBits,
+    validate: (topic, envelope) => validateEnvelope(envelope, { topic, powBits }),
     tracker,
     accept: async (_topic, envelope) => { accepted.push(envelope); return outcome },
     log: logger('murmur:test')
@@ -70,7 +70,7 @@ describe('topic validator', () => {
   it('answers Ignore, not Reject, when our own store fails', async () => {
     const tracker = new InvalidMessageTracker()
     const validate = createTopicValidator({
-      powBits, tracker, log: logger('murmur:test'),
+      validate: (topic, envelope) => validateEnvelope(envelope, { topic, powBits }), tracker, log: logger('murmur:test'),
       accept: async () => { throw new Error('disk full') }
     })
     const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })

@@ -19,8 +19,12 @@ import type { PostKind } from './fields.js'
 /** Sign with an Ed25519 key used only for this post (or, with a pseudonym seed, for one thread). */
 export interface OneTimeAuthOptions {
   kind: 'one-time'
-  /** 32-byte Ed25519 seed, e.g. from pseudonymSeed(); a fresh random key when omitted. */
-  seed?: Uint8Array
+  /**
+   * 32-byte Ed25519 seed, or a function of the post id that returns one: a thread's first post is
+   * signed with its author's pseudonym of that very thread, `(id) => pseudonymSeed(secret, id)`.
+   * A fresh random key when omitted.
+   */
+  seed?: Uint8Array | ((id: Uint8Array) => Uint8Array)
 }
 
 /** Sign with a bLSAG ring signature over a set of member keys. */
@@ -117,7 +121,7 @@ export async function buildEnvelope (options: BuildEnvelopeOptions): Promise<Bui
 
   const envelope: Envelope = { post: plainBytes(postBytes), pow: 0n }
   if (auth.kind === 'one-time') {
-    const key = oneTimeKey(auth.seed)
+    const key = oneTimeKey(typeof auth.seed === 'function' ? auth.seed(id) : auth.seed)
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
     const { epoch, slot, scope } = ringScopeOf(topic, post, kind === Post.Kind.VOTE ? 0 : auth.slot ?? 0)

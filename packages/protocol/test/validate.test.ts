@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
-  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, isExpired
+  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, isExpired, pseudonymSeed
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
 import { seededRandom, VECTOR_NOW } from './helpers.js'
@@ -26,6 +26,14 @@ describe('validateEnvelope', () => {
     const r = check(await build({ auth: ringAuth }))
     expect(r.ok && r.auth.kind === 'ring' && r.auth.slot).toBe(4)
     expect(check(await build({ kind: 'VOTE', parent, vote: -1, body: '', powBits: 12, auth: ringAuth }))).toMatchObject({ ok: true })
+  })
+
+  it('signs with the key of a seed derived from the post id when the seed is a function', async () => {
+    const secret = members[0]!.secretKey
+    const built = await buildEnvelope({ channel: '#lobby', body: 'first of a thread', created: NOW, powBits: 4, auth: { kind: 'one-time', seed: (id) => pseudonymSeed(secret, id) } })
+    const envelope = decodeEnvelope(built.bytes)
+    expect(envelope.oneTime?.publicKey).toEqual(oneTimeKey(pseudonymSeed(secret, built.id)).publicKey)
+    expect(check(built.bytes, { powBits: { POST: 4, REPLY: 4, VOTE: 4 } })).toMatchObject({ ok: true })
   })
 
   it('maps time-window failures to Ignore codes', async () => {
