@@ -1,6 +1,14 @@
 /**
  * Defaults of relaying, in one place: a relay node's circuit-relay-v2 server (`@murmur/node/relay`)
- * and the relayed connections between browsers (relay-connections.ts).
+ * and the relayed connections between browsers (relay-connections.ts). Also published on its own as
+ * `@murmur/node/relay-constants`, which loads nothing else (the CLI's help text reads it).
+ *
+ * @example
+ * ```ts
+ * import { RELAY_LISTEN } from '@murmur/node/relay-constants'
+ *
+ * console.log(RELAY_LISTEN) // ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+ * ```
  */
 
 /** Most relay slots held at once; each browser holds one, so this is how many browsers a relay serves. */

@@ -6,7 +6,7 @@ import { DEFAULT_CHANNEL } from '../constants.js'
 import { ControlClient } from '../client.js'
 import { loadIdentity } from '../identity.js'
 import { rendezvousDir } from '../paths.js'
-import { startRuntime } from '../daemon/runtime.js'
+import { networkInit } from '../commands/options.js'
 import type { NetworkOptions } from '../commands/options.js'
 import type { Runtime } from '../daemon/runtime.js'
 
@@ -55,12 +55,11 @@ export async function openChatSession (init: ChatSessionInit): Promise<ChatSessi
   }
   init.onStartingNode?.()
   const identity = await loadIdentity(init.dataDir)
+  // loaded only here: a chat through the daemon never loads libp2p
+  const { startRuntime } = await import('../daemon/runtime.js')
   const runtime: Runtime = await startRuntime({
     node: {
-      listen: init.listen.length > 0 ? init.listen : undefined,
-      bootstrap: init.bootstrap,
-      mdns: init.mdns,
-      powBits: init.powBits,
+      ...networkInit(init),
       channels: [init.channel ?? DEFAULT_CHANNEL],
       authorKey: identity?.key
     },

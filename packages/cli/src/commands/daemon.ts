@@ -9,9 +9,8 @@ import { ensurePrivateDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { rendezvousDir, resolveDataDir } from '../paths.js'
 import { apiFilePath, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
-import { startRuntime } from '../daemon/runtime.js'
 import { channelStatus, watchStatus } from '../daemon/status.js'
-import { outputOf, parseChannel, withCommonOptions, withNetworkOptions } from './options.js'
+import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withNetworkOptions } from './options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
 import type { ChannelStatus } from '../api-types.js'
 import type { Output } from '../output.js'
@@ -31,13 +30,13 @@ interface DaemonOptions extends CommonOptions, NetworkOptions {
 export function daemonCommand (): Command {
   return withNetworkOptions(withCommonOptions(new Command('daemon')))
     .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
-    .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, (value: string, previous: string[]) => [...previous, value], [])
+    .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .action(async (options: DaemonOptions) => { await runDaemon(options) })
 }
 
 async function runDaemon (options: DaemonOptions): Promise<void> {
   const out = outputOf(options)
-  const channels = (options.channel.length > 0 ? options.channel : [DEFAULT_CHANNEL]).map(parseChannel)
+  const channels = parseChannels(options.channel)
   const dataDir = resolveDataDir(options.dataDir)
   await ensurePrivateDir(dataDir)
   await refuseSecondDaemon(dataDir)
@@ -46,12 +45,11 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
     out.note(`created your author identity in ${identity.path}`)
   }
   out.note(`starting murmur daemon (data dir ${dataDir})`)
+  // loaded here, not at the top: the other commands never start a node and need not load libp2p
+  const { startRuntime } = await import('../daemon/runtime.js')
   const runtime = await startRuntime({
     node: {
-      listen: options.listen.length > 0 ? options.listen : undefined,
-      bootstrap: options.bootstrap,
-      mdns: options.mdns,
-      powBits: options.powBits,
+      ...networkInit(options),
       channels,
       dataDir,
       authorKey: identity.key
@@ -59,11 +57,7 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
     rendezvousDir: rendezvousDir()
   })
   const { node, api } = runtime
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => { resolve(signal) })
-    }
-  })
+  const stopped = nextStopSignal()
   await writeApiFile(dataDir, { pid: process.pid, host: api.host, port: api.port, token: api.token })
   const multiaddrs = node.getMultiaddrs().map(String)
   out.item({

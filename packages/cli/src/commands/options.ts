@@ -4,10 +4,12 @@
 import { InvalidArgumentError, Option } from 'commander'
 import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, validateChannel } from '@murmur/protocol'
 import { ControlClient } from '../client.js'
+import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { Output } from '../output.js'
 import { resolveDataDir } from '../paths.js'
 import type { Command } from 'commander'
+import type { MurmurInit } from '@murmur/node'
 
 /** Options every command has. */
 export interface CommonOptions {
@@ -53,6 +55,56 @@ export function withNetworkOptions (command: Command): Command {
     .option('--bootstrap <multiaddr>', 'address (with /p2p/<peer id>) of a node to connect to, repeatable', collect, [])
     .option('--no-mdns', 'do not discover nodes on the LAN with mDNS')
     .option('--pow-bits <bits>', 'proof-of-work difficulty in leading zero bits for every kind of post (a network parameter; default 16 for posts and replies, 12 for votes)', parsePowBits)
+}
+
+/**
+ * The node options given by the network options; `defaultListen` when no `--listen` is given
+ * (undefined leaves the choice to the node).
+ *
+ * @example
+ * ```ts
+ * const node = await createMurmur({ ...networkInit(opts), channels, dataDir })
+ * ```
+ */
+export function networkInit (options: NetworkOptions, defaultListen?: string[]): Pick<MurmurInit, 'listen' | 'bootstrap' | 'mdns' | 'powBits'> {
+  return {
+    listen: options.listen.length > 0 ? options.listen : defaultListen,
+    bootstrap: options.bootstrap,
+    mdns: options.mdns,
+    powBits: options.powBits
+  }
+}
+
+/**
+ * The channels of a repeatable `--channel` option, each parsed with {@link parseChannel};
+ * `DEFAULT_CHANNEL` when none is given.
+ *
+ * @example
+ * ```ts
+ * parseChannels([]) // ['#lobby']
+ * parseChannels(['news', 'geo:u4pruyd']) // ['#news', 'geo:u4pruyd']
+ * ```
+ */
+export function parseChannels (values: string[]): string[] {
+  return (values.length > 0 ? values : [DEFAULT_CHANNEL]).map(parseChannel)
+}
+
+/**
+ * Resolves with the name of the first SIGINT, SIGTERM or SIGHUP the process receives: how a
+ * long-running command learns that it should stop.
+ *
+ * @example
+ * ```ts
+ * const signal = await nextStopSignal()
+ * out.note(`${signal}: stopping…`)
+ * ```
+ */
+export function nextStopSignal (): Promise<string> {
+  return new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => { resolve(signal) })
+    }
+  })
 }
 
 /**
@@ -186,6 +238,14 @@ function parsePowBits (value: string): number {
   return n
 }
 
-function collect (value: string, previous: string[]): string[] {
+/**
+ * Commander reducer of a repeatable option: every value, in order.
+ *
+ * @example
+ * ```ts
+ * command.option('--channel <channel>', 'channel, repeatable', collect, [])
+ * ```
+ */
+export function collect (value: string, previous: string[]): string[] {
   return [...previous, value]
 }

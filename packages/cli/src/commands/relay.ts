@@ -4,13 +4,14 @@
  */
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { createMurmur } from '@murmur/node'
-import { RELAY_LISTEN, browserMultiaddrs, relayLibp2pOptions, relayService } from '@murmur/node/relay'
-import { DEFAULT_CHANNEL, STATUS_DEBOUNCE } from '../constants.js'
+import { RELAY_LISTEN } from '@murmur/node/relay-constants'
+import { DEFAULT_CHANNEL } from '../constants.js'
 import { ensurePrivateDir } from '../files.js'
 import { resolveDataDir } from '../paths.js'
 import { channelStatus, watchStatus } from '../daemon/status.js'
-import { outputOf, parseChannel, parsePositiveInt, withCommonOptions, withNetworkOptions } from './options.js'
+import {
+  collect, networkInit, nextStopSignal, outputOf, parseChannels, parsePositiveInt, withCommonOptions, withNetworkOptions
+} from './options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
 import type { Murmur } from '@murmur/node'
 import type { Output } from '../output.js'
@@ -32,24 +33,24 @@ interface RelayOptions extends CommonOptions, NetworkOptions {
 export function relayCommand (): Command {
   return withNetworkOptions(withCommonOptions(new Command('relay')))
     .description(`run a public relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (default listen: ${RELAY_LISTEN.join(' ')}; data dir: <data dir>/relay)`)
-    .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--channel <channel>', `channel to relay, repeatable (default: ${DEFAULT_CHANNEL})`, (value: string, previous: string[]) => [...previous, value], [])
+    .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', collect, [])
+    .option('--channel <channel>', `channel to relay, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .option('--max-reservations <n>', 'most browsers holding a relay slot at once (default: 256)', parsePositiveInt)
     .action(async (options: RelayOptions) => { await runRelay(options) })
 }
 
 async function runRelay (options: RelayOptions): Promise<void> {
   const out = outputOf(options)
-  const channels = (options.channel.length > 0 ? options.channel : [DEFAULT_CHANNEL]).map(parseChannel)
+  const channels = parseChannels(options.channel)
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
   await ensurePrivateDir(dataDir)
   out.note(`starting murmur relay (data dir ${dataDir})`)
+  // loaded here, not at the top: the other commands never start a node and need not load libp2p
+  const { createMurmur } = await import('@murmur/node')
+  const { browserMultiaddrs, relayLibp2pOptions, relayService } = await import('@murmur/node/relay')
   const node = await createMurmur({
-    listen: options.listen.length > 0 ? options.listen : RELAY_LISTEN,
-    bootstrap: options.bootstrap,
-    mdns: options.mdns,
-    powBits: options.powBits,
+    ...networkInit(options, RELAY_LISTEN),
     channels,
     dataDir,
     persistPeerId: true,
@@ -59,11 +60,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
       ...(options.maxReservations === undefined ? {} : { maxReservations: options.maxReservations })
     })
   })
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => { resolve(signal) })
-    }
-  })
+  const stopped = nextStopSignal()
   const multiaddrs = node.getMultiaddrs().map(String)
   const forBrowsers = browserMultiaddrs(multiaddrs)
   out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir }, () => [
@@ -75,29 +72,20 @@ async function runRelay (options: RelayOptions): Promise<void> {
   ].join('\n'))
 
   let last = ''
-  const report = (): void => { last = reportRelay(out, node, last) }
-  const unwatch = watchStatus(node, report)
+  const report = (): void => { last = reportRelay(out, node, relayService(node.libp2p)?.reservations.size ?? 0, last) }
   // a reservation tags the client in the peer store, which is the only event the relay server gives
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const peerUpdated = (): void => {
-    clearTimeout(timer)
-    timer = setTimeout(report, STATUS_DEBOUNCE)
-  }
-  node.libp2p.addEventListener('peer:update', peerUpdated)
+  const unwatch = watchStatus(node, report, ['peer:update'])
   report()
   const signal = await stopped
   out.note(`${signal}: stopping…`)
   unwatch()
-  node.libp2p.removeEventListener('peer:update', peerUpdated)
-  clearTimeout(timer)
   await node.stop()
   out.item({ event: 'stopped' }, () => 'stopped')
 }
 
 /** Prints "3 peers, 2 relay slots, 2 in #lobby" when it differs from `last`; returns what it printed. */
-function reportRelay (out: Output, node: Murmur, last: string): string {
+function reportRelay (out: Output, node: Murmur, reservations: number, last: string): string {
   const peers = node.peerCount()
-  const reservations = relayService(node.libp2p)?.reservations.size ?? 0
   const channels = channelStatus(node)
   const status = JSON.stringify({ event: 'status', peers, reservations, channels })
   if (status === last) {

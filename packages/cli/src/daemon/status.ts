@@ -65,16 +65,20 @@ export function readPeers (node: Murmur): PeerResponse[] {
   })
 }
 
+/** The name of an event of the node's libp2p (`peer:update`, …). */
+type Libp2pEventName = Parameters<Murmur['libp2p']['addEventListener']>[0]
+
 /**
- * Calls `onChange` (debounced) whenever a peer connects or disconnects or a subscription changes;
- * returns a function that stops watching.
+ * Calls `onChange` (debounced) whenever a peer connects or disconnects or a subscription changes,
+ * and on each of `extraEvents` of the node's libp2p; returns a function that stops watching.
  *
  * @example
  * ```ts
  * const unwatch = watchStatus(node, () => { render(readStatus(node, startedAt)) })
+ * const unwatchRelay = watchStatus(relay, report, ['peer:update'])
  * ```
  */
-export function watchStatus (node: Murmur, onChange: () => void): () => void {
+export function watchStatus (node: Murmur, onChange: () => void, extraEvents: Libp2pEventName[] = []): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined
   const changed = (): void => {
     clearTimeout(timer)
@@ -82,13 +86,12 @@ export function watchStatus (node: Murmur, onChange: () => void): () => void {
   }
   const { libp2p } = node
   const pubsub = libp2p.services.pubsub
-  libp2p.addEventListener('peer:connect', changed)
-  libp2p.addEventListener('peer:disconnect', changed)
+  const events: Libp2pEventName[] = ['peer:connect', 'peer:disconnect', ...extraEvents]
+  for (const event of events) libp2p.addEventListener(event, changed)
   pubsub.addEventListener('subscription-change', changed)
   return () => {
     clearTimeout(timer)
-    libp2p.removeEventListener('peer:connect', changed)
-    libp2p.removeEventListener('peer:disconnect', changed)
+    for (const event of events) libp2p.removeEventListener(event, changed)
     pubsub.removeEventListener('subscription-change', changed)
   }
 }
