@@ -54,11 +54,7 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     sandbox = await Sandbox.create()
     const [built, relay] = await Promise.all([
       buildExample(),
-      (async () => {
-        const proc = sandbox.spawn(['relay', '--data-dir', sandbox.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
-          '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--channel', CHANNEL, '--json'])
-        return JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as { multiaddrs: string[], browserMultiaddrs: string[] }
-      })()
+      sandbox.relay(['--channel', CHANNEL]).then(({ ready }) => ready)
     ])
     const relayWs = relay.browserMultiaddrs[0]
     expect(relayWs).toMatch(/\/ws\/p2p\/12D3KooW/)

@@ -74,6 +74,17 @@ export class Sandbox {
     return { proc, dataDir, ready, multiaddr: ready.multiaddrs[0] ?? '' }
   }
 
+  /**
+   * Starts `murmur relay` with a data dir of this sandbox on loopback TCP and WebSockets, without mDNS
+   * (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
+   */
+  async relay (extra: string[] = []): Promise<{ proc: LineProcess, ready: RelayReady }> {
+    const proc = this.spawn(['relay', '--data-dir', this.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--json', ...extra])
+    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as RelayReady
+    return { proc, ready }
+  }
+
   /** Kills whatever is still running and removes the directory tree. */
   async cleanup (): Promise<void> {
     await Promise.all([...this.processes].map(async (child) => {
@@ -86,6 +97,9 @@ export class Sandbox {
 }
 
 /** The `ready` line of `murmur daemon --json`. */
+/** What `murmur relay --json` prints when it is up. */
+export interface RelayReady { peerId: string, multiaddrs: string[], browserMultiaddrs: string[], channels: string[], dataDir: string }
+
 export interface DaemonReady {
   peerId: string
   multiaddrs: string[]

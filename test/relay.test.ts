@@ -10,10 +10,7 @@ import { createMurmur } from '@murmur/node'
 import { browserMultiaddrs } from '@murmur/node/relay'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.js'
-import type { LineProcess } from './cli-harness.js'
 import type { Murmur } from '@murmur/node'
-
-interface RelayReady { peerId: string, multiaddrs: string[], browserMultiaddrs: string[], channels: string[], dataDir: string }
 
 describe('murmur relay', () => {
   let sandbox: Sandbox
@@ -25,15 +22,8 @@ describe('murmur relay', () => {
     await sandbox.cleanup()
   })
 
-  async function startRelay (): Promise<{ proc: LineProcess, ready: RelayReady }> {
-    const proc = sandbox.spawn(['relay', '--data-dir', sandbox.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
-      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--channel', 'campus', '--json'])
-    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as RelayReady
-    return { proc, ready }
-  }
-
   it('prints the addresses browsers use and keeps its PeerId across restarts', async () => {
-    const first = await startRelay()
+    const first = await sandbox.relay(['--channel', 'campus'])
     expect(first.ready.channels).toEqual(['#campus'])
     expect(first.ready.browserMultiaddrs).toHaveLength(1)
     expect(first.ready.browserMultiaddrs[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${first.ready.peerId}$`))
@@ -41,12 +31,12 @@ describe('murmur relay', () => {
     expect(await first.proc.stop('SIGTERM')).toBe(0)
     expect(first.proc.stdout.at(-1)).toBe('{"event":"stopped"}')
 
-    const second = await startRelay()
+    const second = await sandbox.relay(['--channel', 'campus'])
     expect(second.ready.peerId).toBe(first.ready.peerId)
   })
 
   it('gives a client a relay slot and reports it', async () => {
-    const { proc, ready } = await startRelay()
+    const { proc, ready } = await sandbox.relay(['--channel', 'campus'])
     const client = await createMurmur({
       listen: ['/p2p-circuit'],
       bootstrap: [ready.multiaddrs[0] ?? ''],
