@@ -140,6 +140,27 @@ describe('stem router: fluffing', () => {
     expect(fluffReasons(events)).toEqual(['full', 'full'])
   })
 
+  it('sends an own post on at once when the successor it went to disconnects, or as soon as a stem peer connects', async () => {
+    const { router, sent, fluffed } = setup({ fluffProbability: 0 })
+    router.addPeer('a', true)
+    router.addPeer('b', true)
+    await router.originate(TOPIC, ENVELOPE, 'own', 0)
+    const first = sent[0]!.peer
+    router.removePeer(first)
+    expect(sent.map((s) => s.peer)).toEqual([first, first === 'a' ? 'b' : 'a'])
+
+    const alone = setup({ fluffProbability: 0 })
+    alone.router.addPeer('a', true)
+    await alone.router.originate(TOPIC, ENVELOPE, 'own', 0)
+    alone.router.removePeer('a')
+    // nobody to take it: the author neither publishes it nor loses it
+    expect(alone.sent.map((s) => s.peer)).toEqual(['a'])
+    expect(alone.fluffed).toHaveLength(0)
+    alone.router.addPeer('c', false)
+    expect(alone.sent.map((s) => s.peer)).toEqual(['a', 'c'])
+    expect(fluffed).toHaveLength(0)
+  })
+
   it('re-routes a post whose write failed', () => {
     const { router, sent } = setup({ fluffProbability: 0 })
     for (const peer of ['a', 'b', 'c']) router.addPeer(peer, true)

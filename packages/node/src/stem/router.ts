@@ -30,6 +30,10 @@ interface Held {
   tried: Set<string>
   /** Own posts: re-sends after the embargo fired. */
   resends?: number
+  /** The successor the post was last sent to. */
+  via?: string
+  /** Own posts: that successor went away while no other stem peer was there to take the post. */
+  stranded?: boolean
   timer?: unknown
   /** Settles the pending `originate` of an own post waiting for a stem peer. */
   settle?: { resolve(result: SendResult): void, reject(err: Error): void }
@@ -143,11 +147,21 @@ export class StemRouter {
   /** A stem-capable peer connected; `outbound` when we dialed it (see `StemRoutes`). */
   addPeer (peer: string, outbound: boolean): void {
     this.routes.addPeer(peer, outbound)
+    for (const post of this.held.values()) {
+      if (post.stranded === true) this.resendOwn(post)
+    }
   }
 
-  /** A stem-capable peer disconnected (or cannot take stem streams): a successor it was is replaced. */
+  /**
+   * A stem-capable peer disconnected (or cannot take stem streams): a successor it was is replaced. An
+   * own post last sent to it may have gone down with it, so it goes on at once, or as soon as a stem
+   * peer connects, rather than when its re-send timer fires.
+   */
   removePeer (peer: string): void {
     this.routes.removePeer(peer)
+    for (const post of this.held.values()) {
+      if (post.own && post.via === peer) this.resendOwn(post)
+    }
   }
 
   /**
@@ -228,10 +242,11 @@ export class StemRouter {
   sendFailed (peer: string, id: string): void {
     this.removePeer(peer)
     const post = this.held.get(id)
-    if (post === undefined || this.stopped) {
+    // an own post was taken care of by removePeer
+    if (post === undefined || post.own || this.stopped) {
       return
     }
-    this.moveOn(post, this.nextHop(post) ?? this.lastResort(post), post.own ? 'no-stem-peer' : 'no-route')
+    this.moveOn(post, this.nextHop(post), 'no-route')
   }
 
   /** Clears every timer; own posts still waiting for a stem peer are rejected with StemStoppedError. */
@@ -306,8 +321,16 @@ export class StemRouter {
     }
   }
 
+  /** Sends an own post on again, like a re-send; with no successor at all it waits for one (`stranded`). */
+  private resendOwn (post: Held): void {
+    const next = this.nextHop(post) ?? this.routes.anyOwnSuccessor()
+    post.stranded = next === undefined
+    if (next !== undefined) this.forward(post, next)
+  }
+
   private forward (post: Held, to: string): void {
     post.tried.add(to)
+    post.via = to
     if (post.timer === undefined || post.settle !== undefined) {
       this.clock.clearTimeout(post.timer)
       post.settle?.resolve({ status: 'sent', recipients: 1 })
