@@ -109,6 +109,9 @@ export class ChatApp {
   private onKey (str: string | undefined, key: Key | undefined): void {
     const action = this.editor.handle(str, key)
     switch (action.type) {
+      case 'none':
+        // the key changed nothing: the frame on screen is still right
+        return
       case 'submit':
         this.scroll = 0
         void this.execute(parseChatInput(action.line))
@@ -125,6 +128,7 @@ export class ChatApp {
         break
       case 'scroll': {
         const page = messageRows(this.stdout.rows ?? 24) - 1
+        // the timeline keeps this render for the frame drawn next, unless a post comes in between
         const max = Math.max(0, this.timeline.render(this.width()).length - page)
         this.scroll = Math.max(0, Math.min(max, this.scroll + action.pages * page))
         break

@@ -11,7 +11,10 @@ export interface Key {
   sequence?: string
 }
 
-/** What a keypress asks the chat to do. */
+/**
+ * What a keypress asks the chat to do: `none` changed nothing (no need to draw), `changed` moved the
+ * text or the cursor, `redraw` (Ctrl-L) asks for the whole frame again.
+ */
 export type EditorAction =
   | { type: 'none' }
   | { type: 'changed' }

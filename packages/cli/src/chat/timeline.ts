@@ -41,6 +41,12 @@ export class Timeline {
   private readonly numbers = new Map<string, number>()
   private readonly byNumber = new Map<number, string>()
   private readonly shown = new Set<string>()
+  /** Body rows by post id: a post's body (part of its id) never changes, only the width it is wrapped to. */
+  private readonly bodies = new Map<string, { width: number, lines: StyledLine[] }>()
+  /** The last render, reused until an entry, a post or the width changes (the chat redraws on every key). */
+  private rendered?: { version: number, width: number, lines: StyledLine[] }
+  /** Bumped by every change that can alter what `render` returns. */
+  private version = 0
 
   /** Number of entries (posts and notices). */
   get length (): number {
@@ -69,6 +75,7 @@ export class Timeline {
 
   /** Updates what is known of a post (its score and reply count) without adding it. */
   remember (post: PostView): void {
+    this.version++
     this.posts.set(post.id, post)
     if (!this.numbers.has(post.id) && post.kind !== 'VOTE') {
       const n = this.numbers.size + 1
@@ -79,11 +86,13 @@ export class Timeline {
 
   /** Adds a line of text. */
   notice (text: string, tone: 'info' | 'error' | 'ok' = 'info'): void {
+    this.version++
     this.entries.push({ type: 'notice', text, tone })
   }
 
   /** Empties the message area (numbers stay valid). */
   clear (): void {
+    this.version++
     this.entries.length = 0
     this.shown.clear()
   }
@@ -118,7 +127,8 @@ export class Timeline {
   }
 
   /**
-   * The message area as screen rows of `width` columns.
+   * The message area as screen rows of `width` columns: a new array, rebuilt only when something changed
+   * (rows are shared between renders; draw them, do not change them).
    *
    * @example
    * ```ts
@@ -126,6 +136,13 @@ export class Timeline {
    * ```
    */
   render (width: number): StyledLine[] {
+    if (this.rendered?.version !== this.version || this.rendered.width !== width) {
+      this.rendered = { version: this.version, width, lines: this.build(width) }
+    }
+    return [...this.rendered.lines]
+  }
+
+  private build (width: number): StyledLine[] {
     const lines: StyledLine[] = []
     for (const entry of this.entries) {
       if (entry.type === 'notice') {
@@ -167,9 +184,20 @@ export class Timeline {
     if (counters.length > 0) {
       head.push({ text: ` (${counters.join(' ')})`, dim: true })
     }
+    return [head, ...this.body(post, width)]
+  }
+
+  /** The rows of a post's body at `width` columns, wrapped again only when the width changed. */
+  private body (post: PostView, width: number): StyledLine[] {
+    const cached = this.bodies.get(post.id)
+    if (cached?.width === width) {
+      return cached.lines
+    }
     const indent = post.kind === 'REPLY' ? '      ' : '    '
-    const body = wrap(sanitize(post.body), Math.max(10, width - indent.length))
-    return [head, ...body.map((text): StyledLine => [{ text: `${indent}${text}` }])]
+    const lines = wrap(sanitize(post.body), Math.max(10, width - indent.length))
+      .map((text): StyledLine => [{ text: `${indent}${text}` }])
+    this.bodies.set(post.id, { width, lines })
+    return lines
   }
 
   /** `[n]` for a numbered post, else the start of its id. */
