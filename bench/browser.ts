@@ -9,8 +9,7 @@ const RUNS = 3
 
 const sandbox = await Sandbox.create()
 const built = await buildExample()
-const relay = sandbox.spawn(['relay', '--data-dir', sandbox.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--json'])
-const ready = JSON.parse(await relay.waitForLine((line) => line.includes('"event":"ready"'))) as { browserMultiaddrs: string[] }
+const { ready } = await sandbox.relay()
 const server = await serveStatic(built.dir)
 const browser = await launchChromium()
 const times: number[] = []

@@ -1,31 +1,23 @@
 // Latency the Dandelion++ stem adds (issue 4): 10 real nodes on loopback in a ring with chords; the time
 // from post() to the first delivery at the node farthest (in connection hops) from the author, with the
 // stem on (default parameters) and off (direct publish), in the same run.
-import { createMurmur } from '@murmur/node'
+import { addressOf, nextPost, startNode, stopAll, waitFor } from '../packages/node/dist/test/harness.js'
+import { quantile } from './network/graph.ts'
 import { median, writeResults } from './lib/results.ts'
-import type { Murmur, PostView } from '@murmur/node'
+import type { Murmur } from '@murmur/node'
 
 const SIZE = 10
 const POSTS = Number(process.env.STEM_LATENCY_POSTS ?? 200)
 const CHANNEL = '#latency'
-const listen = ['/ip4/127.0.0.1/tcp/0']
-// every node dials from 127.0.0.1: lift libp2p's per-host inbound limit, as a real network of many hosts would
-const connectionManager = { inboundConnectionThreshold: 1_000 }
-
-const address = (node: Murmur): string => node.getMultiaddrs().map(String).find((a) => a.includes('/tcp/') && !a.includes('/ws'))!
 
 async function network (stem: boolean): Promise<Murmur[]> {
   const nodes: Murmur[] = []
   for (let i = 0; i < SIZE; i++) {
-    const bootstrap = i === 0 ? [] : [address(nodes[i - 1]!), ...(i >= 3 && i % 2 === 1 ? [address(nodes[i - 3]!)] : [])]
-    nodes.push(await createMurmur({ listen, channels: [CHANNEL], bootstrap, powBits: 8, libp2p: { connectionManager }, ...(stem ? {} : { stem: false }) }))
+    const bootstrap = i === 0 ? [] : [addressOf(nodes[i - 1]!), ...(i >= 3 && i % 2 === 1 ? [addressOf(nodes[i - 3]!)] : [])]
+    nodes.push(await startNode({ channels: [CHANNEL], bootstrap, ...(stem ? {} : { stem: false }) }))
   }
   await nodes[SIZE - 1]!.libp2p.dial(nodes[0]!.getMultiaddrs()[0]!)
-  const deadline = Date.now() + 30_000
-  while (!nodes.every((n) => n.libp2p.services.pubsub.getSubscribers(`murmur/1/${CHANNEL}`).length >= 2)) {
-    if (Date.now() > deadline) throw new Error('the network did not form')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await waitFor(() => nodes.every((n) => n.libp2p.services.pubsub.getSubscribers(`murmur/1/${CHANNEL}`).length >= 2), 'the network to form')
   return nodes
 }
 
@@ -55,28 +47,18 @@ async function measure (stem: boolean): Promise<number[]> {
       const author = i % SIZE
       const target = nodes[farthest(nodes, author)]!
       const body = `latency probe ${stem ? 'stem' : 'direct'} ${i}`
-      const arrived = new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error(`post ${i} did not arrive within 120 s`)) }, 120_000)
-        const listener = (evt: CustomEvent<PostView>): void => {
-          if (evt.detail.body === body) {
-            clearTimeout(timer)
-            target.removeEventListener('post', listener)
-            resolve(performance.now())
-          }
-        }
-        target.addEventListener('post', listener)
-      })
+      const arrived = nextPost(target, (post) => post.body === body, 120_000).then(() => performance.now())
       const start = performance.now()
       await nodes[author]!.post(CHANNEL, body)
       latencies.push(await arrived - start)
     }
   } finally {
-    await Promise.allSettled(nodes.map(async (n) => n.stop()))
+    await stopAll(nodes)
   }
   return latencies
 }
 
-const p99 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.99) - 1)]!
+const p99 = (values: number[]): number => quantile(values, 0.99)
 const direct = await measure(false)
 const stem = await measure(true)
 console.log(`direct: median ${median(direct).toFixed(1)} ms, p99 ${p99(direct).toFixed(1)} ms; stem: median ${median(stem).toFixed(1)} ms, p99 ${p99(stem).toFixed(1)} ms (${POSTS} posts each)`)

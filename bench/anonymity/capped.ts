@@ -20,11 +20,12 @@
  * 95 % confidence intervals over trials. Nothing is written to bench/results.
  */
 import { parseArgs } from 'node:util'
+import { EMBARGO_EPSILON, HOP_LATENCY, STEM_SUCCESSORS } from '../../packages/node/dist/src/stem/constants.js'
 import { embargoMean } from '../../packages/node/dist/src/stem/embargo.js'
 import { buildStemGraph } from './construction.ts'
 import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies } from './estimator.ts'
-import { connectionsOf, propagate, randomGraph } from './network.ts'
+import { LINKS, SPY_FRACTIONS, connectionsOf, propagate, randomGraph } from './network.ts'
 import { hamiltonianUnion } from './paper.ts'
 
 const { values } = parseArgs({
@@ -41,9 +42,8 @@ const trials = Number(values.trials)
 const draws = Number(values.draws)
 const repair = Number(values.repair)
 const random = seededRandom(Number(values.seed))
-const SPY_FRACTIONS = [0.05, 0.1, 0.2, 0.3]
-/** Stem hop latency and ε of Proposition 3 as in stem/constants.ts; k = 1/q hops. */
-const embargoFor = (q: number): number => embargoMean(200, Math.round(1 / q), 0.1)
+/** Proposition 3 with the stem's hop latency and ε, for k = 1/q hops. */
+const embargoFor = (q: number): number => embargoMean(HOP_LATENCY, Math.round(1 / q), EMBARGO_EPSILON)
 
 type Kind = 'today' | 'cap' | 'cap+repair' | 'ideal' | 'liar' | 'squat'
 interface Setting { kind: Kind, dials: number, q: number }
@@ -65,7 +65,7 @@ function build (setting: Setting, spies?: Uint8Array): { adjacency: Array<Map<nu
   const adjacency = randomGraph(nodes, setting.dials, random)
   const capped = setting.kind !== 'today'
   const graph = buildStemGraph(adjacency, {
-    successors: 2,
+    successors: STEM_SUCCESSORS,
     cap: capped ? 2 : Infinity,
     noMutual: capped,
     repair: setting.kind === 'cap' ? 0 : repair,
@@ -86,7 +86,7 @@ for (const setting of settings) {
   let hops = 0
   let graphs = 0
   const options = {
-    nodes, latencyMin: 20, latencyMax: 150, jitterMean: 10, random,
+    nodes, ...LINKS, random,
     fluffProbability: setting.q, embargoMean: embargoFor(setting.q)
   }
   const account = (graph: ReturnType<typeof build>, run: ReturnType<typeof propagate>): void => {

@@ -5,8 +5,15 @@
  * neighbour it first got the post from, and the estimator picks spy sets afterwards.
  */
 import { StemRouter } from '../../packages/node/dist/src/stem/router.js'
+import { isConnected } from '../lib/graph.ts'
 import { EventQueue } from './events.ts'
 import { hamiltonianUnion } from './paper.ts'
+
+/** The spy fractions p every anonymity run scores. */
+export const SPY_FRACTIONS = [0.05, 0.1, 0.2, 0.3]
+
+/** Link latency of the simulated networks: uniform per edge, plus exponential jitter per hop (ms). */
+export const LINKS = { latencyMin: 20, latencyMax: 150, jitterMean: 10 }
 
 /** Parameters of one network. */
 export interface NetworkOptions {
@@ -53,7 +60,7 @@ export function randomGraph (n: number, dials: number, random: () => number): Ar
         made++
       }
     }
-    if (connected(adjacency)) return adjacency
+    if (isConnected(n, (v) => adjacency[v]!.keys())) return adjacency
   }
 }
 
@@ -87,19 +94,6 @@ export function connectionsOf (succ: number[][], extraDials: number, random: () 
     }
   }
   return adjacency
-}
-
-function connected (adjacency: Array<Map<number, boolean>>): boolean {
-  const seen = new Uint8Array(adjacency.length)
-  const stack = [0]
-  seen[0] = 1
-  let count = 1
-  while (stack.length > 0) {
-    for (const u of adjacency[stack.pop()!]!.keys()) {
-      if (seen[u] === 0) { seen[u] = 1; count++; stack.push(u) }
-    }
-  }
-  return count === adjacency.length
 }
 
 const TOPIC = 'murmur/1/#sim'

@@ -18,10 +18,10 @@
  *   quasi-4-regular graphs with one-to-one routing and q = 0, and diffusion on the 4-regular graph.
  */
 import { parseArgs } from 'node:util'
-import { writeResults } from '../lib/results.ts'
+import { printFigures, writeResults } from '../lib/results.ts'
 import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies, score } from './estimator.ts'
-import { propagate, randomGraph, regularGraph } from './network.ts'
+import { LINKS, SPY_FRACTIONS, propagate, randomGraph, regularGraph } from './network.ts'
 import { diffusionGuesses, hamiltonianUnion, quasiRegular, stemGuesses } from './paper.ts'
 import type { Figure } from '../lib/results.ts'
 
@@ -44,7 +44,6 @@ const q = Number(values.q)
 const dials = Number(values.dials)
 const random = seededRandom(Number(values.seed))
 
-const SPY_FRACTIONS = [0.05, 0.1, 0.2, 0.3]
 /** Dandelion++ (Fanti et al. 2018), authors' simulator, 4-regular, n = 100: [Dandelion++, diffusion]. */
 const REFERENCE: Record<string, [number, number] | undefined> = { '0.1': [0.036, 0.092], '0.2': [0.104, 0.237] }
 const TARGET: Record<string, string | undefined> = { '0.1': '<= 0.04', '0.2': '<= 0.11' }
@@ -70,7 +69,7 @@ interface Stats {
 function simulate (setting: Setting): Stats {
   const stats: Stats = { authorFluffs: 0, stemHops: 0, reasons: {}, correct: {} }
   const options = {
-    nodes, latencyMin: 20, latencyMax: 150, jitterMean: 10, random,
+    nodes, ...LINKS, random,
     fluffProbability: setting === 'regular-q0' ? 0 : q,
     embargoMean: values.embargo === undefined ? undefined : Number(values.embargo)
   }
@@ -170,7 +169,7 @@ console.log('stem fluffs by reason (mesh):', mesh.reasons)
 console.log('stem fluffs by reason (4-regular):', regular.reasons, `author fluffs ${regular.authorFluffs}`)
 console.log('stem fluffs by reason (4-regular, q = 0):', regularQ0.reasons, `author fluffs ${regularQ0.authorFluffs}`)
 if (values['no-write']) {
-  console.table(figures.map((f) => ({ ...f, value: Number(f.value.toPrecision(4)) })))
+  printFigures(figures)
 } else {
   writeResults('anonymity', figures)
 }

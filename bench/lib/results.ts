@@ -26,8 +26,13 @@ export function writeResults (name: string, figures: Figure[]): void {
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
   const result = { name, date: new Date().toISOString(), node: process.version, machine: machine(), figures }
   writeFileSync(resultsPath(name), JSON.stringify(result, null, 2) + '\n')
-  console.table(figures.map((f) => ({ ...f, value: Number(f.value.toPrecision(4)) })))
+  printFigures(figures)
   console.log(`wrote bench/results/${name}.json (node ${process.version})`)
+}
+
+/** Prints figures as a table, values to 4 significant digits. */
+export function printFigures (figures: Figure[]): void {
+  console.table(figures.map((f) => ({ ...f, value: Number(f.value.toPrecision(4)) })))
 }
 
 /** Median of a list of numbers. */

@@ -1,6 +1,7 @@
 /**
  * The seeded random topology both systems run on, and the statistics of a run.
  */
+import { isConnected } from '../lib/graph.ts'
 import { seededRandom } from '../lib/random.ts'
 
 /**
@@ -42,21 +43,8 @@ export function randomTopology (n: number, seed: number, minDegree = MIN_DEGREE,
         dials.push([v, u])
       }
     }
-    if (!stuck && isConnected(neighbours)) return dials
+    if (!stuck && isConnected(n, (v) => neighbours[v]!)) return dials
   }
-}
-
-function isConnected (neighbours: Array<Set<number>>): boolean {
-  const seen = new Uint8Array(neighbours.length)
-  const stack = [0]
-  seen[0] = 1
-  let count = 1
-  while (stack.length > 0) {
-    for (const u of neighbours[stack.pop()!]!) {
-      if (seen[u] === 0) { seen[u] = 1; count++; stack.push(u) }
-    }
-  }
-  return count === neighbours.length
 }
 
 /** The q-quantile (0..1) of a list, nearest rank. */

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { randomTopology, quantile } from './graph.ts'
-import { seededRandom } from '../lib/random.ts'
+import { seededRandom, shuffle } from '../lib/random.ts'
 import { startGossipsub, startMurmur } from './systems.ts'
 import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
 import type { WireCounter } from './wire.ts'
@@ -142,13 +142,11 @@ async function main (): Promise<void> {
   progress(`dialed ${dials.length} edges`)
   // ready when every node knows that all its neighbours are in the channel's topic and has a mesh
   // (a mesh below gossipsub's Dlo is a steady state for a node whose neighbours have full meshes)
-  const degree = new Array<number>(n).fill(0)
-  for (const [v, u] of dials) { degree[v]!++; degree[u]!++ }
   for (;;) {
     const waiting = nodes.filter((node, i) => {
       const pubsub = node.libp2p.services.pubsub
       const topic = pubsub.getTopics()[0]
-      return topic === undefined || pubsub.getSubscribers(topic).length < degree[i]! || meshSize(pubsub, topic) === 0
+      return topic === undefined || pubsub.getSubscribers(topic).length < neighbours[i]!.size || meshSize(pubsub, topic) === 0
     }).length
     if (waiting === 0) break
     // a topology connection that closed during setup is dialed again
@@ -166,11 +164,7 @@ async function main (): Promise<void> {
   result.setupMs = performance.now() - setupStart
 
   // the workload
-  const order = Array.from({ length: n }, (_, i) => i)
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!]
-  }
+  const order = shuffle(Array.from({ length: n }, (_, i) => i), random)
   const total = n * postsPerNode
   expectedArrivals = total * n
   const done = new Promise<void>((resolve) => { allArrived = resolve })
@@ -184,13 +178,10 @@ async function main (): Promise<void> {
   const bytes0 = wire.bytes
   const start = performance.now()
   const published: Array<Promise<void>> = []
-  const authors: number[] = []
   for (let j = 0; j < total; j++) {
     const wait = start + (j * 1000) / rate - performance.now()
     if (wait > 0) await sleep(wait)
-    const author = order[j % n]!
-    authors.push(author)
-    published.push(nodes[author]!.publish())
+    published.push(nodes[order[j % n]!]!.publish())
   }
   await Promise.all(published)
   let drainTimer: ReturnType<typeof setTimeout> | undefined
