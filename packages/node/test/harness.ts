@@ -6,12 +6,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createLibp2p } from 'libp2p'
 import { afterEach } from 'vitest'
 import { createMurmur } from '../src/index.js'
+import { tempDir } from './store-fixtures.js'
 import type { Murmur, MurmurInit, PostView } from '../src/index.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -59,16 +57,16 @@ export interface Cleanup {
 /** Registers an afterEach that stops what was pushed to `running` and removes the `tempDir()`s. */
 export function cleanedAfterEach (): Cleanup {
   const running: Cleanup['running'] = []
-  const dirs: string[] = []
+  const removals: Array<() => Promise<void>> = []
   afterEach(async () => {
     await stopAll(running.splice(0))
-    await Promise.all(dirs.splice(0).map(async (dir) => rm(dir, { recursive: true, force: true })))
+    await Promise.all(removals.splice(0).map(async (remove) => remove()))
   })
   return {
     running,
     tempDir: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'murmur-test-'))
-      dirs.push(dir)
+      const { dir, cleanup } = await tempDir()
+      removals.push(cleanup)
       return dir
     }
   }

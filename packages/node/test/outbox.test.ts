@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_OUTBOX } from '../src/constants.js'
-import { addressOf, nextPost, startNode, stopAll, waitFor } from './harness.js'
-import type { Murmur } from '../src/index.js'
+import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
 
 describe('outbox', () => {
-  let running: Murmur[] = []
-  afterEach(async () => { await stopAll(running); running = [] })
+  const { running } = cleanedAfterEach()
 
   it('queues a post nobody can receive, says why, and sends it when a subscriber appears', async () => {
     const alone = await startNode()

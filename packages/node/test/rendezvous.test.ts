@@ -1,15 +1,13 @@
 import { channelTopic } from '@murmur/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { topicCid } from '../src/index.js'
-import { addressOf, nextPost, startNode, stopAll, waitFor } from './harness.js'
-import type { Murmur } from '../src/index.js'
+import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
 
 const CHANNEL = '#meet'
 const TOPIC = channelTopic(CHANNEL)
 
 describe('DHT topic rendezvous', () => {
-  let running: Murmur[] = []
-  afterEach(async () => { await stopAll(running); running = [] })
+  const { running } = cleanedAfterEach()
 
   it('derives a stable raw CID from the topic', async () => {
     const cid = await topicCid(TOPIC)

@@ -1,11 +1,10 @@
 import { lpStream } from '@libp2p/utils'
 import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, messageId, toHex } from '@murmur/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { STEM_PROTOCOL } from '../src/index.js'
 import { encodeStemFrame } from '../src/stem/index.js'
-import { TEST_POW_BITS, addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { TEST_POW_BITS, addressOf, startNode, startStockPeer, waitFor, cleanedAfterEach } from './harness.js'
 import type { Murmur, StemInit } from '../src/index.js'
-import type { StockPeer } from './harness.js'
 
 const CHANNEL = '#stem'
 const TOPIC = channelTopic(CHANNEL)
@@ -36,8 +35,7 @@ async function ring (size: number, stem: StemInit = {}): Promise<Murmur[]> {
 const successorsOf = (node: Murmur): number => (node as unknown as { stem: { router: { currentSuccessors: string[] } } }).stem.router.currentSuccessors.length
 
 describe('Dandelion++ stem on real nodes', () => {
-  let running: Array<Murmur | StockPeer> = []
-  afterEach(async () => { await stopAll(running); running = [] })
+  const { running } = cleanedAfterEach()
 
   it('10 nodes: every post reaches every node, and no author publishes its own post into gossip', async () => {
     const nodes = await ring(10)
