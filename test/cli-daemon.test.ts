@@ -84,11 +84,14 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     const thread = await sandbox.run(['thread', rootId, '--json', '--data-dir', a.dataDir])
     expect(thread.code).toBe(0)
     const posts = (JSON.parse(thread.stdout) as { root: string, posts: Post[] }).posts
-    expect(posts.map((p) => p.id)).toEqual([rootId, replyId, opReplyId])
-    expect(posts[1]?.op).toBe(false)
-    expect(posts[2]?.op).toBe(true)
-    expect(posts[2]?.pseudonym).toBe(posts[0]?.pseudonym)
-    expect(posts[1]?.pseudonym).not.toBe(posts[0]?.pseudonym)
+    // root first, then the replies by (created, id): both replies may carry the same second
+    expect(posts[0]?.id).toBe(rootId)
+    expect(posts.slice(1).map((p) => p.id).sort()).toEqual([replyId, opReplyId].sort())
+    const byId = new Map(posts.map((p) => [p.id, p]))
+    expect(byId.get(replyId)?.op).toBe(false)
+    expect(byId.get(opReplyId)?.op).toBe(true)
+    expect(byId.get(opReplyId)?.pseudonym).toBe(posts[0]?.pseudonym)
+    expect(byId.get(replyId)?.pseudonym).not.toBe(posts[0]?.pseudonym)
 
     const feed = JSON.parse((await sandbox.run(['feed', 'lobby', '--json', '--data-dir', a.dataDir])).stdout) as { posts: Post[] }
     expect(feed.posts.find((p) => p.id === rootId)).toMatchObject({ score: 1, replies: 2 })
