@@ -1,4 +1,4 @@
-import { compareBytes, concatBytes, equalBytes, isBytes } from './bytes.js'
+import { compareBytes, concatBytes, equalBytes, isBytes, u32be, utf8 } from './bytes.js'
 import { MAX_RING_SIZE } from './constants.js'
 import { DOMAIN, sha256, sha512 } from './hash.js'
 import { randomBytes, sodium } from './sodium.js'
@@ -14,6 +14,9 @@ export interface AuthorKey {
   publicKey: Uint8Array
 }
 
+/** Most link tags one ring signature binds (one key image per scope). */
+export const MAX_LINK_TAGS = 4
+
 /** Inputs of {@link ringSign}. */
 export interface RingSignInput {
   /** The signed digest m. */
@@ -22,27 +25,32 @@ export interface RingSignInput {
   ring: Uint8Array[]
   /** The signer's 32-byte scalar. */
   secretKey: Uint8Array
-  /** Link-tag scope bytes (see postScope / voteScope). */
-  scope: Uint8Array
-  /** Randomness for α and the s_i, in that order; defaults to libsodium's CSPRNG. */
-  random?: RandomSource
+  /**
+   * Link-tag scopes (see postScope / voteScope), 1..{@link MAX_LINK_TAGS}, pairwise distinct: the
+   * signature carries one tag `x·Hp(scope)` per scope, all bound to the same key.
+   */
+  scopes: Uint8Array[]
 }
 
-/** A bLSAG signature with its scoped link tag. */
+/** A bLSAG signature with one scoped link tag per scope. */
 export interface RingSignature {
   c0: Uint8Array
   s: Uint8Array[]
-  tag: Uint8Array
+  /** `tags[j] = x·Hp(scopes[j])`. */
+  tags: Uint8Array[]
 }
 
 /** Inputs of {@link ringVerify}. */
 export interface RingVerifyInput extends RingSignature {
   message: Uint8Array
   ring: Uint8Array[]
-  scope: Uint8Array
+  scopes: Uint8Array[]
 }
 
 const IDENTITY = new Uint8Array(32)
+
+/** Domain of the hedged nonce seed (see nonceStream). */
+const NONCE_DOMAIN = utf8('murmur/v2/ring-nonce')
 // ℓ = 2^252 + 27742317777372353535851937790883648493, little-endian.
 const ORDER = Uint8Array.from([
   0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
@@ -98,21 +106,17 @@ export function hashToPoint (b: Uint8Array): Uint8Array {
   return sodium.crypto_core_ristretto255_from_hash(sha512(DOMAIN.hp, b))
 }
 
-// libsodium refuses to return the identity; the bLSAG equations need it as an ordinary value.
+// libsodium refuses to return the identity. In a prime-order group a product is the identity exactly
+// when the scalar is zero or the point is the identity, so those two cases are answered here and any
+// other libsodium failure (an invalid point) is thrown as the error it is.
 function mul (scalar: Uint8Array, point: Uint8Array): Uint8Array {
-  try {
-    return sodium.crypto_scalarmult_ristretto255(scalar, point)
-  } catch {
-    return IDENTITY
-  }
+  if (sodium.is_zero(scalar) || sodium.is_zero(point)) return IDENTITY
+  return sodium.crypto_scalarmult_ristretto255(scalar, point)
 }
 
 function mulBase (scalar: Uint8Array): Uint8Array {
-  try {
-    return sodium.crypto_scalarmult_ristretto255_base(scalar)
-  } catch {
-    return IDENTITY
-  }
+  if (sodium.is_zero(scalar)) return IDENTITY
+  return sodium.crypto_scalarmult_ristretto255_base(scalar)
 }
 
 const add = (a: Uint8Array, b: Uint8Array): Uint8Array => sodium.crypto_core_ristretto255_add(a, b)
@@ -168,24 +172,69 @@ export function ringProblem (ring: unknown): string | undefined {
   return undefined
 }
 
-/** Precomputes everything of the challenge hash that does not change around the ring. */
-function challenger (message: Uint8Array, ring: Uint8Array[], scope: Uint8Array, tag: Uint8Array): (L: Uint8Array, R: Uint8Array) => Uint8Array {
-  const prefix = concatBytes([message, sha256(...ring), scope, tag])
-  return (L, R) => hashToScalar(prefix, L, R)
+/** Why a list of scopes cannot be signed over, or undefined when it is usable. */
+function scopesProblem (scopes: unknown): string | undefined {
+  if (!Array.isArray(scopes) || scopes.length < 1 || scopes.length > MAX_LINK_TAGS) return `expected 1..${MAX_LINK_TAGS} scopes`
+  const list: unknown[] = scopes
+  if (!list.every((scope) => isBytes(scope))) return 'expected scope bytes'
+  for (let j = 1; j < list.length; j++) {
+    for (let i = 0; i < j; i++) {
+      if (equalBytes(list[i] as Uint8Array, list[j] as Uint8Array)) return 'scopes must be distinct'
+    }
+  }
+  return undefined
+}
+
+/** What the signature commits to besides the tags: `m || ringdigest || u32be(k) || (u32be(len S_j) || S_j)_j`. */
+function signedContext (message: Uint8Array, ring: Uint8Array[], scopes: Uint8Array[]): Uint8Array {
+  return concatBytes([message, sha256(...ring), u32be(scopes.length), ...scopes.flatMap((scope) => [u32be(scope.byteLength), scope])])
 }
 
 /**
- * Signs `message` with a bLSAG ring signature over `ring` whose link tag `x·Hp(scope)` is the same for
- * every signature of one key in one scope. Throws a RangeError/TypeError on unusable input.
+ * The challenge hash of one ring position, everything that does not change around the ring precomputed:
+ * `Hs(context || I_1..I_k || L || R_1..R_k)`.
+ */
+function challenger (context: Uint8Array, tags: Uint8Array[]): (L: Uint8Array, R: Uint8Array[]) => Uint8Array {
+  const prefix = concatBytes([context, ...tags])
+  return (L, R) => hashToScalar(prefix, L, ...R)
+}
+
+/**
+ * Where the signer's nonces come from: a seed hashed from the secret key, everything signed, and 32 fresh
+ * random bytes (hedged, as in RFC 8032 and draft-irtf-cfrg-det-sigs-with-noise). Two signatures share a
+ * nonce only if they sign the same message over the same ring and scopes with the same key and the
+ * generator repeats too — and then they are the same signature. A repeated or broken generator alone
+ * can no longer reveal the key.
+ */
+function nonceStream (secretKey: Uint8Array, context: Uint8Array, random: RandomSource): () => Uint8Array {
+  const seed = sha512(NONCE_DOMAIN, secretKey, context, random(32))
+  let counter = 0
+  return () => sodium.crypto_core_ristretto255_scalar_reduce(sha512(seed, u32be(counter++)))
+}
+
+/**
+ * Signs `message` with a bLSAG ring signature over `ring` carrying one link tag `x·Hp(scope)` per scope:
+ * the same for every signature of one key in one scope, unlinkable across scopes. Nonces are hedged
+ * (derived from the key, the signed data and fresh randomness). Throws a RangeError/TypeError on
+ * unusable input.
  *
  * @example
  * ```ts
- * const sig = ringSign({ message: id, ring: [a.publicKey, b.publicKey].sort(compare), secretKey: a.secretKey, scope: voteScope(parent) })
+ * const sig = ringSign({ message: id, ring: [a.publicKey, b.publicKey].sort(compareBytes), secretKey: a.secretKey, scopes: [voteScope(parent)] })
  * ```
  */
-export function ringSign ({ message, ring, secretKey, scope, random = randomBytes }: RingSignInput): RingSignature {
+export function ringSign (input: RingSignInput): RingSignature {
+  return ringSignWithRandom(input, randomBytes)
+}
+
+/**
+ * {@link ringSign} with an injected source for the hedging randomness. Not exported from the package:
+ * only the test vectors, which must be reproducible, use it.
+ */
+export function ringSignWithRandom ({ message, ring, secretKey, scopes }: RingSignInput, random: RandomSource): RingSignature {
   if (!isBytes(message)) throw new TypeError('expected message bytes')
-  if (!isBytes(scope)) throw new TypeError('expected scope bytes')
+  const scopeProblem = scopesProblem(scopes)
+  if (scopeProblem !== undefined) throw new RangeError(scopeProblem)
   const problem = ringProblem(ring)
   if (problem !== undefined) throw new RangeError(problem)
   const publicKey = authorPublicKey(secretKey)
@@ -193,36 +242,39 @@ export function ringSign ({ message, ring, secretKey, scope, random = randomByte
   if (pi < 0) throw new RangeError("the signer's public key is not in the ring")
 
   const n = ring.length
-  const H = hashToPoint(scope)
-  const tag = sodium.crypto_scalarmult_ristretto255(secretKey, H)
-  const hc = challenger(message, ring, scope, tag)
+  const H = scopes.map(hashToPoint)
+  const tags = H.map((h) => mul(secretKey, h))
+  const context = signedContext(message, ring, scopes)
+  const hc = challenger(context, tags)
+  const nonce = nonceStream(secretKey, context, random)
   const c: Uint8Array[] = new Array(n)
   const s: Uint8Array[] = new Array(n)
 
-  const alpha = randomScalar(random)
-  c[(pi + 1) % n] = hc(mulBase(alpha), mul(alpha, H))
+  const alpha = nonce()
+  c[(pi + 1) % n] = hc(mulBase(alpha), H.map((h) => mul(alpha, h)))
   for (let k = 1; k < n; k++) {
     const i = (pi + k) % n
-    const si = randomScalar(random)
+    const si = nonce()
     s[i] = si
-    c[(i + 1) % n] = hc(add(mulBase(si), mul(c[i]!, ring[i]!)), add(mul(si, H), mul(c[i]!, tag)))
+    const ci = c[i]!
+    c[(i + 1) % n] = hc(add(mulBase(si), mul(ci, ring[i]!)), H.map((h, j) => add(mul(si, h), mul(ci, tags[j]!))))
   }
   s[pi] = sodium.crypto_core_ristretto255_scalar_sub(alpha, sodium.crypto_core_ristretto255_scalar_mul(c[pi]!, secretKey))
-  return { c0: c[0]!, s, tag }
+  return { c0: c[0]!, s, tags }
 }
 
 /**
- * Verifies a bLSAG ring signature and its scoped link tag. Never throws: any malformed input is `false`.
+ * Verifies a bLSAG ring signature and its scoped link tags. Never throws: any malformed input is `false`.
  *
  * @example
  * ```ts
- * if (ringVerify({ message: id, ring, scope, c0, s, tag })) { … }
+ * if (ringVerify({ message: id, ring, scopes, c0, s, tags })) { … }
  * ```
  */
 export function ringVerify (input: RingVerifyInput): boolean {
   try {
-    const { message, ring, scope, s } = input
-    if (!isBytes(message) || !isBytes(scope)) return false
+    const { message, ring, s } = input
+    if (!isBytes(message)) return false
     if (ringProblem(ring) !== undefined) return false
     if (!Array.isArray(s) || s.length !== ring.length) return false
     return verifyOverCheckedRing(input)
@@ -234,22 +286,30 @@ export function ringVerify (input: RingVerifyInput): boolean {
 /**
  * {@link ringVerify} for a caller that has already checked the ring's structure ({@link ringProblem})
  * and that `s` has one response per member, so no point of the ring is decoded twice. Never throws.
+ *
+ * @example
+ * ```ts
+ * if (ringProblem(ring) === undefined && s.length === ring.length) verifyOverCheckedRing({ message, ring, scopes, c0, s, tags })
+ * ```
  */
 export function verifyOverCheckedRing (input: RingVerifyInput): boolean {
   try {
-    const { message, ring, scope, c0, s, tag } = input
-    if (!isValidPoint(tag) || equalBytes(tag, IDENTITY)) return false
+    const { message, ring, scopes, c0, s, tags } = input
+    if (scopesProblem(scopes) !== undefined) return false
+    if (!Array.isArray(tags) || tags.length !== scopes.length) return false
+    if (!tags.every((tag) => isValidPoint(tag) && !sodium.is_zero(tag))) return false
     if (!isCanonicalScalar(c0) || !s.every(isCanonicalScalar)) return false
 
-    const H = hashToPoint(scope)
-    const hc = challenger(message, ring, scope, tag)
+    const H = scopes.map(hashToPoint)
+    const hc = challenger(signedContext(message, ring, scopes), tags)
     let c = c0
     for (let i = 0; i < ring.length; i++) {
-      c = hc(add(mulBase(s[i]!), mul(c, ring[i]!)), add(mul(s[i]!, H), mul(c, tag)))
+      const si = s[i]!
+      const ci = c
+      c = hc(add(mulBase(si), mul(ci, ring[i]!)), H.map((h, j) => add(mul(si, h), mul(ci, tags[j]!))))
     }
     return equalBytes(c, c0)
   } catch {
     return false
   }
 }
-
