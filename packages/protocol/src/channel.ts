@@ -50,12 +50,12 @@ export function isCircleChannel (channel: string): boolean {
 }
 
 /**
- * The gossipsub topic of a channel: `murmur/1/<channel>` for public channels,
- * `murmur/1/circle/<hex>` for circles. Validates the channel first.
+ * The gossipsub topic of a channel: `murmur/2/<channel>` for public channels,
+ * `murmur/2/circle/<hex>` for circles. Validates the channel first.
  *
  * @example
  * ```ts
- * channelTopic('#lobby') // 'murmur/1/#lobby'
+ * channelTopic('#lobby') // 'murmur/2/#lobby'
  * ```
  */
 export function channelTopic (channel: string): string {
@@ -79,7 +79,7 @@ export function isCircleTopic (topic: string): boolean {
 
 /**
  * The channel name of a circle: `circle:` + hex of the first 16 bytes of
- * SHA-256("murmur/v1/circle-topic" || circleKey).
+ * SHA-256("murmur/v2/circle-topic" || circleKey).
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Network parameters of Murmur protocol v1. Every value here is part of the normative spec
+ * Network parameters of Murmur protocol v2. Every value here is part of the normative spec
  * (docs/PROTOCOL.md); nodes that disagree on them cannot validate each other's posts.
  */
 
@@ -27,5 +27,5 @@ export const MAX_CLOCK_SKEW = 120
 export const ID_BYTES = 32
 /** Proof-of-work difficulty in leading zero bits, per post kind. @default { POST: 16, REPLY: 16, VOTE: 12 } */
 export const DEFAULT_POW_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 16, REPLY: 16, VOTE: 12 })
-/** Prefix of every gossipsub topic of protocol v1. */
-export const TOPIC_PREFIX = 'murmur/1/'
+/** Prefix of every gossipsub topic of protocol v2. */
+export const TOPIC_PREFIX = 'murmur/2/'

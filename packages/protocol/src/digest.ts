@@ -6,11 +6,11 @@ import { Envelope } from './wire/murmur.js'
 const ZERO = new Uint8Array([0])
 
 /**
- * The signed digest `SHA-256("murmur/v1/sig" || topic || 0x00 || post)`. It is also the post id.
+ * The signed digest `SHA-256("murmur/v2/sig" || topic || 0x00 || post)`. It is also the post id.
  *
  * @example
  * ```ts
- * const id = signedDigest('murmur/1/#lobby', envelope.post)
+ * const id = signedDigest('murmur/2/#lobby', envelope.post)
  * ```
  */
 export function signedDigest (topic: string, post: Uint8Array): Uint8Array {

@@ -1,16 +1,16 @@
 import { concatBytes, utf8 } from './bytes.js'
 import { sodium } from './sodium.js'
 
-/** Domain strings of every hash in protocol v1 (ASCII, prefixed to the hashed bytes). */
+/** Domain strings of every hash in protocol v2 (ASCII, prefixed to the hashed bytes). */
 export const DOMAIN = Object.freeze({
-  sig: utf8('murmur/v1/sig'),
-  pow: utf8('murmur/v1/pow'),
-  nym: utf8('murmur/v1/nym'),
-  hs: utf8('murmur/v1/hs'),
-  hp: utf8('murmur/v1/hp'),
-  postScope: utf8('murmur/v1/scope/post'),
-  voteScope: utf8('murmur/v1/scope/vote'),
-  circleTopic: utf8('murmur/v1/circle-topic')
+  sig: utf8('murmur/v2/sig'),
+  pow: utf8('murmur/v2/pow'),
+  nym: utf8('murmur/v2/nym'),
+  hs: utf8('murmur/v2/hs'),
+  hp: utf8('murmur/v2/hp'),
+  postScope: utf8('murmur/v2/scope/post'),
+  voteScope: utf8('murmur/v2/scope/vote'),
+  circleTopic: utf8('murmur/v2/circle-topic')
 })
 
 // libsodium's SHA-2 measured fastest in both Node and browsers (docs/BENCHMARKS.md, "hashing").

@@ -26,7 +26,7 @@ export function oneTimeKey (seed: Uint8Array = randomBytes(32)): OneTimeKey {
 }
 
 /**
- * The per-thread pseudonym seed `SHA-256("murmur/v1/nym" || x || rootId)`: the same author gets the same
+ * The per-thread pseudonym seed `SHA-256("murmur/v2/nym" || x || rootId)`: the same author gets the same
  * key inside one thread and unlinkable keys in different threads.
  *
  * @example

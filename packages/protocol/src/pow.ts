@@ -45,7 +45,7 @@ export function leadingZeroBits (bytes: Uint8Array): number {
 }
 
 /**
- * The proof-of-work hash `SHA-256("murmur/v1/pow" || m || u64be(nonce))`.
+ * The proof-of-work hash `SHA-256("murmur/v2/pow" || m || u64be(nonce))`.
  *
  * @example
  * ```ts

@@ -4,11 +4,11 @@ import { DOMAIN } from './hash.js'
 
 /**
  * Link-tag scope of a ring-signed POST or REPLY:
- * `"murmur/v1/scope/post" || u32be(len(topic)) || topic || u64be(epoch) || u32be(slot)`.
+ * `"murmur/v2/scope/post" || u32be(len(topic)) || topic || u64be(epoch) || u32be(slot)`.
  *
  * @example
  * ```ts
- * const scope = postScope('murmur/1/#lobby', Math.floor(created / 3600), 0)
+ * const scope = postScope('murmur/2/#lobby', Math.floor(created / 3600), 0)
  * ```
  */
 export function postScope (topic: string, epoch: bigint | number, slot: number): Uint8Array {
@@ -17,7 +17,7 @@ export function postScope (topic: string, epoch: bigint | number, slot: number):
 }
 
 /**
- * Link-tag scope of a ring-signed VOTE: `"murmur/v1/scope/vote" || parent`.
+ * Link-tag scope of a ring-signed VOTE: `"murmur/v2/scope/vote" || parent`.
  *
  * @example
  * ```ts

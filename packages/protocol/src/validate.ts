@@ -61,7 +61,7 @@ function checkRing (ring: RingAuth, topic: string, post: Post, id: Uint8Array, p
   if (ring.epoch !== expected.epoch) {
     throw new ProtocolError('ERR_BAD_SCOPE', `ring epoch ${ring.epoch} does not match created (expected ${expected.epoch})`)
   }
-  if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scope: expected.scope, c0: ring.c0, s: ring.s, tag: ring.tag })) {
+  if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: [expected.scope], c0: ring.c0, s: ring.s, tags: [ring.tag] })) {
     throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
   }
   return { kind: 'ring', ring: ring.ring, tag: ring.tag, scope: expected.scope, epoch: expected.epoch, slot: expected.slot }
@@ -121,7 +121,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
  *
  * @example
  * ```ts
- * const result = validateEnvelope(bytes, { topic: 'murmur/1/#lobby' })
+ * const result = validateEnvelope(bytes, { topic: 'murmur/2/#lobby' })
  * if (result.ok) console.log(result.post.body)
  * else console.log(result.code, ERROR_ACTIONS[result.code])
  * ```

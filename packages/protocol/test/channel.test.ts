@@ -3,12 +3,12 @@ import { channelTopic, circleChannel, isCircleChannel, validateChannel, Protocol
 
 describe('channels and topics', () => {
   it('maps channels to topics', () => {
-    expect(channelTopic('#lobby')).toBe('murmur/1/#lobby')
-    expect(channelTopic('geo:u4pruyd')).toBe('murmur/1/geo:u4pruyd')
+    expect(channelTopic('#lobby')).toBe('murmur/2/#lobby')
+    expect(channelTopic('geo:u4pruyd')).toBe('murmur/2/geo:u4pruyd')
     const circle = circleChannel(new Uint8Array(32).fill(7))
     expect(circle).toMatch(/^circle:[0-9a-f]{32}$/)
     expect(isCircleChannel(circle)).toBe(true)
-    expect(channelTopic(circle)).toBe(`murmur/1/circle/${circle.slice(7)}`)
+    expect(channelTopic(circle)).toBe(`murmur/2/circle/${circle.slice(7)}`)
   })
 
   it.each([

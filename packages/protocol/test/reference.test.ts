@@ -18,23 +18,23 @@ const sha512 = (...p: Uint8Array[]): Uint8Array => new Uint8Array(createHash('sh
 const leToInt = (b: Uint8Array): bigint => BigInt('0x' + hex(Uint8Array.from(b).reverse()) || '0')
 const u32be = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
 const u64be = (n: bigint): Uint8Array => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n); return b }
-const Hs = (b: Uint8Array): bigint => leToInt(sha512(te.encode('murmur/v1/hs'), b)) % ORDER
-const Hp = (b: Uint8Array): InstanceType<typeof Point> => hasher.deriveToCurve!(sha512(te.encode('murmur/v1/hp'), b)) as InstanceType<typeof Point>
+const Hs = (b: Uint8Array): bigint => leToInt(sha512(te.encode('murmur/v2/hs'), b)) % ORDER
+const Hp = (b: Uint8Array): InstanceType<typeof Point> => hasher.deriveToCurve!(sha512(te.encode('murmur/v2/hp'), b)) as InstanceType<typeof Point>
 const scalarBytes = (n: bigint): Uint8Array => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse())
 
-function referenceRingVerify (m: Uint8Array, ring: Uint8Array[], S: Uint8Array, c0: Uint8Array, s: Uint8Array[], tag: Uint8Array): boolean {
+function referenceRingVerify (m: Uint8Array, ring: Uint8Array[], S: Uint8Array[], c0: Uint8Array, s: Uint8Array[], tags: Uint8Array[]): boolean {
   const P = ring.map((r) => Point.fromBytes(r))
-  const I = Point.fromBytes(tag)
-  if (I.is0()) return false
-  const H = Hp(S)
-  const ringdigest = sha256(...ring)
+  const I = tags.map((t) => Point.fromBytes(t))
+  if (I.some((p) => p.is0())) return false
+  const H = S.map(Hp)
+  const context = cat(m, sha256(...ring), u32be(S.length), ...S.flatMap((x) => [u32be(x.byteLength), x]), ...I.map((p) => p.toBytes()))
   let c = leToInt(c0)
   if (c >= ORDER || s.some((x) => leToInt(x) >= ORDER)) return false
   for (let i = 0; i < ring.length; i++) {
     const si = leToInt(s[i]!)
     const L = Point.BASE.multiplyUnsafe(si).add(P[i]!.multiplyUnsafe(c))
-    const R = H.multiplyUnsafe(si).add(I.multiplyUnsafe(c))
-    c = Hs(cat(m, ringdigest, S, I.toBytes(), L.toBytes(), R.toBytes()))
+    const R = H.map((h, j) => h.multiplyUnsafe(si).add(I[j]!.multiplyUnsafe(c)))
+    c = Hs(cat(context, L.toBytes(), ...R.map((r) => r.toBytes())))
   }
   return hex(scalarBytes(c)) === hex(c0)
 }
@@ -46,9 +46,9 @@ describe('vectors against an independent reading of the spec', () => {
   for (const v of vectors) {
     it(v.name, () => {
       const env = Envelope.decode(Buffer.from(v.envelope, 'hex'))
-      const m = sha256(te.encode('murmur/v1/sig'), te.encode(v.topic), new Uint8Array([0]), env.post)
+      const m = sha256(te.encode('murmur/v2/sig'), te.encode(v.topic), new Uint8Array([0]), env.post)
       expect(hex(m)).toBe(v.id)
-      const pow = sha256(te.encode('murmur/v1/pow'), m, u64be(env.pow))
+      const pow = sha256(te.encode('murmur/v2/pow'), m, u64be(env.pow))
       expect(pow[0]).toBe(0) // vectors are mined at 8 bits
       if (env.oneTime !== undefined) {
         expect(ed25519.verify(env.oneTime.signature, m, env.oneTime.publicKey)).toBe(true)
@@ -58,15 +58,15 @@ describe('vectors against an independent reading of the spec', () => {
       let S: Uint8Array
       if (r.epoch === 0n) {
         const post = Post.decode(env.post)
-        S = cat(te.encode('murmur/v1/scope/vote'), post.parent)
+        S = cat(te.encode('murmur/v2/scope/vote'), post.parent)
       } else {
         const t = te.encode(v.topic)
-        S = cat(te.encode('murmur/v1/scope/post'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot))
+        S = cat(te.encode('murmur/v2/scope/post'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot))
       }
-      expect(referenceRingVerify(m, r.ring, S, r.c0, r.s, r.tag)).toBe(true)
+      expect(referenceRingVerify(m, r.ring, [S], r.c0, r.s, [r.tag])).toBe(true)
       const tampered = Uint8Array.from(m)
       tampered[0]! ^= 1
-      expect(referenceRingVerify(tampered, r.ring, S, r.c0, r.s, r.tag)).toBe(false)
+      expect(referenceRingVerify(tampered, r.ring, [S], r.c0, r.s, [r.tag])).toBe(false)
     })
   }
 })

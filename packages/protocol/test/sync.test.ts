@@ -18,7 +18,7 @@ function reconcile (initiatorItems: SyncItem[], responderItems: SyncItem[], init
   let ranges = initiator.initial()
   while (ranges.length > 0) {
     if (++roundTrips > 256) throw new Error('reconciliation did not converge')
-    const request = encodeSyncMessage({ topic: 'murmur/1/#t', ranges, need: [], envelopes: [], pending: 0 })
+    const request = encodeSyncMessage({ topic: 'murmur/2/#t', ranges, need: [], envelopes: [], pending: 0 })
     bytes += request.byteLength
     maxMessage = Math.max(maxMessage, request.byteLength)
     const answer = responder.process(decodeSyncMessage(request).ranges)
