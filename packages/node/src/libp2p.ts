@@ -8,10 +8,11 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
-import { KAD_PROTOCOL } from './constants.js'
+import { KAD_PROTOCOL, MAX_CONNECTIONS } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -35,7 +36,7 @@ export interface MurmurServices extends Record<string, unknown> {
 /** The libp2p node inside a Murmur node. */
 export type MurmurLibp2p = Libp2p<MurmurServices>
 
-/** Extra libp2p options merged over Murmur's (services and addresses are merged key by key). */
+/** Extra libp2p options merged over Murmur's (services, addresses and connectionManager are merged key by key). */
 export type ExtraLibp2pOptions = Partial<Libp2pOptions<Record<string, unknown>>>
 
 /** Resolved options of {@link createMurmurLibp2p}. */
@@ -69,6 +70,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     ...(connectionGater === undefined ? {} : { connectionGater }),
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
+    connectionManager: { maxConnections: MAX_CONNECTIONS, ...extra.connectionManager },
     services: {
       identify: identify(),
       ping: ping(),
@@ -87,27 +89,35 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
 }
 
 /**
- * Whether a multiaddr points into a private network: loopback, RFC 1918, link-local, unique-local IPv6,
- * or `localhost`. Unspecified addresses (0.0.0.0, ::) are not private: they listen everywhere.
+ * Whether a multiaddr points into a private network: loopback, RFC 1918, CGNAT (100.64/10), link-local,
+ * unique-local IPv6, IPv4-mapped IPv6 of any of those, reserved ranges, or `localhost` (and `*.localhost`),
+ * as `@libp2p/utils` classifies them. Unspecified addresses (0.0.0.0, ::) are not private: they listen
+ * everywhere.
+ *
+ * @example
+ * ```ts
+ * isPrivateMultiaddr('/ip4/100.64.1.2/tcp/4001') // true
+ * isPrivateMultiaddr('/ip4/0.0.0.0/tcp/0') // false
+ * ```
  */
 export function isPrivateMultiaddr (address: string): boolean {
   let host: { name: string, value?: string } | undefined
+  let parsed
   try {
-    host = multiaddr(address).getComponents()[0]
+    parsed = multiaddr(address)
+    host = parsed.getComponents()[0]
   } catch {
     return false
   }
-  if (host?.value === undefined) {
+  const value = host?.value?.toLowerCase()
+  if (host === undefined || value === undefined) {
     return false
   }
-  const value = host.value.toLowerCase()
   switch (host.name) {
-    case 'ip4': {
-      const [a = -1, b = -1] = value.split('.').map(Number)
-      return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
-    }
+    case 'ip4':
+      return value !== '0.0.0.0' && isPrivate(parsed)
     case 'ip6':
-      return value === '::1' || /^f[cd]/.test(value) || /^fe[89ab]/.test(value)
+      return !/^(0*:)*:?0*$/.test(value) && isPrivate(parsed)
     case 'dns':
     case 'dns4':
     case 'dns6':
