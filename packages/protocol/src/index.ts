@@ -38,3 +38,4 @@ export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, RingAuthO
 export { isExpired, validateEnvelope } from './validate.js'
 export type { ValidateOptions, ValidationResult, ValidEnvelope, InvalidEnvelope, AuthInfo } from './validate.js'
 export * from './sync/index.js'
+export { displayText, displayLine, pseudonymName, pseudonymHue, PSEUDONYM_NAME_BITS } from './display.js'

@@ -1,0 +1,219 @@
+/**
+ * What every Murmur UI and log shows of text from the network and of a pseudonym: one rule, pure.
+ *
+ * Text: C0/C1 controls, bidi controls, line and paragraph separators, U+FEFF, zero-width and every
+ * other invisible format or default-ignorable character are removed ({@link displayText}) or shown
+ * escaped ({@link displayLine}). Kept where they have a visible effect: ZWJ/ZWNJ between letters of
+ * scripts that shape (Arabic, the Indic scripts, …) and ZWJ inside emoji sequences, one variation
+ * selector after a visible character, and emoji tag sequences (subdivision flags).
+ *
+ * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints.
+ */
+
+/** Bits of a public key that {@link pseudonymName} shows: a look-alike differing in two letters still costs 2^40 keys. */
+export const PSEUDONYM_NAME_BITS = 48
+
+/** Most non-spacing marks kept on one character: enough for every script, not for "Zalgo" text spilling over other lines. */
+const MAX_MARKS = 8
+
+const ZWNJ = 0x200c
+const ZWJ = 0x200d
+const VS16 = 0xfe0f
+const WAVING_BLACK_FLAG = 0x1f3f4
+
+// Removed or escaped: controls (Cc), format characters (Cf: bidi controls, zero-width characters,
+// U+FEFF, tags…), line/paragraph separators (Zl, Zp), lone surrogates (Cs), and characters that are
+// default-ignorable, i.e. drawn as nothing (Hangul fillers, variation selectors, U+034F…).
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u
+/** Variation selectors, Mongolian free variation selectors included: kept after a visible character. */
+const VARIATION_SELECTOR = /[\u{180b}-\u{180d}\u{180f}\u{fe00}-\u{fe0f}\u{e0100}-\u{e01ef}]/u
+/** Emoji tag sequence after U+1F3F4: a subdivision code in tag letters and digits, then CANCEL TAG (e.g. the flag of Scotland). */
+const FLAG_TAGS = /[\u{e0030}-\u{e0039}\u{e0061}-\u{e007a}]{2,7}\u{e007f}/uy
+const BASE_FOR_SELECTOR = /[\p{L}\p{N}\p{P}\p{S}]/u
+const EMOJI_BEFORE_ZWJ = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]/u
+const EMOJI_AFTER_ZWJ = /\p{Extended_Pictographic}/u
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u
+const STACKING_MARK = /[\p{Mn}\p{Me}]/u
+/** Scripts whose letters never join or form conjuncts: a ZWJ/ZWNJ after them changes nothing visible. */
+const NON_SHAPING_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}\p{sc=Armenian}\p{sc=Georgian}\p{sc=Hebrew}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}\p{sc=Common}\p{sc=Inherited}]/u
+/** Line breaks other than LF that the text form turns into LF: CR (and CRLF), VT, FF, NEL, LS, PS. */
+const LINE_BREAK = /\r\n?|[\v\f\u0085\u2028\u2029]/g
+/** Spaces other than U+0020 (NBSP, em space, ideographic space, …) and the blank braille pattern. */
+const OTHER_SPACE = /[\p{Zs}\u2800]/gu
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Text from the network as a UI shows it (several lines): controls, bidi controls, separators and
+ * invisible characters removed (see the module comment for the few kept where they are visible),
+ * line breaks as `\n`, a tab as two spaces, every other space character as a space, at most one blank
+ * line in a row, no blank lines at the start or end and no trailing spaces.
+ *
+ * @example
+ * ```ts
+ * displayText('hi\u202e!\u2028\n\n\n\nthere\u200b\u001b[2J') // 'hi!\n\nthere[2J'
+ * displayText('می\u200cخواهم 👩\u200d💻') // kept as is: the ZWNJ joins Persian, the ZWJ makes one emoji
+ * ```
+ */
+export function displayText (text: string): string {
+  const normalised = text.replace(LINE_BREAK, '\n').replace(/\t/g, '  ').replace(OTHER_SPACE, ' ')
+  const lines: string[] = []
+  let blank = false
+  for (const line of sanitise(normalised, () => '', true).split('\n')) {
+    const trimmed = line.trimEnd()
+    if (trimmed === '') {
+      blank = lines.length > 0
+      continue
+    }
+    if (blank) {
+      lines.push('')
+      blank = false
+    }
+    lines.push(trimmed)
+  }
+  return lines.join('\n')
+}
+
+/**
+ * Text from the network as one line, for logs, headers and notices: the same rule as
+ * {@link displayText}, but what it removes is shown escaped (`\n`, `\t`, `\u{202e}`), so nothing is
+ * hidden and no line break can forge a log line. Backslashes are not escaped: the result is for
+ * reading, not for parsing back.
+ *
+ * @example
+ * ```ts
+ * displayLine('evil\u202etxt.exe\nFAKE LOG LINE') // 'evil\\u{202e}txt.exe\\nFAKE LOG LINE'
+ * ```
+ */
+export function displayLine (text: string): string {
+  return sanitise(text, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)?.toString(16) ?? ''}}`, false)
+}
+
+/**
+ * The text name of a pseudonym in every UI: the first 48 bits of its public key as three proquints
+ * (pronounceable five-letter words, 16 bits each), e.g. `lusab-babad-gutih`. A look-alike that
+ * matches all but two letters still takes about 2^40 key generations. Colours and icons beside it
+ * (see {@link pseudonymHue}) are decoration, not identity.
+ *
+ * @example
+ * ```ts
+ * pseudonymName(fromHex(post.pseudonym)) // 'lusab-babad-gutih'
+ * ```
+ */
+export function pseudonymName (publicKey: Uint8Array): string {
+  checkKey(publicKey)
+  const words: string[] = []
+  for (let i = 0; i < PSEUDONYM_NAME_BITS / 8; i += 2) {
+    words.push(proquint(((publicKey[i] ?? 0) << 8) | (publicKey[i + 1] ?? 0)))
+  }
+  return words.join('-')
+}
+
+/**
+ * A hue (0–359) to decorate a pseudonym's name with, from key bits the name does not show.
+ * Decoration only: two pseudonyms may share a colour.
+ *
+ * @example
+ * ```ts
+ * element.style.color = `hsl(${pseudonymHue(key)} 60% 40%)`
+ * ```
+ */
+export function pseudonymHue (publicKey: Uint8Array): number {
+  checkKey(publicKey)
+  const at = PSEUDONYM_NAME_BITS / 8
+  return (((publicKey[at] ?? 0) << 8) | (publicKey[at + 1] ?? 0)) % 360
+}
+
+/** The sanitising rule: each code point is kept, or replaced by `replace(c)`; `\n` is kept with `keepNewline`. */
+function sanitise (text: string, replace: (c: string) => string, keepNewline: boolean): string {
+  const chars = Array.from(text)
+  const out: string[] = []
+  let kept = '' // the last character kept as it is ('' after a replaced one, a newline, or at the start)
+  let marks = 0
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] ?? ''
+    const code = c.codePointAt(0) ?? 0
+    if (code === WAVING_BLACK_FLAG) {
+      FLAG_TAGS.lastIndex = 0
+      const tags = FLAG_TAGS.exec(chars.slice(i + 1, i + 9).join(''))
+      if (tags !== null) {
+        out.push(c, tags[0])
+        i += Array.from(tags[0]).length
+        kept = '\u{e007f}'
+        marks = 0
+        continue
+      }
+    }
+    let keep: boolean
+    if (c === '\n' && keepNewline) {
+      keep = true
+    } else if (code === ZWJ || code === ZWNJ) {
+      // of a run of joiners, the first one is judged by what follows the run; the others go
+      let next = i + 1
+      while (chars[next] === '\u200c' || chars[next] === '\u200d') next++
+      keep = joinerVisible(code, out, kept, chars[next] ?? '')
+    } else if (VARIATION_SELECTOR.test(c)) {
+      keep = BASE_FOR_SELECTOR.test(kept)
+    } else if (UNSAFE.test(c)) {
+      keep = false
+    } else if (STACKING_MARK.test(c)) {
+      marks++
+      if (marks > MAX_MARKS) {
+        continue // dropped, not escaped: a mark is visible, only too many of them are harmful
+      }
+      keep = true
+    } else {
+      keep = true
+    }
+    if (keep) {
+      out.push(c)
+      if (!STACKING_MARK.test(c)) marks = 0
+      kept = c === '\n' ? '' : c
+    } else {
+      // marks go on counting across a removed character: they stack on the same visible one
+      out.push(replace(c))
+      kept = ''
+    }
+  }
+  return out.join('')
+}
+
+/**
+ * Whether a ZWJ/ZWNJ here changes what is drawn: a ZWJ between emoji (👩‍💻, ❤️‍🔥), or either joiner
+ * between a letter (or mark) of a script that shapes and a following letter or mark (Persian
+ * می‌خواهم, Devanagari क्‍ष), judged by the first character after the run of joiners. Never two in a
+ * row: `kept` is never a joiner, as joiners are not letters, marks or emoji.
+ */
+function joinerVisible (code: number, out: string[], kept: string, next: string): boolean {
+  if (kept === '') {
+    return false
+  }
+  if (code === ZWJ && (EMOJI_BEFORE_ZWJ.test(kept) || kept === String.fromCodePoint(VS16)) && EMOJI_AFTER_ZWJ.test(next)) {
+    return true
+  }
+  if (!LETTER_OR_MARK.test(kept) || !LETTER_OR_MARK.test(next) || UNSAFE.test(next)) {
+    return false
+  }
+  // the script of the letter the marks sit on decides
+  let base = out.length - 1
+  while (base > 0 && STACKING_MARK.test(out[base] ?? '')) base--
+  const letter = out[base] ?? ''
+  return /\p{L}/u.test(letter) && !NON_SHAPING_SCRIPT.test(letter)
+}
+
+const CONSONANTS = 'bdfghjklmnprstvz'
+const VOWELS = 'aiou'
+
+/** A 16-bit number as a proquint (consonant-vowel-consonant-vowel-consonant; Wilkerson, arXiv:0901.4016). */
+function proquint (n: number): string {
+  return (CONSONANTS[(n >> 12) & 15] ?? '') + (VOWELS[(n >> 10) & 3] ?? '') + (CONSONANTS[(n >> 6) & 15] ?? '') +
+    (VOWELS[(n >> 4) & 3] ?? '') + (CONSONANTS[n & 15] ?? '')
+}
+
+function checkKey (publicKey: Uint8Array): void {
+  if (!(publicKey instanceof Uint8Array)) {
+    throw new TypeError(`expected a Uint8Array public key, got ${typeof publicKey}`)
+  }
+  if (publicKey.length !== 32) {
+    throw new RangeError(`expected 32-byte public key, got ${publicKey.length}`)
+  }
+}
