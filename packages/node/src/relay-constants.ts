@@ -14,8 +14,19 @@
 /** Most relay slots held at once; each browser holds one, so this is how many browsers a relay serves. */
 export const RELAY_MAX_RESERVATIONS = 256
 
-/** How long a reservation lasts before the browser must renew it, in ms (the libp2p default). */
-export const RELAY_RESERVATION_TTL = 2 * 60 * 60_000
+/**
+ * How long a reservation lasts before the browser must renew it, in ms. Short (libp2p's default is two
+ * hours) because a renewal is when a share is re-earned: an address that holds more than its share
+ * once others arrive loses the surplus within this time. Clients renew 5 minutes before the end.
+ */
+export const RELAY_RESERVATION_TTL = 15 * 60_000
+
+/**
+ * Largest fraction of the slots not held by other addresses that one client address (IPv4, or an
+ * IPv6 /64) may hold. A half: one host alone on a relay gets half of it (a campus behind one NAT
+ * address fits), and every address that comes later still finds free slots.
+ */
+export const RELAY_RESERVATION_SHARE = 0.5
 
 /**
  * Longest life of one relayed connection, in ms. Browsers use relayed connections only to signal

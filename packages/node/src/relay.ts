@@ -4,10 +4,11 @@
  * slot on the relay, other browsers reach it through that slot, and the two move to a direct WebRTC
  * connection; the relay carries gossip only over its own, ordinary connections.
  */
-import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import {
-  RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL
+  RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_SHARE,
+  RELAY_RESERVATION_TTL
 } from './relay-constants.js'
+import { fairShareRelayServer } from './relay-share.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
@@ -23,9 +24,18 @@ export interface RelayInit {
    */
   maxReservations?: number
   /**
-   * Lifetime of a reservation in ms; clients renew theirs before it ends.
+   * Largest fraction of the slots not held by other addresses that one client address (an IPv6 /64)
+   * may hold, in (0, 1]. 1 turns the share off: only for a relay behind a reverse proxy, where every
+   * browser comes from the proxy's address (the proxy should then limit connections per client).
    *
-   * @default 7_200_000 (two hours)
+   * @default 0.5
+   */
+  reservationShare?: number
+  /**
+   * Lifetime of a reservation in ms; clients renew theirs 5 minutes before it ends, and a renewal is
+   * refused when the client's address holds more than its share by then.
+   *
+   * @default 900_000 (15 minutes)
    */
   reservationTtl?: number
   /**
@@ -56,7 +66,9 @@ export interface RelayInit {
 }
 
 /**
- * libp2p options that make a Murmur node a circuit relay; pass them as `MurmurInit.libp2p`.
+ * libp2p options that make a Murmur node a circuit relay; pass them as `MurmurInit.libp2p`. Its slots
+ * are shared fairly between client addresses, and a slot is held only while its client stays
+ * connected (relay-share.ts).
  *
  * @example
  * ```ts
@@ -78,7 +90,8 @@ export function relayLibp2pOptions (init: RelayInit = {}): ExtraLibp2pOptions {
   return {
     ...(announce.length > 0 ? { addresses: { announce } } : {}),
     services: {
-      relay: circuitRelayServer({
+      relay: fairShareRelayServer({
+        share: init.reservationShare ?? RELAY_RESERVATION_SHARE,
         maxInboundHopStreams: maxHopStreams,
         maxOutboundHopStreams: maxHopStreams,
         reservations: {

@@ -1,0 +1,220 @@
+/**
+ * A fair share of a relay's slots per client address, around @libp2p/circuit-relay-v2's server.
+ *
+ * The server alone grants reservations first come, first served, and keeps each one for its whole
+ * lifetime even after the client has gone: one host with a few hundred PeerIds could take every slot
+ * and lock all browsers out. A small fixed cap per address would lock out a campus, an office or a
+ * mobile carrier's CGNAT instead, where hundreds of honest browsers share one address. So the cap
+ * follows what is left: an address (an IPv6 /64) may hold at most a fraction ({@link
+ * RELAY_RESERVATION_SHARE}, a half) of the slots that no other address holds. On an empty relay one
+ * address may take half of it; every other address can still get a slot; once others come, the
+ * first address's surplus is refused when it renews, so the slots are re-earned every
+ * reservation lifetime. A reservation also ends with its holder's last connection to the relay (the
+ * relay could not reach the client through it anyway), so holding a slot costs an open connection.
+ *
+ * The gate is the server's public hook, `ConnectionGater.denyInboundRelayReservation`, set on the
+ * components handed to the server only (the node's own gater is asked first and keeps its say).
+ */
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import type {
+  CircuitRelayServerComponents, CircuitRelayServerInit, CircuitRelayService, ServerReservationStoreInit
+} from '@libp2p/circuit-relay-v2'
+import type { ConnectionGater, Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** What {@link fairShareRelayServer} needs from libp2p: the server's components and the node's events. */
+export interface FairShareRelayComponents extends CircuitRelayServerComponents {
+  events: TypedEventTarget<Libp2pEvents>
+}
+
+/** Options of {@link fairShareRelayServer}: the server's, with the slot count spelled out (the share is a fraction of it). */
+export interface FairShareRelayInit extends CircuitRelayServerInit {
+  /** Largest fraction of the slots not held by other addresses that one address may hold, in (0, 1]; 1 turns the share off. */
+  share: number
+  reservations: ServerReservationStoreInit & { maxReservations: number }
+}
+
+/**
+ * The address group a client is counted in: its IPv4 address, or the /64 of its IPv6 address (one
+ * host or household usually holds a whole /64). IPv4-mapped IPv6 counts as the IPv4 address;
+ * anything else (a DNS name, a path) is its own group.
+ *
+ * @example
+ * ```ts
+ * addressGroup(multiaddr('/ip6/2001:db8:0:1:aaaa::2/tcp/4002/ws')) // 'ip6/2001:0db8:0000:0001'
+ * ```
+ */
+export function addressGroup (addr: Multiaddr): string {
+  const host = addr.getComponents()[0]
+  const value = host?.value ?? addr.toString()
+  if (host?.name !== 'ip6') {
+    return `${host?.name ?? 'addr'}/${value}`
+  }
+  const groups = expandIp6(value)
+  if (groups === undefined) {
+    return `ip6/${value}`
+  }
+  const mapped = groups.slice(0, 6).join(':') === '0000:0000:0000:0000:0000:ffff'
+  if (mapped) {
+    const [a = 0, b = 0] = groups.slice(6).map((group) => Number.parseInt(group, 16))
+    return `ip4/${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`
+  }
+  return `ip6/${groups.slice(0, 4).join(':')}`
+}
+
+/** The eight 4-digit groups of an IPv6 address (with `::` and a trailing dotted IPv4 part expanded), or undefined. */
+function expandIp6 (address: string): string[] | undefined {
+  let text = address.toLowerCase().split('%')[0] ?? ''
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number]
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const halves = text.split('::')
+  if (halves.length > 2) return undefined
+  const head = halves[0] === '' ? [] : (halves[0] ?? '').split(':')
+  const tail = halves.length === 2 && halves[1] !== '' ? (halves[1] ?? '').split(':') : []
+  const missing = 8 - head.length - tail.length
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined
+  const groups = [...head, ...Array<string>(missing).fill('0'), ...tail]
+  return groups.every((group) => /^[0-9a-f]{1,4}$/.test(group)) ? groups.map((group) => group.padStart(4, '0')) : undefined
+}
+
+/**
+ * How many slots one address group may hold: `share` of the slots that other groups do not hold,
+ * at least one while any is left (a lone address still gets the last slot).
+ *
+ * @example
+ * ```ts
+ * fairShare(256, 0, 0.5)   // 128: one address on an empty relay
+ * fairShare(256, 128, 0.5) // 64: the next address
+ * ```
+ */
+export function fairShare (capacity: number, heldByOthers: number, share: number): number {
+  const available = capacity - heldByOthers
+  return available <= 0 ? 0 : Math.max(1, Math.floor(share * available))
+}
+
+/** The reservation gate of one relay: counts reservations per address group over the server's live table. */
+class ReservationShare {
+  private readonly components: FairShareRelayComponents
+  private readonly capacity: number
+  private readonly share: number
+  private readonly log: Logger
+  private reservations: CircuitRelayService['reservations'] | undefined
+  /**
+   * Clients let through whose reservation the server has not recorded yet, with their groups. The
+   * server records it a few microtasks after the gate answers; requests that arrive together would
+   * otherwise all be counted against the same table and pass together.
+   */
+  private readonly granted = new Map<string, { peer: PeerId, groups: Set<string> }>()
+
+  constructor (components: FairShareRelayComponents, capacity: number, share: number) {
+    this.components = components
+    this.capacity = capacity
+    this.share = share
+    this.log = components.logger.forComponent('murmur:relay-share')
+  }
+
+  /** The server's table of reservations, read at every request (it is the only record of who holds a slot). */
+  track (reservations: CircuitRelayService['reservations']): void {
+    this.reservations = reservations
+  }
+
+  /**
+   * Whether `peer` must be refused a new or renewed reservation: it would hold more than its address
+   * group's share. A refused renewal ends the reservation at once, so the slot goes back to the pool.
+   */
+  deny (peer: PeerId): boolean {
+    const reservations = this.reservations
+    if (reservations === undefined || this.share >= 1) {
+      return false
+    }
+    // the request came over one of these: a client with connections from two addresses counts in both
+    const groups = new Set(this.components.connectionManager.getConnections(peer)
+      .filter((connection) => connection.limits === undefined && connection.status === 'open')
+      .map((connection) => addressGroup(connection.remoteAddr)))
+    const held = new Map<string, number>()
+    let total = 0
+    const count = (holder: PeerId, holderGroups: Iterable<string>): void => {
+      if (!holder.equals(peer)) {
+        total++
+        for (const group of holderGroups) held.set(group, (held.get(group) ?? 0) + 1)
+      }
+    }
+    for (const [holder, reservation] of reservations.entries()) count(holder, [addressGroup(reservation.addr)])
+    for (const { peer: holder, groups: holderGroups } of this.granted.values()) {
+      if (!reservations.has(holder)) count(holder, holderGroups)
+    }
+    if (total >= this.capacity) {
+      // full: the server refuses with its own status (RESERVATION_REFUSED), which tells the client why
+      return false
+    }
+    for (const group of groups) {
+      const mine = held.get(group) ?? 0
+      if (mine + 1 > fairShare(this.capacity, total - mine, this.share)) {
+        this.log('refusing a slot to a client of %s: its address holds %d of %d slots', group, mine, total)
+        this.end(peer)
+        return true
+      }
+    }
+    const key = peer.toString()
+    this.granted.set(key, { peer, groups })
+    // by the next macrotask the server has recorded the reservation (or refused it for a full table)
+    setTimeout(() => { this.granted.delete(key) }, 0)
+    return false
+  }
+
+  /** Ends `peer`'s reservation now (its timer cleared): the client left, or lost its share. */
+  end (peer: PeerId): void {
+    const reservation = this.reservations?.get(peer)
+    if (reservation !== undefined) {
+      reservation.signal.clear()
+      this.reservations?.delete(peer)
+    }
+  }
+}
+
+/**
+ * A circuit-relay-v2 server whose slots are shared fairly between client addresses, and whose
+ * reservations end when their holder disconnects (see the module comment).
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from 'libp2p'
+ *
+ * const node = await createLibp2p({
+ *   services: { relay: fairShareRelayServer({ share: 0.5, reservations: { maxReservations: 256 } }) }
+ * })
+ * ```
+ */
+export function fairShareRelayServer (init: FairShareRelayInit): (components: FairShareRelayComponents) => CircuitRelayService {
+  const { share, ...serverInit } = init
+  if (!(share > 0 && share <= 1)) {
+    throw new RangeError(`expected a reservation share in (0, 1], got ${share}`)
+  }
+  return (components) => {
+    const gate = new ReservationShare(components, serverInit.reservations.maxReservations, share)
+    const gater: ConnectionGater = components.connectionGater
+    const server = circuitRelayServer(serverInit)({
+      registrar: components.registrar,
+      peerStore: components.peerStore,
+      addressManager: components.addressManager,
+      peerId: components.peerId,
+      privateKey: components.privateKey,
+      connectionManager: components.connectionManager,
+      logger: components.logger,
+      metrics: components.metrics,
+      connectionGater: Object.create(gater, {
+        denyInboundRelayReservation: {
+          value: async (peer: PeerId): Promise<boolean> =>
+            (await gater.denyInboundRelayReservation?.(peer)) === true || gate.deny(peer)
+        }
+      }) as ConnectionGater
+    })
+    gate.track(server.reservations)
+    // for the node's lifetime, like the events target itself; a stopped server's table is empty
+    components.events.addEventListener('peer:disconnect', (evt) => { gate.end(evt.detail) })
+    return server
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Relay slots are shared fairly between client addresses. The attacker is a host with many PeerIds,
+ * each a stock libp2p peer that sends a hand-built circuit-relay HOP RESERVE; loopback gives each
+ * "host" an address of its own (127.0.0.2, 127.0.0.3, … all reach 127.0.0.1 on Linux).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { describe, expect, it } from 'vitest'
+import { relayLibp2pOptions, relayService } from '../src/relay.js'
+import { addressGroup, fairShare } from '../src/relay-share.js'
+import { LOOPBACK, cleanedAfterEach, waitFor } from './harness.js'
+import type { CircuitRelayService } from '../src/relay.js'
+import type { Libp2p } from '@libp2p/interface'
+import type { TCPSocketOptions } from '@libp2p/tcp'
+
+const HOP = '/libp2p/circuit/relay/0.2.0/hop'
+/** circuit-relay-v2 `Status` values (circuit.proto). */
+const OK = 100
+const RESERVATION_REFUSED = 200
+const PERMISSION_DENIED = 202
+/** `HopMessage { type: RESERVE }`: field 1, varint 0. */
+const RESERVE = Uint8Array.of(0x08, 0x00)
+
+type Relay = Libp2p<{ relay: CircuitRelayService }>
+
+/** A relay as `relayLibp2pOptions` makes it (the fair share under test), on loopback. */
+async function startRelay (maxReservations?: number): Promise<Relay> {
+  const options = relayLibp2pOptions(maxReservations === undefined ? {} : { maxReservations })
+  return createLibp2p({
+    ...options,
+    addresses: { listen: LOOPBACK },
+    // every client comes from loopback: libp2p's 5-connections-a-second-per-host limit would refuse most
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1_000, maxConnections: 1_000 },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  }) as Promise<Relay>
+}
+
+/** A stock libp2p peer whose TCP connections leave from `host` (one PeerId of a host). */
+async function startClient (host: string): Promise<Libp2p> {
+  // @libp2p/tcp hands dialOpts to net.connect, whose localAddress its type does not list
+  const dialOpts: TCPSocketOptions & { localAddress: string } = { localAddress: host }
+  return createLibp2p({ transports: [tcp({ dialOpts })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+}
+
+/** The varint field 5 (`status`) of a HopMessage. */
+function statusOf (message: Uint8Array): number | undefined {
+  let at = 0
+  const varint = (): number => {
+    let value = 0
+    for (let shift = 0; ; shift += 7) {
+      const byte = message[at++] ?? 0
+      value += (byte & 0x7f) * 2 ** shift
+      if ((byte & 0x80) === 0 || at >= message.length) return value
+    }
+  }
+  while (at < message.length) {
+    const key = varint()
+    const wire = key & 7
+    if (wire === 0) {
+      const value = varint()
+      if (key >> 3 === 5) return value
+    } else if (wire === 2) {
+      const length = varint()
+      at += length
+    } else {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+/** Sends one RESERVE (new, or a renewal when the client holds a slot) and returns the relay's status. */
+async function reserve (client: Libp2p, relay: Relay): Promise<number | undefined> {
+  const stream = await client.dialProtocol(relay.getMultiaddrs()[0] ?? multiaddr(), HOP)
+  const messages = lpStream(stream)
+  await messages.write(RESERVE)
+  const status = statusOf((await messages.read()).subarray())
+  await stream.close().catch(() => {})
+  return status
+}
+
+function count (statuses: Array<number | undefined>, status: number): number {
+  return statuses.filter((s) => s === status).length
+}
+
+describe('relay slot fair share', () => {
+  const cleanup = cleanedAfterEach()
+
+  async function clients (host: string, n: number): Promise<Libp2p[]> {
+    const started = await Promise.all(Array.from({ length: n }, async () => startClient(host)))
+    cleanup.running.push(...started)
+    return started
+  }
+
+  it('groups clients by IPv4 address and IPv6 /64', () => {
+    const group = (address: string): string => addressGroup(multiaddr(`${address}/tcp/1`))
+    expect(group('/ip4/203.0.113.7')).toBe('ip4/203.0.113.7')
+    expect(group('/ip4/203.0.113.7')).not.toBe(group('/ip4/203.0.113.8'))
+    expect(group('/ip6/2001:db8:0:1::1')).toBe('ip6/2001:0db8:0000:0001')
+    expect(group('/ip6/2001:db8:0:1:ffff:1:2:3')).toBe(group('/ip6/2001:db8:0:1::9'))
+    expect(group('/ip6/2001:db8:0:2::1')).not.toBe(group('/ip6/2001:db8:0:1::1'))
+    expect(group('/ip6/::ffff:203.0.113.7')).toBe('ip4/203.0.113.7')
+    expect(group('/ip6/::1')).toBe('ip6/0000:0000:0000:0000')
+    expect(group('/dns4/relay.example.org')).toBe('dns4/relay.example.org')
+  })
+
+  it('lets one address hold a share of the slots others leave, never none while any is free', () => {
+    expect(fairShare(256, 0, 0.5)).toBe(128)
+    expect(fairShare(256, 128, 0.5)).toBe(64)
+    expect(fairShare(256, 255, 0.5)).toBe(1)
+    expect(fairShare(256, 256, 0.5)).toBe(0)
+    expect(fairShare(256, 0, 1)).toBe(256)
+  })
+
+  it('one host with many PeerIds holds no more than its share, and other hosts still get slots', async () => {
+    const relay = await startRelay(32)
+    cleanup.running.push(relay)
+    const attacker = await clients('127.0.0.2', 32)
+    // all at once: requests racing through the gate must not pass together
+    const statuses = await Promise.all(attacker.map(async (client) => reserve(client, relay)))
+    expect(count(statuses, OK)).toBe(16)
+    expect(count(statuses, PERMISSION_DENIED)).toBe(16)
+
+    const honest = await clients('127.0.0.3', 10)
+    const honestStatuses: Array<number | undefined> = []
+    for (const client of honest) honestStatuses.push(await reserve(client, relay))
+    // half of the 16 slots the attacker left
+    expect(honestStatuses.slice(0, 8)).toEqual(Array(8).fill(OK))
+    expect(honestStatuses.slice(8)).toEqual([PERMISSION_DENIED, PERMISSION_DENIED])
+    const third = await clients('127.0.0.4', 1)
+    expect(await reserve(third[0]!, relay)).toBe(OK)
+    expect(relayService(relay)?.reservations.size).toBe(25)
+  })
+
+  it('a host above its share once others came loses the surplus when it renews', async () => {
+    const relay = await startRelay(32)
+    cleanup.running.push(relay)
+    const attacker = await clients('127.0.0.2', 16)
+    for (const client of attacker) expect(await reserve(client, relay)).toBe(OK)
+    const honest = await clients('127.0.0.3', 8)
+    for (const client of honest) expect(await reserve(client, relay)).toBe(OK)
+    // the attacker may now hold half of the 24 slots the honest host leaves: 12 of its 16 renewals pass
+    const renewals: Array<number | undefined> = []
+    for (const client of attacker) renewals.push(await reserve(client, relay))
+    expect(count(renewals, OK)).toBe(12)
+    expect(count(renewals, PERMISSION_DENIED)).toBe(4)
+    // a refused renewal gives the slot back at once, not when the reservation would have expired
+    expect(relayService(relay)?.reservations.size).toBe(20)
+    for (const client of honest) expect(await reserve(client, relay)).toBe(OK)
+  })
+
+  it('100 honest clients behind one address all get slots on a relay that is not full', async () => {
+    const relay = await startRelay()
+    cleanup.running.push(relay)
+    const campus = await clients('127.0.0.1', 100)
+    const statuses = await Promise.all(campus.map(async (client) => reserve(client, relay)))
+    expect(count(statuses, OK)).toBe(100)
+    expect(relayService(relay)?.reservations.size).toBe(100)
+    // the relay is not full: someone else still gets a slot
+    const other = await clients('127.0.0.2', 1)
+    expect(await reserve(other[0]!, relay)).toBe(OK)
+  })
+
+  it('a slot is held only while its client stays connected', async () => {
+    const relay = await startRelay(4)
+    cleanup.running.push(relay)
+    const [client] = await clients('127.0.0.2', 1)
+    expect(await reserve(client!, relay)).toBe(OK)
+    expect(relayService(relay)?.reservations.has(client!.peerId)).toBe(true)
+    await client!.stop()
+    await waitFor(() => relayService(relay)?.reservations.has(client!.peerId) === false, 'the relay to drop the slot of a client that left', 10_000)
+    // a full table still refuses, as the server always did
+    const statuses: Array<number | undefined> = []
+    for (const host of ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']) {
+      const [other] = await clients(host, 1)
+      statuses.push(await reserve(other!, relay))
+    }
+    expect(statuses).toEqual([OK, OK, OK, OK, RESERVATION_REFUSED])
+  })
+})
