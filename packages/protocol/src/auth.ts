@@ -1,32 +1,66 @@
-import { EPOCH_SECONDS, POSTS_PER_EPOCH } from './constants.js'
+import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, WEEK_SECONDS } from './constants.js'
 import { ProtocolError } from './errors.js'
-import { postScope, voteScope } from './scope.js'
+import { hashToPoint } from './ring.js'
+import { postScope, voteScope, weekScope } from './scope.js'
+import { sodium } from './sodium.js'
 import { Post } from './wire/murmur.js'
 
-/** The (epoch, slot) a ring signature of this post must carry, and its scope. */
+/** The rate-limit slots a ring signature of a post must carry, and the link-tag scopes they give. */
 export interface RingScope {
+  /** floor(created / 3600) for POST and REPLY, 0 for VOTE. */
   epoch: bigint
+  /** 0..K-1 for POST and REPLY, 0 for VOTE. */
   slot: number
-  scope: Uint8Array
+  /** floor(created / 604800) for POST and REPLY, 0 for VOTE. */
+  week: bigint
+  /** 0..W-1 for POST and REPLY, 0 for VOTE. */
+  weekSlot: number
+  /** The scopes, primary first: POST and REPLY [hour, week], VOTE [vote]. */
+  scopes: Uint8Array[]
 }
 
+/** The per-member limits a validator enforces through link tags. */
+export interface RingLimits {
+  /** K, posts per member per channel per epoch. @default POSTS_PER_EPOCH (10) */
+  postsPerEpoch?: number
+  /** W, posts per member per channel per week. @default POSTS_PER_WEEK (256) */
+  postsPerWeek?: number
+}
+
+const slotProblem = (name: string, slot: number, limit: number): ProtocolError | undefined =>
+  Number.isInteger(slot) && slot >= 0 && slot < limit ? undefined : new ProtocolError('ERR_BAD_SCOPE', `${name} must be 0..${limit - 1}, got ${slot}`)
+
 /**
- * The link-tag scope of a ring-signed post: POST and REPLY link per (topic, epoch of `created`, slot),
- * VOTE per parent with epoch 0 and slot 0. Throws ERR_BAD_SCOPE on a slot outside 0..K-1.
+ * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot) and
+ * per (topic, week of `created`, week slot); VOTE per parent, with every slot 0. Throws ERR_BAD_SCOPE on
+ * a slot out of range.
  *
  * @example
  * ```ts
- * const { epoch, slot, scope } = ringScopeOf(topic, post, 3)
+ * const { epoch, scopes } = ringScopeOf(topic, post, 3, 117)
  * ```
  */
-export function ringScopeOf (topic: string, post: Post, slot: number, postsPerEpoch = POSTS_PER_EPOCH): RingScope {
+export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: number, limits: RingLimits = {}): RingScope {
   if (post.kind === Post.Kind.VOTE) {
-    if (slot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses slot 0')
-    return { epoch: 0n, slot: 0, scope: voteScope(post.parent) }
+    if (slot !== 0 || weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses slot 0 and week slot 0')
+    return { epoch: 0n, slot: 0, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent)] }
   }
-  if (!Number.isInteger(slot) || slot < 0 || slot >= postsPerEpoch) {
-    throw new ProtocolError('ERR_BAD_SCOPE', `slot must be 0..${postsPerEpoch - 1}, got ${slot}`)
-  }
+  const problem = slotProblem('slot', slot, limits.postsPerEpoch ?? POSTS_PER_EPOCH) ?? slotProblem('week slot', weekSlot, limits.postsPerWeek ?? POSTS_PER_WEEK)
+  if (problem !== undefined) throw problem
   const epoch = post.created / BigInt(EPOCH_SECONDS)
-  return { epoch, slot, scope: postScope(topic, epoch, slot) }
+  const week = post.created / BigInt(WEEK_SECONDS)
+  return { epoch, slot, week, weekSlot, scopes: [postScope(topic, epoch, slot), weekScope(topic, week, weekSlot)] }
+}
+
+/**
+ * The link tag `x·Hp(scope)` of a secret key in a scope: what a ring signature by that key in that scope
+ * will carry. Known before signing, so the post id can bind it.
+ *
+ * @example
+ * ```ts
+ * const tag = linkTag(author.secretKey, voteScope(parent))
+ * ```
+ */
+export function linkTag (secretKey: Uint8Array, scope: Uint8Array): Uint8Array {
+  return sodium.crypto_scalarmult_ristretto255(secretKey, hashToPoint(scope))
 }

@@ -1,11 +1,12 @@
 import { Envelope, Post } from './wire/murmur.js'
 import { MAX_ENVELOPE_BYTES, MAX_RING_SIZE } from './constants.js'
+import { MAX_LINK_TAGS } from './ring.js'
 import { ProtocolError } from './errors.js'
 import { equalBytes } from './bytes.js'
 
 export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 
-const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE } } }
+const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
 
 function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): T {
   let value: T
@@ -13,7 +14,7 @@ function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8A
     value = decode(bytes)
   } catch (err) {
     if (err instanceof Error && err.name === 'MaxLengthError') {
-      throw new ProtocolError('ERR_BAD_RING', `${what} has a ring above ${MAX_RING_SIZE} members`)
+      throw new ProtocolError('ERR_BAD_RING', `${what} has a ring above ${MAX_RING_SIZE} members or above ${MAX_LINK_TAGS} link tags`)
     }
     throw new ProtocolError('ERR_MALFORMED', `${what} does not decode: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -65,7 +66,7 @@ export function decodePost (bytes: Uint8Array): Post {
  *
  * @example
  * ```ts
- * const bytes = encodePost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'hi', vote: 0, created: 1700000000n, ttl: 3600 })
+ * const bytes = encodePost(padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'hi', vote: 0, created: 1700000040n, ttl: 3600, padding: new Uint8Array(0) }))
  * ```
  */
 export function encodePost (post: Post): Uint8Array {

@@ -21,6 +21,21 @@ export const MAX_RING_SIZE = 64
 export const POSTS_PER_EPOCH = 10
 /** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
 export const EPOCH_SECONDS = 3600
+/** W: ring-signed posts per member per channel per week (week slots 0..W-1), whatever their epochs. @default 256 */
+export const POSTS_PER_WEEK = 256
+/** Length of a rate-limit week in seconds: week = floor(created / WEEK_SECONDS). @default 604800 */
+export const WEEK_SECONDS = 604_800
+/** `created` is a multiple of this many seconds, so it does not time a post to the second. @default 60 */
+export const CREATED_GRANULARITY = 60
+/** Sizes in bytes an encoded Post is padded to: the smallest that fits (docs/PROTOCOL.md §2). @default [256, 512, 1024, 2304] */
+export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2304])
+/**
+ * log2 of the native SHA-256 hashes that cost as much CPU as verifying one ring member, per kind (POST
+ * and REPLY carry two link tags, VOTE one): the ring term of the proof of work is sized from it, so that an
+ * attacker hashing natively pays at least what a verifier pays to reject its envelope (docs/PROTOCOL.md §3).
+ * @default { POST: 14.5, REPLY: 14.5, VOTE: 14 }
+ */
+export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 14.5, REPLY: 14.5, VOTE: 14 })
 /** How far in the future `created` may be, in seconds. @default 120 */
 export const MAX_CLOCK_SKEW = 120
 /** Byte length of post ids, keys, scalars and points. */

@@ -1,38 +1,105 @@
-import { utf8 } from './bytes.js'
+import { u32be, u64be, utf8 } from './bytes.js'
 import { MAX_ENVELOPE_BYTES } from './constants.js'
 import { DOMAIN, sha256 } from './hash.js'
 import { Envelope } from './wire/murmur.js'
 
 const ZERO = new Uint8Array([0])
+const ONE_TIME = new Uint8Array([0])
+const RING = new Uint8Array([1])
 
 /**
- * The signed digest `SHA-256("murmur/v2/sig" || topic || 0x00 || post)`. It is also the post id.
+ * The content digest `c = SHA-256("murmur/v2/content" || topic || 0x00 || post)` of `Envelope.post`
+ * exactly as sent (sealed bytes for circles). It says what was posted, not who signed it: two envelopes
+ * with the same content signed by different keys are different posts (see {@link postId}).
  *
  * @example
  * ```ts
- * const id = signedDigest('murmur/2/#lobby', envelope.post)
+ * const c = contentDigest('murmur/2/#lobby', envelope.post)
  * ```
  */
-export function signedDigest (topic: string, post: Uint8Array): Uint8Array {
-  return sha256(DOMAIN.sig, utf8(topic), ZERO, post)
+export function contentDigest (topic: string, post: Uint8Array): Uint8Array {
+  return sha256(DOMAIN.content, utf8(topic), ZERO, post)
 }
 
 /**
- * The gossipsub message id of raw message data: the post id when the envelope decodes, else
- * SHA-256 of the raw data (such messages are then rejected by the validator).
+ * What binds a post id to its signer. One-time: `SHA-256("murmur/v2/auth" || 0x00 || public_key)`.
+ * Ring: `SHA-256("murmur/v2/auth" || 0x01 || SHA-256(P_0 || … || P_{n-1}) || u64be(epoch) || u32be(slot)
+ * || u32be(week_slot) || u32be(k) || I_1 || … || I_k)`: the member set, every link tag and the rate-limit
+ * slots, so another member (or another ring) signing the same content makes another post.
  *
  * @example
  * ```ts
- * gossipsub({ msgIdFn: (msg) => messageId(msg.topic, msg.data) })
+ * const binding = authBinding({ oneTime: { publicKey, signature } })
+ * ```
+ */
+export function authBinding (auth: { oneTime?: { publicKey: Uint8Array }, ring?: { ring: Uint8Array[], tags: Uint8Array[], epoch: bigint, slot: number, weekSlot: number } }): Uint8Array {
+  if (auth.oneTime !== undefined) return sha256(DOMAIN.auth, ONE_TIME, auth.oneTime.publicKey)
+  if (auth.ring === undefined) throw new TypeError('expected a one-time or ring authentication')
+  const { ring, tags, epoch, slot, weekSlot } = auth.ring
+  return sha256(DOMAIN.auth, RING, sha256(...ring), u64be(epoch), u32be(slot), u32be(weekSlot), u32be(tags.length), ...tags)
+}
+
+/**
+ * The post id `m = SHA-256("murmur/v2/id" || c || binding)`: what is signed, what the proof of work is
+ * over, and what replies and votes name as their parent. A copy of a post re-signed by another key has
+ * another id and needs its own proof of work.
+ *
+ * @example
+ * ```ts
+ * const id = postId(contentDigest(topic, envelope.post), authBinding(envelope))
+ * ```
+ */
+export function postId (content: Uint8Array, binding: Uint8Array): Uint8Array {
+  return sha256(DOMAIN.id, content, binding)
+}
+
+/**
+ * The post id of raw envelope bytes, computed without verifying anything (three hashes), or undefined
+ * when the bytes are not an envelope with exactly one authentication. Never throws. For a cheap
+ * "already stored?" check before validation.
+ *
+ * @example
+ * ```ts
+ * const id = postIdOf(topic, data)
+ * if (id !== undefined && await store.has(id)) return 'ignore'
+ * ```
+ */
+export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefined {
+  if (!(data instanceof Uint8Array) || data.byteLength > MAX_ENVELOPE_BYTES || typeof topic !== 'string') return undefined
+  try {
+    const envelope = Envelope.decode(data)
+    if ((envelope.oneTime === undefined) === (envelope.ring === undefined)) return undefined
+    return postId(contentDigest(topic, envelope.post), authBinding(envelope))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The post id of raw message data ({@link postIdOf}), or SHA-256 of the data when it is not an envelope
+ * (such data is then rejected by the validator). Never throws. Keys what is about one post whatever its
+ * wrapper: the stem's routing table, the store. Gossipsub keys on {@link gossipMessageId} instead.
+ *
+ * @example
+ * ```ts
+ * const id = toHex(messageId(topic, frame.envelope))
  * ```
  */
 export function messageId (topic: string, data: Uint8Array): Uint8Array {
-  if (data.byteLength <= MAX_ENVELOPE_BYTES) {
-    try {
-      return signedDigest(topic, Envelope.decode(data).post)
-    } catch {
-      // not an envelope: fall through to the raw hash
-    }
-  }
-  return sha256(data)
+  return postIdOf(topic, data) ?? sha256(data instanceof Uint8Array ? data : new Uint8Array(0))
+}
+
+/**
+ * The gossipsub message id: `SHA-256("murmur/v2/msg" || topic || 0x00 || data)`, over the whole
+ * envelope. A broken copy of a post (bad signature, wrong nonce) has another message id than the genuine
+ * one, so it cannot shadow it in gossipsub's seen-cache; a re-mined copy of a valid post is a new
+ * message to gossip (its sender paid the proof of work again) and a duplicate to the store. Never throws.
+ *
+ * @example
+ * ```ts
+ * gossipsub({ msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data) })
+ * ```
+ */
+export function gossipMessageId (topic: string, data: Uint8Array): Uint8Array {
+  return sha256(DOMAIN.msg, utf8(String(topic)), ZERO, data instanceof Uint8Array ? data : new Uint8Array(0))
 }

@@ -3,14 +3,19 @@ import { sodium } from './sodium.js'
 
 /** Domain strings of every hash in protocol v2 (ASCII, prefixed to the hashed bytes). */
 export const DOMAIN = Object.freeze({
-  sig: utf8('murmur/v2/sig'),
+  content: utf8('murmur/v2/content'),
+  auth: utf8('murmur/v2/auth'),
+  id: utf8('murmur/v2/id'),
+  msg: utf8('murmur/v2/msg'),
   pow: utf8('murmur/v2/pow'),
   nym: utf8('murmur/v2/nym'),
   hs: utf8('murmur/v2/hs'),
   hp: utf8('murmur/v2/hp'),
   postScope: utf8('murmur/v2/scope/post'),
+  weekScope: utf8('murmur/v2/scope/week'),
   voteScope: utf8('murmur/v2/scope/vote'),
-  circleTopic: utf8('murmur/v2/circle-topic')
+  circleTopic: utf8('murmur/v2/circle-topic'),
+  sealNonce: utf8('murmur/v2/seal-nonce')
 })
 
 // libsodium's SHA-2 measured fastest in both Node and browsers (docs/BENCHMARKS.md, "hashing").

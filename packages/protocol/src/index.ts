@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  *
- * `@murmur/protocol` owns every byte Murmur puts on the wire: the protobuf envelope, the signed digest
- * and post id, proof of work, one-time Ed25519 authentication with per-thread pseudonyms, bLSAG ring
+ * `@murmur/protocol` owns every byte Murmur puts on the wire (protocol v2): the protobuf envelope, the
+ * content digest and the signer-bound post id, proof of work that grows with ring size, padding, one-time Ed25519 authentication with per-thread pseudonyms, bLSAG ring
  * signatures with scoped link tags, circle sealing, and the validation pipeline. Pure functions, no I/O;
  * runs in Node.js and browsers. docs/PROTOCOL.md is the normative spec.
  *
@@ -24,18 +24,23 @@ export { toHex, fromHex, compareBytes, equalBytes } from './bytes.js'
 export { validateChannel, channelTopic, circleChannel, isCircleChannel } from './channel.js'
 export { Post, Envelope, OneTimeAuth, RingAuth, decodeEnvelope, decodePost, encodeEnvelope, encodePost } from './codec.js'
 export type { PostKind } from './fields.js'
-export { signedDigest, messageId } from './digest.js'
-export { minePow, checkPow, powHash, leadingZeroBits } from './pow.js'
+export { contentDigest, authBinding, postId, postIdOf, messageId, gossipMessageId } from './digest.js'
+export { minePow, checkPow, powHash, leadingZeroBits, ringPowBits, requiredPowBits } from './pow.js'
 export type { MinePowOptions, PowProgress } from './pow.js'
-export { postScope, voteScope } from './scope.js'
+export { postScope, voteScope, weekScope } from './scope.js'
+export { linkTag } from './auth.js'
+export { padPost, paddingLength } from './padding.js'
 export { oneTimeKey, pseudonymSeed, signOneTime, verifyOneTime } from './one-time.js'
 export type { OneTimeKey } from './one-time.js'
-export { generateAuthorKey, authorPublicKey, ringSign, ringVerify } from './ring.js'
+export { threadPseudonymSeed } from './thread.js'
+export type { ThreadRoot } from './thread.js'
+export { generateAuthorKey, authorPublicKey, ringSign, ringVerify, MAX_LINK_TAGS } from './ring.js'
 export type { AuthorKey, RandomSource, RingSignInput, RingSignature, RingVerifyInput } from './ring.js'
 export { sealCirclePost, openCirclePost } from './circle.js'
 export { buildEnvelope } from './build.js'
 export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, RingAuthOptions } from './build.js'
 export { isExpired, validateEnvelope } from './validate.js'
-export type { ValidateOptions, ValidationResult, ValidEnvelope, InvalidEnvelope, AuthInfo } from './validate.js'
+export type { ValidateOptions, ValidationResult, ValidEnvelope, InvalidEnvelope, AuthInfo, RingLink } from './validate.js'
+export type { RingLimits } from './auth.js'
 export * from './sync/index.js'
 export { displayText, displayLine, pseudonymName, pseudonymHue, PSEUDONYM_NAME_BITS } from './display.js'

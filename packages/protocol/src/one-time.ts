@@ -16,7 +16,7 @@ export interface OneTimeKey {
  * @example
  * ```ts
  * const key = oneTimeKey()                                  // fresh, unlinkable
- * const nym = oneTimeKey(pseudonymSeed(author.secretKey, rootId)) // per-thread pseudonym
+ * const nym = oneTimeKey(threadPseudonymSeed(author.secretKey, root)) // per-thread pseudonym
  * ```
  */
 export function oneTimeKey (seed: Uint8Array = randomBytes(32)): OneTimeKey {
@@ -26,18 +26,19 @@ export function oneTimeKey (seed: Uint8Array = randomBytes(32)): OneTimeKey {
 }
 
 /**
- * The per-thread pseudonym seed `SHA-256("murmur/v2/nym" || x || rootId)`: the same author gets the same
- * key inside one thread and unlinkable keys in different threads.
+ * A pseudonym seed `SHA-256("murmur/v2/nym" || x || thread)` for a 32-byte thread value: the content
+ * digest of the root for its own author (known before the root is signed), the root's id for everyone
+ * else. Use {@link threadPseudonymSeed} to reply; this is the primitive it and the root's builder share.
  *
  * @example
  * ```ts
- * const seed = pseudonymSeed(author.secretKey, rootId)
+ * await buildEnvelope({ channel: '#lobby', body: 'new thread', auth: { kind: 'one-time', seed: (content) => pseudonymSeed(x, content) } })
  * ```
  */
-export function pseudonymSeed (authorSecretKey: Uint8Array, rootId: Uint8Array): Uint8Array {
+export function pseudonymSeed (authorSecretKey: Uint8Array, thread: Uint8Array): Uint8Array {
   if (!isBytes(authorSecretKey, 32)) throw new TypeError('expected a 32-byte author secret key')
-  if (!isBytes(rootId, 32)) throw new TypeError('expected a 32-byte root post id')
-  return sha256(DOMAIN.nym, authorSecretKey, rootId)
+  if (!isBytes(thread, 32)) throw new TypeError('expected a 32-byte thread value (content digest or root id)')
+  return sha256(DOMAIN.nym, authorSecretKey, thread)
 }
 
 /**

@@ -1,5 +1,7 @@
 import { concatBytes, u64be } from './bytes.js'
+import { DEFAULT_POW_BITS, RING_POW_MEMBER_BITS } from './constants.js'
 import { AbortError } from './errors.js'
+import type { PostKind } from './fields.js'
 import { DOMAIN, sha256 } from './hash.js'
 
 /** Progress of proof-of-work mining, reported between slices of work. */
@@ -54,6 +56,37 @@ export function leadingZeroBits (bytes: Uint8Array): number {
  */
 export function powHash (digest: Uint8Array, nonce: bigint): Uint8Array {
   return sha256(DOMAIN.pow, digest, u64be(nonce))
+}
+
+/**
+ * The ring term of the proof of work: bits added on top of a kind's base difficulty for a ring of
+ * `ringSize` members, `max(0, ceil(log2(n) + RING_POW_MEMBER_BITS[kind]) − DEFAULT_POW_BITS[kind])`.
+ * At the default base, 2^bits native hashes then cost at least what verifying n members costs, so an
+ * invalid ring envelope costs its maker at least what it costs its victim to reject. 0 for one-time posts
+ * (`ringSize` 0).
+ *
+ * @example
+ * ```ts
+ * ringPowBits('POST', 64) // 5: a 64-member POST needs 16 + 5 bits by default
+ * ```
+ */
+export function ringPowBits (kind: PostKind, ringSize: number): number {
+  if (!(ringSize >= 1)) return 0
+  return Math.max(0, Math.ceil(Math.log2(ringSize) + RING_POW_MEMBER_BITS[kind]) - DEFAULT_POW_BITS[kind])
+}
+
+/**
+ * The difficulty a post must meet: the configured base bits of its kind plus the ring term
+ * ({@link ringPowBits}) for a ring of `ringSize` members (0 for one-time posts).
+ *
+ * @example
+ * ```ts
+ * requiredPowBits('VOTE', 16)        // 12 + 6
+ * requiredPowBits('POST', 0, { POST: 8 }) // 8
+ * ```
+ */
+export function requiredPowBits (kind: PostKind, ringSize: number, base: Partial<Record<PostKind, number>> = {}): number {
+  return (base[kind] ?? DEFAULT_POW_BITS[kind]) + ringPowBits(kind, ringSize)
 }
 
 /**

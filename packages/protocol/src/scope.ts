@@ -17,6 +17,22 @@ export function postScope (topic: string, epoch: bigint | number, slot: number):
 }
 
 /**
+ * Second link-tag scope of a ring-signed POST or REPLY, one per member, channel and week:
+ * `"murmur/v2/scope/week" || u32be(len(topic)) || topic || u64be(week) || u32be(weekSlot)`. It caps a
+ * member at W posts per channel per week whatever epochs they claim, so backdated posts that arrive by
+ * history sync cannot add up either.
+ *
+ * @example
+ * ```ts
+ * const scope = weekScope('murmur/2/#lobby', Math.floor(created / 604800), 17)
+ * ```
+ */
+export function weekScope (topic: string, week: bigint | number, weekSlot: number): Uint8Array {
+  const t = utf8(topic)
+  return concatBytes([DOMAIN.weekScope, u32be(t.byteLength), t, u64be(week), u32be(weekSlot)])
+}
+
+/**
  * Link-tag scope of a ring-signed VOTE: `"murmur/v2/scope/vote" || parent`.
  *
  * @example

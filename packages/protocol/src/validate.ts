@@ -1,41 +1,68 @@
 import { isCircleTopic, topicOfValidChannel } from './channel.js'
-import { DEFAULT_POW_BITS, MAX_CLOCK_SKEW, POSTS_PER_EPOCH } from './constants.js'
+import { EPOCH_SECONDS, MAX_CLOCK_SKEW } from './constants.js'
 import { ProtocolError } from './errors.js'
 import type { ErrorCode } from './errors.js'
 import { decodeEnvelope, decodePost } from './codec.js'
 import { checkPostFields } from './fields.js'
 import type { PostKind } from './fields.js'
-import { signedDigest } from './digest.js'
-import { checkPow } from './pow.js'
+import { authBinding, contentDigest, postId } from './digest.js'
+import { checkPow, requiredPowBits } from './pow.js'
 import { verifyOneTime } from './one-time.js'
 import { ringProblem, verifyOverCheckedRing } from './ring.js'
 import { ringScopeOf } from './auth.js'
+import type { RingLimits } from './auth.js'
 import { openCirclePost } from './circle.js'
-import type { Post, RingAuth } from './wire/murmur.js'
+import { checkPadding } from './padding.js'
+import { Post } from './wire/murmur.js'
+import type { RingAuth } from './wire/murmur.js'
 
 /** What the validator needs to know besides the bytes. */
-export interface ValidateOptions {
+export interface ValidateOptions extends RingLimits {
   /** The gossipsub topic the envelope arrived on. */
   topic: string
   /** Unix seconds. @default Math.floor(Date.now() / 1000) */
   now?: number
-  /** Required proof-of-work bits per kind. @default DEFAULT_POW_BITS */
+  /** Base proof-of-work bits per kind; a ring adds its term (`ringPowBits`). @default DEFAULT_POW_BITS */
   powBits?: Partial<Record<PostKind, number>>
-  /** K, ring-signed posts per member per epoch. @default POSTS_PER_EPOCH (10) */
-  postsPerEpoch?: number
   /** Circle key, to open sealed posts of a circle topic. */
   circleKey?: Uint8Array
+  /**
+   * When set, a ring-signed POST or REPLY whose epoch is more than this many epochs away from now's is
+   * refused with ERR_STALE_EPOCH (Ignore). Gossip and the stem pass 1; history sync, which carries
+   * older posts on purpose, does not (the weekly link tag caps those).
+   *
+   * @default undefined (any epoch the time window allows)
+   */
+  epochWindow?: number
+}
+
+/** One link of a ring signature: a scope and the signer's tag in it. */
+export interface RingLink {
+  scope: Uint8Array
+  tag: Uint8Array
 }
 
 /** How a valid envelope was authenticated. */
 export type AuthInfo =
   | { kind: 'one-time', publicKey: Uint8Array }
-  | { kind: 'ring', ring: Uint8Array[], tag: Uint8Array, scope: Uint8Array, epoch: bigint, slot: number }
+  | {
+    kind: 'ring'
+    ring: Uint8Array[]
+    /** The primary tag (the hour's for POST and REPLY, the vote's for VOTE) = links[0].tag. */
+    tag: Uint8Array
+    /** The primary scope = links[0].scope. */
+    scope: Uint8Array
+    /** Every link, primary first: POST and REPLY [hour, week], VOTE [vote]. A store keeps them all. */
+    links: RingLink[]
+    epoch: bigint
+    slot: number
+    weekSlot: number
+  }
 
 /** A valid envelope. */
 export interface ValidEnvelope {
   ok: true
-  /** Post id (= signed digest). */
+  /** Post id (bound to the signer). */
   id: Uint8Array
   post: Post
   auth: AuthInfo
@@ -53,18 +80,26 @@ export interface InvalidEnvelope {
 /** Result of {@link validateEnvelope}. */
 export type ValidationResult = ValidEnvelope | InvalidEnvelope
 
-function checkRing (ring: RingAuth, topic: string, post: Post, id: Uint8Array, postsPerEpoch: number): AuthInfo {
+/** The ring's structure and scopes, checked before any proof of work or signature. */
+function ringScopes (ring: RingAuth, topic: string, post: Post, options: ValidateOptions, now: bigint): Uint8Array[] {
   const problem = ringProblem(ring.ring)
   if (problem !== undefined) throw new ProtocolError('ERR_BAD_RING', problem)
   if (ring.s.length !== ring.ring.length) throw new ProtocolError('ERR_BAD_RING', `ring has ${ring.ring.length} members but ${ring.s.length} responses`)
-  const expected = ringScopeOf(topic, post, ring.slot, postsPerEpoch)
+  const expected = ringScopeOf(topic, post, ring.slot, ring.weekSlot, options)
   if (ring.epoch !== expected.epoch) {
     throw new ProtocolError('ERR_BAD_SCOPE', `ring epoch ${ring.epoch} does not match created (expected ${expected.epoch})`)
   }
-  if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: [expected.scope], c0: ring.c0, s: ring.s, tags: [ring.tag] })) {
-    throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
+  if (ring.tags.length !== expected.scopes.length) {
+    throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} carries ${expected.scopes.length} link tags, got ${ring.tags.length}`)
   }
-  return { kind: 'ring', ring: ring.ring, tag: ring.tag, scope: expected.scope, epoch: expected.epoch, slot: expected.slot }
+  if (options.epochWindow !== undefined && post.kind !== Post.Kind.VOTE) {
+    const current = now / BigInt(EPOCH_SECONDS)
+    const distance = ring.epoch > current ? ring.epoch - current : current - ring.epoch
+    if (distance > BigInt(options.epochWindow)) {
+      throw new ProtocolError('ERR_STALE_EPOCH', `ring epoch ${ring.epoch} is ${distance} epochs from now's (${options.epochWindow} accepted here)`)
+    }
+  }
+  return expected.scopes
 }
 
 function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnvelope {
@@ -83,6 +118,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
   }
   const post = decodePost(postBytes)
   checkPostFields(post)
+  checkPadding(post, postBytes.byteLength)
   // checkPostFields has validated the channel name
   if (topicOfValidChannel(post.channel) !== topic) {
     throw new ProtocolError('ERR_WRONG_TOPIC', `post of channel ${post.channel} arrived on topic ${topic}`)
@@ -95,9 +131,10 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
   if (isExpired(post, now)) {
     throw new ProtocolError('ERR_EXPIRED', `expired ${now - post.created - BigInt(post.ttl)} s ago`)
   }
+  const scopes = envelope.ring === undefined ? undefined : ringScopes(envelope.ring, topic, post, options, now)
 
-  const id = signedDigest(topic, envelope.post)
-  const bits = options.powBits?.[post.kind] ?? DEFAULT_POW_BITS[post.kind]
+  const id = postId(contentDigest(topic, envelope.post), authBinding(envelope))
+  const bits = requiredPowBits(post.kind, envelope.ring?.ring.length ?? 0, options.powBits)
   if (!checkPow(id, envelope.pow, bits)) {
     throw new ProtocolError('ERR_POW_TOO_LOW', `proof of work below ${bits} bits`)
   }
@@ -108,16 +145,22 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
     if (!verifyOneTime(id, publicKey, signature)) throw new ProtocolError('ERR_BAD_SIGNATURE', 'Ed25519 signature does not verify')
     auth = { kind: 'one-time', publicKey }
   } else {
-    auth = checkRing(envelope.ring!, topic, post, id, options.postsPerEpoch ?? POSTS_PER_EPOCH)
+    const ring = envelope.ring!
+    if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: scopes!, c0: ring.c0, s: ring.s, tags: ring.tags })) {
+      throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
+    }
+    const links = scopes!.map((scope, j) => ({ scope, tag: ring.tags[j]! }))
+    auth = { kind: 'ring', ring: ring.ring, tag: links[0]!.tag, scope: links[0]!.scope, links, epoch: ring.epoch, slot: ring.slot, weekSlot: ring.weekSlot }
   }
   return { ok: true, id, post, auth, pow: envelope.pow }
 }
 
 /**
  * Runs the full validation pipeline of docs/PROTOCOL.md, cheapest check first: size cap, decode, canonical
- * re-encode, field limits, topic/channel agreement, time window, proof of work, signature. Never throws:
- * every failure is `{ ok: false, code, reason }` with a stable code. Link-tag bookkeeping (a tag seen twice
- * in one scope) is the caller's: it gets `auth.scope` and `auth.tag`.
+ * re-encode, field limits, padding, topic/channel agreement, time window, ring structure and epoch, proof
+ * of work (with its ring term), signature. Never throws: every failure is `{ ok: false, code, reason }`
+ * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
+ * `auth.links` (every scope and tag; `auth.scope`/`auth.tag` are the first).
  *
  * @example
  * ```ts

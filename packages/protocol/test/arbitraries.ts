@@ -12,7 +12,8 @@ export const postArb: fc.Arbitrary<Post> = fc.record({
   body: fc.string({ maxLength: 300 }),
   vote: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   created: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-  ttl: fc.integer({ min: 0, max: 2 ** 32 - 1 })
+  ttl: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  padding: bytes(0, 40)
 })
 
 /** Any Envelope the protobuf schema can carry, valid or not. */
@@ -23,9 +24,10 @@ export const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
     ring: fc.array(bytes(0, 33), { maxLength: 6 }),
     c0: bytes(0, 33),
     s: fc.array(bytes(0, 33), { maxLength: 6 }),
-    tag: bytes(0, 33),
+    tags: fc.array(bytes(0, 33), { maxLength: 4 }),
     epoch: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-    slot: fc.integer({ min: 0, max: 2 ** 32 - 1 })
+    slot: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    weekSlot: fc.integer({ min: 0, max: 2 ** 32 - 1 })
   }), { nil: undefined }),
   pow: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
 }, { requiredKeys: ['post', 'pow'] })

@@ -33,7 +33,7 @@ describe('wire format', () => {
   })
 
   it('rejects encodings that decode but are not canonical', () => {
-    const post = encodePost({ channel: '#a', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: 5n, ttl: 60 })
+    const post = encodePost({ channel: '#a', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: 5n, ttl: 60, padding: new Uint8Array(0) })
     // fields out of order: ttl (field 7) first
     const reordered = new Uint8Array([0x38, 60, ...post.subarray(0, post.byteLength - 2)])
     expect(code(() => decodePost(reordered))).toBe('ERR_NOT_CANONICAL')
@@ -52,7 +52,9 @@ describe('wire format', () => {
   it('rejects garbage, oversize input and oversize rings with typed codes', () => {
     expect(code(() => decodeEnvelope(new Uint8Array([0xff, 0xff, 0xff])))).toBe('ERR_MALFORMED')
     expect(code(() => decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)))).toBe('ERR_TOO_LARGE')
-    const big = encodeEnvelope({ post: new Uint8Array(1), pow: 0n, ring: { ring: Array.from({ length: 65 }, () => new Uint8Array(32)), c0: new Uint8Array(0), s: [], tag: new Uint8Array(0), epoch: 0n, slot: 0 } })
+    const big = encodeEnvelope({ post: new Uint8Array(1), pow: 0n, ring: { ring: Array.from({ length: 65 }, () => new Uint8Array(32)), c0: new Uint8Array(0), s: [], tags: [], epoch: 0n, slot: 0, weekSlot: 0 } })
     expect(code(() => decodeEnvelope(big))).toBe('ERR_BAD_RING')
+    const tags = encodeEnvelope({ post: new Uint8Array(1), pow: 0n, ring: { ring: [], c0: new Uint8Array(0), s: [], tags: Array.from({ length: 5 }, () => new Uint8Array(32)), epoch: 0n, slot: 0, weekSlot: 0 } })
+    expect(code(() => decodeEnvelope(tags))).toBe('ERR_BAD_RING')
   })
 })

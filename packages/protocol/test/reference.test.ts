@@ -1,10 +1,11 @@
 // An independent reading of the normative spec (docs/PROTOCOL.md), written with other libraries
-// (@noble/curves ristretto255, node:crypto SHA-2) and none of this package's crypto code: it checks that
+// (@noble/curves ristretto255, @noble/ciphers XChaCha20-Poly1305, node:crypto SHA-2) and none of this package's crypto code: it checks that
 // our committed vectors are what the spec says, byte for byte, not merely what our code agrees with.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ristretto255, ristretto255_hasher as hasher } from '@noble/curves/ed25519.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { describe, expect, it } from 'vitest'
 import { Envelope, Post } from '../src/wire/murmur.js'
 
@@ -39,34 +40,55 @@ function referenceRingVerify (m: Uint8Array, ring: Uint8Array[], S: Uint8Array[]
   return hex(scalarBytes(c)) === hex(c0)
 }
 
-interface Vector { name: string, topic: string, id: string, envelope: string }
+interface Vector { name: string, topic: string, id: string, envelope: string, circleKey?: string }
 const vectors = JSON.parse(readFileSync(new URL('./fixtures/vectors.json', import.meta.url), 'utf8')) as Vector[]
+const BUCKETS = [256, 512, 1024, 2304]
 
 describe('vectors against an independent reading of the spec', () => {
   for (const v of vectors) {
     it(v.name, () => {
       const env = Envelope.decode(Buffer.from(v.envelope, 'hex'))
-      const m = sha256(te.encode('murmur/v2/sig'), te.encode(v.topic), new Uint8Array([0]), env.post)
+      const c = sha256(te.encode('murmur/v2/content'), te.encode(v.topic), new Uint8Array([0]), env.post)
+      let binding: Uint8Array
+      if (env.oneTime !== undefined) {
+        binding = sha256(te.encode('murmur/v2/auth'), new Uint8Array([0]), env.oneTime.publicKey)
+      } else {
+        const r = env.ring!
+        binding = sha256(te.encode('murmur/v2/auth'), new Uint8Array([1]), sha256(...r.ring), u64be(r.epoch), u32be(r.slot), u32be(r.weekSlot), u32be(r.tags.length), ...r.tags)
+      }
+      const m = sha256(te.encode('murmur/v2/id'), c, binding)
       expect(hex(m)).toBe(v.id)
       const pow = sha256(te.encode('murmur/v2/pow'), m, u64be(env.pow))
-      expect(pow[0]).toBe(0) // vectors are mined at 8 bits
+      expect(pow[0]).toBe(0) // vectors are mined at 8 bits or more
+
+      // the plaintext Post: on the minute grid and padded to a bucket
+      const plain = v.circleKey === undefined
+        ? env.post
+        : xchacha20poly1305(Buffer.from(v.circleKey, 'hex'), env.post.subarray(0, 24), te.encode(v.topic)).decrypt(env.post.subarray(24))
+      const post = Post.decode(plain)
+      expect(post.created % 60n).toBe(0n)
+      expect(BUCKETS).toContain(plain.byteLength)
+      expect(post.padding.every((b) => b === 0)).toBe(true)
+
       if (env.oneTime !== undefined) {
         expect(ed25519.verify(env.oneTime.signature, m, env.oneTime.publicKey)).toBe(true)
         return
       }
       const r = env.ring!
-      let S: Uint8Array
-      if (r.epoch === 0n) {
-        const post = Post.decode(env.post)
-        S = cat(te.encode('murmur/v2/scope/vote'), post.parent)
+      let S: Uint8Array[]
+      if (post.kind === Post.Kind.VOTE) {
+        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent)]
       } else {
         const t = te.encode(v.topic)
-        S = cat(te.encode('murmur/v2/scope/post'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot))
+        S = [
+          cat(te.encode('murmur/v2/scope/post'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot)),
+          cat(te.encode('murmur/v2/scope/week'), u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.weekSlot))
+        ]
       }
-      expect(referenceRingVerify(m, r.ring, [S], r.c0, r.s, [r.tag])).toBe(true)
+      expect(referenceRingVerify(m, r.ring, S, r.c0, r.s, r.tags)).toBe(true)
       const tampered = Uint8Array.from(m)
       tampered[0]! ^= 1
-      expect(referenceRingVerify(tampered, r.ring, [S], r.c0, r.s, [r.tag])).toBe(false)
+      expect(referenceRingVerify(tampered, r.ring, S, r.c0, r.s, r.tags)).toBe(false)
     })
   }
 })

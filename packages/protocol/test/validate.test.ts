@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
-  oneTimeKey, ringSign, signOneTime, signedDigest, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, isExpired, pseudonymSeed
+  oneTimeKey, ringSign, signOneTime, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, weekScope, isExpired, pseudonymSeed, padPost,
+  contentDigest, authBinding, postId
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
 import { seededRandom, VECTOR_NOW } from './helpers.js'
@@ -28,11 +29,11 @@ describe('validateEnvelope', () => {
     expect(check(await build({ kind: 'VOTE', parent, vote: -1, body: '', powBits: 12, auth: ringAuth }))).toMatchObject({ ok: true })
   })
 
-  it('signs with the key of a seed derived from the post id when the seed is a function', async () => {
+  it('signs with the key of a seed derived from the content digest when the seed is a function', async () => {
     const secret = members[0]!.secretKey
-    const built = await buildEnvelope({ channel: '#lobby', body: 'first of a thread', created: NOW, powBits: 4, auth: { kind: 'one-time', seed: (id) => pseudonymSeed(secret, id) } })
+    const built = await buildEnvelope({ channel: '#lobby', body: 'first of a thread', created: NOW, powBits: 4, auth: { kind: 'one-time', seed: (content) => pseudonymSeed(secret, content) } })
     const envelope = decodeEnvelope(built.bytes)
-    expect(envelope.oneTime?.publicKey).toEqual(oneTimeKey(pseudonymSeed(secret, built.id)).publicKey)
+    expect(envelope.oneTime?.publicKey).toEqual(oneTimeKey(pseudonymSeed(secret, contentDigest(TOPIC, envelope.post))).publicKey)
     expect(check(built.bytes, { powBits: { POST: 4, REPLY: 4, VOTE: 4 } })).toMatchObject({ ok: true })
   })
 
@@ -61,18 +62,19 @@ describe('validateEnvelope', () => {
 
   it('rejects envelopes with both or neither auth', async () => {
     const env = decodeEnvelope(await build())
-    const both = { ...env, ring: { ring: [], c0: new Uint8Array(32), s: [], tag: new Uint8Array(32), epoch: 0n, slot: 0 } }
+    const both = { ...env, ring: { ring: [], c0: new Uint8Array(32), s: [], tags: [new Uint8Array(32)], epoch: 0n, slot: 0, weekSlot: 0 } }
     expect(codeOf(check(encodeEnvelope(both)))).toBe('ERR_BAD_AUTH')
     expect(codeOf(check(encodeEnvelope({ post: env.post, pow: env.pow })))).toBe('ERR_BAD_AUTH')
   })
 
   it('rejects field-limit violations', async () => {
     const sign = (post: Post): Uint8Array => {
-      const bytes = encodePost(post)
+      const bytes = encodePost(padPost(post))
       const key = oneTimeKey()
-      return encodeEnvelope({ post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(signedDigest(TOPIC, bytes), key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
+      const id = postId(contentDigest(TOPIC, bytes), authBinding({ oneTime: key }))
+      return encodeEnvelope({ post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
     }
-    const base: Post = { channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW), ttl: 3600 }
+    const base: Post = { channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW), ttl: 3600, padding: new Uint8Array(0) }
     expect(codeOf(check(sign({ ...base, body: 'x'.repeat(2049) })))).toBe('ERR_BODY_TOO_LONG')
     expect(codeOf(check(sign({ ...base, ttl: 59 })))).toBe('ERR_BAD_FIELD')
     expect(codeOf(check(sign({ ...base, ttl: MAX_TTL + 1 })))).toBe('ERR_BAD_FIELD')
@@ -84,14 +86,17 @@ describe('validateEnvelope', () => {
   })
 
   it('rejects a ring epoch or slot that does not match the post', async () => {
-    const bytes = await build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 9 } })
+    const bytes = await build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 9, weekSlot: 5 } })
     const env = decodeEnvelope(bytes)
     expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, epoch: env.ring!.epoch + 1n } })))).toBe('ERR_BAD_SCOPE')
     expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, slot: 10 } })))).toBe('ERR_BAD_SCOPE')
-    // a valid signature for another slot's scope does not pass as this slot
-    const id = signedDigest(TOPIC, env.post)
-    const other = ringSign({ message: id, ring, secretKey: members[0]!.secretKey, scope: postScope(TOPIC, env.ring!.epoch, 3) })
-    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, ...other, slot: 9 } as never })))).toBe('ERR_BAD_SIGNATURE')
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, weekSlot: 256 } })))).toBe('ERR_BAD_SCOPE')
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, tags: env.ring!.tags.slice(0, 1) } })))).toBe('ERR_BAD_SCOPE')
+    // a valid signature for another slot's scopes does not pass as this slot (the id binds the slots, so
+    // it is signed over the id this envelope claims)
+    const id = postId(contentDigest(TOPIC, env.post), authBinding(env))
+    const other = ringSign({ message: id, ring, secretKey: members[0]!.secretKey, scopes: [postScope(TOPIC, env.ring!.epoch, 3), weekScope(TOPIC, BigInt(NOW) / 604800n, 5)] })
+    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, c0: other.c0, s: other.s } as never }), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
     await expect(build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 10 } })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
   })
 

@@ -11,6 +11,7 @@ export interface Post {
   vote: number
   created: bigint
   ttl: number
+  padding: Uint8Array<ArrayBuffer>
 }
 
 export namespace Post {
@@ -76,6 +77,11 @@ export namespace Post {
           w.uint32(obj.ttl)
         }
 
+        if ((obj.padding != null && obj.padding.byteLength > 0)) {
+          w.uint32(66)
+          w.bytes(obj.padding)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -87,7 +93,8 @@ export namespace Post {
           body: '',
           vote: 0,
           created: 0n,
-          ttl: 0
+          ttl: 0,
+          padding: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -122,6 +129,10 @@ export namespace Post {
             }
             case 7: {
               obj.ttl = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.padding = reader.bytes()
               break
             }
             default: {
@@ -188,6 +199,13 @@ export namespace Post {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.padding`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -235,6 +253,11 @@ export namespace Post {
     value: number
   }
 
+  export interface PostPaddingFieldEvent {
+    field: '$.padding'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Post>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Post.codec())
   }
@@ -243,7 +266,7 @@ export namespace Post {
     return decodeMessage(buf, Post.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent | PostPaddingFieldEvent> {
     return streamMessage(buf, Post.codec(), opts)
   }
 }
@@ -364,9 +387,10 @@ export interface RingAuth {
   ring: Uint8Array<ArrayBuffer>[]
   c0: Uint8Array<ArrayBuffer>
   s: Uint8Array<ArrayBuffer>[]
-  tag: Uint8Array<ArrayBuffer>
+  tags: Uint8Array<ArrayBuffer>[]
   epoch: bigint
   slot: number
+  weekSlot: number
 }
 
 export namespace RingAuth {
@@ -398,9 +422,11 @@ export namespace RingAuth {
           }
         }
 
-        if ((obj.tag != null && obj.tag.byteLength > 0)) {
-          w.uint32(34)
-          w.bytes(obj.tag)
+        if (obj.tags != null && obj.tags.length > 0) {
+          for (const value of obj.tags) {
+            w.uint32(34)
+            w.bytes(value)
+          }
         }
 
         if ((obj.epoch != null && obj.epoch !== 0n)) {
@@ -413,6 +439,11 @@ export namespace RingAuth {
           w.uint32(obj.slot)
         }
 
+        if ((obj.weekSlot != null && obj.weekSlot !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.weekSlot)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -421,9 +452,10 @@ export namespace RingAuth {
           ring: [],
           c0: uint8ArrayAlloc(0),
           s: [],
-          tag: uint8ArrayAlloc(0),
+          tags: [],
           epoch: 0n,
-          slot: 0
+          slot: 0,
+          weekSlot: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -453,7 +485,11 @@ export namespace RingAuth {
               break
             }
             case 4: {
-              obj.tag = reader.bytes()
+              if (opts.limits?.tags != null && obj.tags.length === opts.limits.tags) {
+                throw new MaxLengthError('Decode error - repeated field "tags" had too many elements')
+              }
+
+              obj.tags.push(reader.bytes())
               break
             }
             case 5: {
@@ -462,6 +498,10 @@ export namespace RingAuth {
             }
             case 6: {
               obj.slot = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.weekSlot = reader.uint32()
               break
             }
             default: {
@@ -475,7 +515,8 @@ export namespace RingAuth {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           ring: 0,
-          s: 0
+          s: 0,
+          tags: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -522,10 +563,18 @@ export namespace RingAuth {
               break
             }
             case 4: {
+              if (opts.limits?.tags != null && obj.tags === opts.limits.tags) {
+                throw new MaxLengthError('Streaming decode error - repeated field "tags" had too many elements')
+              }
+
               yield {
-                field: `${prefix}.tag`,
+                field: `${prefix}.tags[]`,
+                index: obj.tags,
                 value: reader.bytes()
               }
+
+              obj.tags++
+
               break
             }
             case 5: {
@@ -538,6 +587,13 @@ export namespace RingAuth {
             case 6: {
               yield {
                 field: `${prefix}.slot`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.weekSlot`,
                 value: reader.uint32()
               }
               break
@@ -571,8 +627,9 @@ export namespace RingAuth {
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface RingAuthTagFieldEvent {
-    field: '$.tag'
+  export interface RingAuthTagsFieldEvent {
+    field: '$.tags[]'
+    index: number
     value: Uint8Array<ArrayBuffer>
   }
 
@@ -586,6 +643,11 @@ export namespace RingAuth {
     value: number
   }
 
+  export interface RingAuthWeekSlotFieldEvent {
+    field: '$.weekSlot'
+    value: number
+  }
+
   export function encode (obj: Partial<RingAuth>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RingAuth.codec())
   }
@@ -594,7 +656,7 @@ export namespace RingAuth {
     return decodeMessage(buf, RingAuth.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingAuth>): Generator<RingAuthRingFieldEvent | RingAuthC0FieldEvent | RingAuthSFieldEvent | RingAuthTagFieldEvent | RingAuthEpochFieldEvent | RingAuthSlotFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RingAuth>): Generator<RingAuthRingFieldEvent | RingAuthC0FieldEvent | RingAuthSFieldEvent | RingAuthTagsFieldEvent | RingAuthEpochFieldEvent | RingAuthSlotFieldEvent | RingAuthWeekSlotFieldEvent> {
     return streamMessage(buf, RingAuth.codec(), opts)
   }
 }
@@ -758,8 +820,9 @@ export namespace Envelope {
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface EnvelopeRingTagFieldEvent {
-    field: '$.ring.tag'
+  export interface EnvelopeRingTagsFieldEvent {
+    field: '$.ring.tags[]'
+    index: number
     value: Uint8Array<ArrayBuffer>
   }
 
@@ -770,6 +833,11 @@ export namespace Envelope {
 
   export interface EnvelopeRingSlotFieldEvent {
     field: '$.ring.slot'
+    value: number
+  }
+
+  export interface EnvelopeRingWeekSlotFieldEvent {
+    field: '$.ring.weekSlot'
     value: number
   }
 
@@ -786,7 +854,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopePostFieldEvent | EnvelopeOneTimePublicKeyFieldEvent | EnvelopeOneTimeSignatureFieldEvent | EnvelopeRingRingFieldEvent | EnvelopeRingC0FieldEvent | EnvelopeRingSFieldEvent | EnvelopeRingTagFieldEvent | EnvelopeRingEpochFieldEvent | EnvelopeRingSlotFieldEvent | EnvelopePowFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopePostFieldEvent | EnvelopeOneTimePublicKeyFieldEvent | EnvelopeOneTimeSignatureFieldEvent | EnvelopeRingRingFieldEvent | EnvelopeRingC0FieldEvent | EnvelopeRingSFieldEvent | EnvelopeRingTagsFieldEvent | EnvelopeRingEpochFieldEvent | EnvelopeRingSlotFieldEvent | EnvelopeRingWeekSlotFieldEvent | EnvelopePowFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }
