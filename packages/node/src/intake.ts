@@ -24,6 +24,11 @@ export interface PostIntakeComponents {
   announcing?(): boolean
   /** Called with the id of every valid envelope from the network, new or not (the stem's embargo listens here). */
   onValid?(id: Uint8Array): void
+  /**
+   * Whether `id` is an own post waiting to come back from the network: a sync copy of it is then
+   * validated and reported to `onValid`, though the post is stored already. @default never
+   */
+  awaiting?(id: Uint8Array): boolean
 }
 
 /**
@@ -42,6 +47,7 @@ export class PostIntake {
   private readonly announce: (view: PostView) => void
   private readonly announcing: () => boolean
   private readonly onValid?: (id: Uint8Array) => void
+  private readonly awaiting: (id: Uint8Array) => boolean
   /**
    * Envelopes found valid, by bytes object, so that one passed on (a stem hop that fluffs it, an own
    * post the stem could not hide) is not checked again.
@@ -54,6 +60,7 @@ export class PostIntake {
     this.announce = components.announce
     this.announcing = components.announcing ?? (() => true)
     this.onValid = components.onValid
+    this.awaiting = components.awaiting ?? (() => false)
   }
 
   /**
@@ -85,7 +92,12 @@ export class PostIntake {
   /** Validates and stores an envelope from the network outside gossip (history sync). */
   async ingest (topic: string, envelope: Uint8Array): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
-    if (await this.store.has(messageId(topic, envelope))) return 'ignore'
+    const id = messageId(topic, envelope)
+    if (await this.store.has(id)) {
+      // except an own post a peer holds: it is out there, so it may be handed out by sync now
+      if (this.awaiting(id) && this.validate(topic, envelope).ok) this.onValid?.(id)
+      return 'ignore'
+    }
     const valid = this.validate(topic, envelope)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid))

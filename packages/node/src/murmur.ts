@@ -3,9 +3,7 @@
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import {
-  pseudonymSeed, ready
-} from '@murmur/protocol'
+import { messageId, pseudonymSeed, ready } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
 import { parseId, topicOf } from './input.js'
@@ -24,6 +22,7 @@ import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
+import type { Release } from './outbound.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
@@ -33,6 +32,15 @@ import type { SyncItem } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
+
+/** A {@link Release} that also reports the id of every post it got out of the node. */
+function then (release: Release, released: (id: Uint8Array) => void): Release {
+  return async (topic, envelope, expires) => {
+    const sent = await release(topic, envelope, expires)
+    if (sent !== undefined) released(messageId(topic, envelope))
+    return sent
+  }
+}
 
 /** The implementation behind {@link createMurmur}. */
 export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
@@ -48,7 +56,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly rendezvous: TopicRendezvous
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
-  private readonly inStem = new InStem()
+  private readonly inStem: InStem
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -56,8 +64,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   static async create (init: MurmurInit): Promise<MurmurNode> {
     await ready()
     const config = await resolveConfig(init)
-    const store = createPostStore({ db: await openDatabase(config.dataDir) })
+    const db = await openDatabase(config.dataDir)
+    const store = createPostStore({ db })
     try {
+      const inStem = await InStem.open(db, (err) => { log.error('could not record an own post in transit - %e', err) })
       const tracker = new InvalidMessageTracker()
       const libp2p = await createMurmurLibp2p({
         listen: config.listen,
@@ -69,7 +79,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         tracker,
         extra: config.libp2p
       })
-      const node = new MurmurNode(config, store, libp2p, tracker)
+      const node = new MurmurNode(config, store, inStem, libp2p, tracker)
       await node.start()
       return node
     } catch (err) {
@@ -78,10 +88,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, store: PostStore, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker) {
+  private constructor (config: MurmurConfig, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker) {
     super()
     this.config = config
     this.store = store
+    this.inStem = inStem
     this.libp2p = libp2p
     const pubsub = libp2p.services.pubsub
     this.intake = new PostIntake({
@@ -89,6 +100,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       powBits: config.powBits,
       announce: (view) => { this.safeDispatchEvent('post', { detail: view }) },
       announcing: () => this.listenerCount('post') > 0,
+      awaiting: (id) => this.inStem.has(id),
       // the post is out there: its stem embargo ends, and an own post may now be handed out by sync
       onValid: (id) => {
         this.stem?.seen(id)
@@ -96,7 +108,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
     })
     const connectionCount = (): number => libp2p.getConnections().length
-    this.direct = new Outbox({ pubsub, connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
+    // published into gossip: an own post is out there now, and sync may hand it out
+    this.direct = new Outbox({ pubsub, connectionCount, release: then(publishTo(pubsub), (id) => { inStem.arrived(id) }), log: log.newScope('outbound') })
     if (config.stem !== false) {
       const stem = createStem({
         libp2p,
@@ -117,7 +130,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const stem = this.stem
     this.outbound = stem === undefined
       ? this.direct
-      : new Outbox({ pubsub, connectionCount, release: async (topic, envelope, expires) => stem.send(topic, envelope, expires), log: log.newScope('outbound') })
+      : new Outbox({
+        pubsub,
+        connectionCount,
+        // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
+        release: then(async (topic, envelope, expires) => stem.send(topic, envelope, expires), (id) => { inStem.sent(id) }),
+        log: log.newScope('outbound')
+      })
     this.own = new OwnPosts({
       intake: this.intake,
       inStem: this.inStem,
@@ -203,6 +222,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
       await this.stem?.start()
       await this.sync?.start()
+      await this.resendQueued()
     } catch (err) {
       await this.stop()
       throw err
@@ -222,6 +242,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.direct.stop()
     await this.sync?.stop()
     await this.libp2p.stop()
+    await this.inStem.flush()
     await this.store.close()
     log('stopped')
   }
@@ -255,6 +276,22 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // no cooldown, but demoted peers and sessions already running are still skipped
     const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
+  }
+
+  /** Own posts an earlier run left in its outbox: back into the outbox (their channel joined), to leave as usual. */
+  private async resendQueued (): Promise<void> {
+    for (const post of this.inStem.queued()) {
+      const entry = await this.store.get(post.id)
+      if (entry === undefined) {
+        // recorded, then the node stopped before the post was stored
+        this.inStem.arrived(post.id)
+        continue
+      }
+      await this.join(entry.channel)
+      this.outbound.send(topicOf(entry.channel), entry.envelope, post.expires).catch((err: unknown) => {
+        log.error('could not send an own post queued before the restart - %e', err)
+      })
+    }
   }
 
   /** The channel of a joined topic. */

@@ -18,7 +18,7 @@ export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgr
 /** What {@link OwnPosts} needs from the node. */
 export interface OwnPostsComponents {
   intake: PostIntake
-  /** Own posts still in their stem (kept out of history sync). */
+  /** Own posts not yet back from the network (kept out of history sync, and out of the outbox across restarts). */
   inStem: InStem
   /** Straight into gossip: fluffs, and own posts when there is no stem. */
   direct: Outbox
@@ -75,13 +75,13 @@ export class OwnPosts {
     // room in the outbox is taken before the post is stored: a full outbox refuses it with nothing kept
     const room = outbound.reserve(built.topic)
     try {
-      // marked before it is stored, so that no sync answer can ever list it before it has left the stem
-      if (outbound !== this.components.direct) {
-        inStem.add(valid.id, expires)
-      }
+      // recorded (on disk) before it is stored, so that no sync answer, not even after a crash and a
+      // restart, can list it before it has come back from the network
+      await inStem.add(valid.id, expires)
       await intake.accept(built.bytes, valid)
     } catch (err) {
       room.cancel()
+      inStem.arrived(valid.id)
       throw err
     }
     const sent = await room.send(built.bytes, expires)

@@ -1,0 +1,48 @@
+import { MemoryLevel } from 'memory-level'
+import { describe, expect, it } from 'vitest'
+import { InStem } from '../src/in-stem.js'
+import type { StoreDatabase } from '../src/index.js'
+
+function database (): StoreDatabase {
+  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
+}
+
+const id = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
+
+describe('own posts not yet back from the network', () => {
+  it('survive a reopen: queued ones are listed to be sent again, sent ones are only withheld', async () => {
+    const db = database()
+    const now = Math.floor(Date.now() / 1000)
+    const first = await InStem.open(db)
+    await first.add(id(1), now + 3600)
+    await first.add(id(2), now + 3600)
+    await first.add(id(3), now + 3600)
+    first.sent(id(2))
+    first.arrived(id(3))
+    await first.flush()
+
+    const again = await InStem.open(db)
+    expect(again.has(id(1))).toBe(true)
+    expect(again.has(id(2))).toBe(true)
+    expect(again.has(id(3))).toBe(false)
+    expect(again.queued().map((post) => post.id[0])).toEqual([1])
+  })
+
+  it('forgets expired posts and broken records when it opens', async () => {
+    const db = database()
+    const now = Math.floor(Date.now() / 1000)
+    const first = await InStem.open(db)
+    await first.add(id(1), now - 1)
+    await first.add(id(2), now + 3600)
+    await db.sublevel<Uint8Array, Uint8Array>('own-pending', { keyEncoding: 'view', valueEncoding: 'view' }).put(id(4), new Uint8Array([1, 2]))
+
+    const again = await InStem.open(db)
+    await again.flush()
+    expect(again.has(id(1))).toBe(false)
+    expect(again.has(id(4))).toBe(false)
+    expect(again.queued().map((post) => post.id[0])).toEqual([2])
+    const keys: number[] = []
+    for await (const key of db.sublevel<Uint8Array, Uint8Array>('own-pending', { keyEncoding: 'view', valueEncoding: 'view' }).keys()) keys.push(key[0]!)
+    expect(keys).toEqual([2])
+  })
+})
