@@ -77,8 +77,8 @@ describe('Dandelion++ stem on real nodes', () => {
   })
 
   it('a black-hole successor cannot make a post disappear', async () => {
-    // short embargo timers so that the test waits seconds, not the 85 s of the default
-    const stem: StemInit = { embargoMean: 2_000, ownEmbargoMin: 1_000, ownEmbargoMean: 1_000 }
+    // short embargo timers so that the test waits seconds, not the 10 s + Exp(10 s) of the default
+    const stem: StemInit = { embargoMin: 1_000, embargoMean: 1_000 }
     const nodes = await ring(6, stem)
     running.push(...nodes)
     const hole = await startStockPeer()

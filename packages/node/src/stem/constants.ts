@@ -5,7 +5,7 @@
 import { MAX_ENVELOPE_BYTES } from '@murmur/protocol'
 
 /** The stem protocol: one long-lived stream per successor carrying length-prefixed stem frames. */
-export const STEM_PROTOCOL = '/murmur/stem/1.0.0'
+export const STEM_PROTOCOL = '/murmur/stem/2.0.0'
 
 /**
  * Probability q that a node is a *diffuser* for an epoch (it fluffs every stem post it relays);
@@ -50,69 +50,38 @@ export const EPOCH_JITTER = 60_000
 export const PROVISIONAL_EPOCH = 60_000
 
 /**
- * Stem hop latency, in ms, assumed for the embargo timer: one-way internet latency (≈ 50–150 ms between
- * random peers) plus full validation (PoW, Ed25519 or ring signature; a few ms, ~20 ms for a 64-key
- * ring) plus queueing; 200 ms is the conservative end.
- *
- * @default 200
- */
-export const HOP_LATENCY = 200
-
-/**
- * Hops k a stem should be able to travel before any node on it fluffs through its embargo timer.
- * With q = 0.1 stems are geometric with mean 1/q = 10 hops.
- *
- * @default 10
- */
-export const EMBARGO_HOPS = 10
-
-/**
- * Allowed probability ε that some embargo timer fires before the stem has made `EMBARGO_HOPS` hops.
- *
- * @default 0.1
- */
-export const EMBARGO_EPSILON = 0.1
-
-/**
- * An own post's timer is `OWN_EMBARGO_MIN + Exp(OWN_EMBARGO_MEAN)` ms instead of the relays' embargo. When
- * it fires the author does not fluff (that would make it the first gossip hop of its own post) but sends
- * the post again through a successor it has not tried; it fluffs only when none is left. The floor is
- * far above the time a stem plus gossip takes to bring the post back (a few seconds), so a healthy stem
- * never triggers it.
+ * Floor of the embargo timer, in ms. Every held stem post, own or relayed, has a timer of
+ * `EMBARGO_MIN + Exp(EMBARGO_MEAN)`; when it fires before the post came back through gossip, the node
+ * sends the post through a successor it has not tried yet, and publishes it only when none is left. The
+ * floor is far above the time a healthy stem plus gossip takes to bring a post back (ten 200 ms hops and
+ * a second of gossip), so no timer fires while the stem is still growing: Dandelion++'s Proposition 3
+ * (the chance that some timer cuts a k-hop stem short) is 0 for stems of up to 50 such hops. Own and
+ * relayed posts share one timer and one rule, so a successor that swallows a post cannot tell them apart
+ * by what V does next.
  *
  * @default 10_000
  */
-export const OWN_EMBARGO_MIN = 10_000
-
-/** @default 10_000 (see {@link OWN_EMBARGO_MIN}) */
-export const OWN_EMBARGO_MEAN = 10_000
+export const EMBARGO_MIN = 10_000
 
 /**
- * Times the author re-sends an own post into the stem (through the successors it dialed, tried or not)
- * when the post has not come back through gossip. Then each untried successor that dialed it gets one
- * try, and only then does the author publish the post itself (and log that). An own post is never
- * ended by the author on a cycle: it goes back to a successor that already had it, which treats the copy
- * as a loop and ends the stem there.
+ * Mean of the exponential part of the embargo timer, in ms (see {@link EMBARGO_MIN}). Memoryless, so
+ * when a black hole swallows a post, which of the nodes holding it re-sends it first is close to
+ * uniform over the stem rather than the author.
  *
- * @default 3
+ * @default 10_000
  */
-export const OWN_RESENDS = 3
+export const EMBARGO_MEAN = 10_000
 
 /**
- * Most stem posts held at once (each with an embargo timer). A post arriving when the table is full is
- * fluffed at once instead of held.
+ * Most relayed stem posts held at once (each with an embargo timer). When the table is full, the inbound
+ * peer holding the most loses its oldest held post: that post is forgotten here (no timer, no loop
+ * memory) but its stem goes on, and no post is ever published because the table was full. A peer
+ * flooding cheap valid posts thus only evicts its own, and cannot shorten anyone else's stems. Own posts
+ * are not counted: the outbox bounds them.
  *
  * @default 1024
  */
 export const MAX_HELD_POSTS = 1024
-
-/**
- * Most held stem posts that came from one inbound peer. Past it that peer's posts are fluffed at once, so
- * a peer flooding cheap valid posts cannot fill the table and shorten every other node's stems.
- *
- * @default 256
- */
-export const MAX_HELD_PER_PEER = 256
 
 /**
  * Ids of posts that left the stem (fluffed by us or seen through gossip) are remembered this long, in ms,

@@ -1,5 +1,5 @@
 /**
- * The stem frame: what one length-prefixed message on `/murmur/stem/1.0.0` carries. The envelope alone
+ * The stem frame: what one length-prefixed message on `/murmur/stem/2.0.0` carries. The envelope alone
  * does not name its topic (a circle post is sealed), so the frame does:
  *
  * ```
@@ -26,7 +26,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
  *
  * @example
  * ```ts
- * const bytes = encodeStemFrame({ topic: 'murmur/1/#lobby', envelope })
+ * const bytes = encodeStemFrame({ topic: 'murmur/2/#lobby', envelope })
  * ```
  */
 export function encodeStemFrame (frame: StemFrame): Uint8Array {

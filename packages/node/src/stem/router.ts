@@ -7,10 +7,10 @@
 import { logger } from '@libp2p/logger'
 import { systemClock } from './clock.js'
 import {
-  EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_PER_PEER, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
-  NO_PEER_DELAY_MIN, OWN_EMBARGO_MEAN, OWN_EMBARGO_MIN, OWN_RESENDS, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
+  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
+  NO_PEER_DELAY_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
-import { EMBARGO_MEAN, exponential } from './embargo.js'
+import { exponential } from './embargo.js'
 import { StemStoppedError } from './errors.js'
 import { StemRoutes } from './routes.js'
 import type { StemClock } from './clock.js'
@@ -26,13 +26,13 @@ interface Held {
   /** The inbound stem peer a relayed post came from. */
   from?: string
   expires?: number
-  /** Successors this post was already sent to. */
+  /** Successors this post was sent to (and may still hold it). */
   tried: Set<string>
-  /** Own posts: re-sends after the embargo fired. */
-  resends?: number
+  /** Times the post was sent on. */
+  hops: number
   /** The successor the post was last sent to. */
   via?: string
-  /** Own posts: that successor went away while no other stem peer was there to take the post. */
+  /** That successor went away while no other was there to take the post. */
   stranded?: boolean
   timer?: unknown
   /** Settles the pending `originate` of an own post waiting for a stem peer. */
@@ -46,16 +46,22 @@ interface Held {
  * an attacker can open many connections to us, not make us dial it), one of them (a dialed one when
  * there is one) for all own posts, and whether it is a diffuser. Each inbound stem peer is mapped to one
  * successor the first time it sends, spreading inbound peers evenly over the successors (Dandelion++'s
- * one-to-one pseudorandom forwarding; see `StemRoutes`). Every held post has an exponential embargo timer; when it fires
- * before the post came back through gossip ({@link StemRouter.seen}), a relay fluffs the post itself
- * and an author first re-sends it through another successor (see `OWN_EMBARGO_MIN`).
+ * one-to-one pseudorandom forwarding; see `StemRoutes`).
+ *
+ * Once a post is in the stem, this node treats it the same whether it is its own or relayed: a copy that
+ * comes back (a cycle, or a successor bouncing it) goes to a successor it has not been through, and when
+ * none is left the post leaves the stem here; the embargo timer (`EMBARGO_MIN` + Exp(`EMBARGO_MEAN`), the
+ * same draw for both) sends it through an untried successor, and publishes it when none is left. Only the
+ * first hop differs (own posts take the epoch's own route; a diffuser fluffs relayed posts at once),
+ * which is the Dandelion++ model the simulation measures. So nothing a successor can provoke — bouncing
+ * a post back any number of times, swallowing it, disconnecting — answers "is this V's own post".
  *
  * @example
  * ```ts
  * const router = new StemRouter({ send: (peer, topic, envelope) => write(peer, topic, envelope), fluff })
  * router.addPeer('peer-a', true)
  * router.addPeer('peer-b', true)
- * await router.originate('murmur/1/#lobby', envelope, id, expires) // leaves through one successor
+ * await router.originate('murmur/2/#lobby', envelope, id, expires) // leaves through one successor
  * ```
  */
 export class StemRouter {
@@ -64,19 +70,17 @@ export class StemRouter {
   private readonly random: () => number
   private readonly log: Logger
   private readonly routes: StemRoutes
+  private readonly embargoMin: number
   private readonly embargoMean: number
-  private readonly ownEmbargoMin: number
-  private readonly ownEmbargoMean: number
-  private readonly ownResends: number
   private readonly maxHeld: number
-  private readonly maxHeldPerPeer: number
   private readonly rememberDone: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
 
   private readonly held = new Map<string, Held>()
-  /** Held relayed posts per inbound peer, kept with `held` by `hold` and `release`. */
-  private readonly heldPerPeer = new Map<string, number>()
+  /** Ids of held relayed posts per inbound peer, oldest first; kept with `held` by `hold` and `release`. */
+  private readonly bySource = new Map<string, Set<string>>()
+  private relayedHeld = 0
   /** Ids that left the stem, with when; insertion order is time order. */
   private readonly done = new Map<string, number>()
   private stopped = false
@@ -88,12 +92,9 @@ export class StemRouter {
     this.log = components.log ?? logger('murmur:stem')
     const fluffProbability = init.fluffProbability ?? FLUFF_PROBABILITY
     const successors = init.successors ?? STEM_SUCCESSORS
+    this.embargoMin = init.embargoMin ?? EMBARGO_MIN
     this.embargoMean = init.embargoMean ?? EMBARGO_MEAN
-    this.ownEmbargoMin = init.ownEmbargoMin ?? OWN_EMBARGO_MIN
-    this.ownEmbargoMean = init.ownEmbargoMean ?? OWN_EMBARGO_MEAN
-    this.ownResends = init.ownResends ?? OWN_RESENDS
     this.maxHeld = init.maxHeld ?? MAX_HELD_POSTS
-    this.maxHeldPerPeer = init.maxHeldPerPeer ?? MAX_HELD_PER_PEER
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
@@ -102,6 +103,12 @@ export class StemRouter {
     }
     if (!Number.isInteger(successors) || successors < 1) {
       throw new RangeError(`successors must be a positive integer, got ${successors}`)
+    }
+    if (!(this.embargoMin >= 0) || !(this.embargoMean >= 0)) {
+      throw new RangeError(`embargoMin and embargoMean must be >= 0, got ${this.embargoMin}, ${this.embargoMean}`)
+    }
+    if (!Number.isInteger(this.maxHeld) || this.maxHeld < 1) {
+      throw new RangeError(`maxHeld must be a positive integer, got ${this.maxHeld}`)
     }
     this.routes = new StemRoutes({
       clock: this.clock,
@@ -144,23 +151,26 @@ export class StemRouter {
     return this.routes.routeOf(peer)
   }
 
-  /** A stem-capable peer connected; `outbound` when we dialed it (see `StemRoutes`). */
+  /** A stem-capable peer connected; `outbound` when we dialed it (see `StemRoutes`). A post stranded for want of a successor goes on. */
   addPeer (peer: string, outbound: boolean): void {
     this.routes.addPeer(peer, outbound)
     for (const post of this.held.values()) {
-      if (post.stranded === true) this.resendOwn(post)
+      if (post.stranded === true) this.sendOn(post)
     }
   }
 
   /**
-   * A stem-capable peer disconnected (or cannot take stem streams): a successor it was is replaced. An
-   * own post last sent to it may have gone down with it, so it goes on at once, or as soon as a stem
-   * peer connects, rather than when its re-send timer fires.
+   * A stem-capable peer disconnected (or cannot take stem streams): a successor it was is replaced. A post
+   * last sent to it may have gone down with it, so it goes on at once through an untried successor (the
+   * peer may have it again if it comes back), or as soon as a stem peer connects; own and relayed alike.
    */
   removePeer (peer: string): void {
     this.routes.removePeer(peer)
     for (const post of this.held.values()) {
-      if (post.own && post.via === peer) this.resendOwn(post)
+      if (post.via !== peer) continue
+      post.tried.delete(peer)
+      post.via = undefined
+      this.sendOn(post)
     }
   }
 
@@ -176,7 +186,7 @@ export class StemRouter {
     if (this.held.has(id) || this.done.has(id)) {
       return { status: 'sent', recipients: 0 }
     }
-    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set() }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0 }
     this.hold(post)
     const to = this.nextHop(post)
     if (to !== undefined) {
@@ -190,7 +200,7 @@ export class StemRouter {
     })
   }
 
-  /** A stem post from inbound peer `from` that passed full validation. */
+  /** A stem post from inbound peer `from` that passed full validation (or is byte for byte a held one). */
   relay (from: string, topic: string, envelope: Uint8Array, id: string): void {
     if (this.stopped || this.done.has(id)) {
       return
@@ -198,27 +208,17 @@ export class StemRouter {
     this.routes.tick()
     const known = this.held.get(id)
     if (known !== undefined) {
-      if (known.own) {
-        // an own post back along a cycle: the author must never end its stem (it would be the post's first
-        // gossip hop). An untried successor takes it; else a successor that already had it, which sees the
-        // loop and ends the stem itself
-        const next = this.nextHop(known, from) ?? this.routes.anyOwnSuccessor()
-        if (next !== undefined) this.forward(known, next)
-        return
-      }
-      // it came back along a cycle: try a successor it has not been through yet, else end the stem
+      // back along a cycle, or bounced: the same rule for own and relayed posts, so that a successor
+      // bouncing a post learns nothing about who wrote it
       this.moveOn(known, this.nextHop(known, from), 'loop')
       return
     }
-    const post: Held = { id, topic, envelope, own: false, from, tried: new Set() }
-    if (this.held.size >= this.maxHeld || (this.heldPerPeer.get(from) ?? 0) >= this.maxHeldPerPeer) {
-      this.fluffHeld(post, 'full')
-      return
-    }
+    const post: Held = { id, topic, envelope, own: false, from, tried: new Set(), hops: 0 }
     if (this.routes.isDiffuser && (this.components.canFluff?.(topic) ?? true)) {
       this.fluffHeld(post, 'diffuser')
       return
     }
+    this.makeRoom()
     this.hold(post)
     this.moveOn(post, this.nextHop(post), 'no-route')
   }
@@ -233,20 +233,19 @@ export class StemRouter {
     this.remember(id)
   }
 
-  /** Whether the post is held or already left the stem (a stem copy of it needs no validation). */
-  knows (id: string): boolean {
-    return this.held.has(id) || this.done.has(id)
+  /** The envelope held for post `id`, if it is in the stem here (a copy with the same bytes needs no validation). */
+  heldCopy (id: string): Uint8Array | undefined {
+    return this.held.get(id)?.envelope
   }
 
-  /** Writing post `id` to `peer` failed: the peer stops being a successor and the post takes another route. */
-  sendFailed (peer: string, id: string): void {
-    this.removePeer(peer)
-    const post = this.held.get(id)
-    // an own post was taken care of by removePeer
-    if (post === undefined || post.own || this.stopped) {
-      return
-    }
-    this.moveOn(post, this.nextHop(post), 'no-route')
+  /** Whether post `id` already left the stem (a stem copy of it is dropped unread). */
+  hasLeft (id: string): boolean {
+    return this.done.has(id)
+  }
+
+  /** Writing a post to `peer` failed: the peer stops being a successor and what was sent to it takes another route. */
+  sendFailed (peer: string): void {
+    if (!this.stopped) this.removePeer(peer)
   }
 
   /** Clears every timer; own posts still waiting for a stem peer are rejected with StemStoppedError. */
@@ -257,14 +256,21 @@ export class StemRouter {
       post.settle?.reject(new StemStoppedError())
     }
     this.held.clear()
-    this.heldPerPeer.clear()
+    this.bySource.clear()
+    this.relayedHeld = 0
     this.done.clear()
   }
 
   private hold (post: Held): void {
     this.held.set(post.id, post)
     if (post.from !== undefined) {
-      this.heldPerPeer.set(post.from, (this.heldPerPeer.get(post.from) ?? 0) + 1)
+      let ids = this.bySource.get(post.from)
+      if (ids === undefined) {
+        ids = new Set()
+        this.bySource.set(post.from, ids)
+      }
+      ids.add(post.id)
+      this.relayedHeld++
     }
   }
 
@@ -276,40 +282,47 @@ export class StemRouter {
     }
     this.held.delete(id)
     if (post.from !== undefined) {
-      const left = (this.heldPerPeer.get(post.from) ?? 1) - 1
-      if (left === 0) this.heldPerPeer.delete(post.from)
-      else this.heldPerPeer.set(post.from, left)
+      const ids = this.bySource.get(post.from)
+      ids?.delete(id)
+      if (ids?.size === 0) this.bySource.delete(post.from)
+      this.relayedHeld--
     }
     return post
   }
 
   /**
-   * Where a post goes next: the own successor, or the successor its inbound edge is mapped to; if the
-   * post already went there (a cycle, a failed write), another successor it has not tried. An own post
-   * only goes to successors we dialed while there are any (see `lastResort`).
+   * With the table of relayed posts full, the inbound peer holding the most forgets its oldest held post.
+   * That post is not published: its stem goes on past us, without our timer or loop memory. A flooder
+   * thus evicts its own posts, and a full table never shortens anyone's stem.
    */
-  private nextHop (post: Held, arrivedFrom = post.from): string | undefined {
-    const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom
-    if (post.own) {
-      const own = this.routes.ownRoute
-      return own !== undefined && fresh(own) ? own : this.routes.ownSuccessors.find(fresh)
+  private makeRoom (): void {
+    if (this.relayedHeld < this.maxHeld) {
+      return
     }
-    const preferred = post.from === undefined ? undefined : this.routes.routeFor(post.from)
-    return preferred !== undefined && fresh(preferred) ? preferred : this.untried(post, arrivedFrom)
-  }
-
-  /** A successor the post has not been through, other than where it came from. */
-  private untried (post: Held, arrivedFrom = post.from): string | undefined {
-    return this.routes.successors.find((peer) => !post.tried.has(peer) && peer !== post.from && peer !== arrivedFrom)
+    let fullest: Set<string> | undefined
+    for (const ids of this.bySource.values()) {
+      if (fullest === undefined || ids.size > fullest.size) fullest = ids
+    }
+    const oldest = fullest?.values().next().value
+    if (oldest !== undefined) {
+      this.clock.clearTimeout(this.release(oldest)?.timer)
+      this.log.trace('stem table full: forgot the oldest post of the peer holding the most')
+    }
   }
 
   /**
-   * Where an own post goes when no successor we dialed is left to try: a successor that dialed us (it
-   * may be an observer that dials every node, but it learns less than all of gossip would if the author
-   * published the post itself), else nowhere.
+   * Where a post goes next. The first hop is the epoch's own route (own posts) or the successor the
+   * inbound edge is mapped to (relayed posts); every later hop — after a loop, a bounce, a timer or a lost
+   * successor — is a successor the post has not been through, other than where it came from, for own and
+   * relayed posts alike (own posts prefer successors we dialed, see `StemRoutes.ownSuccessors`).
    */
-  private lastResort (post: Held): string | undefined {
-    return post.own ? this.untried(post) : undefined
+  private nextHop (post: Held, arrivedFrom?: string): string | undefined {
+    const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom && peer !== post.from
+    if (post.hops === 0) {
+      const first = post.own ? this.routes.ownRoute : this.routes.routeFor(post.from!)
+      if (first !== undefined && fresh(first)) return first
+    }
+    return (post.own ? this.routes.ownSuccessors.find(fresh) : undefined) ?? this.routes.successors.find(fresh)
   }
 
   /** Sends the post on to `next`, or, with nowhere left to go, out of the stem for `reason`. */
@@ -321,9 +334,13 @@ export class StemRouter {
     }
   }
 
-  /** Sends an own post on again, like a re-send; with no successor at all it waits for one (`stranded`). */
-  private resendOwn (post: Held): void {
-    const next = this.nextHop(post) ?? this.routes.anyOwnSuccessor()
+  /** Sends a post whose successor went away on; with no successor to take it, it waits for one (`stranded`). */
+  private sendOn (post: Held): void {
+    if (post.settle !== undefined) {
+      // an own post still waiting for its first stem peer: its retry timer takes care of it
+      return
+    }
+    const next = this.nextHop(post)
     post.stranded = next === undefined
     if (next !== undefined) this.forward(post, next)
   }
@@ -331,14 +348,13 @@ export class StemRouter {
   private forward (post: Held, to: string): void {
     post.tried.add(to)
     post.via = to
+    post.hops++
+    post.stranded = false
     if (post.timer === undefined || post.settle !== undefined) {
       this.clock.clearTimeout(post.timer)
       post.settle?.resolve({ status: 'sent', recipients: 1 })
       post.settle = undefined
-      const delay = post.own
-        ? this.ownEmbargoMin + exponential(this.ownEmbargoMean, this.random)
-        : exponential(this.embargoMean, this.random)
-      post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, delay)
+      post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoMin + exponential(this.embargoMean, this.random))
     }
     this.components.onEvent?.({ type: 'forward', id: post.id, to, own: post.own })
     this.components.send(to, post.topic, post.envelope, post.id)
@@ -349,7 +365,7 @@ export class StemRouter {
       return
     }
     this.routes.tick()
-    this.moveOn(post, this.nextHop(post) ?? this.lastResort(post), 'no-stem-peer')
+    this.moveOn(post, this.nextHop(post), 'no-stem-peer')
   }
 
   private embargoFired (post: Held): void {
@@ -357,17 +373,8 @@ export class StemRouter {
       return
     }
     post.timer = undefined
-    // the author re-stems (an untried successor first, else any: one that knows the post ends its stem)
-    // rather than expose itself as the first gossip hop, up to OWN_RESENDS times through successors we
-    // dialed, then once through one that dialed us
-    let next: string | undefined
-    if (post.own && (post.resends ?? 0) < this.ownResends) {
-      post.resends = (post.resends ?? 0) + 1
-      next = this.nextHop(post) ?? this.routes.anyOwnSuccessor()
-    } else {
-      next = this.lastResort(post)
-    }
-    this.moveOn(post, next, 'embargo')
+    // not back through gossip in time: another successor, else out of the stem here (own posts too)
+    this.moveOn(post, this.nextHop(post), 'embargo')
   }
 
   private fluffHeld (post: Held, reason: FluffReason): void {

@@ -82,7 +82,7 @@ export class StemRoutes {
   }
 
   /** One of {@link StemRoutes.ownSuccessors}, drawn at random (undefined with no successor). */
-  anyOwnSuccessor (): string | undefined {
+  private anyOwnSuccessor (): string | undefined {
     const pool = this.ownSuccessors
     return pool[Math.floor(this.components.random() * pool.length)]
   }

@@ -1,11 +1,12 @@
 /**
- * The libp2p side of the stem: the `/murmur/stem/1.0.0` handler and sender around a {@link StemRouter}.
+ * The libp2p side of the stem: the `/murmur/stem/2.0.0` handler and sender around a {@link StemRouter}.
  * Each inbound frame is decoded, validated in full (the node's validator) and only then routed; bad
- * input is dropped and its sender penalised. Successors get one long-lived stream each.
+ * input is dropped, its sender penalised for every bad frame and its stream closed; a peer the node has
+ * cut off (`blocked`) is refused and disconnected. Successors get one long-lived stream each.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { messageId, toHex } from '@murmur/protocol'
+import { equalBytes, messageId, toHex } from '@murmur/protocol'
 import * as lp from 'it-length-prefixed'
 import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_TIMEOUT, STEM_PROTOCOL } from './constants.js'
 import { NoStemRouteError, StemStoppedError } from './errors.js'
@@ -31,8 +32,13 @@ export interface StemComponents {
   libp2p: StemLibp2p
   /** Validates every stem post before it is routed. Must not throw; a throw drops the post unpenalised. */
   validate: StemValidator
-  /** Records misbehaviour of `peer` (the node feeds gossipsub's score); `code` says what it sent. */
+  /** Records misbehaviour of `peer` (the node feeds gossipsub's score); `code` says what it sent. Called once per bad frame. */
   penalize(peer: PeerId, code: string): void
+  /**
+   * Whether `peer` is cut off (the node's shared penalty tracker): its stem streams are refused and its
+   * connection closed. @default never
+   */
+  blocked?(peer: PeerId): boolean
   /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
   fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from this node (someone here subscribes to it). @default always */
@@ -120,7 +126,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     this.router = new StemRouter({
-      send: (peer, topic, envelope, id) => { void this.write(peer, topic, envelope, id) },
+      send: (peer, topic, envelope) => { void this.write(peer, topic, envelope) },
       fluff: components.fluff,
       canFluff: components.canFluff,
       clock: components.clock,
@@ -188,9 +194,13 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
   /** Reads the frames a peer sends on one inbound stem stream. */
   private async read (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer
+    if (this.refused(connection)) {
+      stream.abort(new Error('stem peer cut off'))
+      return
+    }
     try {
       for await (const data of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
-        if (!await this.receive(peer, data.subarray())) {
+        if (!await this.receive(peer, data.subarray()) || this.refused(connection)) {
           // it sent something invalid: penalised already, and not read any further
           stream.abort(new Error('invalid stem input'))
           return
@@ -202,6 +212,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
         this.log('oversized stem frame from %p - %e', peer, err)
         this.components.penalize(peer, 'ERR_BAD_STEM_FRAME')
+        this.refused(connection)
       } else {
         this.log('stem stream from %p ended - %e', peer, err)
       }
@@ -209,7 +220,20 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
   }
 
-  /** One frame: decode, skip what the router already knows, validate, route. False when it was invalid. Never throws. */
+  /** Whether the connection's peer is cut off; if so the connection is closed. */
+  private refused (connection: Connection): boolean {
+    if (this.components.blocked?.(connection.remotePeer) !== true) {
+      return false
+    }
+    this.log('closing the connection of cut-off stem peer %p', connection.remotePeer)
+    connection.abort(new Error('stem peer cut off'))
+    return true
+  }
+
+  /**
+   * One frame: decode, drop a post that left the stem, validate (unless it is byte for byte the copy held
+   * here, validated when it came), route. False when it was invalid. Never throws.
+   */
   private async receive (peer: PeerId, bytes: Uint8Array): Promise<boolean> {
     let topic: string
     let envelope: Uint8Array
@@ -223,31 +247,38 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     const from = peer.toString()
     const id = this.idOf(topic, envelope)
     this.log.trace('stem frame from %p', peer)
-    if (this.router.knows(id)) {
-      // a cycle or a late copy: the router routes its own validated copy, never these bytes
-      this.router.relay(from, topic, envelope, id)
+    if (this.router.hasLeft(id)) {
+      // a late copy: dropped whatever it holds, so nothing to check
       return true
     }
-    let verdict: Verdict
-    try {
-      verdict = await this.components.validate(topic, envelope)
-    } catch (err) {
-      this.log.error('stem validation failed - %e', err)
-      return true
+    const held = this.router.heldCopy(id)
+    if (held === undefined || !equalBytes(held, envelope)) {
+      // other bytes under a held id are judged in full: a copy that fails is the sender's fault, not a loop
+      let verdict: Verdict
+      try {
+        verdict = await this.components.validate(topic, envelope)
+      } catch (err) {
+        this.log.error('stem validation failed - %e', err)
+        return true
+      }
+      if (verdict === 'reject') {
+        this.log('invalid stem post from %p on %s', peer, topic)
+        this.components.penalize(peer, 'ERR_INVALID_STEM_POST')
+        return false
+      }
+      if (verdict !== 'accept' && this.router.heldCopy(id) === undefined) {
+        return true
+      }
     }
-    if (verdict === 'reject') {
-      this.log('invalid stem post from %p on %s', peer, topic)
-      this.components.penalize(peer, 'ERR_INVALID_STEM_POST')
-      return false
-    }
-    if (verdict === 'accept' && this.running) {
+    if (this.running) {
+      // a held post is routed from the copy held here, never from these bytes
       this.router.relay(from, topic, envelope, id)
     }
     return true
   }
 
   /** Writes one frame to a successor; on failure the router re-routes the post. */
-  private async write (peer: string, topic: string, envelope: Uint8Array, id: string): Promise<void> {
+  private async write (peer: string, topic: string, envelope: Uint8Array): Promise<void> {
     try {
       const stream = await this.streamTo(peer)
       stream.send(lp.encode.single(encodeStemFrame({ topic, envelope })))
@@ -256,7 +287,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       this.log('stem write to %s failed - %e', peer, err)
       this.streams.delete(peer)
       if (this.running) {
-        this.router.sendFailed(peer, id)
+        this.router.sendFailed(peer)
       }
     }
   }

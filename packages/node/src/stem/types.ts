@@ -9,11 +9,12 @@ import type { Logger } from '@libp2p/interface'
 /**
  * Why a post left the stem:
  * `diffuser` — this node is a diffuser this epoch; `embargo` — its fail-safe timer fired before the post
- * came back through gossip; `loop` — it came back along the stem and no untried successor was left;
- * `no-route` — no successor other than the sender; `no-stem-peer` — an own post found no stem peer;
- * `full` — the table of held posts was full.
+ * came back through gossip and no untried successor was left; `loop` — it came back along the stem and
+ * no untried successor was left; `no-route` — no successor other than the sender; `no-stem-peer` — an own
+ * post found no stem peer. Own and relayed posts leave for the same reasons, except `diffuser` (relayed
+ * only) and `no-stem-peer` (own only).
  */
-export type FluffReason = 'diffuser' | 'embargo' | 'loop' | 'no-route' | 'no-stem-peer' | 'full'
+export type FluffReason = 'diffuser' | 'embargo' | 'loop' | 'no-route' | 'no-stem-peer'
 
 /** What the router did, for logs, metrics and the simulation. */
 export type StemEvent =
@@ -72,41 +73,23 @@ export interface StemRouterInit {
    */
   provisionalEpoch?: number
   /**
-   * Mean of the exponential embargo timer, in ms (Dandelion++ Proposition 3, see `embargoMean`).
+   * Floor of the embargo timer of every held post, own or relayed, in ms.
    *
-   * @default ≈ 85_421
+   * @default EMBARGO_MIN (10_000)
+   */
+  embargoMin?: number
+  /**
+   * Mean of the exponential part of the embargo timer, in ms.
+   *
+   * @default EMBARGO_MEAN (10_000)
    */
   embargoMean?: number
   /**
-   * Floor of an own post's re-send timer, in ms.
+   * Most relayed posts held at once; when full, the inbound peer holding the most loses its oldest.
    *
-   * @default 10_000
-   */
-  ownEmbargoMin?: number
-  /**
-   * Mean of the exponential part of an own post's re-send timer, in ms.
-   *
-   * @default 10_000
-   */
-  ownEmbargoMean?: number
-  /**
-   * Re-sends of an own post into the stem before its author publishes it itself.
-   *
-   * @default OWN_RESENDS (3)
-   */
-  ownResends?: number
-  /**
-   * Most stem posts held at once.
-   *
-   * @default 1024
+   * @default MAX_HELD_POSTS (1024)
    */
   maxHeld?: number
-  /**
-   * Most held posts from one inbound peer.
-   *
-   * @default MAX_HELD_PER_PEER (256)
-   */
-  maxHeldPerPeer?: number
   /**
    * How long ids of posts that left the stem are remembered, in ms.
    *

@@ -1,0 +1,152 @@
+/**
+ * `bounce_oracle_advantage` (issue 12, High 2): how well a stem successor S can tell whether the node V
+ * that handed it a post is the post's author, by what it can provoke: bouncing the post back to V once,
+ * twice, n times, or swallowing it (a black hole), and watching what comes back to it (frames, V
+ * publishing the post into gossip) and when.
+ *
+ *   node bench/stem-bounce.ts [--trials 20000] [--seed 1] [--no-write]
+ *
+ * Model: the real StemRouter (packages/node/dist) as V on a fake clock, in the relay role of an epoch
+ * (the diffuser role fluffs every relayed post and never reaches S with one, which is the Dandelion++
+ * model and not this oracle). V has two dialed successors and one inbound stem peer U. A post is either
+ * V's own (`originate`) or relayed from U; the successor it went to first is the attacker S, the other
+ * one is honest and gets the post into gossip 2 s after it reaches it (V and S then see it there).
+ * Every strategy is run on `trials` seeds per class; an attacker learns the most likely class of each
+ * observation (event kinds and log-binned times) on one half of the seeds and guesses on the other:
+ * advantage = 2 · accuracy − 1 (0: a coin toss, 1: always right). The figure is the largest over the
+ * strategies.
+ */
+import { parseArgs } from 'node:util'
+import { StemRouter } from '../packages/node/dist/src/stem/router.js'
+import { EPOCH, FakeClock } from '../packages/node/dist/test/stem-fixtures.js'
+import { seededRandom } from './lib/random.ts'
+import { printFigures, writeResults } from './lib/results.ts'
+import type { Figure } from './lib/results.ts'
+
+const { values } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '20000' },
+    seed: { type: 'string', default: '1' },
+    'no-write': { type: 'boolean', default: false }
+  }
+})
+const trials = Number(values.trials)
+const seed = Number(values.seed)
+
+const TOPIC = 'murmur/2/#bounce'
+const ENVELOPE = new Uint8Array([1])
+/** A stem hop, and the time from the honest successor to the post being seen in gossip, in ms. */
+const HOP = 50
+const HONEST_RETURN = 2_000
+/** How long the attacker watches after it first got the post, in ms. */
+const WINDOW = 600_000
+/** Upper edges of the time bins, in ms (after the first receipt). */
+const BINS = [500, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000, 300_000]
+
+/** Send the post back `bounces` times as soon as it arrives, 50 ms apart; swallow it otherwise. */
+const STRATEGIES = [0, 1, 2, 3, 5]
+
+type Kind = 'own' | 'relayed'
+
+const bin = (ms: number): number => BINS.findIndex((edge) => ms < edge)
+
+/** What S observes in one trial, as one string: event kinds with the bins of their times. */
+function observe (kind: Kind, bounces: number, trialSeed: number): string {
+  const clock = new FakeClock()
+  const events: string[] = []
+  let first: number | undefined
+  let attacker: string | undefined
+  let received = 0
+  let inGossip = false
+  const note = (what: string): void => { events.push(`${what}@${bin(clock.now() - (first ?? clock.now()))}`) }
+  const router: StemRouter = new StemRouter({
+    clock,
+    random: seededRandom(trialSeed),
+    send: (peer, topic, envelope, id) => {
+      if (id !== 'p') return
+      attacker ??= peer
+      if (first === undefined) first = clock.now()
+      if (peer === attacker) {
+        note('frame')
+        // a stem peer may send any frame any number of times: it need not get the post again to bounce it
+        if (received++ === 0) {
+          for (let i = 1; i <= bounces; i++) clock.setTimeout(() => { router.relay(peer, topic, envelope, id) }, i * HOP)
+        }
+      } else {
+        clock.setTimeout(() => {
+          if (inGossip) return
+          inGossip = true
+          note('gossip')
+          router.seen(id)
+        }, HONEST_RETURN)
+      }
+    },
+    fluff: async () => {
+      if (!inGossip) {
+        inGossip = true
+        note('publish')
+      }
+      return { status: 'sent', recipients: 1 }
+    }
+  }, { fluffProbability: 0 })
+  router.addPeer('S', true)
+  router.addPeer('X', true)
+  router.addPeer('U', false)
+  clock.advance(EPOCH)
+  // U has sent V a post before this epoch's test post: its inbound edge is mapped in both classes
+  router.relay('U', TOPIC, ENVELOPE, 'warm')
+  router.seen('warm')
+  if (kind === 'own') {
+    void router.originate(TOPIC, ENVELOPE, 'p', 0)
+  } else {
+    router.relay('U', TOPIC, ENVELOPE, 'p')
+  }
+  clock.advance(WINDOW)
+  router.stop()
+  return events.join(' ')
+}
+
+/** The attacker's advantage for one strategy: learn on the first half of the seeds, guess on the rest. */
+function advantage (bounces: number): number {
+  const learned = new Map<string, { own: number, relayed: number }>()
+  const half = Math.floor(trials / 2)
+  for (let t = 0; t < half; t++) {
+    for (const kind of ['own', 'relayed'] as const) {
+      const key = observe(kind, bounces, seed * 1_000_003 + t)
+      const counts = learned.get(key) ?? { own: 0, relayed: 0 }
+      counts[kind]++
+      learned.set(key, counts)
+    }
+  }
+  let correct = 0
+  let total = 0
+  for (let t = half; t < trials; t++) {
+    for (const kind of ['own', 'relayed'] as const) {
+      const counts = learned.get(observe(kind, bounces, seed * 1_000_003 + t)) ?? { own: 0, relayed: 0 }
+      const other = kind === 'own' ? 'relayed' : 'own'
+      correct += counts[kind] > counts[other] ? 1 : counts[kind] === counts[other] ? 0.5 : 0
+      total++
+    }
+  }
+  return 2 * correct / total - 1
+}
+
+/**
+ * The figure before the fix, measured with this script (5,000 trials) on the router of main at c667b22:
+ * an author never published its own post, a relay did on the second bounce or when its timer fired.
+ */
+const BEFORE_FIX = 1
+
+const figures: Figure[] = []
+let worst = -Infinity
+for (const bounces of STRATEGIES) {
+  const value = advantage(bounces)
+  worst = Math.max(worst, value)
+  figures.push({ figure: `bounce_oracle_advantage_bounce${bounces}`, value, unit: 'advantage (2·accuracy − 1)' })
+}
+figures.unshift({ figure: 'bounce_oracle_advantage', value: worst, unit: 'advantage (2·accuracy − 1)', target: '<= 0.05', baseline: BEFORE_FIX })
+if (values['no-write']) {
+  printFigures(figures)
+} else {
+  writeResults('bounce-oracle', figures)
+}
