@@ -10,7 +10,7 @@ import { webSockets } from '@libp2p/websockets'
 import { BROWSER_LISTEN } from '../constants.js'
 import { UnsupportedError } from '../errors.js'
 import { initiatesWebRTC } from '../relay-connections.js'
-import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, PRIVATE_ICE_SERVERS } from './constants.js'
+import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, DEFAULT_ICE_SERVERS } from './constants.js'
 import type { PlatformNetworkInit } from './types.js'
 import type { ConnectionGater, PrivateKey, Transport } from '@libp2p/interface'
 import type { WebRTCTransportComponents } from '@libp2p/webrtc'
@@ -18,14 +18,40 @@ import type { Libp2pInit } from 'libp2p'
 
 export type { PlatformNetworkInit } from './types.js'
 
+/** What the browser platform is told: the network, and the STUN/TURN servers the user chose, if any. */
+export interface BrowserNetworkInit extends PlatformNetworkInit {
+  /**
+   * ICE (STUN/TURN) servers for WebRTC between browsers. None by default: asking a STUN server tells
+   * its operator the node's public address and when it connects to a peer, so only servers the user
+   * configured are asked (a relay operator can run one next to the relay).
+   *
+   * @default []
+   */
+  iceServers?: RTCIceServer[]
+}
+
+/**
+ * The RTCPeerConnection configuration of a browser node: only the ICE servers it was given, never
+ * @libp2p/webrtc's default list of public STUN servers (Google, Twilio, Cloudflare, Mozilla). Host
+ * candidates still connect browsers on one machine or LAN.
+ *
+ * @example
+ * ```ts
+ * browserRtcConfiguration({ allowPrivateAddresses: false }) // { iceServers: [] }
+ * ```
+ */
+export function browserRtcConfiguration (init: BrowserNetworkInit): RTCConfiguration {
+  return { iceServers: [...(init.iceServers ?? DEFAULT_ICE_SERVERS)] }
+}
+
 /**
  * Transports a browser node dials and listens with: WebSockets to relays and Node.js nodes, WebRTC to
  * other browsers, and circuit relay for the relay slot that WebRTC is signalled through.
  */
-export function platformTransports (init: PlatformNetworkInit): NonNullable<Libp2pInit['transports']> {
+export function platformTransports (init: BrowserNetworkInit): NonNullable<Libp2pInit['transports']> {
   return [
     webSockets(),
-    onlyFirstPeerDialsWebRTC(webRTC(init.allowPrivateAddresses ? { rtcConfiguration: { iceServers: PRIVATE_ICE_SERVERS } } : {})),
+    onlyFirstPeerDialsWebRTC(webRTC({ rtcConfiguration: browserRtcConfiguration(init) })),
     circuitRelayTransport({ reservationConcurrency: BROWSER_RESERVATION_CONCURRENCY })
   ]
 }

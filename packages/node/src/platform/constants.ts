@@ -9,11 +9,12 @@
 export const BROWSER_RELAY_LISTEN = ['/p2p-circuit', '/webrtc']
 
 /**
- * ICE servers of a browser node on a private or loopback network (`allowPrivateAddresses`): none. Host
- * candidates reach every peer there, and asking STUN servers on the internet would only leak the
- * node's presence and slow connection set-up. On the internet @libp2p/webrtc's public STUN list is used.
+ * ICE servers of a browser node unless the user configures some: none, on any network. A third-party
+ * STUN server (@libp2p/webrtc's default list) would learn every node's public address and when it
+ * connects; host candidates reach every peer on one machine or LAN. Across NATs WebRTC needs a
+ * STUN (or TURN) server, which the user or relay operator chooses (docs/BROWSER.md).
  */
-export const PRIVATE_ICE_SERVERS: RTCIceServer[] = []
+export const DEFAULT_ICE_SERVERS: readonly RTCIceServer[] = []
 
 /** Most relay reservations a browser holds at once: one reachable relay is enough to be dialed. */
 export const BROWSER_RESERVATION_CONCURRENCY = 1
