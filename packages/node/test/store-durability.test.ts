@@ -37,7 +37,8 @@ describe('post store durability', () => {
     expect(await collect(second.ids('#lobby', T0))).toHaveLength(6)
 
     expect(await second.sweep(T0 + 60)).toBe(2)
-    expect(await second.hasTag(scope, idOf(1, 0x44))).toBe(false)
+    // a tag is held past its post (issue 12, Medium 6)
+    expect(await second.hasTag(scope, idOf(1, 0x44))).toBe(true)
     expect((await second.get(root.id, T0 + 60))?.score).toBe(2)
   })
 
@@ -58,7 +59,9 @@ describe('post store durability', () => {
     await store.put(reply(root), T0)
     await store.put(vote(root, 1), T0)
     expect(await store.put(root, T0)).toBe('duplicate')
-    expect(db.writes).toEqual(['batch:5', 'batch:5', 'batch:4'])
+    // the POST: record, channel, feed, tag, tag expiry, expiry; the reply: record, channel, thread,
+    // expiry, the root's tally; the vote: record, channel, expiry, the root's tally
+    expect(db.writes).toEqual(['batch:6', 'batch:5', 'batch:4'])
   })
 
   it('leaves nothing behind when the batch of a put fails, and keeps working', async () => {

@@ -168,3 +168,19 @@ export function countReads (db: MemoryLevel<Uint8Array, Uint8Array>): { entries:
   }
   return counter
 }
+
+/**
+ * Count every store operation on a database: keys looked up, iterators opened, entries read from
+ * them, and operations written in batches — the cost measure of the re-filing and quota tests.
+ */
+export function countOperations (db: MemoryLevel<Uint8Array, Uint8Array>): { total(): number, reads: { entries: number, lookups: number }, iterators: number, writes: number } {
+  const reads = countReads(db)
+  const counter = { reads, iterators: 0, writes: 0, total: () => reads.entries + reads.lookups + counter.iterators + counter.writes }
+  for (const name of ['iterator', 'keys', 'values'] as const) {
+    const original = Reflect.get(db, name) as (...args: unknown[]) => unknown
+    Reflect.set(db, name, (...args: unknown[]) => { counter.iterators++; return original.apply(db, args) })
+  }
+  const batch = Reflect.get(db, 'batch') as (ops: unknown[], ...rest: unknown[]) => Promise<void>
+  Reflect.set(db, 'batch', async (ops: unknown[], ...rest: unknown[]) => { counter.writes += ops.length; return batch.call(db, ops, ...rest) })
+  return counter
+}

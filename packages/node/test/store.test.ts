@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore, hotScore } from '../src/store/index.js'
+import { TAG_RETENTION } from '../src/store/constants.js'
 import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
@@ -291,7 +292,8 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
       expect(await store.sweep(T0 + HOUR)).toBe(3)
       expect(await store.has(tagged.id)).toBe(false)
       expect(await store.has(up.id)).toBe(false)
-      expect(await store.hasTag(scope, tag)).toBe(false)
+      // the tag outlives its post
+      expect(await store.hasTag(scope, tag)).toBe(true)
       expect(await store.get(target.id, T0 + HOUR)).toMatchObject({ score: 0, replyCount: 0 })
       expect(await collect(store.ids('#lobby', T0 + HOUR))).toHaveLength(3)
 
@@ -299,8 +301,14 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
       expect(await store.get(target.id, T0 + 2 * HOUR)).toMatchObject({ score: 1 })
       expect(await store.sweep(T0 + 2 * HOUR)).toBe(0)
 
-      // the tag is free again once its post is gone
-      expect(await store.put(post({ created: T0 + HOUR, scope, tag }), T0 + HOUR)).toBe('stored')
+      // the tag is not free again when its post is gone, only once no post of its scope could still be accepted
+      expect(await store.put(post({ created: T0 + HOUR, scope, tag }), T0 + HOUR)).toBe('duplicate-tag')
+      expect(await store.sweep(T0 + TAG_RETENTION - 1)).toBe(2)
+      expect(await store.hasTag(scope, tag)).toBe(true)
+      await store.sweep(T0 + TAG_RETENTION)
+      expect(await store.hasTag(scope, tag)).toBe(false)
+      const later = T0 + TAG_RETENTION
+      expect(await store.put(post({ created: later, scope, tag }), later)).toBe('stored')
     })
 
     it('leaves no key behind once everything expired, whatever order things expire in', async () => {
@@ -317,6 +325,9 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
       let swept = 0
       for (const t of [10, 20, 50, 100, 150, 200, 300, 400]) swept += await store.sweep(T0 + t)
       expect(swept).toBe(8)
+      // only the held tag is left, until its time is up
+      expect(await allKeys(db)).toHaveLength(2)
+      expect(await store.sweep(T0 + TAG_RETENTION)).toBe(0)
       expect(await allKeys(db)).toEqual([])
     })
 

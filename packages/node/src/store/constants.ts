@@ -1,3 +1,5 @@
+import { EPOCH_SECONDS, MAX_TTL } from '@murmur/protocol'
+
 /** Sub-directory of the node's data directory that holds the LevelDB post database. */
 export const STORE_DIRECTORY = 'store'
 
@@ -23,6 +25,17 @@ export const DEFAULT_FEED_LIMIT = 50
  * ```
  */
 export const HIDDEN_SCORE = -5
+
+/**
+ * How long past `max(created, arrival)` a link tag is held, in seconds: the longest ttl plus one
+ * rate-limit epoch. A post-slot scope names an epoch, and its posts have `created` in that epoch, so
+ * no post of the scope can be accepted (unexpired) later than this; a vote scope names a parent that
+ * lives at most the longest ttl. Holding the tag that long keeps a ring member's slot used whatever
+ * ttl its post had.
+ *
+ * @default MAX_TTL + EPOCH_SECONDS (one week and one hour: 608,400 s)
+ */
+export const TAG_RETENTION = MAX_TTL + EPOCH_SECONDS
 
 /** Hours added to a post's age in the hot formula, so brand-new posts do not divide by ~0. */
 export const HOT_AGE_OFFSET_HOURS = 2

@@ -20,8 +20,12 @@ export interface Indexes {
   thread: Index
   /** id → tally of the votes and replies naming it */
   tallies: Index
-  /** scope | tag → id of the post that carries it */
+  /** scope | tag → id of the post that carried it | u64 until (kept past the post, see TAG_RETENTION) */
   tags: Index
+  /** until | scope | tag → empty (tag sweeps) */
+  tagExpiry: Index
+  /** parent | id → empty: VOTEs stored before their parent, checked when it arrives */
+  waiting: Index
   /** expires | id → empty (sweeps) */
   expiry: Index
 }
@@ -37,6 +41,8 @@ export function openIndexes (db: StoreDatabase): Indexes {
     thread: open('thread'),
     tallies: open('tallies'),
     tags: open('tags'),
+    tagExpiry: open('tag-expiry'),
+    waiting: open('waiting'),
     expiry: open('expiry')
   }
 }

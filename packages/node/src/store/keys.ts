@@ -10,7 +10,9 @@ import { InvalidPostError } from './errors.js'
  * - channel / feed: `u16 len | channel UTF-8 | u64 created | id`
  * - thread:         `root id | u64 created | id`
  * - expiry:         `u64 expires | id`
- * - tag:            `u16 len | scope | tag`
+ * - tag:            `u16 len | scope | tag` → `id | u64 until`
+ * - tag expiry:     `u64 until | tag key`
+ * - waiting votes:  `parent id | vote id`
  */
 
 const U16_MAX = 0xffff
@@ -60,4 +62,34 @@ export function timeRange (prefix: Uint8Array, before?: number): { gte: Uint8Arr
 /** Key of a link tag seen in a scope. */
 export function tagKey (scope: Uint8Array, tag: Uint8Array): Uint8Array {
   return concat([lengthPrefixed(scope, 'scope'), tag])
+}
+
+/** Value of a held tag: the id of the post that carried it, then until when it is held. */
+export function heldTagValue (id: Uint8Array, until: number): Uint8Array {
+  return concat([id, u64(until)])
+}
+
+/** The post id and hold time of a {@link heldTagValue}. */
+export function parseHeldTag (value: Uint8Array): { id: Uint8Array, until: number } {
+  return { id: copyBytes(value, 0, ID_BYTES), until: readU64(viewOf(value), ID_BYTES) }
+}
+
+/** Key of a tag's expiry entry: `u64 until | tag key`, so a sweep reads the due ones only. */
+export function tagExpiryKey (until: number, scopeAndTag: Uint8Array): Uint8Array {
+  return concat([u64(until), scopeAndTag])
+}
+
+/** The hold time and tag key of a {@link tagExpiryKey}. */
+export function parseTagExpiryKey (key: Uint8Array): { until: number, tag: Uint8Array } {
+  return { until: readU64(viewOf(key), 0), tag: copyBytes(key, 8) }
+}
+
+/** `parent | id`: a vote waiting for its parent. */
+export function parentKey (parent: Uint8Array, id: Uint8Array): Uint8Array {
+  return concat([parent, id])
+}
+
+/** Iterator bounds covering the {@link parentKey}s of `parent`. */
+export function parentRange (parent: Uint8Array): { gte: Uint8Array, lte: Uint8Array } {
+  return { gte: parent, lte: concat([parent, MAX_TIME_ID.subarray(0, ID_BYTES)]) }
 }

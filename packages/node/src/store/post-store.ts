@@ -1,16 +1,18 @@
 import { compare as compareBytes } from 'uint8arrays/compare'
 import { logger } from '@libp2p/logger'
-import { readU64, viewOf } from './bytes.js'
+import { equalBytes } from '@murmur/protocol'
+import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
-import { DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, SWEEP_BATCH_SIZE } from './constants.js'
+import { DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
 import { openIndexes } from './indexes.js'
-import { channelPrefix, parseTimeKey, tagKey, timeRange } from './keys.js'
+import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
 import { WritePlan } from './write-plan.js'
 import type { StoreDatabase } from './database.js'
 import type { Index, Indexes } from './indexes.js'
+import type { HeldTag } from './write-plan.js'
 import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoredPost } from './types.js'
 
 const log = logger('murmur:store')
@@ -52,14 +54,18 @@ export class LevelPostStore implements PostStore {
     // change what gets stored.
     const encoded = encodePost(post)
     const own = decodePost(post.id, encoded)
+    const until = Math.max(own.created, now) + TAG_RETENTION
+    const tags: HeldTag[] = (post.links ?? (own.scope !== undefined && own.tag !== undefined ? [{ scope: own.scope, tag: own.tag }] : []))
+      .map(link => ({ scope: copyBytes(link.scope), tag: copyBytes(link.tag), until }))
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
       if (await this.indexes.posts.has(own.id)) return 'duplicate'
-      if (own.scope !== undefined && own.tag !== undefined && await this.indexes.tags.has(tagKey(own.scope, own.tag))) {
-        return 'duplicate-tag'
-      }
+      const held = await this.indexes.tags.getMany(tags.map(t => tagKey(t.scope, t.tag)))
+      // a tag held for this very post (stored before, then evicted) does not refuse it
+      if (held.some(value => value !== undefined && !equalBytes(parseHeldTag(value).id, own.id))) return 'duplicate-tag'
       const plan = new WritePlan(this.indexes)
-      await plan.add(own, encoded)
+      const refused = await plan.add(own, encoded, tags)
+      if (refused !== undefined) return refused
       await this.db.batch(plan.operations())
       return 'stored'
     })
@@ -133,10 +139,18 @@ export class LevelPostStore implements PostStore {
     assertTime(now, 'now')
     const root = await this.get(rootId, now)
     const expired: Uint8Array[] = []
-    const replies: Candidate[] = []
-    for await (const chunk of this.candidates(this.indexes.thread, timeRange(rootId), now, expired)) {
-      replies.push(...chunk)
+    let replies: Candidate[] = []
+    // A stored thread start has every reply of its thread filed directly under it. Under a missing
+    // id (or a reply) replies may wait nested, under the replies they answer: walk those too.
+    const nested = root === undefined || root.kind === 'REPLY'
+    const queue = [rootId]
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      for await (const chunk of this.candidates(this.indexes.thread, timeRange(next), now, expired)) {
+        replies.push(...chunk)
+        if (nested) queue.push(...chunk.map(c => c.id))
+      }
     }
+    if (nested) replies = replies.sort((a, b) => a.created - b.created || compareBytes(a.id, b.id))
     if (expired.length > 0) await this.expire(expired, now)
     const entries = await this.load(replies, now)
     return root === undefined ? entries : [root, ...entries]
@@ -180,8 +194,32 @@ export class LevelPostStore implements PostStore {
       if (step === undefined) break
       removed += step
     }
-    if (removed > 0) log('swept %d expired posts', removed)
+    const released = await this.releaseTags(now)
+    if (removed > 0 || released > 0) log('swept %d expired posts, released %d tags', removed, released)
     return removed
+  }
+
+  /** Release the link tags whose hold ended by `now`, one bounded batch per turn of the write queue. */
+  private async releaseTags (now: number): Promise<number> {
+    let released = 0
+    for (;;) {
+      const step = await this.exclusive(async () => {
+        const keys = await this.indexes.tagExpiry.keys({ lt: u64(now + 1), limit: SWEEP_BATCH_SIZE }).all()
+        if (keys.length === 0) return undefined
+        const due = keys.map(parseTagExpiryKey)
+        const values = await this.indexes.tags.getMany(due.map(d => d.tag))
+        const plan = new WritePlan(this.indexes)
+        for (const [i, key] of keys.entries()) {
+          const value = values[i]
+          const entry = due[i]
+          if (entry !== undefined) plan.releaseTag(key, entry.tag, entry.until, value === undefined ? undefined : parseHeldTag(value).until)
+        }
+        await this.db.batch(plan.operations())
+        return keys.length
+      })
+      if (step === undefined) return released
+      released += step
+    }
   }
 
   async close (): Promise<void> {

@@ -52,14 +52,22 @@ export interface StoredPost {
   scope?: Uint8Array
   /** ring-signed posts only: the 32-byte link tag */
   tag?: Uint8Array
+  /**
+   * ring-signed posts only: every link tag the post carries, primary (`scope`, `tag`) first. Each is
+   * checked and held by {@link PostStore.put}; when absent, (`scope`, `tag`) is the only one. Not
+   * kept in the record: reads return the primary pair only.
+   */
+  links?: Array<{ scope: Uint8Array, tag: Uint8Array }>
   /** the raw envelope bytes exactly as received (served again by history sync) */
   envelope: Uint8Array
 }
 
 /**
  * Outcome of {@link PostStore.put}: `stored`, or why nothing was written — the id is already held
- * (`duplicate`), a ring-signed post reuses a link tag already seen in its scope (`duplicate-tag`), or
- * the post has already expired (`expired`).
+ * (`duplicate`), a ring-signed post reuses a link tag already held in its scope (`duplicate-tag`),
+ * the post has already expired (`expired`), or it is a REPLY or VOTE whose stored parent is in
+ * another channel (`wrong-channel`: nothing ties a parent's channel to the reply's signature, so a
+ * relay that lacks the parent forwards it in good faith; the node ignores it without penalty).
  *
  * @example
  * ```ts
@@ -67,7 +75,7 @@ export interface StoredPost {
  * if (result === 'duplicate-tag') log('ring member already voted on this post')
  * ```
  */
-export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired'
+export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired' | 'wrong-channel'
 
 /**
  * How {@link PostStore.feed} orders and filters a channel's posts.
@@ -142,26 +150,38 @@ export interface PostStore {
    * parent and thread root), the link tag seen in its scope and the expiry index. A crash never
    * leaves half of it. Concurrent calls are serialised, so tallies are exact.
    *
-   * A REPLY is filed under its thread root as far as the stored posts tell: the parent's root when
-   * the parent is a stored REPLY, else the parent. Replies that arrived before a REPLY and were
-   * filed under its id move into its thread in the same batch, so a thread ends up the same
-   * whatever order its posts arrive in. That batch grows by three writes per waiting reply; nothing
-   * caps it but the proof of work each of those replies cost its author.
+   * A REPLY is filed under its thread root as far as the stored posts tell: the first post of its
+   * thread when that is stored, else its first missing ancestor, under which it waits. Waiting
+   * replies join the thread once in the batch that completes their chain, so a thread ends up the
+   * same whatever order its posts arrive in, and arrival in any order costs O(1) amortised store
+   * operations per post (plus the waiting tree once), not one re-filing per arrival.
+   *
+   * A REPLY or VOTE must stay in its parent's channel: one whose stored parent is in another
+   * channel is refused (`wrong-channel`), and those stored before their parent arrived are removed
+   * in the parent's batch when it turns out to be elsewhere.
+   *
+   * Link tags (`links`, or `scope` and `tag`) are checked all: a post carrying any tag already held
+   * in its scope by another post is refused (`duplicate-tag`). Each is held until
+   * `max(created, now) + TAG_RETENTION` — past the post itself, so neither a short ttl nor expiry
+   * frees its ring member's slot while a post of that scope could still be accepted.
    */
   put(post: StoredPost, now?: number): Promise<PutResult>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
   get(id: Uint8Array, now?: number): Promise<PostEntry | undefined>
   /** Whether a post with this id is stored (an expired post counts until a sweep or read removes it). */
   has(id: Uint8Array): Promise<boolean>
-  /** Whether a stored post carries this link tag in this scope. */
+  /** Whether this link tag is held in this scope (its post may be gone: tags outlive posts). */
   hasTag(scope: Uint8Array, tag: Uint8Array): Promise<boolean>
   /** A channel's unexpired POSTs (no replies or votes), hiding those at score -5 or below unless asked. */
   feed(channel: string, opts?: FeedOptions): Promise<PostEntry[]>
-  /** The thread root (when stored and unexpired) followed by its unexpired REPLYs in (created, id) order. */
+  /**
+   * The thread root (when stored and unexpired) followed by its unexpired REPLYs in (created, id)
+   * order; for a root not stored (or a REPLY), the replies waiting under it, however deep.
+   */
   thread(rootId: Uint8Array, now?: number): Promise<PostEntry[]>
   /** Unexpired (created, id) pairs of every kind in a channel, ascending by (created, id), for history sync. */
   ids(channel: string, now?: number): AsyncIterable<{ created: number, id: Uint8Array }>
-  /** Delete every expired post with its index entries, tag and tally, undoing its vote; resolves to how many. */
+  /** Delete every expired post with its index entries and tally, undoing its vote, and release the tags whose hold ended; resolves to how many posts. */
   sweep(now?: number): Promise<number>
   /** Wait for queued writes, then close the database. */
   close(): Promise<void>

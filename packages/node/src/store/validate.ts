@@ -73,4 +73,13 @@ export function assertStoredPost (post: StoredPost): void {
   }
   if (post.scope !== undefined) assertBytes(post.scope, 'scope')
   if (post.tag !== undefined) assertId(post.tag, 'tag')
+  if (post.links !== undefined) {
+    if (!Array.isArray(post.links) || post.scope === undefined || post.tag === undefined) {
+      throw new InvalidPostError('expected links as an array, with the primary scope and tag')
+    }
+    for (const link of post.links) {
+      assertBytes(link?.scope, 'scope of a link')
+      assertId(link.tag, 'tag of a link')
+    }
+  }
 }

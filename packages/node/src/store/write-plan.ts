@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '@murmur/protocol'
 import { copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
-import { channelPrefix, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { channelPrefix, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import type { Tally } from './codec.js'
 import type { Indexes, IndexOperation } from './indexes.js'
 import type { StoredPost } from './types.js'
@@ -14,18 +14,39 @@ interface TallySlot {
   dirty: boolean
 }
 
+/** A link tag as the store holds it: its scope, the tag, and until when it is kept (unix seconds). */
+export interface HeldTag {
+  scope: Uint8Array
+  tag: Uint8Array
+  until: number
+}
+
+/** Why {@link WritePlan.add} did not add a post: its stored parent lives in another channel. */
+export type AddRefusal = 'wrong-channel'
+
 /**
  * The writes of one atomic batch: whole posts added or removed with every index entry, the replies
- * an added reply takes into its thread, plus the tally changes they cause. Tallies are read once
- * and then kept here, so several posts in one plan (a sweep) that touch the same parent add up.
+ * an added post takes into its thread, plus the tally changes they cause. Records and tallies are
+ * read once and then kept here, so several posts in one plan (a sweep) see each other's changes.
  * Only ever used under the store's write lock.
+ *
+ * Threads whose posts arrive out of order are kept as a forest of waiting replies rather than
+ * re-filed on every arrival (which cost O(n·L) for L replies in reverse order with n leaves): a reply
+ * is filed under the top of its chain of stored ancestors (its first missing ancestor, or the stored
+ * POST or VOTE that starts its thread). When that top is a missing id that later arrives as a REPLY
+ * whose own thread is still incomplete, its waiting replies stay filed under it; only once a chain
+ * reaches a stored thread start is the whole waiting tree moved under it, once. Looking a thread
+ * start up walks the stored ancestors and points each at the top it found (path compression), so
+ * walks stay short. Invariant: a reply filed under a stored thread start has no replies filed under
+ * itself, and a reply's contribution to its thread start's reply count exists exactly while that
+ * start is stored — so the records and tallies end up the same whatever order a thread arrives in.
  */
 export class WritePlan {
   private readonly indexes: Indexes
   private readonly ops: IndexOperation[] = []
   private readonly tallies = new Map<string, TallySlot>()
-  private readonly removed = new Set<string>()
-  private readonly added = new Set<string>()
+  /** records read or written by this plan; `null` when deleted (or known absent) */
+  private readonly records = new Map<string, StoredPost | null>()
 
   constructor (indexes: Indexes) {
     this.indexes = indexes
@@ -45,45 +66,80 @@ export class WritePlan {
 
   /**
    * Add a post and its index entries; a VOTE scores its parent, a REPLY counts towards its parent and
-   * root. A REPLY's root is resolved here from what is stored (any `root` it came with is not
-   * trusted), and the replies that arrived before it, filed under its id, move with it into its thread.
-   * `encoded` is `incoming` as the store codec writes it, reused unless the root was resolved.
+   * thread start. A REPLY's root is resolved here from what is stored (any `root` it came with is
+   * not trusted). The replies and votes that arrived before the post and wait under its id are taken
+   * in: those in another channel are removed (a reply or vote must stay in its parent's channel), the
+   * rest join its thread. Resolves to a refusal, and plans nothing, when the stored parent of a REPLY
+   * or VOTE is in another channel. `encoded` is `incoming` as the store codec writes it, reused
+   * unless the root was resolved. `tags` are the link tags to hold (see {@link PostStore.put}).
    */
-  async add (incoming: StoredPost, encoded: Uint8Array): Promise<void> {
-    const parent = incoming.kind === 'REPLY' ? incoming.parent : undefined
-    const post = parent === undefined ? incoming : { ...incoming, root: await this.rootUnder(parent) }
-    const { posts, channel, feed, thread, tags, expiry } = this.indexes
+  async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[]): Promise<AddRefusal | undefined> {
+    const parentRecord = incoming.parent === undefined ? undefined : await this.record(incoming.parent)
+    if (parentRecord !== undefined && parentRecord.channel !== incoming.channel) return 'wrong-channel'
+    let post = incoming
+    let start: Start | undefined
+    if (incoming.kind === 'REPLY' && incoming.parent !== undefined) {
+      start = await this.startOf(incoming.parent, parentRecord)
+      post = { ...incoming, root: start.id }
+    }
+    const { channel, feed, thread, expiry, waiting } = this.indexes
     const prefix = channelPrefix(post.channel)
-    this.put(posts, post.id, post === incoming ? encoded : encodePost(post))
+    this.writeRecord(post, post === incoming ? encoded : undefined)
     this.put(channel, timeKey(prefix, post.created, post.id), u64(post.expires))
     if (post.kind === 'POST') this.put(feed, timeKey(prefix, post.created, post.id), u64(post.expires))
     if (post.kind === 'REPLY') this.put(thread, timeKey(threadRoot(post), post.created, post.id), u64(post.expires))
-    if (post.scope !== undefined && post.tag !== undefined) this.put(tags, tagKey(post.scope, post.tag), copyBytes(post.id))
+    if (post.kind === 'VOTE' && post.parent !== undefined && parentRecord === undefined) {
+      this.put(waiting, parentKey(post.parent, post.id), EMPTY)
+    }
+    for (const held of tags) this.holdTag(held, post.id)
     this.put(expiry, timeKey(EMPTY, post.expires, post.id), EMPTY)
-    this.added.add(toHex(post.id))
+    for (const target of await this.contributionTargets(post)) await this.count(target, post, 1)
 
-    for (const target of contributionTargets(post)) await this.count(target, post, 1)
-    if (post.kind === 'REPLY') await this.adoptOrphans(post.id, threadRoot(post))
+    await this.refuseStrayVotes(post)
+    const members = await this.takeWaiting(post)
+    if (post.kind !== 'REPLY') {
+      // a thread start: the replies waiting under it stay, now counted, and their trees join them
+      for (const member of members) {
+        if (member.parent !== undefined && !equalBytes(member.parent, post.id)) await this.count(post.id, member, 1)
+        await this.gather(member.id, post.id)
+      }
+    } else if (start?.stored === true) {
+      for (const member of members) await this.move(member, start.id, true)
+    }
+    // else the thread start is still missing: the waiting replies stay filed under this reply
+    return undefined
   }
 
   /**
-   * Remove a stored post with its index entries, tag and own tally, and take its vote or reply
-   * back off the tallies it counted towards. A tally whose post is gone is left alone; one kept for
-   * a post not (yet) stored is dropped once nothing counts towards it.
+   * Remove a stored post with its index entries and own tally, and take its vote or reply back off
+   * the tallies it counted towards. Its link tags stay held until their own time (a tag freed with
+   * its post would give its ring member the slot again). A tally whose post is gone is left alone;
+   * one kept for a post not (yet) stored is dropped once nothing counts towards it. Replies waiting
+   * under a removed REPLY move up to its thread's top, unless `orphan` (a refused reply's repliers
+   * keep waiting under its id, as if it had never come).
    */
-  async remove (post: StoredPost): Promise<void> {
-    const { posts, channel, feed, thread, tags, expiry } = this.indexes
+  async remove (stale: StoredPost, orphan = false): Promise<void> {
+    const post = await this.record(stale.id)
+    if (post === undefined) return
+    const { channel, feed, thread, expiry, waiting } = this.indexes
     const prefix = channelPrefix(post.channel)
-    this.del(posts, post.id)
+    // the tallies first, while the thread start is still known to be stored
+    for (const target of await this.contributionTargets(post)) await this.count(target, post, -1)
+    this.deleteRecord(post.id)
     this.del(channel, timeKey(prefix, post.created, post.id))
     if (post.kind === 'POST') this.del(feed, timeKey(prefix, post.created, post.id))
     if (post.kind === 'REPLY') this.del(thread, timeKey(threadRoot(post), post.created, post.id))
-    if (post.scope !== undefined && post.tag !== undefined) this.del(tags, tagKey(post.scope, post.tag))
+    if (post.kind === 'VOTE' && post.parent !== undefined) this.del(waiting, parentKey(post.parent, post.id))
     this.del(expiry, timeKey(EMPTY, post.expires, post.id))
-    this.removed.add(toHex(post.id))
     this.setTally(post.id, undefined)
 
-    for (const target of contributionTargets(post)) await this.count(target, post, -1)
+    if (post.kind === 'REPLY' && !orphan) {
+      const members = await this.waitingUnder(post.id)
+      if (members.length > 0) {
+        const start = await this.startOf(threadRoot(post), await this.record(threadRoot(post)))
+        for (const member of members) await this.move(member, start.id, start.stored)
+      }
+    }
   }
 
   /** Drop a stray expiry entry whose post is already gone. */
@@ -92,44 +148,123 @@ export class WritePlan {
   }
 
   /**
-   * The thread a reply to `parent` (or to what `parent` names when it is not stored) belongs to: the
-   * root of the stored reply it answers, else `parent` itself — a POST is its own root, a reply to a
-   * VOTE is kept apart under the vote, and a parent not (yet) here holds the reply until it arrives.
-   * The record is read whether or not it has expired, since its root stays true either way.
+   * Drop a tag expiry entry whose time is up, and the tag with it unless the tag was held again
+   * since for a later time (`heldUntil`, from the tag's value; undefined when the tag is gone).
    */
-  private async rootUnder (parent: Uint8Array): Promise<Uint8Array> {
-    const value = await this.indexes.posts.get(parent)
-    if (value === undefined) return parent
-    const stored = decodePost(parent, value)
-    return stored.kind === 'REPLY' ? threadRoot(stored) : parent
+  releaseTag (expiryKey: Uint8Array, scopeAndTag: Uint8Array, until: number, heldUntil: number | undefined): void {
+    this.del(this.indexes.tagExpiry, expiryKey)
+    if (heldUntil !== undefined && heldUntil <= until) this.del(this.indexes.tags, scopeAndTag)
   }
 
   /**
-   * Re-file every reply kept under root `orphanage` (replies whose chain of parents ended at that
-   * id, not stored until now) under `root`: record, thread index entry and root tally. Only the
-   * thread index range of `orphanage` is read, so the cost is that of the orphans alone.
+   * Hold a link tag for `id` until `held.until`. A tag held again for the same post (re-stored after
+   * an eviction) gets a second expiry entry; the earlier one then leaves the tag alone.
    */
-  private async adoptOrphans (orphanage: Uint8Array, root: Uint8Array): Promise<void> {
-    if (equalBytes(orphanage, root)) return
-    const { posts, thread } = this.indexes
-    const entries = await thread.iterator(timeRange(orphanage)).all()
-    const ids = entries.map(([key]) => parseTimeKey(key).id)
-    const values = await posts.getMany(ids)
-    for (const [i, [key, expires]] of entries.entries()) {
-      const id = ids[i]
-      const value = values[i]
-      // atomic batches never leave an index entry without its record; skip one as reads do
-      if (id === undefined || value === undefined) continue
-      const orphan = decodePost(id, value)
-      const adopted = { ...orphan, root }
-      this.put(posts, id, encodePost(adopted))
-      this.del(thread, key)
-      this.put(thread, timeKey(root, orphan.created, id), expires)
-      const before = contributionTargets(orphan)
-      const after = contributionTargets(adopted)
-      for (const target of before) if (!after.some(t => equalBytes(t, target))) await this.count(target, orphan, -1)
-      for (const target of after) if (!before.some(t => equalBytes(t, target))) await this.count(target, adopted, 1)
+  private holdTag (held: HeldTag, id: Uint8Array): void {
+    const key = tagKey(held.scope, held.tag)
+    this.put(this.indexes.tags, key, heldTagValue(id, held.until))
+    this.put(this.indexes.tagExpiry, tagExpiryKey(held.until, key), EMPTY)
+  }
+
+  /**
+   * The thread start a reply to `parent` belongs to: walk up the stored replies from `parent` to the
+   * first id that is not a stored REPLY. `stored` tells whether that id is a stored POST or VOTE (the
+   * thread is complete) or missing (its replies wait under it). Every reply walked past is re-filed
+   * under that top, so the next walk from below is short.
+   */
+  private async startOf (parent: Uint8Array, parentRecord: StoredPost | undefined): Promise<Start> {
+    const path: StoredPost[] = []
+    let id = parent
+    let record = parentRecord
+    while (record !== undefined && record.kind === 'REPLY') {
+      path.push(record)
+      id = threadRoot(record)
+      record = await this.record(id)
     }
+    const start = { id, stored: record !== undefined }
+    for (const reply of path) {
+      if (!equalBytes(threadRoot(reply), start.id)) await this.move(reply, start.id, start.stored)
+    }
+    return start
+  }
+
+  /**
+   * Re-file `reply` under `root`: record, thread index entry and the root part of its tallies.
+   * When `root` is a stored thread start, the replies waiting under `reply` (and under theirs) come too.
+   */
+  private async move (reply: StoredPost, root: Uint8Array, complete: boolean): Promise<void> {
+    const before = await this.contributionTargets(reply)
+    const moved = { ...reply, root }
+    this.writeRecord(moved)
+    this.del(this.indexes.thread, timeKey(threadRoot(reply), reply.created, reply.id))
+    this.put(this.indexes.thread, timeKey(root, reply.created, reply.id), u64(reply.expires))
+    const after = await this.contributionTargets(moved)
+    for (const target of before) if (!after.some(t => equalBytes(t, target))) await this.count(target, reply, -1)
+    for (const target of after) if (!before.some(t => equalBytes(t, target))) await this.count(target, moved, 1)
+    if (complete) await this.gather(reply.id, root)
+  }
+
+  /** Move every reply waiting under `orphanage`, and under those in turn, under the stored thread start `root`. */
+  private async gather (orphanage: Uint8Array, root: Uint8Array): Promise<void> {
+    const queue = [orphanage]
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      for (const member of await this.waitingUnder(next)) {
+        await this.move(member, root, false)
+        queue.push(member.id)
+      }
+    }
+  }
+
+  /**
+   * The replies filed under `post`'s id, less those that answer it from another channel, which are
+   * removed here: the check their arrival could not make, with their parent missing.
+   */
+  private async takeWaiting (post: StoredPost): Promise<StoredPost[]> {
+    const members: StoredPost[] = []
+    for (const member of await this.waitingUnder(post.id)) {
+      if (member.channel !== post.channel && member.parent !== undefined && equalBytes(member.parent, post.id)) {
+        await this.remove(member, true)
+      } else {
+        members.push(member)
+      }
+    }
+    return members
+  }
+
+  /** Remove the votes that waited for `post` from another channel, and forget which votes waited for it. */
+  private async refuseStrayVotes (post: StoredPost): Promise<void> {
+    const keys = await this.indexes.waiting.keys(parentRange(post.id)).all()
+    for (const key of keys) {
+      this.del(this.indexes.waiting, key)
+      const vote = await this.record(copyBytes(key, post.id.byteLength))
+      if (vote !== undefined && vote.channel !== post.channel) await this.remove(vote, true)
+    }
+  }
+
+  /** The stored replies filed under `id` in the thread index, in (created, id) order. */
+  private async waitingUnder (id: Uint8Array): Promise<StoredPost[]> {
+    const keys = await this.indexes.thread.keys(timeRange(id)).all()
+    const members: StoredPost[] = []
+    for (const key of keys) {
+      const member = await this.record(parseTimeKey(key).id)
+      // atomic batches never leave an index entry without its record; skip one as reads do, and
+      // skip one this plan has already re-filed elsewhere
+      if (member !== undefined && equalBytes(threadRoot(member), id)) members.push(member)
+    }
+    return members
+  }
+
+  /**
+   * Ids whose tally a post counts towards: a VOTE's parent; a REPLY's parent and its thread start —
+   * the latter only while that start is stored, so a missing one is counted in when it arrives.
+   */
+  private async contributionTargets (post: StoredPost): Promise<Uint8Array[]> {
+    if (post.parent === undefined || post.kind === 'POST') return []
+    if (post.kind === 'VOTE') return [post.parent]
+    const root = threadRoot(post)
+    if (equalBytes(root, post.parent)) return [post.parent]
+    const start = await this.record(root)
+    return start !== undefined && start.kind !== 'REPLY' ? [post.parent, root] : [post.parent]
   }
 
   /**
@@ -145,7 +280,29 @@ export class WritePlan {
     if (tally === undefined) return
     const next = applyContribution(tally, post, -1)
     const unused = next.votes <= 0 && next.replies <= 0
-    this.setTally(target, unused && !(await this.isStored(target)) ? undefined : next)
+    this.setTally(target, unused && (await this.record(target)) === undefined ? undefined : next)
+  }
+
+  /** The current record of `id` as this plan sees it (written, deleted, or read from the database). */
+  private async record (id: Uint8Array): Promise<StoredPost | undefined> {
+    const hex = toHex(id)
+    let record = this.records.get(hex)
+    if (record === undefined) {
+      const value = await this.indexes.posts.get(id)
+      record = value === undefined ? null : decodePost(id, value)
+      this.records.set(hex, record)
+    }
+    return record ?? undefined
+  }
+
+  private writeRecord (post: StoredPost, encoded = encodePost(post)): void {
+    this.records.set(toHex(post.id), post)
+    this.put(this.indexes.posts, post.id, encoded)
+  }
+
+  private deleteRecord (id: Uint8Array): void {
+    this.records.set(toHex(id), null)
+    this.del(this.indexes.posts, id)
   }
 
   private put (sublevel: Indexes[keyof Indexes], key: Uint8Array, value: Uint8Array): void {
@@ -170,24 +327,19 @@ export class WritePlan {
   private setTally (id: Uint8Array, tally: Tally | undefined): void {
     this.tallies.set(toHex(id), { id, tally, dirty: true })
   }
+}
 
-  private async isStored (id: Uint8Array): Promise<boolean> {
-    const hex = toHex(id)
-    return this.added.has(hex) || (!this.removed.has(hex) && await this.indexes.posts.has(id))
-  }
+/** Where a thread starts, as far as the stored posts tell. */
+interface Start {
+  /** the id of the thread's first post, or of its first missing ancestor */
+  id: Uint8Array
+  /** whether that post is stored (a POST or VOTE): then the thread is complete */
+  stored: boolean
 }
 
 /** The thread a REPLY belongs to: its resolved root, else its parent. */
 export function threadRoot (post: StoredPost): Uint8Array {
   return post.root ?? post.parent ?? post.id
-}
-
-/** Ids whose tally a post counts towards: a VOTE's parent; a REPLY's parent and (when different) root. */
-function contributionTargets (post: StoredPost): Uint8Array[] {
-  if (post.parent === undefined || post.kind === 'POST') return []
-  if (post.kind === 'VOTE') return [post.parent]
-  const root = threadRoot(post)
-  return equalBytes(root, post.parent) ? [post.parent] : [post.parent, root]
 }
 
 function applyContribution (tally: Tally, post: StoredPost, sign: 1 | -1): Tally {
