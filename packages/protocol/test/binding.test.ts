@@ -1,0 +1,121 @@
+// High 1 (issue 12): the id and the proof of work bind the signer, so a relay cannot re-sign a post and
+// become its author. On protocol v1 every assertion on ids below failed: m = H(topic || post) was the same
+// for every signer, and the copy reused the original's proof of work.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  authBinding, buildEnvelope, channelTopic, checkPow, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey,
+  gossipMessageId, messageId, oneTimeKey, postId, postIdOf, pseudonymSeed, requiredPowBits, ringSign, signOneTime, threadPseudonymSeed, toHex,
+  validateEnvelope
+} from '../src/index.js'
+import type { Envelope, ValidationResult } from '../src/index.js'
+import { linkTag, ringScopeOf } from '../src/auth.js'
+import { decodePost } from '../src/codec.js'
+import { seededRandom, VECTOR_NOW } from './helpers.js'
+
+const TOPIC = channelTopic('#lobby')
+const NOW = VECTOR_NOW
+const BITS = 12
+const check = (bytes: Uint8Array): ValidationResult => validateEnvelope(bytes, { topic: TOPIC, now: NOW, powBits: { POST: BITS, REPLY: BITS, VOTE: BITS } })
+const codeOf = (r: ValidationResult): string => r.ok ? 'ok' : r.code
+const members = Array.from({ length: 3 }, (_, i) => generateAuthorKey(seededRandom(`binding-${i}`)))
+const ring = members.map((m) => m.publicKey).sort(compareBytes)
+const memberAt = (i: number): typeof members[number] => members.find((m) => compareBytes(m.publicKey, ring[i]!) === 0)!
+
+/** What a relay does: keep the post bytes and the nonce, sign with its own one-time key. */
+function resignOneTime (bytes: Uint8Array, seed: Uint8Array): Uint8Array {
+  const env = decodeEnvelope(bytes)
+  const key = oneTimeKey(seed)
+  const id = postId(contentDigest(TOPIC, env.post), authBinding({ oneTime: key }))
+  return encodeEnvelope({ ...env, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> } })
+}
+
+/** What a ring member on the path does: keep the post bytes and the nonce, ring-sign with its own key. */
+function resignRing (bytes: Uint8Array, secretKey: Uint8Array, signers: Uint8Array[]): Uint8Array {
+  const env = decodeEnvelope(bytes)
+  const r = env.ring!
+  const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot)
+  const tags = scopes.map((s) => linkTag(secretKey, s)) as Array<Uint8Array<ArrayBuffer>>
+  const ringAuth = { ...r, ring: signers as Array<Uint8Array<ArrayBuffer>>, tags }
+  const id = postId(contentDigest(TOPIC, env.post), authBinding({ ring: ringAuth }))
+  const sig = ringSign({ message: id, ring: signers, secretKey, scopes })
+  const copy: Envelope = { ...env, ring: { ...ringAuth, c0: sig.c0 as Uint8Array<ArrayBuffer>, s: sig.s as Array<Uint8Array<ArrayBuffer>> } }
+  return encodeEnvelope(copy)
+}
+
+describe('the post id binds the signer (OP hijack)', () => {
+  it('the same post bytes re-signed by another one-time key are another post, and its proof of work does not carry over', async () => {
+    const original = await buildEnvelope({ channel: '#lobby', body: 'mine', created: NOW, powBits: BITS, auth: { kind: 'one-time', seed: seededRandom('author')(32) } })
+    expect(check(original.bytes)).toMatchObject({ ok: true })
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const copy = resignOneTime(original.bytes, seededRandom(`relay-${attempt}`)(32))
+      const copyId = postIdOf(TOPIC, copy)!
+      expect(toHex(copyId)).not.toBe(toHex(original.id))
+      // the reused nonce is a proof of work for the original id, not for this one: the copy is refused
+      // unless the relay mines again (probability 2^-12 per attempt; these seeds are fixed)
+      expect(checkPow(copyId, decodeEnvelope(copy).pow, BITS)).toBe(false)
+      expect(codeOf(check(copy))).toBe('ERR_POW_TOO_LOW')
+    }
+  })
+
+  it('a ring-signed post re-signed by another member, or over another ring, is another post', async () => {
+    const author = memberAt(0)
+    const original = await buildEnvelope({ channel: '#lobby', body: 'ring post', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: author.secretKey, slot: 2, weekSlot: 9 } })
+    const valid = check(original.bytes)
+    expect(valid).toMatchObject({ ok: true })
+    const otherMember = resignRing(original.bytes, memberAt(1).secretKey, ring)
+    const attacker = generateAuthorKey(seededRandom('attacker'))
+    const ownRing = resignRing(original.bytes, attacker.secretKey, [attacker.publicKey])
+    for (const copy of [otherMember, ownRing]) {
+      expect(toHex(postIdOf(TOPIC, copy)!)).not.toBe(toHex(original.id))
+      expect(codeOf(check(copy))).toBe('ERR_POW_TOO_LOW')
+    }
+  })
+
+  it("a thread's OP mark cannot be taken: a re-signed root is another thread, and the author's replies stay tied to the genuine root", async () => {
+    const author = members[0]!
+    const replier = members[1]!
+    const root = await buildEnvelope({ channel: '#lobby', body: 'a thread', created: NOW, powBits: BITS, auth: { kind: 'one-time', seed: (content) => pseudonymSeed(author.secretKey, content) } })
+    const rootKey = decodeEnvelope(root.bytes).oneTime!.publicKey
+    // the author's own replies get the root's key: readers mark them OP
+    expect(oneTimeKey(threadPseudonymSeed(author.secretKey, { topic: TOPIC, envelope: root.bytes })).publicKey).toEqual(rootKey)
+    // a relay's copy of the root is a different post, signed by the relay's key
+    const copy = resignOneTime(root.bytes, seededRandom('relay')(32))
+    expect(toHex(postIdOf(TOPIC, copy)!)).not.toBe(toHex(root.id))
+    // in the copy's thread, the real author is not the OP, and nobody's key links the two threads
+    const inCopy = (secret: Uint8Array): string => toHex(oneTimeKey(threadPseudonymSeed(secret, { topic: TOPIC, envelope: copy })).publicKey)
+    const inRoot = (secret: Uint8Array): string => toHex(oneTimeKey(threadPseudonymSeed(secret, { topic: TOPIC, envelope: root.bytes })).publicKey)
+    expect(inCopy(author.secretKey)).not.toBe(toHex(rootKey))
+    expect(inCopy(author.secretKey)).not.toBe(inRoot(author.secretKey))
+    expect(inCopy(replier.secretKey)).not.toBe(inRoot(replier.secretKey))
+  })
+
+  it('a broken copy has the post id of the genuine envelope but another gossip message id, so it cannot shadow it', async () => {
+    const genuine = await buildEnvelope({ channel: '#lobby', body: 'front-run me', created: NOW, powBits: BITS })
+    const env = decodeEnvelope(genuine.bytes)
+    const signature = Uint8Array.from(env.oneTime!.signature)
+    signature[5]! ^= 0x40
+    const broken = encodeEnvelope({ ...env, oneTime: { ...env.oneTime!, signature: signature as Uint8Array<ArrayBuffer> } })
+    expect(codeOf(check(broken))).toBe('ERR_BAD_SIGNATURE')
+    expect(postIdOf(TOPIC, broken)).toEqual(genuine.id)
+    expect(messageId(TOPIC, broken)).toEqual(genuine.id)
+    expect(toHex(gossipMessageId(TOPIC, broken))).not.toBe(toHex(gossipMessageId(TOPIC, genuine.bytes)))
+    // and gossip message ids of distinct envelopes never collide, while re-sent bytes keep theirs
+    expect(gossipMessageId(TOPIC, Uint8Array.from(genuine.bytes))).toEqual(gossipMessageId(TOPIC, genuine.bytes))
+    expect(check(genuine.bytes)).toMatchObject({ ok: true, id: genuine.id })
+  })
+
+  it('the proof of work is over the signer-bound id, with the ring term on top of the base', async () => {
+    const built = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(2).secretKey } })
+    expect(checkPow(built.id, decodeEnvelope(built.bytes).pow, requiredPowBits('POST', ring.length, { POST: BITS }))).toBe(true)
+  })
+
+  it('postIdOf, messageId and gossipMessageId never throw', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 20 }), (data, topic) => {
+      expect(() => { postIdOf(topic, data); messageId(topic, data); gossipMessageId(topic, data) }).not.toThrow()
+      expect(messageId(topic, data).byteLength).toBe(32)
+    }), { numRuns: 2000 })
+    expect(() => messageId(undefined as unknown as string, null as unknown as Uint8Array)).not.toThrow()
+    expect(postIdOf(TOPIC, new Uint8Array(20_000))).toBeUndefined()
+  })
+})
