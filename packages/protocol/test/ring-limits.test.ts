@@ -1,0 +1,125 @@
+// High 4 and Medium 6 (issue 12), protocol part: proof of work that grows with ring size; an epoch window
+// for gossip; a second, weekly link tag that caps backdated posts arriving by sync; random slots.
+import { describe, expect, it } from 'vitest'
+import {
+  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, leadingZeroBits, postIdOf, postScope,
+  powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS, POSTS_PER_EPOCH,
+  RING_POW_MEMBER_BITS
+} from '../src/index.js'
+import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult } from '../src/index.js'
+import { seededRandom, VECTOR_NOW } from './helpers.js'
+
+const TOPIC = channelTopic('#lobby')
+const NOW = VECTOR_NOW
+const LOW = { POST: 2, REPLY: 2, VOTE: 2 }
+const members = Array.from({ length: 4 }, (_, i) => generateAuthorKey(seededRandom(`limits-${i}`)))
+const ring = members.map((m) => m.publicKey).sort(compareBytes)
+const auth = (i: number, extra: Partial<RingAuthOptions> = {}): RingAuthOptions => ({ kind: 'ring', ring, secretKey: members[i]!.secretKey, ...extra })
+const build = async (extra: Partial<BuildEnvelopeOptions>): Promise<Uint8Array> =>
+  (await buildEnvelope({ channel: '#lobby', body: 'hi', created: NOW, powBits: 2, auth: auth(0), ...extra })).bytes
+const check = (bytes: Uint8Array, extra: object = {}): ValidationResult => validateEnvelope(bytes, { topic: TOPIC, now: NOW, powBits: LOW, ...extra })
+const codeOf = (r: ValidationResult): string => r.ok ? 'ok' : r.code
+
+describe('proof of work grows with ring size', () => {
+  it('adds ceil(log2(n) + member bits) minus the default base on top of the configured base', () => {
+    expect(ringPowBits('POST', 0)).toBe(0) // one-time posts
+    expect([1, 4, 16, 64].map((n) => ringPowBits('POST', n))).toEqual([0, 1, 3, 5])
+    expect([1, 4, 16, 64].map((n) => ringPowBits('VOTE', n))).toEqual([2, 4, 6, 8])
+    for (const kind of ['POST', 'REPLY', 'VOTE'] as const) {
+      for (let n = 1; n <= 64; n++) {
+        // at the default base, 2^bits native hashes cover n members' verification (the model of PROTOCOL.md §3)
+        expect(DEFAULT_POW_BITS[kind] + ringPowBits(kind, n)).toBeGreaterThanOrEqual(Math.log2(n) + RING_POW_MEMBER_BITS[kind])
+        expect(ringPowBits(kind, n)).toBeGreaterThanOrEqual(ringPowBits(kind, Math.max(1, n - 1)))
+      }
+    }
+    expect(requiredPowBits('POST', 16, { POST: 8 })).toBe(8 + 3)
+  })
+
+  it('refuses a ring envelope that meets the base difficulty but not the ring term', async () => {
+    const bits = requiredPowBits('VOTE', ring.length, { VOTE: 8 })
+    expect(bits).toBeGreaterThan(8)
+    // a vote: base 8, ring term 4 for 4 members; find a nonce with 8..11 leading zero bits
+    const vote = decodeEnvelope(await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: 1, body: '', powBits: 8 }))
+    const voteId = postIdOf(TOPIC, encodeEnvelope(vote))!
+    let nonce = 0n
+    while (true) {
+      const zeros = leadingZeroBits(powHash(voteId, nonce))
+      if (zeros >= 8 && zeros < bits) break
+      nonce++
+    }
+    expect(codeOf(check(encodeEnvelope({ ...vote, pow: nonce }), { powBits: { VOTE: 8 } }))).toBe('ERR_POW_TOO_LOW')
+    expect(codeOf(check(encodeEnvelope(vote), { powBits: { VOTE: 8 } }))).toBe('ok')
+  })
+})
+
+describe('epoch window', () => {
+  it('with epochWindow, a ring POST or REPLY more than the window from now is Ignored with ERR_STALE_EPOCH', async () => {
+    const hour = EPOCH_SECONDS
+    const old = await build({ created: NOW - 2 * hour, ttl: 86_400 })
+    const recent = await build({ created: NOW - hour, ttl: 86_400 })
+    const reply = await build({ kind: 'REPLY', parent: new Uint8Array(32), created: NOW - 3 * hour, ttl: 86_400 })
+    expect(codeOf(check(old, { epochWindow: 1 }))).toBe('ERR_STALE_EPOCH')
+    expect(codeOf(check(reply, { epochWindow: 1 }))).toBe('ERR_STALE_EPOCH')
+    expect(ERROR_ACTIONS.ERR_STALE_EPOCH).toBe('ignore')
+    expect(codeOf(check(recent, { epochWindow: 1 }))).toBe('ok')
+    // history sync does not pass the window: old posts still validate (the weekly tag caps them)
+    expect(codeOf(check(old))).toBe('ok')
+    // a post from the next epoch (clock skew across an hour boundary) is within ±1
+    const ahead = await build({ created: NOW + 60 })
+    expect(codeOf(check(ahead, { epochWindow: 1, now: NOW - 30 }))).toBe('ok')
+    // votes have no epoch; one-time posts have no ring
+    const vote = await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: 1, body: '', created: NOW - 5 * hour, ttl: 86_400 })
+    expect(codeOf(check(vote, { epochWindow: 1 }))).toBe('ok')
+    const oneTime = await build({ auth: { kind: 'one-time' }, created: NOW - 5 * hour, ttl: 86_400 })
+    expect(codeOf(check(oneTime, { epochWindow: 1 }))).toBe('ok')
+  })
+})
+
+describe('weekly link tags', () => {
+  it('every ring POST and REPLY carries an hourly and a weekly link; backdated posts in one week share the weekly tag of a slot', async () => {
+    const day = 86_400
+    const results = await Promise.all([0, 1, 2].map(async (daysAgo) => check(await build({ created: NOW - daysAgo * day, ttl: 7 * day, auth: auth(2, { slot: 4, weekSlot: 77 }) }))))
+    const links = results.map((r) => r.ok && r.auth.kind === 'ring' ? r.auth.links : [])
+    for (const [i, l] of links.entries()) {
+      expect(l).toHaveLength(2)
+      const created = NOW - i * day
+      expect(l[0]!.scope).toEqual(postScope(TOPIC, Math.floor(created / EPOCH_SECONDS), 4))
+      expect(l[1]!.scope).toEqual(weekScope(TOPIC, Math.floor(created / 604_800), 77))
+    }
+    // three different hours: three hourly tags; the same week and week slot: one weekly tag, so a store
+    // that keeps every link refuses the second and third (ERR_DUPLICATE_TAG) wherever their epochs are
+    const weekOf = (t: number): number => Math.floor(t / 604_800)
+    const sameWeek = [0, 1, 2].filter((i) => weekOf(NOW - i * day) === weekOf(NOW))
+    expect(new Set(links.map((l) => toHex(l[0]!.tag))).size).toBe(3)
+    expect(new Set(sameWeek.map((i) => toHex(links[i]![1]!.tag))).size).toBe(1)
+    // primary scope and tag are the hourly link, for callers of v1's shape
+    const first = results[0]!
+    expect(first.ok && first.auth.kind === 'ring' && toHex(first.auth.tag)).toBe(toHex(links[0]![0]!.tag))
+  })
+
+  it('a ring VOTE carries its one vote link', async () => {
+    const r = check(await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: -1, body: '' }))
+    expect(r.ok && r.auth.kind === 'ring' && r.auth.links.length).toBe(1)
+  })
+})
+
+describe('slots are picked at random among the free ones', () => {
+  it('does not default to 0, 1, 2, …; avoids used slots; refuses when every slot is used', async () => {
+    const slots: number[] = []
+    const weekSlots: number[] = []
+    for (let i = 0; i < 40; i++) {
+      const r = check(await build({ auth: auth(3) }))
+      if (r.ok && r.auth.kind === 'ring') { slots.push(r.auth.slot); weekSlots.push(r.auth.weekSlot) }
+    }
+    expect(slots).toHaveLength(40)
+    expect(new Set(slots).size).toBeGreaterThanOrEqual(6) // 10 slots, 40 draws: all but certain
+    expect(new Set(weekSlots).size).toBeGreaterThanOrEqual(30) // 256 week slots
+    const used = Array.from({ length: POSTS_PER_EPOCH }, (_, s) => s).filter((s) => s !== 6)
+    for (let i = 0; i < 5; i++) {
+      const r = check(await build({ auth: auth(3, { usedSlots: used, usedWeekSlots: [0, 1, 2] }) }))
+      expect(r.ok && r.auth.kind === 'ring' && r.auth.slot).toBe(6)
+      expect(r.ok && r.auth.kind === 'ring' && r.auth.weekSlot).toBeGreaterThan(2)
+    }
+    await expect(build({ auth: auth(3, { usedSlots: [...used, 6] }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+  })
+})
