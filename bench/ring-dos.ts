@@ -1,0 +1,134 @@
+// Issue 12, High 4: does an invalid ring envelope cost its maker at least what it costs its victim to reject?
+// The attacker mines the proof of work of a ring envelope at the default difficulty (base + ring term) with the
+// fastest SHA-256 on this machine (native OpenSSL through a small C program when gcc and libcrypto are there,
+// else node:crypto), then corrupts one response: the envelope passes every cheap check and fails only after
+// the victim has verified the whole ring. Figure = attacker CPU (expected 2^bits native hashes) ÷ victim CPU
+// (median validateEnvelope time of that envelope). `npm exec -- node bench/ring-dos.ts [--quick]`.
+import { execFileSync } from 'node:child_process'
+import { hash } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
+} from '@murmur/protocol'
+import type { PostKind } from '@murmur/protocol'
+import { median, writeResults } from './lib/results.ts'
+import type { Figure } from './lib/results.ts'
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
+const QUICK = values.quick
+const TOPIC = channelTopic('#bench')
+// the exact proof-of-work input: "murmur/v2/pow" (13 bytes) || m (32) || u64be(nonce) (8)
+const POW_INPUT_BYTES = 53
+
+/** ns per SHA-256 of a PoW input with node:crypto's one-shot hash, in a tight loop. */
+function nodeCryptoNs (count: number): number {
+  const input = Buffer.alloc(POW_INPUT_BYTES, 7)
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < count; i++) {
+    input.writeUInt32BE(i, POW_INPUT_BYTES - 4)
+    hash('sha256', input, 'buffer')
+  }
+  return Number(process.hrtime.bigint() - start) / count
+}
+
+const NATIVE_MINER = `
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+int main(int argc, char **argv) {
+  unsigned long count = strtoul(argv[1], 0, 10), hits = 0;
+  unsigned char input[${POW_INPUT_BYTES}], out[32];
+  memset(input, 7, sizeof input);
+  SHA256_CTX ctx;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (unsigned long i = 0; i < count; i++) {
+    memcpy(input + ${POW_INPUT_BYTES - 8}, &i, 8);
+    SHA256_Init(&ctx); SHA256_Update(&ctx, input, sizeof input); SHA256_Final(out, &ctx);
+    hits += out[0] == 0;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%f %lu\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / count, hits);
+  return 0;
+}
+`
+
+/** ns per SHA-256 of a PoW input with OpenSSL from C (SHA-NI where the CPU has it), or undefined without gcc/libcrypto. */
+function nativeNs (count: number): number | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'murmur-ring-dos-'))
+  try {
+    writeFileSync(join(dir, 'miner.c'), NATIVE_MINER)
+    execFileSync('gcc', ['-O2', '-o', join(dir, 'miner'), join(dir, 'miner.c'), '-lcrypto'], { stdio: 'pipe' })
+    const [ns, hits] = execFileSync(join(dir, 'miner'), [String(count)], { encoding: 'utf8' }).trim().split(' ').map(Number)
+    // a hash that works has a zero first byte about once in 256 tries
+    if (!(hits! > count / 512 && hits! < count / 128)) throw new Error(`native miner looks wrong: ${hits} zero bytes in ${count}`)
+    return ns
+  } catch (err) {
+    console.warn(`no native miner (${(err as Error).message.split('\n')[0]}); pricing the attacker at node:crypto speed`)
+    return undefined
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const HASHES = QUICK ? 200_000 : 2_000_000
+const nodeNs = median([0, 1, 2].map(() => nodeCryptoNs(HASHES / 4)))
+const opensslNs = median([0, 1, 2].map(() => nativeNs(HASHES) ?? Infinity))
+const attackerNs = Math.min(nodeNs, opensslNs)
+
+const figures: Figure[] = [
+  { figure: 'sha256_pow_input_node_crypto_ns', value: nodeNs, unit: 'ns/hash' },
+  ...(Number.isFinite(opensslNs) ? [{ figure: 'sha256_pow_input_native_openssl_ns', value: opensslNs, unit: 'ns/hash' }] : [])
+]
+
+/** An invalid ring envelope at the default difficulty (or a lower base with --quick): valid PoW, one response corrupted. */
+async function invalidRingEnvelope (kind: PostKind, n: number, base: number): Promise<Uint8Array> {
+  const keys = Array.from({ length: n }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+  const vote = kind === 'VOTE'
+  const built = await buildEnvelope({
+    channel: '#bench', kind, body: vote ? '' : 'an ordinary post of ordinary length', vote: vote ? 1 : undefined,
+    parent: kind === 'POST' ? undefined : new Uint8Array(32).fill(3), powBits: base,
+    auth: { kind: 'ring', ring: keys.map((k) => k.publicKey), secretKey: keys[n >> 1]!.secretKey }
+  })
+  const envelope = decodeEnvelope(built.bytes)
+  // the responses are not part of the id, so the proof of work still holds
+  envelope.ring!.s[n - 1] = envelope.ring!.s[0]!
+  return encodeEnvelope(envelope)
+}
+
+const cases: Array<{ kind: PostKind, n: number, name: string }> = [
+  { kind: 'POST', n: 4, name: 'invalid_ring_attacker_vs_victim_cpu_n4' },
+  { kind: 'POST', n: 16, name: 'invalid_ring_attacker_vs_victim_cpu_n16' },
+  { kind: 'POST', n: 64, name: 'invalid_ring_attacker_vs_victim_cpu_n64' },
+  { kind: 'VOTE', n: 4, name: 'invalid_ring_vote_attacker_vs_victim_cpu_n4' },
+  { kind: 'VOTE', n: 64, name: 'invalid_ring_vote_attacker_vs_victim_cpu_n64' }
+]
+for (const { kind, n, name } of cases) {
+  // --quick mines at a low base so the check runs in seconds; the ratio is still priced at the default
+  const base = QUICK ? 4 : DEFAULT_POW_BITS[kind]
+  const bytes = await invalidRingEnvelope(kind, n, base)
+  const options = { topic: TOPIC, powBits: { [kind]: base } }
+  const first = validateEnvelope(bytes, options)
+  if (first.ok || first.code !== 'ERR_BAD_SIGNATURE') throw new Error(`expected the victim to reach ring verification, got ${first.ok ? 'ok' : first.code}`)
+  const reps = Math.max(5, Math.round((QUICK ? 100 : 400) / n))
+  const victimMs = median(Array.from({ length: reps }, () => {
+    const start = process.hrtime.bigint()
+    validateEnvelope(bytes, options)
+    return Number(process.hrtime.bigint() - start) / 1e6
+  }))
+  const bits = requiredPowBits(kind, n)
+  const attackerMs = 2 ** bits * attackerNs / 1e6
+  figures.push(
+    { figure: name, value: attackerMs / victimMs, unit: 'ratio', target: '>= 1', baseline: victimMs },
+    { figure: `${name.replace('attacker_vs_victim_cpu', 'victim_reject')}_ms`, value: victimMs, unit: 'ms' },
+    { figure: `${name.replace('invalid_ring', 'pow').replace('_attacker_vs_victim_cpu', '')}_bits`, value: bits, unit: 'bits' }
+  )
+}
+
+writeResults('ring-dos', figures)
