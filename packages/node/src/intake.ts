@@ -1,17 +1,35 @@
 /**
  * How an envelope from anywhere — gossip, a stem peer, history sync, or this node itself — becomes a
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
- * through here, so a post is judged the same way whichever way it came.
+ * through here, so a post is judged the same way whichever way it came, and the same bytes are never
+ * verified twice: verdicts are remembered by the SHA-256 of topic and envelope bytes (never by post id,
+ * so a broken copy cannot poison the genuine post).
  */
-import { ERROR_ACTIONS, Post, isExpired, messageId, validateEnvelope } from '@murmur/protocol'
+import { EPOCH_SECONDS, ERROR_ACTIONS, Post, gossipMessageId, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
 import { toPostView } from './view.js'
 import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
-import type { PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { InvalidEnvelope, PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
 export type Verdict = 'accept' | 'reject' | 'ignore'
+
+/**
+ * The way an envelope came in. Gossip, the stem and own posts are live: a ring-signed POST or REPLY must
+ * be of this hour's epoch or a neighbour ({@link LIVE_EPOCH_WINDOW}). History sync carries older posts on
+ * purpose and accepts any unexpired one (the weekly link tag caps those).
+ */
+export type IntakePath = 'gossip' | 'stem' | 'sync' | 'own'
+
+/** Ring epochs accepted on the live paths (gossip, stem, own): now's, and one either side. */
+export const LIVE_EPOCH_WINDOW = 1
+
+/** Envelopes remembered as invalid (by bytes); a repeat costs one hash and is refused as before. */
+export const INVALID_CACHE_SIZE = 4096
+
+/** Envelopes remembered as valid (by bytes), so that a stem hop's copy is not verified again from gossip. */
+export const VALID_CACHE_SIZE = 4096
 
 /** What {@link PostIntake} needs from the node. */
 export interface PostIntakeComponents {
@@ -29,6 +47,13 @@ export interface PostIntakeComponents {
    * validated and reported to `onValid`, though the post is stored already. @default never
    */
   awaiting?(id: Uint8Array): boolean
+  /**
+   * Called once per distinct envelope verified from gossip or the stem, valid or refused (the clock-skew
+   * estimate listens here). @default nothing
+   */
+  onVerified?(envelope: Uint8Array, result: ValidationResult, path: IntakePath): void
+  /** Unix milliseconds; only tests pass another clock. @default Date.now */
+  now?(): number
 }
 
 /**
@@ -48,11 +73,12 @@ export class PostIntake {
   private readonly announcing: () => boolean
   private readonly onValid?: (id: Uint8Array) => void
   private readonly awaiting: (id: Uint8Array) => boolean
-  /**
-   * Envelopes found valid, by bytes object, so that one passed on (a stem hop that fluffs it, an own
-   * post the stem could not hide) is not checked again.
-   */
-  private readonly valid = new WeakMap<Uint8Array, { topic: string, valid: ValidEnvelope }>()
+  private readonly onVerified?: PostIntakeComponents['onVerified']
+  private readonly now: () => number
+  /** Valid envelopes by bytes, with the strictest path they were verified for. */
+  private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
+  /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
+  private readonly refused = new Recent<InvalidEnvelope>(INVALID_CACHE_SIZE)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -61,20 +87,33 @@ export class PostIntake {
     this.announcing = components.announcing ?? (() => true)
     this.onValid = components.onValid
     this.awaiting = components.awaiting ?? (() => false)
+    this.onVerified = components.onVerified
+    this.now = components.now ?? (() => Date.now())
   }
 
   /**
-   * Protocol validation only (no store, no tag rule). An envelope already found valid here (the same
-   * bytes object, as a stem hop that fluffs it passes it on) is only checked again for expiry:
-   * everything else the validator checks cannot change with time.
+   * Protocol validation only (no store, no tag rule), by the rules of `path`. Bytes verified before
+   * are not verified again: a refusal stands (a 'reject' code cannot change), a valid envelope is only
+   * checked again for what time changes (expiry, and on live paths the ring epoch).
    */
-  validate (topic: string, envelope: Uint8Array): ValidationResult {
-    const known = this.valid.get(envelope)
-    if (known !== undefined && known.topic === topic && !isExpired(known.valid.post, BigInt(Math.floor(Date.now() / 1000)))) {
+  validate (topic: string, envelope: Uint8Array, path: IntakePath): ValidationResult {
+    const key = toHex(gossipMessageId(topic, envelope))
+    const refused = this.refused.get(key)
+    if (refused !== undefined) return refused
+    const live = path !== 'sync'
+    const seconds = Math.floor(this.now() / 1000)
+    const known = this.verified.get(key)
+    if (known !== undefined && (known.live || !live) && stillValid(known.valid, live, seconds)) {
       return known.valid
     }
-    const result = validateEnvelope(envelope, { topic, powBits: this.powBits })
-    if (result.ok) this.valid.set(envelope, { topic, valid: result })
+    // a cached post that time has overtaken fails again before any proof of work or signature
+    const result = validateEnvelope(envelope, { topic, powBits: this.powBits, now: seconds, epochWindow: live ? LIVE_EPOCH_WINDOW : undefined })
+    if (result.ok) {
+      this.verified.set(key, { valid: result, live: live || (known?.live ?? false) })
+    } else if (ERROR_ACTIONS[result.code] === 'reject') {
+      this.refused.set(key, result)
+    }
+    if (known === undefined && (path === 'gossip' || path === 'stem')) this.onVerified?.(envelope, result, path)
     return result
   }
 
@@ -83,9 +122,14 @@ export class PostIntake {
    * already here. For stem hops, which must not store a post they only pass on.
    */
   async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
-    const valid = this.validate(topic, envelope)
+    const valid = this.validate(topic, envelope, 'stem')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    if (valid.auth.kind === 'ring' && await this.store.hasTag(valid.auth.scope, valid.auth.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
+    if (valid.auth.kind === 'ring') {
+      // every link: this hour's tag and the week's (or the vote's)
+      for (const link of valid.auth.links) {
+        if (await this.store.hasTag(link.scope, link.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
+      }
+    }
     return await this.store.has(valid.id) ? 'ignore' : 'accept'
   }
 
@@ -95,10 +139,10 @@ export class PostIntake {
     const id = messageId(topic, envelope)
     if (await this.store.has(id)) {
       // except an own post a peer holds: it is out there, so it may be handed out by sync now
-      if (this.awaiting(id) && this.validate(topic, envelope).ok) this.onValid?.(id)
+      if (this.awaiting(id) && this.validate(topic, envelope, 'sync').ok) this.onValid?.(id)
       return 'ignore'
     }
-    const valid = this.validate(topic, envelope)
+    const valid = this.validate(topic, envelope, 'sync')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid))
   }
@@ -138,6 +182,7 @@ export class PostIntake {
     } else {
       stored.scope = auth.scope
       stored.tag = auth.tag
+      stored.links = auth.links
     }
     return stored
   }
@@ -149,5 +194,38 @@ function verdictOf (result: PutResult): Verdict {
     case 'stored': return 'accept'
     case 'duplicate-tag': return ERROR_ACTIONS.ERR_DUPLICATE_TAG
     default: return 'ignore'
+  }
+}
+
+/** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */
+function stillValid (valid: ValidEnvelope, live: boolean, now: number): boolean {
+  if (isExpired(valid.post, BigInt(now))) return false
+  if (!live || valid.auth.kind !== 'ring' || valid.post.kind === Post.Kind.VOTE) return true
+  const distance = valid.auth.epoch - BigInt(Math.floor(now / EPOCH_SECONDS))
+  return (distance < 0n ? -distance : distance) <= BigInt(LIVE_EPOCH_WINDOW)
+}
+
+/** A bounded map that forgets the least recently used entry first. */
+class Recent<T> {
+  private readonly entries = new Map<string, T>()
+  private readonly size: number
+
+  constructor (size: number) {
+    this.size = size
+  }
+
+  get (key: string): T | undefined {
+    const value = this.entries.get(key)
+    if (value !== undefined) {
+      this.entries.delete(key)
+      this.entries.set(key, value)
+    }
+    return value
+  }
+
+  set (key: string, value: T): void {
+    this.entries.delete(key)
+    this.entries.set(key, value)
+    if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!)
   }
 }

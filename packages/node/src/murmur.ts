@@ -2,6 +2,7 @@
  * The Murmur node: libp2p + gossip validation + store + rendezvous, behind the `Murmur` interface.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { messageId, pseudonymSeed, ready } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
@@ -68,7 +69,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const store = createPostStore({ db })
     try {
       const inStem = await InStem.open(db, (err) => { log.error('could not record an own post in transit - %e', err) })
-      const tracker = new InvalidMessageTracker()
+      // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected
+      let hangUp: (peer: string) => void = () => {}
+      const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) } })
       const libp2p = await createMurmurLibp2p({
         listen: config.listen,
         bootstrap: config.bootstrap,
@@ -79,6 +82,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         tracker,
         extra: config.libp2p
       })
+      hangUp = (peer) => {
+        // no PeerId in the log: which peer misbehaved is in the DEBUG log of the path that refused it
+        log('cutting off a peer that sent invalid posts')
+        libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
+      }
       const node = new MurmurNode(config, store, inStem, libp2p, tracker)
       await node.start()
       return node
@@ -116,6 +124,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope) => this.intake.judge(topic, envelope),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
+        blocked: (peer) => tracker.isCutOff(peer.toString()),
         fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
@@ -172,13 +181,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('rendezvous')
     })
     this.validator = createTopicValidator({
-      validate: (topic, envelope) => this.intake.validate(topic, envelope),
+      validate: (topic, envelope) => this.intake.validate(topic, envelope, 'gossip'),
       tracker,
       accept: async (_topic, envelope, valid) => {
-        const own = this.inStem.has(valid.id)
         const result = await this.intake.receive(envelope, valid)
-        // our own post back from the network: forward it as every other node does, or its silence would name us
-        return own && result === 'duplicate' ? 'stored' : result
+        // the first gossip copy of every valid post is forwarded, stored already or not (gossipsub hands
+        // each message to the validator once): whether a node forwards must not say whether the post is
+        // its own, nor whether someone planted a copy by sync before
+        return result === 'duplicate' ? 'stored' : result
       },
       log: log.newScope('validator')
     })

@@ -66,7 +66,7 @@ export class OwnPosts {
       onProgress: options.onProgress
     }))
     // Our own envelope goes through the same checks and store path as one from the network.
-    const valid = intake.validate(built.topic, built.bytes)
+    const valid = intake.validate(built.topic, built.bytes, 'own')
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
@@ -94,7 +94,8 @@ export class OwnPosts {
    */
   async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
     const { intake, inStem, direct } = this.components
-    const valid = intake.validate(topic, envelope)
+    // judged already, as a stem post or as our own: a cache hit
+    const valid = intake.validate(topic, envelope, 'stem')
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }

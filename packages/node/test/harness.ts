@@ -11,7 +11,7 @@ import { afterEach } from 'vitest'
 import { createMurmur } from '../src/index.js'
 import { tempDir } from './store-fixtures.js'
 import type { Murmur, MurmurInit, PostView } from '../src/index.js'
-import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -108,8 +108,11 @@ export async function nextPost (node: Murmur, match: (post: PostView) => boolean
 /** A stock js-libp2p node: plain gossipsub, only `StrictNoSign` changed (else it drops unsigned messages). */
 export type StockPeer = Libp2p<{ identify: Identify, pubsub: GossipSub }>
 
-/** Starts a stock libp2p node with plain `@libp2p/gossipsub` on loopback; nothing of Murmur in it. */
-export async function startStockPeer (): Promise<StockPeer> {
+/**
+ * Starts a stock libp2p node with plain `@libp2p/gossipsub` on loopback; nothing of Murmur in it.
+ * `gossip` overrides gossipsub options (an attacker that re-publishes the same bytes sets `msgIdFn`).
+ */
+export async function startStockPeer (gossip: Partial<GossipsubOpts> = {}): Promise<StockPeer> {
   return createLibp2p({
     addresses: { listen: LOOPBACK },
     connectionManager: LOOPBACK_CONNECTION_MANAGER,
@@ -118,7 +121,7 @@ export async function startStockPeer (): Promise<StockPeer> {
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
-      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign' })
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', ...gossip })
     }
   })
 }

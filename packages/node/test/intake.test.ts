@@ -1,4 +1,4 @@
-import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS } from './harness.js'
@@ -15,34 +15,45 @@ describe('post intake', () => {
   beforeAll(async () => { await ready() })
   afterEach(() => { vi.useRealTimers() })
 
-  it('does not check a stem post it judged valid a second time when it fluffs it, except for expiry', async () => {
+  it('does not verify bytes it judged valid a second time, from any path, except for what time changes', async () => {
     const created = Math.floor(Date.now() / 1000)
     const ttl = 3600
     const built = await buildEnvelope({ channel: CHANNEL, body: 'held in the stem', created, ttl, powBits: TEST_POW_BITS })
     const hop = await intake()
     expect(await hop.judge(TOPIC, built.bytes)).toBe('accept')
-    const first = hop.validate(TOPIC, built.bytes)
+    const first = hop.validate(TOPIC, built.bytes, 'stem')
     expect(first.ok).toBe(true)
-    // the judged result itself, not a fresh validation
-    expect(hop.validate(TOPIC, built.bytes)).toBe(first)
-    // equal bytes that were never judged, or the same bytes under another topic, are validated in full
-    const copy = hop.validate(TOPIC, built.bytes.slice())
-    expect(copy).not.toBe(first)
-    expect(copy).toMatchObject({ ok: true, id: built.id })
-    expect(hop.validate(channelTopic('#elsewhere'), built.bytes)).toMatchObject({ ok: false })
+    // the judged result itself, not a fresh validation: for the same bytes object, equal bytes, and from gossip
+    expect(hop.validate(TOPIC, built.bytes, 'stem')).toBe(first)
+    expect(hop.validate(TOPIC, built.bytes.slice(), 'gossip')).toBe(first)
+    expect(hop.validate(TOPIC, built.bytes, 'sync')).toBe(first)
+    // the same bytes under another topic are another message, validated in full
+    expect(hop.validate(channelTopic('#elsewhere'), built.bytes, 'gossip')).toMatchObject({ ok: false })
     // once the post has expired while held, the cached verdict no longer holds
     vi.useFakeTimers({ now: (created + ttl + 2) * 1000 })
-    expect(hop.validate(TOPIC, built.bytes)).toMatchObject({ ok: false, code: 'ERR_EXPIRED' })
+    expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_EXPIRED' })
   })
 
-  it('remembers nothing for envelopes it refused', async () => {
+  it('remembers the envelopes it refused for good by their bytes, so a broken copy never shadows the genuine post', async () => {
     const built = await buildEnvelope({ channel: CHANNEL, body: 'broken', created: Math.floor(Date.now() / 1000), ttl: 3600, powBits: TEST_POW_BITS })
-    const broken = built.bytes.slice()
-    broken[broken.length - 1]! ^= 0xff
+    const broken = decodeEnvelope(built.bytes)
+    broken.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
+    const brokenBytes = encodeEnvelope(broken)
     const hop = await intake()
-    expect(await hop.judge(TOPIC, broken)).not.toBe('accept')
-    const again = hop.validate(TOPIC, broken)
-    expect(again.ok).toBe(false)
-    expect(hop.validate(TOPIC, broken)).not.toBe(again)
+    expect(await hop.judge(TOPIC, brokenBytes)).toBe('reject')
+    const again = hop.validate(TOPIC, brokenBytes.slice(), 'sync')
+    expect(again).toMatchObject({ ok: false, code: 'ERR_BAD_SIGNATURE' })
+    expect(hop.validate(TOPIC, brokenBytes, 'gossip')).toBe(again)
+    // the genuine envelope of the same post is judged on its own bytes
+    expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: true, id: built.id })
+  })
+
+  it('forgets nothing it refused only for the time (too early): that can change', async () => {
+    const created = Math.floor(Date.now() / 1000) + 600
+    const built = await buildEnvelope({ channel: CHANNEL, body: 'from the future', created, ttl: 3600, powBits: TEST_POW_BITS })
+    const hop = await intake()
+    expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_TOO_EARLY' })
+    vi.useFakeTimers({ now: created * 1000 })
+    expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: true })
   })
 })

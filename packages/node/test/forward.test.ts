@@ -1,0 +1,59 @@
+/**
+ * Issue 12, High 2 (node part): whether a node forwards a post from gossip must not depend on whether it
+ * held the post already. Before, a stored post was forwarded only when it was the node's own, and an
+ * unsolicited sync push could plant a copy first: silence meant "not the author".
+ */
+import { logger } from '@libp2p/logger'
+import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { HistorySync } from '../src/index.js'
+import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import type { SyncHost } from '../src/index.js'
+
+const CHANNEL = '#forward'
+const TOPIC = channelTopic(CHANNEL)
+
+/** The mesh of the topic (gossipsub's class has `getMeshPeers`; its interface type does not). */
+function meshOf (pubsub: object): string[] {
+  return (pubsub as { getMeshPeers(topic: string): string[] }).getMeshPeers(TOPIC)
+}
+
+describe('forwarding from gossip', () => {
+  const { running } = cleanedAfterEach()
+
+  it('forwards the first gossip copy of a post that a sync planted before, as it forwards any other', async () => {
+    const node = await startNode({ channels: [CHANNEL], stem: false })
+    running.push(node)
+    const post = await buildEnvelope({ channel: CHANNEL, body: 'planted first', powBits: TEST_POW_BITS })
+    // the planter: a stock peer answering history sync with that one post
+    const planter = await startStockPeer()
+    running.push(planter)
+    const host: SyncHost = {
+      channelOf: (topic) => topic === TOPIC ? CHANNEL : undefined,
+      items: async () => [{ created: Number(post.post.created), id: post.id }],
+      envelope: async () => post.bytes,
+      ingest: async () => 'ignore',
+      penalise: () => {},
+      topics: () => [],
+      members: () => []
+    }
+    const sync = new HistorySync(planter, host, { log: logger('murmur:test:planter') })
+    await sync.start()
+    running.push({ stop: async () => sync.stop() })
+    planter.services.pubsub.subscribe(TOPIC)
+    // the watcher is connected to the node only: it gets the post from the node or not at all
+    const watcher = await startStockPeer()
+    running.push(watcher)
+    watcher.services.pubsub.subscribe(TOPIC)
+    const received = collectMessages(watcher, TOPIC)
+    await planter.dial(node.getMultiaddrs()[0]!)
+    await watcher.dial(node.getMultiaddrs()[0]!)
+    await waitFor(() => meshOf(node.libp2p.services.pubsub).length === 2, 'both peers in the node\'s mesh')
+    await waitFor(() => meshOf(planter.services.pubsub).length === 1, 'the node in the planter\'s mesh')
+
+    await waitFor(async () => await node.get(toHex(post.id)) !== undefined || (await node.syncChannel(CHANNEL), false), 'the planted copy')
+    await planter.services.pubsub.publish(TOPIC, post.bytes)
+    await waitFor(() => received.some((message) => toHex(message.data) === toHex(post.bytes)), 'the watcher to get the post through the node')
+    expect(received).toHaveLength(1)
+  }, 60_000)
+})
