@@ -57,6 +57,28 @@ export function loopbackOnlyIce (): void {
   } as typeof proto.setRemoteDescription
 }
 
+declare global {
+  /** The STUN/TURN URLs of every RTCPeerConnection the page made, one list per connection ({@link recordIceServers}). */
+  interface Window { iceServersSeen?: string[][] }
+}
+
+/**
+ * Runs in every page before its scripts: records the ICE servers each RTCPeerConnection is configured
+ * with (as the browser reports them) in `window.iceServersSeen`, so a test can tell that no STUN or
+ * TURN server was asked.
+ */
+export function recordIceServers (): void {
+  const seen: string[][] = []
+  window.iceServersSeen = seen
+  const Original = window.RTCPeerConnection
+  window.RTCPeerConnection = class extends Original {
+    constructor (configuration?: RTCConfiguration) {
+      super(configuration)
+      seen.push((this.getConfiguration().iceServers ?? []).flatMap((server) => typeof server.urls === 'string' ? [server.urls] : server.urls))
+    }
+  }
+}
+
 /** Type-checks and builds examples/browser; resolves to the gzipped size of everything it ships. */
 export async function buildExample (): Promise<{ dir: string, gzipBytes: number, bytes: number }> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -132,6 +154,7 @@ export async function launchChromium (): Promise<Browser> {
 export async function openPage (browser: Browser, url: string, log: string[]): Promise<Page> {
   const context = await browser.newContext({ permissions: ['microphone'] })
   await context.addInitScript(loopbackOnlyIce)
+  await context.addInitScript(recordIceServers)
   const debug = process.env.MURMUR_BROWSER_DEBUG
   if (debug !== undefined && debug !== '') {
     await context.addInitScript((pattern: string) => { localStorage.setItem('debug', pattern) }, debug)
@@ -141,6 +164,14 @@ export async function openPage (browser: Browser, url: string, log: string[]): P
   page.on('pageerror', (err) => { log.push(`[pageerror] ${err.message}`) })
   await page.goto(url)
   return page
+}
+
+/**
+ * Answers the question a page asks when its link carries `?relay=` or `?pow=` that differ from the
+ * tab's saved settings: apply them, or keep the saved ones. Waits for the question to show.
+ */
+export async function answerLinkSettings (page: Page, answer: 'apply' | 'keep'): Promise<void> {
+  await page.locator(answer === 'apply' ? '#link-apply' : '#link-keep').click({ timeout: 30_000 })
 }
 
 /** What the page exposes as `window.murmurPage` (examples/browser/src/main.ts), as seen from a test. */

@@ -2,18 +2,21 @@
  * End to end in real Chromium: a `murmur relay`, one Node.js node and two browser tabs running
  * examples/browser. The tabs reserve relay slots, find each other and move to a direct WebRTC
  * connection; posts flow between tabs and the Node.js node; a reloaded tab keeps its feed (IndexedDB)
- * and catches up through history sync.
+ * and catches up through history sync. A link cannot set a tab's relay or proof of work without the
+ * user; text from the network is shown sanitised, and pseudonyms by their 48-bit names; no WebRTC
+ * connection asks an ICE server.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
+import { fromHex, pseudonymName } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.js'
 import {
-  ROOT, buildExample, hasDirectWebRTC, launchChromium, openPage, pageState, serveStatic, waitForPage
+  ROOT, answerLinkSettings, buildExample, hasDirectWebRTC, launchChromium, openPage, pageState, serveStatic, waitForPage
 } from './browser-harness.js'
 import type { Murmur, PostView } from '@murmur/node'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 
 const CHANNEL = '#lobby'
 /**
@@ -22,6 +25,11 @@ const CHANNEL = '#lobby'
  */
 const SPREAD = 75_000
 const ARTIFACTS = join(ROOT, 'test-results')
+
+/** The relay address in a page URL. */
+function relayOf (pageUrl: string): string {
+  return new URL(pageUrl).searchParams.get('relay') ?? ''
+}
 
 /** Resolves with the first post stored by `node` whose body is `body` (already there or to come). */
 async function nodeHasPost (node: Murmur, body: string, timeout = SPREAD): Promise<PostView> {
@@ -84,6 +92,7 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     try {
       page1 = await openPage(browser!, url, log)
       page2 = await openPage(browser!, url, log)
+      await Promise.all([answerLinkSettings(page1, 'apply'), answerLinkSettings(page2, 'apply')])
       const [one, two] = await Promise.all([
         waitForPage(page1, (s) => s.ready, 'page 1 to hold a relay slot and join'),
         waitForPage(page2, (s) => s.ready, 'page 2 to hold a relay slot and join')
@@ -102,6 +111,12 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       expect(state1.status).toContain('relay slot held')
       // the peer list shows the tab's WebRTC connection
       await page1.locator(`#peers li[data-peer="${two.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 10_000 })
+      // no third party was asked: every peer connection the tabs made had no STUN/TURN server
+      for (const page of [page1, page2]) {
+        const configs = await page.evaluate(() => window.iceServersSeen ?? [])
+        expect(configs.length).toBeGreaterThan(0)
+        expect(configs.flat()).toEqual([])
+      }
     } catch (err) {
       throw new Error(`${(err as Error).message}\npage log:\n${log.slice(-60).join('\n')}`, { cause: err })
     }
@@ -138,5 +153,61 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     // old posts came from IndexedDB, not from the network; the missed one came over the network
     expect(after.received).toContain(missed)
     for (const old of before) expect(after.received).not.toContain(old)
+  }, 2 * SPREAD)
+  it('text from the network is shown without bidi or invisible characters, blank runs collapsed, under a 48-bit name', async () => {
+    const spoof = 'invoice_\u202Efdp.exe\u202C'
+    const blankRun = `top${'\n'.repeat(30)}bottom ${Date.now()}`
+    const blanks = '\n'.repeat(30)
+    const ids: string[] = []
+    for (const body of [spoof, blankRun, blanks]) ids.push((await node!.post(CHANNEL, body)).id)
+    const item = (id: string): Locator => page1.locator(`#feed li.post[data-id="${id}"]`)
+    await Promise.all(ids.map(async (id) => item(id).waitFor({ timeout: SPREAD })))
+    // the right-to-left override is gone: the name reads as it is stored, not as "invoice_exe.pdf"
+    expect(await item(ids[0]!).locator('> .body').textContent()).toBe('invoice_fdp.exe')
+    // 30 blank lines take one blank line, and a post of nothing but blank lines takes one line
+    expect(await item(ids[1]!).locator('> .body').textContent()).toMatch(/^top\n\nbottom \d+$/)
+    const lineHeight = await item(ids[1]!).locator('> .body').evaluate((el) => Number.parseFloat(getComputedStyle(el).lineHeight))
+    expect((await item(ids[1]!).locator('> .body').boundingBox())!.height).toBeLessThanOrEqual(3.5 * lineHeight)
+    expect(await item(ids[2]!).locator('> .body').textContent()).toBe('(no visible text)')
+    expect((await item(ids[2]!).locator('> .body').boundingBox())!.height).toBeLessThanOrEqual(1.5 * lineHeight)
+    // the name shown is the shared 48-bit name of the post's pseudonym, not a few hex digits
+    const pseudonym = await page1.evaluate((id) => window.murmurPage?.received.get(id)?.pseudonym, ids[0]!)
+    expect(pseudonym).toMatch(/^[0-9a-f]{64}$/)
+    expect(await item(ids[0]!).locator('> .meta .nym').textContent()).toBe(pseudonymName(fromHex(pseudonym!)))
+  }, 2 * SPREAD)
+
+  it("a link's relay and proof of work take effect only once the user applies them", async () => {
+    const crafted = `/ip4/127.0.0.1/tcp/9/ws/p2p/${(await pageState(page1)).peerId}`
+    // a tab with a relay: a crafted link proposes another one and a proof of work; the user keeps theirs
+    const tab = await page1.context().newPage()
+    try {
+      await tab.goto(`${server.url}?relay=${encodeURIComponent(crafted)}&pow=1&store=crafted-link&channel=${encodeURIComponent(CHANNEL)}`)
+      const question = tab.locator('#link-settings')
+      await question.waitFor({ state: 'visible', timeout: 30_000 })
+      expect(await question.locator('dd[data-setting="relay"]').textContent()).toBe(`${relayOf(url)} → ${crafted}`)
+      expect(await question.locator('dd[data-setting="powBits"]').textContent()).toMatch(/^default \(.*\) → 1$/)
+      // nothing starts while the question is open
+      expect(await tab.evaluate(() => window.murmurPage === undefined)).toBe(true)
+      await answerLinkSettings(tab, 'keep')
+      await waitForPage(tab, (s) => s.ready, 'the tab to start on its own relay')
+      expect(await tab.evaluate(() => window.murmurPage?.settings)).toMatchObject({ relay: relayOf(url), powBits: undefined })
+      expect(new URL(tab.url()).searchParams.has('relay')).toBe(false)
+    } finally {
+      await tab.close()
+    }
+    // a fresh browser: the link's relay is offered, not taken; applied, it is saved for the next visits
+    const context = await browser!.newContext()
+    try {
+      const fresh = await context.newPage()
+      await fresh.goto(`${url}&pow=9&store=fresh-link`)
+      await fresh.locator('#link-settings').waitFor({ state: 'visible', timeout: 30_000 })
+      expect(await fresh.evaluate(() => window.murmurPage === undefined)).toBe(true)
+      await answerLinkSettings(fresh, 'apply')
+      await waitForPage(fresh, (s) => s.peerId !== '', 'the fresh tab to start its node')
+      expect(await fresh.evaluate(() => window.murmurPage?.settings)).toMatchObject({ relay: relayOf(url), powBits: 9 })
+      expect(await fresh.evaluate(() => [localStorage.getItem('murmur:relay'), localStorage.getItem('murmur:pow')])).toEqual([relayOf(url), '9'])
+    } finally {
+      await context.close()
+    }
   }, 2 * SPREAD)
 })

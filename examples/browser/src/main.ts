@@ -4,11 +4,13 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
  */
 import { createMurmur } from '@murmur/node'
-import { channelTopic } from '@murmur/protocol'
+import { channelTopic, displayLine } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
-import { readSettings, saveRelay } from './settings.js'
+import { settleLinkSettings } from './link.js'
+import { isRelayAddress, parsePowBits, powDefault, readSettings, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
-import { renderFeed, renderPeers } from './view.js'
+import { preview, renderFeed, renderPeers } from './view.js'
+import type { PageSettings, UserSettings } from './settings.js'
 import type { Connection } from './transport.js'
 import type { Murmur, PostView } from '@murmur/node'
 
@@ -21,6 +23,8 @@ export interface MurmurPage {
   received: Map<string, PostView>
   /** Every open connection: peer, remote address, transport, limits. */
   connections(): Array<{ peer: string, addr: string, transport: string, limited: boolean }>
+  /** The settings the node was started with (after the user confirmed or refused a link's). */
+  settings: PageSettings
 }
 
 declare global {
@@ -34,12 +38,18 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const statusLine = byId('status')
-const settings = readSettings(window.location, window.localStorage)
 
 async function main (): Promise<void> {
+  const proposal = readSettings(window.location, window.localStorage)
+  byId('open-settings').onclick = () => { showSettingsForm(proposal.settings) }
+  if (proposal.changes.length > 0) {
+    statusLine.textContent = 'this link wants to change your settings: apply them, or keep yours'
+  }
+  const settings: PageSettings = { ...proposal.settings, ...await settleLinkSettings(proposal, window.localStorage, byId('link-settings')) }
   const relay = settings.relay
   if (relay === undefined) {
-    askForRelay()
+    statusLine.textContent = 'no relay configured: paste the address `murmur relay` printed for browsers'
+    showSettingsForm(settings)
     return
   }
   statusLine.textContent = 'opening the local store and connecting to the relay…'
@@ -54,7 +64,7 @@ async function main (): Promise<void> {
   // Everything (the relay slot, the DHT, other browsers) goes through the relay. The node dials it as
   // its bootstrap peer; this dial joins that one and tells the user when the relay cannot be reached.
   node.libp2p.dial(multiaddr(relay)).catch((err: unknown) => {
-    statusLine.textContent = `cannot reach the relay: ${(err as Error).message}`
+    statusLine.textContent = `cannot reach the relay: ${displayLine((err as Error).message)}`
   })
   const page: MurmurPage = {
     node,
@@ -62,7 +72,8 @@ async function main (): Promise<void> {
     received: new Map(),
     connections: () => node.libp2p.getConnections().map((c) => ({
       peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), transport: transportOf(c), limited: c.limits !== undefined
-    }))
+    })),
+    settings
   }
   window.murmurPage = page
   let channel = settings.channel
@@ -77,7 +88,7 @@ async function main (): Promise<void> {
   const actions = {
     reply: (post: PostView) => {
       replyTo = post
-      byId('replying-to').textContent = `"${post.body.slice(0, 40)}"`
+      byId('replying-to').textContent = `"${preview(post.body)}"`
       byId('replying').hidden = false
       body.focus()
     },
@@ -134,7 +145,7 @@ async function main (): Promise<void> {
       const result = await action()
       mining.textContent = result.status === 'sent' ? 'sent' : `queued until someone in ${channel} is reachable`
     } catch (err) {
-      mining.textContent = `not sent: ${(err as Error).message}`
+      mining.textContent = `not sent: ${displayLine((err as Error).message)}`
     }
   }
 
@@ -170,7 +181,7 @@ async function main (): Promise<void> {
       drawChannels()
       void drawFeed()
       drawStatus()
-    }, (err: unknown) => { mining.textContent = (err as Error).message })
+    }, (err: unknown) => { mining.textContent = displayLine((err as Error).message) })
   }
   byId('cancel-reply').onclick = () => {
     replyTo = undefined
@@ -217,21 +228,36 @@ async function reachable (node: Murmur): Promise<void> {
   })
 }
 
-function askForRelay (): void {
-  const form = byId<HTMLFormElement>('relay-form')
+/**
+ * The settings form: the relay and the proof of work, typed by the user (so applied without asking),
+ * saved, and used from the next page load on.
+ */
+function showSettingsForm (current: UserSettings): void {
+  const form = byId<HTMLFormElement>('settings-form')
+  const relayInput = byId<HTMLInputElement>('relay')
+  const powInput = byId<HTMLInputElement>('pow')
+  const problem = byId('settings-problem')
+  relayInput.value = current.relay ?? ''
+  powInput.value = current.powBits === undefined ? '' : String(current.powBits)
+  powInput.placeholder = powDefault()
   form.hidden = false
-  statusLine.textContent = 'no relay configured: paste the address `murmur relay` printed for browsers'
   form.onsubmit = (evt) => {
     evt.preventDefault()
-    const relay = byId<HTMLInputElement>('relay').value.trim()
-    saveRelay(window.localStorage, relay)
-    const url = new URL(window.location.href)
-    url.searchParams.set('relay', relay)
-    window.location.assign(url)
+    const relay = relayInput.value.trim()
+    const pow = powInput.value.trim()
+    const powBits = pow === '' ? undefined : parsePowBits(pow)
+    if (!isRelayAddress(relay)) {
+      problem.textContent = 'not a relay address: a multiaddr ending in /p2p/<peer id>'
+    } else if (pow !== '' && powBits === undefined) {
+      problem.textContent = 'proof of work: a whole number of bits, 0 to 64, or empty for the default'
+    } else {
+      saveSettings(window.localStorage, { relay, powBits })
+      window.location.reload()
+    }
   }
 }
 
 main().catch((err: unknown) => {
   window.murmurError = String(err)
-  statusLine.textContent = `failed to start: ${(err as Error).message}`
+  statusLine.textContent = `failed to start: ${displayLine((err as Error).message)}`
 })

@@ -1,38 +1,110 @@
 /**
- * Where the page's settings come from: the URL (`?relay=…&channel=…`), else what the relay field
- * saved in localStorage.
+ * Where the page's settings come from. The relay and the proof of work are the user's: saved in
+ * localStorage, typed into the settings form, or proposed by a link (`?relay=…&pow=…`). A link only
+ * proposes: the relay is a tab's only way into the network and the proof of work decides which posts
+ * it makes and accepts, so a crafted link must not choose them behind the user's back (see link.ts).
+ * `?channel=` (the channel shown first) and `?store=` (the IndexedDB name) only navigate.
  */
+import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULT_POW_BITS } from '@murmur/protocol'
 
-/** The settings of one page load. */
+/** The settings a page starts its node with. */
 export interface PageSettings {
   /** Multiaddr (with /p2p/<peer id>) of the relay and bootstrap node, if known. */
   relay: string | undefined
+  /** Proof-of-work bits, when the network runs with a non-default value. */
+  powBits: number | undefined
   /** Channel shown first. */
   channel: string
   /** IndexedDB name of the post store: the feed survives reloads. */
   store: string
-  /** Proof-of-work bits, when the network runs with a non-default value. */
-  powBits: number | undefined
+}
+
+/** The settings only the user decides (saved in localStorage). */
+export type UserSettings = Pick<PageSettings, 'relay' | 'powBits'>
+
+/** One setting a link wants to change: what it is now and what the link proposes. */
+export interface LinkChange {
+  setting: keyof UserSettings
+  from: string | undefined
+  to: string
+}
+
+/** What a page load starts from: the saved settings, and the changes its link proposes (maybe none). */
+export interface SettingsProposal {
+  settings: PageSettings
+  proposed: UserSettings
+  changes: LinkChange[]
 }
 
 const RELAY_KEY = 'murmur:relay'
+const POW_KEY = 'murmur:pow'
+/** The most proof-of-work bits a node accepts (MurmurInit.powBits). */
+const MAX_POW_BITS = 64
+/** Link parameters that may only propose a change. */
+export const LINK_SETTINGS = ['relay', 'pow'] as const
 
-/** Reads the settings of this page load. */
-export function readSettings (location: Location, storage: Storage): PageSettings {
+/** Reads the saved settings and what the link of this page load proposes. */
+export function readSettings (location: Location, storage: Storage): SettingsProposal {
   const params = new URLSearchParams(location.search)
-  const relay = nonEmpty(params.get('relay')) ?? nonEmpty(storage.getItem(RELAY_KEY))
-  const pow = params.get('pow')
+  const saved = savedSettings(storage)
+  const linkedRelay = nonEmpty(params.get('relay'))
+  const linkedPow = nonEmpty(params.get('pow'))
+  const proposed: UserSettings = {
+    relay: linkedRelay !== undefined && isRelayAddress(linkedRelay) ? linkedRelay : saved.relay,
+    powBits: linkedPow !== undefined ? parsePowBits(linkedPow) ?? saved.powBits : saved.powBits
+  }
+  const changes: LinkChange[] = []
+  if (proposed.relay !== saved.relay && proposed.relay !== undefined) {
+    changes.push({ setting: 'relay', from: saved.relay, to: proposed.relay })
+  }
+  if (proposed.powBits !== saved.powBits && proposed.powBits !== undefined) {
+    changes.push({ setting: 'powBits', from: String(saved.powBits ?? powDefault()), to: String(proposed.powBits) })
+  }
   return {
-    relay,
-    channel: nonEmpty(params.get('channel')) ?? '#lobby',
-    store: nonEmpty(params.get('store')) ?? 'murmur-example',
-    powBits: pow === null || !/^\d+$/.test(pow) ? undefined : Number(pow)
+    settings: {
+      ...saved,
+      channel: nonEmpty(params.get('channel')) ?? '#lobby',
+      store: nonEmpty(params.get('store')) ?? 'murmur-example'
+    },
+    proposed,
+    changes
   }
 }
 
-/** Remembers the relay typed into the config field for the next visits. */
-export function saveRelay (storage: Storage, relay: string): void {
-  storage.setItem(RELAY_KEY, relay)
+/** The relay and proof of work the user saved (by confirming a link or through the settings form). */
+export function savedSettings (storage: Storage): UserSettings {
+  const pow = storage.getItem(POW_KEY)
+  return { relay: nonEmpty(storage.getItem(RELAY_KEY)), powBits: pow === null ? undefined : parsePowBits(pow) }
+}
+
+/** Saves the user's settings for this and the next visits (undefined clears one). */
+export function saveSettings (storage: Storage, settings: UserSettings): void {
+  if (settings.relay === undefined) storage.removeItem(RELAY_KEY)
+  else storage.setItem(RELAY_KEY, settings.relay)
+  if (settings.powBits === undefined) storage.removeItem(POW_KEY)
+  else storage.setItem(POW_KEY, String(settings.powBits))
+}
+
+/** Whether `text` is a multiaddr naming its peer (`…/p2p/<peer id>`), as a relay address must. */
+export function isRelayAddress (text: string): boolean {
+  try {
+    return multiaddr(text).getComponents().some((component) => component.name === 'p2p')
+  } catch {
+    return false
+  }
+}
+
+/** Proof-of-work bits from text: a whole number 0..64, else undefined. */
+export function parsePowBits (text: string): number | undefined {
+  const bits = /^\d{1,2}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
+  return Number.isInteger(bits) && bits <= MAX_POW_BITS ? bits : undefined
+}
+
+/** The network's default proof of work, as the settings show it. */
+export function powDefault (): string {
+  const { POST, REPLY, VOTE } = DEFAULT_POW_BITS
+  return `default (${POST}/${REPLY}/${VOTE} bits)`
 }
 
 function nonEmpty (value: string | null): string | undefined {

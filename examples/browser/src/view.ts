@@ -1,6 +1,9 @@
 /**
- * Draws the feed and the peer list. Text from the network only ever goes through textContent.
+ * Draws the feed and the peer list. Text from the network only ever goes through textContent, after
+ * @murmur/protocol's display rule (no bidi controls, separators or invisible characters; blank-line
+ * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
  */
+import { displayText, fromHex, pseudonymHue, pseudonymName } from '@murmur/protocol'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
 import type { PostView } from '@murmur/node'
@@ -11,11 +14,18 @@ export interface PostActions {
   vote(post: PostView, vote: 1 | -1): void
 }
 
-/** A stable colour per pseudonym: the hue comes from the key's first bytes. */
-export function pseudonymColour (pseudonym: string | undefined): string {
-  if (pseudonym === undefined) return '#999'
-  const hue = Number.parseInt(pseudonym.slice(0, 6), 16) % 360
-  return `hsl(${hue} 60% 40%)`
+/** How a pseudonym (a hex public key) is shown: its name, and a colour to decorate it with. */
+export function pseudonymLabel (pseudonym: string | undefined): { name: string, colour: string } {
+  const key = pseudonym === undefined || !/^[0-9a-f]{64}$/i.test(pseudonym) ? undefined : fromHex(pseudonym)
+  return key === undefined
+    ? { name: 'anonymous', colour: '#999' }
+    : { name: pseudonymName(key), colour: `hsl(${pseudonymHue(key)} 60% 40%)` }
+}
+
+/** A post's text on one short line, for "replying to …". */
+export function preview (body: string, length = 40): string {
+  const chars = Array.from(displayText(body).replace(/\n+/g, ' '))
+  return chars.length > length ? `${chars.slice(0, length).join('')}…` : chars.join('')
 }
 
 function element<K extends keyof HTMLElementTagNameMap> (tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -35,10 +45,12 @@ function age (created: number): string {
 function postItem (post: PostView, actions: PostActions, replies: PostView[]): HTMLLIElement {
   const item = element('li', 'post')
   item.dataset.id = post.id
-  item.style.setProperty('--nym', pseudonymColour(post.pseudonym))
+  const { name, colour } = pseudonymLabel(post.pseudonym)
+  item.style.setProperty('--nym', colour)
   const meta = element('div', 'meta')
   meta.append(
-    element('span', 'nym', `${post.pseudonym?.slice(0, 8) ?? 'anonymous'}${post.op && post.kind === 'REPLY' ? ' (OP)' : ''}`),
+    element('span', 'nym', name),
+    ...(post.op && post.kind === 'REPLY' ? [element('span', 'op', 'OP')] : []),
     element('span', 'age', age(post.created)),
     element('span', 'score', `${post.score >= 0 ? '+' : ''}${post.score}`)
   )
@@ -54,7 +66,8 @@ function postItem (post: PostView, actions: PostActions, replies: PostView[]): H
   reply.type = 'button'
   reply.onclick = () => { actions.reply(post) }
   meta.append(up, down, reply)
-  item.append(meta, element('p', 'body', post.body))
+  const text = displayText(post.body)
+  item.append(meta, text === '' ? element('p', 'body empty', '(no visible text)') : element('p', 'body', text))
   if (replies.length > 0) {
     const list = element('ol', 'replies')
     for (const r of replies) list.append(postItem(r, actions, []))
