@@ -71,7 +71,7 @@ export interface BuildEnvelopeOptions {
   /**
    * Unix seconds, rounded down to a multiple of CREATED_GRANULARITY (60).
    *
-   * @default now, rounded down after subtracting a uniform 0..59 s, so that it does not time the post
+   * @default now minus a uniform 0..59 s (at most a tenth of `ttl`), rounded down: it does not time the post
    */
   created?: number
   /** Lifetime in seconds, 60..604800. @default DEFAULT_TTL (86400) */
@@ -119,8 +119,14 @@ function pickSlot (name: string, limit: number, used: Iterable<number> | undefin
   return free[uniform(free.length, random)]!
 }
 
-function createdOf (created: number | undefined, random: RandomSource): bigint {
-  const seconds = created ?? Math.floor(Date.now() / 1000) - uniform(CREATED_GRANULARITY, random)
+/**
+ * `created` on the grid. Unless given, now minus a uniform jitter of up to a minute (a tenth of the ttl for
+ * short-lived posts, so that rounding never eats a post's life), rounded down: it tells neither the
+ * second nor the minute of posting, and it is never ahead of the author's clock.
+ */
+function createdOf (created: number | undefined, ttl: number, random: RandomSource): bigint {
+  const jitter = Number.isInteger(ttl) && ttl >= 10 ? Math.min(CREATED_GRANULARITY, Math.floor(ttl / 10)) : 1
+  const seconds = created ?? Math.floor(Date.now() / 1000) - uniform(jitter, random)
   if (!Number.isSafeInteger(seconds) || seconds < 0) throw new ProtocolError('ERR_BAD_FIELD', 'created must be unix seconds, at most 2^53 - 1')
   return BigInt(seconds - (seconds % CREATED_GRANULARITY))
 }
@@ -138,7 +144,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     parent: plainBytes(options.parent ?? new Uint8Array(0)),
     body: options.body ?? '',
     vote: options.vote ?? 0,
-    created: createdOf(options.created, random),
+    created: createdOf(options.created, options.ttl ?? DEFAULT_TTL, random),
     ttl: options.ttl ?? DEFAULT_TTL,
     padding: new Uint8Array(0)
   }

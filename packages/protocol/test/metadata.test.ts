@@ -36,6 +36,13 @@ describe('created is coarse', () => {
       expect(created).toBeLessThanOrEqual(Math.floor(Date.now() / 1000))
       expect(created).toBeGreaterThan(before - 2 * CREATED_GRANULARITY)
     }
+    // a short-lived post loses at most a tenth of its life to the jitter, plus the rounding
+    for (let i = 0; i < 20; i++) {
+      const { post } = await buildEnvelope({ channel: '#lobby', body: 'brief', ttl: 60, powBits: 0 })
+      expect(Number(post.created)).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60 - 6 - 1)
+    }
+    // a ttl the network refuses is refused, not looped on
+    await expect(buildEnvelope({ channel: '#lobby', body: 'x', ttl: Number.NaN, powBits: 0 })).rejects.toMatchObject({ code: 'ERR_BAD_FIELD' })
     // an explicit created is rounded down to the grid
     const { post } = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW + 59, powBits: 0 })
     expect(post.created).toBe(BigInt(NOW))
