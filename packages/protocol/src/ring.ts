@@ -83,7 +83,7 @@ export function isValidPoint (p: unknown): p is Uint8Array {
 }
 
 /**
- * `Hs(b) = scalar_reduce(SHA-512("murmur/v1/hs" || b))`.
+ * `Hs(b) = scalar_reduce(SHA-512("murmur/v2/hs" || b))`.
  *
  * @example
  * ```ts
@@ -95,7 +95,7 @@ export function hashToScalar (...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * `Hp(b) = ristretto255_from_hash(SHA-512("murmur/v1/hp" || b))`.
+ * `Hp(b) = ristretto255_from_hash(SHA-512("murmur/v2/hp" || b))`.
  *
  * @example
  * ```ts
