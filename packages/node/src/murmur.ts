@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { messageId, pseudonymSeed, ready } from '@murmur/protocol'
+import { messageId, pseudonymSeed, ready, threadPseudonymSeed } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
 import { parseId, topicOf } from './input.js'
@@ -333,13 +333,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     this.assertRunning()
     await this.join(channel)
-    // a thread's first post is signed with its author's pseudonym of that very thread (seeded by its id)
+    // a thread's first post is signed with its author's pseudonym of that very thread (seeded by its
+    // content digest: the id binds the signer, so it is not known before the key)
     const secret = this.config.authorKey.secretKey
     return this.own.publish({
       channel,
       kind: 'POST',
       body,
-      auth: { kind: 'one-time', seed: (id) => pseudonymSeed(secret, id) }
+      auth: { kind: 'one-time', seed: (content) => pseudonymSeed(secret, content) }
     }, options)
   }
 
@@ -350,14 +351,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
     }
     const rootId = threadRoot(parent)
+    const root = await this.store.get(rootId)
     await this.join(parent.channel)
-    return this.own.publish({
-      channel: parent.channel,
-      kind: 'REPLY',
-      parent: parent.id,
-      body,
-      auth: { kind: 'one-time', seed: pseudonymSeed(this.config.authorKey.secretKey, rootId) }
-    }, options)
+    const secret = this.config.authorKey.secretKey
+    // the OP's replies carry the root's key; anyone else's key is bound to the root's signer, so a
+    // re-signed copy of the root is another thread
+    const seed = root === undefined
+      ? pseudonymSeed(secret, rootId)
+      : threadPseudonymSeed(secret, { topic: topicOf(root.channel), envelope: root.envelope })
+    return this.own.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, auth: { kind: 'one-time', seed } }, options)
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
