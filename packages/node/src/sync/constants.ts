@@ -1,9 +1,9 @@
 /**
- * Defaults of history sync (`/murmur/sync/1.0.0`). Every one can be overridden through `SyncInit`.
+ * Defaults of history sync (`/murmur/sync/2.0.0`). Every one can be overridden through `SyncInit`.
  */
 
 /** The stream protocol of history sync. */
-export const SYNC_PROTOCOL = '/murmur/sync/1.0.0'
+export const SYNC_PROTOCOL = '/murmur/sync/2.0.0'
 
 /** Envelope bytes a responder puts in one reply before queueing the rest. @default 1 MiB */
 export const SYNC_REPLY_BYTES = 1024 * 1024
@@ -42,8 +42,29 @@ export const SYNC_INTERVAL = 60_000
 /** A failed session is retried once after this long (plus up to as much again, random), in ms. @default 2000 */
 export const SYNC_RETRY_DELAY = 2_000
 
-/** Sessions this node answers at once, over all peers (peer ids are free to make). @default 16 */
+/**
+ * Sessions this node answers at once, over all peers (peer ids are free to make). A stream takes one
+ * of these slots only once its first message has arrived, so idle streams hold none.
+ * @default 16
+ */
 export const SYNC_MAX_RESPONDING = 16
+
+/**
+ * Responder slots the peers of one address (an IPv4 address, an IPv6 /64; a relayed peer counts as
+ * its relay's) may hold once half of all slots are taken. Below half, a crowd behind one NAT or relay
+ * may use more; above it, sybils on one host cannot take the half left for everyone else.
+ * @default 4
+ */
+export const SYNC_RESPONDING_PER_ADDRESS = 4
+
+/** A responder cuts a stream whose first message has not arrived within this many ms. @default 5000 */
+export const SYNC_FIRST_MESSAGE_TIMEOUT = 5_000
+
+/**
+ * Either end cuts a session whose next message has not arrived within this many ms (the initiator
+ * validates up to a reply's worth of envelopes between messages). @default 20000
+ */
+export const SYNC_IDLE_TIMEOUT = 20_000
 
 /** Ids one session may ask a peer for, in all (a lying peer cannot make the list grow without bound). @default 100000 */
 export const SYNC_MAX_WANTED = 100_000

@@ -1,12 +1,14 @@
 import { lpStream } from '@libp2p/utils'
-import { encodingLength } from 'uint8-varint'
-import { Reconciler, SYNC_LIMITS, decodeSyncMessage, encodeSyncMessage, toHex } from '@murmur/protocol'
+import { Reconciler, SYNC_LIMITS, toHex } from '@murmur/protocol'
+import { ResponderSlots, addressGroup } from './admission.js'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS, SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES,
-  SYNC_REQUESTS_PER_MINUTE, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
+  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_PER_ADDRESS,
+  SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
+import { Requested } from './requested.js'
+import { SendQueue, read, readUnlessClosed, write } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncItem, SyncMessage } from '@murmur/protocol'
 import type { Verdict } from '../intake.js'
 
@@ -26,6 +28,8 @@ export interface SyncHost {
   topics(): string[]
   /** Connected peers subscribed to a topic. */
   members(topic: string): PeerId[]
+  /** Whether `peer` is cut off (the node's shared penalty tracker): no session with it either way. @default never */
+  blocked?(peer: PeerId): boolean
 }
 
 /** The libp2p pieces history sync uses. */
@@ -49,6 +53,14 @@ export interface SyncInit {
   demotion?: number
   /** @default SYNC_INTERVAL (60 s) */
   interval?: number
+  /** @default SYNC_FIRST_MESSAGE_TIMEOUT (5 s) */
+  firstMessageTimeout?: number
+  /** @default SYNC_IDLE_TIMEOUT (20 s) */
+  idleTimeout?: number
+  /** @default SYNC_MAX_RESPONDING (16) */
+  maxResponding?: number
+  /** @default SYNC_RESPONDING_PER_ADDRESS (4) */
+  respondingPerAddress?: number
 }
 
 /** The outcome of one sync session, as the initiator saw it. */
@@ -59,6 +71,8 @@ export interface SyncReport {
   ignored: number
   /** Envelopes received that failed validation. */
   rejected: number
+  /** Envelopes received that were not asked for (the session then ends, the peer demoted). */
+  unrequested: number
   /** Request/reply exchanges. */
   roundTrips: number
   /** Bytes sent, length prefixes included. */
@@ -69,10 +83,12 @@ export interface SyncReport {
 
 
 /**
- * Runs both ends of `/murmur/sync/1.0.0`. As initiator it reconciles a channel with one peer and ingests
- * what it lacks; as responder it answers peers about channels this node has joined, within per-peer
- * limits. A peer that sends an invalid post is penalised in gossipsub scoring and not asked again for a
- * while.
+ * Runs both ends of `/murmur/sync/2.0.0`. As initiator it reconciles a channel with one peer and ingests
+ * what it lacks — only envelopes it asked for (see `Requested`); as responder it answers peers about
+ * channels this node has joined, within per-peer, per-address and overall limits, and a stream holds a
+ * shared slot only once its first message arrived (within `firstMessageTimeout`). A peer that sends an
+ * invalid or unrequested post is penalised and not asked again for a while; a blocked peer gets no
+ * session either way.
  *
  * @example
  * ```ts
@@ -87,15 +103,14 @@ export class HistorySync {
   private readonly log: Logger
   private readonly sessionTimeout: number
   private readonly sessionsPerPeer: number
-  private readonly requestsPerMinute: number
   private readonly cooldown: number
   private readonly demotion: number
   private readonly interval: number
+  private readonly firstMessageTimeout: number
+  private readonly idleTimeout: number
+  private readonly slots: ResponderSlots
   private timer?: ReturnType<typeof setTimeout>
   private readonly retries = new Set<ReturnType<typeof setTimeout>>()
-  private responding = 0
-  private readonly open = new Map<string, number>()
-  private readonly recent = new Map<string, number[]>()
   private readonly lastSync = new Map<string, number>()
   private readonly demoted = new Map<string, number>()
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
@@ -107,14 +122,21 @@ export class HistorySync {
     this.log = init.log
     this.sessionTimeout = init.sessionTimeout ?? SYNC_SESSION_TIMEOUT
     this.sessionsPerPeer = init.sessionsPerPeer ?? SYNC_SESSIONS_PER_PEER
-    this.requestsPerMinute = init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE
     this.cooldown = init.cooldown ?? SYNC_COOLDOWN
     this.demotion = init.demotion ?? SYNC_DEMOTION
     this.interval = init.interval ?? SYNC_INTERVAL
+    this.firstMessageTimeout = init.firstMessageTimeout ?? SYNC_FIRST_MESSAGE_TIMEOUT
+    this.idleTimeout = init.idleTimeout ?? SYNC_IDLE_TIMEOUT
+    this.slots = new ResponderSlots({
+      sessionsPerPeer: this.sessionsPerPeer,
+      requestsPerMinute: init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE,
+      maxResponding: init.maxResponding ?? SYNC_MAX_RESPONDING,
+      perAddress: init.respondingPerAddress ?? SYNC_RESPONDING_PER_ADDRESS
+    })
   }
 
   async start (): Promise<void> {
-    await this.components.handle(SYNC_PROTOCOL, async (stream, connection) => { await this.respond(stream, connection.remotePeer) }, {
+    await this.components.handle(SYNC_PROTOCOL, async (stream, connection) => { await this.respond(stream, connection) }, {
       maxInboundStreams: this.sessionsPerPeer * 4
     })
     this.schedule()
@@ -150,7 +172,7 @@ export class HistorySync {
   async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown, retry = true): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
-    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < cooldown || this.isDemoted(peer, now)) {
+    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < cooldown || this.isDemoted(peer, now) || this.isBlocked(peer)) {
       return undefined
     }
     this.lastSync.set(key, now)
@@ -171,31 +193,39 @@ export class HistorySync {
     return session
   }
 
-  /** Reconciles `topic` with `peer` now and ingests every envelope this node lacks. */
+  /** Reconciles `topic` with `peer` now and ingests every envelope this node lacks (and asked for). */
   async syncWith (peer: PeerId, topic: string): Promise<SyncReport> {
     const channel = this.host.channelOf(topic)
     if (channel === undefined) throw new Error(`not syncing ${topic}: this node has not joined it`)
+    if (this.isBlocked(peer)) throw new Error('not syncing with a blocked peer')
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const stream = await this.components.dialProtocol(peer, SYNC_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
-    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
+    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
     try {
       const reconciler = new Reconciler(await this.host.items(channel), 'initiator')
       let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
       // ids still to ask for, each asked at most once per session, at most SYNC_MAX_WANTED in all
       const wanted = new Map<string, Uint8Array>()
-      const asked = new Set<string>()
+      const requested = new Requested(topic)
       for (;;) {
         if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
+        requested.sent(request.ranges)
         report.bytesOut += await write(lp, request, signal)
-        const { message: reply, bytes } = await read(lp, signal)
+        const { message: reply, bytes } = await read(lp, signal, this.idleTimeout)
         report.bytesIn += bytes
         for (const envelope of reply.envelopes) {
           signal.throwIfAborted()
+          if (!requested.admit(envelope)) {
+            // checked before validation: junk nobody asked for costs a hash, not a signature check
+            report.unrequested++
+            this.demote(peer, 'unrequested')
+            throw new Error('peer sent a post it was not asked for')
+          }
           const verdict = await this.host.ingest(topic, envelope)
           if (verdict === 'reject') {
             report.rejected++
-            this.demote(peer)
+            this.demote(peer, 'invalid')
             throw new Error('peer sent an invalid post')
           }
           if (verdict === 'accept') report.stored++
@@ -204,14 +234,14 @@ export class HistorySync {
         const step = reconciler.process(reply.ranges)
         for (const id of step.need) {
           const hex = toHex(id)
-          if (!asked.has(hex) && asked.size + wanted.size < SYNC_MAX_WANTED) wanted.set(hex, id)
+          if (!requested.has(hex) && requested.size + wanted.size < SYNC_MAX_WANTED) wanted.set(hex, id)
         }
         const need: Uint8Array[] = []
         for (const [hex, id] of wanted) {
           if (need.length >= SYNC_LIMITS.need) break
           need.push(id)
           wanted.delete(hex)
-          asked.add(hex)
+          requested.ask(hex)
         }
         if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0) break
         request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0 }
@@ -225,24 +255,23 @@ export class HistorySync {
     }
   }
 
-  private async respond (stream: Stream, peer: PeerId): Promise<void> {
+  private async respond (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer
     const key = peer.toString()
-    const now = Date.now()
-    const recent = (this.recent.get(key) ?? []).filter((t) => now - t < 60_000)
-    if ((this.open.get(key) ?? 0) >= this.sessionsPerPeer || recent.length >= this.requestsPerMinute || this.isDemoted(peer, now) ||
-      this.responding >= SYNC_MAX_RESPONDING) {
+    if (this.isDemoted(peer, Date.now()) || this.isBlocked(peer) || !this.slots.enter(key, Date.now())) {
       this.log('refusing sync from %p: over its limits', peer)
       stream.abort(new Error('sync limit reached'))
       return
     }
-    recent.push(now)
-    this.recent.set(key, recent)
-    this.open.set(key, (this.open.get(key) ?? 0) + 1)
-    this.responding++
+    let group: string | undefined
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
     try {
-      const { message: first } = await read(lp, signal)
+      // no shared slot until the peer has said something: an idle stream holds only its own peer's
+      const { message: first } = await read(lp, signal, this.firstMessageTimeout)
+      const candidate = addressGroup(connection.remoteAddr)
+      if (!this.slots.take(candidate)) throw new Error('no responder slot free for this address')
+      group = candidate
       const channel = this.host.channelOf(first.topic)
       if (channel === undefined) {
         // we do not hold that channel: say nothing about it
@@ -266,15 +295,14 @@ export class HistorySync {
         }
         const envelopes = await this.takeEnvelopes(queue)
         await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.size }, signal)
-        message = await readUnlessClosed(lp, signal)
+        message = await readUnlessClosed(lp, signal, this.idleTimeout)
       }
       await stream.close({ signal })
     } catch (err) {
       this.log('sync session with %p ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      this.open.set(key, (this.open.get(key) ?? 1) - 1)
-      this.responding--
+      this.slots.leave(key, group)
     }
   }
 
@@ -297,65 +325,22 @@ export class HistorySync {
   /** Forgets bookkeeping that no longer limits anything, so the maps stay as small as the live peer set. */
   private prune (now: number): void {
     for (const [key, at] of this.lastSync) if (now - at >= this.cooldown) this.lastSync.delete(key)
-    for (const [key, times] of this.recent) if (times.every((t) => now - t >= 60_000)) this.recent.delete(key)
-    for (const [key, count] of this.open) if (count <= 0) this.open.delete(key)
     for (const [key, at] of this.demoted) if (now - at >= this.demotion) this.demoted.delete(key)
+    this.slots.prune(now)
   }
 
-  private demote (peer: PeerId): void {
+  private demote (peer: PeerId, why: 'invalid' | 'unrequested'): void {
     this.demoted.set(peer.toString(), Date.now())
     this.host.penalise(peer)
-    this.log('demoted %p for sending invalid posts during sync', peer)
+    this.log('demoted %p for sending %s posts during sync', peer, why)
   }
 
   private isDemoted (peer: PeerId, now: number): boolean {
     const at = this.demoted.get(peer.toString())
     return at !== undefined && now - at < this.demotion
   }
-}
 
-async function write (lp: LengthPrefixedStream, message: SyncMessage, signal: AbortSignal): Promise<number> {
-  const bytes = encodeSyncMessage(message)
-  await lp.write(bytes, { signal })
-  return bytes.byteLength + encodingLength(bytes.byteLength)
-}
-
-async function read (lp: LengthPrefixedStream, signal: AbortSignal): Promise<{ message: SyncMessage, bytes: number }> {
-  const data = (await lp.read({ signal })).subarray()
-  return { message: decodeSyncMessage(data), bytes: data.byteLength + encodingLength(data.byteLength) }
-}
-
-async function readUnlessClosed (lp: LengthPrefixedStream, signal: AbortSignal): Promise<SyncMessage | undefined> {
-  try {
-    return (await read(lp, signal)).message
-  } catch (err) {
-    if (err instanceof Error && err.name === 'UnexpectedEOFError') return undefined
-    throw err
-  }
-}
-
-/** Ids to send, in order, each at most once per session. */
-class SendQueue {
-  private readonly order: Uint8Array[] = []
-  private readonly queued = new Set<string>()
-  private next = 0
-
-  /** Queues an id unless it was queued before in this session. */
-  add (hex: string, id: Uint8Array): void {
-    if (this.queued.has(hex)) return
-    this.queued.add(hex)
-    this.order.push(id)
-  }
-
-  peek (): Uint8Array | undefined {
-    return this.order[this.next]
-  }
-
-  take (): void {
-    this.next++
-  }
-
-  get size (): number {
-    return this.order.length - this.next
+  private isBlocked (peer: PeerId): boolean {
+    return this.host.blocked?.(peer) ?? false
   }
 }

@@ -1,0 +1,86 @@
+import { SyncRange, compareBytes, decodeEnvelope, decodePost, messageId, toHex } from '@murmur/protocol'
+import type { Bound, SyncItem } from '@murmur/protocol'
+
+/**
+ * What an initiator asked its peer for in one session, so that it takes in only answers: envelopes
+ * whose ids it asked for (`need`), or that fall in a range it listed its own ids for, or said it holds
+ * nothing in (the responder pushes what it holds there and the initiator lacks, saving a round trip). Anything else — or a
+ * second copy — is unrequested, and the session ends with a penalty. Either way a peer can hand over
+ * only posts it chose to name in answer to this node's questions; what this bounds is the count and
+ * the position, and it keeps junk from costing a validation.
+ */
+export class Requested {
+  private readonly topic: string
+  private readonly asked = new Set<string>()
+  private readonly received = new Set<string>()
+  /** the ranges sent that ask for pushes: [lower, upper) each */
+  private readonly listed: Array<{ lower: Bound, upper: Bound }> = []
+  private sealedAnswers = false
+
+  constructor (topic: string) {
+    this.topic = topic
+  }
+
+  /** Note an id asked for by `need`. */
+  ask (hex: string): void {
+    this.asked.add(hex)
+  }
+
+  /** Whether `hex` was asked for already. */
+  has (hex: string): boolean {
+    return this.asked.has(hex)
+  }
+
+  /** How many ids were asked for. */
+  get size (): number {
+    return this.asked.size
+  }
+
+  /** Note the ranges of a request: those that ask for pushes are questions a push may answer. */
+  sent (ranges: readonly SyncRange[]): void {
+    let lower: Bound = { created: 0n, id: new Uint8Array(0) }
+    for (const range of ranges) {
+      const upper = { created: range.upperCreated, id: range.upperId }
+      // a listed range, or a fingerprint of nothing: both say "send what you hold here"
+      if (range.mode === SyncRange.Mode.ID_LIST || (range.mode === SyncRange.Mode.FINGERPRINT && range.count === 0)) {
+        this.listed.push({ lower, upper })
+        this.sealedAnswers = true
+      }
+      lower = upper
+    }
+  }
+
+  /**
+   * Whether `envelope` answers a question of this session; each id is taken at most once. An envelope
+   * whose position cannot be read without a key (a sealed circle post) counts as an answer to a
+   * listed range once one was sent: validation then judges it like any other.
+   */
+  admit (envelope: Uint8Array): boolean {
+    const id = messageId(this.topic, envelope)
+    const hex = toHex(id)
+    if (this.received.has(hex)) return false
+    let ok = this.asked.has(hex)
+    if (!ok) {
+      const item = itemOf(envelope, id)
+      ok = item === undefined ? this.sealedAnswers : this.listed.some(({ lower, upper }) => !below(item, lower) && below(item, upper))
+    }
+    if (ok) this.received.add(hex)
+    return ok
+  }
+}
+
+/** The (created, id) of a plain envelope, or undefined when its post cannot be read (sealed or malformed). */
+function itemOf (envelope: Uint8Array, id: Uint8Array): SyncItem | undefined {
+  try {
+    return { created: Number(decodePost(decodeEnvelope(envelope).post).created), id }
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether an item sorts below an exclusive bound, as the reconciler orders them. */
+function below (item: SyncItem, bound: Bound): boolean {
+  const created = BigInt(item.created)
+  if (created !== bound.created) return created < bound.created
+  return compareBytes(item.id, bound.id) < 0
+}
