@@ -27,6 +27,10 @@ export interface MurmurConfig {
   libp2p: ExtraLibp2pOptions
   stem: StemInit | false
   sync: SyncInit | false
+  /** This node's clock, unix milliseconds (tests inject a skewed one). */
+  clock: () => number
+  /** Whether `clock` was injected (own posts then take `created` from it). */
+  clockInjected: boolean
 }
 
 /** Applies defaults and checks `init`; throws InvalidConfigError naming the bad field. */
@@ -56,7 +60,9 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     dhtServer: init.dhtServer ?? (canServeDht ? (allowPrivateAddresses ? true : undefined) : false),
     libp2p: init.libp2p ?? {},
     stem: init.stem ?? {},
-    sync: init.sync ?? {}
+    sync: init.sync ?? {},
+    clock: init.clock ?? (() => Date.now()),
+    clockInjected: init.clock !== undefined
   }
 }
 

@@ -101,3 +101,20 @@ export class InvalidIdError extends Error {
     super(message)
   }
 }
+
+/**
+ * Thrown by `post()`, `reply()` and `vote()` while this node's clock is known to be off the network's by
+ * more than the accepted skew (120 s): every other node would refuse the post. `offset` is the measured
+ * offset in seconds (positive: this clock is ahead).
+ */
+export class ClockSkewError extends Error {
+  static override readonly name = 'ClockSkewError'
+  override readonly name = 'ClockSkewError'
+  readonly code = 'ERR_CLOCK_SKEW'
+  readonly offset: number
+
+  constructor (offset: number, message = `this device's clock is about ${Math.abs(offset)} s ${offset > 0 ? 'ahead of' : 'behind'} the other nodes' (120 s are accepted): they would refuse the post; set the clock right (turn on automatic time) and try again`) {
+    super(message)
+    this.offset = offset
+  }
+}

@@ -24,11 +24,13 @@ import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { SendResult } from './outbound.js'
 import type { PostView } from './view.js'
+import type { ClockSkewDetail } from './clock-skew.js'
 import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
 
 export type { PostView } from './view.js'
+export type { ClockSkewDetail } from './clock-skew.js'
 export type { SendResult, QueueReason, Outbound } from './outbound.js'
 export type { MurmurLibp2p, MurmurServices, ExtraLibp2pOptions } from './libp2p.js'
 export { topicCid } from './rendezvous.js'
@@ -38,7 +40,7 @@ export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION } from './stem/index.j
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, HistorySync } from './sync/index.js'
 export { PostIntake } from './intake.js'
-export type { Verdict, PostIntakeComponents } from './intake.js'
+export type { Verdict, PostIntakeComponents, IntakePath } from './intake.js'
 export type { SyncInit, SyncReport, SyncHost, SyncComponents } from './sync/index.js'
 export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError } from './store/index.js'
 export type { PostStore, PostStoreInit, StoreDatabase, StoredPost, StoredPostKind, PostEntry, PutResult, FeedOptions as StoreFeedOptions } from './store/index.js'
@@ -141,6 +143,13 @@ export interface MurmurInit {
    * @default {}
    */
   sync?: SyncInit | false
+  /**
+   * For tests only: this node's wall clock in unix milliseconds. It dates own posts and judges the
+   * time of others'; a test offsets it to play a node whose clock is wrong.
+   *
+   * @default Date.now
+   */
+  clock?: () => number
 }
 
 /** Options of {@link Murmur.post}, {@link Murmur.reply} and {@link Murmur.vote}. */
@@ -180,6 +189,11 @@ export interface FeedOptions {
 export interface MurmurEvents {
   /** A post, reply or vote was stored: received from the network, or made by this node. */
   post: CustomEvent<PostView>
+  /**
+   * This node's clock was found more than 120 s off the network's (`skewed: true`: its posts are
+   * refused until it is set right), or back within it (`skewed: false`). See {@link Murmur.clockSkew}.
+   */
+  'clock-skew': CustomEvent<ClockSkewDetail>
 }
 
 /** A running Murmur node. */
@@ -215,6 +229,18 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * how many posts were fetched. The node also does this by itself on join, restart and new peers.
    */
   syncChannel(channel: string, options?: { peers?: number }): Promise<number>
+  /**
+   * Seconds this node's clock is ahead of the network's (negative: behind), estimated from the fresh
+   * posts of others; undefined until a few have arrived. Beyond ±120 s, `post()`, `reply()` and
+   * `vote()` throw ClockSkewError (code ERR_CLOCK_SKEW) and a `clock-skew` event says so.
+   *
+   * @example
+   * ```ts
+   * const skew = node.clockSkew()
+   * if (skew !== undefined && Math.abs(skew) > 120) console.warn(`your clock is ${skew} s off`)
+   * ```
+   */
+  clockSkew(): number | undefined
   /** Stops networking, timers and the store. Idempotent. */
   stop(): Promise<void>
 }

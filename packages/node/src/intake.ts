@@ -51,7 +51,7 @@ export interface PostIntakeComponents {
    * Called once per distinct envelope verified from gossip or the stem, valid or refused (the clock-skew
    * estimate listens here). @default nothing
    */
-  onVerified?(envelope: Uint8Array, result: ValidationResult, path: IntakePath): void
+  onVerified?(topic: string, envelope: Uint8Array, result: ValidationResult, path: IntakePath): void
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
   now?(): number
 }
@@ -63,7 +63,7 @@ export interface PostIntakeComponents {
  * @example
  * ```ts
  * const intake = new PostIntake({ store, powBits: { POST: 16, REPLY: 16, VOTE: 12 }, announce: (view) => console.log(view.body) })
- * await intake.ingest('murmur/1/#lobby', envelope) // 'accept' | 'reject' | 'ignore'
+ * await intake.ingest('murmur/2/#lobby', envelope) // 'accept' | 'reject' | 'ignore'
  * ```
  */
 export class PostIntake {
@@ -113,7 +113,21 @@ export class PostIntake {
     } else if (ERROR_ACTIONS[result.code] === 'reject') {
       this.refused.set(key, result)
     }
-    if (known === undefined && (path === 'gossip' || path === 'stem')) this.onVerified?.(envelope, result, path)
+    if (known === undefined && (path === 'gossip' || path === 'stem')) this.onVerified?.(topic, envelope, result, path)
+    return result
+  }
+
+  /**
+   * Protocol validation as if this node's clock read `at` (unix seconds): whether an envelope refused as
+   * too early is a genuine post made by a clock ahead of ours. A refusal for good is remembered as in
+   * {@link validate}; a success is not (the post is still too early here).
+   */
+  validateAt (topic: string, envelope: Uint8Array, at: number): ValidationResult {
+    const key = toHex(gossipMessageId(topic, envelope))
+    const refused = this.refused.get(key)
+    if (refused !== undefined) return refused
+    const result = validateEnvelope(envelope, { topic, powBits: this.powBits, now: at, epochWindow: LIVE_EPOCH_WINDOW })
+    if (!result.ok && ERROR_ACTIONS[result.code] === 'reject') this.refused.set(key, result)
     return result
   }
 

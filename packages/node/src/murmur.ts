@@ -6,13 +6,14 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { messageId, pseudonymSeed, ready, threadPseudonymSeed } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
-import { PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
+import { ClockSkewError, PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
+import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
@@ -58,6 +59,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
+  private readonly clock: ClockWatch
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -109,10 +111,24 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       announce: (view) => { this.safeDispatchEvent('post', { detail: view }) },
       announcing: () => this.listenerCount('post') > 0,
       awaiting: (id) => this.inStem.has(id),
+      now: config.clock,
+      onVerified: (topic, envelope, result) => { this.clock.observe(topic, envelope, result) },
       // the post is out there: its stem embargo ends, and an own post may now be handed out by sync
       onValid: (id) => {
         this.stem?.seen(id)
         this.inStem.arrived(id)
+      }
+    })
+    this.clock = new ClockWatch({
+      now: config.clock,
+      validateAt: (topic, envelope, at) => this.intake.validateAt(topic, envelope, at),
+      onChange: (detail) => {
+        if (detail.skewed) {
+          log.error('this node\'s clock is about %d s %s the other nodes\': they refuse its posts, and it refuses theirs; set the clock right', Math.abs(detail.offset), detail.offset > 0 ? 'ahead of' : 'behind')
+        } else {
+          log('this node\'s clock agrees with the other nodes\' again (%d s)', detail.offset)
+        }
+        this.safeDispatchEvent('clock-skew', { detail })
       }
     })
     const connectionCount = (): number => libp2p.getConnections().length
@@ -153,7 +169,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       outbound: this.outbound,
       channelOf: (topic) => this.channelOf(topic),
       assertRunning: () => { this.assertRunning() }
-    }, { powBits: config.powBits })
+    }, { powBits: config.powBits, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
       this.sync = new HistorySync(libp2p, {
         channelOf: (topic) => this.channelOf(topic),
@@ -331,7 +347,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
-    this.assertRunning()
+    this.assertCanPost()
     await this.join(channel)
     // a thread's first post is signed with its author's pseudonym of that very thread (seeded by its
     // content digest: the id binds the signer, so it is not known before the key)
@@ -345,7 +361,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
-    this.assertRunning()
+    this.assertCanPost()
     const parent = await this.requirePost(parentId)
     if (parent.kind === 'VOTE') {
       throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
@@ -363,7 +379,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
-    this.assertRunning()
+    this.assertCanPost()
     if (vote !== 1 && vote !== -1) {
       throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
     }
@@ -431,6 +447,19 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
     } catch (err) {
       log.error('sweep failed - %e', err)
+    }
+  }
+
+  clockSkew (): number | undefined {
+    return this.clock.estimate.offset()
+  }
+
+  /** Throws NotStartedError once stopped, ClockSkewError while this clock is known to be too far off for posts to be accepted. */
+  private assertCanPost (): void {
+    this.assertRunning()
+    const offset = this.clock.estimate.offset()
+    if (offset !== undefined && this.clock.estimate.skewed()) {
+      throw new ClockSkewError(offset)
     }
   }
 

@@ -3,7 +3,7 @@
  * stored like a post from the network, then sent through the stem (or straight into gossip when the node
  * runs without it); and how a stem post is fluffed into gossip here.
  */
-import { buildEnvelope, toHex } from '@murmur/protocol'
+import { CREATED_GRANULARITY, buildEnvelope, toHex } from '@murmur/protocol'
 import { PostValidationError } from './errors.js'
 import { guardProtocolAsync } from './input.js'
 import type { PostOptions, PostResult } from './index.js'
@@ -34,6 +34,8 @@ export interface OwnPostsComponents {
 export interface OwnPostsInit {
   /** Proof-of-work bits per kind. */
   powBits: Record<'POST' | 'REPLY' | 'VOTE', number>
+  /** A clock injected for tests (unix milliseconds) to date own posts by. @default the protocol's (Date.now) */
+  clock?: () => number
 }
 
 /**
@@ -48,10 +50,12 @@ export interface OwnPostsInit {
 export class OwnPosts {
   private readonly components: OwnPostsComponents
   private readonly powBits: OwnPostsInit['powBits']
+  private readonly clock?: () => number
 
   constructor (components: OwnPostsComponents, init: OwnPostsInit) {
     this.components = components
     this.powBits = init.powBits
+    this.clock = init.clock
   }
 
   /** Builds, stores and sends one of our own posts. */
@@ -60,6 +64,7 @@ export class OwnPosts {
     const kind = own.kind ?? 'POST'
     const built = await guardProtocolAsync(async () => buildEnvelope({
       ...own,
+      created: this.clock === undefined ? undefined : jittered(this.clock()),
       ttl: options.ttl,
       powBits: this.powBits[kind],
       signal: options.signal,
@@ -111,4 +116,9 @@ export class OwnPosts {
     }
     return direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
+}
+
+/** `created` by an injected clock, jittered as the protocol does by default (a uniform 0..59 s earlier; it rounds down to the minute). */
+function jittered (now: number): number {
+  return Math.floor(now / 1000) - crypto.getRandomValues(new Uint32Array(1))[0]! % CREATED_GRANULARITY
 }
