@@ -15,6 +15,8 @@
  * slot on the relay until its limits run out and leave two paths to the same peer. gossipsub never
  * uses limited connections, so closing it changes which path carries nothing — it frees the relay
  * and makes the direct path the only one.
+ *
+ * Logs name no peer and no address (DEBUG logs are often shared; who talks to whom is what Murmur hides).
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT } from './constants.js'
@@ -90,7 +92,7 @@ class RelayedConnectionCloserService implements RelayedConnectionCloser {
   private closeRelayed (peer: PeerId): void {
     for (const connection of this.components.connectionManager.getConnections(peer)) {
       if (connection.limits !== undefined && connection.status === 'open') {
-        this.log('direct connection to %p: closing the relayed one over %a', peer, connection.remoteAddr)
+        this.log('a direct connection is open: closing the relayed one to the same peer')
         connection.close().catch((err: unknown) => { connection.abort(err as Error) })
       }
     }
@@ -111,12 +113,12 @@ class RelayedConnectionCloserService implements RelayedConnectionCloser {
     try {
       // a failed attempt closes its relayed connection; the next one opens a fresh one to the same relay
       for (let attempt = 1; attempt <= WEBRTC_UPGRADE_ATTEMPTS && !this.shutdown.signal.aborted && !this.hasDirect(peer); attempt++) {
-        this.log('%p reached us over a relay: starting WebRTC over %a (attempt %d)', peer, target, attempt)
+        this.log('a peer reached us over a relay: starting WebRTC (attempt %d)', attempt)
         try {
           const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(DIAL_TIMEOUT)])
           await this.components.connectionManager.openConnection(target, { signal })
         } catch (err) {
-          this.log('could not start WebRTC with %p - %e', peer, err)
+          this.log('could not start WebRTC - %e', err)
         }
       }
     } finally {

@@ -153,7 +153,8 @@ class ReservationShare {
     for (const group of groups) {
       const mine = held.get(group) ?? 0
       if (mine + 1 > fairShare(this.capacity, total - mine, this.share)) {
-        this.log('refusing a slot to a client of %s: its address holds %d of %d slots', group, mine, total)
+        // the count, not the address: a relay's DEBUG log is no place for its clients' addresses
+        this.log('refusing a slot: the client\'s address holds %d of %d slots', mine, total)
         this.end(peer)
         return true
       }
