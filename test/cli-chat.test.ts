@@ -4,7 +4,7 @@
  * a running daemon when there is one.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Sandbox, Tmux } from './cli-harness.ts'
+import { HIDDEN, HOSTILE_BODY, NAME, Sandbox, Tmux } from './cli-harness.ts'
 
 const CHAT = ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '8']
 
@@ -33,15 +33,15 @@ describe('murmur chat', () => {
 
     await tmux.type('one', 'hello from the first terminal')
     const two = await tmux.waitForScreen('two', (s) => s.includes('hello from the first terminal'))
-    expect(two).toMatch(/\[1\] \d\d:\d\d [a-z]+-[a-z]+-[0-9a-f]{2}\n {4}hello from the first terminal/)
+    expect(two).toMatch(new RegExp(`\\[1\\] \\d\\d:\\d\\d ${NAME}\\n {4}hello from the first terminal`))
 
     await tmux.type('two', '/reply 1 hi back from the second')
     await tmux.waitForScreen('one', (s) => s.includes('hi back from the second'))
     await tmux.type('one', '/reply 1 glad you are here')
     const one = await tmux.waitForScreen('one', (s) => s.includes('glad you are here') && s.includes('(2↩)'))
     // the author's own reply carries the OP mark, the other's does not
-    expect(one).toMatch(/\[2\] \d\d:\d\d ↳\[1\] [a-z]+-[a-z]+-[0-9a-f]{2}\n {6}hi back from the second/)
-    expect(one).toMatch(/\[3\] \d\d:\d\d ↳\[1\] [a-z]+-[a-z]+-[0-9a-f]{2} OP\n {6}glad you are here/)
+    expect(one).toMatch(new RegExp(`\\[2\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME}\\n {6}hi back from the second`))
+    expect(one).toMatch(new RegExp(`\\[3\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} OP\\n {6}glad you are here`))
 
     await tmux.type('two', '/vote 1 up')
     await tmux.waitForScreen('one', (s) => s.includes('▲ upvote on [1]') && s.includes('(+1 2↩)'))
@@ -85,6 +85,14 @@ describe('murmur chat', () => {
     const posted = await sandbox.run(['post', 'lobby', 'posted from another node', '--data-dir', other.dataDir])
     expect(posted.code).toBe(0)
     await tmux.waitForScreen('chat', (s) => s.includes('posted from another node'))
+    // hostile text: nothing hidden reaches the terminal, 30 blank lines take one row
+    expect((await sandbox.run(['post', 'lobby', HOSTILE_BODY, '--data-dir', other.dataDir])).code).toBe(0)
+    const hostile = await tmux.waitForScreen('chat', (s) => s.includes('\n    end\n'))
+    expect(hostile).not.toMatch(HIDDEN)
+    const rows = hostile.split('\n')
+    const first = rows.findIndex((row) => row.startsWith('    leftright'))
+    expect(rows[first - 1]).toMatch(new RegExp(`^\\[\\d\\] \\d\\d:\\d\\d ${NAME}$`))
+    expect(rows.slice(first, first + 5)).toEqual(['    leftrightiso line', '    sep', '    para zerowidthjoin bomsofthyphen [31mred2Jfill', '', '    end'])
     const watch = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', other.dataDir])
     await watch.waitForStderr((line) => line.startsWith('watching #lobby'))
     await tmux.type('chat', 'and an answer typed in the chat')

@@ -3,7 +3,7 @@
  * through the other, and every command's --json output parses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Sandbox } from './cli-harness.ts'
+import { HIDDEN, HOSTILE_BODY, HOSTILE_SHOWN, NAME, Sandbox } from './cli-harness.ts'
 import type { Daemon, LineProcess } from './cli-harness.ts'
 
 interface Post { id: string, channel: string, kind: string, body: string, parent?: string, root?: string, score: number, replies: number, op: boolean, vote: number, pseudonym?: string }
@@ -99,6 +99,36 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     const human = await sandbox.run(['thread', rootId, '--data-dir', a.dataDir])
     expect(human.stdout).toContain('reply (OP)')
     expect(human.stdout).toContain('    hello back from b')
+  })
+
+  it('shows hostile text safely in every view: as text in feed, thread and watch, escaped in JSON; names of 48 bits', async () => {
+    const watchText = sandbox.spawn(['watch', 'lobby', '--data-dir', b.dataDir])
+    await watchText.waitForStderr((line) => line.startsWith('watching #lobby'))
+    const posted = await sandbox.run(['post', 'lobby', HOSTILE_BODY, '--json', '--data-dir', a.dataDir])
+    expect(posted.code).toBe(0)
+    const id = (JSON.parse(posted.stdout) as { id: string }).id
+
+    // JSON: nothing raw for a terminal to act on, yet it parses to the exact body
+    const jsonLine = await watchB.waitForLine((line) => line.includes(id))
+    expect(jsonLine).not.toMatch(HIDDEN)
+    expect((JSON.parse(jsonLine) as Post).body).toBe(HOSTILE_BODY)
+    const feedJson = await sandbox.run(['feed', 'lobby', '--json', '--data-dir', b.dataDir])
+    expect(feedJson.stdout).not.toMatch(HIDDEN)
+    expect((JSON.parse(feedJson.stdout) as { posts: Post[] }).posts.find((p) => p.id === id)?.body).toBe(HOSTILE_BODY)
+
+    // text: removed, at most one blank line in a row, and the name shows 48 bits of the key
+    const shown = HOSTILE_SHOWN.split('\n').map((line) => `    ${line}`).join('\n')
+    await watchText.waitForLine((line) => line === '    end')
+    const views = {
+      watch: watchText.stdout.join('\n'),
+      feed: (await sandbox.run(['feed', 'lobby', '--data-dir', b.dataDir])).stdout,
+      thread: (await sandbox.run(['thread', id, '--data-dir', b.dataDir])).stdout
+    }
+    for (const [view, text] of Object.entries(views)) {
+      expect(text, view).not.toMatch(HIDDEN)
+      expect(text, view).toContain(shown)
+      expect(text, view).toMatch(new RegExp(`^${id}  \\+0  0 replies  (just now|\\d+s ago)  ${NAME}$`, 'm'))
+    }
   })
 
   it('reports status and peers as JSON', async () => {

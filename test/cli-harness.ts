@@ -12,6 +12,24 @@ import type { ChildProcess } from 'node:child_process'
 
 export const BIN = resolve(import.meta.dirname, '..', 'packages', 'cli', 'dist', 'src', 'bin.js')
 
+/**
+ * A post body as an attacker writes it: bidi overrides and isolates, line and paragraph separators,
+ * zero-width and invisible format characters, U+FEFF, a soft hyphen, an escape sequence, an 8-bit
+ * CSI, a Hangul filler, then 30 blank lines before its last word.
+ */
+export const HOSTILE_BODY = 'left\u202eright\u2066iso\u2069 line\u2028sep\u2029para zero\u200bwidth\u2060join bom\ufeffsoft\u00adhy' +
+  'phen \u001b[31mred\u009b2J\u3164fill' + '\n'.repeat(30) + 'end'
+
+/** What no view of the CLI may print raw: controls but LF, format characters, separators, default-ignorable characters. */
+// eslint-disable-next-line no-control-regex
+export const HIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u
+
+/** HOSTILE_BODY as every text view shows it. */
+export const HOSTILE_SHOWN = 'leftrightiso line\nsep\npara zerowidthjoin bomsofthyphen [31mred2Jfill\n\nend'
+
+/** A pseudonym's name: 48 bits of its key as three proquints (a look-alike costs 2^40 keys or more). */
+export const NAME = '[bdfghjklmnprstvz][aiou][bdfghjklmnprstvz][aiou][bdfghjklmnprstvz](?:-[bdfghjklmnprstvz][aiou][bdfghjklmnprstvz][aiou][bdfghjklmnprstvz]){2}'
+
 /** Fails clearly when the CLI was not built (`npx tsc -b packages/cli`, or `npm test`, builds it). */
 export function assertBuilt (): void {
   if (!existsSync(BIN)) {

@@ -1,9 +1,29 @@
 /**
- * What commands print: JSON with `--json`, text for people otherwise. Text from the network is
- * sanitized before it reaches the terminal.
+ * What commands print: JSON with `--json`, text for people otherwise. Either way, text from the
+ * network cannot reach the terminal raw: the text goes through displayText, the JSON escapes what
+ * JSON.stringify leaves raw.
  */
-import { age, sanitize } from './text.js'
+import { displayText } from '@murmur/protocol'
+import { age, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
+
+// What JSON.stringify leaves raw inside strings although a terminal acts on it or hides it: DEL and
+// C1 controls (an 8-bit CSI), bidi controls, separators, zero-width and other invisible characters.
+// JSON's own syntax is ASCII, so these only occur in strings, where \uXXXX means the same.
+const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu
+
+/**
+ * JSON text of `value` that is safe to print on a terminal and parses to the same value.
+ *
+ * @example
+ * ```ts
+ * terminalJson({ body: 'a\u202eb' }) // '{"body":"a\\u202eb"}'
+ * ```
+ */
+export function terminalJson (value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(RAW_IN_JSON, (c) =>
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''))
+}
 
 /** Where a command prints, and how. */
 export class Output {
@@ -28,7 +48,7 @@ export class Output {
    */
   result (value: unknown, human: () => string): void {
     this.clearProgress()
-    this.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`)
+    this.stdout.write(this.json ? `${terminalJson(value, 2)}\n` : `${human()}\n`)
   }
 
   /**
@@ -41,7 +61,7 @@ export class Output {
    */
   item (value: unknown, human: () => string): void {
     this.clearProgress()
-    this.stdout.write(this.json ? `${JSON.stringify(value)}\n` : `${human()}\n`)
+    this.stdout.write(this.json ? `${terminalJson(value)}\n` : `${human()}\n`)
   }
 
   /**
@@ -100,10 +120,8 @@ export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000))
   if (post.kind === 'REPLY') {
     head.push(post.op ? 'reply (OP)' : 'reply')
   }
-  if (post.pseudonym !== undefined) {
-    head.push(`nym ${post.pseudonym.slice(0, 6)}`)
-  }
-  const body = sanitize(post.body).split('\n').map((line) => `    ${line}`)
+  head.push(nameOf(post.pseudonym))
+  const body = displayText(post.body).split('\n').map((line) => `    ${line}`)
   return [head.join('  '), ...body].join('\n')
 }
 

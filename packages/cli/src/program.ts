@@ -2,6 +2,7 @@
  * The `murmur` command line: commander wiring, and the mapping of failures to messages and exit codes.
  */
 import { Command, CommanderError } from 'commander'
+import { displayLine } from '@murmur/protocol'
 import { EXIT } from './constants.js'
 import { VERSION } from './version.js'
 import { chatCommand } from './commands/chat.js'
@@ -19,6 +20,7 @@ const EXIT_BY_NAME: Record<string, number> = {
   InvalidIdError: EXIT.USAGE,
   PostValidationError: EXIT.USAGE,
   DaemonNotRunningError: EXIT.NO_DAEMON,
+  UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED
 }
 
@@ -69,7 +71,8 @@ export async function run (argv: string[]): Promise<number> {
     }
     const error = err instanceof Error ? err : new Error(String(err))
     const detail = process.env.DEBUG !== undefined && process.env.DEBUG !== '' ? `\n${error.stack ?? ''}` : ''
-    process.stderr.write(`murmur: ${error.message}${detail}\n`)
+    // a message can quote what the daemon or the network sent: one line, nothing hidden
+    process.stderr.write(`murmur: ${displayLine(error.message)}${detail}\n`)
     return exitCodeOf(error)
   }
 }

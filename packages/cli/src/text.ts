@@ -1,23 +1,20 @@
 /**
- * Text from the network made safe and short for a terminal.
+ * Text for a terminal: names of pseudonyms, ages, short ids and wrapping. Text from the network is
+ * made safe by `displayText`/`displayLine` of @murmur/protocol, the rule every Murmur UI and log uses.
  */
-
-// C0 controls but tab and newline, DEL, C1 controls (incl. the 8-bit CSI), and the bidi controls
-// that can make text display in another order than it is stored.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+import { fromHex, pseudonymName } from '@murmur/protocol'
 
 /**
- * Removes every character that could drive the terminal (escape sequences, bidi overrides) from
- * text received from the network; tabs become spaces.
+ * The name shown for a post's pseudonym (hex public key, as in a PostView): 48 bits of the key as
+ * three proquints; `anonymous` for a post without one (ring-signed).
  *
  * @example
  * ```ts
- * sanitize('hi\u001b[2J') // 'hi[2J'
+ * nameOf(post.pseudonym) // 'lusab-babad-gutih'
  * ```
  */
-export function sanitize (text: string): string {
-  return text.replace(UNSAFE, '').replace(/\t/g, '  ')
+export function nameOf (pseudonym: string | undefined): string {
+  return pseudonym === undefined || !/^[0-9a-f]{64}$/.test(pseudonym) ? 'anonymous' : pseudonymName(fromHex(pseudonym))
 }
 
 /**

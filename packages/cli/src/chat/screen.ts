@@ -1,7 +1,7 @@
 /**
  * Drawing the chat in a terminal with plain ANSI sequences: styled text segments, and a frame of
  * exactly `height` rows of at most `width` columns (one character = one column; text from the network
- * is sanitized before it gets here).
+ * is made safe with displayText or displayLine before it gets here).
  */
 
 /** A piece of text with one style. `color` is an ANSI foreground code (31..37, 90..97). */

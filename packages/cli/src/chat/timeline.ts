@@ -2,7 +2,8 @@
  * The chat's message area: posts numbered in the order they were shown, thread pseudonyms as
  * coloured names with OP marks, replies under their parents' numbers, notices.
  */
-import { sanitize, shortId, wrap } from '../text.js'
+import { displayLine, displayText, fromHex, pseudonymHue } from '@murmur/protocol'
+import { nameOf, shortId, wrap } from '../text.js'
 import type { StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
 
@@ -11,27 +12,24 @@ export type TimelineEntry =
   | { type: 'post', id: string }
   | { type: 'notice', text: string, tone: 'info' | 'error' | 'ok' }
 
-const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
-const ADJECTIVES = ['quiet', 'brave', 'lucky', 'misty', 'swift', 'sunny', 'rusty', 'witty', 'calm', 'bold', 'shy', 'wild', 'tiny', 'grand', 'dusty', 'noble']
-const ANIMALS = ['otter', 'heron', 'lynx', 'finch', 'badger', 'moth', 'gecko', 'raven', 'koala', 'bison', 'crane', 'newt', 'panda', 'hare', 'wren', 'yak']
+/** ANSI colours around the hue circle: red, yellow, green, cyan, blue, magenta, dark then bright. */
+const COLORS = [31, 91, 33, 93, 32, 92, 36, 96, 34, 94, 35, 95]
 
 /**
- * A readable name and a colour for a pseudonym (a per-thread key, so names differ between threads).
+ * The name of a pseudonym (a per-thread key, so names differ between threads) and a colour beside
+ * it, which is decoration: the name carries 48 bits of the key, the colour only a few.
  *
  * @example
  * ```ts
- * nymOf('0b7100b7…') // { name: 'quiet-otter-b7', color: 32 }
+ * nymOf('0b7100b7'.padEnd(64, '0')) // { name: 'botud-baful-babab', color: 31 }
  * ```
  */
 export function nymOf (pseudonym: string | undefined): { name: string, color: number | undefined } {
-  if (pseudonym === undefined || pseudonym.length < 8) {
-    return { name: 'anonymous', color: undefined }
+  const name = nameOf(pseudonym)
+  if (pseudonym === undefined || name === 'anonymous') {
+    return { name, color: undefined }
   }
-  const byte = (i: number): number => Number.parseInt(pseudonym.slice(i * 2, i * 2 + 2), 16)
-  return {
-    name: `${ADJECTIVES[byte(0) % ADJECTIVES.length] ?? ''}-${ANIMALS[byte(1) % ANIMALS.length] ?? ''}-${pseudonym.slice(4, 6)}`,
-    color: COLORS[byte(2) % COLORS.length]
-  }
+  return { name, color: COLORS[Math.floor(pseudonymHue(fromHex(pseudonym)) / 30)] }
 }
 
 /** Posts and notices of the message area, with stable per-session numbers for posts. */
@@ -147,7 +145,7 @@ export class Timeline {
     for (const entry of this.entries) {
       if (entry.type === 'notice') {
         const color = entry.tone === 'error' ? 31 : entry.tone === 'ok' ? 32 : undefined
-        for (const text of wrap(sanitize(entry.text), Math.max(10, width - 2))) {
+        for (const text of wrap(displayLine(entry.text), Math.max(10, width - 2))) {
           lines.push([{ text: `  ${text}`, color, dim: entry.tone === 'info' }])
         }
         continue
@@ -194,7 +192,7 @@ export class Timeline {
       return cached.lines
     }
     const indent = post.kind === 'REPLY' ? '      ' : '    '
-    const lines = wrap(sanitize(post.body), Math.max(10, width - indent.length))
+    const lines = wrap(displayText(post.body), Math.max(10, width - indent.length))
       .map((text): StyledLine => [{ text: `${indent}${text}` }])
     this.bodies.set(post.id, { width, lines })
     return lines
