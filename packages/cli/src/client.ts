@@ -1,11 +1,15 @@
 /**
  * Client of a daemon's local control API (see docs/API.md): plain fetch with the bearer token,
- * Server-Sent Events for live streams and for proof-of-work progress.
+ * Server-Sent Events for live streams and for proof-of-work progress. Before every request the
+ * daemon proves that it holds the token, so that a program squatting the port of a daemon that
+ * stopped gets neither the token nor any text.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
-import { ApiError, CancelledError, DaemonNotRunningError } from './errors.js'
-import { API_PREFIX } from './constants.js'
-import { apiFilePath, readApiFile } from './daemon/api-file.js'
+import { ApiError, CancelledError, DaemonNotRunningError, UnverifiedDaemonError } from './errors.js'
+import { API_PREFIX, API_PROOF_TIMEOUT } from './constants.js'
+import { apiFilePath, readApiFile, tokenProof } from './daemon/api-file.js'
+import { checkPrivateDir } from './files.js'
 import type {
   ApiEvent, ErrorEvent, ErrorResponse, MiningProgress, PeerResponse, PostRequest, PostResult, PostView, ReplyRequest,
   StatusResponse, VoteRequest
@@ -34,7 +38,9 @@ export class ControlClient {
   private readonly token: string
 
   /**
-   * A client of the daemon that runs for `dataDir`. Throws DaemonNotRunningError when there is none.
+   * A client of the daemon that runs for `dataDir`. Throws DaemonNotRunningError when there is none
+   * (no api.json, or its process is gone), UnverifiedDaemonError when what listens on its port cannot
+   * prove that it holds the token, DataDirError when other users may write the data dir.
    *
    * @example
    * ```ts
@@ -46,6 +52,13 @@ export class ControlClient {
     const endpoint = await readApiFile(dataDir)
     if (endpoint === undefined) {
       throw notRunning(dataDir)
+    }
+    // whoever may write the data dir could point api.json at a server of theirs, with a token they know
+    await checkPrivateDir(dataDir)
+    if (!processAlive(endpoint.pid)) {
+      throw new DaemonNotRunningError(
+        `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is gone: the daemon did not stop cleanly); start one with \`murmur daemon\``
+      )
     }
     const client = new ControlClient(endpoint)
     try {
@@ -164,8 +177,12 @@ export class ControlClient {
     return await res.json() as T
   }
 
-  /** Sends a request; throws ApiError for a non-2xx answer, DaemonNotRunningError when nothing listens. */
+  /**
+   * Sends a request once the daemon proved that it holds the token; throws ApiError for a non-2xx
+   * answer, DaemonNotRunningError when nothing listens, UnverifiedDaemonError when the proof fails.
+   */
   private async fetch (method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept: string): Promise<Response> {
+    await this.verify(signal)
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept }
     if (body !== undefined) {
       headers['content-type'] = 'application/json'
@@ -176,17 +193,11 @@ export class ControlClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'error',
         signal
       })
     } catch (err) {
-      if (signal?.aborted === true) {
-        throw new CancelledError()
-      }
-      const code = ((err as { cause?: { code?: string } }).cause)?.code
-      if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
-        throw new DaemonNotRunningError('the murmur daemon is not answering')
-      }
-      throw err
+      throw fetchFailure(err, signal)
     }
     if (!res.ok) {
       let payload: ErrorResponse
@@ -198,6 +209,56 @@ export class ControlClient {
       throw toApiError(payload, res.status)
     }
     return res
+  }
+
+  /**
+   * Asks the program on the port for HMAC(token, nonce) with a fresh nonce (docs/API.md, "Proof"), and
+   * throws unless it answers right within API_PROOF_TIMEOUT: only then may the token or text go there.
+   */
+  private async verify (signal: AbortSignal | undefined): Promise<void> {
+    const nonce = randomBytes(32).toString('hex')
+    const timeout = AbortSignal.timeout(API_PROOF_TIMEOUT)
+    let proof: unknown
+    try {
+      const res = await fetch(`${this.base}/proof?nonce=${nonce}`, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+      })
+      proof = res.ok ? (await smallJson(res) as { proof?: unknown } | undefined)?.proof : undefined
+    } catch (err) {
+      if (signal?.aborted === true || !timeout.aborted) {
+        throw fetchFailure(err, signal)
+      }
+      // no answer in time: not proven
+    }
+    const expected = Buffer.from(tokenProof(this.token, nonce), 'hex')
+    if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof) || !timingSafeEqual(Buffer.from(proof, 'hex'), expected)) {
+      throw new UnverifiedDaemonError(
+        `the program listening on ${new URL(this.base).host} could not prove that it is your murmur daemon (it does not hold the token of api.json), so nothing was sent to it; ` +
+        'a daemon that stopped may have left its port to another program: start `murmur daemon` again'
+      )
+    }
+  }
+}
+
+/** The JSON of a response body of at most 1 KiB (an impostor's answer must not fill the memory), or undefined. */
+async function smallJson (res: Response): Promise<unknown> {
+  const reader = res.body?.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (let read = await reader?.read(); read !== undefined && !read.done; read = await reader?.read()) {
+    size += read.value.byteLength
+    if (size > 1024) {
+      await reader?.cancel()
+      return undefined
+    }
+    chunks.push(read.value)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    return undefined
   }
 }
 
@@ -218,4 +279,29 @@ function notRunning (dataDir: string): DaemonNotRunningError {
   return new DaemonNotRunningError(
     `no murmur daemon is running for ${dataDir} (no live ${apiFilePath(dataDir)}); start one with \`murmur daemon\``
   )
+}
+
+/** The error of a fetch that got no answer: cancelled, nothing listening, or as it is. */
+function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
+  if (signal?.aborted === true) {
+    return new CancelledError()
+  }
+  const code = ((err as { cause?: { code?: string } }).cause)?.code
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
+    return new DaemonNotRunningError('the murmur daemon is not answering')
+  }
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** Whether a process of this user runs with this pid (signal 0 only checks; EPERM: another user's). */
+function processAlive (pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    return false
+  }
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }

@@ -17,8 +17,25 @@ export const API_HOST = '127.0.0.1'
 /** Path prefix of every control API route. */
 export const API_PREFIX = '/v1'
 
-/** Largest request body the control API reads, in bytes. A post body is at most 2048 bytes. */
-export const MAX_REQUEST_BYTES = 64 * 1024
+/** Largest request body the control API reads, in bytes: a post body (at most 2048 bytes) JSON-escaped six times over still fits. */
+export const MAX_REQUEST_BYTES = 16 * 1024
+
+/** Most connections the control API holds open at once (event streams included); more are closed at once. */
+export const MAX_API_CONNECTIONS = 64
+
+/** Time a connection to the control API gets to send a request's headers, and its whole request, in ms. */
+export const API_HEADERS_TIMEOUT = 5_000
+/** @see API_HEADERS_TIMEOUT */
+export const API_REQUEST_TIMEOUT = 10_000
+
+/** Time the client gives the process on the control API's port to prove that it holds the token, in ms. */
+export const API_PROOF_TIMEOUT = 5_000
+
+/**
+ * Prefix of the message whose HMAC-SHA256 under the token proves that the daemon holds the token:
+ * `HMAC(token, API_PROOF_CONTEXT + nonce)` (see docs/API.md).
+ */
+export const API_PROOF_CONTEXT = 'murmur-api-proof:'
 
 /** Interval of the SSE keep-alive comment, in ms. */
 export const SSE_KEEPALIVE_INTERVAL = 15_000

@@ -13,6 +13,42 @@ export class DaemonNotRunningError extends Error {
   }
 }
 
+/**
+ * Thrown when the program listening where api.json points cannot prove that it holds the daemon's
+ * token: a daemon that stopped and another program on its port. Nothing was sent to it.
+ */
+export class UnverifiedDaemonError extends Error {
+  static override readonly name = 'UnverifiedDaemonError'
+  override readonly name = 'UnverifiedDaemonError'
+  readonly code = 'ERR_DAEMON_UNVERIFIED'
+
+  constructor (message = 'the program on the control API port could not prove it is the murmur daemon', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** Thrown when the data dir belongs to another user or other users may read or write it. */
+export class DataDirError extends Error {
+  static override readonly name = 'DataDirError'
+  override readonly name = 'DataDirError'
+  readonly code = 'ERR_DATA_DIR'
+
+  constructor (message = 'the data dir is not private to this user') {
+    super(message)
+  }
+}
+
+/** Thrown by the control API when a request body is larger than it reads. */
+export class PayloadTooLargeError extends Error {
+  static override readonly name = 'PayloadTooLargeError'
+  override readonly name = 'PayloadTooLargeError'
+  readonly code = 'ERR_PAYLOAD_TOO_LARGE'
+
+  constructor (message = 'request body too large') {
+    super(message)
+  }
+}
+
 /** Thrown when `murmur daemon` starts while another daemon already runs for the same data dir. */
 export class DaemonAlreadyRunningError extends Error {
   static override readonly name = 'DaemonAlreadyRunningError'

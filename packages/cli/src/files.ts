@@ -1,9 +1,11 @@
 /**
- * Files only the user may read: the identity and the control API token.
+ * Files and directories only the user may read: the data dir, the identity and the control API token.
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { DataDirError } from './errors.js'
+import type { Stats } from 'node:fs'
 
 /**
  * Creates a directory (and its parents) with mode 0700 when missing.
@@ -45,26 +47,67 @@ export async function writePrivateFile (path: string, text: string, options: { e
 }
 
 /**
- * Reads a file that must not be readable or writable by group or others; undefined when it does not
- * exist. Throws `onLoose(mode)` when its permissions are too open.
+ * Reads a file that must belong to this user and not be readable or writable by group or others;
+ * undefined when it does not exist. Throws `onUnsafe(problem, fix)` otherwise, e.g. with
+ * `has mode 0644` and `` run `chmod 600 <path>` ``.
  *
  * @example
  * ```ts
- * const text = await readPrivateFile(path, (mode) => new Error(`mode ${mode.toString(8)}`))
+ * const text = await readPrivateFile(path, (problem, fix) => new Error(`${path} ${problem}; ${fix}`))
  * ```
  */
-export async function readPrivateFile (path: string, onLoose: (mode: number) => Error): Promise<string | undefined> {
-  let mode: number
+export async function readPrivateFile (path: string, onUnsafe: (problem: string, fix: string) => Error): Promise<string | undefined> {
+  let info: Stats
   try {
-    mode = (await stat(path)).mode & 0o777
+    info = await stat(path)
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') {
       return undefined
     }
     throw err
   }
-  if ((mode & 0o077) !== 0) {
-    throw onLoose(mode)
+  const unsafe = privacyProblem(path, info, 0o600)
+  if (unsafe !== undefined) {
+    throw onUnsafe(unsafe.problem, unsafe.fix)
   }
   return readFile(path, 'utf8')
+}
+
+/**
+ * Checks that a data dir is a directory of this user that no one else may read, write or enter.
+ * Throws DataDirError saying what to run (the `chmod`) when it is not.
+ *
+ * @example
+ * ```ts
+ * await ensurePrivateDir(dataDir)
+ * await checkPrivateDir(dataDir)
+ * ```
+ */
+export async function checkPrivateDir (dir: string): Promise<void> {
+  const info = await stat(dir)
+  if (!info.isDirectory()) {
+    throw new DataDirError(`the data dir ${dir} is not a directory`)
+  }
+  const unsafe = privacyProblem(dir, info, 0o700)
+  if (unsafe !== undefined) {
+    throw new DataDirError(`the data dir ${dir} ${unsafe.problem}: other users could read or replace your author key and the control API token; ${unsafe.fix}`)
+  }
+}
+
+/** What makes a file or directory not private to this user, and how to fix it; undefined when it is private. */
+function privacyProblem (path: string, info: Stats, mode: number): { problem: string, fix: string } | undefined {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined
+  if (uid !== undefined && info.uid !== uid) {
+    return { problem: `belongs to another user (uid ${info.uid})`, fix: 'use a data dir of your own (--data-dir)' }
+  }
+  const actual = info.mode & 0o777
+  if ((actual & 0o077) === 0) {
+    return undefined
+  }
+  return { problem: `has mode ${actual.toString(8).padStart(4, '0')}`, fix: `run \`chmod ${mode.toString(8)} ${shellQuote(path)}\`` }
+}
+
+/** A path as one shell word. */
+function shellQuote (path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`
 }

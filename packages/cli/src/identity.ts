@@ -47,9 +47,7 @@ export function identityPath (dataDir: string): string {
  */
 export async function loadIdentity (dataDir: string): Promise<Identity | undefined> {
   const path = identityPath(dataDir)
-  const text = await readPrivateFile(path, (mode) => new IdentityError(
-    `${path} has mode ${mode.toString(8).padStart(4, '0')}: other users could read your author key; run \`chmod 600 ${path}\``
-  ))
+  const text = await readPrivateFile(path, (problem, fix) => new IdentityError(`${path} ${problem}: other users could read your author key; ${fix}`))
   if (text === undefined) {
     return undefined
   }

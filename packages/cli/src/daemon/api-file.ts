@@ -1,9 +1,11 @@
 /**
- * `<dataDir>/api.json` (mode 0600): where a running daemon's control API listens and its bearer token.
+ * `<dataDir>/api.json` (mode 0600): where a running daemon's control API listens and its bearer token,
+ * and how a daemon proves that it holds that token.
  */
+import { createHmac } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { API_FILE } from '../constants.js'
+import { API_FILE, API_PROOF_CONTEXT } from '../constants.js'
 import { IdentityError } from '../errors.js'
 import { readPrivateFile, writePrivateFile } from '../files.js'
 
@@ -53,9 +55,7 @@ export async function writeApiFile (dataDir: string, endpoint: ApiEndpoint): Pro
  */
 export async function readApiFile (dataDir: string): Promise<ApiEndpoint | undefined> {
   const path = apiFilePath(dataDir)
-  const text = await readPrivateFile(path, (mode) => new IdentityError(
-    `${path} has mode ${mode.toString(8).padStart(4, '0')}: other users could control your daemon; run \`chmod 600 ${path}\``
-  ))
+  const text = await readPrivateFile(path, (problem, fix) => new IdentityError(`${path} ${problem}: other users could control your daemon; ${fix}`))
   return text === undefined ? undefined : parseEndpoint(text)
 }
 
@@ -93,4 +93,17 @@ function parseEndpoint (text: string): ApiEndpoint | undefined {
     // a torn or foreign file is treated like no file
   }
   return undefined
+}
+
+/**
+ * The proof that a daemon holds `token`, for a client's `nonce` (hex): HMAC-SHA256 under the token
+ * of API_PROOF_CONTEXT and the nonce, in hex. The client computes it too and compares.
+ *
+ * @example
+ * ```ts
+ * sendJson(res, 200, { proof: tokenProof(token, nonce) })
+ * ```
+ */
+export function tokenProof (token: string, nonce: string): string {
+  return createHmac('sha256', token).update(`${API_PROOF_CONTEXT}${nonce}`).digest('hex')
 }

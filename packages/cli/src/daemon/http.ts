@@ -3,7 +3,7 @@
  */
 import { logger } from '@libp2p/logger'
 import { MAX_REQUEST_BYTES } from '../constants.js'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import type { ErrorResponse } from '../api-types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -12,6 +12,7 @@ const log = logger('murmur:cli:api')
 /** HTTP status of each error the node or the API throws, by error name. */
 const STATUS_BY_NAME: Record<string, number> = {
   BadRequestError: 400,
+  PayloadTooLargeError: 413,
   InvalidChannelError: 400,
   InvalidIdError: 400,
   PostValidationError: 400,
@@ -23,7 +24,8 @@ const STATUS_BY_NAME: Record<string, number> = {
 }
 
 /**
- * Reads and parses a JSON request body of at most MAX_REQUEST_BYTES; throws BadRequestError.
+ * Reads and parses a JSON request body of at most MAX_REQUEST_BYTES; throws BadRequestError, or
+ * PayloadTooLargeError before reading a body announced or found to be larger.
  *
  * @example
  * ```ts
@@ -31,13 +33,17 @@ const STATUS_BY_NAME: Record<string, number> = {
  * ```
  */
 export async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`request body larger than ${MAX_REQUEST_BYTES} bytes`)
+  if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+    throw tooLarge()
+  }
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
     const buf = chunk as Buffer
     size += buf.byteLength
     if (size > MAX_REQUEST_BYTES) {
-      throw new BadRequestError(`request body larger than ${MAX_REQUEST_BYTES} bytes`)
+      throw tooLarge()
     }
     chunks.push(buf)
   }
@@ -97,6 +103,10 @@ export function errorResponse (err: unknown): [number, ErrorResponse] {
  */
 export function sendError (res: ServerResponse, err: unknown): void {
   const [status, body] = errorResponse(err)
+  if (status === 413) {
+    // the rest of a body too large is not read: the connection closes after the answer
+    res.setHeader('connection', 'close')
+  }
   sendJson(res, status, body)
 }
 

@@ -13,8 +13,8 @@ export interface RouteContext {
   /** Path parameter (the id of `/v1/threads/:id` and `/v1/posts/:id`). */
   param: string
   query: URLSearchParams
-  /** Reads the JSON body. */
-  body(): Promise<Record<string, unknown>>
+  /** The JSON body of a POST request (`{}` for other methods). */
+  body: Record<string, unknown>
   /** Tells event-stream clients that the status changed (after join and leave). */
   statusChanged(): void
 }
@@ -33,13 +33,13 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
   'GET /status': async (ctx) => readStatus(ctx.node, ctx.startedAt),
   'GET /peers': async (ctx) => ({ peers: readPeers(ctx.node) }),
   'POST /join': async (ctx) => {
-    const channel = stringField(await ctx.body(), 'channel')
+    const channel = stringField(ctx.body, 'channel')
     await ctx.node.join(channel)
     ctx.statusChanged()
     return { channel, channels: ctx.node.channels() }
   },
   'POST /leave': async (ctx) => {
-    const channel = stringField(await ctx.body(), 'channel')
+    const channel = stringField(ctx.body, 'channel')
     await ctx.node.leave(channel)
     ctx.statusChanged()
     return { channel, channels: ctx.node.channels() }
@@ -75,21 +75,16 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
 
 /** Every posting route by `METHOD /path`. */
 export const POSTING_ROUTES: Record<string, PostingRoute> = {
-  'POST /posts': async (ctx, options) => {
-    const body = await ctx.body()
-    return ctx.node.post(stringField(body, 'channel'), stringField(body, 'body'), postOptions(body, options))
-  },
-  'POST /replies': async (ctx, options) => {
-    const body = await ctx.body()
-    return ctx.node.reply(stringField(body, 'parent'), stringField(body, 'body'), postOptions(body, options))
-  },
-  'POST /votes': async (ctx, options) => {
-    const body = await ctx.body()
+  'POST /posts': async ({ node, body }, options) =>
+    node.post(stringField(body, 'channel'), stringField(body, 'body'), postOptions(body, options)),
+  'POST /replies': async ({ node, body }, options) =>
+    node.reply(stringField(body, 'parent'), stringField(body, 'body'), postOptions(body, options)),
+  'POST /votes': async ({ node, body }, options) => {
     const vote = body.vote
     if (vote !== 1 && vote !== -1) {
       throw new BadRequestError('field "vote" must be 1 or -1')
     }
-    return ctx.node.vote(stringField(body, 'post'), vote, postOptions(body, options))
+    return node.vote(stringField(body, 'post'), vote, postOptions(body, options))
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * The local control API: HTTP on 127.0.0.1 only, every request authenticated with a bearer token,
- * live events as Server-Sent Events. The routes are in routes.ts; docs/API.md describes them.
+ * live events as Server-Sent Events. Before a client sends its token it asks the daemon to prove
+ * that it holds it (`GET /v1/proof`). The routes are in routes.ts; docs/API.md describes them.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer } from 'node:http'
 import { logger } from '@libp2p/logger'
-import { API_HOST, API_PREFIX, PROGRESS_INTERVAL, SSE_KEEPALIVE_INTERVAL } from '../constants.js'
-import { NotFoundError } from '../errors.js'
+import {
+  API_HEADERS_TIMEOUT, API_HOST, API_PREFIX, API_REQUEST_TIMEOUT, MAX_API_CONNECTIONS, PROGRESS_INTERVAL, SSE_KEEPALIVE_INTERVAL
+} from '../constants.js'
+import { BadRequestError, NotFoundError } from '../errors.js'
+import { tokenProof } from './api-file.js'
 import { errorResponse, readJson, sendError, sendJson, startEventStream, writeEvent } from './http.js'
 import { JSON_ROUTES, POSTING_ROUTES } from './routes.js'
 import { readStatus, watchStatus } from './status.js'
@@ -14,6 +18,7 @@ import type { PostingRoute, RouteContext } from './routes.js'
 import type { ErrorEvent, MiningProgress } from '../api-types.js'
 import type { Murmur, PostView } from '@murmur/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 
 const log = logger('murmur:cli:api')
 
@@ -39,6 +44,12 @@ export interface ControlServerInit {
    * @default now
    */
   startedAt?: number
+  /**
+   * Most connections held open at once (event streams included); further ones are closed at once.
+   *
+   * @default MAX_API_CONNECTIONS (64)
+   */
+  maxConnections?: number
 }
 
 /** A running control API. */
@@ -90,7 +101,14 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   }, SSE_KEEPALIVE_INTERVAL)
 
   let port = 0
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    // a client that connects and sends nothing (or dribbles) is dropped, not kept
+    headersTimeout: API_HEADERS_TIMEOUT,
+    requestTimeout: API_REQUEST_TIMEOUT,
+    connectionsCheckingInterval: 1_000
+  }, (req, res) => {
+    // a request came: the idle-connection timer set on 'connection' is not for this one
+    req.socket.setTimeout(0)
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure - %e', err)
       if (!res.headersSent) {
@@ -107,23 +125,43 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
       return
     }
+    const url = new URL(req.url ?? '/', `http://${API_HOST}`)
+    if (req.method === 'GET' && url.pathname === `${API_PREFIX}/proof`) {
+      // unauthenticated: the client asks before it sends its token
+      const nonce = url.searchParams.get('nonce') ?? ''
+      if (!/^[0-9a-f]{64}$/.test(nonce)) {
+        sendError(res, new BadRequestError('query parameter "nonce" must be 64 lowercase hex characters'))
+        return
+      }
+      sendJson(res, 200, { proof: tokenProof(token, nonce) })
+      return
+    }
     if (!authorized(req.headers.authorization, tokenDigest)) {
       res.setHeader('www-authenticate', 'Bearer realm="murmur"')
       sendJson(res, 401, { error: { name: 'UnauthorizedError', code: 'ERR_UNAUTHORIZED', message: 'missing or wrong bearer token (it is in api.json in the data dir)' } })
       return
     }
-    const url = new URL(req.url ?? '/', `http://${API_HOST}`)
     const route = matchRoute(req.method ?? 'GET', url.pathname)
     if (route === undefined) {
       sendError(res, new NotFoundError(`no route ${req.method ?? ''} ${url.pathname}`))
       return
+    }
+    let body: Record<string, unknown> = {}
+    if (req.method === 'POST') {
+      // read (within MAX_REQUEST_BYTES) before any answer starts, so that a bad body is a plain 4xx
+      try {
+        body = await readJson(req)
+      } catch (err) {
+        sendError(res, err)
+        return
+      }
     }
     const ctx: RouteContext = {
       node,
       startedAt,
       param: route.param,
       query: url.searchParams,
-      body: async () => readJson(req),
+      body,
       statusChanged
     }
     if (route.key === 'GET /events') {
@@ -153,6 +191,11 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     writeEvent(res, 'status', readStatus(node, startedAt))
   }
 
+  server.maxConnections = init.maxConnections ?? MAX_API_CONNECTIONS
+  server.on('connection', (socket: Socket) => {
+    // headersTimeout counts from a request's first byte: a connection that sends nothing goes here
+    socket.setTimeout(API_HEADERS_TIMEOUT, () => { socket.destroy() })
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(init.port ?? 0, API_HOST, () => {
