@@ -80,10 +80,13 @@ export interface InvalidEnvelope {
 /** Result of {@link validateEnvelope}. */
 export type ValidationResult = ValidEnvelope | InvalidEnvelope
 
-/** The ring's structure and scopes, checked before any proof of work or signature. */
+/**
+ * The ring's counts, slots and scopes: what costs no point decoding, checked before the proof of work.
+ * The members' points are decoded only after it (ringProblem), so an envelope without proof of work
+ * costs a verifier hashes, not curve operations.
+ */
 function ringScopes (ring: RingAuth, topic: string, post: Post, options: ValidateOptions, now: bigint): Uint8Array[] {
-  const problem = ringProblem(ring.ring)
-  if (problem !== undefined) throw new ProtocolError('ERR_BAD_RING', problem)
+  if (ring.ring.length < 1) throw new ProtocolError('ERR_BAD_RING', 'ring must have at least one member')
   if (ring.s.length !== ring.ring.length) throw new ProtocolError('ERR_BAD_RING', `ring has ${ring.ring.length} members but ${ring.s.length} responses`)
   const expected = ringScopeOf(topic, post, ring.slot, ring.weekSlot, options)
   if (ring.epoch !== expected.epoch) {
@@ -146,6 +149,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
     auth = { kind: 'one-time', publicKey }
   } else {
     const ring = envelope.ring!
+    const problem = ringProblem(ring.ring)
+    if (problem !== undefined) throw new ProtocolError('ERR_BAD_RING', problem)
     if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: scopes!, c0: ring.c0, s: ring.s, tags: ring.tags })) {
       throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
     }
@@ -157,8 +162,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
 
 /**
  * Runs the full validation pipeline of docs/PROTOCOL.md, cheapest check first: size cap, decode, canonical
- * re-encode, field limits, padding, topic/channel agreement, time window, ring structure and epoch, proof
- * of work (with its ring term), signature. Never throws: every failure is `{ ok: false, code, reason }`
+ * re-encode, field limits, padding, topic/channel agreement, time window, ring counts, slots and epoch,
+ * proof of work (with its ring term), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
  * `auth.links` (every scope and tag; `auth.scope`/`auth.tag` are the first).
  *

@@ -52,6 +52,21 @@ describe('proof of work grows with ring size', () => {
   })
 })
 
+describe('an envelope without proof of work costs no curve operations', () => {
+  it('64 members that are not points and no proof of work: ERR_POW_TOO_LOW, before any member is decoded', async () => {
+    const env = decodeEnvelope(await build({ powBits: 2 }))
+    const junk = Array.from({ length: 64 }, (_, i) => new Uint8Array(32).fill(i + 1)) as Array<Uint8Array<ArrayBuffer>>
+    const forged = encodeEnvelope({ ...env, pow: 0n, ring: { ...env.ring!, ring: junk, s: junk } })
+    expect(codeOf(check(forged, { powBits: { POST: 16 } }))).toBe('ERR_POW_TOO_LOW')
+    // with the proof of work paid, the members are checked
+    const id = postIdOf(TOPIC, forged)!
+    const bits = requiredPowBits('POST', 64, { POST: 2 })
+    let nonce = 0n
+    while (leadingZeroBits(powHash(id, nonce)) < bits) nonce++
+    expect(codeOf(check(encodeEnvelope({ ...decodeEnvelope(forged), pow: nonce })))).toBe('ERR_BAD_RING')
+  })
+})
+
 describe('epoch window', () => {
   it('with epochWindow, a ring POST or REPLY more than the window from now is Ignored with ERR_STALE_EPOCH', async () => {
     const hour = EPOCH_SECONDS
