@@ -6,9 +6,11 @@
  * and lock all browsers out. A small fixed cap per address would lock out a campus, an office or a
  * mobile carrier's CGNAT instead, where hundreds of honest browsers share one address. So the cap
  * follows what is left: an address (an IPv6 /64) may hold at most a fraction ({@link
- * RELAY_RESERVATION_SHARE}, a half) of the slots that no other address holds. On an empty relay one
- * address may take half of it; every other address can still get a slot; once others come, the
- * first address's surplus is refused when it renews, so the slots are re-earned every
+ * RELAY_RESERVATION_SHARE}, a half) of the slots that no other address holds, and its network (the
+ * IPv4 /24, the IPv6 /48) halfway from that fraction to all (three quarters): a household's /56 or a
+ * server's /48 holds thousands of /64s, which would otherwise each count as a host of its own. On an
+ * empty relay one address may take half of it; every other address can still get a slot; once others
+ * come, the first address's surplus is refused when it renews, so the slots are re-earned every
  * reservation lifetime. A reservation also ends with its holder's last connection to the relay (the
  * relay could not reach the client through it anyway), so holding a slot costs an open connection.
  *
@@ -29,37 +31,52 @@ export interface FairShareRelayComponents extends CircuitRelayServerComponents {
 
 /** Options of {@link fairShareRelayServer}: the server's, with the slot count spelled out (the share is a fraction of it). */
 export interface FairShareRelayInit extends CircuitRelayServerInit {
-  /** Largest fraction of the slots not held by other addresses that one address may hold, in (0, 1]; 1 turns the share off. */
+  /**
+   * Largest fraction of the slots not held by other addresses that one address may hold, in (0, 1];
+   * its network may hold `(1 + share) / 2` of those not held by other networks. 1 turns the share off.
+   */
   share: number
   reservations: ServerReservationStoreInit & { maxReservations: number }
 }
 
+/** The groups a client is counted in: its address, and the network around it. */
+export interface AddressGroups {
+  /** The IPv4 address, or the IPv6 /64 (one host or household usually holds a whole /64). */
+  address: string
+  /** The IPv4 /24, or the IPv6 /48 (a site, or a household's /56 with its 256 /64s). */
+  network: string
+}
+
 /**
- * The address group a client is counted in: its IPv4 address, or the /64 of its IPv6 address (one
- * host or household usually holds a whole /64). IPv4-mapped IPv6 counts as the IPv4 address;
- * anything else (a DNS name, a path) is its own group.
+ * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4; anything else (a DNS
+ * name, a path) is a group of its own.
  *
  * @example
  * ```ts
- * addressGroup(multiaddr('/ip6/2001:db8:0:1:aaaa::2/tcp/4002/ws')) // 'ip6/2001:0db8:0000:0001'
+ * addressGroups(multiaddr('/ip6/2001:db8:0:1:aaaa::2/tcp/4002/ws'))
+ * // { address: 'ip6/2001:0db8:0000:0001::/64', network: 'ip6/2001:0db8:0000::/48' }
  * ```
  */
-export function addressGroup (addr: Multiaddr): string {
+export function addressGroups (addr: Multiaddr): AddressGroups {
   const host = addr.getComponents()[0]
   const value = host?.value ?? addr.toString()
-  if (host?.name !== 'ip6') {
-    return `${host?.name ?? 'addr'}/${value}`
+  if (host?.name === 'ip4') {
+    return ip4Groups(value)
   }
-  const groups = expandIp6(value)
+  const groups = host?.name === 'ip6' ? expandIp6(value) : undefined
   if (groups === undefined) {
-    return `ip6/${value}`
+    const own = `${host?.name ?? 'addr'}/${value}`
+    return { address: own, network: own }
   }
-  const mapped = groups.slice(0, 6).join(':') === '0000:0000:0000:0000:0000:ffff'
-  if (mapped) {
+  if (groups.slice(0, 6).join(':') === '0000:0000:0000:0000:0000:ffff') {
     const [a = 0, b = 0] = groups.slice(6).map((group) => Number.parseInt(group, 16))
-    return `ip4/${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`
+    return ip4Groups(`${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`)
   }
-  return `ip6/${groups.slice(0, 4).join(':')}`
+  return { address: `ip6/${groups.slice(0, 4).join(':')}::/64`, network: `ip6/${groups.slice(0, 3).join(':')}::/48` }
+}
+
+function ip4Groups (address: string): AddressGroups {
+  return { address: `ip4/${address}`, network: `ip4/${address.split('.').slice(0, 3).join('.')}.0/24` }
 }
 
 /** The eight 4-digit groups of an IPv6 address (with `::` and a trailing dotted IPv4 part expanded), or undefined. */
@@ -107,7 +124,7 @@ class ReservationShare {
    * server records it a few microtasks after the gate answers; requests that arrive together would
    * otherwise all be counted against the same table and pass together.
    */
-  private readonly granted = new Map<string, { peer: PeerId, groups: Set<string> }>()
+  private readonly granted = new Map<string, { peer: PeerId, groups: AddressGroups[] }>()
 
   constructor (components: FairShareRelayComponents, capacity: number, share: number) {
     this.components = components
@@ -122,8 +139,9 @@ class ReservationShare {
   }
 
   /**
-   * Whether `peer` must be refused a new or renewed reservation: it would hold more than its address
-   * group's share. A refused renewal ends the reservation at once, so the slot goes back to the pool.
+   * Whether `peer` must be refused a new or renewed reservation: its address or its network would
+   * hold more than its share. A refused renewal ends the reservation at once, so the slot goes back
+   * to the pool.
    */
   deny (peer: PeerId): boolean {
     const reservations = this.reservations
@@ -131,18 +149,20 @@ class ReservationShare {
       return false
     }
     // the request came over one of these: a client with connections from two addresses counts in both
-    const groups = new Set(this.components.connectionManager.getConnections(peer)
+    const groups = this.components.connectionManager.getConnections(peer)
       .filter((connection) => connection.limits === undefined && connection.status === 'open')
-      .map((connection) => addressGroup(connection.remoteAddr)))
+      .map((connection) => addressGroups(connection.remoteAddr))
     const held = new Map<string, number>()
     let total = 0
-    const count = (holder: PeerId, holderGroups: Iterable<string>): void => {
+    const count = (holder: PeerId, holderGroups: AddressGroups[]): void => {
       if (!holder.equals(peer)) {
         total++
-        for (const group of holderGroups) held.set(group, (held.get(group) ?? 0) + 1)
+        for (const group of new Set(holderGroups.flatMap(({ address, network }) => [address, network]))) {
+          held.set(group, (held.get(group) ?? 0) + 1)
+        }
       }
     }
-    for (const [holder, reservation] of reservations.entries()) count(holder, [addressGroup(reservation.addr)])
+    for (const [holder, reservation] of reservations.entries()) count(holder, [addressGroups(reservation.addr)])
     for (const { peer: holder, groups: holderGroups } of this.granted.values()) {
       if (!reservations.has(holder)) count(holder, holderGroups)
     }
@@ -150,14 +170,16 @@ class ReservationShare {
       // full: the server refuses with its own status (RESERVATION_REFUSED), which tells the client why
       return false
     }
-    for (const group of groups) {
+    const networkShare = (1 + this.share) / 2
+    const over = (group: string, share: number): boolean => {
       const mine = held.get(group) ?? 0
-      if (mine + 1 > fairShare(this.capacity, total - mine, this.share)) {
-        // the count, not the address: a relay's DEBUG log is no place for its clients' addresses
-        this.log('refusing a slot: the client\'s address holds %d of %d slots', mine, total)
-        this.end(peer)
-        return true
-      }
+      return mine + 1 > fairShare(this.capacity, total - mine, share)
+    }
+    if (groups.some(({ address, network }) => over(address, this.share) || over(network, networkShare))) {
+      // counts, not addresses: a relay's DEBUG log is no place for its clients' addresses
+      this.log('refusing a slot: the client\'s address or network holds its share of the %d slots taken', total)
+      this.end(peer)
+      return true
     }
     const key = peer.toString()
     this.granted.set(key, { peer, groups })

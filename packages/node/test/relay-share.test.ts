@@ -1,7 +1,8 @@
 /**
  * Relay slots are shared fairly between client addresses. The attacker is a host with many PeerIds,
  * each a stock libp2p peer that sends a hand-built circuit-relay HOP RESERVE; loopback gives each
- * "host" an address of its own (127.0.0.2, 127.0.0.3, … all reach 127.0.0.1 on Linux).
+ * "host" an address of its own (all of 127.0.0.0/8 reaches 127.0.0.1 on Linux), in a /24 of its own
+ * unless the test is about one network.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -11,7 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { relayLibp2pOptions, relayService } from '../src/relay.js'
-import { addressGroup, fairShare } from '../src/relay-share.js'
+import { addressGroups, fairShare } from '../src/relay-share.js'
 import { LOOPBACK, cleanedAfterEach, waitFor } from './harness.js'
 import type { CircuitRelayService } from '../src/relay.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -98,16 +99,20 @@ describe('relay slot fair share', () => {
     return started
   }
 
-  it('groups clients by IPv4 address and IPv6 /64', () => {
-    const group = (address: string): string => addressGroup(multiaddr(`${address}/tcp/1`))
-    expect(group('/ip4/203.0.113.7')).toBe('ip4/203.0.113.7')
-    expect(group('/ip4/203.0.113.7')).not.toBe(group('/ip4/203.0.113.8'))
-    expect(group('/ip6/2001:db8:0:1::1')).toBe('ip6/2001:0db8:0000:0001')
-    expect(group('/ip6/2001:db8:0:1:ffff:1:2:3')).toBe(group('/ip6/2001:db8:0:1::9'))
-    expect(group('/ip6/2001:db8:0:2::1')).not.toBe(group('/ip6/2001:db8:0:1::1'))
-    expect(group('/ip6/::ffff:203.0.113.7')).toBe('ip4/203.0.113.7')
-    expect(group('/ip6/::1')).toBe('ip6/0000:0000:0000:0000')
-    expect(group('/dns4/relay.example.org')).toBe('dns4/relay.example.org')
+  it('groups clients by address (IPv4, IPv6 /64) and network (IPv4 /24, IPv6 /48)', () => {
+    const groups = (address: string): { address: string, network: string } => addressGroups(multiaddr(`${address}/tcp/1`))
+    expect(groups('/ip4/203.0.113.7')).toEqual({ address: 'ip4/203.0.113.7', network: 'ip4/203.0.113.0/24' })
+    expect(groups('/ip4/203.0.113.8').network).toBe(groups('/ip4/203.0.113.7').network)
+    expect(groups('/ip4/203.0.114.7').network).not.toBe(groups('/ip4/203.0.113.7').network)
+    expect(groups('/ip6/2001:db8:0:1::1')).toEqual({ address: 'ip6/2001:0db8:0000:0001::/64', network: 'ip6/2001:0db8:0000::/48' })
+    expect(groups('/ip6/2001:db8:0:1:ffff:1:2:3').address).toBe(groups('/ip6/2001:db8:0:1::9').address)
+    // a household's /56: other /64s, the same /48
+    expect(groups('/ip6/2001:db8:0:2::1').address).not.toBe(groups('/ip6/2001:db8:0:1::1').address)
+    expect(groups('/ip6/2001:db8:0:2::1').network).toBe(groups('/ip6/2001:db8:0:1::1').network)
+    expect(groups('/ip6/2001:db8:1:1::1').network).not.toBe(groups('/ip6/2001:db8:0:1::1').network)
+    expect(groups('/ip6/::ffff:203.0.113.7')).toEqual(groups('/ip4/203.0.113.7'))
+    expect(groups('/ip6/::1').address).toBe('ip6/0000:0000:0000:0000::/64')
+    expect(groups('/dns4/relay.example.org')).toEqual({ address: 'dns4/relay.example.org', network: 'dns4/relay.example.org' })
   })
 
   it('lets one address hold a share of the slots others leave, never none while any is free', () => {
@@ -121,29 +126,39 @@ describe('relay slot fair share', () => {
   it('one host with many PeerIds holds no more than its share, and other hosts still get slots', async () => {
     const relay = await startRelay(32)
     cleanup.running.push(relay)
-    const attacker = await clients('127.0.0.2', 32)
+    const attacker = await clients('127.1.0.2', 32)
     // all at once: requests racing through the gate must not pass together
     const statuses = await Promise.all(attacker.map(async (client) => reserve(client, relay)))
     expect(count(statuses, OK)).toBe(16)
     expect(count(statuses, PERMISSION_DENIED)).toBe(16)
 
-    const honest = await clients('127.0.0.3', 10)
+    const honest = await clients('127.2.0.3', 10)
     const honestStatuses: Array<number | undefined> = []
     for (const client of honest) honestStatuses.push(await reserve(client, relay))
     // half of the 16 slots the attacker left
     expect(honestStatuses.slice(0, 8)).toEqual(Array(8).fill(OK))
     expect(honestStatuses.slice(8)).toEqual([PERMISSION_DENIED, PERMISSION_DENIED])
-    const third = await clients('127.0.0.4', 1)
+    const third = await clients('127.3.0.4', 1)
     expect(await reserve(third[0]!, relay)).toBe(OK)
     expect(relayService(relay)?.reservations.size).toBe(25)
+  })
+
+  it('many addresses of one network (a /24; an IPv6 /48 alike) hold no more than three quarters', async () => {
+    const relay = await startRelay(32)
+    cleanup.running.push(relay)
+    const hosts = await Promise.all(Array.from({ length: 8 }, async (_, i) => clients(`127.9.0.${i + 1}`, 4)))
+    const statuses = await Promise.all(hosts.flat().map(async (client) => reserve(client, relay)))
+    expect(count(statuses, OK)).toBe(24)
+    const outside = await clients('127.10.0.1', 1)
+    expect(await reserve(outside[0]!, relay)).toBe(OK)
   })
 
   it('a host above its share once others came loses the surplus when it renews', async () => {
     const relay = await startRelay(32)
     cleanup.running.push(relay)
-    const attacker = await clients('127.0.0.2', 16)
+    const attacker = await clients('127.1.0.2', 16)
     for (const client of attacker) expect(await reserve(client, relay)).toBe(OK)
-    const honest = await clients('127.0.0.3', 8)
+    const honest = await clients('127.2.0.3', 8)
     for (const client of honest) expect(await reserve(client, relay)).toBe(OK)
     // the attacker may now hold half of the 24 slots the honest host leaves: 12 of its 16 renewals pass
     const renewals: Array<number | undefined> = []
@@ -170,14 +185,14 @@ describe('relay slot fair share', () => {
   it('a slot is held only while its client stays connected', async () => {
     const relay = await startRelay(4)
     cleanup.running.push(relay)
-    const [client] = await clients('127.0.0.2', 1)
+    const [client] = await clients('127.1.0.2', 1)
     expect(await reserve(client!, relay)).toBe(OK)
     expect(relayService(relay)?.reservations.has(client!.peerId)).toBe(true)
     await client!.stop()
     await waitFor(() => relayService(relay)?.reservations.has(client!.peerId) === false, 'the relay to drop the slot of a client that left', 10_000)
     // a full table still refuses, as the server always did
     const statuses: Array<number | undefined> = []
-    for (const host of ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']) {
+    for (const host of ['127.3.0.3', '127.4.0.4', '127.5.0.5', '127.6.0.6', '127.7.0.7']) {
       const [other] = await clients(host, 1)
       statuses.push(await reserve(other!, relay))
     }
