@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
-  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
+  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, minePow, requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
 } from '@murmur/protocol'
 import type { PostKind } from '@murmur/protocol'
 import { median, writeResults } from './lib/results.ts'
@@ -82,7 +82,17 @@ const nodeNs = median([0, 1, 2].map(() => nodeCryptoNs(HASHES / 4)))
 const opensslNs = median([0, 1, 2].map(() => nativeNs(HASHES) ?? Infinity))
 const attackerNs = Math.min(nodeNs, opensslNs)
 
+/** ns per hash of the miner honest nodes run (libsodium in WASM, as in browsers): hashes done in `ms` of mining. */
+async function jsMinerNs (ms: number): Promise<number> {
+  let attempts = 0
+  const start = performance.now()
+  await minePow(new Uint8Array(32).fill(9), 256, { signal: AbortSignal.timeout(ms), onProgress: (p) => { attempts = p.attempts } }).catch(() => {})
+  return (performance.now() - start) * 1e6 / attempts
+}
+const honestNs = median([await jsMinerNs(QUICK ? 200 : 1000), await jsMinerNs(QUICK ? 200 : 1000), await jsMinerNs(QUICK ? 200 : 1000)])
+
 const figures: Figure[] = [
+  { figure: 'sha256_pow_js_miner_ns', value: honestNs, unit: 'ns/hash' },
   { figure: 'sha256_pow_input_node_crypto_ns', value: nodeNs, unit: 'ns/hash' },
   ...(Number.isFinite(opensslNs) ? [{ figure: 'sha256_pow_input_native_openssl_ns', value: opensslNs, unit: 'ns/hash' }] : [])
 ]
@@ -127,7 +137,9 @@ for (const { kind, n, name } of cases) {
   figures.push(
     { figure: name, value: attackerMs / victimMs, unit: 'ratio', target: '>= 1', baseline: victimMs },
     { figure: `${name.replace('attacker_vs_victim_cpu', 'victim_reject')}_ms`, value: victimMs, unit: 'ms' },
-    { figure: `${name.replace('invalid_ring', 'pow').replace('_attacker_vs_victim_cpu', '')}_bits`, value: bits, unit: 'bits' }
+    { figure: `${name.replace('invalid_ring', 'pow').replace('_attacker_vs_victim_cpu', '')}_bits`, value: bits, unit: 'bits' },
+    // what the same difficulty costs an honest member with the JS miner, on average
+    { figure: `${name.replace('invalid_ring', 'honest_ring').replace('_attacker_vs_victim_cpu', '')}_mining_ms`, value: 2 ** bits * honestNs / 1e6, unit: 'ms' }
   )
 }
 
