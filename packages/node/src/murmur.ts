@@ -4,9 +4,9 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { messageId, pseudonymSeed, ready, threadPseudonymSeed } from '@murmur/protocol'
+import { displayLine, messageId, ready } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
-import { ClockSkewError, PostValidationError, NotStartedError, UnknownPostError } from './errors.js'
+import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
@@ -18,14 +18,14 @@ import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
-import { createPostStore, openDatabase, threadRoot } from './store/index.js'
+import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
 import type { Release } from './outbound.js'
-import type { PostEntry, PostStore } from './store/index.js'
+import type { PostStore } from './store/index.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -140,7 +140,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope) => this.intake.judge(topic, envelope),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
-        blocked: (peer) => tracker.isCutOff(peer.toString()),
         fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
@@ -167,9 +166,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       inStem: this.inStem,
       direct: this.direct,
       outbound: this.outbound,
+      store,
       channelOf: (topic) => this.channelOf(topic),
-      assertRunning: () => { this.assertRunning() }
-    }, { powBits: config.powBits, clock: config.clockInjected ? config.clock : undefined })
+      join: async (channel) => this.join(channel),
+      assertRunning: () => { this.assertRunning() },
+      log: log.newScope('own')
+    }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
       this.sync = new HistorySync(libp2p, {
         channelOf: (topic) => this.channelOf(topic),
@@ -182,6 +184,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         },
         envelope: async (id) => this.inStem.has(id) ? undefined : (await store.get(id))?.envelope,
         ingest: async (topic, envelope) => this.intake.ingest(topic, envelope),
+        blocked: (peer) => tracker.isCutOff(peer.toString()),
         penalise: (peer) => { tracker.penalise(peer.toString()) },
         topics: () => [...this.joined.values()],
         members: (topic) => pubsub.getSubscribers(topic)
@@ -248,12 +251,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
       await this.stem?.start()
       await this.sync?.start()
-      await this.resendQueued()
+      await this.own.resendQueued()
     } catch (err) {
       await this.stop()
       throw err
     }
-    log('started as %p', this.libp2p.peerId)
+    // no PeerId here: with the channels below it would tie this run's network identity to them in the log
+    log('started')
   }
 
   async stop (): Promise<void> {
@@ -284,7 +288,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.topicValidators.set(topic, this.validator)
     pubsub.subscribe(topic)
     this.rendezvous.join(topic)
-    log('joined %s', channel)
+    log('joined %s', displayLine(channel))
     // peers already in the channel: catch up with a few of them (new ones trigger it on subscribing)
     for (const peer of pubsub.getSubscribers(topic).slice(0, SYNC_PEERS_PER_CHANNEL)) {
       void this.sync?.maybeSyncWith(peer, topic)
@@ -302,22 +306,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // no cooldown, but demoted peers and sessions already running are still skipped
     const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
-  }
-
-  /** Own posts an earlier run left in its outbox: back into the outbox (their channel joined), to leave as usual. */
-  private async resendQueued (): Promise<void> {
-    for (const post of this.inStem.queued()) {
-      const entry = await this.store.get(post.id)
-      if (entry === undefined) {
-        // recorded, then the node stopped before the post was stored
-        this.inStem.arrived(post.id)
-        continue
-      }
-      await this.join(entry.channel)
-      this.outbound.send(topicOf(entry.channel), entry.envelope, post.expires).catch((err: unknown) => {
-        log.error('could not send an own post queued before the restart - %e', err)
-      })
-    }
   }
 
   /** The channel of a joined topic. */
@@ -339,7 +327,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.unsubscribe(topic)
     pubsub.topicValidators.delete(topic)
     await this.rendezvous.leave(topic)
-    log('left %s', channel)
+    log('left %s', displayLine(channel))
   }
 
   channels (): string[] {
@@ -348,48 +336,17 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     this.assertCanPost()
-    await this.join(channel)
-    // a thread's first post is signed with its author's pseudonym of that very thread (seeded by its
-    // content digest: the id binds the signer, so it is not known before the key)
-    const secret = this.config.authorKey.secretKey
-    return this.own.publish({
-      channel,
-      kind: 'POST',
-      body,
-      auth: { kind: 'one-time', seed: (content) => pseudonymSeed(secret, content) }
-    }, options)
+    return this.own.post(channel, body, options)
   }
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     this.assertCanPost()
-    const parent = await this.requirePost(parentId)
-    if (parent.kind === 'VOTE') {
-      throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
-    }
-    const rootId = threadRoot(parent)
-    const root = await this.store.get(rootId)
-    await this.join(parent.channel)
-    const secret = this.config.authorKey.secretKey
-    // the OP's replies carry the root's key; anyone else's key is bound to the root's signer, so a
-    // re-signed copy of the root is another thread
-    const seed = root === undefined
-      ? pseudonymSeed(secret, rootId)
-      : threadPseudonymSeed(secret, { topic: topicOf(root.channel), envelope: root.envelope })
-    return this.own.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, auth: { kind: 'one-time', seed } }, options)
+    return this.own.reply(parentId, body, options)
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
     this.assertCanPost()
-    if (vote !== 1 && vote !== -1) {
-      throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
-    }
-    const target = await this.requirePost(postId)
-    if (target.kind === 'VOTE') {
-      throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
-    }
-    await this.join(target.channel)
-    // a fresh key per vote: votes are never linked to the voter's pseudonym
-    return this.own.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
+    return this.own.vote(postId, vote, options)
   }
 
   async feed (channel: string, options: FeedOptions = {}): Promise<PostView[]> {
@@ -418,14 +375,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   peerCount (): number {
     return this.libp2p.getPeers().length
-  }
-
-  private async requirePost (id: string): Promise<PostEntry> {
-    const entry = await this.store.get(parseId(id))
-    if (entry === undefined) {
-      throw new UnknownPostError(`post ${id} is not in the local store (never received, or expired)`)
-    }
-    return entry
   }
 
   private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {

@@ -191,7 +191,8 @@ export class Outbox implements Outbound {
     }
     this.enqueue(topic, { envelope, expires }, reserved)
     const reason: QueueReason = this.connectionCount() === 0 ? 'no-connections' : 'no-subscribers'
-    this.log('queued a post of %s: %s', topic, reason)
+    // no channel here: the log must not tie this node to one of its posts
+    this.log('queued a post: %s', reason)
     return { status: 'queued', reason }
   }
 
@@ -253,7 +254,7 @@ export class Outbox implements Outbound {
       if (sent === undefined) {
         waiting.push(item)
       } else {
-        this.log('released a queued post of %s: %s', topic, sent.status)
+        this.log('released a queued post: %s', sent.status)
       }
     }
     if (waiting.length > 0) {

@@ -1,11 +1,16 @@
 /**
- * How the node's own posts are made and how they leave it: built (with proof of work), checked and
- * stored like a post from the network, then sent through the stem (or straight into gossip when the node
- * runs without it); and how a stem post is fluffed into gossip here.
+ * How the node's own posts are made and how they leave it: signed under the author's pseudonym of their
+ * thread, built (with proof of work), checked and stored like a post from the network, then sent through
+ * the stem (or straight into gossip when the node runs without it), also when an earlier run left them
+ * queued; and how a stem post is fluffed into gossip here.
  */
-import { CREATED_GRANULARITY, buildEnvelope, toHex } from '@murmur/protocol'
-import { PostValidationError } from './errors.js'
-import { guardProtocolAsync } from './input.js'
+import { CREATED_GRANULARITY, buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { PostValidationError, UnknownPostError } from './errors.js'
+import { guardProtocolAsync, parseId, topicOf } from './input.js'
+import { threadRoot } from './store/index.js'
+import type { PostEntry, PostStore } from './store/index.js'
+import type { Logger } from '@libp2p/interface'
+import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
 import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
@@ -24,16 +29,22 @@ export interface OwnPostsComponents {
   direct: Outbox
   /** Where own posts leave: an outbox releasing into the stem, or `direct` when the node runs without it. */
   outbound: Outbox
+  store: PostStore
   /** The joined channel of a topic, if any. */
   channelOf(topic: string): string | undefined
+  /** Joins a channel (own posts join theirs). */
+  join(channel: string): Promise<void>
   /** Throws NotStartedError once the node stopped. */
   assertRunning(): void
+  log: Logger
 }
 
 /** Parameters of {@link OwnPosts}. */
 export interface OwnPostsInit {
   /** Proof-of-work bits per kind. */
   powBits: Record<'POST' | 'REPLY' | 'VOTE', number>
+  /** The author identity the thread pseudonyms derive from. */
+  authorKey: AuthorKey
   /** A clock injected for tests (unix milliseconds) to date own posts by. @default the protocol's (Date.now) */
   clock?: () => number
 }
@@ -43,23 +54,88 @@ export interface OwnPostsInit {
  *
  * @example
  * ```ts
- * const own = new OwnPosts({ intake, inStem, direct, outbound, stemmed: true, channelOf, assertRunning }, { powBits })
- * await own.publish({ channel: '#lobby', kind: 'POST', body: 'hi', auth }, {}) // { id, status: 'sent', recipients: 1 }
+ * const own = new OwnPosts({ intake, inStem, direct, outbound, store, channelOf, join, assertRunning, log }, { powBits, authorKey })
+ * await own.post('#lobby', 'hi', {}) // { id, status: 'sent', recipients: 1 }
  * ```
  */
 export class OwnPosts {
   private readonly components: OwnPostsComponents
   private readonly powBits: OwnPostsInit['powBits']
+  private readonly authorKey: AuthorKey
   private readonly clock?: () => number
 
   constructor (components: OwnPostsComponents, init: OwnPostsInit) {
     this.components = components
     this.powBits = init.powBits
+    this.authorKey = init.authorKey
     this.clock = init.clock
   }
 
+  /** A thread's first post, signed with the author's pseudonym of that very thread. */
+  async post (channel: string, body: string, options: PostOptions): Promise<PostResult> {
+    await this.components.join(channel)
+    // seeded by the content digest: the id binds the signer, so it is not known before the key
+    const secret = this.authorKey.secretKey
+    return this.publish({ channel, kind: 'POST', body, auth: { kind: 'one-time', seed: (content) => pseudonymSeed(secret, content) } }, options)
+  }
+
+  /** A reply under the author's pseudonym of the parent's thread (the root's key when the author wrote the root). */
+  async reply (parentId: string, body: string, options: PostOptions): Promise<PostResult> {
+    const parent = await this.requirePost(parentId)
+    if (parent.kind === 'VOTE') {
+      throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
+    }
+    const rootId = threadRoot(parent)
+    const root = await this.components.store.get(rootId)
+    await this.components.join(parent.channel)
+    const secret = this.authorKey.secretKey
+    // anyone but the OP gets a key bound to the root's signer: a re-signed copy of the root is another thread
+    const seed = root === undefined
+      ? pseudonymSeed(secret, rootId)
+      : threadPseudonymSeed(secret, { topic: topicOf(root.channel), envelope: root.envelope })
+    return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, auth: { kind: 'one-time', seed } }, options)
+  }
+
+  /** A vote with a fresh key: votes are never linked to the voter's pseudonym. */
+  async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
+    if (vote !== 1 && vote !== -1) {
+      throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
+    }
+    const target = await this.requirePost(postId)
+    if (target.kind === 'VOTE') {
+      throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
+    }
+    await this.components.join(target.channel)
+    return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
+  }
+
+  /** Own posts an earlier run left in its outbox: back into the outbox (their channel joined), to leave as usual. */
+  async resendQueued (): Promise<void> {
+    const { inStem, store, outbound, join, log } = this.components
+    for (const post of inStem.queued()) {
+      const entry = await store.get(post.id)
+      if (entry === undefined) {
+        // recorded, then the node stopped before the post was stored
+        inStem.arrived(post.id)
+        continue
+      }
+      await join(entry.channel)
+      outbound.send(topicOf(entry.channel), entry.envelope, post.expires).catch((err: unknown) => {
+        log.error('could not send an own post queued before the restart - %e', err)
+      })
+    }
+  }
+
+  private async requirePost (id: string): Promise<PostEntry> {
+    const entry = await this.components.store.get(parseId(id))
+    if (entry === undefined) {
+      throw new UnknownPostError(`post ${id} is not in the local store (never received, or expired)`)
+    }
+    return entry
+  }
+
   /** Builds, stores and sends one of our own posts. */
-  async publish (own: OwnPost, options: PostOptions): Promise<PostResult> {
+  private async publish (own: OwnPost, options: PostOptions): Promise<PostResult> {
     const { intake, inStem, outbound } = this.components
     const kind = own.kind ?? 'POST'
     const built = await guardProtocolAsync(async () => buildEnvelope({

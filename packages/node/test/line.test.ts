@@ -1,4 +1,4 @@
-import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, fromHex, messageId, toHex } from '@murmur/protocol'
+import { CREATED_GRANULARITY, buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, fromHex, messageId, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addressOf, collectMessages, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
@@ -48,7 +48,10 @@ describe('eight nodes bootstrapped in a line', () => {
         op: true
       } satisfies Partial<PostView>)
       expect(view!.parent).toBeUndefined()
-      expect(view!.created).toBeGreaterThanOrEqual(before)
+      // coarse on purpose (v2): a minute boundary, at most a uniform 0..59 s jitter plus rounding before now
+      expect(view!.created % CREATED_GRANULARITY).toBe(0)
+      expect(view!.created).toBeGreaterThan(before - 2 * CREATED_GRANULARITY)
+      expect(view!.created).toBeLessThanOrEqual(before + 60)
       expect(view!.expires).toBe(view!.created + 3600)
       expect(view!.pseudonym).toMatch(/^[0-9a-f]{64}$/)
     }
