@@ -1,4 +1,4 @@
-import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, ready } from '@murmur/protocol'
+import { EPOCH_SECONDS, authorPublicKey, buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS } from './harness.js'
@@ -55,5 +55,24 @@ describe('post intake', () => {
     expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_TOO_EARLY' })
     vi.useFakeTimers({ now: created * 1000 })
     expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: true })
+  })
+
+  it('takes ring posts of a stale epoch from history sync only, not from gossip or the stem', async () => {
+    const members = [generateAuthorKey(), generateAuthorKey(), generateAuthorKey()]
+    const ring = members.map((member) => authorPublicKey(member.secretKey)).sort(compareBytes)
+    const now = Math.floor(Date.now() / 1000)
+    const created = now - 3 * EPOCH_SECONDS
+    const built = await buildEnvelope({
+      channel: CHANNEL, body: 'three hours old', created, ttl: 86_400, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey }
+    })
+    const hop = await intake()
+    expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_STALE_EPOCH' })
+    expect(await hop.judge(TOPIC, built.bytes)).toBe('ignore')
+    expect(await hop.ingest(TOPIC, built.bytes)).toBe('accept')
+    // verified once for sync, which does not make it acceptable live
+    expect(hop.validate(TOPIC, built.bytes, 'stem')).toMatchObject({ ok: false, code: 'ERR_STALE_EPOCH' })
+    // a fresh one passes everywhere
+    const fresh = await buildEnvelope({ channel: CHANNEL, body: 'now', powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } })
+    expect(hop.validate(TOPIC, fresh.bytes, 'gossip')).toMatchObject({ ok: true })
   })
 })
