@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * `@murmur/node` is the Murmur node every user runs: the CLI wraps it, apps embed it, the browser page
- * bundles it. It composes js-libp2p (TCP/WebSockets, noise, yamux, Kademlia on `/murmur/kad/1.0.0`,
+ * bundles it. It composes js-libp2p (TCP/WebSockets, noise, yamux, Kademlia on `/murmur/kad/2.0.0`,
  * gossipsub without signatures) with `@murmur/protocol`, validates every message before it is stored
  * or relayed, keeps posts until they expire, and finds the other members of a channel through the DHT.
  *
