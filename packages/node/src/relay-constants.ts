@@ -37,6 +37,12 @@ export const RELAY_DURATION_LIMIT = 2 * 60_000
 /** Most bytes one relayed connection may carry: room for noise, identify and the WebRTC signalling. */
 export const RELAY_DATA_LIMIT = 1n << 20n
 
+/**
+ * Connections a relay keeps room for besides one per slot: Node.js nodes, DHT and gossip peers. A relay's
+ * `maxConnections` is its slots plus these (an ordinary node's limit would turn browsers away).
+ */
+export const RELAY_PEER_CONNECTIONS = 64
+
 /** Most relayed connections being set up at once (inbound HOP streams). */
 export const RELAY_MAX_HOP_STREAMS = 64
 

@@ -112,6 +112,35 @@ export function fairShare (capacity: number, heldByOthers: number, share: number
   return available <= 0 ? 0 : Math.max(1, Math.floor(share * available))
 }
 
+/**
+ * Whether one more entry (a slot, a connection) from a client with `requester`'s groups would put its
+ * address over `share`, or its network over `(1 + share) / 2`, of the `capacity` that the other
+ * `holders` leave. A full table is not "over": the caller refuses that with its own answer.
+ *
+ * @example
+ * ```ts
+ * overShare([groupsOf(client)], reservations.map(groupsOf), 256, 0.5)
+ * ```
+ */
+export function overShare (requester: AddressGroups[], holders: Iterable<AddressGroups[]>, capacity: number, share: number): boolean {
+  const held = new Map<string, number>()
+  let total = 0
+  for (const holderGroups of holders) {
+    total++
+    for (const group of new Set(holderGroups.flatMap(({ address, network }) => [address, network]))) {
+      held.set(group, (held.get(group) ?? 0) + 1)
+    }
+  }
+  if (share >= 1 || total >= capacity) {
+    return false
+  }
+  const over = (group: string, groupShare: number): boolean => {
+    const mine = held.get(group) ?? 0
+    return mine + 1 > fairShare(capacity, total - mine, groupShare)
+  }
+  return requester.some(({ address, network }) => over(address, share) || over(network, (1 + share) / 2))
+}
+
 /** The reservation gate of one relay: counts reservations per address group over the server's live table. */
 class ReservationShare {
   private readonly components: FairShareRelayComponents
@@ -145,39 +174,23 @@ class ReservationShare {
    */
   deny (peer: PeerId): boolean {
     const reservations = this.reservations
-    if (reservations === undefined || this.share >= 1) {
+    if (reservations === undefined) {
       return false
     }
     // the request came over one of these: a client with connections from two addresses counts in both
     const groups = this.components.connectionManager.getConnections(peer)
       .filter((connection) => connection.limits === undefined && connection.status === 'open')
       .map((connection) => addressGroups(connection.remoteAddr))
-    const held = new Map<string, number>()
-    let total = 0
-    const count = (holder: PeerId, holderGroups: AddressGroups[]): void => {
-      if (!holder.equals(peer)) {
-        total++
-        for (const group of new Set(holderGroups.flatMap(({ address, network }) => [address, network]))) {
-          held.set(group, (held.get(group) ?? 0) + 1)
-        }
-      }
+    const holders: AddressGroups[][] = []
+    for (const [holder, reservation] of reservations.entries()) {
+      if (!holder.equals(peer)) holders.push([addressGroups(reservation.addr)])
     }
-    for (const [holder, reservation] of reservations.entries()) count(holder, [addressGroups(reservation.addr)])
     for (const { peer: holder, groups: holderGroups } of this.granted.values()) {
-      if (!reservations.has(holder)) count(holder, holderGroups)
+      if (!holder.equals(peer) && !reservations.has(holder)) holders.push(holderGroups)
     }
-    if (total >= this.capacity) {
-      // full: the server refuses with its own status (RESERVATION_REFUSED), which tells the client why
-      return false
-    }
-    const networkShare = (1 + this.share) / 2
-    const over = (group: string, share: number): boolean => {
-      const mine = held.get(group) ?? 0
-      return mine + 1 > fairShare(this.capacity, total - mine, share)
-    }
-    if (groups.some(({ address, network }) => over(address, this.share) || over(network, networkShare))) {
+    if (overShare(groups, holders, this.capacity, this.share)) {
       // counts, not addresses: a relay's DEBUG log is no place for its clients' addresses
-      this.log('refusing a slot: the client\'s address or network holds its share of the %d slots taken', total)
+      this.log('refusing a slot: the client\'s address or network holds its share of the %d slots taken', holders.length)
       this.end(peer)
       return true
     }
@@ -198,46 +211,81 @@ class ReservationShare {
   }
 }
 
+/** Options of {@link relayFairShare}. */
+export interface RelayFairShareInit extends FairShareRelayInit {
+  /** The relay's `connectionManager.maxConnections`: the connection table the share is taken of. */
+  maxConnections: number
+}
+
+/** The two halves of a relay's fair share: its circuit-relay server, and the gate of its inbound connections. */
+export interface RelayFairShare {
+  /** The circuit-relay-v2 server (a libp2p service factory), its reservations gated by the share. */
+  server: (components: FairShareRelayComponents) => CircuitRelayService
+  /**
+   * Refuses an inbound connection whose address or network holds its share of the connection table
+   * already: a host cannot fill the relay's connections (slots need one each) with idle ones either.
+   */
+  connectionGater: ConnectionGater
+}
+
 /**
  * A circuit-relay-v2 server whose slots are shared fairly between client addresses, and whose
- * reservations end when their holder disconnects (see the module comment).
+ * reservations end when their holder disconnects, with a connection gate that shares the relay's
+ * connections the same way (see the module comment). Pass both to libp2p.
  *
  * @example
  * ```ts
  * import { createLibp2p } from 'libp2p'
  *
+ * const share = relayFairShare({ share: 0.5, maxConnections: 320, reservations: { maxReservations: 256 } })
  * const node = await createLibp2p({
- *   services: { relay: fairShareRelayServer({ share: 0.5, reservations: { maxReservations: 256 } }) }
+ *   connectionManager: { maxConnections: 320 },
+ *   connectionGater: share.connectionGater,
+ *   services: { relay: share.server }
  * })
  * ```
  */
-export function fairShareRelayServer (init: FairShareRelayInit): (components: FairShareRelayComponents) => CircuitRelayService {
-  const { share, ...serverInit } = init
+export function relayFairShare (init: RelayFairShareInit): RelayFairShare {
+  const { share, maxConnections, ...serverInit } = init
   if (!(share > 0 && share <= 1)) {
     throw new RangeError(`expected a reservation share in (0, 1], got ${share}`)
   }
-  return (components) => {
-    const gate = new ReservationShare(components, serverInit.reservations.maxReservations, share)
-    const gater: ConnectionGater = components.connectionGater
-    const server = circuitRelayServer(serverInit)({
-      registrar: components.registrar,
-      peerStore: components.peerStore,
-      addressManager: components.addressManager,
-      peerId: components.peerId,
-      privateKey: components.privateKey,
-      connectionManager: components.connectionManager,
-      logger: components.logger,
-      metrics: components.metrics,
-      connectionGater: Object.create(gater, {
-        denyInboundRelayReservation: {
-          value: async (peer: PeerId): Promise<boolean> =>
-            (await gater.denyInboundRelayReservation?.(peer)) === true || gate.deny(peer)
-        }
-      }) as ConnectionGater
-    })
-    gate.track(server.reservations)
-    // for the node's lifetime, like the events target itself; a stopped server's table is empty
-    components.events.addEventListener('peer:disconnect', (evt) => { gate.end(evt.detail) })
-    return server
+  let connectionManager: FairShareRelayComponents['connectionManager'] | undefined
+  return {
+    server: (components) => {
+      connectionManager = components.connectionManager
+      const gate = new ReservationShare(components, serverInit.reservations.maxReservations, share)
+      const gater: ConnectionGater = components.connectionGater
+      const server = circuitRelayServer(serverInit)({
+        registrar: components.registrar,
+        peerStore: components.peerStore,
+        addressManager: components.addressManager,
+        peerId: components.peerId,
+        privateKey: components.privateKey,
+        connectionManager: components.connectionManager,
+        logger: components.logger,
+        metrics: components.metrics,
+        connectionGater: Object.create(gater, {
+          denyInboundRelayReservation: {
+            value: async (peer: PeerId): Promise<boolean> =>
+              (await gater.denyInboundRelayReservation?.(peer)) === true || gate.deny(peer)
+          }
+        }) as ConnectionGater
+      })
+      gate.track(server.reservations)
+      // for the node's lifetime, like the events target itself; a stopped server's table is empty
+      components.events.addEventListener('peer:disconnect', (evt) => { gate.end(evt.detail) })
+      return server
+    },
+    connectionGater: {
+      // libp2p itself allows at most a few connections being upgraded at once (maxIncomingPendingConnections),
+      // which bounds how far connections that arrive together can overshoot the share
+      denyInboundConnection: (maConn) => connectionManager !== undefined && overShare(
+        [addressGroups(maConn.remoteAddr)],
+        connectionManager.getConnections().map((connection) => [addressGroups(connection.remoteAddr)]),
+        maxConnections,
+        share
+      )
+    }
   }
 }

@@ -5,10 +5,10 @@
  * connection; the relay carries gossip only over its own, ordinary connections.
  */
 import {
-  RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_SHARE,
-  RELAY_RESERVATION_TTL
+  RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_PEER_CONNECTIONS,
+  RELAY_RESERVATION_SHARE, RELAY_RESERVATION_TTL
 } from './relay-constants.js'
-import { fairShareRelayServer } from './relay-share.js'
+import { relayFairShare } from './relay-share.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
@@ -67,8 +67,9 @@ export interface RelayInit {
 
 /**
  * libp2p options that make a Murmur node a circuit relay; pass them as `MurmurInit.libp2p`. Its slots
- * are shared fairly between client addresses, and a slot is held only while its client stays
- * connected (relay-share.ts).
+ * and its connections are shared fairly between client addresses, and a slot is held only while its
+ * client stays connected (relay-share.ts). They set `connectionGater` (a node has none of its own
+ * in Node.js) and `connectionManager.maxConnections` (slots + {@link RELAY_PEER_CONNECTIONS}).
  *
  * @example
  * ```ts
@@ -87,22 +88,27 @@ export interface RelayInit {
 export function relayLibp2pOptions (init: RelayInit = {}): ExtraLibp2pOptions {
   const announce = init.announce ?? []
   const maxHopStreams = init.maxHopStreams ?? RELAY_MAX_HOP_STREAMS
+  const maxReservations = init.maxReservations ?? RELAY_MAX_RESERVATIONS
+  // a slot needs its client's connection to the relay, besides the relay's own peers
+  const maxConnections = maxReservations + RELAY_PEER_CONNECTIONS
+  const share = relayFairShare({
+    share: init.reservationShare ?? RELAY_RESERVATION_SHARE,
+    maxConnections,
+    maxInboundHopStreams: maxHopStreams,
+    maxOutboundHopStreams: maxHopStreams,
+    reservations: {
+      maxReservations,
+      reservationTtl: init.reservationTtl ?? RELAY_RESERVATION_TTL,
+      applyDefaultLimit: true,
+      defaultDurationLimit: init.durationLimit ?? RELAY_DURATION_LIMIT,
+      defaultDataLimit: init.dataLimit ?? RELAY_DATA_LIMIT
+    }
+  })
   return {
     ...(announce.length > 0 ? { addresses: { announce } } : {}),
-    services: {
-      relay: fairShareRelayServer({
-        share: init.reservationShare ?? RELAY_RESERVATION_SHARE,
-        maxInboundHopStreams: maxHopStreams,
-        maxOutboundHopStreams: maxHopStreams,
-        reservations: {
-          maxReservations: init.maxReservations ?? RELAY_MAX_RESERVATIONS,
-          reservationTtl: init.reservationTtl ?? RELAY_RESERVATION_TTL,
-          applyDefaultLimit: true,
-          defaultDurationLimit: init.durationLimit ?? RELAY_DURATION_LIMIT,
-          defaultDataLimit: init.dataLimit ?? RELAY_DATA_LIMIT
-        }
-      })
-    }
+    connectionManager: { maxConnections },
+    connectionGater: share.connectionGater,
+    services: { relay: share.server }
   }
 }
 
