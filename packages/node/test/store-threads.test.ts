@@ -192,9 +192,10 @@ describe('re-filing durability and cost', () => {
     expect(await store.put(t.B, T0)).toBe('stored')
     await putInOrder(store, t, ['V'])
     await expectWholeThread(store, t)
-    // the failed and the successful put of B each were one batch: B's own 4 entries and the root's
-    // tally, 3 writes per re-filed reply (record, old and new thread entry) and B's own tally
-    expect(db.writes.slice(writes)).toEqual(['batch:17', 'batch:17', 'batch:4'])
+    // the failed and the successful put of B each were one batch: B's own 4 entries, its arrival
+    // entry and class, the channel's usage (total and class) and the root's tally, and 3 writes per
+    // re-filed reply (record, old and new thread entry)
+    expect(db.writes.slice(writes)).toEqual(['batch:21', 'batch:21', 'batch:8'])
   })
 
   it('reads only the replies filed under the new post, not the rest of the store', async () => {
@@ -210,8 +211,8 @@ describe('re-filing durability and cost', () => {
     const reads = countReads(db)
     expect(await store.put(t.B, T0)).toBe('stored')
     expect(reads.entries).toBe(4)
-    // B and its parent, the 4 orphans' records, and the tallies of A and B
-    expect(reads.lookups).toBeLessThanOrEqual(2 + 4 + 2)
+    // B and its parent, the 4 orphans' records, the tallies of A and B, and the channel's usage
+    expect(reads.lookups).toBeLessThanOrEqual(2 + 4 + 2 + 2)
     await expectWholeThread(store, t)
   })
 })

@@ -48,3 +48,30 @@ export const SWEEP_BATCH_SIZE = 64
 
 /** Posts read per round trip while walking a feed. */
 export const FEED_READ_CHUNK = 64
+
+/**
+ * Most posts (of every kind) one channel may hold; past it the store evicts (see `quota.ts`).
+ * @default 10000
+ */
+export const CHANNEL_POSTS_QUOTA = 10_000
+
+/**
+ * Most envelope bytes one channel may hold; past it the store evicts (see `quota.ts`). With the
+ * count quota, 20 joined channels stay under ~650 MB even with every envelope at its 16 KiB limit,
+ * and under ~200 MB with typical posts.
+ * @default 32 MiB
+ */
+export const CHANNEL_BYTES_QUOTA = 32 * 1024 * 1024
+
+/** Eviction brings a channel down to this fraction of its quotas, so it runs once per many puts. @default 0.9 */
+export const QUOTA_LOW_WATER = 0.9
+
+/** Length of an arrival class, in seconds: posts that arrived in the same hour compete with each other. @default 3600 */
+export const ARRIVAL_CLASS_SECONDS = 3600
+
+/**
+ * The hot feed ranks the channel's newest this-many POSTs only, so a read does not grow with the
+ * channel. A post older than that would need a very high score to rank anyway.
+ * @default 1000
+ */
+export const HOT_CANDIDATES = 1000

@@ -26,6 +26,14 @@ export interface Indexes {
   tagExpiry: Index
   /** parent | id → empty: VOTEs stored before their parent, checked when it arrives */
   waiting: Index
+  /** channel | arrival class | id → empty: who competes with whom when a channel is over quota */
+  arrival: Index
+  /** id → u64 arrival class of a stored post */
+  arrivals: Index
+  /** channel (| arrival class) → u64 posts | u64 bytes held */
+  usage: Index
+  /** id → its channel index key: a post evicted by the quota, still counted as held until it expires */
+  evicted: Index
   /** expires | id → empty (sweeps) */
   expiry: Index
 }
@@ -43,6 +51,10 @@ export function openIndexes (db: StoreDatabase): Indexes {
     tags: open('tags'),
     tagExpiry: open('tag-expiry'),
     waiting: open('waiting'),
+    arrival: open('arrival'),
+    arrivals: open('arrivals'),
+    usage: open('usage'),
+    evicted: open('evicted'),
     expiry: open('expiry')
   }
 }

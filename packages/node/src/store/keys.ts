@@ -13,6 +13,8 @@ import { InvalidPostError } from './errors.js'
  * - tag:            `u16 len | scope | tag` → `id | u64 until`
  * - tag expiry:     `u64 until | tag key`
  * - waiting votes:  `parent id | vote id`
+ * - arrival:        `u16 len | channel UTF-8 | u64 arrival class | id` (eviction candidates)
+ * - usage:          `u16 len | channel UTF-8` and `… | u64 arrival class` → `u64 posts | u64 bytes`
  */
 
 const U16_MAX = 0xffff
@@ -92,4 +94,19 @@ export function parentKey (parent: Uint8Array, id: Uint8Array): Uint8Array {
 /** Iterator bounds covering the {@link parentKey}s of `parent`. */
 export function parentRange (parent: Uint8Array): { gte: Uint8Array, lte: Uint8Array } {
   return { gte: parent, lte: concat([parent, MAX_TIME_ID.subarray(0, ID_BYTES)]) }
+}
+
+/** Usage key of one arrival class of a channel (the channel's own total is keyed by its prefix alone). */
+export function classKey (prefix: Uint8Array, arrivalClass: number): Uint8Array {
+  return concat([prefix, u64(arrivalClass)])
+}
+
+/** Iterator bounds covering the arrival-class usage keys of a channel (not its total). */
+export function classRange (prefix: Uint8Array): { gt: Uint8Array, lte: Uint8Array } {
+  return { gt: prefix, lte: concat([prefix, MAX_TIME_ID.subarray(0, 8)]) }
+}
+
+/** The arrival class at the end of a {@link classKey}. */
+export function parseClassKey (key: Uint8Array): number {
+  return readU64(viewOf(key), key.byteLength - 8)
 }

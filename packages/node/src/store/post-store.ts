@@ -3,9 +3,11 @@ import { logger } from '@libp2p/logger'
 import { equalBytes } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
-import { DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
+import { ARRIVAL_CLASS_SECONDS, CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
+import { enforceQuota } from './quota.js'
+import type { ChannelQuota } from './quota.js'
 import { openIndexes } from './indexes.js'
 import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
@@ -39,12 +41,16 @@ function nowSeconds (): number {
 export class LevelPostStore implements PostStore {
   private readonly db: StoreDatabase
   private readonly indexes: Indexes
+  private readonly quota: ChannelQuota
+  private readonly hotCandidates: number
   /** Tail of the write queue: every write runs after the previous one settles. */
   private writes: Promise<void> = Promise.resolve()
 
   constructor (init: PostStoreInit) {
     this.db = init.db
     this.indexes = openIndexes(init.db)
+    this.quota = { posts: init.channelPosts ?? CHANNEL_POSTS_QUOTA, bytes: init.channelBytes ?? CHANNEL_BYTES_QUOTA, lowWater: QUOTA_LOW_WATER }
+    this.hotCandidates = init.hotCandidates ?? HOT_CANDIDATES
   }
 
   async put (post: StoredPost, now: number = nowSeconds()): Promise<PutResult> {
@@ -59,14 +65,16 @@ export class LevelPostStore implements PostStore {
       .map(link => ({ scope: copyBytes(link.scope), tag: copyBytes(link.tag), until }))
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
-      if (await this.indexes.posts.has(own.id)) return 'duplicate'
+      if (await this.holds(own.id)) return 'duplicate'
       const held = await this.indexes.tags.getMany(tags.map(t => tagKey(t.scope, t.tag)))
       // a tag held for this very post (stored before, then evicted) does not refuse it
       if (held.some(value => value !== undefined && !equalBytes(parseHeldTag(value).id, own.id))) return 'duplicate-tag'
       const plan = new WritePlan(this.indexes)
-      const refused = await plan.add(own, encoded, tags)
+      const refused = await plan.add(own, encoded, tags, Math.floor(now / ARRIVAL_CLASS_SECONDS))
       if (refused !== undefined) return refused
+      const evicted = await enforceQuota(plan, own.channel, this.quota, now)
       await this.db.batch(plan.operations())
+      if (evicted > 0) log('channel over quota: evicted %d posts', evicted)
       return 'stored'
     })
   }
@@ -87,7 +95,12 @@ export class LevelPostStore implements PostStore {
 
   async has (id: Uint8Array): Promise<boolean> {
     assertId(id, 'id')
-    return this.indexes.posts.has(id)
+    return this.holds(id)
+  }
+
+  /** Whether the post is stored, or was evicted by the quota and has not expired yet. */
+  private async holds (id: Uint8Array): Promise<boolean> {
+    return await this.indexes.posts.has(id) || await this.indexes.evicted.has(id)
   }
 
   async hasTag (scope: Uint8Array, tag: Uint8Array): Promise<boolean> {
@@ -119,9 +132,9 @@ export class LevelPostStore implements PostStore {
         if (chosen.length >= limit) break
       }
     } else {
-      // Every live post of the channel has to be ranked, but only tallies are read for that; the
-      // posts themselves are loaded for the winners alone.
-      for await (const chunk of this.candidates(this.indexes.feed, range, now, expired)) {
+      // The newest hotCandidates posts are ranked, reading only their tallies; the posts
+      // themselves are loaded for the winners alone. A read never grows with the channel.
+      for await (const chunk of this.candidates(this.indexes.feed, { ...range, reverse: true, limit: this.hotCandidates }, now, expired)) {
         chosen.push(...chunk.filter(visible))
       }
       chosen = chosen
@@ -182,7 +195,7 @@ export class LevelPostStore implements PostStore {
           const value = values[i]
           const id = ids[i]
           if (value === undefined || id === undefined) {
-            plan.removeExpiryEntry(key)
+            if (id !== undefined && await plan.removeExpiryEntry(key, id)) posts++
           } else {
             await plan.remove(decodePost(id, value))
             posts++
@@ -260,7 +273,7 @@ export class LevelPostStore implements PostStore {
    */
   private async * candidates (
     index: Index,
-    range: ReturnType<typeof timeRange> & { reverse?: boolean },
+    range: ReturnType<typeof timeRange> & { reverse?: boolean, limit?: number },
     now: number,
     expired: Uint8Array[]
   ): AsyncGenerator<Candidate[]> {

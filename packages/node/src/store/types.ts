@@ -168,7 +168,7 @@ export interface PostStore {
   put(post: StoredPost, now?: number): Promise<PutResult>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
   get(id: Uint8Array, now?: number): Promise<PostEntry | undefined>
-  /** Whether a post with this id is stored (an expired post counts until a sweep or read removes it). */
+  /** Whether a post with this id is stored, or was evicted by the channel quota (both count until the post expires and is swept). */
   has(id: Uint8Array): Promise<boolean>
   /** Whether this link tag is held in this scope (its post may be gone: tags outlive posts). */
   hasTag(scope: Uint8Array, tag: Uint8Array): Promise<boolean>
@@ -199,4 +199,23 @@ export interface PostStore {
 export interface PostStoreInit {
   /** The database to keep posts in; see `openDatabase` for the usual choice. The store closes it on {@link PostStore.close}. */
   db: StoreDatabase
+  /**
+   * Most posts (of every kind) one channel may hold; past it the store evicts by the rule of
+   * `enforceQuota` (the flood's own arrival hour first, engaged and ring-signed posts last).
+   *
+   * @default 10000
+   */
+  channelPosts?: number
+  /**
+   * Most envelope bytes one channel may hold (see `channelPosts`).
+   *
+   * @default 33554432 (32 MiB)
+   */
+  channelBytes?: number
+  /**
+   * The hot feed ranks this many of the channel's newest POSTs.
+   *
+   * @default 1000
+   */
+  hotCandidates?: number
 }

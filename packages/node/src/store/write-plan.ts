@@ -1,7 +1,8 @@
 import { equalBytes, toHex } from '@murmur/protocol'
 import { copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
-import { channelPrefix, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { readU64, viewOf } from './bytes.js'
+import { channelPrefix, classKey, classRange, heldTagValue, parentKey, parentRange, parseClassKey, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import type { Tally } from './codec.js'
 import type { Indexes, IndexOperation } from './indexes.js'
 import type { StoredPost } from './types.js'
@@ -11,6 +12,17 @@ const EMPTY = new Uint8Array(0)
 interface TallySlot {
   id: Uint8Array
   tally: Tally | undefined
+  dirty: boolean
+}
+
+/** Posts and envelope bytes a channel (or one arrival class of it) holds. */
+export interface Usage {
+  posts: number
+  bytes: number
+}
+
+interface UsageSlot extends Usage {
+  key: Uint8Array
   dirty: boolean
 }
 
@@ -47,6 +59,9 @@ export class WritePlan {
   private readonly tallies = new Map<string, TallySlot>()
   /** records read or written by this plan; `null` when deleted (or known absent) */
   private readonly records = new Map<string, StoredPost | null>()
+  private readonly usages = new Map<string, UsageSlot>()
+  /** arrival class of the posts added by this plan, by id */
+  private readonly arrived = new Map<string, number>()
 
   constructor (indexes: Indexes) {
     this.indexes = indexes
@@ -61,6 +76,12 @@ export class WritePlan {
         ? { type: 'del', sublevel: this.indexes.tallies, key: slot.id }
         : { type: 'put', sublevel: this.indexes.tallies, key: slot.id, value: encodeTally(slot.tally) })
     }
+    for (const slot of this.usages.values()) {
+      if (!slot.dirty) continue
+      ops.push(slot.posts <= 0
+        ? { type: 'del', sublevel: this.indexes.usage, key: slot.key }
+        : { type: 'put', sublevel: this.indexes.usage, key: slot.key, value: concat16(slot.posts, slot.bytes) })
+    }
     return ops
   }
 
@@ -71,9 +92,10 @@ export class WritePlan {
    * in: those in another channel are removed (a reply or vote must stay in its parent's channel), the
    * rest join its thread. Resolves to a refusal, and plans nothing, when the stored parent of a REPLY
    * or VOTE is in another channel. `encoded` is `incoming` as the store codec writes it, reused
-   * unless the root was resolved. `tags` are the link tags to hold (see {@link PostStore.put}).
+   * unless the root was resolved. `tags` are the link tags to hold (see {@link PostStore.put});
+   * `arrivalClass` is the hour the post arrived in, for the channel quota.
    */
-  async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[]): Promise<AddRefusal | undefined> {
+  async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[], arrivalClass: number): Promise<AddRefusal | undefined> {
     const parentRecord = incoming.parent === undefined ? undefined : await this.record(incoming.parent)
     if (parentRecord !== undefined && parentRecord.channel !== incoming.channel) return 'wrong-channel'
     let post = incoming
@@ -93,6 +115,10 @@ export class WritePlan {
     }
     for (const held of tags) this.holdTag(held, post.id)
     this.put(expiry, timeKey(EMPTY, post.expires, post.id), EMPTY)
+    this.put(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id), EMPTY)
+    this.put(this.indexes.arrivals, post.id, u64(arrivalClass))
+    this.arrived.set(toHex(post.id), arrivalClass)
+    await this.account(prefix, arrivalClass, post, 1)
     for (const target of await this.contributionTargets(post)) await this.count(target, post, 1)
 
     await this.refuseStrayVotes(post)
@@ -118,20 +144,43 @@ export class WritePlan {
    * under a removed REPLY move up to its thread's top, unless `orphan` (a refused reply's repliers
    * keep waiting under its id, as if it had never come).
    */
-  async remove (stale: StoredPost, orphan = false): Promise<void> {
-    const post = await this.record(stale.id)
+  async remove (post: StoredPost, orphan = false): Promise<void> {
+    await this.drop(post, orphan, false)
+  }
+
+  /**
+   * Evict a stored post for the channel quota: removed like an expired one, but its id stays in the
+   * channel index (so history sync does not fetch it again) and counts as held until it expires.
+   */
+  async evict (post: StoredPost): Promise<void> {
+    await this.drop(post, false, true)
+  }
+
+  private async drop (given: StoredPost, orphan: boolean, tombstone: boolean): Promise<void> {
+    // the caller read `given` under the write lock; this plan's own changes to it win
+    const post = this.records.has(toHex(given.id)) ? await this.record(given.id) : given
     if (post === undefined) return
     const { channel, feed, thread, expiry, waiting } = this.indexes
     const prefix = channelPrefix(post.channel)
     // the tallies first, while the thread start is still known to be stored
     for (const target of await this.contributionTargets(post)) await this.count(target, post, -1)
     this.deleteRecord(post.id)
-    this.del(channel, timeKey(prefix, post.created, post.id))
+    if (tombstone) {
+      this.put(this.indexes.evicted, post.id, timeKey(prefix, post.created, post.id))
+    } else {
+      this.del(channel, timeKey(prefix, post.created, post.id))
+      this.del(expiry, timeKey(EMPTY, post.expires, post.id))
+    }
     if (post.kind === 'POST') this.del(feed, timeKey(prefix, post.created, post.id))
     if (post.kind === 'REPLY') this.del(thread, timeKey(threadRoot(post), post.created, post.id))
     if (post.kind === 'VOTE' && post.parent !== undefined) this.del(waiting, parentKey(post.parent, post.id))
-    this.del(expiry, timeKey(EMPTY, post.expires, post.id))
     this.setTally(post.id, undefined)
+    const arrivalClass = await this.arrivalClassOf(post.id)
+    if (arrivalClass !== undefined) {
+      this.del(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id))
+      this.del(this.indexes.arrivals, post.id)
+      await this.account(prefix, arrivalClass, post, -1)
+    }
 
     if (post.kind === 'REPLY' && !orphan) {
       const members = await this.waitingUnder(post.id)
@@ -142,9 +191,61 @@ export class WritePlan {
     }
   }
 
-  /** Drop a stray expiry entry whose post is already gone. */
-  removeExpiryEntry (key: Uint8Array): void {
+  /** What a channel holds now, as this plan sees it. */
+  async channelUsage (channel: string): Promise<Usage> {
+    const slot = await this.usage(channelPrefix(channel))
+    return { posts: slot.posts, bytes: slot.bytes }
+  }
+
+  /** The arrival classes of a channel that hold posts, with what each holds. */
+  async classes (channel: string): Promise<Array<Usage & { arrivalClass: number }>> {
+    const prefix = channelPrefix(channel)
+    const found = new Map<number, Usage>()
+    for (const [key, value] of await this.indexes.usage.iterator(classRange(prefix)).all()) {
+      found.set(parseClassKey(key), parseUsage(value))
+    }
+    for (const slot of this.usages.values()) {
+      if (slot.key.byteLength === prefix.byteLength + 8 && equalBytes(slot.key.subarray(0, prefix.byteLength), prefix)) {
+        found.set(parseClassKey(slot.key), { posts: slot.posts, bytes: slot.bytes })
+      }
+    }
+    return [...found].filter(([, usage]) => usage.posts > 0).map(([arrivalClass, usage]) => ({ arrivalClass, ...usage }))
+  }
+
+  /** A stored post with its tally, as this plan sees them, or undefined when not stored. */
+  async lookup (id: Uint8Array): Promise<{ post: StoredPost, tally: Tally | undefined } | undefined> {
+    const post = await this.record(id)
+    return post === undefined ? undefined : { post, tally: await this.tally(id) }
+  }
+
+  /** The stored posts of one arrival class of a channel, with their tallies. */
+  async classMembers (channel: string, arrivalClass: number): Promise<Array<{ post: StoredPost, tally: Tally | undefined }>> {
+    const prefix = channelPrefix(channel)
+    const ids = (await this.indexes.arrival.keys(timeRange(classKey(prefix, arrivalClass))).all()).map(key => parseTimeKey(key).id)
+    const seen = new Set(ids.map(toHex))
+    for (const [hex, added] of this.arrived) {
+      const record = this.records.get(hex)
+      if (added === arrivalClass && record != null && record.channel === channel && !seen.has(hex)) ids.push(record.id)
+    }
+    const members: Array<{ post: StoredPost, tally: Tally | undefined }> = []
+    for (const id of ids) {
+      const post = await this.record(id)
+      if (post !== undefined) members.push({ post, tally: await this.tally(id) })
+    }
+    return members
+  }
+
+  /**
+   * Drop an expiry entry whose post record is gone: an evicted post's last entries (channel index
+   * and eviction mark) go with it; a stray entry just goes.
+   */
+  async removeExpiryEntry (key: Uint8Array, id: Uint8Array): Promise<boolean> {
     this.del(this.indexes.expiry, key)
+    const channelKey = await this.indexes.evicted.get(id)
+    if (channelKey === undefined) return false
+    this.del(this.indexes.channel, channelKey)
+    this.del(this.indexes.evicted, id)
+    return true
   }
 
   /**
@@ -327,6 +428,46 @@ export class WritePlan {
   private setTally (id: Uint8Array, tally: Tally | undefined): void {
     this.tallies.set(toHex(id), { id, tally, dirty: true })
   }
+
+  /** Add (`sign` 1) or take back (-1) a post's count and envelope bytes on its channel and arrival class. */
+  private async account (prefix: Uint8Array, arrivalClass: number, post: StoredPost, sign: 1 | -1): Promise<void> {
+    for (const key of [prefix, classKey(prefix, arrivalClass)]) {
+      const slot = await this.usage(key)
+      slot.posts += sign
+      slot.bytes += sign * post.envelope.byteLength
+      slot.dirty = true
+    }
+  }
+
+  private async usage (key: Uint8Array): Promise<UsageSlot> {
+    const hex = toHex(key)
+    let slot = this.usages.get(hex)
+    if (slot === undefined) {
+      const value = await this.indexes.usage.get(key)
+      slot = { key, ...(value === undefined ? { posts: 0, bytes: 0 } : parseUsage(value)), dirty: false }
+      this.usages.set(hex, slot)
+    }
+    return slot
+  }
+
+  private async arrivalClassOf (id: Uint8Array): Promise<number | undefined> {
+    const added = this.arrived.get(toHex(id))
+    if (added !== undefined) return added
+    const value = await this.indexes.arrivals.get(id)
+    return value === undefined ? undefined : readU64(viewOf(value), 0)
+  }
+}
+
+function concat16 (posts: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(16)
+  out.set(u64(posts), 0)
+  out.set(u64(bytes), 8)
+  return out
+}
+
+function parseUsage (value: Uint8Array): Usage {
+  const view = viewOf(value)
+  return { posts: readU64(view, 0), bytes: readU64(view, 8) }
 }
 
 /** Where a thread starts, as far as the stored posts tell. */
