@@ -2,7 +2,8 @@ import { compareBytes } from '@murmur/protocol'
 import { hotScore } from './hot.js'
 import type { Tally } from './codec.js'
 import type { StoredPost } from './types.js'
-import type { Usage, WritePlan } from './write-plan.js'
+import type { Usage } from './usage.js'
+import type { WritePlan } from './write-plan.js'
 
 /** A channel's quotas: most posts and most envelope bytes it may hold. */
 export interface ChannelQuota {

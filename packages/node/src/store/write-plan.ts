@@ -2,8 +2,10 @@ import { equalBytes, toHex } from '@murmur/protocol'
 import { copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
 import { readU64, viewOf } from './bytes.js'
-import { channelPrefix, classKey, classRange, heldTagValue, parentKey, parentRange, parseClassKey, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import type { Tally } from './codec.js'
+import { UsageLedger } from './usage.js'
+import type { ClassUsage, Usage } from './usage.js'
 import type { Indexes, IndexOperation } from './indexes.js'
 import type { StoredPost } from './types.js'
 
@@ -12,17 +14,6 @@ const EMPTY = new Uint8Array(0)
 interface TallySlot {
   id: Uint8Array
   tally: Tally | undefined
-  dirty: boolean
-}
-
-/** Posts and envelope bytes a channel (or one arrival class of it) holds. */
-export interface Usage {
-  posts: number
-  bytes: number
-}
-
-interface UsageSlot extends Usage {
-  key: Uint8Array
   dirty: boolean
 }
 
@@ -59,12 +50,13 @@ export class WritePlan {
   private readonly tallies = new Map<string, TallySlot>()
   /** records read or written by this plan; `null` when deleted (or known absent) */
   private readonly records = new Map<string, StoredPost | null>()
-  private readonly usages = new Map<string, UsageSlot>()
+  private readonly ledger: UsageLedger
   /** arrival class of the posts added by this plan, by id */
   private readonly arrived = new Map<string, number>()
 
   constructor (indexes: Indexes) {
     this.indexes = indexes
+    this.ledger = new UsageLedger(indexes.usage)
   }
 
   /** Every write of the plan, tallies included, ready for `db.batch`. */
@@ -76,12 +68,7 @@ export class WritePlan {
         ? { type: 'del', sublevel: this.indexes.tallies, key: slot.id }
         : { type: 'put', sublevel: this.indexes.tallies, key: slot.id, value: encodeTally(slot.tally) })
     }
-    for (const slot of this.usages.values()) {
-      if (!slot.dirty) continue
-      ops.push(slot.posts <= 0
-        ? { type: 'del', sublevel: this.indexes.usage, key: slot.key }
-        : { type: 'put', sublevel: this.indexes.usage, key: slot.key, value: concat16(slot.posts, slot.bytes) })
-    }
+    ops.push(...this.ledger.operations())
     return ops
   }
 
@@ -118,7 +105,7 @@ export class WritePlan {
     this.put(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id), EMPTY)
     this.put(this.indexes.arrivals, post.id, u64(arrivalClass))
     this.arrived.set(toHex(post.id), arrivalClass)
-    await this.account(prefix, arrivalClass, post, 1)
+    await this.ledger.account(prefix, arrivalClass, post.envelope.byteLength, 1)
     for (const target of await this.contributionTargets(post)) await this.count(target, post, 1)
 
     await this.refuseStrayVotes(post)
@@ -179,7 +166,7 @@ export class WritePlan {
     if (arrivalClass !== undefined) {
       this.del(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id))
       this.del(this.indexes.arrivals, post.id)
-      await this.account(prefix, arrivalClass, post, -1)
+      await this.ledger.account(prefix, arrivalClass, post.envelope.byteLength, -1)
     }
 
     if (post.kind === 'REPLY' && !orphan) {
@@ -193,23 +180,12 @@ export class WritePlan {
 
   /** What a channel holds now, as this plan sees it. */
   async channelUsage (channel: string): Promise<Usage> {
-    const slot = await this.usage(channelPrefix(channel))
-    return { posts: slot.posts, bytes: slot.bytes }
+    return this.ledger.channel(channelPrefix(channel))
   }
 
   /** The arrival classes of a channel that hold posts, with what each holds. */
-  async classes (channel: string): Promise<Array<Usage & { arrivalClass: number }>> {
-    const prefix = channelPrefix(channel)
-    const found = new Map<number, Usage>()
-    for (const [key, value] of await this.indexes.usage.iterator(classRange(prefix)).all()) {
-      found.set(parseClassKey(key), parseUsage(value))
-    }
-    for (const slot of this.usages.values()) {
-      if (slot.key.byteLength === prefix.byteLength + 8 && equalBytes(slot.key.subarray(0, prefix.byteLength), prefix)) {
-        found.set(parseClassKey(slot.key), { posts: slot.posts, bytes: slot.bytes })
-      }
-    }
-    return [...found].filter(([, usage]) => usage.posts > 0).map(([arrivalClass, usage]) => ({ arrivalClass, ...usage }))
+  async classes (channel: string): Promise<ClassUsage[]> {
+    return this.ledger.classes(channelPrefix(channel))
   }
 
   /** A stored post with its tally, as this plan sees them, or undefined when not stored. */
@@ -429,45 +405,12 @@ export class WritePlan {
     this.tallies.set(toHex(id), { id, tally, dirty: true })
   }
 
-  /** Add (`sign` 1) or take back (-1) a post's count and envelope bytes on its channel and arrival class. */
-  private async account (prefix: Uint8Array, arrivalClass: number, post: StoredPost, sign: 1 | -1): Promise<void> {
-    for (const key of [prefix, classKey(prefix, arrivalClass)]) {
-      const slot = await this.usage(key)
-      slot.posts += sign
-      slot.bytes += sign * post.envelope.byteLength
-      slot.dirty = true
-    }
-  }
-
-  private async usage (key: Uint8Array): Promise<UsageSlot> {
-    const hex = toHex(key)
-    let slot = this.usages.get(hex)
-    if (slot === undefined) {
-      const value = await this.indexes.usage.get(key)
-      slot = { key, ...(value === undefined ? { posts: 0, bytes: 0 } : parseUsage(value)), dirty: false }
-      this.usages.set(hex, slot)
-    }
-    return slot
-  }
-
   private async arrivalClassOf (id: Uint8Array): Promise<number | undefined> {
     const added = this.arrived.get(toHex(id))
     if (added !== undefined) return added
     const value = await this.indexes.arrivals.get(id)
     return value === undefined ? undefined : readU64(viewOf(value), 0)
   }
-}
-
-function concat16 (posts: number, bytes: number): Uint8Array {
-  const out = new Uint8Array(16)
-  out.set(u64(posts), 0)
-  out.set(u64(bytes), 8)
-  return out
-}
-
-function parseUsage (value: Uint8Array): Usage {
-  const view = viewOf(value)
-  return { posts: readU64(view, 0), bytes: readU64(view, 8) }
 }
 
 /** Where a thread starts, as far as the stored posts tell. */
