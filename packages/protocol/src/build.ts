@@ -1,5 +1,5 @@
 import { channelTopic, circleChannel, isCircleChannel } from './channel.js'
-import { CREATED_GRANULARITY, DEFAULT_TTL, POSTS_PER_EPOCH, POSTS_PER_WEEK } from './constants.js'
+import { CREATED_GRANULARITY, DEFAULT_TTL, POSTS_PER_EPOCH, POSTS_PER_WEEK, SALT_BYTES } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { equalBytes, plainBytes } from './bytes.js'
 import { encodeEnvelope, encodePost } from './codec.js'
@@ -146,7 +146,8 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     vote: options.vote ?? 0,
     created: createdOf(options.created, options.ttl ?? DEFAULT_TTL, random),
     ttl: options.ttl ?? DEFAULT_TTL,
-    padding: new Uint8Array(0)
+    padding: new Uint8Array(0),
+    salt: plainBytes(random(SALT_BYTES))
   }
   checkPostFields(bare)
   const post = padPost(bare)

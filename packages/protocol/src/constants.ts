@@ -27,8 +27,8 @@ export const POSTS_PER_WEEK = 256
 export const WEEK_SECONDS = 604_800
 /** `created` is a multiple of this many seconds, so it does not time a post to the second. @default 60 */
 export const CREATED_GRANULARITY = 60
-/** Sizes in bytes an encoded Post is padded to: the smallest that fits (docs/PROTOCOL.md §2). @default [256, 512, 1024, 2304] */
-export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2304])
+/** Sizes in bytes an encoded Post is padded to: the smallest that fits (docs/PROTOCOL.md §2). @default [256, 512, 1024, 2560] */
+export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2560])
 /**
  * log2 of the native SHA-256 hashes that cost as much CPU as verifying one ring member, per kind (POST
  * and REPLY carry two link tags, VOTE one): the ring term of the proof of work is sized from it, so that an
@@ -38,6 +38,8 @@ export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 102
 export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 14.5, REPLY: 14.5, VOTE: 14 })
 /** How far in the future `created` may be, in seconds. @default 120 */
 export const MAX_CLOCK_SKEW = 120
+/** Byte length of a Post's random salt. @default 16 */
+export const SALT_BYTES = 16
 /** Byte length of post ids, keys, scalars and points. */
 export const ID_BYTES = 32
 /** Proof-of-work difficulty in leading zero bits, per post kind. @default { POST: 16, REPLY: 16, VOTE: 12 } */

@@ -1,6 +1,6 @@
 import { utf8 } from './bytes.js'
 import { validateChannel } from './channel.js'
-import { CREATED_GRANULARITY, ID_BYTES, MAX_BODY_BYTES, MAX_TTL, MIN_TTL } from './constants.js'
+import { CREATED_GRANULARITY, ID_BYTES, MAX_BODY_BYTES, MAX_TTL, MIN_TTL, SALT_BYTES } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { Post } from './wire/murmur.js'
 
@@ -13,7 +13,7 @@ const bad = (message: string): ProtocolError => new ProtocolError('ERR_BAD_FIELD
 
 /**
  * Checks the field limits of a decoded or to-be-encoded Post (DESIGN §5): channel, kind, parent, body,
- * vote, ttl and created (a multiple of CREATED_GRANULARITY). Throws a ProtocolError (ERR_BAD_CHANNEL,
+ * vote, ttl, created and salt, then created on its grid (a multiple of CREATED_GRANULARITY). Throws a ProtocolError (ERR_BAD_CHANNEL,
  * ERR_BODY_TOO_LONG, ERR_BAD_FIELD or ERR_BAD_CREATED).
  *
  * @example
@@ -45,6 +45,7 @@ export function checkPostFields (post: Post): void {
   if (typeof post.created !== 'bigint' || post.created < 0n || post.created > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw bad('created must be unix seconds, at most 2^53 - 1')
   }
+  if (post.salt.byteLength !== SALT_BYTES) throw bad(`salt must be ${SALT_BYTES} bytes, got ${post.salt.byteLength}`)
   if (post.created % BigInt(CREATED_GRANULARITY) !== 0n) {
     throw new ProtocolError('ERR_BAD_CREATED', `created must be a multiple of ${CREATED_GRANULARITY} s (builders round it), got ${post.created}`)
   }

@@ -36,7 +36,7 @@ export function paddingLength (unpadded: number): number {
  *
  * @example
  * ```ts
- * encodePost(padPost(post)).byteLength // 256, 512, 1024 or 2304
+ * encodePost(padPost(post)).byteLength // 256, 512, 1024 or 2560
  * ```
  */
 export function padPost (post: Post): Post {

@@ -13,7 +13,8 @@ export const postArb: fc.Arbitrary<Post> = fc.record({
   vote: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   created: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   ttl: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-  padding: bytes(0, 40)
+  padding: bytes(0, 40),
+  salt: bytes(0, 20)
 })
 
 /** Any Envelope the protobuf schema can carry, valid or not. */

@@ -110,6 +110,18 @@ describe('the post id binds the signer (OP hijack)', () => {
     expect(checkPow(built.id, decodeEnvelope(built.bytes).pow, requiredPowBits('POST', ring.length, { POST: BITS }))).toBe(true)
   })
 
+  it('the same author saying the same thing twice in one minute makes two posts, not one', async () => {
+    const author = members[0]!
+    const say = async (extra: object = {}): Promise<Uint8Array> => (await buildEnvelope({
+      channel: '#lobby', body: 'ok', created: NOW, powBits: 0, auth: { kind: 'one-time', seed: (content) => pseudonymSeed(author.secretKey, content) }, ...extra
+    })).id
+    expect(toHex(await say())).not.toBe(toHex(await say()))
+    const root = await buildEnvelope({ channel: '#lobby', body: 'thread', created: NOW, powBits: 0 })
+    const seed = threadPseudonymSeed(author.secretKey, { topic: TOPIC, envelope: root.bytes })
+    const reply = { kind: 'REPLY', parent: root.id, auth: { kind: 'one-time', seed } }
+    expect(toHex(await say(reply))).not.toBe(toHex(await say(reply)))
+  })
+
   it('postIdOf, messageId and gossipMessageId never throw', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 20 }), (data, topic) => {
       expect(() => { postIdOf(topic, data); messageId(topic, data); gossipMessageId(topic, data) }).not.toThrow()

@@ -12,6 +12,7 @@ export interface Post {
   created: bigint
   ttl: number
   padding: Uint8Array<ArrayBuffer>
+  salt: Uint8Array<ArrayBuffer>
 }
 
 export namespace Post {
@@ -82,6 +83,11 @@ export namespace Post {
           w.bytes(obj.padding)
         }
 
+        if ((obj.salt != null && obj.salt.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.salt)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -94,7 +100,8 @@ export namespace Post {
           vote: 0,
           created: 0n,
           ttl: 0,
-          padding: uint8ArrayAlloc(0)
+          padding: uint8ArrayAlloc(0),
+          salt: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -133,6 +140,10 @@ export namespace Post {
             }
             case 8: {
               obj.padding = reader.bytes()
+              break
+            }
+            case 9: {
+              obj.salt = reader.bytes()
               break
             }
             default: {
@@ -206,6 +217,13 @@ export namespace Post {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.salt`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -258,6 +276,11 @@ export namespace Post {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PostSaltFieldEvent {
+    field: '$.salt'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Post>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Post.codec())
   }
@@ -266,7 +289,7 @@ export namespace Post {
     return decodeMessage(buf, Post.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent | PostPaddingFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent | PostPaddingFieldEvent | PostSaltFieldEvent> {
     return streamMessage(buf, Post.codec(), opts)
   }
 }
