@@ -69,6 +69,7 @@ describe('vectors against an independent reading of the spec', () => {
       expect(post.created % 60n).toBe(0n)
       expect(BUCKETS).toContain(plain.byteLength)
       expect(post.padding.every((b) => b === 0)).toBe(true)
+      expect(post.salt.byteLength).toBe(16)
 
       if (env.oneTime !== undefined) {
         expect(ed25519.verify(env.oneTime.signature, m, env.oneTime.publicKey)).toBe(true)
