@@ -140,6 +140,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope) => this.intake.judge(topic, envelope),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
+        blocked: (peer) => tracker.isCutOff(peer.toString()),
         fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')

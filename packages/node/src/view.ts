@@ -20,7 +20,11 @@ export interface PostView {
   root?: string
   /** +1 or -1 for a VOTE, 0 otherwise. */
   vote: number
-  /** Unix seconds, as claimed by the author (validated to be at most 120 s in the future). */
+  /**
+   * Unix seconds, as claimed by the author: a whole minute, 0..119 s before the post was made (protocol
+   * v2 coarsens it so that it neither times the post nor links posts by clock skew); validated to be at
+   * most 120 s in the future.
+   */
   created: number
   /** Unix seconds after which every node deletes the post. */
   expires: number
