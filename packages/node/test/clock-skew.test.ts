@@ -2,10 +2,12 @@
  * Issue 12, 12b: a node whose clock is minutes off is told so, from the posts of others, before its
  * posts are refused everywhere without a word.
  */
-import { channelTopic } from '@murmur/protocol'
+import { buildEnvelope, channelTopic } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
+import { ClockSkewEstimate, ClockWatch } from '../src/clock-skew.js'
 import type { ClockSkewDetail, Murmur } from '../src/index.js'
+import type { ValidationResult } from '@murmur/protocol'
 
 const CHANNEL = '#clocks'
 const SKEW_MS = 10 * 60 * 1000
@@ -58,4 +60,41 @@ describe('clock skew', () => {
     expect(Math.abs(agreed)).toBeLessThanOrEqual(120)
     await expect(honest.post(CHANNEL, 'still fine')).resolves.toMatchObject({ status: 'sent' })
   }, 120_000)
+})
+
+describe('clock skew estimate', () => {
+  it('is unknown until five samples, then their median: late, old posts do not move it', () => {
+    const estimate = new ClockSkewEstimate()
+    const now = 1_800_000_000
+    // posts made just now by clocks that agree: created 0..119 s before, 60 s on average
+    for (const lag of [30, 60, 90, 100]) estimate.add(now - lag, now)
+    expect(estimate.offset()).toBeUndefined()
+    // two posts that waited hours in an outbox
+    estimate.add(now - 7_200, now)
+    estimate.add(now - 3 * 3_600, now)
+    estimate.add(now - 45, now)
+    expect(Math.abs(estimate.offset()!)).toBeLessThanOrEqual(60)
+    expect(estimate.skewed()).toBe(false)
+  })
+
+  it('verifies posts refused as too early at most ten at once and one a second, then tells when the clock is behind', async () => {
+    let now = 1_800_000_000_000
+    let checks = 0
+    const changes: ClockSkewDetail[] = []
+    const watch = new ClockWatch({
+      now: () => now,
+      validateAt: () => { checks++; return { ok: true } as unknown as ValidationResult },
+      onChange: (detail) => { changes.push(detail) }
+    })
+    const tooEarly = { ok: false, code: 'ERR_TOO_EARLY', reason: 'created 600 s in the future' } as ValidationResult
+    const early = (await buildEnvelope({ channel: '#clocks', body: 'x', created: Math.floor(now / 1000) + 600, powBits: 0 })).bytes
+    for (let i = 0; i < 50; i++) watch.observe(channelTopic('#clocks'), early, tooEarly)
+    expect(checks).toBe(10)
+    now += 3_000
+    for (let i = 0; i < 50; i++) watch.observe(channelTopic('#clocks'), early, tooEarly)
+    expect(checks).toBe(13)
+    expect(changes).toHaveLength(1)
+    expect(changes[0]!.skewed).toBe(true)
+    expect(changes[0]!.offset).toBeLessThan(-480)
+  })
 })
