@@ -77,17 +77,17 @@ export class Sandbox {
   }
 
   /** Starts a long-running `murmur ...args` (daemon, watch) whose output lines can be awaited. */
-  spawn (args: string[]): LineProcess {
-    const child = spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  spawn (args: string[], env: NodeJS.ProcessEnv = {}): LineProcess {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     this.processes.add(child)
     child.once('exit', () => { this.processes.delete(child) })
     return new LineProcess(child)
   }
 
-  /** Starts a daemon with a data dir of this sandbox on loopback, without mDNS, at 8 PoW bits. */
-  async daemon (name: string, extra: string[] = []): Promise<Daemon> {
+  /** Starts a daemon with a data dir of this sandbox on loopback, without mDNS, at 8 PoW bits (`env`: more environment). */
+  async daemon (name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
     const dataDir = this.dir(name)
-    const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8', '--json', ...extra])
+    const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8', '--json', ...extra], env)
     const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as DaemonReady
     return { proc, dataDir, ready, multiaddr: ready.multiaddrs[0] ?? '' }
   }
@@ -114,10 +114,16 @@ export class Sandbox {
   }
 }
 
-/** The `ready` line of `murmur daemon --json`. */
+/** Environment of a CLI process whose clock (Date.now) is `seconds` ahead (negative: behind). */
+export function clockShiftEnv (seconds: number): NodeJS.ProcessEnv {
+  const preload = resolve(import.meta.dirname, 'cli-clock-shift.mjs')
+  return { NODE_OPTIONS: `--import ${preload}`, MURMUR_TEST_CLOCK_SHIFT: String(seconds) }
+}
+
 /** What `murmur relay --json` prints when it is up. */
 export interface RelayReady { peerId: string, multiaddrs: string[], browserMultiaddrs: string[], channels: string[], dataDir: string }
 
+/** The `ready` line of `murmur daemon --json`. */
 export interface DaemonReady {
   peerId: string
   multiaddrs: string[]

@@ -11,6 +11,14 @@ export interface ChannelStatus {
   peers: number
 }
 
+/** This node's clock against the network's, estimated from the fresh posts of others. */
+export interface ClockStatus {
+  /** Seconds this node's clock is ahead of the network's (negative: behind); null until a few posts of others arrived. */
+  offset: number | null
+  /** Whether the offset is beyond the 120 s the network accepts: this node's posts are refused until its clock is set right. */
+  skewed: boolean
+}
+
 /** `GET /v1/status`, and the `status` event of `GET /v1/events`. */
 export interface StatusResponse {
   /** Version of the `murmur` command running the node. */
@@ -26,6 +34,7 @@ export interface StatusResponse {
   channels: ChannelStatus[]
   /** Seconds since the node started. */
   uptime: number
+  clock: ClockStatus
 }
 
 /** One entry of `GET /v1/peers`. */

@@ -65,6 +65,8 @@ export const EXIT = {
   USAGE: 2,
   /** No daemon runs for this data dir. */
   NO_DAEMON: 3,
+  /** This device's clock is too far off the network's: posts would be refused everywhere. */
+  CLOCK_SKEW: 4,
   /** Interrupted with Ctrl-C (e.g. while mining proof of work). */
   INTERRUPTED: 130
 } as const

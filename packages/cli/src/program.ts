@@ -39,7 +39,8 @@ export function createProgram (): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `
-Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 130 interrupted.
+Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 4 this device's clock is
+too far off the network's (set it right), 130 interrupted.
 Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
@@ -82,6 +83,9 @@ function exitCodeOf (err: Error): number {
   if (byName !== undefined) {
     return byName
   }
-  const status = (err as { status?: unknown }).status
-  return err.name === 'ApiError' && status === 400 ? EXIT.USAGE : EXIT.FAILURE
+  if (err.name !== 'ApiError') {
+    return EXIT.FAILURE
+  }
+  const { status, code } = err as { status?: unknown, code?: unknown }
+  return code === 'ERR_CLOCK_SKEW' ? EXIT.CLOCK_SKEW : status === 400 ? EXIT.USAGE : EXIT.FAILURE
 }

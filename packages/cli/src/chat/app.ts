@@ -6,6 +6,7 @@
 import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
+import { clockWarning } from '../daemon/status.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
@@ -263,6 +264,10 @@ export class ChatApp {
     try {
       for await (const event of this.client.events({ signal: this.controller.signal })) {
         if (event.type === 'status') {
+          const { offset, skewed } = event.status.clock
+          if (skewed && offset !== null && this.status?.clock.skewed !== true) {
+            this.timeline.notice(clockWarning(offset), 'error')
+          }
           this.status = event.status
           this.connected = true
         } else {

@@ -9,11 +9,12 @@ import { checkPrivateDir, ensurePrivateDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { rendezvousDir, resolveDataDir } from '../paths.js'
 import { apiFilePath, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
-import { channelStatus, watchStatus } from '../daemon/status.js'
+import { channelStatus, clockWarning, watchStatus } from '../daemon/status.js'
 import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withNetworkOptions } from './options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
 import type { ChannelStatus } from '../api-types.js'
 import type { Output } from '../output.js'
+import type { ClockSkewDetail } from '@murmur/node'
 
 interface DaemonOptions extends CommonOptions, NetworkOptions {
   channel: string[]
@@ -77,8 +78,12 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   const report = (): void => { reportPeers(out, node.peerCount(), channelStatus(node)) }
   const unwatch = watchStatus(node, report)
   report()
+  // the offset is estimated from the first posts of others: the warning comes as soon as it is known
+  const onClockSkew = (evt: CustomEvent<ClockSkewDetail>): void => { reportClock(out, evt.detail) }
+  node.addEventListener('clock-skew', onClockSkew)
   const signal = await stopped
   out.note(`${signal}: stopping…`)
+  node.removeEventListener('clock-skew', onClockSkew)
   unwatch()
   await runtime.stop()
   await removeApiFile(dataDir, api.token)
@@ -94,6 +99,13 @@ function reportPeers (out: Output, peers: number, channels: ChannelStatus[]): vo
     const parts = channels.map((c) => `${c.peers} in ${c.channel}`)
     return [`${peers} ${peers === 1 ? 'peer' : 'peers'}`, ...parts].join(', ')
   })
+}
+
+/** A warning when the clock is found off the network's, a note when it is back within the accepted skew. */
+function reportClock (out: Output, { offset, skewed }: ClockSkewDetail): void {
+  out.item({ event: 'clock-skew', offset, skewed }, () => skewed
+    ? `warning: ${clockWarning(offset)}`
+    : `the clock is back within the accepted skew of the network's (${offset > 0 ? '+' : ''}${offset} s)`)
 }
 
 async function refuseSecondDaemon (dataDir: string): Promise<void> {

@@ -2,8 +2,11 @@
  * `murmur join`, `murmur leave`, `murmur peers` and `murmur status`.
  */
 import { Command } from 'commander'
+import { MAX_CLOCK_SKEW } from '@murmur/protocol'
+import { clockWarning } from '../daemon/status.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
+import type { ClockStatus } from '../api-types.js'
 
 /**
  * The `join` command.
@@ -73,7 +76,7 @@ export function peersCommand (): Command {
  */
 export function statusCommand (): Command {
   return withCommonOptions(new Command('status'))
-    .description('show the daemon\'s peers, channels and addresses')
+    .description('show the daemon\'s peers, channels, addresses and clock offset')
     .action(async (options: CommonOptions) => {
       const status = await (await clientOf(options)).status()
       outputOf(options).result(status, () => [
@@ -81,7 +84,19 @@ export function statusCommand (): Command {
         `peer id   ${status.peerId}`,
         `peers     ${status.peers}`,
         `channels  ${status.channels.length === 0 ? 'none' : status.channels.map((c) => `${c.channel} (${c.peers} ${c.peers === 1 ? 'peer' : 'peers'})`).join(', ')}`,
+        `clock     ${clockLine(status.clock)}`,
         ...status.multiaddrs.map((addr) => `listening ${addr}`)
       ].join('\n'))
     })
+}
+
+/** The clock line of `murmur status`: the offset, and a warning beyond the accepted skew. */
+function clockLine (clock: ClockStatus): string {
+  if (clock.offset === null) {
+    return 'offset not known yet (estimated from the first posts of others)'
+  }
+  if (clock.skewed) {
+    return `WARNING: ${clockWarning(clock.offset)}`
+  }
+  return `${clock.offset > 0 ? '+' : ''}${clock.offset} s from the network's (fine: ±${MAX_CLOCK_SKEW} s are accepted)`
 }

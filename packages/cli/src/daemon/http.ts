@@ -16,6 +16,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   InvalidChannelError: 400,
   InvalidIdError: 400,
   PostValidationError: 400,
+  ClockSkewError: 409,
   UnknownPostError: 404,
   NotFoundError: 404,
   OutboxFullError: 503,

@@ -93,6 +93,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     }
   }
   node.addEventListener('post', onPost)
+  node.addEventListener('clock-skew', statusChanged)
   const unwatch = watchStatus(node, statusChanged)
   const keepAlive = setInterval(() => {
     for (const res of streams) {
@@ -213,6 +214,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     token,
     close: async () => {
       node.removeEventListener('post', onPost)
+      node.removeEventListener('clock-skew', statusChanged)
       unwatch()
       clearInterval(keepAlive)
       for (const res of streams) {

@@ -1,10 +1,10 @@
 /**
  * What a running node reports about itself: peers, channels and addresses, and when that changes.
  */
-import { channelTopic } from '@murmur/protocol'
+import { MAX_CLOCK_SKEW, channelTopic } from '@murmur/protocol'
 import { STATUS_DEBOUNCE } from '../constants.js'
 import { VERSION } from '../version.js'
-import type { ChannelStatus, PeerResponse, StatusResponse } from '../api-types.js'
+import type { ChannelStatus, ClockStatus, PeerResponse, StatusResponse } from '../api-types.js'
 import type { Murmur } from '@murmur/node'
 
 /**
@@ -23,8 +23,34 @@ export function readStatus (node: Murmur, startedAt: number): StatusResponse {
     multiaddrs: node.getMultiaddrs().map(String),
     peers: node.peerCount(),
     channels: channelStatus(node),
-    uptime: Math.floor((Date.now() - startedAt) / 1000)
+    uptime: Math.floor((Date.now() - startedAt) / 1000),
+    clock: clockStatus(node.clockSkew())
   }
+}
+
+/**
+ * The clock part of the status from the node's estimate (`Murmur.clockSkew()`).
+ *
+ * @example
+ * ```ts
+ * clockStatus(node.clockSkew()) // { offset: 312, skewed: true }
+ * ```
+ */
+export function clockStatus (offset: number | undefined): ClockStatus {
+  return { offset: offset ?? null, skewed: offset !== undefined && Math.abs(offset) > MAX_CLOCK_SKEW }
+}
+
+/**
+ * One line for people about a clock that is off: what is wrong and what to do.
+ *
+ * @example
+ * ```ts
+ * clockWarning(-300) // "this device's clock is about 300 s behind the network's …"
+ * ```
+ */
+export function clockWarning (offset: number): string {
+  return `this device's clock is about ${Math.abs(offset)} s ${offset > 0 ? 'ahead of' : 'behind'} the network's (${MAX_CLOCK_SKEW} s are accepted): ` +
+    'your posts are refused until you set it right (turn on automatic time, e.g. `timedatectl set-ntp true`)'
 }
 
 /**
