@@ -2,8 +2,11 @@
  * Defaults of `MurmurInit` and the node's internal timings, in one place.
  */
 
-/** Private DHT protocol so Murmur nodes form their own Kademlia network, apart from IPFS. */
-export const KAD_PROTOCOL = '/murmur/kad/1.0.0'
+/**
+ * Private DHT protocol so Murmur nodes form their own Kademlia network, apart from IPFS. Version 2:
+ * provider records name a rendezvous bucket, not a channel (see rendezvous.ts).
+ */
+export const KAD_PROTOCOL = '/murmur/kad/2.0.0'
 
 /** mDNS service tag: Murmur nodes only discover each other, not every libp2p node on the LAN. */
 export const MDNS_SERVICE_TAG = '_murmur._udp.local'
@@ -35,11 +38,35 @@ export const RENDEZVOUS_QUERY_TIMEOUT = 30_000
 /** Rendezvous stops dialing new providers once this many peers share the channel with us. */
 export const RENDEZVOUS_TARGET_PEERS = 6
 
-/** Most providers dialed per rendezvous round. */
-export const RENDEZVOUS_MAX_DIALS = 8
+/**
+ * Rendezvous buckets: a node provides the key of its channel's bucket, not of the channel, so a provider
+ * record says "a member of one of the channels in this bucket" (about 1/64 of all channels), not which.
+ */
+export const RENDEZVOUS_BUCKETS = 64
 
-/** A peer found through discovery (mDNS, DHT) is dialed only while we have fewer connections than this. */
-export const DISCOVERY_DIAL_BELOW = 32
+/** Size of the uniform sample kept of a round's providers, from which the ones to dial are drawn. */
+export const RENDEZVOUS_POOL = 64
+
+/** A rendezvous round stops reading providers after this many distinct ones. */
+export const RENDEZVOUS_MAX_SEEN = 1024
+
+/** Most providers dialed per rendezvous round (never more than the channel is short of). */
+export const RENDEZVOUS_MAX_DIALS = 6
+
+/**
+ * A peer found through discovery (mDNS, DHT) is dialed only while we have fewer connections than this.
+ * Low on purpose: every peer the DHT names would otherwise be dialed, so a crowd connected everyone to
+ * everyone, and sybils answering DHT queries got dialed (and became stem successors). Channel members are
+ * found by the rendezvous, which samples; this only keeps a node that has almost no peers connected.
+ */
+export const DISCOVERY_DIAL_BELOW = 8
+
+/**
+ * Most open connections (libp2p's `maxConnections`; the default is 300). Past it libp2p closes the
+ * newest inbound connections with the fewest streams first, so a swarm of inbound sybils cannot push
+ * out the peers this node dialed.
+ */
+export const MAX_CONNECTIONS = 96
 
 /** Time allowed for dialing one discovered peer, in ms. */
 export const DIAL_TIMEOUT = 10_000

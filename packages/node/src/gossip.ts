@@ -7,64 +7,67 @@ import { ERROR_ACTIONS, messageId, toHex } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import type { Logger } from '@libp2p/interface'
+import type { PutResult } from './store/index.js'
 import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /**
- * Score thresholds (gossipsub's defaults, written out because the penalty weight below is tuned to them):
- * below -10 a peer gets no gossip, below -50 we stop publishing to it, below -80 it is graylisted
- * (everything it sends is dropped unread) and it is pruned from every mesh at the next heartbeat.
+ * Score thresholds. Below -10 a peer gets no gossip, below -50 we stop publishing to it, below -80 it is
+ * graylisted (everything it sends is dropped unread) and pruned from every mesh at the next heartbeat.
+ * Opportunistic grafting (every minute, when the median mesh peer scores below 2) brings in peers that
+ * have earned delivery credit ({@link DELIVERY_CREDIT_CAP}): a mesh of silent peers is replaced by peers
+ * that deliver.
  */
 export const SCORE_THRESHOLDS: PeerScoreThresholds = {
   gossipThreshold: -10,
   publishThreshold: -50,
   graylistThreshold: -80,
   acceptPXThreshold: 10,
-  opportunisticGraftThreshold: 20
+  opportunisticGraftThreshold: 2
 }
 
-/** Weight of the application-specific score (P5): each rejected message costs `(count²) × weight`. */
+/** Score of each rejected message: `count² × weight` (P5, see {@link scoreParams}). */
 export const INVALID_MESSAGE_WEIGHT = -10
 
-/** Per-second decay of a peer's rejected-message count: it halves in about ten minutes. */
+/** Per-second decay of a peer's rejected-message count and delivery credit: both halve in about ten minutes. */
 export const INVALID_MESSAGE_DECAY = 0.5 ** (1 / 600)
+
+/**
+ * Rejected messages (decayed count) at which a peer is cut off: gossipsub graylists it (3² × -10 = -90,
+ * below {@link SCORE_THRESHOLDS}' -80 even with full delivery credit) and the node closes its
+ * connections, while the stem and sync refuse it (`isCutOff`).
+ */
+export const CUT_OFF_COUNT = 3
+
+/**
+ * Most delivery credit a peer holds: one point per post it was first to bring us, decayed. Enough to rank
+ * peers that deliver above silent ones when gossipsub keeps the best of an oversized mesh, never enough
+ * to outweigh a cut-off ({@link CUT_OFF_COUNT}).
+ */
+export const DELIVERY_CREDIT_CAP = 5
 
 /** Counts below this are forgotten. */
 const DECAY_TO_ZERO = 0.1
 
-/** Most misbehaving peers remembered at once; the least penalised are forgotten first. */
+/** Most peers remembered at once per count; the smallest counts are forgotten first. */
 const MAX_TRACKED_PEERS = 4096
 
-/**
- * Counts, per peer, the messages our validator rejected, with exponential decay, and turns the count
- * into gossipsub's application-specific score (P5).
- *
- * Why P5 and not gossipsub's own P4 ("invalid message deliveries"): P4 only counts topics listed in
- * `scoreParams.topics`, which gossipsub freezes at construction, while channels are joined at run time.
- * P5 is gossipsub's hook for exactly this kind of application verdict, and covers every channel.
- * Three rejected messages within a few minutes take a peer below the graylist threshold (3² × -10 = -90).
- *
- * @example
- * ```ts
- * const tracker = new InvalidMessageTracker()
- * tracker.penalise(peerId.toString())
- * gossipsub({ scoreParams: scoreParams(tracker) })
- * ```
- */
-export class InvalidMessageTracker {
+/** Per-peer counts that decay exponentially, bounded in how many peers they remember. */
+class DecayingCounts {
   private readonly counts = new Map<string, { value: number, at: number }>()
 
-  /** Records one rejected message forwarded by `peer`. */
-  penalise (peer: string, now = Date.now()): void {
-    const value = this.current(peer, now) + 1
+  /** Adds one to the count of `peer` (capped at `cap`) and returns the new value. */
+  add (peer: string, now: number, cap = Infinity): number {
+    const value = Math.min(this.current(peer, now) + 1, cap)
     this.counts.delete(peer)
     this.counts.set(peer, { value, at: now })
     if (this.counts.size > MAX_TRACKED_PEERS) {
-      this.forgetLeastPenalised(now)
+      this.forgetSmallest(now)
     }
+    return value
   }
 
-  /** The decayed count of rejected messages of `peer`. */
-  current (peer: string, now = Date.now()): number {
+  /** The decayed count of `peer`. */
+  current (peer: string, now: number): number {
     const entry = this.counts.get(peer)
     if (entry === undefined) {
       return 0
@@ -77,13 +80,7 @@ export class InvalidMessageTracker {
     return value
   }
 
-  /** gossipsub P5 value (before weighting): the square of the decayed count, negated by the weight. */
-  score (peer: string): number {
-    const count = this.current(peer)
-    return count * count
-  }
-
-  private forgetLeastPenalised (now: number): void {
+  private forgetSmallest (now: number): void {
     let weakest: string | undefined
     let weakestValue = Infinity
     for (const peer of [...this.counts.keys()]) {
@@ -99,8 +96,86 @@ export class InvalidMessageTracker {
   }
 }
 
+/** Options of {@link InvalidMessageTracker}. */
+export interface InvalidMessageTrackerInit {
+  /**
+   * Called once each time a peer's decayed count of rejected messages reaches {@link CUT_OFF_COUNT}
+   * (the node closes its connections). Errors it throws are the caller's bug and are not caught.
+   *
+   * @default undefined
+   */
+  onCutOff?(peer: string): void
+}
+
+/**
+ * The one penalty and cut-off per peer that gossip, the stem and history sync share: counts, per peer,
+ * the messages found invalid, with exponential decay, and the posts the peer was first to deliver. Both
+ * become gossipsub's application-specific score (P5); the first also decides {@link isCutOff}.
+ *
+ * Why P5 and not gossipsub's own P4 ("invalid message deliveries") and P2 ("first deliveries"): those
+ * only count topics listed in `scoreParams.topics`, which gossipsub freezes at construction, while
+ * channels are joined at run time. Three rejected messages within a few minutes take a peer below the
+ * graylist threshold (3² × -10 = -90) and cut it off.
+ *
+ * @example
+ * ```ts
+ * const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { void closeConnections(peer) } })
+ * tracker.penalise(peerId.toString())
+ * if (tracker.isCutOff(peerId.toString())) return // refuse the stream
+ * gossipsub({ scoreParams: scoreParams(tracker) })
+ * ```
+ */
+export class InvalidMessageTracker {
+  private readonly invalid = new DecayingCounts()
+  private readonly delivered = new DecayingCounts()
+  private readonly onCutOff?: (peer: string) => void
+
+  constructor (init: InvalidMessageTrackerInit = {}) {
+    this.onCutOff = init.onCutOff
+  }
+
+  /** Records one invalid message (or frame) from `peer`; calls `onCutOff` when this reaches the cut-off. */
+  penalise (peer: string, now = Date.now()): void {
+    const before = this.invalid.current(peer, now)
+    const after = this.invalid.add(peer, now)
+    if (before < CUT_OFF_COUNT && after >= CUT_OFF_COUNT) {
+      this.onCutOff?.(peer)
+    }
+  }
+
+  /** Records that `peer` was the first to bring us a valid post. */
+  credit (peer: string, now = Date.now()): void {
+    this.delivered.add(peer, now, DELIVERY_CREDIT_CAP)
+  }
+
+  /** The decayed count of rejected messages of `peer`. */
+  current (peer: string, now = Date.now()): number {
+    return this.invalid.current(peer, now)
+  }
+
+  /** Whether `peer` is cut off: its decayed count of invalid messages is at or above {@link CUT_OFF_COUNT}. */
+  isCutOff (peer: string, now = Date.now()): boolean {
+    return this.invalid.current(peer, now) >= CUT_OFF_COUNT
+  }
+
+  /** gossipsub P5 value (weight 1): delivery credit minus the squared count of rejections × 10. */
+  score (peer: string, now = Date.now()): number {
+    const count = this.invalid.current(peer, now)
+    return this.delivered.current(peer, now) + count * count * INVALID_MESSAGE_WEIGHT
+  }
+}
+
 /**
  * gossipsub peer-score parameters wired to an {@link InvalidMessageTracker}.
+ *
+ * gossipsub's IP-colocation factor (P6) is off. Every member of a campus NAT, a household, a carrier's
+ * CGNAT, or every browser behind one relay shares an address; P6 graylisted them all once more than ten
+ * were connected (issue 12: 20 nodes on one IP, a post reached 1 of 20), and any negative colocation
+ * term, however small, keeps them out of every mesh (gossipsub grafts only peers scoring at least 0).
+ * An address says nothing in a crowd, so what ranks peers is what they do: delivery credit, rejections,
+ * and gossipsub's behaviour penalty (P7: broken IWANT promises, grafting during backoff). Sybils that
+ * join the mesh and withhold earn no credit, so the best-scored mesh slots (`Dscore`) and opportunistic
+ * grafting go to peers that deliver, and `Dout` keeps peers this node dialed in every mesh.
  *
  * @example
  * ```ts
@@ -110,12 +185,17 @@ export class InvalidMessageTracker {
 export function scoreParams (tracker: InvalidMessageTracker): Partial<PeerScoreParams> {
   return {
     appSpecificScore: (peer) => tracker.score(peer),
-    appSpecificWeight: INVALID_MESSAGE_WEIGHT
+    appSpecificWeight: 1,
+    IPColocationFactorWeight: 0
   }
 }
 
-/** What the node does with an envelope that passed protocol validation: store it and say how that went. */
-export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope) => Promise<'stored' | 'duplicate' | 'duplicate-tag' | 'expired'>
+/**
+ * What the node does with an envelope that passed protocol validation: store it and say how that went.
+ * Only 'stored' is accepted (and credited to the forwarder); every other outcome is ignored unpenalised,
+ * as the forwarder may not know it (a duplicate, a tag already used, a parent in another channel).
+ */
+export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope) => Promise<PutResult>
 
 /** Options of {@link createTopicValidator}. */
 export interface TopicValidatorInit {
@@ -155,6 +235,7 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
       const outcome = await accept(message.topic, message.data, result)
       switch (outcome) {
         case 'stored':
+          tracker.credit(from)
           return TopicValidatorResult.Accept
         case 'duplicate-tag':
           // the forwarder cannot know which of two posts with one tag came first: dropped, not penalised

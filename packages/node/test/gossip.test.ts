@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, ready, validateEnvelope } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTopicValidator, InvalidMessageTracker, INVALID_MESSAGE_DECAY, SCORE_THRESHOLDS, INVALID_MESSAGE_WEIGHT } from '../src/gossip.js'
+import { createTopicValidator, CUT_OFF_COUNT, DELIVERY_CREDIT_CAP, InvalidMessageTracker, INVALID_MESSAGE_DECAY, murmurGossipsub, SCORE_THRESHOLDS, scoreParams } from '../src/gossip.js'
 import type { AcceptEnvelope } from '../src/gossip.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -30,12 +30,22 @@ function setup (outcome: Awaited<ReturnType<AcceptEnvelope>> = 'stored'): { vali
 }
 
 describe('topic validator', () => {
-  it('accepts a valid post and hands it to the store', async () => {
+  it('accepts a valid post, hands it to the store and credits the peer that brought it', async () => {
     const { validate, accepted, tracker } = setup()
     const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })
     expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Accept)
     expect(accepted).toEqual([bytes])
     expect(tracker.current(peer.toString())).toBe(0)
+    expect(tracker.score(peer.toString())).toBeCloseTo(1, 3)
+  })
+
+  it('credits nothing for a post it did not store', async () => {
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'hi', powBits: 4 })
+    for (const outcome of ['duplicate', 'duplicate-tag', 'expired', 'wrong-channel'] as const) {
+      const { validate, tracker } = setup(outcome)
+      expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
+      expect(tracker.score(peer.toString())).toBe(0)
+    }
   })
 
   it('rejects garbage and penalises the forwarding peer', async () => {
@@ -80,12 +90,41 @@ describe('topic validator', () => {
 })
 
 describe('invalid message tracker', () => {
-  it('takes a peer below the graylist threshold after three rejections', () => {
-    const tracker = new InvalidMessageTracker()
+  it('takes a peer below the graylist threshold and cuts it off after three rejections', () => {
+    const cutOff: string[] = []
+    const tracker = new InvalidMessageTracker({ onCutOff: (p) => { cutOff.push(p) } })
     const now = Date.now()
-    for (let i = 0; i < 3; i++) tracker.penalise('peer', now)
+    for (let i = 0; i < 2; i++) tracker.penalise('peer', now)
+    expect(tracker.isCutOff('peer', now)).toBe(false)
+    expect(cutOff).toEqual([])
+    tracker.penalise('peer', now)
     expect(tracker.current('peer', now)).toBe(3)
-    expect(tracker.score('peer') * INVALID_MESSAGE_WEIGHT).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
+    expect(tracker.isCutOff('peer', now)).toBe(true)
+    expect(tracker.score('peer', now)).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
+    expect(cutOff).toEqual(['peer'])
+  })
+
+  it('calls onCutOff once per crossing, again only after the count decayed below the cut-off', () => {
+    const cutOff: string[] = []
+    const tracker = new InvalidMessageTracker({ onCutOff: (p) => { cutOff.push(p) } })
+    for (let i = 0; i < 10; i++) tracker.penalise('peer', 0)
+    expect(cutOff).toEqual(['peer'])
+    expect(tracker.isCutOff('other', 0)).toBe(false)
+    // 10 halves to below 3 in a little over 17 minutes
+    const later = 20 * 60_000
+    expect(tracker.isCutOff('peer', later)).toBe(false)
+    tracker.penalise('peer', later)
+    expect(cutOff).toEqual(['peer', 'peer'])
+    expect(tracker.isCutOff('peer', later)).toBe(true)
+  })
+
+  it('full delivery credit never outweighs a cut-off', () => {
+    const tracker = new InvalidMessageTracker()
+    for (let i = 0; i < 100; i++) tracker.credit('peer', 0)
+    expect(tracker.score('peer', 0)).toBe(DELIVERY_CREDIT_CAP)
+    for (let i = 0; i < CUT_OFF_COUNT; i++) tracker.penalise('peer', 0)
+    expect(tracker.isCutOff('peer', 0)).toBe(true)
+    expect(tracker.score('peer', 0)).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
   })
 
   it('forgives slowly: the count halves in ten minutes and is then forgotten', () => {
@@ -94,5 +133,13 @@ describe('invalid message tracker', () => {
     expect(tracker.current('peer', 600_000)).toBeCloseTo(0.5, 6)
     expect(INVALID_MESSAGE_DECAY).toBeLessThan(1)
     expect(tracker.current('peer', 3 * 3_600_000)).toBe(0)
+  })
+})
+
+describe('score parameters', () => {
+  it('do not penalise peers for sharing an address (no IP-colocation factor)', () => {
+    const tracker = new InvalidMessageTracker()
+    expect(scoreParams(tracker)).toMatchObject({ IPColocationFactorWeight: 0, appSpecificWeight: 1 })
+    expect(typeof murmurGossipsub({ tracker })).toBe('function')
   })
 })
