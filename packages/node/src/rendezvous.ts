@@ -1,28 +1,90 @@
 /**
- * Topic rendezvous through the DHT: a node in a channel provides the CID of the channel's topic and
- * dials the other providers it finds, so members of a channel meet even when the only peer they shared
- * (a bootstrap node) goes away.
+ * Topic rendezvous through the DHT: a node in a channel provides the CID of the channel's rendezvous
+ * bucket and dials a few providers of it drawn at random, so members of a channel meet even when the
+ * only peer they shared (a bootstrap node) goes away. Which of the bucket's channels a provider is in,
+ * it learns from gossipsub subscriptions once connected; the DHT never holds a node's channel list.
  */
+import { randomBytes } from '@libp2p/crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
-  RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL, RENDEZVOUS_QUERY_TIMEOUT,
-  RENDEZVOUS_TARGET_PEERS
+  RENDEZVOUS_BUCKETS, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL, RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN,
+  RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
+const encoder = new TextEncoder()
+
 /**
- * The rendezvous CID of a gossipsub topic: CIDv1, raw codec, SHA-256 multihash of the UTF-8 topic.
+ * The rendezvous bucket of a gossipsub topic: the first two bytes of SHA-256(topic), modulo
+ * {@link RENDEZVOUS_BUCKETS}.
  *
  * @example
  * ```ts
- * const cid = await topicCid('murmur/1/#lobby')
+ * const bucket = await rendezvousBucket('murmur/2/#lobby') // 0..63
+ * ```
+ */
+export async function rendezvousBucket (topic: string): Promise<number> {
+  const digest = (await sha256.digest(encoder.encode(topic))).digest
+  return ((digest[0]! << 8) | digest[1]!) % RENDEZVOUS_BUCKETS
+}
+
+/**
+ * The rendezvous CID of a gossipsub topic: CIDv1, raw codec, SHA-256 multihash of
+ * `murmur/v2/rendezvous/<bucket>`. Every topic of a bucket shares it, so a provider record names the
+ * bucket, not the channel.
+ *
+ * @example
+ * ```ts
+ * const cid = await topicCid('murmur/2/#lobby')
  * ```
  */
 export async function topicCid (topic: string): Promise<CID> {
-  return CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(topic)))
+  const bucket = await rendezvousBucket(topic)
+  return CID.createV1(raw.code, await sha256.digest(encoder.encode(`murmur/v2/rendezvous/${bucket}`)))
+}
+
+/** A uniformly random integer in [0, n), from the CSPRNG. */
+function randomIndex (n: number): number {
+  const bytes = randomBytes(8)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8)
+  // 53 random bits: a float in [0, 1) without modulo bias worth the name
+  return Math.floor((view.getUint32(0) * 2 ** 21 + (view.getUint32(4) >>> 11)) / 2 ** 53 * n)
+}
+
+/** A uniformly random sample of `count` items (partial Fisher-Yates over a copy, CSPRNG-driven). */
+export function sample<T> (items: readonly T[], count: number): T[] {
+  const pool = [...items]
+  const take = Math.min(count, pool.length)
+  for (let i = 0; i < take; i++) {
+    const j = i + randomIndex(pool.length - i)
+    const swap = pool[i]!
+    pool[i] = pool[j]!
+    pool[j] = swap
+  }
+  return pool.slice(0, take)
+}
+
+/**
+ * A uniform sample of at most `size` of the items offered to it, whatever their number and order
+ * (reservoir sampling): what a lookup returns first has no better chance than what it returns last.
+ */
+class Reservoir<T> {
+  readonly items: T[] = []
+  private offered = 0
+  constructor (private readonly size: number) {}
+
+  offer (item: T): void {
+    this.offered++
+    if (this.items.length < this.size) {
+      this.items.push(item)
+      return
+    }
+    const j = randomIndex(this.offered)
+    if (j < this.size) this.items[j] = item
+  }
 }
 
 /** What {@link TopicRendezvous} needs from the node. */
@@ -50,10 +112,19 @@ interface TopicState {
 }
 
 /**
- * Runs one rendezvous loop per joined topic: provide the topic CID until at least one DHT peer has
- * stored the record (the DHT re-provides it from then on), and while fewer than
- * {@link RENDEZVOUS_TARGET_PEERS} peers share the topic, look the CID up and dial new providers.
- * Rounds start one second apart and back off to five minutes.
+ * Runs one rendezvous loop per joined topic: provide the bucket CID ({@link topicCid}) until at least
+ * one DHT peer has stored the record (the DHT re-provides it from then on), and while fewer than
+ * {@link RENDEZVOUS_TARGET_PEERS} peers share the topic, look the CID up and dial only as many providers
+ * as the topic is short of, drawn at random from every provider the lookup returned (up to
+ * {@link RENDEZVOUS_POOL}): the order of a DHT answer, which sybils can shape (ground PeerIds sorting
+ * first, a storer answering first), no longer decides who is dialed. Rounds start one second apart and
+ * back off to five minutes.
+ *
+ * @example
+ * ```ts
+ * const rendezvous = new TopicRendezvous({ dht, peerId, peersInTopic, isConnected, addressCount, dial, log })
+ * rendezvous.join('murmur/2/#lobby')
+ * ```
  */
 export class TopicRendezvous {
   private readonly components: TopicRendezvousComponents
@@ -158,27 +229,25 @@ export class TopicRendezvous {
     const { dht, peerId, isConnected, dial, log } = this.components
     const signal = AbortSignal.any([topicSignal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
     const seen = new Set<string>()
-    const dials: Array<Promise<void>> = []
+    const pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
     for await (const event of dht.findProviders(cid, { signal })) {
       if (event.name !== 'PROVIDER') {
         continue
       }
       for (const provider of event.providers) {
         const id = provider.id.toString()
-        if (provider.id.equals(peerId) || seen.has(id) || isConnected(provider.id)) {
-          continue
-        }
-        seen.add(id)
-        log('dialing %p, a provider of %s', provider.id, topic)
-        dials.push(dial(provider, topicSignal))
-        if (dials.length >= RENDEZVOUS_MAX_DIALS) {
-          break
+        if (!provider.id.equals(peerId) && !seen.has(id) && !isConnected(provider.id)) {
+          seen.add(id)
+          pool.offer(provider)
         }
       }
-      if (dials.length >= RENDEZVOUS_MAX_DIALS) {
+      if (seen.size >= RENDEZVOUS_MAX_SEEN) {
         break
       }
     }
-    await Promise.all(dials)
+    const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.peersInTopic(topic))
+    const chosen = sample(pool.items, needed)
+    log('dialing %d of %d providers of the bucket of %s', chosen.length, seen.size, topic)
+    await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
   }
 }

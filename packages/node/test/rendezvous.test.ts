@@ -1,7 +1,14 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { channelTopic } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
+import { RENDEZVOUS_BUCKETS, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { topicCid } from '../src/index.js'
+import { rendezvousBucket, sample, TopicRendezvous } from '../src/rendezvous.js'
 import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
 
 const CHANNEL = '#meet'
 const TOPIC = channelTopic(CHANNEL)
@@ -9,12 +16,83 @@ const TOPIC = channelTopic(CHANNEL)
 describe('DHT topic rendezvous', () => {
   const { running } = cleanedAfterEach()
 
-  it('derives a stable raw CID from the topic', async () => {
+  it('derives a stable raw CID from the topic\'s bucket, shared by the bucket\'s other topics', async () => {
     const cid = await topicCid(TOPIC)
     expect(cid.version).toBe(1)
     expect(cid.code).toBe(0x55)
     expect((await topicCid(TOPIC)).equals(cid)).toBe(true)
-    expect((await topicCid(channelTopic('#other'))).equals(cid)).toBe(false)
+    const others = await Promise.all(Array.from({ length: 512 }, async (_, i) => channelTopic(`#c${i}`)))
+    const sameBucket = []
+    for (const topic of others) {
+      if (await rendezvousBucket(topic) === await rendezvousBucket(TOPIC)) sameBucket.push(topic)
+    }
+    expect(sameBucket.length).toBeGreaterThan(0)
+    for (const topic of sameBucket) expect((await topicCid(topic)).equals(cid)).toBe(true)
+  })
+
+  it('an observer of provider records learns a bucket of channels, not the channel', async () => {
+    // 1,024 channels, as a directory an observer could hash: how many does one provider record name?
+    const topics = Array.from({ length: 1024 }, (_, i) => channelTopic(`#channel-${i}`))
+    const byKey = new Map<string, number>()
+    for (const topic of topics) {
+      const key = (await topicCid(topic)).toString()
+      byKey.set(key, (byKey.get(key) ?? 0) + 1)
+    }
+    // v1 provided the topic's own CID: 1,024 keys, each naming exactly one channel (log2 1024 = 10 bits learned)
+    expect(byKey.size).toBe(RENDEZVOUS_BUCKETS)
+    const candidates = [...byKey.values()]
+    const mean = candidates.reduce((a, b) => a + b, 0) / candidates.length
+    expect(mean).toBe(1024 / RENDEZVOUS_BUCKETS)
+    // every record leaves several candidate channels (about log2 64 = 6 bits learned, not 10)
+    expect(Math.min(...candidates)).toBeGreaterThanOrEqual(4)
+  })
+
+  it('samples uniformly', () => {
+    const counts = new Array<number>(10).fill(0)
+    for (let i = 0; i < 5_000; i++) for (const item of sample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3)) counts[item]!++
+    for (const count of counts) expect(count).toBeGreaterThan(1_300)
+    expect(sample([1, 2], 5).sort()).toEqual([1, 2])
+  })
+
+  it('dials providers drawn at random, not the first the DHT names: 50 sybils listed first get their population share', async () => {
+    const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const sybils = await ids(50)
+    const honest = await ids(25)
+    const self = (await ids(1))[0]!
+    const sybilSet = new Set(sybils.map(String))
+    // the answer a sybil-shaped lookup gives: sybil records first (ground PeerIds, a sybil storer answering first)
+    const providers: PeerInfo[] = [...sybils, ...honest].map((id) => ({ id, multiaddrs: [] }))
+    const dht = {
+      async * provide () {},
+      async * findProviders () { yield { name: 'PROVIDER', providers } },
+      async cancelReprovide () {}
+    } as unknown as KadDHT
+    let dialedSybils = 0
+    let dialed = 0
+    for (let round = 0; round < 40; round++) {
+      const done = Promise.withResolvers<void>()
+      const rendezvous = new TopicRendezvous({
+        dht,
+        peerId: self,
+        peersInTopic: () => 0,
+        isConnected: () => false,
+        addressCount: () => 0,
+        dial: async (peer) => {
+          dialed++
+          if (sybilSet.has(peer.id.toString())) dialedSybils++
+          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) done.resolve()
+        },
+        log: logger('murmur:test')
+      })
+      rendezvous.join(TOPIC)
+      await done.promise
+      rendezvous.stop()
+    }
+    // never more dials per round than the topic is short of
+    expect(dialed).toBe(40 * RENDEZVOUS_TARGET_PEERS)
+    // population share 50/75 = 0.667; v1 dialed the first eight named: all sybils (1.0)
+    const share = dialedSybils / dialed
+    expect(share).toBeLessThan(0.667 + 0.1)
   })
 
   it('members that only share a bootstrap node find each other and keep talking after it stops', async () => {
