@@ -100,6 +100,17 @@ describe('channel quota (Medium 9)', () => {
     expect(await allKeys(db)).toEqual([])
   })
 
+  it('remembers at most a quota of evicted posts, so what sync reconciles stays bounded through a long flood', async () => {
+    const db = memoryDb()
+    const store = open({ channelPosts: 50 }, db)
+    for (let i = 0; i < 1_000; i++) await store.put(post({ created: T0 + i }), T0 + i * 30)
+    const now = T0 + 30_000
+    expect(await liveCount(store, now)).toBeLessThanOrEqual(50)
+    expect((await collect(store.ids('#lobby', now))).length).toBeLessThanOrEqual(2 * 50)
+    await store.sweep(T0 + 2 * DAY)
+    expect(await allKeys(db)).toEqual([])
+  })
+
   it('reads of the feeds do not grow with the channel', async () => {
     const rows: Array<{ hot: number, fresh: number }> = []
     for (const size of [300, 1_500]) {

@@ -34,6 +34,8 @@ export interface Indexes {
   usage: Index
   /** id → its channel index key: a post evicted by the quota, still counted as held until it expires */
   evicted: Index
+  /** channel | created | id → empty: the evicted posts of a channel, oldest first, so their number stays bounded */
+  tombs: Index
   /** expires | id → empty (sweeps) */
   expiry: Index
 }
@@ -55,6 +57,7 @@ export function openIndexes (db: StoreDatabase): Indexes {
     arrivals: open('arrivals'),
     usage: open('usage'),
     evicted: open('evicted'),
+    tombs: open('tombs'),
     expiry: open('expiry')
   }
 }

@@ -73,6 +73,8 @@ export class LevelPostStore implements PostStore {
       const refused = await plan.add(own, encoded, tags, Math.floor(now / ARRIVAL_CLASS_SECONDS))
       if (refused !== undefined) return refused
       const evicted = await enforceQuota(plan, own.channel, this.quota, now)
+      // as many evicted posts remembered as the channel may hold live ones
+      if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
       await this.db.batch(plan.operations())
       if (evicted > 0) log('channel over quota: evicted %d posts', evicted)
       return 'stored'

@@ -1,5 +1,5 @@
 import { equalBytes, toHex } from '@murmur/protocol'
-import { readU64, viewOf } from './bytes.js'
+import { concat, readU64, viewOf } from './bytes.js'
 import { classKey, classRange, parseClassKey, u64 } from './keys.js'
 import type { Index, IndexOperation } from './indexes.js'
 
@@ -14,6 +14,9 @@ export interface ClassUsage extends Usage {
   /** the hour the class's posts arrived in (`floor(arrival / ARRIVAL_CLASS_SECONDS)`) */
   arrivalClass: number
 }
+
+/** Suffix of a channel's count of evicted posts still remembered (shorter than a class key, so never taken for one). */
+const TOMBS = new Uint8Array([0xff])
 
 interface UsageSlot extends Usage {
   key: Uint8Array
@@ -42,6 +45,18 @@ export class UsageLedger {
     }
   }
 
+  /** Count one more (`sign` 1) or one fewer (-1) evicted post remembered in the channel of `prefix`. */
+  async tomb (prefix: Uint8Array, sign: 1 | -1): Promise<void> {
+    const slot = await this.slot(concat([prefix, TOMBS]))
+    slot.posts += sign
+    slot.dirty = true
+  }
+
+  /** How many evicted posts the channel of `prefix` remembers. */
+  async tombs (prefix: Uint8Array): Promise<number> {
+    return (await this.slot(concat([prefix, TOMBS]))).posts
+  }
+
   /** What the channel of `prefix` holds. */
   async channel (prefix: Uint8Array): Promise<Usage> {
     const { posts, bytes } = await this.slot(prefix)
@@ -51,7 +66,9 @@ export class UsageLedger {
   /** The arrival classes of the channel of `prefix` that hold posts. */
   async classes (prefix: Uint8Array): Promise<ClassUsage[]> {
     const found = new Map<number, Usage>()
-    for (const [key, value] of await this.index.iterator(classRange(prefix)).all()) found.set(parseClassKey(key), parseUsage(value))
+    for (const [key, value] of await this.index.iterator(classRange(prefix)).all()) {
+      if (key.byteLength === prefix.byteLength + 8) found.set(parseClassKey(key), parseUsage(value))
+    }
     for (const slot of this.slots.values()) {
       if (slot.key.byteLength === prefix.byteLength + 8 && equalBytes(slot.key.subarray(0, prefix.byteLength), prefix)) {
         found.set(parseClassKey(slot.key), { posts: slot.posts, bytes: slot.bytes })

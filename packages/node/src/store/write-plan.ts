@@ -1,4 +1,4 @@
-import { equalBytes, toHex } from '@murmur/protocol'
+import { ID_BYTES, equalBytes, toHex } from '@murmur/protocol'
 import { copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
 import { readU64, viewOf } from './bytes.js'
@@ -154,6 +154,8 @@ export class WritePlan {
     this.deleteRecord(post.id)
     if (tombstone) {
       this.put(this.indexes.evicted, post.id, timeKey(prefix, post.created, post.id))
+      this.put(this.indexes.tombs, timeKey(prefix, post.created, post.id), EMPTY)
+      await this.ledger.tomb(prefix, 1)
     } else {
       this.del(channel, timeKey(prefix, post.created, post.id))
       this.del(expiry, timeKey(EMPTY, post.expires, post.id))
@@ -219,9 +221,34 @@ export class WritePlan {
     this.del(this.indexes.expiry, key)
     const channelKey = await this.indexes.evicted.get(id)
     if (channelKey === undefined) return false
+    await this.forget(id, channelKey)
+    return true
+  }
+
+  /**
+   * Forget the oldest evicted posts of a channel beyond `keep`, so that what it remembers (and what
+   * history sync reconciles) stays within a bound however long a flood goes on. A forgotten post
+   * that comes back is judged anew. Resolves to how many were forgotten.
+   */
+  async forgetEvicted (channel: string, keep: number): Promise<number> {
+    const prefix = channelPrefix(channel)
+    const excess = (await this.ledger.tombs(prefix)) - keep
+    if (excess <= 0) return 0
+    const keys = await this.indexes.tombs.keys({ ...timeRange(prefix), limit: excess }).all()
+    for (const key of keys) {
+      const id = parseTimeKey(key).id
+      // the post's expiry entry stays; the sweep drops it as a stray
+      await this.forget(id, key)
+    }
+    return keys.length
+  }
+
+  /** Drop what remembers an evicted post: its mark, its channel index entry and its place among the evicted. */
+  private async forget (id: Uint8Array, channelKey: Uint8Array): Promise<void> {
     this.del(this.indexes.channel, channelKey)
     this.del(this.indexes.evicted, id)
-    return true
+    this.del(this.indexes.tombs, channelKey)
+    await this.ledger.tomb(copyBytes(channelKey, 0, channelKey.byteLength - 8 - ID_BYTES), -1)
   }
 
   /**
