@@ -199,9 +199,13 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     const context = await browser!.newContext()
     try {
       const fresh = await context.newPage()
+      // kept: no relay of its own, so the tab asks for one and starts nothing
+      await fresh.goto(`${url}&pow=9&store=fresh-link`)
+      await answerLinkSettings(fresh, 'keep')
+      await fresh.locator('#settings-form').waitFor({ state: 'visible', timeout: 30_000 })
+      expect(await fresh.evaluate(() => window.murmurPage === undefined)).toBe(true)
       await fresh.goto(`${url}&pow=9&store=fresh-link`)
       await fresh.locator('#link-settings').waitFor({ state: 'visible', timeout: 30_000 })
-      expect(await fresh.evaluate(() => window.murmurPage === undefined)).toBe(true)
       await answerLinkSettings(fresh, 'apply')
       await waitForPage(fresh, (s) => s.peerId !== '', 'the fresh tab to start its node')
       expect(await fresh.evaluate(() => window.murmurPage?.settings)).toMatchObject({ relay: relayOf(url), powBits: 9 })
