@@ -36,7 +36,7 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 const log = logger('murmur:node')
 
 /** A {@link Release} that also reports the id of every post it got out of the node. */
-function then (release: Release, released: (id: Uint8Array) => void): Release {
+function reporting (release: Release, released: (id: Uint8Array) => void): Release {
   return async (topic, envelope, expires) => {
     const sent = await release(topic, envelope, expires)
     if (sent !== undefined) released(messageId(topic, envelope))
@@ -133,7 +133,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     })
     const connectionCount = (): number => libp2p.getConnections().length
     // published into gossip: an own post is out there now, and sync may hand it out
-    this.direct = new Outbox({ pubsub, connectionCount, release: then(publishTo(pubsub), (id) => { inStem.arrived(id) }), log: log.newScope('outbound') })
+    this.direct = new Outbox({ pubsub, connectionCount, release: reporting(publishTo(pubsub), (id) => { inStem.arrived(id) }), log: log.newScope('outbound') })
     if (config.stem !== false) {
       const stem = createStem({
         libp2p,
@@ -159,7 +159,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         pubsub,
         connectionCount,
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
-        release: then(async (topic, envelope, expires) => stem.send(topic, envelope, expires), (id) => { inStem.sent(id) }),
+        release: reporting(async (topic, envelope, expires) => stem.send(topic, envelope, expires), (id) => { inStem.sent(id) }),
         log: log.newScope('outbound')
       })
     this.own = new OwnPosts({
