@@ -24,8 +24,9 @@ export interface RelayInit {
    */
   maxReservations?: number
   /**
-   * Largest fraction of the slots not held by other addresses that one client address (an IPv6 /64)
-   * may hold, in (0, 1]. 1 turns the share off: only for a relay behind a reverse proxy, where every
+   * Largest fraction of the slots (and of the connections) not held by other addresses that one
+   * client address (an IPv6 /64) may hold, in (0, 1]; its network (/24, /48) may hold
+   * `(1 + share) / 2`. 1 turns the share off: only for a relay behind a reverse proxy, where every
    * browser comes from the proxy's address (the proxy should then limit connections per client).
    *
    * @default 0.5
