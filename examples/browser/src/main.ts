@@ -41,11 +41,13 @@ const statusLine = byId('status')
 
 async function main (): Promise<void> {
   const proposal = readSettings(window.location, window.localStorage)
-  byId('open-settings').onclick = () => { showSettingsForm(proposal.settings) }
+  let current: UserSettings = proposal.settings
+  byId('open-settings').onclick = () => { showSettingsForm(current) }
   if (proposal.changes.length > 0) {
     statusLine.textContent = 'this link wants to change your settings: apply them, or keep yours'
   }
   const settings: PageSettings = { ...proposal.settings, ...await settleLinkSettings(proposal, window.localStorage, byId('link-settings')) }
+  current = settings
   const relay = settings.relay
   if (relay === undefined) {
     statusLine.textContent = 'no relay configured: paste the address `murmur relay` printed for browsers'
