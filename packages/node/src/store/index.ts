@@ -2,8 +2,10 @@
  * @packageDocumentation
  *
  * The persistent, expiring post store of a Murmur node (DESIGN.md §8): posts by id, by channel and
- * time, by thread; vote and reply tallies; link tags seen per scope; an expiry index so sweeping
- * touches only what expired. Every write is one atomic abstract-level batch.
+ * time, by thread; vote and reply tallies; link tags held per scope (past their posts, see
+ * `TAG_RETENTION`); an expiry index so sweeping touches only what expired; a per-channel quota whose
+ * eviction a flood cannot turn against older posts (see `quota.ts`). Every write is one atomic
+ * abstract-level batch.
  *
  * @example
  * ```ts

@@ -55,10 +55,12 @@ export async function enforceQuota (plan: WritePlan, channel: string, quota: Cha
       ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, post.created, now) })
     }
     const members = ranked.sort((a, b) => compareRank(a.rank, b.rank) || compareBytes(a.post.id, b.post.id))
+    // level the largest class down to the next one, then look again; at least a fair part of the
+    // excess each time, so many classes of one size do not cost a class read per eviction
+    const chunk = Math.max(1, Math.ceil((usage.posts - target.posts) / classes.length))
     let taken = 0
     for (const { post } of members) {
-      // level the largest class down to the next one, then look again
-      if (!above(usage) || (second !== undefined && largest.posts - taken <= second.posts && taken > 0)) break
+      if (!above(usage) || (second !== undefined && taken >= chunk && largest.posts - taken <= second.posts)) break
       await plan.evict(post)
       taken++
       usage = await plan.channelUsage(channel)
