@@ -130,6 +130,10 @@ describe('murmur against a local attacker', () => {
     expect(second.code).toBe(1)
     expect(second.stderr).toBe(`murmur: the data dir ${dataDir} has mode 0705: other users could read or replace your author key and the control API token; run \`chmod 700 ${dataDir}\`\n`)
 
+    const init = await sandbox.run(['init', '--data-dir', dataDir])
+    expect(init.code).toBe(1)
+    expect(init.stderr).toContain(`has mode 0705: other users could read or replace your author key and the control API token; run \`chmod 700 ${dataDir}\``)
+
     const relayDir = sandbox.dir('relay with space')
     await mkdir(relayDir, { mode: 0o755 })
     await chmod(relayDir, 0o755)

@@ -3,7 +3,7 @@
  */
 import { Command } from 'commander'
 import { toHex } from '@murmur/protocol'
-import { ensurePrivateDir } from '../files.js'
+import { checkPrivateDir, ensurePrivateDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { resolveDataDir } from '../paths.js'
 import { outputOf, withCommonOptions } from './options.js'
@@ -24,6 +24,7 @@ export function initCommand (): Command {
       const out = outputOf(options)
       const dataDir = resolveDataDir(options.dataDir)
       await ensurePrivateDir(dataDir)
+      await checkPrivateDir(dataDir)
       const identity = await loadOrCreateIdentity(dataDir)
       const publicKey = toHex(identity.key.publicKey)
       out.result({ dataDir, identity: identity.path, publicKey, created: identity.created }, () => [
