@@ -70,7 +70,8 @@ describe('DHT topic rendezvous', () => {
     let dialedSybils = 0
     let dialed = 0
     for (let round = 0; round < 40; round++) {
-      const done = Promise.withResolvers<void>()
+      let roundDone = (): void => {}
+      const done = new Promise<void>((resolve) => { roundDone = resolve })
       const rendezvous = new TopicRendezvous({
         dht,
         peerId: self,
@@ -80,12 +81,12 @@ describe('DHT topic rendezvous', () => {
         dial: async (peer) => {
           dialed++
           if (sybilSet.has(peer.id.toString())) dialedSybils++
-          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) done.resolve()
+          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
         },
         log: logger('murmur:test')
       })
       rendezvous.join(TOPIC)
-      await done.promise
+      await done
       rendezvous.stop()
     }
     // never more dials per round than the topic is short of
