@@ -109,6 +109,9 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       // same moment still end up with one direct connection, not two
       expect(settled.connections.filter((c) => c.peer === two.peerId && c.transport === 'webrtc')).toHaveLength(1)
       expect(state1.status).toContain('relay slot held')
+      // a tab with a relay shows neither the link question nor the settings form
+      expect(await page1.locator('#link-settings').isVisible()).toBe(false)
+      expect(await page1.locator('#settings-form').isVisible()).toBe(false)
       // the peer list shows the tab's WebRTC connection
       await page1.locator(`#peers li[data-peer="${two.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 10_000 })
       // no third party was asked: every peer connection the tabs made had no STUN/TURN server
