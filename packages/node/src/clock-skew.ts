@@ -33,39 +33,39 @@ export interface ClockSkewDetail {
 }
 
 /**
- * The median of `received - created - lag` over the last {@link CLOCK_SKEW_SAMPLES} fresh posts from
- * others. Each sample is off by up to a minute (the coarse `created`) plus the post's travel time; the
- * median of a few is well within the 120 s that matter, and old posts re-sent late are outliers it
- * ignores. Posts from history sync are not samples: they are old on purpose.
+ * The median over the last {@link CLOCK_SKEW_SAMPLES} fresh posts from others of what the network's
+ * time was at this node's monotonic zero (`created + lag - arrival`, arrival on the monotonic clock),
+ * compared with what this node's wall clock says now. Each sample is off by up to a minute (the coarse
+ * `created`) plus the post's travel time; the median of a few is well within the 120 s that matter, and
+ * old posts re-sent late are outliers it ignores. Kept against the monotonic clock, the estimate follows
+ * at once when the wall clock is set right. Posts from history sync are not samples: they are old on purpose.
  *
  * @example
  * ```ts
  * const skew = new ClockSkewEstimate()
- * skew.add(Number(valid.post.created), Math.floor(Date.now() / 1000))
- * skew.offset() // undefined until CLOCK_SKEW_MIN_SAMPLES samples, then seconds ahead (negative: behind)
+ * skew.add(Number(valid.post.created), performance.now() / 1000)
+ * skew.offset(Date.now() / 1000, performance.now() / 1000) // undefined until 5 samples, then seconds ahead (negative: behind)
  * ```
  */
 export class ClockSkewEstimate {
   private readonly samples: number[] = []
 
-  /** Adds one fresh post from another node: its `created` and when it arrived here, both unix seconds by this node's clock. */
-  add (created: number, received: number): void {
-    this.samples.push(received - created - CREATED_LAG)
+  /** Adds one fresh post from another node: its `created` (unix seconds) and when it arrived, in monotonic seconds. */
+  add (created: number, arrived: number): void {
+    this.samples.push(created + CREATED_LAG - arrived)
     if (this.samples.length > CLOCK_SKEW_SAMPLES) this.samples.shift()
   }
 
-  /** Seconds this node's clock is ahead of the network's (negative: behind), or undefined while unknown. */
-  offset (): number | undefined {
+  /**
+   * Seconds this node's clock is ahead of the network's (negative: behind) when the wall clock reads
+   * `now` (unix seconds) and the monotonic one `monotonic` (seconds), or undefined while unknown.
+   */
+  offset (now: number, monotonic: number): number | undefined {
     if (this.samples.length < CLOCK_SKEW_MIN_SAMPLES) return undefined
     const sorted = [...this.samples].sort((a, b) => a - b)
     const middle = sorted.length >> 1
-    return Math.round(sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2)
-  }
-
-  /** Whether the estimate is known and beyond MAX_CLOCK_SKEW. */
-  skewed (): boolean {
-    const offset = this.offset()
-    return offset !== undefined && Math.abs(offset) > MAX_CLOCK_SKEW
+    const network = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+    return Math.round(now - monotonic - network)
   }
 }
 
@@ -73,6 +73,8 @@ export class ClockSkewEstimate {
 export interface ClockWatchComponents {
   /** This node's clock, unix milliseconds. */
   now(): number
+  /** A monotonic clock in milliseconds. @default performance.now */
+  monotonic?(): number
   /** Full validation of an envelope as if the clock read `at` (unix seconds); the intake's `validateAt`. */
   validateAt(topic: string, envelope: Uint8Array, at: number): ValidationResult
   /** Called when the estimate crosses the accepted skew, either way (first when it is found beyond it). */
@@ -88,38 +90,51 @@ export interface ClockWatchComponents {
  * ```ts
  * const watch = new ClockWatch({ now: Date.now, validateAt: (t, e, at) => intake.validateAt(t, e, at), onChange: (d) => log(d) })
  * watch.observe(topic, envelope, result) // from the intake's onVerified
- * watch.estimate.offset()
+ * watch.current() // { offset: 3, skewed: false }, or undefined while unknown
  * ```
  */
 export class ClockWatch {
-  /** The estimate this watch feeds. */
-  readonly estimate = new ClockSkewEstimate()
+  private readonly estimate = new ClockSkewEstimate()
   private readonly components: ClockWatchComponents
+  private readonly monotonic: () => number
   private skewed = false
   private checks = CLOCK_SKEW_EARLY_CHECKS
   private refilled: number
 
   constructor (components: ClockWatchComponents) {
     this.components = components
+    this.monotonic = components.monotonic ?? (() => performance.now())
     this.refilled = components.now()
   }
 
   /** One envelope from gossip or the stem, verified for the first time, and its result. */
   observe (topic: string, envelope: Uint8Array, result: ValidationResult): void {
-    const received = Math.floor(this.components.now() / 1000)
+    const arrived = this.monotonic() / 1000
     if (result.ok) {
-      this.estimate.add(Number(result.post.created), received)
+      this.estimate.add(Number(result.post.created), arrived)
     } else if (result.code === 'ERR_TOO_EARLY' && this.takeCheck()) {
       const created = createdOf(envelope)
       if (created === undefined || !this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY).ok) return
-      this.estimate.add(created, received)
+      this.estimate.add(created, arrived)
     } else {
       return
     }
-    if (this.estimate.skewed() !== this.skewed) {
-      this.skewed = !this.skewed
-      this.components.onChange({ offset: this.estimate.offset()!, skewed: this.skewed })
+    this.current()
+  }
+
+  /**
+   * The offset now and whether it is beyond the accepted skew, or undefined while unknown; calls
+   * `onChange` when that crossed since the last look (a clock set right is seen at once).
+   */
+  current (): ClockSkewDetail | undefined {
+    const offset = this.estimate.offset(this.components.now() / 1000, this.monotonic() / 1000)
+    if (offset === undefined) return undefined
+    const skewed = Math.abs(offset) > MAX_CLOCK_SKEW
+    if (skewed !== this.skewed) {
+      this.skewed = skewed
+      this.components.onChange({ offset, skewed })
     }
+    return { offset, skewed }
   }
 
   private takeCheck (): boolean {

@@ -401,15 +401,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   clockSkew (): number | undefined {
-    return this.clock.estimate.offset()
+    return this.clock.current()?.offset
   }
 
   /** Throws NotStartedError once stopped, ClockSkewError while this clock is known to be too far off for posts to be accepted. */
   private assertCanPost (): void {
     this.assertRunning()
-    const offset = this.clock.estimate.offset()
-    if (offset !== undefined && this.clock.estimate.skewed()) {
-      throw new ClockSkewError(offset)
+    const clock = this.clock.current()
+    if (clock?.skewed === true) {
+      throw new ClockSkewError(clock.offset)
     }
   }
 

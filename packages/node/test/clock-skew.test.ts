@@ -66,23 +66,28 @@ describe('clock skew estimate', () => {
   it('is unknown until five samples, then their median: late, old posts do not move it', () => {
     const estimate = new ClockSkewEstimate()
     const now = 1_800_000_000
+    const monotonic = 5_000
     // posts made just now by clocks that agree: created 0..119 s before, 60 s on average
-    for (const lag of [30, 60, 90, 100]) estimate.add(now - lag, now)
-    expect(estimate.offset()).toBeUndefined()
+    for (const lag of [30, 60, 90, 100]) estimate.add(now - lag, monotonic)
+    expect(estimate.offset(now, monotonic)).toBeUndefined()
     // two posts that waited hours in an outbox
-    estimate.add(now - 7_200, now)
-    estimate.add(now - 3 * 3_600, now)
-    estimate.add(now - 45, now)
-    expect(Math.abs(estimate.offset()!)).toBeLessThanOrEqual(60)
-    expect(estimate.skewed()).toBe(false)
+    estimate.add(now - 7_200, monotonic)
+    estimate.add(now - 3 * 3_600, monotonic)
+    estimate.add(now - 45, monotonic)
+    expect(Math.abs(estimate.offset(now, monotonic)!)).toBeLessThanOrEqual(60)
+    // ten minutes later on both clocks: the same; the wall clock set ten minutes ahead: +600
+    expect(Math.abs(estimate.offset(now + 600, monotonic + 600)!)).toBeLessThanOrEqual(60)
+    expect(estimate.offset(now + 1_200, monotonic + 600)! - estimate.offset(now, monotonic)!).toBe(600)
   })
 
-  it('verifies posts refused as too early at most ten at once and one a second, then tells when the clock is behind', async () => {
+  it('verifies posts refused as too early at most ten at once and one a second, tells when the clock is behind, and when it is set right', async () => {
     let now = 1_800_000_000_000
     let checks = 0
     const changes: ClockSkewDetail[] = []
+    let wall = 0
     const watch = new ClockWatch({
-      now: () => now,
+      now: () => now + wall,
+      monotonic: () => now,
       validateAt: () => { checks++; return { ok: true } as unknown as ValidationResult },
       onChange: (detail) => { changes.push(detail) }
     })
@@ -96,5 +101,11 @@ describe('clock skew estimate', () => {
     expect(changes).toHaveLength(1)
     expect(changes[0]!.skewed).toBe(true)
     expect(changes[0]!.offset).toBeLessThan(-480)
+    expect(watch.current()).toMatchObject({ skewed: true })
+    // the user sets the clock right: seen at once, without waiting for new posts
+    wall = 600_000
+    expect(watch.current()).toMatchObject({ skewed: false })
+    expect(changes).toHaveLength(2)
+    expect(Math.abs(changes[1]!.offset)).toBeLessThanOrEqual(120)
   })
 })
