@@ -62,8 +62,10 @@ describe.each(BACKENDS)('store rules of issue 12 on $name', (backend) => {
       const second = post({ scope: other, tag: idOf(3, 0x03), links: [{ scope: other, tag: idOf(3, 0x03) }, { scope: week, tag: idOf(2, 0x02) }] })
       expect(await store.put(second, T0)).toBe('duplicate-tag')
       expect(await store.hasTag(other, idOf(3, 0x03))).toBe(false)
-      // the same post again is a duplicate, not a tag reuse
+      // the same post again is a duplicate, not a tag reuse, and what a stem hop asks says the same
       expect(await store.put(first, T0)).toBe('duplicate')
+      expect(await store.hasTagConflict(first.id, links)).toBe(false)
+      expect(await store.hasTagConflict(second.id, second.links ?? [])).toBe(true)
     })
 
     it('leaves no key once every tag is released', async () => {

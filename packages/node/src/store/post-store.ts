@@ -66,9 +66,7 @@ export class LevelPostStore implements PostStore {
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
       if (await this.holds(own.id)) return 'duplicate'
-      const held = await this.indexes.tags.getMany(tags.map(t => tagKey(t.scope, t.tag)))
-      // a tag held for this very post (stored before, then evicted) does not refuse it
-      if (held.some(value => value !== undefined && !equalBytes(parseHeldTag(value).id, own.id))) return 'duplicate-tag'
+      if (await this.tagConflict(own.id, tags)) return 'duplicate-tag'
       const plan = new WritePlan(this.indexes)
       const refused = await plan.add(own, encoded, tags, Math.floor(now / ARRIVAL_CLASS_SECONDS))
       if (refused !== undefined) return refused
@@ -109,6 +107,21 @@ export class LevelPostStore implements PostStore {
     assertId(tag, 'tag')
     if (!(scope instanceof Uint8Array)) throw new InvalidPostError('expected scope as a Uint8Array')
     return this.indexes.tags.has(tagKey(scope, tag))
+  }
+
+  async hasTagConflict (id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean> {
+    assertId(id, 'id')
+    for (const link of links) {
+      assertId(link?.tag, 'tag')
+      if (!(link.scope instanceof Uint8Array)) throw new InvalidPostError('expected scope as a Uint8Array')
+    }
+    return this.tagConflict(id, links)
+  }
+
+  /** Whether another post than `id` holds one of these tags (one held for `id` itself, stored and then evicted, is no conflict). */
+  private async tagConflict (id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean> {
+    const held = await this.indexes.tags.getMany(links.map(link => tagKey(link.scope, link.tag)))
+    return held.some(value => value !== undefined && !equalBytes(parseHeldTag(value).id, id))
   }
 
   async feed (channel: string, opts: FeedOptions = {}): Promise<PostEntry[]> {

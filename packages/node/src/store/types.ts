@@ -172,6 +172,12 @@ export interface PostStore {
   has(id: Uint8Array): Promise<boolean>
   /** Whether this link tag is held in this scope (its post may be gone: tags outlive posts). */
   hasTag(scope: Uint8Array, tag: Uint8Array): Promise<boolean>
+  /**
+   * Whether a post other than `id` holds one of these link tags: the check {@link PostStore.put}
+   * refuses with `duplicate-tag`, for a caller that must judge a post without storing it (a stem
+   * hop). The post itself coming back is no conflict.
+   */
+  hasTagConflict(id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean>
   /** A channel's unexpired POSTs (no replies or votes), hiding those at score -5 or below unless asked. */
   feed(channel: string, opts?: FeedOptions): Promise<PostEntry[]>
   /**
