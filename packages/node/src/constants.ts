@@ -61,6 +61,9 @@ export const RENDEZVOUS_MAX_DIALS = 6
  */
 export const DISCOVERY_DIAL_BELOW = 8
 
+/** Peers discovered within this many ms are gathered before some are drawn at random and dialed. */
+export const DISCOVERY_WINDOW = 2_000
+
 /**
  * Most open connections (libp2p's `maxConnections`; the default is 300). Past it libp2p closes the
  * newest inbound connections with the fewest streams first, so a swarm of inbound sybils cannot push

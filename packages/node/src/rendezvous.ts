@@ -10,7 +10,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   RENDEZVOUS_BUCKETS, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL, RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN,
-  RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
+  RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, DIAL_TIMEOUT
 } from './constants.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
@@ -249,5 +249,88 @@ export class TopicRendezvous {
     const chosen = sample(pool.items, needed)
     log('dialing %d of %d providers of the bucket of %s', chosen.length, seen.size, topic)
     await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
+  }
+}
+
+/** What {@link DiscoveryDialer} needs from the node. */
+export interface DiscoveryDialerComponents {
+  /** Open connections of the node. */
+  connectionCount(): number
+  /** Whether a connection to the peer is open. */
+  isConnected(peer: PeerId): boolean
+  /** Dials a discovered peer; failures are the dialer's to log. */
+  dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
+}
+
+/** Options of {@link DiscoveryDialer}. */
+export interface DiscoveryDialerInit {
+  /**
+   * Discovered peers are dialed only while the node has fewer connections than this.
+   *
+   * @default DISCOVERY_DIAL_BELOW (8)
+   */
+  below?: number
+  /**
+   * How long discovered peers are gathered before some are drawn and dialed, in ms.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  window?: number
+}
+
+/**
+ * Dials peers found by discovery (mDNS, DHT lookups) without letting the finder choose them: peers
+ * discovered within a window are gathered (distinct, a uniform sample of at most
+ * {@link RENDEZVOUS_POOL}), then only as many as the node is short of are drawn at random and dialed.
+ * Dialing every peer a DHT answer names, first come first dialed, let sybils answering lookups become
+ * the node's outbound peers, which gossipsub keeps in its meshes (`Dout`) and the stem picks successors
+ * from first.
+ *
+ * @example
+ * ```ts
+ * const dialer = new DiscoveryDialer({ connectionCount, isConnected, dial })
+ * libp2p.addEventListener('peer:discovery', (evt) => { dialer.offer(evt.detail) })
+ * ```
+ */
+export class DiscoveryDialer {
+  private readonly components: DiscoveryDialerComponents
+  private readonly below: number
+  private readonly window: number
+  private seen = new Set<string>()
+  private pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
+  private timer?: ReturnType<typeof setTimeout>
+
+  constructor (components: DiscoveryDialerComponents, init: DiscoveryDialerInit = {}) {
+    this.components = components
+    this.below = init.below ?? DISCOVERY_DIAL_BELOW
+    this.window = init.window ?? DISCOVERY_WINDOW
+  }
+
+  /** A peer was discovered: it may be drawn at the end of the current window. */
+  offer (peer: PeerInfo): void {
+    const id = peer.id.toString()
+    if (this.seen.has(id) || this.components.isConnected(peer.id) || this.components.connectionCount() >= this.below) {
+      return
+    }
+    this.seen.add(id)
+    this.pool.offer(peer)
+    this.timer ??= setTimeout(() => { this.draw() }, this.window)
+  }
+
+  /** Forgets what was gathered and dials nothing more. */
+  stop (): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.seen = new Set()
+    this.pool = new Reservoir(RENDEZVOUS_POOL)
+  }
+
+  private draw (): void {
+    const candidates = this.pool.items.filter((peer) => !this.components.isConnected(peer.id))
+    this.stop()
+    const short = this.below - this.components.connectionCount()
+    for (const peer of sample(candidates, short)) {
+      void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT))
+    }
   }
 }

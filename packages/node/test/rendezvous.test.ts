@@ -5,7 +5,7 @@ import { channelTopic } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_BUCKETS, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { topicCid } from '../src/index.js'
-import { rendezvousBucket, sample, TopicRendezvous } from '../src/rendezvous.js'
+import { DiscoveryDialer, rendezvousBucket, sample, TopicRendezvous } from '../src/rendezvous.js'
 import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -133,5 +133,40 @@ describe('DHT topic rendezvous', () => {
     const toA = nextPost(a, (p) => p.body === 'still here')
     expect(await b.post(CHANNEL, 'still here')).toMatchObject({ status: 'sent' })
     await toA
+  })
+
+  it('dials discovered peers drawn at random, only as many as it is short of: sybils named first get their population share', async () => {
+    const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const sybils = await ids(50)
+    const honest = await ids(25)
+    const sybilSet = new Set(sybils.map(String))
+    let dialedSybils = 0
+    let dialed = 0
+    const TRIALS = 40
+    const BELOW = 8
+    for (let trial = 0; trial < TRIALS; trial++) {
+      let connections = 2
+      let drawn = (): void => {}
+      const done = new Promise<void>((resolve) => { drawn = resolve })
+      const dialer = new DiscoveryDialer({
+        connectionCount: () => connections,
+        isConnected: () => false,
+        dial: async (peer) => {
+          dialed++
+          if (sybilSet.has(peer.id.toString())) dialedSybils++
+          if (dialed % (BELOW - 2) === 0) drawn()
+        }
+      }, { below: BELOW, window: 5 })
+      // a DHT answer shaped by sybils: their records first, each named many times
+      for (let repeat = 0; repeat < 3; repeat++) for (const id of sybils) dialer.offer({ id, multiaddrs: [] })
+      for (const id of honest) dialer.offer({ id, multiaddrs: [] })
+      await done
+      // once the node has its connections, discovery dials nothing
+      connections = BELOW
+      dialer.offer({ id: honest[0]!, multiaddrs: [] })
+      dialer.stop()
+    }
+    expect(dialed).toBe(TRIALS * (BELOW - 2))
+    expect(dialedSybils / dialed).toBeLessThan(50 / 75 + 0.1)
   })
 })
