@@ -57,7 +57,7 @@ export class ControlClient {
     await checkPrivateDir(dataDir)
     if (!processAlive(endpoint.pid)) {
       throw new DaemonNotRunningError(
-        `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is gone: the daemon did not stop cleanly); start one with \`murmur daemon\``
+        `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`murmur daemon\``
       )
     }
     const client = new ControlClient(endpoint)

@@ -22,8 +22,8 @@ export class UnverifiedDaemonError extends Error {
   override readonly name = 'UnverifiedDaemonError'
   readonly code = 'ERR_DAEMON_UNVERIFIED'
 
-  constructor (message = 'the program on the control API port could not prove it is the murmur daemon', options?: ErrorOptions) {
-    super(message, options)
+  constructor (message = 'the program on the control API port could not prove it is the murmur daemon') {
+    super(message)
   }
 }
 
