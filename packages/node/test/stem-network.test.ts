@@ -37,7 +37,7 @@ const successorsOf = (node: Murmur): number => (node as unknown as { stem: { rou
 describe('Dandelion++ stem on real nodes', () => {
   const { running } = cleanedAfterEach()
 
-  it('10 nodes: every post reaches every node, and no author publishes its own post into gossip', async () => {
+  it('10 nodes: every post reaches every node, and most go into gossip from a node other than their author', async () => {
     const nodes = await ring(10)
     running.push(...nodes)
     const published = nodes.map(recordPublishes)
@@ -50,10 +50,12 @@ describe('Dandelion++ stem on real nodes', () => {
         return ids.every((id) => held.has(id))
       }, 'every post at every node', 120_000)
     }
-    nodes.forEach((_, i) => {
-      expect(published[i]!.has(ids[i]!), `node ${i} published its own post into gossip`).toBe(false)
-    })
-    // the posts did go into gossip: through some other node
+    // an author handles its post in the stem as it handles a relayed one (issue 12, High 2): when the post
+    // comes back along a cycle and no stem peer is left to try, it ends the stem there, as a relay would.
+    // On this 10-node ring that is about one post in ten (bench/anonymity: none in 20,000 at 100 nodes)
+    const byAuthor = nodes.filter((_, i) => published[i]!.has(ids[i]!)).length
+    expect(byAuthor).toBeLessThanOrEqual(5)
+    // the posts did go into gossip: every one, most through some other node
     const fluffed = new Set(published.flatMap((set) => [...set]))
     expect(ids.filter((id) => !fluffed.has(id))).toEqual([])
   })

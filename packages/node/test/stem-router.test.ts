@@ -105,18 +105,28 @@ describe('stem router: fluffing', () => {
     expect(fluffReasons(events)).toEqual(['loop'])
   })
 
-  it('treats an own post that comes back like a relayed one: another successor first, then out of the stem', async () => {
-    const { router, sent, events, fluffed } = setup({ fluffProbability: 0 })
-    router.addPeer('a', true)
-    router.addPeer('b', true)
-    await router.originate(TOPIC, ENVELOPE, 'mine', 10_000)
-    const first = sent[0]!.peer
-    const other = first === 'a' ? 'b' : 'a'
-    router.relay(first, TOPIC, ENVELOPE, 'mine')
-    expect(sent.map((s) => s.peer)).toEqual([first, other])
-    router.relay(first, TOPIC, ENVELOPE, 'mine')
-    expect(fluffReasons(events)).toEqual(['loop'])
-    expect(fluffed.map((f) => f.id)).toEqual(['mine'])
+  it('treats an own post that comes back like a relayed one: another stem peer first, then out of the stem', async () => {
+    for (const kind of ['own', 'relayed'] as const) {
+      const { router, sent, events, fluffed } = setup({ fluffProbability: 0 })
+      router.addPeer('a', true)
+      router.addPeer('b', true)
+      router.addPeer('u', false)
+      if (kind === 'own') {
+        await router.originate(TOPIC, ENVELOPE, 'p', 10_000)
+      } else {
+        router.relay('u', TOPIC, ENVELOPE, 'p')
+      }
+      // three stem peers: an own post avoids one at random, as a relayed one avoids the peer it came from
+      const first = sent[0]!.peer
+      router.relay(first, TOPIC, ENVELOPE, 'p')
+      expect(sent).toHaveLength(2)
+      expect(sent[1]!.peer).not.toBe(first)
+      expect(fluffReasons(events)).toEqual([])
+      router.relay(first, TOPIC, ENVELOPE, 'p')
+      expect(sent).toHaveLength(2)
+      expect(fluffReasons(events)).toEqual(['loop'])
+      expect(fluffed.map((f) => f.id)).toEqual(['p'])
+    }
     // had gossip brought it back, the author would never have published it
     const again = setup({ fluffProbability: 0, embargoMin: 1_000, embargoMean: 1_000 })
     again.router.addPeer('a', true)
@@ -146,12 +156,12 @@ describe('stem router: fluffing', () => {
 
   it('sends an own post on at once when the successor it went to disconnects, or as soon as a stem peer connects', async () => {
     const { router, sent, fluffed } = setup({ fluffProbability: 0 })
-    router.addPeer('a', true)
-    router.addPeer('b', true)
+    for (const peer of ['a', 'b', 'c']) router.addPeer(peer, true)
     await router.originate(TOPIC, ENVELOPE, 'own', 0)
     const first = sent[0]!.peer
     router.removePeer(first)
-    expect(sent.map((s) => s.peer)).toEqual([first, first === 'a' ? 'b' : 'a'])
+    expect(sent).toHaveLength(2)
+    expect(sent[1]!.peer).not.toBe(first)
 
     const alone = setup({ fluffProbability: 0 })
     alone.router.addPeer('a', true)

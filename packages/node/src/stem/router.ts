@@ -25,6 +25,11 @@ interface Held {
   own: boolean
   /** The inbound stem peer a relayed post came from. */
   from?: string
+  /**
+   * The peer the post never goes to: where a relayed post came from; for an own post, a stem peer drawn
+   * at random when it is sent, so that it has as many peers left to try as a relayed post has.
+   */
+  avoid?: string
   expires?: number
   /** Successors this post was sent to (and may still hold it). */
   tried: Set<string>
@@ -187,6 +192,7 @@ export class StemRouter {
       return { status: 'sent', recipients: 0 }
     }
     const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0 }
+    post.avoid = this.routes.anyPeerBut(this.routes.ownRoute)
     this.hold(post)
     const to = this.nextHop(post)
     if (to !== undefined) {
@@ -213,7 +219,7 @@ export class StemRouter {
       this.moveOn(known, this.nextHop(known, from), 'loop')
       return
     }
-    const post: Held = { id, topic, envelope, own: false, from, tried: new Set(), hops: 0 }
+    const post: Held = { id, topic, envelope, own: false, from, avoid: from, tried: new Set(), hops: 0 }
     if (this.routes.isDiffuser && (this.components.canFluff?.(topic) ?? true)) {
       this.fluffHeld(post, 'diffuser')
       return
@@ -311,18 +317,24 @@ export class StemRouter {
   }
 
   /**
-   * Where a post goes next. The first hop is the epoch's own route (own posts) or the successor the
-   * inbound edge is mapped to (relayed posts); every later hop — after a loop, a bounce, a timer or a lost
-   * successor — is a successor the post has not been through, other than where it came from, for own and
-   * relayed posts alike (own posts prefer successors we dialed, see `StemRoutes.ownSuccessors`).
+   * Where a post goes next: never to the peer it avoids (see `Held.avoid`) nor back to the one it just
+   * came from. The first hop is the epoch's own route (own posts) or the successor the inbound edge is
+   * mapped to (relayed posts), else another successor. Every later hop — after a loop, a bounce, a timer
+   * or a lost successor — is a stem peer the post has not been sent to here, drawn at random: an own
+   * post and a relayed one have as many peers left to try, in no order that depends on which peer the
+   * post avoids, so how many bounces make a node publish a post, and when a successor gets it again, do
+   * not say whether the node wrote it. As loops go on to every stem peer, not only the two successors, a
+   * post rarely comes back to a node with no peer left to hand it to.
    */
   private nextHop (post: Held, arrivedFrom?: string): string | undefined {
-    const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom && peer !== post.from
+    const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom && peer !== post.avoid
     if (post.hops === 0) {
       const first = post.own ? this.routes.ownRoute : this.routes.routeFor(post.from!)
       if (first !== undefined && fresh(first)) return first
+      return (post.own ? this.routes.ownSuccessors.find(fresh) : undefined) ?? this.routes.successors.find(fresh)
     }
-    return (post.own ? this.routes.ownSuccessors.find(fresh) : undefined) ?? this.routes.successors.find(fresh)
+    const options = this.routes.peers.filter(fresh)
+    return options.length === 0 ? undefined : options[Math.floor(this.random() * options.length)]
   }
 
   /** Sends the post on to `next`, or, with nowhere left to go, out of the stem for `reason`. */
@@ -365,6 +377,7 @@ export class StemRouter {
       return
     }
     this.routes.tick()
+    post.avoid ??= this.routes.anyPeerBut(this.routes.ownRoute)
     this.moveOn(post, this.nextHop(post), 'no-stem-peer')
   }
 

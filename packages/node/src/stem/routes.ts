@@ -81,6 +81,17 @@ export class StemRoutes {
     return dialed.length > 0 ? dialed : this.current
   }
 
+  /** Every stem-capable peer, successor or not. */
+  get peers (): string[] {
+    return [...this.candidates.keys()]
+  }
+
+  /** A stem peer other than `peer`, drawn at random (undefined when there is none). */
+  anyPeerBut (peer: string | undefined): string | undefined {
+    const pool = [...this.candidates.keys()].filter((candidate) => candidate !== peer)
+    return pool[Math.floor(this.components.random() * pool.length)]
+  }
+
   /** One of {@link StemRoutes.ownSuccessors}, drawn at random (undefined with no successor). */
   private anyOwnSuccessor (): string | undefined {
     const pool = this.ownSuccessors
