@@ -4,7 +4,7 @@ import { ProtocolError } from './errors.js'
 import { equalBytes, plainBytes } from './bytes.js'
 import { encodeEnvelope, encodePost } from './codec.js'
 import { checkPostFields } from './fields.js'
-import { authBinding, contentDigest, postId } from './digest.js'
+import { authBinding, contentDigest, postId, powDigest } from './digest.js'
 import { minePow, requiredPowBits } from './pow.js'
 import type { PowProgress } from './pow.js'
 import { oneTimeKey, signOneTime } from './one-time.js'
@@ -92,7 +92,7 @@ export interface BuildEnvelopeOptions {
 export interface BuiltEnvelope {
   /** Canonical envelope bytes. */
   bytes: Uint8Array
-  /** The post id (what is signed and mined, bound to the signer). */
+  /** The post id (what is signed, bound to the signer; the proof of work is over it and the signature). */
   id: Uint8Array
   /** The post as signed (padded). */
   post: Post
@@ -183,7 +183,8 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     envelope.ring = { ...ringAuth, c0: plainBytes(sig.c0), s: sig.s.map(plainBytes) }
   }
   const bits = requiredPowBits(options.kind ?? 'POST', envelope.ring?.ring.length ?? 0, options.powBits === undefined ? {} : { [options.kind ?? 'POST']: options.powBits })
-  envelope.pow = await minePow(id, bits, { signal: options.signal, onProgress: options.onProgress })
+  // mined last, over the id and the signature: the nonce pays for this one envelope
+  envelope.pow = await minePow(powDigest(id, envelope), bits, { signal: options.signal, onProgress: options.onProgress })
   return { bytes: encodeEnvelope(envelope), id, post, topic }
 }
 

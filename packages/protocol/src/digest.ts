@@ -40,9 +40,9 @@ export function authBinding (auth: { oneTime?: { publicKey: Uint8Array }, ring?:
 }
 
 /**
- * The post id `m = SHA-256("murmur/v2/id" || c || binding)`: what is signed, what the proof of work is
- * over, and what replies and votes name as their parent. A copy of a post re-signed by another key has
- * another id and needs its own proof of work.
+ * The post id `m = SHA-256("murmur/v2/id" || c || binding)`: what is signed and what replies and votes
+ * name as their parent. A copy of a post re-signed by another key has another id (and, through
+ * {@link powDigest}, needs its own proof of work).
  *
  * @example
  * ```ts
@@ -51,6 +51,25 @@ export function authBinding (auth: { oneTime?: { publicKey: Uint8Array }, ring?:
  */
 export function postId (content: Uint8Array, binding: Uint8Array): Uint8Array {
   return sha256(DOMAIN.id, content, binding)
+}
+
+/**
+ * What the proof of work is over: `w = SHA-256("murmur/v2/pow-input" || m || SHA-256(signature))`, the
+ * signature being the one-time Ed25519 signature (64 bytes) or the ring's `c0 || s_0 || … || s_{n-1}`.
+ * The id binds every other field of the envelope, so a nonce pays for one envelope: a flipped response
+ * byte or a re-signature (fresh ring randomness) needs new work, and an envelope that is not what was
+ * mined fails the proof of work in one hash, before any curve operation. Ed25519 is deterministic, so a
+ * one-time post has exactly one envelope.
+ *
+ * @example
+ * ```ts
+ * checkPow(powDigest(id, envelope), envelope.pow, 16)
+ * ```
+ */
+export function powDigest (id: Uint8Array, auth: { oneTime?: { signature: Uint8Array }, ring?: { c0: Uint8Array, s: Uint8Array[] } }): Uint8Array {
+  if (auth.oneTime !== undefined) return sha256(DOMAIN.powInput, id, sha256(auth.oneTime.signature))
+  if (auth.ring === undefined) throw new TypeError('expected a one-time or ring authentication')
+  return sha256(DOMAIN.powInput, id, sha256(auth.ring.c0, ...auth.ring.s))
 }
 
 /**
@@ -91,9 +110,11 @@ export function messageId (topic: string, data: Uint8Array): Uint8Array {
 
 /**
  * The gossipsub message id: `SHA-256("murmur/v2/msg" || topic || 0x00 || data)`, over the whole
- * envelope. A broken copy of a post (bad signature, wrong nonce) has another message id than the genuine
- * one, so it cannot shadow it in gossipsub's seen-cache; a re-mined copy of a valid post is a new
- * message to gossip (its sender paid the proof of work again) and a duplicate to the store. Never throws.
+ * envelope. A broken copy of a post has another message id than the genuine one, so it cannot shadow it
+ * in gossipsub's seen-cache; and since the proof of work covers the signature ({@link powDigest}), every
+ * distinct envelope that passes it cost its maker a full proof of work: message ids cannot be multiplied
+ * for free, and caching refusals by these ids is sound. A copy re-signed and re-mined by its own author
+ * is a new message to gossip and a duplicate (same post id) to the store. Never throws.
  *
  * @example
  * ```ts

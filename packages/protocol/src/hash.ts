@@ -8,6 +8,7 @@ export const DOMAIN = Object.freeze({
   id: utf8('murmur/v2/id'),
   msg: utf8('murmur/v2/msg'),
   pow: utf8('murmur/v2/pow'),
+  powInput: utf8('murmur/v2/pow-input'),
   nym: utf8('murmur/v2/nym'),
   hs: utf8('murmur/v2/hs'),
   hp: utf8('murmur/v2/hp'),

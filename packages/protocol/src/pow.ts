@@ -47,11 +47,12 @@ export function leadingZeroBits (bytes: Uint8Array): number {
 }
 
 /**
- * The proof-of-work hash `SHA-256("murmur/v2/pow" || m || u64be(nonce))`.
+ * The proof-of-work hash `SHA-256("murmur/v2/pow" || w || u64be(nonce))`, `w` being the envelope's
+ * {@link powDigest} (the id and the signature): 53 bytes, one SHA-256 compression per nonce.
  *
  * @example
  * ```ts
- * leadingZeroBits(powHash(id, envelope.pow)) >= 16
+ * leadingZeroBits(powHash(powDigest(id, envelope), envelope.pow)) >= 16
  * ```
  */
 export function powHash (digest: Uint8Array, nonce: bigint): Uint8Array {
@@ -90,11 +91,11 @@ export function requiredPowBits (kind: PostKind, ringSize: number, base: Partial
 }
 
 /**
- * Checks a proof of work in one hash.
+ * Checks a proof of work in one hash; `digest` is the envelope's {@link powDigest}.
  *
  * @example
  * ```ts
- * checkPow(id, envelope.pow, 16) // true or false
+ * checkPow(powDigest(id, envelope), envelope.pow, 16) // true or false
  * ```
  */
 export function checkPow (digest: Uint8Array, nonce: bigint, bits: number): boolean {
@@ -106,13 +107,14 @@ const yieldToEventLoop = async (): Promise<void> => {
 }
 
 /**
- * Finds the smallest nonce ≥ 0 whose proof-of-work hash has at least `bits` leading zero bits.
+ * Finds the smallest nonce ≥ 0 whose proof-of-work hash over `digest` (an envelope's {@link powDigest})
+ * has at least `bits` leading zero bits.
  * Hashes in short slices and yields to the event loop between them, so it never blocks a node;
  * cancellable through `signal`, reporting progress through `onProgress`.
  *
  * @example
  * ```ts
- * const nonce = await minePow(id, 16, { signal: AbortSignal.timeout(10_000), onProgress: (p) => console.log(p.attempts) })
+ * const nonce = await minePow(powDigest(id, envelope), 16, { signal: AbortSignal.timeout(10_000), onProgress: (p) => console.log(p.attempts) })
  * ```
  */
 export async function minePow (digest: Uint8Array, bits: number, options: MinePowOptions = {}): Promise<bigint> {

@@ -5,7 +5,7 @@ import type { ErrorCode } from './errors.js'
 import { decodeEnvelope, decodePost } from './codec.js'
 import { checkPostFields } from './fields.js'
 import type { PostKind } from './fields.js'
-import { authBinding, contentDigest, postId } from './digest.js'
+import { authBinding, contentDigest, postId, powDigest } from './digest.js'
 import { checkPow, requiredPowBits } from './pow.js'
 import { verifyOneTime } from './one-time.js'
 import { ringProblem, verifyOverCheckedRing } from './ring.js'
@@ -138,7 +138,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
 
   const id = postId(contentDigest(topic, envelope.post), authBinding(envelope))
   const bits = requiredPowBits(post.kind, envelope.ring?.ring.length ?? 0, options.powBits)
-  if (!checkPow(id, envelope.pow, bits)) {
+  if (!checkPow(powDigest(id, envelope), envelope.pow, bits)) {
     throw new ProtocolError('ERR_POW_TOO_LOW', `proof of work below ${bits} bits`)
   }
 
@@ -163,7 +163,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
 /**
  * Runs the full validation pipeline of docs/PROTOCOL.md, cheapest check first: size cap, decode, canonical
  * re-encode, field limits, padding, topic/channel agreement, time window, ring counts, slots and epoch,
- * proof of work (with its ring term), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
+ * proof of work (over the id and the signature, with its ring term), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
  * `auth.links` (every scope and tag; `auth.scope`/`auth.tag` are the first).
  *

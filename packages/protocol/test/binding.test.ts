@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   authBinding, buildEnvelope, channelTopic, checkPow, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey,
-  gossipMessageId, messageId, oneTimeKey, postId, postIdOf, pseudonymSeed, requiredPowBits, ringSign, signOneTime, threadPseudonymSeed, toHex,
+  gossipMessageId, messageId, oneTimeKey, postId, postIdOf, powDigest, pseudonymSeed, requiredPowBits, ringSign, signOneTime, threadPseudonymSeed, toHex,
   validateEnvelope
 } from '../src/index.js'
 import type { Envelope, ValidationResult } from '../src/index.js'
@@ -90,13 +90,13 @@ describe('the post id binds the signer (OP hijack)', () => {
     expect(inCopy(replier.secretKey)).not.toBe(inRoot(replier.secretKey))
   })
 
-  it('a broken copy has the post id of the genuine envelope but another gossip message id, so it cannot shadow it', async () => {
+  it('a broken copy has the post id of the genuine envelope but another gossip message id, and fails the proof of work in one hash', async () => {
     const genuine = await buildEnvelope({ channel: '#lobby', body: 'front-run me', created: NOW, powBits: BITS })
     const env = decodeEnvelope(genuine.bytes)
     const signature = Uint8Array.from(env.oneTime!.signature)
     signature[5]! ^= 0x40
     const broken = encodeEnvelope({ ...env, oneTime: { ...env.oneTime!, signature: signature as Uint8Array<ArrayBuffer> } })
-    expect(codeOf(check(broken))).toBe('ERR_BAD_SIGNATURE')
+    expect(codeOf(check(broken))).toBe('ERR_POW_TOO_LOW')
     expect(postIdOf(TOPIC, broken)).toEqual(genuine.id)
     expect(messageId(TOPIC, broken)).toEqual(genuine.id)
     expect(toHex(gossipMessageId(TOPIC, broken))).not.toBe(toHex(gossipMessageId(TOPIC, genuine.bytes)))
@@ -105,9 +105,10 @@ describe('the post id binds the signer (OP hijack)', () => {
     expect(check(genuine.bytes)).toMatchObject({ ok: true, id: genuine.id })
   })
 
-  it('the proof of work is over the signer-bound id, with the ring term on top of the base', async () => {
-    const built = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(2).secretKey } })
-    expect(checkPow(built.id, decodeEnvelope(built.bytes).pow, requiredPowBits('POST', ring.length, { POST: BITS }))).toBe(true)
+  it('the proof of work is over the signer-bound id and the signature, with the ring term on top of the base', async () => {
+    const built = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(2).secretKey, slot: 0, weekSlot: 0 } })
+    const env = decodeEnvelope(built.bytes)
+    expect(checkPow(powDigest(built.id, env), env.pow, requiredPowBits('POST', ring.length, { POST: BITS }))).toBe(true)
   })
 
   it('the same author saying the same thing twice in one minute makes two posts, not one', async () => {
@@ -129,5 +130,75 @@ describe('the post id binds the signer (OP hijack)', () => {
     }), { numRuns: 2000 })
     expect(() => messageId(undefined as unknown as string, null as unknown as Uint8Array)).not.toThrow()
     expect(postIdOf(TOPIC, new Uint8Array(20_000))).toBeUndefined()
+  })
+})
+
+// Review H1 (protocol v2 review #1): the proof of work covered the id, not the signature, so one mined nonce
+// bought unlimited distinct envelopes (flip a ring response, or re-sign with fresh hedged randomness), each
+// costing a victim a full ring verification and, keyed by gossipMessageId, each a new gossip message. Before
+// the fix every mutated response below reached ERR_BAD_SIGNATURE and the re-signed copy was valid.
+describe('one proof of work buys one envelope', () => {
+  const ringPost = async (): Promise<Awaited<ReturnType<typeof buildEnvelope>>> =>
+    await buildEnvelope({ channel: '#lobby', body: 'ring post', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(1).secretKey, slot: 1, weekSlot: 3 } })
+
+  it('no byte flip anywhere in a ring envelope reaches the ring verification', async () => {
+    const built = await ringPost()
+    expect(check(built.bytes)).toMatchObject({ ok: true })
+    const codes = new Map<string, number>()
+    for (let i = 0; i < built.bytes.byteLength; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const copy = Uint8Array.from(built.bytes)
+        copy[i]! ^= bit
+        const code = codeOf(check(copy))
+        codes.set(code, (codes.get(code) ?? 0) + 1)
+      }
+    }
+    expect(codes.get('ERR_BAD_SIGNATURE')).toBeUndefined()
+    expect(codes.get('ERR_BAD_RING')).toBeUndefined()
+    expect(codes.get('ERR_POW_TOO_LOW')).toBeGreaterThan(built.bytes.byteLength)
+    // a flip in the nonce itself can land on another nonce that meets the work (about 2^-12 a try): that is
+    // another proof of work for the same envelope, never a second envelope reaching the curve
+    expect(codes.get('ok') ?? 0).toBeLessThanOrEqual(2)
+  })
+
+  it('every ring response, c0 and the Ed25519 signature are covered: a mutated copy fails the proof of work', async () => {
+    const built = await ringPost()
+    const env = decodeEnvelope(built.bytes)
+    const r = env.ring!
+    const flip = (b: Uint8Array): Uint8Array<ArrayBuffer> => { const c = Uint8Array.from(b); c[31]! ^= 0x01; return c }
+    const copies = [
+      { ...env, ring: { ...r, c0: flip(r.c0) } },
+      ...r.s.map((_, i) => ({ ...env, ring: { ...r, s: r.s.map((x, j) => j === i ? flip(x) : x) } })),
+      { ...env, ring: { ...r, s: [r.s[1]!, r.s[0]!, ...r.s.slice(2)] } }
+    ]
+    for (const copy of copies) expect(codeOf(check(encodeEnvelope(copy)))).toBe('ERR_POW_TOO_LOW')
+    const one = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS })
+    const oneEnv = decodeEnvelope(one.bytes)
+    for (let i = 0; i < 64; i += 7) {
+      const signature = Uint8Array.from(oneEnv.oneTime!.signature)
+      signature[i]! ^= 0x10
+      expect(codeOf(check(encodeEnvelope({ ...oneEnv, oneTime: { ...oneEnv.oneTime!, signature } })))).toBe('ERR_POW_TOO_LOW')
+    }
+  })
+
+  it('a valid re-signature by the same member (fresh hedged randomness) needs new work', async () => {
+    const built = await ringPost()
+    const env = decodeEnvelope(built.bytes)
+    const r = env.ring!
+    const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot)
+    const sig = ringSign({ message: built.id, ring, secretKey: memberAt(1).secretKey, scopes })
+    expect(toHex(sig.c0)).not.toBe(toHex(r.c0))
+    const copy = encodeEnvelope({ ...env, ring: { ...r, c0: sig.c0 as Uint8Array<ArrayBuffer>, s: sig.s as Array<Uint8Array<ArrayBuffer>> } })
+    // the same post id (same signer, same tags): a store sees a duplicate; but the nonce does not carry over
+    expect(postIdOf(TOPIC, copy)).toEqual(built.id)
+    expect(codeOf(check(copy))).toBe('ERR_POW_TOO_LOW')
+  })
+
+  it('a one-time post has exactly one envelope: Ed25519 is deterministic', async () => {
+    const seed = seededRandom('deterministic')(32)
+    const built = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS, auth: { kind: 'one-time', seed } })
+    const env = decodeEnvelope(built.bytes)
+    const again = signOneTime(built.id, oneTimeKey(seed).secretKey)
+    expect(toHex(again)).toBe(toHex(env.oneTime!.signature))
   })
 })

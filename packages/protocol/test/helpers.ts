@@ -1,3 +1,7 @@
+import { authBinding, contentDigest, postId, powDigest } from '../src/digest.js'
+import { encodeEnvelope } from '../src/codec.js'
+import { leadingZeroBits, powHash } from '../src/pow.js'
+import type { Envelope } from '../src/wire/murmur.js'
 import { sha256 } from '../src/hash.js'
 import { concatBytes, u32be, utf8 } from '../src/bytes.js'
 import type { RandomSource } from '../src/ring.js'
@@ -19,3 +23,14 @@ export function seededRandom (seed: string): RandomSource {
 
 /** A fixed "now" for vectors: 2026-01-01T00:00:00Z. */
 export const VECTOR_NOW = 1_767_225_600
+
+/**
+ * Mines an envelope again after a test changed it (what an attacker who pays the proof of work does), so
+ * that the checks after the proof of work are reached: the bytes with a nonce meeting `bits`.
+ */
+export function remine (envelope: Envelope, topic: string, bits: number): Uint8Array {
+  const digest = powDigest(postId(contentDigest(topic, envelope.post), authBinding(envelope)), envelope)
+  let nonce = 0n
+  while (leadingZeroBits(powHash(digest, nonce)) < bits) nonce++
+  return encodeEnvelope({ ...envelope, pow: nonce })
+}

@@ -58,7 +58,10 @@ describe('vectors against an independent reading of the spec', () => {
       }
       const m = sha256(te.encode('murmur/v2/id'), c, binding)
       expect(hex(m)).toBe(v.id)
-      const pow = sha256(te.encode('murmur/v2/pow'), m, u64be(env.pow))
+      // the proof of work covers the id and the signature (one-time: Ed25519 signature; ring: c0 || s_0 || ... || s_{n-1})
+      const signature = env.oneTime !== undefined ? env.oneTime.signature : cat(env.ring!.c0, ...env.ring!.s)
+      const w = sha256(te.encode('murmur/v2/pow-input'), m, sha256(signature))
+      const pow = sha256(te.encode('murmur/v2/pow'), w, u64be(env.pow))
       expect(pow[0]).toBe(0) // vectors are mined at 8 bits or more
 
       // the plaintext Post: on the minute grid and padded to a bucket

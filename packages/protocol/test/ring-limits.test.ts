@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, leadingZeroBits, postIdOf, postScope,
-  powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS, POSTS_PER_EPOCH,
+  powDigest, powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS, POSTS_PER_EPOCH,
   RING_POW_MEMBER_BITS
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult } from '../src/index.js'
-import { seededRandom, VECTOR_NOW } from './helpers.js'
+import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
 const TOPIC = channelTopic('#lobby')
 const NOW = VECTOR_NOW
@@ -40,10 +40,10 @@ describe('proof of work grows with ring size', () => {
     expect(bits).toBeGreaterThan(8)
     // a vote: base 8, ring term 4 for 4 members; find a nonce with 8..11 leading zero bits
     const vote = decodeEnvelope(await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: 1, body: '', powBits: 8 }))
-    const voteId = postIdOf(TOPIC, encodeEnvelope(vote))!
+    const voteDigest = powDigest(postIdOf(TOPIC, encodeEnvelope(vote))!, vote)
     let nonce = 0n
     while (true) {
-      const zeros = leadingZeroBits(powHash(voteId, nonce))
+      const zeros = leadingZeroBits(powHash(voteDigest, nonce))
       if (zeros >= 8 && zeros < bits) break
       nonce++
     }
@@ -59,11 +59,7 @@ describe('an envelope without proof of work costs no curve operations', () => {
     const forged = encodeEnvelope({ ...env, pow: 0n, ring: { ...env.ring!, ring: junk, s: junk } })
     expect(codeOf(check(forged, { powBits: { POST: 16 } }))).toBe('ERR_POW_TOO_LOW')
     // with the proof of work paid, the members are checked
-    const id = postIdOf(TOPIC, forged)!
-    const bits = requiredPowBits('POST', 64, { POST: 2 })
-    let nonce = 0n
-    while (leadingZeroBits(powHash(id, nonce)) < bits) nonce++
-    expect(codeOf(check(encodeEnvelope({ ...decodeEnvelope(forged), pow: nonce })))).toBe('ERR_BAD_RING')
+    expect(codeOf(check(remine(decodeEnvelope(forged), TOPIC, requiredPowBits('POST', 64, { POST: 2 }))))).toBe('ERR_BAD_RING')
   })
 })
 

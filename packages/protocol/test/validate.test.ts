@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
   oneTimeKey, ringSign, signOneTime, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, weekScope, isExpired, pseudonymSeed, padPost,
-  contentDigest, authBinding, postId
+  contentDigest, authBinding, postId, requiredPowBits
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
-import { seededRandom, VECTOR_NOW } from './helpers.js'
+import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
 const TOPIC = channelTopic('#lobby')
 const NOW = VECTOR_NOW
@@ -57,7 +57,9 @@ describe('validateEnvelope', () => {
     expect(codeOf(check(bytes, { powBits: { POST: 30 } }))).toBe('ERR_POW_TOO_LOW')
     const env = decodeEnvelope(bytes)
     env.oneTime!.signature = signOneTime(new Uint8Array(32), oneTimeKey().secretKey) as Uint8Array<ArrayBuffer>
-    expect(codeOf(check(encodeEnvelope(env)))).toBe('ERR_BAD_SIGNATURE')
+    // a changed signature voids the proof of work (it covers the signature); paid again, it reaches the check
+    expect(codeOf(check(encodeEnvelope(env)))).toBe('ERR_POW_TOO_LOW')
+    expect(codeOf(check(remine(env, TOPIC, 0), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
   })
 
   it('rejects envelopes with both or neither auth', async () => {
@@ -96,7 +98,8 @@ describe('validateEnvelope', () => {
     // it is signed over the id this envelope claims)
     const id = postId(contentDigest(TOPIC, env.post), authBinding(env))
     const other = ringSign({ message: id, ring, secretKey: members[0]!.secretKey, scopes: [postScope(TOPIC, env.ring!.epoch, 3), weekScope(TOPIC, BigInt(NOW) / 604800n, 5)] })
-    expect(codeOf(check(encodeEnvelope({ ...env, ring: { ...env.ring!, c0: other.c0, s: other.s } as never }), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
+    const resigned = { ...env, ring: { ...env.ring!, c0: other.c0, s: other.s } as never }
+    expect(codeOf(check(remine(resigned, TOPIC, requiredPowBits('POST', ring.length, { POST: 0 })), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
     await expect(build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 10 } })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
   })
 
