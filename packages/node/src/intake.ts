@@ -6,6 +6,7 @@
  * so a broken copy cannot poison the genuine post).
  */
 import { EPOCH_SECONDS, ERROR_ACTIONS, Post, gossipMessageId, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
+import { Recent } from './recent.js'
 import { toPostView } from './view.js'
 import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
@@ -217,29 +218,4 @@ function stillValid (valid: ValidEnvelope, live: boolean, now: number): boolean 
   if (!live || valid.auth.kind !== 'ring' || valid.post.kind === Post.Kind.VOTE) return true
   const distance = valid.auth.epoch - BigInt(Math.floor(now / EPOCH_SECONDS))
   return (distance < 0n ? -distance : distance) <= BigInt(LIVE_EPOCH_WINDOW)
-}
-
-/** A bounded map that forgets the least recently used entry first. */
-class Recent<T> {
-  private readonly entries = new Map<string, T>()
-  private readonly size: number
-
-  constructor (size: number) {
-    this.size = size
-  }
-
-  get (key: string): T | undefined {
-    const value = this.entries.get(key)
-    if (value !== undefined) {
-      this.entries.delete(key)
-      this.entries.set(key, value)
-    }
-    return value
-  }
-
-  set (key: string, value: T): void {
-    this.entries.delete(key)
-    this.entries.set(key, value)
-    if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!)
-  }
 }

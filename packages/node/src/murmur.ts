@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { displayLine, messageId, ready } from '@murmur/protocol'
+import { displayLine, messageId, ready, toHex } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
@@ -14,6 +14,7 @@ import { Outbox, publishTo } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
 import { ClockWatch } from './clock-skew.js'
+import { Recent } from './recent.js'
 import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
@@ -34,6 +35,9 @@ import type { SyncItem } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
+
+/** Post ids remembered as seen in gossip (about 10 MB at most). */
+const GOSSIPED_IDS = 65_536
 
 /** A {@link Release} that also reports the id of every post it got out of the node. */
 function reporting (release: Release, released: (id: Uint8Array) => void): Release {
@@ -60,6 +64,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
   private readonly clock: ClockWatch
+  /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
+  private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -133,7 +139,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     })
     const connectionCount = (): number => libp2p.getConnections().length
     // published into gossip: an own post is out there now, and sync may hand it out
-    this.direct = new Outbox({ pubsub, connectionCount, release: reporting(publishTo(pubsub), (id) => { inStem.arrived(id) }), log: log.newScope('outbound') })
+    this.direct = new Outbox({
+      pubsub,
+      connectionCount,
+      release: reporting(publishTo(pubsub), (id) => {
+        inStem.arrived(id)
+        this.gossiped.set(toHex(id), true)
+      }),
+      log: log.newScope('outbound')
+    })
     if (config.stem !== false) {
       const stem = createStem({
         libp2p,
@@ -205,10 +219,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       tracker,
       accept: async (_topic, envelope, valid) => {
         const result = await this.intake.receive(envelope, valid)
-        // the first gossip copy of every valid post is forwarded, stored already or not (gossipsub hands
-        // each message to the validator once): whether a node forwards must not say whether the post is
-        // its own, nor whether someone planted a copy by sync before
-        return result === 'duplicate' ? 'stored' : result
+        // the first gossip copy of every valid post is forwarded, stored already or not: whether a node
+        // forwards must not say whether the post is its own, nor whether someone planted a copy by sync
+        // before. Later copies are not (gossipsub forgets a message id after two minutes): a replay of a
+        // post that spread long ago would otherwise be flooded through the whole network again
+        const first = this.gossiped.get(toHex(valid.id)) === undefined
+        this.gossiped.set(toHex(valid.id), true)
+        return result === 'duplicate' && first ? 'stored' : result
       },
       log: log.newScope('validator')
     })
