@@ -4,7 +4,7 @@
  * unsolicited sync push could plant a copy first: silence meant "not the author".
  */
 import { logger } from '@libp2p/logger'
-import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { HistorySync } from '../src/index.js'
 import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
@@ -55,5 +55,16 @@ describe('forwarding from gossip', () => {
     await planter.services.pubsub.publish(TOPIC, post.bytes)
     await waitFor(() => received.some((message) => toHex(message.data) === toHex(post.bytes)), 'the watcher to get the post through the node')
     expect(received).toHaveLength(1)
+
+    // a later copy of a post that spread already (here re-mined: other bytes, the same post) is not
+    // flooded through the network again
+    const envelope = decodeEnvelope(post.bytes)
+    let nonce = envelope.pow + 1n
+    while (!checkPow(powDigest(post.id, envelope), nonce, TEST_POW_BITS)) nonce++
+    await planter.services.pubsub.publish(TOPIC, encodeEnvelope({ ...envelope, pow: nonce })).catch(() => {})
+    const marker = await buildEnvelope({ channel: CHANNEL, body: 'after the copy', powBits: TEST_POW_BITS })
+    await planter.services.pubsub.publish(TOPIC, marker.bytes)
+    await waitFor(() => received.some((message) => toHex(message.data) === toHex(marker.bytes)), 'the watcher to get the next post')
+    expect(received).toHaveLength(2)
   }, 60_000)
 })

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import {
   authBinding, buildEnvelope, channelTopic, contentDigest, decodeEnvelope, encodeEnvelope, fromHex, messageId, minePow,
-  oneTimeKey, postId, signOneTime, toHex
+  oneTimeKey, postId, powDigest, signOneTime, toHex
 } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
@@ -43,10 +43,11 @@ describe('the OP mark', () => {
     const key = oneTimeKey()
     const binding = authBinding({ oneTime: { publicKey: key.publicKey } })
     const id = postId(contentDigest(TOPIC, envelope.post), binding)
+    const oneTime = { publicKey: key.publicKey, signature: signOneTime(id, key.secretKey) }
     const forged = encodeEnvelope({
       post: envelope.post,
-      oneTime: { publicKey: key.publicKey, signature: signOneTime(id, key.secretKey) },
-      pow: await minePow(id, TEST_POW_BITS)
+      oneTime,
+      pow: await minePow(powDigest(id, { oneTime }), TEST_POW_BITS)
     } as unknown as Parameters<typeof encodeEnvelope>[0])
     expect(toHex(id)).not.toBe(root.id)
     const forgedAtReader = nextPost(reader, (p) => p.id === toHex(id))
