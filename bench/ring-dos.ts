@@ -1,9 +1,12 @@
 // Issue 12, High 4: does an invalid ring envelope cost its maker at least what it costs its victim to reject?
-// The attacker mines the proof of work of a ring envelope at the default difficulty (base + ring term) with the
-// fastest SHA-256 on this machine (native OpenSSL through a small C program when gcc and libcrypto are there,
-// else node:crypto), then corrupts one response: the envelope passes every cheap check and fails only after
-// the victim has verified the whole ring. Figure = attacker CPU (expected 2^bits native hashes) ÷ victim CPU
-// (median validateEnvelope time of that envelope). `npm exec -- node bench/ring-dos.ts [--quick]`.
+// The attacker builds a ring envelope, corrupts one response and mines its proof of work at the default
+// difficulty (base + ring term) with the fastest SHA-256 on this machine (native OpenSSL through a small C
+// program when gcc and libcrypto are there, else node:crypto): the envelope passes every cheap check and fails
+// only after the victim has verified the whole ring. The proof of work covers the signature (powDigest), so
+// this is the price of every distinct invalid envelope: a copy with another byte flipped, or re-signed with
+// fresh randomness, fails the proof of work in one hash unless mined again. Figure = attacker CPU for one more
+// distinct invalid envelope (expected 2^bits native hashes) ÷ victim CPU (median validateEnvelope time of that
+// envelope); the unmined copy's rejection time is reported beside it. `npm exec -- node bench/ring-dos.ts [--quick]`.
 import { execFileSync } from 'node:child_process'
 import { hash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,7 +14,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
-  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, minePow, requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
+  authBinding, buildEnvelope, channelTopic, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, minePow, postId, powDigest,
+  requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
 } from '@murmur/protocol'
 import type { PostKind } from '@murmur/protocol'
 import { median, writeResults } from './lib/results.ts'
@@ -20,7 +24,7 @@ import type { Figure } from './lib/results.ts'
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const QUICK = values.quick
 const TOPIC = channelTopic('#bench')
-// the exact proof-of-work input: "murmur/v2/pow" (13 bytes) || m (32) || u64be(nonce) (8)
+// the exact proof-of-work input: "murmur/v2/pow" (13 bytes) || w = powDigest (32) || u64be(nonce) (8), one compression
 const POW_INPUT_BYTES = 53
 
 /** ns per SHA-256 of a PoW input with node:crypto's one-shot hash, in a tight loop. */
@@ -97,19 +101,25 @@ const figures: Figure[] = [
   ...(Number.isFinite(opensslNs) ? [{ figure: 'sha256_pow_input_native_openssl_ns', value: opensslNs, unit: 'ns/hash' }] : [])
 ]
 
-/** An invalid ring envelope at the default difficulty (or a lower base with --quick): valid PoW, one response corrupted. */
-async function invalidRingEnvelope (kind: PostKind, n: number, base: number): Promise<Uint8Array> {
+/**
+ * An invalid ring envelope at the default difficulty (or a lower base with --quick), one response corrupted
+ * and the proof of work mined over it, as the attacker must; and the same corruption left unmined.
+ */
+async function invalidRingEnvelope (kind: PostKind, n: number, base: number): Promise<{ mined: Uint8Array, unmined: Uint8Array }> {
   const keys = Array.from({ length: n }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
   const vote = kind === 'VOTE'
   const built = await buildEnvelope({
     channel: '#bench', kind, body: vote ? '' : 'an ordinary post of ordinary length', vote: vote ? 1 : undefined,
     parent: kind === 'POST' ? undefined : new Uint8Array(32).fill(3), powBits: base,
-    auth: { kind: 'ring', ring: keys.map((k) => k.publicKey), secretKey: keys[n >> 1]!.secretKey }
+    auth: { kind: 'ring', ring: keys.map((k) => k.publicKey), secretKey: keys[n >> 1]!.secretKey, slot: 0, weekSlot: 0 }
   })
   const envelope = decodeEnvelope(built.bytes)
-  // the responses are not part of the id, so the proof of work still holds
   envelope.ring!.s[n - 1] = envelope.ring!.s[0]!
-  return encodeEnvelope(envelope)
+  const unmined = encodeEnvelope(envelope)
+  // the proof of work covers the responses: the corrupted envelope needs its own
+  const id = postId(contentDigest(TOPIC, envelope.post), authBinding(envelope))
+  envelope.pow = await minePow(powDigest(id, envelope), requiredPowBits(kind, n, { [kind]: base }))
+  return { mined: encodeEnvelope(envelope), unmined }
 }
 
 const cases: Array<{ kind: PostKind, n: number, name: string }> = [
@@ -122,21 +132,27 @@ const cases: Array<{ kind: PostKind, n: number, name: string }> = [
 for (const { kind, n, name } of cases) {
   // --quick mines at a low base so the check runs in seconds; the ratio is still priced at the default
   const base = QUICK ? 4 : DEFAULT_POW_BITS[kind]
-  const bytes = await invalidRingEnvelope(kind, n, base)
+  const { mined, unmined } = await invalidRingEnvelope(kind, n, base)
   const options = { topic: TOPIC, powBits: { [kind]: base } }
-  const first = validateEnvelope(bytes, options)
+  const first = validateEnvelope(mined, options)
   if (first.ok || first.code !== 'ERR_BAD_SIGNATURE') throw new Error(`expected the victim to reach ring verification, got ${first.ok ? 'ok' : first.code}`)
+  const free = validateEnvelope(unmined, options)
+  if (free.ok || free.code !== 'ERR_POW_TOO_LOW') throw new Error(`expected an unmined copy to fail the proof of work, got ${free.ok ? 'ok' : free.code}`)
   const reps = Math.max(5, Math.round((QUICK ? 100 : 400) / n))
-  const victimMs = median(Array.from({ length: reps }, () => {
+  const timeMs = (bytes: Uint8Array, count: number): number => median(Array.from({ length: count }, () => {
     const start = process.hrtime.bigint()
     validateEnvelope(bytes, options)
     return Number(process.hrtime.bigint() - start) / 1e6
   }))
+  const victimMs = timeMs(mined, reps)
+  const unminedMs = timeMs(unmined, 50)
   const bits = requiredPowBits(kind, n)
   const attackerMs = 2 ** bits * attackerNs / 1e6
   figures.push(
     { figure: name, value: attackerMs / victimMs, unit: 'ratio', target: '>= 1', baseline: victimMs },
     { figure: `${name.replace('attacker_vs_victim_cpu', 'victim_reject')}_ms`, value: victimMs, unit: 'ms' },
+    // what a copy with a flipped response but the original's nonce costs the victim (it fails the proof of work)
+    { figure: `${name.replace('attacker_vs_victim_cpu', 'unmined_copy_reject')}_ms`, value: unminedMs, unit: 'ms' },
     { figure: `${name.replace('invalid_ring', 'pow').replace('_attacker_vs_victim_cpu', '')}_bits`, value: bits, unit: 'bits' },
     // what the same difficulty costs an honest member with the JS miner, on average
     { figure: `${name.replace('invalid_ring', 'honest_ring').replace('_attacker_vs_victim_cpu', '')}_mining_ms`, value: 2 ** bits * honestNs / 1e6, unit: 'ms' }
