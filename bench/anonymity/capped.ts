@@ -5,7 +5,8 @@
  *
  *   node bench/anonymity/capped.ts [--nodes 100] [--trials 200] [--draws 10] [--repair 50] [--seed 1]
  *
- * Every setting runs for q = 0.1 and q = 0.05 (embargo mean from Proposition 3 with k = 1/q hops), over
+ * Every setting runs for q = 0.1 and q = 0.05 (the router's default embargo timer: its 10 s floor outlasts
+ * the longest stems of either), over
  * `trials` random connection graphs where every node dials 3 (mean degree 6) or 4 (mean degree 8) others:
  * - `today`: no cap, successors among the peers a node dialed (Murmur's deployed rule);
  * - `cap`: at most 2 inbound stem peers per node, claims in random order, no 2-cycles, fallback over
@@ -20,8 +21,7 @@
  * 95 % confidence intervals over trials. Nothing is written to bench/results.
  */
 import { parseArgs } from 'node:util'
-import { EMBARGO_EPSILON, HOP_LATENCY, STEM_SUCCESSORS } from '../../packages/node/dist/src/stem/constants.js'
-import { embargoMean } from '../../packages/node/dist/src/stem/embargo.js'
+import { STEM_SUCCESSORS } from '../../packages/node/dist/src/stem/constants.js'
 import { buildStemGraph } from './construction.ts'
 import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies } from './estimator.ts'
@@ -42,8 +42,6 @@ const trials = Number(values.trials)
 const draws = Number(values.draws)
 const repair = Number(values.repair)
 const random = seededRandom(Number(values.seed))
-/** Proposition 3 with the stem's hop latency and ε, for k = 1/q hops. */
-const embargoFor = (q: number): number => embargoMean(HOP_LATENCY, Math.round(1 / q), EMBARGO_EPSILON)
 
 type Kind = 'today' | 'cap' | 'cap+repair' | 'ideal' | 'liar' | 'squat'
 interface Setting { kind: Kind, dials: number, q: number }
@@ -87,7 +85,7 @@ for (const setting of settings) {
   let graphs = 0
   const options = {
     nodes, ...LINKS, random,
-    fluffProbability: setting.q, embargoMean: embargoFor(setting.q)
+    fluffProbability: setting.q
   }
   const account = (graph: ReturnType<typeof build>, run: ReturnType<typeof propagate>): void => {
     graphs++

@@ -25,7 +25,7 @@ export interface NetworkOptions {
   jitterMean: number
   /** Stem router parameters. */
   fluffProbability: number
-  /** Mean relay embargo in ms (undefined: the router's default). */
+  /** Mean of the exponential part of the embargo timer in ms (undefined: the router's default). */
   embargoMean?: number
   random: () => number
 }
