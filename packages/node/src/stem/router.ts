@@ -12,6 +12,7 @@ import {
 } from './constants.js'
 import { exponential } from './embargo.js'
 import { StemStoppedError } from './errors.js'
+import { HeldPosts } from './held.js'
 import { StemRoutes } from './routes.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterComponents, StemRouterInit } from './types.js'
@@ -77,15 +78,11 @@ export class StemRouter {
   private readonly routes: StemRoutes
   private readonly embargoMin: number
   private readonly embargoMean: number
-  private readonly maxHeld: number
   private readonly rememberDone: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
 
-  private readonly held = new Map<string, Held>()
-  /** Ids of held relayed posts per inbound peer, oldest first; kept with `held` by `hold` and `release`. */
-  private readonly bySource = new Map<string, Set<string>>()
-  private relayedHeld = 0
+  private readonly held: HeldPosts<Held>
   /** Ids that left the stem, with when; insertion order is time order. */
   private readonly done = new Map<string, number>()
   private stopped = false
@@ -99,7 +96,7 @@ export class StemRouter {
     const successors = init.successors ?? STEM_SUCCESSORS
     this.embargoMin = init.embargoMin ?? EMBARGO_MIN
     this.embargoMean = init.embargoMean ?? EMBARGO_MEAN
-    this.maxHeld = init.maxHeld ?? MAX_HELD_POSTS
+    const maxHeld = init.maxHeld ?? MAX_HELD_POSTS
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
@@ -112,9 +109,10 @@ export class StemRouter {
     if (!(this.embargoMin >= 0) || !(this.embargoMean >= 0)) {
       throw new RangeError(`embargoMin and embargoMean must be >= 0, got ${this.embargoMin}, ${this.embargoMean}`)
     }
-    if (!Number.isInteger(this.maxHeld) || this.maxHeld < 1) {
-      throw new RangeError(`maxHeld must be a positive integer, got ${this.maxHeld}`)
+    if (!Number.isInteger(maxHeld) || maxHeld < 1) {
+      throw new RangeError(`maxHeld must be a positive integer, got ${maxHeld}`)
     }
+    this.held = new HeldPosts(maxHeld)
     this.routes = new StemRoutes({
       clock: this.clock,
       random: this.random,
@@ -193,7 +191,7 @@ export class StemRouter {
     }
     const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0 }
     post.avoid = this.routes.anyPeerBut(this.routes.ownRoute)
-    this.hold(post)
+    this.held.add(post)
     const to = this.nextHop(post)
     if (to !== undefined) {
       this.forward(post, to)
@@ -224,14 +222,19 @@ export class StemRouter {
       this.fluffHeld(post, 'diffuser')
       return
     }
-    this.makeRoom()
-    this.hold(post)
+    const evicted = this.held.makeRoom()
+    if (evicted !== undefined) {
+      // forgotten here, not published: its stem goes on past us without our timer or loop memory
+      this.clock.clearTimeout(evicted.timer)
+      this.log.trace('stem table full: forgot the oldest post of the peer holding the most')
+    }
+    this.held.add(post)
     this.moveOn(post, this.nextHop(post), 'no-route')
   }
 
   /** The post arrived through gossip: it left the stem, so its embargo ends. */
   seen (id: string): void {
-    const post = this.release(id)
+    const post = this.held.remove(id)
     if (post !== undefined) {
       this.clock.clearTimeout(post.timer)
       post.settle?.resolve({ status: 'sent', recipients: 0 })
@@ -262,58 +265,7 @@ export class StemRouter {
       post.settle?.reject(new StemStoppedError())
     }
     this.held.clear()
-    this.bySource.clear()
-    this.relayedHeld = 0
     this.done.clear()
-  }
-
-  private hold (post: Held): void {
-    this.held.set(post.id, post)
-    if (post.from !== undefined) {
-      let ids = this.bySource.get(post.from)
-      if (ids === undefined) {
-        ids = new Set()
-        this.bySource.set(post.from, ids)
-      }
-      ids.add(post.id)
-      this.relayedHeld++
-    }
-  }
-
-  /** Stops holding post `id`; the post that was held, if any. */
-  private release (id: string): Held | undefined {
-    const post = this.held.get(id)
-    if (post === undefined) {
-      return undefined
-    }
-    this.held.delete(id)
-    if (post.from !== undefined) {
-      const ids = this.bySource.get(post.from)
-      ids?.delete(id)
-      if (ids?.size === 0) this.bySource.delete(post.from)
-      this.relayedHeld--
-    }
-    return post
-  }
-
-  /**
-   * With the table of relayed posts full, the inbound peer holding the most forgets its oldest held post.
-   * That post is not published: its stem goes on past us, without our timer or loop memory. A flooder
-   * thus evicts its own posts, and a full table never shortens anyone's stem.
-   */
-  private makeRoom (): void {
-    if (this.relayedHeld < this.maxHeld) {
-      return
-    }
-    let fullest: Set<string> | undefined
-    for (const ids of this.bySource.values()) {
-      if (fullest === undefined || ids.size > fullest.size) fullest = ids
-    }
-    const oldest = fullest?.values().next().value
-    if (oldest !== undefined) {
-      this.clock.clearTimeout(this.release(oldest)?.timer)
-      this.log.trace('stem table full: forgot the oldest post of the peer holding the most')
-    }
   }
 
   /**
@@ -392,7 +344,7 @@ export class StemRouter {
 
   private fluffHeld (post: Held, reason: FluffReason): void {
     this.clock.clearTimeout(post.timer)
-    this.release(post.id)
+    this.held.remove(post.id)
     this.remember(post.id)
     this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: post.own })
     if (post.own) {

@@ -1,0 +1,102 @@
+/**
+ * The table of posts a stem node holds under embargo, with the rule that keeps a flood from taking it
+ * over: relayed posts are counted per inbound peer, and a full table makes room at the expense of the
+ * peer holding the most.
+ */
+
+/** What the table needs of a held post. */
+export interface HeldEntry {
+  id: string
+  /** The inbound stem peer a relayed post came from; own posts have none and are not counted. */
+  from?: string
+}
+
+/**
+ * Held posts by id. Own posts are not counted against `maxRelayed` (the outbox bounds them).
+ *
+ * @example
+ * ```ts
+ * const held = new HeldPosts<Held>(1024)
+ * const evicted = held.makeRoom() // with the table full: the oldest post of the peer holding the most
+ * held.add(post)
+ * ```
+ */
+export class HeldPosts<T extends HeldEntry> {
+  private readonly maxRelayed: number
+  private readonly posts = new Map<string, T>()
+  /** Ids of held relayed posts per inbound peer, oldest first. */
+  private readonly bySource = new Map<string, Set<string>>()
+  private relayed = 0
+
+  constructor (maxRelayed: number) {
+    this.maxRelayed = maxRelayed
+  }
+
+  /** Number of posts held, own ones included. */
+  get size (): number {
+    return this.posts.size
+  }
+
+  get (id: string): T | undefined {
+    return this.posts.get(id)
+  }
+
+  has (id: string): boolean {
+    return this.posts.has(id)
+  }
+
+  values (): IterableIterator<T> {
+    return this.posts.values()
+  }
+
+  add (post: T): void {
+    this.posts.set(post.id, post)
+    if (post.from !== undefined) {
+      let ids = this.bySource.get(post.from)
+      if (ids === undefined) {
+        ids = new Set()
+        this.bySource.set(post.from, ids)
+      }
+      ids.add(post.id)
+      this.relayed++
+    }
+  }
+
+  /** Stops holding post `id`; the post that was held, if any. */
+  remove (id: string): T | undefined {
+    const post = this.posts.get(id)
+    if (post === undefined) {
+      return undefined
+    }
+    this.posts.delete(id)
+    if (post.from !== undefined) {
+      const ids = this.bySource.get(post.from)
+      ids?.delete(id)
+      if (ids?.size === 0) this.bySource.delete(post.from)
+      this.relayed--
+    }
+    return post
+  }
+
+  /**
+   * With the relayed posts at `maxRelayed`, removes and returns the oldest post of the inbound peer
+   * holding the most, so that a flooder evicts its own posts first; otherwise nothing.
+   */
+  makeRoom (): T | undefined {
+    if (this.relayed < this.maxRelayed) {
+      return undefined
+    }
+    let fullest: Set<string> | undefined
+    for (const ids of this.bySource.values()) {
+      if (fullest === undefined || ids.size > fullest.size) fullest = ids
+    }
+    const oldest = fullest?.values().next().value
+    return oldest === undefined ? undefined : this.remove(oldest)
+  }
+
+  clear (): void {
+    this.posts.clear()
+    this.bySource.clear()
+    this.relayed = 0
+  }
+}
