@@ -19,7 +19,7 @@ import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
@@ -36,7 +36,7 @@ export interface MurmurServices extends Record<string, unknown> {
 /** The libp2p node inside a Murmur node. */
 export type MurmurLibp2p = Libp2p<MurmurServices>
 
-/** Extra libp2p options merged over Murmur's (services, addresses and connectionManager are merged key by key). */
+/** Extra libp2p options merged over Murmur's (services, addresses, connectionManager and connectionGater are merged key by key). */
 export type ExtraLibp2pOptions = Partial<Libp2pOptions<Record<string, unknown>>>
 
 /** Resolved options of {@link createMurmurLibp2p}. */
@@ -60,15 +60,23 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   }
   const extra = init.extra ?? {}
   const network = { allowPrivateAddresses: init.allowPrivateAddresses }
-  const connectionGater = platformConnectionGater(network)
+  // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
+  const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
+  const connectionGater: ConnectionGater = {
+    ...platformConnectionGater(network),
+    denyDialPeer: cutOff,
+    denyInboundEncryptedConnection: cutOff,
+    denyOutboundEncryptedConnection: cutOff,
+    ...extra.connectionGater
+  }
   const options: Libp2pOptions<MurmurServices> = {
     transports: platformTransports(network),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
-    ...(connectionGater === undefined ? {} : { connectionGater }),
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
+    connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
     connectionManager: { maxConnections: MAX_CONNECTIONS, ...extra.connectionManager },
     services: {

@@ -100,5 +100,15 @@ describe('a hostile peer in the topic', () => {
     expect(gossipsubOf(node).getScore(honest.peerId.toString())).toBeGreaterThanOrEqual(0)
     await waitFor(() => !gossipsubOf(node).getMeshPeers(TOPIC).includes(hostile.peerId.toString()), 'hostile peer pruned from the mesh')
     expect(gossipsubOf(node).getMeshPeers(TOPIC)).toContain(honest.peerId.toString())
+
+    // cut off: its connections are closed, and it is not let back in while its penalty lasts
+    await waitFor(() => node.libp2p.getConnections(hostile.peerId).length === 0, 'hostile peer disconnected')
+    let letIn = 0
+    node.libp2p.addEventListener('connection:open', (evt) => { if (evt.detail.remotePeer.equals(hostile.peerId)) letIn++ })
+    // the node refuses it after the handshake (the peer's side may see its dial complete, then closed)
+    await hostile.dial(node.getMultiaddrs()[0]!).catch(() => undefined)
+    await waitFor(() => hostile.getConnections(node.peerId).length === 0, 'the redial closed')
+    expect(letIn).toBe(0)
+    expect(node.libp2p.getConnections(hostile.peerId)).toHaveLength(0)
   })
 })
