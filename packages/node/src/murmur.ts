@@ -64,6 +64,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
   private readonly clock: ClockWatch
+  private readonly tracker: InvalidMessageTracker
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
   private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
   private sweepTimer?: ReturnType<typeof setInterval>
@@ -109,6 +110,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.config = config
     this.store = store
     this.inStem = inStem
+    this.tracker = tracker
     this.libp2p = libp2p
     const pubsub = libp2p.services.pubsub
     this.intake = new PostIntake({
@@ -395,7 +397,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.libp2p.getPeers().length
   }
 
+  /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */
   private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {
+    if (this.tracker.isCutOff(peer.id.toString())) {
+      return
+    }
     try {
       if (peer.multiaddrs.length > 0) {
         await this.libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs })
