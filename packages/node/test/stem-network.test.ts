@@ -52,7 +52,8 @@ describe('Dandelion++ stem on real nodes', () => {
     }
     // an author handles its post in the stem as it handles a relayed one (issue 12, High 2): when the post
     // comes back along a cycle and no stem peer is left to try, it ends the stem there, as a relay would.
-    // On this 10-node ring that is about one post in ten (bench/anonymity: none in 20,000 at 100 nodes)
+    // On this 10-node ring that is about one post in ten (`author_stem_end_share_ring10` in
+    // bench/stem-bounce.ts); on a 100-node mesh 2 in 20,000 (`sim_author_fluffs`)
     const byAuthor = nodes.filter((_, i) => published[i]!.has(ids[i]!)).length
     expect(byAuthor).toBeLessThanOrEqual(5)
     // the posts did go into gossip: every one, most through some other node
