@@ -13,7 +13,9 @@ function format (value: number): string {
 }
 
 function table (results: Results): string {
-  const rows = results.figures.map((f) => `| \`${f.figure}\` | ${format(f.value)} | ${f.unit} | ${f.target ?? ''} | ${f.baseline === undefined ? '' : format(f.baseline)} |`)
+  const value = (f: Figure): string => f.spread === undefined ? format(f.value) : `${format(f.value)} (${format(f.spread.min)}–${format(f.spread.max)}, median of ${f.spread.runs})`
+  const unit = (f: Figure): string => f.note === undefined ? f.unit : `${f.unit}; ${f.note}`
+  const rows = results.figures.map((f) => `| \`${f.figure}\` | ${value(f)} | ${unit(f)} | ${f.target ?? ''} | ${f.baseline === undefined ? '' : format(f.baseline)} |`)
   return [
     `Measured ${results.date.slice(0, 10)} on ${results.machine}, Node ${results.node}.`,
     '',

@@ -8,6 +8,15 @@ export interface Figure {
   unit: string
   target?: string
   baseline?: number
+  /** Smallest and largest of the runs `value` is the median of. */
+  spread?: { min: number, max: number, runs: number }
+  /** Why the value is what it is, when a number alone does not say (where a search stopped, say). */
+  note?: string
+}
+
+/** A figure that is the median of several runs, with their spread. */
+export function medianFigure (figure: Omit<Figure, 'value' | 'spread'>, runs: number[]): Figure {
+  return { ...figure, value: median(runs), spread: { min: Math.min(...runs), max: Math.max(...runs), runs: runs.length } }
 }
 
 /** Where a benchmark's results go: bench/results/<name>.json. */
@@ -21,8 +30,16 @@ export function machine (): string {
   return `${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}`
 }
 
-/** Writes `{ name, date, node, machine, figures }` to bench/results/<name>.json and prints a table. */
+/**
+ * Writes `{ name, date, node, machine, figures }` to bench/results/<name>.json and prints a table; with
+ * `--no-write` on the command line (a check run) it only prints.
+ */
 export function writeResults (name: string, figures: Figure[]): void {
+  if (process.argv.includes('--no-write')) {
+    printFigures(figures)
+    console.log(`--no-write: bench/results/${name}.json left as it was`)
+    return
+  }
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
   const result = { name, date: new Date().toISOString(), node: process.version, machine: machine(), figures }
   writeFileSync(resultsPath(name), JSON.stringify(result, null, 2) + '\n')
@@ -32,7 +49,8 @@ export function writeResults (name: string, figures: Figure[]): void {
 
 /** Prints figures as a table, values to 4 significant digits. */
 export function printFigures (figures: Figure[]): void {
-  console.table(figures.map((f) => ({ ...f, value: Number(f.value.toPrecision(4)) })))
+  const round = (value: number): number => Number(value.toPrecision(4))
+  console.table(figures.map(({ spread, ...f }) => ({ ...f, value: round(f.value), ...(spread === undefined ? {} : { spread: `${round(spread.min)}–${round(spread.max)} (${spread.runs} runs)` }) })))
 }
 
 /** Median of a list of numbers. */
