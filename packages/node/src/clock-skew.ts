@@ -3,6 +3,7 @@
  * posts from others (no clock protocol: asking peers the time would fingerprint this node's clock).
  */
 import { CREATED_GRANULARITY, MAX_CLOCK_SKEW, decodeEnvelope, decodePost } from '@murmur/protocol'
+import type { Logger } from '@libp2p/interface'
 import type { ValidationResult } from '@murmur/protocol'
 
 /** Most recent samples the estimate is the median of. */
@@ -79,6 +80,8 @@ export interface ClockWatchComponents {
   validateAt(topic: string, envelope: Uint8Array, at: number): ValidationResult
   /** Called when the estimate crosses the accepted skew, either way (first when it is found beyond it). */
   onChange(detail: ClockSkewDetail): void
+  /** Where a crossing is logged (a warning when the clock is found off). @default no log */
+  log?: Logger
 }
 
 /**
@@ -132,6 +135,12 @@ export class ClockWatch {
     const skewed = Math.abs(offset) > MAX_CLOCK_SKEW
     if (skewed !== this.skewed) {
       this.skewed = skewed
+      const log = this.components.log
+      if (skewed) {
+        log?.error('this node\'s clock is about %d s %s the other nodes\': they refuse its posts, and it refuses theirs; set the clock right', Math.abs(offset), offset > 0 ? 'ahead of' : 'behind')
+      } else {
+        log?.('this node\'s clock agrees with the other nodes\' again (%d s)', offset)
+      }
       this.components.onChange({ offset, skewed })
     }
     return { offset, skewed }

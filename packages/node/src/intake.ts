@@ -32,6 +32,9 @@ export const INVALID_CACHE_SIZE = 4096
 /** Envelopes remembered as valid (by bytes), so that a stem hop's copy is not verified again from gossip. */
 export const VALID_CACHE_SIZE = 4096
 
+/** Post ids remembered as seen in (or published into) gossip, about 10 MB at most. */
+export const GOSSIPED_IDS = 65_536
+
 /** What {@link PostIntake} needs from the node. */
 export interface PostIntakeComponents {
   store: PostStore
@@ -80,6 +83,8 @@ export class PostIntake {
   private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
   /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
   private readonly refused = new Recent<InvalidEnvelope>(INVALID_CACHE_SIZE)
+  /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
+  private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -166,6 +171,26 @@ export class PostIntake {
   async receive (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
     this.onValid?.(valid.id)
     return this.accept(envelope, valid)
+  }
+
+  /**
+   * Stores a valid envelope from gossip and says whether to forward it (`stored`). The first gossip copy
+   * of every valid post is forwarded, stored already or not: whether a node forwards must not say
+   * whether the post is its own, nor whether someone planted a copy by sync before. Later copies are not
+   * (gossipsub forgets a message id after two minutes): a replay of a post that spread long ago would
+   * otherwise be flooded through the whole network again.
+   */
+  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+    const key = toHex(valid.id)
+    const first = this.gossiped.get(key) === undefined
+    this.gossiped.set(key, true)
+    const result = await this.receive(envelope, valid)
+    return result === 'duplicate' && first ? 'stored' : result
+  }
+
+  /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */
+  published (id: Uint8Array): void {
+    this.gossiped.set(toHex(id), true)
   }
 
   /** Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope. */

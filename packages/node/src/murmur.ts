@@ -4,17 +4,16 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { displayLine, messageId, ready, toHex } from '@murmur/protocol'
+import { displayLine, ready } from '@murmur/protocol'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
-import { Outbox, publishTo } from './outbound.js'
+import { Outbox, publishTo, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
 import { ClockWatch } from './clock-skew.js'
-import { Recent } from './recent.js'
 import { OwnPosts } from './own-posts.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
@@ -25,7 +24,6 @@ import { toPostView } from './view.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
-import type { Release } from './outbound.js'
 import type { PostStore } from './store/index.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
@@ -35,18 +33,6 @@ import type { SyncItem } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
-
-/** Post ids remembered as seen in gossip (about 10 MB at most). */
-const GOSSIPED_IDS = 65_536
-
-/** A {@link Release} that also reports the id of every post it got out of the node. */
-function reporting (release: Release, released: (id: Uint8Array) => void): Release {
-  return async (topic, envelope, expires) => {
-    const sent = await release(topic, envelope, expires)
-    if (sent !== undefined) released(messageId(topic, envelope))
-    return sent
-  }
-}
 
 /** The implementation behind {@link createMurmur}. */
 export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
@@ -65,8 +51,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly inStem: InStem
   private readonly clock: ClockWatch
   private readonly tracker: InvalidMessageTracker
-  /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
-  private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -130,14 +114,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.clock = new ClockWatch({
       now: config.clock,
       validateAt: (topic, envelope, at) => this.intake.validateAt(topic, envelope, at),
-      onChange: (detail) => {
-        if (detail.skewed) {
-          log.error('this node\'s clock is about %d s %s the other nodes\': they refuse its posts, and it refuses theirs; set the clock right', Math.abs(detail.offset), detail.offset > 0 ? 'ahead of' : 'behind')
-        } else {
-          log('this node\'s clock agrees with the other nodes\' again (%d s)', detail.offset)
-        }
-        this.safeDispatchEvent('clock-skew', { detail })
-      }
+      onChange: (detail) => { this.safeDispatchEvent('clock-skew', { detail }) },
+      log: log.newScope('clock')
     })
     const connectionCount = (): number => libp2p.getConnections().length
     // published into gossip: an own post is out there now, and sync may hand it out
@@ -146,7 +124,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       connectionCount,
       release: reporting(publishTo(pubsub), (id) => {
         inStem.arrived(id)
-        this.gossiped.set(toHex(id), true)
+        this.intake.published(id)
       }),
       log: log.newScope('outbound')
     })
@@ -219,16 +197,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.validator = createTopicValidator({
       validate: (topic, envelope) => this.intake.validate(topic, envelope, 'gossip'),
       tracker,
-      accept: async (_topic, envelope, valid) => {
-        const result = await this.intake.receive(envelope, valid)
-        // the first gossip copy of every valid post is forwarded, stored already or not: whether a node
-        // forwards must not say whether the post is its own, nor whether someone planted a copy by sync
-        // before. Later copies are not (gossipsub forgets a message id after two minutes): a replay of a
-        // post that spread long ago would otherwise be flooded through the whole network again
-        const first = this.gossiped.get(toHex(valid.id)) === undefined
-        this.gossiped.set(toHex(valid.id), true)
-        return result === 'duplicate' && first ? 'stored' : result
-      },
+      accept: async (_topic, envelope, valid) => this.intake.receiveGossip(envelope, valid),
       log: log.newScope('validator')
     })
   }

@@ -3,6 +3,7 @@
  * no member of its channel can be reached waits in the outbox and leaves once one can: straight into
  * gossip (`publishTo`, for fluffs and for nodes run without the stem), or through the Dandelion++ stem.
  */
+import { messageId } from '@murmur/protocol'
 import { MAX_OUTBOX } from './constants.js'
 import { OutboxFullError, PublishError } from './errors.js'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -31,6 +32,22 @@ export interface Outbound {
 
 /** Sends one envelope now; undefined when it could not leave after all (it then stays queued). */
 export type Release = (topic: string, envelope: Uint8Array, expires: number) => Promise<SendResult | undefined>
+
+/**
+ * A {@link Release} that also reports the id of every post it got out of the node.
+ *
+ * @example
+ * ```ts
+ * const release = reporting(publishTo(pubsub), (id) => { inStem.arrived(id) })
+ * ```
+ */
+export function reporting (release: Release, released: (id: Uint8Array) => void): Release {
+  return async (topic, envelope, expires) => {
+    const sent = await release(topic, envelope, expires)
+    if (sent !== undefined) released(messageId(topic, envelope))
+    return sent
+  }
+}
 
 /** What an {@link Outbox} needs from the node. */
 export interface OutboxComponents {

@@ -1,4 +1,4 @@
-import { EPOCH_SECONDS, authorPublicKey, buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, ready } from '@murmur/protocol'
+import { EPOCH_SECONDS, authorPublicKey, buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, messageId, minePow, powDigest, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS } from './harness.js'
@@ -9,6 +9,15 @@ const POW = { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS }
 
 async function intake (): Promise<PostIntake> {
   return new PostIntake({ store: createPostStore({ db: await openDatabase(undefined) }), powBits: POW, announce: () => {} })
+}
+
+/** A copy with a zeroed signature, mined again so that it reaches the signature check (the proof of work covers it). */
+async function forge (bytes: Uint8Array): Promise<Uint8Array> {
+  const broken = decodeEnvelope(bytes)
+  broken.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
+  const id = messageId(TOPIC, bytes)
+  broken.pow = await minePow(powDigest(id, broken), TEST_POW_BITS)
+  return encodeEnvelope(broken)
 }
 
 describe('post intake', () => {
@@ -36,9 +45,7 @@ describe('post intake', () => {
 
   it('remembers the envelopes it refused for good by their bytes, so a broken copy never shadows the genuine post', async () => {
     const built = await buildEnvelope({ channel: CHANNEL, body: 'broken', created: Math.floor(Date.now() / 1000), ttl: 3600, powBits: TEST_POW_BITS })
-    const broken = decodeEnvelope(built.bytes)
-    broken.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
-    const brokenBytes = encodeEnvelope(broken)
+    const brokenBytes = await forge(built.bytes)
     const hop = await intake()
     expect(await hop.judge(TOPIC, brokenBytes)).toBe('reject')
     const again = hop.validate(TOPIC, brokenBytes.slice(), 'sync')
@@ -63,7 +70,7 @@ describe('post intake', () => {
     const now = Math.floor(Date.now() / 1000)
     const created = now - 3 * EPOCH_SECONDS
     const built = await buildEnvelope({
-      channel: CHANNEL, body: 'three hours old', created, ttl: 86_400, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey }
+      channel: CHANNEL, body: 'three hours old', created, ttl: 86_400, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 0, weekSlot: 0 }
     })
     const hop = await intake()
     expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_STALE_EPOCH' })
@@ -72,7 +79,7 @@ describe('post intake', () => {
     // verified once for sync, which does not make it acceptable live
     expect(hop.validate(TOPIC, built.bytes, 'stem')).toMatchObject({ ok: false, code: 'ERR_STALE_EPOCH' })
     // a fresh one passes everywhere
-    const fresh = await buildEnvelope({ channel: CHANNEL, body: 'now', powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } })
+    const fresh = await buildEnvelope({ channel: CHANNEL, body: 'now', powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey, slot: 0, weekSlot: 0 } })
     expect(hop.validate(TOPIC, fresh.bytes, 'gossip')).toMatchObject({ ok: true })
   })
 })

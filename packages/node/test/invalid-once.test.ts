@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
-import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, equalBytes } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, equalBytes, minePow, powDigest } from '@murmur/protocol'
 import * as protocol from '@murmur/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { STEM_PROTOCOL } from '../src/index.js'
@@ -34,10 +34,15 @@ describe('an invalid envelope sent again and again', () => {
     await attacker.dial(node.getMultiaddrs()[0]!)
     await waitFor(() => attacker.services.pubsub.getSubscribers(TOPIC).length > 0, 'the attacker to see the channel')
 
-    const forged = decodeEnvelope((await buildEnvelope({ channel: CHANNEL, body: 'forged', powBits: TEST_POW_BITS })).bytes)
+    // a bad signature under a valid proof of work (which covers the signature): it costs a verification
+    const built = await buildEnvelope({ channel: CHANNEL, body: 'forged', powBits: TEST_POW_BITS })
+    const forged = decodeEnvelope(built.bytes)
     forged.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
+    forged.pow = await minePow(powDigest(built.id, forged), TEST_POW_BITS)
     const bytes = encodeEnvelope(forged)
+    expect(protocol.validateEnvelope(bytes, { topic: TOPIC, powBits: { POST: TEST_POW_BITS } })).toMatchObject({ code: 'ERR_BAD_SIGNATURE' })
     const verify = vi.mocked(protocol.validateEnvelope)
+    verify.mockClear()
     const verifications = (): number => verify.mock.calls.filter(([data]) => equalBytes(data, bytes)).length
 
     let sent = 0
