@@ -1,22 +1,38 @@
 // Runs every benchmark in its own process, in order. `npm run bench` (quick) or `npm run bench -- --full`.
 import { spawnSync } from 'node:child_process'
 
-// browser.ts reuses the test harness, whose TypeScript needs Node's full transform, not type stripping
-const benches: Array<{ file: string, flags?: string[] }> = [
+const full = process.argv.includes('--full')
+/**
+ * Each bench and the flags of a quick and a full run (benches that take no flags get none: some refuse
+ * unknown ones). browser.ts reuses the test harness, whose TypeScript needs Node's full transform, not
+ * type stripping.
+ */
+const benches: Array<{ file: string, node?: string[], quick?: string[], full?: string[] }> = [
   { file: 'protocol.ts' },
   { file: 'sync.ts' },
   { file: 'stem-latency.ts' },
-  { file: 'network/index.ts' },
-  { file: 'browser.ts', flags: ['--experimental-transform-types', '--no-warnings'] }
+  { file: 'stem-bounce.ts', quick: ['--trials', '5000'] },
+  { file: 'ring-dos.ts', quick: ['--quick'] },
+  { file: 'network/index.ts', full: ['--full'] },
+  { file: 'crowd.ts', quick: ['--quick'] },
+  { file: 'browser.ts', node: ['--experimental-transform-types', '--no-warnings'] }
 ]
-const args = process.argv.slice(2)
-console.log(`benchmarks on node ${process.version}`)
-for (const { file, flags = [] } of benches) {
-  console.log(`\n== ${file}`)
-  const run = spawnSync(process.execPath, [...flags, new URL(file, import.meta.url).pathname, ...args], { stdio: 'inherit' })
+console.log(`benchmarks on node ${process.version} (${full ? 'full' : 'quick'})`)
+const failed: string[] = []
+for (const bench of benches) {
+  const flags = (full ? bench.full : bench.quick) ?? []
+  console.log(`\n== ${bench.file} ${flags.join(' ')}`)
+  const started = Date.now()
+  const run = spawnSync(process.execPath, [...bench.node ?? [], new URL(bench.file, import.meta.url).pathname, ...flags], { stdio: 'inherit' })
+  console.log(`== ${bench.file}: ${Math.round((Date.now() - started) / 1000)} s`)
+  // one failed bench does not keep the others' figures from being measured
   if (run.status !== 0) {
-    console.error(`${file} failed with exit code ${run.status}`)
-    process.exit(1)
+    console.error(`${bench.file} failed with exit code ${run.status ?? run.signal}`)
+    failed.push(bench.file)
   }
 }
 spawnSync(process.execPath, [new URL('report.ts', import.meta.url).pathname], { stdio: 'inherit' })
+if (failed.length > 0) {
+  console.error(`failed: ${failed.join(', ')}`)
+  process.exit(1)
+}

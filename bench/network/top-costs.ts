@@ -1,13 +1,20 @@
 // Summarises a V8 CPU profile (from `run-one.ts --profile`, or `node --cpu-prof`): self time by
-// function and by package, largest first.  node bench/network/top-costs.ts window.cpuprofile [rows]
+// function and by package, largest first.
+//   node bench/network/top-costs.ts window.cpuprofile [rows] [--write profile-murmur-n25]
+// With --write, the shares by package (and idle) go to bench/results/<name>.json, so the percentages the
+// docs quote come from a results file.
 import { readFileSync } from 'node:fs'
+import { writeResults } from '../lib/results.ts'
+import type { Figure } from '../lib/results.ts'
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[], timeDeltas: number[] }
 
-const [file, rowsArg] = process.argv.slice(2)
-if (file === undefined) {
-  console.error('usage: top-costs.ts <file.cpuprofile> [rows]')
+const writeAt = process.argv.indexOf('--write')
+const writeName = writeAt === -1 ? undefined : process.argv[writeAt + 1]
+const [file, rowsArg] = process.argv.slice(2).filter((_, i) => writeAt === -1 || (i !== writeAt - 2 && i !== writeAt - 1))
+if (file === undefined || (writeAt !== -1 && writeName === undefined)) {
+  console.error('usage: top-costs.ts <file.cpuprofile> [rows] [--write name]')
   process.exit(2)
 }
 const rows = Number(rowsArg ?? 15)
@@ -42,3 +49,17 @@ const top = (map: Map<string, number>): Array<{ name: string, ms: number, share:
 console.log(`${file}: ${Math.round(total)} ms sampled`)
 console.table(top(byPackage))
 console.table(top(byFunction))
+if (writeName !== undefined) {
+  const share = (ms: number): number => 100 * ms / total
+  // packages of at least 1 %, the rest summed
+  const sorted = [...byPackage].sort((a, b) => b[1] - a[1])
+  const large = sorted.filter(([, ms]) => share(ms) >= 1)
+  const rest = sorted.slice(large.length).reduce((sum, [, ms]) => sum + ms, 0)
+  const unit = '% of sampled time (self, by package)'
+  const figures: Figure[] = [
+    { figure: 'profile_sampled_ms', value: total, unit: 'ms' },
+    ...large.map(([name, ms]) => ({ figure: `profile_share_${name}`, value: share(ms), unit })),
+    { figure: 'profile_share_other', value: share(rest), unit }
+  ]
+  writeResults(writeName, figures)
+}
