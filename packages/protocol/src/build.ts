@@ -1,5 +1,5 @@
 import { channelTopic, circleChannel, isCircleChannel } from './channel.js'
-import { CREATED_GRANULARITY, DEFAULT_TTL, POSTS_PER_EPOCH, POSTS_PER_WEEK, SALT_BYTES } from './constants.js'
+import { CREATED_GRANULARITY, DEFAULT_TTL, EPOCH_SECONDS, SALT_BYTES, WEEK_SECONDS } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { equalBytes, plainBytes } from './bytes.js'
 import { encodeEnvelope, encodePost } from './codec.js'
@@ -14,6 +14,8 @@ import { linkTag, ringScopeOf } from './auth.js'
 import type { RingLimits } from './auth.js'
 import { sealWithRandom } from './circle.js'
 import { padPost } from './padding.js'
+import { ringSlots } from './slots.js'
+import type { RingPeriod, RingSequence } from './slots.js'
 import { randomBytes } from './sodium.js'
 import { Post } from './wire/murmur.js'
 import type { Envelope } from './wire/murmur.js'
@@ -39,21 +41,24 @@ export interface RingAuthOptions extends RingLimits {
   /** The signer's author secret key (32-byte scalar). */
   secretKey: Uint8Array
   /**
-   * Rate-limit slot of a POST or REPLY in its hour, 0..K-1 (VOTE always uses 0).
-   *
-   * @default a random slot not in `usedSlots`
+   * The member's sequence numbers of this POST or REPLY in (channel, epoch) and (channel, week), from which
+   * its slots follow through a secret per-member schedule (`ringSlots`): no two posts of one member collide
+   * until K per hour or W per week are really used, and the (K+1)-th is refused with a RateLimitError. A
+   * function is given the epoch and week of the post's `created` (chosen by the builder, jittered) and is
+   * called once, before signing. The caller keeps one counter per (channel, epoch) and per (channel, week)
+   * and must persist each increment before it publishes (write-ahead), and never hand a number out twice,
+   * not even after an aborted build or a crash: a repeated number repeats a slot, which links the two posts
+   * and gets the second refused everywhere. Required for a ring POST or REPLY unless `slot` and `weekSlot`
+   * are given; ignored for a VOTE (slots 0).
+   */
+  sequence?: RingSequence | ((period: RingPeriod) => RingSequence)
+  /**
+   * An explicit rate-limit slot of the hour, 0..K-1, instead of the schedule: for replaying a recorded
+   * post. The caller then owns collisions (two posts with one slot link their author).
    */
   slot?: number
-  /** Slots of this hour this member has already used in this channel; the random pick avoids them. */
-  usedSlots?: Iterable<number>
-  /**
-   * Rate-limit slot of a POST or REPLY in its week, 0..W-1 (VOTE always uses 0).
-   *
-   * @default a random week slot not in `usedWeekSlots`
-   */
+  /** An explicit rate-limit slot of the week, 0..W-1, instead of the schedule; as `slot`. */
   weekSlot?: number
-  /** Week slots this member has already used in this channel; the random pick avoids them. */
-  usedWeekSlots?: Iterable<number>
 }
 
 /** What to build. */
@@ -110,13 +115,16 @@ function uniform (bound: number, random: RandomSource): number {
   }
 }
 
-/** A slot of 0..limit-1 chosen at random among those not used, so a post's slot does not count its author's posts. */
-function pickSlot (name: string, limit: number, used: Iterable<number> | undefined, random: RandomSource): number {
-  const taken = new Set(used ?? [])
-  const free: number[] = []
-  for (let slot = 0; slot < limit; slot++) if (!taken.has(slot)) free.push(slot)
-  if (free.length === 0) throw new ProtocolError('ERR_BAD_SCOPE', `every ${name} is used: this member has reached the rate limit`)
-  return free[uniform(free.length, random)]!
+/** The slots of a ring POST or REPLY: explicit ones, else from the member's schedule (never a default that collides). */
+function ringSlotsOf (auth: RingAuthOptions, topic: string, created: bigint): { slot: number, weekSlot: number } {
+  if (auth.slot !== undefined && auth.weekSlot !== undefined) return { slot: auth.slot, weekSlot: auth.weekSlot }
+  if (auth.sequence === undefined) {
+    throw new TypeError('a ring-signed POST or REPLY needs the member\'s sequence numbers (auth.sequence) or explicit slots')
+  }
+  const period = { epoch: created / BigInt(EPOCH_SECONDS), week: created / BigInt(WEEK_SECONDS) }
+  const sequence = typeof auth.sequence === 'function' ? auth.sequence(period) : auth.sequence
+  const scheduled = ringSlots(auth.secretKey, topic, created, sequence, auth)
+  return { slot: auth.slot ?? scheduled.slot, weekSlot: auth.weekSlot ?? scheduled.weekSlot }
 }
 
 /**
@@ -133,7 +141,7 @@ function createdOf (created: number | undefined, ttl: number, random: RandomSour
 
 /**
  * {@link buildEnvelope} with an injected source for every random choice (hedging of ring and seal
- * nonces, slots, the jitter of `created`). Not exported from the package: only the test vectors, which
+ * nonces, the salt, the jitter of `created`). Not exported from the package: only the test vectors, which
  * must be reproducible, use it. One-time keys without a seed are always fresh from the CSPRNG.
  */
 export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: RandomSource): Promise<BuiltEnvelope> {
@@ -171,9 +179,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     id = postId(content, authBinding({ oneTime: key }))
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
-    const vote = kind === Post.Kind.VOTE
-    const slot = vote ? 0 : auth.slot ?? pickSlot('slot of this hour', auth.postsPerEpoch ?? POSTS_PER_EPOCH, auth.usedSlots, random)
-    const weekSlot = vote ? 0 : auth.weekSlot ?? pickSlot('slot of this week', auth.postsPerWeek ?? POSTS_PER_WEEK, auth.usedWeekSlots, random)
+    const { slot, weekSlot } = kind === Post.Kind.VOTE ? { slot: 0, weekSlot: 0 } : ringSlotsOf(auth, topic, post.created)
     const scope = ringScopeOf(topic, post, slot, weekSlot, auth)
     const tags = scope.scopes.map((s) => linkTag(auth.secretKey, s))
     const ringAuth = { ring: auth.ring.map(plainBytes), c0: new Uint8Array(0), s: [], tags: tags.map(plainBytes), epoch: scope.epoch, slot, weekSlot }
@@ -190,13 +196,16 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
 
 /**
  * Builds, signs and mines a POST, REPLY or VOTE envelope: `created` on the minute grid, the Post padded to
- * its size bucket, the id bound to the signer, ring slots picked at random among the free ones. Throws a
- * ProtocolError on input the network would reject (ERR_BAD_CHANNEL, ERR_BODY_TOO_LONG, ERR_BAD_FIELD,
- * ERR_BAD_SCOPE, ERR_BAD_AUTH) and an AbortError when `signal` aborts mining.
+ * its size bucket, the id bound to the signer, ring slots from the member's secret schedule (`ringSlots`).
+ * Throws a ProtocolError on input the network would reject (ERR_BAD_CHANNEL, ERR_BODY_TOO_LONG, ERR_BAD_FIELD,
+ * ERR_BAD_SCOPE, ERR_BAD_AUTH), a RateLimitError (ERR_RATE_LIMITED) when a ring member has used its K slots
+ * of the hour or W of the week in the channel, and an AbortError when `signal` aborts mining.
  *
  * @example
  * ```ts
  * const { bytes, id } = await buildEnvelope({ channel: '#lobby', body: 'hello', powBits: 16 })
+ * // a ring post: the counters of (channel, epoch) and (channel, week) are persisted before publishing
+ * await buildEnvelope({ channel: '#lobby', body: 'hi', auth: { kind: 'ring', ring, secretKey, sequence: (p) => counters.take(p) } })
  * ```
  */
 export async function buildEnvelope (options: BuildEnvelopeOptions): Promise<BuiltEnvelope> {

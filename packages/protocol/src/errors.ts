@@ -85,3 +85,30 @@ export class AbortError extends Error {
 export function isErrorCode (code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_ACTIONS, code)
 }
+
+/**
+ * Thrown by builders when a ring member has used every rate-limit slot of the hour (K) or of the week (W)
+ * in a channel: the network would refuse another post, and a reused slot would link the member's posts.
+ *
+ * @example
+ * ```ts
+ * try { await buildEnvelope(options) } catch (err) {
+ *   if (err instanceof Error && err.name === 'RateLimitError') console.log('post again at', new Date((err as RateLimitError).retryAt * 1000))
+ * }
+ * ```
+ */
+export class RateLimitError extends Error {
+  static override readonly name = 'RateLimitError'
+  override readonly name = 'RateLimitError'
+  readonly code = 'ERR_RATE_LIMITED'
+  /** Which cap was reached: K per epoch, or W per week. */
+  readonly limit: 'epoch' | 'week'
+  /** Unix seconds when the next epoch or week starts, and a slot is free again. */
+  readonly retryAt: number
+
+  constructor (limit: 'epoch' | 'week', retryAt: number, message: string) {
+    super(message)
+    this.limit = limit
+    this.retryAt = retryAt
+  }
+}

@@ -10,6 +10,7 @@ export const DOMAIN = Object.freeze({
   pow: utf8('murmur/v2/pow'),
   powInput: utf8('murmur/v2/pow-input'),
   nym: utf8('murmur/v2/nym'),
+  slot: utf8('murmur/v2/slot'),
   hs: utf8('murmur/v2/hs'),
   hp: utf8('murmur/v2/hp'),
   postScope: utf8('murmur/v2/scope/post'),

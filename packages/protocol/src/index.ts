@@ -17,7 +17,7 @@
  */
 
 export * from './constants.js'
-export { ERROR_ACTIONS, ProtocolError, AbortError, isErrorCode } from './errors.js'
+export { ERROR_ACTIONS, ProtocolError, AbortError, RateLimitError, isErrorCode } from './errors.js'
 export type { ErrorCode, ErrorAction } from './errors.js'
 export { ready } from './sodium.js'
 export { toHex, fromHex, compareBytes, equalBytes } from './bytes.js'
@@ -29,6 +29,8 @@ export { minePow, checkPow, powHash, leadingZeroBits, ringPowBits, requiredPowBi
 export type { MinePowOptions, PowProgress } from './pow.js'
 export { postScope, voteScope, weekScope } from './scope.js'
 export { linkTag } from './auth.js'
+export { ringSlots } from './slots.js'
+export type { RingPeriod, RingSequence } from './slots.js'
 export { padPost, paddingLength } from './padding.js'
 export { oneTimeKey, pseudonymSeed, signOneTime, verifyOneTime } from './one-time.js'
 export type { OneTimeKey } from './one-time.js'

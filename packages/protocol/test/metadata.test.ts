@@ -89,7 +89,7 @@ describe('Posts are padded to size buckets', () => {
     const member = generateAuthorKey(seededRandom('pad-member'))
     const sizes = new Set<number>()
     for (const body of ['a', 'b'.repeat(300), 'c'.repeat(900)]) {
-      const built = await buildEnvelope({ channel: circleChannel(circleKey), body, created: NOW, powBits: 0, circleKey, auth: { kind: 'ring', ring: [member.publicKey].sort(compareBytes), secretKey: member.secretKey } })
+      const built = await buildEnvelope({ channel: circleChannel(circleKey), body, created: NOW, powBits: 0, circleKey, auth: { kind: 'ring', ring: [member.publicKey].sort(compareBytes), secretKey: member.secretKey, sequence: { epoch: 0, week: 0 } } })
       sizes.add(decodeEnvelope(built.bytes).post.byteLength - 40)
     }
     expect([...sizes].every((s) => POST_SIZE_BUCKETS.includes(s))).toBe(true)

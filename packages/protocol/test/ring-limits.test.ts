@@ -1,9 +1,9 @@
 // High 4 and Medium 6 (issue 12), protocol part: proof of work that grows with ring size; an epoch window
-// for gossip; a second, weekly link tag that caps backdated posts arriving by sync; random slots.
+// for gossip; a second, weekly link tag that caps backdated posts arriving by sync. Slots: slots.test.ts.
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, leadingZeroBits, postIdOf, postScope,
-  powDigest, powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS, POSTS_PER_EPOCH,
+  powDigest, powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS,
   RING_POW_MEMBER_BITS
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult } from '../src/index.js'
@@ -14,7 +14,7 @@ const NOW = VECTOR_NOW
 const LOW = { POST: 2, REPLY: 2, VOTE: 2 }
 const members = Array.from({ length: 4 }, (_, i) => generateAuthorKey(seededRandom(`limits-${i}`)))
 const ring = members.map((m) => m.publicKey).sort(compareBytes)
-const auth = (i: number, extra: Partial<RingAuthOptions> = {}): RingAuthOptions => ({ kind: 'ring', ring, secretKey: members[i]!.secretKey, ...extra })
+const auth = (i: number, extra: Partial<RingAuthOptions> = {}): RingAuthOptions => ({ kind: 'ring', ring, secretKey: members[i]!.secretKey, sequence: { epoch: 0, week: 0 }, ...extra })
 const build = async (extra: Partial<BuildEnvelopeOptions>): Promise<Uint8Array> =>
   (await buildEnvelope({ channel: '#lobby', body: 'hi', created: NOW, powBits: 2, auth: auth(0), ...extra })).bytes
 const check = (bytes: Uint8Array, extra: object = {}): ValidationResult => validateEnvelope(bytes, { topic: TOPIC, now: NOW, powBits: LOW, ...extra })
@@ -111,26 +111,5 @@ describe('weekly link tags', () => {
   it('a ring VOTE carries its one vote link', async () => {
     const r = check(await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: -1, body: '' }))
     expect(r.ok && r.auth.kind === 'ring' && r.auth.links.length).toBe(1)
-  })
-})
-
-describe('slots are picked at random among the free ones', () => {
-  it('does not default to 0, 1, 2, …; avoids used slots; refuses when every slot is used', async () => {
-    const slots: number[] = []
-    const weekSlots: number[] = []
-    for (let i = 0; i < 40; i++) {
-      const r = check(await build({ auth: auth(3) }))
-      if (r.ok && r.auth.kind === 'ring') { slots.push(r.auth.slot); weekSlots.push(r.auth.weekSlot) }
-    }
-    expect(slots).toHaveLength(40)
-    expect(new Set(slots).size).toBeGreaterThanOrEqual(6) // 10 slots, 40 draws: all but certain
-    expect(new Set(weekSlots).size).toBeGreaterThanOrEqual(30) // 256 week slots
-    const used = Array.from({ length: POSTS_PER_EPOCH }, (_, s) => s).filter((s) => s !== 6)
-    for (let i = 0; i < 5; i++) {
-      const r = check(await build({ auth: auth(3, { usedSlots: used, usedWeekSlots: [0, 1, 2] }) }))
-      expect(r.ok && r.auth.kind === 'ring' && r.auth.slot).toBe(6)
-      expect(r.ok && r.auth.kind === 'ring' && r.auth.weekSlot).toBeGreaterThan(2)
-    }
-    await expect(build({ auth: auth(3, { usedSlots: [...used, 6] }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
   })
 })

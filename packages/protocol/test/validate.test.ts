@@ -23,7 +23,7 @@ describe('validateEnvelope', () => {
     expect(check(await build())).toMatchObject({ ok: true })
     expect(check(await build({ kind: 'REPLY', parent }))).toMatchObject({ ok: true })
     expect(check(await build({ kind: 'VOTE', parent, vote: 1, body: '', powBits: 12 }))).toMatchObject({ ok: true })
-    const ringAuth = { kind: 'ring' as const, ring, secretKey: members[1]!.secretKey, slot: 4 }
+    const ringAuth = { kind: 'ring' as const, ring, secretKey: members[1]!.secretKey, slot: 4, weekSlot: 0 }
     const r = check(await build({ auth: ringAuth }))
     expect(r.ok && r.auth.kind === 'ring' && r.auth.slot).toBe(4)
     expect(check(await build({ kind: 'VOTE', parent, vote: -1, body: '', powBits: 12, auth: ringAuth }))).toMatchObject({ ok: true })
@@ -100,7 +100,7 @@ describe('validateEnvelope', () => {
     const other = ringSign({ message: id, ring, secretKey: members[0]!.secretKey, scopes: [postScope(TOPIC, env.ring!.epoch, 3), weekScope(TOPIC, BigInt(NOW) / 604800n, 5)] })
     const resigned = { ...env, ring: { ...env.ring!, c0: other.c0, s: other.s } as never }
     expect(codeOf(check(remine(resigned, TOPIC, requiredPowBits('POST', ring.length, { POST: 0 })), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
-    await expect(build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 10 } })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+    await expect(build({ auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, slot: 10, weekSlot: 0 } })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
   })
 
   it('flipping any bit of a signed one-time envelope makes it invalid', async () => {
@@ -113,7 +113,7 @@ describe('validateEnvelope', () => {
   })
 
   it('flipping any bit of a signed ring envelope makes it invalid', async () => {
-    const bytes = await build({ auth: { kind: 'ring', ring: ring.slice(0, 2), secretKey: members.find((m) => compareBytes(m.publicKey, ring[0]!) === 0)!.secretKey } })
+    const bytes = await build({ auth: { kind: 'ring', ring: ring.slice(0, 2), secretKey: members.find((m) => compareBytes(m.publicKey, ring[0]!) === 0)!.secretKey, sequence: { epoch: 0, week: 0 } } })
     for (let bit = 0; bit < bytes.byteLength * 8; bit++) {
       const flipped = Uint8Array.from(bytes)
       flipped[bit >> 3]! ^= 1 << (bit & 7)
@@ -133,7 +133,7 @@ describe('validateEnvelope', () => {
   it('circles: sealed posts open with the circle key and are ignored without it', async () => {
     const circleKey = seededRandom('circle')(32)
     const channel = circleChannel(circleKey)
-    const auth = { kind: 'ring' as const, ring, secretKey: members[2]!.secretKey }
+    const auth = { kind: 'ring' as const, ring, secretKey: members[2]!.secretKey, sequence: { epoch: 0, week: 0 } }
     const { bytes } = await buildEnvelope({ channel, body: 'secret', created: NOW, powBits: 8, auth, circleKey })
     const topic = channelTopic(channel)
     const opened = validateEnvelope(bytes, { topic, now: NOW, circleKey, powBits: { POST: 8 } })
