@@ -5,7 +5,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { displayLine, ready } from '@murmur/protocol'
-import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
+import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
@@ -15,7 +15,7 @@ import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
-import { TopicRendezvous } from './rendezvous.js'
+import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { createPostStore, openDatabase } from './store/index.js'
@@ -46,6 +46,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly outbound: Outbox
   private readonly own: OwnPosts
   private readonly rendezvous: TopicRendezvous
+  private readonly discovery: DiscoveryDialer
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
@@ -185,6 +186,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         members: (topic) => pubsub.getSubscribers(topic)
       }, { ...config.sync, log: log.newScope('sync') })
     }
+    this.discovery = new DiscoveryDialer({
+      connectionCount: () => libp2p.getConnections().length,
+      isConnected: (peer) => libp2p.getConnections(peer).length > 0,
+      dial: async (peer, signal) => { await this.dial(peer, signal) }
+    })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
       peerId: libp2p.peerId,
@@ -207,11 +213,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   private async start (): Promise<void> {
+    // discovered peers are gathered and some drawn at random, so that whoever answers lookups does not choose them
     this.libp2p.addEventListener('peer:discovery', (evt) => {
-      if (this.running && this.libp2p.getConnections().length < DISCOVERY_DIAL_BELOW &&
-        this.libp2p.getConnections(evt.detail.id).length === 0) {
-        void this.dial(evt.detail, AbortSignal.timeout(DIAL_TIMEOUT))
-      }
+      if (this.running) this.discovery.offer(evt.detail)
     })
     // new own addresses (a relay slot, say; `transport:listening` comes first, `self:peer:update` after a
     // one-second debounce) or a lost peer: provide the joined channels now rather than at the next backoff
@@ -256,6 +260,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.running = false
     clearInterval(this.sweepTimer)
     this.rendezvous.stop()
+    this.discovery.stop()
     this.outbound.stop()
     this.stem?.stop()
     this.direct.stop()
