@@ -1,6 +1,6 @@
 // One system at one size, in its own process (so CPU time and resident memory are its own):
-//   node --expose-gc bench/network/run-one.ts --system murmur|gossipsub --n 50 --out result.json
-//     [--seed 1] [--posts 3] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
+//   node --expose-gc bench/network/run-one.ts --system <SystemName> --n 50 --out result.json
+//     [--seed 1] [--posts 3 | --total 30] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
 //     [--profile window.cpuprofile]
 // Builds the seeded topology, waits for every node's mesh, then runs the workload: `posts` posts from
 // every node, `rate` posts a second across the network, round-robin over the nodes in a seeded order.
@@ -9,7 +9,7 @@ import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { randomTopology, quantile } from './graph.ts'
 import { seededRandom, shuffle } from '../lib/random.ts'
-import { startGossipsub, startMurmur } from './systems.ts'
+import { SYSTEMS, startGossipsub, startMurmur } from './systems.ts'
 import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
 import type { WireCounter } from './wire.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     seed: { type: 'string', default: '1' },
     posts: { type: 'string', default: '3' },
+    total: { type: 'string' },
     rate: { type: 'string', default: '10' },
     transport: { type: 'string', default: 'tcp' },
     payload: { type: 'string', default: '300' },
@@ -55,17 +56,20 @@ export interface RunResult {
   slowStarts: number
   /** Topology connections that closed during setup and were dialed again. */
   redials: number
+  /** Building a post before the window, per post (ring-signed posts only; else about 0). */
+  prepareMsPerPost: number
   error?: string
 }
 
 const system = args.system as SystemName
 const n = Number(args.n)
 const transport = args.transport as TransportName
-const postsPerNode = Number(args.posts)
+/** Posts in the workload: `--total`, or `--posts` from every node. */
+const totalPosts = args.total === undefined ? n * Number(args.posts) : Number(args.total)
 const rate = Number(args.rate)
 const seed = Number(args.seed)
-if (!['murmur', 'gossipsub'].includes(system) || !(n >= 2) || args.out === undefined || !['tcp', 'memory'].includes(transport)) {
-  console.error('usage: run-one.ts --system murmur|gossipsub --n N --out file [--transport tcp|memory] ...')
+if (!SYSTEMS.includes(system) || !(n >= 2) || args.out === undefined || !['tcp', 'memory'].includes(transport)) {
+  console.error(`usage: run-one.ts --system ${SYSTEMS.join('|')} --n N --out file [--transport tcp|memory] ...`)
   process.exit(2)
 }
 const progress = (what: string): void => { console.error(`  ${system} n=${n}: ${what} (${(performance.now() / 1000).toFixed(1)} s)`) }
@@ -102,9 +106,9 @@ const dials = randomTopology(n, seed)
 const neighbours = Array.from({ length: n }, () => new Set<string>())
 const nodes: BenchNode[] = []
 const result: RunResult = {
-  system, n, transport, edges: dials.length, posts: n * postsPerNode, expected: n * postsPerNode * (n - 1), delivered: 0,
+  system, n, transport, edges: dials.length, posts: totalPosts, expected: totalPosts * (n - 1), delivered: 0,
   setupMs: NaN, windowMs: NaN, gossipP50: NaN, gossipP99: NaN, e2eP50: NaN, e2eP99: NaN, wireBytes: 0, cpuSeconds: 0,
-  rssMbBefore: rssMb(), rssMbAfter: NaN, heapMbAfter: NaN, slowStarts: 0, redials: 0
+  rssMbBefore: rssMb(), rssMbAfter: NaN, heapMbAfter: NaN, slowStarts: 0, redials: 0, prepareMsPerPost: 0
 }
 
 async function main (): Promise<void> {
@@ -116,7 +120,7 @@ async function main (): Promise<void> {
       transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!,
       onMessage: (key) => { record(i, key) }
     }
-    nodes.push(system === 'murmur' ? await startMurmur(init, body) : await startGossipsub(init))
+    nodes.push(system.startsWith('murmur') ? await startMurmur(init, body, system) : await startGossipsub(init, system))
   }
   progress(`started ${n} nodes`)
   for (const [v, u] of dials) {
@@ -165,7 +169,10 @@ async function main (): Promise<void> {
 
   // the workload
   const order = shuffle(Array.from({ length: n }, (_, i) => i), random)
-  const total = n * postsPerNode
+  const total = totalPosts
+  const prepareStart = performance.now()
+  for (let i = 0; i < Math.min(n, total); i++) await nodes[order[i]!]!.prepare?.(Math.ceil((total - i) / n))
+  result.prepareMsPerPost = (performance.now() - prepareStart) / total
   expectedArrivals = total * n
   const done = new Promise<void>((resolve) => { allArrived = resolve })
   const session = args.profile === undefined ? undefined : new Session()
@@ -204,6 +211,9 @@ async function main (): Promise<void> {
   result.heapMbAfter = process.memoryUsage().heapUsed / 2 ** 20
 }
 
+/** Whether the author publishes straight into gossip (the baselines, ring posts), or through the stem. */
+const publishesIntoGossip = system.startsWith('gossipsub') || system === 'murmur-ring'
+
 /** Delivery count and latency quantiles from the arrival times. */
 function summarise (): void {
   const e2e: number[] = []
@@ -225,7 +235,7 @@ function summarise (): void {
       result.delivered++
       e2e.push(times[v]! - t0)
       // gossip phase: from publish into gossip. Murmur: from the fluff; the baseline publishes at once
-      if (system === 'gossipsub') gossip.push(times[v]! - t0)
+      if (publishesIntoGossip) gossip.push(times[v]! - t0)
       else if (v !== first) gossip.push(times[v]! - tf)
     }
   }

@@ -1,8 +1,10 @@
 /**
- * The two systems under test, behind one small interface: real Murmur nodes (`createMurmur`) and plain
- * libp2p nodes running stock `@libp2p/gossipsub` with its default settings (StrictSign). Both get the
- * same transport, encryption, muxer, byte counter and topology gater; everything else is each system's
- * own default.
+ * The systems under test, behind one small interface: real Murmur nodes (`createMurmur`) posting
+ * one-time-signed posts (bench PoW, or the default 16 bits) or ring-signed ones, and plain libp2p nodes
+ * running stock `@libp2p/gossipsub`, with its default StrictSign (every message carries `from`, seqno,
+ * signature and key) or with StrictNoSign (the payload alone, as Murmur runs gossipsub). All get the same
+ * transport, encryption, muxer, byte counter and topology gater; everything else is each system's own
+ * default.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -12,6 +14,7 @@ import { identify } from '@libp2p/identify'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import { createMurmur } from '@murmur/node'
+import { buildEnvelope, channelTopic, compareBytes, DEFAULT_POW_BITS, generateAuthorKey } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { wireMetrics } from './wire.ts'
 import type { WireCounter } from './wire.ts'
@@ -20,8 +23,16 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2pOptions } from 'libp2p'
 import type { Murmur } from '@murmur/node'
+import type { BuiltEnvelope } from '@murmur/protocol'
 
-export type SystemName = 'murmur' | 'gossipsub'
+/**
+ * `murmur`: one-time-signed posts at {@link BENCH_POW_BITS}; `murmur-pow16`: the same at the default
+ * proof of work; `murmur-ring`: posts ring-signed by a member of a {@link RING_SIZE}-key ring, published
+ * into gossip (no stem: the node's API posts one-time-signed only); `gossipsub`: StrictSign;
+ * `gossipsub-nosign`: StrictNoSign.
+ */
+export type SystemName = 'murmur' | 'murmur-pow16' | 'murmur-ring' | 'gossipsub' | 'gossipsub-nosign'
+export const SYSTEMS: readonly SystemName[] = ['murmur', 'murmur-pow16', 'murmur-ring', 'gossipsub', 'gossipsub-nosign']
 export type TransportName = 'tcp' | 'memory'
 
 /** The channel every node posts in, and its gossipsub topic for the baseline. */
@@ -35,6 +46,9 @@ export const BASELINE_TOPIC = 'bench'
  */
 export const BENCH_POW_BITS = 8
 
+/** Members of the ring of a `murmur-ring` post (its proof of work adds the ring term to {@link BENCH_POW_BITS}). */
+export const RING_SIZE = 16
+
 /**
  * Every node in a TCP run dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 a second)
  * would refuse honest peers; a real network spreads them over many hosts (as packages/node/test/harness.ts).
@@ -47,6 +61,11 @@ export interface BenchNode {
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   /** A dialable address of this node. */
   address(): Multiaddr
+  /**
+   * Builds the node's next `posts` messages before the measured window, where building is the author's
+   * own cost and would stall every other node of the process (ring-signed posts: signing and mining)
+   */
+  prepare?(posts: number): Promise<void>
   /** Posts one message of the workload; resolves once it left the node. */
   publish(): Promise<void>
   stop(): Promise<void>
@@ -98,34 +117,60 @@ export function payloadKey (data: Uint8Array): string {
   return Buffer.from(data.subarray(0, 8)).toString('hex')
 }
 
-/** A Murmur node with default options except the transport, topology gater, byte counter and `powBits`. */
-export async function startMurmur (init: SystemInit, body: () => string): Promise<BenchNode> {
+/** The keys of one ring-signed post: a ring of {@link RING_SIZE} fresh members, one of them signing. */
+function ringAuthor (): { kind: 'ring', ring: Uint8Array[], secretKey: Uint8Array, slot: number, weekSlot: number } {
+  const keys = Array.from({ length: RING_SIZE }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+  // a fresh signer for every post, so no hourly or weekly slot is used twice
+  return { kind: 'ring', ring: keys.map((k) => k.publicKey), secretKey: keys[0]!.secretKey, slot: 0, weekSlot: 0 }
+}
+
+/** Hex of a post id, the key Murmur's `post` event names a post by. */
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+/**
+ * A Murmur node with default options except the transport, topology gater, byte counter and `powBits`
+ * (the default 16 bits for `murmur-pow16`).
+ */
+export async function startMurmur (init: SystemInit, body: () => string, system: SystemName = 'murmur'): Promise<BenchNode> {
   const { transports, listen } = transportOptions(init)
+  const powBits = system === 'murmur-pow16' ? DEFAULT_POW_BITS.POST : BENCH_POW_BITS
   const node: Murmur = await createMurmur({
     listen,
     channels: [CHANNEL],
-    powBits: BENCH_POW_BITS,
+    powBits,
     // a memory network is as private as loopback: the same DHT behaviour as the TCP runs
     allowPrivateAddresses: true,
     libp2p: { transports, ...sharedLibp2pOptions(init) }
   })
   node.addEventListener('post', (evt) => { init.onMessage(evt.detail.id) })
+  const ready: BuiltEnvelope[] = []
   return {
     peerId: node.peerId,
     libp2p: node.libp2p as unknown as Libp2p<{ pubsub: GossipSub }>,
     address: () => firstAddress(node.getMultiaddrs()),
-    publish: async () => {
-      const result = await node.post(CHANNEL, body())
-      if (result.status !== 'sent') {
-        throw new Error(`a post was ${result.status}: ${result.reason}`)
+    ...(system === 'murmur-ring' ? { prepare: async (posts: number) => { for (let i = 0; i < posts; i++) ready.push(await buildEnvelope({ channel: CHANNEL, body: body(), powBits, auth: ringAuthor() })) } } : {}),
+    publish: system === 'murmur-ring'
+      ? async () => {
+        const built = ready.shift()
+        if (built === undefined) throw new Error('no prepared ring post left')
+        init.onMessage(hex(built.id))
+        await node.libp2p.services.pubsub.publish(channelTopic(CHANNEL), built.bytes)
       }
-    },
+      : async () => {
+        const result = await node.post(CHANNEL, body())
+        if (result.status !== 'sent') {
+          throw new Error(`a post was ${result.status}: ${result.reason}`)
+        }
+      },
     stop: async () => { await node.stop() }
   }
 }
 
-/** A plain libp2p node: identify and stock gossipsub with default settings (StrictSign). */
-export async function startGossipsub (init: SystemInit): Promise<BenchNode> {
+/**
+ * A plain libp2p node: identify and stock gossipsub with default settings, StrictSign, or StrictNoSign for
+ * `gossipsub-nosign` (message id = SHA-256 of the data, gossipsub's own default for that policy).
+ */
+export async function startGossipsub (init: SystemInit, system: SystemName = 'gossipsub'): Promise<BenchNode> {
   const { transports, listen } = transportOptions(init)
   const libp2p = await createLibp2p({
     addresses: { listen },
@@ -133,7 +178,7 @@ export async function startGossipsub (init: SystemInit): Promise<BenchNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...sharedLibp2pOptions(init),
-    services: { identify: identify(), pubsub: gossipsub() }
+    services: { identify: identify(), pubsub: gossipsub(system === 'gossipsub-nosign' ? { globalSignaturePolicy: 'StrictNoSign' } : {}) }
   })
   const pubsub = libp2p.services.pubsub
   pubsub.subscribe(BASELINE_TOPIC)
