@@ -68,7 +68,7 @@ export function powHash (digest: Uint8Array, nonce: bigint): Uint8Array {
  *
  * @example
  * ```ts
- * ringPowBits('POST', 64) // 5: a 64-member POST needs 16 + 5 bits by default
+ * ringPowBits('POST', 64) // 6: a 64-member POST needs 16 + 6 bits by default
  * ```
  */
 export function ringPowBits (kind: PostKind, ringSize: number): number {
@@ -78,11 +78,14 @@ export function ringPowBits (kind: PostKind, ringSize: number): number {
 
 /**
  * The difficulty a post must meet: the configured base bits of its kind plus the ring term
- * ({@link ringPowBits}) for a ring of `ringSize` members (0 for one-time posts).
+ * ({@link ringPowBits}) for a ring of `ringSize` members (0 for one-time posts). The ring term is
+ * calibrated against the default base: a deployment (or a test) that configures a lower base lowers the
+ * total below `log2(n) + M` by as much, and an invalid ring envelope may then cost its maker less than
+ * it costs its victim to reject; a higher base only adds margin.
  *
  * @example
  * ```ts
- * requiredPowBits('VOTE', 16)        // 12 + 6
+ * requiredPowBits('VOTE', 16)        // 12 + 7
  * requiredPowBits('POST', 0, { POST: 8 }) // 8
  * ```
  */
