@@ -1,6 +1,7 @@
 // An independent reading of the normative spec (docs/PROTOCOL.md), written with other libraries
 // (@noble/curves ristretto255, @noble/ciphers XChaCha20-Poly1305, node:crypto SHA-2) and none of this package's crypto code: it checks that
-// our committed vectors are what the spec says, byte for byte, not merely what our code agrees with.
+// our committed vectors are what the spec says, byte for byte, not merely what our code agrees with. The slot
+// schedule (§5) is a builder's secret, not on the wire: its reading is compared with ringSlots directly.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ristretto255, ristretto255_hasher as hasher } from '@noble/curves/ed25519.js'
@@ -8,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { describe, expect, it } from 'vitest'
 import { Envelope, Post } from '../src/wire/murmur.js'
+import { ringSlots } from '../src/slots.js'
 
 const Point = ristretto255.Point
 const ORDER = Point.Fn.ORDER
@@ -95,4 +97,46 @@ describe('vectors against an independent reading of the spec', () => {
       expect(referenceRingVerify(tampered, r.ring, S, r.c0, r.s, r.tags)).toBe(false)
     })
   }
+})
+
+// The slot schedule of §5, read from the spec: a Fisher–Yates shuffle from the last position down, driven by
+// big-endian 32-bit words of SHA-256(k || u32be(counter)), each block's words taken last first.
+function referenceSchedule (x: Uint8Array, topic: string, which: 0 | 1, period: bigint, size: number): number[] {
+  const t = te.encode(topic)
+  const k = sha256(te.encode('murmur/v2/slot'), x, u32be(t.byteLength), t, new Uint8Array([which]), u64be(period), u32be(size))
+  const words: number[] = []
+  let counter = 0
+  const next = (): number => {
+    if (words.length === 0) {
+      const block = Buffer.from(sha256(k, u32be(counter++)))
+      for (let i = 0; i < 8; i++) words.push(block.readUInt32BE(4 * i))
+    }
+    return words.pop()!
+  }
+  const slots = Array.from({ length: size }, (_, i) => i)
+  for (let i = size - 1; i > 0; i--) {
+    const limit = Math.floor(2 ** 32 / (i + 1)) * (i + 1)
+    let v = next()
+    while (v >= limit) v = next()
+    const j = v % (i + 1)
+    const tmp = slots[i]!
+    slots[i] = slots[j]!
+    slots[j] = tmp
+  }
+  return slots
+}
+
+describe('the slot schedule against an independent reading of the spec', () => {
+  it('ringSlots is position n of the permutation of §5, for the hour and the week', () => {
+    for (let a = 0; a < 4; a++) {
+      const x = sha256(te.encode(`schedule-${a}`))
+      const topic = a % 2 === 0 ? 'murmur/2/#lobby' : 'murmur/2/geo:u4pruyd'
+      const created = 1_767_225_600n + BigInt(a) * 5000n
+      const hour = referenceSchedule(x, topic, 0, created / 3600n, 10)
+      const week = referenceSchedule(x, topic, 1, created / 604800n, 256)
+      for (let n = 0; n < 10; n++) {
+        expect(ringSlots(x, topic, created, { epoch: n, week: n * 25 })).toEqual({ slot: hour[n], weekSlot: week[n * 25] })
+      }
+    }
+  })
 })
