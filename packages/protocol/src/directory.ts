@@ -5,8 +5,8 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface MemberStamp {
   memberKey: Uint8Array<ArrayBuffer>
-  week: bigint
-  nonce: bigint
+  week: number
+  nonce: number
 }
 
 export namespace MemberStamp {
@@ -24,14 +24,14 @@ export namespace MemberStamp {
           w.bytes(obj.memberKey)
         }
 
-        if ((obj.week != null && obj.week !== 0n)) {
+        if ((obj.week != null && obj.week !== 0)) {
           w.uint32(16)
-          w.uint64(obj.week)
+          w.uint32(obj.week)
         }
 
-        if ((obj.nonce != null && obj.nonce !== 0n)) {
+        if ((obj.nonce != null && obj.nonce !== 0)) {
           w.uint32(24)
-          w.uint64(obj.nonce)
+          w.uint32(obj.nonce)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -40,8 +40,8 @@ export namespace MemberStamp {
       }, (reader, length, opts = {}) => {
         const obj: any = {
           memberKey: uint8ArrayAlloc(0),
-          week: 0n,
-          nonce: 0n
+          week: 0,
+          nonce: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -55,11 +55,11 @@ export namespace MemberStamp {
               break
             }
             case 2: {
-              obj.week = reader.uint64()
+              obj.week = reader.uint32()
               break
             }
             case 3: {
-              obj.nonce = reader.uint64()
+              obj.nonce = reader.uint32()
               break
             }
             default: {
@@ -87,14 +87,14 @@ export namespace MemberStamp {
             case 2: {
               yield {
                 field: `${prefix}.week`,
-                value: reader.uint64()
+                value: reader.uint32()
               }
               break
             }
             case 3: {
               yield {
                 field: `${prefix}.nonce`,
-                value: reader.uint64()
+                value: reader.uint32()
               }
               break
             }
@@ -117,12 +117,12 @@ export namespace MemberStamp {
 
   export interface MemberStampWeekFieldEvent {
     field: '$.week'
-    value: bigint
+    value: number
   }
 
   export interface MemberStampNonceFieldEvent {
     field: '$.nonce'
-    value: bigint
+    value: number
   }
 
   export function encode (obj: Partial<MemberStamp>): Uint8Array<ArrayBuffer> {

@@ -19,8 +19,8 @@ export const STAMP_GRACE_SECONDS = 86_400
  */
 export const STAMP_RENEW_SPREAD_SECONDS = 4 * 86_400
 
-/** Largest week number accepted (year ~80 million): keeps every time below 2^53. @default 2^32 */
-export const MAX_STAMP_WEEK = 2 ** 32
+/** Largest week number (a 32-bit wire integer; year ~80 million): keeps every time below 2^53. @default 2^32 − 1 */
+export const MAX_STAMP_WEEK = 2 ** 32 - 1
 
 const RENEWAL_DOMAIN = utf8('murmur/v2/stamp-renewal')
 

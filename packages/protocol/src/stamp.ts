@@ -14,16 +14,17 @@ export const STAMP_MEMLIMIT = 64 * 1024 * 1024
 /** Argon2id passes of one stamp evaluation (RFC 9106: memory first, then passes). @default 1 */
 export const STAMP_OPSLIMIT = 1
 /**
- * Difficulty of a stamp in leading zero bits of its Argon2id output: 2^9 = 512 evaluations expected,
- * about a minute of one core in Node (docs/MEMBERSHIP.md, bench/stamp.ts). @default 9
+ * Difficulty of a stamp in leading zero bits of its Argon2id output: 2^10 = 1024 evaluations expected,
+ * about a minute of one core in Node (docs/MEMBERSHIP.md, bench/stamp.ts). @default 10
  */
-export const STAMP_BITS = 9
+export const STAMP_BITS = 10
 /** Largest encoded stamp accepted, checked before decoding (the largest canonical one is 56 bytes). @default 64 */
 export const MAX_STAMP_BYTES = 64
 
 const STAMP_DOMAIN = utf8('murmur/v2/stamp')
 const SALT_DOMAIN = utf8('murmur/v2/stamp-salt')
-const MAX_NONCE = 2n ** 64n - 1n
+/** Largest nonce (and week): the wire integers are 32-bit. */
+const MAX_UINT32 = 2 ** 32 - 1
 
 /** A member stamp: proof that `memberKey` paid the memory-hard work for one week. */
 export interface Stamp {
@@ -31,8 +32,8 @@ export interface Stamp {
   memberKey: Uint8Array
   /** The week it is for: `floor(unix seconds / 604800)`. */
   week: number
-  /** The nonce the minter found, 0..2^64−1. */
-  nonce: bigint
+  /** The nonce the minter found, 0..2^32−1. */
+  nonce: number
 }
 
 /** Options of {@link verifyStamp}. */
@@ -53,7 +54,7 @@ export interface StampProgress {
   /** Evaluations done by this call. */
   attempts: number
   /** The nonce to resume from (`startNonce`) if minting stops now. */
-  nextNonce: bigint
+  nextNonce: number
   /** Difficulty being mined. */
   bits: number
   /** Expected evaluations of a whole mint: 2^bits (minting is memoryless: also the expected remainder). */
@@ -74,8 +75,8 @@ export interface MintStampOptions {
   week: number
   /** Difficulty in leading zero bits. @default STAMP_BITS */
   bits?: number
-  /** First nonce to try, to resume after a restart (StampProgress.nextNonce). @default 0n */
-  startNonce?: bigint
+  /** First nonce to try, to resume after a restart (StampProgress.nextNonce). @default 0 */
+  startNonce?: number
   /** Cancels minting; the promise then rejects with an AbortError. */
   signal?: AbortSignal
   /** Called after every evaluation. */
@@ -113,7 +114,7 @@ export function stampHash (stamp: Stamp): Uint8Array {
   const problem = stampShapeProblem(stamp)
   if (problem !== undefined) throw new RangeError(problem.reason)
   const { password, salt, nonceView } = stampInput(stamp.memberKey, stamp.week)
-  nonceView.setBigUint64(0, stamp.nonce, false)
+  nonceView.setUint32(4, stamp.nonce, false)
   return argon2id(password, salt)
 }
 
@@ -124,7 +125,7 @@ function stampShapeProblem (stamp: unknown): { code: StampErrorCode, reason: str
   if (typeof week !== 'number' || !Number.isSafeInteger(week) || week < 0 || week > MAX_STAMP_WEEK) {
     return { code: 'ERR_MALFORMED', reason: `stamp week must be an integer in 0..${MAX_STAMP_WEEK}` }
   }
-  if (typeof nonce !== 'bigint' || nonce < 0n || nonce > MAX_NONCE) return { code: 'ERR_MALFORMED', reason: 'stamp nonce must be a bigint in 0..2^64-1' }
+  if (typeof nonce !== 'number' || !Number.isInteger(nonce) || nonce < 0 || nonce > MAX_UINT32) return { code: 'ERR_MALFORMED', reason: 'stamp nonce must be an integer in 0..2^32-1' }
   if (!isBytes(memberKey, 32)) return { code: 'ERR_BAD_MEMBER_KEY', reason: 'member key must be 32 bytes' }
   return undefined
 }
@@ -174,7 +175,7 @@ export function verifyStamp (stamp: Stamp, options: VerifyStampOptions = {}): St
 export function encodeStamp (stamp: Stamp): Uint8Array {
   const problem = stampShapeProblem(stamp)
   if (problem !== undefined) throw new StampError(problem.code, problem.reason)
-  return MemberStamp.encode({ memberKey: new Uint8Array(stamp.memberKey), week: BigInt(stamp.week), nonce: stamp.nonce })
+  return MemberStamp.encode({ memberKey: new Uint8Array(stamp.memberKey), week: stamp.week, nonce: stamp.nonce })
 }
 
 /**
@@ -196,8 +197,7 @@ export function decodeStamp (bytes: Uint8Array): Stamp {
   } catch (err) {
     throw new StampError('ERR_MALFORMED', `stamp does not decode: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
-  if (decoded.week > BigInt(MAX_STAMP_WEEK)) throw new StampError('ERR_MALFORMED', `stamp week above ${MAX_STAMP_WEEK}`)
-  const stamp: Stamp = { memberKey: decoded.memberKey, week: Number(decoded.week), nonce: decoded.nonce }
+  const stamp: Stamp = { memberKey: decoded.memberKey, week: decoded.week, nonce: decoded.nonce }
   if (!isBytes(stamp.memberKey, 32)) throw new StampError('ERR_BAD_MEMBER_KEY', `member key must be 32 bytes, got ${decoded.memberKey.byteLength}`)
   if (!equalBytes(encodeStamp(stamp), bytes)) throw new StampError('ERR_NOT_CANONICAL', 'stamp is not canonically encoded')
   return stamp
@@ -228,7 +228,7 @@ export async function mintStamp (options: MintStampOptions): Promise<Stamp> {
   const { memberKey, week, signal, onProgress } = options
   const bits = options.bits ?? STAMP_BITS
   checkBits(bits)
-  let nonce = options.startNonce ?? 0n
+  let nonce = options.startNonce ?? 0
   const problem = stampShapeProblem({ memberKey, week, nonce })
   if (problem !== undefined) throw new StampError(problem.code, problem.reason)
   if (!isValidPoint(memberKey) || sodium.is_zero(memberKey)) throw new StampError('ERR_BAD_MEMBER_KEY', 'member key is not a valid non-identity ristretto255 point')
@@ -239,14 +239,14 @@ export async function mintStamp (options: MintStampOptions): Promise<Stamp> {
   let attempts = 0
   for (;;) {
     if (signal?.aborted === true) throw new AbortError('stamp minting was aborted')
-    if (nonce > MAX_NONCE) throw new StampError('ERR_MALFORMED', 'stamp nonces exhausted')
-    nonceView.setBigUint64(0, nonce, false)
+    if (nonce > MAX_UINT32) throw new StampError('ERR_MALFORMED', 'stamp nonces exhausted')
+    nonceView.setUint32(4, nonce, false)
     const found = leadingZeroBits(argon2id(password, salt)) >= bits
     attempts++
     const evaluationMs = (performance.now() - started) / attempts
     onProgress?.({
       attempts,
-      nextNonce: found ? nonce : nonce + 1n,
+      nextNonce: found ? nonce : nonce + 1,
       bits,
       expectedEvaluations,
       evaluationMs,
