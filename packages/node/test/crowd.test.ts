@@ -21,7 +21,14 @@ const BOOTSTRAP_PEERS = 3
  * on a late ping keep the test about gossip, not about the test machine's load.
  */
 const ONE_PROCESS_LIBP2P = {
-  connectionManager: { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, inboundUpgradeTimeout: 60_000 },
+  connectionManager: {
+    inboundConnectionThreshold: 1_000,
+    dialTimeout: 60_000,
+    inboundUpgradeTimeout: 60_000,
+    // a gossipsub stream that fails to open is not retried: the peer never learns our subscriptions
+    outboundStreamProtocolNegotiationTimeout: 60_000,
+    inboundStreamProtocolNegotiationTimeout: 60_000
+  },
   connectionMonitor: { abortConnectionOnPingFailure: false }
 }
 
