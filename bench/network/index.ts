@@ -77,7 +77,7 @@ const DRAIN_MS = 60_000
 const RUN_BOUND_MS = 20 * 60_000
 
 /** The scale search: sizes tried in turn, the load per node, and when a size counts as failed. */
-const SEARCH_SIZES = listOf(args['search-sizes']) ?? [100, 200, 350, 500, 700, 1000, 1400, 2000]
+const SEARCH_SIZES = listOf(args['search-sizes']) ?? [50, 100, 200, 350, 500, 700, 1000, 1400, 2000]
 /** Posts a second across the network, so every node receives this many posts a second at every N. */
 const SEARCH_RATE = 1
 const SEARCH_POSTS = 30
@@ -195,7 +195,8 @@ let stop = `every size up to ${SEARCH_SIZES.at(-1)} passed`
 for (const n of SEARCH_SIZES) {
   const left = BUDGET_MS - (Date.now() - searchStart)
   if (left <= 0) { stop = `time budget (${BUDGET_MS / 60_000} min) spent before N = ${n}`; break }
-  const workload = ['--total', String(SEARCH_POSTS), '--rate', String(SEARCH_RATE), '--drain', String(SEARCH_DRAIN_MS)]
+  // setup (start, dial, every mesh formed) may take up to 15 of a run's 20 minutes at large N
+  const workload = ['--total', String(SEARCH_POSTS), '--rate', String(SEARCH_RATE), '--drain', String(SEARCH_DRAIN_MS), '--setup', String(15 * 60_000)]
   const r = runOne('murmur', n, 'memory', SEEDS[0]!, workload, Math.min(RUN_BOUND_MS, left))
   if (r === undefined) { stop = Date.now() - searchStart >= BUDGET_MS ? `time budget (${BUDGET_MS / 60_000} min) spent during N = ${n}` : `the run at N = ${n} failed or exceeded ${RUN_BOUND_MS / 60_000} min`; break }
   if (r.delivered > 0) {
