@@ -71,8 +71,13 @@ export const DISCOVERY_WINDOW = 2_000
  */
 export const MAX_CONNECTIONS = 96
 
-/** Time allowed for dialing one discovered peer, in ms. */
-export const DIAL_TIMEOUT = 10_000
+/**
+ * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see
+ * {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_MAX_DIALS}), while a node whose first dials all time
+ * out on a slow or busy link (a phone on a congested network, a crowd on one overloaded host) is left
+ * with no peer to look others up through.
+ */
+export const DIAL_TIMEOUT = 30_000
 
 /** Default feed length. */
 export const FEED_LIMIT = 50
