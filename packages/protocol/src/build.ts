@@ -49,7 +49,9 @@ export interface RingAuthOptions extends RingLimits {
    * and must persist each increment before it publishes (write-ahead), and never hand a number out twice,
    * not even after an aborted build or a crash: a repeated number repeats a slot, which links the two posts
    * and gets the second refused everywhere. Required for a ring POST or REPLY unless `slot` and `weekSlot`
-   * are given; ignored for a VOTE (slots 0).
+   * are given; ignored for a VOTE (slots 0). An object is accepted only with an explicit `created`: with the
+   * builder's jitter the post may fall in the previous hour or week, whose counters the object does not
+   * describe. One author key posting from two devices needs one set of counters.
    */
   sequence?: RingSequence | ((period: RingPeriod) => RingSequence)
   /**
@@ -116,10 +118,13 @@ function uniform (bound: number, random: RandomSource): number {
 }
 
 /** The slots of a ring POST or REPLY: explicit ones, else from the member's schedule (never a default that collides). */
-function ringSlotsOf (auth: RingAuthOptions, topic: string, created: bigint): { slot: number, weekSlot: number } {
+function ringSlotsOf (auth: RingAuthOptions, topic: string, created: bigint, explicitCreated: boolean): { slot: number, weekSlot: number } {
   if (auth.slot !== undefined && auth.weekSlot !== undefined) return { slot: auth.slot, weekSlot: auth.weekSlot }
   if (auth.sequence === undefined) {
     throw new TypeError('a ring-signed POST or REPLY needs the member\'s sequence numbers (auth.sequence) or explicit slots')
+  }
+  if (typeof auth.sequence !== 'function' && !explicitCreated) {
+    throw new TypeError('auth.sequence as an object needs an explicit created (the jitter may move the post into the previous hour); pass a function of the period instead')
   }
   const period = { epoch: created / BigInt(EPOCH_SECONDS), week: created / BigInt(WEEK_SECONDS) }
   const sequence = typeof auth.sequence === 'function' ? auth.sequence(period) : auth.sequence
@@ -179,7 +184,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     id = postId(content, authBinding({ oneTime: key }))
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
-    const { slot, weekSlot } = kind === Post.Kind.VOTE ? { slot: 0, weekSlot: 0 } : ringSlotsOf(auth, topic, post.created)
+    const { slot, weekSlot } = kind === Post.Kind.VOTE ? { slot: 0, weekSlot: 0 } : ringSlotsOf(auth, topic, post.created, options.created !== undefined)
     const scope = ringScopeOf(topic, post, slot, weekSlot, auth)
     const tags = scope.scopes.map((s) => linkTag(auth.secretKey, s))
     const ringAuth = { ring: auth.ring.map(plainBytes), c0: new Uint8Array(0), s: [], tags: tags.map(plainBytes), epoch: scope.epoch, slot, weekSlot }

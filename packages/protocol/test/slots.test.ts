@@ -121,6 +121,9 @@ describe('builders take sequence numbers, never a slot that collides', () => {
   it('a ring POST or REPLY without sequence numbers or slots is a programming error, not a random slot; a VOTE needs none', async () => {
     await expect(buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } }))
       .rejects.toThrow(TypeError)
+    // counters given as numbers, with created left to the builder's jitter: they may describe the wrong hour
+    await expect(buildEnvelope({ channel: '#lobby', body: 'x', powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey, sequence: { epoch: 0, week: 0 } } }))
+      .rejects.toThrow(TypeError)
     const vote = await buildEnvelope({ channel: '#lobby', kind: 'VOTE', parent: new Uint8Array(32), vote: 1, created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } })
     expect(check(vote.bytes).ok).toBe(true)
   })
