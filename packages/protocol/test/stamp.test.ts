@@ -105,8 +105,9 @@ describe('verifyStamp', () => {
 
   it('refuses every single bit flip of the week and the nonce, and of a sample of key bits', () => {
     const bytes = encodeStamp(strongStamp)
-    // the member key is bytes 2..33; week and nonce follow as varints
-    const positions = [...Array.from({ length: 16 }, (_, i) => (2 + 2 * i) * 8 + (i % 8)), ...Array.from({ length: (bytes.length - 34) * 8 }, (_, i) => 34 * 8 + i)]
+    // bytes 0..1 are the key's tag and length, 2..33 the key; week and nonce follow as tagged varints.
+    // Every bit but the key's, and 16 of the key's (each costs an evaluation when it stays a valid point)
+    const positions = [...Array.from({ length: 16 }, (_, i) => i), ...Array.from({ length: 16 }, (_, i) => (2 + 2 * i) * 8 + (i % 8)), ...Array.from({ length: (bytes.length - 34) * 8 }, (_, i) => 34 * 8 + i)]
     let evaluated = 0
     for (const position of positions) {
       const flipped = bytes.slice()
