@@ -31,7 +31,7 @@ export const CREATED_GRANULARITY = 60
 export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2560])
 /**
  * M: log2 of the native SHA-256 compressions that cost as much CPU as verifying one ring member, per kind
- * (POST and REPLY carry two link tags, VOTE one), with a margin of about 2 for multi-buffer hashing: the ring
+ * (POST and REPLY carry two link tags, VOTE one), with room for two-way multi-buffer hashing: the ring
  * term of the proof of work is sized from it, so that an attacker hashing natively pays at least what a
  * verifier pays to reject its envelope. Calibrated on one-compression SHA-NI throughput (35–50 ns of CPU a
  * hash) against 0.69–1.1 ms (POST) and 0.40–0.66 ms (VOTE) of CPU per verified member (docs/PROTOCOL.md §3).
