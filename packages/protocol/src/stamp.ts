@@ -103,7 +103,8 @@ function argon2id (password: Uint8Array, salt: Uint8Array): Uint8Array {
 
 /**
  * The 32-byte Argon2id output of a stamp (64 MiB, one pass, one lane); a stamp is valid when it has at
- * least `bits` leading zero bits. One evaluation: about 0.1 s. Throws a RangeError on an unusable stamp.
+ * least `bits` leading zero bits. One evaluation: about 55 ms of one core (bench/stamp.ts). Throws a
+ * RangeError on an unusable stamp.
  *
  * @example
  * ```ts
@@ -210,7 +211,7 @@ const yieldToEventLoop = async (): Promise<void> => {
 /**
  * Mints a stamp for `memberKey` and `week`: tries nonces from `startNonce` upwards until the Argon2id output
  * has `bits` leading zero bits (2^bits evaluations expected; a lottery, so any one mint may take several
- * times that). Yields to the event loop after every evaluation, so it blocks for one evaluation (~0.1 s) at
+ * times that). Yields to the event loop after every evaluation, so it blocks for one evaluation (~55 ms) at
  * a time; a UI should still run it in a worker. Reports progress after every evaluation; cancellable.
  *
  * @example
