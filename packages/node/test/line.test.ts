@@ -1,4 +1,4 @@
-import { CREATED_GRANULARITY, buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, fromHex, messageId, toHex } from '@murmur/protocol'
+import { CREATED_GRANULARITY, buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, fromHex, messageId, powDigest, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addressOf, collectMessages, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
@@ -102,7 +102,7 @@ describe('eight nodes bootstrapped in a line', () => {
     // the same vote again, and the same vote re-mined with another nonce (other bytes, same post id)
     const envelope = decodeEnvelope(captured.data)
     let nonce = envelope.pow + 1n
-    while (!checkPow(fromHex(vote.id), nonce, 8)) nonce++
+    while (!checkPow(powDigest(fromHex(vote.id), envelope), nonce, 8)) nonce++
     const remined = encodeEnvelope({ ...envelope, pow: nonce })
     expect(toHex(messageId(TOPIC, remined))).toBe(vote.id)
 
