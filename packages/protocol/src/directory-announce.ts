@@ -5,7 +5,7 @@ import { STAMP_ERROR_ACTIONS } from './stamp-errors.js'
 import type { StampErrorCode } from './stamp-errors.js'
 import { decodeStamp, verifyStamp } from './stamp.js'
 import type { Stamp } from './stamp.js'
-import { acceptedStampWeeks, isStampWeekAccepted, stampRetainedUntil, weekStart } from './stamp-window.js'
+import { acceptedStampWeeks, isStampWeekAccepted, stampRetainedUntil, stampWindow, weekStart } from './stamp-window.js'
 import type { SyncItem } from './sync/bounds.js'
 
 /** The gossipsub topic of directory announcements (also the topic its history sync reconciles). */
@@ -78,10 +78,11 @@ export function validateAnnouncement (bytes: Uint8Array, options: ValidateAnnoun
     return { ok: false, code: code !== undefined && Object.hasOwn(STAMP_ERROR_ACTIONS, code) ? code : 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) }
   }
   const now = options.now ?? Math.floor(Date.now() / 1000)
-  // 'retain' verifies at a time the stamp was accepted at (its week's start), after checking it is still kept
+  // 'retain' takes a stamp from its window's start until the directory stops keeping it; outside its window
+  // it is verified as at its week's start, a time it was accepted at
   let at = now
   if ((options.window ?? 'accept') === 'retain' && !isStampWeekAccepted(stamp.week, now)) {
-    if (now >= stampRetainedUntil(stamp.week) || now < weekStart(stamp.week)) {
+    if (now < stampWindow(stamp.week).notBefore || now >= stampRetainedUntil(stamp.week)) {
       return { ok: false, code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} is not kept at ${now}` }
     }
     at = weekStart(stamp.week)
