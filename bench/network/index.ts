@@ -163,6 +163,11 @@ for (const size of SIZES) {
     const nosign = baselineOf(murmurRow)
     const row = (figure: string): string => `${figure}${suffix}_n${n}`
     figures.push(medianFigure({ figure: row('delivery_ratio'), unit: `fraction (${what})`, target: '= 1' }, deliveries(system)))
+    if (system !== 'murmur-ring') {
+      // posts whose first copy beyond the author came 10 s or more after post(): the stem's tail
+      const slow = results.get(system)!.flatMap((r) => r === undefined || r.error !== undefined ? [] : [r.slowStarts / r.posts])
+      if (slow.length > 0) figures.push(medianFigure({ figure: row('stem_slow_start_share'), unit: 'fraction of posts first seen beyond the author >= 10 s after post()' }, slow))
+    }
     pushRatio(row('gossip_p50_vs_nosign'), system, nosign, gossipP50, 'ratio (baseline: ms)')
     pushRatio(row('gossip_p99_vs_nosign'), system, nosign, gossipP99, 'ratio (baseline: ms)', '<= 1.1')
     pushRatio(row('e2e_p50_vs_nosign'), system, nosign, e2eP50, 'ratio (baseline: ms)')
