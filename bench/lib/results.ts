@@ -31,17 +31,18 @@ export function machine (): string {
 }
 
 /**
- * Writes `{ name, date, node, machine, figures }` to bench/results/<name>.json and prints a table; with
+ * Writes `{ name, date, node, machine, figures, raw? }` to bench/results/<name>.json and prints a table; with
  * `--no-write` on the command line (a check run) it only prints.
  */
-export function writeResults (name: string, figures: Figure[]): void {
+export function writeResults (name: string, figures: Figure[], raw?: unknown): void {
   if (process.argv.includes('--no-write')) {
     printFigures(figures)
     console.log(`--no-write: bench/results/${name}.json left as it was`)
     return
   }
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
-  const result = { name, date: new Date().toISOString(), node: process.version, machine: machine(), figures }
+  // `raw`: the measurements the figures come from (every run of a bench), for numbers prose quotes
+  const result = { name, date: new Date().toISOString(), node: process.version, machine: machine(), figures, ...(raw === undefined ? {} : { raw }) }
   writeFileSync(resultsPath(name), JSON.stringify(result, null, 2) + '\n')
   printFigures(figures)
   console.log(`wrote bench/results/${name}.json (node ${process.version})`)

@@ -88,6 +88,8 @@ await ready()
 const sample = await buildEnvelope({ channel: CHANNEL, body: 'x'.repeat(BODY_CHARS), powBits: BENCH_POW_BITS })
 const payloadBytes = sample.bytes.byteLength
 const dir = mkdtempSync(join(tmpdir(), 'murmur-bench-network-'))
+/** Every run's own result, kept in the results file beside the figures. */
+const allRuns: Array<RunResult & { seed: number }> = []
 
 /** One system at one size and seed in its own process; undefined when the process failed or timed out. */
 function runOne (system: SystemName, n: number, transport: TransportName, seed: number, workload: string[], timeoutMs = RUN_BOUND_MS): RunResult | undefined {
@@ -104,6 +106,7 @@ function runOne (system: SystemName, n: number, transport: TransportName, seed: 
     return undefined
   }
   const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult
+  allRuns.push({ seed, ...result })
   console.log(`  ${system} n=${n} seed=${seed} (${transport}): ${JSON.stringify(result)}`)
   return result
 }
@@ -238,4 +241,4 @@ for (const transport of ['tcp', 'memory'] as const) {
   )
 }
 rmSync(dir, { recursive: true, force: true })
-writeResults('network', figures)
+writeResults('network', figures, { runs: allRuns })
