@@ -23,6 +23,7 @@ export interface MurmurConfig {
   authorKey: AuthorKey
   peerKey: PrivateKey | undefined
   allowPrivateAddresses: boolean
+  iceServers: RTCIceServer[]
   dhtServer: boolean | undefined
   libp2p: ExtraLibp2pOptions
   stem: StemInit | false
@@ -57,6 +58,7 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     authorKey: resolveAuthorKey(init.authorKey),
     peerKey: await resolvePeerKey(init),
     allowPrivateAddresses,
+    iceServers: [...(init.iceServers ?? [])],
     dhtServer: init.dhtServer ?? (canServeDht ? (allowPrivateAddresses ? true : undefined) : false),
     libp2p: init.libp2p ?? {},
     stem: init.stem ?? {},

@@ -3,7 +3,7 @@
  * that runs the protocol checks and the store, and peer scoring that graylists peers forwarding junk.
  */
 import { TopicValidatorResult, gossipsub } from '@libp2p/gossipsub'
-import { ERROR_ACTIONS, messageId, toHex } from '@murmur/protocol'
+import { ERROR_ACTIONS, displayLine, gossipMessageId, toHex } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
 import type { Logger } from '@libp2p/interface'
@@ -228,7 +228,7 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
     const from = peer.toString()
     const result = validate(message.topic, message.data)
     if (!result.ok) {
-      log('message from %s on %s refused: %s (%s)', from, message.topic, result.code, result.reason)
+      log('message from %s on %s refused: %s (%s)', from, displayLine(message.topic), result.code, displayLine(result.reason))
       return ERROR_ACTIONS[result.code] === 'reject' ? reject(from) : TopicValidatorResult.Ignore
     }
     try {
@@ -258,7 +258,9 @@ export interface MurmurGossipsubInit {
 
 /**
  * gossipsub as Murmur runs it: `StrictNoSign` (no `from`, `seqno`, signature or key on the wire),
- * message id = post id, our scoring, publishing refused (and reported) when nobody listens.
+ * message id = hash of the whole envelope (gossipMessageId: a broken copy of a post cannot shadow the
+ * genuine one in the seen-cache, and each distinct envelope costs its sender a proof of work), our
+ * scoring, publishing refused (and reported) when nobody listens.
  *
  * @example
  * ```ts
@@ -268,7 +270,7 @@ export interface MurmurGossipsubInit {
 export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof gossipsub> {
   return gossipsub({
     globalSignaturePolicy: 'StrictNoSign',
-    msgIdFn: (message) => messageId(message.topic, message.data),
+    msgIdFn: (message) => gossipMessageId(message.topic, message.data),
     allowPublishToZeroTopicPeers: false,
     emitSelf: false,
     scoreParams: scoreParams(init.tracker),

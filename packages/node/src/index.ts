@@ -116,6 +116,14 @@ export interface MurmurInit {
    */
   allowPrivateAddresses?: boolean
   /**
+   * STUN/TURN servers a browser node's WebRTC asks (Node.js ignores them). None by default: a STUN
+   * server learns the node's public address and when it connects; browsers on one machine or LAN
+   * connect without one.
+   *
+   * @default []
+   */
+  iceServers?: RTCIceServer[]
+  /**
    * Answer DHT queries (server mode). When unset, a node switches to server mode once it has a public
    * address, except on a private network (see `allowPrivateAddresses`), where it serves from the start.
    * A browser tab is a client unless told otherwise.

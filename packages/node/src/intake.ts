@@ -144,12 +144,9 @@ export class PostIntake {
   async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
     const valid = this.validate(topic, envelope, 'stem')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    if (valid.auth.kind === 'ring') {
-      // every link: this hour's tag and the week's (or the vote's)
-      for (const link of valid.auth.links) {
-        if (await this.store.hasTag(link.scope, link.tag)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
-      }
-    }
+    // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
+    // their posts, so the same post coming back through another hop is no conflict
+    if (valid.auth.kind === 'ring' && await this.store.hasTagConflict(valid.id, valid.auth.links)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
     return await this.store.has(valid.id) ? 'ignore' : 'accept'
   }
 
@@ -233,6 +230,8 @@ function verdictOf (result: PutResult): Verdict {
   switch (result) {
     case 'stored': return 'accept'
     case 'duplicate-tag': return ERROR_ACTIONS.ERR_DUPLICATE_TAG
+    // a relay that lacks the parent forwards a cross-channel reply in good faith: not its fault
+    case 'wrong-channel': return 'ignore'
     default: return 'ignore'
   }
 }

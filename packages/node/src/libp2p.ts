@@ -45,6 +45,7 @@ export interface MurmurLibp2pInit {
   bootstrap: string[]
   mdns: boolean
   allowPrivateAddresses: boolean
+  iceServers: RTCIceServer[]
   dhtServer: boolean | undefined
   privateKey?: PrivateKey
   tracker: InvalidMessageTracker
@@ -59,7 +60,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
   }
   const extra = init.extra ?? {}
-  const network = { allowPrivateAddresses: init.allowPrivateAddresses }
+  const network = { allowPrivateAddresses: init.allowPrivateAddresses, iceServers: init.iceServers }
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
   const connectionGater: ConnectionGater = {

@@ -71,6 +71,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         bootstrap: config.bootstrap,
         mdns: config.mdns,
         allowPrivateAddresses: config.allowPrivateAddresses,
+        iceServers: config.iceServers,
         dhtServer: config.dhtServer,
         privateKey: config.peerKey,
         tracker,

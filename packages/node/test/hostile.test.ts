@@ -1,4 +1,4 @@
-import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, toHex } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCORE_THRESHOLDS } from '../src/index.js'
 import { addressOf, nextPost, startNode, startStockPeer, stopAll, TEST_POW_BITS, waitFor } from './harness.js'
@@ -19,7 +19,7 @@ async function badPow (): Promise<Uint8Array> {
   const built = await buildEnvelope({ channel: CHANNEL, body: 'cheap spam', powBits: TEST_POW_BITS })
   const envelope = decodeEnvelope(built.bytes)
   let nonce = 0n
-  while (checkPow(built.id, nonce, TEST_POW_BITS)) nonce++
+  while (checkPow(powDigest(built.id, envelope), nonce, TEST_POW_BITS)) nonce++
   return encodeEnvelope({ ...envelope, pow: nonce })
 }
 
@@ -35,7 +35,7 @@ async function badSignature (): Promise<Uint8Array> {
 async function remined (bytes: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
   const envelope = decodeEnvelope(bytes)
   let nonce = envelope.pow + 1n
-  while (!checkPow(id, nonce, TEST_POW_BITS)) nonce++
+  while (!checkPow(powDigest(id, envelope), nonce, TEST_POW_BITS)) nonce++
   return encodeEnvelope({ ...envelope, pow: nonce })
 }
 

@@ -19,16 +19,7 @@ import type { Libp2pInit } from 'libp2p'
 export type { PlatformNetworkInit } from './types.js'
 
 /** What the browser platform is told: the network, and the STUN/TURN servers the user chose, if any. */
-export interface BrowserNetworkInit extends PlatformNetworkInit {
-  /**
-   * ICE (STUN/TURN) servers for WebRTC between browsers. None by default: asking a STUN server tells
-   * its operator the node's public address and when it connects to a peer, so only servers the user
-   * configured are asked (a relay operator can run one next to the relay).
-   *
-   * @default []
-   */
-  iceServers?: RTCIceServer[]
-}
+export type BrowserNetworkInit = PlatformNetworkInit
 
 /**
  * The RTCPeerConnection configuration of a browser node: only the ICE servers it was given, never

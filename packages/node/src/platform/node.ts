@@ -55,7 +55,7 @@ export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
     }
   }
   const key = await generateKeyPair('Ed25519')
-  await mkdir(dataDir, { recursive: true })
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
   await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
   await chmod(file, 0o600)
   return key
