@@ -1,4 +1,4 @@
-import { SyncRange, compareBytes, decodeEnvelope, decodePost, messageId, toHex } from '@murmur/protocol'
+import { SyncRange, decodeEnvelope, decodePost, isBelow, messageId, toHex } from '@murmur/protocol'
 import type { Bound, SyncItem } from '@murmur/protocol'
 
 /**
@@ -62,7 +62,7 @@ export class Requested {
     let ok = this.asked.has(hex)
     if (!ok) {
       const item = itemOf(envelope, id)
-      ok = item === undefined ? this.sealedAnswers : this.listed.some(({ lower, upper }) => !below(item, lower) && below(item, upper))
+      ok = item === undefined ? this.sealedAnswers : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))
     }
     if (ok) this.received.add(hex)
     return ok
@@ -76,11 +76,4 @@ function itemOf (envelope: Uint8Array, id: Uint8Array): SyncItem | undefined {
   } catch {
     return undefined
   }
-}
-
-/** Whether an item sorts below an exclusive bound, as the reconciler orders them. */
-function below (item: SyncItem, bound: Bound): boolean {
-  const created = BigInt(item.created)
-  if (created !== bound.created) return created < bound.created
-  return compareBytes(item.id, bound.id) < 0
 }

@@ -1,6 +1,6 @@
 export { SyncMessage, SyncRange } from './sync.js'
 export { Reconciler, SYNC_BRANCHES, SYNC_ID_LIST_THRESHOLD, SYNC_RANGE_BUDGET } from './reconciler.js'
 export type { ReconcileStep, ReconcilerInit, SyncRole } from './reconciler.js'
-export { INFINITY_CREATED } from './bounds.js'
+export { INFINITY_CREATED, isBelow } from './bounds.js'
 export type { Bound, SyncItem } from './bounds.js'
 export { decodeSyncMessage, encodeSyncMessage, SYNC_LIMITS } from './codec.js'
