@@ -30,18 +30,16 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 )
 
 /**
- * Runs one attack on V with post `p` own or relayed from inbound peer U, and returns what V did with it:
- * frames to each successor (named by the order in which they first got it: the attacker is 'A') and
- * publications into gossip, each with its time since V first sent the post on.
+ * Runs one attack on V with post `p` own or relayed from inbound peer U, and returns what the attacker
+ * sees: 'A' is the successor the post went to first, 'B' the other successor, which may be handed the
+ * post and bounce it too; the trace holds every frame V sends A and every time V publishes the post,
+ * with the time bin since V first sent the post on. (When B colludes and watches as well, what it sees
+ * is not the same for both: see `bounce_oracle_advantage_colluding` in bench/stem-bounce.ts.)
  */
 function attack (kind: 'own' | 'relayed', seed: number, actions: Action[]): string[] {
   const clock = new FakeClock()
   const trace: string[] = []
   const roles = new Map<string, string>()
-  const role = (peer: string): string => {
-    if (!roles.has(peer)) roles.set(peer, 'ABCD'[roles.size]!)
-    return roles.get(peer)!
-  }
   const peerOf = (name: string): string | undefined => [...roles].find(([, r]) => r === name)?.[0]
   let start: number | undefined
   const random = seededRandom(seed)
@@ -50,11 +48,15 @@ function attack (kind: 'own' | 'relayed', seed: number, actions: Action[]): stri
     random,
     send: (peer, _topic, _envelope, id) => {
       if (id !== 'p') return
-      start ??= clock.now()
-      trace.push(`frame to ${role(peer)} at ${clock.now() - start}`)
+      if (start === undefined) {
+        start = clock.now()
+        roles.set(peer, 'A')
+        for (const successor of router.currentSuccessors) if (successor !== peer) roles.set(successor, 'B')
+      }
+      if (roles.get(peer) === 'A') trace.push(`frame to A at ${bin(clock.now() - start)}`)
     },
     fluff: async (_topic, envelope) => {
-      if (envelope !== WARM) trace.push(`published at ${clock.now() - (start ?? clock.now())}`)
+      if (envelope !== WARM) trace.push(`published at ${bin(clock.now() - (start ?? clock.now()))}`)
       return { status: 'sent', recipients: 1 }
     }
   }, { fluffProbability: 0 })
@@ -67,9 +69,6 @@ function attack (kind: 'own' | 'relayed', seed: number, actions: Action[]): stri
   if (kind === 'own') {
     void router.originate(TOPIC, ENVELOPE, 'p', 0)
   } else {
-    // an own post draws the peer it avoids (a relayed post avoids the peer it came from): one draw
-    // skipped here keeps both worlds on the same timer draws, so that traces compare seed by seed
-    random()
     router.relay('u', TOPIC, ENVELOPE, 'p')
   }
   for (const step of actions) {
@@ -91,10 +90,41 @@ function attack (kind: 'own' | 'relayed', seed: number, actions: Action[]): stri
   return trace
 }
 
+/** Upper edges of the time bins of a trace, in ms since V first sent the post on. */
+const BINS = [500, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000, 300_000, Infinity]
+const bin = (ms: number): number => BINS.findIndex((edge) => ms < edge)
+
+/**
+ * The attackers' best guessing advantage (2 · accuracy − 1) for one attack: they learn which trace
+ * goes with which kind of post on `runs` seeds and guess on `runs` others.
+ */
+function advantage (actions: Action[], runs: number): number {
+  const learned = new Map<string, { own: number, relayed: number }>()
+  for (let seed = 1; seed <= runs; seed++) {
+    for (const kind of ['own', 'relayed'] as const) {
+      const key = attack(kind, seed, actions).join(' ')
+      const counts = learned.get(key) ?? { own: 0, relayed: 0 }
+      counts[kind]++
+      learned.set(key, counts)
+    }
+  }
+  let correct = 0
+  for (let seed = runs + 1; seed <= 2 * runs; seed++) {
+    for (const kind of ['own', 'relayed'] as const) {
+      const counts = learned.get(attack(kind, seed, actions).join(' ')) ?? { own: 0, relayed: 0 }
+      const other = kind === 'own' ? 'relayed' : 'own'
+      correct += counts[kind] > counts[other] ? 1 : counts[kind] === counts[other] ? 0.5 : 0
+    }
+  }
+  return 2 * correct / (2 * runs) - 1
+}
+
 describe('stem: a successor cannot tell an own post from a relayed one', () => {
-  it('what V does after any bounce, black hole, disconnect or gossip is the same for both', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(action, { maxLength: 12 }), (seed, actions) => {
-      expect(attack('own', seed, actions)).toEqual(attack('relayed', seed, actions))
-    }), { numRuns: 500 })
+  it('what V does after any bounce (by either successor), black hole, disconnect or gossip has the same distribution for both', () => {
+    // 300 seeds to learn from and 300 to guess on per kind: an advantage with no signal behind it
+    // stays within about ±0.12 (4 standard errors); the old router gave 1 on the empty attack
+    fc.assert(fc.property(fc.array(action, { maxLength: 10 }), (actions) => {
+      expect(advantage(actions, 300)).toBeLessThan(0.12)
+    }), { numRuns: 40, seed: 12, endOnFailure: true })
   })
 })
