@@ -237,7 +237,7 @@ for (const transport of ['tcp', 'memory'] as const) {
   figures.push(
     { figure: `gossip_p99_slope_ms_per_node_${transport}`, value: slope((p) => p.gossipP99), unit: `ms per node (${sizes})` },
     { figure: `e2e_p99_slope_ms_per_node_${transport}`, value: slope((p) => p.e2eP99), unit: `ms per node (${sizes})` },
-    { figure: `rss_per_node_slope_mb_per_node_${transport}`, value: slope((p) => p.rssPerNode), unit: `MB per node per node (${sizes})` }
+    { figure: `rss_slope_mb_per_node_${transport}`, value: slope((p) => p.rssPerNode * p.n), unit: `MB of RSS per added node (${sizes})` }
   )
 }
 rmSync(dir, { recursive: true, force: true })
