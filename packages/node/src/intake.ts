@@ -5,7 +5,7 @@
  * verified twice: verdicts are remembered by the SHA-256 of topic and envelope bytes (never by post id,
  * so a broken copy cannot poison the genuine post).
  */
-import { EPOCH_SECONDS, ERROR_ACTIONS, Post, gossipMessageId, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { toPostView } from './view.js'
 import { threadRoot } from './store/index.js'
@@ -238,8 +238,8 @@ function verdictOf (result: PutResult): Verdict {
 
 /** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */
 function stillValid (valid: ValidEnvelope, live: boolean, now: number): boolean {
-  if (isExpired(valid.post, BigInt(now))) return false
+  const seconds = BigInt(now)
+  if (isExpired(valid.post, seconds)) return false
   if (!live || valid.auth.kind !== 'ring' || valid.post.kind === Post.Kind.VOTE) return true
-  const distance = valid.auth.epoch - BigInt(Math.floor(now / EPOCH_SECONDS))
-  return (distance < 0n ? -distance : distance) <= BigInt(LIVE_EPOCH_WINDOW)
+  return inEpochWindow(valid.auth.epoch, seconds, LIVE_EPOCH_WINDOW)
 }

@@ -41,7 +41,7 @@ export type { AuthorKey, RandomSource, RingSignInput, RingSignature, RingVerifyI
 export { sealCirclePost, openCirclePost } from './circle.js'
 export { buildEnvelope } from './build.js'
 export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, RingAuthOptions } from './build.js'
-export { isExpired, validateEnvelope } from './validate.js'
+export { inEpochWindow, isExpired, validateEnvelope } from './validate.js'
 export type { ValidateOptions, ValidationResult, ValidEnvelope, InvalidEnvelope, AuthInfo, RingLink } from './validate.js'
 export type { RingLimits } from './auth.js'
 export * from './sync/index.js'

@@ -95,12 +95,8 @@ function ringScopes (ring: RingAuth, topic: string, post: Post, options: Validat
   if (ring.tags.length !== expected.scopes.length) {
     throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} carries ${expected.scopes.length} link tags, got ${ring.tags.length}`)
   }
-  if (options.epochWindow !== undefined && post.kind !== Post.Kind.VOTE) {
-    const current = now / BigInt(EPOCH_SECONDS)
-    const distance = ring.epoch > current ? ring.epoch - current : current - ring.epoch
-    if (distance > BigInt(options.epochWindow)) {
-      throw new ProtocolError('ERR_STALE_EPOCH', `ring epoch ${ring.epoch} is ${distance} epochs from now's (${options.epochWindow} accepted here)`)
-    }
+  if (options.epochWindow !== undefined && post.kind !== Post.Kind.VOTE && !inEpochWindow(ring.epoch, now, options.epochWindow)) {
+    throw new ProtocolError('ERR_STALE_EPOCH', `ring epoch ${ring.epoch} is ${epochDistance(ring.epoch, now)} epochs from now's (${options.epochWindow} accepted here)`)
   }
   return expected.scopes
 }
@@ -194,4 +190,23 @@ export function validateEnvelope (bytes: Uint8Array, options: ValidateOptions): 
  */
 export function isExpired (post: Pick<Post, 'created' | 'ttl'>, now: bigint): boolean {
   return now > post.created + BigInt(post.ttl)
+}
+
+/** How many epochs lie between `epoch` and the epoch of `now` (unix seconds). */
+function epochDistance (epoch: bigint, now: bigint): bigint {
+  const current = now / BigInt(EPOCH_SECONDS)
+  return epoch > current ? epoch - current : current - epoch
+}
+
+/**
+ * Whether a ring epoch is at most `window` epochs from the epoch of `now` (unix seconds): the rule
+ * {@link ValidateOptions.epochWindow} applies to a ring-signed POST or REPLY.
+ *
+ * @example
+ * ```ts
+ * inEpochWindow(valid.auth.epoch, BigInt(Math.floor(Date.now() / 1000)), 1) // this hour's, or a neighbour
+ * ```
+ */
+export function inEpochWindow (epoch: bigint, now: bigint, window: number): boolean {
+  return epochDistance(epoch, now) <= BigInt(window)
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, leadingZeroBits, postIdOf, postScope,
-  powDigest, powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS,
+  inEpochWindow, powDigest, powHash, ringPowBits, requiredPowBits, toHex, validateEnvelope, weekScope, DEFAULT_POW_BITS, EPOCH_SECONDS, ERROR_ACTIONS,
   RING_POW_MEMBER_BITS
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult } from '../src/index.js'
@@ -83,6 +83,19 @@ describe('epoch window', () => {
     expect(codeOf(check(vote, { epochWindow: 1 }))).toBe('ok')
     const oneTime = await build({ auth: { kind: 'one-time' }, created: NOW - 5 * hour, ttl: 86_400 })
     expect(codeOf(check(oneTime, { epochWindow: 1 }))).toBe('ok')
+  })
+
+  it('inEpochWindow is the rule the validator applies, to the second at both edges', () => {
+    const hour = BigInt(EPOCH_SECONDS)
+    const epoch = 1000n
+    const start = epoch * hour
+    // a window of 1 spans the epochs before and after: from the start of epoch - 1 to the end of epoch + 1
+    expect(inEpochWindow(epoch, start - hour, 1)).toBe(true)
+    expect(inEpochWindow(epoch, start - hour - 1n, 1)).toBe(false)
+    expect(inEpochWindow(epoch, start + 2n * hour - 1n, 1)).toBe(true)
+    expect(inEpochWindow(epoch, start + 2n * hour, 1)).toBe(false)
+    expect(inEpochWindow(epoch, start + hour - 1n, 0)).toBe(true)
+    expect(inEpochWindow(epoch, start + hour, 0)).toBe(false)
   })
 })
 
