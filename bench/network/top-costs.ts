@@ -49,6 +49,9 @@ const top = (map: Map<string, number>): Array<{ name: string, ms: number, share:
 console.log(`${file}: ${Math.round(total)} ms sampled`)
 console.table(top(byPackage))
 console.table(top(byFunction))
+/** A package or category as a figure id: `@libp2p/gossipsub` -> `libp2p_gossipsub`, `((idle))` -> `idle`. */
+const figureName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
+
 if (writeName !== undefined) {
   const share = (ms: number): number => 100 * ms / total
   // packages of at least 1 %, the rest summed
@@ -58,7 +61,7 @@ if (writeName !== undefined) {
   const unit = '% of sampled time (self, by package)'
   const figures: Figure[] = [
     { figure: 'profile_sampled_ms', value: total, unit: 'ms' },
-    ...large.map(([name, ms]) => ({ figure: `profile_share_${name}`, value: share(ms), unit })),
+    ...large.map(([name, ms]) => ({ figure: `profile_share_${figureName(name)}`, value: share(ms), unit: `${unit}: ${name}` })),
     { figure: 'profile_share_other', value: share(rest), unit }
   ]
   writeResults(writeName, figures)
