@@ -4,7 +4,7 @@
  * the stem (or straight into gossip when the node runs without it), also when an earlier run left them
  * queued; and how a stem post is fluffed into gossip here.
  */
-import { CREATED_GRANULARITY, buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { PostValidationError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { threadRoot } from './store/index.js'
@@ -18,7 +18,7 @@ import type { Outbox, SendResult } from './outbound.js'
 import type { BuildEnvelopeOptions } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
-export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl'>
+export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
 
 /** What {@link OwnPosts} needs from the node. */
 export interface OwnPostsComponents {
@@ -140,7 +140,7 @@ export class OwnPosts {
     const kind = own.kind ?? 'POST'
     const built = await guardProtocolAsync(async () => buildEnvelope({
       ...own,
-      created: this.clock === undefined ? undefined : jittered(this.clock()),
+      now: this.clock === undefined ? undefined : this.clock() / 1000,
       ttl: options.ttl,
       powBits: this.powBits[kind],
       signal: options.signal,
@@ -192,9 +192,4 @@ export class OwnPosts {
     }
     return direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
-}
-
-/** `created` by an injected clock, jittered as the protocol does by default (a uniform 0..59 s earlier; it rounds down to the minute). */
-function jittered (now: number): number {
-  return Math.floor(now / 1000) - crypto.getRandomValues(new Uint32Array(1))[0]! % CREATED_GRANULARITY
 }

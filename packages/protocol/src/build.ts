@@ -81,6 +81,13 @@ export interface BuildEnvelopeOptions {
    * @default now minus a uniform 0..59 s (at most a tenth of `ttl`), rounded down: it does not time the post
    */
   created?: number
+  /**
+   * Unix seconds the default `created` is jittered back from and rounded down (a test clock, or a node's
+   * own); ignored when `created` is given.
+   *
+   * @default Date.now() / 1000
+   */
+  now?: number
   /** Lifetime in seconds, 60..604800. @default DEFAULT_TTL (86400) */
   ttl?: number
   /** @default { kind: 'one-time' } with a fresh key */
@@ -133,13 +140,13 @@ function ringSlotsOf (auth: RingAuthOptions, topic: string, created: bigint, exp
 }
 
 /**
- * `created` on the grid. Unless given, now minus a uniform jitter of up to a minute (a tenth of the ttl for
+ * `created` on the grid. Unless given, `now` minus a uniform jitter of up to a minute (a tenth of the ttl for
  * short-lived posts, so that rounding never eats a post's life), rounded down: it tells neither the
  * second nor the minute of posting, and it is never ahead of the author's clock.
  */
-function createdOf (created: number | undefined, ttl: number, random: RandomSource): bigint {
+function createdOf (created: number | undefined, now: number, ttl: number, random: RandomSource): bigint {
   const jitter = Number.isInteger(ttl) && ttl >= 10 ? Math.min(CREATED_GRANULARITY, Math.floor(ttl / 10)) : 1
-  const seconds = created ?? Math.floor(Date.now() / 1000) - uniform(jitter, random)
+  const seconds = created ?? Math.floor(now) - uniform(jitter, random)
   if (!Number.isSafeInteger(seconds) || seconds < 0) throw new ProtocolError('ERR_BAD_FIELD', 'created must be unix seconds, at most 2^53 - 1')
   return BigInt(seconds - (seconds % CREATED_GRANULARITY))
 }
@@ -157,7 +164,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     parent: plainBytes(options.parent ?? new Uint8Array(0)),
     body: options.body ?? '',
     vote: options.vote ?? 0,
-    created: createdOf(options.created, options.ttl ?? DEFAULT_TTL, random),
+    created: createdOf(options.created, options.now ?? Date.now() / 1000, options.ttl ?? DEFAULT_TTL, random),
     ttl: options.ttl ?? DEFAULT_TTL,
     padding: new Uint8Array(0),
     salt: plainBytes(random(SALT_BYTES))

@@ -48,6 +48,27 @@ describe('created is coarse', () => {
     expect(post.created).toBe(BigInt(NOW))
   })
 
+  it('builders jitter and round from an injected now (unix seconds) as from the wall clock; an explicit created wins', async () => {
+    const now = NOW + 30.7 // a clock read in milliseconds, divided
+    const seen = new Set<number>()
+    for (let i = 0; i < 30; i++) {
+      const created = Number((await buildEnvelope({ channel: '#lobby', body: 'then', now, powBits: 0 })).post.created)
+      expect(created % CREATED_GRANULARITY).toBe(0)
+      expect(created).toBeLessThanOrEqual(now)
+      expect(created).toBeGreaterThanOrEqual(NOW - CREATED_GRANULARITY)
+      seen.add(created)
+    }
+    // 30 s into the minute: the jitter reaches back into the previous one about half the time
+    expect([...seen].sort()).toEqual([NOW - CREATED_GRANULARITY, NOW])
+    // a short-lived post: a tenth of its life, from the injected now
+    for (let i = 0; i < 10; i++) {
+      const { post } = await buildEnvelope({ channel: '#lobby', body: 'brief', ttl: 60, now: NOW + 10, powBits: 0 })
+      expect(post.created).toBe(BigInt(NOW))
+    }
+    expect((await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW - 600, now, powBits: 0 })).post.created).toBe(BigInt(NOW - 600))
+    await expect(buildEnvelope({ channel: '#lobby', body: 'x', now: Number.NaN, powBits: 0 })).rejects.toMatchObject({ code: 'ERR_BAD_FIELD' })
+  })
+
   it('validators refuse a created that is not on the grid (ERR_BAD_CREATED, Reject)', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 59 }), (offset) => {
       const post = padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW - 120 + offset), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5) })
