@@ -11,6 +11,7 @@ import { browserMultiaddrs } from '@murmur/node/relay'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.js'
 import type { Murmur } from '@murmur/node'
+import type { RelayReady } from './cli-harness.js'
 
 describe('murmur relay', () => {
   let sandbox: Sandbox
@@ -35,8 +36,8 @@ describe('murmur relay', () => {
     expect(second.ready.peerId).toBe(first.ready.peerId)
   })
 
-  it('gives a client a relay slot and reports it', async () => {
-    const { proc, ready } = await sandbox.relay(['--channel', 'campus'])
+  /** Starts a client of the relay that asks it for a slot; resolves once the client holds one (a circuit address). */
+  async function slotHolder (ready: RelayReady): Promise<Murmur> {
     const client = await createMurmur({
       listen: ['/p2p-circuit'],
       bootstrap: [ready.multiaddrs[0] ?? ''],
@@ -55,7 +56,34 @@ describe('murmur relay', () => {
       client.libp2p.addEventListener('self:peer:update', check)
       check()
     })
+    return client
+  }
+
+  it('gives a client a relay slot and reports it', async () => {
+    const { proc, ready } = await sandbox.relay(['--channel', 'campus'])
+    await slotHolder(ready)
     await proc.waitForLine((line) => line.includes('"event":"status"') && line.includes('"reservations":1'))
+  })
+
+  it('with --reservation-share 1 (behind a reverse proxy), one address may hold every slot', async () => {
+    // all clients come from 127.0.0.1: at the default share of 0.5 the third of 4 slots is refused
+    const { proc, ready } = await sandbox.relay(['--max-reservations', '4', '--reservation-share', '1'])
+    for (let i = 0; i < 3; i++) await slotHolder(ready)
+    await proc.waitForLine((line) => line.includes('"event":"status"') && line.includes('"reservations":3'))
+  })
+
+  it('refuses a reservation share outside (0, 1] before it starts, exit 2, and explains the flag in its help', async () => {
+    const dataDir = sandbox.dir('refused-relay')
+    for (const value of ['0', '1.5', 'half', '0x1']) {
+      const result = await sandbox.run(['relay', '--data-dir', dataDir, '--no-mdns', '--reservation-share', value])
+      expect(result.code, value).toBe(2)
+      expect(result.stderr).toContain(`error: option '--reservation-share <fraction>' argument '${value}' is invalid. expected a fraction greater than 0 and at most 1`)
+      expect(result.stdout).toBe('')
+    }
+    await expect(stat(dataDir)).rejects.toMatchObject({ code: 'ENOENT' })
+    const help = await sandbox.run(['relay', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('--reservation-share <fraction> largest fraction of free relay slots and connections one client address may hold (default 0.5); 1 behind a TLS reverse proxy, where every browser comes from the proxy\'s address')
   })
 
   it('picks the addresses a browser can dial', () => {

@@ -3,7 +3,7 @@
  * until SIGINT or SIGTERM.
  */
 import { join } from 'node:path'
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { RELAY_LISTEN } from '@murmur/node/relay-constants'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { checkPrivateDir, ensurePrivateDir } from '../files.js'
@@ -20,6 +20,7 @@ interface RelayOptions extends CommonOptions, NetworkOptions {
   channel: string[]
   announce: string[]
   maxReservations?: number
+  reservationShare?: number
 }
 
 /**
@@ -36,7 +37,25 @@ export function relayCommand (): Command {
     .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', collect, [])
     .option('--channel <channel>', `channel to relay, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .option('--max-reservations <n>', 'most browsers holding a relay slot at once (default: 256)', parsePositiveInt)
+    .option('--reservation-share <fraction>', 'largest fraction of free relay slots and connections one client address may hold (default 0.5); 1 behind a TLS reverse proxy, where every browser comes from the proxy\'s address', parseReservationShare)
     .action(async (options: RelayOptions) => { await runRelay(options) })
+}
+
+/**
+ * Commander parser of `--reservation-share`: a decimal fraction in (0, 1].
+ *
+ * @example
+ * ```ts
+ * parseReservationShare('0.25') // 0.25; '0', '1.5', 'half' throw InvalidArgumentError
+ * ```
+ */
+export function parseReservationShare (value: string): number {
+  const share = Number(value)
+  // plain decimals only: Number() would also take '', ' 1', '0x1' and 'Infinity'
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) || !(share > 0 && share <= 1)) {
+    throw new InvalidArgumentError('expected a fraction greater than 0 and at most 1, such as 0.5 (1 turns the per-address share off)')
+  }
+  return share
 }
 
 async function runRelay (options: RelayOptions): Promise<void> {
@@ -58,7 +77,8 @@ async function runRelay (options: RelayOptions): Promise<void> {
     dhtServer: true,
     libp2p: relayLibp2pOptions({
       announce: options.announce,
-      ...(options.maxReservations === undefined ? {} : { maxReservations: options.maxReservations })
+      ...(options.maxReservations === undefined ? {} : { maxReservations: options.maxReservations }),
+      ...(options.reservationShare === undefined ? {} : { reservationShare: options.reservationShare })
     })
   })
   const stopped = nextStopSignal()
