@@ -1,3 +1,4 @@
+import { addressGroups } from '../relay-share.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Limits of {@link ResponderSlots}; see ./constants.ts for the defaults. */
@@ -8,8 +9,17 @@ export interface ResponderSlotsInit {
   requestsPerMinute: number
   /** sessions answered at once over all peers */
   maxResponding: number
-  /** slots one address group may hold once half of `maxResponding` are taken */
-  perAddress: number
+  /** ms after which a session yields its slot to an address group that holds none, when all are taken */
+  holdCap: number
+}
+
+/** A shared slot held by one session: given back with {@link ResponderSlots.leave}, or taken over. */
+export interface ResponderSlot {
+  readonly group: string
+  readonly since: number
+  /** called when another group takes the slot over: the session must end */
+  readonly evict: () => void
+  released: boolean
 }
 
 const MINUTE = 60_000
@@ -17,14 +27,18 @@ const MINUTE = 60_000
 /**
  * Who may hold a responder slot. A stream is admitted in two steps: `enter` when it opens (per-peer
  * concurrency and rate only, no shared slot), `take` once its first message has arrived (a shared
- * slot, within its address group's fair share). So streams that never speak hold nothing shared,
- * and sybils on one host can take at most half the slots, plus `perAddress` more.
+ * slot, within its address group's fair share). So streams that never speak hold nothing shared.
+ *
+ * The fair share is `maxResponding / active groups` (at least one): a group at its share is refused,
+ * and when every slot is taken a newcomer takes over the longest-held slot of the largest group that
+ * holds more than its share, or (a group that holds none) a slot held longer than `holdCap`. So
+ * sybils on a few addresses cannot keep an honest group out, whatever order they came in.
  */
 export class ResponderSlots {
   private readonly init: ResponderSlotsInit
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
-  private readonly groups = new Map<string, number>()
+  private readonly held = new Map<string, ResponderSlot[]>()
   private responding = 0
 
   constructor (init: ResponderSlotsInit) {
@@ -41,53 +55,69 @@ export class ResponderSlots {
     return true
   }
 
-  /** Take a shared slot for a stream of address `group` whose first message arrived. */
-  take (group: string): boolean {
-    const held = this.groups.get(group) ?? 0
-    if (this.responding >= this.init.maxResponding) return false
-    if (held >= this.init.perAddress && this.responding >= this.init.maxResponding / 2) return false
-    this.groups.set(group, held + 1)
+  /**
+   * Take a shared slot for a session of address `group` whose first message arrived, or undefined
+   * when the group is at its fair share or no slot can be taken over. `evict` ends the session if
+   * another group takes its slot over later.
+   */
+  take (group: string, now: number, evict: () => void): ResponderSlot | undefined {
+    const mine = this.held.get(group) ?? []
+    const share = Math.max(1, Math.floor(this.init.maxResponding / (this.held.size + (mine.length === 0 ? 1 : 0))))
+    if (mine.length >= share) return undefined
+    if (this.responding >= this.init.maxResponding) {
+      const victim = this.victim(share, mine.length === 0, now)
+      if (victim === undefined) return undefined
+      this.release(victim)
+      victim.evict()
+    }
+    const slot: ResponderSlot = { group, since: now, evict, released: false }
+    this.held.set(group, [...mine, slot])
     this.responding++
-    return true
+    return slot
   }
 
-  /** Release what a stream of `peer` held: its `enter`, and its `take` when `group` is given. */
-  leave (peer: string, group?: string): void {
+  /** Release what a stream of `peer` held: its `enter`, and its shared `slot` when it took one (unless taken over). */
+  leave (peer: string, slot?: ResponderSlot): void {
     const open = (this.open.get(peer) ?? 1) - 1
     if (open > 0) this.open.set(peer, open)
     else this.open.delete(peer)
-    if (group === undefined) return
-    const held = (this.groups.get(group) ?? 1) - 1
-    if (held > 0) this.groups.set(group, held)
-    else this.groups.delete(group)
-    this.responding--
+    if (slot !== undefined) this.release(slot)
   }
 
   /** Forget rate records older than a minute, so the maps stay as small as the live peer set. */
   prune (now: number): void {
     for (const [peer, times] of this.recent) if (times.every((t) => now - t >= MINUTE)) this.recent.delete(peer)
   }
+
+  /** The slot a newcomer takes over: the longest-held of the largest group over `share`, else (for a group holding none) one held past the cap. */
+  private victim (share: number, newcomer: boolean, now: number): ResponderSlot | undefined {
+    let largest: ResponderSlot[] = []
+    for (const slots of this.held.values()) {
+      if (slots.length > largest.length || (slots.length === largest.length && (slots[0]?.since ?? 0) < (largest[0]?.since ?? 0))) largest = slots
+    }
+    const oldest = largest[0]
+    if (oldest === undefined) return undefined
+    if (largest.length > share) return oldest
+    return newcomer && now - oldest.since >= this.init.holdCap ? oldest : undefined
+  }
+
+  private release (slot: ResponderSlot): void {
+    if (slot.released) return
+    slot.released = true
+    const rest = (this.held.get(slot.group) ?? []).filter((s) => s !== slot)
+    if (rest.length > 0) this.held.set(slot.group, rest)
+    else this.held.delete(slot.group)
+    this.responding--
+  }
 }
 
 /**
- * The address group a connection counts against: `ip4/<address>`, `ip6/<first 64 bits>`, or the
- * whole first component otherwise. A relayed connection's address starts with its relay's, so the
- * peers behind one relay share a group, as a crowd behind one NAT does.
+ * The address group a connection counts against: the IPv4 address, or the IPv6 /48 (a site or
+ * household holds many /64s, so a /64 is no cost to a sybil); anything else is a group of its own.
+ * A relayed connection's address starts with its relay's, so the peers behind one relay share a
+ * group, as a crowd behind one NAT does.
  */
 export function addressGroup (addr: Multiaddr): string {
-  const text = addr.toString()
-  const match = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)/.exec(text)
-  if (match === null) return text.split('/').slice(0, 3).join('/')
-  const [, family, host] = match
-  if (family !== 'ip6' || host === undefined) return `${family}/${host}`
-  return `ip6/${expandIp6(host).slice(0, 4).join(':')}`
-}
-
-/** The eight 16-bit groups of an IPv6 address, `::` expanded (an embedded IPv4 tail is kept as text). */
-function expandIp6 (host: string): string[] {
-  const [head = '', tail] = host.toLowerCase().split('::')
-  const left = head === '' ? [] : head.split(':')
-  if (tail === undefined) return left
-  const right = tail === '' ? [] : tail.split(':')
-  return [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  const { address, network } = addressGroups(addr)
+  return address.startsWith('ip6/') ? network : address
 }

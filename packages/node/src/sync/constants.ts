@@ -50,12 +50,13 @@ export const SYNC_RETRY_DELAY = 2_000
 export const SYNC_MAX_RESPONDING = 16
 
 /**
- * Responder slots the peers of one address (an IPv4 address, an IPv6 /64; a relayed peer counts as
- * its relay's) may hold once half of all slots are taken. Below half, a crowd behind one NAT or relay
- * may use more; above it, sybils on one host cannot take the half left for everyone else.
- * @default 4
+ * When every responder slot is taken, a session held longer than this many ms yields its slot to an
+ * address group (an IPv4 address, an IPv6 /48; a relayed peer counts as its relay's) that holds none.
+ * A group over its fair share (`SYNC_MAX_RESPONDING` / active groups) yields its longest-held slot at
+ * once. A sync session usually ends well within this.
+ * @default 10000
  */
-export const SYNC_RESPONDING_PER_ADDRESS = 4
+export const SYNC_RESPONDING_HOLD_CAP = 10_000
 
 /** A responder cuts a stream whose first message has not arrived within this many ms. @default 5000 */
 export const SYNC_FIRST_MESSAGE_TIMEOUT = 5_000

@@ -1,9 +1,10 @@
 import { lpStream } from '@libp2p/utils'
 import { Reconciler, SYNC_LIMITS, toHex } from '@murmur/protocol'
 import { ResponderSlots, addressGroup } from './admission.js'
+import type { ResponderSlot } from './admission.js'
 import {
   SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
-  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_PER_ADDRESS,
+  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import { Requested } from './requested.js'
@@ -59,8 +60,8 @@ export interface SyncInit {
   idleTimeout?: number
   /** @default SYNC_MAX_RESPONDING (16) */
   maxResponding?: number
-  /** @default SYNC_RESPONDING_PER_ADDRESS (4) */
-  respondingPerAddress?: number
+  /** @default SYNC_RESPONDING_HOLD_CAP (10 s) */
+  respondingHoldCap?: number
 }
 
 /** The outcome of one sync session, as the initiator saw it. */
@@ -131,7 +132,7 @@ export class HistorySync {
       sessionsPerPeer: this.sessionsPerPeer,
       requestsPerMinute: init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE,
       maxResponding: init.maxResponding ?? SYNC_MAX_RESPONDING,
-      perAddress: init.respondingPerAddress ?? SYNC_RESPONDING_PER_ADDRESS
+      holdCap: init.respondingHoldCap ?? SYNC_RESPONDING_HOLD_CAP
     })
   }
 
@@ -263,15 +264,15 @@ export class HistorySync {
       stream.abort(new Error('sync limit reached'))
       return
     }
-    let group: string | undefined
+    let slot: ResponderSlot | undefined
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
     try {
       // no shared slot until the peer has said something: an idle stream holds only its own peer's
       const { message: first } = await read(lp, signal, this.firstMessageTimeout)
       const candidate = addressGroup(connection.remoteAddr)
-      if (!this.slots.take(candidate)) throw new Error('no responder slot free for this address')
-      group = candidate
+      slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) })
+      if (slot === undefined) throw new Error('no responder slot free for this address')
       const channel = this.host.channelOf(first.topic)
       if (channel === undefined) {
         // we do not hold that channel: say nothing about it
@@ -302,7 +303,7 @@ export class HistorySync {
       this.log('sync session with %p ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      this.slots.leave(key, group)
+      this.slots.leave(key, slot)
     }
   }
 
