@@ -174,6 +174,26 @@ describe('murmur against a local attacker', () => {
     expect(status.code).toBe(0)
   })
 
+  it('closes a connection that has not shown the token after its answer, so tokenless requests cannot hold the slots', async () => {
+    const daemon = await sandbox.daemon('d')
+    const port = daemon.ready.api.port
+    const nonce = 'ab'.repeat(32)
+    // 64 kept-alive connections, each asking for a proof (no token needed): each is closed once answered
+    const sockets = Array.from({ length: 64 }, () => connect({ host: '127.0.0.1', port }))
+    const closed = sockets.map(async (socket) => new Promise<string>((resolve) => {
+      let answer = ''
+      socket.on('error', () => {})
+      socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
+      socket.on('close', () => { resolve(answer) })
+      socket.write(`GET /v1/proof?nonce=${nonce} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`)
+    }))
+    const answers = await Promise.all(closed)
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 200')).length).toBeGreaterThan(0)
+    expect(answers.every((a) => a === '' || /connection: close/i.test(a))).toBe(true)
+    const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
+    expect(status.code).toBe(0)
+  })
+
   it('refuses a request body larger than it reads, before reading it', async () => {
     const daemon = await sandbox.daemon('d')
     const api = JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile

@@ -290,6 +290,11 @@ function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
     return new DaemonNotRunningError('the murmur daemon is not answering')
   }
+  // undici's 'fetch failed' with a socket error: the daemon took the connection and closed it unanswered
+  // (its connection cap is full: another local process may be holding every slot)
+  if (code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+    return new ApiError("the murmur daemon closed the connection without answering (its control API may be busy with other local connections); try again, and check which local processes connect to it", 'ERR_API_BUSY', 503, { cause: err })
+  }
   return err instanceof Error ? err : new Error(String(err))
 }
 

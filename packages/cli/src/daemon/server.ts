@@ -121,6 +121,9 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   })
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // a connection that has not shown the token is closed after its answer: keeping it alive would let
+    // any local process hold the API's connection slots with requests that need no token
+    if (!authorized(req.headers.authorization, tokenDigest)) res.setHeader('connection', 'close')
     if (!hostAllowed(req.headers.host, port)) {
       // a web page reaching us through DNS rebinding names its own host here
       sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
