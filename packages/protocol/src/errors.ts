@@ -18,6 +18,7 @@ export const ERROR_ACTIONS = Object.freeze({
   ERR_EXPIRED: 'ignore',
   ERR_STALE_EPOCH: 'ignore',
   ERR_POW_TOO_LOW: 'reject',
+  ERR_POW_POLICY: 'ignore',
   ERR_BAD_SIGNATURE: 'reject',
   ERR_BAD_RING: 'reject',
   ERR_BAD_SCOPE: 'reject',

@@ -94,6 +94,24 @@ export function requiredPowBits (kind: PostKind, ringSize: number, base: Partial
 }
 
 /**
+ * The protocol's floor of base proof-of-work bits per kind: {@link DEFAULT_POW_BITS}, or the node's own
+ * setting where that is lower (a test network runs below the default). A post below the floor (plus the
+ * ring term) has not paid and its forwarder is penalised; one between the floor and a stricter local
+ * setting is only dropped, since an honest relay with a lower setting forwards it in good faith.
+ *
+ * @example
+ * ```ts
+ * powFloorBits({ POST: 20 }) // { POST: 16, REPLY: 16, VOTE: 12 }
+ * powFloorBits({ POST: 8 })  // { POST: 8, REPLY: 16, VOTE: 12 }
+ * ```
+ */
+export function powFloorBits (own: Partial<Record<PostKind, number>> = {}): Record<PostKind, number> {
+  const floor = { ...DEFAULT_POW_BITS }
+  for (const kind of Object.keys(floor) as PostKind[]) floor[kind] = Math.min(floor[kind], own[kind] ?? floor[kind])
+  return floor
+}
+
+/**
  * Checks a proof of work in one hash; `digest` is the envelope's {@link powDigest}.
  *
  * @example

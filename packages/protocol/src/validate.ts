@@ -6,7 +6,7 @@ import { decodeEnvelope, decodePost } from './codec.js'
 import { checkPostFields } from './fields.js'
 import type { PostKind } from './fields.js'
 import { authBinding, contentDigest, postId, powDigest } from './digest.js'
-import { checkPow, requiredPowBits } from './pow.js'
+import { leadingZeroBits, powFloorBits, powHash, requiredPowBits } from './pow.js'
 import { verifyOneTime } from './one-time.js'
 import { ringProblem, verifyOverCheckedRing } from './ring.js'
 import { ringScopeOf } from './auth.js'
@@ -24,6 +24,14 @@ export interface ValidateOptions extends RingLimits {
   now?: number
   /** Base proof-of-work bits per kind; a ring adds its term (`ringPowBits`). @default DEFAULT_POW_BITS */
   powBits?: Partial<Record<PostKind, number>>
+  /**
+   * Base bits per kind below which a proof of work is refused as unpaid (ERR_POW_TOO_LOW, Reject); one at
+   * or above the floor but below `powBits` breaks only this node's stricter policy (ERR_POW_POLICY,
+   * Ignore): an honest relay with a lower setting forwards such posts in good faith. Never above `powBits`.
+   *
+   * @default powFloorBits(powBits): the protocol's DEFAULT_POW_BITS, or `powBits` where lower
+   */
+  powFloor?: Partial<Record<PostKind, number>>
   /** Circle key, to open sealed posts of a circle topic. */
   circleKey?: Uint8Array
   /**
@@ -133,9 +141,13 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
   const scopes = envelope.ring === undefined ? undefined : ringScopes(envelope.ring, topic, post, options, now)
 
   const id = postId(contentDigest(topic, envelope.post), authBinding(envelope))
-  const bits = requiredPowBits(post.kind, envelope.ring?.ring.length ?? 0, options.powBits)
-  if (!checkPow(powDigest(id, envelope), envelope.pow, bits)) {
-    throw new ProtocolError('ERR_POW_TOO_LOW', `proof of work below ${bits} bits`)
+  const ringSize = envelope.ring?.ring.length ?? 0
+  const bits = requiredPowBits(post.kind, ringSize, options.powBits)
+  const paid = leadingZeroBits(powHash(powDigest(id, envelope), envelope.pow))
+  if (paid < bits) {
+    const floor = Math.min(bits, requiredPowBits(post.kind, ringSize, options.powFloor ?? powFloorBits(options.powBits)))
+    if (paid < floor) throw new ProtocolError('ERR_POW_TOO_LOW', `proof of work below ${floor} bits`)
+    throw new ProtocolError('ERR_POW_POLICY', `proof of work of ${paid} bits, below the ${bits} required here`)
   }
 
   let auth: AuthInfo
@@ -159,7 +171,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
 /**
  * Runs the full validation pipeline of docs/PROTOCOL.md, cheapest check first: size cap, decode, canonical
  * re-encode, field limits, padding, topic/channel agreement, time window, ring counts, slots and epoch,
- * proof of work (over the id and the signature, with its ring term), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
+ * proof of work (over the id and the signature, with its ring term; below the floor Reject, below only a
+ * stricter local setting Ignore), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
  * `auth.links` (every scope and tag; `auth.scope`/`auth.tag` are the first).
  *

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
   oneTimeKey, ringSign, signOneTime, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, weekScope, isExpired, pseudonymSeed, padPost,
-  contentDigest, authBinding, postId, requiredPowBits
+  contentDigest, authBinding, postId, requiredPowBits, leadingZeroBits, powHash, powDigest
 } from '../src/index.js'
+import { powFloorBits } from '../src/pow.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
 import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
@@ -54,12 +55,39 @@ describe('validateEnvelope', () => {
   it('rejects wrong topic, low PoW and bad signatures', async () => {
     const bytes = await build()
     expect(codeOf(validateEnvelope(bytes, { topic: channelTopic('#other'), now: NOW }))).toBe('ERR_WRONG_TOPIC')
-    expect(codeOf(check(bytes, { powBits: { POST: 30 } }))).toBe('ERR_POW_TOO_LOW')
+    expect(codeOf(check(bytes, { powBits: { POST: 30 }, powFloor: { POST: 30 } }))).toBe('ERR_POW_TOO_LOW')
     const env = decodeEnvelope(bytes)
     env.oneTime!.signature = signOneTime(new Uint8Array(32), oneTimeKey().secretKey) as Uint8Array<ArrayBuffer>
     // a changed signature voids the proof of work (it covers the signature); paid again, it reaches the check
     expect(codeOf(check(encodeEnvelope(env)))).toBe('ERR_POW_TOO_LOW')
     expect(codeOf(check(remine(env, TOPIC, 0), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
+  })
+
+  it('tells proof of work below the protocol floor (Reject) from proof of work below only a stricter local setting (Ignore)', async () => {
+    const paidBy = (bytes: Uint8Array): number => {
+      const valid = check(bytes, { powBits: { POST: 0 } })
+      if (!valid.ok) throw new Error(valid.code)
+      const env = decodeEnvelope(bytes)
+      return leadingZeroBits(powHash(powDigest(valid.id, env), env.pow))
+    }
+    const bytes = await build()
+    const paid = paidBy(bytes)
+    expect(paid).toBeGreaterThanOrEqual(16)
+    // at or above the default floor of 16 bits: a stricter node only drops it, its forwarder is honest
+    expect(codeOf(check(bytes, { powBits: { POST: paid + 1 } }))).toBe('ERR_POW_POLICY')
+    expect(ERROR_ACTIONS.ERR_POW_POLICY).toBe('ignore')
+    expect(ERROR_ACTIONS.ERR_POW_TOO_LOW).toBe('reject')
+    // an explicit floor above what it paid: unpaid
+    expect(codeOf(check(bytes, { powBits: { POST: paid + 2 }, powFloor: { POST: paid + 1 } }))).toBe('ERR_POW_TOO_LOW')
+    // a floor is never above the setting
+    expect(codeOf(check(bytes, { powBits: { POST: paid }, powFloor: { POST: 60 } }))).toBe('ok')
+    // a node set below the default (a test network): its own setting is the floor
+    const low = await build({ powBits: 4 })
+    const lowPaid = paidBy(low)
+    expect(lowPaid).toBeLessThan(15)
+    expect(codeOf(check(low, { powBits: { POST: lowPaid + 1 } }))).toBe('ERR_POW_TOO_LOW')
+    // the floor per kind: the protocol's default, or the node's own setting where lower
+    expect(powFloorBits({ POST: 20, VOTE: 4 })).toEqual({ POST: 16, REPLY: 16, VOTE: 4 })
   })
 
   it('rejects envelopes with both or neither auth', async () => {
