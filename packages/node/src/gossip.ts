@@ -191,11 +191,18 @@ export function scoreParams (tracker: InvalidMessageTracker): Partial<PeerScoreP
 }
 
 /**
- * What the node does with an envelope that passed protocol validation: store it and say how that went.
- * Only 'stored' is accepted (and credited to the forwarder); every other outcome is ignored unpenalised,
- * as the forwarder may not know it (a duplicate, a tag already used, a parent in another channel).
+ * What became of a valid gossip envelope: the store's answer, or `forward` for a post stored here already
+ * that is forwarded all the same (its first gossip copy while fresh: `PostIntake.receiveGossip`).
  */
-export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope) => Promise<PutResult>
+export type GossipOutcome = PutResult | 'forward'
+
+/**
+ * What the node does with an envelope that passed protocol validation: store it and say how that went.
+ * 'stored' (new to the store) is accepted and credited to the forwarder; 'forward' is accepted and
+ * credited to nobody (a replay of a stored post earns nothing); every other outcome is ignored
+ * unpenalised, as the forwarder may not know it (a duplicate, a tag already used, a parent in another channel).
+ */
+export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope) => Promise<GossipOutcome>
 
 /** Options of {@link createTopicValidator}. */
 export interface TopicValidatorInit {
@@ -236,6 +243,8 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
       switch (outcome) {
         case 'stored':
           tracker.credit(from)
+          return TopicValidatorResult.Accept
+        case 'forward':
           return TopicValidatorResult.Accept
         case 'duplicate-tag':
           // the forwarder cannot know which of two posts with one tag came first: dropped, not penalised

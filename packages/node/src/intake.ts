@@ -11,6 +11,7 @@ import { toPostView } from './view.js'
 import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
+import type { GossipOutcome } from './gossip.js'
 import type { InvalidEnvelope, PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
@@ -34,6 +35,17 @@ export const VALID_CACHE_SIZE = 4096
 
 /** Post ids remembered as seen in (or published into) gossip, about 10 MB at most. */
 export const GOSSIPED_IDS = 65_536
+
+/**
+ * Seconds after its `created` during which the first gossip copy of a post stored here already is still
+ * forwarded. `created` lies up to two minutes before the post leaves its author (a minute grid under a
+ * minute of jitter), a stem adds seconds to tens of seconds per hop, and clocks may differ by two minutes
+ * (MAX_CLOCK_SKEW): ten minutes covers a fresh post's first spread, own or planted by sync, with room to
+ * spare. An older post has spread to everyone online long ago, so holding it says nothing about who wrote
+ * it, and its replay (gossipsub forgets a message id after two minutes, this node's memory after a restart)
+ * is not flooded through the network again.
+ */
+export const FORWARD_STORED_MAX_AGE = 600
 
 /** What {@link PostIntake} needs from the node. */
 export interface PostIntakeComponents {
@@ -171,18 +183,22 @@ export class PostIntake {
   }
 
   /**
-   * Stores a valid envelope from gossip and says whether to forward it (`stored`). The first gossip copy
-   * of every valid post is forwarded, stored already or not: whether a node forwards must not say
-   * whether the post is its own, nor whether someone planted a copy by sync before. Later copies are not
-   * (gossipsub forgets a message id after two minutes): a replay of a post that spread long ago would
-   * otherwise be flooded through the whole network again.
+   * Stores a valid envelope from gossip and says what to do with it: `stored` (new here: forward it and
+   * credit its sender), `forward` (stored already: forward it, credit nobody), or the store's refusal.
+   * The first gossip copy of a fresh post ({@link FORWARD_STORED_MAX_AGE}) is forwarded, stored already
+   * or not: whether a node forwards must not say whether the post is its own, nor whether someone planted
+   * a copy by sync before. Later copies are not (gossipsub forgets a message id after two minutes), nor
+   * is an older post stored already: a replay of a post that spread long ago would otherwise be flooded
+   * through the whole network again.
    */
-  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope): Promise<GossipOutcome> {
     const key = toHex(valid.id)
     const first = this.gossiped.get(key) === undefined
     this.gossiped.set(key, true)
     const result = await this.receive(envelope, valid)
-    return result === 'duplicate' && first ? 'stored' : result
+    if (result !== 'duplicate' || !first) return result
+    const age = Math.floor(this.now() / 1000) - Number(valid.post.created)
+    return age <= FORWARD_STORED_MAX_AGE ? 'forward' : result
   }
 
   /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */

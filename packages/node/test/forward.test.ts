@@ -66,5 +66,9 @@ describe('forwarding from gossip', () => {
     await planter.services.pubsub.publish(TOPIC, marker.bytes)
     await waitFor(() => received.some((message) => toHex(message.data) === toHex(marker.bytes)), 'the watcher to get the next post')
     expect(received).toHaveLength(2)
+    // delivery credit for the new post only: the planted one was forwarded but not new to the store (review A, H2)
+    const pubsub = node.libp2p.services.pubsub as unknown as { getScore(peer: string): number }
+    const score = await waitFor(() => { const s = pubsub.getScore(planter.peerId.toString()); return s > 0.5 && s }, 'the credit for the new post')
+    expect(score).toBeLessThan(1.5)
   }, 60_000)
 })
