@@ -48,6 +48,14 @@ describe('topic validator', () => {
     }
   })
 
+  it('forwards a stored post it was told to forward, crediting nobody', async () => {
+    const { validate, accepted, tracker } = setup('forward')
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'replayed', powBits: 4 })
+    expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Accept)
+    expect(accepted).toEqual([bytes])
+    expect(tracker.score(peer.toString())).toBe(0)
+  })
+
   it('rejects garbage and penalises the forwarding peer', async () => {
     const { validate, accepted, tracker } = setup()
     const garbage = Uint8Array.from({ length: 64 }, (_, i) => i * 37)

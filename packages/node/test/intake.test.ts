@@ -1,6 +1,8 @@
 import { EPOCH_SECONDS, authorPublicKey, buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, messageId, minePow, powDigest, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { FORWARD_STORED_MAX_AGE } from '../src/intake.js'
+import type { ValidEnvelope } from '@murmur/protocol'
 import { TEST_POW_BITS } from './harness.js'
 
 const CHANNEL = '#intake'
@@ -41,6 +43,24 @@ describe('post intake', () => {
     // once the post has expired while held, the cached verdict no longer holds
     vi.useFakeTimers({ now: (created + ttl + 2) * 1000 })
     expect(hop.validate(TOPIC, built.bytes, 'gossip')).toMatchObject({ ok: false, code: 'ERR_EXPIRED' })
+  })
+
+  it('from gossip: credits only a post new to the store, forwards a stored one once and only while fresh', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const hop = await intake()
+    const take = async (bytes: Uint8Array): Promise<string> => {
+      const valid = hop.validate(TOPIC, bytes, 'gossip')
+      if (!valid.ok) throw new Error(valid.code)
+      return hop.receiveGossip(bytes, valid)
+    }
+    const fresh = await buildEnvelope({ channel: CHANNEL, body: 'fresh', created: now - 60, ttl: 86_400, powBits: TEST_POW_BITS })
+    const old = await buildEnvelope({ channel: CHANNEL, body: 'old', created: now - FORWARD_STORED_MAX_AGE - 120, ttl: 86_400, powBits: TEST_POW_BITS })
+    expect(await take((await buildEnvelope({ channel: CHANNEL, body: 'new', powBits: TEST_POW_BITS })).bytes)).toBe('stored')
+    // stored already (planted by sync, or restarted): the first gossip copy goes on, uncredited; later ones do not
+    for (const built of [fresh, old]) await hop.accept(built.bytes, hop.validate(TOPIC, built.bytes, 'sync') as ValidEnvelope)
+    expect(await take(fresh.bytes)).toBe('forward')
+    expect(await take(fresh.bytes)).toBe('duplicate')
+    expect(await take(old.bytes)).toBe('duplicate')
   })
 
   it('remembers the envelopes it refused for good by their bytes, so a broken copy never shadows the genuine post', async () => {
