@@ -72,6 +72,47 @@ describe('channel quota (Medium 9)', () => {
     expect(await liveCount(store, T0 + HOUR + 400)).toBeLessThanOrEqual(QUOTA)
   })
 
+  /** Honest posts kept after a flood: the honest ones as `honest(hour)` gives them, 4 an hour from 4 peers, and `flood(hour)` posts an hour from one peer, spread through each hour. */
+  async function flooded (hours: number, honest: (hour: number) => boolean, flood: (hour: number) => number, honestFrom: (i: number) => string | undefined): Promise<{ kept: number, total: number }> {
+    const store = open()
+    const kept: StoredPost[] = []
+    for (let hour = 0; hour < hours; hour++) {
+      const arrivals: Array<{ at: number, p: StoredPost, honest: boolean }> = []
+      if (honest(hour)) for (let i = 0; i < 4; i++) arrivals.push({ at: T0 + hour * HOUR + i * 900 + 7, p: post({ created: T0 + hour * HOUR + i * 900, expires: T0 + 7 * DAY, from: honestFrom(i) }), honest: true })
+      const n = flood(hour)
+      for (let i = 0; i < n; i++) arrivals.push({ at: T0 + hour * HOUR + Math.floor(i * HOUR / n), p: post({ created: T0 + hour * HOUR + Math.floor(i * HOUR / n), expires: T0 + 7 * DAY, from: 'ip4/10.66.0.1' }), honest: false })
+      for (const { at, p, honest } of arrivals.sort((a, b) => a.at - b.at)) {
+        expect(await store.put(p, at)).toBe('stored')
+        if (honest) kept.push(p)
+      }
+    }
+    const now = T0 + hours * HOUR
+    expect(await liveCount(store, now)).toBeLessThanOrEqual(QUOTA)
+    let live = 0
+    for (const p of kept) if (await store.get(p.id, now) !== undefined) live++
+    return { kept: live, total: kept.length }
+  }
+
+  it('a flood from one peer spread through every hour (60 an hour for 24 h) leaves the honest posts of other peers', async () => {
+    const mesh = (i: number): string => `ip4/192.0.2.${i}`
+    const { kept, total } = await flooded(24, () => true, () => 60, mesh)
+    expect(total).toBe(96)
+    // 96 honest posts are about the whole quota (90 after eviction): the flood is levelled to one peer's share
+    expect(kept / total).toBeGreaterThanOrEqual(0.7)
+  })
+
+  it('a flood from one peer after the honest posts (20 an hour for 36 h, 72 h) does not push them out', async () => {
+    const mesh = (i: number): string => `ip4/192.0.2.${i}`
+    for (const hours of [36 + 12, 72 + 12]) {
+      const { kept, total } = await flooded(hours, (hour) => hour < 12, (hour) => hour < 12 ? 0 : 20, mesh)
+      expect(total).toBe(48)
+      expect(kept).toBe(48)
+    }
+    // honest posts of no known sender (sync, say) are one sender: what arrived before the flood still stays
+    const { kept } = await flooded(72 + 12, (hour) => hour < 12, (hour) => hour < 12 ? 0 : 20, () => undefined)
+    expect(kept).toBeGreaterThanOrEqual(44)
+  })
+
   it('keeps the byte quota too', async () => {
     const envelopeBytes = post().envelope.byteLength
     const store = open({ channelPosts: 10_000, channelBytes: 50 * envelopeBytes })

@@ -26,9 +26,9 @@ export interface Indexes {
   tagExpiry: Index
   /** parent | id → empty: VOTEs stored before their parent, checked when it arrives */
   waiting: Index
-  /** channel | arrival class | id → empty: who competes with whom when a channel is over quota */
+  /** channel | arrival class | u64 second | id → empty: who competes with whom when a channel is over quota */
   arrival: Index
-  /** id → u64 arrival class of a stored post */
+  /** id → u64 arrival class | u64 second of a stored post */
   arrivals: Index
   /** channel (| arrival class) → u64 posts | u64 bytes held */
   usage: Index

@@ -13,7 +13,8 @@ import { InvalidPostError } from './errors.js'
  * - tag:            `u16 len | scope | tag` → `id | u64 until`
  * - tag expiry:     `u64 until | tag key`
  * - waiting votes:  `parent id | vote id`
- * - arrival:        `u16 len | channel UTF-8 | u64 arrival class | id` (eviction candidates)
+ * - arrival:        `u16 len | channel UTF-8 | u64 arrival class | u64 second | id` (eviction candidates;
+ *                   an arrival class is a sender and an hour, see arrival.ts)
  * - usage:          `u16 len | channel UTF-8` and `… | u64 arrival class` → `u64 posts | u64 bytes`
  */
 

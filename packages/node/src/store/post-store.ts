@@ -3,10 +3,11 @@ import { logger } from '@libp2p/logger'
 import { equalBytes } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
-import { ARRIVAL_CLASS_SECONDS, CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
+import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
 import { enforceQuota } from './quota.js'
+import { arrivalOf } from './arrival.js'
 import type { ChannelQuota } from './quota.js'
 import { openIndexes } from './indexes.js'
 import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
@@ -68,9 +69,9 @@ export class LevelPostStore implements PostStore {
       if (await this.holds(own.id)) return 'duplicate'
       if (await this.tagConflict(own.id, tags)) return 'duplicate-tag'
       const plan = new WritePlan(this.indexes)
-      const refused = await plan.add(own, encoded, tags, Math.floor(now / ARRIVAL_CLASS_SECONDS))
+      const refused = await plan.add(own, encoded, tags, arrivalOf(post.from, now))
       if (refused !== undefined) return refused
-      const evicted = await enforceQuota(plan, own.channel, this.quota, now)
+      const evicted = await enforceQuota(plan, own.channel, this.quota)
       // as many evicted posts remembered as the channel may hold live ones
       if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
       await this.db.batch(plan.operations())

@@ -1,8 +1,8 @@
 import { compareBytes } from '@murmur/protocol'
-import { hotScore } from './hot.js'
+import { senderOf } from './arrival.js'
 import type { Tally } from './codec.js'
 import type { StoredPost } from './types.js'
-import type { Usage } from './usage.js'
+import type { ClassUsage, Usage } from './usage.js'
 import type { WritePlan } from './write-plan.js'
 
 /** A channel's quotas: most posts and most envelope bytes it may hold. */
@@ -18,25 +18,26 @@ export interface ChannelQuota {
  * reasoned from what a flooder controls:
  *
  * - A flooder controls how many posts it makes (proof of work is cheap to a GPU), their `created`
- *   (anything unexpired, through sync), their votes and replies (more proof of work), but not *when
- *   they reach this node*. So posts compete only within their arrival class (the hour they arrived):
- *   eviction takes from the class that holds the most posts, which under a flood is the flood's own.
- *   Posts that arrived in other hours are not touched until the flood's class is no bigger than
- *   theirs, so a flood can at most level the classes, never empty the channel of older posts.
- * - Within the class, engaged posts (with replies or a positive score) go last, then ring-signed
- *   posts (rate-limited per member, a flood cannot be made of them), and among equals the lowest hot
- *   score first: the oldest `created` and most disliked, so backdating a flood only gets it evicted
- *   sooner. Remaining ties by id. A vote or reply ranks as its stored parent does (it is that
- *   post's engagement), so evicting votes does not strip an honest post of its protection. One-time
- *   votes cost little proof of work, so within its own hour a flooder can buy its posts the same
- *   protection; across hours that buys nothing.
+ *   (anything unexpired, through sync), their votes and replies (more proof of work), but not *who
+ *   delivers them to this node* nor *when they arrive*. So posts are accounted by sender (the address
+ *   group of the peer that first delivered them, `StoredPost.from`; the node's own and posts of no
+ *   known sender count as one sender) and by arrival: eviction takes from the sender that delivered
+ *   the most, which under a flood from one peer is the flood's, levelling it down to the next sender
+ *   before anyone else loses a post.
+ * - Within the sender, the latest arrivals go first (not the lowest hot score, which a fresh flood
+ *   would win), so a flood pushes out its own newest posts, not what arrived before it. Engaged posts
+ *   (with replies or a positive score) go last, then ring-signed ones (rate-limited per member, a
+ *   flood cannot be made of them). Remaining ties by id. A vote or reply ranks as its stored parent
+ *   does (it is that post's engagement), so evicting votes does not strip an honest post of its
+ *   protection. One-time votes cost little proof of work, so a flooder can buy its own posts the same
+ *   protection; it buys nothing against other senders.
  * - Evicted posts stay counted as held until they expire (`WritePlan.evict`), so history sync does
  *   not fetch them back, and eviction goes down to `lowWater` so it runs once per many puts.
  *
- * Honest posts that arrive in the same hour as a flood compete with it on these terms; the rule
- * cannot tell an unengaged honest post from a flood post, and says so.
+ * What this cannot do: a flood relayed to this node by the same honest peers that deliver honest
+ * posts is of their sender, and competes with those posts by arrival (the older stay, the newer go).
  */
-export async function enforceQuota (plan: WritePlan, channel: string, quota: ChannelQuota, now: number): Promise<number> {
+export async function enforceQuota (plan: WritePlan, channel: string, quota: ChannelQuota): Promise<number> {
   const over = (usage: Usage): boolean => usage.posts > quota.posts || usage.bytes > quota.bytes
   let usage = await plan.channelUsage(channel)
   if (!over(usage)) return 0
@@ -44,20 +45,22 @@ export async function enforceQuota (plan: WritePlan, channel: string, quota: Cha
   const above = (u: Usage): boolean => u.posts > target.posts || u.bytes > target.bytes
   let evicted = 0
   while (above(usage)) {
-    const classes = await plan.classes(channel)
-    const largest = classes.sort((a, b) => b.posts - a.posts || b.bytes - a.bytes || b.arrivalClass - a.arrivalClass)[0]
+    const senders = bySender(await plan.classes(channel))
+    const largest = senders[0]
     if (largest === undefined) break
-    const second = classes[1]
+    const second = senders[1]
     const ranked: Array<{ post: StoredPost, rank: Rank }> = []
-    for (const { post, tally } of await plan.classMembers(channel, largest.arrivalClass)) {
-      // a vote or reply is worth what its stored parent is: it is that post's engagement
-      const parent = post.parent === undefined ? undefined : await plan.lookup(post.parent)
-      ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, post.created, now) })
+    for (const arrivalClass of largest.classes) {
+      for (const { post, tally, second: arrived } of await plan.classMembers(channel, arrivalClass)) {
+        // a vote or reply is worth what its stored parent is: it is that post's engagement
+        const parent = post.parent === undefined ? undefined : await plan.lookup(post.parent)
+        ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, arrived) })
+      }
     }
     const members = ranked.sort((a, b) => compareRank(a.rank, b.rank) || compareBytes(a.post.id, b.post.id))
-    // level the largest class down to the next one, then look again; at least a fair part of the
-    // excess each time, so many classes of one size do not cost a class read per eviction
-    const chunk = Math.max(1, Math.ceil((usage.posts - target.posts) / classes.length))
+    // level the largest sender down to the next one, then look again; at least a fair part of the
+    // excess each time, so many senders of one size do not cost a read per eviction
+    const chunk = Math.max(1, Math.ceil((usage.posts - target.posts) / senders.length))
     let taken = 0
     for (const { post } of members) {
       if (!above(usage) || (second !== undefined && taken >= chunk && largest.posts - taken <= second.posts)) break
@@ -71,23 +74,43 @@ export async function enforceQuota (plan: WritePlan, channel: string, quota: Cha
   return evicted
 }
 
+interface Sender extends Usage {
+  /** the sender's arrival classes (one per hour it delivered in) */
+  classes: number[]
+}
+
+/** The senders of a channel's arrival classes, the one that holds the most first (ties: most bytes, then the higher bucket). */
+function bySender (classes: ClassUsage[]): Sender[] {
+  const senders = new Map<number, Sender & { bucket: number }>()
+  for (const { arrivalClass, posts, bytes } of classes) {
+    const bucket = senderOf(arrivalClass)
+    const sender = senders.get(bucket) ?? { bucket, posts: 0, bytes: 0, classes: [] }
+    sender.posts += posts
+    sender.bytes += bytes
+    sender.classes.push(arrivalClass)
+    senders.set(bucket, sender)
+  }
+  return [...senders.values()].sort((a, b) => b.posts - a.posts || b.bytes - a.bytes || b.bucket - a.bucket)
+}
+
 interface Rank {
   engaged: boolean
   ring: boolean
-  hot: number
+  /** the second the post arrived in */
+  arrived: number
 }
 
-/** How much a post is worth keeping: judged on `post` (itself, or the parent it engages with) and its own `created`. */
-function rankOf (post: StoredPost, tally: Tally | undefined, created: number, now: number): Rank {
+/** How much a post is worth keeping: judged on `post` (itself, or the parent it engages with) and when it arrived. */
+function rankOf (post: StoredPost, tally: Tally | undefined, arrived: number): Rank {
   const score = tally?.score ?? 0
   return {
     engaged: (tally?.replies ?? 0) > 0 || score > 0,
     ring: post.tag !== undefined,
-    hot: hotScore(score, created, now)
+    arrived
   }
 }
 
-/** Eviction order: unengaged before engaged, one-time before ring-signed, lower hot first. */
+/** Eviction order: unengaged before engaged, one-time before ring-signed, the latest arrival first. */
 function compareRank (a: Rank, b: Rank): number {
-  return Number(a.engaged) - Number(b.engaged) || Number(a.ring) - Number(b.ring) || a.hot - b.hot
+  return Number(a.engaged) - Number(b.engaged) || Number(a.ring) - Number(b.ring) || b.arrived - a.arrived
 }

@@ -58,6 +58,12 @@ export interface StoredPost {
    * kept in the record: reads return the primary pair only.
    */
   links?: Array<{ scope: Uint8Array, tag: Uint8Array }>
+  /**
+   * The address group (as sync's `addressGroup` gives it) of the peer that first delivered the post,
+   * for the channel quota: eviction takes from the sender that delivered the most. Absent for the
+   * node's own posts and others of no known sender (they count as one sender). Not kept in the record.
+   */
+  from?: string
   /** the raw envelope bytes exactly as received (served again by history sync) */
   envelope: Uint8Array
 }
@@ -207,7 +213,8 @@ export interface PostStoreInit {
   db: StoreDatabase
   /**
    * Most posts (of every kind) one channel may hold; past it the store evicts by the rule of
-   * `enforceQuota` (the flood's own arrival hour first, engaged and ring-signed posts last).
+   * `enforceQuota` (from the sender that delivered the most, its latest arrivals first, engaged and
+   * ring-signed posts last).
    *
    * @default 10000
    */

@@ -11,7 +11,7 @@ export interface Usage {
 
 /** What one arrival class of a channel holds. */
 export interface ClassUsage extends Usage {
-  /** the hour the class's posts arrived in (`floor(arrival / ARRIVAL_CLASS_SECONDS)`) */
+  /** the sender and hour the class's posts arrived from and in (see arrival.ts) */
   arrivalClass: number
 }
 

@@ -38,6 +38,7 @@ function assertBytes (value: unknown, label: string): asserts value is Uint8Arra
 export function assertStoredPost (post: StoredPost): void {
   assertId(post.id, 'id')
   assertText(post.channel, 'channel')
+  if (post.from !== undefined) assertText(post.from, 'from')
   assertText(post.body, 'body')
   assertTime(post.created, 'created')
   assertTime(post.expires, 'expires')

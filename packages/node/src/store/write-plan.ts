@@ -1,5 +1,5 @@
 import { ID_BYTES, equalBytes, toHex } from '@murmur/protocol'
-import { copyBytes } from './bytes.js'
+import { concat, copyBytes } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
 import { readU64, viewOf } from './bytes.js'
 import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
@@ -8,6 +8,7 @@ import { UsageLedger } from './usage.js'
 import type { ClassUsage, Usage } from './usage.js'
 import type { Indexes, IndexOperation } from './indexes.js'
 import type { StoredPost } from './types.js'
+import type { Arrival } from './arrival.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -51,8 +52,8 @@ export class WritePlan {
   /** records read or written by this plan; `null` when deleted (or known absent) */
   private readonly records = new Map<string, StoredPost | null>()
   private readonly ledger: UsageLedger
-  /** arrival class of the posts added by this plan, by id */
-  private readonly arrived = new Map<string, number>()
+  /** arrival of the posts added by this plan, by id */
+  private readonly arrived = new Map<string, Arrival>()
 
   constructor (indexes: Indexes) {
     this.indexes = indexes
@@ -80,9 +81,9 @@ export class WritePlan {
    * rest join its thread. Resolves to a refusal, and plans nothing, when the stored parent of a REPLY
    * or VOTE is in another channel. `encoded` is `incoming` as the store codec writes it, reused
    * unless the root was resolved. `tags` are the link tags to hold (see {@link PostStore.put});
-   * `arrivalClass` is the hour the post arrived in, for the channel quota.
+   * `arrival` is who delivered the post and when, for the channel quota.
    */
-  async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[], arrivalClass: number): Promise<AddRefusal | undefined> {
+  async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[], arrival: Arrival): Promise<AddRefusal | undefined> {
     const parentRecord = incoming.parent === undefined ? undefined : await this.record(incoming.parent)
     if (parentRecord !== undefined && parentRecord.channel !== incoming.channel) return 'wrong-channel'
     let post = incoming
@@ -102,10 +103,10 @@ export class WritePlan {
     }
     for (const held of tags) this.holdTag(held, post.id)
     this.put(expiry, timeKey(EMPTY, post.expires, post.id), EMPTY)
-    this.put(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id), EMPTY)
-    this.put(this.indexes.arrivals, post.id, u64(arrivalClass))
-    this.arrived.set(toHex(post.id), arrivalClass)
-    await this.ledger.account(prefix, arrivalClass, post.envelope.byteLength, 1)
+    this.put(this.indexes.arrival, timeKey(classKey(prefix, arrival.arrivalClass), arrival.second, post.id), EMPTY)
+    this.put(this.indexes.arrivals, post.id, concat([u64(arrival.arrivalClass), u64(arrival.second)]))
+    this.arrived.set(toHex(post.id), arrival)
+    await this.ledger.account(prefix, arrival.arrivalClass, post.envelope.byteLength, 1)
     for (const target of await this.contributionTargets(post)) await this.count(target, post, 1)
 
     await this.refuseStrayVotes(post)
@@ -164,11 +165,11 @@ export class WritePlan {
     if (post.kind === 'REPLY') this.del(thread, timeKey(threadRoot(post), post.created, post.id))
     if (post.kind === 'VOTE' && post.parent !== undefined) this.del(waiting, parentKey(post.parent, post.id))
     this.setTally(post.id, undefined)
-    const arrivalClass = await this.arrivalClassOf(post.id)
-    if (arrivalClass !== undefined) {
-      this.del(this.indexes.arrival, timeKey(prefix, arrivalClass, post.id))
+    const arrival = await this.arrivalOf(post.id)
+    if (arrival !== undefined) {
+      this.del(this.indexes.arrival, timeKey(classKey(prefix, arrival.arrivalClass), arrival.second, post.id))
       this.del(this.indexes.arrivals, post.id)
-      await this.ledger.account(prefix, arrivalClass, post.envelope.byteLength, -1)
+      await this.ledger.account(prefix, arrival.arrivalClass, post.envelope.byteLength, -1)
     }
 
     if (post.kind === 'REPLY' && !orphan) {
@@ -196,19 +197,19 @@ export class WritePlan {
     return post === undefined ? undefined : { post, tally: await this.tally(id) }
   }
 
-  /** The stored posts of one arrival class of a channel, with their tallies. */
-  async classMembers (channel: string, arrivalClass: number): Promise<Array<{ post: StoredPost, tally: Tally | undefined }>> {
+  /** The stored posts of one arrival class of a channel, with their tallies and the second each arrived in. */
+  async classMembers (channel: string, arrivalClass: number): Promise<Array<{ post: StoredPost, tally: Tally | undefined, second: number }>> {
     const prefix = channelPrefix(channel)
-    const ids = (await this.indexes.arrival.keys(timeRange(classKey(prefix, arrivalClass))).all()).map(key => parseTimeKey(key).id)
-    const seen = new Set(ids.map(toHex))
+    const found = (await this.indexes.arrival.keys(timeRange(classKey(prefix, arrivalClass))).all()).map(key => parseTimeKey(key))
+    const seen = new Set(found.map(({ id }) => toHex(id)))
     for (const [hex, added] of this.arrived) {
       const record = this.records.get(hex)
-      if (added === arrivalClass && record != null && record.channel === channel && !seen.has(hex)) ids.push(record.id)
+      if (added.arrivalClass === arrivalClass && record != null && record.channel === channel && !seen.has(hex)) found.push({ id: record.id, time: added.second })
     }
-    const members: Array<{ post: StoredPost, tally: Tally | undefined }> = []
-    for (const id of ids) {
+    const members: Array<{ post: StoredPost, tally: Tally | undefined, second: number }> = []
+    for (const { id, time } of found) {
       const post = await this.record(id)
-      if (post !== undefined) members.push({ post, tally: await this.tally(id) })
+      if (post !== undefined) members.push({ post, tally: await this.tally(id), second: time })
     }
     return members
   }
@@ -432,11 +433,11 @@ export class WritePlan {
     this.tallies.set(toHex(id), { id, tally, dirty: true })
   }
 
-  private async arrivalClassOf (id: Uint8Array): Promise<number | undefined> {
+  private async arrivalOf (id: Uint8Array): Promise<Arrival | undefined> {
     const added = this.arrived.get(toHex(id))
     if (added !== undefined) return added
     const value = await this.indexes.arrivals.get(id)
-    return value === undefined ? undefined : readU64(viewOf(value), 0)
+    return value === undefined ? undefined : { arrivalClass: readU64(viewOf(value), 0), second: readU64(viewOf(value), 8) }
   }
 }
 
