@@ -36,7 +36,7 @@ const RECORD_BYTES = 9
  * const inStem = await InStem.open(db)
  * await inStem.add(id, expires)   // before the post is stored
  * inStem.has(id)                  // true: do not serve it through sync
- * inStem.sent(id)                 // it left this node (into the stem)
+ * await inStem.sent(id)           // it leaves this node (into the stem)
  * inStem.arrived(id)              // it came back through gossip
  * await inStem.close()
  * ```
@@ -64,7 +64,7 @@ export class InStem {
       for await (const [key, value] of records.iterator()) {
         const post = decode(key, value)
         if (post === undefined || post.expires <= now) {
-          inStem.write(async () => records.del(key))
+          void inStem.write(async () => records.del(key))
         } else {
           inStem.posts.set(toHex(post.id), post)
         }
@@ -81,20 +81,24 @@ export class InStem {
     await this.records?.put(id, encode(post))
   }
 
-  /** The post left this node: after a restart it is withheld still, but not sent again. */
-  sent (id: Uint8Array): void {
+  /**
+   * The post left this node (or is about to: await it before handing the post to the stem, so that a
+   * crash right after the send cannot restart it as queued): after a restart it is withheld still, not
+   * sent again, and held in the stem under a fresh embargo. Resolves once the record is on disk.
+   */
+  async sent (id: Uint8Array): Promise<void> {
     const post = this.posts.get(toHex(id))
     if (post === undefined || post.state === 'sent') return
     post.state = 'sent'
     const records = this.records
-    if (records !== undefined) this.write(async () => records.put(post.id, encode(post)))
+    if (records !== undefined) await this.write(async () => records.put(post.id, encode(post)))
   }
 
   /** The post came back from the network (or was dropped): it may be handed out now. */
   arrived (id: Uint8Array): void {
     if (!this.posts.delete(toHex(id))) return
     const records = this.records
-    if (records !== undefined) this.write(async () => records.del(id))
+    if (records !== undefined) void this.write(async () => records.del(id))
   }
 
   /** Whether a post is an own post that has not come back yet. */
@@ -110,8 +114,12 @@ export class InStem {
 
   /** Own posts that never left this node (an earlier run stopped with them in its outbox). */
   queued (): InStemPost[] {
-    this.dropExpired()
-    return [...this.posts.values()].filter((post) => post.state === 'queued')
+    return this.inState('queued')
+  }
+
+  /** Own posts handed to the stem (by an earlier run too) that have not come back yet. */
+  inTransit (): InStemPost[] {
+    return this.inState('sent')
   }
 
   /** Waits for every write in flight; call before the database closes. */
@@ -126,9 +134,16 @@ export class InStem {
     }
   }
 
-  private write (op: () => Promise<void>): void {
+  private inState (state: InStemState): InStemPost[] {
+    this.dropExpired()
+    return [...this.posts.values()].filter((post) => post.state === state)
+  }
+
+  /** Starts a write, tracked for `flush`; the promise settles when it did (a failure goes to `onError`). */
+  private async write (op: () => Promise<void>): Promise<void> {
     const write = op().catch(this.onError).finally(() => this.writes.delete(write))
     this.writes.add(write)
+    return write
   }
 }
 

@@ -49,6 +49,24 @@ export function reporting (release: Release, released: (id: Uint8Array) => void)
   }
 }
 
+/**
+ * A {@link Release} into the stem that awaits `record` of the post's id before handing the post on, so a
+ * crash right after the send cannot leave the post recorded as never sent (and sent again after a restart).
+ * The stem always takes what it is given (it holds a post until a stem peer connects), so the record is
+ * never wrong.
+ *
+ * @example
+ * ```ts
+ * const release = recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id))
+ * ```
+ */
+export function recordedFirst (release: Release, record: (id: Uint8Array) => Promise<void>): Release {
+  return async (topic, envelope, expires) => {
+    await record(messageId(topic, envelope))
+    return release(topic, envelope, expires)
+  }
+}
+
 /** What an {@link Outbox} needs from the node. */
 export interface OutboxComponents {
   pubsub: GossipSub

@@ -15,6 +15,7 @@ import type { PostOptions, PostResult } from './index.js'
 import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, SendResult } from './outbound.js'
+import type { Stem } from './stem/index.js'
 import type { BuildEnvelopeOptions } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
@@ -109,21 +110,38 @@ export class OwnPosts {
     return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
   }
 
-  /** Own posts an earlier run left in its outbox: back into the outbox (their channel joined), to leave as usual. */
-  async resendQueued (): Promise<void> {
-    const { inStem, store, outbound, join, log } = this.components
+  /**
+   * Own posts an earlier run left unfinished, once the stem is running: those left in its outbox go back
+   * into the outbox (their channel joined), to leave as usual; those it had sent into the stem are held
+   * by `stem` again (not sent now, which would name their author): a copy a peer sends back is routed as
+   * any held post, and their embargo gets them out if their successor swallowed them.
+   */
+  async resendQueued (stem?: Pick<Stem, 'resume'>): Promise<void> {
+    const { inStem, outbound, log } = this.components
     for (const post of inStem.queued()) {
-      const entry = await store.get(post.id)
-      if (entry === undefined) {
-        // recorded, then the node stopped before the post was stored
-        inStem.arrived(post.id)
-        continue
-      }
-      await join(entry.channel)
+      const entry = await this.unfinished(post.id)
+      if (entry === undefined) continue
       outbound.send(topicOf(entry.channel), entry.envelope, post.expires).catch((err: unknown) => {
         log.error('could not send an own post queued before the restart - %e', err)
       })
     }
+    if (stem === undefined) return
+    for (const post of inStem.inTransit()) {
+      const entry = await this.unfinished(post.id)
+      if (entry !== undefined) stem.resume(topicOf(entry.channel), entry.envelope, post.expires)
+    }
+  }
+
+  /** The stored own post an earlier run left unfinished, its channel joined; none (and forgotten) if it was never stored. */
+  private async unfinished (id: Uint8Array): Promise<PostEntry | undefined> {
+    const entry = await this.components.store.get(id)
+    if (entry === undefined) {
+      // recorded, then the node stopped before the post was stored
+      this.components.inStem.arrived(id)
+      return undefined
+    }
+    await this.components.join(entry.channel)
+    return entry
   }
 
   private async requirePost (id: string): Promise<PostEntry> {
@@ -166,6 +184,8 @@ export class OwnPosts {
       throw err
     }
     const sent = await room.send(built.bytes, expires)
+    // a post reported sent is recorded so on disk (the stem's release records it), even if the node stops now
+    await inStem.flush()
     return { id: toHex(built.id), ...sent }
   }
 

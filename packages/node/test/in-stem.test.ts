@@ -17,7 +17,7 @@ describe('own posts not yet back from the network', () => {
     await first.add(id(1), now + 3600)
     await first.add(id(2), now + 3600)
     await first.add(id(3), now + 3600)
-    first.sent(id(2))
+    await first.sent(id(2))
     first.arrived(id(3))
     await first.flush()
 
@@ -26,6 +26,25 @@ describe('own posts not yet back from the network', () => {
     expect(again.has(id(2))).toBe(true)
     expect(again.has(id(3))).toBe(false)
     expect(again.queued().map((post) => post.id[0])).toEqual([1])
+    expect(again.inTransit().map((post) => post.id[0])).toEqual([2])
+  })
+
+  it('sent() resolves once the record is on disk: a crash right after the stem send cannot restart the post as queued', async () => {
+    const db = database()
+    const now = Math.floor(Date.now() / 1000)
+    const inStem = await InStem.open(db)
+    await inStem.add(id(1), now + 3600)
+    // a slow disk: every write (the sublevel's go through its parent) lands 50 ms late
+    const put = db.put.bind(db) as (...args: unknown[]) => Promise<void>
+    db.put = (async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await put(...args)
+    }) as typeof db.put
+    await inStem.sent(id(1))
+    const records = db.sublevel<Uint8Array, Uint8Array>('own-pending', { keyEncoding: 'view', valueEncoding: 'view' })
+    // what a restart would read now, with no flush (the process died)
+    const record = await records.get(id(1))
+    expect(record?.[8]).toBe(1)
   })
 
   it('forgets expired posts and broken records when it opens', async () => {

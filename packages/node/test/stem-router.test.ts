@@ -137,6 +137,43 @@ describe('stem router: fluffing', () => {
     expect(again.fluffed).toHaveLength(0)
   })
 
+  it('holds an own post resumed after a restart without sending it: a copy sent back takes the loop path as a held relayed one, the embargo gets it out', () => {
+    const outcomes = { own: [] as number[], relayed: [] as number[] }
+    for (let seed = 1; seed <= 50; seed++) {
+      for (const kind of ['own', 'relayed'] as const) {
+        const { router, sent, events } = setup({ fluffProbability: 0 }, seed)
+        for (const peer of ['a', 'b', 'c', 'u']) router.addPeer(peer, peer !== 'u')
+        let from: string
+        if (kind === 'own') {
+          router.resume(TOPIC, ENVELOPE, 'p', 10_000)
+          expect(sent).toHaveLength(0)
+          from = 'a'
+        } else {
+          router.relay('u', TOPIC, ENVELOPE, 'p')
+          from = sent.shift()!.peer
+        }
+        // the attacker bounces it back until it leaves the stem: how many times it takes is the same
+        let bounces = 0
+        while (fluffReasons(events).length === 0) {
+          router.relay(from, TOPIC, ENVELOPE, 'p')
+          bounces++
+          if (sent.length > 0) from = sent.shift()!.peer
+        }
+        expect(fluffReasons(events)).toEqual(['loop'])
+        outcomes[kind].push(bounces)
+      }
+    }
+    expect(outcomes.own).toEqual(outcomes.relayed)
+
+    const swallowed = setup({ fluffProbability: 0, embargoMin: 1_000, embargoMean: 1_000 })
+    swallowed.router.resume(TOPIC, ENVELOPE, 'p', 10_000)
+    swallowed.router.addPeer('a', true)
+    swallowed.clock.advance(120_000)
+    expect(swallowed.sent).toHaveLength(0)
+    expect(swallowed.fluffed).toEqual([{ id: 'p', expires: 10_000 }])
+    expect(fluffReasons(swallowed.events)).toEqual(['embargo'])
+  })
+
   it('when the table is full, forgets the oldest post of the peer holding the most, and publishes nothing for it', () => {
     const { router, events, sent } = setup({ fluffProbability: 0, maxHeld: 4 })
     router.addPeer('a', true)

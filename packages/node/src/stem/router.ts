@@ -43,6 +43,8 @@ interface Held {
   timer?: unknown
   /** Settles the pending `originate` of an own post waiting for a stem peer. */
   settle?: { resolve(result: SendResult): void, reject(err: Error): void }
+  /** An own post sent by an earlier run (see `StemRouter.resume`), not routed since: `avoid` is drawn when it is. */
+  resumed?: boolean
 }
 
 /**
@@ -204,6 +206,21 @@ export class StemRouter {
     })
   }
 
+  /**
+   * Holds an own post an earlier run of this node sent into the stem and that has not come back since:
+   * held as it was before the restart (sent once, not sent again now), with a fresh embargo timer and a
+   * fresh set of tried peers. A copy that comes back takes the loop path, as a held relayed post would,
+   * and the timer gets the post out even if the successor that had it swallowed it.
+   */
+  resume (topic: string, envelope: Uint8Array, id: string, expires: number): void {
+    if (this.stopped || this.held.has(id) || this.done.has(id)) {
+      return
+    }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, resumed: true }
+    post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoMin + exponential(this.embargoMean, this.random))
+    this.held.add(post)
+  }
+
   /** A stem post from inbound peer `from` that passed full validation (or is byte for byte a held one). */
   relay (from: string, topic: string, envelope: Uint8Array, id: string): void {
     if (this.stopped || this.done.has(id)) {
@@ -279,6 +296,13 @@ export class StemRouter {
    * post rarely comes back to a node with no peer left to hand it to.
    */
   private nextHop (post: Held, arrivedFrom?: string): string | undefined {
+    if (post.resumed === true) {
+      // routed for the first time since the restart: the peer sending it back had it (as the successor a
+      // held post was sent to would), and it avoids one other peer, as a relayed post avoids its sender
+      post.resumed = false
+      if (arrivedFrom !== undefined) post.tried.add(arrivedFrom)
+      post.avoid = this.routes.anyPeerBut(arrivedFrom)
+    }
     const fresh = (peer: string): boolean => !post.tried.has(peer) && peer !== arrivedFrom && peer !== post.avoid
     if (post.hops === 0) {
       const first = post.own ? this.routes.ownRoute : this.routes.routeFor(post.from!)

@@ -81,6 +81,11 @@ export interface Stem extends Outbound, TypedEventTarget<StemEvents> {
   start(): Promise<void>
   /** Tells the stem a post arrived through gossip (call it for every valid gossip message). */
   seen(id: Uint8Array | string): void
+  /**
+   * Holds an own post that an earlier run sent into the stem and that has not come back since (see
+   * `StemRouter.resume`): not sent now, but a copy that comes back is routed, and its embargo gets it out.
+   */
+  resume(topic: string, envelope: Uint8Array, expires: number): void
   /** The routing state machine, for diagnostics. */
   readonly router: StemRouter
 }
@@ -185,6 +190,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
 
   async send (topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
     return this.router.originate(topic, envelope, this.idOf(topic, envelope), expires)
+  }
+
+  resume (topic: string, envelope: Uint8Array, expires: number): void {
+    this.router.resume(topic, envelope, this.idOf(topic, envelope), expires)
   }
 
   seen (id: Uint8Array | string): void {
