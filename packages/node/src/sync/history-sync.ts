@@ -21,8 +21,8 @@ export interface SyncHost {
   items(channel: string): Promise<SyncItem[]>
   /** The stored envelope of an unexpired post, or undefined. */
   envelope(id: Uint8Array): Promise<Uint8Array | undefined>
-  /** Validates and stores an envelope exactly like one from gossip. */
-  ingest(topic: string, envelope: Uint8Array): Promise<Verdict>
+  /** Validates and stores an envelope exactly like one from gossip; `from` delivered it (the store accounts its quota by sender). */
+  ingest(topic: string, envelope: Uint8Array, from: PeerId): Promise<Verdict>
   /** Tells gossipsub scoring that `peer` sent an invalid post. */
   penalise(peer: PeerId): void
   /** Topics of the channels this node has joined. */
@@ -223,7 +223,7 @@ export class HistorySync {
             this.demote(peer, 'unrequested')
             throw new Error('peer sent a post it was not asked for')
           }
-          const verdict = await this.host.ingest(topic, envelope)
+          const verdict = await this.host.ingest(topic, envelope, peer)
           if (verdict === 'reject') {
             report.rejected++
             this.demote(peer, 'invalid')

@@ -4,5 +4,6 @@
  * lacks, validating each envelope exactly like gossip. Wire format: docs/PROTOCOL.md §10.
  */
 export { HistorySync } from './history-sync.js'
+export { addressGroup } from './admission.js'
 export type { SyncComponents, SyncHost, SyncInit, SyncReport } from './history-sync.js'
 export * from './constants.js'
