@@ -35,8 +35,21 @@ export const RENDEZVOUS_MAX_INTERVAL = 5 * 60_000
 /** Time allowed for one DHT provide or findProviders query, in ms. */
 export const RENDEZVOUS_QUERY_TIMEOUT = 30_000
 
-/** Rendezvous stops dialing new providers once this many peers share the channel with us. */
+/**
+ * Rendezvous stops dialing new providers once this many peers we dialed share the channel with us. Only
+ * peers we dialed count: inbound peers are whoever chose to connect, so counting them let a swarm of
+ * inbound sybils subscribed to the channel stop the rendezvous and eclipse the node.
+ */
 export const RENDEZVOUS_TARGET_PEERS = 6
+
+/** Rendezvous keys rotate every day (UTC): a key is valid for this many ms. */
+export const RENDEZVOUS_DAY = 86_400_000
+
+/**
+ * For this many ms after midnight (UTC), rendezvous also looks up yesterday's key: members who have not
+ * re-provided under today's key yet (the 5-minute backoff, a clock a little behind) are still found.
+ */
+export const RENDEZVOUS_DAY_OVERLAP = 60 * 60_000
 
 /**
  * Rendezvous buckets: a node provides the key of its channel's bucket, not of the channel, so a provider
@@ -54,7 +67,8 @@ export const RENDEZVOUS_MAX_SEEN = 1024
 export const RENDEZVOUS_MAX_DIALS = 6
 
 /**
- * A peer found through discovery (mDNS, DHT) is dialed only while we have fewer connections than this.
+ * A peer found through discovery (mDNS, DHT) is dialed only while we have dialed fewer open connections
+ * than this (inbound ones do not count: a swarm connecting to us must not stop us dialing).
  * Low on purpose: every peer the DHT names would otherwise be dialed, so a crowd connected everyone to
  * everyone, and sybils answering DHT queries got dialed (and became stem successors). Channel members are
  * found by the rendezvous, which samples; this only keeps a node that has almost no peers connected.
@@ -70,6 +84,13 @@ export const DISCOVERY_WINDOW = 2_000
  * out the peers this node dialed.
  */
 export const MAX_CONNECTIONS = 96
+
+/**
+ * Connection slots kept for the connections this node dials: inbound connections are refused once
+ * `maxConnections − min(OUTBOUND_RESERVE, ⌊maxConnections / 4⌋)` are open (72 of 96), so a swarm
+ * connecting to a node can never use up the slots its own dials (discovery, rendezvous, bootstrap) need.
+ */
+export const OUTBOUND_RESERVE = 24
 
 /**
  * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see

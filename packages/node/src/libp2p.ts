@@ -12,7 +12,7 @@ import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
-import { KAD_PROTOCOL, MAX_CONNECTIONS } from './constants.js'
+import { KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -63,8 +63,13 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const network = { allowPrivateAddresses: init.allowPrivateAddresses, iceServers: init.iceServers }
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
+  // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE)
+  const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
+  const inboundLimit = inboundConnectionLimit(maxConnections)
+  let inboundCount = (): number => 0
   const connectionGater: ConnectionGater = {
     ...platformConnectionGater(network),
+    denyInboundConnection: () => inboundCount() >= inboundLimit,
     denyDialPeer: cutOff,
     denyInboundEncryptedConnection: cutOff,
     denyOutboundEncryptedConnection: cutOff,
@@ -79,7 +84,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
-    connectionManager: { maxConnections: MAX_CONNECTIONS, ...extra.connectionManager },
+    connectionManager: { ...extra.connectionManager, maxConnections },
     services: {
       identify: identify(),
       ping: ping(),
@@ -94,7 +99,22 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     } as NonNullable<Libp2pOptions<MurmurServices>['services']>,
     start: false
   }
-  return createLibp2p<MurmurServices>(options)
+  const libp2p = await createLibp2p<MurmurServices>(options)
+  inboundCount = () => libp2p.getConnections().filter((connection) => connection.direction === 'inbound').length
+  return libp2p
+}
+
+/**
+ * Most inbound connections a node with `maxConnections` accepts: the rest, `min(OUTBOUND_RESERVE,
+ * ⌊maxConnections / 4⌋)`, is kept for the connections it dials.
+ *
+ * @example
+ * ```ts
+ * inboundConnectionLimit(96) // 72
+ * ```
+ */
+export function inboundConnectionLimit (maxConnections: number): number {
+  return maxConnections - Math.min(OUTBOUND_RESERVE, Math.floor(maxConnections / 4))
 }
 
 /**

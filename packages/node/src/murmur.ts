@@ -187,15 +187,18 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         members: (topic) => pubsub.getSubscribers(topic)
       }, { ...config.sync, log: log.newScope('sync') })
     }
+    // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
+    // connects to it (inbound) must not stop it dialing peers it drew itself
+    const dialed = (peer: PeerId): boolean => libp2p.getConnections(peer).some((c) => c.direction === 'outbound')
     this.discovery = new DiscoveryDialer({
-      connectionCount: () => libp2p.getConnections().length,
+      dialedCount: () => libp2p.getConnections().filter((c) => c.direction === 'outbound').length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       dial: async (peer, signal) => { await this.dial(peer, signal) }
     })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
       peerId: libp2p.peerId,
-      peersInTopic: (topic) => pubsub.getSubscribers(topic).length,
+      dialedInTopic: (topic) => pubsub.getSubscribers(topic).filter((peer) => dialed(peer)).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       addressCount: () => libp2p.getMultiaddrs().length,
       dial: async (peer, signal) => { await this.dial(peer, signal) },

@@ -1,21 +1,23 @@
 /**
- * Topic rendezvous through the DHT: a node in a channel provides the CID of the channel's rendezvous
+ * Topic rendezvous through the DHT: a node in a channel provides today's key of the channel's rendezvous
  * bucket and dials a few providers of it drawn at random, so members of a channel meet even when the
  * only peer they shared (a bootstrap node) goes away. Which of the bucket's channels a provider is in,
  * it learns from gossipsub subscriptions once connected; the DHT never holds a node's channel list.
+ * Keys rotate daily, so a PeerId ground to sit closest to a key serves one day, not for good.
  */
 import { randomBytes } from '@libp2p/crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
-  RENDEZVOUS_BUCKETS, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL, RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN,
-  RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, DIAL_TIMEOUT
+  RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
+  RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, DIAL_TIMEOUT
 } from './constants.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
 const encoder = new TextEncoder()
+const KEY_DOMAIN = encoder.encode('murmur/v2/rendezvous/')
 
 /**
  * The rendezvous bucket of a gossipsub topic: the first two bytes of SHA-256(topic), modulo
@@ -32,18 +34,48 @@ export async function rendezvousBucket (topic: string): Promise<number> {
 }
 
 /**
- * The rendezvous CID of a gossipsub topic: CIDv1, raw codec, SHA-256 multihash of
- * `murmur/v2/rendezvous/<bucket>`. Every topic of a bucket shares it, so a provider record names the
- * bucket, not the channel.
+ * The rendezvous day of a time: whole UTC days since the Unix epoch.
  *
  * @example
  * ```ts
- * const cid = await topicCid('murmur/2/#lobby')
+ * rendezvousDay(Date.now()) // 20_000 and some
  * ```
  */
-export async function topicCid (topic: string): Promise<CID> {
-  const bucket = await rendezvousBucket(topic)
-  return CID.createV1(raw.code, await sha256.digest(encoder.encode(`murmur/v2/rendezvous/${bucket}`)))
+export function rendezvousDay (nowMs: number): number {
+  return Math.floor(nowMs / RENDEZVOUS_DAY)
+}
+
+/**
+ * The days whose keys a lookup at `nowMs` asks for: today's, and for {@link RENDEZVOUS_DAY_OVERLAP}
+ * after midnight yesterday's too (members re-provide under the new key within minutes, not at once).
+ *
+ * @example
+ * ```ts
+ * lookupDays(Date.UTC(2026, 0, 2, 0, 10)) // [20455, 20454]
+ * ```
+ */
+export function lookupDays (nowMs: number): number[] {
+  const today = rendezvousDay(nowMs)
+  return nowMs - today * RENDEZVOUS_DAY < RENDEZVOUS_DAY_OVERLAP ? [today, today - 1] : [today]
+}
+
+/**
+ * The rendezvous CID of a gossipsub topic on a day (by default today, {@link rendezvousDay}): CIDv1, raw codec, SHA-256 multihash of
+ * `"murmur/v2/rendezvous/" || b || u32be(day)` (b one byte, the bucket). Every topic of a bucket shares
+ * it, so a provider record names the bucket, not the channel; it changes every day, so nobody can grind
+ * PeerIds once to sit closest to it for good.
+ *
+ * @example
+ * ```ts
+ * const cid = await topicCid('murmur/2/#lobby', rendezvousDay(Date.now()))
+ * ```
+ */
+export async function topicCid (topic: string, day: number = rendezvousDay(Date.now())): Promise<CID> {
+  const key = new Uint8Array(KEY_DOMAIN.length + 5)
+  key.set(KEY_DOMAIN)
+  key[KEY_DOMAIN.length] = await rendezvousBucket(topic)
+  new DataView(key.buffer).setUint32(KEY_DOMAIN.length + 1, day)
+  return CID.createV1(raw.code, await sha256.digest(key))
 }
 
 /** A uniformly random integer in [0, n), from the CSPRNG. */
@@ -91,8 +123,11 @@ class Reservoir<T> {
 export interface TopicRendezvousComponents {
   dht: KadDHT
   peerId: PeerId
-  /** How many peers we know to be subscribed to the topic. */
-  peersInTopic(topic: string): number
+  /**
+   * How many peers this node dialed (an outbound connection is open) are subscribed to the topic. Peers
+   * that connected to us do not count: anyone can, and a swarm of them must not stop the rendezvous.
+   */
+  dialedInTopic(topic: string): number
   /** Whether a connection to the peer is open. */
   isConnected(peer: PeerId): boolean
   /** Number of addresses others can reach us at (a provider record without one is dropped). */
@@ -100,6 +135,12 @@ export interface TopicRendezvousComponents {
   /** Dials a provider; failures are the dialer's to log. */
   dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
   log: Logger
+  /**
+   * The clock, in ms since the epoch (picks the day's key).
+   *
+   * @default Date.now
+   */
+  now?(): number
 }
 
 interface TopicState {
@@ -108,13 +149,17 @@ interface TopicState {
   running: boolean
   interval: number
   provided: boolean
+  /** The day {@link cid} is the key of: when the clock passes it, the new day's key is provided. */
+  day?: number
   cid?: CID
 }
 
 /**
- * Runs one rendezvous loop per joined topic: provide the bucket CID ({@link topicCid}) until at least
- * one DHT peer has stored the record (the DHT re-provides it from then on), and while fewer than
- * {@link RENDEZVOUS_TARGET_PEERS} peers share the topic, look the CID up and dial only as many providers
+ * Runs one rendezvous loop per joined topic: provide today's bucket CID ({@link topicCid}) until at
+ * least one DHT peer has stored the record (the DHT re-provides it from then on; on a new day the new key
+ * is provided and the old one no longer re-provided), and while fewer than
+ * {@link RENDEZVOUS_TARGET_PEERS} peers this node dialed share the topic, look up today's CID (and
+ * yesterday's just after midnight, {@link lookupDays}) and dial only as many providers
  * as the topic is short of, drawn at random from every provider the lookup returned (up to
  * {@link RENDEZVOUS_POOL}): the order of a DHT answer, which sybils can shape (ground PeerIds sorting
  * first, a storer answering first), no longer decides who is dialed. Rounds start one second apart and
@@ -122,7 +167,7 @@ interface TopicState {
  *
  * @example
  * ```ts
- * const rendezvous = new TopicRendezvous({ dht, peerId, peersInTopic, isConnected, addressCount, dial, log })
+ * const rendezvous = new TopicRendezvous({ dht, peerId, dialedInTopic, isConnected, addressCount, dial, log })
  * rendezvous.join('murmur/2/#lobby')
  * ```
  */
@@ -166,7 +211,7 @@ export class TopicRendezvous {
    */
   wake (): void {
     for (const [topic, state] of this.topics) {
-      if (!state.running && (!state.provided || this.components.peersInTopic(topic) < RENDEZVOUS_TARGET_PEERS)) {
+      if (!state.running && (!state.provided || this.components.dialedInTopic(topic) < RENDEZVOUS_TARGET_PEERS)) {
         clearTimeout(state.timer)
         state.interval = RENDEZVOUS_MIN_INTERVAL
         this.schedule(topic, state, 0)
@@ -205,8 +250,20 @@ export class TopicRendezvous {
 
   private async round (topic: string, state: TopicState): Promise<void> {
     const { dht, log } = this.components
-    state.cid ??= await topicCid(topic)
-    const cid = state.cid
+    const now = this.components.now?.() ?? Date.now()
+    const day = rendezvousDay(now)
+    if (state.day !== day) {
+      // a new day: its key is provided afresh; the old record stays with its storers until it expires
+      if (state.cid !== undefined) {
+        await dht.cancelReprovide(state.cid).catch((err: unknown) => {
+          log.error('could not cancel re-providing yesterday\'s key of %s - %e', topic, err)
+        })
+      }
+      state.day = day
+      state.cid = await topicCid(topic, day)
+      state.provided = false
+    }
+    const cid = state.cid!
     // a browser has no address until it holds a relay slot: providing before that would be wasted
     if (!state.provided && this.components.addressCount() > 0) {
       const signal = AbortSignal.any([state.controller.signal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
@@ -219,33 +276,36 @@ export class TopicRendezvous {
       state.provided = stored > 0
       log('provided %s to %d peers', topic, stored)
     }
-    if (this.components.peersInTopic(topic) >= RENDEZVOUS_TARGET_PEERS) {
+    if (this.components.dialedInTopic(topic) >= RENDEZVOUS_TARGET_PEERS) {
       return
     }
-    await this.dialProviders(topic, cid, state.controller.signal)
+    const cids = await Promise.all(lookupDays(now).map(async (d) => d === day ? cid : topicCid(topic, d)))
+    await this.dialProviders(topic, cids, state.controller.signal)
   }
 
-  private async dialProviders (topic: string, cid: CID, topicSignal: AbortSignal): Promise<void> {
+  private async dialProviders (topic: string, cids: CID[], topicSignal: AbortSignal): Promise<void> {
     const { dht, peerId, isConnected, dial, log } = this.components
     const signal = AbortSignal.any([topicSignal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
     const seen = new Set<string>()
     const pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
-    for await (const event of dht.findProviders(cid, { signal })) {
-      if (event.name !== 'PROVIDER') {
-        continue
-      }
-      for (const provider of event.providers) {
-        const id = provider.id.toString()
-        if (!provider.id.equals(peerId) && !seen.has(id) && !isConnected(provider.id)) {
-          seen.add(id)
-          pool.offer(provider)
+    for (const cid of cids) {
+      for await (const event of dht.findProviders(cid, { signal })) {
+        if (event.name !== 'PROVIDER') {
+          continue
+        }
+        for (const provider of event.providers) {
+          const id = provider.id.toString()
+          if (!provider.id.equals(peerId) && !seen.has(id) && !isConnected(provider.id)) {
+            seen.add(id)
+            pool.offer(provider)
+          }
+        }
+        if (seen.size >= RENDEZVOUS_MAX_SEEN) {
+          break
         }
       }
-      if (seen.size >= RENDEZVOUS_MAX_SEEN) {
-        break
-      }
     }
-    const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.peersInTopic(topic))
+    const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.dialedInTopic(topic))
     const chosen = sample(pool.items, needed)
     log('dialing %d of %d providers of the bucket of %s', chosen.length, seen.size, topic)
     await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
@@ -254,8 +314,11 @@ export class TopicRendezvous {
 
 /** What {@link DiscoveryDialer} needs from the node. */
 export interface DiscoveryDialerComponents {
-  /** Open connections of the node. */
-  connectionCount(): number
+  /**
+   * Open connections this node dialed. Inbound ones do not count: anyone can connect, and a swarm that
+   * did must not stop the node dialing peers it drew itself.
+   */
+  dialedCount(): number
   /** Whether a connection to the peer is open. */
   isConnected(peer: PeerId): boolean
   /** Dials a discovered peer; failures are the dialer's to log. */
@@ -265,7 +328,7 @@ export interface DiscoveryDialerComponents {
 /** Options of {@link DiscoveryDialer}. */
 export interface DiscoveryDialerInit {
   /**
-   * Discovered peers are dialed only while the node has fewer connections than this.
+   * Discovered peers are dialed only while the node has dialed fewer open connections than this.
    *
    * @default DISCOVERY_DIAL_BELOW (8)
    */
@@ -288,7 +351,7 @@ export interface DiscoveryDialerInit {
  *
  * @example
  * ```ts
- * const dialer = new DiscoveryDialer({ connectionCount, isConnected, dial })
+ * const dialer = new DiscoveryDialer({ dialedCount, isConnected, dial })
  * libp2p.addEventListener('peer:discovery', (evt) => { dialer.offer(evt.detail) })
  * ```
  */
@@ -309,7 +372,7 @@ export class DiscoveryDialer {
   /** A peer was discovered: it may be drawn at the end of the current window. */
   offer (peer: PeerInfo): void {
     const id = peer.id.toString()
-    if (this.seen.has(id) || this.components.isConnected(peer.id) || this.components.connectionCount() >= this.below) {
+    if (this.seen.has(id) || this.components.isConnected(peer.id) || this.components.dialedCount() >= this.below) {
       return
     }
     this.seen.add(id)
@@ -328,7 +391,7 @@ export class DiscoveryDialer {
   private draw (): void {
     const candidates = this.pool.items.filter((peer) => !this.components.isConnected(peer.id))
     this.stop()
-    const short = this.below - this.components.connectionCount()
+    const short = this.below - this.components.dialedCount()
     for (const peer of sample(candidates, short)) {
       void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT))
     }

@@ -3,9 +3,11 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { channelTopic } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { RENDEZVOUS_BUCKETS, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { createHash } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import { RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { topicCid } from '../src/index.js'
-import { DiscoveryDialer, rendezvousBucket, sample, TopicRendezvous } from '../src/rendezvous.js'
+import { DiscoveryDialer, lookupDays, rendezvousBucket, rendezvousDay, sample, TopicRendezvous } from '../src/rendezvous.js'
 import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -28,6 +30,82 @@ describe('DHT topic rendezvous', () => {
     }
     expect(sameBucket.length).toBeGreaterThan(0)
     for (const topic of sameBucket) expect((await topicCid(topic)).equals(cid)).toBe(true)
+  })
+
+  it('rotates the key every UTC day: H("murmur/v2/rendezvous/" || b || u32be(day)), ground PeerIds serve one day', async () => {
+    const day = rendezvousDay(Date.UTC(2026, 10, 29, 12))
+    expect(day).toBe(Math.floor(Date.UTC(2026, 10, 29) / 86_400_000))
+    // the key, computed apart from rendezvous.ts
+    const b = await rendezvousBucket(TOPIC)
+    const bytes = Buffer.concat([Buffer.from('murmur/v2/rendezvous/'), Buffer.from([b]), Buffer.alloc(4)])
+    bytes.writeUInt32BE(day, bytes.length - 4)
+    const digest = createHash('sha256').update(bytes).digest()
+    const expected = CID.createV1(0x55, { code: 0x12, size: 32, digest, bytes: Uint8Array.from([0x12, 0x20, ...digest]) })
+    expect((await topicCid(TOPIC, day)).toString()).toBe(expected.toString())
+    // 30 days, 30 keys: a PeerId ground close to one of them is no closer than chance to the next
+    const keys = new Set<string>()
+    for (let d = day; d < day + 30; d++) keys.add((await topicCid(TOPIC, d)).toString())
+    expect(keys.size).toBe(30)
+    // by default, today's key
+    expect((await topicCid(TOPIC)).equals(await topicCid(TOPIC, rendezvousDay(Date.now())))).toBe(true)
+    // lookups: today's, and yesterday's too for the first hour after midnight
+    const midnight = Date.UTC(2026, 10, 29)
+    expect(lookupDays(midnight)).toEqual([day, day - 1])
+    expect(lookupDays(midnight + RENDEZVOUS_DAY_OVERLAP - 1)).toEqual([day, day - 1])
+    expect(lookupDays(midnight + RENDEZVOUS_DAY_OVERLAP)).toEqual([day])
+    expect(lookupDays(midnight + RENDEZVOUS_DAY - 1)).toEqual([day])
+  })
+
+  it('provides the new day\'s key when the day changes, stops re-providing the old one, and looks up both after midnight', async () => {
+    const self = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const provided: string[] = []
+    const cancelled: string[] = []
+    const lookedUp: string[] = []
+    let clock = Date.UTC(2026, 10, 29, 23, 59)
+    const day = rendezvousDay(clock)
+    let event = (): void => {}
+    const dht = {
+      async * provide (cid: CID) {
+        provided.push(cid.toString())
+        event()
+        yield { name: 'PEER_RESPONSE', messageName: 'ADD_PROVIDER' }
+      },
+      async * findProviders (cid: CID) {
+        lookedUp.push(cid.toString())
+        event()
+        yield * []
+      },
+      async cancelReprovide (cid: CID) { cancelled.push(cid.toString()) }
+    } as unknown as KadDHT
+    const until = async (check: () => boolean): Promise<void> => {
+      while (!check()) await new Promise<void>((resolve) => { event = resolve })
+    }
+    const rendezvous = new TopicRendezvous({
+      dht,
+      peerId: self,
+      dialedInTopic: () => 0,
+      isConnected: () => false,
+      addressCount: () => 1,
+      dial: async () => {},
+      log: logger('murmur:test'),
+      now: () => clock
+    })
+    try {
+      const today = (await topicCid(TOPIC, day)).toString()
+      const tomorrow = (await topicCid(TOPIC, day + 1)).toString()
+      rendezvous.join(TOPIC)
+      await until(() => lookedUp.length === 1)
+      expect(provided).toEqual([today])
+      expect(lookedUp).toEqual([today])
+      // two minutes later it is a new day: the next round provides the new key and looks up both
+      clock += 2 * 60_000
+      await until(() => lookedUp.length === 3)
+      expect(provided).toEqual([today, tomorrow])
+      expect(cancelled).toEqual([today])
+      expect(lookedUp.slice(1)).toEqual([tomorrow, today])
+    } finally {
+      rendezvous.stop()
+    }
   })
 
   it('an observer of provider records learns a bucket of channels, not the channel', async () => {
@@ -75,7 +153,7 @@ describe('DHT topic rendezvous', () => {
       const rendezvous = new TopicRendezvous({
         dht,
         peerId: self,
-        peersInTopic: () => 0,
+        dialedInTopic: () => 0,
         isConnected: () => false,
         addressCount: () => 0,
         dial: async (peer) => {
@@ -149,7 +227,7 @@ describe('DHT topic rendezvous', () => {
       let drawn = (): void => {}
       const done = new Promise<void>((resolve) => { drawn = resolve })
       const dialer = new DiscoveryDialer({
-        connectionCount: () => connections,
+        dialedCount: () => connections,
         isConnected: () => false,
         dial: async (peer) => {
           dialed++
