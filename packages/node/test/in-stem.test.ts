@@ -1,6 +1,8 @@
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
+import { messageId } from '@murmur/protocol'
 import { InStem } from '../src/in-stem.js'
+import { recordedFirst } from '../src/outbound.js'
 import type { StoreDatabase } from '../src/index.js'
 
 function database (): StoreDatabase {
@@ -45,6 +47,18 @@ describe('own posts not yet back from the network', () => {
     // what a restart would read now, with no flush (the process died)
     const record = await records.get(id(1))
     expect(record?.[8]).toBe(1)
+
+    // the stem's release records the post before it hands it on
+    const envelope = new Uint8Array([7])
+    const postId = messageId('murmur/2/#x', envelope)
+    await inStem.add(postId, now + 3600)
+    const states: Array<number | undefined> = []
+    const release = recordedFirst(async () => {
+      states.push((await records.get(postId))?.[8])
+      return { status: 'sent', recipients: 1 }
+    }, async (sent) => inStem.sent(sent))
+    await release('murmur/2/#x', envelope, now + 3600)
+    expect(states).toEqual([1])
   })
 
   it('forgets expired posts and broken records when it opens', async () => {
