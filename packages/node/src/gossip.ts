@@ -6,7 +6,7 @@ import { TopicValidatorResult, gossipsub } from '@libp2p/gossipsub'
 import { ERROR_ACTIONS, displayLine, gossipMessageId, toHex } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
-import type { Logger } from '@libp2p/interface'
+import type { Logger, PeerId } from '@libp2p/interface'
 import type { PutResult } from './store/index.js'
 import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
@@ -202,7 +202,7 @@ export type GossipOutcome = PutResult | 'forward'
  * credited to nobody (a replay of a stored post earns nothing); every other outcome is ignored
  * unpenalised, as the forwarder may not know it (a duplicate, a tag already used, a parent in another channel).
  */
-export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope) => Promise<GossipOutcome>
+export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidEnvelope, from: PeerId) => Promise<GossipOutcome>
 
 /** Options of {@link createTopicValidator}. */
 export interface TopicValidatorInit {
@@ -239,7 +239,7 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
       return ERROR_ACTIONS[result.code] === 'reject' ? reject(from) : TopicValidatorResult.Ignore
     }
     try {
-      const outcome = await accept(message.topic, message.data, result)
+      const outcome = await accept(message.topic, message.data, result, peer)
       switch (outcome) {
         case 'stored':
           tracker.credit(from)

@@ -162,8 +162,11 @@ export class PostIntake {
     return await this.store.has(valid.id) ? 'ignore' : 'accept'
   }
 
-  /** Validates and stores an envelope from the network outside gossip (history sync). */
-  async ingest (topic: string, envelope: Uint8Array): Promise<Verdict> {
+  /**
+   * Validates and stores an envelope from the network outside gossip (history sync). `from` is the
+   * address group of the peer that delivered it: the store's quota counts posts per sender.
+   */
+  async ingest (topic: string, envelope: Uint8Array, from?: string): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
     const id = messageId(topic, envelope)
     if (await this.store.has(id)) {
@@ -173,13 +176,13 @@ export class PostIntake {
     }
     const valid = this.validate(topic, envelope, 'sync')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    return verdictOf(await this.receive(envelope, valid))
+    return verdictOf(await this.receive(envelope, valid, from))
   }
 
   /** Stores a valid envelope that came from the network (gossip or sync), noting that it is out there. */
-  async receive (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+  async receive (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
     this.onValid?.(valid.id)
-    return this.accept(envelope, valid)
+    return this.accept(envelope, valid, from)
   }
 
   /**
@@ -193,14 +196,14 @@ export class PostIntake {
    * age, as a relay that never saw it would; once a copy came back (or was planted by sync) it is treated
    * like any stored post.
    */
-  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope): Promise<GossipOutcome> {
+  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<GossipOutcome> {
     const key = toHex(valid.id)
     const first = this.gossiped.get(key) === undefined
     this.gossiped.set(key, true)
     // asked before `receive` marks it back: an own post not yet back from the network is new to every
     // relay, which forwards it however old its `created` (a post queued offline and sent after a restart)
     const own = this.awaiting(valid.id)
-    const result = await this.receive(envelope, valid)
+    const result = await this.receive(envelope, valid, from)
     if (result !== 'duplicate' || !first) return result
     const age = Math.floor(this.now() / 1000) - Number(valid.post.created)
     return own || age <= FORWARD_STORED_MAX_AGE ? 'forward' : result
@@ -211,9 +214,13 @@ export class PostIntake {
     this.gossiped.set(toHex(id), true)
   }
 
-  /** Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope. */
-  async accept (envelope: Uint8Array, valid: ValidEnvelope): Promise<PutResult> {
+  /**
+   * Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope.
+   * `from`: the address group of the peer that delivered it (none for own posts).
+   */
+  async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
     const stored = this.toStored(envelope, valid)
+    if (from !== undefined) stored.from = from
     const result = await this.store.put(stored)
     if (result === 'stored' && this.announcing()) {
       const entry = await this.store.get(stored.id)

@@ -10,14 +10,14 @@ import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
 import { createMurmurLibp2p } from './libp2p.js'
-import { Outbox, publishTo, reporting } from './outbound.js'
+import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
-import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
+import { HistorySync, SYNC_PEERS_PER_CHANNEL, addressGroup } from './sync/index.js'
 import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
@@ -155,7 +155,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         pubsub,
         connectionCount,
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
-        release: reporting(async (topic, envelope, expires) => stem.send(topic, envelope, expires), (id) => { inStem.sent(id) }),
+        release: recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id)),
         log: log.newScope('outbound')
       })
     this.own = new OwnPosts({
@@ -180,7 +180,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
           return items
         },
         envelope: async (id) => this.inStem.has(id) ? undefined : (await store.get(id))?.envelope,
-        ingest: async (topic, envelope) => this.intake.ingest(topic, envelope),
+        ingest: async (topic, envelope, peer) => this.intake.ingest(topic, envelope, this.senderGroup(peer)),
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         penalise: (peer) => { tracker.penalise(peer.toString()) },
         topics: () => [...this.joined.values()],
@@ -207,7 +207,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.validator = createTopicValidator({
       validate: (topic, envelope) => this.intake.validate(topic, envelope, 'gossip'),
       tracker,
-      accept: async (_topic, envelope, valid) => this.intake.receiveGossip(envelope, valid),
+      accept: async (_topic, envelope, valid, peer) => this.intake.receiveGossip(envelope, valid, this.senderGroup(peer)),
       log: log.newScope('validator')
     })
   }
@@ -248,7 +248,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
       await this.stem?.start()
       await this.sync?.start()
-      await this.own.resendQueued()
+      await this.own.resendQueued(this.stem)
     } catch (err) {
       await this.stop()
       throw err
@@ -376,6 +376,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */
+  /** The address group a peer's posts count against in the store's quota (undefined once it is gone). */
+  private senderGroup (peer: PeerId): string | undefined {
+    const connection = this.libp2p.getConnections(peer)[0]
+    return connection === undefined ? undefined : addressGroup(connection.remoteAddr)
+  }
+
   private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {
     if (this.tracker.isCutOff(peer.id.toString())) {
       return
