@@ -7,6 +7,7 @@
 import { buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { PostValidationError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
+import { FORWARD_STORED_MAX_AGE } from './intake.js'
 import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -113,8 +114,11 @@ export class OwnPosts {
   /**
    * Own posts an earlier run left unfinished, once the stem is running: those left in its outbox go back
    * into the outbox (their channel joined), to leave as usual; those it had sent into the stem are held
-   * by `stem` again (not sent now, which would name their author): a copy a peer sends back is routed as
-   * any held post, and their embargo gets them out if their successor swallowed them.
+   * by `stem` again while fresh ({@link FORWARD_STORED_MAX_AGE}; not sent now, which would name their
+   * author): a copy a peer sends back is routed as any held post, and their embargo gets them out if
+   * their successor swallowed them. An older one is only withheld from sync until a peer offers it or it
+   * expires: a stem hop that stores a post never passes it on, so a long-spread post sent on by this
+   * node after a restart could only be its own.
    */
   async resendQueued (stem?: Pick<Stem, 'resume'>): Promise<void> {
     const { inStem, outbound, log } = this.components
@@ -126,9 +130,15 @@ export class OwnPosts {
       })
     }
     if (stem === undefined) return
+    const now = (this.clock?.() ?? Date.now()) / 1000
     for (const post of inStem.inTransit()) {
       const entry = await this.unfinished(post.id)
-      if (entry !== undefined) stem.resume(topicOf(entry.channel), entry.envelope, post.expires)
+      // only a fresh post is held again: a stem hop that stores a post never passes it on, so a post
+      // that spread long ago, sent on by this node after a restart, could only be its own. An older one
+      // stays withheld from sync until a peer offers it or it expires (its stem may have been cut short).
+      if (entry !== undefined && now - entry.created <= FORWARD_STORED_MAX_AGE) {
+        stem.resume(topicOf(entry.channel), entry.envelope, post.expires)
+      }
     }
   }
 
