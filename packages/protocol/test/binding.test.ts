@@ -153,12 +153,13 @@ describe('one proof of work buys one envelope', () => {
         codes.set(code, (codes.get(code) ?? 0) + 1)
       }
     }
-    expect(codes.get('ERR_BAD_SIGNATURE')).toBeUndefined()
-    expect(codes.get('ERR_BAD_RING')).toBeUndefined()
     expect(codes.get('ERR_POW_TOO_LOW')).toBeGreaterThan(built.bytes.byteLength)
-    // a flip in the nonce itself can land on another nonce that meets the work (about 2^-12 a try): that is
-    // another proof of work for the same envelope, never a second envelope reaching the curve
-    expect(codes.get('ok') ?? 0).toBeLessThanOrEqual(2)
+    // every flip changes what the work covers, so a flipped copy passes the proof of work only by luck
+    // (2^-BITS a flip, about 0.5 of the ~2,200 flips here): such a copy then fails at the ring's points or
+    // its signature, or (a flipped nonce) is the same envelope with another valid nonce. Nothing gets
+    // further than the luck of the draw: at most 3 (the chance of 4 or more is below 2 %)
+    const pastTheWork = (codes.get('ERR_BAD_SIGNATURE') ?? 0) + (codes.get('ERR_BAD_RING') ?? 0) + (codes.get('ok') ?? 0)
+    expect(pastTheWork).toBeLessThanOrEqual(3)
   })
 
   it('every ring response, c0 and the Ed25519 signature are covered: a mutated copy fails the proof of work', async () => {
