@@ -63,13 +63,13 @@ describe('post intake', () => {
     expect(await take(old.bytes)).toBe('duplicate')
   })
 
-  it('from gossip: forwards an own post not yet back from the network however old, as a relay that never saw it would', async () => {
+  it('from gossip: takes an own post not yet back from the network as new however old, forwarded and its sender credited, as a relay that never saw it would', async () => {
     const now = Math.floor(Date.now() / 1000)
     const queued = await buildEnvelope({ channel: CHANNEL, body: 'queued offline', created: now - 3600, ttl: 86_400, powBits: TEST_POW_BITS })
     let awaiting = true
     const hop = new PostIntake({ store: createPostStore({ db: await openDatabase(undefined) }), powBits: POW, announce: () => {}, awaiting: () => awaiting, onValid: () => { awaiting = false } })
     await hop.accept(queued.bytes, hop.validate(TOPIC, queued.bytes, 'own') as ValidEnvelope)
-    expect(await hop.receiveGossip(queued.bytes, hop.validate(TOPIC, queued.bytes, 'gossip') as ValidEnvelope)).toBe('forward')
+    expect(await hop.receiveGossip(queued.bytes, hop.validate(TOPIC, queued.bytes, 'gossip') as ValidEnvelope)).toBe('stored')
     expect(awaiting).toBe(false)
   })
 
