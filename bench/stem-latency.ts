@@ -2,6 +2,7 @@
 // from post() to the first delivery at the node farthest (in connection hops) from the author, with the
 // stem on (default parameters) and off (direct publish), in the same run.
 import { addressOf, nextPost, startNode, stopAll, waitFor } from '../packages/node/dist/test/harness.js'
+import { channelTopic } from '@murmur/protocol'
 import { quantile } from './network/graph.ts'
 import { median, writeResults } from './lib/results.ts'
 import type { Murmur } from '@murmur/node'
@@ -17,7 +18,7 @@ async function network (stem: boolean): Promise<Murmur[]> {
     nodes.push(await startNode({ channels: [CHANNEL], bootstrap, ...(stem ? {} : { stem: false }) }))
   }
   await nodes[SIZE - 1]!.libp2p.dial(nodes[0]!.getMultiaddrs()[0]!)
-  await waitFor(() => nodes.every((n) => n.libp2p.services.pubsub.getSubscribers(`murmur/1/${CHANNEL}`).length >= 2), 'the network to form')
+  await waitFor(() => nodes.every((n) => n.libp2p.services.pubsub.getSubscribers(channelTopic(CHANNEL)).length >= 2), 'the network to form')
   return nodes
 }
 
