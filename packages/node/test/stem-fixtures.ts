@@ -70,7 +70,7 @@ export function seededRandom (seed: number): () => number {
 }
 
 /** Topic and envelope of the posts routed in router tests (the router never looks inside). */
-export const TOPIC = 'murmur/1/#stem'
+export const TOPIC = 'murmur/2/#stem'
 export const ENVELOPE = new Uint8Array([1, 2, 3])
 /** The longest epoch: advancing by it always starts a new one. */
 export const EPOCH = EPOCH_DURATION + EPOCH_JITTER

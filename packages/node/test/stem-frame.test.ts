@@ -5,9 +5,9 @@ import { decodeStemFrame, encodeStemFrame } from '../src/stem/index.js'
 describe('stem frame', () => {
   it('round-trips topic and envelope', () => {
     const envelope = new Uint8Array([9, 8, 7, 6])
-    const frame = encodeStemFrame({ topic: 'murmur/1/#lobby', envelope })
-    expect(frame[0]).toBe('murmur/1/#lobby'.length)
-    expect(decodeStemFrame(frame)).toEqual({ topic: 'murmur/1/#lobby', envelope })
+    const frame = encodeStemFrame({ topic: 'murmur/2/#lobby', envelope })
+    expect(frame[0]).toBe('murmur/2/#lobby'.length)
+    expect(decodeStemFrame(frame)).toEqual({ topic: 'murmur/2/#lobby', envelope })
   })
 
   it('refuses malformed frames with a typed error', () => {

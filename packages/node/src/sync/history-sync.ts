@@ -95,7 +95,7 @@ export interface SyncReport {
  * ```ts
  * const sync = new HistorySync(libp2p, host, { log })
  * await sync.start()
- * const report = await sync.syncWith(peerId, 'murmur/1/#lobby')
+ * const report = await sync.syncWith(peerId, 'murmur/2/#lobby')
  * ```
  */
 export class HistorySync {
