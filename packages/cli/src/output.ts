@@ -9,7 +9,7 @@ import type { PostView } from './api-types.js'
 
 // What JSON.stringify leaves raw inside strings although a terminal acts on it or hides it: DEL and
 // C1 controls (an 8-bit CSI), bidi controls, separators, zero-width and other invisible characters.
-// JSON's own syntax is ASCII, so these only occur in strings, where \uXXXX means the same.
+// JSON's own syntax is ASCII, so these only occur in strings, where a four-hex-digit \u escape means the same.
 const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu
 
 /**
