@@ -16,17 +16,9 @@ describe('murmur with a clock that is off', () => {
   let honest: Daemon
   let skewed: Daemon
 
-  const peersInLobby = (line: string): boolean => {
-    if (!line.includes('"event":"status"')) return false
-    const status = JSON.parse(line) as { channels: Array<{ channel: string, peers: number }> }
-    return status.channels.some((c) => c.channel === '#lobby' && c.peers >= 1)
-  }
-
   beforeAll(async () => {
     sandbox = await Sandbox.create()
-    honest = await sandbox.daemon('honest')
-    skewed = await sandbox.daemon('skewed', ['--bootstrap', honest.multiaddr], clockShiftEnv(SHIFT))
-    await Promise.all([honest.proc.waitForLine(peersInLobby), skewed.proc.waitForLine(peersInLobby)])
+    ;[honest, skewed] = await sandbox.daemonPair('honest', 'skewed', clockShiftEnv(SHIFT))
   })
 
   afterAll(async () => {

@@ -15,17 +15,9 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
   let watchB: LineProcess
   let watchA: LineProcess
 
-  const peersInLobby = (line: string): boolean => {
-    if (!line.includes('"event":"status"')) return false
-    const status = JSON.parse(line) as { channels: Array<{ channel: string, peers: number }> }
-    return status.channels.some((c) => c.channel === '#lobby' && c.peers >= 1)
-  }
-
   beforeAll(async () => {
     sandbox = await Sandbox.create()
-    a = await sandbox.daemon('a')
-    b = await sandbox.daemon('b', ['--bootstrap', a.multiaddr])
-    await Promise.all([a.proc.waitForLine(peersInLobby), b.proc.waitForLine(peersInLobby)])
+    ;[a, b] = await sandbox.daemonPair('a', 'b')
     watchA = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', a.dataDir])
     watchB = sandbox.spawn(['watch', '#lobby', '--json', '--data-dir', b.dataDir])
     await Promise.all([

@@ -93,6 +93,17 @@ export class Sandbox {
   }
 
   /**
+   * Starts two daemons, the second bootstrapped from the first (`env`: more environment of the second),
+   * and waits until each sees a peer in #lobby.
+   */
+  async daemonPair (first: string, second: string, env: NodeJS.ProcessEnv = {}): Promise<[Daemon, Daemon]> {
+    const a = await this.daemon(first)
+    const b = await this.daemon(second, ['--bootstrap', a.multiaddr], env)
+    await Promise.all([a.proc.waitForLine(peersInLobby), b.proc.waitForLine(peersInLobby)])
+    return [a, b]
+  }
+
+  /**
    * Starts `murmur relay` with a data dir of this sandbox on loopback TCP and WebSockets, without mDNS
    * (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
    */
@@ -112,6 +123,13 @@ export class Sandbox {
     }))
     await rm(this.root, { recursive: true, force: true })
   }
+}
+
+/** Whether a `murmur daemon --json` line is a status line showing at least one peer in #lobby. */
+function peersInLobby (line: string): boolean {
+  if (!line.includes('"event":"status"')) return false
+  const status = JSON.parse(line) as { channels: Array<{ channel: string, peers: number }> }
+  return status.channels.some((c) => c.channel === '#lobby' && c.peers >= 1)
 }
 
 /** Environment of a CLI process whose clock (Date.now) is `seconds` ahead (negative: behind). */
