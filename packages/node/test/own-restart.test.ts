@@ -48,8 +48,8 @@ async function syncSpy (author: Murmur, id: string): Promise<{ spy: StockPeer, s
 }
 
 /** A stock stem successor in the channel that swallows every stem frame it gets, and notes what it gets through gossip. */
-async function stemHole (): Promise<{ hole: StockPeer, swallowed: Uint8Array[], gossip: () => string[] }> {
-  const hole = await startStockPeer()
+async function stemHole (gossipInit?: Parameters<typeof startStockPeer>[0]): Promise<{ hole: StockPeer, swallowed: Uint8Array[], gossip: () => string[] }> {
+  const hole = await startStockPeer(gossipInit)
   const swallowed: Uint8Array[] = []
   await hole.handle(STEM_PROTOCOL, async (stream) => {
     const lp = lpStream(stream)
@@ -151,20 +151,8 @@ describe('own posts across a restart', () => {
   it('a post that left through the stem just before the stop stays withheld after the restart until a copy comes back, and is not sent again', async () => {
     const dataDir = await tempDir()
     // a stem successor that swallows what it gets (and can publish it later)
-    const hole = await startStockPeer({ msgIdFn: () => randomBytes(32) })
+    const { hole, swallowed } = await stemHole({ msgIdFn: () => randomBytes(32) })
     running.push(hole)
-    const swallowed: Uint8Array[] = []
-    await hole.handle(STEM_PROTOCOL, async (stream) => {
-      const lp = lpStream(stream)
-      for (;;) {
-        try {
-          swallowed.push(decodeStemFrame((await lp.read()).subarray()).envelope)
-        } catch {
-          return
-        }
-      }
-    })
-    hole.services.pubsub.subscribe(TOPIC)
     const before = await startNode({ dataDir, channels: [CHANNEL] })
     running.push(before)
     await before.libp2p.dial(hole.getMultiaddrs()[0]!)
