@@ -59,42 +59,21 @@ export interface AddressGroups {
  */
 export function addressGroups (addr: Multiaddr): AddressGroups {
   const host = addr.getComponents()[0]
-  const value = host?.value ?? addr.toString()
-  if (host?.name === 'ip4') {
-    return ip4Groups(value)
-  }
-  const groups = host?.name === 'ip6' ? expandIp6(value) : undefined
-  if (groups === undefined) {
-    const own = `${host?.name ?? 'addr'}/${value}`
+  if (host?.name === 'ip4' && host.value !== undefined) return ip4Groups(host.value)
+  if (host?.name !== 'ip6') {
+    const own = `${host?.name ?? 'addr'}/${host?.value ?? addr.toString()}`
     return { address: own, network: own }
   }
-  if (groups.slice(0, 6).join(':') === '0000:0000:0000:0000:0000:ffff') {
-    const [a = 0, b = 0] = groups.slice(6).map((group) => Number.parseInt(group, 16))
-    return ip4Groups(`${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`)
-  }
+  // the address's bytes, as multiaddr parsed them: the ip6 code (one varint byte), then 16 address bytes
+  const bytes = addr.bytes.subarray(1, 17)
+  if (bytes.subarray(0, 12).join() === '0,0,0,0,0,0,0,0,0,0,255,255') return ip4Groups(bytes.subarray(12).join('.'))
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(2 * i).toString(16).padStart(4, '0'))
   return { address: `ip6/${groups.slice(0, 4).join(':')}::/64`, network: `ip6/${groups.slice(0, 3).join(':')}::/48` }
 }
 
 function ip4Groups (address: string): AddressGroups {
   return { address: `ip4/${address}`, network: `ip4/${address.split('.').slice(0, 3).join('.')}.0/24` }
-}
-
-/** The eight 4-digit groups of an IPv6 address (with `::` and a trailing dotted IPv4 part expanded), or undefined. */
-function expandIp6 (address: string): string[] | undefined {
-  let text = address.toLowerCase().split('%')[0] ?? ''
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
-  if (dotted !== null) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number]
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-  }
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const head = halves[0] === '' ? [] : (halves[0] ?? '').split(':')
-  const tail = halves.length === 2 && halves[1] !== '' ? (halves[1] ?? '').split(':') : []
-  const missing = 8 - head.length - tail.length
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined
-  const groups = [...head, ...Array<string>(missing).fill('0'), ...tail]
-  return groups.every((group) => /^[0-9a-f]{1,4}$/.test(group)) ? groups.map((group) => group.padStart(4, '0')) : undefined
 }
 
 /**
