@@ -30,9 +30,11 @@
  */
 import { parseArgs } from 'node:util'
 import { StemRouter } from '../packages/node/dist/src/stem/router.js'
+import { oracleAdvantage } from '../packages/node/dist/test/bounce-oracle.js'
 import { EPOCH, FakeClock } from '../packages/node/dist/test/stem-fixtures.js'
 import { seededRandom } from './lib/random.ts'
 import { printFigures, writeResults } from './lib/results.ts'
+import type { PostKind } from '../packages/node/dist/test/bounce-oracle.js'
 import type { Figure } from './lib/results.ts'
 
 const { values } = parseArgs({
@@ -58,8 +60,6 @@ const BINS = [500, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000
 /** Send the post back `bounces` times as soon as it arrives, 50 ms apart; swallow it otherwise. */
 const STRATEGIES = [0, 1, 2, 3, 5]
 
-type Kind = 'own' | 'relayed'
-
 const bin = (ms: number): number => BINS.findIndex((edge) => ms < edge)
 
 /**
@@ -67,7 +67,7 @@ const bin = (ms: number): number => BINS.findIndex((edge) => ms < edge)
  * `colluding`, V's other successor is an attacker too: S hands it the post at once, both bounce it, and
  * what V sends either of them is observed.
  */
-function observe (kind: Kind, bounces: number, trialSeed: number, colluding = false): string {
+function observe (kind: PostKind, bounces: number, trialSeed: number, colluding = false): string {
   const clock = new FakeClock()
   const events: string[] = []
   let first: number | undefined
@@ -131,27 +131,8 @@ function observe (kind: Kind, bounces: number, trialSeed: number, colluding = fa
 
 /** The attacker's advantage for one strategy: learn on the first half of the seeds, guess on the rest. */
 function advantage (bounces: number, colluding = false): number {
-  const learned = new Map<string, { own: number, relayed: number }>()
   const half = Math.floor(trials / 2)
-  for (let t = 0; t < half; t++) {
-    for (const kind of ['own', 'relayed'] as const) {
-      const key = observe(kind, bounces, seed * 1_000_003 + t, colluding)
-      const counts = learned.get(key) ?? { own: 0, relayed: 0 }
-      counts[kind]++
-      learned.set(key, counts)
-    }
-  }
-  let correct = 0
-  let total = 0
-  for (let t = half; t < trials; t++) {
-    for (const kind of ['own', 'relayed'] as const) {
-      const counts = learned.get(observe(kind, bounces, seed * 1_000_003 + t, colluding)) ?? { own: 0, relayed: 0 }
-      const other = kind === 'own' ? 'relayed' : 'own'
-      correct += counts[kind] > counts[other] ? 1 : counts[kind] === counts[other] ? 0.5 : 0
-      total++
-    }
-  }
-  return 2 * correct / total - 1
+  return oracleAdvantage((kind, trialSeed) => observe(kind, bounces, trialSeed, colluding), seed * 1_000_003, half, trials - half)
 }
 
 /**

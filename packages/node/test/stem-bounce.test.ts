@@ -10,7 +10,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { StemRouter } from '../src/stem/index.js'
+import { oracleAdvantage } from './bounce-oracle.js'
 import { ENVELOPE, EPOCH, FakeClock, TOPIC, seededRandom } from './stem-fixtures.js'
+import type { PostKind } from './bounce-oracle.js'
 
 const WARM = new Uint8Array([9])
 
@@ -36,7 +38,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
  * with the time bin since V first sent the post on. (When B colludes and watches as well, what it sees
  * is not the same for both: see `bounce_oracle_advantage_colluding` in bench/stem-bounce.ts.)
  */
-function attack (kind: 'own' | 'relayed', seed: number, actions: Action[]): string[] {
+function attack (kind: PostKind, seed: number, actions: Action[]): string[] {
   const clock = new FakeClock()
   const trace: string[] = []
   const roles = new Map<string, string>()
@@ -99,24 +101,7 @@ const bin = (ms: number): number => BINS.findIndex((edge) => ms < edge)
  * goes with which kind of post on `runs` seeds and guess on `runs` others.
  */
 function advantage (actions: Action[], runs: number): number {
-  const learned = new Map<string, { own: number, relayed: number }>()
-  for (let seed = 1; seed <= runs; seed++) {
-    for (const kind of ['own', 'relayed'] as const) {
-      const key = attack(kind, seed, actions).join(' ')
-      const counts = learned.get(key) ?? { own: 0, relayed: 0 }
-      counts[kind]++
-      learned.set(key, counts)
-    }
-  }
-  let correct = 0
-  for (let seed = runs + 1; seed <= 2 * runs; seed++) {
-    for (const kind of ['own', 'relayed'] as const) {
-      const counts = learned.get(attack(kind, seed, actions).join(' ')) ?? { own: 0, relayed: 0 }
-      const other = kind === 'own' ? 'relayed' : 'own'
-      correct += counts[kind] > counts[other] ? 1 : counts[kind] === counts[other] ? 0.5 : 0
-    }
-  }
-  return 2 * correct / (2 * runs) - 1
+  return oracleAdvantage((kind, seed) => attack(kind, seed, actions).join(' '), 1, runs, runs)
 }
 
 describe('stem: a successor cannot tell an own post from a relayed one', () => {
