@@ -192,22 +192,19 @@ export class PostIntake {
    * or not: whether a node forwards must not say whether the post is its own, nor whether someone planted
    * a copy by sync before. Later copies are not (gossipsub forgets a message id after two minutes), nor
    * is an older post stored already: a replay of a post that spread long ago would otherwise be flooded
-   * through the whole network again. An own post not yet back from the network is taken as new (forwarded, its sender credited) whatever its
-   * age, as a relay that never saw it would; once a copy came back (or was planted by sync) it is treated
-   * like any stored post.
+   * through the whole network again. An own post not yet back from the network is taken as new (forwarded,
+   * its sender credited) whatever its age, as a relay that never saw it would (a successor that sends it
+   * back by gossip must not read authorship off the credit it earns, which gossipsub's opportunistic
+   * grafting shows it); once a copy came back (or was planted by sync) it is treated like any stored post.
    */
   async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<GossipOutcome> {
     const key = toHex(valid.id)
     const first = this.gossiped.get(key) === undefined
     this.gossiped.set(key, true)
-    // asked before `receive` marks it back: an own post not yet back from the network is new to every
-    // relay, which forwards it however old its `created` (a post queued offline and sent after a restart)
+    // asked before `receive` marks it back
     const own = this.awaiting(valid.id)
     const result = await this.receive(envelope, valid, from)
     if (result !== 'duplicate' || !first) return result
-    // an own post not yet back is answered as a relay that never had it would answer: new here, forwarded
-    // and its sender credited (a successor that sends it back by gossip must not read authorship off
-    // the credit it earns, which gossipsub's opportunistic grafting shows it)
     if (own) return 'stored'
     const age = Math.floor(this.now() / 1000) - Number(valid.post.created)
     return age <= FORWARD_STORED_MAX_AGE ? 'forward' : result

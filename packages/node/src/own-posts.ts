@@ -133,9 +133,7 @@ export class OwnPosts {
     const now = (this.clock?.() ?? Date.now()) / 1000
     for (const post of inStem.inTransit()) {
       const entry = await this.unfinished(post.id)
-      // only a fresh post is held again: a stem hop that stores a post never passes it on, so a post
-      // that spread long ago, sent on by this node after a restart, could only be its own. An older one
-      // stays withheld from sync until a peer offers it or it expires (its stem may have been cut short).
+      // only a fresh post is held again (see above); an older one just stays withheld from sync
       if (entry !== undefined && now - entry.created <= FORWARD_STORED_MAX_AGE) {
         stem.resume(topicOf(entry.channel), entry.envelope, post.expires)
       }
