@@ -375,13 +375,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.libp2p.getPeers().length
   }
 
-  /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */
   /** The address group a peer's posts count against in the store's quota (undefined once it is gone). */
   private senderGroup (peer: PeerId): string | undefined {
     const connection = this.libp2p.getConnections(peer)[0]
     return connection === undefined ? undefined : addressGroup(connection.remoteAddr)
   }
 
+  /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */
   private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {
     if (this.tracker.isCutOff(peer.id.toString())) {
       return
