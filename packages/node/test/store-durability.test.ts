@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPostStore, openDatabase } from '../src/store/index.js'
-import { BACKENDS, DAY, FaultyLevel, T0, allKeys, collect, countReads, hexIds, idOf, post, reply, tempDir, vote } from './store-fixtures.js'
-import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
+import { BACKENDS, DAY, FaultyLevel, T0, allKeys, collect, countReads, hexIds, idOf, openStore, post, reply, tempDir, vote } from './store-fixtures.js'
+import type { PostStore, StoredPost } from '../src/store/index.js'
 
 describe('post store durability', () => {
   const cleanups: Array<() => Promise<void>> = []
@@ -127,13 +127,11 @@ describe('post store durability', () => {
 
   describe.each(BACKENDS)('concurrency on $name', (backend) => {
     let store: PostStore
-    let db: StoreDatabase
 
     async function open (): Promise<void> {
-      const opened = await backend.open()
-      db = opened.db
-      store = createPostStore({ db })
-      cleanups.push(opened.cleanup, async () => { await store.close() })
+      const opened = await openStore(backend)
+      store = opened.store
+      cleanups.push(opened.close)
     }
 
     it('tallies many concurrent votes and replies exactly', async () => {

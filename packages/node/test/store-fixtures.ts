@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
-import type { StoreDatabase, StoredPost } from '../src/store/index.js'
+import { createPostStore } from '../src/store/index.js'
+import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
 /** A fixed clock for deterministic tests (unix seconds). */
 export const T0 = 1_700_000_000
@@ -82,6 +83,13 @@ export const BACKENDS: Backend[] = [
     }
   }
 ]
+
+/** A fresh post store on `backend`; `close` closes the store, then removes its database. */
+export async function openStore (backend: Backend): Promise<{ db: StoreDatabase, store: PostStore, close(): Promise<void> }> {
+  const { db, cleanup } = await backend.open()
+  const store = createPostStore({ db })
+  return { db, store, close: async () => { await store.close(); await cleanup() } }
+}
 
 /** Every key of the database, hex-encoded with its sublevel prefix, sorted. */
 export async function allKeys (db: StoreDatabase): Promise<string[]> {

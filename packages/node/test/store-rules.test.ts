@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createPostStore } from '../src/store/index.js'
 import { TAG_RETENTION } from '../src/store/constants.js'
-import { BACKENDS, DAY, T0, allKeys, hexIds, idOf, post, reply, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, T0, allKeys, hexIds, idOf, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase } from '../src/store/index.js'
 
 const WEEK = 7 * DAY
@@ -9,16 +8,10 @@ const WEEK = 7 * DAY
 describe.each(BACKENDS)('store rules of issue 12 on $name', (backend) => {
   let db: StoreDatabase
   let store: PostStore
-  let cleanup: () => Promise<void>
+  let close: () => Promise<void>
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open())
-    store = createPostStore({ db })
-  })
-  afterEach(async () => {
-    await store.close()
-    await cleanup()
-  })
+  beforeEach(async () => { ({ db, store, close } = await openStore(backend)) })
+  afterEach(async () => { await close() })
 
   describe('link tags outlive their posts (Medium 6)', () => {
     const scope = new TextEncoder().encode('murmur/v2/scope/post #lobby epoch 0 slot 3')

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { MemoryLevel } from 'memory-level'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
-import { BACKENDS, DAY, FaultyLevel, T0, allEntries, allKeys, countReads, hexIds, post, reply, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, FaultyLevel, T0, allEntries, allKeys, countReads, hexIds, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
 type Name = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'V'
@@ -51,20 +51,13 @@ async function expectWholeThread (store: PostStore, t: Thread): Promise<void> {
 describe.each(BACKENDS)('threads on $name', (backend) => {
   let db: StoreDatabase
   let store: PostStore
-  let cleanup: () => Promise<void>
+  let close: () => Promise<void>
 
-  async function open (): Promise<void> {
-    ({ db, cleanup } = await backend.open())
-    store = createPostStore({ db })
-  }
+  beforeEach(async () => { ({ db, store, close } = await openStore(backend)) })
 
-  afterEach(async () => {
-    await store.close()
-    await cleanup()
-  })
+  afterEach(async () => { await close() })
 
   it('keeps a reply under its missing parent, then files it in the thread once the parent arrives', async () => {
-    await open()
     const t = buildThread()
     await putInOrder(store, t, ['C', 'D', 'A'])
     expect((await store.get(t.C.id, T0))?.root).toEqual(t.B.id)
@@ -86,14 +79,12 @@ describe.each(BACKENDS)('threads on $name', (backend) => {
     ['the POST last', ['F', 'D', 'V', 'B', 'C', 'E', 'A']],
     ['parents first', IN_ORDER]
   ] as Array<[string, Name[]]>)('files the whole thread under its POST when %s', async (_, order) => {
-    await open()
     const t = buildThread()
     await putInOrder(store, t, order)
     await expectWholeThread(store, t)
   })
 
   it('does not trust a root given with the reply', async () => {
-    await open()
     const t = buildThread()
     await putInOrder(store, t, ['A', 'B'])
     // what a caller that looked the parent up before B was stored would pass
@@ -103,7 +94,6 @@ describe.each(BACKENDS)('threads on $name', (backend) => {
   })
 
   it('keeps a reply to a vote apart under the vote, whichever arrives first', async () => {
-    await open()
     const t = buildThread()
     const early = reply(t.V, { created: T0 + 60 })
     await putInOrder(store, t, ['A', 'B', 'C'])
@@ -120,7 +110,6 @@ describe.each(BACKENDS)('threads on $name', (backend) => {
     ['the POST first', { A: T0 + 100, D: T0 + 200, B: T0 + 300, C: T0 + 400 }],
     ['the leaves first', { D: T0 + 100, C: T0 + 200, B: T0 + 300, A: T0 + 400 }]
   ] as Array<[string, Partial<Record<Name, number>>]>)('sweeps a re-filed chain to nothing, %s', async (_, expires) => {
-    await open()
     const t = buildThread(expires)
     await putInOrder(store, t, ['D', 'C', 'B', 'A'])
     const times = Object.entries(expires).sort(([, a], [, b]) => a - b)

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createPostStore, hotScore } from '../src/store/index.js'
+import { hotScore } from '../src/store/index.js'
 import { TAG_RETENTION } from '../src/store/constants.js'
-import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, post, reply, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
 const HOUR = 3600
@@ -9,17 +9,11 @@ const HOUR = 3600
 describe.each(BACKENDS)('post store on $name', (backend) => {
   let db: StoreDatabase
   let store: PostStore
-  let cleanup: () => Promise<void>
+  let close: () => Promise<void>
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open())
-    store = createPostStore({ db })
-  })
+  beforeEach(async () => { ({ db, store, close } = await openStore(backend)) })
 
-  afterEach(async () => {
-    await store.close()
-    await cleanup()
-  })
+  afterEach(async () => { await close() })
 
   async function putAll (posts: StoredPost[], now = T0): Promise<void> {
     for (const p of posts) expect(await store.put(p, now)).toBe('stored')
