@@ -217,7 +217,7 @@ export class StemRouter {
       return
     }
     const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, resumed: true }
-    post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoMin + exponential(this.embargoMean, this.random))
+    post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoDelay())
     this.held.add(post)
   }
 
@@ -342,7 +342,7 @@ export class StemRouter {
       this.clock.clearTimeout(post.timer)
       post.settle?.resolve({ status: 'sent', recipients: 1 })
       post.settle = undefined
-      post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoMin + exponential(this.embargoMean, this.random))
+      post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoDelay())
     }
     this.components.onEvent?.({ type: 'forward', id: post.id, to, own: post.own })
     this.components.send(to, post.topic, post.envelope, post.id)
@@ -355,6 +355,11 @@ export class StemRouter {
     this.routes.tick()
     post.avoid ??= this.routes.anyPeerBut(this.routes.ownRoute)
     this.moveOn(post, this.nextHop(post), 'no-stem-peer')
+  }
+
+  /** A fresh embargo timer, in ms: the same draw for own and relayed posts. */
+  private embargoDelay (): number {
+    return this.embargoMin + exponential(this.embargoMean, this.random)
   }
 
   private embargoFired (post: Held): void {
