@@ -123,7 +123,8 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // a connection that has not shown the token is closed after its answer: keeping it alive would let
     // any local process hold the API's connection slots with requests that need no token
-    if (!authorized(req.headers.authorization, tokenDigest)) res.setHeader('connection', 'close')
+    const authed = authorized(req.headers.authorization, tokenDigest)
+    if (!authed) res.setHeader('connection', 'close')
     if (!hostAllowed(req.headers.host, port)) {
       // a web page reaching us through DNS rebinding names its own host here
       sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
@@ -140,7 +141,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       sendJson(res, 200, { proof: tokenProof(token, nonce) })
       return
     }
-    if (!authorized(req.headers.authorization, tokenDigest)) {
+    if (!authed) {
       res.setHeader('www-authenticate', 'Bearer realm="murmur"')
       sendJson(res, 401, { error: { name: 'UnauthorizedError', code: 'ERR_UNAUTHORIZED', message: 'missing or wrong bearer token (it is in api.json in the data dir)' } })
       return
