@@ -15,7 +15,6 @@ export class Requested {
   private readonly received = new Set<string>()
   /** the ranges sent that ask for pushes: [lower, upper) each */
   private readonly listed: Array<{ lower: Bound, upper: Bound }> = []
-  private sealedAnswers = false
 
   constructor (topic: string) {
     this.topic = topic
@@ -44,7 +43,6 @@ export class Requested {
       // a listed range, or a fingerprint of nothing: both say "send what you hold here"
       if (range.mode === SyncRange.Mode.ID_LIST || (range.mode === SyncRange.Mode.FINGERPRINT && range.count === 0)) {
         this.listed.push({ lower, upper })
-        this.sealedAnswers = true
       }
       lower = upper
     }
@@ -62,7 +60,7 @@ export class Requested {
     let ok = this.asked.has(hex)
     if (!ok) {
       const item = itemOf(envelope, id)
-      ok = item === undefined ? this.sealedAnswers : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))
+      ok = item === undefined ? this.listed.length > 0 : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))
     }
     if (ok) this.received.add(hex)
     return ok
