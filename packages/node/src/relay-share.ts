@@ -24,19 +24,9 @@ import type {
 import type { ConnectionGater, Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** What {@link fairShareRelayServer} needs from libp2p: the server's components and the node's events. */
+/** What {@link relayFairShare}'s server needs from libp2p: the server's components and the node's events. */
 export interface FairShareRelayComponents extends CircuitRelayServerComponents {
   events: TypedEventTarget<Libp2pEvents>
-}
-
-/** Options of {@link fairShareRelayServer}: the server's, with the slot count spelled out (the share is a fraction of it). */
-export interface FairShareRelayInit extends CircuitRelayServerInit {
-  /**
-   * Largest fraction of the slots not held by other addresses that one address may hold, in (0, 1];
-   * its network may hold `(1 + share) / 2` of those not held by other networks. 1 turns the share off.
-   */
-  share: number
-  reservations: ServerReservationStoreInit & { maxReservations: number }
 }
 
 /** The groups a client is counted in: its address, and the network around it. */
@@ -95,13 +85,8 @@ export function fairShare (capacity: number, heldByOthers: number, share: number
  * Whether one more entry (a slot, a connection) from a client with `requester`'s groups would put its
  * address over `share`, or its network over `(1 + share) / 2`, of the `capacity` that the other
  * `holders` leave. A full table is not "over": the caller refuses that with its own answer.
- *
- * @example
- * ```ts
- * overShare([groupsOf(client)], reservations.map(groupsOf), 256, 0.5)
- * ```
  */
-export function overShare (requester: AddressGroups[], holders: Iterable<AddressGroups[]>, capacity: number, share: number): boolean {
+function overShare (requester: AddressGroups[], holders: Iterable<AddressGroups[]>, capacity: number, share: number): boolean {
   const held = new Map<string, number>()
   let total = 0
   for (const holderGroups of holders) {
@@ -190,8 +175,14 @@ class ReservationShare {
   }
 }
 
-/** Options of {@link relayFairShare}. */
-export interface RelayFairShareInit extends FairShareRelayInit {
+/** Options of {@link relayFairShare}: the server's, with the slot count spelled out (the share is a fraction of it). */
+export interface RelayFairShareInit extends CircuitRelayServerInit {
+  /**
+   * Largest fraction of the slots not held by other addresses that one address may hold, in (0, 1];
+   * its network may hold `(1 + share) / 2` of those not held by other networks. 1 turns the share off.
+   */
+  share: number
+  reservations: ServerReservationStoreInit & { maxReservations: number }
   /** The relay's `connectionManager.maxConnections`: the connection table the share is taken of. */
   maxConnections: number
 }
