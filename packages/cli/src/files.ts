@@ -15,8 +15,21 @@ import type { Stats } from 'node:fs'
  * await ensurePrivateDir('/home/ada/.local/share/murmur')
  * ```
  */
-export async function ensurePrivateDir (dir: string): Promise<void> {
+async function ensurePrivateDir (dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
+}
+
+/**
+ * Creates a data dir with mode 0700 when missing, then checks that it is private (checkPrivateDir).
+ *
+ * @example
+ * ```ts
+ * await ensureDataDir('/home/ada/.local/share/murmur')
+ * ```
+ */
+export async function ensureDataDir (dir: string): Promise<void> {
+  await ensurePrivateDir(dir)
+  await checkPrivateDir(dir)
 }
 
 /**
@@ -79,7 +92,6 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  *
  * @example
  * ```ts
- * await ensurePrivateDir(dataDir)
  * await checkPrivateDir(dataDir)
  * ```
  */

@@ -5,7 +5,7 @@ import { Command } from 'commander'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { DaemonAlreadyRunningError } from '../errors.js'
-import { checkPrivateDir, ensurePrivateDir } from '../files.js'
+import { ensureDataDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { rendezvousDir, resolveDataDir } from '../paths.js'
 import { apiFilePath, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
@@ -39,8 +39,7 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   const out = outputOf(options)
   const channels = parseChannels(options.channel)
   const dataDir = resolveDataDir(options.dataDir)
-  await ensurePrivateDir(dataDir)
-  await checkPrivateDir(dataDir)
+  await ensureDataDir(dataDir)
   await refuseSecondDaemon(dataDir)
   const identity = await loadOrCreateIdentity(dataDir)
   if (identity.created) {

@@ -3,7 +3,7 @@
  */
 import { Command } from 'commander'
 import { toHex } from '@murmur/protocol'
-import { checkPrivateDir, ensurePrivateDir } from '../files.js'
+import { ensureDataDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { resolveDataDir } from '../paths.js'
 import { outputOf, withCommonOptions } from './options.js'
@@ -23,8 +23,7 @@ export function initCommand (): Command {
     .action(async (options: CommonOptions) => {
       const out = outputOf(options)
       const dataDir = resolveDataDir(options.dataDir)
-      await ensurePrivateDir(dataDir)
-      await checkPrivateDir(dataDir)
+      await ensureDataDir(dataDir)
       const identity = await loadOrCreateIdentity(dataDir)
       const publicKey = toHex(identity.key.publicKey)
       out.result({ dataDir, identity: identity.path, publicKey, created: identity.created }, () => [

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { RELAY_LISTEN } from '@murmur/node/relay-constants'
 import { DEFAULT_CHANNEL } from '../constants.js'
-import { checkPrivateDir, ensurePrivateDir } from '../files.js'
+import { ensureDataDir } from '../files.js'
 import { resolveDataDir } from '../paths.js'
 import { channelStatus, watchStatus } from '../daemon/status.js'
 import {
@@ -63,8 +63,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const channels = parseChannels(options.channel)
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
-  await ensurePrivateDir(dataDir)
-  await checkPrivateDir(dataDir)
+  await ensureDataDir(dataDir)
   out.note(`starting murmur relay (data dir ${dataDir})`)
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { createMurmur } = await import('@murmur/node')
