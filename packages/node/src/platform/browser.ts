@@ -18,9 +18,6 @@ import type { Libp2pInit } from 'libp2p'
 
 export type { PlatformNetworkInit } from './types.js'
 
-/** What the browser platform is told: the network, and the STUN/TURN servers the user chose, if any. */
-export type BrowserNetworkInit = PlatformNetworkInit
-
 /**
  * The RTCPeerConnection configuration of a browser node: only the ICE servers it was given, never
  * @libp2p/webrtc's default list of public STUN servers (Google, Twilio, Cloudflare, Mozilla). Host
@@ -31,7 +28,7 @@ export type BrowserNetworkInit = PlatformNetworkInit
  * browserRtcConfiguration({ allowPrivateAddresses: false }) // { iceServers: [] }
  * ```
  */
-export function browserRtcConfiguration (init: BrowserNetworkInit): RTCConfiguration {
+export function browserRtcConfiguration (init: PlatformNetworkInit): RTCConfiguration {
   return { iceServers: [...(init.iceServers ?? DEFAULT_ICE_SERVERS)] }
 }
 
@@ -39,7 +36,7 @@ export function browserRtcConfiguration (init: BrowserNetworkInit): RTCConfigura
  * Transports a browser node dials and listens with: WebSockets to relays and Node.js nodes, WebRTC to
  * other browsers, and circuit relay for the relay slot that WebRTC is signalled through.
  */
-export function platformTransports (init: BrowserNetworkInit): NonNullable<Libp2pInit['transports']> {
+export function platformTransports (init: PlatformNetworkInit): NonNullable<Libp2pInit['transports']> {
   return [
     webSockets(),
     onlyFirstPeerDialsWebRTC(webRTC({ rtcConfiguration: browserRtcConfiguration(init) })),
