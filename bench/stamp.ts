@@ -8,9 +8,7 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { generateAuthorKey } from '@murmur/protocol'
-// deep imports until index.ts exports the stamp modules (issue 13)
-import { STAMP_BITS, STAMP_MEMLIMIT, STAMP_OPSLIMIT, mintStamp, stampHash, verifyStamp, weekOf } from '@murmur/protocol'
+import { STAMP_BITS, STAMP_MEMLIMIT, STAMP_OPSLIMIT, generateAuthorKey, mintStamp, stampHash, verifyStamp, weekOf } from '@murmur/protocol'
 import type { Stamp } from '@murmur/protocol'
 import { median, medianFigure, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
