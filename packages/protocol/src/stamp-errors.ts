@@ -1,6 +1,6 @@
 /**
  * Stable codes of member stamps and the member directory (docs/MEMBERSHIP.md), and what gossipsub does
- * with each. Kept beside the stamp code until the lead merges them into ERROR_ACTIONS (errors.ts).
+ * with each. Apart from ERROR_ACTIONS (errors.ts): those are the codes of envelope validation only.
  */
 export const STAMP_ERROR_ACTIONS = Object.freeze({
   /** Announcement above MAX_STAMP_BYTES. */
