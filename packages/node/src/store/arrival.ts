@@ -27,11 +27,6 @@ export function senderOf (arrivalClass: number): number {
   return Math.floor(arrivalClass / HOURS)
 }
 
-/** The hour of an arrival class. */
-export function hourOf (arrivalClass: number): number {
-  return arrivalClass % HOURS
-}
-
 function fnv1a (text: string): number {
   let hash = 0x811c9dc5
   for (let i = 0; i < text.length; i++) {
