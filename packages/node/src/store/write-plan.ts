@@ -1,10 +1,9 @@
 import { ID_BYTES, equalBytes, toHex } from '@murmur/protocol'
-import { concat, copyBytes } from './bytes.js'
+import { concat, copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
-import { readU64, viewOf } from './bytes.js'
 import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
-import type { Tally } from './codec.js'
 import { UsageLedger } from './usage.js'
+import type { Tally } from './codec.js'
 import type { ClassUsage, Usage } from './usage.js'
 import type { Indexes, IndexOperation } from './indexes.js'
 import type { StoredPost } from './types.js'
@@ -437,7 +436,9 @@ export class WritePlan {
     const added = this.arrived.get(toHex(id))
     if (added !== undefined) return added
     const value = await this.indexes.arrivals.get(id)
-    return value === undefined ? undefined : { arrivalClass: readU64(viewOf(value), 0), second: readU64(viewOf(value), 8) }
+    if (value === undefined) return undefined
+    const view = viewOf(value)
+    return { arrivalClass: readU64(view, 0), second: readU64(view, 8) }
   }
 }
 
