@@ -2,20 +2,32 @@ import { MAX_CHANNEL_BYTES, TOPIC_PREFIX } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { toHex, utf8 } from './bytes.js'
 import { DOMAIN, sha256 } from './hash.js'
+import { displayLine } from './display.js'
 
 const GEOHASH = /^geo:[0-9bcdefghjkmnpqrstuvwxyz]{1,12}$/
 const CIRCLE = /^circle:[0-9a-f]{32}$/
-// A public name: anything printable except whitespace, '/' (it would nest topics) and '#'.
-const PUBLIC = /^#[^\s/#\p{Cc}\p{Cf}]+$/u
+/**
+ * What a public name may not hold, because it is not drawn or is drawn blank, so that two names that
+ * look the same could be two channels: whitespace and separators, '/' (it would nest topics), '#',
+ * controls, format characters (ZWJ/ZWNJ and bidi controls among them), default-ignorable code points
+ * (variation selectors, Hangul fillers, CGJ, tags), the blank braille pattern, the Khitan filler, and
+ * private-use characters (drawn as whatever a font puts there).
+ */
+const NOT_IN_NAME = /[\s\p{Z}/#\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\u2800]|\u{16fe4}/u
+const NOT_IN_NAME_ALL = new RegExp(NOT_IN_NAME.source, 'gu')
 
 /**
- * Checks a channel name: `#name`, `geo:<geohash>` or `circle:<32 hex>`, 1..64 bytes of NFC UTF-8.
- * Throws a ProtocolError with code ERR_BAD_CHANNEL saying what is wrong.
+ * Checks a channel name: `#name`, `geo:<geohash>` or `circle:<32 hex>`, 1..64 bytes of UTF-8 in
+ * Unicode NFKC form. A public name holds only characters that are drawn and not blank (see
+ * NOT_IN_NAME), and every UI shows it exactly as it is (`displayLine(name) === name`): two names that
+ * differ differ on screen, save for look-alike letters of different scripts. Throws a ProtocolError with
+ * code ERR_BAD_CHANNEL saying what is wrong.
  *
  * @example
  * ```ts
- * validateChannel('#lobby')     // ok
- * validateChannel('lobby')      // throws ERR_BAD_CHANNEL
+ * validateChannel('#lobby')        // ok
+ * validateChannel('lobby')         // throws ERR_BAD_CHANNEL
+ * validateChannel('#lobby\uFE0F')  // throws ERR_BAD_CHANNEL: a variation selector is drawn as nothing
  * ```
  */
 export function validateChannel (channel: string): void {
@@ -29,12 +41,32 @@ export function validateChannel (channel: string): void {
   if (/[\uD800-\uDFFF]/u.test(channel)) {
     throw new ProtocolError('ERR_BAD_CHANNEL', 'channel name holds a lone surrogate (not valid Unicode)')
   }
-  if (channel.normalize('NFC') !== channel) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', 'channel name must be in Unicode NFC form')
+  if (GEOHASH.test(channel) || CIRCLE.test(channel)) {
+    return
   }
-  if (!PUBLIC.test(channel) && !GEOHASH.test(channel) && !CIRCLE.test(channel)) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${channel}": use #name (no spaces or '/'), geo:<geohash> or circle:<32 hex digits>`)
+  // in messages, what a name may not hold is escaped, as displayLine escapes what no UI shows
+  const shown = displayLine(channel).replace(NOT_IN_NAME_ALL, (c) => ' #/'.includes(c) ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`)
+  if (!channel.startsWith('#') || channel.length === 1) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": use #name (no spaces or '/'), geo:<geohash> or circle:<32 hex digits>`)
   }
+  const hidden = NOT_IN_NAME.exec(channel.slice(1))
+  if (hidden !== null) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": ${codePoint(hidden[0])} is a space, '/', '#', or a character drawn as nothing or blank`)
+  }
+  // compatibility forms (the ligature ﬁ, fullwidth letters) look like the letters they stand for
+  const nfkc = channel.normalize('NFKC')
+  if (nfkc !== channel) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": not in Unicode NFKC form (write it "${displayLine(nfkc)}")`)
+  }
+  if (displayLine(channel) !== channel) {
+    // what is left for the display rule to change: more combining marks on a letter than it shows
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": too many combining marks on one character`)
+  }
+}
+
+/** `U+FE0F` for a character. */
+function codePoint (c: string): string {
+  return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
 }
 
 /**
