@@ -8,7 +8,7 @@
 import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { toPostView } from './view.js'
-import { threadRoot } from './store/index.js'
+import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
@@ -32,6 +32,12 @@ export const INVALID_CACHE_SIZE = 4096
 
 /** Envelopes remembered as valid (by bytes), so that a stem hop's copy is not verified again from gossip. */
 export const VALID_CACHE_SIZE = 4096
+
+/**
+ * Stem posts whose delivering group is remembered until this node fluffs them (a stem hop stores a post
+ * only when it publishes it, long after the frame came in).
+ */
+export const STEM_SENDERS = 4096
 
 /** Post ids remembered as seen in (or published into) gossip, about 10 MB at most. */
 export const GOSSIPED_IDS = 65_536
@@ -97,6 +103,8 @@ export class PostIntake {
   private readonly refused = new Recent<InvalidEnvelope>(INVALID_CACHE_SIZE)
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
   private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
+  /** The group that delivered each stem post judged here, charged when this node fluffs and stores it. */
+  private readonly stemSenders = new Recent<string>(STEM_SENDERS)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -151,11 +159,14 @@ export class PostIntake {
 
   /**
    * The full verdict without storing: protocol validation, the tag rule, and whether the post is
-   * already here. For stem hops, which must not store a post they only pass on.
+   * already here. For stem hops, which must not store a post they only pass on. `from` is the address
+   * group of the peer that sent the frame, captured when it arrived: should this node fluff the post
+   * (and store it then, through {@link accept}), the post is charged to it.
    */
-  async judge (topic: string, envelope: Uint8Array): Promise<Verdict> {
+  async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
     const valid = this.validate(topic, envelope, 'stem')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    this.stemSenders.set(toHex(valid.id), from)
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
     // their posts, so the same post coming back through another hop is no conflict
     if (valid.auth.kind === 'ring' && await this.store.hasTagConflict(valid.id, valid.auth.links)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
@@ -164,9 +175,10 @@ export class PostIntake {
 
   /**
    * Validates and stores an envelope from the network outside gossip (history sync). `from` is the
-   * address group of the peer that delivered it: the store's quota counts posts per sender.
+   * address group of the peer that delivered it, captured when it arrived: the store's quota counts
+   * posts per sender ({@link UNKNOWN_SENDER} when the group is not known, never the node's own).
    */
-  async ingest (topic: string, envelope: Uint8Array, from?: string): Promise<Verdict> {
+  async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
     const id = messageId(topic, envelope)
     if (await this.store.has(id)) {
@@ -179,8 +191,8 @@ export class PostIntake {
     return verdictOf(await this.receive(envelope, valid, from))
   }
 
-  /** Stores a valid envelope that came from the network (gossip or sync), noting that it is out there. */
-  async receive (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
+  /** Stores a valid envelope that came from the network (gossip or sync) by the group `from`, noting that it is out there. */
+  async receive (envelope: Uint8Array, valid: ValidEnvelope, from: string = UNKNOWN_SENDER): Promise<PutResult> {
     this.onValid?.(valid.id)
     return this.accept(envelope, valid, from)
   }
@@ -197,7 +209,7 @@ export class PostIntake {
    * back by gossip must not read authorship off the credit it earns, which gossipsub's opportunistic
    * grafting shows it); once a copy came back (or was planted by sync) it is treated like any stored post.
    */
-  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<GossipOutcome> {
+  async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope, from: string = UNKNOWN_SENDER): Promise<GossipOutcome> {
     const key = toHex(valid.id)
     const first = this.gossiped.get(key) === undefined
     this.gossiped.set(key, true)
@@ -217,11 +229,13 @@ export class PostIntake {
 
   /**
    * Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope.
-   * `from`: the address group of the peer that delivered it (none for own posts).
+   * `from`: the address group of the peer that delivered it; when not given, the group that sent it
+   * through the stem ({@link judge}), else none: the node's own post.
    */
   async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
     const stored = this.toStored(envelope, valid)
-    if (from !== undefined) stored.from = from
+    const sender = from ?? this.stemSenders.get(toHex(valid.id))
+    if (sender !== undefined) stored.from = sender
     const result = await this.store.put(stored)
     if (result === 'stored' && this.announcing()) {
       const entry = await this.store.get(stored.id)

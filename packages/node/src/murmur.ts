@@ -17,7 +17,8 @@ import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
-import { HistorySync, SYNC_PEERS_PER_CHANNEL, addressGroup } from './sync/index.js'
+import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
+import { SenderGroups } from './sender-groups.js'
 import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
@@ -52,6 +53,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly inStem: InStem
   private readonly clock: ClockWatch
   private readonly tracker: InvalidMessageTracker
+  /** Who delivered what: each peer's address group, kept past its connection for posts still in validation. */
+  private readonly senders: SenderGroups
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -98,6 +101,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.inStem = inStem
     this.tracker = tracker
     this.libp2p = libp2p
+    this.senders = new SenderGroups(libp2p)
     const pubsub = libp2p.services.pubsub
     this.intake = new PostIntake({
       store,
@@ -134,7 +138,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
-        validate: async (topic, envelope) => this.intake.judge(topic, envelope),
+        validate: async (topic, envelope, peer?: PeerId) => this.intake.judge(topic, envelope, this.senderGroup(peer)),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
@@ -375,10 +379,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.libp2p.getPeers().length
   }
 
-  /** The address group a peer's posts count against in the store's quota (undefined once it is gone). */
-  private senderGroup (peer: PeerId): string | undefined {
-    const connection = this.libp2p.getConnections(peer)[0]
-    return connection === undefined ? undefined : addressGroup(connection.remoteAddr)
+  /** The address group a peer's posts count against in the store's quota, as its connection showed it (undefined: not known). */
+  private senderGroup (peer: PeerId | undefined): string | undefined {
+    return peer === undefined ? undefined : this.senders.of(peer)
   }
 
   /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */

@@ -2,7 +2,7 @@ import { ARRIVAL_CLASS_SECONDS } from './constants.js'
 
 /** Arrival classes a sender has: one per hour, for 2^20 hours (to the year 2089) from 1970. */
 const HOURS = 2 ** 20
-/** Sender buckets: 0 for posts of no known sender, 1 .. 2^32 - 1 for address groups. */
+/** Sender buckets: 0 for the node's own posts, 1 .. 2^32 - 1 for address groups (and {@link UNKNOWN_SENDER}). */
 const SENDERS = 2 ** 32 - 1
 
 /** When and from whom a post arrived: its arrival class (sender and hour) and second. */
@@ -14,8 +14,16 @@ export interface Arrival {
 }
 
 /**
- * The arrival of a post delivered by the address group `from` (undefined: the node's own, or of no
- * known sender) at `now` (unix seconds). Address groups are hashed (FNV-1a) into 2^32 − 1 buckets.
+ * The sender of a post from the network whose delivering peer's address group is not known (none was
+ * ever seen for it). Such posts are one sender of their own, levelled like any other by the quota; never
+ * the node's own bucket, which a flood charged to nobody would otherwise share with the node's posts.
+ * No address group has this form (they all name a protocol: `ip4/…`, `ip6/…`).
+ */
+export const UNKNOWN_SENDER = 'unknown'
+
+/**
+ * The arrival of a post delivered by the address group `from` (undefined: the node's own) at `now`
+ * (unix seconds). Address groups are hashed (FNV-1a) into 2^32 − 1 buckets.
  */
 export function arrivalOf (from: string | undefined, now: number): Arrival {
   const sender = from === undefined ? 0 : 1 + (fnv1a(from) % SENDERS)

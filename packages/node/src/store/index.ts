@@ -26,6 +26,7 @@ export { openDatabase } from '#store-backend'
 export { hotScore } from './hot.js'
 export { InvalidPostError, CorruptRecordError } from './errors.js'
 export { threadRoot } from './write-plan.js'
+export { UNKNOWN_SENDER } from './arrival.js'
 export type { StoreDatabase } from './database.js'
 export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, PostStore, PostStoreInit } from './types.js'
 

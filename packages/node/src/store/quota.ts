@@ -20,8 +20,10 @@ export interface ChannelQuota {
  * - A flooder controls how many posts it makes (proof of work is cheap to a GPU), their `created`
  *   (anything unexpired, through sync), their votes and replies (more proof of work), but not *who
  *   delivers them to this node* nor *when they arrive*. So posts are accounted by sender (the address
- *   group of the peer that first delivered them, `StoredPost.from`; the node's own and posts of no
- *   known sender count as one sender) and by arrival: eviction takes from the sender that delivered
+ *   group of the peer that first delivered them, `StoredPost.from`, captured when the connection
+ *   opened; the node's own posts are one sender, and posts from the network whose deliverer's group is
+ *   not known another, `UNKNOWN_SENDER`, so a flood charged to nobody is levelled like any sender and
+ *   never takes the node's own posts) and by arrival: eviction takes from the sender that delivered
  *   the most, which under a flood from one peer is the flood's, levelling it down to the next sender
  *   before anyone else loses a post.
  * - Within the sender, the latest arrivals go first (not the lowest hot score, which a fresh flood

@@ -60,8 +60,9 @@ export interface StoredPost {
   links?: Array<{ scope: Uint8Array, tag: Uint8Array }>
   /**
    * The address group (as sync's `addressGroup` gives it) of the peer that first delivered the post,
-   * for the channel quota: eviction takes from the sender that delivered the most. Absent for the
-   * node's own posts and others of no known sender (they count as one sender). Not kept in the record.
+   * for the channel quota: eviction takes from the sender that delivered the most. `UNKNOWN_SENDER`
+   * for a post from the network whose deliverer's group is not known; absent for the node's own posts
+   * only. Not kept in the record.
    */
   from?: string
   /** the raw envelope bytes exactly as received (served again by history sync) */
