@@ -1,0 +1,102 @@
+/**
+ * Verification off the main thread, on every core: ring signatures (bLSAG), whole-envelope validation,
+ * member stamps (Argon2id) and proof-of-work mining run in worker threads (Node.js) or Web Workers
+ * (browsers), so that a flood of ring-signed posts does not stall the node's event loop. Every job
+ * resolves to exactly what the `@murmur/protocol` function of the same name returns on the main thread.
+ *
+ * @example
+ * ```ts
+ * const pool = createVerifyPool()
+ * const result = await pool.validate(bytes, { topic: 'murmur/2/#lobby' }, { signal: AbortSignal.timeout(5000) })
+ * await pool.stop()
+ * ```
+ */
+import { WorkerPool } from './pool.js'
+import { availableCores, spawnVerifyWorker } from './platform.js'
+import type { RunOptions } from './pool.js'
+import type { SpawnVerifyWorker } from './platform.js'
+import type { MinePowOptions, MintStampOptions, RingVerifyInput, Stamp, StampVerification, ValidateOptions, ValidationResult, VerifyStampOptions } from '@murmur/protocol'
+
+export { VerifyPoolStoppedError, VerifyQueueFullError, VerifyWorkerCrashedError } from './errors.js'
+export { availableCores, nodeWorkerHandle, spawnVerifyWorker, webWorkerHandle } from './platform.js'
+export type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
+export { MAX_START_FAILURES } from './pool.js'
+
+/** Jobs that may wait for a worker before more are refused: about 12 s of n = 16 ring checks on two cores, 8 MiB of envelopes at most. @default 2048 */
+export const VERIFY_MAX_QUEUE = 2048
+
+/** Options of {@link createVerifyPool}. */
+export interface VerifyPoolInit {
+  /** Worker threads. @default availableCores(): every core of the machine */
+  size?: number
+  /** Jobs that may wait for a worker; one more is refused with VerifyQueueFullError. @default VERIFY_MAX_QUEUE */
+  maxQueue?: number
+  /** How a worker is started. @default spawnVerifyWorker: worker_threads in Node.js, a module Web Worker in browsers */
+  spawn?: SpawnVerifyWorker
+}
+
+/** Cancels a job: a waiting one leaves the queue, a running one rejects at once (mining stops). */
+export interface VerifyJobOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * A pool of verification workers. Jobs reject with VerifyQueueFullError (overloaded),
+ * VerifyWorkerCrashedError (the worker running it died; the pool goes on with a new one),
+ * VerifyPoolStoppedError (stopped, or workers cannot start) or AbortError (its signal); otherwise they
+ * settle exactly as the `@murmur/protocol` function of the same name.
+ */
+export interface VerifyPool {
+  /** Workers. */
+  readonly size: number
+  /** Jobs waiting for a worker now. */
+  readonly queued: number
+  /** `validateEnvelope(bytes, options)` on a worker (the bytes are copied, never moved). */
+  validate(bytes: Uint8Array, options: ValidateOptions, job?: VerifyJobOptions): Promise<ValidationResult>
+  /** `ringVerify(input)` on a worker. */
+  ringVerify(input: RingVerifyInput, job?: VerifyJobOptions): Promise<boolean>
+  /** `verifyStamp(stamp, options)` on a worker: one Argon2id evaluation (64 MiB of the worker's memory). */
+  verifyStamp(stamp: Stamp, options?: VerifyStampOptions, job?: VerifyJobOptions): Promise<StampVerification>
+  /** `minePow(digest, bits, options)` on a worker; `signal` and `onProgress` work as on the main thread. */
+  minePow(digest: Uint8Array, bits: number, options?: MinePowOptions): Promise<bigint>
+  /** `mintStamp(options)` on a worker; `signal` and `onProgress` work as on the main thread. */
+  mintStamp(options: MintStampOptions): Promise<Stamp>
+  /** Stops every worker; resolves once they are gone. Jobs still waiting or running reject. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a verification pool of `size` workers (all cores by default). Idle workers do not keep a Node.js
+ * process alive; `stop()` ends them.
+ *
+ * @example
+ * ```ts
+ * const pool = createVerifyPool({ size: 2 })
+ * if (await pool.ringVerify({ message: id, ring, scopes, c0, s, tags })) console.log('valid')
+ * const nonce = await pool.minePow(digest, 16, { signal: AbortSignal.timeout(10_000) })
+ * await pool.stop()
+ * ```
+ */
+export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
+  const size = init.size ?? availableCores()
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`expected a pool size of at least 1 worker, got ${size}`)
+  const maxQueue = init.maxQueue ?? VERIFY_MAX_QUEUE
+  if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError(`expected a queue bound of at least 0, got ${maxQueue}`)
+  const pool = new WorkerPool({ size, maxQueue, spawn: init.spawn ?? spawnVerifyWorker })
+  const signalOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal })
+  return {
+    size,
+    get queued () { return pool.queued },
+    validate: async (bytes, options, job) => {
+      // a compact copy, moved: a view into a larger buffer would otherwise send the whole buffer along
+      if (!(bytes instanceof Uint8Array)) return await pool.run({ kind: 'validate', bytes, options }, signalOf(job))
+      const copy = bytes.slice()
+      return await pool.run({ kind: 'validate', bytes: copy, options }, signalOf(job), [copy.buffer])
+    },
+    ringVerify: async (input, job) => await pool.run({ kind: 'ringVerify', input }, signalOf(job)),
+    verifyStamp: async (stamp, options = {}, job) => await pool.run({ kind: 'verifyStamp', stamp, options }, signalOf(job)),
+    minePow: async (digest, bits, options = {}) => await pool.run({ kind: 'minePow', digest, bits, sliceMs: options.sliceMs }, options),
+    mintStamp: async ({ signal, onProgress, ...mint }) => await pool.run({ kind: 'mintStamp', ...mint }, { signal, onProgress }),
+    stop: async () => { await pool.stop() }
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The verification pool: a fixed set of workers (platform.ts) running the CPU-heavy functions of
+ * `@murmur/protocol` (worker.ts), a bounded queue in front of them, and the bookkeeping that keeps a
+ * crashed worker from taking the node down.
+ *
+ * A worker runs one verification at a time (validate, ringVerify, verifyStamp: synchronous, a few
+ * milliseconds) and besides it at most one mining job (minePow, mintStamp), which yields between slices
+ * of work, so a week's stamp mint does not stop a core from verifying. Each kind waits in its own FIFO, so
+ * a mining job waiting for a worker never holds verifications up.
+ */
+import { AbortError, StampError } from '@murmur/protocol'
+import type { StampErrorCode } from '@murmur/protocol'
+import { VerifyPoolStoppedError, VerifyQueueFullError, VerifyWorkerCrashedError } from './errors.js'
+import type { FromWorker, VerifyJob, VerifyJobProgress, VerifyJobResults, WorkerError } from './messages.js'
+import type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
+
+/** Workers that die before they ever become ready, one after the other, before the pool gives up. */
+export const MAX_START_FAILURES = 3
+
+/** A job with its caller's promise, waiting for a worker or running on one. */
+interface Task {
+  id: number
+  job: VerifyJob
+  transfer: ArrayBuffer[]
+  mining: boolean
+  resolve(value: unknown): void
+  reject(err: Error): void
+  onProgress?: (progress: unknown) => void
+  signal?: AbortSignal
+  /** Removes the abort listener; called once the task is settled. */
+  detach(): void
+  settled: boolean
+  /** The worker running it, once it runs. */
+  slot?: Slot
+}
+
+/** One worker and what it runs. */
+interface Slot {
+  handle: VerifyWorkerHandle
+  ready: boolean
+  /** The verification it runs (at most one). */
+  verifying?: Task
+  /** The mining job it runs (at most one). */
+  mining?: Task
+}
+
+/** What {@link WorkerPool} needs from its creator (index.ts resolves the defaults). */
+export interface WorkerPoolOptions {
+  size: number
+  maxQueue: number
+  spawn: SpawnVerifyWorker
+}
+
+/** Options of one job: a cancel signal, and for mining jobs a progress callback. */
+export interface RunOptions<P = unknown> {
+  signal?: AbortSignal
+  onProgress?: (progress: P) => void
+}
+
+/** Rebuilds the named error a worker threw, so callers match it on `name` and `code` as on the main thread. */
+function rebuildError (error: WorkerError): Error {
+  switch (error.name) {
+    case 'AbortError': return new AbortError(error.message)
+    case 'StampError': return new StampError(error.code as StampErrorCode, error.message)
+    case 'RangeError': return new RangeError(error.message)
+    case 'TypeError': return new TypeError(error.message)
+    default: {
+      const err = new Error(error.message)
+      err.name = error.name
+      return err
+    }
+  }
+}
+
+/** The pool itself; see index.ts for the public face. */
+export class WorkerPool {
+  readonly size: number
+  private readonly maxQueue: number
+  private readonly spawn: SpawnVerifyWorker
+  private readonly slots: Slot[] = []
+  private readonly waitingVerifications: Task[] = []
+  private readonly waitingMining: Task[] = []
+  private nextId = 0
+  private stopped?: Error
+  private startFailures = 0
+
+  constructor (options: WorkerPoolOptions) {
+    this.size = options.size
+    this.maxQueue = options.maxQueue
+    this.spawn = options.spawn
+    for (let i = 0; i < this.size; i++) this.slots.push(this.startWorker())
+  }
+
+  /** Jobs waiting for a worker. */
+  get queued (): number {
+    return this.waitingVerifications.length + this.waitingMining.length
+  }
+
+  /** Runs `job` on a worker; resolves to what the main-thread function returns. */
+  async run<K extends VerifyJob['kind']> (job: Extract<VerifyJob, { kind: K }>, options: RunOptions<K extends keyof VerifyJobProgress ? VerifyJobProgress[K] : never> = {}, transfer: ArrayBuffer[] = []): Promise<VerifyJobResults[K]> {
+    if (this.stopped !== undefined) throw this.stopped
+    options.signal?.throwIfAborted()
+    if (this.queued >= this.maxQueue) throw new VerifyQueueFullError(`the verification queue is full: ${this.queued} jobs wait for ${this.size} workers`)
+    return await new Promise<VerifyJobResults[K]>((resolve, reject) => {
+      const mining = job.kind === 'minePow' || job.kind === 'mintStamp'
+      const task: Task = {
+        id: this.nextId++,
+        job,
+        transfer,
+        mining,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onProgress: options.onProgress as ((progress: unknown) => void) | undefined,
+        signal: options.signal,
+        detach: () => {},
+        settled: false
+      }
+      if (options.signal !== undefined) {
+        const signal = options.signal
+        const onAbort = (): void => { this.abort(task) }
+        signal.addEventListener('abort', onAbort, { once: true })
+        task.detach = () => { signal.removeEventListener('abort', onAbort) }
+      }
+      ;(mining ? this.waitingMining : this.waitingVerifications).push(task)
+      this.dispatch()
+    })
+  }
+
+  /** Stops every worker; jobs waiting or running reject with VerifyPoolStoppedError. Resolves once all are gone. */
+  async stop (): Promise<void> {
+    if (this.stopped === undefined) this.stopped = new VerifyPoolStoppedError()
+    this.failAll(this.stopped)
+    const slots = this.slots.splice(0)
+    await Promise.all(slots.map(async (slot) => { await slot.handle.terminate() }))
+  }
+
+  private startWorker (): Slot {
+    const slot: Slot = { handle: this.spawn(), ready: false }
+    slot.handle.listen((message) => { this.onMessage(slot, message) }, (err) => { this.onCrash(slot, err) })
+    slot.handle.keepAlive(false)
+    return slot
+  }
+
+  private onMessage (slot: Slot, message: FromWorker): void {
+    if (message.type === 'ready') {
+      slot.ready = true
+      this.startFailures = 0
+      this.dispatch()
+      return
+    }
+    const task = slot.verifying?.id === message.id ? slot.verifying : slot.mining?.id === message.id ? slot.mining : undefined
+    if (task === undefined) return
+    if (message.type === 'progress') {
+      if (!task.settled) task.onProgress?.(message.progress)
+      return
+    }
+    if (task.mining) slot.mining = undefined
+    else slot.verifying = undefined
+    if (message.type === 'done') this.settle(task, undefined, message.result)
+    else this.settle(task, rebuildError(message.error))
+    this.dispatch()
+  }
+
+  /** A worker died: its jobs fail, another takes its place (unless workers keep dying before they start). */
+  private onCrash (slot: Slot, err: Error): void {
+    const index = this.slots.indexOf(slot)
+    if (index < 0) return
+    for (const task of [slot.verifying, slot.mining]) {
+      if (task !== undefined) this.settle(task, new VerifyWorkerCrashedError(`a verification worker crashed running ${task.job.kind}: ${err.message}`, { cause: err }))
+    }
+    if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
+      this.stopped = new VerifyPoolStoppedError(`verification workers fail to start (${this.startFailures} times in a row): ${err.message}`, { cause: err })
+      void this.stop()
+      return
+    }
+    try {
+      this.slots[index] = this.startWorker()
+      this.dispatch()
+    } catch (startErr) {
+      this.slots.splice(index, 1)
+      this.stopped = new VerifyPoolStoppedError('a verification worker cannot be started', { cause: startErr })
+      void this.stop()
+    }
+  }
+
+  /** Hands waiting jobs to free workers, oldest first. */
+  private dispatch (): void {
+    for (const slot of this.slots) {
+      if (!slot.ready) continue
+      // a worker that mines takes verifications only when no idle worker is left (see the order below)
+      if (slot.verifying === undefined && slot.mining === undefined) this.assign(slot, this.waitingVerifications.shift())
+    }
+    for (const slot of this.slots) {
+      if (!slot.ready) continue
+      if (slot.verifying === undefined) this.assign(slot, this.waitingVerifications.shift())
+      if (slot.mining === undefined) this.assign(slot, this.waitingMining.shift())
+    }
+    // a worker keeps a Node.js process alive while it has work, or while it starts and jobs wait for it;
+    // an idle pool never does
+    const waiting = this.queued > 0
+    for (const slot of this.slots) slot.handle.keepAlive(waiting || slot.verifying !== undefined || slot.mining !== undefined)
+  }
+
+  private assign (slot: Slot, task: Task | undefined): void {
+    if (task === undefined) return
+    task.slot = slot
+    if (task.mining) slot.mining = task
+    else slot.verifying = task
+    try {
+      slot.handle.post({ type: 'run', id: task.id, job: task.job, progress: task.onProgress !== undefined }, task.transfer)
+    } catch (err) {
+      // the job holds something that cannot be cloned (a function, say): the caller's mistake, not the worker's
+      if (task.mining) slot.mining = undefined
+      else slot.verifying = undefined
+      this.settle(task, new TypeError(`${task.job.kind} was given input that cannot be sent to a worker`, { cause: err }))
+      this.assign(slot, (task.mining ? this.waitingMining : this.waitingVerifications).shift())
+    }
+  }
+
+  /**
+   * A caller gave up on a job: it leaves the queue, or, if a worker runs it, its promise rejects now and a
+   * mining worker is told to stop (a verification takes milliseconds and runs out, its result unused).
+   */
+  private abort (task: Task): void {
+    const err = new AbortError(`${task.job.kind} was aborted`)
+    if (task.slot === undefined) {
+      const queue = task.mining ? this.waitingMining : this.waitingVerifications
+      const index = queue.indexOf(task)
+      if (index >= 0) queue.splice(index, 1)
+      this.dispatch()
+    } else if (task.mining) {
+      task.slot.handle.post({ type: 'cancel', id: task.id })
+    }
+    this.settle(task, err)
+  }
+
+  private settle (task: Task, err: Error | undefined, result?: unknown): void {
+    if (task.settled) return
+    task.settled = true
+    task.detach()
+    if (err !== undefined) task.reject(err)
+    else task.resolve(result)
+  }
+
+  private failAll (err: Error): void {
+    for (const task of this.waitingVerifications.splice(0)) this.settle(task, err)
+    for (const task of this.waitingMining.splice(0)) this.settle(task, err)
+    for (const slot of this.slots) {
+      for (const task of [slot.verifying, slot.mining]) if (task !== undefined) this.settle(task, err)
+    }
+  }
+}
