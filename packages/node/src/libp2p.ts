@@ -8,18 +8,20 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { logger } from '@libp2p/logger'
 import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
+import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
@@ -63,13 +65,17 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const network = { allowPrivateAddresses: init.allowPrivateAddresses, iceServers: init.iceServers }
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
-  // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE)
+  // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE), and are
+  // shared fairly between address groups once full (see inbound-share.ts)
   const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
-  const inboundLimit = inboundConnectionLimit(maxConnections)
-  let inboundCount = (): number => 0
+  let connections = (): Connection[] => []
   const connectionGater: ConnectionGater = {
     ...platformConnectionGater(network),
-    denyInboundConnection: () => inboundCount() >= inboundLimit,
+    denyInboundConnection: inboundFairShare({
+      limit: inboundConnectionLimit(maxConnections),
+      connections: () => connections(),
+      log: logger('murmur:inbound')
+    }),
     denyDialPeer: cutOff,
     denyInboundEncryptedConnection: cutOff,
     denyOutboundEncryptedConnection: cutOff,
@@ -100,7 +106,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     start: false
   }
   const libp2p = await createLibp2p<MurmurServices>(options)
-  inboundCount = () => libp2p.getConnections().filter((connection) => connection.direction === 'inbound').length
+  connections = () => libp2p.getConnections()
   return libp2p
 }
 
