@@ -1,0 +1,23 @@
+/**
+ * Defaults of the member directory (docs/MEMBERSHIP.md §6). A stamp evaluation is one 64 MiB Argon2id,
+ * about 55 ms of one core: the limits bound what peers can make a node spend on them.
+ */
+
+/** Unknown stamps one peer may make this node evaluate per minute on the live paths (gossip, stem). @default 60 */
+export const DIRECTORY_PEER_EVALUATIONS_PER_MINUTE = 60
+/** Stamp evaluations per second over all peers and paths (10 × 55 ms: about half a core at most). @default 10 */
+export const DIRECTORY_EVALUATIONS_PER_SECOND = 10
+/** Announcements of one peer waiting for its evaluation before the next is refused outright. @default 16 */
+export const DIRECTORY_QUEUED_PER_PEER = 16
+/** Peers remembered as cut off for sending an invalid announcement (least recently seen forgotten first). @default 4096 */
+export const DIRECTORY_STRUCK_PEERS = 4096
+/** Invalid announcements remembered by their bytes, so a repeat costs no evaluation. @default 4096 */
+export const DIRECTORY_INVALID_CACHE = 4096
+/** Missing ring members' stamps one peer is asked for per minute. @default 16 */
+export const DIRECTORY_FETCHES_PER_PEER_PER_MINUTE = 16
+/** Item ids waiting to be asked of one peer. @default 64 */
+export const DIRECTORY_WANTED_PER_PEER = 64
+/** Peers with ids waiting to be asked of them (least recently used forgotten first). @default 256 */
+export const DIRECTORY_WANTED_PEERS = 256
+/** Sublevel of the node's database holding the directory: item id → encoded stamp. */
+export const DIRECTORY_SUBLEVEL = 'member-directory'

@@ -1,0 +1,317 @@
+/**
+ * The member directory: the stamped member keys of the current and the previous week, each verified once
+ * when first seen (one Argon2id) and kept in the node's database, so that rings in posts and votes can be
+ * checked against it without ever evaluating a stamp. A peer that sends an invalid announcement is
+ * reported and gets no further evaluation; a ring naming unknown members costs none and queues their
+ * stamps for a rate-limited fetch.
+ */
+import { logger } from '@libp2p/logger'
+import {
+  MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
+  stampRetainedUntil, stampWindow, toHex, validateAnnouncement, weekOf, weekStart
+} from '@murmur/protocol'
+import { Recent } from '../recent.js'
+import { EvaluationAdmission } from './admission.js'
+import { DIRECTORY_INVALID_CACHE, DIRECTORY_SUBLEVEL } from './constants.js'
+import { WantedStamps } from './wanted.js'
+import type { EvaluationAdmissionInit } from './admission.js'
+import type { MemberDatabase } from './storage.js'
+import type { WantedStampsInit } from './wanted.js'
+import type { AbstractSublevel } from 'abstract-level'
+import type { AnnouncementValidation, RingMembership, Stamp, StampErrorCode, SyncItem, ValidateAnnouncementOptions } from '@murmur/protocol'
+
+const log = logger('murmur:membership:directory')
+
+/** Stable codes of a directory verdict: the stamp codes, and the directory's own. */
+export type DirectoryCode = StampErrorCode
+  /** The directory holds this key's stamp for this week already: no evaluation spent. */
+  | 'ERR_DUPLICATE'
+  /** Over a per-peer or overall evaluation limit: not evaluated; it may come again (by sync). */
+  | 'ERR_RATE_LIMITED'
+  /** The sender sent an invalid announcement before: nothing of it is evaluated any more. */
+  | 'ERR_SENDER_CUT_OFF'
+
+/** What the directory made of an announcement; `action` is what gossipsub does with it. */
+export type DirectoryVerdict =
+  | { action: 'accept', id: Uint8Array, stamp: Stamp }
+  | { action: 'ignore' | 'reject', code: DirectoryCode, reason: string }
+
+/** How an announcement came: live (gossip, the stem: stamps accepted now) or by history sync (stamps still kept). */
+export type AnnouncementPath = 'live' | 'sync'
+
+/** Options of {@link MemberDirectory.receive}. */
+export interface ReceiveOptions {
+  /** The peer that delivered it (gossip: the propagation source); none for the node's own. */
+  from?: string
+  /** @default 'live' */
+  path?: AnnouncementPath
+}
+
+/** Options of {@link MemberDirectory.checkRing}. */
+export interface CheckRingOptions {
+  /** The post's or vote's `created` (unix seconds): members need a stamp accepted then. */
+  created: number
+  /** The peer that sent it: the missing members' stamps are asked of it. */
+  from?: string
+  /** @default the directory's minRingSize */
+  minRingSize?: number
+}
+
+/** Checks a stamp: protocol validateAnnouncement, or a worker pool doing the same. One call is one evaluation at most. */
+export type AnnouncementVerifier = (bytes: Uint8Array, options: ValidateAnnouncementOptions) => AnnouncementValidation | Promise<AnnouncementValidation>
+
+/** Options of {@link openMemberDirectory}. */
+export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStampsInit {
+  /** The node's database; the directory keeps its items in the DIRECTORY_SUBLEVEL sublevel. */
+  db: MemberDatabase
+  /** Stamp difficulty in leading zero bits (smaller in tests). @default STAMP_BITS */
+  bits?: number
+  /** Unix seconds now. @default () => Math.floor(Date.now() / 1000) */
+  clock?: () => number
+  /** Evaluates a stamp. @default validateAnnouncement */
+  verify?: AnnouncementVerifier
+  /** Told of every invalid announcement's sender: the node cuts it off (its shared per-peer tracker). */
+  onInvalid?: (peer: string) => void
+  /** Smallest ring asked for while the directory holds that many members. @default MIN_MEMBER_RING */
+  minRingSize?: number
+  /** Invalid announcements remembered by their bytes. @default DIRECTORY_INVALID_CACHE */
+  invalidCacheSize?: number
+}
+
+/** The member directory of a node. */
+export interface MemberDirectory {
+  /**
+   * Takes an announcement (an encoded stamp) from gossip, the stem or sync: cheap checks first, a known
+   * item or known-invalid bytes cost nothing, and at most one stamp evaluation, within the limits.
+   */
+  receive: (bytes: Uint8Array, options?: ReceiveOptions) => Promise<DirectoryVerdict>
+  /** Whether a verified stamp of `memberKey` for `week` is held. */
+  has: (memberKey: Uint8Array, week: number) => boolean
+  /** How many members hold a stamp accepted at `created` (counted up to `atMost`). */
+  size: (created: number, atMost?: number) => number
+  /** The membership rule for a ring (protocol checkRingMembers); unknown members are queued to fetch from `from`. Never evaluates. */
+  checkRing: (ring: Uint8Array[], options: CheckRingOptions) => RingMembership
+  /** Item ids to ask `peer` for (missing ring members' stamps), each handed out once. */
+  wanted: (peer: string) => Uint8Array[]
+  /** Member keys holding a stamp for `week`, in no particular order. */
+  members: (week: number) => Uint8Array[]
+  /** The held items, for the directory's sync (`window: 'retain'`). */
+  items: () => SyncItem[]
+  /** The encoded stamp of an item, to answer a sync `need`. */
+  get: (id: Uint8Array) => Uint8Array | undefined
+  /** Drops the items no longer kept (stampRetainedUntil) from memory and the database. */
+  prune: () => Promise<void>
+  /** Stamp evaluations done since the directory was opened. */
+  readonly evaluations: number
+}
+
+interface Held {
+  id: Uint8Array
+  stamp: Stamp
+  bytes: Uint8Array
+}
+
+class Directory implements MemberDirectory {
+  evaluations = 0
+  private readonly records: AbstractSublevel<MemberDatabase, string | Uint8Array, Uint8Array, Uint8Array>
+  private readonly bits: number
+  private readonly clock: () => number
+  private readonly verify: AnnouncementVerifier
+  private readonly onInvalid?: (peer: string) => void
+  private readonly minRingSize: number
+  private readonly held = new Map<string, Held>()
+  /** week → member key hex → item */
+  private readonly byWeek = new Map<number, Map<string, Held>>()
+  private readonly invalid: Recent<StampErrorCode>
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+  private readonly admission: EvaluationAdmission
+  private readonly wants: WantedStamps
+
+  constructor (init: MemberDirectoryInit) {
+    this.records = init.db.sublevel<Uint8Array, Uint8Array>(DIRECTORY_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
+    this.bits = init.bits ?? STAMP_BITS
+    this.clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
+    this.verify = init.verify ?? validateAnnouncement
+    this.onInvalid = init.onInvalid
+    this.minRingSize = init.minRingSize ?? MIN_MEMBER_RING
+    this.invalid = new Recent(init.invalidCacheSize ?? DIRECTORY_INVALID_CACHE)
+    this.admission = new EvaluationAdmission(init)
+    this.wants = new WantedStamps(init)
+  }
+
+  /** Loads what an earlier run verified (never verifying it again), dropping what is no longer kept. */
+  async load (): Promise<void> {
+    const now = this.clock()
+    const drop: Uint8Array[] = []
+    for await (const [key, value] of this.records.iterator()) {
+      let stamp: Stamp
+      try {
+        stamp = decodeStamp(value)
+      } catch {
+        drop.push(key)
+        continue
+      }
+      const id = directoryItemId(stamp)
+      if (toHex(id) !== toHex(key) || now >= stampRetainedUntil(stamp.week)) drop.push(key)
+      else this.hold({ id, stamp, bytes: value })
+    }
+    if (drop.length > 0) await this.records.batch(drop.map((key) => ({ type: 'del' as const, key })))
+    log('loaded %d directory items', this.held.size)
+  }
+
+  async receive (bytes: Uint8Array, options: ReceiveOptions = {}): Promise<DirectoryVerdict> {
+    const { from } = options
+    const path = options.path ?? 'live'
+    let stamp: Stamp
+    try {
+      stamp = decodeStamp(bytes)
+    } catch (err) {
+      const code = (err as { code?: StampErrorCode }).code ?? 'ERR_MALFORMED'
+      return this.refuse(from, code, err instanceof Error ? err.message : String(err))
+    }
+    const idHex = toHex(directoryItemId(stamp))
+    const now = this.clock()
+    const early = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
+    if (early !== undefined) return early
+    const evaluate = async (): Promise<DirectoryVerdict> => {
+      // another delivery of this item may be under evaluation: its verdict may make this one a duplicate
+      for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
+      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
+      if (late !== undefined) return late
+      if (!this.admission.admit(from, path === 'live')) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
+      const running = this.evaluate(bytes, now, path, from)
+      this.inFlight.set(idHex, running)
+      try {
+        return await running
+      } finally {
+        this.inFlight.delete(idHex)
+      }
+    }
+    if (from === undefined) return evaluate()
+    return await this.admission.inTurn(from, evaluate) ?? { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'too many announcements of one peer waiting' }
+  }
+
+  has (memberKey: Uint8Array, week: number): boolean {
+    return this.byWeek.get(week)?.has(toHex(memberKey)) === true
+  }
+
+  size (created: number, atMost = Infinity): number {
+    const weeks = acceptedStampWeeks(created).map((week) => this.byWeek.get(week)).filter((held) => held !== undefined)
+    if (weeks.length === 1) return Math.min(weeks[0]!.size, atMost)
+    const seen = new Set<string>()
+    for (const held of weeks) {
+      for (const key of held.keys()) {
+        seen.add(key)
+        if (seen.size >= atMost) return atMost
+      }
+    }
+    return seen.size
+  }
+
+  checkRing (ring: Uint8Array[], options: CheckRingOptions): RingMembership {
+    const minRingSize = options.minRingSize ?? this.minRingSize
+    const result = checkRingMembers(ring, {
+      created: options.created,
+      hasStamp: (memberKey, week) => this.has(memberKey, week),
+      directorySize: this.size(options.created, minRingSize),
+      minRingSize
+    })
+    if (!result.ok && result.code === 'ERR_UNKNOWN_MEMBER' && options.from !== undefined) {
+      // the week of `created` first: when a peer's fetch budget runs out, the likelier stamps are asked for
+      const week = weekOf(options.created)
+      const weeks = acceptedStampWeeks(options.created).sort((a, b) => Number(b === week) - Number(a === week))
+      this.wants.want(options.from, result.missing.flatMap((memberKey) => weeks.map((week) => directoryItemId({ memberKey, week }))))
+    }
+    return result
+  }
+
+  wanted (peer: string): Uint8Array[] {
+    return this.wants.take(peer).filter((id) => !this.held.has(toHex(id)))
+  }
+
+  members (week: number): Uint8Array[] {
+    return [...this.byWeek.get(week)?.values() ?? []].map((held) => held.stamp.memberKey)
+  }
+
+  items (): SyncItem[] {
+    return [...this.held.values()].map((held) => ({ id: held.id, created: weekStart(held.stamp.week) }))
+  }
+
+  get (id: Uint8Array): Uint8Array | undefined {
+    return this.held.get(toHex(id))?.bytes
+  }
+
+  async prune (): Promise<void> {
+    const now = this.clock()
+    const gone = [...this.held.values()].filter((held) => now >= stampRetainedUntil(held.stamp.week))
+    for (const held of gone) this.release(held)
+    if (gone.length > 0) await this.records.batch(gone.map((held) => ({ type: 'del' as const, key: held.id })))
+  }
+
+  /** The verdict that needs no evaluation, if there is one. */
+  private cheapVerdict (idHex: string, bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, from: string | undefined): DirectoryVerdict | undefined {
+    if (this.held.has(idHex)) return { action: 'ignore', code: 'ERR_DUPLICATE', reason: 'the directory holds this member\'s stamp for this week' }
+    const known = this.invalid.get(toHex(bytes))
+    if (known !== undefined) return this.refuse(from, known, 'an announcement already found invalid')
+    const { notBefore, notAfter } = stampWindow(stamp.week)
+    const inWindow = path === 'live' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
+    if (!inWindow) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path === 'live' ? 'accepted' : 'kept'} at ${now}` }
+    if (from !== undefined && this.admission.isStruck(from)) return { action: 'ignore', code: 'ERR_SENDER_CUT_OFF', reason: 'the sender sent an invalid announcement' }
+    return undefined
+  }
+
+  private async evaluate (bytes: Uint8Array, now: number, path: AnnouncementPath, from: string | undefined): Promise<DirectoryVerdict> {
+    this.evaluations++
+    const result = await this.verify(bytes, { now, bits: this.bits, window: path === 'live' ? 'accept' : 'retain' })
+    if (result.ok) {
+      const held: Held = { id: result.id, stamp: result.stamp, bytes }
+      this.hold(held)
+      await this.records.put(result.id, bytes)
+      return { action: 'accept', id: result.id, stamp: result.stamp }
+    }
+    if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
+    this.invalid.set(toHex(bytes), result.code)
+    return this.refuse(from, result.code, result.reason)
+  }
+
+  /** Rejects an invalid announcement, striking and reporting its sender. */
+  private refuse (from: string | undefined, code: StampErrorCode, reason: string): DirectoryVerdict {
+    if (from !== undefined) {
+      this.admission.strike(from)
+      this.onInvalid?.(from)
+    }
+    return { action: announcementAction(code), code, reason }
+  }
+
+  private hold (held: Held): void {
+    const week = held.stamp.week
+    this.held.set(toHex(held.id), held)
+    const members = this.byWeek.get(week) ?? new Map<string, Held>()
+    members.set(toHex(held.stamp.memberKey), held)
+    this.byWeek.set(week, members)
+  }
+
+  private release (held: Held): void {
+    this.held.delete(toHex(held.id))
+    const members = this.byWeek.get(held.stamp.week)
+    members?.delete(toHex(held.stamp.memberKey))
+    if (members?.size === 0) this.byWeek.delete(held.stamp.week)
+  }
+}
+
+/**
+ * Opens the member directory kept in `db`: loads the items an earlier run verified, without verifying them
+ * again. Feed it announcements (receive), check rings against it (checkRing), serve it to sync (items, get).
+ *
+ * @example
+ * ```ts
+ * const directory = await openMemberDirectory({ db, onInvalid: (peer) => { tracker.cutOff(peer) } })
+ * const verdict = await directory.receive(message.data, { from: propagationSource.toString() })
+ * const membership = directory.checkRing(auth.ring, { created, from })
+ * ```
+ */
+export async function openMemberDirectory (init: MemberDirectoryInit): Promise<MemberDirectory> {
+  const directory = new Directory(init)
+  await directory.load()
+  return directory
+}
