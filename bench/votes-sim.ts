@@ -1,0 +1,187 @@
+// Issue 13, "votes that a minority cannot abuse" and the black-marble attack, by simulation (no network):
+// a channel of 200 members voting as people do (bench/lib/votes-channel.ts states the model), judged by the
+// shipped hide rule of @murmur/protocol (votes.ts) against the old "−5 hides" rule; a sybil minority of 5 %
+// and 20 % of the members downvoting every post within its vote budget; what hiding one post and every
+// post for a week costs in stamps and core-seconds; and how many honest members an honest ring of 16 keeps
+// when the attacker minted 10, 50 or 90 % of the directory (bench/lib/votes-rings.ts). Seeded and
+// deterministic. `npm exec -- node bench/votes-sim.ts [--quick] [--no-write]`; seconds.
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { STAMP_BITS, generateAuthorKey, ready, stampHash, weekOf } from '@murmur/protocol'
+import { AUDIENCE_SHARE, HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, VOTE_BUDGET, channelAudience, hideMargin } from '../packages/protocol/dist/src/votes.js'
+import type { VoteRule } from '../packages/protocol/dist/src/votes.js'
+import { median, resultsPath, writeResults } from './lib/results.ts'
+import type { Figure } from './lib/results.ts'
+import { CHANNEL_MODEL, simulateChannels } from './lib/votes-channel.ts'
+import type { ChannelModel, ChannelRun, KindOutcome } from './lib/votes-channel.ts'
+import { RING_MODEL, simulateRings } from './lib/votes-rings.ts'
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } } })
+const QUICK = values.quick
+const SEEDS = QUICK ? [1, 2] : [1, 2, 3, 4, 5]
+const RINGS = QUICK ? 4000 : 40_000
+const MEMBERS = CHANNEL_MODEL.members
+/** The rule before issue 13: a post at score −5 or below is hidden, at once. */
+const OLD_RULE: VoteRule = { minMargin: 5, audienceShare: 0, hideAfter: 0 }
+/** Share of honest posts an attack must keep hidden to "hide every post" for a week. */
+const WEEK_HIDDEN = 0.99
+
+const fraction = (k: KindOutcome): number => k.posts === 0 ? 0 : k.hidden / k.posts
+const channels = (run: Omit<ChannelRun, 'seed'>): ReturnType<typeof simulateChannels> => simulateChannels(SEEDS, run)
+const sybils = (share: number): number => Math.round(share * MEMBERS)
+
+/** Core-seconds one stamped identity-week costs the attacker, and where the number comes from. */
+async function identityCost (): Promise<{ coreSeconds: number, source: string }> {
+  try {
+    const stamp = JSON.parse(readFileSync(resultsPath('stamp'), 'utf8')) as { figures: Figure[] }
+    const native = stamp.figures.find(f => f.figure === 'stamp_mint_core_s_native')
+    if (native !== undefined) return { coreSeconds: native.value, source: 'stamp_mint_core_s_native from bench/results/stamp.json (fastest native Argon2id)' }
+    const node = stamp.figures.find(f => f.figure === 'stamp_mint_s_node')
+    if (node !== undefined) return { coreSeconds: node.value, source: 'stamp_mint_s_node from bench/results/stamp.json (no native figure there)' }
+  } catch {
+    // no stamp results yet: measure below
+  }
+  await ready()
+  const stamp = { memberKey: generateAuthorKey().publicKey, week: weekOf(Math.floor(Date.now() / 1000)), nonce: 0 }
+  stampHash(stamp)
+  const usage = process.cpuUsage()
+  stampHash({ ...stamp, nonce: 1 })
+  const { user, system } = process.cpuUsage(usage)
+  return { coreSeconds: (user + system) / 1e6 * 2 ** STAMP_BITS, source: 'one WASM Argon2id evaluation measured here × 2^STAMP_BITS (no bench/results/stamp.json)' }
+}
+
+/** Identities needed to hide a post the moment it may be hidden: its own votes and the channel's, the attacker's added. */
+function stampsToHide ({ up, down, others }: { up: number, down: number, others: number[] }): number {
+  for (let s = 1; ; s++) {
+    const audience = channelAudience([...others, up + down + s])
+    if (down + s - up >= hideMargin({ audience })) return s
+  }
+}
+
+/** The smallest attacker that keeps WEEK_HIDDEN of honest posts hidden, by bisection over identities. */
+function stampsToHideWeek (): number {
+  let low = 1
+  let high = MEMBERS * 4
+  if (fraction(channels({ attackers: high }).normal) < WEEK_HIDDEN) return Number.POSITIVE_INFINITY
+  while (low < high) {
+    const mid = (low + high) >> 1
+    if (fraction(channels({ attackers: mid }).normal) >= WEEK_HIDDEN) high = mid
+    else low = mid + 1
+  }
+  return low
+}
+
+const started = performance.now()
+const calm = channels({})
+const calmOld = channels({ rule: OLD_RULE })
+const attack5 = channels({ attackers: sybils(0.05) })
+const attack5Old = channels({ attackers: sybils(0.05), rule: OLD_RULE })
+const attack20 = channels({ attackers: sybils(0.2) })
+const attack20Old = channels({ attackers: sybils(0.2), rule: OLD_RULE })
+
+// how the two sides move with the model: a channel that votes half or twice as much, abuse that draws 1.5× the downvotes
+const sensitivity = ([
+  ['engagement ×0.5', { engagement: 0.5 }],
+  ['engagement ×2', { engagement: 2 }],
+  ['abusive downvote chance ×1.5', { abusiveVote: [CHANNEL_MODEL.abusiveVote[0], CHANNEL_MODEL.abusiveVote[1] * 1.5] }]
+] as Array<[string, Partial<ChannelModel>]>).map(([label, model]) => ({
+  label,
+  abuse5pct: fraction(channels({ model, attackers: sybils(0.05) }).normal),
+  abuse20pct: fraction(channels({ model, attackers: sybils(0.2) }).normal),
+  abusiveHidden: fraction(channels({ model }).abusive)
+}))
+
+const cost = await identityCost()
+const perPost = calm.outcomes.flatMap(o => o.ripe).map(stampsToHide)
+const stampsPost = median(perPost)
+const stampsWeek = stampsToHideWeek()
+const budgetGroups = Math.ceil(calm.peakPostsPerEpoch / VOTE_BUDGET)
+
+const RING_SHARES = [0.1, 0.5, 0.9]
+const rings = RING_SHARES.map((share, i) => ({
+  share,
+  kept: simulateRings(share, 'kept', 'seasoned', RINGS, 100 + i),
+  keptUniform: simulateRings(share, 'kept', 'uniform', RINGS, 100 + i),
+  fresh: simulateRings(share, 'fresh', 'seasoned', RINGS, 200 + i),
+  freshUniform: simulateRings(share, 'fresh', 'uniform', RINGS, 200 + i)
+}))
+const seconds = (performance.now() - started) / 1000
+
+const rule = `hide when down − up ≥ max(${MIN_HIDE_MARGIN}, ceil(${AUDIENCE_SHARE} × audience)) and age ≥ ${HIDE_AFTER_SECONDS} s`
+const channelNote = `${MEMBERS} members, ${SEEDS.length} seeded channels × 7 measured days (${calm.normal.posts} normal posts, mean ${calm.normal.meanUp.toFixed(1)} up / ${calm.normal.meanDown.toFixed(1)} down; mean audience ${calm.meanAudience.toFixed(1)})`
+const figures: Figure[] = [
+  {
+    figure: 'abuse_hidden_fraction_5pct_sybil',
+    value: fraction(attack5.normal),
+    unit: 'fraction',
+    target: '≤ 0.01',
+    baseline: fraction(attack5Old.normal),
+    note: `${sybils(0.05)} sybils downvote every post a minute after it appears (budget ${VOTE_BUDGET}/h each); ${channelNote}; ${rule}; baseline: the old −5 rule; without attack ${fraction(calm.normal).toFixed(4)} hidden`
+  },
+  {
+    figure: 'abuse_hidden_fraction_20pct_sybil',
+    value: fraction(attack20.normal),
+    unit: 'fraction',
+    baseline: fraction(attack20Old.normal),
+    note: `${sybils(0.2)} sybils, as above: more than the margin a 200-member channel's audience sets (mean audience under this attack ${attack20.meanAudience.toFixed(1)}); baseline: the old −5 rule`
+  },
+  {
+    figure: 'abusive_hidden_fraction',
+    value: fraction(calm.abusive),
+    unit: 'fraction',
+    target: '≥ 0.9',
+    baseline: fraction(calmOld.abusive),
+    note: `of ${calm.abusive.posts} abusive posts (most honest voters downvote: mean ${calm.abusive.meanUp.toFixed(1)} up / ${calm.abusive.meanDown.toFixed(1)} down when hidden or at the end), no attacker; a rule robust to 10 sybils cannot hide a post fewer honest members downvote than that; with the 5 % attacker also downvoting, ${fraction(attack5.abusive).toFixed(3)}; baseline: the old −5 rule`
+  },
+  {
+    figure: 'sybil_stamps_hide_post',
+    value: stampsPost,
+    unit: 'identities',
+    note: `median over ${perPost.length} honest posts of the identities whose downvotes hide the post when it turns ${HIDE_AFTER_SECONDS / 3600} h old (range ${Math.min(...perPost)}–${Math.max(...perPost)})`
+  },
+  {
+    figure: 'sybil_cost_hide_post_core_s',
+    value: stampsPost * cost.coreSeconds,
+    unit: 'core-s',
+    target: '≥ 300',
+    baseline: 5 * cost.coreSeconds,
+    note: `sybil_stamps_hide_post × ${cost.coreSeconds.toFixed(1)} core-s per identity-week (${cost.source}); baseline: 5 stamped identities under the old −5 rule (one-time keys before stamps: ≈ 0.02 core-s)`
+  },
+  {
+    figure: 'sybil_stamps_hide_week',
+    value: stampsWeek * budgetGroups,
+    unit: 'identities',
+    note: `smallest attacker downvoting every post that keeps ≥ ${WEEK_HIDDEN} of honest posts hidden (bisection, ${stampsWeek} per group) × ${budgetGroups} group(s) of the vote budget (peak ${calm.peakPostsPerEpoch} posts/h, ${VOTE_BUDGET} votes/h per identity)`
+  },
+  {
+    figure: 'sybil_cost_hide_week_core_s',
+    value: stampsWeek * budgetGroups * cost.coreSeconds,
+    unit: 'core-s',
+    baseline: 5 * cost.coreSeconds,
+    note: 'sybil_stamps_hide_week × the cost of one identity-week: one stamp per identity lasts the week; baseline: 5 stamped identities under the old rule'
+  },
+  ...rings.flatMap(({ share, kept, keptUniform, fresh, freshUniform }): Figure[] => [
+    {
+      figure: `effective_ring_anonymity_attacker_${share * 100}pct`,
+      value: kept.meanHonest,
+      unit: 'members',
+      baseline: keptUniform.meanHonest,
+      note: `honest members of an honest ring of ${RING_MODEL.ringSize}, decoys uniform over keys stamped ${RING_MODEL.weeks} weeks running; attacker kept its keys (worst case); ${RING_MODEL.honest} honest members, ${RING_MODEL.churn * 100} % weekly churn; signer named in ${(kept.exposed * 100).toFixed(2)} % of rings; baseline: decoys uniform over the directory`
+    },
+    {
+      figure: `effective_ring_anonymity_attacker_${share * 100}pct_fresh_keys`,
+      value: fresh.meanHonest,
+      unit: 'members',
+      baseline: freshUniform.meanHonest,
+      note: `as above, the attacker minting new keys each week: none of them is seasoned; signer named in ${(fresh.exposed * 100).toFixed(2)} % of rings (uniform: ${(freshUniform.exposed * 100).toFixed(2)} %)`
+    }
+  ])
+]
+writeResults('votes-sim', figures, {
+  seconds,
+  model: CHANNEL_MODEL,
+  ringModel: RING_MODEL,
+  seeds: SEEDS,
+  sensitivity,
+  costSource: cost.source
+})
