@@ -26,8 +26,12 @@ export const UNKNOWN_SENDER = 'unknown'
  * (unix seconds). Address groups are hashed (FNV-1a) into 2^32 − 1 buckets.
  */
 export function arrivalOf (from: string | undefined, now: number): Arrival {
-  const sender = from === undefined ? 0 : 1 + (fnv1a(from) % SENDERS)
-  return { arrivalClass: sender * HOURS + Math.floor(now / ARRIVAL_CLASS_SECONDS), second: Math.floor(now) }
+  return { arrivalClass: senderBucket(from) * HOURS + Math.floor(now / ARRIVAL_CLASS_SECONDS), second: Math.floor(now) }
+}
+
+/** The sender bucket of the address group `from` (0: the node's own). */
+export function senderBucket (from: string | undefined): number {
+  return from === undefined ? 0 : 1 + (fnv1a(from) % SENDERS)
 }
 
 /** The sender bucket of an arrival class. */

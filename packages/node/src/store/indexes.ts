@@ -26,7 +26,10 @@ export interface Indexes {
   tagExpiry: Index
   /** parent | id → empty: VOTEs stored before their parent, checked when it arrives */
   waiting: Index
-  /** channel | arrival class | u64 second | id → empty: who competes with whom when a channel is over quota */
+  /**
+   * channel | arrival class | u64 second | id → empty, or [1] once another address group delivered the
+   * post too (shared): who competes with whom when a channel is over quota
+   */
   arrival: Index
   /** id → u64 arrival class | u64 second of a stored post */
   arrivals: Index

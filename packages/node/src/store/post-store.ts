@@ -7,7 +7,7 @@ import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
 import { enforceQuota } from './quota.js'
-import { arrivalOf } from './arrival.js'
+import { UNKNOWN_SENDER, arrivalOf, senderBucket } from './arrival.js'
 import type { ChannelQuota } from './quota.js'
 import { openIndexes } from './indexes.js'
 import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
@@ -71,12 +71,24 @@ export class LevelPostStore implements PostStore {
       const plan = new WritePlan(this.indexes)
       const refused = await plan.add(own, encoded, tags, arrivalOf(post.from, now))
       if (refused !== undefined) return refused
-      const evicted = await enforceQuota(plan, own.channel, this.quota)
+      const evicted = await enforceQuota(plan, own.channel, this.quota, own.id)
       // as many evicted posts remembered as the channel may hold live ones
       if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
       await this.db.batch(plan.operations())
       if (evicted > 0) log('channel over quota: evicted %d posts', evicted)
       return 'stored'
+    })
+  }
+
+  async corroborate (id: Uint8Array, from: string): Promise<boolean> {
+    assertId(id, 'id')
+    assertText(from, 'from')
+    if (from === UNKNOWN_SENDER) return false
+    return this.exclusive(async () => {
+      const plan = new WritePlan(this.indexes)
+      if (!await plan.share(id, senderBucket(from))) return false
+      await this.db.batch(plan.operations())
+      return true
     })
   }
 

@@ -1,4 +1,4 @@
-import { compareBytes } from '@murmur/protocol'
+import { compareBytes, equalBytes } from '@murmur/protocol'
 import { senderOf } from './arrival.js'
 import type { Tally } from './codec.js'
 import type { StoredPost } from './types.js'
@@ -26,8 +26,18 @@ export interface ChannelQuota {
  *   never takes the node's own posts) and by arrival: eviction takes from the sender that delivered
  *   the most, which under a flood from one peer is the flood's, levelling it down to the next sender
  *   before anyone else loses a post.
- * - Within the sender, the latest arrivals go first (not the lowest hot score, which a fresh flood
- *   would win), so a flood pushes out its own newest posts, not what arrived before it. Engaged posts
+ * - A flooder does control which honest posts it is the first to deliver: one that relays quickly gets
+ *   honest posts charged to it. So within the sender, the posts it alone delivered go first; a post
+ *   that a peer this node dialed also delivered (a gossip duplicate, see `Corroboration`) is *shared*
+ *   and goes only after them. The post whose put takes the channel over its quota is never evicted
+ *   by that put (as the newest arrival it would go first, and never live to be vouched for); as
+ *   eviction goes down to `lowWater`, the next round comes a tenth of a quota of puts later (1,000 at
+ *   the default), time enough for a vouch that comes within seconds. Only dialed peers vouch: this node chose them, while a second address
+ *   of the flooder's own that connects here could vouch for its whole flood. To have its flood
+ *   vouched for, a flooder must inject it into the network ahead of delivering it here, which is the
+ *   network-wide flood below.
+ * - Then the latest arrivals go first (not the lowest hot score, which a fresh flood would win), so a
+ *   flood pushes out its own newest posts, not what arrived before it. Engaged posts
  *   (with replies or a positive score) go last, then ring-signed ones (rate-limited per member, a
  *   flood cannot be made of them). Remaining ties by id. A vote or reply ranks as its stored parent
  *   does (it is that post's engagement), so evicting votes does not strip an honest post of its
@@ -38,8 +48,11 @@ export interface ChannelQuota {
  *
  * What this cannot do: a flood relayed to this node by the same honest peers that deliver honest
  * posts is of their sender, and competes with those posts by arrival (the older stay, the newer go).
+ * And a flooder that beats every dialed peer to this node by a round trip on every honest post (so
+ * that this node's IDONTWANT, or its own forward, reaches them first and no duplicate comes) leaves
+ * those posts unshared, competing with its flood by arrival as before.
  */
-export async function enforceQuota (plan: WritePlan, channel: string, quota: ChannelQuota): Promise<number> {
+export async function enforceQuota (plan: WritePlan, channel: string, quota: ChannelQuota, spare: Uint8Array): Promise<number> {
   const over = (usage: Usage): boolean => usage.posts > quota.posts || usage.bytes > quota.bytes
   let usage = await plan.channelUsage(channel)
   if (!over(usage)) return 0
@@ -53,10 +66,11 @@ export async function enforceQuota (plan: WritePlan, channel: string, quota: Cha
     const second = senders[1]
     const ranked: Array<{ post: StoredPost, rank: Rank }> = []
     for (const arrivalClass of largest.classes) {
-      for (const { post, tally, second: arrived } of await plan.classMembers(channel, arrivalClass)) {
+      for (const { post, tally, second: arrived, shared } of await plan.classMembers(channel, arrivalClass)) {
         // a vote or reply is worth what its stored parent is: it is that post's engagement
         const parent = post.parent === undefined ? undefined : await plan.lookup(post.parent)
-        ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, arrived) })
+        if (equalBytes(post.id, spare)) continue
+        ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, arrived, shared) })
       }
     }
     const members = ranked.sort((a, b) => compareRank(a.rank, b.rank) || compareBytes(a.post.id, b.post.id))
@@ -96,6 +110,8 @@ function bySender (classes: ClassUsage[]): Sender[] {
 }
 
 interface Rank {
+  /** another address group delivered it too */
+  shared: boolean
   engaged: boolean
   ring: boolean
   /** the second the post arrived in */
@@ -103,16 +119,17 @@ interface Rank {
 }
 
 /** How much a post is worth keeping: judged on `post` (itself, or the parent it engages with) and when it arrived. */
-function rankOf (post: StoredPost, tally: Tally | undefined, arrived: number): Rank {
+function rankOf (post: StoredPost, tally: Tally | undefined, arrived: number, shared: boolean): Rank {
   const score = tally?.score ?? 0
   return {
+    shared,
     engaged: (tally?.replies ?? 0) > 0 || score > 0,
     ring: post.tag !== undefined,
     arrived
   }
 }
 
-/** Eviction order: unengaged before engaged, one-time before ring-signed, the latest arrival first. */
+/** Eviction order: what the sender alone delivered before shared posts, unengaged before engaged, one-time before ring-signed, the latest arrival first. */
 function compareRank (a: Rank, b: Rank): number {
-  return Number(a.engaged) - Number(b.engaged) || Number(a.ring) - Number(b.ring) || b.arrived - a.arrived
+  return Number(a.shared) - Number(b.shared) || Number(a.engaged) - Number(b.engaged) || Number(a.ring) - Number(b.ring) || b.arrived - a.arrived
 }

@@ -173,6 +173,14 @@ export interface PostStore {
    * frees its ring member's slot while a post of that scope could still be accepted.
    */
   put(post: StoredPost, now?: number): Promise<PutResult>
+  /**
+   * Another address group (`from`, as in {@link StoredPost.from}) delivered the stored post `id` too.
+   * Unless that is the group the post is charged to (or `UNKNOWN_SENDER`), the post becomes shared:
+   * the quota evicts it only after every post its group alone delivered (see `enforceQuota`), so a
+   * flooder that relays honest posts first cannot take them down with its flood. Resolves to whether
+   * the post was marked now (false: not stored, the same group, or shared already).
+   */
+  corroborate(id: Uint8Array, from: string): Promise<boolean>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
   get(id: Uint8Array, now?: number): Promise<PostEntry | undefined>
   /** Whether a post with this id is stored, or was evicted by the channel quota (both count until the post expires and is swept). */

@@ -3,6 +3,7 @@ import { concat, copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
 import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import { UsageLedger } from './usage.js'
+import { senderOf } from './arrival.js'
 import type { Tally } from './codec.js'
 import type { ClassUsage, Usage } from './usage.js'
 import type { Indexes, IndexOperation } from './indexes.js'
@@ -10,6 +11,18 @@ import type { StoredPost } from './types.js'
 import type { Arrival } from './arrival.js'
 
 const EMPTY = new Uint8Array(0)
+/** Value of an arrival index entry whose post another address group delivered too. */
+const SHARED = Uint8Array.of(1)
+
+/** A stored post as the quota weighs it: see {@link WritePlan.classMembers}. */
+export interface ClassMember {
+  post: StoredPost
+  tally: Tally | undefined
+  /** the unix second it arrived in */
+  second: number
+  /** another address group than the one it is charged to delivered it too */
+  shared: boolean
+}
 
 interface TallySlot {
   id: Uint8Array
@@ -196,21 +209,40 @@ export class WritePlan {
     return post === undefined ? undefined : { post, tally: await this.tally(id) }
   }
 
-  /** The stored posts of one arrival class of a channel, with their tallies and the second each arrived in. */
-  async classMembers (channel: string, arrivalClass: number): Promise<Array<{ post: StoredPost, tally: Tally | undefined, second: number }>> {
+  /**
+   * The stored posts of one arrival class of a channel, with their tallies, the second each arrived in,
+   * and whether another address group delivered it too (see {@link share}).
+   */
+  async classMembers (channel: string, arrivalClass: number): Promise<ClassMember[]> {
     const prefix = channelPrefix(channel)
-    const found = (await this.indexes.arrival.keys(timeRange(classKey(prefix, arrivalClass))).all()).map(key => parseTimeKey(key))
+    const found = (await this.indexes.arrival.iterator(timeRange(classKey(prefix, arrivalClass))).all())
+      .map(([key, value]) => ({ ...parseTimeKey(key), shared: value.byteLength > 0 }))
     const seen = new Set(found.map(({ id }) => toHex(id)))
     for (const [hex, added] of this.arrived) {
       const record = this.records.get(hex)
-      if (added.arrivalClass === arrivalClass && record != null && record.channel === channel && !seen.has(hex)) found.push({ id: record.id, time: added.second })
+      if (added.arrivalClass === arrivalClass && record != null && record.channel === channel && !seen.has(hex)) found.push({ id: record.id, time: added.second, shared: false })
     }
-    const members: Array<{ post: StoredPost, tally: Tally | undefined, second: number }> = []
-    for (const { id, time } of found) {
+    const members: ClassMember[] = []
+    for (const { id, time, shared } of found) {
       const post = await this.record(id)
-      if (post !== undefined) members.push({ post, tally: await this.tally(id), second: time })
+      if (post !== undefined) members.push({ post, tally: await this.tally(id), second: time, shared })
     }
     return members
+  }
+
+  /**
+   * Another address group, of sender bucket `sender`, delivered the stored post `id` too: unless that is
+   * the group it was charged to, the post is marked shared, and its group's eviction takes it only after
+   * the posts that group alone delivered. Resolves to whether the mark was made now.
+   */
+  async share (id: Uint8Array, sender: number): Promise<boolean> {
+    const arrival = await this.arrivalOf(id)
+    const post = await this.record(id)
+    if (arrival === undefined || post === undefined || senderOf(arrival.arrivalClass) === sender) return false
+    const key = timeKey(classKey(channelPrefix(post.channel), arrival.arrivalClass), arrival.second, id)
+    if (((await this.indexes.arrival.get(key))?.byteLength ?? 0) > 0) return false
+    this.put(this.indexes.arrival, key, SHARED)
+    return true
   }
 
   /**
