@@ -1,10 +1,10 @@
 import {
-  encodeStamp, generateAuthorKey, leadingZeroBits, mintStamp, stampHash, stampRetainedUntil, toHex, validateAnnouncement, weekOf, weekStart
+  encodeStamp, generateAuthorKey, leadingZeroBits, mintStamp, stampHash, stampRetainedUntil, toHex, verifyStamp, weekOf, weekStart
 } from '@murmur/protocol'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openMemberDirectory } from '../src/membership/directory.js'
-import type { AnnouncementVerifier, MemberDirectoryInit } from '../src/membership/directory.js'
+import type { MemberDirectoryInit, StampVerifier } from '../src/membership/directory.js'
 import type { Stamp } from '@murmur/protocol'
 
 /** Difficulty of the valid stamps minted here (2 evaluations expected each). */
@@ -17,10 +17,10 @@ const WEEK = weekOf(NOW)
 
 const mint = async (week = WEEK, memberKey = generateAuthorKey().publicKey): Promise<Stamp> => mintStamp({ memberKey, week, bits: BITS })
 
-/** validateAnnouncement that counts its calls: each one that reaches the work check is one Argon2id. */
-function countingVerifier (): { verify: AnnouncementVerifier, calls: () => number } {
+/** verifyStamp that counts its calls: each one that reaches the work check is one Argon2id. */
+function countingVerifier (): { verify: StampVerifier, calls: () => number } {
   let calls = 0
-  return { verify: (bytes, options) => { calls++; return validateAnnouncement(bytes, options) }, calls: () => calls }
+  return { verify: (stamp, options) => { calls++; return verifyStamp(stamp, options) }, calls: () => calls }
 }
 
 describe('member directory', () => {
@@ -149,7 +149,7 @@ describe('member directory', () => {
     it('a restart keeps verified stamps without verifying them again', async () => {
       const first = await open()
       for (const stamp of valid) expect((await first.receive(encodeStamp(stamp), { path: 'sync' })).action).toBe('accept')
-      const never: AnnouncementVerifier = () => { throw new Error('a restart must not re-verify') }
+      const never: StampVerifier = () => { throw new Error('a restart must not re-verify') }
       const again = await open({ verify: never })
       expect(again.evaluations).toBe(0)
       for (const stamp of valid) expect(again.has(stamp.memberKey, stamp.week)).toBe(true)

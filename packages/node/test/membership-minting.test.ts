@@ -1,14 +1,13 @@
-import { STAMP_BITS, decodeStamp, equalBytes, generateAuthorKey, mintStamp, renewalSchedule, stampWindow, verifyStamp, weekOf, weekStart } from '@murmur/protocol'
+import { STAMP_BITS, decodeStamp, mintStamp, renewalSchedule, stampWindow, verifyStamp, weekOf, weekStart } from '@murmur/protocol'
 import { MemoryLevel } from 'memory-level'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openMemberState } from '../src/membership/member-state.js'
-import { createWorkerMiner } from '../src/membership/miner.js'
 import { createMintingService } from '../src/membership/minting.js'
 import { createLevelMemberStorage } from '../src/membership/storage.js'
-import { spawnNodeMintWorker } from '../src/membership/worker-node.js'
-import type { MintWorkerHandle, StampMiner } from '../src/membership/miner.js'
-import type { MintProgressDetail, MintingService } from '../src/membership/minting.js'
-import type { MintStampOptions, Stamp, StampProgress } from '@murmur/protocol'
+import { createVerifyPool } from '../src/verify/index.js'
+import type { MintProgressDetail, MintingService, StampMiner } from '../src/membership/minting.js'
+import type { VerifyPool } from '../src/verify/index.js'
+import type { MintStampOptions, Stamp } from '@murmur/protocol'
 
 /** Small difficulties: each evaluation is still a real 64 MiB Argon2id. */
 const EASY = 2
@@ -36,57 +35,14 @@ async function nextEvent<T> (target: EventTarget, type: string, accept: (detail:
   })
 }
 
-describe('the worker miner', () => {
-  it('mints in a worker thread a stamp that verifies, reporting progress with an ETA after every evaluation', async () => {
-    const key = generateAuthorKey()
-    const progress: StampProgress[] = []
-    const stamp = await createWorkerMiner({ spawn: spawnNodeMintWorker }).mint({ memberKey: key.publicKey, week: WEEK, bits: EASY, onProgress: (p) => progress.push(p) })
-    expect(equalBytes(stamp.memberKey, key.publicKey)).toBe(true)
-    expect(verifyStamp(stamp, { now: NOW, bits: EASY }).ok).toBe(true)
-    expect(progress.length).toBe(stamp.nonce + 1)
-    expect(progress.map((p) => p.attempts)).toEqual(progress.map((_, i) => i + 1))
-    expect(progress.at(-1)).toMatchObject({ chance: 1, etaSeconds: 0, nextNonce: stamp.nonce, expectedEvaluations: 4 })
-    for (const p of progress.slice(0, -1)) expect(p.etaSeconds).toBeGreaterThan(0)
-  })
-
-  it('abort terminates the worker mid-mint and rejects with an AbortError', async () => {
-    let exited: Promise<Error> | undefined
-    const spawn = (): MintWorkerHandle => {
-      const handle = spawnNodeMintWorker()
-      exited = new Promise((resolve) => { handle.onFailure(resolve) })
-      return handle
-    }
-    const controller = new AbortController()
-    const progress: StampProgress[] = []
-    const minting = createWorkerMiner({ spawn }).mint({
-      memberKey: generateAuthorKey().publicKey,
-      week: WEEK,
-      bits: ENDLESS,
-      signal: controller.signal,
-      onProgress: (p) => {
-        progress.push(p)
-        if (p.attempts === 2) controller.abort()
-      }
-    })
-    await expect(minting).rejects.toMatchObject({ name: 'AbortError' })
-    expect((await exited)?.message).toMatch(/exited/)
-    expect(progress.length).toBe(2)
-  })
-
-  it('a worker that dies is a MembershipError ERR_MINT_WORKER, not a hang', async () => {
-    const spawn = (): MintWorkerHandle => {
-      const handle = spawnNodeMintWorker()
-      return { ...handle, post: () => { handle.terminate() } }
-    }
-    await expect(createWorkerMiner({ spawn }).mint({ memberKey: generateAuthorKey().publicKey, week: WEEK, bits: EASY }))
-      .rejects.toMatchObject({ name: 'MembershipError', code: 'ERR_MINT_WORKER' })
-  })
-})
-
 describe('background minting', () => {
   const services: MintingService[] = []
+  /** The node's verification pool, one worker: minting runs there, off the event loop. */
+  let pool: VerifyPool
+  beforeEach(() => { pool = createVerifyPool({ size: 1 }) })
   afterEach(async () => {
     await Promise.all(services.splice(0).map(async (service) => { await service.stop() }))
+    await pool.stop()
   })
 
   function service (...args: Parameters<typeof createMintingService>): MintingService {
@@ -95,10 +51,9 @@ describe('background minting', () => {
     return created
   }
 
-  /** A worker miner that records where each mint started. */
+  /** The pool as a miner that records where each mint started. */
   function recordingMiner (starts: number[]): StampMiner {
-    const miner = createWorkerMiner({ spawn: spawnNodeMintWorker })
-    return { mint: async (options: MintStampOptions) => { starts.push(options.startNonce ?? 0); return miner.mint(options) } }
+    return { mintStamp: async (options: MintStampOptions) => { starts.push(options.startNonce ?? 0); return pool.mintStamp(options) } }
   }
 
   it('a restart resumes at the saved nonce: no nonce is tried twice', async () => {
@@ -124,10 +79,28 @@ describe('background minting', () => {
     await db.close()
   })
 
+  it('stop aborts the running mint at once: the pool\'s only worker takes the next job, and no progress follows', async () => {
+    const db = memoryDb()
+    const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
+    const minting = service({ state, miner: pool, bits: ENDLESS, clock: () => NOW, saveEveryMs: 0 })
+    let after = 0
+    let stopped = false
+    minting.addEventListener('mint:progress', () => { if (stopped) after++ })
+    minting.start()
+    await nextEvent<MintProgressDetail>(minting, 'mint:progress', (p) => p.attempts >= 2)
+    await minting.stop()
+    stopped = true
+    const verdict = await pool.verifyStamp({ memberKey: state.key.publicKey, week: WEEK, nonce: 0 }, { now: NOW, bits: ENDLESS })
+    expect(verdict).toMatchObject({ ok: false, code: 'ERR_BAD_STAMP' })
+    expect(after).toBe(0)
+    expect(minting.status().minting).toBeUndefined()
+    await db.close()
+  })
+
   it('a newcomer mints at once, keeps and announces its stamp, shows it in status, and plans the renewal', async () => {
     const db = memoryDb()
     const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
-    const minting = service({ state, miner: createWorkerMiner({ spawn: spawnNodeMintWorker }), bits: EASY, clock: () => NOW })
+    const minting = service({ state, miner: pool, bits: EASY, clock: () => NOW })
     const progress: MintProgressDetail[] = []
     minting.addEventListener('mint:progress', (e) => { progress.push(e.detail) })
     const minted = nextEvent<Stamp>(minting, 'mint:stamp')
@@ -138,6 +111,10 @@ describe('background minting', () => {
     const bytes = await announced
     expect(progress.length).toBeGreaterThan(0)
     expect(progress.every((p) => p.week === WEEK)).toBe(true)
+    // the last evaluation found it; every one before showed an ETA and a growing chance
+    expect(progress.at(-1)).toMatchObject({ chance: 1, etaSeconds: 0, nextNonce: stamp.nonce, expectedEvaluations: 2 ** EASY })
+    for (const p of progress.slice(0, -1)) expect(p.etaSeconds).toBeGreaterThan(0)
+    expect(progress.map((p) => p.attempts)).toEqual(progress.map((_, i) => i + 1))
     expect(verifyStamp(decodeStamp(bytes), { now: NOW, bits: EASY }).ok).toBe(true)
     expect(decodeStamp(bytes).nonce).toBe(stamp.nonce)
     expect(state.stampFor(WEEK)?.nonce).toBe(stamp.nonce)
@@ -158,7 +135,7 @@ describe('background minting', () => {
     await state.addStamp(await mintStamp({ memberKey: state.key.publicKey, week: WEEK, bits: 1 }), NOW)
     const { mintFrom, announceFrom } = renewalSchedule(state.key.publicKey, WEEK)
     const now = mintFrom + 1
-    const minting = service({ state, miner: { mint: mintStamp }, bits: 1, clock: () => now })
+    const minting = service({ state, miner: { mintStamp }, bits: 1, clock: () => now })
     const minted = nextEvent<Stamp>(minting, 'mint:stamp')
     minting.start()
     const renewed = await minted
@@ -172,7 +149,7 @@ describe('background minting', () => {
   it('a failing worker is reported as mint:error and the service keeps running', async () => {
     const db = memoryDb()
     const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
-    const broken: StampMiner = { mint: async () => { throw new Error('worker exploded') } }
+    const broken: StampMiner = { mintStamp: async () => { throw new Error('worker exploded') } }
     const minting = service({ state, miner: broken, bits: STAMP_BITS, clock: () => NOW, retryAfterMs: 60_000 })
     const failed = nextEvent<Error>(minting, 'mint:error')
     minting.start()

@@ -8,7 +8,7 @@
 import { logger } from '@libp2p/logger'
 import {
   MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
-  stampRetainedUntil, stampWindow, toHex, validateAnnouncement, weekOf, weekStart
+  stampRetainedUntil, stampWindow, toHex, verifyStamp, weekOf, weekStart
 } from '@murmur/protocol'
 import { Recent } from '../recent.js'
 import { EvaluationAdmission } from './admission.js'
@@ -18,7 +18,7 @@ import type { EvaluationAdmissionInit } from './admission.js'
 import type { MemberDatabase } from './storage.js'
 import type { WantedStampsInit } from './wanted.js'
 import type { AbstractSublevel } from 'abstract-level'
-import type { AnnouncementValidation, RingMembership, Stamp, StampErrorCode, SyncItem, ValidateAnnouncementOptions } from '@murmur/protocol'
+import type { RingMembership, Stamp, StampErrorCode, StampVerification, SyncItem, VerifyStampOptions } from '@murmur/protocol'
 
 const log = logger('murmur:membership:directory')
 
@@ -30,6 +30,8 @@ export type DirectoryCode = StampErrorCode
   | 'ERR_RATE_LIMITED'
   /** The sender sent an invalid announcement before: nothing of it is evaluated any more. */
   | 'ERR_SENDER_CUT_OFF'
+  /** The verifier (the verification pool) could not evaluate it now: overloaded, stopped or crashed. */
+  | 'ERR_VERIFIER_UNAVAILABLE'
 
 /** What the directory made of an announcement; `action` is what gossipsub does with it. */
 export type DirectoryVerdict =
@@ -57,8 +59,11 @@ export interface CheckRingOptions {
   minRingSize?: number
 }
 
-/** Checks a stamp: protocol validateAnnouncement, or a worker pool doing the same. One call is one evaluation at most. */
-export type AnnouncementVerifier = (bytes: Uint8Array, options: ValidateAnnouncementOptions) => AnnouncementValidation | Promise<AnnouncementValidation>
+/**
+ * Checks a decoded stamp as protocol verifyStamp does: that function on this thread, or the verification
+ * pool's verifyStamp (a worker). One call is one Argon2id evaluation at most.
+ */
+export type StampVerifier = (stamp: Stamp, options: VerifyStampOptions) => StampVerification | Promise<StampVerification>
 
 /** Options of {@link openMemberDirectory}. */
 export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStampsInit {
@@ -68,8 +73,8 @@ export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStam
   bits?: number
   /** Unix seconds now. @default () => Math.floor(Date.now() / 1000) */
   clock?: () => number
-  /** Evaluates a stamp. @default validateAnnouncement */
-  verify?: AnnouncementVerifier
+  /** Evaluates a stamp: pass the verification pool's verifyStamp to keep Argon2id off the event loop. @default verifyStamp */
+  verify?: StampVerifier
   /** Told of every invalid announcement's sender: the node cuts it off (its shared per-peer tracker). */
   onInvalid?: (peer: string) => void
   /** Smallest ring asked for while the directory holds that many members. @default MIN_MEMBER_RING */
@@ -116,7 +121,7 @@ class Directory implements MemberDirectory {
   private readonly records: AbstractSublevel<MemberDatabase, string | Uint8Array, Uint8Array, Uint8Array>
   private readonly bits: number
   private readonly clock: () => number
-  private readonly verify: AnnouncementVerifier
+  private readonly verify: StampVerifier
   private readonly onInvalid?: (peer: string) => void
   private readonly minRingSize: number
   private readonly held = new Map<string, Held>()
@@ -131,7 +136,7 @@ class Directory implements MemberDirectory {
     this.records = init.db.sublevel<Uint8Array, Uint8Array>(DIRECTORY_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
     this.bits = init.bits ?? STAMP_BITS
     this.clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
-    this.verify = init.verify ?? validateAnnouncement
+    this.verify = init.verify ?? verifyStamp
     this.onInvalid = init.onInvalid
     this.minRingSize = init.minRingSize ?? MIN_MEMBER_RING
     this.invalid = new Recent(init.invalidCacheSize ?? DIRECTORY_INVALID_CACHE)
@@ -179,7 +184,7 @@ class Directory implements MemberDirectory {
       const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
       if (late !== undefined) return late
       if (!this.admission.admit(from, path === 'live')) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
-      const running = this.evaluate(bytes, now, path, from)
+      const running = this.evaluate(bytes, stamp, now, path, from)
       this.inFlight.set(idHex, running)
       try {
         return await running
@@ -260,14 +265,23 @@ class Directory implements MemberDirectory {
     return undefined
   }
 
-  private async evaluate (bytes: Uint8Array, now: number, path: AnnouncementPath, from: string | undefined): Promise<DirectoryVerdict> {
+  private async evaluate (bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, from: string | undefined): Promise<DirectoryVerdict> {
     this.evaluations++
-    const result = await this.verify(bytes, { now, bits: this.bits, window: path === 'live' ? 'accept' : 'retain' })
+    // sync also takes a stamp whose window has closed but that is still kept: it is judged at its week's
+    // start, a time it was accepted at (as validateAnnouncement's 'retain' window does)
+    const at = path === 'sync' && !isStampWeekAccepted(stamp.week, now) ? weekStart(stamp.week) : now
+    let result: StampVerification
+    try {
+      result = await this.verify(stamp, { now: at, bits: this.bits })
+    } catch (err) {
+      log.error('a stamp could not be verified: %e', err)
+      return { action: 'ignore', code: 'ERR_VERIFIER_UNAVAILABLE', reason: `the stamp could not be verified now: ${err instanceof Error ? err.message : String(err)}` }
+    }
     if (result.ok) {
-      const held: Held = { id: result.id, stamp: result.stamp, bytes }
+      const held: Held = { id: directoryItemId(stamp), stamp, bytes }
       this.hold(held)
-      await this.records.put(result.id, bytes)
-      return { action: 'accept', id: result.id, stamp: result.stamp }
+      await this.records.put(held.id, bytes)
+      return { action: 'accept', id: held.id, stamp }
     }
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
     this.invalid.set(toHex(bytes), result.code)

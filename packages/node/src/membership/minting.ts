@@ -8,8 +8,7 @@ import { logger } from '@libp2p/logger'
 import { STAMP_BITS, encodeStamp, isStampWeekAccepted, stampWindow } from '@murmur/protocol'
 import { announceAt, planMint } from './schedule.js'
 import type { MemberState, MintPosition } from './member-state.js'
-import type { StampMiner } from './miner.js'
-import type { Stamp, StampProgress } from '@murmur/protocol'
+import type { MintStampOptions, Stamp, StampProgress } from '@murmur/protocol'
 
 const log = logger('murmur:membership:minting')
 
@@ -19,6 +18,16 @@ export const MINT_SAVE_EVERY_MS = 2000
 export const MINT_RETRY_AFTER_MS = 60_000
 /** Longest setTimeout delay (2^31 − 1 ms); longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Something that mints a stamp as protocol mintStamp does: the verification pool (createVerifyPool, whose
+ * mintStamp runs in a worker thread or Web Worker and stops at abort), or `{ mintStamp }` from
+ * @murmur/protocol on this thread.
+ */
+export interface StampMiner {
+  /** Mints a stamp; rejects with an AbortError when `signal` aborts. */
+  mintStamp: (options: MintStampOptions) => Promise<Stamp>
+}
 
 /** Progress of the stamp being minted. */
 export interface MintProgressDetail extends StampProgress {
@@ -54,7 +63,7 @@ export interface MembershipStatus {
 export interface MintingInit {
   /** The member's key and stamps (openMemberState). */
   state: MemberState
-  /** Runs mints (createWorkerMiner). */
+  /** Runs mints off the event loop: the node's verification pool. */
   miner: StampMiner
   /** Stamp difficulty in leading zero bits (smaller in tests). @default STAMP_BITS */
   bits?: number
@@ -165,7 +174,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
     this.savedNonce = startNonce
     this.lastSaveMs = Date.now()
     log('minting the stamp for week %d from nonce %d', week, startNonce)
-    job.done = this.miner.mint({
+    job.done = this.miner.mintStamp({
       memberKey: this.state.key.publicKey,
       week,
       bits: this.bits,
@@ -219,7 +228,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
  *
  * @example
  * ```ts
- * const minting = createMintingService({ state, miner: createWorkerMiner({ spawn: spawnNodeMintWorker }) })
+ * const minting = createMintingService({ state, miner: verifyPool })
  * minting.addEventListener('mint:progress', (e) => { console.log(`${Math.round(e.detail.chance * 100)} %, ETA ${e.detail.etaSeconds} s`) })
  * minting.addEventListener('announce', (e) => { void node.announce(e.detail) })
  * minting.start()
