@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import {
   buildEnvelope, channelTopic, compareBytes, generateAuthorKey, minePow, powDigest, decodeEnvelope, ringSign, ringVerify, validateEnvelope, verifyStamp, weekOf
@@ -208,6 +213,22 @@ describe('verification pool: limits and failures', () => {
     // every worker has exited (a bounded wait: each exit was awaited by stop already)
     await Promise.all(spawned.map(async ({ exited }) => await exited))
     expect(await rejection(verify.validate(envelopes[0]!, OPTIONS))).toMatchObject({ code: 'ERR_VERIFY_POOL_STOPPED' })
+  })
+
+  it('keeps a Node.js process alive while a job waits or runs, and lets it exit when idle (no stop needed)', async () => {
+    // the built pool, in a process of its own that never calls stop(): it must print the nonce and exit
+    const built = new URL('../dist/src/verify/index.js', import.meta.url).href
+    const script = `import { createVerifyPool } from '${built}'
+      const pool = createVerifyPool({ size: 1 })
+      console.log(String(await pool.minePow(new Uint8Array(32), 4)))`
+    const dir = await mkdtemp(join(tmpdir(), 'murmur-verify-'))
+    try {
+      await writeFile(join(dir, 'idle.mjs'), script)
+      const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'idle.mjs')], { timeout: 60_000 })
+      expect(stdout.trim()).toBe(String(await minePow(new Uint8Array(32), 4)))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('starts workers with the default spawn on this platform', async () => {
