@@ -260,6 +260,18 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
   }
 }
 
+/**
+ * The string gossipsub keys a message by (its records, its caches): the hex of its message id.
+ *
+ * @example
+ * ```ts
+ * pubsubScore.deliveryRecords.getRecord(gossipMessageKey(gossipMessageId(topic, envelope)))
+ * ```
+ */
+export function gossipMessageKey (msgId: Uint8Array): string {
+  return toHex(msgId)
+}
+
 /** Options of {@link murmurGossipsub}. */
 export interface MurmurGossipsubInit {
   tracker: InvalidMessageTracker
@@ -280,6 +292,8 @@ export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof g
   return gossipsub({
     globalSignaturePolicy: 'StrictNoSign',
     msgIdFn: (message) => gossipMessageId(message.topic, message.data),
+    // spelled out, not gossipsub's default: Corroboration looks messages up by this string
+    msgIdToStrFn: gossipMessageKey,
     allowPublishToZeroTopicPeers: false,
     emitSelf: false,
     scoreParams: scoreParams(init.tracker),

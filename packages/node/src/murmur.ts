@@ -4,11 +4,12 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { displayLine, ready } from '@murmur/protocol'
+import { displayLine, gossipMessageId, ready } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
-import { createTopicValidator, InvalidMessageTracker } from './gossip.js'
+import { createTopicValidator, gossipMessageKey, InvalidMessageTracker } from './gossip.js'
+import { Corroboration } from './corroboration.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
@@ -55,6 +56,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly tracker: InvalidMessageTracker
   /** Who delivered what: each peer's address group, kept past its connection for posts still in validation. */
   private readonly senders: SenderGroups
+  /** Peers this node dialed that delivered a post too vouch for it in the store's quota. */
+  private readonly vouches: Corroboration
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -102,6 +105,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.tracker = tracker
     this.libp2p = libp2p
     this.senders = new SenderGroups(libp2p)
+    this.vouches = new Corroboration({
+      pubsub: libp2p.services.pubsub,
+      getConnections: (peer) => libp2p.getConnections(peer),
+      corroborate: async (id, group) => store.corroborate(id, group),
+      log: log.newScope('vouch')
+    })
     const pubsub = libp2p.services.pubsub
     this.intake = new PostIntake({
       store,
@@ -211,7 +220,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.validator = createTopicValidator({
       validate: (topic, envelope) => this.intake.validate(topic, envelope, 'gossip'),
       tracker,
-      accept: async (_topic, envelope, valid, peer) => this.intake.receiveGossip(envelope, valid, this.senderGroup(peer)),
+      accept: async (topic, envelope, valid, peer) => {
+        const outcome = await this.intake.receiveGossip(envelope, valid, this.senderGroup(peer))
+        if (outcome === 'stored' || outcome === 'forward' || outcome === 'duplicate') this.vouches.watch(gossipMessageKey(gossipMessageId(topic, envelope)), valid.id, peer)
+        return outcome
+      },
       log: log.newScope('validator')
     })
   }
@@ -270,6 +283,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.rendezvous.stop()
     this.discovery.stop()
     this.outbound.stop()
+    this.vouches.stop()
     this.stem?.stop()
     this.direct.stop()
     await this.sync?.stop()
