@@ -14,6 +14,16 @@
  * reservation lifetime. A reservation also ends with its holder's last connection to the relay (the
  * relay could not reach the client through it anyway), so holding a slot costs an open connection.
  *
+ * What it cannot do: tell one host's addresses apart from many hosts'. A dual-stack host is an IPv4
+ * address and an IPv6 /64 with nothing on the wire that ties them (its PeerIds are free; a client
+ * connected over both at once is counted in both, but a host can use one PeerId per family). There is
+ * no sound fix — a host may as well hold several /48s, or IPv4 addresses in several /24s — so the
+ * bound is stated instead: a host spanning k networks (an IPv4 /24 and an IPv6 /48 are two) holds at
+ * most `1 − (1 − (1 + share) / 2)^k` of an empty relay (k = 2 at a half: 15 of 16 slots), every other
+ * address still gets a slot while one is left, and once others hold slots the host's surplus is
+ * refused at its next renewal. The inbound connection share of a node (`inbound-share.ts`) has the
+ * same bound in connections.
+ *
  * The gate is the server's public hook, `ConnectionGater.denyInboundRelayReservation`, set on the
  * components handed to the server only (the node's own gater is asked first and keeps its say).
  */
