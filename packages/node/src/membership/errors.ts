@@ -1,18 +1,16 @@
 /**
- * Errors of the membership layer (member key, minting, directory), each with a stable code.
+ * Errors of the membership layer's own state (member key, storage), each with a stable code.
  */
 
 /** Stable codes of {@link MembershipError}. */
 export type MembershipErrorCode =
   /** The stored member key is not a canonical non-zero ristretto255 scalar: never replaced silently. */
   | 'ERR_MEMBER_KEY_CORRUPT'
-  /** The stamp-minting worker failed or exited before it answered. */
-  | 'ERR_MINT_WORKER'
   /** A storage name outside the membership layer's own files. */
   | 'ERR_MEMBER_STORAGE_NAME'
 
 /**
- * Thrown by the membership layer when its own state or worker fails; carries a stable `code` and the `cause`.
+ * Thrown by the membership layer when its own state is unusable; carries a stable `code` and the `cause`.
  *
  * @example
  * ```ts

@@ -1,0 +1,33 @@
+/**
+ * Membership (issue 13, docs/MEMBERSHIP.md): the member key and its stamps kept across restarts, stamps
+ * minted in the background and renewed before they expire, the member directory that checks each stamp
+ * once and rings against what it holds, and the choice of decoys for a ring. Platform-neutral: Node keeps
+ * the member records as private files (`./storage-file.js`, imported by the Node platform only), a browser
+ * in its database (createLevelMemberStorage).
+ *
+ * @example
+ * ```ts
+ * const state = await openMemberState({ storage: createLevelMemberStorage(db) })
+ * const minting = createMintingService({ state, miner: verifyPool })
+ * const directory = await openMemberDirectory({ db, verify: (stamp, options) => verifyPool.verifyStamp(stamp, options), onInvalid: cutOff })
+ * minting.addEventListener('announce', (e) => { void publishThroughStem(DIRECTORY_TOPIC, e.detail) })
+ * minting.start()
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { MembershipError } from './errors.js'
+export type { MembershipErrorCode } from './errors.js'
+export { MEMBER_RECORDS, MEMBER_SUBLEVEL, createLevelMemberStorage } from './storage.js'
+export type { MemberDatabase, MemberRecord, MemberStorage } from './storage.js'
+export { openMemberState } from './member-state.js'
+export type { MemberState, MemberStateInit, MintPosition } from './member-state.js'
+export { announceAt, planMint } from './schedule.js'
+export type { MintPlan } from './schedule.js'
+export { MINT_RETRY_AFTER_MS, MINT_SAVE_EVERY_MS, createMintingService } from './minting.js'
+export type { MembershipStatus, MintProgressDetail, MintingEvents, MintingInit, MintingService, StampMiner } from './minting.js'
+export * from './constants.js'
+export { openMemberDirectory } from './directory.js'
+export type { AnnouncementPath, CheckRingOptions, DirectoryCode, DirectoryVerdict, MemberDirectory, MemberDirectoryInit, ReceiveOptions, StampVerifier } from './directory.js'
+export { DECOY_PREFERRED_TENURE, chooseRing, tenures } from './decoys.js'
+export type { ChooseRingInit, DecoyCandidate } from './decoys.js'
