@@ -6,11 +6,14 @@ import { CREATED_GRANULARITY, MAX_CLOCK_SKEW, decodeEnvelope, decodePost } from 
 import type { Logger } from '@libp2p/interface'
 import type { ValidationResult } from '@murmur/protocol'
 
-/** Most recent samples the estimate is the median of. */
-export const CLOCK_SKEW_SAMPLES = 64
-
-/** Samples needed before the estimate is known. */
+/** Posts needed before the offset is known, and again after a clock jump before a skew is claimed. */
 export const CLOCK_SKEW_MIN_SAMPLES = 5
+
+/**
+ * Seconds a claimed skew stands without a new post to support it. A node fooled by forged posts in a
+ * channel where nobody else posts is free again this long after they stop.
+ */
+export const CLOCK_SKEW_WINDOW = 600
 
 /**
  * Posts refused as too early that may be verified as of their own time, in a burst; one more each
@@ -20,54 +23,148 @@ export const CLOCK_SKEW_MIN_SAMPLES = 5
 export const CLOCK_SKEW_EARLY_CHECKS = 10
 
 /**
- * Seconds by which `created` lags the moment its post was made, on average: the builder subtracts a
- * uniform 0..59 s and rounds down to the minute, which together average one granularity.
+ * Seconds by which the wall clock may move against the monotonic one before it counts as a jump (set by
+ * hand, stepped by NTP, or a sleep the monotonic clock did not count). NTP slewing moves it by well under
+ * a second between two looks.
  */
-const CREATED_LAG = CREATED_GRANULARITY
+export const CLOCK_JUMP = 10
+
+/**
+ * Most a fresh post's `created` lags the moment it was made: the builder subtracts a uniform 0..59 s and
+ * rounds down to the minute, 0..119 s together (a triangle, one granularity on average).
+ */
+const MAX_CREATED_LAG = 2 * CREATED_GRANULARITY
+
+/**
+ * The margin a bound must clear before a skew is claimed (half of it is the lag assumed of the freshest,
+ * or oldest, post when the offset is told). A clock right at the accepted skew is told from five posts
+ * only if none lagged less than a minute (1 in 32), one 20 s within it 1 in 1,800, one a minute within
+ * it never.
+ */
+const CLAIM_MARGIN = CREATED_GRANULARITY
 
 /** What a `clock-skew` event says: the estimated offset, and whether it is beyond the accepted skew. */
 export interface ClockSkewDetail {
-  /** Seconds this node's clock is ahead of the network's (negative: behind). */
+  /** Seconds this node's clock is ahead of the network's (negative: behind); within ±MAX_CLOCK_SKEW unless `skewed`. */
   offset: number
-  /** Whether `|offset|` is beyond MAX_CLOCK_SKEW (120 s): this node's posts would be refused, and it refuses others'. */
+  /**
+   * Whether this clock is known to be beyond MAX_CLOCK_SKEW (120 s): ahead, even the freshest post of
+   * others looks that old (this node's posts would be refused); behind, even the oldest looks that far
+   * in the future (it refuses the posts of others).
+   */
   skewed: boolean
 }
 
 /**
- * The median over the last {@link CLOCK_SKEW_SAMPLES} fresh posts from others of what the network's
- * time was at this node's monotonic zero (`created + lag - arrival`, arrival on the monotonic clock),
- * compared with what this node's wall clock says now. Each sample is off by up to a minute (the coarse
- * `created`) plus the post's travel time; the median of a few is well within the 120 s that matter, and
- * old posts re-sent late are outliers it ignores. Kept against the monotonic clock, the estimate follows
- * at once when the wall clock is set right. Posts from history sync are not samples: they are old on purpose.
+ * Bounds on this node's clock offset from two extremes of the fresh posts of others, kept against the
+ * monotonic clock (`created - arrival`) since the node started: the freshest-looking valid post and the
+ * oldest-looking post. A post made by an honest clock is never younger than its `created` and, fresh,
+ * at most two minutes older, so the offset is at most the apparent age of the freshest valid post and at
+ * least that of the oldest post less two minutes.
+ *
+ * The extremes, not an average, because posts are cheap to forge: valid posts backdated by ten minutes
+ * (or dated two minutes ahead) are accepted everywhere, and any number of them cannot make the freshest
+ * post older (or the oldest younger). "Ahead" is claimed only when even the freshest valid post looks
+ * more than the accepted skew old, "behind" only when even the oldest looks that far in the future; one
+ * post of an honest clock, seen at any time since the start, rules out the false claim for good. What
+ * forged posts can do is hide a real skew (the node is then not told, as before it could be), and fool a
+ * node that has heard no other honest node since it started (a lone poster in a quiet channel), until
+ * {@link CLOCK_SKEW_WINDOW} after they stop: a claim needs {@link CLOCK_SKEW_MIN_SAMPLES} posts, the last
+ * of them recent. Late posts (an outbox flushed after minutes) hide a clock behind in the same way.
+ * Kept against the monotonic clock, the estimate follows at once when the wall clock is set right; after
+ * such a jump (or a sleep) a skew is claimed again only from new posts. Posts from history sync are not
+ * samples: they are old on purpose.
  *
  * @example
  * ```ts
  * const skew = new ClockSkewEstimate()
- * skew.add(Number(valid.post.created), performance.now() / 1000)
- * skew.offset(Date.now() / 1000, performance.now() / 1000) // undefined until 5 samples, then seconds ahead (negative: behind)
+ * skew.add(Number(valid.post.created), true, Date.now() / 1000, performance.now() / 1000)
+ * skew.detail(Date.now() / 1000, performance.now() / 1000) // undefined until 5 posts, then { offset, skewed }
  * ```
  */
 export class ClockSkewEstimate {
-  private readonly samples: number[] = []
+  /** Greatest `created - arrival` of a valid post: the freshest-looking one. */
+  private freshest = -Infinity
+  /** Least `created - arrival` of any post: the oldest-looking one. */
+  private oldest = Infinity
+  private samples = 0
+  private samplesSinceJump = 0
+  private validSinceJump = 0
+  /** Monotonic seconds of the last post, and of the last valid one. */
+  private lastSample = -Infinity
+  private lastValid = -Infinity
+  /** Wall clock minus monotonic clock at the last look, to notice jumps. */
+  private base: number | undefined
 
-  /** Adds one fresh post from another node: its `created` (unix seconds) and when it arrived, in monotonic seconds. */
-  add (created: number, arrived: number): void {
-    this.samples.push(created + CREATED_LAG - arrived)
-    if (this.samples.length > CLOCK_SKEW_SAMPLES) this.samples.shift()
+  /**
+   * Adds one fresh post from another node: its `created` (unix seconds), whether it was valid here (else
+   * it was refused as too early and verified as of its own time), and the wall (unix) and monotonic
+   * clocks at its arrival, in seconds.
+   */
+  add (created: number, valid: boolean, now: number, monotonic: number): void {
+    this.look(now, monotonic)
+    const sample = created - monotonic
+    this.oldest = Math.min(this.oldest, sample)
+    this.samples++
+    this.samplesSinceJump++
+    this.lastSample = monotonic
+    if (valid) {
+      this.freshest = Math.max(this.freshest, sample)
+      this.validSinceJump++
+      this.lastValid = monotonic
+    }
   }
 
   /**
-   * Seconds this node's clock is ahead of the network's (negative: behind) when the wall clock reads
-   * `now` (unix seconds) and the monotonic one `monotonic` (seconds), or undefined while unknown.
+   * The offset when the wall clock reads `now` (unix seconds) and the monotonic one `monotonic`
+   * (seconds), and whether it is known to be beyond the accepted skew; undefined while fewer than
+   * {@link CLOCK_SKEW_MIN_SAMPLES} posts arrived.
    */
-  offset (now: number, monotonic: number): number | undefined {
-    if (this.samples.length < CLOCK_SKEW_MIN_SAMPLES) return undefined
-    const sorted = [...this.samples].sort((a, b) => a - b)
-    const middle = sorted.length >> 1
-    const network = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-    return Math.round(now - monotonic - network)
+  detail (now: number, monotonic: number): ClockSkewDetail | undefined {
+    this.look(now, monotonic)
+    if (this.samples < CLOCK_SKEW_MIN_SAMPLES) return undefined
+    const base = now - monotonic
+    // at most this far ahead: no post is younger than its `created` (infinite until one was valid here)
+    const atMost = base - this.freshest
+    // at least this far ahead: no fresh post lags its `created` by more than two minutes
+    const atLeast = base - this.oldest - MAX_CREATED_LAG
+    if (this.supported(this.validSinceJump, this.lastValid, monotonic) && atMost - CLAIM_MARGIN > MAX_CLOCK_SKEW) {
+      return { offset: Math.round(atMost - CLAIM_MARGIN / 2), skewed: true }
+    }
+    if (this.supported(this.samplesSinceJump, this.lastSample, monotonic) && atLeast + CLAIM_MARGIN < -MAX_CLOCK_SKEW) {
+      return { offset: Math.round(atLeast + CLAIM_MARGIN / 2), skewed: true }
+    }
+    return { offset: clamp(Math.round(estimate(atLeast, atMost)), -MAX_CLOCK_SKEW, MAX_CLOCK_SKEW), skewed: false }
   }
+
+  /** Whether a claim has enough posts since the last jump, the last of them recent. */
+  private supported (since: number, last: number, monotonic: number): boolean {
+    return since >= CLOCK_SKEW_MIN_SAMPLES && monotonic - last <= CLOCK_SKEW_WINDOW
+  }
+
+  /** Notices a jump of the wall clock against the monotonic one: skews are claimed again only from new posts. */
+  private look (now: number, monotonic: number): void {
+    const base = now - monotonic
+    if (this.base !== undefined && Math.abs(base - this.base) > CLOCK_JUMP) {
+      this.samplesSinceJump = 0
+      this.validSinceJump = 0
+    }
+    this.base = base
+  }
+}
+
+/**
+ * The offset told while no skew is claimed: the middle of `[atLeast, atMost]`, or, when forged or late
+ * posts have made the bounds cross, the point between them nearest to no offset at all.
+ */
+function estimate (atLeast: number, atMost: number): number {
+  if (atMost === Infinity) return atLeast + CLAIM_MARGIN / 2
+  if (atLeast <= atMost) return (atLeast + atMost) / 2
+  return clamp(0, atMost, atLeast)
+}
+
+function clamp (value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value))
 }
 
 /** What a {@link ClockWatch} needs from the node. */
@@ -78,7 +175,7 @@ export interface ClockWatchComponents {
   monotonic?(): number
   /** Full validation of an envelope as if the clock read `at` (unix seconds); the intake's `validateAt`. */
   validateAt(topic: string, envelope: Uint8Array, at: number): ValidationResult
-  /** Called when the estimate crosses the accepted skew, either way (first when it is found beyond it). */
+  /** Called when the clock is found beyond the accepted skew, and when it is back within it. */
   onChange(detail: ClockSkewDetail): void
   /** Where a crossing is logged (a warning when the clock is found off). @default no log */
   log?: Logger
@@ -112,13 +209,12 @@ export class ClockWatch {
 
   /** One envelope from gossip or the stem, verified for the first time, and its result. */
   observe (topic: string, envelope: Uint8Array, result: ValidationResult): void {
-    const arrived = this.monotonic() / 1000
     if (result.ok) {
-      this.estimate.add(Number(result.post.created), arrived)
+      this.add(Number(result.post.created), true)
     } else if (result.code === 'ERR_TOO_EARLY' && this.takeCheck()) {
       const created = createdOf(envelope)
       if (created === undefined || !this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY).ok) return
-      this.estimate.add(created, arrived)
+      this.add(created, false)
     } else {
       return
     }
@@ -126,24 +222,28 @@ export class ClockWatch {
   }
 
   /**
-   * The offset now and whether it is beyond the accepted skew, or undefined while unknown; calls
-   * `onChange` when that crossed since the last look (a clock set right is seen at once).
+   * The offset now and whether it is known to be beyond the accepted skew, or undefined while unknown;
+   * calls `onChange` when that crossed since the last look (a clock set right is seen at once).
    */
   current (): ClockSkewDetail | undefined {
-    const offset = this.estimate.offset(this.components.now() / 1000, this.monotonic() / 1000)
-    if (offset === undefined) return undefined
-    const skewed = Math.abs(offset) > MAX_CLOCK_SKEW
+    const detail = this.estimate.detail(this.components.now() / 1000, this.monotonic() / 1000)
+    if (detail === undefined) return undefined
+    const { offset, skewed } = detail
     if (skewed !== this.skewed) {
       this.skewed = skewed
       const log = this.components.log
       if (skewed) {
-        log?.error('this node\'s clock is about %d s %s the other nodes\': they refuse its posts, and it refuses theirs; set the clock right', Math.abs(offset), offset > 0 ? 'ahead of' : 'behind')
+        log?.error('this node\'s clock is about %d s %s the other nodes\': %s; set the clock right', Math.abs(offset), offset > 0 ? 'ahead of' : 'behind', offset > 0 ? 'they refuse its posts' : 'it refuses theirs')
       } else {
-        log?.('this node\'s clock agrees with the other nodes\' again (%d s)', offset)
+        log?.('this node\'s clock is no longer known to be off (%d s)', offset)
       }
-      this.components.onChange({ offset, skewed })
+      this.components.onChange(detail)
     }
-    return { offset, skewed }
+    return detail
+  }
+
+  private add (created: number, valid: boolean): void {
+    this.estimate.add(created, valid, this.components.now() / 1000, this.monotonic() / 1000)
   }
 
   private takeCheck (): boolean {

@@ -63,21 +63,57 @@ describe('clock skew', () => {
 })
 
 describe('clock skew estimate', () => {
-  it('is unknown until five samples, then their median: late, old posts do not move it', () => {
+  const start = 1_800_000_000
+  /** `created` of a post made at `t` (unix seconds) by an honest builder: jitter 0..59 s, then down to the minute. */
+  const madeAt = (t: number, jitter: number): number => Math.floor((t - jitter) / 60) * 60
+
+  it('is unknown until five posts, then bounded by the freshest and the oldest: late, old posts do not move it', () => {
     const estimate = new ClockSkewEstimate()
-    const now = 1_800_000_000
     const monotonic = 5_000
-    // posts made just now by clocks that agree: created 0..119 s before, 60 s on average
-    for (const lag of [30, 60, 90, 100]) estimate.add(now - lag, monotonic)
-    expect(estimate.offset(now, monotonic)).toBeUndefined()
+    for (const jitter of [5, 20, 35, 50]) estimate.add(madeAt(start - 17, jitter), true, start, monotonic)
+    expect(estimate.detail(start, monotonic)).toBeUndefined()
     // two posts that waited hours in an outbox
-    estimate.add(now - 7_200, monotonic)
-    estimate.add(now - 3 * 3_600, monotonic)
-    estimate.add(now - 45, monotonic)
-    expect(Math.abs(estimate.offset(now, monotonic)!)).toBeLessThanOrEqual(60)
-    // ten minutes later on both clocks: the same; the wall clock set ten minutes ahead: +600
-    expect(Math.abs(estimate.offset(now + 600, monotonic + 600)!)).toBeLessThanOrEqual(60)
-    expect(estimate.offset(now + 1_200, monotonic + 600)! - estimate.offset(now, monotonic)!).toBe(600)
+    estimate.add(start - 7_200, true, start, monotonic)
+    estimate.add(start - 3 * 3_600, true, start, monotonic)
+    estimate.add(madeAt(start - 3, 45), true, start, monotonic)
+    const detail = estimate.detail(start, monotonic)!
+    expect(detail.skewed).toBe(false)
+    expect(Math.abs(detail.offset)).toBeLessThanOrEqual(60)
+    // ten minutes later on both clocks: the same
+    expect(estimate.detail(start + 600, monotonic + 600)).toEqual(detail)
+    // the wall clock set ten minutes ahead: a jump (or a sleep), so the skew is claimed from five new posts only
+    expect(estimate.detail(start + 1_200, monotonic + 600)).toMatchObject({ skewed: false, offset: 120 })
+    for (const jitter of [5, 20, 35, 50]) estimate.add(madeAt(start + 600, jitter), true, start + 1_200, monotonic + 600)
+    expect(estimate.detail(start + 1_200, monotonic + 600)).toMatchObject({ skewed: false })
+    estimate.add(madeAt(start + 600, 10), true, start + 1_200, monotonic + 600)
+    const ahead = estimate.detail(start + 1_200, monotonic + 600)!
+    expect(ahead.skewed).toBe(true)
+    expect(Math.abs(ahead.offset - 600)).toBeLessThan(100)
+  })
+
+  it('a clock ten minutes ahead is told from five honest posts, one ten minutes behind too', () => {
+    for (const skew of [600, -600]) {
+      const estimate = new ClockSkewEstimate()
+      let monotonic = 100
+      for (const jitter of [3, 17, 29, 44, 58]) {
+        monotonic += 7
+        // posts ahead of a clock behind are refused as too early and verified as of their own time
+        estimate.add(madeAt(start + monotonic, jitter), skew > 0, start + monotonic + skew, monotonic)
+      }
+      const detail = estimate.detail(start + monotonic + skew, monotonic)!
+      expect(detail.skewed).toBe(true)
+      expect(Math.abs(detail.offset - skew)).toBeLessThan(100)
+    }
+  })
+
+  it('a clock within the accepted skew is not told it is off', () => {
+    for (const skew of [-100, -60, 0, 60, 100]) {
+      const estimate = new ClockSkewEstimate()
+      for (let i = 0; i < 40; i++) estimate.add(madeAt(start + i * 11, (i * 37) % 60), true, start + i * 11 + skew, i * 11)
+      const detail = estimate.detail(start + 440 + skew, 440)!
+      expect(detail.skewed).toBe(false)
+      expect(Math.abs(detail.offset - skew)).toBeLessThanOrEqual(40)
+    }
   })
 
   it('verifies posts refused as too early at most ten at once and one a second, tells when the clock is behind, and when it is set right', async () => {
