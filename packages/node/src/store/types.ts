@@ -222,8 +222,8 @@ export interface PostStoreInit {
   db: StoreDatabase
   /**
    * Most posts (of every kind) one channel may hold; past it the store evicts by the rule of
-   * `enforceQuota` (from the sender that delivered the most, its latest arrivals first, engaged and
-   * ring-signed posts last).
+   * `enforceQuota` (from the sender that delivered the most: the posts it alone delivered first, then
+   * its latest arrivals first, engaged and ring-signed posts last).
    *
    * @default 10000
    */
