@@ -23,7 +23,8 @@ export interface SenderGroupsComponents {
 
 /**
  * The address group (`addressGroup`: an IPv4 address, an IPv6 /48) of each peer, as its connections
- * showed it. A peer with connections from two groups is charged to the one seen first.
+ * showed it. A peer with connections from two groups at once is charged to the one it opened first; a
+ * peer that comes back alone on another address, to the new one.
  *
  * @example
  * ```ts
@@ -37,7 +38,11 @@ export class SenderGroups {
 
   constructor (components: SenderGroupsComponents) {
     this.components = components
-    components.addEventListener('connection:open', (evt) => { this.note(evt.detail) })
+    components.addEventListener('connection:open', (evt) => {
+      const connection = evt.detail
+      if (components.getConnections(connection.remotePeer).length <= 1) this.seen.set(connection.remotePeer.toString(), addressGroup(connection.remoteAddr))
+      else this.note(connection)
+    })
   }
 
   /** The group of `peer`: of its open connections, else as last seen; undefined for a peer never connected (or long gone). */

@@ -95,6 +95,16 @@ describe('SenderGroups', () => {
     events.safeDispatchEvent('connection:close', { detail: conn })
     expect(groups.of(flooder)).toBe('ip4/203.0.113.7')
     expect(groups.of(stranger)).toBeUndefined()
+    // it comes back alone from another address: charged there now
+    const back = connection(flooder, '/ip4/203.0.113.8/tcp/4001')
+    open.set(flooder.toString(), back)
+    events.safeDispatchEvent('connection:open', { detail: back })
+    expect(groups.of(flooder)).toBe('ip4/203.0.113.8')
+    // a second connection at once, from a third address, does not move it
+    const second = connection(flooder, '/ip4/198.51.100.1/tcp/4001')
+    open.set(`${flooder.toString()}/2`, second)
+    events.safeDispatchEvent('connection:open', { detail: second })
+    expect(groups.of(flooder)).toBe('ip4/203.0.113.8')
     // an IPv6 peer counts by its /48, as sync admission counts it
     const v6 = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
     open.set(v6.toString(), connection(v6, '/ip6/2001:db8:1:2:3::4/tcp/4001'))
