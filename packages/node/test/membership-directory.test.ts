@@ -126,12 +126,13 @@ describe('member directory', () => {
       for (const stamp of valid.slice(0, 3)) verdicts.push(await directory.receive(encodeStamp(stamp), { from: 'busy' }))
       expect(verdicts.map((v) => v.action === 'accept' ? 'accept' : v.code)).toEqual(['accept', 'accept', 'ERR_RATE_LIMITED'])
       expect(calls()).toBe(2)
-      // history sync brings only what was asked for: no per-peer limit there, the overall one still applies
+      // history sync brings only what was asked for: neither limit applies there
       expect(await directory.receive(encodeStamp(valid[2]!), { from: 'busy', path: 'sync' })).toMatchObject({ action: 'accept' })
       const fresh = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
       const capped = await open({ db: fresh, verify, evaluationsPerSecond: 1 })
       const both = await Promise.all(valid.slice(0, 2).map(async (s, i) => capped.receive(encodeStamp(s), { from: `p${i}` })))
       expect(both.map((v) => v.action === 'accept' ? 'accept' : v.code).sort()).toEqual(['ERR_RATE_LIMITED', 'accept'])
+      expect(await capped.receive(encodeStamp(valid[3]!), { from: 'p0', path: 'sync' })).toMatchObject({ action: 'accept' })
       await fresh.close()
     })
   })

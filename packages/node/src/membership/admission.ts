@@ -1,7 +1,7 @@
 /**
  * Who may make the directory evaluate a stamp, and when: one evaluation in flight per peer (so a burst
  * from one peer waits for the verdict on its first), no more from a peer once it sent an invalid
- * announcement, and rate limits per peer (live paths) and overall.
+ * announcement, and on the live paths (gossip, stem) rate limits per peer and overall.
  */
 import { RateLimiter } from '@libp2p/utils'
 import { Recent } from '../recent.js'
@@ -73,9 +73,9 @@ export class EvaluationAdmission {
     return run
   }
 
-  /** Takes a point for one evaluation: from `peer`'s budget when it counts, and from the overall one. */
-  admit (peer: string | undefined, countPeer: boolean): boolean {
-    if (peer !== undefined && countPeer && !take(this.perPeer, peer)) return false
+  /** Takes a point for one evaluation on a live path: from `peer`'s budget, and from the overall one. */
+  admit (peer: string | undefined): boolean {
+    if (peer !== undefined && !take(this.perPeer, peer)) return false
     return take(this.overall, 'all')
   }
 }

@@ -5,7 +5,10 @@
 
 /** Unknown stamps one peer may make this node evaluate per minute on the live paths (gossip, stem). @default 60 */
 export const DIRECTORY_PEER_EVALUATIONS_PER_MINUTE = 60
-/** Stamp evaluations per second over all peers and paths (10 × 55 ms: about half a core at most). @default 10 */
+/**
+ * Stamp evaluations per second over all peers on the live paths (10 × 55 ms: about half a core at most).
+ * History sync is not limited here: it brings only what the node asked for. @default 10
+ */
 export const DIRECTORY_EVALUATIONS_PER_SECOND = 10
 /** Announcements of one peer waiting for its evaluation before the next is refused outright. @default 16 */
 export const DIRECTORY_QUEUED_PER_PEER = 16

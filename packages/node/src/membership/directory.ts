@@ -26,7 +26,7 @@ const log = logger('murmur:membership:directory')
 export type DirectoryCode = StampErrorCode
   /** The directory holds this key's stamp for this week already: no evaluation spent. */
   | 'ERR_DUPLICATE'
-  /** Over a per-peer or overall evaluation limit: not evaluated; it may come again (by sync). */
+  /** Over a per-peer or overall evaluation limit of the live paths: not evaluated; it may come again (by sync). */
   | 'ERR_RATE_LIMITED'
   /** The sender sent an invalid announcement before: nothing of it is evaluated any more. */
   | 'ERR_SENDER_CUT_OFF'
@@ -183,7 +183,9 @@ class Directory implements MemberDirectory {
       for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
       const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
       if (late !== undefined) return late
-      if (!this.admission.admit(from, path === 'live')) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
+      // history sync brings only what this node asked for, at the pace of its own sessions: limiting it
+      // here would turn a newcomer's first directory sync into hours of re-asking
+      if (path === 'live' && !this.admission.admit(from)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
       const running = this.evaluate(bytes, stamp, now, path, from)
       this.inFlight.set(idHex, running)
       try {
