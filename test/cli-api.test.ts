@@ -1,21 +1,20 @@
 /**
- * The daemon's local control API: loopback only, a bearer token on every request, 0600 files,
- * and a clean shutdown that loses nothing.
+ * The daemon's local control API: a 0600 Unix-domain socket in the data dir and no TCP port, a bearer
+ * token on every request, 0600 files, and a clean shutdown that loses nothing.
  */
 import { request } from 'node:http'
-import { connect } from 'node:net'
-import { chmod, readFile, stat } from 'node:fs/promises'
+import { chmod, readdir, readFile, readlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.ts'
 import type { Daemon } from './cli-harness.ts'
 
-interface ApiFile { version: number, pid: number, host: string, port: number, token: string }
+interface ApiFile { version: number, pid: number, socket: string, token: string }
 
-/** One HTTP request to the API with full control over the headers. */
-async function call (port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number, json: unknown, headers: Record<string, unknown> }> {
+/** One HTTP request to the API on its socket with full control over the headers. */
+async function call (socket: string, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number, json: unknown, headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+    const req = request({ socketPath: socket, path, method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => {
@@ -46,9 +45,12 @@ describe('murmur control API', () => {
   })
 
   it('keeps the token and the identity in 0600 files in a 0700 data dir', async () => {
-    expect(api).toMatchObject({ version: 1, host: '127.0.0.1', port: daemon.ready.api.port, pid: daemon.proc.child.pid })
+    expect(api).toMatchObject({ version: 2, socket: join(daemon.dataDir, 'api.sock'), pid: daemon.proc.child.pid })
+    expect(daemon.ready.api.socket).toBe(api.socket)
     expect(api.token.length).toBeGreaterThanOrEqual(32)
     expect(await mode(join(daemon.dataDir, 'api.json'))).toBe(0o600)
+    expect((await stat(api.socket)).isSocket()).toBe(true)
+    expect(await mode(api.socket)).toBe(0o600)
     expect(await mode(join(daemon.dataDir, 'identity.json'))).toBe(0o600)
     expect(await mode(daemon.dataDir)).toBe(0o700)
     // the token is never printed
@@ -56,57 +58,52 @@ describe('murmur control API', () => {
   })
 
   it('refuses requests without the right bearer token', async () => {
-    const host = `127.0.0.1:${api.port}`
-    const none = await call(api.port, '/v1/status', { host })
+    const host = 'localhost'
+    const none = await call(api.socket, '/v1/status', { host })
     expect(none.status).toBe(401)
     expect(none.headers['www-authenticate']).toBe('Bearer realm="murmur"')
     expect(none.json).toMatchObject({ error: { code: 'ERR_UNAUTHORIZED' } })
-    const wrong = await call(api.port, '/v1/status', { host, authorization: `Bearer ${api.token.slice(1)}x` })
+    const wrong = await call(api.socket, '/v1/status', { host, authorization: `Bearer ${api.token.slice(1)}x` })
     expect(wrong.status).toBe(401)
-    const basic = await call(api.port, '/v1/status', { host, authorization: `Basic ${api.token}` })
+    const basic = await call(api.socket, '/v1/status', { host, authorization: `Basic ${api.token}` })
     expect(basic.status).toBe(401)
-    const post = await call(api.port, '/v1/posts', { host, 'content-type': 'application/json' }, 'POST', JSON.stringify({ channel: '#lobby', body: 'x' }))
+    const post = await call(api.socket, '/v1/posts', { host, 'content-type': 'application/json' }, 'POST', JSON.stringify({ channel: '#lobby', body: 'x' }))
     expect(post.status).toBe(401)
-    const ok = await call(api.port, '/v1/status', { host, authorization: `Bearer ${api.token}` })
+    const ok = await call(api.socket, '/v1/status', { host, authorization: `Bearer ${api.token}` })
     expect(ok.status).toBe(200)
     expect(ok.json).toMatchObject({ peerId: daemon.ready.peerId, pid: api.pid })
   })
 
-  it('refuses a foreign Host header (DNS rebinding) even with the token', async () => {
-    const res = await call(api.port, '/v1/status', { host: `evil.example:${api.port}`, authorization: `Bearer ${api.token}` })
-    expect(res.status).toBe(403)
-  })
-
   it('answers malformed requests with 400 and unknown routes with 404', async () => {
-    const headers = { host: `127.0.0.1:${api.port}`, authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }
-    const badJson = await call(api.port, '/v1/posts', headers, 'POST', '{nope')
+    const headers = { host: 'localhost', authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }
+    const badJson = await call(api.socket, '/v1/posts', headers, 'POST', '{nope')
     expect(badJson).toMatchObject({ status: 400, json: { error: { code: 'ERR_BAD_REQUEST' } } })
-    const badChannel = await call(api.port, '/v1/posts', headers, 'POST', JSON.stringify({ channel: 'no hash', body: 'x' }))
+    const badChannel = await call(api.socket, '/v1/posts', headers, 'POST', JSON.stringify({ channel: 'no hash', body: 'x' }))
     expect(badChannel).toMatchObject({ status: 400, json: { error: { name: 'InvalidChannelError', code: 'ERR_BAD_CHANNEL' } } })
-    const tooLong = await call(api.port, '/v1/posts', headers, 'POST', JSON.stringify({ channel: '#lobby', body: 'x'.repeat(2049) }))
+    const tooLong = await call(api.socket, '/v1/posts', headers, 'POST', JSON.stringify({ channel: '#lobby', body: 'x'.repeat(2049) }))
     expect(tooLong).toMatchObject({ status: 400, json: { error: { code: 'ERR_BODY_TOO_LONG' } } })
-    const route = await call(api.port, '/v1/nothing', headers)
+    const route = await call(api.socket, '/v1/nothing', headers)
     expect(route).toMatchObject({ status: 404, json: { error: { code: 'ERR_NOT_FOUND' } } })
   })
 
-  it('listens on 127.0.0.1 only', async () => {
-    // every listening socket of the port, from the kernel's own table
-    const hexPort = api.port.toString(16).toUpperCase().padStart(4, '0')
-    const listeners: string[] = []
+  it('opens no TCP port besides the libp2p listener of its multiaddr', async () => {
+    // the daemon's own sockets (inodes of /proc/<pid>/fd), matched against the kernel's TCP tables
+    const pid = daemon.proc.child.pid ?? 0
+    const inodes = new Set<string>()
+    for (const fd of await readdir(`/proc/${pid}/fd`)) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1]
+      if (inode !== undefined) inodes.add(inode)
+    }
+    const listening: number[] = []
     for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      const lines = (await readFile(table, 'utf8')).split('\n').slice(1)
-      for (const line of lines) {
-        const [, local, , state] = line.trim().split(/\s+/)
-        if (state === '0A' && local?.endsWith(`:${hexPort}`) === true) listeners.push(local)
+      for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
+        const fields = line.trim().split(/\s+/)
+        if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) listening.push(parseInt(fields[1]?.split(':')[1] ?? '', 16))
       }
     }
-    expect(listeners).toEqual([`0100007F:${hexPort}`])
-    const refused = await new Promise<string>((resolve) => {
-      const socket = connect({ host: '::1', port: api.port })
-      socket.once('connect', () => { socket.destroy(); resolve('connected') })
-      socket.once('error', (err: NodeJS.ErrnoException) => { resolve(err.code ?? 'error') })
-    })
-    expect(refused).not.toBe('connected')
+    const libp2pPorts = daemon.ready.multiaddrs.map((addr) => Number(/\/tcp\/(\d+)/.exec(addr)?.[1]))
+    expect(listening.sort()).toEqual(libp2pPorts.sort())
   })
 
   it('murmur init keeps the existing identity and prints its public key', async () => {
@@ -129,6 +126,7 @@ describe('murmur control API', () => {
     expect(await daemon.proc.stop('SIGTERM')).toBe(0)
     expect(daemon.proc.stdout.at(-1)).toBe('{"event":"stopped"}')
     await expect(stat(join(daemon.dataDir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(stat(join(daemon.dataDir, 'api.sock'))).rejects.toMatchObject({ code: 'ENOENT' })
 
     const again = await sandbox.daemon('d')
     const feed = await sandbox.run(['feed', 'lobby', '--json', '--data-dir', again.dataDir])

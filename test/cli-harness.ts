@@ -145,7 +145,8 @@ export interface RelayReady { peerId: string, multiaddrs: string[], browserMulti
 export interface DaemonReady {
   peerId: string
   multiaddrs: string[]
-  api: { host: string, port: number, file: string }
+  /** Where the control API listens: its Unix-domain socket (TCP host and port on Windows only). */
+  api: { socket?: string, host?: string, port?: number, file: string }
   dataDir: string
 }
 

@@ -1,24 +1,74 @@
 /**
- * Local attackers (issue 12, Low 13): another user squatting the port of a daemon that stopped must
- * get neither the token nor any text; a dead pid in api.json is refused; the control API bounds its
- * connections and request bodies; data dirs other users may enter are refused; the relay's data dir
- * is created 0700.
+ * Local attackers (issue 12, Low 13): the control API is a Unix-domain socket other users cannot
+ * connect to, and a local process holding many slow connections cannot keep the token holder out; a
+ * program squatting the address of a daemon that stopped gets neither the token nor any text; a dead
+ * pid in api.json is refused; the control API bounds its connections and request bodies; data dirs
+ * other users may enter are refused; the relay's data dir is created 0700.
  */
-import { createServer } from 'node:http'
+import { spawn } from 'node:child_process'
+import { createServer, request } from 'node:http'
 import { connect } from 'node:net'
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.ts'
+import type { ChildProcess } from 'node:child_process'
 import type { Server, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 
-interface ApiFile { version: number, pid: number, host: string, port: number, token: string }
+interface ApiFile { version: number, pid: number, socket?: string, host?: string, port?: number, token: string }
+
+/** Where a net.connect reaches the API of an api.json (its socket; host and port on Windows, and before issue 12). */
+const targetOf = (api: ApiFile): { path: string } | { host: string, port: number } =>
+  api.socket !== undefined ? { path: api.socket } : { host: api.host ?? '127.0.0.1', port: api.port ?? 0 }
+
+/**
+ * A slow-loris attacker, run as its own process: holds `count` connections to the API, each sending
+ * the start of a request one byte a second and reconnecting 250 ms after the daemon drops it. Prints
+ * `connected` or `refused <code>` per attempt; a refused slot gives up (another user: EACCES).
+ */
+const SLOW_LORIS = `
+const { connect } = require('node:net')
+const target = JSON.parse(process.argv[1])
+const head = 'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n'
+const open = () => {
+  const socket = connect(target)
+  let timer
+  let refused = false
+  socket.on('connect', () => {
+    console.log('connected')
+    let i = 0
+    timer = setInterval(() => { socket.write(head[i++ % head.length]) }, 1000)
+  })
+  socket.on('error', (err) => { if (err.code === 'EACCES' || err.code === 'ECONNREFUSED') { refused = true; console.log('refused ' + err.code) } })
+  socket.on('close', () => { clearInterval(timer); if (!refused) setTimeout(open, 250) })
+}
+for (let i = 0; i < Number(process.argv[2]); i++) open()
+`
+
+/** Starts the slow-loris attacker (`uid`: as that user) and resolves once each of its `count` slots connected or was refused. */
+async function slowLoris (target: object, count: number, uid?: number): Promise<{ child: ChildProcess, connected: number, refused: string[] }> {
+  const child = spawn(process.execPath, ['-e', SLOW_LORIS, JSON.stringify(target), String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...(uid === undefined ? {} : { uid, gid: uid })
+  })
+  const result = { child, connected: 0, refused: [] as string[] }
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => { reject(new Error(`the attacker exited early (${code})`)) })
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'connected') result.connected++
+      else result.refused.push(line)
+      if (result.connected + result.refused.length === count) resolve()
+    })
+  })
+  return result
+}
 
 interface Seen { method: string, url: string, authorization?: string, body: string }
 
-/** A server squatting `port` that records every request; `answer` decides what it says. */
-async function impostor (port: number, answer: 'wrong-proof' | 'silent' | 'not-found'): Promise<{ server: Server, seen: Seen[] }> {
+/** A server squatting the socket of a daemon that stopped, recording every request; `answer` decides what it says. */
+async function impostor (path: string, answer: 'wrong-proof' | 'silent' | 'not-found'): Promise<{ server: Server, seen: Seen[] }> {
   const seen: Seen[] = []
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = []
@@ -30,9 +80,10 @@ async function impostor (port: number, answer: 'wrong-proof' | 'silent' | 'not-f
       res.end(JSON.stringify({ proof: 'ab'.repeat(32), peers: 0 }))
     })
   })
+  await rm(path, { force: true })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => { resolve() })
+    server.listen(path, () => { resolve() })
   })
   return { server, seen }
 }
@@ -47,6 +98,7 @@ const mode = async (path: string): Promise<number> => (await stat(path)).mode & 
 describe('murmur against a local attacker', () => {
   let sandbox: Sandbox
   const servers: Server[] = []
+  const attackers: ChildProcess[] = []
 
   beforeEach(async () => {
     sandbox = await Sandbox.create()
@@ -54,21 +106,27 @@ describe('murmur against a local attacker', () => {
 
   afterEach(async () => {
     await Promise.all(servers.splice(0).map(close))
+    await Promise.all(attackers.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }))
     await sandbox?.cleanup()
   })
 
-  /** A daemon killed without cleaning up: its api.json stays, naming its port and token. */
-  async function staleDaemon (): Promise<{ dataDir: string, api: ApiFile, apiPath: string }> {
+  /** A daemon killed without cleaning up: its api.json stays, naming its socket and token. */
+  async function staleDaemon (): Promise<{ dataDir: string, api: ApiFile & { socket: string }, apiPath: string }> {
     const daemon = await sandbox.daemon('d')
     const apiPath = join(daemon.dataDir, 'api.json')
-    const api = JSON.parse(await readFile(apiPath, 'utf8')) as ApiFile
+    const api = JSON.parse(await readFile(apiPath, 'utf8')) as ApiFile & { socket: string }
     await daemon.proc.stop('SIGKILL')
     return { dataDir: daemon.dataDir, api, apiPath }
   }
 
-  it('refuses an api.json whose pid is gone, without connecting to its port', async () => {
+  it('refuses an api.json whose pid is gone, without connecting to its socket', async () => {
     const { dataDir, api } = await staleDaemon()
-    const { server, seen } = await impostor(api.port, 'wrong-proof')
+    const { server, seen } = await impostor(api.socket, 'wrong-proof')
     servers.push(server)
     for (const args of [['status'], ['post', 'lobby', 'for my daemon only']]) {
       const result = await sandbox.run([...args, '--data-dir', dataDir])
@@ -78,11 +136,11 @@ describe('murmur against a local attacker', () => {
     expect(seen).toEqual([])
   })
 
-  it.each(['wrong-proof', 'not-found', 'silent'] as const)('an impostor on the port (%s) gets neither the token nor any text', async (answer) => {
+  it.each(['wrong-proof', 'not-found', 'silent'] as const)('an impostor on the socket (%s) gets neither the token nor any text', async (answer) => {
     const { dataDir, api, apiPath } = await staleDaemon()
     // the pid now belongs to another live process (pid reuse): only the proof can tell
     await writeFile(apiPath, JSON.stringify({ ...api, pid: process.pid }), { mode: 0o600 })
-    const { server, seen } = await impostor(api.port, answer)
+    const { server, seen } = await impostor(api.socket, answer)
     servers.push(server)
     const secret = 'meet at the north gate at nine'
     const commands = [
@@ -92,7 +150,8 @@ describe('murmur against a local attacker', () => {
     for (const args of answer === 'silent' ? commands.slice(0, 1) : commands) {
       const result = await sandbox.run([...args, '--data-dir', dataDir])
       expect(result.code, args.join(' ')).toBe(3)
-      expect(result.stderr).toMatch(new RegExp(`^murmur: the program listening on 127\\.0\\.0\\.1:${api.port} could not prove that it is your murmur daemon .*nothing was sent to it`))
+      expect(result.stderr).toMatch(/^murmur: the program listening on (\S+) could not prove that it is your murmur daemon .*nothing was sent to it/)
+      expect(result.stderr).toContain(`listening on ${api.socket} could not prove`)
     }
     expect(seen.length).toBeGreaterThan(0)
     for (const request of seen) {
@@ -104,13 +163,14 @@ describe('murmur against a local attacker', () => {
     }
   })
 
-  it('a new daemon replaces the stale api.json of a squatted port instead of refusing to start', async () => {
+  it('a new daemon replaces the stale api.json and socket of a squatter instead of refusing to start', async () => {
     const { dataDir, api, apiPath } = await staleDaemon()
     await writeFile(apiPath, JSON.stringify({ ...api, pid: process.pid }), { mode: 0o600 })
-    const { server } = await impostor(api.port, 'wrong-proof')
+    const { server, seen } = await impostor(api.socket, 'wrong-proof')
     servers.push(server)
     const daemon = await sandbox.daemon('d')
-    expect(daemon.ready.api.port).not.toBe(api.port)
+    expect(daemon.ready.api.socket).toBe(api.socket)
+    expect(seen.every((request) => request.authorization === undefined)).toBe(true)
     const status = await sandbox.run(['status', '--json', '--data-dir', dataDir])
     expect(status.code).toBe(0)
     expect(JSON.parse(status.stdout)).toMatchObject({ peerId: daemon.ready.peerId })
@@ -153,12 +213,12 @@ describe('murmur against a local attacker', () => {
 
   it('caps the control API\'s connections and drops idle ones; honest requests get through again', async () => {
     const daemon = await sandbox.daemon('d')
-    const port = daemon.ready.api.port
+    const target = targetOf(JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile)
     const sockets: Socket[] = []
     const closed = new Set<Socket>()
     const allClosed = new Promise<void>((resolve) => {
       for (let i = 0; i < 80; i++) {
-        const socket = connect({ host: '127.0.0.1', port })
+        const socket = connect(target)
         socket.on('error', () => {})
         socket.on('close', () => {
           closed.add(socket)
@@ -167,7 +227,7 @@ describe('murmur against a local attacker', () => {
         sockets.push(socket)
       }
     })
-    // past the cap (64), connections are closed at once; the idle ones go at the headers timeout (5 s)
+    // past the cap (64), the oldest idle connections are evicted at once; the others go at the headers timeout (5 s)
     await expect.poll(() => closed.size, { timeout: 4_000 }).toBeGreaterThanOrEqual(16)
     await allClosed
     const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
@@ -176,16 +236,16 @@ describe('murmur against a local attacker', () => {
 
   it('closes a connection that has not shown the token after its answer, so tokenless requests cannot hold the slots', async () => {
     const daemon = await sandbox.daemon('d')
-    const port = daemon.ready.api.port
+    const target = targetOf(JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile)
     const nonce = 'ab'.repeat(32)
     // 64 kept-alive connections, each asking for a proof (no token needed): each is closed once answered
-    const sockets = Array.from({ length: 64 }, () => connect({ host: '127.0.0.1', port }))
+    const sockets = Array.from({ length: 64 }, () => connect(target))
     const closed = sockets.map(async (socket) => new Promise<string>((resolve) => {
       let answer = ''
       socket.on('error', () => {})
       socket.on('data', (chunk: Buffer) => { answer += chunk.toString() })
       socket.on('close', () => { resolve(answer) })
-      socket.write(`GET /v1/proof?nonce=${nonce} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`)
+      socket.write(`GET /v1/proof?nonce=${nonce} HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n`)
     }))
     const answers = await Promise.all(closed)
     expect(answers.filter((a) => a.startsWith('HTTP/1.1 200')).length).toBeGreaterThan(0)
@@ -197,16 +257,15 @@ describe('murmur against a local attacker', () => {
   it('refuses a request body larger than it reads, before reading it', async () => {
     const daemon = await sandbox.daemon('d')
     const api = JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile
-    const headers = { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }
     // raw sockets: the daemon answers and closes while the client is still sending, which a fetch may
     // report as EPIPE instead of the answer
     const answer = async (head: string, body: string[]): Promise<string> => new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: api.port })
+      const socket = connect(targetOf(api))
       let text = ''
       socket.on('error', () => {})
       socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
       socket.on('close', () => { resolve(text) })
-      socket.write(`POST /v1/posts HTTP/1.1\r\nHost: 127.0.0.1:${api.port}\r\nAuthorization: Bearer ${api.token}\r\nContent-Type: application/json\r\n${head}\r\n`)
+      socket.write(`POST /v1/posts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${api.token}\r\nContent-Type: application/json\r\n${head}\r\n`)
       for (const part of body) socket.write(part)
     })
     // the JSON body, whatever the transfer framing around it
@@ -219,7 +278,37 @@ describe('murmur against a local attacker', () => {
     const chunk = `400\r\n${'x'.repeat(1024)}\r\n`
     const chunked = await answer('Transfer-Encoding: chunked\r\n', [...Array<string>(64).fill(chunk), '0\r\n\r\n'])
     expect(chunked).toMatch(/^HTTP\/1\.1 413 /)
-    const ok = await fetch(`http://127.0.0.1:${api.port}/v1/status`, { headers })
-    expect(ok.status).toBe(200)
+    const ok = await new Promise<number>((resolve, reject) => {
+      request({ socketPath: api.socket, path: '/v1/status', headers: { authorization: `Bearer ${api.token}` } }, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      }).on('error', reject).end()
+    })
+    expect(ok).toBe(200)
+  })
+
+  it('serves `murmur status` while a local process holds 200 slow connections to the API', async () => {
+    const daemon = await sandbox.daemon('d')
+    const api = JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile
+    // the same user here (any user, before the socket): past the cap, the oldest idle connection goes
+    const attack = await slowLoris(targetOf(api), 200)
+    attackers.push(attack.child)
+    expect(attack.connected).toBe(200)
+    for (let i = 0; i < 3; i++) {
+      const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
+      expect(status.stderr).toBe('')
+      expect(status.code).toBe(0)
+    }
+  })
+
+  it.runIf(process.getuid?.() === 0)('another user cannot connect to the API at all (run as root: the attacker is nobody)', async () => {
+    const daemon = await sandbox.daemon('d')
+    const api = JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile
+    const attack = await slowLoris(targetOf(api), 200, 65534)
+    attackers.push(attack.child)
+    expect(attack.connected).toBe(0)
+    expect(new Set(attack.refused)).toEqual(new Set(['refused EACCES']))
+    const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
+    expect(status.code).toBe(0)
   })
 })

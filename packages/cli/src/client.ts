@@ -1,20 +1,21 @@
 /**
- * Client of a daemon's local control API (see docs/API.md): plain fetch with the bearer token,
- * Server-Sent Events for live streams and for proof-of-work progress. Before every request the
- * daemon proves that it holds the token, so that a program squatting the port of a daemon that
- * stopped gets neither the token nor any text.
+ * Client of a daemon's local control API (see docs/API.md): HTTP on its Unix-domain socket (or TCP
+ * 127.0.0.1 on Windows) with the bearer token, Server-Sent Events for live streams and for
+ * proof-of-work progress. Before every request the daemon proves that it holds the token, so that a
+ * program squatting the address of a daemon that stopped gets neither the token nor any text.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import { ApiError, CancelledError, DaemonNotRunningError, UnverifiedDaemonError } from './errors.js'
 import { API_PREFIX, API_PROOF_TIMEOUT } from './constants.js'
-import { apiFilePath, readApiFile, tokenProof } from './daemon/api-file.js'
+import { apiRequest } from './api-request.js'
+import { apiFilePath, describeAddress, readApiFile, tokenProof } from './daemon/api-file.js'
 import { checkPrivateDir } from './files.js'
 import type {
   ApiEvent, ErrorEvent, ErrorResponse, MiningProgress, PeerResponse, PostRequest, PostResult, PostView, ReplyRequest,
   StatusResponse, VoteRequest
 } from './api-types.js'
-import type { ApiEndpoint } from './daemon/api-file.js'
+import type { ApiAddress } from './daemon/api-file.js'
 
 /** Options of a call that builds a post. */
 export interface PostingOptions {
@@ -34,12 +35,12 @@ export interface EventsOptions {
 
 /** A connection to a daemon's control API. */
 export class ControlClient {
-  private readonly base: string
+  private readonly address: ApiAddress
   private readonly token: string
 
   /**
    * A client of the daemon that runs for `dataDir`. Throws DaemonNotRunningError when there is none
-   * (no api.json, or its process is gone), UnverifiedDaemonError when what listens on its port cannot
+   * (no api.json, or its process is gone), UnverifiedDaemonError when what listens at its address cannot
    * prove that it holds the token, DataDirError when other users may write the data dir.
    *
    * @example
@@ -72,8 +73,9 @@ export class ControlClient {
     return client
   }
 
-  constructor (endpoint: Pick<ApiEndpoint, 'host' | 'port' | 'token'>) {
-    this.base = `http://${endpoint.host}:${endpoint.port}${API_PREFIX}`
+  /** A client of the API at `endpoint` (a socket path or host and port) holding its token. */
+  constructor (endpoint: ApiAddress & { token: string }) {
+    this.address = 'socket' in endpoint ? { socket: endpoint.socket } : { host: endpoint.host, port: endpoint.port }
     this.token = endpoint.token
   }
 
@@ -189,11 +191,11 @@ export class ControlClient {
     }
     let res: Response
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await apiRequest(this.address, {
         method,
+        path: `${API_PREFIX}${path}`,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        redirect: 'error',
         signal
       })
     } catch (err) {
@@ -212,7 +214,7 @@ export class ControlClient {
   }
 
   /**
-   * Asks the program on the port for HMAC(token, nonce) with a fresh nonce (docs/API.md, "Proof"), and
+   * Asks the program at the address for HMAC(token, nonce) with a fresh nonce (docs/API.md, "Proof"), and
    * throws unless it answers right within API_PROOF_TIMEOUT: only then may the token or text go there.
    */
   private async verify (signal: AbortSignal | undefined): Promise<void> {
@@ -220,9 +222,10 @@ export class ControlClient {
     const timeout = AbortSignal.timeout(API_PROOF_TIMEOUT)
     let proof: unknown
     try {
-      const res = await fetch(`${this.base}/proof?nonce=${nonce}`, {
+      const res = await apiRequest(this.address, {
+        method: 'GET',
+        path: `${API_PREFIX}/proof?nonce=${nonce}`,
         headers: { accept: 'application/json' },
-        redirect: 'error',
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
       })
       proof = res.ok ? (await smallJson(res) as { proof?: unknown } | undefined)?.proof : undefined
@@ -235,7 +238,7 @@ export class ControlClient {
     const expected = Buffer.from(tokenProof(this.token, nonce), 'hex')
     if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof) || !timingSafeEqual(Buffer.from(proof, 'hex'), expected)) {
       throw new UnverifiedDaemonError(
-        `the program listening on ${new URL(this.base).host} could not prove that it is your murmur daemon (it does not hold the token of api.json), so nothing was sent to it; ` +
+        `the program listening on ${describeAddress(this.address)} could not prove that it is your murmur daemon (it does not hold the token of api.json), so nothing was sent to it; ` +
         'a daemon that stopped may have left its port to another program: start `murmur daemon` again'
       )
     }
@@ -286,14 +289,15 @@ function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
   if (signal?.aborted === true) {
     return new CancelledError()
   }
-  const code = ((err as { cause?: { code?: string } }).cause)?.code
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
+  const code = (err as { code?: string }).code
+  // ENOENT: no socket file; ECONNREFUSED: a socket file or port nobody accepts on
+  if (code === 'ENOENT' || code === 'ECONNREFUSED') {
     return new DaemonNotRunningError('the murmur daemon is not answering')
   }
-  // undici's 'fetch failed' with a socket error: the daemon took the connection and closed it unanswered
-  // (its connection cap is full: another local process may be holding every slot)
-  if (code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-    return new ApiError("the murmur daemon closed the connection without answering (its control API may be busy with other local connections); try again, and check which local processes connect to it", 'ERR_API_BUSY', 503, { cause: err })
+  // the daemon took the connection and closed it unanswered: every connection it holds is serving a
+  // request (event streams, mining), or it is stopping
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new ApiError('the murmur daemon closed the connection without answering (its control API may be busy serving other connections, or stopping); try again', 'ERR_API_BUSY', 503, { cause: err })
   }
   return err instanceof Error ? err : new Error(String(err))
 }

@@ -8,10 +8,13 @@ export const DEFAULT_CHANNEL = '#lobby'
 /** File in the data dir holding the author identity (mode 0600). */
 export const IDENTITY_FILE = 'identity.json'
 
-/** File in the data dir holding the control API's port and bearer token (mode 0600) while a daemon runs. */
+/** File in the data dir holding where the control API listens and its bearer token (mode 0600) while a daemon runs. */
 export const API_FILE = 'api.json'
 
-/** The only interface the control API ever binds to. */
+/** The control API's Unix-domain socket in the data dir (mode 0600) while a daemon runs. */
+export const API_SOCKET = 'api.sock'
+
+/** The only interface the control API binds to when it cannot use a Unix-domain socket (Windows). */
 export const API_HOST = '127.0.0.1'
 
 /** Path prefix of every control API route. */

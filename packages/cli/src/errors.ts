@@ -15,14 +15,14 @@ export class DaemonNotRunningError extends Error {
 
 /**
  * Thrown when the program listening where api.json points cannot prove that it holds the daemon's
- * token: a daemon that stopped and another program on its port. Nothing was sent to it.
+ * token: a daemon that stopped and another program at its address. Nothing was sent to it.
  */
 export class UnverifiedDaemonError extends Error {
   static override readonly name = 'UnverifiedDaemonError'
   override readonly name = 'UnverifiedDaemonError'
   readonly code = 'ERR_DAEMON_UNVERIFIED'
 
-  constructor (message = 'the program on the control API port could not prove it is the murmur daemon') {
+  constructor (message = 'the program at the control API address could not prove it is the murmur daemon') {
     super(message)
   }
 }

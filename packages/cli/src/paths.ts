@@ -23,8 +23,26 @@ export function resolveDataDir (option?: string, env: NodeJS.ProcessEnv = proces
 }
 
 /**
+ * The per-user directory of running Murmur processes: `$XDG_RUNTIME_DIR/murmur`, else
+ * `<tmpdir>/murmur-<uid>`.
+ *
+ * @example
+ * ```ts
+ * runtimeDir({ XDG_RUNTIME_DIR: '/run/user/1000' }) // '/run/user/1000/murmur'
+ * ```
+ */
+export function runtimeDir (env: NodeJS.ProcessEnv = process.env): string {
+  const runtime = nonEmpty(env.XDG_RUNTIME_DIR)
+  if (runtime !== undefined) {
+    return resolve(runtime, 'murmur')
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
+  return resolve(tmpdir(), `murmur-${uid}`)
+}
+
+/**
  * The per-user directory where running Murmur processes leave their loopback addresses for each
- * other: `$XDG_RUNTIME_DIR/murmur/peers`, else `<tmpdir>/murmur-<uid>/peers`.
+ * other: `peers` in {@link runtimeDir}.
  *
  * @example
  * ```ts
@@ -32,12 +50,7 @@ export function resolveDataDir (option?: string, env: NodeJS.ProcessEnv = proces
  * ```
  */
 export function rendezvousDir (env: NodeJS.ProcessEnv = process.env): string {
-  const runtime = nonEmpty(env.XDG_RUNTIME_DIR)
-  if (runtime !== undefined) {
-    return resolve(runtime, 'murmur', 'peers')
-  }
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
-  return resolve(tmpdir(), `murmur-${uid}`, 'peers')
+  return join(runtimeDir(env), 'peers')
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

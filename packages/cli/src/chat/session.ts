@@ -2,7 +2,10 @@
  * Where the chat's node comes from: the daemon of the data dir when one runs, else a node started
  * inside the chat's own process (in-memory store, so any number of chats can run side by side).
  */
-import { DEFAULT_CHANNEL } from '../constants.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { API_SOCKET, DEFAULT_CHANNEL } from '../constants.js'
 import { ControlClient } from '../client.js'
 import { loadIdentity } from '../identity.js'
 import { rendezvousDir } from '../paths.js'
@@ -57,14 +60,31 @@ export async function openChatSession (init: ChatSessionInit): Promise<ChatSessi
   const identity = await loadIdentity(init.dataDir)
   // loaded only here: a chat through the daemon never loads libp2p
   const { startRuntime } = await import('../daemon/runtime.js')
-  const runtime: Runtime = await startRuntime({
-    node: {
-      ...networkInit(init),
-      channels: [init.channel ?? DEFAULT_CHANNEL],
-      authorKey: identity?.key
-    },
-    rendezvousDir: rendezvousDir()
-  })
-  const client = new ControlClient({ host: runtime.api.host, port: runtime.api.port, token: runtime.api.token })
-  return { client, mode: 'own node', close: async () => { await runtime.stop() } }
+  // the own node's API is for this process only: a socket in a fresh private (0700) directory
+  const apiDir = await mkdtemp(join(tmpdir(), 'murmur-chat-'))
+  const apiSocket = process.platform === 'win32' ? undefined : join(apiDir, API_SOCKET)
+  let runtime: Runtime
+  try {
+    runtime = await startRuntime({
+      node: {
+        ...networkInit(init),
+        channels: [init.channel ?? DEFAULT_CHANNEL],
+        authorKey: identity?.key
+      },
+      rendezvousDir: rendezvousDir(),
+      apiSocket
+    })
+  } catch (err) {
+    await rm(apiDir, { recursive: true, force: true })
+    throw err
+  }
+  const client = new ControlClient({ ...runtime.api.address, token: runtime.api.token })
+  return {
+    client,
+    mode: 'own node',
+    close: async () => {
+      await runtime.stop()
+      await rm(apiDir, { recursive: true, force: true })
+    }
+  }
 }

@@ -7,8 +7,9 @@ import { DEFAULT_CHANNEL } from '../constants.js'
 import { DaemonAlreadyRunningError } from '../errors.js'
 import { ensureDataDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
-import { rendezvousDir, resolveDataDir } from '../paths.js'
-import { apiFilePath, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
+import { dirname } from 'node:path'
+import { rendezvousDir, resolveDataDir, runtimeDir } from '../paths.js'
+import { apiFilePath, apiSocketPath, describeAddress, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
 import { channelStatus, clockWarning, watchStatus } from '../daemon/status.js'
 import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withNetworkOptions } from './options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
@@ -48,7 +49,13 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   out.note(`starting murmur daemon (data dir ${dataDir})`)
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { startRuntime } = await import('../daemon/runtime.js')
+  const apiSocket = apiSocketPath(dataDir, runtimeDir())
+  if (apiSocket !== undefined) {
+    // the data dir itself, or the runtime dir when the data dir's path is too long for a socket
+    await ensureDataDir(dirname(apiSocket))
+  }
   const runtime = await startRuntime({
+    apiSocket,
     node: {
       ...networkInit(options),
       channels,
@@ -59,18 +66,18 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   })
   const { node, api } = runtime
   const stopped = nextStopSignal()
-  await writeApiFile(dataDir, { pid: process.pid, host: api.host, port: api.port, token: api.token })
+  await writeApiFile(dataDir, { pid: process.pid, ...api.address, token: api.token })
   const multiaddrs = node.getMultiaddrs().map(String)
   out.item({
     event: 'ready',
     peerId: node.peerId.toString(),
     multiaddrs,
-    api: { host: api.host, port: api.port, file: apiFilePath(dataDir) },
+    api: { ...api.address, file: apiFilePath(dataDir) },
     dataDir,
     localRendezvous: runtime.rendezvous
   }, () => [
     ...multiaddrs.map((addr) => `listening on ${addr}`),
-    `control API on ${api.host}:${api.port} (token in ${apiFilePath(dataDir)})`,
+    `control API on ${describeAddress(api.address)} (token in ${apiFilePath(dataDir)})`,
     `mDNS ${options.mdns ? 'on' : 'off'}, local rendezvous ${runtime.rendezvous ? 'on' : 'off'}`
   ].join('\n'))
 

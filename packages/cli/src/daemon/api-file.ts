@@ -2,23 +2,52 @@
  * `<dataDir>/api.json` (mode 0600): where a running daemon's control API listens and its bearer token,
  * and how a daemon proves that it holds that token.
  */
-import { createHmac } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { API_FILE, API_PROOF_CONTEXT } from '../constants.js'
+import { API_FILE, API_PROOF_CONTEXT, API_SOCKET } from '../constants.js'
 import { IdentityError } from '../errors.js'
 import { readPrivateFile, writePrivateFile } from '../files.js'
 
+/** Where a control API listens: a Unix-domain socket, or (where there is none) TCP on 127.0.0.1. */
+export type ApiAddress = { socket: string } | { host: string, port: number }
+
 /** Content of api.json: how to reach and authenticate to a daemon's control API. */
-export interface ApiEndpoint {
+export type ApiEndpoint = ApiAddress & {
   /** Process id of the daemon. */
   pid: number
-  /** Always 127.0.0.1. */
-  host: string
-  port: number
   /** Bearer token; secret. */
   token: string
 }
+
+/**
+ * The socket of a data dir's control API: `<dataDir>/api.sock`, or, when that path is too long for a
+ * Unix-domain socket (about 100 bytes), `api-<hash of the data dir>.sock` in `runtimeDir` (which must
+ * be private too); undefined on Windows, where the API listens on TCP 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * apiSocketPath('/home/ada/.local/share/murmur', '/run/user/1000/murmur') // '/home/ada/.local/share/murmur/api.sock'
+ * ```
+ */
+export function apiSocketPath (dataDir: string, runtimeDir: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32') {
+    return undefined
+  }
+  const inDataDir = join(dataDir, API_SOCKET)
+  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) {
+    return inDataDir
+  }
+  return join(runtimeDir, `api-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.sock`)
+}
+
+/** Text naming an API address, for messages: the socket path, or host:port. */
+export function describeAddress (address: ApiAddress): string {
+  return 'socket' in address ? address.socket : `${address.host}:${address.port}`
+}
+
+/** Longest socket path used: sun_path holds 108 bytes on Linux, 104 on macOS, NUL included. */
+const MAX_SOCKET_PATH = 100
 
 /**
  * The path of api.json in a data dir.
@@ -37,11 +66,11 @@ export function apiFilePath (dataDir: string): string {
  *
  * @example
  * ```ts
- * await writeApiFile(dataDir, { pid: process.pid, host: '127.0.0.1', port: api.port, token: api.token })
+ * await writeApiFile(dataDir, { pid: process.pid, ...api.address, token: api.token })
  * ```
  */
 export async function writeApiFile (dataDir: string, endpoint: ApiEndpoint): Promise<void> {
-  await writePrivateFile(apiFilePath(dataDir), `${JSON.stringify({ version: 1, ...endpoint }, null, 2)}\n`)
+  await writePrivateFile(apiFilePath(dataDir), `${JSON.stringify({ version: 2, ...endpoint }, null, 2)}\n`)
 }
 
 /**
@@ -84,10 +113,16 @@ export async function removeApiFile (dataDir: string, token: string): Promise<vo
 
 function parseEndpoint (text: string): ApiEndpoint | undefined {
   try {
-    const value = JSON.parse(text) as Partial<ApiEndpoint> & { version?: number }
-    if (value.version === 1 && typeof value.pid === 'number' && typeof value.host === 'string' &&
-      typeof value.port === 'number' && typeof value.token === 'string') {
-      return { pid: value.pid, host: value.host, port: value.port, token: value.token }
+    const value = JSON.parse(text) as { version?: unknown, pid?: unknown, token?: unknown, socket?: unknown, host?: unknown, port?: unknown }
+    if (value.version !== 2 || typeof value.pid !== 'number' || typeof value.token !== 'string') {
+      return undefined
+    }
+    const { pid, token } = value
+    if (typeof value.socket === 'string') {
+      return { pid, token, socket: value.socket }
+    }
+    if (typeof value.host === 'string' && typeof value.port === 'number') {
+      return { pid, token, host: value.host, port: value.port }
     }
   } catch {
     // a torn or foreign file is treated like no file

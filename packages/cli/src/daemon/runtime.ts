@@ -16,6 +16,13 @@ export interface RuntimeInit {
   /** Options of the node (listen, bootstrap, mdns, dataDir, powBits, channels, authorKey). */
   node: MurmurInit
   /**
+   * Unix-domain socket of the control API, in a directory private to the user (see
+   * ControlServerInit.socket).
+   *
+   * @default undefined: TCP on 127.0.0.1
+   */
+  apiSocket?: string
+  /**
    * Directory of the local rendezvous; undefined turns it off.
    *
    * @default undefined
@@ -34,11 +41,11 @@ export interface Runtime {
 }
 
 /**
- * Starts a node, its control API on 127.0.0.1 and (optionally) its local rendezvous.
+ * Starts a node, its control API (on `apiSocket`, else 127.0.0.1) and (optionally) its local rendezvous.
  *
  * @example
  * ```ts
- * const runtime = await startRuntime({ node: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+ * const runtime = await startRuntime({ node: { listen: ['/ip4/127.0.0.1/tcp/0'] }, apiSocket: join(dataDir, 'api.sock') })
  * await runtime.stop()
  * ```
  */
@@ -47,7 +54,7 @@ export async function startRuntime (init: RuntimeInit): Promise<Runtime> {
   const node = await createMurmur(init.node)
   let api: ControlServer
   try {
-    api = await createControlServer({ node, startedAt })
+    api = await createControlServer({ node, startedAt, socket: init.apiSocket })
   } catch (err) {
     await node.stop()
     throw err

@@ -1,9 +1,11 @@
 /**
- * The local control API: HTTP on 127.0.0.1 only, every request authenticated with a bearer token,
- * live events as Server-Sent Events. Before a client sends its token it asks the daemon to prove
- * that it holds it (`GET /v1/proof`). The routes are in routes.ts; docs/API.md describes them.
+ * The local control API: HTTP on a Unix-domain socket (0600, in the private data dir) or, where there
+ * is none (Windows), on 127.0.0.1; every request authenticated with a bearer token, live events as
+ * Server-Sent Events. Before a client sends its token it asks the daemon to prove that it holds it
+ * (`GET /v1/proof`). The routes are in routes.ts; docs/API.md describes them.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { chmod, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { logger } from '@libp2p/logger'
 import {
@@ -11,14 +13,16 @@ import {
 } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { tokenProof } from './api-file.js'
+import { guardConnections } from './connections.js'
 import { errorResponse, readJson, sendError, sendJson, startEventStream, writeEvent } from './http.js'
 import { JSON_ROUTES, POSTING_ROUTES } from './routes.js'
 import { readStatus, watchStatus } from './status.js'
+import type { ApiAddress } from './api-file.js'
 import type { PostingRoute, RouteContext } from './routes.js'
 import type { ErrorEvent, MiningProgress } from '../api-types.js'
 import type { Murmur, PostView } from '@murmur/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import type { ListenOptions, Socket } from 'node:net'
 
 const log = logger('murmur:cli:api')
 
@@ -33,7 +37,15 @@ export interface ControlServerInit {
    */
   token?: string
   /**
-   * TCP port on 127.0.0.1.
+   * Path of the Unix-domain socket to listen on (made 0600; its directory must be private to the
+   * user, so that other users cannot even connect). A file already at the path is replaced: check
+   * first that no daemon of yours listens there.
+   *
+   * @default undefined: TCP on 127.0.0.1 (`port`), which every local user can connect to
+   */
+  socket?: string
+  /**
+   * TCP port on 127.0.0.1, when there is no `socket`.
    *
    * @default 0 (chosen by the OS)
    */
@@ -45,7 +57,8 @@ export interface ControlServerInit {
    */
   startedAt?: number
   /**
-   * Most connections held open at once (event streams included); further ones are closed at once.
+   * Most connections held open at once (event streams included). At the cap, a new connection evicts
+   * the oldest one without a request in progress; it is refused only when all are serving requests.
    *
    * @default MAX_API_CONNECTIONS (64)
    */
@@ -54,20 +67,20 @@ export interface ControlServerInit {
 
 /** A running control API. */
 export interface ControlServer {
-  readonly host: string
-  readonly port: number
+  /** Where it listens: `{ socket }` or `{ host, port }`. */
+  readonly address: ApiAddress
   readonly token: string
   /** Closes the server, ending event streams and open connections. */
   close(): Promise<void>
 }
 
 /**
- * Starts the control API of a node on 127.0.0.1.
+ * Starts the control API of a node on a Unix-domain socket, or on 127.0.0.1 without one.
  *
  * @example
  * ```ts
- * const api = await createControlServer({ node })
- * console.log(api.port) // the token stays in api.token: never log it
+ * const api = await createControlServer({ node, socket: join(dataDir, 'api.sock') })
+ * console.log(api.address) // the token stays in api.token: never log it
  * await api.close()
  * ```
  */
@@ -108,8 +121,10 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     requestTimeout: API_REQUEST_TIMEOUT,
     connectionsCheckingInterval: 1_000
   }, (req, res) => {
-    // a request came: the idle-connection timer set on 'connection' is not for this one
+    // a request came: the idle-connection timer set on 'connection' is not for this one, and the
+    // connection may not be evicted until its answer is done
     req.socket.setTimeout(0)
+    guard.serving(req.socket, res)
     handle(req, res).catch((err: unknown) => {
       log.error('unhandled request failure - %e', err)
       if (!res.headersSent) {
@@ -125,7 +140,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     // any local process hold the API's connection slots with requests that need no token
     const authed = authorized(req.headers.authorization, tokenDigest)
     if (!authed) res.setHeader('connection', 'close')
-    if (!hostAllowed(req.headers.host, port)) {
+    if (init.socket === undefined && !hostAllowed(req.headers.host, port)) {
       // a web page reaching us through DNS rebinding names its own host here
       sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
       return
@@ -196,25 +211,29 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     writeEvent(res, 'status', readStatus(node, startedAt))
   }
 
-  server.maxConnections = init.maxConnections ?? MAX_API_CONNECTIONS
+  const guard = guardConnections(server, {
+    maxConnections: init.maxConnections ?? MAX_API_CONNECTIONS,
+    onDrop: (reason) => { log('control API at its connection cap: %s a connection', reason) }
+  })
   server.on('connection', (socket: Socket) => {
     // headersTimeout counts from a request's first byte: a connection that sends nothing goes here
     socket.setTimeout(API_HEADERS_TIMEOUT, () => { socket.destroy() })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(init.port ?? 0, API_HOST, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  port = typeof address === 'object' && address !== null ? address.port : 0
-  log('control API on %s:%d', API_HOST, port)
+  let address: ApiAddress
+  if (init.socket !== undefined) {
+    await listenOnSocket(server, init.socket)
+    address = { socket: init.socket }
+    log('control API on a Unix-domain socket')
+  } else {
+    await listen(server, { port: init.port ?? 0, host: API_HOST })
+    const bound = server.address()
+    port = typeof bound === 'object' && bound !== null ? bound.port : 0
+    address = { host: API_HOST, port }
+    log('control API on %s:%d', API_HOST, port)
+  }
 
   return {
-    host: API_HOST,
-    port,
+    address,
     token,
     close: async () => {
       node.removeEventListener('post', onPost)
@@ -301,6 +320,28 @@ function matchRoute (method: string, pathname: string): { key: string, param: st
     return { key: `GET /${match[1] ?? ''}/:id`, param: match[2] ?? '' }
   }
   return undefined
+}
+
+/** `server.listen(options)` as a promise. */
+async function listen (server: Server, options: ListenOptions): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/**
+ * Listens on a Unix-domain socket made 0600 (in a directory of the user's only, so that no one else
+ * could connect even before the chmod), replacing whatever file is at the path: the socket of a
+ * daemon that died, or of a program that could not prove itself the daemon (the caller checked).
+ */
+async function listenOnSocket (server: Server, path: string): Promise<void> {
+  await rm(path, { force: true })
+  await listen(server, { path })
+  await chmod(path, 0o600)
 }
 
 function digest (value: string): Buffer {
