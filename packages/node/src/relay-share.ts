@@ -21,8 +21,8 @@
  * bound is stated instead: a host spanning k networks (an IPv4 /24 and an IPv6 /48 are two) holds at
  * most `1 − (1 − (1 + share) / 2)^k` of an empty relay (k = 2 at a half: 15 of 16 slots), every other
  * address still gets a slot while one is left, and once others hold slots the host's surplus is
- * refused at its next renewal. The inbound connection share of a node (`inbound-share.ts`) has the
- * same bound in connections.
+ * refused at its next renewal. The inbound connection share of a node (`inbound-share.ts`) likewise
+ * counts such a host as k groups, each holding one group's share.
  *
  * The gate is the server's public hook, `ConnectionGater.denyInboundRelayReservation`, set on the
  * components handed to the server only (the node's own gater is asked first and keeps its say).
