@@ -86,9 +86,11 @@ export const DISCOVERY_WINDOW = 2_000
 export const MAX_CONNECTIONS = 96
 
 /**
- * Connection slots kept for the connections this node dials: inbound connections are refused once
- * `maxConnections − min(OUTBOUND_RESERVE, ⌊maxConnections / 4⌋)` are open (72 of 96), so a swarm
+ * Connection slots kept for the connections this node dials: at most `maxConnections −
+ * min(OUTBOUND_RESERVE, ⌊maxConnections / 4⌋)` inbound connections are open (72 of 96), so a swarm
  * connecting to a node can never use up the slots its own dials (discovery, rendezvous, bootstrap) need.
+ * Once they are full, a connection from an address group holding fewer than the largest takes one of
+ * that group's over (see inbound-share.ts), so one host cannot keep everyone else out.
  */
 export const OUTBOUND_RESERVE = 24
 
