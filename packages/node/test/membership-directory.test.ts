@@ -119,6 +119,14 @@ describe('member directory', () => {
       expect(directory.wanted('someone-else')).toEqual([])
     })
 
+    it('a ring with a hostile created time is refused, never thrown', async () => {
+      const directory = await open()
+      const ring = Array.from({ length: 16 }, () => generateAuthorKey().publicKey)
+      for (const created of [-1, Number.NaN, 2 ** 60, 1.5]) {
+        expect(directory.checkRing(ring, { created, from: 'peer' }).ok, String(created)).toBe(false)
+      }
+    })
+
     it('per-peer and overall evaluation limits refuse unknown stamps without evaluating them', async () => {
       const { verify, calls } = countingVerifier()
       const directory = await open({ verify, peerEvaluationsPerMinute: 2, evaluationsPerSecond: 1000 })
@@ -172,6 +180,14 @@ describe('member directory', () => {
       expect(directory.checkRing(ring.slice(0, 3), { created: NOW, minRingSize: 16 })).toMatchObject({ ok: false, code: 'ERR_RING_TOO_SMALL' })
       expect(directory.checkRing(ring, { created: NOW, minRingSize: 16 })).toEqual({ ok: true })
       expect(calls()).toBe(before)
+    })
+
+    it('a stamp verified while the database fails to write is still accepted, never thrown', async () => {
+      const directory = await open()
+      await db.close()
+      expect(await directory.receive(encodeStamp(valid[0]!), { from: 'a' })).toMatchObject({ action: 'accept' })
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(true)
+      await db.open()
     })
 
     it('serves its items to sync and drops them once no longer kept, from memory and the database', async () => {

@@ -143,6 +143,19 @@ describe('member state in an abstract-level database (the browser path)', () => 
     await db.close()
   })
 
+  it('changes made at the same time are all kept (each applies to what the previous one left)', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+    const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
+    await Promise.all([
+      state.addStamp({ memberKey: state.key.publicKey, week: WEEK, nonce: 8 }, NOW),
+      state.saveProgress({ week: WEEK + 1, nextNonce: 50 })
+    ])
+    const again = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
+    expect(again.stampFor(WEEK)?.nonce).toBe(8)
+    expect(again.minting()).toEqual({ week: WEEK + 1, nextNonce: 50 })
+    await db.close()
+  })
+
   it('drops stamps whose window closed and refuses a stamp of another key', async () => {
     const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
     const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })

@@ -8,7 +8,7 @@
 import { logger } from '@libp2p/logger'
 import {
   MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
-  stampRetainedUntil, stampWindow, toHex, verifyStamp, weekOf, weekStart
+  WEEK_SECONDS, stampRetainedUntil, stampWindow, toHex, verifyStamp, weekStart
 } from '@murmur/protocol'
 import { Recent } from '../recent.js'
 import { EvaluationAdmission } from './admission.js'
@@ -110,6 +110,15 @@ export interface MemberDirectory {
   readonly evaluations: number
 }
 
+/** The weeks whose stamps are accepted at `created`; none for a time that is not one (a hostile `created`). */
+function weeksAt (created: number): number[] {
+  try {
+    return acceptedStampWeeks(created)
+  } catch {
+    return []
+  }
+}
+
 interface Held {
   id: Uint8Array
   stamp: Stamp
@@ -203,7 +212,7 @@ class Directory implements MemberDirectory {
   }
 
   size (created: number, atMost = Infinity): number {
-    const weeks = acceptedStampWeeks(created).map((week) => this.byWeek.get(week)).filter((held) => held !== undefined)
+    const weeks = weeksAt(created).map((week) => this.byWeek.get(week)).filter((held) => held !== undefined)
     if (weeks.length === 1) return Math.min(weeks[0]!.size, atMost)
     const seen = new Set<string>()
     for (const held of weeks) {
@@ -225,8 +234,8 @@ class Directory implements MemberDirectory {
     })
     if (!result.ok && result.code === 'ERR_UNKNOWN_MEMBER' && options.from !== undefined) {
       // the week of `created` first: when a peer's fetch budget runs out, the likelier stamps are asked for
-      const week = weekOf(options.created)
-      const weeks = acceptedStampWeeks(options.created).sort((a, b) => Number(b === week) - Number(a === week))
+      const week = Math.floor(options.created / WEEK_SECONDS)
+      const weeks = weeksAt(options.created).sort((a, b) => Number(b === week) - Number(a === week))
       this.wants.want(options.from, result.missing.flatMap((memberKey) => weeks.map((week) => directoryItemId({ memberKey, week }))))
     }
     return result
@@ -282,7 +291,8 @@ class Directory implements MemberDirectory {
     if (result.ok) {
       const held: Held = { id: directoryItemId(stamp), stamp, bytes }
       this.hold(held)
-      await this.records.put(held.id, bytes)
+      // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
+      await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
       return { action: 'accept', id: held.id, stamp }
     }
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }

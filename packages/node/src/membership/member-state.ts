@@ -112,13 +112,21 @@ export async function openMemberState (init: MemberStateInit): Promise<MemberSta
     if (decoded === undefined) log.error('the stored stamps record is unreadable; minting starts afresh')
     else record = decoded
   }
-  const live = (now: number): StampsRecord['stamps'] => record.stamps.filter((s) => now < stampWindow(s.week).notAfter)
-  record.stamps = live(init.now ?? Math.floor(Date.now() / 1000))
+  const live = (from: StampsRecord, now: number): StampsRecord['stamps'] => from.stamps.filter((s) => now < stampWindow(s.week).notAfter)
+  record.stamps = live(record, init.now ?? Math.floor(Date.now() / 1000))
 
   const toStamp = (s: { week: number, nonce: number }): Stamp => ({ memberKey: key.publicKey, week: s.week, nonce: s.nonce })
-  const save = async (next: StampsRecord): Promise<void> => {
-    await storage.put('member-stamps', encodeStampsRecord(next))
-    record = next
+  // one change at a time, each computed from the record as the previous one left it: two callers never
+  // overwrite each other's change
+  let writes: Promise<void> = Promise.resolve()
+  const save = async (change: (current: StampsRecord) => StampsRecord): Promise<void> => {
+    const write = writes.then(async () => {
+      const next = change(record)
+      await storage.put('member-stamps', encodeStampsRecord(next))
+      record = next
+    })
+    writes = write.catch(() => {})
+    await write
   }
 
   return {
@@ -131,13 +139,14 @@ export async function openMemberState (init: MemberStateInit): Promise<MemberSta
     minting: () => record.minting === undefined ? undefined : { ...record.minting },
     startNonce: (week) => record.minting?.week === week ? record.minting.nextNonce : 0,
     saveProgress: async (position) => {
-      await save({ ...record, minting: { week: position.week, nextNonce: position.nextNonce } })
+      await save((current) => ({ ...current, minting: { week: position.week, nextNonce: position.nextNonce } }))
     },
     addStamp: async (stamp, now = Math.floor(Date.now() / 1000)) => {
       if (!equalBytes(stamp.memberKey, key.publicKey)) throw new RangeError('expected a stamp of this member key')
-      const kept = live(now).filter((s) => s.week !== stamp.week)
-      const stamps = [...kept, { week: stamp.week, nonce: stamp.nonce }].sort((a, b) => a.week - b.week)
-      await save({ minting: record.minting?.week === stamp.week ? undefined : record.minting, stamps })
+      await save((current) => ({
+        minting: current.minting?.week === stamp.week ? undefined : current.minting,
+        stamps: [...live(current, now).filter((s) => s.week !== stamp.week), { week: stamp.week, nonce: stamp.nonce }].sort((a, b) => a.week - b.week)
+      }))
     }
   }
 }
