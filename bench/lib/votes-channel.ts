@@ -9,8 +9,8 @@ const HOUR = 3600
 const DAY = 86_400
 
 /**
- * How the honest channel behaves. Posts arrive as a Poisson process whose rate follows the day (peak in
- * the evening, trough at night); each member reads a given post with their own probability during its
+ * How the honest channel behaves. Posts arrive as a Poisson process whose rate follows the day (a sine,
+ * peak at 15:00 and trough at 03:00 of simulated time); each member reads a given post with their own probability during its
  * day of life, at a time drawn from an exponential (most reading happens in the first hours), and votes
  * on what they read with the probabilities of the post's kind. Normal posts differ in appeal (a lognormal
  * quality multiplies the upvote chance); abusive posts (harassment, slurs) are the ones most readers who
@@ -64,8 +64,17 @@ export interface ChannelRun {
   rule?: VoteRule
   /** Audience order statistic. @default AUDIENCE_RANK */
   audienceRank?: number
-  /** Sybil identities that downvote every post at its arrival, each within its budget. @default 0 */
+  /** Sybil identities, each voting within its budget. @default 0 */
   attackers?: number
+  /**
+   * `every`: the sybils downvote every post a minute after it appears. `selective`: they watch the votes
+   * and, when a post is old enough to hide and every hour after, downvote it with just as many identities
+   * as hide it, if they have that many; posts they cannot hide cost them nothing and do not raise the
+   * audience.
+   *
+   * @default 'every'
+   */
+  attack?: 'every' | 'selective'
   /** Votes per identity per channel per epoch. @default VOTE_BUDGET */
   budget?: number
   /** Days simulated before posts are measured (the audience needs a day of history). @default 1 */
@@ -81,6 +90,8 @@ export interface KindOutcome {
   hidden: number
   meanUp: number
   meanDown: number
+  /** Hours from each hidden post's creation to the moment it was first hidden. */
+  hoursToHide: number[]
 }
 
 /** Outcome of a run. */
@@ -105,7 +116,11 @@ interface SimPost {
   down: number
   hidden: boolean
   everHidden: boolean
+  /** When it was first hidden. */
+  hiddenAt?: number
   measured: boolean
+  /** Sybils that downvoted it. */
+  struck: number
 }
 
 type SimEvent = { time: number, post: number, kind: 'honest', voter: number, pUp: number, pDown: number } | { time: number, post: number, kind: 'attack' | 'ripe' } | { time: number, kind: 'tick' }
@@ -141,6 +156,8 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   const model = { ...CHANNEL_MODEL, ...run.model }
   const random = seededRandom(run.seed)
   const attackers = run.attackers ?? 0
+  const selective = run.attack === 'selective'
+  const hideAfter = run.rule?.hideAfter ?? HIDE_AFTER_SECONDS
   const budget = run.budget ?? VOTE_BUDGET
   const rank = run.audienceRank ?? AUDIENCE_RANK
   const warmup = (run.warmupDays ?? 1) * DAY
@@ -159,7 +176,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
     if (random() >= rate / peak) continue
     const abusive = random() < model.abusiveShare
     const id = posts.length
-    posts.push({ created: t, abusive, up: 0, down: 0, hidden: false, everHidden: false, measured: t >= warmup })
+    posts.push({ created: t, abusive, up: 0, down: 0, hidden: false, everHidden: false, measured: t >= warmup, struck: 0 })
     perEpoch.set(Math.floor(t / HOUR), (perEpoch.get(Math.floor(t / HOUR)) ?? 0) + 1)
     const [up, down] = abusive ? model.abusiveVote : model.normalVote
     const appeal = Math.exp((abusive ? model.severitySigma : model.qualitySigma) * normal(random))
@@ -170,19 +187,18 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
       const time = t + -Math.log(1 - random()) * model.readDelayHours * HOUR
       if (time < t + DAY) events.push({ time, post: id, kind: 'honest', voter, pUp, pDown })
     }
-    if (attackers > 0) events.push({ time: t + 60, post: id, kind: 'attack' })
+    if (attackers > 0 && selective === false) events.push({ time: t + 60, post: id, kind: 'attack' })
     // judged the moment it is old enough to hide, not at the next vote
-    events.push({ time: t + (run.rule?.hideAfter ?? HIDE_AFTER_SECONDS), post: id, kind: 'ripe' })
+    events.push({ time: t + hideAfter, post: id, kind: 'ripe' })
   }
   for (let t = HOUR; t < end; t += HOUR) events.push({ time: t, kind: 'tick' })
   events.sort((a, b) => a.time - b.time)
 
   const spent = new Map<string, number>()
+  const canSpend = (who: string, epoch: number): boolean => (spent.get(`${who}/${epoch}`) ?? 0) < budget
   const spend = (who: string, epoch: number): boolean => {
-    const key = `${who}/${epoch}`
-    const used = spent.get(key) ?? 0
-    if (used >= budget) return false
-    spent.set(key, used + 1)
+    if (!canSpend(who, epoch)) return false
+    spent.set(`${who}/${epoch}`, (spent.get(`${who}/${epoch}`) ?? 0) + 1)
     return true
   }
   // posts are created in time order, so the window is a moving range of indices
@@ -197,13 +213,39 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   }
   const judge = (post: SimPost, audience: number, now: number): void => {
     post.hidden = voteVerdict({ up: post.up, down: post.down, age: now - post.created }, { audience }, run.rule).hidden
-    if (post.hidden) post.everHidden = true
+    if (post.hidden && !post.everHidden) {
+      post.everHidden = true
+      post.hiddenAt = now
+    }
+  }
+  /** The selective attacker's move on post `index` at `time`: the fewest more sybils that hide it, if it has them. */
+  const strike = (index: number, time: number): void => {
+    const post = posts[index]!
+    if (post.hidden || time - post.created < hideAfter) return
+    audienceAt(time)
+    const others: number[] = []
+    for (let i = first; i < created; i++) if (i !== index) others.push(posts[i]!.up + posts[i]!.down)
+    // the audience with this post's total raised depends only on the others' `rank` largest
+    const top = others.sort((a, b) => b - a).slice(0, rank)
+    const epoch = Math.floor(time / HOUR)
+    // sybils that have not voted on this post and have budget left
+    const ready: string[] = []
+    for (let a = post.struck; a < attackers; a++) if (canSpend(`sybil${a}`, epoch)) ready.push(`sybil${a}`)
+    for (let k = 1; k <= ready.length; k++) {
+      const audience = channelAudience([...top, post.up + post.down + k], rank)
+      if (!voteVerdict({ up: post.up, down: post.down + k, age: time - post.created }, { audience }, run.rule).hidden) continue
+      for (const who of ready.slice(0, k)) spend(who, epoch)
+      post.down += k
+      post.struck += k
+      return
+    }
   }
   const ripe: ChannelOutcome['ripe'] = []
   let audienceSum = 0
   let audienceSamples = 0
   for (const event of events) {
     if (event.kind === 'tick') {
+      if (selective && attackers > 0) for (let i = first; i < created; i++) strike(i, event.time)
       const audience = audienceAt(event.time)
       for (let i = first; i < created; i++) judge(posts[i]!, audience, event.time)
       if (event.time >= warmup && event.time < measuredEnd) { audienceSum += audience; audienceSamples++ }
@@ -217,6 +259,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
       for (let i = first; i < created; i++) if (i !== event.post) others.push(posts[i]!.up + posts[i]!.down)
       ripe.push({ up: post.up, down: post.down, others })
     }
+    if (event.kind === 'ripe' && selective && attackers > 0) strike(event.post, event.time)
     if (event.kind === 'attack') {
       for (let a = 0; a < attackers; a++) if (spend(`sybil${a}`, epoch)) post.down++
     } else if (event.kind === 'honest') {
@@ -234,7 +277,8 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   const outcome = (abusive: boolean): KindOutcome => {
     const of = posts.filter(p => p.measured && p.abusive === abusive)
     const mean = (f: (p: SimPost) => number): number => of.length === 0 ? 0 : of.reduce((s, p) => s + f(p), 0) / of.length
-    return { posts: of.length, hidden: of.filter(p => p.everHidden).length, meanUp: mean(p => p.up), meanDown: mean(p => p.down) }
+    const hidden = of.filter(p => p.everHidden)
+    return { posts: of.length, hidden: hidden.length, meanUp: mean(p => p.up), meanDown: mean(p => p.down), hoursToHide: hidden.map(p => (p.hiddenAt! - p.created) / HOUR) }
   }
   let peakPostsPerEpoch = 0
   for (const n of perEpoch.values()) peakPostsPerEpoch = Math.max(peakPostsPerEpoch, n)
@@ -247,7 +291,7 @@ export function simulateChannels (seeds: number[], run: Omit<ChannelRun, 'seed'>
   const add = (pick: (o: ChannelOutcome) => KindOutcome): KindOutcome => {
     const posts = outcomes.reduce((s, o) => s + pick(o).posts, 0)
     const weighted = (f: (k: KindOutcome) => number): number => posts === 0 ? 0 : outcomes.reduce((s, o) => s + f(pick(o)) * pick(o).posts, 0) / posts
-    return { posts, hidden: outcomes.reduce((s, o) => s + pick(o).hidden, 0), meanUp: weighted(k => k.meanUp), meanDown: weighted(k => k.meanDown) }
+    return { posts, hidden: outcomes.reduce((s, o) => s + pick(o).hidden, 0), meanUp: weighted(k => k.meanUp), meanDown: weighted(k => k.meanDown), hoursToHide: outcomes.flatMap(o => pick(o).hoursToHide) }
   }
   return {
     normal: add(o => o.normal),

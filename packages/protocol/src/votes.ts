@@ -20,19 +20,20 @@ export const MIN_HIDE_MARGIN = 5
 
 /**
  * Share of the channel's audience (see {@link channelAudience}) by which downvotes must outnumber upvotes
- * to hide a post. A minority that downvotes a post at once faces the few upvotes of its first hour, so
- * this is about the share of a channel's engaged readers it must exceed; its own downvotes raise the
- * audience too, so downvoting every post raises the bar it has to clear. Lower hides more abuse and lets
- * a smaller minority hide honest posts (bench/votes-sim.ts measures both sides).
+ * to hide a post. Many honest posts never get an upvote, so a minority that waits for such posts faces
+ * the margin alone: this is the share of a channel's most engaged readership it must exceed. Lower hides
+ * more abuse and lets a smaller minority hide honest posts; bench/votes-sim.ts measures both sides (with
+ * 0.5, ten sybils in a 200-member channel hid a third of honest posts).
  *
- * @default 0.5
+ * @default 0.75
  */
-export const AUDIENCE_SHARE = 0.5
+export const AUDIENCE_SHARE = 0.75
 
 /**
  * Age before which no post is hidden, in seconds. Without it a minority downvoting every post at once
  * hides each before any reader has seen it, and a hidden post gets no upvotes and adds nothing to the
- * audience, so the channel never recovers; an hour lets the first readers vote. One epoch.
+ * audience, so the channel never recovers (measured: everything hidden); an hour lets the first readers
+ * vote. One epoch.
  *
  * @default 3600
  */
@@ -78,7 +79,7 @@ export interface PostVotes extends VoteTally {
 export interface VoteRule {
   /** @default MIN_HIDE_MARGIN (5) */
   minMargin?: number
-  /** @default AUDIENCE_SHARE (0.5) */
+  /** @default AUDIENCE_SHARE (0.75) */
   audienceShare?: number
   /** @default HIDE_AFTER_SECONDS (3600) */
   hideAfter?: number
@@ -121,7 +122,7 @@ function share (value: number, label: string): number {
  *
  * @example
  * ```ts
- * hideMargin({ audience: 30 }) // max(5, ceil(0.5 × 30)) = 15
+ * hideMargin({ audience: 20 }) // max(5, ceil(0.75 × 20)) = 15
  * ```
  */
 export function hideMargin (channel: ChannelVotes, rule: VoteRule = {}): number {
@@ -141,8 +142,9 @@ export function hideMargin (channel: ChannelVotes, rule: VoteRule = {}): number 
  * ```ts
  * import { voteVerdict } from '@murmur/protocol'
  *
- * voteVerdict({ up: 2, down: 12, age: 7200 }, { audience: 20 }) // { score: -10, margin: 10, hidden: true, rank: 0 }
- * voteVerdict({ up: 2, down: 12, age: 600 }, { audience: 20 }).hidden // false: too young
+ * voteVerdict({ up: 2, down: 12, age: 7200 }, { audience: 20 }) // { score: -10, margin: 15, hidden: false, rank: 0 }
+ * voteVerdict({ up: 1, down: 17, age: 7200 }, { audience: 20 }).hidden // true
+ * voteVerdict({ up: 1, down: 17, age: 600 }, { audience: 20 }).hidden // false: too young
  * ```
  */
 export function voteVerdict (post: PostVotes, channel: ChannelVotes, rule: VoteRule = {}): VoteVerdict {

@@ -17,11 +17,11 @@ const rule = fc.record({
 const OLD = 3600 // HIDE_AFTER_SECONDS, pinned
 
 describe('hideMargin', () => {
-  it('is the Yik Yak −5 in a quiet channel and half the audience in a busy one', () => {
+  it('is the Yik Yak −5 in a quiet channel and three quarters of the audience in a busy one', () => {
     expect(hideMargin({ audience: 0 })).toBe(MIN_HIDE_MARGIN)
-    expect(hideMargin({ audience: 10 })).toBe(5)
+    expect(hideMargin({ audience: 6 })).toBe(5)
     expect(hideMargin({ audience: 21 })).toBe(Math.ceil(AUDIENCE_SHARE * 21))
-    expect(hideMargin({ audience: 200 })).toBe(100)
+    expect(hideMargin({ audience: 200 })).toBe(150)
   })
 
   it('never falls below one, so a post without downvotes is never hidden whatever the parameters', () => {
@@ -38,10 +38,11 @@ describe('hideMargin', () => {
 })
 
 describe('voteVerdict', () => {
-  it('a minority of five (the old −5) no longer hides a post in a channel whose audience is 20', () => {
+  it('a minority of five (the old −5), or of ten, no longer hides a post in a channel whose audience is 20', () => {
     const five = voteVerdict({ up: 0, down: 5, age: OLD }, { audience: 20 })
-    expect(five).toEqual({ score: -5, margin: 10, hidden: false, rank: 0 })
-    expect(voteVerdict({ up: 1, down: 11, age: OLD }, { audience: 20 }).hidden).toBe(true)
+    expect(five).toEqual({ score: -5, margin: 15, hidden: false, rank: 0 })
+    expect(voteVerdict({ up: 0, down: 10, age: OLD }, { audience: 20 }).hidden).toBe(false)
+    expect(voteVerdict({ up: 1, down: 16, age: OLD }, { audience: 20 }).hidden).toBe(true)
   })
 
   it('hides nothing younger than HIDE_AFTER_SECONDS, however many downvotes', () => {
