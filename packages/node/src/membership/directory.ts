@@ -236,7 +236,10 @@ class Directory implements MemberDirectory {
       // the week of `created` first: when a peer's fetch budget runs out, the likelier stamps are asked for
       const week = Math.floor(options.created / WEEK_SECONDS)
       const weeks = weeksAt(options.created).sort((a, b) => Number(b === week) - Number(a === week))
-      this.wants.want(options.from, result.missing.flatMap((memberKey) => weeks.map((week) => directoryItemId({ memberKey, week }))))
+      const missing = result.missing
+      this.wants.want(options.from, (function * () {
+        for (const week of weeks) for (const memberKey of missing) yield directoryItemId({ memberKey, week })
+      })())
     }
     return result
   }

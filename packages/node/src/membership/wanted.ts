@@ -30,9 +30,16 @@ export class WantedStamps {
     this.peers = new Recent(init.wantedPeers ?? DIRECTORY_WANTED_PEERS)
   }
 
-  /** Queues `ids` to ask of `peer`, as far as its rate and its queue allow; returns how many were queued. */
-  want (peer: string, ids: Uint8Array[]): number {
+  /**
+   * Queues `ids` to ask of `peer`, as far as its rate and its queue allow; returns how many were queued.
+   * `ids` is read lazily: a peer over its budget costs no id computed.
+   */
+  want (peer: string, ids: Iterable<Uint8Array>): number {
+    // a flood of rings of unknown members from one peer: after its budget, each costs this lookup only
+    const used = this.limiter.get(peer)
+    if (used !== undefined && used.remainingPoints <= 0) return 0
     const queue = this.peers.get(peer) ?? new Map<string, Uint8Array>()
+    if (queue.size >= this.perPeer) return 0
     let queued = 0
     for (const id of ids) {
       const key = toHex(id)
