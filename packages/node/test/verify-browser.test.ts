@@ -9,7 +9,19 @@ import { join } from 'node:path'
 import { build as esbuild } from 'esbuild'
 import { build } from 'vite'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ROOT, launchChromium, serveStatic } from '../../../test/browser-harness.js'
+import type { Browser } from 'playwright-core'
+
+/**
+ * The repository's browser harness (test/browser-harness.ts: Debian's Chromium, a loopback static server).
+ * Loaded by a computed path: a static import would pull the example page, and through it this package's
+ * own dist/ types, into this package's TypeScript project.
+ */
+const HARNESS = new URL('../../../test/browser-harness.ts', import.meta.url).href
+const { ROOT, launchChromium, serveStatic } = await import(HARNESS) as {
+  ROOT: string
+  launchChromium(): Promise<Browser>
+  serveStatic(dir: string): Promise<{ url: string, close(): Promise<void> }>
+}
 
 /** The page: builds ring and one-time envelopes, corrupts some, and validates each on both sides. */
 const ENTRY = `
