@@ -207,7 +207,7 @@ export interface TaggedVote {
  * {@link keptEnvelope}; for chains (A and B share the per-post tag, B and C a budget tag) it is the one
  * answer every node reaches from the same set, whatever order it learned them in. A node that keeps the
  * losers it has seen can therefore recompute the same set after sync brings a smaller id; one that drops
- * them may count fewer (never more) votes than its peers until it fetches them again.
+ * them may count otherwise than its peers until sync brings them back.
  *
  * @example
  * ```ts
