@@ -339,6 +339,13 @@ export interface DiscoveryDialerInit {
    * @default DISCOVERY_WINDOW (2 s)
    */
   window?: number
+  /**
+   * A drawn peer whose dial left no connection is offered again after this delay, doubled on each
+   * failure up to {@link RENDEZVOUS_MAX_INTERVAL} (5 min), while the node is still short.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  retryDelay?: number
 }
 
 /**
@@ -347,7 +354,9 @@ export interface DiscoveryDialerInit {
  * {@link RENDEZVOUS_POOL}), then only as many as the node is short of are drawn at random and dialed.
  * Dialing every peer a DHT answer names, first come first dialed, let sybils answering lookups become
  * the node's outbound peers, which gossipsub keeps in its meshes (`Dout`) and the stem picks successors
- * from first.
+ * from first. A drawn peer whose dial failed is offered again later, with backoff, while the node is
+ * short: its bootstrap peers are discovered once, and a node whose first dials all failed (a busy
+ * bootstrap node, a slow start) would otherwise stay alone for good, with no DHT peer to look up others.
  *
  * @example
  * ```ts
@@ -359,6 +368,10 @@ export class DiscoveryDialer {
   private readonly components: DiscoveryDialerComponents
   private readonly below: number
   private readonly window: number
+  private readonly retryDelay: number
+  /** The next retry delay of drawn peers whose last dial failed (at most {@link RENDEZVOUS_POOL}). */
+  private readonly retries = new Map<string, number>()
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>()
   private seen = new Set<string>()
   private pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
   private timer?: ReturnType<typeof setTimeout>
@@ -367,6 +380,7 @@ export class DiscoveryDialer {
     this.components = components
     this.below = init.below ?? DISCOVERY_DIAL_BELOW
     this.window = init.window ?? DISCOVERY_WINDOW
+    this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
   }
 
   /** A peer was discovered: it may be drawn at the end of the current window. */
@@ -380,8 +394,15 @@ export class DiscoveryDialer {
     this.timer ??= setTimeout(() => { this.draw() }, this.window)
   }
 
-  /** Forgets what was gathered and dials nothing more. */
+  /** Forgets what was gathered and what was to be retried, and dials nothing more. */
   stop (): void {
+    this.forgetWindow()
+    for (const timer of this.retryTimers) clearTimeout(timer)
+    this.retryTimers.clear()
+    this.retries.clear()
+  }
+
+  private forgetWindow (): void {
     clearTimeout(this.timer)
     this.timer = undefined
     this.seen = new Set()
@@ -390,10 +411,29 @@ export class DiscoveryDialer {
 
   private draw (): void {
     const candidates = this.pool.items.filter((peer) => !this.components.isConnected(peer.id))
-    this.stop()
+    this.forgetWindow()
     const short = this.below - this.components.dialedCount()
     for (const peer of sample(candidates, short)) {
-      void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT))
+      void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => { this.dialed(peer) })
     }
+  }
+
+  /** After a dial: if it left no connection, the peer is offered again later (see {@link DiscoveryDialerInit.retryDelay}). */
+  private dialed (peer: PeerInfo): void {
+    const id = peer.id.toString()
+    if (this.components.isConnected(peer.id)) {
+      this.retries.delete(id)
+      return
+    }
+    const delay = this.retries.get(id) ?? this.retryDelay
+    if (!this.retries.has(id) && this.retries.size >= RENDEZVOUS_POOL) {
+      return
+    }
+    this.retries.set(id, Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL))
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer)
+      this.offer(peer)
+    }, delay)
+    this.retryTimers.add(timer)
   }
 }

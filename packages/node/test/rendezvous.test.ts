@@ -247,4 +247,36 @@ describe('DHT topic rendezvous', () => {
     expect(dialed).toBe(TRIALS * (BELOW - 2))
     expect(dialedSybils / dialed).toBeLessThan(50 / 75 + 0.1)
   })
+  it('dials a drawn peer again, with backoff, while its dials fail: a node whose bootstrap dials failed is not left alone', async () => {
+    // issue 12, Critical: in a crowd started on a busy machine, nodes whose three bootstrap dials failed
+    // had no connection, so no DHT peer to look anyone up through, and nothing ever dialed again
+    const bootstrap = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const dials: number[] = []
+    let connected = false
+    let reached = (): void => {}
+    const done = new Promise<void>((resolve) => { reached = resolve })
+    const dialer = new DiscoveryDialer({
+      dialedCount: () => connected ? 1 : 0,
+      isConnected: () => connected,
+      dial: async () => {
+        dials.push(Date.now())
+        // the third dial gets through
+        if (dials.length === 3) {
+          connected = true
+          reached()
+        }
+      }
+    }, { window: 5, retryDelay: 20 })
+    try {
+      dialer.offer({ id: bootstrap, multiaddrs: [] })
+      await done
+      // a gap that doubles: 20 ms, then 40 ms (each plus the 5 ms window)
+      expect(dials[2]! - dials[1]!).toBeGreaterThanOrEqual(dials[1]! - dials[0]! + 10)
+      // once connected, it is not dialed again
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(dials.length).toBe(3)
+    } finally {
+      dialer.stop()
+    }
+  })
 })
