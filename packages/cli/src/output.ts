@@ -3,8 +3,7 @@
  * network cannot reach the terminal raw: the text goes through displayText, the JSON escapes what
  * JSON.stringify leaves raw.
  */
-import { displayText } from '@murmur/protocol'
-import { age, nameOf } from './text.js'
+import { DEFAULT_COLUMNS, age, bodyLines, columns, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
 
 // What JSON.stringify leaves raw inside strings although a terminal acts on it or hides it: DEL and
@@ -36,6 +35,13 @@ export class Output {
     this.json = json
     this.stdout = stdout
     this.stderr = stderr
+  }
+
+  /** Columns of the terminal printed to: its width, else COLUMNS, else DEFAULT_COLUMNS (80). */
+  get columns (): number {
+    const fromEnv = Number(process.env.COLUMNS)
+    if (this.stdout.isTTY === true && this.stdout.columns > 0) return this.stdout.columns
+    return Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_COLUMNS
   }
 
   /**
@@ -103,14 +109,16 @@ export class Output {
 }
 
 /**
- * A post as text lines: id and counters on the first, the body indented below.
+ * A post as text lines: id and counters on the first (the counters indented on a second line when
+ * they do not fit in `width` columns), the body below, wrapped and indented (see bodyLines: a body
+ * cannot pass for a header). Only a post's first line starts in the first column.
  *
  * @example
  * ```ts
- * formatPost(view).join('\n')
+ * formatPost(view, undefined, out.columns)
  * ```
  */
-export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000)): string {
+export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000), width = DEFAULT_COLUMNS): string {
   const head = [post.id]
   if (post.kind === 'VOTE') {
     head.push(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} of ${post.parent ?? '?'}`)
@@ -121,18 +129,20 @@ export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000))
     head.push(post.op ? 'reply (OP)' : 'reply')
   }
   head.push(nameOf(post.pseudonym))
-  const body = displayText(post.body).split('\n').map((line) => `    ${line}`)
-  return [head.join('  '), ...body].join('\n')
+  const [id, ...meta] = head
+  const header = columns(head.join('  ')) <= width ? [head.join('  ')] : [id, `  ${meta.join('  ')}`]
+  return [...header, ...bodyLines(post.body, width, '    ')].join('\n')
 }
 
 /**
- * A list of posts as text, separated by blank lines, or `empty` when there are none.
+ * A list of posts as text for a terminal of `width` columns, separated by blank lines, or `empty`
+ * when there are none.
  *
  * @example
  * ```ts
- * formatPosts(posts, 'no posts in #lobby yet')
+ * formatPosts(posts, 'no posts in #lobby yet', out.columns)
  * ```
  */
-export function formatPosts (posts: PostView[], empty: string): string {
-  return posts.length === 0 ? empty : posts.map((post) => formatPost(post)).join('\n\n')
+export function formatPosts (posts: PostView[], empty: string, width = DEFAULT_COLUMNS): string {
+  return posts.length === 0 ? empty : posts.map((post) => formatPost(post, undefined, width)).join('\n\n')
 }

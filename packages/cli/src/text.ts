@@ -1,8 +1,18 @@
 /**
- * Text for a terminal: names of pseudonyms, ages, short ids and wrapping. Text from the network is
- * made safe by `displayText`/`displayLine` of @murmur/protocol, the rule every Murmur UI and log uses.
+ * Text for a terminal: names of pseudonyms, ages, short ids, and post bodies wrapped and indented.
+ * Text from the network is made safe by `displayText`/`displayLine` of @murmur/protocol, the rule
+ * every Murmur UI and log uses.
  */
-import { fromHex, pseudonymName } from '@murmur/protocol'
+import { displayText, fromHex, pseudonymName } from '@murmur/protocol'
+import stringWidth from 'string-width'
+
+/** Columns assumed when the output is not a terminal and COLUMNS is not set. */
+export const DEFAULT_COLUMNS = 80
+
+/** Narrowest a body is wrapped to, however narrow the terminal. */
+const MIN_BODY_COLUMNS = 10
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
 /**
  * The name shown for a post's pseudonym (hex public key, as in a PostView): 48 bits of the key as
@@ -47,7 +57,21 @@ export function shortId (id: string): string {
 }
 
 /**
- * Splits text into lines of at most `width` characters, breaking at spaces where possible.
+ * Columns a string takes on a terminal: wide (East Asian) characters and emoji take two, and so do
+ * characters of ambiguous width, as some terminals draw them (counting too many wraps early, never late).
+ *
+ * @example
+ * ```ts
+ * columns('日本 ok') // 7
+ * ```
+ */
+export function columns (text: string): number {
+  return stringWidth(text, { ambiguousIsNarrow: false })
+}
+
+/**
+ * Splits text into lines of at most `width` terminal columns (see {@link columns}), breaking at
+ * spaces where possible and never inside a grapheme (an emoji sequence, a letter and its marks).
  *
  * @example
  * ```ts
@@ -57,23 +81,39 @@ export function shortId (id: string): string {
 export function wrap (text: string, width: number): string[] {
   const lines: string[] = []
   for (const paragraph of text.split('\n')) {
-    let rest = [...paragraph]
-    if (rest.length === 0) {
-      lines.push('')
-    }
-    while (rest.length > 0) {
-      if (rest.length <= width) {
-        lines.push(rest.join(''))
-        break
+    let line: Array<{ text: string, width: number }> = []
+    let used = 0
+    for (const { segment } of graphemes.segment(paragraph)) {
+      const cell = { text: segment, width: columns(segment) }
+      if (used + cell.width > width && line.length > 0) {
+        // break at the last space of the line, else here (a word longer than the line is cut)
+        const space = segment === ' ' ? line.length : line.findLastIndex((c) => c.text === ' ')
+        const cut = space > 0 ? space : line.length
+        lines.push(line.slice(0, cut).map((c) => c.text).join('').trimEnd())
+        line = line.slice(cut)
+        while (line[0]?.text === ' ') line.shift()
+        used = line.reduce((sum, c) => sum + c.width, 0)
+        if (segment === ' ') continue
       }
-      let cut = rest.lastIndexOf(' ', width)
-      if (cut <= 0) {
-        cut = width
-      }
-      lines.push(rest.slice(0, cut).join('').trimEnd())
-      rest = rest.slice(cut)
-      while (rest[0] === ' ') rest.shift()
+      line.push(cell)
+      used += cell.width
     }
+    lines.push(line.map((c) => c.text).join(''))
   }
   return lines
+}
+
+/**
+ * A post body as every text view prints it under its header (feed, thread, watch, the chat): the
+ * display rule applied, wrapped to `width` columns less the indent, and every line indented. So no
+ * line is wider than the terminal, which would wrap it on its own to column 0, and no line starts in
+ * the column where headers start: a body cannot pass for a post header.
+ *
+ * @example
+ * ```ts
+ * bodyLines('hello\u202e world', 80, '    ') // ['    hello world']
+ * ```
+ */
+export function bodyLines (body: string, width: number, indent: string): string[] {
+  return wrap(displayText(body), Math.max(MIN_BODY_COLUMNS, width - columns(indent))).map((line) => `${indent}${line}`)
 }

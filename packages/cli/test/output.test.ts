@@ -48,14 +48,15 @@ describe('what the CLI prints', () => {
     expect(notice).toBe(`errorfromthedaemon:a\\u{202e}b\\u{2028}c\\u{2029}d\\u{200b}e\\u{feff}f\\u{1b}[2Jg\\u{9b}h\\u{2066}i\\u{3164}${'\\n'.repeat(30)}end`)
     const printed = formatPost(view(), 1_700_000_000)
     expect(printed).not.toMatch(HIDDEN)
-    expect(printed.split('\n').slice(1)).toEqual(['    ab', '    c', '    def[2Jghi', '    ', '    end'])
+    expect(printed.split('\n').slice(2)).toEqual(['    ab', '    c', '    def[2Jghi', '    ', '    end'])
   })
 
   it(`names a pseudonym with ${PSEUDONYM_NAME_BITS} bits of its key, the same in the chat and in feed and thread`, () => {
     const { name, color } = nymOf(view().pseudonym)
     expect(name).toBe('botud-baful-babab')
     expect(color).toBe(31)
-    expect(formatPost(view(), 1_700_000_000).split('\n')[0]).toBe(`${'ab'.repeat(32)}  +0  0 replies  just now  botud-baful-babab`)
+    expect(formatPost(view(), 1_700_000_000, 120).split('\n')[0]).toBe(`${'ab'.repeat(32)}  +0  0 replies  just now  botud-baful-babab`)
+    expect(formatPost(view(), 1_700_000_000, 80).split('\n').slice(0, 2)).toEqual(['ab'.repeat(32), '  +0  0 replies  just now  botud-baful-babab'])
     expect(nymOf(undefined)).toEqual({ name: 'anonymous', color: undefined })
   })
 })

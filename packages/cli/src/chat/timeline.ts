@@ -2,8 +2,8 @@
  * The chat's message area: posts numbered in the order they were shown, thread pseudonyms as
  * coloured names with OP marks, replies under their parents' numbers, notices.
  */
-import { displayLine, displayText, fromHex, pseudonymHue } from '@murmur/protocol'
-import { nameOf, shortId, wrap } from '../text.js'
+import { displayLine, fromHex, pseudonymHue } from '@murmur/protocol'
+import { bodyLines, nameOf, shortId, wrap } from '../text.js'
 import type { StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
 
@@ -191,9 +191,8 @@ export class Timeline {
     if (cached?.width === width) {
       return cached.lines
     }
-    const indent = post.kind === 'REPLY' ? '      ' : '    '
-    const lines = wrap(displayText(post.body), Math.max(10, width - indent.length))
-      .map((text): StyledLine => [{ text: `${indent}${text}` }])
+    const lines = bodyLines(post.body, width, post.kind === 'REPLY' ? '      ' : '    ')
+      .map((text): StyledLine => [{ text }])
     this.bodies.set(post.id, { width, lines })
     return lines
   }

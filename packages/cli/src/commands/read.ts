@@ -31,8 +31,8 @@ export function feedCommand (): Command {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
       const posts = await client.feed(channel, { sort: options.sort, limit: options.limit })
-      outputOf(options).result({ channel, sort: options.sort, posts }, () =>
-        formatPosts(posts, `no posts in ${channel} yet`))
+      const out = outputOf(options)
+      out.result({ channel, sort: options.sort, posts }, () => formatPosts(posts, `no posts in ${channel} yet`, out.columns))
     })
 }
 
@@ -52,7 +52,8 @@ export function threadCommand (): Command {
       const root = parsePostId(postId)
       const client = await clientOf(options)
       const posts = await client.thread(root)
-      outputOf(options).result({ root, posts }, () => formatPosts(posts, 'empty thread'))
+      const out = outputOf(options)
+      out.result({ root, posts }, () => formatPosts(posts, 'empty thread', out.columns))
     })
 }
 
@@ -84,7 +85,7 @@ export function watchCommand (): Command {
             announced = true
             out.note(`watching ${channel} (Ctrl-C stops)`)
           } else if (event.type === 'post') {
-            out.item(event.post, () => `${formatPost(event.post)}\n`)
+            out.item(event.post, () => `${formatPost(event.post, undefined, out.columns)}\n`)
           }
         }
       } finally {
