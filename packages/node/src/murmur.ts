@@ -147,7 +147,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
-        validate: async (topic, envelope, peer?: PeerId) => this.intake.judge(topic, envelope, this.senderGroup(peer)),
+        validate: async (topic, envelope, peer) => this.intake.judge(topic, envelope, this.senderGroup(peer)),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),

@@ -9,7 +9,10 @@ import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { SenderGroups } from '../src/sender-groups.js'
-import { TEST_POW_BITS } from './harness.js'
+import { createStem, encodeStemFrame, STEM_PROTOCOL } from '../src/stem/index.js'
+import { lpStream } from '@libp2p/utils'
+import { TEST_POW_BITS, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
+import type { StoredPost } from '../src/index.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
 import type { ValidEnvelope } from '@murmur/protocol'
 
@@ -69,6 +72,42 @@ describe('who a post from the network is charged to', () => {
       expect(await hop.judge(TOPIC, bytes, 'ip4/10.66.0.1')).toBe('accept')
       await hop.accept(bytes, hop.validate(TOPIC, bytes, 'stem') as ValidEnvelope)
     })).toBe(4)
+  })
+})
+
+describe('a stem post fluffed here, through the stem transport', () => {
+  const { running } = cleanedAfterEach()
+
+  it('is charged to the address group of the peer whose frame brought it', async () => {
+    const node = await startStockPeer()
+    running.push(node)
+    const groups = new SenderGroups(node)
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    running.push({ stop: async () => { await store.close() } })
+    const hop = new PostIntake({ store, powBits: POW, announce: () => {} })
+    const puts: StoredPost[] = []
+    const put = store.put.bind(store)
+    store.put = async (post, now) => { puts.push(post); return put(post, now) }
+    // as the node wires it: the transport names the sending peer, the node turns it into its group
+    const stem = createStem({
+      libp2p: node,
+      validate: async (topic, envelope, from) => hop.judge(topic, envelope, groups.of(from)),
+      penalize: () => {},
+      fluff: async (topic, envelope) => {
+        await hop.accept(envelope, hop.validate(topic, envelope, 'stem') as ValidEnvelope)
+        return { status: 'sent', recipients: 1 }
+      }
+    }, { fluffProbability: 1 })
+    await stem.start()
+    running.push({ stop: () => { stem.stop() } })
+    const sender = await startStockPeer()
+    running.push(sender)
+    const stream = await sender.dialProtocol(node.getMultiaddrs()[0]!, STEM_PROTOCOL)
+    const bytes = await envelope('through the stem', Math.floor(Date.now() / 1000))
+    await lpStream(stream).write(encodeStemFrame({ topic: TOPIC, envelope: bytes }))
+    await waitFor(() => puts.length > 0, 'the fluffed post to be stored')
+    expect(puts[0]!.from).toBeDefined()
+    expect(puts[0]!.from).toBe(groups.of(sender.peerId))
   })
 })
 

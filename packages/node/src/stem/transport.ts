@@ -20,9 +20,10 @@ import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } fro
 
 /**
  * Full protocol validation of a stem post (the same checks as gossip, without storing it): route it,
- * drop it and penalise the sender, or just drop it.
+ * drop it and penalise the sender, or just drop it. `from` is the peer that sent the frame (a post this
+ * node fluffs later is charged to it).
  */
-export type StemValidator = (topic: string, envelope: Uint8Array) => Promise<Verdict>
+export type StemValidator = (topic: string, envelope: Uint8Array, from: PeerId) => Promise<Verdict>
 
 /** What the stem uses of the libp2p node. */
 export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'>
@@ -265,7 +266,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       // other bytes under a held id are judged in full: a copy that fails is the sender's fault, not a loop
       let verdict: Verdict
       try {
-        verdict = await this.components.validate(topic, envelope)
+        verdict = await this.components.validate(topic, envelope, peer)
       } catch (err) {
         this.log.error('stem validation failed - %e', err)
         return true
