@@ -9,8 +9,27 @@ export interface ResponderSlotsInit {
   requestsPerMinute: number
   /** sessions answered at once over all peers */
   maxResponding: number
-  /** ms after which a session yields its slot to an address group that holds none, when all are taken */
+  /**
+   * Slot-time, in ms, after which an address group yields a slot to a group that holds none, when all
+   * are taken: what one slot held this long from idle amounts to in the group's recent use (see
+   * {@link SLOT_USE_WINDOW}), counted over all its sessions, so ending a session and opening the next
+   * does not start the count again
+   */
   holdCap: number
+}
+
+/**
+ * Time constant, in ms, of the recent slot use of an address group: slot-time weighted by
+ * `e^(-age / window)`, so a group holding one slot for good tends to a minute of use, and one idle for a
+ * minute has a third of it left.
+ */
+export const SLOT_USE_WINDOW = 60_000
+
+/** Recent slot use of one address group, up to date at `at`, while it holds `holding` slots. */
+interface SlotUse {
+  use: number
+  at: number
+  holding: number
 }
 
 /** A shared slot held by one session: given back with {@link ResponderSlots.leave}, or taken over. */
@@ -31,18 +50,28 @@ const MINUTE = 60_000
  *
  * The fair share is `maxResponding / active groups` (at least one): a group at its share is refused,
  * and when every slot is taken a newcomer takes over the longest-held slot of the largest group that
- * holds more than its share, or (a group that holds none) a slot held longer than `holdCap`. So
- * sybils on a few addresses cannot keep an honest group out, whatever order they came in.
+ * holds more than its share; a group that holds none also takes over from the holder with the most
+ * recent slot use ({@link SLOT_USE_WINDOW}) once that exceeds its own by one slot held `holdCap`.
+ * Use is counted per group over all its sessions, so a group cannot keep its slot young by ending each
+ * session just before the cap and opening the next. So sybils on a few addresses cannot keep an honest
+ * group out, whatever order they came in, and sybils on more groups than slots must spread their use
+ * thin enough that none stands a cap above an honest group's: about `maxResponding × window / holdCap`
+ * groups (96 at the defaults).
  */
 export class ResponderSlots {
   private readonly init: ResponderSlotsInit
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
   private readonly held = new Map<string, ResponderSlot[]>()
+  private readonly use = new Map<string, SlotUse>()
+  private sweepAt = SWEEP_AT
+  /** The use a group reaches holding one slot for `holdCap` from idle, less a millisecond for rounding: how far a holder must be ahead to yield. */
+  private readonly capUse: number
   private responding = 0
 
   constructor (init: ResponderSlotsInit) {
     this.init = init
+    this.capUse = advance({ use: 0, at: 0, holding: 1 }, init.holdCap).use - 1
   }
 
   /** Admit a new stream of `peer` unless it holds too many or opened too many this minute. */
@@ -65,50 +94,103 @@ export class ResponderSlots {
     const share = Math.max(1, Math.floor(this.init.maxResponding / (this.held.size + (mine.length === 0 ? 1 : 0))))
     if (mine.length >= share) return undefined
     if (this.responding >= this.init.maxResponding) {
-      const victim = this.victim(share, mine.length === 0, now)
+      const victim = this.victim(group, share, mine.length === 0, now)
       if (victim === undefined) return undefined
-      this.release(victim)
+      this.release(victim, now)
       victim.evict()
     }
     const slot: ResponderSlot = { group, since: now, evict, released: false }
     this.held.set(group, [...mine, slot])
+    this.hold(group, now, 1)
     this.responding++
     return slot
   }
 
-  /** Release what a stream of `peer` held: its `enter`, and its shared `slot` when it took one (unless taken over). */
-  leave (peer: string, slot?: ResponderSlot): void {
+  /** Release, at `now`, what a stream of `peer` held: its `enter`, and its shared `slot` when it took one (unless taken over). */
+  leave (peer: string, now: number, slot?: ResponderSlot): void {
     const open = (this.open.get(peer) ?? 1) - 1
     if (open > 0) this.open.set(peer, open)
     else this.open.delete(peer)
-    if (slot !== undefined) this.release(slot)
+    if (slot !== undefined) this.release(slot, now)
   }
 
-  /** Forget rate records older than a minute, so the maps stay as small as the live peer set. */
+  /** Forget rate records older than a minute and slot use worn down to nothing, so the maps stay as small as the live peer set. */
   prune (now: number): void {
     for (const [peer, times] of this.recent) if (times.every((t) => now - t >= MINUTE)) this.recent.delete(peer)
+    this.forgetIdle(now)
   }
 
-  /** The slot a newcomer takes over: the longest-held of the largest group over `share`, else (for a group holding none) one held past the cap. */
-  private victim (share: number, newcomer: boolean, now: number): ResponderSlot | undefined {
+  /** Recent slot use of `group` at `now`, in ms of slot-time (see {@link SLOT_USE_WINDOW}). */
+  usage (group: string, now: number): number {
+    const use = this.use.get(group)
+    if (use === undefined) return 0
+    const current = advance(use, now)
+    this.use.set(group, current)
+    return current.use
+  }
+
+  /**
+   * The slot `group` takes over: the longest-held of the largest group over `share`; else, for a group
+   * holding none, the longest-held slot of the holder with the most recent use, when that is ahead of
+   * the newcomer's by a cap's worth.
+   */
+  private victim (group: string, share: number, newcomer: boolean, now: number): ResponderSlot | undefined {
     let largest: ResponderSlot[] = []
-    for (const slots of this.held.values()) {
+    let busiest: ResponderSlot[] = []
+    let busiestUse = -Infinity
+    for (const [holder, slots] of this.held) {
       if (slots.length > largest.length || (slots.length === largest.length && (slots[0]?.since ?? 0) < (largest[0]?.since ?? 0))) largest = slots
+      const use = this.usage(holder, now)
+      if (use > busiestUse) {
+        busiest = slots
+        busiestUse = use
+      }
     }
-    const oldest = largest[0]
-    if (oldest === undefined) return undefined
-    if (largest.length > share) return oldest
-    return newcomer && now - oldest.since >= this.init.holdCap ? oldest : undefined
+    if (largest.length > share) return largest[0]
+    return newcomer && busiestUse - this.usage(group, now) >= this.capUse ? busiest[0] : undefined
   }
 
-  private release (slot: ResponderSlot): void {
+  private release (slot: ResponderSlot, now: number): void {
     if (slot.released) return
     slot.released = true
     const rest = (this.held.get(slot.group) ?? []).filter((s) => s !== slot)
     if (rest.length > 0) this.held.set(slot.group, rest)
     else this.held.delete(slot.group)
+    this.hold(slot.group, now, -1)
     this.responding--
   }
+
+  /** Brings `group`'s use up to `now` and changes the number of slots it holds by `change`. */
+  private hold (group: string, now: number, change: number): void {
+    const use = advance(this.use.get(group) ?? { use: 0, at: now, holding: 0 }, now)
+    this.use.set(group, { ...use, holding: use.holding + change })
+    // many addresses taking slots in turn between two prunes: the use left above FORGOTTEN_USE sums to at most maxResponding × window
+    if (this.use.size > this.sweepAt) {
+      this.forgetIdle(now)
+      this.sweepAt = Math.max(SWEEP_AT, 2 * this.use.size)
+    }
+  }
+
+  /** Forgets groups that hold nothing and whose use has worn down to nothing. */
+  private forgetIdle (now: number): void {
+    for (const [group, use] of this.use) if (use.holding === 0 && this.usage(group, now) < FORGOTTEN_USE) this.use.delete(group)
+  }
+}
+
+/** Use (ms of slot-time) below which a group that holds nothing is forgotten: it is as good as new. */
+const FORGOTTEN_USE = 100
+
+/** Groups with a use on record past which `take` forgets idle ones without waiting for `prune`. */
+const SWEEP_AT = 1024
+
+/**
+ * `use` carried forward to `now`: holding k slots, use tends to `k × window` as
+ * `du/dt = k − u / window`, solved exactly between two changes.
+ */
+function advance (use: SlotUse, now: number): SlotUse {
+  const elapsed = Math.max(0, now - use.at)
+  const limit = use.holding * SLOT_USE_WINDOW
+  return { use: limit + (use.use - limit) * Math.exp(-elapsed / SLOT_USE_WINDOW), at: Math.max(now, use.at), holding: use.holding }
 }
 
 /**

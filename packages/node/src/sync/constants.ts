@@ -50,10 +50,11 @@ export const SYNC_RETRY_DELAY = 2_000
 export const SYNC_MAX_RESPONDING = 16
 
 /**
- * When every responder slot is taken, a session held longer than this many ms yields its slot to an
- * address group (an IPv4 address, an IPv6 /48; a relayed peer counts as its relay's) that holds none.
- * A group over its fair share (`SYNC_MAX_RESPONDING` / active groups) yields its longest-held slot at
- * once. A sync session usually ends well within this.
+ * When every responder slot is taken, an address group (an IPv4 address, an IPv6 /48; a relayed peer
+ * counts as its relay's) that has held slots for this many ms more than a newcomer group holding none,
+ * counted over all its sessions of about the last minute (`SLOT_USE_WINDOW`), yields its longest-held
+ * slot to it. A group over its fair share (`SYNC_MAX_RESPONDING` / active groups) yields its
+ * longest-held slot at once. A sync session usually ends well within this.
  * @default 10000
  */
 export const SYNC_RESPONDING_HOLD_CAP = 10_000

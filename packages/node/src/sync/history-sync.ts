@@ -303,7 +303,7 @@ export class HistorySync {
       this.log('sync session with %p ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      this.slots.leave(key, slot)
+      this.slots.leave(key, Date.now(), slot)
     }
   }
 
