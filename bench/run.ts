@@ -14,6 +14,7 @@ const benches: Array<{ file: string, node?: string[], quick?: string[], full?: s
   { file: 'stem-bounce.ts', quick: ['--trials', '5000'] },
   { file: 'ring-dos.ts', quick: ['--quick'] },
   { file: 'stamp.ts', quick: ['--quick'] },
+  { file: 'votes-sim.ts', quick: ['--quick'] },
   { file: 'network/index.ts', full: ['--full'] },
   { file: 'crowd.ts', quick: ['--quick'] },
   { file: 'browser.ts', node: ['--experimental-transform-types', '--no-warnings'] }

@@ -1,8 +1,8 @@
 // A simulated public channel whose members vote as people do, with an optional sybil minority that
 // downvotes every post it can, judged by the protocol's hide rule (voteVerdict, channelAudience). Pure and
 // seeded: the same options give the same result. The model and its parameters are stated in ChannelModel.
-import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, VOTE_BUDGET, channelAudience, voteVerdict } from '../../packages/protocol/dist/src/votes.js'
-import type { VoteRule } from '../../packages/protocol/dist/src/votes.js'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, VOTE_BUDGET, channelAudience, voteVerdict } from '@murmur/protocol'
+import type { VoteRule } from '@murmur/protocol'
 import { seededRandom } from './random.ts'
 
 const HOUR = 3600
