@@ -1,6 +1,8 @@
 import { compareBytes, generateAuthorKey, toHex } from '@murmur/protocol'
+import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import { chooseRing, tenures } from '../src/membership/decoys.js'
+import { openRingBook } from '../src/membership/ring-book.js'
 import type { DecoyCandidate } from '../src/membership/decoys.js'
 import type { RandomSource } from '@murmur/protocol'
 
@@ -117,5 +119,32 @@ describe('decoy selection', () => {
     const weeks = new Map<number, Uint8Array[]>([[10, [a, b, c]], [9, [a, b]], [8, [a]], [7, [a, b]]])
     const result = new Map(tenures(10, (w) => weeks.get(w) ?? []).map((t) => [toHex(t.memberKey), t.tenure]))
     expect(result).toEqual(new Map([[toHex(a), 4], [toHex(b), 2], [toHex(c), 1]]))
+  })
+})
+
+describe('ring book', () => {
+  it('keeps a thread\'s ring across a restart until the thread expires, so later posts reuse it', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+    let now = 1_000_000
+    const thread = crypto.getRandomValues(new Uint8Array(32))
+    const other = crypto.getRandomValues(new Uint8Array(32))
+    const signer = keys(1)[0]!
+    const pool = withTenure(keys(50), 2)
+    const book = await openRingBook({ db, clock: () => now })
+    const ring = chooseRing({ signer, signerTenure: 2, candidates: pool, previous: book.get(thread), random: seeded(7) })
+    await book.set(thread, ring, now + 3600)
+    await book.set(other, ring.slice(0, 2), now + 60)
+
+    const reopened = await openRingBook({ db, clock: () => now })
+    expect(reopened.get(thread)).toEqual(ring)
+    expect(chooseRing({ signer, signerTenure: 2, candidates: pool, previous: reopened.get(thread), random: seeded(8) })).toEqual(ring)
+    // a shorter-lived post later in the thread does not shorten the ring's life
+    await reopened.set(thread, ring, now + 10)
+    now += 600
+    expect(reopened.get(other)).toBeUndefined()
+    expect(reopened.get(thread)).toEqual(ring)
+    now += 3600
+    expect((await openRingBook({ db, clock: () => now })).get(thread)).toBeUndefined()
+    await db.close()
   })
 })

@@ -1,7 +1,7 @@
 /**
  * Membership (issue 13, docs/MEMBERSHIP.md): the member key and its stamps kept across restarts, stamps
  * minted in the background and renewed before they expire, the member directory that checks each stamp
- * once and rings against what it holds, and the choice of decoys for a ring. Platform-neutral: Node keeps
+ * once and rings against what it holds, the choice of decoys for a ring and the ring kept per thread. Platform-neutral: Node keeps
  * the member records as private files (`./storage-file.js`, imported by the Node platform only), a browser
  * in its database (createLevelMemberStorage).
  *
@@ -31,3 +31,5 @@ export { openMemberDirectory } from './directory.js'
 export type { AnnouncementPath, CheckRingOptions, DirectoryCode, DirectoryVerdict, MemberDirectory, MemberDirectoryInit, ReceiveOptions, StampVerifier } from './directory.js'
 export { DECOY_PREFERRED_TENURE, chooseRing, tenures } from './decoys.js'
 export type { ChooseRingInit, DecoyCandidate } from './decoys.js'
+export { RING_BOOK_SUBLEVEL, openRingBook } from './ring-book.js'
+export type { RingBook, RingBookInit } from './ring-book.js'
