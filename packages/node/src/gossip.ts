@@ -48,12 +48,24 @@ export const DELIVERY_CREDIT_CAP = 5
 /** Counts below this are forgotten. */
 const DECAY_TO_ZERO = 0.1
 
-/** Most peers remembered at once per count; the smallest counts are forgotten first. */
-const MAX_TRACKED_PEERS = 4096
+/**
+ * Most peers remembered at once per count. Past it, the peer whose count changed longest ago is
+ * forgotten, never the one just counted, and peers at or past the cut-off only when nobody else is
+ * left: forgetting the smallest count instead let 4,096 PeerIds with two rejections each make every
+ * newly penalised peer the smallest, forgotten at once, never cut off (issue 12 review, Low).
+ */
+export const MAX_TRACKED_PEERS = 4096
 
-/** Per-peer counts that decay exponentially, bounded in how many peers they remember. */
+/** Per-peer counts that decay exponentially, bounded in how many peers they remember (see {@link MAX_TRACKED_PEERS}). */
 class DecayingCounts {
+  /** in the order their counts last changed, oldest first */
   private readonly counts = new Map<string, { value: number, at: number }>()
+  private readonly keepFrom: number
+
+  /** `keepFrom`: counts at or above it are forgotten last. */
+  constructor (keepFrom = Infinity) {
+    this.keepFrom = keepFrom
+  }
 
   /** Adds one to the count of `peer` (capped at `cap`) and returns the new value. */
   add (peer: string, now: number, cap = Infinity): number {
@@ -61,7 +73,7 @@ class DecayingCounts {
     this.counts.delete(peer)
     this.counts.set(peer, { value, at: now })
     if (this.counts.size > MAX_TRACKED_PEERS) {
-      this.forgetSmallest(now)
+      this.forgetOne(peer, now)
     }
     return value
   }
@@ -80,19 +92,20 @@ class DecayingCounts {
     return value
   }
 
-  private forgetSmallest (now: number): void {
-    let weakest: string | undefined
-    let weakestValue = Infinity
-    for (const peer of [...this.counts.keys()]) {
+  /** Forgets the peer other than `added` whose count changed longest ago, one below `keepFrom` if there is one. */
+  private forgetOne (added: string, now: number): void {
+    let oldestKept: string | undefined
+    for (const peer of this.counts.keys()) {
+      if (peer === added) continue
       const value = this.current(peer, now)
-      if (value > 0 && value < weakestValue) {
-        weakest = peer
-        weakestValue = value
+      // decayed to nothing (and deleted by current), or below the kept counts: either frees the room
+      if (value < this.keepFrom) {
+        this.counts.delete(peer)
+        return
       }
+      oldestKept ??= peer
     }
-    if (weakest !== undefined && this.counts.size > MAX_TRACKED_PEERS) {
-      this.counts.delete(weakest)
-    }
+    if (oldestKept !== undefined) this.counts.delete(oldestKept)
   }
 }
 
@@ -126,7 +139,7 @@ export interface InvalidMessageTrackerInit {
  * ```
  */
 export class InvalidMessageTracker {
-  private readonly invalid = new DecayingCounts()
+  private readonly invalid = new DecayingCounts(CUT_OFF_COUNT)
   private readonly delivered = new DecayingCounts()
   private readonly onCutOff?: (peer: string) => void
 

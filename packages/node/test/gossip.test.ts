@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, ready, validateEnvelope } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createTopicValidator, CUT_OFF_COUNT, DELIVERY_CREDIT_CAP, InvalidMessageTracker, INVALID_MESSAGE_DECAY, murmurGossipsub, SCORE_THRESHOLDS, scoreParams } from '../src/gossip.js'
+import { createTopicValidator, CUT_OFF_COUNT, DELIVERY_CREDIT_CAP, InvalidMessageTracker, INVALID_MESSAGE_DECAY, MAX_TRACKED_PEERS, murmurGossipsub, SCORE_THRESHOLDS, scoreParams } from '../src/gossip.js'
 import type { AcceptEnvelope } from '../src/gossip.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -133,6 +133,26 @@ describe('invalid message tracker', () => {
     for (let i = 0; i < CUT_OFF_COUNT; i++) tracker.penalise('peer', 0)
     expect(tracker.isCutOff('peer', 0)).toBe(true)
     expect(tracker.score('peer', 0)).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
+  })
+
+  it('a full table does not forget a newly penalised peer before it is cut off, nor a cut-off peer for fresh PeerIds', () => {
+    // review finding (issue 12, Low): with 4,096 peers at two rejections each, the smallest count (the
+    // one just added) was forgotten at once, and a peer sending 50 invalid messages was never cut off
+    const cutOff: string[] = []
+    const tracker = new InvalidMessageTracker({ onCutOff: (p) => { cutOff.push(p) } })
+    for (let i = 0; i < MAX_TRACKED_PEERS; i++) {
+      tracker.penalise(`filler-${i}`, 0)
+      tracker.penalise(`filler-${i}`, 0)
+    }
+    for (let i = 0; i < CUT_OFF_COUNT; i++) tracker.penalise('attacker', 100)
+    expect(tracker.isCutOff('attacker', 100)).toBe(true)
+    expect(cutOff).toEqual(['attacker'])
+    // a fresh PeerId per filler message, a whole table of them, still does not let the cut-off peer back
+    for (let i = 0; i < 2 * MAX_TRACKED_PEERS; i++) tracker.penalise(`fresh-${i}`, 100)
+    expect(tracker.isCutOff('attacker', 100)).toBe(true)
+    // the oldest below the cut-off went first: a peer counted after the fillers is still known
+    expect(tracker.current(`fresh-${2 * MAX_TRACKED_PEERS - 1}`, 100)).toBe(1)
+    expect(tracker.current('filler-0', 100)).toBe(0)
   })
 
   it('forgives slowly: the count halves in ten minutes and is then forgotten', () => {
