@@ -34,6 +34,13 @@ export const INVALID_CACHE_SIZE = 4096
 export const VALID_CACHE_SIZE = 4096
 
 /**
+ * Envelopes refused as too early remembered (by bytes), with the result of checking them as of their own
+ * time: a copy sent again costs one hash, however often (a too-early refusal is no penalty: the sender's
+ * clock may be ahead, so it could be re-sent for free).
+ */
+export const EARLY_CACHE_SIZE = 1024
+
+/**
  * Stem posts whose delivering group is remembered until this node fluffs them (a stem hop stores a post
  * only when it publishes it, long after the frame came in).
  */
@@ -101,6 +108,8 @@ export class PostIntake {
   private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
   /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
   private readonly refused = new Recent<InvalidEnvelope>(INVALID_CACHE_SIZE)
+  /** Envelopes refused as too early, and what {@link validateAt} found of them (at which time), by bytes. */
+  private readonly early = new Recent<{ at?: number, result?: ValidationResult }>(EARLY_CACHE_SIZE)
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
   private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
   /** The group that delivered each stem post judged here, charged when this node fluffs and stores it. */
@@ -134,26 +143,35 @@ export class PostIntake {
     }
     // a cached post that time has overtaken fails again before any proof of work or signature
     const result = validateEnvelope(envelope, { topic, powBits: this.powBits, now: seconds, epochWindow: live ? LIVE_EPOCH_WINDOW : undefined })
+    // a too-early copy seen before was reported already: its repeats must not cost a check as of its time
+    let first = known === undefined
     if (result.ok) {
       this.verified.set(key, { valid: result, live: live || (known?.live ?? false) })
     } else if (ERROR_ACTIONS[result.code] === 'reject') {
       this.refused.set(key, result)
+    } else if (result.code === 'ERR_TOO_EARLY') {
+      first &&= this.early.get(key) === undefined
+      if (first) this.early.set(key, {})
     }
-    if (known === undefined && (path === 'gossip' || path === 'stem')) this.onVerified?.(topic, envelope, result, path)
+    if (first && (path === 'gossip' || path === 'stem')) this.onVerified?.(topic, envelope, result, path)
     return result
   }
 
   /**
    * Protocol validation as if this node's clock read `at` (unix seconds): whether an envelope refused as
    * too early is a genuine post made by a clock ahead of ours. A refusal for good is remembered as in
-   * {@link validate}; a success is not (the post is still too early here).
+   * {@link validate}; any result is remembered for the same bytes and time (a too-early envelope sent
+   * again and again is checked once).
    */
   validateAt (topic: string, envelope: Uint8Array, at: number): ValidationResult {
     const key = toHex(gossipMessageId(topic, envelope))
     const refused = this.refused.get(key)
     if (refused !== undefined) return refused
+    const known = this.early.get(key)
+    if (known?.result !== undefined && known.at === at) return known.result
     const result = validateEnvelope(envelope, { topic, powBits: this.powBits, now: at, epochWindow: LIVE_EPOCH_WINDOW })
     if (!result.ok && ERROR_ACTIONS[result.code] === 'reject') this.refused.set(key, result)
+    this.early.set(key, { at, result })
     return result
   }
 
