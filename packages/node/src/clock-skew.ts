@@ -57,110 +57,91 @@ export interface ClockSkewDetail {
 
 /**
  * Bounds on this node's clock offset from two extremes of the fresh posts of others, kept against the
- * monotonic clock (`created - arrival`) since the node started: the freshest-looking valid post and the
- * oldest-looking post. A post made by an honest clock is never younger than its `created` and, fresh,
- * at most two minutes older, so the offset is at most the apparent age of the freshest valid post and at
- * least that of the oldest post less two minutes.
+ * monotonic clock (`created - arrival`) since the node started: the freshest-looking post and the
+ * oldest-looking one. A post of an honest clock is never younger than its `created` and, fresh, at most
+ * two minutes older, so the offset is at most the apparent age of the freshest post and at least that of
+ * the oldest less two minutes.
  *
  * The extremes, not an average, because posts are cheap to forge: valid posts backdated by ten minutes
  * (or dated two minutes ahead) are accepted everywhere, and any number of them cannot make the freshest
- * post older (or the oldest younger). "Ahead" is claimed only when even the freshest valid post looks
- * more than the accepted skew old, "behind" only when even the oldest looks that far in the future; one
- * post of an honest clock, seen at any time since the start, rules out the false claim for good. What
- * forged posts can do is hide a real skew (the node is then not told, as before it could be), and fool a
- * node that has heard no other honest node since it started (a lone poster in a quiet channel), until
- * {@link CLOCK_SKEW_WINDOW} after they stop: a claim needs {@link CLOCK_SKEW_MIN_SAMPLES} posts, the last
- * of them recent. Late posts (an outbox flushed after minutes) hide a clock behind in the same way.
- * Kept against the monotonic clock, the estimate follows at once when the wall clock is set right; after
- * such a jump (or a sleep) a skew is claimed again only from new posts. Posts from history sync are not
- * samples: they are old on purpose.
+ * post older (or the oldest younger). "Ahead" is claimed only when even the freshest post looks more
+ * than the accepted skew old, "behind" only when even the oldest looks that far in the future; one post
+ * of an honest clock, seen at any time since the start, rules out the false claim for good. What forged
+ * posts can do is hide a real skew (the node is then not told, as before it could be), and fool a node
+ * that has heard no other honest node since it started (a lone poster in a quiet channel): a claim needs
+ * {@link CLOCK_SKEW_MIN_SAMPLES} posts, the last within {@link CLOCK_SKEW_WINDOW}, so it is unknown again
+ * that long after they stop. Late posts (an outbox flushed after minutes) hide a clock behind in the same
+ * way. Kept against the monotonic clock, the estimate follows at once when the wall clock is set right;
+ * after such a jump (or a sleep the monotonic clock did not count) a skew is claimed only from new posts,
+ * and is unknown until then. Posts from history sync are not samples: they are old on purpose.
  *
  * @example
  * ```ts
  * const skew = new ClockSkewEstimate()
- * skew.add(Number(valid.post.created), true, Date.now() / 1000, performance.now() / 1000)
+ * skew.add(Number(valid.post.created), Date.now() / 1000, performance.now() / 1000)
  * skew.detail(Date.now() / 1000, performance.now() / 1000) // undefined until 5 posts, then { offset, skewed }
  * ```
  */
 export class ClockSkewEstimate {
-  /** Greatest `created - arrival` of a valid post: the freshest-looking one. */
+  /** Greatest `created - arrival`: the freshest-looking post. */
   private freshest = -Infinity
-  /** Least `created - arrival` of any post: the oldest-looking one. */
+  /** Least `created - arrival`: the oldest-looking post. */
   private oldest = Infinity
   private samples = 0
   private samplesSinceJump = 0
-  private validSinceJump = 0
-  /** Monotonic seconds of the last post, and of the last valid one. */
+  /** Monotonic seconds of the last post. */
   private lastSample = -Infinity
-  private lastValid = -Infinity
   /** Wall clock minus monotonic clock at the last look, to notice jumps. */
   private base: number | undefined
 
   /**
-   * Adds one fresh post from another node: its `created` (unix seconds), whether it was valid here (else
-   * it was refused as too early and verified as of its own time), and the wall (unix) and monotonic
-   * clocks at its arrival, in seconds.
+   * Adds one fresh post from another node (valid here, or refused as too early and genuine as of its own
+   * time): its `created`, and the wall (unix) and monotonic clocks at its arrival, all in seconds.
    */
-  add (created: number, valid: boolean, now: number, monotonic: number): void {
+  add (created: number, now: number, monotonic: number): void {
     this.look(now, monotonic)
     const sample = created - monotonic
+    this.freshest = Math.max(this.freshest, sample)
     this.oldest = Math.min(this.oldest, sample)
     this.samples++
     this.samplesSinceJump++
     this.lastSample = monotonic
-    if (valid) {
-      this.freshest = Math.max(this.freshest, sample)
-      this.validSinceJump++
-      this.lastValid = monotonic
-    }
   }
 
   /**
    * The offset when the wall clock reads `now` (unix seconds) and the monotonic one `monotonic`
    * (seconds), and whether it is known to be beyond the accepted skew; undefined while fewer than
-   * {@link CLOCK_SKEW_MIN_SAMPLES} posts arrived.
+   * {@link CLOCK_SKEW_MIN_SAMPLES} posts arrived, or while the posts say the clock is off but too few
+   * arrived since the last jump or none recently.
    */
   detail (now: number, monotonic: number): ClockSkewDetail | undefined {
     this.look(now, monotonic)
     if (this.samples < CLOCK_SKEW_MIN_SAMPLES) return undefined
     const base = now - monotonic
-    // at most this far ahead: no post is younger than its `created` (infinite until one was valid here)
+    // at most this far ahead: no post is younger than its `created`
     const atMost = base - this.freshest
     // at least this far ahead: no fresh post lags its `created` by more than two minutes
     const atLeast = base - this.oldest - MAX_CREATED_LAG
-    if (this.supported(this.validSinceJump, this.lastValid, monotonic) && atMost - CLAIM_MARGIN > MAX_CLOCK_SKEW) {
-      return { offset: Math.round(atMost - CLAIM_MARGIN / 2), skewed: true }
+    // exclusive: the oldest post is at least as old as the freshest, so atLeast >= atMost - 120
+    const ahead = atMost - CLAIM_MARGIN > MAX_CLOCK_SKEW
+    const behind = atLeast + CLAIM_MARGIN < -MAX_CLOCK_SKEW
+    if (ahead || behind) {
+      if (this.samplesSinceJump < CLOCK_SKEW_MIN_SAMPLES || monotonic - this.lastSample > CLOCK_SKEW_WINDOW) return undefined
+      return { offset: Math.round(ahead ? atMost - CLAIM_MARGIN / 2 : atLeast + CLAIM_MARGIN / 2), skewed: true }
     }
-    if (this.supported(this.samplesSinceJump, this.lastSample, monotonic) && atLeast + CLAIM_MARGIN < -MAX_CLOCK_SKEW) {
-      return { offset: Math.round(atLeast + CLAIM_MARGIN / 2), skewed: true }
-    }
-    return { offset: clamp(Math.round(estimate(atLeast, atMost)), -MAX_CLOCK_SKEW, MAX_CLOCK_SKEW), skewed: false }
-  }
-
-  /** Whether a claim has enough posts since the last jump, the last of them recent. */
-  private supported (since: number, last: number, monotonic: number): boolean {
-    return since >= CLOCK_SKEW_MIN_SAMPLES && monotonic - last <= CLOCK_SKEW_WINDOW
+    const middle = atLeast <= atMost
+      ? (atLeast + atMost) / 2
+      // forged or late posts made the bounds cross: the point between them nearest to no offset at all
+      : clamp(0, atMost, atLeast)
+    return { offset: clamp(Math.round(middle), -MAX_CLOCK_SKEW, MAX_CLOCK_SKEW), skewed: false }
   }
 
   /** Notices a jump of the wall clock against the monotonic one: skews are claimed again only from new posts. */
   private look (now: number, monotonic: number): void {
     const base = now - monotonic
-    if (this.base !== undefined && Math.abs(base - this.base) > CLOCK_JUMP) {
-      this.samplesSinceJump = 0
-      this.validSinceJump = 0
-    }
+    if (this.base !== undefined && Math.abs(base - this.base) > CLOCK_JUMP) this.samplesSinceJump = 0
     this.base = base
   }
-}
-
-/**
- * The offset told while no skew is claimed: the middle of `[atLeast, atMost]`, or, when forged or late
- * posts have made the bounds cross, the point between them nearest to no offset at all.
- */
-function estimate (atLeast: number, atMost: number): number {
-  if (atMost === Infinity) return atLeast + CLAIM_MARGIN / 2
-  if (atLeast <= atMost) return (atLeast + atMost) / 2
-  return clamp(0, atMost, atLeast)
 }
 
 function clamp (value: number, low: number, high: number): number {
@@ -210,11 +191,11 @@ export class ClockWatch {
   /** One envelope from gossip or the stem, verified for the first time, and its result. */
   observe (topic: string, envelope: Uint8Array, result: ValidationResult): void {
     if (result.ok) {
-      this.add(Number(result.post.created), true)
+      this.add(Number(result.post.created))
     } else if (result.code === 'ERR_TOO_EARLY' && this.takeCheck()) {
       const created = createdOf(envelope)
       if (created === undefined || !this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY).ok) return
-      this.add(created, false)
+      this.add(created)
     } else {
       return
     }
@@ -223,7 +204,8 @@ export class ClockWatch {
 
   /**
    * The offset now and whether it is known to be beyond the accepted skew, or undefined while unknown;
-   * calls `onChange` when that crossed since the last look (a clock set right is seen at once).
+   * calls `onChange` when that crossed since the last look (a clock set right is seen at once). A claim
+   * that lapses for want of recent posts makes it unknown, without an event: the clock may still be off.
    */
   current (): ClockSkewDetail | undefined {
     const detail = this.estimate.detail(this.components.now() / 1000, this.monotonic() / 1000)
@@ -242,8 +224,8 @@ export class ClockWatch {
     return detail
   }
 
-  private add (created: number, valid: boolean): void {
-    this.estimate.add(created, valid, this.components.now() / 1000, this.monotonic() / 1000)
+  private add (created: number): void {
+    this.estimate.add(created, this.components.now() / 1000, this.monotonic() / 1000)
   }
 
   private takeCheck (): boolean {

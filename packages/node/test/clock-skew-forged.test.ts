@@ -115,30 +115,30 @@ describe('clock skew estimate: forged post times', () => {
 
   it('no number of backdated or forward-dated posts moves a node that has seen one honest post', () => {
     const estimate = new ClockSkewEstimate()
-    for (let i = 0; i < 5; i++) estimate.add(honest(start + i, 13 * i), true, start + i, i)
+    for (let i = 0; i < 5; i++) estimate.add(honest(start + i, 13 * i), start + i, i)
     for (let i = 0; i < 1_000; i++) {
       const t = 10 + i
-      estimate.add(Math.floor((start + t - 600) / 60) * 60, true, start + t, t) // ten minutes old: valid everywhere
-      estimate.add(Math.floor((start + t + 120) / 60) * 60, true, start + t, t) // two minutes ahead: valid
-      estimate.add(start + t + 86_400, false, start + t, t) // a day ahead: too early, verified as of its own time
+      estimate.add(Math.floor((start + t - 600) / 60) * 60, start + t, t) // ten minutes old: valid everywhere
+      estimate.add(Math.floor((start + t + 120) / 60) * 60, start + t, t) // two minutes ahead: valid
+      estimate.add(start + t + 86_400, start + t, t) // a day ahead: too early, verified as of its own time
       const detail = estimate.detail(start + t, t)!
       expect(detail.skewed).toBe(false)
       expect(Math.abs(detail.offset)).toBeLessThanOrEqual(60)
     }
   })
 
-  it('a lone poster that has heard only forged posts is fooled while they come, free ten minutes after they stop, and one honest post ends it for good', () => {
+  it('a lone poster that has heard only forged posts is fooled while they come, unknown (free to post) ten minutes after they stop, and one honest post ends it for good', () => {
     const backdated = (t: number): number => Math.floor((start + t - 600) / 60) * 60
     const estimate = new ClockSkewEstimate()
-    for (let t = 0; t < 300; t += 30) estimate.add(backdated(t), true, start + t, t)
+    for (let t = 0; t < 300; t += 30) estimate.add(backdated(t), start + t, t)
     expect(estimate.detail(start + 300, 300)).toMatchObject({ skewed: true })
     expect(estimate.detail(start + 870, 870)).toMatchObject({ skewed: true })
-    expect(estimate.detail(start + 871, 871)).toMatchObject({ skewed: false, offset: 120 })
-    estimate.add(backdated(900), true, start + 900, 900)
+    expect(estimate.detail(start + 871, 871)).toBeUndefined()
+    estimate.add(backdated(900), start + 900, 900)
     expect(estimate.detail(start + 900, 900)).toMatchObject({ skewed: true })
-    estimate.add(honest(start + 906, 40), true, start + 906, 906)
+    estimate.add(honest(start + 906, 40), start + 906, 906)
     for (let t = 907; t < 2_000; t++) {
-      estimate.add(backdated(t), true, start + t, t)
+      estimate.add(backdated(t), start + t, t)
       expect(estimate.detail(start + t, t)).toMatchObject({ skewed: false })
     }
   })
