@@ -37,9 +37,9 @@ const MAX_CREATED_LAG = 2 * CREATED_GRANULARITY
 
 /**
  * The margin a bound must clear before a skew is claimed (half of it is the lag assumed of the freshest,
- * or oldest, post when the offset is told). A clock right at the accepted skew is told from five posts
- * only if none lagged less than a minute (1 in 32), one 20 s within it 1 in 1,800, one a minute within
- * it never.
+ * or oldest, post when the offset is told). Delivery delays aside, a clock right at the accepted skew
+ * is told from five posts only if none lagged less than a minute (1 in 32), one 20 s within it 1 in
+ * 1,800, one a minute within it never.
  */
 const CLAIM_MARGIN = CREATED_GRANULARITY
 
