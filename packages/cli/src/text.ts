@@ -12,7 +12,22 @@ export const DEFAULT_COLUMNS = 80
 /** Narrowest a body is wrapped to, however narrow the terminal. */
 const MIN_BODY_COLUMNS = 10
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/**
+ * The graphemes of a text (what a reader sees as one character: an emoji sequence, a letter and its
+ * marks), in order: where text may be cut.
+ *
+ * @example
+ * ```ts
+ * [...graphemes('e\u0301👩\u200d💻')] // ['e\u0301', '👩\u200d💻']
+ * ```
+ */
+export function * graphemes (text: string): Generator<string> {
+  for (const { segment } of SEGMENTER.segment(text)) {
+    yield segment
+  }
+}
 
 /**
  * The name shown for a post's pseudonym (hex public key, as in a PostView): 48 bits of the key as
@@ -83,7 +98,7 @@ export function wrap (text: string, width: number): string[] {
   for (const paragraph of text.split('\n')) {
     let line: Array<{ text: string, width: number }> = []
     let used = 0
-    for (const { segment } of graphemes.segment(paragraph)) {
+    for (const segment of graphemes(paragraph)) {
       const cell = { text: segment, width: columns(segment) }
       if (used + cell.width > width && line.length > 0) {
         // break at the last space of the line, else here (a word longer than the line is cut)

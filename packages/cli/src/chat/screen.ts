@@ -1,8 +1,9 @@
 /**
  * Drawing the chat in a terminal with plain ANSI sequences: styled text segments, and a frame of
- * exactly `height` rows of at most `width` columns (one character = one column; text from the network
- * is made safe with displayText or displayLine before it gets here).
+ * exactly `height` rows of at most `width` columns (measured with `columns`: wide characters take two;
+ * text from the network is made safe with displayText or displayLine before it gets here).
  */
+import { columns, graphemes } from '../text.js'
 
 /** A piece of text with one style. `color` is an ANSI foreground code (31..37, 90..97). */
 export interface Segment {
@@ -105,20 +106,29 @@ function row (n: number, content: string): string {
 
 /** Pads a line with spaces to `width` columns (so an inverse header fills the row). */
 function pad (line: StyledLine, width: number): StyledLine {
-  const length = line.reduce((sum, s) => sum + [...s.text].length, 0)
+  const length = line.reduce((sum, s) => sum + columns(s.text), 0)
   return length >= width ? line : [...line, { text: ' '.repeat(width - length) }]
 }
 
+/** A row cut to `width` columns, never inside a grapheme: a row wider than the terminal would wrap into the next. */
 function drawLine (line: StyledLine, width: number, inverse = false): string {
   let left = width
   let out = ''
   for (const segment of line) {
+    let text = ''
+    for (const grapheme of graphemes(segment.text)) {
+      const cells = columns(grapheme)
+      if (cells > left) {
+        left = 0
+        break
+      }
+      text += grapheme
+      left -= cells
+    }
+    out += `${style(segment, inverse)}${text}${ESC}0m`
     if (left <= 0) {
       break
     }
-    const chars = [...segment.text].slice(0, left)
-    left -= chars.length
-    out += `${style(segment, inverse)}${chars.join('')}${ESC}0m`
   }
   return out
 }
