@@ -196,6 +196,21 @@ describe('verification pool: limits and failures', () => {
     expect(await rejection(verify.ringVerify(ringInput))).toMatchObject({ code: 'ERR_VERIFY_POOL_STOPPED' })
   })
 
+  it('leaves the caller\'s bytes alone: a Buffer or a view into a larger buffer is copied, never moved', async () => {
+    const verify = pool({ size: 1 })
+    const envelope = envelopes[2]!
+    // Buffer#slice is a view, not a copy: moving its buffer would detach the caller's (and a pooled slab)
+    const buffer = Buffer.from(envelope)
+    const larger = new Uint8Array(envelope.length + 64)
+    larger.set(envelope, 32)
+    const view = larger.subarray(32, 32 + envelope.length)
+    for (const bytes of [buffer, view]) {
+      expect((await verify.validate(bytes, OPTIONS)).ok).toBe(true)
+      expect(bytes.buffer.byteLength).toBeGreaterThan(0)
+      expect(Uint8Array.from(bytes)).toEqual(envelope)
+    }
+  })
+
   it('refuses input that cannot cross to a worker as a TypeError, and keeps the worker', async () => {
     const verify = pool({ size: 1 })
     expect(await rejection(verify.ringVerify({ ...ringInput, message: (() => {}) as unknown as Uint8Array }))).toMatchObject({ name: 'TypeError' })

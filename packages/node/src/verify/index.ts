@@ -88,9 +88,10 @@ export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
     size,
     get queued () { return pool.queued },
     validate: async (bytes, options, job) => {
-      // a compact copy, moved: a view into a larger buffer would otherwise send the whole buffer along
+      // a compact copy, moved: a view into a larger buffer would otherwise send the whole buffer along.
+      // Never bytes.slice(): on a Buffer it is a view, and moving its memory would detach the caller's
       if (!(bytes instanceof Uint8Array)) return await pool.run({ kind: 'validate', bytes, options }, signalOf(job))
-      const copy = bytes.slice()
+      const copy = new Uint8Array(bytes)
       return await pool.run({ kind: 'validate', bytes: copy, options }, signalOf(job), [copy.buffer])
     },
     ringVerify: async (input, job) => await pool.run({ kind: 'ringVerify', input }, signalOf(job)),
