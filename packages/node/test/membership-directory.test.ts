@@ -156,6 +156,18 @@ describe('member directory', () => {
       expect(calls()).toBe(1)
     })
 
+    it('a stem hop judges without keeping: the gossip copy is then accepted (so forwarded) at no second evaluation', async () => {
+      const { verify, calls } = countingVerifier()
+      const directory = await open({ verify })
+      const bytes = encodeStamp(valid[0]!)
+      expect(await directory.receive(bytes, { from: 'stem-peer', path: 'stem' })).toMatchObject({ action: 'accept' })
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(false)
+      expect(await directory.receive(bytes, { from: 'gossip-peer' })).toMatchObject({ action: 'accept' })
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(true)
+      expect(await directory.receive(bytes, { from: 'another' })).toMatchObject({ action: 'ignore', code: 'ERR_DUPLICATE' })
+      expect(calls()).toBe(1)
+    })
+
     it('a restart keeps verified stamps without verifying them again', async () => {
       const first = await open()
       for (const stamp of valid) expect((await first.receive(encodeStamp(stamp), { path: 'sync' })).action).toBe('accept')

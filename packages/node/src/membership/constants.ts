@@ -16,6 +16,8 @@ export const DIRECTORY_QUEUED_PER_PEER = 16
 export const DIRECTORY_STRUCK_PEERS = 4096
 /** Invalid announcements remembered by their bytes, so a repeat costs no evaluation. @default 4096 */
 export const DIRECTORY_INVALID_CACHE = 4096
+/** Announcements judged valid as a stem hop, remembered by their bytes until their gossip copy arrives. @default 1024 */
+export const DIRECTORY_JUDGED_CACHE = 1024
 /** Missing ring members' stamps one peer is asked for per minute. @default 16 */
 export const DIRECTORY_FETCHES_PER_PEER_PER_MINUTE = 16
 /** Item ids waiting to be asked of one peer. @default 64 */

@@ -12,7 +12,7 @@ import {
 } from '@murmur/protocol'
 import { Recent } from '../recent.js'
 import { EvaluationAdmission } from './admission.js'
-import { DIRECTORY_INVALID_CACHE, DIRECTORY_SUBLEVEL } from './constants.js'
+import { DIRECTORY_INVALID_CACHE, DIRECTORY_JUDGED_CACHE, DIRECTORY_SUBLEVEL } from './constants.js'
 import { WantedStamps } from './wanted.js'
 import type { EvaluationAdmissionInit } from './admission.js'
 import type { MemberDatabase } from './storage.js'
@@ -38,8 +38,12 @@ export type DirectoryVerdict =
   | { action: 'accept', id: Uint8Array, stamp: Stamp }
   | { action: 'ignore' | 'reject', code: DirectoryCode, reason: string }
 
-/** How an announcement came: live (gossip, the stem: stamps accepted now) or by history sync (stamps still kept). */
-export type AnnouncementPath = 'live' | 'sync'
+/**
+ * How an announcement came: 'live' (gossip: stamps accepted now), 'stem' (a stem hop: judged like gossip
+ * but not kept, so that the gossip copy is still accepted and forwarded by this node, at no second
+ * evaluation), or 'sync' (history sync: stamps still kept).
+ */
+export type AnnouncementPath = 'live' | 'stem' | 'sync'
 
 /** Options of {@link MemberDirectory.receive}. */
 export interface ReceiveOptions {
@@ -137,6 +141,8 @@ class Directory implements MemberDirectory {
   /** week → member key hex → item */
   private readonly byWeek = new Map<number, Map<string, Held>>()
   private readonly invalid: Recent<StampErrorCode>
+  /** Announcements judged valid as a stem hop (by bytes), not kept yet. */
+  private readonly judged: Recent<true>
   private readonly inFlight = new Map<string, Promise<unknown>>()
   private readonly admission: EvaluationAdmission
   private readonly wants: WantedStamps
@@ -149,6 +155,7 @@ class Directory implements MemberDirectory {
     this.onInvalid = init.onInvalid
     this.minRingSize = init.minRingSize ?? MIN_MEMBER_RING
     this.invalid = new Recent(init.invalidCacheSize ?? DIRECTORY_INVALID_CACHE)
+    this.judged = new Recent(DIRECTORY_JUDGED_CACHE)
     this.admission = new EvaluationAdmission(init)
     this.wants = new WantedStamps(init)
   }
@@ -187,6 +194,8 @@ class Directory implements MemberDirectory {
     const now = this.clock()
     const early = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
     if (early !== undefined) return early
+    // judged valid as a stem hop: this is its gossip (or sync) copy, kept now without a second evaluation
+    if (path !== 'stem' && this.judged.get(toHex(bytes)) === true) return this.keep(bytes, stamp)
     const evaluate = async (): Promise<DirectoryVerdict> => {
       // another delivery of this item may be under evaluation: its verdict may make this one a duplicate
       for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
@@ -194,7 +203,7 @@ class Directory implements MemberDirectory {
       if (late !== undefined) return late
       // history sync brings only what this node asked for, at the pace of its own sessions: limiting it
       // here would turn a newcomer's first directory sync into hours of re-asking
-      if (path === 'live' && !this.admission.admit(from)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
+      if (path !== 'sync' && !this.admission.admit(from)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
       const running = this.evaluate(bytes, stamp, now, path, from)
       this.inFlight.set(idHex, running)
       try {
@@ -273,8 +282,8 @@ class Directory implements MemberDirectory {
     const known = this.invalid.get(toHex(bytes))
     if (known !== undefined) return this.refuse(from, known, 'an announcement already found invalid')
     const { notBefore, notAfter } = stampWindow(stamp.week)
-    const inWindow = path === 'live' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
-    if (!inWindow) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path === 'live' ? 'accepted' : 'kept'} at ${now}` }
+    const inWindow = path !== 'sync' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
+    if (!inWindow) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path !== 'sync' ? 'accepted' : 'kept'} at ${now}` }
     if (from !== undefined && this.admission.isStruck(from)) return { action: 'ignore', code: 'ERR_SENDER_CUT_OFF', reason: 'the sender sent an invalid announcement' }
     return undefined
   }
@@ -292,15 +301,22 @@ class Directory implements MemberDirectory {
       return { action: 'ignore', code: 'ERR_VERIFIER_UNAVAILABLE', reason: `the stamp could not be verified now: ${err instanceof Error ? err.message : String(err)}` }
     }
     if (result.ok) {
-      const held: Held = { id: directoryItemId(stamp), stamp, bytes }
-      this.hold(held)
-      // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
-      await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
-      return { action: 'accept', id: held.id, stamp }
+      if (path !== 'stem') return this.keep(bytes, stamp)
+      this.judged.set(toHex(bytes), true)
+      return { action: 'accept', id: directoryItemId(stamp), stamp }
     }
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
     this.invalid.set(toHex(bytes), result.code)
     return this.refuse(from, result.code, result.reason)
+  }
+
+  /** Holds a verified stamp, in memory and the database. */
+  private async keep (bytes: Uint8Array, stamp: Stamp): Promise<DirectoryVerdict> {
+    const held: Held = { id: directoryItemId(stamp), stamp, bytes }
+    this.hold(held)
+    // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
+    await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
+    return { action: 'accept', id: held.id, stamp }
   }
 
   /** Rejects an invalid announcement, striking and reporting its sender. */
