@@ -15,13 +15,16 @@ const CIRCLE = /^circle:[0-9a-f]{32}$/
  */
 const NOT_IN_NAME = /[\s\p{Z}/#\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\u2800]|\u{16fe4}/u
 const NOT_IN_NAME_ALL = new RegExp(NOT_IN_NAME.source, 'gu')
+/** Scripts with many letters alike (a а α, o о ο, p р ρ, x х χ): a public name uses letters of one of them at most. */
+const LOOKALIKE_SCRIPTS = [/\p{sc=Latin}/u, /\p{sc=Greek}/u, /\p{sc=Cyrillic}/u]
 
 /**
  * Checks a channel name: `#name`, `geo:<geohash>` or `circle:<32 hex>`, 1..64 bytes of UTF-8 in
  * Unicode NFKC form. A public name holds only characters that are drawn and not blank (see
- * NOT_IN_NAME), and every UI shows it exactly as it is (`displayLine(name) === name`): two names that
- * differ differ on screen, save for look-alike letters of different scripts. Throws a ProtocolError with
- * code ERR_BAD_CHANNEL saying what is wrong.
+ * NOT_IN_NAME), never mixes Latin, Greek and Cyrillic letters, and every UI shows it exactly as it is
+ * (`displayLine(name) === name`): two names that differ differ on screen, save for whole names of
+ * look-alike letters in another script (`#рор`, Cyrillic, and `#pop`). Throws a ProtocolError with code
+ * ERR_BAD_CHANNEL saying what is wrong.
  *
  * @example
  * ```ts
@@ -57,6 +60,9 @@ export function validateChannel (channel: string): void {
   const nfkc = channel.normalize('NFKC')
   if (nfkc !== channel) {
     throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": not in Unicode NFKC form (write it "${displayLine(nfkc)}")`)
+  }
+  if (LOOKALIKE_SCRIPTS.filter((script) => script.test(channel)).length > 1) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)`)
   }
   if (displayLine(channel) !== channel) {
     // what is left for the display rule to change: more combining marks on a letter than it shows

@@ -70,6 +70,15 @@ describe('look-alike channel names (issue 12, Low 15)', () => {
     expect(refusal('#x\u2126')).toBeDefined() // OHM SIGN, canonically Ω
   })
 
+  it('refuses a name mixing Latin, Greek and Cyrillic letters, which look alike', () => {
+    expect(refusal('#n\u0435ws')).toBe('bad channel name "#n\u0435ws": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)')
+    expect(refusal('#\u03bfpen')).toBeDefined() // Greek omicron
+    expect(refusal('#\u0440\u0430y')).toBeDefined() // Cyrillic р, а
+    for (const name of ['#news', '#москва', '#αθήνα', '#東京news', '#한국2024', '#café-crème']) {
+      expect(refusal(name), name).toBeUndefined()
+    }
+  })
+
   it('refuses a letter carrying more combining marks than every UI shows', () => {
     expect(refusal(`#x${'\u0301'.repeat(8)}`)).toBeUndefined()
     expect(refusal(`#x${'\u0301'.repeat(9)}`)).toBe(`bad channel name "#x${'\u0301'.repeat(8)}": too many combining marks on one character`)
