@@ -161,6 +161,7 @@ describe('member directory', () => {
       const directory = await open({ verify })
       const bytes = encodeStamp(valid[0]!)
       expect(await directory.receive(bytes, { from: 'stem-peer', path: 'stem' })).toMatchObject({ action: 'accept' })
+      expect(await directory.receive(bytes, { from: 'other-stem-peer', path: 'stem' })).toMatchObject({ action: 'accept' })
       expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(false)
       expect(await directory.receive(bytes, { from: 'gossip-peer' })).toMatchObject({ action: 'accept' })
       expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(true)

@@ -194,12 +194,12 @@ class Directory implements MemberDirectory {
     const now = this.clock()
     const early = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
     if (early !== undefined) return early
-    // judged valid as a stem hop: this is its gossip (or sync) copy, kept now without a second evaluation
-    if (path !== 'stem' && this.judged.get(toHex(bytes)) === true) return this.keep(bytes, stamp)
+    const judged = this.judgedVerdict(bytes, stamp, path)
+    if (judged !== undefined) return judged
     const evaluate = async (): Promise<DirectoryVerdict> => {
       // another delivery of this item may be under evaluation: its verdict may make this one a duplicate
       for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
-      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
+      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from) ?? this.judgedVerdict(bytes, stamp, path)
       if (late !== undefined) return late
       // history sync brings only what this node asked for, at the pace of its own sessions: limiting it
       // here would turn a newcomer's first directory sync into hours of re-asking
@@ -308,6 +308,16 @@ class Directory implements MemberDirectory {
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
     this.invalid.set(toHex(bytes), result.code)
     return this.refuse(from, result.code, result.reason)
+  }
+
+  /**
+   * The verdict on bytes a stem hop judged valid: another stem copy is accepted as it was; the gossip (or
+   * sync) copy is kept now, without a second evaluation.
+   */
+  private judgedVerdict (bytes: Uint8Array, stamp: Stamp, path: AnnouncementPath): Promise<DirectoryVerdict> | undefined {
+    if (this.judged.get(toHex(bytes)) !== true) return undefined
+    if (path === 'stem') return Promise.resolve({ action: 'accept', id: directoryItemId(stamp), stamp })
+    return this.keep(bytes, stamp)
   }
 
   /** Holds a verified stamp, in memory and the database. */
