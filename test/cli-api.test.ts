@@ -135,6 +135,23 @@ describe('murmur control API', () => {
   })
 })
 
+describe('murmur control API with a long data dir path', () => {
+  it('puts its socket in the private runtime dir when the data dir path is too long for one', async () => {
+    const sandbox = await Sandbox.create()
+    try {
+      const daemon = await sandbox.daemon(`deep/${'d'.repeat(100)}`)
+      const api = JSON.parse(await readFile(join(daemon.dataDir, 'api.json'), 'utf8')) as ApiFile
+      expect(api.socket).toMatch(new RegExp(`^${sandbox.dir('run/murmur/api-')}[0-9a-f]{16}\\.sock$`))
+      expect(await mode(api.socket)).toBe(0o600)
+      expect(await mode(sandbox.dir('run/murmur'))).toBe(0o700)
+      const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
+      expect(status.code, status.stderr).toBe(0)
+    } finally {
+      await sandbox.cleanup()
+    }
+  })
+})
+
 describe('murmur init', () => {
   it('creates the data dir (0700) and the identity (0600)', async () => {
     const sandbox = await Sandbox.create()
