@@ -69,7 +69,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // shared fairly between address groups once full (see inbound-share.ts)
   const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
   let connections = (): Connection[] => []
-  const connectionGater: ConnectionGater = {
+  const own: ConnectionGater = {
     ...platformConnectionGater(network),
     denyInboundConnection: inboundFairShare({
       limit: inboundConnectionLimit(maxConnections),
@@ -78,9 +78,11 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     }),
     denyDialPeer: cutOff,
     denyInboundEncryptedConnection: cutOff,
-    denyOutboundEncryptedConnection: cutOff,
-    ...extra.connectionGater
+    denyOutboundEncryptedConnection: cutOff
   }
+  // the caller's rules (a relay's fair share) are added to ours, never in place of them; ours come
+  // last, as the inbound share closes the connection it takes over once it lets one in
+  const connectionGater = extra.connectionGater === undefined ? own : combineConnectionGaters(extra.connectionGater, own)
   const options: Libp2pOptions<MurmurServices> = {
     transports: platformTransports(network),
     connectionEncrypters: [noise()],
@@ -108,6 +110,33 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
   return libp2p
+}
+
+/**
+ * One connection gater that applies every one of `gaters`, in order: a connection, dial or reservation
+ * is denied as soon as one denies it (the later ones are not asked), and an address is offered to a
+ * peer only if every `filterMultiaddrForPeer` lets it through.
+ *
+ * @example
+ * ```ts
+ * createLibp2p({ connectionGater: combineConnectionGaters(relayShare.connectionGater, { denyDialPeer: isCutOff }) })
+ * ```
+ */
+export function combineConnectionGaters (...gaters: ConnectionGater[]): ConnectionGater {
+  const combined: Record<string, (...args: unknown[]) => Promise<boolean>> = {}
+  for (const key of new Set(gaters.flatMap((gater) => Object.keys(gater)))) {
+    const rules = gaters.flatMap((gater) => {
+      const rule = (gater as Record<string, unknown>)[key]
+      return typeof rule === 'function' ? [rule.bind(gater) as (...args: unknown[]) => boolean | Promise<boolean>] : []
+    })
+    // filterMultiaddrForPeer answers true to allow; every other hook answers true to deny
+    const verdict = key !== 'filterMultiaddrForPeer'
+    combined[key] = async (...args) => {
+      for (const rule of rules) if (await rule(...args) === verdict) return verdict
+      return !verdict
+    }
+  }
+  return combined as ConnectionGater
 }
 
 /**

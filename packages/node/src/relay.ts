@@ -69,8 +69,9 @@ export interface RelayInit {
 /**
  * libp2p options that make a Murmur node a circuit relay; pass them as `MurmurInit.libp2p`. Its slots
  * and its connections are shared fairly between client addresses, and a slot is held only while its
- * client stays connected (relay-share.ts). They set `connectionGater` (a node has none of its own
- * in Node.js) and `connectionManager.maxConnections` (slots + {@link RELAY_PEER_CONNECTIONS}).
+ * client stays connected (relay-share.ts). They set `connectionGater`, which the node applies on top of
+ * its own (the inbound cap and share, the cut-off: `combineConnectionGaters`), and
+ * `connectionManager.maxConnections` (slots + {@link RELAY_PEER_CONNECTIONS}).
  *
  * @example
  * ```ts
