@@ -4,10 +4,11 @@
  * made every node of a line refuse to post, for good, with the median of the last 64 posts.
  */
 import { buildEnvelope, channelTopic } from '@murmur/protocol'
+import type { ValidationResult } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
 import type { Cleanup } from './harness.js'
-import { ClockSkewEstimate } from '../src/clock-skew.js'
+import { ClockSkewEstimate, ClockWatch } from '../src/clock-skew.js'
 import type { ClockSkewDetail, Murmur, PostView } from '../src/index.js'
 
 const CHANNEL = '#forged-clocks'
@@ -141,5 +142,25 @@ describe('clock skew estimate: forged post times', () => {
       estimate.add(backdated(t), start + t, t)
       expect(estimate.detail(start + t, t)).toMatchObject({ skewed: false })
     }
+  })
+
+  it('the lone poster is refused while forged posts come, may post again once they stop, and hears "back within" only from an honest post', () => {
+    let ms = 1_800_000_000_000
+    const changes: ClockSkewDetail[] = []
+    const watch = new ClockWatch({ now: () => ms, monotonic: () => ms, validateAt: () => ({ ok: false, code: 'ERR_MALFORMED', reason: 'unused' }), onChange: (detail) => { changes.push(detail) } })
+    const valid = (created: number): ValidationResult => ({ ok: true, post: { created: BigInt(created) } }) as unknown as ValidationResult
+    const envelope = new Uint8Array(0)
+    for (let i = 0; i < 5; i++) {
+      watch.observe(TOPIC, envelope, valid(Math.floor((ms / 1000 - 600) / 60) * 60))
+      ms += 1_000
+    }
+    expect(watch.current()).toMatchObject({ skewed: true })
+    expect(changes).toMatchObject([{ skewed: true }])
+    ms += 601_000
+    expect(watch.current()).toBeUndefined()
+    expect(changes).toHaveLength(1)
+    watch.observe(TOPIC, envelope, valid(honest(ms / 1000, 30)))
+    expect(watch.current()).toMatchObject({ skewed: false })
+    expect(changes).toMatchObject([{ skewed: true }, { skewed: false }])
   })
 })
