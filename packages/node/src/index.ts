@@ -239,7 +239,8 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   syncChannel(channel: string, options?: { peers?: number }): Promise<number>
   /**
    * Seconds this node's clock is ahead of the network's (negative: behind), estimated from the fresh
-   * posts of others; undefined until a few have arrived. Beyond ±120 s, `post()`, `reply()` and
+   * posts of others; undefined until five have arrived, and while the posts say the clock is off but
+   * none arrived in the last ten minutes, or fewer than five since the wall clock jumped. Beyond ±120 s, `post()`, `reply()` and
    * `vote()` throw ClockSkewError (code ERR_CLOCK_SKEW) and a `clock-skew` event says so.
    *
    * @example
