@@ -2,7 +2,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { buildEnvelope, channelTopic, ready, validateEnvelope } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, DEFAULT_POW_BITS, ready, validateEnvelope } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTopicValidator, CUT_OFF_COUNT, DELIVERY_CREDIT_CAP, InvalidMessageTracker, INVALID_MESSAGE_DECAY, MAX_TRACKED_PEERS, murmurGossipsub, SCORE_THRESHOLDS, scoreParams } from '../src/gossip.js'
 import type { AcceptEnvelope } from '../src/gossip.js'
@@ -62,6 +62,38 @@ describe('topic validator', () => {
     expect(await validate(peer, { type: 'unsigned', topic, data: garbage })).toBe(TopicValidatorResult.Reject)
     expect(accepted).toHaveLength(0)
     expect(tracker.current(peer.toString())).toBeCloseTo(1, 3)
+  })
+
+  it('the proof-of-work band: a stricter node ignores a default post unpenalised; a default node penalises what a lower setting forwards', async () => {
+    /** A post of exactly `bits` bits of proof of work (a mined nonce may pay more by chance: mined again). */
+    const postOf = async (bits: number): Promise<Uint8Array> => {
+      for (;;) {
+        const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'pow', powBits: bits })
+        const above = validateEnvelope(bytes, { topic, powBits: { POST: bits + 1 } })
+        if (!above.ok && (above.code === 'ERR_POW_TOO_LOW' || above.code === 'ERR_POW_POLICY')) return bytes
+      }
+    }
+    const node = (own: Record<'POST' | 'REPLY' | 'VOTE', number>): { validate: ReturnType<typeof createTopicValidator>, tracker: InvalidMessageTracker } => {
+      const tracker = new InvalidMessageTracker()
+      return {
+        tracker,
+        validate: createTopicValidator({ validate: (t, e) => validateEnvelope(e, { topic: t, powBits: own }), tracker, accept: async () => 'stored', log: logger('murmur:test') })
+      }
+    }
+    const stricter = node({ ...DEFAULT_POW_BITS, POST: DEFAULT_POW_BITS.POST + 4 })
+    expect(await stricter.validate(peer, { type: 'unsigned', topic, data: await postOf(DEFAULT_POW_BITS.POST) })).toBe(TopicValidatorResult.Ignore)
+    expect(stricter.tracker.current(peer.toString())).toBe(0)
+    // a node set below the default accepts (and forwards) what every default node rejects: the
+    // setting is a network parameter, and a node off it is cut off by default peers for forwarding
+    const lower = node({ ...DEFAULT_POW_BITS, POST: DEFAULT_POW_BITS.POST - 4 })
+    const standard = node({ ...DEFAULT_POW_BITS })
+    // one more than the cut-off count: the count decays between the posts
+    for (let i = 0; i <= CUT_OFF_COUNT; i++) {
+      const cheap = await postOf(DEFAULT_POW_BITS.POST - 4)
+      expect(await lower.validate(peer, { type: 'unsigned', topic, data: cheap })).toBe(TopicValidatorResult.Accept)
+      expect(await standard.validate(peer, { type: 'unsigned', topic, data: cheap })).toBe(TopicValidatorResult.Reject)
+    }
+    expect(standard.tracker.isCutOff(peer.toString())).toBe(true)
   })
 
   it('rejects a post of another channel arriving on this topic', async () => {
