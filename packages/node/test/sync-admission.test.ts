@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { ResponderSlots, addressGroup } from '../src/sync/admission.js'
 import type { ResponderSlot } from '../src/sync/admission.js'
 
-const LIMITS = { sessionsPerPeer: 2, requestsPerMinute: 20, maxResponding: 16, holdCap: 10_000 }
+const LIMITS = { sessionsPerPeer: 2, requestsPerMinute: 20, maxResponding: 16, dialedReserve: 2, holdCap: 10_000 }
 
 /** Sybils of every group in `sybilGroups` take slots, a hundred tries each in turn, at time `now`; returns the slots held per group (`held`, kept up to date as slots are taken over). */
 function flood (slots: ResponderSlots, sybilGroups: string[], now: number, held = new Map<string, number>()): Map<string, number> {
@@ -116,6 +116,23 @@ describe('responder slots', () => {
       // the first minute of a flood may pass before a group stands a cap ahead of a newcomer
       expect(admitted, `${groups} groups`).toBeGreaterThanOrEqual(tries - 3)
     }
+  })
+
+  it('keeps a slot per address group for peers this node dialed, two in all, whatever the sybils hold', () => {
+    const slots = new ResponderSlots(LIMITS)
+    flood(slots, Array.from({ length: 16 }, (_, i) => `ip4/10.0.3.${i}`), 0)
+    const take = (group: string, dialed: boolean): ResponderSlot | undefined => slots.take(group, 1, () => {}, dialed)
+    expect(take('ip4/192.0.2.1', false)).toBeUndefined()
+    const first = take('ip4/192.0.2.1', true)
+    expect(first?.reserved).toBe(true)
+    // one per group: a sybil this node happened to dial holds one at most
+    expect(take('ip4/192.0.2.1', true)).toBeUndefined()
+    expect(take('ip4/192.0.2.2', true)?.reserved).toBe(true)
+    expect(take('ip4/192.0.2.3', true)).toBeUndefined()
+    slots.leave('dialed', 2, first)
+    expect(take('ip4/192.0.2.3', true)?.reserved).toBe(true)
+    // a kept slot is never taken over, and the shared slots are as they were
+    expect(slots.take('ip4/192.0.2.4', 3, () => {})).toBeUndefined()
   })
 
   it('a slot taken over is released once, and ends its session', () => {

@@ -9,6 +9,8 @@ export interface ResponderSlotsInit {
   requestsPerMinute: number
   /** sessions answered at once over all peers */
   maxResponding: number
+  /** sessions answered besides those, only for peers this node dialed, one per address group, when the others are all refused */
+  dialedReserve: number
   /**
    * Slot-time, in ms, after which an address group yields a slot to a group that holds none, when all
    * are taken: what one slot held this long from idle amounts to in the group's recent use (see
@@ -38,6 +40,8 @@ export interface ResponderSlot {
   readonly since: number
   /** called when another group takes the slot over: the session must end */
   readonly evict: () => void
+  /** one of the slots kept for peers this node dialed (never taken over) */
+  readonly reserved: boolean
   released: boolean
 }
 
@@ -56,13 +60,16 @@ const MINUTE = 60_000
  * session just before the cap and opening the next. So sybils on a few addresses cannot keep an honest
  * group out, whatever order they came in, and sybils on more groups than slots must spread their use
  * thin enough that none stands a cap above an honest group's: about `maxResponding × window / holdCap`
- * groups (96 at the defaults).
+ * groups (96 at the defaults). Whatever the sybils hold, a few more slots (`dialedReserve`, one per
+ * group) are kept for peers this node dialed, which a sybil cannot make it do at will.
  */
 export class ResponderSlots {
   private readonly init: ResponderSlotsInit
   private readonly open = new Map<string, number>()
   private readonly recent = new Map<string, number[]>()
   private readonly held = new Map<string, ResponderSlot[]>()
+  /** groups holding one of the slots kept for dialed peers */
+  private readonly reserve = new Set<string>()
   private readonly use = new Map<string, SlotUse>()
   private sweepAt = SWEEP_AT
   /** The use a group reaches holding one slot for `holdCap` from idle, less a millisecond for rounding: how far a holder must be ahead to yield. */
@@ -86,10 +93,18 @@ export class ResponderSlots {
 
   /**
    * Take a shared slot for a session of address `group` whose first message arrived, or undefined
-   * when the group is at its fair share or no slot can be taken over. `evict` ends the session if
-   * another group takes its slot over later.
+   * when the group is at its fair share or no slot can be taken over; a session with a peer this node
+   * dialed (`dialed`) then takes one of the slots kept for those if its group holds none of them.
+   * `evict` ends the session if another group takes its slot over later.
    */
-  take (group: string, now: number, evict: () => void): ResponderSlot | undefined {
+  take (group: string, now: number, evict: () => void, dialed = false): ResponderSlot | undefined {
+    const slot = this.takeShared(group, now, evict)
+    if (slot !== undefined || !dialed || this.reserve.size >= this.init.dialedReserve || this.reserve.has(group)) return slot
+    this.reserve.add(group)
+    return { group, since: now, evict, reserved: true, released: false }
+  }
+
+  private takeShared (group: string, now: number, evict: () => void): ResponderSlot | undefined {
     const mine = this.held.get(group) ?? []
     const share = Math.max(1, Math.floor(this.init.maxResponding / (this.held.size + (mine.length === 0 ? 1 : 0))))
     if (mine.length >= share) return undefined
@@ -99,7 +114,7 @@ export class ResponderSlots {
       this.release(victim, now)
       victim.evict()
     }
-    const slot: ResponderSlot = { group, since: now, evict, released: false }
+    const slot: ResponderSlot = { group, since: now, evict, reserved: false, released: false }
     this.held.set(group, [...mine, slot])
     this.hold(group, now, 1)
     this.responding++
@@ -153,6 +168,10 @@ export class ResponderSlots {
   private release (slot: ResponderSlot, now: number): void {
     if (slot.released) return
     slot.released = true
+    if (slot.reserved) {
+      this.reserve.delete(slot.group)
+      return
+    }
     const rest = (this.held.get(slot.group) ?? []).filter((s) => s !== slot)
     if (rest.length > 0) this.held.set(slot.group, rest)
     else this.held.delete(slot.group)

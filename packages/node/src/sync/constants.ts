@@ -59,6 +59,13 @@ export const SYNC_MAX_RESPONDING = 16
  */
 export const SYNC_RESPONDING_HOLD_CAP = 10_000
 
+/**
+ * Sessions a responder answers besides `SYNC_MAX_RESPONDING`, only for peers it dialed itself (a sybil
+ * cannot make it dial one at will), one per address group, when the shared slots refuse them.
+ * @default 2
+ */
+export const SYNC_DIALED_RESERVE = 2
+
 /** A responder cuts a stream whose first message has not arrived within this many ms. @default 5000 */
 export const SYNC_FIRST_MESSAGE_TIMEOUT = 5_000
 

@@ -3,7 +3,7 @@ import { Reconciler, SYNC_LIMITS, toHex } from '@murmur/protocol'
 import { ResponderSlots, addressGroup } from './admission.js'
 import type { ResponderSlot } from './admission.js'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
   SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
@@ -62,6 +62,8 @@ export interface SyncInit {
   maxResponding?: number
   /** @default SYNC_RESPONDING_HOLD_CAP (10 s) */
   respondingHoldCap?: number
+  /** @default SYNC_DIALED_RESERVE (2) */
+  dialedReserve?: number
 }
 
 /** The outcome of one sync session, as the initiator saw it. */
@@ -132,6 +134,7 @@ export class HistorySync {
       sessionsPerPeer: this.sessionsPerPeer,
       requestsPerMinute: init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE,
       maxResponding: init.maxResponding ?? SYNC_MAX_RESPONDING,
+      dialedReserve: init.dialedReserve ?? SYNC_DIALED_RESERVE,
       holdCap: init.respondingHoldCap ?? SYNC_RESPONDING_HOLD_CAP
     })
   }
@@ -271,7 +274,8 @@ export class HistorySync {
       // no shared slot until the peer has said something: an idle stream holds only its own peer's
       const { message: first } = await read(lp, signal, this.firstMessageTimeout)
       const candidate = addressGroup(connection.remoteAddr)
-      slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) })
+      // a peer this node dialed was chosen by it, not by the peer: it may use the slots kept for those
+      slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) }, connection.direction === 'outbound')
       if (slot === undefined) throw new Error('no responder slot free for this address')
       const channel = this.host.channelOf(first.topic)
       if (channel === undefined) {
