@@ -1,9 +1,12 @@
 /**
  * The node's own posts that have not come back from the network yet. Until one does, only its author
- * holds it outside the stem, so anything that hands posts out (history sync) must skip it — or a peer
- * syncing with us would get it from its author before it reaches gossip. The state is kept on disk next
- * to the post (a sublevel of the store's database), so that it survives a restart: a post made while
- * offline, or just before a stop, is still withheld afterwards, and one that never left is still sent.
+ * holds it outside the stem, and it is kept here, not in the post store: nothing that hands posts out
+ * (history sync) can list it, and the first copy that comes back is stored like any post new to this
+ * node, with the same work and in the same time — whether storing a post was a write or a look-up told a
+ * stem successor timing this node whether the post was its own. Reads merge these posts in (the author
+ * sees them at once, see `local-reads.ts`). The records are kept on disk (a sublevel of the store's
+ * database), so that they survive a restart: a post made while offline, or just before a stop, is still
+ * withheld afterwards, and one that never left is still sent.
  */
 import { toHex } from '@murmur/protocol'
 import type { StoreDatabase } from './store/index.js'
@@ -21,11 +24,19 @@ export interface InStemPost {
   /** Unix seconds. */
   expires: number
   state: InStemState
+  /** The post's channel. */
+  channel: string
+  /** The post's envelope, as it leaves. */
+  envelope: Uint8Array
 }
+
+/** What {@link InStem.add} records of a new own post. */
+export type NewInStemPost = Omit<InStemPost, 'state'>
 
 type Records = AbstractSublevel<StoreDatabase, string | Uint8Array, Uint8Array, Uint8Array>
 
-const RECORD_BYTES = 9
+/** A record: expires (8 bytes), state (1), channel length (2), channel (UTF-8), envelope. */
+const HEADER_BYTES = 11
 
 /**
  * Own posts on their way out, each until it comes back from the network or expires, kept in memory for
@@ -34,8 +45,8 @@ const RECORD_BYTES = 9
  * @example
  * ```ts
  * const inStem = await InStem.open(db)
- * await inStem.add(id, expires)   // before the post is stored
- * inStem.has(id)                  // true: do not serve it through sync
+ * await inStem.add({ id, expires, channel, envelope })   // instead of storing it
+ * inStem.get(id)                  // the post: merged into reads, never served through sync
  * await inStem.sent(id)           // it leaves this node (into the stem)
  * inStem.arrived(id)              // it came back through gossip
  * await inStem.close()
@@ -73,12 +84,12 @@ export class InStem {
     return inStem
   }
 
-  /** Records an own post before it is stored; `expires` in unix seconds. */
-  async add (id: Uint8Array, expires: number): Promise<void> {
+  /** Records a new own post (queued); `expires` in unix seconds. Resolves once the record is on disk. */
+  async add (post: NewInStemPost): Promise<void> {
     this.dropExpired()
-    const post: InStemPost = { id, expires, state: 'queued' }
-    this.posts.set(toHex(id), post)
-    await this.records?.put(id, encode(post))
+    const added: InStemPost = { ...post, state: 'queued' }
+    this.posts.set(toHex(post.id), added)
+    await this.records?.put(post.id, encode(added))
   }
 
   /**
@@ -98,18 +109,30 @@ export class InStem {
   arrived (id: Uint8Array): void {
     if (!this.posts.delete(toHex(id))) return
     const records = this.records
-    if (records !== undefined) void this.write(async () => records.del(id))
+    // deleted after a turn of the event loop: when a copy came back by gossip, the verdict on it goes
+    // out first, as fast as for a post that was never this node's (a timing oracle otherwise)
+    if (records !== undefined) void this.write(async () => { await nextTurn(); await records.del(id) })
   }
 
   /** Whether a post is an own post that has not come back yet. */
   has (id: Uint8Array): boolean {
-    const key = toHex(id)
-    const post = this.posts.get(key)
+    return this.get(id) !== undefined
+  }
+
+  /** The own post `id` if it has not come back yet (and has not expired). */
+  get (id: Uint8Array): InStemPost | undefined {
+    const post = this.posts.get(toHex(id))
     if (post !== undefined && post.expires <= Date.now() / 1000) {
       this.arrived(post.id)
-      return false
+      return undefined
     }
-    return post !== undefined
+    return post
+  }
+
+  /** Every own post that has not come back yet (and has not expired). */
+  pending (): InStemPost[] {
+    this.dropExpired()
+    return [...this.posts.values()]
   }
 
   /** Own posts that never left this node (an earlier run stopped with them in its outbox). */
@@ -147,15 +170,29 @@ export class InStem {
   }
 }
 
+/** Resolves after the current turn of the event loop (and its microtasks, such as a verdict's). */
+async function nextTurn (): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0))
+}
+
 function encode (post: InStemPost): Uint8Array {
-  const bytes = new Uint8Array(RECORD_BYTES)
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(post.expires))
+  const channel = new TextEncoder().encode(post.channel)
+  const bytes = new Uint8Array(HEADER_BYTES + channel.byteLength + post.envelope.byteLength)
+  const view = new DataView(bytes.buffer)
+  view.setBigUint64(0, BigInt(post.expires))
   bytes[8] = post.state === 'sent' ? 1 : 0
+  view.setUint16(9, channel.byteLength)
+  bytes.set(channel, HEADER_BYTES)
+  bytes.set(post.envelope, HEADER_BYTES + channel.byteLength)
   return bytes
 }
 
 function decode (id: Uint8Array, value: Uint8Array): InStemPost | undefined {
-  if (value.byteLength !== RECORD_BYTES || value[8]! > 1) return undefined
-  const expires = Number(new DataView(value.buffer, value.byteOffset, value.byteLength).getBigUint64(0))
-  return { id: id.slice(), expires, state: value[8] === 1 ? 'sent' : 'queued' }
+  if (value.byteLength < HEADER_BYTES || value[8]! > 1) return undefined
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
+  const end = HEADER_BYTES + view.getUint16(9)
+  if (end >= value.byteLength) return undefined
+  const expires = Number(view.getBigUint64(0))
+  const channel = new TextDecoder().decode(value.subarray(HEADER_BYTES, end))
+  return { id: id.slice(), expires, state: value[8] === 1 ? 'sent' : 'queued', channel, envelope: value.slice(end) }
 }

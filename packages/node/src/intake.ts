@@ -8,6 +8,7 @@
 import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { toPostView } from './view.js'
+import { topicOf } from './input.js'
 import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
@@ -72,10 +73,16 @@ export interface PostIntakeComponents {
   /** Called with the id of every valid envelope from the network, new or not (the stem's embargo listens here). */
   onValid?(id: Uint8Array): void
   /**
-   * Whether `id` is an own post waiting to come back from the network: a sync copy of it is then
-   * validated and reported to `onValid`, though the post is stored already. @default never
+   * Whether `id` is an own post waiting to come back from the network (kept out of the store until then):
+   * its first copy back is stored as any post new here, with the same work before the verdict, but
+   * charged to the node's own posts, and not announced again (it was when it was made). @default never
    */
   awaiting?(id: Uint8Array): boolean
+  /**
+   * A post as the node's user reads it, for a reply's thread root (an own root may not be stored yet).
+   * @default the store's `get`
+   */
+  lookup?(id: Uint8Array): Promise<PostEntry | undefined>
   /**
    * Called once per distinct envelope verified from gossip or the stem, valid or refused (the clock-skew
    * estimate listens here). @default nothing
@@ -102,6 +109,7 @@ export class PostIntake {
   private readonly announcing: () => boolean
   private readonly onValid?: (id: Uint8Array) => void
   private readonly awaiting: (id: Uint8Array) => boolean
+  private readonly lookup: (id: Uint8Array) => Promise<PostEntry | undefined>
   private readonly onVerified?: PostIntakeComponents['onVerified']
   private readonly now: () => number
   /** Valid envelopes by bytes, with the strictest path they were verified for. */
@@ -122,6 +130,7 @@ export class PostIntake {
     this.announcing = components.announcing ?? (() => true)
     this.onValid = components.onValid
     this.awaiting = components.awaiting ?? (() => false)
+    this.lookup = components.lookup ?? (async (id) => this.store.get(id))
     this.onVerified = components.onVerified
     this.now = components.now ?? (() => Date.now())
   }
@@ -198,21 +207,22 @@ export class PostIntake {
    */
   async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
-    const id = messageId(topic, envelope)
-    if (await this.store.has(id)) {
-      // except an own post a peer holds: it is out there, so it may be handed out by sync now
-      if (this.awaiting(id) && this.validate(topic, envelope, 'sync').ok) this.onValid?.(id)
-      return 'ignore'
-    }
+    if (await this.store.has(messageId(topic, envelope))) return 'ignore'
     const valid = this.validate(topic, envelope, 'sync')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }
 
-  /** Stores a valid envelope that came from the network (gossip or sync) by the group `from`, noting that it is out there. */
+  /**
+   * Stores a valid envelope that came from the network (gossip or sync) by the group `from`, then notes
+   * that it is out there. An own post not yet back is stored here like any other (it was kept out of the
+   * store): charged to the node's own posts, not announced again.
+   */
   async receive (envelope: Uint8Array, valid: ValidEnvelope, from: string = UNKNOWN_SENDER): Promise<PutResult> {
+    const own = this.awaiting(valid.id)
+    const result = await this.put(envelope, valid, own ? undefined : from, !own)
     this.onValid?.(valid.id)
-    return this.accept(envelope, valid, from)
+    return result
   }
 
   /**
@@ -222,20 +232,17 @@ export class PostIntake {
    * or not: whether a node forwards must not say whether the post is its own, nor whether someone planted
    * a copy by sync before. Later copies are not (gossipsub forgets a message id after two minutes), nor
    * is an older post stored already: a replay of a post that spread long ago would otherwise be flooded
-   * through the whole network again. An own post not yet back from the network is taken as new (forwarded,
-   * its sender credited) whatever its age, as a relay that never saw it would (a successor that sends it
-   * back by gossip must not read authorship off the credit it earns, which gossipsub's opportunistic
-   * grafting shows it); once a copy came back (or was planted by sync) it is treated like any stored post.
+   * through the whole network again. An own post not yet back from the network is not in the store: it is
+   * new here, stored, forwarded and its sender credited in the same time as a post this node only passed
+   * on in the stem (a successor that sends it back by gossip must read authorship neither off the credit,
+   * which gossipsub's opportunistic grafting shows it, nor off the delay).
    */
   async receiveGossip (envelope: Uint8Array, valid: ValidEnvelope, from: string = UNKNOWN_SENDER): Promise<GossipOutcome> {
     const key = toHex(valid.id)
     const first = this.gossiped.get(key) === undefined
     this.gossiped.set(key, true)
-    // asked before `receive` marks it back
-    const own = this.awaiting(valid.id)
     const result = await this.receive(envelope, valid, from)
     if (result !== 'duplicate' || !first) return result
-    if (own) return 'stored'
     const age = Math.floor(this.now() / 1000) - Number(valid.post.created)
     return age <= FORWARD_STORED_MAX_AGE ? 'forward' : result
   }
@@ -251,22 +258,59 @@ export class PostIntake {
    * through the stem ({@link judge}), else none: the node's own post.
    */
   async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
-    const stored = this.toStored(envelope, valid)
-    const sender = from ?? this.stemSenders.get(toHex(valid.id))
-    if (sender !== undefined) stored.from = sender
-    const result = await this.store.put(stored)
-    if (result === 'stored' && this.announcing()) {
-      const entry = await this.store.get(stored.id)
-      if (entry !== undefined) this.announce(await this.view(entry))
-    }
-    return result
+    return this.put(envelope, valid, from ?? this.stemSenders.get(toHex(valid.id)), true)
+  }
+
+  /**
+   * Stores an own post that this node itself published into gossip (no stem, or its stem gave up on
+   * it), charged to the node's own posts; not announced (it was when it was made).
+   */
+  async acceptOwn (channel: string, envelope: Uint8Array): Promise<PutResult> {
+    const valid = this.validate(topicOf(channel), envelope, 'sync')
+    if (!valid.ok) return 'expired'
+    return this.put(envelope, valid, undefined, false)
+  }
+
+  /** Announces a new own post (not stored until it comes back from the network, see {@link receive}). */
+  async announceOwn (id: Uint8Array): Promise<void> {
+    if (!this.announcing()) return
+    const entry = await this.lookup(id)
+    if (entry !== undefined) this.announce(await this.view(entry))
+  }
+
+  /**
+   * An own post not yet back from the network as its author reads it (with neither tallies nor thread
+   * yet), or undefined once its envelope no longer validates (it expired).
+   */
+  ownEntry (channel: string, envelope: Uint8Array): StoredPost | undefined {
+    const valid = this.validate(topicOf(channel), envelope, 'sync')
+    return valid.ok ? this.toStored(envelope, valid) : undefined
   }
 
   /** The view of a stored post, with its thread's OP key for replies. */
   async view (entry: PostEntry): Promise<PostView> {
     if (entry.kind !== 'REPLY') return toPostView(entry)
-    const root = await this.store.get(threadRoot(entry))
+    const root = await this.lookup(threadRoot(entry))
     return toPostView(entry, root?.authorKey)
+  }
+
+  /**
+   * Stores a valid envelope charged to `sender` (undefined: the node's own posts) and builds the view
+   * of a new post when someone listens, announcing it if `announce`. The view of an own post coming back
+   * is built all the same, unannounced: storing it must cost what storing any new post costs.
+   */
+  private async put (envelope: Uint8Array, valid: ValidEnvelope, sender: string | undefined, announce: boolean): Promise<PutResult> {
+    const stored = this.toStored(envelope, valid)
+    if (sender !== undefined) stored.from = sender
+    const result = await this.store.put(stored)
+    if (result === 'stored' && this.announcing()) {
+      const entry = await this.store.get(stored.id)
+      if (entry !== undefined) {
+        const view = await this.view(entry)
+        if (announce) this.announce(view)
+      }
+    }
+    return result
   }
 
   /** The stored form of an envelope; a REPLY names its parent only, the store files it in its thread. */

@@ -14,6 +14,7 @@ import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
+import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
@@ -52,6 +53,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
+  /** What the user reads: the store, and own posts not yet back from the network. */
+  private readonly reads: LocalReads
   private readonly clock: ClockWatch
   private readonly tracker: InvalidMessageTracker
   /** Who delivered what: each peer's address group, kept past its connection for posts still in validation. */
@@ -112,15 +115,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('vouch')
     })
     const pubsub = libp2p.services.pubsub
+    this.reads = new LocalReads({
+      store,
+      pending: () => inStem.pending().flatMap((post) => this.intake.ownEntry(post.channel, post.envelope) ?? [])
+    })
     this.intake = new PostIntake({
       store,
       powBits: config.powBits,
       announce: (view) => { this.safeDispatchEvent('post', { detail: view }) },
       announcing: () => this.listenerCount('post') > 0,
       awaiting: (id) => this.inStem.has(id),
+      lookup: async (id) => this.reads.get(id),
       now: config.clock,
       onVerified: (topic, envelope, result) => { this.clock.observe(topic, envelope, result) },
-      // the post is out there: its stem embargo ends, and an own post may now be handed out by sync
+      // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
       onValid: (id) => {
         this.stem?.seen(id)
         this.inStem.arrived(id)
@@ -133,13 +141,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('clock')
     })
     const connectionCount = (): number => libp2p.getConnections().length
-    // published into gossip: an own post is out there now, and sync may hand it out
+    // published into gossip: an own post is out there now, stored, and sync may hand it out
     this.direct = new Outbox({
       pubsub,
       connectionCount,
       release: reporting(publishTo(pubsub), (id) => {
-        inStem.arrived(id)
         this.intake.published(id)
+        this.own.landed(id).catch((err: unknown) => { log.error('could not store an own post published here - %e', err) })
       }),
       log: log.newScope('outbound')
     })
@@ -177,6 +185,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       direct: this.direct,
       outbound: this.outbound,
       store,
+      reads: this.reads,
       channelOf: (topic) => this.channelOf(topic),
       join: async (channel) => this.join(channel),
       assertRunning: () => { this.assertRunning() },
@@ -185,14 +194,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (config.sync !== false) {
       this.sync = new HistorySync(libp2p, {
         channelOf: (topic) => this.channelOf(topic),
+        // own posts not yet back from the network are not in the store: never listed, never served
         items: async (channel) => {
           const items: SyncItem[] = []
-          for await (const item of store.ids(channel)) {
-            if (!this.inStem.has(item.id)) items.push(item)
-          }
+          for await (const item of store.ids(channel)) items.push(item)
           return items
         },
-        envelope: async (id) => this.inStem.has(id) ? undefined : (await store.get(id))?.envelope,
+        envelope: async (id) => (await store.get(id))?.envelope,
         ingest: async (topic, envelope, peer) => this.intake.ingest(topic, envelope, this.senderGroup(peer)),
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         penalise: (peer) => { tracker.penalise(peer.toString()) },
@@ -368,20 +376,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   async feed (channel: string, options: FeedOptions = {}): Promise<PostView[]> {
     this.assertRunning()
     topicOf(channel)
-    const entries = await this.store.feed(channel, { sort: options.sort ?? 'new', limit: options.limit ?? FEED_LIMIT })
+    const entries = await this.reads.feed(channel, { sort: options.sort ?? 'new', limit: options.limit ?? FEED_LIMIT })
     return entries.map((entry) => toPostView(entry))
   }
 
   async thread (rootId: string): Promise<PostView[]> {
     this.assertRunning()
-    const entries = await this.store.thread(parseId(rootId))
+    const entries = await this.reads.thread(parseId(rootId))
     const rootKey = entries[0]?.kind === 'POST' ? entries[0].authorKey : undefined
     return entries.map((entry) => toPostView(entry, rootKey))
   }
 
   async get (id: string): Promise<PostView | undefined> {
     this.assertRunning()
-    const entry = await this.store.get(parseId(id))
+    const entry = await this.reads.get(parseId(id))
     return entry === undefined ? undefined : this.intake.view(entry)
   }
 

@@ -1,8 +1,9 @@
 /**
  * How the node's own posts are made and how they leave it: signed under the author's pseudonym of their
- * thread, built (with proof of work), checked and stored like a post from the network, then sent through
- * the stem (or straight into gossip when the node runs without it), also when an earlier run left them
- * queued; and how a stem post is fluffed into gossip here.
+ * thread, built (with proof of work), checked like a post from the network, kept with the own posts not
+ * yet back from the network (not in the post store: the first copy back is stored like any new post),
+ * then sent through the stem (or straight into gossip when the node runs without it), also when an
+ * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
 import { buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { PostValidationError, UnknownPostError } from './errors.js'
@@ -10,6 +11,7 @@ import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
 import { threadRoot } from './store/index.js'
 import type { PostEntry, PostStore } from './store/index.js'
+import type { LocalReads } from './local-reads.js'
 import type { Logger } from '@libp2p/interface'
 import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
@@ -25,13 +27,16 @@ export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgr
 /** What {@link OwnPosts} needs from the node. */
 export interface OwnPostsComponents {
   intake: PostIntake
-  /** Own posts not yet back from the network (kept out of history sync, and out of the outbox across restarts). */
+  /** Own posts not yet back from the network: where they are kept until then, across restarts too. */
   inStem: InStem
   /** Straight into gossip: fluffs, and own posts when there is no stem. */
   direct: Outbox
   /** Where own posts leave: an outbox releasing into the stem, or `direct` when the node runs without it. */
   outbound: Outbox
-  store: PostStore
+  /** The post store: whether an own post came back before a crash (its record's deletion lost). */
+  store: Pick<PostStore, 'has'>
+  /** Posts as the user reads them (own posts not yet back included): what is replied to or voted on. */
+  reads: Pick<LocalReads, 'get'>
   /** The joined channel of a topic, if any. */
   channelOf(topic: string): string | undefined
   /** Joins a channel (own posts join theirs). */
@@ -56,7 +61,7 @@ export interface OwnPostsInit {
  *
  * @example
  * ```ts
- * const own = new OwnPosts({ intake, inStem, direct, outbound, store, channelOf, join, assertRunning, log }, { powBits, authorKey })
+ * const own = new OwnPosts({ intake, inStem, direct, outbound, store, reads, channelOf, join, assertRunning, log }, { powBits, authorKey })
  * await own.post('#lobby', 'hi', {}) // { id, status: 'sent', recipients: 1 }
  * ```
  */
@@ -88,7 +93,7 @@ export class OwnPosts {
       throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
     }
     const rootId = threadRoot(parent)
-    const root = await this.components.store.get(rootId)
+    const root = await this.components.reads.get(rootId)
     await this.components.join(parent.channel)
     const secret = this.authorKey.secretKey
     // anyone but the OP gets a key bound to the root's signer: a re-signed copy of the root is another thread
@@ -121,46 +126,50 @@ export class OwnPosts {
    * node after a restart could only be its own.
    */
   async resendQueued (stem?: Pick<Stem, 'resume'>): Promise<void> {
-    const { inStem, outbound, log } = this.components
+    const { intake, inStem, outbound, store, join, log } = this.components
+    for (const post of inStem.pending()) {
+      // it came back (and was stored) just before the stop, and the record outlived it
+      if (await store.has(post.id)) inStem.arrived(post.id)
+    }
     for (const post of inStem.queued()) {
-      const entry = await this.unfinished(post.id)
-      if (entry === undefined) continue
-      outbound.send(topicOf(entry.channel), entry.envelope, post.expires).catch((err: unknown) => {
+      await join(post.channel)
+      outbound.send(topicOf(post.channel), post.envelope, post.expires).catch((err: unknown) => {
         log.error('could not send an own post queued before the restart - %e', err)
       })
     }
     if (stem === undefined) return
     const now = (this.clock?.() ?? Date.now()) / 1000
     for (const post of inStem.inTransit()) {
-      const entry = await this.unfinished(post.id)
+      const created = intake.ownEntry(post.channel, post.envelope)?.created
       // only a fresh post is held again (see above); an older one just stays withheld from sync
-      if (entry !== undefined && now - entry.created <= FORWARD_STORED_MAX_AGE) {
-        stem.resume(topicOf(entry.channel), entry.envelope, post.expires)
+      if (created !== undefined && now - created <= FORWARD_STORED_MAX_AGE) {
+        await join(post.channel)
+        stem.resume(topicOf(post.channel), post.envelope, post.expires)
       }
     }
   }
 
-  /** The stored own post an earlier run left unfinished, its channel joined; none (and forgotten) if it was never stored. */
-  private async unfinished (id: Uint8Array): Promise<PostEntry | undefined> {
-    const entry = await this.components.store.get(id)
-    if (entry === undefined) {
-      // recorded, then the node stopped before the post was stored
-      this.components.inStem.arrived(id)
-      return undefined
-    }
-    await this.components.join(entry.channel)
-    return entry
+  /**
+   * This node published its own post `id` into gossip itself (no stem, or the stem gave up on it): it is
+   * out there now, stored, and may be handed out by sync. Nothing for any other post.
+   */
+  async landed (id: Uint8Array): Promise<void> {
+    const { intake, inStem } = this.components
+    const post = inStem.get(id)
+    if (post === undefined) return
+    await intake.acceptOwn(post.channel, post.envelope)
+    inStem.arrived(id)
   }
 
   private async requirePost (id: string): Promise<PostEntry> {
-    const entry = await this.components.store.get(parseId(id))
+    const entry = await this.components.reads.get(parseId(id))
     if (entry === undefined) {
       throw new UnknownPostError(`post ${id} is not in the local store (never received, or expired)`)
     }
     return entry
   }
 
-  /** Builds, stores and sends one of our own posts. */
+  /** Builds, records (not stored until it comes back) and sends one of our own posts. */
   private async publish (own: OwnPost, options: PostOptions): Promise<PostResult> {
     const { intake, inStem, outbound } = this.components
     const kind = own.kind ?? 'POST'
@@ -179,18 +188,18 @@ export class OwnPosts {
     }
     this.components.assertRunning()
     const expires = Number(valid.post.created) + valid.post.ttl
-    // room in the outbox is taken before the post is stored: a full outbox refuses it with nothing kept
+    // room in the outbox is taken before the post is recorded: a full outbox refuses it with nothing kept
     const room = outbound.reserve(built.topic)
     try {
-      // recorded (on disk) before it is stored, so that no sync answer, not even after a crash and a
-      // restart, can list it before it has come back from the network
-      await inStem.add(valid.id, expires)
-      await intake.accept(built.bytes, valid)
+      // recorded (on disk), not stored: no sync answer, not even after a crash and a restart, can list it
+      // before it has come back from the network, and its first copy back is stored like any new post
+      await inStem.add({ id: valid.id, expires, channel: valid.post.channel, envelope: built.bytes })
     } catch (err) {
       room.cancel()
       inStem.arrived(valid.id)
       throw err
     }
+    await intake.announceOwn(valid.id)
     const sent = await room.send(built.bytes, expires)
     // a post reported sent is recorded so on disk (the stem's release records it), even if the node stops now
     await inStem.flush()
@@ -202,19 +211,17 @@ export class OwnPosts {
    * the same intake as gossip), since gossipsub does not hand its own publication back to it.
    */
   async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
-    const { intake, inStem, direct } = this.components
+    const { intake, direct } = this.components
     // judged already, as a stem post or as our own: a cache hit
     const valid = intake.validate(topic, envelope, 'stem')
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
-    if (expires !== undefined) {
-      // an own post (stored when it was made) the stem could not hide after all: it is in gossip now,
-      // so sync may hand it out
-      inStem.arrived(valid.id)
-    } else if (this.components.channelOf(topic) !== undefined) {
+    // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
+    // has published it (its release lands it); another node's post is stored now
+    if (expires === undefined && this.components.channelOf(topic) !== undefined) {
       await intake.accept(envelope, valid)
-    } else if (!direct.reachable(topic)) {
+    } else if (expires === undefined && !direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }

@@ -67,10 +67,16 @@ describe('post intake', () => {
     const now = Math.floor(Date.now() / 1000)
     const queued = await buildEnvelope({ channel: CHANNEL, body: 'queued offline', created: now - 3600, ttl: 86_400, powBits: TEST_POW_BITS })
     let awaiting = true
-    const hop = new PostIntake({ store: createPostStore({ db: await openDatabase(undefined) }), powBits: POW, announce: () => {}, awaiting: () => awaiting, onValid: () => { awaiting = false } })
-    await hop.accept(queued.bytes, hop.validate(TOPIC, queued.bytes, 'own') as ValidEnvelope)
+    let announced = 0
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    const hop = new PostIntake({ store, powBits: POW, announce: () => { announced++ }, awaiting: () => awaiting, onValid: () => { awaiting = false } })
+    // made here: checked, kept with the own posts not yet back, not stored
+    expect(hop.validate(TOPIC, queued.bytes, 'own').ok).toBe(true)
     expect(await hop.receiveGossip(queued.bytes, hop.validate(TOPIC, queued.bytes, 'gossip') as ValidEnvelope)).toBe('stored')
+    // stored now, noted back, and not announced a second time
+    expect(await store.has(queued.id)).toBe(true)
     expect(awaiting).toBe(false)
+    expect(announced).toBe(0)
   })
 
   it('remembers the envelopes it refused for good by their bytes, so a broken copy never shadows the genuine post', async () => {

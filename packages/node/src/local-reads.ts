@@ -1,0 +1,103 @@
+/**
+ * What the node's own user reads: the post store, with the node's own posts that have not come back from
+ * the network yet merged in. Those are kept out of the store until their first copy comes back (see
+ * `in-stem.ts`), yet their author must see them at once, in the feed and in their thread, and see their
+ * own votes and replies counted.
+ */
+import { compare as compareBytes } from 'uint8arrays/compare'
+import { equalBytes, toHex } from '@murmur/protocol'
+import { HIDDEN_SCORE, hotScore, threadRoot } from './store/index.js'
+import type { FeedOptions, PostEntry, PostStore, StoredPost } from './store/index.js'
+
+/** What {@link LocalReads} needs from the node. */
+export interface LocalReadsComponents {
+  store: Pick<PostStore, 'get' | 'feed' | 'thread'>
+  /** The node's own posts not yet back from the network, none of them in the store. */
+  pending(): StoredPost[]
+}
+
+/** The pending own posts of one read, each REPLY's thread resolved. */
+type Pending = StoredPost[]
+
+/**
+ * The store's reads with pending own posts merged in: such a post is listed with the store's posts, and
+ * a pending own vote or reply counts in its parent's tallies (as it will once stored).
+ *
+ * @example
+ * ```ts
+ * const reads = new LocalReads({ store, pending: () => ownNotYetBack })
+ * await reads.feed('#lobby', { sort: 'new', limit: 50 }) // the store's feed and this node's own new posts
+ * ```
+ */
+export class LocalReads {
+  private readonly components: LocalReadsComponents
+
+  constructor (components: LocalReadsComponents) {
+    this.components = components
+  }
+
+  /** The post `id`, stored or pending, with pending own votes and replies counted. */
+  async get (id: Uint8Array): Promise<PostEntry | undefined> {
+    const pending = await this.pending()
+    const entry = await this.components.store.get(id) ?? pending.find((post) => equalBytes(post.id, id))
+    return entry === undefined ? undefined : counted(entry, pending)
+  }
+
+  /** A channel's feed as {@link PostStore.feed} gives it, with pending own POSTs of the channel in their place. */
+  async feed (channel: string, opts: FeedOptions = {}): Promise<PostEntry[]> {
+    const stored = await this.components.store.feed(channel, opts)
+    const pending = await this.pending()
+    if (pending.length === 0) return stored
+    const now = opts.now ?? Math.floor(Date.now() / 1000)
+    const before = opts.before ?? Infinity
+    const mine = pending.filter((post) => post.kind === 'POST' && post.channel === channel && post.created < before && post.expires > now)
+    const entries = [...stored, ...mine]
+      .map((entry) => counted(entry, pending))
+      .filter((entry) => opts.includeHidden === true || entry.score > HIDDEN_SCORE)
+    const newest = (a: PostEntry, b: PostEntry): number => b.created - a.created || compareBytes(b.id, a.id)
+    entries.sort(opts.sort === 'hot'
+      ? (a, b) => hotScore(b.score, b.created, now) - hotScore(a.score, a.created, now) || newest(a, b)
+      : newest)
+    return entries.slice(0, opts.limit ?? stored.length + mine.length)
+  }
+
+  /** A thread as {@link PostStore.thread} gives it, with a pending own root and pending own replies in their place. */
+  async thread (rootId: Uint8Array): Promise<PostEntry[]> {
+    const stored = await this.components.store.thread(rootId)
+    const pending = await this.pending()
+    if (pending.length === 0) return stored
+    const root = stored[0] !== undefined && equalBytes(stored[0].id, rootId) && stored[0].kind === 'POST'
+      ? [stored.shift()!]
+      : pending.filter((post) => post.kind === 'POST' && equalBytes(post.id, rootId))
+    const replies = [...stored, ...pending.filter((post) => post.kind === 'REPLY' && equalBytes(threadRoot(post), rootId))]
+      .sort((a, b) => a.created - b.created || compareBytes(a.id, b.id))
+    return [...root, ...replies].map((entry) => counted(entry, pending))
+  }
+
+  /** The pending own posts, each REPLY filed in its thread as the store would file it. */
+  private async pending (): Promise<Pending> {
+    const pending = this.components.pending()
+    const byId = new Map<string, StoredPost>()
+    for (const post of pending) byId.set(toHex(post.id), post)
+    const rootOf = async (post: StoredPost): Promise<Uint8Array> => {
+      const parent = byId.get(toHex(post.parent!)) ?? await this.components.store.get(post.parent!)
+      if (parent === undefined) return post.parent!
+      if (parent.kind !== 'REPLY') return parent.id
+      return parent.root ?? await rootOf(parent)
+    }
+    return Promise.all(pending.map(async (post) => post.kind === 'REPLY' ? { ...post, root: await rootOf(post) } : post))
+  }
+}
+
+/** An entry with the pending own votes on it and replies under it counted. */
+function counted (entry: StoredPost | PostEntry, pending: Pending): PostEntry {
+  let score = 'score' in entry ? entry.score : 0
+  let replyCount = 'replyCount' in entry ? entry.replyCount : 0
+  for (const post of pending) {
+    if (post.kind === 'VOTE' && equalBytes(post.parent!, entry.id)) score += post.vote
+    // a thread root counts every reply of its thread, a reply its direct replies
+    const under = entry.kind === 'POST' ? threadRoot(post) : post.parent
+    if (post.kind === 'REPLY' && under !== undefined && equalBytes(under, entry.id)) replyCount++
+  }
+  return { ...entry, score, replyCount }
+}
