@@ -48,6 +48,8 @@ export class Sandbox {
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: join(root, 'run'), XDG_DATA_HOME: join(root, 'xdg-data') }
     delete env.MURMUR_DATA_DIR
     delete env.DEBUG
+    // text output wraps to COLUMNS when not on a terminal: the tests expect the default, 80
+    delete env.COLUMNS
     this.env = env
   }
 
