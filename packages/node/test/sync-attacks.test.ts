@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { HistorySync, PostIntake, SYNC_PROTOCOL, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS, cleanedAfterEach, waitFor } from './harness.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { TCPSocketOptions } from '@libp2p/tcp'
 import type { PostStore, StoredPost, SyncInit } from '../src/index.js'
 import type { SyncMessage } from '@murmur/protocol'
 
@@ -187,5 +188,53 @@ describe('history sync under attack (issue 12, Medium 10)', () => {
     blockedPeers.add(responder.libp2p.peerId.toString())
     expect(await other.sync.maybeSyncWith(responder.libp2p.peerId, TOPIC)).toBeUndefined()
     await expect(other.sync.syncWith(responder.libp2p.peerId, TOPIC)).rejects.toThrow('blocked')
+  })
+
+  it('an honest peer gets a slot from sybil addresses that end each session just before the hold cap and open the next', async () => {
+    // review finding (issue 12, Medium 10): the cap was per session, so a restarted session was never old enough to yield
+    const posts = await Promise.all(Array.from({ length: 5 }, async (_, i) => storedPost(`honest ${i}`)))
+    const responder = await syncPeer(posts, { maxResponding: 2, respondingHoldCap: 1_000, dialedReserve: 0 })
+    running.push(responder)
+    // two hosts: each dials from an address of its own (all of 127.0.0.0/8 reaches 127.0.0.1 on Linux)
+    const sybils = await Promise.all(['127.0.0.3', '127.0.0.4'].map(async (host) => {
+      // @libp2p/tcp hands dialOpts to net.connect, whose localAddress its type does not list
+      const dialOpts: TCPSocketOptions & { localAddress: string } = { localAddress: host }
+      return createLibp2p({ transports: [tcp({ dialOpts })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+    }))
+    running.push(...sybils)
+    const opening: SyncMessage = { topic: TOPIC, ranges: new Reconciler([], 'initiator').initial(), need: [], envelopes: [], pending: 0 }
+    const controller = new AbortController()
+    const held = (sybil: Libp2p): Promise<void> => (async () => {
+      while (!controller.signal.aborted) {
+        const stream = await sybil.dialProtocol(responder.libp2p.getMultiaddrs()[0]!, SYNC_PROTOCOL).catch(() => undefined)
+        if (stream === undefined) continue
+        const lp = lpStream(stream)
+        const took = await lp.write(encodeSyncMessage(opening)).then(async () => lp.read()).then(() => true, () => false)
+        // a session held 0.8 s, then the next one: no slot ever lives to the 1 s cap
+        if (took) await new Promise((resolve) => setTimeout(resolve, 800))
+        stream.abort(new Error('next session'))
+      }
+    })()
+    const attacks = sybils.map(held)
+    try {
+      await waitFor(() => sybils.every((s) => s.getConnections(responder.libp2p.peerId).length > 0), 'the sybils to connect')
+      // both slots taken: give the sybils a couple of rounds of restarts first
+      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      const honest = await syncPeer([], {})
+      running.push(honest)
+      // the honest peer dials (from 127.0.0.1): to the responder it is an inbound peer like the sybils
+      await honest.libp2p.dial(responder.libp2p.getMultiaddrs()[0]!)
+      let report
+      for (let attempt = 0; attempt < 10 && report === undefined; attempt++) {
+        report = await honest.sync.syncWith(responder.libp2p.peerId, TOPIC).catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          return undefined
+        })
+      }
+      expect(report?.stored).toBe(posts.length)
+    } finally {
+      controller.abort()
+      await Promise.all(attacks)
+    }
   })
 })
