@@ -3,7 +3,9 @@
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
  * through here, so a post is judged the same way whichever way it came, and the same bytes are never
  * verified twice: verdicts are remembered by the SHA-256 of topic and envelope bytes (never by post id,
- * so a broken copy cannot poison the genuine post).
+ * so a broken copy cannot poison the genuine post). The node's own post is checked here when it is made
+ * but stored only when its first copy comes back from the network, by the same path and in the same
+ * time as any post new here.
  */
 import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'

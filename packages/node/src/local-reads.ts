@@ -6,7 +6,7 @@
  */
 import { compare as compareBytes } from 'uint8arrays/compare'
 import { equalBytes, toHex } from '@murmur/protocol'
-import { HIDDEN_SCORE, hotScore, threadRoot } from './store/index.js'
+import { DEFAULT_FEED_LIMIT, HIDDEN_SCORE, hotScore, threadRoot } from './store/index.js'
 import type { FeedOptions, PostEntry, PostStore, StoredPost } from './store/index.js'
 
 /** What {@link LocalReads} needs from the node. */
@@ -58,7 +58,7 @@ export class LocalReads {
     entries.sort(opts.sort === 'hot'
       ? (a, b) => hotScore(b.score, b.created, now) - hotScore(a.score, a.created, now) || newest(a, b)
       : newest)
-    return entries.slice(0, opts.limit ?? stored.length + mine.length)
+    return entries.slice(0, opts.limit ?? DEFAULT_FEED_LIMIT)
   }
 
   /** A thread as {@link PostStore.thread} gives it, with a pending own root and pending own replies in their place. */

@@ -17,7 +17,8 @@ async function seen (node: Murmur, root: string): Promise<unknown> {
   const post = await node.get(root)
   return {
     feed: feed.map((view) => [view.body, view.score, view.replies]),
-    thread: thread.map((view) => [view.body, view.op]),
+    // the root first, then its replies in (created, id) order: made in the same minute, by id, so sorted here
+    thread: [...thread.slice(0, 1), ...thread.slice(1).sort((a, b) => a.body.localeCompare(b.body))].map((view) => [view.body, view.op]),
     root: [post?.score, post?.replies]
   }
 }
@@ -42,7 +43,7 @@ describe('own posts not yet back from the network', () => {
     expect(announced).toEqual(['first', 'root', 'my reply', 'a reply to my reply', '', ''])
     const expected = {
       feed: [['root', 1, 2], ['first', -1, 0]],
-      thread: [['root', true], ['my reply', true], ['a reply to my reply', true]],
+      thread: [['root', true], ['a reply to my reply', true], ['my reply', true]],
       root: [1, 2]
     }
     // posts made in the same second: the feed's order is (created, id), so compare it as a set
