@@ -148,6 +148,8 @@ describe('verification pool: limits and failures', () => {
     expect(verify.queued).toBe(2)
     expect(await rejection(verify.validate(envelopes[1]!, OPTIONS))).toMatchObject({ name: 'VerifyQueueFullError', code: 'ERR_VERIFY_QUEUE_FULL' })
     expect((await Promise.all(waiting)).map((result) => result.ok)).toEqual([true, true])
+    // a bound that would refuse every job is refused itself
+    expect(() => createVerifyPool({ maxQueue: 0 })).toThrow(RangeError)
   })
 
   it('aborts a waiting job and a running mine; the worker goes on', async () => {

@@ -81,7 +81,8 @@ export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
   const size = init.size ?? availableCores()
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`expected a pool size of at least 1 worker, got ${size}`)
   const maxQueue = init.maxQueue ?? VERIFY_MAX_QUEUE
-  if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError(`expected a queue bound of at least 0, got ${maxQueue}`)
+  // every job waits in the queue at least until a worker takes it: a bound of 0 would refuse them all
+  if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new RangeError(`expected a queue bound of at least 1 job, got ${maxQueue}`)
   const pool = new WorkerPool({ size, maxQueue, spawn: init.spawn ?? spawnVerifyWorker })
   const signalOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal })
   return {
