@@ -8,8 +8,11 @@
  * someone does: once the slots are full, a connection from a group holding fewer than the largest other
  * group, less one, is let in and the newest connection of that largest group is closed. Equal shares
  * are left alone (no churn), and a group never takes a slot from a smaller one, so the shares converge
- * to max-min fairness whatever order the connections came in. What it does not do: a host with as
- * many addresses (or IPv6 /48s) as there are slots still gets one each, like everyone else.
+ * to max-min fairness whatever order the connections came in. The connection taken over is closed
+ * only once the newcomer finished its handshake and every other rule let it in: decided on the address
+ * alone, a silent TCP socket or a peer cut off for invalid messages closed an established connection
+ * each (review 3, Medium 11). What it does not do: a host with as many addresses (or IPv6 /48s) as
+ * there are slots still gets one each, like everyone else.
  */
 import { addressGroup } from './sync/admission.js'
 import type { Connection, ConnectionGater, Logger, MultiaddrConnection } from '@libp2p/interface'
@@ -48,8 +51,11 @@ export function admitInbound (remote: Multiaddr, inbound: Connection[], limit: n
   return { admit: true, victim }
 }
 
-/** Longest a connection let in is counted as pending its upgrade, in ms (libp2p's inbound upgrade timeout is shorter). */
-const PENDING_MAX_AGE = 10_000
+/** Longest a connection let in before its upgrade is counted as pending, in ms (libp2p's default inbound upgrade timeout is 10 s). */
+const PENDING_MAX_AGE = 15_000
+
+/** Longest the takeover waits for the connection it closes, in ms, before aborting it. */
+const VICTIM_CLOSE_TIMEOUT = 1_000
 
 /** Options of {@link inboundFairShare}. */
 export interface InboundFairShareInit {
@@ -61,35 +67,87 @@ export interface InboundFairShareInit {
   log?: Logger
 }
 
+/** The hooks of a node's connection gater that share its inbound slots (see {@link inboundFairShare}). */
+export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnection' | 'denyInboundUpgradedConnection'>>
+
 /**
- * The `denyInboundConnection` hook of a node's connection gater that applies {@link admitInbound}:
- * it refuses a connection only when the inbound slots are full and its group holds its share already,
- * and otherwise closes the connection it takes over.
+ * The connection gater hooks that apply {@link admitInbound} in two steps. Before the upgrade, when
+ * only the address is known, a connection is refused when the inbound slots are full and its group
+ * holds its share already, and otherwise let in provisionally, closing nobody: a plain TCP socket that
+ * never speaks, or a peer refused later (cut off), must not cost anyone their connection. Once the
+ * newcomer is authenticated and every other rule let it through (`denyInboundUpgradedConnection`, asked
+ * last), the slots are counted again and the connection it takes over is closed, and waited for, before
+ * the newcomer is registered, so the node never holds more inbound connections than `limit` for longer
+ * than that close.
  *
  * @example
  * ```ts
- * createLibp2p({ connectionGater: { denyInboundConnection: inboundFairShare({ limit: 72, connections: () => libp2p.getConnections() }) } })
+ * createLibp2p({ connectionGater: { ...inboundFairShare({ limit: 72, connections: () => libp2p.getConnections() }) } })
  * ```
  */
-export function inboundFairShare (init: InboundFairShareInit): NonNullable<ConnectionGater['denyInboundConnection']> {
-  // let in but not upgraded yet: counted, or a burst of connections would all see the same free slot
+export function inboundFairShare (init: InboundFairShareInit): InboundFairShare {
+  // let in before the upgrade: counted there, or a burst of connections would all see the same free
+  // slot and spend a handshake each to be refused after it
   const pending = new Set<MultiaddrConnection>()
-  return (maConn) => {
-    const inbound = init.connections().filter((c) => c.direction === 'inbound' && c.status === 'open')
+  // passed the upgraded hook, not yet among the node's connections: counted at both steps
+  const admitted = new Set<MultiaddrConnection>()
+  // taken over and closing (a connection reads 'open' while its muxer closes): counted at neither
+  const leaving = new Set<Connection>()
+  // connections that went through the first step; a connection the node dialed as responder did not
+  const gated = new WeakSet<MultiaddrConnection>()
+
+  /** The open inbound connections, after dropping the bookkeeping of connections settled since. */
+  const settle = (): Connection[] => {
+    const inbound = init.connections().filter((c) => c.direction === 'inbound' && c.status === 'open' && !leaving.has(c))
     const now = Date.now()
     for (const waiting of pending) {
-      const address = waiting.remoteAddr.toString()
-      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > PENDING_MAX_AGE || inbound.some((c) => c.remoteAddr.toString().startsWith(address))) pending.delete(waiting)
+      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > PENDING_MAX_AGE) pending.delete(waiting)
     }
-    const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...pending].map((waiting) => waiting.remoteAddr))
-    if (!decision.admit) return true
-    pending.add(maConn)
-    const victim = decision.victim
-    if (victim !== undefined) {
-      // counts only: no addresses or PeerIds in the log
-      init.log?.('inbound full: a connection of the largest address group makes room for a smaller one')
-      victim.close({ signal: AbortSignal.timeout(1000) }).catch((err: Error) => { victim.abort(err) })
+    for (const waiting of admitted) {
+      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > PENDING_MAX_AGE || inbound.some((c) => sameConnection(c, waiting))) admitted.delete(waiting)
     }
-    return false
+    return inbound
   }
+
+  return {
+    denyInboundConnection: (maConn) => {
+      const inbound = settle()
+      const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...pending, ...admitted].map((waiting) => waiting.remoteAddr))
+      if (!decision.admit) return true
+      pending.add(maConn)
+      gated.add(maConn)
+      return false
+    },
+    denyInboundUpgradedConnection: async (_peer, maConn) => {
+      if (!gated.has(maConn)) return false
+      pending.delete(maConn)
+      const inbound = settle()
+      // only connections that are (or are about to be) established count now: a silent socket still
+      // pending holds no slot anyone has to give up
+      const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...admitted].map((waiting) => waiting.remoteAddr))
+      if (!decision.admit) return true
+      admitted.add(maConn)
+      const victim = decision.victim
+      if (victim !== undefined) {
+        leaving.add(victim)
+        // counts only: no addresses or PeerIds in the log
+        init.log?.('inbound full: a connection of the largest address group makes room for a smaller one')
+        try {
+          await victim.close({ signal: AbortSignal.timeout(VICTIM_CLOSE_TIMEOUT) })
+        } catch (err) {
+          victim.abort(err as Error)
+        } finally {
+          leaving.delete(victim)
+        }
+      }
+      return false
+    }
+  }
+}
+
+/** Whether `connection` is the upgraded `maConn` (its address is the socket's, with the PeerId added). */
+function sameConnection (connection: Connection, maConn: MultiaddrConnection): boolean {
+  const address = maConn.remoteAddr.toString()
+  const remote = connection.remoteAddr.toString()
+  return remote === address || remote.startsWith(`${address}/p2p/`)
 }

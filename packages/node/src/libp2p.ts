@@ -71,7 +71,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   let connections = (): Connection[] => []
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
-    denyInboundConnection: inboundFairShare({
+    ...inboundFairShare({
       limit: inboundConnectionLimit(maxConnections),
       connections: () => connections(),
       log: logger('murmur:inbound')
@@ -81,7 +81,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     denyOutboundEncryptedConnection: cutOff
   }
   // the caller's rules (a relay's fair share) are added to ours, never in place of them; ours come
-  // last, as the inbound share closes the connection it takes over once it lets one in
+  // last, as the inbound share closes the connection it takes over once every rule let the newcomer in
+  // (and libp2p asks denyInboundEncryptedConnection, the cut-off, before denyInboundUpgradedConnection)
   const connectionGater = extra.connectionGater === undefined ? own : combineConnectionGaters(extra.connectionGater, own)
   const options: Libp2pOptions<MurmurServices> = {
     transports: platformTransports(network),
