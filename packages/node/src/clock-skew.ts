@@ -3,8 +3,10 @@
  * posts from others (no clock protocol: asking peers the time would fingerprint this node's clock).
  */
 import { CREATED_GRANULARITY, MAX_CLOCK_SKEW, decodeEnvelope, decodePost } from '@murmur/protocol'
+import { Recent } from './recent.js'
+import { UNKNOWN_SENDER } from './store/arrival.js'
 import type { Logger } from '@libp2p/interface'
-import type { ValidationResult } from '@murmur/protocol'
+import type { ErrorCode, ValidationResult } from '@murmur/protocol'
 
 /** Posts needed before the offset is known, and again after a clock jump before a skew is claimed. */
 export const CLOCK_SKEW_MIN_SAMPLES = 5
@@ -16,9 +18,28 @@ export const CLOCK_SKEW_MIN_SAMPLES = 5
 export const CLOCK_SKEW_WINDOW = 600
 
 /**
- * Posts refused as too early that may be verified as of their own time, in a burst; one more each
- * second. Such a check costs a signature verification, like any valid post, and is what tells a node
- * whose clock runs behind that it does (every fresh post looks too early to it).
+ * Seconds a post is remembered as a sample, in six steps of ten minutes (so 50 to 60 minutes): a forged
+ * post stops speaking for its sender group this long after it came, and the honest posts of a group must
+ * come at least this often for the group to speak.
+ */
+export const CLOCK_SKEW_MEMORY = 3600
+
+/**
+ * Most sender groups set aside as liars at each end: the bounds are taken from the third-freshest and the
+ * third-oldest group (fewer when there are fewer than five groups: always fewer than half of them). See
+ * {@link ClockSkewEstimate} for what that costs an attacker.
+ */
+export const CLOCK_SKEW_SET_ASIDE = 2
+
+/** Sender groups remembered, for samples and for check budgets alike; the least recently heard is forgotten first. */
+export const CLOCK_SKEW_GROUPS = 1024
+
+/**
+ * Posts refused as too early that may be verified as of their own time, per sender group, in a burst; one
+ * more each second. Such a check costs a signature verification, like any valid post, and is what tells a
+ * node whose clock runs behind that it does (every fresh post looks too early to it). A check is charged
+ * only when the envelope paid its proof of work (it was valid, or failed at the signature): junk costs
+ * the budget nothing, and one group's junk never the budget of another.
  */
 export const CLOCK_SKEW_EARLY_CHECKS = 10
 
@@ -55,39 +76,67 @@ export interface ClockSkewDetail {
   skewed: boolean
 }
 
+/** Steps of {@link CLOCK_SKEW_MEMORY}: a sample is forgotten between five and six steps after it came. */
+const MEMORY_STEPS = 6
+const STEP = CLOCK_SKEW_MEMORY / MEMORY_STEPS
+
+/** The extremes of one sender group's samples in one step of the memory. */
+interface Step {
+  index: number
+  freshest: number
+  oldest: number
+  count: number
+}
+
 /**
- * Bounds on this node's clock offset from two extremes of the fresh posts of others, kept against the
- * monotonic clock (`created - arrival`) since the node started: the freshest-looking post and the
- * oldest-looking one. A post of an honest clock is never younger than its `created` and, fresh, at most
- * two minutes older, so the offset is at most the apparent age of the freshest post and at least that of
- * the oldest less two minutes.
+ * Bounds on this node's clock offset from the fresh posts of others, kept against the monotonic clock
+ * (`created - arrival`) for the last hour ({@link CLOCK_SKEW_MEMORY}) and per sender group: the address
+ * group of the peer that delivered the first copy. A post of an honest clock is never younger than its
+ * `created` and, fresh, at most two minutes older, so the offset is at most the apparent age of the
+ * freshest post and at least that of the oldest less two minutes.
  *
- * The extremes, not an average, because posts are cheap to forge: valid posts backdated by ten minutes
- * (or dated two minutes ahead) are accepted everywhere, and any number of them cannot make the freshest
- * post older (or the oldest younger). "Ahead" is claimed only when even the freshest post looks more
- * than the accepted skew old, "behind" only when even the oldest looks that far in the future; one post
- * of an honest clock, seen at any time since the start, rules out the false claim for good. What forged
- * posts can do is hide a real skew (the node is then not told, as before it could be), and fool a node
- * that has heard no other honest node since it started (a lone poster in a quiet channel): a claim needs
- * {@link CLOCK_SKEW_MIN_SAMPLES} posts, the last within {@link CLOCK_SKEW_WINDOW}, so it is unknown again
- * that long after they stop. Late posts (an outbox flushed after minutes) hide a clock behind in the same
- * way. Kept against the monotonic clock, the estimate follows at once when the wall clock is set right;
- * after such a jump (or a sleep the monotonic clock did not count) a skew is claimed only from new posts,
- * and is unknown until then. Posts from history sync are not samples: they are old on purpose.
+ * Extremes, not an average, because posts are cheap to forge: valid posts backdated by ten minutes (or
+ * dated two minutes ahead) are accepted everywhere, and any number of them cannot make the freshest post
+ * older (or the oldest younger). But one extreme would let one forged post hide a real skew: a post
+ * dated 720 s ahead is valid to a clock 600 s ahead, and made it look right. So each group stands for
+ * its freshest and its oldest post of the hour, and the bounds come from the (t+1)-th freshest and the
+ * (t+1)-th oldest group of n, with t = min({@link CLOCK_SKEW_SET_ASIDE}, ⌊(n − 1) / 2⌋): up to two groups,
+ * always fewer than half, are set aside as liars at each end. "Ahead" is claimed only when even that
+ * group's freshest post looks more than the accepted skew old, "behind" only when its oldest looks that
+ * far in the future. What that costs an attacker, for a node that heard honest posts through h groups in
+ * the last hour:
+ * - to hide a real skew: min(3, h) groups of its own, each delivering a forged post at least once an
+ *   hour (straight to the node: a post dated far enough ahead to hide a skew is too early for everyone
+ *   else and is not forwarded);
+ * - to make a node with a right clock refuse to post: more groups than h, and no number of groups once h
+ *   is three. One forged post among the honest ones of its group changes nothing (the group's freshest
+ *   is still honest).
+ * Three, not more, because the two attacks are not alike: a hidden skew withholds a warning about a
+ * fault the attacker did not cause, while a false claim silences a node whose clock is right; a larger
+ * number would make hiding dearer only by making a node wait for more honest groups before it cannot be
+ * silenced, and a node with a handful of peers hears three groups within minutes. On loopback, behind one
+ * NAT, or while the sender is not known, everyone is one group: the extremes of the last hour, as before
+ * but forgotten after an hour. Backdated posts are valid everywhere, so honest peers forward them: a
+ * node behind can be kept from being told by a few such posts that reach it first through honest groups
+ * (not promised), as it is by posts that arrive minutes late. A claim needs
+ * {@link CLOCK_SKEW_MIN_SAMPLES} posts, the last within {@link CLOCK_SKEW_WINDOW}, so a node fooled
+ * while it heard nothing else (a lone poster in a quiet channel) is free that long after the posts
+ * stop. Samples are not dropped for being far off: a clock reset to a build date months ago must still
+ * be told, and a far-off lie speaks only for its group. Kept against the monotonic clock, the estimate
+ * follows at once when the wall clock is set right; after such a jump (or a sleep the monotonic clock
+ * did not count) a skew is claimed only from new posts, and is unknown until then. Posts from history
+ * sync are not samples: they are old on purpose.
  *
  * @example
  * ```ts
  * const skew = new ClockSkewEstimate()
- * skew.add(Number(valid.post.created), Date.now() / 1000, performance.now() / 1000)
+ * skew.add(Number(valid.post.created), Date.now() / 1000, performance.now() / 1000, senderGroup)
  * skew.detail(Date.now() / 1000, performance.now() / 1000) // undefined until 5 posts, then { offset, skewed }
  * ```
  */
 export class ClockSkewEstimate {
-  /** Greatest `created - arrival`: the freshest-looking post. */
-  private freshest = -Infinity
-  /** Least `created - arrival`: the oldest-looking post. */
-  private oldest = Infinity
-  private samples = 0
+  /** Per sender group, the extremes of `created - arrival` in each step of the memory, oldest step first. */
+  private readonly groups = new Map<string, Step[]>()
   private samplesSinceJump = 0
   /** Monotonic seconds of the last post. */
   private lastSample = -Infinity
@@ -96,14 +145,26 @@ export class ClockSkewEstimate {
 
   /**
    * Adds one fresh post from another node (valid here, or refused as too early and genuine as of its own
-   * time): its `created`, and the wall (unix) and monotonic clocks at its arrival, all in seconds.
+   * time): its `created`, the wall (unix) and monotonic clocks at its arrival, all in seconds, and the
+   * address group of the peer that delivered it.
    */
-  add (created: number, now: number, monotonic: number): void {
+  add (created: number, now: number, monotonic: number, group: string = UNKNOWN_SENDER): void {
     this.look(now, monotonic)
     const sample = created - monotonic
-    this.freshest = Math.max(this.freshest, sample)
-    this.oldest = Math.min(this.oldest, sample)
-    this.samples++
+    const index = Math.floor(monotonic / STEP)
+    const steps = live(this.groups.get(group) ?? [], index)
+    const last = steps.at(-1)
+    if (last?.index === index) {
+      last.freshest = Math.max(last.freshest, sample)
+      last.oldest = Math.min(last.oldest, sample)
+      last.count++
+    } else {
+      steps.push({ index, freshest: sample, oldest: sample, count: 1 })
+    }
+    // the most recently heard group last: the first is the one to forget
+    this.groups.delete(group)
+    this.groups.set(group, steps)
+    if (this.groups.size > CLOCK_SKEW_GROUPS) this.groups.delete(this.groups.keys().next().value!)
     this.samplesSinceJump++
     this.lastSample = monotonic
   }
@@ -111,18 +172,35 @@ export class ClockSkewEstimate {
   /**
    * The offset when the wall clock reads `now` (unix seconds) and the monotonic one `monotonic`
    * (seconds), and whether it is known to be beyond the accepted skew; undefined while fewer than
-   * {@link CLOCK_SKEW_MIN_SAMPLES} posts arrived, or while the posts say the clock is off but too few
-   * arrived since the last jump or none recently.
+   * {@link CLOCK_SKEW_MIN_SAMPLES} posts arrived in the memory, or while the posts say the clock is off
+   * but too few arrived since the last jump or none recently.
    */
   detail (now: number, monotonic: number): ClockSkewDetail | undefined {
     this.look(now, monotonic)
-    if (this.samples < CLOCK_SKEW_MIN_SAMPLES) return undefined
+    const index = Math.floor(monotonic / STEP)
+    const freshest: number[] = []
+    const oldest: number[] = []
+    let samples = 0
+    for (const [group, all] of this.groups) {
+      const steps = live(all, index)
+      if (steps.length === 0) {
+        this.groups.delete(group)
+        continue
+      }
+      this.groups.set(group, steps)
+      freshest.push(Math.max(...steps.map((step) => step.freshest)))
+      oldest.push(Math.min(...steps.map((step) => step.oldest)))
+      samples += steps.reduce((sum, step) => sum + step.count, 0)
+    }
+    if (samples < CLOCK_SKEW_MIN_SAMPLES) return undefined
+    const setAside = Math.min(CLOCK_SKEW_SET_ASIDE, Math.floor((freshest.length - 1) / 2))
     const base = now - monotonic
     // at most this far ahead: no post is younger than its `created`
-    const atMost = base - this.freshest
+    const atMost = base - freshest.sort((a, b) => b - a)[setAside]!
     // at least this far ahead: no fresh post lags its `created` by more than two minutes
-    const atLeast = base - this.oldest - MAX_CREATED_LAG
-    // exclusive: the oldest post is at least as old as the freshest, so atLeast >= atMost - 120
+    const atLeast = base - oldest.sort((a, b) => a - b)[setAside]! - MAX_CREATED_LAG
+    // exclusive: within one group the oldest post is at least as old as the freshest, and the groups set
+    // aside are fewer than half, so one group at least is below both bounds
     const ahead = atMost - CLAIM_MARGIN > MAX_CLOCK_SKEW
     const behind = atLeast + CLAIM_MARGIN < -MAX_CLOCK_SKEW
     if (ahead || behind) {
@@ -144,6 +222,11 @@ export class ClockSkewEstimate {
   }
 }
 
+/** The steps still remembered when the monotonic clock is in step `index`. */
+function live (steps: Step[], index: number): Step[] {
+  return steps[0] === undefined || steps[0].index > index - MEMORY_STEPS ? steps : steps.filter((step) => step.index > index - MEMORY_STEPS)
+}
+
 function clamp (value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value))
 }
@@ -162,15 +245,22 @@ export interface ClockWatchComponents {
   log?: Logger
 }
 
+/** A sender group's budget of checks as of a post's own time. */
+interface CheckBudget {
+  checks: number
+  /** Unix milliseconds up to which refills were counted. */
+  refilled: number
+}
+
 /**
- * Feeds a {@link ClockSkewEstimate} with every envelope first verified from gossip or the stem: the valid
- * ones, and those refused as too early that are genuine posts of their own time (rate-limited, see
- * {@link CLOCK_SKEW_EARLY_CHECKS}).
+ * Feeds a {@link ClockSkewEstimate} with every envelope first verified from gossip or the stem, with the
+ * address group of the peer that delivered it: the valid ones, and those refused as too early that are
+ * genuine posts of their own time (rate-limited per group, see {@link CLOCK_SKEW_EARLY_CHECKS}).
  *
  * @example
  * ```ts
  * const watch = new ClockWatch({ now: Date.now, validateAt: (t, e, at) => intake.validateAt(t, e, at), onChange: (d) => log(d) })
- * watch.observe(topic, envelope, result) // from the intake's onVerified
+ * watch.observe(topic, envelope, result, senderGroup) // from the intake's onVerified
  * watch.current() // { offset: 3, skewed: false }, or undefined while unknown
  * ```
  */
@@ -179,23 +269,29 @@ export class ClockWatch {
   private readonly components: ClockWatchComponents
   private readonly monotonic: () => number
   private skewed = false
-  private checks = CLOCK_SKEW_EARLY_CHECKS
-  private refilled: number
+  private readonly budgets = new Recent<CheckBudget>(CLOCK_SKEW_GROUPS)
 
   constructor (components: ClockWatchComponents) {
     this.components = components
     this.monotonic = components.monotonic ?? (() => performance.now())
-    this.refilled = components.now()
   }
 
-  /** One envelope from gossip or the stem, verified for the first time, and its result. */
-  observe (topic: string, envelope: Uint8Array, result: ValidationResult): void {
+  /**
+   * One envelope from gossip or the stem, verified for the first time, its result, and the address group
+   * of the peer that delivered it (undefined: not known, counted as one group with every other unknown).
+   */
+  observe (topic: string, envelope: Uint8Array, result: ValidationResult, from: string = UNKNOWN_SENDER): void {
     if (result.ok) {
-      this.add(Number(result.post.created))
-    } else if (result.code === 'ERR_TOO_EARLY' && this.takeCheck()) {
-      const created = createdOf(envelope)
-      if (created === undefined || !this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY).ok) return
-      this.add(created)
+      this.add(Number(result.post.created), from)
+    } else if (result.code === 'ERR_TOO_EARLY') {
+      const budget = this.budget(from)
+      const created = budget.checks > 0 ? createdOf(envelope) : undefined
+      if (created === undefined) return
+      const checked = this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY)
+      // charged only once the proof of work was paid: junk must not use up what honest posts need
+      if (checked.ok || SIGNATURE_STAGE.has(checked.code)) budget.checks--
+      if (!checked.ok) return
+      this.add(created, from)
     } else {
       return
     }
@@ -224,22 +320,29 @@ export class ClockWatch {
     return detail
   }
 
-  private add (created: number): void {
-    this.estimate.add(created, this.components.now() / 1000, this.monotonic() / 1000)
+  private add (created: number, group: string): void {
+    this.estimate.add(created, this.components.now() / 1000, this.monotonic() / 1000, group)
   }
 
-  private takeCheck (): boolean {
+  /** The check budget of `group`, refilled up to now. */
+  private budget (group: string): CheckBudget {
     const now = this.components.now()
-    const refill = Math.floor((now - this.refilled) / 1000)
+    const budget = this.budgets.get(group) ?? { checks: CLOCK_SKEW_EARLY_CHECKS, refilled: now }
+    const refill = Math.floor((now - budget.refilled) / 1000)
     if (refill > 0) {
-      this.checks = Math.min(CLOCK_SKEW_EARLY_CHECKS, this.checks + refill)
-      this.refilled += refill * 1000
+      budget.checks = Math.min(CLOCK_SKEW_EARLY_CHECKS, budget.checks + refill)
+      budget.refilled += refill * 1000
     }
-    if (this.checks === 0) return false
-    this.checks--
-    return true
+    this.budgets.set(group, budget)
+    return budget
   }
 }
+
+/**
+ * Refusals that come after the proof of work was found paid (ring members that are no points, a
+ * signature that does not verify): the check cost a verification. Every other refusal cost hashes.
+ */
+const SIGNATURE_STAGE = new Set<ErrorCode>(['ERR_BAD_RING', 'ERR_BAD_SIGNATURE'])
 
 /** The claimed `created` of an envelope's post (unauthenticated), or undefined when it is not readable (a sealed circle post). */
 function createdOf (envelope: Uint8Array): number | undefined {
