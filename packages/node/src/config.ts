@@ -53,7 +53,7 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     bootstrap,
     mdns: init.mdns ?? false,
     dataDir: init.dataDir,
-    powBits: resolvePowBits(init.powBits),
+    powBits: resolvePowBits(init.powBits, allowPrivateAddresses),
     channels,
     authorKey: resolveAuthorKey(init.authorKey),
     peerKey: await resolvePeerKey(init),
@@ -68,13 +68,22 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
   }
 }
 
-function resolvePowBits (powBits: MurmurInit['powBits']): Record<PostKind, number> {
+/**
+ * The proof of work per kind. Less than the protocol's default is a private network's setting only
+ * (`allowPrivateAddresses`, on by itself when every address is private or loopback): such a node
+ * accepts and forwards posts that default nodes reject (ERR_POW_TOO_LOW), and they cut it off after a
+ * few. More is any node's choice: it ignores the cheaper posts without penalising anyone.
+ */
+function resolvePowBits (powBits: MurmurInit['powBits'], privateNetwork: boolean): Record<PostKind, number> {
   const bits = typeof powBits === 'number'
     ? { POST: powBits, REPLY: powBits, VOTE: powBits }
     : { ...DEFAULT_POW_BITS, ...powBits }
-  for (const [kind, value] of Object.entries(bits)) {
+  for (const [kind, value] of Object.entries(bits) as Array<[PostKind, number]>) {
     if (!Number.isInteger(value) || value < 0 || value > 64) {
       throw new InvalidConfigError(`powBits.${kind} must be an integer 0..64, got ${value}`)
+    }
+    if (value < DEFAULT_POW_BITS[kind] && !privateNetwork) {
+      throw new InvalidConfigError(`powBits.${kind} ${value} is below the network's ${DEFAULT_POW_BITS[kind]}: peers on the public network reject such posts (ERR_POW_TOO_LOW) and cut off a node that forwards them; lower it only on a private or test network (allowPrivateAddresses)`)
     }
   }
   return bits
