@@ -299,7 +299,9 @@ export class PostIntake {
   /**
    * Stores a valid envelope charged to `sender` (undefined: the node's own posts) and builds the view
    * of a new post when someone listens, announcing it if `announce`. The view of an own post coming back
-   * is built all the same, unannounced: storing it must cost what storing any new post costs.
+   * is built all the same, unannounced: storing it must cost what storing any new post costs. The
+   * announcement itself runs a turn later, after the verdict on the post went out: the listeners' work
+   * (an app's, of any length) must delay neither the forward of a post nor only that of others' posts.
    */
   private async put (envelope: Uint8Array, valid: ValidEnvelope, sender: string | undefined, announce: boolean): Promise<PutResult> {
     const stored = this.toStored(envelope, valid)
@@ -309,7 +311,7 @@ export class PostIntake {
       const entry = await this.store.get(stored.id)
       if (entry !== undefined) {
         const view = await this.view(entry)
-        if (announce) this.announce(view)
+        if (announce) setTimeout(() => { this.announce(view) }, 0)
       }
     }
     return result

@@ -107,7 +107,8 @@ describe('time to the gossip verdict for a post sent back to its author', () => 
         ;(kind === 'own' ? own : relayed).push(micros)
       }
     }
-    // the own posts were announced when made, the relayed ones when they came by gossip
+    // the own posts were announced when made, the relayed ones when they came by gossip (a turn after the verdict)
+    await waitFor(() => announced === 2 * SAMPLES, 'every post announced once', 30_000, 5)
     expect(announced).toBe(2 * SAMPLES)
 
     own.sort((a, b) => a - b)
