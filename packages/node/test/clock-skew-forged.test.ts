@@ -8,7 +8,7 @@ import type { ValidationResult } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
 import type { Cleanup } from './harness.js'
-import { ClockSkewEstimate, ClockWatch } from '../src/clock-skew.js'
+import { CLOCK_SKEW_MEMORY, ClockSkewEstimate, ClockWatch } from '../src/clock-skew.js'
 import type { ClockSkewDetail, Murmur, PostView } from '../src/index.js'
 
 const CHANNEL = '#forged-clocks'
@@ -128,7 +128,7 @@ describe('clock skew estimate: forged post times', () => {
     }
   })
 
-  it('a lone poster that has heard only forged posts is fooled while they come, unknown (free to post) ten minutes after they stop, and one honest post ends it for good', () => {
+  it('a lone poster that has heard only forged posts is fooled while they come, unknown (free to post) ten minutes after they stop, and one honest post ends it for as long as it is remembered (an hour)', () => {
     const backdated = (t: number): number => Math.floor((start + t - 600) / 60) * 60
     const estimate = new ClockSkewEstimate()
     for (let t = 0; t < 300; t += 30) estimate.add(backdated(t), start + t, t)
@@ -138,10 +138,14 @@ describe('clock skew estimate: forged post times', () => {
     estimate.add(backdated(900), start + 900, 900)
     expect(estimate.detail(start + 900, 900)).toMatchObject({ skewed: true })
     estimate.add(honest(start + 906, 40), start + 906, 906)
-    for (let t = 907; t < 2_000; t++) {
+    for (let t = 907; t < 906 + CLOCK_SKEW_MEMORY - 600; t++) {
       estimate.add(backdated(t), start + t, t)
       expect(estimate.detail(start + t, t)).toMatchObject({ skewed: false })
     }
+    // forgotten within the hour: a lone poster that hears nothing but forged posts for an hour is fooled again
+    const t = 906 + CLOCK_SKEW_MEMORY
+    estimate.add(backdated(t), start + t, t)
+    expect(estimate.detail(start + t, t)).toMatchObject({ skewed: true })
   })
 
   it('the lone poster is refused while forged posts come, may post again once they stop, and hears "back within" only from an honest post', () => {
