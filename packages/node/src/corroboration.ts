@@ -9,6 +9,12 @@
  * who delivered each message in its peer score (`score.deliveryRecords`, kept two minutes), read here
  * a second after the first copy. That is gossipsub's public class field, not its interface type: it
  * is read defensively, and without it vouching by duplicates is off (logged once).
+ *
+ * A dialed peer can still be the flooder's: a rendezvous draw takes sybil providers in their share, and
+ * any outbound connection counts (a DHT query dials the "closer peers" an answer names). Such a peer
+ * duplicating the whole flood would have all of it shared, which undoes the rule. So each dialed group's
+ * vouches for one sender are budgeted ({@link VouchBudget}): it may duplicate no more of that sender's
+ * posts than the median dialed group duplicating them does.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { addressGroup } from './sync/admission.js'
@@ -20,9 +26,106 @@ export const VOUCH_DELAY = 1_000
 /** Most messages waiting for their lookup; the oldest are dropped (unvouched) beyond it. */
 export const VOUCH_QUEUE = 8_192
 
+/** How long duplicates are counted for {@link VouchBudget}, in ms: the counts span the last one to two windows. */
+export const VOUCH_WINDOW = 60 * 60 * 1_000
+
+/**
+ * Duplicates of one sender's posts a dialed group may vouch for in the counted span whatever the
+ * median: with two dialed groups, a flooder's one that duplicates almost nothing would otherwise hold
+ * the honest one to its own count.
+ */
+export const VOUCH_FLOOR = 4
+
+/** Most senders (address groups) whose duplicates {@link VouchBudget} counts at once; the least recent are forgotten. */
+export const VOUCH_SENDERS = 1_024
+
 /** The part of gossipsub's peer score read here: who delivered a message, by message id string. */
 interface DeliveryRecords {
   getRecord(msgIdStr: string): { peers: Set<string> } | undefined
+}
+
+/** Options of {@link VouchBudget}. */
+export interface VouchBudgetInit {
+  /**
+   * How long duplicates are counted, in ms (counts span the last one to two windows).
+   *
+   * @default VOUCH_WINDOW
+   */
+  window?: number
+  /**
+   * Duplicates of one sender's posts a group may vouch for in the counted span whatever the median.
+   *
+   * @default VOUCH_FLOOR
+   */
+  floor?: number
+  /**
+   * Most senders counted at once; the least recently seen is forgotten beyond it.
+   *
+   * @default VOUCH_SENDERS
+   */
+  senders?: number
+}
+
+/**
+ * Decides which dialed group's duplicate vouches for a post, from how many of the sender's posts each
+ * dialed group duplicated lately: a group duplicating more of them than the median dialed group does
+ * (the lower median, so with two groups the larger is held to the smaller) vouches for none until the
+ * others catch up. An honest sender's posts reach this node's dialed peers alike, so their counts stay
+ * close; a flooder's own identity at a dialed address that duplicates its flood stands out, and to stay
+ * within the median it may vouch for no more of the flood than honest dialed peers duplicate of the
+ * honest posts it relays. Skewing the median either way takes half of the dialed groups duplicating
+ * the sender's posts.
+ *
+ * @example
+ * ```ts
+ * const budget = new VouchBudget()
+ * budget.judge('ip4/10.66.0.1', ['ip4/192.0.2.1'], Date.now()) // 'ip4/192.0.2.1': that group vouches
+ * ```
+ */
+export class VouchBudget {
+  private readonly window: number
+  private readonly floor: number
+  private readonly senders: number
+  /** sender group → dialed group → duplicates counted in this window */
+  private current = new Map<string, Map<string, number>>()
+  private previous = new Map<string, Map<string, number>>()
+  private since?: number
+
+  constructor (init: VouchBudgetInit = {}) {
+    this.window = init.window ?? VOUCH_WINDOW
+    this.floor = init.floor ?? VOUCH_FLOOR
+    this.senders = init.senders ?? VOUCH_SENDERS
+  }
+
+  /**
+   * The dialed groups `vouchers` delivered a duplicate of a post first delivered by `sender`, at `now`
+   * (ms): counts them, and returns the first of them within its budget, whose vouch counts, or
+   * `undefined` when none is (the sender's own group never vouches).
+   */
+  judge (sender: string, vouchers: Iterable<string>, now: number): string | undefined {
+    this.rotate(now)
+    const groups = [...new Set(vouchers)].filter((group) => group !== sender)
+    if (groups.length === 0) return undefined
+    const counts = this.current.get(sender) ?? new Map<string, number>()
+    // most recently seen last, so the least recent sender is forgotten first
+    this.current.delete(sender)
+    this.current.set(sender, counts)
+    if (this.current.size > this.senders) this.current.delete(this.current.keys().next().value!)
+    for (const group of groups) counts.set(group, (counts.get(group) ?? 0) + 1)
+    const totals = new Map(counts)
+    for (const [group, count] of this.previous.get(sender) ?? []) totals.set(group, (totals.get(group) ?? 0) + count)
+    const sorted = [...totals.values()].sort((a, b) => a - b)
+    const budget = Math.max(this.floor, sorted[Math.floor((sorted.length - 1) / 2)]!)
+    return groups.find((group) => totals.get(group)! <= budget)
+  }
+
+  private rotate (now: number): void {
+    if (this.since === undefined) this.since = now
+    if (now - this.since < this.window) return
+    this.previous = now - this.since < 2 * this.window ? this.current : new Map()
+    this.current = new Map()
+    this.since = now
+  }
 }
 
 /** What {@link Corroboration} needs from the node. */
@@ -33,27 +136,32 @@ export interface CorroborationComponents {
   getConnections(peer: PeerId): Connection[]
   /** The store's vouch. */
   corroborate(id: Uint8Array, from: string): Promise<boolean>
+  /** The address group a post delivered by `peer` is charged to (default: that of its first open connection). */
+  groupOf?(peer: PeerId): string | undefined
   log: Logger
 }
 
 /**
  * Looks up, a second after a gossip message was first accepted, which peers this node dialed delivered
- * it too, and has the store mark the post shared for each of their address groups.
+ * it too, and has the store mark the post shared by one of their address groups within its
+ * {@link VouchBudget}.
  *
  * @example
  * ```ts
- * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), log })
+ * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), log })
  * vouches.watch(msgIdStr, post.id, propagationSource)
  * ```
  */
 export class Corroboration {
   private readonly components: CorroborationComponents
   private readonly records?: DeliveryRecords
-  private readonly queue: Array<{ msgIdStr: string, id: Uint8Array, due: number }> = []
+  private readonly budget: VouchBudget
+  private readonly queue: Array<{ msgIdStr: string, id: Uint8Array, sender: string, due: number }> = []
   private timer?: ReturnType<typeof setTimeout>
 
-  constructor (components: CorroborationComponents) {
+  constructor (components: CorroborationComponents, init: VouchBudgetInit = {}) {
     this.components = components
+    this.budget = new VouchBudget(init)
     const records = (components.pubsub as { score?: { deliveryRecords?: Partial<DeliveryRecords> } }).score?.deliveryRecords
     if (typeof records?.getRecord === 'function') {
       this.records = records as DeliveryRecords
@@ -63,13 +171,14 @@ export class Corroboration {
   }
 
   /**
-   * A gossip message carrying the post `id` was accepted from `from`: `from` vouches now when this node
-   * dialed it, and the peers this node dialed that deliver duplicates vouch after {@link VOUCH_DELAY}.
+   * A gossip message carrying the post `id` was accepted from `from` (whose group it is charged to):
+   * the peers this node dialed that deliver duplicates vouch after {@link VOUCH_DELAY}.
    */
   watch (msgIdStr: string, id: Uint8Array, from: PeerId): void {
-    this.vouch(id, from)
     if (this.records === undefined) return
-    this.queue.push({ msgIdStr, id, due: Date.now() + VOUCH_DELAY })
+    // the group now, while the sender is surely connected; its peer id when it is not
+    const sender = this.groupOf(from) ?? from.toString()
+    this.queue.push({ msgIdStr, id, sender, due: Date.now() + VOUCH_DELAY })
     if (this.queue.length > VOUCH_QUEUE) this.queue.shift()
     this.timer ??= setTimeout(() => { this.drain() }, VOUCH_DELAY)
   }
@@ -85,21 +194,27 @@ export class Corroboration {
     this.timer = undefined
     const now = Date.now()
     while (this.queue.length > 0 && (this.queue[0]?.due ?? Infinity) <= now) {
-      const { msgIdStr, id } = this.queue.shift()!
-      for (const peer of this.records?.getRecord(msgIdStr)?.peers ?? []) {
-        this.vouch(id, peerIdFromString(peer))
-      }
+      const { msgIdStr, id, sender } = this.queue.shift()!
+      const dialed = [...this.records?.getRecord(msgIdStr)?.peers ?? []].flatMap((peer) => this.dialedGroup(peerIdFromString(peer)) ?? [])
+      const voucher = this.budget.judge(sender, dialed, now)
+      if (voucher === undefined) continue
+      this.components.corroborate(id, voucher).catch((err: unknown) => {
+        this.components.log('could not mark a post shared - %e', err)
+      })
     }
     const next = this.queue[0]
     if (next !== undefined) this.timer = setTimeout(() => { this.drain() }, Math.max(0, next.due - now))
   }
 
-  /** `peer` delivered the post `id`: if this node dialed it, its address group vouches. */
-  private vouch (id: Uint8Array, peer: PeerId): void {
+  /** The address group of `peer` if this node dialed it (an open outbound connection), else `undefined`. */
+  private dialedGroup (peer: PeerId): string | undefined {
     const dialed = this.components.getConnections(peer).find((c) => c.direction === 'outbound' && c.status === 'open')
-    if (dialed === undefined) return
-    this.components.corroborate(id, addressGroup(dialed.remoteAddr)).catch((err: unknown) => {
-      this.components.log('could not mark a post shared - %e', err)
-    })
+    return dialed === undefined ? undefined : addressGroup(dialed.remoteAddr)
+  }
+
+  private groupOf (peer: PeerId): string | undefined {
+    if (this.components.groupOf !== undefined) return this.components.groupOf(peer)
+    const connection = this.components.getConnections(peer)[0]
+    return connection === undefined ? undefined : addressGroup(connection.remoteAddr)
   }
 }
