@@ -35,6 +35,8 @@ export type ToParent =
     lagP50: number
     lagP99: number
     lagMax: number
+    /** CPU time this process used since the last status ÷ wall time (1 = one core). */
+    cpuShare: number
   }
   | { type: 'posted', index: number, status: string }
   | { type: 'delivered', index: number, body: string, at: number }

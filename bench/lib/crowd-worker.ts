@@ -12,6 +12,8 @@ const nodes = new Map<number, Murmur>()
 const topic = channelTopic(CROWD_CHANNEL)
 const lag = monitorEventLoopDelay({ resolution: 20 })
 lag.enable()
+let cpu = process.cpuUsage()
+let cpuSince = performance.now()
 
 function send (message: ToParent): void {
   process.send!(message)
@@ -44,7 +46,14 @@ async function handle (message: ToWorker): Promise<void> {
         channelPeers: list.map((node) => node.libp2p.services.pubsub.getSubscribers(topic).length),
         lagP50: lag.percentile(50) / 1e6,
         lagP99: lag.percentile(99) / 1e6,
-        lagMax: lag.max / 1e6
+        lagMax: lag.max / 1e6,
+        cpuShare: (() => {
+          const used = process.cpuUsage(cpu)
+          const share = (used.user + used.system) / 1e3 / (performance.now() - cpuSince)
+          cpu = process.cpuUsage()
+          cpuSince = performance.now()
+          return share
+        })()
       })
       lag.reset()
       return
