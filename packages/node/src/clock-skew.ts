@@ -31,7 +31,10 @@ export const CLOCK_SKEW_MEMORY = 3600
  */
 export const CLOCK_SKEW_SET_ASIDE = 2
 
-/** Sender groups remembered, for samples and for check budgets alike; the least recently heard is forgotten first. */
+/**
+ * Sender groups remembered, for samples and for check budgets alike; the least recently heard is
+ * forgotten first. An attacker with more addresses than this can push the honest groups out.
+ */
 export const CLOCK_SKEW_GROUPS = 1024
 
 /**
@@ -69,9 +72,9 @@ export interface ClockSkewDetail {
   /** Seconds this node's clock is ahead of the network's (negative: behind); within ±MAX_CLOCK_SKEW unless `skewed`. */
   offset: number
   /**
-   * Whether this clock is known to be beyond MAX_CLOCK_SKEW (120 s): ahead, even the freshest post of
-   * others looks that old (this node's posts would be refused); behind, even the oldest looks that far
-   * in the future (it refuses the posts of others).
+   * Whether this clock is known to be beyond MAX_CLOCK_SKEW (120 s): ahead, the freshest post of each
+   * sender group but a few (see {@link ClockSkewEstimate}) looks that old (this node's posts would be
+   * refused); behind, the oldest looks that far in the future (it refuses the posts of others).
    */
   skewed: boolean
 }
