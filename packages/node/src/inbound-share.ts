@@ -86,8 +86,8 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
  * ```
  */
 export function inboundFairShare (init: InboundFairShareInit): InboundFairShare {
-  // let in before the upgrade: counted there, or a burst of connections would all see the same free
-  // slot and spend a handshake each to be refused after it
+  // let in before the upgrade: counted there for their own group, or a burst of connections from one
+  // address would all see the same free slot and spend a handshake each to be refused after it
   const pending = new Set<MultiaddrConnection>()
   // passed the upgraded hook, not yet among the node's connections: counted at both steps
   const admitted = new Set<MultiaddrConnection>()
@@ -112,7 +112,12 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
   return {
     denyInboundConnection: (maConn) => {
       const inbound = settle()
-      const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...pending, ...admitted].map((waiting) => waiting.remoteAddr))
+      // the group's own pending connections count (a burst from one address is refused before the
+      // handshake once it would fill the slots), other groups' do not: a socket that never speaks holds
+      // no slot against anyone else
+      const group = addressGroup(maConn.remoteAddr)
+      const own = [...pending].filter((waiting) => addressGroup(waiting.remoteAddr) === group)
+      const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...own, ...admitted].map((waiting) => waiting.remoteAddr))
       if (!decision.admit) return true
       pending.add(maConn)
       gated.add(maConn)

@@ -178,6 +178,17 @@ describe('inboundFairShare', () => {
     expect(await Promise.all(upgraded)).toEqual([false, false])
   })
 
+  it('counts silent sockets against their own address group only', async () => {
+    // every slot but one held by a group of its own: nobody can take a slot over
+    const connections = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map(open)
+    const share = inboundFairShare({ limit: 4, connections: () => connections })
+    // a host opening silent sockets gets the free slot provisionally, once
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(false)
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(true)
+    // which does not keep a newcomer from elsewhere out of it
+    expect(await share.denyInboundConnection(socket('198.51.100.4'))).toBe(false)
+  })
+
   it('lets a connection the node dialed as responder through the upgraded hook untouched', async () => {
     const connections = Array.from({ length: 2 }, () => open('198.51.100.1'))
     const share = inboundFairShare({ limit: 2, connections: () => connections })
