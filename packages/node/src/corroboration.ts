@@ -11,7 +11,8 @@
  * is read defensively, and without it vouching by duplicates is off (logged once).
  *
  * A dialed peer can still be the flooder's: a rendezvous draw takes sybil providers in their share, and
- * any outbound connection counts (a DHT query dials the "closer peers" an answer names). Such a peer
+ * unless the node says which peers it chose (`chosen`), any outbound connection counts (a DHT query
+ * dials the "closer peers" an answer names). Such a peer
  * duplicating the whole flood would have all of it shared, which undoes the rule. So each dialed group's
  * vouches for one sender are budgeted ({@link VouchBudget}): it may duplicate no more of that sender's
  * posts than the median dialed group duplicating them does.
@@ -138,6 +139,12 @@ export interface CorroborationComponents {
   corroborate(id: Uint8Array, from: string): Promise<boolean>
   /** The address group a post delivered by `peer` is charged to (default: that of its first open connection). */
   groupOf?(peer: PeerId): string | undefined
+  /**
+   * Whether this node chose to dial `peer` (a rendezvous or discovery draw, a bootstrap peer), where an
+   * outbound connection alone may have been asked for by the peer itself (a DHT query dials the closer
+   * peers an answer names). Default: every open outbound connection counts.
+   */
+  chosen?(peer: PeerId): boolean
   log: Logger
 }
 
@@ -148,7 +155,7 @@ export interface CorroborationComponents {
  *
  * @example
  * ```ts
- * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), log })
+ * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), chosen: (p) => drawn.has(p), log })
  * vouches.watch(msgIdStr, post.id, propagationSource)
  * ```
  */
@@ -206,8 +213,9 @@ export class Corroboration {
     if (next !== undefined) this.timer = setTimeout(() => { this.drain() }, Math.max(0, next.due - now))
   }
 
-  /** The address group of `peer` if this node dialed it (an open outbound connection), else `undefined`. */
+  /** The address group of `peer` if this node chose to dial it and did (an open outbound connection), else `undefined`. */
   private dialedGroup (peer: PeerId): string | undefined {
+    if (this.components.chosen?.(peer) === false) return undefined
     const dialed = this.components.getConnections(peer).find((c) => c.direction === 'outbound' && c.status === 'open')
     return dialed === undefined ? undefined : addressGroup(dialed.remoteAddr)
   }

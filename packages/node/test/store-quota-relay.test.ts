@@ -111,7 +111,7 @@ describe('channel quota against a flooder that vouches for its own flood', () =>
    * also dialed by this node (a rendezvous draw, a DHT answer; at 10.66.1.x), deliver a duplicate of the
    * index-th flood post of an hour when `duplicates(hour, index)`.
    */
-  async function vouchedFlood (honest: number, sybils: number, duplicates: (hour: number, index: number) => boolean): Promise<{ kept: number, total: number, floodShared: number }> {
+  async function vouchedFlood (honest: number, sybils: number, duplicates: (hour: number, index: number) => boolean, sybilsChosen = true): Promise<{ kept: number, total: number, floodShared: number }> {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const store = createPostStore({ db: new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }), channelPosts: QUOTA })
     stores.push(store)
@@ -126,6 +126,7 @@ describe('channel quota against a flooder that vouches for its own flood', () =>
     const vouches = new Corroboration({
       pubsub: { score: { deliveryRecords: { getRecord: (msgIdStr: string) => { const peers = records.get(msgIdStr); return peers === undefined ? undefined : { peers } } } } },
       getConnections: (peer) => connections.get(peer.toString()) ?? [],
+      chosen: (peer) => sybilsChosen || !sybilPeers.some((sybil) => sybil.peer.equals(peer)),
       corroborate: async (id, group) => {
         const marked = store.corroborate(id, group)
         marks.push(marked.then((yes) => { if (yes && floodIds.has(toHex(id))) floodShared++ }))
@@ -171,8 +172,8 @@ describe('channel quota against a flooder that vouches for its own flood', () =>
   }
 
   /** Runs a scenario and prints its figures (the review quotes them). */
-  async function measured (label: string, honest: number, sybils: number, duplicates: (hour: number, index: number) => boolean): Promise<{ kept: number, total: number, floodShared: number }> {
-    const result = await vouchedFlood(honest, sybils, duplicates)
+  async function measured (label: string, honest: number, sybils: number, duplicates: (hour: number, index: number) => boolean, sybilsChosen = true): Promise<{ kept: number, total: number, floodShared: number }> {
+    const result = await vouchedFlood(honest, sybils, duplicates, sybilsChosen)
     console.log(`${label}: ${result.kept}/${result.total} honest posts kept, ${result.floodShared} flood posts shared`)
     return result
   }
@@ -197,6 +198,13 @@ describe('channel quota against a flooder that vouches for its own flood', () =>
     expect((await measured('3 honest dialed, 1 sybil duplicating 2 an hour', 3, 1, (_, i) => i % 30 === 0)).kept).toBeGreaterThanOrEqual(40)
     expect((await measured('1 honest dialed, 1 sybil duplicating 2 an hour', 1, 1, (_, i) => i % 30 === 0)).kept).toBeGreaterThanOrEqual(40)
     expect((await measured('3 honest dialed, 2 sybils duplicating all', 3, 2, () => true)).kept).toBeGreaterThanOrEqual(46)
+  })
+
+  it('a sybil this node dialed only because a DHT answer named it vouches for nothing', async () => {
+    // at the honest rate, within any budget: only whether this node chose the peer tells it apart
+    const { kept, floodShared } = await measured('1 honest dialed, 1 sybil connected by a DHT query duplicating 2 an hour', 1, 1, (_, i) => i % 30 === 0, false)
+    expect(kept).toBe(48)
+    expect(floodShared).toBe(0)
   })
 
   it('a dialed sybil duplicating almost nothing does not hold the honest dialed peer back', async () => {
