@@ -86,10 +86,11 @@ export interface PostIntakeComponents {
    */
   lookup?(id: Uint8Array): Promise<PostEntry | undefined>
   /**
-   * Called once per distinct envelope verified from gossip or the stem, valid or refused (the clock-skew
-   * estimate listens here). @default nothing
+   * Called once per distinct envelope verified from gossip or the stem, valid or refused, with the
+   * address group of the peer that brought it when known (the clock-skew estimate listens here).
+   * @default nothing
    */
-  onVerified?(topic: string, envelope: Uint8Array, result: ValidationResult, path: IntakePath): void
+  onVerified?(topic: string, envelope: Uint8Array, result: ValidationResult, path: IntakePath, from?: string): void
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
   now?(): number
 }
@@ -140,9 +141,10 @@ export class PostIntake {
   /**
    * Protocol validation only (no store, no tag rule), by the rules of `path`. Bytes verified before
    * are not verified again: a refusal stands (a 'reject' code cannot change), a valid envelope is only
-   * checked again for what time changes (expiry, and on live paths the ring epoch).
+   * checked again for what time changes (expiry, and on live paths the ring epoch). `from`: the address
+   * group of the peer that brought it, if known (for {@link PostIntakeComponents.onVerified}).
    */
-  validate (topic: string, envelope: Uint8Array, path: IntakePath): ValidationResult {
+  validate (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): ValidationResult {
     const key = toHex(gossipMessageId(topic, envelope))
     const refused = this.refused.get(key)
     if (refused !== undefined) return refused
@@ -164,7 +166,7 @@ export class PostIntake {
       first &&= this.early.get(key) === undefined
       if (first) this.early.set(key, {})
     }
-    if (first && (path === 'gossip' || path === 'stem')) this.onVerified?.(topic, envelope, result, path)
+    if (first && (path === 'gossip' || path === 'stem')) this.onVerified?.(topic, envelope, result, path, from)
     return result
   }
 
@@ -193,7 +195,7 @@ export class PostIntake {
    * (and store it then, through {@link accept}), the post is charged to it.
    */
   async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
-    const valid = this.validate(topic, envelope, 'stem')
+    const valid = this.validate(topic, envelope, 'stem', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     this.stemSenders.set(toHex(valid.id), from)
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive

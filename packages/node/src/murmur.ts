@@ -127,7 +127,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       awaiting: (id) => this.inStem.has(id),
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
-      onVerified: (topic, envelope, result) => { this.clock.observe(topic, envelope, result) },
+      // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
+      onVerified: (topic, envelope, result, _path, from) => { this.clock.observe(topic, envelope, result, from) },
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
       onValid: (id) => {
         this.stem?.seen(id)
@@ -226,7 +227,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('rendezvous')
     })
     this.validator = createTopicValidator({
-      validate: (topic, envelope) => this.intake.validate(topic, envelope, 'gossip'),
+      validate: (topic, envelope, peer?: PeerId) => this.intake.validate(topic, envelope, 'gossip', this.senderGroup(peer)),
       tracker,
       accept: async (topic, envelope, valid, peer) => {
         const outcome = await this.intake.receiveGossip(envelope, valid, this.senderGroup(peer))

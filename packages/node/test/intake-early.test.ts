@@ -10,6 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { buildEnvelope, compareBytes, equalBytes, generateAuthorKey, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { STEM_PROTOCOL, encodeStemFrame } from '../src/stem/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type * as Protocol from '@murmur/protocol'
 
@@ -60,4 +61,22 @@ describe('a too-early ring envelope sent again and again', () => {
     expect(checks.early).toBe(COPIES)
     expect(checks.full).toBe(1)
   }, 120_000)
+
+  it('reports it to the clock-skew watch once, with the address group of the peer that brought it', async () => {
+    const seen: Array<string | undefined> = []
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    running.push({ stop: async () => { await store.close() } })
+    const intake = new PostIntake({
+      store,
+      powBits: { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS },
+      announce: () => {},
+      onVerified: (_topic, _envelope, result, _path, from) => { if (!result.ok) seen.push(`${result.code} ${from}`) }
+    })
+    const now = Math.floor(Date.now() / 1000)
+    const early = await buildEnvelope({ channel: CHANNEL, body: 'ten minutes early', created: now + 600 - ((now + 600) % 60), powBits: TEST_POW_BITS })
+    expect(await intake.judge(early.topic, early.bytes, 'ip4/10.1.0.0')).toBe('ignore')
+    expect(await intake.judge(early.topic, early.bytes, 'ip4/10.2.0.0')).toBe('ignore')
+    expect(intake.validate(early.topic, early.bytes, 'gossip', 'ip4/10.3.0.0')).toMatchObject({ ok: false, code: 'ERR_TOO_EARLY' })
+    expect(seen).toEqual(['ERR_TOO_EARLY ip4/10.1.0.0'])
+  })
 })
