@@ -181,8 +181,10 @@ export class ClockSkewEstimate {
   detail (now: number, monotonic: number): ClockSkewDetail | undefined {
     this.look(now, monotonic)
     const index = Math.floor(monotonic / STEP)
-    const freshest: number[] = []
+    // the group extremes that may bound the offset: the SET_ASIDE + 1 freshest (negated), as many oldest
+    const minusFreshest: number[] = []
     const oldest: number[] = []
+    let groups = 0
     let samples = 0
     for (const [group, all] of this.groups) {
       const steps = live(all, index)
@@ -190,18 +192,25 @@ export class ClockSkewEstimate {
         this.groups.delete(group)
         continue
       }
-      this.groups.set(group, steps)
-      freshest.push(Math.max(...steps.map((step) => step.freshest)))
-      oldest.push(Math.min(...steps.map((step) => step.oldest)))
-      samples += steps.reduce((sum, step) => sum + step.count, 0)
+      if (steps !== all) this.groups.set(group, steps)
+      let groupFreshest = -Infinity
+      let groupOldest = Infinity
+      for (const step of steps) {
+        groupFreshest = Math.max(groupFreshest, step.freshest)
+        groupOldest = Math.min(groupOldest, step.oldest)
+        samples += step.count
+      }
+      keep(minusFreshest, -groupFreshest)
+      keep(oldest, groupOldest)
+      groups++
     }
     if (samples < CLOCK_SKEW_MIN_SAMPLES) return undefined
-    const setAside = Math.min(CLOCK_SKEW_SET_ASIDE, Math.floor((freshest.length - 1) / 2))
+    const setAside = Math.min(CLOCK_SKEW_SET_ASIDE, Math.floor((groups - 1) / 2))
     const base = now - monotonic
     // at most this far ahead: no post is younger than its `created`
-    const atMost = base - freshest.sort((a, b) => b - a)[setAside]!
+    const atMost = base + minusFreshest[setAside]!
     // at least this far ahead: no fresh post lags its `created` by more than two minutes
-    const atLeast = base - oldest.sort((a, b) => a - b)[setAside]! - MAX_CREATED_LAG
+    const atLeast = base - oldest[setAside]! - MAX_CREATED_LAG
     // exclusive: within one group the oldest post is at least as old as the freshest, and the groups set
     // aside are fewer than half, so one group at least is below both bounds
     const ahead = atMost - CLAIM_MARGIN > MAX_CLOCK_SKEW
@@ -223,6 +232,14 @@ export class ClockSkewEstimate {
     if (this.base !== undefined && Math.abs(base - this.base) > CLOCK_JUMP) this.samplesSinceJump = 0
     this.base = base
   }
+}
+
+/** Inserts `value` into `least`, ascending, which keeps the CLOCK_SKEW_SET_ASIDE + 1 least values. */
+function keep (least: number[], value: number): void {
+  if (least.length > CLOCK_SKEW_SET_ASIDE && value >= least[CLOCK_SKEW_SET_ASIDE]!) return
+  least.push(value)
+  least.sort((a, b) => a - b)
+  least.length = Math.min(least.length, CLOCK_SKEW_SET_ASIDE + 1)
 }
 
 /** The steps still remembered when the monotonic clock is in step `index`. */
