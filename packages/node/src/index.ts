@@ -75,7 +75,10 @@ export interface MurmurInit {
   dataDir?: string
   /**
    * Proof-of-work difficulty in leading zero bits: one number for every kind, or per kind. A network
-   * parameter: nodes that require more bits than their peers mine reject those peers' posts.
+   * parameter: a node that requires more bits than its peers mine ignores their cheaper posts; less
+   * than the default is refused (InvalidConfigError) unless the node is on a private or test network
+   * (`allowPrivateAddresses`, on by itself when every address is loopback or private): public peers
+   * reject such posts and cut the node off.
    *
    * @default { POST: 16, REPLY: 16, VOTE: 12 }
    */

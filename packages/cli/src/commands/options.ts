@@ -54,7 +54,7 @@ export function withNetworkOptions (command: Command): Command {
     .option('--listen <multiaddr>', 'listen address, repeatable (default: TCP and WebSockets on every interface, random ports)', collect, [])
     .option('--bootstrap <multiaddr>', 'address (with /p2p/<peer id>) of a node to connect to, repeatable', collect, [])
     .option('--no-mdns', 'do not discover nodes on the LAN with mDNS')
-    .option('--pow-bits <bits>', 'proof-of-work difficulty in leading zero bits for every kind of post (a network parameter; default 16 for posts and replies, 12 for votes)', parsePowBits)
+    .option('--pow-bits <bits>', 'proof-of-work difficulty in leading zero bits for every kind of post (a network parameter; default 16 for posts and replies, 12 for votes; less is refused unless every address is loopback or private)', parsePowBits)
 }
 
 /**
