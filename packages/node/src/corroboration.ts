@@ -12,12 +12,13 @@
  *
  * A dialed peer can still be the flooder's: a rendezvous draw takes sybil providers in their share, and
  * unless the node says which peers it chose (`chosen`), any outbound connection counts (a DHT query
- * dials the "closer peers" an answer names). Such a peer
- * duplicating the whole flood would have all of it shared, which undoes the rule. So each dialed group's
- * vouches for one sender are budgeted ({@link VouchBudget}): it may duplicate no more of that sender's
- * posts than the median dialed group duplicating them does.
+ * dials the "closer peers" an answer names). Such a peer duplicating the whole flood would have all of
+ * it shared, which undoes the rule. So each dialed group's vouches for one sender are budgeted
+ * ({@link VouchBudget}): it may duplicate no more of that sender's posts than the median dialed group
+ * duplicating them does.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { Recent } from './recent.js'
 import { addressGroup } from './sync/admission.js'
 import type { Connection, Logger, PeerId } from '@libp2p/interface'
 
@@ -87,15 +88,17 @@ export class VouchBudget {
   private readonly window: number
   private readonly floor: number
   private readonly senders: number
-  /** sender group → dialed group → duplicates counted in this window */
-  private current = new Map<string, Map<string, number>>()
-  private previous = new Map<string, Map<string, number>>()
+  /** sender group → dialed group → duplicates counted in this window (and in the one before) */
+  private current: Recent<Map<string, number>>
+  private previous: Recent<Map<string, number>>
   private since?: number
 
   constructor (init: VouchBudgetInit = {}) {
     this.window = init.window ?? VOUCH_WINDOW
     this.floor = init.floor ?? VOUCH_FLOOR
     this.senders = init.senders ?? VOUCH_SENDERS
+    this.current = new Recent(this.senders)
+    this.previous = new Recent(this.senders)
   }
 
   /**
@@ -108,10 +111,7 @@ export class VouchBudget {
     const groups = [...new Set(vouchers)].filter((group) => group !== sender)
     if (groups.length === 0) return undefined
     const counts = this.current.get(sender) ?? new Map<string, number>()
-    // most recently seen last, so the least recent sender is forgotten first
-    this.current.delete(sender)
     this.current.set(sender, counts)
-    if (this.current.size > this.senders) this.current.delete(this.current.keys().next().value!)
     for (const group of groups) counts.set(group, (counts.get(group) ?? 0) + 1)
     const totals = new Map(counts)
     for (const [group, count] of this.previous.get(sender) ?? []) totals.set(group, (totals.get(group) ?? 0) + count)
@@ -123,8 +123,8 @@ export class VouchBudget {
   private rotate (now: number): void {
     if (this.since === undefined) this.since = now
     if (now - this.since < this.window) return
-    this.previous = now - this.since < 2 * this.window ? this.current : new Map()
-    this.current = new Map()
+    this.previous = now - this.since < 2 * this.window ? this.current : new Recent(this.senders)
+    this.current = new Recent(this.senders)
     this.since = now
   }
 }

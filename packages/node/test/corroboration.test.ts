@@ -15,7 +15,7 @@ import { tcp } from '@libp2p/tcp'
 import { channelTopic, gossipMessageId, toHex } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { Corroboration, VOUCH_DELAY } from '../src/corroboration.js'
+import { Corroboration, VOUCH_DELAY, VouchBudget } from '../src/corroboration.js'
 import { InvalidMessageTracker, gossipMessageKey, murmurGossipsub } from '../src/gossip.js'
 import { LOOPBACK, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
@@ -118,5 +118,38 @@ describe('vouching by duplicates', () => {
     await relay('another flood post its dialed sybil delivers again', sybil)
     await settled()
     expect(vouched).toHaveLength(2)
+  })
+})
+
+describe('VouchBudget', () => {
+  const SENDER = 'ip4/10.66.0.1'
+  const HONEST = 'ip4/192.0.2.1'
+  const SYBIL = 'ip4/10.66.1.1'
+
+  it('holds the group duplicating more of a sender\'s posts to the median one, past the floor', () => {
+    const budget = new VouchBudget({ floor: 2 })
+    expect(budget.judge(SENDER, [SENDER], 0)).toBeUndefined()
+    expect(budget.judge(SENDER, [HONEST], 0)).toBe(HONEST)
+    for (let i = 0; i < 2; i++) expect(budget.judge(SENDER, [SYBIL], 0)).toBe(SYBIL)
+    // three duplicates against the honest group's one: over the floor and the median
+    expect(budget.judge(SENDER, [SYBIL], 0)).toBeUndefined()
+    // a post both delivered vouches by the one within budget
+    expect(budget.judge(SENDER, [SYBIL, HONEST], 0)).toBe(HONEST)
+    // the counts are per sender
+    expect(budget.judge('ip4/10.66.0.9', [SYBIL], 0)).toBe(SYBIL)
+  })
+
+  it('counts the last one to two windows, and at most `senders` senders', () => {
+    const budget = new VouchBudget({ floor: 0, window: 1_000, senders: 2 })
+    expect(budget.judge(SENDER, [HONEST], 0)).toBe(HONEST)
+    expect(budget.judge(SENDER, [SYBIL], 0)).toBe(SYBIL)
+    expect(budget.judge(SENDER, [SYBIL], 1_500)).toBeUndefined() // 2 against 1, the last window counted
+    expect(budget.judge(SENDER, [SYBIL], 3_600)).toBe(SYBIL) // two windows later, forgotten
+    expect(budget.judge(SENDER, [HONEST], 3_600)).toBe(HONEST)
+    expect(budget.judge(SENDER, [SYBIL], 3_600)).toBeUndefined()
+    // two other senders push out the least recent one's counts
+    expect(budget.judge('ip4/10.66.0.8', [HONEST], 3_600)).toBe(HONEST)
+    expect(budget.judge('ip4/10.66.0.9', [HONEST], 3_600)).toBe(HONEST)
+    expect(budget.judge(SENDER, [SYBIL], 3_600)).toBe(SYBIL)
   })
 })
