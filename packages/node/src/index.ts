@@ -198,7 +198,11 @@ export interface FeedOptions {
 
 /** Events of a Murmur node. */
 export interface MurmurEvents {
-  /** A post, reply or vote was stored: received from the network, or made by this node. */
+  /**
+   * A post, reply or vote is new here: received from the network and stored (announced a turn after the
+   * store write), or made by this node (announced once, when made; stored when its first copy comes back
+   * from the network).
+   */
   post: CustomEvent<PostView>
   /**
    * This node's clock was found more than 120 s off the network's (`skewed: true`: its posts are
