@@ -104,7 +104,9 @@ interface Step {
  * dated 720 s ahead is valid to a clock 600 s ahead, and made it look right. So each group stands for
  * its freshest and its oldest post of the hour, and the bounds come from the (t+1)-th freshest and the
  * (t+1)-th oldest group of n, with t = min({@link CLOCK_SKEW_SET_ASIDE}, ⌊(n − 1) / 2⌋): up to two groups,
- * always fewer than half, are set aside as liars at each end. "Ahead" is claimed only when even that
+ * always fewer than half, are set aside as liars at each end. A group's extremes, not its median: honest
+ * peers forward valid forged posts (backdated, or dated two minutes ahead), so whoever floods a group's
+ * median through it could make a right clock look off. "Ahead" is claimed only when even that
  * group's freshest post looks more than the accepted skew old, "behind" only when its oldest looks that
  * far in the future. What that costs an attacker, for a node that heard honest posts through h groups in
  * the last hour:
