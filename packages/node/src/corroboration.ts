@@ -18,6 +18,7 @@
  * duplicating them does.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Recent } from './recent.js'
 import { addressGroup } from './sync/admission.js'
 import type { Connection, Logger, PeerId } from '@libp2p/interface'
@@ -40,6 +41,9 @@ export const VOUCH_FLOOR = 4
 
 /** Most senders (address groups) whose duplicates {@link VouchBudget} counts at once; the least recent are forgotten. */
 export const VOUCH_SENDERS = 1_024
+
+/** Most peers {@link ChosenPeers} remembers as drawn to dial; the least recently drawn are forgotten. */
+export const CHOSEN_PEERS = 4_096
 
 /** The part of gossipsub's peer score read here: who delivered a message, by message id string. */
 interface DeliveryRecords {
@@ -126,6 +130,46 @@ export class VouchBudget {
     this.previous = now - this.since < 2 * this.window ? this.current : new Recent(this.senders)
     this.current = new Recent(this.senders)
     this.since = now
+  }
+}
+
+/**
+ * The peers this node chose to dial: its bootstrap peers and those it drew (rendezvous, discovery), as
+ * against peers an outbound connection alone shows, which a DHT query may have dialed on a remote
+ * peer's word. What {@link CorroborationComponents.chosen} reads.
+ *
+ * @example
+ * ```ts
+ * const chosen = new ChosenPeers(config.bootstrap)
+ * chosen.add(peer.id) // before dialing a drawn peer
+ * const vouches = new Corroboration({ ...components, chosen: (p) => chosen.has(p) })
+ * ```
+ */
+export class ChosenPeers {
+  private readonly bootstrap: Set<string>
+  private readonly drawn: Recent<true>
+
+  /** `bootstrap`: the bootstrap multiaddrs (their `/p2p/` peer ids are chosen); at most `size` drawn peers. */
+  constructor (bootstrap: string[] = [], size = CHOSEN_PEERS) {
+    this.bootstrap = new Set(bootstrap.flatMap((addr) => {
+      try {
+        return multiaddr(addr).getComponents().findLast((component) => component.name === 'p2p')?.value ?? []
+      } catch {
+        return [] // not a multiaddr: libp2p's bootstrap refuses it too, so it is never dialed
+      }
+    }))
+    this.drawn = new Recent(size)
+  }
+
+  /** This node drew `peer` and is about to dial it. */
+  add (peer: PeerId): void {
+    this.drawn.set(peer.toString(), true)
+  }
+
+  /** Whether this node chose `peer`: a bootstrap peer, or drawn among the last `size`. */
+  has (peer: PeerId): boolean {
+    const key = peer.toString()
+    return this.bootstrap.has(key) || this.drawn.get(key) === true
   }
 }
 

@@ -10,12 +10,14 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { channelTopic, gossipMessageId, toHex } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { Corroboration, VOUCH_DELAY, VouchBudget } from '../src/corroboration.js'
+import { ChosenPeers, Corroboration, VOUCH_DELAY, VouchBudget } from '../src/corroboration.js'
 import { InvalidMessageTracker, gossipMessageKey, murmurGossipsub } from '../src/gossip.js'
 import { LOOPBACK, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
@@ -151,5 +153,16 @@ describe('VouchBudget', () => {
     expect(budget.judge('ip4/10.66.0.8', [HONEST], 3_600)).toBe(HONEST)
     expect(budget.judge('ip4/10.66.0.9', [HONEST], 3_600)).toBe(HONEST)
     expect(budget.judge(SENDER, [SYBIL], 3_600)).toBe(SYBIL)
+  })
+})
+
+describe('ChosenPeers', () => {
+  it('holds the bootstrap peers and the last drawn ones, not any other', async () => {
+    const [boot, drawn, other, later] = await Promise.all(Array.from({ length: 4 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const chosen = new ChosenPeers([`/ip4/192.0.2.7/tcp/4001/p2p/${boot!.toString()}`, 'not a multiaddr', '/ip4/192.0.2.8/tcp/4001'], 1)
+    chosen.add(drawn!)
+    expect([boot, drawn, other].map((peer) => chosen.has(peer!))).toEqual([true, true, false])
+    chosen.add(later!)
+    expect([boot, drawn, later].map((peer) => chosen.has(peer!))).toEqual([true, false, true])
   })
 })
