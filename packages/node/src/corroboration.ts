@@ -199,7 +199,8 @@ export interface CorroborationComponents {
  *
  * @example
  * ```ts
- * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), chosen: (p) => drawn.has(p), log })
+ * const chosen = new ChosenPeers(config.bootstrap)
+ * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), chosen: (p) => chosen.has(p), log })
  * vouches.watch(msgIdStr, post.id, propagationSource)
  * ```
  */
