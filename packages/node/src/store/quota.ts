@@ -32,8 +32,11 @@ export interface ChannelQuota {
  *   and goes only after them. The post whose put takes the channel over its quota is never evicted
  *   by that put (as the newest arrival it would go first, and never live to be vouched for); as
  *   eviction goes down to `lowWater`, the next round comes a tenth of a quota of puts later (1,000 at
- *   the default), time enough for a vouch that comes within seconds. Only dialed peers vouch: this node chose them, while a second address
- *   of the flooder's own that connects here could vouch for its whole flood. To have its flood
+ *   the default), time enough for a vouch that comes within seconds. Only dialed peers vouch: this
+ *   node chose them, while a second address of the flooder's own that connects here could vouch for
+ *   its whole flood. A dialed peer may still be the flooder's: each dialed group vouches for one
+ *   sender's posts only within its budget (`VouchBudget`: no more of them than the median dialed
+ *   group duplicates). To have its flood
  *   vouched for, a flooder must inject it into the network ahead of delivering it here, which is the
  *   network-wide flood below.
  * - Then the latest arrivals go first (not the lowest hot score, which a fresh flood would win), so a
