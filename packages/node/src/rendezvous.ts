@@ -5,16 +5,26 @@
  * it learns from gossipsub subscriptions once connected; the DHT never holds a node's channel list.
  * Keys rotate daily, so a PeerId ground to sit closest to a key serves one day, not for good.
  */
-import { randomBytes } from '@libp2p/crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
-  RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, DIAL_TIMEOUT
+  RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
+import { GroupedPool, sample } from './discovery.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
+
+// murmur.ts imports DiscoveryDialer from here until its import names discovery.js
+export { DiscoveryDialer } from './discovery.js'
+
+/**
+ * Most provider records one storer's answer adds to a round (a uniform sample of what it names): a
+ * storer returns every record it holds, so one sybil storer answering first with a thousand sybil
+ * records would otherwise fill the round and end it before any other storer is heard.
+ */
+export const RENDEZVOUS_PER_STORER = RENDEZVOUS_POOL
 
 const encoder = new TextEncoder()
 const KEY_DOMAIN = encoder.encode('murmur/v2/rendezvous/')
@@ -76,47 +86,6 @@ export async function topicCid (topic: string, day: number = rendezvousDay(Date.
   key[KEY_DOMAIN.length] = await rendezvousBucket(topic)
   new DataView(key.buffer).setUint32(KEY_DOMAIN.length + 1, day)
   return CID.createV1(raw.code, await sha256.digest(key))
-}
-
-/** A uniformly random integer in [0, n), from the CSPRNG. */
-function randomIndex (n: number): number {
-  const bytes = randomBytes(8)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8)
-  // 53 random bits: a float in [0, 1) without modulo bias worth the name
-  return Math.floor((view.getUint32(0) * 2 ** 21 + (view.getUint32(4) >>> 11)) / 2 ** 53 * n)
-}
-
-/** A uniformly random sample of `count` items (partial Fisher-Yates over a copy, CSPRNG-driven). */
-export function sample<T> (items: readonly T[], count: number): T[] {
-  const pool = [...items]
-  const take = Math.min(count, pool.length)
-  for (let i = 0; i < take; i++) {
-    const j = i + randomIndex(pool.length - i)
-    const swap = pool[i]!
-    pool[i] = pool[j]!
-    pool[j] = swap
-  }
-  return pool.slice(0, take)
-}
-
-/**
- * A uniform sample of at most `size` of the items offered to it, whatever their number and order
- * (reservoir sampling): what a lookup returns first has no better chance than what it returns last.
- */
-class Reservoir<T> {
-  readonly items: T[] = []
-  private offered = 0
-  constructor (private readonly size: number) {}
-
-  offer (item: T): void {
-    this.offered++
-    if (this.items.length < this.size) {
-      this.items.push(item)
-      return
-    }
-    const j = randomIndex(this.offered)
-    if (j < this.size) this.items[j] = item
-  }
 }
 
 /** What {@link TopicRendezvous} needs from the node. */
@@ -286,154 +255,29 @@ export class TopicRendezvous {
   private async dialProviders (topic: string, cids: CID[], topicSignal: AbortSignal): Promise<void> {
     const { dht, peerId, isConnected, dial, log } = this.components
     const signal = AbortSignal.any([topicSignal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
-    const seen = new Set<string>()
-    const pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
-    for (const cid of cids) {
+    const pool = new GroupedPool()
+    /** Records each storer (the node itself for its own provider store) added this round. */
+    const added = new Map<string, number>()
+    read: for (const cid of cids) {
       for await (const event of dht.findProviders(cid, { signal })) {
         if (event.name !== 'PROVIDER') {
           continue
         }
-        for (const provider of event.providers) {
-          const id = provider.id.toString()
-          if (!provider.id.equals(peerId) && !seen.has(id) && !isConnected(provider.id)) {
-            seen.add(id)
-            pool.offer(provider)
-          }
-        }
-        if (seen.size >= RENDEZVOUS_MAX_SEEN) {
-          break
+        const storer = event.from.toString()
+        const fresh = event.providers.filter((provider) => !provider.id.equals(peerId) && !pool.has(provider.id) && !isConnected(provider.id))
+        const room = RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0)
+        const taken = sample(fresh, room)
+        added.set(storer, (added.get(storer) ?? 0) + taken.length)
+        for (const provider of taken) pool.offer(provider)
+        // with at most RENDEZVOUS_PER_STORER each, this many records come from several storers
+        if (pool.size >= RENDEZVOUS_MAX_SEEN) {
+          break read
         }
       }
     }
     const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.dialedInTopic(topic))
-    const chosen = sample(pool.items, needed)
-    log('dialing %d of %d providers of the bucket of %s', chosen.length, seen.size, topic)
+    const chosen = pool.draw(needed)
+    log('dialing %d of %d providers (%d address groups, %d storers) of the bucket of %s', chosen.length, pool.size, pool.groupCount, added.size, topic)
     await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
-  }
-}
-
-/** What {@link DiscoveryDialer} needs from the node. */
-export interface DiscoveryDialerComponents {
-  /**
-   * Open connections this node dialed. Inbound ones do not count: anyone can connect, and a swarm that
-   * did must not stop the node dialing peers it drew itself.
-   */
-  dialedCount(): number
-  /** Whether a connection to the peer is open. */
-  isConnected(peer: PeerId): boolean
-  /** Dials a discovered peer; failures are the dialer's to log. */
-  dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
-}
-
-/** Options of {@link DiscoveryDialer}. */
-export interface DiscoveryDialerInit {
-  /**
-   * Discovered peers are dialed only while the node has dialed fewer open connections than this.
-   *
-   * @default DISCOVERY_DIAL_BELOW (8)
-   */
-  below?: number
-  /**
-   * How long discovered peers are gathered before some are drawn and dialed, in ms.
-   *
-   * @default DISCOVERY_WINDOW (2 s)
-   */
-  window?: number
-  /**
-   * A drawn peer whose dial left no connection is offered again after this delay, doubled on each
-   * failure up to {@link RENDEZVOUS_MAX_INTERVAL} (5 min), while the node is still short.
-   *
-   * @default DISCOVERY_WINDOW (2 s)
-   */
-  retryDelay?: number
-}
-
-/**
- * Dials peers found by discovery (mDNS, DHT lookups) without letting the finder choose them: peers
- * discovered within a window are gathered (distinct, a uniform sample of at most
- * {@link RENDEZVOUS_POOL}), then only as many as the node is short of are drawn at random and dialed.
- * Dialing every peer a DHT answer names, first come first dialed, let sybils answering lookups become
- * the node's outbound peers, which gossipsub keeps in its meshes (`Dout`) and the stem picks successors
- * from first. A drawn peer whose dial failed is offered again later, with backoff, while the node is
- * short: its bootstrap peers are discovered once, and a node whose first dials all failed (a busy
- * bootstrap node, a slow start) would otherwise stay alone for good, with no DHT peer to look up others.
- *
- * @example
- * ```ts
- * const dialer = new DiscoveryDialer({ dialedCount, isConnected, dial })
- * libp2p.addEventListener('peer:discovery', (evt) => { dialer.offer(evt.detail) })
- * ```
- */
-export class DiscoveryDialer {
-  private readonly components: DiscoveryDialerComponents
-  private readonly below: number
-  private readonly window: number
-  private readonly retryDelay: number
-  /** The next retry delay of drawn peers whose last dial failed (at most {@link RENDEZVOUS_POOL}). */
-  private readonly retries = new Map<string, number>()
-  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>()
-  private seen = new Set<string>()
-  private pool = new Reservoir<PeerInfo>(RENDEZVOUS_POOL)
-  private timer?: ReturnType<typeof setTimeout>
-
-  constructor (components: DiscoveryDialerComponents, init: DiscoveryDialerInit = {}) {
-    this.components = components
-    this.below = init.below ?? DISCOVERY_DIAL_BELOW
-    this.window = init.window ?? DISCOVERY_WINDOW
-    this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
-  }
-
-  /** A peer was discovered: it may be drawn at the end of the current window. */
-  offer (peer: PeerInfo): void {
-    const id = peer.id.toString()
-    if (this.seen.has(id) || this.components.isConnected(peer.id) || this.components.dialedCount() >= this.below) {
-      return
-    }
-    this.seen.add(id)
-    this.pool.offer(peer)
-    this.timer ??= setTimeout(() => { this.draw() }, this.window)
-  }
-
-  /** Forgets what was gathered and what was to be retried, and dials nothing more. */
-  stop (): void {
-    this.forgetWindow()
-    for (const timer of this.retryTimers) clearTimeout(timer)
-    this.retryTimers.clear()
-    this.retries.clear()
-  }
-
-  private forgetWindow (): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
-    this.seen = new Set()
-    this.pool = new Reservoir(RENDEZVOUS_POOL)
-  }
-
-  private draw (): void {
-    const candidates = this.pool.items.filter((peer) => !this.components.isConnected(peer.id))
-    this.forgetWindow()
-    const short = this.below - this.components.dialedCount()
-    for (const peer of sample(candidates, short)) {
-      void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => { this.dialed(peer) })
-    }
-  }
-
-  /** After a dial: if it left no connection, the peer is offered again later (see {@link DiscoveryDialerInit.retryDelay}). */
-  private dialed (peer: PeerInfo): void {
-    const id = peer.id.toString()
-    if (this.components.isConnected(peer.id)) {
-      this.retries.delete(id)
-      return
-    }
-    const delay = this.retries.get(id) ?? this.retryDelay
-    if (!this.retries.has(id) && this.retries.size >= RENDEZVOUS_POOL) {
-      return
-    }
-    this.retries.set(id, Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL))
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer)
-      this.offer(peer)
-    }, delay)
-    this.retryTimers.add(timer)
   }
 }

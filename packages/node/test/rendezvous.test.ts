@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { topicCid } from '../src/index.js'
-import { DiscoveryDialer, lookupDays, rendezvousBucket, rendezvousDay, sample, TopicRendezvous } from '../src/rendezvous.js'
+import { DiscoveryDialer, sample } from '../src/discovery.js'
+import { lookupDays, rendezvousBucket, rendezvousDay, TopicRendezvous } from '../src/rendezvous.js'
 import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -142,7 +143,7 @@ describe('DHT topic rendezvous', () => {
     const providers: PeerInfo[] = [...sybils, ...honest].map((id) => ({ id, multiaddrs: [] }))
     const dht = {
       async * provide () {},
-      async * findProviders () { yield { name: 'PROVIDER', providers } },
+      async * findProviders () { yield { name: 'PROVIDER', from: honest[0]!, providers } },
       async cancelReprovide () {}
     } as unknown as KadDHT
     let dialedSybils = 0

@@ -1,0 +1,398 @@
+/**
+ * Drawing the peers a node dials itself, so that whoever names them (a DHT answer, a storer of
+ * provider records) does not choose them. Peers are drawn first by address group (an IPv4 address, an
+ * IPv6 /48: `addressGroup`), then by PeerId within a group: PeerIds cost nothing, addresses do, so a
+ * thousand sybil PeerIds on one host weigh what one honest host weighs. The {@link DiscoveryDialer}
+ * dials peers found by discovery this way, and retries a failed dial within bounds.
+ */
+import { randomBytes } from '@libp2p/crypto'
+import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
+import { addressGroup } from './sync/admission.js'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
+
+/** Most peers kept per address group of a {@link GroupedPool} (a uniform sample of those offered). */
+export const POOL_PER_GROUP = 8
+
+/**
+ * A drawn peer whose dial failed this many times in a row is forgotten until it is discovered again
+ * (2 s, 4 s, … 32 s apart by default: about a minute of tries). Bootstrap peers are never forgotten.
+ */
+export const DISCOVERY_MAX_FAILURES = 5
+
+/** The group of peers whose record names no address: they are drawn as one group. */
+const NO_ADDRESS = 'none'
+
+/** A uniformly random integer in [0, n), from the CSPRNG. */
+function randomIndex (n: number): number {
+  const bytes = randomBytes(8)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8)
+  // 53 random bits: a float in [0, 1) without modulo bias worth the name
+  return Math.floor((view.getUint32(0) * 2 ** 21 + (view.getUint32(4) >>> 11)) / 2 ** 53 * n)
+}
+
+/**
+ * A uniformly random sample of `count` items (partial Fisher-Yates over a copy, CSPRNG-driven).
+ *
+ * @example
+ * ```ts
+ * sample(['a', 'b', 'c', 'd'], 2) // e.g. ['c', 'a']
+ * ```
+ */
+export function sample<T> (items: readonly T[], count: number): T[] {
+  const pool = [...items]
+  const take = Math.max(0, Math.min(count, pool.length))
+  for (let i = 0; i < take; i++) {
+    const j = i + randomIndex(pool.length - i)
+    const swap = pool[i]!
+    pool[i] = pool[j]!
+    pool[j] = swap
+  }
+  return pool.slice(0, take)
+}
+
+/**
+ * A uniform sample of at most `size` of the items offered to it, whatever their number and order
+ * (reservoir sampling): what a lookup returns first has no better chance than what it returns last.
+ */
+class Reservoir<T> {
+  readonly items: T[] = []
+  private offered = 0
+  constructor (private readonly size: number) {}
+
+  offer (item: T): void {
+    this.offered++
+    if (this.items.length < this.size) {
+      this.items.push(item)
+      return
+    }
+    const j = randomIndex(this.offered)
+    if (j < this.size) this.items[j] = item
+  }
+}
+
+/**
+ * The address group a discovered peer is drawn in: that of the first address its record names (an
+ * IPv4 address, an IPv6 /48, a relay's address for a relayed one), or one group for every record
+ * naming none. A record's addresses are claims: one naming a different fake address for each sybil
+ * puts each in a group of its own, but a dial reaches a sybil only at an address it holds.
+ *
+ * @example
+ * ```ts
+ * peerGroup({ id, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001')] }) // 'ip4/203.0.113.7'
+ * ```
+ */
+export function peerGroup (peer: PeerInfo): string {
+  const first = peer.multiaddrs[0]
+  if (first === undefined) return NO_ADDRESS
+  try {
+    return addressGroup(first)
+  } catch {
+    return NO_ADDRESS
+  }
+}
+
+/** Options of {@link GroupedPool}. */
+export interface GroupedPoolInit {
+  /**
+   * Most address groups kept; peers of further groups are not kept (a bound on memory).
+   *
+   * @default RENDEZVOUS_MAX_SEEN (1,024)
+   */
+  maxGroups?: number
+  /**
+   * Most peers kept per group, a uniform sample of those offered.
+   *
+   * @default POOL_PER_GROUP (8)
+   */
+  perGroup?: number
+}
+
+/**
+ * Distinct peers gathered by address group ({@link peerGroup}), drawn first by group, then by PeerId:
+ * each group's chance is the same however many PeerIds it holds.
+ *
+ * @example
+ * ```ts
+ * const pool = new GroupedPool()
+ * for (const peer of providers) pool.offer(peer)
+ * const toDial = pool.draw(6)
+ * ```
+ */
+export class GroupedPool {
+  private readonly groups = new Map<string, Reservoir<PeerInfo>>()
+  private readonly seen = new Set<string>()
+  private readonly maxGroups: number
+  private readonly perGroup: number
+
+  constructor (init: GroupedPoolInit = {}) {
+    this.maxGroups = init.maxGroups ?? RENDEZVOUS_MAX_SEEN
+    this.perGroup = init.perGroup ?? POOL_PER_GROUP
+  }
+
+  /** Distinct peers offered so far (kept or not). */
+  get size (): number {
+    return this.seen.size
+  }
+
+  /** Address groups kept. */
+  get groupCount (): number {
+    return this.groups.size
+  }
+
+  /** Whether the peer was offered already. */
+  has (peer: PeerId): boolean {
+    return this.seen.has(peer.toString())
+  }
+
+  /** Offers a peer (a second offer of the same PeerId is ignored). */
+  offer (peer: PeerInfo): void {
+    const id = peer.id.toString()
+    if (this.seen.has(id)) return
+    this.seen.add(id)
+    const key = peerGroup(peer)
+    let group = this.groups.get(key)
+    if (group === undefined) {
+      if (this.groups.size >= this.maxGroups) return
+      group = new Reservoir(this.perGroup)
+      this.groups.set(key, group)
+    }
+    group.offer(peer)
+  }
+
+  /**
+   * Draws at most `count` peers that pass `eligible`: groups in random order, one random peer of each,
+   * then a second of each while more are wanted, and so on.
+   */
+  draw (count: number, eligible: (peer: PeerInfo) => boolean = () => true): PeerInfo[] {
+    let groups = [...this.groups.values()]
+      .map((group) => sample(group.items.filter(eligible), group.items.length))
+      .filter((peers) => peers.length > 0)
+    const drawn: PeerInfo[] = []
+    while (drawn.length < count && groups.length > 0) {
+      for (const peers of sample(groups, groups.length)) {
+        if (drawn.length >= count) break
+        drawn.push(peers.pop()!)
+      }
+      groups = groups.filter((peers) => peers.length > 0)
+    }
+    return drawn
+  }
+}
+
+/** What {@link DiscoveryDialer} needs from the node. */
+export interface DiscoveryDialerComponents {
+  /**
+   * Open connections this node dialed. Inbound ones do not count: anyone can connect, and a swarm that
+   * did must not stop the node dialing peers it drew itself.
+   */
+  dialedCount(): number
+  /** Whether a connection to the peer is open. */
+  isConnected(peer: PeerId): boolean
+  /** Dials a discovered peer; failures are the dialer's to log. */
+  dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
+}
+
+/** Options of {@link DiscoveryDialer}. */
+export interface DiscoveryDialerInit {
+  /**
+   * Discovered peers are dialed only while the node has dialed fewer open connections than this.
+   *
+   * @default DISCOVERY_DIAL_BELOW (8)
+   */
+  below?: number
+  /**
+   * How long discovered peers are gathered before some are drawn and dialed, in ms.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  window?: number
+  /**
+   * A drawn peer whose dial left no connection is offered again after this delay, doubled on each
+   * failure up to {@link RENDEZVOUS_MAX_INTERVAL} (5 min), while the node is still short; after
+   * {@link DISCOVERY_MAX_FAILURES} failures in a row it is forgotten.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  retryDelay?: number
+  /**
+   * The node's bootstrap peers, its way in: whenever one is not connected and the node is short, it
+   * is dialed again (same backoff, never forgotten, never pushed out by other peers' retries).
+   *
+   * @default []
+   */
+  bootstrap?: PeerInfo[]
+}
+
+/** A drawn peer waiting for its next try. */
+interface Retry {
+  peer: PeerInfo
+  delay: number
+  failures: number
+  timer?: ReturnType<typeof setTimeout>
+  /** A bootstrap peer's dial is under way. */
+  dialing?: boolean
+  /** Offered to the current window, not drawn yet. */
+  offered?: boolean
+}
+
+/**
+ * Dials peers found by discovery (mDNS, DHT lookups) without letting the finder choose them: peers
+ * discovered within a window are gathered ({@link GroupedPool}: by address group, then PeerId), then
+ * only as many as the node is short of are drawn and dialed. Dialing every peer a DHT answer names,
+ * first come first dialed, let sybils answering lookups become the node's outbound peers, which
+ * gossipsub keeps in its meshes (`Dout`) and the stem picks successors from first. A drawn peer whose
+ * dial failed is offered again later, with backoff, while the node is short, at most
+ * {@link DISCOVERY_MAX_FAILURES} times, in a table of {@link RENDEZVOUS_POOL} that pushes out the
+ * longest-waiting entry: dead records a DHT answer named cannot hold it. Bootstrap peers are retried
+ * from their own list for as long as the node is short: a node whose first dials all failed (a busy
+ * bootstrap node, a slow start) would otherwise stay alone for good, with no DHT peer to look up others.
+ *
+ * @example
+ * ```ts
+ * const dialer = new DiscoveryDialer({ dialedCount, isConnected, dial }, { bootstrap })
+ * libp2p.addEventListener('peer:discovery', (evt) => { dialer.offer(evt.detail) })
+ * ```
+ */
+export class DiscoveryDialer {
+  private readonly components: DiscoveryDialerComponents
+  private readonly below: number
+  private readonly window: number
+  private readonly retryDelay: number
+  /** Drawn peers whose last dial failed, oldest first (at most {@link RENDEZVOUS_POOL}). */
+  private readonly retries = new Map<string, Retry>()
+  /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
+  private readonly bootstrap = new Map<string, Retry>()
+  private pool = new GroupedPool()
+  private timer?: ReturnType<typeof setTimeout>
+  private stopped = false
+
+  constructor (components: DiscoveryDialerComponents, init: DiscoveryDialerInit = {}) {
+    this.components = components
+    this.below = init.below ?? DISCOVERY_DIAL_BELOW
+    this.window = init.window ?? DISCOVERY_WINDOW
+    this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
+    for (const peer of init.bootstrap ?? []) {
+      this.bootstrap.set(peer.id.toString(), { peer, delay: this.retryDelay, failures: 0 })
+    }
+  }
+
+  /** A peer was discovered: it may be drawn at the end of the current window. */
+  offer (peer: PeerInfo): void {
+    if (this.stopped || this.pool.has(peer.id) || this.components.isConnected(peer.id) || !this.short()) {
+      return
+    }
+    const boot = this.bootstrap.get(peer.id.toString())
+    if (boot !== undefined) {
+      // the node's own choice, not a finder's: dialed at once, then watched (see watchBootstrap)
+      if (boot.timer === undefined && boot.dialing !== true) this.dialBootstrap(boot)
+      return
+    }
+    this.pool.offer(peer)
+    this.timer ??= setTimeout(() => { this.draw() }, this.window)
+  }
+
+  /** Forgets what was gathered and what was to be retried, and dials nothing more. */
+  stop (): void {
+    this.stopped = true
+    this.forgetWindow()
+    for (const entry of [...this.retries.values(), ...this.bootstrap.values()]) clearTimeout(entry.timer)
+    this.retries.clear()
+    this.bootstrap.clear()
+  }
+
+  private short (): boolean {
+    return this.components.dialedCount() < this.below
+  }
+
+  private forgetWindow (): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.pool = new GroupedPool()
+  }
+
+  private draw (): void {
+    const pool = this.pool
+    this.forgetWindow()
+    const short = this.below - this.components.dialedCount()
+    const drawn = pool.draw(short, (candidate) => !this.components.isConnected(candidate.id))
+    const ids = new Set(drawn.map((peer) => peer.id.toString()))
+    for (const [id, entry] of this.retries) {
+      if (entry.offered !== true) continue
+      entry.offered = false
+      // a retry offered but not drawn keeps its turn: offered again after the same delay
+      if (!ids.has(id)) this.scheduleRetry(id, entry, entry.delay)
+    }
+    for (const peer of drawn) this.dialNow(peer)
+  }
+
+  private dialNow (peer: PeerInfo): void {
+    void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => { this.dialed(peer) })
+  }
+
+  /** After a dial: if it left no connection, the peer is tried again later (see {@link DiscoveryDialerInit.retryDelay}). */
+  private dialed (peer: PeerInfo): void {
+    const id = peer.id.toString()
+    if (this.stopped) return
+    if (this.components.isConnected(peer.id)) {
+      this.forgetRetry(id)
+      return
+    }
+    const entry = this.retries.get(id) ?? { peer, delay: this.retryDelay, failures: 0 }
+    this.forgetRetry(id)
+    entry.failures++
+    if (entry.failures >= DISCOVERY_MAX_FAILURES) return
+    // the longest-waiting entry gives way: a table full of dead records cannot keep a new failure out
+    if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
+    this.retries.set(id, entry)
+    const delay = entry.delay
+    entry.delay = Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL)
+    this.scheduleRetry(id, entry, delay)
+  }
+
+  private scheduleRetry (id: string, entry: Retry, delay: number): void {
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined
+      // offered only while the node is short; otherwise forgotten, not kept with no timer
+      if (!this.short() || this.components.isConnected(entry.peer.id)) {
+        this.retries.delete(id)
+        return
+      }
+      entry.offered = true
+      this.offer(entry.peer)
+    }, delay)
+  }
+
+  private forgetRetry (id: string): void {
+    clearTimeout(this.retries.get(id)?.timer)
+    this.retries.delete(id)
+  }
+
+  private dialBootstrap (boot: Retry): void {
+    boot.dialing = true
+    void this.components.dial(boot.peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => {
+      boot.dialing = false
+      if (!this.stopped) this.watchBootstrap(boot)
+    })
+  }
+
+  /**
+   * After a dial of a bootstrap peer: connected, it is checked again in {@link RENDEZVOUS_MAX_INTERVAL};
+   * not, it is dialed again after its backoff if the node is short then, and watched on if not.
+   */
+  private watchBootstrap (boot: Retry): void {
+    clearTimeout(boot.timer)
+    let delay: number
+    if (this.components.isConnected(boot.peer.id)) {
+      boot.delay = this.retryDelay
+      delay = RENDEZVOUS_MAX_INTERVAL
+    } else {
+      delay = boot.delay
+      boot.delay = Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL)
+    }
+    boot.timer = setTimeout(() => {
+      boot.timer = undefined
+      if (!this.components.isConnected(boot.peer.id) && this.short()) this.dialBootstrap(boot)
+      else this.watchBootstrap(boot)
+    }, delay)
+  }
+}

@@ -1,0 +1,176 @@
+// Who a node dials itself (issue 12, Medium 7; reviews 2 and 3): sybil PeerIds cost nothing, addresses
+// do, so providers are drawn by address group first; one storer's answer cannot fill a round; and the
+// discovery retry table can neither fill up with dead records for good nor lose the bootstrap peer.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { channelTopic } from '@murmur/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
+import { describe, expect, it } from 'vitest'
+import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
+import { TopicRendezvous } from '../src/rendezvous.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
+
+const TOPIC = channelTopic('#draw')
+
+const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+
+/** Resolves when `check` holds, polling on a short timer; rejects after `ms`. */
+async function until (check: () => boolean, what: string, ms = 20_000, every = 5): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, every))
+  }
+}
+
+describe('drawing the peers a node dials', () => {
+  it('groups a peer by the first address its record names', async () => {
+    const [id] = await ids(1)
+    expect(peerGroup({ id: id!, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001'), multiaddr('/ip4/198.51.100.1/tcp/1')] })).toBe('ip4/203.0.113.7')
+    expect(peerGroup({ id: id!, multiaddrs: [multiaddr('/ip6/2001:db8:0:1::2/tcp/4001')] })).toBe('ip6/2001:0db8:0000::/48')
+    expect(peerGroup({ id: id!, multiaddrs: [] })).toBe('none')
+  })
+
+  it('draws by address group, then PeerId: 1,000 PeerIds on one address weigh one group', async () => {
+    const pool = new GroupedPool()
+    const sybils = await ids(200)
+    const honest = await ids(9)
+    for (const id of sybils) pool.offer({ id, multiaddrs: [multiaddr('/ip4/198.51.100.9/tcp/4001')] })
+    honest.forEach((id, i) => { pool.offer({ id, multiaddrs: [multiaddr(`/ip4/203.0.${i}.1/tcp/4001`)] }) })
+    expect(pool.size).toBe(209)
+    expect(pool.groupCount).toBe(10)
+    // a draw of 10 takes one peer of each group
+    const drawn = pool.draw(10)
+    expect(new Set(drawn.map(peerGroup)).size).toBe(10)
+    // more than there are groups: a second round over the groups that still have peers
+    expect(pool.draw(12).length).toBe(12)
+  })
+
+  it('a sybil storer answering first with 1,100 providers on one address neither fills the round nor outweighs 25 honest providers on 25 addresses', async () => {
+    // review 2, finding 1 (reviewer's rdv.mjs): 1,100 sybils answered first took 1.000 of the dials
+    const sybils = await ids(1_100)
+    const honest = await ids(25)
+    const [self, sybilStorer, honestStorer] = await ids(3)
+    const sybilSet = new Set(sybils.map(String))
+    const honestDialed = new Set<string>()
+    const events = [
+      { name: 'PROVIDER', from: sybilStorer, providers: sybils.map((id) => ({ id, multiaddrs: [multiaddr('/ip4/198.51.100.9/tcp/4001')] })) },
+      { name: 'PROVIDER', from: honestStorer, providers: honest.map((id, i) => ({ id, multiaddrs: [multiaddr(`/ip4/203.0.${i}.1/tcp/4001`)] })) }
+    ]
+    const dht = {
+      async * provide () {},
+      async * findProviders () { yield * events },
+      async cancelReprovide () {}
+    } as unknown as KadDHT
+    const ROUNDS = 40
+    let dialed = 0
+    let dialedSybils = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      let roundDone = (): void => {}
+      const done = new Promise<void>((resolve) => { roundDone = resolve })
+      const rendezvous = new TopicRendezvous({
+        dht,
+        peerId: self!,
+        dialedInTopic: () => 0,
+        isConnected: () => false,
+        addressCount: () => 0,
+        dial: async (peer: PeerInfo) => {
+          dialed++
+          if (sybilSet.has(peer.id.toString())) dialedSybils++
+          else honestDialed.add(peer.id.toString())
+          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
+        },
+        log: logger('murmur:test')
+      })
+      rendezvous.join(TOPIC)
+      await done
+      rendezvous.stop()
+    }
+    expect(dialed).toBe(ROUNDS * RENDEZVOUS_TARGET_PEERS)
+    // one group of 26: drawing 6 distinct groups a round, the sybils' group gets at most one dial in 6
+    const share = dialedSybils / dialed
+    expect(share).toBeLessThanOrEqual(1 / RENDEZVOUS_TARGET_PEERS)
+    // by PeerId it would be 1,100 / 1,125 = 0.978; the honest providers are dialed, most of them
+    expect(honestDialed.size).toBeGreaterThan(15)
+  })
+
+  it('a retry table filled with dead records still retries a failed peer, and forgets dead ones', async () => {
+    // review 3 (retry.mjs): 64 dead records held the table for good; a peer whose first dial failed
+    // was dialed once and never again, while the dead records drew 353 dials
+    const dials = new Map<string, number>()
+    const connected = new Set<string>()
+    let backUp = false
+    const late = (await ids(1))[0]!
+    const dialer = new DiscoveryDialer({
+      dialedCount: () => connected.size,
+      isConnected: (id) => connected.has(id.toString()),
+      dial: async (peer) => {
+        const id = peer.id.toString()
+        dials.set(id, (dials.get(id) ?? 0) + 1)
+        if (id === late.toString() && backUp) connected.add(id)
+      }
+    }, { below: 8, window: 5, retryDelay: 10 })
+    try {
+      const dead = await ids(120)
+      // 15 windows of 8 dead records, each window drawn (retries of earlier ones compete with them)
+      for (let w = 0; w < 15; w++) {
+        const before = dials.size
+        for (const id of dead.slice(w * 8, w * 8 + 8)) dialer.offer({ id, multiaddrs: [] })
+        await until(() => dials.size > before, `window ${w} drawn`)
+      }
+      // a peer whose first dial fails (offered until drawn once, as discovery names it again), then comes back up
+      await until(() => {
+        dialer.offer({ id: late, multiaddrs: [] })
+        return dials.has(late.toString())
+      }, 'first dial of the late peer')
+      backUp = true
+      await until(() => connected.has(late.toString()), 'the late peer retried and connected')
+      // dead records are forgotten after a few failures: once spent, nothing dials them again
+      const total = (): number => dead.reduce((sum, id) => sum + (dials.get(id.toString()) ?? 0), 0)
+      let last = -1
+      await until(() => {
+        const now = total()
+        const stable = now === last
+        last = now
+        return stable
+      }, 'dead records spent', 60_000, 1_000)
+      for (const id of dead) expect(dials.get(id.toString()) ?? 0).toBeLessThanOrEqual(DISCOVERY_MAX_FAILURES)
+    } finally {
+      dialer.stop()
+    }
+  })
+
+  it('retries a bootstrap peer from its own list for as long as the node is short, whatever else failed', async () => {
+    const [boot] = await ids(1)
+    const bootPeer = { id: boot!, multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/1')] }
+    let bootDials = 0
+    let up = false
+    const connected = new Set<string>()
+    const dialer = new DiscoveryDialer({
+      dialedCount: () => connected.size,
+      isConnected: (id) => connected.has(id.toString()),
+      dial: async (peer) => {
+        if (peer.id.equals(boot)) {
+          bootDials++
+          if (up) connected.add(peer.id.toString())
+        }
+      }
+    }, { below: 8, window: 5, retryDelay: 5, bootstrap: [bootPeer] })
+    try {
+      dialer.offer(bootPeer)
+      // far more failures than any other peer is allowed: a bootstrap peer is never forgotten
+      await until(() => bootDials >= 8, 'eight bootstrap dials')
+      up = true
+      await until(() => connected.has(boot!.toString()), 'bootstrap connected')
+      // connected: not dialed again
+      const after = bootDials
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(bootDials).toBe(after)
+    } finally {
+      dialer.stop()
+    }
+  })
+})
