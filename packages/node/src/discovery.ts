@@ -9,6 +9,7 @@ import { randomBytes } from '@libp2p/crypto'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
 import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Most peers kept per address group of a {@link GroupedPool} (a uniform sample of those offered). */
 export const POOL_PER_GROUP = 8
@@ -74,7 +75,8 @@ class Reservoir<T> {
  * The address group a discovered peer is drawn in: that of the first address its record names (an
  * IPv4 address, an IPv6 /48, a relay's address for a relayed one), or one group for every record
  * naming none. A record's addresses are claims: one naming a different fake address for each sybil
- * puts each in a group of its own, but a dial reaches a sybil only at an address it holds.
+ * puts each in a group of its own, but a dial reaches a sybil only at an address it holds, and a
+ * {@link GroupedPool} keeps only the addresses of a peer's group.
  *
  * @example
  * ```ts
@@ -83,9 +85,12 @@ class Reservoir<T> {
  */
 export function peerGroup (peer: PeerInfo): string {
   const first = peer.multiaddrs[0]
-  if (first === undefined) return NO_ADDRESS
+  return first === undefined ? NO_ADDRESS : groupOf(first)
+}
+
+function groupOf (addr: Multiaddr): string {
   try {
-    return addressGroup(first)
+    return addressGroup(addr)
   } catch {
     return NO_ADDRESS
   }
@@ -144,7 +149,7 @@ export class GroupedPool {
     return this.seen.has(peer.toString())
   }
 
-  /** Offers a peer (a second offer of the same PeerId is ignored). */
+  /** Offers a peer, kept with the addresses of its group only (a second offer of the same PeerId is ignored). */
   offer (peer: PeerInfo): void {
     const id = peer.id.toString()
     if (this.seen.has(id)) return
@@ -156,7 +161,9 @@ export class GroupedPool {
       group = new Reservoir(this.perGroup)
       this.groups.set(key, group)
     }
-    group.offer(peer)
+    // only the addresses of the group it is drawn in: a sybil cannot sit in a fake address's group
+    // and be reached at its real one
+    group.offer({ id: peer.id, multiaddrs: peer.multiaddrs.filter((addr) => groupOf(addr) === key) })
   }
 
   /**

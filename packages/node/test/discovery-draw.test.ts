@@ -32,6 +32,10 @@ describe('drawing the peers a node dials', () => {
     expect(peerGroup({ id: id!, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001'), multiaddr('/ip4/198.51.100.1/tcp/1')] })).toBe('ip4/203.0.113.7')
     expect(peerGroup({ id: id!, multiaddrs: [multiaddr('/ip6/2001:db8:0:1::2/tcp/4001')] })).toBe('ip6/2001:0db8:0000::/48')
     expect(peerGroup({ id: id!, multiaddrs: [] })).toBe('none')
+    // a record naming a fake address first and a real one after: kept with the first group's addresses only
+    const pool = new GroupedPool()
+    pool.offer({ id: id!, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001'), multiaddr('/ip4/198.51.100.1/tcp/1'), multiaddr('/ip4/203.0.113.7/udp/4001/quic-v1')] })
+    expect(pool.draw(1)[0]!.multiaddrs.map(String)).toEqual(['/ip4/203.0.113.7/tcp/4001', '/ip4/203.0.113.7/udp/4001/quic-v1'])
   })
 
   it('draws by address group, then PeerId: 1,000 PeerIds on one address weigh one group', async () => {
