@@ -9,5 +9,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 2048
-  }
+  },
+  // the verification pool's Web Worker imports @murmur/protocol, whose libsodium loads with a top-level
+  // await: only module workers allow it (the default 'iife' fails the build)
+  worker: { format: 'es' }
 })

@@ -9,6 +9,7 @@ import type { MurmurInit } from './index.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
+import type { VerifyPool } from './verify/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
 
@@ -32,6 +33,8 @@ export interface MurmurConfig {
   clock: () => number
   /** Whether `clock` was injected (own posts then take `created` from it). */
   clockInjected: boolean
+  /** A shared verification pool, false for the main thread, or undefined for a pool of the node's own. */
+  verify: VerifyPool | false | undefined
 }
 
 /** Applies defaults and checks `init`; throws InvalidConfigError naming the bad field. */
@@ -64,7 +67,8 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     stem: init.stem ?? {},
     sync: init.sync ?? {},
     clock: init.clock ?? (() => Date.now()),
-    clockInjected: init.clock !== undefined
+    clockInjected: init.clock !== undefined,
+    verify: init.verify
   }
 }
 

@@ -219,8 +219,12 @@ export type AcceptEnvelope = (topic: string, envelope: Uint8Array, valid: ValidE
 
 /** Options of {@link createTopicValidator}. */
 export interface TopicValidatorInit {
-  /** Protocol validation (the node's intake, so every path checks a post the same way). */
-  validate(topic: string, envelope: Uint8Array): ValidationResult
+  /**
+   * Protocol validation (the node's intake, so every path checks a post the same way), told the peer that
+   * forwarded the envelope (the clock-skew watch counts each sender group apart). A rejection means the
+   * envelope was not judged (the verification pool is overloaded or stopping): Ignore, no penalty.
+   */
+  validate(topic: string, envelope: Uint8Array, from: PeerId): ValidationResult | Promise<ValidationResult>
   /** Tag check and store write for a valid envelope. */
   accept: AcceptEnvelope
   /** Counts rejections per forwarding peer for scoring. */
@@ -235,7 +239,7 @@ export interface TopicValidatorInit {
  *
  * @example
  * ```ts
- * pubsub.topicValidators.set(topic, createTopicValidator({ validate: (t, e) => intake.validate(t, e), tracker, accept, log }))
+ * pubsub.topicValidators.set(topic, createTopicValidator({ validate: async (t, e) => intake.verify(t, e, 'gossip'), tracker, accept, log }))
  * ```
  */
 export function createTopicValidator (init: TopicValidatorInit): TopicValidatorFn {
@@ -246,7 +250,13 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
   }
   return async (peer, message) => {
     const from = peer.toString()
-    const result = validate(message.topic, message.data)
+    let result: ValidationResult
+    try {
+      result = await validate(message.topic, message.data, peer)
+    } catch (err) {
+      log('message from %s on %s not validated - %e', from, displayLine(message.topic), err)
+      return TopicValidatorResult.Ignore
+    }
     if (!result.ok) {
       log('message from %s on %s refused: %s (%s)', from, displayLine(message.topic), result.code, displayLine(result.reason))
       return ERROR_ACTIONS[result.code] === 'reject' ? reject(from) : TopicValidatorResult.Ignore

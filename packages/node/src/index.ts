@@ -22,6 +22,7 @@ import { MurmurNode } from './murmur.js'
 import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
+import type { VerifyPool } from './verify/index.js'
 import type { SendResult } from './outbound.js'
 import type { PostView } from './view.js'
 import type { ClockSkewDetail } from './clock-skew.js'
@@ -40,6 +41,8 @@ export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION } from './stem/index.j
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, HistorySync } from './sync/index.js'
 export { PostIntake } from './intake.js'
+export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
+export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export type { Verdict, PostIntakeComponents, IntakePath } from './intake.js'
 export type { SyncInit, SyncReport, SyncHost, SyncComponents } from './sync/index.js'
 export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError } from './store/index.js'
@@ -154,6 +157,14 @@ export interface MurmurInit {
    * @default {}
    */
   sync?: SyncInit | false
+  /**
+   * Where envelopes are verified: a pool of worker threads (Web Workers in browsers), so that a flood of
+   * ring-signed posts does not stall this node's event loop. A pool given here is shared (several nodes in
+   * one process: pass one to all) and is not stopped with the node; `false` verifies on the main thread.
+   *
+   * @default a pool of the node's own, one worker per core (createVerifyPool()), stopped with the node
+   */
+  verify?: VerifyPool | false
   /**
    * For tests only: this node's wall clock in unix milliseconds. It dates own posts and judges the
    * time of others'; a test offsets it to play a node whose clock is wrong.

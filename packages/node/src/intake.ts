@@ -15,7 +15,7 @@ import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
-import type { InvalidEnvelope, PostKind, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { InvalidEnvelope, PostKind, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
 export type Verdict = 'accept' | 'reject' | 'ignore'
@@ -93,6 +93,14 @@ export interface PostIntakeComponents {
   onVerified?(topic: string, envelope: Uint8Array, result: ValidationResult, path: IntakePath, from?: string): void
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
   now?(): number
+  /**
+   * validateEnvelope off the main thread, for envelopes from the network ({@link PostIntake.verify}): the
+   * node's verification pool (`pool.validate`). Its refusals (ERR_VERIFY_QUEUE_FULL when overloaded,
+   * ERR_VERIFY_WORKER_CRASHED, ERR_VERIFY_POOL_STOPPED) mean the envelope was not judged.
+   *
+   * @default validateEnvelope on the main thread
+   */
+  offThread?(envelope: Uint8Array, options: ValidateOptions): Promise<ValidationResult>
 }
 
 /**
@@ -115,6 +123,9 @@ export class PostIntake {
   private readonly lookup: (id: Uint8Array) => Promise<PostEntry | undefined>
   private readonly onVerified?: PostIntakeComponents['onVerified']
   private readonly now: () => number
+  private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions) => Promise<ValidationResult>
+  /** Checks under way off the main thread, by bytes and strictness: a copy arriving meanwhile waits for the first. */
+  private readonly checking = new Map<string, Promise<ValidationResult>>()
   /** Valid envelopes by bytes, with the strictest path they were verified for. */
   private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
   /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
@@ -136,6 +147,7 @@ export class PostIntake {
     this.lookup = components.lookup ?? (async (id) => this.store.get(id))
     this.onVerified = components.onVerified
     this.now = components.now ?? (() => Date.now())
+    this.offThread = components.offThread
   }
 
   /**
@@ -145,17 +157,48 @@ export class PostIntake {
    * group of the peer that brought it, if known (for {@link PostIntakeComponents.onVerified}).
    */
   validate (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): ValidationResult {
+    const seen = this.recall(topic, envelope, path)
+    return seen.result ?? this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
+  }
+
+  /**
+   * {@link validate} for envelopes from the network (gossip, the stem, sync): the check runs on the node's
+   * verification pool when it has one ({@link PostIntakeComponents.offThread}), so the event loop stays
+   * free under a flood; a copy that arrives during the check waits for it. Rejects with the pool's errors
+   * (overloaded, stopping): the envelope was not judged, which is nobody's fault.
+   */
+  async verify (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): Promise<ValidationResult> {
+    const seen = this.recall(topic, envelope, path)
+    if (seen.result !== undefined) return seen.result
+    const offThread = this.offThread
+    if (offThread === undefined) return this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
+    const pending = `${seen.key}/${seen.live}`
+    let check = this.checking.get(pending)
+    if (check === undefined) {
+      check = offThread(envelope, seen.options).then((result) => this.record(topic, envelope, path, from, seen, result))
+      this.checking.set(pending, check)
+      const done = (): void => { this.checking.delete(pending) }
+      check.then(done, done)
+    }
+    return await check
+  }
+
+  /** What the caches know of these bytes on `path` (`result`), or what a check of them needs. */
+  private recall (topic: string, envelope: Uint8Array, path: IntakePath): Recalled {
     const key = toHex(gossipMessageId(topic, envelope))
-    const refused = this.refused.get(key)
-    if (refused !== undefined) return refused
     const live = path !== 'sync'
     const seconds = Math.floor(this.now() / 1000)
+    const options: ValidateOptions = { topic, powBits: this.powBits, now: seconds, epochWindow: live ? LIVE_EPOCH_WINDOW : undefined }
+    const refused = this.refused.get(key)
+    if (refused !== undefined) return { key, live, options, result: refused }
     const known = this.verified.get(key)
-    if (known !== undefined && (known.live || !live) && stillValid(known.valid, live, seconds)) {
-      return known.valid
-    }
     // a cached post that time has overtaken fails again before any proof of work or signature
-    const result = validateEnvelope(envelope, { topic, powBits: this.powBits, now: seconds, epochWindow: live ? LIVE_EPOCH_WINDOW : undefined })
+    if (known !== undefined && (known.live || !live) && stillValid(known.valid, live, seconds)) return { key, live, options, known, result: known.valid }
+    return { key, live, options, known }
+  }
+
+  /** Remembers a check's result by bytes and reports a first sight (with the sender's group `from`) to {@link PostIntakeComponents.onVerified}. */
+  private record (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, { key, live, known }: Recalled, result: ValidationResult): ValidationResult {
     // a too-early copy seen before was reported already: its repeats must not cost a check as of its time
     let first = known === undefined
     if (result.ok) {
@@ -195,7 +238,7 @@ export class PostIntake {
    * (and store it then, through {@link accept}), the post is charged to it.
    */
   async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
-    const valid = this.validate(topic, envelope, 'stem', from)
+    const valid = await this.verify(topic, envelope, 'stem', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     this.stemSenders.set(toHex(valid.id), from)
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
@@ -212,7 +255,7 @@ export class PostIntake {
   async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
     if (await this.store.has(messageId(topic, envelope))) return 'ignore'
-    const valid = this.validate(topic, envelope, 'sync')
+    const valid = await this.verify(topic, envelope, 'sync')
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }
@@ -345,6 +388,15 @@ function verdictOf (result: PutResult): Verdict {
     case 'wrong-channel': return 'ignore'
     default: return 'ignore'
   }
+}
+
+/** What {@link PostIntake} knows of an envelope before checking it. */
+interface Recalled {
+  key: string
+  live: boolean
+  options: ValidateOptions
+  known?: { valid: ValidEnvelope, live: boolean }
+  result?: ValidationResult
 }
 
 /** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */

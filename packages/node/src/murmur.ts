@@ -24,6 +24,8 @@ import { SenderGroups } from './sender-groups.js'
 import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
+import { createVerifyPool } from './verify/index.js'
+import type { VerifyPool } from './verify/index.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
@@ -61,6 +63,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly senders: SenderGroups
   /** Peers this node dialed that delivered a post too vouch for it in the store's quota. */
   private readonly vouches: Corroboration
+  /** Where envelopes are validated off the main thread (undefined: on it). */
+  private readonly verifier?: VerifyPool
+  /** Whether the pool is the node's own (stopped with it) rather than shared by the embedder. */
+  private readonly ownsVerifier: boolean
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -70,6 +76,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const config = await resolveConfig(init)
     const db = await openDatabase(config.dataDir)
     const store = createPostStore({ db })
+    // a pool of its own unless the embedder shares one (many nodes in one process) or wants none
+    const verifier = config.verify === false ? undefined : config.verify ?? createVerifyPool()
     try {
       const inStem = await InStem.open(db, (err) => { log.error('could not record an own post in transit - %e', err) })
       // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected
@@ -91,17 +99,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      const node = new MurmurNode(config, store, inStem, libp2p, tracker)
+      const node = new MurmurNode(config, store, inStem, libp2p, tracker, verifier)
       await node.start()
       return node
     } catch (err) {
+      if (config.verify === undefined) await verifier?.stop()
       await store.close()
       throw err
     }
   }
 
-  private constructor (config: MurmurConfig, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker) {
+  private constructor (config: MurmurConfig, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined) {
     super()
+    this.verifier = verifier
+    this.ownsVerifier = config.verify === undefined
     this.config = config
     this.store = store
     this.inStem = inStem
@@ -127,6 +138,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       awaiting: (id) => this.inStem.has(id),
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
+      offThread: verifier === undefined ? undefined : async (envelope, options) => await verifier.validate(envelope, options),
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
       onVerified: (topic, envelope, result, _path, from) => { this.clock.observe(topic, envelope, result, from) },
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
@@ -227,7 +239,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('rendezvous')
     })
     this.validator = createTopicValidator({
-      validate: (topic, envelope, peer?: PeerId) => this.intake.validate(topic, envelope, 'gossip', this.senderGroup(peer)),
+      validate: async (topic, envelope, peer) => await this.intake.verify(topic, envelope, 'gossip', this.senderGroup(peer)),
       tracker,
       accept: async (topic, envelope, valid, peer) => {
         const outcome = await this.intake.receiveGossip(envelope, valid, this.senderGroup(peer))
@@ -297,6 +309,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.direct.stop()
     await this.sync?.stop()
     await this.libp2p.stop()
+    if (this.ownsVerifier) await this.verifier?.stop()
     await this.inStem.flush()
     await this.store.close()
     log('stopped')

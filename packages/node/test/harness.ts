@@ -8,7 +8,7 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { afterEach } from 'vitest'
-import { createMurmur } from '../src/index.js'
+import { createMurmur, createVerifyPool } from '../src/index.js'
 import { tempDir } from './store-fixtures.js'
 import type { Murmur, MurmurInit, PostView } from '../src/index.js'
 import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
@@ -27,9 +27,16 @@ export const TEST_POW_BITS = 8
  */
 const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000 }
 
-/** Starts a Murmur node on loopback with test-sized proof of work. */
+/**
+ * One verification pool for every node of a test process, as an embedder running many nodes shares one:
+ * a pool per node would start two workers per node. Idle workers do not keep the process alive.
+ */
+export const SHARED_VERIFY_POOL = createVerifyPool()
+
+/** Starts a Murmur node on loopback with test-sized proof of work, verifying on {@link SHARED_VERIFY_POOL}. */
+
 export async function startNode (init: MurmurInit = {}): Promise<Murmur> {
-  return createMurmur({ listen: LOOPBACK, powBits: TEST_POW_BITS, libp2p: { connectionManager: LOOPBACK_CONNECTION_MANAGER }, ...init })
+  return createMurmur({ listen: LOOPBACK, powBits: TEST_POW_BITS, libp2p: { connectionManager: LOOPBACK_CONNECTION_MANAGER }, verify: SHARED_VERIFY_POOL, ...init })
 }
 
 /** The `/p2p/`-qualified loopback address of a node. */

@@ -40,7 +40,8 @@ describe('a too-early ring envelope sent again and again', () => {
   beforeAll(async () => { await ready() })
 
   it(`costs one full verification for ${COPIES} copies on one stem stream`, async () => {
-    const node = await startNode({ channels: [CHANNEL], sync: false })
+    // verified on the main thread, where the mocked validateEnvelope counts each verification
+    const node = await startNode({ channels: [CHANNEL], sync: false, verify: false })
     running.push(node)
     const keys = Array.from({ length: RING }, () => generateAuthorKey())
     const ring = keys.map((key) => key.publicKey).sort(compareBytes)
