@@ -6,6 +6,8 @@
  * dials peers found by discovery this way, and retries a failed dial within bounds.
  */
 import { randomBytes } from '@libp2p/crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
 import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -184,6 +186,29 @@ export class GroupedPool {
     }
     return drawn
   }
+}
+
+/**
+ * The bootstrap peers of a node's configuration (`MurmurInit.bootstrap`, multiaddrs ending in
+ * `/p2p/<PeerId>`), as {@link DiscoveryDialerInit.bootstrap} takes them: one entry per PeerId with all
+ * of its addresses; an address naming no PeerId is left to the bootstrap module.
+ *
+ * @example
+ * ```ts
+ * bootstrapPeers(['/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…']) // [{ id, multiaddrs: [/ip4/…] }]
+ * ```
+ */
+export function bootstrapPeers (addresses: readonly string[]): PeerInfo[] {
+  const peers = new Map<string, PeerInfo>()
+  for (const address of addresses) {
+    const addr = multiaddr(address)
+    const id = addr.getComponents().findLast((component) => component.name === 'p2p')?.value
+    if (id === undefined) continue
+    const peer = peers.get(id) ?? { id: peerIdFromString(id), multiaddrs: [] }
+    peer.multiaddrs.push(addr)
+    peers.set(id, peer)
+  }
+  return [...peers.values()]
 }
 
 /** What {@link DiscoveryDialer} needs from the node. */

@@ -8,7 +8,7 @@ import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
-import { DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
+import { bootstrapPeers, DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
 import { TopicRendezvous } from '../src/rendezvous.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -145,6 +145,13 @@ describe('drawing the peers a node dials', () => {
     } finally {
       dialer.stop()
     }
+  })
+
+  it('reads bootstrap peers from the configuration: one entry per PeerId, addresses without one left out', async () => {
+    const [a, b] = await ids(2)
+    const peers = bootstrapPeers([`/ip4/127.0.0.1/tcp/1/p2p/${a}`, `/ip4/127.0.0.2/tcp/2/p2p/${b}`, `/ip6/::1/tcp/1/p2p/${a}`, '/ip4/127.0.0.3/tcp/3'])
+    expect(peers.map((peer) => peer.id.toString())).toEqual([a!.toString(), b!.toString()])
+    expect(peers[0]!.multiaddrs.map(String)).toEqual([`/ip4/127.0.0.1/tcp/1/p2p/${a}`, `/ip6/::1/tcp/1/p2p/${a}`])
   })
 
   it('retries a bootstrap peer from its own list for as long as the node is short, whatever else failed', async () => {
