@@ -76,8 +76,8 @@ export interface PostIntakeComponents {
   onValid?(id: Uint8Array): void
   /**
    * Whether `id` is an own post waiting to come back from the network (kept out of the store until then):
-   * its first copy back is stored as any post new here, with the same work before the verdict, but
-   * charged to the node's own posts, and not announced again (it was when it was made). @default never
+   * its first copy back is stored as any post new here, with the same work before the verdict, charged
+   * to the group that delivered it, and not announced again (it was when it was made). @default never
    */
   awaiting?(id: Uint8Array): boolean
   /**
@@ -263,11 +263,16 @@ export class PostIntake {
   /**
    * Stores a valid envelope that came from the network (gossip or sync) by the group `from`, then notes
    * that it is out there. An own post not yet back is stored here like any other (it was kept out of the
-   * store): charged to the node's own posts, not announced again.
+   * store), not announced again, and charged to `from` as well, as a post this node only passed on in
+   * the stem is: its quota bucket and rank must not tell the stem successor that sends it back which it
+   * was. Charged to the node's own posts, the successor's flood could not evict it where it evicts a
+   * relayed one, and a sync request would tell them apart (issue 12, High 2 of review 4). The price: a
+   * flood from the group that brought an own post back may evict it from this node's store, as any post
+   * of that group.
    */
   async receive (envelope: Uint8Array, valid: ValidEnvelope, from: string = UNKNOWN_SENDER): Promise<PutResult> {
     const own = this.awaiting(valid.id)
-    const result = await this.put(envelope, valid, own ? undefined : from, !own)
+    const result = await this.put(envelope, valid, from, !own)
     this.onValid?.(valid.id)
     return result
   }
