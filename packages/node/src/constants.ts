@@ -95,6 +95,33 @@ export const MAX_CONNECTIONS = 96
 export const OUTBOUND_RESERVE = 24
 
 /**
+ * Most inbound connections let in but not yet upgraded (encrypted and multiplexed) at once, over every
+ * address group. libp2p's own limit on them (`maxIncomingPendingConnections`) is global and counts
+ * before any gater hook, so ten TCP sockets that never speak refused everyone else for the whole upgrade
+ * timeout; Murmur sets libp2p's to {@link INBOUND_PENDING_LIBP2P} and shares this budget between address
+ * groups itself (see inbound-share.ts): one group may fill it while nobody else connects, and once it is
+ * full a newcomer from a group holding fewer pending connections than the largest, less one, aborts
+ * that group's oldest (a silent socket is the oldest; an honest handshake takes milliseconds).
+ */
+export const INBOUND_PENDING_BUDGET = 64
+
+/**
+ * libp2p's `maxIncomingPendingConnections` in a Murmur node: twice {@link INBOUND_PENDING_BUDGET}, so
+ * that it never refuses before Murmur's share is asked (libp2p also counts the connections past the
+ * gate's first hook that are finishing their upgrade). Set it below the budget and the lock-out is back.
+ */
+export const INBOUND_PENDING_LIBP2P = 2 * INBOUND_PENDING_BUDGET
+
+/**
+ * libp2p's `inboundUpgradeTimeout` in a Murmur node, in ms (libp2p's default is 10 s): how long a
+ * socket that never completes its handshake holds a pending place. Five seconds still leaves a phone on
+ * a slow link, or a browser behind a relay (every round trip over two legs), its few round trips of
+ * noise and multistream-select; libp2p's per-host rate (5 connections a second) then bounds one address
+ * to about 25 pending sockets, fewer than half the budget.
+ */
+export const INBOUND_UPGRADE_TIMEOUT = 5_000
+
+/**
  * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see
  * {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_MAX_DIALS}), while a node whose first dials all time
  * out on a slow or busy link (a phone on a congested network, a crowd on one overloaded host) is left

@@ -11,9 +11,14 @@
  * to max-min fairness whatever order the connections came in. The connection taken over is closed
  * only once the newcomer finished its handshake and every other rule let it in: decided on the address
  * alone, a silent TCP socket or a peer cut off for invalid messages closed an established connection
- * each (review 3, Medium 11). What it does not do: a host with as many addresses (or IPv6 /48s) as
+ * each (review 3, Medium 11). The connections let in but not yet upgraded are shared the same way,
+ * within a budget of their own ({@link INBOUND_PENDING_BUDGET}): libp2p's global limit on them counts
+ * before any gater hook, so ten sockets that never spoke locked everyone out for the whole upgrade
+ * timeout (review 4); once the budget is full, a newcomer from a smaller group aborts the largest
+ * group's oldest pending socket. What it does not do: a host with as many addresses (or IPv6 /48s) as
  * there are slots still gets one each, like everyone else.
  */
+import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from './constants.js'
 import { addressGroup } from './sync/admission.js'
 import type { Connection, ConnectionGater, Logger, MultiaddrConnection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -35,24 +40,32 @@ export type InboundDecision = { admit: true, victim?: Connection } | { admit: fa
 export function admitInbound (remote: Multiaddr, inbound: Connection[], limit: number, pending: Multiaddr[] = []): InboundDecision {
   if (inbound.length + pending.length < limit) return { admit: true }
   const mine = addressGroup(remote)
-  const groups = new Map<string, Connection[]>()
-  for (const connection of inbound) {
-    const group = addressGroup(connection.remoteAddr)
-    groups.set(group, [...groups.get(group) ?? [], connection])
-  }
-  const held = (groups.get(mine)?.length ?? 0) + pending.filter((addr) => addressGroup(addr) === mine).length
-  let largest: Connection[] = []
-  for (const [group, connections] of groups) {
-    if (group !== mine && connections.length > largest.length) largest = connections
-  }
-  // taking one slot over must leave the requester holding fewer than the group it takes from
-  if (held + 1 >= largest.length) return { admit: false }
-  const victim = largest.reduce((newest, c) => c.timeline.open > newest.timeline.open ? c : newest)
+  const victims = takeOver(mine, inbound, pending.filter((addr) => addressGroup(addr) === mine).length)
+  if (victims === undefined) return { admit: false }
+  const victim = victims.reduce((newest, c) => c.timeline.open > newest.timeline.open ? c : newest)
   return { admit: true, victim }
 }
 
-/** Longest a connection let in before its upgrade is counted as pending, in ms (libp2p's default inbound upgrade timeout is 10 s). */
-const PENDING_MAX_AGE = 15_000
+/**
+ * The connections of the largest address group other than `mine` among `held`, when `mine` (holding
+ * its own among them, plus `extra`) may take one of them over: taking one must leave it holding fewer
+ * than the group it takes from. Undefined when it may not.
+ */
+function takeOver<T extends { remoteAddr: Multiaddr }> (mine: string, held: T[], extra = 0): T[] | undefined {
+  const groups = new Map<string, T[]>()
+  for (const connection of held) {
+    const group = addressGroup(connection.remoteAddr)
+    groups.set(group, [...groups.get(group) ?? [], connection])
+  }
+  let largest: T[] = []
+  for (const [group, connections] of groups) {
+    if (group !== mine && connections.length > largest.length) largest = connections
+  }
+  return (groups.get(mine)?.length ?? 0) + extra + 1 < largest.length ? largest : undefined
+}
+
+/** How long past the upgrade timeout a connection let in is still counted as pending, in ms (the timeout's abort and the socket's close take a few turns). */
+const PENDING_MARGIN = 5_000
 
 /** Longest the takeover waits for the connection it closes, in ms, before aborting it. */
 const VICTIM_CLOSE_TIMEOUT = 1_000
@@ -63,6 +76,20 @@ export interface InboundFairShareInit {
   limit: number
   /** The node's open connections (read at every inbound connection). */
   connections(): Connection[]
+  /**
+   * Most connections let in but not upgraded yet, over every address group. Keep libp2p's
+   * `maxIncomingPendingConnections` well above it: libp2p refuses past its own before this gate is asked.
+   *
+   * @default INBOUND_PENDING_BUDGET
+   */
+  pendingBudget?: number
+  /**
+   * libp2p's `inboundUpgradeTimeout`, in ms: a connection let in longer ago than this (and a margin)
+   * is no longer counted as pending, should its close have gone unseen.
+   *
+   * @default INBOUND_UPGRADE_TIMEOUT
+   */
+  upgradeTimeout?: number
   /** @default no logging */
   log?: Logger
 }
@@ -73,7 +100,9 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
 /**
  * The connection gater hooks that apply {@link admitInbound} in two steps. Before the upgrade, when
  * only the address is known, a connection is refused when the inbound slots are full and its group
- * holds its share already, and otherwise let in provisionally, closing nobody: a plain TCP socket that
+ * holds its share already, or when the pending budget is full and its group holds the most pending
+ * connections, less one (otherwise it aborts the oldest pending connection of the group that holds the
+ * most); and otherwise let in provisionally, closing no established connection: a plain TCP socket that
  * never speaks, or a peer refused later (cut off), must not cost anyone their connection. Once the
  * newcomer is authenticated and every other rule let it through (`denyInboundUpgradedConnection`, asked
  * last), the slots are counted again and the connection it takes over is closed, and waited for, before
@@ -86,6 +115,8 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
  * ```
  */
 export function inboundFairShare (init: InboundFairShareInit): InboundFairShare {
+  const pendingBudget = init.pendingBudget ?? INBOUND_PENDING_BUDGET
+  const pendingMaxAge = (init.upgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT) + PENDING_MARGIN
   // let in before the upgrade: counted there for their own group, or a burst of connections from one
   // address would all see the same free slot and spend a handshake each to be refused after it
   const pending = new Set<MultiaddrConnection>()
@@ -101,10 +132,10 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
     const inbound = init.connections().filter((c) => c.direction === 'inbound' && c.status === 'open' && !leaving.has(c))
     const now = Date.now()
     for (const waiting of pending) {
-      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > PENDING_MAX_AGE) pending.delete(waiting)
+      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > pendingMaxAge) pending.delete(waiting)
     }
     for (const waiting of admitted) {
-      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > PENDING_MAX_AGE || inbound.some((c) => sameConnection(c, waiting))) admitted.delete(waiting)
+      if (waiting.timeline.close !== undefined || now - waiting.timeline.open > pendingMaxAge || inbound.some((c) => sameConnection(c, waiting))) admitted.delete(waiting)
     }
     return inbound
   }
@@ -119,6 +150,20 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
       const own = [...pending].filter((waiting) => addressGroup(waiting.remoteAddr) === group)
       const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...own, ...admitted].map((waiting) => waiting.remoteAddr))
       if (!decision.admit) return true
+      // the pending places are shared the same way: one host's silent sockets hold at most those
+      // nobody else asks for, and the oldest (a handshake takes milliseconds) goes first
+      let evicted: MultiaddrConnection | undefined
+      if (pending.size >= pendingBudget) {
+        const victims = takeOver(group, [...pending])
+        if (victims === undefined) return true
+        evicted = victims.reduce((oldest, c) => c.timeline.open < oldest.timeline.open ? c : oldest)
+      }
+      if (evicted !== undefined) {
+        pending.delete(evicted)
+        // counts only: no addresses in the log
+        init.log?.('inbound pending budget full: the oldest pending connection of the largest address group makes room for a smaller one')
+        evicted.abort(new PendingTakenOverError())
+      }
       pending.add(maConn)
       gated.add(maConn)
       return false
@@ -155,4 +200,15 @@ function sameConnection (connection: Connection, maConn: MultiaddrConnection): b
   const address = maConn.remoteAddr.toString()
   const remote = connection.remoteAddr.toString()
   return remote === address || remote.startsWith(`${address}/p2p/`)
+}
+
+/** Thrown into (aborts) an inbound connection still upgrading whose pending place a newcomer from a smaller address group took over. */
+export class PendingTakenOverError extends Error {
+  static override readonly name = 'PendingTakenOverError'
+  override readonly name = 'PendingTakenOverError'
+  readonly code = 'ERR_INBOUND_PENDING_TAKEN_OVER'
+
+  constructor (message = 'the pending place of this inbound connection went to a smaller address group') {
+    super(message)
+  }
 }

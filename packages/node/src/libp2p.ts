@@ -13,7 +13,7 @@ import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
-import { KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
+import { INBOUND_PENDING_BUDGET, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
@@ -68,11 +68,17 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE), and are
   // shared fairly between address groups once full (see inbound-share.ts)
   const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
+  // libp2p refuses past maxIncomingPendingConnections before any gater hook, and its default (10)
+  // let ten silent sockets lock everyone out: it is raised far above the pending budget that the
+  // inbound share enforces per address group, and a silent socket is dropped sooner
+  const inboundUpgradeTimeout = extra.connectionManager?.inboundUpgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT
   let connections = (): Connection[] => []
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
     ...inboundFairShare({
       limit: inboundConnectionLimit(maxConnections),
+      pendingBudget: INBOUND_PENDING_BUDGET,
+      upgradeTimeout: inboundUpgradeTimeout,
       connections: () => connections(),
       log: logger('murmur:inbound')
     }),
@@ -93,7 +99,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
-    connectionManager: { ...extra.connectionManager, maxConnections },
+    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections, inboundUpgradeTimeout },
     services: {
       identify: identify(),
       ping: ping(),

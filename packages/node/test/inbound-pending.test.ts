@@ -1,0 +1,163 @@
+// Silent TCP sockets must not lock honest peers out (issue 12, fourth review, High). libp2p counts the
+// inbound connections being upgraded against one global limit (maxIncomingPendingConnections, 10 by
+// default) before any gater hook is asked, and a socket that never speaks holds its place for the
+// whole upgrade timeout: ten silent sockets from one or two hosts refused every honest peer. Murmur
+// now keeps libp2p's limit far above a pending budget of its own, shared between address groups
+// (inbound-share.ts). Each "host" dials from an address of its own (all of 127.0.0.0/8 reaches
+// 127.0.0.1 on Linux). The node's upgrade timeout is raised here so that the silent sockets stay
+// pending for the whole test: what is under test is the share, not the timeout.
+import net from 'node:net'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { describe, expect, it } from 'vitest'
+import { INBOUND_PENDING_BUDGET } from '../src/constants.js'
+import { inboundFairShare } from '../src/inbound-share.js'
+import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
+import type { Murmur } from '../src/index.js'
+import type { Libp2p, MultiaddrConnection } from '@libp2p/interface'
+import type { TCPSocketOptions } from '@libp2p/tcp'
+
+/** `count` stock libp2p peers whose TCP connections leave from `host`. */
+async function clients (host: string, count: number): Promise<Libp2p[]> {
+  // @libp2p/tcp hands dialOpts to net.connect, whose localAddress its type does not list
+  const dialOpts: TCPSocketOptions & { localAddress: string } = { localAddress: host }
+  return Promise.all(Array.from({ length: count }, async () =>
+    createLibp2p({ transports: [tcp({ dialOpts })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })))
+}
+
+/** A node whose gate records the address of every inbound connection it is asked about. */
+async function startTarget (gated: string[]): Promise<Murmur> {
+  return startNode({
+    sync: false,
+    stem: false,
+    libp2p: {
+      // the attacker (and the crowd) connect faster than libp2p's 5 a second per host: the steady
+      // state of an attacker that kept opening sockets, reached at once
+      connectionManager: { inboundConnectionThreshold: 1_000, inboundUpgradeTimeout: 60_000 },
+      // asked before the node's own rules (combineConnectionGaters), lets everything through
+      connectionGater: { denyInboundConnection: (maConn) => { gated.push(maConn.remoteAddr.toString()); return false } }
+    }
+  })
+}
+
+/** `count` TCP sockets to `node` from `host` that never send a byte, and which of them the node closed. */
+interface Silent { sockets: net.Socket[], closed: boolean[] }
+
+/**
+ * Opens `count` silent sockets to `node` from `host`, and waits until the node's gate was asked about
+ * each (`gated`) or the node closed it (libp2p refuses some before any gate hook).
+ */
+async function silent (node: Murmur, gated: string[], host: string, count: number, cleanup: ReturnType<typeof cleanedAfterEach>): Promise<Silent> {
+  const port = Number(addressOf(node).split('/')[4])
+  const sockets = Array.from({ length: count }, () => net.connect({ host: '127.0.0.1', port, localAddress: host }))
+  const closed = sockets.map(() => false)
+  sockets.forEach((socket, i) => {
+    socket.on('error', () => {})
+    socket.on('close', () => { closed[i] = true })
+  })
+  cleanup.running.push({ stop: () => { for (const socket of sockets) socket.destroy() } })
+  const seen = (socket: net.Socket): boolean => gated.includes(`/ip4/${host}/tcp/${socket.localPort}`)
+  await waitFor(() => sockets.every((socket, i) => closed[i] === true || seen(socket)), `the node to see every silent socket from ${host}`, 20_000, 20)
+  return { sockets, closed }
+}
+
+/** Dials `node` from every client at once; true for each the node registered (bounded wait, no sleep). */
+async function connectAll (node: Murmur, from: Libp2p[]): Promise<boolean[]> {
+  const address = multiaddr(addressOf(node))
+  return Promise.all(from.map(async (client) => {
+    try {
+      const connection = await client.dial(address, { signal: AbortSignal.timeout(20_000) })
+      // refused by a gater after the handshake: the node closes the socket as its gate says no
+      await waitFor(() => connection.status !== 'open' || node.libp2p.getConnections(client.peerId).length > 0, 'the connection to settle', 20_000, 20)
+      return connection.status === 'open' && node.libp2p.getConnections(client.peerId).length > 0
+    } catch {
+      return false
+    }
+  }))
+}
+
+describe('silent sockets and the pending connections of a node', () => {
+  const cleanup = cleanedAfterEach()
+
+  it('20 silent sockets from one host, or 10 each from two, lock no honest peer out', async () => {
+    const gated: string[] = []
+    const node = await startTarget(gated)
+    cleanup.running.push(node)
+    await silent(node, gated, '127.0.0.2', 20, cleanup)
+    const honest = await clients('127.0.0.4', 3)
+    cleanup.running.push(...honest)
+    expect(await connectAll(node, honest)).toEqual([true, true, true])
+
+    await silent(node, gated, '127.0.0.3', 10, cleanup)
+    const more = await Promise.all(['127.0.0.5', '127.0.0.6', '127.0.0.7'].map(async (host) => (await clients(host, 1))[0]!))
+    cleanup.running.push(...more)
+    expect(await connectAll(node, more)).toEqual([true, true, true])
+  })
+
+  it('one host holding the whole pending budget gives its oldest place up to a newcomer from elsewhere', async () => {
+    const gated: string[] = []
+    const node = await startTarget(gated)
+    cleanup.running.push(node)
+    const { closed } = await silent(node, gated, '127.0.0.2', INBOUND_PENDING_BUDGET + 6, cleanup)
+    // past the budget, the host's own sockets are refused (closed by the node)
+    await waitFor(() => closed.filter(Boolean).length >= 6, 'the sockets over the budget to be closed', 20_000, 20)
+
+    const [honest] = await clients('127.0.0.4', 1)
+    cleanup.running.push(honest!)
+    expect(await connectAll(node, [honest!])).toEqual([true])
+    // the place it took was the attacker's oldest socket
+    await waitFor(() => closed[0], 'the oldest silent socket to be closed', 20_000, 20)
+  })
+
+  it('a crowd of 30 connecting at once from one address all get in while 20 silent sockets are pending', async () => {
+    const gated: string[] = []
+    const node = await startTarget(gated)
+    cleanup.running.push(node)
+    await silent(node, gated, '127.0.0.2', 20, cleanup)
+    const crowd = await clients('127.0.0.5', 30)
+    cleanup.running.push(...crowd)
+    const results = await connectAll(node, crowd)
+    expect(results.filter(Boolean).length).toBe(30)
+  })
+})
+
+describe('inboundFairShare pending budget', () => {
+  let opened = 0
+  /** A socket let in but not upgraded, from `host`, that records being aborted. */
+  function socket (host: string): MultiaddrConnection & { aborted: boolean } {
+    const maConn = {
+      remoteAddr: multiaddr(`/ip4/${host}/tcp/${5000 + ++opened}`),
+      timeline: { open: Date.now() + opened },
+      aborted: false,
+      abort: () => { maConn.aborted = true; (maConn.timeline as { close?: number }).close = Date.now() }
+    }
+    return maConn as unknown as MultiaddrConnection & { aborted: boolean }
+  }
+
+  it('lets one group fill the budget alone, refuses it more, and aborts its oldest for a smaller group', async () => {
+    const share = inboundFairShare({ limit: 72, pendingBudget: 4, connections: () => [] })
+    const attacker = Array.from({ length: 4 }, () => socket('203.0.113.9'))
+    for (const maConn of attacker) expect(await share.denyInboundConnection(maConn)).toBe(false)
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(true)
+    // a newcomer from elsewhere takes the oldest pending place of the largest group
+    expect(await share.denyInboundConnection(socket('198.51.100.1'))).toBe(false)
+    expect(attacker.map((c) => c.aborted)).toEqual([true, false, false, false])
+    // 3, 1: a second and a third group may still take one over; at 1, 1, 1, 1 nobody can
+    expect(await share.denyInboundConnection(socket('198.51.100.2'))).toBe(false)
+    expect(await share.denyInboundConnection(socket('198.51.100.3'))).toBe(false)
+    expect(await share.denyInboundConnection(socket('198.51.100.4'))).toBe(true)
+    expect(attacker.map((c) => c.aborted)).toEqual([true, true, true, false])
+  })
+
+  it('forgets a pending connection once it closed', async () => {
+    const share = inboundFairShare({ limit: 72, pendingBudget: 1, connections: () => [] })
+    const first = socket('203.0.113.9')
+    expect(await share.denyInboundConnection(first)).toBe(false)
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(true)
+    first.abort(new Error('timed out'))
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(false)
+  })
+})
