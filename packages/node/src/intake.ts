@@ -136,6 +136,8 @@ export class PostIntake {
   private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
   /** The group that delivered each stem post judged here, charged when this node fluffs and stores it. */
   private readonly stemSenders = new Recent<string>(STEM_SENDERS)
+  /** The group of the successor each stem post (own or relayed) was last sent to, charged when this node fluffs it after all. */
+  private readonly stemSuccessors = new Recent<string>(STEM_SENDERS)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -299,6 +301,17 @@ export class PostIntake {
     return age <= FORWARD_STORED_MAX_AGE ? 'forward' : result
   }
 
+  /**
+   * This node sent the stem post `id`, its own or one it relays, to a successor of address group `to`:
+   * should the post not come back and this node fluff it after all, it is charged to that group, own or
+   * relayed alike ({@link accept}, {@link acceptOwn}). Charged to the node's own posts, an own post the
+   * successor swallowed would outlive a flood from the successor's addresses where a relayed one (charged
+   * to its predecessor, a peer like any) does not, and a sync request would tell the successor which.
+   */
+  forwarded (id: Uint8Array, to: string | undefined): void {
+    if (to !== undefined) this.stemSuccessors.set(toHex(id), to)
+  }
+
   /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */
   published (id: Uint8Array): void {
     this.gossiped.set(toHex(id), true)
@@ -306,21 +319,25 @@ export class PostIntake {
 
   /**
    * Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope.
-   * `from`: the address group of the peer that delivered it; when not given, the group that sent it
-   * through the stem ({@link judge}), else none: the node's own post.
+   * `from`: the address group of the peer that delivered it; when not given, that of the successor this
+   * node sent it to in the stem ({@link forwarded}), else the group that sent it through the stem
+   * ({@link judge}), else none: the node's own post.
    */
   async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
-    return this.put(envelope, valid, from ?? this.stemSenders.get(toHex(valid.id)), true)
+    const key = toHex(valid.id)
+    return this.put(envelope, valid, from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key), true)
   }
 
   /**
    * Stores an own post that this node itself published into gossip (no stem, or its stem gave up on
-   * it), charged to the node's own posts; not announced (it was when it was made).
+   * it), not announced (it was when it was made). Charged as a relayed post fluffed here is: to the
+   * successor it was last sent to ({@link forwarded}); only one that never went into the stem is charged
+   * to the node's own posts.
    */
   async acceptOwn (channel: string, envelope: Uint8Array): Promise<PutResult> {
     const valid = this.validate(topicOf(channel), envelope, 'sync')
     if (!valid.ok) return 'expired'
-    return this.put(envelope, valid, undefined, false)
+    return this.put(envelope, valid, this.stemSuccessors.get(toHex(valid.id)), false)
   }
 
   /** Announces a new own post (not stored until it comes back from the network, see {@link receive}). */

@@ -2,8 +2,10 @@
 // predecessor's own. Successor S gets P from V over the stem, floods V's channel from its own address,
 // sends P back to V alone (gossip, or a sync push), and floods past the quota. A relayed P was charged
 // to S and, S's newest arrival but one, evicted; V's own P was charged to V's own posts and kept. S then
-// asks V for P by history sync: served means own. Own and relayed must come out alike.
-import { buildEnvelope, channelTopic, ready, toHex } from '@murmur/protocol'
+// asks V for P by history sync: served means own. Own and relayed must come out alike, also when S
+// swallows P and V fluffs it after its embargo (own: charged to V's own posts; relayed: to its
+// predecessor, which a flood from a second address levels down with the rest).
+import { buildEnvelope, channelTopic, messageId, ready, toHex } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { TEST_POW_BITS } from './harness.js'
@@ -16,8 +18,11 @@ const T0 = 1_800_000_000
 /** The channel quota of the trials (the reviewer's script: 40 posts, 20 of them honest). */
 const QUOTA = 40
 const HONEST = ['ip4/10.0.1.0', 'ip4/10.0.2.0']
-const PREDECESSOR = 'ip4/10.0.3.0'
+/** The peer a relayed P came from: a busy honest one, that delivered half the honest posts too. */
+const PREDECESSOR = HONEST[0]!
 const SUCCESSOR = 'ip4/6.6.6.0'
+/** A second address of the attacker's, flooding alongside S. */
+const SYBIL = 'ip4/7.7.7.0'
 const TRIALS = 4
 
 /** What the successor learns of P at the end of one trial. */
@@ -32,11 +37,14 @@ async function envelope (body: string, created: number): Promise<Uint8Array> {
   return (await buildEnvelope({ channel: CHANNEL, body, created, ttl: 86_400, powBits: TEST_POW_BITS })).bytes
 }
 
+/** How P gets into V's store: S sends it back by gossip or sync, or swallows it and V fluffs it itself. */
+type Path = 'gossip' | 'sync' | 'fluff'
+
 /**
- * One trial of the attack on a node V: P is V's own (`own`) or one V passed on in the stem; S returns
- * it through `path` between two parts of its flood.
+ * One trial of the attack on a node V: P is V's own (`own`) or one V passed on in the stem; it gets into
+ * V's store through `path` between two parts of a flood from S and a second address of the attacker's.
  */
-async function trial (own: boolean, path: 'gossip' | 'sync', k: number): Promise<Seen> {
+async function trial (own: boolean, path: Path, k: number): Promise<Seen> {
   const store = createPostStore({ db: await openDatabase(undefined), channelPosts: QUOTA })
   const awaiting = new Set<string>()
   const hop = new PostIntake({
@@ -49,17 +57,26 @@ async function trial (own: boolean, path: 'gossip' | 'sync', k: number): Promise
   })
   let second = T0
   const at = (s: number): void => { second = s; vi.setSystemTime(s * 1000) }
-  const deliver = async (bytes: Uint8Array, from: string): Promise<void> => {
+  const deliver = async (bytes: Uint8Array): Promise<void> => {
     if (path === 'sync') {
-      await hop.ingest(TOPIC, bytes, from)
+      await hop.ingest(TOPIC, bytes, SUCCESSOR)
+    } else if (path === 'gossip') {
+      await hop.receiveGossip(bytes, hop.validate(TOPIC, bytes, 'gossip') as ValidEnvelope, SUCCESSOR)
+    } else if (own) {
+      // as OwnPosts.landed does once the direct outbox published it
+      awaiting.delete(toHex(messageId(TOPIC, bytes)))
+      await hop.acceptOwn(CHANNEL, bytes)
     } else {
-      await hop.receiveGossip(bytes, hop.validate(TOPIC, bytes, 'gossip') as ValidEnvelope, from)
+      // as OwnPosts.fluff does with another node's post
+      await hop.accept(bytes, hop.validate(TOPIC, bytes, 'stem') as ValidEnvelope)
     }
   }
   const flood = async (n: number, tag: string): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      const bytes = await envelope(`flood ${tag} ${k} ${i}`, second)
-      await hop.receiveGossip(bytes, hop.validate(TOPIC, bytes, 'gossip') as ValidEnvelope, SUCCESSOR)
+      for (const from of [SUCCESSOR, SYBIL]) {
+        const bytes = await envelope(`flood ${tag} ${from} ${k} ${i}`, second)
+        await hop.receiveGossip(bytes, hop.validate(TOPIC, bytes, 'gossip') as ValidEnvelope, from)
+      }
     }
   }
   try {
@@ -80,12 +97,14 @@ async function trial (own: boolean, path: 'gossip' | 'sync', k: number): Promise
       expect(await hop.judge(TOPIC, p, PREDECESSOR)).toBe('accept')
       id = (hop.validate(TOPIC, p, 'stem') as ValidEnvelope).id
     }
+    // the stem sends it on to S, and says so
+    hop.forwarded(id, SUCCESSOR)
     at(T0 + 20)
-    await flood(18, 'a')
+    await flood(9, 'a')
     at(T0 + 21)
-    await deliver(p, SUCCESSOR)
+    await deliver(p)
     at(T0 + 22)
-    await flood(3, 'b')
+    await flood(2, 'b')
     let listed = false
     for await (const item of store.ids(CHANNEL, second)) if (toHex(item.id) === toHex(id)) listed = true
     return { kept: await store.get(id, second) !== undefined, listed }
@@ -98,8 +117,8 @@ describe('the channel quota does not tell a returning stem successor whether a p
   beforeAll(async () => { await ready() })
   afterEach(() => { vi.useRealTimers() })
 
-  for (const path of ['gossip', 'sync'] as const) {
-    it(`an own post and a relayed one sent back by ${path} fare alike under the successor's flood`, async () => {
+  for (const path of ['gossip', 'sync', 'fluff'] as const) {
+    it(`an own post and a relayed one stored by ${path} fare alike under the successor's flood`, async () => {
       vi.useFakeTimers({ toFake: ['Date'] })
       const own: Seen[] = []
       const relayed: Seen[] = []
