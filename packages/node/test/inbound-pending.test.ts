@@ -13,7 +13,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { INBOUND_PENDING_BUDGET } from '../src/constants.js'
+import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from '../src/constants.js'
 import { inboundFairShare } from '../src/inbound-share.js'
 import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
@@ -121,6 +121,27 @@ describe('silent sockets and the pending connections of a node', () => {
     cleanup.running.push(...crowd)
     const results = await connectAll(node, crowd)
     expect(results.filter(Boolean).length).toBe(30)
+  })
+})
+
+describe('the inbound upgrade timeout', () => {
+  const cleanup = cleanedAfterEach()
+
+  it('drops a silent socket after INBOUND_UPGRADE_TIMEOUT, not libp2p\'s 10 s', async () => {
+    const node = await startNode({ sync: false, stem: false })
+    cleanup.running.push(node)
+    const port = Number(addressOf(node).split('/')[4])
+    const started = Date.now()
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+    cleanup.running.push({ stop: () => { socket.destroy() } })
+    socket.on('error', () => {})
+    // bounded wait on the close event; the bound is between the two timeouts, with room for a loaded machine
+    const closed = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { resolve(false) }, INBOUND_UPGRADE_TIMEOUT + 4_000)
+      socket.on('close', () => { clearTimeout(timer); resolve(true) })
+    })
+    expect(closed).toBe(true)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(INBOUND_UPGRADE_TIMEOUT - 100)
   })
 })
 
