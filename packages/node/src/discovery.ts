@@ -101,7 +101,7 @@ function groupOf (addr: Multiaddr): string {
 /** Options of {@link GroupedPool}. */
 export interface GroupedPoolInit {
   /**
-   * Most address groups kept; peers of further groups are not kept (a bound on memory).
+   * Most address groups kept (a uniform sample of those offered; a bound on memory).
    *
    * @default RENDEZVOUS_MAX_SEEN (1,024)
    */
@@ -128,6 +128,7 @@ export interface GroupedPoolInit {
 export class GroupedPool {
   private readonly groups = new Map<string, Reservoir<PeerInfo>>()
   private readonly seen = new Set<string>()
+  private readonly groupsSeen = new Set<string>()
   private readonly maxGroups: number
   private readonly perGroup: number
 
@@ -159,7 +160,14 @@ export class GroupedPool {
     const key = peerGroup(peer)
     let group = this.groups.get(key)
     if (group === undefined) {
-      if (this.groups.size >= this.maxGroups) return
+      if (this.groupsSeen.has(key)) return
+      this.groupsSeen.add(key)
+      if (this.groups.size >= this.maxGroups) {
+        // the groups kept are a uniform sample of those seen, not the first to come
+        const j = randomIndex(this.groupsSeen.size)
+        if (j >= this.maxGroups) return
+        this.groups.delete([...this.groups.keys()][j]!)
+      }
       group = new Reservoir(this.perGroup)
       this.groups.set(key, group)
     }

@@ -51,6 +51,16 @@ describe('drawing the peers a node dials', () => {
     expect(new Set(drawn.map(peerGroup)).size).toBe(10)
     // more than there are groups: a second round over the groups that still have peers
     expect(pool.draw(12).length).toBe(12)
+    // past maxGroups, the groups kept are a uniform sample: 50 sybil addresses named first do not crowd out 50 honest ones
+    let honestKept = 0
+    for (let trial = 0; trial < 40; trial++) {
+      const bounded = new GroupedPool({ maxGroups: 10 })
+      sybils.slice(0, 50).forEach((id, i) => { bounded.offer({ id, multiaddrs: [multiaddr(`/ip4/198.51.${i}.9/tcp/4001`)] }) })
+      sybils.slice(50, 100).forEach((id, i) => { bounded.offer({ id, multiaddrs: [multiaddr(`/ip4/203.1.${i}.1/tcp/4001`)] }) })
+      expect(bounded.groupCount).toBe(10)
+      honestKept += bounded.draw(10).filter((peer) => peerGroup(peer).startsWith('ip4/203.')).length
+    }
+    expect(honestKept / 400).toBeGreaterThan(0.35)
   })
 
   it('a sybil storer answering first with 1,100 providers on one address neither fills the round nor outweighs 25 honest providers on 25 addresses', async () => {
