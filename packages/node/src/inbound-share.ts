@@ -152,13 +152,10 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
       if (!decision.admit) return true
       // the pending places are shared the same way: one host's silent sockets hold at most those
       // nobody else asks for, and the oldest (a handshake takes milliseconds) goes first
-      let evicted: MultiaddrConnection | undefined
       if (pending.size >= pendingBudget) {
         const victims = takeOver(group, [...pending])
         if (victims === undefined) return true
-        evicted = victims.reduce((oldest, c) => c.timeline.open < oldest.timeline.open ? c : oldest)
-      }
-      if (evicted !== undefined) {
+        const evicted = victims.reduce((oldest, c) => c.timeline.open < oldest.timeline.open ? c : oldest)
         pending.delete(evicted)
         // counts only: no addresses in the log
         init.log?.('inbound pending budget full: the oldest pending connection of the largest address group makes room for a smaller one')

@@ -13,7 +13,7 @@ import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
-import { INBOUND_PENDING_BUDGET, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
+import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
 import { murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
@@ -77,7 +77,6 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     ...platformConnectionGater(network),
     ...inboundFairShare({
       limit: inboundConnectionLimit(maxConnections),
-      pendingBudget: INBOUND_PENDING_BUDGET,
       upgradeTimeout: inboundUpgradeTimeout,
       connections: () => connections(),
       log: logger('murmur:inbound')
