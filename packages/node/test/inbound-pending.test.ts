@@ -128,7 +128,8 @@ describe('the inbound upgrade timeout', () => {
   const cleanup = cleanedAfterEach()
 
   it('drops a silent socket after INBOUND_UPGRADE_TIMEOUT, not libp2p\'s 10 s', async () => {
-    const node = await startNode({ sync: false, stem: false })
+    // libp2p options of its own, so that the node runs Murmur's default upgrade timeout whatever the harness sets
+    const node = await startNode({ sync: false, stem: false, libp2p: { connectionManager: { inboundConnectionThreshold: 1_000 } } })
     cleanup.running.push(node)
     const port = Number(addressOf(node).split('/')[4])
     const started = Date.now()
