@@ -8,6 +8,8 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { BROWSER_LISTEN } from '../constants.js'
+import { createLevelMemberStorage } from '../membership/storage.js'
+import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
 import { UnsupportedError } from '../errors.js'
 import { initiatesWebRTC } from '../relay-connections.js'
 import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, DEFAULT_ICE_SERVERS } from './constants.js'
@@ -95,4 +97,9 @@ export const canServeDht = false
 /** Browsers cannot keep a key file; pass `peerKey` instead. */
 export async function loadPeerKey (_dataDir: string): Promise<PrivateKey> {
   throw new UnsupportedError('persistPeerId needs a file system; in browsers pass MurmurInit.peerKey instead')
+}
+
+/** Where the member key and stamps are kept: a sublevel of the node's database (IndexedDB), no files in a browser. */
+export async function openMemberStorage (_dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
+  return createLevelMemberStorage(db)
 }

@@ -9,6 +9,9 @@ import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { MDNS_SERVICE_TAG, NODE_LISTEN, PEER_KEY_FILE } from '../constants.js'
+import { createLevelMemberStorage } from '../membership/storage.js'
+import { createFileMemberStorage } from '../membership/storage-file.js'
+import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
 import type { PlatformNetworkInit } from './types.js'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2pInit } from 'libp2p'
@@ -59,4 +62,15 @@ export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
   await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
   await chmod(file, 0o600)
   return key
+}
+
+/** Folder of `dataDir` holding the membership records (mode 0700, files 0600). */
+export const MEMBERSHIP_DIRECTORY = 'membership'
+
+/**
+ * Where the member key and stamps are kept: private files under `<dataDir>/membership` (0700/0600, each
+ * replaced atomically), or the node's database (memory) when it has no data directory.
+ */
+export async function openMemberStorage (dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
+  return dataDir === undefined ? createLevelMemberStorage(db) : await createFileMemberStorage({ dir: join(dataDir, MEMBERSHIP_DIRECTORY) })
 }
