@@ -1,7 +1,7 @@
 /**
  * Turns a `MurmurInit` into complete, checked settings.
  */
-import { DEFAULT_POW_BITS, generateAuthorKey, validateChannel } from '@murmur/protocol'
+import { DEFAULT_POW_BITS, STAMP_BITS, generateAuthorKey, validateChannel } from '@murmur/protocol'
 import { canServeDht, defaultListen, loadPeerKey } from '#platform'
 import { InvalidConfigError } from './errors.js'
 import { isPrivateMultiaddr } from './libp2p.js'
@@ -9,6 +9,7 @@ import type { MurmurInit } from './index.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
+import type { MembershipConfig } from './node-membership.js'
 import type { VerifyPool } from './verify/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
@@ -35,6 +36,8 @@ export interface MurmurConfig {
   clockInjected: boolean
   /** A shared verification pool, false for the main thread, or undefined for a pool of the node's own. */
   verify: VerifyPool | false | undefined
+  /** The membership layer's settings; false: none (no directory, no minting). */
+  membership: MembershipConfig | false
 }
 
 /** Applies defaults and checks `init`; throws InvalidConfigError naming the bad field. */
@@ -68,7 +71,8 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     sync: init.sync ?? {},
     clock: init.clock ?? (() => Date.now()),
     clockInjected: init.clock !== undefined,
-    verify: init.verify
+    verify: init.verify,
+    membership: resolveMembership(init, allowPrivateAddresses)
   }
 }
 
@@ -91,6 +95,23 @@ function resolvePowBits (powBits: MurmurInit['powBits'], privateNetwork: boolean
     }
   }
   return bits
+}
+
+/**
+ * Membership on by default; a node mints a stamp of its own only when it keeps a data directory (a member
+ * key that dies with the process is not worth a week's stamp). An easier stamp than the network's is, like
+ * a lower proof of work, a private or test network's setting only: other nodes refuse such stamps.
+ */
+function resolveMembership (init: MurmurInit, privateNetwork: boolean): MembershipConfig | false {
+  if (init.membership === false) return false
+  const stampBits = init.membership?.stampBits ?? STAMP_BITS
+  if (!Number.isInteger(stampBits) || stampBits < 0 || stampBits > 64) {
+    throw new InvalidConfigError(`membership.stampBits must be an integer 0..64, got ${stampBits}`)
+  }
+  if (stampBits < STAMP_BITS && !privateNetwork) {
+    throw new InvalidConfigError(`membership.stampBits ${stampBits} is below the network's ${STAMP_BITS}: peers on the public network reject such stamps and cut off a node that sends them; lower it only on a private or test network (allowPrivateAddresses)`)
+  }
+  return { mint: init.membership?.mint ?? init.dataDir !== undefined, stampBits }
 }
 
 function resolveAuthorKey (key: AuthorKey | undefined): AuthorKey {

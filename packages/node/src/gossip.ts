@@ -69,13 +69,12 @@ class DecayingCounts {
 
   /** Adds one to the count of `peer` (capped at `cap`) and returns the new value. */
   add (peer: string, now: number, cap = Infinity): number {
-    const value = Math.min(this.current(peer, now) + 1, cap)
-    this.counts.delete(peer)
-    this.counts.set(peer, { value, at: now })
-    if (this.counts.size > MAX_TRACKED_PEERS) {
-      this.forgetOne(peer, now)
-    }
-    return value
+    return this.set(peer, Math.min(this.current(peer, now) + 1, cap), now)
+  }
+
+  /** Raises the count of `peer` to at least `value` and returns the new value. */
+  raise (peer: string, value: number, now: number): number {
+    return this.set(peer, Math.max(this.current(peer, now), value), now)
   }
 
   /** The decayed count of `peer`. */
@@ -88,6 +87,16 @@ class DecayingCounts {
     if (value < DECAY_TO_ZERO) {
       this.counts.delete(peer)
       return 0
+    }
+    return value
+  }
+
+  /** Sets the count of `peer`, now its most recent change, and keeps within {@link MAX_TRACKED_PEERS}. */
+  private set (peer: string, value: number, now: number): number {
+    this.counts.delete(peer)
+    this.counts.set(peer, { value, at: now })
+    if (this.counts.size > MAX_TRACKED_PEERS) {
+      this.forgetOne(peer, now)
     }
     return value
   }
@@ -152,6 +161,19 @@ export class InvalidMessageTracker {
     const before = this.invalid.current(peer, now)
     const after = this.invalid.add(peer, now)
     if (before < CUT_OFF_COUNT && after >= CUT_OFF_COUNT) {
+      this.onCutOff?.(peer)
+    }
+  }
+
+  /**
+   * Cuts `peer` off at once: its count is raised to {@link CUT_OFF_COUNT} and `onCutOff` is called unless it
+   * was cut off already. For input that no honest peer sends even once (a bogus member stamp, which it
+   * would have verified before forwarding).
+   */
+  cutOff (peer: string, now = Date.now()): void {
+    const before = this.invalid.current(peer, now)
+    this.invalid.raise(peer, CUT_OFF_COUNT, now)
+    if (before < CUT_OFF_COUNT) {
       this.onCutOff?.(peer)
     }
   }

@@ -23,6 +23,7 @@ import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { VerifyPool } from './verify/index.js'
+import type { NodeMembershipStatus } from './node-membership.js'
 import type { SendResult } from './outbound.js'
 import type { PostView } from './view.js'
 import type { ClockSkewDetail } from './clock-skew.js'
@@ -44,6 +45,9 @@ export { PostIntake } from './intake.js'
 export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export type { Verdict, PostIntakeComponents, IntakePath } from './intake.js'
+export { MEMBERSHIP_PRUNE_INTERVAL } from './node-membership.js'
+export type { NodeMembershipStatus } from './node-membership.js'
+export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
 export type { SyncInit, SyncReport, SyncHost, SyncComponents } from './sync/index.js'
 export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError } from './store/index.js'
 export type { PostStore, PostStoreInit, StoreDatabase, StoredPost, StoredPostKind, PostEntry, PutResult, FeedOptions as StoreFeedOptions } from './store/index.js'
@@ -166,12 +170,39 @@ export interface MurmurInit {
    */
   verify?: VerifyPool | false
   /**
+   * Membership (docs/MEMBERSHIP.md): the member directory this node keeps and serves (the stamped member
+   * keys that rings are checked against), and this node's own member stamp, minted in the background on
+   * the verification pool and renewed weekly. `false`: neither (announcements are ignored, unpenalised).
+   *
+   * @default {} (the directory; minting when `dataDir` is set)
+   */
+  membership?: MembershipInit | false
+  /**
    * For tests only: this node's wall clock in unix milliseconds. It dates own posts and judges the
    * time of others'; a test offsets it to play a node whose clock is wrong.
    *
    * @default Date.now
    */
   clock?: () => number
+}
+
+/** Membership settings of a node ({@link MurmurInit.membership}). */
+export interface MembershipInit {
+  /**
+   * Mint and renew a member stamp of this node's own (about a minute of one core per week at the
+   * network's difficulty), kept with its member key in `<dataDir>/membership` (files 0600).
+   *
+   * @default true when `dataDir` is set: a member key that dies with the process is not worth a stamp
+   */
+  mint?: boolean
+  /**
+   * Stamp difficulty in leading zero bits, minted and required of others. Below the network's
+   * (STAMP_BITS) only on a private or test network (`allowPrivateAddresses`): other nodes refuse such
+   * stamps and cut off whoever sends them.
+   *
+   * @default STAMP_BITS (10)
+   */
+  stampBits?: number
 }
 
 /** Options of {@link Murmur.post}, {@link Murmur.reply} and {@link Murmur.vote}. */
@@ -268,6 +299,18 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * ```
    */
   clockSkew(): number | undefined
+  /**
+   * This node's membership for a status line: the members its directory holds, and when it mints
+   * ({@link MembershipInit.mint}) the stamp held and until when, stamps minted ahead, the mint running
+   * (progress and ETA) or when the next one starts. Undefined with membership off.
+   *
+   * @example
+   * ```ts
+   * const status = node.membership()
+   * if (status?.minting?.progress !== undefined) console.log(`stamp: ${Math.round(status.minting.progress.chance * 100)} %, ETA ${status.minting.progress.etaSeconds} s`)
+   * ```
+   */
+  membership(): NodeMembershipStatus | undefined
   /** Stops networking, timers and the store. Idempotent. */
   stop(): Promise<void>
 }

@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { displayLine, gossipMessageId, ready } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, displayLine, gossipMessageId, ready } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
@@ -25,11 +25,15 @@ import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool } from './verify/index.js'
+import { openNodeMembership } from './node-membership.js'
+import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
+import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
 import type { PostStore } from './store/index.js'
+import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -67,6 +71,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly verifier?: VerifyPool
   /** Whether the pool is the node's own (stopped with it) rather than shared by the embedder. */
   private readonly ownsVerifier: boolean
+  /** The node's database, shared by the store, the stem records and the member directory. */
+  private readonly db: StoreDatabase
+  /** The member directory and this node's own stamp; undefined with membership off. */
+  private members?: NodeMembership
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
 
@@ -99,7 +107,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      const node = new MurmurNode(config, store, inStem, libp2p, tracker, verifier)
+      const node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier)
       await node.start()
       return node
     } catch (err) {
@@ -109,8 +117,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined) {
+  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined) {
     super()
+    this.db = db
     this.verifier = verifier
     this.ownsVerifier = config.verify === undefined
     this.config = config
@@ -168,10 +177,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
-        validate: async (topic, envelope, peer) => this.intake.judge(topic, envelope, this.senderGroup(peer)),
+        validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer)),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
-        fluff: async (topic, envelope, expires) => this.own.fluff(topic, envelope, expires),
+        fluff: async (topic, envelope, expires) => topic === DIRECTORY_TOPIC && this.members !== undefined ? await this.members.fluff(envelope, expires) : await this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
       }, config.stem)
@@ -275,6 +284,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         }
       }
     })
+    if (this.config.membership !== false) {
+      // opened before the network starts: the directory loads what earlier runs verified
+      this.members = await openNodeMembership({
+        db: this.db,
+        dataDir: this.config.dataDir,
+        pool: this.verifier,
+        pubsub: this.libp2p.services.pubsub,
+        connectionCount: () => this.libp2p.getConnections().length,
+        direct: this.direct,
+        stem: this.stem,
+        cutOff: (peer) => { this.tracker.cutOff(peer) },
+        log: log.newScope('membership')
+      }, this.config.membership)
+    }
     await this.libp2p.start()
     this.running = true
     try {
@@ -284,6 +307,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       for (const channel of this.config.channels) {
         await this.join(channel)
       }
+      this.members?.start()
       await this.stem?.start()
       await this.sync?.start()
       await this.own.resendQueued(this.stem)
@@ -307,6 +331,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.vouches.stop()
     this.stem?.stop()
     this.direct.stop()
+    // the nonce reached is saved before the database closes
+    await this.members?.stop()
     await this.sync?.stop()
     await this.libp2p.stop()
     if (this.ownsVerifier) await this.verifier?.stop()
@@ -444,6 +470,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     } catch (err) {
       log.error('sweep failed - %e', err)
     }
+  }
+
+  membership (): NodeMembershipStatus | undefined {
+    return this.members?.status()
+  }
+
+  /** A stem hop's verdict on a directory announcement; with membership off, dropped unpenalised. */
+  private async judgeAnnouncement (envelope: Uint8Array, peer: PeerId): Promise<Verdict> {
+    return await this.members?.judge(envelope, peer) ?? 'ignore'
   }
 
   clockSkew (): number | undefined {

@@ -33,10 +33,22 @@ const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000 }
  */
 export const SHARED_VERIFY_POOL = createVerifyPool()
 
-/** Starts a Murmur node on loopback with test-sized proof of work, verifying on {@link SHARED_VERIFY_POOL}. */
+/**
+ * Member stamps of 2 bits (about 4 Argon2id evaluations of 64 MiB to mint) instead of the network's 10
+ * (about 1,024): a node with a dataDir mints one when it starts.
+ */
+export const TEST_STAMP_BITS = 2
 
+/** Starts a Murmur node on loopback with test-sized proof of work and stamps, verifying on {@link SHARED_VERIFY_POOL}. */
 export async function startNode (init: MurmurInit = {}): Promise<Murmur> {
-  return createMurmur({ listen: LOOPBACK, powBits: TEST_POW_BITS, libp2p: { connectionManager: LOOPBACK_CONNECTION_MANAGER }, verify: SHARED_VERIFY_POOL, ...init })
+  return createMurmur({
+    listen: LOOPBACK,
+    powBits: TEST_POW_BITS,
+    libp2p: { connectionManager: LOOPBACK_CONNECTION_MANAGER },
+    verify: SHARED_VERIFY_POOL,
+    membership: { stampBits: TEST_STAMP_BITS },
+    ...init
+  })
 }
 
 /** The `/p2p/`-qualified loopback address of a node. */
