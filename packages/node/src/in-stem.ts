@@ -49,11 +49,18 @@ const HEADER_BYTES = 11
  * inStem.get(id)                  // the post: merged into reads, never served through sync
  * await inStem.sent(id)           // it leaves this node (into the stem)
  * inStem.arrived(id)              // it came back through gossip
+ * inStem.returned()               // what came back: still read by its author, should the store evict it
  * await inStem.close()
  * ```
  */
 export class InStem {
   private readonly posts = new Map<string, InStemPost>()
+  /**
+   * Own posts that came back this run, until they expire: in memory only (a record on disk would tell
+   * whoever reads the disk which posts were written here). Charged to the peer that brought them back,
+   * they may be evicted from the store by its flood (see `PostIntake.receive`); their author still reads them.
+   */
+  private readonly back = new Map<string, InStemPost>()
   private readonly records?: Records
   private readonly writes = new Set<Promise<void>>()
   private readonly onError: (err: unknown) => void
@@ -105,8 +112,15 @@ export class InStem {
     if (records !== undefined) await this.write(async () => records.put(post.id, encode(post)))
   }
 
-  /** The post came back from the network (or was dropped): it may be handed out now. */
+  /** The post came back from the network: it may be handed out now, and its author reads it from {@link returned} should the store lose it. */
   arrived (id: Uint8Array): void {
+    const post = this.posts.get(toHex(id))
+    this.drop(id)
+    if (post !== undefined) this.back.set(toHex(id), post)
+  }
+
+  /** The post is given up (it expired, or could not be recorded): forgotten, not read by its author any more. */
+  drop (id: Uint8Array): void {
     if (!this.posts.delete(toHex(id))) return
     const records = this.records
     // deleted after a turn of the event loop: when a copy came back by gossip, the verdict on it goes
@@ -123,7 +137,7 @@ export class InStem {
   get (id: Uint8Array): InStemPost | undefined {
     const post = this.posts.get(toHex(id))
     if (post !== undefined && post.expires <= Date.now() / 1000) {
-      this.arrived(post.id)
+      this.drop(post.id)
       return undefined
     }
     return post
@@ -133,6 +147,12 @@ export class InStem {
   pending (): InStemPost[] {
     this.dropExpired()
     return [...this.posts.values()]
+  }
+
+  /** Own posts that came back from the network this run (and have not expired), stored or evicted since. */
+  returned (): InStemPost[] {
+    this.dropExpired()
+    return [...this.back.values()]
   }
 
   /** Own posts that never left this node (an earlier run stopped with them in its outbox). */
@@ -153,7 +173,10 @@ export class InStem {
   private dropExpired (): void {
     const now = Date.now() / 1000
     for (const post of [...this.posts.values()]) {
-      if (post.expires <= now) this.arrived(post.id)
+      if (post.expires <= now) this.drop(post.id)
+    }
+    for (const [key, post] of this.back) {
+      if (post.expires <= now) this.back.delete(key)
     }
   }
 

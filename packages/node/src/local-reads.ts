@@ -2,7 +2,9 @@
  * What the node's own user reads: the post store, with the node's own posts that have not come back from
  * the network yet merged in. Those are kept out of the store until their first copy comes back (see
  * `in-stem.ts`), yet their author must see them at once, in the feed and in their thread, and see their
- * own votes and replies counted.
+ * own votes and replies counted. An own post that came back is charged to the peer that brought it, so a
+ * flood from that peer's addresses may evict it from the store (own and relayed posts must fare alike
+ * there, see `PostIntake.receive`); its author still reads it, from what this run remembers of it.
  */
 import { compare as compareBytes } from 'uint8arrays/compare'
 import { equalBytes, toHex } from '@murmur/protocol'
@@ -14,6 +16,12 @@ export interface LocalReadsComponents {
   store: Pick<PostStore, 'get' | 'feed' | 'thread'>
   /** The node's own posts not yet back from the network, none of them in the store. */
   pending(): StoredPost[]
+  /**
+   * The node's own posts that came back from the network, stored or evicted since: those the store no
+   * longer holds are read from here (their tallies are not counted again: they were, while stored).
+   * @default none
+   */
+  returned?(): StoredPost[]
 }
 
 /** The pending own posts of one read, each REPLY's thread resolved. */
@@ -36,10 +44,10 @@ export class LocalReads {
     this.components = components
   }
 
-  /** The post `id`, stored or pending, with pending own votes and replies counted. */
+  /** The post `id`, stored, pending or an own post evicted since it came back, with pending own votes and replies counted. */
   async get (id: Uint8Array): Promise<PostEntry | undefined> {
     const pending = await this.pending()
-    const entry = await this.components.store.get(id) ?? pending.find((post) => equalBytes(post.id, id))
+    const entry = await this.components.store.get(id) ?? pending.find((post) => equalBytes(post.id, id)) ?? await this.returnedPost(id)
     return entry === undefined ? undefined : counted(entry, pending)
   }
 
@@ -47,10 +55,11 @@ export class LocalReads {
   async feed (channel: string, opts: FeedOptions = {}): Promise<PostEntry[]> {
     const stored = await this.components.store.feed(channel, opts)
     const pending = await this.pending()
-    if (pending.length === 0) return stored
     const now = opts.now ?? Math.floor(Date.now() / 1000)
     const before = opts.before ?? Infinity
-    const mine = pending.filter((post) => post.kind === 'POST' && post.channel === channel && post.created < before && post.expires > now)
+    const listed = (post: StoredPost): boolean => post.kind === 'POST' && post.channel === channel && post.created < before && post.expires > now
+    const mine = [...pending.filter(listed), ...await this.evicted((this.components.returned?.() ?? []).filter(listed))]
+    if (pending.length === 0 && mine.length === 0) return stored
     const entries = [...stored, ...mine]
       .map((entry) => counted(entry, pending))
       .filter((entry) => opts.includeHidden === true || entry.score > HIDDEN_SCORE)
@@ -65,18 +74,39 @@ export class LocalReads {
   async thread (rootId: Uint8Array): Promise<PostEntry[]> {
     const stored = await this.components.store.thread(rootId)
     const pending = await this.pending()
-    if (pending.length === 0) return stored
+    const returned = await this.resolve(this.components.returned?.() ?? [])
+    if (pending.length === 0 && returned.length === 0) return stored
+    const held = new Set(stored.map((entry) => toHex(entry.id)))
+    const mine = [...pending, ...returned.filter((post) => !held.has(toHex(post.id)))]
     const root = stored[0] !== undefined && equalBytes(stored[0].id, rootId) && stored[0].kind === 'POST'
       ? [stored.shift()!]
-      : pending.filter((post) => post.kind === 'POST' && equalBytes(post.id, rootId))
-    const replies = [...stored, ...pending.filter((post) => post.kind === 'REPLY' && equalBytes(threadRoot(post), rootId))]
+      : mine.filter((post) => post.kind === 'POST' && equalBytes(post.id, rootId)).slice(0, 1)
+    const replies = [...stored, ...mine.filter((post) => post.kind === 'REPLY' && equalBytes(threadRoot(post), rootId))]
       .sort((a, b) => a.created - b.created || compareBytes(a.id, b.id))
     return [...root, ...replies].map((entry) => counted(entry, pending))
   }
 
   /** The pending own posts, each REPLY filed in its thread as the store would file it. */
   private async pending (): Promise<Pending> {
-    const pending = this.components.pending()
+    return this.resolve(this.components.pending())
+  }
+
+  /** The own post `id` that came back from the network, if it did (read when the store lost it), its thread resolved. */
+  private async returnedPost (id: Uint8Array): Promise<StoredPost | undefined> {
+    const returned = this.components.returned?.() ?? []
+    if (!returned.some((post) => equalBytes(post.id, id))) return undefined
+    return (await this.resolve(returned)).find((post) => equalBytes(post.id, id))
+  }
+
+  /** Those of `posts` the store does not hold (an own post evicted since it came back). */
+  private async evicted (posts: StoredPost[]): Promise<StoredPost[]> {
+    const gone: StoredPost[] = []
+    for (const post of posts) if (await this.components.store.get(post.id) === undefined) gone.push(post)
+    return gone
+  }
+
+  /** `pending` with each REPLY filed in its thread as the store would file it. */
+  private async resolve (pending: StoredPost[]): Promise<Pending> {
     const byId = new Map<string, StoredPost>()
     for (const post of pending) byId.set(toHex(post.id), post)
     const rootOf = async (post: StoredPost): Promise<Uint8Array> => {

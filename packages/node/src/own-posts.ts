@@ -196,7 +196,7 @@ export class OwnPosts {
       await inStem.add({ id: valid.id, expires, channel: valid.post.channel, envelope: built.bytes })
     } catch (err) {
       room.cancel()
-      inStem.arrived(valid.id)
+      inStem.drop(valid.id)
       throw err
     }
     await intake.announceOwn(valid.id)
