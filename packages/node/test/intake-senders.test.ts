@@ -1,6 +1,8 @@
 // Issue 12, Medium 9 (who a post is charged to): a flood whose deliverer's group is not known — a
 // peer that hung up while its posts were still being validated, a stem post this node fluffed — was
-// charged to the node's own bucket, so the quota evicted the node's own posts along with it.
+// charged to the node's own bucket, so the quota evicted the node's own posts along with it. (Own posts
+// here are ones this node published itself; one that went into the stem is charged as a relayed post
+// is, and may be evicted by the flood of whoever brought it back: own-quota-oracle.test.ts.)
 import { TypedEventEmitter } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'

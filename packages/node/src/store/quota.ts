@@ -21,9 +21,9 @@ export interface ChannelQuota {
  *   (anything unexpired, through sync), their votes and replies (more proof of work), but not *who
  *   delivers them to this node* nor *when they arrive*. So posts are accounted by sender (the address
  *   group of the peer that first delivered them, `StoredPost.from`, captured when the connection
- *   opened; the node's own posts are one sender, and posts from the network whose deliverer's group is
- *   not known another, `UNKNOWN_SENDER`, so a flood charged to nobody is levelled like any sender and
- *   never takes the node's own posts) and by arrival: eviction takes from the sender that delivered
+ *   opened; the node's own posts that never went into the stem are one sender, and posts from the
+ *   network whose deliverer's group is not known another, `UNKNOWN_SENDER`, so a flood charged to nobody
+ *   is levelled like any sender and never takes the node's own posts) and by arrival: eviction takes from the sender that delivered
  *   the most, which under a flood from one peer is the flood's, levelling it down to the next sender
  *   before anyone else loses a post.
  * - A flooder does control which honest posts it is the first to deliver: one that relays quickly gets
@@ -48,6 +48,11 @@ export interface ChannelQuota {
  *   protection; it buys nothing against other senders.
  * - Evicted posts stay counted as held until they expire (`WritePlan.evict`), so history sync does
  *   not fetch them back, and eviction goes down to `lowWater` so it runs once per many puts.
+ *
+ * An own post that went into the stem is charged as a post this node relayed there is (to the peer that
+ * brought it back, or to the successor it was last sent to when this node fluffs it after all), so that
+ * a stem successor flooding this node cannot tell the two apart by which one survives: anonymity before
+ * keeping the node's own posts in its store (their author still reads them, see `LocalReads`).
  *
  * What this cannot do: a flood relayed to this node by the same honest peers that deliver honest
  * posts is of their sender, and competes with those posts by arrival (the older stay, the newer go).

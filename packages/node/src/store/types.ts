@@ -61,8 +61,9 @@ export interface StoredPost {
   /**
    * The address group (as sync's `addressGroup` gives it) of the peer that first delivered the post,
    * for the channel quota: eviction takes from the sender that delivered the most. `UNKNOWN_SENDER`
-   * for a post from the network whose deliverer's group is not known; absent for the node's own posts
-   * only. Not kept in the record.
+   * for a post from the network whose deliverer's group is not known; absent only for the node's own
+   * posts that never went into the stem (one that did is charged as a relayed post is: to the peer that
+   * brought it back, or to the successor that kept it, see `PostIntake`). Not kept in the record.
    */
   from?: string
   /** the raw envelope bytes exactly as received (served again by history sync) */
