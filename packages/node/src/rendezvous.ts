@@ -12,7 +12,7 @@ import {
   RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
   RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
-import { GroupedPool, sample } from './discovery.js'
+import { GroupedPool } from './discovery.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
@@ -20,7 +20,7 @@ import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 export { DiscoveryDialer } from './discovery.js'
 
 /**
- * Most provider records one storer's answer adds to a round (a uniform sample of what it names): a
+ * Most provider records one storer's answer adds to a round (drawn by address group, then PeerId): a
  * storer returns every record it holds, so one sybil storer answering first with a thousand sybil
  * records would otherwise fill the round and end it before any other storer is heard.
  */
@@ -265,8 +265,11 @@ export class TopicRendezvous {
         }
         const storer = event.from.toString()
         const fresh = event.providers.filter((provider) => !provider.id.equals(peerId) && !pool.has(provider.id) && !isConnected(provider.id))
-        const room = RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0)
-        const taken = sample(fresh, room)
+        // by address group too: one storer's answer naming 1,000 sybils on one host and 25 honest
+        // providers gives the 25 their share
+        const answer = new GroupedPool()
+        for (const provider of fresh) answer.offer(provider)
+        const taken = answer.draw(RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0))
         added.set(storer, (added.get(storer) ?? 0) + taken.length)
         for (const provider of taken) pool.offer(provider)
         // with at most RENDEZVOUS_PER_STORER each, this many records come from several storers
