@@ -53,7 +53,7 @@ export const RING_SIZE = 16
  * Every node in a TCP run dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 a second)
  * would refuse honest peers; a real network spreads them over many hosts (as packages/node/test/harness.ts).
  */
-const CONNECTION_MANAGER = { inboundConnectionThreshold: 100_000 }
+const CONNECTION_MANAGER = { inboundConnectionThreshold: 100_000, inboundUpgradeTimeout: 60_000 }
 
 /** What a run needs of one node. */
 export interface BenchNode {

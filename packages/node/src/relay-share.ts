@@ -258,8 +258,9 @@ export function relayFairShare (init: RelayFairShareInit): RelayFairShare {
       return server
     },
     connectionGater: {
-      // libp2p itself allows at most a few connections being upgraded at once (maxIncomingPendingConnections),
-      // which bounds how far connections that arrive together can overshoot the share
+      // connections that arrive together are counted against the same table; in a Murmur node the inbound
+      // share (inbound-share.ts) bounds how many one address group has in its handshake at once
+      // (INBOUND_PENDING_BUDGET), which bounds how far such a burst can overshoot the share
       denyInboundConnection: (maConn) => connectionManager !== undefined && overShare(
         [addressGroups(maConn.remoteAddr)],
         connectionManager.getConnections().map((connection) => [addressGroups(connection.remoteAddr)]),
