@@ -10,7 +10,8 @@ import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { InStem } from '../src/in-stem.js'
 import { LocalReads } from '../src/local-reads.js'
 import { TEST_POW_BITS } from './harness.js'
-import type { StoreDatabase } from '../src/index.js'
+import type { StoreDatabase, StoredPost } from '../src/index.js'
+import type { InStemPost } from '../src/in-stem.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 
 const CHANNEL = '#evicted'
@@ -36,7 +37,7 @@ describe('an own post evicted from the store after it came back', () => {
       onValid: (id) => { inStem.arrived(id) }
     })
     // as the node wires its reads
-    const entries = (posts: ReturnType<InStem['pending']>): ReturnType<PostIntake['ownEntry'] & {}>[] => posts.flatMap((post) => intake.ownEntry(post.channel, post.envelope) ?? [])
+    const entries = (posts: InStemPost[]): StoredPost[] => posts.flatMap((post) => intake.ownEntry(post.channel, post.envelope) ?? [])
     const reads = new LocalReads({ store, pending: () => entries(inStem.pending()), returned: () => entries(inStem.returned()) })
     const blind = new LocalReads({ store, pending: () => entries(inStem.pending()) })
     try {
