@@ -5,7 +5,7 @@
  * node runs without one), and a prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { DIRECTORY_TOPIC, decodeStamp, messageId, mintStamp, stampWindow } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, decodeStamp, directoryItemId, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
 import { createMintingService, openMemberDirectory, openMemberState } from './membership/index.js'
 import { PostValidationError } from './errors.js'
@@ -132,6 +132,11 @@ export class NodeMembership {
     return (await this.directory.receive(bytes, { from: from.toString(), path: 'stem' })).action
   }
 
+  /** History sync's verdict on an announcement it asked for: kept if valid (also a stamp whose week has passed but that rings may still name). */
+  async ingest (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
+    return (await this.directory.receive(bytes, { from: from.toString(), path: 'sync' })).action
+  }
+
   /**
    * Publishes an announcement that leaves the stem here, kept in the directory first (a relayed one was
    * judged as a stem hop: no second evaluation). Throws when it no longer holds (its week has passed).
@@ -155,6 +160,24 @@ export class NodeMembership {
     } catch (err) {
       log.error('could not announce a stamp - %e', err)
     }
+  }
+}
+
+/**
+ * Where an announcement sorts in the directory's history sync: its item id (one per member key and week)
+ * at its week's start; only the hash of its bytes when it is no stamp (the directory then refuses it).
+ *
+ * @example
+ * ```ts
+ * const { id, created } = announcementItem(bytes)
+ * ```
+ */
+export function announcementItem (bytes: Uint8Array): { id: Uint8Array, created?: number } {
+  try {
+    const stamp = decodeStamp(bytes)
+    return { id: directoryItemId(stamp), created: weekStart(stamp.week) }
+  } catch {
+    return { id: messageId(DIRECTORY_TOPIC, bytes) }
   }
 }
 

@@ -8,9 +8,11 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DIRECTORY_TOPIC, encodeStamp, generateAuthorKey, verifyStamp, weekOf } from '@murmur/protocol'
+import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageTracker } from '../src/gossip.js'
-import { createMurmur, InvalidConfigError } from '../src/index.js'
+import { createMurmur, InvalidConfigError, STEM_PROTOCOL } from '../src/index.js'
+import { encodeStemFrame } from '../src/stem/index.js'
 import { cleanedAfterEach, SHARED_VERIFY_POOL, startNode, startStockPeer, TEST_STAMP_BITS, waitFor } from './harness.js'
 import type { Murmur, VerifyPool } from '../src/index.js'
 import type { Stamp } from '@murmur/protocol'
@@ -67,6 +69,19 @@ describe('membership in the node', () => {
     await waitFor(() => b.membership()?.members === 1, 'B\'s directory to hold A\'s stamp', 60_000)
   }, 120_000)
 
+  it('a node that comes later gets the directory by history sync', async () => {
+    const b = await startNode()
+    running.push(b)
+    const a = await startNode({ dataDir: await tempDir(), bootstrap: [b.getMultiaddrs()[0]!.toString()] })
+    running.push(a)
+    await waitFor(() => b.membership()?.members === 1, 'B\'s directory to hold A\'s stamp', 60_000)
+    // the announcement went out before C existed: gossip does not bring it again, and C takes no stem
+    // frames (a stem hop could still hold it): only sync can
+    const c = await startNode({ bootstrap: [b.getMultiaddrs()[0]!.toString()], stem: false })
+    running.push(c)
+    await waitFor(() => c.membership()?.members === 1, 'C\'s directory to hold A\'s stamp by sync', 60_000)
+  }, 120_000)
+
   it('a peer sending bogus stamps is cut off at the first, after one evaluation', async () => {
     const { pool, evaluations } = countingPool()
     const node = await startNode({ verify: pool })
@@ -80,6 +95,18 @@ describe('membership in the node', () => {
     await waitFor(() => node.libp2p.getConnections(attacker.peerId).length === 0, 'the attacker to be cut off')
     expect(evaluations()).toBe(1)
     expect(node.membership()?.members).toBe(0)
+  }, 60_000)
+
+  it('a bogus stamp through the stem cuts its sender off at once', async () => {
+    const [bogus] = bogusStamps(1)
+    const node = await startNode()
+    running.push(node)
+    const attacker = await startStockPeer()
+    running.push(attacker)
+    await attacker.dial(node.getMultiaddrs()[0]!)
+    const stream = await attacker.dialProtocol(node.peerId, STEM_PROTOCOL)
+    await lpStream(stream).write(encodeStemFrame({ topic: DIRECTORY_TOPIC, envelope: bogus! }))
+    await waitFor(() => node.libp2p.getConnections(attacker.peerId).length === 0, 'the sender to be cut off')
   }, 60_000)
 
   it('a restart keeps the member key (a 0600 file in a 0700 folder) and the stamp, neither minted nor verified again', async () => {

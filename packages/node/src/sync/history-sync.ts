@@ -12,6 +12,7 @@ import { SendQueue, read, readUnlessClosed, write } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { SyncItem, SyncMessage } from '@murmur/protocol'
 import type { Verdict } from '../intake.js'
+import type { SyncItemOf } from './requested.js'
 
 /** What history sync needs from the node. */
 export interface SyncHost {
@@ -31,6 +32,13 @@ export interface SyncHost {
   members(topic: string): PeerId[]
   /** Whether `peer` is cut off (the node's shared penalty tracker): no session with it either way. @default never */
   blocked?(peer: PeerId): boolean
+  /** Where an envelope of `topic` sorts (the member directory's items are not posts). @default postItemOf */
+  itemOf?: SyncItemOf
+  /**
+   * Ids to ask `peer` for in a session of `topic` besides what reconciliation finds missing: the member
+   * directory's stamps missing for rings that peer sent. @default none
+   */
+  wanted?(topic: string, peer: PeerId): Uint8Array[]
 }
 
 /** The libp2p pieces history sync uses. */
@@ -211,7 +219,10 @@ export class HistorySync {
       let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
       // ids still to ask for, each asked at most once per session, at most SYNC_MAX_WANTED in all
       const wanted = new Map<string, Uint8Array>()
-      const requested = new Requested(topic)
+      for (const id of this.host.wanted?.(topic, peer) ?? []) {
+        if (wanted.size < SYNC_MAX_WANTED) wanted.set(toHex(id), id)
+      }
+      const requested = new Requested(topic, this.host.itemOf)
       for (;;) {
         if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
         requested.sent(request.ranges)

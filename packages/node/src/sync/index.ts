@@ -5,5 +5,7 @@
  */
 export { HistorySync } from './history-sync.js'
 export { addressGroup } from './admission.js'
+export { postItemOf } from './requested.js'
+export type { SyncItemOf } from './requested.js'
 export type { SyncComponents, SyncHost, SyncInit, SyncReport } from './history-sync.js'
 export * from './constants.js'

@@ -1,5 +1,11 @@
 import { SyncRange, decodeEnvelope, decodePost, isBelow, messageId, toHex } from '@murmur/protocol'
-import type { Bound, SyncItem } from '@murmur/protocol'
+import type { Bound } from '@murmur/protocol'
+
+/**
+ * Where an envelope of a synced topic sorts: its id, and its `created` unless that cannot be read without
+ * a key (a sealed circle post) or at all (a malformed one).
+ */
+export type SyncItemOf = (topic: string, envelope: Uint8Array) => { id: Uint8Array, created?: number }
 
 /**
  * What an initiator asked its peer for in one session, so that it takes in only answers: envelopes
@@ -11,13 +17,16 @@ import type { Bound, SyncItem } from '@murmur/protocol'
  */
 export class Requested {
   private readonly topic: string
+  private readonly itemOf: SyncItemOf
   private readonly asked = new Set<string>()
   private readonly received = new Set<string>()
   /** the ranges sent that ask for pushes: [lower, upper) each */
   private readonly listed: Array<{ lower: Bound, upper: Bound }> = []
 
-  constructor (topic: string) {
+  /** `itemOf`: how the topic's envelopes sort. @default postItemOf (a channel's posts) */
+  constructor (topic: string, itemOf: SyncItemOf = postItemOf) {
     this.topic = topic
+    this.itemOf = itemOf
   }
 
   /** Note an id asked for by `need`. */
@@ -54,12 +63,12 @@ export class Requested {
    * listed range once one was sent: validation then judges it like any other.
    */
   admit (envelope: Uint8Array): boolean {
-    const id = messageId(this.topic, envelope)
+    const { id, created } = this.itemOf(this.topic, envelope)
     const hex = toHex(id)
     if (this.received.has(hex)) return false
     let ok = this.asked.has(hex)
     if (!ok) {
-      const item = itemOf(envelope, id)
+      const item = created === undefined ? undefined : { created, id }
       ok = item === undefined ? this.listed.length > 0 : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))
     }
     if (ok) this.received.add(hex)
@@ -67,11 +76,19 @@ export class Requested {
   }
 }
 
-/** The (created, id) of a plain envelope, or undefined when its post cannot be read (sealed or malformed). */
-function itemOf (envelope: Uint8Array, id: Uint8Array): SyncItem | undefined {
+/**
+ * The id and `created` of a channel's envelope; no `created` when its post cannot be read (sealed or malformed).
+ *
+ * @example
+ * ```ts
+ * const { id, created } = postItemOf('murmur/2/#lobby', envelope)
+ * ```
+ */
+export function postItemOf (topic: string, envelope: Uint8Array): { id: Uint8Array, created?: number } {
+  const id = messageId(topic, envelope)
   try {
-    return { created: Number(decodePost(decodeEnvelope(envelope).post).created), id }
+    return { id, created: Number(decodePost(decodeEnvelope(envelope).post).created) }
   } catch {
-    return undefined
+    return { id }
   }
 }
