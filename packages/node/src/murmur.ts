@@ -19,13 +19,14 @@ import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
-import { HistorySync, SYNC_PEERS_PER_CHANNEL, postItemOf } from './sync/index.js'
+import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
+import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
 import { SenderGroups } from './sender-groups.js'
 import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool } from './verify/index.js'
-import { announcementItem, openNodeMembership } from './node-membership.js'
+import { openNodeMembership } from './node-membership.js'
 import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
@@ -38,7 +39,6 @@ import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { SyncItem } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
@@ -214,28 +214,16 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('own')
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
-      this.sync = new HistorySync(libp2p, {
-        // the joined channels, and the member directory as a pseudo-channel named by its topic
-        channelOf: (topic) => this.synced(topic) ? this.channelOf(topic) ?? topic : undefined,
-        // own posts not yet back from the network are not in the store: never listed, never served
-        items: async (channel) => {
-          if (channel === DIRECTORY_TOPIC) return this.members?.directory.items() ?? []
-          const items: SyncItem[] = []
-          for await (const item of store.ids(channel)) items.push(item)
-          return items
-        },
-        // a responder hands out only ids of the session's own set: a directory item is never asked of the store
-        envelope: async (id) => this.members?.directory.get(id) ?? (await store.get(id))?.envelope,
-        ingest: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC
-          ? await this.members?.ingest(envelope, peer) ?? 'ignore'
-          : await this.intake.ingest(topic, envelope, this.senderGroup(peer)),
-        itemOf: (topic, envelope) => topic === DIRECTORY_TOPIC ? announcementItem(envelope) : postItemOf(topic, envelope),
-        wanted: (topic, peer) => topic === DIRECTORY_TOPIC ? this.members?.directory.wanted(peer.toString()) ?? [] : [],
-        blocked: (peer) => tracker.isCutOff(peer.toString()),
-        penalise: (peer) => { tracker.penalise(peer.toString()) },
-        topics: () => this.members === undefined ? [...this.joined.values()] : [...this.joined.values(), DIRECTORY_TOPIC],
-        members: (topic) => pubsub.getSubscribers(topic)
-      }, { ...config.sync, log: log.newScope('sync') })
+      this.sync = new HistorySync(libp2p, nodeSyncHost({
+        store,
+        intake: this.intake,
+        members: () => this.members,
+        channelOf: (topic) => this.channelOf(topic),
+        joinedTopics: () => [...this.joined.values()],
+        senderGroup: (peer) => this.senderGroup(peer),
+        tracker,
+        pubsub
+      }), { ...config.sync, log: log.newScope('sync') })
     }
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
     // connects to it (inbound) must not stop it dialing peers it drew itself
@@ -286,7 +274,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
       for (const { topic, subscribe } of evt.detail.subscriptions) {
-        if (this.running && subscribe && this.synced(topic)) {
+        if (this.running && subscribe && isSyncedTopic(topic, { members: () => this.members, channelOf: (t) => this.channelOf(t) })) {
           void this.sync?.maybeSyncWith(evt.detail.peerId, topic)
         }
       }
@@ -377,11 +365,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // no cooldown, but demoted peers and sessions already running are still skipped
     const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
-  }
-
-  /** Whether history sync runs on `topic`: a joined channel's, or the member directory's while membership is on. */
-  private synced (topic: string): boolean {
-    return topic === DIRECTORY_TOPIC ? this.members !== undefined : this.channelOf(topic) !== undefined
   }
 
   /** The channel of a joined topic. */

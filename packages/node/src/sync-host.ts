@@ -1,0 +1,74 @@
+/**
+ * What history sync reconciles in a node: the channels it joined (posts from its store) and, while
+ * membership is on, the member directory, a pseudo-channel named by its topic (DIRECTORY_TOPIC).
+ */
+import { DIRECTORY_TOPIC } from '@murmur/protocol'
+import { announcementItem } from './node-membership.js'
+import { postItemOf } from './sync/index.js'
+import type { InvalidMessageTracker } from './gossip.js'
+import type { PostIntake } from './intake.js'
+import type { NodeMembership } from './node-membership.js'
+import type { PostStore } from './store/index.js'
+import type { SyncHost } from './sync/index.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import type { SyncItem } from '@murmur/protocol'
+
+/** What {@link nodeSyncHost} needs from the node. */
+export interface NodeSyncHostComponents {
+  store: PostStore
+  intake: Pick<PostIntake, 'ingest'>
+  /** The membership layer, once opened; undefined while membership is off. */
+  members(): NodeMembership | undefined
+  /** The channel of a joined topic. */
+  channelOf(topic: string): string | undefined
+  /** Topics of the joined channels. */
+  joinedTopics(): string[]
+  /** The address group a delivering peer's posts are charged to in the store's quota. */
+  senderGroup(peer: PeerId): string | undefined
+  tracker: InvalidMessageTracker
+  pubsub: GossipSub
+}
+
+/**
+ * The node's side of history sync: each joined channel's unexpired posts, and the member directory's
+ * stamps (items by member key and week, served from memory, ingested through the directory on path
+ * 'sync', the ids its rings miss asked as `need`).
+ *
+ * @example
+ * ```ts
+ * const sync = new HistorySync(libp2p, nodeSyncHost({ store, intake, members: () => membership, channelOf, joinedTopics, senderGroup, tracker, pubsub }), { log })
+ * ```
+ */
+export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
+  const { store, intake, members, tracker, pubsub } = components
+  return {
+    channelOf: (topic) => isSyncedTopic(topic, components) ? components.channelOf(topic) ?? topic : undefined,
+    // own posts not yet back from the network are not in the store: never listed, never served
+    items: async (channel) => {
+      if (channel === DIRECTORY_TOPIC) return members()?.directory.items() ?? []
+      const items: SyncItem[] = []
+      for await (const item of store.ids(channel)) items.push(item)
+      return items
+    },
+    // a responder hands out only ids of the session's own set: a directory item is never asked of the store
+    envelope: async (id) => members()?.directory.get(id) ?? (await store.get(id))?.envelope,
+    ingest: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC
+      ? await members()?.ingest(envelope, peer) ?? 'ignore'
+      : await intake.ingest(topic, envelope, components.senderGroup(peer)),
+    itemOf: (topic, envelope) => topic === DIRECTORY_TOPIC ? announcementItem(envelope) : postItemOf(topic, envelope),
+    wanted: (topic, peer) => topic === DIRECTORY_TOPIC ? members()?.directory.wanted(peer.toString()) ?? [] : [],
+    blocked: (peer) => tracker.isCutOff(peer.toString()),
+    penalise: (peer) => { tracker.penalise(peer.toString()) },
+    topics: () => members() === undefined ? components.joinedTopics() : [...components.joinedTopics(), DIRECTORY_TOPIC],
+    members: (topic) => pubsub.getSubscribers(topic)
+  }
+}
+
+/**
+ * Whether history sync runs on `topic` in a node: a joined channel's, or the member directory's while
+ * membership is on.
+ */
+export function isSyncedTopic (topic: string, components: Pick<NodeSyncHostComponents, 'members' | 'channelOf'>): boolean {
+  return topic === DIRECTORY_TOPIC ? components.members() !== undefined : components.channelOf(topic) !== undefined
+}
