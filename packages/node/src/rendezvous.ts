@@ -10,19 +10,21 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
-  RENDEZVOUS_POOL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
+  RENDEZVOUS_POOL, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
 import { GroupedPool } from './discovery.js'
+import { createProviderLookup } from './provider-lookup.js'
+import type { ProviderLookup, StorerAnswer } from './provider-lookup.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 
 // murmur.ts imports DiscoveryDialer from here until its import names discovery.js
 export { DiscoveryDialer } from './discovery.js'
 
 /**
  * Most provider records one storer's answer adds to a round (drawn by address group, then PeerId): a
- * storer returns every record it holds, so one sybil storer answering first with a thousand sybil
- * records would otherwise fill the round and end it before any other storer is heard.
+ * storer returns every record it holds, so one sybil storer with a thousand sybil records would
+ * otherwise outnumber every other storer's answer in the round's pool.
  */
 export const RENDEZVOUS_PER_STORER = RENDEZVOUS_POOL
 
@@ -93,6 +95,13 @@ export interface TopicRendezvousComponents {
   dht: KadDHT
   peerId: PeerId
   /**
+   * Opens a stream to a peer on a protocol (libp2p's `dialProtocol`): each storer of a key is asked for
+   * its providers directly ({@link createProviderLookup}). Without it, lookups go through kad-dht's
+   * `findProviders`, which ends once 20 new providers are found, so a storer answering first with 20
+   * sybils decides the round alone.
+   */
+  dialProtocol?(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
+  /**
    * How many peers this node dialed (an outbound connection is open) are subscribed to the topic. Peers
    * that connected to us do not count: anyone can, and a swarm of them must not stop the rendezvous.
    */
@@ -128,24 +137,27 @@ interface TopicState {
  * least one DHT peer has stored the record (the DHT re-provides it from then on; on a new day the new key
  * is provided and the old one no longer re-provided), and while fewer than
  * {@link RENDEZVOUS_TARGET_PEERS} peers this node dialed share the topic, look up today's CID (and
- * yesterday's just after midnight, {@link lookupDays}) and dial only as many providers
- * as the topic is short of, drawn at random from every provider the lookup returned (up to
- * {@link RENDEZVOUS_POOL}): the order of a DHT answer, which sybils can shape (ground PeerIds sorting
- * first, a storer answering first), no longer decides who is dialed. Rounds start one second apart and
- * back off to five minutes.
+ * yesterday's just after midnight, {@link lookupDays}) by asking every closest peer of the key for its
+ * providers ({@link createProviderLookup}), and dial only as many providers as the topic is short of,
+ * drawn by address group from up to {@link RENDEZVOUS_PER_STORER} records of each storer: neither the
+ * order of an answer (ground PeerIds sorting first) nor the storer answering first decides who is dialed.
+ * Rounds start one second apart and back off to five minutes.
  *
  * @example
  * ```ts
- * const rendezvous = new TopicRendezvous({ dht, peerId, dialedInTopic, isConnected, addressCount, dial, log })
+ * const rendezvous = new TopicRendezvous({ dht, peerId, dialProtocol, dialedInTopic, isConnected, addressCount, dial, log })
  * rendezvous.join('murmur/2/#lobby')
  * ```
  */
 export class TopicRendezvous {
   private readonly components: TopicRendezvousComponents
   private readonly topics = new Map<string, TopicState>()
+  private readonly lookup: ProviderLookup
 
   constructor (components: TopicRendezvousComponents) {
     this.components = components
+    const { dht, dialProtocol, log } = components
+    this.lookup = dialProtocol === undefined ? findProvidersLookup(dht) : createProviderLookup({ dht, dialProtocol, log })
   }
 
   /** Starts the rendezvous loop of a topic (no-op when already running). */
@@ -253,34 +265,42 @@ export class TopicRendezvous {
   }
 
   private async dialProviders (topic: string, cids: CID[], topicSignal: AbortSignal): Promise<void> {
-    const { dht, peerId, isConnected, dial, log } = this.components
+    const { peerId, isConnected, dial, log } = this.components
     const signal = AbortSignal.any([topicSignal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
+    const answers = (await Promise.all(cids.map(async (cid) => this.lookup.find(cid, { signal })))).flat()
     const pool = new GroupedPool()
-    /** Records each storer (the node itself for its own provider store) added this round. */
+    /** Records each storer added this round. */
     const added = new Map<string, number>()
-    read: for (const cid of cids) {
-      for await (const event of dht.findProviders(cid, { signal })) {
-        if (event.name !== 'PROVIDER') {
-          continue
-        }
-        const storer = event.from.toString()
-        const fresh = event.providers.filter((provider) => !provider.id.equals(peerId) && !pool.has(provider.id) && !isConnected(provider.id))
-        // by address group too: one storer's answer naming 1,000 sybils on one host and 25 honest
-        // providers gives the 25 their share
-        const answer = new GroupedPool()
-        for (const provider of fresh) answer.offer(provider)
-        const taken = answer.draw(RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0))
-        added.set(storer, (added.get(storer) ?? 0) + taken.length)
-        for (const provider of taken) pool.offer(provider)
-        // with at most RENDEZVOUS_PER_STORER each, this many records come from several storers
-        if (pool.size >= RENDEZVOUS_MAX_SEEN) {
-          break read
-        }
-      }
+    for (const { from, providers } of answers) {
+      const storer = from.toString()
+      const fresh = providers.filter((provider) => !provider.id.equals(peerId) && !pool.has(provider.id) && !isConnected(provider.id))
+      // by address group too: one storer's answer naming 1,000 sybils on one host and 25 honest
+      // providers gives the 25 their share
+      const answer = new GroupedPool()
+      for (const provider of fresh) answer.offer(provider)
+      const taken = answer.draw(RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0))
+      added.set(storer, (added.get(storer) ?? 0) + taken.length)
+      for (const provider of taken) pool.offer(provider)
     }
     const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.dialedInTopic(topic))
     const chosen = pool.draw(needed)
     log('dialing %d of %d providers (%d address groups, %d storers) of the bucket of %s', chosen.length, pool.size, pool.groupCount, added.size, topic)
     await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
+  }
+}
+
+/**
+ * A {@link ProviderLookup} over kad-dht's `findProviders` (for a node given no `dialProtocol`): the
+ * answers it yields before it stops at 20 new providers, each as its storer's.
+ */
+function findProvidersLookup (dht: KadDHT): ProviderLookup {
+  return {
+    async find (cid, options) {
+      const answers: StorerAnswer[] = []
+      for await (const event of dht.findProviders(cid, options)) {
+        if (event.name === 'PROVIDER') answers.push({ from: event.from, providers: event.providers })
+      }
+      return answers
+    }
   }
 }

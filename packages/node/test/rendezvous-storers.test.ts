@@ -1,0 +1,172 @@
+/**
+ * Storers of a rendezvous key, attacked: real kad-dht victims on loopback, and stock libp2p storers that
+ * answer the kad protocol with hand-built bytes (first, late, garbage, oversized, silent).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { lpStream, pbStream } from '@libp2p/utils'
+import { channelTopic } from '@murmur/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { describe, expect, it } from 'vitest'
+import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
+import type { ProviderInfo } from '../src/kad-providers.js'
+import { createProviderLookup } from '../src/provider-lookup.js'
+import { TopicRendezvous, topicCid } from '../src/rendezvous.js'
+import { cleanedAfterEach, waitFor } from './harness.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
+
+const TOPIC = channelTopic('#storers')
+const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+const base = (): Parameters<typeof createLibp2p>[0] => ({
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  connectionManager: { inboundConnectionThreshold: 1000 }
+})
+const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b)
+const records = (peers: PeerId[], address: (i: number) => string): ProviderInfo[] =>
+  peers.map((id, i) => ({ id: bytes(id.toMultihash().bytes), multiaddrs: [bytes(multiaddr(address(i)).bytes)] }))
+
+/** How a hand-built storer answers GET_PROVIDERS (FIND_NODE it answers with no closer peers). */
+type Answer = (stream: Stream, key: Uint8Array<ArrayBuffer>) => Promise<void>
+
+/** A stock libp2p peer that speaks Murmur's kad protocol by hand. */
+async function storer (answer: Answer): Promise<Libp2p> {
+  const node = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping() } })
+  await node.handle(KAD_PROTOCOL, async (stream) => {
+    const pb = pbStream(stream).pb(ProvidersMessage)
+    try {
+      for (;;) {
+        const request = await pb.read()
+        if (request.type === MessageType.GET_PROVIDERS) await answer(stream, request.key ?? new Uint8Array())
+        else await pb.write({ type: request.type, key: request.key, providers: [] })
+      }
+    } catch {
+      // the victim closed or reset the stream
+    }
+  })
+  return node
+}
+
+/** Answers with these records after `delay` ms. */
+const answering = (providers: ProviderInfo[], delay = 0): Answer => async (stream, key) => {
+  await new Promise((resolve) => setTimeout(resolve, delay))
+  await pbStream(stream).write({ type: MessageType.GET_PROVIDERS, key, providers }, ProvidersMessage)
+}
+
+/** A victim running a real kad-dht on Murmur's protocol, connected to `storers`, with them in its routing table. */
+async function victim (storers: Libp2p[]): Promise<Libp2p<{ dht: KadDHT }>> {
+  const node = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }) } })
+  for (const s of storers) await node.dial(s.getMultiaddrs()[0]!)
+  const cid = await topicCid(TOPIC)
+  await waitFor(async () => {
+    const found = new Set<string>()
+    for await (const event of node.services.dht.getClosestPeers(cid.multihash.bytes, { signal: AbortSignal.timeout(5_000) })) {
+      if (event.name === 'FINAL_PEER') found.add(event.peer.id.toString())
+    }
+    return found.size >= storers.length
+  }, 'the storers in the victim\'s routing table')
+  return node
+}
+
+describe('rendezvous lookup asks every storer', () => {
+  const { running } = cleanedAfterEach()
+
+  it('a sybil storer answering first with 1,100 records on one address does not decide the round: the honest storer\'s 25 providers on 25 addresses get their share', async () => {
+    // FD's kad-first.mjs: with kad-dht's findProviders (ends at 20 new providers) the sybil storer
+    // answering first took 1.000 of the dials
+    const sybils = await ids(1_100)
+    const honest = await ids(25)
+    const sybilStorer = await storer(answering(records(sybils, () => '/ip4/198.51.100.9/tcp/4001')))
+    const honestStorer = await storer(answering(records(honest, (i) => `/ip4/203.0.${i}.1/tcp/4001`), 300))
+    running.push(sybilStorer, honestStorer)
+    const node = await victim([sybilStorer, honestStorer])
+    running.push(node)
+    const sybilSet = new Set(sybils.map(String))
+    const honestDialed = new Set<string>()
+    let dialed = 0
+    let dialedSybils = 0
+    const rounds = 10
+    for (let round = 0; round < rounds; round++) {
+      let roundDone = (): void => {}
+      const done = new Promise<void>((resolve) => { roundDone = resolve })
+      const rendezvous = new TopicRendezvous({
+        dht: node.services.dht,
+        peerId: node.peerId,
+        dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+        dialedInTopic: () => 0,
+        isConnected: () => false,
+        addressCount: () => 0,
+        dial: async (peer: PeerInfo) => {
+          dialed++
+          if (sybilSet.has(peer.id.toString())) dialedSybils++
+          else honestDialed.add(peer.id.toString())
+          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
+        },
+        log: logger('murmur:test')
+      })
+      rendezvous.join(TOPIC)
+      await done
+      rendezvous.stop()
+    }
+    expect(dialed).toBe(rounds * RENDEZVOUS_TARGET_PEERS)
+    // 26 address groups, 6 drawn a round: the sybils' one group gets at most one dial in 6
+    expect(dialedSybils / dialed).toBeLessThanOrEqual(1 / RENDEZVOUS_TARGET_PEERS)
+    expect(honestDialed.size).toBeGreaterThan(15)
+  }, 120_000)
+
+  it('storers answering garbage, oversized, too many records or nothing are left out, bounded, and the honest answer is kept', async () => {
+    const honest = await ids(5)
+    const many = await ids(40)
+    const storers = await Promise.all([
+      // garbage inside a valid length prefix
+      storer(async (stream) => { await lpStream(stream).write(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02])) }),
+      // a length prefix announcing 64 MiB, then bytes without end
+      storer(async (stream) => {
+        const bytes = lpStream(stream).unwrap()
+        await bytes.send(Uint8Array.from([0x80, 0x80, 0x80, 0x20]))
+        for (let i = 0; i < 64 && stream.status === 'open'; i++) {
+          if (!bytes.send(new Uint8Array(64 * 1024))) await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      }),
+      // more records than the limit
+      storer(answering(records(many, (i) => `/ip4/198.51.100.${i}/tcp/4001`))),
+      // a record with more addresses than the limit
+      storer(answering([{ id: bytes(honest[0]!.toMultihash().bytes), multiaddrs: Array.from({ length: 20 }, (_, i) => bytes(multiaddr(`/ip4/198.51.101.${i}/tcp/4001`).bytes)) }])),
+      // never answers
+      storer(async () => {}),
+      // the honest storer
+      storer(answering(records(honest, (i) => `/ip4/203.0.${i}.1/tcp/4001`)))
+    ])
+    running.push(...storers)
+    const node = await victim(storers)
+    running.push(node)
+    const lookup = createProviderLookup({
+      dht: node.services.dht,
+      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+      log: logger('murmur:test')
+    }, { storerTimeout: 3_000, maxRecords: 32, maxAnswerBytes: 64 * 1024 })
+    const cid = await topicCid(TOPIC)
+    const started = Date.now()
+    const answers = await lookup.find(cid, { signal: AbortSignal.timeout(60_000) })
+    // bounded by the storer timeout (plus the closest-peers walk), not by the silent storer
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(answers.map((a) => a.from.toString())).toEqual([storers[5]!.peerId.toString()])
+    expect(answers[0]!.providers.map((p) => p.id.toString()).sort()).toEqual(honest.map(String).sort())
+    expect(answers[0]!.providers[1]!.multiaddrs[0]!.toString()).toBe('/ip4/203.0.1.1/tcp/4001')
+    // the node still works: a second lookup gives the same
+    expect((await lookup.find(cid, { signal: AbortSignal.timeout(60_000) })).length).toBe(1)
+    expect(node.status).toBe('started')
+  }, 120_000)
+})
