@@ -2,7 +2,8 @@
  * Provider lookup that hears every storer of a key: kad-dht's findProviders ends once 20 new providers are
  * found, so one sybil storer answering first with 20 records or more was the only answer a rendezvous read.
  * Here the DHT finds the closest peers of the key, and each is asked GET_PROVIDERS directly, all in
- * parallel, each answer bounded (bytes, records, addresses) and timed out on its own.
+ * parallel, each answer bounded (bytes, records, addresses) and timed out on its own; this node's own
+ * provider store (it may be one of the closest peers) counts as one more storer.
  */
 import { pbStream } from '@libp2p/utils'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
@@ -11,7 +12,8 @@ import * as Digest from 'multiformats/hashes/digest'
 import { KAD_PROTOCOL } from './constants.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
 import type { AbortOptions, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
+import { removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
@@ -32,8 +34,10 @@ export interface StorerAnswer {
 
 /** What {@link createProviderLookup} needs from the node. */
 export interface ProviderLookupComponents {
-  /** Finds the closest peers of the key (the storers of its provider records). */
-  dht: Pick<KadDHT, 'getClosestPeers'>
+  /** Finds the closest peers of the key (the storers of its provider records) and reads the own store. */
+  dht: Pick<KadDHT, 'getClosestPeers' | 'findProviders'>
+  /** This node: its own provider store is read as its answer. */
+  peerId: PeerId
   /** Opens a stream to a peer on a protocol (libp2p's `dialProtocol`). */
   dialProtocol(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
   log: Logger
@@ -47,6 +51,12 @@ export interface ProviderLookupInit {
    * @default KAD_PROTOCOL
    */
   protocol?: string
+  /**
+   * Applied to every provider record a storer sends, as kad-dht does (give the DHT's own mapper).
+   *
+   * @default removePrivateAddressesMapper
+   */
+  peerInfoMapper?: PeerInfoMapper
   /**
    * How long one storer has to answer, in ms.
    *
@@ -88,16 +98,27 @@ export interface ProviderLookup {
  *
  * @example
  * ```ts
- * const lookup = createProviderLookup({ dht: libp2p.services.dht, dialProtocol: libp2p.dialProtocol.bind(libp2p), log })
+ * const lookup = createProviderLookup({ dht: libp2p.services.dht, peerId: libp2p.peerId, dialProtocol: libp2p.dialProtocol.bind(libp2p), log })
  * for (const { from, providers } of await lookup.find(cid, { signal })) console.log(from, providers.length)
  * ```
  */
 export function createProviderLookup (components: ProviderLookupComponents, init: ProviderLookupInit = {}): ProviderLookup {
   const protocol = init.protocol ?? KAD_PROTOCOL
+  const peerInfoMapper = init.peerInfoMapper ?? removePrivateAddressesMapper
   const storerTimeout = init.storerTimeout ?? PROVIDER_STORER_TIMEOUT
   const maxDataLength = init.maxAnswerBytes ?? PROVIDER_ANSWER_BYTES
   const limits = { providers: init.maxRecords ?? PROVIDER_ANSWER_RECORDS, providers$: { multiaddrs: init.maxAddresses ?? PROVIDER_RECORD_ADDRESSES } }
-  const { dht, dialProtocol, log } = components
+  const { dht, peerId, dialProtocol, log } = components
+
+  /** This node's own records of the key: findProviders yields them first, before it asks anyone. */
+  async function own (cid: CID, options: AbortOptions): Promise<StorerAnswer[]> {
+    for await (const event of dht.findProviders(cid, options)) {
+      if (event.name === 'PROVIDER' && event.from.equals(peerId)) return [{ from: peerId, providers: event.providers }]
+      // a network event: the own store had nothing (leaving the loop ends kad-dht's query)
+      if (event.name !== 'PEER_RESPONSE' || !event.from.equals(peerId)) return []
+    }
+    return []
+  }
 
   async function ask (storer: PeerId, key: Uint8Array<ArrayBuffer>, options: AbortOptions): Promise<StorerAnswer | undefined> {
     const signal = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), AbortSignal.timeout(storerTimeout)])
@@ -112,7 +133,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
         log('storer %p answered GET_PROVIDERS with %s', storer, answer.type)
         return undefined
       }
-      return { from: storer, providers: answer.providers.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)) }
+      return { from: storer, providers: answer.providers.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)).map(peerInfoMapper) }
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       log('storer %p gave no usable providers answer - %e', storer, err)
@@ -123,13 +144,14 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   return {
     async find (cid, options) {
       const key = new Uint8Array(cid.multihash.bytes)
+      const local = await own(cid, options)
       const storers: PeerId[] = []
       for await (const event of dht.getClosestPeers(key, options)) {
         if (event.name === 'FINAL_PEER') storers.push(event.peer.id)
       }
       const answers = await Promise.all(storers.map(async (storer) => ask(storer, key, options)))
       options.signal?.throwIfAborted()
-      return answers.filter((answer) => answer !== undefined)
+      return [...local, ...answers.filter((answer) => answer !== undefined)]
     }
   }
 }

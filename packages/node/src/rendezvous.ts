@@ -13,10 +13,9 @@ import {
   RENDEZVOUS_POOL, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
 import { GroupedPool } from './discovery.js'
-import { createProviderLookup } from './provider-lookup.js'
 import type { ProviderLookup, StorerAnswer } from './provider-lookup.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { AbortOptions, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
+import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
 // murmur.ts imports DiscoveryDialer from here until its import names discovery.js
 export { DiscoveryDialer } from './discovery.js'
@@ -95,12 +94,13 @@ export interface TopicRendezvousComponents {
   dht: KadDHT
   peerId: PeerId
   /**
-   * Opens a stream to a peer on a protocol (libp2p's `dialProtocol`): each storer of a key is asked for
-   * its providers directly ({@link createProviderLookup}). Without it, lookups go through kad-dht's
-   * `findProviders`, which ends once 20 new providers are found, so a storer answering first with 20
-   * sybils decides the round alone.
+   * Finds the providers of a key, storer by storer: {@link createProviderLookup} asks every closest peer
+   * of the key. Without it, kad-dht's `findProviders` is read, which ends once 20 new providers are
+   * found, so a storer answering first with 20 sybils decides the round alone.
+   *
+   * @default the answers of `dht.findProviders`
    */
-  dialProtocol?(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
+  lookup?: ProviderLookup
   /**
    * How many peers this node dialed (an outbound connection is open) are subscribed to the topic. Peers
    * that connected to us do not count: anyone can, and a swarm of them must not stop the rendezvous.
@@ -138,14 +138,15 @@ interface TopicState {
  * is provided and the old one no longer re-provided), and while fewer than
  * {@link RENDEZVOUS_TARGET_PEERS} peers this node dialed share the topic, look up today's CID (and
  * yesterday's just after midnight, {@link lookupDays}) by asking every closest peer of the key for its
- * providers ({@link createProviderLookup}), and dial only as many providers as the topic is short of,
+ * providers (`lookup`, from `createProviderLookup`), and dial only as many providers as the topic is short of,
  * drawn by address group from up to {@link RENDEZVOUS_PER_STORER} records of each storer: neither the
  * order of an answer (ground PeerIds sorting first) nor the storer answering first decides who is dialed.
  * Rounds start one second apart and back off to five minutes.
  *
  * @example
  * ```ts
- * const rendezvous = new TopicRendezvous({ dht, peerId, dialProtocol, dialedInTopic, isConnected, addressCount, dial, log })
+ * const lookup = createProviderLookup({ dht, peerId, dialProtocol, log })
+ * const rendezvous = new TopicRendezvous({ dht, peerId, lookup, dialedInTopic, isConnected, addressCount, dial, log })
  * rendezvous.join('murmur/2/#lobby')
  * ```
  */
@@ -156,8 +157,7 @@ export class TopicRendezvous {
 
   constructor (components: TopicRendezvousComponents) {
     this.components = components
-    const { dht, dialProtocol, log } = components
-    this.lookup = dialProtocol === undefined ? findProvidersLookup(dht) : createProviderLookup({ dht, dialProtocol, log })
+    this.lookup = components.lookup ?? findProvidersLookup(components.dht)
   }
 
   /** Starts the rendezvous loop of a topic (no-op when already running). */
@@ -290,7 +290,7 @@ export class TopicRendezvous {
 }
 
 /**
- * A {@link ProviderLookup} over kad-dht's `findProviders` (for a node given no `dialProtocol`): the
+ * A {@link ProviderLookup} over kad-dht's `findProviders` (for a rendezvous given no `lookup`): the
  * answers it yields before it stops at 20 new providers, each as its storer's.
  */
 function findProvidersLookup (dht: KadDHT): ProviderLookup {

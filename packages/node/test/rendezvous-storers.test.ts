@@ -98,13 +98,19 @@ describe('rendezvous lookup asks every storer', () => {
     let dialed = 0
     let dialedSybils = 0
     const rounds = 10
+    const lookup = createProviderLookup({
+      dht: node.services.dht,
+      peerId: node.peerId,
+      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+      log: logger('murmur:test')
+    }, { peerInfoMapper: passthroughMapper })
     for (let round = 0; round < rounds; round++) {
       let roundDone = (): void => {}
       const done = new Promise<void>((resolve) => { roundDone = resolve })
       const rendezvous = new TopicRendezvous({
         dht: node.services.dht,
         peerId: node.peerId,
-        dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+        lookup,
         dialedInTopic: () => 0,
         isConnected: () => false,
         addressCount: () => 0,
@@ -154,9 +160,10 @@ describe('rendezvous lookup asks every storer', () => {
     running.push(node)
     const lookup = createProviderLookup({
       dht: node.services.dht,
+      peerId: node.peerId,
       dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
       log: logger('murmur:test')
-    }, { storerTimeout: 3_000, maxRecords: 32, maxAnswerBytes: 64 * 1024 })
+    }, { storerTimeout: 3_000, maxRecords: 32, maxAnswerBytes: 64 * 1024, peerInfoMapper: passthroughMapper })
     const cid = await topicCid(TOPIC)
     const started = Date.now()
     const answers = await lookup.find(cid, { signal: AbortSignal.timeout(60_000) })
@@ -169,4 +176,33 @@ describe('rendezvous lookup asks every storer', () => {
     expect((await lookup.find(cid, { signal: AbortSignal.timeout(60_000) })).length).toBe(1)
     expect(node.status).toBe('started')
   }, 120_000)
+
+  it('reads this node\'s own provider store as one more storer, and stops kad-dht\'s query when the store had nothing', async () => {
+    const [self, provider, remote] = await ids(3)
+    const path = { index: -1, queued: 0, running: 0, total: 0 }
+    let queryEnded = 0
+    const stub = (events: unknown[]): KadDHT => ({
+      async * findProviders () {
+        try { yield * events } finally { queryEnded++ }
+      },
+      async * getClosestPeers () {}
+    }) as unknown as KadDHT
+    const make = (dht: KadDHT): ReturnType<typeof createProviderLookup> => createProviderLookup({
+      dht,
+      peerId: self!,
+      dialProtocol: async () => { throw new Error('no storer to ask') },
+      log: logger('murmur:test')
+    }, { peerInfoMapper: passthroughMapper })
+    const cid = await topicCid(TOPIC)
+    const mine = { id: provider!, multiaddrs: [multiaddr('/ip4/203.0.9.1/tcp/4001')] }
+    const withOwn = make(stub([
+      { name: 'PEER_RESPONSE', from: self, providers: [mine], closer: [], path },
+      { name: 'PROVIDER', from: self, providers: [mine], path },
+      { name: 'DIAL_PEER', peer: remote, path }
+    ]))
+    expect(await withOwn.find(cid, {})).toEqual([{ from: self, providers: [mine] }])
+    const without = make(stub([{ name: 'DIAL_PEER', peer: remote, path }, { name: 'PROVIDER', from: remote, providers: [mine], path }]))
+    expect(await without.find(cid, {})).toEqual([])
+    expect(queryEnded).toBe(2)
+  })
 })
