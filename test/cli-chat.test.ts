@@ -4,9 +4,9 @@
  * a running daemon when there is one.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { HIDDEN, HOSTILE_BODY, NAME, Sandbox, Tmux } from './cli-harness.ts'
+import { HIDDEN, HOSTILE_BODY, NAME, Sandbox, TEST_STAMP_BITS, Tmux } from './cli-harness.ts'
 
-const CHAT = ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '8']
+const CHAT = ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '8', '--stamp-bits', String(TEST_STAMP_BITS)]
 
 describe('murmur chat', () => {
   let sandbox: Sandbox

@@ -13,6 +13,12 @@ import type { ChildProcess } from 'node:child_process'
 export const BIN = resolve(import.meta.dirname, '..', 'packages', 'cli', 'dist', 'src', 'bin.js')
 
 /**
+ * Member stamp difficulty of every test node (`--stamp-bits`): 4 expected Argon2id evaluations, not the
+ * network's 1,024 (about a minute of a core each, which a 2-core CI runner cannot give every daemon).
+ */
+export const TEST_STAMP_BITS = 2
+
+/**
  * A post body as an attacker writes it: bidi overrides and isolates, line and paragraph separators,
  * zero-width and invisible format characters, U+FEFF, a soft hyphen, an escape sequence, an 8-bit
  * CSI, a Hangul filler, then 30 blank lines before its last word.
@@ -86,10 +92,14 @@ export class Sandbox {
     return new LineProcess(child)
   }
 
-  /** Starts a daemon with a data dir of this sandbox on loopback, without mDNS, at 8 PoW bits (`env`: more environment). */
+  /**
+   * Starts a daemon with a data dir of this sandbox on loopback, without mDNS, at 8 PoW bits and
+   * TEST_STAMP_BITS (`env`: more environment).
+   */
   async daemon (name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
     const dataDir = this.dir(name)
-    const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8', '--json', ...extra], env)
+    const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8',
+      '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra], env)
     const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as DaemonReady
     return { proc, dataDir, ready, multiaddr: ready.multiaddrs[0] ?? '' }
   }
@@ -106,12 +116,12 @@ export class Sandbox {
   }
 
   /**
-   * Starts `murmur relay` with a data dir of this sandbox on loopback TCP and WebSockets, without mDNS
-   * (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
+   * Starts `murmur relay` with a data dir of this sandbox on loopback TCP and WebSockets, without mDNS,
+   * requiring TEST_STAMP_BITS of stamps (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
    */
   async relay (extra: string[] = []): Promise<{ proc: LineProcess, ready: RelayReady }> {
     const proc = this.spawn(['relay', '--data-dir', this.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
-      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--json', ...extra])
+      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra])
     const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as RelayReady
     return { proc, ready }
   }

@@ -2,6 +2,7 @@
  * `murmur relay`: a public node for browsers. Runs the built CLI on loopback and checks what it
  * prints, that its PeerId persists, and that a client really gets a relay slot on it.
  */
+import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -9,7 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { createMurmur } from '@murmur/node'
 import { browserMultiaddrs } from '@murmur/node/relay'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Sandbox } from './cli-harness.js'
+import { Sandbox, TEST_STAMP_BITS } from './cli-harness.js'
 import type { Murmur } from '@murmur/node'
 import type { RelayReady } from './cli-harness.js'
 
@@ -29,6 +30,8 @@ describe('murmur relay', () => {
     expect(first.ready.browserMultiaddrs).toHaveLength(1)
     expect(first.ready.browserMultiaddrs[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${first.ready.peerId}$`))
     expect((await stat(join(sandbox.dir('relay'), 'peer.key'))).mode & 0o777).toBe(0o600)
+    // a relay is no member: no member key, no stamp minted on its CPU
+    expect(existsSync(join(sandbox.dir('relay'), 'membership'))).toBe(false)
     expect(await first.proc.stop('SIGTERM')).toBe(0)
     expect(first.proc.stdout.at(-1)).toBe('{"event":"stopped"}')
 
@@ -42,6 +45,8 @@ describe('murmur relay', () => {
       listen: ['/p2p-circuit'],
       bootstrap: [ready.multiaddrs[0] ?? ''],
       allowPrivateAddresses: true,
+      // the relay's directory at TEST_STAMP_BITS: a client judging stamps at 10 bits would cut it off
+      membership: { stampBits: TEST_STAMP_BITS },
       libp2p: { transports: [tcp(), circuitRelayTransport()] }
     })
     clients.push(client)
@@ -83,6 +88,8 @@ describe('murmur relay', () => {
     await expect(stat(dataDir)).rejects.toMatchObject({ code: 'ENOENT' })
     const help = await sandbox.run(['relay', '--help'])
     expect(help.code).toBe(0)
+    expect(help.stdout).toContain('--stamp-bits <bits>')
+    expect(help.stdout).not.toContain('--no-mint')
     expect(help.stdout.replace(/\s+/g, ' ')).toContain('--reservation-share <fraction> largest fraction of free relay slots and connections one client address may hold (default 0.5); 1 behind a TLS reverse proxy, where every browser comes from the proxy\'s address')
   })
 

@@ -2,14 +2,14 @@
  * Options and argument checks shared by the commands.
  */
 import { InvalidArgumentError, Option } from 'commander'
-import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, validateChannel } from '@murmur/protocol'
+import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, STAMP_BITS, validateChannel } from '@murmur/protocol'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { Output } from '../output.js'
 import { resolveDataDir } from '../paths.js'
 import type { Command } from 'commander'
-import type { MurmurInit } from '@murmur/node'
+import type { MembershipInit, MurmurInit } from '@murmur/node'
 
 /** Options every command has. */
 export interface CommonOptions {
@@ -23,6 +23,10 @@ export interface NetworkOptions {
   bootstrap: string[]
   mdns: boolean
   powBits?: number
+  /** `--stamp-bits`: the member stamps' difficulty (a network parameter). */
+  stampBits?: number
+  /** False with `--no-mint`: this node mints no member stamp of its own. */
+  mint?: boolean
 }
 
 /**
@@ -42,19 +46,24 @@ export function withCommonOptions (command: Command, json = true): Command {
 }
 
 /**
- * Adds the options of a command that runs a node.
+ * Adds the options of a command that runs a node; `mint`: also `--no-mint` (a relay never mints).
  *
  * @example
  * ```ts
  * withNetworkOptions(new Command('daemon'))
  * ```
  */
-export function withNetworkOptions (command: Command): Command {
-  return command
+export function withNetworkOptions (command: Command, mint = true): Command {
+  command
     .option('--listen <multiaddr>', 'listen address, repeatable (default: TCP and WebSockets on every interface, random ports)', collect, [])
     .option('--bootstrap <multiaddr>', 'address (with /p2p/<peer id>) of a node to connect to, repeatable', collect, [])
     .option('--no-mdns', 'do not discover nodes on the LAN with mDNS')
     .option('--pow-bits <bits>', 'proof-of-work difficulty in leading zero bits for every kind of post (a network parameter; default 16 for posts and replies, 12 for votes; less is refused unless every address is loopback or private)', parsePowBits)
+    .option('--stamp-bits <bits>', `member stamp difficulty in leading zero bits, minted and required (a network parameter; default ${STAMP_BITS}, about a minute of one core per week; less is refused unless every address is loopback or private)`, parsePowBits)
+  if (mint) {
+    command.option('--no-mint', 'do not mint a member stamp (then this node\'s votes count toward nothing and its posts show as unverified)')
+  }
+  return command
 }
 
 /**
@@ -66,12 +75,14 @@ export function withNetworkOptions (command: Command): Command {
  * const node = await createMurmur({ ...networkInit(opts), channels, dataDir })
  * ```
  */
-export function networkInit (options: NetworkOptions, defaultListen?: string[]): Pick<MurmurInit, 'listen' | 'bootstrap' | 'mdns' | 'powBits'> {
+export function networkInit (options: NetworkOptions, defaultListen?: string[]): Pick<MurmurInit, 'listen' | 'bootstrap' | 'mdns' | 'powBits'> & { membership: MembershipInit } {
   return {
     listen: options.listen.length > 0 ? options.listen : defaultListen,
     bootstrap: options.bootstrap,
     mdns: options.mdns,
-    powBits: options.powBits
+    powBits: options.powBits,
+    // mint left to the node unless turned off: it mints when it keeps a data dir
+    membership: { stampBits: options.stampBits, ...(options.mint === false ? { mint: false } : {}) }
   }
 }
 

@@ -32,7 +32,7 @@ interface RelayOptions extends CommonOptions, NetworkOptions {
  * ```
  */
 export function relayCommand (): Command {
-  return withNetworkOptions(withCommonOptions(new Command('relay')))
+  return withNetworkOptions(withCommonOptions(new Command('relay')), false)
     .description(`run a public relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (default listen: ${RELAY_LISTEN.join(' ')}; data dir: <data dir>/relay)`)
     .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', collect, [])
     .option('--channel <channel>', `channel to relay, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
@@ -68,8 +68,11 @@ async function runRelay (options: RelayOptions): Promise<void> {
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { createMurmur } = await import('@murmur/node')
   const { browserMultiaddrs, relayLibp2pOptions, relayService } = await import('@murmur/node/relay')
+  const network = networkInit(options, RELAY_LISTEN)
   const node = await createMurmur({
-    ...networkInit(options, RELAY_LISTEN),
+    ...network,
+    // a relay checks and relays the member directory (at --stamp-bits) but is no member itself
+    membership: { ...network.membership, mint: false },
     channels,
     dataDir,
     persistPeerId: true,
