@@ -4,12 +4,12 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import { DIRECTORY_TOPIC, displayLine, gossipMessageId, ready } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, ready } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
 import { createTopicValidator, gossipMessageKey, InvalidMessageTracker } from './gossip.js'
-import { Corroboration } from './corroboration.js'
+import { ChosenPeers, Corroboration } from './corroboration.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
@@ -17,7 +17,8 @@ import { InStem } from './in-stem.js'
 import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
-import { DiscoveryDialer, TopicRendezvous } from './rendezvous.js'
+import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
+import { TopicRendezvous } from './rendezvous.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
@@ -65,8 +66,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly tracker: InvalidMessageTracker
   /** Who delivered what: each peer's address group, kept past its connection for posts still in validation. */
   private readonly senders: SenderGroups
-  /** Peers this node dialed that delivered a post too vouch for it in the store's quota. */
+  /** Peers this node chose to dial that delivered a post too vouch for it in the store's quota. */
   private readonly vouches: Corroboration
+  /** The peers this node chose to dial (bootstrap, drawn), as against those a DHT query dialed. */
+  private readonly chosen: ChosenPeers
   /** Where envelopes are validated off the main thread (undefined: on it). */
   private readonly verifier?: VerifyPool
   /** Whether the pool is the node's own (stopped with it) rather than shared by the embedder. */
@@ -128,16 +131,21 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.tracker = tracker
     this.libp2p = libp2p
     this.senders = new SenderGroups(libp2p)
+    this.chosen = new ChosenPeers(config.bootstrap)
     this.vouches = new Corroboration({
       pubsub: libp2p.services.pubsub,
       getConnections: (peer) => libp2p.getConnections(peer),
       corroborate: async (id, group) => store.corroborate(id, group),
+      groupOf: (peer) => this.senders.of(peer),
+      chosen: (peer) => this.chosen.has(peer),
       log: log.newScope('vouch')
     })
     const pubsub = libp2p.services.pubsub
     this.reads = new LocalReads({
       store,
-      pending: () => inStem.pending().flatMap((post) => this.intake.ownEntry(post.channel, post.envelope) ?? [])
+      pending: () => inStem.pending().flatMap((post) => this.intake.ownEntry(post.channel, post.envelope) ?? []),
+      // own posts back from the network: charged to whoever brought them, they may be evicted; their author still reads them
+      returned: () => inStem.returned().flatMap((post) => this.intake.ownEntry(post.channel, post.envelope) ?? [])
     })
     this.intake = new PostIntake({
       store,
@@ -180,6 +188,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer)),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
+        // a post fluffed here after all is charged to the successor it last went to, own or relayed alike
+        forwarded: (id, to) => { this.intake.forwarded(fromHex(id), this.senderGroup(to)) },
         fluff: async (topic, envelope, expires) => topic === DIRECTORY_TOPIC && this.members !== undefined ? await this.members.fluff(envelope, expires) : await this.own.fluff(topic, envelope, expires),
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
@@ -232,7 +242,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       dialedCount: () => libp2p.getConnections().filter((c) => c.direction === 'outbound').length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       dial: async (peer, signal) => { await this.dial(peer, signal) }
-    })
+    }, { bootstrap: bootstrapPeers(config.bootstrap) })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
       peerId: libp2p.peerId,
@@ -450,6 +460,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       if (peer.multiaddrs.length > 0) {
         await this.libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs })
       }
+      this.chosen.add(peer.id)
       await this.libp2p.dial(peer.id, { signal })
     } catch (err) {
       log('could not dial %p - %e', peer.id, err)

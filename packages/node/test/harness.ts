@@ -23,9 +23,10 @@ export const TEST_POW_BITS = 8
 
 /**
  * Every test peer dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 connections a
- * second) would refuse honest peers; a real network spreads them over many hosts.
+ * second) would refuse honest peers; a real network spreads them over many hosts. Handshakes get 30 s
+ * instead of a node's 5 s: many nodes share two loaded CI cores.
  */
-const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000 }
+const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000, inboundUpgradeTimeout: 30_000 }
 
 /**
  * One verification pool for every node of a test process, as an embedder running many nodes shares one:

@@ -44,6 +44,8 @@ export interface StemComponents {
   fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from this node (someone here subscribes to it). @default always */
   canFluff?(topic: string): boolean
+  /** A stem post (own or relayed; `id` its post id in hex) was sent to the successor `to`. @default nothing */
+  forwarded?(id: string, to: PeerId): void
   /** Post id as a hex string. @default hex of `messageId` from `@murmur/protocol` */
   messageId?(topic: string, envelope: Uint8Array): string
   /** @default the system clock */
@@ -139,6 +141,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       random: components.random,
       log: this.log,
       onEvent: (event) => {
+        if (event.type === 'forward') {
+          const to = this.peers.get(event.to)
+          if (to !== undefined) this.components.forwarded?.(event.id, to)
+        }
         if (event.type === 'fluff' && event.own) {
           this.safeDispatchEvent('unprotected', { detail: { topic: event.topic, reason: event.reason } })
         }
