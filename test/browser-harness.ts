@@ -13,6 +13,7 @@ import { chromium } from 'playwright-core'
 import { build } from 'vite'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
+import type { NodeMembershipStatus } from '@murmur/node'
 // the page's `window.murmurPage` declaration
 import type {} from '../examples/browser/src/main.js'
 
@@ -183,6 +184,11 @@ export interface PageState {
   received: string[]
   connections: Array<{ peer: string, addr: string, transport: string, limited: boolean }>
   status: string
+  /** The node's membership (undefined until its node runs, or with membership off). */
+  membership: NodeMembershipStatus | undefined
+  /** The membership panel's text and state (`minting`, `member`, `none`). */
+  membershipText: string
+  membershipState: string
 }
 
 /** Reads a page's state (undefined fields until its node runs). */
@@ -196,7 +202,10 @@ export async function pageState (page: Page): Promise<PageState> {
       feed: [...document.querySelectorAll('#feed .post > .body')].map((el) => el.textContent ?? ''),
       received: [...(p?.received.values() ?? [])].map((post) => post.body),
       connections: p?.connections() ?? [],
-      status: document.getElementById('status')?.textContent ?? ''
+      status: document.getElementById('status')?.textContent ?? '',
+      membership: p?.node.membership(),
+      membershipText: document.getElementById('membership-text')?.textContent ?? '',
+      membershipState: document.getElementById('membership-text')?.dataset.state ?? ''
     }
   })
 }

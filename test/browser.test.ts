@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
 import { fromHex, pseudonymName } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Sandbox } from './cli-harness.js'
+import { Sandbox, TEST_STAMP_BITS } from './cli-harness.js'
 import {
   ROOT, answerLinkSettings, buildExample, hasDirectWebRTC, launchChromium, openPage, pageState, serveStatic, waitForPage
 } from './browser-harness.js'
@@ -48,6 +48,15 @@ async function nodeHasPost (node: Murmur, body: string, timeout = SPREAD): Promi
   })
 }
 
+/** Polls `check` every 100 ms until it holds (no event exists for a directory's size), failing after `timeout` ms. */
+async function waitFor (check: () => boolean, what: string, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 describe('browser nodes over WebRTC (Chromium)', () => {
   let sandbox: Sandbox
   let server: { url: string, close(): Promise<void> }
@@ -69,10 +78,13 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     node = await createMurmur({
       listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
       bootstrap: [relay.multiaddrs[0] ?? ''],
-      channels: [CHANNEL]
+      channels: [CHANNEL],
+      // the network's stamps are at TEST_STAMP_BITS (relay and tabs): judged at 10 bits, they would cut peers off
+      membership: { stampBits: TEST_STAMP_BITS }
     })
     server = await serveStatic(built.dir)
-    url = `${server.url}?relay=${encodeURIComponent(relayWs ?? '')}&channel=${encodeURIComponent(CHANNEL)}`
+    // the tabs mint (their default) at the test network's stamp difficulty, proposed by the link like the relay
+    url = `${server.url}?relay=${encodeURIComponent(relayWs ?? '')}&stamp=${TEST_STAMP_BITS}&channel=${encodeURIComponent(CHANNEL)}`
     browser = await launchChromium()
     await mkdir(ARTIFACTS, { recursive: true })
   }, 120_000)
@@ -124,6 +136,18 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       throw new Error(`${(err as Error).message}\npage log:\n${log.slice(-60).join('\n')}`, { cause: err })
     }
   }, 100_000)
+
+  it('each tab mints a member stamp by default, shows it, and the Node.js node\'s directory takes both', async () => {
+    const [one, two] = await Promise.all([page1, page2].map(async (page) => waitForPage(page,
+      (s) => s.membership?.stamp !== undefined && s.membershipState === 'member', 'the tab to hold a stamp and show it', SPREAD)))
+    for (const state of [one!, two!]) {
+      expect(state.membership?.minter).toBe(true)
+      expect(state.membershipText).toMatch(/^member until .+ · \d+ members? in the directory$/)
+    }
+    expect(await page1.locator('#mint-toggle').textContent()).toBe('stop minting in this tab')
+    await waitFor(() => (node!.membership()?.members ?? 0) >= 2, 'the Node.js node to hold both tabs\' stamps', SPREAD)
+    expect(node!.membership()?.minter).toBe(false)
+  }, 2 * SPREAD)
 
   it('a post typed in page 1 appears in page 2 and on the Node.js node', async () => {
     const body = `hello from tab one ${Date.now()}`

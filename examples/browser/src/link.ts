@@ -1,15 +1,15 @@
 /**
  * The question a page asks before a link changes its settings. `?relay=` picks the tab's only relay
  * (everything it sends and receives goes through that host at first, which can also refuse to relay
- * it anywhere else) and `?pow=` picks the proof of work it mines and accepts; a crafted link must not
- * set either silently. The page shows what the link wants to change, from what to what, and applies
- * it only when the user says so.
+ * it anywhere else), `?pow=` picks the proof of work it mines and accepts and `?stamp=` the member
+ * stamps'; a crafted link must not set any of them silently. The page shows what the link wants to
+ * change, from what to what, and applies it only when the user says so.
  */
 import { displayLine } from '@murmur/protocol'
 import { LINK_SETTINGS, saveSettings } from './settings.js'
 import type { LinkChange, SettingsProposal, UserSettings } from './settings.js'
 
-const LABELS: Record<LinkChange['setting'], string> = { relay: 'relay', powBits: 'proof of work (bits)' }
+const LABELS: Record<LinkChange['setting'], string> = { relay: 'relay', powBits: 'proof of work (bits)', stampBits: 'member stamps (bits)' }
 
 /**
  * Resolves with the relay and proof of work to start with: the saved ones, or the link's once the
@@ -17,7 +17,7 @@ const LABELS: Record<LinkChange['setting'], string> = { relay: 'relay', powBits:
  * reload does not ask again.
  */
 export async function settleLinkSettings (proposal: SettingsProposal, storage: Storage, section: HTMLElement): Promise<UserSettings> {
-  const saved: UserSettings = { relay: proposal.settings.relay, powBits: proposal.settings.powBits }
+  const saved: UserSettings = { relay: proposal.settings.relay, powBits: proposal.settings.powBits, stampBits: proposal.settings.stampBits }
   if (proposal.changes.length === 0) {
     forgetLinkSettings()
     return saved

@@ -7,7 +7,8 @@ import { createMurmur } from '@murmur/node'
 import { channelTopic, displayLine } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { settleLinkSettings } from './link.js'
-import { isRelayAddress, parsePowBits, powDefault, readSettings, saveSettings } from './settings.js'
+import { renderMembership } from './membership.js'
+import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
 import { preview, renderFeed, renderPeers } from './view.js'
 import type { PageSettings, UserSettings } from './settings.js'
@@ -38,6 +39,8 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const statusLine = byId('status')
+/** How often the membership panel is redrawn, in ms. */
+const MEMBERSHIP_REFRESH_MS = 1_000
 
 async function main (): Promise<void> {
   const proposal = readSettings(window.location, window.localStorage)
@@ -61,7 +64,10 @@ async function main (): Promise<void> {
     dataDir: settings.store,
     // a browser tab cannot answer DHT queries for others reliably: it asks, it does not serve
     dhtServer: false,
-    ...(settings.powBits === undefined ? {} : { powBits: settings.powBits })
+    ...(settings.powBits === undefined ? {} : { powBits: settings.powBits }),
+    // minting is on unless the user turned it off: a stamp makes the tab's votes count, and it takes
+    // minutes, so it starts at once (in a Web Worker) with the progress shown in the membership panel
+    membership: { mint: settings.mint, ...(settings.stampBits === undefined ? {} : { stampBits: settings.stampBits }) }
   })
   // Everything (the relay slot, the DHT, other browsers) goes through the relay. The node dials it as
   // its bootstrap peer; this dial joins that one and tells the user when the relay cannot be reached.
@@ -200,6 +206,17 @@ async function main (): Promise<void> {
   }
   window.addEventListener('pagehide', () => { void node.stop() })
 
+  const membershipPanel = { text: byId('membership-text'), bar: byId<HTMLProgressElement>('mint-progress'), toggle: byId<HTMLButtonElement>('mint-toggle') }
+  const drawMembership = (): void => { renderMembership(membershipPanel, node.membership(), Math.floor(Date.now() / 1000)) }
+  membershipPanel.toggle.onclick = () => {
+    // the node mints or not from its start: the choice is saved and the tab starts again
+    saveMint(window.localStorage, !settings.mint)
+    window.location.reload()
+  }
+  // the node reports membership when asked, not by events: a second is fine for a progress bar
+  drawMembership()
+  setInterval(drawMembership, MEMBERSHIP_REFRESH_MS)
+
   drawStatus()
   await drawFeed()
   // Join once the relay slot gives this tab an address: the DHT keeps no provider record without
@@ -253,7 +270,7 @@ function showSettingsForm (current: UserSettings): void {
     } else if (pow !== '' && powBits === undefined) {
       problem.textContent = 'proof of work: a whole number of bits, 0 to 64, or empty for the default'
     } else {
-      saveSettings(window.localStorage, { relay, powBits })
+      saveSettings(window.localStorage, { relay, powBits, stampBits: current.stampBits })
       window.location.reload()
     }
   }

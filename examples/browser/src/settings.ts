@@ -1,12 +1,14 @@
 /**
- * Where the page's settings come from. The relay and the proof of work are the user's: saved in
- * localStorage, typed into the settings form, or proposed by a link (`?relay=…&pow=…`). A link only
- * proposes: the relay is a tab's only way into the network and the proof of work decides which posts
- * it makes and accepts, so a crafted link must not choose them behind the user's back (see link.ts).
- * `?channel=` (the channel shown first) and `?store=` (the IndexedDB name) only navigate.
+ * Where the page's settings come from. The relay, the proof of work and the stamp difficulty are the
+ * user's: saved in localStorage, typed into the settings form, or proposed by a link
+ * (`?relay=…&pow=…&stamp=…`). A link only proposes: the relay is a tab's only way into the network,
+ * and the proof of work and stamp difficulty decide what it makes and accepts, so a crafted link must
+ * not choose them behind the user's back (see link.ts). Whether the tab mints a member stamp is the
+ * user's alone (its CPU): the membership panel's button, never a link. `?channel=` (the channel shown
+ * first) and `?store=` (the IndexedDB name) only navigate.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEFAULT_POW_BITS } from '@murmur/protocol'
+import { DEFAULT_POW_BITS, STAMP_BITS } from '@murmur/protocol'
 
 /** The settings a page starts its node with. */
 export interface PageSettings {
@@ -14,6 +16,10 @@ export interface PageSettings {
   relay: string | undefined
   /** Proof-of-work bits, when the network runs with a non-default value. */
   powBits: number | undefined
+  /** Member stamp bits, when the network runs with a non-default value. */
+  stampBits: number | undefined
+  /** Whether this tab mints a member stamp (MINT_KEY; on unless the user turned it off). */
+  mint: boolean
   /** Channel shown first. */
   channel: string
   /** IndexedDB name of the post store: the feed survives reloads. */
@@ -21,7 +27,7 @@ export interface PageSettings {
 }
 
 /** The settings only the user decides (saved in localStorage). */
-export type UserSettings = Pick<PageSettings, 'relay' | 'powBits'>
+export type UserSettings = Pick<PageSettings, 'relay' | 'powBits' | 'stampBits'>
 
 /** One setting a link wants to change: what it is now and what the link proposes. */
 export interface LinkChange {
@@ -39,10 +45,12 @@ export interface SettingsProposal {
 
 const RELAY_KEY = 'murmur:relay'
 const POW_KEY = 'murmur:pow'
+const STAMP_KEY = 'murmur:stamp'
+const MINT_KEY = 'murmur:mint'
 /** The most proof-of-work bits a node accepts (MurmurInit.powBits). */
 const MAX_POW_BITS = 64
 /** Link parameters that may only propose a change. */
-export const LINK_SETTINGS = ['relay', 'pow'] as const
+export const LINK_SETTINGS = ['relay', 'pow', 'stamp'] as const
 
 /** Reads the saved settings and what the link of this page load proposes. */
 export function readSettings (location: Location, storage: Storage): SettingsProposal {
@@ -50,9 +58,11 @@ export function readSettings (location: Location, storage: Storage): SettingsPro
   const saved = savedSettings(storage)
   const linkedRelay = nonEmpty(params.get('relay'))
   const linkedPow = nonEmpty(params.get('pow'))
+  const linkedStamp = nonEmpty(params.get('stamp'))
   const proposed: UserSettings = {
     relay: linkedRelay !== undefined && isRelayAddress(linkedRelay) ? linkedRelay : saved.relay,
-    powBits: linkedPow !== undefined ? parsePowBits(linkedPow) ?? saved.powBits : saved.powBits
+    powBits: linkedPow !== undefined ? parsePowBits(linkedPow) ?? saved.powBits : saved.powBits,
+    stampBits: linkedStamp !== undefined ? parsePowBits(linkedStamp) ?? saved.stampBits : saved.stampBits
   }
   const changes: LinkChange[] = []
   if (proposed.relay !== saved.relay && proposed.relay !== undefined) {
@@ -61,9 +71,13 @@ export function readSettings (location: Location, storage: Storage): SettingsPro
   if (proposed.powBits !== saved.powBits && proposed.powBits !== undefined) {
     changes.push({ setting: 'powBits', from: String(saved.powBits ?? powDefault()), to: String(proposed.powBits) })
   }
+  if (proposed.stampBits !== saved.stampBits && proposed.stampBits !== undefined) {
+    changes.push({ setting: 'stampBits', from: String(saved.stampBits ?? stampDefault()), to: String(proposed.stampBits) })
+  }
   return {
     settings: {
       ...saved,
+      mint: storage.getItem(MINT_KEY) !== 'off',
       channel: nonEmpty(params.get('channel')) ?? '#lobby',
       store: nonEmpty(params.get('store')) ?? 'murmur-example'
     },
@@ -72,10 +86,21 @@ export function readSettings (location: Location, storage: Storage): SettingsPro
   }
 }
 
-/** The relay and proof of work the user saved (by confirming a link or through the settings form). */
+/** The relay, proof of work and stamp bits the user saved (by confirming a link or through the settings form). */
 export function savedSettings (storage: Storage): UserSettings {
   const pow = storage.getItem(POW_KEY)
-  return { relay: nonEmpty(storage.getItem(RELAY_KEY)), powBits: pow === null ? undefined : parsePowBits(pow) }
+  const stamp = storage.getItem(STAMP_KEY)
+  return {
+    relay: nonEmpty(storage.getItem(RELAY_KEY)),
+    powBits: pow === null ? undefined : parsePowBits(pow),
+    stampBits: stamp === null ? undefined : parsePowBits(stamp)
+  }
+}
+
+/** Saves whether this tab mints a member stamp (read again at the next page load). */
+export function saveMint (storage: Storage, mint: boolean): void {
+  if (mint) storage.removeItem(MINT_KEY)
+  else storage.setItem(MINT_KEY, 'off')
 }
 
 /** Saves the user's settings for this and the next visits (undefined clears one). */
@@ -84,6 +109,8 @@ export function saveSettings (storage: Storage, settings: UserSettings): void {
   else storage.setItem(RELAY_KEY, settings.relay)
   if (settings.powBits === undefined) storage.removeItem(POW_KEY)
   else storage.setItem(POW_KEY, String(settings.powBits))
+  if (settings.stampBits === undefined) storage.removeItem(STAMP_KEY)
+  else storage.setItem(STAMP_KEY, String(settings.stampBits))
 }
 
 /** Whether `text` is a multiaddr naming its peer (`…/p2p/<peer id>`), as a relay address must. */
@@ -105,6 +132,11 @@ export function parsePowBits (text: string): number | undefined {
 export function powDefault (): string {
   const { POST, REPLY, VOTE } = DEFAULT_POW_BITS
   return `default (${POST}/${REPLY}/${VOTE} bits)`
+}
+
+/** The network's default stamp difficulty, as the settings show it. */
+export function stampDefault (): string {
+  return `default (${STAMP_BITS} bits)`
 }
 
 function nonEmpty (value: string | null): string | undefined {

@@ -1,0 +1,73 @@
+/**
+ * The membership panel: while the tab mints its member stamp, a progress bar with the expected time
+ * left; then until when the tab is a member; and always how many members the directory holds and a
+ * button that turns minting in this tab on or off (the tab's CPU is the user's to give).
+ */
+import type { NodeMembershipStatus } from '@murmur/node'
+
+/** The panel's elements (index.html `#membership`). */
+export interface MembershipPanel {
+  text: HTMLElement
+  bar: HTMLProgressElement
+  toggle: HTMLButtonElement
+}
+
+/**
+ * Share of a mint's expected work done: evaluations so far over the 2^bits expected, at most 1 (a
+ * mint is a lottery: it may end sooner or go on longer).
+ *
+ * @example
+ * ```ts
+ * mintFraction({ nextNonce: 512, expectedEvaluations: 1024 }) // 0.5
+ * ```
+ */
+export function mintFraction (progress: { nextNonce: number, expectedEvaluations: number }): number {
+  return Math.min(1, progress.nextNonce / Math.max(1, progress.expectedEvaluations))
+}
+
+/**
+ * "about 3 min", "about 40 s": an expected duration in words.
+ *
+ * @example
+ * ```ts
+ * aboutSeconds(150) // 'about 3 min'
+ * ```
+ */
+export function aboutSeconds (seconds: number): string {
+  return seconds < 90 ? `about ${Math.max(1, Math.round(seconds))} s` : `about ${Math.round(seconds / 60)} min`
+}
+
+/**
+ * Draws the panel from the node's membership (undefined: membership off, the panel hidden); `now` in
+ * unix seconds.
+ *
+ * @example
+ * ```ts
+ * renderMembership(panel, node.membership(), Math.floor(Date.now() / 1000))
+ * ```
+ */
+export function renderMembership (panel: MembershipPanel, status: NodeMembershipStatus | undefined, now: number): void {
+  const section = panel.text.parentElement
+  if (section !== null) section.hidden = status === undefined
+  if (status === undefined) return
+  const members = `${status.members} ${status.members === 1 ? 'member' : 'members'} in the directory`
+  const progress = status.minting?.progress
+  panel.bar.hidden = status.minting === undefined
+  panel.toggle.textContent = status.minter ? 'stop minting in this tab' : 'mint in this tab'
+  panel.toggle.dataset.mint = String(status.minter)
+  let state: string
+  if (!status.minter) {
+    state = 'not minting a member stamp: your votes count toward nothing and your posts show as unverified'
+  } else if (status.minting !== undefined) {
+    const done = progress === undefined ? 0 : mintFraction(progress)
+    panel.bar.value = done
+    const eta = progress === undefined ? 'starting' : `${Math.round(100 * done)}% of the expected work, ${aboutSeconds(progress.etaSeconds)} left (a lottery: sooner or later)`
+    state = `${status.stamp === undefined ? 'becoming a member' : 'minting next week\'s stamp'}: ${eta}; it runs in the background once a week`
+  } else if (status.stamp !== undefined) {
+    state = `member until ${new Date(status.stamp.expires * 1000).toLocaleString()}`
+  } else {
+    state = status.nextMintAt === undefined ? 'not a member yet' : `not a member: minting starts in ${aboutSeconds(status.nextMintAt - now)}`
+  }
+  panel.text.dataset.state = status.minting !== undefined ? 'minting' : status.stamp !== undefined ? 'member' : 'none'
+  panel.text.textContent = `${state} · ${members}`
+}
