@@ -140,6 +140,30 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     expect(toB?.channels).toEqual(['#lobby'])
   })
 
+  it('shows membership in status: the stamp each daemon minted (at TEST_STAMP_BITS) and both in the directory, as JSON and text', async () => {
+    interface Membership { minter: boolean, members: number, stamp: { week: number, expires: number } | null, ahead: number[], minting: unknown, nextMintAt: number | null }
+    const read = async (): Promise<Membership> => {
+      const result = await sandbox.run(['status', '--json', '--data-dir', a.dataDir])
+      expect(result.code).toBe(0)
+      return (JSON.parse(result.stdout) as { membership: Membership }).membership
+    }
+    // no event reaches a separate process: poll the status (each a process), with a deadline
+    const deadline = Date.now() + 60_000
+    let membership = await read()
+    while (membership.stamp === null || membership.members < 2) {
+      if (Date.now() > deadline) throw new Error(`no stamp and two members within 60 s: ${JSON.stringify(membership)}`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      membership = await read()
+    }
+    expect(membership.minter).toBe(true)
+    expect(membership.stamp!.expires).toBeGreaterThan(Date.now() / 1000)
+    expect(Object.keys(membership).sort()).toEqual(['ahead', 'members', 'minter', 'minting', 'nextMintAt', 'stamp'])
+    const text = await sandbox.run(['status', '--data-dir', a.dataDir])
+    expect(text.stdout).toMatch(/^member {4}yes, until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/m)
+    expect(text.stdout).toMatch(/^(minting {3}the next stamp: .+ left|next mint \d{4}-\d\d-\d\d \d\d:\d\d UTC)$/m)
+    expect(text.stdout).toMatch(/^directory [2-9] members$/m)
+  })
+
   it('joins and leaves channels', async () => {
     const joined = await sandbox.run(['join', 'other', '--json', '--data-dir', b.dataDir])
     expect(joined.code).toBe(0)

@@ -19,6 +19,36 @@ export interface ClockStatus {
   skewed: boolean
 }
 
+/** The member stamp being minted now (docs/MEMBERSHIP.md): a lottery of 2^bits expected evaluations. */
+export interface MintingStatus {
+  /** The week the stamp is for. */
+  week: number
+  /** Argon2id evaluations done for it so far (across restarts). */
+  evaluations: number
+  /** Expected evaluations of a whole mint (2^bits); null before the first evaluation. */
+  expected: number | null
+  /** evaluations / expected, at most 1 (a mint may end sooner or go on longer); 0 before the first evaluation. */
+  progress: number
+  /** Expected seconds left (minting is memoryless: expected × time per evaluation); null before the first evaluation. */
+  etaSeconds: number | null
+}
+
+/** This node's membership: its own stamp and mint, and the member directory it holds. */
+export interface MembershipStatusResponse {
+  /** Whether this node mints a member stamp of its own (false with `--no-mint`). */
+  minter: boolean
+  /** Members with a stamp accepted now in this node's directory (its own included). */
+  members: number
+  /** This node's stamp accepted now that lasts longest; null: not a member (yet). */
+  stamp: { week: number, expires: number } | null
+  /** Weeks of stamps already minted for later. */
+  ahead: number[]
+  /** The mint running now; null when none runs. */
+  minting: MintingStatus | null
+  /** When the next mint starts (unix seconds), while none runs; null otherwise. */
+  nextMintAt: number | null
+}
+
 /** `GET /v1/status`, and the `status` event of `GET /v1/events`. */
 export interface StatusResponse {
   /** Version of the `murmur` command running the node. */
@@ -35,6 +65,8 @@ export interface StatusResponse {
   /** Seconds since the node started. */
   uptime: number
   clock: ClockStatus
+  /** Membership (stamp, minting progress and ETA, directory size); null with membership off. */
+  membership: MembershipStatusResponse | null
 }
 
 /** One entry of `GET /v1/peers`. */

@@ -4,9 +4,10 @@
 import { Command } from 'commander'
 import { MAX_CLOCK_SKEW } from '@murmur/protocol'
 import { clockWarning } from '../daemon/status.js'
+import { mintingLine } from '../membership.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
-import type { ClockStatus } from '../api-types.js'
+import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
 
 /**
  * The `join` command.
@@ -76,7 +77,7 @@ export function peersCommand (): Command {
  */
 export function statusCommand (): Command {
   return withCommonOptions(new Command('status'))
-    .description('show the daemon\'s peers, channels, addresses and clock offset')
+    .description('show the daemon\'s peers, channels, addresses, clock offset and membership (stamp, minting progress and ETA, directory)')
     .action(async (options: CommonOptions) => {
       const status = await (await clientOf(options)).status()
       outputOf(options).result(status, () => [
@@ -85,9 +86,31 @@ export function statusCommand (): Command {
         `peers     ${status.peers}`,
         `channels  ${status.channels.length === 0 ? 'none' : status.channels.map((c) => `${c.channel} (${c.peers} ${c.peers === 1 ? 'peer' : 'peers'})`).join(', ')}`,
         `clock     ${clockLine(status.clock)}`,
+        ...membershipLines(status.membership),
         ...status.multiaddrs.map((addr) => `listening ${addr}`)
       ].join('\n'))
     })
+}
+
+/** The membership lines of `murmur status`: the stamp, the mint running or the next one, the directory. */
+function membershipLines (membership: MembershipStatusResponse | null): string[] {
+  if (membership === null) {
+    return ['member    membership off (no member directory)']
+  }
+  const { stamp, minting, nextMintAt, minter } = membership
+  const lines = [`member    ${stamp === null ? 'not yet' : `yes, until ${utc(stamp.expires)}`}${minter ? '' : ' (not minting: --no-mint)'}`]
+  if (minting !== null) {
+    lines.push(`minting   ${stamp === null ? 'a stamp' : 'the next stamp'}: ${mintingLine(minting)}`)
+  } else if (nextMintAt !== null) {
+    lines.push(`next mint ${utc(nextMintAt)}`)
+  }
+  lines.push(`directory ${membership.members} ${membership.members === 1 ? 'member' : 'members'}`)
+  return lines
+}
+
+/** Unix seconds as `2026-12-07 12:00 UTC`. */
+function utc (seconds: number): string {
+  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
 /** The clock line of `murmur status`: the offset, and a warning beyond the accepted skew. */

@@ -16,7 +16,7 @@ import { tokenProof } from './api-file.js'
 import { guardConnections } from './connections.js'
 import { errorResponse, readJson, sendError, sendJson, startEventStream, writeEvent } from './http.js'
 import { JSON_ROUTES, POSTING_ROUTES } from './routes.js'
-import { readStatus, watchStatus } from './status.js'
+import { readStatus, watchMembership, watchStatus } from './status.js'
 import type { ApiAddress } from './api-file.js'
 import type { PostingRoute, RouteContext } from './routes.js'
 import type { ErrorEvent, MiningProgress } from '../api-types.js'
@@ -108,6 +108,8 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   node.addEventListener('post', onPost)
   node.addEventListener('clock-skew', statusChanged)
   const unwatch = watchStatus(node, statusChanged)
+  // minting progress comes by polling: the node has no event for it
+  const unwatchMembership = watchMembership(node, statusChanged)
   const keepAlive = setInterval(() => {
     for (const res of streams) {
       res.write(': keep-alive\n\n')
@@ -239,6 +241,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       node.removeEventListener('post', onPost)
       node.removeEventListener('clock-skew', statusChanged)
       unwatch()
+      unwatchMembership()
       clearInterval(keepAlive)
       for (const res of streams) {
         res.end()

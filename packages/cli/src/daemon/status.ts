@@ -2,8 +2,9 @@
  * What a running node reports about itself: peers, channels and addresses, and when that changes.
  */
 import { MAX_CLOCK_SKEW, channelTopic } from '@murmur/protocol'
-import { STATUS_DEBOUNCE } from '../constants.js'
+import { MEMBERSHIP_POLL_INTERVAL, STATUS_DEBOUNCE } from '../constants.js'
 import { VERSION } from '../version.js'
+import { membershipStatus } from '../membership.js'
 import type { ChannelStatus, ClockStatus, PeerResponse, StatusResponse } from '../api-types.js'
 import type { Murmur } from '@murmur/node'
 
@@ -24,8 +25,31 @@ export function readStatus (node: Murmur, startedAt: number): StatusResponse {
     peers: node.peerCount(),
     channels: channelStatus(node),
     uptime: Math.floor((Date.now() - startedAt) / 1000),
-    clock: clockStatus(node.clockSkew())
+    clock: clockStatus(node.clockSkew()),
+    membership: membershipStatus(node.membership())
   }
+}
+
+/**
+ * Calls `onChange` whenever the node's membership changes (minting progress, a new stamp, the
+ * directory's size), read every MEMBERSHIP_POLL_INTERVAL; returns a function that stops watching.
+ *
+ * @example
+ * ```ts
+ * const unwatch = watchMembership(node, () => { broadcast(readStatus(node, startedAt)) })
+ * ```
+ */
+export function watchMembership (node: Murmur, onChange: () => void): () => void {
+  let last = JSON.stringify(membershipStatus(node.membership()))
+  const timer = setInterval(() => {
+    const now = JSON.stringify(membershipStatus(node.membership()))
+    if (now !== last) {
+      last = now
+      onChange()
+    }
+  }, MEMBERSHIP_POLL_INTERVAL)
+  timer.unref()
+  return () => { clearInterval(timer) }
 }
 
 /**

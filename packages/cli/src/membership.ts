@@ -1,0 +1,64 @@
+/**
+ * Membership as the CLI shows it (`murmur status`, its JSON and the control API, the chat's progress
+ * line), from the node's own report (`Murmur.membership()`).
+ */
+import type { MembershipStatusResponse, MintingStatus } from './api-types.js'
+import type { NodeMembershipStatus } from '@murmur/node'
+
+/**
+ * The membership part of the status from the node's (`Murmur.membership()`; undefined: membership off).
+ *
+ * @example
+ * ```ts
+ * membershipStatus(node.membership()) // { minter: true, members: 12, stamp: null, minting: { progress: 0.37, etaSeconds: 41, … }, … }
+ * ```
+ */
+export function membershipStatus (status: NodeMembershipStatus | undefined): MembershipStatusResponse | null {
+  if (status === undefined) return null
+  const { minting } = status
+  const progress = minting?.progress
+  return {
+    minter: status.minter,
+    members: status.members,
+    stamp: status.stamp ?? null,
+    ahead: status.ahead ?? [],
+    minting: minting === undefined
+      ? null
+      : {
+          week: minting.week,
+          evaluations: progress?.nextNonce ?? 0,
+          expected: progress?.expectedEvaluations ?? null,
+          progress: progress === undefined ? 0 : Math.min(1, progress.nextNonce / Math.max(1, progress.expectedEvaluations)),
+          etaSeconds: progress === undefined ? null : Math.round(progress.etaSeconds)
+        },
+    nextMintAt: status.nextMintAt ?? null
+  }
+}
+
+/**
+ * One line for people about a running mint: share of the expected work, evaluations, time left.
+ *
+ * @example
+ * ```ts
+ * mintingLine(minting) // "37% of the expected work (380 of 1,024 evaluations), about 1 min left"
+ * ```
+ */
+export function mintingLine (minting: MintingStatus): string {
+  if (minting.expected === null || minting.etaSeconds === null) return 'starting'
+  const count = (n: number): string => n.toLocaleString('en-US')
+  return `${Math.round(100 * minting.progress)}% of the expected work (${count(minting.evaluations)} of ${count(minting.expected)} evaluations), ${aboutSeconds(minting.etaSeconds)} left`
+}
+
+/**
+ * An expected duration in words.
+ *
+ * @example
+ * ```ts
+ * aboutSeconds(150) // "about 3 min"
+ * ```
+ */
+export function aboutSeconds (seconds: number): string {
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s`
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`
+  return `about ${Math.round(seconds / 3600)} h`
+}
