@@ -1,7 +1,7 @@
 /**
  * `murmur chat` in a real 80x24 terminal (tmux): two chats on one machine find each other with no
  * address given, posts and replies travel, /help renders, mining is cancellable, and the chat drives
- * a running daemon when there is one.
+ * a running daemon when there is one, and shows the daemon's member stamp mint.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HIDDEN, HOSTILE_BODY, NAME, Sandbox, TEST_STAMP_BITS, Tmux } from './cli-harness.ts'
@@ -74,6 +74,20 @@ describe('murmur chat', () => {
     expect(await tmux.alive('slow')).toBe(true)
     await tmux.keys('slow', 'C-c')
     await waitGone(tmux, 'slow')
+  })
+
+  it('shows the daemon\'s member stamp mint as a progress line, and murmur status shows it too', async () => {
+    // 20 bits: a million expected Argon2id evaluations, so the mint is still running while the test
+    // looks (the chance that it ends within the test's first few hundred is below 1 in 2,000)
+    const daemon = await sandbox.daemon('minting', ['--stamp-bits', '20'])
+    await tmux.start('chat', ['chat', '--data-dir', daemon.dataDir])
+    const screen = await tmux.waitForScreen('chat', (s) => /minting stamp ▕[█░]{10}▏ \d+% · about \d+ (s|min|h) left · then your votes count/.test(s))
+    expect(screen).not.toMatch(HIDDEN)
+    const status = await sandbox.run(['status', '--data-dir', daemon.dataDir])
+    expect(status.stdout).toMatch(/^member {4}not yet$/m)
+    expect(status.stdout).toMatch(/^minting {3}a stamp: \d+% of the expected work \([\d,]+ of 1,048,576 evaluations\), about \d+ (s|min|h) left$/m)
+    await tmux.keys('chat', 'C-d')
+    await waitGone(tmux, 'chat')
   })
 
   it('drives the running daemon and shows what other nodes post', async () => {

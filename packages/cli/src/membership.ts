@@ -62,3 +62,18 @@ export function aboutSeconds (seconds: number): string {
   if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`
   return `about ${Math.round(seconds / 3600)} h`
 }
+
+/**
+ * The chat's progress line while a stamp is minted: a bar of the expected work, the share and the time left.
+ *
+ * @example
+ * ```ts
+ * mintingProgressLine(minting) // "minting stamp ▕████░░░░░░▏ 37% · about 1 min left · then your votes count"
+ * ```
+ */
+export function mintingProgressLine (minting: MintingStatus, cells = 10): string {
+  const full = Math.round(minting.progress * cells)
+  const bar = `▕${'█'.repeat(full)}${'░'.repeat(cells - full)}▏`
+  const left = minting.etaSeconds === null ? 'starting' : `${Math.round(100 * minting.progress)}% · ${aboutSeconds(minting.etaSeconds)} left`
+  return `minting stamp ${bar} ${left} · then your votes count`
+}

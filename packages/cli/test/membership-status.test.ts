@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aboutSeconds, membershipStatus, mintingLine } from '../src/membership.js'
+import { aboutSeconds, membershipStatus, mintingLine, mintingProgressLine } from '../src/membership.js'
 import type { NodeMembershipStatus } from '@murmur/node'
 
 const progress = { attempts: 80, nextNonce: 380, bits: 10, expectedEvaluations: 1024, evaluationMs: 60, etaSeconds: 61.44, chance: 0.31 }
@@ -17,6 +17,10 @@ describe('membership in the status', () => {
       nextMintAt: null
     })
     expect(mintingLine(shown!.minting!)).toBe('37% of the expected work (380 of 1,024 evaluations), about 61 s left')
+    // the chat's line fits its 80 columns
+    const line = mintingProgressLine(shown!.minting!)
+    expect(line).toBe('minting stamp ▕████░░░░░░▏ 37% · about 61 s left · then your votes count')
+    expect(mintingProgressLine({ ...shown!.minting!, progress: 1, etaSeconds: 45 * 60 }).length).toBeLessThanOrEqual(79)
   })
 
   it('past the expected work the share stays at 100%; before the first evaluation it says starting', () => {

@@ -7,6 +7,7 @@ import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
+import { mintingProgressLine } from '../membership.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
@@ -350,9 +351,12 @@ export class ChatApp {
       }
       const width = this.width()
       const height = this.stdout.rows ?? 24
+      const minting = this.status?.membership?.minting
       const notice: StyledLine = this.progress !== ''
         ? [{ text: this.progress, color: 33 }]
-        : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
+        : this.scroll === 0 && minting !== null && minting !== undefined
+          ? [{ text: mintingProgressLine(minting), color: 36 }]
+          : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
       this.stdout.write(drawFrame({
         header: this.header(),
         lines: this.timeline.render(width),
