@@ -149,6 +149,27 @@ describe('browser nodes over WebRTC (Chromium)', () => {
     expect(node!.membership()?.minter).toBe(false)
   }, 2 * SPREAD)
 
+  it('a tab shows its mint as a progress bar, and the user can turn minting in the tab off', async () => {
+    // 20 bits: a mint that outlasts the test, so the bar is there to see
+    const context = await browser!.newContext()
+    try {
+      const tab = await context.newPage()
+      await tab.goto(url.replace(`stamp=${TEST_STAMP_BITS}`, 'stamp=20') + '&store=minting-tab')
+      await answerLinkSettings(tab, 'apply')
+      const minting = await waitForPage(tab, (s) => s.membershipState === 'minting' && s.membershipText.includes('% of the expected work'), 'the tab to show its mint\'s progress', SPREAD)
+      expect(minting.membershipText).toMatch(/^becoming a member: \d+% of the expected work, about \d+ (s|min|h) left \(a lottery: sooner or later\); it runs in the background once a week · \d+ members? in the directory$/)
+      expect(await tab.locator('#mint-progress').isVisible()).toBe(true)
+      await tab.locator('#mint-toggle').click()
+      const off = await waitForPage(tab, (s) => s.membership?.minter === false, 'the tab to start again without minting')
+      expect(off.membershipText).toMatch(/^not minting a member stamp: your votes count toward nothing/)
+      expect(await tab.locator('#mint-progress').isVisible()).toBe(false)
+      expect(await tab.locator('#mint-toggle').textContent()).toBe('mint in this tab')
+      expect(await tab.evaluate(() => localStorage.getItem('murmur:mint'))).toBe('off')
+    } finally {
+      await context.close()
+    }
+  }, 2 * SPREAD)
+
   it('a post typed in page 1 appears in page 2 and on the Node.js node', async () => {
     const body = `hello from tab one ${Date.now()}`
     await page1.fill('#body', body)

@@ -34,7 +34,9 @@ export function mintFraction (progress: { nextNonce: number, expectedEvaluations
  * ```
  */
 export function aboutSeconds (seconds: number): string {
-  return seconds < 90 ? `about ${Math.max(1, Math.round(seconds))} s` : `about ${Math.round(seconds / 60)} min`
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s`
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`
+  return `about ${Math.round(seconds / 3600)} h`
 }
 
 /**
