@@ -70,6 +70,17 @@ describe('murmur errors', () => {
     }
   })
 
+  it('refuses a stamp or proof-of-work difficulty below the network\'s on a public address before it starts, exit 2', async () => {
+    for (const flag of [['--stamp-bits', '2'], ['--pow-bits', '8']]) {
+      const result = await sandbox.run(['daemon', '--data-dir', sandbox.dir('weak'), '--listen', '/ip4/0.0.0.0/tcp/0', '--no-mdns', ...flag])
+      expect(result.code, flag[0]).toBe(2)
+      expect(result.stderr, flag[0]).toMatch(/^murmur: .* is below the network's \d+: peers on the public network reject such/m)
+    }
+    const bad = await sandbox.run(['daemon', '--data-dir', sandbox.dir('weak'), '--stamp-bits', 'ten'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("error: option '--stamp-bits <bits>' argument 'ten' is invalid. expected an integer between 0 and 64")
+  })
+
   it('refuses to chat without a terminal, exit 2', async () => {
     const result = await sandbox.run(['chat', '--data-dir', sandbox.dir('nothing-here')])
     expect(result.code).toBe(2)

@@ -19,6 +19,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   InvalidChannelError: EXIT.USAGE,
   InvalidIdError: EXIT.USAGE,
   PostValidationError: EXIT.USAGE,
+  // a node option the user gave (--stamp-bits, --pow-bits below the network's on a public address)
+  InvalidConfigError: EXIT.USAGE,
   DaemonNotRunningError: EXIT.NO_DAEMON,
   UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED
