@@ -7,7 +7,7 @@
  * but stored only when its first copy comes back from the network, by the same path and in the same
  * time as any post new here.
  */
-import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { toPostView } from './view.js'
 import { topicOf } from './input.js'
@@ -166,7 +166,8 @@ export class PostIntake {
   /**
    * {@link validate} for envelopes from the network (gossip, the stem, sync): the check runs on the node's
    * verification pool when it has one ({@link PostIntakeComponents.offThread}), so the event loop stays
-   * free under a flood; a copy that arrives during the check waits for it. Rejects with the pool's errors
+   * free under a flood, after the checks that cost no curve operation ran here (precheckEnvelope: an
+   * envelope refused by them never reaches the pool's queue); a copy that arrives during the check waits for it. Rejects with the pool's errors
    * (overloaded, stopping): the envelope was not judged, which is nobody's fault.
    */
   async verify (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): Promise<ValidationResult> {
@@ -177,6 +178,10 @@ export class PostIntake {
     const pending = `${seen.key}/${seen.live}`
     let check = this.checking.get(pending)
     if (check === undefined) {
+      // what costs no curve operation is checked here: only an envelope that paid its proof of work, in
+      // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
+      const cheap = precheckEnvelope(envelope, seen.options)
+      if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
       check = offThread(envelope, seen.options).then((result) => this.record(topic, envelope, path, from, seen, result))
       this.checking.set(pending, check)
       const done = (): void => { this.checking.delete(pending) }

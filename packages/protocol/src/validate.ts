@@ -14,7 +14,7 @@ import type { RingLimits } from './auth.js'
 import { openCirclePost } from './circle.js'
 import { checkPadding } from './padding.js'
 import { Post } from './wire/murmur.js'
-import type { RingAuth } from './wire/murmur.js'
+import type { Envelope, RingAuth } from './wire/murmur.js'
 
 /** What the validator needs to know besides the bytes. */
 export interface ValidateOptions extends RingLimits {
@@ -109,7 +109,17 @@ function ringScopes (ring: RingAuth, topic: string, post: Post, options: Validat
   return expected.scopes
 }
 
-function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnvelope {
+/** What the checks before any curve operation established of an envelope. */
+interface Prechecked {
+  envelope: Envelope
+  post: Post
+  /** The ring's scopes, primary first (ring-signed envelopes only). */
+  scopes?: Uint8Array[]
+  id: Uint8Array
+}
+
+/** Every check of {@link validateEnvelope} before the curve operations: bytes, fields, time, ring counts, proof of work. */
+function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions): Prechecked {
   const { topic } = options
   if (typeof topic !== 'string') throw new ProtocolError('ERR_WRONG_TOPIC', 'topic must be a string')
   const envelope = decodeEnvelope(bytes)
@@ -149,7 +159,11 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
     if (paid < floor) throw new ProtocolError('ERR_POW_TOO_LOW', `proof of work below ${floor} bits`)
     throw new ProtocolError('ERR_POW_POLICY', `proof of work of ${paid} bits, below the ${bits} required here`)
   }
+  return { envelope, post, scopes, id }
+}
 
+function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnvelope {
+  const { envelope, post, scopes, id } = precheckOrThrow(bytes, options)
   let auth: AuthInfo
   if (envelope.oneTime !== undefined) {
     const { publicKey, signature } = envelope.oneTime
@@ -184,8 +198,33 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
  * ```
  */
 export function validateEnvelope (bytes: Uint8Array, options: ValidateOptions): ValidationResult {
+  return judged(() => validateOrThrow(bytes, options))
+}
+
+/** Result of {@link precheckEnvelope}: the envelope passed every check before the signature's (`id`: its post id), or why not. */
+export type PrecheckResult = { ok: true, id: Uint8Array } | InvalidEnvelope
+
+/**
+ * The checks of {@link validateEnvelope} that cost no curve operation — size, decode, canonical form, fields,
+ * padding, topic, time window, ring counts, slots and epoch, proof of work — by the same code, with the same
+ * codes. A verification pool runs it on the caller's thread before queueing a job: an envelope that did not
+ * pay its proof of work (or is out of its time window) never takes a worker's turn. `ok` is no verdict:
+ * only validateEnvelope's signature check makes an envelope valid.
+ *
+ * @example
+ * ```ts
+ * const cheap = precheckEnvelope(bytes, { topic: 'murmur/2/#lobby' })
+ * if (!cheap.ok) console.log(cheap.code) // no signature checked
+ * ```
+ */
+export function precheckEnvelope (bytes: Uint8Array, options: ValidateOptions): PrecheckResult {
+  return judged(() => ({ ok: true as const, id: precheckOrThrow(bytes, options).id }))
+}
+
+/** A check's result, or its failure as an {@link InvalidEnvelope} with a stable code. */
+function judged<T> (check: () => T): T | InvalidEnvelope {
   try {
-    return validateOrThrow(bytes, options)
+    return check()
   } catch (err) {
     if (err instanceof ProtocolError) return { ok: false, code: err.code, reason: err.message }
     return { ok: false, code: 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) }

@@ -8,6 +8,7 @@ import {
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import { Requested } from './requested.js'
+import { isVerifyRefusal } from '../verify/errors.js'
 import { SendQueue, read, readUnlessClosed, write } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { SyncItem, SyncMessage } from '@murmur/protocol'
@@ -82,6 +83,11 @@ export interface SyncReport {
   ignored: number
   /** Envelopes received that failed validation. */
   rejected: number
+  /**
+   * Envelopes received but not judged: the verification pool refused them (overloaded, stopping). Nobody's
+   * fault: they stay missing here, so the next session with any peer asks for them again.
+   */
+  deferred: number
   /** Envelopes received that were not asked for (the session then ends, the peer demoted). */
   unrequested: number
   /** Request/reply exchanges. */
@@ -213,7 +219,7 @@ export class HistorySync {
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const stream = await this.components.dialProtocol(peer, SYNC_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
-    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
+    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, deferred: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
     try {
       const reconciler = new Reconciler(await this.host.items(channel), 'initiator')
       let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
@@ -237,7 +243,14 @@ export class HistorySync {
             this.demote(peer, 'unrequested')
             throw new Error('peer sent a post it was not asked for')
           }
-          const verdict = await this.host.ingest(topic, envelope, peer)
+          let verdict: Verdict
+          try {
+            verdict = await this.host.ingest(topic, envelope, peer)
+          } catch (err) {
+            if (!isVerifyRefusal(err)) throw err
+            report.deferred++
+            continue
+          }
           if (verdict === 'reject') {
             report.rejected++
             this.demote(peer, 'invalid')
@@ -262,7 +275,7 @@ export class HistorySync {
         request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0 }
       }
       await stream.close({ signal })
-      this.log('synced %s with %p: %d stored, %d ignored in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.roundTrips, report.bytesOut, report.bytesIn)
+      this.log('synced %s with %p: %d stored, %d ignored, %d deferred in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.deferred, report.roundTrips, report.bytesOut, report.bytesIn)
       return report
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))

@@ -34,3 +34,17 @@ export class VerifyPoolStoppedError extends Error {
     super(message, options)
   }
 }
+
+/**
+ * Whether `err` is a refusal of the verification pool (queue full, worker crashed, pool stopped): the job
+ * was not judged, which says nothing of the envelope nor of its sender.
+ *
+ * @example
+ * ```ts
+ * try { await pool.validate(bytes, options) } catch (err) { if (isVerifyRefusal(err)) retryLater() }
+ * ```
+ */
+export function isVerifyRefusal (err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code
+  return code === 'ERR_VERIFY_QUEUE_FULL' || code === 'ERR_VERIFY_WORKER_CRASHED' || code === 'ERR_VERIFY_POOL_STOPPED'
+}
