@@ -5,16 +5,17 @@
  * node runs without one), and a prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { DIRECTORY_TOPIC, decodeStamp, directoryItemId, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, STAMP_BITS, decodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
 import { createMintingService, openMemberDirectory, openMemberState } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
-import type { MemberDatabase, MemberDirectory, MembershipStatus, MintingService, StampMiner } from './membership/index.js'
+import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, StampMiner } from './membership/index.js'
 import type { Verdict } from './intake.js'
 import type { Outbound, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
 import type { VerifyPool } from './verify/index.js'
+import type { Stamp } from '@murmur/protocol'
 import type { GossipSub, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Logger, PeerId } from '@libp2p/interface'
 
@@ -27,6 +28,11 @@ export interface MembershipConfig {
   mint: boolean
   /** Stamp difficulty in leading zero bits, minted and required. */
   stampBits: number
+  /**
+   * Longest random wait before an own stamp is announced, in ms.
+   * @default MEMBER_ANNOUNCE_DELAY (15 minutes); 0 when stampBits is below STAMP_BITS (a private test network, where stamps cost nothing either)
+   */
+  announceDelay?: number
 }
 
 /**
@@ -55,6 +61,11 @@ export interface NodeMembershipComponents {
   stem: Stem | undefined
   /** Cuts a peer off (the node's shared tracker): a bogus stamp is never sent in good faith. */
   cutOff(peer: string): void
+  /**
+   * The address group of a peer (SenderGroups.of): the directory's evaluation limits and strike count by
+   * it, so throwaway PeerIds from one address share one budget. @default each PeerId its own group
+   */
+  senderGroup?(peer: PeerId): string | undefined
   log: Logger
 }
 
@@ -62,16 +73,21 @@ export interface NodeMembershipComponents {
 export class NodeMembership {
   readonly directory: MemberDirectory
   private readonly minting?: MintingService
+  /** This node's member key and stamps, when it mints. */
+  private readonly state?: MemberState
   private readonly components: NodeMembershipComponents
   /** Where own announcements leave: the stem once a directory member can be reached, else {@link NodeMembershipComponents.direct}. */
   private readonly announcements: Outbound
   private readonly validator: TopicValidatorFn
   private pruneTimer?: ReturnType<typeof setInterval>
 
-  constructor (components: NodeMembershipComponents, directory: MemberDirectory, minting: MintingService | undefined) {
+  constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService }) {
     this.components = components
     this.directory = directory
-    this.minting = minting
+    this.minting = own?.minting
+    this.state = own?.state
+    // an own stamp not known to be out is never handed out by sync: a peer getting it first from this node would know its owner
+    for (const stamp of this.state?.stamps() ?? []) if (!this.state!.isOut(stamp.week)) directory.withhold(directoryItemId(stamp))
     const { pubsub, stem, log } = components
     // own announcements wait for a reachable member of the directory topic, then leave through the stem
     this.announcements = stem === undefined
@@ -84,7 +100,8 @@ export class NodeMembership {
       })
     this.validator = async (peer, message) => {
       try {
-        const verdict = await this.directory.receive(message.data, { from: peer.toString(), path: 'live' })
+        const verdict = await this.directory.receive(message.data, { ...this.sender(peer), path: 'live' })
+        await this.noteOwn(message.data)
         if (verdict.action === 'accept') {
           // the announcement is out there: a stem hop holding it ends its embargo
           stem?.seen(messageId(DIRECTORY_TOPIC, message.data))
@@ -129,12 +146,45 @@ export class NodeMembership {
 
   /** A stem hop's verdict on an announcement: judged in full, not kept, so its gossip copy still is. */
   async judge (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
-    return (await this.directory.receive(bytes, { from: from.toString(), path: 'stem' })).action
+    const verdict = await this.directory.receive(bytes, { ...this.sender(from), path: 'stem' })
+    await this.noteOwn(bytes)
+    return verdict.action
   }
 
   /** History sync's verdict on an announcement it asked for: kept if valid (also a stamp whose week has passed but that rings may still name). */
   async ingest (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
-    return (await this.directory.receive(bytes, { from: from.toString(), path: 'sync' })).action
+    // sync brings only what this node asked for: limited by the PeerId, so a struck group's other peers still bring stamps
+    const verdict = await this.directory.receive(bytes, { from: from.toString(), path: 'sync' })
+    await this.noteOwn(bytes)
+    return verdict.action
+  }
+
+  /** Who delivered an announcement, as the directory counts it. */
+  private sender (peer: PeerId): { from: string, group?: string } {
+    return { from: peer.toString(), group: this.components.senderGroup?.(peer) }
+  }
+
+  /**
+   * Marks an own stamp that came back from a peer as out there (kept across restarts): it is then served
+   * by sync and never announced again, since only its owner would send a stamp the network holds.
+   */
+  private async noteOwn (bytes: Uint8Array): Promise<void> {
+    if (this.state === undefined) return
+    let stamp: Stamp
+    try {
+      stamp = decodeStamp(bytes)
+    } catch {
+      return
+    }
+    const held = this.state.stampFor(stamp.week)
+    if (held === undefined || held.nonce !== stamp.nonce || !equalBytes(held.memberKey, stamp.memberKey) || this.state.isOut(stamp.week)) return
+    try {
+      await this.state.markOut(stamp.week)
+      this.directory.disclose(directoryItemId(stamp))
+      this.components.log('an own stamp came back: it is out there')
+    } catch (err) {
+      this.components.log.error('could not record an own stamp as out - %e', err)
+    }
   }
 
   /**
@@ -153,9 +203,11 @@ export class NodeMembership {
   private async announce (bytes: Uint8Array): Promise<void> {
     const { log } = this.components
     try {
+      const stamp = decodeStamp(bytes)
+      if (this.state?.isOut(stamp.week) !== true) this.directory.withhold(directoryItemId(stamp))
       const verdict = await this.directory.receive(bytes)
       if (verdict.action !== 'accept' && verdict.code !== 'ERR_DUPLICATE') log.error('an own stamp was refused: %s (%s)', verdict.code, verdict.reason)
-      await this.announcements.send(DIRECTORY_TOPIC, bytes, stampWindow(decodeStamp(bytes).week).notAfter)
+      await this.announcements.send(DIRECTORY_TOPIC, bytes, stampWindow(stamp.week).notAfter)
       log('announced a stamp')
     } catch (err) {
       log.error('could not announce a stamp - %e', err)
@@ -199,11 +251,9 @@ export async function openNodeMembership (components: NodeMembershipComponents, 
     verify: pool === undefined ? undefined : async (stamp, options) => await pool.verifyStamp(stamp, options),
     onInvalid: cutOff
   })
-  let minting: MintingService | undefined
-  if (config.mint) {
-    const state = await openMemberState({ storage: await openMemberStorage(dataDir, db) })
-    const miner: StampMiner = pool ?? { mintStamp }
-    minting = createMintingService({ state, miner, bits: config.stampBits })
-  }
-  return new NodeMembership(components, directory, minting)
+  if (!config.mint) return new NodeMembership(components, directory)
+  const state = await openMemberState({ storage: await openMemberStorage(dataDir, db) })
+  const miner: StampMiner = pool ?? { mintStamp }
+  const announceDelay = config.announceDelay ?? (config.stampBits < STAMP_BITS ? 0 : undefined)
+  return new NodeMembership(components, directory, { state, minting: createMintingService({ state, miner, bits: config.stampBits, announceDelay }) })
 }

@@ -100,7 +100,7 @@ describe('background minting', () => {
   it('a newcomer mints at once, keeps and announces its stamp, shows it in status, and plans the renewal', async () => {
     const db = memoryDb()
     const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
-    const minting = service({ state, miner: pool, bits: EASY, clock: () => NOW })
+    const minting = service({ state, miner: pool, bits: EASY, clock: () => NOW, announceDelay: 0 })
     const progress: MintProgressDetail[] = []
     minting.addEventListener('mint:progress', (e) => { progress.push(e.detail) })
     const minted = nextEvent<Stamp>(minting, 'mint:stamp')
@@ -143,6 +143,43 @@ describe('background minting', () => {
     expect(now).toBeLessThan(stampWindow(WEEK).notAfter)
     expect(verifyStamp(renewed, { now: announceFrom, bits: 1 }).ok).toBe(true)
     expect(minting.status()).toMatchObject({ stamp: { week: WEEK }, ahead: [WEEK + 1], nextMintAt: renewalSchedule(state.key.publicKey, WEEK + 1).mintFrom })
+    await db.close()
+  })
+
+  it('an announcement waits a random draw of up to announceDelay, and is never repeated once the stamp is known out', async () => {
+    const db = memoryDb()
+    const state = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
+    const draws: number[] = []
+    const minting = service({ state, miner: pool, bits: EASY, clock: () => NOW, announceDelay: 600, random: () => { draws.push(1); return 0.999 } })
+    const minted = nextEvent<Stamp>(minting, 'mint:stamp')
+    const announced = nextEvent<Uint8Array>(minting, 'announce')
+    minting.start()
+    const stamp = await minted
+    const mintedAt = Date.now()
+    await announced
+    // not right after minting: a newcomer's first announcement does not say when it started
+    expect(Date.now() - mintedAt).toBeGreaterThanOrEqual(500)
+    expect(draws).toHaveLength(1)
+    await minting.stop()
+
+    // a restart while it is not known out: announced again (a crash or a lost stem may have lost it)
+    const again = service({ state, miner: pool, bits: EASY, clock: () => NOW, announceDelay: 0 })
+    const reannounced = nextEvent<Uint8Array>(again, 'announce')
+    again.start()
+    expect(decodeStamp(await reannounced).nonce).toBe(stamp.nonce)
+    await again.stop()
+
+    // it came back from a peer: kept across a reopen, and never announced again
+    await state.markOut(WEEK)
+    const reopened = await openMemberState({ storage: createLevelMemberStorage(db), now: NOW })
+    expect(reopened.isOut(WEEK)).toBe(true)
+    const quiet = service({ state: reopened, miner: pool, bits: EASY, clock: () => NOW, announceDelay: 0 })
+    const heard: Uint8Array[] = []
+    quiet.addEventListener('announce', (e) => { heard.push(e.detail) })
+    quiet.start()
+    // a 0 ms announcement timer set by start() would fire before this later, longer one
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(heard).toHaveLength(0)
     await db.close()
   })
 

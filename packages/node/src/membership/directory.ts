@@ -49,6 +49,12 @@ export type AnnouncementPath = 'live' | 'stem' | 'sync'
 export interface ReceiveOptions {
   /** The peer that delivered it (gossip: the propagation source); none for the node's own. */
   from?: string
+  /**
+   * The address group `from` connects from (sender-groups): the live paths' evaluation limits, the queue
+   * and the strike for an invalid announcement count by it, so throwaway PeerIds from one address share
+   * one budget and one strike. @default from
+   */
+  group?: string
   /** @default 'live' */
   path?: AnnouncementPath
 }
@@ -110,6 +116,13 @@ export interface MemberDirectory {
   get: (id: Uint8Array) => Uint8Array | undefined
   /** Drops the items no longer kept (stampRetainedUntil) from memory and the database. */
   prune: () => Promise<void>
+  /**
+   * Keeps a held item out of sync (items, get): an own stamp the network may not hold yet, which only its
+   * owner could hand out. Its copy coming back from a peer (sync asks for it like any missing item) shows it is out.
+   */
+  withhold: (id: Uint8Array) => void
+  /** Serves a withheld item to sync again. */
+  disclose: (id: Uint8Array) => void
   /** Stamp evaluations done since the directory was opened. */
   readonly evaluations: number
 }
@@ -121,6 +134,12 @@ function weeksAt (created: number): number[] {
   } catch {
     return []
   }
+}
+
+/** Who delivered an announcement: the peer (reported when it is invalid) and the key its limits count by (its group). */
+interface Sender {
+  peer: string | undefined
+  key: string | undefined
 }
 
 interface Held {
@@ -138,6 +157,7 @@ class Directory implements MemberDirectory {
   private readonly onInvalid?: (peer: string) => void
   private readonly minRingSize: number
   private readonly held = new Map<string, Held>()
+  private readonly withheld = new Set<string>()
   /** week → member key hex → item */
   private readonly byWeek = new Map<number, Map<string, Held>>()
   private readonly invalid: Recent<StampErrorCode>
@@ -182,29 +202,30 @@ class Directory implements MemberDirectory {
 
   async receive (bytes: Uint8Array, options: ReceiveOptions = {}): Promise<DirectoryVerdict> {
     const { from } = options
+    const sender = { peer: from, key: options.group ?? from }
     const path = options.path ?? 'live'
     let stamp: Stamp
     try {
       stamp = decodeStamp(bytes)
     } catch (err) {
       const code = (err as { code?: StampErrorCode }).code ?? 'ERR_MALFORMED'
-      return this.refuse(from, code, err instanceof Error ? err.message : String(err))
+      return this.refuse(sender, code, err instanceof Error ? err.message : String(err))
     }
     const idHex = toHex(directoryItemId(stamp))
     const now = this.clock()
-    const early = this.cheapVerdict(idHex, bytes, stamp, now, path, from)
+    const early = this.cheapVerdict(idHex, bytes, stamp, now, path, sender)
     if (early !== undefined) return early
     const judged = this.judgedVerdict(bytes, stamp, path)
     if (judged !== undefined) return judged
     const evaluate = async (): Promise<DirectoryVerdict> => {
       // another delivery of this item may be under evaluation: its verdict may make this one a duplicate
       for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
-      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, from) ?? this.judgedVerdict(bytes, stamp, path)
+      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, sender) ?? this.judgedVerdict(bytes, stamp, path)
       if (late !== undefined) return late
       // history sync brings only what this node asked for, at the pace of its own sessions: limiting it
       // here would turn a newcomer's first directory sync into hours of re-asking
-      if (path !== 'sync' && !this.admission.admit(from)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
-      const running = this.evaluate(bytes, stamp, now, path, from)
+      if (path !== 'sync' && !this.admission.admit(sender.key)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
+      const running = this.evaluate(bytes, stamp, now, path, sender)
       this.inFlight.set(idHex, running)
       try {
         return await running
@@ -212,8 +233,8 @@ class Directory implements MemberDirectory {
         this.inFlight.delete(idHex)
       }
     }
-    if (from === undefined) return evaluate()
-    return await this.admission.inTurn(from, evaluate) ?? { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'too many announcements of one peer waiting' }
+    if (sender.key === undefined) return evaluate()
+    return await this.admission.inTurn(sender.key, evaluate) ?? { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'too many announcements of one sender waiting' }
   }
 
   has (memberKey: Uint8Array, week: number): boolean {
@@ -262,11 +283,20 @@ class Directory implements MemberDirectory {
   }
 
   items (): SyncItem[] {
-    return [...this.held.values()].map((held) => ({ id: held.id, created: weekStart(held.stamp.week) }))
+    return [...this.held.entries()].filter(([hex]) => !this.withheld.has(hex)).map(([, held]) => ({ id: held.id, created: weekStart(held.stamp.week) }))
   }
 
   get (id: Uint8Array): Uint8Array | undefined {
-    return this.held.get(toHex(id))?.bytes
+    const hex = toHex(id)
+    return this.withheld.has(hex) ? undefined : this.held.get(hex)?.bytes
+  }
+
+  withhold (id: Uint8Array): void {
+    this.withheld.add(toHex(id))
+  }
+
+  disclose (id: Uint8Array): void {
+    this.withheld.delete(toHex(id))
   }
 
   async prune (): Promise<void> {
@@ -277,18 +307,18 @@ class Directory implements MemberDirectory {
   }
 
   /** The verdict that needs no evaluation, if there is one. */
-  private cheapVerdict (idHex: string, bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, from: string | undefined): DirectoryVerdict | undefined {
+  private cheapVerdict (idHex: string, bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): DirectoryVerdict | undefined {
     if (this.held.has(idHex)) return { action: 'ignore', code: 'ERR_DUPLICATE', reason: 'the directory holds this member\'s stamp for this week' }
     const known = this.invalid.get(toHex(bytes))
-    if (known !== undefined) return this.refuse(from, known, 'an announcement already found invalid')
+    if (known !== undefined) return this.refuse(sender, known, 'an announcement already found invalid')
     const { notBefore, notAfter } = stampWindow(stamp.week)
     const inWindow = path !== 'sync' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
     if (!inWindow) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path !== 'sync' ? 'accepted' : 'kept'} at ${now}` }
-    if (from !== undefined && this.admission.isStruck(from)) return { action: 'ignore', code: 'ERR_SENDER_CUT_OFF', reason: 'the sender sent an invalid announcement' }
+    if (sender.key !== undefined && this.admission.isStruck(sender.key)) return { action: 'ignore', code: 'ERR_SENDER_CUT_OFF', reason: 'the sender sent an invalid announcement' }
     return undefined
   }
 
-  private async evaluate (bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, from: string | undefined): Promise<DirectoryVerdict> {
+  private async evaluate (bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): Promise<DirectoryVerdict> {
     this.evaluations++
     // sync also takes a stamp whose window has closed but that is still kept: it is judged at its week's
     // start, a time it was accepted at (as validateAnnouncement's 'retain' window does)
@@ -307,7 +337,7 @@ class Directory implements MemberDirectory {
     }
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
     this.invalid.set(toHex(bytes), result.code)
-    return this.refuse(from, result.code, result.reason)
+    return this.refuse(sender, result.code, result.reason)
   }
 
   /**
@@ -329,12 +359,10 @@ class Directory implements MemberDirectory {
     return { action: 'accept', id: held.id, stamp }
   }
 
-  /** Rejects an invalid announcement, striking and reporting its sender. */
-  private refuse (from: string | undefined, code: StampErrorCode, reason: string): DirectoryVerdict {
-    if (from !== undefined) {
-      this.admission.strike(from)
-      this.onInvalid?.(from)
-    }
+  /** Rejects an invalid announcement, striking its sender's group and reporting the peer. */
+  private refuse (sender: Sender, code: StampErrorCode, reason: string): DirectoryVerdict {
+    if (sender.key !== undefined) this.admission.strike(sender.key)
+    if (sender.peer !== undefined) this.onInvalid?.(sender.peer)
     return { action: announcementAction(code), code, reason }
   }
 

@@ -42,11 +42,18 @@ export interface MemberState {
   saveProgress: (position: MintPosition) => Promise<void>
   /** Records a finished stamp (ending its mint), and drops stamps whose window closed before `now`. */
   addStamp: (stamp: Stamp, now?: number) => Promise<void>
+  /**
+   * Whether the stamp for `week` is known to be out there: it came back from another node, so announcing it
+   * again would only tell its first hop who owns it (every honest relay drops a stamp the network holds).
+   */
+  isOut: (week: number) => boolean
+  /** Records that the stamp held for `week` came back from another node (kept across restarts). */
+  markOut: (week: number) => Promise<void>
 }
 
 interface StampsRecord {
   minting?: MintPosition
-  stamps: Array<{ week: number, nonce: number }>
+  stamps: Array<{ week: number, nonce: number, out?: true }>
 }
 
 const RECORD_VERSION = 1
@@ -61,14 +68,15 @@ function decodeStampsRecord (bytes: Uint8Array): StampsRecord | undefined {
   } catch {
     return undefined
   }
-  const record = value as { v?: unknown, minting?: { week?: unknown, nextNonce?: unknown }, stamps?: Array<{ week?: unknown, nonce?: unknown }> }
+  const record = value as { v?: unknown, minting?: { week?: unknown, nextNonce?: unknown }, stamps?: Array<{ week?: unknown, nonce?: unknown, out?: unknown }> }
   if (typeof record !== 'object' || record === null || record.v !== RECORD_VERSION || !Array.isArray(record.stamps)) return undefined
   if (!record.stamps.every((s) => typeof s === 'object' && s !== null && isUint32(s.week) && isUint32(s.nonce))) return undefined
   const minting = record.minting
   if (minting !== undefined && (typeof minting !== 'object' || minting === null || !isUint32(minting.week) || !isUint32(minting.nextNonce))) return undefined
   return {
     minting: minting === undefined ? undefined : { week: minting.week as number, nextNonce: minting.nextNonce as number },
-    stamps: record.stamps.map((s) => ({ week: s.week as number, nonce: s.nonce as number }))
+    // a record written before the flag existed reads as "not known out": announced once more, as it was
+    stamps: record.stamps.map((s) => ({ week: s.week as number, nonce: s.nonce as number, ...(s.out === true ? { out: true as const } : {}) }))
   }
 }
 
@@ -147,6 +155,11 @@ export async function openMemberState (init: MemberStateInit): Promise<MemberSta
         minting: current.minting?.week === stamp.week ? undefined : current.minting,
         stamps: [...live(current, now).filter((s) => s.week !== stamp.week), { week: stamp.week, nonce: stamp.nonce }].sort((a, b) => a.week - b.week)
       }))
+    },
+    isOut: (week) => record.stamps.some((s) => s.week === week && s.out === true),
+    markOut: async (week) => {
+      if (!record.stamps.some((s) => s.week === week && s.out !== true)) return
+      await save((current) => ({ ...current, stamps: current.stamps.map((s) => s.week === week ? { ...s, out: true as const } : s) }))
     }
   }
 }

@@ -16,6 +16,12 @@ const log = logger('murmur:membership:minting')
 export const MINT_SAVE_EVERY_MS = 2000
 /** How long after a failed mint (a worker crash) minting is tried again, in ms. @default 60000 */
 export const MINT_RETRY_AFTER_MS = 60_000
+/**
+ * Longest random wait before a stamp is announced, in ms: the wait is drawn uniformly from 0 to this, so
+ * the moment an announcement leaves says nothing about when its node started or finished minting (an
+ * announcement right after a start would name a newcomer or a restart). @default 900000 (15 minutes)
+ */
+export const MEMBER_ANNOUNCE_DELAY = 15 * 60_000
 /** Longest setTimeout delay (2^31 − 1 ms); longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -73,11 +79,15 @@ export interface MintingInit {
   saveEveryMs?: number
   /** How long after a failed mint it is retried, in ms. @default MINT_RETRY_AFTER_MS */
   retryAfterMs?: number
+  /** Longest random wait before an announcement, in ms (0 in tests). @default MEMBER_ANNOUNCE_DELAY */
+  announceDelay?: number
+  /** Uniform random numbers in [0, 1) that draw the wait. @default Math.random */
+  random?: () => number
 }
 
 /** The background minter: start once, stop before closing the storage. */
 export interface MintingService extends TypedEventEmitter<MintingEvents> {
-  /** Starts minting (or waiting for the next renewal) and schedules the announcements of held stamps. */
+  /** Starts minting (or waiting for the next renewal) and schedules the announcements of held stamps not known to be out. */
   start: () => void
   /** Stops the worker at once and saves the nonce reached; resolves when nothing more is written. */
   stop: () => Promise<void>
@@ -99,6 +109,8 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
   private readonly clock: () => number
   private readonly saveEveryMs: number
   private readonly retryAfterMs: number
+  private readonly announceDelay: number
+  private readonly random: () => number
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
   private job?: Job
@@ -115,14 +127,16 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
     this.clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
     this.saveEveryMs = init.saveEveryMs ?? MINT_SAVE_EVERY_MS
     this.retryAfterMs = init.retryAfterMs ?? MINT_RETRY_AFTER_MS
+    this.announceDelay = init.announceDelay ?? MEMBER_ANNOUNCE_DELAY
+    this.random = init.random ?? Math.random
   }
 
   start (): void {
     if (this.started) return
     this.started = true
     const now = this.clock()
-    // announcing again after a restart costs nobody an evaluation (a duplicate item id), and covers an
-    // announcement a crash lost
+    // a stamp the network holds is dropped by every honest relay, so a stem frame carrying it can only come
+    // from its owner: only a stamp never seen back is announced again (a crash or a lost stem may have lost it)
     for (const stamp of this.state.stamps()) this.scheduleAnnounce(stamp, now)
     this.schedule()
   }
@@ -214,17 +228,22 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
   }
 
   private scheduleAnnounce (stamp: Stamp, now: number): void {
-    if (now >= stampWindow(stamp.week).notAfter) return
+    if (now >= stampWindow(stamp.week).notAfter || this.state.isOut(stamp.week)) return
     const at = announceAt(this.state.key.publicKey, stamp.week, this.state.stamps().map((s) => s.week), now)
     const bytes = encodeStamp(stamp)
-    this.after((at - now) * 1000, () => { if (this.started) this.safeDispatchEvent('announce', { detail: bytes }) })
+    const wait = (at - now) * 1000 + Math.floor(this.random() * this.announceDelay)
+    this.after(wait, () => {
+      // it may have come back meanwhile (another node's copy): then it is out there already
+      if (this.started && !this.state.isOut(stamp.week)) this.safeDispatchEvent('announce', { detail: bytes })
+    })
   }
 }
 
 /**
  * The background minter of a member: mints at once while the member holds no usable stamp, then each
  * next week's stamp from its renewal point, in a worker; progress and ETA as events; resumes at the saved
- * nonce after a restart; announces each stamp on schedule ('announce' carries the bytes to publish).
+ * nonce after a restart; announces each stamp on schedule after a random wait of up to `announceDelay`, and
+ * never again once it is known to be out there (MemberState.markOut) — 'announce' carries the bytes to publish.
  *
  * @example
  * ```ts
