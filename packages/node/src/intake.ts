@@ -96,11 +96,12 @@ export interface PostIntakeComponents {
   /**
    * validateEnvelope off the main thread, for envelopes from the network ({@link PostIntake.verify}): the
    * node's verification pool (`pool.validate`). Its refusals (ERR_VERIFY_QUEUE_FULL when overloaded,
-   * ERR_VERIFY_WORKER_CRASHED, ERR_VERIFY_POOL_STOPPED) mean the envelope was not judged.
+   * ERR_VERIFY_WORKER_CRASHED, ERR_VERIFY_POOL_STOPPED) mean the envelope was not judged. `group`: the
+   * address group of the peer that brought it, when known (a full pool refuses the busiest group first).
    *
    * @default validateEnvelope on the main thread
    */
-  offThread?(envelope: Uint8Array, options: ValidateOptions): Promise<ValidationResult>
+  offThread?(envelope: Uint8Array, options: ValidateOptions, group?: string): Promise<ValidationResult>
 }
 
 /**
@@ -123,7 +124,7 @@ export class PostIntake {
   private readonly lookup: (id: Uint8Array) => Promise<PostEntry | undefined>
   private readonly onVerified?: PostIntakeComponents['onVerified']
   private readonly now: () => number
-  private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions) => Promise<ValidationResult>
+  private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions, group?: string) => Promise<ValidationResult>
   /** Checks under way off the main thread, by bytes and strictness: a copy arriving meanwhile waits for the first. */
   private readonly checking = new Map<string, Promise<ValidationResult>>()
   /** Valid envelopes by bytes, with the strictest path they were verified for. */
@@ -182,7 +183,7 @@ export class PostIntake {
       // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
       const cheap = precheckEnvelope(envelope, seen.options)
       if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
-      check = offThread(envelope, seen.options).then((result) => this.record(topic, envelope, path, from, seen, result))
+      check = offThread(envelope, seen.options, from).then((result) => this.record(topic, envelope, path, from, seen, result))
       this.checking.set(pending, check)
       const done = (): void => { this.checking.delete(pending) }
       check.then(done, done)
@@ -262,7 +263,7 @@ export class PostIntake {
   async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
     if (await this.store.has(messageId(topic, envelope))) return 'ignore'
-    const valid = await this.verify(topic, envelope, 'sync')
+    const valid = await this.verify(topic, envelope, 'sync', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }

@@ -155,7 +155,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       awaiting: (id) => this.inStem.has(id),
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
-      offThread: verifier === undefined ? undefined : async (envelope, options) => await verifier.validate(envelope, options),
+      offThread: verifier === undefined ? undefined : async (envelope, options, group) => await verifier.validate(envelope, options, { group }),
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
       onVerified: (topic, envelope, result, _path, from) => { this.clock.observe(topic, envelope, result, from) },
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)

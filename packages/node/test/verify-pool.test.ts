@@ -152,6 +152,25 @@ describe('verification pool: limits and failures', () => {
     expect(() => createVerifyPool({ maxQueue: 0 })).toThrow(RangeError)
   })
 
+  it('shares a full queue by address group: the group with most jobs waiting gives way, not a newcomer', async () => {
+    const verify = pool({ size: 1, maxQueue: 4 })
+    // the worker cannot be ready yet: every job waits. One group fills the queue (a flood)
+    const flood = [0, 1, 2, 3].map((i) => verify.validate(envelopes[i % envelopes.length]!, OPTIONS, { group: 'flood' }))
+    expect(verify.queued).toBe(4)
+    // more of the flood is refused
+    expect(await rejection(verify.validate(envelopes[0]!, OPTIONS, { group: 'flood' }))).toMatchObject({ code: 'ERR_VERIFY_QUEUE_FULL' })
+    // an honest group's job gets in: the flood's newest waiting job is refused in its place
+    const honest = verify.validate(envelopes[3]!, OPTIONS, { group: 'honest' })
+    expect(verify.queued).toBe(4)
+    expect(await rejection(flood[3]!)).toMatchObject({ name: 'VerifyQueueFullError', code: 'ERR_VERIFY_QUEUE_FULL' })
+    // a second honest job too (the flood still holds 2 against 1), a third no longer (2 against 2)
+    const honest2 = verify.validate(envelopes[0]!, OPTIONS, { group: 'honest' })
+    expect(await rejection(flood[2]!)).toMatchObject({ code: 'ERR_VERIFY_QUEUE_FULL' })
+    expect(await rejection(verify.validate(envelopes[1]!, OPTIONS, { group: 'honest' }))).toMatchObject({ code: 'ERR_VERIFY_QUEUE_FULL' })
+    expect((await Promise.all([flood[0]!, flood[1]!, honest, honest2])).map((result) => result.ok)).toEqual([true, true, true, true])
+    expect(verify.queued).toBe(0)
+  })
+
   it('aborts a waiting job and a running mine; the worker goes on', async () => {
     const verify = pool({ size: 1 })
     const controller = new AbortController()

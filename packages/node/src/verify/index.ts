@@ -35,9 +35,16 @@ export interface VerifyPoolInit {
   spawn?: SpawnVerifyWorker
 }
 
-/** Cancels a job: a waiting one leaves the queue, a running one rejects at once (mining stops). */
+/** Options of one verification. */
 export interface VerifyJobOptions {
+  /** Cancels the job: a waiting one leaves the queue, a running one rejects at once. */
   signal?: AbortSignal
+  /**
+   * The address group of the peer the job is for. When the queue is full, the group with the most jobs
+   * waiting gives way (its newest is refused with VerifyQueueFullError), not the newcomer, unless the
+   * newcomer's group is that group. @default '' (one group for every job without one)
+   */
+  group?: string
 }
 
 /**
@@ -84,7 +91,7 @@ export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
   // every job waits in the queue at least until a worker takes it: a bound of 0 would refuse them all
   if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new RangeError(`expected a queue bound of at least 1 job, got ${maxQueue}`)
   const pool = new WorkerPool({ size, maxQueue, spawn: init.spawn ?? spawnVerifyWorker })
-  const signalOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal })
+  const signalOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal, group: job?.group })
   return {
     size,
     get queued () { return pool.queued },

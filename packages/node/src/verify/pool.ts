@@ -7,6 +7,11 @@
  * milliseconds) and besides it at most one mining job (minePow, mintStamp), which yields between slices
  * of work, so a week's stamp mint does not stop a core from verifying. Each kind waits in its own FIFO, so
  * a mining job waiting for a worker never holds verifications up.
+ *
+ * The queue is shared by sender: a verification may name the address group of the peer it is for, and when
+ * the queue is full the group with the most verifications waiting gives way (its newest job is refused),
+ * not the newcomer — unless the newcomer's group is that group. One flooding address group cannot lock
+ * every other sender out of the pool.
  */
 import { AbortError, StampError } from '@murmur/protocol'
 import type { StampErrorCode } from '@murmur/protocol'
@@ -32,6 +37,8 @@ interface Task {
   settled: boolean
   /** The worker running it, once it runs. */
   slot?: Slot
+  /** Whom a verification is for ({@link RunOptions.group}; '' when not given). */
+  group: string
 }
 
 /** One worker and what it runs. */
@@ -51,10 +58,12 @@ export interface WorkerPoolOptions {
   spawn: SpawnVerifyWorker
 }
 
-/** Options of one job: a cancel signal, and for mining jobs a progress callback. */
+/** Options of one job: a cancel signal, for mining jobs a progress callback, for verifications whom they are for. */
 export interface RunOptions<P = unknown> {
   signal?: AbortSignal
   onProgress?: (progress: P) => void
+  /** The address group of the peer a verification is for: a full queue refuses the group with most jobs first. @default '' (one group for all unnamed jobs) */
+  group?: string
 }
 
 /** Rebuilds the named error a worker threw, so callers match it on `name` and `code` as on the main thread. */
@@ -80,6 +89,8 @@ export class WorkerPool {
   private readonly slots: Slot[] = []
   private readonly waitingVerifications: Task[] = []
   private readonly waitingMining: Task[] = []
+  /** Verifications waiting, by group. */
+  private readonly waitingByGroup = new Map<string, number>()
   private nextId = 0
   private stopped?: Error
   private startFailures = 0
@@ -100,9 +111,12 @@ export class WorkerPool {
   async run<K extends VerifyJob['kind']> (job: Extract<VerifyJob, { kind: K }>, options: RunOptions<K extends keyof VerifyJobProgress ? VerifyJobProgress[K] : never> = {}, transfer: ArrayBuffer[] = []): Promise<VerifyJobResults[K]> {
     if (this.stopped !== undefined) throw this.stopped
     options.signal?.throwIfAborted()
-    if (this.queued >= this.maxQueue) throw new VerifyQueueFullError(`the verification queue is full: ${this.queued} jobs wait for ${this.size} workers`)
+    const mining = job.kind === 'minePow' || job.kind === 'mintStamp'
+    const group = options.group ?? ''
+    if (this.queued >= this.maxQueue && (mining || !this.makeRoom(group))) {
+      throw new VerifyQueueFullError(`the verification queue is full: ${this.queued} jobs wait for ${this.size} workers`)
+    }
     return await new Promise<VerifyJobResults[K]>((resolve, reject) => {
-      const mining = job.kind === 'minePow' || job.kind === 'mintStamp'
       const task: Task = {
         id: this.nextId++,
         job,
@@ -113,7 +127,8 @@ export class WorkerPool {
         onProgress: options.onProgress as ((progress: unknown) => void) | undefined,
         signal: options.signal,
         detach: () => {},
-        settled: false
+        settled: false,
+        group
       }
       if (options.signal !== undefined) {
         const signal = options.signal
@@ -121,7 +136,8 @@ export class WorkerPool {
         signal.addEventListener('abort', onAbort, { once: true })
         task.detach = () => { signal.removeEventListener('abort', onAbort) }
       }
-      ;(mining ? this.waitingMining : this.waitingVerifications).push(task)
+      if (mining) this.waitingMining.push(task)
+      else this.enqueue(task)
       this.dispatch()
     })
   }
@@ -188,11 +204,11 @@ export class WorkerPool {
     for (const slot of this.slots) {
       if (!slot.ready) continue
       // a worker that mines takes verifications only when no idle worker is left (see the order below)
-      if (slot.verifying === undefined && slot.mining === undefined) this.assign(slot, this.waitingVerifications.shift())
+      if (slot.verifying === undefined && slot.mining === undefined) this.assign(slot, this.nextVerification())
     }
     for (const slot of this.slots) {
       if (!slot.ready) continue
-      if (slot.verifying === undefined) this.assign(slot, this.waitingVerifications.shift())
+      if (slot.verifying === undefined) this.assign(slot, this.nextVerification())
       if (slot.mining === undefined) this.assign(slot, this.waitingMining.shift())
     }
     // a worker keeps a Node.js process alive while it has work, or while it starts and jobs wait for it;
@@ -213,7 +229,7 @@ export class WorkerPool {
       if (task.mining) slot.mining = undefined
       else slot.verifying = undefined
       this.settle(task, new TypeError(`${task.job.kind} was given input that cannot be sent to a worker`, { cause: err }))
-      this.assign(slot, (task.mining ? this.waitingMining : this.waitingVerifications).shift())
+      this.assign(slot, task.mining ? this.waitingMining.shift() : this.nextVerification())
     }
   }
 
@@ -224,14 +240,63 @@ export class WorkerPool {
   private abort (task: Task): void {
     const err = new AbortError(`${task.job.kind} was aborted`)
     if (task.slot === undefined) {
-      const queue = task.mining ? this.waitingMining : this.waitingVerifications
-      const index = queue.indexOf(task)
-      if (index >= 0) queue.splice(index, 1)
+      if (task.mining) {
+        const index = this.waitingMining.indexOf(task)
+        if (index >= 0) this.waitingMining.splice(index, 1)
+      } else {
+        this.dequeue(this.waitingVerifications.indexOf(task))
+      }
       this.dispatch()
     } else if (task.mining) {
       task.slot.handle.post({ type: 'cancel', id: task.id })
     }
     this.settle(task, err)
+  }
+
+  /** Queues a verification, counted to its group. */
+  private enqueue (task: Task): void {
+    this.waitingVerifications.push(task)
+    this.waitingByGroup.set(task.group, (this.waitingByGroup.get(task.group) ?? 0) + 1)
+  }
+
+  /** The oldest waiting verification, out of the queue. */
+  private nextVerification (): Task | undefined {
+    return this.waitingVerifications.length === 0 ? undefined : this.dequeue(0)
+  }
+
+  /** Takes the waiting verification at `index` (if any) out of the queue and its group's count. */
+  private dequeue (index: number): Task | undefined {
+    if (index < 0) return undefined
+    const [task] = this.waitingVerifications.splice(index, 1)
+    if (task === undefined) return undefined
+    const left = (this.waitingByGroup.get(task.group) ?? 1) - 1
+    if (left > 0) this.waitingByGroup.set(task.group, left)
+    else this.waitingByGroup.delete(task.group)
+    return task
+  }
+
+  /**
+   * The queue is full and a verification for `group` comes: the group with the most verifications waiting
+   * gives way, its newest refused with VerifyQueueFullError. False (the newcomer is refused) when `group`
+   * would then hold as many as that group, or only mining jobs wait.
+   */
+  private makeRoom (group: string): boolean {
+    let largest: string | undefined
+    let most = 0
+    for (const [candidate, count] of this.waitingByGroup) {
+      if (count > most) {
+        largest = candidate
+        most = count
+      }
+    }
+    if (largest === undefined || (this.waitingByGroup.get(group) ?? 0) + 1 >= most) return false
+    for (let index = this.waitingVerifications.length - 1; index >= 0; index--) {
+      if (this.waitingVerifications[index]!.group !== largest) continue
+      const evicted = this.dequeue(index)!
+      this.settle(evicted, new VerifyQueueFullError(`the verification queue is full: ${most} of its jobs are for one address group, which gives way`))
+      return true
+    }
+    return false
   }
 
   private settle (task: Task, err: Error | undefined, result?: unknown): void {
@@ -244,6 +309,7 @@ export class WorkerPool {
 
   private failAll (err: Error): void {
     for (const task of this.waitingVerifications.splice(0)) this.settle(task, err)
+    this.waitingByGroup.clear()
     for (const task of this.waitingMining.splice(0)) this.settle(task, err)
     for (const slot of this.slots) {
       for (const task of [slot.verifying, slot.mining]) if (task !== undefined) this.settle(task, err)
