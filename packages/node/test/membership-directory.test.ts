@@ -64,6 +64,31 @@ describe('member directory', () => {
       expect(reported).toEqual(['attacker', 'sybil'])
     })
 
+    it('throwaway PeerIds from one address share one budget and one strike: 20 bogus stamps cost one evaluation, and an honest stamp from another address is still taken', async () => {
+      const { verify, calls } = countingVerifier()
+      const reported: string[] = []
+      const directory = await open({ verify, onInvalid: (peer) => { reported.push(peer) } })
+      // stamps of fresh keys whose work falls short: each found bogus by one evaluation of its own
+      const bogus: Uint8Array[] = []
+      for (let nonce = 0; bogus.length < 20; nonce++) {
+        const stamp = { memberKey: generateAuthorKey().publicKey, week: WEEK, nonce }
+        if (!verifyStamp(stamp, { now: NOW, bits: BITS }).ok) bogus.push(encodeStamp(stamp))
+      }
+      const verdicts = await Promise.all(bogus.map(async (bytes, i) => directory.receive(bytes, { from: `sybil-${i}`, group: '203.0.113.7' })))
+      expect(calls()).toBe(1)
+      expect(verdicts.filter((v) => v.action === 'reject')).toHaveLength(1)
+      expect(reported).toHaveLength(1)
+      // later ones, one at a time (a sybil that waits for the verdict), cost nothing either
+      for (let i = 0; i < 5; i++) {
+        expect((await directory.receive(bogus[i]!.slice(), { from: `late-${i}`, group: '203.0.113.7' })).action).not.toBe('accept')
+      }
+      expect(calls()).toBe(1)
+      // the overall budget is untouched: an honest announcement from another address is evaluated and taken
+      expect(await directory.receive(encodeStamp(valid[2]!), { from: 'honest', group: '198.51.100.1' })).toMatchObject({ action: 'accept' })
+      // and a struck group's stamps still come by sync, which brings only what this node asked for
+      expect(await directory.receive(encodeStamp(valid[1]!), { from: 'sybil-0', path: 'sync' })).toMatchObject({ action: 'accept' })
+    })
+
     it('malformed, oversized and non-canonical announcements cost no evaluation and cut their sender off', async () => {
       const { verify, calls } = countingVerifier()
       const directory = await open({ verify })
@@ -202,6 +227,20 @@ describe('member directory', () => {
       expect(await directory.receive(encodeStamp(valid[0]!), { from: 'a' })).toMatchObject({ action: 'accept' })
       expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(true)
       await db.open()
+    })
+
+    it('withholds an item from sync (an own stamp not known out) until it is disclosed', async () => {
+      const directory = await open()
+      const own = valid[0]!
+      const id = directoryItemId(own)
+      directory.withhold(id)
+      expect(await directory.receive(encodeStamp(own))).toMatchObject({ action: 'accept' })
+      expect(directory.has(own.memberKey, own.week)).toBe(true)
+      expect(directory.items().map((item) => toHex(item.id))).not.toContain(toHex(id))
+      expect(directory.get(id)).toBeUndefined()
+      directory.disclose(id)
+      expect(directory.items().map((item) => toHex(item.id))).toContain(toHex(id))
+      expect(directory.get(id)).toEqual(encodeStamp(own))
     })
 
     it('serves its items to sync and drops them once no longer kept, from memory and the database', async () => {
