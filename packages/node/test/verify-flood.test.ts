@@ -10,7 +10,7 @@ import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, decodeEnvelope, equalBytes, messageId, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { HistorySync, VerifyQueueFullError } from '../src/index.js'
-import { SHARED_VERIFY_POOL, TEST_POW_BITS, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
+import { SHARED_VERIFY_POOL, TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type { SyncHost, VerifyPool } from '../src/index.js'
 
 const CHANNEL = '#flood'
@@ -36,14 +36,15 @@ async function junk (created: number, count: number): Promise<Uint8Array[]> {
   })
 }
 
-/** The shared pool, with every envelope it is asked to validate recorded. */
-function countingPool (): { pool: VerifyPool, asked: Uint8Array[] } {
+/** The shared pool, with every envelope it is asked to validate recorded; `refuse` says which to refuse as overloaded. */
+function countingPool (refuse: (bytes: Uint8Array) => boolean = () => false): { pool: VerifyPool, asked: Uint8Array[] } {
   const asked: Uint8Array[] = []
   const pool: VerifyPool = {
     get size () { return SHARED_VERIFY_POOL.size },
     get queued () { return SHARED_VERIFY_POOL.queued },
     validate: async (bytes, options, job) => {
       asked.push(new Uint8Array(bytes))
+      if (refuse(bytes)) throw new VerifyQueueFullError('test: the verification queue is full')
       return await SHARED_VERIFY_POOL.validate(bytes, options, job)
     },
     ringVerify: async (input, job) => await SHARED_VERIFY_POOL.ringVerify(input, job),
@@ -132,5 +133,27 @@ describe('a free flood and the verification pool', () => {
     expect(report.stored).toBe(bodies.length - 1)
     expect(report.rejected).toBe(0)
     expect(ingested.every((bytes) => ingested.filter((other) => equalBytes(other, bytes)).length === 1)).toBe(true)
+  }, 60_000)
+
+  it('a gossip post the pool refused is not lost for good: gossipsub drops its other copies, history sync fetches it', async () => {
+    const built = await buildEnvelope({ channel: CHANNEL, body: 'refused once', powBits: TEST_POW_BITS })
+    let refused = 0
+    const { pool, asked } = countingPool((bytes) => equalBytes(bytes, built.bytes) && refused++ === 0)
+    const sync = { interval: 500, cooldown: 500 }
+    const reader = await startNode({ channels: [CHANNEL], verify: pool, stem: false, sync })
+    const other = await startNode({ channels: [CHANNEL], stem: false, sync, bootstrap: [addressOf(reader)] })
+    running.push(reader, other)
+    const author = await startStockPeer()
+    running.push(author)
+    author.services.pubsub.subscribe(TOPIC)
+    for (const node of [reader, other]) await author.dial(node.getMultiaddrs()[0]!)
+    await waitFor(() => [reader, other].every((node) => node.libp2p.services.pubsub.getSubscribers(TOPIC).length === 2) && author.services.pubsub.getSubscribers(TOPIC).length === 2, 'every node sees the other two in the channel')
+
+    await author.services.pubsub.publish(TOPIC, built.bytes)
+    await waitFor(async () => (await other.feed(CHANNEL)).length === 1, 'the other node stores the post')
+    // the reader's pool refused the gossip copy (Ignore, its id now in gossipsub's seen cache): sync brings it
+    await waitFor(async () => (await reader.feed(CHANNEL)).some((post) => post.body === 'refused once'), 'the reader gets the post through history sync', 30_000)
+    expect(refused).toBeGreaterThanOrEqual(2)
+    expect(asked.filter((bytes) => equalBytes(bytes, built.bytes)).length).toBeGreaterThanOrEqual(2)
   }, 60_000)
 })

@@ -12,6 +12,7 @@ import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_T
 import { NoStemRouteError, StemStoppedError } from './errors.js'
 import { decodeStemFrame, encodeStemFrame } from './frame.js'
 import { StemRouter } from './router.js'
+import { isVerifyRefusal } from '../verify/errors.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
 import type { Verdict } from '../intake.js'
@@ -274,7 +275,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       try {
         verdict = await this.components.validate(topic, envelope, peer)
       } catch (err) {
-        this.log.error('stem validation failed - %e', err)
+        // not judged (the pool is overloaded or stopping): the frame is dropped, nobody is charged, and the
+        // predecessor's embargo fluffs the post if it is not seen in gossip
+        if (isVerifyRefusal(err)) this.log('stem post from %p not judged - %e', peer, err)
+        else this.log.error('stem validation failed - %e', err)
         return true
       }
       if (verdict === 'reject') {
