@@ -300,6 +300,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         direct: this.direct,
         stem: this.stem,
         cutOff: (peer) => { this.tracker.cutOff(peer) },
+        senderGroup: (peer) => this.senderGroup(peer),
         log: log.newScope('membership')
       }, this.config.membership)
     }
