@@ -128,7 +128,9 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       const pb = pbStream(stream, { maxDataLength }).pb(ProvidersMessage)
       await pb.write({ type: MessageType.GET_PROVIDERS, key, providers: [] }, { signal })
       const answer = await pb.read({ signal, limits })
-      await stream.close({ signal }).catch(() => {})
+      // not awaited: a storer that never closes its side must not hold the lookup; reset after the timeout
+      const done = stream
+      done.close({ signal }).catch((err: unknown) => { done.abort(err instanceof Error ? err : new Error(String(err))) })
       if (answer.type !== MessageType.GET_PROVIDERS) {
         log('storer %p answered GET_PROVIDERS with %s', storer, answer.type)
         return undefined
