@@ -3,6 +3,7 @@
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
 import { DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, ready } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
@@ -19,6 +20,7 @@ import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { TopicRendezvous } from './rendezvous.js'
+import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
@@ -245,6 +247,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }, { bootstrap: bootstrapPeers(config.bootstrap) })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
+      lookup: createProviderLookup({
+        dht: libp2p.services.dht,
+        peerId: libp2p.peerId,
+        dialProtocol: async (peer, protocol, options) => libp2p.dialProtocol(peer, protocol, options),
+        log: log.newScope('rendezvous')
+      }, { peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper }),
       peerId: libp2p.peerId,
       dialedInTopic: (topic) => pubsub.getSubscribers(topic).filter((peer) => dialed(peer)).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
