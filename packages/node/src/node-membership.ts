@@ -5,7 +5,7 @@
  * node runs without one), and a prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { DIRECTORY_TOPIC, STAMP_BITS, decodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
 import { createMintingService, openMemberDirectory, openMemberState } from './membership/index.js'
 import { PostValidationError } from './errors.js'
@@ -86,8 +86,13 @@ export class NodeMembership {
     this.directory = directory
     this.minting = own?.minting
     this.state = own?.state
-    // an own stamp not known to be out is never handed out by sync: a peer getting it first from this node would know its owner
-    for (const stamp of this.state?.stamps() ?? []) if (!this.state!.isOut(stamp.week)) directory.withhold(directoryItemId(stamp))
+    // an own stamp not known to be out is never handed out by sync (a peer getting it first from this node
+    // would know its owner), and its copy coming back is judged as a relay's would be
+    for (const stamp of this.state?.stamps() ?? []) {
+      if (this.state!.isOut(stamp.week)) continue
+      directory.withhold(directoryItemId(stamp))
+      directory.vouch(encodeStamp(stamp))
+    }
     const { pubsub, stem, log } = components
     // own announcements wait for a reachable member of the directory topic, then leave through the stem
     this.announcements = stem === undefined
@@ -141,7 +146,16 @@ export class NodeMembership {
   /** Members in the directory now, and this node's own stamp and minting (when it mints). */
   status (): NodeMembershipStatus {
     const now = Math.floor(Date.now() / 1000)
-    return { ...this.minting?.status(), minter: this.minting !== undefined, members: this.directory.size(now) }
+    return { ...this.minting?.status(), minter: this.minting !== undefined, members: this.directory.size(now) + this.ownUnheld(now) }
+  }
+
+  /** 1 when this node's own member holds a stamp accepted at `now` that its directory does not hold yet (it was not back). */
+  private ownUnheld (now: number): number {
+    if (this.state === undefined) return 0
+    const weeks = acceptedStampWeeks(now)
+    const memberKey = this.state.key.publicKey
+    const own = weeks.some((week) => this.state!.stampFor(week) !== undefined)
+    return own && !weeks.some((week) => this.directory.has(memberKey, week)) ? 1 : 0
   }
 
   /** A stem hop's verdict on an announcement: judged in full, not kept, so its gossip copy still is. */
@@ -199,14 +213,18 @@ export class NodeMembership {
     return await this.components.direct.send(DIRECTORY_TOPIC, bytes, expires ?? stampWindow(decodeStamp(bytes).week).notAfter)
   }
 
-  /** Keeps an own stamp in the own directory, then sends it out. */
+  /**
+   * Sends an own stamp out. It is not kept in the directory before it comes back (as own posts stay out of
+   * the store): a copy sent back by gossip before the fluff is then accepted and forwarded here as at any relay.
+   */
   private async announce (bytes: Uint8Array): Promise<void> {
     const { log } = this.components
     try {
       const stamp = decodeStamp(bytes)
-      if (this.state?.isOut(stamp.week) !== true) this.directory.withhold(directoryItemId(stamp))
-      const verdict = await this.directory.receive(bytes)
-      if (verdict.action !== 'accept' && verdict.code !== 'ERR_DUPLICATE') log.error('an own stamp was refused: %s (%s)', verdict.code, verdict.reason)
+      if (this.state?.isOut(stamp.week) !== true) {
+        this.directory.withhold(directoryItemId(stamp))
+        this.directory.vouch(bytes)
+      }
       await this.announcements.send(DIRECTORY_TOPIC, bytes, stampWindow(stamp.week).notAfter)
       log('announced a stamp')
     } catch (err) {

@@ -123,6 +123,12 @@ export interface MemberDirectory {
   withhold: (id: Uint8Array) => void
   /** Serves a withheld item to sync again. */
   disclose: (id: Uint8Array) => void
+  /**
+   * Takes an own stamp as valid without holding it: it stays out of the directory until a copy comes (gossip,
+   * stem or sync), which is then judged as a stem hop's would be (accepted, kept unless by stem) — a bounced
+   * copy must not tell the owner from a relay. The owner counts its own member from its own state meanwhile.
+   */
+  vouch: (bytes: Uint8Array) => void
   /** Stamp evaluations done since the directory was opened. */
   readonly evaluations: number
 }
@@ -163,6 +169,8 @@ class Directory implements MemberDirectory {
   private readonly invalid: Recent<StampErrorCode>
   /** Announcements judged valid as a stem hop (by bytes), not kept yet. */
   private readonly judged: Recent<true>
+  /** Own stamps (by bytes) taken as valid but not held yet: a few per week, dropped once kept. */
+  private readonly vouched = new Set<string>()
   private readonly inFlight = new Map<string, Promise<unknown>>()
   private readonly admission: EvaluationAdmission
   private readonly wants: WantedStamps
@@ -299,6 +307,10 @@ class Directory implements MemberDirectory {
     this.withheld.delete(toHex(id))
   }
 
+  vouch (bytes: Uint8Array): void {
+    this.vouched.add(toHex(bytes))
+  }
+
   async prune (): Promise<void> {
     const now = this.clock()
     const gone = [...this.held.values()].filter((held) => now >= stampRetainedUntil(held.stamp.week))
@@ -341,11 +353,12 @@ class Directory implements MemberDirectory {
   }
 
   /**
-   * The verdict on bytes a stem hop judged valid: another stem copy is accepted as it was; the gossip (or
-   * sync) copy is kept now, without a second evaluation.
+   * The verdict on bytes a stem hop judged valid (or an own stamp vouched for): another stem copy is
+   * accepted as it was; the gossip (or sync) copy is kept now, without a second evaluation.
    */
   private judgedVerdict (bytes: Uint8Array, stamp: Stamp, path: AnnouncementPath): Promise<DirectoryVerdict> | undefined {
-    if (this.judged.get(toHex(bytes)) !== true) return undefined
+    const hex = toHex(bytes)
+    if (this.judged.get(hex) !== true && !this.vouched.has(hex)) return undefined
     if (path === 'stem') return Promise.resolve({ action: 'accept', id: directoryItemId(stamp), stamp })
     return this.keep(bytes, stamp)
   }
@@ -354,6 +367,7 @@ class Directory implements MemberDirectory {
   private async keep (bytes: Uint8Array, stamp: Stamp): Promise<DirectoryVerdict> {
     const held: Held = { id: directoryItemId(stamp), stamp, bytes }
     this.hold(held)
+    this.vouched.delete(toHex(bytes))
     // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
     await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
     return { action: 'accept', id: held.id, stamp }
