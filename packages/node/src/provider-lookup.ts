@@ -3,26 +3,49 @@
  * found, so one sybil storer answering first with 20 records or more was the only answer a rendezvous read.
  * Here the DHT finds the closest peers of the key, and each is asked GET_PROVIDERS directly, all in
  * parallel, each answer bounded (bytes, records, addresses) and timed out on its own; this node's own
- * provider store (it may be one of the closest peers) counts as one more storer.
+ * provider store (it may be one of the closest peers) counts as one more storer. Of each answer, at most
+ * {@link PROVIDER_KEPT_RECORDS} records are drawn by address group from the raw decoded bytes before any
+ * address is parsed: parsing a multiaddr and running the mapper cost ~25 µs each, so parsing every
+ * address of an answer at the old bounds (40,336 of them) blocked the event loop ~1 s per storer.
  */
 import { pbStream } from '@libp2p/utils'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { KAD_PROTOCOL } from './constants.js'
+import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
+import { sample } from './discovery.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
+import type { ProviderInfo } from './kad-providers.js'
 import type { AbortOptions, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 import { removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
-/** Most bytes of one storer's GET_PROVIDERS answer; a longer one is dropped whole. */
-export const PROVIDER_ANSWER_BYTES = 512 * 1024
-/** Most provider records in one storer's answer; an answer with more is dropped whole. */
-export const PROVIDER_ANSWER_RECORDS = 4096
-/** Most addresses of one provider record; an answer with a longer record is dropped whole. */
-export const PROVIDER_RECORD_ADDRESSES = 16
+/**
+ * Most bytes of one storer's GET_PROVIDERS answer; a longer one is dropped whole. {@link PROVIDER_ANSWER_RECORDS}
+ * records of {@link PROVIDER_RECORD_ADDRESSES} relayed addresses (~50 bytes each) fit; more only costs
+ * decoding time for records never used.
+ */
+export const PROVIDER_ANSWER_BYTES = 64 * 1024
+/**
+ * Most provider records in one storer's answer; an answer with more is dropped whole. Four times the
+ * {@link PROVIDER_KEPT_RECORDS} drawn from it: enough for every member of a busy bucket, while a longer
+ * list only gives a sybil storer more records to hide the honest ones among.
+ */
+export const PROVIDER_ANSWER_RECORDS = 256
+/**
+ * Most addresses of one provider record; an answer with a longer record is dropped whole. A node listening
+ * on TCP and WebSockets over IPv4 and IPv6, plus a few relayed addresses, announces about six; every one
+ * of a kept record is parsed, so this bounds the parsing of an answer to
+ * {@link PROVIDER_KEPT_RECORDS} × this many addresses.
+ */
+export const PROVIDER_RECORD_ADDRESSES = 8
+/**
+ * Most records of one answer that are parsed and returned, drawn by address group (the first address:
+ * its IPv4 address or IPv6 /48) before parsing: as many as a rendezvous round takes from one storer.
+ */
+export const PROVIDER_KEPT_RECORDS = RENDEZVOUS_POOL
 /** How long one storer has to answer. */
 export const PROVIDER_STORER_TIMEOUT = 10_000
 
@@ -81,6 +104,12 @@ export interface ProviderLookupInit {
    * @default PROVIDER_RECORD_ADDRESSES
    */
   maxAddresses?: number
+  /**
+   * Most records of one answer parsed and returned, drawn by address group before any address is parsed.
+   *
+   * @default PROVIDER_KEPT_RECORDS
+   */
+  maxKept?: number
 }
 
 /** Asks every storer of a key for its providers. */
@@ -108,6 +137,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   const storerTimeout = init.storerTimeout ?? PROVIDER_STORER_TIMEOUT
   const maxDataLength = init.maxAnswerBytes ?? PROVIDER_ANSWER_BYTES
   const limits = { providers: init.maxRecords ?? PROVIDER_ANSWER_RECORDS, providers$: { multiaddrs: init.maxAddresses ?? PROVIDER_RECORD_ADDRESSES } }
+  const maxKept = init.maxKept ?? PROVIDER_KEPT_RECORDS
   const { dht, peerId, dialProtocol, log } = components
 
   /** This node's own records of the key: findProviders yields them first, before it asks anyone. */
@@ -135,7 +165,9 @@ export function createProviderLookup (components: ProviderLookupComponents, init
         log('storer %p answered GET_PROVIDERS with %s', storer, answer.type)
         return undefined
       }
-      return { from: storer, providers: answer.providers.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)).map(peerInfoMapper) }
+      // drawn before parsing: only the kept records' addresses cost parsing and the mapper
+      const kept = drawByRawGroup(answer.providers, maxKept)
+      return { from: storer, providers: kept.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)).map(peerInfoMapper) }
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       log('storer %p gave no usable providers answer - %e', storer, err)
@@ -156,6 +188,47 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       return [...local, ...answers.filter((answer) => answer !== undefined)]
     }
   }
+}
+
+/** The multiaddr codes of IPv4 and IPv6 (one-byte varints), and how many leading bytes name the group. */
+const IP4 = 0x04
+const IP6 = 0x29
+const IP4_GROUP_BYTES = 1 + 4
+const IP6_GROUP_BYTES = 1 + 6
+
+/**
+ * The address group of a raw record, read from its first address's bytes without parsing: the IPv4
+ * address or IPv6 /48 (as `addressGroup` does; a relayed address starts with its relay's), else the whole
+ * address, or one group for records naming none.
+ */
+function rawGroup (record: ProviderInfo): string {
+  const first = record.multiaddrs[0]
+  if (first === undefined) return ''
+  const length = first[0] === IP4 ? IP4_GROUP_BYTES : first[0] === IP6 ? IP6_GROUP_BYTES : first.length
+  return first.subarray(0, length).join(',')
+}
+
+/**
+ * At most `max` records, drawn round-robin over the address groups in random order, at random within a
+ * group: a thousand records on one host take one turn of each round, as one honest host does.
+ */
+function drawByRawGroup (records: ProviderInfo[], max: number): ProviderInfo[] {
+  if (records.length <= max) return records
+  const groups = new Map<string, ProviderInfo[]>()
+  for (const record of records) {
+    const key = rawGroup(record)
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [record])
+    else group.push(record)
+  }
+  const queues = sample([...groups.values()], groups.size).map((group) => sample(group, group.length))
+  const drawn: ProviderInfo[] = []
+  for (let turn = 0; drawn.length < max; turn++) {
+    for (const queue of queues) {
+      if (drawn.length < max && turn < queue.length) drawn.push(queue[turn]!)
+    }
+  }
+  return drawn
 }
 
 /** A provider record as a PeerInfo, or nothing when its id or an address does not parse. */

@@ -10,9 +10,10 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
   RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
-  RENDEZVOUS_POOL, RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
+  RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
 import { GroupedPool } from './discovery.js'
+import { PROVIDER_KEPT_RECORDS } from './provider-lookup.js'
 import type { ProviderLookup, StorerAnswer } from './provider-lookup.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
@@ -23,9 +24,10 @@ export { DiscoveryDialer } from './discovery.js'
 /**
  * Most provider records one storer's answer adds to a round (drawn by address group, then PeerId): a
  * storer returns every record it holds, so one sybil storer with a thousand sybil records would
- * otherwise outnumber every other storer's answer in the round's pool.
+ * otherwise outnumber every other storer's answer in the round's pool. The lookup parses no more than
+ * these of an answer ({@link PROVIDER_KEPT_RECORDS}).
  */
-export const RENDEZVOUS_PER_STORER = RENDEZVOUS_POOL
+export const RENDEZVOUS_PER_STORER = PROVIDER_KEPT_RECORDS
 
 const encoder = new TextEncoder()
 const KEY_DOMAIN = encoder.encode('murmur/v2/rendezvous/')

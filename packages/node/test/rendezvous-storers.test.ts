@@ -19,8 +19,8 @@ import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
-import { createProviderLookup } from '../src/provider-lookup.js'
-import { TopicRendezvous, topicCid } from '../src/rendezvous.js'
+import { PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
+import { RENDEZVOUS_PER_STORER, TopicRendezvous, topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
@@ -83,10 +83,10 @@ async function victim (storers: Libp2p[]): Promise<Libp2p<{ dht: KadDHT }>> {
 describe('rendezvous lookup asks every storer', () => {
   const { running } = cleanedAfterEach()
 
-  it('a sybil storer answering first with 1,100 records on one address does not decide the round: the honest storer\'s 25 providers on 25 addresses get their share', async () => {
+  it('a sybil storer answering first with as many records as an answer may hold, on one address, does not decide the round: the honest storer\'s 25 providers on 25 addresses get their share', async () => {
     // FD's kad-first.mjs: with kad-dht's findProviders (ends at 20 new providers) the sybil storer
     // answering first took 1.000 of the dials
-    const sybils = await ids(1_100)
+    const sybils = await ids(PROVIDER_ANSWER_RECORDS)
     const honest = await ids(25)
     const sybilStorer = await storer(answering(records(sybils, () => '/ip4/198.51.100.9/tcp/4001')))
     const honestStorer = await storer(answering(records(honest, (i) => `/ip4/203.0.${i}.1/tcp/4001`), 300))
@@ -205,4 +205,37 @@ describe('rendezvous lookup asks every storer', () => {
     expect(await without.find(cid, {})).toEqual([])
     expect(queryEnded).toBe(2)
   })
+
+  it('an answer at the bounds parses only the records drawn from it: a storer cannot make the victim parse every address it sends', async () => {
+    // /tmp/review6/kdecode.mjs: every address of every record was parsed and mapped, ~1 s of main
+    // thread per answer at the old bounds; only RENDEZVOUS_PER_STORER records of an answer are ever used
+    const sybils = await ids(PROVIDER_ANSWER_RECORDS - 6)
+    const honest = await ids(6)
+    const full = (host: string): Uint8Array<ArrayBuffer>[] =>
+      Array.from({ length: PROVIDER_RECORD_ADDRESSES }, (_, j) => bytes(multiaddr(`/ip4/${host}/tcp/${4001 + j}`).bytes))
+    const providers: ProviderInfo[] = [
+      ...sybils.map((id) => ({ id: bytes(id.toMultihash().bytes), multiaddrs: full('198.51.100.9') })),
+      ...honest.map((id, i) => ({ id: bytes(id.toMultihash().bytes), multiaddrs: full(`203.0.${i}.1`) }))
+    ]
+    expect(ProvidersMessage.encode({ type: MessageType.GET_PROVIDERS, key: new Uint8Array(34), providers }).length).toBeLessThanOrEqual(PROVIDER_ANSWER_BYTES)
+    const loud = await storer(answering(providers))
+    running.push(loud)
+    const node = await victim([loud])
+    running.push(node)
+    let parsed = 0
+    const lookup = createProviderLookup({
+      dht: node.services.dht,
+      peerId: node.peerId,
+      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+      log: logger('murmur:test')
+    }, { peerInfoMapper: (info) => { parsed += info.multiaddrs.length; return info } })
+    const answers = await lookup.find(await topicCid(TOPIC), { signal: AbortSignal.timeout(60_000) })
+    expect(answers.map((a) => a.from.toString())).toEqual([loud.peerId.toString()])
+    expect(answers[0]!.providers.length).toBe(RENDEZVOUS_PER_STORER)
+    expect(parsed).toBeLessThanOrEqual(RENDEZVOUS_PER_STORER * PROVIDER_RECORD_ADDRESSES)
+    // drawn by address group before parsing: the six honest hosts are all kept beside the one sybil host
+    const kept = new Set(answers[0]!.providers.map((p) => p.id.toString()))
+    expect(honest.every((id) => kept.has(id.toString()))).toBe(true)
+    expect(answers[0]!.providers.every((p) => p.multiaddrs.length === PROVIDER_RECORD_ADDRESSES)).toBe(true)
+  }, 120_000)
 })
