@@ -194,6 +194,21 @@ describe('member directory', () => {
       expect(calls()).toBe(1)
     })
 
+    it('an own stamp vouched for is not held, and its copies get a stem hop\'s verdicts: stem accepted, gossip accepted and kept, never evaluated', async () => {
+      const { verify, calls } = countingVerifier()
+      const directory = await open({ verify })
+      const bytes = encodeStamp(valid[0]!)
+      directory.vouch(bytes)
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(false)
+      expect(directory.items()).toHaveLength(0)
+      expect(await directory.receive(bytes, { from: 'stem-peer', path: 'stem' })).toMatchObject({ action: 'accept' })
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(false)
+      expect(await directory.receive(bytes, { from: 'gossip-peer' })).toMatchObject({ action: 'accept' })
+      expect(directory.has(valid[0]!.memberKey, WEEK)).toBe(true)
+      expect(await directory.receive(bytes, { from: 'another' })).toMatchObject({ action: 'ignore', code: 'ERR_DUPLICATE' })
+      expect(calls()).toBe(0)
+    })
+
     it('a restart keeps verified stamps without verifying them again', async () => {
       const first = await open()
       for (const stamp of valid) expect((await first.receive(encodeStamp(stamp), { path: 'sync' })).action).toBe('accept')

@@ -50,6 +50,9 @@ describe('an own stamp sent back by gossip before the fluff', () => {
     running.push(relay)
     const judge = (relay as unknown as { judgeAnnouncement: (bytes: Uint8Array, peer: PeerId) => Promise<string> }).judgeAnnouncement.bind(relay)
     expect(await judge(bytes, successor.peerId)).toBe('accept')
+    // sent back through the stem, too, the owner judges it as the relay does
+    const ownerJudge = (owner as unknown as { judgeAnnouncement: (bytes: Uint8Array, peer: PeerId) => Promise<string> }).judgeAnnouncement.bind(owner)
+    expect(await ownerJudge(bytes, successor.peerId)).toBe('accept')
 
     const ownerVerdict = await gossipVerdict(owner, successor.peerId, bytes)
     const relayVerdict = await gossipVerdict(relay, successor.peerId, bytes)
