@@ -179,8 +179,9 @@ export class NodeMembership {
   }
 
   /**
-   * Marks an own stamp that came back from a peer as out there (kept across restarts): it is then served
-   * by sync and never announced again, since only its owner would send a stamp the network holds.
+   * Marks an own stamp that came back from a peer, or was published into gossip here, as out there (kept
+   * across restarts): it is then served by sync and never announced again, since only its owner would send
+   * a stamp the network holds.
    */
   private async noteOwn (bytes: Uint8Array): Promise<void> {
     if (this.state === undefined) return
@@ -195,7 +196,7 @@ export class NodeMembership {
     try {
       await this.state.markOut(stamp.week)
       this.directory.disclose(directoryItemId(stamp))
-      this.components.log('an own stamp came back: it is out there')
+      this.components.log('an own stamp is out there')
     } catch (err) {
       this.components.log.error('could not record an own stamp as out - %e', err)
     }
@@ -210,7 +211,17 @@ export class NodeMembership {
     if (verdict.action !== 'accept' && verdict.code !== 'ERR_DUPLICATE') {
       throw new PostValidationError(`the announcement no longer holds: ${verdict.reason}`, verdict.code)
     }
-    return await this.components.direct.send(DIRECTORY_TOPIC, bytes, expires ?? stampWindow(decodeStamp(bytes).week).notAfter)
+    const sent = await this.components.direct.send(DIRECTORY_TOPIC, bytes, expires ?? stampWindow(decodeStamp(bytes).week).notAfter)
+    // an own stamp the stem could not hide after all: published here, gossip never hands it back
+    if (sent.status === 'sent') await this.noteOwn(bytes)
+    return sent
+  }
+
+  /** Keeps an own stamp published straight into gossip here and records it as out. */
+  private async published (bytes: Uint8Array): Promise<void> {
+    const verdict = await this.directory.receive(bytes)
+    if (verdict.action !== 'accept' && verdict.code !== 'ERR_DUPLICATE') this.components.log.error('an own stamp was refused: %s (%s)', verdict.code, verdict.reason)
+    await this.noteOwn(bytes)
   }
 
   /**
@@ -225,7 +236,9 @@ export class NodeMembership {
         this.directory.withhold(directoryItemId(stamp))
         this.directory.vouch(bytes)
       }
-      await this.announcements.send(DIRECTORY_TOPIC, bytes, stampWindow(stamp.week).notAfter)
+      const sent = await this.announcements.send(DIRECTORY_TOPIC, bytes, stampWindow(stamp.week).notAfter)
+      // without a stem it went straight into gossip, which never hands it back: it is out now
+      if (this.announcements === this.components.direct && sent.status === 'sent') await this.published(bytes)
       log('announced a stamp')
     } catch (err) {
       log.error('could not announce a stamp - %e', err)

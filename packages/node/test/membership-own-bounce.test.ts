@@ -5,7 +5,9 @@
  * the gossip copy a duplicate (Ignore, not forwarded) where a relay, which only judged it, accepts and
  * forwards it. The owner and a stem relay must give the same verdict on the same bytes.
  */
-import { DIRECTORY_TOPIC } from '@murmur/protocol'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DIRECTORY_TOPIC, decodeStamp, directoryItemId, toHex } from '@murmur/protocol'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +15,12 @@ import { STEM_PROTOCOL, decodeStemFrame } from '../src/stem/index.js'
 import { cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 import type { PeerId } from '@libp2p/interface'
+
+/** Whether the node's stamp record says its stamp is out there. */
+async function recordedOut (dataDir: string): Promise<boolean> {
+  const record = JSON.parse(await readFile(join(dataDir, 'membership', 'member-stamps'), 'utf8')) as { stamps: Array<{ out?: boolean }> }
+  return record.stamps.some((s) => s.out === true)
+}
 
 /** The node's gossip validator on the directory topic, as gossipsub calls it. */
 async function gossipVerdict (node: Murmur, from: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
@@ -61,6 +69,23 @@ describe('an own stamp sent back by gossip before the fluff', () => {
     // kept by both now: a further copy is a duplicate at either
     expect(await gossipVerdict(owner, successor.peerId, bytes)).toBe(TopicValidatorResult.Ignore)
     expect(await gossipVerdict(relay, successor.peerId, bytes)).toBe(TopicValidatorResult.Ignore)
+    expect(owner.membership()?.members).toBe(1)
+  }, 120_000)
+
+  it('without a stem, an own stamp published straight into gossip is kept, served by sync and recorded as out', async () => {
+    const peer = await startStockPeer()
+    running.push(peer)
+    peer.services.pubsub.subscribe(DIRECTORY_TOPIC)
+    const got: Uint8Array[] = []
+    peer.services.pubsub.addEventListener('message', (evt) => { if (evt.detail.topic === DIRECTORY_TOPIC) got.push(evt.detail.data) })
+    const dataDir = await tempDir()
+    const owner = await startNode({ dataDir, stem: false, bootstrap: [peer.getMultiaddrs()[0]!.toString()] })
+    running.push(owner)
+    const bytes = await waitFor(() => got.at(0), 'the owner\'s announcement by gossip', 60_000)
+    const directory = (owner as unknown as { members: { directory: { items: () => unknown[], get: (id: Uint8Array) => Uint8Array | undefined } } }).members.directory
+    await waitFor(async () => await recordedOut(dataDir), 'the owner to record its stamp as out', 30_000)
+    expect(directory.items()).toHaveLength(1)
+    expect(toHex(directory.get(directoryItemId(decodeStamp(bytes)))!)).toBe(toHex(bytes))
     expect(owner.membership()?.members).toBe(1)
   }, 120_000)
 })
