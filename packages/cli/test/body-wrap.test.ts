@@ -7,23 +7,10 @@ import { describe, expect, it } from 'vitest'
 import { formatPosts } from '../src/output.js'
 import { Timeline } from '../src/chat/timeline.js'
 import { bodyLines, columns, wrap } from '../src/text.js'
+import { postView } from './post-view.js'
 import type { PostView } from '@murmur/node'
 
-const view = (body: string, extra: Partial<PostView> = {}): PostView => ({
-  id: 'ab'.repeat(32),
-  channel: '#lobby',
-  kind: 'POST',
-  body,
-  vote: 0,
-  created: 1_700_000_000,
-  expires: 1_700_086_400,
-  score: 0,
-  replies: 0,
-  pseudonym: '0b7100b7'.padEnd(64, '0'),
-  op: true,
-  root: 'ab'.repeat(32),
-  ...extra
-} as PostView)
+const view = (body: string, extra: Partial<PostView> = {}): PostView => postView({ body, ...extra })
 
 /** What a terminal of `width` columns shows: each printed line cut into rows of at most `width` columns (it wraps to column 0). */
 function terminalRows (text: string, width: number): string[] {

@@ -3,27 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { PSEUDONYM_NAME_BITS } from '@murmur/protocol'
 import { formatPost, terminalJson } from '../src/output.js'
 import { Timeline, nymOf } from '../src/chat/timeline.js'
+import { postView } from './post-view.js'
 import type { PostView } from '@murmur/node'
 
 // eslint-disable-next-line no-control-regex
 const HIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u
 const HOSTILE = 'a\u202eb\u2028c\u2029d\u200be\ufefff\u001b[2Jg\u009bh\u2066i\u3164' + '\n'.repeat(30) + 'end'
 
-const view = (extra: Partial<PostView> = {}): PostView => ({
-  id: 'ab'.repeat(32),
-  channel: '#lobby',
-  kind: 'POST',
-  body: HOSTILE,
-  vote: 0,
-  created: 1_700_000_000,
-  expires: 1_700_086_400,
-  score: 0,
-  replies: 0,
-  pseudonym: '0b7100b7'.padEnd(64, '0'),
-  op: true,
-  root: 'ab'.repeat(32),
-  ...extra
-} as PostView)
+const view = (extra: Partial<PostView> = {}): PostView => postView({ body: HOSTILE, ...extra })
 
 describe('what the CLI prints', () => {
   it('prints JSON that parses to the same value with nothing a terminal acts on or hides', () => {
