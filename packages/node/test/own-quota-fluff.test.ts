@@ -2,11 +2,10 @@
 // swallows it is published by its embargo and stored here charged to that successor's group, as a
 // relayed post fluffed here would be, not to the node's own posts (which a successor flooding from a
 // second address could tell apart with a sync request).
-import { lpStream } from '@libp2p/utils'
 import { channelTopic, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { STEM_PROTOCOL, decodeStemFrame } from '../src/stem/index.js'
-import { cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
+import { cleanedAfterEach, startNode, waitFor } from './harness.js'
+import { stemHole } from './stem-hole.js'
 import type { PostStore, StoredPost } from '../src/index.js'
 
 const CHANNEL = '#quota-fluff'
@@ -17,20 +16,8 @@ describe('an own post fluffed here after its successor swallowed it', () => {
   beforeAll(async () => { await ready() })
 
   it('is charged to the successor\'s address group, as a relayed post is', async () => {
-    const hole = await startStockPeer()
+    const { hole, swallowed } = await stemHole(TOPIC)
     running.push(hole)
-    const swallowed: Uint8Array[] = []
-    await hole.handle(STEM_PROTOCOL, async (stream) => {
-      const lp = lpStream(stream)
-      for (;;) {
-        try {
-          swallowed.push(decodeStemFrame((await lp.read()).subarray()).envelope)
-        } catch {
-          return
-        }
-      }
-    })
-    hole.services.pubsub.subscribe(TOPIC)
     const author = await startNode({ dataDir: await tempDir(), channels: [CHANNEL], sync: false, stem: { fluffProbability: 0, embargoMin: 1_000, embargoMean: 500 } })
     running.push(author)
     const store = (author as unknown as { store: PostStore }).store

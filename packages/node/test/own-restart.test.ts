@@ -10,8 +10,9 @@ import { lpStream } from '@libp2p/utils'
 import { buildEnvelope, channelTopic, messageId, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { HistorySync, STEM_PROTOCOL } from '../src/index.js'
-import { decodeStemFrame, encodeStemFrame } from '../src/stem/index.js'
-import { TEST_POW_BITS, addressOf, cleanedAfterEach, collectMessages, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
+import { encodeStemFrame } from '../src/stem/index.js'
+import { TEST_POW_BITS, addressOf, cleanedAfterEach, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
+import { stemHole } from './stem-hole.js'
 import type { Murmur, MurmurInit, SyncHost } from '../src/index.js'
 import type { StockPeer } from './harness.js'
 
@@ -47,25 +48,6 @@ async function syncSpy (author: Murmur, id: string): Promise<{ spy: StockPeer, s
   return { spy, seen, syncWith: async () => sync.syncWith(author.peerId, TOPIC) }
 }
 
-/** A stock stem successor in the channel that swallows every stem frame it gets, and notes what it gets through gossip. */
-async function stemHole (gossipInit?: Parameters<typeof startStockPeer>[0]): Promise<{ hole: StockPeer, swallowed: Uint8Array[], gossip: () => string[] }> {
-  const hole = await startStockPeer(gossipInit)
-  const swallowed: Uint8Array[] = []
-  await hole.handle(STEM_PROTOCOL, async (stream) => {
-    const lp = lpStream(stream)
-    for (;;) {
-      try {
-        swallowed.push(decodeStemFrame((await lp.read()).subarray()).envelope)
-      } catch {
-        return
-      }
-    }
-  })
-  const messages = collectMessages(hole, TOPIC)
-  hole.services.pubsub.subscribe(TOPIC)
-  return { hole, swallowed, gossip: () => messages.map((m) => toHex(messageId(TOPIC, m.data))) }
-}
-
 describe('own posts in the stem across a restart', () => {
   const { running, tempDir } = cleanedAfterEach()
 
@@ -89,7 +71,7 @@ describe('own posts in the stem across a restart', () => {
   }
 
   it('a copy of the own post sent back is handled as a relayed post sent back: both leave the stem (H-A)', async () => {
-    const { hole, swallowed, gossip } = await stemHole()
+    const { hole, swallowed, gossip } = await stemHole(TOPIC)
     running.push(hole)
     // no embargo fires during the test: whatever the author publishes, the bounce made it do so
     const { author, envelope, id } = await restartAfterPosting(hole, swallowed, { fluffProbability: 0, embargoMin: 600_000 })
@@ -109,7 +91,7 @@ describe('own posts in the stem across a restart', () => {
   }, 120_000)
 
   it('an own post its successor swallowed before the restart is published by its embargo after it (H-A)', async () => {
-    const { hole, swallowed, gossip } = await stemHole()
+    const { hole, swallowed, gossip } = await stemHole(TOPIC)
     running.push(hole)
     await restartAfterPosting(hole, swallowed, { fluffProbability: 0, embargoMin: 1_000, embargoMean: 1_000 })
     const id = toHex(messageId(TOPIC, swallowed[0]!))
@@ -151,7 +133,7 @@ describe('own posts across a restart', () => {
   it('a post that left through the stem just before the stop stays withheld after the restart until a copy comes back, and is not sent again', async () => {
     const dataDir = await tempDir()
     // a stem successor that swallows what it gets (and can publish it later)
-    const { hole, swallowed } = await stemHole({ msgIdFn: () => randomBytes(32) })
+    const { hole, swallowed } = await stemHole(TOPIC, { msgIdFn: () => randomBytes(32) })
     running.push(hole)
     const before = await startNode({ dataDir, channels: [CHANNEL] })
     running.push(before)
