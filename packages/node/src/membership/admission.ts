@@ -49,11 +49,9 @@ export class EvaluationAdmission {
     return this.struck.get(peer) === true
   }
 
-  /** Records that `peer` sent an invalid announcement; true the first time. */
-  strike (peer: string): boolean {
-    const first = !this.isStruck(peer)
+  /** Records that `peer` sent an invalid announcement. */
+  strike (peer: string): void {
     this.struck.set(peer, true)
-    return first
   }
 
   /**
