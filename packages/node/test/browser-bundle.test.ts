@@ -21,7 +21,8 @@ describe('browser bundle', () => {
     const inputs = Object.keys(result.metafile.inputs)
     expect(inputs.some((input) => input.endsWith('platform/browser.js'))).toBe(true)
     expect(inputs.some((input) => input.endsWith('store/backend-browser.js'))).toBe(true)
-    for (const nodeOnly of ['@libp2p/tcp', '@libp2p/mdns', 'classic-level', 'platform/node.js', 'store/backend-node.js']) {
+    expect(inputs.some((input) => input.endsWith('membership/index.js'))).toBe(true)
+    for (const nodeOnly of ['@libp2p/tcp', '@libp2p/mdns', 'classic-level', 'platform/node.js', 'store/backend-node.js', 'membership/storage-file.js']) {
       expect(inputs.filter((input) => input.includes(nodeOnly))).toEqual([])
     }
   })

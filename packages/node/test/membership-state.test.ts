@@ -167,20 +167,3 @@ describe('member state in an abstract-level database (the browser path)', () => 
     await db.close()
   })
 })
-
-describe('membership in a browser bundle', () => {
-  it('bundles for browsers without a Node built-in (the file storage stays Node-only)', async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL('../src/membership/index.ts', import.meta.url))],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent'
-    })
-    expect(result.errors).toEqual([])
-    const inputs = Object.keys(result.metafile.inputs)
-    expect(inputs.filter((input) => input.startsWith('node:') || input.endsWith('storage-file.ts'))).toEqual([])
-  })
-})
