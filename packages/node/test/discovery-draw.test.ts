@@ -1,21 +1,15 @@
 // Who a node dials itself (issue 12, Medium 7; reviews 2 and 3): sybil PeerIds cost nothing, addresses
 // do, so providers are drawn by address group first; one storer's answer cannot fill a round; and the
 // discovery retry table can neither fill up with dead records for good nor lose the bootstrap peer.
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { logger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { bootstrapPeers, DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
-import { TopicRendezvous } from '../src/rendezvous.js'
+import { dialRounds, ids } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { PeerId, PeerInfo } from '@libp2p/interface'
 
 const TOPIC = channelTopic('#draw')
-
-const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
 
 /** Resolves when `check` holds, polling on a short timer; rejects after `ms`. */
 async function until (check: () => boolean, what: string, ms = 20_000, every = 5): Promise<void> {
@@ -66,35 +60,12 @@ describe('drawing the peers a node dials', () => {
   /** Runs `rounds` rendezvous rounds over a DHT answering `events`; the sybils' share of dials and the honest providers dialed. */
   async function dialsOver (events: unknown[], sybilSet: Set<string>, rounds = 40): Promise<{ share: number, honestDialed: number }> {
     const [self] = await ids(1)
-    const honestDialed = new Set<string>()
     const dht = {
       async * provide () {},
       async * findProviders () { yield * events },
       async cancelReprovide () {}
     } as unknown as KadDHT
-    let dialed = 0
-    let dialedSybils = 0
-    for (let round = 0; round < rounds; round++) {
-      let roundDone = (): void => {}
-      const done = new Promise<void>((resolve) => { roundDone = resolve })
-      const rendezvous = new TopicRendezvous({
-        dht,
-        peerId: self!,
-        dialedInTopic: () => 0,
-        isConnected: () => false,
-        addressCount: () => 0,
-        dial: async (peer: PeerInfo) => {
-          dialed++
-          if (sybilSet.has(peer.id.toString())) dialedSybils++
-          else honestDialed.add(peer.id.toString())
-          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
-        },
-        log: logger('murmur:test')
-      })
-      rendezvous.join(TOPIC)
-      await done
-      rendezvous.stop()
-    }
+    const { dialed, dialedSybils, honestDialed } = await dialRounds({ dht, peerId: self! }, TOPIC, sybilSet, rounds)
     expect(dialed).toBe(rounds * RENDEZVOUS_TARGET_PEERS)
     return { share: dialedSybils / dialed, honestDialed: honestDialed.size }
   }

@@ -4,11 +4,9 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { lpStream, pbStream } from '@libp2p/utils'
@@ -20,13 +18,13 @@ import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
 import { PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
-import { RENDEZVOUS_PER_STORER, TopicRendezvous, topicCid } from '../src/rendezvous.js'
+import { RENDEZVOUS_PER_STORER, topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
+import { dialRounds, ids } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const TOPIC = channelTopic('#storers')
-const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
 const base = (): Parameters<typeof createLibp2p>[0] => ({
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
@@ -94,9 +92,6 @@ describe('rendezvous lookup asks every storer', () => {
     const node = await victim([sybilStorer, honestStorer])
     running.push(node)
     const sybilSet = new Set(sybils.map(String))
-    const honestDialed = new Set<string>()
-    let dialed = 0
-    let dialedSybils = 0
     const rounds = 10
     const lookup = createProviderLookup({
       dht: node.services.dht,
@@ -104,28 +99,7 @@ describe('rendezvous lookup asks every storer', () => {
       dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
       log: logger('murmur:test')
     }, { peerInfoMapper: passthroughMapper })
-    for (let round = 0; round < rounds; round++) {
-      let roundDone = (): void => {}
-      const done = new Promise<void>((resolve) => { roundDone = resolve })
-      const rendezvous = new TopicRendezvous({
-        dht: node.services.dht,
-        peerId: node.peerId,
-        lookup,
-        dialedInTopic: () => 0,
-        isConnected: () => false,
-        addressCount: () => 0,
-        dial: async (peer: PeerInfo) => {
-          dialed++
-          if (sybilSet.has(peer.id.toString())) dialedSybils++
-          else honestDialed.add(peer.id.toString())
-          if (dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
-        },
-        log: logger('murmur:test')
-      })
-      rendezvous.join(TOPIC)
-      await done
-      rendezvous.stop()
-    }
+    const { dialed, dialedSybils, honestDialed } = await dialRounds({ dht: node.services.dht, peerId: node.peerId, lookup }, TOPIC, sybilSet, rounds)
     expect(dialed).toBe(rounds * RENDEZVOUS_TARGET_PEERS)
     // 26 address groups, 6 drawn a round: the sybils' one group gets at most one dial in 6
     expect(dialedSybils / dialed).toBeLessThanOrEqual(1 / RENDEZVOUS_TARGET_PEERS)
