@@ -6,8 +6,7 @@
  * flood from that peer's addresses may evict it from the store (own and relayed posts must fare alike
  * there, see `PostIntake.receive`); its author still reads it, from what this run remembers of it.
  */
-import { compare as compareBytes } from 'uint8arrays/compare'
-import { equalBytes, toHex } from '@murmur/protocol'
+import { compareBytes, equalBytes, toHex } from '@murmur/protocol'
 import { DEFAULT_FEED_LIMIT, HIDDEN_SCORE, hotScore, threadRoot } from './store/index.js'
 import type { FeedOptions, PostEntry, PostStore, StoredPost } from './store/index.js'
 

@@ -1,6 +1,5 @@
-import { compare as compareBytes } from 'uint8arrays/compare'
 import { logger } from '@libp2p/logger'
-import { equalBytes } from '@murmur/protocol'
+import { compareBytes, equalBytes } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
 import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
