@@ -6,19 +6,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { bootstrapPeers, DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
+import { waitFor } from './harness.js'
 import { dialRounds, ids } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 
 const TOPIC = channelTopic('#draw')
-
-/** Resolves when `check` holds, polling on a short timer; rejects after `ms`. */
-async function until (check: () => boolean, what: string, ms = 20_000, every = 5): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, every))
-  }
-}
 
 describe('drawing the peers a node dials', () => {
   it('groups a peer by the first address its record names', async () => {
@@ -122,19 +114,19 @@ describe('drawing the peers a node dials', () => {
       for (let w = 0; w < 15; w++) {
         const before = dials.size
         for (const id of dead.slice(w * 8, w * 8 + 8)) dialer.offer({ id, multiaddrs: [] })
-        await until(() => dials.size > before, `window ${w} drawn`)
+        await waitFor(() => dials.size > before, `window ${w} drawn`, 20_000, 5)
       }
       // a peer whose first dial fails (offered until drawn once, as discovery names it again), then comes back up
-      await until(() => {
+      await waitFor(() => {
         dialer.offer({ id: late, multiaddrs: [] })
         return dials.has(late.toString())
-      }, 'first dial of the late peer')
+      }, 'first dial of the late peer', 20_000, 5)
       backUp = true
-      await until(() => connected.has(late.toString()), 'the late peer retried and connected')
+      await waitFor(() => connected.has(late.toString()), 'the late peer retried and connected', 20_000, 5)
       // dead records are forgotten after a few failures: once spent, nothing dials them again
       const total = (): number => dead.reduce((sum, id) => sum + (dials.get(id.toString()) ?? 0), 0)
       let last = -1
-      await until(() => {
+      await waitFor(() => {
         const now = total()
         const stable = now === last
         last = now
@@ -172,9 +164,9 @@ describe('drawing the peers a node dials', () => {
     try {
       dialer.offer(bootPeer)
       // far more failures than any other peer is allowed: a bootstrap peer is never forgotten
-      await until(() => bootDials >= 8, 'eight bootstrap dials')
+      await waitFor(() => bootDials >= 8, 'eight bootstrap dials', 20_000, 5)
       up = true
-      await until(() => connected.has(boot!.toString()), 'bootstrap connected')
+      await waitFor(() => connected.has(boot!.toString()), 'bootstrap connected', 20_000, 5)
       // connected: not dialed again
       const after = bootDials
       await new Promise((resolve) => setTimeout(resolve, 300))
