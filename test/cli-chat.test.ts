@@ -91,9 +91,7 @@ describe('murmur chat', () => {
   })
 
   it('drives the running daemon and shows what other nodes post', async () => {
-    const daemon = await sandbox.daemon('d')
-    const other = await sandbox.daemon('e', ['--bootstrap', daemon.multiaddr])
-    await other.proc.waitForLine((line) => line.includes('"event":"status"') && line.includes('"peers":1}'))
+    const [daemon, other] = await sandbox.daemonPair('d', 'e')
     await tmux.start('chat', ['chat', '--data-dir', daemon.dataDir])
     await tmux.waitForScreen('chat', (s) => s.includes('● 1 peer, 1 in #lobby  daemon'))
     const posted = await sandbox.run(['post', 'lobby', 'posted from another node', '--data-dir', other.dataDir])
