@@ -75,9 +75,9 @@ export async function enforceQuota (plan: WritePlan, channel: string, quota: Cha
     const ranked: Array<{ post: StoredPost, rank: Rank }> = []
     for (const arrivalClass of largest.classes) {
       for (const { post, tally, second: arrived, shared } of await plan.classMembers(channel, arrivalClass)) {
+        if (equalBytes(post.id, spare)) continue
         // a vote or reply is worth what its stored parent is: it is that post's engagement
         const parent = post.parent === undefined ? undefined : await plan.lookup(post.parent)
-        if (equalBytes(post.id, spare)) continue
         ranked.push({ post, rank: rankOf(parent?.post ?? post, parent === undefined ? tally : parent.tally, arrived, shared) })
       }
     }
