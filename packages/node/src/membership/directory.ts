@@ -220,20 +220,22 @@ class Directory implements MemberDirectory {
       return this.refuse(sender, code, err instanceof Error ? err.message : String(err))
     }
     const idHex = toHex(directoryItemId(stamp))
+    // verdicts and vouches are remembered by the bytes: their hex, once per delivery
+    const bytesHex = toHex(bytes)
     const now = this.clock()
-    const early = this.cheapVerdict(idHex, bytes, stamp, now, path, sender)
+    const early = this.cheapVerdict(idHex, bytesHex, stamp, now, path, sender)
     if (early !== undefined) return early
-    const judged = this.judgedVerdict(bytes, stamp, path)
+    const judged = this.judgedVerdict(bytes, bytesHex, stamp, path)
     if (judged !== undefined) return judged
     const evaluate = async (): Promise<DirectoryVerdict> => {
       // another delivery of this item may be under evaluation: its verdict may make this one a duplicate
       for (let busy = this.inFlight.get(idHex); busy !== undefined; busy = this.inFlight.get(idHex)) await busy
-      const late = this.cheapVerdict(idHex, bytes, stamp, now, path, sender) ?? this.judgedVerdict(bytes, stamp, path)
+      const late = this.cheapVerdict(idHex, bytesHex, stamp, now, path, sender) ?? this.judgedVerdict(bytes, bytesHex, stamp, path)
       if (late !== undefined) return late
       // history sync brings only what this node asked for, at the pace of its own sessions: limiting it
       // here would turn a newcomer's first directory sync into hours of re-asking
       if (path !== 'sync' && !this.admission.admit(sender.key)) return { action: 'ignore', code: 'ERR_RATE_LIMITED', reason: 'over the stamp evaluation limit' }
-      const running = this.evaluate(bytes, stamp, now, path, sender)
+      const running = this.evaluate(bytes, bytesHex, stamp, now, path, sender)
       this.inFlight.set(idHex, running)
       try {
         return await running
@@ -319,9 +321,9 @@ class Directory implements MemberDirectory {
   }
 
   /** The verdict that needs no evaluation, if there is one. */
-  private cheapVerdict (idHex: string, bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): DirectoryVerdict | undefined {
+  private cheapVerdict (idHex: string, bytesHex: string, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): DirectoryVerdict | undefined {
     if (this.held.has(idHex)) return { action: 'ignore', code: 'ERR_DUPLICATE', reason: 'the directory holds this member\'s stamp for this week' }
-    const known = this.invalid.get(toHex(bytes))
+    const known = this.invalid.get(bytesHex)
     if (known !== undefined) return this.refuse(sender, known, 'an announcement already found invalid')
     const { notBefore, notAfter } = stampWindow(stamp.week)
     const inWindow = path !== 'sync' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
@@ -330,7 +332,7 @@ class Directory implements MemberDirectory {
     return undefined
   }
 
-  private async evaluate (bytes: Uint8Array, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): Promise<DirectoryVerdict> {
+  private async evaluate (bytes: Uint8Array, bytesHex: string, stamp: Stamp, now: number, path: AnnouncementPath, sender: Sender): Promise<DirectoryVerdict> {
     this.evaluations++
     // sync also takes a stamp whose window has closed but that is still kept: it is judged at its week's
     // start, a time it was accepted at (as validateAnnouncement's 'retain' window does)
@@ -343,12 +345,12 @@ class Directory implements MemberDirectory {
       return { action: 'ignore', code: 'ERR_VERIFIER_UNAVAILABLE', reason: `the stamp could not be verified now: ${err instanceof Error ? err.message : String(err)}` }
     }
     if (result.ok) {
-      if (path !== 'stem') return this.keep(bytes, stamp)
-      this.judged.set(toHex(bytes), true)
+      if (path !== 'stem') return this.keep(bytes, bytesHex, stamp)
+      this.judged.set(bytesHex, true)
       return { action: 'accept', id: directoryItemId(stamp), stamp }
     }
     if (announcementAction(result.code) === 'ignore') return { action: 'ignore', code: result.code, reason: result.reason }
-    this.invalid.set(toHex(bytes), result.code)
+    this.invalid.set(bytesHex, result.code)
     return this.refuse(sender, result.code, result.reason)
   }
 
@@ -356,18 +358,17 @@ class Directory implements MemberDirectory {
    * The verdict on bytes a stem hop judged valid (or an own stamp vouched for): another stem copy is
    * accepted as it was; the gossip (or sync) copy is kept now, without a second evaluation.
    */
-  private judgedVerdict (bytes: Uint8Array, stamp: Stamp, path: AnnouncementPath): Promise<DirectoryVerdict> | undefined {
-    const hex = toHex(bytes)
-    if (this.judged.get(hex) !== true && !this.vouched.has(hex)) return undefined
+  private judgedVerdict (bytes: Uint8Array, bytesHex: string, stamp: Stamp, path: AnnouncementPath): Promise<DirectoryVerdict> | undefined {
+    if (this.judged.get(bytesHex) !== true && !this.vouched.has(bytesHex)) return undefined
     if (path === 'stem') return Promise.resolve({ action: 'accept', id: directoryItemId(stamp), stamp })
-    return this.keep(bytes, stamp)
+    return this.keep(bytes, bytesHex, stamp)
   }
 
   /** Holds a verified stamp, in memory and the database. */
-  private async keep (bytes: Uint8Array, stamp: Stamp): Promise<DirectoryVerdict> {
+  private async keep (bytes: Uint8Array, bytesHex: string, stamp: Stamp): Promise<DirectoryVerdict> {
     const held: Held = { id: directoryItemId(stamp), stamp, bytes }
     this.hold(held)
-    this.vouched.delete(toHex(bytes))
+    this.vouched.delete(bytesHex)
     // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
     await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
     return { action: 'accept', id: held.id, stamp }
