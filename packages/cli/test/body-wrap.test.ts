@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { formatPosts } from '../src/output.js'
 import { Timeline } from '../src/chat/timeline.js'
-import { bodyLines, columns, wrap } from '../src/text.js'
+import { bodyLines, columns, graphemes, wrap } from '../src/text.js'
 import { postView } from './post-view.js'
 import type { PostView } from '@murmur/node'
 
@@ -17,7 +17,7 @@ function terminalRows (text: string, width: number): string[] {
   const rows: string[] = []
   for (const line of text.split('\n')) {
     let row = ''
-    for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(line)) {
+    for (const segment of graphemes(line)) {
       if (columns(row + segment) > width) {
         rows.push(row)
         row = ''
