@@ -10,8 +10,9 @@ import { topicCid } from '../src/index.js'
 import { DiscoveryDialer, sample } from '../src/discovery.js'
 import { lookupDays, rendezvousBucket, rendezvousDay, TopicRendezvous } from '../src/rendezvous.js'
 import { addressOf, nextPost, startNode, waitFor, cleanedAfterEach } from './harness.js'
+import { ids } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { PeerInfo } from '@libp2p/interface'
 
 const CHANNEL = '#meet'
 const TOPIC = channelTopic(CHANNEL)
@@ -134,7 +135,6 @@ describe('DHT topic rendezvous', () => {
   })
 
   it('dials providers drawn at random, not the first the DHT names: 50 sybils listed first get their population share', async () => {
-    const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
     const sybils = await ids(50)
     const honest = await ids(25)
     const self = (await ids(1))[0]!
@@ -215,7 +215,6 @@ describe('DHT topic rendezvous', () => {
   })
 
   it('dials discovered peers drawn at random, only as many as it is short of: sybils named first get their population share', async () => {
-    const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
     const sybils = await ids(50)
     const honest = await ids(25)
     const sybilSet = new Set(sybils.map(String))
