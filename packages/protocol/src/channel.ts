@@ -47,27 +47,30 @@ export function validateChannel (channel: string): void {
   if (GEOHASH.test(channel) || CIRCLE.test(channel)) {
     return
   }
-  // in messages, what a name may not hold is escaped, as displayLine escapes what no UI shows
-  const shown = displayLine(channel).replace(NOT_IN_NAME_ALL, (c) => ' #/'.includes(c) ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`)
   if (!channel.startsWith('#') || channel.length === 1) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": use #name (no spaces or '/'), geo:<geohash> or circle:<32 hex digits>`)
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": use #name (no spaces or '/'), geo:<geohash> or circle:<32 hex digits>`)
   }
   const hidden = NOT_IN_NAME.exec(channel.slice(1))
   if (hidden !== null) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": ${codePoint(hidden[0])} is a space, '/', '#', or a character drawn as nothing or blank`)
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": ${codePoint(hidden[0])} is a space, '/', '#', or a character drawn as nothing or blank`)
   }
   // compatibility forms (the ligature ﬁ, fullwidth letters) look like the letters they stand for
   const nfkc = channel.normalize('NFKC')
   if (nfkc !== channel) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": not in Unicode NFKC form (write it "${displayLine(nfkc)}")`)
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": not in Unicode NFKC form (write it "${displayLine(nfkc)}")`)
   }
   if (LOOKALIKE_SCRIPTS.filter((script) => script.test(channel)).length > 1) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)`)
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)`)
   }
   if (displayLine(channel) !== channel) {
     // what is left for the display rule to change: more combining marks on a letter than it shows
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shown}": too many combining marks on one character`)
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": too many combining marks on one character`)
   }
+}
+
+/** A refused name as error messages show it: what a name may not hold escaped, as displayLine escapes what no UI shows (built only on refusal, off the hot path). */
+function shownName (channel: string): string {
+  return displayLine(channel).replace(NOT_IN_NAME_ALL, (c) => ' #/'.includes(c) ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`)
 }
 
 /** `U+FE0F` for a character. */
