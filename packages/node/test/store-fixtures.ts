@@ -53,6 +53,11 @@ export function vote (parent: StoredPost, value: 1 | -1, overrides: Partial<Stor
 }
 
 /** A database backend under test, with a cleanup. */
+/** An empty in-memory level of bytes, as the store opens it. */
+export function memoryDb (): MemoryLevel<Uint8Array, Uint8Array> {
+  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+}
+
 export interface Backend {
   name: string
   open(): Promise<{ db: StoreDatabase, cleanup(): Promise<void> }>

@@ -1,7 +1,6 @@
-import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
-import { DAY, T0, allKeys, collect, countReads, hexIds, post, reply, vote } from './store-fixtures.js'
+import { DAY, T0, allKeys, collect, countReads, hexIds, memoryDb, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, PostStoreInit, StoredPost } from '../src/store/index.js'
 
 /**
@@ -10,10 +9,6 @@ import type { PostStore, PostStoreInit, StoredPost } from '../src/store/index.js
  */
 const HOUR = 3600
 const QUOTA = 100
-
-function memoryDb (): MemoryLevel<Uint8Array, Uint8Array> {
-  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
-}
 
 /** Live posts of every kind in #lobby: POSTs from the feed, plus the given replies and votes still stored. */
 async function liveCount (store: PostStore, now: number, others: StoredPost[] = []): Promise<number> {

@@ -1,8 +1,7 @@
 import fc from 'fast-check'
-import { MemoryLevel } from 'memory-level'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
-import { BACKENDS, DAY, FaultyLevel, T0, allEntries, allKeys, countReads, hexIds, openStore, post, reply, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, FaultyLevel, T0, allEntries, allKeys, countReads, hexIds, memoryDb, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
 type Name = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'V'
@@ -26,10 +25,6 @@ function buildThread (expires: Partial<Record<Name, number>> = {}): Thread {
   const F = reply(E, at('F', T0 + 30))
   const V = vote(C, 1, at('V', T0 + 50))
   return { A, B, C, D, E, F, V }
-}
-
-function memoryDb (): MemoryLevel<Uint8Array, Uint8Array> {
-  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
 }
 
 async function putInOrder (store: PostStore, t: Thread, order: Name[]): Promise<void> {
