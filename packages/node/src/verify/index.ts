@@ -91,19 +91,19 @@ export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
   // every job waits in the queue at least until a worker takes it: a bound of 0 would refuse them all
   if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new RangeError(`expected a queue bound of at least 1 job, got ${maxQueue}`)
   const pool = new WorkerPool({ size, maxQueue, spawn: init.spawn ?? spawnVerifyWorker })
-  const signalOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal, group: job?.group })
+  const runOptionsOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal, group: job?.group })
   return {
     size,
     get queued () { return pool.queued },
     validate: async (bytes, options, job) => {
       // a compact copy, moved: a view into a larger buffer would otherwise send the whole buffer along.
       // Never bytes.slice(): on a Buffer it is a view, and moving its memory would detach the caller's
-      if (!(bytes instanceof Uint8Array)) return await pool.run({ kind: 'validate', bytes, options }, signalOf(job))
+      if (!(bytes instanceof Uint8Array)) return await pool.run({ kind: 'validate', bytes, options }, runOptionsOf(job))
       const copy = new Uint8Array(bytes)
-      return await pool.run({ kind: 'validate', bytes: copy, options }, signalOf(job), [copy.buffer])
+      return await pool.run({ kind: 'validate', bytes: copy, options }, runOptionsOf(job), [copy.buffer])
     },
-    ringVerify: async (input, job) => await pool.run({ kind: 'ringVerify', input }, signalOf(job)),
-    verifyStamp: async (stamp, options = {}, job) => await pool.run({ kind: 'verifyStamp', stamp, options }, signalOf(job)),
+    ringVerify: async (input, job) => await pool.run({ kind: 'ringVerify', input }, runOptionsOf(job)),
+    verifyStamp: async (stamp, options = {}, job) => await pool.run({ kind: 'verifyStamp', stamp, options }, runOptionsOf(job)),
     minePow: async (digest, bits, options = {}) => await pool.run({ kind: 'minePow', digest, bits, sliceMs: options.sliceMs }, options),
     mintStamp: async ({ signal, onProgress, ...mint }) => await pool.run({ kind: 'mintStamp', ...mint }, { signal, onProgress }),
     stop: async () => { await pool.stop() }
