@@ -55,7 +55,9 @@ function takeOver<T extends { remoteAddr: Multiaddr }> (mine: string, held: T[],
   const groups = new Map<string, T[]>()
   for (const connection of held) {
     const group = addressGroup(connection.remoteAddr)
-    groups.set(group, [...groups.get(group) ?? [], connection])
+    const connections = groups.get(group)
+    if (connections === undefined) groups.set(group, [connection])
+    else connections.push(connection)
   }
   let largest: T[] = []
   for (const [group, connections] of groups) {
