@@ -1,14 +1,9 @@
-import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import { messageId } from '@murmur/protocol'
 import { InStem } from '../src/in-stem.js'
 import { recordedFirst } from '../src/outbound.js'
-import type { StoreDatabase } from '../src/index.js'
+import { memoryDatabase } from './store-fixtures.js'
 import type { NewInStemPost } from '../src/in-stem.js'
-
-function database (): StoreDatabase {
-  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
-}
 
 const id = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 /** A record of own post `id`, its envelope a few bytes naming it. */
@@ -16,7 +11,7 @@ const own = (postId: Uint8Array, expires: number): NewInStemPost => ({ id: postI
 
 describe('own posts not yet back from the network', () => {
   it('survive a reopen: queued ones are listed to be sent again, sent ones are only withheld', async () => {
-    const db = database()
+    const db = memoryDatabase()
     const now = Math.floor(Date.now() / 1000)
     const first = await InStem.open(db)
     await first.add(own(id(1), now + 3600))
@@ -38,7 +33,7 @@ describe('own posts not yet back from the network', () => {
   })
 
   it('sent() resolves once the record is on disk: a crash right after the stem send cannot restart the post as queued', async () => {
-    const db = database()
+    const db = memoryDatabase()
     const now = Math.floor(Date.now() / 1000)
     const inStem = await InStem.open(db)
     await inStem.add(own(id(1), now + 3600))
@@ -68,7 +63,7 @@ describe('own posts not yet back from the network', () => {
   })
 
   it('forgets expired posts and broken records when it opens', async () => {
-    const db = database()
+    const db = memoryDatabase()
     const now = Math.floor(Date.now() / 1000)
     const first = await InStem.open(db)
     await first.add(own(id(1), now - 1))

@@ -4,23 +4,17 @@
  * sent on by this node after a restart, could only be its own.
  */
 import { logger } from '@libp2p/logger'
-import { MemoryLevel } from 'memory-level'
 import { generateAuthorKey } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { FORWARD_STORED_MAX_AGE } from '../src/intake.js'
 import { InStem } from '../src/in-stem.js'
 import { OwnPosts } from '../src/own-posts.js'
-import { post } from './store-fixtures.js'
+import { memoryDatabase, post } from './store-fixtures.js'
 import type { OwnPostsComponents } from '../src/own-posts.js'
-import type { StoreDatabase } from '../src/index.js'
-
-function database (): StoreDatabase {
-  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
-}
 
 /** Runs a restart's resendQueued over one own post sent into the stem `age` seconds after it was made. */
 async function resumedAfter (age: number): Promise<number> {
-  const db = database()
+  const db = memoryDatabase()
   const now = Math.floor(Date.now() / 1000)
   const own = post({ created: now - age, expires: now - age + 86_400 })
   const before = await InStem.open(db)

@@ -58,6 +58,11 @@ export function memoryDb (): MemoryLevel<Uint8Array, Uint8Array> {
   return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
 }
 
+/** An empty in-memory database for the node's records (a store, the stem records), stored as bytes. */
+export function memoryDatabase (): StoreDatabase {
+  return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
+}
+
 export interface Backend {
   name: string
   open(): Promise<{ db: StoreDatabase, cleanup(): Promise<void> }>
