@@ -9,6 +9,7 @@ import { randomBytes } from '@libp2p/crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
+import { Recent } from './recent.js'
 import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -300,6 +301,11 @@ export class DiscoveryDialer {
   private readonly retryDelay: number
   /** Drawn peers whose last dial failed, oldest first (at most {@link RENDEZVOUS_POOL}). */
   private readonly retries = new Map<string, Retry>()
+  /**
+   * Failures in a row per peer, kept past the retry table (bounded): an entry the full table pushed out
+   * whose offer was still waiting to be drawn must not start again at zero when it is dialed.
+   */
+  private readonly failed = new Recent<number>(RENDEZVOUS_MAX_SEEN)
   /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
   private readonly bootstrap = new Map<string, Retry>()
   private pool = new GroupedPool()
@@ -375,11 +381,13 @@ export class DiscoveryDialer {
     if (this.stopped) return
     if (this.components.isConnected(peer.id)) {
       this.forgetRetry(id)
+      this.failed.set(id, 0)
       return
     }
     const entry = this.retries.get(id) ?? { peer, delay: this.retryDelay, failures: 0 }
     this.forgetRetry(id)
-    entry.failures++
+    entry.failures = (this.failed.get(id) ?? 0) + 1
+    this.failed.set(id, entry.failures)
     if (entry.failures >= DISCOVERY_MAX_FAILURES) return
     // the longest-waiting entry gives way: a table full of dead records cannot keep a new failure out
     if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
