@@ -23,6 +23,9 @@ export const API_PREFIX = '/v1'
 /** Largest request body the control API reads, in bytes: a post body (at most 2048 bytes) JSON-escaped six times over still fits. */
 export const MAX_REQUEST_BYTES = 16 * 1024
 
+/** Most bytes of a request body too large that the control API reads and discards before its 413, so that the client sees the answer; past it the connection is cut. */
+export const MAX_DISCARDED_BYTES = 2 * 1024 * 1024
+
 /** Most connections the control API holds open at once (event streams included); more are closed at once. */
 export const MAX_API_CONNECTIONS = 64
 

@@ -2,7 +2,7 @@
  * Small node:http helpers of the control API: JSON bodies and responses, error mapping, SSE frames.
  */
 import { logger } from '@libp2p/logger'
-import { MAX_REQUEST_BYTES } from '../constants.js'
+import { MAX_DISCARDED_BYTES, MAX_REQUEST_BYTES } from '../constants.js'
 import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import type { ErrorResponse } from '../api-types.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -25,8 +25,25 @@ const STATUS_BY_NAME: Record<string, number> = {
 }
 
 /**
+ * Reads the rest of a request body too large to keep, discarding it, up to MAX_DISCARDED_BYTES in all
+ * (the API's request timeout bounds the time). A client still sending when the answer comes and the
+ * connection closes sees a reset instead of the 413 (a write error can end its socket before it reads),
+ * so a body of sane size is drained first; a larger one is cut off.
+ */
+async function discardRest (req: IncomingMessage, read: number): Promise<void> {
+  let size = read
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength
+    if (size > MAX_DISCARDED_BYTES) {
+      return
+    }
+  }
+}
+
+/**
  * Reads and parses a JSON request body of at most MAX_REQUEST_BYTES; throws BadRequestError, or
- * PayloadTooLargeError before reading a body announced or found to be larger.
+ * PayloadTooLargeError for a body announced or found to be larger, which is never kept (see
+ * {@link discardRest}).
  *
  * @example
  * ```ts
@@ -35,7 +52,11 @@ const STATUS_BY_NAME: Record<string, number> = {
  */
 export async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
   const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`request body larger than ${MAX_REQUEST_BYTES} bytes`)
-  if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+  const announced = Number(req.headers['content-length'] ?? 0)
+  if (announced > MAX_REQUEST_BYTES) {
+    if (announced <= MAX_DISCARDED_BYTES) {
+      await discardRest(req, 0)
+    }
     throw tooLarge()
   }
   const chunks: Buffer[] = []
@@ -44,6 +65,7 @@ export async function readJson (req: IncomingMessage): Promise<Record<string, un
     const buf = chunk as Buffer
     size += buf.byteLength
     if (size > MAX_REQUEST_BYTES) {
+      await discardRest(req, size)
       throw tooLarge()
     }
     chunks.push(buf)
