@@ -13,6 +13,7 @@ export const postView = (extra: Partial<PostView> = {}): PostView => ({
   replies: 0,
   pseudonym: '0b7100b7'.padEnd(64, '0'),
   op: true,
+  member: false,
   root: 'ab'.repeat(32),
   ...extra
 } as PostView)

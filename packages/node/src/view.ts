@@ -40,6 +40,11 @@ export interface PostView {
   pseudonym?: string
   /** Whether the post was signed by the thread's author ("OP"): always true for a POST. */
   op: boolean
+  /**
+   * Whether a stamped member wrote it: ring-signed over stamped members (the UIs mark it "a member wrote
+   * this"). False for a one-time-signed post, which every UI marks "unverified"; its votes count for nothing.
+   */
+  member: boolean
 }
 
 /**
@@ -60,7 +65,8 @@ export function toPostView (entry: PostEntry, rootKey?: Uint8Array): PostView {
     expires: entry.expires,
     score: entry.score,
     replies: entry.replyCount,
-    op
+    op,
+    member: entry.tag !== undefined
   }
   if (entry.parent !== undefined) view.parent = toHex(entry.parent)
   if (root !== undefined) view.root = toHex(root)
