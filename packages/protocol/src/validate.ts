@@ -1,5 +1,5 @@
 import { isCircleTopic, topicOfValidChannel } from './channel.js'
-import { EPOCH_SECONDS, MAX_CLOCK_SKEW } from './constants.js'
+import { EPOCH_SECONDS, ID_BYTES, MAX_CLOCK_SKEW } from './constants.js'
 import { ProtocolError } from './errors.js'
 import type { ErrorCode } from './errors.js'
 import { decodeEnvelope, decodePost } from './codec.js'
@@ -96,6 +96,11 @@ export type ValidationResult = ValidEnvelope | InvalidEnvelope
 function ringScopes (ring: RingAuth, topic: string, post: Post, options: ValidateOptions, now: bigint): Uint8Array[] {
   if (ring.ring.length < 1) throw new ProtocolError('ERR_BAD_RING', 'ring must have at least one member')
   if (ring.s.length !== ring.ring.length) throw new ProtocolError('ERR_BAD_RING', `ring has ${ring.ring.length} members but ${ring.s.length} responses`)
+  // the id, the signed context and the proof-of-work digest hash these lists without lengths: were sizes
+  // free, bytes moved between neighbours would keep the id and the proof of work in new envelopes
+  if (![ring.c0, ...ring.ring, ...ring.s, ...ring.tags].every((element) => element.byteLength === ID_BYTES)) {
+    throw new ProtocolError('ERR_BAD_RING', `ring members, c0, responses and link tags must each be ${ID_BYTES} bytes`)
+  }
   const expected = ringScopeOf(topic, post, ring.slot, ring.weekSlot, options)
   if (ring.epoch !== expected.epoch) {
     throw new ProtocolError('ERR_BAD_SCOPE', `ring epoch ${ring.epoch} does not match created (expected ${expected.epoch})`)

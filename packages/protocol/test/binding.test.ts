@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   authBinding, buildEnvelope, channelTopic, checkPow, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey,
   gossipMessageId, messageId, oneTimeKey, postId, postIdOf, powDigest, pseudonymSeed, requiredPowBits, ringSign, signOneTime, threadPseudonymSeed, toHex,
-  validateEnvelope
+  precheckEnvelope, validateEnvelope
 } from '../src/index.js'
 import type { Envelope, ValidationResult } from '../src/index.js'
 import { linkTag, ringScopeOf } from '../src/auth.js'
@@ -109,6 +109,33 @@ describe('the post id binds the signer (OP hijack)', () => {
     const built = await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(2).secretKey, slot: 0, weekSlot: 0 } })
     const env = decodeEnvelope(built.bytes)
     expect(checkPow(powDigest(built.id, env), env.pow, requiredPowBits('POST', ring.length, { POST: BITS }))).toBe(true)
+  })
+
+  it('one mined nonce buys one ring envelope: bytes shifted between ring members, c0 and the responses fail before any curve operation', async () => {
+    // the ring, c0 and the responses are hashed without lengths (the id's auth binding, the signed context,
+    // the proof-of-work digest): before every element had to be 32 bytes, moving a byte from one to its
+    // neighbour kept the id and the proof of work, gave a new gossip message id, and passed the precheck
+    // into a worker's verification, as often as the attacker liked (review 4, B2 Medium 1)
+    const built = await buildEnvelope({ channel: '#lobby', body: 'shift', created: NOW, powBits: BITS, auth: { kind: 'ring', ring, secretKey: memberAt(1).secretKey, slot: 1, weekSlot: 3 } })
+    const env = decodeEnvelope(built.bytes)
+    const r = env.ring!
+    const shift = (a: Uint8Array, b: Uint8Array): [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] =>
+      [a.slice(0, -1), Uint8Array.from([...a.slice(-1), ...b])]
+    const [m0, m1] = shift(r.ring[0]!, r.ring[1]!)
+    const [c0, s0] = shift(r.c0, r.s[0]!)
+    const [s1, s2] = shift(r.s[1]!, r.s[2]!)
+    const variants: Envelope[] = [
+      { ...env, ring: { ...r, ring: [m0, m1, ...r.ring.slice(2)] } },
+      { ...env, ring: { ...r, c0, s: [s0, ...r.s.slice(1)] } },
+      { ...env, ring: { ...r, s: [r.s[0]!, s1, s2] } }
+    ]
+    const options = { topic: TOPIC, now: NOW, powBits: { POST: BITS, REPLY: BITS, VOTE: BITS } }
+    for (const variant of variants) {
+      const bytes = encodeEnvelope(variant)
+      expect(toHex(gossipMessageId(TOPIC, bytes))).not.toBe(toHex(gossipMessageId(TOPIC, built.bytes)))
+      expect(precheckEnvelope(bytes, options)).toMatchObject({ ok: false, code: 'ERR_BAD_RING' })
+    }
+    expect(precheckEnvelope(built.bytes, options)).toMatchObject({ ok: true })
   })
 
   it('the same author saying the same thing twice in one minute makes two posts, not one', async () => {
