@@ -102,6 +102,8 @@ export interface ErrorResponse {
     /** Stable code, e.g. `ERR_UNKNOWN_POST`, `ERR_BODY_TOO_LONG`, `ERR_UNAUTHORIZED`. */
     code: string
     message: string
+    /** With `ERR_STAMP_NOT_READY`: when this node's member stamp is expected (unix seconds), when known. */
+    readyAt?: number
   }
 }
 

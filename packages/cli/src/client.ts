@@ -6,7 +6,8 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
-import { ApiError, CancelledError, DaemonNotRunningError, UnverifiedDaemonError } from './errors.js'
+import { ApiError, CancelledError, DaemonNotRunningError, StampNotReadyError, UnverifiedDaemonError } from './errors.js'
+import { stampNotReadyLine } from './vote-rule.js'
 import { API_PREFIX, API_PROOF_TIMEOUT } from './constants.js'
 import { apiRequest } from './api-request.js'
 import { apiFilePath, describeAddress, readApiFile, tokenProof } from './daemon/api-file.js'
@@ -128,7 +129,7 @@ export class ControlClient {
     return this.posting('/replies', request, options)
   }
 
-  /** Votes on a post or reply. */
+  /** Votes on a post or reply; throws StampNotReadyError (saying when to vote again) while this node holds no member stamp. */
   async vote (request: VoteRequest, options: PostingOptions = {}): Promise<PostResult> {
     return this.posting('/votes', request, options)
   }
@@ -273,9 +274,15 @@ async function * sseMessages (res: Response): AsyncGenerator<{ event?: string, d
   yield * res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())
 }
 
-function toApiError (payload: ErrorResponse, status: number): ApiError {
+/** The error of a refusal: StampNotReadyError (saying when to vote again) for `ERR_STAMP_NOT_READY`, else an ApiError. */
+function toApiError (payload: ErrorResponse, status: number): ApiError | StampNotReadyError {
   const error = payload.error
-  return new ApiError(error?.message ?? `the daemon answered HTTP ${status}`, error?.code ?? 'ERR_HTTP', status)
+  const failure = new ApiError(error?.message ?? `the daemon answered HTTP ${status}`, error?.code ?? 'ERR_HTTP', status)
+  if (error?.code === 'ERR_STAMP_NOT_READY') {
+    const readyAt = typeof error.readyAt === 'number' ? error.readyAt : undefined
+    return new StampNotReadyError(stampNotReadyLine(readyAt, Math.floor(Date.now() / 1000)), readyAt, { cause: failure })
+  }
+  return failure
 }
 
 function notRunning (dataDir: string): DaemonNotRunningError {

@@ -76,6 +76,8 @@ export const EXIT = {
   NO_DAEMON: 3,
   /** This device's clock is too far off the network's: posts would be refused everywhere. */
   CLOCK_SKEW: 4,
+  /** A vote before this node holds a member stamp: it would count for nothing (the line says when the stamp is expected). */
+  NOT_MEMBER: 5,
   /** Interrupted with Ctrl-C (e.g. while mining proof of work). */
   INTERRUPTED: 130
 } as const

@@ -99,6 +99,23 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Thrown by the control API client when the daemon refused a vote because this node holds no member
+ * stamp yet (the node's StampNotReadyError, `ERR_STAMP_NOT_READY`): only members' votes count. Its
+ * message says when the stamp is expected; `readyAt` is that time in unix seconds, when known.
+ */
+export class StampNotReadyError extends Error {
+  static override readonly name = 'StampNotReadyError'
+  override readonly name = 'StampNotReadyError'
+  readonly code = 'ERR_STAMP_NOT_READY'
+  readonly readyAt?: number
+
+  constructor (message = 'this node holds no member stamp yet', readyAt?: number, options?: ErrorOptions) {
+    super(message, options)
+    if (readyAt !== undefined) this.readyAt = readyAt
+  }
+}
+
 /** Thrown when an operation was cancelled, e.g. proof-of-work mining interrupted with Ctrl-C. */
 export class CancelledError extends Error {
   static override readonly name = 'CancelledError'

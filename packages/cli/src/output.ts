@@ -3,7 +3,7 @@
  * network cannot reach the terminal raw: the text goes through displayText, the JSON escapes what
  * JSON.stringify leaves raw.
  */
-import { DEFAULT_COLUMNS, age, bodyLines, columns, nameOf } from './text.js'
+import { DEFAULT_COLUMNS, age, bodyLines, columns, memberMark, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
 
 // What JSON.stringify leaves raw inside strings although a terminal acts on it or hides it: DEL and
@@ -109,8 +109,8 @@ export class Output {
 }
 
 /**
- * A post as text lines: id and counters on the first (the counters indented on a second line when
- * they do not fit in `width` columns), the body below, wrapped and indented (see bodyLines: a body
+ * A post as text lines: id, counters, name and mark (`member` or `unverified`, see memberMark) on the
+ * first (all but the id indented on a second line when they do not fit in `width` columns), the body below, wrapped and indented (see bodyLines: a body
  * cannot pass for a header). Only a post's first line starts in the first column.
  *
  * @example
@@ -121,14 +121,14 @@ export class Output {
 export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000), width = DEFAULT_COLUMNS): string {
   const head = [post.id]
   if (post.kind === 'VOTE') {
-    head.push(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} of ${post.parent ?? '?'}`)
-    return `${head.join('  ')}  ${age(post.created, now)}`
+    head.push(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} of ${post.parent ?? '?'}`, age(post.created, now), memberMark(post))
+    return head.join('  ')
   }
   head.push(`${post.score >= 0 ? '+' : ''}${post.score}`, `${post.replies} ${post.replies === 1 ? 'reply' : 'replies'}`, age(post.created, now))
   if (post.kind === 'REPLY') {
     head.push(post.op ? 'reply (OP)' : 'reply')
   }
-  head.push(nameOf(post.pseudonym))
+  head.push(nameOf(post.pseudonym), memberMark(post))
   const [id, ...meta] = head
   const header = columns(head.join('  ')) <= width ? [head.join('  ')] : [id, `  ${meta.join('  ')}`]
   return [...header, ...bodyLines(post.body, width, '    ')].join('\n')

@@ -23,7 +23,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   InvalidConfigError: EXIT.USAGE,
   DaemonNotRunningError: EXIT.NO_DAEMON,
   UnverifiedDaemonError: EXIT.NO_DAEMON,
-  CancelledError: EXIT.INTERRUPTED
+  CancelledError: EXIT.INTERRUPTED,
+  StampNotReadyError: EXIT.NOT_MEMBER
 }
 
 /**
@@ -42,7 +43,8 @@ export function createProgram (): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `
 Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 4 this device's clock is
-too far off the network's (set it right), 130 interrupted.
+too far off the network's (set it right), 5 a vote before this node holds a member stamp (it says when
+to vote again), 130 interrupted.
 Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),

@@ -60,6 +60,31 @@ export function age (created: number, now = Math.floor(Date.now() / 1000)): stri
 }
 
 /**
+ * Unix seconds as a UTC minute: `2026-12-07 12:00 UTC`.
+ *
+ * @example
+ * ```ts
+ * utcTime(1_700_000_000) // '2023-11-14 22:13 UTC'
+ * ```
+ */
+export function utcTime (seconds: number): string {
+  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+}
+
+/**
+ * The mark every text view puts on a post, reply or vote: `member` when stamped members ring-signed it,
+ * `unverified` when it is one-time-signed (its votes count for nothing).
+ *
+ * @example
+ * ```ts
+ * memberMark(post) // 'unverified'
+ * ```
+ */
+export function memberMark (post: { member: boolean }): 'member' | 'unverified' {
+  return post.member ? 'member' : 'unverified'
+}
+
+/**
  * The first 8 hex characters of an id, for display next to a full id elsewhere.
  *
  * @example

@@ -8,6 +8,7 @@ import { logger } from '@libp2p/logger'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
 import { mintingProgressLine } from '../membership.js'
+import { VOTE_RULE } from '../vote-rule.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
@@ -189,7 +190,7 @@ export class ChatApp {
           await this.switchTo(this.channel)
           return
         case 'help':
-          for (const line of HELP) this.timeline.notice(line)
+          for (const line of [...HELP, ...VOTE_RULE]) this.timeline.notice(line)
           return
         case 'quit':
           this.stop()
@@ -303,7 +304,7 @@ export class ChatApp {
         log('parent %s unavailable - %e', post.parent, err)
       }
       if (post.kind === 'VOTE' && this.timeline.get(post.parent) !== undefined) {
-        this.timeline.notice(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${this.label(post.parent)}`)
+        this.timeline.notice(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${this.label(post.parent)}${post.member ? '' : ' (unverified: counts for nothing)'}`)
       }
     }
   }

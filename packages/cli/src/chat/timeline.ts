@@ -1,10 +1,10 @@
 /**
  * The chat's message area: posts numbered in the order they were shown, thread pseudonyms as
- * coloured names with OP marks, replies under their parents' numbers, notices.
+ * coloured names with OP marks and member or unverified marks, replies under their parents' numbers, notices.
  */
 import { displayLine, fromHex, pseudonymHue } from '@murmur/protocol'
-import { bodyLines, nameOf, shortId, wrap } from '../text.js'
-import type { StyledLine } from './screen.js'
+import { bodyLines, memberMark, nameOf, shortId, wrap } from '../text.js'
+import type { Segment, StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
 
 /** One item of the message area. */
@@ -30,6 +30,20 @@ export function nymOf (pseudonym: string | undefined): { name: string, color: nu
     return { name, color: undefined }
   }
   return { name, color: COLORS[Math.floor(pseudonymHue(fromHex(pseudonym)) / 30)] }
+}
+
+/**
+ * The mark after a post's name (or a vote): `member` in green when stamped members ring-signed it,
+ * `unverified` dimmed when it is one-time-signed. Words of plain ASCII, so their width is the same on
+ * every terminal, and told apart by the word itself, not only by colour.
+ *
+ * @example
+ * ```ts
+ * markOf(post) // { text: 'unverified', dim: true }
+ * ```
+ */
+export function markOf (post: Pick<PostView, 'member'>): Segment {
+  return post.member ? { text: memberMark(post), color: 32 } : { text: memberMark(post), dim: true }
 }
 
 /** Posts and notices of the message area, with stable per-session numbers for posts. */
@@ -162,7 +176,7 @@ export class Timeline {
     const time = new Date(post.created * 1000).toTimeString().slice(0, 5)
     if (post.kind === 'VOTE') {
       const target = post.parent === undefined ? '?' : this.label(post.parent)
-      return [[{ text: `      ${time} ${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${target}`, dim: true }]]
+      return [[{ text: `      ${time} ${post.vote > 0 ? '▲ upvote' : '▼ downvote'} on ${target} `, dim: true }, markOf(post)]]
     }
     const nym = nymOf(post.pseudonym)
     const head: StyledLine = [
@@ -176,6 +190,7 @@ export class Timeline {
     if (post.kind === 'REPLY' && post.op) {
       head.push({ text: ' OP', color: 33, bold: true })
     }
+    head.push({ text: ' ' }, markOf(post))
     const counters: string[] = []
     if (post.score !== 0) counters.push(`${post.score > 0 ? '+' : ''}${post.score}`)
     if (post.replies > 0) counters.push(`${post.replies}↩`)

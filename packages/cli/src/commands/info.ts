@@ -5,6 +5,7 @@ import { Command } from 'commander'
 import { MAX_CLOCK_SKEW } from '@murmur/protocol'
 import { clockWarning } from '../daemon/status.js'
 import { mintingLine } from '../membership.js'
+import { utcTime } from '../text.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
@@ -98,19 +99,14 @@ function membershipLines (membership: MembershipStatusResponse | null): string[]
     return ['member    membership off (no member directory)']
   }
   const { stamp, minting, nextMintAt, minter } = membership
-  const lines = [`member    ${stamp === null ? 'not yet' : `yes, until ${utc(stamp.expires)}`}${minter ? '' : ' (not minting: --no-mint)'}`]
+  const lines = [`member    ${stamp === null ? 'not yet' : `yes, until ${utcTime(stamp.expires)}`}${minter ? '' : ' (not minting: --no-mint)'}`]
   if (minting !== null) {
     lines.push(`minting   ${stamp === null ? 'a stamp' : 'the next stamp'}: ${mintingLine(minting)}`)
   } else if (nextMintAt !== null) {
-    lines.push(`next mint ${utc(nextMintAt)}`)
+    lines.push(`next mint ${utcTime(nextMintAt)}`)
   }
   lines.push(`directory ${membership.members} ${membership.members === 1 ? 'member' : 'members'}`)
   return lines
-}
-
-/** Unix seconds as `2026-12-07 12:00 UTC`. */
-function utc (seconds: number): string {
-  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
 /** The clock line of `murmur status`: the offset, and a warning beyond the accepted skew. */

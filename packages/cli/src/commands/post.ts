@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander'
 import { CancelledError } from '../errors.js'
+import { voteRuleHelp } from '../vote-rule.js'
 import { clientOf, outputOf, parseBody, parseChannel, parsePostId, parseTtl, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { PostResult } from '../api-types.js'
@@ -66,9 +67,10 @@ export function replyCommand (): Command {
  */
 export function voteCommand (): Command {
   return withTtl(withCommonOptions(new Command('vote')))
-    .description('vote on a post or reply (each vote is signed with a fresh key)')
+    .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted)')
     .argument('<post-id>', 'id of the post or reply (64 hex characters)')
     .argument('<direction>', 'up or down')
+    .addHelpText('after', `\n${voteRuleHelp()}`)
     .action(async (postId: string, direction: string, options: PostingCommandOptions) => {
       const request = { post: parsePostId(postId), vote: parseVote(direction), ttl: options.ttl }
       const client = await clientOf(options)

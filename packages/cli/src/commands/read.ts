@@ -5,8 +5,17 @@ import { Command, Option } from 'commander'
 import { FEED_LIMIT } from '../constants.js'
 import { DaemonNotRunningError } from '../errors.js'
 import { formatPost, formatPosts } from '../output.js'
+import { voteRuleHelp } from '../vote-rule.js'
 import { clientOf, outputOf, parseChannel, parsePositiveInt, parsePostId, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
+
+/** What the marks on each post mean, and the vote rule (after the options of feed, thread and watch). */
+const MARKS_HELP = `
+Each post is marked "member" (ring-signed by a stamped member) or "unverified"
+(one-time-signed by a node without a member stamp: its votes count for nothing).
+--json carries it as "member": true or false.
+
+${voteRuleHelp()}`
 
 interface FeedOptions extends CommonOptions {
   sort: 'new' | 'hot'
@@ -27,6 +36,7 @@ export function feedCommand (): Command {
     .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
     .addOption(new Option('--sort <order>', 'new: newest first; hot: by score and age').choices(['new', 'hot']).default('new'))
     .option('--limit <n>', 'at most this many posts', parsePositiveInt, FEED_LIMIT)
+    .addHelpText('after', MARKS_HELP)
     .action(async (channelArg: string, options: FeedOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
@@ -48,6 +58,7 @@ export function threadCommand (): Command {
   return withCommonOptions(new Command('thread'))
     .description('print a thread: the post, then its replies in order')
     .argument('<post-id>', 'id of the thread\'s post (64 hex characters)')
+    .addHelpText('after', MARKS_HELP)
     .action(async (postId: string, options: CommonOptions) => {
       const root = parsePostId(postId)
       const client = await clientOf(options)
@@ -69,6 +80,7 @@ export function watchCommand (): Command {
   return withCommonOptions(new Command('watch'))
     .description('print the posts, replies and votes of a channel as they arrive, until Ctrl-C (--json: one object per line)')
     .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .addHelpText('after', MARKS_HELP)
     .action(async (channelArg: string, options: CommonOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)

@@ -17,6 +17,8 @@ const STATUS_BY_NAME: Record<string, number> = {
   InvalidIdError: 400,
   PostValidationError: 400,
   ClockSkewError: 409,
+  // a vote before this node holds a member stamp: refused now, accepted once the stamp is minted
+  StampNotReadyError: 409,
   UnknownPostError: 404,
   NotFoundError: 404,
   OutboxFullError: 503,
@@ -112,8 +114,12 @@ export function errorResponse (err: unknown): [number, ErrorResponse] {
     log.error('request failed - %e', err)
     return [500, { error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'the daemon failed to handle the request (run it with DEBUG=murmur:* for details)' } }]
   }
-  const code = (err as { code?: unknown }).code
-  return [status, { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }]
+  const { code, readyAt } = err as { code?: unknown, readyAt?: unknown }
+  const body: ErrorResponse = { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }
+  if (typeof readyAt === 'number' && Number.isFinite(readyAt)) {
+    body.error.readyAt = readyAt
+  }
+  return [status, body]
 }
 
 /**
