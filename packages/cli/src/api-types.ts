@@ -104,6 +104,8 @@ export interface ErrorResponse {
     message: string
     /** With `ERR_STAMP_NOT_READY`: when this node's member stamp is expected (unix seconds), when known. */
     readyAt?: number
+    /** With `ERR_RATE_LIMITED`: when the next slot opens (unix seconds: the next hour, or week). */
+    retryAt?: number
   }
 }
 

@@ -7,6 +7,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import { ApiError, CancelledError, DaemonNotRunningError, StampNotReadyError, UnverifiedDaemonError } from './errors.js'
+import { aboutSeconds } from './membership.js'
+import { utcTime } from './text.js'
 import { stampNotReadyLine } from './vote-rule.js'
 import { API_PREFIX, API_PROOF_TIMEOUT } from './constants.js'
 import { apiRequest } from './api-request.js'
@@ -278,9 +280,13 @@ async function * sseMessages (res: Response): AsyncGenerator<{ event?: string, d
 function toApiError (payload: ErrorResponse, status: number): ApiError | StampNotReadyError {
   const error = payload.error
   const failure = new ApiError(error?.message ?? `the daemon answered HTTP ${status}`, error?.code ?? 'ERR_HTTP', status)
+  const now = Math.floor(Date.now() / 1000)
   if (error?.code === 'ERR_STAMP_NOT_READY') {
     const readyAt = typeof error.readyAt === 'number' ? error.readyAt : undefined
-    return new StampNotReadyError(stampNotReadyLine(readyAt, Math.floor(Date.now() / 1000)), readyAt, { cause: failure })
+    return new StampNotReadyError(stampNotReadyLine(readyAt, now), readyAt, { cause: failure })
+  }
+  if (error?.code === 'ERR_RATE_LIMITED' && typeof error.retryAt === 'number') {
+    return new ApiError(`${failure.message}; the next slot opens at ${utcTime(error.retryAt)} (in ${aboutSeconds(error.retryAt - now)})`, failure.code, status)
   }
   return failure
 }

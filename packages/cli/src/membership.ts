@@ -2,7 +2,8 @@
  * Membership as the CLI shows it (`murmur status`, its JSON and the control API, the chat's progress
  * line), from the node's own report (`Murmur.membership()`).
  */
-import type { MembershipStatusResponse, MintingStatus } from './api-types.js'
+import { MIN_MEMBER_RING } from '@murmur/protocol'
+import type { MembershipStatusResponse, MintingStatus, PostResult } from './api-types.js'
 import type { NodeMembershipStatus } from '@murmur/node'
 
 /**
@@ -76,4 +77,26 @@ export function mintingProgressLine (minting: MintingStatus, cells = 10): string
   const bar = `▕${'█'.repeat(full)}${'░'.repeat(cells - full)}▏`
   const left = minting.etaSeconds === null ? 'starting' : `${Math.round(100 * minting.progress)}% · ${aboutSeconds(minting.etaSeconds)} left`
   return `minting stamp ${bar} ${left} · then your votes count`
+}
+
+/** Members in the ring that signed a post (PostResult.ring); undefined: one-time-signed. */
+export function ringOf (result: PostResult): number | undefined {
+  return 'ring' in result && typeof result.ring === 'number' ? result.ring : undefined
+}
+
+/**
+ * How a post was signed, for people: among how many members (saying so when the ring is smaller than
+ * MIN_MEMBER_RING, which happens only while the directory is), or one-time-signed, shown unverified.
+ *
+ * @example
+ * ```ts
+ * signedLine(16) // 'ring-signed among 16 members: nobody can tell which of them you are'
+ * ```
+ */
+export function signedLine (ring: number | undefined): string {
+  if (ring === undefined) {
+    return 'unverified: signed without a member stamp (this node has none yet), so every view marks it so'
+  }
+  const among = `ring-signed among ${ring} members: nobody can tell which of them you are`
+  return ring < MIN_MEMBER_RING ? `${among} (a small ring, ${MIN_MEMBER_RING} once the directory holds that many)` : among
 }

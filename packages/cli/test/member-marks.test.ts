@@ -5,6 +5,7 @@ import { HELP } from '../src/chat/input.js'
 import { formatPost, formatPosts, terminalJson } from '../src/output.js'
 import { columns } from '../src/text.js'
 import { VOTE_RULE, stampNotReadyLine, voteRuleHelp } from '../src/vote-rule.js'
+import { ringOf, signedLine } from '../src/membership.js'
 import { postView } from './post-view.js'
 
 const NOW = 1_700_000_000
@@ -72,5 +73,13 @@ describe('the vote rule in every help', () => {
       'expected in about 3 min (around 2023-11-14 22:15 UTC); vote again then')
     expect(stampNotReadyLine(NOW - 5, NOW)).toMatch(/: it is due any moment \(minting is a lottery: it can run past its expected time\); vote again soon$/)
     expect(stampNotReadyLine(undefined, NOW)).toMatch(/not ready yet \(`murmur status` shows whether it is minting one; --no-mint never does\)$/)
+  })
+
+  it('a post or vote says how it was signed: among how many members, a small ring while the directory is small, or unverified', () => {
+    expect(signedLine(16)).toBe('ring-signed among 16 members: nobody can tell which of them you are')
+    expect(signedLine(3)).toBe('ring-signed among 3 members: nobody can tell which of them you are (a small ring, 16 once the directory holds that many)')
+    expect(signedLine(undefined)).toMatch(/^unverified: signed without a member stamp/)
+    expect(ringOf({ id: ID, status: 'sent', recipients: 1, ring: 5 } as never)).toBe(5)
+    expect(ringOf({ id: ID, status: 'sent', recipients: 1 })).toBeUndefined()
   })
 })

@@ -38,7 +38,14 @@ class StampNotReadyError extends Error {
   constructor (message: string, readonly readyAt?: number) { super(message) }
 }
 
-/** A node with no peers whose vote() refuses with `err`: what the control API reads of it on the way (its status, the vote). */
+/** The node's refusal of a member's (K+1)-th post of the hour in a channel (@murmur/protocol's RateLimitError). */
+class RateLimitError extends Error {
+  override readonly name = 'RateLimitError'
+  readonly code = 'ERR_RATE_LIMITED'
+  constructor (readonly limit: 'epoch' | 'week', readonly retryAt: number, message: string) { super(message) }
+}
+
+/** A node with no peers whose vote() and post() refuse with `err`: what the control API reads of it on the way (its status, the vote). */
 function refusingNode (err: Error): Murmur {
   const libp2p = Object.assign(new EventTarget(), { services: { pubsub: Object.assign(new EventTarget(), { getSubscribers: () => [] }) } })
   return Object.assign(new EventTarget(), {
@@ -49,7 +56,8 @@ function refusingNode (err: Error): Murmur {
     channels: () => [],
     clockSkew: () => undefined,
     membership: () => undefined,
-    vote: async () => { throw err }
+    vote: async () => { throw err },
+    post: async () => { throw err }
   }) as unknown as Murmur
 }
 
@@ -98,5 +106,13 @@ describe('a vote before the member stamp', () => {
       expect(result.stdout).toBe('')
       expect(result.stderr).toMatch(/^murmur: not voted: only members' votes count, and this node's member stamp is not ready yet: expected in about 3 h \(around .+ UTC\); vote again then\n$/)
     }
+  })
+
+  it('a post past the member\'s hourly slots is a 429 with retryAt, and says when the next slot opens', async () => {
+    const retryAt = Math.floor(Date.now() / 1000) + 20 * 60
+    const client = await serve(new RateLimitError('epoch', retryAt, 'this member has made its 10 posts of this hour in this channel'))
+    const refused = await client.post({ channel: '#lobby', body: 'one too many' }).then(() => undefined, (e: unknown) => e as Error & { code?: string, status?: number })
+    expect(refused).toMatchObject({ name: 'ApiError', code: 'ERR_RATE_LIMITED', status: 429 })
+    expect(refused?.message).toMatch(/^this member has made its 10 posts of this hour in this channel; the next slot opens at \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in about 20 min\)$/)
   })
 })

@@ -5,9 +5,10 @@
  */
 import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
+import { MIN_MEMBER_RING } from '@murmur/protocol'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
-import { mintingProgressLine } from '../membership.js'
+import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
 import { VOTE_RULE } from '../vote-rule.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
@@ -219,6 +220,10 @@ export class ChatApp {
           this.render()
         }
       })
+      const ring = ringOf(result)
+      if (ring !== undefined && ring < MIN_MEMBER_RING) {
+        this.timeline.notice(signedLine(ring))
+      }
       if (result.status === 'queued') {
         this.timeline.notice(result.reason === 'no-connections'
           ? 'queued: no peer connected yet; it is sent as soon as one is'

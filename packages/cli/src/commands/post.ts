@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander'
 import { CancelledError } from '../errors.js'
+import { ringOf, signedLine } from '../membership.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { clientOf, outputOf, parseBody, parseChannel, parsePostId, parseTtl, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
@@ -107,7 +108,7 @@ async function mine (out: Output, call: (options: PostingOptions) => Promise<Pos
 }
 
 function report (out: Output, result: PostResult, done: string): void {
-  out.result(result, () => result.status === 'sent'
+  out.result(result, () => `${result.status === 'sent'
     ? `${done}: ${result.id} (sent to ${result.recipients} ${result.recipients === 1 ? 'peer' : 'peers'})`
-    : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`)
+    : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`}\n${signedLine(ringOf(result))}`)
 }

@@ -21,6 +21,10 @@ const STATUS_BY_NAME: Record<string, number> = {
   StampNotReadyError: 409,
   UnknownPostError: 404,
   NotFoundError: 404,
+  // the member directory holds no other member to hide a vote among: refused until it syncs
+  NoDecoysError: 409,
+  // a member's K posts of this hour (or W of this week) in the channel are made: refused until `retryAt`
+  RateLimitError: 429,
   OutboxFullError: 503,
   NotStartedError: 503,
   PublishError: 502
@@ -114,10 +118,13 @@ export function errorResponse (err: unknown): [number, ErrorResponse] {
     log.error('request failed - %e', err)
     return [500, { error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'the daemon failed to handle the request (run it with DEBUG=murmur:* for details)' } }]
   }
-  const { code, readyAt } = err as { code?: unknown, readyAt?: unknown }
+  const { code, readyAt, retryAt } = err as { code?: unknown, readyAt?: unknown, retryAt?: unknown }
   const body: ErrorResponse = { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }
   if (typeof readyAt === 'number' && Number.isFinite(readyAt)) {
     body.error.readyAt = readyAt
+  }
+  if (typeof retryAt === 'number' && Number.isFinite(retryAt)) {
+    body.error.retryAt = retryAt
   }
   return [status, body]
 }
