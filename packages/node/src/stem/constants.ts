@@ -73,11 +73,12 @@ export const EMBARGO_MIN = 10_000
 export const EMBARGO_MEAN = 10_000
 
 /**
- * Most relayed stem posts held at once (each with an embargo timer). When the table is full, the inbound
- * peer holding the most loses its oldest held post: that post is forgotten here (no timer, no loop
- * memory) but its stem goes on, and no post is ever published because the table was full. A peer
- * flooding cheap valid posts thus only evicts its own, and cannot shorten anyone else's stems. Own posts
- * are not counted: the outbox bounds them.
+ * Most relayed stem posts held at once (each with an embargo timer). When the table is full, the sender
+ * address group (an IPv4 address, an IPv6 /48) holding the most loses its oldest held post: that post is
+ * forgotten here (no timer, no loop memory) but its stem goes on, and no post is ever published because
+ * the table was full. A flood of cheap valid posts, under any number of PeerIds from one address, thus
+ * only evicts its own, and cannot shorten anyone else's stems; pushing out one honest post takes as many
+ * address groups as the table has room. Own posts are not counted: the outbox bounds them.
  *
  * @default 1024
  */

@@ -1,14 +1,14 @@
 /**
  * The table of posts a stem node holds under embargo, with the rule that keeps a flood from taking it
- * over: relayed posts are counted per inbound peer, and a full table makes room at the expense of the
- * peer holding the most.
+ * over: relayed posts are counted per sender address group (an IPv4 address, an IPv6 /48: PeerIds are
+ * free, addresses are not), and a full table makes room at the expense of the group holding the most.
  */
 
 /** What the table needs of a held post. */
 export interface HeldEntry {
   id: string
-  /** The inbound stem peer a relayed post came from; own posts have none and are not counted. */
-  from?: string
+  /** What a relayed post is charged to: the address group of the peer it came from. Own posts have none and are not counted. */
+  group?: string
 }
 
 /**
@@ -17,15 +17,15 @@ export interface HeldEntry {
  * @example
  * ```ts
  * const held = new HeldPosts<Held>(1024)
- * const evicted = held.makeRoom() // with the table full: the oldest post of the peer holding the most
+ * const evicted = held.makeRoom() // with the table full: the oldest post of the group holding the most
  * held.add(post)
  * ```
  */
 export class HeldPosts<T extends HeldEntry> {
   private readonly maxRelayed: number
   private readonly posts = new Map<string, T>()
-  /** Ids of held relayed posts per inbound peer, oldest first. */
-  private readonly bySource = new Map<string, Set<string>>()
+  /** Ids of held relayed posts per sender group, oldest first. */
+  private readonly byGroup = new Map<string, Set<string>>()
   private relayed = 0
 
   constructor (maxRelayed: number) {
@@ -51,11 +51,11 @@ export class HeldPosts<T extends HeldEntry> {
 
   add (post: T): void {
     this.posts.set(post.id, post)
-    if (post.from !== undefined) {
-      let ids = this.bySource.get(post.from)
+    if (post.group !== undefined) {
+      let ids = this.byGroup.get(post.group)
       if (ids === undefined) {
         ids = new Set()
-        this.bySource.set(post.from, ids)
+        this.byGroup.set(post.group, ids)
       }
       ids.add(post.id)
       this.relayed++
@@ -69,25 +69,27 @@ export class HeldPosts<T extends HeldEntry> {
       return undefined
     }
     this.posts.delete(id)
-    if (post.from !== undefined) {
-      const ids = this.bySource.get(post.from)
+    if (post.group !== undefined) {
+      const ids = this.byGroup.get(post.group)
       ids?.delete(id)
-      if (ids?.size === 0) this.bySource.delete(post.from)
+      if (ids?.size === 0) this.byGroup.delete(post.group)
       this.relayed--
     }
     return post
   }
 
   /**
-   * With the relayed posts at `maxRelayed`, removes and returns the oldest post of the inbound peer
-   * holding the most, so that a flooder evicts its own posts first; otherwise nothing.
+   * With the relayed posts at `maxRelayed`, removes and returns the oldest post of the sender group
+   * holding the most, so that a flooder evicts its own posts first under however many PeerIds it sends
+   * them; otherwise nothing. A group holding one post loses it only once every group holds one: to
+   * push out an honest post, a flood needs as many address groups as the table has room.
    */
   makeRoom (): T | undefined {
     if (this.relayed < this.maxRelayed) {
       return undefined
     }
     let fullest: Set<string> | undefined
-    for (const ids of this.bySource.values()) {
+    for (const ids of this.byGroup.values()) {
       if (fullest === undefined || ids.size > fullest.size) fullest = ids
     }
     const oldest = fullest?.values().next().value
@@ -96,7 +98,7 @@ export class HeldPosts<T extends HeldEntry> {
 
   clear (): void {
     this.posts.clear()
-    this.bySource.clear()
+    this.byGroup.clear()
     this.relayed = 0
   }
 }

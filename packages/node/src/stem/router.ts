@@ -26,6 +26,8 @@ interface Held {
   own: boolean
   /** The inbound stem peer a relayed post came from. */
   from?: string
+  /** The sender group a relayed post is charged to in the table of held posts (see `HeldPosts`). */
+  group?: string
   /**
    * The peer the post never goes to: where a relayed post came from; for an own post, a stem peer drawn
    * at random when it is sent, so that it has as many peers left to try as a relayed post has.
@@ -221,8 +223,12 @@ export class StemRouter {
     this.held.add(post)
   }
 
-  /** A stem post from inbound peer `from` that passed full validation (or is byte for byte a held one). */
-  relay (from: string, topic: string, envelope: Uint8Array, id: string): void {
+  /**
+   * A stem post from inbound peer `from` that passed full validation (or is byte for byte a held one).
+   * `group` is the address group of that peer, which a full table charges the post to (PeerIds are
+   * free: sybils of one address make room among their own posts); by default the peer itself.
+   */
+  relay (from: string, topic: string, envelope: Uint8Array, id: string, group: string = from): void {
     if (this.stopped || this.done.has(id)) {
       return
     }
@@ -234,7 +240,7 @@ export class StemRouter {
       this.moveOn(known, this.nextHop(known, from), 'loop')
       return
     }
-    const post: Held = { id, topic, envelope, own: false, from, avoid: from, tried: new Set(), hops: 0 }
+    const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0 }
     if (this.routes.isDiffuser && (this.components.canFluff?.(topic) ?? true)) {
       this.fluffHeld(post, 'diffuser')
       return
@@ -243,7 +249,7 @@ export class StemRouter {
     if (evicted !== undefined) {
       // forgotten here, not published: its stem goes on past us without our timer or loop memory
       this.clock.clearTimeout(evicted.timer)
-      this.log.trace('stem table full: forgot the oldest post of the peer holding the most')
+      this.log.trace('stem table full: forgot the oldest post of the sender group holding the most')
     }
     this.held.add(post)
     this.moveOn(post, this.nextHop(post), 'no-route')

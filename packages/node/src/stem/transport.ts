@@ -12,6 +12,7 @@ import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_T
 import { NoStemRouteError, StemStoppedError } from './errors.js'
 import { decodeStemFrame, encodeStemFrame } from './frame.js'
 import { StemRouter } from './router.js'
+import { addressGroup } from '../sync/admission.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
@@ -34,6 +35,12 @@ export interface StemComponents {
   libp2p: StemLibp2p
   /** Validates every stem post before it is routed. Must not throw; a throw drops the post unpenalised. */
   validate: StemValidator
+  /**
+   * The address group of `peer` (the node's `SenderGroups`: captured when its connection opened), which
+   * its relayed posts are charged to in the table of held posts.
+   * @default the group of the connection the post came over (`addressGroup` of its remote address)
+   */
+  groupOf?(peer: PeerId): string | undefined
   /** Records misbehaviour of `peer` (the node feeds gossipsub's score); `code` says what it sent. Called once per bad frame. */
   penalize(peer: PeerId, code: string): void
   /**
@@ -215,9 +222,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       stream.abort(new Error('stem peer cut off'))
       return
     }
+    const group = this.components.groupOf?.(peer) ?? addressGroup(connection.remoteAddr)
     try {
       for await (const data of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
-        if (!await this.receive(peer, data.subarray()) || this.refused(connection)) {
+        if (!await this.receive(peer, group, data.subarray()) || this.refused(connection)) {
           // it sent something invalid: penalised already, and not read any further
           stream.abort(new Error('invalid stem input'))
           return
@@ -248,10 +256,11 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
   }
 
   /**
-   * One frame: decode, drop a post that left the stem, validate (unless it is byte for byte the copy held
-   * here, validated when it came), route. False when it was invalid. Never throws.
+   * One frame from `peer` of address group `group`: decode, drop a post that left the stem, validate
+   * (unless it is byte for byte the copy held here, validated when it came), route. False when it was
+   * invalid. Never throws.
    */
-  private async receive (peer: PeerId, bytes: Uint8Array): Promise<boolean> {
+  private async receive (peer: PeerId, group: string, bytes: Uint8Array): Promise<boolean> {
     let topic: string
     let envelope: Uint8Array
     try {
@@ -292,7 +301,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
     if (this.running) {
       // a held post is routed from the copy held here, never from these bytes
-      this.router.relay(from, topic, envelope, id)
+      this.router.relay(from, topic, envelope, id, group)
     }
     return true
   }

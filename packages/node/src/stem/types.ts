@@ -85,7 +85,7 @@ export interface StemRouterInit {
    */
   embargoMean?: number
   /**
-   * Most relayed posts held at once; when full, the inbound peer holding the most loses its oldest.
+   * Most relayed posts held at once; when full, the sender address group holding the most loses its oldest.
    *
    * @default MAX_HELD_POSTS (1024)
    */
