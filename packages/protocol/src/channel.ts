@@ -3,6 +3,7 @@ import { ProtocolError } from './errors.js'
 import { toHex, utf8 } from './bytes.js'
 import { DOMAIN, sha256 } from './hash.js'
 import { displayLine } from './display.js'
+import { charsetFault, type CharsetFault } from './channel-charset.js'
 
 const GEOHASH = /^geo:[0-9bcdefghjkmnpqrstuvwxyz]{1,12}$/
 const CIRCLE = /^circle:[0-9a-f]{32}$/
@@ -15,22 +16,29 @@ const CIRCLE = /^circle:[0-9a-f]{32}$/
  */
 const NOT_IN_NAME = /[\s\p{Z}/#\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\u2800]|\u{16fe4}/u
 const NOT_IN_NAME_ALL = new RegExp(NOT_IN_NAME.source, 'gu')
-/** Scripts with many letters alike (a а α, o о ο, p р ρ, x х χ): a public name uses letters of one of them at most. */
-const LOOKALIKE_SCRIPTS = [/\p{sc=Latin}/u, /\p{sc=Greek}/u, /\p{sc=Cyrillic}/u]
+/** Code points escaped in error messages besides NOT_IN_NAME's: unassigned ones and noncharacters, which no font draws. */
+const NOT_A_CHARACTER_ALL = /[\p{Cn}\p{Noncharacter_Code_Point}]/gu
 
 /**
  * Checks a channel name: `#name`, `geo:<geohash>` or `circle:<32 hex>`, 1..64 bytes of UTF-8 in
- * Unicode NFKC form. A public name holds only characters that are drawn and not blank (see
- * NOT_IN_NAME), never mixes Latin, Greek and Cyrillic letters, and every UI shows it exactly as it is
- * (`displayLine(name) === name`): two names that differ differ on screen, save for whole names of
- * look-alike letters in another script (`#рор`, Cyrillic, and `#pop`). Throws a ProtocolError with code
- * ERR_BAD_CHANNEL saying what is wrong.
+ * Unicode NFKC form. A public name follows the Unicode Security Mechanisms (UTS #39) over tables of
+ * Unicode 17.0.0 that every engine shares (channel-table.ts): only characters of Identifier_Status
+ * Allowed (letters, marks and digits in common use, `-`, `_`, `.`, `:`, `'`, `·`: no emoji, symbol,
+ * space, control, invisible, unassigned or technical character), one script or Latin with Han, kana
+ * or Hangul (the "highly restrictive" level), digits of one number system, no nonspacing mark
+ * that adds nothing visible; and every UI shows it exactly as it is (`displayLine(name) === name`).
+ * Two valid names that differ differ on screen, save for names written wholly in look-alike letters
+ * of another script (`#рор`, Cyrillic, and `#pop`) and the few look-alikes within one script
+ * (`#Iobby`, capital i, and `#lobby`). Throws a ProtocolError with code ERR_BAD_CHANNEL saying what is
+ * wrong.
  *
  * @example
  * ```ts
- * validateChannel('#lobby')        // ok
- * validateChannel('lobby')         // throws ERR_BAD_CHANNEL
- * validateChannel('#lobby\uFE0F')  // throws ERR_BAD_CHANNEL: a variation selector is drawn as nothing
+ * validateChannel('#lobby')           // ok
+ * validateChannel('#日本語とEnglish')  // ok: Latin with Han and kana
+ * validateChannel('lobby')            // throws ERR_BAD_CHANNEL
+ * validateChannel('#lobby\uFE0F')     // throws ERR_BAD_CHANNEL: a variation selector is drawn as nothing
+ * validateChannel('#l\u0585bby')      // throws ERR_BAD_CHANNEL: an Armenian oh among Latin letters
  * ```
  */
 export function validateChannel (channel: string): void {
@@ -59,8 +67,9 @@ export function validateChannel (channel: string): void {
   if (nfkc !== channel) {
     throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": not in Unicode NFKC form (write it "${displayLine(nfkc)}")`)
   }
-  if (LOOKALIKE_SCRIPTS.filter((script) => script.test(channel)).length > 1) {
-    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)`)
+  const fault = charsetFault(channel.slice(1))
+  if (fault !== undefined) {
+    throw new ProtocolError('ERR_BAD_CHANNEL', `bad channel name "${shownName(channel)}": ${faultText(fault)}`)
   }
   if (displayLine(channel) !== channel) {
     // what is left for the display rule to change: more combining marks on a letter than it shows
@@ -70,12 +79,37 @@ export function validateChannel (channel: string): void {
 
 /** A refused name as error messages show it: what a name may not hold escaped, as displayLine escapes what no UI shows (built only on refusal, off the hot path). */
 function shownName (channel: string): string {
-  return displayLine(channel).replace(NOT_IN_NAME_ALL, (c) => ' #/'.includes(c) ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`)
+  return displayLine(channel)
+    .replace(NOT_IN_NAME_ALL, (c) => ' #/'.includes(c) ? c : escaped(c))
+    .replace(NOT_A_CHARACTER_ALL, escaped)
 }
 
-/** `U+FE0F` for a character. */
-function codePoint (c: string): string {
-  return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+/** `\u{378}` for a character. */
+function escaped (c: string): string {
+  return `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`
+}
+
+/** What an error message says of a name's fault against UTS #39. */
+function faultText (fault: CharsetFault): string {
+  const at = codePoint(fault.codePoint)
+  switch (fault.rule) {
+    case 'character':
+      return `${at} is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, '-', '_', '.', ':', ''' and '·')`
+    case 'script':
+      return `${at} is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)`
+    case 'digits':
+      return `${at} is a digit of another number system than ${codePoint(fault.first)}`
+    case 'mark':
+      return fault.codePoint === 0x307
+        ? `${at} on a letter drawn with a dot already, or on a dotless i`
+        : `${at} twice in a row on one letter, drawn as one`
+  }
+}
+
+/** `U+FE0F` for a character or code point. */
+function codePoint (c: string | number): string {
+  const code = typeof c === 'number' ? c : c.codePointAt(0) ?? 0
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
 }
 
 /**

@@ -14,7 +14,8 @@ describe('channels and topics', () => {
   it.each([
     [''], ['lobby'], ['#'], ['#two words'], ['#a/b'], ['geo:aaaa'], ['geo:'], ['circle:xyz'], ['#' + 'a'.repeat(64)],
     ['#cafe\u0301'], // not NFC
-    ['#\uD800'] // a lone surrogate
+    ['#\uD800'], // a lone surrogate
+    ['#\u2764'] // an emoji: not Identifier_Status Allowed (UTS #39)
   ])('rejects %j with ERR_BAD_CHANNEL', (name) => {
     let caught: unknown
     try { validateChannel(name) } catch (err) { caught = err }
@@ -22,7 +23,7 @@ describe('channels and topics', () => {
     expect((caught as ProtocolError).code).toBe('ERR_BAD_CHANNEL')
   })
 
-  it.each([['#lobby'], ['#Café'], ['#' + 'a'.repeat(63)], ['geo:u4pruydqqvj8'], ['#日本'], ['#❤'], ['#한국'], ['#हिन्दी'], ['#a:b']])('accepts %j', (name) => {
+  it.each([['#lobby'], ['#Café'], ['#' + 'a'.repeat(63)], ['geo:u4pruydqqvj8'], ['#日本'], ['#한국'], ['#हिन्दी'], ['#a:b']])('accepts %j', (name) => {
     expect(() => { validateChannel(name) }).not.toThrow()
   })
 })
@@ -71,7 +72,7 @@ describe('look-alike channel names (issue 12, Low 15)', () => {
   })
 
   it('refuses a name mixing Latin, Greek and Cyrillic letters, which look alike', () => {
-    expect(refusal('#n\u0435ws')).toBe('bad channel name "#n\u0435ws": mixes Latin, Greek and Cyrillic letters, which look alike (#nеws with a Cyrillic е would pass for #news)')
+    expect(refusal('#n\u0435ws')).toBe('bad channel name "#n\u0435ws": U+0435 is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)')
     expect(refusal('#\u03bfpen')).toBeDefined() // Greek omicron
     expect(refusal('#\u0440\u0430y')).toBeDefined() // Cyrillic р, а
     for (const name of ['#news', '#москва', '#αθήνα', '#東京news', '#한국2024', '#café-crème']) {
@@ -80,8 +81,10 @@ describe('look-alike channel names (issue 12, Low 15)', () => {
   })
 
   it('refuses a letter carrying more combining marks than every UI shows', () => {
-    expect(refusal(`#x${'\u0301'.repeat(8)}`)).toBeUndefined()
-    expect(refusal(`#x${'\u0301'.repeat(9)}`)).toBe(`bad channel name "#x${'\u0301'.repeat(8)}": too many combining marks on one character`)
+    // nine different marks of one combining class, in NFKC order, none composing with x
+    const marks = '\u0301\u0300\u0302\u0303\u0304\u0306\u0308\u0309\u030a'
+    expect(refusal(`#x${marks.slice(0, 8)}`)).toBeUndefined()
+    expect(refusal(`#x${marks}`)).toBe(`bad channel name "#x${marks.slice(0, 8)}": too many combining marks on one character`)
   })
 
   it('every accepted name is shown exactly as it is by every UI, for every code point', () => {

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { validateChannel, ProtocolError } from '../src/index.js'
+
+/** The ERR_BAD_CHANNEL message for a name, or undefined when it is accepted. */
+function refusal (name: string): string | undefined {
+  try {
+    validateChannel(name)
+    return undefined
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProtocolError)
+    expect((err as ProtocolError).code).toBe('ERR_BAD_CHANNEL')
+    return (err as Error).message
+  }
+}
+
+describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
+  it.each([
+    // Latin mixed with another script's look-alike letter
+    ['#l\u0585bby', 'Armenian oh'],
+    ['#l\u2c9fbby', 'Coptic o'],
+    ['#L\ua4f3BBY', 'Lisu O'],
+    ['#lob\u07cay', "N'Ko a"],
+    ['#\u0261oogle', 'Latin script g (IPA)'],
+    ['#\u01c0obby', 'Latin dental click'],
+    ['#\u0251bc', 'Latin alpha'],
+    ['#l\u1d0fbby', 'Latin small capital o'],
+    ['#g\u0585\u0585gle', 'two Armenian ohs'],
+    ['#\u0561pple', 'Armenian ayb'],
+    ['#news\u0966', 'Latin with a Devanagari digit'],
+    ['#l\u0585bby\u0585', 'Armenian letters around Latin'],
+    ['#\u0430pple', 'Cyrillic a'],
+    ['#\u03bfpen', 'Greek omicron'],
+    // not characters at all, or not yet
+    ['#a\u0378', 'an unassigned code point'],
+    ['#a\ufdd0', 'a noncharacter'],
+    ['#a\uffff', 'a noncharacter'],
+    ['#a\u{10fffe}', 'a noncharacter'],
+    ['#a\u{e0080}', 'an unassigned code point'],
+    // visible but not for names: emoji, symbols, technical letters
+    ['#lobby\u2764', 'an emoji'],
+    ['#a+b', "'+'"],
+    ['#\u2126', 'Ohm sign'],
+    ['#\u0131\u0307', 'a dotless i with a dot above'],
+    // the same nonspacing mark twice is drawn as one
+    ['#a\u0308\u0308', 'two diaereses'],
+    ['#q\u0308\u0308', 'two diaereses on a letter with none precomposed'],
+    ['#i\u0307', 'an i with a second dot above'],
+    ['#\u00e4\u0308', 'a diaeresis on ä'],
+    // digits of two systems: ٣ and ۳ are drawn alike, so are 0 and ০ with Latin
+    ['#\u0661\u06f1', 'Arabic-Indic and extended Arabic-Indic digits'],
+    ['#\u0663\u06f3', 'Arabic-Indic and extended Arabic-Indic three']
+  ])('refuses %j (%s) with ERR_BAD_CHANNEL', (name) => {
+    expect(refusal(name)).toBeDefined()
+  })
+
+  it.each([
+    ['#lobby'], ['#café'], ['#Café'], ['#東京'], ['#москва'], ['#日本語とEnglish'], ['#한국어'], ['#ελληνικά'],
+    ['#2024'], ['#a-b_c'], ['#a.b'], ['#a:b'], ['#don\'t'], ['#東京news'], ['#한국2024'], ['#café-crème'],
+    ['#αθήνα'], ['#עברית'], ['#العربية'], ['#हिन्दी'], ['#தமிழ்'], ['#ไทย'], ['#ქართული'], ['#հայերեն'],
+    ['#አማርኛ'], ['#ខ្មែរ'], ['#中文'], ['#繁體中文'], ['#カタカナ'], ['#ひらがな'], ['#l·l'], ['#\u0663\u0663'],
+    ['#Straße'], ['#Ærøskøbing'], ['#İstanbul'], ['#ıslak'], ['#việt-nam'], ['#x\u0301']
+  ])('accepts %j', (name) => {
+    expect(refusal(name), name).toBeUndefined()
+  })
+
+  it('names the character refused and what rule it breaks', () => {
+    expect(refusal('#l\u0585bby')).toBe('bad channel name "#l\u0585bby": U+0585 is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)')
+    expect(refusal('#\u0261oogle')).toBe('bad channel name "#\u0261oogle": U+0261 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
+    expect(refusal('#a\u0378')).toBe('bad channel name "#a\\u{378}": U+0378 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
+    expect(refusal('#\u0661\u06f1')).toBe('bad channel name "#\u0661\u06f1": U+06F1 is a digit of another number system than U+0661')
+    expect(refusal('#q\u0308\u0308')).toBe('bad channel name "#q\u0308\u0308": U+0308 twice in a row on one letter, drawn as one')
+    expect(refusal('#\u0131\u0307')).toBe('bad channel name "#\u0131\u0307": U+0307 on a letter drawn with a dot already, or on a dotless i')
+  })
+
+  it('never depends on what the engine calls a letter: the tables are pinned to one Unicode version', async () => {
+    const { CHANNEL_UNICODE_VERSION, CHANNEL_AGE_FLOOR } = await import('../src/channel-table.js')
+    expect(CHANNEL_UNICODE_VERSION).toBe('17.0.0')
+    expect(CHANNEL_AGE_FLOOR).toBe('15.0')
+    // U+088F (Arabic, new in Unicode 17.0) is Allowed by UTS #39 17.0.0 but past the floor
+    expect(refusal('#\u0628\u088f')).toContain('U+088F is not a character names may hold')
+  })
+})
