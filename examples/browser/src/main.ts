@@ -4,8 +4,9 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
  */
 import { createMurmur } from '@murmur/node'
-import { channelTopic, displayLine } from '@murmur/protocol'
+import { MIN_MEMBER_RING, channelTopic, displayLine } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
+import { renderHelp, stampNotReadyText } from './help.js'
 import { settleLinkSettings } from './link.js'
 import { renderMembership } from './membership.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
@@ -13,7 +14,7 @@ import { transportOf } from './transport.js'
 import { preview, renderFeed, renderPeers } from './view.js'
 import type { PageSettings, UserSettings } from './settings.js'
 import type { Connection } from './transport.js'
-import type { Murmur, PostView } from '@murmur/node'
+import type { Murmur, PostResult, PostView } from '@murmur/node'
 
 /** What the page exposes for diagnostics (and the end-to-end tests) as `window.murmurPage`. */
 export interface MurmurPage {
@@ -43,6 +44,7 @@ const statusLine = byId('status')
 const MEMBERSHIP_REFRESH_MS = 1_000
 
 async function main (): Promise<void> {
+  renderHelp(byId('help-text'))
   const proposal = readSettings(window.location, window.localStorage)
   let current: UserSettings = proposal.settings
   byId('open-settings').onclick = () => { showSettingsForm(current) }
@@ -147,13 +149,23 @@ async function main (): Promise<void> {
     }))
   }
 
-  async function send (action: () => Promise<{ status: string }>): Promise<void> {
+  async function send (action: () => Promise<PostResult>): Promise<void> {
     mining.textContent = 'mining proof of work…'
     try {
       const result = await action()
-      mining.textContent = result.status === 'sent' ? 'sent' : `queued until someone in ${channel} is reachable`
+      const ring = 'ring' in result && typeof result.ring === 'number' ? result.ring : undefined
+      mining.textContent = [
+        result.status === 'sent' ? 'sent' : `queued until someone in ${channel} is reachable`,
+        ring === undefined
+          ? 'unverified (no member stamp yet)'
+          : `ring-signed among ${ring} members${ring < MIN_MEMBER_RING ? ` (a small ring: the directory holds fewer than ${MIN_MEMBER_RING} yet)` : ''}`
+      ].join(' · ')
     } catch (err) {
-      mining.textContent = `not sent: ${displayLine((err as Error).message)}`
+      const { name, message, readyAt } = err as Error & { readyAt?: number }
+      // matched by name, as every caller of the node does
+      mining.textContent = name === 'StampNotReadyError'
+        ? stampNotReadyText(readyAt, Math.floor(Date.now() / 1000))
+        : `not sent: ${displayLine(message)}`
     }
   }
 

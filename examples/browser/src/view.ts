@@ -2,6 +2,7 @@
  * Draws the feed and the peer list. Text from the network only ever goes through textContent, after
  * @murmur/protocol's display rule (no bidi controls, separators or invisible characters; blank-line
  * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
+ * Every post is marked "member" or "unverified" in words (not by colour alone).
  */
 import { displayText, fromHex, pseudonymHue, pseudonymName } from '@murmur/protocol'
 import { transportOf } from './transport.js'
@@ -42,6 +43,15 @@ function age (created: number): string {
   return `${Math.floor(seconds / 3600)}h`
 }
 
+/** The mark every post carries: "member" (ring-signed by stamped members) or "unverified" (one-time-signed). */
+function memberMark (post: PostView): HTMLSpanElement {
+  const mark = element('span', post.member ? 'mark member' : 'mark unverified', post.member ? 'member' : 'unverified')
+  mark.title = post.member
+    ? 'ring-signed by a member: a tab or node holding this week\'s member stamp'
+    : 'signed without a member stamp: its votes count for nothing'
+  return mark
+}
+
 function postItem (post: PostView, actions: PostActions, replies: PostView[]): HTMLLIElement {
   const item = element('li', 'post')
   item.dataset.id = post.id
@@ -51,6 +61,7 @@ function postItem (post: PostView, actions: PostActions, replies: PostView[]): H
   meta.append(
     element('span', 'nym', name),
     ...(post.op && post.kind === 'REPLY' ? [element('span', 'op', 'OP')] : []),
+    memberMark(post),
     element('span', 'age', age(post.created)),
     element('span', 'score', `${post.score >= 0 ? '+' : ''}${post.score}`)
   )
