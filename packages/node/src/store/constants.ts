@@ -75,3 +75,13 @@ export const ARRIVAL_CLASS_SECONDS = 3600
  * @default 1000
  */
 export const HOT_CANDIDATES = 1000
+
+/**
+ * Envelopes kept per link tag (the counted one and those that lost to it, shadowed): a member who signs
+ * more under one tag gets its smallest ids kept and the rest dropped, so conflicts cost a node bounded
+ * room. Up to this many per tag, every node reaches the same state whatever the arrival order (see
+ * `conflicts.ts`).
+ *
+ * @default 4
+ */
+export const CONFLICT_RETAINED = 4

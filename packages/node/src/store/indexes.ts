@@ -39,8 +39,14 @@ export interface Indexes {
   evicted: Index
   /** channel | created | id → empty: the evicted posts of a channel, oldest first, so their number stays bounded */
   tombs: Index
-  /** expires | id → empty (sweeps) */
+  /** expires | id → empty (sweeps; a shadowed post's entry too) */
   expiry: Index
+  /** scope | tag | id → empty: every retained envelope (counted or shadowed) carrying the tag */
+  claims: Index
+  /** id → the link tags of a retained ring-signed post, all of them (the record keeps the primary only) */
+  links: Index
+  /** id → u64 arrival class | u64 second | encoded post: a retained envelope that lost its tag conflict */
+  shadow: Index
 }
 
 /** Open the store's sublevels of `db`. */
@@ -61,6 +67,9 @@ export function openIndexes (db: StoreDatabase): Indexes {
     usage: open('usage'),
     evicted: open('evicted'),
     tombs: open('tombs'),
-    expiry: open('expiry')
+    expiry: open('expiry'),
+    claims: open('claims'),
+    links: open('links'),
+    shadow: open('shadow')
   }
 }

@@ -16,6 +16,9 @@ import { InvalidPostError } from './errors.js'
  * - arrival:        `u16 len | channel UTF-8 | u64 arrival class | u64 second | id` (eviction candidates;
  *                   an arrival class is a sender and an hour, see arrival.ts)
  * - usage:          `u16 len | channel UTF-8` and `… | u64 arrival class` → `u64 posts | u64 bytes`
+ * - claim:          `tag key | id` → empty (every retained envelope carrying the tag, see conflicts.ts)
+ * - links:          `id` → `(u16 len | scope | tag)*`
+ * - shadow:         `id` → `u64 arrival class | u64 second | encoded post`
  */
 
 const U16_MAX = 0xffff
@@ -110,4 +113,38 @@ export function classRange (prefix: Uint8Array): { gt: Uint8Array, lte: Uint8Arr
 /** The arrival class at the end of a {@link classKey}. */
 export function parseClassKey (key: Uint8Array): number {
   return readU64(viewOf(key), key.byteLength - 8)
+}
+
+/** `tag key | id`: a retained envelope carrying the tag (see {@link tagKey}). */
+export function claimKey (scopeAndTag: Uint8Array, id: Uint8Array): Uint8Array {
+  return concat([scopeAndTag, id])
+}
+
+/** Iterator bounds covering the {@link claimKey}s of one tag key. */
+export function claimRange (scopeAndTag: Uint8Array): { gte: Uint8Array, lte: Uint8Array } {
+  return { gte: scopeAndTag, lte: concat([scopeAndTag, MAX_TIME_ID.subarray(0, ID_BYTES)]) }
+}
+
+/** The id at the end of a {@link claimKey}. */
+export function parseClaimKey (key: Uint8Array): Uint8Array {
+  return copyBytes(key, key.byteLength - ID_BYTES)
+}
+
+/** Value of a post's links: each `u16 len | scope | tag`, in order. */
+export function linksValue (links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Uint8Array {
+  return concat(links.map(link => concat([lengthPrefixed(link.scope, 'scope'), link.tag])))
+}
+
+/** The links of a {@link linksValue}. */
+export function parseLinks (value: Uint8Array): Array<{ scope: Uint8Array, tag: Uint8Array }> {
+  const view = viewOf(value)
+  const links: Array<{ scope: Uint8Array, tag: Uint8Array }> = []
+  for (let offset = 0; offset + 2 <= value.byteLength;) {
+    const length = view.getUint16(offset)
+    const scope = copyBytes(value, offset + 2, offset + 2 + length)
+    const tag = copyBytes(value, offset + 2 + length, offset + 2 + length + ID_BYTES)
+    links.push({ scope, tag })
+    offset += 2 + length + ID_BYTES
+  }
+  return links
 }

@@ -1,5 +1,5 @@
 import { logger } from '@libp2p/logger'
-import { compareBytes, equalBytes } from '@murmur/protocol'
+import { compareBytes, toHex } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
 import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
@@ -12,6 +12,8 @@ import { openIndexes } from './indexes.js'
 import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
 import { WritePlan } from './write-plan.js'
+import { losesTagConflict, placeTagged } from './conflicts.js'
+import type { Link } from './conflicts.js'
 import type { StoreDatabase } from './database.js'
 import type { Index, Indexes } from './indexes.js'
 import type { HeldTag } from './write-plan.js'
@@ -65,11 +67,20 @@ export class LevelPostStore implements PostStore {
       .map(link => ({ scope: copyBytes(link.scope), tag: copyBytes(link.tag), until }))
     return this.exclusive(async () => {
       if (own.expires <= now) return 'expired'
-      if (await this.holds(own.id)) return 'duplicate'
-      if (await this.tagConflict(own.id, tags)) return 'duplicate-tag'
+      if (await this.holds(own.id, tags.length > 0)) return 'duplicate'
       const plan = new WritePlan(this.indexes)
-      const refused = await plan.add(own, encoded, tags, arrivalOf(post.from, now))
+      const arrival = arrivalOf(post.from, now)
+      const refused = await plan.refusal(own)
       if (refused !== undefined) return refused
+      if (tags.length > 0) {
+        if (await placeTagged(plan, own, encoded, uniqueLinks(tags), arrival, now) === 'duplicate-tag') {
+          // shadowed (retained to count again if what beat it goes) or dropped: nothing to evict for it
+          await this.db.batch(plan.operations())
+          return 'duplicate-tag'
+        }
+      } else {
+        await plan.add(own, encoded, [], arrival)
+      }
       const evicted = await enforceQuota(plan, own.channel, this.quota, own.id)
       // as many evicted posts remembered as the channel may hold live ones
       if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
@@ -110,9 +121,12 @@ export class LevelPostStore implements PostStore {
     return this.holds(id)
   }
 
-  /** Whether the post is stored, or was evicted by the quota and has not expired yet. */
-  private async holds (id: Uint8Array): Promise<boolean> {
-    return await this.indexes.posts.has(id) || await this.indexes.evicted.has(id)
+  /**
+   * Whether the post is stored, or was evicted by the quota, or (`tagged`: only a ring-signed post can be)
+   * is shadowed by a tag conflict, and has not expired yet.
+   */
+  private async holds (id: Uint8Array, tagged = true): Promise<boolean> {
+    return await this.indexes.posts.has(id) || await this.indexes.evicted.has(id) || (tagged && await this.indexes.shadow.has(id))
   }
 
   async hasTag (scope: Uint8Array, tag: Uint8Array): Promise<boolean> {
@@ -127,13 +141,7 @@ export class LevelPostStore implements PostStore {
       assertId(link?.tag, 'tag')
       if (!(link.scope instanceof Uint8Array)) throw new InvalidPostError('expected scope as a Uint8Array')
     }
-    return this.tagConflict(id, links)
-  }
-
-  /** Whether another post than `id` holds one of these tags (one held for `id` itself, stored and then evicted, is no conflict). */
-  private async tagConflict (id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean> {
-    const held = await this.indexes.tags.getMany(links.map(link => tagKey(link.scope, link.tag)))
-    return held.some(value => value !== undefined && !equalBytes(parseHeldTag(value).id, id))
+    return losesTagConflict(new WritePlan(this.indexes), id, links)
   }
 
   async feed (channel: string, opts: FeedOptions = {}): Promise<PostEntry[]> {
@@ -349,4 +357,15 @@ export class LevelPostStore implements PostStore {
       return { score: tally.score, replyCount: tally.replies }
     })
   }
+}
+
+/** The links of a post, each tag once (a tag named twice is one claim). */
+function uniqueLinks (links: Link[]): Link[] {
+  const seen = new Set<string>()
+  return links.filter(link => {
+    const key = toHex(tagKey(link.scope, link.tag))
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }

@@ -71,8 +71,9 @@ export interface StoredPost {
 }
 
 /**
- * Outcome of {@link PostStore.put}: `stored`, or why nothing was written — the id is already held
- * (`duplicate`), a ring-signed post reuses a link tag already held in its scope (`duplicate-tag`),
+ * Outcome of {@link PostStore.put}: `stored`, or why the post does not count — the id is already held
+ * (`duplicate`), a ring-signed post lost the conflict over one of its link tags to a smaller id
+ * (`duplicate-tag`: retained, shadowed, to count if that one goes; or dropped past `CONFLICT_RETAINED`),
  * the post has already expired (`expired`), or it is a REPLY or VOTE whose stored parent is in
  * another channel (`wrong-channel`: nothing ties a parent's channel to the reply's signature, so a
  * relay that lacks the parent forwards it in good faith; the node ignores it without penalty).
@@ -168,10 +169,15 @@ export interface PostStore {
    * channel is refused (`wrong-channel`), and those stored before their parent arrived are removed
    * in the parent's batch when it turns out to be elsewhere.
    *
-   * Link tags (`links`, or `scope` and `tag`) are checked all: a post carrying any tag already held
-   * in its scope by another post is refused (`duplicate-tag`). Each is held until
-   * `max(created, now) + TAG_RETENTION` — past the post itself, so neither a short ttl nor expiry
-   * frees its ring member's slot while a post of that scope could still be accepted.
+   * Link tags (`links`, or `scope` and `tag`) are checked all. Envelopes that share a tag (one member's
+   * up- and downvote, two posts in one slot) are resolved by the rule every node applies
+   * (`resolveTagConflicts`): in ascending id order, each counts unless a tag of it is held by a counted
+   * envelope with a smaller id. A later, smaller envelope therefore takes a counted one out (its score,
+   * indexes, reply counts and quota follow), and the losers are retained, shadowed, so that the counted
+   * set ends the same whatever the arrival order, by gossip or sync (see `conflicts.ts`). A counted
+   * post's tags are held until `max(created, now) + TAG_RETENTION` — past the post itself, so neither a
+   * short ttl nor expiry frees its ring member's slot while a post of that scope could still be accepted;
+   * a tag held by a post gone with a smaller id refuses the newcomer outright.
    */
   put(post: StoredPost, now?: number): Promise<PutResult>
   /**
@@ -184,14 +190,15 @@ export interface PostStore {
   corroborate(id: Uint8Array, from: string): Promise<boolean>
   /** The post with this id, or `undefined` when unknown or expired (an expired post is deleted now). */
   get(id: Uint8Array, now?: number): Promise<PostEntry | undefined>
-  /** Whether a post with this id is stored, or was evicted by the channel quota (both count until the post expires and is swept). */
+  /** Whether a post with this id is stored, shadowed by a tag conflict, or was evicted by the channel quota (each counts until the post expires and is swept). */
   has(id: Uint8Array): Promise<boolean>
   /** Whether this link tag is held in this scope (its post may be gone: tags outlive posts). */
   hasTag(scope: Uint8Array, tag: Uint8Array): Promise<boolean>
   /**
-   * Whether a post other than `id` holds one of these link tags: the check {@link PostStore.put}
-   * refuses with `duplicate-tag`, for a caller that must judge a post without storing it (a stem
-   * hop). The post itself coming back is no conflict.
+   * Whether a post with a smaller id than `id` holds one of these link tags, so that `id` would not
+   * count ({@link PostStore.put} says `duplicate-tag`): for a caller that must judge a post without
+   * storing it (a stem hop). The post itself coming back, or a held post that `id` would take out, is
+   * no conflict.
    */
   hasTagConflict(id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean>
   /** A channel's unexpired POSTs (no replies or votes), hiding those at score -5 or below unless asked. */

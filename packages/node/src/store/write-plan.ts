@@ -1,7 +1,8 @@
 import { ID_BYTES, equalBytes, toHex } from '@murmur/protocol'
 import { concat, copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost, encodeTally } from './codec.js'
-import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseHeldTag, parseTimeKey, tagExpiryKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { ConflictRecords } from './conflicts.js'
 import { UsageLedger } from './usage.js'
 import { senderOf } from './arrival.js'
 import type { Tally } from './codec.js'
@@ -66,10 +67,15 @@ export class WritePlan {
   private readonly ledger: UsageLedger
   /** arrival of the posts added by this plan, by id */
   private readonly arrived = new Map<string, Arrival>()
+  /** holders of the link tags read or written by this plan, by tag key; `null` when not held */
+  private readonly holders = new Map<string, { id: Uint8Array, until: number } | null>()
+  /** the conflict records (links, claims, shadowed envelopes) as this plan sees them */
+  readonly conflicts: ConflictRecords
 
   constructor (indexes: Indexes) {
     this.indexes = indexes
     this.ledger = new UsageLedger(indexes.usage)
+    this.conflicts = new ConflictRecords(indexes, (sublevel, key, value) => { this.put(sublevel, key, value) }, (sublevel, key) => { this.del(sublevel, key) })
   }
 
   /** Every write of the plan, tallies included, ready for `db.batch`. */
@@ -96,8 +102,8 @@ export class WritePlan {
    * `arrival` is who delivered the post and when, for the channel quota.
    */
   async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[], arrival: Arrival): Promise<AddRefusal | undefined> {
+    if (await this.refusal(incoming) !== undefined) return 'wrong-channel'
     const parentRecord = incoming.parent === undefined ? undefined : await this.record(incoming.parent)
-    if (parentRecord !== undefined && parentRecord.channel !== incoming.channel) return 'wrong-channel'
     let post = incoming
     let start: Start | undefined
     if (incoming.kind === 'REPLY' && incoming.parent !== undefined) {
@@ -136,6 +142,12 @@ export class WritePlan {
     return undefined
   }
 
+  /** Why {@link add} would refuse `post`: its stored parent is in another channel. */
+  async refusal (post: StoredPost): Promise<AddRefusal | undefined> {
+    const parentRecord = post.parent === undefined ? undefined : await this.record(post.parent)
+    return parentRecord !== undefined && parentRecord.channel !== post.channel ? 'wrong-channel' : undefined
+  }
+
   /**
    * Remove a stored post with its index entries and own tally, and take its vote or reply back off
    * the tallies it counted towards. Its link tags stay held until their own time (a tag freed with
@@ -145,7 +157,7 @@ export class WritePlan {
    * keep waiting under its id, as if it had never come).
    */
   async remove (post: StoredPost, orphan = false): Promise<void> {
-    await this.drop(post, orphan, false)
+    await this.drop(post, orphan ? 'orphan' : 'remove')
   }
 
   /**
@@ -153,10 +165,49 @@ export class WritePlan {
    * channel index (so history sync does not fetch it again) and counts as held until it expires.
    */
   async evict (post: StoredPost): Promise<void> {
-    await this.drop(post, false, true)
+    await this.drop(post, 'evict')
   }
 
-  private async drop (given: StoredPost, orphan: boolean, tombstone: boolean): Promise<void> {
+  /**
+   * Take a stored post out as if it had never arrived, for a link-tag conflict it lost (see
+   * `placeTagged`): what it contributed to tallies is taken back, the replies of its thread that
+   * counted towards it as their stored start stop counting, those below it (a REPLY) wait under its
+   * id again, and its own tally (the votes and direct replies naming it) stays for when it counts
+   * again. Its expiry entry, links and claims stay: it is shadowed, not gone.
+   */
+  async demote (post: StoredPost): Promise<void> {
+    if (post.kind === 'REPLY') {
+      for (const reply of await this.descendants(post)) await this.move(reply, post.id, false)
+    } else {
+      for (const member of await this.waitingUnder(post.id)) {
+        if (member.parent !== undefined && !equalBytes(member.parent, post.id)) await this.count(post.id, member, -1)
+      }
+    }
+    await this.drop(post, 'demote')
+  }
+
+  /** The replies below the REPLY `post` filed under its thread's top (not under `post` itself). */
+  private async descendants (post: StoredPost): Promise<StoredPost[]> {
+    const filed = await this.waitingUnder(threadRoot(post))
+    const below = new Set([toHex(post.id)])
+    const found: StoredPost[] = []
+    // (created, id) order is no tree order: sweep until no reply joins
+    for (let grown = true; grown;) {
+      grown = false
+      for (const reply of filed) {
+        const hex = toHex(reply.id)
+        if (!below.has(hex) && reply.parent !== undefined && below.has(toHex(reply.parent))) {
+          below.add(hex)
+          found.push(reply)
+          grown = true
+        }
+      }
+    }
+    return found
+  }
+
+  private async drop (given: StoredPost, mode: 'remove' | 'orphan' | 'evict' | 'demote'): Promise<void> {
+    const orphan = mode === 'orphan' || mode === 'demote'
     // the caller read `given` under the write lock; this plan's own changes to it win
     const post = this.records.has(toHex(given.id)) ? await this.record(given.id) : given
     if (post === undefined) return
@@ -165,19 +216,27 @@ export class WritePlan {
     // the tallies first, while the thread start is still known to be stored
     for (const target of await this.contributionTargets(post)) await this.count(target, post, -1)
     this.deleteRecord(post.id)
-    if (tombstone) {
+    // a demoted post stays retained, shadowed; only ring-signed posts are
+    if (mode !== 'demote' && post.tag !== undefined) await this.conflicts.forget(post.id, false)
+    if (mode === 'evict') {
       this.put(this.indexes.evicted, post.id, timeKey(prefix, post.created, post.id))
       this.put(this.indexes.tombs, timeKey(prefix, post.created, post.id), EMPTY)
       await this.ledger.tomb(prefix, 1)
     } else {
       this.del(channel, timeKey(prefix, post.created, post.id))
-      this.del(expiry, timeKey(EMPTY, post.expires, post.id))
+      // a demoted post keeps its expiry entry: the sweep finds it shadowed
+      if (mode !== 'demote') this.del(expiry, timeKey(EMPTY, post.expires, post.id))
     }
     if (post.kind === 'POST') this.del(feed, timeKey(prefix, post.created, post.id))
     if (post.kind === 'REPLY') this.del(thread, timeKey(threadRoot(post), post.created, post.id))
     if (post.kind === 'VOTE' && post.parent !== undefined) this.del(waiting, parentKey(post.parent, post.id))
-    this.setTally(post.id, undefined)
-    const arrival = await this.arrivalOf(post.id)
+    if (mode === 'demote') {
+      const tally = await this.tally(post.id)
+      if (tally !== undefined && tally.votes <= 0 && tally.replies <= 0) this.setTally(post.id, undefined)
+    } else {
+      this.setTally(post.id, undefined)
+    }
+    const arrival = await this.arrival(post.id)
     if (arrival !== undefined) {
       this.del(this.indexes.arrival, timeKey(classKey(prefix, arrival.arrivalClass), arrival.second, post.id))
       this.del(this.indexes.arrivals, post.id)
@@ -236,7 +295,7 @@ export class WritePlan {
    * the posts that group alone delivered. Resolves to whether the mark was made now.
    */
   async share (id: Uint8Array, sender: number): Promise<boolean> {
-    const arrival = await this.arrivalOf(id)
+    const arrival = await this.arrival(id)
     const post = await this.record(id)
     if (arrival === undefined || post === undefined || senderOf(arrival.arrivalClass) === sender) return false
     const key = timeKey(classKey(channelPrefix(post.channel), arrival.arrivalClass), arrival.second, id)
@@ -251,6 +310,10 @@ export class WritePlan {
    */
   async removeExpiryEntry (key: Uint8Array, id: Uint8Array): Promise<boolean> {
     this.del(this.indexes.expiry, key)
+    if (await this.conflicts.shadow(id) !== undefined) {
+      await this.conflicts.forget(id, true)
+      return true
+    }
     const channelKey = await this.indexes.evicted.get(id)
     if (channelKey === undefined) return false
     await this.forget(id, channelKey)
@@ -298,8 +361,27 @@ export class WritePlan {
    */
   private holdTag (held: HeldTag, id: Uint8Array): void {
     const key = tagKey(held.scope, held.tag)
+    this.holders.set(toHex(key), { id, until: held.until })
     this.put(this.indexes.tags, key, heldTagValue(id, held.until))
     this.put(this.indexes.tagExpiry, tagExpiryKey(held.until, key), EMPTY)
+  }
+
+  /** The post holding the tag `key` (a {@link tagKey}) and until when, as this plan sees it; its post may be gone. */
+  async holder (key: Uint8Array): Promise<{ id: Uint8Array, until: number } | undefined> {
+    const hex = toHex(key)
+    let held = this.holders.get(hex)
+    if (held === undefined) {
+      const value = await this.indexes.tags.get(key)
+      held = value === undefined ? null : parseHeldTag(value)
+      this.holders.set(hex, held)
+    }
+    return held ?? undefined
+  }
+
+  /** Release the tag `key` now: its post lost a conflict. Its expiry entry finds it gone and leaves it. */
+  release (key: Uint8Array): void {
+    this.holders.set(toHex(key), null)
+    this.del(this.indexes.tags, key)
   }
 
   /**
@@ -464,7 +546,8 @@ export class WritePlan {
     this.tallies.set(toHex(id), { id, tally, dirty: true })
   }
 
-  private async arrivalOf (id: Uint8Array): Promise<Arrival | undefined> {
+  /** When and from whom the stored post `id` arrived, as this plan sees it. */
+  async arrival (id: Uint8Array): Promise<Arrival | undefined> {
     const added = this.arrived.get(toHex(id))
     if (added !== undefined) return added
     const value = await this.indexes.arrivals.get(id)
