@@ -6,7 +6,8 @@ import { TopicValidatorResult, gossipsub } from '@libp2p/gossipsub'
 import { ERROR_ACTIONS, displayLine, gossipMessageId, toHex } from '@murmur/protocol'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/score'
-import type { Logger, PeerId } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Connection, Logger, PeerId } from '@libp2p/interface'
 import type { PutResult } from './store/index.js'
 import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
@@ -343,5 +344,116 @@ export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof g
     emitSelf: false,
     scoreParams: scoreParams(init.tracker),
     scoreThresholds: SCORE_THRESHOLDS
+  })
+}
+
+/**
+ * A gossipsub peer with no outbound gossip stream, while its connection is open, gets a new one after
+ * this many ms; the delay doubles after each try that left none, up to {@link GOSSIP_STREAM_RETRY_MAX}.
+ */
+export const GOSSIP_STREAM_RETRY = 5_000
+
+/** Longest delay between two tries to open a missing outbound gossip stream, in ms. */
+export const GOSSIP_STREAM_RETRY_MAX = 60_000
+
+/**
+ * What {@link keepGossipStreams} uses of the gossipsub class beyond its interface type: its map of open
+ * outbound streams (keyed by PeerId string) and the method that opens one (it returns at once if one is
+ * open, and sends our subscriptions on the new stream). Pinned by test/crowd-gossip-streams.test.ts.
+ */
+interface GossipsubStreams {
+  streamsOutbound: Map<string, unknown>
+  createOutboundStream(peer: PeerId, connection: Connection): Promise<void>
+}
+
+/** What {@link keepGossipStreams} needs from the node. */
+export interface GossipStreamKeeperComponents {
+  pubsub: GossipSub
+  /** The open connections to a peer (libp2p's `getConnections`). */
+  connections(peer: PeerId): Connection[]
+  log: Logger
+}
+
+/** Options of {@link keepGossipStreams}. */
+export interface GossipStreamKeeperInit {
+  /**
+   * How long a peer may lack an outbound gossip stream before one is opened, in ms (doubled per try).
+   *
+   * @default GOSSIP_STREAM_RETRY
+   */
+  retry?: number
+  /**
+   * Longest delay between tries, in ms.
+   *
+   * @default GOSSIP_STREAM_RETRY_MAX
+   */
+  retryMax?: number
+  /** @default Date.now */
+  now?(): number
+}
+
+/** A peer seen without an outbound gossip stream. */
+interface Missing {
+  /** When it was last tried (or first seen missing). */
+  since: number
+  delay: number
+  opening: boolean
+}
+
+/**
+ * Opens again the outbound gossip streams gossipsub lost. gossipsub opens one per peer when the peer
+ * connects, one at a time, and never again: a stream that failed to open (a negotiation timeout on a
+ * busy node) or closed while the connection stayed up leaves the peer connected but deaf to us for good
+ * — it never learns our subscriptions nor gets our messages, and a node whose peers all lost theirs sits
+ * alone in its channel (seen in bench/crowd.ts: nodes with 20 connections and no channel peer for minutes).
+ * On each gossipsub heartbeat, a peer lacking one for {@link GOSSIP_STREAM_RETRY} gets a new one,
+ * with the delay doubling per try up to {@link GOSSIP_STREAM_RETRY_MAX}. Stops with gossipsub (no heartbeat).
+ *
+ * @example
+ * ```ts
+ * keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log })
+ * ```
+ */
+export function keepGossipStreams (components: GossipStreamKeeperComponents, init: GossipStreamKeeperInit = {}): void {
+  const { pubsub, connections, log } = components
+  const retry = init.retry ?? GOSSIP_STREAM_RETRY
+  const retryMax = init.retryMax ?? GOSSIP_STREAM_RETRY_MAX
+  const now = init.now ?? Date.now
+  const internals = pubsub as unknown as Partial<GossipsubStreams>
+  if (!(internals.streamsOutbound instanceof Map) || typeof internals.createOutboundStream !== 'function') {
+    log.error('this gossipsub keeps no outbound stream map: lost gossip streams are not opened again')
+    return
+  }
+  const streams = internals as GossipsubStreams
+  const missing = new Map<string, Missing>()
+  pubsub.addEventListener('gossipsub:heartbeat', () => {
+    const at = now()
+    const peers = new Set<string>()
+    for (const peer of pubsub.getPeers()) {
+      const id = peer.toString()
+      peers.add(id)
+      if (streams.streamsOutbound.has(id)) {
+        missing.delete(id)
+        continue
+      }
+      const entry = missing.get(id)
+      if (entry === undefined) {
+        missing.set(id, { since: at, delay: retry, opening: false })
+        continue
+      }
+      if (entry.opening || at - entry.since < entry.delay) continue
+      const connection = connections(peer).find((c) => c.status === 'open')
+      if (connection === undefined) continue
+      entry.opening = true
+      entry.since = at
+      entry.delay = Math.min(entry.delay * 2, retryMax)
+      log('opening a lost gossip stream again')
+      streams.createOutboundStream(peer, connection)
+        .catch((err: unknown) => { log('could not open a gossip stream - %e', err) })
+        .finally(() => { entry.opening = false })
+    }
+    for (const id of missing.keys()) {
+      if (!peers.has(id)) missing.delete(id)
+    }
   })
 }

@@ -14,7 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
-import { murmurGossipsub } from './gossip.js'
+import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -115,6 +115,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   }
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
+  // gossipsub never re-opens a gossip stream that failed or closed on a live connection: we do
+  keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: logger('murmur:gossip') })
   return libp2p
 }
 
