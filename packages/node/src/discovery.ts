@@ -26,8 +26,15 @@ export const DISCOVERY_MAX_FAILURES = 5
 /** The group of peers whose record names no address: they are drawn as one group. */
 const NO_ADDRESS = 'none'
 
-/** A uniformly random integer in [0, n), from the CSPRNG. */
-function randomIndex (n: number): number {
+/**
+ * A uniformly random integer in [0, n), from the CSPRNG.
+ *
+ * @example
+ * ```ts
+ * randomIndex(6) // 0..5
+ * ```
+ */
+export function randomIndex (n: number): number {
   const bytes = randomBytes(8)
   const view = new DataView(bytes.buffer, bytes.byteOffset, 8)
   // 53 random bits: a float in [0, 1) without modulo bias worth the name
