@@ -6,7 +6,9 @@
  * What it keeps: the code points whose UTS #39 Identifier_Status is Allowed (IdentifierStatus.txt),
  * less those assigned after {@link AGE_FLOOR} (DerivedAge.txt), each with its Script_Extensions
  * (ScriptExtensions.txt, else Scripts.txt; Common and Inherited kept as "any script"), and the zero
- * of every decimal digit system among them (UnicodeData.txt).
+ * of every decimal digit system among them (UnicodeData.txt). Left out as well: the script-less
+ * (Common) look-alikes of another character names may hold wherever they may (confusables.txt: the
+ * apostrophes ’ and ʼ of ', the hyphen ‐ of -), which no script rule tells apart.
  *
  * Usage: put the files named in {@link INPUTS} (from unicode.org/Public/17.0.0/ucd/ and
  * unicode.org/Public/security/17.0.0/) in one folder, then
@@ -31,7 +33,8 @@ const INPUTS = {
   'Scripts.txt': '9f5e50d3abaee7d6ce09480f325c706f485ae3240912527e651954d2d6b035bf',
   'ScriptExtensions.txt': 'ec2107e58825a1586acee8e0911ce18260394ac8b87e535ca325f1ccbeb06bc6',
   'PropertyValueAliases.txt': '64e9a5f76f7a1e8b5a47d6a1f9a26522a251208f5276bdfa1559dac7cf2e827a',
-  'UnicodeData.txt': '2e1efc1dcb59c575eedf5ccae60f95229f706ee6d031835247d843c11d96470c'
+  'UnicodeData.txt': '2e1efc1dcb59c575eedf5ccae60f95229f706ee6d031835247d843c11d96470c',
+  'confusables.txt': '091c7f82fc39ef208faf8f94d29c244de99254675e09de163160c810d13ef22a'
 } as const
 
 type Input = keyof typeof INPUTS
@@ -72,16 +75,15 @@ for (const [range, version] of fields('DerivedAge.txt')) {
   for (const c of codePoints(range as string)) age.set(c, version as string)
 }
 
-const allowed: number[] = []
+const identifierAllowed = new Set<number>()
 for (const [range, status] of fields('IdentifierStatus.txt')) {
   if (status !== 'Allowed') continue
   for (const c of codePoints(range as string)) {
     const version = age.get(c)
     if (version === undefined) throw new Error(`U+${c.toString(16)} is Allowed but has no age`)
-    if (older(version)) allowed.push(c)
+    if (older(version)) identifierAllowed.add(c)
   }
 }
-allowed.sort((a, b) => a - b)
 
 const shortScript = new Map<string, string>()
 for (const [property, short, long] of fields('PropertyValueAliases.txt')) {
@@ -89,22 +91,44 @@ for (const [property, short, long] of fields('PropertyValueAliases.txt')) {
 }
 /** Common and Inherited characters go with any script: an empty set. */
 const ANY = new Set(['Zyyy', 'Zinh'])
+const common = new Set<number>()
 const scripts = new Map<number, string>()
 for (const [range, name] of fields('Scripts.txt')) {
   const short = shortScript.get(name as string)
   if (short === undefined) throw new Error(`no short name for script ${name}`)
-  for (const c of codePoints(range as string)) scripts.set(c, ANY.has(short) ? '' : short)
+  for (const c of codePoints(range as string)) {
+    scripts.set(c, ANY.has(short) ? '' : short)
+    if (short === 'Zyyy') common.add(c)
+  }
 }
 for (const [range, list] of fields('ScriptExtensions.txt')) {
   const set = (list as string).split(/\s+/).filter((s) => !ANY.has(s)).sort().join(' ')
   for (const c of codePoints(range as string)) scripts.set(c, set)
 }
 
+/** The one other character confusables.txt maps a character to, if it maps it to one. */
+const twinOf = new Map<number, number>()
+for (const [source, target] of fields('confusables.txt')) {
+  const targets = (target as string).split(' ')
+  if (targets.length === 1) twinOf.set(parseInt(source as string, 16), parseInt(targets[0] as string, 16))
+}
+/** Whether `twin` may stand wherever `c` may: its script set holds c's ('' = any script). */
+const standsFor = (twin: number, c: number): boolean => {
+  const twinSet = scripts.get(twin) ?? ''
+  const set = scripts.get(c) ?? ''
+  return twinSet === '' || (set !== '' && set.split(' ').every((code) => twinSet.split(' ').includes(code)))
+}
+// script-less look-alikes of a character that may stand wherever they may: no script rule tells them apart
+const lookAlikes = [...identifierAllowed].filter((c) => {
+  const twin = twinOf.get(c)
+  return common.has(c) && twin !== undefined && twin !== c && identifierAllowed.has(twin) && standsFor(twin, c)
+}).sort((a, b) => a - b)
+const allowed = [...identifierAllowed].filter((c) => !lookAlikes.includes(c)).sort((a, b) => a - b)
+
 const digitZeros = new Set<number>()
-const allowedSet = new Set(allowed)
 for (const [hex, , category, , , , decimal] of fields('UnicodeData.txt')) {
   const c = parseInt(hex as string, 16)
-  if (category === 'Nd' && allowedSet.has(c)) digitZeros.add(c - Number(decimal))
+  if (category === 'Nd' && identifierAllowed.has(c)) digitZeros.add(c - Number(decimal))
 }
 
 // runs of consecutive Allowed code points with the same script set
@@ -142,11 +166,15 @@ export const CHANNEL_AGE_FLOOR = '${AGE_FLOOR}'
 export const SCRIPT_SETS: readonly string[] = ${JSON.stringify(sets)}
 
 /**
- * The ${allowed.length} characters of Identifier_Status Allowed (UTS #39) assigned by Unicode ${AGE_FLOOR}, as ${runs.length} runs
+ * The ${allowed.length} characters of Identifier_Status Allowed (UTS #39) assigned by Unicode ${AGE_FLOOR}, less
+ * {@link LEFT_OUT_LOOK_ALIKES}, as ${runs.length} runs
  * with one script set each: per run three base-36 numbers, the gap after the previous run's end, the
  * run's length - 1 and its index in {@link SCRIPT_SETS}.
  */
 export const ALLOWED_RUNS = '${encoded}'
+
+/** Script-less look-alikes, each with the character it passes for, which may stand wherever it may: left out of {@link ALLOWED_RUNS}. */
+export const LEFT_OUT_LOOK_ALIKES: ReadonlyArray<readonly [number, number]> = [${lookAlikes.map((c) => `[0x${c.toString(16)}, 0x${(twinOf.get(c) as number).toString(16)}]`).join(', ')}]
 
 /** The zero of each decimal digit system among those characters. */
 export const DIGIT_ZEROS: readonly number[] = [${[...digitZeros].sort((a, b) => a - b).map((c) => `0x${c.toString(16)}`).join(', ')}]

@@ -1,4 +1,4 @@
-import { ALLOWED_RUNS, DIGIT_ZEROS, SCRIPT_SETS } from './channel-table.js'
+import { ALLOWED_RUNS, DIGIT_ZEROS, LEFT_OUT_LOOK_ALIKES, SCRIPT_SETS } from './channel-table.js'
 
 /**
  * The characters of a public channel name and how they may mix, after the Unicode Security
@@ -74,6 +74,7 @@ function scriptSetOf (codePoint: number): number {
 /** How a name breaks the character rules: the code point at fault and what it breaks. */
 export type CharsetFault =
   | { rule: 'character', codePoint: number }
+  | { rule: 'look-alike', codePoint: number, of: number }
   | { rule: 'script', codePoint: number }
   | { rule: 'digits', codePoint: number, first: number }
   | { rule: 'mark', codePoint: number }
@@ -85,8 +86,9 @@ const DOT_ON_DOTTED = /[\p{Soft_Dotted}\u0131]\u0307/u
 
 /**
  * Checks the characters of a public channel name (without its '#') against UTS #39: every one of
- * Identifier_Status Allowed, the name highly restrictive (§5.2), and its decimal digits of one number
- * system (§5.3). Returns the first fault, or undefined.
+ * Identifier_Status Allowed (§3.1) but for script-less look-alikes of others (’ of '), the name
+ * highly restrictive (§5.2), its decimal digits of one number system (§5.3), and no nonspacing mark
+ * that adds nothing visible (§5.4). Returns the first fault, or undefined.
  *
  * @example
  * ```ts
@@ -100,7 +102,10 @@ export function charsetFault (name: string): CharsetFault | undefined {
   for (const c of name) {
     const codePoint = c.codePointAt(0) as number
     const set = scriptSetOf(codePoint)
-    if (set < 0) return { rule: 'character', codePoint }
+    if (set < 0) {
+      const of = LEFT_OUT_LOOK_ALIKES.find(([lookAlike]) => lookAlike === codePoint)?.[1]
+      return of === undefined ? { rule: 'character', codePoint } : { rule: 'look-alike', codePoint, of }
+    }
     sets.push(set)
     codePoints.push(codePoint)
   }

@@ -24,9 +24,10 @@ const NOT_A_CHARACTER_ALL = /[\p{Cn}\p{Noncharacter_Code_Point}]/gu
  * Unicode NFKC form. A public name follows the Unicode Security Mechanisms (UTS #39) over tables of
  * Unicode 17.0.0 that every engine shares (channel-table.ts): only characters of Identifier_Status
  * Allowed (letters, marks and digits in common use, `-`, `_`, `.`, `:`, `'`, `·`: no emoji, symbol,
- * space, control, invisible, unassigned or technical character), one script or Latin with Han, kana
- * or Hangul (the "highly restrictive" level), digits of one number system, no nonspacing mark
- * that adds nothing visible; and every UI shows it exactly as it is (`displayLine(name) === name`).
+ * space, control, invisible, unassigned or technical character, nor the apostrophes ’ ʼ ʻ and the
+ * hyphen ‐ that pass for ' and -), one script or Latin with Han, kana or Hangul (the "highly
+ * restrictive" level), digits of one number system, no nonspacing mark that adds nothing visible;
+ * and every UI shows it exactly as it is (`displayLine(name) === name`).
  * Two valid names that differ differ on screen, save for names written wholly in look-alike letters
  * of another script (`#рор`, Cyrillic, and `#pop`) and the few look-alikes within one script
  * (`#Iobby`, capital i, and `#lobby`). Throws a ProtocolError with code ERR_BAD_CHANNEL saying what is
@@ -95,6 +96,8 @@ function faultText (fault: CharsetFault): string {
   switch (fault.rule) {
     case 'character':
       return `${at} is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, '-', '_', '.', ':', ''' and '·')`
+    case 'look-alike':
+      return `${at} passes for ${codePoint(fault.of)} ("${String.fromCodePoint(fault.of)}"): write that instead`
     case 'script':
       return `${at} is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)`
     case 'digits':

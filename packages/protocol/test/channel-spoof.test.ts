@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { validateChannel, ProtocolError } from '../src/index.js'
 
 /** The ERR_BAD_CHANNEL message for a name, or undefined when it is accepted. */
@@ -30,6 +31,11 @@ describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
     ['#l\u0585bby\u0585', 'Armenian letters around Latin'],
     ['#\u0430pple', 'Cyrillic a'],
     ['#\u03bfpen', 'Greek omicron'],
+    // script-less look-alikes of ' and -, which no script rule tells apart
+    ['#don\u2019t', "right single quotation mark for '"],
+    ['#don\u02bct', "modifier letter apostrophe for '"],
+    ['#Hawai\u02bbi', "ʻokina for '"],
+    ['#a\u2010b', "hyphen for '-'"],
     // not characters at all, or not yet
     ['#a\u0378', 'an unassigned code point'],
     ['#a\ufdd0', 'a noncharacter'],
@@ -67,6 +73,7 @@ describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
     expect(refusal('#l\u0585bby')).toBe('bad channel name "#l\u0585bby": U+0585 is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)')
     expect(refusal('#\u0261oogle')).toBe('bad channel name "#\u0261oogle": U+0261 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
     expect(refusal('#a\u0378')).toBe('bad channel name "#a\\u{378}": U+0378 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
+    expect(refusal('#don\u2019t')).toBe('bad channel name "#don\u2019t": U+2019 passes for U+0027 ("\'"): write that instead')
     expect(refusal('#\u0661\u06f1')).toBe('bad channel name "#\u0661\u06f1": U+06F1 is a digit of another number system than U+0661')
     expect(refusal('#q\u0308\u0308')).toBe('bad channel name "#q\u0308\u0308": U+0308 twice in a row on one letter, drawn as one')
     expect(refusal('#\u0131\u0307')).toBe('bad channel name "#\u0131\u0307": U+0307 on a letter drawn with a dot already, or on a dotless i')
@@ -78,5 +85,55 @@ describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
     expect(CHANNEL_AGE_FLOOR).toBe('15.0')
     // U+088F (Arabic, new in Unicode 17.0) is Allowed by UTS #39 17.0.0 but past the floor
     expect(refusal('#\u0628\u088f')).toContain('U+088F is not a character names may hold')
+  })
+})
+
+describe('the pinned tables against this engine', () => {
+  it('hold only assigned characters that are drawn, NFKC-stable and in the script the engine knows them by', async () => {
+    const { ALLOWED_RUNS, SCRIPT_SETS } = await import('../src/channel-table.js')
+    const numbers = ALLOWED_RUNS.split(' ').map((n) => parseInt(n, 36))
+    let end = -1
+    let count = 0
+    for (let i = 0; i < numbers.length; i += 3) {
+      const from = end + 1 + (numbers[i] as number)
+      end = from + (numbers[i + 1] as number)
+      const set = SCRIPT_SETS[numbers[i + 2] as number] as string
+      for (let code = from; code <= end; code++) {
+        const c = String.fromCodePoint(code)
+        count++
+        const where = `U+${code.toString(16)}`
+        expect(/[\p{Cn}\p{Cs}\p{Co}\p{Cc}\p{Cf}\p{Z}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]/u.test(c), where).toBe(false)
+        expect(c.normalize('NFKC'), where).toBe(c)
+        if (set === '') {
+          expect(/[\p{sc=Zyyy}\p{sc=Zinh}]/u.test(c), where).toBe(true)
+        } else {
+          expect(set.split(' ').some((script) => new RegExp(`\\p{scx=${script}}`, 'u').test(c)), where).toBe(true)
+        }
+      }
+    }
+    expect(count).toBe(33786)
+  })
+})
+
+describe('names that cannot both be valid and different', () => {
+  // characters that NFKC folds together, look-alikes across scripts, marks, digits of several systems
+  const alphabet = [...'lobyIO0- _.\'·\u0430\u043e\u0585\u03bf\u2c9f\u0261\u0131\u0069\u0307\u0308\u00e4\ufb01\uff4f\u2019\u02bc\u0661\u06f1\u0966\u6771\u3068\u1100\u1161\uac00']
+  const name = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 8 }).map((cs) => `#${cs.join('')}`)
+
+  it('NFKC-equal names: at most one is valid', () => {
+    fc.assert(fc.property(name, name, (a, b) => {
+      if (a !== b && a.normalize('NFKC') === b.normalize('NFKC')) {
+        expect(refusal(a) === undefined && refusal(b) === undefined).toBe(false)
+      }
+    }), { numRuns: 2000 })
+  })
+
+  it('a valid name never mixes a letter of Latin with one of Greek, Cyrillic, Armenian or Coptic', () => {
+    const scripts = [/\p{sc=Greek}/u, /\p{sc=Cyrillic}/u, /\p{sc=Armenian}/u, /\p{sc=Coptic}/u]
+    fc.assert(fc.property(name, (a) => {
+      if (refusal(a) === undefined && /\p{sc=Latin}/u.test(a)) {
+        expect(scripts.some((script) => script.test(a)), a).toBe(false)
+      }
+    }), { numRuns: 2000 })
   })
 })
