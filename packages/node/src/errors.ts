@@ -118,3 +118,36 @@ export class ClockSkewError extends Error {
     this.offset = offset
   }
 }
+
+/**
+ * Thrown by `vote()` while this node holds no member stamp accepted now: only members' votes count, and
+ * its stamp is still being minted (or membership is off). `readyAt`: unix seconds when the stamp being
+ * minted is expected, when known (minting is a lottery: an estimate).
+ */
+export class StampNotReadyError extends Error {
+  static override readonly name = 'StampNotReadyError'
+  override readonly name = 'StampNotReadyError'
+  readonly code = 'ERR_STAMP_NOT_READY'
+  readonly readyAt?: number
+
+  constructor (readyAt?: number, message = readyAt === undefined
+    ? 'this node holds no member stamp yet: a vote counts only once its membership stamp is ready'
+    : `this node holds no member stamp yet: a vote counts only once its membership stamp is ready (expected at ${new Date(readyAt * 1000).toISOString()})`) {
+    super(message)
+    if (readyAt !== undefined) this.readyAt = readyAt
+  }
+}
+
+/**
+ * Thrown by `vote()` when this node's member directory holds no other member with a stamp accepted now:
+ * a ring of the voter alone would name it. Retried once the directory has synced.
+ */
+export class NoDecoysError extends Error {
+  static override readonly name = 'NoDecoysError'
+  override readonly name = 'NoDecoysError'
+  readonly code = 'ERR_NO_DECOYS'
+
+  constructor (message = 'the member directory holds no other member yet: a vote signed now would name its voter') {
+    super(message)
+  }
+}

@@ -44,7 +44,8 @@ export { SYNC_PROTOCOL, HistorySync } from './sync/index.js'
 export { PostIntake } from './intake.js'
 export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
-export type { Verdict, PostIntakeComponents, IntakePath } from './intake.js'
+export type { Verdict, PostIntakeComponents, IntakePath, MemberRefusal } from './intake.js'
+export { RateLimitError } from '@murmur/protocol'
 export { MEMBERSHIP_PRUNE_INTERVAL } from './node-membership.js'
 export type { NodeMembershipStatus } from './node-membership.js'
 export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
@@ -220,7 +221,14 @@ export interface PostOptions {
 }
 
 /** What became of a post: its id and whether it was sent or queued (see {@link SendResult}). */
-export type PostResult = { id: string } & SendResult
+export type PostResult = {
+  id: string
+  /**
+   * Members in the ring that signed it: a member's vote or post (fewer than MIN_MEMBER_RING, 16, only while
+   * the directory holds fewer members, which a UI should say). Absent: one-time-signed, shown "unverified".
+   */
+  ring?: number
+} & SendResult
 
 /** Options of {@link Murmur.feed}. */
 export interface FeedOptions {
@@ -265,11 +273,20 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   leave(channel: string): Promise<void>
   /** Channels currently joined. */
   channels(): string[]
-  /** Posts to a channel (joining it first if needed); resolves once sent or queued. */
+  /**
+   * Posts to a channel (joining it first if needed); resolves once sent or queued. Ring-signed by this
+   * node's member when it holds a stamp (`ring` in the result; at most K = 10 per channel and hour, the
+   * next refused with RateLimitError, ERR_RATE_LIMITED, before anything is sent), else one-time-signed
+   * under the author's thread pseudonym, shown "unverified", with more proof of work.
+   */
   post(channel: string, body: string, options?: PostOptions): Promise<PostResult>
-  /** Replies to a post or reply held in the store, under this author's pseudonym in that thread. */
+  /** Replies to a post or reply held in the store: as {@link post}, a member over the ring it used in the thread, else under the author's pseudonym in it. */
   reply(parentId: string, body: string, options?: PostOptions): Promise<PostResult>
-  /** Votes +1 or -1 on a post or reply held in the store, with a fresh one-time key. */
+  /**
+   * Votes +1 or -1 on a post or reply held in the store, ring-signed by this node's member over a fresh ring
+   * (one vote per member per post counts). Throws StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) before
+   * the node holds a stamp, NoDecoysError (ERR_NO_DECOYS) while its directory knows no other member.
+   */
   vote(postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
   /** Unexpired posts of a channel (replies and votes excluded; posts at score -5 or below hidden). */
   feed(channel: string, options?: FeedOptions): Promise<PostView[]>

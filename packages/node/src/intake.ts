@@ -7,7 +7,7 @@
  * but stored only when its first copy comes back from the network, by the same path and in the same
  * time as any post new here.
  */
-import { ERROR_ACTIONS, Post, gossipMessageId, inEpochWindow, isExpired, messageId, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { toPostView } from './view.js'
 import { topicOf } from './input.js'
@@ -15,7 +15,7 @@ import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
-import type { InvalidEnvelope, PostKind, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
 export type Verdict = 'accept' | 'reject' | 'ignore'
@@ -63,6 +63,17 @@ export const GOSSIPED_IDS = 65_536
  */
 export const FORWARD_STORED_MAX_AGE = 600
 
+/**
+ * Why a valid ring-signed vote or post in a public channel is not taken (docs/MEMBERSHIP.md §4): its ring
+ * names a member without a stamp known here at its `created` (ERR_UNKNOWN_MEMBER), or is smaller than asked
+ * while the directory holds enough members (ERR_RING_TOO_SMALL). Both Ignore, never a penalty: directories
+ * differ between nodes, and the sender may simply know more members.
+ */
+export interface MemberRefusal {
+  code: 'ERR_UNKNOWN_MEMBER' | 'ERR_RING_TOO_SMALL'
+  reason: string
+}
+
 /** What {@link PostIntake} needs from the node. */
 export interface PostIntakeComponents {
   store: PostStore
@@ -93,6 +104,13 @@ export interface PostIntakeComponents {
   onVerified?(topic: string, envelope: Uint8Array, result: ValidationResult, path: IntakePath, from?: string): void
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
   now?(): number
+  /**
+   * The membership rule of a ring (NodeMembership.checkRing): every member stamped at `created`, the ring
+   * large enough; never evaluates a stamp, and queues missing members' stamps to fetch from `from` (a
+   * PeerId). Applied to ring-signed votes and posts of public channels. @default none: every ring taken
+   * (a node with membership off)
+   */
+  checkRing?(ring: Uint8Array[], created: number, from?: string): RingMembership
   /**
    * validateEnvelope off the main thread, for envelopes from the network ({@link PostIntake.verify}): the
    * node's verification pool (`pool.validate`). Its refusals (ERR_VERIFY_QUEUE_FULL when overloaded,
@@ -125,6 +143,7 @@ export class PostIntake {
   private readonly onVerified?: PostIntakeComponents['onVerified']
   private readonly now: () => number
   private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions, group?: string) => Promise<ValidationResult>
+  private readonly checkRing?: PostIntakeComponents['checkRing']
   /** Checks under way off the main thread, by bytes and strictness: a copy arriving meanwhile waits for the first. */
   private readonly checking = new Map<string, Promise<ValidationResult>>()
   /** Valid envelopes by bytes, with the strictest path they were verified for. */
@@ -151,6 +170,20 @@ export class PostIntake {
     this.onVerified = components.onVerified
     this.now = components.now ?? (() => Date.now())
     this.offThread = components.offThread
+    this.checkRing = components.checkRing
+  }
+
+  /**
+   * The membership rule on a valid envelope (docs/MEMBERSHIP.md §4): a ring-signed vote or post in a public
+   * channel is taken only when every ring member holds a stamp known here at its `created`, and the ring
+   * has MIN_MEMBER_RING members (fewer only while the directory holds fewer). Costs no stamp evaluation;
+   * the missing members' stamps are queued to fetch from `peer` (a PeerId). Undefined: taken. One-time
+   * posts (unverified, their votes count for nothing) and circle posts (their own members) pass.
+   */
+  membership (valid: ValidEnvelope, peer?: string): MemberRefusal | undefined {
+    if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
+    const result = this.checkRing(valid.auth.ring, Number(valid.post.created), peer)
+    return result.ok ? undefined : { code: result.code, reason: result.reason }
   }
 
   /**
@@ -243,11 +276,14 @@ export class PostIntake {
    * The full verdict without storing: protocol validation, the tag rule, and whether the post is
    * already here. For stem hops, which must not store a post they only pass on. `from` is the address
    * group of the peer that sent the frame, captured when it arrived: should this node fluff the post
-   * (and store it then, through {@link accept}), the post is charged to it.
+   * (and store it then, through {@link accept}), the post is charged to it. `peer`: that peer's PeerId, asked
+   * for the stamps of ring members unknown here ({@link membership}).
    */
-  async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
+  async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
     const valid = await this.verify(topic, envelope, 'stem', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    const refused = this.membership(valid, peer)
+    if (refused !== undefined) return STAMP_ERROR_ACTIONS[refused.code]
     this.stemSenders.set(toHex(valid.id), from)
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
     // their posts, so the same post coming back through another hop is no conflict
@@ -265,6 +301,9 @@ export class PostIntake {
     if (await this.store.has(messageId(topic, envelope))) return 'ignore'
     const valid = await this.verify(topic, envelope, 'sync', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    // no PeerId here to fetch missing stamps from: the directory's own sync brings them, the next round this post
+    const refused = this.membership(valid)
+    if (refused !== undefined) return STAMP_ERROR_ACTIONS[refused.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }
 

@@ -9,7 +9,8 @@ import { DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, ready } from '@
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
-import { createTopicValidator, gossipMessageKey, InvalidMessageTracker } from './gossip.js'
+import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
+import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
 import { createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
@@ -158,6 +159,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
       offThread: verifier === undefined ? undefined : async (envelope, options, group) => await verifier.validate(envelope, options, { group }),
+      // rings of stamped members only, once membership is open (votes and posts of public channels)
+      checkRing: (ring, created, from) => this.members?.checkRing(ring, created, from) ?? { ok: true },
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
       onVerified: (topic, envelope, result, _path, from) => { this.clock.observe(topic, envelope, result, from) },
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
@@ -187,7 +190,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
-        validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer)),
+        validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString()),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         // a post fluffed here after all is charged to the successor it last went to, own or relayed alike
@@ -223,6 +226,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       channelOf: (topic) => this.channelOf(topic),
       join: async (channel) => this.join(channel),
       assertRunning: () => { this.assertRunning() },
+      signer: () => this.members?.signer,
+      readyAt: () => this.members?.readyAt(),
       log: log.newScope('own')
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
@@ -260,7 +265,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       dial: async (peer, signal) => { await this.dial(peer, signal) },
       log: log.newScope('rendezvous')
     })
-    this.validator = createTopicValidator({
+    this.validator = memberGatedValidator({
+      membership: (valid, peer) => this.intake.membership(valid, peer.toString()),
       validate: async (topic, envelope, peer) => await this.intake.verify(topic, envelope, 'gossip', this.senderGroup(peer)),
       tracker,
       accept: async (topic, envelope, valid, peer) => {

@@ -5,17 +5,17 @@
  * node runs without one), and a prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { DIRECTORY_TOPIC, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
-import { createMintingService, openMemberDirectory, openMemberState } from './membership/index.js'
+import { createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
-import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, StampMiner } from './membership/index.js'
+import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
 import type { Verdict } from './intake.js'
 import type { Outbound, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
 import type { VerifyPool } from './verify/index.js'
-import type { Stamp } from '@murmur/protocol'
+import type { RingMembership, Stamp } from '@murmur/protocol'
 import type { GossipSub, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Logger, PeerId } from '@libp2p/interface'
 
@@ -44,6 +44,11 @@ export interface NodeMembershipStatus extends Partial<MembershipStatus> {
   minter: boolean
   /** Member keys with a stamp accepted now in this node's directory (its own included). */
   members: number
+  /**
+   * Members a vote or post of this node's member is hidden among now: MIN_MEMBER_RING (16), fewer while the
+   * directory holds fewer members (a UI says so), 0 while it holds no other.
+   */
+  ring: number
 }
 
 /** What {@link NodeMembership} needs from the node. */
@@ -72,6 +77,8 @@ export interface NodeMembershipComponents {
 /** The membership layer of a running node; {@link openNodeMembership} opens it, the node starts and stops it. */
 export class NodeMembership {
   readonly directory: MemberDirectory
+  /** How this node's member signs votes and posts; undefined when it does not mint. */
+  readonly signer?: RingSigner
   private readonly minting?: MintingService
   /** This node's member key and stamps, when it mints. */
   private readonly state?: MemberState
@@ -81,11 +88,12 @@ export class NodeMembership {
   private readonly validator: TopicValidatorFn
   private pruneTimer?: ReturnType<typeof setInterval>
 
-  constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService }) {
+  constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService, signer: RingSigner }) {
     this.components = components
     this.directory = directory
     this.minting = own?.minting
     this.state = own?.state
+    this.signer = own?.signer
     // an own stamp not known to be out is never handed out by sync (a peer getting it first from this node
     // would know its owner), and its copy coming back is judged as a relay's would be
     for (const stamp of this.state?.stamps() ?? []) {
@@ -146,7 +154,24 @@ export class NodeMembership {
   /** Members in the directory now, and this node's own stamp and minting (when it mints). */
   status (): NodeMembershipStatus {
     const now = Math.floor(Date.now() / 1000)
-    return { ...this.minting?.status(), minter: this.minting !== undefined, members: this.directory.size(now) + this.ownUnheld(now) }
+    const members = this.directory.size(now) + this.ownUnheld(now)
+    return { ...this.minting?.status(), minter: this.minting !== undefined, members, ring: members < 2 ? 0 : Math.min(MIN_MEMBER_RING, members) }
+  }
+
+  /**
+   * The membership rule of a ring-signed vote or post in a public channel (never evaluates a stamp): every
+   * member of `ring` stamped at `created` in the directory (this node's own member counts from its own
+   * state), and the ring large enough. Missing members' stamps are queued to fetch from `from` (a PeerId).
+   */
+  checkRing (ring: Uint8Array[], created: number, from?: string): RingMembership {
+    const state = this.state
+    const own = state === undefined ? undefined : (memberKey: Uint8Array, week: number): boolean => equalBytes(memberKey, state.key.publicKey) && state.stampFor(week) !== undefined
+    return this.directory.checkRing(ring, { created, from, alsoStamped: own })
+  }
+
+  /** When the stamp being minted is expected (unix seconds), if a mint is running and has measured its pace. */
+  readyAt (): number | undefined {
+    return this.minting === undefined ? undefined : readyAtOf(this.minting)
   }
 
   /** 1 when this node's own member holds a stamp accepted at `now` that its directory does not hold yet (it was not back). */
@@ -246,6 +271,12 @@ export class NodeMembership {
   }
 }
 
+/** When the stamp being minted is expected (unix seconds): now plus the running mint's ETA, once it measured its pace. */
+function readyAtOf (minting: MintingService): number | undefined {
+  const eta = minting.status().minting?.progress?.etaSeconds
+  return eta === undefined ? undefined : Math.floor(Date.now() / 1000) + Math.ceil(eta)
+}
+
 /**
  * Where an announcement sorts in the directory's history sync: its item id (one per member key and week)
  * at its week's start; only the hash of its bytes when it is no stamp (the directory then refuses it).
@@ -286,5 +317,13 @@ export async function openNodeMembership (components: NodeMembershipComponents, 
   const state = await openMemberState({ storage: await openMemberStorage(dataDir, db) })
   const miner: StampMiner = pool ?? { mintStamp }
   const announceDelay = config.announceDelay ?? (config.stampBits < STAMP_BITS ? 0 : undefined)
-  return new NodeMembership(components, directory, { state, minting: createMintingService({ state, miner, bits: config.stampBits, announceDelay }) })
+  const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay })
+  const signer = createRingSigner({
+    state,
+    directory,
+    rings: await openRingBook({ db }),
+    counters: await openPostCounters({ db }),
+    readyAt: () => readyAtOf(minting)
+  })
+  return new NodeMembership(components, directory, { state, minting, signer })
 }

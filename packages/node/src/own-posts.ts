@@ -5,11 +5,13 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { buildEnvelope, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
-import { PostValidationError, UnknownPostError } from './errors.js'
+import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
+import { jitteredCreated } from './membership/index.js'
 import { threadRoot } from './store/index.js'
+import type { RingSigner } from './membership/index.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { LocalReads } from './local-reads.js'
 import type { Logger } from '@libp2p/interface'
@@ -19,7 +21,7 @@ import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, PostKind, RingAuthOptions } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -43,6 +45,10 @@ export interface OwnPostsComponents {
   join(channel: string): Promise<void>
   /** Throws NotStartedError once the node stopped. */
   assertRunning(): void
+  /** How this node's member signs; undefined while membership is off or the node does not mint. @default none */
+  signer?(): RingSigner | undefined
+  /** When the stamp being minted is expected (unix seconds), if known. @default unknown */
+  readyAt?(): number | undefined
   log: Logger
 }
 
@@ -78,23 +84,36 @@ export class OwnPosts {
     this.clock = init.clock
   }
 
-  /** A thread's first post, signed with the author's pseudonym of that very thread. */
+  /**
+   * A thread's first post: ring-signed by this node's member in a free slot of the hour when it holds a
+   * stamp (its ring kept for its later posts in the thread), else signed with the author's pseudonym of
+   * that very thread, unverified, with more proof of work. Throws RateLimitError (ERR_RATE_LIMITED) when
+   * the member made its K posts of the hour in the channel.
+   */
   async post (channel: string, body: string, options: PostOptions): Promise<PostResult> {
     await this.components.join(channel)
+    const member = await this.memberAuth(channel, options)
+    if (member !== undefined) return this.publish({ channel, kind: 'POST', body, ...member }, options)
     // seeded by the content digest: the id binds the signer, so it is not known before the key
     const secret = this.authorKey.secretKey
     return this.publish({ channel, kind: 'POST', body, auth: { kind: 'one-time', seed: (content) => pseudonymSeed(secret, content) } }, options)
   }
 
-  /** A reply under the author's pseudonym of the parent's thread (the root's key when the author wrote the root). */
+  /**
+   * A reply: ring-signed by this node's member as {@link post} is, over the ring it used in the thread
+   * before (members whose stamps lapsed replaced); else under the author's pseudonym of the parent's thread
+   * (the root's key when the author wrote the root), unverified.
+   */
   async reply (parentId: string, body: string, options: PostOptions): Promise<PostResult> {
     const parent = await this.requirePost(parentId)
     if (parent.kind === 'VOTE') {
       throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
     }
     const rootId = threadRoot(parent)
-    const root = await this.components.reads.get(rootId)
     await this.components.join(parent.channel)
+    const member = await this.memberAuth(parent.channel, options, rootId)
+    if (member !== undefined) return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, ...member }, options, rootId)
+    const root = await this.components.reads.get(rootId)
     const secret = this.authorKey.secretKey
     // anyone but the OP gets a key bound to the root's signer: a re-signed copy of the root is another thread
     const seed = root === undefined
@@ -103,7 +122,12 @@ export class OwnPosts {
     return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, auth: { kind: 'one-time', seed } }, options)
   }
 
-  /** A vote with a fresh key: votes are never linked to the voter's pseudonym. */
+  /**
+   * A vote, ring-signed by this node's member over a fresh ring (never linked to the voter's thread
+   * pseudonym), scoped to the post: one vote per member per post counts, on every node. Throws
+   * StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no stamp accepted now, and
+   * NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member.
+   */
   async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
     if (vote !== 1 && vote !== -1) {
       throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
@@ -112,8 +136,41 @@ export class OwnPosts {
     if (target.kind === 'VOTE') {
       throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
     }
+    const signer = this.components.signer?.()
+    if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
+    const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
+    const auth = signer.vote(created)
     await this.components.join(target.channel)
-    return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote }, options)
+    return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
+  }
+
+  /**
+   * The ring auth and `created` of a member's POST or REPLY (in the thread of root `thread`) in a public
+   * channel, its slot numbers counted; undefined when the node cannot ring-sign it (no stamp accepted now,
+   * no other member known, or a circle channel).
+   */
+  private async memberAuth (channel: string, options: PostOptions, thread?: Uint8Array): Promise<{ created: number, auth: RingAuthOptions } | undefined> {
+    const signer = this.components.signer?.()
+    if (signer === undefined || isCircleChannel(channel)) return undefined
+    const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
+    const auth = await signer.post(topicOf(channel), created, thread)
+    return auth === undefined ? undefined : { created, auth }
+  }
+
+  /** Unix seconds now, by the injected clock when there is one. */
+  private now (): number {
+    return (this.clock?.() ?? Date.now()) / 1000
+  }
+
+  /**
+   * Proof-of-work bits an own post is mined at: the node's setting, and for a one-time-signed POST or REPLY
+   * (unverified: no member stamp behind it) the ring term of a MIN_MEMBER_RING ring on top, so that a post
+   * without a stamp costs at least what a member's post costs.
+   */
+  private powOf (own: OwnPost): number {
+    const kind: PostKind = own.kind ?? 'POST'
+    const unverified = own.auth?.kind !== 'ring' && kind !== 'VOTE'
+    return this.powBits[kind] + (unverified ? ringPowBits(kind, MIN_MEMBER_RING) : 0)
   }
 
   /**
@@ -169,15 +226,17 @@ export class OwnPosts {
     return entry
   }
 
-  /** Builds, records (not stored until it comes back) and sends one of our own posts. */
-  private async publish (own: OwnPost, options: PostOptions): Promise<PostResult> {
+  /**
+   * Builds, records (not stored until it comes back) and sends one of our own posts. A member's ring post
+   * leaves its ring in the ring book under its thread (`thread`, or its own id for a thread's first post).
+   */
+  private async publish (own: OwnPost, options: PostOptions, thread?: Uint8Array): Promise<PostResult> {
     const { intake, inStem, outbound } = this.components
-    const kind = own.kind ?? 'POST'
     const built = await guardProtocolAsync(async () => buildEnvelope({
       ...own,
       now: this.clock === undefined ? undefined : this.clock() / 1000,
       ttl: options.ttl,
-      powBits: this.powBits[kind],
+      powBits: this.powOf(own),
       signal: options.signal,
       onProgress: options.onProgress
     }))
@@ -186,8 +245,15 @@ export class OwnPosts {
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
+    const refused = intake.membership(valid)
+    if (refused !== undefined) {
+      throw new PostValidationError(refused.reason, refused.code)
+    }
     this.components.assertRunning()
     const expires = Number(valid.post.created) + valid.post.ttl
+    if (own.auth?.kind === 'ring' && own.kind !== 'VOTE') {
+      await this.components.signer?.()?.keep(thread ?? valid.id, own.auth.ring, expires)
+    }
     // room in the outbox is taken before the post is recorded: a full outbox refuses it with nothing kept
     const room = outbound.reserve(built.topic)
     try {
@@ -203,7 +269,8 @@ export class OwnPosts {
     const sent = await room.send(built.bytes, expires)
     // a post reported sent is recorded so on disk (the stem's release records it), even if the node stops now
     await inStem.flush()
-    return { id: toHex(built.id), ...sent }
+    const ring = valid.auth.kind === 'ring' ? { ring: valid.auth.ring.length } : {}
+    return { id: toHex(built.id), ...ring, ...sent }
   }
 
   /**

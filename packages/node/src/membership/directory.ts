@@ -67,6 +67,11 @@ export interface CheckRingOptions {
   from?: string
   /** @default the directory's minRingSize */
   minRingSize?: number
+  /**
+   * Stamps known to be valid besides those held: the node's own member, whose stamp stays out of the
+   * directory until a copy comes back (vouch). @default none
+   */
+  alsoStamped?: (memberKey: Uint8Array, week: number) => boolean
 }
 
 /**
@@ -268,7 +273,7 @@ class Directory implements MemberDirectory {
     const minRingSize = options.minRingSize ?? this.minRingSize
     const result = checkRingMembers(ring, {
       created: options.created,
-      hasStamp: (memberKey, week) => this.has(memberKey, week),
+      hasStamp: (memberKey, week) => this.has(memberKey, week) || options.alsoStamped?.(memberKey, week) === true,
       directorySize: this.size(options.created, minRingSize),
       minRingSize
     })

@@ -1,0 +1,213 @@
+/**
+ * Issue 13, ring-signed votes and posts in public channels, on real nodes (test-sized stamps): one member
+ * voting five times counts once on every node, through the API and by hand-built envelopes from a stock
+ * libp2p peer; a ring naming unknown members costs no stamp evaluation and is ignored, as is a ring too
+ * small; the (K+1)-th post of one member in one channel and hour is refused on every node while another
+ * member, channel or hour is not affected; a member's own (K+1)-th post is refused before it is built.
+ */
+import {
+  DIRECTORY_TOPIC, EPOCH_SECONDS, POSTS_PER_EPOCH, buildEnvelope, channelTopic, compareBytes, encodeStamp, generateAuthorKey,
+  fromHex, ringSlots, toHex, validateEnvelope, weekOf
+} from '@murmur/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addressOf, SHARED_VERIFY_POOL, startNode, startStockPeer, stopAll, TEST_POW_BITS, TEST_STAMP_BITS, waitFor } from './harness.js'
+import type { StockPeer } from './harness.js'
+import type { Murmur, VerifyPool } from '../src/index.js'
+import type { AuthorKey, BuiltEnvelope } from '@murmur/protocol'
+
+const VOTES = '#ring-votes'
+const RATE = '#ring-rate'
+const OTHER = '#ring-other'
+const LOCAL = '#ring-local'
+const CHANNELS = [VOTES, RATE, OTHER, LOCAL]
+/** Members the stock peer mints stamps for: a directory larger than one ring. */
+const STOCK_MEMBERS = 18
+
+/** Public methods of the gossipsub service class that its interface type leaves out. */
+interface GossipsubInternals { getScore(id: string): number }
+
+/** The shared pool, counting the stamps it is asked to evaluate. */
+function countingPool (): { pool: VerifyPool, evaluations: () => number } {
+  let evaluations = 0
+  const pool: VerifyPool = {
+    get size () { return SHARED_VERIFY_POOL.size },
+    get queued () { return SHARED_VERIFY_POOL.queued },
+    validate: async (bytes, options, job) => await SHARED_VERIFY_POOL.validate(bytes, options, job),
+    ringVerify: async (input, job) => await SHARED_VERIFY_POOL.ringVerify(input, job),
+    verifyStamp: async (stamp, options, job) => {
+      evaluations++
+      return await SHARED_VERIFY_POOL.verifyStamp(stamp, options, job)
+    },
+    minePow: async (digest, bits, options) => await SHARED_VERIFY_POOL.minePow(digest, bits, options),
+    mintStamp: async (options) => await SHARED_VERIFY_POOL.mintStamp(options),
+    stop: async () => {}
+  }
+  return { pool, evaluations: () => evaluations }
+}
+
+/** A ring of `signer` and `others`, ascending as RingAuth wants it. */
+function ringOf (signer: AuthorKey, others: AuthorKey[]): Uint8Array[] {
+  return [signer.publicKey, ...others.map((key) => key.publicKey)].sort(compareBytes)
+}
+
+/** `count` members of `pool` other than `signer`, picked at random (each vote of a real member draws a fresh ring). */
+function decoys (pool: AuthorKey[], signer: AuthorKey, count: number): AuthorKey[] {
+  return pool.filter((key) => key !== signer).sort(() => Math.random() - 0.5).slice(0, count)
+}
+
+async function ringVote (signer: AuthorKey, others: AuthorKey[], parent: string, vote: 1 | -1 = 1): Promise<BuiltEnvelope> {
+  return await buildEnvelope({ channel: VOTES, kind: 'VOTE', parent: fromHex(parent), vote, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring: ringOf(signer, others), secretKey: signer.secretKey } })
+}
+
+describe('ring-signed votes and posts in public channels', () => {
+  let a: Murmur
+  let b: Murmur
+  let c: Murmur
+  let nodes: Murmur[]
+  let stock: StockPeer
+  let members: AuthorKey[]
+  const counting = countingPool()
+
+  const publish = async (built: BuiltEnvelope): Promise<void> => { await stock.services.pubsub.publish(built.topic, built.bytes) }
+  const scoreOn = async (node: Murmur, id: string): Promise<number | undefined> => (await node.get(id))?.score
+  const heldBy = async (id: Uint8Array | string): Promise<boolean[]> => await Promise.all(nodes.map(async (node) => (await node.get(typeof id === 'string' ? id : toHex(id))) !== undefined))
+
+  beforeAll(async () => {
+    const { mkdtemp } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    b = await startNode({ channels: CHANNELS, verify: counting.pool })
+    c = await startNode({ channels: CHANNELS, verify: counting.pool, bootstrap: [addressOf(b)] })
+    a = await startNode({ channels: CHANNELS, verify: counting.pool, bootstrap: [addressOf(b), addressOf(c)], dataDir: await mkdtemp(join(tmpdir(), 'murmur-ring-')) })
+    nodes = [a, b, c]
+    stock = await startStockPeer()
+    for (const topic of [DIRECTORY_TOPIC, ...CHANNELS.map(channelTopic)]) stock.services.pubsub.subscribe(topic)
+    for (const node of nodes) await stock.dial(node.getMultiaddrs()[0]!)
+    await waitFor(() => stock.services.pubsub.getSubscribers(DIRECTORY_TOPIC).length === 3 && CHANNELS.every((ch) => stock.services.pubsub.getSubscribers(channelTopic(ch)).length === 3), 'the stock peer to see every node in every topic')
+    // A mints its own stamp (test difficulty) and every directory takes it
+    await waitFor(() => nodes.every((node) => node.membership()?.members === 1), 'every directory to hold A\'s stamp', 90_000)
+    // the stock peer's members: stamped like anyone's, announced one at a time (within the directory's evaluation limits)
+    const week = weekOf(Math.floor(Date.now() / 1000))
+    members = Array.from({ length: STOCK_MEMBERS }, () => generateAuthorKey())
+    const stamps = await Promise.all(members.map(async (key) => await SHARED_VERIFY_POOL.mintStamp({ memberKey: key.publicKey, week, bits: TEST_STAMP_BITS })))
+    for (const [i, stamp] of stamps.entries()) {
+      await stock.services.pubsub.publish(DIRECTORY_TOPIC, encodeStamp(stamp))
+      await waitFor(() => nodes.every((node) => (node.membership()?.members ?? 0) >= i + 2), `every directory to hold ${i + 1} stamps of the stock peer`)
+    }
+  }, 240_000)
+
+  afterAll(async () => {
+    await stopAll([...nodes ?? [], stock])
+  })
+
+  it('one member voting five times counts once on every node, through the API and by hand-built envelopes', async () => {
+    const post = await b.post(VOTES, 'vote on me')
+    expect(post.ring).toBeUndefined() // B holds no stamp: one-time-signed, unverified
+    await waitFor(async () => (await heldBy(post.id)).every(Boolean), 'the post on every node')
+    // through the API: A's member, five times
+    const own: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const vote = await a.vote(post.id, 1)
+      expect(vote.ring).toBe(16)
+      own.push(vote.id)
+    }
+    // by hand: one stock member, five envelopes, each over a fresh ring as a real member's would be
+    const voter = members[0]!
+    const hand: BuiltEnvelope[] = []
+    for (let i = 0; i < 5; i++) hand.push(await ringVote(voter, decoys(members, voter, 15), post.id))
+    for (const vote of hand) await publish(vote)
+    // another member's vote, sent last
+    const other = members[1]!
+    await publish(await ringVote(other, decoys(members, other, 15), post.id))
+    await waitFor(async () => (await Promise.all(nodes.map(async (node) => await scoreOn(node, post.id)))).every((score) => score === 3), 'three members\' votes counted on every node', 60_000)
+    for (const node of nodes) {
+      expect(await scoreOn(node, post.id)).toBe(3)
+      const handHeld = await Promise.all(hand.map(async (vote) => (await node.get(toHex(vote.id))) !== undefined))
+      expect(handHeld.filter(Boolean)).toHaveLength(1)
+    }
+    for (const node of [b, c]) {
+      const ownHeld = await Promise.all(own.map(async (id) => (await node.get(id)) !== undefined))
+      expect(ownHeld.filter(Boolean)).toHaveLength(1)
+    }
+  }, 120_000)
+
+  it('a ring naming unknown members costs no stamp evaluation and is ignored, as is a ring too small', async () => {
+    const post = await b.post(VOTES, 'rings on me')
+    await waitFor(async () => (await heldBy(post.id)).every(Boolean), 'the post on every node')
+    const evaluations = counting.evaluations()
+    const strangers = Array.from({ length: 16 }, () => generateAuthorKey())
+    const unknown = await ringVote(strangers[0]!, strangers.slice(1), post.id)
+    const small = await ringVote(members[2]!, members.slice(3, 6), post.id)
+    await publish(unknown)
+    await publish(small)
+    await publish(await ringVote(members[6]!, decoys(members, members[6]!, 15), post.id))
+    await waitFor(async () => (await Promise.all(nodes.map(async (node) => await scoreOn(node, post.id)))).every((score) => score === 1), 'the valid vote counted on every node', 60_000)
+    expect(await heldBy(unknown.id)).toEqual([false, false, false])
+    expect(await heldBy(small.id)).toEqual([false, false, false])
+    expect(counting.evaluations()).toBe(evaluations)
+    // ignored, never penalised: the sender may know more members
+    for (const node of nodes) {
+      expect((node.libp2p.services.pubsub as unknown as GossipsubInternals).getScore(stock.peerId.toString())).toBeGreaterThanOrEqual(0)
+    }
+  }, 120_000)
+
+  it('the (K+1)-th post of one member in one channel and hour is refused on every node; another member, channel or hour is not', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const created = now - (now % 60) - 60
+    const topic = channelTopic(RATE)
+    const [poster, neighbour] = [members[7]!, members[8]!]
+    const ringPost = async (signer: AuthorKey, channel: string, at: number, slots: { slot: number, weekSlot: number }, body: string, limits = {}): Promise<BuiltEnvelope> =>
+      await buildEnvelope({ channel, body, created: at, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring: ringOf(signer, decoys(members, signer, 15)), secretKey: signer.secretKey, ...slots, ...limits } })
+    // the i-th post's slots of the member's schedule; past K, only its week slot (the hour's are used up)
+    const scheduled = (i: number): { slot: number, weekSlot: number } => ({
+      slot: ringSlots(poster.secretKey, topic, BigInt(created), { epoch: i % POSTS_PER_EPOCH, week: i }).slot,
+      weekSlot: ringSlots(poster.secretKey, topic, BigInt(created), { epoch: 0, week: i }).weekSlot
+    })
+    const allowed: BuiltEnvelope[] = []
+    for (let i = 0; i < POSTS_PER_EPOCH; i++) allowed.push(await ringPost(poster, RATE, created, scheduled(i), `post ${i}`))
+    // the eleventh: every slot of the hour is used, so it repeats one (a fresh slot of the week); built until its
+    // id is above the post it collides with, so that it loses under any rule that keeps one of the two
+    const first = allowed[0]!
+    let eleventh: BuiltEnvelope
+    do {
+      eleventh = await ringPost(poster, RATE, created, { slot: scheduled(0).slot, weekSlot: scheduled(POSTS_PER_EPOCH).weekSlot }, 'post 10')
+    } while (compareBytes(eleventh.id, first.id) < 0)
+    // or a slot past K, which a member can only sign by claiming a larger K
+    const pastK = await ringPost(poster, RATE, created, { slot: POSTS_PER_EPOCH, weekSlot: scheduled(POSTS_PER_EPOCH + 1).weekSlot }, 'post 11', { postsPerEpoch: POSTS_PER_EPOCH + 1 })
+    expect(validateEnvelope(pastK.bytes, { topic, powBits: { POST: TEST_POW_BITS } })).toMatchObject({ ok: false, code: 'ERR_BAD_SCOPE' })
+    const unaffected = [
+      await ringPost(neighbour, RATE, created, ringSlots(neighbour.secretKey, topic, BigInt(created), { epoch: 0, week: 0 }), 'another member'),
+      await ringPost(poster, OTHER, created, ringSlots(poster.secretKey, channelTopic(OTHER), BigInt(created), { epoch: 0, week: 0 }), 'another channel'),
+      await ringPost(poster, RATE, created - EPOCH_SECONDS, ringSlots(poster.secretKey, topic, BigInt(created - EPOCH_SECONDS), { epoch: 0, week: POSTS_PER_EPOCH + 2 }), 'the hour before')
+    ]
+    for (const built of allowed) await publish(built)
+    await waitFor(async () => (await Promise.all(allowed.map(async (built) => await heldBy(built.id)))).flat().every(Boolean), 'the K posts on every node', 60_000)
+    await publish(eleventh)
+    await publish(pastK)
+    for (const built of unaffected) await publish(built)
+    await waitFor(async () => (await Promise.all(unaffected.map(async (built) => await heldBy(built.id)))).flat().every(Boolean), 'the unaffected posts on every node', 60_000)
+    expect(await heldBy(eleventh.id)).toEqual([false, false, false])
+    expect(await heldBy(pastK.id)).toEqual([false, false, false])
+    expect((await Promise.all(allowed.map(async (built) => await heldBy(built.id)))).flat().every(Boolean)).toBe(true)
+    // a slot past K is the sender's fault (Reject, penalised on every node it reached); a repeated slot is not
+    for (const node of nodes) {
+      expect((node.libp2p.services.pubsub as unknown as GossipsubInternals).getScore(stock.peerId.toString())).toBeLessThan(0)
+    }
+  }, 180_000)
+
+  it('a member\'s own (K+1)-th post of an hour in a channel is refused before it is built, with ERR_RATE_LIMITED', async () => {
+    // ten posts and the eleventh must fall in one hour (own posts date themselves up to a minute back)
+    const intoHour = Math.floor(Date.now() / 1000) % EPOCH_SECONDS
+    if (intoHour < 90 || intoHour > EPOCH_SECONDS - 240) await new Promise((resolve) => setTimeout(resolve, ((intoHour < 90 ? 90 - intoHour : EPOCH_SECONDS - intoHour + 90)) * 1000))
+    const posted: string[] = []
+    for (let i = 0; i < POSTS_PER_EPOCH; i++) {
+      const result = await a.post(LOCAL, `own ${i}`)
+      expect(result.ring).toBe(16)
+      posted.push(result.id)
+    }
+    await expect(a.post(LOCAL, 'one too many')).rejects.toMatchObject({ name: 'RateLimitError', code: 'ERR_RATE_LIMITED' })
+    await waitFor(async () => (await Promise.all(posted.map(async (id) => await heldBy(id)))).flat().every(Boolean), 'the member\'s K posts on every node', 60_000)
+    const feeds = await Promise.all([b, c].map(async (node) => await node.feed(LOCAL)))
+    for (const feed of feeds) expect(feed.map((p) => p.body).sort()).toEqual(posted.map((_, i) => `own ${i}`).sort())
+  }, 600_000)
+})
