@@ -29,6 +29,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
 import { randomIndex, sample } from './discovery.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
+import { DNS_GROUP } from './relay-share.js'
 import type { ProviderInfo } from './kad-providers.js'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 import { removePrivateAddressesMapper } from '@libp2p/kad-dht'
@@ -379,7 +380,7 @@ const IP6_GROUP_BYTES = 1 + 6
 function rawGroup (record: ProviderInfo): string {
   const first = record.multiaddrs[0]
   if (first === undefined) return ''
-  if (DNS_CODES.has(first[0]!)) return 'dns'
+  if (DNS_CODES.has(first[0]!)) return DNS_GROUP
   const length = first[0] === IP4 ? IP4_GROUP_BYTES : first[0] === IP6 ? IP6_GROUP_BYTES : first.length
   return first.subarray(0, length).join(',')
 }

@@ -48,8 +48,18 @@ export interface AddressGroups {
 }
 
 /**
- * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4; anything else (a DNS
- * name, a path) is a group of its own.
+ * The one group of every address named by DNS (`/dns`, `/dns4`, `/dns6`, `/dnsaddr`): names cost
+ * nothing, and one host may answer to a thousand of them, so they weigh what one host weighs together.
+ */
+export const DNS_GROUP = 'dns'
+
+/** The multiaddr protocols that name a host by DNS. */
+const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
+
+/**
+ * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4; every DNS name is one
+ * group together ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address;
+ * anything else (a path) is a group of its own.
  *
  * @example
  * ```ts
@@ -60,6 +70,7 @@ export interface AddressGroups {
 export function addressGroups (addr: Multiaddr): AddressGroups {
   const host = addr.getComponents()[0]
   if (host?.name === 'ip4' && host.value !== undefined) return ip4Groups(host.value)
+  if (host !== undefined && DNS_PROTOCOLS.has(host.name)) return { address: DNS_GROUP, network: DNS_GROUP }
   if (host?.name !== 'ip6') {
     const own = `${host?.name ?? 'addr'}/${host?.value ?? addr.toString()}`
     return { address: own, network: own }
