@@ -47,6 +47,32 @@ export const CLOCK_SKEW_GROUPS = 1024
 export const CLOCK_SKEW_EARLY_CHECKS = 10
 
 /**
+ * Checks of posts refused as too early that all sender groups together may run in a burst; more come at
+ * {@link CLOCK_SKEW_SHARED_RATE}. Each group's own budget ({@link CLOCK_SKEW_EARLY_CHECKS}) bounds what
+ * one group takes, this what many take: a check verifies a signature on the main thread (about 40 ms
+ * for a ring of 64 with two link tags), and a thousand groups at one a second each would ask for forty
+ * seconds of it every second. A group's check takes from both budgets.
+ */
+export const CLOCK_SKEW_SHARED_CHECKS = 30
+
+/** Checks a second all sender groups together may run, on average (see {@link CLOCK_SKEW_SHARED_CHECKS}). */
+export const CLOCK_SKEW_SHARED_RATE = 2
+
+/**
+ * Of the shared checks, those kept for turns: a sender group's first too-early post after
+ * {@link CLOCK_SKEW_TURN} seconds is its turn, and only a turn may take the shared budget below this.
+ * Under a flood from many groups the shared checks thus go to turns, and a group has one turn per
+ * {@link CLOCK_SKEW_TURN} seconds however fast it sends (a turn that finds no check is spent all the
+ * same): an honest group's post is checked about once in as many turns as there are groups asking for
+ * each check of {@link CLOCK_SKEW_SHARED_RATE}, where a first come, first served budget would go to
+ * whoever sends most. Without a flood, a group's posts beyond its turn still take what is above this.
+ */
+export const CLOCK_SKEW_TURN_RESERVE = 10
+
+/** Seconds between two turns of one sender group (see {@link CLOCK_SKEW_TURN_RESERVE}). */
+export const CLOCK_SKEW_TURN = 10
+
+/**
  * Seconds by which the wall clock may move against the monotonic one before it counts as a jump (set by
  * hand, stepped by NTP, or a sleep the monotonic clock did not count). NTP slewing moves it by well under
  * a second between two looks.
@@ -267,17 +293,69 @@ export interface ClockWatchComponents {
   log?: Logger
 }
 
-/** A sender group's budget of checks as of a post's own time. */
-interface CheckBudget {
-  checks: number
-  /** Unix milliseconds up to which refills were counted. */
-  refilled: number
+/** A token bucket: `tokens` as of monotonic millisecond `at`. */
+interface Bucket {
+  tokens: number
+  at: number
+}
+
+/** Refills `bucket` up to monotonic millisecond `now`, at `perSecond` up to `size`; its tokens. */
+function fill (bucket: Bucket, now: number, size: number, perSecond: number): number {
+  // never back: a monotonic clock does not go back, but a refill must not be taken twice if it did
+  if (now > bucket.at) {
+    bucket.tokens = Math.min(size, bucket.tokens + (now - bucket.at) * perSecond / 1000)
+    bucket.at = now
+  }
+  return bucket.tokens
+}
+
+/** A sender group's own budget of checks, and when its next turn comes (monotonic milliseconds). */
+interface GroupChecks extends Bucket {
+  turn: number
+}
+
+/**
+ * Who may check a post refused as too early as of its own time: its sender group's own budget first
+ * ({@link CLOCK_SKEW_EARLY_CHECKS}), then the budget shared by all groups ({@link CLOCK_SKEW_SHARED_CHECKS}),
+ * with the part of it kept for turns ({@link CLOCK_SKEW_TURN_RESERVE}). Both on the monotonic clock: a
+ * wall clock set back must not stop the checks until it has caught up again.
+ */
+class EarlyChecks {
+  private readonly groups = new Recent<GroupChecks>(CLOCK_SKEW_GROUPS)
+  private readonly shared: Bucket
+
+  constructor (now: number) {
+    this.shared = { tokens: CLOCK_SKEW_SHARED_CHECKS, at: now }
+  }
+
+  /**
+   * A check of a post of `group` at monotonic millisecond `now`: the function that charges it (call it
+   * once the check found the proof of work paid), or undefined when there is none for it now.
+   */
+  take (group: string, now: number): (() => void) | undefined {
+    const own = this.groups.get(group) ?? { tokens: CLOCK_SKEW_EARLY_CHECKS, at: now, turn: now }
+    this.groups.set(group, own)
+    if (fill(own, now, CLOCK_SKEW_EARLY_CHECKS, 1) < 1) return undefined
+    const turn = now >= own.turn
+    const next = now + CLOCK_SKEW_TURN * 1000
+    if (fill(this.shared, now, CLOCK_SKEW_SHARED_CHECKS, CLOCK_SKEW_SHARED_RATE) < (turn ? 1 : CLOCK_SKEW_TURN_RESERVE + 1)) {
+      // spent all the same: a group draws for the kept checks once a turn, however fast it sends
+      if (turn) own.turn = next
+      return undefined
+    }
+    return () => {
+      own.tokens--
+      this.shared.tokens--
+      if (turn) own.turn = next
+    }
+  }
 }
 
 /**
  * Feeds a {@link ClockSkewEstimate} with every envelope first verified from gossip or the stem, with the
  * address group of the peer that delivered it: the valid ones, and those refused as too early that are
- * genuine posts of their own time (rate-limited per group, see {@link CLOCK_SKEW_EARLY_CHECKS}).
+ * genuine posts of their own time (rate-limited per group, see {@link CLOCK_SKEW_EARLY_CHECKS}, and over
+ * all groups, see {@link CLOCK_SKEW_SHARED_CHECKS}).
  *
  * @example
  * ```ts
@@ -291,11 +369,12 @@ export class ClockWatch {
   private readonly components: ClockWatchComponents
   private readonly monotonic: () => number
   private skewed = false
-  private readonly budgets = new Recent<CheckBudget>(CLOCK_SKEW_GROUPS)
+  private readonly checks: EarlyChecks
 
   constructor (components: ClockWatchComponents) {
     this.components = components
     this.monotonic = components.monotonic ?? (() => performance.now())
+    this.checks = new EarlyChecks(this.monotonic())
   }
 
   /**
@@ -306,12 +385,12 @@ export class ClockWatch {
     if (result.ok) {
       this.add(Number(result.post.created), from)
     } else if (result.code === 'ERR_TOO_EARLY') {
-      const budget = this.budget(from)
-      const created = budget.checks > 0 ? createdOf(envelope) : undefined
-      if (created === undefined) return
+      const charge = this.checks.take(from, this.monotonic())
+      const created = charge === undefined ? undefined : createdOf(envelope)
+      if (charge === undefined || created === undefined) return
       const checked = this.components.validateAt(topic, envelope, created + CREATED_GRANULARITY)
       // charged only once the proof of work was paid: junk must not use up what honest posts need
-      if (checked.ok || SIGNATURE_STAGE.has(checked.code)) budget.checks--
+      if (checked.ok || SIGNATURE_STAGE.has(checked.code)) charge()
       if (!checked.ok) return
       this.add(created, from)
     } else {
@@ -344,19 +423,6 @@ export class ClockWatch {
 
   private add (created: number, group: string): void {
     this.estimate.add(created, this.components.now() / 1000, this.monotonic() / 1000, group)
-  }
-
-  /** The check budget of `group`, refilled up to now. */
-  private budget (group: string): CheckBudget {
-    const now = this.components.now()
-    const budget = this.budgets.get(group) ?? { checks: CLOCK_SKEW_EARLY_CHECKS, refilled: now }
-    const refill = Math.floor((now - budget.refilled) / 1000)
-    if (refill > 0) {
-      budget.checks = Math.min(CLOCK_SKEW_EARLY_CHECKS, budget.checks + refill)
-      budget.refilled += refill * 1000
-    }
-    this.budgets.set(group, budget)
-    return budget
   }
 }
 
