@@ -47,6 +47,11 @@ export interface MembershipStatusResponse {
   minting: MintingStatus | null
   /** When the next mint starts (unix seconds), while none runs; null otherwise. */
   nextMintAt: number | null
+  /**
+   * Members a vote or post of this node hides among now: 16 (MIN_MEMBER_RING), fewer while the directory
+   * holds fewer, 0 while it holds no other member; null when the node does not report it.
+   */
+  ring: number | null
 }
 
 /** `GET /v1/status`, and the `status` event of `GET /v1/events`. */

@@ -32,8 +32,29 @@ export function membershipStatus (status: NodeMembershipStatus | undefined): Mem
           progress: progress === undefined ? 0 : Math.min(1, progress.nextNonce / Math.max(1, progress.expectedEvaluations)),
           etaSeconds: progress === undefined ? null : Math.round(progress.etaSeconds)
         },
-    nextMintAt: status.nextMintAt ?? null
+    nextMintAt: status.nextMintAt ?? null,
+    ring: ringSize(status)
   }
+}
+
+/** NodeMembershipStatus.ring (members a vote or post hides among now), or null from a node that does not report it. */
+function ringSize (status: NodeMembershipStatus): number | null {
+  return 'ring' in status && typeof status.ring === 'number' ? status.ring : null
+}
+
+/**
+ * Among how many members this node's votes and posts hide now, for people: MIN_MEMBER_RING, fewer (said
+ * so) while the directory holds fewer, none while it holds no other member.
+ *
+ * @example
+ * ```ts
+ * ringLine(3) // 'your votes and posts hide among 3 members (16 once the directory holds that many)'
+ * ```
+ */
+export function ringLine (ring: number): string {
+  if (ring < 2) return 'no other member known yet: votes wait until the directory holds one'
+  const among = `your votes and posts hide among ${ring} members`
+  return ring < MIN_MEMBER_RING ? `${among} (${MIN_MEMBER_RING} once the directory holds that many)` : among
 }
 
 /**

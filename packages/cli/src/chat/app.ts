@@ -342,6 +342,11 @@ export class ChatApp {
       segments.push({ text: ` ● ${peers} ${peers === 1 ? 'peer' : 'peers'}, ${inChannel} in ${this.channel} `, color: 32, bold: true })
     }
     segments.push({ text: ` ${this.mode} `, dim: true })
+    const membership = this.status?.membership
+    if (membership !== null && membership !== undefined) {
+      // whether this node's posts are a member's and its votes count (the mint's progress is the notice line's)
+      segments.push(membership.stamp !== null ? { text: ' member ', color: 32, bold: true } : { text: ' not a member yet ', dim: true })
+    }
     return segments
   }
 

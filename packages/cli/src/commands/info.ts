@@ -4,7 +4,7 @@
 import { Command } from 'commander'
 import { MAX_CLOCK_SKEW } from '@murmur/protocol'
 import { clockWarning } from '../daemon/status.js'
-import { mintingLine } from '../membership.js'
+import { mintingLine, ringLine } from '../membership.js'
 import { utcTime } from '../text.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
@@ -106,6 +106,9 @@ function membershipLines (membership: MembershipStatusResponse | null): string[]
     lines.push(`next mint ${utcTime(nextMintAt)}`)
   }
   lines.push(`directory ${membership.members} ${membership.members === 1 ? 'member' : 'members'}`)
+  if (membership.ring !== null) {
+    lines.push(`ring      ${ringLine(membership.ring)}`)
+  }
   return lines
 }
 
