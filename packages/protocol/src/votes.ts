@@ -12,22 +12,34 @@ export const VOTE_BUDGET = 30
 
 /**
  * The smallest margin of downvotes over upvotes that hides a post, whatever the channel: Yik Yak's "−5
- * removes a post", kept for quiet channels.
+ * removes a post", kept for quiet channels (with the shipped {@link MARGIN_OFFSET} the margin never falls
+ * this low in a channel anyone votes in; the floor holds for any rule a caller passes).
  *
  * @default 5
  */
 export const MIN_HIDE_MARGIN = 5
 
 /**
- * Share of the channel's audience (see {@link channelAudience}) by which downvotes must outnumber upvotes
- * to hide a post. Many honest posts never get an upvote, so a minority that waits for such posts faces
- * the margin alone: this is the share of a channel's most engaged readership it must exceed. Lower hides
- * more abuse and lets a smaller minority hide honest posts; bench/votes-sim.ts measures both sides (with
- * 0.5, ten sybils in a 200-member channel hid a third of honest posts).
+ * Share of the channel's audience (see {@link channelAudience}) in the margin by which downvotes must
+ * outnumber upvotes to hide a post. Some honest posts never get an upvote, so a minority that waits for
+ * such posts faces the margin alone: the margin must exceed the minority's identities, which grow with
+ * the channel like its audience. Lower hides more abuse and lets a smaller minority hide honest posts;
+ * bench/votes-sim.ts measures both sides (`max(5, ceil(0.75 × audience))`, the rule before the offset, let
+ * 5 sybils hide 11 % of honest posts in a 100-member channel and hid a third of abuse in a 400-member one).
  *
- * @default 0.75
+ * @default 0.45
  */
-export const AUDIENCE_SHARE = 0.75
+export const AUDIENCE_SHARE = 0.45
+
+/**
+ * Net downvotes added to the audience's share in the margin: besides the minority's identities, which grow
+ * with the channel, the margin must cover the honest downvotes any post may draw (one or two), which do
+ * not, and the audience's fluctuation, largest in small channels. Five keeps Yik Yak's "−5" where nobody
+ * votes.
+ *
+ * @default 5
+ */
+export const MARGIN_OFFSET = 5
 
 /**
  * Age before which no post is hidden, in seconds. Without it a minority downvoting every post at once
@@ -79,8 +91,10 @@ export interface PostVotes extends VoteTally {
 export interface VoteRule {
   /** @default MIN_HIDE_MARGIN (5) */
   minMargin?: number
-  /** @default AUDIENCE_SHARE (0.75) */
+  /** @default AUDIENCE_SHARE (0.45) */
   audienceShare?: number
+  /** @default MARGIN_OFFSET (5) */
+  marginOffset?: number
   /** @default HIDE_AFTER_SECONDS (3600) */
   hideAfter?: number
 }
@@ -116,21 +130,22 @@ function share (value: number, label: string): number {
 
 /**
  * The margin of downvotes over upvotes that hides a post:
- * `max(minMargin, ceil(audienceShare × audience))`. It grows with the channel's engaged readership, so
- * the same share of a channel's members is needed to hide a post in a small channel and in a large one,
- * and it never depends on the order votes arrived in.
+ * `max(minMargin, marginOffset + ceil(audienceShare × audience))`. It grows with the channel's engaged
+ * readership, so about the same share of a channel's members is needed to hide a post in a small channel
+ * and in a large one, and it never depends on the order votes arrived in.
  *
  * @example
  * ```ts
- * hideMargin({ audience: 20 }) // max(5, ceil(0.75 × 20)) = 15
+ * hideMargin({ audience: 20 }) // max(5, 5 + ceil(0.45 × 20)) = 14
  * ```
  */
 export function hideMargin (channel: ChannelVotes, rule: VoteRule = {}): number {
   const audience = count(channel.audience, 'audience')
   const minMargin = count(rule.minMargin ?? MIN_HIDE_MARGIN, 'minMargin')
   const audienceShare = share(rule.audienceShare ?? AUDIENCE_SHARE, 'audienceShare')
+  const offset = count(rule.marginOffset ?? MARGIN_OFFSET, 'marginOffset')
   // at least one: a post without downvotes is never hidden, whatever the parameters
-  return Math.max(1, minMargin, Math.ceil(audienceShare * audience))
+  return Math.max(1, minMargin, offset + Math.ceil(audienceShare * audience))
 }
 
 /**
@@ -142,7 +157,7 @@ export function hideMargin (channel: ChannelVotes, rule: VoteRule = {}): number 
  * ```ts
  * import { voteVerdict } from '@murmur/protocol'
  *
- * voteVerdict({ up: 2, down: 12, age: 7200 }, { audience: 20 }) // { score: -10, margin: 15, hidden: false, rank: 0 }
+ * voteVerdict({ up: 2, down: 12, age: 7200 }, { audience: 20 }) // { score: -10, margin: 14, hidden: false, rank: 0 }
  * voteVerdict({ up: 1, down: 17, age: 7200 }, { audience: 20 }).hidden // true
  * voteVerdict({ up: 1, down: 17, age: 600 }, { audience: 20 }).hidden // false: too young
  * ```
