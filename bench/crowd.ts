@@ -7,8 +7,11 @@
 // `npm exec -- node bench/crowd.ts [--quick]`: 200 nodes in 8 processes, or 30 in 2 with --quick
 // (CROWD_NODES and CROWD_PROCS override; CROWD_PROCS=1 is the one-process run; CROWD_STEM=0 turns the
 // stem off, to tell the stem's share of the delay from the gossip's; CROWD_IDLE=s prints status for s
-// seconds before posting, to read what idle nodes cost in CPU).
+// seconds before posting, to read what idle nodes cost in CPU; CROWD_STREAMS=1 prints open streams by
+// protocol; CROWD_PROFILE=dir writes CPU profiles per phase, read by bench/lib/crowd-profile.ts).
 import { fork } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { median, writeResults } from './lib/results.ts'
 import { seededRandom } from './lib/random.ts'
 import type { Figure } from './lib/results.ts'
@@ -56,21 +59,102 @@ const random = seededRandom(200)
 const workers = Array.from({ length: PROCS }, () => new Worker())
 const workerOf = (index: number): Worker => workers[index % PROCS]!
 const addresses: string[] = []
+/** CROWD_PROFILE=dir: every worker writes a CPU profile per phase there (bench/lib/crowd-profile.ts reads them). */
+const PROFILE = process.env.CROWD_PROFILE
+if (PROFILE !== undefined) mkdirSync(PROFILE, { recursive: true })
 
-/** Status of every worker, summed up and printed. */
+/** Ends a profiled phase in every worker (no-op without CROWD_PROFILE). */
+async function profilePhase (phase: string): Promise<void> {
+  if (PROFILE === undefined) return
+  const files = await Promise.all(workers.map(async (w) => w.ask({ type: 'profile', phase }, 'profiled')))
+  console.log(`profiles of ${phase}: ${files.map((f) => f.file).join(' ')}`)
+}
+
+/** What the host did during one phase of the run: CPU per node, event-loop delay, churn. */
+interface PhaseLoad {
+  name: string
+  seconds: number
+  /** CPU of every process ÷ nodes ÷ wall time, in ms per node per second. */
+  cpuPerNode: number
+  /** Cores busy on average (all processes). */
+  cores: number
+  /** Worst event-loop delay p99 and max over the phase's status reads and processes, in ms. */
+  lagP99: number
+  lagMax: number
+  /** Connections opened per node per second. */
+  openedPerNode: number
+}
+
+/** Accumulates the status reads of the phase under way (see {@link PhaseLoad}). */
+class PhaseMeter {
+  private cpuAt = 0
+  private since = performance.now()
+  private lagP99 = 0
+  private lagMax = 0
+  private opened = 0
+  readonly done: PhaseLoad[] = []
+  private name: string
+
+  constructor (name: string) {
+    this.name = name
+  }
+
+  /** Counts one status read into the phase. */
+  read (all: Status[]): void {
+    this.lagP99 = Math.max(this.lagP99, ...all.map((s) => s.lagP99))
+    this.lagMax = Math.max(this.lagMax, ...all.map((s) => s.lagMax))
+    this.opened += all.reduce((sum, s) => sum + s.opened, 0)
+  }
+
+  /** Ends the phase at a status read (its CPU total is the phase's end) and starts `next`. */
+  end (all: Status[], next: string): PhaseLoad {
+    this.read(all)
+    const cpu = all.reduce((sum, s) => sum + s.cpuTotal, 0)
+    const seconds = (performance.now() - this.since) / 1000
+    const load: PhaseLoad = {
+      name: this.name,
+      seconds,
+      cpuPerNode: (cpu - this.cpuAt) / SIZE / seconds,
+      cores: (cpu - this.cpuAt) / 1000 / seconds,
+      lagP99: this.lagP99,
+      lagMax: this.lagMax,
+      openedPerNode: this.opened / SIZE / seconds
+    }
+    this.done.push(load)
+    console.log(`phase ${load.name}: ${seconds.toFixed(0)} s, CPU ${load.cpuPerNode.toFixed(1)} ms per node per second ` +
+      `(${load.cores.toFixed(2)} of ${cpus().length} cores), event-loop delay p99 ${load.lagP99.toFixed(0)} ms, max ${load.lagMax.toFixed(0)} ms, ` +
+      `${load.openedPerNode.toFixed(2)} connections opened per node per second`)
+    Object.assign(this, { name: next, cpuAt: cpu, since: performance.now(), lagP99: 0, lagMax: 0, opened: 0 })
+    return load
+  }
+}
+
+/** Status of every worker, summed up, printed, and counted into the phase under way. */
 async function status (label: string): Promise<Status[]> {
   const all = await Promise.all(workers.map(async (w) => w.ask({ type: 'status' }, 'status')))
   const inChannel = all.reduce((sum, s) => sum + s.inChannel, 0)
   const connections = all.flatMap((s) => s.connections)
   const outbound = all.flatMap((s) => s.outbound)
   const channelPeers = all.flatMap((s) => s.channelPeers)
-  console.log(`${label}: ${inChannel}/${connections.length} nodes with a channel peer; connections median ${median(connections)} ` +
-    `(outbound ${median(outbound)}), channel peers median ${median(channelPeers)} min ${Math.min(...channelPeers)}; ` +
-    `CPU ${(all.reduce((sum, s) => sum + s.cpuShare, 0) * 1000 / connections.length).toFixed(1)} ms per node per second (all processes ${all.reduce((sum, s) => sum + s.cpuShare, 0).toFixed(2)} cores); ` +
+  const streams: Record<string, number> = {}
+  for (const s of all) for (const [protocol, count] of Object.entries(s.streams)) streams[protocol] = (streams[protocol] ?? 0) + count
+  const cores = all.reduce((sum, s) => sum + s.cpuShare, 0)
+  console.log(`${label}: ${inChannel}/${connections.length} nodes with a channel peer; connections median ${median(connections)} max ${Math.max(...connections)} ` +
+    `(outbound ${median(outbound)}), opened ${all.reduce((sum, s) => sum + s.opened, 0)} closed ${all.reduce((sum, s) => sum + s.closed, 0)} since the last read; ` +
+    `channel peers median ${median(channelPeers)} min ${Math.min(...channelPeers)}; ` +
+    `CPU ${(cores * 1000 / connections.length).toFixed(1)} ms per node per second (${cores.toFixed(2)} cores); ` +
     `event-loop delay p50/p99/max per process ${all.map((s) => `${s.lagP50.toFixed(0)}/${s.lagP99.toFixed(0)}/${s.lagMax.toFixed(0)}`).join(' ')} ms`)
+  const alone = all.flatMap((s) => s.alone)
+  if (alone.length > 0 && alone.length <= 20) console.log(`  alone: ${alone.join('; ')}`)
+  if (process.env.CROWD_STREAMS === '1') {
+    console.log(`  open streams: ${Object.entries(streams).sort((a, b) => b[1] - a[1]).map(([p, c]) => `${p} ${c}`).join(', ')}`)
+  }
+  meter.read(all)
   return all
 }
 
+const meter = new PhaseMeter('start')
+const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`
 const started = performance.now()
 try {
   // started in batches of one node per process; each bootstraps from three nodes of earlier batches
@@ -85,38 +169,54 @@ try {
       const reply = await workerOf(index).ask({ type: 'start', index, bootstrap: [...bootstrap], stem: STEM }, 'started')
       addresses[index] = reply.address
     }))
+    if ((batch / PROCS) % 10 === 9) console.log(`${elapsed()}: ${addresses.length}/${SIZE} nodes started`)
   }
+  await profilePhase('start')
   console.log(`${SIZE} nodes started in ${PROCS} processes after ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  meter.end(await status(elapsed()), 'forming')
   // every node with a channel peer, or the formation wait is over: the posts go out either way, and a
   // node left alone counts as undelivered (the figure says what happened, the note why)
   let formed: number | undefined
   let inChannel = 0
+  let last: Status[]
   for (;;) {
-    const all = await status(`${((performance.now() - started) / 1000).toFixed(0)} s`)
-    inChannel = all.reduce((sum, s) => sum + s.inChannel, 0)
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    last = await status(elapsed())
+    inChannel = last.reduce((sum, s) => sum + s.inChannel, 0)
     if (inChannel === SIZE) formed = performance.now() - started
     if (formed !== undefined || performance.now() - started > FORMATION) break
-    await new Promise((resolve) => setTimeout(resolve, 5_000))
   }
   console.log(formed === undefined
     ? `${inChannel}/${SIZE} nodes had a channel peer after the ${FORMATION / 1000} s formation wait; posting anyway`
     : `${SIZE} nodes on 127.0.0.1 in the channel after ${(formed / 1000).toFixed(1)} s`)
+  const forming = meter.end(last, 'idle')
+  await profilePhase('forming')
   // CROWD_IDLE=s: status every 5 s for that long before posting, to read what idle nodes cost in CPU
-  for (let idle = Number(process.env.CROWD_IDLE ?? 0) * 1000; idle > 0; idle -= 5_000) {
+  let idle: PhaseLoad | undefined
+  const idleSeconds = Number(process.env.CROWD_IDLE ?? 0)
+  for (let left = idleSeconds * 1000; left > 0; left -= 5_000) {
     await new Promise((resolve) => setTimeout(resolve, 5_000))
-    await status('idle')
+    last = await status('idle')
+  }
+  if (idleSeconds > 0) {
+    idle = meter.end(last, 'posting')
+    await profilePhase('idle')
+  } else {
+    Object.assign(meter, { name: 'posting' })
   }
 
   const fullTimes: number[] = []
   // the first other node to get a post: how long the stem held it before it was published
   const firstTimes: number[] = []
+  /** (post, node other than its author) pairs delivered within the window. */
   let delivered = 0
+  const unreached: string[] = []
   for (let p = 0; p < POSTS; p++) {
     const body = `crowd bench ${p}`
     const author = Math.floor(random() * SIZE)
     const have = new Set<number>([author])
     let first: number | undefined
-    let last = 0
+    let lastAt = 0
     let everyone = (): void => {}
     const all = new Promise<'all'>((resolve) => { everyone = () => { resolve('all') } })
     const start = performance.timeOrigin + performance.now()
@@ -125,7 +225,7 @@ try {
         if (message.body !== body || have.has(message.index)) return
         have.add(message.index)
         first ??= message.at - start
-        last = Math.max(last, message.at - start)
+        lastAt = Math.max(lastAt, message.at - start)
         if (have.size === SIZE) everyone()
       }
     }
@@ -133,15 +233,24 @@ try {
     let timer: ReturnType<typeof setTimeout> | undefined
     const outcome = await Promise.race([all, new Promise<'window'>((resolve) => { timer = setTimeout(() => { resolve('window') }, WINDOW) })])
     clearTimeout(timer)
-    if (outcome === 'all') fullTimes.push(last)
-    delivered += have.size
-    console.log(`post ${p} (${posted.status}): first node after ${first?.toFixed(0) ?? '-'} ms, ${have.size}/${SIZE} nodes${outcome === 'all' ? ` in ${last.toFixed(0)} ms` : ` within ${WINDOW / 1000} s`}`)
+    if (outcome === 'all') fullTimes.push(lastAt)
+    delivered += have.size - 1
+    if (have.size === 1) unreached.push(`post ${p} (${posted.status}, author with ${posted.channelPeers} channel peers)`)
+    console.log(`post ${p} (${posted.status}; author ${author} had ${posted.channelPeers} channel peers): first node after ${first?.toFixed(0) ?? '-'} ms, ` +
+      `${have.size - 1}/${SIZE - 1} other nodes${outcome === 'all' ? ` in ${lastAt.toFixed(0)} ms` : ` within ${WINDOW / 1000} s`}`)
     if (first !== undefined) firstTimes.push(first)
   }
-  await status('after the posts')
-  const ratio = delivered / (SIZE * POSTS)
-  const note = `${PROCS} process${PROCS === 1 ? '' : 'es'} on one host, all nodes on 127.0.0.1` +
-    (formed === undefined ? `; ${inChannel}/${SIZE} nodes had a channel peer after ${FORMATION / 1000} s` : '')
+  const posting = meter.end(await status('after the posts'), 'done')
+  await profilePhase('posting')
+  const ratio = delivered / ((SIZE - 1) * POSTS)
+  // the host, in numbers: a saturated host or a lagging loop says the figure measures the machine too
+  const saturated = [forming, posting].some((phase) => phase.cores > 0.9 * cpus().length || phase.lagP99 > 1_000)
+  const host = `forming: ${forming.cpuPerNode.toFixed(0)} ms CPU per node per second = ${forming.cores.toFixed(2)} of ${cpus().length} cores, ` +
+    `event-loop delay p99 ${(forming.lagP99 / 1000).toFixed(1)} s; posting: ${posting.cpuPerNode.toFixed(0)} ms per node per second = ${posting.cores.toFixed(2)} cores, ` +
+    `p99 ${(posting.lagP99 / 1000).toFixed(1)} s${saturated ? '; the host was saturated: the figure measures the machine as much as Murmur' : ''}`
+  const note = `${PROCS} process${PROCS === 1 ? '' : 'es'} on one host, all nodes on 127.0.0.1; ` +
+    (formed === undefined ? `${inChannel}/${SIZE} nodes had a channel peer after ${FORMATION / 1000} s` : `all ${SIZE} had a channel peer after ${(formed / 1000).toFixed(0)} s`) +
+    `; ${host}` + (unreached.length > 0 ? `; reached no other node: ${unreached.join(', ')}` : '')
   const figures: Figure[] = [{ figure: `delivery_ratio_one_ip_n${SIZE}`, value: ratio, unit: 'ratio', target: '1.0', note }]
   // times to full delivery only when every post got there (a missing post has no time)
   if (fullTimes.length === POSTS) {
@@ -152,7 +261,15 @@ try {
   }
   if (firstTimes.length > 0) figures.push({ figure: `first_delivery_median_ms_one_ip_n${SIZE}`, value: median(firstTimes), unit: 'ms' })
   if (formed !== undefined) figures.push({ figure: `network_formed_s_one_ip_n${SIZE}`, value: formed / 1000, unit: 's', note })
-  writeResults('crowd', figures)
+  figures.push(
+    { figure: `nodes_with_channel_peer_one_ip_n${SIZE}`, value: inChannel, unit: 'nodes', note: `when the posting began (${(FORMATION / 1000).toFixed(0)} s wait at most)` },
+    { figure: `cpu_ms_per_node_s_forming_one_ip_n${SIZE}`, value: forming.cpuPerNode, unit: 'ms/s', note: `${forming.cores.toFixed(2)} of ${cpus().length} cores over ${forming.seconds.toFixed(0)} s` },
+    ...(idle === undefined ? [] : [{ figure: `cpu_ms_per_node_s_idle_one_ip_n${SIZE}`, value: idle.cpuPerNode, unit: 'ms/s', note: `${idle.cores.toFixed(2)} cores over ${idle.seconds.toFixed(0)} s` }]),
+    { figure: `cpu_ms_per_node_s_posting_one_ip_n${SIZE}`, value: posting.cpuPerNode, unit: 'ms/s', note: `${posting.cores.toFixed(2)} of ${cpus().length} cores over ${posting.seconds.toFixed(0)} s` },
+    { figure: `event_loop_delay_p99_ms_forming_one_ip_n${SIZE}`, value: forming.lagP99, unit: 'ms', note: `worst process; max ${forming.lagMax.toFixed(0)} ms` },
+    { figure: `event_loop_delay_p99_ms_posting_one_ip_n${SIZE}`, value: posting.lagP99, unit: 'ms', note: `worst process; max ${posting.lagMax.toFixed(0)} ms` }
+  )
+  writeResults('crowd', figures, { phases: meter.done })
 } finally {
   await Promise.allSettled(workers.map(async (w) => w.child.connected ? w.ask({ type: 'stop' }, 'stopped') : undefined))
   for (const w of workers) w.child.kill()

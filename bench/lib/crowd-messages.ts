@@ -18,6 +18,8 @@ export type ToWorker =
   | { type: 'start', index: number, bootstrap: string[], stem: boolean }
   | { type: 'status' }
   | { type: 'post', index: number, body: string }
+  /** CROWD_PROFILE only: writes the CPU profile of the phase that ends now and starts the next one's. */
+  | { type: 'profile', phase: string }
   | { type: 'stop' }
 
 /** Worker → parent. */
@@ -37,8 +39,19 @@ export type ToParent =
     lagMax: number
     /** CPU time this process used since the last status ÷ wall time (1 = one core). */
     cpuShare: number
+    /** CPU time this process used since it started, in ms (the parent reads phases from differences). */
+    cpuTotal: number
+    /** Connections opened and closed since the last status, over this process's nodes (churn costs handshakes). */
+    opened: number
+    closed: number
+    /** What each node with no channel peer has: its index, connections (outbound), gossipsub peers and open outbound gossip streams. */
+    alone: string[]
+    /** Open streams by protocol, over this process's nodes. */
+    streams: Record<string, number>
   }
-  | { type: 'posted', index: number, status: string }
+  /** `channelPeers`: the author's peers in the channel when it posted. */
+  | { type: 'posted', index: number, status: string, channelPeers: number }
   | { type: 'delivered', index: number, body: string, at: number }
+  | { type: 'profiled', file?: string }
   | { type: 'stopped' }
   | { type: 'error', message: string }

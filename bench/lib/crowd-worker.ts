@@ -1,6 +1,9 @@
 // One process of the crowd benchmark (bench/crowd.ts): runs the Murmur nodes the parent assigns to it,
 // all on 127.0.0.1, and answers the parent over the IPC channel (see crowd-messages.ts). A real crowd
 // has one event loop per machine; a few of these, each with its own loop, stand in for that.
+import { writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { channelTopic } from '@murmur/protocol'
 import { addressOf, startNode, stopAll } from '../../packages/node/dist/test/harness.js'
@@ -14,6 +17,27 @@ const lag = monitorEventLoopDelay({ resolution: 20 })
 lag.enable()
 let cpu = process.cpuUsage()
 let cpuSince = performance.now()
+let opened = 0
+let closed = 0
+
+/** CROWD_PROFILE=dir: this process's main thread is CPU-profiled phase by phase into dir (see bench/lib/crowd-profile.ts). */
+const profileDir = process.env.CROWD_PROFILE
+const profiler = profileDir === undefined ? undefined : new Session()
+if (profiler !== undefined) {
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.start')
+}
+
+/** Ends the profile of the phase now over, writes it, and starts the next one's. */
+async function profilePhase (phase: string): Promise<string | undefined> {
+  if (profiler === undefined || profileDir === undefined) return undefined
+  const { profile } = await profiler.post('Profiler.stop')
+  const file = join(profileDir, `${phase}-${process.pid}.cpuprofile`)
+  await writeFile(file, JSON.stringify(profile))
+  await profiler.post('Profiler.start')
+  return file
+}
 
 function send (message: ToParent): void {
   process.send!(message)
@@ -25,10 +49,15 @@ async function handle (message: ToWorker): Promise<void> {
       const node = await startNode({
         channels: [CROWD_CHANNEL],
         bootstrap: message.bootstrap,
-        libp2p: LOADED_LOOP_LIBP2P,
+        // CROWD_PING=ms: libp2p's connection monitor pings that often instead of Murmur's default (to measure what pings cost)
+        libp2p: process.env.CROWD_PING === undefined
+          ? LOADED_LOOP_LIBP2P
+          : { ...LOADED_LOOP_LIBP2P, connectionMonitor: { ...LOADED_LOOP_LIBP2P.connectionMonitor, pingInterval: Number(process.env.CROWD_PING) } },
         ...(message.stem ? {} : { stem: false })
       })
       nodes.set(message.index, node)
+      node.libp2p.addEventListener('connection:open', () => { opened++ })
+      node.libp2p.addEventListener('connection:close', () => { closed++ })
       node.addEventListener('post', (evt) => {
         send({ type: 'delivered', index: message.index, body: evt.detail.body, at: performance.timeOrigin + performance.now() })
       })
@@ -47,6 +76,30 @@ async function handle (message: ToWorker): Promise<void> {
         lagP50: lag.percentile(50) / 1e6,
         lagP99: lag.percentile(99) / 1e6,
         lagMax: lag.max / 1e6,
+        opened,
+        closed,
+        alone: [...nodes].filter(([, node]) => node.libp2p.services.pubsub.getSubscribers(topic).length === 0).map(([index, node]) => {
+          const connections = node.libp2p.getConnections()
+          const pubsub = node.libp2p.services.pubsub
+          // gossipsub's own map of open outbound streams (not in its interface type): a peer without one never hears our subscription
+          const outboundStreams = (pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.size
+          return `#${index}: ${connections.length} connections (${connections.filter((c) => c.direction === 'outbound').length} outbound), ` +
+            `${pubsub.getPeers().length} gossipsub peers, ${outboundStreams ?? '?'} outbound gossip streams, ` +
+            `streams ${connections.flatMap((c) => c.streams.map((st) => st.protocol ?? '?')).join(',')}`
+        }),
+        streams: (() => {
+          const counts: Record<string, number> = {}
+          for (const node of list) {
+            for (const connection of node.libp2p.getConnections()) {
+              for (const stream of connection.streams) counts[stream.protocol ?? '?'] = (counts[stream.protocol ?? '?'] ?? 0) + 1
+            }
+          }
+          return counts
+        })(),
+        cpuTotal: (() => {
+          const used = process.cpuUsage()
+          return (used.user + used.system) / 1e3
+        })(),
         cpuShare: (() => {
           const used = process.cpuUsage(cpu)
           const share = (used.user + used.system) / 1e3 / (performance.now() - cpuSince)
@@ -56,11 +109,20 @@ async function handle (message: ToWorker): Promise<void> {
         })()
       })
       lag.reset()
+      opened = 0
+      closed = 0
       return
     }
     case 'post': {
-      const result = await nodes.get(message.index)!.post(CROWD_CHANNEL, message.body)
-      send({ type: 'posted', index: message.index, status: result.status })
+      const node = nodes.get(message.index)!
+      const channelPeers = node.libp2p.services.pubsub.getSubscribers(topic).length
+      const result = await node.post(CROWD_CHANNEL, message.body)
+      send({ type: 'posted', index: message.index, status: result.status, channelPeers })
+      return
+    }
+    case 'profile': {
+      const file = await profilePhase(message.phase)
+      send({ type: 'profiled', ...(file === undefined ? {} : { file }) })
       return
     }
     case 'stop': {
