@@ -27,6 +27,8 @@ let runs: Runs | undefined
 let plainMasks: bigint[] = []
 let augmentedMasks: bigint[] = []
 let mixMasks: bigint[] = []
+/** {@link scriptSetOf} for ASCII, looked up directly: most names are ASCII. */
+let asciiSets: Int8Array | undefined
 
 /** Decodes the tables on first use: nothing is computed when the module is only imported. */
 function tables (): Runs {
@@ -50,11 +52,13 @@ function tables (): Runs {
   augmentedMasks = SCRIPT_SETS.map((set) => set === '' ? all : mask(set.split(' ').flatMap((code) => [code, ...(AUGMENTED[code] ?? [])])))
   mixMasks = HIGHLY_RESTRICTIVE_MIXES.map(mask)
   runs = decoded
+  asciiSets = Int8Array.from({ length: 0x80 }, (_, codePoint) => scriptSetOf(codePoint))
   return decoded
 }
 
 /** The script set index of a character a name may hold, or -1 for any other code point. */
 function scriptSetOf (codePoint: number): number {
+  if (codePoint < 0x80 && asciiSets !== undefined) return asciiSets[codePoint] as number
   const { from, to, set } = tables()
   let low = 0
   let high = from.length - 1
@@ -97,8 +101,13 @@ const DOT_ON_DOTTED = /[\p{Soft_Dotted}\u0131]\u0307/u
  * ```
  */
 export function charsetFault (name: string): CharsetFault | undefined {
+  tables()
   const sets: number[] = []
-  const codePoints: number[] = []
+  let resolved = -1n
+  let mixedAt = -1
+  let zero = -1
+  let firstDigit = 0
+  let ascii = true
   for (const c of name) {
     const codePoint = c.codePointAt(0) as number
     const set = scriptSetOf(codePoint)
@@ -106,40 +115,36 @@ export function charsetFault (name: string): CharsetFault | undefined {
       const of = LEFT_OUT_LOOK_ALIKES.find(([lookAlike]) => lookAlike === codePoint)?.[1]
       return of === undefined ? { rule: 'character', codePoint } : { rule: 'look-alike', codePoint, of }
     }
-    sets.push(set)
-    codePoints.push(codePoint)
-  }
-  const mixed = scriptMixAt(sets)
-  if (mixed >= 0) return { rule: 'script', codePoint: codePoints[mixed] as number }
-  let zero: number | undefined
-  let first = 0
-  for (const codePoint of codePoints) {
-    const digitZero = DIGIT_ZEROS.find((z) => codePoint >= z && codePoint <= z + 9)
-    if (digitZero === undefined) continue
-    if (zero === undefined) {
-      zero = digitZero
-      first = codePoint
-    } else if (digitZero !== zero) {
-      return { rule: 'digits', codePoint, first }
+    // scripts (§5.1): intersect only where the set changes, and note where the intersection empties
+    if (set !== sets.at(-1)) {
+      resolved &= augmentedMasks[set] as bigint
+      if (resolved === 0n && mixedAt < 0) mixedAt = sets.length
     }
+    sets.push(set)
+    const digitZero = digitZeroOf(codePoint)
+    if (digitZero >= 0) {
+      if (zero < 0) {
+        zero = digitZero
+        firstDigit = codePoint
+      } else if (digitZero !== zero) {
+        return { rule: 'digits', codePoint, first: firstDigit }
+      }
+    }
+    ascii &&= codePoint < 0x80
   }
+  if (mixedAt >= 0 && !mixMasks.some((mix) => sets.every((set) => ((plainMasks[set] as bigint) & mix) !== 0n))) {
+    return { rule: 'script', codePoint: [...name][mixedAt]?.codePointAt(0) as number }
+  }
+  if (ascii) return undefined
   const decomposed = name.normalize('NFD')
   const mark = REPEATED_MARK.exec(decomposed)?.[1] ?? DOT_ON_DOTTED.exec(decomposed)?.[0].slice(-1)
   return mark === undefined ? undefined : { rule: 'mark', codePoint: mark.codePointAt(0) as number }
 }
 
-/** The index of the character at which a name of these script sets stops being highly restrictive, or -1. */
-function scriptMixAt (sets: number[]): number {
-  let resolved = -1n
-  let brokenAt = -1
-  for (const [i, set] of sets.entries()) {
-    resolved &= augmentedMasks[set] as bigint
-    if (resolved === 0n) {
-      brokenAt = i
-      break
-    }
+/** The zero of a decimal digit's number system, or -1 for any other character. */
+function digitZeroOf (codePoint: number): number {
+  for (const zero of DIGIT_ZEROS) {
+    if (codePoint >= zero && codePoint <= zero + 9) return zero
   }
-  if (brokenAt < 0) return -1
-  const covered = mixMasks.some((mix) => sets.every((set) => ((plainMasks[set] as bigint) & mix) !== 0n))
-  return covered ? -1 : brokenAt
+  return -1
 }
