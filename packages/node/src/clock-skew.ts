@@ -42,7 +42,8 @@ export const CLOCK_SKEW_GROUPS = 1024
  * more each second. Such a check costs a signature verification, like any valid post, and is what tells a
  * node whose clock runs behind that it does (every fresh post looks too early to it). A check is charged
  * only when the envelope paid its proof of work (it was valid, or failed at the signature): junk costs
- * the budget nothing, and one group's junk never the budget of another.
+ * the budget nothing, and one group's junk never the budget of another. All groups together have a
+ * budget too ({@link CLOCK_SKEW_SHARED_CHECKS}).
  */
 export const CLOCK_SKEW_EARLY_CHECKS = 10
 
@@ -66,6 +67,9 @@ export const CLOCK_SKEW_SHARED_RATE = 2
  * same): an honest group's post is checked about once in as many turns as there are groups asking for
  * each check of {@link CLOCK_SKEW_SHARED_RATE}, where a first come, first served budget would go to
  * whoever sends most. Without a flood, a group's posts beyond its turn still take what is above this.
+ * Where it ends: turns are remembered for {@link CLOCK_SKEW_GROUPS} groups; an attacker with more takes
+ * a fresh turn with each forgotten group, and honest turns then win about as often as first come, first
+ * served would let them (each check paid for with a proof of work all the same).
  */
 export const CLOCK_SKEW_TURN_RESERVE = 10
 
