@@ -50,14 +50,16 @@ export function renderHelp (container: HTMLElement): void {
 
 /**
  * What the page says when a vote is refused because the tab holds no member stamp yet (the node's
- * StampNotReadyError: `readyAt`, unix seconds, when the stamp being minted is expected); `now` in unix seconds.
+ * StampNotReadyError: `readyAt`, unix seconds, when the stamp being minted is expected); `minter`: whether
+ * the tab mints one at all; `now` in unix seconds.
  *
  * @example
  * ```ts
- * stampNotReadyText(now + 150, now) // "not voted: your vote counts once your member stamp is ready, in about 3 min (around 23:05)"
+ * stampNotReadyText(now + 150, true, now) // "not voted: your vote counts once your member stamp is ready, in about 3 min (around 23:05)"
  * ```
  */
-export function stampNotReadyText (readyAt: number | undefined, now: number): string {
+export function stampNotReadyText (readyAt: number | undefined, minter: boolean, now: number): string {
+  if (!minter) return 'not voted: only members\' votes count, and this tab mints no member stamp (turn minting on in the membership panel)'
   const why = 'not voted: your vote counts once your member stamp is ready'
   if (readyAt === undefined || !Number.isFinite(readyAt)) return `${why} (see the membership panel)`
   if (readyAt <= now) return `${why}: due any moment (minting is a lottery), vote again soon`

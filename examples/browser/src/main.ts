@@ -164,7 +164,7 @@ async function main (): Promise<void> {
       const { name, message, readyAt } = err as Error & { readyAt?: number }
       // matched by name, as every caller of the node does
       mining.textContent = name === 'StampNotReadyError'
-        ? stampNotReadyText(readyAt, Math.floor(Date.now() / 1000))
+        ? stampNotReadyText(readyAt, node.membership()?.minter ?? false, Math.floor(Date.now() / 1000))
         : `not sent: ${displayLine(message)}`
     }
   }

@@ -1,8 +1,10 @@
 /**
  * The membership panel: while the tab mints its member stamp, a progress bar with the expected time
- * left; then until when the tab is a member; and always how many members the directory holds and a
+ * left; then until when the tab is a member; and always how many members the directory holds (and
+ * among how many of them the tab's votes hide, said to be few while the directory is small) and a
  * button that turns minting in this tab on or off (the tab's CPU is the user's to give).
  */
+import { MIN_MEMBER_RING } from '@murmur/protocol'
 import type { NodeMembershipStatus } from '@murmur/node'
 
 /** The panel's elements (index.html `#membership`). */
@@ -71,5 +73,9 @@ export function renderMembership (panel: MembershipPanel, status: NodeMembership
     state = status.nextMintAt === undefined ? 'not a member yet' : `not a member: minting starts in ${aboutSeconds(status.nextMintAt - now)}`
   }
   panel.text.dataset.state = status.minting !== undefined ? 'minting' : status.stamp !== undefined ? 'member' : 'none'
-  panel.text.textContent = `${state} · ${members}`
+  const ring = 'ring' in status && typeof status.ring === 'number' ? status.ring : undefined
+  const hiding = !status.minter || ring === undefined
+    ? []
+    : [ring < 2 ? 'no other member known yet: votes wait for one' : `your votes hide among ${ring}${ring < MIN_MEMBER_RING ? ` (${MIN_MEMBER_RING} once the directory holds that many)` : ''}`]
+  panel.text.textContent = [state, members, ...hiding].join(' · ')
 }
