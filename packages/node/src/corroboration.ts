@@ -136,13 +136,17 @@ export class VouchBudget {
 /**
  * The peers this node chose to dial: its bootstrap peers and those it drew (rendezvous, discovery), as
  * against peers an outbound connection alone shows, which a DHT query may have dialed on a remote
- * peer's word. What {@link CorroborationComponents.chosen} reads.
+ * peer's word (the closest peers of a key, every storer a rendezvous lookup asks, the closer peers an
+ * answer names). The one source of "dialed" for whatever trusts a peer more for being dialed: the
+ * stem's successors, the discovery and rendezvous targets, vouching, sync slots and sync peers. Only
+ * the node's own dial of a drawn peer adds to it; nothing a DHT query dials does.
  *
  * @example
  * ```ts
  * const chosen = new ChosenPeers(config.bootstrap)
  * chosen.add(peer.id) // before dialing a drawn peer
- * const vouches = new Corroboration({ ...components, chosen: (p) => chosen.has(p) })
+ * chosen.dialed(peer.id, libp2p.getConnections(peer.id)) // chosen, and an outbound connection is open
+ * chosen.dialedCount(libp2p.getConnections()) // how many such peers
  * ```
  */
 export class ChosenPeers {
@@ -170,6 +174,20 @@ export class ChosenPeers {
   has (peer: PeerId): boolean {
     const key = peer.toString()
     return this.bootstrap.has(key) || this.drawn.get(key) === true
+  }
+
+  /** Whether `peer` is a chosen peer this node dialed: chosen, with an open outbound one among `connections` (its own). */
+  dialed (peer: PeerId, connections: readonly Connection[]): boolean {
+    return this.has(peer) && connections.some((c) => c.direction === 'outbound' && c.status === 'open' && c.remotePeer.equals(peer))
+  }
+
+  /** How many distinct chosen peers have an open outbound connection among `connections` (all of the node's). */
+  dialedCount (connections: readonly Connection[]): number {
+    const peers = new Set<string>()
+    for (const c of connections) {
+      if (c.direction === 'outbound' && c.status === 'open' && this.has(c.remotePeer)) peers.add(c.remotePeer.toString())
+    }
+    return peers.size
   }
 }
 

@@ -184,7 +184,8 @@ export function createProviderLookup (components: ProviderLookupComponents, init
     return []
   }
 
-  async function ask (storer: PeerId, key: Uint8Array<ArrayBuffer>, options: AbortOptions): Promise<StorerAnswer | undefined> {
+  /** The storer's answer; then its connection is released unless it was open in `before` (see {@link release}). */
+  async function ask (storer: PeerId, key: Uint8Array<ArrayBuffer>, before: Set<string>, options: AbortOptions): Promise<StorerAnswer | undefined> {
     const signal = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), AbortSignal.timeout(storerTimeout)])
     let stream: Stream | undefined
     try {
@@ -213,15 +214,20 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       log('storer %p gave no usable providers answer - %e', storer, err)
       return undefined
+    } finally {
+      release(storer, before, stream)
     }
   }
 
-  /** Closes `storer`'s outbound connections opened since the lookup began, unless chosen or in use. */
-  function release (storer: PeerId, before: Set<string>): void {
+  /**
+   * Closes `storer`'s outbound connections opened since the lookup began, unless the node chose the
+   * storer or a stream other than `asked` (this lookup's, closing) and those every connection gets uses it.
+   */
+  function release (storer: PeerId, before: Set<string>, asked: Stream | undefined): void {
     if (components.getConnections === undefined || before.has(storer.toString()) || components.chosen?.(storer) === true) return
     for (const connection of components.getConnections(storer)) {
       if (connection.direction !== 'outbound' || connection.status !== 'open') continue
-      if (connection.streams.some((s) => s.status === 'open' && !INCIDENTAL.some((prefix) => s.protocol?.startsWith(prefix) === true))) continue
+      if (connection.streams.some((s) => s !== asked && s.status === 'open' && !INCIDENTAL.some((prefix) => s.protocol?.startsWith(prefix) === true))) continue
       connection.close().catch((err: unknown) => { log('could not close the connection to storer %p - %e', storer, err) })
     }
   }
@@ -235,11 +241,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       for await (const event of dht.getClosestPeers(key, options)) {
         if (event.name === 'FINAL_PEER') storers.push(event.peer.id)
       }
-      const answers = await Promise.all(storers.map(async (storer) => {
-        const answer = await ask(storer, key, options)
-        release(storer, before)
-        return answer
-      }))
+      const answers = await Promise.all(storers.map(async (storer) => ask(storer, key, before, options)))
       options.signal?.throwIfAborted()
       return [...local, ...answers.filter((answer) => answer !== undefined)]
     }
