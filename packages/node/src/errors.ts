@@ -139,6 +139,22 @@ export class StampNotReadyError extends Error {
 }
 
 /**
+ * Thrown by `vote()` when this node's member already voted on the post (its vote is stored, or on its way
+ * out): one vote per member per post counts, and a second would be dropped by every node. Sending it
+ * anyway would do worse than nothing: every relay drops it, so it would leave through this node itself, and
+ * that would name its voter.
+ */
+export class AlreadyVotedError extends Error {
+  static override readonly name = 'AlreadyVotedError'
+  override readonly name = 'AlreadyVotedError'
+  readonly code = 'ERR_ALREADY_VOTED'
+
+  constructor (message = 'this member already voted on this post: one vote per member per post counts') {
+    super(message)
+  }
+}
+
+/**
  * Thrown by `vote()` when this node's member directory holds no other member with a stamp accepted now:
  * a ring of the voter alone would name it. Retried once the directory has synced.
  */

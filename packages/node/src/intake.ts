@@ -277,13 +277,16 @@ export class PostIntake {
    * already here. For stem hops, which must not store a post they only pass on. `from` is the address
    * group of the peer that sent the frame, captured when it arrived: should this node fluff the post
    * (and store it then, through {@link accept}), the post is charged to it. `peer`: that peer's PeerId, asked
-   * for the stamps of ring members unknown here ({@link membership}).
+   * for the stamps of ring members unknown here ({@link membership}). A ring this node's directory does not
+   * take is passed on all the same (and never stored here, see OwnPosts.fluff): dropped, the post would leave
+   * the stem at its author's node (its embargo fluffs what the stem lost), which would name the author to its
+   * gossip peers; where it leaves the stem, each node judges the ring by its own directory.
    */
   async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
     const valid = await this.verify(topic, envelope, 'stem', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    const refused = this.membership(valid, peer)
-    if (refused !== undefined) return STAMP_ERROR_ACTIONS[refused.code]
+    // asked for its side effect: the missing members' stamps are fetched from the peer
+    this.membership(valid, peer)
     this.stemSenders.set(toHex(valid.id), from)
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
     // their posts, so the same post coming back through another hop is no conflict

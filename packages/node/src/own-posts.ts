@@ -5,8 +5,8 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
-import { PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
+import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, decodeEnvelope, equalBytes, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
 import { jitteredCreated } from './membership/index.js'
@@ -21,7 +21,7 @@ import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, PostKind, RingAuthOptions } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, PostKind, RingAuthOptions, RingLink } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -35,8 +35,8 @@ export interface OwnPostsComponents {
   direct: Outbox
   /** Where own posts leave: an outbox releasing into the stem, or `direct` when the node runs without it. */
   outbound: Outbox
-  /** The post store: whether an own post came back before a crash (its record's deletion lost). */
-  store: Pick<PostStore, 'has'>
+  /** The post store: whether an own post came back before a crash (its record's deletion lost), whether a vote's tag is held. */
+  store: Pick<PostStore, 'has' | 'hasTag'>
   /** Posts as the user reads them (own posts not yet back included): what is replied to or voted on. */
   reads: Pick<LocalReads, 'get'>
   /** The joined channel of a topic, if any. */
@@ -125,8 +125,9 @@ export class OwnPosts {
   /**
    * A vote, ring-signed by this node's member over a fresh ring (never linked to the voter's thread
    * pseudonym), scoped to the post: one vote per member per post counts, on every node. Throws
-   * StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no stamp accepted now, and
-   * NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member.
+   * StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no stamp accepted now,
+   * NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member, and AlreadyVotedError
+   * (ERR_ALREADY_VOTED) when the member voted on the post already.
    */
   async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
     if (vote !== 1 && vote !== -1) {
@@ -140,6 +141,7 @@ export class OwnPosts {
     if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
     const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
     const auth = signer.vote(created)
+    await this.assertNotVoted(signer.voteLink(target.id))
     await this.components.join(target.channel)
     return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
   }
@@ -155,6 +157,24 @@ export class OwnPosts {
     const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
     const auth = await signer.post(topicOf(channel), created, thread)
     return auth === undefined ? undefined : { created, auth }
+  }
+
+  /**
+   * Throws AlreadyVotedError when a vote of this member under `link` (its scope and tag on one post) is
+   * stored or not back from the network yet: a second one is dropped by every relay, so only its author
+   * could ever publish it.
+   */
+  private async assertNotVoted ({ scope, tag }: RingLink): Promise<void> {
+    const { store, inStem } = this.components
+    if (await store.hasTag(scope, tag)) throw new AlreadyVotedError()
+    const pending = inStem.pending().some((post) => {
+      try {
+        return decodeEnvelope(post.envelope).ring?.tags.some((held) => equalBytes(held, tag)) === true
+      } catch {
+        return false
+      }
+    })
+    if (pending) throw new AlreadyVotedError()
   }
 
   /** Unix seconds now, by the injected clock when there is one. */
@@ -285,9 +305,10 @@ export class OwnPosts {
       throw new PostValidationError(valid.reason, valid.code)
     }
     // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
-    // has published it (its release lands it); another node's post is stored now
+    // has published it (its release lands it); another node's post is stored now, if its ring is of members
+    // known here (one that is not was passed on all the same: see PostIntake.judge)
     if (expires === undefined && this.components.channelOf(topic) !== undefined) {
-      await intake.accept(envelope, valid)
+      if (intake.membership(valid) === undefined) await intake.accept(envelope, valid)
     } else if (expires === undefined && !direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }

@@ -104,13 +104,13 @@ describe('ring-signed votes and posts in public channels', () => {
     const post = await b.post(VOTES, 'vote on me')
     expect(post.ring).toBeUndefined() // B holds no stamp: one-time-signed, unverified
     await waitFor(async () => (await heldBy(post.id)).every(Boolean), 'the post on every node')
-    // through the API: A's member, five times
-    const own: string[] = []
-    for (let i = 0; i < 5; i++) {
-      const vote = await a.vote(post.id, 1)
-      expect(vote.ring).toBe(16)
-      own.push(vote.id)
-    }
+    // through the API: A's member, five times; the node refuses the four after the first itself (a repeat
+    // would be dropped by every relay, so only its author could publish it)
+    const vote = await a.vote(post.id, 1)
+    expect(vote.ring).toBe(16)
+    for (let i = 0; i < 2; i++) await expect(a.vote(post.id, 1)).rejects.toMatchObject({ name: 'AlreadyVotedError', code: 'ERR_ALREADY_VOTED' })
+    await waitFor(async () => (await heldBy(vote.id)).every(Boolean), 'A\'s vote on every node, A\'s own store included')
+    for (let i = 0; i < 2; i++) await expect(a.vote(post.id, -1)).rejects.toMatchObject({ name: 'AlreadyVotedError', code: 'ERR_ALREADY_VOTED' })
     // by hand: one stock member, five envelopes, each over a fresh ring as a real member's would be
     const voter = members[0]!
     const hand: BuiltEnvelope[] = []
@@ -124,10 +124,6 @@ describe('ring-signed votes and posts in public channels', () => {
       expect(await scoreOn(node, post.id)).toBe(3)
       const handHeld = await Promise.all(hand.map(async (vote) => (await node.get(toHex(vote.id))) !== undefined))
       expect(handHeld.filter(Boolean)).toHaveLength(1)
-    }
-    for (const node of [b, c]) {
-      const ownHeld = await Promise.all(own.map(async (id) => (await node.get(id)) !== undefined))
-      expect(ownHeld.filter(Boolean)).toHaveLength(1)
     }
   }, 120_000)
 

@@ -6,7 +6,7 @@
  * from the member directory (decoys.ts), the ring is MIN_MEMBER_RING members, or smaller only while the
  * directory is smaller.
  */
-import { CREATED_GRANULARITY, MIN_MEMBER_RING, acceptedStampWeeks, toHex, weekOf } from '@murmur/protocol'
+import { CREATED_GRANULARITY, MIN_MEMBER_RING, acceptedStampWeeks, linkTag, toHex, voteScope, weekOf } from '@murmur/protocol'
 import { NoDecoysError, StampNotReadyError } from '../errors.js'
 import { chooseRing, tenures } from './decoys.js'
 import type { DecoyCandidate } from './decoys.js'
@@ -14,7 +14,7 @@ import type { MemberDirectory } from './directory.js'
 import type { MemberState } from './member-state.js'
 import type { PostCounters } from './post-counters.js'
 import type { RingBook } from './ring-book.js'
-import type { RandomSource, RingAuthOptions, RingLimits } from '@murmur/protocol'
+import type { RandomSource, RingAuthOptions, RingLimits, RingLink } from '@murmur/protocol'
 
 /** What {@link createRingSigner} needs. */
 export interface RingSignerInit extends RingLimits {
@@ -43,6 +43,8 @@ export interface RingSigner {
    * stamp accepted then, NoDecoysError when the directory holds no other member.
    */
   vote: (created: number) => RingAuthOptions
+  /** The link (scope and tag) every vote of this member on the post `parent` carries: one per member and post. */
+  voteLink: (parent: Uint8Array) => RingLink
   /**
    * The ring auth of a POST (`thread` undefined) or a REPLY in the thread of root `thread`, created at
    * `created`, its sequence numbers counted (on disk) once this resolves; undefined when the member cannot
@@ -125,6 +127,10 @@ export function createRingSigner (init: RingSignerInit): RingSigner {
       const members = ring(created)
       if (members === undefined) throw new NoDecoysError()
       return { kind: 'ring', ring: members, secretKey: state.key.secretKey, ...limits }
+    },
+    voteLink: (parent) => {
+      const scope = voteScope(parent)
+      return { scope, tag: linkTag(state.key.secretKey, scope) }
     },
     post: async (topic, created, thread) => {
       if (!stamped(created)) return undefined
