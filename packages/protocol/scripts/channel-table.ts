@@ -8,7 +8,8 @@
  * (ScriptExtensions.txt, else Scripts.txt; Common and Inherited kept as "any script"), and the zero
  * of every decimal digit system among them (UnicodeData.txt). Left out as well: the script-less
  * (Common) look-alikes of another character names may hold wherever they may (confusables.txt: the
- * apostrophes ’ and ʼ of ', the hyphen ‐ of -), which no script rule tells apart.
+ * apostrophes ’ and ʼ of ', the hyphen ‐ of -), which no script rule tells apart. Listed: the
+ * letters of other scripts that pass for one Latin letter or digit (confusables.txt).
  *
  * Usage: put the files named in {@link INPUTS} (from unicode.org/Public/17.0.0/ucd/ and
  * unicode.org/Public/security/17.0.0/) in one folder, then
@@ -106,11 +107,13 @@ for (const [range, list] of fields('ScriptExtensions.txt')) {
   for (const c of codePoints(range as string)) scripts.set(c, set)
 }
 
-/** The one other character confusables.txt maps a character to, if it maps it to one. */
+/** What confusables.txt maps a character to (its prototype), and the one other character it maps it to if one. */
+const prototypeOf = new Map<number, string>()
 const twinOf = new Map<number, number>()
 for (const [source, target] of fields('confusables.txt')) {
-  const targets = (target as string).split(' ')
-  if (targets.length === 1) twinOf.set(parseInt(source as string, 16), parseInt(targets[0] as string, 16))
+  const targets = (target as string).split(' ').map((hex) => parseInt(hex, 16))
+  prototypeOf.set(parseInt(source as string, 16), String.fromCodePoint(...targets))
+  if (targets.length === 1) twinOf.set(parseInt(source as string, 16), targets[0] as number)
 }
 /** Whether `twin` may stand wherever `c` may: its script set holds c's ('' = any script). */
 const standsFor = (twin: number, c: number): boolean => {
@@ -124,6 +127,16 @@ const lookAlikes = [...identifierAllowed].filter((c) => {
   return common.has(c) && twin !== undefined && twin !== c && identifierAllowed.has(twin) && standsFor(twin, c)
 }).sort((a, b) => a - b)
 const allowed = [...identifierAllowed].filter((c) => !lookAlikes.includes(c)).sort((a, b) => a - b)
+
+// letters of other scripts that pass for a Latin letter or digit (с for c, օ for o, ё for ë): their
+// base letter's prototype is one (confusables.txt), their own marks kept; a name written wholly in
+// them passes for a Latin one (UTS #39 §4, whole-script confusables)
+const latinLookAlikes = allowed.filter((c) => {
+  const set = scripts.get(c) ?? ''
+  const [base = ''] = String.fromCodePoint(c).normalize('NFD')
+  const prototype = prototypeOf.get(base.codePointAt(0) as number) ?? base
+  return set !== '' && !set.split(' ').includes('Latn') && /^[0-9A-Za-z]$/.test(prototype)
+})
 
 const digitZeros = new Set<number>()
 for (const [hex, , category, , , , decimal] of fields('UnicodeData.txt')) {
@@ -175,6 +188,9 @@ export const ALLOWED_RUNS = '${encoded}'
 
 /** Script-less look-alikes, each with the character it passes for, which may stand wherever it may: left out of {@link ALLOWED_RUNS}. */
 export const LEFT_OUT_LOOK_ALIKES: ReadonlyArray<readonly [number, number]> = [${lookAlikes.map((c) => `[0x${c.toString(16)}, 0x${(twinOf.get(c) as number).toString(16)}]`).join(', ')}]
+
+/** The letters of other scripts among those characters that pass for a Latin letter or digit (UTS #39 confusables). */
+export const LATIN_LOOK_ALIKES = '${String.fromCodePoint(...latinLookAlikes)}'
 
 /** The zero of each decimal digit system among those characters. */
 export const DIGIT_ZEROS: readonly number[] = [${[...digitZeros].sort((a, b) => a - b).map((c) => `0x${c.toString(16)}`).join(', ')}]

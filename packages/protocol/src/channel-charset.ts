@@ -1,4 +1,4 @@
-import { ALLOWED_RUNS, DIGIT_ZEROS, LEFT_OUT_LOOK_ALIKES, SCRIPT_SETS } from './channel-table.js'
+import { ALLOWED_RUNS, DIGIT_ZEROS, LATIN_LOOK_ALIKES, LEFT_OUT_LOOK_ALIKES, SCRIPT_SETS } from './channel-table.js'
 
 /**
  * The characters of a public channel name and how they may mix, after the Unicode Security
@@ -29,6 +29,9 @@ let augmentedMasks: bigint[] = []
 let mixMasks: bigint[] = []
 /** {@link scriptSetOf} for ASCII, looked up directly: most names are ASCII. */
 let asciiSets: Int8Array | undefined
+/** Per script set: whether its characters may stand in a Latin name (Latin, Common, Inherited). */
+let latinCompatible: boolean[] = []
+let latinLookAlikes = new Set<number>()
 
 /** Decodes the tables on first use: nothing is computed when the module is only imported. */
 function tables (): Runs {
@@ -51,6 +54,8 @@ function tables (): Runs {
   plainMasks = SCRIPT_SETS.map((set) => set === '' ? all : mask(set.split(' ')))
   augmentedMasks = SCRIPT_SETS.map((set) => set === '' ? all : mask(set.split(' ').flatMap((code) => [code, ...(AUGMENTED[code] ?? [])])))
   mixMasks = HIGHLY_RESTRICTIVE_MIXES.map(mask)
+  latinCompatible = SCRIPT_SETS.map((set) => set === '' || set.split(' ').includes('Latn'))
+  latinLookAlikes = new Set([...LATIN_LOOK_ALIKES].map((c) => c.codePointAt(0) as number))
   runs = decoded
   asciiSets = Int8Array.from({ length: 0x80 }, (_, codePoint) => scriptSetOf(codePoint))
   return decoded
@@ -82,6 +87,7 @@ export type CharsetFault =
   | { rule: 'script', codePoint: number }
   | { rule: 'digits', codePoint: number, first: number }
   | { rule: 'mark', codePoint: number }
+  | { rule: 'whole-script', codePoint: number }
 
 /** The same nonspacing mark twice in a row (after NFD): drawn as one, so `ä` + U+0308 passes for `ä` (§5.4). */
 const REPEATED_MARK = /(\p{Mn})\1/u
@@ -91,7 +97,8 @@ const DOT_ON_DOTTED = /[\p{Soft_Dotted}\u0131]\u0307/u
 /**
  * Checks the characters of a public channel name (without its '#') against UTS #39: every one of
  * Identifier_Status Allowed (§3.1) but for script-less look-alikes of others (’ of '), the name
- * highly restrictive (§5.2), its decimal digits of one number system (§5.3), and no nonspacing mark
+ * highly restrictive (§5.2), its decimal digits of one number system (§5.3), not written wholly in
+ * letters of another script that pass for Latin ones (§4: `рор` for `pop`), and no nonspacing mark
  * that adds nothing visible (§5.4). Returns the first fault, or undefined.
  *
  * @example
@@ -108,6 +115,8 @@ export function charsetFault (name: string): CharsetFault | undefined {
   let zero = -1
   let firstDigit = 0
   let ascii = true
+  let firstLookAlike = -1
+  let wholeLookAlike = true
   for (const c of name) {
     const codePoint = c.codePointAt(0) as number
     const set = scriptSetOf(codePoint)
@@ -131,11 +140,17 @@ export function charsetFault (name: string): CharsetFault | undefined {
       }
     }
     ascii &&= codePoint < 0x80
+    if (latinLookAlikes.has(codePoint)) {
+      if (firstLookAlike < 0) firstLookAlike = codePoint
+    } else {
+      wholeLookAlike &&= latinCompatible[set] as boolean
+    }
   }
   if (mixedAt >= 0 && !mixMasks.some((mix) => sets.every((set) => ((plainMasks[set] as bigint) & mix) !== 0n))) {
     return { rule: 'script', codePoint: [...name][mixedAt]?.codePointAt(0) as number }
   }
   if (ascii) return undefined
+  if (wholeLookAlike && firstLookAlike >= 0) return { rule: 'whole-script', codePoint: firstLookAlike }
   const decomposed = name.normalize('NFD')
   const mark = REPEATED_MARK.exec(decomposed)?.[1] ?? DOT_ON_DOTTED.exec(decomposed)?.[0].slice(-1)
   return mark === undefined ? undefined : { rule: 'mark', codePoint: mark.codePointAt(0) as number }

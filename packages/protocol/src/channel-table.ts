@@ -20,5 +20,8 @@ export const ALLOWED_RUNS = '13 0 0 5 1 0 1 a 0 6 p 1 4 0 0 1 p 1 1o 0 2 8 m 1 1
 /** Script-less look-alikes, each with the character it passes for, which may stand wherever it may: left out of {@link ALLOWED_RUNS}. */
 export const LEFT_OUT_LOOK_ALIKES: ReadonlyArray<readonly [number, number]> = [[0x2bb, 0x27], [0x2bc, 0x27], [0x2010, 0x2d], [0x2019, 0x27]]
 
+/** The letters of other scripts among those characters that pass for a Latin letter or digit (UTS #39 confusables). */
+export const LATIN_LOOK_ALIKES = 'ΆΈΉΊΌΎΐΑΒΕΖΗΙΚΜΝΟΡΤΥΧΪΫάίΰαγινορσυϊϋόύЁЅІЇЈЌЎАВЕЗКМНОРСТУХЬабгеорсухшёѓѕіїјўҮүһҽӀӏӐӑӒӓӖӗӞӠӦӧӮӯӰӱӲӳՍՏՕագզհոռսցւքօוטןסآأإاه١٥٧ھۀہۂە۱۵۷०३০৪৭૦૩ଃଠంಂ೦ംടഠං๐໐ငဝ၀ၚყሀዐ០ᾲᾳᾴῬ〇'
+
 /** The zero of each decimal digit system among those characters. */
 export const DIGIT_ZEROS: readonly number[] = [0x30, 0x660, 0x6f0, 0x966, 0x9e6, 0xae6, 0xce6, 0xe50, 0xed0, 0xf20, 0x1040, 0x17e0]

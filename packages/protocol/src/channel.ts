@@ -28,9 +28,9 @@ const NOT_A_CHARACTER_ALL = /[\p{Cn}\p{Noncharacter_Code_Point}]/gu
  * hyphen ‐ that pass for ' and -), one script or Latin with Han, kana or Hangul (the "highly
  * restrictive" level), digits of one number system, no nonspacing mark that adds nothing visible;
  * and every UI shows it exactly as it is (`displayLine(name) === name`).
- * Two valid names that differ differ on screen, save for names written wholly in look-alike letters
- * of another script (`#рор`, Cyrillic, and `#pop`) and the few look-alikes within one script
- * (`#Iobby`, capital i, and `#lobby`). Throws a ProtocolError with code ERR_BAD_CHANNEL saying what is
+ * Nor may it be written wholly in letters of another script that pass for Latin letters or digits
+ * (`#рор`, Cyrillic, for `#pop`). Two valid names that differ differ on screen, save for the few
+ * look-alikes within one script (`#Iobby`, capital i, and `#lobby`; `#ıslak` and `#islak`). Throws a ProtocolError with code ERR_BAD_CHANNEL saying what is
  * wrong.
  *
  * @example
@@ -102,6 +102,8 @@ function faultText (fault: CharsetFault): string {
       return `${at} is of another script than the letters before it (a name keeps to one script, or mixes Latin only with Han, kana or Hangul)`
     case 'digits':
       return `${at} is a digit of another number system than ${codePoint(fault.first)}`
+    case 'whole-script':
+      return `written wholly in letters that pass for Latin letters or digits, as ${at} does, so it would pass for a Latin name`
     case 'mark':
       return fault.codePoint === 0x307
         ? `${at} on a letter drawn with a dot already, or on a dotless i`

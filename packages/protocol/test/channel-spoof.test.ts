@@ -31,6 +31,13 @@ describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
     ['#l\u0585bby\u0585', 'Armenian letters around Latin'],
     ['#\u0430pple', 'Cyrillic a'],
     ['#\u03bfpen', 'Greek omicron'],
+    // written wholly in letters of another script that pass for Latin ones (whole-script confusables)
+    ['#\u0440\u043e\u0440', 'Cyrillic рор for pop'],
+    ['#\u0430\u0440\u0440\u0435', 'Cyrillic арре for appe'],
+    ['#\u0421\u041e\u0420-2024', 'Cyrillic СОР with digits'],
+    ['#\u0391\u0392\u0395', 'Greek ΑΒΕ for ABE'],
+    ['#\u0585\u0585', 'Armenian օօ for oo'],
+    ['#\u0451\u0445', 'Cyrillic ёх for ëx'],
     // script-less look-alikes of ' and -, which no script rule tells apart
     ['#don\u2019t', "right single quotation mark for '"],
     ['#don\u02bct', "modifier letter apostrophe for '"],
@@ -74,6 +81,7 @@ describe('channel names that pass for others (review 4, B2 Medium 2)', () => {
     expect(refusal('#\u0261oogle')).toBe('bad channel name "#\u0261oogle": U+0261 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
     expect(refusal('#a\u0378')).toBe('bad channel name "#a\\u{378}": U+0378 is not a character names may hold (UTS #39 Identifier_Status: only letters, marks and digits in common use, \'-\', \'_\', \'.\', \':\', \'\'\' and \'·\')')
     expect(refusal('#don\u2019t')).toBe('bad channel name "#don\u2019t": U+2019 passes for U+0027 ("\'"): write that instead')
+    expect(refusal('#\u0440\u043e\u0440')).toBe('bad channel name "#\u0440\u043e\u0440": written wholly in letters that pass for Latin letters or digits, as U+0440 does, so it would pass for a Latin name')
     expect(refusal('#\u0661\u06f1')).toBe('bad channel name "#\u0661\u06f1": U+06F1 is a digit of another number system than U+0661')
     expect(refusal('#q\u0308\u0308')).toBe('bad channel name "#q\u0308\u0308": U+0308 twice in a row on one letter, drawn as one')
     expect(refusal('#\u0131\u0307')).toBe('bad channel name "#\u0131\u0307": U+0307 on a letter drawn with a dot already, or on a dotless i')
