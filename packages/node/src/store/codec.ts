@@ -100,9 +100,9 @@ export function decodePost (id: Uint8Array, value: Uint8Array): StoredPost {
 
 /** Live tallies kept per post id: the score and the counts that contribute to it. */
 export interface Tally {
-  /** sum of live votes */
+  /** sum of live counted votes (members' votes; one-time-signed ones count for nothing) */
   score: number
-  /** number of live votes */
+  /** number of live counted votes: upvotes are `(votes + score) / 2`, downvotes `(votes − score) / 2` */
   votes: number
   /** number of live replies counted towards this post */
   replies: number

@@ -1,15 +1,15 @@
 import { logger } from '@libp2p/logger'
-import { compareBytes, toHex } from '@murmur/protocol'
+import { AUDIENCE_WINDOW_SECONDS, channelAudience, compareBytes, toHex, voteVerdict } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
-import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HIDDEN_SCORE, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
+import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
 import { enforceQuota } from './quota.js'
 import { UNKNOWN_SENDER, arrivalOf, senderBucket } from './arrival.js'
 import type { ChannelQuota } from './quota.js'
 import { openIndexes } from './indexes.js'
-import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeRange, u64 } from './keys.js'
+import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
 import { WritePlan } from './write-plan.js'
 import { losesTagConflict, placeTagged } from './conflicts.js'
@@ -20,11 +20,12 @@ import type { HeldTag } from './write-plan.js'
 import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoredPost } from './types.js'
 
 const log = logger('murmur:store')
-const NO_TALLIES: Readonly<Tallies> = { score: 0, replyCount: 0 }
+const NO_TALLIES: Readonly<Tallies> = { score: 0, votes: 0, replyCount: 0 }
 
-/** The tallies of a post as a {@link PostEntry} shows them. */
+/** The tallies of a post as a {@link PostEntry} shows them, and how many counted votes make its score. */
 interface Tallies {
   score: number
+  votes: number
   replyCount: number
 }
 
@@ -32,6 +33,30 @@ interface Tallies {
 interface Candidate extends Tallies {
   created: number
   id: Uint8Array
+}
+
+/** A feed candidate judged by the vote rule: whether it is hidden, and the score the hot rank uses. */
+interface Verdicted extends Candidate {
+  hidden: boolean
+  rank: number
+}
+
+/**
+ * The vote rule of a channel's posts at `now` (`voteVerdict` of @murmur/protocol): hidden when members'
+ * downvotes outnumber their upvotes by the channel's margin, which grows with its audience
+ * (`channelAudience` of the recent posts' vote `totals`); ranked by the verdict's `rank`.
+ */
+function judgeBy (totals: number[], now: number): (c: Candidate) => Verdicted {
+  const channel = { audience: channelAudience(totals) }
+  return (c) => {
+    const verdict = voteVerdict({ up: (c.votes + c.score) / 2, down: (c.votes - c.score) / 2, age: now - c.created }, channel)
+    return { ...c, hidden: verdict.hidden, rank: verdict.rank }
+  }
+}
+
+/** A stored post with its tallies as a {@link PostEntry}. */
+function entryOf (post: StoredPost, tallies: Tallies): PostEntry {
+  return { ...post, score: tallies.score, replyCount: tallies.replyCount }
 }
 
 /** The current time in unix seconds. */
@@ -113,7 +138,7 @@ export class LevelPostStore implements PostStore {
       return undefined
     }
     const [tallies] = await this.tallies([id])
-    return { ...post, ...tallies ?? NO_TALLIES }
+    return entryOf(post, tallies ?? NO_TALLIES)
   }
 
   async has (id: Uint8Array): Promise<boolean> {
@@ -156,30 +181,47 @@ export class LevelPostStore implements PostStore {
     if (opts.before !== undefined) assertTime(opts.before, 'before')
     if (limit === 0) return []
 
-    const visible = (c: Candidate): boolean => includeHidden || c.score > HIDDEN_SCORE
-    const range = timeRange(channelPrefix(channel), opts.before)
+    const prefix = channelPrefix(channel)
+    const range = timeRange(prefix, opts.before)
     const expired: Uint8Array[] = []
-    let chosen: Candidate[] = []
+    let chosen: Verdicted[] = []
     if (sort === 'new') {
       // Newest first, stopping as soon as enough visible posts are found.
+      const judge = judgeBy(await this.recentTotals(prefix, now, expired), now)
       for await (const chunk of this.candidates(this.indexes.feed, { ...range, reverse: true }, now, expired)) {
-        chosen.push(...chunk.filter(visible))
+        chosen.push(...chunk.map(judge).filter(c => includeHidden || !c.hidden))
         if (chosen.length >= limit) break
       }
     } else {
       // The newest hotCandidates posts are ranked, reading only their tallies; the posts
       // themselves are loaded for the winners alone. A read never grows with the channel.
-      for await (const chunk of this.candidates(this.indexes.feed, { ...range, reverse: true, limit: this.hotCandidates }, now, expired)) {
-        chosen.push(...chunk.filter(visible))
-      }
+      const read: Candidate[] = []
+      for await (const chunk of this.candidates(this.indexes.feed, { ...range, reverse: true, limit: this.hotCandidates }, now, expired)) read.push(...chunk)
+      // the same newest posts give the audience, unless paging back (`before`) left the recent ones out
+      const totals = opts.before === undefined ? read.filter(c => c.created >= now - AUDIENCE_WINDOW_SECONDS).map(c => c.votes) : await this.recentTotals(prefix, now, expired)
+      chosen = read.map(judgeBy(totals, now)).filter(c => includeHidden || !c.hidden)
       chosen = chosen
-        .map(c => ({ c, hot: hotScore(c.score, c.created, now) }))
+        .map(c => ({ c, hot: hotScore(c.rank, c.created, now) }))
         .sort((a, b) => b.hot - a.hot || b.c.created - a.c.created || compareBytes(b.c.id, a.c.id))
         .map(({ c }) => c)
     }
     chosen = chosen.slice(0, limit)
     if (expired.length > 0) await this.expire(expired, now)
-    return this.load(chosen, now)
+    const entries = await this.load(chosen, now)
+    const hidden = new Set(chosen.filter(c => c.hidden).map(c => toHex(c.id)))
+    return hidden.size === 0 ? entries : entries.map(entry => hidden.has(toHex(entry.id)) ? { ...entry, hidden: true } : entry)
+  }
+
+  /**
+   * The counted vote totals of a channel's POSTs created in the last `AUDIENCE_WINDOW_SECONDS`, the
+   * newest `hotCandidates` of them (a read that never grows with the channel): what its audience is
+   * measured on.
+   */
+  private async recentTotals (prefix: Uint8Array, now: number, expired: Uint8Array[]): Promise<number[]> {
+    const totals: number[] = []
+    const recent = { gte: timeKey(prefix, Math.max(0, now - AUDIENCE_WINDOW_SECONDS), new Uint8Array(32)), lte: timeRange(prefix).lte, reverse: true, limit: this.hotCandidates }
+    for await (const chunk of this.candidates(this.indexes.feed, recent, now, expired)) totals.push(...chunk.map(c => c.votes))
+    return totals
   }
 
   async thread (rootId: Uint8Array, now: number = nowSeconds()): Promise<PostEntry[]> {
@@ -341,7 +383,7 @@ export class LevelPostStore implements PostStore {
       if (value === undefined) continue
       const post = decodePost(candidate.id, value)
       if (post.expires <= now) expired.push(post.id)
-      else entries.push({ ...post, score: candidate.score, replyCount: candidate.replyCount })
+      else entries.push(entryOf(post, candidate))
     }
     if (expired.length > 0) await this.expire(expired, now)
     return entries
@@ -354,7 +396,7 @@ export class LevelPostStore implements PostStore {
       const value = values[i]
       if (value === undefined) return NO_TALLIES
       const tally = decodeTally(id, value)
-      return { score: tally.score, replyCount: tally.replies }
+      return { score: tally.score, votes: tally.votes, replyCount: tally.replies }
     })
   }
 }

@@ -97,7 +97,7 @@ export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired' | '
  */
 export interface FeedOptions {
   /**
-   * `new`: newest first; `hot`: by {@link hotScore}, highest first
+   * `new`: newest first; `hot`: by {@link hotScore} of the vote rule's rank (`max(0, score)`), highest first
    *
    * @default 'new'
    */
@@ -115,7 +115,9 @@ export interface FeedOptions {
    */
   now?: number
   /**
-   * also return posts whose score fell to -5 or below
+   * also return the posts the vote rule hides (`voteVerdict` of @murmur/protocol: members' downvotes
+   * outnumber their upvotes by the channel's margin, on a post at least `HIDE_AFTER_SECONDS` old); each
+   * entry says whether it is hidden
    *
    * @default false
    */
@@ -134,13 +136,18 @@ export interface FeedOptions {
  * ```
  */
 export interface PostEntry extends StoredPost {
-  /** sum of the unexpired votes naming this post as parent */
+  /**
+   * members' upvotes minus downvotes among the unexpired votes naming this post as parent: ring-signed
+   * votes only, one per member (tag conflicts resolved); one-time-signed votes count for nothing
+   */
   score: number
   /**
    * unexpired REPLYs under this post: every reply of the thread for a thread root, the direct
    * replies for a reply
    */
   replyCount: number
+  /** `true` on a post the vote rule hides now, which {@link PostStore.feed} returns only when asked ({@link FeedOptions.includeHidden}) */
+  hidden?: boolean
 }
 
 /**
@@ -201,7 +208,7 @@ export interface PostStore {
    * no conflict.
    */
   hasTagConflict(id: Uint8Array, links: Array<{ scope: Uint8Array, tag: Uint8Array }>): Promise<boolean>
-  /** A channel's unexpired POSTs (no replies or votes), hiding those at score -5 or below unless asked. */
+  /** A channel's unexpired POSTs (no replies or votes), hiding those the vote rule hides unless asked. */
   feed(channel: string, opts?: FeedOptions): Promise<PostEntry[]>
   /**
    * The thread root (when stored and unexpired) followed by its unexpired REPLYs in (created, id)

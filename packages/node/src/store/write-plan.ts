@@ -570,8 +570,14 @@ export function threadRoot (post: StoredPost): Uint8Array {
   return post.root ?? post.parent ?? post.id
 }
 
+/**
+ * What `post` adds to (`sign` 1) or takes from (-1) its target's tally: a REPLY one reply; a VOTE its
+ * vote only when a member cast it (ring-signed over stamped members, so one per member and post). A
+ * one-time-signed vote costs nothing but proof of work, so five fresh keys would hide any post: it is
+ * stored and synced, and counts for nothing.
+ */
 function applyContribution (tally: Tally, post: StoredPost, sign: 1 | -1): Tally {
-  return post.kind === 'VOTE'
-    ? { score: tally.score + sign * post.vote, votes: tally.votes + sign, replies: tally.replies }
-    : { ...tally, replies: tally.replies + sign }
+  if (post.kind !== 'VOTE') return { ...tally, replies: tally.replies + sign }
+  if (post.tag === undefined) return tally
+  return { score: tally.score + sign * post.vote, votes: tally.votes + sign, replies: tally.replies }
 }
