@@ -2,10 +2,11 @@ import { ALLOWED_RUNS, DIGIT_ZEROS, LATIN_LOOK_ALIKES, LEFT_OUT_LOOK_ALIKES, SCR
 
 /**
  * The characters of a public channel name and how they may mix, after the Unicode Security
- * Mechanisms (UTS #39): only characters of Identifier_Status Allowed, and the "highly restrictive"
- * level of §5.2 (one script, or Latin with the Han-based mixes Japanese, Chinese and Korean are
- * written in), over tables generated from one pinned Unicode version (channel-table.ts), so that no
- * engine's own Unicode version changes which names are valid.
+ * Mechanisms (UTS #39): only characters of Identifier_Status Allowed, the "highly restrictive" level
+ * of §5.2 (one script, or Latin with the Han-based mixes Japanese, Chinese and Korean are written
+ * in), one digit system, no whole-script look-alike of a Latin name, no invisible mark; over tables
+ * generated from one pinned Unicode version (channel-table.ts), so that no engine's own Unicode
+ * version changes which names are valid.
  */
 
 /** The decoded runs of {@link ALLOWED_RUNS}: first and last code point, script set index. */
