@@ -7,7 +7,8 @@
 // `npm exec -- node bench/crowd.ts [--quick]`: 200 nodes in 8 processes, or 30 in 2 with --quick
 // (CROWD_NODES and CROWD_PROCS override; CROWD_PROCS=1 is the one-process run; CROWD_STEM=0 turns the
 // stem off, to tell the stem's share of the delay from the gossip's; CROWD_IDLE=s prints status for s
-// seconds before posting, to read what idle nodes cost in CPU; CROWD_STREAMS=1 prints open streams by
+// seconds before posting, to read what idle nodes cost in CPU; CROWD_FORMATION=s waits that long at most
+// for every node to have a channel peer (600 s); CROWD_STREAMS=1 prints open streams by
 // protocol; CROWD_PROFILE=dir writes CPU profiles per phase, read by bench/lib/crowd-profile.ts).
 import { fork } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -24,8 +25,8 @@ const PROCS = Math.min(SIZE, Number(process.env.CROWD_PROCS ?? (quick ? 2 : 8)))
 const STEM = process.env.CROWD_STEM !== '0'
 const POSTS = quick ? 3 : 10
 const BOOTSTRAP_PEERS = 3
-/** How long every node may take to have a peer in the channel. */
-const FORMATION = 600_000
+/** How long every node may take to have a peer in the channel (CROWD_FORMATION=s overrides). */
+const FORMATION = Number(process.env.CROWD_FORMATION ?? 600) * 1000
 /** How long one post may take to reach everyone before it counts as undelivered where it is missing. */
 const WINDOW = 120_000
 
