@@ -62,6 +62,29 @@ export function sample<T> (items: readonly T[], count: number): T[] {
 }
 
 /**
+ * At most `count` items of `groups`, drawn by group: groups in random order, one random item of each,
+ * then a second of each while more are wanted, and so on. Each group's chance is the same however many
+ * items it holds: a thousand sybil PeerIds on one host take one turn of each round, as one honest host does.
+ *
+ * @example
+ * ```ts
+ * drawFromGroups([['s1', 's2', 's3'], ['h1'], ['h2']], 3) // e.g. ['h2', 's3', 'h1']
+ * ```
+ */
+export function drawFromGroups<T> (groups: ReadonlyArray<readonly T[]>, count: number): T[] {
+  let queues = groups.map((group) => sample(group, group.length)).filter((queue) => queue.length > 0)
+  const drawn: T[] = []
+  while (drawn.length < count && queues.length > 0) {
+    for (const queue of sample(queues, queues.length)) {
+      if (drawn.length >= count) break
+      drawn.push(queue.pop()!)
+    }
+    queues = queues.filter((queue) => queue.length > 0)
+  }
+  return drawn
+}
+
+/**
  * A uniform sample of at most `size` of the items offered to it, whatever their number and order
  * (reservoir sampling): what a lookup returns first has no better chance than what it returns last.
  */
@@ -229,18 +252,7 @@ export class GroupedPool {
    * then a second of each while more are wanted, and so on.
    */
   draw (count: number, eligible: (peer: PeerInfo) => boolean = () => true): PeerInfo[] {
-    let groups = [...this.groups.values()]
-      .map((group) => sample(group.items.filter(eligible), group.items.length))
-      .filter((peers) => peers.length > 0)
-    const drawn: PeerInfo[] = []
-    while (drawn.length < count && groups.length > 0) {
-      for (const peers of sample(groups, groups.length)) {
-        if (drawn.length >= count) break
-        drawn.push(peers.pop()!)
-      }
-      groups = groups.filter((peers) => peers.length > 0)
-    }
-    return drawn
+    return drawFromGroups([...this.groups.values()].map((group) => group.items.filter(eligible)), count)
   }
 }
 

@@ -27,7 +27,7 @@ import { reader } from 'protons-runtime'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
-import { randomIndex, sample } from './discovery.js'
+import { drawFromGroups, randomIndex } from './discovery.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
 import { DNS_GROUP } from './relay-share.js'
 import type { ProviderInfo } from './kad-providers.js'
@@ -208,7 +208,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       }
       if (truncated) log('storer %p answered with more than %d bytes: %d records read', storer, bounds.maxBytes, answer.records)
       // drawn before parsing: only the kept records' addresses cost parsing and the mapper
-      const kept = drawByRawGroup(answer.groups, maxKept)
+      const kept = drawFromGroups(answer.groups, maxKept)
       return { from: storer, providers: kept.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)).map(peerInfoMapper) }
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
@@ -385,21 +385,6 @@ function rawGroup (record: ProviderInfo): string {
   if (DNS_CODES.has(first[0]!)) return DNS_GROUP
   const length = first[0] === IP4 ? IP4_GROUP_BYTES : first[0] === IP6 ? IP6_GROUP_BYTES : first.length
   return first.subarray(0, length).join(',')
-}
-
-/**
- * At most `max` records of `groups`, drawn round-robin over the groups in random order, at random within
- * a group: a thousand records on one host take one turn of each round, as one honest host does.
- */
-function drawByRawGroup (groups: ProviderInfo[][], max: number): ProviderInfo[] {
-  const queues = sample(groups, groups.length).map((group) => sample(group, group.length))
-  const drawn: ProviderInfo[] = []
-  for (let turn = 0; drawn.length < max && queues.some((queue) => turn < queue.length); turn++) {
-    for (const queue of queues) {
-      if (drawn.length < max && turn < queue.length) drawn.push(queue[turn]!)
-    }
-  }
-  return drawn
 }
 
 /** A provider record as a PeerInfo, or nothing when its id or an address does not parse. */

@@ -8,6 +8,7 @@ import {
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import { Requested } from './requested.js'
+import { drawSyncPeers } from './sync-peers.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import { SendQueue, read, readUnlessClosed, write } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -40,6 +41,17 @@ export interface SyncHost {
    * directory's stamps missing for rings that peer sent. @default none
    */
   wanted?(topic: string, peer: PeerId): Uint8Array[]
+  /**
+   * The address group of `peer` (the node's `SenderGroups`): anti-entropy draws its peer by group.
+   * @default the group of the peer's first open connection (`addressGroup`), else its PeerId
+   */
+  groupOf?(peer: PeerId): string | undefined
+  /**
+   * Whether this node chose to dial `peer` and did (`ChosenPeers.dialed`): anti-entropy draws such peers
+   * first, and only they may use the responder slots kept for dialed peers.
+   * @default an open outbound connection to the peer
+   */
+  chosen?(peer: PeerId): boolean
 }
 
 /** The libp2p pieces history sync uses. */
@@ -47,6 +59,8 @@ export interface SyncComponents {
   handle(protocol: string, handler: (stream: Stream, connection: Connection) => void | Promise<void>, options?: { maxInboundStreams?: number }): Promise<void>
   unhandle(protocol: string): Promise<void>
   dialProtocol(peer: PeerId, protocol: string, options?: { signal?: AbortSignal }): Promise<Stream>
+  /** The open connections of a peer (for the defaults of `SyncHost.groupOf` and `SyncHost.chosen`). @default none */
+  getConnections?(peer?: PeerId): Connection[]
 }
 
 /** Options of history sync; every field has a documented default in ./constants.ts. */
@@ -175,8 +189,8 @@ export class HistorySync {
     this.timer = setTimeout(() => {
       this.prune(Date.now())
       for (const topic of this.host.topics()) {
-        const members = this.host.members(topic)
-        const peer = members[Math.floor(Math.random() * members.length)]
+        // by address group, chosen peers first: sybils connecting from one address get one host's turns
+        const [peer] = drawSyncPeers(this.host.members(topic), 1, { groupOf: (p) => this.groupOf(p), chosen: (p) => this.isChosen(p) })
         if (peer !== undefined) void this.maybeSyncWith(peer, topic, this.interval / 2)
       }
       this.schedule()
@@ -298,8 +312,9 @@ export class HistorySync {
       // no shared slot until the peer has said something: an idle stream holds only its own peer's
       const { message: first } = await read(lp, signal, this.firstMessageTimeout)
       const candidate = addressGroup(connection.remoteAddr)
-      // a peer this node dialed was chosen by it, not by the peer: it may use the slots kept for those
-      slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) }, connection.direction === 'outbound')
+      // a peer this node chose and dialed, not one the DHT had it dial: it may use the slots kept for those
+      const dialed = connection.direction === 'outbound' && this.isChosen(peer)
+      slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) }, dialed)
       if (slot === undefined) throw new Error('no responder slot free for this address')
       const channel = this.host.channelOf(first.topic)
       if (channel === undefined) {
@@ -367,6 +382,16 @@ export class HistorySync {
   private isDemoted (peer: PeerId, now: number): boolean {
     const at = this.demoted.get(peer.toString())
     return at !== undefined && now - at < this.demotion
+  }
+
+  private groupOf (peer: PeerId): string {
+    if (this.host.groupOf !== undefined) return this.host.groupOf(peer) ?? peer.toString()
+    const connection = this.components.getConnections?.(peer)[0]
+    return connection === undefined ? peer.toString() : addressGroup(connection.remoteAddr)
+  }
+
+  private isChosen (peer: PeerId): boolean {
+    return this.host.chosen?.(peer) ?? (this.components.getConnections?.(peer) ?? []).some((c) => c.direction === 'outbound' && c.status === 'open')
   }
 
   private isBlocked (peer: PeerId): boolean {

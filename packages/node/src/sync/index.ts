@@ -6,6 +6,8 @@
 export { HistorySync } from './history-sync.js'
 export { addressGroup } from './admission.js'
 export { postItemOf } from './requested.js'
+export { drawSyncPeers } from './sync-peers.js'
+export type { SyncPeerView } from './sync-peers.js'
 export type { SyncItemOf } from './requested.js'
 export type { SyncComponents, SyncHost, SyncInit, SyncReport } from './history-sync.js'
 export * from './constants.js'
