@@ -64,6 +64,8 @@ export interface ChannelRun {
   rule?: VoteRule
   /** Audience order statistic. @default AUDIENCE_RANK */
   audienceRank?: number
+  /** How far back the audience looks, in seconds. @default AUDIENCE_WINDOW_SECONDS */
+  audienceWindow?: number
   /** Sybil identities, each voting within its budget. @default 0 */
   attackers?: number
   /**
@@ -81,6 +83,14 @@ export interface ChannelRun {
   warmupDays?: number
   /** Days of measured posts; the run continues a day more so their lives end. @default 7 */
   days?: number
+  /** Keep every measured post's honest votes, by age ({@link ChannelOutcome.histories}). @default false */
+  record?: boolean
+}
+
+/** The honest votes one post received, in order: its kind and each vote's age in seconds with its direction. */
+export interface PostHistory {
+  abusive: boolean
+  votes: Array<[age: number, vote: 1 | -1]>
 }
 
 /** What became of the posts of one kind. */
@@ -107,6 +117,8 @@ export interface ChannelOutcome {
    * totals of the channel's other posts of the last day (what the price of hiding it depends on).
    */
   ripe: Array<{ up: number, down: number, others: number[] }>
+  /** With `record`: every measured post's honest votes (a run whose rule never hides gives their whole lives). */
+  histories: PostHistory[]
 }
 
 interface SimPost {
@@ -121,6 +133,8 @@ interface SimPost {
   measured: boolean
   /** Sybils that downvoted it. */
   struck: number
+  /** Honest votes by age, with `record`. */
+  history?: PostHistory['votes']
 }
 
 type SimEvent = { time: number, post: number, kind: 'honest', voter: number, pUp: number, pDown: number } | { time: number, post: number, kind: 'attack' | 'ripe' } | { time: number, kind: 'tick' }
@@ -160,6 +174,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   const hideAfter = run.rule?.hideAfter ?? HIDE_AFTER_SECONDS
   const budget = run.budget ?? VOTE_BUDGET
   const rank = run.audienceRank ?? AUDIENCE_RANK
+  const window = run.audienceWindow ?? AUDIENCE_WINDOW_SECONDS
   const warmup = (run.warmupDays ?? 1) * DAY
   const measuredEnd = warmup + (run.days ?? 7) * DAY
   const end = measuredEnd + DAY
@@ -176,7 +191,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
     if (random() >= rate / peak) continue
     const abusive = random() < model.abusiveShare
     const id = posts.length
-    posts.push({ created: t, abusive, up: 0, down: 0, hidden: false, everHidden: false, measured: t >= warmup, struck: 0 })
+    posts.push({ created: t, abusive, up: 0, down: 0, hidden: false, everHidden: false, measured: t >= warmup, struck: 0, ...(run.record === true && t >= warmup ? { history: [] } : {}) })
     perEpoch.set(Math.floor(t / HOUR), (perEpoch.get(Math.floor(t / HOUR)) ?? 0) + 1)
     const [up, down] = abusive ? model.abusiveVote : model.normalVote
     const appeal = Math.exp((abusive ? model.severitySigma : model.qualitySigma) * normal(random))
@@ -205,7 +220,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   let first = 0
   let created = 0
   const audienceAt = (time: number): number => {
-    while (first < posts.length && posts[first]!.created < time - AUDIENCE_WINDOW_SECONDS) first++
+    while (first < posts.length && posts[first]!.created < time - window) first++
     while (created < posts.length && posts[created]!.created <= time) created++
     const totals: number[] = []
     for (let i = first; i < created; i++) totals.push(posts[i]!.up + posts[i]!.down)
@@ -270,6 +285,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
       if (vote === 0 || !spend(`member${event.voter}`, epoch)) continue
       if (vote === 1) post.up++
       else post.down++
+      post.history?.push([event.time - post.created, vote])
     }
     judge(post, audienceAt(event.time), event.time)
   }
@@ -282,7 +298,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   }
   let peakPostsPerEpoch = 0
   for (const n of perEpoch.values()) peakPostsPerEpoch = Math.max(peakPostsPerEpoch, n)
-  return { normal: outcome(false), abusive: outcome(true), meanAudience: audienceSamples === 0 ? 0 : audienceSum / audienceSamples, peakPostsPerEpoch, ripe }
+  return { normal: outcome(false), abusive: outcome(true), meanAudience: audienceSamples === 0 ? 0 : audienceSum / audienceSamples, peakPostsPerEpoch, ripe, histories: posts.flatMap(p => p.history === undefined ? [] : [{ abusive: p.abusive, votes: p.history }]) }
 }
 
 /** Runs `seeds` channels and adds up their outcomes: hidden shares over all their posts. */
