@@ -43,6 +43,9 @@ export function assertBuilt (): void {
   }
 }
 
+/** How long a daemon or relay may take to print its ready line: generous, for a loaded machine (ms). */
+const READY_TIMEOUT = 60_000
+
 /** A temporary directory tree for one test suite: data dirs and the rendezvous dir live in it. */
 export class Sandbox {
   readonly root: string
@@ -100,17 +103,17 @@ export class Sandbox {
     const dataDir = this.dir(name)
     const proc = this.spawn(['daemon', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8',
       '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra], env)
-    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as DaemonReady
+    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'), READY_TIMEOUT)) as DaemonReady
     return { proc, dataDir, ready, multiaddr: ready.multiaddrs[0] ?? '' }
   }
 
   /**
-   * Starts two daemons, the second bootstrapped from the first (`env`: more environment of the second),
-   * and waits until each sees a peer in #lobby.
+   * Starts two daemons, the second bootstrapped from the first (`env`: more environment of the second;
+   * `extra`: more arguments of each), and waits until each sees a peer in #lobby.
    */
-  async daemonPair (first: string, second: string, env: NodeJS.ProcessEnv = {}): Promise<[Daemon, Daemon]> {
-    const a = await this.daemon(first)
-    const b = await this.daemon(second, ['--bootstrap', a.multiaddr], env)
+  async daemonPair (first: string, second: string, env: NodeJS.ProcessEnv = {}, extra: [string[], string[]] = [[], []]): Promise<[Daemon, Daemon]> {
+    const a = await this.daemon(first, extra[0])
+    const b = await this.daemon(second, ['--bootstrap', a.multiaddr, ...extra[1]], env)
     await Promise.all([a.proc.waitForLine(peersInLobby), b.proc.waitForLine(peersInLobby)])
     return [a, b]
   }
@@ -122,8 +125,24 @@ export class Sandbox {
   async relay (extra: string[] = []): Promise<{ proc: LineProcess, ready: RelayReady }> {
     const proc = this.spawn(['relay', '--data-dir', this.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
       '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra])
-    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'))) as RelayReady
+    const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'), READY_TIMEOUT)) as RelayReady
     return { proc, ready }
+  }
+
+  /**
+   * Polls `murmur status --json` of a daemon (every 250 ms: no event reaches a separate process) until
+   * `check` holds for its membership, failing after `timeout` ms with the last one seen.
+   */
+  async waitForMembership (dataDir: string, check: (membership: Membership) => boolean, what: string, timeout = 60_000): Promise<Membership> {
+    const deadline = Date.now() + timeout
+    for (;;) {
+      const result = await this.run(['status', '--json', '--data-dir', dataDir])
+      if (result.code !== 0) throw new Error(`murmur status failed (${result.code}): ${result.stderr}`)
+      const membership = (JSON.parse(result.stdout) as { membership: Membership }).membership
+      if (check(membership)) return membership
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}: ${JSON.stringify(membership)}`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
 
   /** Kills whatever is still running and removes the directory tree. */
@@ -152,6 +171,18 @@ export function clockShiftEnv (seconds: number): NodeJS.ProcessEnv {
 
 /** What `murmur relay --json` prints when it is up. */
 export interface RelayReady { peerId: string, multiaddrs: string[], browserMultiaddrs: string[], channels: string[], dataDir: string }
+
+/** The `membership` of `murmur status --json` (MembershipStatusResponse). */
+export interface Membership {
+  minter: boolean
+  members: number
+  stamp: { week: number, expires: number } | null
+  ahead: number[]
+  minting: { week: number, evaluations: number, expected: number | null, progress: number, etaSeconds: number | null } | null
+  nextMintAt: number | null
+  /** Members a vote hides among now (null: not reported). */
+  ring: number | null
+}
 
 /** The `ready` line of `murmur daemon --json`. */
 export interface DaemonReady {

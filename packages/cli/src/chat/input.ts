@@ -22,7 +22,7 @@ export const HELP: readonly string[] = [
   '/join <channel>        switch to a channel (lobby = #lobby)',
   '/leave                 leave this channel, back to the previous one',
   '/reply <n> <text>      reply to post [n] (or a post id)',
-  '/vote <n> up|down      vote on post [n] (it counts once your member stamp is ready: see below)',
+  '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
   '/thread <n>            show the thread of post [n]',
   '/feed                  show the channel\'s recent posts again',
   '/help                  this help     /quit (or Ctrl-D) leaves the chat',
