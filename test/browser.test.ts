@@ -13,7 +13,7 @@ import { fromHex, pseudonymName } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox, TEST_STAMP_BITS } from './cli-harness.js'
 import {
-  ROOT, answerLinkSettings, buildExample, hasDirectWebRTC, launchChromium, openPage, pageState, serveStatic, waitForPage
+  ROOT, answerLinkSettings, buildExample, hasDirectWebRTC, launchChromium, loopbackOnlyIce, openPage, pageState, serveStatic, waitForPage
 } from './browser-harness.js'
 import type { Murmur, PostView } from '@murmur/node'
 import type { Browser, Locator, Page } from 'playwright-core'
@@ -57,6 +57,42 @@ async function waitFor (check: () => boolean, what: string, timeout: number): Pr
   }
 }
 
+/** Polls an async `check` every 100 ms until it holds, failing after `timeout` ms. */
+async function waitForAsync (check: () => Promise<boolean>, what: string, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!await check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** Resolves with the first `count` votes on `parent` that `node` stores from now on. */
+async function votesOn (node: Murmur, parent: string, count: number, timeout = SPREAD): Promise<PostView[]> {
+  const votes: PostView[] = []
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { node.removeEventListener('post', listener); reject(new Error(`the Node.js node got ${votes.length} of ${count} votes on ${parent}`)) }, timeout)
+    const listener = (evt: CustomEvent<PostView>): void => {
+      if (evt.detail.kind !== 'VOTE' || evt.detail.parent !== parent) return
+      votes.push(evt.detail)
+      if (votes.length === count) {
+        clearTimeout(timer)
+        node.removeEventListener('post', listener)
+        resolve(votes)
+      }
+    }
+    node.addEventListener('post', listener)
+  })
+}
+
+/** The page's sending line (`#mining`) once it matches `done` (the outcome of a post or vote). */
+async function miningText (page: Page, done: RegExp, timeout = SPREAD): Promise<string> {
+  const handle = await page.waitForFunction((source) => {
+    const text = document.getElementById('mining')?.textContent ?? ''
+    return new RegExp(source).test(text) ? text : undefined
+  }, done.source, { timeout, polling: 100 })
+  return await handle.jsonValue() as string
+}
+
 describe('browser nodes over WebRTC (Chromium)', () => {
   let sandbox: Sandbox
   let server: { url: string, close(): Promise<void> }
@@ -66,6 +102,8 @@ describe('browser nodes over WebRTC (Chromium)', () => {
   let page1: Page
   let page2: Page
   const log: string[] = []
+  /** Body of the post page 1 makes once it holds a stamp (a member's post). */
+  let tabPost = ''
 
   beforeAll(async () => {
     sandbox = await Sandbox.create()
@@ -142,7 +180,7 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       (s) => s.membership?.stamp !== undefined && s.membershipState === 'member', 'the tab to hold a stamp and show it', SPREAD)))
     for (const state of [one!, two!]) {
       expect(state.membership?.minter).toBe(true)
-      expect(state.membershipText).toMatch(/^member until .+ · \d+ members? in the directory$/)
+      expect(state.membershipText).toMatch(/^member until .+ · \d+ members? in the directory · (your votes hide among \d+ \(16 once the directory holds that many\)|no other member known yet: votes wait for one)$/)
     }
     expect(await page1.locator('#mint-toggle').textContent()).toBe('stop minting in this tab')
     await waitFor(() => (node!.membership()?.members ?? 0) >= 2, 'the Node.js node to hold both tabs\' stamps', SPREAD)
@@ -157,7 +195,7 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       await tab.goto(url.replace(`stamp=${TEST_STAMP_BITS}`, 'stamp=20') + '&store=minting-tab')
       await answerLinkSettings(tab, 'apply')
       const minting = await waitForPage(tab, (s) => s.membershipState === 'minting' && s.membershipText.includes('% of the expected work'), 'the tab to show its mint\'s progress', SPREAD)
-      expect(minting.membershipText).toMatch(/^becoming a member: \d+% of the expected work, about \d+ (s|min|h) left \(a lottery: sooner or later\); it runs in the background once a week · \d+ members? in the directory$/)
+      expect(minting.membershipText).toMatch(/^becoming a member: \d+% of the expected work, about \d+ (s|min|h) left \(a lottery: sooner or later\); it runs in the background once a week · \d+ members? in the directory · (your votes hide among \d+ \(16 once the directory holds that many\)|no other member known yet: votes wait for one)$/)
       expect(await tab.locator('#mint-progress').isVisible()).toBe(true)
       await tab.locator('#mint-toggle').click()
       const off = await waitForPage(tab, (s) => s.membership?.minter === false, 'the tab to start again without minting')
@@ -172,6 +210,7 @@ describe('browser nodes over WebRTC (Chromium)', () => {
 
   it('a post typed in page 1 appears in page 2 and on the Node.js node', async () => {
     const body = `hello from tab one ${Date.now()}`
+    tabPost = body
     await page1.fill('#body', body)
     await page1.click('#send')
     await waitForPage(page2, (s) => s.feed.includes(body), 'page 2 to show the post of page 1', SPREAD)
@@ -186,6 +225,54 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       waitForPage(page1, (s) => s.feed.includes(body), 'page 1 to show the Node.js post', SPREAD),
       waitForPage(page2, (s) => s.feed.includes(body), 'page 2 to show the Node.js post', SPREAD)
     ])
+  }, 2 * SPREAD)
+
+  it('each tab votes as a member: its vote counts once on the Node.js node; a tab without a stamp is told its vote would not count', async () => {
+    // the tabs hold stamps (above); each needs the other in its directory to hide its vote among
+    await Promise.all([page1, page2].map(async (page) => waitForPage(page, (s) => (s.membership?.members ?? 0) >= 2, 'the tab to hold both stamps in its directory', SPREAD)))
+    const body = `vote on me ${Date.now()}`
+    const { id } = await node!.post(CHANNEL, body)
+    const items = [page1, page2].map((page) => page.locator(`#feed li.post[data-id="${id}"]`))
+    await Promise.all(items.map(async (item) => item.waitFor({ timeout: SPREAD })))
+    // the Node.js node mints no stamp: its post is one-time-signed, marked unverified in both tabs
+    for (const item of items) expect(await item.locator('> .meta .mark').textContent()).toBe('unverified')
+
+    const votes = votesOn(node!, id, 2)
+    for (const [i, page] of [page1, page2].entries()) {
+      await items[i]!.locator('> .meta .up').click()
+      expect(await miningText(page, /^(sent|queued|not )/)).toMatch(/^(sent|queued until someone in #lobby is reachable) · ring-signed among 2 members \(a small ring: the directory holds fewer than 16 yet\)$/)
+    }
+    // both votes reach the Node.js node as members' votes, and count: +2
+    for (const vote of await votes) expect(vote).toMatchObject({ kind: 'VOTE', parent: id, vote: 1, member: true })
+    await waitForAsync(async () => (await node!.get(id))?.score === 2, 'the Node.js node to count both members\' votes', SPREAD)
+    // and each tab shows the score the members gave it
+    for (const page of [page1, page2]) {
+      await page.waitForFunction((post) => document.querySelector(`#feed li.post[data-id="${post}"] > .meta .score`)?.textContent === '+2', id, { timeout: SPREAD, polling: 100 })
+    }
+
+    // a tab that mints no stamp (the user turned it off) votes: refused, and told why, nothing sent
+    const context = await browser!.newContext({ permissions: ['microphone'] })
+    try {
+      await context.addInitScript(loopbackOnlyIce)
+      await context.addInitScript(() => { localStorage.setItem('murmur:mint', 'off') })
+      const tab = await context.newPage()
+      await tab.goto(`${url}&store=no-mint-tab`)
+      await answerLinkSettings(tab, 'apply')
+      const item = tab.locator(`#feed li.post[data-id="${id}"]`)
+      await item.waitFor({ timeout: SPREAD })
+      await item.locator('> .meta .up').click()
+      expect(await miningText(tab, /^(sent|queued|not )/)).toBe('not voted: only members\' votes count, and this tab mints no member stamp (turn minting on in the membership panel)')
+    } finally {
+      await context.close()
+    }
+    expect((await node!.get(id))?.score).toBe(2)
+  }, 4 * SPREAD)
+
+  it('a tab\'s post once it holds a stamp is a member\'s: marked member in the other tab and on the Node.js node', async () => {
+    const fromTab = page2.locator('#feed li.post').filter({ has: page2.locator('> .body', { hasText: tabPost }) })
+    await fromTab.waitFor({ timeout: SPREAD })
+    expect(await fromTab.locator('> .meta .mark').textContent()).toBe('member')
+    expect((await nodeHasPost(node!, tabPost)).member).toBe(true)
   }, 2 * SPREAD)
 
   it('a reloaded page 2 keeps its feed (IndexedDB) and syncs the post it missed', async () => {

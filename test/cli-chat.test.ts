@@ -33,21 +33,26 @@ describe('murmur chat', () => {
 
     await tmux.type('one', 'hello from the first terminal')
     const two = await tmux.waitForScreen('two', (s) => s.includes('hello from the first terminal'))
-    expect(two).toMatch(new RegExp(`\\[1\\] \\d\\d:\\d\\d ${NAME}\\n {4}hello from the first terminal`))
+    // every post carries its mark: a member's (ring-signed, no pseudonym) or unverified (no stamp yet)
+    expect(two).toMatch(new RegExp(`\\[1\\] \\d\\d:\\d\\d (${NAME} unverified|anonymous member)\\n {4}hello from the first terminal`))
 
     await tmux.type('two', '/reply 1 hi back from the second')
     await tmux.waitForScreen('one', (s) => s.includes('hi back from the second'))
     await tmux.type('one', '/reply 1 glad you are here')
     const one = await tmux.waitForScreen('one', (s) => s.includes('glad you are here') && s.includes('(2↩)'))
     // the author's own reply carries the OP mark, the other's does not
-    expect(one).toMatch(new RegExp(`\\[2\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME}\\n {6}hi back from the second`))
-    expect(one).toMatch(new RegExp(`\\[3\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} OP\\n {6}glad you are here`))
+    expect(one).toMatch(new RegExp(`\\[2\\] \\d\\d:\\d\\d ↳\\[1\\] (${NAME} unverified|anonymous member)\\n {6}hi back from the second`))
+    expect(one).toMatch(new RegExp(`\\[3\\] \\d\\d:\\d\\d ↳\\[1\\] (${NAME} OP unverified|anonymous OP member)\\n {6}glad you are here`))
 
+    // only members vote: the header says when this node is one
+    await tmux.waitForScreen('two', (s) => s.split('\n')[0]!.trimEnd().endsWith(' member'), 60_000)
     await tmux.type('two', '/vote 1 up')
-    await tmux.waitForScreen('one', (s) => s.includes('▲ upvote on [1]') && s.includes('(+1 2↩)'))
+    const voted = await tmux.waitForScreen('one', (s) => s.includes('▲ upvote on [1]') && s.includes('(+1 2↩)'))
+    expect(voted).not.toContain('▲ upvote on [1] (unverified')
 
     await tmux.type('two', '/help')
-    const help = await tmux.waitForScreen('two', (s) => s.includes('/vote <n> up|down'))
+    const help = await tmux.waitForScreen('two', (s) => s.includes('/vote <n> up|down') && s.includes('cannot hide what the rest of its readers let stand'))
+    expect(help).toContain('only members\' votes count')
     for (const line of ['/join <channel>', '/reply <n> <text>', '/thread <n>', '/help']) {
       expect(help).toContain(line)
     }

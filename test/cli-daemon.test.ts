@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HIDDEN, HOSTILE_BODY, HOSTILE_SHOWN, NAME, Sandbox } from './cli-harness.ts'
 import type { Daemon, LineProcess } from './cli-harness.ts'
 
+/**
+ * How long a post may take to reach the other daemon: an own post leaves through the Dandelion++ stem,
+ * whose fail-safe embargo (10 s + Exp(10 s)) fluffs it when a hop loses it; generous on a loaded machine.
+ */
+const SPREAD = 75_000
+
 interface Post { id: string, channel: string, kind: string, body: string, parent?: string, root?: string, score: number, replies: number, op: boolean, vote: number, pseudonym?: string }
 
 describe('murmur daemon with the post, feed, watch, reply, vote and thread commands', () => {
@@ -40,7 +46,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     expect(['sent', 'queued']).toContain(result.status)
     rootId = result.id
 
-    const seen = JSON.parse(await watchB.waitForLine((line) => line.includes(rootId))) as Post
+    const seen = JSON.parse(await watchB.waitForLine((line) => line.includes(rootId), SPREAD)) as Post
     expect(seen).toMatchObject({ id: rootId, channel: '#lobby', kind: 'POST', body: 'hello from a', op: true })
 
     const feed = await sandbox.run(['feed', 'lobby', '--json', '--data-dir', b.dataDir])
@@ -53,19 +59,21 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     expect(human.code).toBe(0)
     expect(human.stdout).toContain(rootId)
     expect(human.stdout).toContain('    hello from a')
-  })
+  }, 3 * SPREAD)
 
   it('replies and votes from the other daemon round-trip into the thread, score and reply count', async () => {
     const replied = await sandbox.run(['reply', rootId, 'hello back from b', '--json', '--data-dir', b.dataDir])
     expect(replied.code).toBe(0)
     const replyId = (JSON.parse(replied.stdout) as { id: string }).id
+    // only members vote: b waits for its stamp, and for a's in its directory to hide its vote among
+    await sandbox.waitForMembership(b.dataDir, (m) => m.stamp !== null && m.members >= 2, 'b\'s stamp and a\'s in its directory')
     const voted = await sandbox.run(['vote', rootId, 'up', '--json', '--data-dir', b.dataDir])
     expect(voted.code).toBe(0)
     const voteId = (JSON.parse(voted.stdout) as { id: string }).id
 
-    const reply = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${replyId}"`))) as Post
+    const reply = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${replyId}"`), SPREAD)) as Post
     expect(reply).toMatchObject({ kind: 'REPLY', parent: rootId, root: rootId, body: 'hello back from b', op: false })
-    const vote = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${voteId}"`))) as Post
+    const vote = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${voteId}"`), SPREAD)) as Post
     expect(vote).toMatchObject({ kind: 'VOTE', parent: rootId, vote: 1 })
 
     // the author answers in its own thread: marked OP
@@ -91,7 +99,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     const human = await sandbox.run(['thread', rootId, '--data-dir', a.dataDir])
     expect(human.stdout).toContain('reply (OP)')
     expect(human.stdout).toContain('    hello back from b')
-  })
+  }, 3 * SPREAD)
 
   it('shows hostile text safely in every view: as text in feed, thread and watch, escaped in JSON; names of 48 bits', async () => {
     const watchText = sandbox.spawn(['watch', 'lobby', '--data-dir', b.dataDir])
@@ -101,7 +109,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     const id = (JSON.parse(posted.stdout) as { id: string }).id
 
     // JSON: nothing raw for a terminal to act on, yet it parses to the exact body
-    const jsonLine = await watchB.waitForLine((line) => line.includes(id))
+    const jsonLine = await watchB.waitForLine((line) => line.includes(id), SPREAD)
     expect(jsonLine).not.toMatch(HIDDEN)
     expect((JSON.parse(jsonLine) as Post).body).toBe(HOSTILE_BODY)
     const feedJson = await sandbox.run(['feed', 'lobby', '--json', '--data-dir', b.dataDir])
@@ -110,7 +118,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
 
     // text: removed, at most one blank line in a row, and the name shows 48 bits of the key
     const shown = HOSTILE_SHOWN.split('\n').map((line) => `    ${line}`).join('\n')
-    await watchText.waitForLine((line) => line === '    end')
+    await watchText.waitForLine((line) => line === '    end', SPREAD)
     const views = {
       watch: watchText.stdout.join('\n'),
       feed: (await sandbox.run(['feed', 'lobby', '--data-dir', b.dataDir])).stdout,
@@ -120,9 +128,9 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
       expect(text, view).not.toMatch(HIDDEN)
       expect(text, view).toContain(shown)
       // at 80 columns (no terminal, no COLUMNS) the header's counters take an indented line of their own
-      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|1m ago|2m ago)  ${NAME}$`, 'm'))
+      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|1m ago|2m ago)  (${NAME}  unverified|anonymous  member)$`, 'm'))
     }
-  })
+  }, 3 * SPREAD)
 
   it('reports status and peers as JSON', async () => {
     const status = await sandbox.run(['status', '--json', '--data-dir', a.dataDir])
@@ -141,28 +149,46 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
   })
 
   it('shows membership in status: the stamp each daemon minted (at TEST_STAMP_BITS) and both in the directory, as JSON and text', async () => {
-    interface Membership { minter: boolean, members: number, stamp: { week: number, expires: number } | null, ahead: number[], minting: unknown, nextMintAt: number | null }
-    const read = async (): Promise<Membership> => {
-      const result = await sandbox.run(['status', '--json', '--data-dir', a.dataDir])
-      expect(result.code).toBe(0)
-      return (JSON.parse(result.stdout) as { membership: Membership }).membership
-    }
-    // no event reaches a separate process: poll the status (each a process), with a deadline
-    const deadline = Date.now() + 60_000
-    let membership = await read()
-    while (membership.stamp === null || membership.members < 2) {
-      if (Date.now() > deadline) throw new Error(`no stamp and two members within 60 s: ${JSON.stringify(membership)}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-      membership = await read()
-    }
+    const membership = await sandbox.waitForMembership(a.dataDir, (m) => m.stamp !== null && m.members >= 2, 'a stamp and two members')
     expect(membership.minter).toBe(true)
     expect(membership.stamp!.expires).toBeGreaterThan(Date.now() / 1000)
-    expect(Object.keys(membership).sort()).toEqual(['ahead', 'members', 'minter', 'minting', 'nextMintAt', 'stamp'])
+    expect(Object.keys(membership).sort()).toEqual(['ahead', 'members', 'minter', 'minting', 'nextMintAt', 'ring', 'stamp'])
+    // two members: a vote hides among both, a small ring, and status says so
+    expect(membership.ring).toBe(2)
     const text = await sandbox.run(['status', '--data-dir', a.dataDir])
     expect(text.stdout).toMatch(/^member {4}yes, until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/m)
     expect(text.stdout).toMatch(/^(minting {3}the next stamp: .+ left|next mint \d{4}-\d\d-\d\d \d\d:\d\d UTC)$/m)
     expect(text.stdout).toMatch(/^directory [2-9] members$/m)
+    expect(text.stdout).toMatch(/^ring {6}your votes and posts hide among 2 members \(16 once the directory holds that many\)$/m)
   })
+
+  it('marks a member\'s post "member" in every view and --json; a member\'s vote says its ring and counts on the other daemon', async () => {
+    await Promise.all([a, b].map(async (d) => sandbox.waitForMembership(d.dataDir, (m) => m.stamp !== null && m.members >= 2, 'a stamp and both members')))
+    const posted = await sandbox.run(['post', 'lobby', 'written by a member', '--data-dir', a.dataDir])
+    expect(posted.code, posted.stderr).toBe(0)
+    // the directory holds 2 members: a small ring, and the command says so
+    const small = 'ring-signed among 2 members: nobody can tell which of them you are (a small ring, 16 once the directory holds that many)'
+    expect(posted.stdout).toMatch(new RegExp(`^posted to #lobby: [0-9a-f]{64} \\((sent to 1 peer|queued: .+)\\)\\n${escape(small)}\\n$`))
+    const id = /posted to #lobby: ([0-9a-f]{64})/.exec(posted.stdout)![1]!
+    const seen = JSON.parse(await watchB.waitForLine((line) => line.includes(`"id":"${id}"`), SPREAD)) as Post & { member: boolean }
+    expect(seen.member).toBe(true)
+    const views = {
+      feed: (await sandbox.run(['feed', 'lobby', '--data-dir', b.dataDir])).stdout,
+      thread: (await sandbox.run(['thread', id, '--data-dir', b.dataDir])).stdout
+    }
+    for (const [view, text] of Object.entries(views)) {
+      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|\\d+m ago)  \\S+  member\\n {4}written by a member$`, 'm'))
+    }
+
+    const voted = await sandbox.run(['vote', id, 'up', '--json', '--data-dir', b.dataDir])
+    expect(voted.code, voted.stderr).toBe(0)
+    const result = JSON.parse(voted.stdout) as { id: string, ring?: number }
+    expect(result.ring).toBe(2)
+    const vote = JSON.parse(await watchA.waitForLine((line) => line.includes(`"id":"${result.id}"`), SPREAD)) as Post & { member: boolean }
+    expect(vote).toMatchObject({ kind: 'VOTE', parent: id, vote: 1, member: true })
+    const feed = JSON.parse((await sandbox.run(['feed', 'lobby', '--json', '--data-dir', a.dataDir])).stdout) as { posts: Array<Post & { member: boolean }> }
+    expect(feed.posts.find((p) => p.id === id)).toMatchObject({ score: 1, member: true })
+  }, 3 * SPREAD)
 
   it('joins and leaves channels', async () => {
     const joined = await sandbox.run(['join', 'other', '--json', '--data-dir', b.dataDir])
@@ -173,3 +199,8 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     expect(left.stdout.trim()).toBe('left #other (channels: #lobby)')
   })
 })
+
+/** `text` as a regular expression matching it literally. */
+function escape (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
