@@ -17,11 +17,14 @@ export const STORE_SUBLEVEL = 'store'
 export const DEFAULT_FEED_LIMIT = 50
 
 /**
- * A post whose score is at or below this is hidden from feeds (Yik Yak's "removed at -5").
+ * Yik Yak's "removed at -5": no longer the store's rule, which hides by `voteVerdict` of
+ * @murmur/protocol (a margin of members' downvotes that grows with the channel's audience, never below
+ * `MIN_HIDE_MARGIN`, so every hidden post is at or below this score, not every such post hidden).
  *
+ * @deprecated read `PostEntry.hidden` from a feed; kept until local-reads follows the vote rule
  * @example
  * ```ts
- * const hidden = (await store.feed('#lobby', { includeHidden: true })).filter(p => p.score <= HIDDEN_SCORE)
+ * const maybeHidden = (await store.feed('#lobby', { includeHidden: true })).filter(p => p.score <= HIDDEN_SCORE)
  * ```
  */
 export const HIDDEN_SCORE = -5

@@ -44,8 +44,8 @@ export interface ChannelQuota {
  *   (with replies or a positive score) go last, then ring-signed ones (rate-limited per member, a
  *   flood cannot be made of them). Remaining ties by id. A vote or reply ranks as its stored parent
  *   does (it is that post's engagement), so evicting votes does not strip an honest post of its
- *   protection. One-time votes cost little proof of work, so a flooder can buy its own posts the same
- *   protection; it buys nothing against other senders.
+ *   protection. Only members' votes score (see `applyContribution`), so one-time votes buy a flooder's
+ *   posts no engagement; its own replies do, and buy nothing against other senders.
  * - Evicted posts stay counted as held until they expire (`WritePlan.evict`), so history sync does
  *   not fetch them back, and eviction goes down to `lowWater` so it runs once per many puts.
  *
