@@ -228,8 +228,9 @@ describe('browser nodes over WebRTC (Chromium)', () => {
   }, 2 * SPREAD)
 
   it('each tab votes as a member: its vote counts once on the Node.js node; a tab without a stamp is told its vote would not count', async () => {
-    // the tabs hold stamps (above); each needs the other in its directory to hide its vote among
-    await Promise.all([page1, page2].map(async (page) => waitForPage(page, (s) => (s.membership?.members ?? 0) >= 2, 'the tab to hold both stamps in its directory', SPREAD)))
+    // the tabs hold stamps (above); each signs once its stamp is out and the other's is in its directory
+    await Promise.all([page1, page2].map(async (page) => waitForPage(page, (s) => (s.membership as { signing?: boolean } | undefined)?.signing === true,
+      'the tab to sign as a member (its stamp out, the other tab\'s in its directory)', SPREAD)))
     const body = `vote on me ${Date.now()}`
     const { id } = await node!.post(CHANNEL, body)
     const items = [page1, page2].map((page) => page.locator(`#feed li.post[data-id="${id}"]`))

@@ -66,7 +66,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     expect(replied.code).toBe(0)
     const replyId = (JSON.parse(replied.stdout) as { id: string }).id
     // only members vote: b waits for its stamp, and for a's in its directory to hide its vote among
-    await sandbox.waitForMembership(b.dataDir, (m) => m.stamp !== null && m.members >= 2, 'b\'s stamp and a\'s in its directory')
+    await sandbox.waitForMembership(b.dataDir, (m) => m.signing === true, 'b to sign as a member (its stamp out, a\'s in its directory)')
     const voted = await sandbox.run(['vote', rootId, 'up', '--json', '--data-dir', b.dataDir])
     expect(voted.code).toBe(0)
     const voteId = (JSON.parse(voted.stdout) as { id: string }).id
@@ -152,7 +152,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
     const membership = await sandbox.waitForMembership(a.dataDir, (m) => m.stamp !== null && m.members >= 2, 'a stamp and two members')
     expect(membership.minter).toBe(true)
     expect(membership.stamp!.expires).toBeGreaterThan(Date.now() / 1000)
-    expect(Object.keys(membership).sort()).toEqual(['ahead', 'members', 'minter', 'minting', 'nextMintAt', 'ring', 'stamp'])
+    expect(Object.keys(membership).sort()).toEqual(['ahead', 'members', 'minter', 'minting', 'nextMintAt', 'ring', 'signing', 'stamp'])
     // two members: a vote hides among both, a small ring, and status says so
     expect(membership.ring).toBe(2)
     const text = await sandbox.run(['status', '--data-dir', a.dataDir])
@@ -163,7 +163,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
   })
 
   it('marks a member\'s post "member" in every view and --json; a member\'s vote says its ring and counts on the other daemon', async () => {
-    await Promise.all([a, b].map(async (d) => sandbox.waitForMembership(d.dataDir, (m) => m.stamp !== null && m.members >= 2, 'a stamp and both members')))
+    await Promise.all([a, b].map(async (d) => sandbox.waitForMembership(d.dataDir, (m) => m.signing === true, 'both to sign as members')))
     const posted = await sandbox.run(['post', 'lobby', 'written by a member', '--data-dir', a.dataDir])
     expect(posted.code, posted.stderr).toBe(0)
     // the directory holds 2 members: a small ring, and the command says so

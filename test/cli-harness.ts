@@ -182,6 +182,8 @@ export interface Membership {
   nextMintAt: number | null
   /** Members a vote hides among now (null: not reported). */
   ring: number | null
+  /** Whether the node's member signs votes and posts now (null: not reported). */
+  signing: boolean | null
 }
 
 /** The `ready` line of `murmur daemon --json`. */

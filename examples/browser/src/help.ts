@@ -3,7 +3,7 @@
  * vote rule (votes.ts) so that it says what the nodes do; and the line a vote gets while the tab holds
  * no member stamp yet.
  */
-import { AUDIENCE_RANK, AUDIENCE_SHARE, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, MIN_MEMBER_RING, VOTE_BUDGET } from '@murmur/protocol'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, MIN_MEMBER_RING, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { aboutSeconds } from './membership.js'
 
 /** A whole number of hours (or minutes) in words: 3600 → "1 hour", 86400 → "24 hours". */
@@ -33,10 +33,11 @@ export const HELP: readonly string[] = [
   'Only members\' votes count. A vote is ring-signed among other members, so nobody can tell which member ' +
     `cast it (among ${MIN_MEMBER_RING} members, fewer only while the directory holds fewer), yet a member's votes on one post count ` +
     `as one, and a member has at most ${VOTE_BUDGET} votes per channel per hour. Votes of a tab without a stamp count for nothing.`,
-  `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by ` +
-    `max(${MIN_HIDE_MARGIN}, ${Math.round(AUDIENCE_SHARE * 100)}% of the channel's audience), the audience being the ` +
-    `${ordinal(AUDIENCE_RANK)} highest number of votes on one of the channel's posts of the last ${hours(AUDIENCE_WINDOW_SECONDS)}: ` +
-    'the busier the channel, the more downvotes it takes, so a minority cannot hide what the rest of its readers let stand.'
+  `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by a ` +
+    `margin that grows with the channel's audience (the ${ordinal(AUDIENCE_RANK)} highest number of votes on one of ` +
+    `its posts of the last ${hours(AUDIENCE_WINDOW_SECONDS)}): ${hideMargin({ audience: 0 })} in a quiet channel, ` +
+    `${hideMargin({ audience: 20 })} when the audience is 20, ${hideMargin({ audience: 100 })} when it is 100. So a ` +
+    'minority cannot hide what the rest of the channel\'s readers let stand.'
 ]
 
 /** Fills the help element with {@link HELP}, one paragraph each (as text: nothing here is HTML). */

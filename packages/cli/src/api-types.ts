@@ -52,6 +52,11 @@ export interface MembershipStatusResponse {
    * holds fewer, 0 while it holds no other member; null when the node does not report it.
    */
   ring: number | null
+  /**
+   * Whether this node's member signs its votes and posts now (its stamp is out there and another member is
+   * known): until then votes are refused and posts go out unverified; null when the node does not report it.
+   */
+  signing: boolean | null
 }
 
 /** `GET /v1/status`, and the `status` event of `GET /v1/events`. */

@@ -33,7 +33,8 @@ export function membershipStatus (status: NodeMembershipStatus | undefined): Mem
           etaSeconds: progress === undefined ? null : Math.round(progress.etaSeconds)
         },
     nextMintAt: status.nextMintAt ?? null,
-    ring: ringSize(status)
+    ring: ringSize(status),
+    signing: 'signing' in status && typeof status.signing === 'boolean' ? status.signing : null
   }
 }
 

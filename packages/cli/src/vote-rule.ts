@@ -3,13 +3,18 @@
  * /help, written from @murmur/protocol's vote rule (votes.ts) so that it says what the nodes do, and the
  * line a vote gets while this node holds no member stamp yet.
  */
-import { AUDIENCE_RANK, AUDIENCE_SHARE, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, VOTE_BUDGET } from '@murmur/protocol'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { aboutSeconds } from './membership.js'
 import { utcTime, wrap } from './text.js'
 
 /** A whole number of hours (or minutes) in words: 3600 → "1 h", 86400 → "24 h". */
 function hours (seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${Math.round(seconds / 60)} min`
+}
+
+/** The hide margin at a channel audience of `audience` votes: the protocol's own rule, not a copy of it. */
+function marginAt (audience: number): number {
+  return hideMargin({ audience })
 }
 
 /** 1 → "1st", 5 → "5th". */
@@ -33,11 +38,11 @@ export const VOTE_RULE: readonly string[] = [
     'members, so nobody can tell which member cast it, yet a member\'s votes on one post count as one, and a ' +
     `member has at most ${VOTE_BUDGET} votes per channel per hour. Posts and votes of nodes without a stamp are ` +
     'marked "unverified": their votes count for nothing.',
-  `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by ` +
-    `max(${MIN_HIDE_MARGIN}, ${Math.round(AUDIENCE_SHARE * 100)}% of the channel's audience), the audience being the ` +
-    `${ordinal(AUDIENCE_RANK)} highest number of votes on one of the channel's posts of the last ` +
-    `${hours(AUDIENCE_WINDOW_SECONDS)}: the busier the channel, the more downvotes it takes, so a minority ` +
-    'cannot hide what the rest of its readers let stand.'
+  `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by a ` +
+    `margin that grows with the channel's audience (the ${ordinal(AUDIENCE_RANK)} highest number of votes on one of ` +
+    `its posts of the last ${hours(AUDIENCE_WINDOW_SECONDS)}): ${marginAt(0)} in a quiet channel, ${marginAt(20)} ` +
+    `when the audience is 20, ${marginAt(100)} when it is 100. So a minority cannot hide what the rest of the ` +
+    'channel\'s readers let stand.'
 ]
 
 /**

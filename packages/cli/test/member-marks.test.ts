@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AUDIENCE_RANK, AUDIENCE_SHARE, MIN_HIDE_MARGIN, VOTE_BUDGET } from '@murmur/protocol'
+import { AUDIENCE_RANK, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { Timeline } from '../src/chat/timeline.js'
 import { HELP } from '../src/chat/input.js'
 import { formatPost, formatPosts, terminalJson } from '../src/output.js'
@@ -61,8 +61,10 @@ describe('the vote rule in every help', () => {
     expect(text).toContain('only members\' votes count')
     expect(text).toContain('a member\'s votes on one post count as one')
     expect(text).toContain(`at most ${VOTE_BUDGET} votes per channel per hour`)
-    expect(text).toContain(`max(${MIN_HIDE_MARGIN}, ${Math.round(AUDIENCE_SHARE * 100)}% of the channel's audience)`)
-    expect(text).toContain(`${AUDIENCE_RANK}th highest number of votes`)
+    // the margins quoted are the protocol's own (hideMargin), whatever its constants are
+    expect(text).toContain(`by a margin that grows with the channel's audience (the ${AUDIENCE_RANK}th highest number of votes`)
+    expect(text).toContain(`${hideMargin({ audience: 0 })} in a quiet channel, ${hideMargin({ audience: 20 })} when the audience is 20, ${hideMargin({ audience: 100 })} when it is 100`)
+    expect(hideMargin({ audience: 100 })).toBeGreaterThan(hideMargin({ audience: 0 }))
     expect(text).toContain('"unverified": their votes count for nothing')
     for (const line of voteRuleHelp().split('\n')) expect(columns(line)).toBeLessThanOrEqual(78)
     expect(HELP.some((line) => line.startsWith('/vote <n> up|down'))).toBe(true)

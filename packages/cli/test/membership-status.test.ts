@@ -6,7 +6,7 @@ const progress = { attempts: 80, nextNonce: 380, bits: 10, expectedEvaluations: 
 
 describe('membership in the status', () => {
   it('a mint under way: evaluations across restarts (nextNonce), share of the expected work, ETA, and its line', () => {
-    const status = { minter: true, members: 7, ahead: [], minting: { week: 2917, progress }, ring: 7 } as NodeMembershipStatus
+    const status = { minter: true, members: 7, ahead: [], minting: { week: 2917, progress }, ring: 7, signing: false } as NodeMembershipStatus
     const shown = membershipStatus(status)
     expect(shown).toEqual({
       minter: true,
@@ -15,7 +15,8 @@ describe('membership in the status', () => {
       ahead: [],
       minting: { week: 2917, evaluations: 380, expected: 1024, progress: 380 / 1024, etaSeconds: 61 },
       nextMintAt: null,
-      ring: 7
+      ring: 7,
+      signing: false
     })
     expect(mintingLine(shown!.minting!)).toBe('37% of the expected work (380 of 1,024 evaluations), about 61 s left')
     // the chat's line fits its 80 columns
@@ -25,16 +26,16 @@ describe('membership in the status', () => {
   })
 
   it('past the expected work the share stays at 100%; before the first evaluation it says starting', () => {
-    const late = membershipStatus({ minter: true, members: 1, ahead: [], minting: { week: 1, progress: { ...progress, nextNonce: 3000 } }, ring: 0 } as NodeMembershipStatus)
+    const late = membershipStatus({ minter: true, members: 1, ahead: [], minting: { week: 1, progress: { ...progress, nextNonce: 3000 } }, ring: 0, signing: false } as NodeMembershipStatus)
     expect(late!.minting!.progress).toBe(1)
-    const first = membershipStatus({ minter: true, members: 0, ahead: [], minting: { week: 1 }, ring: 0 } as NodeMembershipStatus)
+    const first = membershipStatus({ minter: true, members: 0, ahead: [], minting: { week: 1 }, ring: 0, signing: false } as NodeMembershipStatus)
     expect(first!.minting).toEqual({ week: 1, evaluations: 0, expected: null, progress: 0, etaSeconds: null })
     expect(mintingLine(first!.minting!)).toBe('starting')
   })
 
   it('membership off is null; a node that does not mint has only the directory', () => {
     expect(membershipStatus(undefined)).toBeNull()
-    expect(membershipStatus({ minter: false, members: 3, ring: 3 } as NodeMembershipStatus)).toEqual({ minter: false, members: 3, stamp: null, ahead: [], minting: null, nextMintAt: null, ring: 3 })
+    expect(membershipStatus({ minter: false, members: 3, ring: 3, signing: false } as NodeMembershipStatus)).toEqual({ minter: false, members: 3, stamp: null, ahead: [], minting: null, nextMintAt: null, ring: 3, signing: false })
     // a node that does not report its ring
     expect(membershipStatus({ minter: false, members: 3 } as NodeMembershipStatus)?.ring).toBeNull()
   })

@@ -344,8 +344,9 @@ export class ChatApp {
     segments.push({ text: ` ${this.mode} `, dim: true })
     const membership = this.status?.membership
     if (membership !== null && membership !== undefined) {
-      // whether this node's posts are a member's and its votes count (the mint's progress is the notice line's)
-      segments.push(membership.stamp !== null ? { text: ' member ', color: 32, bold: true } : { text: ' not a member yet ', dim: true })
+      // whether this node's votes count and its posts are a member's now (the mint's progress is the notice line's)
+      const member = membership.signing ?? membership.stamp !== null
+      segments.push(member ? { text: ' member ', color: 32, bold: true } : { text: ' not a member yet ', dim: true })
     }
     return segments
   }

@@ -109,6 +109,9 @@ function membershipLines (membership: MembershipStatusResponse | null): string[]
   if (membership.ring !== null) {
     lines.push(`ring      ${ringLine(membership.ring)}`)
   }
+  if (membership.signing === false && stamp !== null) {
+    lines.push('votes     not yet: they count once the stamp has spread and another member is known')
+  }
   return lines
 }
 
