@@ -189,12 +189,19 @@ export class HistorySync {
     this.timer = setTimeout(() => {
       this.prune(Date.now())
       for (const topic of this.host.topics()) {
-        // by address group, chosen peers first: sybils connecting from one address get one host's turns
-        const [peer] = drawSyncPeers(this.host.members(topic), 1, { groupOf: (p) => this.groupOf(p), chosen: (p) => this.isChosen(p) })
+        const [peer] = this.peersFor(topic, 1)
         if (peer !== undefined) void this.maybeSyncWith(peer, topic, this.interval / 2)
       }
       this.schedule()
     }, this.interval * (0.75 + Math.random() / 2))
+  }
+
+  /**
+   * At most `count` connected peers of `topic` to sync with: by address group, the peers this node chose
+   * and dialed first ({@link drawSyncPeers}), so sybils connecting from one address get one host's turns.
+   */
+  peersFor (topic: string, count: number): PeerId[] {
+    return drawSyncPeers(this.host.members(topic), count, { groupOf: (peer) => this.groupOf(peer), chosen: (peer) => this.isChosen(peer) })
   }
 
   /**
