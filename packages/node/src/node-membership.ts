@@ -49,6 +49,12 @@ export interface NodeMembershipStatus extends Partial<MembershipStatus> {
    * directory holds fewer members (a UI says so), 0 while it holds no other.
    */
   ring: number
+  /**
+   * Whether this node's member signs its votes and posts now: it holds a stamp accepted now that is out
+   * there (a copy came back from the network, so other directories hold it), and the directory holds
+   * another member. Until then `vote()` throws and posts go out unverified.
+   */
+  signing: boolean
 }
 
 /** What {@link NodeMembership} needs from the node. */
@@ -155,7 +161,8 @@ export class NodeMembership {
   status (): NodeMembershipStatus {
     const now = Math.floor(Date.now() / 1000)
     const members = this.directory.size(now) + this.ownUnheld(now)
-    return { ...this.minting?.status(), minter: this.minting !== undefined, members, ring: members < 2 ? 0 : Math.min(MIN_MEMBER_RING, members) }
+    const ring = members < 2 ? 0 : Math.min(MIN_MEMBER_RING, members)
+    return { ...this.minting?.status(), minter: this.minting !== undefined, members, ring, signing: ring > 0 && this.signer?.stamped(now) === true }
   }
 
   /**

@@ -28,6 +28,8 @@ async function stampedMember (): Promise<{ state: MemberState, db: MemberDatabas
   const db = memoryDb()
   const state = await openMemberState({ storage: createLevelMemberStorage(db) })
   await state.addStamp(await mintStamp({ memberKey: state.key.publicKey, week: weekOf(NOW), bits: TEST_STAMP_BITS }))
+  // out there: the network holds it (its copy came back), so the member signs with it
+  await state.markOut(weekOf(NOW))
   return { state, db }
 }
 
@@ -145,12 +147,18 @@ describe('ring-signed actions of one member', () => {
     expect(await reopened.take('murmur/2/#a', created + EPOCH_SECONDS)).toEqual({ epoch: 0, week: sameWeek ? POSTS_PER_EPOCH : 0 })
   }, 60_000)
 
-  it('refuses a vote without a stamp (StampNotReadyError) and without another member (NoDecoysError)', async () => {
+  it('refuses a vote without a stamp out there (StampNotReadyError) and without another member (NoDecoysError)', async () => {
     const db = memoryDb()
     const state = await openMemberState({ storage: createLevelMemberStorage(db) })
     const unstamped = createRingSigner({ state, directory: { members: () => directory }, rings: await openRingBook({ db }), counters: await openPostCounters({ db }), readyAt: () => NOW + 60 })
     expect(() => unstamped.vote(NOW)).toThrow(expect.objectContaining({ name: 'StampNotReadyError', code: 'ERR_STAMP_NOT_READY', readyAt: NOW + 60 }))
     expect(await unstamped.post('murmur/2/#a', NOW)).toBeUndefined()
+    // minted but not yet back from the network: no other directory holds it, so it does not sign yet
+    await state.addStamp(await mintStamp({ memberKey: state.key.publicKey, week: weekOf(NOW), bits: TEST_STAMP_BITS }))
+    expect(() => unstamped.vote(NOW)).toThrow(expect.objectContaining({ name: 'StampNotReadyError' }))
+    expect(await unstamped.post('murmur/2/#a', NOW)).toBeUndefined()
+    await state.markOut(weekOf(NOW))
+    expect(unstamped.vote(NOW).ring).toHaveLength(16)
     const lonely = await signerOf(alice, [])
     expect(() => lonely.vote(NOW)).toThrow(expect.objectContaining({ name: 'NoDecoysError', code: 'ERR_NO_DECOYS' }))
   }, 60_000)

@@ -1,7 +1,8 @@
 /**
  * Membership (issue 13, docs/MEMBERSHIP.md): the member key and its stamps kept across restarts, stamps
  * minted in the background and renewed before they expire, the member directory that checks each stamp
- * once and rings against what it holds, the choice of decoys for a ring and the ring kept per thread. Platform-neutral: Node keeps
+ * once and rings against what it holds, the choice of decoys for a ring and the ring kept per thread, and how the
+ * member signs its votes and posts (ring-signer.ts, with its posts counted per channel and hour in post-counters.ts). Platform-neutral: Node keeps
  * the member records as private files (`./storage-file.js`, imported by the Node platform only), a browser
  * in its database (createLevelMemberStorage).
  *

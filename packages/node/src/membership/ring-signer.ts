@@ -1,5 +1,6 @@
 /**
- * How this node's member signs: the ring auth of its votes and posts in public channels. A vote gets a
+ * How this node's member signs: the ring auth of its votes and posts in public channels, once its stamp is
+ * out there (came back from another node; until then no other directory holds it). A vote gets a
  * fresh ring each time (votes are never linked to the voter's thread pseudonym); a post or reply reuses
  * the ring its author used in that thread (ring-book.ts), so intersecting its rings reveals no more than
  * one ring; a post's slot numbers are counted on disk before it is built (post-counters.ts). Decoys come
@@ -36,7 +37,10 @@ export interface RingSignerInit extends RingLimits {
 
 /** Ring auth for this node's member. */
 export interface RingSigner {
-  /** Whether the member holds a stamp accepted at `created` (unix seconds). */
+  /**
+   * Whether the member holds a stamp accepted at `created` (unix seconds) that is out there (MemberState.isOut:
+   * a copy came back from another node), so that other directories hold it too.
+   */
   stamped: (created: number) => boolean
   /**
    * The ring auth of a vote created at `created`, over a fresh ring. Throws StampNotReadyError without a
@@ -94,7 +98,9 @@ export function createRingSigner (init: RingSignerInit): RingSigner {
       return []
     }
   }
-  const stamped = (created: number): boolean => weeks(created).some((week) => state.stampFor(week) !== undefined)
+  // a stamp not known to be out there is in no other directory: every node would ignore the ring, and its
+  // one key no directory knows would be its signer's
+  const stamped = (created: number): boolean => weeks(created).some((week) => state.stampFor(week) !== undefined && state.isOut(week))
   /** Members with a stamp accepted at `created`, each with its longest run of stamped weeks. */
   const candidates = (created: number): DecoyCandidate[] => {
     const byKey = new Map<string, DecoyCandidate>()
