@@ -105,9 +105,10 @@ class Reservoir<T> {
 }
 
 /**
- * The address group a discovered peer is drawn in: that of the first address its record names (an
- * IPv4 address, an IPv6 /48, a relay's address for a relayed one, one group for every DNS name), or one
- * group for every record naming none. A record's addresses are claims: one naming a different fake address for each sybil
+ * The address group a discovered peer is drawn in: that of the first address its record names that is
+ * not a DNS name (an IPv4 address, an IPv6 /48, a relay's address for a relayed one), else one group
+ * for every DNS name, or one group for every record naming none. A DNS name learned from the network
+ * is not dialed ({@link learnedNameGate}), so a record's IP address is the one it can be reached at. A record's addresses are claims: one naming a different fake address for each sybil
  * puts each in a group of its own, but a dial reaches a sybil only at an address it holds, and a
  * {@link GroupedPool} keeps only the addresses of a peer's group.
  *
@@ -117,7 +118,7 @@ class Reservoir<T> {
  * ```
  */
 export function peerGroup (peer: PeerInfo): string {
-  const first = peer.multiaddrs[0]
+  const first = peer.multiaddrs.find((addr) => dnsNames(addr).length === 0) ?? peer.multiaddrs[0]
   return first === undefined ? NO_ADDRESS : groupOf(first)
 }
 

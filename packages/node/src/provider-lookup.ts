@@ -374,13 +374,13 @@ const IP4_GROUP_BYTES = 1 + 4
 const IP6_GROUP_BYTES = 1 + 6
 
 /**
- * The address group of a raw record, read from its first address's bytes without parsing: the IPv4
- * address or IPv6 /48 (as `addressGroup` does; a relayed address starts with its relay's), one group for
- * every DNS name (a name costs nothing: one host may hold thousands), else the whole address, or one
- * group for records naming none.
+ * The address group of a raw record, read from the bytes of its first address not named by DNS (as
+ * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does; a relayed
+ * address starts with its relay's), else the whole address; one group for a record naming only DNS
+ * names (a name costs nothing: one host may hold thousands), and one for records naming none.
  */
 function rawGroup (record: ProviderInfo): string {
-  const first = record.multiaddrs[0]
+  const first = record.multiaddrs.find((address) => !DNS_CODES.has(address[0]!)) ?? record.multiaddrs[0]
   if (first === undefined) return ''
   if (DNS_CODES.has(first[0]!)) return DNS_GROUP
   const length = first[0] === IP4 ? IP4_GROUP_BYTES : first[0] === IP6 ? IP6_GROUP_BYTES : first.length

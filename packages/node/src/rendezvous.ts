@@ -18,9 +18,6 @@ import type { ProviderLookup, StorerAnswer } from './provider-lookup.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
-// murmur.ts imports DiscoveryDialer from here until its import names discovery.js
-export { DiscoveryDialer } from './discovery.js'
-
 /**
  * Most provider records one storer's answer adds to a round (drawn by address group, then PeerId): a
  * storer returns every record it holds, so one sybil storer with a thousand sybil records would

@@ -42,6 +42,15 @@ describe('DNS names are one address group, and names learned from the network ar
     expect(drawnSybils / drawn).toBeLessThanOrEqual(1 / 11 + 0.04)
   })
 
+  it('a record naming a DNS name and an IP address is drawn in the IP\'s group and kept with the IP address only', async () => {
+    const [id] = await ids(1)
+    const peer = { id: id!, multiaddrs: [multiaddr('/dns4/node.example.org/tcp/4001'), multiaddr('/ip4/203.0.113.9/tcp/4001')] }
+    expect(peerGroup(peer)).toBe('ip4/203.0.113.9')
+    const pool = new GroupedPool()
+    pool.offer(peer)
+    expect(pool.draw(1).map((p) => p.multiaddrs.map(String))).toEqual([['/ip4/203.0.113.9/tcp/4001']])
+  })
+
   it('a connection dialed by name counts against the one DNS group in every quota, whatever the name', () => {
     const named = ['/dns4/a.example/tcp/1', '/dns6/b.example/tcp/1/ws', '/dns/c.example/udp/1/quic-v1', '/dnsaddr/d.example']
     for (const address of named) {
