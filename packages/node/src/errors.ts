@@ -134,7 +134,7 @@ export class StampNotReadyError extends Error {
     ? 'this node holds no member stamp yet: a vote counts only once its membership stamp is ready'
     : `this node holds no member stamp yet: a vote counts only once its membership stamp is ready (expected at ${new Date(readyAt * 1000).toISOString()})`) {
     super(message)
-    if (readyAt !== undefined) this.readyAt = readyAt
+    this.readyAt = readyAt
   }
 }
 
