@@ -297,15 +297,17 @@ export class PostIntake {
   /**
    * Validates and stores an envelope from the network outside gossip (history sync). `from` is the
    * address group of the peer that delivered it, captured when it arrived: the store's quota counts
-   * posts per sender ({@link UNKNOWN_SENDER} when the group is not known, never the node's own).
+   * posts per sender ({@link UNKNOWN_SENDER} when the group is not known, never the node's own). `peer`: its
+   * PeerId, asked for the stamps of ring members unknown here ({@link membership}).
    */
-  async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER): Promise<Verdict> {
+  async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
     if (await this.store.has(messageId(topic, envelope))) return 'ignore'
     const valid = await this.verify(topic, envelope, 'sync', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    // no PeerId here to fetch missing stamps from: the directory's own sync brings them, the next round this post
-    const refused = this.membership(valid)
+    // a ring of members unknown here: their stamps are asked of the peer, and the post is taken when it
+    // comes again (the next sync round) once they are held
+    const refused = this.membership(valid, peer)
     if (refused !== undefined) return STAMP_ERROR_ACTIONS[refused.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }

@@ -51,7 +51,8 @@ describe('the membership rule in the intake', () => {
       // passed on, not dropped: the author's node would fluff a post lost in the stem, naming its author
       expect(await intake.judge(TOPIC, vote.bytes, 'group', 'peer-id')).toBe('accept')
       expect(asked).toEqual([{ ring: vote.ring.map(toHex), created: vote.created, from: 'peer-id' }])
-      expect(await intake.ingest(TOPIC, vote.bytes, 'group')).toBe('ignore')
+      expect(await intake.ingest(TOPIC, vote.bytes, 'group', 'sync-peer')).toBe('ignore')
+      expect(asked.at(-1)?.from).toBe('sync-peer')
       const valid = intake.validate(TOPIC, vote.bytes, 'gossip')
       if (!valid.ok) throw new Error(valid.code)
       expect(intake.membership(valid, 'peer-id')).toEqual({ code: verdict.code, reason: verdict.reason })
