@@ -7,6 +7,9 @@
 import { buildEnvelope, channelTopic, circleChannel, compareBytes, generateAuthorKey, ready, toHex } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { OwnPosts } from '../src/own-posts.js'
+import type { OwnPostsComponents } from '../src/own-posts.js'
+import type { PostStore } from '../src/index.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { RingMembership } from '@murmur/protocol'
 
@@ -15,10 +18,11 @@ const TOPIC = channelTopic(CHANNEL)
 const POW = { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS }
 
 /** An intake whose directory answers `verdict`, recording what it was asked. */
-async function intakeWith (verdict: RingMembership): Promise<{ intake: PostIntake, asked: Array<{ ring: string[], created: number, from?: string }> }> {
+async function intakeWith (verdict: RingMembership): Promise<{ intake: PostIntake, store: PostStore, asked: Array<{ ring: string[], created: number, from?: string }> }> {
   const asked: Array<{ ring: string[], created: number, from?: string }> = []
+  const store = createPostStore({ db: await openDatabase(undefined) })
   const intake = new PostIntake({
-    store: createPostStore({ db: await openDatabase(undefined) }),
+    store,
     powBits: POW,
     announce: () => {},
     checkRing: (ring, created, from) => {
@@ -26,7 +30,7 @@ async function intakeWith (verdict: RingMembership): Promise<{ intake: PostIntak
       return verdict
     }
   })
-  return { intake, asked }
+  return { intake, store, asked }
 }
 
 describe('the membership rule in the intake', () => {
@@ -73,5 +77,26 @@ describe('the membership rule in the intake', () => {
     if (!valid.ok) throw new Error(valid.code)
     expect(refusing.intake.membership({ ...valid, post: { ...valid.post, channel: circleChannel(new Uint8Array(32).fill(9)) } })).toBeUndefined()
     expect(refusing.asked).toHaveLength(0)
+  })
+
+  it('publishes a stem post over a ring it does not take where the stem ends here, without storing it', async () => {
+    for (const verdict of [{ ok: true }, { ok: false, code: 'ERR_UNKNOWN_MEMBER', reason: 'unknown', missing: [] }] as RingMembership[]) {
+      const { intake, store } = await intakeWith(verdict)
+      const sent: Uint8Array[] = []
+      // only what fluff uses: the intake, the direct outbox, the joined channel
+      const components = {
+        intake,
+        direct: { send: async (_topic: string, envelope: Uint8Array) => { sent.push(envelope); return { status: 'sent', recipients: 1 } }, reachable: () => true },
+        channelOf: () => CHANNEL
+      } as unknown as OwnPostsComponents
+      const own = new OwnPosts(components, { powBits: POW, authorKey: generateAuthorKey() })
+      const vote = await ringVote()
+      expect(await intake.judge(TOPIC, vote.bytes, 'group', 'peer-id')).toBe('accept')
+      expect(await own.fluff(TOPIC, vote.bytes, undefined)).toMatchObject({ status: 'sent' })
+      expect(sent).toHaveLength(1)
+      const valid = intake.validate(TOPIC, vote.bytes, 'stem')
+      if (!valid.ok) throw new Error(valid.code)
+      expect(await store.has(valid.id)).toBe(verdict.ok)
+    }
   })
 })
