@@ -9,7 +9,8 @@
 // stem off, to tell the stem's share of the delay from the gossip's; CROWD_IDLE=s prints status for s
 // seconds before posting, to read what idle nodes cost in CPU; CROWD_FORMATION=s waits that long at most
 // for every node to have a channel peer (600 s); CROWD_STREAMS=1 prints open streams by
-// protocol; CROWD_PROFILE=dir writes CPU profiles per phase, read by bench/lib/crowd-profile.ts).
+// protocol; CROWD_PROFILE=dir writes CPU profiles per phase, read by bench/lib/crowd-profile.ts;
+// CROWD_TRACE=1 prints, after each post, what every stem did with it: sent on, received, fluffed).
 import { fork } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -42,6 +43,7 @@ class Worker {
     this.child = fork(new URL('./lib/crowd-worker.ts', import.meta.url), { execArgv: process.execArgv })
     this.child.on('message', (message: ToParent) => {
       if (message.type === 'delivered') return this.onDelivered(message)
+      if (message.type === 'trace') return void traces.push(message)
       if (message.type === 'error') throw new Error(`crowd worker: ${message.message}`)
       const index = this.waiting.findIndex((w) => w.type === message.type)
       this.waiting.splice(index, 1)[0]?.resolve(message)
@@ -60,6 +62,10 @@ const random = seededRandom(200)
 const workers = Array.from({ length: PROCS }, () => new Worker())
 const workerOf = (index: number): Worker => workers[index % PROCS]!
 const addresses: string[] = []
+/** PeerId → node index, to name peers in traces. */
+const indexOf = new Map<string, number>()
+/** CROWD_TRACE=1: what the stems did with the posts (see crowd-worker.ts traceStem). */
+const traces: Array<Extract<ToParent, { type: 'trace' }>> = []
 /** CROWD_PROFILE=dir: every worker writes a CPU profile per phase there (bench/lib/crowd-profile.ts reads them). */
 const PROFILE = process.env.CROWD_PROFILE
 if (PROFILE !== undefined) mkdirSync(PROFILE, { recursive: true })
@@ -69,6 +75,16 @@ async function profilePhase (phase: string): Promise<void> {
   if (PROFILE === undefined) return
   const files = await Promise.all(workers.map(async (w) => w.ask({ type: 'profile', phase }, 'profiled')))
   console.log(`profiles of ${phase}: ${files.map((f) => f.file).join(' ')}`)
+}
+
+/** Prints what every stem did with post `id` (hex) within `window` ms of `start`, and stem write failures meanwhile at the nodes it passed. */
+function printTrace (id: string, start: number, window: number): void {
+  const name = (text: string): string => text.replace(/12D3\w+/g, (peer) => `#${indexOf.get(peer) ?? '?'}`)
+  const mine = traces.filter((t) => t.id === id)
+  const nodes = new Set(mine.map((t) => t.index))
+  const seen = mine.filter((t) => t.what === 'seen in gossip').length
+  const lines = traces.filter((t) => t.at >= start && t.at <= start + window && ((t.id === id && t.what !== 'seen in gossip') || (t.id === '-' && nodes.has(t.index))))
+  console.log(`  stem trace (${seen} nodes saw it in gossip):\n` + lines.map((t) => `    +${((t.at - start) / 1000).toFixed(1)} s #${t.index} ${name(t.what)}`).join('\n'))
 }
 
 /** What the host did during one phase of the run: CPU per node, event-loop delay, churn. */
@@ -169,6 +185,7 @@ try {
       }
       const reply = await workerOf(index).ask({ type: 'start', index, bootstrap: [...bootstrap], stem: STEM }, 'started')
       addresses[index] = reply.address
+      indexOf.set(reply.peerId, index)
     }))
     if ((batch / PROCS) % 10 === 9) console.log(`${elapsed()}: ${addresses.length}/${SIZE} nodes started`)
   }
@@ -240,6 +257,7 @@ try {
     console.log(`post ${p} (${posted.status}; author ${author} had ${posted.channelPeers} channel peers): first node after ${first?.toFixed(0) ?? '-'} ms, ` +
       `${have.size - 1}/${SIZE - 1} other nodes${outcome === 'all' ? ` in ${lastAt.toFixed(0)} ms` : ` within ${WINDOW / 1000} s`}`)
     if (first !== undefined) firstTimes.push(first)
+    if (process.env.CROWD_TRACE === '1') printTrace(posted.id, start, WINDOW)
   }
   const posting = meter.end(await status('after the posts'), 'done')
   await profilePhase('posting')

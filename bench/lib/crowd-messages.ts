@@ -24,7 +24,9 @@ export type ToWorker =
 
 /** Worker → parent. */
 export type ToParent =
-  | { type: 'started', index: number, address: string }
+  | { type: 'started', index: number, address: string, peerId: string }
+  /** CROWD_TRACE=1 only: what a node's stem did with a post (`peers` named by PeerId; the parent maps them to indexes). */
+  | { type: 'trace', index: number, id: string, at: number, what: string }
   | {
     type: 'status'
     nodes: number
@@ -50,7 +52,7 @@ export type ToParent =
     streams: Record<string, number>
   }
   /** `channelPeers`: the author's peers in the channel when it posted. */
-  | { type: 'posted', index: number, status: string, channelPeers: number }
+  | { type: 'posted', index: number, status: string, channelPeers: number, id: string }
   | { type: 'delivered', index: number, body: string, at: number }
   | { type: 'profiled', file?: string }
   | { type: 'stopped' }

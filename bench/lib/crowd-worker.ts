@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { channelTopic } from '@murmur/protocol'
+import { channelTopic, messageId, toHex } from '@murmur/protocol'
 import { addressOf, startNode, stopAll } from '../../packages/node/dist/test/harness.js'
 import { CROWD_CHANNEL, LOADED_LOOP_LIBP2P } from './crowd-messages.ts'
 import type { Murmur } from '@murmur/node'
@@ -43,6 +43,42 @@ function send (message: ToParent): void {
   process.send!(message)
 }
 
+/** The stem of a node as the trace reads it: internals of MurmurNode and StemTransport, for this diagnosis only. */
+interface TracedStem {
+  router: {
+    components: { onEvent?(event: { type: string, id?: string, to?: string, reason?: string, own?: boolean }): void, fluff(topic: string, envelope: Uint8Array, expires?: number): Promise<{ status: string, recipients?: number }> }
+    relay(from: string, topic: string, envelope: Uint8Array, id: string): void
+    sendFailed(peer: string): void
+    seen(id: string): void
+  }
+}
+
+/** CROWD_TRACE=1: reports what this node's stem does with each post (sent on, fluffed and how that went, received, write failures). */
+function traceStem (index: number, node: Murmur): void {
+  const stem = (node as unknown as { stem?: TracedStem }).stem
+  if (stem === undefined) return
+  const router = stem.router
+  const trace = (id: string, what: string): void => { send({ type: 'trace', index, id, at: performance.timeOrigin + performance.now(), what }) }
+  const onEvent = router.components.onEvent
+  router.components.onEvent = (event) => {
+    onEvent?.(event)
+    if (event.type === 'forward') trace(event.id!, `${event.own === true ? 'own ' : ''}sent on to ${event.to}`)
+    if (event.type === 'fluff') trace(event.id!, `${event.own === true ? 'own ' : ''}fluffed (${event.reason})`)
+  }
+  const fluff = router.components.fluff
+  router.components.fluff = async (topic, envelope, expires) => {
+    const result = await fluff(topic, envelope, expires)
+    trace(toHex(messageId(topic, envelope)), `fluff ${result.status}${result.recipients === undefined ? '' : ` to ${result.recipients}`}`)
+    return result
+  }
+  const relay = router.relay.bind(router)
+  router.relay = (from, topic, envelope, id) => { trace(id, `stem copy from ${from}`); relay(from, topic, envelope, id) }
+  const seen = router.seen.bind(router)
+  router.seen = (id) => { trace(id, 'seen in gossip'); seen(id) }
+  const sendFailed = router.sendFailed.bind(router)
+  router.sendFailed = (peer) => { trace('-', `stem write to ${peer} failed`); sendFailed(peer) }
+}
+
 async function handle (message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'start': {
@@ -61,7 +97,8 @@ async function handle (message: ToWorker): Promise<void> {
       node.addEventListener('post', (evt) => {
         send({ type: 'delivered', index: message.index, body: evt.detail.body, at: performance.timeOrigin + performance.now() })
       })
-      send({ type: 'started', index: message.index, address: addressOf(node) })
+      if (process.env.CROWD_TRACE === '1') traceStem(message.index, node)
+      send({ type: 'started', index: message.index, address: addressOf(node), peerId: node.peerId.toString() })
       return
     }
     case 'status': {
@@ -117,7 +154,7 @@ async function handle (message: ToWorker): Promise<void> {
       const node = nodes.get(message.index)!
       const channelPeers = node.libp2p.services.pubsub.getSubscribers(topic).length
       const result = await node.post(CROWD_CHANNEL, message.body)
-      send({ type: 'posted', index: message.index, status: result.status, channelPeers })
+      send({ type: 'posted', index: message.index, status: result.status, channelPeers, id: result.id })
       return
     }
     case 'profile': {
