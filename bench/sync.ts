@@ -8,7 +8,8 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '@murmur/node'
-import { buildEnvelope, channelTopic } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { sketchSession } from './lib/sync-sketch.ts'
 import { seededRandom, shuffle } from './lib/random.ts'
 import { writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
@@ -97,6 +98,28 @@ async function run (name: string, held: StoredPost[]): Promise<void> {
   )
   await newcomer.sync.stop()
   await newcomer.store.close()
+  sketchRun(name, held, missing, missingBytes)
+}
+
+const envelopes = new Map(posts.map((p) => [toHex(p.id), p.envelope]))
+
+/**
+ * The same case through sketch reconciliation (issue 14 §4), which the node does not speak yet: a session in
+ * memory with the bytes its messages would take (bench/lib/sync-sketch.ts).
+ */
+function sketchRun (name: string, held: StoredPost[], missing: StoredPost[], missingBytes: number): void {
+  const outcome = sketchSession(TOPIC, held.map((p) => p.id), posts.map((p) => p.id), (id) => envelopes.get(toHex(id))!)
+  const want = new Set(missing.map((p) => toHex(p.id)))
+  if (!outcome.fallback && (outcome.need.length !== want.size || outcome.need.some((id) => !want.has(toHex(id))))) {
+    throw new Error(`${name}: the sketch decoded ${outcome.need.length} ids, not the ${want.size} missing`)
+  }
+  console.log(`${name} (sketch): ${outcome.fallback ? 'fell back to ranges after' : 'decoded with'} ${outcome.cells} cells, exchanged ${outcome.bytes} B (${outcome.reconcileBytes} B reconciling), ${outcome.roundTrips} round trips, ${outcome.ms.toFixed(0)} ms CPU`)
+  figures.push(
+    { figure: `sync_sketch_bytes_ratio_${name}`, value: outcome.bytes / missingBytes, unit: 'bytes exchanged / bytes of missing envelopes (sketch, simulated wire)', ...(TARGETS[name] === undefined ? {} : { target: TARGETS[name] }), baseline: missingBytes, ...(outcome.fallback ? { note: 'past the sketch bound: the node would reconcile with ranges' } : {}) },
+    { figure: `sync_sketch_reconcile_bytes_${name}`, value: outcome.reconcileBytes, unit: 'bytes before the envelopes (salt, cells, short-id need)', note: `${outcome.cells} cells for ${missing.length} differences` },
+    { figure: `sync_sketch_round_trips_${name}`, value: outcome.roundTrips, unit: 'round trips (sketch)' },
+    { figure: `sync_sketch_cpu_ms_${name}`, value: outcome.ms, unit: 'ms CPU, both ends, reconciliation only (sketch)' }
+  )
 }
 
 // a newcomer that was away for the last tenth of the channel's life
