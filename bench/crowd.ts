@@ -156,7 +156,9 @@ async function status (label: string): Promise<Status[]> {
   const streams: Record<string, number> = {}
   for (const s of all) for (const [protocol, count] of Object.entries(s.streams)) streams[protocol] = (streams[protocol] ?? 0) + count
   const cores = all.reduce((sum, s) => sum + s.cpuShare, 0)
+  const duplicates = all.reduce((sum, s) => sum + s.connections.reduce((a, b) => a + b, 0) - s.peers.reduce((a, b) => a + b, 0), 0)
   console.log(`${label}: ${inChannel}/${connections.length} nodes with a channel peer; connections median ${median(connections)} max ${Math.max(...connections)} ` +
+    `(${duplicates} beyond one per peer) ` +
     `(outbound ${median(outbound)}), opened ${all.reduce((sum, s) => sum + s.opened, 0)} closed ${all.reduce((sum, s) => sum + s.closed, 0)} since the last read; ` +
     `channel peers median ${median(channelPeers)} min ${Math.min(...channelPeers)}; ` +
     `CPU ${(cores * 1000 / connections.length).toFixed(1)} ms per node per second (${cores.toFixed(2)} cores); ` +

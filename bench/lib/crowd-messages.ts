@@ -33,6 +33,8 @@ export type ToParent =
     /** Nodes with at least one peer in the channel. */
     inChannel: number
     connections: number[]
+    /** Distinct peers connected, per node (fewer than its connections: some peers hold two or more). */
+    peers: number[]
     outbound: number[]
     channelPeers: number[]
     /** Event-loop delay since the last status, in ms. */

@@ -108,6 +108,7 @@ async function handle (message: ToWorker): Promise<void> {
         nodes: list.length,
         inChannel: list.filter((node) => node.libp2p.services.pubsub.getSubscribers(topic).length >= 1).length,
         connections: list.map((node) => node.libp2p.getConnections().length),
+        peers: list.map((node) => node.libp2p.getPeers().length),
         outbound: list.map((node) => node.libp2p.getConnections().filter((c) => c.direction === 'outbound').length),
         channelPeers: list.map((node) => node.libp2p.services.pubsub.getSubscribers(topic).length),
         lagP50: lag.percentile(50) / 1e6,
