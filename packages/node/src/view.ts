@@ -45,6 +45,11 @@ export interface PostView {
    * this"). False for a one-time-signed post, which every UI marks "unverified"; its votes count for nothing.
    */
   member: boolean
+  /**
+   * `true` on a post the vote rule hides now (members' downvotes outnumber their upvotes by the channel's
+   * margin, see `voteVerdict`): feeds return such posts only when asked to include hidden ones.
+   */
+  hidden?: true
 }
 
 /**
@@ -71,5 +76,6 @@ export function toPostView (entry: PostEntry, rootKey?: Uint8Array): PostView {
   if (entry.parent !== undefined) view.parent = toHex(entry.parent)
   if (root !== undefined) view.root = toHex(root)
   if (entry.authorKey !== undefined) view.pseudonym = toHex(entry.authorKey)
+  if (entry.hidden === true) view.hidden = true
   return view
 }

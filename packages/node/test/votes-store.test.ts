@@ -7,6 +7,7 @@
 import { HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, hideMargin, voteScope } from '@murmur/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
+import { toPostView } from '../src/view.js'
 import { T0, hexIds, idOf, memoryDatabase, post, vote } from './store-fixtures.js'
 import type { PostStore, StoredPost } from '../src/store/index.js'
 
@@ -52,6 +53,8 @@ describe('the vote rule in the store', () => {
     expect(hexIds(await store.feed('#lobby', { now: LATER }))).toEqual(hexIds([other]))
     const all = await store.feed('#lobby', { now: LATER, includeHidden: true })
     expect(all.map(e => [hexIds([e])[0], e.hidden === true]).sort()).toEqual([[hexIds([target])[0], true], [hexIds([other])[0], false]].sort())
+    // what the UIs receive says so too, and a visible post carries no mark
+    expect(all.map(toPostView).map(view => [view.id, view.hidden]).sort()).toEqual([[hexIds([target])[0], true], [hexIds([other])[0], undefined]].sort())
   })
 
   it('the margin grows with the channel\'s audience: five downvotes no longer hide in a busy channel', async () => {
