@@ -9,7 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '@murmur/node'
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
-import { sketchSession } from './lib/sync-sketch.ts'
+import { hybridSession, sketchSession } from './lib/sync-sketch.ts'
 import { seededRandom, shuffle } from './lib/random.ts'
 import { writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
@@ -99,6 +99,23 @@ async function run (name: string, held: StoredPost[]): Promise<void> {
   await newcomer.sync.stop()
   await newcomer.store.close()
   sketchRun(name, held, missing, missingBytes)
+  hybridRun(name, held, missingBytes, { bytes, roundTrips: report.roundTrips })
+}
+
+const itemOf = (p: StoredPost): SyncItem => ({ created: p.created, id: p.id })
+
+/**
+ * The hybrid (issue 14 §4): the range session's first split decides; spread differences finish with the
+ * sketch (simulated wire), the others are the range session measured above.
+ */
+function hybridRun (name: string, held: StoredPost[], missingBytes: number, ranges: { bytes: number, roundTrips: number }): void {
+  const outcome = hybridSession(TOPIC, held.map(itemOf), posts.map(itemOf), (id) => envelopes.get(toHex(id))!)
+  const bytes = outcome?.bytes ?? ranges.bytes
+  console.log(`${name} (hybrid): ${outcome === undefined ? 'ranges' : `sketch after one range round, ${outcome.cells} cells`}, ${bytes} B, ${outcome?.roundTrips ?? ranges.roundTrips} round trips`)
+  figures.push(
+    { figure: `sync_hybrid_bytes_ratio_${name}`, value: bytes / missingBytes, unit: 'bytes exchanged / bytes of missing envelopes (ranges, or sketch when the first split shows spread differences)', ...(TARGETS[name] === undefined ? {} : { target: TARGETS[name] }), baseline: missingBytes, note: outcome === undefined ? 'ranges (measured node session)' : 'sketch after one range round (simulated wire)' },
+    { figure: `sync_hybrid_round_trips_${name}`, value: outcome?.roundTrips ?? ranges.roundTrips, unit: 'round trips (hybrid)' }
+  )
 }
 
 const envelopes = new Map(posts.map((p) => [toHex(p.id), p.envelope]))
