@@ -187,9 +187,9 @@ export async function placeTagged (plan: WritePlan, post: StoredPost, encoded: U
   }
 
   for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
-    const retained = await conflicts.links(id)
-    if (retained === undefined) continue
     const counted = await plan.lookup(id)
+    const retained = await conflicts.links(id) ?? primaryLink(counted?.post)
+    if (retained === undefined) continue
     const shadowed = counted === undefined ? await conflicts.shadow(id) : undefined
     if (counted === undefined && shadowed === undefined) continue
     const retainedKeys = retained.map(link => tagKey(link.scope, link.tag))
@@ -226,7 +226,12 @@ export async function losesTagConflict (plan: WritePlan, id: Uint8Array, links: 
 
 /** Whether the post `id` is retained here (counted or shadowed), rather than gone and holding its tags only. */
 async function isRetained (plan: WritePlan, id: Uint8Array): Promise<boolean> {
-  return await plan.conflicts.links(id) !== undefined
+  return await plan.conflicts.links(id) !== undefined || primaryLink((await plan.lookup(id))?.post) !== undefined
+}
+
+/** The primary link of a counted post stored before the store kept links (its record keeps that one only). */
+function primaryLink (post: StoredPost | undefined): Link[] | undefined {
+  return post?.scope === undefined || post.tag === undefined ? undefined : [{ scope: post.scope, tag: post.tag }]
 }
 
 /** Take a counted post out of the count: removed as if it never arrived, shadowed, its tags released. */
