@@ -14,6 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
+import { learnedNameGate } from './discovery.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
@@ -99,7 +100,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // the caller's rules (a relay's fair share) are added to ours, never in place of them; ours come
   // last, as the inbound share closes the connection it takes over once every rule let the newcomer in
   // (and libp2p asks denyInboundEncryptedConnection, the cut-off, before denyInboundUpgradedConnection)
-  const connectionGater = extra.connectionGater === undefined ? own : combineConnectionGaters(extra.connectionGater, own)
+  // a DNS name learned from the network is never dialed (only those of the user's bootstrap list)
+  const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), learnedNameGate(init.bootstrap), own)
   const options: Libp2pOptions<MurmurServices> = {
     transports: platformTransports(network),
     connectionEncrypters: [noise()],

@@ -189,6 +189,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (config.stem !== false) {
       const stem = createStem({
         libp2p,
+        chosen: (peer) => this.chosen.has(peer),
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString()),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
@@ -238,15 +239,16 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         channelOf: (topic) => this.channelOf(topic),
         joinedTopics: () => [...this.joined.values()],
         senderGroup: (peer) => this.senderGroup(peer),
+        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
         tracker,
         pubsub
       }), { ...config.sync, log: log.newScope('sync') })
     }
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
     // connects to it (inbound) must not stop it dialing peers it drew itself
-    const dialed = (peer: PeerId): boolean => libp2p.getConnections(peer).some((c) => c.direction === 'outbound')
+    const dialed = (peer: PeerId): boolean => this.chosen.dialed(peer, libp2p.getConnections(peer))
     this.discovery = new DiscoveryDialer({
-      dialedCount: () => libp2p.getConnections().filter((c) => c.direction === 'outbound').length,
+      dialedCount: () => this.chosen.dialedCount(libp2p.getConnections()),
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       dial: async (peer, signal) => { await this.dial(peer, signal) }
     }, { bootstrap: bootstrapPeers(config.bootstrap) })
@@ -256,6 +258,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         dht: libp2p.services.dht,
         peerId: libp2p.peerId,
         dialProtocol: async (peer, protocol, options) => libp2p.dialProtocol(peer, protocol, options),
+        getConnections: (peer) => libp2p.getConnections(peer),
+        chosen: (peer) => this.chosen.has(peer),
         log: log.newScope('rendezvous')
       }, { peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper }),
       peerId: libp2p.peerId,
@@ -374,7 +378,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.rendezvous.join(topic)
     log('joined %s', displayLine(channel))
     // peers already in the channel: catch up with a few of them (new ones trigger it on subscribing)
-    for (const peer of pubsub.getSubscribers(topic).slice(0, SYNC_PEERS_PER_CHANNEL)) {
+    for (const peer of this.sync?.peersFor(topic, SYNC_PEERS_PER_CHANNEL) ?? []) {
       void this.sync?.maybeSyncWith(peer, topic)
     }
   }
@@ -386,7 +390,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (topic === undefined || sync === undefined) {
       return 0
     }
-    const peers = this.libp2p.services.pubsub.getSubscribers(topic).slice(0, options.peers ?? SYNC_PEERS_PER_CHANNEL)
+    const peers = sync.peersFor(topic, options.peers ?? SYNC_PEERS_PER_CHANNEL)
     // no cooldown, but demoted peers and sessions already running are still skipped
     const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)

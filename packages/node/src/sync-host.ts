@@ -26,6 +26,8 @@ export interface NodeSyncHostComponents {
   joinedTopics(): string[]
   /** The address group a delivering peer's posts are charged to in the store's quota. */
   senderGroup(peer: PeerId): string | undefined
+  /** Whether this node chose and dialed `peer` (`ChosenPeers.dialed`): anti-entropy draws such peers first. */
+  chosen(peer: PeerId): boolean
   tracker: InvalidMessageTracker
   pubsub: GossipSub
 }
@@ -59,6 +61,8 @@ export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
     itemOf: (topic, envelope) => topic === DIRECTORY_TOPIC ? announcementItem(envelope) : postItemOf(topic, envelope),
     wanted: (topic, peer) => topic === DIRECTORY_TOPIC ? members()?.directory.wanted(peer.toString()) ?? [] : [],
     blocked: (peer) => tracker.isCutOff(peer.toString()),
+    groupOf: (peer) => components.senderGroup(peer),
+    chosen: (peer) => components.chosen(peer),
     penalise: (peer) => { tracker.penalise(peer.toString()) },
     topics: () => members() === undefined ? components.joinedTopics() : [...components.joinedTopics(), DIRECTORY_TOPIC],
     members: (topic) => pubsub.getSubscribers(topic)

@@ -113,7 +113,9 @@ describe('relay slot fair share', () => {
     expect(groups('/ip6/2001:db8:1:1::1').network).not.toBe(groups('/ip6/2001:db8:0:1::1').network)
     expect(groups('/ip6/::ffff:203.0.113.7')).toEqual(groups('/ip4/203.0.113.7'))
     expect(groups('/ip6/::1').address).toBe('ip6/0000:0000:0000:0000::/64')
-    expect(groups('/dns4/relay.example.org')).toEqual({ address: 'dns4/relay.example.org', network: 'dns4/relay.example.org' })
+    // every DNS name is one group: a name costs nothing (discovery-dns.test)
+    expect(groups('/dns4/relay.example.org')).toEqual({ address: 'dns', network: 'dns' })
+    expect(groups('/dns6/other.example.net')).toEqual(groups('/dns4/relay.example.org'))
   })
 
   it('lets one address hold a share of the slots others leave, never none while any is free', () => {

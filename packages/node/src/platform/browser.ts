@@ -6,7 +6,9 @@
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { webRTC } from '@libp2p/webrtc'
+import { isPrivate } from '@libp2p/utils'
 import { webSockets } from '@libp2p/websockets'
+import { WebSockets } from '@multiformats/multiaddr-matcher'
 import { BROWSER_LISTEN } from '../constants.js'
 import { createLevelMemberStorage } from '../membership/storage.js'
 import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
@@ -72,7 +74,8 @@ function onlyFirstPeerDialsWebRTC (factory: (components: WebRTCTransportComponen
  * are, so the gate opens; on the internet libp2p's browser default stays.
  */
 export function platformConnectionGater (init: PlatformNetworkInit): ConnectionGater | undefined {
-  return init.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : undefined
+  // libp2p's browser default, spelled out: a gate of our own (learnedNameGate) would otherwise replace it
+  return init.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : { denyDialMultiaddr: (addr) => WebSockets.matches(addr) || isPrivate(addr) }
 }
 
 /** A browser is reachable only through a relay slot and WebRTC, so that is what an empty list means. */

@@ -41,6 +41,11 @@ export interface StemComponents {
    * @default the group of the connection the post came over (`addressGroup` of its remote address)
    */
   groupOf?(peer: PeerId): string | undefined
+  /**
+   * Whether this node chose to dial `peer` (`ChosenPeers.has`): only such a peer's outbound connection
+   * makes it a dialed stem candidate, not one a DHT query opened. @default every outbound connection counts
+   */
+  chosen?(peer: PeerId): boolean
   /** Records misbehaviour of `peer` (the node feeds gossipsub's score); `code` says what it sent. Called once per bad frame. */
   penalize(peer: PeerId, code: string): void
   /**
@@ -173,7 +178,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       onConnect: (peerId, connection) => {
         const peer = peerId.toString()
         this.peers.set(peer, peerId)
-        this.router.addPeer(peer, connection.direction === 'outbound')
+        this.router.addPeer(peer, connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true))
       },
       onDisconnect: (peerId) => {
         const peer = peerId.toString()
