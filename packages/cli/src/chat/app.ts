@@ -163,7 +163,13 @@ export class ChatApp {
         case 'vote': {
           const post = this.target(input.target)
           const vote = parseVote(input.direction)
-          await this.posting('voting', async (options) => this.client.vote({ post, vote }, options))
+          await this.posting('voting', async (options) => this.client.vote({ post, vote }, options)).catch((err: unknown) => {
+            // a node that mints no stamp never will: say what makes this chat's votes count instead of "not yet"
+            if ((err as Error).name === 'StampNotReadyError' && this.status?.membership?.minter === false) {
+              throw new Error(`not voted: only members' votes count, and ${this.mode === 'daemon' ? 'the daemon (started with --no-mint)' : 'this chat\'s own node'} mints no member stamp; ${this.mode === 'daemon' ? 'start it without --no-mint' : 'run `murmur daemon`, and the chat uses it'}`, { cause: err })
+            }
+            throw err
+          })
           return
         }
         case 'thread':
@@ -346,7 +352,7 @@ export class ChatApp {
     if (membership !== null && membership !== undefined) {
       // whether this node's votes count and its posts are a member's now (the mint's progress is the notice line's)
       const member = membership.signing ?? membership.stamp !== null
-      segments.push(member ? { text: ' member ', color: 32, bold: true } : { text: ' not a member yet ', dim: true })
+      segments.push(member ? { text: ' member ', color: 32, bold: true } : { text: membership.minter ? ' not a member yet ' : ' not a member ', dim: true })
     }
     return segments
   }
