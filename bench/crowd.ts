@@ -176,10 +176,12 @@ const meter = new PhaseMeter('start')
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`
 const started = performance.now()
 try {
-  // started in batches of one node per process; each bootstraps from three nodes of earlier batches
-  for (let batch = 0; batch < SIZE; batch += PROCS) {
+  // node 0 first, alone; then batches of one node per process, each node bootstrapping from three nodes
+  // started before its batch (a first batch of PROCS nodes had none: 8 nodes with no way in, one of
+  // which nobody happened to dial stayed alone for good)
+  for (let batch = 0; batch < SIZE; batch += batch === 0 ? 1 : PROCS) {
     const known = addresses.length
-    await Promise.all(Array.from({ length: Math.min(PROCS, SIZE - batch) }, async (_, k) => {
+    await Promise.all(Array.from({ length: batch === 0 ? 1 : Math.min(PROCS, SIZE - batch) }, async (_, k) => {
       const index = batch + k
       const bootstrap = new Set<string>()
       while (known > 0 && bootstrap.size < Math.min(known, BOOTSTRAP_PEERS)) {
@@ -189,7 +191,7 @@ try {
       addresses[index] = reply.address
       indexOf.set(reply.peerId, index)
     }))
-    if ((batch / PROCS) % 10 === 9) console.log(`${elapsed()}: ${addresses.length}/${SIZE} nodes started`)
+    if (addresses.length % (10 * PROCS) === 1) console.log(`${elapsed()}: ${addresses.length}/${SIZE} nodes started`)
   }
   await profilePhase('start')
   console.log(`${SIZE} nodes started in ${PROCS} processes after ${((performance.now() - started) / 1000).toFixed(1)} s`)
