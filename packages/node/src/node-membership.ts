@@ -199,8 +199,9 @@ export class NodeMembership {
 
   /** History sync's verdict on an announcement it asked for: kept if valid (also a stamp whose week has passed but that rings may still name). */
   async ingest (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
-    // sync brings only what this node asked for: limited by the PeerId, so a struck group's other peers still bring stamps
-    const verdict = await this.directory.receive(bytes, { from: from.toString(), path: 'sync' })
+    // sync skips the live paths' rate limits (it brings only what this node asked for), but the strike
+    // counts by address group as there: throwaway PeerIds from one address buy one evaluation, not one each
+    const verdict = await this.directory.receive(bytes, { ...this.sender(from), path: 'sync' })
     await this.noteOwn(bytes)
     return verdict.action
   }

@@ -54,7 +54,7 @@ describe('the vote rule in the store', () => {
     const all = await store.feed('#lobby', { now: LATER, includeHidden: true })
     expect(all.map(e => [hexIds([e])[0], e.hidden === true]).sort()).toEqual([[hexIds([target])[0], true], [hexIds([other])[0], false]].sort())
     // what the UIs receive says so too, and a visible post carries no mark
-    expect(all.map(toPostView).map(view => [view.id, view.hidden]).sort()).toEqual([[hexIds([target])[0], true], [hexIds([other])[0], undefined]].sort())
+    expect(all.map((entry) => toPostView(entry)).map(view => [view.id, view.hidden]).sort()).toEqual([[hexIds([target])[0], true], [hexIds([other])[0], undefined]].sort())
   })
 
   it('the margin grows with the channel\'s audience: five downvotes no longer hide in a busy channel', async () => {
