@@ -57,7 +57,7 @@ export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
     envelope: async (id) => members()?.directory.get(id) ?? (await store.get(id))?.envelope,
     ingest: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC
       ? await members()?.ingest(envelope, peer) ?? 'ignore'
-      : await intake.ingest(topic, envelope, components.senderGroup(peer)),
+      : await intake.ingest(topic, envelope, components.senderGroup(peer), peer.toString()),
     itemOf: (topic, envelope) => topic === DIRECTORY_TOPIC ? announcementItem(envelope) : postItemOf(topic, envelope),
     wanted: (topic, peer) => topic === DIRECTORY_TOPIC ? members()?.directory.wanted(peer.toString()) ?? [] : [],
     blocked: (peer) => tracker.isCutOff(peer.toString()),
