@@ -1,0 +1,54 @@
+/**
+ * Nodes whose votes count (issue 13): every node mints a member stamp at test difficulty, and a test that
+ * votes waits until each member signs — its stamp back from the network (so other directories hold it) and
+ * another member in its directory — as a real user's node does before `vote()` succeeds.
+ */
+import { addressOf, startNode, TEST_STAMP_BITS, waitFor } from './harness.js'
+import type { Murmur, MurmurInit } from '../src/index.js'
+
+/** Options of {@link startMembers}. */
+export interface MembersInit {
+  /** What every node is started with (channels, sync, ...); membership is set here. @default {} */
+  init?: MurmurInit
+  /** What node `index` is started with on top of `init` (its own dataDir, ...). @default nothing */
+  each?: (index: number) => MurmurInit
+  /** How long every member may take to mint, announce and get its stamp back, in ms. @default 180_000 */
+  timeout?: number
+}
+
+/**
+ * Starts `count` (at least 2: a lone member has no ring to hide in) minting nodes on loopback, each
+ * bootstrapping from every node started before it, and resolves once every node's member signs
+ * (`membership().signing`); the caller stops them.
+ *
+ * @example
+ * ```ts
+ * const [alice, bob] = await startMembers(2, { init: { channels: ['#c'] } })
+ * await bob.vote(postId, 1) // ring-signed over both members: counts on every node
+ * ```
+ */
+export async function startMembers (count: number, opts: MembersInit = {}): Promise<Murmur[]> {
+  if (count < 2) throw new RangeError(`members need another member to sign among, got count ${count}`)
+  const nodes: Murmur[] = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const own = opts.each?.(i) ?? {}
+      nodes.push(await startNode({
+        ...opts.init,
+        ...own,
+        bootstrap: [...nodes.map(addressOf), ...own.bootstrap ?? opts.init?.bootstrap ?? []],
+        membership: { stampBits: TEST_STAMP_BITS, ...opts.init?.membership, ...own.membership, mint: true }
+      }))
+    }
+    await waitForSigning(nodes, opts.timeout)
+    return nodes
+  } catch (err) {
+    await Promise.allSettled(nodes.map(async (node) => await node.stop()))
+    throw err
+  }
+}
+
+/** Resolves once every one of `nodes` signs as a member (`membership().signing`), or fails after `timeout` ms. */
+export async function waitForSigning (nodes: Murmur[], timeout = 180_000): Promise<void> {
+  await waitFor(() => nodes.every((node) => node.membership()?.signing === true), `${nodes.length} members to sign (stamps out, another member known)`, timeout)
+}
