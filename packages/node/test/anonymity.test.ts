@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { channelTopic, messageId, toHex } from '@murmur/protocol'
+import { channelTopic, decodeEnvelope, messageId, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { collectMessages, startNode, startStockPeer, waitFor, cleanedAfterEach } from './harness.js'
+import { startMembers } from './member-fixtures.js'
+import type { Murmur } from '../src/index.js'
 
 const CHANNEL = '#wire'
 const TOPIC = channelTopic(CHANNEL)
@@ -15,9 +17,13 @@ describe('anonymity on the wire', () => {
   const { running, tempDir } = cleanedAfterEach()
 
   it('a stock gossipsub peer receives our posts unsigned, without from, seqno, signature or key', async () => {
-    const node = await startNode({ channels: [CHANNEL] })
+    // a member, so that its vote is one (ring-signed); then the other member leaves: the stock peer is its only peer
+    const [node, other] = await startMembers(2, { init: { channels: [CHANNEL] } }) as [Murmur, Murmur]
+    running.push(node, other)
+    await other.stop()
+    await waitFor(() => node.libp2p.getConnections().length === 0, 'the member to have no peer left')
     const stock = await startStockPeer()
-    running.push(node, stock)
+    running.push(stock)
     const messages = collectMessages(stock, TOPIC)
     stock.services.pubsub.subscribe(TOPIC)
     await stock.dial(node.getMultiaddrs()[0]!)
@@ -42,10 +48,28 @@ describe('anonymity on the wire', () => {
       expect(contains(message.data, node.peerId.toMultihash().bytes)).toBe(false)
       expect(contains(message.data, node.peerId.publicKey!.raw)).toBe(false)
     }
-    // the post and the author's reply share the thread pseudonym; the vote uses a key of its own
+    // a member's post and its reply in the thread are signed over one ring; the vote over a ring of its own
+    // drawing, and no one-time key names any of them
+    const ringOf = (id: string): string[] | undefined => decodeEnvelope(received.find((m) => toHex(messageId(TOPIC, m.data)) === id)!.data).ring?.ring.map(toHex)
+    expect(ringOf(post.id)).toHaveLength(2)
+    expect(ringOf(reply.id)).toEqual(ringOf(post.id))
+    expect(ringOf(vote.id)).toHaveLength(2)
+    expect(root).toMatchObject({ member: true })
+    expect(root!.pseudonym).toBeUndefined()
+    expect(await node.get(vote.id)).toMatchObject({ member: true, vote: -1 })
+    expect((await node.get(vote.id))!.pseudonym).toBeUndefined()
+  }, 300_000)
+
+  it('an unverified author\'s post and its reply share the thread pseudonym', async () => {
+    const node = await startNode({ channels: [CHANNEL] })
+    running.push(node)
+    const post = await node.post(CHANNEL, 'who said this?')
+    const reply = await node.reply(post.id, 'me again')
     const views = await node.thread(post.id)
-    expect(views.find((v) => v.id === reply.id)!.pseudonym).toBe(root!.pseudonym)
-    expect((await node.get(vote.id))!.pseudonym).not.toBe(root!.pseudonym)
+    const root = views.find((v) => v.id === post.id)!
+    expect(root).toMatchObject({ member: false })
+    expect(root.pseudonym).toMatch(/^[0-9a-f]{64}$/)
+    expect(views.find((v) => v.id === reply.id)!.pseudonym).toBe(root.pseudonym)
   })
 
   it('a restarted node has a new PeerId, unless it persists its key', async () => {

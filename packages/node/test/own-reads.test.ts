@@ -85,10 +85,10 @@ describe('own posts not yet back from the network', () => {
   it('are read by a member that lost its peer at once, with its own votes counted, also after a restart', async () => {
     const dataDir = await tempDir()
     // a member (its stamp out, another member known), then alone: everything it makes stays queued
-    const [member, other] = await startMembers(2, { init: { channels: [CHANNEL], sync: false }, each: (i) => i === 0 ? { dataDir } : {} })
-    let node = member!
-    running.push(node, other!)
-    await other!.stop()
+    const [member, other] = await startMembers(2, { init: { channels: [CHANNEL], sync: false }, each: (i) => i === 0 ? { dataDir } : {} }) as [Murmur, Murmur]
+    let node = member
+    running.push(node, other)
+    await other.stop()
     await waitFor(() => node.libp2p.getConnections().length === 0, 'the member to have no peer left')
     const announced: string[] = []
     node.addEventListener('post', (evt) => { announced.push(evt.detail.body) })
