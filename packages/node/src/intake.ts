@@ -9,6 +9,7 @@
  */
 import { ERROR_ACTIONS, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
+import { VerifyQueueFullError } from './verify/errors.js'
 import { toPostView } from './view.js'
 import { topicOf } from './input.js'
 import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
@@ -144,8 +145,8 @@ export class PostIntake {
   private readonly now: () => number
   private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions, group?: string) => Promise<ValidationResult>
   private readonly checkRing?: PostIntakeComponents['checkRing']
-  /** Checks under way off the main thread, by bytes and strictness: a copy arriving meanwhile waits for the first. */
-  private readonly checking = new Map<string, Promise<ValidationResult>>()
+  /** Checks under way off the main thread, by bytes and strictness, with the group they were queued for: a copy arriving meanwhile waits for the first. */
+  private readonly checking = new Map<string, { check: Promise<ValidationResult>, group?: string }>()
   /** Valid envelopes by bytes, with the strictest path they were verified for. */
   private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
   /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
@@ -210,17 +211,25 @@ export class PostIntake {
     const offThread = this.offThread
     if (offThread === undefined) return this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
     const pending = `${seen.key}/${seen.live}`
-    let check = this.checking.get(pending)
-    if (check === undefined) {
-      // what costs no curve operation is checked here: only an envelope that paid its proof of work, in
-      // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
-      const cheap = precheckEnvelope(envelope, seen.options)
-      if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
-      check = offThread(envelope, seen.options, from).then((result) => this.record(topic, envelope, path, from, seen, result))
-      this.checking.set(pending, check)
-      const done = (): void => { this.checking.delete(pending) }
-      check.then(done, done)
+    const shared = this.checking.get(pending)
+    if (shared !== undefined) {
+      try {
+        return await shared.check
+      } catch (err) {
+        // the pool refused the check in the share of the group that asked first (a flooder that relayed this
+        // post first and keeps its share full): a copy from another group asks again in its own share
+        if (shared.group === from || !(err instanceof VerifyQueueFullError)) throw err
+        return await this.verify(topic, envelope, path, from)
+      }
     }
+    // what costs no curve operation is checked here: only an envelope that paid its proof of work, in
+    // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
+    const cheap = precheckEnvelope(envelope, seen.options)
+    if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
+    const check = offThread(envelope, seen.options, from).then((result) => this.record(topic, envelope, path, from, seen, result))
+    this.checking.set(pending, { check, group: from })
+    const done = (): void => { this.checking.delete(pending) }
+    check.then(done, done)
     return await check
   }
 
