@@ -1,12 +1,15 @@
 import { CREATED_GRANULARITY, buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, fromHex, messageId, powDigest, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addressOf, collectMessages, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { memberInit, waitForSigning } from './member-fixtures.js'
 import type { StockPeer } from './harness.js'
 import type { Murmur, PostView } from '../src/index.js'
 
 const CHANNEL = '#line'
 const TOPIC = channelTopic(CHANNEL)
 const SIZE = 8
+/** The nodes that mint a member stamp: the third votes (only members' votes count), the seventh is in its ring. */
+const MEMBERS = [2, 6]
 
 describe('eight nodes bootstrapped in a line', () => {
   const nodes: Murmur[] = []
@@ -16,11 +19,15 @@ describe('eight nodes bootstrapped in a line', () => {
   beforeAll(async () => {
     for (let i = 0; i < SIZE; i++) {
       const previous = nodes[i - 1]
-      nodes.push(await startNode({ channels: [CHANNEL], bootstrap: previous === undefined ? [] : [addressOf(previous)] }))
+      const init = { channels: [CHANNEL], bootstrap: previous === undefined ? [] : [addressOf(previous)] }
+      nodes.push(await startNode(MEMBERS.includes(i) ? memberInit(init) : init))
     }
     // every node has a subscribed neighbour before anything is posted
     await waitFor(() => nodes.every((node) => node.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0), 'subscribed neighbours')
-  })
+    // the voter's member signs (its stamp out, the other member known), and every directory holds both stamps
+    await waitForSigning(MEMBERS.map((i) => nodes[i]!))
+    await waitFor(() => nodes.every((node) => node.membership()?.members === MEMBERS.length), 'every directory to hold both members', 60_000)
+  }, 240_000)
 
   afterAll(async () => {
     await stopAll([...nodes, watcher, replayer])
@@ -95,7 +102,7 @@ describe('eight nodes bootstrapped in a line', () => {
       // the author's reply carries the author's pseudonym of this thread
       expect(byId.get(opReply.id)!.pseudonym).toBe(thread[0]!.pseudonym)
       expect(byId.get(reply.id)!.pseudonym).not.toBe(thread[0]!.pseudonym)
-      expect(await node.get(vote.id)).toMatchObject({ kind: 'VOTE', vote: 1, parent: root.id })
+      expect(await node.get(vote.id)).toMatchObject({ kind: 'VOTE', vote: 1, parent: root.id, member: true })
     }
 
     const captured = await waitFor(() => seen.find((m) => toHex(messageId(TOPIC, m.data)) === vote.id), 'vote seen by the watcher')
@@ -123,6 +130,6 @@ describe('eight nodes bootstrapped in a line', () => {
     for (const node of nodes) {
       expect((await node.get(root.id))!.score).toBe(1)
     }
-  })
+  }, 120_000)
 })
 

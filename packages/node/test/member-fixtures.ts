@@ -33,12 +33,11 @@ export async function startMembers (count: number, opts: MembersInit = {}): Prom
   try {
     for (let i = 0; i < count; i++) {
       const own = opts.each?.(i) ?? {}
-      nodes.push(await startNode({
+      nodes.push(await startNode(memberInit({
         ...opts.init,
         ...own,
-        bootstrap: [...nodes.map(addressOf), ...own.bootstrap ?? opts.init?.bootstrap ?? []],
-        membership: { stampBits: TEST_STAMP_BITS, ...opts.init?.membership, ...own.membership, mint: true }
-      }))
+        bootstrap: [...nodes.map(addressOf), ...own.bootstrap ?? opts.init?.bootstrap ?? []]
+      })))
     }
     await waitForSigning(nodes, opts.timeout)
     return nodes
@@ -46,6 +45,20 @@ export async function startMembers (count: number, opts: MembersInit = {}): Prom
     await Promise.allSettled(nodes.map(async (node) => await node.stop()))
     throw err
   }
+}
+
+/**
+ * `init` for a node that mints a member stamp (test difficulty unless `init` says otherwise), for tests that
+ * lay out their own nodes; {@link waitForSigning} then waits for its member to sign.
+ *
+ * @example
+ * ```ts
+ * const voter = await startNode(memberInit({ channels: ['#c'], bootstrap: [addressOf(previous)] }))
+ * ```
+ */
+export function memberInit (init: MurmurInit = {}): MurmurInit {
+  const membership = init.membership === false ? {} : init.membership
+  return { ...init, membership: { stampBits: TEST_STAMP_BITS, ...membership, mint: true } }
 }
 
 /** Resolves once every one of `nodes` signs as a member (`membership().signing`), or fails after `timeout` ms. */
