@@ -163,6 +163,8 @@ async function status (label: string): Promise<Status[]> {
     `channel peers median ${median(channelPeers)} min ${Math.min(...channelPeers)}; ` +
     `CPU ${(cores * 1000 / connections.length).toFixed(1)} ms per node per second (${cores.toFixed(2)} cores); ` +
     `event-loop delay p50/p99/max per process ${all.map((s) => `${s.lagP50.toFixed(0)}/${s.lagP99.toFixed(0)}/${s.lagMax.toFixed(0)}`).join(' ')} ms`)
+  const pairs = all.flatMap((s) => s.duplicates)
+  if (pairs.length > 0 && process.env.CROWD_STREAMS === '1') console.log(`  duplicate connections, e.g.: ${pairs.slice(0, 4).join('; ')}`)
   const alone = all.flatMap((s) => s.alone)
   if (alone.length > 0 && alone.length <= 20) console.log(`  alone: ${alone.join('; ')}`)
   if (process.env.CROWD_STREAMS === '1') {

@@ -35,6 +35,8 @@ export type ToParent =
     connections: number[]
     /** Distinct peers connected, per node (fewer than its connections: some peers hold two or more). */
     peers: number[]
+    /** A few peers held by two or more connections: each connection's direction and remote address. */
+    duplicates: string[]
     outbound: number[]
     channelPeers: number[]
     /** Event-loop delay since the last status, in ms. */

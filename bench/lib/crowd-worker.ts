@@ -109,6 +109,9 @@ async function handle (message: ToWorker): Promise<void> {
         inChannel: list.filter((node) => node.libp2p.services.pubsub.getSubscribers(topic).length >= 1).length,
         connections: list.map((node) => node.libp2p.getConnections().length),
         peers: list.map((node) => node.libp2p.getPeers().length),
+        // how the extra connections to one peer were made: directions and remote address of each
+        duplicates: list.flatMap((node) => node.libp2p.getPeers().map((peer) => node.libp2p.getConnections(peer)).filter((c) => c.length > 1)
+          .map((c) => c.map((conn) => `${conn.direction} ${conn.remoteAddr.toString().replace(/\/p2p\/.*/, '')}`).join(' + '))).slice(0, 5),
         outbound: list.map((node) => node.libp2p.getConnections().filter((c) => c.direction === 'outbound').length),
         channelPeers: list.map((node) => node.libp2p.services.pubsub.getSubscribers(topic).length),
         lagP50: lag.percentile(50) / 1e6,
