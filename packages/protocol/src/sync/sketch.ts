@@ -17,8 +17,11 @@ export const SKETCH_SHORT_ID_BYTES = 8
 export const SKETCH_SALT_BYTES = 16
 /** Most cells in one message (≈ 14 bytes each, well inside SYNC_LIMITS.maxBytes). */
 export const SKETCH_MAX_BATCH = 16_384
-/** Cells per difference asked for up front: RIBLT needs ≈ 1.35 on average, a little more to decode at once. */
-export const SKETCH_OVERHEAD = 1.4
+/**
+ * Cells per difference asked for up front. RIBLT needs ≈ 1.35 asymptotically; measured here at d = 1,000:
+ * median 1.38, p97 1.44, so 1.45 (+ SKETCH_SLACK) decodes at once in nearly every session (1.4 missed 7 %).
+ */
+export const SKETCH_OVERHEAD = 1.45
 /** Cells added to every estimate, for small differences whose need varies most. */
 export const SKETCH_SLACK = 32
 
