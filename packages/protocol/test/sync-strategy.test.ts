@@ -32,6 +32,13 @@ describe('choosing between ranges and the sketch', () => {
     expect(preferSketch(spread)).toBe(true)
   })
 
+  it('a side holding a few posts of many stays with ranges (the peer pushes what it lacks)', () => {
+    const spread = firstSplit(all.filter((_, i) => i % 100 === 0), all)
+    expect(spread.mismatched).toBe(16)
+    expect(spread).toMatchObject({ theirs: 4000, mine: 40 })
+    expect(preferSketch(spread)).toBe(false)
+  })
+
   it('equal sets: nothing to choose', () => {
     const reply = new Reconciler(all, 'responder').process(new Reconciler(all, 'initiator').initial())
     expect(reply.ranges).toEqual([])
@@ -40,6 +47,6 @@ describe('choosing between ranges and the sketch', () => {
 
   it('ranges out of order or malformed fingerprints count as nothing', () => {
     const range = (created: bigint, fingerprint: Uint8Array): SyncRange => ({ upperCreated: created, upperId: new Uint8Array(0), mode: SyncRange.Mode.FINGERPRINT, fingerprint: fingerprint as Uint8Array<ArrayBuffer>, count: 1, ids: [] })
-    expect(rangeSpread(all, [range(5n, new Uint8Array(3)), range(9n, new Uint8Array(16)), range(2n, new Uint8Array(16))])).toEqual({ fingerprints: 1, mismatched: 1 })
+    expect(rangeSpread(all, [range(5n, new Uint8Array(3)), range(9n, new Uint8Array(16)), range(2n, new Uint8Array(16))])).toEqual({ fingerprints: 1, mismatched: 1, theirs: 1, mine: 0 })
   })
 })
