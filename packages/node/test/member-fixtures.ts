@@ -1,10 +1,14 @@
 /**
- * Nodes whose votes count (issue 13): every node mints a member stamp at test difficulty, and a test that
- * votes waits until each member signs — its stamp back from the network (so other directories hold it) and
- * another member in its directory — as a real user's node does before `vote()` succeeds.
+ * Members whose votes count (issue 13): nodes that mint a member stamp at test difficulty, waited on until
+ * each member signs — its stamp back from the network (so other directories hold it) and another member in
+ * its directory — as a real user's node does before `vote()` succeeds; and stamped members announced by a
+ * stock peer, for hand-built ring-signed envelopes.
  */
-import { addressOf, startNode, TEST_STAMP_BITS, waitFor } from './harness.js'
+import { DIRECTORY_TOPIC, encodeStamp, generateAuthorKey, weekOf } from '@murmur/protocol'
+import { addressOf, SHARED_VERIFY_POOL, startNode, TEST_STAMP_BITS, waitFor } from './harness.js'
+import type { StockPeer } from './harness.js'
 import type { Murmur, MurmurInit } from '../src/index.js'
+import type { AuthorKey } from '@murmur/protocol'
 
 /** Options of {@link startMembers}. */
 export interface MembersInit {
@@ -64,4 +68,26 @@ export function memberInit (init: MurmurInit = {}): MurmurInit {
 /** Resolves once every one of `nodes` signs as a member (`membership().signing`), or fails after `timeout` ms. */
 export async function waitForSigning (nodes: Murmur[], timeout = 180_000): Promise<void> {
   await waitFor(() => nodes.every((node) => node.membership()?.signing === true), `${nodes.length} members to sign (stamps out, another member known)`, timeout)
+}
+
+/**
+ * Mints `count` member keys' stamps for this week (test difficulty) and announces them on the directory
+ * topic through every peer of `via`, one at a time (within the directories' evaluation limits), waiting
+ * until every one of `nodes` holds each; resolves with the member keys, for hand-built ring-signed envelopes.
+ *
+ * @example
+ * ```ts
+ * const members = await announceMembers(15, { via: [stock], nodes: [a, b] })
+ * ```
+ */
+export async function announceMembers (count: number, { via, nodes, timeout = 60_000 }: { via: StockPeer[], nodes: Murmur[], timeout?: number }): Promise<AuthorKey[]> {
+  const week = weekOf(Math.floor(Date.now() / 1000))
+  const keys = Array.from({ length: count }, () => generateAuthorKey())
+  const stamps = await Promise.all(keys.map(async (key) => await SHARED_VERIFY_POOL.mintStamp({ memberKey: key.publicKey, week, bits: TEST_STAMP_BITS })))
+  const before = nodes.map((node) => node.membership()?.members ?? 0)
+  for (const [i, stamp] of stamps.entries()) {
+    for (const peer of via) await peer.services.pubsub.publish(DIRECTORY_TOPIC, encodeStamp(stamp))
+    await waitFor(() => nodes.every((node, n) => (node.membership()?.members ?? 0) >= before[n]! + i + 1), `every directory to hold ${i + 1} of the announced stamps`, timeout)
+  }
+  return keys
 }

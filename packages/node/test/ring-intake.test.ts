@@ -6,11 +6,12 @@
  * member, channel or hour is not affected; a member's own (K+1)-th post is refused before it is built.
  */
 import {
-  DIRECTORY_TOPIC, EPOCH_SECONDS, POSTS_PER_EPOCH, buildEnvelope, channelTopic, compareBytes, encodeStamp, generateAuthorKey,
-  fromHex, ringSlots, toHex, validateEnvelope, weekOf
+  DIRECTORY_TOPIC, EPOCH_SECONDS, POSTS_PER_EPOCH, buildEnvelope, channelTopic, compareBytes, generateAuthorKey,
+  fromHex, ringSlots, toHex, validateEnvelope
 } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addressOf, SHARED_VERIFY_POOL, startNode, startStockPeer, stopAll, TEST_POW_BITS, TEST_STAMP_BITS, waitFor } from './harness.js'
+import { addressOf, SHARED_VERIFY_POOL, startNode, startStockPeer, stopAll, TEST_POW_BITS, waitFor } from './harness.js'
+import { announceMembers } from './member-fixtures.js'
 import type { StockPeer } from './harness.js'
 import type { Murmur, VerifyPool } from '../src/index.js'
 import type { AuthorKey, BuiltEnvelope } from '@murmur/protocol'
@@ -88,13 +89,7 @@ describe('ring-signed votes and posts in public channels', () => {
     await waitFor(() => nodes.every((node) => node.membership()?.members === 1), 'every directory to hold A\'s stamp', 90_000)
     expect(a.membership()?.signing).toBe(false) // no other member yet
     // the stock peer's members: stamped like anyone's, announced one at a time (within the directory's evaluation limits)
-    const week = weekOf(Math.floor(Date.now() / 1000))
-    members = Array.from({ length: STOCK_MEMBERS }, () => generateAuthorKey())
-    const stamps = await Promise.all(members.map(async (key) => await SHARED_VERIFY_POOL.mintStamp({ memberKey: key.publicKey, week, bits: TEST_STAMP_BITS })))
-    for (const [i, stamp] of stamps.entries()) {
-      await stock.services.pubsub.publish(DIRECTORY_TOPIC, encodeStamp(stamp))
-      await waitFor(() => nodes.every((node) => (node.membership()?.members ?? 0) >= i + 2), `every directory to hold ${i + 1} stamps of the stock peer`)
-    }
+    members = await announceMembers(STOCK_MEMBERS, { via: [stock], nodes })
     // A signs once its stamp came back from the network (other directories hold it)
     await waitFor(() => a.membership()?.signing, 'A\'s member to sign', 60_000)
   }, 240_000)
