@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
+import { voteScope } from '@murmur/protocol'
 import { createPostStore } from '../src/store/index.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
@@ -47,12 +48,21 @@ export function reply (parent: StoredPost, overrides: Partial<StoredPost> = {}):
   return post({ kind: 'REPLY', parent: parent.id, channel: parent.channel, ...overrides })
 }
 
-/** A VOTE of `vote` on `parent`. */
+/** A member's VOTE of `vote` on `parent`: ring-signed, a fresh member's link tag in the vote scope (only members' votes count). */
 export function vote (parent: StoredPost, value: 1 | -1, overrides: Partial<StoredPost> = {}): StoredPost {
+  const scope = voteScope(parent.id)
+  const tag = idOf(++counter, 0x3e)
+  const made = post({ kind: 'VOTE', parent: parent.id, channel: parent.channel, body: '', vote: value, scope, tag, ...overrides })
+  if (overrides.links === undefined) made.links = [{ scope: made.scope!, tag: made.tag! }]
+  if (overrides.authorKey === undefined) delete made.authorKey
+  return made
+}
+
+/** A one-time-signed VOTE of `vote` on `parent`: stored and synced, counted for nothing. */
+export function oneTimeVote (parent: StoredPost, value: 1 | -1, overrides: Partial<StoredPost> = {}): StoredPost {
   return post({ kind: 'VOTE', parent: parent.id, channel: parent.channel, body: '', vote: value, ...overrides })
 }
 
-/** A database backend under test, with a cleanup. */
 /** An empty in-memory level of bytes, as the store opens it. */
 export function memoryDb (): MemoryLevel<Uint8Array, Uint8Array> {
   return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
@@ -63,6 +73,7 @@ export function memoryDatabase (): StoreDatabase {
   return new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
 }
 
+/** A database backend under test, with a cleanup. */
 export interface Backend {
   name: string
   open(): Promise<{ db: StoreDatabase, cleanup(): Promise<void> }>

@@ -1,7 +1,8 @@
+import { HIDE_AFTER_SECONDS, hideMargin } from '@murmur/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hotScore } from '../src/store/index.js'
 import { TAG_RETENTION } from '../src/store/constants.js'
-import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, openStore, post, reply, vote } from './store-fixtures.js'
+import { BACKENDS, DAY, T0, allKeys, collect, hexIds, idOf, oneTimeVote, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
 const HOUR = 3600
@@ -23,12 +24,17 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
     it('round-trips every field exactly, including the raw envelope', async () => {
       const root = post({ body: 'héllo 👋 \u0000 wörld', scope: new Uint8Array([1, 2, 3, 0, 255]), tag: idOf(900, 0x22) })
       const r = reply(root, { root: root.id, authorKey: undefined })
-      const v = vote(root, -1)
-      await putAll([root, r, v])
+      const v = vote(root, -1) // a member's: ring-signed, no authorKey, a link tag
+      const once = oneTimeVote(root, 1)
+      await putAll([root, r, v, once])
 
+      // only the member's vote counts
       expect(await store.get(root.id, T0)).toEqual({ ...root, score: -1, replyCount: 1 })
       expect(await store.get(r.id, T0)).toEqual({ ...r, authorKey: undefined, score: 0, replyCount: 0 })
-      expect(await store.get(v.id, T0)).toEqual({ ...v, score: 0, replyCount: 0 })
+      // `links` is not kept in the record: a read gives the primary (scope, tag)
+      expect(v.authorKey).toBeUndefined()
+      expect(await store.get(v.id, T0)).toEqual({ ...v, links: undefined, score: 0, replyCount: 0 })
+      expect(await store.get(once.id, T0)).toEqual({ ...once, score: 0, replyCount: 0 })
       const got = await store.get(root.id, T0)
       expect(got?.envelope).toBeInstanceOf(Uint8Array)
       expect(Buffer.from(got?.envelope ?? []).equals(Buffer.from(root.envelope))).toBe(true)
@@ -70,7 +76,12 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
 
       const again = post({ scope: scope.slice(), tag: tag.slice() })
       expect(await store.put(again, T0)).toBe('duplicate-tag')
-      expect(await store.has(again.id)).toBe(false)
+      // the loser (a larger id) is retained, shadowed, so the smaller id wins whatever the order; it is
+      // held (sync does not fetch it again) but neither served nor listed
+      expect(await store.has(again.id)).toBe(true)
+      expect(await store.put(again, T0)).toBe('duplicate')
+      expect(await store.get(again.id, T0)).toBeUndefined()
+      expect(hexIds(await store.feed('#lobby', { now: T0 }))).toEqual(hexIds([first]))
 
       const otherScope = post({ scope: new Uint8Array([...scope, 1]), tag })
       expect(await store.put(otherScope, T0)).toBe('stored')
@@ -137,32 +148,42 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
       const hot = await store.feed('#lobby', { now, sort: 'hot' })
       const expected = [
         { p: old, score: 12 }, { p: fresh, score: 0 }, { p: rising, score: 3 }, { p: sunk, score: -2 }
-      ].sort((a, b) => hotScore(b.score, b.p.created, now) - hotScore(a.score, a.p.created, now))
+      ].sort((a, b) => hotScore(Math.max(0, b.score), b.p.created, now) - hotScore(Math.max(0, a.score), a.p.created, now))
       expect(hexIds(hot)).toEqual(hexIds(expected.map(e => e.p)))
-      // the formula puts the recent riser first and the downvoted post last, unlike `new`
-      expect(hexIds(hot)).toEqual(hexIds([rising, fresh, old, sunk]))
-      expect(hot.map(e => e.score)).toEqual([3, 0, 12, -2])
+      // the formula puts the recent riser first and the old, much upvoted post last, unlike `new`; the rank
+      // counts no score below zero (the vote rule's max(0, score)): the downvoted post ranks as an hour-old
+      // post without votes, its score still shown as it is
+      expect(hexIds(hot)).toEqual(hexIds([rising, fresh, sunk, old]))
+      expect(hot.map(e => e.score)).toEqual([3, 0, -2, 12])
       expect(hexIds(await store.feed('#lobby', { now, sort: 'hot', limit: 2 }))).toEqual(hexIds([rising, fresh]))
     })
 
-    it('hides posts whose score reached -5 unless asked, but still serves them by id and in threads', async () => {
+    it('hides posts members downvoted by the margin once an hour old unless asked, but still serves them by id and in threads', async () => {
+      const later = T0 + HIDE_AFTER_SECONDS
+      // two posts: no audience yet, so the margin is the floor (Yik Yak's 5)
+      const margin = hideMargin({ audience: 0 })
       const kept = post({ created: T0 })
       const buried = post({ created: T0 + 1 })
       const r = reply(buried, { created: T0 + 2 })
       await putAll([kept, buried, r])
-      for (let i = 0; i < 4; i++) await store.put(vote(buried, -1), T0)
-      expect(hexIds(await store.feed('#lobby', { now: T0 }))).toEqual(hexIds([buried, kept]))
+      for (let i = 0; i < margin - 1; i++) await store.put(vote(buried, -1), T0)
+      expect(hexIds(await store.feed('#lobby', { now: later + 1 }))).toEqual(hexIds([buried, kept]))
 
       await store.put(vote(buried, -1), T0)
-      expect(hexIds(await store.feed('#lobby', { now: T0 }))).toEqual(hexIds([kept]))
-      expect(hexIds(await store.feed('#lobby', { now: T0, sort: 'hot' }))).toEqual(hexIds([kept]))
-      expect(hexIds(await store.feed('#lobby', { now: T0, includeHidden: true }))).toEqual(hexIds([buried, kept]))
-      expect(hexIds(await store.feed('#lobby', { now: T0, limit: 1 }))).toEqual(hexIds([kept]))
-      expect((await store.get(buried.id, T0))?.score).toBe(-5)
-      expect(hexIds(await store.thread(buried.id, T0))).toEqual(hexIds([buried, r]))
+      // young, it is still shown, so its first readers can vote
+      expect(hexIds(await store.feed('#lobby', { now: later }))).toEqual(hexIds([buried, kept]))
+      const now = later + 1
+      expect(hexIds(await store.feed('#lobby', { now }))).toEqual(hexIds([kept]))
+      expect(hexIds(await store.feed('#lobby', { now, sort: 'hot' }))).toEqual(hexIds([kept]))
+      const all = await store.feed('#lobby', { now, includeHidden: true })
+      expect(hexIds(all)).toEqual(hexIds([buried, kept]))
+      expect(all.map(e => e.hidden)).toEqual([true, undefined])
+      expect(hexIds(await store.feed('#lobby', { now, limit: 1 }))).toEqual(hexIds([kept]))
+      expect((await store.get(buried.id, now))?.score).toBe(-margin)
+      expect(hexIds(await store.thread(buried.id, now))).toEqual(hexIds([buried, r]))
 
-      await store.put(vote(buried, 1), T0)
-      expect(hexIds(await store.feed('#lobby', { now: T0 }))).toEqual(hexIds([buried, kept]))
+      await store.put(vote(buried, 1), now)
+      expect(hexIds(await store.feed('#lobby', { now }))).toEqual(hexIds([buried, kept]))
     })
   })
 
@@ -319,8 +340,10 @@ describe.each(BACKENDS)('post store on $name', (backend) => {
       let swept = 0
       for (const t of [10, 20, 50, 100, 150, 200, 300, 400]) swept += await store.sweep(T0 + t)
       expect(swept).toBe(8)
-      // only the held tag is left, until its time is up
-      expect(await allKeys(db)).toHaveLength(2)
+      // only the held tags of the three (members') votes are left, until their time is up
+      const held = await allKeys(db)
+      expect(held).toHaveLength(6)
+      expect(held.every(key => key.startsWith('!store!!tags!') || key.startsWith('!store!!tag-expiry!'))).toBe(true)
       expect(await store.sweep(T0 + TAG_RETENTION)).toBe(0)
       expect(await allKeys(db)).toEqual([])
     })

@@ -4,22 +4,16 @@
  * nothing; feeds hide by `voteVerdict` — a margin over the channel's audience, on posts at least an hour
  * old — instead of a fixed −5, and the hot rank uses the verdict's rank.
  */
-import { HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, hideMargin, voteScope } from '@murmur/protocol'
+import { HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, hideMargin } from '@murmur/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
 import { toPostView } from '../src/view.js'
-import { T0, hexIds, idOf, memoryDatabase, post, vote } from './store-fixtures.js'
+import { T0, hexIds, memoryDatabase, oneTimeVote, post, vote } from './store-fixtures.js'
 import type { PostStore, StoredPost } from '../src/store/index.js'
 
-let members = 0
-
-/** A vote by a fresh member: ring-signed, its link tag in the post's vote scope. */
+/** A vote by a fresh member (ring-signed, its link tag in the post's vote scope), cast at `created`. */
 function memberVote (parent: StoredPost, value: 1 | -1, created = T0): StoredPost {
-  const scope = voteScope(parent.id)
-  const tag = idOf(++members, 0x3e)
-  const v = vote(parent, value, { created, expires: created + 86_400, scope, tag, links: [{ scope, tag }] })
-  delete v.authorKey
-  return v
+  return vote(parent, value, { created, expires: created + 86_400 })
 }
 
 describe('the vote rule in the store', () => {
@@ -32,7 +26,7 @@ describe('the vote rule in the store', () => {
   it('five one-time-key downvotes are stored and synced, and move nothing', async () => {
     const target = post()
     await store.put(target, T0)
-    const spam = Array.from({ length: 5 }, () => vote(target, -1))
+    const spam = Array.from({ length: 5 }, () => oneTimeVote(target, -1))
     for (const v of spam) expect(await store.put(v, T0)).toBe('stored')
     expect((await store.get(target.id, LATER))?.score).toBe(0)
     expect(hexIds(await store.feed('#lobby', { now: LATER }))).toEqual(hexIds([target]))
@@ -91,7 +85,7 @@ describe('the vote rule in the store', () => {
     const target = post()
     await store.put(target, T0)
     await store.put(memberVote(target, 1, T0 - 86_000), T0)
-    await store.put(vote(target, 1), T0)
+    await store.put(oneTimeVote(target, 1), T0)
     expect((await store.get(target.id, T0))?.score).toBe(1)
     await store.sweep(T0 + 400)
     expect((await store.get(target.id, T0 + 400))?.score).toBe(0)
