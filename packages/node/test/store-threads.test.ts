@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPostStore } from '../src/store/index.js'
+import { TAG_RETENTION } from '../src/store/constants.js'
 import { BACKENDS, DAY, FaultyLevel, T0, allEntries, allKeys, countReads, hexIds, memoryDb, openStore, post, reply, vote } from './store-fixtures.js'
 import type { PostStore, StoreDatabase, StoredPost } from '../src/store/index.js'
 
@@ -144,7 +145,10 @@ describe('thread filing in any arrival order', () => {
           expect(swept).toEqual([1, 1])
           expect(await allEntries(shuffled)).toEqual(await allEntries(reference))
         }
+        // the member's vote V holds its tag until TAG_RETENTION past its time; then nothing is left
+        expect(await Promise.all(stores.map(async s => s.sweep(t.V.created + TAG_RETENTION)))).toEqual([0, 0])
         expect(await allKeys(shuffled)).toEqual([])
+        expect(await allKeys(reference)).toEqual([])
       } finally {
         await Promise.all(stores.map(async s => s.close()))
       }
@@ -178,8 +182,9 @@ describe('re-filing durability and cost', () => {
     await expectWholeThread(store, t)
     // the failed and the successful put of B each were one batch: B's own 4 entries, its arrival
     // entry and class, the channel's usage (total and class) and the root's tally, and 3 writes per
-    // re-filed reply (record, old and new thread entry)
-    expect(db.writes.slice(writes)).toEqual(['batch:21', 'batch:21', 'batch:8'])
+    // re-filed reply (record, old and new thread entry); then V, a member's vote, in one batch of 12
+    // (as in store-durability)
+    expect(db.writes.slice(writes)).toEqual(['batch:21', 'batch:21', 'batch:12'])
   })
 
   it('reads only the replies filed under the new post, not the rest of the store', async () => {
