@@ -2,6 +2,7 @@
 /**
  * Entry point of the `murmur` command.
  */
+import './debug-colors.js'
 import { run } from './program.js'
 
 const code = await run(process.argv)
