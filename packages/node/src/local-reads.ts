@@ -7,7 +7,7 @@
  * there, see `PostIntake.receive`); its author still reads it, from what this run remembers of it.
  */
 import { compareBytes, equalBytes, toHex } from '@murmur/protocol'
-import { DEFAULT_FEED_LIMIT, HIDDEN_SCORE, hotScore, threadRoot } from './store/index.js'
+import { DEFAULT_FEED_LIMIT, hotScore, threadRoot } from './store/index.js'
 import type { FeedOptions, PostEntry, PostStore, StoredPost } from './store/index.js'
 
 /** What {@link LocalReads} needs from the node. */
@@ -59,13 +59,13 @@ export class LocalReads {
     const listed = (post: StoredPost): boolean => post.kind === 'POST' && post.channel === channel && post.created < before && post.expires > now
     const mine = [...pending.filter(listed), ...await this.evicted((this.components.returned?.() ?? []).filter(listed))]
     if (pending.length === 0 && mine.length === 0) return stored
-    const entries = [...stored, ...mine]
-      .map((entry) => counted(entry, pending))
-      .filter((entry) => opts.includeHidden === true || entry.score > HIDDEN_SCORE)
+    // the store applied the vote rule (what it hides comes only with includeHidden, marked); own posts
+    // are not judged here: a pending one is too young to hide, an evicted one has no tallies left
+    const entries = [...stored, ...mine].map((entry) => counted(entry, pending))
     const newest = (a: PostEntry, b: PostEntry): number => b.created - a.created || compareBytes(b.id, a.id)
-    entries.sort(opts.sort === 'hot'
-      ? (a, b) => hotScore(b.score, b.created, now) - hotScore(a.score, a.created, now) || newest(a, b)
-      : newest)
+    // the store's hot rank: voteVerdict's rank, max(0, score)
+    const hot = (entry: PostEntry): number => hotScore(Math.max(0, entry.score), entry.created, now)
+    entries.sort(opts.sort === 'hot' ? (a, b) => hot(b) - hot(a) || newest(a, b) : newest)
     return entries.slice(0, opts.limit ?? DEFAULT_FEED_LIMIT)
   }
 
@@ -118,12 +118,15 @@ export class LocalReads {
   }
 }
 
-/** An entry with the pending own votes on it and replies under it counted. */
+/**
+ * An entry with the pending own votes on it and replies under it counted: a vote only when it is a
+ * member's (tagged), the only kind the store counts once it is back.
+ */
 function counted (entry: StoredPost | PostEntry, pending: Pending): PostEntry {
   let score = 'score' in entry ? entry.score : 0
   let replyCount = 'replyCount' in entry ? entry.replyCount : 0
   for (const post of pending) {
-    if (post.kind === 'VOTE' && equalBytes(post.parent!, entry.id)) score += post.vote
+    if (post.kind === 'VOTE' && post.tag !== undefined && equalBytes(post.parent!, entry.id)) score += post.vote
     // a thread root counts every reply of its thread, a reply its direct replies
     const under = entry.kind === 'POST' ? threadRoot(post) : post.parent
     if (post.kind === 'REPLY' && under !== undefined && equalBytes(under, entry.id)) replyCount++

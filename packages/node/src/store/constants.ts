@@ -17,19 +17,6 @@ export const STORE_SUBLEVEL = 'store'
 export const DEFAULT_FEED_LIMIT = 50
 
 /**
- * Yik Yak's "removed at -5": no longer the store's rule, which hides by `voteVerdict` of
- * @murmur/protocol (a margin of members' downvotes that grows with the channel's audience, never below
- * `MIN_HIDE_MARGIN`, so every hidden post is at or below this score, not every such post hidden).
- *
- * @deprecated read `PostEntry.hidden` from a feed; kept until local-reads follows the vote rule
- * @example
- * ```ts
- * const maybeHidden = (await store.feed('#lobby', { includeHidden: true })).filter(p => p.score <= HIDDEN_SCORE)
- * ```
- */
-export const HIDDEN_SCORE = -5
-
-/**
  * How long past `max(created, arrival)` a link tag is held, in seconds: the longest ttl plus one
  * rate-limit epoch. A post-slot scope names an epoch, and its posts have `created` in that epoch, so
  * no post of the scope can be accepted (unexpired) later than this; a vote scope names a parent that

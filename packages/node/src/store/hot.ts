@@ -12,9 +12,9 @@ import { HOT_AGE_OFFSET_HOURS, HOT_GRAVITY } from './constants.js'
  * dividing by nearly zero, and gravity 1.5 (HN uses 1.8) means that to tie a brand-new post a post
  * one hour old needs `score + 1` about 1.8 times as large, and a post a day old (the default TTL)
  * about 47 times — so Hot is dominated by what was popular in the last hour or two, like Yik Yak's
- * Hot, without making day-old posts unreachable. A negative numerator
- * sinks fastest while young, so a fresh, disliked post goes to the bottom. Clock skew never makes a
- * post younger than zero.
+ * Hot, without making day-old posts unreachable. Feeds pass the vote rule's rank, `max(0, score)`
+ * (`voteVerdict` of @murmur/protocol), so downvotes sink no post below a fresh one without votes; taking
+ * a post out is the hide rule's job. Clock skew never makes a post younger than zero.
  *
  * @example
  * ```ts
