@@ -288,7 +288,7 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * the node holds a stamp, NoDecoysError (ERR_NO_DECOYS) while its directory knows no other member.
    */
   vote(postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
-  /** Unexpired posts of a channel (replies and votes excluded); posts the vote rule hides (members' downvotes over upvotes by the channel's margin, once an hour old) are left out unless includeHidden, and marked hidden when included. */
+  /** Unexpired posts of a channel (replies and votes excluded); posts the vote rule hides (members' downvotes over upvotes by the channel's margin, once an hour old) are left out. */
   feed(channel: string, options?: FeedOptions): Promise<PostView[]>
   /** A thread: its root post first, then the replies by creation time. Empty when unknown. */
   thread(rootId: string): Promise<PostView[]>
