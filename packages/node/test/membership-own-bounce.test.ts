@@ -84,6 +84,8 @@ describe('an own stamp sent back by gossip before the fluff', () => {
     const bytes = await waitFor(() => got.at(0), 'the owner\'s announcement by gossip', 60_000)
     const directory = (owner as unknown as { members: { directory: { items: () => unknown[], get: (id: Uint8Array) => Uint8Array | undefined } } }).members.directory
     await waitFor(async () => await recordedOut(dataDir), 'the owner to record its stamp as out', 30_000)
+    // served by sync once disclosed, which follows the record's write (the file can show it a turn before)
+    await waitFor(() => directory.items().length > 0, 'the owner to serve its stamp by sync', 30_000)
     expect(directory.items()).toHaveLength(1)
     expect(toHex(directory.get(directoryItemId(decodeStamp(bytes)))!)).toBe(toHex(bytes))
     expect(owner.membership()?.members).toBe(1)
