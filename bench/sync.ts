@@ -1,5 +1,6 @@
-// History-sync benchmark (issue 5): a newcomer holding 9,000 (or 0) of a channel's 10,000 posts reconciles
-// with a peer holding all of them. Both ends run the node's own HistorySync and PostIntake (validation and
+// History-sync benchmark (issues 5 and 14 §4): a newcomer holding 9,000 (or 0) of a channel's 10,000 posts
+// reconciles with a peer holding all of them: ranges, switching to the sketch when the first split shows
+// differences spread over the set (the sync_bytes_ratio rows); the sketch alone is measured beside them. Both ends run the node's own HistorySync and PostIntake (validation and
 // store included) over an in-memory libp2p stream pair; bytes are the sync protocol's own (messages and
 // their length prefixes), the same bytes a TCP or WebRTC connection would carry inside noise.
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -9,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '@murmur/node'
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
-import { hybridSession, sketchSession } from './lib/sync-sketch.ts'
+import { sketchSession } from './lib/sync-sketch.ts'
 import { seededRandom, shuffle } from './lib/random.ts'
 import { writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
@@ -99,24 +100,8 @@ async function run (name: string, held: StoredPost[]): Promise<void> {
   await newcomer.sync.stop()
   await newcomer.store.close()
   sketchRun(name, held, missing, missingBytes)
-  hybridRun(name, held, missingBytes, { bytes, roundTrips: report.roundTrips })
 }
 
-const itemOf = (p: StoredPost): SyncItem => ({ created: p.created, id: p.id })
-
-/**
- * The hybrid (issue 14 §4): the range session's first split decides; spread differences finish with the
- * sketch (simulated wire), the others are the range session measured above.
- */
-function hybridRun (name: string, held: StoredPost[], missingBytes: number, ranges: { bytes: number, roundTrips: number }): void {
-  const outcome = hybridSession(TOPIC, held.map(itemOf), posts.map(itemOf), (id) => envelopes.get(toHex(id))!)
-  const bytes = outcome?.bytes ?? ranges.bytes
-  console.log(`${name} (hybrid): ${outcome === undefined ? 'ranges' : `sketch after one range round, ${outcome.cells} cells`}, ${bytes} B, ${outcome?.roundTrips ?? ranges.roundTrips} round trips`)
-  figures.push(
-    { figure: `sync_hybrid_bytes_ratio_${name}`, value: bytes / missingBytes, unit: 'bytes exchanged / bytes of missing envelopes (ranges, or sketch when the first split shows spread differences)', ...(TARGETS[name] === undefined ? {} : { target: TARGETS[name] }), baseline: missingBytes, note: outcome === undefined ? 'ranges (measured node session)' : 'sketch after one range round (simulated wire)' },
-    { figure: `sync_hybrid_round_trips_${name}`, value: outcome?.roundTrips ?? ranges.roundTrips, unit: 'round trips (hybrid)' }
-  )
-}
 
 const envelopes = new Map(posts.map((p) => [toHex(p.id), p.envelope]))
 

@@ -1,14 +1,12 @@
-// One sketch-reconciliation session (rateless IBLT over salted short ids, packages/protocol/src/sync/sketch.ts)
-// between a newcomer and a full peer, in memory, with the bytes the wire would carry. The node does not speak
-// it yet: its messages are counted as the proposed sync.proto fields (salt, size, cells, more, short-id need;
-// each a protobuf tag, a length where it has one, and the message's length prefix) and the envelopes as the
-// node sends them today (encodeSyncMessage, batched by the node's reply budget).
+// One sketch-reconciliation session alone (rateless IBLT over salted short ids, packages/protocol/src/sync/sketch.ts)
+// between a newcomer and a full peer, in memory, with the bytes the wire carries: the sync.proto sketch fields
+// (salt, size, cells, more, short-id need; each a protobuf tag, a length where it has one, and the message's
+// length prefix) and the envelopes as the node sends them (encodeSyncMessage, batched by its reply budget).
+// The node runs the sketch only after a range round shows spread differences; this is the sketch for every case.
 import { encodingLength } from 'uint8-varint'
-import { Reconciler, encodeSyncMessage } from '@murmur/protocol'
-import type { SyncItem, SyncMessage } from '@murmur/protocol'
+import { encodeSyncMessage } from '@murmur/protocol'
 import { SketchInitiator, SketchResponder, sketchFirstBatch } from '../../packages/protocol/dist/src/sync/sketch.js'
 import type { SketchStep } from '../../packages/protocol/dist/src/sync/sketch.js'
-import { preferSketch, rangeSpread } from '../../packages/protocol/dist/src/sync/strategy.js'
 
 /** The node's reply budget (packages/node/src/sync/constants.ts). */
 const REPLY_BYTES = 1024 * 1024
@@ -48,29 +46,6 @@ const varintField = (value: number): number => value === 0 ? 0 : 1 + encodingLen
 export function sketchSession (topic: string, mine: Uint8Array[], theirs: Uint8Array[], envelope: (id: Uint8Array) => Uint8Array): SketchOutcome {
   return session(topic, mine, theirs, envelope)
 }
-
-/**
- * The hybrid the node would run: one round of ranges (the responder splits the initiator's opening
- * fingerprint), then the sketch when `preferSketch` says the differences are spread; else undefined (the
- * session goes on with ranges, as the range rows measure).
- *
- * @example
- * ```ts
- * const outcome = hybridSession(topic, heldItems, allItems, envelope)
- * ```
- */
-export function hybridSession (topic: string, mine: SyncItem[], theirs: SyncItem[], envelope: (id: Uint8Array) => Uint8Array): SketchOutcome | undefined {
-  const t = performance.now()
-  const opening: SyncMessage = { topic, ranges: new Reconciler(mine, 'initiator').initial(), need: [], envelopes: [], pending: 0 }
-  const split = new Reconciler(theirs, 'responder').process(opening.ranges)
-  // pushes in the first reply mean the initiator held nothing there: ranges serve that best
-  if (split.give.length > 0 || !preferSketch(rangeSpread(mine, split.ranges))) return undefined
-  const ms = performance.now() - t
-  const first = framed(encodeSyncMessage(opening).byteLength) + framed(encodeSyncMessage({ topic: '', ranges: split.ranges, need: [], envelopes: [], pending: 0 }).byteLength)
-  const outcome = session(undefined, mine.map((item) => item.id), theirs.map((item) => item.id), envelope)
-  return { ...outcome, bytes: outcome.bytes + first, reconcileBytes: outcome.reconcileBytes + first, roundTrips: outcome.roundTrips + 1, ms: outcome.ms + ms }
-}
-
 /** A sketch session; `topic` undefined when an earlier message of the session named it. */
 function session (topic: string | undefined, mine: Uint8Array[], theirs: Uint8Array[], envelope: (id: Uint8Array) => Uint8Array): SketchOutcome {
   let cpu = 0

@@ -1,9 +1,9 @@
 /**
- * Defaults of history sync (`/murmur/sync/2.0.0`). Every one can be overridden through `SyncInit`.
+ * Defaults of history sync (`/murmur/sync/2.1.0`). Every one can be overridden through `SyncInit`.
  */
 
 /** The stream protocol of history sync. */
-export const SYNC_PROTOCOL = '/murmur/sync/2.0.0'
+export const SYNC_PROTOCOL = '/murmur/sync/2.1.0'
 
 /** Envelope bytes a responder puts in one reply before queueing the rest. @default 1 MiB */
 export const SYNC_REPLY_BYTES = 1024 * 1024

@@ -8,6 +8,7 @@ import {
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
 } from './constants.js'
 import { Requested } from './requested.js'
+import { SketchAnswer, SketchPhase } from './sketch-phase.js'
 import { drawSyncPeers } from './sync-peers.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import { SendQueue, read, readUnlessClosed, write } from './wire.js'
@@ -114,7 +115,7 @@ export interface SyncReport {
 
 
 /**
- * Runs both ends of `/murmur/sync/2.0.0`. As initiator it reconciles a channel with one peer and ingests
+ * Runs both ends of `/murmur/sync/2.1.0`. As initiator it reconciles a channel with one peer and ingests
  * what it lacks — only envelopes it asked for (see `Requested`); as responder it answers peers about
  * channels this node has joined, within per-peer, per-address and overall limits, and a stream holds a
  * shared slot only once its first message arrived (within `firstMessageTimeout`). A peer that sends an
@@ -242,7 +243,10 @@ export class HistorySync {
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
     const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, deferred: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
     try {
-      const reconciler = new Reconciler(await this.host.items(channel), 'initiator')
+      const items = await this.host.items(channel)
+      const reconciler = new Reconciler(items, 'initiator')
+      // spread differences leave ranges for the sketch after the first reply
+      const phase = new SketchPhase(items)
       let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
       // ids still to ask for, each asked at most once per session, at most SYNC_MAX_WANTED in all
       const wanted = new Map<string, Uint8Array>()
@@ -250,6 +254,7 @@ export class HistorySync {
         if (wanted.size < SYNC_MAX_WANTED) wanted.set(toHex(id), id)
       }
       const requested = new Requested(topic, this.host.itemOf)
+      requested.askBy((id) => phase.asked(id))
       for (;;) {
         if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
         requested.sent(request.ranges)
@@ -280,7 +285,7 @@ export class HistorySync {
           if (verdict === 'accept') report.stored++
           else report.ignored++
         }
-        const step = reconciler.process(reply.ranges)
+        const { step, sketch } = phase.next(reply, reconciler, report.roundTrips === 1)
         for (const id of step.need) {
           const hex = toHex(id)
           if (!requested.has(hex) && requested.size + wanted.size < SYNC_MAX_WANTED) wanted.set(hex, id)
@@ -292,8 +297,8 @@ export class HistorySync {
           wanted.delete(hex)
           requested.ask(hex)
         }
-        if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0) break
-        request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0 }
+        if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0 && Object.keys(sketch).length === 0) break
+        request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0, ...sketch }
       }
       await stream.close({ signal })
       this.log('synced %s with %p: %d stored, %d ignored, %d deferred in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.deferred, report.roundTrips, report.bytesOut, report.bytesIn)
@@ -334,18 +339,21 @@ export class HistorySync {
       // only posts of this channel's reconciled set are ever handed out, each at most once a session
       const held = new Map(items.map((item) => [toHex(item.id), item.id]))
       const reconciler = new Reconciler(items, 'responder')
+      const sketch = new SketchAnswer(items)
       const queue = new SendQueue()
       let message: SyncMessage | undefined = first
       for (let round = 0; message !== undefined && round < SYNC_MAX_ROUND_TRIPS; round++) {
         const step = reconciler.process(message.ranges)
         for (const item of step.give) queue.add(toHex(item.id), item.id)
+        const { cells, ids } = sketch.answer(message)
+        for (const id of ids) queue.add(toHex(id), id)
         for (const id of message.need) {
           const hex = id.byteLength === 32 ? toHex(id) : undefined
           const mine = hex === undefined ? undefined : held.get(hex)
           if (hex !== undefined && mine !== undefined) queue.add(hex, mine)
         }
         const envelopes = await this.takeEnvelopes(queue)
-        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.size }, signal)
+        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.size, ...(cells === undefined ? {} : { sketchCells: cells }) }, signal)
         message = await readUnlessClosed(lp, signal, this.idleTimeout)
       }
       await stream.close({ signal })

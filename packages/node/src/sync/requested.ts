@@ -20,6 +20,8 @@ export class Requested {
   private readonly itemOf: SyncItemOf
   private readonly asked = new Set<string>()
   private readonly received = new Set<string>()
+  /** ids a sketch phase asked for by short id */
+  private askedBySketch?: (id: Uint8Array) => boolean
   /** the ranges sent that ask for pushes: [lower, upper) each */
   private readonly listed: Array<{ lower: Bound, upper: Bound }> = []
 
@@ -32,6 +34,11 @@ export class Requested {
   /** Note an id asked for by `need`. */
   ask (hex: string): void {
     this.asked.add(hex)
+  }
+
+  /** Also admit envelopes whose ids `asked` says were asked for by short id (the sketch phase). */
+  askBy (asked: (id: Uint8Array) => boolean): void {
+    this.askedBySketch = asked
   }
 
   /** Whether `hex` was asked for already. */
@@ -66,7 +73,7 @@ export class Requested {
     const { id, created } = this.itemOf(this.topic, envelope)
     const hex = toHex(id)
     if (this.received.has(hex)) return false
-    let ok = this.asked.has(hex)
+    let ok = this.asked.has(hex) || (this.askedBySketch?.(id) ?? false)
     if (!ok) {
       const item = created === undefined ? undefined : { created, id }
       ok = item === undefined ? this.listed.length > 0 : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))

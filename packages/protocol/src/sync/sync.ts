@@ -250,6 +250,11 @@ export interface SyncMessage {
   need: Uint8Array<ArrayBuffer>[]
   envelopes: Uint8Array<ArrayBuffer>[]
   pending: number
+  sketchSalt?: Uint8Array<ArrayBuffer>
+  sketchSize?: number
+  sketchMore?: number
+  sketchCells?: Uint8Array<ArrayBuffer>
+  sketchNeed?: Uint8Array<ArrayBuffer>
 }
 
 export namespace SyncMessage {
@@ -291,6 +296,31 @@ export namespace SyncMessage {
         if ((obj.pending != null && obj.pending !== 0)) {
           w.uint32(40)
           w.uint32(obj.pending)
+        }
+
+        if (obj.sketchSalt != null) {
+          w.uint32(50)
+          w.bytes(obj.sketchSalt)
+        }
+
+        if (obj.sketchSize != null) {
+          w.uint32(56)
+          w.uint32(obj.sketchSize)
+        }
+
+        if (obj.sketchMore != null) {
+          w.uint32(64)
+          w.uint32(obj.sketchMore)
+        }
+
+        if (obj.sketchCells != null) {
+          w.uint32(74)
+          w.bytes(obj.sketchCells)
+        }
+
+        if (obj.sketchNeed != null) {
+          w.uint32(82)
+          w.bytes(obj.sketchNeed)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -343,6 +373,26 @@ export namespace SyncMessage {
             }
             case 5: {
               obj.pending = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.sketchSalt = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.sketchSize = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.sketchMore = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.sketchCells = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.sketchNeed = reader.bytes()
               break
             }
             default: {
@@ -428,6 +478,41 @@ export namespace SyncMessage {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.sketchSalt`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.sketchSize`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.sketchMore`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.sketchCells`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.sketchNeed`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -498,6 +583,31 @@ export namespace SyncMessage {
     value: number
   }
 
+  export interface SyncMessageSketchSaltFieldEvent {
+    field: '$.sketchSalt'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SyncMessageSketchSizeFieldEvent {
+    field: '$.sketchSize'
+    value: number
+  }
+
+  export interface SyncMessageSketchMoreFieldEvent {
+    field: '$.sketchMore'
+    value: number
+  }
+
+  export interface SyncMessageSketchCellsFieldEvent {
+    field: '$.sketchCells'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SyncMessageSketchNeedFieldEvent {
+    field: '$.sketchNeed'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SyncMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncMessage.codec())
   }
@@ -506,7 +616,7 @@ export namespace SyncMessage {
     return decodeMessage(buf, SyncMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncMessage>): Generator<SyncMessageTopicFieldEvent | SyncMessageRangesUpperCreatedFieldEvent | SyncMessageRangesUpperIdFieldEvent | SyncMessageRangesModeFieldEvent | SyncMessageRangesFingerprintFieldEvent | SyncMessageRangesCountFieldEvent | SyncMessageRangesIdsFieldEvent | SyncMessageNeedFieldEvent | SyncMessageEnvelopesFieldEvent | SyncMessagePendingFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncMessage>): Generator<SyncMessageTopicFieldEvent | SyncMessageRangesUpperCreatedFieldEvent | SyncMessageRangesUpperIdFieldEvent | SyncMessageRangesModeFieldEvent | SyncMessageRangesFingerprintFieldEvent | SyncMessageRangesCountFieldEvent | SyncMessageRangesIdsFieldEvent | SyncMessageNeedFieldEvent | SyncMessageEnvelopesFieldEvent | SyncMessagePendingFieldEvent | SyncMessageSketchSaltFieldEvent | SyncMessageSketchSizeFieldEvent | SyncMessageSketchMoreFieldEvent | SyncMessageSketchCellsFieldEvent | SyncMessageSketchNeedFieldEvent> {
     return streamMessage(buf, SyncMessage.codec(), opts)
   }
 }
