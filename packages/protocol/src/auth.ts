@@ -1,7 +1,7 @@
-import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, WEEK_SECONDS } from './constants.js'
+import { EPOCH_SECONDS, ID_BYTES, POSTS_PER_EPOCH, POSTS_PER_WEEK, WEEK_SECONDS } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { hashToPoint } from './ring.js'
-import { postScope, voteScope, weekScope } from './scope.js'
+import { postScope, threadScope, voteScope, weekScope } from './scope.js'
 import { sodium } from './sodium.js'
 import { Post } from './wire/murmur.js'
 
@@ -15,8 +15,13 @@ export interface RingScope {
   week: bigint
   /** 0..W-1 for POST and REPLY, 0 for VOTE. */
   weekSlot: number
-  /** The scopes, primary first: POST and REPLY [hour, week], VOTE [vote]. */
+  /** Every scope the signature binds, primary first: POST and REPLY [hour, week, thread], VOTE [vote]. */
   scopes: Uint8Array[]
+  /**
+   * How many of `scopes`, from the first, are limits (a tag seen twice in one of them is a conflict): POST
+   * and REPLY 2 (hour, week; the thread scope after them limits nothing), VOTE 1.
+   */
+  limits: number
 }
 
 /** The per-member limits a validator enforces through link tags. */
@@ -31,25 +36,30 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
   Number.isInteger(slot) && slot >= 0 && slot < limit ? undefined : new ProtocolError('ERR_BAD_SCOPE', `${name} must be 0..${limit - 1}, got ${slot}`)
 
 /**
- * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot) and
- * per (topic, week of `created`, week slot); VOTE per parent, with every slot 0. Throws ERR_BAD_SCOPE on
- * a slot out of range.
+ * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot), per
+ * (topic, week of `created`, week slot) and per (topic, thread: the root's content digest, a POST's own
+ * `content`, a REPLY's `thread` field); VOTE per parent, with every slot 0. Throws ERR_BAD_SCOPE on a slot
+ * out of range or a REPLY without a 32-byte `thread`.
  *
  * @example
  * ```ts
- * const { epoch, scopes } = ringScopeOf(topic, post, 3, 117)
+ * const { epoch, scopes } = ringScopeOf(topic, post, 3, 117, contentDigest(topic, postBytes))
  * ```
  */
-export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: number, limits: RingLimits = {}): RingScope {
+export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: number, content: Uint8Array, limits: RingLimits = {}): RingScope {
   if (post.kind === Post.Kind.VOTE) {
     if (slot !== 0 || weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses slot 0 and week slot 0')
-    return { epoch: 0n, slot: 0, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent)] }
+    return { epoch: 0n, slot: 0, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent)], limits: 1 }
+  }
+  const thread = post.kind === Post.Kind.POST ? content : post.thread
+  if (thread.byteLength !== ID_BYTES) {
+    throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} needs a ${ID_BYTES}-byte thread (its root's content digest), got ${thread.byteLength} bytes`)
   }
   const problem = slotProblem('slot', slot, limits.postsPerEpoch ?? POSTS_PER_EPOCH) ?? slotProblem('week slot', weekSlot, limits.postsPerWeek ?? POSTS_PER_WEEK)
   if (problem !== undefined) throw problem
   const epoch = post.created / BigInt(EPOCH_SECONDS)
   const week = post.created / BigInt(WEEK_SECONDS)
-  return { epoch, slot, week, weekSlot, scopes: [postScope(topic, epoch, slot), weekScope(topic, week, weekSlot)] }
+  return { epoch, slot, week, weekSlot, scopes: [postScope(topic, epoch, slot), weekScope(topic, week, weekSlot), threadScope(topic, thread)], limits: 2 }
 }
 
 /**

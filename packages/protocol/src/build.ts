@@ -71,6 +71,11 @@ export interface BuildEnvelopeOptions {
   kind?: PostKind
   /** 32-byte id of the post replied to or voted on (REPLY, VOTE). */
   parent?: Uint8Array
+  /**
+   * The content digest of the thread's root (`contentDigest(topic, rootEnvelope.post)`), 32 bytes: required
+   * for a ring-signed REPLY (its thread pseudonym is scoped to it), refused on any other post.
+   */
+  thread?: Uint8Array
   /** Text of a POST or REPLY, at most 2048 UTF-8 bytes. @default '' */
   body?: string
   /** +1 or -1 for a VOTE. */
@@ -167,12 +172,16 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     created: createdOf(options.created, options.now ?? Date.now() / 1000, options.ttl ?? DEFAULT_TTL, random),
     ttl: options.ttl ?? DEFAULT_TTL,
     padding: new Uint8Array(0),
-    salt: plainBytes(random(SALT_BYTES))
+    salt: plainBytes(random(SALT_BYTES)),
+    thread: plainBytes(options.thread ?? new Uint8Array(0))
   }
   checkPostFields(bare)
   const post = padPost(bare)
   const topic = channelTopic(post.channel)
   const auth = options.auth ?? { kind: 'one-time' }
+  if (auth.kind !== 'ring' && options.thread !== undefined) {
+    throw new ProtocolError('ERR_BAD_FIELD', 'a one-time-signed REPLY carries no thread (only a ring signature links a thread)')
+  }
 
   let postBytes = encodePost(post)
   if (isCircleChannel(post.channel)) {
@@ -192,7 +201,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
     const { slot, weekSlot } = kind === Post.Kind.VOTE ? { slot: 0, weekSlot: 0 } : ringSlotsOf(auth, topic, post.created, options.created !== undefined)
-    const scope = ringScopeOf(topic, post, slot, weekSlot, auth)
+    const scope = ringScopeOf(topic, post, slot, weekSlot, content, auth)
     const tags = scope.scopes.map((s) => linkTag(auth.secretKey, s))
     const ringAuth = { ring: auth.ring.map(plainBytes), c0: new Uint8Array(0), s: [], tags: tags.map(plainBytes), epoch: scope.epoch, slot, weekSlot }
     id = postId(content, authBinding({ ring: ringAuth }))

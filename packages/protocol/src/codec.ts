@@ -66,7 +66,7 @@ export function decodePost (bytes: Uint8Array): Post {
  *
  * @example
  * ```ts
- * const bytes = encodePost(padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'hi', vote: 0, created: 1700000040n, ttl: 3600, padding: new Uint8Array(0), salt: randomBytes(16) }))
+ * const bytes = encodePost(padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'hi', vote: 0, created: 1700000040n, ttl: 3600, padding: new Uint8Array(0), salt: randomBytes(16), thread: new Uint8Array(0) }))
  * ```
  */
 export function encodePost (post: Post): Uint8Array {

@@ -13,7 +13,7 @@ const bad = (message: string): ProtocolError => new ProtocolError('ERR_BAD_FIELD
 
 /**
  * Checks the field limits of a decoded or to-be-encoded Post (DESIGN §5): channel, kind, parent, body,
- * vote, ttl, created and salt, then created on its grid (a multiple of CREATED_GRANULARITY). Throws a ProtocolError (ERR_BAD_CHANNEL,
+ * vote, ttl, created, salt and thread (a REPLY's only, 32 bytes), then created on its grid (a multiple of CREATED_GRANULARITY). Throws a ProtocolError (ERR_BAD_CHANNEL,
  * ERR_BODY_TOO_LONG, ERR_BAD_FIELD or ERR_BAD_CREATED).
  *
  * @example
@@ -46,6 +46,11 @@ export function checkPostFields (post: Post): void {
     throw bad('created must be unix seconds, at most 2^53 - 1')
   }
   if (post.salt.byteLength !== SALT_BYTES) throw bad(`salt must be ${SALT_BYTES} bytes, got ${post.salt.byteLength}`)
+  // whether a REPLY must carry it depends on its auth: ringScopeOf asks it of a ring-signed one
+  if (post.thread.byteLength !== 0) {
+    if (post.kind !== Post.Kind.REPLY) throw bad(`a ${post.kind} carries no thread`)
+    if (post.thread.byteLength !== ID_BYTES) throw bad(`thread must be ${ID_BYTES} bytes, got ${post.thread.byteLength}`)
+  }
   if (post.created % BigInt(CREATED_GRANULARITY) !== 0n) {
     throw new ProtocolError('ERR_BAD_CREATED', `created must be a multiple of ${CREATED_GRANULARITY} s (builders round it), got ${post.created}`)
   }

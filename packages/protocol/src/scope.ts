@@ -46,3 +46,23 @@ export function voteScope (parent: Uint8Array): Uint8Array {
   }
   return concatBytes([DOMAIN.voteScope, parent])
 }
+
+/**
+ * Third link-tag scope of a ring-signed POST or REPLY, one per channel and thread:
+ * `"murmur/v2/scope/thread" || u32be(len(topic)) || topic || threadDigest`, where `threadDigest` is the
+ * content digest of the thread's root (a POST's own; a REPLY's `thread` field). Its tag is the same for
+ * every post of one member in one thread and unlinkable across threads: the member's thread pseudonym.
+ * It limits nothing.
+ *
+ * @example
+ * ```ts
+ * const scope = threadScope('murmur/2/#lobby', contentDigest(topic, rootEnvelope.post))
+ * ```
+ */
+export function threadScope (topic: string, threadDigest: Uint8Array): Uint8Array {
+  if (!isBytes(threadDigest, ID_BYTES)) {
+    throw new TypeError('expected a 32-byte thread digest')
+  }
+  const t = utf8(topic)
+  return concatBytes([DOMAIN.threadScope, u32be(t.byteLength), t, threadDigest])
+}

@@ -10,7 +10,7 @@ import { leadingZeroBits, powFloorBits, powHash, requiredPowBits } from './pow.j
 import { verifyOneTime } from './one-time.js'
 import { ringProblem, verifyOverCheckedRing } from './ring.js'
 import { ringScopeOf } from './auth.js'
-import type { RingLimits } from './auth.js'
+import type { RingLimits, RingScope } from './auth.js'
 import { openCirclePost } from './circle.js'
 import { checkPadding } from './padding.js'
 import { Post } from './wire/murmur.js'
@@ -60,8 +60,13 @@ export type AuthInfo =
     tag: Uint8Array
     /** The primary scope = links[0].scope. */
     scope: Uint8Array
-    /** Every link, primary first: POST and REPLY [hour, week], VOTE [vote]. A store keeps them all. */
+    /** Every limit link, primary first: POST and REPLY [hour, week], VOTE [vote]. A store keeps them all. */
     links: RingLink[]
+    /**
+     * POST and REPLY: the link of the thread scope (threadScope), not a limit and not in `links`: its tag is
+     * the signer's pseudonym in the thread, the same for each of its posts there, unlinkable to other threads.
+     */
+    thread?: RingLink
     epoch: bigint
     slot: number
     weekSlot: number
@@ -93,7 +98,7 @@ export type ValidationResult = ValidEnvelope | InvalidEnvelope
  * The members' points are decoded only after it (ringProblem), so an envelope without proof of work
  * costs a verifier hashes, not curve operations.
  */
-function ringScopes (ring: RingAuth, topic: string, post: Post, options: ValidateOptions, now: bigint): Uint8Array[] {
+function ringScopes (ring: RingAuth, topic: string, post: Post, content: Uint8Array, options: ValidateOptions, now: bigint): RingScope {
   if (ring.ring.length < 1) throw new ProtocolError('ERR_BAD_RING', 'ring must have at least one member')
   if (ring.s.length !== ring.ring.length) throw new ProtocolError('ERR_BAD_RING', `ring has ${ring.ring.length} members but ${ring.s.length} responses`)
   // the id, the signed context and the proof-of-work digest hash these lists without lengths: were sizes
@@ -101,7 +106,7 @@ function ringScopes (ring: RingAuth, topic: string, post: Post, options: Validat
   if (![ring.c0, ...ring.ring, ...ring.s, ...ring.tags].every((element) => element.byteLength === ID_BYTES)) {
     throw new ProtocolError('ERR_BAD_RING', `ring members, c0, responses and link tags must each be ${ID_BYTES} bytes`)
   }
-  const expected = ringScopeOf(topic, post, ring.slot, ring.weekSlot, options)
+  const expected = ringScopeOf(topic, post, ring.slot, ring.weekSlot, content, options)
   if (ring.epoch !== expected.epoch) {
     throw new ProtocolError('ERR_BAD_SCOPE', `ring epoch ${ring.epoch} does not match created (expected ${expected.epoch})`)
   }
@@ -111,7 +116,7 @@ function ringScopes (ring: RingAuth, topic: string, post: Post, options: Validat
   if (options.epochWindow !== undefined && post.kind !== Post.Kind.VOTE && !inEpochWindow(ring.epoch, now, options.epochWindow)) {
     throw new ProtocolError('ERR_STALE_EPOCH', `ring epoch ${ring.epoch} is ${epochDistance(ring.epoch, now)} epochs from now's (${options.epochWindow} accepted here)`)
   }
-  return expected.scopes
+  return expected
 }
 
 /** What the checks before any curve operation established of an envelope. */
@@ -119,7 +124,7 @@ interface Prechecked {
   envelope: Envelope
   post: Post
   /** The ring's scopes, primary first (ring-signed envelopes only). */
-  scopes?: Uint8Array[]
+  scopes?: RingScope
   id: Uint8Array
 }
 
@@ -153,9 +158,13 @@ function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions): Precheck
   if (isExpired(post, now)) {
     throw new ProtocolError('ERR_EXPIRED', `expired ${now - post.created - BigInt(post.ttl)} s ago`)
   }
-  const scopes = envelope.ring === undefined ? undefined : ringScopes(envelope.ring, topic, post, options, now)
+  if (envelope.oneTime !== undefined && post.thread.byteLength !== 0) {
+    throw new ProtocolError('ERR_BAD_FIELD', 'a one-time-signed REPLY carries no thread (only a ring signature links a thread)')
+  }
+  const content = contentDigest(topic, envelope.post)
+  const scopes = envelope.ring === undefined ? undefined : ringScopes(envelope.ring, topic, post, content, options, now)
 
-  const id = postId(contentDigest(topic, envelope.post), authBinding(envelope))
+  const id = postId(content, authBinding(envelope))
   const ringSize = envelope.ring?.ring.length ?? 0
   const bits = requiredPowBits(post.kind, ringSize, options.powBits)
   const paid = leadingZeroBits(powHash(powDigest(id, envelope), envelope.pow))
@@ -178,11 +187,13 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
     const ring = envelope.ring!
     const problem = ringProblem(ring.ring)
     if (problem !== undefined) throw new ProtocolError('ERR_BAD_RING', problem)
-    if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: scopes!, c0: ring.c0, s: ring.s, tags: ring.tags })) {
+    if (!verifyOverCheckedRing({ message: id, ring: ring.ring, scopes: scopes!.scopes, c0: ring.c0, s: ring.s, tags: ring.tags })) {
       throw new ProtocolError('ERR_BAD_SIGNATURE', 'ring signature does not verify')
     }
-    const links = scopes!.map((scope, j) => ({ scope, tag: ring.tags[j]! }))
+    const all = scopes!.scopes.map((scope, j) => ({ scope, tag: ring.tags[j]! }))
+    const links = all.slice(0, scopes!.limits)
     auth = { kind: 'ring', ring: ring.ring, tag: links[0]!.tag, scope: links[0]!.scope, links, epoch: ring.epoch, slot: ring.slot, weekSlot: ring.weekSlot }
+    if (all.length > links.length) auth.thread = all[links.length]
   }
   return { ok: true, id, post, auth, pow: envelope.pow }
 }
@@ -193,7 +204,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
  * proof of work (over the id and the signature, with its ring term; below the floor Reject, below only a
  * stricter local setting Ignore), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
- * `auth.links` (every scope and tag; `auth.scope`/`auth.tag` are the first).
+ * `auth.links` (every limit scope and tag; `auth.scope`/`auth.tag` are the first), and `auth.thread`, the
+ * signer's thread pseudonym, which limits nothing.
  *
  * @example
  * ```ts

@@ -14,7 +14,8 @@ export const postArb: fc.Arbitrary<Post> = fc.record({
   created: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   ttl: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
   padding: bytes(0, 40),
-  salt: bytes(0, 20)
+  salt: bytes(0, 20),
+  thread: bytes(0, 40)
 })
 
 /** Any Envelope the protobuf schema can carry, valid or not. */

@@ -34,7 +34,7 @@ function resignOneTime (bytes: Uint8Array, seed: Uint8Array): Uint8Array {
 function resignRing (bytes: Uint8Array, secretKey: Uint8Array, signers: Uint8Array[]): Uint8Array {
   const env = decodeEnvelope(bytes)
   const r = env.ring!
-  const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot)
+  const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot, contentDigest(TOPIC, env.post))
   const tags = scopes.map((s) => linkTag(secretKey, s)) as Array<Uint8Array<ArrayBuffer>>
   const ringAuth = { ...r, ring: signers as Array<Uint8Array<ArrayBuffer>>, tags }
   const id = postId(contentDigest(TOPIC, env.post), authBinding({ ring: ringAuth }))
@@ -213,7 +213,7 @@ describe('one proof of work buys one envelope', () => {
     const built = await ringPost()
     const env = decodeEnvelope(built.bytes)
     const r = env.ring!
-    const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot)
+    const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot, contentDigest(TOPIC, env.post))
     const sig = ringSign({ message: built.id, ring, secretKey: memberAt(1).secretKey, scopes })
     expect(toHex(sig.c0)).not.toBe(toHex(r.c0))
     const copy = encodeEnvelope({ ...env, ring: { ...r, c0: sig.c0 as Uint8Array<ArrayBuffer>, s: sig.s as Array<Uint8Array<ArrayBuffer>> } })

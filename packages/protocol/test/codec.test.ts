@@ -33,7 +33,7 @@ describe('wire format', () => {
   })
 
   it('rejects encodings that decode but are not canonical', () => {
-    const post = encodePost({ channel: '#a', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: 5n, ttl: 60, padding: new Uint8Array(0), salt: new Uint8Array(0) })
+    const post = encodePost({ channel: '#a', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: 5n, ttl: 60, padding: new Uint8Array(0), salt: new Uint8Array(0), thread: new Uint8Array(0) })
     // fields out of order: ttl (field 7) first
     const reordered = new Uint8Array([0x38, 60, ...post.subarray(0, post.byteLength - 2)])
     expect(code(() => decodePost(reordered))).toBe('ERR_NOT_CANONICAL')
@@ -43,8 +43,8 @@ describe('wire format', () => {
     const created = post.indexOf(0x30)
     const padded = new Uint8Array([...post.subarray(0, created + 1), 0x85, 0x00, ...post.subarray(created + 2)])
     expect(code(() => decodePost(padded))).toBe('ERR_NOT_CANONICAL')
-    // an unknown field
-    expect(code(() => decodePost(new Uint8Array([...post, 0x50, 1])))).toBe('ERR_NOT_CANONICAL')
+    // an unknown field (11; 10 is the thread)
+    expect(code(() => decodePost(new Uint8Array([...post, 0x58, 1])))).toBe('ERR_NOT_CANONICAL')
     // invalid UTF-8 in a string
     expect(code(() => decodePost(new Uint8Array([0x0a, 2, 0x23, 0xff])))).toBe('ERR_NOT_CANONICAL')
   })

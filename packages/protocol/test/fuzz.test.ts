@@ -31,7 +31,7 @@ describe('fuzz', () => {
     const seeds = await Promise.all([
       buildEnvelope({ channel: '#lobby', body: 'seed one', created: VECTOR_NOW, powBits: 2 }),
       buildEnvelope({ channel: '#lobby', kind: 'VOTE', parent: new Uint8Array(32), vote: 1, created: VECTOR_NOW, powBits: 2 }),
-      buildEnvelope({ channel: '#lobby', kind: 'REPLY', parent: new Uint8Array(32), body: 'r', created: VECTOR_NOW, powBits: 2, auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, sequence: { epoch: 0, week: 0 } } })
+      buildEnvelope({ channel: '#lobby', kind: 'REPLY', parent: new Uint8Array(32), thread: new Uint8Array(32).fill(3), body: 'r', created: VECTOR_NOW, powBits: 2, auth: { kind: 'ring', ring, secretKey: members[0]!.secretKey, sequence: { epoch: 0, week: 0 } } })
     ])
     const random = fc.sample(envelopeArb, { numRuns: RUNS / 4, seed: 42 }).map((e) => encodeEnvelope(e))
     const raw = fc.sample(fc.uint8Array({ maxLength: 400 }), { numRuns: RUNS / 4, seed: 43 })

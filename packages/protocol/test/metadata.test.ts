@@ -71,7 +71,7 @@ describe('created is coarse', () => {
 
   it('validators refuse a created that is not on the grid (ERR_BAD_CREATED, Reject)', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 59 }), (offset) => {
-      const post = padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW - 120 + offset), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5) })
+      const post = padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW - 120 + offset), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5), thread: new Uint8Array(0) })
       expect(codeOf(check(signRaw(encodePost(post))))).toBe('ERR_BAD_CREATED')
     }), { numRuns: 59 })
   })
@@ -91,7 +91,7 @@ describe('Posts are padded to size buckets', () => {
     }), { numRuns: 150 })
   })
 
-  const largest: Post = { channel: '#' + 'x'.repeat(63), kind: Post.Kind.REPLY, parent: new Uint8Array(32).fill(1), body: 'é'.repeat(1024), vote: 0, created: BigInt(2 ** 53 - 60), ttl: 604_800, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5) }
+  const largest: Post = { channel: '#' + 'x'.repeat(63), kind: Post.Kind.REPLY, parent: new Uint8Array(32).fill(1), body: 'é'.repeat(1024), vote: 0, created: BigInt(2 ** 53 - 60), ttl: 604_800, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5), thread: new Uint8Array(32).fill(2) }
 
   it('the largest possible Post fits the largest bucket', () => {
     expect(encodePost(padPost(largest)).byteLength).toBe(POST_SIZE_BUCKETS.at(-1))
@@ -118,7 +118,7 @@ describe('Posts are padded to size buckets', () => {
 
   it('validators refuse missing, short, long or non-zero padding (ERR_BAD_PADDING, Reject)', () => {
     fc.assert(fc.property(bodyArb, fc.integer({ min: -3, max: 3 }), fc.nat(), (body, delta, at) => {
-      const padded = padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body, vote: 0, created: BigInt(NOW), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5) })
+      const padded = padPost({ channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body, vote: 0, created: BigInt(NOW), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5), thread: new Uint8Array(0) })
       expect(codeOf(check(signRaw(encodePost(padded))))).toBe('ok')
       const length = padded.padding.byteLength + delta
       if (delta !== 0 && length >= 0) {

@@ -77,6 +77,7 @@ describe('vectors against an independent reading of the spec', () => {
       expect(post.salt.byteLength).toBe(16)
 
       if (env.oneTime !== undefined) {
+        expect(post.thread.byteLength).toBe(0) // only a ring-signed REPLY names its thread
         expect(ed25519.verify(env.oneTime.signature, m, env.oneTime.publicKey)).toBe(true)
         return
       }
@@ -86,9 +87,13 @@ describe('vectors against an independent reading of the spec', () => {
         S = [cat(te.encode('murmur/v2/scope/vote'), post.parent)]
       } else {
         const t = te.encode(v.topic)
+        // the thread: a POST's own content digest, a REPLY's thread field (its root's content digest)
+        const thread = post.kind === Post.Kind.POST ? c : post.thread
+        expect(thread.byteLength).toBe(32)
         S = [
           cat(te.encode('murmur/v2/scope/post'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot)),
-          cat(te.encode('murmur/v2/scope/week'), u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.weekSlot))
+          cat(te.encode('murmur/v2/scope/week'), u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.weekSlot)),
+          cat(te.encode('murmur/v2/scope/thread'), u32be(t.byteLength), t, thread)
         ]
       }
       expect(referenceRingVerify(m, r.ring, S, r.c0, r.s, r.tags)).toBe(true)

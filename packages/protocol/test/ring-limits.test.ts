@@ -68,7 +68,7 @@ describe('epoch window', () => {
     const hour = EPOCH_SECONDS
     const old = await build({ created: NOW - 2 * hour, ttl: 86_400 })
     const recent = await build({ created: NOW - hour, ttl: 86_400 })
-    const reply = await build({ kind: 'REPLY', parent: new Uint8Array(32), created: NOW - 3 * hour, ttl: 86_400 })
+    const reply = await build({ kind: 'REPLY', parent: new Uint8Array(32), thread: new Uint8Array(32).fill(9), created: NOW - 3 * hour, ttl: 86_400 })
     expect(codeOf(check(old, { epochWindow: 1 }))).toBe('ERR_STALE_EPOCH')
     expect(codeOf(check(reply, { epochWindow: 1 }))).toBe('ERR_STALE_EPOCH')
     expect(ERROR_ACTIONS.ERR_STALE_EPOCH).toBe('ignore')

@@ -104,7 +104,7 @@ describe('validateEnvelope', () => {
       const id = postId(contentDigest(TOPIC, bytes), authBinding({ oneTime: key }))
       return encodeEnvelope({ post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
     }
-    const base: Post = { channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5) }
+    const base: Post = { channel: '#lobby', kind: Post.Kind.POST, parent: new Uint8Array(0), body: 'x', vote: 0, created: BigInt(NOW), ttl: 3600, padding: new Uint8Array(0), salt: new Uint8Array(16).fill(5), thread: new Uint8Array(0) }
     expect(codeOf(check(sign({ ...base, body: 'x'.repeat(2049) })))).toBe('ERR_BODY_TOO_LONG')
     expect(codeOf(check(sign({ ...base, ttl: 59 })))).toBe('ERR_BAD_FIELD')
     expect(codeOf(check(sign({ ...base, ttl: MAX_TTL + 1 })))).toBe('ERR_BAD_FIELD')

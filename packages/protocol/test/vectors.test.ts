@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { channelTopic, circleChannel, compareBytes, decodeEnvelope, fromHex, generateAuthorKey, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex, validateEnvelope } from '../src/index.js'
+import { channelTopic, circleChannel, compareBytes, contentDigest, decodeEnvelope, fromHex, generateAuthorKey, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex, validateEnvelope } from '../src/index.js'
 import type { BuildEnvelopeOptions } from '../src/index.js'
 import { buildEnvelopeWith } from '../src/build.js'
 import { seededRandom, VECTOR_NOW } from './helpers.js'
@@ -36,7 +36,14 @@ function cases (): Case[] {
     },
     { name: 'vote-one-time', options: { ...base, channel: 'geo:u4pruyd', kind: 'VOTE', parent: ROOT, vote: -1, auth: oneTime('vote') } },
     { name: 'post-ring', options: { ...base, channel: '#lobby', body: 'ring-signed', auth: ringAuth(3, 201) } },
-    { name: 'reply-ring', options: { ...base, channel: '#lobby', kind: 'REPLY', parent: ROOT, body: 'ring reply', auth: ringAuth(0, 7) } },
+    {
+      name: 'reply-ring',
+      options: (built) => {
+        // the signer's reply in its own ring-signed thread: the thread field names the root's content digest
+        const root = built.get('post-ring')!
+        return { ...base, channel: '#lobby', kind: 'REPLY', parent: idOf(root), thread: contentDigest(channelTopic('#lobby'), decodeEnvelope(root).post), body: 'ring reply', auth: ringAuth(0, 7) }
+      }
+    },
     { name: 'vote-ring', options: { ...base, channel: '#lobby', kind: 'VOTE', parent: ROOT, vote: 1, auth: ringAuth() } },
     { name: 'post-circle', circleKey, options: { ...base, channel: circleChannel(circleKey), body: 'only for the circle', auth: ringAuth(1, 42), circleKey } },
     { name: 'post-long-body', options: { ...base, channel: '#lobby', body: 'x'.repeat(600), auth: oneTime('long') } }
@@ -97,5 +104,16 @@ describe('test vectors', () => {
     const own = oneTimeKey(threadPseudonymSeed(signer.secretKey, { topic: root.topic, envelope: fromHex(root.envelope) })).publicKey
     expect(keyOf(THREAD_ROOT)).toBe(toHex(own))
     expect(keyOf('reply-one-time-pseudonym')).toBe(toHex(own))
+  })
+
+  it("a member's ring-signed root and its reply there carry one thread tag; another thread's differs", () => {
+    const vectors = committed()
+    const tagsOf = (name: string): string[] => decodeEnvelope(fromHex(vectors.find((c) => c.name === name)!.envelope)).ring!.tags.map(toHex)
+    const [rootHour, rootWeek, rootThread] = tagsOf('post-ring')
+    const [replyHour, replyWeek, replyThread] = tagsOf('reply-ring')
+    expect(replyThread).toBe(rootThread)
+    expect([replyHour, replyWeek]).not.toContain(rootHour)
+    expect(rootWeek).not.toBe(replyWeek)
+    expect(tagsOf('post-circle')[2]).not.toBe(rootThread)
   })
 })

@@ -13,6 +13,7 @@ export interface Post {
   ttl: number
   padding: Uint8Array<ArrayBuffer>
   salt: Uint8Array<ArrayBuffer>
+  thread: Uint8Array<ArrayBuffer>
 }
 
 export namespace Post {
@@ -88,6 +89,11 @@ export namespace Post {
           w.bytes(obj.salt)
         }
 
+        if ((obj.thread != null && obj.thread.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.thread)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -101,7 +107,8 @@ export namespace Post {
           created: 0n,
           ttl: 0,
           padding: uint8ArrayAlloc(0),
-          salt: uint8ArrayAlloc(0)
+          salt: uint8ArrayAlloc(0),
+          thread: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -144,6 +151,10 @@ export namespace Post {
             }
             case 9: {
               obj.salt = reader.bytes()
+              break
+            }
+            case 10: {
+              obj.thread = reader.bytes()
               break
             }
             default: {
@@ -224,6 +235,13 @@ export namespace Post {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.thread`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -281,6 +299,11 @@ export namespace Post {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PostThreadFieldEvent {
+    field: '$.thread'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Post>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Post.codec())
   }
@@ -289,7 +312,7 @@ export namespace Post {
     return decodeMessage(buf, Post.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent | PostPaddingFieldEvent | PostSaltFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Post>): Generator<PostChannelFieldEvent | PostKindFieldEvent | PostParentFieldEvent | PostBodyFieldEvent | PostVoteFieldEvent | PostCreatedFieldEvent | PostTtlFieldEvent | PostPaddingFieldEvent | PostSaltFieldEvent | PostThreadFieldEvent> {
     return streamMessage(buf, Post.codec(), opts)
   }
 }
