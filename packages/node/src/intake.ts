@@ -465,6 +465,8 @@ export class PostIntake {
       stored.scope = auth.scope
       stored.tag = auth.tag
       stored.links = auth.links
+      // the member's pseudonym in its thread (not a limit: never among the links)
+      if (auth.thread !== undefined) stored.authorKey = auth.thread.tag
     }
     return stored
   }

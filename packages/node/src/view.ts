@@ -33,9 +33,9 @@ export interface PostView {
   /** Number of replies received. */
   replies: number
   /**
-   * The author's one-time public key in hex. Inside a thread it is the author's per-thread pseudonym:
-   * the same for every post of that author in that thread, unlinkable to any other thread.
-   * Undefined for ring-signed posts. Votes carry a fresh key each, so theirs identifies nothing.
+   * The author's per-thread pseudonym in hex: the same for every post of that author in that thread,
+   * unlinkable to any other thread. A one-time post's public key; a member's ring-signed POST's or REPLY's
+   * thread tag. Undefined for ring-signed votes; a one-time vote carries a fresh key, which identifies nothing.
    */
   pseudonym?: string
   /** Whether the post was signed by the thread's author ("OP"): always true for a POST. */
@@ -53,8 +53,8 @@ export interface PostView {
 }
 
 /**
- * The view of a stored entry. `rootKey` is the author key of the thread's root (for REPLY "OP" marks);
- * pass undefined when the root is unknown or not one-time signed.
+ * The view of a stored entry. `rootKey` is the author key (pseudonym) of the thread's root (for REPLY "OP"
+ * marks); pass undefined when the root is unknown.
  */
 export function toPostView (entry: PostEntry, rootKey?: Uint8Array): PostView {
   const root = entry.kind === 'VOTE' ? undefined : threadRoot(entry)

@@ -46,7 +46,11 @@ export interface StoredPost {
   created: number
   /** `created + ttl`, unix seconds: the post is expired from this second on */
   expires: number
-  /** one-time Ed25519 public key (the per-thread pseudonym when derived) */
+  /**
+   * the per-thread pseudonym: a one-time post's Ed25519 public key (derived per thread), a ring-signed
+   * POST's or REPLY's thread tag (the same for one member's posts in one thread). The store checks nothing
+   * about it: a reply whose `thread` lies gets a tag that matches nobody's
+   */
   authorKey?: Uint8Array
   /** ring-signed posts only: the link tag's scope bytes */
   scope?: Uint8Array
