@@ -109,7 +109,7 @@ describe('murmur chat', () => {
     const rows = hostile.split('\n')
     const first = rows.findIndex((row) => row.startsWith('    leftright'))
     // the other daemon mints (at TEST_STAMP_BITS): its post is a member's once it signs, unverified before
-    expect(rows[first - 1]).toMatch(new RegExp(`^\\[\\d\\] \\d\\d:\\d\\d (${NAME} unverified|anonymous member)$`))
+    expect(rows[first - 1]).toMatch(new RegExp(`^\\[\\d\\] \\d\\d:\\d\\d ${NAME} (unverified|member)$`))
     expect(rows.slice(first, first + 5)).toEqual(['    leftrightiso line', '    sep', '    para zerowidthjoin bomsofthyphen [31mred2Jfill', '', '    end'])
     const watch = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', other.dataDir])
     await watch.waitForStderr((line) => line.startsWith('watching #lobby'))

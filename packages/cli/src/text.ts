@@ -31,7 +31,8 @@ export function * graphemes (text: string): Generator<string> {
 
 /**
  * The name shown for a post's pseudonym (hex public key, as in a PostView): 48 bits of the key as
- * three proquints; `anonymous` for a post without one (ring-signed).
+ * three proquints; `anonymous` for a post without one (a ring-signed vote). A member's ring-signed post
+ * shows its thread pseudonym (its thread tag) like any other.
  *
  * @example
  * ```ts
