@@ -8,7 +8,7 @@
 import { MemoryLevel } from 'memory-level'
 import fc from 'fast-check'
 import {
-  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, buildEnvelope, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
+  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
 } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createLevelMemberStorage, createRingSigner, openMemberState, openPostCounters, openRingBook } from '../src/membership/index.js'
@@ -45,7 +45,7 @@ async function signerOf (member: { state: MemberState }, directory: Uint8Array[]
 }
 
 /** One action of a member: a vote on a post, a thread's first post, or a reply in a thread. */
-type Action = { kind: 'VOTE', parent: Uint8Array, channel: string } | { kind: 'POST', channel: string, body: string } | { kind: 'REPLY', channel: string, thread: Uint8Array, body: string }
+type Action = { kind: 'VOTE', parent: Uint8Array, channel: string } | { kind: 'POST', channel: string, body: string } | { kind: 'REPLY', channel: string, thread: Uint8Array, digest: Uint8Array, body: string }
 
 async function act (signer: RingSigner, action: Action, created: number): Promise<BuiltEnvelope> {
   if (action.kind === 'VOTE') {
@@ -54,7 +54,8 @@ async function act (signer: RingSigner, action: Action, created: number): Promis
   const thread = action.kind === 'REPLY' ? action.thread : undefined
   const auth = await signer.post(`murmur/2/${action.channel}`, created, thread)
   if (auth === undefined) throw new Error('the member could not ring-sign')
-  const built = await buildEnvelope({ channel: action.channel, kind: action.kind, parent: thread, body: action.body, created, powBits: 0, auth })
+  const digest = action.kind === 'REPLY' ? action.digest : undefined
+  const built = await buildEnvelope({ channel: action.channel, kind: action.kind, parent: thread, thread: digest, body: action.body, created, powBits: 0, auth })
   await signer.keep(thread ?? built.id, auth.ring, created + 86_400)
   return built
 }
@@ -123,14 +124,21 @@ describe('ring-signed actions of one member', () => {
     const signer = await signerOf(alice, directory)
     const created = NOW - (NOW % 60) - 60
     const root = await act(signer, { kind: 'POST', channel: '#a', body: 'root' }, created)
+    const digest = contentDigest('murmur/2/#a', decodeEnvelope(root.bytes).post)
     const replies = [
-      await act(signer, { kind: 'REPLY', channel: '#a', thread: root.id, body: 'one' }, created),
-      await act(signer, { kind: 'REPLY', channel: '#a', thread: root.id, body: 'two' }, created)
+      await act(signer, { kind: 'REPLY', channel: '#a', thread: root.id, digest, body: 'one' }, created),
+      await act(signer, { kind: 'REPLY', channel: '#a', thread: root.id, digest, body: 'two' }, created)
     ]
     const ringHex = (built: BuiltEnvelope): string[] => decodeEnvelope(built.bytes).ring!.ring.map(toHex)
-    for (const reply of replies) expect(ringHex(reply)).toEqual(ringHex(root))
+    // the thread tag (the third) is the author's pseudonym in the thread: the root's
+    const threadTag = (built: BuiltEnvelope): string => toHex(decodeEnvelope(built.bytes).ring!.tags[2]!)
+    for (const reply of replies) {
+      expect(ringHex(reply)).toEqual(ringHex(root))
+      expect(threadTag(reply)).toBe(threadTag(root))
+    }
     const elsewhere = await act(signer, { kind: 'POST', channel: '#a', body: 'another thread' }, created)
     expect(ringHex(elsewhere)).not.toEqual(ringHex(root))
+    expect(threadTag(elsewhere)).not.toBe(threadTag(root))
   }, 60_000)
 
   it('counts a member\'s posts per channel and hour on disk, refusing the (K+1)-th before it is built', async () => {
