@@ -55,7 +55,10 @@ describe('anonymity on the wire', () => {
     expect(ringOf(reply.id)).toEqual(ringOf(post.id))
     expect(ringOf(vote.id)).toHaveLength(2)
     expect(root).toMatchObject({ member: true })
-    expect(root!.pseudonym).toBeUndefined()
+    // the member's pseudonym in the thread is its thread tag, no member's key; its reply there carries it too
+    expect(root!.pseudonym).toMatch(/^[0-9a-f]{64}$/)
+    expect(ringOf(post.id)).not.toContain(root!.pseudonym)
+    expect((await node.get(reply.id))).toMatchObject({ member: true, op: true, pseudonym: root!.pseudonym })
     expect(await node.get(vote.id)).toMatchObject({ member: true, vote: -1 })
     expect((await node.get(vote.id))!.pseudonym).toBeUndefined()
   }, 300_000)
