@@ -96,8 +96,8 @@ describe('own posts not yet back from the network', () => {
     expect(announced).toEqual(['first', 'root', 'my reply', 'a reply to my reply', '', ''])
     const expected: Seen = {
       feed: [['root', 1, 2], ['first', -1, 0]],
-      // ring-signed replies name no key, so not even their author's are marked OP (MEMBERSHIP.md §6, still to do)
-      thread: [['root', true], ['a reply to my reply', false], ['my reply', false]],
+      // ring-signed replies carry their author's thread tag (PROTOCOL.md §4): the author's are marked OP
+      thread: [['root', true], ['a reply to my reply', true], ['my reply', true]],
       root: [1, 2]
     }
     await expectSeen(node, root, expected)
