@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, ID_BYTES, MIN_MEMBER_RING, buildEnvelope, contentDigest, decodeEnvelope, decodePost, equalBytes, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -101,10 +101,10 @@ export class OwnPosts {
 
   /**
    * A reply: ring-signed by this node's member as {@link post} is, over the ring it used in the thread
-   * before (members whose stamps lapsed replaced), naming the thread's root (its content digest) so that
-   * its thread tag is the member's pseudonym there; else under the author's pseudonym of the parent's
-   * thread (the root's key when the author wrote the root), unverified. A reply whose root is gone (and
-   * whose parent names none) goes out unverified: its thread tag could match nobody's.
+   * before (members whose stamps lapsed replaced), naming its thread (memberThread: the root's content
+   * digest when the member wrote the root, so its replies are the OP's; else the root's id) so that its
+   * thread tag is the member's pseudonym there; else under the author's pseudonym of the parent's thread
+   * (the root's key when the author wrote the root), unverified.
    */
   async reply (parentId: string, body: string, options: PostOptions): Promise<PostResult> {
     const parent = await this.requirePost(parentId)
@@ -114,9 +114,12 @@ export class OwnPosts {
     const rootId = threadRoot(parent)
     await this.components.join(parent.channel)
     const root = await this.components.reads.get(rootId)
-    const thread = threadDigestOf(root, parent)
-    const member = thread === undefined ? undefined : await this.memberAuth(parent.channel, options, rootId)
-    if (member !== undefined) return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, thread, body, ...member }, options, rootId)
+    const member = await this.memberAuth(parent.channel, options, rootId)
+    if (member !== undefined) {
+      // a root gone from the store: the member cannot tell whether it wrote it, so its reply is not the OP's
+      const thread = root === undefined ? rootId : memberThread(member.auth.secretKey, { topic: topicOf(root.channel), envelope: root.envelope })
+      return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, thread, body, ...member }, options, rootId)
+    }
     const secret = this.authorKey.secretKey
     // anyone but the OP gets a key bound to the root's signer: a re-signed copy of the root is another thread
     const seed = root === undefined
@@ -320,17 +323,3 @@ export class OwnPosts {
   }
 }
 
-/**
- * The content digest of a thread's root, what a ring-signed reply names as its `thread`: the root's own
- * when it is held, else the one its parent names (a ring-signed reply's), else undefined.
- */
-function threadDigestOf (root: PostEntry | undefined, parent: PostEntry): Uint8Array | undefined {
-  if (root !== undefined) return contentDigest(topicOf(root.channel), decodeEnvelope(root.envelope).post)
-  try {
-    const named = decodePost(decodeEnvelope(parent.envelope).post).thread
-    return named.byteLength === ID_BYTES ? named : undefined
-  } catch {
-    // a sealed (circle) parent: never ring-signed by this node's member
-    return undefined
-  }
-}

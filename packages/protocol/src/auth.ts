@@ -37,7 +37,7 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
 
 /**
  * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot), per
- * (topic, week of `created`, week slot) and per (topic, thread: the root's content digest, a POST's own
+ * (topic, week of `created`, week slot) and per (topic, thread: a POST's own
  * `content`, a REPLY's `thread` field); VOTE per parent, with every slot 0. Throws ERR_BAD_SCOPE on a slot
  * out of range or a REPLY without a 32-byte `thread`.
  *
@@ -53,7 +53,7 @@ export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: 
   }
   const thread = post.kind === Post.Kind.POST ? content : post.thread
   if (thread.byteLength !== ID_BYTES) {
-    throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} needs a ${ID_BYTES}-byte thread (its root's content digest), got ${thread.byteLength} bytes`)
+    throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} needs a ${ID_BYTES}-byte thread (its root's content digest or id), got ${thread.byteLength} bytes`)
   }
   const problem = slotProblem('slot', slot, limits.postsPerEpoch ?? POSTS_PER_EPOCH) ?? slotProblem('week slot', weekSlot, limits.postsPerWeek ?? POSTS_PER_WEEK)
   if (problem !== undefined) throw problem

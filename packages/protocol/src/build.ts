@@ -72,7 +72,8 @@ export interface BuildEnvelopeOptions {
   /** 32-byte id of the post replied to or voted on (REPLY, VOTE). */
   parent?: Uint8Array
   /**
-   * The content digest of the thread's root (`contentDigest(topic, rootEnvelope.post)`), 32 bytes: required
+   * The thread a ring-signed REPLY names, 32 bytes (`memberThread`: the root's content digest when the
+   * signer wrote the root, else the root's id): required
    * for a ring-signed REPLY (its thread pseudonym is scoped to it), refused on any other post.
    */
   thread?: Uint8Array

@@ -50,7 +50,8 @@ export function voteScope (parent: Uint8Array): Uint8Array {
 /**
  * Third link-tag scope of a ring-signed POST or REPLY, one per channel and thread:
  * `"murmur/v2/scope/thread" || u32be(len(topic)) || topic || threadDigest`, where `threadDigest` is the
- * content digest of the thread's root (a POST's own; a REPLY's `thread` field). Its tag is the same for
+ * thread value: a POST's own content digest, a REPLY's `thread` field (memberThread: the root's content
+ * digest for its author, the root's id for anyone else). Its tag is the same for
  * every post of one member in one thread and unlinkable across threads: the member's thread pseudonym.
  * It limits nothing.
  *

@@ -5,10 +5,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, contentDigest, decodeEnvelope, decodePost, encodeEnvelope, encodePost, generateAuthorKey,
-  oneTimeKey, padPost, Post, postId, authBinding, signOneTime, threadScope, toHex, validateEnvelope
+  linkTag, memberThread, oneTimeKey, padPost, Post, postId, authBinding, ringPowBits, ringSign, signOneTime, threadScope, toHex, validateEnvelope
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
-import { seededRandom, VECTOR_NOW } from './helpers.js'
+import { ringScopeOf } from '../src/auth.js'
+import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
 const CHANNEL = '#lobby'
 const TOPIC = channelTopic(CHANNEL)
@@ -73,6 +74,44 @@ describe('thread tags of ring-signed posts', () => {
     const a = await root(0, 'real')
     const lie = await reply(0, a.id, new Uint8Array(32).fill(0xaa), 1)
     expect(threadTag(lie)).not.toBe(threadTag(a.bytes))
+  })
+})
+
+describe('memberThread: what a member\'s reply names', () => {
+  it("the root's content digest for its author (OP), the root's id for anyone else", async () => {
+    const a = await root(0, 'mine')
+    const at = { topic: TOPIC, envelope: a.bytes }
+    expect(toHex(memberThread(members[0]!.secretKey, at))).toBe(toHex(a.digest))
+    for (const other of [1, 2, 3]) expect(toHex(memberThread(members[other]!.secretKey, at))).toBe(toHex(a.id))
+    // the author's reply carries the root's tag; another member's none of the thread's
+    const own = await reply(0, a.id, memberThread(members[0]!.secretKey, at), 1)
+    const theirs = await reply(1, a.id, memberThread(members[1]!.secretKey, at), 1)
+    expect(threadTag(own)).toBe(threadTag(a.bytes))
+    expect(threadTag(theirs)).not.toBe(threadTag(a.bytes))
+  })
+
+  it("a copy of a root re-signed by another member is another thread: a replier's tags in the two are unlinkable", async () => {
+    const original = await root(0, 'say it once')
+    // the same post bytes (same content digest), ring-signed again by member 3: what a relay in the ring can do
+    const env = decodeEnvelope(original.bytes)
+    const r = env.ring!
+    const content = contentDigest(TOPIC, env.post)
+    const { scopes } = ringScopeOf(TOPIC, decodePost(env.post), r.slot, r.weekSlot, content)
+    const tags = scopes.map((scope) => linkTag(members[3]!.secretKey, scope)) as Array<Uint8Array<ArrayBuffer>>
+    const id = postId(content, authBinding({ ring: { ...r, tags } }))
+    const sig = ringSign({ message: id, ring, secretKey: members[3]!.secretKey, scopes })
+    const resignedEnvelope = { ...env, ring: { ...r, tags, c0: sig.c0 as Uint8Array<ArrayBuffer>, s: sig.s as Array<Uint8Array<ArrayBuffer>> } }
+    const resigned = { id, bytes: remine(resignedEnvelope, TOPIC, ringPowBits('POST', ring.length)) }
+    expect(check(resigned.bytes)).toMatchObject({ ok: true })
+    const copyRoot = { topic: TOPIC, envelope: resigned.bytes }
+    const originalRoot = { topic: TOPIC, envelope: original.bytes }
+    // member 1 replies in both: the threads it names differ, and so do its tags
+    const inOriginal = await reply(1, original.id, memberThread(members[1]!.secretKey, originalRoot), 2)
+    const inCopy = await reply(1, resigned.id, memberThread(members[1]!.secretKey, copyRoot), 3)
+    expect(threadTag(inOriginal)).not.toBe(threadTag(inCopy))
+    // the original's author replying in the copy is not its OP there
+    const authorInCopy = await reply(0, resigned.id, memberThread(members[0]!.secretKey, copyRoot), 4)
+    expect(threadTag(authorInCopy)).not.toBe(threadTag(resigned.bytes))
   })
 })
 
