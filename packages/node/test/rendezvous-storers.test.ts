@@ -62,6 +62,9 @@ async function storer (answer: Answer): Promise<Libp2p> {
 const answering = (providers: ProviderInfo[], delay = 0): Answer => async (stream, key) => {
   await new Promise((resolve) => setTimeout(resolve, delay))
   await pbStream(stream).write({ type: MessageType.GET_PROVIDERS, key, providers }, ProvidersMessage)
+  // as kad-dht's storers do: without it each answered stream stayed open until the lookup's timeout, and
+  // in the hour after midnight UTC (two keys a round) they passed the storer's inbound stream limit
+  await stream.close()
 }
 
 /** A victim running a real kad-dht on Murmur's protocol, connected to `storers`, with them in its routing table. */
