@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -114,17 +114,21 @@ export class OwnPosts {
     const rootId = threadRoot(parent)
     await this.components.join(parent.channel)
     const root = await this.components.reads.get(rootId)
-    const member = await this.memberAuth(parent.channel, options, rootId)
-    if (member !== undefined) {
-      // a root gone from the store: the member cannot tell whether it wrote it, so its reply is not the OP's
-      const thread = root === undefined ? rootId : memberThread(member.auth.secretKey, { topic: topicOf(root.channel), envelope: root.envelope })
-      return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, thread, body, ...member }, options, rootId)
-    }
     const secret = this.authorKey.secretKey
     // anyone but the OP gets a key bound to the root's signer: a re-signed copy of the root is another thread
     const seed = root === undefined
       ? pseudonymSeed(secret, rootId)
       : threadPseudonymSeed(secret, { topic: topicOf(root.channel), envelope: root.envelope })
+    // the author of a one-time-signed root (posted before its stamp was out) answers in that thread under
+    // the root's key, member or not: a ring-signed reply's thread tag never equals a one-time key, so it
+    // would lose the OP mark in its own thread
+    const ownOneTimeRoot = root?.authorKey !== undefined && root.tag === undefined && equalBytes(oneTimeKey(seed).publicKey, root.authorKey)
+    const member = ownOneTimeRoot ? undefined : await this.memberAuth(parent.channel, options, rootId)
+    if (member !== undefined) {
+      // a root gone from the store: the member cannot tell whether it wrote it, so its reply is not the OP's
+      const thread = root === undefined ? rootId : memberThread(member.auth.secretKey, { topic: topicOf(root.channel), envelope: root.envelope })
+      return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, thread, body, ...member }, options, rootId)
+    }
     return this.publish({ channel: parent.channel, kind: 'REPLY', parent: parent.id, body, auth: { kind: 'one-time', seed } }, options)
   }
 
