@@ -190,6 +190,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         chosen: (peer) => this.chosen.has(peer),
+        groupOf: (peer) => this.senderGroup(peer),
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString()),
         penalize: (peer) => { tracker.penalise(peer.toString()) },

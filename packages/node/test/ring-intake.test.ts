@@ -177,16 +177,17 @@ describe('ring-signed votes and posts in public channels', () => {
     for (const built of allowed) await publish(built)
     await waitFor(async () => (await Promise.all(allowed.map(async (built) => await heldBy(built.id)))).flat().every(Boolean), 'the K posts on every node', 60_000)
     await publish(eleventh)
-    await publish(pastK)
     for (const built of unaffected) await publish(built)
     await waitFor(async () => (await Promise.all(unaffected.map(async (built) => await heldBy(built.id)))).flat().every(Boolean), 'the unaffected posts on every node', 60_000)
+    // the slot past K last: it is the sender's fault (Reject, penalised on every node it reached; gossipsub
+    // refreshes scores at its heartbeat), and a heartbeat between it and the unaffected posts, sent by the
+    // same stock peer, could graylist that peer first (seen in CI under load); a repeated slot is not its fault
+    await publish(pastK)
+    const scoreOf = (node: Murmur): number => (node.libp2p.services.pubsub as unknown as GossipsubInternals).getScore(stock.peerId.toString())
+    await waitFor(() => nodes.every((node) => scoreOf(node) < 0), 'every node to penalise the slot past K')
     expect(await heldBy(eleventh.id)).toEqual([false, false, false])
     expect(await heldBy(pastK.id)).toEqual([false, false, false])
     expect((await Promise.all(allowed.map(async (built) => await heldBy(built.id)))).flat().every(Boolean)).toBe(true)
-    // a slot past K is the sender's fault (Reject, penalised on every node it reached; gossipsub refreshes
-    // scores at its heartbeat); a repeated slot is not
-    const scoreOf = (node: Murmur): number => (node.libp2p.services.pubsub as unknown as GossipsubInternals).getScore(stock.peerId.toString())
-    await waitFor(() => nodes.every((node) => scoreOf(node) < 0), 'every node to penalise the slot past K')
   }, 180_000)
 
   it('a member\'s own (K+1)-th post of an hour in a channel is refused before it is built, with ERR_RATE_LIMITED', async () => {

@@ -158,9 +158,9 @@ export class StemRouter {
     return this.routes.routeOf(peer)
   }
 
-  /** A stem-capable peer connected; `outbound` when we dialed it (see `StemRoutes`). A post stranded for want of a successor goes on. */
-  addPeer (peer: string, outbound: boolean): void {
-    this.routes.addPeer(peer, outbound)
+  /** A stem-capable peer connected; `outbound` when we dialed it; `group` its address group (see `StemRoutes`). A post stranded for want of a successor goes on. */
+  addPeer (peer: string, outbound: boolean, group?: string): void {
+    this.routes.addPeer(peer, outbound, group)
     for (const post of this.held.values()) {
       if (post.stranded === true) this.sendOn(post)
     }

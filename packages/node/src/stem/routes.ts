@@ -41,6 +41,8 @@ export class StemRoutes {
   private readonly init: StemRoutesParams
   /** Stem-capable peers, with whether we dialed them. */
   private readonly candidates = new Map<string, boolean>()
+  /** The address group of each candidate. */
+  private readonly groups = new Map<string, string>()
   private current: string[] = []
   private own: string | undefined
   private readonly inbound = new Map<string, string>()
@@ -98,11 +100,15 @@ export class StemRoutes {
     return pool[Math.floor(this.components.random() * pool.length)]
   }
 
-  /** A stem-capable peer connected; `outbound` when we dialed it. */
-  addPeer (peer: string, outbound: boolean): void {
+  /**
+   * A stem-capable peer connected; `outbound` when we dialed it; `group`: the address group it connects
+   * from (successors are drawn by group, so many PeerIds behind one address weigh as one). @default the peer
+   */
+  addPeer (peer: string, outbound: boolean, group: string = peer): void {
     // libp2p reports a peer again on every identify and every further connection: once dialed, it stays so
     const promoted = outbound && !this.dialed(peer)
     this.candidates.set(peer, outbound || this.dialed(peer))
+    this.groups.set(peer, group)
     if (this.tick()) {
       return
     }
@@ -132,6 +138,7 @@ export class StemRoutes {
   /** A stem-capable peer disconnected (or cannot take stem streams): a successor it was is replaced. */
   removePeer (peer: string): void {
     this.candidates.delete(peer)
+    this.groups.delete(peer)
     this.inbound.delete(peer)
     const index = this.current.indexOf(peer)
     if (index === -1) {
@@ -215,14 +222,36 @@ export class StemRoutes {
     }
   }
 
-  /** Peers we dialed first, each group in random order. */
+  /**
+   * Peers we dialed first, then the others; within each, drawn by address group: groups in random order,
+   * one peer of each in turn (a peer at random within its group), so ten PeerIds behind one address are
+   * as likely to come first as one peer at another (review 4: the fallback to peers that dialed us was a
+   * uniform shuffle by PeerId, and a sybil host took about half the successors).
+   */
   private ordered (peers: string[]): string[] {
     const dialed = peers.filter((peer) => this.dialed(peer))
     const dialing = peers.filter((peer) => !this.dialed(peer))
-    return [...this.shuffle(dialed), ...this.shuffle(dialing)]
+    return [...this.byGroups(dialed), ...this.byGroups(dialing)]
   }
 
-  private shuffle (items: string[]): string[] {
+  /** `peers` one per group in turn, groups and peers within a group in random order. */
+  private byGroups (peers: string[]): string[] {
+    const byGroup = new Map<string, string[]>()
+    for (const peer of peers) {
+      const group = this.groups.get(peer) ?? peer
+      byGroup.set(group, [...byGroup.get(group) ?? [], peer])
+    }
+    const groups = this.shuffle([...byGroup.values()].map((members) => this.shuffle(members)))
+    const order: string[] = []
+    for (let round = 0; order.length < peers.length; round++) {
+      for (const members of groups) {
+        if (round < members.length) order.push(members[round]!)
+      }
+    }
+    return order
+  }
+
+  private shuffle<T> (items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.components.random() * (i + 1))
       const item = items[i]!

@@ -178,7 +178,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       onConnect: (peerId, connection) => {
         const peer = peerId.toString()
         this.peers.set(peer, peerId)
-        this.router.addPeer(peer, connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true))
+        this.router.addPeer(peer, connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true), this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr))
       },
       onDisconnect: (peerId) => {
         const peer = peerId.toString()
