@@ -14,6 +14,7 @@ import { threadRoot } from './store/index.js'
 import type { RingSigner } from './membership/index.js'
 import type { PostEntry, PostStore } from './store/index.js'
 import type { LocalReads } from './local-reads.js'
+import type { OwnVotes } from './own-votes.js'
 import type { Logger } from '@libp2p/interface'
 import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
@@ -39,6 +40,8 @@ export interface OwnPostsComponents {
   store: Pick<PostStore, 'has' | 'hasTag'>
   /** Posts as the user reads them (own posts not yet back included): what is replied to or voted on. */
   reads: Pick<LocalReads, 'get'>
+  /** The user's votes by post, kept until the post expires (across restarts and stamps). @default none: only the member's tag on the post is checked */
+  votes?: Pick<OwnVotes, 'get' | 'add'>
   /** The joined channel of a topic, if any. */
   channelOf(topic: string): string | undefined
   /** Joins a channel (own posts join theirs). */
@@ -76,6 +79,8 @@ export class OwnPosts {
   private readonly powBits: OwnPostsInit['powBits']
   private readonly authorKey: AuthorKey
   private readonly clock?: () => number
+  /** Posts a vote of this node is being made on (hex ids): a second vote on one of them is refused at once. */
+  private readonly voting = new Set<string>()
 
   constructor (components: OwnPostsComponents, init: OwnPostsInit) {
     this.components = components
@@ -135,9 +140,11 @@ export class OwnPosts {
   /**
    * A vote, ring-signed by this node's member over a fresh ring (never linked to the voter's thread
    * pseudonym), scoped to the post: one vote per member per post counts, on every node. Throws
-   * StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no stamp accepted now,
-   * NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member, and AlreadyVotedError
-   * (ERR_ALREADY_VOTED) when the member voted on the post already.
+   * AlreadyVotedError (ERR_ALREADY_VOTED) when this node voted on the post already (recorded in `votes`,
+   * its member's tag stored or on its way out, or a vote on it under way): a vote is neither repeated nor
+   * changed (of two votes under one tag every node keeps the smaller id, not the later one, see
+   * MEMBERSHIP.md §5b); StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no
+   * stamp accepted now, and NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member.
    */
   async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
     if (vote !== 1 && vote !== -1) {
@@ -147,13 +154,24 @@ export class OwnPosts {
     if (target.kind === 'VOTE') {
       throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
     }
-    const signer = this.components.signer?.()
-    if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
-    const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
-    const auth = signer.vote(created)
-    await this.assertNotVoted(signer.voteLink(target.id))
-    await this.components.join(target.channel)
-    return this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
+    const key = toHex(target.id)
+    if (this.voting.has(key)) throw alreadyVoted()
+    this.voting.add(key)
+    try {
+      const cast = await this.components.votes?.get(target.id)
+      if (cast !== undefined) throw alreadyVoted(cast, vote)
+      const signer = this.components.signer?.()
+      if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
+      const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
+      const auth = signer.vote(created)
+      await this.assertNotVoted(signer.voteLink(target.id))
+      await this.components.join(target.channel)
+      const result = await this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
+      await this.components.votes?.add(target.id, vote, target.expires)
+      return result
+    } finally {
+      this.voting.delete(key)
+    }
   }
 
   /**
@@ -176,7 +194,7 @@ export class OwnPosts {
    */
   private async assertNotVoted ({ scope, tag }: RingLink): Promise<void> {
     const { store, inStem } = this.components
-    if (await store.hasTag(scope, tag)) throw new AlreadyVotedError()
+    if (await store.hasTag(scope, tag)) throw alreadyVoted()
     const pending = inStem.pending().some((post) => {
       try {
         return decodeEnvelope(post.envelope).ring?.tags.some((held) => equalBytes(held, tag)) === true
@@ -184,7 +202,7 @@ export class OwnPosts {
         return false
       }
     })
-    if (pending) throw new AlreadyVotedError()
+    if (pending) throw alreadyVoted()
   }
 
   /** Unix seconds now, by the injected clock when there is one. */
@@ -327,3 +345,14 @@ export class OwnPosts {
   }
 }
 
+/**
+ * The refusal of a vote on a post this node voted on (`cast`, when its direction is known): said so that
+ * the user knows nothing was sent, and that the vote stands as it was.
+ */
+function alreadyVoted (cast?: 1 | -1, vote?: 1 | -1): AlreadyVotedError {
+  if (cast === undefined) return new AlreadyVotedError('not voted: you voted on this post already; a vote can be neither repeated nor changed')
+  const done = cast === 1 ? 'upvoted' : 'downvoted'
+  return new AlreadyVotedError(cast === vote
+    ? `not voted: you ${done} this post already; one vote per post counts`
+    : `not voted: you ${done} this post already, and a vote cannot be changed`)
+}
