@@ -9,6 +9,7 @@ import { randomBytes } from '@libp2p/crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
+import { dnsNames } from './discovery-names.js'
 import { Recent } from './recent.js'
 import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -108,7 +109,7 @@ class Reservoir<T> {
  * The address group a discovered peer is drawn in: that of the first address its record names that is
  * not a DNS name (an IPv4 address, an IPv6 /48, a relay's address for a relayed one), else one group
  * for every DNS name, or one group for every record naming none. A DNS name learned from the network
- * is not dialed ({@link learnedNameGate}), so a record's IP address is the one it can be reached at. A record's addresses are claims: one naming a different fake address for each sybil
+ * is not dialed (`learnedNameGate`), so a record's IP address is the one it can be reached at. A record's addresses are claims: one naming a different fake address for each sybil
  * puts each in a group of its own, but a dial reaches a sybil only at an address it holds, and a
  * {@link GroupedPool} keeps only the addresses of a peer's group.
  *
@@ -128,46 +129,6 @@ function groupOf (addr: Multiaddr): string {
   } catch {
     return NO_ADDRESS
   }
-}
-
-/** The multiaddr protocols that name a host by DNS. */
-const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
-
-/** The DNS names of an address, lower-cased (none for an IP address). */
-function dnsNames (addr: Multiaddr): string[] {
-  return addr.getComponents().flatMap((c) => DNS_PROTOCOLS.has(c.name) && c.value !== undefined ? [c.value.toLowerCase()] : [])
-}
-
-/**
- * The connection gate that keeps a node from dialing DNS names it learned from the network: an address
- * naming a host by DNS is dialed only when the name (or a zone above it, for what a `/dnsaddr` resolves
- * to) is in the user's own `bootstrap` list. A name costs nothing, and a connection dialed by name keeps
- * the name as its remote address, so sixty-four names of one host in provider records were
- * sixty-four address groups to every draw and quota; IP addresses (and relayed addresses through an IP
- * or a bootstrap name) are dialed as before.
- *
- * @example
- * ```ts
- * const gate = learnedNameGate(['/dns4/relay.example.org/tcp/443/wss/p2p/12D3KooW…'])
- * gate.denyDialMultiaddr(multiaddr('/dns4/s1.attacker.example/tcp/4001')) // true
- * gate.denyDialMultiaddr(multiaddr('/dns4/relay.example.org/tcp/443/wss/p2p/12D3KooW…/p2p-circuit')) // false
- * ```
- */
-export function learnedNameGate (bootstrap: readonly string[]): { denyDialMultiaddr(addr: Multiaddr): boolean } {
-  const names = new Set(bootstrap.flatMap((address) => {
-    try {
-      return dnsNames(multiaddr(address))
-    } catch {
-      return [] // not a multiaddr: never dialed either
-    }
-  }))
-  const allowed = (name: string): boolean => {
-    for (let zone = name; zone !== ''; zone = zone.slice(zone.indexOf('.') + 1 || zone.length)) {
-      if (names.has(zone)) return true
-    }
-    return false
-  }
-  return { denyDialMultiaddr: (addr) => dnsNames(addr).some((name) => !allowed(name)) }
 }
 
 /** Options of {@link GroupedPool}. */

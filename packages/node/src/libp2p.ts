@@ -11,10 +11,10 @@ import { ping } from '@libp2p/ping'
 import { logger } from '@libp2p/logger'
 import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
-import { learnedNameGate } from './discovery.js'
+import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
@@ -100,8 +100,11 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // the caller's rules (a relay's fair share) are added to ours, never in place of them; ours come
   // last, as the inbound share closes the connection it takes over once every rule let the newcomer in
   // (and libp2p asks denyInboundEncryptedConnection, the cut-off, before denyInboundUpgradedConnection)
-  // a DNS name learned from the network is never dialed (only those of the user's bootstrap list)
-  const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), learnedNameGate(init.bootstrap), own)
+  // a DNS name learned from the network is never dialed (only those of the user's bootstrap list), nor
+  // resolved: libp2p resolves a /dnsaddr before it asks the gate
+  const names = learnedNameGate(init.bootstrap)
+  const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), names, own)
+  const resolvers = gatedResolvers(extra.connectionManager?.resolvers ?? { dnsaddr: dnsaddrResolver }, names)
   const options: Libp2pOptions<MurmurServices> = {
     transports: platformTransports(network),
     connectionEncrypters: [noise()],
@@ -111,7 +114,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
-    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections, inboundUpgradeTimeout },
+    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections, inboundUpgradeTimeout, resolvers },
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL, ...extra.connectionMonitor },
     services: {
       identify: identify(),

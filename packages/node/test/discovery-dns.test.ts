@@ -8,14 +8,19 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
+import { dns, RecordType } from '@multiformats/dns'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { GroupedPool, learnedNameGate, peerGroup } from '../src/discovery.js'
+import { GroupedPool, peerGroup } from '../src/discovery.js'
+import { learnedNameGate } from '../src/discovery-names.js'
+import { InvalidMessageTracker } from '../src/gossip.js'
+import { createMurmurLibp2p } from '../src/libp2p.js'
 import { DNS_GROUP, addressGroups } from '../src/relay-share.js'
 import { addressGroup } from '../src/sync/admission.js'
-import { cleanedAfterEach } from './harness.js'
+import { cleanedAfterEach, waitFor } from './harness.js'
 import { ids } from './rendezvous-fixtures.js'
 import type { Libp2p, PeerInfo } from '@libp2p/interface'
+import type { DNS } from '@multiformats/dns'
 
 describe('DNS names are one address group, and names learned from the network are not dialed', () => {
   const { running } = cleanedAfterEach()
@@ -88,5 +93,48 @@ describe('DNS names are one address group, and names learned from the network ar
     expect(gate.denyDialMultiaddr(multiaddr('/dns4/bootstrap.example.org.attacker.example/tcp/443/wss'))).toBe(true)
     expect(gate.denyDialMultiaddr(multiaddr('/dns4/example.org/tcp/443/wss'))).toBe(true)
     expect(gate.denyDialMultiaddr(multiaddr('/ip6/2001:db8::1/tcp/4001'))).toBe(false)
+  }, 60_000)
+  it('a /dnsaddr learned from the network is never resolved (no query leaves), one of the bootstrap list is', async () => {
+    // /tmp/rv5b1/dns-dial2.mjs: a record naming /dnsaddr/s1.attacker.example was looked up (the attacker's
+    // zone saw `_dnsaddr.s1.attacker.example`) and what it resolved to was dialed: the gate came after
+    const target = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+    running.push(target)
+    const queries: string[] = []
+    const resolver: DNS = dns({
+      resolvers: {
+        '.': async (name) => {
+          queries.push(name)
+          return {
+            Status: 0, TC: false, RD: true, RA: true, AD: false, CD: false,
+            Question: [{ name, type: RecordType.TXT }],
+            Answer: target.getMultiaddrs().map((addr) => ({ name, type: RecordType.TXT, TTL: 60, data: `dnsaddr=${addr.toString()}` }))
+          }
+        }
+      }
+    })
+    const node = await createMurmurLibp2p({
+      listen: [],
+      bootstrap: [`/dnsaddr/boot.example.org/p2p/${target.peerId.toString()}`],
+      mdns: false,
+      allowPrivateAddresses: true,
+      iceServers: [],
+      dhtServer: false,
+      tracker: new InvalidMessageTracker(),
+      extra: { dns: resolver }
+    })
+    running.push(node)
+    await node.start()
+    // the bootstrap module dials its /dnsaddr at start: allowed, resolved through the test's resolver
+    await waitFor(() => node.getConnections(target.peerId).length > 0, 'the bootstrap /dnsaddr dialed')
+    expect(queries).toContain('_dnsaddr.boot.example.org')
+    await node.hangUp(target.peerId)
+
+    // a learned one, as a drawn record is dialed (merged into the peer store, dialed by PeerId)
+    queries.length = 0
+    await node.peerStore.patch(target.peerId, { multiaddrs: [multiaddr('/dnsaddr/s1.attacker.example')] })
+    await expect(node.dial(target.peerId)).rejects.toThrow()
+    await expect(node.dial(multiaddr(`/dnsaddr/s2.attacker.example/p2p/${target.peerId.toString()}`))).rejects.toThrow()
+    expect(queries).toEqual([])
+    expect(node.getConnections(target.peerId)).toEqual([])
   }, 60_000)
 })
