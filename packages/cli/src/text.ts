@@ -97,17 +97,47 @@ export function shortId (id: string): string {
   return id.slice(0, 8)
 }
 
+/** string-width's options: characters of ambiguous width count two, as some terminals draw them. */
+const WIDTH_OPTIONS = { ambiguousIsNarrow: false }
+
+/** Printable ASCII only: one column a character, whatever the terminal (the common case, measured without segmenting). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+
 /**
  * Columns a string takes on a terminal: wide (East Asian) characters and emoji take two, and so do
- * characters of ambiguous width, as some terminals draw them (counting too many wraps early, never late).
+ * characters of ambiguous width, as some terminals draw them. An emoji sequence (ZWJ, skin tone, a
+ * variation selector) counts as the wider of one glyph and its parts side by side, as a terminal that
+ * lacks the sequence draws it (tmux 3.3 draws a hand and its skin tone in four columns): counting too
+ * many wraps early, never late, so a row never spills into the next.
  *
  * @example
  * ```ts
  * columns('日本 ok') // 7
+ * columns('👍🏽') // 4: tmux draws the hand and the skin tone apart
  * ```
  */
 export function columns (text: string): number {
-  return stringWidth(text, { ambiguousIsNarrow: false })
+  if (PRINTABLE_ASCII.test(text)) {
+    return text.length
+  }
+  let sum = 0
+  for (const grapheme of graphemes(text)) {
+    sum += graphemeColumns(grapheme)
+  }
+  return sum
+}
+
+/** Columns of one grapheme: its width as one glyph or the sum of its code points' widths, whichever is more. */
+function graphemeColumns (grapheme: string): number {
+  const whole = stringWidth(grapheme, WIDTH_OPTIONS)
+  if (grapheme.length === 1) {
+    return whole
+  }
+  let parts = 0
+  for (const codePoint of grapheme) {
+    parts += stringWidth(codePoint, WIDTH_OPTIONS)
+  }
+  return Math.max(whole, parts)
 }
 
 /**
@@ -125,7 +155,7 @@ export function wrap (text: string, width: number): string[] {
     let line: Array<{ text: string, width: number }> = []
     let used = 0
     for (const segment of graphemes(paragraph)) {
-      const cell = { text: segment, width: columns(segment) }
+      const cell = { text: segment, width: graphemeColumns(segment) }
       if (used + cell.width > width && line.length > 0) {
         // break at the last space of the line, else here (a word longer than the line is cut)
         const space = segment === ' ' ? line.length : line.findLastIndex((c) => c.text === ' ')

@@ -1,6 +1,8 @@
 /**
- * The input line of the chat: text, cursor, history, driven by node:readline keypress events.
+ * The input line of the chat: text, cursor, history, driven by node:readline keypress events. The
+ * cursor moves and deletes by grapheme (an emoji sequence, a letter and its marks), never inside one.
  */
+import { graphemes } from '../text.js'
 
 /** A key as node:readline's `emitKeypressEvents` reports it. */
 export interface Key {
@@ -26,6 +28,7 @@ export type EditorAction =
 
 /** An editable line with history. */
 export class LineEditor {
+  /** The text as graphemes. */
   private chars: string[] = []
   private position = 0
   private readonly history: string[] = []
@@ -37,7 +40,7 @@ export class LineEditor {
     return this.chars.join('')
   }
 
-  /** Cursor position, in characters. */
+  /** Cursor position, in graphemes. */
   get cursor (): number {
     return this.position
   }
@@ -90,12 +93,18 @@ export class LineEditor {
     }
     // printable text only: control characters never enter the line
     // eslint-disable-next-line no-control-regex
-    const printable = [...str.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')]
-    if (printable.length === 0) {
+    const printable = str.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    if (printable === '') {
       return { type: 'none' }
     }
-    this.chars.splice(this.position, 0, ...printable)
-    return this.move(this.position + printable.length)
+    return this.insert(printable)
+  }
+
+  /** Inserts at the cursor; the line is segmented again, as a mark or a joiner typed alone belongs to the grapheme before it. */
+  private insert (text: string): EditorAction {
+    const before = this.chars.slice(0, this.position).join('') + text
+    this.chars = [...graphemes(before + this.chars.slice(this.position).join(''))]
+    return this.move([...graphemes(before)].length)
   }
 
   private submit (): EditorAction {
@@ -119,7 +128,7 @@ export class LineEditor {
       this.draft = this.text
     }
     this.historyIndex = next
-    this.chars = [...(this.history[next] ?? this.draft)]
+    this.chars = [...graphemes(this.history[next] ?? this.draft)]
     return this.move(this.chars.length)
   }
 

@@ -3,6 +3,7 @@
  * exactly `height` rows of at most `width` columns (measured with `columns`: wide characters take two;
  * text from the network is made safe with displayText or displayLine before it gets here).
  */
+import { displayLine } from '@murmur/protocol'
 import { columns, graphemes } from '../text.js'
 
 /** A piece of text with one style. `color` is an ANSI foreground code (31..37, 90..97). */
@@ -30,11 +31,16 @@ export interface Frame {
   /** The prompt and the text being typed. */
   prompt: string
   input: string
-  /** Cursor position in `input`, in characters. */
+  /** Cursor position in `input`, in graphemes (as LineEditor counts it). */
   cursor: number
 }
 
 const ESC = '\u001b['
+/** DECSC and DECRC (VT100): save and restore the cursor position. */
+const SAVE_CURSOR = '\u001b7'
+const RESTORE_CURSOR = '\u001b8'
+/** Fewest columns the input keeps beside the prompt (a long channel name is cut to leave them). */
+const MIN_INPUT_COLUMNS = 10
 
 /**
  * Number of message rows of a terminal of `height` rows (header, notice and input take three).
@@ -66,13 +72,10 @@ export function drawFrame (frame: Frame, width: number, height: number): string 
     out.push(row(i + 2, drawLine(visible[i] ?? [], width)))
   }
   out.push(row(rows + 2, drawLine(frame.notice, width)))
-  // the input scrolls horizontally so that the cursor stays visible
-  const room = Math.max(1, width - frame.prompt.length - 1)
-  const chars = [...frame.input]
-  const start = Math.max(0, frame.cursor - room)
-  const shown = chars.slice(start, start + room).join('')
-  out.push(row(rows + 3, `${ESC}1m${frame.prompt}${ESC}0m${shown}`))
-  out.push(`${ESC}${rows + 3};${frame.prompt.length + (frame.cursor - start) + 1}H${ESC}?25h`)
+  out.push(inputRow(rows + 3, frame, width))
+  // back to where the input row saved the cursor: the terminal put it after the text before the
+  // cursor, however wide it drew that text
+  out.push(`${RESTORE_CURSOR}${ESC}?25h`)
   return out.join('')
 }
 
@@ -100,6 +103,47 @@ export function leaveScreen (): string {
   return `${ESC}0m${ESC}?25h${ESC}?1049l`
 }
 
+/**
+ * The input row: the prompt, then as much of the input as fits, scrolled horizontally so that the
+ * cursor stays visible, with the cursor position saved after the text before it. A lone control or
+ * format character (a bidi override is a grapheme of its own) is shown as the display rule escapes it,
+ * so what is typed is what is seen, in the order typed.
+ */
+function inputRow (n: number, frame: Frame, width: number): string {
+  const prompt = cut(frame.prompt, Math.max(1, width - MIN_INPUT_COLUMNS))
+  const room = Math.max(1, width - columns(prompt) - 1)
+  const cells = [...graphemes(frame.input)].map((grapheme) => {
+    const text = [...grapheme].length === 1 ? displayLine(grapheme) : grapheme
+    return { text, width: columns(text) }
+  })
+  const cursor = Math.max(0, Math.min(cells.length, frame.cursor))
+  // the first cell shown: the earliest that keeps the text before the cursor in the room (the cursor
+  // may then sit in the last column, which text never takes: a terminal holds a wrap pending there)
+  let start = cursor
+  let used = 0
+  while (start > 0 && used + (cells[start - 1]?.width ?? 0) <= room) {
+    used += cells[--start]?.width ?? 0
+  }
+  let end = cursor
+  while (end < cells.length && used + (cells[end]?.width ?? 0) <= room) {
+    used += cells[end++]?.width ?? 0
+  }
+  const text = (from: number, to: number): string => cells.slice(from, to).map((c) => c.text).join('')
+  return `${ESC}${n};1H${ESC}1m${prompt}${ESC}0m${text(start, cursor)}${SAVE_CURSOR}${text(cursor, end)}${ESC}0m${ESC}K`
+}
+
+/** Text cut to at most `width` columns, never inside a grapheme. */
+function cut (text: string, width: number): string {
+  let out = ''
+  let left = width
+  for (const grapheme of graphemes(text)) {
+    left -= columns(grapheme)
+    if (left < 0) break
+    out += grapheme
+  }
+  return out
+}
+
 function row (n: number, content: string): string {
   return `${ESC}${n};1H${content}${ESC}0m${ESC}K`
 }
@@ -115,18 +159,10 @@ function drawLine (line: StyledLine, width: number, inverse = false): string {
   let left = width
   let out = ''
   for (const segment of line) {
-    let text = ''
-    for (const grapheme of graphemes(segment.text)) {
-      const cells = columns(grapheme)
-      if (cells > left) {
-        left = 0
-        break
-      }
-      text += grapheme
-      left -= cells
-    }
+    const text = cut(segment.text, left)
     out += `${style(segment, inverse)}${text}${ESC}0m`
-    if (left <= 0) {
+    left -= columns(text)
+    if (text !== segment.text || left <= 0) {
       break
     }
   }
