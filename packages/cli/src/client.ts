@@ -6,7 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
-import { ApiError, CancelledError, DaemonNotRunningError, StampNotReadyError, UnverifiedDaemonError } from './errors.js'
+import { AlreadyVotedError, ApiError, CancelledError, DaemonNotRunningError, StampNotReadyError, UnverifiedDaemonError } from './errors.js'
 import { aboutSeconds } from './membership.js'
 import { utcTime } from './text.js'
 import { stampNotReadyLine } from './vote-rule.js'
@@ -131,7 +131,10 @@ export class ControlClient {
     return this.posting('/replies', request, options)
   }
 
-  /** Votes on a post or reply; throws StampNotReadyError (saying when to vote again) while this node holds no member stamp. */
+  /**
+   * Votes on a post or reply; throws StampNotReadyError (saying when to vote again) while this node holds
+   * no member stamp, AlreadyVotedError once this node voted on the post (a vote is neither repeated nor changed).
+   */
   async vote (request: VoteRequest, options: PostingOptions = {}): Promise<PostResult> {
     return this.posting('/votes', request, options)
   }
@@ -276,14 +279,20 @@ async function * sseMessages (res: Response): AsyncGenerator<{ event?: string, d
   yield * res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())
 }
 
-/** The error of a refusal: StampNotReadyError (saying when to vote again) for `ERR_STAMP_NOT_READY`, else an ApiError. */
-function toApiError (payload: ErrorResponse, status: number): ApiError | StampNotReadyError {
+/**
+ * The error of a refusal: StampNotReadyError (saying when to vote again) for `ERR_STAMP_NOT_READY`,
+ * AlreadyVotedError for `ERR_ALREADY_VOTED`, else an ApiError.
+ */
+function toApiError (payload: ErrorResponse, status: number): ApiError | StampNotReadyError | AlreadyVotedError {
   const error = payload.error
   const failure = new ApiError(error?.message ?? `the daemon answered HTTP ${status}`, error?.code ?? 'ERR_HTTP', status)
   const now = Math.floor(Date.now() / 1000)
   if (error?.code === 'ERR_STAMP_NOT_READY') {
     const readyAt = typeof error.readyAt === 'number' ? error.readyAt : undefined
     return new StampNotReadyError(stampNotReadyLine(readyAt, now), readyAt, { cause: failure })
+  }
+  if (error?.code === 'ERR_ALREADY_VOTED') {
+    return new AlreadyVotedError(failure.message, { cause: failure })
   }
   if (error?.code === 'ERR_RATE_LIMITED' && typeof error.retryAt === 'number') {
     return new ApiError(`${failure.message}; the next slot opens at ${utcTime(error.retryAt)} (in ${aboutSeconds(error.retryAt - now)})`, failure.code, status)

@@ -116,6 +116,21 @@ export class StampNotReadyError extends Error {
   }
 }
 
+/**
+ * Thrown by the control API client when the daemon refused a vote because this node's member voted on
+ * the post already (the node's AlreadyVotedError, `ERR_ALREADY_VOTED`): a vote is neither repeated nor
+ * changed, and nothing was sent.
+ */
+export class AlreadyVotedError extends Error {
+  static override readonly name = 'AlreadyVotedError'
+  override readonly name = 'AlreadyVotedError'
+  readonly code = 'ERR_ALREADY_VOTED'
+
+  constructor (message = 'not voted: you voted on this post already', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /** Thrown when an operation was cancelled, e.g. proof-of-work mining interrupted with Ctrl-C. */
 export class CancelledError extends Error {
   static override readonly name = 'CancelledError'

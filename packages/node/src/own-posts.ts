@@ -159,7 +159,7 @@ export class OwnPosts {
     this.voting.add(key)
     try {
       const cast = await this.components.votes?.get(target.id)
-      if (cast !== undefined) throw alreadyVoted(cast, vote)
+      if (cast !== undefined) throw alreadyVoted(cast)
       const signer = this.components.signer?.()
       if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
       const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
@@ -346,13 +346,10 @@ export class OwnPosts {
 }
 
 /**
- * The refusal of a vote on a post this node voted on (`cast`, when its direction is known): said so that
- * the user knows nothing was sent, and that the vote stands as it was.
+ * The refusal of a vote on a post this node voted on (`cast`, when its direction is known): says that
+ * nothing was sent and that the vote stands as it was.
  */
-function alreadyVoted (cast?: 1 | -1, vote?: 1 | -1): AlreadyVotedError {
-  if (cast === undefined) return new AlreadyVotedError('not voted: you voted on this post already; a vote can be neither repeated nor changed')
-  const done = cast === 1 ? 'upvoted' : 'downvoted'
-  return new AlreadyVotedError(cast === vote
-    ? `not voted: you ${done} this post already; one vote per post counts`
-    : `not voted: you ${done} this post already, and a vote cannot be changed`)
+function alreadyVoted (cast?: 1 | -1): AlreadyVotedError {
+  const done = cast === undefined ? 'voted on' : cast === 1 ? 'upvoted' : 'downvoted'
+  return new AlreadyVotedError(`not voted: you ${done} this post already; a vote can be neither repeated nor changed`)
 }

@@ -68,7 +68,7 @@ export function replyCommand (): Command {
  */
 export function voteCommand (): Command {
   return withTtl(withCommonOptions(new Command('vote')))
-    .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted)')
+    .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted). One vote per post: a second one, or an opposite one, is refused with exit code 6 (a vote can be neither repeated nor changed)')
     .argument('<post-id>', 'id of the post or reply (64 hex characters)')
     .argument('<direction>', 'up or down')
     .addHelpText('after', `\n${voteRuleHelp()}`)

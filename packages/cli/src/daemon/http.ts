@@ -23,6 +23,8 @@ const STATUS_BY_NAME: Record<string, number> = {
   NotFoundError: 404,
   // the member directory holds no other member to hide a vote among: refused until it syncs
   NoDecoysError: 409,
+  // this node's member voted on the post already: a vote is neither repeated nor changed
+  AlreadyVotedError: 409,
   // a member's K posts of this hour (or W of this week) in the channel are made: refused until `retryAt`
   RateLimitError: 429,
   OutboxFullError: 503,
