@@ -5,9 +5,9 @@
  *
  * @example
  * ```ts
- * import { RELAY_LISTEN } from '@murmur/node/relay-constants'
+ * import { RELAY_TCP_PORT, RELAY_WS_PORT } from '@murmur/node/relay-constants'
  *
- * console.log(RELAY_LISTEN) // ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+ * console.log(RELAY_TCP_PORT, RELAY_WS_PORT) // 4001 4002
  * ```
  */
 
@@ -47,10 +47,34 @@ export const RELAY_PEER_CONNECTIONS = 64
 export const RELAY_MAX_HOP_STREAMS = 64
 
 /**
- * Where a relay listens when told nothing: TCP for Node.js nodes and WebSockets for browsers, on
- * fixed ports so that the addresses written into browser pages stay valid across restarts.
+ * The TCP port a relay listens on for Node.js nodes when told nothing, on every interface. Fixed, so
+ * that the addresses written into bootstrap lists stay valid across restarts.
  */
-export const RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+export const RELAY_TCP_PORT = 4001
+
+/**
+ * The WebSockets port a relay listens on for browsers when told nothing, on every interface. Fixed, so
+ * that the addresses written into browser pages stay valid across restarts.
+ */
+export const RELAY_WS_PORT = 4002
+
+/**
+ * Where a relay listens when told nothing: TCP and WebSockets on every IPv4 and IPv6 interface (a host
+ * without IPv6 listens on IPv4 alone), at {@link RELAY_TCP_PORT} and {@link RELAY_WS_PORT}.
+ */
+export const RELAY_LISTEN = relayListen(RELAY_TCP_PORT, RELAY_WS_PORT)
+
+/**
+ * A relay's listen addresses on every interface at the given ports (0: a port the system picks).
+ *
+ * @example
+ * ```ts
+ * relayListen(4001, 4002) // ['/ip4/0.0.0.0/tcp/4001', '/ip6/::/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws', '/ip6/::/tcp/4002/ws']
+ * ```
+ */
+export function relayListen (tcpPort: number, wsPort: number): string[] {
+  return [`/ip4/0.0.0.0/tcp/${tcpPort}`, `/ip6/::/tcp/${tcpPort}`, `/ip4/0.0.0.0/tcp/${wsPort}/ws`, `/ip6/::/tcp/${wsPort}/ws`]
+}
 
 /**
  * How many times a browser starts WebRTC over a relayed connection that a peer sorting after it

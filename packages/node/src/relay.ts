@@ -4,6 +4,9 @@
  * slot on the relay, other browsers reach it through that slot, and the two move to a direct WebRTC
  * connection; the relay carries gossip only over its own, ordinary connections.
  */
+import { getThinWaistAddresses } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { isPrivateMultiaddr } from './libp2p.js'
 import {
   RELAY_DATA_LIMIT, RELAY_DURATION_LIMIT, RELAY_MAX_HOP_STREAMS, RELAY_MAX_RESERVATIONS, RELAY_PEER_CONNECTIONS,
   RELAY_RESERVATION_SHARE, RELAY_RESERVATION_TTL
@@ -12,7 +15,7 @@ import { relayFairShare } from './relay-share.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
-export { RELAY_LISTEN } from './relay-constants.js'
+export { RELAY_LISTEN, RELAY_TCP_PORT, RELAY_WS_PORT, relayListen } from './relay-constants.js'
 export type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 
 /** Options of {@link relayLibp2pOptions}; every field is optional. */
@@ -111,6 +114,63 @@ export function relayLibp2pOptions (init: RelayInit = {}): ExtraLibp2pOptions {
     connectionManager: { maxConnections },
     connectionGater: share.connectionGater,
     services: { relay: share.server }
+  }
+}
+
+/** What {@link isPrivateRelay} judges. */
+export interface PrivateRelayInit {
+  /** The relay's listen addresses. */
+  listen: string[]
+  /**
+   * The addresses it announces instead.
+   *
+   * @default []
+   */
+  announce?: string[]
+  /**
+   * The nodes it bootstraps from.
+   *
+   * @default []
+   */
+  bootstrap?: string[]
+  /**
+   * The addresses a listen address takes: itself, or for a wildcard every interface address of its family.
+   *
+   * @default this host's interfaces (`getThinWaistAddresses` of `@libp2p/utils`)
+   */
+  interfaces?: (address: string) => string[]
+}
+
+/**
+ * Whether a relay serves a private network only (one machine, a LAN): what it announces is private or
+ * loopback, or, announcing nothing, every address its listeners take is (a wildcard listener takes
+ * every interface address of its family), and so is every node it bootstraps from. Such a relay must
+ * keep private addresses in its DHT records (`MurmurInit.allowPrivateAddresses`): its browsers'
+ * relayed addresses are built from its own, so a relay that dropped private addresses, as a public
+ * one does, would give every browser empty records of the others, and no two would ever pair.
+ *
+ * @example
+ * ```ts
+ * // on a host whose only addresses are 127.0.0.1 and 192.168.1.20
+ * isPrivateRelay({ listen: RELAY_LISTEN }) // true
+ * isPrivateRelay({ listen: RELAY_LISTEN, announce: ['/dns4/relay.example.org/tcp/443/wss'] }) // false
+ * ```
+ */
+export function isPrivateRelay (init: PrivateRelayInit): boolean {
+  const announce = init.announce ?? []
+  const expand = init.interfaces ?? thinWaistAddresses
+  const own = announce.length > 0 ? announce : init.listen.flatMap(expand)
+  // a relay that bootstraps from a public node is part of the public network, as for any node
+  const addresses = [...own, ...(init.bootstrap ?? [])]
+  return own.length > 0 && addresses.every(isPrivateMultiaddr)
+}
+
+/** The addresses a listener on `address` takes on this host; an address that names no IP host stays as it is. */
+function thinWaistAddresses (address: string): string[] {
+  try {
+    return getThinWaistAddresses(multiaddr(address)).map(String)
+  } catch {
+    return [address]
   }
 }
 

@@ -4,8 +4,9 @@
  */
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { RELAY_LISTEN } from '@murmur/node/relay-constants'
+import { RELAY_TCP_PORT, RELAY_WS_PORT, relayListen } from '@murmur/node/relay-constants'
 import { DEFAULT_CHANNEL } from '../constants.js'
+import { UsageError } from '../errors.js'
 import { ensureDataDir } from '../files.js'
 import { resolveDataDir } from '../paths.js'
 import { channelStatus, watchStatus } from '../daemon/status.js'
@@ -19,6 +20,8 @@ import type { Output } from '../output.js'
 interface RelayOptions extends CommonOptions, NetworkOptions {
   channel: string[]
   announce: string[]
+  tcpPort?: number
+  wsPort?: number
   maxReservations?: number
   reservationShare?: number
 }
@@ -32,8 +35,17 @@ interface RelayOptions extends CommonOptions, NetworkOptions {
  * ```
  */
 export function relayCommand (): Command {
-  return withNetworkOptions(withCommonOptions(new Command('relay')), false)
-    .description(`run a public relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (default listen: ${RELAY_LISTEN.join(' ')}; data dir: <data dir>/relay)`)
+  const command = withNetworkOptions(withCommonOptions(new Command('relay')), false)
+  // the node's default (random ports) is not the relay's: its addresses go into pages and bootstrap lists
+  const listen = command.options.find((option) => option.long === '--listen')
+  if (listen !== undefined) {
+    listen.description = `listen address, repeatable (default: TCP on port ${RELAY_TCP_PORT} and WebSockets on port ${RELAY_WS_PORT}, on every IPv4 and IPv6 interface; see --tcp-port and --ws-port)`
+  }
+  return command
+    .description('run a relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (data dir: <data dir>/relay). ' +
+      'On one machine or a LAN it works as it is; on a host reached through a NAT or a reverse proxy, give --announce.')
+    .option('--tcp-port <port>', `TCP port for Node.js nodes on every interface, 0 for any free one (default: ${RELAY_TCP_PORT}; not with --listen)`, parsePort)
+    .option('--ws-port <port>', `WebSockets port for browsers on every interface, 0 for any free one (default: ${RELAY_WS_PORT}; not with --listen)`, parsePort)
     .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', collect, [])
     .option('--channel <channel>', `channel to relay, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .option('--max-reservations <n>', 'most browsers holding a relay slot at once (default: 256)', parsePositiveInt)
@@ -58,19 +70,50 @@ export function parseReservationShare (value: string): number {
   return share
 }
 
+/**
+ * Commander parser of a TCP port: 0 (any free port) to 65535.
+ *
+ * @example
+ * ```ts
+ * parsePort('4002') // 4002; '-1', '65536', '80a' throw InvalidArgumentError
+ * ```
+ */
+export function parsePort (value: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new InvalidArgumentError('expected a port number from 0 (any free port) to 65535')
+  }
+  return port
+}
+
+/** The listen addresses of a relay: `--listen`, else every interface at `--tcp-port` and `--ws-port`. */
+function listenOf (options: RelayOptions): string[] {
+  const ports = options.tcpPort !== undefined || options.wsPort !== undefined
+  if (options.listen.length > 0) {
+    if (ports) {
+      throw new UsageError('--tcp-port and --ws-port set the ports of the default listen addresses: give them, or --listen, not both')
+    }
+    return options.listen
+  }
+  return relayListen(options.tcpPort ?? RELAY_TCP_PORT, options.wsPort ?? RELAY_WS_PORT)
+}
+
 async function runRelay (options: RelayOptions): Promise<void> {
   const out = outputOf(options)
   const channels = parseChannels(options.channel)
+  const listen = listenOf(options)
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
   await ensureDataDir(dataDir)
   out.note(`starting murmur relay (data dir ${dataDir})`)
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { createMurmur } = await import('@murmur/node')
-  const { browserMultiaddrs, relayLibp2pOptions, relayService } = await import('@murmur/node/relay')
-  const network = networkInit(options, RELAY_LISTEN)
+  const { browserMultiaddrs, isPrivateRelay, relayLibp2pOptions, relayService } = await import('@murmur/node/relay')
+  const network = networkInit(options, listen)
   const node = await createMurmur({
     ...network,
+    // on one machine or a LAN every relayed address of its browsers is private: kept, or none could pair
+    allowPrivateAddresses: isPrivateRelay({ listen, announce: options.announce, bootstrap: options.bootstrap }),
     // a relay checks and relays the member directory (at --stamp-bits) but is no member itself
     membership: { ...network.membership, mint: false },
     channels,
