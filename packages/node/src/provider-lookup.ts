@@ -14,27 +14,22 @@
  *
  * Of each answer, at most {@link PROVIDER_KEPT_RECORDS} records are drawn by address group from the raw
  * bytes before any address is parsed: parsing a multiaddr and running the mapper cost ~25 µs each, so
- * parsing every address of a full answer blocked the event loop ~1 s per storer.
+ * parsing every address of a full answer blocked the event loop ~1 s per storer. Answers that arrive
+ * together are decoded one per turn of the event loop (provider-answer.ts bounds one answer's work).
  *
  * The storers are the DHT's choice, not this node's: a connection opened only to ask one (by the
  * closest-peers walk or the question itself) is closed once answered unless something else uses it,
  * so that it never counts as a peer this node dialed.
  */
-import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
-import * as Digest from 'multiformats/hashes/digest'
-import { reader } from 'protons-runtime'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
-import { drawFromGroups, randomIndex } from './discovery.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
-import { DNS_GROUP } from './relay-share.js'
-import type { ProviderInfo } from './kad-providers.js'
+import { MESSAGE_GET_PROVIDERS, decodeAnswer, keptProviders, readAnswer } from './provider-answer.js'
+import type { AnswerBounds } from './provider-answer.js'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 import { removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
 /**
@@ -173,6 +168,18 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   }
   const maxKept = init.maxKept ?? PROVIDER_KEPT_RECORDS
   const { dht, peerId, dialProtocol, log } = components
+  /** The last answer decode queued: each waits for the one before it and for a turn of the event loop. */
+  let turn: Promise<unknown> = Promise.resolve()
+
+  /** Runs `work` after every decode queued before it, in a turn of the event loop of its own. */
+  async function inTurn<T> (work: () => T): Promise<T> {
+    const result = turn.then(async () => {
+      await yieldToEventLoop()
+      return work()
+    })
+    turn = result.catch(() => {})
+    return result
+  }
 
   /** This node's own records of the key: findProviders yields them first, before it asks anyone. */
   async function own (cid: CID, options: AbortOptions): Promise<StorerAnswer[]> {
@@ -201,15 +208,17 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       const done = stream
       if (truncated) done.abort(new Error('answer longer than the bytes read'))
       else done.close({ signal }).catch((err: unknown) => { done.abort(err instanceof Error ? err : new Error(String(err))) })
-      const answer = decodeAnswer(bytes, truncated, bounds)
+      const answer = await inTurn(() => {
+        signal.throwIfAborted()
+        return decodeAnswer(bytes, truncated, bounds)
+      })
       if (answer.type !== MESSAGE_GET_PROVIDERS) {
         log('storer %p answered GET_PROVIDERS with message type %d', storer, answer.type)
         return undefined
       }
       if (truncated) log('storer %p answered with more than %d bytes: %d records read', storer, bounds.maxBytes, answer.records)
       // drawn before parsing: only the kept records' addresses cost parsing and the mapper
-      const kept = drawFromGroups(answer.groups, maxKept)
-      return { from: storer, providers: kept.flatMap((record) => toPeerInfo(record.id, record.multiaddrs)).map(peerInfoMapper) }
+      return { from: storer, providers: keptProviders(answer, maxKept).map(peerInfoMapper) }
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       log('storer %p gave no usable providers answer - %e', storer, err)
@@ -248,151 +257,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   }
 }
 
-/** The bounds an answer is read within. */
-interface AnswerBounds {
-  maxBytes: number
-  maxAddresses: number
-  perGroup: number
-}
-
-/** A decoded answer: its message type, and its records gathered by raw address group. */
-interface RawAnswer {
-  type: number
-  groups: ProviderInfo[][]
-  records: number
-}
-
-/** MessageType.GET_PROVIDERS as the wire numbers it. */
-const MESSAGE_GET_PROVIDERS = 3
-
-/** Protobuf wire types and the fields read. */
-const LENGTH_DELIMITED = 2
-const FIELD_TYPE = 1
-const FIELD_PROVIDERS = 9
-const FIELD_ID = 1
-const FIELD_ADDRESS = 2
-
-/**
- * Reads one length-prefixed message from `stream`, at most `maxBytes` of its body: `truncated` when the
- * prefix announced more. Holds at most `maxBytes` and one chunk, however much the peer sends.
- */
-async function readAnswer (stream: Stream, maxBytes: number, signal: AbortSignal): Promise<{ bytes: Uint8Array, truncated: boolean }> {
-  const buffer = new Uint8ArrayList()
-  let length: number | undefined
-  let prefix = 0
-  const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted')) }
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    for await (const chunk of stream) {
-      buffer.append(chunk)
-      if (length === undefined) {
-        try {
-          length = varint.decode(buffer)
-          prefix = varint.encodingLength(length)
-        } catch (err) {
-          if (buffer.byteLength >= 5) throw new Error('malformed length prefix', { cause: err })
-          continue
-        }
-      }
-      if (buffer.byteLength - prefix >= Math.min(length, maxBytes)) break
-      if (buffer.byteLength > maxBytes + prefix) break
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-  signal.throwIfAborted()
-  if (length === undefined || buffer.byteLength - prefix < Math.min(length, maxBytes)) throw new Error('answer ended early')
-  const take = Math.min(length, maxBytes)
-  return { bytes: buffer.subarray(prefix, prefix + take), truncated: length > take }
-}
-
-/**
- * Decodes the fields of a GET_PROVIDERS answer that are read (the others skipped), gathering its
- * records by {@link rawGroup}, at most `perGroup` of each (a uniform sample). A record is cut to its
- * first `maxAddresses` addresses; a malformed record is skipped; a malformed answer throws, except
- * where a `truncated` answer was cut off (the records before the cut are kept).
- */
-function decodeAnswer (bytes: Uint8Array, truncated: boolean, bounds: AnswerBounds): RawAnswer {
-  const read = reader(bytes)
-  const groups = new Map<string, { records: ProviderInfo[], seen: number }>()
-  let type = 0
-  let records = 0
-  while (read.pos < read.len) {
-    try {
-      const tag = read.uint32()
-      if (tag >>> 3 === FIELD_TYPE && (tag & 7) === 0) type = read.int32()
-      else if (tag >>> 3 === FIELD_PROVIDERS && (tag & 7) === LENGTH_DELIMITED) {
-        const record = decodeRecord(read.bytes(), bounds.maxAddresses)
-        if (record === undefined) continue
-        records++
-        const key = rawGroup(record)
-        const group = groups.get(key) ?? { records: [], seen: 0 }
-        groups.set(key, group)
-        // a uniform sample of the group's records, whatever their order (reservoir sampling)
-        group.seen++
-        if (group.records.length < bounds.perGroup) group.records.push(record)
-        else {
-          const j = randomIndex(group.seen)
-          if (j < bounds.perGroup) group.records[j] = record
-        }
-      } else read.skipType(tag & 7)
-    } catch (err) {
-      // a field cut off by the byte limit ends the answer (reading past the end is a RangeError);
-      // anything else is a malformed answer
-      if (truncated && err instanceof RangeError) break
-      throw new Error('malformed GET_PROVIDERS answer', { cause: err })
-    }
-  }
-  return { type, groups: [...groups.values()].map((group) => group.records), records }
-}
-
-/** A record's id and its first `maxAddresses` addresses, or nothing when it is malformed or names no id. */
-function decodeRecord (bytes: Uint8Array, maxAddresses: number): ProviderInfo | undefined {
-  const read = reader(bytes)
-  let id: Uint8Array<ArrayBuffer> | undefined
-  const multiaddrs: Array<Uint8Array<ArrayBuffer>> = []
-  try {
-    while (read.pos < read.len) {
-      const tag = read.uint32()
-      if (tag >>> 3 === FIELD_ID && (tag & 7) === LENGTH_DELIMITED) id = read.bytes()
-      else if (tag >>> 3 === FIELD_ADDRESS && (tag & 7) === LENGTH_DELIMITED) {
-        const address = read.bytes()
-        if (multiaddrs.length < maxAddresses) multiaddrs.push(address)
-      } else read.skipType(tag & 7)
-    }
-  } catch {
-    return undefined
-  }
-  return id === undefined || id.byteLength === 0 ? undefined : { id, multiaddrs }
-}
-
-/** The multiaddr codes of IPv4, IPv6 and the DNS names (one-byte varints), and how many leading bytes name an IP group. */
-const IP4 = 0x04
-const IP6 = 0x29
-const DNS_CODES = new Set([0x35, 0x36, 0x37, 0x38])
-const IP4_GROUP_BYTES = 1 + 4
-const IP6_GROUP_BYTES = 1 + 6
-
-/**
- * The address group of a raw record, read from the bytes of its first address not named by DNS (as
- * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does; a relayed
- * address starts with its relay's), else the whole address; one group for a record naming only DNS
- * names (a name costs nothing: one host may hold thousands), and one for records naming none.
- */
-function rawGroup (record: ProviderInfo): string {
-  const first = record.multiaddrs.find((address) => !DNS_CODES.has(address[0]!)) ?? record.multiaddrs[0]
-  if (first === undefined) return ''
-  if (DNS_CODES.has(first[0]!)) return DNS_GROUP
-  const length = first[0] === IP4 ? IP4_GROUP_BYTES : first[0] === IP6 ? IP6_GROUP_BYTES : first.length
-  return first.subarray(0, length).join(',')
-}
-
-/** A provider record as a PeerInfo, or nothing when its id or an address does not parse. */
-function toPeerInfo (id: Uint8Array, addresses: Uint8Array[]): PeerInfo[] {
-  try {
-    const multiaddrs: Multiaddr[] = addresses.map((bytes) => multiaddr(bytes))
-    return [{ id: peerIdFromMultihash(Digest.decode(id)), multiaddrs }]
-  } catch {
-    return []
-  }
+/** Lets other tasks run: a timer callback, so that a decode never shares a turn of the event loop with others queued before it. */
+const yieldToEventLoop = async (): Promise<void> => {
+  await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
 }

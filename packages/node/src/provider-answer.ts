@@ -1,0 +1,213 @@
+/**
+ * Reading one storer's GET_PROVIDERS answer within bounds (see provider-lookup.ts for why it is read
+ * leniently): the length-prefixed message off the stream, at most `maxBytes` of it; its records gathered
+ * by raw address group without parsing an address; the kept records drawn by group and only then parsed.
+ *
+ * The work an answer costs is bounded by its bytes, not by what the storer claims: a record whose id is
+ * shorter than any PeerId is skipped unread, so at most `maxBytes` / {@link MIN_RECORD_BYTES} records
+ * are gathered; gathering draws no randomness until a group holds `perGroup` records, and the final draw
+ * takes at most two random draws per kept record (random.ts reads them from a buffered CSPRNG: a CSPRNG
+ * call per draw blocked the event loop ~0.15 s per 128 KiB answer).
+ */
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { reader } from 'protons-runtime'
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { drawFromGroups, randomIndex } from './random.js'
+import { DNS_GROUP } from './relay-share.js'
+import type { ProviderInfo } from './kad-providers.js'
+import type { PeerInfo, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** The shortest PeerId multihash (SHA-256 of a public key, 34 bytes): a record with a shorter id is skipped. */
+export const MIN_PEER_ID_BYTES = 34
+
+/**
+ * The fewest bytes a gathered record takes in an answer: its field tag and length, its id's tag and
+ * length, and an id of {@link MIN_PEER_ID_BYTES}. An answer of `maxBytes` gathers at most
+ * `maxBytes / MIN_RECORD_BYTES` records.
+ */
+export const MIN_RECORD_BYTES = 2 + 2 + MIN_PEER_ID_BYTES
+
+/** The bounds an answer is read within. */
+export interface AnswerBounds {
+  /** Most bytes of the message read. */
+  maxBytes: number
+  /** Addresses of one record read (the rest are ignored). */
+  maxAddresses: number
+  /** Most records of one address group gathered (a uniform sample of the group's records). */
+  perGroup: number
+}
+
+/** A decoded answer: its message type, and its records gathered by raw address group. */
+export interface RawAnswer {
+  type: number
+  groups: ProviderInfo[][]
+  /** Records gathered (well-formed, with a plausible id), before the per-group sample. */
+  records: number
+}
+
+/** MessageType.GET_PROVIDERS as the wire numbers it. */
+export const MESSAGE_GET_PROVIDERS = 3
+
+/** Protobuf wire types and the fields read. */
+const LENGTH_DELIMITED = 2
+const FIELD_TYPE = 1
+const FIELD_PROVIDERS = 9
+const FIELD_ID = 1
+const FIELD_ADDRESS = 2
+
+/**
+ * Reads one length-prefixed message from `stream`, at most `maxBytes` of its body: `truncated` when the
+ * prefix announced more. Holds at most `maxBytes` and one chunk, however much the peer sends.
+ *
+ * @example
+ * ```ts
+ * const { bytes, truncated } = await readAnswer(stream, PROVIDER_ANSWER_BYTES, signal)
+ * ```
+ */
+export async function readAnswer (stream: Stream, maxBytes: number, signal: AbortSignal): Promise<{ bytes: Uint8Array, truncated: boolean }> {
+  const buffer = new Uint8ArrayList()
+  let length: number | undefined
+  let prefix = 0
+  const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted')) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const chunk of stream) {
+      buffer.append(chunk)
+      if (length === undefined) {
+        try {
+          length = varint.decode(buffer)
+          prefix = varint.encodingLength(length)
+        } catch (err) {
+          if (buffer.byteLength >= 5) throw new Error('malformed length prefix', { cause: err })
+          continue
+        }
+      }
+      if (buffer.byteLength - prefix >= Math.min(length, maxBytes)) break
+      if (buffer.byteLength > maxBytes + prefix) break
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  signal.throwIfAborted()
+  if (length === undefined || buffer.byteLength - prefix < Math.min(length, maxBytes)) throw new Error('answer ended early')
+  const take = Math.min(length, maxBytes)
+  return { bytes: buffer.subarray(prefix, prefix + take), truncated: length > take }
+}
+
+/**
+ * Decodes the fields of a GET_PROVIDERS answer that are read (the others skipped), gathering its
+ * records by {@link rawGroup}, at most `perGroup` of each (a uniform sample). A record is cut to its
+ * first `maxAddresses` addresses; a malformed record, or one whose id is shorter than any PeerId, is
+ * skipped; a malformed answer throws, except where a `truncated` answer was cut off (the records before
+ * the cut are kept).
+ *
+ * @example
+ * ```ts
+ * const answer = decodeAnswer(bytes, truncated, { maxBytes: PROVIDER_ANSWER_BYTES, maxAddresses: 8, perGroup: 256 })
+ * ```
+ */
+export function decodeAnswer (bytes: Uint8Array, truncated: boolean, bounds: AnswerBounds): RawAnswer {
+  const read = reader(bytes)
+  const groups = new Map<number | string, { records: ProviderInfo[], seen: number }>()
+  let type = 0
+  let records = 0
+  while (read.pos < read.len) {
+    try {
+      const tag = read.uint32()
+      if (tag >>> 3 === FIELD_TYPE && (tag & 7) === 0) type = read.int32()
+      else if (tag >>> 3 === FIELD_PROVIDERS && (tag & 7) === LENGTH_DELIMITED) {
+        const length = read.uint32()
+        const start = read.pos
+        read.skip(length)
+        // a record too short to hold a PeerId is passed over unread: junk records cost no allocation
+        const record = length < MIN_RECORD_BYTES - 2 ? undefined : decodeRecord(bytes.subarray(start, start + length), bounds.maxAddresses)
+        if (record === undefined) continue
+        records++
+        const key = rawGroup(record)
+        const group = groups.get(key) ?? { records: [], seen: 0 }
+        groups.set(key, group)
+        // a uniform sample of the group's records, whatever their order (reservoir sampling)
+        group.seen++
+        if (group.records.length < bounds.perGroup) group.records.push(record)
+        else {
+          const j = randomIndex(group.seen)
+          if (j < bounds.perGroup) group.records[j] = record
+        }
+      } else read.skipType(tag & 7)
+    } catch (err) {
+      // a field cut off by the byte limit ends the answer (reading past the end is a RangeError);
+      // anything else is a malformed answer
+      if (truncated && err instanceof RangeError) break
+      throw new Error('malformed GET_PROVIDERS answer', { cause: err })
+    }
+  }
+  return { type, groups: [...groups.values()].map((group) => group.records), records }
+}
+
+/**
+ * At most `count` records of `answer`, drawn by address group ({@link drawFromGroups}), each then parsed
+ * into a PeerInfo (a record whose id or an address does not parse is left out).
+ *
+ * @example
+ * ```ts
+ * const providers = keptProviders(decodeAnswer(bytes, false, bounds), 64)
+ * ```
+ */
+export function keptProviders (answer: RawAnswer, count: number): PeerInfo[] {
+  return drawFromGroups(answer.groups, count).flatMap((record) => toPeerInfo(record.id, record.multiaddrs))
+}
+
+/** A record's id and its first `maxAddresses` addresses, or nothing when it is malformed or its id is too short for a PeerId. */
+function decodeRecord (bytes: Uint8Array, maxAddresses: number): ProviderInfo | undefined {
+  const read = reader(bytes)
+  let id: Uint8Array<ArrayBuffer> | undefined
+  const multiaddrs: Array<Uint8Array<ArrayBuffer>> = []
+  try {
+    while (read.pos < read.len) {
+      const tag = read.uint32()
+      if (tag >>> 3 === FIELD_ID && (tag & 7) === LENGTH_DELIMITED) id = read.bytes()
+      else if (tag >>> 3 === FIELD_ADDRESS && (tag & 7) === LENGTH_DELIMITED) {
+        const address = read.bytes()
+        if (multiaddrs.length < maxAddresses) multiaddrs.push(address)
+      } else read.skipType(tag & 7)
+    }
+  } catch {
+    return undefined
+  }
+  return id === undefined || id.byteLength < MIN_PEER_ID_BYTES ? undefined : { id, multiaddrs }
+}
+
+/** The multiaddr codes of IPv4, IPv6 and the DNS names (one-byte varints). */
+const IP4 = 0x04
+const IP6 = 0x29
+const DNS_CODES = new Set([0x35, 0x36, 0x37, 0x38])
+
+/**
+ * The address group of a raw record, read from the bytes of its first address not named by DNS (as
+ * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does; a relayed
+ * address starts with its relay's) as a number, else the whole address; one group for a record naming
+ * only DNS names (a name costs nothing: one host may hold thousands), and one for records naming none.
+ */
+function rawGroup (record: ProviderInfo): number | string {
+  const first = record.multiaddrs.find((address) => !DNS_CODES.has(address[0]!)) ?? record.multiaddrs[0]
+  if (first === undefined) return ''
+  if (DNS_CODES.has(first[0]!)) return DNS_GROUP
+  // IPv4 in [0, 2^32), IPv6 /48 in [2^48, 2^49): numbers, so that no string is built per record
+  if (first[0] === IP4 && first.length >= 5) return first[1]! * 2 ** 24 + first[2]! * 2 ** 16 + first[3]! * 2 ** 8 + first[4]!
+  if (first[0] === IP6 && first.length >= 7) return 2 ** 48 + first[1]! * 2 ** 40 + first[2]! * 2 ** 32 + first[3]! * 2 ** 24 + first[4]! * 2 ** 16 + first[5]! * 2 ** 8 + first[6]!
+  return first.join(',')
+}
+
+/** A provider record as a PeerInfo, or nothing when its id or an address does not parse. */
+function toPeerInfo (id: Uint8Array, addresses: Uint8Array[]): PeerInfo[] {
+  try {
+    const multiaddrs: Multiaddr[] = addresses.map((bytes) => multiaddr(bytes))
+    return [{ id: peerIdFromMultihash(Digest.decode(id)), multiaddrs }]
+  } catch {
+    return []
+  }
+}
