@@ -13,6 +13,8 @@ import { VerifyQueueFullError } from './verify/errors.js'
 import { toPostView } from './view.js'
 import { topicOf } from './input.js'
 import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
+import { AwaitingStamps } from './membership/awaiting-stamps.js'
+import type { AwaitingEnvelope, AwaitingStampsInit } from './membership/awaiting-stamps.js'
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
@@ -75,6 +77,19 @@ export interface MemberRefusal {
   reason: string
 }
 
+/**
+ * How an envelope refused for unknown members came in, so that it is kept ({@link PostIntake.membership})
+ * and delivered the same way once their stamps arrive ({@link PostIntake.stamped}).
+ */
+export interface MemberHoldOptions {
+  topic: string
+  envelope: Uint8Array
+  /** 'gossip', 'sync', or 'stem' for a stem post this node fluffs (stored as {@link PostIntake.accept} stores it). */
+  path: Exclude<IntakePath, 'own'>
+  /** The address group of the peer that delivered it; a fluffed stem post's is the one {@link PostIntake.accept} charges. */
+  from?: string
+}
+
 /** What {@link PostIntake} needs from the node. */
 export interface PostIntakeComponents {
   store: PostStore
@@ -112,6 +127,8 @@ export interface PostIntakeComponents {
    * (a node with membership off)
    */
   checkRing?(ring: Uint8Array[], created: number, from?: string): RingMembership
+  /** Bounds of the envelopes kept until their ring's stamps arrive ({@link PostIntake.stamped}). @default AwaitingStamps' */
+  awaitingStamps?: AwaitingStampsInit
   /**
    * validateEnvelope off the main thread, for envelopes from the network ({@link PostIntake.verify}): the
    * node's verification pool (`pool.validate`). Its refusals (ERR_VERIFY_QUEUE_FULL when overloaded,
@@ -145,6 +162,8 @@ export class PostIntake {
   private readonly now: () => number
   private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions, group?: string) => Promise<ValidationResult>
   private readonly checkRing?: PostIntakeComponents['checkRing']
+  /** Valid ring envelopes refused for unknown members, until their stamps arrive. */
+  private readonly waitingForStamps?: AwaitingStamps
   /** Own posts not yet back, as stored, by the envelope the stem holds (gone with it). */
   private readonly ownEntries = new WeakMap<Uint8Array, StoredPost>()
   /** Checks under way off the main thread, by bytes and strictness, with the group they were queued for: a copy arriving meanwhile waits for the first. */
@@ -174,6 +193,13 @@ export class PostIntake {
     this.now = components.now ?? (() => Date.now())
     this.offThread = components.offThread
     this.checkRing = components.checkRing
+    const checkRing = components.checkRing
+    if (checkRing !== undefined) {
+      this.waitingForStamps = new AwaitingStamps({
+        checkRing: (ring, created) => checkRing(ring, created),
+        deliver: async (waiting) => { await this.deliver(waiting) }
+      }, components.awaitingStamps)
+    }
   }
 
   /**
@@ -181,12 +207,42 @@ export class PostIntake {
    * channel is taken only when every ring member holds a stamp known here at its `created`, and the ring
    * has MIN_MEMBER_RING members (fewer only while the directory holds fewer). Costs no stamp evaluation;
    * the missing members' stamps are queued to fetch from `peer` (a PeerId). Undefined: taken. One-time
-   * posts (unverified, their votes count for nothing) and circle posts (their own members) pass.
+   * posts (unverified, their votes count for nothing) and circle posts (their own members) pass. With
+   * `hold`, an envelope refused only for unknown members is kept (bounded) and taken as `hold.path` takes
+   * it once their stamps arrive ({@link stamped}).
    */
-  membership (valid: ValidEnvelope, peer?: string): MemberRefusal | undefined {
+  membership (valid: ValidEnvelope, peer?: string, hold?: MemberHoldOptions): MemberRefusal | undefined {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
     const result = this.checkRing(valid.auth.ring, Number(valid.post.created), peer)
-    return result.ok ? undefined : { code: result.code, reason: result.reason }
+    if (result.ok) return undefined
+    if (hold !== undefined && result.code === 'ERR_UNKNOWN_MEMBER') {
+      const key = toHex(valid.id)
+      const group = hold.path === 'stem' ? hold.from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) : hold.from
+      this.waitingForStamps?.hold({ topic: hold.topic, envelope: hold.envelope, valid, path: hold.path, group: group ?? UNKNOWN_SENDER }, result.missing)
+    }
+    return { code: result.code, reason: result.reason }
+  }
+
+  /**
+   * The directory took a stamp of `memberKey` (its 'stamp-added' event): the envelopes kept for it
+   * ({@link membership} with `hold`) whose ring is now of known members are taken as they would have been
+   * when they came. Costs no stamp evaluation. Resolves with how many were taken.
+   */
+  async stamped (memberKey: Uint8Array): Promise<number> {
+    return await this.waitingForStamps?.stamped(memberKey) ?? 0
+  }
+
+  /** Envelopes kept until their ring's stamps arrive, and their bytes. */
+  awaitingStamps (): { envelopes: number, bytes: number } {
+    return { envelopes: this.waitingForStamps?.size ?? 0, bytes: this.waitingForStamps?.bytes ?? 0 }
+  }
+
+  /** Takes a kept envelope whose ring's stamps arrived, as its path takes one that just came, unless time has overtaken it. */
+  private async deliver ({ envelope, valid, path, group }: AwaitingEnvelope): Promise<void> {
+    if (!stillValid(valid, path !== 'sync', Math.floor(this.now() / 1000))) return
+    if (path === 'gossip') await this.receiveGossip(envelope, valid, group)
+    else if (path === 'stem') await this.accept(envelope, valid, group)
+    else await this.receive(envelope, valid, group)
   }
 
   /**
@@ -316,9 +372,9 @@ export class PostIntake {
     if (await this.store.has(messageId(topic, envelope))) return 'ignore'
     const valid = await this.verify(topic, envelope, 'sync', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
-    // a ring of members unknown here: their stamps are asked of the peer, and the post is taken when it
-    // comes again (the next sync round) once they are held
-    const refused = this.membership(valid, peer)
+    // a ring of members unknown here: their stamps are asked of the peer, and the post is kept until they
+    // arrive (or, pushed out by newer ones, taken when the next sync round brings it again)
+    const refused = this.membership(valid, peer, { topic, envelope, path: 'sync', from })
     if (refused !== undefined) return STAMP_ERROR_ACTIONS[refused.code]
     return verdictOf(await this.receive(envelope, valid, from))
   }

@@ -2,8 +2,9 @@
  * The membership rule in a channel's gossip validator: after protocol validation and before the store, a
  * ring-signed vote or post of a public channel whose ring is not of stamped members known here is Ignored
  * (never penalised: directories differ, and the sender may know more members), its missing stamps asked of
- * the peer that forwarded it. The envelope is validated once: the check's result is handed on to the
- * channel validator (createTopicValidator), which judges everything else as before.
+ * the peer that forwarded it; the intake keeps it until they arrive (PostIntake.stamped). The envelope is
+ * validated once: the check's result is handed on to the channel validator (createTopicValidator), which
+ * judges everything else as before.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { displayLine } from '@murmur/protocol'
@@ -16,8 +17,11 @@ import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /** Options of {@link memberGatedValidator}: the channel validator's, and the membership rule. */
 export interface MemberGatedValidatorInit extends TopicValidatorInit {
-  /** PostIntake.membership: why a valid envelope is not taken, undefined when it is; `peer` is asked for missing stamps. */
-  membership(valid: ValidEnvelope, peer: PeerId): MemberRefusal | undefined
+  /**
+   * PostIntake.membership: why a valid envelope is not taken, undefined when it is; `peer` is asked for
+   * missing stamps, and `message` (its topic and bytes) kept until they arrive.
+   */
+  membership(valid: ValidEnvelope, peer: PeerId, message: { topic: string, data: Uint8Array }): MemberRefusal | undefined
 }
 
 /**
@@ -26,7 +30,10 @@ export interface MemberGatedValidatorInit extends TopicValidatorInit {
  *
  * @example
  * ```ts
- * const validator = memberGatedValidator({ validate, accept, tracker, log, membership: (valid, peer) => intake.membership(valid, peer.toString()) })
+ * const validator = memberGatedValidator({
+ *   validate, accept, tracker, log,
+ *   membership: (valid, peer, { topic, data }) => intake.membership(valid, peer.toString(), { topic, envelope: data, path: 'gossip', from: groupOf(peer) })
+ * })
  * pubsub.topicValidators.set(topic, validator)
  * ```
  */
@@ -42,7 +49,7 @@ export function memberGatedValidator (init: MemberGatedValidatorInit): TopicVali
       // a failed check (an overloaded pool) is the channel validator's to answer, as without the rule
       const result = await check.catch(() => undefined)
       if (result?.ok === true) {
-        const refused = membership(result, peer)
+        const refused = membership(result, peer, message)
         if (refused !== undefined) {
           log('message on %s not taken: %s (%s)', displayLine(message.topic), refused.code, refused.reason)
           return TopicValidatorResult.Ignore

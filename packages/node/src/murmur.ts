@@ -31,7 +31,7 @@ import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool } from './verify/index.js'
 import { openNodeMembership } from './node-membership.js'
-import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
+import type { NodeMembership, NodeMembershipEvents, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
@@ -47,8 +47,16 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
 const log = logger('murmur:node')
 
-/** The implementation behind {@link createMurmur}. */
-export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
+/**
+ * The implementation behind {@link createMurmur}. Besides MurmurEvents it sends 'membership'
+ * (NodeMembershipEvents): the same object as `membership()`, whenever it changes.
+ *
+ * @example
+ * ```ts
+ * node.addEventListener('membership', (evt) => { console.log(evt.detail.signing, evt.detail.minting?.progress?.etaSeconds) })
+ * ```
+ */
+export class MurmurNode extends TypedEventEmitter<MurmurEvents & NodeMembershipEvents> implements Murmur {
   readonly libp2p: MurmurLibp2p
   private readonly config: MurmurConfig
   private readonly store: PostStore
@@ -271,7 +279,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('rendezvous')
     })
     this.validator = memberGatedValidator({
-      membership: (valid, peer) => this.intake.membership(valid, peer.toString()),
+      // a ring of members unknown here is kept until their stamps arrive (stamp-added, below)
+      membership: (valid, peer, { topic, data }) => this.intake.membership(valid, peer.toString(), { topic, envelope: data, path: 'gossip', from: this.senderGroup(peer) }),
       validate: async (topic, envelope, peer) => await this.intake.verify(topic, envelope, 'gossip', this.senderGroup(peer)),
       tracker,
       accept: async (topic, envelope, valid, peer) => {
@@ -322,6 +331,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         senderGroup: (peer) => this.senderGroup(peer),
         log: log.newScope('membership')
       }, this.config.membership)
+      const intake = this.intake
+      this.members.directory.addEventListener('stamp-added', (evt) => { void intake.stamped(evt.detail.memberKey) })
+      this.members.addEventListener('membership', (evt) => { this.safeDispatchEvent('membership', { detail: evt.detail }) })
     }
     await this.libp2p.start()
     this.running = true

@@ -5,7 +5,8 @@
  * node runs without one), and a prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekOf, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
 import { createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
@@ -21,6 +22,22 @@ import type { Logger, PeerId } from '@libp2p/interface'
 
 /** How often the directory drops the stamps it no longer keeps, in ms. @default 3_600_000 (an hour) */
 export const MEMBERSHIP_PRUNE_INTERVAL = 3_600_000
+
+/** Shortest time between two 'membership' events that only report minting progress, in ms. @default 1000 */
+export const MEMBERSHIP_PROGRESS_EVENT_INTERVAL = 1000
+
+/** Longest setTimeout delay (2^31 − 1 ms); a later boundary is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Events of {@link NodeMembership}, forwarded by the node (MurmurNode). */
+export interface NodeMembershipEvents {
+  /**
+   * Membership changed, with what `membership()` returns now: the mint progressed (at most every
+   * MEMBERSHIP_PROGRESS_EVENT_INTERVAL), failed or started, a stamp was minted, came back from the network,
+   * became accepted or expired, the ring a vote hides in grew or shrank, signing became ready or stopped.
+   */
+  membership: CustomEvent<NodeMembershipStatus>
+}
 
 /** Membership settings of a node, every default applied. */
 export interface MembershipConfig {
@@ -80,8 +97,11 @@ export interface NodeMembershipComponents {
   log: Logger
 }
 
-/** The membership layer of a running node; {@link openNodeMembership} opens it, the node starts and stops it. */
-export class NodeMembership {
+/**
+ * The membership layer of a running node; {@link openNodeMembership} opens it, the node starts and stops
+ * it. Its 'membership' event tells a UI when {@link status} changed.
+ */
+export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   readonly directory: MemberDirectory
   /** How this node's member signs votes and posts; undefined when it does not mint. */
   readonly signer?: RingSigner
@@ -93,8 +113,16 @@ export class NodeMembership {
   private readonly announcements: Outbound
   private readonly validator: TopicValidatorFn
   private pruneTimer?: ReturnType<typeof setInterval>
+  /** Fires at the next time a stamp window opens or closes (accepted stamps, and so the status, change then). */
+  private boundaryTimer?: ReturnType<typeof setTimeout>
+  /** What the last 'membership' event said, but for minting progress and the directory's exact size. */
+  private reported?: string
+  /** When the last 'membership' event went out, in ms. */
+  private reportedAt = -Infinity
+  private running = false
 
   constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService, signer: RingSigner }) {
+    super()
     this.components = components
     this.directory = directory
     this.minting = own?.minting
@@ -136,21 +164,32 @@ export class NodeMembership {
     }
   }
 
-  /** Subscribes to the directory topic, starts minting (and announcing) and the hourly prune. */
+  /** Subscribes to the directory topic, starts minting (and announcing), the hourly prune and the 'membership' events. */
   start (): void {
     const { pubsub } = this.components
     pubsub.topicValidators.set(DIRECTORY_TOPIC, this.validator)
     pubsub.subscribe(DIRECTORY_TOPIC)
+    this.running = true
+    this.reported = reportKey(this.status())
     this.minting?.addEventListener('announce', (evt) => { void this.announce(evt.detail) })
+    this.minting?.addEventListener('mint:progress', () => { this.changed(true) })
+    // a turn later: the minter plans its next mint (nextMintAt) right after telling of this one
+    for (const event of ['mint:stamp', 'mint:error'] as const) this.minting?.addEventListener(event, () => { queueMicrotask(() => { this.changed() }) })
+    this.directory.addEventListener('stamp-added', () => { this.changed() })
     this.minting?.start()
     this.pruneTimer = setInterval(() => {
-      this.directory.prune().catch((err: unknown) => { this.components.log.error('could not prune the directory - %e', err) })
+      this.directory.prune()
+        .then(() => { this.changed() })
+        .catch((err: unknown) => { this.components.log.error('could not prune the directory - %e', err) })
     }, MEMBERSHIP_PRUNE_INTERVAL)
+    this.atNextBoundary()
   }
 
   /** Stops minting (saving the nonce reached) and the outbox; resolves before the database may close. */
   async stop (): Promise<void> {
+    this.running = false
     clearInterval(this.pruneTimer)
+    clearTimeout(this.boundaryTimer)
     if (this.announcements !== this.components.direct) this.announcements.stop()
     await this.minting?.stop()
     // the validator stays: an announcement still arriving is judged, never taken unchecked
@@ -174,6 +213,31 @@ export class NodeMembership {
     const state = this.state
     const own = state === undefined ? undefined : (memberKey: Uint8Array, week: number): boolean => equalBytes(memberKey, state.key.publicKey) && state.stampFor(week) !== undefined
     return this.directory.checkRing(ring, { created, from, alsoStamped: own })
+  }
+
+  /**
+   * Sends a 'membership' event when the status changed (`progress`: the mint progressed, reported at most
+   * every MEMBERSHIP_PROGRESS_EVENT_INTERVAL); the directory's exact size alone does not count, only the
+   * ring it makes.
+   */
+  private changed (progress = false): void {
+    if (!this.running) return
+    const status = this.status()
+    const key = reportKey(status)
+    const now = Date.now()
+    if (key === this.reported && !(progress && now - this.reportedAt >= MEMBERSHIP_PROGRESS_EVENT_INTERVAL)) return
+    this.reported = key
+    this.reportedAt = now
+    this.safeDispatchEvent('membership', { detail: status })
+  }
+
+  /** Checks the status again when the next stamp window opens or closes (own stamps become accepted or expire then). */
+  private atNextBoundary (): void {
+    const wait = nextStampBoundary(Math.floor(Date.now() / 1000)) * 1000 - Date.now()
+    this.boundaryTimer = setTimeout(() => {
+      this.changed()
+      if (this.running) this.atNextBoundary()
+    }, Math.min(Math.max(0, wait), MAX_TIMER_MS))
   }
 
   /** When the stamp being minted is expected (unix seconds), if a mint is running and has measured its pace. */
@@ -230,6 +294,8 @@ export class NodeMembership {
       await this.state.markOut(stamp.week)
       this.directory.disclose(directoryItemId(stamp))
       this.components.log('an own stamp is out there')
+      // signing may start now
+      this.changed()
     } catch (err) {
       this.components.log.error('could not record an own stamp as out - %e', err)
     }
@@ -277,6 +343,31 @@ export class NodeMembership {
       log.error('could not announce a stamp - %e', err)
     }
   }
+}
+
+/** What a 'membership' event reports, but for minting progress and the directory's exact size: an event goes out when it changes. */
+function reportKey (status: NodeMembershipStatus): string {
+  const { stamp, ahead, minting, nextMintAt, ring, signing } = status
+  return JSON.stringify({ stamp, ahead, minting: minting?.week, nextMintAt, ring, signing })
+}
+
+/**
+ * The next time after `now` (unix seconds) at which a stamp window opens or closes: stamps become accepted
+ * or expire only then, for this node's member and every member of its directory alike (all of one week
+ * share one window).
+ *
+ * @example
+ * ```ts
+ * nextStampBoundary(weekStart(week) + 3600) // weekStart(week) + STAMP_GRACE_SECONDS: the previous week's stamps expire
+ * ```
+ */
+export function nextStampBoundary (now: number): number {
+  const week = weekOf(now)
+  const times = [week - 1, week, week + 1, week + 2].filter((w) => w >= 0).flatMap((w) => {
+    const { notBefore, notAfter } = stampWindow(w)
+    return [notBefore, notAfter]
+  })
+  return Math.min(...times.filter((time) => time > now))
 }
 
 /** When the stamp being minted is expected (unix seconds): now plus the running mint's ETA, once it measured its pace. */

@@ -26,3 +26,14 @@ export const DIRECTORY_WANTED_PER_PEER = 64
 export const DIRECTORY_WANTED_PEERS = 256
 /** Sublevel of the node's database holding the directory: item id → encoded stamp. */
 export const DIRECTORY_SUBLEVEL = 'member-directory'
+/**
+ * Envelopes kept in all while their ring's stamps are missing (awaiting-stamps.ts): about 1 MB of ring votes
+ * of 16 members (AWAITING_STAMPS_BYTES caps larger envelopes). @default 1024
+ */
+export const AWAITING_STAMPS_ENVELOPES = 1024
+/** Envelope bytes kept in all while their ring's stamps are missing. @default 4 MiB */
+export const AWAITING_STAMPS_BYTES = 4 * 1024 * 1024
+/** Envelopes of one address group kept while their ring's stamps are missing: a flood of rings of unknown members pushes out its own first. @default 64 */
+export const AWAITING_STAMPS_ENVELOPES_PER_GROUP = 64
+/** Envelope bytes of one address group kept while their ring's stamps are missing. @default 256 KiB */
+export const AWAITING_STAMPS_BYTES_PER_GROUP = 256 * 1024

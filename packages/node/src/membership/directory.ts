@@ -5,6 +5,7 @@
  * reported and gets no further evaluation; a ring naming unknown members costs none and queues their
  * stamps for a rate-limited fetch.
  */
+import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import {
   MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
@@ -17,6 +18,7 @@ import { WantedStamps } from './wanted.js'
 import type { EvaluationAdmissionInit } from './admission.js'
 import type { MemberDatabase } from './storage.js'
 import type { WantedStampsInit } from './wanted.js'
+import type { TypedEventTarget } from '@libp2p/interface'
 import type { AbstractSublevel } from 'abstract-level'
 import type { RingMembership, Stamp, StampErrorCode, StampVerification, SyncItem, VerifyStampOptions } from '@murmur/protocol'
 
@@ -98,8 +100,17 @@ export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStam
   invalidCacheSize?: number
 }
 
+/** Events of the {@link MemberDirectory}. */
+export interface MemberDirectoryEvents {
+  /**
+   * A stamp was verified and is held now (from gossip, the stem's gossip copy, sync, or an own stamp coming
+   * back): rings naming its member may pass now. Not fired for what an earlier run verified (loaded at open).
+   */
+  'stamp-added': CustomEvent<Stamp>
+}
+
 /** The member directory of a node. */
-export interface MemberDirectory {
+export interface MemberDirectory extends TypedEventTarget<MemberDirectoryEvents> {
   /**
    * Takes an announcement (an encoded stamp) from gossip, the stem or sync: cheap checks first, a known
    * item or known-invalid bytes cost nothing, and at most one stamp evaluation, within the limits.
@@ -159,7 +170,7 @@ interface Held {
   bytes: Uint8Array
 }
 
-class Directory implements MemberDirectory {
+class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements MemberDirectory {
   evaluations = 0
   private readonly records: AbstractSublevel<MemberDatabase, string | Uint8Array, Uint8Array, Uint8Array>
   private readonly bits: number
@@ -181,6 +192,7 @@ class Directory implements MemberDirectory {
   private readonly wants: WantedStamps
 
   constructor (init: MemberDirectoryInit) {
+    super()
     this.records = init.db.sublevel<Uint8Array, Uint8Array>(DIRECTORY_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
     this.bits = init.bits ?? STAMP_BITS
     this.clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
@@ -374,6 +386,7 @@ class Directory implements MemberDirectory {
     const held: Held = { id: directoryItemId(stamp), stamp, bytes }
     this.hold(held)
     this.vouched.delete(bytesHex)
+    this.safeDispatchEvent('stamp-added', { detail: stamp })
     // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
     await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
     return { action: 'accept', id: held.id, stamp }
@@ -411,6 +424,7 @@ class Directory implements MemberDirectory {
  * const directory = await openMemberDirectory({ db, onInvalid: (peer) => { tracker.cutOff(peer) } })
  * const verdict = await directory.receive(message.data, { from: propagationSource.toString() })
  * const membership = directory.checkRing(auth.ring, { created, from })
+ * directory.addEventListener('stamp-added', (evt) => { void intake.stamped(evt.detail.memberKey) })
  * ```
  */
 export async function openMemberDirectory (init: MemberDirectoryInit): Promise<MemberDirectory> {
