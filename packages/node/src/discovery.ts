@@ -24,6 +24,13 @@ export const POOL_PER_GROUP = 8
  */
 export const DISCOVERY_MAX_FAILURES = 5
 
+/**
+ * Most records of one address group a draw tries in its turn, one after another until one is reached:
+ * records are claims, and those of a group that fail (a PeerId claimed at another's address, a closed
+ * port) must not give its turn to a group whose records work.
+ */
+export const DISCOVERY_GROUP_TRIES = POOL_PER_GROUP / 2
+
 /** The group of peers whose record names no address: they are drawn as one group. */
 const NO_ADDRESS = 'none'
 
@@ -216,6 +223,20 @@ export class GroupedPool {
   draw (count: number, eligible: (peer: PeerInfo) => boolean = () => true): PeerInfo[] {
     return drawFromGroups([...this.groups.values()].map((group) => group.items.filter(eligible)), count)
   }
+
+  /**
+   * Draws at most `count` address groups in random order, each with its peers that pass `eligible` in
+   * random order (`turns`: one group's turn to be dialed); `rest` holds the peers of the groups not drawn.
+   */
+  drawGroups (count: number, eligible: (peer: PeerInfo) => boolean = () => true): { turns: PeerInfo[][], rest: PeerInfo[] } {
+    const groups = [...this.groups.values()].map((group) => {
+      const peers = group.items.filter(eligible)
+      return sample(peers, peers.length)
+    }).filter((peers) => peers.length > 0)
+    const order = sample(groups, groups.length)
+    const take = Math.max(0, count)
+    return { turns: order.slice(0, take), rest: order.slice(take).flat() }
+  }
 }
 
 /**
@@ -250,8 +271,20 @@ export interface DiscoveryDialerComponents {
   dialedCount(): number
   /** Whether a connection to the peer is open. */
   isConnected(peer: PeerId): boolean
-  /** Dials a discovered peer; failures are the dialer's to log. */
-  dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
+  /**
+   * Whether this node chose the peer and holds an outbound connection to it (`ChosenPeers.dialed`).
+   * Such a peer is not drawn again; one that is only connected (a DHT query dialed it, or it dialed in)
+   * is, and its draw makes it chosen: else an honest host that kad-dht reached first was never chosen.
+   *
+   * @default isConnected (a connected peer is never drawn)
+   */
+  isDialed?(peer: PeerId): boolean
+  /**
+   * Dials a drawn peer (`dialDrawn`; `exact` for a bootstrap peer: by its PeerId) and returns the
+   * peer reached, or nothing if it cannot tell (then `isDialed` says). Failures are the dialer's
+   * to log.
+   */
+  dial(peer: PeerInfo, signal: AbortSignal, exact?: boolean): Promise<PeerId | undefined | void>
 }
 
 /** Options of {@link DiscoveryDialer}. */
@@ -311,7 +344,7 @@ interface Retry {
  *
  * @example
  * ```ts
- * const dialer = new DiscoveryDialer({ dialedCount, isConnected, dial }, { bootstrap })
+ * const dialer = new DiscoveryDialer({ dialedCount, isConnected, isDialed, dial }, { bootstrap })
  * libp2p.addEventListener('peer:discovery', (evt) => { dialer.offer(evt.detail) })
  * ```
  */
@@ -345,7 +378,7 @@ export class DiscoveryDialer {
 
   /** A peer was discovered: it may be drawn at the end of the current window. */
   offer (peer: PeerInfo): void {
-    if (this.stopped || this.pool.has(peer.id) || this.components.isConnected(peer.id) || !this.short()) {
+    if (this.stopped || this.pool.has(peer.id) || this.isDialed(peer.id) || !this.short()) {
       return
     }
     const boot = this.bootstrap.get(peer.id.toString())
@@ -371,58 +404,101 @@ export class DiscoveryDialer {
     return this.components.dialedCount() < this.below
   }
 
+  private isDialed (peer: PeerId): boolean {
+    return this.components.isDialed?.(peer) ?? this.components.isConnected(peer)
+  }
+
   private forgetWindow (): void {
     clearTimeout(this.timer)
     this.timer = undefined
     this.pool = new GroupedPool()
   }
 
+  /**
+   * One dial per address group: at most as many groups as the node is short of get a turn, the others'
+   * peers wait for the next window (if the node is still short then). A sybil host's many PeerIds so
+   * take one dialed slot a window, as an honest host does, instead of all the slots its PeerIds outnumber.
+   */
   private draw (): void {
     const pool = this.pool
     this.forgetWindow()
     const short = this.below - this.components.dialedCount()
-    const drawn = pool.draw(short, (candidate) => !this.components.isConnected(candidate.id))
-    const ids = new Set(drawn.map((peer) => peer.id.toString()))
+    const { turns, rest } = pool.drawGroups(short, (candidate) => !this.isDialed(candidate.id))
+    const ids = new Set([...turns.flat(), ...rest].map((peer) => peer.id.toString()))
     for (const [id, entry] of this.retries) {
-      if (entry.offered !== true) continue
+      if (entry.offered !== true || ids.has(id)) continue
       entry.offered = false
       // a retry offered but not drawn keeps its turn: offered again after the same delay
-      if (!ids.has(id)) this.scheduleRetry(id, entry, entry.delay)
+      this.scheduleRetry(id, entry, entry.delay)
     }
-    for (const peer of drawn) this.dialNow(peer)
+    for (const peers of turns) void this.turn(peers)
+    for (const peer of rest) this.offer(peer)
   }
 
-  private dialNow (peer: PeerInfo): void {
-    void this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => { this.dialed(peer) })
+  /** A group's turn: its peers are dialed one after another until one is reached, at most {@link DISCOVERY_GROUP_TRIES}. */
+  private async turn (peers: PeerInfo[]): Promise<void> {
+    let tries = 0
+    let reached = false
+    for (const peer of peers) {
+      if (this.stopped) return
+      if (reached || tries >= DISCOVERY_GROUP_TRIES || !this.short() || this.isDialed(peer.id)) {
+        this.untried(peer)
+        continue
+      }
+      tries++
+      const answered = await this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).catch(() => undefined)
+      reached = this.dialed(peer, answered ?? undefined)
+    }
   }
 
-  /** After a dial: if it left no connection, the peer is tried again later (see {@link DiscoveryDialerInit.retryDelay}). */
-  private dialed (peer: PeerInfo): void {
+  /**
+   * A drawn peer whose group's turn ended before it was dialed waits for the next window (a retry: its
+   * next try, after the same delay).
+   */
+  private untried (peer: PeerInfo): void {
     const id = peer.id.toString()
-    if (this.stopped) return
-    if (this.components.isConnected(peer.id)) {
+    const entry = this.retries.get(id)
+    if (entry === undefined) {
+      this.offer(peer)
+    } else if (entry.offered === true) {
+      entry.offered = false
+      this.scheduleRetry(id, entry, entry.delay)
+    }
+  }
+
+  /**
+   * After a dial: whether it reached a peer (`answered`, or the drawn one dialed). If not, the drawn peer
+   * is tried again later (see {@link DiscoveryDialerInit.retryDelay}).
+   */
+  private dialed (peer: PeerInfo, answered: PeerId | undefined): boolean {
+    const id = peer.id.toString()
+    if (this.stopped) return false
+    if (answered !== undefined || this.isDialed(peer.id)) {
       this.forgetRetry(id)
       this.failed.set(id, 0)
-      return
+      return true
     }
     const entry = this.retries.get(id) ?? { peer, delay: this.retryDelay, failures: 0 }
     this.forgetRetry(id)
+    entry.offered = false
     entry.failures = (this.failed.get(id) ?? 0) + 1
     this.failed.set(id, entry.failures)
-    if (entry.failures >= DISCOVERY_MAX_FAILURES) return
+    if (entry.failures >= DISCOVERY_MAX_FAILURES) return false
     // the longest-waiting entry gives way: a table full of dead records cannot keep a new failure out
     if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
     this.retries.set(id, entry)
     const delay = entry.delay
     entry.delay = Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL)
     this.scheduleRetry(id, entry, delay)
+    return false
   }
 
   private scheduleRetry (id: string, entry: Retry, delay: number): void {
+    clearTimeout(entry.timer)
     entry.timer = setTimeout(() => {
       entry.timer = undefined
       // offered only while the node is short; otherwise forgotten, not kept with no timer
-      if (!this.short() || this.components.isConnected(entry.peer.id)) {
+      if (!this.short() || this.isDialed(entry.peer.id)) {
         this.retries.delete(id)
         return
       }
@@ -438,7 +514,7 @@ export class DiscoveryDialer {
 
   private dialBootstrap (boot: Retry): void {
     boot.dialing = true
-    void this.components.dial(boot.peer, AbortSignal.timeout(DIAL_TIMEOUT)).finally(() => {
+    void this.components.dial(boot.peer, AbortSignal.timeout(DIAL_TIMEOUT), true).catch(() => {}).finally(() => {
       boot.dialing = false
       if (!this.stopped) this.watchBootstrap(boot)
     })
@@ -451,7 +527,7 @@ export class DiscoveryDialer {
   private watchBootstrap (boot: Retry): void {
     clearTimeout(boot.timer)
     let delay: number
-    if (this.components.isConnected(boot.peer.id)) {
+    if (this.isDialed(boot.peer.id)) {
       boot.delay = this.retryDelay
       delay = RENDEZVOUS_MAX_INTERVAL
     } else {
@@ -460,7 +536,7 @@ export class DiscoveryDialer {
     }
     boot.timer = setTimeout(() => {
       boot.timer = undefined
-      if (!this.components.isConnected(boot.peer.id) && this.short()) this.dialBootstrap(boot)
+      if (!this.isDialed(boot.peer.id) && this.short()) this.dialBootstrap(boot)
       else this.watchBootstrap(boot)
     }, delay)
   }

@@ -1,0 +1,103 @@
+/**
+ * Group squatting (review 5, second read, High 2; /tmp/rv5b1/squat.mjs): a storer names free PeerIds at
+ * honest hosts' addresses. The draw gave each group one record, a dial by that PeerId reached the honest
+ * host, whose PeerId differs, and failed, so the honest group's turn was lost while every record of the
+ * sybil host worked: sybils held 0.65 of the connected dials against a host share of 0.09. Real libp2p
+ * peers on loopback: five honest hosts (127.0.0.2-6), ten sybils on one (127.0.0.9), a victim dialing
+ * from 127.0.0.1 through the DiscoveryDialer and dialDrawn, as the node wires them.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { describe, expect, it } from 'vitest'
+import { DiscoveryDialer } from '../src/discovery.js'
+import { dialDrawn } from '../src/discovery-dial.js'
+import { cleanedAfterEach, waitFor } from './harness.js'
+import { ids } from './rendezvous-fixtures.js'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+
+const HONEST = 5
+const SYBILS = 10
+
+async function host (ip: string): Promise<Libp2p<{ identify: Identify }>> {
+  return createLibp2p({ addresses: { listen: [`/ip4/${ip}/tcp/0`] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+}
+
+/** The victim's dialer, wired as the node wires it: chosen peers, dialed count, dialDrawn. */
+function victimDialer (victim: Libp2p<{ identify: Identify }>, below: number): { dialer: DiscoveryDialer, dialed: () => PeerId[] } {
+  const chosen = new Set<string>()
+  const dialed = (): PeerId[] => [...new Map(victim.getConnections()
+    .filter((c) => c.direction === 'outbound' && c.status === 'open' && chosen.has(c.remotePeer.toString()))
+    .map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
+  const dialer = new DiscoveryDialer({
+    dialedCount: () => dialed().length,
+    isConnected: (peer) => victim.getConnections(peer).length > 0,
+    isDialed: (peer) => dialed().some((p) => p.equals(peer)),
+    dial: async (peer, signal, exact) => dialDrawn({
+      getConnections: () => victim.getConnections(),
+      dial: async (target, options) => victim.dial(target, options),
+      identify: async (connection, options) => victim.services.identify.identify(connection, options),
+      choose: (p) => { chosen.add(p.toString()) }
+    }, peer, signal, exact)
+  }, { below, window: 50, retryDelay: 50 })
+  return { dialer, dialed }
+}
+
+describe('fake PeerIds claimed at honest addresses do not waste the honest groups', () => {
+  const { running } = cleanedAfterEach()
+
+  it('twenty fake PeerIds at each honest address (its port and closed ones) and ten sybils on one: every honest host is reached', async () => {
+    const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))
+    const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => host('127.0.0.9')))
+    const victim = await host('127.0.0.1')
+    running.push(...honest, ...sybils, victim)
+    const records: PeerInfo[] = []
+    for (const h of honest) {
+      const addr = h.getMultiaddrs()[0]!
+      const ip = addr.getComponents()[0]!.value!
+      records.push({ id: h.peerId, multiaddrs: [addr] })
+      // fakes at the host's own port (the dial reaches the host, which is not them), and at ports
+      // where nothing listens (the dial fails)
+      for (const [k, id] of (await ids(20)).entries()) {
+        records.push({ id, multiaddrs: [k < 17 ? addr : multiaddr(`/ip4/${ip}/tcp/${k}`)] })
+      }
+    }
+    for (const s of sybils) records.push({ id: s.peerId, multiaddrs: [s.getMultiaddrs()[0]!] })
+    const { dialer, dialed } = victimDialer(victim, HONEST + 1)
+    try {
+      // a discovery answer in any order: fakes first, to be sure they are kept
+      for (const record of records) dialer.offer(record)
+      await waitFor(() => dialed().length >= HONEST + 1, 'the victim dialed as many as it wanted', 60_000, 50)
+      const reached = new Set(dialed().map(String))
+      const honestReached = honest.filter((h) => reached.has(h.peerId.toString())).length
+      const sybilsReached = sybils.filter((s) => reached.has(s.peerId.toString())).length
+      // six groups, six dials, one per group: every honest host and one sybil
+      expect({ honestReached, sybilsReached }).toEqual({ honestReached: HONEST, sybilsReached: 1 })
+    } finally {
+      dialer.stop()
+    }
+  }, 120_000)
+
+  it('a peer kad-dht reached first (an outbound connection open) becomes chosen when drawn, without a second connection; one that dialed in is dialed back', async () => {
+    const [out, inn] = await Promise.all([host('127.0.0.2'), host('127.0.0.3')])
+    const victim = await host('127.0.0.1')
+    running.push(out, inn, victim)
+    await victim.dial(out.getMultiaddrs()[0]!)
+    await inn.dial(victim.getMultiaddrs()[0]!)
+    await waitFor(() => victim.getConnections(inn.peerId).length > 0 || undefined, 'the inbound connection')
+    const { dialer, dialed } = victimDialer(victim, 4)
+    try {
+      dialer.offer({ id: out.peerId, multiaddrs: out.getMultiaddrs() })
+      dialer.offer({ id: inn.peerId, multiaddrs: inn.getMultiaddrs() })
+      await waitFor(() => dialed().length >= 2, 'both chosen and dialed', 30_000, 50)
+      expect(victim.getConnections(out.peerId).map((c) => c.direction)).toEqual(['outbound'])
+      expect(victim.getConnections(inn.peerId).map((c) => c.direction).sort()).toEqual(['inbound', 'outbound'])
+    } finally {
+      dialer.stop()
+    }
+  }, 60_000)
+})
