@@ -15,6 +15,7 @@ const benches: Array<{ file: string, node?: string[], quick?: string[], full?: s
   { file: 'ring-dos.ts', quick: ['--quick'] },
   { file: 'stamp.ts', quick: ['--quick'] },
   { file: 'votes-sim.ts', quick: ['--quick'] },
+  { file: 'membership.ts', quick: ['--quick'] },
   { file: 'verify-pool.ts', quick: ['--quick'] },
   { file: 'network/index.ts', full: ['--full'] },
   { file: 'crowd.ts', quick: ['--quick'] },
