@@ -168,4 +168,25 @@ describe('envelopes waiting for their ring\'s stamps', () => {
     // taken as sync takes it: the same bytes again are a duplicate
     expect(await node.intake.ingest(TOPIC, vote.bytes, 'honest')).toBe('ignore')
   }, 60_000)
+
+  it('a stem post this node fluffs is kept as well, and stored when its stamps arrive; a stem hop that only passes it on keeps nothing', async () => {
+    const node = await openNode()
+    const week = weekOf(Math.floor(Date.now() / 1000))
+    const keys = Array.from({ length: 3 }, () => generateAuthorKey())
+    const stamps: Stamp[] = []
+    for (const key of keys) stamps.push(await mintStamp({ memberKey: key.publicKey, week, bits: BITS }))
+    await node.directory.receive(encodeStamp(stamps[0]!))
+    const vote = await ringVote(keys[0]!, keys.slice(1))
+    // a stem hop: judged and passed on, its missing stamps asked of the stem peer, nothing kept
+    expect(await node.intake.judge(TOPIC, vote.bytes, 'stem-group', 'stem-peer')).toBe('accept')
+    expect(node.intake.awaitingStamps().envelopes).toBe(0)
+    // this node fluffs it (OwnPosts.fluff): not stored for now, kept until the stamps arrive
+    const valid = node.intake.validate(TOPIC, vote.bytes, 'stem')
+    if (!valid.ok) throw new Error(valid.code)
+    expect(node.intake.membership(valid, undefined, { topic: TOPIC, envelope: vote.bytes, path: 'stem' })).toMatchObject({ code: 'ERR_UNKNOWN_MEMBER' })
+    expect(node.intake.awaitingStamps().envelopes).toBe(1)
+    for (const stamp of stamps.slice(1)) await node.directory.receive(encodeStamp(stamp))
+    await waitFor(async () => (await node.store.get(vote.id)) !== undefined, 'the fluffed vote stored', 10_000)
+    expect(node.intake.awaitingStamps().envelopes).toBe(0)
+  }, 60_000)
 })
