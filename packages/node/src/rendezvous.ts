@@ -26,6 +26,14 @@ import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
  */
 export const RENDEZVOUS_PER_STORER = PROVIDER_KEPT_RECORDS
 
+/**
+ * A wake ({@link TopicRendezvous.wake}) starts a round at once and the backoff over at most once per this
+ * many ms per topic; a wake within it leaves the backoff as it is. Every peer that hangs up wakes the
+ * rendezvous, so a peer connecting and hanging up in a loop ran one DHT lookup, every storer asked, per
+ * loop (107 rounds in 30 s against 4); now a topic runs at most two backoff sequences per interval.
+ */
+export const RENDEZVOUS_WAKE_EVERY = RENDEZVOUS_MAX_INTERVAL
+
 const encoder = new TextEncoder()
 const KEY_DOMAIN = encoder.encode('murmur/v2/rendezvous/')
 
@@ -126,6 +134,8 @@ interface TopicState {
   running: boolean
   interval: number
   provided: boolean
+  /** When a wake last started the backoff over (the clock's ms). */
+  wokeAt?: number
   /** The day {@link cid} is the key of: when the clock passes it, the new day's key is provided. */
   day?: number
   cid?: CID
@@ -140,7 +150,8 @@ interface TopicState {
  * providers (`lookup`, from `createProviderLookup`), and dial only as many providers as the topic is short of,
  * drawn by address group from up to {@link RENDEZVOUS_PER_STORER} records of each storer: neither the
  * order of an answer (ground PeerIds sorting first) nor the storer answering first decides who is dialed.
- * Rounds start one second apart and back off to five minutes.
+ * Rounds start one second apart and back off to five minutes; a wake ({@link TopicRendezvous.wake})
+ * starts them over at most once per {@link RENDEZVOUS_WAKE_EVERY}.
  *
  * @example
  * ```ts
@@ -186,16 +197,20 @@ export class TopicRendezvous {
   }
 
   /**
-   * Called when a peer leaves: every topic now short of peers starts over with a round right away and
-   * short intervals, so a node that lost its last channel peer looks for others at once.
+   * Called when a peer leaves or this node's addresses change: every topic short of peers (or not yet
+   * provided) starts over with a round right away and short intervals, so a node that lost its last
+   * channel peer looks for others at once. At most once per {@link RENDEZVOUS_WAKE_EVERY} per topic: a
+   * wake within it, or during a round, leaves the topic's backoff as it is.
    */
   wake (): void {
+    const now = this.components.now?.() ?? Date.now()
     for (const [topic, state] of this.topics) {
-      if (!state.running && (!state.provided || this.components.dialedInTopic(topic) < RENDEZVOUS_TARGET_PEERS)) {
-        clearTimeout(state.timer)
-        state.interval = RENDEZVOUS_MIN_INTERVAL
-        this.schedule(topic, state, 0)
-      }
+      if (state.running || (state.provided && this.components.dialedInTopic(topic) >= RENDEZVOUS_TARGET_PEERS)) continue
+      if (state.wokeAt !== undefined && now - state.wokeAt < RENDEZVOUS_WAKE_EVERY) continue
+      state.wokeAt = now
+      clearTimeout(state.timer)
+      state.interval = RENDEZVOUS_MIN_INTERVAL
+      this.schedule(topic, state, 0)
     }
   }
 
