@@ -154,6 +154,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       random: components.random,
       log: this.log,
       onEvent: (event) => {
+        if (event.type === 'epoch') this.prepare(event.successors)
         if (event.type === 'forward') {
           const to = this.peers.get(event.to)
           if (to !== undefined) this.components.forwarded?.(event.id, to)
@@ -174,6 +175,8 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: this.maxOutboundStreams
     })
+    // running before the topology reports the peers already connected, so their streams are opened too
+    this.running = true
     this.topologyId = await libp2p.register(STEM_PROTOCOL, {
       onConnect: (peerId, connection) => {
         const peer = peerId.toString()
@@ -187,7 +190,6 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
         this.router.removePeer(peer)
       }
     })
-    this.running = true
   }
 
   stop (): void {
@@ -326,7 +328,21 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
   }
 
-  /** The open stem stream to `peer`, opened on first use. */
+  /**
+   * Opens the stream to each successor that has none, as soon as it is picked: opening one takes a
+   * multistream-select round trip, which the first post sent there would otherwise wait for (at every
+   * hop of a stem through successors fresh in their epoch). A successor learns it is one when the
+   * stream opens rather than with the first post; it learns nothing of any post.
+   */
+  private prepare (successors: readonly string[]): void {
+    for (const peer of successors) {
+      if (!this.running || this.streams.has(peer)) continue
+      // a failure is only logged: the first write to the peer opens the stream again or re-routes the post
+      this.streamTo(peer).catch((err: unknown) => { this.log('could not open a stem stream to %s - %e', peer, err) })
+    }
+  }
+
+  /** The open stem stream to `peer`, opened on first use (or when it became a successor). */
   private async streamTo (peer: string): Promise<Stream> {
     const open = this.streams.get(peer)
     if (open !== undefined) {
@@ -342,12 +358,11 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
     const opening = this.components.libp2p.dialProtocol(peerId, STEM_PROTOCOL, { signal: AbortSignal.timeout(STEM_DIAL_TIMEOUT) })
     this.streams.set(peer, opening)
+    const forget = (): void => { if (this.streams.get(peer) === opening) this.streams.delete(peer) }
+    // a stream that failed to open is not kept, whoever was waiting for it
+    opening.catch(forget)
     const stream = await opening
-    stream.addEventListener('close', () => {
-      if (this.streams.get(peer) === opening) {
-        this.streams.delete(peer)
-      }
-    })
+    stream.addEventListener('close', forget)
     return stream
   }
 }
