@@ -218,7 +218,8 @@ export class PostIntake {
     if (hold !== undefined && result.code === 'ERR_UNKNOWN_MEMBER') {
       const key = toHex(valid.id)
       const group = hold.path === 'stem' ? hold.from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) : hold.from
-      this.waitingForStamps?.hold({ topic: hold.topic, envelope: hold.envelope, valid, path: hold.path, group: group ?? UNKNOWN_SENDER }, result.missing)
+      // a copy: gossip's bytes may be a view into a whole RPC frame, which the bound would not count
+      this.waitingForStamps?.hold({ topic: hold.topic, envelope: hold.envelope.slice(), valid, path: hold.path, group: group ?? UNKNOWN_SENDER }, result.missing)
     }
     return { code: result.code, reason: result.reason }
   }
