@@ -1,7 +1,11 @@
 /* global console, setTimeout */
 // Embedding Murmur in an app: two nodes on this machine meet, one posts, the other replies and votes.
-// Run from the repository root after `npm run build`: node examples/embed/index.js
-import { createMurmur } from '@murmur/node'
+// Run from the repository root after `npm run build`: npm start -w examples/embed (see README.md)
+import { exitUnlessSupportedNode } from '@murmur/node/node-version'
+
+// before @murmur/node loads: on Node.js 20 libp2p would fail with a message that names no version
+exitUnlessSupportedNode('`npm start -w examples/embed` from the repository root (it brings Node.js 22)')
+const { createMurmur } = await import('@murmur/node')
 
 const listen = ['/ip4/127.0.0.1/tcp/0']
 

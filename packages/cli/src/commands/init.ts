@@ -4,6 +4,7 @@
 import { Command } from 'commander'
 import { toHex } from '@murmur/protocol'
 import { ensureDataDir } from '../files.js'
+import { murmurCommand } from '../hint.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { resolveDataDir } from '../paths.js'
 import { outputOf, withCommonOptions } from './options.js'
@@ -26,10 +27,11 @@ export function initCommand (): Command {
       await ensureDataDir(dataDir)
       const identity = await loadOrCreateIdentity(dataDir)
       const publicKey = toHex(identity.key.publicKey)
-      out.result({ dataDir, identity: identity.path, publicKey, created: identity.created }, () => [
+      const next = murmurCommand(['daemon'], dataDir)
+      out.result({ dataDir, identity: identity.path, publicKey, created: identity.created, next }, () => [
         identity.created ? `created your author identity in ${identity.path}` : `your author identity is already in ${identity.path}`,
         `public key: ${publicKey}`,
-        'start your node with: murmur daemon'
+        `start your node with: ${next}`
       ].join('\n'))
     })
 }
