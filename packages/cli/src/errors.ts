@@ -131,6 +131,20 @@ export class AlreadyVotedError extends Error {
   }
 }
 
+/**
+ * Thrown when the daemon or the chat cannot start because the post store is damaged (the node's
+ * StoreDamagedError, `ERR_STORE_DAMAGED`); the message says the `murmur repair` command to run.
+ */
+export class StoreDamagedError extends Error {
+  static override readonly name = 'StoreDamagedError'
+  override readonly name = 'StoreDamagedError'
+  readonly code = 'ERR_STORE_DAMAGED'
+
+  constructor (message = 'the post store is damaged', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /** Thrown when an operation was cancelled, e.g. proof-of-work mining interrupted with Ctrl-C. */
 export class CancelledError extends Error {
   static override readonly name = 'CancelledError'

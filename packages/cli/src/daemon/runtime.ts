@@ -5,6 +5,8 @@
 import { logger } from '@libp2p/logger'
 import { createMurmur } from '@murmur/node'
 import { createControlServer } from './server.js'
+import { StoreDamagedError } from '../errors.js'
+import { murmurCommand } from '../hint.js'
 import { LocalRendezvous } from './rendezvous.js'
 import type { ControlServer } from './server.js'
 import type { Murmur, MurmurInit } from '@murmur/node'
@@ -51,7 +53,9 @@ export interface Runtime {
  */
 export async function startRuntime (init: RuntimeInit): Promise<Runtime> {
   const startedAt = Date.now()
-  const node = await createMurmur(init.node)
+  const node = await createMurmur(init.node).catch((err: unknown) => {
+    throw (err as Error).name === 'StoreDamagedError' && init.node.dataDir !== undefined ? storeDamaged(err as Error, init.node.dataDir) : err
+  })
   let api: ControlServer
   try {
     api = await createControlServer({ node, startedAt, socket: init.apiSocket })
@@ -80,4 +84,9 @@ export async function startRuntime (init: RuntimeInit): Promise<Runtime> {
       await stopping
     }
   }
+}
+
+/** The node's StoreDamagedError, saying the command that recovers from it (with the data dir in use). */
+function storeDamaged (err: Error, dataDir: string): StoreDamagedError {
+  return new StoreDamagedError(`${err.message}; move it aside and re-sync from peers with \`${murmurCommand(['repair'], dataDir)}\` (your identity, member stamp and own posts not yet sent are kept), then start again`, { cause: err })
 }

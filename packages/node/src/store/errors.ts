@@ -37,3 +37,30 @@ export class CorruptRecordError extends Error {
   override name = 'CorruptRecordError'
   code = 'ERR_CORRUPT_RECORD'
 }
+
+/**
+ * Thrown when the post store's database opens with damaged tables (blocks that fail their checksums: a
+ * disk error, or bytes overwritten): reads would fail or return garbage. `location` is the database's
+ * directory; moving it aside (`murmur repair`) and re-syncing from peers recovers.
+ *
+ * @example
+ * ```ts
+ * const db = await openDatabase(dataDir).catch((err) => {
+ *   if (err.name === 'StoreDamagedError') console.error(err.message) // names the damaged file
+ *   throw err
+ * })
+ * ```
+ */
+export class StoreDamagedError extends Error {
+  static override name = 'StoreDamagedError'
+  override name = 'StoreDamagedError'
+  code = 'ERR_STORE_DAMAGED'
+  /** The damaged database's directory. */
+  readonly location: string
+
+  constructor (location: string, damage: Array<{ file: string, reason: string }>) {
+    const first = damage[0]
+    super(`the post store in ${location} is damaged (${first === undefined ? 'unreadable' : `${first.file}: ${first.reason}`}${damage.length > 1 ? `, and ${damage.length - 1} more table${damage.length > 2 ? 's' : ''}` : ''})`)
+    this.location = location
+  }
+}
