@@ -1,14 +1,16 @@
 // One system at one size, in its own process (so CPU time and resident memory are its own):
 //   node --expose-gc bench/network/run-one.ts --system <SystemName> --n 50 --out result.json
 //     [--seed 1] [--posts 3 | --total 30] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
-//     [--profile window.cpuprofile]
+//     [--profile window.cpuprofile] [--trace paths.json]
 // Builds the seeded topology, waits for every node's mesh, then runs the workload: `posts` posts from
 // every node, `rate` posts a second across the network, round-robin over the nodes in a seeded order.
+// `--trace`: every own post's path through the stem, by events (stem-trace.ts), and their summary.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { randomTopology, quantile } from './graph.ts'
 import { seededRandom, shuffle } from '../lib/random.ts'
+import { paths, StemTrace, summarisePaths } from './stem-trace.ts'
 import { SYSTEMS, startGossipsub, startMurmur } from './systems.ts'
 import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
 import type { WireCounter } from './wire.ts'
@@ -28,7 +30,8 @@ const { values: args } = parseArgs({
     body: { type: 'string', default: '200' },
     drain: { type: 'string', default: '30000' },
     setup: { type: 'string', default: '300000' },
-    profile: { type: 'string' }
+    profile: { type: 'string' },
+    trace: { type: 'string' }
   }
 })
 
@@ -105,6 +108,7 @@ const wire: WireCounter = { bytes: 0 }
 const dials = randomTopology(n, seed)
 const neighbours = Array.from({ length: n }, () => new Set<string>())
 const nodes: BenchNode[] = []
+const trace = args.trace === undefined ? undefined : new StemTrace()
 const result: RunResult = {
   system, n, transport, edges: dials.length, posts: totalPosts, expected: totalPosts * (n - 1), delivered: 0,
   setupMs: NaN, windowMs: NaN, gossipP50: NaN, gossipP99: NaN, e2eP50: NaN, e2eP99: NaN, wireBytes: 0, cpuSeconds: 0,
@@ -118,9 +122,12 @@ async function main (): Promise<void> {
   for (let i = 0; i < n; i++) {
     const init: SystemInit = {
       transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!,
-      onMessage: (key) => { record(i, key) }
+      onMessage: (key) => { record(i, key); trace?.record(i, 'delivered', key) },
+      onPosted: (id, calledAt) => { trace?.record(i, 'call', id, calledAt) }
     }
-    nodes.push(system.startsWith('murmur') ? await startMurmur(init, body, system) : await startGossipsub(init, system))
+    const node = system.startsWith('murmur') ? await startMurmur(init, body, system) : await startGossipsub(init, system)
+    if (trace !== undefined && node.murmur !== undefined) trace.attach(i, node.murmur)
+    nodes.push(node)
   }
   progress(`started ${n} nodes`)
   for (const [v, u] of dials) {
@@ -252,5 +259,9 @@ try {
   summarise()
 }
 await Promise.allSettled(nodes.map(async (node) => node.stop()))
+if (trace !== undefined) {
+  const traced = paths(trace.events)
+  writeFileSync(args.trace!, JSON.stringify({ summary: summarisePaths(traced, quantile), paths: traced }, null, 2) + '\n')
+}
 writeFileSync(args.out!, JSON.stringify(result, null, 2) + '\n')
 process.exit(0)

@@ -59,6 +59,8 @@ const CONNECTION_MANAGER = { inboundConnectionThreshold: 100_000, inboundUpgrade
 export interface BenchNode {
   readonly peerId: PeerId
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
+  /** The Murmur node itself (Murmur systems only), for `stem-trace.ts`. */
+  readonly murmur?: Murmur
   /** A dialable address of this node. */
   address(): Multiaddr
   /**
@@ -86,6 +88,8 @@ export interface SystemInit {
   neighbours: Set<string>
   /** Called when this node stores (Murmur) or receives (baseline) a message, with its key. */
   onMessage: (key: string) => void
+  /** A Murmur node's post() returned: the post's id and when post() was called (performance.now). */
+  onPosted?: (id: string, calledAt: number) => void
 }
 
 function transportOptions (init: SystemInit): { transports: NonNullable<Libp2pOptions['transports']>, listen: string[] } {
@@ -147,6 +151,7 @@ export async function startMurmur (init: SystemInit, body: () => string, system:
   return {
     peerId: node.peerId,
     libp2p: node.libp2p as unknown as Libp2p<{ pubsub: GossipSub }>,
+    murmur: node,
     address: () => firstAddress(node.getMultiaddrs()),
     ...(system === 'murmur-ring' ? { prepare: async (posts: number) => { for (let i = 0; i < posts; i++) ready.push(await buildEnvelope({ channel: CHANNEL, body: body(), powBits, auth: ringAuthor() })) } } : {}),
     publish: system === 'murmur-ring'
@@ -157,10 +162,12 @@ export async function startMurmur (init: SystemInit, body: () => string, system:
         await node.libp2p.services.pubsub.publish(channelTopic(CHANNEL), built.bytes)
       }
       : async () => {
+        const calledAt = performance.now()
         const result = await node.post(CHANNEL, body())
         if (result.status !== 'sent') {
           throw new Error(`a post was ${result.status}: ${result.reason}`)
         }
+        init.onPosted?.(result.id, calledAt)
       },
     stop: async () => { await node.stop() }
   }
