@@ -4,7 +4,7 @@
  * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
  * Every post is marked "member" or "unverified" in words (not by colour alone).
  */
-import { displayText, fromHex, pseudonymHue, pseudonymName } from '@murmur/protocol'
+import { cutGraphemes, displayText, fromHex, pseudonymHue, pseudonymName } from '@murmur/protocol'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
 import type { PostView } from '@murmur/node'
@@ -23,10 +23,9 @@ export function pseudonymLabel (pseudonym: string | undefined): { name: string, 
     : { name: pseudonymName(key), colour: `hsl(${pseudonymHue(key)} 60% 40%)` }
 }
 
-/** A post's text on one short line, for "replying to …". */
+/** A post's text on one short line, for "replying to …": cut after `length` graphemes, never inside one (an emoji sequence, a letter and its marks). */
 export function preview (body: string, length = 40): string {
-  const chars = Array.from(displayText(body).replace(/\n+/g, ' '))
-  return chars.length > length ? `${chars.slice(0, length).join('')}…` : chars.join('')
+  return cutGraphemes(displayText(body).replace(/\n+/g, ' '), length)
 }
 
 function element<K extends keyof HTMLElementTagNameMap> (tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {

@@ -3,31 +3,17 @@
  * Text from the network is made safe by `displayText`/`displayLine` of @murmur/protocol, the rule
  * every Murmur UI and log uses.
  */
-import { displayText, fromHex, pseudonymName } from '@murmur/protocol'
+import { displayText, fromHex, graphemes, pseudonymName } from '@murmur/protocol'
 import stringWidth from 'string-width'
+
+/** Where text may be cut: between graphemes (the rule every Murmur UI cuts by, from @murmur/protocol). */
+export { graphemes }
 
 /** Columns assumed when the output is not a terminal and COLUMNS is not set. */
 export const DEFAULT_COLUMNS = 80
 
 /** Narrowest a body is wrapped to, however narrow the terminal. */
 const MIN_BODY_COLUMNS = 10
-
-const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
-
-/**
- * The graphemes of a text (what a reader sees as one character: an emoji sequence, a letter and its
- * marks), in order: where text may be cut.
- *
- * @example
- * ```ts
- * [...graphemes('e\u0301👩\u200d💻')] // ['e\u0301', '👩\u200d💻']
- * ```
- */
-export function * graphemes (text: string): Generator<string> {
-  for (const { segment } of SEGMENTER.segment(text)) {
-    yield segment
-  }
-}
 
 /**
  * The name shown for a post's pseudonym (hex public key, as in a PostView): 48 bits of the key as

@@ -46,6 +46,7 @@ export type { PrecheckResult, ValidateOptions, ValidationResult, ValidEnvelope, 
 export type { RingLimits } from './auth.js'
 export * from './sync/index.js'
 export { displayText, displayLine, pseudonymName, pseudonymHue, PSEUDONYM_NAME_BITS } from './display.js'
+export { graphemes, cutGraphemes } from './display-text.js'
 export { STAMP_BITS, STAMP_MEMLIMIT, STAMP_OPSLIMIT, MAX_STAMP_BYTES, stampHash, verifyStamp, mintStamp, encodeStamp, decodeStamp } from './stamp.js'
 export type { Stamp, StampProgress, MintStampOptions, VerifyStampOptions, StampVerification } from './stamp.js'
 export { STAMP_EARLY_SECONDS, STAMP_GRACE_SECONDS, STAMP_RENEW_SPREAD_SECONDS, MAX_STAMP_WEEK, weekOf, weekStart, stampWindow, isStampWeekAccepted, acceptedStampWeeks, weekToMint, stampRetainedUntil, renewalSchedule } from './stamp-window.js'
