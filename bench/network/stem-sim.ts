@@ -57,7 +57,8 @@ interface Outcome {
 
 /** One network (the bench's topology of `seed`), every node posting once, with or without the stem. */
 function simulate (seed: number, stem: boolean, preopen = true): Outcome[] {
-  // the routers' draws and the links' jitter from separate streams, so both variants route alike longer
+  // every router, the post times and the links' jitter draw from streams of their own: both variants of a
+  // seed get the same roles, successors and post times, whatever order their events come in
   const random = seededRandom(seed * 104_729 + n)
   const jitter = seededRandom(seed * 7_919 + n)
   const dials = randomTopology(n, seed)
@@ -81,7 +82,7 @@ function simulate (seed: number, stem: boolean, preopen = true): Outcome[] {
     for (let v = 0; v < n; v++) {
       routers.push(new StemRouter({
         clock: queue,
-        random,
+        random: seededRandom((seed * 1_000 + v) * 7_927 + n),
         send: (peer, _topic, _envelope, id) => {
           const to = Number(peer)
           const origin = Number(id)
