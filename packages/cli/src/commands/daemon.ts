@@ -19,6 +19,8 @@ import type { ClockSkewDetail } from '@murmur/node'
 
 interface DaemonOptions extends CommonOptions, NetworkOptions {
   channel: string[]
+  /** False with `--no-local-rendezvous`. */
+  localRendezvous: boolean
 }
 
 /**
@@ -33,6 +35,7 @@ export function daemonCommand (): Command {
   return withNetworkOptions(withCommonOptions(new Command('daemon')))
     .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
     .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
+    .option('--no-local-rendezvous', 'do not announce this node to, nor dial, the other murmur nodes of this user on this machine (the per-user rendezvous directory); with --no-mdns and no --bootstrap the node meets nobody by itself')
     .action(async (options: DaemonOptions) => { await runDaemon(options) })
 }
 
@@ -62,7 +65,7 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
       dataDir,
       authorKey: identity.key
     },
-    rendezvousDir: rendezvousDir()
+    ...(options.localRendezvous ? { rendezvousDir: rendezvousDir() } : {})
   })
   const { node, api } = runtime
   const stopped = nextStopSignal()
