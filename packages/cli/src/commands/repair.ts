@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander'
 import { openDatabase } from '@murmur/node'
-import { DaemonAlreadyRunningError } from '../errors.js'
+import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
 import { outputOf, withCommonOptions } from './options.js'
@@ -42,10 +42,13 @@ export function repairCommand (): Command {
       const db = await openDatabase(dataDir, {
         moveAside: ({ aside, kept, cut }) => { report = { movedTo: aside, kept, cut } }
       }).catch((err: unknown) => {
+        const cause = (err as { cause?: { code?: unknown } }).cause
         // LevelDB's lock: a daemon or chat has the store open
-        if ((err as { code?: unknown }).code === 'LEVEL_DATABASE_NOT_OPEN' && /lock/i.test(String((err as { cause?: unknown }).cause))) {
+        if (cause?.code === 'LEVEL_LOCKED') {
           throw new DaemonAlreadyRunningError(`the store in ${dataDir} is in use (a daemon or chat runs for it): stop it first, then run \`${murmurCommand(['repair'], dataDir)}\` again`)
         }
+        // opened without creating it: LevelDB says so in words only
+        if (/does not exist/.test(String(cause))) throw new UsageError(`there is no store in ${dataDir} to repair`)
         throw err
       })
       await db.close()
