@@ -9,8 +9,12 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { MultiaddrResolver } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** The multiaddr protocols that name a host by DNS. */
-const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
+/**
+ * The multiaddr protocols that name a host by DNS. `sni` too: the WebSockets transport dials
+ * `/ip4/…/tls/sni/<name>/ws` as `wss://<name>`, so the name, not the IP address, is what gets resolved
+ * and reached.
+ */
+const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr', 'sni'])
 
 /**
  * The DNS names of an address, lower-cased (none for an IP address).

@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
 import { dnsNames } from './discovery-names.js'
 import { Recent } from './recent.js'
+import { DNS_GROUP } from './relay-share.js'
 import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -131,6 +132,8 @@ export function peerGroup (peer: PeerInfo): string {
 }
 
 function groupOf (addr: Multiaddr): string {
+  // a TLS server name in an IP address is dialed by name: one group for every name, as for /dns4
+  if (dnsNames(addr).length > 0) return DNS_GROUP
   try {
     return addressGroup(addr)
   } catch {

@@ -93,6 +93,12 @@ describe('DNS names are one address group, and names learned from the network ar
     expect(gate.denyDialMultiaddr(multiaddr('/dns4/bootstrap.example.org.attacker.example/tcp/443/wss'))).toBe(true)
     expect(gate.denyDialMultiaddr(multiaddr('/dns4/example.org/tcp/443/wss'))).toBe(true)
     expect(gate.denyDialMultiaddr(multiaddr('/ip6/2001:db8::1/tcp/4001'))).toBe(false)
+    // an IP address with a TLS server name is dialed as wss://<name>: the name is what is resolved and
+    // reached (/tmp/rv5b1/gate.mjs let /ip4/1.2.3.4/tcp/443/tls/sni/evil.example/ws through)
+    expect(gate.denyDialMultiaddr(multiaddr('/ip4/203.0.113.7/tcp/443/tls/sni/evil.example/ws'))).toBe(true)
+    expect(gate.denyDialMultiaddr(multiaddr('/ip4/203.0.113.7/tcp/443/tls/sni/relay.bootstrap.example.org/ws'))).toBe(false)
+    const [id] = await ids(1)
+    expect(peerGroup({ id: id!, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/443/tls/sni/evil.example/ws')] })).toBe(DNS_GROUP)
   }, 60_000)
   it('a /dnsaddr learned from the network is never resolved (no query leaves), one of the bootstrap list is', async () => {
     // /tmp/rv5b1/dns-dial2.mjs: a record naming /dnsaddr/s1.attacker.example was looked up (the attacker's
