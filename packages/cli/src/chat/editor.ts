@@ -61,8 +61,8 @@ export class LineEditor {
         case 'd': return this.chars.length === 0 ? { type: 'eof' } : this.deleteForward()
         case 'a': return this.move(0)
         case 'e': return this.move(this.chars.length)
-        case 'u': this.chars = this.chars.slice(this.position); return this.move(0)
-        case 'k': this.chars = this.chars.slice(0, this.position); return { type: 'changed' }
+        case 'u': return this.replace(0, this.position)
+        case 'k': return this.replace(this.position, this.chars.length)
         case 'w': return this.deleteWord()
         case 'l': return { type: 'redraw' }
         default: return { type: 'none' }
@@ -73,9 +73,7 @@ export class LineEditor {
       case 'enter':
         return this.submit()
       case 'backspace':
-        if (this.position === 0) return { type: 'none' }
-        this.chars.splice(this.position - 1, 1)
-        return this.move(this.position - 1)
+        return this.position === 0 ? { type: 'none' } : this.replace(this.position - 1, this.position)
       case 'delete': return this.deleteForward()
       case 'left': return this.move(this.position - 1)
       case 'right': return this.move(this.position + 1)
@@ -97,13 +95,17 @@ export class LineEditor {
     if (printable === '') {
       return { type: 'none' }
     }
-    return this.insert(printable)
+    return this.replace(this.position, this.position, printable)
   }
 
-  /** Inserts at the cursor; the line is segmented again, as a mark or a joiner typed alone belongs to the grapheme before it. */
-  private insert (text: string): EditorAction {
-    const before = this.chars.slice(0, this.position).join('') + text
-    this.chars = [...graphemes(before + this.chars.slice(this.position).join(''))]
+  /**
+   * Replaces the graphemes from `start` to `end` with `text`, the cursor after it. The line is segmented
+   * again: a mark or a joiner typed alone belongs to the grapheme before it, and a deletion can join
+   * its neighbours (two regional indicators, Hangul jamo).
+   */
+  private replace (start: number, end: number, text = ''): EditorAction {
+    const before = this.chars.slice(0, start).join('') + text
+    this.chars = [...graphemes(before + this.chars.slice(end).join(''))]
     return this.move([...graphemes(before)].length)
   }
 
@@ -133,17 +135,14 @@ export class LineEditor {
   }
 
   private deleteForward (): EditorAction {
-    if (this.position >= this.chars.length) return { type: 'none' }
-    this.chars.splice(this.position, 1)
-    return { type: 'changed' }
+    return this.position >= this.chars.length ? { type: 'none' } : this.replace(this.position, this.position + 1)
   }
 
   private deleteWord (): EditorAction {
     let start = this.position
     while (start > 0 && this.chars[start - 1] === ' ') start--
     while (start > 0 && this.chars[start - 1] !== ' ') start--
-    this.chars.splice(start, this.position - start)
-    return this.move(start)
+    return this.replace(start, this.position)
   }
 
   private move (to: number): EditorAction {
