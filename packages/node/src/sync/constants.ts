@@ -77,3 +77,11 @@ export const SYNC_IDLE_TIMEOUT = 20_000
 
 /** Ids one session may ask a peer for, in all (a lying peer cannot make the list grow without bound). @default 100000 */
 export const SYNC_MAX_WANTED = 100_000
+
+/**
+ * A peer that stalled a session this node began (no whole message within `SYNC_IDLE_TIMEOUT`, or past
+ * `SYNC_SESSION_TIMEOUT`) is drawn for anti-entropy only after every other peer for this long, in ms,
+ * and its failed session is not retried: one chosen peer answering slowly or never no longer holds
+ * every round. @default 600000
+ */
+export const SYNC_STALLED_FOR = 10 * 60_000

@@ -5,10 +5,11 @@ import type { ResponderSlot } from './admission.js'
 import {
   SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
   SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
-  SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER
+  SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER, SYNC_STALLED_FOR
 } from './constants.js'
 import { Requested } from './requested.js'
 import { SketchAnswer, SketchPhase } from './sketch-phase.js'
+import { SyncStalledError } from './errors.js'
 import { drawSyncPeers } from './sync-peers.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import { SendQueue, read, readUnlessClosed, write } from './wire.js'
@@ -88,6 +89,8 @@ export interface SyncInit {
   respondingHoldCap?: number
   /** @default SYNC_DIALED_RESERVE (2) */
   dialedReserve?: number
+  /** @default SYNC_STALLED_FOR (10 min) */
+  stalledFor?: number
 }
 
 /** The outcome of one sync session, as the initiator saw it. */
@@ -119,8 +122,9 @@ export interface SyncReport {
  * what it lacks — only envelopes it asked for (see `Requested`); as responder it answers peers about
  * channels this node has joined, within per-peer, per-address and overall limits, and a stream holds a
  * shared slot only once its first message arrived (within `firstMessageTimeout`). A peer that sends an
- * invalid or unrequested post is penalised and not asked again for a while; a blocked peer gets no
- * session either way.
+ * invalid or unrequested post is penalised and not asked again for a while; a peer that stalls a
+ * session (no whole message within `idleTimeout`, or past `sessionTimeout`) is drawn by anti-entropy
+ * after every other peer for `stalledFor`; a blocked peer gets no session either way.
  *
  * @example
  * ```ts
@@ -145,6 +149,9 @@ export class HistorySync {
   private readonly retries = new Set<ReturnType<typeof setTimeout>>()
   private readonly lastSync = new Map<string, number>()
   private readonly demoted = new Map<string, number>()
+  /** Peers that stalled a session this node began, and when: drawn last by anti-entropy. */
+  private readonly stalled = new Map<string, number>()
+  private readonly stalledFor: number
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
   private readonly controller = new AbortController()
 
@@ -159,6 +166,7 @@ export class HistorySync {
     this.interval = init.interval ?? SYNC_INTERVAL
     this.firstMessageTimeout = init.firstMessageTimeout ?? SYNC_FIRST_MESSAGE_TIMEOUT
     this.idleTimeout = init.idleTimeout ?? SYNC_IDLE_TIMEOUT
+    this.stalledFor = init.stalledFor ?? SYNC_STALLED_FOR
     this.slots = new ResponderSlots({
       sessionsPerPeer: this.sessionsPerPeer,
       requestsPerMinute: init.requestsPerMinute ?? SYNC_REQUESTS_PER_MINUTE,
@@ -188,13 +196,33 @@ export class HistorySync {
   private schedule (): void {
     if (this.controller.signal.aborted) return
     this.timer = setTimeout(() => {
-      this.prune(Date.now())
+      const now = Date.now()
+      this.prune(now)
       for (const topic of this.host.topics()) {
-        const [peer] = this.peersFor(topic, 1)
+        const peer = this.antiEntropyPeer(topic, now)
         if (peer !== undefined) void this.maybeSyncWith(peer, topic, this.interval / 2)
       }
       this.schedule()
     }, this.interval * (0.75 + Math.random() / 2))
+  }
+
+  /**
+   * The peer an anti-entropy round syncs `topic` with: the first of the members, in the order
+   * {@link peersFor} draws them, that a session may start with now (see {@link mayStart}), those that
+   * stalled a session lately last. A peer whose session still runs, or stalled, does not take the
+   * round's turn from the others.
+   */
+  private antiEntropyPeer (topic: string, now: number): PeerId | undefined {
+    const members = this.host.members(topic)
+    const order = this.peersFor(topic, members.length)
+    const stalled = (peer: PeerId): boolean => now - (this.stalled.get(peer.toString()) ?? -Infinity) < this.stalledFor
+    return [...order.filter((peer) => !stalled(peer)), ...order.filter(stalled)].find((peer) => this.mayStart(peer, topic, this.interval / 2, now))
+  }
+
+  /** Whether a session of `topic` with `peer` may start now: none running, none within `cooldown`, the peer neither demoted nor blocked. */
+  private mayStart (peer: PeerId, topic: string, cooldown: number, now: number): boolean {
+    const key = `${peer.toString()} ${topic}`
+    return !this.running.has(key) && now - (this.lastSync.get(key) ?? -Infinity) >= cooldown && !this.isDemoted(peer, now) && !this.isBlocked(peer)
   }
 
   /**
@@ -212,13 +240,14 @@ export class HistorySync {
   async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown, retry = true): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
-    if (this.running.has(key) || now - (this.lastSync.get(key) ?? -Infinity) < cooldown || this.isDemoted(peer, now) || this.isBlocked(peer)) {
-      return undefined
-    }
+    if (!this.mayStart(peer, topic, cooldown, now)) return undefined
     this.lastSync.set(key, now)
     const session = this.syncWith(peer, topic).catch((err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
-      if (retry && !this.isDemoted(peer, Date.now()) && !this.controller.signal.aborted) {
+      if (err instanceof Error && err.name === 'SyncStalledError') {
+        // answering slowly or never is not retried, and anti-entropy draws the others first for a while
+        this.stalled.set(peer.toString(), Date.now())
+      } else if (retry && !this.isDemoted(peer, Date.now()) && !this.controller.signal.aborted) {
         // a busy or briefly unreachable peer: try once more soon rather than at the next anti-entropy round
         this.lastSync.delete(key)
         const timer = setTimeout(() => {
@@ -238,7 +267,8 @@ export class HistorySync {
     const channel = this.host.channelOf(topic)
     if (channel === undefined) throw new Error(`not syncing ${topic}: this node has not joined it`)
     if (this.isBlocked(peer)) throw new Error('not syncing with a blocked peer')
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
+    const deadline = AbortSignal.timeout(this.sessionTimeout)
+    const signal = AbortSignal.any([this.controller.signal, deadline])
     const stream = await this.components.dialProtocol(peer, SYNC_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
     const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, deferred: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
@@ -305,6 +335,9 @@ export class HistorySync {
       return report
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+      if (deadline.aborted && !this.controller.signal.aborted && !(err instanceof Error && err.name === 'SyncStalledError')) {
+        throw new SyncStalledError(`session longer than ${this.sessionTimeout} ms`, { cause: err })
+      }
       throw err
     }
   }
@@ -385,6 +418,7 @@ export class HistorySync {
   private prune (now: number): void {
     for (const [key, at] of this.lastSync) if (now - at >= this.cooldown) this.lastSync.delete(key)
     for (const [key, at] of this.demoted) if (now - at >= this.demotion) this.demoted.delete(key)
+    for (const [key, at] of this.stalled) if (now - at >= this.stalledFor) this.stalled.delete(key)
     this.slots.prune(now)
   }
 

@@ -1,4 +1,4 @@
-import { drawFromGroups } from '../discovery.js'
+import { drawFromGroups } from '../random.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** How {@link drawSyncPeers} sees a peer. */

@@ -1,5 +1,6 @@
 import { encodingLength } from 'uint8-varint'
 import { decodeSyncMessage, encodeSyncMessage } from '@murmur/protocol'
+import { SyncStalledError } from './errors.js'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncMessage } from '@murmur/protocol'
 
@@ -11,11 +12,19 @@ export async function write (lp: LengthPrefixedStream, message: SyncMessage, sig
 }
 
 /**
- * Read one sync message, giving up after `timeout` ms (or when `signal` aborts); resolves to it and
- * the bytes received, length prefix included.
+ * Read one sync message, giving up after `timeout` ms (a {@link SyncStalledError}) or when `signal`
+ * aborts; resolves to it and the bytes received, length prefix included.
  */
 export async function read (lp: LengthPrefixedStream, signal: AbortSignal, timeout: number): Promise<{ message: SyncMessage, bytes: number }> {
-  const data = (await lp.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]) })).subarray()
+  const idle = AbortSignal.timeout(timeout)
+  let data: Uint8Array
+  try {
+    data = (await lp.read({ signal: AbortSignal.any([signal, idle]) })).subarray()
+  } catch (err) {
+    // a peer dripping bytes, or saying nothing: the whole message must come within `timeout`
+    if (idle.aborted && !signal.aborted) throw new SyncStalledError(`no whole message within ${timeout} ms`, { cause: err })
+    throw err
+  }
   return { message: decodeSyncMessage(data), bytes: data.byteLength + encodingLength(data.byteLength) }
 }
 
