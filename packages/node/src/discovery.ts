@@ -336,7 +336,10 @@ interface Retry {
 /**
  * Dials peers found by discovery (mDNS, DHT lookups) without letting the finder choose them: peers
  * discovered within a window are gathered ({@link GroupedPool}: by address group, then PeerId), then
- * only as many as the node is short of are drawn and dialed. Dialing every peer a DHT answer names,
+ * as many address groups as the node is short of get a turn: one dial per group, its records tried one
+ * after another until one is reached (at most {@link DISCOVERY_GROUP_TRIES}); the other groups wait for
+ * the next window. A peer already connected but not dialed by this node's choice (a DHT query reached
+ * it, or it dialed in) is drawn like any other and becomes chosen. Dialing every peer a DHT answer names,
  * first come first dialed, let sybils answering lookups become the node's outbound peers, which
  * gossipsub keeps in its meshes (`Dout`) and the stem picks successors from first. A drawn peer whose
  * dial failed is offered again later, with backoff, while the node is short, at most
