@@ -4,15 +4,16 @@ import { ResponderSlots, addressGroup } from './admission.js'
 import type { ResponderSlot } from './admission.js'
 import {
   SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
-  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REPLY_BYTES, SYNC_REPLY_ENVELOPES, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
+  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
   SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER, SYNC_STALLED_FOR
 } from './constants.js'
 import { Requested } from './requested.js'
-import { SketchAnswer, SketchPhase } from './sketch-phase.js'
+import { answerSession } from './responder.js'
+import { SketchPhase } from './sketch-phase.js'
 import { SyncStalledError } from './errors.js'
 import { drawSyncPeers } from './sync-peers.js'
 import { isVerifyRefusal } from '../verify/errors.js'
-import { SendQueue, read, readUnlessClosed, write } from './wire.js'
+import { read, write } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { SyncItem, SyncMessage } from '@murmur/protocol'
 import type { Verdict } from '../intake.js'
@@ -361,34 +362,7 @@ export class HistorySync {
       const dialed = connection.direction === 'outbound' && this.isChosen(peer)
       slot = this.slots.take(candidate, Date.now(), () => { stream.abort(new Error('responder slot taken over by another address')) }, dialed)
       if (slot === undefined) throw new Error('no responder slot free for this address')
-      const channel = this.host.channelOf(first.topic)
-      if (channel === undefined) {
-        // we do not hold that channel: say nothing about it
-        await write(lp, { topic: '', ranges: [], need: [], envelopes: [], pending: 0 }, signal)
-        await stream.close({ signal })
-        return
-      }
-      const items = await this.host.items(channel)
-      // only posts of this channel's reconciled set are ever handed out, each at most once a session
-      const held = new Map(items.map((item) => [toHex(item.id), item.id]))
-      const reconciler = new Reconciler(items, 'responder')
-      const sketch = new SketchAnswer(items)
-      const queue = new SendQueue()
-      let message: SyncMessage | undefined = first
-      for (let round = 0; message !== undefined && round < SYNC_MAX_ROUND_TRIPS; round++) {
-        const step = reconciler.process(message.ranges)
-        for (const item of step.give) queue.add(toHex(item.id), item.id)
-        const { cells, ids } = sketch.answer(message)
-        for (const id of ids) queue.add(toHex(id), id)
-        for (const id of message.need) {
-          const hex = id.byteLength === 32 ? toHex(id) : undefined
-          const mine = hex === undefined ? undefined : held.get(hex)
-          if (hex !== undefined && mine !== undefined) queue.add(hex, mine)
-        }
-        const envelopes = await this.takeEnvelopes(queue)
-        await write(lp, { topic: '', ranges: step.ranges, need: [], envelopes: envelopes as Array<Uint8Array<ArrayBuffer>>, pending: queue.size, ...(cells === undefined ? {} : { sketchCells: cells }) }, signal)
-        message = await readUnlessClosed(lp, signal, this.idleTimeout)
-      }
+      await answerSession(lp, first, this.host, signal, this.idleTimeout)
       await stream.close({ signal })
     } catch (err) {
       this.log('sync session with %p ended - %e', peer, err)
@@ -396,22 +370,6 @@ export class HistorySync {
     } finally {
       this.slots.leave(key, Date.now(), slot)
     }
-  }
-
-  /** Takes envelopes off the queue up to the reply budget; expired or unknown ids are dropped. */
-  private async takeEnvelopes (queue: SendQueue): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
-    let bytes = 0
-    for (let id = queue.peek(); id !== undefined && out.length < SYNC_REPLY_ENVELOPES; id = queue.peek()) {
-      const envelope = await this.host.envelope(id)
-      if (envelope !== undefined && out.length > 0 && bytes + envelope.byteLength > SYNC_REPLY_BYTES) break
-      queue.take()
-      if (envelope !== undefined) {
-        out.push(envelope)
-        bytes += envelope.byteLength
-      }
-    }
-    return out
   }
 
   /** Forgets bookkeeping that no longer limits anything, so the maps stay as small as the live peer set. */
