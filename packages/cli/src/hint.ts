@@ -23,7 +23,14 @@ export function murmurCommand (args: string[], dataDir: string, env: NodeJS.Proc
   return words.map(shellWord).join(' ')
 }
 
-/** A word as a POSIX shell reads it back: as it is when it holds nothing special, else in single quotes. */
-function shellWord (word: string): string {
+/**
+ * A word as a POSIX shell reads it back: as it is when it holds nothing special, else in single quotes.
+ *
+ * @example
+ * ```ts
+ * `run \`chmod 700 ${shellWord(dataDir)}\`` // "run `chmod 700 '/tmp/my node'`"
+ * ```
+ */
+export function shellWord (word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`
 }

@@ -28,7 +28,7 @@ export function initCommand (): Command {
       const identity = await loadOrCreateIdentity(dataDir)
       const publicKey = toHex(identity.key.publicKey)
       const next = murmurCommand(['daemon'], dataDir)
-      out.result({ dataDir, identity: identity.path, publicKey, created: identity.created, next }, () => [
+      out.result({ dataDir, identity: identity.path, publicKey, created: identity.created }, () => [
         identity.created ? `created your author identity in ${identity.path}` : `your author identity is already in ${identity.path}`,
         `public key: ${publicKey}`,
         `start your node with: ${next}`
