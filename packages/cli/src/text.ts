@@ -113,17 +113,29 @@ export function columns (text: string): number {
   return sum
 }
 
+/** Graphemes measured so far and their columns (string-width costs microseconds a call; a text repeats its graphemes). */
+const GRAPHEME_COLUMNS = new Map<string, number>()
+/** Graphemes kept in GRAPHEME_COLUMNS before it starts over: a bound on what hostile text can make it hold. */
+const MAX_MEASURED = 8192
+
 /** Columns of one grapheme: its width as one glyph or the sum of its code points' widths, whichever is more. */
 function graphemeColumns (grapheme: string): number {
-  const whole = stringWidth(grapheme, WIDTH_OPTIONS)
-  if (grapheme.length === 1) {
-    return whole
+  if (grapheme.length === 1 && grapheme >= ' ' && grapheme <= '~') {
+    return 1
   }
-  let parts = 0
-  for (const codePoint of grapheme) {
-    parts += stringWidth(codePoint, WIDTH_OPTIONS)
+  let measured = GRAPHEME_COLUMNS.get(grapheme)
+  if (measured === undefined) {
+    let parts = 0
+    for (const codePoint of grapheme) {
+      parts += stringWidth(codePoint, WIDTH_OPTIONS)
+    }
+    measured = Math.max(stringWidth(grapheme, WIDTH_OPTIONS), parts)
+    if (GRAPHEME_COLUMNS.size >= MAX_MEASURED) {
+      GRAPHEME_COLUMNS.clear()
+    }
+    GRAPHEME_COLUMNS.set(grapheme, measured)
   }
-  return Math.max(whole, parts)
+  return measured
 }
 
 /**

@@ -111,7 +111,7 @@ export function leaveScreen (): string {
  */
 function inputRow (n: number, frame: Frame, width: number): string {
   const prompt = cut(frame.prompt, Math.max(1, width - MIN_INPUT_COLUMNS))
-  const room = Math.max(1, width - columns(prompt) - 1)
+  const room = Math.max(1, width - prompt.used - 1)
   const cells = [...graphemes(frame.input)].map((grapheme) => {
     const text = [...grapheme].length === 1 ? displayLine(grapheme) : grapheme
     return { text, width: columns(text) }
@@ -129,19 +129,20 @@ function inputRow (n: number, frame: Frame, width: number): string {
     used += cells[end++]?.width ?? 0
   }
   const text = (from: number, to: number): string => cells.slice(from, to).map((c) => c.text).join('')
-  return `${ESC}${n};1H${ESC}1m${prompt}${ESC}0m${text(start, cursor)}${SAVE_CURSOR}${text(cursor, end)}${ESC}0m${ESC}K`
+  return `${ESC}${n};1H${ESC}1m${prompt.text}${ESC}0m${text(start, cursor)}${SAVE_CURSOR}${text(cursor, end)}${ESC}0m${ESC}K`
 }
 
-/** Text cut to at most `width` columns, never inside a grapheme. */
-function cut (text: string, width: number): string {
+/** Text cut to at most `width` columns, never inside a grapheme, and the columns it takes. */
+function cut (text: string, width: number): { text: string, used: number } {
   let out = ''
-  let left = width
+  let used = 0
   for (const grapheme of graphemes(text)) {
-    left -= columns(grapheme)
-    if (left < 0) break
+    const cells = columns(grapheme)
+    if (used + cells > width) break
     out += grapheme
+    used += cells
   }
-  return out
+  return { text: out, used }
 }
 
 function row (n: number, content: string): string {
@@ -159,9 +160,9 @@ function drawLine (line: StyledLine, width: number, inverse = false): string {
   let left = width
   let out = ''
   for (const segment of line) {
-    const text = cut(segment.text, left)
+    const { text, used } = cut(segment.text, left)
     out += `${style(segment, inverse)}${text}${ESC}0m`
-    left -= columns(text)
+    left -= used
     if (text !== segment.text || left <= 0) {
       break
     }
