@@ -53,12 +53,18 @@ export class ControlClient {
    * ```
    */
   static async connect (dataDir: string): Promise<ControlClient> {
+    // whoever may write the data dir could point api.json at a server of theirs, with a token they know;
+    // and a data dir that is a file is said so, not as a failed read of api.json in it
+    try {
+      await checkPrivateDir(dataDir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning(dataDir)
+      throw err
+    }
     const endpoint = await readApiFile(dataDir)
     if (endpoint === undefined) {
       throw notRunning(dataDir)
     }
-    // whoever may write the data dir could point api.json at a server of theirs, with a token they know
-    await checkPrivateDir(dataDir)
     if (!processAlive(endpoint.pid)) {
       throw new DaemonNotRunningError(
         `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`murmur daemon\``

@@ -33,8 +33,8 @@ export class DataDirError extends Error {
   override readonly name = 'DataDirError'
   readonly code = 'ERR_DATA_DIR'
 
-  constructor (message = 'the data dir is not private to this user') {
-    super(message)
+  constructor (message = 'the data dir is not private to this user', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 

@@ -16,7 +16,21 @@ import type { Stats } from 'node:fs'
  * ```
  */
 async function ensurePrivateDir (dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw notADirectory(dir, err) ?? err
+  }
+}
+
+/**
+ * The DataDirError of a data dir that is a file, or lies under one (mkdir's EEXIST, stat's ENOTDIR);
+ * undefined for any other failure.
+ */
+function notADirectory (dir: string, err: unknown): DataDirError | undefined {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code !== 'EEXIST' && code !== 'ENOTDIR') return undefined
+  return new DataDirError(`the data dir ${dir} is ${code === 'EEXIST' ? 'a file' : 'inside a file'}, not a directory: give --data-dir a directory (it is created when missing)`, { cause: err })
 }
 
 /**
@@ -96,9 +110,9 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  * ```
  */
 export async function checkPrivateDir (dir: string): Promise<void> {
-  const info = await stat(dir)
+  const info = await stat(dir).catch((err: unknown) => { throw notADirectory(dir, err) ?? err })
   if (!info.isDirectory()) {
-    throw new DataDirError(`the data dir ${dir} is not a directory`)
+    throw notADirectory(dir, Object.assign(new Error(`${dir} is not a directory`), { code: 'EEXIST' }))!
   }
   const unsafe = privacyProblem(dir, info, 0o700)
   if (unsafe !== undefined) {

@@ -51,7 +51,8 @@ export function parseChatInput (line: string): ChatInput {
   switch (command.toLowerCase()) {
     case 'join':
     case 'j':
-      return args[0] === undefined ? usage('/join <channel>') : { type: 'join', channel: args[0] }
+      // the whole rest: "/join Random Stuff" is refused as a name with a space, not joined as #random
+      return args[0] === undefined ? usage('/join <channel>') : { type: 'join', channel: text.replace(/^\/\S+\s+/, '') }
     case 'leave':
       return { type: 'leave' }
     case 'reply':

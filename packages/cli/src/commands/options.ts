@@ -152,13 +152,29 @@ export async function clientOf (options: CommonOptions): Promise<ControlClient> 
  * ```
  */
 export function parseChannel (value: string): string {
-  const channel = value.startsWith('#') || value.includes(':') ? value : `#${value}`
-  try {
-    validateChannel(channel)
-  } catch (err) {
-    throw new UsageError(`bad channel name ${JSON.stringify(value)}: ${(err as Error).message} (use #name, name, or geo:<geohash>)`)
+  // NFKC folds full-width and composed look-alikes into the form the protocol accepts ("#ＬＯＢＢＹ" → "#LOBBY")
+  const folded = value.normalize('NFKC')
+  const named = folded.startsWith('#') || folded.includes(':') ? folded : `#${folded}`
+  // names differ by case on the wire; the CLI writes #names in lower case, so that "Lobby" is not a second #lobby
+  const channel = named.startsWith('#') ? named.toLowerCase() : named
+  const shown = JSON.stringify(cut(value))
+  if (/\s/u.test(channel.trim())) {
+    throw new UsageError(`bad channel name ${shown}: a channel name is one word (try ${JSON.stringify(cut(channel.trim().replace(/\s+/gu, '-')))})`)
   }
-  return channel
+  try {
+    validateChannel(channel.trim())
+  } catch (err) {
+    // the protocol's message names the channel too: its reason alone, once
+    const reason = (err as Error).message.replace(/^bad channel name "(?:[^"\\]|\\.)*": /u, '')
+    throw new UsageError(`bad channel name ${shown}: ${reason} (use #name, name, or geo:<geohash>)`)
+  }
+  return channel.trim()
+}
+
+/** At most 40 characters of what the user typed, for an error line. */
+function cut (text: string): string {
+  const chars = [...text]
+  return chars.length <= 40 ? text : `${chars.slice(0, 39).join('')}…`
 }
 
 /**
