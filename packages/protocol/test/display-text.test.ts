@@ -13,6 +13,28 @@ describe('graphemes', () => {
     expect([...graphemes('e\u0301👩\u200d💻🇯🇵🇫🇷日')]).toEqual(['e\u0301', '👩\u200d💻', '🇯🇵', '🇫🇷', '日'])
     expect([...graphemes('')]).toEqual([])
   })
+
+  it('takes every character of the text it does not segment for a grapheme of its own, as Intl.Segmenter does', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+    const ranges: Array<[number, number]> = [[0x20, 0x7e], [0xa0, 0xff], [0x2010, 0x2027], [0x2030, 0x205e], [0x2190, 0x2bff],
+      [0x3000, 0x3029], [0x3030, 0x3098], [0x309b, 0x30ff], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0xff01, 0xff9d]]
+    const wrong: string[] = []
+    for (const [from, to] of ranges) {
+      for (let code = from; code <= to; code++) {
+        const c = String.fromCodePoint(code)
+        // joined neither to what comes before nor to what follows, itself included (Hangul, regional indicators)
+        const text = `a${c}${c}a`
+        if ([...segmenter.segment(text)].length !== 4) wrong.push(code.toString(16))
+        if ([...graphemes(text)].length !== 4) wrong.push(`fast ${code.toString(16)}`)
+      }
+      // one past each end is outside the fast path: that text is segmented
+      expect([...graphemes(`${String.fromCodePoint(to + 1)}e\u0301`)]).toHaveLength(2)
+    }
+    expect(wrong).toEqual([])
+    // the fast path and the segmenter agree on text that mixes both
+    expect([...graphemes('日本 ok 한국 → ｆ')]).toEqual([...segmenter.segment('日本 ok 한국 → ｆ')].map((s) => s.segment))
+    expect([...graphemes('日本e\u0301')]).toEqual(['日', '本', 'e\u0301'])
+  })
 })
 
 describe('cutGraphemes', () => {
