@@ -82,9 +82,12 @@ export interface StatusResponse {
 /** One entry of `GET /v1/peers`. */
 export interface PeerResponse {
   peerId: string
-  /** Address of the open connection. */
+  /** Address of the first open connection. */
   addr: string
+  /** Direction of that connection. */
   direction: 'inbound' | 'outbound'
+  /** Open connections to the peer (two when both dialed at once). */
+  connections: number
   /** Joined channels the peer is subscribed to. */
   channels: string[]
 }

@@ -95,7 +95,7 @@ export function channelStatus (node: Murmur): ChannelStatus[] {
  *
  * @example
  * ```ts
- * readPeers(node) // [{ peerId: '12D3Koo…', addr: '/ip4/127.0.0.1/tcp/4001', direction: 'outbound', channels: ['#lobby'] }]
+ * readPeers(node) // [{ peerId: '12D3Koo…', addr: '/ip4/127.0.0.1/tcp/4001', direction: 'outbound', connections: 1, channels: ['#lobby'] }]
  * ```
  */
 export function readPeers (node: Murmur): PeerResponse[] {
@@ -104,15 +104,24 @@ export function readPeers (node: Murmur): PeerResponse[] {
     channel,
     subscribers: new Set(pubsub.getSubscribers(channelTopic(channel)).map(String))
   }))
-  return node.libp2p.getConnections().map((connection) => {
+  // one row per peer: two nodes that dialed each other at once hold two connections
+  const byPeer = new Map<string, PeerResponse>()
+  for (const connection of node.libp2p.getConnections()) {
     const peerId = connection.remotePeer.toString()
-    return {
+    const seen = byPeer.get(peerId)
+    if (seen !== undefined) {
+      seen.connections += 1
+      continue
+    }
+    byPeer.set(peerId, {
       peerId,
       addr: connection.remoteAddr.toString(),
       direction: connection.direction,
+      connections: 1,
       channels: channels.filter((c) => c.subscribers.has(peerId)).map((c) => c.channel)
-    }
-  })
+    })
+  }
+  return [...byPeer.values()]
 }
 
 /** The name of an event of the node's libp2p (`peer:update`, …). */

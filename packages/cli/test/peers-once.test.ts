@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+// from the build: status.ts reads the version from package.json, two levels above dist/src
+import { readPeers } from '../dist/src/daemon/status.js'
+import type { Murmur } from '@murmur/node'
+
+/** A node stub holding `connections` (peer, address, direction) and subscribers of #lobby. */
+function nodeWith (connections: Array<[string, string, 'inbound' | 'outbound']>, lobby: string[]): Murmur {
+  return {
+    channels: () => ['#lobby'],
+    libp2p: {
+      getConnections: () => connections.map(([peer, addr, direction]) => ({ remotePeer: { toString: () => peer }, remoteAddr: { toString: () => addr }, direction })),
+      services: { pubsub: { getSubscribers: () => lobby.map((peer) => ({ toString: () => peer })) } }
+    }
+  } as unknown as Murmur
+}
+
+describe('murmur peers', () => {
+  it('lists a peer once when both nodes dialed each other (two connections)', () => {
+    const node = nodeWith([
+      ['peer-a', '/ip4/127.0.0.1/tcp/4001', 'outbound'],
+      ['peer-b', '/ip4/127.0.0.1/tcp/4002', 'inbound'],
+      ['peer-a', '/ip4/127.0.0.1/tcp/50123', 'inbound']
+    ], ['peer-a'])
+    expect(readPeers(node)).toEqual([
+      { peerId: 'peer-a', addr: '/ip4/127.0.0.1/tcp/4001', direction: 'outbound', connections: 2, channels: ['#lobby'] },
+      { peerId: 'peer-b', addr: '/ip4/127.0.0.1/tcp/4002', direction: 'inbound', connections: 1, channels: [] }
+    ])
+  })
+})
