@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest'
-// from the build: status.ts reads the version from package.json, two levels above dist/src
-import { readPeers } from '../dist/src/daemon/status.js'
+import { describe, expect, it, vi } from 'vitest'
+import { readPeers } from '../src/daemon/status.js'
 import type { Murmur } from '@murmur/node'
+
+// read from package.json two levels above dist/src, which the sources are not
+vi.mock('../src/version.js', () => ({ VERSION: '0.0.0-test' }))
 
 /** A node stub holding `connections` (peer, address, direction) and subscribers of #lobby. */
 function nodeWith (connections: Array<[string, string, 'inbound' | 'outbound']>, lobby: string[]): Murmur {
