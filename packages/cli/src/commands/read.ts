@@ -4,7 +4,9 @@
 import { Command, Option } from 'commander'
 import { FEED_LIMIT } from '../constants.js'
 import { DaemonNotRunningError } from '../errors.js'
+import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
+import { resolveDataDir } from '../paths.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { clientOf, outputOf, parseChannel, parsePositiveInt, parsePostId, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
@@ -40,9 +42,14 @@ export function feedCommand (): Command {
     .action(async (channelArg: string, options: FeedOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
-      const posts = await client.feed(channel, { sort: options.sort, limit: options.limit })
+      const [posts, status] = await Promise.all([client.feed(channel, { sort: options.sort, limit: options.limit }), client.status()])
       const out = outputOf(options)
-      out.result({ channel, sort: options.sort, posts }, () => formatPosts(posts, `no posts in ${channel} yet`, out.columns))
+      const joined = status.channels.some((c) => c.channel === channel)
+      if (!joined) {
+        // its posts only come in while joined: an empty feed here says nothing about the channel
+        out.note(`this daemon has not joined ${channel}, so it receives none of its posts: \`${murmurCommand(['join', channel.replace(/^#/, '')], resolveDataDir(options.dataDir))}\` first`)
+      }
+      out.result({ channel, sort: options.sort, joined, posts }, () => formatPosts(posts, joined ? `no posts in ${channel} yet` : `no posts of ${channel} here`, out.columns))
     })
 }
 
