@@ -161,7 +161,7 @@ describe('murmur init', () => {
       expect(result.code).toBe(0)
       const identity = JSON.parse(await readFile(join(dataDir, 'identity.json'), 'utf8')) as { version: number, publicKey: string }
       expect(identity.version).toBe(1)
-      expect(result.stdout).toBe(`created your author identity in ${dataDir}/identity.json\npublic key: ${identity.publicKey}\nstart your node with: murmur daemon\n`)
+      expect(result.stdout).toBe(`created your author identity in ${dataDir}/identity.json\npublic key: ${identity.publicKey}\nstart your node with: murmur daemon --data-dir ${dataDir}\n`)
       expect(await mode(dataDir)).toBe(0o700)
       expect(await mode(join(dataDir, 'identity.json'))).toBe(0o600)
     } finally {
