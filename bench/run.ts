@@ -17,6 +17,7 @@ const benches: Array<{ file: string, node?: string[], quick?: string[], full?: s
   { file: 'votes-sim.ts', quick: ['--quick'] },
   { file: 'membership.ts', quick: ['--quick'] },
   { file: 'verify-pool.ts', quick: ['--quick'] },
+  { file: 'network/stem-sim.ts' },
   { file: 'network/index.ts', full: ['--full'] },
   { file: 'crowd.ts', quick: ['--quick'] },
   { file: 'browser.ts', node: ['--experimental-transform-types', '--no-warnings'] }
