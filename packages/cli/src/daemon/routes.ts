@@ -17,6 +17,8 @@ export interface RouteContext {
   body: Record<string, unknown>
   /** Tells event-stream clients that the status changed (after join and leave). */
   statusChanged(): void
+  /** The joined channels changed (join, leave): kept for the next start. */
+  channelsChanged(): Promise<void>
 }
 
 /** A route answering with a JSON value. */
@@ -36,12 +38,14 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
     const channel = stringField(ctx.body, 'channel')
     await ctx.node.join(channel)
     ctx.statusChanged()
+    await ctx.channelsChanged()
     return { channel, channels: ctx.node.channels() }
   },
   'POST /leave': async (ctx) => {
     const channel = stringField(ctx.body, 'channel')
     await ctx.node.leave(channel)
     ctx.statusChanged()
+    await ctx.channelsChanged()
     return { channel, channels: ctx.node.channels() }
   },
   'GET /feed': async (ctx) => {

@@ -7,6 +7,7 @@ import { createMurmur } from '@murmur/node'
 import { createControlServer } from './server.js'
 import { StoreDamagedError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
+import { readJoinedChannels, saveJoinedChannels } from './joined-channels.js'
 import { LocalRendezvous } from './rendezvous.js'
 import type { ControlServer } from './server.js'
 import type { Murmur, MurmurInit } from '@murmur/node'
@@ -53,12 +54,21 @@ export interface Runtime {
  */
 export async function startRuntime (init: RuntimeInit): Promise<Runtime> {
   const startedAt = Date.now()
-  const node = await createMurmur(init.node).catch((err: unknown) => {
+  const dataDir = init.node.dataDir
+  // the channels joined at run time before the last stop, besides those of the command line
+  const kept = dataDir === undefined ? [] : await readJoinedChannels(dataDir)
+  const channels = kept.length === 0 ? init.node.channels : [...new Set([...(init.node.channels ?? []), ...kept])]
+  const node = await createMurmur({ ...init.node, channels }).catch((err: unknown) => {
     throw (err as Error).name === 'StoreDamagedError' && init.node.dataDir !== undefined ? storeDamaged(err as Error, init.node.dataDir) : err
   })
   let api: ControlServer
   try {
-    api = await createControlServer({ node, startedAt, socket: init.apiSocket })
+    api = await createControlServer({
+      node,
+      startedAt,
+      socket: init.apiSocket,
+      onChannels: dataDir === undefined ? undefined : async (joined) => { await saveJoinedChannels(dataDir, joined) }
+    })
   } catch (err) {
     await node.stop()
     throw err

@@ -51,6 +51,13 @@ export interface ControlServerInit {
    */
   port?: number
   /**
+   * Called with the joined channels after a join or leave through the API (the daemon keeps them for
+   * its next start); the request answers once it resolves.
+   *
+   * @default nothing
+   */
+  onChannels?: (channels: string[]) => Promise<void>
+  /**
    * When the node started (ms since the epoch), for the uptime in `/v1/status`.
    *
    * @default now
@@ -184,7 +191,8 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       param: route.param,
       query: url.searchParams,
       body,
-      statusChanged
+      statusChanged,
+      channelsChanged: async () => { await init.onChannels?.(node.channels()) }
     }
     if (route.key === 'GET /events') {
       openEventStream(res, url.searchParams.get('channel') ?? undefined)
