@@ -25,20 +25,32 @@ const TABLE_MAGIC = [0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]
 const TRAILER_BYTES = 5
 const MASK_DELTA = 0xa282ead8
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
+/** CRC32C lookup tables for slicing by 8 bytes (table k: the CRC of a byte followed by k zero bytes). */
+const CRC_TABLES = (() => {
+  const tables = Array.from({ length: 8 }, () => new Uint32Array(256))
+  const first = tables[0]!
   for (let n = 0; n < 256; n++) {
     let c = n
     for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
-    table[n] = c >>> 0
+    first[n] = c >>> 0
   }
-  return table
+  for (let k = 1; k < 8; k++) {
+    for (let n = 0; n < 256; n++) tables[k]![n] = (tables[k - 1]![n]! >>> 8) ^ first[tables[k - 1]![n]! & 0xff]!
+  }
+  return tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array]
 })()
 
-/** CRC32C (Castagnoli) of `bytes[start, end)`, as LevelDB computes it. */
-function crc32c (bytes: Uint8Array, start: number, end: number): number {
+/** CRC32C (Castagnoli) of `bytes[start, end)`, as LevelDB computes it; eight bytes a step. */
+export function crc32c (bytes: Uint8Array, start: number, end: number): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES
   let crc = 0xffffffff
-  for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8)
+  let i = start
+  for (; i + 8 <= end; i += 8) {
+    crc ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)
+    crc = t7[crc & 0xff]! ^ t6[(crc >>> 8) & 0xff]! ^ t5[(crc >>> 16) & 0xff]! ^ t4[crc >>> 24]! ^
+      t3[bytes[i + 4]!]! ^ t2[bytes[i + 5]!]! ^ t1[bytes[i + 6]!]! ^ t0[bytes[i + 7]!]!
+  }
+  for (; i < end; i++) crc = t0[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8)
   return (crc ^ 0xffffffff) >>> 0
 }
 
