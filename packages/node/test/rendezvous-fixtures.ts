@@ -1,11 +1,26 @@
-// Shared by the rendezvous draw tests: fresh PeerIds, and rounds of a real TopicRendezvous counting who it dials.
+// Shared by the rendezvous tests: fresh PeerIds, rounds of a real TopicRendezvous counting who it dials,
+// stock libp2p storers answering the kad protocol by hand, and victims running a real kad-dht that reach them.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
-import { TopicRendezvous } from '../src/rendezvous.js'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { pbStream } from '@libp2p/utils'
+import { createLibp2p } from 'libp2p'
+import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
+import type { ProviderInfo } from '../src/kad-providers.js'
+import { createProviderLookup } from '../src/provider-lookup.js'
+import type { ProviderLookup, ProviderLookupInit } from '../src/provider-lookup.js'
+import { TopicRendezvous, topicCid } from '../src/rendezvous.js'
 import type { TopicRendezvousComponents } from '../src/rendezvous.js'
-import type { PeerId, PeerInfo } from '@libp2p/interface'
+import { waitFor } from './harness.js'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 
 /** `n` fresh Ed25519 PeerIds. */
 export const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
@@ -46,3 +61,81 @@ export async function dialRounds (components: Pick<TopicRendezvousComponents, 'd
   }
   return counts
 }
+
+/** A libp2p node's options for these tests: TCP on loopback, noise, yamux, no inbound connection limit to speak of. */
+export const loopbackNode = (): Parameters<typeof createLibp2p>[0] => ({
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  connectionManager: { inboundConnectionThreshold: 1000 }
+})
+
+/** A copy of `b` on its own ArrayBuffer (what protons fields take). */
+export const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b)
+
+/** How a hand-built storer answers GET_PROVIDERS (FIND_NODE and the rest it answers with no records). */
+export type StorerAnswer = (stream: Stream, key: Uint8Array<ArrayBuffer>) => Promise<void>
+
+/**
+ * Answers with these records after `delay` ms, then closes its side of the stream as kad-dht's storers
+ * do. A storer that keeps its side open holds each stream until the lookup's storer timeout (the
+ * lookup's close waits for it); in the hour after midnight UTC a round looks up two keys, and the held
+ * streams passed the storer's inbound stream limit, so later rounds found nobody (the failure 1 run in
+ * 4 of the first attempt to share this set-up, made in that hour).
+ */
+export const answering = (providers: ProviderInfo[], delay = 0): StorerAnswer => async (stream, key) => {
+  await new Promise((resolve) => setTimeout(resolve, delay))
+  await pbStream(stream, { maxDataLength: 4 * 1024 * 1024 }).write({ type: MessageType.GET_PROVIDERS, key, providers }, ProvidersMessage)
+  await stream.close()
+}
+
+/** A stock libp2p peer that speaks Murmur's kad protocol by hand. */
+export async function stubStorer (answer: StorerAnswer): Promise<Libp2p> {
+  const node = await createLibp2p({ ...loopbackNode(), services: { identify: identify(), ping: ping() } })
+  await node.handle(KAD_PROTOCOL, async (stream) => {
+    const pb = pbStream(stream, { maxDataLength: 4 * 1024 * 1024 }).pb(ProvidersMessage)
+    try {
+      for (;;) {
+        const request = await pb.read()
+        if (request.type === MessageType.GET_PROVIDERS) await answer(stream, request.key ?? new Uint8Array())
+        else await pb.write({ type: request.type, key: request.key, providers: [] })
+      }
+    } catch {
+      // the victim closed or reset the stream
+    }
+  })
+  return node
+}
+
+/** A node running a real kad-dht on Murmur's protocol (every record kept: loopback addresses are private). */
+export type DhtNode = Libp2p<{ dht: KadDHT }>
+
+/** A {@link DhtNode}, a DHT server unless `clientMode`. */
+export const dhtNode = async (clientMode: boolean): Promise<DhtNode> => createLibp2p({
+  ...loopbackNode(),
+  services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode, peerInfoMapper: passthroughMapper }) }
+})
+
+/** A victim {@link DhtNode} connected to `storers`, once every one of them is among the closest peers of `topic`'s key. */
+export async function reachStorers (storers: Libp2p[], topic: string, clientMode: boolean): Promise<DhtNode> {
+  const node = await dhtNode(clientMode)
+  for (const s of storers) await node.dial(s.getMultiaddrs()[0]!)
+  const key = await topicCid(topic)
+  await waitFor(async () => {
+    const found = new Set<string>()
+    for await (const event of node.services.dht.getClosestPeers(key.multihash.bytes, { signal: AbortSignal.timeout(5_000) })) {
+      if (event.name === 'FINAL_PEER') found.add(event.peer.id.toString())
+    }
+    return found.size >= storers.length
+  }, 'the storers in the victim\'s routing table')
+  return node
+}
+
+/** The provider lookup of a victim `node`, every record kept unless `init` says otherwise. */
+export const lookupOf = (node: DhtNode, init: ProviderLookupInit = {}): ProviderLookup => createProviderLookup({
+  dht: node.services.dht,
+  peerId: node.peerId,
+  dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+  log: logger('murmur:test')
+}, { peerInfoMapper: passthroughMapper, ...init })

@@ -4,13 +4,8 @@
  * must still give the victim the honest providers they hold (review 4, High 1: any excess dropped the
  * whole answer).
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import { logger } from '@libp2p/logger'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
 import { pbStream } from '@libp2p/utils'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -19,68 +14,20 @@ import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
-import { PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
+import { PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES } from '../src/provider-lookup.js'
 import type { ProviderLookup } from '../src/provider-lookup.js'
 import { topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
-import { ids } from './rendezvous-fixtures.js'
-import type { KadDHT } from '@libp2p/kad-dht'
+import { answering, bytes, dhtNode, ids, lookupOf, loopbackNode, reachStorers, stubStorer } from './rendezvous-fixtures.js'
+import type { DhtNode } from './rendezvous-fixtures.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
 const TOPIC = channelTopic('#lenient')
-const base = (): Parameters<typeof createLibp2p>[0] => ({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  connectionManager: { inboundConnectionThreshold: 1000 }
-})
-const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b)
-type DhtNode = Libp2p<{ dht: KadDHT }>
-const dhtNode = async (clientMode: boolean): Promise<DhtNode> => createLibp2p({
-  ...base(),
-  services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode, peerInfoMapper: passthroughMapper }) }
-})
-const lookupOf = (node: DhtNode): ProviderLookup => createProviderLookup({
-  dht: node.services.dht,
-  peerId: node.peerId,
-  dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
-  log: logger('murmur:test')
-}, { peerInfoMapper: passthroughMapper })
 const providerIds = async (lookup: ProviderLookup, key: Awaited<ReturnType<typeof topicCid>>): Promise<string[]> =>
   (await lookup.find(key, { signal: AbortSignal.timeout(30_000) })).flatMap((answer) => answer.providers.map((p) => p.id.toString()))
-
-/** A stock libp2p peer that answers GET_PROVIDERS with these records (and every other kad request with none). */
-async function handBuiltStorer (providers: ProviderInfo[]): Promise<Libp2p> {
-  const node = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping() } })
-  await node.handle(KAD_PROTOCOL, async (stream) => {
-    const pb = pbStream(stream, { maxDataLength: 4 * 1024 * 1024 }).pb(ProvidersMessage)
-    try {
-      for (;;) {
-        const request = await pb.read()
-        await pb.write({ type: request.type, key: request.key, providers: request.type === MessageType.GET_PROVIDERS ? providers : [] })
-      }
-    } catch {
-      // the victim closed or reset the stream
-    }
-  })
-  return node
-}
-
-/** A victim (kad-dht client) with `storers` in its routing table. */
-async function victimOf (storers: Libp2p[]): Promise<DhtNode> {
-  const node = await dhtNode(true)
-  for (const s of storers) await node.dial(s.getMultiaddrs()[0]!)
-  const key = await topicCid(TOPIC)
-  await waitFor(async () => {
-    const found = new Set<string>()
-    for await (const event of node.services.dht.getClosestPeers(key.multihash.bytes, { signal: AbortSignal.timeout(5_000) })) {
-      if (event.name === 'FINAL_PEER') found.add(event.peer.id.toString())
-    }
-    return found.size >= storers.length
-  }, 'the storers in the victim\'s routing table')
-  return node
-}
+/** A storer answering GET_PROVIDERS with these records. */
+const handBuiltStorer = async (providers: ProviderInfo[]): Promise<Libp2p> => stubStorer(answering(providers))
+const victimOf = async (storers: Libp2p[]): Promise<DhtNode> => reachStorers(storers, TOPIC, true)
 
 describe('rendezvous lookup reads answers leniently', () => {
   const { running } = cleanedAfterEach()
@@ -90,7 +37,7 @@ describe('rendezvous lookup reads answers leniently', () => {
     // them back; the lookup's strict limits dropped its whole answer, honest record included
     const storer = await dhtNode(false)
     const honest = await dhtNode(true)
-    const attacker = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping() } })
+    const attacker = await createLibp2p({ ...loopbackNode(), services: { identify: identify(), ping: ping() } })
     running.push(storer, honest, attacker)
     const victim = await victimOf([storer])
     running.push(victim)
@@ -153,12 +100,7 @@ describe('rendezvous lookup reads answers leniently', () => {
     expect(answers[0]!.providers.every((p) => p.multiaddrs.length === PROVIDER_RECORD_ADDRESSES)).toBe(true)
 
     // the same answer read through a quarter of its bytes: the records before the cut are kept
-    const cut = createProviderLookup({
-      dht: victim.services.dht,
-      peerId: victim.peerId,
-      dialProtocol: async (peer, protocol, options) => victim.dialProtocol(peer, protocol, options),
-      log: logger('murmur:test')
-    }, { peerInfoMapper: passthroughMapper, maxAnswerBytes: Math.floor(encoded / 4) })
+    const cut = lookupOf(victim, { maxAnswerBytes: Math.floor(encoded / 4) })
     const partial = await cut.find(key, { signal: AbortSignal.timeout(30_000) })
     expect(partial.map((a) => a.from.toString())).toEqual([busy.peerId.toString()])
     expect(partial[0]!.providers.length).toBeGreaterThan(16)

@@ -2,85 +2,29 @@
  * Storers of a rendezvous key, attacked: real kad-dht victims on loopback, and stock libp2p storers that
  * answer the kad protocol with hand-built bytes (first, late, garbage, oversized, silent).
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
-import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
-import { lpStream, pbStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
 import { PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
 import type { StorerAnswer } from '../src/provider-lookup.js'
 import { RENDEZVOUS_PER_STORER, topicCid } from '../src/rendezvous.js'
-import { cleanedAfterEach, waitFor } from './harness.js'
-import { dialRounds, ids } from './rendezvous-fixtures.js'
+import { cleanedAfterEach } from './harness.js'
+import { answering, bytes, dialRounds, ids, lookupOf, reachStorers, stubStorer } from './rendezvous-fixtures.js'
+import type { DhtNode } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 
 const TOPIC = channelTopic('#storers')
-const base = (): Parameters<typeof createLibp2p>[0] => ({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  connectionManager: { inboundConnectionThreshold: 1000 }
-})
-const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b)
 const records = (peers: PeerId[], address: (i: number) => string): ProviderInfo[] =>
   peers.map((id, i) => ({ id: bytes(id.toMultihash().bytes), multiaddrs: [bytes(multiaddr(address(i)).bytes)] }))
-
-/** How a hand-built storer answers GET_PROVIDERS (FIND_NODE it answers with no closer peers). */
-type Answer = (stream: Stream, key: Uint8Array<ArrayBuffer>) => Promise<void>
-
-/** A stock libp2p peer that speaks Murmur's kad protocol by hand. */
-async function storer (answer: Answer): Promise<Libp2p> {
-  const node = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping() } })
-  await node.handle(KAD_PROTOCOL, async (stream) => {
-    const pb = pbStream(stream).pb(ProvidersMessage)
-    try {
-      for (;;) {
-        const request = await pb.read()
-        if (request.type === MessageType.GET_PROVIDERS) await answer(stream, request.key ?? new Uint8Array())
-        else await pb.write({ type: request.type, key: request.key, providers: [] })
-      }
-    } catch {
-      // the victim closed or reset the stream
-    }
-  })
-  return node
-}
-
-/** Answers with these records after `delay` ms. */
-const answering = (providers: ProviderInfo[], delay = 0): Answer => async (stream, key) => {
-  await new Promise((resolve) => setTimeout(resolve, delay))
-  await pbStream(stream).write({ type: MessageType.GET_PROVIDERS, key, providers }, ProvidersMessage)
-  // as kad-dht's storers do: without it each answered stream stayed open until the lookup's timeout, and
-  // in the hour after midnight UTC (two keys a round) they passed the storer's inbound stream limit
-  await stream.close()
-}
-
-/** A victim running a real kad-dht on Murmur's protocol, connected to `storers`, with them in its routing table. */
-async function victim (storers: Libp2p[]): Promise<Libp2p<{ dht: KadDHT }>> {
-  const node = await createLibp2p({ ...base(), services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }) } })
-  for (const s of storers) await node.dial(s.getMultiaddrs()[0]!)
-  const cid = await topicCid(TOPIC)
-  await waitFor(async () => {
-    const found = new Set<string>()
-    for await (const event of node.services.dht.getClosestPeers(cid.multihash.bytes, { signal: AbortSignal.timeout(5_000) })) {
-      if (event.name === 'FINAL_PEER') found.add(event.peer.id.toString())
-    }
-    return found.size >= storers.length
-  }, 'the storers in the victim\'s routing table')
-  return node
-}
+const storer = stubStorer
+const victim = async (storers: Libp2p[]): Promise<DhtNode> => reachStorers(storers, TOPIC, false)
 
 describe('rendezvous lookup asks every storer', () => {
   const { running } = cleanedAfterEach()
@@ -97,12 +41,7 @@ describe('rendezvous lookup asks every storer', () => {
     running.push(node)
     const sybilSet = new Set(sybils.map(String))
     const rounds = 10
-    const lookup = createProviderLookup({
-      dht: node.services.dht,
-      peerId: node.peerId,
-      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
-      log: logger('murmur:test')
-    }, { peerInfoMapper: passthroughMapper })
+    const lookup = lookupOf(node)
     const { dialed, dialedSybils, honestDialed } = await dialRounds({ dht: node.services.dht, peerId: node.peerId, lookup }, TOPIC, sybilSet, rounds)
     expect(dialed).toBe(rounds * RENDEZVOUS_TARGET_PEERS)
     // 26 address groups, 6 drawn a round: the sybils' one group gets at most one dial in 6
@@ -136,12 +75,7 @@ describe('rendezvous lookup asks every storer', () => {
     running.push(...storers)
     const node = await victim(storers)
     running.push(node)
-    const lookup = createProviderLookup({
-      dht: node.services.dht,
-      peerId: node.peerId,
-      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
-      log: logger('murmur:test')
-    }, { storerTimeout: 3_000, maxRecords: 32, maxAnswerBytes: 64 * 1024, peerInfoMapper: passthroughMapper })
+    const lookup = lookupOf(node, { storerTimeout: 3_000, maxRecords: 32, maxAnswerBytes: 64 * 1024 })
     const cid = await topicCid(TOPIC)
     const started = Date.now()
     const answers = await lookup.find(cid, { signal: AbortSignal.timeout(60_000) })
@@ -206,12 +140,7 @@ describe('rendezvous lookup asks every storer', () => {
     const node = await victim([loud])
     running.push(node)
     let parsed = 0
-    const lookup = createProviderLookup({
-      dht: node.services.dht,
-      peerId: node.peerId,
-      dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
-      log: logger('murmur:test')
-    }, { peerInfoMapper: (info) => { parsed += info.multiaddrs.length; return info } })
+    const lookup = lookupOf(node, { peerInfoMapper: (info) => { parsed += info.multiaddrs.length; return info } })
     const answers = await lookup.find(await topicCid(TOPIC), { signal: AbortSignal.timeout(60_000) })
     expect(answers.map((a) => a.from.toString())).toEqual([loud.peerId.toString()])
     expect(answers[0]!.providers.length).toBe(RENDEZVOUS_PER_STORER)
