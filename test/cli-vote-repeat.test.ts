@@ -16,7 +16,7 @@ const SPREAD = 75_000
 /** The exit code of a refused repeat vote. */
 const EXIT_ALREADY_VOTED = 6
 /** The refusal, as the node words it (its direction is named once this node recorded it). */
-const REFUSED = /not voted: you (voted on|upvoted) this post already; a vote can be neither repeated nor changed/
+const REFUSED = /not voted: you (voted on|upvoted|downvoted) this post already; a vote can be neither repeated nor changed/
 
 interface Post { id: string, score: number }
 

@@ -78,6 +78,8 @@ export const EXIT = {
   CLOCK_SKEW: 4,
   /** A vote before this node holds a member stamp: it would count for nothing (the line says when the stamp is expected). */
   NOT_MEMBER: 5,
+  /** A vote on a post this node voted on already: neither repeated nor changed; nothing sent. */
+  ALREADY_VOTED: 6,
   /** Interrupted with Ctrl-C (e.g. while mining proof of work). */
   INTERRUPTED: 130
 } as const

@@ -12,6 +12,7 @@ import { joinCommand, leaveCommand, peersCommand, statusCommand } from './comman
 import { postCommand, replyCommand, voteCommand } from './commands/post.js'
 import { feedCommand, threadCommand, watchCommand } from './commands/read.js'
 import { relayCommand } from './commands/relay.js'
+import { repairCommand } from './commands/repair.js'
 
 /** Exit code of each error, by error name; everything else is EXIT.FAILURE. */
 const EXIT_BY_NAME: Record<string, number> = {
@@ -24,7 +25,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   DaemonNotRunningError: EXIT.NO_DAEMON,
   UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED,
-  StampNotReadyError: EXIT.NOT_MEMBER
+  StampNotReadyError: EXIT.NOT_MEMBER,
+  AlreadyVotedError: EXIT.ALREADY_VOTED
 }
 
 /**
@@ -44,12 +46,13 @@ export function createProgram (): Command {
     .addHelpText('after', `
 Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 4 this device's clock is
 too far off the network's (set it right), 5 a vote before this node holds a member stamp (it says when
-to vote again), 130 interrupted.
+to vote again), 6 a second or opposite vote on a post (a vote can be neither repeated nor changed),
+130 interrupted.
 Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
     feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand(),
-    relayCommand()
+    relayCommand(), repairCommand()
   ]) {
     program.addCommand(command.exitOverride())
   }

@@ -19,6 +19,7 @@ import { InStem } from './in-stem.js'
 import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
+import { OwnVotes } from './own-votes.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
@@ -233,6 +234,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents & NodeMembershipE
       outbound: this.outbound,
       store,
       reads: this.reads,
+      votes: new OwnVotes(this.db, config.clockInjected ? config.clock : undefined),
       channelOf: (topic) => this.channelOf(topic),
       join: async (channel) => this.join(channel),
       assertRunning: () => { this.assertRunning() },

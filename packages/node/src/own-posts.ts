@@ -336,7 +336,7 @@ export class OwnPosts {
     // has published it (its release lands it); another node's post is stored now, if its ring is of members
     // known here (one that is not was passed on all the same: see PostIntake.judge)
     if (expires === undefined && this.components.channelOf(topic) !== undefined) {
-      if (intake.membership(valid) === undefined) await intake.accept(envelope, valid)
+      if (intake.membership(valid, undefined, { topic, envelope, path: 'stem' }) === undefined) await intake.accept(envelope, valid)
     } else if (expires === undefined && !direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }

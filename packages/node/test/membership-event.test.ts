@@ -34,7 +34,7 @@ describe('the membership event', () => {
     await waitFor(() => seen.filter((s) => s.detail.minting?.progress !== undefined).length >= 3, 'three progress events', 60_000)
     for (const { detail, status } of seen) expect(detail).toEqual(status)
     const progress = seen.filter((s) => s.detail.minting?.progress !== undefined)
-    expect(progress.map((s) => s.detail.minting?.progress?.evaluations)).toEqual([...progress.map((s) => s.detail.minting?.progress?.evaluations)].sort((a, b) => a! - b!))
+    expect(progress.map((s) => s.detail.minting?.progress?.attempts)).toEqual([...progress.map((s) => s.detail.minting?.progress?.attempts)].sort((a, b) => a! - b!))
     // the listener runs just after the event's own clock reading: a little slack below the interval
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(MEMBERSHIP_PROGRESS_EVENT_INTERVAL - 100)
     expect(progress.every((s) => s.detail.signing === false && s.detail.stamp === undefined)).toBe(true)
