@@ -46,11 +46,12 @@ export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullErro
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export type { Verdict, PostIntakeComponents, IntakePath, MemberRefusal } from './intake.js'
 export { RateLimitError } from '@murmur/protocol'
-export { MEMBERSHIP_PRUNE_INTERVAL } from './node-membership.js'
-export type { NodeMembershipStatus } from './node-membership.js'
+export { MEMBERSHIP_PRUNE_INTERVAL, MEMBERSHIP_PROGRESS_EVENT_INTERVAL, nextStampBoundary } from './node-membership.js'
+export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membership.js'
+export type { MemberHoldOptions } from './intake.js'
 export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
 export type { SyncInit, SyncReport, SyncHost, SyncComponents } from './sync/index.js'
-export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError } from './store/index.js'
+export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError, StoreDamagedError } from './store/index.js'
 export type { PostStore, PostStoreInit, StoreDatabase, StoredPost, StoredPostKind, PostEntry, PutResult, FeedOptions as StoreFeedOptions } from './store/index.js'
 
 /** Options of {@link createMurmur}; every field is optional. */
@@ -259,6 +260,18 @@ export interface MurmurEvents {
    * refused until it is set right), or back within it (`skewed: false`). See {@link Murmur.clockSkew}.
    */
   'clock-skew': CustomEvent<ClockSkewDetail>
+  /**
+   * Membership changed, with what {@link Murmur.membership} returns now: the mint progressed (at most every
+   * MEMBERSHIP_PROGRESS_EVENT_INTERVAL), failed or started, a stamp was minted, came back from the network,
+   * became accepted or expired, the ring a vote hides in grew or shrank, signing became ready or stopped.
+   * Never sent with membership off.
+   *
+   * @example
+   * ```ts
+   * node.addEventListener('membership', (evt) => { console.log(evt.detail.signing) })
+   * ```
+   */
+  membership: CustomEvent<NodeMembershipStatus>
 }
 
 /** A running Murmur node. */

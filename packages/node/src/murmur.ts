@@ -32,7 +32,7 @@ import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool } from './verify/index.js'
 import { openNodeMembership } from './node-membership.js'
-import type { NodeMembership, NodeMembershipEvents, NodeMembershipStatus } from './node-membership.js'
+import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
@@ -57,7 +57,7 @@ const log = logger('murmur:node')
  * node.addEventListener('membership', (evt) => { console.log(evt.detail.signing, evt.detail.minting?.progress?.etaSeconds) })
  * ```
  */
-export class MurmurNode extends TypedEventEmitter<MurmurEvents & NodeMembershipEvents> implements Murmur {
+export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmur {
   readonly libp2p: MurmurLibp2p
   private readonly config: MurmurConfig
   private readonly store: PostStore
