@@ -25,7 +25,7 @@ describe('murmur errors', () => {
       const result = await sandbox.run([...args, '--data-dir', dataDir])
       expect(result.code, args.join(' ')).toBe(3)
       expect(result.stdout).toBe('')
-      expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (no live ${dataDir}/api.json); start one with \`murmur daemon\`\n`)
+      expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (no live ${dataDir}/api.json); start one with \`murmur daemon --data-dir ${dataDir}\`\n`)
     }
   })
 

@@ -131,7 +131,7 @@ describe('murmur against a local attacker', () => {
     for (const args of [['status'], ['post', 'lobby', 'for my daemon only']]) {
       const result = await sandbox.run([...args, '--data-dir', dataDir])
       expect(result.code, args.join(' ')).toBe(3)
-      expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (${dataDir}/api.json names pid ${api.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`murmur daemon\`\n`)
+      expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (${dataDir}/api.json names pid ${api.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`murmur daemon --data-dir ${dataDir}\`\n`)
     }
     expect(seen).toEqual([])
   })

@@ -14,6 +14,7 @@ import { API_PREFIX, API_PROOF_TIMEOUT } from './constants.js'
 import { apiRequest } from './api-request.js'
 import { apiFilePath, describeAddress, readApiFile, tokenProof } from './daemon/api-file.js'
 import { checkPrivateDir } from './files.js'
+import { murmurCommand } from './hint.js'
 import type {
   ApiEvent, ErrorEvent, ErrorResponse, MiningProgress, PeerResponse, PostRequest, PostResult, PostView, ReplyRequest,
   StatusResponse, VoteRequest
@@ -67,7 +68,7 @@ export class ControlClient {
     }
     if (!processAlive(endpoint.pid)) {
       throw new DaemonNotRunningError(
-        `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`murmur daemon\``
+        `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`${murmurCommand(['daemon'], dataDir)}\``
       )
     }
     const client = new ControlClient(endpoint)
@@ -308,7 +309,7 @@ function toApiError (payload: ErrorResponse, status: number): ApiError | StampNo
 
 function notRunning (dataDir: string): DaemonNotRunningError {
   return new DaemonNotRunningError(
-    `no murmur daemon is running for ${dataDir} (no live ${apiFilePath(dataDir)}); start one with \`murmur daemon\``
+    `no murmur daemon is running for ${dataDir} (no live ${apiFilePath(dataDir)}); start one with \`${murmurCommand(['daemon'], dataDir)}\``
   )
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { DataDirError } from './errors.js'
+import { shellWord } from './hint.js'
 import type { Stats } from 'node:fs'
 
 /**
@@ -130,10 +131,5 @@ function privacyProblem (path: string, info: Stats, mode: number): { problem: st
   if ((actual & 0o077) === 0) {
     return undefined
   }
-  return { problem: `has mode ${actual.toString(8).padStart(4, '0')}`, fix: `run \`chmod ${mode.toString(8)} ${shellQuote(path)}\`` }
-}
-
-/** A path as one shell word. */
-function shellQuote (path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`
+  return { problem: `has mode ${actual.toString(8).padStart(4, '0')}`, fix: `run \`chmod ${mode.toString(8)} ${shellWord(path)}\`` }
 }
