@@ -19,6 +19,15 @@ export const DEFAULT_TTL = 86_400
 export const MAX_RING_SIZE = 64
 /** K: ring-signed posts per member per channel per epoch (slots 0..K-1). @default 10 */
 export const POSTS_PER_EPOCH = 10
+/**
+ * Votes one member may cast per channel per epoch (one hour): the second link tag of a ring-signed VOTE,
+ * `voteBudgetScope(topic, epoch, slot)` with `slot < VOTE_BUDGET`. A person reading a busy channel votes
+ * on a few dozen posts an hour at most; an identity that downvotes every post of a channel busier than
+ * that needs more stamps.
+ *
+ * @default 30
+ */
+export const VOTE_BUDGET = 30
 /** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
 export const EPOCH_SECONDS = 3600
 /** W: ring-signed posts per member per channel per week (week slots 0..W-1), whatever their epochs. @default 256 */
@@ -46,5 +55,14 @@ export const SALT_BYTES = 16
 export const ID_BYTES = 32
 /** Proof-of-work difficulty in leading zero bits, per post kind. @default { POST: 16, REPLY: 16, VOTE: 12 } */
 export const DEFAULT_POW_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 16, REPLY: 16, VOTE: 12 })
+/**
+ * Bits a one-time-signed POST or REPLY (unverified: no member stamp behind it) needs on top of its kind's
+ * base: the ring term of a member's post over the smallest ring a member signs with
+ * (`ringPowBits('POST', MIN_MEMBER_RING)` = 4 for 16 members), so a post without a stamp never costs less
+ * than a member's. One-time VOTEs count for nothing and need none. A node's lower test base lowers the
+ * total by as much (docs/PROTOCOL.md §3).
+ * @default 4
+ */
+export const UNVERIFIED_EXTRA_BITS = 4
 /** Prefix of every gossipsub topic of protocol v2. */
 export const TOPIC_PREFIX = 'murmur/2/'
