@@ -5,7 +5,7 @@
  * the relay did this on purpose; a user who picked 18 bits did it by accident). Now only a post below the
  * protocol's floor is a Reject; between the floor and a stricter local setting it is an Ignore.
  */
-import { buildEnvelope, channelTopic, decodeEnvelope, leadingZeroBits, powDigest, powHash, toHex } from '@murmur/protocol'
+import { UNVERIFIED_EXTRA_BITS, buildEnvelope, channelTopic, decodeEnvelope, leadingZeroBits, powDigest, powHash, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
 import type { BuiltEnvelope } from '@murmur/protocol'
@@ -21,12 +21,15 @@ interface GossipsubInternals {
   getScore(peer: string): number
 }
 
-/** A post whose proof of work has at least `min` and fewer than `max` leading zero bits. */
+/**
+ * A (one-time, unverified) post whose proof of work pays a base of at least `min` and fewer than `max` bits:
+ * its leading zero bits less UNVERIFIED_EXTRA_BITS.
+ */
 async function postPaying (min: number, max: number, body: string): Promise<BuiltEnvelope> {
   for (;;) {
     const built = await buildEnvelope({ channel: CHANNEL, body, powBits: min })
     const envelope = decodeEnvelope(built.bytes)
-    if (leadingZeroBits(powHash(powDigest(built.id, envelope), envelope.pow)) < max) return built
+    if (leadingZeroBits(powHash(powDigest(built.id, envelope), envelope.pow)) - UNVERIFIED_EXTRA_BITS < max) return built
   }
 }
 
