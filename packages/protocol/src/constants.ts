@@ -40,13 +40,14 @@ export const CREATED_GRANULARITY = 60
 export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2560])
 /**
  * M: log2 of the native SHA-256 compressions that cost as much CPU as verifying one ring member, per kind
- * (POST and REPLY carry two link tags, VOTE one), with room for two-way multi-buffer hashing: the ring
- * term of the proof of work is sized from it, so that an attacker hashing natively pays at least what a
- * verifier pays to reject its envelope. Calibrated on one-compression SHA-NI throughput (35–50 ns of CPU a
- * hash) against 0.69–1.1 ms (POST) and 0.40–0.66 ms (VOTE) of CPU per verified member (docs/PROTOCOL.md §3).
- * @default { POST: 15.5, REPLY: 15.5, VOTE: 15 }
+ * (a VOTE carries two limit tags since its budget tag, as POST and REPLY do, so one value for all), with
+ * room for two-way multi-buffer hashing: the ring term of the proof of work is sized from it, so that an
+ * attacker hashing natively pays at least what a verifier pays to reject its envelope. Calibrated on
+ * one-compression SHA-NI throughput (35–50 ns of CPU a hash) against 0.69–1.1 ms of CPU per verified member
+ * with two tags (docs/PROTOCOL.md §3; 15 for a VOTE of one tag, 0.40–0.66 ms, before it had a budget tag).
+ * @default { POST: 15.5, REPLY: 15.5, VOTE: 15.5 }
  */
-export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 15.5, REPLY: 15.5, VOTE: 15 })
+export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 15.5, REPLY: 15.5, VOTE: 15.5 })
 /** How far in the future `created` may be, in seconds. @default 120 */
 export const MAX_CLOCK_SKEW = 120
 /** Byte length of a Post's random salt. @default 16 */

@@ -86,7 +86,7 @@ export function ringPowBits (kind: PostKind, ringSize: number): number {
  *
  * @example
  * ```ts
- * requiredPowBits('VOTE', 16)        // 12 + 7
+ * requiredPowBits('VOTE', 16)        // 12 + 8
  * requiredPowBits('POST', 0)         // 16 + 4: unverified
  * requiredPowBits('POST', 0, { POST: 8 }) // 8 + 4
  * ```
