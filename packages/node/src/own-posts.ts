@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, MIN_MEMBER_RING, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, ringPowBits, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { DEFAULT_TTL, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -22,7 +22,7 @@ import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, PostKind, RingAuthOptions, RingLink } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, RingAuthOptions, RingLink } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -144,7 +144,9 @@ export class OwnPosts {
    * its member's tag stored or on its way out, or a vote on it under way): a vote is neither repeated nor
    * changed (of two votes under one tag every node keeps the smaller id, not the later one, see
    * MEMBERSHIP.md §5b); StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no
-   * stamp accepted now, and NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member.
+   * stamp accepted now, NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member, and
+   * RateLimitError (ERR_RATE_LIMITED, `retryAt`) when it cast its VOTE_BUDGET votes of the hour in the
+   * channel, before anything is sent.
    */
   async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
     if (vote !== 1 && vote !== -1) {
@@ -163,8 +165,10 @@ export class OwnPosts {
       const signer = this.components.signer?.()
       if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
       const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
-      const auth = signer.vote(created)
+      if (!signer.stamped(created)) throw new StampNotReadyError(this.components.readyAt?.())
+      // before the budget is counted: a second vote on a post spends none of it
       await this.assertNotVoted(signer.voteLink(target.id))
+      const auth = await signer.vote(topicOf(target.channel), created)
       await this.components.join(target.channel)
       const result = await this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
       await this.components.votes?.add(target.id, vote, target.expires)
@@ -210,16 +214,6 @@ export class OwnPosts {
     return (this.clock?.() ?? Date.now()) / 1000
   }
 
-  /**
-   * Proof-of-work bits an own post is mined at: the node's setting, and for a one-time-signed POST or REPLY
-   * (unverified: no member stamp behind it) the ring term of a MIN_MEMBER_RING ring on top, so that a post
-   * without a stamp costs at least what a member's post costs.
-   */
-  private powOf (own: OwnPost): number {
-    const kind: PostKind = own.kind ?? 'POST'
-    const unverified = own.auth?.kind !== 'ring' && kind !== 'VOTE'
-    return this.powBits[kind] + (unverified ? ringPowBits(kind, MIN_MEMBER_RING) : 0)
-  }
 
   /**
    * Own posts an earlier run left unfinished, once the stem is running: those left in its outbox go back
@@ -284,7 +278,8 @@ export class OwnPosts {
       ...own,
       now: this.clock === undefined ? undefined : this.clock() / 1000,
       ttl: options.ttl,
-      powBits: this.powOf(own),
+      // the base of the node's setting: the builder adds a ring's term, or an unverified post's extra bits
+      powBits: this.powBits[own.kind ?? 'POST'],
       signal: options.signal,
       onProgress: options.onProgress
     }))

@@ -5,7 +5,7 @@
  * the process; and junk refused as too early drained the one check budget every sender shared, so a
  * node whose clock runs behind never learnt it.
  */
-import { authBinding, buildEnvelope, channelTopic, contentDigest, decodeEnvelope, encodeEnvelope, minePow, postId, powDigest, validateEnvelope } from '@murmur/protocol'
+import { authBinding, buildEnvelope, channelTopic, contentDigest, decodeEnvelope, encodeEnvelope, minePow, postId, powDigest, requiredPowBits, validateEnvelope } from '@murmur/protocol'
 import type { ValidationResult } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CLOCK_SKEW_EARLY_CHECKS, CLOCK_SKEW_MEMORY, ClockSkewEstimate, ClockWatch } from '../src/clock-skew.js'
@@ -137,7 +137,7 @@ describe('clock skew: junk refused as too early cannot hide a clock behind', () 
     const signature = oneTime.signature.slice()
     signature[0]! ^= 1
     const id = postId(contentDigest(TOPIC, envelope.post), authBinding(envelope))
-    const pow = await minePow(powDigest(id, { oneTime: { signature } }), POW_BITS.POST)
+    const pow = await minePow(powDigest(id, { oneTime: { signature } }), requiredPowBits('POST', 0, POW_BITS))
     const bytes = encodeEnvelope({ ...envelope, oneTime: { ...oneTime, signature }, pow })
     expect(validateEnvelope(bytes, { topic: TOPIC, powBits: POW_BITS, now: NETWORK })).toMatchObject({ code: 'ERR_BAD_SIGNATURE' })
     return bytes

@@ -7,7 +7,7 @@ import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { HistorySync } from '../src/index.js'
-import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 import type { SyncHost } from '../src/index.js'
 
 const CHANNEL = '#forward'
@@ -60,7 +60,7 @@ describe('forwarding from gossip', () => {
     // flooded through the network again
     const envelope = decodeEnvelope(post.bytes)
     let nonce = envelope.pow + 1n
-    while (!checkPow(powDigest(post.id, envelope), nonce, TEST_POW_BITS)) nonce++
+    while (!checkPow(powDigest(post.id, envelope), nonce, TEST_UNVERIFIED_POW_BITS)) nonce++
     await planter.services.pubsub.publish(TOPIC, encodeEnvelope({ ...envelope, pow: nonce })).catch(() => {})
     const marker = await buildEnvelope({ channel: CHANNEL, body: 'after the copy', powBits: TEST_POW_BITS })
     await planter.services.pubsub.publish(TOPIC, marker.bytes)

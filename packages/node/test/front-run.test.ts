@@ -1,6 +1,6 @@
 import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, messageId, powDigest, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 
 const CHANNEL = '#front-run'
 const TOPIC = channelTopic(CHANNEL)
@@ -15,7 +15,7 @@ function brokenCopy (bytes: Uint8Array, id: Uint8Array): Uint8Array {
   signature[10] = signature[10]! ^ 0x01
   const broken = { ...envelope, oneTime: { publicKey: envelope.oneTime!.publicKey, signature } }
   let nonce = 0n
-  while (!checkPow(powDigest(id, broken), nonce, TEST_POW_BITS)) nonce++
+  while (!checkPow(powDigest(id, broken), nonce, TEST_UNVERIFIED_POW_BITS)) nonce++
   return encodeEnvelope({ ...broken, pow: nonce })
 }
 

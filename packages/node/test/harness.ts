@@ -6,6 +6,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
+import { requiredPowBits } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { afterEach } from 'vitest'
 import { createMurmur, createVerifyPool } from '../src/index.js'
@@ -20,6 +21,8 @@ export const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
 
 /** Low proof of work so multi-node tests stay fast on two CI cores. */
 export const TEST_POW_BITS = 8
+/** Bits a one-time-signed POST or REPLY (unverified) pays at the test setting: the base plus UNVERIFIED_EXTRA_BITS. */
+export const TEST_UNVERIFIED_POW_BITS = requiredPowBits('POST', 0, { POST: TEST_POW_BITS })
 
 /**
  * Every test peer dials from 127.0.0.1, so libp2p's per-host inbound rate limit (5 connections a

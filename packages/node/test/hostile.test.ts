@@ -1,7 +1,7 @@
 import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCORE_THRESHOLDS } from '../src/index.js'
-import { addressOf, nextPost, startNode, startStockPeer, stopAll, TEST_POW_BITS, waitFor } from './harness.js'
+import { addressOf, nextPost, startNode, startStockPeer, stopAll, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
 import type { Murmur } from '../src/index.js'
 
@@ -35,7 +35,7 @@ async function badSignature (): Promise<Uint8Array> {
 async function remined (bytes: Uint8Array, id: Uint8Array): Promise<Uint8Array> {
   const envelope = decodeEnvelope(bytes)
   let nonce = envelope.pow + 1n
-  while (!checkPow(powDigest(id, envelope), nonce, TEST_POW_BITS)) nonce++
+  while (!checkPow(powDigest(id, envelope), nonce, TEST_UNVERIFIED_POW_BITS)) nonce++
   return encodeEnvelope({ ...envelope, pow: nonce })
 }
 

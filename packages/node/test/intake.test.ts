@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
 import { FORWARD_STORED_MAX_AGE } from '../src/intake.js'
 import type { ValidEnvelope } from '@murmur/protocol'
-import { TEST_POW_BITS } from './harness.js'
+import { TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS } from './harness.js'
 
 const CHANNEL = '#intake'
 const TOPIC = channelTopic(CHANNEL)
@@ -18,7 +18,7 @@ async function forge (bytes: Uint8Array): Promise<Uint8Array> {
   const broken = decodeEnvelope(bytes)
   broken.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
   const id = messageId(TOPIC, bytes)
-  broken.pow = await minePow(powDigest(id, broken), TEST_POW_BITS)
+  broken.pow = await minePow(powDigest(id, broken), TEST_UNVERIFIED_POW_BITS)
   return encodeEnvelope(broken)
 }
 

@@ -10,7 +10,7 @@ import * as protocol from '@murmur/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { STEM_PROTOCOL } from '../src/index.js'
 import { encodeStemFrame } from '../src/stem/index.js'
-import { cleanedAfterEach, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 
 vi.mock('@murmur/protocol', async (importOriginal) => {
   const original = await importOriginal<typeof protocol>()
@@ -39,7 +39,7 @@ describe('an invalid envelope sent again and again', () => {
     const built = await buildEnvelope({ channel: CHANNEL, body: 'forged', powBits: TEST_POW_BITS })
     const forged = decodeEnvelope(built.bytes)
     forged.oneTime!.signature = new Uint8Array(64) as Uint8Array<ArrayBuffer>
-    forged.pow = await minePow(powDigest(built.id, forged), TEST_POW_BITS)
+    forged.pow = await minePow(powDigest(built.id, forged), TEST_UNVERIFIED_POW_BITS)
     const bytes = encodeEnvelope(forged)
     expect(protocol.validateEnvelope(bytes, { topic: TOPIC, powBits: { POST: TEST_POW_BITS } })).toMatchObject({ code: 'ERR_BAD_SIGNATURE' })
     const verify = vi.mocked(protocol.validateEnvelope)

@@ -9,7 +9,7 @@ import {
   oneTimeKey, postId, powDigest, signOneTime, toHex
 } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 
 const CHANNEL = '#hijack'
 const TOPIC = channelTopic(CHANNEL)
@@ -47,7 +47,7 @@ describe('the OP mark', () => {
     const forged = encodeEnvelope({
       post: envelope.post,
       oneTime,
-      pow: await minePow(powDigest(id, { oneTime }), TEST_POW_BITS)
+      pow: await minePow(powDigest(id, { oneTime }), TEST_UNVERIFIED_POW_BITS)
     } as unknown as Parameters<typeof encodeEnvelope>[0])
     expect(toHex(id)).not.toBe(root.id)
     const forgedAtReader = nextPost(reader, (p) => p.id === toHex(id))

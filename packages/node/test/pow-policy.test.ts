@@ -5,7 +5,7 @@
  * the relay did this on purpose; a user who picked 18 bits did it by accident). Now only a post below the
  * protocol's floor is a Reject; between the floor and a stricter local setting it is an Ignore.
  */
-import { buildEnvelope, channelTopic, decodeEnvelope, leadingZeroBits, powDigest, powHash, toHex } from '@murmur/protocol'
+import { UNVERIFIED_EXTRA_BITS, buildEnvelope, channelTopic, decodeEnvelope, leadingZeroBits, powDigest, powHash, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
 import type { BuiltEnvelope } from '@murmur/protocol'
@@ -21,12 +21,15 @@ interface GossipsubInternals {
   getScore(peer: string): number
 }
 
-/** A post whose proof of work has at least `min` and fewer than `max` leading zero bits. */
+/**
+ * A (one-time, unverified) post whose proof of work pays a base of at least `min` and fewer than `max` bits:
+ * its leading zero bits less UNVERIFIED_EXTRA_BITS.
+ */
 async function postPaying (min: number, max: number, body: string): Promise<BuiltEnvelope> {
   for (;;) {
     const built = await buildEnvelope({ channel: CHANNEL, body, powBits: min })
     const envelope = decodeEnvelope(built.bytes)
-    if (leadingZeroBits(powHash(powDigest(built.id, envelope), envelope.pow)) < max) return built
+    if (leadingZeroBits(powHash(powDigest(built.id, envelope), envelope.pow)) - UNVERIFIED_EXTRA_BITS < max) return built
   }
 }
 
@@ -50,7 +53,9 @@ describe('proof of work between the protocol floor and a stricter local setting'
     await waitFor(() => strictPubsub.getMeshPeers(TOPIC).length === 1, 'the relay in the strict node\'s mesh')
     const relayId = relay.peerId.toString()
 
-    // eight posts (twice the cut-off) with 16 or 17 bits: the relay takes and forwards each
+    // eight posts (twice the cut-off) with a base of 16 or 17 bits: the relay takes and forwards each. Unverified
+    // posts pay 4 bits more (20 or 21 here, 22 for the marker): about 12 million JS hashes in all, 11 s on an
+    // idle core and 53 s measured on the loaded 2-core VM, hence the long timeout
     const between = []
     for (let i = 0; i < 8; i++) between.push(await postPaying(16, STRICT_BITS, `between ${i}`))
     for (const post of between) await attacker.services.pubsub.publish(TOPIC, post.bytes)
@@ -72,5 +77,5 @@ describe('proof of work between the protocol floor and a stricter local setting'
     await attacker.services.pubsub.publish(TOPIC, below.bytes)
     await waitFor(() => strictPubsub.getScore(relayId) < 0, 'the relay to be penalised for a post below the floor')
     expect(await strict.get(toHex(below.id))).toBeUndefined()
-  }, 120_000)
+  }, 300_000)
 })

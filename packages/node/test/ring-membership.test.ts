@@ -40,7 +40,7 @@ describe('the membership rule in the intake', () => {
     const keys = Array.from({ length: 4 }, () => generateAuthorKey())
     const ring = keys.map((key) => key.publicKey).sort(compareBytes)
     const created = Math.floor(Date.now() / 1000 / 60) * 60 - 60
-    const built = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: new Uint8Array(32).fill(7), vote: -1, created, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey } })
+    const built = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: new Uint8Array(32).fill(7), vote: -1, created, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0 } })
     return { bytes: built.bytes, ring, created }
   }
 

@@ -8,7 +8,7 @@
 import { MemoryLevel } from 'memory-level'
 import fc from 'fast-check'
 import {
-  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
+  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, VOTE_BUDGET, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
 } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createLevelMemberStorage, createRingSigner, openMemberState, openPostCounters, openRingBook } from '../src/membership/index.js'
@@ -49,7 +49,7 @@ type Action = { kind: 'VOTE', parent: Uint8Array, channel: string } | { kind: 'P
 
 async function act (signer: RingSigner, action: Action, created: number): Promise<BuiltEnvelope> {
   if (action.kind === 'VOTE') {
-    return await buildEnvelope({ channel: action.channel, kind: 'VOTE', parent: action.parent, vote: 1, created, powBits: 0, auth: signer.vote(created) })
+    return await buildEnvelope({ channel: action.channel, kind: 'VOTE', parent: action.parent, vote: 1, created, powBits: 0, auth: await signer.vote(`murmur/2/${action.channel}`, created) })
   }
   const thread = action.kind === 'REPLY' ? action.thread : undefined
   const auth = await signer.post(`murmur/2/${action.channel}`, created, thread)
@@ -159,15 +159,32 @@ describe('ring-signed actions of one member', () => {
     const db = memoryDb()
     const state = await openMemberState({ storage: createLevelMemberStorage(db) })
     const unstamped = createRingSigner({ state, directory: { members: () => directory }, rings: await openRingBook({ db }), counters: await openPostCounters({ db }), readyAt: () => NOW + 60 })
-    expect(() => unstamped.vote(NOW)).toThrow(expect.objectContaining({ name: 'StampNotReadyError', code: 'ERR_STAMP_NOT_READY', readyAt: NOW + 60 }))
+    await expect(unstamped.vote('murmur/2/#a', NOW)).rejects.toMatchObject({ name: 'StampNotReadyError', code: 'ERR_STAMP_NOT_READY', readyAt: NOW + 60 })
     expect(await unstamped.post('murmur/2/#a', NOW)).toBeUndefined()
     // minted but not yet back from the network: no other directory holds it, so it does not sign yet
     await state.addStamp(await mintStamp({ memberKey: state.key.publicKey, week: weekOf(NOW), bits: TEST_STAMP_BITS }))
-    expect(() => unstamped.vote(NOW)).toThrow(expect.objectContaining({ name: 'StampNotReadyError' }))
+    await expect(unstamped.vote('murmur/2/#a', NOW)).rejects.toMatchObject({ name: 'StampNotReadyError' })
     expect(await unstamped.post('murmur/2/#a', NOW)).toBeUndefined()
     await state.markOut(weekOf(NOW))
-    expect(unstamped.vote(NOW).ring).toHaveLength(16)
+    expect((await unstamped.vote('murmur/2/#a', NOW)).ring).toHaveLength(16)
     const lonely = await signerOf(alice, [])
-    expect(() => lonely.vote(NOW)).toThrow(expect.objectContaining({ name: 'NoDecoysError', code: 'ERR_NO_DECOYS' }))
+    await expect(lonely.vote('murmur/2/#a', NOW)).rejects.toMatchObject({ name: 'NoDecoysError', code: 'ERR_NO_DECOYS' })
+  }, 60_000)
+
+  it('counts a vote budget per channel and hour on disk: the 31st vote of an hour in a channel is refused before anything is built, across a restart too', async () => {
+    const db = memoryDb()
+    const created = NOW
+    const counters = await openPostCounters({ db, clock: () => NOW })
+    for (let i = 0; i < VOTE_BUDGET; i++) expect(await counters.takeVote('murmur/2/#a', created)).toBe(i)
+    await expect(counters.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ name: 'RateLimitError', code: 'ERR_RATE_LIMITED', limit: 'epoch', retryAt: created - (created % EPOCH_SECONDS) + EPOCH_SECONDS })
+    // votes and posts are counted apart; another channel and another hour are not affected
+    expect(await counters.take('murmur/2/#a', created)).toEqual({ epoch: 0, week: 0 })
+    const reopened = await openPostCounters({ db, clock: () => NOW })
+    await expect(reopened.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    expect(await reopened.takeVote('murmur/2/#b', created)).toBe(0)
+    expect(await reopened.takeVote('murmur/2/#a', created + EPOCH_SECONDS)).toBe(0)
+    // hours on, the spent hour's counter is dropped on open (its votes are past gossip's epoch window)
+    const later = await openPostCounters({ db, clock: () => NOW + 3 * EPOCH_SECONDS })
+    expect(await later.takeVote('murmur/2/#a', created)).toBe(0)
   }, 60_000)
 })

@@ -64,11 +64,12 @@ describe('an up- and a downvote of one member under one tag, on real nodes', () 
 
     const signer = members[0]!
     const ring = members.map((key) => key.publicKey).sort(compareBytes)
-    const vote = async (value: 1 | -1): Promise<BuiltEnvelope> => await buildEnvelope({
-      channel: CHANNEL, kind: 'VOTE', parent: parent.id, vote: value, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: signer.secretKey }
+    // two budget slots of the hour, as a member's counter gives them: the two share only the per-post tag
+    const vote = async (value: 1 | -1, slot: number): Promise<BuiltEnvelope> => await buildEnvelope({
+      channel: CHANNEL, kind: 'VOTE', parent: parent.id, vote: value, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: signer.secretKey, slot }
     })
-    const up = await vote(1)
-    const down = await vote(-1)
+    const up = await vote(1, 0)
+    const down = await vote(-1, 1)
     const [kept, lost] = compareBytes(up.id, down.id) < 0 ? [up, down] : [down, up]
     const keptScore = kept === up ? 1 : -1
 

@@ -1,25 +1,25 @@
-import { EPOCH_SECONDS, ID_BYTES, POSTS_PER_EPOCH, POSTS_PER_WEEK, WEEK_SECONDS } from './constants.js'
+import { EPOCH_SECONDS, ID_BYTES, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { hashToPoint } from './ring.js'
-import { postScope, threadScope, voteScope, weekScope } from './scope.js'
+import { postScope, threadScope, voteBudgetScope, voteScope, weekScope } from './scope.js'
 import { sodium } from './sodium.js'
 import { Post } from './wire/murmur.js'
 
 /** The rate-limit slots a ring signature of a post must carry, and the link-tag scopes they give. */
 export interface RingScope {
-  /** floor(created / 3600) for POST and REPLY, 0 for VOTE. */
+  /** floor(created / 3600). */
   epoch: bigint
-  /** 0..K-1 for POST and REPLY, 0 for VOTE. */
+  /** 0..K-1 for POST and REPLY, the budget slot 0..VOTE_BUDGET-1 for VOTE. */
   slot: number
   /** floor(created / 604800) for POST and REPLY, 0 for VOTE. */
   week: bigint
   /** 0..W-1 for POST and REPLY, 0 for VOTE. */
   weekSlot: number
-  /** Every scope the signature binds, primary first: POST and REPLY [hour, week, thread], VOTE [vote]. */
+  /** Every scope the signature binds, primary first: POST and REPLY [hour, week, thread], VOTE [vote, budget]. */
   scopes: Uint8Array[]
   /**
-   * How many of `scopes`, from the first, are limits (a tag seen twice in one of them is a conflict): POST
-   * and REPLY 2 (hour, week; the thread scope after them limits nothing), VOTE 1.
+   * How many of `scopes`, from the first, are limits (a tag seen twice in one of them is a conflict): 2 (POST
+   * and REPLY hour and week, the thread scope after them limiting nothing; VOTE post and budget).
    */
   limits: number
 }
@@ -30,6 +30,8 @@ export interface RingLimits {
   postsPerEpoch?: number
   /** W, posts per member per channel per week. @default POSTS_PER_WEEK (256) */
   postsPerWeek?: number
+  /** Votes per member per channel per epoch (budget slots 0..VOTE_BUDGET-1). @default VOTE_BUDGET (30) */
+  votesPerEpoch?: number
 }
 
 const slotProblem = (name: string, slot: number, limit: number): ProtocolError | undefined =>
@@ -38,8 +40,8 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
 /**
  * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot), per
  * (topic, week of `created`, week slot) and per (topic, thread: a POST's own
- * `content`, a REPLY's `thread` field); VOTE per parent, with every slot 0. Throws ERR_BAD_SCOPE on a slot
- * out of range or a REPLY without a 32-byte `thread`.
+ * `content`, a REPLY's `thread` field); VOTE per parent and per (topic, hour of `created`, budget slot
+ * `slot`), with week slot 0. Throws ERR_BAD_SCOPE on a slot out of range or a REPLY without a 32-byte `thread`.
  *
  * @example
  * ```ts
@@ -47,9 +49,12 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
  * ```
  */
 export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: number, content: Uint8Array, limits: RingLimits = {}): RingScope {
+  const epoch = post.created / BigInt(EPOCH_SECONDS)
   if (post.kind === Post.Kind.VOTE) {
-    if (slot !== 0 || weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses slot 0 and week slot 0')
-    return { epoch: 0n, slot: 0, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent)], limits: 1 }
+    if (weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses week slot 0')
+    const problem = slotProblem('vote budget slot', slot, limits.votesPerEpoch ?? VOTE_BUDGET)
+    if (problem !== undefined) throw problem
+    return { epoch, slot, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent), voteBudgetScope(topic, epoch, slot)], limits: 2 }
   }
   const thread = post.kind === Post.Kind.POST ? content : post.thread
   if (thread.byteLength !== ID_BYTES) {
@@ -57,7 +62,6 @@ export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: 
   }
   const problem = slotProblem('slot', slot, limits.postsPerEpoch ?? POSTS_PER_EPOCH) ?? slotProblem('week slot', weekSlot, limits.postsPerWeek ?? POSTS_PER_WEEK)
   if (problem !== undefined) throw problem
-  const epoch = post.created / BigInt(EPOCH_SECONDS)
   const week = post.created / BigInt(WEEK_SECONDS)
   return { epoch, slot, week, weekSlot, scopes: [postScope(topic, epoch, slot), weekScope(topic, week, weekSlot), threadScope(topic, thread)], limits: 2 }
 }

@@ -14,7 +14,7 @@ import { linkTag, ringScopeOf } from './auth.js'
 import type { RingLimits } from './auth.js'
 import { sealWithRandom } from './circle.js'
 import { padPost } from './padding.js'
-import { ringSlots } from './slots.js'
+import { ringSlots, voteSlot } from './slots.js'
 import type { RingPeriod, RingSequence } from './slots.js'
 import { randomBytes } from './sodium.js'
 import { Post } from './wire/murmur.js'
@@ -48,18 +48,22 @@ export interface RingAuthOptions extends RingLimits {
    * called once, before signing. The caller keeps one counter per (channel, epoch) and per (channel, week)
    * and must persist each increment before it publishes (write-ahead), and never hand a number out twice,
    * not even after an aborted build or a crash: a repeated number repeats a slot, which links the two posts
-   * and gets the second refused everywhere. Required for a ring POST or REPLY unless `slot` and `weekSlot`
-   * are given; ignored for a VOTE (slots 0). An object is accepted only with an explicit `created`: with the
+   * and gets the second refused everywhere. Required unless explicit slots are given (`slot` and
+   * `weekSlot` for a POST or REPLY, `slot` for a VOTE). An object is accepted only with an explicit `created`: with the
    * builder's jitter the post may fall in the previous hour or week, whose counters the object does not
-   * describe. One author key posting from two devices needs one set of counters.
+   * describe. One author key posting from two devices needs one set of counters. For a VOTE only `epoch`
+   * is read: the votes this member cast before this one in (channel, epoch), from which its budget slot
+   * follows (`voteSlot`); the (VOTE_BUDGET+1)-th is refused with a RateLimitError, the same write-ahead
+   * rule applies (a repeated number repeats a budget slot: every node keeps only one of the two votes).
    */
   sequence?: RingSequence | ((period: RingPeriod) => RingSequence)
   /**
-   * An explicit rate-limit slot of the hour, 0..K-1, instead of the schedule: for replaying a recorded
-   * post. The caller then owns collisions (two posts with one slot link their author).
+   * An explicit rate-limit slot of the hour instead of the schedule, 0..K-1 (a VOTE's budget slot:
+   * 0..VOTE_BUDGET-1): for replaying a recorded post. The caller then owns collisions (two posts with one
+   * slot link their author; of two votes in one slot every node keeps one).
    */
   slot?: number
-  /** An explicit rate-limit slot of the week, 0..W-1, instead of the schedule; as `slot`. */
+  /** An explicit rate-limit slot of the week, 0..W-1, instead of the schedule; as `slot`. A VOTE's is 0. */
   weekSlot?: number
 }
 
@@ -100,7 +104,10 @@ export interface BuildEnvelopeOptions {
   auth?: OneTimeAuthOptions | RingAuthOptions
   /** 32-byte circle key; required for `circle:` channels, whose posts are sealed. */
   circleKey?: Uint8Array
-  /** Base proof-of-work difficulty in leading zero bits; a ring adds its term (`ringPowBits`). @default DEFAULT_POW_BITS[kind] */
+  /**
+   * Base proof-of-work difficulty in leading zero bits; a ring adds its term (`ringPowBits`), a one-time POST
+   * or REPLY UNVERIFIED_EXTRA_BITS (`requiredPowBits`). @default DEFAULT_POW_BITS[kind]
+   */
   powBits?: number
   /** Cancels proof-of-work mining. */
   signal?: AbortSignal
@@ -130,17 +137,22 @@ function uniform (bound: number, random: RandomSource): number {
   }
 }
 
-/** The slots of a ring POST or REPLY: explicit ones, else from the member's schedule (never a default that collides). */
-function ringSlotsOf (auth: RingAuthOptions, topic: string, created: bigint, explicitCreated: boolean): { slot: number, weekSlot: number } {
-  if (auth.slot !== undefined && auth.weekSlot !== undefined) return { slot: auth.slot, weekSlot: auth.weekSlot }
+/**
+ * The slots of a ring post: explicit ones, else from the member's schedule (never a default that collides):
+ * a POST or REPLY's hour and week slots (`ringSlots`), a VOTE's budget slot (`voteSlot`) and week slot 0.
+ */
+function ringSlotsOf (auth: RingAuthOptions, kind: Post.Kind, topic: string, created: bigint, explicitCreated: boolean): { slot: number, weekSlot: number } {
+  const vote = kind === Post.Kind.VOTE
+  if (auth.slot !== undefined && (vote || auth.weekSlot !== undefined)) return { slot: auth.slot, weekSlot: vote ? auth.weekSlot ?? 0 : auth.weekSlot! }
   if (auth.sequence === undefined) {
-    throw new TypeError('a ring-signed POST or REPLY needs the member\'s sequence numbers (auth.sequence) or explicit slots')
+    throw new TypeError(`a ring-signed ${kind} needs the member's sequence numbers (auth.sequence) or explicit slots`)
   }
   if (typeof auth.sequence !== 'function' && !explicitCreated) {
     throw new TypeError('auth.sequence as an object needs an explicit created (the jitter may move the post into the previous hour); pass a function of the period instead')
   }
   const period = { epoch: created / BigInt(EPOCH_SECONDS), week: created / BigInt(WEEK_SECONDS) }
   const sequence = typeof auth.sequence === 'function' ? auth.sequence(period) : auth.sequence
+  if (vote) return { slot: voteSlot(auth.secretKey, topic, created, sequence.epoch, auth), weekSlot: auth.weekSlot ?? 0 }
   const scheduled = ringSlots(auth.secretKey, topic, created, sequence, auth)
   return { slot: auth.slot ?? scheduled.slot, weekSlot: auth.weekSlot ?? scheduled.weekSlot }
 }
@@ -201,7 +213,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     id = postId(content, authBinding({ oneTime: key }))
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
-    const { slot, weekSlot } = kind === Post.Kind.VOTE ? { slot: 0, weekSlot: 0 } : ringSlotsOf(auth, topic, post.created, options.created !== undefined)
+    const { slot, weekSlot } = ringSlotsOf(auth, kind, topic, post.created, options.created !== undefined)
     const scope = ringScopeOf(topic, post, slot, weekSlot, content, auth)
     const tags = scope.scopes.map((s) => linkTag(auth.secretKey, s))
     const ringAuth = { ring: auth.ring.map(plainBytes), c0: new Uint8Array(0), s: [], tags: tags.map(plainBytes), epoch: scope.epoch, slot, weekSlot }
@@ -221,7 +233,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
  * its size bucket, the id bound to the signer, ring slots from the member's secret schedule (`ringSlots`).
  * Throws a ProtocolError on input the network would reject (ERR_BAD_CHANNEL, ERR_BODY_TOO_LONG, ERR_BAD_FIELD,
  * ERR_BAD_SCOPE, ERR_BAD_AUTH), a RateLimitError (ERR_RATE_LIMITED) when a ring member has used its K slots
- * of the hour or W of the week in the channel, and an AbortError when `signal` aborts mining.
+ * of the hour or W of the week in the channel (VOTE_BUDGET votes of the hour), and an AbortError when `signal` aborts mining.
  *
  * @example
  * ```ts

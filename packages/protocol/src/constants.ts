@@ -19,6 +19,15 @@ export const DEFAULT_TTL = 86_400
 export const MAX_RING_SIZE = 64
 /** K: ring-signed posts per member per channel per epoch (slots 0..K-1). @default 10 */
 export const POSTS_PER_EPOCH = 10
+/**
+ * Votes one member may cast per channel per epoch (one hour): the second link tag of a ring-signed VOTE,
+ * `voteBudgetScope(topic, epoch, slot)` with `slot < VOTE_BUDGET`. A person reading a busy channel votes
+ * on a few dozen posts an hour at most; an identity that downvotes every post of a channel busier than
+ * that needs more stamps.
+ *
+ * @default 30
+ */
+export const VOTE_BUDGET = 30
 /** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
 export const EPOCH_SECONDS = 3600
 /** W: ring-signed posts per member per channel per week (week slots 0..W-1), whatever their epochs. @default 256 */
@@ -31,13 +40,14 @@ export const CREATED_GRANULARITY = 60
 export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 1024, 2560])
 /**
  * M: log2 of the native SHA-256 compressions that cost as much CPU as verifying one ring member, per kind
- * (POST and REPLY carry two link tags, VOTE one), with room for two-way multi-buffer hashing: the ring
- * term of the proof of work is sized from it, so that an attacker hashing natively pays at least what a
- * verifier pays to reject its envelope. Calibrated on one-compression SHA-NI throughput (35–50 ns of CPU a
- * hash) against 0.69–1.1 ms (POST) and 0.40–0.66 ms (VOTE) of CPU per verified member (docs/PROTOCOL.md §3).
- * @default { POST: 15.5, REPLY: 15.5, VOTE: 15 }
+ * (a VOTE carries two limit tags since its budget tag, as POST and REPLY do, so one value for all), with
+ * room for two-way multi-buffer hashing: the ring term of the proof of work is sized from it, so that an
+ * attacker hashing natively pays at least what a verifier pays to reject its envelope. Calibrated on
+ * one-compression SHA-NI throughput (35–50 ns of CPU a hash) against 0.69–1.1 ms of CPU per verified member
+ * with two tags (docs/PROTOCOL.md §3; 15 for a VOTE of one tag, 0.40–0.66 ms, before it had a budget tag).
+ * @default { POST: 15.5, REPLY: 15.5, VOTE: 15.5 }
  */
-export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 15.5, REPLY: 15.5, VOTE: 15 })
+export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 15.5, REPLY: 15.5, VOTE: 15.5 })
 /** How far in the future `created` may be, in seconds. @default 120 */
 export const MAX_CLOCK_SKEW = 120
 /** Byte length of a Post's random salt. @default 16 */
@@ -46,5 +56,14 @@ export const SALT_BYTES = 16
 export const ID_BYTES = 32
 /** Proof-of-work difficulty in leading zero bits, per post kind. @default { POST: 16, REPLY: 16, VOTE: 12 } */
 export const DEFAULT_POW_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 16, REPLY: 16, VOTE: 12 })
+/**
+ * Bits a one-time-signed POST or REPLY (unverified: no member stamp behind it) needs on top of its kind's
+ * base: the ring term of a member's post over the smallest ring a member signs with
+ * (`ringPowBits('POST', MIN_MEMBER_RING)` = 4 for 16 members), so a post without a stamp never costs less
+ * than a member's. One-time VOTEs count for nothing and need none. A node's lower test base lowers the
+ * total by as much (docs/PROTOCOL.md §3).
+ * @default 4
+ */
+export const UNVERIFIED_EXTRA_BITS = 4
 /** Prefix of every gossipsub topic of protocol v2. */
 export const TOPIC_PREFIX = 'murmur/2/'

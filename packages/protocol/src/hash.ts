@@ -16,6 +16,7 @@ export const DOMAIN = Object.freeze({
   postScope: utf8('murmur/v2/scope/post'),
   weekScope: utf8('murmur/v2/scope/week'),
   voteScope: utf8('murmur/v2/scope/vote'),
+  voteBudgetScope: utf8('murmur/v2/scope/vote-budget'),
   threadScope: utf8('murmur/v2/scope/thread'),
   circleTopic: utf8('murmur/v2/circle-topic'),
   sealNonce: utf8('murmur/v2/seal-nonce')

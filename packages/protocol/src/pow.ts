@@ -1,5 +1,5 @@
 import { concatBytes, u64be } from './bytes.js'
-import { DEFAULT_POW_BITS, RING_POW_MEMBER_BITS } from './constants.js'
+import { DEFAULT_POW_BITS, RING_POW_MEMBER_BITS, UNVERIFIED_EXTRA_BITS } from './constants.js'
 import { AbortError } from './errors.js'
 import type { PostKind } from './fields.js'
 import { DOMAIN, sha256 } from './hash.js'
@@ -77,26 +77,29 @@ export function ringPowBits (kind: PostKind, ringSize: number): number {
 }
 
 /**
- * The difficulty a post must meet: the configured base bits of its kind plus the ring term
- * ({@link ringPowBits}) for a ring of `ringSize` members (0 for one-time posts). The ring term is
- * calibrated against the default base: a deployment (or a test) that configures a lower base lowers the
- * total below `log2(n) + M` by as much, and an invalid ring envelope may then cost its maker less than
- * it costs its victim to reject; a higher base only adds margin.
+ * The difficulty a post must meet: the configured base bits of its kind plus, for a ring-signed post, the
+ * ring term ({@link ringPowBits}) for a ring of `ringSize` members, and for a one-time-signed POST or REPLY
+ * (`ringSize` 0: unverified, no member stamp behind it) {@link UNVERIFIED_EXTRA_BITS}, so that it costs at
+ * least a member's post over the smallest ring. Both terms are calibrated against the default base: a
+ * deployment (or a test) that configures a lower base lowers the total by as much, and an invalid ring
+ * envelope may then cost its maker less than it costs its victim to reject; a higher base only adds margin.
  *
  * @example
  * ```ts
- * requiredPowBits('VOTE', 16)        // 12 + 7
- * requiredPowBits('POST', 0, { POST: 8 }) // 8
+ * requiredPowBits('VOTE', 16)        // 12 + 8
+ * requiredPowBits('POST', 0)         // 16 + 4: unverified
+ * requiredPowBits('POST', 0, { POST: 8 }) // 8 + 4
  * ```
  */
 export function requiredPowBits (kind: PostKind, ringSize: number, base: Partial<Record<PostKind, number>> = {}): number {
-  return (base[kind] ?? DEFAULT_POW_BITS[kind]) + ringPowBits(kind, ringSize)
+  const extra = ringSize >= 1 ? ringPowBits(kind, ringSize) : kind === 'VOTE' ? 0 : UNVERIFIED_EXTRA_BITS
+  return (base[kind] ?? DEFAULT_POW_BITS[kind]) + extra
 }
 
 /**
  * The protocol's floor of base proof-of-work bits per kind: {@link DEFAULT_POW_BITS}, or the node's own
  * setting where that is lower (a test network runs below the default). A post below the floor (plus the
- * ring term) has not paid and its forwarder is penalised; one between the floor and a stricter local
+ * ring term or the unverified extra) has not paid and its forwarder is penalised; one between the floor and a stricter local
  * setting is only dropped, since an honest relay with a lower setting forwards it in good faith.
  *
  * @example

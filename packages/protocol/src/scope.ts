@@ -48,6 +48,21 @@ export function voteScope (parent: Uint8Array): Uint8Array {
 }
 
 /**
+ * Second link-tag scope of a ring-signed VOTE, one per member, channel, epoch and budget slot:
+ * `"murmur/v2/scope/vote-budget" || u32be(len(topic)) || topic || u64be(epoch) || u32be(slot)`, with
+ * `slot < VOTE_BUDGET`. It caps a member at VOTE_BUDGET votes per channel per hour, whatever posts they are on.
+ *
+ * @example
+ * ```ts
+ * const scope = voteBudgetScope('murmur/2/#lobby', Math.floor(created / 3600), 7)
+ * ```
+ */
+export function voteBudgetScope (topic: string, epoch: bigint | number, slot: number): Uint8Array {
+  const t = utf8(topic)
+  return concatBytes([DOMAIN.voteBudgetScope, u32be(t.byteLength), t, u64be(epoch), u32be(slot)])
+}
+
+/**
  * Third link-tag scope of a ring-signed POST or REPLY, one per channel and thread:
  * `"murmur/v2/scope/thread" || u32be(len(topic)) || topic || threadDigest`, where `threadDigest` is the
  * thread value: a POST's own content digest, a REPLY's `thread` field (memberThread: the root's content

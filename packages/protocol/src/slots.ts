@@ -1,5 +1,5 @@
 import { isBytes, u32be, u64be, utf8 } from './bytes.js'
-import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, WEEK_SECONDS } from './constants.js'
+import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
 import { RateLimitError } from './errors.js'
 import { DOMAIN, sha256 } from './hash.js'
 import type { RingLimits } from './auth.js'
@@ -25,6 +25,7 @@ export interface RingPeriod {
 
 const HOUR = new Uint8Array([0])
 const WEEK = new Uint8Array([1])
+const VOTES = new Uint8Array([2])
 
 /**
  * The secret permutation of 0..size-1 of one member, topic and period: a Fisher–Yates shuffle driven by
@@ -59,6 +60,12 @@ function scheduled (secretKey: Uint8Array, topic: Uint8Array, which: Uint8Array,
   return permutation(key, size)[sequence]!
 }
 
+function checkedKey (secretKey: Uint8Array, topic: string): Uint8Array {
+  if (!isBytes(secretKey, 32)) throw new TypeError('expected a 32-byte author secret key')
+  if (typeof topic !== 'string') throw new TypeError('expected a topic string')
+  return utf8(topic)
+}
+
 /**
  * The rate-limit slots of a member's ring-signed POST or REPLY from its sequence numbers: the `epoch`-th
  * entry of a secret permutation of 0..K-1 and the `week`-th of one of 0..W-1, each keyed by
@@ -74,8 +81,7 @@ function scheduled (secretKey: Uint8Array, topic: Uint8Array, which: Uint8Array,
  * ```
  */
 export function ringSlots (secretKey: Uint8Array, topic: string, created: bigint, sequence: RingSequence, limits: RingLimits = {}): { slot: number, weekSlot: number } {
-  if (!isBytes(secretKey, 32)) throw new TypeError('expected a 32-byte author secret key')
-  if (typeof topic !== 'string') throw new TypeError('expected a topic string')
+  const t = checkedKey(secretKey, topic)
   const epochs = limits.postsPerEpoch ?? POSTS_PER_EPOCH
   const weeks = limits.postsPerWeek ?? POSTS_PER_WEEK
   for (const [name, value] of [['epoch', sequence?.epoch], ['week', sequence?.week]] as const) {
@@ -89,9 +95,32 @@ export function ringSlots (secretKey: Uint8Array, topic: string, created: bigint
   if (sequence.week >= weeks) {
     throw new RateLimitError('week', Number((week + 1n) * BigInt(WEEK_SECONDS)), `this member has made its ${weeks} ring posts of this week in this channel`)
   }
-  const t = utf8(topic)
   return {
     slot: scheduled(secretKey, t, HOUR, epoch, epochs, sequence.epoch),
     weekSlot: scheduled(secretKey, t, WEEK, week, weeks, sequence.week)
   }
+}
+
+/**
+ * The budget slot of a member's ring-signed VOTE from its sequence number (how many votes it cast before
+ * this one in the channel and the epoch of `created`): the `sequence`-th entry of a secret permutation of
+ * 0..VOTE_BUDGET-1, keyed as {@link ringSlots} keys its hour's with the byte 0x02. Two votes of one member
+ * in one hour never share a budget slot until its budget is spent, and a slot does not say how many votes
+ * came before. Throws a RateLimitError (ERR_RATE_LIMITED, limit 'epoch') when `sequence` is past the
+ * budget, a TypeError or RangeError on malformed input.
+ *
+ * @example
+ * ```ts
+ * const slot = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0) // the hour's first vote
+ * ```
+ */
+export function voteSlot (secretKey: Uint8Array, topic: string, created: bigint, sequence: number, limits: RingLimits = {}): number {
+  const t = checkedKey(secretKey, topic)
+  const budget = limits.votesPerEpoch ?? VOTE_BUDGET
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`expected a vote sequence number ≥ 0, got ${String(sequence)}`)
+  const epoch = created / BigInt(EPOCH_SECONDS)
+  if (sequence >= budget) {
+    throw new RateLimitError('epoch', Number((epoch + 1n) * BigInt(EPOCH_SECONDS)), `this member has cast its ${budget} votes of this hour in this channel`)
+  }
+  return scheduled(secretKey, t, VOTES, epoch, budget, sequence)
 }

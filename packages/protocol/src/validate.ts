@@ -13,8 +13,7 @@ import { ringScopeOf } from './auth.js'
 import type { RingLimits, RingScope } from './auth.js'
 import { openCirclePost } from './circle.js'
 import { checkPadding } from './padding.js'
-import { Post } from './wire/murmur.js'
-import type { Envelope, RingAuth } from './wire/murmur.js'
+import type { Envelope, Post, RingAuth } from './wire/murmur.js'
 
 /** What the validator needs to know besides the bytes. */
 export interface ValidateOptions extends RingLimits {
@@ -22,7 +21,10 @@ export interface ValidateOptions extends RingLimits {
   topic: string
   /** Unix seconds. @default Math.floor(Date.now() / 1000) */
   now?: number
-  /** Base proof-of-work bits per kind; a ring adds its term (`ringPowBits`). @default DEFAULT_POW_BITS */
+  /**
+   * Base proof-of-work bits per kind; a ring adds its term (`ringPowBits`), a one-time POST or REPLY
+   * UNVERIFIED_EXTRA_BITS (`requiredPowBits`). @default DEFAULT_POW_BITS
+   */
   powBits?: Partial<Record<PostKind, number>>
   /**
    * Base bits per kind below which a proof of work is refused as unpaid (ERR_POW_TOO_LOW, Reject); one at
@@ -35,9 +37,10 @@ export interface ValidateOptions extends RingLimits {
   /** Circle key, to open sealed posts of a circle topic. */
   circleKey?: Uint8Array
   /**
-   * When set, a ring-signed POST or REPLY whose epoch is more than this many epochs away from now's is
-   * refused with ERR_STALE_EPOCH (Ignore). Gossip and the stem pass 1; history sync, which carries
-   * older posts on purpose, does not (the weekly link tag caps those).
+   * When set, a ring-signed envelope (a VOTE's epoch is its budget's) whose epoch is more than this many
+   * epochs away from now's is refused with ERR_STALE_EPOCH (Ignore). Gossip and the stem pass 1; history
+   * sync, which carries older posts on purpose, does not (the weekly link tag caps posts; votes, see
+   * docs/PROTOCOL.md §5).
    *
    * @default undefined (any epoch the time window allows)
    */
@@ -60,7 +63,7 @@ export type AuthInfo =
     tag: Uint8Array
     /** The primary scope = links[0].scope. */
     scope: Uint8Array
-    /** Every limit link, primary first: POST and REPLY [hour, week], VOTE [vote]. A store keeps them all. */
+    /** Every limit link, primary first: POST and REPLY [hour, week], VOTE [vote, budget]. A store keeps them all. */
     links: RingLink[]
     /**
      * POST and REPLY: the link of the thread scope (threadScope), not a limit and not in `links`: its tag is
@@ -113,7 +116,7 @@ function ringScopes (ring: RingAuth, topic: string, post: Post, content: Uint8Ar
   if (ring.tags.length !== expected.scopes.length) {
     throw new ProtocolError('ERR_BAD_SCOPE', `a ring-signed ${post.kind} carries ${expected.scopes.length} link tags, got ${ring.tags.length}`)
   }
-  if (options.epochWindow !== undefined && post.kind !== Post.Kind.VOTE && !inEpochWindow(ring.epoch, now, options.epochWindow)) {
+  if (options.epochWindow !== undefined && !inEpochWindow(ring.epoch, now, options.epochWindow)) {
     throw new ProtocolError('ERR_STALE_EPOCH', `ring epoch ${ring.epoch} is ${epochDistance(ring.epoch, now)} epochs from now's (${options.epochWindow} accepted here)`)
   }
   return expected
@@ -201,7 +204,7 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
 /**
  * Runs the full validation pipeline of docs/PROTOCOL.md, cheapest check first: size cap, decode, canonical
  * re-encode, field limits, padding, topic/channel agreement, time window, ring counts, slots and epoch,
- * proof of work (over the id and the signature, with its ring term; below the floor Reject, below only a
+ * proof of work (over the id and the signature, with its ring term or the unverified extra; below the floor Reject, below only a
  * stricter local setting Ignore), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
  * `auth.links` (every limit scope and tag; `auth.scope`/`auth.tag` are the first), and `auth.thread`, the
@@ -269,7 +272,7 @@ function epochDistance (epoch: bigint, now: bigint): bigint {
 
 /**
  * Whether a ring epoch is at most `window` epochs from the epoch of `now` (unix seconds): the rule
- * {@link ValidateOptions.epochWindow} applies to a ring-signed POST or REPLY.
+ * {@link ValidateOptions.epochWindow} applies to a ring-signed envelope.
  *
  * @example
  * ```ts

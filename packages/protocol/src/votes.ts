@@ -1,16 +1,6 @@
 import { compareBytes, equalBytes, toHex } from './bytes.js'
 
 /**
- * Votes one member may cast per channel per epoch (one hour): the second link tag of a member's vote,
- * `voteBudgetScope(topic, epoch, slot)` with `slot < VOTE_BUDGET`. A person reading a busy channel votes
- * on a few dozen posts an hour at most; an identity that downvotes every post of a channel busier than
- * that needs more stamps.
- *
- * @default 30
- */
-export const VOTE_BUDGET = 30
-
-/**
  * The smallest margin of downvotes over upvotes that hides a post, whatever the channel: Yik Yak's "−5
  * removes a post", kept for quiet channels (with the shipped {@link MARGIN_OFFSET} the margin never falls
  * this low in a channel anyone votes in; the floor holds for any rule a caller passes).

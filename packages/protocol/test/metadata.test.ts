@@ -4,22 +4,22 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  authBinding, buildEnvelope, channelTopic, circleChannel, compareBytes, contentDigest, decodeEnvelope, decodePost, encodeEnvelope, encodePost,
-  generateAuthorKey, oneTimeKey, padPost, paddingLength, postId, signOneTime, validateEnvelope, CREATED_GRANULARITY, MAX_BODY_BYTES, POST_SIZE_BUCKETS, Post
+  authBinding, buildEnvelope, channelTopic, circleChannel, compareBytes, contentDigest, decodeEnvelope, decodePost, encodePost,
+  generateAuthorKey, oneTimeKey, padPost, paddingLength, postId, signOneTime, validateEnvelope, CREATED_GRANULARITY, MAX_BODY_BYTES, POST_SIZE_BUCKETS, Post, UNVERIFIED_EXTRA_BITS
 } from '../src/index.js'
 import type { ValidationResult } from '../src/index.js'
-import { seededRandom, VECTOR_NOW } from './helpers.js'
+import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
 const TOPIC = channelTopic('#lobby')
 const NOW = VECTOR_NOW
 const codeOf = (r: ValidationResult): string => r.ok ? 'ok' : r.code
 const check = (bytes: Uint8Array, now = NOW): ValidationResult => validateEnvelope(bytes, { topic: TOPIC, now, powBits: { POST: 0, REPLY: 0, VOTE: 0 } })
 
-/** Signs arbitrary Post bytes (padded or not) with a one-time key, no proof of work. */
+/** Signs arbitrary Post bytes (padded or not) with a one-time key, with the unverified extra bits of proof of work only. */
 function signRaw (postBytes: Uint8Array): Uint8Array {
   const key = oneTimeKey()
   const id = postId(contentDigest(TOPIC, postBytes), authBinding({ oneTime: key }))
-  return encodeEnvelope({ post: postBytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
+  return remine({ post: postBytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n }, TOPIC, UNVERIFIED_EXTRA_BITS)
 }
 
 const bodyArb = fc.string({ unit: 'grapheme', maxLength: 700 }).filter((s) => new TextEncoder().encode(s).byteLength <= MAX_BODY_BYTES)

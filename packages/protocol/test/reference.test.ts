@@ -9,7 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { describe, expect, it } from 'vitest'
 import { Envelope, Post } from '../src/wire/murmur.js'
-import { ringSlots } from '../src/slots.js'
+import { ringSlots, voteSlot } from '../src/slots.js'
 
 const Point = ristretto255.Point
 const ORDER = Point.Fn.ORDER
@@ -83,10 +83,14 @@ describe('vectors against an independent reading of the spec', () => {
       }
       const r = env.ring!
       let S: Uint8Array[]
+      const t = te.encode(v.topic)
+      expect(r.epoch).toBe(post.created / 3600n)
       if (post.kind === Post.Kind.VOTE) {
-        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent)]
+        // one vote per member per post, and a budget slot of the hour (< 30) per member and channel
+        expect(r.slot).toBeLessThan(30)
+        expect(r.weekSlot).toBe(0)
+        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent), cat(te.encode('murmur/v2/scope/vote-budget'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot))]
       } else {
-        const t = te.encode(v.topic)
         // the thread: a POST's own content digest, a REPLY's thread field (its root's content digest)
         const thread = post.kind === Post.Kind.POST ? c : post.thread
         expect(thread.byteLength).toBe(32)
@@ -106,7 +110,7 @@ describe('vectors against an independent reading of the spec', () => {
 
 // The slot schedule of §5, read from the spec: a Fisher–Yates shuffle from the last position down, driven by
 // big-endian 32-bit words of SHA-256(k || u32be(counter)), each block's words taken last first.
-function referenceSchedule (x: Uint8Array, topic: string, which: 0 | 1, period: bigint, size: number): number[] {
+function referenceSchedule (x: Uint8Array, topic: string, which: 0 | 1 | 2, period: bigint, size: number): number[] {
   const t = te.encode(topic)
   const k = sha256(te.encode('murmur/v2/slot'), x, u32be(t.byteLength), t, new Uint8Array([which]), u64be(period), u32be(size))
   const words: number[] = []
@@ -132,7 +136,7 @@ function referenceSchedule (x: Uint8Array, topic: string, which: 0 | 1, period: 
 }
 
 describe('the slot schedule against an independent reading of the spec', () => {
-  it('ringSlots is position n of the permutation of §5, for the hour and the week', () => {
+  it('ringSlots and voteSlot are position n of the permutation of §5, for the hour, the week and the vote budget', () => {
     for (let a = 0; a < 4; a++) {
       const x = sha256(te.encode(`schedule-${a}`))
       const topic = a % 2 === 0 ? 'murmur/2/#lobby' : 'murmur/2/geo:u4pruyd'
@@ -142,6 +146,8 @@ describe('the slot schedule against an independent reading of the spec', () => {
       for (let n = 0; n < 10; n++) {
         expect(ringSlots(x, topic, created, { epoch: n, week: n * 25 })).toEqual({ slot: hour[n], weekSlot: week[n * 25] })
       }
+      const votes = referenceSchedule(x, topic, 2, created / 3600n, 30)
+      for (let n = 0; n < 30; n++) expect(voteSlot(x, topic, created, n)).toBe(votes[n])
     }
   })
 })

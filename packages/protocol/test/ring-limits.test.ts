@@ -24,7 +24,7 @@ describe('proof of work grows with ring size', () => {
   it('adds ceil(log2(n) + member bits) minus the default base on top of the configured base', () => {
     expect(ringPowBits('POST', 0)).toBe(0) // one-time posts
     expect([1, 4, 16, 64].map((n) => ringPowBits('POST', n))).toEqual([0, 2, 4, 6])
-    expect([1, 4, 16, 64].map((n) => ringPowBits('VOTE', n))).toEqual([3, 5, 7, 9])
+    expect([1, 4, 16, 64].map((n) => ringPowBits('VOTE', n))).toEqual([4, 6, 8, 10])
     for (const kind of ['POST', 'REPLY', 'VOTE'] as const) {
       for (let n = 1; n <= 64; n++) {
         // at the default base, 2^bits native hashes cover n members' verification (the model of PROTOCOL.md §3)
@@ -64,7 +64,7 @@ describe('an envelope without proof of work costs no curve operations', () => {
 })
 
 describe('epoch window', () => {
-  it('with epochWindow, a ring POST or REPLY more than the window from now is Ignored with ERR_STALE_EPOCH', async () => {
+  it('with epochWindow, a ring POST, REPLY or VOTE more than the window from now is Ignored with ERR_STALE_EPOCH', async () => {
     const hour = EPOCH_SECONDS
     const old = await build({ created: NOW - 2 * hour, ttl: 86_400 })
     const recent = await build({ created: NOW - hour, ttl: 86_400 })
@@ -78,9 +78,11 @@ describe('epoch window', () => {
     // a post from the next epoch (clock skew across an hour boundary) is within ±1
     const ahead = await build({ created: NOW + 60 })
     expect(codeOf(check(ahead, { epochWindow: 1, now: NOW - 30 }))).toBe('ok')
-    // votes have no epoch; one-time posts have no ring
+    // a ring vote's epoch is its budget's: a vote backdated by gossip would spend the budget of an hour past
     const vote = await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: 1, body: '', created: NOW - 5 * hour, ttl: 86_400 })
-    expect(codeOf(check(vote, { epochWindow: 1 }))).toBe('ok')
+    expect(codeOf(check(vote, { epochWindow: 1 }))).toBe('ERR_STALE_EPOCH')
+    expect(codeOf(check(vote))).toBe('ok')
+    // one-time posts have no ring
     const oneTime = await build({ auth: { kind: 'one-time' }, created: NOW - 5 * hour, ttl: 86_400 })
     expect(codeOf(check(oneTime, { epochWindow: 1 }))).toBe('ok')
   })
@@ -121,8 +123,8 @@ describe('weekly link tags', () => {
     expect(first.ok && first.auth.kind === 'ring' && toHex(first.auth.tag)).toBe(toHex(links[0]![0]!.tag))
   })
 
-  it('a ring VOTE carries its one vote link', async () => {
+  it('a ring VOTE carries two limit links: its post and its budget slot of the hour', async () => {
     const r = check(await build({ kind: 'VOTE', parent: new Uint8Array(32), vote: -1, body: '' }))
-    expect(r.ok && r.auth.kind === 'ring' && r.auth.links.length).toBe(1)
+    expect(r.ok && r.auth.kind === 'ring' && r.auth.links.length).toBe(2)
   })
 })

@@ -118,13 +118,15 @@ describe('builders take sequence numbers, never a slot that collides', () => {
     expect(periods).toEqual([{ epoch: BigInt(hourStart / EPOCH_SECONDS - 1), week: BigInt(Math.floor((hourStart - 60) / WEEK_SECONDS)) }])
   })
 
-  it('a ring POST or REPLY without sequence numbers or slots is a programming error, not a random slot; a VOTE needs none', async () => {
+  it('a ring POST, REPLY or VOTE without sequence numbers or slots is a programming error, not a random slot', async () => {
     await expect(buildEnvelope({ channel: '#lobby', body: 'x', created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } }))
       .rejects.toThrow(TypeError)
     // counters given as numbers, with created left to the builder's jitter: they may describe the wrong hour
     await expect(buildEnvelope({ channel: '#lobby', body: 'x', powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey, sequence: { epoch: 0, week: 0 } } }))
       .rejects.toThrow(TypeError)
-    const vote = await buildEnvelope({ channel: '#lobby', kind: 'VOTE', parent: new Uint8Array(32), vote: 1, created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } })
+    await expect(buildEnvelope({ channel: '#lobby', kind: 'VOTE', parent: new Uint8Array(32), vote: 1, created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey } }))
+      .rejects.toThrow(TypeError)
+    const vote = await buildEnvelope({ channel: '#lobby', kind: 'VOTE', parent: new Uint8Array(32), vote: 1, created: NOW, powBits: 0, auth: { kind: 'ring', ring, secretKey: members[1]!.secretKey, sequence: { epoch: 0, week: 0 } } })
     expect(check(vote.bytes).ok).toBe(true)
   })
 })

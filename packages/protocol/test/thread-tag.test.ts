@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, contentDigest, decodeEnvelope, decodePost, encodeEnvelope, encodePost, generateAuthorKey,
-  linkTag, memberThread, oneTimeKey, padPost, Post, postId, authBinding, ringPowBits, ringSign, signOneTime, threadScope, toHex, validateEnvelope
+  linkTag, memberThread, oneTimeKey, padPost, Post, postId, authBinding, requiredPowBits, ringPowBits, ringSign, signOneTime, threadScope, toHex, validateEnvelope
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
 import { ringScopeOf } from '../src/auth.js'
@@ -136,7 +136,8 @@ describe('the thread field', () => {
     const bytes = encodePost(padPost(post))
     const key = oneTimeKey()
     const id = postId(contentDigest(TOPIC, bytes), authBinding({ oneTime: key }))
-    return encodeEnvelope({ post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n })
+    const envelope = { post: bytes as Uint8Array<ArrayBuffer>, oneTime: { publicKey: key.publicKey as Uint8Array<ArrayBuffer>, signature: signOneTime(id, key.secretKey) as Uint8Array<ArrayBuffer> }, pow: 0n }
+    return remine(envelope, TOPIC, requiredPowBits(post.kind, 0, LOW))
   }
 
   it('refuses a thread on a one-time post, on a POST or VOTE, or of a length other than 32 (ERR_BAD_FIELD)', () => {

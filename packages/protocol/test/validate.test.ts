@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, circleChannel, compareBytes, decodeEnvelope, encodeEnvelope, encodePost, generateAuthorKey,
   oneTimeKey, ringSign, signOneTime, validateEnvelope, Post, ERROR_ACTIONS, MAX_TTL, postScope, weekScope, isExpired, pseudonymSeed, padPost,
-  contentDigest, authBinding, postId, requiredPowBits, leadingZeroBits, powHash, powDigest
+  contentDigest, authBinding, postId, requiredPowBits, leadingZeroBits, powHash, powDigest, UNVERIFIED_EXTRA_BITS
 } from '../src/index.js'
 import { powFloorBits } from '../src/pow.js'
 import type { BuildEnvelopeOptions, ValidationResult } from '../src/index.js'
@@ -60,7 +60,7 @@ describe('validateEnvelope', () => {
     env.oneTime!.signature = signOneTime(new Uint8Array(32), oneTimeKey().secretKey) as Uint8Array<ArrayBuffer>
     // a changed signature voids the proof of work (it covers the signature); paid again, it reaches the check
     expect(codeOf(check(encodeEnvelope(env)))).toBe('ERR_POW_TOO_LOW')
-    expect(codeOf(check(remine(env, TOPIC, 0), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
+    expect(codeOf(check(remine(env, TOPIC, requiredPowBits('POST', 0, { POST: 0 })), { powBits: { POST: 0 } }))).toBe('ERR_BAD_SIGNATURE')
   })
 
   it('tells proof of work below the protocol floor (Reject) from proof of work below only a stricter local setting (Ignore)', async () => {
@@ -71,7 +71,8 @@ describe('validateEnvelope', () => {
       return leadingZeroBits(powHash(powDigest(valid.id, env), env.pow))
     }
     const bytes = await build()
-    const paid = paidBy(bytes)
+    // the base it paid for: a one-time POST pays UNVERIFIED_EXTRA_BITS on top
+    const paid = paidBy(bytes) - UNVERIFIED_EXTRA_BITS
     expect(paid).toBeGreaterThanOrEqual(16)
     // at or above the default floor of 16 bits: a stricter node only drops it, its forwarder is honest
     expect(codeOf(check(bytes, { powBits: { POST: paid + 1 } }))).toBe('ERR_POW_POLICY')
@@ -82,9 +83,9 @@ describe('validateEnvelope', () => {
     // a floor is never above the setting
     expect(codeOf(check(bytes, { powBits: { POST: paid }, powFloor: { POST: 60 } }))).toBe('ok')
     // a node set below the default (a test network): its own setting is the floor
-    const low = await build({ powBits: 4 })
-    const lowPaid = paidBy(low)
-    expect(lowPaid).toBeLessThan(15)
+    const low = await build({ powBits: 0 })
+    const lowPaid = paidBy(low) - UNVERIFIED_EXTRA_BITS
+    expect(lowPaid).toBeLessThan(11)
     expect(codeOf(check(low, { powBits: { POST: lowPaid + 1 } }))).toBe('ERR_POW_TOO_LOW')
     // the floor per kind: the protocol's default, or the node's own setting where lower
     expect(powFloorBits({ POST: 20, VOTE: 4 })).toEqual({ POST: 16, REPLY: 16, VOTE: 4 })

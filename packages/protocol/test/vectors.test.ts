@@ -44,7 +44,7 @@ function cases (): Case[] {
         return { ...base, channel: '#lobby', kind: 'REPLY', parent: idOf(root), thread: contentDigest(channelTopic('#lobby'), decodeEnvelope(root).post), body: 'ring reply', auth: ringAuth(0, 7) }
       }
     },
-    { name: 'vote-ring', options: { ...base, channel: '#lobby', kind: 'VOTE', parent: ROOT, vote: 1, auth: ringAuth() } },
+    { name: 'vote-ring', options: { ...base, channel: '#lobby', kind: 'VOTE', parent: ROOT, vote: 1, auth: ringAuth(17) } },
     { name: 'post-circle', circleKey, options: { ...base, channel: circleChannel(circleKey), body: 'only for the circle', auth: ringAuth(1, 42), circleKey } },
     { name: 'post-long-body', options: { ...base, channel: '#lobby', body: 'x'.repeat(600), auth: oneTime('long') } }
   ]

@@ -3,7 +3,8 @@
  * out there (came back from another node; until then no other directory holds it). A vote gets a
  * fresh ring each time (votes are never linked to the voter's thread pseudonym); a post or reply reuses
  * the ring its author used in that thread (ring-book.ts), so intersecting its rings reveals no more than
- * one ring; a post's slot numbers are counted on disk before it is built (post-counters.ts). Decoys come
+ * one ring; a post's slot numbers, and a vote's budget number, are counted on disk before it is built
+ * (post-counters.ts). Decoys come
  * from the member directory (decoys.ts), the ring is MIN_MEMBER_RING members, or smaller only while the
  * directory is smaller.
  */
@@ -25,7 +26,7 @@ export interface RingSignerInit extends RingLimits {
   directory: Pick<MemberDirectory, 'members'>
   /** The ring of each thread the member wrote in. */
   rings: RingBook
-  /** The member's post counters per channel, hour and week. */
+  /** The member's post counters per channel, hour and week, and vote counters per channel and hour. */
   counters: PostCounters
   /** Unix seconds when the stamp being minted is expected, when known (StampNotReadyError.readyAt). @default never known */
   readyAt?: () => number | undefined
@@ -43,10 +44,13 @@ export interface RingSigner {
    */
   stamped: (created: number) => boolean
   /**
-   * The ring auth of a vote created at `created`, over a fresh ring. Throws StampNotReadyError without a
-   * stamp accepted then, NoDecoysError when the directory holds no other member.
+   * The ring auth of a vote in the channel of `topic` created at `created`, over a fresh ring, its budget
+   * sequence number counted (on disk) once this resolves. Throws StampNotReadyError without a stamp
+   * accepted then, NoDecoysError when the directory holds no other member, RateLimitError
+   * (ERR_RATE_LIMITED) when the member cast its VOTE_BUDGET votes of that hour in the channel; nothing is
+   * counted then.
    */
-  vote: (created: number) => RingAuthOptions
+  vote: (topic: string, created: number) => Promise<RingAuthOptions>
   /** The link (scope and tag) every vote of this member on the post `parent` carries: one per member and post. */
   voteLink: (parent: Uint8Array) => RingLink
   /**
@@ -83,14 +87,14 @@ export function jitteredCreated (now: number, ttl: number, random: () => number 
  * @example
  * ```ts
  * const signer = createRingSigner({ state, directory, rings: await openRingBook({ db }), counters: await openPostCounters({ db }) })
- * const auth = signer.vote(created)
+ * const auth = await signer.vote(topic, created)
  * await buildEnvelope({ channel, kind: 'VOTE', parent, vote: 1, created, auth })
  * ```
  */
 export function createRingSigner (init: RingSignerInit): RingSigner {
   const { state, directory, rings, counters } = init
   const ringSize = init.ringSize ?? MIN_MEMBER_RING
-  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek }
+  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek, votesPerEpoch: init.votesPerEpoch }
   const weeks = (created: number): number[] => {
     try {
       return acceptedStampWeeks(created)
@@ -128,11 +132,13 @@ export function createRingSigner (init: RingSignerInit): RingSigner {
   }
   return {
     stamped,
-    vote: (created) => {
+    vote: async (topic, created) => {
       if (!stamped(created)) throw new StampNotReadyError(init.readyAt?.())
       const members = ring(created)
       if (members === undefined) throw new NoDecoysError()
-      return { kind: 'ring', ring: members, secretKey: state.key.secretKey, ...limits }
+      // counted last: a vote refused for want of a stamp or decoys spends no budget
+      const sequence = { epoch: await counters.takeVote(topic, created), week: 0 }
+      return { kind: 'ring', ring: members, secretKey: state.key.secretKey, sequence, ...limits }
     },
     voteLink: (parent) => {
       const scope = voteScope(parent)

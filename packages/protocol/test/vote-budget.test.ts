@@ -1,0 +1,126 @@
+// Issue 13, "votes that a minority cannot abuse": a ring-signed VOTE carries a second limit tag, the member's
+// budget slot of the hour in the channel (`voteBudgetScope(topic, epoch, slot)`, slot < VOTE_BUDGET), so one
+// stamped identity counts for at most VOTE_BUDGET votes per channel per hour. On the previous auth.ts a VOTE
+// carried one tag (`vote||parent`), no budget slot existed and these tests fail (no voteSlot, one link).
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, equalBytes, generateAuthorKey, linkTag, requiredPowBits, resolveTagConflicts, toHex,
+  validateEnvelope, voteBudgetScope, voteScope, voteSlot, EPOCH_SECONDS, ERROR_ACTIONS, VOTE_BUDGET
+} from '../src/index.js'
+import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult, ValidEnvelope } from '../src/index.js'
+import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
+
+const CHANNEL = '#lobby'
+const TOPIC = channelTopic(CHANNEL)
+const NOW = VECTOR_NOW + 1800 // half past the hour
+const LOW = { POST: 0, REPLY: 0, VOTE: 0 }
+const members = Array.from({ length: 4 }, (_, i) => generateAuthorKey(seededRandom(`budget-${i}`)))
+const ring = members.map((m) => m.publicKey).sort(compareBytes)
+const auth = (member: number, extra: Partial<RingAuthOptions> = {}): RingAuthOptions => ({ kind: 'ring', ring, secretKey: members[member]!.secretKey, ...extra })
+const parentOf = (n: number): Uint8Array => seededRandom(`budget-parent-${n}`)(32)
+const vote = async (extra: Partial<BuildEnvelopeOptions>): Promise<Uint8Array> =>
+  (await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: parentOf(0), vote: -1, created: NOW, ttl: 86_400, powBits: 0, auth: auth(0, { slot: 3 }), ...extra })).bytes
+const check = (bytes: Uint8Array, topic = TOPIC): ValidationResult => validateEnvelope(bytes, { topic, now: NOW, powBits: LOW })
+const codeOf = (r: ValidationResult): string => r.ok ? 'ok' : r.code
+const valid = (r: ValidationResult): ValidEnvelope & { auth: { kind: 'ring' } } => {
+  if (!r.ok || r.auth.kind !== 'ring') throw new Error(`expected a valid ring envelope, got ${codeOf(r)}`)
+  return r as ValidEnvelope & { auth: { kind: 'ring' } }
+}
+
+describe('the vote budget slot', () => {
+  it('VOTE_BUDGET sequence numbers give VOTE_BUDGET distinct slots; the next is refused with ERR_RATE_LIMITED', () => {
+    const x = members[0]!.secretKey
+    const slots = Array.from({ length: VOTE_BUDGET }, (_, n) => voteSlot(x, TOPIC, BigInt(NOW), n))
+    expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: VOTE_BUDGET }, (_, i) => i))
+    expect(() => voteSlot(x, TOPIC, BigInt(NOW), VOTE_BUDGET)).toThrow(expect.objectContaining({
+      name: 'RateLimitError', code: 'ERR_RATE_LIMITED', limit: 'epoch', retryAt: (Math.floor(NOW / EPOCH_SECONDS) + 1) * EPOCH_SECONDS
+    }))
+    // another member's schedule differs: a slot does not say how many votes came before
+    const other = Array.from({ length: VOTE_BUDGET }, (_, n) => voteSlot(members[1]!.secretKey, TOPIC, BigInt(NOW), n))
+    expect(other).not.toEqual(slots)
+    expect(() => voteSlot(x, TOPIC, BigInt(NOW), -1)).toThrow(RangeError)
+  })
+
+  it('the builder takes the slot from the sequence and the validator hands out both links, the budget tag second', async () => {
+    const x = members[0]!.secretKey
+    const r = valid(check(await vote({ auth: auth(0, { sequence: { epoch: 7, week: 0 } }) })))
+    const slot = voteSlot(x, TOPIC, BigInt(NOW), 7)
+    const epoch = BigInt(Math.floor(NOW / EPOCH_SECONDS))
+    expect(r.auth.slot).toBe(slot)
+    expect(r.auth.epoch).toBe(epoch)
+    expect(r.auth.weekSlot).toBe(0)
+    expect(r.auth.links.map((l) => toHex(l.scope))).toEqual([toHex(voteScope(parentOf(0))), toHex(voteBudgetScope(TOPIC, epoch, slot))])
+    expect(toHex(r.auth.links[1]!.tag)).toBe(toHex(linkTag(x, voteBudgetScope(TOPIC, epoch, slot))))
+    // the (VOTE_BUDGET+1)-th vote of the hour is refused before anything is signed
+    await expect(vote({ auth: auth(0, { sequence: { epoch: VOTE_BUDGET, week: 0 } }) })).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    await expect(vote({ auth: auth(0, { slot: VOTE_BUDGET }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+  })
+
+  it('validators refuse a hand-built vote out of its budget: slot past the budget, a week slot, a wrong epoch, one tag (ERR_BAD_SCOPE)', async () => {
+    const env = decodeEnvelope(await vote({}))
+    const forged = (change: (ring: NonNullable<typeof env.ring>) => void): Uint8Array => {
+      const copy = decodeEnvelope(encodeEnvelope(env))
+      change(copy.ring!)
+      return remine(copy, TOPIC, requiredPowBits('VOTE', ring.length, LOW))
+    }
+    expect(codeOf(check(forged((r) => { r.slot = VOTE_BUDGET })))).toBe('ERR_BAD_SCOPE')
+    expect(codeOf(check(forged((r) => { r.weekSlot = 1 })))).toBe('ERR_BAD_SCOPE')
+    expect(codeOf(check(forged((r) => { r.epoch = r.epoch - 1n })))).toBe('ERR_BAD_SCOPE')
+    // the old format: only the per-post tag
+    expect(codeOf(check(forged((r) => { r.tags = r.tags.slice(0, 1) })))).toBe('ERR_BAD_SCOPE')
+    // another slot in range: the signature binds the slot's scope
+    expect(codeOf(check(forged((r) => { r.slot = (r.slot + 1) % VOTE_BUDGET })))).toBe('ERR_BAD_SIGNATURE')
+    expect(ERROR_ACTIONS.ERR_BAD_SCOPE).toBe('reject')
+  })
+
+  it('40 votes of one member in one hour, on 40 posts: at most VOTE_BUDGET count, the same ones in any order', async () => {
+    // an attacker signing by hand has VOTE_BUDGET budget slots; 40 votes reuse 10 of them
+    const votes = await Promise.all(Array.from({ length: 40 }, async (_, n) => {
+      const r = valid(check(await vote({ parent: parentOf(n), auth: auth(1, { slot: n % VOTE_BUDGET }) })))
+      return { id: r.id, tags: r.auth.links.map((l) => l.tag) }
+    }))
+    const counted = resolveTagConflicts(votes)
+    expect(counted.length).toBe(VOTE_BUDGET)
+    const ids = counted.map((v) => toHex(v.id)).sort()
+    fc.assert(fc.property(fc.shuffledSubarray(votes, { minLength: votes.length }), (order) => {
+      expect(resolveTagConflicts(order).map((v) => toHex(v.id)).sort()).toEqual(ids)
+    }), { numRuns: 50 })
+  })
+})
+
+describe('no byte-level link between two votes of one member beyond the ring', () => {
+  it('two votes in different scopes share no tag, response or c0; in one hour their budget tags differ by slot', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.record({
+        parents: fc.tuple(fc.nat(1000), fc.nat(1000)).filter(([a, b]) => a !== b),
+        hours: fc.tuple(fc.nat(20), fc.nat(20)),
+        sequences: fc.tuple(fc.nat(VOTE_BUDGET - 1), fc.nat(VOTE_BUDGET - 1)),
+        channels: fc.tuple(fc.constantFrom('#lobby', '#other', 'geo:u4pruyd'), fc.constantFrom('#lobby', '#other', 'geo:u4pruyd'))
+      }).filter(({ hours, sequences, channels }) => hours[0] !== hours[1] || sequences[0] !== sequences[1] || channels[0] !== channels[1]),
+      async ({ parents, hours, sequences, channels }) => {
+        const [a, b] = await Promise.all([0, 1].map(async (i) => {
+          const created = NOW - hours[i]! * EPOCH_SECONDS
+          const bytes = (await buildEnvelope({ channel: channels[i]!, kind: 'VOTE', parent: parentOf(parents[i]!), vote: 1, created, ttl: 86_400 * 2, powBits: 0, auth: auth(2, { sequence: { epoch: sequences[i]!, week: 0 } }) })).bytes
+          return { envelope: decodeEnvelope(bytes), valid: valid(validateEnvelope(bytes, { topic: channelTopic(channels[i]!), now: NOW, powBits: LOW })) }
+        }))
+        // the ring is the one thing they may share (a member may pick one ring twice); everything else differs
+        const fieldsOf = (e: typeof a): Uint8Array[] => [e!.envelope.ring!.c0, ...e!.envelope.ring!.s, ...e!.envelope.ring!.tags]
+        for (const x of fieldsOf(a)) expect(fieldsOf(b).some((y) => equalBytes(x, y))).toBe(false)
+        expect(a!.envelope.ring!.ring.length).toBe(b!.envelope.ring!.ring.length)
+        // same channel and hour, two sequence numbers: two budget slots, two budget tags
+        if (channels[0] === channels[1] && hours[0] === hours[1]) expect(a!.valid.auth.slot).not.toBe(b!.valid.auth.slot)
+      }
+    ), { numRuns: 25 })
+  })
+
+  it('one member in one scope links (that is the limit): two votes on one post share the per-post tag, two in one slot the budget tag', async () => {
+    const first = valid(check(await vote({ auth: auth(3, { slot: 9 }) })))
+    const again = valid(check(await vote({ vote: 1, auth: auth(3, { slot: 10 }) })))
+    expect(equalBytes(first.auth.links[0]!.tag, again.auth.links[0]!.tag)).toBe(true)
+    expect(equalBytes(first.auth.links[1]!.tag, again.auth.links[1]!.tag)).toBe(false)
+    const sameSlot = valid(check(await vote({ parent: parentOf(1), auth: auth(3, { slot: 9 }) })))
+    expect(equalBytes(first.auth.links[1]!.tag, sameSlot.auth.links[1]!.tag)).toBe(true)
+    expect(resolveTagConflicts([first, sameSlot].map((v) => ({ id: v.id, tags: v.auth.links.map((l) => l.tag) }))).length).toBe(1)
+  })
+})
