@@ -1,6 +1,7 @@
 // Network benchmark (issues 8 and 14): real Murmur nodes against stock gossipsub, side by side.
 //   node bench/network/index.ts [--full] [--seeds 5] [--budget-min M] [--no-write]
 //     [--sizes 10,25] [--search-sizes 20,40] (other sizes, to check the script at a small size)
+//     [--pool shared|node] (Murmur nodes of a run share one verification pool, or each start their own)
 // Comparison: every system at every size runs once per seed, each run in its own process
 // (bench/network/run-one.ts) on that seed's topology and workload; a ratio is Murmur ÷ baseline of the
 // same seed, quoted as the median over the seeds with its min–max. The goal baseline is gossipsub with
@@ -31,7 +32,8 @@ const { values: args } = parseArgs({
     'budget-min': { type: 'string' },
     sizes: { type: 'string' },
     'search-sizes': { type: 'string' },
-    'no-write': { type: 'boolean', default: false }
+    'no-write': { type: 'boolean', default: false },
+    pool: { type: 'string', default: 'shared' }
   }
 })
 const full = args.full
@@ -97,7 +99,7 @@ function runOne (system: SystemName, n: number, transport: TransportName, seed: 
   const argv = [
     '--expose-gc', '--max-old-space-size=16384', new URL('run-one.ts', import.meta.url).pathname,
     '--system', system, '--n', String(n), '--transport', transport, '--seed', String(seed),
-    '--payload', String(payloadBytes), '--body', String(BODY_CHARS), '--out', out, ...workload
+    '--payload', String(payloadBytes), '--body', String(BODY_CHARS), '--pool', args.pool, '--out', out, ...workload
   ]
   const started = Date.now()
   const run = spawnSync(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'], timeout: timeoutMs })

@@ -1,13 +1,16 @@
 // One system at one size, in its own process (so CPU time and resident memory are its own):
 //   node --expose-gc bench/network/run-one.ts --system <SystemName> --n 50 --out result.json
 //     [--seed 1] [--posts 3 | --total 30] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
-//     [--profile window.cpuprofile] [--trace paths.json]
+//     [--profile window.cpuprofile] [--trace paths.json] [--pool shared|node]
 // Builds the seeded topology, waits for every node's mesh, then runs the workload: `posts` posts from
 // every node, `rate` posts a second across the network, round-robin over the nodes in a seeded order.
 // `--trace`: every own post's path through the stem, by events (stem-trace.ts), and their summary.
+// `--pool`: Murmur nodes share one verification pool (`shared`, the default: one worker per core for the
+// process, as MurmurInit.verify advises for several nodes in one process) or each start their own (`node`).
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
+import { createVerifyPool } from '@murmur/node'
 import { randomTopology, quantile } from './graph.ts'
 import { seededRandom, shuffle } from '../lib/random.ts'
 import { paths, StemTrace, summarisePaths } from './stem-trace.ts'
@@ -31,7 +34,8 @@ const { values: args } = parseArgs({
     drain: { type: 'string', default: '30000' },
     setup: { type: 'string', default: '300000' },
     profile: { type: 'string' },
-    trace: { type: 'string' }
+    trace: { type: 'string' },
+    pool: { type: 'string', default: 'shared' }
   }
 })
 
@@ -71,8 +75,8 @@ const transport = args.transport as TransportName
 const totalPosts = args.total === undefined ? n * Number(args.posts) : Number(args.total)
 const rate = Number(args.rate)
 const seed = Number(args.seed)
-if (!SYSTEMS.includes(system) || !(n >= 2) || args.out === undefined || !['tcp', 'memory'].includes(transport)) {
-  console.error(`usage: run-one.ts --system ${SYSTEMS.join('|')} --n N --out file [--transport tcp|memory] ...`)
+if (!SYSTEMS.includes(system) || !(n >= 2) || args.out === undefined || !['tcp', 'memory'].includes(transport) || !['shared', 'node'].includes(args.pool)) {
+  console.error(`usage: run-one.ts --system ${SYSTEMS.join('|')} --n N --out file [--transport tcp|memory] [--pool shared|node] ...`)
   process.exit(2)
 }
 const progress = (what: string): void => { console.error(`  ${system} n=${n}: ${what} (${(performance.now() / 1000).toFixed(1)} s)`) }
@@ -109,6 +113,13 @@ const dials = randomTopology(n, seed)
 const neighbours = Array.from({ length: n }, () => new Set<string>())
 const nodes: BenchNode[] = []
 const trace = args.trace === undefined ? undefined : new StemTrace()
+/**
+ * One verification pool for every Murmur node of the process (MurmurInit.verify), one worker per core;
+ * `--pool node` gives each node its own (the node's default, 2 × N threads on 2 cores), as runs did before.
+ */
+const verify = system.startsWith('murmur') && args.pool !== 'node' ? createVerifyPool() : undefined
+/** The shared pool's queue, for a set-up that does not finish. */
+const poolState = (): string => verify === undefined ? '' : `; verification pool: ${verify.queued} jobs wait for ${verify.size} workers`
 const result: RunResult = {
   system, n, transport, edges: dials.length, posts: totalPosts, expected: totalPosts * (n - 1), delivered: 0,
   setupMs: NaN, windowMs: NaN, gossipP50: NaN, gossipP99: NaN, e2eP50: NaN, e2eP99: NaN, wireBytes: 0, cpuSeconds: 0,
@@ -121,7 +132,7 @@ async function main (): Promise<void> {
   const run = `${process.pid}-${system}`
   for (let i = 0; i < n; i++) {
     const init: SystemInit = {
-      transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!,
+      transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!, verify,
       onMessage: (key) => { record(i, key); trace?.record(i, 'delivered', key) },
       onPosted: (id, calledAt) => { trace?.record(i, 'call', id, calledAt) }
     }
@@ -151,6 +162,7 @@ async function main (): Promise<void> {
     }
   }))
   progress(`dialed ${dials.length} edges`)
+  let nextReport = performance.now() + 10_000
   // ready when every node knows that all its neighbours are in the channel's topic and has a mesh
   // (a mesh below gossipsub's Dlo is a steady state for a node whose neighbours have full meshes)
   for (;;) {
@@ -167,7 +179,11 @@ async function main (): Promise<void> {
         nodes[v]!.libp2p.dial(nodes[u]!.address()).catch((err: unknown) => { progress(`redial ${v} -> ${u} failed: ${String(err)}`) })
       }
     }
-    if (performance.now() > setupDeadline) throw new Error(`${waiting} of ${n} nodes had no mesh after ${args.setup} ms`)
+    if (performance.now() > setupDeadline) throw new Error(`${waiting} of ${n} nodes had no mesh after ${args.setup} ms${poolState()}`)
+    if (performance.now() >= nextReport) {
+      progress(`${waiting} of ${n} nodes wait for their mesh${poolState()}`)
+      nextReport += 10_000
+    }
     await sleep(250)
   }
   // two more heartbeats so meshes and (Murmur) stem routes settle
@@ -259,6 +275,7 @@ try {
   summarise()
 }
 await Promise.allSettled(nodes.map(async (node) => node.stop()))
+await verify?.stop()
 if (trace !== undefined) {
   const traced = paths(trace.events)
   writeFileSync(args.trace!, JSON.stringify({ summary: summarisePaths(traced, quantile), paths: traced }, null, 2) + '\n')

@@ -3,8 +3,9 @@
  * one-time-signed posts (bench PoW, or the default 16 bits) or ring-signed ones, and plain libp2p nodes
  * running stock `@libp2p/gossipsub`, with its default StrictSign (every message carries `from`, seqno,
  * signature and key) or with StrictNoSign (the payload alone, as Murmur runs gossipsub). All get the same
- * transport, encryption, muxer, byte counter and topology gater; everything else is each system's own
- * default.
+ * transport, encryption, muxer, byte counter and topology gater, and all nodes of a run share one process;
+ * Murmur nodes also share one verification pool ({@link SystemInit.verify}), as several nodes of one
+ * process should. Everything else is each system's own default.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -22,7 +23,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2pOptions } from 'libp2p'
-import type { Murmur } from '@murmur/node'
+import type { Murmur, VerifyPool } from '@murmur/node'
 import type { BuiltEnvelope } from '@murmur/protocol'
 
 /**
@@ -90,6 +91,12 @@ export interface SystemInit {
   onMessage: (key: string) => void
   /** A Murmur node's post() returned: the post's id and when post() was called (performance.now). */
   onPosted?: (id: string, calledAt: number) => void
+  /**
+   * The verification pool every Murmur node of the process shares, as `MurmurInit.verify` advises for
+   * several nodes in one process (a pool per node would start a worker per core for each node: 2 × N
+   * threads on this machine's 2 cores). @default a pool of the node's own (the node's default)
+   */
+  verify?: VerifyPool
 }
 
 function transportOptions (init: SystemInit): { transports: NonNullable<Libp2pOptions['transports']>, listen: string[] } {
@@ -144,6 +151,7 @@ export async function startMurmur (init: SystemInit, body: () => string, system:
     powBits,
     // a memory network is as private as loopback: the same DHT behaviour as the TCP runs
     allowPrivateAddresses: true,
+    ...(init.verify === undefined ? {} : { verify: init.verify }),
     libp2p: { transports, ...sharedLibp2pOptions(init) }
   })
   node.addEventListener('post', (evt) => { init.onMessage(evt.detail.id) })
