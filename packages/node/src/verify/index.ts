@@ -20,7 +20,7 @@ import type { MinePowOptions, MintStampOptions, RingVerifyInput, Stamp, StampVer
 export { VerifyPoolStoppedError, VerifyQueueFullError, VerifyWorkerCrashedError } from './errors.js'
 export { availableCores, nodeWorkerHandle, spawnVerifyWorker, webWorkerHandle } from './platform.js'
 export type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
-export { MAX_START_FAILURES } from './pool.js'
+export { MAX_STAMP_OVERTAKES, MAX_START_FAILURES } from './pool.js'
 
 /** Jobs that may wait for a worker before more are refused: about 12 s of n = 16 ring checks on two cores, 8 MiB of envelopes at most. @default 2048 */
 export const VERIFY_MAX_QUEUE = 2048
@@ -62,7 +62,10 @@ export interface VerifyPool {
   validate(bytes: Uint8Array, options: ValidateOptions, job?: VerifyJobOptions): Promise<ValidationResult>
   /** `ringVerify(input)` on a worker. */
   ringVerify(input: RingVerifyInput, job?: VerifyJobOptions): Promise<boolean>
-  /** `verifyStamp(stamp, options)` on a worker: one Argon2id evaluation (64 MiB of the worker's memory). */
+  /**
+   * `verifyStamp(stamp, options)` on a worker: one Argon2id evaluation (64 MiB of the worker's memory). It
+   * waits behind envelope checks (at most MAX_STAMP_OVERTAKES of them) and holds at most `size - 1` workers.
+   */
   verifyStamp(stamp: Stamp, options?: VerifyStampOptions, job?: VerifyJobOptions): Promise<StampVerification>
   /** `minePow(digest, bits, options)` on a worker; `signal` and `onProgress` work as on the main thread. */
   minePow(digest: Uint8Array, bits: number, options?: MinePowOptions): Promise<bigint>

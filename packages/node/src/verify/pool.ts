@@ -3,10 +3,17 @@
  * `@murmur/protocol` (worker.ts), a bounded queue in front of them, and the bookkeeping that keeps a
  * crashed worker from taking the node down.
  *
- * A worker runs one verification at a time (validate, ringVerify, verifyStamp: synchronous, a few
- * milliseconds) and besides it at most one mining job (minePow, mintStamp), which yields between slices
- * of work, so a week's stamp mint does not stop a core from verifying. Each kind waits in its own FIFO, so
- * a mining job waiting for a worker never holds verifications up.
+ * A worker runs one verification at a time (validate, ringVerify, verifyStamp: synchronous) and besides
+ * it at most one mining job (minePow, mintStamp), which yields between slices of work, so a week's stamp
+ * mint does not stop a core from verifying. Each kind waits in its own FIFO, so a mining job waiting for a
+ * worker never holds verifications up.
+ *
+ * A stamp check (one Argon2id evaluation over 64 MiB) costs as much as a hundred envelope checks. Envelope
+ * checks (validate, ringVerify) therefore go ahead of waiting stamp checks, and stamp checks hold at most
+ * `size - 1` workers at once (one with a single worker), so that a burst of stamps (a directory sync, or
+ * every node of a process sharing one pool) delays an envelope check by one stamp check at most. A stamp
+ * check passed over {@link MAX_STAMP_OVERTAKES} times takes the next worker it may hold, so a flood of
+ * envelopes cannot keep the directory from growing.
  *
  * The queue is shared by sender: a verification may name the address group of the peer it is for, and when
  * the queue is full the group with the most verifications waiting gives way (its newest job is refused),
@@ -22,12 +29,17 @@ import type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
 /** Workers that die before they ever become ready, one after the other, before the pool gives up. */
 export const MAX_START_FAILURES = 3
 
+/** Envelope checks that may take a worker ahead of the oldest waiting stamp check before it goes first. */
+export const MAX_STAMP_OVERTAKES = 32
+
 /** A job with its caller's promise, waiting for a worker or running on one. */
 interface Task {
   id: number
   job: VerifyJob
   transfer: ArrayBuffer[]
   mining: boolean
+  /** A stamp check: waits behind envelope checks, on at most `size - 1` workers at once. */
+  stamp: boolean
   resolve(value: unknown): void
   reject(err: Error): void
   onProgress?: (progress: unknown) => void
@@ -92,6 +104,8 @@ export class WorkerPool {
   /** Verifications waiting, by group. */
   private readonly waitingByGroup = new Map<string, number>()
   private nextId = 0
+  /** Envelope checks that took a worker while a stamp check waited, since a stamp check last took one. */
+  private stampOvertakes = 0
   private stopped?: Error
   private startFailures = 0
 
@@ -122,6 +136,7 @@ export class WorkerPool {
         job,
         transfer,
         mining,
+        stamp: job.kind === 'verifyStamp',
         resolve: resolve as (value: unknown) => void,
         reject,
         onProgress: options.onProgress as ((progress: unknown) => void) | undefined,
@@ -259,9 +274,22 @@ export class WorkerPool {
     this.waitingByGroup.set(task.group, (this.waitingByGroup.get(task.group) ?? 0) + 1)
   }
 
-  /** The oldest waiting verification, out of the queue. */
+  /**
+   * The verification a free worker takes next, out of the queue: the oldest envelope check, unless a stamp
+   * check may take the worker and either no envelope check waits or the oldest stamp check was passed over
+   * {@link MAX_STAMP_OVERTAKES} times.
+   */
   private nextVerification (): Task | undefined {
-    return this.waitingVerifications.length === 0 ? undefined : this.dequeue(0)
+    const envelope = this.waitingVerifications.findIndex((task) => !task.stamp)
+    const stamp = this.waitingVerifications.findIndex((task) => task.stamp)
+    if (stamp < 0) return this.dequeue(envelope)
+    const stampsRunning = this.slots.filter((slot) => slot.verifying?.stamp === true).length
+    if (stampsRunning < Math.max(1, this.size - 1) && (envelope < 0 || this.stampOvertakes >= MAX_STAMP_OVERTAKES)) {
+      this.stampOvertakes = 0
+      return this.dequeue(stamp)
+    }
+    if (envelope >= 0) this.stampOvertakes++
+    return this.dequeue(envelope)
   }
 
   /** Takes the waiting verification at `index` (if any) out of the queue and its group's count. */
