@@ -5,11 +5,11 @@
  * thousand sybil PeerIds on one host weigh what one honest host weighs. The {@link DiscoveryDialer}
  * dials peers found by discovery this way, and retries a failed dial within bounds.
  */
-import { randomBytes } from '@libp2p/crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
 import { dnsNames } from './discovery-names.js'
+import { drawFromGroups, randomIndex, sample } from './random.js'
 import { Recent } from './recent.js'
 import { DNS_GROUP } from './relay-share.js'
 import { addressGroup } from './sync/admission.js'
@@ -35,63 +35,7 @@ export const DISCOVERY_GROUP_TRIES = POOL_PER_GROUP / 2
 /** The group of peers whose record names no address: they are drawn as one group. */
 const NO_ADDRESS = 'none'
 
-/**
- * A uniformly random integer in [0, n), from the CSPRNG.
- *
- * @example
- * ```ts
- * randomIndex(6) // 0..5
- * ```
- */
-export function randomIndex (n: number): number {
-  const bytes = randomBytes(8)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8)
-  // 53 random bits: a float in [0, 1) without modulo bias worth the name
-  return Math.floor((view.getUint32(0) * 2 ** 21 + (view.getUint32(4) >>> 11)) / 2 ** 53 * n)
-}
-
-/**
- * A uniformly random sample of `count` items (partial Fisher-Yates over a copy, CSPRNG-driven).
- *
- * @example
- * ```ts
- * sample(['a', 'b', 'c', 'd'], 2) // e.g. ['c', 'a']
- * ```
- */
-export function sample<T> (items: readonly T[], count: number): T[] {
-  const pool = [...items]
-  const take = Math.max(0, Math.min(count, pool.length))
-  for (let i = 0; i < take; i++) {
-    const j = i + randomIndex(pool.length - i)
-    const swap = pool[i]!
-    pool[i] = pool[j]!
-    pool[j] = swap
-  }
-  return pool.slice(0, take)
-}
-
-/**
- * At most `count` items of `groups`, drawn by group: groups in random order, one random item of each,
- * then a second of each while more are wanted, and so on. Each group's chance is the same however many
- * items it holds: a thousand sybil PeerIds on one host take one turn of each round, as one honest host does.
- *
- * @example
- * ```ts
- * drawFromGroups([['s1', 's2', 's3'], ['h1'], ['h2']], 3) // e.g. ['h2', 's3', 'h1']
- * ```
- */
-export function drawFromGroups<T> (groups: ReadonlyArray<readonly T[]>, count: number): T[] {
-  let queues = groups.map((group) => sample(group, group.length)).filter((queue) => queue.length > 0)
-  const drawn: T[] = []
-  while (drawn.length < count && queues.length > 0) {
-    for (const queue of sample(queues, queues.length)) {
-      if (drawn.length >= count) break
-      drawn.push(queue.pop()!)
-    }
-    queues = queues.filter((queue) => queue.length > 0)
-  }
-  return drawn
-}
+export { randomIndex, sample, drawFromGroups } from './random.js'
 
 /**
  * A uniform sample of at most `size` of the items offered to it, whatever their number and order

@@ -21,6 +21,7 @@ import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { OwnVotes } from './own-votes.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
+import { dialDrawn } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
@@ -261,7 +262,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.discovery = new DiscoveryDialer({
       dialedCount: () => this.chosen.dialedCount(libp2p.getConnections()),
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
-      dial: async (peer, signal) => { await this.dial(peer, signal) }
+      isDialed: dialed,
+      // whoever answers at a drawn address is chosen (a bootstrap peer: by its PeerId); cut-off peers are refused by the gater
+      dial: async (peer, signal, exact) => await dialDrawn({
+        getConnections: () => libp2p.getConnections(),
+        dial: async (target, options) => await libp2p.dial(target, options),
+        identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
+        choose: (reached) => { this.chosen.add(reached) }
+      }, peer, signal, exact)
     }, { bootstrap: bootstrapPeers(config.bootstrap) })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,

@@ -3,7 +3,10 @@
  * ten stock kad-dht servers on one address (127.0.0.9), speaking the stem protocol, become the storers
  * a victim's rendezvous lookup asks and its kad-dht queries dial. Counted as "dialed", they were its
  * first stem successors and filled its discovery and rendezvous targets. Honest nodes sit on their own
- * addresses (127.0.0.2-4, the victim on .5). Needs the wiring of ChosenPeers into murmur.ts and the stem.
+ * addresses (127.0.0.2-4, the victim on .5). And the honest hosts kad-dht dialed first must still become
+ * chosen when discovery draws them (review 5, second read, High 1; /tmp/rv5b1/storer-dials2.mjs): with
+ * the bootstrap as the only chosen stem peer, the second successor fell back to the sybils (0.42-0.85 of
+ * the successors against a host share of 0.25).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -21,10 +24,15 @@ import type { Murmur } from '../src/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
 const CHANNEL = '#storer-dials'
-const STEM = { epochDuration: 4_000, epochJitter: 1_000, provisionalEpoch: 2_000 }
+const STEM = { epochDuration: 1_000, epochJitter: 200, provisionalEpoch: 1_000 }
 const CONNECTIONS = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
 const SYBILS = 10
-const SAMPLES = 10
+/**
+ * Epochs sampled. Four groups of dialed stem peers (three honest hosts, the sybils' one), two successors
+ * drawn by group: the sybils' group is one of the two in half the epochs, a quarter of the successors in
+ * expectation; over 40 epochs a share above 0.4 takes 33 of 40 (binomial tail about 3e-5).
+ */
+const SAMPLES = 40
 
 const addressOn = (node: { getMultiaddrs(): Array<{ toString(): string }> }, ip: string): string =>
   node.getMultiaddrs().map(String).find((a) => a.startsWith(`/ip4/${ip}/tcp/`))!
@@ -37,11 +45,12 @@ const routerOf = (node: Murmur): Router => (node as unknown as { stem: { router:
 describe('storers and DHT query dials are never chosen', () => {
   const { running } = cleanedAfterEach()
 
-  it('ten DHT servers on one address that the victim\'s lookups dial are never dialed stem candidates', async () => {
+  it('ten DHT servers on one address that the victim\'s lookups dial hold at most their host\'s share (0.25 + 0.15) of its stem successors', async () => {
     const h1 = await startNode(init('127.0.0.2', []))
     running.push(h1)
     const boot = [addressOn(h1, '127.0.0.2')]
-    running.push(await startNode(init('127.0.0.3', boot)), await startNode(init('127.0.0.4', boot)))
+    const honestNodes = [h1, await startNode(init('127.0.0.3', boot)), await startNode(init('127.0.0.4', boot))]
+    running.push(...honestNodes.slice(1))
     const sybils: Libp2p[] = []
     for (let i = 0; i < SYBILS; i++) {
       const sybil = await createLibp2p({
@@ -67,13 +76,16 @@ describe('storers and DHT query dials are never chosen', () => {
     // the victim's DHT dials the sybils (its lookups ask them as storers, its queries walk them)
     await waitFor(() => outboundToSybils() > 0 || undefined, 'a DHT dial of a sybil', 120_000, 500)
 
+    // the honest hosts kad-dht reached first are drawn by discovery and become dialed stem candidates
+    const honest = honestNodes.map((node) => node.peerId.toString())
+    const dialedHonest = (): number => honest.filter((peer) => routerOf(victim).routes.candidates.get(peer) === true).length
+    await waitFor(() => dialedHonest() === honest.length || undefined, 'every honest host a dialed stem candidate', 120_000, 500)
+
     let sybilSuccessors = 0
     let successors = 0
     for (let sample = 0; sample < SAMPLES; sample++) {
-      await new Promise((resolve) => setTimeout(resolve, STEM.epochDuration))
+      await new Promise((resolve) => setTimeout(resolve, STEM.epochDuration + STEM.epochJitter))
       const router = routerOf(victim)
-      const dialedSybils = [...router.routes.candidates].filter(([peer, dialed]) => dialed && sybilSet.has(peer))
-      expect(dialedSybils, 'no sybil is a dialed stem candidate').toEqual([])
       router.routes.tick()
       for (const peer of router.currentSuccessors) {
         successors++
@@ -81,17 +93,8 @@ describe('storers and DHT query dials are never chosen', () => {
       }
     }
     expect(successors).toBeGreaterThan(0)
-    // four hosts (three honest, one sybil): a quarter is the sybils' host share; by PeerId 10 of 13. Not
-    // asserted here: see the todo below
-    console.log(`sybil share of the victim's stem successors: ${(sybilSuccessors / successors).toFixed(2)} (host share 0.25)`)
+    // four hosts (three honest, one sybil): a quarter is the sybils' host share; by PeerId 10 of 13
+    console.log(`sybil share of the victim's stem successors: ${(sybilSuccessors / successors).toFixed(2)} of ${successors} (host share 0.25)`)
+    expect(sybilSuccessors / successors).toBeLessThanOrEqual(0.25 + 0.15)
   }, 300_000)
-
-  // Open (review 4, second read, High 1): the two honest hosts that kad-dht dialed first are never drawn
-  // by discovery or the rendezvous (draws skip connected peers), so they never become chosen; with the
-  // bootstrap as the only dialed candidate, the second successor falls back to peers this node did not
-  // choose — here the sybils (0.42-0.85 of successors in runs, 0.5 in CI, against a host share of 0.25).
-  // Ordering that fallback by address group does not help while the sybils' host is the only other group
-  // among stem candidates. The fix (let a drawn, already-connected peer become chosen; one dial per group
-  // per draw) is not built; this assertion goes back into the test above with it.
-  it.todo('ten DHT servers on one address hold at most their host\'s share (0.25 + 0.15) of the victim\'s stem successors')
 })
