@@ -14,9 +14,11 @@ import { createVerifyPool } from '@murmur/node'
 import { randomTopology, quantile } from './graph.ts'
 import { seededRandom, shuffle } from '../lib/random.ts'
 import { paths, StemTrace, summarisePaths } from './stem-trace.ts'
+import { watchPool } from './pool-watch.ts'
 import { SYSTEMS, startGossipsub, startMurmur } from './systems.ts'
 import type { BenchNode, SystemInit, SystemName, TransportName } from './systems.ts'
 import type { WireCounter } from './wire.ts'
+import type { PoolStats } from './pool-watch.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 
 const { values: args } = parseArgs({
@@ -65,6 +67,8 @@ export interface RunResult {
   redials: number
   /** Building a post before the window, per post (ring-signed posts only; else about 0). */
   prepareMsPerPost: number
+  /** The shared verification pool in the window (`--pool shared` Murmur runs only). */
+  pool?: PoolStats
   error?: string
 }
 
@@ -117,7 +121,8 @@ const trace = args.trace === undefined ? undefined : new StemTrace()
  * One verification pool for every Murmur node of the process (MurmurInit.verify), one worker per core;
  * `--pool node` gives each node its own (the node's default, 2 × N threads on 2 cores), as runs did before.
  */
-const verify = system.startsWith('murmur') && args.pool !== 'node' ? createVerifyPool() : undefined
+const watched = system.startsWith('murmur') && args.pool !== 'node' ? watchPool(createVerifyPool(), quantile) : undefined
+const verify = watched?.pool
 /** The shared pool's queue, for a set-up that does not finish. */
 const poolState = (): string => verify === undefined ? '' : `; verification pool: ${verify.queued} jobs wait for ${verify.size} workers`
 const result: RunResult = {
@@ -204,6 +209,7 @@ async function main (): Promise<void> {
     await session.post('Profiler.enable')
     await session.post('Profiler.start')
   }
+  watched?.start()
   const cpu0 = process.cpuUsage()
   const bytes0 = wire.bytes
   const start = performance.now()
@@ -219,6 +225,7 @@ async function main (): Promise<void> {
     await Promise.race([done, new Promise((resolve) => { drainTimer = setTimeout(resolve, Number(args.drain)) })])
   }
   clearTimeout(drainTimer)
+  if (watched !== undefined) result.pool = watched.stop()
   const end = performance.now()
   const cpu = process.cpuUsage(cpu0)
   result.windowMs = end - start
