@@ -22,6 +22,7 @@ import { OwnPosts } from './own-posts.js'
 import { OwnVotes } from './own-votes.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { dialDrawn } from './discovery-dial.js'
+import type { DrawnDialComponents } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
@@ -43,7 +44,7 @@ import type { PostStore } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
-import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
@@ -259,17 +260,19 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
     // connects to it (inbound) must not stop it dialing peers it drew itself
     const dialed = (peer: PeerId): boolean => this.chosen.dialed(peer, libp2p.getConnections(peer))
+    // whoever answers at a drawn address is chosen (a bootstrap peer: by its PeerId), for discovery and the
+    // rendezvous alike; cut-off peers are refused by the gater
+    const drawnDial: DrawnDialComponents = {
+      getConnections: () => libp2p.getConnections(),
+      dial: async (target, options) => await libp2p.dial(target, options),
+      identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
+      choose: (reached) => { this.chosen.add(reached) }
+    }
     this.discovery = new DiscoveryDialer({
       dialedCount: () => this.chosen.dialedCount(libp2p.getConnections()),
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       isDialed: dialed,
-      // whoever answers at a drawn address is chosen (a bootstrap peer: by its PeerId); cut-off peers are refused by the gater
-      dial: async (peer, signal, exact) => await dialDrawn({
-        getConnections: () => libp2p.getConnections(),
-        dial: async (target, options) => await libp2p.dial(target, options),
-        identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
-        choose: (reached) => { this.chosen.add(reached) }
-      }, peer, signal, exact)
+      dial: async (peer, signal, exact) => await dialDrawn(drawnDial, peer, signal, exact)
     }, { bootstrap: bootstrapPeers(config.bootstrap) })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
@@ -285,7 +288,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       dialedInTopic: (topic) => pubsub.getSubscribers(topic).filter((peer) => dialed(peer)).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       addressCount: () => libp2p.getMultiaddrs().length,
-      dial: async (peer, signal) => { await this.dial(peer, signal) },
+      dial: async (peer, signal) => { await dialDrawn(drawnDial, peer, signal) },
       log: log.newScope('rendezvous')
     })
     this.validator = memberGatedValidator({
@@ -491,22 +494,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   /** The address group a peer's posts count against in the store's quota, as its connection showed it (undefined: not known). */
   private senderGroup (peer: PeerId | undefined): string | undefined {
     return peer === undefined ? undefined : this.senders.of(peer)
-  }
-
-  /** Dials a discovered peer, unless it was cut off for invalid input (it would be hung up on again). */
-  private async dial (peer: PeerInfo, signal: AbortSignal): Promise<void> {
-    if (this.tracker.isCutOff(peer.id.toString())) {
-      return
-    }
-    try {
-      if (peer.multiaddrs.length > 0) {
-        await this.libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs })
-      }
-      this.chosen.add(peer.id)
-      await this.libp2p.dial(peer.id, { signal })
-    } catch (err) {
-      log('could not dial %p - %e', peer.id, err)
-    }
   }
 
   private async sweep (): Promise<void> {
