@@ -50,7 +50,12 @@ export type MurmurLibp2p = Libp2p<MurmurServices>
  */
 export const CONNECTION_PING_INTERVAL = 60_000
 
-/** Extra libp2p options merged over Murmur's (services, addresses, connectionManager, connectionMonitor and connectionGater are merged key by key). */
+/**
+ * Extra libp2p options merged over Murmur's: transports, peerDiscovery, connectionEncrypters and
+ * streamMuxers are added after Murmur's (never in place of them); services, addresses,
+ * connectionManager and connectionMonitor are merged key by key; a connectionGater is applied besides
+ * Murmur's own rules.
+ */
 export type ExtraLibp2pOptions = Partial<Libp2pOptions<Record<string, unknown>>>
 
 /** Resolved options of {@link createMurmurLibp2p}. */
@@ -106,12 +111,13 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), names, own)
   const resolvers = gatedResolvers(extra.connectionManager?.resolvers ?? { dnsaddr: dnsaddrResolver }, names)
   const options: Libp2pOptions<MurmurServices> = {
-    transports: platformTransports(network),
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    peerDiscovery,
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
+    // an embedder's transports, encrypters, muxers and discovery come in addition to Murmur's
+    transports: [...platformTransports(network), ...(extra.transports ?? [])],
+    connectionEncrypters: [noise(), ...(extra.connectionEncrypters ?? [])],
+    streamMuxers: [yamux(), ...(extra.streamMuxers ?? [])],
+    peerDiscovery: [...peerDiscovery, ...(extra.peerDiscovery ?? [])],
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
     connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections, inboundUpgradeTimeout, resolvers },
