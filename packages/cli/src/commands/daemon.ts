@@ -12,12 +12,14 @@ import { rendezvousDir, resolveDataDir, runtimeDir } from '../paths.js'
 import { apiFilePath, apiSocketPath, describeAddress, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
 import { channelStatus, clockWarning, watchStatus } from '../daemon/status.js'
 import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withNetworkOptions } from './options.js'
+import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
+import type { MetricsOptions } from '../daemon/metrics-options.js'
 import type { ChannelStatus } from '../api-types.js'
 import type { Output } from '../output.js'
 import type { ClockSkewDetail } from '@murmur/node'
 
-interface DaemonOptions extends CommonOptions, NetworkOptions {
+interface DaemonOptions extends CommonOptions, NetworkOptions, MetricsOptions {
   channel: string[]
   /** False with `--no-local-rendezvous`. */
   localRendezvous: boolean
@@ -32,7 +34,7 @@ interface DaemonOptions extends CommonOptions, NetworkOptions {
  * ```
  */
 export function daemonCommand (): Command {
-  return withNetworkOptions(withCommonOptions(new Command('daemon')))
+  return withMetricsOptions(withNetworkOptions(withCommonOptions(new Command('daemon'))))
     .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
     .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .option('--no-local-rendezvous', 'do not announce this node to, nor dial, the other murmur nodes of this user on this machine (the per-user rendezvous directory); with --no-mdns and no --bootstrap the node meets nobody by itself')
@@ -45,6 +47,8 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   const dataDir = resolveDataDir(options.dataDir)
   await ensureDataDir(dataDir)
   await refuseSecondDaemon(dataDir)
+  // refused before anything starts; loaded only when asked for, like the node
+  const metrics = options.metrics === undefined ? undefined : await import('../daemon/metrics.js').then((m) => m.createMetricsEndpoint({ ...m.parseMetricsAddress(options.metrics ?? '', options.metricsPublic), dataDir }))
   const identity = await loadOrCreateIdentity(dataDir)
   if (identity.created) {
     out.note(`created your author identity in ${identity.path}`)
@@ -57,15 +61,21 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
     // the data dir itself, or the runtime dir when the data dir's path is too long for a socket
     await ensureDataDir(dirname(apiSocket))
   }
+  // listening before the node starts: a port in use is refused before anything else runs
+  const metricsAt = await metrics?.start()
   const runtime = await startRuntime({
     apiSocket,
     node: {
       ...networkInit(options),
       channels,
       dataDir,
-      authorKey: identity.key
+      authorKey: identity.key,
+      ...(metrics === undefined ? {} : { libp2p: { metrics: metrics.metrics } })
     },
     ...(options.localRendezvous ? { rendezvousDir: rendezvousDir() } : {})
+  }).catch(async (err: unknown) => {
+    await metrics?.stop()
+    throw err
   })
   const { node, api } = runtime
   const stopped = nextStopSignal()
@@ -77,10 +87,12 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
     multiaddrs,
     api: { ...api.address, file: apiFilePath(dataDir) },
     dataDir,
-    localRendezvous: runtime.rendezvous
+    localRendezvous: runtime.rendezvous,
+    ...(metricsAt === undefined ? {} : { metrics: metricsUrl(metricsAt) })
   }, () => [
     ...multiaddrs.map((addr) => `listening on ${addr}`),
     `control API on ${describeAddress(api.address)} (token in ${apiFilePath(dataDir)})`,
+    ...(metricsAt === undefined ? [] : [`metrics on ${metricsUrl(metricsAt)}`]),
     `mDNS ${options.mdns ? 'on' : 'off'}, local rendezvous ${runtime.rendezvous ? 'on' : 'off'}`
   ].join('\n'))
 
@@ -94,6 +106,7 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   out.note(`${signal}: stopping…`)
   node.removeEventListener('clock-skew', onClockSkew)
   unwatch()
+  await metrics?.stop()
   await runtime.stop()
   await removeApiFile(dataDir, api.token)
   out.item({ event: 'stopped' }, () => 'stopped')

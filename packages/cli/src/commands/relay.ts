@@ -13,11 +13,13 @@ import { channelStatus, watchStatus } from '../daemon/status.js'
 import {
   collect, networkInit, nextStopSignal, outputOf, parseChannels, parsePositiveInt, withCommonOptions, withNetworkOptions
 } from './options.js'
+import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
+import type { MetricsOptions } from '../daemon/metrics-options.js'
 import type { Murmur } from '@murmur/node'
 import type { Output } from '../output.js'
 
-interface RelayOptions extends CommonOptions, NetworkOptions {
+interface RelayOptions extends CommonOptions, NetworkOptions, MetricsOptions {
   channel: string[]
   announce: string[]
   tcpPort?: number
@@ -35,7 +37,7 @@ interface RelayOptions extends CommonOptions, NetworkOptions {
  * ```
  */
 export function relayCommand (): Command {
-  const command = withNetworkOptions(withCommonOptions(new Command('relay')), false)
+  const command = withMetricsOptions(withNetworkOptions(withCommonOptions(new Command('relay')), false))
   // the node's default (random ports) is not the relay's: its addresses go into pages and bootstrap lists
   const listen = command.options.find((option) => option.long === '--listen')
   if (listen !== undefined) {
@@ -105,6 +107,9 @@ async function runRelay (options: RelayOptions): Promise<void> {
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
   await ensureDataDir(dataDir)
+  // refused before anything starts, and listening before the node does: a port in use stops nothing
+  const metrics = options.metrics === undefined ? undefined : await import('../daemon/metrics.js').then((m) => m.createMetricsEndpoint({ ...m.parseMetricsAddress(options.metrics ?? '', options.metricsPublic), dataDir }))
+  const metricsAt = await metrics?.start()
   out.note(`starting murmur relay (data dir ${dataDir})`)
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { createMurmur } = await import('@murmur/node')
@@ -120,21 +125,29 @@ async function runRelay (options: RelayOptions): Promise<void> {
     dataDir,
     persistPeerId: true,
     dhtServer: true,
-    libp2p: relayLibp2pOptions({
-      announce: options.announce,
-      ...(options.maxReservations === undefined ? {} : { maxReservations: options.maxReservations }),
-      ...(options.reservationShare === undefined ? {} : { reservationShare: options.reservationShare })
-    })
+    libp2p: {
+      ...relayLibp2pOptions({
+        announce: options.announce,
+        ...(options.maxReservations === undefined ? {} : { maxReservations: options.maxReservations }),
+        ...(options.reservationShare === undefined ? {} : { reservationShare: options.reservationShare })
+      }),
+      ...(metrics === undefined ? {} : { metrics: metrics.metrics })
+    }
+  }).catch(async (err: unknown) => {
+    await metrics?.stop()
+    throw err
   })
   const stopped = nextStopSignal()
   const multiaddrs = node.getMultiaddrs().map(String)
   const forBrowsers = browserMultiaddrs(multiaddrs)
-  out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir }, () => [
+  const metricsLine = metricsAt === undefined ? {} : { metrics: metricsUrl(metricsAt) }
+  out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir, ...metricsLine }, () => [
     ...multiaddrs.map((addr) => `listening on ${addr}`),
     forBrowsers.length > 0
       ? `browsers connect with: ${forBrowsers.join('  ')}`
       : 'no address a browser can dial: add a WebSockets listener (--listen /ip4/0.0.0.0/tcp/4002/ws)',
-    `relaying ${channels.join(', ')}`
+    `relaying ${channels.join(', ')}`,
+    ...(metricsAt === undefined ? [] : [`metrics on ${metricsUrl(metricsAt)}`])
   ].join('\n'))
 
   let last = ''
@@ -145,6 +158,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const signal = await stopped
   out.note(`${signal}: stopping…`)
   unwatch()
+  await metrics?.stop()
   await node.stop()
   out.item({ event: 'stopped' }, () => 'stopped')
 }

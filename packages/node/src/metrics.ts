@@ -1,0 +1,73 @@
+/**
+ * Murmur's own metrics, registered with `libp2p.metrics` when the app configured one (a Prometheus
+ * registry, say). Nothing is registered, and nothing costs anything, without it.
+ *
+ * None of them may tell a scraper when this node's own user posts: there is no own-outbox or
+ * own-stem figure. Posts waiting to leave (the outbox's own posts, the stem's own and relayed
+ * posts) are one gauge, and an own post counts as validated exactly as a relayed one does, so an
+ * own post moves the figures as a relayed stem post does (validated +1, waiting +1).
+ */
+import type { Metrics } from '@libp2p/interface'
+import type { ValidationResult } from '@murmur/protocol'
+
+/** Where the gauges read their values; each is read only when scraped, and left out when not given. */
+export interface NodeMetricsSources {
+  /** Posts waiting to leave: the outbox's (waiting for subscribers) and the stem's held posts, own and relayed together. */
+  waiting?: () => number
+  /** History sync sessions open now, as initiator and as responder. */
+  syncSessions?: () => number
+}
+
+/** Init of {@link createNodeMetrics}. */
+export interface NodeMetricsInit extends NodeMetricsSources {
+  /** The node's `libp2p.metrics`; without one nothing is registered. */
+  metrics?: Metrics
+}
+
+/** What the node reports to its metrics as posts are checked. */
+export interface NodeMetrics {
+  /**
+   * A post was checked: every first sight from gossip or the stem, and each own post before it is
+   * sent (the latter is what keeps an own post indistinguishable from a relayed one).
+   */
+  checked(result: ValidationResult): void
+}
+
+/** Metric names, so that tests and docs name the same series. */
+export const METRIC_NAMES = {
+  validated: 'murmur_posts_validated_total',
+  rejected: 'murmur_posts_rejected_total',
+  waiting: 'murmur_posts_waiting',
+  syncSessions: 'murmur_sync_sessions'
+} as const
+
+const NO_METRICS: NodeMetrics = { checked: () => {} }
+
+/**
+ * Registers Murmur's metrics with `init.metrics`; a no-op {@link NodeMetrics} when there is none.
+ *
+ * @example
+ * ```ts
+ * const metrics = createNodeMetrics({ metrics: libp2p.metrics, waiting: () => outbox.queued + stem.heldCount })
+ * metrics.checked(await validateEnvelope(bytes))
+ * ```
+ */
+export function createNodeMetrics (init: NodeMetricsInit): NodeMetrics {
+  const { metrics } = init
+  if (metrics === undefined) return NO_METRICS
+  const validated = metrics.registerCounter(METRIC_NAMES.validated, { help: 'posts that passed validation, own and relayed' })
+  const rejected = metrics.registerCounterGroup(METRIC_NAMES.rejected, { label: 'code', help: 'posts refused by validation, by error code' })
+  if (init.waiting !== undefined) {
+    metrics.registerMetric(METRIC_NAMES.waiting, { help: 'posts waiting to leave (outbox and stem, own and relayed together)', calculate: init.waiting })
+  }
+  if (init.syncSessions !== undefined) {
+    metrics.registerMetric(METRIC_NAMES.syncSessions, { help: 'history sync sessions open now', calculate: init.syncSessions })
+  }
+  return {
+    checked (result) {
+      if (result.ok) validated.increment()
+      // codes are protocol's fixed ErrorCode set, so the label cannot grow without bound
+      else rejected.increment({ [result.code]: true })
+    }
+  }
+}
