@@ -20,7 +20,7 @@ import type { MinePowOptions, MintStampOptions, RingVerifyInput, Stamp, StampVer
 export { VerifyPoolStoppedError, VerifyQueueFullError, VerifyWorkerCrashedError } from './errors.js'
 export { availableCores, nodeWorkerHandle, spawnVerifyWorker, webWorkerHandle } from './platform.js'
 export type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
-export { MAX_STAMP_OVERTAKES, MAX_START_FAILURES } from './pool.js'
+export { MAX_STAMP_OVERTAKES, MAX_START_FAILURES, WORKER_PIPELINE } from './pool.js'
 
 /** Jobs that may wait for a worker before more are refused: about 12 s of n = 16 ring checks on two cores, 8 MiB of envelopes at most. @default 2048 */
 export const VERIFY_MAX_QUEUE = 2048

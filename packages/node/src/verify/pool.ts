@@ -3,10 +3,12 @@
  * `@murmur/protocol` (worker.ts), a bounded queue in front of them, and the bookkeeping that keeps a
  * crashed worker from taking the node down.
  *
- * A worker runs one verification at a time (validate, ringVerify, verifyStamp: synchronous) and besides
- * it at most one mining job (minePow, mintStamp), which yields between slices of work, so a week's stamp
- * mint does not stop a core from verifying. Each kind waits in its own FIFO, so a mining job waiting for a
- * worker never holds verifications up.
+ * A worker holds up to {@link WORKER_PIPELINE} envelope checks (validate, ringVerify: synchronous, run one
+ * after the other) or one stamp check, and besides them at most one mining job (minePow, mintStamp), which
+ * yields between slices of work, so a week's stamp mint does not stop a core from verifying. The pipeline
+ * keeps a worker busy while the main thread is: with one job at a time, a worker sat idle from the end of
+ * each check until the main thread's event loop took its answer and sent the next. Each kind waits in its
+ * own FIFO, so a mining job waiting for a worker never holds verifications up.
  *
  * A stamp check (one Argon2id evaluation over 64 MiB) costs as much as a hundred envelope checks. Envelope
  * checks (validate, ringVerify) therefore go ahead of waiting stamp checks, and stamp checks hold at most
@@ -31,6 +33,9 @@ export const MAX_START_FAILURES = 3
 
 /** Envelope checks that may take a worker ahead of the oldest waiting stamp check before it goes first. */
 export const MAX_STAMP_OVERTAKES = 32
+
+/** Envelope checks one worker holds at once (sent, not yet answered). */
+export const WORKER_PIPELINE = 4
 
 /** A job with its caller's promise, waiting for a worker or running on one. */
 interface Task {
@@ -57,8 +62,8 @@ interface Task {
 interface Slot {
   handle: VerifyWorkerHandle
   ready: boolean
-  /** The verification it runs (at most one). */
-  verifying?: Task
+  /** The verifications sent to it and not yet answered, oldest first: envelope checks, or one stamp check. */
+  verifying: Task[]
   /** The mining job it runs (at most one). */
   mining?: Task
 }
@@ -166,7 +171,7 @@ export class WorkerPool {
   }
 
   private startWorker (): Slot {
-    const slot: Slot = { handle: this.spawn(), ready: false }
+    const slot: Slot = { handle: this.spawn(), ready: false, verifying: [] }
     slot.handle.listen((message) => { this.onMessage(slot, message) }, (err) => { this.onCrash(slot, err) })
     slot.handle.keepAlive(false)
     return slot
@@ -179,14 +184,13 @@ export class WorkerPool {
       this.dispatch()
       return
     }
-    const task = slot.verifying?.id === message.id ? slot.verifying : slot.mining?.id === message.id ? slot.mining : undefined
+    const task = slot.mining?.id === message.id ? slot.mining : slot.verifying.find((held) => held.id === message.id)
     if (task === undefined) return
     if (message.type === 'progress') {
       if (!task.settled) task.onProgress?.(message.progress)
       return
     }
-    if (task.mining) slot.mining = undefined
-    else slot.verifying = undefined
+    this.release(slot, task)
     if (message.type === 'done') this.settle(task, undefined, message.result)
     else this.settle(task, rebuildError(message.error))
     this.dispatch()
@@ -196,7 +200,7 @@ export class WorkerPool {
   private onCrash (slot: Slot, err: Error): void {
     const index = this.slots.indexOf(slot)
     if (index < 0) return
-    for (const task of [slot.verifying, slot.mining]) {
+    for (const task of [...slot.verifying, slot.mining]) {
       if (task !== undefined) this.settle(task, new VerifyWorkerCrashedError(`a verification worker crashed running ${task.job.kind}: ${err.message}`, { cause: err }))
     }
     if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
@@ -214,37 +218,43 @@ export class WorkerPool {
     }
   }
 
-  /** Hands waiting jobs to free workers, oldest first. */
+  /** Hands waiting jobs to free workers, oldest first, one to each worker before a second to any. */
   private dispatch (): void {
-    for (const slot of this.slots) {
-      if (!slot.ready) continue
-      // a worker that mines takes verifications only when no idle worker is left (see the order below)
-      if (slot.verifying === undefined && slot.mining === undefined) this.assign(slot, this.nextVerification())
+    // a worker that mines takes verifications only after the idle ones
+    const ready = this.slots.filter((slot) => slot.ready)
+    const order = [...ready.filter((slot) => slot.mining === undefined), ...ready.filter((slot) => slot.mining !== undefined)]
+    for (let depth = 0; depth < WORKER_PIPELINE; depth++) {
+      for (const slot of order) {
+        if (slot.verifying.length === depth) this.assign(slot, this.nextVerification(slot))
+      }
     }
-    for (const slot of this.slots) {
-      if (!slot.ready) continue
-      if (slot.verifying === undefined) this.assign(slot, this.nextVerification())
+    for (const slot of ready) {
       if (slot.mining === undefined) this.assign(slot, this.waitingMining.shift())
     }
     // a worker keeps a Node.js process alive while it has work, or while it starts and jobs wait for it;
     // an idle pool never does
     const waiting = this.queued > 0
-    for (const slot of this.slots) slot.handle.keepAlive(waiting || slot.verifying !== undefined || slot.mining !== undefined)
+    for (const slot of this.slots) slot.handle.keepAlive(waiting || slot.verifying.length > 0 || slot.mining !== undefined)
+  }
+
+  /** A job of `slot` was answered (or could not be sent): the worker no longer holds it. */
+  private release (slot: Slot, task: Task): void {
+    if (task.mining) slot.mining = undefined
+    else slot.verifying = slot.verifying.filter((held) => held !== task)
   }
 
   private assign (slot: Slot, task: Task | undefined): void {
     if (task === undefined) return
     task.slot = slot
     if (task.mining) slot.mining = task
-    else slot.verifying = task
+    else slot.verifying.push(task)
     try {
       slot.handle.post({ type: 'run', id: task.id, job: task.job, progress: task.onProgress !== undefined }, task.transfer)
     } catch (err) {
       // the job holds something that cannot be cloned (a function, say): the caller's mistake, not the worker's
-      if (task.mining) slot.mining = undefined
-      else slot.verifying = undefined
+      this.release(slot, task)
       this.settle(task, new TypeError(`${task.job.kind} was given input that cannot be sent to a worker`, { cause: err }))
-      this.assign(slot, task.mining ? this.waitingMining.shift() : this.nextVerification())
+      this.assign(slot, task.mining ? this.waitingMining.shift() : this.nextVerification(slot))
     }
   }
 
@@ -275,16 +285,20 @@ export class WorkerPool {
   }
 
   /**
-   * The verification a free worker takes next, out of the queue: the oldest envelope check, unless a stamp
-   * check may take the worker and either no envelope check waits or the oldest stamp check was passed over
-   * {@link MAX_STAMP_OVERTAKES} times.
+   * The verification `slot` takes next, out of the queue: the oldest envelope check, unless a stamp check
+   * may take the worker and either no envelope check waits or the oldest stamp check was passed over
+   * {@link MAX_STAMP_OVERTAKES} times. A stamp check takes a worker alone: none joins a worker that holds
+   * one, and a worker a stamp check is due on takes no more envelope checks until it has answered its own.
    */
-  private nextVerification (): Task | undefined {
+  private nextVerification (slot: Slot): Task | undefined {
+    if (slot.verifying[0]?.stamp === true || slot.verifying.length >= WORKER_PIPELINE) return undefined
     const envelope = this.waitingVerifications.findIndex((task) => !task.stamp)
     const stamp = this.waitingVerifications.findIndex((task) => task.stamp)
     if (stamp < 0) return this.dequeue(envelope)
-    const stampsRunning = this.slots.filter((slot) => slot.verifying?.stamp === true).length
-    if (stampsRunning < Math.max(1, this.size - 1) && (envelope < 0 || this.stampOvertakes >= MAX_STAMP_OVERTAKES)) {
+    const stampsRunning = this.slots.filter((held) => held.verifying[0]?.stamp === true).length
+    const stampDue = stampsRunning < Math.max(1, this.size - 1) && (envelope < 0 || this.stampOvertakes >= MAX_STAMP_OVERTAKES)
+    if (stampDue) {
+      if (slot.verifying.length > 0) return undefined
       this.stampOvertakes = 0
       return this.dequeue(stamp)
     }
@@ -340,7 +354,7 @@ export class WorkerPool {
     this.waitingByGroup.clear()
     for (const task of this.waitingMining.splice(0)) this.settle(task, err)
     for (const slot of this.slots) {
-      for (const task of [slot.verifying, slot.mining]) if (task !== undefined) this.settle(task, err)
+      for (const task of [...slot.verifying, slot.mining]) if (task !== undefined) this.settle(task, err)
     }
   }
 }
