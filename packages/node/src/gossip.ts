@@ -357,13 +357,56 @@ export const GOSSIP_STREAM_RETRY = 5_000
 export const GOSSIP_STREAM_RETRY_MAX = 60_000
 
 /**
- * What {@link keepGossipStreams} uses of the gossipsub class beyond its interface type: its map of open
- * outbound streams (keyed by PeerId string) and the method that opens one (it returns at once if one is
- * open, and sends our subscriptions on the new stream). Pinned by test/crowd-gossip-streams.test.ts.
+ * The message of the error gossipsub's `publish` throws when no peer would get the message. gossipsub
+ * throws plain `Error`s with no name or code, so this string is all there is to match; it throws
+ * before the message is marked seen, so the same bytes can be published once a peer is there. Pinned by
+ * test/gossipsub-contract.test.ts.
+ */
+export const GOSSIPSUB_NO_PEERS = 'PublishError.NoPeersSubscribedToTopic'
+
+/**
+ * Whether `err` is gossipsub's refusal to publish for want of a peer ({@link GOSSIPSUB_NO_PEERS}).
+ *
+ * @example
+ * ```ts
+ * try { await pubsub.publish(topic, data) } catch (err) { if (isNoPeersError(err)) keepForLater(data) }
+ * ```
+ */
+export function isNoPeersError (err: unknown): boolean {
+  return err instanceof Error && err.message === GOSSIPSUB_NO_PEERS
+}
+
+/**
+ * What Murmur uses of the gossipsub class beyond its interface type (no public API tells whether our
+ * outbound stream to a peer is open, or opens a lost one): `streamsOutbound`, its map of open outbound
+ * streams keyed by PeerId string (an entry is removed when its stream closes), and
+ * `createOutboundStream(peer, connection)`, which opens one (it returns at once if one is open, and
+ * sends our subscriptions on the new stream). Pinned by test/gossipsub-contract.test.ts.
  */
 interface GossipsubStreams {
   streamsOutbound: Map<string, unknown>
   createOutboundStream(peer: PeerId, connection: Connection): Promise<void>
+}
+
+/** `pubsub` seen through {@link GossipsubStreams}, or undefined when this gossipsub does not have them. */
+function gossipsubStreams (pubsub: GossipSub): GossipsubStreams | undefined {
+  const internals = pubsub as unknown as Partial<GossipsubStreams>
+  return internals.streamsOutbound instanceof Map && typeof internals.createOutboundStream === 'function'
+    ? internals as GossipsubStreams
+    : undefined
+}
+
+/**
+ * Whether our outbound gossip stream to `peer` is open: a publish sends to a subscriber only over it.
+ * True when this gossipsub does not say (a gossipsub that changed its internals is not treated as deaf).
+ *
+ * @example
+ * ```ts
+ * pubsub.getSubscribers(topic).some((peer) => hasOutboundGossipStream(pubsub, peer))
+ * ```
+ */
+export function hasOutboundGossipStream (pubsub: GossipSub, peer: PeerId): boolean {
+  return gossipsubStreams(pubsub)?.streamsOutbound.has(peer.toString()) ?? true
 }
 
 /** What {@link keepGossipStreams} needs from the node. */
@@ -419,12 +462,11 @@ export function keepGossipStreams (components: GossipStreamKeeperComponents, ini
   const retry = init.retry ?? GOSSIP_STREAM_RETRY
   const retryMax = init.retryMax ?? GOSSIP_STREAM_RETRY_MAX
   const now = init.now ?? Date.now
-  const internals = pubsub as unknown as Partial<GossipsubStreams>
-  if (!(internals.streamsOutbound instanceof Map) || typeof internals.createOutboundStream !== 'function') {
+  const streams = gossipsubStreams(pubsub)
+  if (streams === undefined) {
     log.error('this gossipsub keeps no outbound stream map: lost gossip streams are not opened again')
     return
   }
-  const streams = internals as GossipsubStreams
   const missing = new Map<string, Missing>()
   pubsub.addEventListener('gossipsub:heartbeat', () => {
     const at = now()
