@@ -16,15 +16,13 @@ import { identify } from '@libp2p/identify'
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
-import { PostIntake, createMurmur, createPostStore, createVerifyPool, openDatabase } from '@murmur/node'
+import { createMurmur, createVerifyPool } from '@murmur/node'
+import { InvalidMessageTracker, PostIntake, createPostStore, memberGatedValidator, openDatabase, openMemberDirectory } from '@murmur/node/internal'
 import {
   EPOCH_SECONDS, POSTS_PER_EPOCH, authorPublicKey, buildEnvelope, channelTopic, compareBytes, encodeStamp, generateAuthorKey, ready, ringSlots, toHex,
   validateEnvelope, weekOf
 } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
-import { InvalidMessageTracker } from '../packages/node/dist/src/gossip.js'
-import { memberGatedValidator } from '../packages/node/dist/src/member-gate.js'
-import { openMemberDirectory } from '../packages/node/dist/src/membership/index.js'
 import { median, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'

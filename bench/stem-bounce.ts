@@ -29,7 +29,7 @@
  * posting once per trial, default parameters: the share of own posts published by their author.
  */
 import { parseArgs } from 'node:util'
-import { StemRouter } from '../packages/node/dist/src/stem/router.js'
+import { StemRouter } from '@murmur/node/internal'
 import { oracleAdvantage } from '../packages/node/dist/test/bounce-oracle.js'
 import { EPOCH, FakeClock } from '../packages/node/dist/test/stem-fixtures.js'
 import { seededRandom } from './lib/random.ts'

@@ -9,7 +9,7 @@ import { cp, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createPostStore, openDatabase } from '../packages/node/dist/src/store/index.js'
+import { createPostStore, openDatabase } from '@murmur/node/internal'
 import { medianFigure, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 

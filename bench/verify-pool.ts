@@ -4,8 +4,8 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, postScope, ringSign, ringVerify, validateEnvelope, weekScope } from '@murmur/protocol'
 import type { RingVerifyInput, ValidateOptions } from '@murmur/protocol'
-import { availableCores, createVerifyPool } from '../packages/node/dist/src/verify/index.js'
-import type { VerifyPool } from '../packages/node/dist/src/verify/index.js'
+import { availableCores, createVerifyPool } from '@murmur/node'
+import type { VerifyPool } from '@murmur/node'
 import { median, opsPerSecond, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 
