@@ -536,6 +536,8 @@ function verdictOf (result: PutResult): Verdict {
     case 'duplicate-tag': return ERROR_ACTIONS.ERR_DUPLICATE_TAG
     // a relay that lacks the parent forwards a cross-channel reply in good faith: not its fault
     case 'wrong-channel': return 'ignore'
+    // likewise a relay that lacks the parent cannot know a vote is dated before it
+    case 'backdated': return 'ignore'
     default: return 'ignore'
   }
 }

@@ -82,7 +82,7 @@ describe('the vote rule in the store', () => {
   })
 
   it('a member\'s vote stops counting when it expires, and a one-time vote never did', async () => {
-    const target = post()
+    const target = post({ created: T0 - 86_000, expires: T0 + 86_400 })
     await store.put(target, T0)
     await store.put(memberVote(target, 1, T0 - 86_000), T0)
     await store.put(oneTimeVote(target, 1), T0)

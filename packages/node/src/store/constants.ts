@@ -1,4 +1,4 @@
-import { EPOCH_SECONDS, MAX_TTL } from '@murmur/protocol'
+import { CREATED_GRANULARITY, EPOCH_SECONDS, MAX_CLOCK_SKEW, MAX_TTL } from '@murmur/protocol'
 
 /** Sub-directory of the node's data directory that holds the LevelDB post database. */
 export const STORE_DIRECTORY = 'store'
@@ -75,3 +75,12 @@ export const HOT_CANDIDATES = 1000
  * @default 4
  */
 export const CONFLICT_RETAINED = 4
+
+/**
+ * Seconds a VOTE's `created` may lie before its parent's: the clocks of the two authors may each be off by
+ * MAX_CLOCK_SKEW, and a builder dates a post up to two minutes before it leaves (created rounded down to its
+ * CREATED_GRANULARITY grid under up to a minute of jitter). A vote dated earlier is refused ('backdated').
+ *
+ * @default 2 × MAX_CLOCK_SKEW + 2 × CREATED_GRANULARITY (360 s)
+ */
+export const VOTE_BEFORE_PARENT = 2 * MAX_CLOCK_SKEW + 2 * CREATED_GRANULARITY

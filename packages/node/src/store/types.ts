@@ -80,7 +80,9 @@ export interface StoredPost {
  * (`duplicate-tag`: retained, shadowed, to count if that one goes; or dropped past `CONFLICT_RETAINED`),
  * the post has already expired (`expired`), or it is a REPLY or VOTE whose stored parent is in
  * another channel (`wrong-channel`: nothing ties a parent's channel to the reply's signature, so a
- * relay that lacks the parent forwards it in good faith; the node ignores it without penalty).
+ * relay that lacks the parent forwards it in good faith; the node ignores it without penalty), or a VOTE
+ * dated more than VOTE_BEFORE_PARENT before its stored parent (`backdated`; a vote stored before its parent
+ * arrived is removed in the parent's batch when it turns out to be backdated).
  *
  * @example
  * ```ts
@@ -88,7 +90,7 @@ export interface StoredPost {
  * if (result === 'duplicate-tag') log('ring member already voted on this post')
  * ```
  */
-export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired' | 'wrong-channel'
+export type PutResult = 'stored' | 'duplicate' | 'duplicate-tag' | 'expired' | 'wrong-channel' | 'backdated'
 
 /**
  * How {@link PostStore.feed} orders and filters a channel's posts.

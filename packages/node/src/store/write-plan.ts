@@ -5,6 +5,7 @@ import { channelPrefix, classKey, heldTagValue, parentKey, parentRange, parseHel
 import { ConflictRecords } from './conflicts.js'
 import { UsageLedger } from './usage.js'
 import { senderOf } from './arrival.js'
+import { VOTE_BEFORE_PARENT } from './constants.js'
 import type { Tally } from './codec.js'
 import type { ClassUsage, Usage } from './usage.js'
 import type { Indexes, IndexOperation } from './indexes.js'
@@ -38,8 +39,11 @@ export interface HeldTag {
   until: number
 }
 
-/** Why {@link WritePlan.add} did not add a post: its stored parent lives in another channel. */
-export type AddRefusal = 'wrong-channel'
+/**
+ * Why {@link WritePlan.add} did not add a post: its stored parent lives in another channel, or it is a VOTE
+ * dated before its parent by more than {@link VOTE_BEFORE_PARENT}.
+ */
+export type AddRefusal = 'wrong-channel' | 'backdated'
 
 /**
  * The writes of one atomic batch: whole posts added or removed with every index entry, the replies
@@ -102,7 +106,8 @@ export class WritePlan {
    * `arrival` is who delivered the post and when, for the channel quota.
    */
   async add (incoming: StoredPost, encoded: Uint8Array, tags: HeldTag[], arrival: Arrival): Promise<AddRefusal | undefined> {
-    if (await this.refusal(incoming) !== undefined) return 'wrong-channel'
+    const refused = await this.refusal(incoming)
+    if (refused !== undefined) return refused
     const parentRecord = incoming.parent === undefined ? undefined : await this.record(incoming.parent)
     let post = incoming
     let start: Start | undefined
@@ -142,10 +147,10 @@ export class WritePlan {
     return undefined
   }
 
-  /** Why {@link add} would refuse `post`: its stored parent is in another channel. */
+  /** Why {@link add} would refuse `post`: its stored parent is in another channel, or it is a vote dated before that parent. */
   async refusal (post: StoredPost): Promise<AddRefusal | undefined> {
     const parentRecord = post.parent === undefined ? undefined : await this.record(post.parent)
-    return parentRecord !== undefined && parentRecord.channel !== post.channel ? 'wrong-channel' : undefined
+    return parentRecord === undefined ? undefined : refusalUnder(parentRecord, post)
   }
 
   /**
@@ -449,13 +454,16 @@ export class WritePlan {
     return members
   }
 
-  /** Remove the votes that waited for `post` from another channel, and forget which votes waited for it. */
+  /**
+   * Remove the votes that waited for `post` from another channel or dated before it (the checks their
+   * arrival could not make), and forget which votes waited for it.
+   */
   private async refuseStrayVotes (post: StoredPost): Promise<void> {
     const keys = await this.indexes.waiting.keys(parentRange(post.id)).all()
     for (const key of keys) {
       this.del(this.indexes.waiting, key)
       const vote = await this.record(copyBytes(key, post.id.byteLength))
-      if (vote !== undefined && vote.channel !== post.channel) await this.remove(vote, true)
+      if (vote !== undefined && refusalUnder(post, vote) !== undefined) await this.remove(vote, true)
     }
   }
 
@@ -563,6 +571,17 @@ interface Start {
   id: Uint8Array
   /** whether that post is stored (a POST or VOTE): then the thread is complete */
   stored: boolean
+}
+
+/**
+ * Why `post` may not hang under `parent`: another channel (a reply or vote stays in its parent's), or a VOTE
+ * dated more than {@link VOTE_BEFORE_PARENT} before its parent (a vote answers a post its author read, so a
+ * ring member cannot sign votes into past hours' slots, ttl a week, that only history sync would carry).
+ */
+function refusalUnder (parent: StoredPost, post: StoredPost): AddRefusal | undefined {
+  if (parent.channel !== post.channel) return 'wrong-channel'
+  if (post.kind === 'VOTE' && post.created < parent.created - VOTE_BEFORE_PARENT) return 'backdated'
+  return undefined
 }
 
 /** The thread a REPLY belongs to: its resolved root, else its parent. */
