@@ -152,7 +152,8 @@ export async function startMurmur (init: SystemInit, body: () => string, system:
     // a memory network is as private as loopback: the same DHT behaviour as the TCP runs
     allowPrivateAddresses: true,
     ...(init.verify === undefined ? {} : { verify: init.verify }),
-    libp2p: { transports, ...sharedLibp2pOptions(init) }
+    // Murmur always brings its own TCP (and WebSockets) transport; only the memory transport is added
+    libp2p: { ...(init.transport === 'memory' ? { transports } : {}), ...sharedLibp2pOptions(init) }
   })
   node.addEventListener('post', (evt) => { init.onMessage(evt.detail.id) })
   const ready: BuiltEnvelope[] = []
