@@ -52,7 +52,9 @@ export const CONNECTION_PING_INTERVAL = 60_000
 
 /**
  * Extra libp2p options merged over Murmur's: transports, peerDiscovery, connectionEncrypters and
- * streamMuxers are added after Murmur's (never in place of them); services, addresses,
+ * streamMuxers are added after Murmur's (never in place of them; Murmur's transports are TCP and
+ * WebSockets in Node.js, WebSockets, WebRTC and circuit relay in browsers, and giving one of them again
+ * fails at creation with libp2p's "There is already a transport with the tag …"); services, addresses,
  * connectionManager and connectionMonitor are merged key by key; a connectionGater is applied besides
  * Murmur's own rules.
  */
