@@ -1,5 +1,8 @@
 /**
- * Named errors thrown by `@murmur/node`. Match them on `err.name`, never with `instanceof`.
+ * Named errors thrown by `@murmur/node`. Match them on `err.name`, never with `instanceof`. An error
+ * that wraps another keeps it as `cause`. The package also exports the errors of its parts that its
+ * methods let through: AbortError and RateLimitError (from `@murmur/protocol`), StemStoppedError,
+ * SyncStalledError, StoreDamagedError and the verification pool's errors.
  */
 
 /** Thrown when a method is called on a node that has been stopped. */
@@ -8,8 +11,8 @@ export class NotStartedError extends Error {
   override readonly name = 'NotStartedError'
   readonly code = 'ERR_NOT_STARTED'
 
-  constructor (message = 'the Murmur node is not running') {
-    super(message)
+  constructor (message = 'the Murmur node is not running', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -19,8 +22,8 @@ export class UnknownPostError extends Error {
   override readonly name = 'UnknownPostError'
   readonly code = 'ERR_UNKNOWN_POST'
 
-  constructor (message = 'no such post in the local store') {
-    super(message)
+  constructor (message = 'no such post in the local store', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -30,8 +33,8 @@ export class InvalidConfigError extends Error {
   override readonly name = 'InvalidConfigError'
   readonly code = 'ERR_INVALID_CONFIG'
 
-  constructor (message = 'invalid Murmur configuration') {
-    super(message)
+  constructor (message = 'invalid Murmur configuration', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -41,8 +44,8 @@ export class PostValidationError extends Error {
   override readonly name = 'PostValidationError'
   readonly code: string
 
-  constructor (message: string, code: string) {
-    super(message)
+  constructor (message: string, code: string, options?: ErrorOptions) {
+    super(message, options)
     this.code = code
   }
 }
@@ -53,8 +56,8 @@ export class OutboxFullError extends Error {
   override readonly name = 'OutboxFullError'
   readonly code = 'ERR_OUTBOX_FULL'
 
-  constructor (message = 'the outbox is full: no peer has been subscribed to these channels for a while') {
-    super(message)
+  constructor (message = 'the outbox is full: no peer has been subscribed to these channels for a while', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -64,8 +67,8 @@ export class PublishError extends Error {
   override readonly name = 'PublishError'
   readonly code = 'ERR_PUBLISH'
 
-  constructor (message = 'gossipsub refused to publish') {
-    super(message)
+  constructor (message = 'gossipsub refused to publish', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -75,8 +78,8 @@ export class UnsupportedError extends Error {
   override readonly name = 'UnsupportedError'
   readonly code = 'ERR_UNSUPPORTED'
 
-  constructor (message = 'not supported on this platform') {
-    super(message)
+  constructor (message = 'not supported on this platform', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -86,8 +89,8 @@ export class InvalidChannelError extends Error {
   override readonly name = 'InvalidChannelError'
   readonly code = 'ERR_BAD_CHANNEL'
 
-  constructor (message = 'invalid channel name') {
-    super(message)
+  constructor (message = 'invalid channel name', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -97,8 +100,8 @@ export class InvalidIdError extends Error {
   override readonly name = 'InvalidIdError'
   readonly code = 'ERR_BAD_ID'
 
-  constructor (message = 'invalid post id') {
-    super(message)
+  constructor (message = 'invalid post id', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -149,8 +152,8 @@ export class AlreadyVotedError extends Error {
   override readonly name = 'AlreadyVotedError'
   readonly code = 'ERR_ALREADY_VOTED'
 
-  constructor (message = 'this member already voted on this post: one vote per member per post counts') {
-    super(message)
+  constructor (message = 'this member already voted on this post: one vote per member per post counts', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 
@@ -163,7 +166,7 @@ export class NoDecoysError extends Error {
   override readonly name = 'NoDecoysError'
   readonly code = 'ERR_NO_DECOYS'
 
-  constructor (message = 'the member directory holds no other member yet: a vote signed now would name its voter') {
-    super(message)
+  constructor (message = 'the member directory holds no other member yet: a vote signed now would name its voter', options?: ErrorOptions) {
+    super(message, options)
   }
 }

@@ -24,7 +24,8 @@ import type { StemInit } from './stem/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { NodeMembershipStatus } from './node-membership.js'
-import type { SendResult } from './outbound.js'
+import type { DropReason, QueueReason, SendResult } from './outbound.js'
+import type { FluffReason } from './stem/types.js'
 import type { PostView } from './view.js'
 import type { ClockSkewDetail } from './clock-skew.js'
 import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
@@ -33,19 +34,20 @@ import type { AuthorKey, PostKind } from '@murmur/protocol'
 
 export type { PostView } from './view.js'
 export type { ClockSkewDetail } from './clock-skew.js'
-export type { SendResult, QueueReason, Outbound } from './outbound.js'
+export type { SendResult, QueueReason, Outbound, DropReason } from './outbound.js'
+export type { FluffReason } from './stem/types.js'
 export type { MurmurLibp2p, MurmurServices, ExtraLibp2pOptions } from './libp2p.js'
 export { topicCid } from './rendezvous.js'
 export { SCORE_THRESHOLDS } from './gossip.js'
 export * from './errors.js'
-export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION } from './stem/index.js'
+export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, HistorySync, SyncStalledError } from './sync/index.js'
 export { PostIntake } from './intake.js'
 export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export type { Verdict, PostIntakeComponents, IntakePath, MemberRefusal } from './intake.js'
-export { RateLimitError } from '@murmur/protocol'
+export { AbortError, RateLimitError } from '@murmur/protocol'
 export { MEMBERSHIP_PRUNE_INTERVAL, MEMBERSHIP_PROGRESS_EVENT_INTERVAL, nextStampBoundary } from './node-membership.js'
 export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membership.js'
 export type { MemberHoldOptions } from './intake.js'
@@ -207,15 +209,35 @@ export interface MembershipInit {
   stampBits?: number
 }
 
+/** Options of an operation that can be cancelled. */
+export interface AbortOptions {
+  /** Cancels the operation: it then rejects with AbortError (ERR_ABORTED; `cause`: the signal's reason). */
+  signal?: AbortSignal
+}
+
+/** Options of {@link Murmur.syncChannel}. */
+export interface SyncChannelOptions extends AbortOptions {
+  /**
+   * Reconcile with up to this many members of the channel.
+   *
+   * @default 3 (SYNC_PEERS_PER_CHANNEL)
+   */
+  peers?: number
+}
+
 /** Options of {@link Murmur.post}, {@link Murmur.reply} and {@link Murmur.vote}. */
-export interface PostOptions {
+export interface PostOptions extends AbortOptions {
   /**
    * Lifetime in seconds, 60..604800 (one week). Votes live as long as you say, too.
    *
    * @default 86400 (one day)
    */
   ttl?: number
-  /** Cancels proof-of-work mining. */
+  /**
+   * Cancels the post until it is committed (signing, proof-of-work mining, checks): it then rejects with
+   * AbortError and nothing is sent or kept. Once recorded and handed to the outbox the post is on its way
+   * and can no longer be recalled; the `released` and `dropped` events tell what became of it.
+   */
   signal?: AbortSignal
   /** Progress of proof-of-work mining. */
   onProgress?: (progress: { attempts: number, bits: number }) => void
@@ -247,8 +269,86 @@ export interface FeedOptions {
   limit?: number
 }
 
-/** Events of a Murmur node. */
+/** Detail of the `queued` event: an own post waits in the outbox. */
+export interface QueuedDetail {
+  /** The post's id, as `post()` returned it. */
+  id: string
+  /** Why it could not leave yet. */
+  reason: QueueReason
+}
+
+/** Detail of the `released` event: an own post left this node. */
+export interface ReleasedDetail {
+  /** The post's id, as `post()` returned it. */
+  id: string
+}
+
+/** Detail of the `dropped` event: an own post that waited in the outbox will never be sent. */
+export interface DroppedDetail {
+  /** The post's id, as `post()` returned it. */
+  id: string
+  /** `expired`: its ttl ran out before a member of its channel could be reached; `failed`: gossipsub or the stem refused it (`error`). */
+  reason: DropReason
+  /** What refused it, for `failed`. */
+  error?: Error
+}
+
+/**
+ * Why an own post went out without origin hiding: the stem's reasons (`no-stem-peer`: no stem-capable
+ * peer connected; `embargo`: it did not come back through gossip in time after it was sent into the stem;
+ * `no-route`, `loop`, `diffuser`), or `stem-off` (the node runs with `stem: false`).
+ */
+export type UnprotectedReason = FluffReason | 'stem-off'
+
+/** Detail of the `unprotected` event. */
+export interface UnprotectedDetail {
+  /** The post's id, as `post()` returned it. */
+  id: string
+  /** Why the stem did not hide it. */
+  reason: UnprotectedReason
+}
+
+/** Detail of the `channel-peers` event. */
+export interface ChannelPeersDetail {
+  /** The joined channel. */
+  channel: string
+  /** The connected peers subscribed to it now (what {@link Murmur.channelPeers} returns). */
+  peers: PeerId[]
+}
+
+/**
+ * Events of a Murmur node. The own-post events (`queued`, `released`, `dropped`, `unprotected`) carry
+ * only the post's id, which the caller already has from `post()`: never this node's PeerId or keys.
+ *
+ * @example
+ * ```ts
+ * node.addEventListener('queued', (evt) => { show(evt.detail.id, `waiting: ${evt.detail.reason}`) })
+ * node.addEventListener('released', (evt) => { show(evt.detail.id, 'sent') })
+ * node.addEventListener('dropped', (evt) => { show(evt.detail.id, `not sent: ${evt.detail.reason}`) })
+ * node.addEventListener('unprotected', (evt) => { warn(evt.detail.id, `sent without origin hiding (${evt.detail.reason})`) })
+ * node.addEventListener('channel-peers', (evt) => { status(evt.detail.channel, evt.detail.peers.length) })
+ * ```
+ */
 export interface MurmurEvents {
+  /**
+   * An own post (post, reply or vote) could not leave at once and waits in the outbox for a reachable
+   * member of its channel: `post()` resolved `queued`, or a restart put it back in the outbox.
+   */
+  queued: CustomEvent<QueuedDetail>
+  /**
+   * An own post left this node (into the stem, or into gossip without it): at once (`post()` resolved
+   * `sent`) or after waiting in the outbox. Whether the stem then hid it: see `unprotected`.
+   */
+  released: CustomEvent<ReleasedDetail>
+  /** An own post that waited in the outbox was given up: it expired there, or the network refused it. */
+  dropped: CustomEvent<DroppedDetail>
+  /**
+   * An own post was published into gossip by this node itself, so its gossip peers can tell it came
+   * from here: the stem found no stem peer or lost it, or the node runs without the stem.
+   */
+  unprotected: CustomEvent<UnprotectedDetail>
+  /** The connected peers subscribed to a joined channel changed (also sent once on joining it). */
+  'channel-peers': CustomEvent<ChannelPeersDetail>
   /**
    * A post, reply or vote is new here: received from the network and stored (announced a turn after the
    * store write), or made by this node (announced once, when made; stored when its first copy comes back
@@ -280,12 +380,22 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   readonly peerId: PeerId
   /** The libp2p node underneath, for diagnostics and advanced use. */
   readonly libp2p: MurmurLibp2p
-  /** Subscribes to a channel and starts finding its members. */
-  join(channel: string): Promise<void>
+  /** Subscribes to a channel and starts finding its members. Throws InvalidChannelError, AbortError. */
+  join(channel: string, options?: AbortOptions): Promise<void>
   /** Unsubscribes from a channel. Stored posts stay until they expire. */
   leave(channel: string): Promise<void>
   /** Channels currently joined. */
   channels(): string[]
+  /**
+   * The connected peers subscribed to a channel (those its posts reach through gossip); a
+   * `channel-peers` event tells when they change. Throws InvalidChannelError for a bad name.
+   *
+   * @example
+   * ```ts
+   * console.log(`${node.channelPeers('#lobby').length} in #lobby`)
+   * ```
+   */
+  channelPeers(channel: string): PeerId[]
   /**
    * Posts to a channel (joining it first if needed); resolves once sent or queued. Ring-signed by this
    * node's member when it holds a stamp (`ring` in the result; at most K = 10 per channel and hour, the
@@ -317,7 +427,7 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * Reconciles a joined channel with up to `peers` of its members now (history sync) and resolves to
    * how many posts were fetched. The node also does this by itself on join, restart and new peers.
    */
-  syncChannel(channel: string, options?: { peers?: number }): Promise<number>
+  syncChannel(channel: string, options?: SyncChannelOptions): Promise<number>
   /**
    * Seconds this node's clock is ahead of the network's (negative: behind), estimated from the fresh
    * posts of others; undefined until five have arrived, and while the posts say the clock is off but
@@ -343,22 +453,27 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * ```
    */
   membership(): NodeMembershipStatus | undefined
-  /** Stops networking, timers and the store. Idempotent. */
+  /**
+   * Stops networking, timers and the store. Idempotent: every call, concurrent or later, resolves once
+   * the node has stopped (or rejects with the first part that failed to stop; the others were stopped).
+   */
   stop(): Promise<void>
+  /** Stops the node, so that `await using node = await createMurmur(…)` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /**
- * Creates and starts a Murmur node.
+ * Creates and starts a Murmur node. A start that fails or is aborted (`options.signal`: AbortError)
+ * stops whatever it had started (libp2p's listeners, the store) before it rejects.
  *
  * @example
  * ```ts
  * import { createMurmur } from '@murmur/node'
  *
- * const node = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], channels: ['#lobby'] })
+ * await using node = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], channels: ['#lobby'] }, { signal: AbortSignal.timeout(30_000) })
  * console.log(node.getMultiaddrs().map(String))
- * await node.stop()
  * ```
  */
-export async function createMurmur (init: MurmurInit = {}): Promise<Murmur> {
-  return MurmurNode.create(init)
+export async function createMurmur (init: MurmurInit = {}, options: AbortOptions = {}): Promise<Murmur> {
+  return MurmurNode.create(init, options)
 }

@@ -5,7 +5,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
-import { DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, ready } from '@murmur/protocol'
+import { AbortError, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { parseId, topicOf } from './input.js'
@@ -37,7 +37,7 @@ import { openNodeMembership } from './node-membership.js'
 import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
-import type { FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult } from './index.js'
+import type { AbortOptions, FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult, SyncChannelOptions } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
 import type { PostStore } from './store/index.js'
@@ -45,6 +45,7 @@ import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId } from '@libp2p/interface'
+import type { FluffReason } from './stem/types.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
@@ -92,18 +93,28 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly db: StoreDatabase
   /** The member directory and this node's own stamp; undefined with membership off. */
   private members?: NodeMembership
+  /** Each joined channel's subscribed peers as last announced in a `channel-peers` event. */
+  private readonly channelPeerKeys = new Map<string, string>()
+  /** The reason of the own post the stem is fluffing right now (its `unprotected` event comes just before its fluff). */
+  private fluffReason?: FluffReason
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
+  /** The stop under way or done: every stop() call awaits this one. */
+  private stopping?: Promise<void>
 
   /** Creates, starts and returns a node; on failure everything opened so far is closed again. */
-  static async create (init: MurmurInit): Promise<MurmurNode> {
+  static async create (init: MurmurInit, options: AbortOptions = {}): Promise<MurmurNode> {
+    const { signal } = options
     await ready()
     const config = await resolveConfig(init)
+    throwIfAborted(signal, 'starting the node')
     const db = await openDatabase(config.dataDir)
     const store = createPostStore({ db })
     // a pool of its own unless the embedder shares one (many nodes in one process) or wants none
     const verifier = config.verify === false ? undefined : config.verify ?? createVerifyPool()
+    let node: MurmurNode | undefined
     try {
+      throwIfAborted(signal, 'starting the node')
       const inStem = await InStem.open(db, (err) => { log.error('could not record an own post in transit - %e', err) })
       // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected
       let hangUp: (peer: string) => void = () => {}
@@ -124,12 +135,17 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      const node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier)
-      await node.start()
+      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier)
+      await node.start(signal)
       return node
     } catch (err) {
-      if (config.verify === undefined) await verifier?.stop()
-      await store.close()
+      // whatever started (libp2p's listeners included) is stopped: a failed start leaves nothing behind
+      if (node !== undefined) {
+        await node.stop().catch((stopErr: unknown) => { log.error('could not stop after a failed start - %e', stopErr) })
+      } else {
+        if (config.verify === undefined) await verifier?.stop()
+        await store.close()
+      }
       throw err
     }
   }
@@ -195,6 +211,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         this.intake.published(id)
         this.own.landed(id).catch((err: unknown) => { log.error('could not store an own post published here - %e', err) })
       }),
+      // without the stem own posts leave through here (with the directory's announcements, not the caller's)
+      ...(config.stem === false ? this.ownPostHooks(true) : {}),
       log: log.newScope('outbound')
     })
     if (config.stem !== false) {
@@ -208,13 +226,18 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         // a post fluffed here after all is charged to the successor it last went to, own or relayed alike
         forwarded: (id, to) => { this.intake.forwarded(fromHex(id), this.senderGroup(to)) },
-        fluff: async (topic, envelope, expires) => topic === DIRECTORY_TOPIC && this.members !== undefined ? await this.members.fluff(envelope, expires) : await this.own.fluff(topic, envelope, expires),
+        fluff: async (topic, envelope, expires) => {
+          if (topic === DIRECTORY_TOPIC && this.members !== undefined) return await this.members.fluff(envelope, expires)
+          // `expires` is known for own posts only
+          if (expires !== undefined) this.ownEvent('unprotected', topic, envelope, { reason: this.fluffReason ?? 'embargo' })
+          return await this.own.fluff(topic, envelope, expires)
+        },
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {
-        // no channel or post here: the log must not tie this node to one of its posts
-        log('an own post went out without origin hiding (%s)', evt.detail.reason)
+        // the stem calls `fluff` (above) right after this event, in the same turn: it reads the reason there
+        this.fluffReason = evt.detail.reason
       })
       this.stem = stem
     }
@@ -227,6 +250,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         connectionCount,
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
         release: recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id)),
+        ...this.ownPostHooks(false),
         log: log.newScope('outbound')
       })
     this.own = new OwnPosts({
@@ -309,7 +333,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.libp2p.peerId
   }
 
-  private async start (): Promise<void> {
+  /** Starts everything; on failure or abort the caller stops the node (see create). */
+  private async start (signal?: AbortSignal): Promise<void> {
     // discovered peers are gathered and some drawn at random, so that whoever answers lookups does not choose them
     this.libp2p.addEventListener('peer:discovery', (evt) => {
       if (this.running) this.discovery.offer(evt.detail)
@@ -323,7 +348,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         }
       })
     }
+    // a peer that disconnects leaves its channels without a subscription change: the heartbeat (1 s) sees it
+    this.libp2p.services.pubsub.addEventListener('gossipsub:heartbeat', () => { this.announceChannelPeers() })
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+      this.announceChannelPeers()
       for (const { topic, subscribe } of evt.detail.subscriptions) {
         if (this.running && subscribe && isSyncedTopic(topic, { members: () => this.members, channelOf: (t) => this.channelOf(t) })) {
           void this.sync?.maybeSyncWith(evt.detail.peerId, topic)
@@ -348,51 +376,71 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       this.members.directory.addEventListener('stamp-added', (evt) => { void intake.stamped(evt.detail.memberKey) })
       this.members.addEventListener('membership', (evt) => { this.safeDispatchEvent('membership', { detail: evt.detail }) })
     }
+    throwIfAborted(signal, 'starting the node')
     await this.libp2p.start()
     this.running = true
-    try {
-      await this.sweep()
-      this.sweepTimer = setInterval(() => { void this.sweep() }, SWEEP_INTERVAL)
-      // channels first: a stem post or sync request that arrives next finds the channel joined
-      for (const channel of this.config.channels) {
-        await this.join(channel)
-      }
-      this.members?.start()
-      await this.stem?.start()
-      await this.sync?.start()
-      await this.own.resendQueued(this.stem)
-    } catch (err) {
-      await this.stop()
-      throw err
+    throwIfAborted(signal, 'starting the node')
+    await this.sweep()
+    this.sweepTimer = setInterval(() => { void this.sweep() }, SWEEP_INTERVAL)
+    // channels first: a stem post or sync request that arrives next finds the channel joined
+    for (const channel of this.config.channels) {
+      await this.join(channel, { signal })
     }
+    this.members?.start()
+    await this.stem?.start()
+    await this.sync?.start()
+    throwIfAborted(signal, 'starting the node')
+    await this.own.resendQueued(this.stem)
     // no PeerId here: with the channels below it would tie this run's network identity to them in the log
     log('started')
   }
 
   async stop (): Promise<void> {
-    if (!this.running) {
-      return
-    }
+    // a second call, concurrent or later, waits for the same stop
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.stop()
+  }
+
+  /**
+   * Stops every part, also of a node whose start failed half-way: each step runs even if one before it
+   * failed (the store is closed whatever libp2p did); the first failure is thrown once all ran.
+   */
+  private async shutdown (): Promise<void> {
     this.running = false
     clearInterval(this.sweepTimer)
-    this.rendezvous.stop()
-    this.discovery.stop()
-    this.outbound.stop()
-    this.vouches.stop()
-    this.stem?.stop()
-    this.direct.stop()
+    const failures: unknown[] = []
+    const step = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn()
+      } catch (err) {
+        log.error('could not stop %s - %e', what, err)
+        failures.push(err)
+      }
+    }
+    await step('the rendezvous', () => { this.rendezvous.stop() })
+    await step('discovery', () => { this.discovery.stop() })
+    await step('the outbox', () => { this.outbound.stop() })
+    await step('corroboration', () => { this.vouches.stop() })
+    await step('the stem', () => { this.stem?.stop() })
+    await step('the direct outbox', () => { this.direct.stop() })
     // the nonce reached is saved before the database closes
-    await this.members?.stop()
-    await this.sync?.stop()
-    await this.libp2p.stop()
-    if (this.ownsVerifier) await this.verifier?.stop()
-    await this.inStem.flush()
-    await this.store.close()
+    await step('membership', async () => this.members?.stop())
+    await step('history sync', async () => this.sync?.stop())
+    await step('libp2p', async () => this.libp2p.stop())
+    if (this.ownsVerifier) await step('the verification pool', async () => this.verifier?.stop())
+    await step('the own-post records', async () => this.inStem.flush())
+    await step('the store', async () => this.store.close())
+    if (failures.length > 0) throw failures[0]
     log('stopped')
   }
 
-  async join (channel: string): Promise<void> {
+  async join (channel: string, options: AbortOptions = {}): Promise<void> {
     this.assertRunning()
+    throwIfAborted(options.signal, `joining ${displayLine(channel)}`)
     const topic = topicOf(channel)
     if (this.joined.has(channel)) {
       return
@@ -403,14 +451,17 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.subscribe(topic)
     this.rendezvous.join(topic)
     log('joined %s', displayLine(channel))
+    this.announceChannelPeers()
     // peers already in the channel: catch up with a few of them (new ones trigger it on subscribing)
     for (const peer of this.sync?.peersFor(topic, SYNC_PEERS_PER_CHANNEL) ?? []) {
       void this.sync?.maybeSyncWith(peer, topic)
     }
   }
 
-  async syncChannel (channel: string, options: { peers?: number } = {}): Promise<number> {
+  async syncChannel (channel: string, options: SyncChannelOptions = {}): Promise<number> {
     this.assertRunning()
+    const { signal } = options
+    throwIfAborted(signal, 'the channel sync')
     const topic = this.joined.get(channel)
     const sync = this.sync
     if (topic === undefined || sync === undefined) {
@@ -418,7 +469,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     const peers = sync.peersFor(topic, options.peers ?? SYNC_PEERS_PER_CHANNEL)
     // no cooldown, but demoted peers and sessions already running are still skipped
-    const reports = await Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0)))
+    // an abort stops the wait; sessions under way end within their own timeouts and keep what they stored
+    const reports = await raceAbort(Promise.all(peers.map(async (peer) => sync.maybeSyncWith(peer, topic, 0))), signal, 'the channel sync')
     return reports.reduce((sum, report) => sum + (report?.stored ?? 0), 0)
   }
 
@@ -437,6 +489,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       return
     }
     this.joined.delete(channel)
+    this.channelPeerKeys.delete(channel)
     const pubsub = this.libp2p.services.pubsub
     pubsub.unsubscribe(topic)
     pubsub.topicValidators.delete(topic)
@@ -446,6 +499,46 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   channels (): string[] {
     return [...this.joined.keys()]
+  }
+
+  channelPeers (channel: string): PeerId[] {
+    this.assertRunning()
+    return this.libp2p.services.pubsub.getSubscribers(topicOf(channel))
+  }
+
+  /** Sends `channel-peers` for each joined channel whose subscribed peers changed since it was last sent. */
+  private announceChannelPeers (): void {
+    if (!this.running) return
+    const pubsub = this.libp2p.services.pubsub
+    for (const [channel, topic] of this.joined) {
+      const peers = pubsub.getSubscribers(topic)
+      const key = peers.map(String).sort().join(' ')
+      if (this.channelPeerKeys.get(channel) === key) continue
+      this.channelPeerKeys.set(channel, key)
+      this.safeDispatchEvent('channel-peers', { detail: { channel, peers } })
+    }
+  }
+
+  /**
+   * The outbox hooks that send `queued`, `released` and `dropped` for own posts (never for the
+   * directory's announcements), and `unprotected` on release when the node runs without the stem.
+   */
+  private ownPostHooks (unprotected: boolean): Pick<ConstructorParameters<typeof Outbox>[0], 'onQueued' | 'onReleased' | 'onDropped'> {
+    return {
+      onQueued: (topic, envelope, reason) => { this.ownEvent('queued', topic, envelope, { reason }) },
+      onReleased: (topic, envelope) => {
+        if (unprotected) this.ownEvent('unprotected', topic, envelope, { reason: 'stem-off' })
+        this.ownEvent('released', topic, envelope, {})
+      },
+      onDropped: (topic, envelope, reason, error) => { this.ownEvent('dropped', topic, envelope, error === undefined ? { reason } : { reason, error }) }
+    }
+  }
+
+  /** Sends an own-post event: its detail is the post's id (which post() returned) and `rest`, nothing else. */
+  private ownEvent<K extends 'queued' | 'released' | 'dropped' | 'unprotected'> (type: K, topic: string, envelope: Uint8Array, rest: Omit<MurmurEvents[K]['detail'], 'id'>): void {
+    if (topic === DIRECTORY_TOPIC) return
+    const detail = { id: toHex(messageId(topic, envelope)), ...rest } as MurmurEvents[K]['detail']
+    this.safeDispatchEvent(type, { detail } as CustomEventInit<MurmurEvents[K]['detail']>)
   }
 
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
@@ -533,5 +626,33 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (!this.running) {
       throw new NotStartedError()
     }
+  }
+}
+
+/** Throws AbortError (cause: the signal's reason) when `signal` is aborted. */
+function throwIfAborted (signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted === true) throw abortError(signal, what)
+}
+
+/** An AbortError for `what`, keeping the signal's reason (a TimeoutError, say) as its cause. */
+function abortError (signal: AbortSignal, what: string): AbortError {
+  const err = new AbortError(`${what} was aborted`)
+  err.cause = signal.reason
+  return err
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts (the work itself is not stopped). */
+async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return await promise
+  throwIfAborted(signal, what)
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(abortError(signal, what)) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }

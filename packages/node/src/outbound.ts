@@ -12,6 +12,9 @@ import type { Logger } from '@libp2p/interface'
 /** Why a post was queued instead of sent. */
 export type QueueReason = 'no-connections' | 'no-subscribers'
 
+/** Why a queued post was given up: its ttl ran out in the outbox, or its release threw. */
+export type DropReason = 'expired' | 'failed'
+
 /**
  * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
  * (gossip peers, or the stem successor); `queued` means nobody could take it yet and it waits in the
@@ -74,6 +77,12 @@ export interface OutboxComponents {
   connectionCount(): number
   /** How a post leaves once a member of its channel can be reached. */
   release: Release
+  /** Told of each post queued (its send() resolved `queued`). @default nothing */
+  onQueued?(topic: string, envelope: Uint8Array, reason: QueueReason): void
+  /** Told of each post released, at once or from the outbox. @default nothing */
+  onReleased?(topic: string, envelope: Uint8Array): void
+  /** Told of each queued post given up (`err`: what its release threw). @default nothing */
+  onDropped?(topic: string, envelope: Uint8Array, reason: DropReason, err?: Error): void
   log: Logger
 }
 
@@ -92,6 +101,9 @@ interface Queued {
   envelope: Uint8Array
   expires: number
 }
+
+/** Calls of an optional {@link OutboxComponents} hook; a hook that throws is logged, never breaks the outbox. */
+type Hooks = Pick<OutboxComponents, 'onQueued' | 'onReleased' | 'onDropped'>
 
 const NO_PEERS = 'PublishError.NoPeersSubscribedToTopic'
 
@@ -132,7 +144,7 @@ export function publishTo (pubsub: GossipSub): Release {
       if (err instanceof Error && err.message === NO_PEERS) {
         return undefined
       }
-      throw new PublishError(`gossipsub refused the post: ${err instanceof Error ? err.message : String(err)}`)
+      throw new PublishError(`gossipsub refused the post: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
   }
 }
@@ -150,10 +162,12 @@ export class Outbox implements Outbound {
   private readonly pubsub: GossipSub
   private readonly connectionCount: () => number
   private readonly release: Release
+  private readonly hooks: Hooks
   private readonly log: Logger
   private readonly outbox = new Map<string, Queued[]>()
   private readonly onHeartbeat: () => void
   private flushing = false
+  private stopped = false
   private size = 0
   /** Rooms handed out by reserve() and not yet used or cancelled. */
   private reserved = 0
@@ -162,10 +176,13 @@ export class Outbox implements Outbound {
     this.pubsub = components.pubsub
     this.connectionCount = components.connectionCount
     this.release = components.release
+    this.hooks = components
     this.log = components.log
     // Flushed on gossipsub's heartbeat rather than on the subscription message itself: the subscription
     // can arrive before our stream to that peer is open (see `reachable`).
     this.onHeartbeat = () => {
+      // a post of a channel nobody is in expires here too (and is told dropped) rather than at the next send
+      if (this.size > 0 && !this.flushing) this.dropExpired()
       if (this.size > 0 && !this.flushing) {
         this.flushing = true
         this.flushReady()
@@ -222,13 +239,25 @@ export class Outbox implements Outbound {
   private async deliver (topic: string, envelope: Uint8Array, expires: number, reserved: boolean): Promise<SendResult> {
     const sent = this.reachable(topic) ? await this.release(topic, envelope, expires) : undefined
     if (sent !== undefined) {
+      this.tell(() => this.hooks.onReleased?.(topic, envelope))
       return sent
     }
     this.enqueue(topic, { envelope, expires }, reserved)
     const reason: QueueReason = this.connectionCount() === 0 ? 'no-connections' : 'no-subscribers'
     // no channel here: the log must not tie this node to one of its posts
     this.log('queued a post: %s', reason)
+    this.tell(() => this.hooks.onQueued?.(topic, envelope, reason))
     return { status: 'queued', reason }
+  }
+
+  /** Calls a hook unless the outbox stopped (what it held then is not dropped: see stop()). */
+  private tell (hook: () => void): void {
+    if (this.stopped) return
+    try {
+      hook()
+    } catch (err) {
+      this.log.error('an outbox listener threw - %e', err)
+    }
   }
 
   /** Whether a member of `topic` can be reached now. */
@@ -236,7 +265,9 @@ export class Outbox implements Outbound {
     return reachable(this.pubsub, topic)
   }
 
+  /** Stops; the posts it held are forgotten here without `onDropped` (a node with a data dir sends them at its next start). */
   stop (): void {
+    this.stopped = true
     this.pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
     this.outbox.clear()
     this.size = 0
@@ -283,13 +314,23 @@ export class Outbox implements Outbound {
     const waiting: Queued[] = []
     for (const item of queue) {
       if (item.expires <= now) {
+        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
         continue
       }
-      const sent = await this.release(topic, item.envelope, item.expires)
+      let sent: SendResult | undefined
+      try {
+        sent = await this.release(topic, item.envelope, item.expires)
+      } catch (err) {
+        // one refused post must not take the rest of the queue with it
+        this.log.error('a queued post was refused - %e', err)
+        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'failed', err instanceof Error ? err : new Error(String(err))))
+        continue
+      }
       if (sent === undefined) {
         waiting.push(item)
       } else {
         this.log('released a queued post: %s', sent.status)
+        this.tell(() => this.hooks.onReleased?.(topic, item.envelope))
       }
     }
     if (waiting.length > 0) {
@@ -304,6 +345,9 @@ export class Outbox implements Outbound {
     const now = Math.floor(Date.now() / 1000)
     for (const [topic, queue] of this.outbox) {
       const live = queue.filter((item) => item.expires > now)
+      for (const item of queue) {
+        if (item.expires <= now) this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
+      }
       this.size -= queue.length - live.length
       if (live.length === 0) {
         this.outbox.delete(topic)
