@@ -197,7 +197,7 @@ export class PostIntake {
     if (checkRing !== undefined) {
       this.waitingForStamps = new AwaitingStamps({
         checkRing: (ring, created) => checkRing(ring, created),
-        deliver: async (waiting) => { await this.deliver(waiting) }
+        deliver: async (waiting) => await this.deliver(waiting)
       }, components.awaitingStamps)
     }
   }
@@ -238,12 +238,12 @@ export class PostIntake {
     return { envelopes: this.waitingForStamps?.size ?? 0, bytes: this.waitingForStamps?.bytes ?? 0 }
   }
 
-  /** Takes a kept envelope whose ring's stamps arrived, as its path takes one that just came, unless time has overtaken it. */
-  private async deliver ({ envelope, valid, path, group }: AwaitingEnvelope): Promise<void> {
-    if (!stillValid(valid, path !== 'sync', Math.floor(this.now() / 1000))) return
-    if (path === 'gossip') await this.receiveGossip(envelope, valid, group)
-    else if (path === 'stem') await this.accept(envelope, valid, group)
-    else await this.receive(envelope, valid, group)
+  /** Takes a kept envelope whose ring's stamps arrived, as its path takes one that just came, unless time has overtaken it; true when stored. */
+  private async deliver ({ envelope, valid, path, group }: AwaitingEnvelope): Promise<boolean> {
+    if (!stillValid(valid, path !== 'sync', Math.floor(this.now() / 1000))) return false
+    if (path === 'gossip') return await this.receiveGossip(envelope, valid, group) === 'stored'
+    if (path === 'stem') return await this.accept(envelope, valid, group) === 'stored'
+    return await this.receive(envelope, valid, group) === 'stored'
   }
 
   /**
@@ -555,6 +555,6 @@ interface Recalled {
 function stillValid (valid: ValidEnvelope, live: boolean, now: number): boolean {
   const seconds = BigInt(now)
   if (isExpired(valid.post, seconds)) return false
-  if (!live || valid.auth.kind !== 'ring' || valid.post.kind === Post.Kind.VOTE) return true
+  if (!live || valid.auth.kind !== 'ring') return true
   return inEpochWindow(valid.auth.epoch, seconds, LIVE_EPOCH_WINDOW)
 }

@@ -44,8 +44,8 @@ export interface AwaitingStampsInit {
 export interface AwaitingStampsComponents {
   /** The membership rule, asked again once every missing member has a stamp (no fetch: nothing is missing any more, or the first check asked for it already). */
   checkRing(ring: Uint8Array[], created: number): RingMembership
-  /** Takes an envelope whose ring is now of known members, as its path takes one that just arrived. */
-  deliver(waiting: AwaitingEnvelope): Promise<void>
+  /** Takes an envelope whose ring is now of known members, as its path takes one that just arrived; resolves true when it was stored (false: time overtook it, or the store refused it). */
+  deliver(waiting: AwaitingEnvelope): Promise<boolean>
 }
 
 interface Waiting {
@@ -96,8 +96,9 @@ export class AwaitingStamps {
 
   /**
    * Keeps `waiting` until the stamps of `missing` (member keys) arrive, pushing out the oldest envelope of
-   * its group, then the oldest of all, to stay within the bounds. False when it is not kept: waiting
-   * already, nothing missing, or larger than a group's bound.
+   * its group, then the oldest of the largest group, to stay within the bounds: a flood from many groups
+   * pushes out its own, not the one envelope of a group that sent little. False when it is not kept:
+   * waiting already, nothing missing, or larger than a group's bound.
    */
   hold (waiting: AwaitingEnvelope, missing: Uint8Array[]): boolean {
     const key = toHex(waiting.valid.id)
@@ -108,7 +109,7 @@ export class AwaitingStamps {
       this.remove(group.entries.values().next().value!)
     }
     while (this.all.size > 0 && (this.all.size >= this.maxEnvelopes || this.held + bytes > this.maxBytes)) {
-      this.remove(this.all.values().next().value!)
+      this.remove(this.largestGroup(group).entries.values().next().value!)
     }
     const entry: Waiting = { key, waiting, bytes, missing: new Set(missing.map(toHex)) }
     this.all.set(key, entry)
@@ -127,7 +128,7 @@ export class AwaitingStamps {
   /**
    * The directory took a stamp of `memberKey`: every envelope that waited for it and for no other member is
    * checked again and, when its ring is now of known members, delivered (else kept for the members still
-   * missing, or dropped when the ring no longer passes). Resolves with how many were delivered.
+   * missing, or dropped when the ring no longer passes). Resolves with how many were stored.
    */
   async stamped (memberKey: Uint8Array): Promise<number> {
     const member = toHex(memberKey)
@@ -153,8 +154,7 @@ export class AwaitingStamps {
         continue
       }
       try {
-        await this.components.deliver(waiting)
-        delivered++
+        if (await this.components.deliver(waiting)) delivered++
       } catch (err) {
         // a store error: this one is lost until sync brings it again, the others are still taken
         log.error('could not take an envelope whose ring\'s stamps arrived - %e', err)
@@ -162,6 +162,15 @@ export class AwaitingStamps {
     }
     if (delivered > 0) log('%d envelopes taken once their ring\'s stamps arrived', delivered)
     return delivered
+  }
+
+  /** The group holding the most envelopes (then bytes), counting `incoming` (not yet in {@link groups} when new). */
+  private largestGroup (incoming: Group): Group {
+    let largest = incoming
+    for (const group of this.groups.values()) {
+      if (largest.entries.size === 0 || group.entries.size > largest.entries.size || (group.entries.size === largest.entries.size && group.bytes > largest.bytes)) largest = group
+    }
+    return largest
   }
 
   private remove (entry: Waiting): void {
