@@ -7,14 +7,23 @@
  * scripts that shape (Arabic, the Indic scripts, …) and ZWJ inside emoji sequences, one variation
  * selector after a visible character, and emoji tag sequences (subdivision flags).
  *
+ * Graphemes are bounded, so that no single one is drawn wider than a line (a grapheme is never cut):
+ * at most {@link MAX_MARKS} marks (spacing marks and virama-linked conjuncts counted too) on one
+ * letter, {@link MAX_EMOJI_JOINS} ZWJs in one emoji sequence, one skin-tone modifier after a
+ * character, and {@link MAX_JAMO} conjoining jamo in one Hangul syllable; what is beyond is removed.
+ *
  * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints.
  */
 
 /** Bits of a public key that {@link pseudonymName} shows: a look-alike differing in two letters still costs 2^40 keys. */
 export const PSEUDONYM_NAME_BITS = 48
 
-/** Most non-spacing marks kept on one character: enough for every script, not for "Zalgo" text spilling over other lines. */
-const MAX_MARKS = 8
+/** Most marks kept on one character, a conjunct's virama-linked letters counted in: enough for every script, not for "Zalgo" text spilling over other lines. */
+export const MAX_MARKS = 8
+/** Most ZWJs kept in one emoji sequence (8 emoji): the longest sequence Unicode defines has 3 (a family of four). */
+export const MAX_EMOJI_JOINS = 7
+/** Most conjoining jamo kept in one Hangul syllable: old Hangul spells a syllable with at most 3 leading, 3 vowel and 3 trailing jamo, each of them a single code point of U+1100–11FF or U+A960–A97F and U+D7B0–D7FF. */
+export const MAX_JAMO = 8
 
 const ZWNJ = 0x200c
 const ZWJ = 0x200d
@@ -33,7 +42,16 @@ const BASE_FOR_SELECTOR = /[\p{L}\p{N}\p{P}\p{S}]/u
 const EMOJI_BEFORE_ZWJ = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]/u
 const EMOJI_AFTER_ZWJ = /\p{Extended_Pictographic}/u
 const LETTER_OR_MARK = /[\p{L}\p{M}]/u
-const STACKING_MARK = /[\p{Mn}\p{Me}]/u
+const STACKING_MARK = /[\p{Mn}\p{Me}\p{Mc}]/u
+/** The viramas that link two consonants into one grapheme (Indic_Conjunct_Break=Linker, Unicode 15.1). */
+const CONJUNCT_LINKER = /[\u094d\u09cd\u0acd\u0b4d\u0c4d\u0d4d]/u
+const EMOJI_MODIFIER = /\p{Emoji_Modifier}/u
+/** Leading jamo (choseong): each one after a vowel or trailing jamo starts a new syllable. */
+const LEADING_JAMO = /[\u1100-\u115f\ua960-\ua97f]/u
+/** Vowel and trailing jamo (jungseong, jongseong), which extend the syllable before them. */
+const FOLLOWING_JAMO = /[\u1160-\u11ff\ud7b0-\ud7ff]/u
+/** Precomposed Hangul syllables, which vowel and trailing jamo may extend. */
+const HANGUL_SYLLABLE = /[\uac00-\ud7a3]/u
 /** Scripts whose letters never join or form conjuncts: a ZWJ/ZWNJ after them changes nothing visible. */
 const NON_SHAPING_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}\p{sc=Armenian}\p{sc=Georgian}\p{sc=Hebrew}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}\p{sc=Common}\p{sc=Inherited}]/u
 /** Line breaks other than LF that the text form turns into LF: CR (and CRLF), VT, FF, NEL, LS, PS. */
@@ -128,7 +146,13 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
   const chars = Array.from(text)
   const out: string[] = []
   let kept = '' // the last character kept as it is ('' after a replaced one, a newline, or at the start)
-  let marks = 0
+  let marks = 0 // marks on the current letter, the letters a virama links to it counted too
+  let linked = false // the last kept character (a ZWJ aside) is a virama that links the next letter
+  let emojiJoins = 0 // ZWJs kept in the current emoji sequence
+  let jamo = 0 // conjoining jamo and syllables in the current Hangul syllable
+  // the last character kept, also after removed ones: what a removed one stood between is drawn
+  // together, so a skin tone or a jamo after it counts on the same character, as marks do
+  let drawn = ''
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] ?? ''
     const code = c.codePointAt(0) ?? 0
@@ -144,13 +168,15 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
       }
     }
     let keep: boolean
+    let joinsEmoji = false
     if (c === '\n' && keepNewline) {
       keep = true
     } else if (code === ZWJ || code === ZWNJ) {
       // of a run of joiners, the first one is judged by what follows the run; the others go
       let next = i + 1
       while (chars[next] === '\u200c' || chars[next] === '\u200d') next++
-      keep = joinerVisible(code, out, kept, chars[next] ?? '')
+      joinsEmoji = code === ZWJ && joinsEmojiSequence(kept, chars[next] ?? '')
+      keep = joinsEmoji ? emojiJoins < MAX_EMOJI_JOINS : joinerVisible(out, kept, chars[next] ?? '')
     } else if (VARIATION_SELECTOR.test(c)) {
       keep = BASE_FOR_SELECTOR.test(kept)
     } else if (UNSAFE.test(c)) {
@@ -161,34 +187,59 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
         continue // dropped, not escaped: a mark is visible, only too many of them are harmful
       }
       keep = true
+    } else if (EMOJI_MODIFIER.test(c) && EMOJI_MODIFIER.test(drawn)) {
+      continue // a second skin tone on one character: dropped, as a mark too many
+    } else if (LEADING_JAMO.test(c) || FOLLOWING_JAMO.test(c) || HANGUL_SYLLABLE.test(c)) {
+      const continues = FOLLOWING_JAMO.test(c) ? isHangul(drawn) : LEADING_JAMO.test(drawn)
+      jamo = continues ? jamo + 1 : 1
+      if (jamo > MAX_JAMO) {
+        continue // dropped, as a mark too many: the syllable is drawn, only not its hundredth jamo
+      }
+      keep = true
     } else {
       keep = true
     }
     if (keep) {
       out.push(c)
-      if (!STACKING_MARK.test(c)) marks = 0
+      // a letter a virama links on (क्ष) is part of the same grapheme: its marks count on
+      if (code !== ZWJ && !STACKING_MARK.test(c) && !(linked && /\p{L}/u.test(c))) marks = 0
+      if (code !== ZWJ) linked = CONJUNCT_LINKER.test(c)
+      if (joinsEmoji) {
+        emojiJoins++
+      } else if (kept !== '\u200d' && !EMOJI_MODIFIER.test(c) && code !== VS16) {
+        emojiJoins = 0 // anything but the emoji after a joiner, a skin tone or VS16 ends the sequence
+      }
       kept = c === '\n' ? '' : c
+      drawn = kept
     } else {
       // marks go on counting across a removed character: they stack on the same visible one
       out.push(replace(c))
       kept = ''
+      linked = false
     }
   }
   return out.join('')
 }
 
+/** Whether a character is a Hangul syllable or conjoining jamo. */
+function isHangul (c: string): boolean {
+  return c !== '' && (LEADING_JAMO.test(c) || FOLLOWING_JAMO.test(c) || HANGUL_SYLLABLE.test(c))
+}
+
+/** Whether a ZWJ between `kept` and `next` joins two emoji into one sequence (👩‍💻, ❤️‍🔥). */
+function joinsEmojiSequence (kept: string, next: string): boolean {
+  return (EMOJI_BEFORE_ZWJ.test(kept) || kept === String.fromCodePoint(VS16)) && EMOJI_AFTER_ZWJ.test(next)
+}
+
 /**
- * Whether a ZWJ/ZWNJ here changes what is drawn: a ZWJ between emoji (👩‍💻, ❤️‍🔥), or either joiner
+ * Whether a ZWJ/ZWNJ here changes what is drawn (a ZWJ between emoji aside, see joinsEmojiSequence): either joiner
  * between a letter (or mark) of a script that shapes and a following letter or mark (Persian
  * می‌خواهم, Devanagari क्‍ष), judged by the first character after the run of joiners. Never two in a
  * row: `kept` is never a joiner, as joiners are not letters, marks or emoji.
  */
-function joinerVisible (code: number, out: string[], kept: string, next: string): boolean {
+function joinerVisible (out: string[], kept: string, next: string): boolean {
   if (kept === '') {
     return false
-  }
-  if (code === ZWJ && (EMOJI_BEFORE_ZWJ.test(kept) || kept === String.fromCodePoint(VS16)) && EMOJI_AFTER_ZWJ.test(next)) {
-    return true
   }
   if (!LETTER_OR_MARK.test(kept) || !LETTER_OR_MARK.test(next) || UNSAFE.test(next)) {
     return false
