@@ -209,12 +209,16 @@ export class PostIntake {
    * the missing members' stamps are queued to fetch from `peer` (a PeerId). Undefined: taken. One-time
    * posts (unverified, their votes count for nothing) and circle posts (their own members) pass. With
    * `hold`, an envelope refused only for unknown members is kept (bounded) and taken as `hold.path` takes
-   * it once their stamps arrive ({@link stamped}).
+   * it once their stamps arrive ({@link stamped}); a refused copy from gossip or sync is reported to
+   * {@link PostIntakeComponents.onValid} all the same (the stem's embargo ends on it).
    */
   membership (valid: ValidEnvelope, peer?: string, hold?: MemberHoldOptions): MemberRefusal | undefined {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
     const result = this.checkRing(valid.auth.ring, Number(valid.post.created), peer)
     if (result.ok) return undefined
+    // a valid copy from gossip or sync is out there whether or not this node takes its ring: a stem post's
+    // embargo (own or relayed) must end on it as on any other, or its fluff would tell them apart (RV8 M2)
+    if (hold?.path === 'gossip' || hold?.path === 'sync') this.onValid?.(valid.id)
     if (hold !== undefined && result.code === 'ERR_UNKNOWN_MEMBER') {
       const key = toHex(valid.id)
       const group = hold.path === 'stem' ? hold.from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) : hold.from

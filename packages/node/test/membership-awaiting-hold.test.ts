@@ -122,3 +122,38 @@ describe('envelopes kept for their ring\'s stamps (RV8)', () => {
     expect(waiting.hold(flood[0]!, [member])).toBe(true)
   })
 })
+
+// RV8 M2: the gossip validator Ignores a ring it does not take before the store, so the copy never reached
+// onValid → stem.seen: a stem post (own or relayed) whose ring names members unknown here never ended its
+// embargo from gossip, and this node fluffed it again — a re-send only where the ring is not taken
+describe('a gossip copy refused for its ring still ends a stem post\'s embargo (RV8 M2)', () => {
+  beforeAll(async () => { await ready() })
+
+  it('reports the id of a valid gossip or sync copy refused by membership, not of a stem frame', async () => {
+    const keys = Array.from({ length: 3 }, () => generateAuthorKey())
+    const ring = keys.map((key) => authorPublicKey(key.secretKey)).sort(compareBytes)
+    const seen: string[] = []
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    const intake = new PostIntake({
+      store,
+      powBits: POW,
+      announce: () => {},
+      onValid: (id) => { seen.push(toHex(id)) },
+      checkRing: (members) => ({ ok: false, code: 'ERR_UNKNOWN_MEMBER', reason: 'unknown', missing: members })
+    })
+    const root = await buildEnvelope({ channel: CHANNEL, body: 'root', powBits: TEST_POW_BITS })
+    const vote = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: root.id, vote: 1, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[1]!.secretKey, slot: 2 } })
+    // the stem hop's judgement (a frame, not a sighting in gossip) reports nothing
+    expect(await intake.judge(TOPIC, vote.bytes, 'gS', 'peer')).toBe('accept')
+    expect(seen).toEqual([])
+    // its gossip copy, as the member gate hands it to intake.membership: refused, kept, and seen
+    const valid = intake.validate(TOPIC, vote.bytes, 'gossip')
+    if (!valid.ok) throw new Error(valid.code)
+    expect(intake.membership(valid, 'peer', { topic: TOPIC, envelope: vote.bytes, path: 'gossip', from: 'gA' })?.code).toBe('ERR_UNKNOWN_MEMBER')
+    expect(seen).toEqual([toHex(vote.id)])
+    expect(await store.has(vote.id)).toBe(false)
+    // and by sync
+    expect(await intake.ingest(TOPIC, vote.bytes, 'gB', 'peer')).toBe('ignore')
+    expect(seen).toEqual([toHex(vote.id), toHex(vote.id)])
+  })
+})
