@@ -11,8 +11,31 @@ import type { MemberDatabase } from './storage.js'
 import type { RingLimits, RingSequence } from '@murmur/protocol'
 import type { AbstractSublevel } from 'abstract-level'
 
-/** Sublevel of the node's database holding the counters: `h/<epoch>/<topic>`, `w/<week>/<topic>` and `v/<epoch>/<topic>` (votes) → count. */
+/**
+ * Sublevel of the node's database holding the counters: `h/<epoch>/<topic>`, `w/<week>/<topic>` and
+ * `v/<epoch>/<topic>` (votes) → count (JSON), and `x/<unix seconds>` when a repair found the counters cut
+ * short at that time.
+ */
 export const POST_COUNTERS_SUBLEVEL = 'member-post-counters'
+
+/** A counter value that does not decode: its period counts as used up (never as 0, which repeats slots). */
+export const USED_UP_COUNT: Uint8Array = new TextEncoder().encode('null')
+
+/** The key marking counters cut short by damage at `seconds`: every channel's hour and week of that time count as used up. */
+export function counterCutKey (seconds: number): string {
+  return `x/${seconds}`
+}
+
+/** A counter value decoded: a non-negative safe integer, or undefined when the bytes are none. */
+export function readCount (raw: Uint8Array | string): number | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw))
+  } catch {
+    return undefined
+  }
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined
+}
 
 /** Options of {@link openPostCounters}. */
 export interface PostCountersInit extends RingLimits {
@@ -41,6 +64,9 @@ export interface PostCounters {
   takeVote: (topic: string, created: number) => Promise<number>
 }
 
+/** In memory, a count whose value did not decode. */
+const UNREADABLE = -1
+
 type Records = AbstractSublevel<MemberDatabase, string | Uint8Array, string, number>
 
 const hourKey = (topic: string, created: number): string => `h/${Math.floor(created / EPOCH_SECONDS)}/${topic}`
@@ -49,9 +75,10 @@ const voteKey = (topic: string, created: number): string => `v/${Math.floor(crea
 
 /** Whether a counter key is of an hour or week that can no longer take posts (two periods back or older). */
 function stale (key: string, now: number): boolean {
-  const [kind, period] = key.split('/', 2)
-  const current = kind === 'w' ? Math.floor(now / WEEK_SECONDS) : Math.floor(now / EPOCH_SECONDS)
-  return !(Number(period) >= current - 1)
+  const [kind, value] = key.split('/', 2)
+  const period = kind === 'x' ? Math.floor(Number(value) / WEEK_SECONDS) : Number(value)
+  const current = kind === 'w' || kind === 'x' ? Math.floor(now / WEEK_SECONDS) : Math.floor(now / EPOCH_SECONDS)
+  return !(period >= current - 1)
 }
 
 /**
@@ -70,12 +97,19 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
   const perHourVotes = init.votesPerEpoch ?? VOTE_BUDGET
   const records: Records = init.db.sublevel<string, number>(POST_COUNTERS_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'json' })
   const counts = new Map<string, number>()
+  /** Times at which a repair found the counters cut short: their hour and week are used up everywhere. */
+  const cuts: number[] = []
   const drop: string[] = []
   const now = clock()
-  for await (const [key, value] of records.iterator()) {
-    if (stale(key, now) || !Number.isSafeInteger(value) || value < 0) drop.push(key)
-    else counts.set(key, value)
+  // read as text and decoded one by one: a damaged value (LevelDB's iterators do not verify checksums)
+  // must neither stop the start nor count as 0
+  const raw = init.db.sublevel<string, string>(POST_COUNTERS_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  for await (const [key, value] of raw.iterator()) {
+    if (stale(key, now)) drop.push(key)
+    else if (key.startsWith('x/')) cuts.push(Number(key.slice(2)))
+    else counts.set(key, readCount(value) ?? UNREADABLE)
   }
+  const cutIn = (created: number, seconds: number): boolean => cuts.some((at) => Math.floor(at / seconds) === Math.floor(created / seconds))
   if (drop.length > 0) await records.batch(drop.map((key) => ({ type: 'del' as const, key })))
   // one take at a time: two concurrent posts (or votes) must not read the same count
   let turn = Promise.resolve()
@@ -84,7 +118,15 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
     turn = taking.then(() => {}, () => {})
     return await taking
   }
-  const used = (topic: string, created: number): RingSequence => ({ epoch: counts.get(hourKey(topic, created)) ?? 0, week: counts.get(weekKey(topic, created)) ?? 0 })
+  /** The count under `key`: `limit` when the period is cut short or its value did not decode. */
+  const count = (key: string, created: number, seconds: number, limit: number): number => {
+    const value = counts.get(key) ?? 0
+    return cutIn(created, seconds) || value === UNREADABLE ? Math.max(limit, value === UNREADABLE ? 0 : value) : value
+  }
+  const used = (topic: string, created: number): RingSequence => ({
+    epoch: count(hourKey(topic, created), created, EPOCH_SECONDS, perEpoch),
+    week: count(weekKey(topic, created), created, WEEK_SECONDS, perWeek)
+  })
   return {
     used,
     take: async (topic, created) => await serially(async () => {
@@ -104,7 +146,7 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
     }),
     takeVote: async (topic, created) => await serially(async () => {
       const key = voteKey(topic, created)
-      const sequence = counts.get(key) ?? 0
+      const sequence = count(key, created, EPOCH_SECONDS, perHourVotes)
       if (sequence >= perHourVotes) {
         throw new RateLimitError('epoch', (Math.floor(created / EPOCH_SECONDS) + 1) * EPOCH_SECONDS, `this member has cast its ${perHourVotes} votes of this hour in this channel`)
       }

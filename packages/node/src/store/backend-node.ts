@@ -3,7 +3,7 @@ import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { STORE_DIRECTORY } from './constants.js'
 import { StoreDamagedError } from './errors.js'
-import { moveAside } from './move-aside.js'
+import { finishRepair, moveAside } from './move-aside.js'
 import { checkTables, liveTables } from './table-check.js'
 import type { StoreDatabase } from './database.js'
 import type { MovedAside } from './move-aside.js'
@@ -41,6 +41,8 @@ export async function openDatabase (dataDir: string | undefined, options: OpenDa
     return memory
   }
   const location = join(dataDir, STORE_DIRECTORY)
+  // a repair cut short is finished (or undone) before anything reads the store
+  await finishRepair(dataDir)
   const report = options.moveAside
   if (report !== undefined) {
     const { db, moved } = await moveAside(dataDir, async () => openDatabase(dataDir, { check: false }))

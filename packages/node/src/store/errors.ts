@@ -64,3 +64,21 @@ export class StoreDamagedError extends Error {
     this.location = location
   }
 }
+
+/**
+ * Thrown by `murmur repair` (moveAside) when the copy of the kept records cannot be written (a full disk,
+ * a write error): the damaged store is left in place, untouched, and nothing is lost.
+ *
+ * @example
+ * ```ts
+ * await openDatabase(dataDir, { moveAside: report }).catch((err) => {
+ *   if (err.name === 'RepairWriteError') console.error(err.message) // free some space, then repair again
+ *   throw err
+ * })
+ * ```
+ */
+export class RepairWriteError extends Error {
+  static override name = 'RepairWriteError'
+  override name = 'RepairWriteError'
+  code = 'ERR_REPAIR_WRITE'
+}
