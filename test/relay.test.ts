@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { tcp } from '@libp2p/tcp'
 import { createMurmur } from '@murmur/node'
 import { browserMultiaddrs } from '@murmur/node/relay'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -47,7 +46,7 @@ describe('murmur relay', () => {
       allowPrivateAddresses: true,
       // the relay's directory at TEST_STAMP_BITS: a client judging stamps at 10 bits would cut it off
       membership: { stampBits: TEST_STAMP_BITS },
-      libp2p: { transports: [tcp(), circuitRelayTransport()] }
+      libp2p: { transports: [circuitRelayTransport()] }
     })
     clients.push(client)
     const circuit = `/p2p/${ready.peerId}/p2p-circuit/p2p/${client.peerId.toString()}`
