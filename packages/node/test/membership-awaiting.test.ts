@@ -71,7 +71,7 @@ function created (): number {
 }
 
 async function ringVote (signer: AuthorKey, others: AuthorKey[], parent: Uint8Array = new Uint8Array(32).fill(7)): Promise<BuiltEnvelope> {
-  return await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent, vote: 1, created: created(), powBits: TEST_POW_BITS, auth: { kind: 'ring', ring: ringOf(signer, others), secretKey: signer.secretKey } })
+  return await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent, vote: 1, created: created(), powBits: TEST_POW_BITS, auth: { kind: 'ring', ring: ringOf(signer, others), secretKey: signer.secretKey, slot: 0 } })
 }
 
 describe('envelopes waiting for their ring\'s stamps', () => {
@@ -116,7 +116,7 @@ describe('envelopes waiting for their ring\'s stamps', () => {
     const forged = built.bytes.slice()
     forged[forged.length - 40]! ^= 1
     expect(await node.intake.ingest(TOPIC, forged, 'attacker')).not.toBe('accept')
-    const underpaid = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: new Uint8Array(32).fill(7), vote: 1, created: created(), powBits: 0, auth: { kind: 'ring', ring: ringOf(signer, [other]), secretKey: signer.secretKey } })
+    const underpaid = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: new Uint8Array(32).fill(7), vote: 1, created: created(), powBits: 0, auth: { kind: 'ring', ring: ringOf(signer, [other]), secretKey: signer.secretKey, slot: 0 } })
     expect(await node.intake.ingest(TOPIC, underpaid.bytes, 'attacker')).not.toBe('accept')
     expect(node.intake.awaitingStamps().envelopes).toBe(0)
     // a ring too small while the directory is larger is refused for good, not kept
