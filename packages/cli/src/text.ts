@@ -118,10 +118,34 @@ const GRAPHEME_COLUMNS = new Map<string, number>()
 /** Graphemes kept in GRAPHEME_COLUMNS before it starts over: a bound on what hostile text can make it hold. */
 const MAX_MEASURED = 8192
 
+/**
+ * Hangul syllables and conjoining jamo only: measured by {@link hangulColumns}, not string-width nor
+ * the cache (jamo make tens of thousands of distinct syllables, a hostile post could fill the cache
+ * with them at 40–120 µs each).
+ */
+const HANGUL = /^[\u1100-\u11ff\ua960-\ua97c\uac00-\ud7a3\ud7b0-\ud7c6\ud7cb-\ud7fb]+$/
+
+/**
+ * Columns of Hangul text (see HANGUL) as graphemeColumns counts them, by arithmetic: the sum of its
+ * code points' widths, as string-width gives them (text-width.test checks every one): a syllable or a
+ * leading jamo two, a vowel or trailing jamo one, the fillers U+115F and U+1160 none.
+ */
+function hangulColumns (text: string): number {
+  let sum = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    sum += code === 0x115f || code === 0x1160 ? 0 : code < 0x1160 || (code >= 0xa960 && code <= 0xd7a3) ? 2 : 1
+  }
+  return sum
+}
+
 /** Columns of one grapheme: its width as one glyph or the sum of its code points' widths, whichever is more. */
 function graphemeColumns (grapheme: string): number {
   if (grapheme.length === 1 && grapheme >= ' ' && grapheme <= '~') {
     return 1
+  }
+  if (HANGUL.test(grapheme)) {
+    return hangulColumns(grapheme)
   }
   let measured = GRAPHEME_COLUMNS.get(grapheme)
   if (measured === undefined) {
@@ -139,8 +163,32 @@ function graphemeColumns (grapheme: string): number {
 }
 
 /**
+ * The pieces text is drawn and cut by, with their columns: its graphemes, except that a grapheme wider
+ * than `width` (which the display rule's bounds leave only to text it did not pass through) comes as
+ * its code points, so that cutting at `width` never hides it whole.
+ *
+ * @example
+ * ```ts
+ * [...cells('e\u0301!', 80)] // [{ text: 'e\u0301', width: 1 }, { text: '!', width: 1 }]
+ * ```
+ */
+export function * cells (text: string, width: number): Generator<{ text: string, width: number }> {
+  for (const grapheme of graphemes(text)) {
+    const columns = graphemeColumns(grapheme)
+    if (columns <= width) {
+      yield { text: grapheme, width: columns }
+    } else {
+      for (const codePoint of grapheme) {
+        yield { text: codePoint, width: graphemeColumns(codePoint) }
+      }
+    }
+  }
+}
+
+/**
  * Splits text into lines of at most `width` terminal columns (see {@link columns}), breaking at
- * spaces where possible and never inside a grapheme (an emoji sequence, a letter and its marks).
+ * spaces where possible and never inside a grapheme (an emoji sequence, a letter and its marks) that
+ * fits on a line.
  *
  * @example
  * ```ts
@@ -152,8 +200,8 @@ export function wrap (text: string, width: number): string[] {
   for (const paragraph of text.split('\n')) {
     let line: Array<{ text: string, width: number }> = []
     let used = 0
-    for (const segment of graphemes(paragraph)) {
-      const cell = { text: segment, width: graphemeColumns(segment) }
+    for (const cell of cells(paragraph, width)) {
+      const segment = cell.text
       if (used + cell.width > width && line.length > 0) {
         // break at the last space of the line, else here (a word longer than the line is cut)
         const space = segment === ' ' ? line.length : line.findLastIndex((c) => c.text === ' ')

@@ -4,7 +4,7 @@
  * text from the network is made safe with displayText or displayLine before it gets here).
  */
 import { displayLine } from '@murmur/protocol'
-import { columns, graphemes } from '../text.js'
+import { cells, columns, graphemes } from '../text.js'
 
 /** A piece of text with one style. `color` is an ANSI foreground code (31..37, 90..97). */
 export interface Segment {
@@ -132,15 +132,14 @@ function inputRow (n: number, frame: Frame, width: number): string {
   return `${ESC}${n};1H${ESC}1m${prompt.text}${ESC}0m${text(start, cursor)}${SAVE_CURSOR}${text(cursor, end)}${ESC}0m${ESC}K`
 }
 
-/** Text cut to at most `width` columns, never inside a grapheme, and the columns it takes. */
+/** Text cut to at most `width` columns, never inside a grapheme narrower than `width` (see `cells`), and the columns it takes. */
 function cut (text: string, width: number): { text: string, used: number } {
   let out = ''
   let used = 0
-  for (const grapheme of graphemes(text)) {
-    const cells = columns(grapheme)
-    if (used + cells > width) break
-    out += grapheme
-    used += cells
+  for (const cell of cells(text, width)) {
+    if (used + cell.width > width) break
+    out += cell.text
+    used += cell.width
   }
   return { text: out, used }
 }
