@@ -401,6 +401,12 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * node's member when it holds a stamp (`ring` in the result; at most K = 10 per channel and hour, the
    * next refused with RateLimitError, ERR_RATE_LIMITED, before anything is sent), else one-time-signed
    * under the author's thread pseudonym, shown "unverified", with more proof of work.
+   *
+   * Throws (matched on `err.name`): NotStartedError, ClockSkewError, InvalidChannelError, PostValidationError
+   * (the protocol's code), RateLimitError, OutboxFullError (nothing kept), AbortError (`signal`, before the
+   * post is committed), PublishError (gossipsub refused it; `cause`), StemStoppedError (the node stopped
+   * while the post waited for a stem peer). {@link reply} and {@link vote} throw the same, and
+   * UnknownPostError / InvalidIdError for the post they name.
    */
   post(channel: string, body: string, options?: PostOptions): Promise<PostResult>
   /** Replies to a post or reply held in the store: as {@link post}, a member over the ring it used in the thread, else under the author's pseudonym in it. */
@@ -413,7 +419,7 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * the channel, before anything is sent.
    */
   vote(postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
-  /** Unexpired posts of a channel (replies and votes excluded); posts the vote rule hides (members' downvotes over upvotes by the channel's margin, once an hour old) are left out. */
+  /** Unexpired posts of a channel (replies and votes excluded; InvalidChannelError for a bad name); posts the vote rule hides (members' downvotes over upvotes by the channel's margin, once an hour old) are left out. */
   feed(channel: string, options?: FeedOptions): Promise<PostView[]>
   /** A thread: its root post first, then the replies by creation time. Empty when unknown. */
   thread(rootId: string): Promise<PostView[]>
@@ -426,6 +432,7 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   /**
    * Reconciles a joined channel with up to `peers` of its members now (history sync) and resolves to
    * how many posts were fetched. The node also does this by itself on join, restart and new peers.
+   * `signal` stops the wait (AbortError); sessions under way end within their own timeouts.
    */
   syncChannel(channel: string, options?: SyncChannelOptions): Promise<number>
   /**

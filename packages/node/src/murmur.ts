@@ -542,17 +542,17 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   }
 
   async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
-    this.assertCanPost()
+    this.assertCanPost(options.signal)
     return this.own.post(channel, body, options)
   }
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
-    this.assertCanPost()
+    this.assertCanPost(options.signal)
     return this.own.reply(parentId, body, options)
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
-    this.assertCanPost()
+    this.assertCanPost(options.signal)
     return this.own.vote(postId, vote, options)
   }
 
@@ -613,9 +613,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.clock.current()?.offset
   }
 
-  /** Throws NotStartedError once stopped, ClockSkewError while this clock is known to be too far off for posts to be accepted. */
-  private assertCanPost (): void {
+  /** Throws NotStartedError once stopped, AbortError when `signal` is aborted already, ClockSkewError while this clock is known to be too far off for posts to be accepted. */
+  private assertCanPost (signal?: AbortSignal): void {
     this.assertRunning()
+    throwIfAborted(signal, 'the post')
     const clock = this.clock.current()
     if (clock?.skewed === true) {
       throw new ClockSkewError(clock.offset)

@@ -133,5 +133,7 @@ describe('node lifecycle', () => {
     await expect(posting).rejects.toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED' })
     expect(seen).toEqual([])
     expect(await node.feed('#lobby')).toEqual([])
+    const reason = new Error('too late')
+    await expect(node.post('#lobby', 'x', { signal: AbortSignal.abort(reason) })).rejects.toMatchObject({ name: 'AbortError', cause: reason })
   })
 })
