@@ -80,7 +80,8 @@ function blockIntact (file: Uint8Array, offset: number, size: number): boolean {
  */
 export function unsnappy (input: Uint8Array): Uint8Array | undefined {
   const header = varint(input, 0)
-  if (header === undefined || header[0] > 1 << 28) return undefined
+  // snappy expands at most about 21 times (a 3-byte copy of 64 bytes): a larger claim is a lie
+  if (header === undefined || header[0] > 1 << 28 || header[0] > 32 * input.length) return undefined
   const out = new Uint8Array(header[0])
   let at = header[1]
   let written = 0
@@ -122,7 +123,7 @@ export function unsnappy (input: Uint8Array): Uint8Array | undefined {
   return written === out.length ? out : undefined
 }
 
-/** The data block handles an index block lists; undefined when the block does not parse. */
+/** The block handles an index (or meta-index) block lists; undefined when the block does not parse. */
 function indexHandles (file: Uint8Array, offset: number, size: number): Array<[number, number]> | undefined {
   const type = file[offset + size]
   const block = type === 0 ? file.subarray(offset, offset + size) : type === 1 ? unsnappy(file.subarray(offset, offset + size)) : undefined
@@ -159,10 +160,20 @@ export function checkTableBytes (file: Uint8Array): string | undefined {
   if (meta === undefined || metaSize === undefined || index === undefined || indexSize === undefined) return 'its footer does not parse'
   if (!blockIntact(file, meta[0], metaSize[0])) return 'its meta-index block fails its checksum'
   if (!blockIntact(file, index[0], indexSize[0])) return 'its index block fails its checksum'
+  // the meta-index names the filter block (bloom filter): damage there drops keys from reads silently
+  const metaHandles = indexHandles(file, meta[0], metaSize[0])
+  if (metaHandles === undefined) return 'its meta-index block does not parse'
+  for (const [offset, size] of metaHandles) {
+    if (!blockIntact(file, offset, size)) return `the filter block at byte ${offset} fails its checksum`
+  }
   const handles = indexHandles(file, index[0], indexSize[0])
   if (handles === undefined) return 'its index block does not parse'
+  // data blocks follow one another: an index naming one block again and again would be checked again and again
+  let next = 0
   for (const [offset, size] of handles) {
+    if (offset < next) return `its index names the data block at byte ${offset} out of order`
     if (!blockIntact(file, offset, size)) return `the data block at byte ${offset} fails its checksum`
+    next = offset + size + TRAILER_BYTES
   }
   return undefined
 }
