@@ -22,6 +22,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   PostValidationError: EXIT.USAGE,
   // a node option the user gave (--stamp-bits, --pow-bits below the network's on a public address)
   InvalidConfigError: EXIT.USAGE,
+  // a --metrics address off loopback without --metrics-public, or one that cannot be bound
+  MetricsAddressError: EXIT.USAGE,
   DaemonNotRunningError: EXIT.NO_DAEMON,
   UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED,
