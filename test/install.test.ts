@@ -90,6 +90,6 @@ describe('murmur installed from packed tarballs', () => {
     const systemPath = (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules')).join(delimiter)
     const result = await run('node', [bin, '--version'], { env: { ...env, PATH: systemPath } }).then(() => undefined, (err: { code: number, stderr: string }) => err)
     expect(result?.code).toBe(1)
-    expect(result?.stderr).toBe(`Murmur needs Node.js 22 or newer (this is ${system}); run it through \`npm run murmur -- <command>\` in the Murmur folder (it brings Node.js 22) or install Node.js 22\n`)
+    expect(result?.stderr).toBe(`Murmur needs Node.js 22 or newer (this is ${system}); install Node.js 22, or from a Murmur checkout run \`npm run murmur -- <command>\` in the Murmur folder (it brings Node.js 22)\n`)
   })
 })

@@ -17,14 +17,15 @@
 export const MIN_NODE_MAJOR = 22
 
 /**
- * The one line that says why `version` cannot run Murmur and what to do (`run`: how to run this entry
- * point with the Node.js 22 that `npm` brings, e.g. "`npm run murmur -- …` in the Murmur folder"), or
- * undefined when `version` is new enough.
+ * The one line that says why `version` cannot run Murmur and what to do: install Node.js 22, or, from a
+ * Murmur checkout, run this entry point the way `run` says (with the Node.js 22 that the checkout's
+ * `npm` brings, e.g. "`npm run murmur -- …`"); undefined when `version` is new enough. Both, as an
+ * installed `murmur` has no Murmur folder to run from.
  *
  * @example
  * ```ts
  * nodeVersionProblem('`npm start`', '20.19.0')
- * // 'Murmur needs Node.js 22 or newer (this is v20.19.0); run it through `npm start` or install Node.js 22'
+ * // 'Murmur needs Node.js 22 or newer (this is v20.19.0); install Node.js 22, or from a Murmur checkout run `npm start`'
  * nodeVersionProblem('`npm start`', '22.12.0') // undefined
  * ```
  */
@@ -33,7 +34,7 @@ export function nodeVersionProblem (run: string, version: string = process.versi
   if (major >= MIN_NODE_MAJOR) {
     return undefined
   }
-  return `Murmur needs Node.js ${MIN_NODE_MAJOR} or newer (this is v${version.replace(/^v/, '')}); run it through ${run} or install Node.js ${MIN_NODE_MAJOR}`
+  return `Murmur needs Node.js ${MIN_NODE_MAJOR} or newer (this is v${version.replace(/^v/, '')}); install Node.js ${MIN_NODE_MAJOR}, or from a Murmur checkout run ${run}`
 }
 
 /**
@@ -42,7 +43,7 @@ export function nodeVersionProblem (run: string, version: string = process.versi
  *
  * @example
  * ```ts
- * exitUnlessSupportedNode('`npm run murmur -- …` in the Murmur folder')
+ * exitUnlessSupportedNode('`npm run murmur -- …` (it brings Node.js 22)')
  * ```
  */
 export function exitUnlessSupportedNode (run: string): void {

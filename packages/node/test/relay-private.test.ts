@@ -53,7 +53,7 @@ describe('relay listen addresses', () => {
 describe('nodeVersionProblem', () => {
   it('names the version, the way to run with Node.js 22, and nothing for 22 or newer', () => {
     expect(MIN_NODE_MAJOR).toBe(22)
-    expect(nodeVersionProblem('`npm start`', '20.19.0')).toBe('Murmur needs Node.js 22 or newer (this is v20.19.0); run it through `npm start` or install Node.js 22')
+    expect(nodeVersionProblem('`npm start`', '20.19.0')).toBe('Murmur needs Node.js 22 or newer (this is v20.19.0); install Node.js 22, or from a Murmur checkout run `npm start`')
     expect(nodeVersionProblem('`npm start`', 'v18.0.0')).toMatch(/this is v18\.0\.0\)/)
     expect(nodeVersionProblem('`npm start`', '22.0.0')).toBeUndefined()
     expect(nodeVersionProblem('`npm start`', '24.1.0')).toBeUndefined()
