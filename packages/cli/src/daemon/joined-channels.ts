@@ -3,17 +3,32 @@
  * `<dataDir>/channels.json` (mode 0600) so that a restart joins them again.
  */
 import { join } from 'node:path'
-import { validateChannel } from '@murmur/protocol'
+import { logger } from '@libp2p/logger'
+import { parseChannel } from '../commands/options.js'
 import { DataDirError } from '../errors.js'
 import { readPrivateFile, writePrivateFile } from '../files.js'
+
+const log = logger('murmur:cli:channels')
 
 /** The file of the joined channels in a data dir. */
 export function joinedChannelsPath (dataDir: string): string {
   return join(dataDir, 'channels.json')
 }
 
+/** Whether `name` is a channel as the CLI writes it (folded: NFKC, `#names` in lower case). */
+function isFoldedChannel (name: unknown): name is string {
+  if (typeof name !== 'string') return false
+  try {
+    return parseChannel(name) === name
+  } catch {
+    return false
+  }
+}
+
 /**
- * The channels kept in `dataDir` (none when the file is missing; names that are not channels are skipped).
+ * The channels kept in `dataDir`, each once (none when the file is missing or is no `{ "channels": [...] }`).
+ * A name the CLI's own folding would not have written (`#Bad`, a look-alike of `#bad`; `lobby`; no
+ * channel at all) is skipped with a log line, never joined.
  *
  * @example
  * ```ts
@@ -28,14 +43,28 @@ export async function readJoinedChannels (dataDir: string): Promise<string[]> {
   try {
     parsed = JSON.parse(text)
   } catch {
+    log('%s is not JSON: no channels kept from it', path)
     return []
   }
-  const channels = (parsed as { channels?: unknown }).channels
-  return Array.isArray(channels) ? channels.filter((c): c is string => typeof c === 'string' && isChannel(c)) : []
+  const channels = typeof parsed === 'object' && parsed !== null ? (parsed as { channels?: unknown }).channels : undefined
+  if (!Array.isArray(channels)) {
+    log('%s holds no list of channels: none kept from it', path)
+    return []
+  }
+  const kept = new Set<string>()
+  for (const name of channels as unknown[]) {
+    if (isFoldedChannel(name)) kept.add(name)
+    else log('%s: skipped %s, not a channel name as murmur writes it', path, JSON.stringify(name).slice(0, 80))
+  }
+  return [...kept]
 }
 
+/** The last write queued per file: writes of one file run in the order they were asked for. */
+const writes = new Map<string, Promise<void>>()
+
 /**
- * Keeps `channels` as the ones to join at the next start.
+ * Keeps `channels` as the ones to join at the next start. Calls are written in their order (of two
+ * joins at once, the later list is the one kept).
  *
  * @example
  * ```ts
@@ -43,14 +72,13 @@ export async function readJoinedChannels (dataDir: string): Promise<string[]> {
  * ```
  */
 export async function saveJoinedChannels (dataDir: string, channels: readonly string[]): Promise<void> {
-  await writePrivateFile(joinedChannelsPath(dataDir), `${JSON.stringify({ channels })}\n`)
-}
-
-function isChannel (name: string): boolean {
-  try {
-    validateChannel(name)
-    return true
-  } catch {
-    return false
-  }
+  const path = joinedChannelsPath(dataDir)
+  const text = `${JSON.stringify({ channels })}\n`
+  const write = (writes.get(path) ?? Promise.resolve()).then(async () => { await writePrivateFile(path, text) })
+  const settled = write.then(() => {}, () => {})
+  writes.set(path, settled)
+  void settled.then(() => {
+    if (writes.get(path) === settled) writes.delete(path)
+  })
+  await write
 }
