@@ -5,9 +5,34 @@
  * sybil host's records worked. An address is what a draw weighs (its group), so what answers at a drawn
  * address is what was drawn.
  */
+import { isPrivate } from '@libp2p/utils'
 import { CODE_P2P, CODE_P2P_CIRCUIT, multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Connection, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** The first components a learned address may start with: an IP address, or a DNS name (`learnedNameGate` decides which). */
+const DIALABLE_HOSTS = new Set(['ip4', 'ip6', 'dns', 'dns4', 'dns6', 'dnsaddr'])
+
+/**
+ * Whether an address learned from the network (a DHT answer, a provider record) may be dialed: its host
+ * (a relayed address's: its relay's) is an IP address, private or loopback ones only with
+ * `allowPrivate`, or a DNS name. A leading `/ip6zone`, a `/unix` path or any other start is never
+ * dialed: a zone does not make another host (one host wrote a zone per record and weighed a group per
+ * record), and a path reaches this machine's own sockets. Bootstrap addresses, typed by the user, are
+ * not asked.
+ *
+ * @example
+ * ```ts
+ * learnedAddress(multiaddr('/ip4/203.0.113.7/tcp/4001'), false) // false: TEST-NET is not public
+ * learnedAddress(multiaddr('/ip6zone/7/ip6/::ffff:8.8.8.8/tcp/4001'), false) // false
+ * learnedAddress(multiaddr('/ip4/127.0.0.1/tcp/4001'), true) // true: a loopback test network
+ * ```
+ */
+export function learnedAddress (addr: Multiaddr, allowPrivate: boolean): boolean {
+  const host = addr.getComponents()[0]?.name
+  if (host === 'ip4' || host === 'ip6') return allowPrivate || !isPrivate(addr)
+  return host !== undefined && DIALABLE_HOSTS.has(host)
+}
 
 /** What {@link dialDrawn} needs from the node. */
 export interface DrawnDialComponents {
@@ -23,16 +48,26 @@ export interface DrawnDialComponents {
   identify(connection: Connection, options: AbortOptions): Promise<unknown>
   /** Marks the peer as chosen by this node (`ChosenPeers.add`). */
   choose(peer: PeerId): void
+  /**
+   * Whether private and loopback addresses of a drawn record are dialed (`MurmurInit.allowPrivateAddresses`):
+   * on the public network a record naming a LAN or loopback address is a probe of this node's own network.
+   *
+   * @default true
+   */
+  allowPrivateAddresses?: boolean
 }
 
 /**
  * Reaches a drawn peer and makes the peer reached chosen; returns it (undefined if nothing answered).
- * A direct address is dialed without its `/p2p/`: whatever PeerId answers there holds the address the
- * draw weighed. A relayed address keeps it (a relay routes by PeerId, and the peer must prove it holds
- * the key), and so does every address when `exact` (a bootstrap peer: the user named that key). An
- * outbound connection already open to one of the addresses (a DHT query's dial; with `exact`, any to
- * the peer) is reused and identified again; an inbound one is not, as this node did not pick its
- * address: a new outbound connection is dialed beside it.
+ * Only the record's addresses that {@link learnedAddress} lets through are dialed (a record naming
+ * addresses, none of them dialable, is not dialed at all). A direct address is dialed without its
+ * `/p2p/`: whatever PeerId answers there holds the address the draw weighed. A relayed address keeps it
+ * (a relay routes by PeerId, and the peer must prove it holds the key), and so does every address when
+ * `exact` (a bootstrap peer: the user named that key and its addresses, which are dialed as given). An
+ * outbound connection already open to one of the addresses dialed (a DHT query's dial; through the same
+ * relay for a relayed one; with `exact`, any to the peer) is reused and identified again; an inbound one
+ * is not, as this node did not pick its address, nor one to the claimed PeerId elsewhere: a sybil reached
+ * at its own address must not be chosen in the turn of a relay's group it only claims.
  *
  * @example
  * ```ts
@@ -40,20 +75,25 @@ export interface DrawnDialComponents {
  *   getConnections: () => libp2p.getConnections(),
  *   dial: async (addrs, options) => libp2p.dial(addrs, options),
  *   identify: async (connection, options) => libp2p.services.identify.identify(connection, options),
- *   choose: (peer) => { chosen.add(peer) }
+ *   choose: (peer) => { chosen.add(peer) },
+ *   allowPrivateAddresses: false
  * }, drawn, AbortSignal.timeout(DIAL_TIMEOUT))
  * ```
  */
 export async function dialDrawn (components: DrawnDialComponents, peer: PeerInfo, signal: AbortSignal, exact = false): Promise<PeerId | undefined> {
   const relayed = (addr: Multiaddr): boolean => addr.getComponents().some((c) => c.code === CODE_P2P_CIRCUIT)
   const named = (addr: Multiaddr): Multiaddr => addr.getComponents().at(-1)?.name === 'p2p' ? addr : addr.encapsulate(`/p2p/${peer.id.toString()}`)
-  const direct = exact ? [] : peer.multiaddrs.filter((addr) => !relayed(addr)).map((addr) => addr.decapsulateCode(CODE_P2P))
+  const allowPrivate = components.allowPrivateAddresses ?? true
+  const addrs = exact ? peer.multiaddrs : peer.multiaddrs.filter((addr) => learnedAddress(addr, allowPrivate))
+  if (addrs.length === 0 && peer.multiaddrs.length > 0) return undefined
+  const direct = exact ? [] : addrs.filter((addr) => !relayed(addr)).map((addr) => addr.decapsulateCode(CODE_P2P))
   // one dial names one PeerId or none: direct addresses first, the relayed ones (or all, if exact) else
-  const byId = peer.multiaddrs.filter((addr) => exact || relayed(addr)).map(named)
+  const byId = addrs.filter((addr) => exact || relayed(addr)).map(named)
   const targets = direct.length > 0 ? direct : byId.length > 0 ? byId : [multiaddr(`/p2p/${peer.id.toString()}`)]
-  const wanted = new Set(direct.map(String))
+  // a relayed connection's remote address is the relayed address dialed, with the peer's /p2p/
+  const wanted = new Set((direct.length > 0 ? direct : byId).map(String))
   const open = components.getConnections().find((c) => c.direction === 'outbound' && c.status === 'open' && c.limits === undefined &&
-    (direct.length > 0 ? wanted.has(c.remoteAddr.decapsulateCode(CODE_P2P).toString()) : c.remotePeer.equals(peer.id)))
+    (exact ? c.remotePeer.equals(peer.id) : wanted.has(c.remoteAddr.toString()) || wanted.has(c.remoteAddr.decapsulateCode(CODE_P2P).toString())))
   let connection: Connection
   try {
     connection = open ?? await components.dial(targets, { signal, force: true })

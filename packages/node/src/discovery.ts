@@ -8,6 +8,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
+import { learnedAddress } from './discovery-dial.js'
 import { dnsNames } from './discovery-names.js'
 import { drawFromGroups, randomIndex, sample } from './random.js'
 import { Recent } from './recent.js'
@@ -99,6 +100,13 @@ export interface GroupedPoolInit {
    * @default POOL_PER_GROUP (8)
    */
   perGroup?: number
+  /**
+   * Whether private and loopback addresses are kept (`MurmurInit.allowPrivateAddresses`); zoned, path
+   * and other addresses that are neither an IP address nor a DNS name never are ({@link learnedAddress}).
+   *
+   * @default true
+   */
+  allowPrivateAddresses?: boolean
 }
 
 /**
@@ -118,10 +126,12 @@ export class GroupedPool {
   private readonly groupsSeen = new Set<string>()
   private readonly maxGroups: number
   private readonly perGroup: number
+  private readonly allowPrivate: boolean
 
   constructor (init: GroupedPoolInit = {}) {
     this.maxGroups = init.maxGroups ?? RENDEZVOUS_MAX_SEEN
     this.perGroup = init.perGroup ?? POOL_PER_GROUP
+    this.allowPrivate = init.allowPrivateAddresses ?? true
   }
 
   /** Distinct peers offered so far (kept or not). */
@@ -139,12 +149,17 @@ export class GroupedPool {
     return this.seen.has(peer.toString())
   }
 
-  /** Offers a peer, kept with the addresses of its group only (a second offer of the same PeerId is ignored). */
+  /**
+   * Offers a peer, kept with the dialable addresses ({@link learnedAddress}) of its group only; a record
+   * naming addresses, none of them dialable, is dropped (a second offer of the same PeerId is ignored).
+   */
   offer (peer: PeerInfo): void {
     const id = peer.id.toString()
     if (this.seen.has(id)) return
+    const multiaddrs = peer.multiaddrs.filter((addr) => learnedAddress(addr, this.allowPrivate))
+    if (multiaddrs.length === 0 && peer.multiaddrs.length > 0) return
     this.seen.add(id)
-    const key = peerGroup(peer)
+    const key = peerGroup({ id: peer.id, multiaddrs })
     let group = this.groups.get(key)
     if (group === undefined) {
       if (this.groupsSeen.has(key)) return
@@ -160,7 +175,7 @@ export class GroupedPool {
     }
     // only the addresses of the group it is drawn in: a sybil cannot sit in a fake address's group
     // and be reached at its real one
-    group.offer({ id: peer.id, multiaddrs: peer.multiaddrs.filter((addr) => groupOf(addr) === key) })
+    group.offer({ id: peer.id, multiaddrs: multiaddrs.filter((addr) => groupOf(addr) === key) })
   }
 
   /**
@@ -263,6 +278,13 @@ export interface DiscoveryDialerInit {
    * @default []
    */
   bootstrap?: PeerInfo[]
+  /**
+   * Whether discovered peers' private and loopback addresses are dialed (`MurmurInit.allowPrivateAddresses`;
+   * see {@link GroupedPoolInit.allowPrivateAddresses}). Bootstrap addresses always are.
+   *
+   * @default true
+   */
+  allowPrivateAddresses?: boolean
 }
 
 /** A drawn peer waiting for its next try. */
@@ -312,7 +334,8 @@ export class DiscoveryDialer {
   private readonly failed = new Recent<number>(RENDEZVOUS_MAX_SEEN)
   /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
   private readonly bootstrap = new Map<string, Retry>()
-  private pool = new GroupedPool()
+  private readonly allowPrivate: boolean
+  private pool: GroupedPool
   private timer?: ReturnType<typeof setTimeout>
   private stopped = false
 
@@ -321,6 +344,8 @@ export class DiscoveryDialer {
     this.below = init.below ?? DISCOVERY_DIAL_BELOW
     this.window = init.window ?? DISCOVERY_WINDOW
     this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
+    this.allowPrivate = init.allowPrivateAddresses ?? true
+    this.pool = new GroupedPool({ allowPrivateAddresses: this.allowPrivate })
     for (const peer of init.bootstrap ?? []) {
       this.bootstrap.set(peer.id.toString(), { peer, delay: this.retryDelay, failures: 0 })
     }
@@ -361,7 +386,7 @@ export class DiscoveryDialer {
   private forgetWindow (): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    this.pool = new GroupedPool()
+    this.pool = new GroupedPool({ allowPrivateAddresses: this.allowPrivate })
   }
 
   /**

@@ -15,6 +15,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { reader } from 'protons-runtime'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { dnsNames } from './discovery-names.js'
 import { drawFromGroups, randomIndex } from './random.js'
 import { DNS_GROUP } from './relay-share.js'
 import type { ProviderInfo } from './kad-providers.js'
@@ -181,25 +182,65 @@ function decodeRecord (bytes: Uint8Array, maxAddresses: number): ProviderInfo | 
   return id === undefined || id.byteLength < MIN_PEER_ID_BYTES ? undefined : { id, multiaddrs }
 }
 
-/** The multiaddr codes of IPv4, IPv6 and the DNS names (one-byte varints). */
+/** The multiaddr codes of IPv4, IPv6, an IPv6 zone and the DNS names (one-byte varints). */
 const IP4 = 0x04
 const IP6 = 0x29
+const IP6ZONE = 0x2a
 const DNS_CODES = new Set([0x35, 0x36, 0x37, 0x38])
+/** The code of `sni` (0x01c1) as its two varint bytes. */
+const SNI = [0xc1, 0x03]
 
 /**
  * The address group of a raw record, read from the bytes of its first address not named by DNS (as
- * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does; a relayed
- * address starts with its relay's) as a number, else the whole address; one group for a record naming
- * only DNS names (a name costs nothing: one host may hold thousands), and one for records naming none.
+ * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does: a
+ * leading `/ip6zone` passed over, IPv4-mapped IPv6 as IPv4; a relayed address starts with its relay's)
+ * as a number; one group for a record naming only DNS names (a name costs nothing: one host may hold
+ * thousands; a TLS `sni` name too, as `dnsNames` reads it), and one for records naming no IP address
+ * (none at all, or a path: each path a group of its own gave one host as many groups as it wrote).
  */
 function rawGroup (record: ProviderInfo): number | string {
-  const first = record.multiaddrs.find((address) => !DNS_CODES.has(address[0]!)) ?? record.multiaddrs[0]
+  const first = record.multiaddrs.find((address) => !namedByDns(address)) ?? record.multiaddrs[0]
   if (first === undefined) return ''
-  if (DNS_CODES.has(first[0]!)) return DNS_GROUP
+  if (namedByDns(first)) return DNS_GROUP
+  const host = unzoned(first)
   // IPv4 in [0, 2^32), IPv6 /48 in [2^48, 2^49): numbers, so that no string is built per record
-  if (first[0] === IP4 && first.length >= 5) return first[1]! * 2 ** 24 + first[2]! * 2 ** 16 + first[3]! * 2 ** 8 + first[4]!
-  if (first[0] === IP6 && first.length >= 7) return 2 ** 48 + first[1]! * 2 ** 40 + first[2]! * 2 ** 32 + first[3]! * 2 ** 24 + first[4]! * 2 ** 16 + first[5]! * 2 ** 8 + first[6]!
-  return first.join(',')
+  if (host[0] === IP4 && host.length >= 5) return ip4Number(host, 1)
+  if (host[0] === IP6 && host.length >= 17 && host.subarray(1, 11).every((b) => b === 0) && host[11] === 0xff && host[12] === 0xff) return ip4Number(host, 13)
+  if (host[0] === IP6 && host.length >= 7) return 2 ** 48 + host[1]! * 2 ** 40 + host[2]! * 2 ** 32 + host[3]! * 2 ** 24 + host[4]! * 2 ** 16 + host[5]! * 2 ** 8 + host[6]!
+  // a path, a bare /p2p/…: never dialed when learned (see learnedAddress), one group as if it named none
+  return ''
+}
+
+function ip4Number (bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 2 ** 24 + bytes[at + 1]! * 2 ** 16 + bytes[at + 2]! * 2 ** 8 + bytes[at + 3]!
+}
+
+/** An address's bytes past a leading `/ip6zone/<zone>` (nothing left if the zone is malformed). */
+function unzoned (address: Uint8Array): Uint8Array {
+  if (address[0] !== IP6ZONE) return address
+  try {
+    const length = varint.decode(address, 1)
+    return address.subarray(1 + varint.encodingLength(length) + length)
+  } catch {
+    return address.subarray(address.length)
+  }
+}
+
+/**
+ * Whether an address names its host by DNS: a DNS code first, or an `sni` name (looked for as its two
+ * code bytes, and parsed only then: the WebSockets transport dials `/ip4/…/tls/sni/<name>/ws` by name).
+ */
+function namedByDns (address: Uint8Array): boolean {
+  if (DNS_CODES.has(address[0]!)) return true
+  for (let i = address.indexOf(SNI[0]!); i >= 0; i = address.indexOf(SNI[0]!, i + 1)) {
+    if (address[i + 1] !== SNI[1]) continue
+    try {
+      return dnsNames(multiaddr(address)).length > 0
+    } catch {
+      return false
+    }
+  }
+  return false
 }
 
 /** A provider record as a PeerInfo, or nothing when its id or an address does not parse. */

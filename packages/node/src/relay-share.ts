@@ -28,6 +28,7 @@
  * components handed to the server only (the node's own gater is asked first and keeps its say).
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { multiaddr } from '@multiformats/multiaddr'
 import type {
   CircuitRelayServerComponents, CircuitRelayServerInit, CircuitRelayService, ServerReservationStoreInit
 } from '@libp2p/circuit-relay-v2'
@@ -57,9 +58,10 @@ export const DNS_GROUP = 'dns'
 const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
 
 /**
- * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4; every DNS name is one
- * group together ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address;
- * anything else (a path) is a group of its own.
+ * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4, and a leading `/ip6zone`
+ * is passed over (a zoned address counts as its IP address); every DNS name is one group together
+ * ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address; anything else
+ * (a path) is a group of its own.
  *
  * @example
  * ```ts
@@ -68,6 +70,9 @@ const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
  * ```
  */
 export function addressGroups (addr: Multiaddr): AddressGroups {
+  // a zone names the interface an IPv6 address is reached through, not another host: any number of
+  // zones on one address must weigh what the address weighs
+  if (addr.getComponents()[0]?.name === 'ip6zone') addr = multiaddr(addr.getComponents().slice(1))
   const host = addr.getComponents()[0]
   if (host?.name === 'ip4' && host.value !== undefined) return ip4Groups(host.value)
   if (host !== undefined && DNS_PROTOCOLS.has(host.name)) return { address: DNS_GROUP, network: DNS_GROUP }

@@ -82,6 +82,32 @@ describe('fake PeerIds claimed at honest addresses do not waste the honest group
     }
   }, 120_000)
 
+  it('ten sybils on one host writing its address with a different IPv6 zone in each record weigh one group (review 7, High 1)', async () => {
+    const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))
+    const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => host('127.0.0.9')))
+    const victim = await host('127.0.0.1')
+    running.push(...honest, ...sybils, victim)
+    const records: PeerInfo[] = honest.map((h) => ({ id: h.peerId, multiaddrs: [h.getMultiaddrs()[0]!] }))
+    for (const [k, s] of sybils.entries()) {
+      const port = s.getMultiaddrs()[0]!.getComponents().find((c) => c.name === 'tcp')!.value!
+      // the zoned address first (the one a record is grouped by), the plain one after it
+      records.push({ id: s.peerId, multiaddrs: [multiaddr(`/ip6zone/${k + 1}/ip6/::ffff:127.0.0.9/tcp/${port}`), s.getMultiaddrs()[0]!] })
+    }
+    const { dialer, dialed } = victimDialer(victim, HONEST + 1)
+    try {
+      for (const record of records.reverse()) dialer.offer(record)
+      await waitFor(() => dialed().length >= HONEST + 1, 'the victim dialed as many as it wanted', 60_000, 50)
+      const reached = new Set(dialed().map(String))
+      const honestReached = honest.filter((h) => reached.has(h.peerId.toString())).length
+      const sybilsReached = sybils.filter((s) => reached.has(s.peerId.toString())).length
+      // six groups (the sybils' one, at 127.0.0.9), six dials: every honest host and one sybil
+      expect({ honestReached, sybilsReached }).toEqual({ honestReached: HONEST, sybilsReached: 1 })
+      expect(victim.getConnections().filter((c) => c.remoteAddr.getComponents()[0]!.name === 'ip6zone')).toEqual([])
+    } finally {
+      dialer.stop()
+    }
+  }, 120_000)
+
   it('a peer kad-dht reached first (an outbound connection open) becomes chosen when drawn, without a second connection; one that dialed in is dialed back', async () => {
     const [out, inn] = await Promise.all([host('127.0.0.2'), host('127.0.0.3')])
     const victim = await host('127.0.0.1')
