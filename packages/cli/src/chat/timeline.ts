@@ -12,6 +12,9 @@ export type TimelineEntry =
   | { type: 'post', id: string }
   | { type: 'notice', text: string, tone: 'info' | 'error' | 'ok' }
 
+/** Entries (posts and notices) the message area keeps, the oldest dropped first: a bound on its memory and on what a resize re-wraps. */
+export const MAX_TIMELINE_ENTRIES = 1000
+
 /** ANSI colours around the hue circle: red, yellow, green, cyan, blue, magenta, dark then bright. */
 const COLORS = [31, 91, 33, 93, 32, 92, 36, 96, 34, 94, 35, 95]
 
@@ -53,6 +56,8 @@ export class Timeline {
   private readonly numbers = new Map<string, number>()
   private readonly byNumber = new Map<number, string>()
   private readonly shown = new Set<string>()
+  /** Entries of each post id in `entries` (a thread listing may show a post again). */
+  private readonly entryCount = new Map<string, number>()
   /** Body rows by post id: a post's body (part of its id) never changes, only the width it is wrapped to. */
   private readonly bodies = new Map<string, { width: number, lines: StyledLine[] }>()
   /** The last render, reused until an entry, a post or the width changes (the chat redraws on every key). */
@@ -78,10 +83,10 @@ export class Timeline {
     this.remember(post)
     if (again) {
       // a listing the user asked for (a thread): show it whole, even what is already on screen
-      this.entries.push({ type: 'post', id: post.id })
+      this.push({ type: 'post', id: post.id })
     } else if (!this.shown.has(post.id)) {
       this.shown.add(post.id)
-      this.entries.push({ type: 'post', id: post.id })
+      this.push({ type: 'post', id: post.id })
     }
   }
 
@@ -99,13 +104,40 @@ export class Timeline {
   /** Adds a line of text. */
   notice (text: string, tone: 'info' | 'error' | 'ok' = 'info'): void {
     this.version++
-    this.entries.push({ type: 'notice', text, tone })
+    this.push({ type: 'notice', text, tone })
+  }
+
+  /**
+   * Adds an entry, and drops the oldest past {@link MAX_TIMELINE_ENTRIES}, with what is kept of a
+   * dropped post that no entry shows any more (its number still resolves: it names the post's id).
+   */
+  private push (entry: TimelineEntry): void {
+    this.entries.push(entry)
+    if (entry.type === 'post') this.entryCount.set(entry.id, (this.entryCount.get(entry.id) ?? 0) + 1)
+    while (this.entries.length > MAX_TIMELINE_ENTRIES) {
+      const dropped = this.entries.shift()
+      if (dropped?.type === 'post') this.unshow(dropped.id)
+    }
+  }
+
+  /** Forgets one entry of a post, and the post once no entry shows it. */
+  private unshow (id: string): void {
+    const count = (this.entryCount.get(id) ?? 1) - 1
+    if (count > 0) {
+      this.entryCount.set(id, count)
+      return
+    }
+    this.entryCount.delete(id)
+    this.shown.delete(id)
+    this.posts.delete(id)
+    this.bodies.delete(id)
   }
 
   /** Empties the message area (numbers stay valid). */
   clear (): void {
     this.version++
     this.entries.length = 0
+    this.entryCount.clear()
     this.shown.clear()
   }
 
