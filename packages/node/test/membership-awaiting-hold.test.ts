@@ -6,7 +6,7 @@
 import { authorPublicKey, buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ready, toHex } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
-import { AwaitingStamps } from '../src/membership/awaiting-stamps.js'
+import { AWAITING_MEMBER_BYTES, AwaitingStamps } from '../src/membership/awaiting-stamps.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { AwaitingEnvelope } from '../src/membership/awaiting-stamps.js'
 import type { PostStore } from '../src/index.js'
@@ -109,7 +109,7 @@ describe('envelopes kept for their ring\'s stamps (RV8)', () => {
     const entry = (group: string): AwaitingEnvelope => {
       const id = new Uint8Array(32)
       new DataView(id.buffer).setUint32(0, ++n)
-      return { topic: TOPIC, envelope: new Uint8Array(100), valid: { id } as unknown as ValidEnvelope, path: 'sync', group }
+      return { topic: TOPIC, envelope: new Uint8Array(100), valid: { id, auth: { kind: 'ring', ring: [member] } } as unknown as ValidEnvelope, path: 'sync', group }
     }
     const quiet = entry('quiet')
     expect(waiting.hold(quiet, [member])).toBe(true)
@@ -120,6 +120,21 @@ describe('envelopes kept for their ring\'s stamps (RV8)', () => {
     // the quiet group's only envelope, the oldest of all, is still there; the flood lost its oldest
     expect(waiting.hold(quiet, [member])).toBe(false)
     expect(waiting.hold(flood[0]!, [member])).toBe(true)
+  })
+})
+
+// RV8 L2: 953 envelopes of 64-member rings counted 4.0 MiB and took 33.5 MiB of heap
+describe('the bytes bound of envelopes kept for their stamps counts their ring (RV8 L2)', () => {
+  it('charges AWAITING_MEMBER_BYTES per ring member on top of the envelope', () => {
+    const ring = Array.from({ length: 64 }, (_, i) => new Uint8Array(32).fill(i))
+    const waiting = new AwaitingStamps({ checkRing: () => ({ ok: true }), deliver: async () => true }, { bytes: 100 * 1024, bytesPerGroup: 100 * 1024 })
+    for (let i = 0; i < 10; i++) {
+      const id = new Uint8Array(32).fill(i + 1)
+      waiting.hold({ topic: TOPIC, envelope: new Uint8Array(4400), valid: { id, auth: { kind: 'ring', ring } } as unknown as ValidEnvelope, path: 'sync', group: `g${i}` }, ring)
+    }
+    // 4,400 + 64 × 512 = 37,168 bytes each: two fit in 100 KiB, not ten
+    expect(waiting.size).toBe(2)
+    expect(waiting.bytes).toBe(2 * (4400 + 64 * AWAITING_MEMBER_BYTES))
   })
 })
 
