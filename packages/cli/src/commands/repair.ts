@@ -58,6 +58,8 @@ export function repairCommand (): Command {
       outputOf(options).result(result, () => [
         `moved the store aside to ${result.movedTo}`,
         `kept ${kept} record${kept === 1 ? '' : 's'} of your own (posts not yet sent, votes, member counters and rings)${result.cut.length > 0 ? `; damage cut short: ${result.cut.join(', ')}` : ''}`,
+        // a counter lost would hand out a slot again: the repair's hour and week count as used up instead
+        ...(result.cut.includes('member-post-counters') ? ['your member posts and votes of this hour (and posts of this week) count as used up: the counters were damaged'] : []),
         `start your node with: ${result.next} (it re-syncs posts from peers)`
       ].join('\n'))
     })
