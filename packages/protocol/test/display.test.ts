@@ -27,10 +27,11 @@ function joinersVisible (text: string): boolean {
   return chars.every((c, i) => {
     if (!JOINER.test(c)) return true
     const prev = chars[i - 1] ?? ''
-    const next = chars[i + 1] ?? ''
+    // displayLine judges the first joiner of a run by what follows the run: skip the others' escapes
+    const next = Array.from(chars.slice(i + 1).join('').replace(/^(\\u\{200[cd]\})+/, ''))[0] ?? ''
     if (c === '\u200d' && /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]/u.test(prev) && /\p{Extended_Pictographic}/u.test(next)) return true
     let base = i - 1
-    while (base > 0 && /[\p{Mn}\p{Me}]/u.test(chars[base] ?? '')) base--
+    while (base > 0 && /[\p{Mn}\p{Me}\p{Mc}]/u.test(chars[base] ?? '')) base--
     const letter = chars[base] ?? ''
     return /[\p{L}\p{M}]/u.test(prev) && /[\p{L}\p{M}]/u.test(next) && /\p{L}/u.test(letter) && !NON_SHAPING.test(letter)
   })
@@ -133,6 +134,10 @@ describe('displayLine', () => {
         .replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t')
       expect(Array.from(unescaped).length).toBeLessThanOrEqual(Array.from(text).length)
     }), { numRuns: 2000 })
+    // a run of joiners: the first is judged by what follows the run, the others are escaped
+    expect(displayLine('ب\u200c\u200d\u0301')).toBe('ب\u200c\\u{200d}\u0301')
+    expect(joinersVisible(displayLine('ب\u200c\u200d\u0301'))).toBe(true)
+    expect(joinersVisible(displayLine('कि\u200dष'))).toBe(true)
   })
 
   it('shows what it escapes', () => {
