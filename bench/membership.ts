@@ -20,7 +20,7 @@ import { createMurmur, createVerifyPool } from '@murmur/node'
 import { InvalidMessageTracker, PostIntake, createPostStore, memberGatedValidator, openDatabase, openMemberDirectory } from '@murmur/node/internal'
 import {
   EPOCH_SECONDS, POSTS_PER_EPOCH, authorPublicKey, buildEnvelope, channelTopic, compareBytes, encodeStamp, generateAuthorKey, ready, ringSlots, toHex,
-  validateEnvelope, weekOf
+  validateEnvelope, weekOf, VOTE_BUDGET
 } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { median, writeResults } from './lib/results.ts'
@@ -88,7 +88,7 @@ const minuteAgo = (): number => {
 }
 const parent = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32))
 const ringVotes = async (count: number): Promise<BuiltEnvelope[]> => await Promise.all(Array.from({ length: count }, async (_, i) =>
-  await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: parent(), vote: 1, created: minuteAgo(), powBits: PIPELINE_POW.VOTE, auth: { kind: 'ring', ring, secretKey: members[i % RING]!.secretKey } })))
+  await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: parent(), vote: 1, created: minuteAgo(), powBits: PIPELINE_POW.VOTE, auth: { kind: 'ring', ring, secretKey: members[i % RING]!.secretKey, slot: Math.floor(i / RING) % VOTE_BUDGET } })))
 const oneTimeVotes = async (count: number): Promise<BuiltEnvelope[]> => await Promise.all(Array.from({ length: count }, async () =>
   await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: parent(), vote: 1, powBits: PIPELINE_POW.VOTE })))
 

@@ -43,6 +43,8 @@ export * from './errors.js'
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, HistorySync, SyncStalledError } from './sync/index.js'
+export { createNodeMetrics, METRIC_NAMES } from './metrics.js'
+export type { NodeMetrics, NodeMetricsInit, NodeMetricsSources } from './metrics.js'
 export { PostIntake } from './intake.js'
 export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
@@ -53,7 +55,7 @@ export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membersh
 export type { MemberHoldOptions } from './intake.js'
 export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
 export type { SyncInit, SyncReport, SyncHost, SyncComponents } from './sync/index.js'
-export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError, StoreDamagedError } from './store/index.js'
+export { createPostStore, openDatabase, hotScore, InvalidPostError, CorruptRecordError, StoreDamagedError, RepairWriteError } from './store/index.js'
 export type { PostStore, PostStoreInit, StoreDatabase, StoredPost, StoredPostKind, PostEntry, PutResult, FeedOptions as StoreFeedOptions } from './store/index.js'
 
 /** Options of {@link createMurmur}; every field is optional. */

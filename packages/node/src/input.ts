@@ -9,7 +9,7 @@ export function topicOf (channel: string): string {
   try {
     return channelTopic(channel)
   } catch (err) {
-    throw new InvalidChannelError((err as Error).message)
+    throw new InvalidChannelError((err as Error).message, { cause: err })
   }
 }
 
@@ -32,7 +32,7 @@ export async function guardProtocolAsync<T> (fn: () => Promise<T>): Promise<T> {
 
 function toPostError (err: unknown): unknown {
   if (err instanceof Error && err.name === ProtocolError.name) {
-    return new PostValidationError(err.message, (err as ProtocolError).code)
+    return new PostValidationError(err.message, (err as ProtocolError).code, { cause: err })
   }
   return err
 }

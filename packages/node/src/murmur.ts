@@ -20,6 +20,8 @@ import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { OwnVotes } from './own-votes.js'
+import { createNodeMetrics } from './metrics.js'
+import type { NodeMetrics } from './metrics.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { dialDrawn } from './discovery-dial.js'
 import type { DrawnDialComponents } from './discovery-dial.js'
@@ -67,6 +69,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly intake: PostIntake
   private readonly direct: Outbox
   private readonly stem?: Stem
+  private readonly metrics: NodeMetrics
   private readonly sync?: HistorySync
   private readonly outbound: Outbox
   private readonly own: OwnPosts
@@ -160,6 +163,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.inStem = inStem
     this.tracker = tracker
     this.libp2p = libp2p
+    // read at scrape time; outbound is direct when the stem is off, so the Set counts that outbox once
+    this.metrics = createNodeMetrics({ metrics: libp2p.metrics, waiting: () => [...new Set([this.direct, this.outbound])].reduce((n, box) => n + box.queued, 0) + (this.stem?.router.heldCount ?? 0) })
     this.senders = new SenderGroups(libp2p)
     this.chosen = new ChosenPeers(config.bootstrap)
     this.vouches = new Corroboration({
@@ -189,7 +194,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       // rings of stamped members only, once membership is open (votes and posts of public channels)
       checkRing: (ring, created, from) => this.members?.checkRing(ring, created, from) ?? { ok: true },
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
-      onVerified: (topic, envelope, result, _path, from) => { this.clock.observe(topic, envelope, result, from) },
+      onVerified: (topic, envelope, result, _path, from) => {
+        this.clock.observe(topic, envelope, result, from)
+        this.metrics.checked(result)
+      },
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
       onValid: (id) => {
         this.stem?.seen(id)
@@ -261,6 +269,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       store,
       reads: this.reads,
       votes: new OwnVotes(this.db, config.clockInjected ? config.clock : undefined),
+      // an own post counts as checked, as a relayed one does: a scrape cannot tell them apart
+      checked: (result) => { this.metrics.checked(result) },
       channelOf: (topic) => this.channelOf(topic),
       join: async (channel) => this.join(channel),
       assertRunning: () => { this.assertRunning() },
@@ -290,14 +300,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       getConnections: () => libp2p.getConnections(),
       dial: async (target, options) => await libp2p.dial(target, options),
       identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
-      choose: (reached) => { this.chosen.add(reached) }
+      choose: (reached) => { this.chosen.add(reached) },
+      allowPrivateAddresses: config.allowPrivateAddresses
     }
     this.discovery = new DiscoveryDialer({
       dialedCount: () => this.chosen.dialedCount(libp2p.getConnections()),
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       isDialed: dialed,
       dial: async (peer, signal, exact) => await dialDrawn(drawnDial, peer, signal, exact)
-    }, { bootstrap: bootstrapPeers(config.bootstrap) })
+    }, { bootstrap: bootstrapPeers(config.bootstrap), allowPrivateAddresses: config.allowPrivateAddresses })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
       lookup: createProviderLookup({

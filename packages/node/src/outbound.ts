@@ -6,6 +6,7 @@
 import { messageId } from '@murmur/protocol'
 import { MAX_OUTBOX } from './constants.js'
 import { OutboxFullError, PublishError } from './errors.js'
+import { hasOutboundGossipStream, isNoPeersError } from './gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Logger } from '@libp2p/interface'
 
@@ -105,8 +106,6 @@ interface Queued {
 /** Calls of an optional {@link OutboxComponents} hook; a hook that throws is logged, never breaks the outbox. */
 type Hooks = Pick<OutboxComponents, 'onQueued' | 'onReleased' | 'onDropped'>
 
-const NO_PEERS = 'PublishError.NoPeersSubscribedToTopic'
-
 /**
  * Whether a subscriber of `topic` can be written to now. A subscription can arrive before our gossip
  * stream to that peer is open; a publish then reaches nobody and gossipsub marks the post as seen for
@@ -118,9 +117,7 @@ const NO_PEERS = 'PublishError.NoPeersSubscribedToTopic'
  * ```
  */
 export function reachable (pubsub: GossipSub, topic: string): boolean {
-  // `streamsOutbound` is the gossipsub class's own map of open streams (not in its interface type)
-  const open = (pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
-  return pubsub.getSubscribers(topic).some((peer) => open?.has(peer.toString()) ?? true)
+  return pubsub.getSubscribers(topic).some((peer) => hasOutboundGossipStream(pubsub, peer))
 }
 
 /**
@@ -141,7 +138,7 @@ export function publishTo (pubsub: GossipSub): Release {
       const { recipients } = await pubsub.publish(topic, envelope)
       return { status: 'sent', recipients: recipients.length }
     } catch (err: unknown) {
-      if (err instanceof Error && err.message === NO_PEERS) {
+      if (isNoPeersError(err)) {
         return undefined
       }
       throw new PublishError(`gossipsub refused the post: ${err instanceof Error ? err.message : String(err)}`, { cause: err })

@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { DEFAULT_TTL, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AbortError, DEFAULT_TTL, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -22,7 +22,7 @@ import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, RingAuthOptions, RingLink } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -42,6 +42,8 @@ export interface OwnPostsComponents {
   reads: Pick<LocalReads, 'get'>
   /** The user's votes by post, kept until the post expires (across restarts and stamps). @default none: only the member's tag on the post is checked */
   votes?: Pick<OwnVotes, 'get' | 'add'>
+  /** Told of each own post's validation before it is sent, as the intake tells of every first sight (metrics). @default none */
+  checked?: (result: ValidationResult) => void
   /** The joined channel of a topic, if any. */
   channelOf(topic: string): string | undefined
   /** Joins a channel (own posts join theirs). */
@@ -288,10 +290,13 @@ export class OwnPosts {
     if (!valid.ok) {
       throw new PostValidationError(valid.reason, valid.code)
     }
+    this.components.checked?.(valid)
     const refused = intake.membership(valid)
     if (refused !== undefined) {
       throw new PostValidationError(refused.reason, refused.code)
     }
+    // an abort during ring signing or right after mining: refused before anything is recorded
+    if (options.signal?.aborted === true) throw new AbortError('the post was aborted', { cause: options.signal.reason })
     this.components.assertRunning()
     const expires = Number(valid.post.created) + valid.post.ttl
     if (own.auth?.kind === 'ring' && own.kind !== 'VOTE') {

@@ -67,7 +67,7 @@ describe('a ring vote and post that arrive before their stamps', () => {
     const ring = keys.map((key) => key.publicKey).sort(compareBytes)
     const now = Math.floor(Date.now() / 1000)
     const created = now - (now % 60) - 60
-    const vote = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: root.id, vote: 1, created, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey } })
+    const vote = await buildEnvelope({ channel: CHANNEL, kind: 'VOTE', parent: root.id, vote: 1, created, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0 } })
     const post = await buildEnvelope({
       channel: CHANNEL,
       body: 'a member\'s post',

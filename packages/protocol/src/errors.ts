@@ -70,8 +70,8 @@ export class AbortError extends Error {
   override readonly name = 'AbortError'
   readonly code = 'ERR_ABORTED'
 
-  constructor (message = 'The operation was aborted') {
-    super(message)
+  constructor (message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 

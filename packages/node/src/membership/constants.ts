@@ -31,9 +31,13 @@ export const DIRECTORY_SUBLEVEL = 'member-directory'
  * of 16 members (AWAITING_STAMPS_BYTES caps larger envelopes). @default 1024
  */
 export const AWAITING_STAMPS_ENVELOPES = 1024
-/** Envelope bytes kept in all while their ring's stamps are missing. @default 4 MiB */
-export const AWAITING_STAMPS_BYTES = 4 * 1024 * 1024
+/**
+ * Bytes kept in all while their ring's stamps are missing, as counted: each envelope's bytes plus
+ * AWAITING_MEMBER_BYTES per ring member (what a kept entry really costs); room for 1,024 ring votes of 16.
+ * @default 10 MiB
+ */
+export const AWAITING_STAMPS_BYTES = 10 * 1024 * 1024
 /** Envelopes of one address group kept while their ring's stamps are missing: a flood of rings of unknown members pushes out its own first. @default 64 */
 export const AWAITING_STAMPS_ENVELOPES_PER_GROUP = 64
-/** Envelope bytes of one address group kept while their ring's stamps are missing. @default 256 KiB */
-export const AWAITING_STAMPS_BYTES_PER_GROUP = 256 * 1024
+/** Bytes of one address group kept while their ring's stamps are missing, counted as AWAITING_STAMPS_BYTES is: room for 64 ring votes of 16. @default 640 KiB */
+export const AWAITING_STAMPS_BYTES_PER_GROUP = 640 * 1024
