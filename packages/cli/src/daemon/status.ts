@@ -1,7 +1,7 @@
 /**
  * What a running node reports about itself: peers, channels and addresses, and when that changes.
  */
-import { MAX_CLOCK_SKEW, channelTopic } from '@murmur/protocol'
+import { MAX_CLOCK_SKEW } from '@murmur/protocol'
 import { MEMBERSHIP_POLL_INTERVAL, STATUS_DEBOUNCE } from '../constants.js'
 import { VERSION } from '../version.js'
 import { membershipStatus } from '../membership.js'
@@ -86,8 +86,7 @@ export function clockWarning (offset: number): string {
  * ```
  */
 export function channelStatus (node: Murmur): ChannelStatus[] {
-  const pubsub = node.libp2p.services.pubsub
-  return node.channels().map((channel) => ({ channel, peers: pubsub.getSubscribers(channelTopic(channel)).length }))
+  return node.channels().map((channel) => ({ channel, peers: node.channelPeers(channel).length }))
 }
 
 /**
@@ -99,10 +98,9 @@ export function channelStatus (node: Murmur): ChannelStatus[] {
  * ```
  */
 export function readPeers (node: Murmur): PeerResponse[] {
-  const pubsub = node.libp2p.services.pubsub
   const channels = node.channels().map((channel) => ({
     channel,
-    subscribers: new Set(pubsub.getSubscribers(channelTopic(channel)).map(String))
+    subscribers: new Set(node.channelPeers(channel).map(String))
   }))
   // one row per peer: two nodes that dialed each other at once hold two connections
   const byPeer = new Map<string, PeerResponse>()
@@ -144,13 +142,12 @@ export function watchStatus (node: Murmur, onChange: () => void, extraEvents: Li
     timer = setTimeout(onChange, STATUS_DEBOUNCE)
   }
   const { libp2p } = node
-  const pubsub = libp2p.services.pubsub
   const events: Libp2pEventName[] = ['peer:connect', 'peer:disconnect', ...extraEvents]
   for (const event of events) libp2p.addEventListener(event, changed)
-  pubsub.addEventListener('subscription-change', changed)
+  node.addEventListener('channel-peers', changed)
   return () => {
     clearTimeout(timer)
     for (const event of events) libp2p.removeEventListener(event, changed)
-    pubsub.removeEventListener('subscription-change', changed)
+    node.removeEventListener('channel-peers', changed)
   }
 }
