@@ -4,7 +4,7 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
  */
 import { createMurmur } from '@murmur/node'
-import { MIN_MEMBER_RING, channelTopic, displayLine } from '@murmur/protocol'
+import { MIN_MEMBER_RING, displayLine } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { settleLinkSettings } from './link.js'
@@ -131,7 +131,7 @@ async function main (): Promise<void> {
     const count = (kind: string): number => kinds.filter((k) => k === kind).length
     const slot = node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'))
     const toRelay = connections.some((c) => c.remotePeer.toString() === relayPeer)
-    const members = node.libp2p.services.pubsub.getSubscribers(channelTopic(channel)).length
+    const members = node.channelPeers(channel).length
     statusLine.textContent = [
       slot ? 'relay slot held' : toRelay ? 'connected to the relay, reserving a slot…' : 'connecting to the relay…',
       `${node.peerCount()} peers (${count('webrtc')} WebRTC, ${count('websocket')} websocket, ${count('relayed')} relayed)`,
@@ -180,7 +180,7 @@ async function main (): Promise<void> {
   for (const event of ['connection:open', 'connection:close', 'self:peer:update'] as const) {
     node.libp2p.addEventListener(event, drawStatus)
   }
-  node.libp2p.services.pubsub.addEventListener('subscription-change', drawStatus)
+  node.addEventListener('channel-peers', drawStatus)
   node.addEventListener('post', (evt) => {
     page.received.set(evt.detail.id, evt.detail)
     void drawFeed()
