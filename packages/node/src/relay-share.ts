@@ -58,10 +58,21 @@ export const DNS_GROUP = 'dns'
 const DNS_PROTOCOLS = new Set(['dns', 'dns4', 'dns6', 'dnsaddr'])
 
 /**
+ * The one group of every address that names no host: a browser's inbound WebRTC connection has the
+ * remote address `/webrtc/p2p/<peer>`, with no IP, and PeerIds cost nothing, so each such peer was a
+ * group of its own (72 sybil WebRTC peers held every inbound slot of a browser; review 5, RV10).
+ */
+export const UNADDRESSED_GROUP = 'unaddressed'
+
+/** The multiaddr protocols that may start an address naming no host. */
+const UNADDRESSED_PROTOCOLS = new Set(['webrtc', 'p2p', 'p2p-circuit'])
+
+/**
  * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4, and a leading `/ip6zone`
  * is passed over (a zoned address counts as its IP address); every DNS name is one group together
- * ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address; anything else
- * (a path) is a group of its own.
+ * ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address; every address
+ * naming no host (an inbound WebRTC connection's `/webrtc/p2p/<peer>`) is one group ({@link UNADDRESSED_GROUP});
+ * anything else (a path, a memory address) is a group of its own.
  *
  * @example
  * ```ts
@@ -76,8 +87,9 @@ export function addressGroups (addr: Multiaddr): AddressGroups {
   const host = addr.getComponents()[0]
   if (host?.name === 'ip4' && host.value !== undefined) return ip4Groups(host.value)
   if (host !== undefined && DNS_PROTOCOLS.has(host.name)) return { address: DNS_GROUP, network: DNS_GROUP }
-  if (host?.name !== 'ip6') {
-    const own = `${host?.name ?? 'addr'}/${host?.value ?? addr.toString()}`
+  if (host === undefined || UNADDRESSED_PROTOCOLS.has(host.name)) return { address: UNADDRESSED_GROUP, network: UNADDRESSED_GROUP }
+  if (host.name !== 'ip6') {
+    const own = `${host.name}/${host.value ?? addr.toString()}`
     return { address: own, network: own }
   }
   // the address's bytes, as multiaddr parsed them: the ip6 code (one varint byte), then 16 address bytes

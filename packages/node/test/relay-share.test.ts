@@ -6,16 +6,19 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { relayLibp2pOptions, relayService } from '../src/relay.js'
-import { addressGroups, fairShare } from '../src/relay-share.js'
+import { UNADDRESSED_GROUP, addressGroups, fairShare } from '../src/relay-share.js'
+import { admitInbound } from '../src/inbound-share.js'
 import { LOOPBACK, cleanedAfterEach, waitFor } from './harness.js'
 import type { CircuitRelayService } from '../src/relay.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import type { TCPSocketOptions } from '@libp2p/tcp'
 
 const HOP = '/libp2p/circuit/relay/0.2.0/hop'
@@ -116,6 +119,16 @@ describe('relay slot fair share', () => {
     // every DNS name is one group: a name costs nothing (discovery-dns.test)
     expect(groups('/dns4/relay.example.org')).toEqual({ address: 'dns', network: 'dns' })
     expect(groups('/dns6/other.example.net')).toEqual(groups('/dns4/relay.example.org'))
+  })
+
+  it('puts every address that names no host in one group: a browser\'s inbound WebRTC peers weigh as one host (RV10)', async () => {
+    const webrtcPeer = async (): Promise<string> => `/webrtc/p2p/${peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()}`
+    const first = addressGroups(multiaddr(await webrtcPeer()))
+    expect(first).toEqual({ address: UNADDRESSED_GROUP, network: UNADDRESSED_GROUP })
+    expect(addressGroups(multiaddr(await webrtcPeer()))).toEqual(first)
+    // 72 sybil WebRTC peers holding every inbound slot no longer keep a peer from another address out
+    const sybils = await Promise.all(Array.from({ length: 72 }, async (_, i) => ({ remoteAddr: multiaddr(await webrtcPeer()), timeline: { open: i }, direction: 'inbound', status: 'open' })))
+    expect(admitInbound(multiaddr('/ip4/203.0.113.9/tcp/1'), sybils as unknown as Connection[], 72).admit).toBe(true)
   })
 
   it('lets one address hold a share of the slots others leave, never none while any is free', () => {
