@@ -206,11 +206,13 @@ describe('DHT topic rendezvous', () => {
       a.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(b.peerId)) &&
       b.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(a.peerId)), 'a and b reconnected through the rendezvous', 30_000)
 
+    // sent, or queued until the gossip stream to the peer is open again (the subscription can come first,
+    // CI 03:00): either way the post must arrive
     const toB = nextPost(b, (p) => p.body === 'after the bootstrap left')
-    expect(await a.post(CHANNEL, 'after the bootstrap left')).toMatchObject({ status: 'sent' })
+    expect(['sent', 'queued']).toContain((await a.post(CHANNEL, 'after the bootstrap left')).status)
     await toB
     const toA = nextPost(a, (p) => p.body === 'still here')
-    expect(await b.post(CHANNEL, 'still here')).toMatchObject({ status: 'sent' })
+    expect(['sent', 'queued']).toContain((await b.post(CHANNEL, 'still here')).status)
     await toA
   })
 
