@@ -47,7 +47,6 @@ import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
 import type { PeerId } from '@libp2p/interface'
-import type { FluffReason } from './stem/types.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
@@ -99,7 +98,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   /** Each joined channel's subscribed peers as last announced in a `channel-peers` event. */
   private readonly channelPeerKeys = new Map<string, string>()
   /** The reason of the own post the stem is fluffing right now (its `unprotected` event comes just before its fluff). */
-  private fluffReason?: FluffReason
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
   /** The stop under way or done: every stop() call awaits this one. */
@@ -236,16 +234,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         forwarded: (id, to) => { this.intake.forwarded(fromHex(id), this.senderGroup(to)) },
         fluff: async (topic, envelope, expires) => {
           if (topic === DIRECTORY_TOPIC && this.members !== undefined) return await this.members.fluff(envelope, expires)
-          // `expires` is known for own posts only
-          if (expires !== undefined) this.ownEvent('unprotected', topic, envelope, { reason: this.fluffReason ?? 'embargo' })
           return await this.own.fluff(topic, envelope, expires)
         },
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {
-        // the stem calls `fluff` (above) right after this event, in the same turn: it reads the reason there
-        this.fluffReason = evt.detail.reason
+        // an own post the stem publishes itself (never a directory announcement: not a post)
+        if (evt.detail.topic !== DIRECTORY_TOPIC) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
       })
       this.stem = stem
     }

@@ -88,7 +88,7 @@ export interface StemInit extends StemRouterInit {
 /** Events of the stem. */
 export interface StemEvents {
   /** An own post went into gossip from this node: no stem peer, or its stem lost it. */
-  unprotected: CustomEvent<{ topic: string, reason: FluffReason }>
+  unprotected: CustomEvent<{ id: string, topic: string, reason: FluffReason }>
 }
 
 /** The Dandelion++ stem: an {@link Outbound} for own posts plus the relay of other nodes' stems. */
@@ -160,7 +160,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
           if (to !== undefined) this.components.forwarded?.(event.id, to)
         }
         if (event.type === 'fluff' && event.own) {
-          this.safeDispatchEvent('unprotected', { detail: { topic: event.topic, reason: event.reason } })
+          this.safeDispatchEvent('unprotected', { detail: { id: event.id, topic: event.topic, reason: event.reason } })
         }
       }
     }, init)
