@@ -99,6 +99,8 @@ describe('murmur daemon --metrics', () => {
     await postAndSee(a, watchB, 'posted on a')
     const afterOwn = await settled()
     expect(moved(beforeOwn, afterOwn)).toEqual(moved(beforeRelayed, afterRelayed))
+    // not alike by both being empty: a post moves the validated count, own or relayed
+    expect(moved(beforeOwn, afterOwn).murmur_posts_validated_total).toBeGreaterThan(0)
   })
 
   it('serves the text format with Murmur\'s and the connection families, and nothing per protocol', async () => {
