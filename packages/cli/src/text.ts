@@ -202,16 +202,19 @@ export function wrap (text: string, width: number): string[] {
     let used = 0
     for (const cell of cells(paragraph, width)) {
       const segment = cell.text
-      if (used + cell.width > width && line.length > 0) {
-        // break at the last space of the line, else here (a word longer than the line is cut)
+      // break at the last space of the line, else here (a word longer than the line is cut); the
+      // word carried over from a space may itself leave no room for this cell, so cut until it fits
+      let broke = false
+      while (used + cell.width > width && line.length > 0) {
+        broke = true
         const space = segment === ' ' ? line.length : line.findLastIndex((c) => c.text === ' ')
         const cut = space > 0 ? space : line.length
         lines.push(line.slice(0, cut).map((c) => c.text).join('').trimEnd())
         line = line.slice(cut)
         while (line[0]?.text === ' ') line.shift()
         used = line.reduce((sum, c) => sum + c.width, 0)
-        if (segment === ' ') continue
       }
+      if (broke && segment === ' ') continue
       line.push(cell)
       used += cell.width
     }
