@@ -7,6 +7,7 @@
 import { lstat, mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { isLoopback } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { RENDEZVOUS_DIAL_TIMEOUT, RENDEZVOUS_INTERVAL } from '../constants.js'
 import { writePrivateFile } from '../files.js'
@@ -49,7 +50,7 @@ export class LocalRendezvous {
 
   /** Writes this node's entry and dials the others. Returns false (and logs why) when the directory is unsafe. */
   async start (): Promise<boolean> {
-    const multiaddrs = this.node.getMultiaddrs().map(String).filter(isLoopback)
+    const multiaddrs = this.node.getMultiaddrs().filter((ma) => isLoopback(ma)).map(String)
     if (multiaddrs.length === 0) {
       log('no loopback address to announce; local rendezvous off')
       return false
@@ -102,7 +103,7 @@ export class LocalRendezvous {
   }
 
   private async dial (peerId: string, entry: Entry): Promise<void> {
-    for (const addr of entry.multiaddrs.filter(isLoopback)) {
+    for (const addr of entry.multiaddrs.filter(isLoopbackAddress)) {
       try {
         await this.node.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(RENDEZVOUS_DIAL_TIMEOUT) })
         log('connected to %s through the local rendezvous', peerId)
@@ -154,6 +155,21 @@ function processAlive (pid: number): boolean {
   }
 }
 
-function isLoopback (addr: string): boolean {
-  return addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/')
+/**
+ * Whether a multiaddr written in a rendezvous entry is a loopback address (@libp2p/utils' isLoopback):
+ * the only kind this node dials from the directory. An address that does not parse is not one; nor is an
+ * IPv4-mapped IPv6 one (`/ip6/::ffff:127.0.0.1`), which no node announces.
+ *
+ * @example
+ * ```ts
+ * isLoopbackAddress('/ip6/0:0:0:0:0:0:0:1/tcp/4001') // true
+ * isLoopbackAddress('/ip4/127.0.0.1.nip.io/tcp/1') // false
+ * ```
+ */
+export function isLoopbackAddress (addr: string): boolean {
+  try {
+    return isLoopback(multiaddr(addr))
+  } catch {
+    return false
+  }
 }
