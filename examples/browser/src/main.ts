@@ -8,7 +8,7 @@ import { MIN_MEMBER_RING, displayLine } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { settleLinkSettings } from './link.js'
-import { renderMembership } from './membership.js'
+import { followMembership, renderMembership } from './membership.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
 import { preview, renderFeed, renderPeers } from './view.js'
@@ -40,8 +40,6 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const statusLine = byId('status')
-/** How often the membership panel is redrawn, in ms. */
-const MEMBERSHIP_REFRESH_MS = 1_000
 
 async function main (): Promise<void> {
   renderHelp(byId('help-text'))
@@ -219,15 +217,13 @@ async function main (): Promise<void> {
   window.addEventListener('pagehide', () => { void node.stop() })
 
   const membershipPanel = { text: byId('membership-text'), bar: byId<HTMLProgressElement>('mint-progress'), toggle: byId<HTMLButtonElement>('mint-toggle') }
-  const drawMembership = (): void => { renderMembership(membershipPanel, node.membership(), Math.floor(Date.now() / 1000)) }
   membershipPanel.toggle.onclick = () => {
     // the node mints or not from its start: the choice is saved and the tab starts again
     saveMint(window.localStorage, !settings.mint)
     window.location.reload()
   }
-  // the node reports membership when asked, not by events: a second is fine for a progress bar
-  drawMembership()
-  setInterval(drawMembership, MEMBERSHIP_REFRESH_MS)
+  // redrawn on the node's 'membership' event: a mint's progress comes at most once a second
+  followMembership(node, (status) => { renderMembership(membershipPanel, status) })
 
   drawStatus()
   await drawFeed()

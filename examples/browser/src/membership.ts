@@ -5,7 +5,7 @@
  * button that turns minting in this tab on or off (the tab's CPU is the user's to give).
  */
 import { MIN_MEMBER_RING } from '@murmur/protocol'
-import type { NodeMembershipStatus } from '@murmur/node'
+import type { Murmur, NodeMembershipStatus } from '@murmur/node'
 
 /** The panel's elements (index.html `#membership`). */
 export interface MembershipPanel {
@@ -42,15 +42,16 @@ export function aboutSeconds (seconds: number): string {
 }
 
 /**
- * Draws the panel from the node's membership (undefined: membership off, the panel hidden); `now` in
- * unix seconds.
+ * Draws the panel from the node's membership (undefined: membership off, the panel hidden). It says only
+ * what stays true until the node's next 'membership' event (times of day, not a countdown), so it is
+ * redrawn on that event alone ({@link followMembership}).
  *
  * @example
  * ```ts
- * renderMembership(panel, node.membership(), Math.floor(Date.now() / 1000))
+ * renderMembership(panel, node.membership())
  * ```
  */
-export function renderMembership (panel: MembershipPanel, status: NodeMembershipStatus | undefined, now: number): void {
+export function renderMembership (panel: MembershipPanel, status: NodeMembershipStatus | undefined): void {
   const section = panel.text.parentElement
   if (section !== null) section.hidden = status === undefined
   if (status === undefined) return
@@ -70,7 +71,7 @@ export function renderMembership (panel: MembershipPanel, status: NodeMembership
   } else if (status.stamp !== undefined) {
     state = `member until ${new Date(status.stamp.expires * 1000).toLocaleString()}`
   } else {
-    state = status.nextMintAt === undefined ? 'not a member yet' : `not a member: minting starts in ${aboutSeconds(status.nextMintAt - now)}`
+    state = status.nextMintAt === undefined ? 'not a member yet' : `not a member: minting starts at ${new Date(status.nextMintAt * 1000).toLocaleString()}`
   }
   panel.text.dataset.state = status.minting !== undefined ? 'minting' : status.stamp !== undefined ? 'member' : 'none'
   const ring = 'ring' in status && typeof status.ring === 'number' ? status.ring : undefined
@@ -78,4 +79,21 @@ export function renderMembership (panel: MembershipPanel, status: NodeMembership
     ? []
     : [ring < 2 ? 'no other member known yet: votes wait for one' : `your votes hide among ${ring}${ring < MIN_MEMBER_RING ? ` (${MIN_MEMBER_RING} once the directory holds that many)` : ''}`]
   panel.text.textContent = [state, members, ...hiding].join(' · ')
+}
+
+/**
+ * Keeps the panel in step with the node: `draw` runs now and on each of the node's 'membership' events
+ * (a mint's progress at most once a second, any other change at once), with no timer of its own. Returns
+ * a function that stops following.
+ *
+ * @example
+ * ```ts
+ * const stop = followMembership(node, (status) => { renderMembership(panel, status) })
+ * ```
+ */
+export function followMembership (node: Pick<Murmur, 'membership' | 'addEventListener' | 'removeEventListener'>, draw: (status: NodeMembershipStatus | undefined) => void): () => void {
+  const changed = (evt: CustomEvent<NodeMembershipStatus>): void => { draw(evt.detail) }
+  node.addEventListener('membership', changed)
+  draw(node.membership())
+  return () => { node.removeEventListener('membership', changed) }
 }

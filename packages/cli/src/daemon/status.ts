@@ -2,7 +2,7 @@
  * What a running node reports about itself: peers, channels and addresses, and when that changes.
  */
 import { MAX_CLOCK_SKEW } from '@murmur/protocol'
-import { MEMBERSHIP_POLL_INTERVAL, STATUS_DEBOUNCE } from '../constants.js'
+import { STATUS_DEBOUNCE } from '../constants.js'
 import { VERSION } from '../version.js'
 import { membershipStatus } from '../membership.js'
 import type { ChannelStatus, ClockStatus, PeerResponse, StatusResponse } from '../api-types.js'
@@ -31,25 +31,19 @@ export function readStatus (node: Murmur, startedAt: number): StatusResponse {
 }
 
 /**
- * Calls `onChange` whenever the node's membership changes (minting progress, a new stamp, the
- * directory's size), read every MEMBERSHIP_POLL_INTERVAL; returns a function that stops watching.
+ * Calls `onChange` whenever the node's membership changes (minting progress, a new stamp, the directory's
+ * size), on the node's 'membership' event: no timer, nothing read between changes. Returns a function
+ * that stops watching.
  *
  * @example
  * ```ts
  * const unwatch = watchMembership(node, () => { broadcast(readStatus(node, startedAt)) })
  * ```
  */
-export function watchMembership (node: Murmur, onChange: () => void): () => void {
-  let last = JSON.stringify(membershipStatus(node.membership()))
-  const timer = setInterval(() => {
-    const now = JSON.stringify(membershipStatus(node.membership()))
-    if (now !== last) {
-      last = now
-      onChange()
-    }
-  }, MEMBERSHIP_POLL_INTERVAL)
-  timer.unref()
-  return () => { clearInterval(timer) }
+export function watchMembership (node: Pick<Murmur, 'addEventListener' | 'removeEventListener'>, onChange: () => void): () => void {
+  const changed = (): void => { onChange() }
+  node.addEventListener('membership', changed)
+  return () => { node.removeEventListener('membership', changed) }
 }
 
 /**
