@@ -13,14 +13,15 @@
  */
 import { WorkerPool } from './pool.js'
 import { availableCores, spawnVerifyWorker } from './platform.js'
-import type { RunOptions } from './pool.js'
+import type { RunOptions, VerifyPriority } from './pool.js'
 import type { SpawnVerifyWorker } from './platform.js'
 import type { MinePowOptions, MintStampOptions, RingVerifyInput, Stamp, StampVerification, ValidateOptions, ValidationResult, VerifyStampOptions } from '@murmur/protocol'
 
 export { VerifyPoolStoppedError, VerifyQueueFullError, VerifyWorkerCrashedError } from './errors.js'
 export { availableCores, nodeWorkerHandle, spawnVerifyWorker, webWorkerHandle } from './platform.js'
 export type { SpawnVerifyWorker, VerifyWorkerHandle } from './platform.js'
-export { MAX_STAMP_OVERTAKES, MAX_START_FAILURES, WORKER_PIPELINE } from './pool.js'
+export { MAX_PRIORITY_OVERTAKES, MAX_STAMP_OVERTAKES, MAX_START_FAILURES, WORKER_PIPELINE } from './pool.js'
+export type { VerifyPriority } from './pool.js'
 
 /** Jobs that may wait for a worker before more are refused: about 12 s of n = 16 ring checks on two cores, 8 MiB of envelopes at most. @default 2048 */
 export const VERIFY_MAX_QUEUE = 2048
@@ -45,6 +46,13 @@ export interface VerifyJobOptions {
    * newcomer's group is that group. @default '' (one group for every job without one)
    */
   group?: string
+  /**
+   * How urgent an envelope check (validate, ringVerify) is: 'high' for the stem's frames and the node's own
+   * posts (a stem hop must be judged within the stem's timers), 'normal' for gossip, 'low' for history sync.
+   * More urgent checks take a worker first; a class passed over MAX_PRIORITY_OVERTAKES times goes next.
+   * Stamp checks and mining keep their own order. @default 'normal'
+   */
+  priority?: VerifyPriority
 }
 
 /**
@@ -94,7 +102,7 @@ export function createVerifyPool (init: VerifyPoolInit = {}): VerifyPool {
   // every job waits in the queue at least until a worker takes it: a bound of 0 would refuse them all
   if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new RangeError(`expected a queue bound of at least 1 job, got ${maxQueue}`)
   const pool = new WorkerPool({ size, maxQueue, spawn: init.spawn ?? spawnVerifyWorker })
-  const runOptionsOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal, group: job?.group })
+  const runOptionsOf = (job?: VerifyJobOptions): RunOptions => ({ signal: job?.signal, group: job?.group, priority: job?.priority })
   return {
     size,
     get queued () { return pool.queued },

@@ -17,6 +17,12 @@
  * check passed over {@link MAX_STAMP_OVERTAKES} times takes the next worker it may hold, so a flood of
  * envelopes cannot keep the directory from growing.
  *
+ * Envelope checks wait by priority ({@link VerifyPriority}): the stem's frames and the node's own posts
+ * first (a stem hop is relayed, or its embargo fluffs it, within the stem's timers; the sender reads one
+ * frame at a time, so they are few), then gossip, then history sync (thousands at once, nobody waiting on
+ * one). A class passed over {@link MAX_PRIORITY_OVERTAKES} times by a more urgent one takes the next
+ * worker, so a gossip flood slows sync down but cannot stop it.
+ *
  * The queue is shared by sender: a verification may name the address group of the peer it is for, and when
  * the queue is full the group with the most verifications waiting gives way (its newest job is refused),
  * not the newcomer — unless the newcomer's group is that group. One flooding address group cannot lock
@@ -37,6 +43,18 @@ export const MAX_STAMP_OVERTAKES = 32
 /** Envelope checks one worker holds at once (sent, not yet answered). */
 export const WORKER_PIPELINE = 4
 
+/** Envelope checks of more urgent classes that may take a worker while one of a less urgent class waits, before its oldest goes. */
+export const MAX_PRIORITY_OVERTAKES = 32
+
+/**
+ * How urgent an envelope check is: 'high' for the stem's frames and the node's own posts, 'normal' for
+ * gossip, 'low' for history sync.
+ */
+export type VerifyPriority = 'high' | 'normal' | 'low'
+
+/** Queue classes, most urgent first. */
+const PRIORITIES: readonly VerifyPriority[] = ['high', 'normal', 'low']
+
 /** A job with its caller's promise, waiting for a worker or running on one. */
 interface Task {
   id: number
@@ -56,6 +74,8 @@ interface Task {
   slot?: Slot
   /** Whom a verification is for ({@link RunOptions.group}; '' when not given). */
   group: string
+  /** Its queue class: an index into PRIORITIES. */
+  rank: number
 }
 
 /** One worker and what it runs. */
@@ -81,6 +101,8 @@ export interface RunOptions<P = unknown> {
   onProgress?: (progress: P) => void
   /** The address group of the peer a verification is for: a full queue refuses the group with most jobs first. @default '' (one group for all unnamed jobs) */
   group?: string
+  /** How urgent an envelope check is (stamp checks and mining keep their own order). @default 'normal' */
+  priority?: VerifyPriority
 }
 
 /** Rebuilds the named error a worker threw, so callers match it on `name` and `code` as on the main thread. */
@@ -111,6 +133,8 @@ export class WorkerPool {
   private nextId = 0
   /** Envelope checks that took a worker while a stamp check waited, since a stamp check last took one. */
   private stampOvertakes = 0
+  /** By queue class: envelope checks of more urgent classes that took a worker while one of this class waited, since one of it last took one. */
+  private readonly priorityOvertakes = PRIORITIES.map(() => 0)
   private stopped?: Error
   private startFailures = 0
 
@@ -132,6 +156,8 @@ export class WorkerPool {
     options.signal?.throwIfAborted()
     const mining = job.kind === 'minePow' || job.kind === 'mintStamp'
     const group = options.group ?? ''
+    const rank = PRIORITIES.indexOf(options.priority ?? 'normal')
+    if (rank < 0) throw new RangeError(`expected a priority of ${PRIORITIES.join(', ')}, got ${String(options.priority)}`)
     if (this.queued >= this.maxQueue && (mining || !this.makeRoom(group))) {
       throw new VerifyQueueFullError(`the verification queue is full: ${this.queued} jobs wait for ${this.size} workers`)
     }
@@ -148,7 +174,8 @@ export class WorkerPool {
         signal: options.signal,
         detach: () => {},
         settled: false,
-        group
+        group,
+        rank
       }
       if (options.signal !== undefined) {
         const signal = options.signal
@@ -285,16 +312,16 @@ export class WorkerPool {
   }
 
   /**
-   * The verification `slot` takes next, out of the queue: the oldest envelope check, unless a stamp check
+   * The verification `slot` takes next, out of the queue: the next envelope check ({@link nextEnvelope}), unless a stamp check
    * may take the worker and either no envelope check waits or the oldest stamp check was passed over
    * {@link MAX_STAMP_OVERTAKES} times. A stamp check takes a worker alone: none joins a worker that holds
    * one, and a worker a stamp check is due on takes no more envelope checks until it has answered its own.
    */
   private nextVerification (slot: Slot): Task | undefined {
     if (slot.verifying[0]?.stamp === true || slot.verifying.length >= WORKER_PIPELINE) return undefined
-    const envelope = this.waitingVerifications.findIndex((task) => !task.stamp)
+    const envelope = this.nextEnvelope()
     const stamp = this.waitingVerifications.findIndex((task) => task.stamp)
-    if (stamp < 0) return this.dequeue(envelope)
+    if (stamp < 0) return this.takeEnvelope(envelope)
     const stampsRunning = this.slots.filter((held) => held.verifying[0]?.stamp === true).length
     const stampDue = stampsRunning < Math.max(1, this.size - 1) && (envelope < 0 || this.stampOvertakes >= MAX_STAMP_OVERTAKES)
     if (stampDue) {
@@ -303,7 +330,34 @@ export class WorkerPool {
       return this.dequeue(stamp)
     }
     if (envelope >= 0) this.stampOvertakes++
-    return this.dequeue(envelope)
+    return this.takeEnvelope(envelope)
+  }
+
+  /**
+   * Where the envelope check to run next waits (-1: none): the oldest of the least urgent class passed
+   * over MAX_PRIORITY_OVERTAKES times, else the oldest of the most urgent class waiting.
+   */
+  private nextEnvelope (): number {
+    const oldest = PRIORITIES.map(() => -1)
+    this.waitingVerifications.forEach((task, index) => {
+      if (!task.stamp && oldest[task.rank] === -1) oldest[task.rank] = index
+    })
+    for (let rank = PRIORITIES.length - 1; rank > 0; rank--) {
+      if (oldest[rank]! >= 0 && this.priorityOvertakes[rank]! >= MAX_PRIORITY_OVERTAKES) return oldest[rank]!
+    }
+    return oldest.find((index) => index >= 0) ?? -1
+  }
+
+  /** Takes the envelope check at `index` (if any) out of the queue, and counts it against the less urgent classes waiting. */
+  private takeEnvelope (index: number): Task | undefined {
+    const task = this.dequeue(index)
+    if (task === undefined) return undefined
+    this.priorityOvertakes[task.rank] = 0
+    for (let rank = task.rank + 1; rank < PRIORITIES.length; rank++) {
+      const waiting = this.waitingVerifications.some((queued) => !queued.stamp && queued.rank === rank)
+      this.priorityOvertakes[rank] = waiting ? this.priorityOvertakes[rank]! + 1 : 0
+    }
+    return task
   }
 
   /** Takes the waiting verification at `index` (if any) out of the queue and its group's count. */
