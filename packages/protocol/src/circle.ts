@@ -1,7 +1,7 @@
 import { concatBytes, isBytes, u32be, utf8 } from './bytes.js'
 import { ProtocolError } from './errors.js'
 import { DOMAIN } from './hash.js'
-import { randomBytes, sodium } from './sodium.js'
+import { randomBytes, rethrowNotReady, sodium } from './sodium.js'
 import type { RandomSource } from './ring.js'
 
 const NONCE_BYTES = 24
@@ -45,7 +45,8 @@ export function openCirclePost (circleKey: Uint8Array, topic: string, sealed: Ui
   if (!isBytes(circleKey, 32)) throw new TypeError('expected a 32-byte circle key')
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.subarray(NONCE_BYTES), utf8(topic), sealed.subarray(0, NONCE_BYTES), circleKey)
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     throw new ProtocolError('ERR_BAD_SEAL', 'sealed circle payload does not open with this circle key and topic')
   }
 }

@@ -1,6 +1,7 @@
 import { u32be, u64be, utf8 } from './bytes.js'
 import { MAX_ENVELOPE_BYTES } from './constants.js'
 import { DOMAIN, sha256 } from './hash.js'
+import { rethrowNotReady } from './sodium.js'
 import { Envelope } from './wire/murmur.js'
 
 const ZERO = new Uint8Array([0])
@@ -89,7 +90,8 @@ export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefin
     const envelope = Envelope.decode(data)
     if ((envelope.oneTime === undefined) === (envelope.ring === undefined)) return undefined
     return postId(contentDigest(topic, envelope.post), authBinding(envelope))
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     return undefined
   }
 }

@@ -1,6 +1,7 @@
 import { u64be, utf8 } from './bytes.js'
 import { TOPIC_PREFIX } from './constants.js'
 import { sha256 } from './hash.js'
+import { rethrowNotReady } from './sodium.js'
 import { STAMP_ERROR_ACTIONS } from './stamp-errors.js'
 import type { StampErrorCode } from './stamp-errors.js'
 import { decodeStamp, verifyStamp } from './stamp.js'
@@ -74,6 +75,7 @@ export function validateAnnouncement (bytes: Uint8Array, options: ValidateAnnoun
   try {
     stamp = decodeStamp(bytes)
   } catch (err) {
+    rethrowNotReady(err)
     const code = (err as { code?: StampErrorCode }).code
     return { ok: false, code: code !== undefined && Object.hasOwn(STAMP_ERROR_ACTIONS, code) ? code : 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) }
   }

@@ -19,7 +19,7 @@
 export * from './constants.js'
 export { ERROR_ACTIONS, ProtocolError, AbortError, RateLimitError, isErrorCode } from './errors.js'
 export type { ErrorCode, ErrorAction } from './errors.js'
-export { ready } from './sodium.js'
+export { ready, CryptoNotReadyError } from './sodium.js'
 export { toHex, fromHex, compareBytes, equalBytes } from './bytes.js'
 export { validateChannel, channelTopic, circleChannel, isCircleChannel } from './channel.js'
 export { Post, Envelope, OneTimeAuth, RingAuth, decodeEnvelope, decodePost, encodeEnvelope, encodePost } from './codec.js'

@@ -1,6 +1,6 @@
 import { isBytes } from './bytes.js'
 import { DOMAIN, sha256 } from './hash.js'
-import { randomBytes, sodium } from './sodium.js'
+import { randomBytes, rethrowNotReady, sodium } from './sodium.js'
 
 /** An Ed25519 key pair used to sign exactly one post (or one author's posts in one thread). */
 export interface OneTimeKey {
@@ -65,7 +65,8 @@ export function verifyOneTime (digest: Uint8Array, publicKey: Uint8Array, signat
   if (!isBytes(publicKey, 32) || !isBytes(signature, 64)) return false
   try {
     return sodium.crypto_sign_verify_detached(signature, digest, publicKey)
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     return false
   }
 }

@@ -1,7 +1,7 @@
 import { compareBytes, concatBytes, equalBytes, isBytes, u32be, utf8 } from './bytes.js'
 import { MAX_RING_SIZE } from './constants.js'
 import { DOMAIN, sha256, sha512 } from './hash.js'
-import { randomBytes, sodium } from './sodium.js'
+import { randomBytes, rethrowNotReady, sodium } from './sodium.js'
 
 /** A source of random bytes; injectable only to produce fixed test vectors. */
 export type RandomSource = (length: number) => Uint8Array
@@ -278,7 +278,8 @@ export function ringVerify (input: RingVerifyInput): boolean {
     if (ringProblem(ring) !== undefined) return false
     if (!Array.isArray(s) || s.length !== ring.length) return false
     return verifyOverCheckedRing(input)
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     return false
   }
 }
@@ -309,7 +310,8 @@ export function verifyOverCheckedRing (input: RingVerifyInput): boolean {
       c = hc(add(mulBase(si), mul(ci, ring[i]!)), H.map((h, j) => add(mul(si, h), mul(ci, tags[j]!))))
     }
     return equalBytes(c, c0)
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     return false
   }
 }

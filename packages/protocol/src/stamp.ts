@@ -4,7 +4,7 @@ import { AbortError } from './errors.js'
 import { sha256 } from './hash.js'
 import { leadingZeroBits } from './pow.js'
 import { isValidPoint } from './ring.js'
-import { sodium } from './sodium.js'
+import { rethrowNotReady, sodium } from './sodium.js'
 import { StampError } from './stamp-errors.js'
 import type { StampErrorCode } from './stamp-errors.js'
 import { MAX_STAMP_WEEK, isStampWeekAccepted, stampWindow } from './stamp-window.js'
@@ -160,6 +160,7 @@ export function verifyStamp (stamp: Stamp, options: VerifyStampOptions = {}): St
     if (work < bits) return { ok: false, code: 'ERR_BAD_STAMP', reason: `stamp work is ${work} leading zero bits, ${bits} required` }
     return { ok: true, stamp, work }
   } catch (err) {
+    rethrowNotReady(err)
     return { ok: false, code: 'ERR_MALFORMED', reason: `stamp cannot be verified: ${err instanceof Error ? err.message : String(err)}` }
   }
 }

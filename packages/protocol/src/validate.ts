@@ -13,6 +13,7 @@ import { ringScopeOf } from './auth.js'
 import type { RingLimits, RingScope } from './auth.js'
 import { openCirclePost } from './circle.js'
 import { checkPadding } from './padding.js'
+import { rethrowNotReady } from './sodium.js'
 import type { Envelope, Post, RingAuth } from './wire/murmur.js'
 
 /** What the validator needs to know besides the bytes. */
@@ -246,6 +247,7 @@ function judged<T> (check: () => T): T | InvalidEnvelope {
   try {
     return check()
   } catch (err) {
+    rethrowNotReady(err)
     if (err instanceof ProtocolError) return { ok: false, code: err.code, reason: err.message }
     return { ok: false, code: 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) }
   }
