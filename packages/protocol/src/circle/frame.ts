@@ -1,0 +1,171 @@
+import { concatBytes, isBytes, u32be, u64be, utf8 } from '../bytes.js'
+import { openCirclePost, sealWithRandom } from '../circle.js'
+import { ProtocolError } from '../errors.js'
+import { sha256 } from '../hash.js'
+import { checkPow, minePow } from '../pow.js'
+import type { MinePowOptions } from '../pow.js'
+import type { RandomSource } from '../ring.js'
+import { randomBytes } from '../sodium.js'
+import { CircleError } from './errors.js'
+import type { CircleErrorCode } from './errors.js'
+import type { CircleKeys } from './keys.js'
+
+/** The circle frame format this code writes and reads (the first byte of every frame). */
+export const CIRCLE_FRAME_VERSION = 1
+/**
+ * Wire sizes of a circle frame: the smallest that fits. The ring inside dominates a frame's size (64 bytes a
+ * member: its key and its response), so the buckets say to a relay only a ring-size class: a post over a
+ * ring of 8 with a short body fits 1024, over 16 fits 2048, over 48 fits 4096, over 64 with the longest
+ * body 8192; rotations of large circles take 16384. Doubling steps cost at most twice the bytes.
+ * @default [1024, 2048, 4096, 8192, 16384]
+ */
+export const CIRCLE_FRAME_BUCKETS: readonly number[] = Object.freeze([1024, 2048, 4096, 8192, 16384])
+/**
+ * Leading zero bits of the relay proof of work every frame carries: the one thing a relay that is not a
+ * member can check, so that flooding a circle's topic costs the flooder (members check the inner
+ * envelope's own proof of work, with its ring term, after opening). @default 12
+ */
+export const CIRCLE_FRAME_POW_BITS = 12
+
+/** What a frame carries, by its first plaintext byte. */
+export const CircleRecordType = Object.freeze({
+  /** A protocol v2 envelope (POST, REPLY, VOTE), ring-signed over members. */
+  ENVELOPE: 1,
+  /** A newcomer's join announcement. */
+  JOIN: 2,
+  /** An inviter publishes an invite key, so the joins it signs name their inviter. */
+  INVITE: 3,
+  /** A member leaves. */
+  LEAVE: 4,
+  /** The owner rotates the circle to a new secret without the removed members. */
+  ROTATE: 5
+} as const)
+
+/** A record type byte. */
+export type CircleRecordTypeValue = typeof CircleRecordType[keyof typeof CircleRecordType]
+
+const TYPES: ReadonlySet<number> = new Set(Object.values(CircleRecordType))
+const POW_INPUT = utf8('murmur/v2/circle/pow-input')
+const NONCE_BYTES = 24
+const MAC_BYTES = 16
+/** version, relay proof-of-work nonce, seal nonce, MAC. */
+const OVERHEAD = 1 + 8 + NONCE_BYTES + MAC_BYTES
+/** type, u16 length. */
+const HEADER = 3
+
+/** Largest record body a frame carries. */
+export const MAX_CIRCLE_RECORD_BYTES = CIRCLE_FRAME_BUCKETS[CIRCLE_FRAME_BUCKETS.length - 1]! - OVERHEAD - HEADER
+
+/** An opened frame: its record type and body. */
+export interface CircleRecord {
+  type: CircleRecordTypeValue
+  body: Uint8Array
+}
+
+/** Result of {@link openCircleFrame} and {@link checkCircleFrame}: never thrown, a stable code on failure. */
+export type CircleFrameResult<T> = ({ ok: true } & T) | { ok: false, code: CircleErrorCode, reason: string }
+
+/** Options of {@link sealCircleFrame}. */
+export interface SealCircleFrameInit extends Pick<MinePowOptions, 'signal' | 'onProgress'> {
+  /** Relay proof-of-work bits to mine. @default CIRCLE_FRAME_POW_BITS (12) */
+  powBits?: number
+}
+
+/** The relay proof-of-work digest `SHA-256("murmur/v2/circle/pow-input" || u32be(len(topic)) || topic || sealed)`. */
+function powInput (topic: string, sealed: Uint8Array): Uint8Array {
+  const t = utf8(topic)
+  return sha256(POW_INPUT, u32be(t.byteLength), t, sealed)
+}
+
+/** The smallest bucket a record body fits, or undefined. */
+function bucketFor (body: number): number | undefined {
+  return CIRCLE_FRAME_BUCKETS.find((bucket) => body + OVERHEAD + HEADER <= bucket)
+}
+
+/**
+ * {@link sealCircleFrame} with an injected source of the seal's hedging randomness (test vectors only;
+ * not exported from the package).
+ */
+export async function sealCircleFrameWith (keys: CircleKeys, type: CircleRecordTypeValue, body: Uint8Array, random: RandomSource, init: SealCircleFrameInit = {}): Promise<Uint8Array> {
+  if (!TYPES.has(type)) throw new RangeError(`unknown circle record type ${String(type)}`)
+  if (!isBytes(body)) throw new TypeError('expected record body bytes')
+  const bucket = bucketFor(body.byteLength)
+  if (bucket === undefined) throw new CircleError('ERR_CIRCLE_SIZE', `a circle record is at most ${MAX_CIRCLE_RECORD_BYTES} bytes, got ${body.byteLength}`)
+  const plaintext = new Uint8Array(bucket - OVERHEAD)
+  plaintext[0] = type
+  plaintext[1] = body.byteLength >>> 8
+  plaintext[2] = body.byteLength & 0xff
+  plaintext.set(body, HEADER)
+  // the v2 seal (docs/PROTOCOL.md §6): XChaCha20-Poly1305 with a hedged nonce, the topic as associated data
+  const sealed = sealWithRandom(keys.sealKey, keys.topic, plaintext, random)
+  const pow = await minePow(powInput(keys.topic, sealed), init.powBits ?? CIRCLE_FRAME_POW_BITS, init)
+  return concatBytes([Uint8Array.of(CIRCLE_FRAME_VERSION), u64be(pow), sealed])
+}
+
+/**
+ * Seals a record into a circle frame: `0x01 || u64be(pow) || nonce(24) || XChaCha20-Poly1305(sealKey,
+ * nonce, type(1) || u16be(len) || body || zero padding, ad = topic)`, the whole frame exactly one of
+ * CIRCLE_FRAME_BUCKETS long, with a relay proof of work over the sealed bytes. Everything a relay could
+ * read (the ring, the link tags, the record type) is inside the seal. Throws CircleError ERR_CIRCLE_SIZE
+ * on a body above MAX_CIRCLE_RECORD_BYTES, an AbortError when `signal` aborts mining.
+ *
+ * @example
+ * ```ts
+ * const frame = await sealCircleFrame(keys, CircleRecordType.JOIN, encodeJoin(join))
+ * ```
+ */
+export async function sealCircleFrame (keys: CircleKeys, type: CircleRecordTypeValue, body: Uint8Array, init: SealCircleFrameInit = {}): Promise<Uint8Array> {
+  return await sealCircleFrameWith(keys, type, body, randomBytes, init)
+}
+
+/**
+ * What a relay that is not a member can check of a frame on a circle topic, in one hash and no key:
+ * version, a bucket size, and the relay proof of work. ERR_CIRCLE_FRAME, ERR_CIRCLE_SIZE, ERR_CIRCLE_POW.
+ *
+ * @example
+ * ```ts
+ * const verdict = checkCircleFrame(topic, data)
+ * if (!verdict.ok) console.log(verdict.code)
+ * ```
+ */
+export function checkCircleFrame (topic: string, frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<{ sealed: Uint8Array }> {
+  if (!isBytes(frame) || frame.byteLength < 1) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'empty frame' }
+  if (frame[0] !== CIRCLE_FRAME_VERSION) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `circle frame version ${frame[0]!}, ${CIRCLE_FRAME_VERSION} expected` }
+  if (!CIRCLE_FRAME_BUCKETS.includes(frame.byteLength)) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: `a circle frame of ${frame.byteLength} bytes is no bucket size` }
+  const sealed = frame.subarray(9)
+  const pow = new DataView(frame.buffer, frame.byteOffset + 1, 8).getBigUint64(0, false)
+  if (typeof topic !== 'string' || !checkPow(powInput(topic, sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
+  return { ok: true, sealed }
+}
+
+/**
+ * Opens a circle frame with a generation's keys: the relay checks of {@link checkCircleFrame}, then the
+ * seal (ERR_CIRCLE_SEAL: not this circle's generation, or tampered), then the record header
+ * (ERR_CIRCLE_FRAME: unknown type, a length past the plaintext, non-zero padding). Never throws.
+ *
+ * @example
+ * ```ts
+ * const opened = openCircleFrame(keys, data)
+ * if (opened.ok && opened.type === CircleRecordType.ENVELOPE) validateCircleEnvelope(keys, opened.body, options)
+ * ```
+ */
+export function openCircleFrame (keys: CircleKeys, frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<CircleRecord> {
+  const checked = checkCircleFrame(keys.topic, frame, powBits)
+  if (!checked.ok) return checked
+  let plaintext: Uint8Array
+  try {
+    plaintext = openCirclePost(keys.sealKey, keys.topic, checked.sealed)
+  } catch (err) {
+    if (err instanceof ProtocolError) return { ok: false, code: 'ERR_CIRCLE_SEAL', reason: 'the frame does not open with this circle generation\'s key' }
+    throw err
+  }
+  const type = plaintext[0]!
+  const length = (plaintext[1]! << 8) | plaintext[2]!
+  if (!TYPES.has(type)) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `unknown circle record type ${type}` }
+  if (HEADER + length > plaintext.byteLength) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'record length past the frame' }
+  // the padding is part of the canonical form: a member re-sealing other bytes makes another message id anyway,
+  // but a frame is one record and nothing else
+  if (plaintext.subarray(HEADER + length).some((byte) => byte !== 0)) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'non-zero padding' }
+  if (bucketFor(length) !== frame.byteLength) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: 'the record fits a smaller bucket' }
+  return { ok: true, type: type as CircleRecordTypeValue, body: plaintext.slice(HEADER, HEADER + length) }
+}
