@@ -16,11 +16,14 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   authBinding, buildEnvelope, channelTopic, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, minePow, postId, powDigest,
-  requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
+  ready, requiredPowBits, validateEnvelope, DEFAULT_POW_BITS
 } from '@murmur/protocol'
 import type { PostKind } from '@murmur/protocol'
 import { median, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const QUICK = values.quick

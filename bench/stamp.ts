@@ -8,12 +8,15 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { STAMP_BITS, STAMP_MEMLIMIT, STAMP_OPSLIMIT, generateAuthorKey, mintStamp, stampHash, verifyStamp, weekOf } from '@murmur/protocol'
+import { STAMP_BITS, STAMP_MEMLIMIT, STAMP_OPSLIMIT, generateAuthorKey, mintStamp, ready, stampHash, verifyStamp, weekOf } from '@murmur/protocol'
 import type { Stamp } from '@murmur/protocol'
 import { median, medianFigure, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 import type Sodium from 'libsodium-wrappers-sumo'
 import type { BrowserType } from 'playwright-core'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } } })
 const QUICK = values.quick

@@ -30,12 +30,16 @@
  */
 import { parseArgs } from 'node:util'
 import { StemRouter } from '@murmur/node/internal'
+import { ready } from '@murmur/protocol'
 import { oracleAdvantage } from '../packages/node/dist/test/bounce-oracle.js'
 import { EPOCH, FakeClock } from '../packages/node/dist/test/stem-fixtures.js'
 import { seededRandom } from './lib/random.ts'
 import { printFigures, writeResults } from './lib/results.ts'
 import type { PostKind } from '../packages/node/dist/test/bounce-oracle.js'
 import type { Figure } from './lib/results.ts'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const { values } = parseArgs({
   options: {

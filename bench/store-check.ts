@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createPostStore, openDatabase } from '@murmur/node/internal'
+import { ready } from '@murmur/protocol'
 import { medianFigure, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const quick = process.argv.includes('--quick')
 const POSTS = quick ? 1_000 : 10_000

@@ -4,7 +4,7 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
  */
 import { createMurmur } from '@murmur/node'
-import { MIN_MEMBER_RING, displayLine } from '@murmur/protocol'
+import { MIN_MEMBER_RING, displayLine, ready } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { settleLinkSettings } from './link.js'
@@ -42,6 +42,8 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 const statusLine = byId('status')
 
 async function main (): Promise<void> {
+  // libsodium's WASM before anything touches a key or a pseudonym (@murmur/protocol awaits nothing at import)
+  await ready()
   renderHelp(byId('help-text'))
   const proposal = readSettings(window.location, window.localStorage)
   let current: UserSettings = proposal.settings
