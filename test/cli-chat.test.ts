@@ -47,7 +47,7 @@ describe('murmur chat', () => {
     // only members vote, and a chat's own node mints no stamp: the header says so, a vote is refused with what to do
     expect((await tmux.waitForScreen('two', (s) => s.includes('not a member'))).split('\n')[0]).toMatch(/ not a member\s*$/)
     await tmux.type('two', '/vote 1 up')
-    await tmux.waitForScreen('two', (s) => s.replace(/\s+/g, ' ').includes('not voted: only members\' votes count, and this chat\'s own node mints no member stamp; run `murmur daemon`, and the chat uses it'))
+    await tmux.waitForScreen('two', (s) => s.replace(/\s+/g, ' ').includes(`not voted: only members' votes count, and this chat's own node mints no member stamp; run \`murmur daemon --data-dir ${sandbox.dir('two')}\`, and the chat uses it`))
 
     await tmux.type('two', '/help')
     const help = await tmux.waitForScreen('two', (s) => s.includes('/vote <n> up|down') && s.includes('readers let stand'))

@@ -84,7 +84,8 @@ describe('murmur errors', () => {
   it('refuses to chat without a terminal, exit 2', async () => {
     const result = await sandbox.run(['chat', '--data-dir', sandbox.dir('nothing-here')])
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe('murmur: murmur chat needs a terminal; in scripts use `murmur watch` and `murmur post`\n')
+    // the hint is a command for the data dir in use, ready to paste
+    expect(result.stderr).toBe(`murmur: murmur chat needs a terminal; in scripts read with \`murmur watch lobby --data-dir ${sandbox.dir('nothing-here')}\` and write with murmur post (the same --data-dir)\n`)
   })
 
   describe('with a daemon', () => {

@@ -15,6 +15,7 @@ import { apiRequest } from './api-request.js'
 import { apiFilePath, describeAddress, readApiFile, tokenProof } from './daemon/api-file.js'
 import { checkPrivateDir } from './files.js'
 import { murmurCommand } from './hint.js'
+import { resolveDataDir } from './paths.js'
 import type {
   ApiEvent, ErrorEvent, ErrorResponse, MiningProgress, PeerResponse, PostRequest, PostResult, PostView, ReplyRequest,
   StatusResponse, VoteRequest
@@ -41,6 +42,8 @@ export interface EventsOptions {
 export class ControlClient {
   private readonly address: ApiAddress
   private readonly token: string
+  /** The data dir whose daemon this is, for the commands a failure suggests (undefined: a chat's own node). */
+  private readonly dataDir?: string
 
   /**
    * A client of the daemon that runs for `dataDir`. Throws DaemonNotRunningError when there is none
@@ -71,7 +74,7 @@ export class ControlClient {
         `no murmur daemon is running for ${dataDir} (${apiFilePath(dataDir)} names pid ${endpoint.pid}, which is no running process of yours: the daemon did not stop cleanly); start one with \`${murmurCommand(['daemon'], dataDir)}\``
       )
     }
-    const client = new ControlClient(endpoint)
+    const client = new ControlClient({ ...endpoint, dataDir })
     try {
       await client.status()
     } catch (err) {
@@ -83,10 +86,11 @@ export class ControlClient {
     return client
   }
 
-  /** A client of the API at `endpoint` (a socket path or host and port) holding its token. */
-  constructor (endpoint: ApiAddress & { token: string }) {
+  /** A client of the API at `endpoint` (a socket path or host and port) holding its token; `dataDir`: the data dir of its daemon. */
+  constructor (endpoint: ApiAddress & { token: string, dataDir?: string }) {
     this.address = 'socket' in endpoint ? { socket: endpoint.socket } : { host: endpoint.host, port: endpoint.port }
     this.token = endpoint.token
+    this.dataDir = endpoint.dataDir
   }
 
   /** The node's status: peers, channels, addresses. */
@@ -252,7 +256,7 @@ export class ControlClient {
     if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof) || !timingSafeEqual(Buffer.from(proof, 'hex'), expected)) {
       throw new UnverifiedDaemonError(
         `the program listening on ${describeAddress(this.address)} could not prove that it is your murmur daemon (it does not hold the token of api.json), so nothing was sent to it; ` +
-        'a daemon that stopped may have left its port to another program: start `murmur daemon` again'
+        `a daemon that stopped may have left its port to another program: start \`${murmurCommand(['daemon'], this.dataDir ?? resolveDataDir())}\` again`
       )
     }
   }

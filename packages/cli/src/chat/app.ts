@@ -5,17 +5,19 @@
  */
 import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
-import { MIN_MEMBER_RING } from '@murmur/protocol'
+import { MAX_BODY_BYTES, MIN_MEMBER_RING } from '@murmur/protocol'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
+import { murmurCommand } from '../hint.js'
+import { resolveDataDir } from '../paths.js'
 import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
 import { VOTE_RULE } from '../vote-rule.js'
+import { UsageError } from '../errors.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
 import { Timeline } from './timeline.js'
 import type { Key } from './editor.js'
-import type { ChatInput } from './input.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { ControlClient, PostingOptions } from '../client.js'
 import type { PostResult, PostView, StatusResponse } from '../api-types.js'
@@ -30,6 +32,12 @@ export interface ChatAppInit {
   /** Shown in the header: `daemon` or `own node`. */
   mode: string
   /**
+   * The data dir in use, for the commands the chat's hints suggest.
+   *
+   * @default resolveDataDir()
+   */
+  dataDir?: string
+  /**
    * Terminal streams.
    *
    * @default process.stdin / process.stdout
@@ -42,6 +50,7 @@ export interface ChatAppInit {
 export class ChatApp {
   private readonly client: ControlClient
   private readonly mode: string
+  private readonly dataDir: string
   private readonly stdin: NodeJS.ReadStream
   private readonly stdout: NodeJS.WriteStream
   private readonly timeline = new Timeline()
@@ -63,6 +72,7 @@ export class ChatApp {
     this.client = init.client
     this.channel = init.channel
     this.mode = init.mode
+    this.dataDir = init.dataDir ?? resolveDataDir()
     this.stdin = init.stdin ?? process.stdin
     this.stdout = init.stdout ?? process.stdout
   }
@@ -118,7 +128,7 @@ export class ChatApp {
         return
       case 'submit':
         this.scroll = 0
-        void this.execute(parseChatInput(action.line))
+        void this.execute(action.line)
         break
       case 'interrupt':
         if (this.mining.size > 0) {
@@ -143,7 +153,9 @@ export class ChatApp {
     this.render()
   }
 
-  private async execute (input: ChatInput): Promise<void> {
+  /** Runs a submitted line; a line refused before anything was sent (too long, bad channel or target) comes back to the input line. */
+  private async execute (line: string): Promise<void> {
+    const input = parseChatInput(line)
     try {
       switch (input.type) {
         case 'empty':
@@ -166,7 +178,7 @@ export class ChatApp {
           await this.posting('voting', async (options) => this.client.vote({ post, vote }, options)).catch((err: unknown) => {
             // a node that mints no stamp never will: say what makes this chat's votes count instead of "not yet"
             if ((err as Error).name === 'StampNotReadyError' && this.status?.membership?.minter === false) {
-              throw new Error(`not voted: only members' votes count, and ${this.mode === 'daemon' ? 'the daemon (started with --no-mint)' : 'this chat\'s own node'} mints no member stamp; ${this.mode === 'daemon' ? 'start it without --no-mint' : 'run `murmur daemon`, and the chat uses it'}`, { cause: err })
+              throw new Error(`not voted: only members' votes count, and ${this.mode === 'daemon' ? 'the daemon (started with --no-mint)' : 'this chat\'s own node'} mints no member stamp; ${this.mode === 'daemon' ? 'start it without --no-mint' : `run \`${murmurCommand(['daemon'], this.dataDir)}\`, and the chat uses it`}`, { cause: err })
             }
             throw err
           })
@@ -206,7 +218,9 @@ export class ChatApp {
           this.timeline.notice(input.message, 'error')
       }
     } catch (err) {
-      this.timeline.notice((err as Error).message, 'error')
+      // refused here, nothing sent: what was typed is kept to be edited, unless a new line was begun
+      const kept = (err as Error).name === UsageError.name && this.editor.restore(line)
+      this.timeline.notice(`${(err as Error).message}${kept ? ' (your text is kept: edit it and press Enter)' : ''}`, 'error')
     } finally {
       this.render()
     }
@@ -370,8 +384,11 @@ export class ChatApp {
       const width = this.width()
       const height = this.stdout.rows ?? 24
       const minting = this.status?.membership?.minting
+      const over = overLimit(this.editor.text)
       const notice: StyledLine = this.progress !== ''
         ? [{ text: this.progress, color: 33 }]
+        : over !== undefined
+          ? [{ text: over, color: 31 }]
         : this.scroll === 0 && minting !== null && minting !== undefined
           ? [{ text: mintingProgressLine(minting), color: 36 }]
           : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
@@ -386,4 +403,13 @@ export class ChatApp {
       }, width, height))
     })
   }
+}
+
+/** What the notice row says while the line typed is a post or reply over the body limit: its size and the limit; undefined when it fits. */
+function overLimit (line: string): string | undefined {
+  const input = parseChatInput(line)
+  if (input.type !== 'post' && input.type !== 'reply') return undefined
+  const bytes = Buffer.byteLength(input.text)
+  if (bytes <= MAX_BODY_BYTES) return undefined
+  return `too long to post: ${bytes.toLocaleString('en-US')} bytes, at most ${MAX_BODY_BYTES.toLocaleString('en-US')} (${(bytes - MAX_BODY_BYTES).toLocaleString('en-US')} over)`
 }

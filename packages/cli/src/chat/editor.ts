@@ -109,6 +109,23 @@ export class LineEditor {
     return this.move([...graphemes(before)].length)
   }
 
+  /**
+   * Puts a submitted line back to be edited (a post refused as too long), the cursor at its end; only
+   * while the line is empty, so nothing typed since is lost. Returns whether it did.
+   *
+   * @example
+   * ```ts
+   * editor.restore(line) // true
+   * ```
+   */
+  restore (line: string): boolean {
+    if (this.chars.length > 0) return false
+    this.chars = [...graphemes(line)]
+    this.historyIndex = this.history.length
+    this.move(this.chars.length)
+    return true
+  }
+
   private submit (): EditorAction {
     const line = this.text
     this.chars = []

@@ -31,6 +31,12 @@ export interface ChatSessionInit extends NetworkOptions {
    * @default DEFAULT_CHANNEL
    */
   channel?: string
+  /**
+   * Whether the own node announces itself in, and dials from, the user's local rendezvous directory.
+   *
+   * @default true
+   */
+  localRendezvous?: boolean
   /** Called before a node is started in this process (it takes a moment). */
   onStartingNode?(): void
 }
@@ -39,7 +45,7 @@ export interface ChatSessionInit extends NetworkOptions {
  * Connects to the daemon of `dataDir`, or starts a node in this process when none runs. The own
  * node uses the data dir's author identity when `murmur init` created one (else a fresh key for this
  * run), keeps posts in memory, and finds the user's other Murmur processes through the local
- * rendezvous (and the LAN's through mDNS unless turned off).
+ * rendezvous unless `localRendezvous` is false (and the LAN's through mDNS unless turned off).
  *
  * @example
  * ```ts
@@ -71,7 +77,7 @@ export async function openChatSession (init: ChatSessionInit): Promise<ChatSessi
         channels: [init.channel ?? DEFAULT_CHANNEL],
         authorKey: identity?.key
       },
-      rendezvousDir: rendezvousDir(),
+      ...(init.localRendezvous === false ? {} : { rendezvousDir: rendezvousDir() }),
       apiSocket
     })
   } catch (err) {

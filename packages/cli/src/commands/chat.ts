@@ -6,9 +6,10 @@ import { ChatApp } from '../chat/app.js'
 import { openChatSession } from '../chat/session.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
+import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
-import { parseChannel, withCommonOptions, withNetworkOptions } from './options.js'
-import type { CommonOptions, NetworkOptions } from './options.js'
+import { parseChannel, withCommonOptions, withLocalRendezvousOption, withNetworkOptions } from './options.js'
+import type { CommonOptions, LocalRendezvousOptions, NetworkOptions } from './options.js'
 
 /**
  * The `chat` command.
@@ -19,21 +20,22 @@ import type { CommonOptions, NetworkOptions } from './options.js'
  * ```
  */
 export function chatCommand (): Command {
-  return withNetworkOptions(withCommonOptions(new Command('chat'), false))
-    .description('chat in a channel: uses the running daemon, or starts a node in this process when none runs (the network options apply to that node)')
+  return withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('chat'), false)))
+    .description('chat in a channel: uses the running daemon, or starts a node in this process when none runs (the network options and --no-local-rendezvous apply to that node)')
     .argument('[channel]', 'channel: #name, name, or geo:<geohash>', DEFAULT_CHANNEL)
-    .action(async (channelArg: string, options: CommonOptions & NetworkOptions) => {
+    .action(async (channelArg: string, options: CommonOptions & NetworkOptions & LocalRendezvousOptions) => {
       const channel = parseChannel(channelArg)
+      const dataDir = resolveDataDir(options.dataDir)
       if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
-        throw new UsageError('murmur chat needs a terminal; in scripts use `murmur watch` and `murmur post`')
+        throw new UsageError(`murmur chat needs a terminal; in scripts read with \`${murmurCommand(['watch', channel.replace(/^#/, '')], dataDir)}\` and write with murmur post (the same --data-dir)`)
       }
       const session = await openChatSession({
         ...options,
-        dataDir: resolveDataDir(options.dataDir),
+        dataDir,
         channel,
         onStartingNode: () => { process.stderr.write('no murmur daemon running: starting a node in this process…\n') }
       })
-      const app = new ChatApp({ client: session.client, channel, mode: session.mode })
+      const app = new ChatApp({ client: session.client, channel, mode: session.mode, dataDir })
       const onSignal = (): void => { app.stop() }
       for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(signal, onSignal)
       try {

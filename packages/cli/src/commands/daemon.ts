@@ -11,18 +11,16 @@ import { dirname } from 'node:path'
 import { rendezvousDir, resolveDataDir, runtimeDir } from '../paths.js'
 import { apiFilePath, apiSocketPath, describeAddress, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
 import { channelStatus, clockWarning, watchStatus } from '../daemon/status.js'
-import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withNetworkOptions } from './options.js'
+import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withLocalRendezvousOption, withNetworkOptions } from './options.js'
 import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
-import type { CommonOptions, NetworkOptions } from './options.js'
+import type { CommonOptions, LocalRendezvousOptions, NetworkOptions } from './options.js'
 import type { MetricsOptions } from '../daemon/metrics-options.js'
 import type { ChannelStatus } from '../api-types.js'
 import type { Output } from '../output.js'
 import type { ClockSkewDetail } from '@murmur/node'
 
-interface DaemonOptions extends CommonOptions, NetworkOptions, MetricsOptions {
+interface DaemonOptions extends CommonOptions, NetworkOptions, LocalRendezvousOptions, MetricsOptions {
   channel: string[]
-  /** False with `--no-local-rendezvous`. */
-  localRendezvous: boolean
 }
 
 /**
@@ -34,10 +32,9 @@ interface DaemonOptions extends CommonOptions, NetworkOptions, MetricsOptions {
  * ```
  */
 export function daemonCommand (): Command {
-  return withMetricsOptions(withNetworkOptions(withCommonOptions(new Command('daemon'))))
+  return withMetricsOptions(withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('daemon')))))
     .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
     .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
-    .option('--no-local-rendezvous', 'do not announce this node to, nor dial, the other murmur nodes of this user on this machine (the per-user rendezvous directory); with --no-mdns and no --bootstrap the node meets nobody by itself')
     .action(async (options: DaemonOptions) => { await runDaemon(options) })
 }
 

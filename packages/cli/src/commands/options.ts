@@ -66,6 +66,24 @@ export function withNetworkOptions (command: Command, mint = true): Command {
   return command
 }
 
+/** `--no-local-rendezvous` of the commands that run a node for the user (`daemon`, `chat`). */
+export interface LocalRendezvousOptions {
+  /** False with `--no-local-rendezvous`. */
+  localRendezvous: boolean
+}
+
+/**
+ * Adds `--no-local-rendezvous`: the node stays out of the user's per-machine rendezvous directory.
+ *
+ * @example
+ * ```ts
+ * withLocalRendezvousOption(new Command('daemon'))
+ * ```
+ */
+export function withLocalRendezvousOption (command: Command): Command {
+  return command.option('--no-local-rendezvous', 'do not announce this node to, nor dial, the other murmur nodes of this user on this machine (the per-user rendezvous directory); with --no-mdns and no --bootstrap the node meets nobody by itself')
+}
+
 /**
  * The node options given by the network options; `defaultListen` when no `--listen` is given
  * (undefined leaves the choice to the node).
