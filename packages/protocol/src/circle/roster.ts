@@ -129,6 +129,11 @@ export interface RingSelection {
   newcomers: number
   /** True when the ring is below the circle's minimum: the UI says so, and the builder refuses to post. */
   belowMinimum: boolean
+  /**
+   * Unix seconds until which the signer is itself a newcomer, or undefined. Until then no other member's
+   * ring holds its key, so any ring that does names it: the UI lets a newcomer read but not post.
+   */
+  selfNewcomerUntil?: number
 }
 
 /**
@@ -146,9 +151,13 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
   const delay = policy.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const maxSize = Math.min(policy.maxSize ?? MAX_RING_SIZE, MAX_RING_SIZE)
   let newcomers = 0
+  let selfNewcomerUntil: number | undefined
   const others: Uint8Array[] = []
   for (const member of members) {
-    if (equalBytes(member.ringKey, policy.self)) continue
+    if (equalBytes(member.ringKey, policy.self)) {
+      if (!member.established && member.joinedAt + delay > policy.now) selfNewcomerUntil = member.joinedAt + delay
+      continue
+    }
     if (!member.established && member.joinedAt + delay > policy.now) {
       newcomers++
       continue
@@ -163,7 +172,7 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
     others.length = maxSize - 1
   }
   const ring = [policy.self, ...others].sort(compareBytes)
-  return { ring, eligible, newcomers, belowMinimum: ring.length < policy.minRing }
+  return { ring, eligible, newcomers, belowMinimum: ring.length < policy.minRing, ...(selfNewcomerUntil === undefined ? {} : { selfNewcomerUntil }) }
 }
 
 const RANK_DOMAIN = new TextEncoder().encode('murmur/v2/circle/ring-rank')
@@ -171,6 +180,7 @@ const RANK_DOMAIN = new TextEncoder().encode('murmur/v2/circle/ring-rank')
 /** A warning a UI shows a member before it posts in a circle. */
 export type CircleWarning =
   | { code: 'RING_BELOW_MINIMUM', ring: number, minRing: number }
+  | { code: 'SELF_NEWCOMER', until: number }
   | { code: 'NEWCOMERS_WAITING', count: number, until: number }
   | { code: 'ONE_INVITER', inviter: string, invited: number, of: number }
   | { code: 'FAST_GROWTH', inviter: string, joins: number, window: number }
@@ -187,7 +197,7 @@ export interface WarningPolicy extends RingPolicy {
 
 /**
  * What a member should know before posting, from its roster (docs/CIRCLES-DRAFT.md §5): the ring it would
- * sign with is below the minimum; newcomers are waiting out the delay; one inviter (or no attributable
+ * sign with is below the minimum; it is itself a newcomer (a ring holding its key would name it); newcomers are waiting out the delay; one inviter (or no attributable
  * inviter) brought in at least half of the other members of its ring; one inviter brought in many members
  * in the growth window. None of these proves an attack: each says whose honesty the member's anonymity rests on.
  *
@@ -201,6 +211,7 @@ export function rosterWarnings (members: Iterable<RosterMember>, policy: Warning
   const selection = selectRing(list, policy)
   const warnings: CircleWarning[] = []
   if (selection.belowMinimum) warnings.push({ code: 'RING_BELOW_MINIMUM', ring: selection.ring.length, minRing: policy.minRing })
+  if (selection.selfNewcomerUntil !== undefined) warnings.push({ code: 'SELF_NEWCOMER', until: selection.selfNewcomerUntil })
   const delay = policy.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const waiting = list.filter((m) => !m.established && !equalBytes(m.ringKey, policy.self) && m.joinedAt + delay > policy.now)
   if (waiting.length > 0) warnings.push({ code: 'NEWCOMERS_WAITING', count: waiting.length, until: Math.max(...waiting.map((m) => m.joinedAt + delay)) })

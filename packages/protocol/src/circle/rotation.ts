@@ -1,4 +1,5 @@
 import { compareBytes, concatBytes, equalBytes, isBytes, u32be, u64be } from '../bytes.js'
+import { MAX_RING_SIZE } from '../constants.js'
 import { sodium } from '../sodium.js'
 import { CircleError } from './errors.js'
 import { CircleRecordType } from './frame.js'
@@ -8,10 +9,12 @@ import { judged, recordDigest, recordSignature, RecordReader } from './records.j
 import type { MemberKeys, RecordResult } from './records.js'
 
 /**
- * Most members a rotation re-invites (one frame: 144 bytes a member within the 16 KiB bucket). A circle
- * is for people who know each other; a larger group is a public channel with member stamps. @default 100
+ * Most members of a circle: MAX_RING_SIZE, so that every post can be signed over the whole eligible roster
+ * (a signer-chosen subset of a larger roster lets readers intersect the rings of linked posts, and lets
+ * a sybil wave crowd honest members out of rings). A rotation of 64 fits one 16 KiB frame (144 bytes a
+ * member). A larger group is a public channel with member stamps. @default 64
  */
-export const MAX_CIRCLE_MEMBERS = 100
+export const MAX_CIRCLE_MEMBERS = MAX_RING_SIZE
 
 /** A kept member in a rotation: its keys and the new secret sealed to its box key. */
 export interface RotationEntry {
