@@ -9,9 +9,12 @@
 import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, decodeEnvelope, equalBytes, messageId, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { HistorySync, VerifyQueueFullError } from '../src/index.js'
+import { VerifyQueueFullError } from '../src/index.js'
+import { HistorySync } from '../src/internal.js'
+import { reachable } from '../src/outbound.js'
 import { SHARED_VERIFY_POOL, TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
-import type { SyncHost, VerifyPool } from '../src/index.js'
+import type { VerifyPool } from '../src/index.js'
+import type { SyncHost } from '../src/internal.js'
 
 const CHANNEL = '#flood'
 const TOPIC = channelTopic(CHANNEL)
@@ -122,6 +125,9 @@ describe('a free flood and the verification pool', () => {
     reader.services.pubsub.subscribe(TOPIC)
     await reader.dial(author.getMultiaddrs()[0]!)
     await waitFor(() => author.libp2p.services.pubsub.getSubscribers(TOPIC).some((peer) => peer.equals(reader.peerId)), 'the author sees the reader in the channel')
+    // the reader publishes: it must see the author's subscription and have its gossip stream open (a
+    // loaded machine gave PublishError.NoPeersSubscribedToTopic when it published on the author's view alone)
+    await waitFor(() => reachable(reader.services.pubsub, TOPIC), 'the reader can write to the author in the channel')
 
     // posts the author got from the network (its own would be stored only once back from it)
     const bodies = ['first', 'second', 'third']

@@ -7,7 +7,7 @@
  */
 import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ringSign } from '@murmur/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MAX_PRIORITY_OVERTAKES, WORKER_PIPELINE, createVerifyPool } from '../src/verify/index.js'
+import { MAX_PRIORITY_OVERTAKES, WORKER_PIPELINE, createVerifyPool, priorityOfPath } from '../src/verify/index.js'
 import type { RingVerifyInput } from '@murmur/protocol'
 import type { VerifyPool, VerifyPriority } from '../src/verify/index.js'
 
@@ -86,4 +86,10 @@ describe('verification pool: priorities', () => {
     const verify = pool(1)
     await expect(verify.validate(envelope, OPTIONS, { priority: 'urgent' as VerifyPriority })).rejects.toThrow(RangeError)
   }, 60_000)
+})
+
+describe('priorityOfPath', () => {
+  it('stem and own posts high, gossip normal, sync low', () => {
+    expect([priorityOfPath('own'), priorityOfPath('stem'), priorityOfPath('gossip'), priorityOfPath('sync'), priorityOfPath()]).toEqual(['high', 'high', 'normal', 'low', 'normal'])
+  })
 })

@@ -84,6 +84,20 @@ export interface VerifyPool {
 }
 
 /**
+ * The priority of an envelope check by the path its envelope came on: the stem's frames and the node's own
+ * posts 'high', gossip 'normal', history sync 'low' (unknown: 'normal').
+ *
+ * @example
+ * ```ts
+ * await pool.validate(bytes, options, { group, priority: priorityOfPath('stem') })
+ * ```
+ */
+export function priorityOfPath (path?: 'own' | 'stem' | 'gossip' | 'sync'): VerifyPriority {
+  if (path === 'own' || path === 'stem') return 'high'
+  return path === 'sync' ? 'low' : 'normal'
+}
+
+/**
  * Starts a verification pool of `size` workers (all cores by default). Idle workers do not keep a Node.js
  * process alive; `stop()` ends them.
  *
