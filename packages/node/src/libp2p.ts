@@ -8,13 +8,14 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
-import { logger } from '@libp2p/logger'
-import { isPrivate } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
+import { defaultLogger } from '@libp2p/logger'
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
+import { addressScope, dialableScope } from './address-scope.js'
 import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
 import { gatedResolvers, learnedNameGate } from './discovery-names.js'
+import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { relayedConnectionCloser } from './relay-connections.js'
@@ -25,6 +26,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Connection, ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
 
 /** The libp2p services every Murmur node runs. */
@@ -81,6 +83,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
   }
   const extra = init.extra ?? {}
+  // the logger of the libp2p being built (an embedder's, if given): Murmur's own components log through it
+  const componentLogger = extra.logger ?? defaultLogger()
   const network = { allowPrivateAddresses: init.allowPrivateAddresses, iceServers: init.iceServers }
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
@@ -98,7 +102,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       limit: inboundConnectionLimit(maxConnections),
       upgradeTimeout: inboundUpgradeTimeout,
       connections: () => connections(),
-      log: logger('murmur:inbound')
+      log: componentLogger.forComponent('murmur:inbound')
     }),
     denyDialPeer: cutOff,
     denyInboundEncryptedConnection: cutOff,
@@ -110,11 +114,16 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // a DNS name learned from the network is never dialed (only those of the user's bootstrap list), nor
   // resolved: libp2p resolves a /dnsaddr before it asks the gate
   const names = learnedNameGate(init.bootstrap)
-  const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), names, own)
+  // nor an address that leads into this machine or its networks, on the public network (nor one that
+  // leads nowhere, on any): a record naming no address is dialed by PeerId, and libp2p then dials what
+  // its peer store (identify, the DHT) holds for it
+  const scopes = addressScopeGate(init)
+  const connectionGater = combineConnectionGaters(...(extra.connectionGater === undefined ? [] : [extra.connectionGater]), names, scopes, own)
   const resolvers = gatedResolvers(extra.connectionManager?.resolvers ?? { dnsaddr: dnsaddrResolver }, names)
   const options: Libp2pOptions<MurmurServices> = {
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(extra as Partial<Libp2pOptions<MurmurServices>>),
+    logger: componentLogger,
     // an embedder's transports, encrypters, muxers and discovery come in addition to Murmur's
     transports: [...platformTransports(network), ...(extra.transports ?? [])],
     connectionEncrypters: [noise(), ...(extra.connectionEncrypters ?? [])],
@@ -141,7 +150,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
   // gossipsub never re-opens a gossip stream that failed or closed on a live connection: we do
-  keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: logger('murmur:gossip') })
+  keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: libp2p.logger.forComponent('murmur:gossip') })
   return libp2p
 }
 
@@ -186,10 +195,51 @@ export function inboundConnectionLimit (maxConnections: number): number {
 }
 
 /**
+ * The connection gate's rule on the addresses a node dials: an address whose IP address (a relayed
+ * address's: its relay's) is private, loopback or link-local is refused on the public network
+ * (`allowPrivateAddresses` false), and an unroutable one (unspecified, multicast, broadcast, reserved)
+ * on any, as `address-scope.ts` judges them (an IPv6 address carrying an IPv4 one, such as NAT64 or
+ * IPv4-mapped, by that IPv4 address). Filtering the records a node learns is not enough: a record
+ * naming no address is dialed by PeerId, and libp2p dials whatever its peer store (identify, the DHT)
+ * holds for that PeerId, LAN and loopback addresses included. The user's own bootstrap addresses (their
+ * host and transport, before the first `/p2p/`: so a relay among them is also dialed for a relayed
+ * address through it) are always let through; what a bootstrap `/dnsaddr` resolves to is not typed by
+ * the user and is judged like any address.
+ *
+ * @example
+ * ```ts
+ * const gate = addressScopeGate({ bootstrap: ['/ip4/192.168.1.5/tcp/4001/p2p/12D3KooW…'], allowPrivateAddresses: false })
+ * gate.denyDialMultiaddr(multiaddr('/ip4/192.168.1.9/tcp/4001/p2p/12D3KooW…')) // true
+ * gate.denyDialMultiaddr(multiaddr('/ip4/192.168.1.5/tcp/4001/p2p/12D3KooW…')) // false: typed by the user
+ * ```
+ */
+export function addressScopeGate (init: { bootstrap: readonly string[], allowPrivateAddresses: boolean }): DialAddressGate {
+  const hostPart = (addr: Multiaddr): string => {
+    const components = addr.getComponents()
+    const p2p = components.findIndex((c) => c.code === CODE_P2P)
+    return multiaddr(p2p < 0 ? components : components.slice(0, p2p)).toString()
+  }
+  const typed = new Set(init.bootstrap.flatMap((address) => {
+    try {
+      return [hostPart(multiaddr(address))]
+    } catch {
+      return [] // not a multiaddr: never dialed either
+    }
+  }))
+  return {
+    denyDialMultiaddr: (addr) => {
+      const scope = addressScope(addr)
+      return scope !== undefined && !dialableScope(scope, init.allowPrivateAddresses) && !typed.has(hostPart(addr))
+    }
+  }
+}
+
+/**
  * Whether a multiaddr points into a private network: loopback, RFC 1918, CGNAT (100.64/10), link-local,
- * unique-local IPv6, IPv4-mapped IPv6 of any of those, reserved ranges, or `localhost` (and `*.localhost`),
- * as `@libp2p/utils` classifies them. Unspecified addresses (0.0.0.0, ::) are not private: they listen
- * everywhere.
+ * unique-local IPv6, documentation and benchmarking ranges, an IPv6 address carrying an IPv4 address of
+ * any of those (IPv4-mapped, NAT64, 6to4, Teredo), as `address-scope.ts` judges them, or `localhost`
+ * (and `*.localhost`). Unroutable addresses (0.0.0.0 and ::, which listen everywhere; multicast,
+ * broadcast, reserved) are not private.
  *
  * @example
  * ```ts
@@ -198,28 +248,15 @@ export function inboundConnectionLimit (maxConnections: number): number {
  * ```
  */
 export function isPrivateMultiaddr (address: string): boolean {
-  let host: { name: string, value?: string } | undefined
-  let parsed
+  let parsed: Multiaddr
   try {
     parsed = multiaddr(address)
-    host = parsed.getComponents()[0]
   } catch {
     return false
   }
-  const value = host?.value?.toLowerCase()
-  if (host === undefined || value === undefined) {
-    return false
-  }
-  switch (host.name) {
-    case 'ip4':
-      return value !== '0.0.0.0' && isPrivate(parsed)
-    case 'ip6':
-      return !/^(0*:)*:?0*$/.test(value) && isPrivate(parsed)
-    case 'dns':
-    case 'dns4':
-    case 'dns6':
-      return value === 'localhost' || value.endsWith('.localhost')
-    default:
-      return false
-  }
+  const host = parsed.getComponents()[0]
+  const scope = addressScope(parsed)
+  if (scope !== undefined) return scope !== 'public' && scope !== 'unroutable'
+  const name = host?.value?.toLowerCase()
+  return (host?.name === 'dns' || host?.name === 'dns4' || host?.name === 'dns6') && name !== undefined && (name === 'localhost' || name.endsWith('.localhost'))
 }

@@ -15,6 +15,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { reader } from 'protons-runtime'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { embeddedIpv4, ipOfBytes } from './address-scope.js'
 import { dnsNames } from './discovery-names.js'
 import { drawFromGroups, randomIndex } from './random.js'
 import { DNS_GROUP } from './relay-share.js'
@@ -182,10 +183,7 @@ function decodeRecord (bytes: Uint8Array, maxAddresses: number): ProviderInfo | 
   return id === undefined || id.byteLength < MIN_PEER_ID_BYTES ? undefined : { id, multiaddrs }
 }
 
-/** The multiaddr codes of IPv4, IPv6, an IPv6 zone and the DNS names (one-byte varints). */
-const IP4 = 0x04
-const IP6 = 0x29
-const IP6ZONE = 0x2a
+/** The multiaddr codes of the DNS names (one-byte varints). */
 const DNS_CODES = new Set([0x35, 0x36, 0x37, 0x38])
 /** The code of `sni` (0x01c1) as its two varint bytes. */
 const SNI = [0xc1, 0x03]
@@ -193,7 +191,8 @@ const SNI = [0xc1, 0x03]
 /**
  * The address group of a raw record, read from the bytes of its first address not named by DNS (as
  * `peerGroup` picks it) without parsing: the IPv4 address or IPv6 /48 (as `addressGroup` does: a
- * leading `/ip6zone` passed over, IPv4-mapped IPv6 as IPv4; a relayed address starts with its relay's)
+ * leading `/ip6zone` passed over, an IPv6 address carrying an IPv4 one, such as IPv4-mapped, NAT64,
+ * 6to4 or Teredo, as that IPv4 address by `embeddedIpv4`; a relayed address starts with its relay's)
  * as a number; one group for a record naming only DNS names (a name costs nothing: one host may hold
  * thousands; a TLS `sni` name too, as `dnsNames` reads it), and one for records naming no IP address
  * (none at all, or a path: each path a group of its own gave one host as many groups as it wrote).
@@ -202,28 +201,17 @@ function rawGroup (record: ProviderInfo): number | string {
   const first = record.multiaddrs.find((address) => !namedByDns(address)) ?? record.multiaddrs[0]
   if (first === undefined) return ''
   if (namedByDns(first)) return DNS_GROUP
-  const host = unzoned(first)
-  // IPv4 in [0, 2^32), IPv6 /48 in [2^48, 2^49): numbers, so that no string is built per record
-  if (host[0] === IP4 && host.length >= 5) return ip4Number(host, 1)
-  if (host[0] === IP6 && host.length >= 17 && host.subarray(1, 11).every((b) => b === 0) && host[11] === 0xff && host[12] === 0xff) return ip4Number(host, 13)
-  if (host[0] === IP6 && host.length >= 7) return 2 ** 48 + host[1]! * 2 ** 40 + host[2]! * 2 ** 32 + host[3]! * 2 ** 24 + host[4]! * 2 ** 16 + host[5]! * 2 ** 8 + host[6]!
+  const ip = ipOfBytes(first)
   // a path, a bare /p2p/…: never dialed when learned (see learnedAddress), one group as if it named none
-  return ''
+  if (ip === undefined) return ''
+  // IPv4 in [0, 2^32), IPv6 /48 in [2^48, 2^49): numbers, so that no string is built per record
+  const ip4 = ip.length === 4 ? ip : embeddedIpv4(ip)
+  if (ip4 !== undefined) return ip4Number(ip4)
+  return 2 ** 48 + ip[0]! * 2 ** 40 + ip[1]! * 2 ** 32 + ip[2]! * 2 ** 24 + ip[3]! * 2 ** 16 + ip[4]! * 2 ** 8 + ip[5]!
 }
 
-function ip4Number (bytes: Uint8Array, at: number): number {
-  return bytes[at]! * 2 ** 24 + bytes[at + 1]! * 2 ** 16 + bytes[at + 2]! * 2 ** 8 + bytes[at + 3]!
-}
-
-/** An address's bytes past a leading `/ip6zone/<zone>` (nothing left if the zone is malformed). */
-function unzoned (address: Uint8Array): Uint8Array {
-  if (address[0] !== IP6ZONE) return address
-  try {
-    const length = varint.decode(address, 1)
-    return address.subarray(1 + varint.encodingLength(length) + length)
-  } catch {
-    return address.subarray(address.length)
-  }
+function ip4Number (bytes: Uint8Array): number {
+  return bytes[0]! * 2 ** 24 + bytes[1]! * 2 ** 16 + bytes[2]! * 2 ** 8 + bytes[3]!
 }
 
 /**

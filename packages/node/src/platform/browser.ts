@@ -6,7 +6,6 @@
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { webRTC } from '@libp2p/webrtc'
-import { isPrivate } from '@libp2p/utils'
 import { webSockets } from '@libp2p/websockets'
 import { WebSockets } from '@multiformats/multiaddr-matcher'
 import { BROWSER_LISTEN } from '../constants.js'
@@ -68,14 +67,19 @@ function onlyFirstPeerDialsWebRTC (factory: (components: WebRTCTransportComponen
   }
 }
 
+/** Whether relayed (`/p2p-circuit`) addresses can be dialed: a browser has the circuit-relay transport. */
+export const dialsRelayedAddresses = true
+
 /**
  * libp2p refuses, in browsers, to dial private addresses and insecure (`ws://`) WebSockets. On a
  * private or loopback network (`allowPrivateAddresses`) those are exactly the relays and peers there
- * are, so the gate opens; on the internet libp2p's browser default stays.
+ * are, so the gate opens; on the internet insecure WebSockets stay refused (a page served over HTTPS
+ * may not open them), and private addresses are refused by the node's own gate on every platform
+ * (`addressScopeGate`, which lets the user's bootstrap addresses through).
  */
 export function platformConnectionGater (init: PlatformNetworkInit): ConnectionGater | undefined {
   // libp2p's browser default, spelled out: a gate of our own (learnedNameGate) would otherwise replace it
-  return init.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : { denyDialMultiaddr: (addr) => WebSockets.matches(addr) || isPrivate(addr) }
+  return init.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : { denyDialMultiaddr: (addr) => WebSockets.matches(addr) }
 }
 
 /** A browser is reachable only through a relay slot and WebRTC, so that is what an empty list means. */

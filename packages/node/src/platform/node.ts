@@ -23,6 +23,13 @@ export function platformTransports (_init: PlatformNetworkInit): NonNullable<Lib
   return [tcp(), webSockets()]
 }
 
+/**
+ * Whether relayed (`/p2p-circuit`) addresses can be dialed: a Node.js node has no circuit-relay
+ * transport (an embedder may add one in `MurmurInit.libp2p.transports`), so a learned record it could
+ * only reach through a relay is not dialed at all.
+ */
+export const dialsRelayedAddresses = false
+
 /** Node.js keeps libp2p's own connection gating (it dials private addresses and `ws://`). */
 export function platformConnectionGater (_init: PlatformNetworkInit): ConnectionGater | undefined {
   return undefined

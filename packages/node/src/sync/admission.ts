@@ -1,3 +1,4 @@
+import { hostIp, ipGroup } from '../address-scope.js'
 import { addressGroups } from '../relay-share.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -214,11 +215,19 @@ function advance (use: SlotUse, now: number): SlotUse {
 
 /**
  * The address group a connection counts against: the IPv4 address, or the IPv6 /48 (a site or
- * household holds many /64s, so a /64 is no cost to a sybil); anything else is a group of its own.
+ * household holds many /64s, so a /64 is no cost to a sybil), an IPv6 address carrying an IPv4 one
+ * (IPv4-mapped, NAT64, 6to4, Teredo's client) counting as that IPv4 address (`ipGroup`: a Teredo
+ * client varying the server field, or a 6to4 router its subnets, is still one group); every DNS name
+ * one group, every address naming no host one group, anything else a group of its own (`addressGroups`).
  * A relayed connection's address starts with its relay's, so the peers behind one relay share a
  * group, as a crowd behind one NAT does.
+ *
+ * @example
+ * ```ts
+ * addressGroup(multiaddr('/ip6/2001:0:4136:e378:8000:63bf:3fff:fdd2/udp/1')) // 'ip4/192.0.2.45'
+ * ```
  */
 export function addressGroup (addr: Multiaddr): string {
-  const { address, network } = addressGroups(addr)
-  return address.startsWith('ip6/') ? network : address
+  const ip = hostIp(addr)
+  return ip === undefined ? addressGroups(addr).address : ipGroup(ip)
 }
