@@ -58,3 +58,4 @@ export type { ValidateAnnouncementOptions, ValidAnnouncement, AnnouncementValida
 export { MemberStamp } from './directory.js'
 export { MIN_HIDE_MARGIN, AUDIENCE_SHARE, AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, hideMargin, voteVerdict, channelAudience, keptEnvelope, resolveTagConflicts, tallyVotes } from './votes.js'
 export type { VoteTally, PostVotes, ChannelVotes, VoteRule, VoteVerdict, TaggedVote } from './votes.js'
+export * from './circle/index.js'
