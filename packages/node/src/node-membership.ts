@@ -8,7 +8,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekOf, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
-import { createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
+import { StampFetcher, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
 import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
@@ -23,7 +23,10 @@ import type { Logger, PeerId } from '@libp2p/interface'
 /** How often the directory drops the stamps it no longer keeps, in ms. @default 3_600_000 (an hour) */
 export const MEMBERSHIP_PRUNE_INTERVAL = 3_600_000
 
-/** Shortest time between two 'membership' events that only report minting progress, in ms. @default 1000 */
+/**
+ * Shortest time between two 'membership' events that only report minting progress or the directory's size,
+ * in ms; the last such change in a burst is still reported, at the end of the interval. @default 1000
+ */
 export const MEMBERSHIP_PROGRESS_EVENT_INTERVAL = 1000
 
 /** Longest setTimeout delay (2^31 − 1 ms); a later boundary is waited for in steps. */
@@ -32,9 +35,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /** Events of {@link NodeMembership}, forwarded by the node (MurmurNode). */
 export interface NodeMembershipEvents {
   /**
-   * Membership changed, with what `membership()` returns now: the mint progressed (at most every
-   * MEMBERSHIP_PROGRESS_EVENT_INTERVAL), failed or started, a stamp was minted, came back from the network,
-   * became accepted or expired, the ring a vote hides in grew or shrank, signing became ready or stopped.
+   * Membership changed, with what `membership()` returns now: the mint progressed or the directory's size
+   * changed (at most every MEMBERSHIP_PROGRESS_EVENT_INTERVAL, the last change of a burst at its end), the
+   * mint failed or started, a stamp was minted, came back from the network, became accepted or expired, the
+   * ring a vote hides in grew or shrank, signing became ready or stopped.
    */
   membership: CustomEvent<NodeMembershipStatus>
 }
@@ -94,6 +98,14 @@ export interface NodeMembershipComponents {
    * it, so throwaway PeerIds from one address share one budget. @default each PeerId its own group
    */
   senderGroup?(peer: PeerId): string | undefined
+  /**
+   * Runs a sync session of the directory with `peer` (a PeerId string) now: HistorySync.maybeSyncWith on
+   * DIRECTORY_TOPIC with no cooldown (the StampFetcher paces each peer). With it, a ring naming members this
+   * node does not know has their stamps fetched at once; without it (history sync off) they wait for gossip.
+   */
+  syncDirectory?(peer: string): Promise<unknown>
+  /** At most `count` connected peers of the directory topic to ask for missing stamps next, best first (HistorySync.peersFor). @default none */
+  directoryPeers?(count: number): string[]
   log: Logger
 }
 
@@ -112,13 +124,19 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   /** Where own announcements leave: the stem once a directory member can be reached, else {@link NodeMembershipComponents.direct}. */
   private readonly announcements: Outbound
   private readonly validator: TopicValidatorFn
+  /** Fetches the stamps rings are missing, when history sync runs. */
+  private readonly fetcher?: StampFetcher
   private pruneTimer?: ReturnType<typeof setInterval>
   /** Fires at the next time a stamp window opens or closes (accepted stamps, and so the status, change then). */
   private boundaryTimer?: ReturnType<typeof setTimeout>
   /** What the last 'membership' event said, but for minting progress and the directory's exact size. */
   private reported?: string
+  /** What the last 'membership' event said, in full. */
+  private reportedAll?: string
   /** When the last 'membership' event went out, in ms. */
   private reportedAt = -Infinity
+  /** Sends the last minor change of a burst once MEMBERSHIP_PROGRESS_EVENT_INTERVAL has passed. */
+  private trailingTimer?: ReturnType<typeof setTimeout>
   private running = false
 
   constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService, signer: RingSigner }) {
@@ -136,6 +154,16 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
       directory.vouch(encodeStamp(stamp))
     }
     const { pubsub, stem, log } = components
+    const syncDirectory = components.syncDirectory
+    if (syncDirectory !== undefined) {
+      this.fetcher = new StampFetcher({
+        sync: syncDirectory,
+        peers: (count) => components.directoryPeers?.(count) ?? [],
+        stamped: (memberKey, created) => directory.stamped(memberKey, created),
+        ask: (peer, ids) => { directory.ask(peer, ids) },
+        log: log.newScope('fetch')
+      })
+    }
     // own announcements wait for a reachable member of the directory topic, then leave through the stem
     this.announcements = stem === undefined
       ? components.direct
@@ -170,12 +198,18 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     pubsub.topicValidators.set(DIRECTORY_TOPIC, this.validator)
     pubsub.subscribe(DIRECTORY_TOPIC)
     this.running = true
-    this.reported = reportKey(this.status())
+    const status = this.status()
+    this.reported = reportKey(status)
+    this.reportedAll = JSON.stringify(status)
     this.minting?.addEventListener('announce', (evt) => { void this.announce(evt.detail) })
-    this.minting?.addEventListener('mint:progress', () => { this.changed(true) })
+    this.minting?.addEventListener('mint:progress', () => { this.changed() })
     // a turn later: the minter plans its next mint (nextMintAt) right after telling of this one
     for (const event of ['mint:stamp', 'mint:error'] as const) this.minting?.addEventListener(event, () => { queueMicrotask(() => { this.changed() }) })
-    this.directory.addEventListener('stamp-added', () => { this.changed() })
+    this.directory.addEventListener('stamp-added', (evt) => {
+      this.fetcher?.arrived(evt.detail.memberKey)
+      this.changed()
+    })
+    this.directory.addEventListener('stamps-wanted', (evt) => { this.fetcher?.wanted(evt.detail) })
     this.minting?.start()
     this.pruneTimer = setInterval(() => {
       this.directory.prune()
@@ -190,6 +224,8 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     this.running = false
     clearInterval(this.pruneTimer)
     clearTimeout(this.boundaryTimer)
+    clearTimeout(this.trailingTimer)
+    this.fetcher?.stop()
     if (this.announcements !== this.components.direct) this.announcements.stop()
     await this.minting?.stop()
     // the validator stays: an announcement still arriving is judged, never taken unchecked
@@ -216,17 +252,30 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   }
 
   /**
-   * Sends a 'membership' event when the status changed (`progress`: the mint progressed, reported at most
-   * every MEMBERSHIP_PROGRESS_EVENT_INTERVAL); the directory's exact size alone does not count, only the
-   * ring it makes.
+   * Sends a 'membership' event when the status changed. A change of minting progress or of the directory's
+   * size alone (a sync may bring hundreds of stamps) goes out at most every MEMBERSHIP_PROGRESS_EVENT_INTERVAL,
+   * the last one of a burst at the end of the interval, so a UI never stays on a stale count; any other
+   * change goes out at once.
    */
-  private changed (progress = false): void {
+  private changed (): void {
     if (!this.running) return
     const status = this.status()
+    const all = JSON.stringify(status)
+    if (all === this.reportedAll) return
     const key = reportKey(status)
     const now = Date.now()
-    if (key === this.reported && !(progress && now - this.reportedAt >= MEMBERSHIP_PROGRESS_EVENT_INTERVAL)) return
+    const wait = this.reportedAt + MEMBERSHIP_PROGRESS_EVENT_INTERVAL - now
+    if (key === this.reported && wait > 0) {
+      this.trailingTimer ??= setTimeout(() => {
+        this.trailingTimer = undefined
+        this.changed()
+      }, wait)
+      return
+    }
+    clearTimeout(this.trailingTimer)
+    this.trailingTimer = undefined
     this.reported = key
+    this.reportedAll = all
     this.reportedAt = now
     this.safeDispatchEvent('membership', { detail: status })
   }

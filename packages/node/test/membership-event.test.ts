@@ -3,11 +3,12 @@
  * MEMBERSHIP_PROGRESS_EVENT_INTERVAL), when signing becomes ready (the stamp back from the network and
  * another member known), and at the stamp windows' boundaries; its detail is what `membership()` says.
  */
-import { STAMP_EARLY_SECONDS, STAMP_GRACE_SECONDS, WEEK_SECONDS, weekStart } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, STAMP_EARLY_SECONDS, STAMP_GRACE_SECONDS, WEEK_SECONDS, encodeStamp, generateAuthorKey, weekOf, weekStart } from '@murmur/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MEMBERSHIP_PROGRESS_EVENT_INTERVAL, nextStampBoundary } from '../src/node-membership.js'
-import { addressOf, startNode, stopAll, waitFor } from './harness.js'
+import { SHARED_VERIFY_POOL, TEST_STAMP_BITS, addressOf, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import { memberInit, waitForSigning } from './member-fixtures.js'
+import type { StockPeer } from './harness.js'
 import type { Murmur, NodeMembershipStatus } from '../src/index.js'
 import type { MurmurNode } from '../src/murmur.js'
 
@@ -24,7 +25,7 @@ function record (node: Murmur): Seen[] {
 }
 
 describe('the membership event', () => {
-  const running: Murmur[] = []
+  const running: Array<Murmur | StockPeer> = []
   afterEach(async () => { await stopAll(running.splice(0)) })
 
   it('reports minting progress, at most once a second, with what membership() says', async () => {
@@ -57,6 +58,32 @@ describe('the membership event', () => {
     expect(ready.detail.ring).toBeGreaterThanOrEqual(2)
     expect(ready.detail.stamp).toBeDefined()
   }, 240_000)
+
+  it('reports the directory\'s size past a full ring, a burst at most once a second and its last count at its end', async () => {
+    // a full ring and then some: past MIN_MEMBER_RING the ring stops growing, and only the count changes
+    const count = 20
+    const node = await startNode({ sync: false })
+    running.push(node)
+    const seen = record(node)
+    const stock = await startStockPeer()
+    running.push(stock)
+    stock.services.pubsub.subscribe(DIRECTORY_TOPIC)
+    await stock.dial(node.getMultiaddrs()[0]!)
+    await waitFor(() => stock.services.pubsub.getSubscribers(DIRECTORY_TOPIC).length === 1, 'the stock peer to see the node in the directory topic')
+    const week = weekOf(Math.floor(Date.now() / 1000))
+    const stamps = await Promise.all(Array.from({ length: count }, async () => await SHARED_VERIFY_POOL.mintStamp({ memberKey: generateAuthorKey().publicKey, week, bits: TEST_STAMP_BITS })))
+    // one at a time, within the directory's evaluation limits
+    for (const [i, stamp] of stamps.entries()) {
+      await stock.services.pubsub.publish(DIRECTORY_TOPIC, encodeStamp(stamp))
+      await waitFor(() => node.membership()?.members === i + 1, `the directory to hold ${i + 1} stamps`)
+    }
+    // the last count comes by the event, not only to whoever asks
+    await waitFor(() => seen.at(-1)?.detail.members === count, `an event with ${count} members`, 10_000)
+    for (const { detail, status } of seen) expect(detail).toEqual(status)
+    const countOnly = seen.filter((s, i) => i > 0 && s.detail.ring === seen[i - 1]!.detail.ring)
+    expect(countOnly.length).toBeGreaterThan(0)
+    for (const s of countOnly) expect(s.at - seen[seen.indexOf(s) - 1]!.at).toBeGreaterThanOrEqual(MEMBERSHIP_PROGRESS_EVENT_INTERVAL - 100)
+  }, 120_000)
 
   it('checks again when a stamp window opens or closes', () => {
     const week = 2950
