@@ -41,3 +41,13 @@ export const AWAITING_STAMPS_BYTES = 10 * 1024 * 1024
 export const AWAITING_STAMPS_ENVELOPES_PER_GROUP = 64
 /** Bytes of one address group kept while their ring's stamps are missing, counted as AWAITING_STAMPS_BYTES is: room for 64 ring votes of 16. @default 640 KiB */
 export const AWAITING_STAMPS_BYTES_PER_GROUP = 640 * 1024
+/** Peers asked in turn for one missing ring member's stamp before it is left to anti-entropy and gossip. @default 3 */
+export const STAMP_FETCH_SOURCES = 3
+/** Directory sync sessions for missing stamps waited on at once. @default 2 */
+export const STAMP_FETCH_CONCURRENCY = 2
+/** Shortest time between two directory sync sessions with one peer for missing stamps, in ms. @default 5000 */
+export const STAMP_FETCH_INTERVAL = 5_000
+/** How long a session for missing stamps is waited on before the next peer is asked as well, in ms. @default 5000 */
+export const STAMP_FETCH_PATIENCE = 5_000
+/** Missing stamps fetched at once; a ring naming more unknown members than that waits for anti-entropy. @default 256 */
+export const STAMP_FETCH_PENDING = 256

@@ -100,6 +100,15 @@ export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStam
   invalidCacheSize?: number
 }
 
+/** What a 'stamps-wanted' event says: who sent a ring naming unknown members, at which `created`, and who they are. */
+export interface StampsWanted {
+  peer: string
+  /** The ring's envelope's `created` (unix seconds): a stamp accepted then is what it needs. */
+  created: number
+  /** The ring's members without a stamp here. */
+  members: Uint8Array[]
+}
+
 /** Events of the {@link MemberDirectory}. */
 export interface MemberDirectoryEvents {
   /**
@@ -107,6 +116,11 @@ export interface MemberDirectoryEvents {
    * back): rings naming its member may pass now. Not fired for what an earlier run verified (loaded at open).
    */
   'stamp-added': CustomEvent<Stamp>
+  /**
+   * A ring named members the directory does not know, and their stamps' item ids were queued to ask of the
+   * peer that sent it (within its fetch budget): a node syncs the directory with that peer now (StampFetcher).
+   */
+  'stamps-wanted': CustomEvent<StampsWanted>
 }
 
 /** The member directory of a node. */
@@ -124,6 +138,10 @@ export interface MemberDirectory extends TypedEventTarget<MemberDirectoryEvents>
   checkRing: (ring: Uint8Array[], options: CheckRingOptions) => RingMembership
   /** Item ids to ask `peer` for (missing ring members' stamps), each handed out once. */
   wanted: (peer: string) => Uint8Array[]
+  /** Queues item ids to ask `peer` for on this node's own account (the peer that sent their ring did not bring them). */
+  ask: (peer: string, ids: Uint8Array[]) => void
+  /** Whether a stamp of `memberKey` accepted at `created` is held. */
+  stamped: (memberKey: Uint8Array, created: number) => boolean
   /** Member keys holding a stamp for `week`, in no particular order. */
   members: (week: number) => Uint8Array[]
   /** The held items, for the directory's sync (`window: 'retain'`). */
@@ -294,15 +312,29 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
       const week = Math.floor(options.created / WEEK_SECONDS)
       const weeks = weeksAt(options.created).sort((a, b) => Number(b === week) - Number(a === week))
       const missing = result.missing
-      this.wants.want(options.from, (function * () {
+      const ids = this.wants.want(options.from, (function * () {
         for (const week of weeks) for (const memberKey of missing) yield directoryItemId({ memberKey, week })
       })())
+      if (ids.length > 0) {
+        // the members whose stamps the peer's budget let in: only they are fetched
+        const queued = new Set(ids.map(toHex))
+        const members = missing.filter((memberKey) => weeks.some((week) => queued.has(toHex(directoryItemId({ memberKey, week })))))
+        this.safeDispatchEvent('stamps-wanted', { detail: { peer: options.from, created: options.created, members } })
+      }
     }
     return result
   }
 
   wanted (peer: string): Uint8Array[] {
     return this.wants.take(peer).filter((id) => !this.held.has(toHex(id)))
+  }
+
+  ask (peer: string, ids: Uint8Array[]): void {
+    this.wants.ask(peer, ids)
+  }
+
+  stamped (memberKey: Uint8Array, created: number): boolean {
+    return weeksAt(created).some((week) => this.has(memberKey, week))
   }
 
   members (week: number): Uint8Array[] {

@@ -31,27 +31,42 @@ export class WantedStamps {
   }
 
   /**
-   * Queues `ids` to ask of `peer`, as far as its rate and its queue allow; returns how many were queued.
+   * Queues `ids` to ask of `peer`, as far as its rate and its queue allow; returns the ids queued.
    * `ids` is read lazily: a peer over its budget costs no id computed.
    */
-  want (peer: string, ids: Iterable<Uint8Array>): number {
+  want (peer: string, ids: Iterable<Uint8Array>): Uint8Array[] {
     // a flood of rings of unknown members from one peer: after its budget, each costs this lookup only
     const used = this.limiter.get(peer)
-    if (used !== undefined && used.remainingPoints <= 0) return 0
+    if (used !== undefined && used.remainingPoints <= 0) return []
+    return this.queue(peer, ids, () => {
+      try {
+        this.limiter.consume(peer)
+        return true
+      } catch {
+        return false
+      }
+    })
+  }
+
+  /**
+   * Queues `ids` to ask of `peer` on this node's own account (another peer did not bring them): bounded by
+   * the peer's queue, not by its rate, which counts what rings a peer sent. Returns the ids queued.
+   */
+  ask (peer: string, ids: Iterable<Uint8Array>): Uint8Array[] {
+    return this.queue(peer, ids, () => true)
+  }
+
+  /** Adds `ids` to `peer`'s queue while it has room and `admit` allows. */
+  private queue (peer: string, ids: Iterable<Uint8Array>, admit: () => boolean): Uint8Array[] {
     const queue = this.peers.get(peer) ?? new Map<string, Uint8Array>()
-    if (queue.size >= this.perPeer) return 0
-    let queued = 0
+    if (queue.size >= this.perPeer) return []
+    const queued: Uint8Array[] = []
     for (const id of ids) {
       const key = toHex(id)
       if (queue.has(key)) continue
-      if (queue.size >= this.perPeer) break
-      try {
-        this.limiter.consume(peer)
-      } catch {
-        break
-      }
+      if (queue.size >= this.perPeer || !admit()) break
       queue.set(key, id)
-      queued++
+      queued.push(id)
     }
     if (queue.size > 0) this.peers.set(peer, queue)
     return queued
