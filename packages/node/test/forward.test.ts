@@ -6,9 +6,9 @@
 import { logger } from '@libp2p/logger'
 import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { HistorySync } from '../src/index.js'
+import { HistorySync } from '../src/internal.js'
 import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
-import type { SyncHost } from '../src/index.js'
+import type { SyncHost } from '../src/internal.js'
 
 const CHANNEL = '#forward'
 const TOPIC = channelTopic(CHANNEL)

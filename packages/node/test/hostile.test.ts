@@ -1,6 +1,6 @@
 import { buildEnvelope, channelTopic, checkPow, decodeEnvelope, encodeEnvelope, powDigest, toHex } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SCORE_THRESHOLDS } from '../src/index.js'
+import { SCORE_THRESHOLDS } from '../src/internal.js'
 import { addressOf, nextPost, startNode, startStockPeer, stopAll, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
 import type { Murmur } from '../src/index.js'

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { buildEnvelope, compareBytes, equalBytes, generateAuthorKey, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { STEM_PROTOCOL, encodeStemFrame } from '../src/stem/index.js'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type * as Protocol from '@murmur/protocol'
 

@@ -4,7 +4,7 @@
 // signal of how many own posts a node had in the stem. An own post is validated once, when first read.
 import { buildEnvelope, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS } from './harness.js'
 
 const POW = { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS }

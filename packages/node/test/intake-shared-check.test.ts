@@ -4,7 +4,7 @@
 // waiting on it was refused with it, so the post crossed gossip only later, through sync.
 import { buildEnvelope, channelTopic, ready, validateEnvelope } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { VerifyQueueFullError } from '../src/verify/index.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { ValidateOptions, ValidationResult } from '@murmur/protocol'

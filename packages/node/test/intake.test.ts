@@ -1,6 +1,6 @@
 import { EPOCH_SECONDS, authorPublicKey, buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, messageId, minePow, powDigest, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { FORWARD_STORED_MAX_AGE } from '../src/intake.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 import { TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS } from './harness.js'

@@ -5,11 +5,11 @@
  */
 import { authorPublicKey, buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ready, toHex } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { AWAITING_MEMBER_BYTES, AwaitingStamps } from '../src/membership/awaiting-stamps.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { AwaitingEnvelope } from '../src/membership/awaiting-stamps.js'
-import type { PostStore } from '../src/index.js'
+import type { PostStore } from '../src/internal.js'
 import type { BuiltEnvelope, RingMembership, ValidEnvelope } from '@murmur/protocol'
 
 const CHANNEL = '#awaiting-hold'

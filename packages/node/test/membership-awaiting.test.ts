@@ -8,12 +8,13 @@
  */
 import { buildEnvelope, channelTopic, compareBytes, encodeStamp, generateAuthorKey, mintStamp, ready, ringSlots, weekOf } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { AWAITING_MEMBER_BYTES } from '../src/membership/awaiting-stamps.js'
 import { AWAITING_STAMPS_BYTES_PER_GROUP, AWAITING_STAMPS_ENVELOPES_PER_GROUP, openMemberDirectory } from '../src/membership/index.js'
 import { TEST_POW_BITS, waitFor } from './harness.js'
 import type { AwaitingStampsInit, MemberDirectory } from '../src/membership/index.js'
-import type { PostStore, PostView } from '../src/index.js'
+import type { PostView } from '../src/index.js'
+import type { PostStore } from '../src/internal.js'
 import type { AuthorKey, BuiltEnvelope, Stamp } from '@murmur/protocol'
 
 const CHANNEL = '#awaiting'

@@ -6,11 +6,11 @@
 import { MemoryLevel } from 'memory-level'
 import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { InStem } from '../src/in-stem.js'
 import { LocalReads } from '../src/local-reads.js'
 import { TEST_POW_BITS } from './harness.js'
-import type { StoreDatabase, StoredPost } from '../src/index.js'
+import type { StoreDatabase, StoredPost } from '../src/internal.js'
 import type { InStemPost } from '../src/in-stem.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 

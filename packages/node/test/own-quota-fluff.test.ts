@@ -6,7 +6,7 @@ import { channelTopic, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cleanedAfterEach, startNode, waitFor } from './harness.js'
 import { stemHole } from './stem-hole.js'
-import type { PostStore, StoredPost } from '../src/index.js'
+import type { PostStore, StoredPost } from '../src/internal.js'
 
 const CHANNEL = '#quota-fluff'
 const TOPIC = channelTopic(CHANNEL)

@@ -7,7 +7,7 @@
 // predecessor, which a flood from a second address levels down with the rest).
 import { buildEnvelope, channelTopic, messageId, ready, toHex } from '@murmur/protocol'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 

@@ -6,10 +6,10 @@
  */
 import { buildEnvelope, channelTopic, circleChannel, compareBytes, generateAuthorKey, ready, toHex } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { OwnPosts } from '../src/own-posts.js'
 import type { OwnPostsComponents } from '../src/own-posts.js'
-import type { PostStore } from '../src/index.js'
+import type { PostStore } from '../src/internal.js'
 import { TEST_POW_BITS } from './harness.js'
 import type { RingMembership } from '@murmur/protocol'
 

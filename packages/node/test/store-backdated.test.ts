@@ -1,6 +1,6 @@
 import { authorPublicKey, buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ready } from '@murmur/protocol'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/index.js'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { VOTE_BEFORE_PARENT } from '../src/store/constants.js'
 import { BACKENDS, T0, openStore, post, vote } from './store-fixtures.js'
 import { TEST_POW_BITS } from './harness.js'

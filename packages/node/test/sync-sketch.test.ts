@@ -6,10 +6,11 @@ import { lpStream } from '@libp2p/utils'
 import { Reconciler, SKETCH_MAX_BATCH, SKETCH_SALT_BYTES, SketchResponder, buildEnvelope, channelTopic, decodeCells, decodeSyncMessage, encodeSyncMessage, sketchFirstBatch, toHex } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { HistorySync, PostIntake, SYNC_PROTOCOL, createPostStore, openDatabase } from '../src/index.js'
+import { SYNC_PROTOCOL } from '../src/index.js'
+import { HistorySync, PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS, cleanedAfterEach } from './harness.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
-import type { PostStore, StoredPost } from '../src/index.js'
+import type { PostStore, StoredPost } from '../src/internal.js'
 import type { SyncItem } from '@murmur/protocol'
 
 // History sync's sketch phase (issue 14 §4): spread differences leave ranges for a rateless IBLT after the

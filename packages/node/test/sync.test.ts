@@ -1,9 +1,11 @@
 import { lpStream } from '@libp2p/utils'
 import { buildEnvelope, channelTopic, decodeSyncMessage, encodeSyncMessage, oneTimeKey, signOneTime, decodeEnvelope, encodeEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { SYNC_PROTOCOL, createPostStore, openDatabase } from '../src/index.js'
+import { SYNC_PROTOCOL } from '../src/index.js'
+import { createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS, addressOf, startNode, startStockPeer, waitFor, cleanedAfterEach } from './harness.js'
-import type { Murmur, StoredPost } from '../src/index.js'
+import type { Murmur } from '../src/index.js'
+import type { StoredPost } from '../src/internal.js'
 
 const CHANNEL = '#sync'
 const TOPIC = channelTopic(CHANNEL)

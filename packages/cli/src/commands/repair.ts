@@ -5,7 +5,7 @@
  * posts from peers.
  */
 import { Command } from 'commander'
-import { openDatabase } from '@murmur/node'
+import { openDatabase } from '@murmur/node/internal'
 import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'

@@ -9,7 +9,7 @@ import type { StoreDatabase } from './database.js'
  *
  * @example
  * ```ts
- * import { createPostStore, openDatabase } from '@murmur/node'
+ * import { createPostStore, openDatabase } from '@murmur/node/internal'
  *
  * const store = createPostStore({ db: await openDatabase('murmur') })
  * ```

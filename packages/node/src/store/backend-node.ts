@@ -28,7 +28,7 @@ export interface OpenDatabaseOptions {
  *
  * @example
  * ```ts
- * import { createPostStore, openDatabase } from '@murmur/node'
+ * import { createPostStore, openDatabase } from '@murmur/node/internal'
  *
  * const store = createPostStore({ db: await openDatabase('/var/lib/murmur') })
  * ```

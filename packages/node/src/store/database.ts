@@ -8,7 +8,7 @@ import type { AbstractLevel } from 'abstract-level'
  * @example
  * ```ts
  * import { MemoryLevel } from 'memory-level'
- * import type { StoreDatabase } from '@murmur/node'
+ * import type { StoreDatabase } from '@murmur/node/internal'
  *
  * const db: StoreDatabase = new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' })
  * ```

@@ -18,7 +18,7 @@ import { HOT_AGE_OFFSET_HOURS, HOT_GRAVITY } from './constants.js'
  *
  * @example
  * ```ts
- * import { hotScore } from '@murmur/node'
+ * import { hotScore } from '@murmur/node/internal'
  *
  * hotScore(10, 1_700_000_000, 1_700_003_600) // (10 + 1) / 3 ** 1.5 ≈ 2.117
  * ```

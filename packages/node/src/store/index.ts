@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { createPostStore, openDatabase } from '@murmur/node'
+ * import { createPostStore, openDatabase } from '@murmur/node/internal'
  *
  * const store = createPostStore({ db: await openDatabase(undefined) })
  * await store.put(post)
@@ -38,7 +38,7 @@ export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, Pos
  * @example
  * ```ts
  * import { MemoryLevel } from 'memory-level'
- * import { createPostStore } from '@murmur/node'
+ * import { createPostStore } from '@murmur/node/internal'
  *
  * const store = createPostStore({ db: new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' }) })
  * const result = await store.put({
