@@ -13,10 +13,11 @@ import type { CircleKeys } from './keys.js'
 /** The circle frame format this code writes and reads (the first byte of every frame). */
 export const CIRCLE_FRAME_VERSION = 1
 /**
- * Wire sizes of a circle frame: the smallest that fits. The ring inside dominates a frame's size (64 bytes a
- * member: its key and its response), so the buckets say to a relay only a ring-size class: a post over a
- * ring of 8 with a short body fits 1024, over 16 fits 2048, over 48 fits 4096, over 64 with the longest
- * body 8192; rotations of large circles take 16384. Doubling steps cost at most twice the bytes.
+ * Wire sizes of a circle frame: the smallest that fits. The ring inside dominates a frame's size (68 bytes a
+ * member: its key and its response), so the buckets say to a relay only a ring-size class (measured: a
+ * short post over a ring of up to 7 and a vote over up to 8 fit 1024; short posts up to 19 members 2048,
+ * up to 48 4096; a 2048-byte body over 2..16 members 4096, anything larger 8192; rotations of more than
+ * about 45 members 16384). Doubling steps cost at most twice the bytes.
  * @default [1024, 2048, 4096, 8192, 16384]
  */
 export const CIRCLE_FRAME_BUCKETS: readonly number[] = Object.freeze([1024, 2048, 4096, 8192, 16384])
