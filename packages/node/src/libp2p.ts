@@ -6,7 +6,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { kadDHT } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { defaultLogger } from '@libp2p/logger'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
@@ -23,7 +23,7 @@ import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { Connection, ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -138,7 +138,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       ping: ping(),
       dht: kadDHT({
         protocol: KAD_PROTOCOL,
-        peerInfoMapper: init.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        peerInfoMapper: addressScopeMapper(init.allowPrivateAddresses),
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
       }),
       pubsub: murmurGossipsub({ tracker: init.tracker }),
@@ -232,6 +232,29 @@ export function addressScopeGate (init: { bootstrap: readonly string[], allowPri
       return scope !== undefined && !dialableScope(scope, init.allowPrivateAddresses) && !typed.has(hostPart(addr))
     }
   }
+}
+
+/**
+ * The DHT's peer-info mapper (kad-dht's `peerInfoMapper`: applied to the records it takes in and
+ * answers with) by the same scopes as {@link addressScopeGate}: an IP address is kept only if a node on
+ * this network dials it (public ones; private, loopback and link-local ones only with
+ * `allowPrivateAddresses`; unroutable ones never), other addresses (DNS names) are kept.
+ * kad-dht's own `removePrivateAddressesMapper` judged NAT64 forms of loopback public and every 6to4
+ * address private, and kept multicast addresses.
+ *
+ * @example
+ * ```ts
+ * kadDHT({ peerInfoMapper: addressScopeMapper(false) })
+ * ```
+ */
+export function addressScopeMapper (allowPrivateAddresses: boolean): (peer: PeerInfo) => PeerInfo {
+  return (peer) => ({
+    ...peer,
+    multiaddrs: peer.multiaddrs.filter((addr) => {
+      const scope = addressScope(addr)
+      return scope === undefined || dialableScope(scope, allowPrivateAddresses)
+    })
+  })
 }
 
 /**

@@ -14,7 +14,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InvalidMessageTracker } from '../src/gossip.js'
-import { addressScopeGate, createMurmurLibp2p, isPrivateMultiaddr } from '../src/libp2p.js'
+import { addressScopeGate, addressScopeMapper, createMurmurLibp2p, isPrivateMultiaddr } from '../src/libp2p.js'
+import { ids } from './rendezvous-fixtures.js'
 import { stopAll, waitFor } from './harness.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -70,6 +71,14 @@ describe('addressScopeGate', () => {
     // the same host on another port or transport is not what the user typed
     expect(gate.denyDialMultiaddr(multiaddr(`/ip4/192.168.1.5/tcp/4001/p2p/${RELAY}`))).toBe(true)
     expect(gate.denyDialMultiaddr(multiaddr('/ip4/127.0.0.1/tcp/4003'))).toBe(true)
+  })
+
+  it('the DHT keeps the addresses of a record the gate would let through (kad-dht kept NAT64 of loopback and multicast)', async () => {
+    const [id] = await ids(1)
+    const peer = { id: id!, multiaddrs: cases.map(([address]) => multiaddr(address)) }
+    const kept = (allowPrivate: boolean): string[] => addressScopeMapper(allowPrivate)(peer).multiaddrs.map(String)
+    expect(kept(false)).toEqual(cases.filter(([, publicDenied]) => !publicDenied).map(([address]) => multiaddr(address).toString()))
+    expect(kept(true)).toEqual(cases.filter(([, , privateDenied]) => !privateDenied).map(([address]) => multiaddr(address).toString()))
   })
 
   it('isPrivateMultiaddr reads the same scopes: NAT64 and 6to4 of private addresses are private, unroutable ones are not', () => {
