@@ -16,6 +16,7 @@ import { apiFilePath, describeAddress, readApiFile, tokenProof } from './daemon/
 import { checkPrivateDir } from './files.js'
 import { murmurCommand } from './hint.js'
 import { resolveDataDir } from './paths.js'
+import { isWholeId, parsePostRef, pickPostId } from './post-id.js'
 import type {
   ApiEvent, ErrorEvent, ErrorResponse, MiningProgress, PeerResponse, PostRequest, PostResult, PostView, ReplyRequest,
   StatusResponse, VoteRequest
@@ -125,6 +126,25 @@ export class ControlClient {
   /** A thread, root first. */
   async thread (rootId: string): Promise<PostView[]> {
     return (await this.request<{ posts: PostView[] }>('GET', `/threads/${encodeURIComponent(rootId)}`)).posts
+  }
+
+  /** The ids of the posts and replies the daemon holds that start with `prefix` (4 to 64 hex characters), at most MAX_PREFIX_MATCHES. */
+  async postIdsWithPrefix (prefix: string): Promise<string[]> {
+    return (await this.request<{ ids: string[] }>('GET', `/ids?${new URLSearchParams({ prefix }).toString()}`)).ids
+  }
+
+  /**
+   * The post id a typed id or unique prefix names (see parsePostRef): a whole id as it is, a prefix
+   * looked up in the daemon's store; UnknownPostError for none, AmbiguousIdError for several.
+   *
+   * @example
+   * ```ts
+   * await client.resolvePostId('9a9e') // '9a9e01…' (64 hex characters)
+   * ```
+   */
+  async resolvePostId (typed: string): Promise<string> {
+    const ref = parsePostRef(typed)
+    return isWholeId(ref) ? ref : pickPostId(ref, await this.postIdsWithPrefix(ref))
   }
 
   /** One post, reply or vote. */

@@ -61,6 +61,15 @@ export const RENDEZVOUS_INTERVAL = 10_000
 /** Time allowed for dialing a node found through the local rendezvous, in ms. */
 export const RENDEZVOUS_DIAL_TIMEOUT = 5_000
 
+/** Fewest hex characters of a post id prefix the commands and the chat accept (`murmur vote 9a9e up`). */
+export const MIN_ID_PREFIX = 4
+
+/** Most ids a prefix lookup answers with: enough to list the candidates of an ambiguous prefix. */
+export const MAX_PREFIX_MATCHES = 10
+
+/** Posts of each joined channel, newest first, among which the daemon looks up an id prefix (the store's own per-channel quota). */
+export const PREFIX_SCAN_POSTS = 10_000
+
 /** Default number of posts `murmur feed` prints. */
 export const FEED_LIMIT = 20
 
@@ -80,6 +89,8 @@ export const EXIT = {
   NOT_MEMBER: 5,
   /** A vote on a post this node voted on already: neither repeated nor changed; nothing sent. */
   ALREADY_VOTED: 6,
+  /** A post id prefix that more than one post starts with: the message lists them; give more of the id. */
+  AMBIGUOUS_ID: 7,
   /** Interrupted with Ctrl-C (e.g. while mining proof of work). */
   INTERRUPTED: 130
 } as const

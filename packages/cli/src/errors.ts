@@ -145,6 +145,33 @@ export class StoreDamagedError extends Error {
   }
 }
 
+/**
+ * Thrown when a post id prefix names more than one post (`ERR_AMBIGUOUS_ID`): `candidates` are their
+ * full ids, the message lists each by the shortest prefix that tells it from the others.
+ */
+export class AmbiguousIdError extends Error {
+  static override readonly name = 'AmbiguousIdError'
+  override readonly name = 'AmbiguousIdError'
+  readonly code = 'ERR_AMBIGUOUS_ID'
+  readonly candidates: string[]
+
+  constructor (message: string, candidates: string[]) {
+    super(message)
+    this.candidates = candidates
+  }
+}
+
+/** Thrown when no post this node holds has the id or id prefix given (`ERR_UNKNOWN_POST`). */
+export class UnknownPostError extends Error {
+  static override readonly name = 'UnknownPostError'
+  override readonly name = 'UnknownPostError'
+  readonly code = 'ERR_UNKNOWN_POST'
+
+  constructor (message = 'no such post') {
+    super(message)
+  }
+}
+
 /** Thrown when an operation was cancelled, e.g. proof-of-work mining interrupted with Ctrl-C. */
 export class CancelledError extends Error {
   static override readonly name = 'CancelledError'

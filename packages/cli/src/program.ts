@@ -28,7 +28,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED,
   StampNotReadyError: EXIT.NOT_MEMBER,
-  AlreadyVotedError: EXIT.ALREADY_VOTED
+  AlreadyVotedError: EXIT.ALREADY_VOTED,
+  AmbiguousIdError: EXIT.AMBIGUOUS_ID
 }
 
 /**
@@ -49,7 +50,8 @@ export function createProgram (): Command {
 Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 4 this device's clock is
 too far off the network's (set it right), 5 a vote before this node holds a member stamp (it says when
 to vote again), 6 a second or opposite vote on a post (a vote can be neither repeated nor changed),
-130 interrupted.
+7 a post id prefix that more than one post starts with (they are named), 130 interrupted.
+Post ids: the whole id, or its first 4 or more hex characters when no other post starts the same.
 Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),

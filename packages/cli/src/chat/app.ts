@@ -167,13 +167,13 @@ export class ChatApp {
           return
         }
         case 'reply': {
-          const parent = this.target(input.target)
           const body = parseBody(input.text)
+          const parent = await this.target(input.target)
           await this.posting('replying', async (options) => this.client.reply({ parent, body }, options))
           return
         }
         case 'vote': {
-          const post = this.target(input.target)
+          const post = await this.target(input.target)
           const vote = parseVote(input.direction)
           await this.posting('voting', async (options) => this.client.vote({ post, vote }, options)).catch((err: unknown) => {
             // a node that mints no stamp never will: say what makes this chat's votes count instead of "not yet"
@@ -185,7 +185,7 @@ export class ChatApp {
           return
         }
         case 'thread':
-          await this.showThread(this.target(input.target))
+          await this.showThread(await this.target(input.target))
           return
         case 'join': {
           const channel = parseChannel(input.channel)
@@ -334,12 +334,9 @@ export class ChatApp {
     }
   }
 
-  private target (target: string): string {
-    const id = this.timeline.resolve(target)
-    if (id === undefined) {
-      throw new Error(`no post ${target} here: use the number in [brackets] or a post id`)
-    }
-    return id
+  /** The post a target names: a number or an id prefix of a post this chat showed, else an id prefix among what the node holds. */
+  private async target (target: string): Promise<string> {
+    return this.timeline.resolve(target) ?? await this.client.resolvePostId(target)
   }
 
   private label (id: string): string {

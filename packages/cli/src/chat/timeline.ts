@@ -3,6 +3,9 @@
  * coloured names with OP marks and member or unverified marks, replies under their parents' numbers, notices.
  */
 import { displayLine, fromHex, pseudonymHue } from '@murmur/protocol'
+import { MIN_ID_PREFIX } from '../constants.js'
+import { UsageError } from '../errors.js'
+import { idsWithPrefix, isWholeId, parsePostRef, pickPostId } from '../post-id.js'
 import { bodyLines, memberMark, nameOf, shortId, wrap } from '../text.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
@@ -142,8 +145,11 @@ export class Timeline {
   }
 
   /**
-   * The post id a `/reply`, `/vote` or `/thread` target names: a number shown in the chat, a full id,
-   * or a unique prefix of at least 4 hex characters of a post seen in this session.
+   * The post id a `/reply`, `/vote` or `/thread` target names: a number shown in the chat (`3`, `[3]`),
+   * a full id, or a unique prefix of at least MIN_ID_PREFIX hex characters of a post seen in this
+   * session; undefined when no post seen starts with the prefix (the node may hold one). Throws
+   * UsageError for a number not shown or a target neither number nor hex, AmbiguousIdError (listing
+   * them) when several posts start with the prefix.
    *
    * @example
    * ```ts
@@ -151,18 +157,17 @@ export class Timeline {
    * ```
    */
   resolve (target: string): string | undefined {
-    const bare = target.replace(/^\[|\]$/g, '')
-    if (/^\d+$/.test(bare)) {
-      return this.byNumber.get(Number(bare))
+    const bare = target.replace(/^\[(\d+)\]$/, '$1')
+    // a number unless it is long enough for a prefix and no post has that number
+    if (/^\d+$/.test(bare) && (bare !== target || bare.length < MIN_ID_PREFIX || this.byNumber.has(Number(bare)))) {
+      const id = this.byNumber.get(Number(bare))
+      if (id === undefined) throw new UsageError(`no post ${target} here: use the number in [brackets] or a post id`)
+      return id
     }
-    if (/^[0-9a-f]{64}$/i.test(bare)) {
-      return bare.toLowerCase()
-    }
-    if (/^[0-9a-f]{4,63}$/i.test(bare)) {
-      const matches = [...this.posts.keys()].filter((id) => id.startsWith(bare.toLowerCase()))
-      return matches.length === 1 ? matches[0] : undefined
-    }
-    return undefined
+    const ref = parsePostRef(bare)
+    if (isWholeId(ref)) return ref
+    const matches = idsWithPrefix(ref, [...this.posts.values()].filter((post) => post.kind !== 'VOTE').map((post) => post.id))
+    return matches.length === 0 ? undefined : pickPostId(ref, matches, 'in this chat')
   }
 
   /** A known post by id. */

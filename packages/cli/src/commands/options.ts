@@ -196,21 +196,6 @@ function cut (text: string): string {
 }
 
 /**
- * A post id from the command line: 64 hex characters.
- *
- * @example
- * ```ts
- * parsePostId('3f9a…') // throws UsageError unless 64 hex chars
- * ```
- */
-export function parsePostId (value: string): string {
-  if (!/^[0-9a-fA-F]{64}$/.test(value)) {
-    throw new UsageError(`bad post id ${JSON.stringify(value)}: expected 64 hex characters (as printed by \`murmur feed\`)`)
-  }
-  return value.toLowerCase()
-}
-
-/**
  * A post or reply body: not empty, at most 2048 UTF-8 bytes.
  *
  * @example

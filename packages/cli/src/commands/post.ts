@@ -5,8 +5,9 @@
 import { Command } from 'commander'
 import { CancelledError } from '../errors.js'
 import { ringOf, signedLine } from '../membership.js'
+import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
-import { clientOf, outputOf, parseBody, parseChannel, parsePostId, parseTtl, parseVote, withCommonOptions } from './options.js'
+import { clientOf, outputOf, parseBody, parseChannel, parseTtl, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { PostResult } from '../api-types.js'
 import type { PostingOptions } from '../client.js'
@@ -48,11 +49,13 @@ export function postCommand (): Command {
 export function replyCommand (): Command {
   return withTtl(withCommonOptions(new Command('reply')))
     .description('reply to a post or reply, under your pseudonym in its thread')
-    .argument('<post-id>', 'id of the post or reply (64 hex characters)')
+    .argument('<post-id>', postIdHelp('the post or reply'))
     .argument('<text>', 'what to say (at most 2048 bytes)')
     .action(async (postId: string, text: string, options: PostingCommandOptions) => {
-      const request = { parent: parsePostId(postId), body: parseBody(text), ttl: options.ttl }
+      const ref = parsePostRef(postId)
+      const body = parseBody(text)
       const client = await clientOf(options)
+      const request = { parent: await client.resolvePostId(ref), body, ttl: options.ttl }
       const out = outputOf(options)
       report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied')
     })
@@ -69,12 +72,14 @@ export function replyCommand (): Command {
 export function voteCommand (): Command {
   return withTtl(withCommonOptions(new Command('vote')))
     .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted). One vote per post: a second one, or an opposite one, is refused with exit code 6 (a vote can be neither repeated nor changed)')
-    .argument('<post-id>', 'id of the post or reply (64 hex characters)')
+    .argument('<post-id>', postIdHelp('the post or reply'))
     .argument('<direction>', 'up or down')
     .addHelpText('after', `\n${voteRuleHelp()}`)
     .action(async (postId: string, direction: string, options: PostingCommandOptions) => {
-      const request = { post: parsePostId(postId), vote: parseVote(direction), ttl: options.ttl }
+      const ref = parsePostRef(postId)
+      const vote = parseVote(direction)
       const client = await clientOf(options)
+      const request = { post: await client.resolvePostId(ref), vote, ttl: options.ttl }
       const out = outputOf(options)
       report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted')
     })

@@ -7,8 +7,9 @@ import { DaemonNotRunningError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
+import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
-import { clientOf, outputOf, parseChannel, parsePositiveInt, parsePostId, withCommonOptions } from './options.js'
+import { clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 
 /** What the marks on each post mean, and the vote rule (after the options of feed, thread and watch). */
@@ -64,11 +65,12 @@ export function feedCommand (): Command {
 export function threadCommand (): Command {
   return withCommonOptions(new Command('thread'))
     .description('print a thread: the post, then its replies in order')
-    .argument('<post-id>', 'id of the thread\'s post (64 hex characters)')
+    .argument('<post-id>', postIdHelp('the thread\'s post'))
     .addHelpText('after', MARKS_HELP)
     .action(async (postId: string, options: CommonOptions) => {
-      const root = parsePostId(postId)
+      const ref = parsePostRef(postId)
       const client = await clientOf(options)
+      const root = await client.resolvePostId(ref)
       const posts = await client.thread(root)
       const out = outputOf(options)
       out.result({ root, posts }, () => formatPosts(posts, 'empty thread', out.columns))

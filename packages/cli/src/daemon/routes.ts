@@ -2,6 +2,7 @@
  * The routes of the control API: each maps one request onto one call of the Murmur node.
  */
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { postIdsWithPrefix } from './post-ids.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostResult } from '../api-types.js'
 import type { Murmur, PostOptions } from '@murmur/node'
@@ -60,6 +61,13 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
     const limitParam = ctx.query.get('limit')
     const limit = limitParam === null ? undefined : positiveInt(limitParam, 'limit')
     return { channel, sort, posts: await ctx.node.feed(channel, { sort, limit }) }
+  },
+  'GET /ids': async (ctx) => {
+    const prefix = ctx.query.get('prefix')
+    if (prefix === null || !/^[0-9a-f]{4,64}$/.test(prefix)) {
+      throw new BadRequestError('query parameter "prefix" must be 4 to 64 lower-case hex characters')
+    }
+    return { prefix, ids: await postIdsWithPrefix(ctx.node, prefix) }
   },
   'GET /threads/:id': async (ctx) => {
     const posts = await ctx.node.thread(ctx.param)
