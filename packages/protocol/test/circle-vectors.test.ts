@@ -73,10 +73,10 @@ describe('circle test vectors', () => {
     expect(plaintext[0]).toBe(v.frame.type)
     expect(toHex(plaintext.subarray(3, 3 + length))).toBe(v.frame.body)
     expect(plaintext.subarray(3 + length).every((b) => b === 0)).toBe(true)
-    // relay proof of work: SHA-256("murmur/v2/pow" || SHA-256("murmur/v2/circle/pow-input" || u32be(len topic) || topic || sealed) || u64be(pow))
+    // relay proof of work: SHA-256("murmur/v2/pow" || SHA-256("murmur/v2/circle/pow-input" || sealed) || u64be(pow))
     const { createHash } = await import('node:crypto')
     const sha = (...parts: Uint8Array[]): Uint8Array => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
-    const w = sha(utf8('murmur/v2/circle/pow-input'), u32be(utf8(g0.topic).byteLength), utf8(g0.topic), frame.subarray(9))
+    const w = sha(utf8('murmur/v2/circle/pow-input'), frame.subarray(9))
     const hash = sha(utf8('murmur/v2/pow'), w, frame.subarray(1, 9))
     expect(hash[0]).toBe(0) // 8 bits
     expect(openCircleFrame(deriveCircleKeys(secret, 0), frame, v.frame.powBits)).toMatchObject({ ok: true, type: v.frame.type })

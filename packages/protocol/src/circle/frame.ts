@@ -1,4 +1,4 @@
-import { concatBytes, isBytes, u32be, u64be, utf8 } from '../bytes.js'
+import { concatBytes, isBytes, u64be, utf8 } from '../bytes.js'
 import { openCirclePost, sealWithRandom } from '../circle.js'
 import { ProtocolError } from '../errors.js'
 import { sha256 } from '../hash.js'
@@ -13,11 +13,19 @@ import type { CircleKeys } from './keys.js'
 /** The circle frame format this code writes and reads (the first byte of every frame). */
 export const CIRCLE_FRAME_VERSION = 1
 /**
+ * The gossip topic circle frames travel on: one topic shared by every circle, which every relaying node
+ * subscribes to, so that a subscription says nothing of who is in which circle (a per-circle topic
+ * announces each member's PeerId under it to every connected peer; docs/CIRCLES-DRAFT.md §9). Members
+ * try each frame with the keys of their circles: a frame of another circle fails its seal in one
+ * Poly1305 pass.
+ */
+export const CIRCLE_SHARED_TOPIC = 'murmur/2/circles'
+/**
  * Wire sizes of a circle frame: the smallest that fits. The ring inside dominates a frame's size (68 bytes a
  * member: its key and its response), so the buckets say to a relay only a ring-size class (measured: a
  * short post over a ring of up to 7 and a vote over up to 8 fit 1024; short posts up to 19 members 2048,
  * up to 48 4096; a 2048-byte body over 2..16 members 4096, anything larger 8192; rotations of more than
- * about 45 members 16384). Doubling steps cost at most twice the bytes.
+ * 55 members 16384). Doubling steps cost at most twice the bytes.
  * @default [1024, 2048, 4096, 8192, 16384]
  */
 export const CIRCLE_FRAME_BUCKETS: readonly number[] = Object.freeze([1024, 2048, 4096, 8192, 16384])
@@ -72,10 +80,13 @@ export interface SealCircleFrameInit extends Pick<MinePowOptions, 'signal' | 'on
   powBits?: number
 }
 
-/** The relay proof-of-work digest `SHA-256("murmur/v2/circle/pow-input" || u32be(len(topic)) || topic || sealed)`. */
-function powInput (topic: string, sealed: Uint8Array): Uint8Array {
-  const t = utf8(topic)
-  return sha256(POW_INPUT, u32be(t.byteLength), t, sealed)
+/**
+ * The relay proof-of-work digest `SHA-256("murmur/v2/circle/pow-input" || sealed)`. No topic: a relay on the
+ * shared topic does not know the circle's, and the seal binds the circle already (its topic is the
+ * associated data), so a frame moved elsewhere opens nowhere.
+ */
+function powInput (sealed: Uint8Array): Uint8Array {
+  return sha256(POW_INPUT, sealed)
 }
 
 /** The smallest bucket a record body fits, or undefined. */
@@ -99,7 +110,7 @@ export async function sealCircleFrameWith (keys: CircleKeys, type: CircleRecordT
   plaintext.set(body, HEADER)
   // the v2 seal (docs/PROTOCOL.md §6): XChaCha20-Poly1305 with a hedged nonce, the topic as associated data
   const sealed = sealWithRandom(keys.sealKey, keys.topic, plaintext, random)
-  const pow = await minePow(powInput(keys.topic, sealed), init.powBits ?? CIRCLE_FRAME_POW_BITS, init)
+  const pow = await minePow(powInput(sealed), init.powBits ?? CIRCLE_FRAME_POW_BITS, init)
   return concatBytes([Uint8Array.of(CIRCLE_FRAME_VERSION), u64be(pow), sealed])
 }
 
@@ -120,22 +131,22 @@ export async function sealCircleFrame (keys: CircleKeys, type: CircleRecordTypeV
 }
 
 /**
- * What a relay that is not a member can check of a frame on a circle topic, in one hash and no key:
- * version, a bucket size, and the relay proof of work. ERR_CIRCLE_FRAME, ERR_CIRCLE_SIZE, ERR_CIRCLE_POW.
+ * What a relay that is not a member can check of a frame, with no key: version, a bucket size, and the
+ * relay proof of work (one hash over the sealed bytes). ERR_CIRCLE_FRAME, ERR_CIRCLE_SIZE, ERR_CIRCLE_POW.
  *
  * @example
  * ```ts
- * const verdict = checkCircleFrame(topic, data)
+ * const verdict = checkCircleFrame(data)
  * if (!verdict.ok) console.log(verdict.code)
  * ```
  */
-export function checkCircleFrame (topic: string, frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<{ sealed: Uint8Array }> {
+export function checkCircleFrame (frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<{ sealed: Uint8Array }> {
   if (!isBytes(frame) || frame.byteLength < 1) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'empty frame' }
   if (frame[0] !== CIRCLE_FRAME_VERSION) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `circle frame version ${frame[0]!}, ${CIRCLE_FRAME_VERSION} expected` }
   if (!CIRCLE_FRAME_BUCKETS.includes(frame.byteLength)) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: `a circle frame of ${frame.byteLength} bytes is no bucket size` }
   const sealed = frame.subarray(9)
   const pow = new DataView(frame.buffer, frame.byteOffset + 1, 8).getBigUint64(0, false)
-  if (typeof topic !== 'string' || !checkPow(powInput(topic, sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
+  if (!checkPow(powInput(sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
   return { ok: true, sealed }
 }
 
@@ -151,7 +162,7 @@ export function checkCircleFrame (topic: string, frame: Uint8Array, powBits: num
  * ```
  */
 export function openCircleFrame (keys: CircleKeys, frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<CircleRecord> {
-  const checked = checkCircleFrame(keys.topic, frame, powBits)
+  const checked = checkCircleFrame(frame, powBits)
   if (!checked.ok) return checked
   let plaintext: Uint8Array
   try {

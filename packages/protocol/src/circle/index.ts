@@ -9,7 +9,7 @@ export { CIRCLE_SECRET_BYTES, MAX_CIRCLE_GENERATION, CIRCLE_TOPIC_PREFIX, genera
 export type { CircleKeys } from './keys.js'
 export { INVITE_PREFIX, INVITE_VERSION, MAX_INVITE_NAME_BYTES, MAX_INVITE_HINTS, MAX_INVITE_HINT_BYTES, MIN_CIRCLE_RING, DEFAULT_CIRCLE_MIN_RING, INVITE_SEED_BYTES, encodeInvite, decodeInvite, generateInviteSeed, inviteKey, hasInviteKey } from './invite.js'
 export type { CircleInvite } from './invite.js'
-export { CIRCLE_FRAME_VERSION, CIRCLE_FRAME_BUCKETS, CIRCLE_FRAME_POW_BITS, MAX_CIRCLE_RECORD_BYTES, CircleRecordType, sealCircleFrame, checkCircleFrame, openCircleFrame } from './frame.js'
+export { CIRCLE_FRAME_VERSION, CIRCLE_SHARED_TOPIC, CIRCLE_FRAME_BUCKETS, CIRCLE_FRAME_POW_BITS, MAX_CIRCLE_RECORD_BYTES, CircleRecordType, sealCircleFrame, checkCircleFrame, openCircleFrame } from './frame.js'
 export type { CircleRecordTypeValue, CircleRecord, CircleFrameResult, SealCircleFrameInit } from './frame.js'
 export { buildCirclePost, validateCircleEnvelope } from './post.js'
 export type { BuildCirclePostOptions, BuiltCirclePost, ValidateCircleEnvelopeOptions, CircleEnvelopeResult } from './post.js'

@@ -16,7 +16,11 @@ export interface CircleKeys {
   generation: number
   /** XChaCha20-Poly1305 key of the outer frame (what relays carry). */
   sealKey: Uint8Array
-  /** The gossip topic frames travel on: `murmur/2/circle1/` + 32 hex digits, unrelated to any name. */
+  /**
+   * The circle's topic string, `murmur/2/circle1/` + 32 hex digits, unrelated to any name or key: the
+   * associated data of its frames' seal (a frame opens only as this circle's). Frames travel on the shared
+   * CIRCLE_SHARED_TOPIC; a node that chose to gossip a circle on a topic of its own would use this one.
+   */
   topic: string
   /**
    * Key of the protocol v2 envelope inside the frame (its `circleKey`): the inner envelope's channel is
