@@ -12,8 +12,11 @@
  * letter, {@link MAX_EMOJI_JOINS} ZWJs in one emoji sequence, one skin-tone modifier after a
  * character, and {@link MAX_JAMO} conjoining jamo in one Hangul syllable; what is beyond is removed.
  *
- * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints.
+ * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints, {@link authorName}
+ * the name of a post's author (a pseudonym, or anonymous).
  */
+
+import { fromHex } from './bytes.js'
 
 /** Bits of a public key that {@link pseudonymName} shows: a look-alike differing in two letters still costs 2^40 keys. */
 export const PSEUDONYM_NAME_BITS = 48
@@ -125,6 +128,24 @@ export function pseudonymName (publicKey: Uint8Array): string {
   }
   return words.join('-')
 }
+
+/**
+ * The author name every UI shows for a post, reply or vote: {@link pseudonymName} of its pseudonym
+ * (the hex public key a PostView carries), or `anonymous` when it has none (a ring-signed vote) or
+ * the value is not a 64-hex-digit key. One scheme for the chat, the feed and the page.
+ *
+ * @example
+ * ```ts
+ * authorName(post.pseudonym) // 'lusab-babad-gutih'
+ * authorName(undefined) // 'anonymous'
+ * ```
+ */
+export function authorName (pseudonym: string | undefined): string {
+  return pseudonym === undefined || !/^[0-9a-f]{64}$/i.test(pseudonym) ? ANONYMOUS : pseudonymName(fromHex(pseudonym))
+}
+
+/** The name of an author without a pseudonym. */
+const ANONYMOUS = 'anonymous'
 
 /**
  * A hue (0–359) to decorate a pseudonym's name with, from key bits the name does not show.
@@ -267,4 +288,19 @@ function checkKey (publicKey: Uint8Array): void {
   if (publicKey.length !== 32) {
     throw new RangeError(`expected 32-byte public key, got ${publicKey.length}`)
   }
+}
+
+/**
+ * Whether a post or reply body shows nothing in any UI: empty, or only spaces, line breaks and
+ * characters the display rule removes (zero-width, bidi controls, …). Every Murmur UI and the node
+ * refuse to send such a post; a vote carries no body and is not checked.
+ *
+ * @example
+ * ```ts
+ * isBlankText(' \n\u200b\u202e ') // true
+ * isBlankText('hi') // false
+ * ```
+ */
+export function isBlankText (text: string): boolean {
+  return displayText(text) === ''
 }
