@@ -141,4 +141,14 @@ describe("Secret's attack on a circle", () => {
     const own = await postBy(fakes[0]!, grown.ring, 'fake', wave + 25 * HOUR, 0)
     expect(attackerCandidates(own, coalition).map(toHex)).toEqual([toHex(fakes[0]!.ring.publicKey)])
   })
+
+  it('a circle grown by several inviters over weeks raises no warning (the warnings are not noise)', () => {
+    const members = Array.from({ length: 12 }, () => generateMemberKeys())
+    const history = new CircleHistory()
+    history.found(members[0]!, T0)
+    members.slice(1).forEach((member, i) => { history.invite(members[i % 4]!, member, T0 + (i + 1) * 2 * 86_400, `m${i + 1}`) })
+    for (const self of members) {
+      expect(rosterWarnings(history.roster(), { self: self.ring.publicKey, now: T0 + 60 * 86_400, minRing: MIN_RING })).toEqual([])
+    }
+  })
 })
