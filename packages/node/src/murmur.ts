@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
 import { AbortError, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
@@ -46,11 +46,9 @@ import type { PostStore } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
-import type { PeerId } from '@libp2p/interface'
+import type { Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
-
-const log = logger('murmur:node')
 
 /**
  * The implementation behind {@link createMurmur}. Besides MurmurEvents it sends 'membership'
@@ -102,15 +100,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private running = false
   /** The stop under way or done: every stop() call awaits this one. */
   private stopping?: Promise<void>
+  /** 'murmur:node' from the libp2p logger (the app's, when it gave one); its parts log in scopes below it. */
+  private readonly log: Logger
 
   /** Creates, starts and returns a node; on failure everything opened so far is closed again. */
   static async create (init: MurmurInit, options: AbortOptions = {}): Promise<MurmurNode> {
     const { signal } = options
     await ready()
     const config = await resolveConfig(init)
+    // the app's logger (MurmurInit.libp2p.logger) serves libp2p and every part of the node alike
+    const logger = config.libp2p.logger ?? defaultLogger()
+    const log = logger.forComponent('murmur:node')
     throwIfAborted(signal, 'starting the node')
     const db = await openDatabase(config.dataDir)
-    const store = createPostStore({ db })
+    const store = createPostStore({ db, logger })
     // a pool of its own unless the embedder shares one (many nodes in one process) or wants none
     const verifier = config.verify === false ? undefined : config.verify ?? createVerifyPool()
     let node: MurmurNode | undefined
@@ -129,14 +132,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         dhtServer: config.dhtServer,
         privateKey: config.peerKey,
         tracker,
-        extra: config.libp2p
+        extra: { ...config.libp2p, logger }
       })
       hangUp = (peer) => {
         // no PeerId in the log: which peer misbehaved is in the DEBUG log of the path that refused it
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier)
+      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier, log)
       await node.start(signal)
       return node
     } catch (err) {
@@ -151,8 +154,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined) {
+  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined, log: Logger) {
     super()
+    this.log = log
     this.db = db
     this.verifier = verifier
     this.ownsVerifier = config.verify === undefined
@@ -377,7 +381,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         stem: this.stem,
         cutOff: (peer) => { this.tracker.cutOff(peer) },
         senderGroup: (peer) => this.senderGroup(peer),
-        log: log.newScope('membership')
+        log: this.log.newScope('membership')
       }, this.config.membership)
       const intake = this.intake
       this.members.directory.addEventListener('stamp-added', (evt) => { void intake.stamped(evt.detail.memberKey) })
@@ -399,7 +403,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     throwIfAborted(signal, 'starting the node')
     await this.own.resendQueued(this.stem)
     // no PeerId here: with the channels below it would tie this run's network identity to them in the log
-    log('started')
+    this.log('started')
   }
 
   async stop (): Promise<void> {
@@ -424,7 +428,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       try {
         await fn()
       } catch (err) {
-        log.error('could not stop %s - %e', what, err)
+        this.log.error('could not stop %s - %e', what, err)
         failures.push(err)
       }
     }
@@ -442,7 +446,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await step('the own-post records', async () => this.inStem.flush())
     await step('the store', async () => this.store.close())
     if (failures.length > 0) throw failures[0]
-    log('stopped')
+    this.log('stopped')
   }
 
   async join (channel: string, options: AbortOptions = {}): Promise<void> {
@@ -457,7 +461,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.topicValidators.set(topic, this.validator)
     pubsub.subscribe(topic)
     this.rendezvous.join(topic)
-    log('joined %s', displayLine(channel))
+    this.log('joined %s', displayLine(channel))
     this.announceChannelPeers()
     // peers already in the channel: catch up with a few of them (new ones trigger it on subscribing)
     for (const peer of this.sync?.peersFor(topic, SYNC_PEERS_PER_CHANNEL) ?? []) {
@@ -501,7 +505,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.unsubscribe(topic)
     pubsub.topicValidators.delete(topic)
     await this.rendezvous.leave(topic)
-    log('left %s', displayLine(channel))
+    this.log('left %s', displayLine(channel))
   }
 
   channels (): string[] {
@@ -600,10 +604,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     try {
       const removed = await this.store.sweep()
       if (removed > 0) {
-        log('swept %d expired posts', removed)
+        this.log('swept %d expired posts', removed)
       }
     } catch (err) {
-      log.error('sweep failed - %e', err)
+      this.log.error('sweep failed - %e', err)
     }
   }
 

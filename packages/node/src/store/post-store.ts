@@ -1,4 +1,4 @@
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
 import { AUDIENCE_WINDOW_SECONDS, channelAudience, compareBytes, toHex, voteVerdict } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
 import { decodePost, decodeTally, encodePost } from './codec.js'
@@ -18,8 +18,8 @@ import type { StoreDatabase } from './database.js'
 import type { Index, Indexes } from './indexes.js'
 import type { HeldTag } from './write-plan.js'
 import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoredPost } from './types.js'
+import type { Logger } from '@libp2p/interface'
 
-const log = logger('murmur:store')
 const NO_TALLIES: Readonly<Tallies> = { score: 0, votes: 0, replyCount: 0 }
 
 /** The tallies of a post as a {@link PostEntry} shows them, and how many counted votes make its score. */
@@ -70,6 +70,7 @@ export class LevelPostStore implements PostStore {
   private readonly indexes: Indexes
   private readonly quota: ChannelQuota
   private readonly hotCandidates: number
+  private readonly log: Logger
   /** Tail of the write queue: every write runs after the previous one settles. */
   private writes: Promise<void> = Promise.resolve()
 
@@ -78,6 +79,7 @@ export class LevelPostStore implements PostStore {
     this.indexes = openIndexes(init.db)
     this.quota = { posts: init.channelPosts ?? CHANNEL_POSTS_QUOTA, bytes: init.channelBytes ?? CHANNEL_BYTES_QUOTA, lowWater: QUOTA_LOW_WATER }
     this.hotCandidates = init.hotCandidates ?? HOT_CANDIDATES
+    this.log = (init.logger ?? defaultLogger()).forComponent('murmur:store')
   }
 
   async put (post: StoredPost, now: number = nowSeconds()): Promise<PutResult> {
@@ -110,7 +112,7 @@ export class LevelPostStore implements PostStore {
       // as many evicted posts remembered as the channel may hold live ones
       if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
       await this.db.batch(plan.operations())
-      if (evicted > 0) log('channel over quota: evicted %d posts', evicted)
+      if (evicted > 0) this.log('channel over quota: evicted %d posts', evicted)
       return 'stored'
     })
   }
@@ -285,7 +287,7 @@ export class LevelPostStore implements PostStore {
       removed += step
     }
     const released = await this.releaseTags(now)
-    if (removed > 0 || released > 0) log('swept %d expired posts, released %d tags', removed, released)
+    if (removed > 0 || released > 0) this.log('swept %d expired posts, released %d tags', removed, released)
     return removed
   }
 
@@ -341,7 +343,7 @@ export class LevelPostStore implements PostStore {
       if (count > 0) await this.db.batch(plan.operations())
       return count
     })
-    if (removed > 0) log('expired %d posts on read', removed)
+    if (removed > 0) this.log('expired %d posts on read', removed)
   }
 
   /**

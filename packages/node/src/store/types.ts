@@ -1,4 +1,5 @@
 import type { StoreDatabase } from './database.js'
+import type { ComponentLogger } from '@libp2p/interface'
 
 /**
  * The kind of a stored post, as in the wire format's `Post.Kind`.
@@ -261,4 +262,10 @@ export interface PostStoreInit {
    * @default 1000
    */
   hotCandidates?: number
+  /**
+   * Where the store logs (as 'murmur:store'): a node passes its libp2p logger, so an app's logger is honoured.
+   *
+   * @default defaultLogger() of @libp2p/logger (DEBUG=murmur:*)
+   */
+  logger?: ComponentLogger
 }
