@@ -8,6 +8,7 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -109,8 +110,8 @@ describe('a public node dialing by PeerId', () => {
     running.push(peer)
     return peer
   }
-  const publicNode = async (bootstrap: string[]): Promise<Libp2p> => {
-    const node = await createMurmurLibp2p({ listen: [], bootstrap, mdns: false, allowPrivateAddresses: false, iceServers: [], dhtServer: false, tracker: new InvalidMessageTracker() })
+  const publicNode = async (bootstrap: string[], relayed = false): Promise<Libp2p> => {
+    const node = await createMurmurLibp2p({ listen: [], bootstrap, mdns: false, allowPrivateAddresses: false, iceServers: [], dhtServer: false, tracker: new InvalidMessageTracker(), extra: relayed ? { transports: [circuitRelayTransport()] } : {} })
     running.push(node)
     await node.start()
     return node
@@ -127,5 +128,33 @@ describe('a public node dialing by PeerId', () => {
 
     const booted = await publicNode([target.getMultiaddrs()[0]!.toString()])
     await waitFor(() => booted.getConnections(target.peerId).length > 0, 'the bootstrap peer on loopback dialed')
+  }, 60_000)
+
+  it('reaches a peer through a relay on loopback only when the relay is a bootstrap address', async () => {
+    const relay = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), relay: circuitRelayServer() }
+    })
+    running.push(relay)
+    const target = await createLibp2p({
+      addresses: { listen: ['/p2p-circuit'] },
+      transports: [tcp(), circuitRelayTransport()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() }
+    })
+    running.push(target)
+    await target.dial(relay.getMultiaddrs()[0]!)
+    const circuit = await waitFor(() => target.getMultiaddrs().find((addr) => addr.toString().includes('/p2p-circuit/')), 'the target holds a slot on the relay')
+    // the relay is the user's bootstrap peer: the relayed address through it is dialed
+    const booted = await publicNode([relay.getMultiaddrs()[0]!.toString()], true)
+    const connection = await booted.dial(circuit, { signal: AbortSignal.timeout(30_000) })
+    expect(connection.remotePeer.equals(target.peerId)).toBe(true)
+    // through a relay on loopback that the user did not name, it is not
+    const other = await publicNode([], true)
+    await expect(other.dial(circuit)).rejects.toMatchObject({ name: 'DialDeniedError' })
   }, 60_000)
 })
