@@ -1,205 +1,55 @@
 /**
- * Drawing the peers a node dials itself, so that whoever names them (a DHT answer, a storer of
- * provider records) does not choose them. Peers are drawn first by address group (an IPv4 address, an
- * IPv6 /48: `addressGroup`), then by PeerId within a group: PeerIds cost nothing, addresses do, so a
- * thousand sybil PeerIds on one host weigh what one honest host weighs. The {@link DiscoveryDialer}
- * dials peers found by discovery this way, and retries a failed dial within bounds.
+ * Dialing the peers a node finds by discovery, so that whoever names them (a DHT answer, a storer of
+ * provider records) does not choose them: they are drawn by address group ({@link GroupedPool}), and the
+ * node's target is counted in groups, not PeerIds: a group already holding one of the node's dialed peers
+ * gets another only once no group holding fewer is left to try. A failed dial is retried within bounds,
+ * remembered by address, not by the PeerId a record claims.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MAX_SEEN, RENDEZVOUS_POOL } from './constants.js'
-import { learnedAddress } from './discovery-dial.js'
-import { dnsNames } from './discovery-names.js'
-import { drawFromGroups, randomIndex, sample } from './random.js'
+import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_POOL } from './constants.js'
+import { dialKeys, GroupedPool, peerGroup } from './discovery-pool.js'
 import { Recent } from './recent.js'
-import { DNS_GROUP } from './relay-share.js'
-import { addressGroup } from './sync/admission.js'
-import type { PeerId, PeerInfo } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
-/** Most peers kept per address group of a {@link GroupedPool} (a uniform sample of those offered). */
-export const POOL_PER_GROUP = 8
+export { GroupedPool, peerGroup } from './discovery-pool.js'
+export { randomIndex, sample, drawFromGroups } from './random.js'
 
 /**
- * A drawn peer whose dial failed this many times in a row is forgotten until it is discovered again
- * (2 s, 4 s, … 32 s apart by default: about a minute of tries). Bootstrap peers are never forgotten.
+ * A drawn address whose dial failed this many times in a row (under whatever PeerIds records claimed
+ * at it) is not dialed again until {@link DISCOVERY_FAILED_FOR} has passed (2 s, 4 s, … 16 s apart by
+ * default: about half a minute of tries). Bootstrap peers are never given up.
  */
 export const DISCOVERY_MAX_FAILURES = 5
+
+/**
+ * How long an address that failed {@link DISCOVERY_MAX_FAILURES} times in a row is left out of the draws
+ * (30 min): records naming it again are not kept, so a later discovery of the same group draws among the
+ * addresses not yet tried, and fake records at an honest host's closed ports wear out.
+ */
+export const DISCOVERY_FAILED_FOR = 30 * 60_000
+
+/**
+ * Addresses whose failures are remembered (the most recent): a dial of a failed address counts on from
+ * where it stopped, whichever PeerId a record claims at it.
+ */
+export const DISCOVERY_FAILED_ADDRESSES = 4096
+
+/**
+ * Most records of one address group the dialer's pool keeps (a uniform sample of those offered). Records
+ * are claims: fake ones at closed ports of an honest host's IP compete with its real record within its
+ * group, and the group's turns go on (it keeps its place, see {@link DiscoveryDialer}) until the real
+ * one is tried; a sample of 8 lost it among 20 fakes.
+ */
+export const DISCOVERY_PER_GROUP = 32
 
 /**
  * Most records of one address group a draw tries in its turn, one after another until one is reached:
  * records are claims, and those of a group that fail (a PeerId claimed at another's address, a closed
  * port) must not give its turn to a group whose records work.
  */
-export const DISCOVERY_GROUP_TRIES = POOL_PER_GROUP / 2
-
-/** The group of peers whose record names no address: they are drawn as one group. */
-const NO_ADDRESS = 'none'
-
-export { randomIndex, sample, drawFromGroups } from './random.js'
-
-/**
- * A uniform sample of at most `size` of the items offered to it, whatever their number and order
- * (reservoir sampling): what a lookup returns first has no better chance than what it returns last.
- */
-class Reservoir<T> {
-  readonly items: T[] = []
-  private offered = 0
-  constructor (private readonly size: number) {}
-
-  offer (item: T): void {
-    this.offered++
-    if (this.items.length < this.size) {
-      this.items.push(item)
-      return
-    }
-    const j = randomIndex(this.offered)
-    if (j < this.size) this.items[j] = item
-  }
-}
-
-/**
- * The address group a discovered peer is drawn in: that of the first address its record names that is
- * not a DNS name (an IPv4 address, an IPv6 /48, a relay's address for a relayed one), else one group
- * for every DNS name, or one group for every record naming none. A DNS name learned from the network
- * is not dialed (`learnedNameGate`), so a record's IP address is the one it can be reached at. A record's addresses are claims: one naming a different fake address for each sybil
- * puts each in a group of its own, but a dial reaches a sybil only at an address it holds, and a
- * {@link GroupedPool} keeps only the addresses of a peer's group.
- *
- * @example
- * ```ts
- * peerGroup({ id, multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001')] }) // 'ip4/203.0.113.7'
- * ```
- */
-export function peerGroup (peer: PeerInfo): string {
-  const first = peer.multiaddrs.find((addr) => dnsNames(addr).length === 0) ?? peer.multiaddrs[0]
-  return first === undefined ? NO_ADDRESS : groupOf(first)
-}
-
-function groupOf (addr: Multiaddr): string {
-  // a TLS server name in an IP address is dialed by name: one group for every name, as for /dns4
-  if (dnsNames(addr).length > 0) return DNS_GROUP
-  try {
-    return addressGroup(addr)
-  } catch {
-    return NO_ADDRESS
-  }
-}
-
-/** Options of {@link GroupedPool}. */
-export interface GroupedPoolInit {
-  /**
-   * Most address groups kept (a uniform sample of those offered; a bound on memory).
-   *
-   * @default RENDEZVOUS_MAX_SEEN (1,024)
-   */
-  maxGroups?: number
-  /**
-   * Most peers kept per group, a uniform sample of those offered.
-   *
-   * @default POOL_PER_GROUP (8)
-   */
-  perGroup?: number
-  /**
-   * Whether private and loopback addresses are kept (`MurmurInit.allowPrivateAddresses`); zoned, path
-   * and other addresses that are neither an IP address nor a DNS name never are ({@link learnedAddress}).
-   *
-   * @default true
-   */
-  allowPrivateAddresses?: boolean
-}
-
-/**
- * Distinct peers gathered by address group ({@link peerGroup}), drawn first by group, then by PeerId:
- * each group's chance is the same however many PeerIds it holds.
- *
- * @example
- * ```ts
- * const pool = new GroupedPool()
- * for (const peer of providers) pool.offer(peer)
- * const toDial = pool.draw(6)
- * ```
- */
-export class GroupedPool {
-  private readonly groups = new Map<string, Reservoir<PeerInfo>>()
-  private readonly seen = new Set<string>()
-  private readonly groupsSeen = new Set<string>()
-  private readonly maxGroups: number
-  private readonly perGroup: number
-  private readonly allowPrivate: boolean
-
-  constructor (init: GroupedPoolInit = {}) {
-    this.maxGroups = init.maxGroups ?? RENDEZVOUS_MAX_SEEN
-    this.perGroup = init.perGroup ?? POOL_PER_GROUP
-    this.allowPrivate = init.allowPrivateAddresses ?? true
-  }
-
-  /** Distinct peers offered so far (kept or not). */
-  get size (): number {
-    return this.seen.size
-  }
-
-  /** Address groups kept. */
-  get groupCount (): number {
-    return this.groups.size
-  }
-
-  /** Whether the peer was offered already. */
-  has (peer: PeerId): boolean {
-    return this.seen.has(peer.toString())
-  }
-
-  /**
-   * Offers a peer, kept with the dialable addresses ({@link learnedAddress}) of its group only; a record
-   * naming addresses, none of them dialable, is dropped (a second offer of the same PeerId is ignored).
-   */
-  offer (peer: PeerInfo): void {
-    const id = peer.id.toString()
-    if (this.seen.has(id)) return
-    const multiaddrs = peer.multiaddrs.filter((addr) => learnedAddress(addr, this.allowPrivate))
-    if (multiaddrs.length === 0 && peer.multiaddrs.length > 0) return
-    this.seen.add(id)
-    const key = peerGroup({ id: peer.id, multiaddrs })
-    let group = this.groups.get(key)
-    if (group === undefined) {
-      if (this.groupsSeen.has(key)) return
-      this.groupsSeen.add(key)
-      if (this.groups.size >= this.maxGroups) {
-        // the groups kept are a uniform sample of those seen, not the first to come
-        const j = randomIndex(this.groupsSeen.size)
-        if (j >= this.maxGroups) return
-        this.groups.delete([...this.groups.keys()][j]!)
-      }
-      group = new Reservoir(this.perGroup)
-      this.groups.set(key, group)
-    }
-    // only the addresses of the group it is drawn in: a sybil cannot sit in a fake address's group
-    // and be reached at its real one
-    group.offer({ id: peer.id, multiaddrs: multiaddrs.filter((addr) => groupOf(addr) === key) })
-  }
-
-  /**
-   * Draws at most `count` peers that pass `eligible`: groups in random order, one random peer of each,
-   * then a second of each while more are wanted, and so on.
-   */
-  draw (count: number, eligible: (peer: PeerInfo) => boolean = () => true): PeerInfo[] {
-    return drawFromGroups([...this.groups.values()].map((group) => group.items.filter(eligible)), count)
-  }
-
-  /**
-   * Draws at most `count` address groups in random order, each with its peers that pass `eligible` in
-   * random order (`turns`: one group's turn to be dialed); `rest` holds the peers of the groups not drawn.
-   */
-  drawGroups (count: number, eligible: (peer: PeerInfo) => boolean = () => true): { turns: PeerInfo[][], rest: PeerInfo[] } {
-    const groups = [...this.groups.values()].map((group) => {
-      const peers = group.items.filter(eligible)
-      return sample(peers, peers.length)
-    }).filter((peers) => peers.length > 0)
-    const order = sample(groups, groups.length)
-    const take = Math.max(0, count)
-    return { turns: order.slice(0, take), rest: order.slice(take).flat() }
-  }
-}
+export const DISCOVERY_GROUP_TRIES = 4
 
 /**
  * The bootstrap peers of a node's configuration (`MurmurInit.bootstrap`, multiaddrs ending in
@@ -247,6 +97,12 @@ export interface DiscoveryDialerComponents {
    * to log.
    */
   dial(peer: PeerInfo, signal: AbortSignal, exact?: boolean): Promise<PeerId | undefined | void>
+  /**
+   * Where the dialer logs (counts and address groups, never a PeerId or an address).
+   *
+   * @default the default logger's `murmur:discovery` component
+   */
+  log?: Logger
 }
 
 /** Options of {@link DiscoveryDialer}. */
@@ -264,9 +120,9 @@ export interface DiscoveryDialerInit {
    */
   window?: number
   /**
-   * A drawn peer whose dial left no connection is offered again after this delay, doubled on each
+   * A drawn record whose dial left no connection is offered again after this delay, doubled on each
    * failure up to {@link RENDEZVOUS_MAX_INTERVAL} (5 min), while the node is still short; after
-   * {@link DISCOVERY_MAX_FAILURES} failures in a row it is forgotten.
+   * {@link DISCOVERY_MAX_FAILURES} failures in a row at its addresses it is given up.
    *
    * @default DISCOVERY_WINDOW (2 s)
    */
@@ -287,32 +143,44 @@ export interface DiscoveryDialerInit {
   allowPrivateAddresses?: boolean
 }
 
-/** A drawn peer waiting for its next try. */
+/** A drawn record waiting for its next try. */
 interface Retry {
   peer: PeerInfo
+  /** Its address group ({@link peerGroup}). */
+  group: string
   delay: number
-  failures: number
   timer?: ReturnType<typeof setTimeout>
   /** A bootstrap peer's dial is under way. */
   dialing?: boolean
+  /** A bootstrap peer was dialed at its last check. */
+  up?: boolean
   /** Offered to the current window, not drawn yet. */
   offered?: boolean
 }
 
+/** Failures in a row at one address, and when the last one was. */
+interface Failures {
+  count: number
+  at: number
+}
+
 /**
  * Dials peers found by discovery (mDNS, DHT lookups) without letting the finder choose them: peers
- * discovered within a window are gathered ({@link GroupedPool}: by address group, then PeerId), then
- * as many address groups as the node is short of get a turn: one dial per group, its records tried one
- * after another until one is reached (at most {@link DISCOVERY_GROUP_TRIES}); the other groups wait for
- * the next window. A peer already connected but not dialed by this node's choice (a DHT query reached
- * it, or it dialed in) is drawn like any other and becomes chosen. Dialing every peer a DHT answer names,
- * first come first dialed, let sybils answering lookups become the node's outbound peers, which
- * gossipsub keeps in its meshes (`Dout`) and the stem picks successors from first. A drawn peer whose
- * dial failed is offered again later, with backoff, while the node is short, at most
- * {@link DISCOVERY_MAX_FAILURES} times, in a table of {@link RENDEZVOUS_POOL} that pushes out the
- * longest-waiting entry: dead records a DHT answer named cannot hold it. Bootstrap peers are retried
- * from their own list for as long as the node is short: a node whose first dials all failed (a busy
- * bootstrap node, a slow start) would otherwise stay alone for good, with no DHT peer to look up others.
+ * discovered within a window are gathered ({@link GroupedPool}: by address group, then record), then
+ * address groups get turns, as many as the node is short of: one dial per group, its records tried one
+ * after another until one is reached (at most {@link DISCOVERY_GROUP_TRIES}). The target counts groups:
+ * only the groups holding the fewest of the peers this dialer reached get turns, and a group whose turn
+ * failed keeps its place while it has records left to try (in the window or waiting to be retried), so
+ * fake records at an honest host's closed ports, or relayed claims through it, delay its turn instead
+ * of handing the slot to a sybil host whose records all work (review 10: 0.66-0.71 of the dials went to
+ * one sybil host of six groups). A peer already connected but not dialed by this node's choice (a DHT
+ * query reached it, or it dialed in) is drawn like any other and becomes chosen. A failed record is
+ * offered again later, with backoff, while the node is short, in a table of {@link RENDEZVOUS_POOL} that
+ * pushes out the longest-waiting entry; failures are counted per address, whichever PeerIds records
+ * claim there, and an address that failed {@link DISCOVERY_MAX_FAILURES} times is left out for
+ * {@link DISCOVERY_FAILED_FOR}. Bootstrap peers are retried from their own list for as long as the node
+ * is short: a node whose first dials all failed (a busy bootstrap node, a slow start) would otherwise
+ * stay alone for good, with no DHT peer to look up others.
  *
  * @example
  * ```ts
@@ -322,32 +190,38 @@ interface Retry {
  */
 export class DiscoveryDialer {
   private readonly components: DiscoveryDialerComponents
+  private readonly log: Logger
   private readonly below: number
   private readonly window: number
   private readonly retryDelay: number
-  /** Drawn peers whose last dial failed, oldest first (at most {@link RENDEZVOUS_POOL}). */
+  /** Drawn records whose last dial failed, by their dial keys, oldest first (at most {@link RENDEZVOUS_POOL}). */
   private readonly retries = new Map<string, Retry>()
+  /** Failures in a row per address ({@link dialKeys}), kept past the retry table (bounded). */
+  private readonly failed = new Recent<Failures>(DISCOVERY_FAILED_ADDRESSES)
   /**
-   * Failures in a row per peer, kept past the retry table (bounded): an entry the full table pushed out
-   * whose offer was still waiting to be drawn must not start again at zero when it is dialed.
+   * The peers this dialer reached, with the record and address group each was drawn in: the node's
+   * target counts groups, and a peer lost is dialed again first.
    */
-  private readonly failed = new Recent<number>(RENDEZVOUS_MAX_SEEN)
+  private readonly reached = new Map<string, { peer: PeerId, group: string, record: PeerInfo }>()
   /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
   private readonly bootstrap = new Map<string, Retry>()
   private readonly allowPrivate: boolean
   private pool: GroupedPool
   private timer?: ReturnType<typeof setTimeout>
+  /** Checks, every window, whether a peer reached (or a bootstrap peer) was lost. */
+  private watch?: ReturnType<typeof setTimeout>
   private stopped = false
 
   constructor (components: DiscoveryDialerComponents, init: DiscoveryDialerInit = {}) {
     this.components = components
+    this.log = components.log ?? defaultLogger().forComponent('murmur:discovery')
     this.below = init.below ?? DISCOVERY_DIAL_BELOW
     this.window = init.window ?? DISCOVERY_WINDOW
     this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
     this.allowPrivate = init.allowPrivateAddresses ?? true
-    this.pool = new GroupedPool({ allowPrivateAddresses: this.allowPrivate })
+    this.pool = this.newPool()
     for (const peer of init.bootstrap ?? []) {
-      this.bootstrap.set(peer.id.toString(), { peer, delay: this.retryDelay, failures: 0 })
+      this.bootstrap.set(peer.id.toString(), { peer, group: peerGroup(peer), delay: this.retryDelay })
     }
   }
 
@@ -370,9 +244,11 @@ export class DiscoveryDialer {
   stop (): void {
     this.stopped = true
     this.forgetWindow()
+    clearTimeout(this.watch)
     for (const entry of [...this.retries.values(), ...this.bootstrap.values()]) clearTimeout(entry.timer)
     this.retries.clear()
     this.bootstrap.clear()
+    this.reached.clear()
   }
 
   private short (): boolean {
@@ -383,35 +259,105 @@ export class DiscoveryDialer {
     return this.components.isDialed?.(peer) ?? this.components.isConnected(peer)
   }
 
+  private newPool (): GroupedPool {
+    return new GroupedPool({ allowPrivateAddresses: this.allowPrivate, perGroup: DISCOVERY_PER_GROUP, exclude: (keys) => this.givenUp(keys) })
+  }
+
   private forgetWindow (): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    this.pool = new GroupedPool({ allowPrivateAddresses: this.allowPrivate })
+    this.pool = this.newPool()
+  }
+
+  /** Whether every address of a record (its PeerId, if it names none) failed too often lately to be dialed again. */
+  private givenUp (keys: readonly string[]): boolean {
+    const now = Date.now()
+    return keys.every((key) => {
+      const failures = this.failed.get(key)
+      return failures !== undefined && failures.count >= DISCOVERY_MAX_FAILURES && now - failures.at < DISCOVERY_FAILED_FOR
+    })
+  }
+
+  /** How many of the peers this dialer reached (and bootstrap peers) each group holds now (those lost: see {@link lost}). */
+  private levels (): Map<string, number> {
+    this.lost()
+    const levels = new Map<string, number>()
+    const held = [...this.reached.values(), ...[...this.bootstrap.values()].filter((boot) => boot.up === true && this.isDialed(boot.peer.id))]
+    for (const { group } of held) levels.set(group, (levels.get(group) ?? 0) + 1)
+    return levels
   }
 
   /**
-   * One dial per address group: at most as many groups as the node is short of get a turn, the others'
-   * peers wait for the next window (if the node is still short then). A sybil host's many PeerIds so
-   * take one dialed slot a window, as an honest host does, instead of all the slots its PeerIds outnumber.
+   * Peers this dialer reached whose connection is gone (a network hiccup, a stalled event loop that
+   * failed the pings, the peer restarting): their records are dialed again first, at the next window,
+   * as retries that keep their group's place. Else the slot went to whatever the next discovery offered,
+   * and sybils that keep their own connections up gathered the slots of every honest host that dropped
+   * (discovery-stem-chosen on a loaded machine: all three honest hosts lost at once, none redialed,
+   * 0.47-0.59 of the stem successors sybils). A bootstrap peer lost is dialed again too.
+   */
+  private lost (): void {
+    for (const [id, { peer, group, record }] of this.reached) {
+      if (this.isDialed(peer)) continue
+      this.reached.delete(id)
+      if (this.stopped || !this.short()) continue
+      const key = dialKeys(record).join(' ')
+      if (this.retries.has(key)) continue
+      if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
+      const entry: Retry = { peer: record, group, delay: this.retryDelay }
+      this.retries.set(key, entry)
+      this.scheduleRetry(key, entry, 0)
+    }
+    for (const boot of this.bootstrap.values()) {
+      if (boot.up !== true || boot.dialing === true || this.isDialed(boot.peer.id) || !this.short()) continue
+      boot.up = false
+      clearTimeout(boot.timer)
+      boot.timer = undefined
+      this.dialBootstrap(boot)
+    }
+  }
+
+  /** Starts the check for lost peers, every window while there is something to watch. */
+  private watchLost (): void {
+    if (this.watch !== undefined || this.stopped) return
+    this.watch = setTimeout(() => {
+      this.watch = undefined
+      this.lost()
+      if (this.reached.size > 0 || [...this.bootstrap.values()].some((boot) => boot.up === true)) this.watchLost()
+    }, this.window)
+  }
+
+  /**
+   * Turns for the groups holding the fewest reached peers, among those in the window and those waiting
+   * for a retry (which keep their place: the level is not raised past them), at most as many as the
+   * node is short of; the other groups' records wait for the next window (if the node is still short
+   * then). A sybil host's many PeerIds so take one dialed slot, as an honest host does, and a second
+   * only once no group with none is left to try.
    */
   private draw (): void {
     const pool = this.pool
     this.forgetWindow()
     const short = this.below - this.components.dialedCount()
-    const { turns, rest } = pool.drawGroups(short, (candidate) => !this.isDialed(candidate.id))
-    const ids = new Set([...turns.flat(), ...rest].map((peer) => peer.id.toString()))
-    for (const [id, entry] of this.retries) {
-      if (entry.offered !== true || ids.has(id)) continue
+    const groups = pool.groups((candidate) => !this.isDialed(candidate.id))
+    const levels = this.levels()
+    const level = (group: string): number => levels.get(group) ?? 0
+    const waiting = [...this.retries.values()].filter((entry) => entry.offered !== true).map((entry) => level(entry.group))
+    const lowest = Math.min(...groups.map((group) => level(group.key)), ...waiting)
+    const turns = groups.filter((group) => level(group.key) === lowest).slice(0, Math.max(0, short))
+    const rest = groups.filter((group) => !turns.includes(group)).flatMap((group) => group.peers)
+    this.log('%d address groups gathered, %d get a turn (level %d, %d records waiting for a retry), %d short', groups.length, turns.length, lowest, waiting.length, short)
+    const drawn = new Set([...turns.flatMap((group) => group.peers), ...rest].map((peer) => dialKeys(peer).join(' ')))
+    for (const [key, entry] of this.retries) {
+      if (entry.offered !== true || drawn.has(key)) continue
       entry.offered = false
       // a retry offered but not drawn keeps its turn: offered again after the same delay
-      this.scheduleRetry(id, entry, entry.delay)
+      this.scheduleRetry(key, entry, entry.delay)
     }
-    for (const peers of turns) void this.turn(peers)
+    for (const { key, peers } of turns) void this.turn(key, peers)
     for (const peer of rest) this.offer(peer)
   }
 
-  /** A group's turn: its peers are dialed one after another until one is reached, at most {@link DISCOVERY_GROUP_TRIES}. */
-  private async turn (peers: PeerInfo[]): Promise<void> {
+  /** A group's turn: its records are dialed one after another until one is reached, at most {@link DISCOVERY_GROUP_TRIES}. */
+  private async turn (group: string, peers: PeerInfo[]): Promise<void> {
     let tries = 0
     let reached = false
     for (const peer of peers) {
@@ -422,59 +368,63 @@ export class DiscoveryDialer {
       }
       tries++
       const answered = await this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).catch(() => undefined)
-      reached = this.dialed(peer, answered ?? undefined)
+      reached = this.dialed(peer, group, answered ?? undefined)
     }
   }
 
   /**
-   * A drawn peer whose group's turn ended before it was dialed waits for the next window (a retry: its
+   * A drawn record whose group's turn ended before it was dialed waits for the next window (a retry: its
    * next try, after the same delay).
    */
   private untried (peer: PeerInfo): void {
-    const id = peer.id.toString()
-    const entry = this.retries.get(id)
+    const key = dialKeys(peer).join(' ')
+    const entry = this.retries.get(key)
     if (entry === undefined) {
       this.offer(peer)
     } else if (entry.offered === true) {
       entry.offered = false
-      this.scheduleRetry(id, entry, entry.delay)
+      this.scheduleRetry(key, entry, entry.delay)
     }
   }
 
   /**
-   * After a dial: whether it reached a peer (`answered`, or the drawn one dialed). If not, the drawn peer
-   * is tried again later (see {@link DiscoveryDialerInit.retryDelay}).
+   * After a dial: whether it reached a peer (`answered`, or the drawn one dialed), which then counts in
+   * `group`. If not, each of the record's addresses counts a failure, and the record is tried again
+   * later (see {@link DiscoveryDialerInit.retryDelay}) unless they failed too often.
    */
-  private dialed (peer: PeerInfo, answered: PeerId | undefined): boolean {
-    const id = peer.id.toString()
+  private dialed (peer: PeerInfo, group: string, answered: PeerId | undefined): boolean {
+    const keys = dialKeys(peer)
+    const key = keys.join(' ')
     if (this.stopped) return false
-    if (answered !== undefined || this.isDialed(peer.id)) {
-      this.forgetRetry(id)
-      this.failed.set(id, 0)
+    const reached = answered ?? (this.isDialed(peer.id) ? peer.id : undefined)
+    if (reached !== undefined) {
+      this.forgetRetry(key)
+      for (const k of keys) this.failed.set(k, { count: 0, at: Date.now() })
+      this.reached.set(reached.toString(), { peer: reached, group, record: peer })
+      this.watchLost()
       return true
     }
-    const entry = this.retries.get(id) ?? { peer, delay: this.retryDelay, failures: 0 }
-    this.forgetRetry(id)
+    const entry = this.retries.get(key) ?? { peer, group, delay: this.retryDelay }
+    this.forgetRetry(key)
     entry.offered = false
-    entry.failures = (this.failed.get(id) ?? 0) + 1
-    this.failed.set(id, entry.failures)
-    if (entry.failures >= DISCOVERY_MAX_FAILURES) return false
+    for (const k of keys) this.failed.set(k, { count: (this.failed.get(k)?.count ?? 0) + 1, at: Date.now() })
+    if (this.givenUp(keys)) return false
     // the longest-waiting entry gives way: a table full of dead records cannot keep a new failure out
     if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
-    this.retries.set(id, entry)
+    this.retries.set(key, entry)
     const delay = entry.delay
     entry.delay = Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL)
-    this.scheduleRetry(id, entry, delay)
+    this.scheduleRetry(key, entry, delay)
     return false
   }
 
-  private scheduleRetry (id: string, entry: Retry, delay: number): void {
+  private scheduleRetry (key: string, entry: Retry, delay: number): void {
     clearTimeout(entry.timer)
     entry.timer = setTimeout(() => {
       entry.timer = undefined
       // offered only while the node is short; otherwise forgotten, not kept with no timer
       if (!this.short() || this.isDialed(entry.peer.id)) {
-        this.retries.delete(id)
+        this.retries.delete(key)
         return
       }
       entry.offered = true
@@ -482,9 +432,9 @@ export class DiscoveryDialer {
     }, delay)
   }
 
-  private forgetRetry (id: string): void {
-    clearTimeout(this.retries.get(id)?.timer)
-    this.retries.delete(id)
+  private forgetRetry (key: string): void {
+    clearTimeout(this.retries.get(key)?.timer)
+    this.retries.delete(key)
   }
 
   private dialBootstrap (boot: Retry): void {
@@ -496,13 +446,16 @@ export class DiscoveryDialer {
   }
 
   /**
-   * After a dial of a bootstrap peer: connected, it is checked again in {@link RENDEZVOUS_MAX_INTERVAL};
-   * not, it is dialed again after its backoff if the node is short then, and watched on if not.
+   * After a dial of a bootstrap peer: connected, it is watched (see {@link lost}) and checked again in
+   * {@link RENDEZVOUS_MAX_INTERVAL}; not, it is dialed again after its backoff if the node is short then, and
+   * watched on if not.
    */
   private watchBootstrap (boot: Retry): void {
     clearTimeout(boot.timer)
     let delay: number
-    if (this.isDialed(boot.peer.id)) {
+    boot.up = this.isDialed(boot.peer.id)
+    if (boot.up) {
+      this.watchLost()
       boot.delay = this.retryDelay
       delay = RENDEZVOUS_MAX_INTERVAL
     } else {

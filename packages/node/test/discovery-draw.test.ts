@@ -5,7 +5,8 @@ import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
-import { bootstrapPeers, DISCOVERY_MAX_FAILURES, DiscoveryDialer, GroupedPool, peerGroup } from '../src/discovery.js'
+import { dialKey, dialKeys, GroupedPool, peerGroup } from '../src/discovery-pool.js'
+import { bootstrapPeers, DISCOVERY_MAX_FAILURES, DiscoveryDialer } from '../src/discovery.js'
 import { waitFor } from './harness.js'
 import { dialRounds, ids } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -28,7 +29,7 @@ describe('drawing the peers a node dials', () => {
     const pool = new GroupedPool()
     const sybils = await ids(200)
     const honest = await ids(9)
-    for (const id of sybils) pool.offer({ id, multiaddrs: [multiaddr('/ip4/198.51.100.9/tcp/4001')] })
+    sybils.forEach((id, i) => { pool.offer({ id, multiaddrs: [multiaddr(`/ip4/198.51.100.9/tcp/${4001 + i}`)] }) })
     honest.forEach((id, i) => { pool.offer({ id, multiaddrs: [multiaddr(`/ip4/203.0.${i}.1/tcp/4001`)] }) })
     expect(pool.size).toBe(209)
     expect(pool.groupCount).toBe(10)
@@ -47,6 +48,31 @@ describe('drawing the peers a node dials', () => {
       honestKept += bounded.draw(10).filter((peer) => peerGroup(peer).startsWith('ip4/203.')).length
     }
     expect(honestKept / 400).toBeGreaterThan(0.35)
+  })
+
+  it('keeps one record of those naming the same addresses: a dial reaches whoever answers there, whatever PeerId a record claims', async () => {
+    const pool = new GroupedPool()
+    const [honest, ...fakes] = await ids(21)
+    const at = multiaddr('/ip4/203.0.113.7/tcp/4001')
+    for (const id of fakes) pool.offer({ id, multiaddrs: [at] })
+    pool.offer({ id: honest!, multiaddrs: [at.encapsulate(`/p2p/${honest!.toString()}`)] })
+    // a record adding an address its group has not seen is another dial
+    pool.offer({ id: honest!, multiaddrs: [at] })
+    const [other] = await ids(1)
+    pool.offer({ id: other!, multiaddrs: [at, multiaddr('/ip4/203.0.113.7/tcp/4002')] })
+    expect(pool.size).toBe(22)
+    expect(pool.draw(22).map((peer) => dialKeys(peer))).toHaveLength(2)
+    expect(dialKey(at.encapsulate(`/p2p/${honest!.toString()}`), fakes[0]!)).toBe('/ip4/203.0.113.7/tcp/4001')
+  })
+
+  it('groups relayed addresses apart from their relay\'s own: claims through an honest host do not take its turns', async () => {
+    const [relay, peer] = await ids(2)
+    const direct = multiaddr(`/ip4/203.0.113.7/tcp/4001/p2p/${relay!.toString()}`)
+    const relayed = direct.encapsulate('/p2p-circuit')
+    expect(peerGroup({ id: relay!, multiaddrs: [direct] })).toBe('ip4/203.0.113.7')
+    expect(peerGroup({ id: peer!, multiaddrs: [relayed] })).toBe('relayed:ip4/203.0.113.7')
+    // a relay routes by PeerId: two peers behind one relay are two dials
+    expect(dialKey(relayed, peer!)).toBe(`${relayed.toString()}/p2p/${peer!.toString()}`)
   })
 
   /** Runs `rounds` rendezvous rounds over a DHT answering `events`; the sybils' share of dials and the honest providers dialed. */

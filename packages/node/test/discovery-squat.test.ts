@@ -14,6 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { DiscoveryDialer } from '../src/discovery.js'
+import { sample } from '../src/random.js'
 import { dialDrawn } from '../src/discovery-dial.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
 import { ids } from './rendezvous-fixtures.js'
@@ -81,6 +82,47 @@ describe('fake PeerIds claimed at honest addresses do not waste the honest group
       dialer.stop()
     }
   }, 120_000)
+
+  /**
+   * Closed ports and relayed claims (review 10, High; /tmp/rv10/relsquat.mjs): records naming an honest
+   * host's IP at ports where nothing listens, or a relayed address through the honest host (a Node.js
+   * node has no relay transport), made that host's turn fail, and as the target counted peers, not
+   * address groups, the sybil host took the slots: 0.66-0.71 of the dials against a group share of 1/6.
+   * The honest hosts listen, so with the target counted in groups every one of them is reached before
+   * the sybils' group gets a second slot: five honest hosts and one sybil, whatever the draws.
+   */
+  for (const [variant, fake] of [
+    ['twenty records at closed ports of each honest IP', (ip: string, _port: string, _relay: string, k: number): string => `/ip4/${ip}/tcp/${k + 1}`],
+    ['twenty relayed records through each honest host', (ip: string, port: string, relay: string, _k: number): string => `/ip4/${ip}/tcp/${port}/p2p/${relay}/p2p-circuit`]
+  ] as const) {
+    it(`${variant} and ten sybils on one host: the sybils hold their group's share of the dials`, async () => {
+      const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))
+      const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => host('127.0.0.9')))
+      const victim = await host('127.0.0.1')
+      running.push(...honest, ...sybils, victim)
+      const records: PeerInfo[] = []
+      for (const h of honest) {
+        const addr = h.getMultiaddrs()[0]!
+        const ip = addr.getComponents()[0]!.value!
+        const port = addr.getComponents()[1]!.value!
+        records.push({ id: h.peerId, multiaddrs: [addr] })
+        for (const [k, id] of (await ids(20)).entries()) records.push({ id, multiaddrs: [multiaddr(fake(ip, port, h.peerId.toString(), k))] })
+      }
+      for (const s of sybils) records.push({ id: s.peerId, multiaddrs: [s.getMultiaddrs()[0]!] })
+      const { dialer, dialed } = victimDialer(victim, HONEST + 1)
+      try {
+        for (const record of sample(records, records.length)) dialer.offer(record)
+        await waitFor(() => dialed().length >= HONEST + 1, 'the victim dialed as many as it wanted', 90_000, 50)
+        const reached = new Set(dialed().map(String))
+        const honestReached = honest.filter((h) => reached.has(h.peerId.toString())).length
+        const sybilsReached = sybils.filter((s) => reached.has(s.peerId.toString())).length
+        console.log(`${variant}: ${honestReached} honest hosts and ${sybilsReached} sybils reached (group share of the sybils 1/${HONEST + 1})`)
+        expect({ honestReached, sybilsReached }).toEqual({ honestReached: HONEST, sybilsReached: 1 })
+      } finally {
+        dialer.stop()
+      }
+    }, 150_000)
+  }
 
   it('ten sybils on one host writing its address with a different IPv6 zone in each record weigh one group (review 7, High 1)', async () => {
     const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))

@@ -9,7 +9,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
 import { describe, expect, it } from 'vitest'
-import { GroupedPool } from '../src/discovery.js'
+import { GroupedPool } from '../src/discovery-pool.js'
 import { dialDrawn, learnedAddress } from '../src/discovery-dial.js'
 import { decodeAnswer } from '../src/provider-answer.js'
 import { addressGroups } from '../src/relay-share.js'
