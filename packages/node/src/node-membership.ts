@@ -454,18 +454,19 @@ export function announcementItem (bytes: Uint8Array): { id: Uint8Array, created?
  * ```
  */
 export async function openNodeMembership (components: NodeMembershipComponents, config: MembershipConfig): Promise<NodeMembership> {
-  const { db, dataDir, pool, cutOff } = components
+  const { db, dataDir, pool, cutOff, log } = components
   const directory = await openMemberDirectory({
     db,
+    log: log.newScope('directory'),
     bits: config.stampBits,
     verify: pool === undefined ? undefined : async (stamp, options) => await pool.verifyStamp(stamp, options),
     onInvalid: cutOff
   })
   if (!config.mint) return new NodeMembership(components, directory)
-  const state = await openMemberState({ storage: await openMemberStorage(dataDir, db) })
+  const state = await openMemberState({ storage: await openMemberStorage(dataDir, db), log: log.newScope('state') })
   const miner: StampMiner = pool ?? { mintStamp }
   const announceDelay = config.announceDelay ?? (config.stampBits < STAMP_BITS ? 0 : undefined)
-  const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay })
+  const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay, log: log.newScope('minting') })
   const signer = createRingSigner({
     state,
     directory,

@@ -11,9 +11,9 @@ import { logger } from '@libp2p/logger'
 import { toHex } from '@murmur/protocol'
 import { AWAITING_STAMPS_BYTES, AWAITING_STAMPS_BYTES_PER_GROUP, AWAITING_STAMPS_ENVELOPES, AWAITING_STAMPS_ENVELOPES_PER_GROUP } from './constants.js'
 import type { IntakePath } from '../intake.js'
+import type { Logger } from '@libp2p/interface'
 import type { RingMembership, ValidEnvelope } from '@murmur/protocol'
 
-const log = logger('murmur:membership:awaiting')
 
 /**
  * Heap bytes a kept envelope costs per ring member on top of its own bytes, as the bounds count it: the
@@ -54,6 +54,8 @@ export interface AwaitingStampsComponents {
   checkRing(ring: Uint8Array[], created: number): RingMembership
   /** Takes an envelope whose ring is now of known members, as its path takes one that just arrived; resolves true when it was stored (false: time overtook it, or the store refused it). */
   deliver(waiting: AwaitingEnvelope): Promise<boolean>
+  /** Where it logs (the intake passes a scope of the node's components' logger). @default logger('murmur:membership:awaiting') */
+  log?: Logger
 }
 
 interface Waiting {
@@ -83,9 +85,11 @@ export class AwaitingStamps {
   /** Hex member key → the envelopes waiting for its stamp. */
   private readonly byMember = new Map<string, Set<Waiting>>()
   private held = 0
+  private readonly log: Logger
 
   constructor (components: AwaitingStampsComponents, init: AwaitingStampsInit = {}) {
     this.components = components
+    this.log = components.log ?? logger('murmur:membership:awaiting')
     this.maxEnvelopes = init.envelopes ?? AWAITING_STAMPS_ENVELOPES
     this.maxBytes = init.bytes ?? AWAITING_STAMPS_BYTES
     this.maxEnvelopesPerGroup = init.envelopesPerGroup ?? AWAITING_STAMPS_ENVELOPES_PER_GROUP
@@ -165,10 +169,10 @@ export class AwaitingStamps {
         if (await this.components.deliver(waiting)) delivered++
       } catch (err) {
         // a store error: this one is lost until sync brings it again, the others are still taken
-        log.error('could not take an envelope whose ring\'s stamps arrived - %e', err)
+        this.log.error('could not take an envelope whose ring\'s stamps arrived - %e', err)
       }
     }
-    if (delivered > 0) log('%d envelopes taken once their ring\'s stamps arrived', delivered)
+    if (delivered > 0) this.log('%d envelopes taken once their ring\'s stamps arrived', delivered)
     return delivered
   }
 

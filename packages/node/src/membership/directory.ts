@@ -18,11 +18,10 @@ import { WantedStamps } from './wanted.js'
 import type { EvaluationAdmissionInit } from './admission.js'
 import type { MemberDatabase } from './storage.js'
 import type { WantedStampsInit } from './wanted.js'
-import type { TypedEventTarget } from '@libp2p/interface'
+import type { Logger, TypedEventTarget } from '@libp2p/interface'
 import type { AbstractSublevel } from 'abstract-level'
 import type { RingMembership, Stamp, StampErrorCode, StampVerification, SyncItem, VerifyStampOptions } from '@murmur/protocol'
 
-const log = logger('murmur:membership:directory')
 
 /** Stable codes of a directory verdict: the stamp codes, and the directory's own. */
 export type DirectoryCode = StampErrorCode
@@ -98,6 +97,8 @@ export interface MemberDirectoryInit extends EvaluationAdmissionInit, WantedStam
   minRingSize?: number
   /** Invalid announcements remembered by their bytes. @default DIRECTORY_INVALID_CACHE */
   invalidCacheSize?: number
+  /** Where it logs (a node passes a scope of its components' logger). @default logger('murmur:membership:directory') */
+  log?: Logger
 }
 
 /** What a 'stamps-wanted' event says: who sent a ring naming unknown members, at which `created`, and who they are. */
@@ -208,6 +209,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
   private readonly inFlight = new Map<string, Promise<unknown>>()
   private readonly admission: EvaluationAdmission
   private readonly wants: WantedStamps
+  private readonly log: Logger
 
   constructor (init: MemberDirectoryInit) {
     super()
@@ -221,6 +223,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
     this.judged = new Recent(DIRECTORY_JUDGED_CACHE)
     this.admission = new EvaluationAdmission(init)
     this.wants = new WantedStamps(init)
+    this.log = init.log ?? logger('murmur:membership:directory')
   }
 
   /** Loads what an earlier run verified (never verifying it again), dropping what is no longer kept. */
@@ -240,7 +243,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
       else this.hold({ id, stamp, bytes: value })
     }
     if (drop.length > 0) await this.records.batch(drop.map((key) => ({ type: 'del' as const, key })))
-    log('loaded %d directory items', this.held.size)
+    this.log('loaded %d directory items', this.held.size)
   }
 
   async receive (bytes: Uint8Array, options: ReceiveOptions = {}): Promise<DirectoryVerdict> {
@@ -390,7 +393,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
     try {
       result = await this.verify(stamp, { now: at, bits: this.bits })
     } catch (err) {
-      log.error('a stamp could not be verified: %e', err)
+      this.log.error('a stamp could not be verified: %e', err)
       return { action: 'ignore', code: 'ERR_VERIFIER_UNAVAILABLE', reason: `the stamp could not be verified now: ${err instanceof Error ? err.message : String(err)}` }
     }
     if (result.ok) {
@@ -420,7 +423,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
     this.vouched.delete(bytesHex)
     this.safeDispatchEvent('stamp-added', { detail: stamp })
     // verified either way: a failed write costs one evaluation after a restart, never a wrong verdict
-    await this.records.put(held.id, bytes).catch((err: unknown) => { log.error('could not keep a directory item: %e', err) })
+    await this.records.put(held.id, bytes).catch((err: unknown) => { this.log.error('could not keep a directory item: %e', err) })
     return { action: 'accept', id: held.id, stamp }
   }
 

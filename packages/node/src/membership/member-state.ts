@@ -8,9 +8,8 @@ import { logger } from '@libp2p/logger'
 import { authorPublicKey, equalBytes, generateAuthorKey, stampWindow } from '@murmur/protocol'
 import { MembershipError } from './errors.js'
 import type { MemberStorage } from './storage.js'
+import type { Logger } from '@libp2p/interface'
 import type { AuthorKey, Stamp } from '@murmur/protocol'
-
-const log = logger('murmur:membership:state')
 
 /** Where an unfinished mint stands: the week it is for and the first nonce not yet tried. */
 export interface MintPosition {
@@ -24,6 +23,8 @@ export interface MemberStateInit {
   storage: MemberStorage
   /** Unix seconds; stamps whose window has closed are dropped on open. @default Math.floor(Date.now() / 1000) */
   now?: number
+  /** Where it logs (a node passes a scope of its components' logger). @default logger('murmur:membership:state') */
+  log?: Logger
 }
 
 /** The member key, the mint in progress and the stamps held; every change is on storage once it resolves. */
@@ -84,7 +85,7 @@ function encodeStampsRecord (record: StampsRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ v: RECORD_VERSION, minting: record.minting, stamps: record.stamps }))
 }
 
-async function loadKey (storage: MemberStorage): Promise<AuthorKey> {
+async function loadKey (storage: MemberStorage, log: Logger): Promise<AuthorKey> {
   const stored = await storage.get('member-key')
   if (stored === undefined) {
     const key = generateAuthorKey()
@@ -112,7 +113,8 @@ async function loadKey (storage: MemberStorage): Promise<AuthorKey> {
  */
 export async function openMemberState (init: MemberStateInit): Promise<MemberState> {
   const { storage } = init
-  const key = await loadKey(storage)
+  const log = init.log ?? logger('murmur:membership:state')
+  const key = await loadKey(storage, log)
   const stored = await storage.get('member-stamps')
   let record: StampsRecord = { stamps: [] }
   if (stored !== undefined) {

@@ -8,9 +8,8 @@ import { logger } from '@libp2p/logger'
 import { STAMP_BITS, encodeStamp, isStampWeekAccepted, stampWindow } from '@murmur/protocol'
 import { announceAt, planMint } from './schedule.js'
 import type { MemberState, MintPosition } from './member-state.js'
+import type { Logger } from '@libp2p/interface'
 import type { MintStampOptions, Stamp, StampProgress } from '@murmur/protocol'
-
-const log = logger('murmur:membership:minting')
 
 /** How often the nonce reached is saved while minting, in ms (a crash redoes at most this much work). @default 2000 */
 export const MINT_SAVE_EVERY_MS = 2000
@@ -83,6 +82,8 @@ export interface MintingInit {
   announceDelay?: number
   /** Uniform random numbers in [0, 1) that draw the wait. @default Math.random */
   random?: () => number
+  /** Where it logs (a node passes a scope of its components' logger). @default logger('murmur:membership:minting') */
+  log?: Logger
 }
 
 /** The background minter: start once, stop before closing the storage. */
@@ -111,6 +112,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
   private readonly retryAfterMs: number
   private readonly announceDelay: number
   private readonly random: () => number
+  private readonly log: Logger
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
   private job?: Job
@@ -129,6 +131,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
     this.retryAfterMs = init.retryAfterMs ?? MINT_RETRY_AFTER_MS
     this.announceDelay = init.announceDelay ?? MEMBER_ANNOUNCE_DELAY
     this.random = init.random ?? Math.random
+    this.log = init.log ?? logger('murmur:membership:minting')
   }
 
   start (): void {
@@ -187,7 +190,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
     const startNonce = this.state.startNonce(week)
     this.savedNonce = startNonce
     this.lastSaveMs = Date.now()
-    log('minting the stamp for week %d from nonce %d', week, startNonce)
+    this.log('minting the stamp for week %d from nonce %d', week, startNonce)
     job.done = this.miner.mintStamp({
       memberKey: this.state.key.publicKey,
       week,
@@ -203,7 +206,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
       await this.saves
       await this.state.addStamp(stamp, this.clock())
       this.job = undefined
-      log('minted the stamp for week %d', week)
+      this.log('minted the stamp for week %d', week)
       this.safeDispatchEvent('mint:stamp', { detail: stamp })
       this.scheduleAnnounce(stamp, this.clock())
       this.schedule()
@@ -211,7 +214,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
       this.job = undefined
       if (job.progress !== undefined) this.save({ week, nextNonce: job.progress.nextNonce })
       if (err.name === 'AbortError') return
-      log.error('minting the stamp for week %d failed: %e', week, err)
+      this.log.error('minting the stamp for week %d failed: %e', week, err)
       this.safeDispatchEvent('mint:error', { detail: err })
       if (this.started) this.after(this.retryAfterMs, () => { this.schedule() })
     })
@@ -224,7 +227,7 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
     this.lastSaveMs = Date.now()
     this.saves = this.saves
       .then(async () => { await this.state.saveProgress(position) })
-      .catch((err: Error) => { log.error('saving the minting position failed: %e', err) })
+      .catch((err: Error) => { this.log.error('saving the minting position failed: %e', err) })
   }
 
   private scheduleAnnounce (stamp: Stamp, now: number): void {
