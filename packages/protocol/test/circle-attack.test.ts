@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { equalBytes, linkTag, ready, toHex } from '../src/index.js'
-import { deriveCircleKeys } from '../src/circle/keys.js'
+import { deriveCircleKeys, generateCircleSecret } from '../src/circle/keys.js'
 import { generateInviteSeed, inviteKey } from '../src/circle/invite.js'
 import { generateMemberKeys, openInviteRecord, openJoin, signInviteRecord, signJoin } from '../src/circle/records.js'
 import type { InviteRecord, JoinRecord, MemberKeys, RecordResult } from '../src/circle/records.js'
-import { anonymitySet, NEWCOMER_DELAY_SECONDS, rosterOf, rosterWarnings, selectRing } from '../src/circle/roster.js'
+import { anonymitySet, NEWCOMER_DELAY_SECONDS, rosterOf, rosterWarnings, selectRing, UNATTRIBUTED } from '../src/circle/roster.js'
+import { carryOver, openRotation, signRotation } from '../src/circle/rotation.js'
 import type { RosterMember } from '../src/circle/roster.js'
 import { buildCirclePostWith, validateCircleEnvelope } from '../src/circle/post.js'
 import { openCircleFrame } from '../src/circle/frame.js'
@@ -150,5 +151,28 @@ describe("Secret's attack on a circle", () => {
     for (const self of members) {
       expect(rosterWarnings(history.roster(), { self: self.ring.publicKey, now: T0 + 60 * 86_400, minRing: MIN_RING })).toEqual([])
     }
+  })
+
+  it('an owner cannot slip fakes in as old members by rotating: they are carried only if they were members', async () => {
+    const [owner, target, alice, bob] = [generateMemberKeys(), generateMemberKeys(), generateMemberKeys(), generateMemberKeys()]
+    const history = new CircleHistory()
+    history.found(owner, T0)
+    history.invite(owner, target, T0 + 86_400, 'target')
+    history.invite(target, alice, T0 + 2 * 86_400, 'alice')
+    history.invite(alice, bob, T0 + 3 * 86_400, 'bob')
+    const previous = history.roster()
+    const fakes = Array.from({ length: 7 }, () => generateMemberKeys())
+    const at = T0 + 30 * 86_400
+    const kept = [owner, target, alice, bob, ...fakes].map((m) => ({ ringKey: m.ring.publicKey, boxKey: m.box.publicKey }))
+    const rotation = recordOf(openRotation(keys, signRotation(keys, owner, { newSecret: generateCircleSecret(), created: at, removed: [], kept }), owner.ring.publicKey))
+    const carried = carryOver(rotation, previous)
+    expect(carried.map((m) => toHex(m.ringKey)).sort()).toEqual([owner, target, alice, bob].map((m) => toHex(m.ring.publicKey)).sort())
+    // the fakes must join the new generation like anyone else: newcomers for a day, and the wave is shown
+    const next = deriveCircleKeys(generateCircleSecret(), 1)
+    const joins = fakes.map((fake, i) => ({ record: recordOf(openJoin(next, signJoin(next, fake, { created: at, name: `fake ${i}` }))), seenAt: at + 60 }))
+    const roster = [...rosterOf({ joins, invites: [], leaves: [], carried }).values()]
+    const policy = { self: target.ring.publicKey, now: at + HOUR, minRing: 3 }
+    expect(selectRing(roster, policy).ring).toHaveLength(4)
+    expect(rosterWarnings(roster, policy)).toContainEqual(expect.objectContaining({ code: 'FAST_GROWTH', inviter: UNATTRIBUTED, joins: 7 }))
   })
 })

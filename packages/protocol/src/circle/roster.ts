@@ -27,8 +27,6 @@ export interface RosterMember {
   joinedAt: number
   /** Hex ring key of the member whose invite key co-signed the join, or UNATTRIBUTED. */
   inviter: string
-  /** Carried over by a rotation: a member before it, exempt from the newcomer delay. */
-  established: boolean
 }
 
 /** Everything a member has seen of one generation's roster; the result does not depend on arrival order. */
@@ -39,8 +37,12 @@ export interface RosterInput {
   invites: InviteRecord[]
   /** Verified leaves: a key that left stays out of this generation (remove wins). */
   leaves: LeaveRecord[]
-  /** Ring keys carried over by the rotation that began this generation (with their box keys). */
-  established?: Array<{ ringKey: Uint8Array, boxKey: Uint8Array }>
+  /**
+   * Members carried over by the rotation that began this generation, as the previous roster held them
+   * (`carryOver`): their join time and inviter go with them, so a rotation neither makes a newcomer
+   * established nor hides who brought it in.
+   */
+  carried?: RosterMember[]
 }
 
 /**
@@ -67,20 +69,15 @@ export function rosterOf (input: RosterInput): Map<string, RosterMember> {
   }
   const left = new Set(input.leaves.map((leave) => toHex(leave.ringKey)))
   const roster = new Map<string, RosterMember>()
-  for (const { ringKey, boxKey } of input.established ?? []) {
-    const key = toHex(ringKey)
-    if (!left.has(key)) roster.set(key, { ringKey, boxKey, name: '', joinedAt: 0, inviter: UNATTRIBUTED, established: true })
+  for (const member of input.carried ?? []) {
+    const key = toHex(member.ringKey)
+    if (!left.has(key)) roster.set(key, { ...member })
   }
   const ordered = [...input.joins].sort((a, b) => joinedAt(a) - joinedAt(b) || compareBytes(a.record.ringKey, b.record.ringKey) || compareBytes(a.record.boxKey, b.record.boxKey))
   for (const join of ordered) {
     const key = toHex(join.record.ringKey)
     if (left.has(key)) continue
-    const held = roster.get(key)
-    if (held !== undefined) {
-      // a carried-over member's join in the new generation gives its name; nothing else
-      if (held.established && held.name === '' && equalBytes(held.boxKey, join.record.boxKey)) held.name = join.record.name
-      continue
-    }
+    if (roster.has(key)) continue
     const invite = sodium.is_zero(join.record.inviteKey) ? undefined : invites.get(toHex(join.record.inviteKey))
     if (invite !== undefined && join.record.created > invite.expires) continue
     roster.set(key, {
@@ -88,8 +85,7 @@ export function rosterOf (input: RosterInput): Map<string, RosterMember> {
       boxKey: join.record.boxKey,
       name: join.record.name,
       joinedAt: joinedAt(join),
-      inviter: invite === undefined ? UNATTRIBUTED : toHex(invite.inviter),
-      established: false
+      inviter: invite === undefined ? UNATTRIBUTED : toHex(invite.inviter)
     })
   }
   return roster
@@ -138,7 +134,7 @@ export interface RingSelection {
 
 /**
  * The ring a member signs a circle post with: itself and every member of the roster that joined at least
- * `newcomerDelay` ago (or was carried over by a rotation), cut to `maxSize` by a keyed ranking when the
+ * `newcomerDelay` ago, cut to `maxSize` by a keyed ranking when the
  * roster is larger. Says when the ring is below the circle's minimum.
  *
  * @example
@@ -155,10 +151,10 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
   const others: Uint8Array[] = []
   for (const member of members) {
     if (equalBytes(member.ringKey, policy.self)) {
-      if (!member.established && member.joinedAt + delay > policy.now) selfNewcomerUntil = member.joinedAt + delay
+      if (member.joinedAt + delay > policy.now) selfNewcomerUntil = member.joinedAt + delay
       continue
     }
-    if (!member.established && member.joinedAt + delay > policy.now) {
+    if (member.joinedAt + delay > policy.now) {
       newcomers++
       continue
     }
@@ -213,18 +209,18 @@ export function rosterWarnings (members: Iterable<RosterMember>, policy: Warning
   if (selection.belowMinimum) warnings.push({ code: 'RING_BELOW_MINIMUM', ring: selection.ring.length, minRing: policy.minRing })
   if (selection.selfNewcomerUntil !== undefined) warnings.push({ code: 'SELF_NEWCOMER', until: selection.selfNewcomerUntil })
   const delay = policy.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
-  const waiting = list.filter((m) => !m.established && !equalBytes(m.ringKey, policy.self) && m.joinedAt + delay > policy.now)
+  const waiting = list.filter((m) => !equalBytes(m.ringKey, policy.self) && m.joinedAt + delay > policy.now)
   if (waiting.length > 0) warnings.push({ code: 'NEWCOMERS_WAITING', count: waiting.length, until: Math.max(...waiting.map((m) => m.joinedAt + delay)) })
 
   const inRing = new Set(selection.ring.map(toHex))
   const others = list.filter((m) => inRing.has(toHex(m.ringKey)) && !equalBytes(m.ringKey, policy.self))
-  const byInviter = countBy(others.filter((m) => !m.established), (m) => m.inviter)
+  const byInviter = countBy(others, (m) => m.inviter)
   const share = policy.oneInviterShare ?? ONE_INVITER_SHARE
   for (const [inviter, invited] of byInviter) {
     if (others.length >= 2 && invited >= 2 && invited >= share * others.length) warnings.push({ code: 'ONE_INVITER', inviter, invited, of: others.length })
   }
   const window = policy.growthWindow ?? GROWTH_WINDOW_SECONDS
-  const recent = countBy(list.filter((m) => !m.established && m.joinedAt > policy.now - window && !equalBytes(m.ringKey, policy.self)), (m) => m.inviter)
+  const recent = countBy(list.filter((m) => m.joinedAt > policy.now - window && !equalBytes(m.ringKey, policy.self)), (m) => m.inviter)
   for (const [inviter, joins] of recent) {
     if (joins >= (policy.fastGrowthJoins ?? FAST_GROWTH_JOINS)) warnings.push({ code: 'FAST_GROWTH', inviter, joins, window })
   }

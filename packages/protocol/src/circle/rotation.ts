@@ -1,4 +1,4 @@
-import { compareBytes, concatBytes, equalBytes, isBytes, u32be, u64be } from '../bytes.js'
+import { compareBytes, concatBytes, equalBytes, isBytes, toHex, u32be, u64be } from '../bytes.js'
 import { MAX_RING_SIZE } from '../constants.js'
 import { sodium } from '../sodium.js'
 import { CircleError } from './errors.js'
@@ -7,6 +7,7 @@ import { CIRCLE_SECRET_BYTES, MAX_CIRCLE_GENERATION } from './keys.js'
 import type { CircleKeys } from './keys.js'
 import { judged, recordDigest, recordSignature, RecordReader } from './records.js'
 import type { MemberKeys, RecordResult } from './records.js'
+import type { RosterMember } from './roster.js'
 
 /**
  * Most members of a circle: MAX_RING_SIZE, so that every post can be signed over the whole eligible roster
@@ -130,4 +131,25 @@ export function rotationSecret (rotation: RotationRecord, member: MemberKeys): U
  */
 export function pickRotation (keys: CircleKeys, a: Uint8Array, b: Uint8Array): Uint8Array {
   return compareBytes(recordDigest(keys, CircleRecordType.ROTATE, a), recordDigest(keys, CircleRecordType.ROTATE, b)) <= 0 ? a : b
+}
+
+/**
+ * The members a rotation carries into the new generation, as the previous roster held them: the kept keys
+ * that were on it (with the same box key), their join time and inviter unchanged. A kept key that was not
+ * on the previous roster is not carried: it joins the new generation as any newcomer does (a JOIN, the
+ * newcomer delay, the warnings), so an owner cannot slip fakes in as old members by rotating.
+ *
+ * @example
+ * ```ts
+ * const next = rosterOf({ joins: [], invites: [], leaves: [], carried: carryOver(rotation, previous.values()) })
+ * ```
+ */
+export function carryOver (rotation: RotationRecord, previous: Iterable<RosterMember>): RosterMember[] {
+  const kept = new Map(rotation.kept.map((entry) => [toHex(entry.ringKey), entry]))
+  const carried: RosterMember[] = []
+  for (const member of previous) {
+    const entry = kept.get(toHex(member.ringKey))
+    if (entry !== undefined && equalBytes(entry.boxKey, member.boxKey)) carried.push({ ...member })
+  }
+  return carried
 }
