@@ -7,7 +7,8 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { addressScope } from '../src/address-scope.js'
+import { isPrivateIp } from '@libp2p/utils'
+import { addressScope, ipScope } from '../src/address-scope.js'
 import { dialDrawn, learnedAddress } from '../src/discovery-dial.js'
 import { ids } from './rendezvous-fixtures.js'
 import type { DrawnDialComponents } from '../src/discovery-dial.js'
@@ -65,6 +66,27 @@ describe('learnedAddress', () => {
     expect([learnedAddress(relayed, false, true), learnedAddress(relayed, false, false), learnedAddress(relayed, true)]).toEqual([true, false, false])
     // a relay whose own address is private is judged as the relay's address
     expect(learnedAddress(multiaddr(`/ip4/10.0.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit`), false, true)).toBe(false)
+  })
+})
+
+describe('ipScope on IPv4', () => {
+  it('agrees with @libp2p/utils on what is not public, and adds multicast', () => {
+    // every first octet, and both ends (and one past them) of each of @libp2p/utils' ranges
+    const edges = ['0.0.0.0', '0.255.255.255', '1.0.0.0', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0',
+      '100.63.255.255', '100.64.0.0', '100.127.255.255', '100.128.0.0', '126.255.255.255', '127.0.0.0', '127.255.255.255', '128.0.0.0',
+      '169.253.255.255', '169.254.0.0', '169.254.255.255', '169.255.0.0', '172.15.255.255', '172.16.0.0', '172.31.255.255', '172.32.0.0',
+      '191.255.255.255', '192.0.0.0', '192.0.0.255', '192.0.1.0', '192.0.2.0', '192.0.2.255', '192.0.3.0', '192.31.195.255', '192.31.196.0',
+      '192.31.197.0', '192.52.193.0', '192.52.194.0', '192.88.98.255', '192.88.99.0', '192.88.100.0', '192.167.255.255', '192.168.0.0',
+      '192.168.255.255', '192.169.0.0', '192.175.48.0', '192.175.49.0', '198.17.255.255', '198.18.0.0', '198.19.255.255', '198.20.0.0',
+      '198.51.99.255', '198.51.100.0', '198.51.101.0', '203.0.112.255', '203.0.113.0', '203.0.114.0', '223.255.255.255', '224.0.0.0',
+      '239.255.255.255', '240.0.0.0', '255.255.255.254', '255.255.255.255']
+    const samples = [...edges, ...Array.from({ length: 256 }, (_, a) => `${a}.${(a * 37) & 255}.${(a * 101) & 255}.${(a * 13) & 255}`)]
+    const disagree = samples.filter((ip) => {
+      const bytes = Uint8Array.from(ip.split('.').map(Number))
+      const multicast = bytes[0]! >= 224 && bytes[0]! < 240
+      return (ipScope(bytes) !== 'public') !== (isPrivateIp(ip) === true || multicast)
+    })
+    expect(disagree).toEqual([])
   })
 })
 
