@@ -145,6 +145,30 @@ describe('member directory', () => {
       expect(directory.wanted('someone-else')).toEqual([])
     })
 
+    it('tells of the stamps it queued (stamps-wanted), only those the sender\'s budget let in, and asks another peer on its own account', async () => {
+      // a ring at an hour into the week needs one of 2 weeks' stamps per member: 32 ids, then 4 left
+      const directory = await open({ fetchesPerPeerPerMinute: 36 })
+      const told: Array<{ peer: string, created: number, members: string[] }> = []
+      directory.addEventListener('stamps-wanted', (evt) => { told.push({ ...evt.detail, members: evt.detail.members.map(toHex) }) })
+      const ring = Array.from({ length: 16 }, () => generateAuthorKey().publicKey)
+      directory.checkRing(ring, { created: NOW, from: 'peer' })
+      expect(told).toEqual([{ peer: 'peer', created: NOW, members: ring.map(toHex) }])
+      // 4 ids of budget left: the next ring's first 4 members (its own week first), then nothing at all
+      const next = Array.from({ length: 16 }, () => generateAuthorKey().publicKey)
+      directory.checkRing(next, { created: NOW, from: 'peer' })
+      expect(told[1]?.members).toEqual(next.slice(0, 4).map(toHex))
+      directory.checkRing(Array.from({ length: 16 }, () => generateAuthorKey().publicKey), { created: NOW, from: 'peer' })
+      expect(told).toHaveLength(2)
+      // another peer asked on this node's account, whatever that peer's own budget
+      const ids = ring.map((memberKey) => directoryItemId({ memberKey, week: WEEK }))
+      directory.ask('other', ids)
+      expect(directory.wanted('other').map(toHex)).toEqual(ids.map(toHex))
+      expect(directory.stamped(ring[0]!, NOW)).toBe(false)
+      const stamp = await mint(WEEK, ring[0])
+      expect((await directory.receive(encodeStamp(stamp))).action).toBe('accept')
+      expect(directory.stamped(ring[0]!, NOW)).toBe(true)
+    })
+
     it('a ring with a hostile created time is refused, never thrown', async () => {
       const directory = await open()
       const ring = Array.from({ length: 16 }, () => generateAuthorKey().publicKey)
