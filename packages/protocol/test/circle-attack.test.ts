@@ -8,7 +8,7 @@ import { anonymitySet, NEWCOMER_DELAY_SECONDS, rosterOf, rosterWarnings, selectR
 import { carryOver, openRotation, signRotation } from '../src/circle/rotation.js'
 import type { RosterMember } from '../src/circle/roster.js'
 import { buildCirclePostWith, validateCircleEnvelope } from '../src/circle/post.js'
-import { openCircleFrame } from '../src/circle/frame.js'
+import { CircleRecordType, openCircleFrame, sealCircleFrame } from '../src/circle/frame.js'
 import { seededRandom } from './helpers.js'
 
 await ready()
@@ -21,7 +21,8 @@ await ready()
 const T0 = 1_767_225_600
 const HOUR = 3600
 const MIN_RING = 5
-const keys = deriveCircleKeys(seededRandom('attack-secret')(32), 0)
+const OWNER = generateMemberKeys()
+const keys = deriveCircleKeys(seededRandom('attack-secret')(32), 0, OWNER.ring.publicKey)
 
 function recordOf<T> (result: RecordResult<T>): T {
   if (!result.ok) throw new Error(result.reason)
@@ -154,7 +155,7 @@ describe("Secret's attack on a circle", () => {
   })
 
   it('an owner cannot slip fakes in as old members by rotating: they are carried only if they were members', async () => {
-    const [owner, target, alice, bob] = [generateMemberKeys(), generateMemberKeys(), generateMemberKeys(), generateMemberKeys()]
+    const [owner, target, alice, bob] = [OWNER, generateMemberKeys(), generateMemberKeys(), generateMemberKeys()]
     const history = new CircleHistory()
     history.found(owner, T0)
     history.invite(owner, target, T0 + 86_400, 'target')
@@ -164,15 +165,27 @@ describe("Secret's attack on a circle", () => {
     const fakes = Array.from({ length: 7 }, () => generateMemberKeys())
     const at = T0 + 30 * 86_400
     const kept = [owner, target, alice, bob, ...fakes].map((m) => ({ ringKey: m.ring.publicKey, boxKey: m.box.publicKey }))
-    const rotation = recordOf(openRotation(keys, signRotation(keys, owner, { newSecret: generateCircleSecret(), created: at, removed: [], kept }), owner.ring.publicKey))
+    const rotation = recordOf(openRotation(keys, signRotation(keys, owner, { newSecret: generateCircleSecret(), created: at, removed: [], kept })))
     const carried = carryOver(rotation, previous)
     expect(carried.map((m) => toHex(m.ringKey)).sort()).toEqual([owner, target, alice, bob].map((m) => toHex(m.ring.publicKey)).sort())
     // the fakes must join the new generation like anyone else: newcomers for a day, and the wave is shown
-    const next = deriveCircleKeys(generateCircleSecret(), 1)
+    const next = deriveCircleKeys(generateCircleSecret(), 1, owner.ring.publicKey)
     const joins = fakes.map((fake, i) => ({ record: recordOf(openJoin(next, signJoin(next, fake, { created: at, name: `fake ${i}` }))), seenAt: at + 60 }))
     const roster = [...rosterOf({ joins, invites: [], leaves: [], carried }).values()]
     const policy = { self: target.ring.publicKey, now: at + HOUR, minRing: 3 }
     expect(selectRing(roster, policy).ring).toHaveLength(4)
     expect(rosterWarnings(roster, policy)).toContainEqual(expect.objectContaining({ code: 'FAST_GROWTH', inviter: UNATTRIBUTED, joins: 7 }))
+  })
+
+  it('an inviter who names itself owner in an invite gives the newcomer another, empty circle, not a false owner', async () => {
+    const mallory = generateMemberKeys()
+    const secret = seededRandom('attack-secret')(32)
+    const lied = deriveCircleKeys(secret, 0, mallory.ring.publicKey)
+    expect(lied.topic).not.toBe(keys.topic)
+    const frame = await sealCircleFrame(keys, CircleRecordType.JOIN, signJoin(keys, OWNER, { created: T0, name: 'owner' }), { powBits: 0 })
+    expect(openCircleFrame(lied, frame, 0)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_SEAL' })
+    // and mallory's rotations, made for the circle she named, are nobody's in the real one
+    const forged = signRotation(lied, mallory, { newSecret: generateCircleSecret(), created: T0, removed: [], kept: [{ ringKey: mallory.ring.publicKey, boxKey: mallory.box.publicKey }] })
+    expect(openRotation(keys, forged).ok).toBe(false)
   })
 })

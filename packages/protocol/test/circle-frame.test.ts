@@ -15,7 +15,8 @@ await ready()
 
 const POW = { POST: 8, REPLY: 8, VOTE: 8 }
 const secret = seededRandom('frame-secret')(32)
-const keys = deriveCircleKeys(secret, 0)
+const OWNER = generateAuthorKey(seededRandom('frame-owner')).publicKey
+const keys = deriveCircleKeys(secret, 0, OWNER)
 const members: AuthorKey[] = Array.from({ length: 6 }, (_, i) => generateAuthorKey(seededRandom(`frame-member-${i}`)))
 const ring = members.map((m) => m.publicKey).sort(compareBytes)
 const onRoster = new Set(ring.map(toHex))
@@ -56,8 +57,8 @@ describe('circle frames', () => {
 
   it('a non-member, another generation or another circle cannot open it; a changed byte is refused', async () => {
     const frame = await sealCircleFrameWith(keys, CircleRecordType.ENVELOPE, new Uint8Array([1, 2, 3]), seededRandom('s'), { powBits: 4 })
-    const nextGeneration = deriveCircleKeys(secret, 1)
-    const stranger = deriveCircleKeys(seededRandom('stranger')(32), 0)
+    const nextGeneration = deriveCircleKeys(secret, 1, OWNER)
+    const stranger = deriveCircleKeys(seededRandom('stranger')(32), 0, OWNER)
     // the same keys with another circle's topic as associated data: a frame moved between circles opens nowhere
     expect(openCircleFrame({ ...keys, topic: stranger.topic }, frame, 4)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_SEAL' })
     expect(openCircleFrame(nextGeneration, frame, 4)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_SEAL' })
@@ -161,7 +162,7 @@ describe('circle posts', () => {
     if (!openedFull.ok) throw new Error(openedFull.reason)
     expect(validateCircleEnvelope(keys, openedFull.body, { ...validation, isMember: (k) => withStranger.has(k) })).toMatchObject({ ok: false, code: 'ERR_CIRCLE_RING' })
     // a member of another circle: its frame does not even open here
-    const other = deriveCircleKeys(seededRandom('other-circle')(32), 0)
+    const other = deriveCircleKeys(seededRandom('other-circle')(32), 0, OWNER)
     const foreign = await buildCirclePostWith(other, post(members[0]!, 'y'), seededRandom('y'))
     expect(openCircleFrame(keys, foreign.frame, 4)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_SEAL' })
   })

@@ -42,25 +42,27 @@ function codeOf (text: string): string {
 }
 
 describe('circle keys', () => {
-  it('derive independent keys and a topic that says nothing of them; a generation gives unrelated ones', () => {
+  it('derive independent keys and a topic that says nothing of them; a generation or another owner gives unrelated ones', () => {
     const secret = seededRandom('keys')(32)
-    const a = deriveCircleKeys(secret, 0)
-    const b = deriveCircleKeys(secret, 1)
-    const other = deriveCircleKeys(seededRandom('other')(32), 0)
+    const a = deriveCircleKeys(secret, 0, owner)
+    const b = deriveCircleKeys(secret, 1, owner)
+    const other = deriveCircleKeys(seededRandom('other')(32), 0, owner)
+    const otherOwner = deriveCircleKeys(secret, 0, generateAuthorKey(seededRandom('false-owner')).publicKey)
     expect(isCircleFrameTopic(a.topic)).toBe(true)
     const values = (k: typeof a): string[] => [toHex(k.sealKey), toHex(k.postKey), toHex(k.rosterKey), k.topic.slice(-32), k.channel.slice(-32)]
-    const all = [...values(a), ...values(b), ...values(other)]
+    const all = [...values(a), ...values(b), ...values(other), ...values(otherOwner)]
     expect(new Set(all).size).toBe(all.length)
     // the topic is no function of the keys anyone outside could compute
     for (const v of values(a).slice(0, 3)) expect(a.topic).not.toContain(v.slice(0, 8))
     expect(a.innerTopic).toBe(`murmur/2/circle/${a.channel.slice('circle:'.length)}`)
-    expect(deriveCircleKeys(secret, 0)).toEqual(a)
+    expect(deriveCircleKeys(secret, 0, owner)).toEqual(a)
   })
 
   it('refuse a secret that is not 32 bytes and a generation that is not a u32', () => {
-    expect(() => deriveCircleKeys(new Uint8Array(31), 0)).toThrow(TypeError)
-    expect(() => deriveCircleKeys(new Uint8Array(32), -1)).toThrow(RangeError)
-    expect(() => deriveCircleKeys(new Uint8Array(32), 2 ** 32)).toThrow(RangeError)
+    expect(() => deriveCircleKeys(new Uint8Array(31), 0, owner)).toThrow(TypeError)
+    expect(() => deriveCircleKeys(new Uint8Array(32), 0, new Uint8Array(31))).toThrow(TypeError)
+    expect(() => deriveCircleKeys(new Uint8Array(32), -1, owner)).toThrow(RangeError)
+    expect(() => deriveCircleKeys(new Uint8Array(32), 2 ** 32, owner)).toThrow(RangeError)
   })
 })
 

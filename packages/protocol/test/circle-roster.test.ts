@@ -13,7 +13,8 @@ import { seededRandom } from './helpers.js'
 await ready()
 
 const NOW = 1_767_225_600
-const keys = deriveCircleKeys(seededRandom('roster-secret')(32), 0)
+const OWNER = generateMemberKeys()
+const keys = deriveCircleKeys(seededRandom('roster-secret')(32), 0, OWNER.ring.publicKey)
 
 function recordOf<T> (result: RecordResult<T>): T {
   if (!result.ok) throw new Error(result.reason)
@@ -35,7 +36,7 @@ describe('roster records', () => {
       expect(openJoin(keys, changed).ok, `byte ${i}`).toBe(false)
     }
     expect(openJoin(keys, body.subarray(0, body.byteLength - 1)).ok).toBe(false)
-    expect(openJoin(deriveCircleKeys(seededRandom('roster-secret')(32), 1), body)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_RECORD' })
+    expect(openJoin(deriveCircleKeys(seededRandom('roster-secret')(32), 1, OWNER.ring.publicKey), body)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_RECORD' })
     // the owner's own join names no invite
     expect(openJoin(keys, signJoin(keys, owner, { created: NOW, name: 'owner' }))).toMatchObject({ ok: true })
     // a name a UI would not show as it is
@@ -92,14 +93,14 @@ describe('roster records', () => {
 
 describe('rotation', () => {
   it('re-invites the kept members only: the removed one reads nothing after it', async () => {
-    const [owner, alice, mallory] = [generateMemberKeys(), generateMemberKeys(), generateMemberKeys()]
+    const [owner, alice, mallory] = [OWNER, generateMemberKeys(), generateMemberKeys()]
     const newSecret = generateCircleSecret()
     const body = signRotation(keys, owner, { newSecret, created: NOW, removed: [mallory.ring.publicKey], kept: [owner, alice].map((m) => ({ ringKey: m.ring.publicKey, boxKey: m.box.publicKey })) })
     // it travels on the old generation, so mallory opens the frame and the record ...
     const frame = await sealCircleFrame(keys, CircleRecordType.ROTATE, body, { powBits: 4 })
     const opened = openCircleFrame(keys, frame, 4)
     if (!opened.ok) throw new Error(opened.reason)
-    const rotation = openRotation(keys, opened.body, owner.ring.publicKey)
+    const rotation = openRotation(keys, opened.body)
     if (!rotation.ok) throw new Error(rotation.reason)
     expect(rotation.record.generation).toBe(1)
     // ... but not the new secret
@@ -107,7 +108,7 @@ describe('rotation', () => {
     expect(toHex(rotationSecret(rotation.record, alice)!)).toBe(toHex(newSecret))
     expect(toHex(rotationSecret(rotation.record, owner)!)).toBe(toHex(newSecret))
     // a frame of the new generation does not open with the old keys, nor the topic match
-    const next = deriveCircleKeys(newSecret, 1)
+    const next = deriveCircleKeys(newSecret, 1, owner.ring.publicKey)
     expect(next.topic).not.toBe(keys.topic)
     const after = await sealCircleFrame(next, CircleRecordType.ENVELOPE, new Uint8Array(20), { powBits: 4 })
     expect(openCircleFrame(keys, after, 4)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_SEAL' })
@@ -115,12 +116,14 @@ describe('rotation', () => {
   })
 
   it('only the owner rotates, to the next generation; two rotations at once converge on one', () => {
-    const [owner, alice] = [generateMemberKeys(), generateMemberKeys()]
+    const [owner, alice] = [OWNER, generateMemberKeys()]
     const kept = [owner, alice].map((m) => ({ ringKey: m.ring.publicKey, boxKey: m.box.publicKey }))
-    const byAlice = signRotation(keys, alice, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })
-    expect(openRotation(keys, byAlice, owner.ring.publicKey)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_ROTATION' })
-    const skipping = signRotation(deriveCircleKeys(seededRandom('roster-secret')(32), 0), owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })
-    expect(openRotation({ ...keys, generation: 5 }, skipping, owner.ring.publicKey).ok).toBe(false)
+    expect(() => signRotation(keys, alice, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })).toThrow(RangeError)
+    // alice signs one anyway, as the circle of an owner she names herself: members refuse it
+    const byAlice = signRotation({ ...keys, owner: alice.ring.publicKey }, alice, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })
+    expect(openRotation(keys, byAlice)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_ROTATION' })
+    const skipping = signRotation(keys, owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })
+    expect(openRotation({ ...keys, generation: 5 }, skipping)).toMatchObject({ ok: false, code: 'ERR_CIRCLE_ROTATION' })
     const a = signRotation(keys, owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept })
     const b = signRotation(keys, owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept: kept.slice(0, 1) })
     expect(pickRotation(keys, a, b)).toBe(pickRotation(keys, b, a))

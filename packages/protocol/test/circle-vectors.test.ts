@@ -28,12 +28,12 @@ async function produce (): Promise<CircleVectors> {
   const inviteSeed = seededRandom('circle-vector-invite')(16)
   const fields = { generation: 0, owner, inviteSeed, minRing: 5, name: 'book club', hints: ['/dns4/relay.example/tcp/443/wss'] }
   const body = new TextEncoder().encode('a join body stand-in')
-  const keys = deriveCircleKeys(secret, 0)
+  const keys = deriveCircleKeys(secret, 0, owner)
   const frame = await sealCircleFrameWith(keys, CircleRecordType.JOIN, body, seededRandom('circle-vector-frame'), { powBits: 8 })
   return {
     secret: toHex(secret),
     generations: [0, 1, 4294967295].map((generation) => {
-      const k = deriveCircleKeys(secret, generation)
+      const k = deriveCircleKeys(secret, generation, owner)
       return { generation, sealKey: toHex(k.sealKey), postKey: toHex(k.postKey), rosterKey: toHex(k.rosterKey), topic: k.topic, channel: k.channel }
     }),
     invite: { fields: { ...fields, owner: toHex(owner), inviteSeed: toHex(inviteSeed) }, text: encodeInvite({ ...fields, secret }) },
@@ -56,7 +56,8 @@ describe('circle test vectors', () => {
   it('an independent reading of the draft derives the same keys and topic, and opens the frame', async () => {
     const v = committed()
     const secret = fromHex(v.secret)
-    const derive = (label: string, generation: number, length = 32): string => toHex(blake2b(cat(utf8(`murmur/v2/circle/${label}`), u32be(generation)), { key: secret, dkLen: length }))
+    const owner = fromHex(v.invite.fields.owner)
+    const derive = (label: string, generation: number, length = 32): string => toHex(blake2b(cat(utf8(`murmur/v2/circle/${label}`), u32be(generation), owner), { key: secret, dkLen: length }))
     for (const g of v.generations) {
       expect(g.sealKey).toBe(derive('seal', g.generation))
       expect(g.postKey).toBe(derive('post', g.generation))
@@ -79,7 +80,7 @@ describe('circle test vectors', () => {
     const w = sha(utf8('murmur/v2/circle/pow-input'), frame.subarray(9))
     const hash = sha(utf8('murmur/v2/pow'), w, frame.subarray(1, 9))
     expect(hash[0]).toBe(0) // 8 bits
-    expect(openCircleFrame(deriveCircleKeys(secret, 0), frame, v.frame.powBits)).toMatchObject({ ok: true, type: v.frame.type })
+    expect(openCircleFrame(deriveCircleKeys(secret, 0, owner), frame, v.frame.powBits)).toMatchObject({ ok: true, type: v.frame.type })
   })
 
   it('the committed invite reads back to its fields, and its checksum is BLAKE2b of the payload', () => {

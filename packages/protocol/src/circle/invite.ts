@@ -155,7 +155,7 @@ function readFields (bytes: Uint8Array): CircleInvite {
  * @example
  * ```ts
  * const invite = decodeInvite('MURMUR:CIRCLE:AEAAAAAA…')
- * const keys = deriveCircleKeys(invite.secret, invite.generation)
+ * const keys = deriveCircleKeys(invite.secret, invite.generation, invite.owner)
  * ```
  */
 export function decodeInvite (text: string): CircleInvite {

@@ -14,6 +14,8 @@ export const CIRCLE_TOPIC_PREFIX = `${TOPIC_PREFIX}circle1/`
 export interface CircleKeys {
   /** The generation (0 at creation, +1 at each rotation) these keys belong to. */
   generation: number
+  /** The owner's ring key: part of every derivation, so an invite naming another owner opens another (empty) circle. */
+  owner: Uint8Array
   /** XChaCha20-Poly1305 key of the outer frame (what relays carry). */
   sealKey: Uint8Array
   /**
@@ -41,13 +43,14 @@ const POST = LABEL('post')
 const TOPIC = LABEL('topic')
 const ROSTER = LABEL('roster')
 
-/** `BLAKE2b-256(key = secret, "murmur/v2/circle/<label>" || u32be(generation))`. */
-function derive (secret: Uint8Array, label: Uint8Array, generation: number, length = 32): Uint8Array {
-  return sodium.crypto_generichash(length, concatBytes([label, u32be(generation)]), secret)
+/** `BLAKE2b-len(key = secret, "murmur/v2/circle/<label>" || u32be(generation) || owner)`. */
+function derive (secret: Uint8Array, label: Uint8Array, generation: number, owner: Uint8Array, length = 32): Uint8Array {
+  return sodium.crypto_generichash(length, concatBytes([label, u32be(generation), owner]), secret)
 }
 
-function checkSecret (secret: Uint8Array, generation: number): void {
+function checkSecret (secret: Uint8Array, generation: number, owner: Uint8Array): void {
   if (!isBytes(secret, CIRCLE_SECRET_BYTES)) throw new TypeError(`expected a ${CIRCLE_SECRET_BYTES}-byte circle secret`)
+  if (!isBytes(owner, 32)) throw new TypeError('expected the owner\'s 32-byte ring key')
   if (!Number.isInteger(generation) || generation < 0 || generation > MAX_CIRCLE_GENERATION) {
     throw new RangeError(`expected a circle generation in 0..${MAX_CIRCLE_GENERATION}, got ${generation}`)
   }
@@ -59,7 +62,7 @@ function checkSecret (secret: Uint8Array, generation: number): void {
  *
  * @example
  * ```ts
- * const keys = deriveCircleKeys(generateCircleSecret(), 0)
+ * const keys = deriveCircleKeys(generateCircleSecret(), 0, me.ring.publicKey)
  * ```
  */
 export function generateCircleSecret (): Uint8Array {
@@ -68,29 +71,31 @@ export function generateCircleSecret (): Uint8Array {
 
 /**
  * The keys and topic of a circle generation. Every value is a keyed BLAKE2b of the secret under its own
- * domain string (`murmur/v2/circle/seal|post|topic|roster`) and the generation, so they are independent of
- * each other, and the topic reveals nothing of the keys: an outsider cannot map a topic to a circle's
- * name, nor two generations' topics to one circle. Throws a TypeError or RangeError on a bad secret or
- * generation.
+ * domain string (`murmur/v2/circle/seal|post|topic|roster`), the generation and the owner's ring key, so
+ * they are independent of each other, the topic reveals nothing of the keys (an outsider cannot map a
+ * topic to a circle's name, nor two generations' topics to one circle), and every member agrees on the
+ * owner: an invite that names another owner derives another circle, where nothing is posted, instead of
+ * one where a false owner's rotations are followed. Throws a TypeError or RangeError on bad input.
  *
  * @example
  * ```ts
- * const keys = deriveCircleKeys(secret, 0)
+ * const keys = deriveCircleKeys(invite.secret, invite.generation, invite.owner)
  * keys.topic // 'murmur/2/circle1/9c0f…' (32 hex digits)
  * ```
  */
-export function deriveCircleKeys (secret: Uint8Array, generation: number): CircleKeys {
-  checkSecret(secret, generation)
-  const postKey = derive(secret, POST, generation)
+export function deriveCircleKeys (secret: Uint8Array, generation: number, owner: Uint8Array): CircleKeys {
+  checkSecret(secret, generation, owner)
+  const postKey = derive(secret, POST, generation, owner)
   const channel = circleChannel(postKey)
   return {
     generation,
-    sealKey: derive(secret, SEAL, generation),
-    topic: `${CIRCLE_TOPIC_PREFIX}${toHex(derive(secret, TOPIC, generation, 16))}`,
+    owner: owner.slice(),
+    sealKey: derive(secret, SEAL, generation, owner),
+    topic: `${CIRCLE_TOPIC_PREFIX}${toHex(derive(secret, TOPIC, generation, owner, 16))}`,
     postKey,
     channel,
     innerTopic: topicOfValidChannel(channel),
-    rosterKey: derive(secret, ROSTER, generation)
+    rosterKey: derive(secret, ROSTER, generation, owner)
   }
 }
 

@@ -58,6 +58,7 @@ export function signRotation (keys: CircleKeys, owner: MemberKeys, fields: { new
   const kept = [...fields.kept].sort((a, b) => compareBytes(a.ringKey, b.ringKey))
   if (kept.length < 1 || kept.length > MAX_CIRCLE_MEMBERS) throw new RangeError(`a rotation keeps 1..${MAX_CIRCLE_MEMBERS} members`)
   if (fields.removed.length > 255) throw new RangeError('a rotation removes at most 255 members')
+  if (!equalBytes(owner.ring.publicKey, keys.owner)) throw new RangeError('only the circle\'s owner rotates it')
   if (!kept.some((m) => equalBytes(m.ringKey, owner.ring.publicKey))) throw new RangeError('the owner keeps itself')
   if (kept.some((m) => fields.removed.some((r) => equalBytes(r, m.ringKey)))) throw new RangeError('a member is both kept and removed')
   const body = concatBytes([
@@ -69,16 +70,17 @@ export function signRotation (keys: CircleKeys, owner: MemberKeys, fields: { new
 }
 
 /**
- * Reads and verifies a ROTATE body against the circle's owner (from its invite): ERR_CIRCLE_ROTATION when
+ * Reads and verifies a ROTATE body against the circle's owner (`keys.owner`): ERR_CIRCLE_ROTATION when
  * another member signed it or it skips a generation, ERR_CIRCLE_RECORD on a broken layout or signature.
  *
  * @example
  * ```ts
- * const rotation = openRotation(keys, opened.body, invite.owner)
+ * const rotation = openRotation(keys, opened.body)
  * if (rotation.ok) next = rotationSecret(rotation.record, me)
  * ```
  */
-export function openRotation (keys: CircleKeys, body: Uint8Array, owner: Uint8Array): RecordResult<RotationRecord> {
+export function openRotation (keys: CircleKeys, body: Uint8Array): RecordResult<RotationRecord> {
+  const owner = keys.owner
   return judged(() => {
     const reader = new RecordReader(body)
     const signer = reader.point()
@@ -106,7 +108,7 @@ export function openRotation (keys: CircleKeys, body: Uint8Array, owner: Uint8Ar
  * @example
  * ```ts
  * const secret = rotationSecret(rotation, me)
- * if (secret !== undefined) keys = deriveCircleKeys(secret, rotation.generation)
+ * if (secret !== undefined) keys = deriveCircleKeys(secret, rotation.generation, keys.owner)
  * ```
  */
 export function rotationSecret (rotation: RotationRecord, member: MemberKeys): Uint8Array | undefined {
