@@ -1,0 +1,86 @@
+/**
+ * Runs one chaos scenario at its quick or full size and writes its figures and raw outcome as JSON to
+ * `--out <file>`; the runner (index.ts) starts each in a process of its own.
+ * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz> [--full] --out <file>`
+ */
+import { writeFileSync } from 'node:fs'
+import { median } from '../lib/results.ts'
+import { runApiAbuse } from './api-abuse.ts'
+import { runCrash } from './crash.ts'
+import { runFuzz } from './fuzz.ts'
+import type { ApiAbuseInit, ApiAbuseOutcome } from './api-abuse.ts'
+import type { Figure } from '../lib/results.ts'
+
+/** What a scenario hands the runner. */
+export interface ScenarioResult { figures: Figure[], raw: unknown }
+
+/** Every scenario by name: its quick and full run. */
+export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult>> = {
+  crash: async (full) => {
+    const init = full ? { posts: 1_000, killPoints: 8 } : { posts: 200, killPoints: 3 }
+    const outcome = await runCrash(init)
+    const size = `${outcome.acked} posts, ${outcome.kills} SIGKILLs (${init.killPoints} at random acks and one on the last)`
+    return {
+      figures: [
+        { figure: 'crash_acked_lost', value: outcome.lost.length, unit: 'posts', target: '0', note: size },
+        { figure: 'crash_store_opened', value: outcome.restarts / outcome.kills, unit: 'share of restarts', target: '1.0' },
+        { figure: 'crash_acked_in_store', value: outcome.inStore / Math.max(1, outcome.acked), unit: 'share', note: 'acked posts back from the peer and in the post store at the end (the rest in own-pending records): how much went the whole write path' },
+        { figure: 'crash_restart_s', value: median(outcome.restartSeconds), unit: 's', note: 'spawn to ready line after a SIGKILL, median' }
+      ],
+      raw: { init, outcome }
+    }
+  },
+  'api-abuse': async (full) => {
+    const mixed: ApiAbuseInit = full
+      ? { slowLoris: 200, bigBodies: 8, malformed: 16, badTokens: 16, parallel: 0, durationMs: 60_000 }
+      : { slowLoris: 50, bigBodies: 4, malformed: 8, badTokens: 8, parallel: 0, durationMs: 10_000 }
+    const crowd: ApiAbuseInit = { ...mixed, parallel: full ? 1_000 : 200 }
+    const without = await runApiAbuse(mixed)
+    const withCrowd = await runApiAbuse(crowd)
+    const runs = [without, withCrowd]
+    const served = (o: ApiAbuseOutcome): number => o.normal.ok / Math.max(1, o.normal.sent)
+    const fivexx = runs.flatMap((o) => Object.values(o.answers).flatMap((byResult) => Object.entries(byResult))).filter(([result]) => /^5\d\d$/.test(result)).reduce((n, [, c]) => n + c, 0)
+    return {
+      figures: [
+        { figure: 'api_abuse_ok', value: runs.every((o) => o.violations.length === 0) ? 1 : 0, unit: 'bool', target: '1', note: runs.flatMap((o) => o.violations).slice(0, 3).join('; ') || 'every abuse answered as it should' },
+        { figure: 'api_abuse_normal_served', value: served(withCrowd), unit: 'share', target: '1.0', note: `the user's /v1/status every 100 ms while ${crowd.parallel} connections (3 in 4 without the token) keep coming` },
+        { figure: 'api_abuse_normal_served_no_crowd', value: served(without), unit: 'share', target: '1.0', note: `slow-loris x${mixed.slowLoris}, 10 MB bodies x${mixed.bigBodies}, malformed JSON x${mixed.malformed}, bad tokens x${mixed.badTokens * 2}` },
+        { figure: 'api_abuse_normal_p99_ms', value: withCrowd.during.p99, unit: 'ms', baseline: withCrowd.calm.p99, note: 'answered normal requests during the crowd; baseline: calm' },
+        { figure: 'api_abuse_normal_p99_ms_no_crowd', value: without.during.p99, unit: 'ms', baseline: without.calm.p99 },
+        { figure: 'api_abuse_rss_growth_mb', value: Math.max(...runs.map((o) => o.rss.peak - o.rss.before)), unit: 'MiB', note: 'daemon RSS peak minus before, worst run' },
+        { figure: 'api_abuse_slowloris_held_s', value: Math.max(...runs.map((o) => o.slowLoris.maxHeldSeconds)), unit: 's', note: 'longest a slow-loris connection stayed open (headers timeout 5 s)' },
+        { figure: 'api_abuse_5xx', value: fivexx, unit: 'answers', target: '0' }
+      ],
+      raw: { mixed: { init: mixed, outcome: without }, crowd: { init: crowd, outcome: withCrowd } }
+    }
+  },
+  fuzz: async (full) => {
+    const init = full ? { perEntry: 100_000, apiInputs: 100_000 } : { perEntry: 10_000, apiInputs: 2_000 }
+    const outcome = await runFuzz(init)
+    const inProcess = outcome.entries.filter((e) => e.name !== 'http-api')
+    const api = outcome.entries.find((e) => e.name === 'http-api')
+    return {
+      figures: [
+        { figure: 'fuzz_inputs_per_entry', value: Math.min(...outcome.entries.map((e) => e.inputs)), unit: 'inputs', target: '>= 100000 (--full)', note: outcome.entries.map((e) => `${e.name} ${e.inputs}`).join(', ') },
+        { figure: 'fuzz_crashes', value: outcome.entries.reduce((n, e) => n + e.crashes, 0), unit: 'inputs', target: '0', note: outcome.entries.filter((e) => e.crashes > 0).map((e) => `${e.name}: ${e.crashes} (${e.examples[0]?.error.split('\n')[0] ?? ''})`).join('; ') || 'none' },
+        { figure: 'fuzz_unhandled_rejections', value: outcome.unhandledRejections, unit: 'rejections', target: '0' },
+        { figure: 'fuzz_heap_growth_mb', value: Math.max(...inProcess.map((e) => e.heapGrowthMb)), unit: 'MiB', note: `worst in-process entry, heap after a full GC${outcome.gcExposed ? '' : ' (gc not exposed: without GC)'}` },
+        { figure: 'fuzz_api_rss_growth_mb', value: api?.heapGrowthMb ?? Number.NaN, unit: 'MiB', note: `daemon RSS after ${api?.inputs ?? 0} fuzzed API requests minus before` }
+      ],
+      raw: { init, outcome }
+    }
+  }
+}
+
+if (import.meta.main) {
+  const [name] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'))
+  const outAt = process.argv.indexOf('--out')
+  const scenario = SCENARIOS[name ?? '']
+  if (scenario === undefined || outAt < 0) {
+    console.error(`usage: scenario.ts <${Object.keys(SCENARIOS).join('|')}> [--full] --out <file>`)
+    process.exit(2)
+  }
+  const result = await scenario(process.argv.includes('--full'))
+  writeFileSync(process.argv[outAt + 1] ?? '', JSON.stringify(result, (_, value: unknown) => typeof value === 'bigint' ? value.toString() : value))
+  process.exit(0)
+}
