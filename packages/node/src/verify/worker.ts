@@ -3,7 +3,7 @@
  * One file for Node.js worker_threads and browser Web Workers. It imports nothing of this package at run
  * time (types only), so that it also runs type-stripped straight from `src/` in tests.
  */
-import { minePow, mintStamp, ringVerify, validateEnvelope, verifyStamp } from '@murmur/protocol'
+import { minePow, mintStamp, ready, ringVerify, validateEnvelope, verifyStamp } from '@murmur/protocol'
 import type { FromWorker, ToWorker, VerifyJob, WorkerError } from './messages.js'
 
 /** Where this worker's messages come from and go to: Node's parentPort, or the Web Worker's global scope. */
@@ -65,4 +65,8 @@ parent.listen((message) => {
     (err: unknown) => { parent.post({ type: 'failed', id, error: describeError(err) }) }
   )
 })
+// libsodium compiles its WebAssembly asynchronously, and the protocol's checks throw until it has: the
+// worker says it is ready only then. A failure here is a worker that dies before it is ready, which the
+// pool counts towards giving up (MAX_START_FAILURES).
+await ready()
 parent.post({ type: 'ready' })
