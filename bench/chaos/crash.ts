@@ -10,7 +10,7 @@
  */
 import { fromHex } from '@murmur/protocol'
 import { createPostStore, openDatabase } from '@murmur/node/internal'
-import { Sandbox } from '../../test/cli-harness.ts'
+import { Sandbox, TEST_STAMP_BITS } from '../../test/cli-harness.ts'
 import { seededRandom } from '../lib/random.ts'
 import { apiRequest, readEndpoint } from './api-client.ts'
 import type { ApiEndpoint } from './api-client.ts'
@@ -34,6 +34,11 @@ export interface CrashInit {
   seed?: number
   /** Bootstrap the daemon from a second daemon (posts go out and come back). @default true */
   peer?: boolean
+  /**
+   * Before each restart, this many starts killed at a random moment of their startup (the store's open,
+   * its recovery, the own posts resent): the start after them must still find everything. @default 0
+   */
+  startupKills?: number
 }
 
 /** What {@link runCrash} found. */
@@ -46,6 +51,8 @@ export interface CrashOutcome {
   kills: number
   /** Restarts on the same data dir that reached the daemon's ready line (the store opened). */
   restarts: number
+  /** Starts killed during their startup (before or around their ready line), on top of `kills`. */
+  startupKills: number
   /** Seconds from each restart's spawn to its ready line. */
   restartSeconds: number[]
   /** Requests in flight when a kill fell (unacknowledged: either outcome is allowed). */
@@ -81,7 +88,7 @@ export async function runCrash (init: CrashInit): Promise<CrashOutcome> {
   killAt.push(init.posts)
 
   const sandbox = await Sandbox.create()
-  const outcome: CrashOutcome = { acked: 0, lost: [], kills: 0, restarts: 0, restartSeconds: [], inFlightAtKill: 0, inStore: 0, refused: {} }
+  const outcome: CrashOutcome = { acked: 0, lost: [], kills: 0, startupKills: 0, restarts: 0, restartSeconds: [], inFlightAtKill: 0, inStore: 0, refused: {} }
   const acked: string[] = []
   try {
     const peer = init.peer === false ? undefined : await sandbox.daemon('peer', ['--no-local-rendezvous'])
@@ -94,6 +101,11 @@ export async function runCrash (init: CrashInit): Promise<CrashOutcome> {
       const api = await readEndpoint(daemon.dataDir)
       outcome.inFlightAtKill += await floodUntilKill(daemon, api, { until, concurrency, run, acked, refused: outcome.refused })
       outcome.kills++
+      for (let k = 0; k < (init.startupKills ?? 0); k++) {
+        // anywhere in a startup as long as the last one took
+        await killDuringStartup(sandbox, args, random() * 1_000 * (outcome.restartSeconds.at(-1) ?? 5))
+        outcome.startupKills++
+      }
       const started = Date.now()
       daemon = await sandbox.daemon('crash', args)
       outcome.restartSeconds.push((Date.now() - started) / 1000)
@@ -167,6 +179,17 @@ async function floodUntilKill (daemon: Daemon, api: ApiEndpoint, options: { unti
   await Promise.all(Array.from({ length: options.concurrency }, worker))
   await daemon.proc.exited
   return inFlightAtKill
+}
+
+/** Starts the daemon as Sandbox.daemon does (`extra`: more arguments) and SIGKILLs it after `delay` ms. */
+async function killDuringStartup (sandbox: Sandbox, extra: string[], delay: number): Promise<void> {
+  const proc = sandbox.spawn(['daemon', '--data-dir', sandbox.dir('crash'), '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--pow-bits', '8',
+    '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra])
+  const timer = setTimeout(() => { proc.child.kill('SIGKILL') }, delay)
+  const code = await proc.exited
+  clearTimeout(timer)
+  // a start that failed on its own (not killed) is a finding: the store did not open
+  if (proc.child.signalCode !== 'SIGKILL') throw new Error(`a daemon start exited by itself (${String(code)}) before its kill:\n${proc.stderr.join('\n')}`)
 }
 
 /** Whether a `murmur daemon --json` line is a status line showing a peer in #lobby. */

@@ -17,9 +17,9 @@ export interface ScenarioResult { figures: Figure[], raw: unknown }
 /** Every scenario by name: its quick and full run. */
 export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult>> = {
   crash: async (full) => {
-    const init = full ? { posts: 1_000, killPoints: 8 } : { posts: 200, killPoints: 3 }
+    const init = full ? { posts: 1_000, killPoints: 8, startupKills: 2 } : { posts: 200, killPoints: 3, startupKills: 1 }
     const outcome = await runCrash(init)
-    const size = `${outcome.acked} posts, ${outcome.kills} SIGKILLs (${init.killPoints} at random acks and one on the last)`
+    const size = `${outcome.acked} posts, ${outcome.kills} SIGKILLs (${init.killPoints} at random acks and one on the last), ${outcome.startupKills} more during startups`
     return {
       figures: [
         { figure: 'crash_acked_lost', value: outcome.lost.length, unit: 'posts', target: '0', note: size },
