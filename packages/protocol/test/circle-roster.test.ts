@@ -91,6 +91,15 @@ describe('roster records', () => {
   })
 })
 
+describe('roster cap', () => {
+  it('a flood of joins past 64 members leaves the roster to the earliest 64: nobody is crowded out of rings', () => {
+    const joins = Array.from({ length: 70 }, (_, i) => ({ record: recordOf(openJoin(keys, signJoin(keys, generateMemberKeys(), { created: NOW + i, name: '' }))), seenAt: NOW + i }))
+    const roster = rosterOf({ joins: [...joins].reverse(), invites: [], leaves: [] })
+    expect(roster.size).toBe(64)
+    expect([...roster.values()].map((m) => m.joinedAt).sort((x, y) => x - y)).toEqual(joins.slice(0, 64).map((j) => j.seenAt))
+  })
+})
+
 describe('rotation', () => {
   it('re-invites the kept members only: the removed one reads nothing after it', async () => {
     const [owner, alice, mallory] = [OWNER, generateMemberKeys(), generateMemberKeys()]

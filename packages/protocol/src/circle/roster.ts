@@ -17,6 +17,14 @@ export const FAST_GROWTH_JOINS = 5
 export const ONE_INVITER_SHARE = 0.5
 /** Inviter of joins that named no invite key, or a key no invite record names (yet). */
 export const UNATTRIBUTED = 'unattributed'
+/**
+ * Most members of a circle: MAX_RING_SIZE, so that every post can be signed over the whole eligible roster
+ * (a signer-chosen subset of a larger roster lets readers intersect the rings of linked posts, and lets
+ * a flood of joins crowd honest members out of rings). Past it the earliest joins are the roster. A
+ * rotation of 64 fits one 16 KiB frame (144 bytes a member). A larger group is a public channel with
+ * member stamps. @default 64
+ */
+export const MAX_CIRCLE_MEMBERS = MAX_RING_SIZE
 
 /** A member as one member's roster holds it. */
 export interface RosterMember {
@@ -46,8 +54,8 @@ export interface RosterInput {
 }
 
 /**
- * The roster of a generation from the records seen: joins (the first per ring key wins: the earliest
- * `joinedAt`, then the smaller record bytes) minus leaves, joins attributed to the inviter whose invite
+ * The roster of a generation from the records seen: the members carried over by its rotation, then joins
+ * in order of `joinedAt` (the first per ring key wins), at most MAX_CIRCLE_MEMBERS in all, minus leaves, joins attributed to the inviter whose invite
  * record names the co-signing key and had not expired at the join's claimed time (a join under an
  * expired key is not on the roster). A set-union fold: two members who have seen the same records hold
  * the same roster, whatever order they arrived in, so rosters converge after a partition once history
@@ -75,6 +83,7 @@ export function rosterOf (input: RosterInput): Map<string, RosterMember> {
   }
   const ordered = [...input.joins].sort((a, b) => joinedAt(a) - joinedAt(b) || compareBytes(a.record.ringKey, b.record.ringKey) || compareBytes(a.record.boxKey, b.record.boxKey))
   for (const join of ordered) {
+    if (roster.size >= MAX_CIRCLE_MEMBERS) break
     const key = toHex(join.record.ringKey)
     if (left.has(key)) continue
     if (roster.has(key)) continue

@@ -1,5 +1,4 @@
 import { compareBytes, concatBytes, equalBytes, isBytes, toHex, u32be, u64be } from '../bytes.js'
-import { MAX_RING_SIZE } from '../constants.js'
 import { sodium } from '../sodium.js'
 import { CircleError } from './errors.js'
 import { CircleRecordType } from './frame.js'
@@ -7,15 +6,9 @@ import { CIRCLE_SECRET_BYTES, MAX_CIRCLE_GENERATION } from './keys.js'
 import type { CircleKeys } from './keys.js'
 import { judged, recordDigest, recordSignature, RecordReader } from './records.js'
 import type { MemberKeys, RecordResult } from './records.js'
+import { MAX_CIRCLE_MEMBERS } from './roster.js'
 import type { RosterMember } from './roster.js'
 
-/**
- * Most members of a circle: MAX_RING_SIZE, so that every post can be signed over the whole eligible roster
- * (a signer-chosen subset of a larger roster lets readers intersect the rings of linked posts, and lets
- * a sybil wave crowd honest members out of rings). A rotation of 64 fits one 16 KiB frame (144 bytes a
- * member). A larger group is a public channel with member stamps. @default 64
- */
-export const MAX_CIRCLE_MEMBERS = MAX_RING_SIZE
 
 /** A kept member in a rotation: its keys and the new secret sealed to its box key. */
 export interface RotationEntry {
