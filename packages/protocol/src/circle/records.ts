@@ -68,7 +68,15 @@ export function generateMemberKeys (): MemberKeys {
   return { ring: generateAuthorKey(), box: { publicKey, secretKey: privateKey } }
 }
 
-/** `BLAKE2b-256(key = rosterKey, "murmur/v2/circle/record" || type || fields)`: bound to the circle generation. */
+/**
+ * `BLAKE2b-256(key = rosterKey, "murmur/v2/circle/record" || type || fields)`: what a roster record's
+ * signature signs, bound to the circle generation; also the order of two concurrent rotations.
+ *
+ * @example
+ * ```ts
+ * const digest = recordDigest(keys, CircleRecordType.ROTATE, body)
+ * ```
+ */
 export function recordDigest (keys: CircleKeys, type: CircleRecordTypeValue, fields: Uint8Array): Uint8Array {
   return sodium.crypto_generichash(32, concatBytes([RECORD_DOMAIN, Uint8Array.of(type), fields]), keys.rosterKey)
 }
