@@ -78,7 +78,11 @@ describe('learned addresses that are dialed', () => {
   ]
 
   it('learnedAddress keeps IP addresses (private ones on a private network) and DNS names, never zones or paths', () => {
-    expect(cases.map(([address]) => [address, learnedAddress(multiaddr(address), false), learnedAddress(multiaddr(address), true)])).toEqual(cases)
+    // on a node with a circuit-relay transport (a browser): relayed addresses are judged by their relay's
+    expect(cases.map(([address]) => [address, learnedAddress(multiaddr(address), false, true), learnedAddress(multiaddr(address), true, true)])).toEqual(cases)
+    // without one (Node.js), a relayed address is never dialed
+    const relayed = cases.filter(([address]) => address.endsWith('/p2p-circuit'))
+    expect(relayed.map(([address]) => learnedAddress(multiaddr(address), true, false))).toEqual(relayed.map(() => false))
   })
 
   it('a GroupedPool drops a record whose addresses are all undialable, and keeps only the dialable ones of the rest', async () => {
@@ -111,6 +115,8 @@ describe('dialDrawn dials and reuses only what the record names', () => {
         },
         identify: async () => {},
         choose: (peer) => { chosen.push(peer.toString()) },
+        // relayed addresses dialed, as on a node with a circuit-relay transport (a browser)
+        relayedAddresses: true,
         ...(allowPrivateAddresses === undefined ? {} : { allowPrivateAddresses })
       }
     }
