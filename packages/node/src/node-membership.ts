@@ -1,8 +1,9 @@
 /**
  * The membership layer (docs/MEMBERSHIP.md) inside a running node: the member key and stamps kept across
  * restarts, the stamp minted and renewed on the verification pool, the member directory fed by gossip and
- * the stem on DIRECTORY_TOPIC, own announcements sent through the stem (or straight into gossip when the
- * node runs without one), and a prune of expired items every hour.
+ * the stem on DIRECTORY_TOPIC, the stamps a ring is missing fetched by directory sync at once (StampFetcher),
+ * own announcements sent through the stem (or straight into gossip when the node runs without one), and a
+ * prune of expired items every hour.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter } from '@libp2p/interface'
