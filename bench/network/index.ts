@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { FLUFF_PROBABILITY } from '@murmur/node'
 import { buildEnvelope, ready } from '@murmur/protocol'
 import { medianFigure, median, writeResults } from '../lib/results.ts'
 import { linearFit } from './graph.ts'
@@ -172,6 +173,16 @@ for (const size of SIZES) {
       // posts whose first copy beyond the author came 10 s or more after post(): the stem's tail
       const slow = results.get(system)!.flatMap((r) => r === undefined || r.error !== undefined ? [] : [r.slowStarts / r.posts])
       if (slow.length > 0) figures.push(medianFigure({ figure: row('stem_slow_start_share'), unit: 'fraction of posts first seen beyond the author >= 10 s after post()' }, slow))
+      // a run is about one draw of every node's stem role: a run with no diffuser walks every post everywhere
+      const drawn = results.get(system)!.flatMap((r) => r?.diffusers === undefined ? [] : [r.diffusers.start])
+      if (drawn.length > 0) {
+        figures.push({
+          figure: row('stem_no_diffuser_runs'),
+          value: drawn.filter((count) => count === 0).length,
+          unit: `runs of ${drawn.length} with no diffuser at the window's start (diffusers per run: ${drawn.join(', ')})`,
+          note: `each node is a diffuser with probability ${FLUFF_PROBABILITY} per 10-min epoch: ${((1 - FLUFF_PROBABILITY) ** n * 100).toFixed(1)} % of ${n}-node runs have none`
+        })
+      }
     }
     pushRatio(row('gossip_p50_vs_nosign'), system, nosign, gossipP50, 'ratio (baseline: ms)')
     pushRatio(row('gossip_p99_vs_nosign'), system, nosign, gossipP99, 'ratio (baseline: ms)', '<= 1.1')

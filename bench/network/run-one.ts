@@ -69,6 +69,11 @@ export interface RunResult {
   prepareMsPerPost: number
   /** The shared verification pool in the window (`--pool shared` Murmur runs only). */
   pool?: PoolStats
+  /**
+   * Nodes whose stem was a diffuser at the window's start and end (Murmur runs). A node draws its role once
+   * per 10-min epoch, so a run is about one draw: with none, every post walks until it has been everywhere.
+   */
+  diffusers?: { start: number, end: number }
   error?: string
 }
 
@@ -89,6 +94,8 @@ const meshSize = (pubsub: GossipSub, topic: string): number => (pubsub as unknow
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const rssMb = (): number => { gc(); gc(); return process.memoryUsage().rss / 2 ** 20 }
+/** Murmur nodes of the run whose stem is a diffuser now (the bench reaches into the node, as stem-trace.ts does). */
+const diffusers = (): number => nodes.filter((node) => (node.murmur as unknown as { stem?: { router: { isDiffuser: boolean } } } | undefined)?.stem?.router.isDiffuser === true).length
 
 const random = seededRandom(seed * 7919 + n)
 const bodyChars = Number(args.body)
@@ -210,6 +217,7 @@ async function main (): Promise<void> {
     await session.post('Profiler.start')
   }
   watched?.start()
+  const diffusersAtStart = diffusers()
   const cpu0 = process.cpuUsage()
   const bytes0 = wire.bytes
   const start = performance.now()
@@ -226,6 +234,7 @@ async function main (): Promise<void> {
   }
   clearTimeout(drainTimer)
   if (watched !== undefined) result.pool = watched.stop()
+  if (system.startsWith('murmur')) result.diffusers = { start: diffusersAtStart, end: diffusers() }
   const end = performance.now()
   const cpu = process.cpuUsage(cpu0)
   result.windowMs = end - start
