@@ -171,22 +171,22 @@ export async function clientOf (options: CommonOptions): Promise<ControlClient> 
  */
 export function parseChannel (value: string): string {
   // NFKC folds full-width and composed look-alikes into the form the protocol accepts ("#ＬＯＢＢＹ" → "#LOBBY")
-  const folded = value.normalize('NFKC')
+  const folded = value.normalize('NFKC').trim()
   const named = folded.startsWith('#') || folded.includes(':') ? folded : `#${folded}`
   // names differ by case on the wire; the CLI writes #names in lower case, so that "Lobby" is not a second #lobby
   const channel = named.startsWith('#') ? named.toLowerCase() : named
   const shown = JSON.stringify(cut(value))
-  if (/\s/u.test(channel.trim())) {
-    throw new UsageError(`bad channel name ${shown}: a channel name is one word (try ${JSON.stringify(cut(channel.trim().replace(/\s+/gu, '-')))})`)
+  if (/\s/u.test(channel)) {
+    throw new UsageError(`bad channel name ${shown}: a channel name is one word (try ${JSON.stringify(cut(channel.replace(/\s+/gu, '-')))})`)
   }
   try {
-    validateChannel(channel.trim())
+    validateChannel(channel)
   } catch (err) {
     // the protocol's message names the channel too: its reason alone, once
     const reason = (err as Error).message.replace(/^bad channel name "(?:[^"\\]|\\.)*": /u, '')
     throw new UsageError(`bad channel name ${shown}: ${reason} (use #name, name, or geo:<geohash>)`)
   }
-  return channel.trim()
+  return channel
 }
 
 /** At most 40 characters of what the user typed, for an error line. */
