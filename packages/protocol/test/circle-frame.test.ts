@@ -145,6 +145,8 @@ describe('circle posts', () => {
     expect(new Set(tags).size).toBe(3)
     // the same sequence number again repeats the slot: the second is the same member's, refused by the tag
     expect(await hourTag(members[3]!, 'hour-again', 1)).toBe(tags[1])
+    // the (K+1)-th post of an hour is refused before it is built, as in a public channel
+    await expect(buildCirclePostWith(keys, post(members[3]!, 'eleventh', { auth: { kind: 'ring', ring, secretKey: members[3]!.secretKey, sequence: { epoch: 10, week: 10 } } }), seededRandom('eleventh'))).rejects.toMatchObject({ name: 'RateLimitError', limit: 'epoch' })
   })
 
   it('refuses a ring below the minimum (builder and members) and a ring naming a stranger', async () => {
