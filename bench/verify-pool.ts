@@ -1,11 +1,12 @@
 // Ring verification on every core (issue 14 §1): the verification pool's throughput against one thread,
 // its per-core rate against today's main-thread ringVerify, and how responsive the main thread stays while
-// 1,000 ring-signed envelopes arrive at once. `node bench/verify-pool.ts [--quick] [--no-write]`.
+// 1,000 ring-signed envelopes arrive at once, and how long a stem check waits behind them.
+// `node bench/verify-pool.ts [--quick] [--no-write]`.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, postScope, ringSign, ringVerify, validateEnvelope, weekScope } from '@murmur/protocol'
 import type { RingVerifyInput, ValidateOptions } from '@murmur/protocol'
 import { availableCores, createVerifyPool } from '@murmur/node'
-import type { VerifyPool } from '@murmur/node'
+import type { VerifyJobOptions, VerifyPool } from '@murmur/node'
 import { median, opsPerSecond, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 
@@ -142,6 +143,33 @@ const yieldingFlood = await lagDuring(async () => {
   }
   return valid
 })
+
+/**
+ * A stem frame's check submitted right after the flood's (gossip's) checks: ms from its call to its answer,
+ * and how many flood checks were answered before it. `priority`: what the stem check asks for.
+ */
+async function stemBehindFlood (priority: NonNullable<VerifyJobOptions['priority']>): Promise<{ ms: number, before: number }> {
+  let answered = 0
+  const floodDone = Promise.all(flood.map(async (bytes) => { await all.validate(bytes, floodOptions, { priority: 'normal' }); answered++ }))
+  const stemBytes = flood[0]!
+  const start = performance.now()
+  const result = await all.validate(stemBytes, floodOptions, { priority })
+  const ms = performance.now() - start
+  const before = answered
+  await floodDone
+  if (!result.ok) throw new Error('the stem check did not validate')
+  return { ms, before }
+}
+const stemFirst = await stemBehindFlood('high')
+const stemInLine = await stemBehindFlood('normal')
+figures.push({
+  figure: 'stem_check_ms_behind_ring_flood',
+  value: stemFirst.ms,
+  unit: `ms from call to answer of a stem check sent after ${FLOOD} gossip ring checks (priority high)`,
+  baseline: stemInLine.ms,
+  note: `flood checks answered before it: ${stemFirst.before} of ${FLOOD} (baseline, the same check at gossip's priority: ${stemInLine.before}, ${stemInLine.ms.toFixed(0)} ms)`
+})
+
 await all.stop()
 figures.push(
   {
@@ -164,4 +192,4 @@ figures.push(
   }
 )
 
-writeResults('verify-pool', figures, { cores, rounds: ROUNDS, singleRates, poolRates, oneWorkerRates, flood: FLOOD, pooledFlood, inlineFlood, yieldingFlood })
+writeResults('verify-pool', figures, { cores, rounds: ROUNDS, singleRates, poolRates, oneWorkerRates, flood: FLOOD, pooledFlood, inlineFlood, yieldingFlood, stemFirst, stemInLine })
