@@ -126,6 +126,13 @@ export interface GroupedPoolInit {
    */
   allowPrivateAddresses?: boolean
   /**
+   * Whether relayed (`/p2p-circuit`) addresses are kept: only where the node can dial them (see
+   * `DrawnDialComponents.relayedAddresses`).
+   *
+   * @default the platform's (`dialsRelayedAddresses`: true in browsers, false in Node.js)
+   */
+  relayedAddresses?: boolean
+  /**
    * Whether a record is left out: given its dial keys ({@link dialKeys}) after its group's addresses
    * were kept (the dialer leaves out records whose addresses failed too often).
    *
@@ -168,12 +175,14 @@ export class GroupedPool {
   private readonly maxGroups: number
   private readonly perGroup: number
   private readonly allowPrivate: boolean
+  private readonly relayed: boolean | undefined
   private readonly exclude: (keys: readonly string[]) => boolean
 
   constructor (init: GroupedPoolInit = {}) {
     this.maxGroups = init.maxGroups ?? RENDEZVOUS_MAX_SEEN
     this.perGroup = init.perGroup ?? POOL_PER_GROUP
     this.allowPrivate = init.allowPrivateAddresses ?? true
+    this.relayed = init.relayedAddresses
     this.exclude = init.exclude ?? (() => false)
   }
 
@@ -200,7 +209,7 @@ export class GroupedPool {
   offer (peer: PeerInfo): void {
     const id = peer.id.toString()
     if (this.seen.has(id)) return
-    const multiaddrs = peer.multiaddrs.filter((addr) => learnedAddress(addr, this.allowPrivate))
+    const multiaddrs = peer.multiaddrs.filter((addr) => learnedAddress(addr, this.allowPrivate, this.relayed))
     if (multiaddrs.length === 0 && peer.multiaddrs.length > 0) return
     this.seen.add(id)
     const key = peerGroup({ id: peer.id, multiaddrs })

@@ -136,11 +136,17 @@ export interface DiscoveryDialerInit {
   bootstrap?: PeerInfo[]
   /**
    * Whether discovered peers' private and loopback addresses are dialed (`MurmurInit.allowPrivateAddresses`;
-   * see {@link GroupedPoolInit.allowPrivateAddresses}). Bootstrap addresses always are.
+   * see `GroupedPoolInit.allowPrivateAddresses`). Bootstrap addresses always are.
    *
    * @default true
    */
   allowPrivateAddresses?: boolean
+  /**
+   * Whether discovered peers' relayed addresses are dialed (see `GroupedPoolInit.relayedAddresses`).
+   *
+   * @default the platform's (true in browsers, false in Node.js)
+   */
+  relayedAddresses?: boolean
 }
 
 /** A drawn record waiting for its next try. */
@@ -206,6 +212,7 @@ export class DiscoveryDialer {
   /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
   private readonly bootstrap = new Map<string, Retry>()
   private readonly allowPrivate: boolean
+  private readonly relayed: boolean | undefined
   private pool: GroupedPool
   private timer?: ReturnType<typeof setTimeout>
   /** Checks, every window, whether a peer reached (or a bootstrap peer) was lost. */
@@ -219,6 +226,7 @@ export class DiscoveryDialer {
     this.window = init.window ?? DISCOVERY_WINDOW
     this.retryDelay = init.retryDelay ?? DISCOVERY_WINDOW
     this.allowPrivate = init.allowPrivateAddresses ?? true
+    this.relayed = init.relayedAddresses
     this.pool = this.newPool()
     for (const peer of init.bootstrap ?? []) {
       this.bootstrap.set(peer.id.toString(), { peer, group: peerGroup(peer), delay: this.retryDelay })
@@ -260,7 +268,7 @@ export class DiscoveryDialer {
   }
 
   private newPool (): GroupedPool {
-    return new GroupedPool({ allowPrivateAddresses: this.allowPrivate, perGroup: DISCOVERY_PER_GROUP, exclude: (keys) => this.givenUp(keys) })
+    return new GroupedPool({ allowPrivateAddresses: this.allowPrivate, relayedAddresses: this.relayed, perGroup: DISCOVERY_PER_GROUP, exclude: (keys) => this.givenUp(keys) })
   }
 
   private forgetWindow (): void {
