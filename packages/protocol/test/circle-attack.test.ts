@@ -14,7 +14,7 @@ import { seededRandom } from './helpers.js'
 await ready()
 
 // Secret's attack (issue 15): a reader who brings fake members plus one target into a circle learns which
-// posts are the target's. docs/CIRCLES-DRAFT.md §5 says what a circle promises: against a coalition that
+// posts are the target's. docs/ANONYMITY.md (Circles) says what a circle promises: against a coalition that
 // controls c of a ring's n keys, a post is hidden among the n - c others, no more and no less; what the
 // defences add is that the target is told before it posts, and that fakes are kept out of rings for a day.
 

@@ -11,7 +11,7 @@ import { fromString } from 'uint8arrays/from-string'
 await ready()
 
 // Fixed inputs -> fixed bytes of circle format 1, checked again by an independent reading of
-// docs/CIRCLES-DRAFT.md with @noble/hashes and @noble/ciphers. UPDATE_VECTORS=1 rewrites the fixture after
+// docs/PROTOCOL.md §6 with @noble/hashes and @noble/ciphers. UPDATE_VECTORS=1 rewrites the fixture after
 // a deliberate, documented change of the format.
 const FIXTURE = new URL('./fixtures/circle-vectors.json', import.meta.url)
 

@@ -15,7 +15,7 @@ export const CIRCLE_FRAME_VERSION = 1
 /**
  * The gossip topic circle frames travel on: one topic shared by every circle, which every relaying node
  * subscribes to, so that a subscription says nothing of who is in which circle (a per-circle topic
- * announces each member's PeerId under it to every connected peer; docs/CIRCLES-DRAFT.md §9). Members
+ * announces each member's PeerId under it to every connected peer; docs/ANONYMITY.md, Circles). Members
  * try each frame with the keys of their circles: a frame of another circle fails its seal in one
  * Poly1305 pass.
  */

@@ -1,5 +1,5 @@
 /**
- * Private circles, circle format 1 (docs/CIRCLES-DRAFT.md): keys and topic from a circle secret, invite
+ * Private circles, circle format 1 (docs/PROTOCOL.md §6): keys and topic from a circle secret, invite
  * strings, sealed frames that carry ring-signed v2 envelopes and roster records, the roster, rotation, and
  * the author-side defences against sybil members. Pure functions, no I/O.
  */

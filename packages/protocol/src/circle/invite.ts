@@ -23,7 +23,7 @@ export const MAX_INVITE_HINTS = 4
 export const MAX_INVITE_HINT_BYTES = 160
 /** Smallest minimum ring size a circle may set (a ring of 1 names its author). */
 export const MIN_CIRCLE_RING = 2
-/** The minimum ring size of a circle when its creator does not choose one (docs/CIRCLES-DRAFT.md §4). @default 5 */
+/** The minimum ring size of a circle when its creator does not choose one (docs/PROTOCOL.md §6.8). @default 5 */
 export const DEFAULT_CIRCLE_MIN_RING = 5
 /** Byte length of an invite's key seed. */
 export const INVITE_SEED_BYTES = 16

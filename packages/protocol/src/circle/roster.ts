@@ -201,7 +201,7 @@ export interface WarningPolicy extends RingPolicy {
 }
 
 /**
- * What a member should know before posting, from its roster (docs/CIRCLES-DRAFT.md §5): the ring it would
+ * What a member should know before posting, from its roster (docs/ANONYMITY.md, Circles): the ring it would
  * sign with is below the minimum; it is itself a newcomer (a ring holding its key would name it); newcomers are waiting out the delay; one inviter (or no attributable
  * inviter) brought in at least half of the other members of its ring; one inviter brought in many members
  * in the growth window. None of these proves an attack: each says whose honesty the member's anonymity rests on.
