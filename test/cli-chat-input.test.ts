@@ -56,6 +56,12 @@ describe('murmur chat: the input line and the hints', () => {
     // a chat's own node mints no stamp: the vote hint names the daemon command for this data dir
     await tmux.type('chat', '/vote 1 up')
     await tmux.waitForScreen('chat', (s) => s.replace(/\s+/g, ' ').includes('run `murmur daemon --data-dir \'' + dataDir.replace(/\s+/g, ' ') + '\'`, and the chat uses it'))
+
+    // an id prefix no post starts with (63 hex characters: no chance of a match) is refused and kept to be edited too
+    const unknown = 'f'.repeat(63)
+    await tmux.type('chat', `/thread ${unknown}`)
+    const kept = await tmux.waitForScreen('chat', (s) => s.replace(/\s+/g, '').includes('inthisnode\'sstore') && s.includes('your text is kept'))
+    expect(kept.replace(/\n$/, '').split('\n')[23]).toMatch(/^#lobby> \/thread f{40,}\s*$/)
     await tmux.keys('chat', 'C-d')
   }, 120_000)
 })

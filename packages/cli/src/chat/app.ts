@@ -12,7 +12,7 @@ import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
 import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
 import { VOTE_RULE } from '../vote-rule.js'
-import { UsageError } from '../errors.js'
+import { AmbiguousIdError, UnknownPostError, UsageError } from '../errors.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
@@ -23,6 +23,9 @@ import type { ControlClient, PostingOptions } from '../client.js'
 import type { PostResult, PostView, StatusResponse } from '../api-types.js'
 
 const log = logger('murmur:cli:chat')
+
+/** Errors of a line refused before anything was sent: a bad or too-long text, channel or post id (the line comes back to be edited). */
+const REFUSED_BEFORE_SENDING = new Set([UsageError.name, AmbiguousIdError.name, UnknownPostError.name])
 
 /** Options of {@link ChatApp}. */
 export interface ChatAppInit {
@@ -219,7 +222,7 @@ export class ChatApp {
       }
     } catch (err) {
       // refused here, nothing sent: what was typed is kept to be edited, unless a new line was begun
-      const kept = (err as Error).name === UsageError.name && this.editor.restore(line)
+      const kept = REFUSED_BEFORE_SENDING.has((err as Error).name) && this.editor.restore(line)
       this.timeline.notice(`${(err as Error).message}${kept ? ' (your text is kept: edit it and press Enter)' : ''}`, 'error')
     } finally {
       this.render()
