@@ -1,6 +1,7 @@
 /**
  * The entry points the fuzz scenario feeds, in process: the node's gossip validator (protocol validation,
- * the post intake and its store behind it), stem frames (decoding, then the stem's judgement), sync
+ * the post intake and its store behind it; without membership, and with it: rings of unknown members
+ * held for their stamps), member directory announcements, stem frames (decoding, then the stem's judgement), sync
  * messages (decoding, then every envelope they carry through the sync intake), circle invites, and the
  * option strings of the CLI and node. Each entry has valid seeds to mutate and a generator of its own
  * kind of input; running one input resolves 'accepted' or 'refused', or throws what the harness judges.
@@ -10,9 +11,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeInvite, decodeSyncMessage, encodeInvite, encodeSyncMessage, generateAuthorKey, generateInviteSeed,
-  INFINITY_CREATED, SyncRange, validateChannel
+  INFINITY_CREATED, SyncRange, encodeStamp, mintStamp, validateChannel, weekOf
 } from '@murmur/protocol'
-import { InvalidMessageTracker, PostIntake, createPostStore, memberGatedValidator, openDatabase } from '@murmur/node/internal'
+import { InvalidMessageTracker, PostIntake, createPostStore, memberGatedValidator, openDatabase, openMemberDirectory } from '@murmur/node/internal'
+import type { PostIntakeComponents } from '@murmur/node/internal'
+import type { AuthorKey } from '@murmur/protocol'
 import fc from 'fast-check'
 import { decodeStemFrame, encodeStemFrame } from '../../packages/node/dist/src/stem/frame.js'
 import { isPrivateMultiaddr } from '../../packages/node/dist/src/libp2p.js'
@@ -42,6 +45,8 @@ export interface FuzzEntry<T = unknown> {
 /** Proof of work the fuzzed node requires (and its seeds carry): low, so that valid mutants are stored too. */
 const POW = { POST: 4, REPLY: 4, VOTE: 4 }
 const CHANNEL = '#fuzz'
+/** Member stamp difficulty of the fuzzed directory (the network's is 10: a minute of a core). */
+const STAMP_BITS = 1
 /** The address group every fuzzed input is charged to. */
 const GROUP = '/ip4/127.0.0.0/24'
 const TOPIC = channelTopic(CHANNEL)
@@ -68,7 +73,29 @@ export async function createFuzzEntries (): Promise<Array<FuzzEntry<any>>> {
     log: logger('murmur:chaos:fuzz')
   })
 
-  const envelopes = await seedEnvelopes()
+  // a node with membership on: its directory holds the stamps of the seed ring's members, so a ring
+  // naming others is held for their stamps (bounded) and asked for, as from a real peer
+  const ring = sortedRing()
+  const directory = await openMemberDirectory({ db: await openDatabase(undefined), bits: STAMP_BITS })
+  const week = weekOf(Math.floor(Date.now() / 1000))
+  const stamps = await Promise.all(ring.map(async (key) => encodeStamp(await mintStamp({ memberKey: key.publicKey, week, bits: STAMP_BITS }))))
+  for (const stamp of stamps) {
+    const verdict = await directory.receive(stamp)
+    if (verdict.action !== 'accept') throw new Error(`a seed stamp was refused: ${verdict.code}`)
+  }
+  const gated = await nodeIntake((members, created, from) => directory.checkRing(members, { created, from }))
+  const gatedValidator = memberGatedValidator({
+    validate: async (topic, envelope) => await gated.verify(topic, envelope, 'gossip', GROUP),
+    membership: (valid, from, { topic, data }) => gated.membership(valid, from.toString(), { topic, envelope: data, path: 'gossip', from: GROUP }),
+    accept: async (_topic, envelope, valid) => await gated.receiveGossip(envelope, valid, GROUP),
+    tracker: new InvalidMessageTracker(),
+    log: logger('murmur:chaos:fuzz')
+  })
+  // a second directory for the announcements, so that the one the gate reads keeps its seed members only
+  const announcements = await openMemberDirectory({ db: await openDatabase(undefined), bits: STAMP_BITS })
+  let senders = 0
+
+  const envelopes = await seedEnvelopes(ring)
   const bytes = fc.uint8Array({ maxLength: 2_048 })
   const bytesEntry = (name: string, seeds: Uint8Array[], run: (input: Uint8Array) => Promise<FuzzVerdict>): FuzzEntry<Uint8Array> => ({
     name,
@@ -102,6 +129,16 @@ export async function createFuzzEntries (): Promise<Array<FuzzEntry<any>>> {
     bytesEntry('gossip-validator', envelopes, async (data) => {
       const result = await validator(peer, { type: 'unsigned', topic: TOPIC, data } as unknown as Message)
       return result === 'accept' ? 'accepted' : `gossip ${result}`
+    }),
+    bytesEntry('gossip-members', [...envelopes, ...await seedEnvelopes(sortedRing())], async (data) => {
+      const result = await gatedValidator(peer, { type: 'unsigned', topic: TOPIC, data } as unknown as Message)
+      return result === 'accept' ? 'accepted' : `gossip ${result}`
+    }),
+    bytesEntry('directory-announce', stamps, async (data) => {
+      // each from a sender of its own: one sender's invalid announcements cut it off, and the rest would be ignored unread
+      const sender = `fuzz-sender-${senders++}`
+      const verdict = await announcements.receive(data, { from: sender, group: sender })
+      return verdict.action === 'accept' ? 'accepted' : `${verdict.action} ${verdict.code}`
     }),
     bytesEntry('stem-frame', envelopes.map((envelope) => encodeStemFrame({ topic: TOPIC, envelope })), async (frame) => {
       const { topic, envelope } = decodeStemFrame(frame)
@@ -143,15 +180,18 @@ export async function createFuzzEntries (): Promise<Array<FuzzEntry<any>>> {
   ]
 }
 
-/** A node's intake (validation, store) on an in-memory store, without membership (rings pass unchecked). */
-async function nodeIntake (): Promise<PostIntake> {
-  return new PostIntake({ store: createPostStore({ db: await openDatabase(undefined) }), powBits: POW, announce: () => {}, announcing: () => false })
+/** A node's intake (validation, store) on an in-memory store; without `checkRing`, membership is off (rings pass unchecked). */
+async function nodeIntake (checkRing?: PostIntakeComponents['checkRing']): Promise<PostIntake> {
+  return new PostIntake({ store: createPostStore({ db: await openDatabase(undefined) }), powBits: POW, announce: () => {}, announcing: () => false, checkRing })
 }
 
-/** Valid envelopes of each kind and auth: one-time POST, REPLY and VOTE, and ring-signed ones. */
-async function seedEnvelopes (): Promise<Array<Uint8Array<ArrayBuffer>>> {
-  // a ring is sorted by key
-  const ring = Array.from({ length: 3 }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+/** Three fresh member keys, sorted as a ring is. */
+function sortedRing (): AuthorKey[] {
+  return Array.from({ length: 3 }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+}
+
+/** Valid envelopes of each kind and auth: one-time POST, REPLY and VOTE, and a post ring-signed by `ring` (sorted by key). */
+async function seedEnvelopes (ring: AuthorKey[]): Promise<Array<Uint8Array<ArrayBuffer>>> {
   const post = await buildEnvelope({ channel: CHANNEL, body: 'a seed post of ordinary length', powBits: POW.POST })
   const seeds = [
     post,
