@@ -154,7 +154,11 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       sendJson(res, 403, { error: { name: 'ForbiddenError', code: 'ERR_FORBIDDEN', message: 'Host header must be 127.0.0.1 or localhost' } })
       return
     }
-    const url = new URL(req.url ?? '/', `http://${API_HOST}`)
+    const url = requestUrl(req.url)
+    if (url === undefined) {
+      sendError(res, new BadRequestError('the request target must be a path (/v1/…)'))
+      return
+    }
     if (req.method === 'GET' && url.pathname === `${API_PREFIX}/proof`) {
       // unauthenticated: the client asks before it sends its token
       const nonce = url.searchParams.get('nonce') ?? ''
@@ -313,6 +317,16 @@ async function respondPosting (req: IncomingMessage, res: ServerResponse, ctx: R
       sendError(res, err)
     }
   }
+}
+
+/**
+ * The URL of a request target, which must be a path (origin-form): undefined otherwise. Read against a
+ * fixed origin, never as a URL of its own: `new URL('//x/v1/status', base)` takes `x` for a host and
+ * throws on `//`, which answered 500.
+ */
+function requestUrl (target = '/'): URL | undefined {
+  if (!target.startsWith('/')) return undefined
+  return URL.parse(`http://${API_HOST}${target}`) ?? undefined
 }
 
 /** The route key (`METHOD /path` with `:id`) and path parameter of a request, or undefined. */
