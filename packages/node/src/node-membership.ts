@@ -7,9 +7,9 @@
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekOf, weekStart } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
-import { StampFetcher, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
+import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
 import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
@@ -24,14 +24,7 @@ import type { Logger, PeerId } from '@libp2p/interface'
 /** How often the directory drops the stamps it no longer keeps, in ms. @default 3_600_000 (an hour) */
 export const MEMBERSHIP_PRUNE_INTERVAL = 3_600_000
 
-/**
- * Shortest time between two 'membership' events that only report minting progress or the directory's size,
- * in ms; the last such change in a burst is still reported, at the end of the interval. @default 1000
- */
-export const MEMBERSHIP_PROGRESS_EVENT_INTERVAL = 1000
-
-/** Longest setTimeout delay (2^31 − 1 ms); a later boundary is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1
+export { MEMBERSHIP_PROGRESS_EVENT_INTERVAL, nextStampBoundary } from './membership/index.js'
 
 /** Events of {@link NodeMembership}, forwarded by the node (MurmurNode). */
 export interface NodeMembershipEvents {
@@ -128,17 +121,8 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   /** Fetches the stamps rings are missing, when history sync runs. */
   private readonly fetcher?: StampFetcher
   private pruneTimer?: ReturnType<typeof setInterval>
-  /** Fires at the next time a stamp window opens or closes (accepted stamps, and so the status, change then). */
-  private boundaryTimer?: ReturnType<typeof setTimeout>
-  /** What the last 'membership' event said, but for minting progress and the directory's exact size. */
-  private reported?: string
-  /** What the last 'membership' event said, in full. */
-  private reportedAll?: string
-  /** When the last 'membership' event went out, in ms. */
-  private reportedAt = -Infinity
-  /** Sends the last minor change of a burst once MEMBERSHIP_PROGRESS_EVENT_INTERVAL has passed. */
-  private trailingTimer?: ReturnType<typeof setTimeout>
-  private running = false
+  /** Sends the 'membership' events. */
+  private readonly reporter: StatusReporter<NodeMembershipStatus>
 
   constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService, signer: RingSigner }) {
     super()
@@ -155,6 +139,11 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
       directory.vouch(encodeStamp(stamp))
     }
     const { pubsub, stem, log } = components
+    this.reporter = new StatusReporter({
+      status: () => this.status(),
+      major: reportKey,
+      report: (status) => { this.safeDispatchEvent('membership', { detail: status }) }
+    })
     const syncDirectory = components.syncDirectory
     if (syncDirectory !== undefined) {
       this.fetcher = new StampFetcher({
@@ -198,10 +187,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     const { pubsub } = this.components
     pubsub.topicValidators.set(DIRECTORY_TOPIC, this.validator)
     pubsub.subscribe(DIRECTORY_TOPIC)
-    this.running = true
-    const status = this.status()
-    this.reported = reportKey(status)
-    this.reportedAll = JSON.stringify(status)
+    this.reporter.start()
     this.minting?.addEventListener('announce', (evt) => { void this.announce(evt.detail) })
     this.minting?.addEventListener('mint:progress', () => { this.changed() })
     // a turn later: the minter plans its next mint (nextMintAt) right after telling of this one
@@ -217,15 +203,12 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
         .then(() => { this.changed() })
         .catch((err: unknown) => { this.components.log.error('could not prune the directory - %e', err) })
     }, MEMBERSHIP_PRUNE_INTERVAL)
-    this.atNextBoundary()
   }
 
   /** Stops minting (saving the nonce reached) and the outbox; resolves before the database may close. */
   async stop (): Promise<void> {
-    this.running = false
+    this.reporter.stop()
     clearInterval(this.pruneTimer)
-    clearTimeout(this.boundaryTimer)
-    clearTimeout(this.trailingTimer)
     this.fetcher?.stop()
     if (this.announcements !== this.components.direct) this.announcements.stop()
     await this.minting?.stop()
@@ -252,42 +235,9 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     return this.directory.checkRing(ring, { created, from, alsoStamped: own })
   }
 
-  /**
-   * Sends a 'membership' event when the status changed. A change of minting progress or of the directory's
-   * size alone (a sync may bring hundreds of stamps) goes out at most every MEMBERSHIP_PROGRESS_EVENT_INTERVAL,
-   * the last one of a burst at the end of the interval, so a UI never stays on a stale count; any other
-   * change goes out at once.
-   */
+  /** Sends a 'membership' event if the status changed (StatusReporter: minting progress and the directory's size at most once a second). */
   private changed (): void {
-    if (!this.running) return
-    const status = this.status()
-    const all = JSON.stringify(status)
-    if (all === this.reportedAll) return
-    const key = reportKey(status)
-    const now = Date.now()
-    const wait = this.reportedAt + MEMBERSHIP_PROGRESS_EVENT_INTERVAL - now
-    if (key === this.reported && wait > 0) {
-      this.trailingTimer ??= setTimeout(() => {
-        this.trailingTimer = undefined
-        this.changed()
-      }, wait)
-      return
-    }
-    clearTimeout(this.trailingTimer)
-    this.trailingTimer = undefined
-    this.reported = key
-    this.reportedAll = all
-    this.reportedAt = now
-    this.safeDispatchEvent('membership', { detail: status })
-  }
-
-  /** Checks the status again when the next stamp window opens or closes (own stamps become accepted or expire then). */
-  private atNextBoundary (): void {
-    const wait = nextStampBoundary(Math.floor(Date.now() / 1000)) * 1000 - Date.now()
-    this.boundaryTimer = setTimeout(() => {
-      this.changed()
-      if (this.running) this.atNextBoundary()
-    }, Math.min(Math.max(0, wait), MAX_TIMER_MS))
+    this.reporter.changed()
   }
 
   /** When the stamp being minted is expected (unix seconds), if a mint is running and has measured its pace. */
@@ -399,25 +349,6 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
 function reportKey (status: NodeMembershipStatus): string {
   const { stamp, ahead, minting, nextMintAt, ring, signing } = status
   return JSON.stringify({ stamp, ahead, minting: minting?.week, nextMintAt, ring, signing })
-}
-
-/**
- * The next time after `now` (unix seconds) at which a stamp window opens or closes: stamps become accepted
- * or expire only then, for this node's member and every member of its directory alike (all of one week
- * share one window).
- *
- * @example
- * ```ts
- * nextStampBoundary(weekStart(week) + 3600) // weekStart(week) + STAMP_GRACE_SECONDS: the previous week's stamps expire
- * ```
- */
-export function nextStampBoundary (now: number): number {
-  const week = weekOf(now)
-  const times = [week - 1, week, week + 1, week + 2].filter((w) => w >= 0).flatMap((w) => {
-    const { notBefore, notAfter } = stampWindow(w)
-    return [notBefore, notAfter]
-  })
-  return Math.min(...times.filter((time) => time > now))
 }
 
 /** When the stamp being minted is expected (unix seconds): now plus the running mint's ETA, once it measured its pace. */
