@@ -1,14 +1,18 @@
 // Benchmarks of @murmur/protocol (issue 2): validation against native Ed25519, ring verification,
 // proof-of-work mining and the hash backends. Run with `npm run bench` (Node 22 from node@22).
 import { createHash, createPublicKey, verify } from 'node:crypto'
+import { ristretto255 } from '@noble/curves/ed25519.js'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import {
-  buildEnvelope, channelTopic, compareBytes, generateAuthorKey, minePow, postScope, ringSign, ringVerify, validateEnvelope
+  buildEnvelope, channelTopic, compareBytes, generateAuthorKey, minePow, postScope, ready, ringSign, ringVerify, validateEnvelope
 } from '@murmur/protocol'
 import sodium from 'libsodium-wrappers-sumo'
 import { median, opsPerSecond, writeResults } from './lib/results.ts'
 import type { Figure } from './lib/results.ts'
 
+// the package awaits nothing at import: libsodium is initialised here, for it and for the direct calls below
+await ready()
+await sodium.ready
 const figures: Figure[] = []
 const TOPIC = channelTopic('#bench')
 const ROUNDS = 5
@@ -70,6 +74,45 @@ for (const n of [4, 16, 64]) {
     figures.push({ figure: `ring_verify_n${n}${suffix}_ms`, value: 1000 / rate, unit: 'ms' })
   }
 }
+
+// --- where a ring verification could save (issue 14 §1) ---------------------------------------------
+// Per member and link tag, bLSAG verification computes s·Hp(scope) + c·I, and Hp(scope) and the tag I are
+// the same for every member of the ring: a table for those two points would turn two of every member's
+// variable-base multiplications into fixed-base ones. libsodium has no tables (and no double-scalar
+// multiplication); noble has both but slower arithmetic. Measured per operation, so a change is kept
+// only if it pays: the estimate replaces libsodium's variable-base cost by noble's table cost for the
+// 2 × tags multiplications by fixed points of each member, plus building the tables once per verification.
+const MULTS = 400
+const scalarBytes = Array.from({ length: MULTS }, () => sodium.crypto_core_ristretto255_scalar_random())
+const scalarOf = (bytes: Uint8Array): bigint => BigInt('0x' + Buffer.from(bytes).reverse().toString('hex'))
+const scalars = scalarBytes.map(scalarOf)
+const fixed = sodium.crypto_core_ristretto255_from_hash(sodium.randombytes_buf(64))
+const usPer = (count: number, fn: (i: number) => unknown): number => median(Array.from({ length: ROUNDS }, () => 1e6 / opsPerSecond(count, fn)))
+const sodiumVariableUs = usPer(MULTS, (i) => sodium.crypto_scalarmult_ristretto255(scalarBytes[i]!, fixed))
+const sodiumBaseUs = usPer(MULTS, (i) => sodium.crypto_scalarmult_ristretto255_base(scalarBytes[i]!))
+const noblePoint = ristretto255.Point.fromBytes(fixed)
+const nobleVariableUs = usPer(MULTS, (i) => noblePoint.multiplyUnsafe(scalars[i]!).toBytes())
+// a table per fixed point, built once per verification (a fresh point each time: tables are cached by identity)
+const TABLES = 20
+const nobleTableBuildUs = usPer(TABLES, () => ristretto255.Point.fromBytes(fixed).precompute(8, false))
+const tabled = ristretto255.Point.fromBytes(fixed).precompute(8, false)
+const nobleTableUs = usPer(MULTS, (i) => tabled.multiply(scalars[i]!).toBytes())
+// n = 16, two tags: per member 1 base + 1 variable (its key) + 2 × 2 by the fixed Hp(scope_j) and I_j
+const fixedMults = 16 * 2 * 2
+const estimateUs = 16 * (sodiumBaseUs + sodiumVariableUs) + fixedMults * nobleTableUs + 4 * nobleTableBuildUs
+const todayUs = 16 * (sodiumBaseUs + sodiumVariableUs) + fixedMults * sodiumVariableUs
+figures.push(
+  { figure: 'ristretto_mult_us_libsodium', value: sodiumVariableUs, unit: 'µs per variable-base multiplication (libsodium)' },
+  { figure: 'ristretto_mult_base_us_libsodium', value: sodiumBaseUs, unit: 'µs per base-point multiplication (libsodium)' },
+  { figure: 'ristretto_mult_us_noble', value: nobleVariableUs, unit: 'µs per variable-base multiplication, encoded (noble, public scalar)' },
+  { figure: 'ristretto_mult_us_noble_table', value: nobleTableUs, unit: 'µs per multiplication of a point with a window-8 table, encoded (noble)', note: `table build ${nobleTableBuildUs.toFixed(0)} µs per point` },
+  {
+    figure: 'ring_verify_n16_two_tags_fixed_point_tables_vs_v1',
+    value: estimateUs / todayUs,
+    unit: 'ratio (estimated time with noble tables for Hp(scope) and I ÷ all-libsodium, multiplications only)',
+    note: `${(estimateUs / 1000).toFixed(2)} ms against ${(todayUs / 1000).toFixed(2)} ms: below 1 would be worth building; the additions and hashing are left out of both`
+  }
+)
 
 // --- proof of work ----------------------------------------------------------------------------------
 for (const [bits, runs] of [[12, 41], [16, 21], [20, 11]] as const) {

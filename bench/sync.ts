@@ -9,7 +9,7 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '@murmur/node/internal'
-import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, ready, toHex } from '@murmur/protocol'
 import { sketchSession } from './lib/sync-sketch.ts'
 import { seededRandom, shuffle } from './lib/random.ts'
 import { writeResults } from './lib/results.ts'
@@ -30,6 +30,7 @@ const powBits = { POST: POW_BITS, REPLY: POW_BITS, VOTE: POW_BITS }
 // deterministic bodies of 40..280 characters, like short social posts
 const body = (i: number): string => `post ${i} `.padEnd(40 + ((i * 7919) % 241), 'lorem ipsum dolor sit amet ')
 
+await ready()
 console.log(`building ${TOTAL} envelopes…`)
 const now = Math.floor(Date.now() / 1000)
 const posts: StoredPost[] = []

@@ -3,7 +3,7 @@
 // 1,000 ring-signed envelopes arrive at once, and how long a stem check waits behind them.
 // `node bench/verify-pool.ts [--quick] [--no-write]`.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, postScope, ringSign, ringVerify, validateEnvelope, weekScope } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, postScope, ready, ringSign, ringVerify, validateEnvelope, weekScope } from '@murmur/protocol'
 import type { RingVerifyInput, ValidateOptions } from '@murmur/protocol'
 import { availableCores, createVerifyPool } from '@murmur/node'
 import type { VerifyJobOptions, VerifyPool } from '@murmur/node'
@@ -21,6 +21,7 @@ const cores = availableCores()
 const TOPIC = channelTopic('#bench')
 const POW = { POST: 0, REPLY: 0, VOTE: 0 }
 const figures: Figure[] = []
+await ready()
 
 const keys = Array.from({ length: RING }, () => generateAuthorKey()).sort((a, b) => compareBytes(a.publicKey, b.publicKey))
 const ring = keys.map((key) => key.publicKey)
