@@ -3,10 +3,12 @@
  * bench/chaos/fuzz.ts): generated and mutated inputs into the gossip validator (membership off and on),
  * member directory announcements, stem frames, sync
  * messages, circle invites, option strings and a daemon's control API cause no crash and no unhandled
- * rejection: every refusal is a result or a typed error with a stable code, and the heap stays bounded.
+ * rejection: every refusal is a result or a typed error with a stable code, and the heap stays bounded;
+ * stock libp2p peers sending hand-built frames on a daemon's streams leave it up and open to others.
  */
 import { describe, expect, it } from 'vitest'
 import { runFuzz } from '../bench/chaos/fuzz.ts'
+import { runWireFuzz } from '../bench/chaos/wire-fuzz.ts'
 import { apiRequest, readEndpoint } from '../bench/chaos/api-client.ts'
 import { Sandbox } from './cli-harness.ts'
 
@@ -28,6 +30,13 @@ describe('chaos: fuzzed inputs into every entry point', () => {
     // (gossip-members: the ring post of members it holds no stamps of is held for them, not accepted)
     expect(seeds).toMatchObject({ 'gossip-validator': '4 of 4', 'gossip-members': '7 of 8', 'directory-announce': '3 of 3', 'stem-frame': '4 of 4', 'circle-invite': '3 of 3' })
   }, 180_000)
+
+  it('stays up, answers its API and takes an honest peer after hand-built frames on its stem, sync and gossip streams', async () => {
+    const outcome = await runWireFuzz({ framesPerProtocol: 200 })
+    expect(Object.values(outcome.protocols).map((p) => p.frames)).toEqual([200, 200, 200])
+    expect(outcome).toMatchObject({ alive: true, apiAnswered: true, honestConnected: true })
+    expect(outcome.rss.after - outcome.rss.before).toBeLessThan(GROWTH_BOUND_MB)
+  }, 120_000)
 
   // S7H bug B2 (/tmp/S7H-bugs.md): found by the http-api entry; run with CHAOS_KNOWN_BUGS=1 until the
   // server parses a request target as a path

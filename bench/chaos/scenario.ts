@@ -8,6 +8,7 @@ import { median } from '../lib/results.ts'
 import { runApiAbuse } from './api-abuse.ts'
 import { runCrash } from './crash.ts'
 import { runFuzz } from './fuzz.ts'
+import { runWireFuzz } from './wire-fuzz.ts'
 import type { ApiAbuseInit, ApiAbuseOutcome } from './api-abuse.ts'
 import type { Figure } from '../lib/results.ts'
 
@@ -57,6 +58,8 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
   fuzz: async (full) => {
     const init = full ? { perEntry: 100_000, apiInputs: 100_000 } : { perEntry: 10_000, apiInputs: 2_000 }
     const outcome = await runFuzz(init)
+    const wireInit = { framesPerProtocol: full ? 100_000 : 2_000 }
+    const wire = await runWireFuzz(wireInit)
     const inProcess = outcome.entries.filter((e) => e.name !== 'http-api')
     const api = outcome.entries.find((e) => e.name === 'http-api')
     return {
@@ -65,9 +68,12 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
         { figure: 'fuzz_crashes', value: outcome.entries.reduce((n, e) => n + e.crashes, 0), unit: 'inputs', target: '0', note: outcome.entries.filter((e) => e.crashes > 0).map((e) => `${e.name}: ${e.crashes} (${e.examples[0]?.error.split('\n')[0] ?? ''})`).join('; ') || 'none' },
         { figure: 'fuzz_unhandled_rejections', value: outcome.unhandledRejections, unit: 'rejections', target: '0' },
         { figure: 'fuzz_heap_growth_mb', value: Math.max(...inProcess.map((e) => e.heapGrowthMb)), unit: 'MiB', note: `worst in-process entry, heap after a full GC${outcome.gcExposed ? '' : ' (gc not exposed: without GC)'}` },
-        { figure: 'fuzz_api_rss_growth_mb', value: api?.heapGrowthMb ?? Number.NaN, unit: 'MiB', note: `daemon RSS after ${api?.inputs ?? 0} fuzzed API requests minus before` }
+        { figure: 'fuzz_api_rss_growth_mb', value: api?.heapGrowthMb ?? Number.NaN, unit: 'MiB', note: `daemon RSS after ${api?.inputs ?? 0} fuzzed API requests minus before` },
+        { figure: 'fuzz_wire_frames_per_protocol', value: wireInit.framesPerProtocol, unit: 'frames', note: `stock libp2p peers, one address group each, on ${Object.keys(wire.protocols).join(', ')}` },
+        { figure: 'fuzz_wire_daemon_ok', value: wire.alive && wire.apiAnswered && wire.honestConnected ? 1 : 0, unit: 'bool', target: '1', note: `alive ${String(wire.alive)}, API answered ${String(wire.apiAnswered)}, a fresh peer connected ${String(wire.honestConnected)}${wire.honestError === undefined ? '' : ` (${wire.honestError})`}` },
+        { figure: 'fuzz_wire_rss_growth_mb', value: wire.rss.after - wire.rss.before, unit: 'MiB', note: 'daemon RSS after the wire fuzz minus before' }
       ],
-      raw: { init, outcome }
+      raw: { init, outcome, wire: { init: wireInit, outcome: wire } }
     }
   }
 }
