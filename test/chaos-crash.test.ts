@@ -3,7 +3,7 @@
  * a daemon posting through its control API as fast as it acknowledges, its posts going out to a peer and
  * coming back into its store, is killed with SIGKILL at a random point of the flood and right on its
  * last acknowledgement, and restarted on the same data dir each time: the store opens, and every post
- * the API acknowledged is there.
+ * and every join the API acknowledged is there.
  */
 import { describe, expect, it } from 'vitest'
 import { runCrash } from '../bench/chaos/crash.ts'
@@ -14,6 +14,7 @@ describe('chaos: kill -9 of a daemon mid-flood', () => {
     expect(outcome.restarts).toBe(2)
     expect(outcome.acked).toBe(100)
     expect(outcome.lost).toEqual([])
+    expect(outcome.lostJoins).toEqual([])
     // the posts went the whole way (out to the peer and back into the store) while the kills fell
     expect(outcome.inStore).toBeGreaterThan(0)
   }, 240_000)

@@ -2,7 +2,8 @@
  * `crash_acked_lost`: a real daemon (on-disk store) posting through its control API as fast as it
  * acknowledges, killed with SIGKILL at random points of the flood (each time at once on an answer: the
  * worst moment for the post just acknowledged) and restarted on the same data dir. Every post whose API
- * call answered 200 must be readable after the last restart, and the store must open each time.
+ * call answered 200 must be readable after the last restart, every channel joined through it still
+ * joined, and the store must open each time.
  *
  * With `peer` (the default), the daemon is bootstrapped from a second daemon, so that its own posts go
  * out through the stem, come back by gossip and move from its on-disk own-pending records into the post
@@ -47,6 +48,8 @@ export interface CrashOutcome {
   acked: number
   /** Acknowledged posts not readable after the last restart (must be 0); their ids. */
   lost: string[]
+  /** Channels joined through the API (one per run, acknowledged just before its flood) missing after the last restart (must be none). */
+  lostJoins: string[]
   /** SIGKILLs sent (the random points and the last one). */
   kills: number
   /** Restarts on the same data dir that reached the daemon's ready line (the store opened). */
@@ -88,8 +91,9 @@ export async function runCrash (init: CrashInit): Promise<CrashOutcome> {
   killAt.push(init.posts)
 
   const sandbox = await Sandbox.create()
-  const outcome: CrashOutcome = { acked: 0, lost: [], kills: 0, startupKills: 0, restarts: 0, restartSeconds: [], inFlightAtKill: 0, inStore: 0, refused: {} }
+  const outcome: CrashOutcome = { acked: 0, lost: [], lostJoins: [], kills: 0, startupKills: 0, restarts: 0, restartSeconds: [], inFlightAtKill: 0, inStore: 0, refused: {} }
   const acked: string[] = []
+  const joins: string[] = []
   try {
     const peer = init.peer === false ? undefined : await sandbox.daemon('peer', ['--no-local-rendezvous'])
     const args = ['--no-mint', '--no-local-rendezvous', ...(peer === undefined ? [] : ['--bootstrap', peer.multiaddr])]
@@ -99,6 +103,10 @@ export async function runCrash (init: CrashInit): Promise<CrashOutcome> {
       // posts made before the peer is in the channel stay queued through a short run and never reach the store
       if (peer !== undefined && run === 0) await daemon.proc.waitForLine(peerInLobby, PEER_TIMEOUT)
       const api = await readEndpoint(daemon.dataDir)
+      // an acknowledged join is kept for the next start (channels.json): the kill falls a flood later
+      const joined = await apiRequest(api, '/v1/join', { method: 'POST', body: JSON.stringify({ channel: `#crash-run-${run}` }) })
+      if (joined.status !== 200) throw new Error(`join answered ${joined.status}: ${joined.text}`)
+      joins.push(`#crash-run-${run}`)
       outcome.inFlightAtKill += await floodUntilKill(daemon, api, { until, concurrency, run, acked, refused: outcome.refused })
       outcome.kills++
       for (let k = 0; k < (init.startupKills ?? 0); k++) {
@@ -112,6 +120,9 @@ export async function runCrash (init: CrashInit): Promise<CrashOutcome> {
       outcome.restarts++
     }
     const api = await readEndpoint(daemon.dataDir)
+    const status = await apiRequest(api, '/v1/status')
+    const channels = new Set((status.json as { channels: Array<{ channel: string }> }).channels.map((c) => c.channel))
+    outcome.lostJoins = joins.filter((channel) => !channels.has(channel))
     for (const id of acked) {
       const answer = await apiRequest(api, `/v1/posts/${id}`)
       if (answer.status !== 200) outcome.lost.push(id)

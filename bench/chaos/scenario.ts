@@ -24,6 +24,7 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
     return {
       figures: [
         { figure: 'crash_acked_lost', value: outcome.lost.length, unit: 'posts', target: '0', note: size },
+        { figure: 'crash_acked_joins_lost', value: outcome.lostJoins.length, unit: 'channels', target: '0', note: `${outcome.kills} joins through the API, each acknowledged a flood before a kill` },
         { figure: 'crash_store_opened', value: outcome.restarts / outcome.kills, unit: 'share of restarts', target: '1.0' },
         { figure: 'crash_acked_in_store', value: outcome.inStore / Math.max(1, outcome.acked), unit: 'share', note: 'acked posts back from the peer and in the post store at the end (the rest in own-pending records): how much went the whole write path' },
         { figure: 'crash_restart_s', value: median(outcome.restartSeconds), unit: 's', note: 'spawn to ready line after a SIGKILL, median' }
