@@ -1,7 +1,8 @@
 /**
  * The control API's connection cap (issue 12, Low 13): at the cap a new connection evicts the oldest
- * one without a request in progress, so that slow or idle connections cannot keep the token holder
- * out; connections serving a request are never evicted. Plain node:http on loopback TCP, as on Windows.
+ * one without a request in progress, then the oldest serving only requests without the token, so that
+ * slow, idle or token-less connections cannot keep the token holder out (S7H bug B1); connections
+ * serving a request with the token are never evicted. Plain node:http on loopback TCP, as on Windows.
  */
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
@@ -9,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { guardConnections } from '../src/daemon/connections.js'
 import type { Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+
+const TOKEN = 't0ken'
 
 interface Client { socket: Socket, closed: Promise<void>, isClosed: () => boolean, data: () => string }
 
@@ -28,7 +31,7 @@ describe('control API connection guard', () => {
   async function start (max: number): Promise<{ port: number, drops: string[] }> {
     const drops: string[] = []
     server = createServer((req, res) => {
-      guard.serving(req.socket, res)
+      guard.serving(req.socket, res, req.headers.authorization === `Bearer ${TOKEN}`)
       if (req.url === '/hold') {
         res.writeHead(200)
         res.write('holding\n')
@@ -43,8 +46,8 @@ describe('control API connection guard', () => {
     return { port: typeof address === 'object' && address !== null ? address.port : 0, drops }
   }
 
-  /** A raw connection, connected (and, with `request`, its request sent and the answer's start read). */
-  async function client (port: number, request?: string): Promise<Client> {
+  /** A raw connection, connected (and, with `request`, its request sent, with the token unless `token` is false, and the answer's start read). */
+  async function client (port: number, request?: string, token = true): Promise<Client> {
     const socket = connect({ host: '127.0.0.1', port })
     clients.push(socket)
     let closed = false
@@ -54,7 +57,7 @@ describe('control API connection guard', () => {
     const done = new Promise<void>((resolve) => socket.once('close', () => { closed = true; resolve() }))
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
     if (request !== undefined) {
-      socket.write(`GET ${request} HTTP/1.1\r\nHost: x\r\n\r\n`)
+      socket.write(`GET ${request} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ''}\r\n`)
       await new Promise<void>((resolve) => { socket.once('data', () => { resolve() }) })
     }
     return { socket, closed: done, isClosed: () => closed, data: () => data }
@@ -86,6 +89,22 @@ describe('control API connection guard', () => {
     await refused.closed
     expect([...streams, next].map((c) => c.isClosed())).toEqual([false, false, false])
     expect(drops).toEqual(['evicted', 'refused'])
+  })
+
+  it('evicts the oldest connection serving a request without the token before refusing one', async () => {
+    const { port, drops } = await start(3)
+    const crowd = [await client(port, '/hold', false), await client(port, '/hold', false)]
+    const mine = await client(port, '/hold')
+    // at the cap, nothing idle: the oldest token-less request goes, the token holder's stays
+    const next = await client(port, '/hold')
+    await crowd[0]?.closed
+    expect([crowd[1]?.isClosed(), mine.isClosed()]).toEqual([false, false])
+    // and the token holder is served while a crowd without the token holds every other slot
+    const honest = await client(port, '/ok')
+    expect(honest.data()).toMatch(/^HTTP\/1\.1 200 /)
+    await crowd[1]?.closed
+    expect([mine, next].map((c) => c.isClosed())).toEqual([false, false])
+    expect(drops).toEqual(['evicted', 'evicted'])
   })
 
   it('keeps serving the token holder while 200 slow connections come and go', async () => {

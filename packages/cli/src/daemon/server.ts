@@ -133,8 +133,10 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     // a request came: the idle-connection timer set on 'connection' is not for this one, and the
     // connection may not be evicted until its answer is done
     req.socket.setTimeout(0)
-    guard.serving(req.socket, res)
-    handle(req, res).catch((err: unknown) => {
+    const authed = authorized(req.headers.authorization, tokenDigest)
+    // a request without the token may be cut for a newcomer at the cap: its answer is a 401 or a proof
+    guard.serving(req.socket, res, authed)
+    handle(req, res, authed).catch((err: unknown) => {
       log.error('unhandled request failure - %e', err)
       if (!res.headersSent) {
         sendError(res, err)
@@ -144,10 +146,9 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     })
   })
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, authed: boolean): Promise<void> => {
     // a connection that has not shown the token is closed after its answer: keeping it alive would let
     // any local process hold the API's connection slots with requests that need no token
-    const authed = authorized(req.headers.authorization, tokenDigest)
     if (!authed) res.setHeader('connection', 'close')
     if (init.socket === undefined && !hostAllowed(req.headers.host, port)) {
       // a web page reaching us through DNS rebinding names its own host here
