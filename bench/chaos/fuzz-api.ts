@@ -26,6 +26,7 @@ const SEEDS: ApiInput[] = [
   { method: 'GET', path: '/v1/status' }
 ]
 const POST_PATHS = ['/v1/posts', '/v1/replies', '/v1/votes', '/v1/join', '/v1/leave']
+const PATH_PIECES = ['/', 'v1', 'v1/', 'posts', 'threads/', 'feed', 'status', 'events', 'proof', '..', '.', '%2F', '%00', '%', '?', '&', '=', 'channel=', '%23lobby', 'nonce=', ID]
 /** Statuses the API answers refusals with (docs/API.md). */
 const REFUSALS = new Set([400, 401, 403, 404, 409, 413, 429, 503])
 
@@ -49,7 +50,9 @@ export function apiFuzzEntry (api: ApiEndpoint): FuzzEntry<ApiInput> {
     seeds: SEEDS,
     arbitrary: fc.oneof(
       fc.record({ method: fc.constant('POST' as const), path: fc.constantFrom(...POST_PATHS), body }),
-      fc.record({ method: fc.constant('GET' as const), path: fc.oneof(fc.constantFrom('/v1/feed?channel=', '/v1/posts/', '/v1/threads/').chain((route) => fc.string().map((s) => route + encodeURIComponent(s)))) })
+      fc.record({ method: fc.constant('GET' as const), path: fc.oneof(fc.constantFrom('/v1/feed?channel=', '/v1/posts/', '/v1/threads/').chain((route) => fc.string().map((s) => route + encodeURIComponent(s)))) }),
+      // paths built of the pieces a router splits on: empty and dot segments, escaped slashes, queries
+      fc.record({ method: fc.constantFrom('GET' as const, 'POST' as const), path: fc.array(fc.constantFrom(...PATH_PIECES), { maxLength: 8 }).map((parts) => `/${parts.join('')}`), body: fc.constant('{}') })
     ),
     mutate: (seed, random) => seed.method === 'POST'
       ? { ...seed, body: mutateText(seed.body ?? '', random) }
