@@ -23,8 +23,13 @@ export interface ApiAbuseInit {
   malformed: number
   /** Requests at once without a token, and as many with a wrong one. */
   badTokens: number
-  /** Connections kept coming at once, each with one request (a quarter with the token, the rest without). */
+  /** Connections kept coming at once, each with one request (`authedShare` of them with the token, the rest without). */
   parallel: number
+  /**
+   * Share of the crowd that shows the token (a runaway script of the user's; the rest is another local
+   * process without it): 0, 0.25, 0.5 or 1 (every 1/share-th worker). @default 0.25
+   */
+  authedShare?: number
   /** How long the abuse goes on (ms): each abuser starts again as soon as its last attempt ended. */
   durationMs: number
   /** Calm requests timed before the abuse, for the baseline. @default 20 */
@@ -166,8 +171,8 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
         if (answer !== undefined && (answer.status !== 401 || errorCode(answer) !== 'ERR_UNAUTHORIZED')) violations.push(`a ${wrong ? 'wrong' : 'missing'} token got ${answer.status}`)
       }),
       ...loop(init.parallel, async (worker) => {
-        // most of the crowd holds no token (another local user's process); some of it does (a runaway script of the user's)
-        const authed = worker % 4 === 0
+        const share = init.authedShare ?? 0.25
+        const authed = share > 0 && worker % Math.round(1 / share) === 0
         const answer = await attempt(authed ? 'parallel-authed' : 'parallel-no-token', async () => await apiRequest(api, '/v1/status', { noToken: !authed }))
         if (answer !== undefined && answer.status !== (authed ? 200 : 401)) violations.push(`a parallel request got ${answer.status}`)
       })
