@@ -66,8 +66,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
   readonly code = 'ERR_USAGE'
 
-  constructor (message = 'invalid arguments') {
-    super(message)
+  constructor (message = 'invalid arguments', options?: ErrorOptions) {
+    super(message, options)
   }
 }
 

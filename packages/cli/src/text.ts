@@ -3,7 +3,7 @@
  * Text from the network is made safe by `displayText`/`displayLine` of @murmur/protocol, the rule
  * every Murmur UI and log uses.
  */
-import { displayText, fromHex, graphemes, pseudonymName } from '@murmur/protocol'
+import { authorName, displayText, graphemes } from '@murmur/protocol'
 import stringWidth from 'string-width'
 
 /** Where text may be cut: between graphemes (the rule every Murmur UI cuts by, from @murmur/protocol). */
@@ -26,7 +26,7 @@ const MIN_BODY_COLUMNS = 10
  * ```
  */
 export function nameOf (pseudonym: string | undefined): string {
-  return pseudonym === undefined || !/^[0-9a-f]{64}$/.test(pseudonym) ? 'anonymous' : pseudonymName(fromHex(pseudonym))
+  return authorName(pseudonym)
 }
 
 /**

@@ -2,7 +2,7 @@
  * Options and argument checks shared by the commands.
  */
 import { InvalidArgumentError, Option } from 'commander'
-import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, STAMP_BITS, validateChannel } from '@murmur/protocol'
+import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, STAMP_BITS, channelName, isBlankText } from '@murmur/protocol'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
@@ -170,29 +170,11 @@ export async function clientOf (options: CommonOptions): Promise<ControlClient> 
  * ```
  */
 export function parseChannel (value: string): string {
-  // NFKC folds full-width and composed look-alikes into the form the protocol accepts ("#ＬＯＢＢＹ" → "#LOBBY")
-  const folded = value.normalize('NFKC').trim()
-  const named = folded.startsWith('#') || folded.includes(':') ? folded : `#${folded}`
-  // names differ by case on the wire; the CLI writes #names in lower case, so that "Lobby" is not a second #lobby
-  const channel = named.startsWith('#') ? named.toLowerCase() : named
-  const shown = JSON.stringify(cut(value))
-  if (/\s/u.test(channel)) {
-    throw new UsageError(`bad channel name ${shown}: a channel name is one word (try ${JSON.stringify(cut(channel.replace(/\s+/gu, '-')))})`)
-  }
   try {
-    validateChannel(channel)
+    return channelName(value)
   } catch (err) {
-    // the protocol's message names the channel too: its reason alone, once
-    const reason = (err as Error).message.replace(/^bad channel name "(?:[^"\\]|\\.)*": /u, '')
-    throw new UsageError(`bad channel name ${shown}: ${reason} (use #name, name, or geo:<geohash>)`)
+    throw new UsageError((err as Error).message, { cause: err })
   }
-  return channel
-}
-
-/** At most 40 characters of what the user typed, for an error line. */
-function cut (text: string): string {
-  const chars = [...text]
-  return chars.length <= 40 ? text : `${chars.slice(0, 39).join('')}…`
 }
 
 /**
@@ -205,8 +187,8 @@ function cut (text: string): string {
  */
 export function parseBody (value: string): string {
   const bytes = new TextEncoder().encode(value).byteLength
-  if (value.trim() === '') {
-    throw new UsageError('the text is empty')
+  if (isBlankText(value)) {
+    throw new UsageError('the text is empty: nothing in it would show')
   }
   if (bytes > MAX_BODY_BYTES) {
     throw new UsageError(`the text is too long: ${bytes} bytes, at most ${MAX_BODY_BYTES} are allowed`)
