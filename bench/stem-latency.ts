@@ -10,12 +10,15 @@
 //   node bench/stem-latency.ts [--rounds 5] [--posts 80] [--no-write]   (--posts: pairs per round)
 import { parseArgs } from 'node:util'
 import { addressOf, nextPost, startNode, stopAll, waitFor } from '../packages/node/dist/test/harness.js'
-import { channelTopic } from '@murmur/protocol'
+import { channelTopic, ready } from '@murmur/protocol'
 import { quantile } from './network/graph.ts'
 import { pairedBootstrap } from './lib/bootstrap.ts'
 import { median, writeResults } from './lib/results.ts'
 import { FLUFF_PROBABILITY } from '@murmur/node'
 import type { Murmur } from '@murmur/node'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const { values: args } = parseArgs({
   options: {

@@ -5,11 +5,14 @@ import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { channelTopic, messageId, toHex } from '@murmur/protocol'
+import { channelTopic, messageId, ready, toHex } from '@murmur/protocol'
 import { addressOf, startNode, stopAll } from '../../packages/node/dist/test/harness.js'
 import { CROWD_CHANNEL, LOADED_LOOP_LIBP2P } from './crowd-messages.ts'
 import type { Murmur } from '@murmur/node'
 import type { ToParent, ToWorker } from './crowd-messages.ts'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const nodes = new Map<number, Murmur>()
 const topic = channelTopic(CROWD_CHANNEL)

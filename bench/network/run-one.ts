@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { createVerifyPool } from '@murmur/node'
+import { ready } from '@murmur/protocol'
 import { randomTopology, quantile } from './graph.ts'
 import { seededRandom, shuffle } from '../lib/random.ts'
 import { paths, StemTrace, summarisePaths } from './stem-trace.ts'
@@ -20,6 +21,9 @@ import type { BenchNode, SystemInit, SystemName, TransportName } from './systems
 import type { WireCounter } from './wire.ts'
 import type { PoolStats } from './pool-watch.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
+
+// libsodium's WASM before the first key or hash (@murmur/protocol awaits nothing at import)
+await ready()
 
 const { values: args } = parseArgs({
   options: {

@@ -64,8 +64,10 @@ describe('member state in files', () => {
     const script = await build({
       stdin: {
         contents: `
+          import { ready } from '@murmur/protocol'
           import { openMemberState } from './member-state.ts'
           import { createFileMemberStorage } from './storage-file.ts'
+          await ready()
           const state = await openMemberState({ storage: await createFileMemberStorage({ dir: process.argv[2] }), now: ${NOW} })
           await state.addStamp({ memberKey: state.key.publicKey, week: ${WEEK}, nonce: 9 }, ${NOW})
           process.stdout.write(Buffer.from(state.key.secretKey).toString('hex') + '\\n')
