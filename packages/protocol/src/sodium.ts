@@ -64,7 +64,3 @@ export async function ready (): Promise<void> {
   initialising ??= sodiumModule.ready.then(() => { initialised = true })
   await initialising
 }
-
-// Interim: initialised at import until the verification worker awaits ready() itself before it reports
-// 'ready' (packages/node/src/verify/worker.ts); the branch s7c/no-tla removes this line with that change.
-await ready()
