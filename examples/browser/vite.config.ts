@@ -10,7 +10,7 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2048
   },
-  // the verification pool's Web Worker imports @murmur/protocol, whose libsodium loads with a top-level
-  // await: only module workers allow it (the default 'iife' fails the build)
+  // the verification pool's Web Worker awaits ready() of @murmur/protocol at its top level before it
+  // says it is ready: only module workers allow a top-level await (the default 'iife' fails the build)
   worker: { format: 'es' }
 })

@@ -8,8 +8,9 @@
  *
  * @example
  * ```ts
- * import { buildEnvelope, validateEnvelope, channelTopic } from '@murmur/protocol'
+ * import { buildEnvelope, validateEnvelope, channelTopic, ready } from '@murmur/protocol'
  *
+ * await ready() // libsodium's WASM, once, before the first key, hash or check
  * const { bytes, id } = await buildEnvelope({ channel: '#lobby', body: 'hello, anyone?' })
  * const result = validateEnvelope(bytes, { topic: channelTopic('#lobby') })
  * if (result.ok) console.log(result.post.body)

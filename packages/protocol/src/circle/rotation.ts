@@ -1,5 +1,5 @@
 import { compareBytes, concatBytes, equalBytes, isBytes, toHex, u32be, u64be } from '../bytes.js'
-import { sodium } from '../sodium.js'
+import { rethrowNotReady, sodium } from '../sodium.js'
 import { CircleError } from './errors.js'
 import { CircleRecordType } from './frame.js'
 import { CIRCLE_SECRET_BYTES, MAX_CIRCLE_GENERATION } from './keys.js'
@@ -109,7 +109,8 @@ export function rotationSecret (rotation: RotationRecord, member: MemberKeys): U
   if (entry === undefined) return undefined
   try {
     return sodium.crypto_box_seal_open(entry.sealed, member.box.publicKey, member.box.secretKey)
-  } catch {
+  } catch (err) {
+    rethrowNotReady(err)
     return undefined
   }
 }
