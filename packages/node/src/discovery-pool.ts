@@ -14,8 +14,15 @@ import { addressGroup } from './sync/admission.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Most records kept per address group of a {@link GroupedPool} (a uniform sample of those offered). */
+/** Most records kept per source of an address group of a {@link GroupedPool} (a uniform sample of those offered). */
 export const POOL_PER_GROUP = 8
+
+/**
+ * Most sources kept per address group of a {@link GroupedPool} (a uniform sample of those offering it
+ * records): a source is the address group of a peer whose answer carried records, so each costs an
+ * attacker an address.
+ */
+export const POOL_SOURCES_PER_GROUP = 8
 
 /** The group of peers whose record names no address: they are drawn as one group. */
 const NO_ADDRESS = 'none'
@@ -113,11 +120,17 @@ export interface GroupedPoolInit {
    */
   maxGroups?: number
   /**
-   * Most records kept per group, a uniform sample of those offered.
+   * Most records kept per source of a group, a uniform sample of those it offered.
    *
    * @default POOL_PER_GROUP (8)
    */
   perGroup?: number
+  /**
+   * Most sources kept per group, a uniform sample of those offering it records.
+   *
+   * @default POOL_SOURCES_PER_GROUP (8)
+   */
+  sourcesPerGroup?: number
   /**
    * Whether private and loopback addresses are kept (`MurmurInit.allowPrivateAddresses`); zoned, path
    * and other addresses that are neither an IP address nor a DNS name never are ({@link learnedAddress}).
@@ -141,39 +154,62 @@ export interface GroupedPoolInit {
   exclude?(keys: readonly string[]): boolean
 }
 
+/** A record of a {@link GroupedPool} and the source that offered it. */
+export interface PoolRecord {
+  /** The record, with its group's addresses only. */
+  peer: PeerInfo
+  /** The address group of the peer whose answer carried it (undefined: unknown, one source of its own). */
+  source?: string
+}
+
 /** One address group of a {@link GroupedPool}, as {@link GroupedPool.groups} gives it. */
 export interface PoolGroup {
   /** The group ({@link peerGroup}). */
   key: string
-  /** Its records, in random order. */
-  peers: PeerInfo[]
+  /** Its records, source by source: each round takes one random record of each source, sources in random order. */
+  records: PoolRecord[]
 }
 
-/** The records of one group: a sample, and the dial keys of every record offered to it. */
-interface Group {
+/** What one source offered to one group: a sample of its records, and the dial keys of every one. */
+interface Source {
   records: Reservoir<PeerInfo>
   keys: Set<string>
 }
 
+/** The records of one group, by source: a sample of the sources, each a sample of its records. */
+interface Group {
+  sources: Reservoir<[string, Source]>
+  /** The sources offered to the group (kept or not): a source left out stays out. */
+  seen: Set<string>
+}
+
+/** The key of the unknown source: no address group is empty. */
+const UNKNOWN_SOURCE = ''
+
 /**
- * Distinct peers gathered by address group ({@link peerGroup}), drawn first by group, then by record:
- * each group's chance is the same however many PeerIds it holds, and a record naming only addresses
- * that a record of its group named already (free PeerIds claimed at one address) is the same dial and
- * not kept twice.
+ * Distinct peers gathered by address group ({@link peerGroup}), drawn first by group, then by the source
+ * that offered them (the address group of the peer whose answer carried the record), then by record:
+ * each group's chance is the same however many PeerIds it holds, and within a group each source's is the
+ * same however many records it sent: one answer naming a hundred fake records at an honest host's
+ * closed ports cannot push that host's real record, sent by another source, out of the group's sample.
+ * A record naming only addresses that a record of the same source named already (free PeerIds claimed
+ * at one address) is the same dial and not kept twice.
  *
  * @example
  * ```ts
  * const pool = new GroupedPool()
- * for (const peer of providers) pool.offer(peer)
+ * for (const peer of providers) pool.offer(peer, addressGroup(storerAddress))
  * const toDial = pool.draw(6)
  * ```
  */
 export class GroupedPool {
   private readonly groupsKept = new Map<string, Group>()
+  private readonly ids = new Set<string>()
   private readonly seen = new Set<string>()
   private readonly groupsSeen = new Set<string>()
   private readonly maxGroups: number
   private readonly perGroup: number
+  private readonly sourcesPerGroup: number
   private readonly allowPrivate: boolean
   private readonly relayed: boolean | undefined
   private readonly exclude: (keys: readonly string[]) => boolean
@@ -181,6 +217,7 @@ export class GroupedPool {
   constructor (init: GroupedPoolInit = {}) {
     this.maxGroups = init.maxGroups ?? RENDEZVOUS_MAX_SEEN
     this.perGroup = init.perGroup ?? POOL_PER_GROUP
+    this.sourcesPerGroup = init.sourcesPerGroup ?? POOL_SOURCES_PER_GROUP
     this.allowPrivate = init.allowPrivateAddresses ?? true
     this.relayed = init.relayedAddresses
     this.exclude = init.exclude ?? (() => false)
@@ -188,7 +225,7 @@ export class GroupedPool {
 
   /** Distinct peers offered so far (kept or not). */
   get size (): number {
-    return this.seen.size
+    return this.ids.size
   }
 
   /** Address groups kept. */
@@ -196,60 +233,96 @@ export class GroupedPool {
     return this.groupsKept.size
   }
 
-  /** Whether the peer was offered already. */
-  has (peer: PeerId): boolean {
-    return this.seen.has(peer.toString())
+  /** Whether the source (undefined: the unknown one) offered the peer already. */
+  has (peer: PeerId, source?: string): boolean {
+    return this.seen.has(`${source ?? UNKNOWN_SOURCE} ${peer.toString()}`)
   }
 
   /**
-   * Offers a peer, kept with the dialable addresses ({@link learnedAddress}) of its group only; a record
-   * naming addresses, none of them dialable, is dropped, and so is one whose addresses its group holds
-   * already (a second offer of the same PeerId is ignored).
+   * Offers a peer, as `source` (the address group of the peer whose answer carried the record; undefined:
+   * unknown, one source of its own) sent it, kept with the dialable addresses ({@link learnedAddress}) of
+   * its group only; a record naming addresses, none of them dialable, is dropped, and so is one whose
+   * addresses the same source sent its group already (a second offer of the same PeerId by the same
+   * source is ignored). Each group keeps a uniform sample of the sources that offered it records, each
+   * source a uniform sample of its records: random, not the first to come, which a flood would choose.
    */
-  offer (peer: PeerInfo): void {
+  offer (peer: PeerInfo, source?: string): void {
+    const from = source ?? UNKNOWN_SOURCE
     const id = peer.id.toString()
-    if (this.seen.has(id)) return
+    if (this.seen.has(`${from} ${id}`)) return
     const multiaddrs = peer.multiaddrs.filter((addr) => learnedAddress(addr, this.allowPrivate, this.relayed))
     if (multiaddrs.length === 0 && peer.multiaddrs.length > 0) return
-    this.seen.add(id)
+    this.seen.add(`${from} ${id}`)
+    this.ids.add(id)
     const key = peerGroup({ id: peer.id, multiaddrs })
     // only the addresses of the group it is drawn in: a sybil cannot sit in a fake address's group
     // and be reached at its real one
     const record = { id: peer.id, multiaddrs: multiaddrs.filter((addr) => groupOf(addr) === key) }
     const keys = dialKeys(record)
     if (this.exclude(keys)) return
-    let group = this.groupsKept.get(key)
-    if (group === undefined) {
-      if (this.groupsSeen.has(key)) return
-      this.groupsSeen.add(key)
-      if (this.groupsKept.size >= this.maxGroups) {
-        // the groups kept are a uniform sample of those seen, not the first to come
-        const j = randomIndex(this.groupsSeen.size)
-        if (j >= this.maxGroups) return
-        this.groupsKept.delete([...this.groupsKept.keys()][j]!)
-      }
-      group = { records: new Reservoir(this.perGroup), keys: new Set() }
-      this.groupsKept.set(key, group)
+    const group = this.group(key)
+    const kept = group === undefined ? undefined : this.source(group, from)
+    if (kept === undefined || keys.every((k) => kept.keys.has(k))) return
+    for (const k of keys) kept.keys.add(k)
+    kept.records.offer(record)
+  }
+
+  /** The group `key`, made if new and kept (the groups kept are a uniform sample of those seen). */
+  private group (key: string): Group | undefined {
+    const group = this.groupsKept.get(key)
+    if (group !== undefined || this.groupsSeen.has(key)) return group
+    this.groupsSeen.add(key)
+    if (this.groupsKept.size >= this.maxGroups) {
+      const j = randomIndex(this.groupsSeen.size)
+      if (j >= this.maxGroups) return undefined
+      this.groupsKept.delete([...this.groupsKept.keys()][j]!)
     }
-    if (keys.every((k) => group.keys.has(k))) return
-    for (const k of keys) group.keys.add(k)
-    group.records.offer(record)
+    const made = { sources: new Reservoir<[string, Source]>(this.sourcesPerGroup), seen: new Set<string>() }
+    this.groupsKept.set(key, made)
+    return made
+  }
+
+  /** The source `from` of a group, made if new and kept (a uniform sample of the group's sources). */
+  private source (group: Group, from: string): Source | undefined {
+    if (group.seen.has(from)) return group.sources.items.find(([key]) => key === from)?.[1]
+    group.seen.add(from)
+    const made: Source = { records: new Reservoir(this.perGroup), keys: new Set() }
+    group.sources.offer([from, made])
+    return made
   }
 
   /**
-   * Draws at most `count` peers that pass `eligible`: groups in random order, one random peer of each,
-   * then a second of each while more are wanted, and so on.
+   * Draws at most `count` peers that pass `eligible`: groups in random order, one peer of each (a random
+   * source's, see {@link groups}), then a second of each while more are wanted, and so on.
    */
   draw (count: number, eligible: (peer: PeerInfo) => boolean = () => true): PeerInfo[] {
-    return drawFromGroups([...this.groupsKept.values()].map((group) => group.records.items.filter(eligible)), count)
+    const lists = this.groups(eligible).map((group) => group.records)
+    const drawn: PeerInfo[] = []
+    for (let round = 0; drawn.length < count; round++) {
+      const live = lists.filter((records) => records.length > round)
+      if (live.length === 0) break
+      for (const records of sample(live, count - drawn.length)) drawn.push(records[round]!.peer)
+    }
+    return drawn
   }
 
-  /** The groups holding peers that pass `eligible`, in random order, each with those peers in random order. */
+  /**
+   * The groups holding peers that pass `eligible`, in random order, each with those peers source by
+   * source: each round one random record of each source, sources in random order (a record whose dial
+   * keys an earlier one named is left out: the same dial).
+   */
   groups (eligible: (peer: PeerInfo) => boolean = () => true): PoolGroup[] {
     const groups: PoolGroup[] = []
     for (const [key, group] of this.groupsKept) {
-      const peers = group.records.items.filter(eligible)
-      if (peers.length > 0) groups.push({ key, peers: sample(peers, peers.length) })
+      const bySource = group.sources.items.map(([source, { records }]) => records.items.filter(eligible).map((peer) => ({ peer, source: source === UNKNOWN_SOURCE ? undefined : source })))
+      const listed = new Set<string>()
+      const records = drawFromGroups(bySource, Infinity).filter(({ peer }) => {
+        const keys = dialKeys(peer).join(' ')
+        if (listed.has(keys)) return false
+        listed.add(keys)
+        return true
+      })
+      if (records.length > 0) groups.push({ key, records })
     }
     return sample(groups, groups.length)
   }

@@ -11,9 +11,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_POOL } from './constants.js'
 import { dialKeys, GroupedPool, peerGroup } from './discovery-pool.js'
 import { Recent } from './recent.js'
+import type { PoolRecord } from './discovery-pool.js'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
 export { GroupedPool, peerGroup } from './discovery-pool.js'
+export type { PoolRecord } from './discovery-pool.js'
 export { randomIndex, sample, drawFromGroups } from './random.js'
 
 /**
@@ -152,6 +154,8 @@ export interface DiscoveryDialerInit {
 /** A drawn record waiting for its next try. */
 interface Retry {
   peer: PeerInfo
+  /** The source that offered it (see {@link DiscoveryDialer.offer}). */
+  source?: string
   /** Its address group ({@link peerGroup}). */
   group: string
   delay: number
@@ -208,7 +212,7 @@ export class DiscoveryDialer {
    * The peers this dialer reached, with the record and address group each was drawn in: the node's
    * target counts groups, and a peer lost is dialed again first.
    */
-  private readonly reached = new Map<string, { peer: PeerId, group: string, record: PeerInfo }>()
+  private readonly reached = new Map<string, { peer: PeerId, group: string, record: PoolRecord }>()
   /** Bootstrap peers, by PeerId: retried while not connected, never dropped. */
   private readonly bootstrap = new Map<string, Retry>()
   private readonly allowPrivate: boolean
@@ -233,9 +237,14 @@ export class DiscoveryDialer {
     }
   }
 
-  /** A peer was discovered: it may be drawn at the end of the current window. */
-  offer (peer: PeerInfo): void {
-    if (this.stopped || this.pool.has(peer.id) || this.isDialed(peer.id) || !this.short()) {
+  /**
+   * A peer was discovered: it may be drawn at the end of the current window. `source` is the address
+   * group of the peer whose answer carried the record (undefined: unknown, one source of its own): a
+   * group's records are drawn source by source, so one answer's flood of fakes at an honest host's
+   * address does not push that host's real record, sent by another, out of its group.
+   */
+  offer (peer: PeerInfo, source?: string): void {
+    if (this.stopped || this.pool.has(peer.id, source) || this.isDialed(peer.id) || !this.short()) {
       return
     }
     const boot = this.bootstrap.get(peer.id.toString())
@@ -244,7 +253,7 @@ export class DiscoveryDialer {
       if (boot.timer === undefined && boot.dialing !== true) this.dialBootstrap(boot)
       return
     }
-    this.pool.offer(peer)
+    this.pool.offer(peer, source)
     this.timer ??= setTimeout(() => { this.draw() }, this.window)
   }
 
@@ -308,10 +317,10 @@ export class DiscoveryDialer {
       if (this.isDialed(peer)) continue
       this.reached.delete(id)
       if (this.stopped || !this.short()) continue
-      const key = dialKeys(record).join(' ')
+      const key = dialKeys(record.peer).join(' ')
       if (this.retries.has(key)) continue
       if (this.retries.size >= RENDEZVOUS_POOL) this.forgetRetry(this.retries.keys().next().value!)
-      const entry: Retry = { peer: record, group, delay: this.retryDelay }
+      const entry: Retry = { peer: record.peer, source: record.source, group, delay: this.retryDelay }
       this.retries.set(key, entry)
       this.scheduleRetry(key, entry, 0)
     }
@@ -351,32 +360,35 @@ export class DiscoveryDialer {
     const waiting = [...this.retries.values()].filter((entry) => entry.offered !== true).map((entry) => level(entry.group))
     const lowest = Math.min(...groups.map((group) => level(group.key)), ...waiting)
     const turns = groups.filter((group) => level(group.key) === lowest).slice(0, Math.max(0, short))
-    const rest = groups.filter((group) => !turns.includes(group)).flatMap((group) => group.peers)
+    const rest = groups.filter((group) => !turns.includes(group)).flatMap((group) => group.records)
     this.log('%d address groups gathered, %d get a turn (level %d, %d records waiting for a retry), %d short', groups.length, turns.length, lowest, waiting.length, short)
-    const drawn = new Set([...turns.flatMap((group) => group.peers), ...rest].map((peer) => dialKeys(peer).join(' ')))
+    const drawn = new Set([...turns.flatMap((group) => group.records), ...rest].map(({ peer }) => dialKeys(peer).join(' ')))
     for (const [key, entry] of this.retries) {
       if (entry.offered !== true || drawn.has(key)) continue
       entry.offered = false
       // a retry offered but not drawn keeps its turn: offered again after the same delay
       this.scheduleRetry(key, entry, entry.delay)
     }
-    for (const { key, peers } of turns) void this.turn(key, peers)
-    for (const peer of rest) this.offer(peer)
+    for (const { key, records } of turns) void this.turn(key, records)
+    for (const { peer, source } of rest) this.offer(peer, source)
   }
 
-  /** A group's turn: its records are dialed one after another until one is reached, at most {@link DISCOVERY_GROUP_TRIES}. */
-  private async turn (group: string, peers: PeerInfo[]): Promise<void> {
+  /**
+   * A group's turn: its records are dialed one after another (source by source, see `GroupedPool.groups`)
+   * until one is reached, at most {@link DISCOVERY_GROUP_TRIES}.
+   */
+  private async turn (group: string, records: PoolRecord[]): Promise<void> {
     let tries = 0
     let reached = false
-    for (const peer of peers) {
+    for (const record of records) {
       if (this.stopped) return
-      if (reached || tries >= DISCOVERY_GROUP_TRIES || !this.short() || this.isDialed(peer.id)) {
-        this.untried(peer)
+      if (reached || tries >= DISCOVERY_GROUP_TRIES || !this.short() || this.isDialed(record.peer.id)) {
+        this.untried(record)
         continue
       }
       tries++
-      const answered = await this.components.dial(peer, AbortSignal.timeout(DIAL_TIMEOUT)).catch(() => undefined)
-      reached = this.dialed(peer, group, answered ?? undefined)
+      const answered = await this.components.dial(record.peer, AbortSignal.timeout(DIAL_TIMEOUT)).catch(() => undefined)
+      reached = this.dialed(record, group, answered ?? undefined)
     }
   }
 
@@ -384,11 +396,11 @@ export class DiscoveryDialer {
    * A drawn record whose group's turn ended before it was dialed waits for the next window (a retry: its
    * next try, after the same delay).
    */
-  private untried (peer: PeerInfo): void {
+  private untried ({ peer, source }: PoolRecord): void {
     const key = dialKeys(peer).join(' ')
     const entry = this.retries.get(key)
     if (entry === undefined) {
-      this.offer(peer)
+      this.offer(peer, source)
     } else if (entry.offered === true) {
       entry.offered = false
       this.scheduleRetry(key, entry, entry.delay)
@@ -400,7 +412,8 @@ export class DiscoveryDialer {
    * `group`. If not, each of the record's addresses counts a failure, and the record is tried again
    * later (see {@link DiscoveryDialerInit.retryDelay}) unless they failed too often.
    */
-  private dialed (peer: PeerInfo, group: string, answered: PeerId | undefined): boolean {
+  private dialed (record: PoolRecord, group: string, answered: PeerId | undefined): boolean {
+    const { peer, source } = record
     const keys = dialKeys(peer)
     const key = keys.join(' ')
     if (this.stopped) return false
@@ -408,11 +421,11 @@ export class DiscoveryDialer {
     if (reached !== undefined) {
       this.forgetRetry(key)
       for (const k of keys) this.failed.set(k, { count: 0, at: Date.now() })
-      this.reached.set(reached.toString(), { peer: reached, group, record: peer })
+      this.reached.set(reached.toString(), { peer: reached, group, record })
       this.watchLost()
       return true
     }
-    const entry = this.retries.get(key) ?? { peer, group, delay: this.retryDelay }
+    const entry = this.retries.get(key) ?? { peer, source, group, delay: this.retryDelay }
     this.forgetRetry(key)
     entry.offered = false
     for (const k of keys) this.failed.set(k, { count: (this.failed.get(k)?.count ?? 0) + 1, at: Date.now() })
@@ -436,7 +449,7 @@ export class DiscoveryDialer {
         return
       }
       entry.offered = true
-      this.offer(entry.peer)
+      this.offer(entry.peer, entry.source)
     }, delay)
   }
 
