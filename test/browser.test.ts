@@ -350,4 +350,19 @@ describe('browser nodes over WebRTC (Chromium)', () => {
       await context.close()
     }
   }, 2 * SPREAD)
+
+  it('a post the node refuses keeps what was typed, and a channel typed `Lobby-Two` is #lobby-two as in the CLI', async () => {
+    // 1,100 characters fit the text box; 2,200 bytes are over the node's 2,048-byte limit
+    const tooLong = `é${'é'.repeat(1099)}`
+    await page1.fill('#body', tooLong)
+    await page1.click('#send')
+    await page1.waitForFunction(() => (document.getElementById('mining')?.textContent ?? '').startsWith('not sent'), undefined, { timeout: SPREAD })
+    expect(await page1.inputValue('#body')).toBe(tooLong)
+    await page1.fill('#body', '')
+    await page1.fill('#new-channel', ' Lobby-Two ')
+    await page1.press('#new-channel', 'Enter')
+    await page1.waitForFunction(() => window.murmurPage?.node.channels().includes('#lobby-two') === true, undefined, { timeout: SPREAD })
+    expect(await page1.evaluate(() => window.murmurPage?.node.channels().includes('#Lobby-Two'))).toBe(false)
+    await page1.selectOption('#channel', CHANNEL)
+  }, 2 * SPREAD)
 })

@@ -4,7 +4,7 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
  */
 import { createMurmur } from '@murmur/node'
-import { MIN_MEMBER_RING, displayLine, ready } from '@murmur/protocol'
+import { MIN_MEMBER_RING, channelName, displayLine, ready } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { settleLinkSettings } from './link.js'
@@ -149,7 +149,8 @@ async function main (): Promise<void> {
     }))
   }
 
-  async function send (action: () => Promise<PostResult>): Promise<void> {
+  /** Sends and says how it went; resolves with whether the node took the post (false: refused). */
+  async function send (action: () => Promise<PostResult>): Promise<boolean> {
     mining.textContent = 'mining proof of work…'
     try {
       const result = await action()
@@ -160,12 +161,14 @@ async function main (): Promise<void> {
           ? 'unverified (no member stamp yet)'
           : `ring-signed among ${ring} members${ring < MIN_MEMBER_RING ? ` (a small ring: the directory holds fewer than ${MIN_MEMBER_RING} yet)` : ''}`
       ].join(' · ')
+      return true
     } catch (err) {
       const { name, message, readyAt } = err as Error & { readyAt?: number }
       // matched by name, as every caller of the node does
       mining.textContent = name === 'StampNotReadyError'
         ? stampNotReadyText(readyAt, node.membership()?.minter ?? false, Math.floor(Date.now() / 1000))
         : `not sent: ${displayLine(message)}`
+      return false
     }
   }
 
@@ -194,8 +197,15 @@ async function main (): Promise<void> {
   byId<HTMLFormElement>('add-channel').onsubmit = (evt) => {
     evt.preventDefault()
     const input = byId<HTMLInputElement>('new-channel')
-    const name = input.value.trim()
-    node.join(name.startsWith('#') || name.includes(':') ? name : `#${name}`).then(() => {
+    let name: string
+    try {
+      // the name as every Murmur UI reads it: `Lobby` is #lobby, as in the CLI and the library
+      name = channelName(input.value)
+    } catch (err) {
+      mining.textContent = displayLine((err as Error).message)
+      return
+    }
+    node.join(name).then(() => {
       channel = node.channels().at(-1) ?? channel
       input.value = ''
       drawChannels()
@@ -214,7 +224,14 @@ async function main (): Promise<void> {
     body.value = ''
     replyTo = undefined
     byId('replying').hidden = true
-    void send(async () => parent === undefined ? node.post(channel, text) : node.reply(parent.id, text))
+    void send(async () => parent === undefined ? node.post(channel, text) : node.reply(parent.id, text)).then((sent) => {
+      // a refused post keeps what was typed (and what it replied to), unless something new was typed since
+      if (!sent && body.value === '') {
+        body.value = text
+        replyTo = parent
+        byId('replying').hidden = parent === undefined
+      }
+    })
   }
   window.addEventListener('pagehide', () => { void node.stop() })
 

@@ -4,7 +4,7 @@
  * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
  * Every post is marked "member" or "unverified" in words (not by colour alone).
  */
-import { cutGraphemes, displayText, fromHex, pseudonymHue, pseudonymName } from '@murmur/protocol'
+import { authorName, cutGraphemes, displayText, fromHex, pseudonymHue } from '@murmur/protocol'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
 import type { PostView } from '@murmur/node'
@@ -20,7 +20,7 @@ export function pseudonymLabel (pseudonym: string | undefined): { name: string, 
   const key = pseudonym === undefined || !/^[0-9a-f]{64}$/i.test(pseudonym) ? undefined : fromHex(pseudonym)
   return key === undefined
     ? { name: 'anonymous', colour: '#999' }
-    : { name: pseudonymName(key), colour: `hsl(${pseudonymHue(key)} 60% 40%)` }
+    : { name: authorName(pseudonym), colour: `hsl(${pseudonymHue(key)} 60% 40%)` }
 }
 
 /** A post's text on one short line, for "replying to …": cut after `length` graphemes, never inside one (an emoji sequence, a letter and its marks). */
