@@ -10,7 +10,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import type { TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { buildEnvelope, channelTopic, encodeSyncMessage } from '@murmur/protocol'
+import { buildEnvelope, channelTopic, encodeSyncMessage, ready } from '@murmur/protocol'
 import * as lp from 'it-length-prefixed'
 import { createLibp2p } from 'libp2p'
 import { Sandbox } from '../../test/cli-harness.ts'
@@ -59,6 +59,8 @@ const GOSSIP_PROTOCOL = '/meshsub/1.1.0'
  * ```
  */
 export async function runWireFuzz (init: WireFuzzInit): Promise<WireFuzzOutcome> {
+  // it builds envelopes: libsodium's WASM first (@murmur/protocol awaits nothing at import)
+  await ready()
   const random = seededRandom(init.seed ?? 1)
   const perStream = init.framesPerStream ?? 20
   const perPeer = init.framesPerPeer ?? 40
