@@ -52,9 +52,6 @@ export const PROGRESS_INTERVAL = 250
 /** Peer and subscription changes arriving within this many ms are reported as one status change. */
 export const STATUS_DEBOUNCE = 150
 
-/** How often membership is read for status events (the node reports it when asked), in ms: a progress bar's pace. */
-export const MEMBERSHIP_POLL_INTERVAL = 1_000
-
 /** How often the local rendezvous looks for other Murmur processes of this user, in ms. */
 export const RENDEZVOUS_INTERVAL = 10_000
 

@@ -42,8 +42,8 @@ export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } fr
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
 export { METRIC_NAMES } from './metrics.js'
-export { createVerifyPool, availableCores, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
-export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
+export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
+export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, VerifyPriority, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export { AbortError, RateLimitError } from '@murmur/protocol'
 export { MEMBERSHIP_PRUNE_INTERVAL, MEMBERSHIP_PROGRESS_EVENT_INTERVAL } from './node-membership.js'
 export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membership.js'
@@ -356,9 +356,10 @@ export interface MurmurEvents {
    */
   'clock-skew': CustomEvent<ClockSkewDetail>
   /**
-   * Membership changed, with what {@link Murmur.membership} returns now: the mint progressed (at most every
-   * MEMBERSHIP_PROGRESS_EVENT_INTERVAL), failed or started, a stamp was minted, came back from the network,
-   * became accepted or expired, the ring a vote hides in grew or shrank, signing became ready or stopped.
+   * Membership changed, with what {@link Murmur.membership} returns now: the mint progressed or the directory's
+   * size changed (at most every MEMBERSHIP_PROGRESS_EVENT_INTERVAL, a burst's last change at its end), the mint
+   * failed or started, a stamp was minted, came back from the network, became accepted or expired, the ring
+   * a vote hides in grew or shrank, signing became ready or stopped.
    * Never sent with membership off.
    *
    * @example

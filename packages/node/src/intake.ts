@@ -19,6 +19,7 @@ import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
 import type { InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { Logger } from '@libp2p/interface'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
 export type Verdict = 'accept' | 'reject' | 'ignore'
@@ -133,11 +134,14 @@ export interface PostIntakeComponents {
    * validateEnvelope off the main thread, for envelopes from the network ({@link PostIntake.verify}): the
    * node's verification pool (`pool.validate`). Its refusals (ERR_VERIFY_QUEUE_FULL when overloaded,
    * ERR_VERIFY_WORKER_CRASHED, ERR_VERIFY_POOL_STOPPED) mean the envelope was not judged. `group`: the
-   * address group of the peer that brought it, when known (a full pool refuses the busiest group first).
+   * address group of the peer that brought it, when known (a full pool refuses the busiest group first);
+   * `path`: the way it came in (the pool checks stem and own posts first, then gossip, then sync).
    *
    * @default validateEnvelope on the main thread
    */
-  offThread?(envelope: Uint8Array, options: ValidateOptions, group?: string): Promise<ValidationResult>
+  offThread?(envelope: Uint8Array, options: ValidateOptions, group?: string, path?: IntakePath): Promise<ValidationResult>
+  /** Where the intake's parts log (the node passes a scope of its logger). @default each part's own */
+  log?: Logger
 }
 
 /**
@@ -160,7 +164,7 @@ export class PostIntake {
   private readonly lookup: (id: Uint8Array) => Promise<PostEntry | undefined>
   private readonly onVerified?: PostIntakeComponents['onVerified']
   private readonly now: () => number
-  private readonly offThread?: (envelope: Uint8Array, options: ValidateOptions, group?: string) => Promise<ValidationResult>
+  private readonly offThread?: PostIntakeComponents['offThread']
   private readonly checkRing?: PostIntakeComponents['checkRing']
   /** Valid ring envelopes refused for unknown members, until their stamps arrive. */
   private readonly waitingForStamps?: AwaitingStamps
@@ -197,7 +201,8 @@ export class PostIntake {
     if (checkRing !== undefined) {
       this.waitingForStamps = new AwaitingStamps({
         checkRing: (ring, created) => checkRing(ring, created),
-        deliver: async (waiting) => await this.deliver(waiting)
+        deliver: async (waiting) => await this.deliver(waiting),
+        log: components.log?.newScope('awaiting')
       }, components.awaitingStamps)
     }
   }
@@ -289,7 +294,7 @@ export class PostIntake {
     // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
     const cheap = precheckEnvelope(envelope, seen.options)
     if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
-    const check = offThread(envelope, seen.options, from).then((result) => this.record(topic, envelope, path, from, seen, result))
+    const check = offThread(envelope, seen.options, from, path).then((result) => this.record(topic, envelope, path, from, seen, result))
     this.checking.set(pending, { check, group: from })
     const done = (): void => { this.checking.delete(pending) }
     check.then(done, done)

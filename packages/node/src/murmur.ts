@@ -34,7 +34,7 @@ import { SenderGroups } from './sender-groups.js'
 import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
-import { createVerifyPool } from './verify/index.js'
+import { createVerifyPool, priorityOfPath } from './verify/index.js'
 import { openNodeMembership } from './node-membership.js'
 import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
@@ -192,7 +192,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       awaiting: (id) => this.inStem.has(id),
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
-      offThread: verifier === undefined ? undefined : async (envelope, options, group) => await verifier.validate(envelope, options, { group }),
+      // the pool checks stem and own posts first, then gossip, then sync
+      offThread: verifier === undefined ? undefined : async (envelope, options, group, path) => await verifier.validate(envelope, options, { group, priority: priorityOfPath(path) }),
       // rings of stamped members only, once membership is open (votes and posts of public channels)
       checkRing: (ring, created, from) => this.members?.checkRing(ring, created, from) ?? { ok: true },
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
@@ -204,7 +205,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       onValid: (id) => {
         this.stem?.seen(id)
         this.inStem.arrived(id)
-      }
+      },
+      log: log.newScope('intake')
     })
     this.clock = new ClockWatch({
       now: config.clock,
@@ -371,6 +373,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     })
     if (this.config.membership !== false) {
       // opened before the network starts: the directory loads what earlier runs verified
+      const sync = this.sync
       this.members = await openNodeMembership({
         db: this.db,
         dataDir: this.config.dataDir,
@@ -381,6 +384,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         stem: this.stem,
         cutOff: (peer) => { this.tracker.cutOff(peer) },
         senderGroup: (peer) => this.senderGroup(peer),
+        // a ring naming members not known here: their stamps are fetched by a directory sync now (the
+        // fetcher paces each peer); with history sync off they wait for gossip
+        ...(sync === undefined
+          ? {}
+          : {
+              syncDirectory: async (peer: string) => await sync.maybeSyncWith(peerIdFromString(peer), DIRECTORY_TOPIC, 0),
+              directoryPeers: (count: number) => sync.peersFor(DIRECTORY_TOPIC, count).map(String)
+            }),
         log: this.log.newScope('membership')
       }, this.config.membership)
       const intake = this.intake

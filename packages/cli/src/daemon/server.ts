@@ -115,7 +115,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   node.addEventListener('post', onPost)
   node.addEventListener('clock-skew', statusChanged)
   const unwatch = watchStatus(node, statusChanged)
-  // minting progress comes by polling: the node has no event for it
+  // membership changes come with the node's 'membership' event
   const unwatchMembership = watchMembership(node, statusChanged)
   const keepAlive = setInterval(() => {
     for (const res of streams) {
