@@ -10,7 +10,7 @@ import { TEST_POW_BITS } from './harness.js'
 const POW = { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS }
 
 describe('own posts not yet back', () => {
-  beforeAll(async () => { await ready })
+  beforeAll(async () => { await ready() })
 
   it('are validated once, not on every read, and drop out when they expire', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })

@@ -15,7 +15,7 @@ const FLOODER = 'ip4/198.51.100.66'
 const HONEST = 'ip4/203.0.113.7'
 
 describe('a check shared by copies of one envelope', () => {
-  beforeAll(async () => { await ready })
+  beforeAll(async () => { await ready() })
 
   it('that the pool refuses for the flooder\'s group is run again for a copy from another group', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
