@@ -12,7 +12,7 @@ import type { NodeMembershipComponents } from '../src/node-membership.js'
 
 describe('stamps brought by history sync', () => {
   it('cost one evaluation per address group, whatever the number of PeerIds', async () => {
-    await ready
+    await ready()
     const cut: string[] = []
     const components = {
       db: memoryDatabase(),
