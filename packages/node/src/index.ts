@@ -376,7 +376,11 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   readonly peerId: PeerId
   /** The libp2p node underneath, for diagnostics and advanced use. */
   readonly libp2p: MurmurLibp2p
-  /** Subscribes to a channel and starts finding its members. Throws InvalidChannelError, AbortError. */
+  /**
+   * Subscribes to a channel and starts finding its members. Every method that takes a channel reads the
+   * name as typed, by the protocol's one rule (channelName): `lobby`, `Lobby` and `#LOBBY` are `#lobby`.
+   * Throws InvalidChannelError, AbortError.
+   */
   join(channel: string, options?: AbortOptions): Promise<void>
   /** Unsubscribes from a channel. Stored posts stay until they expire. */
   leave(channel: string): Promise<void>
@@ -399,7 +403,7 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * under the author's thread pseudonym, shown "unverified", with more proof of work.
    *
    * Throws (matched on `err.name`): NotStartedError, ClockSkewError, InvalidChannelError, PostValidationError
-   * (the protocol's code), RateLimitError, OutboxFullError (nothing kept), AbortError (`signal`, before the
+   * (the protocol's code; ERR_BAD_FIELD for a body nothing of which would show, isBlankText), RateLimitError, OutboxFullError (nothing kept), AbortError (`signal`, before the
    * post is committed), PublishError (gossipsub refused it; `cause`), StemStoppedError (the node stopped
    * while the post waited for a stem peer). {@link reply} and {@link vote} throw the same, and
    * UnknownPostError / InvalidIdError for the post they name.

@@ -1,8 +1,31 @@
 /**
  * Checks of what callers pass in: channel names, post ids, and protocol errors turned into ours.
  */
-import { ProtocolError, channelTopic, fromHex } from '@murmur/protocol'
+import { ProtocolError, channelName, channelTopic, fromHex, isBlankText } from '@murmur/protocol'
 import { InvalidChannelError, InvalidIdError, PostValidationError } from './errors.js'
+
+/**
+ * The channel a typed name means, by the protocol's one rule (channelName): `lobby`, `Lobby` and `#LOBBY`
+ * are `#lobby`; throws InvalidChannelError for a bad name, quoting what was typed.
+ *
+ * @example
+ * ```ts
+ * typedChannel('Lobby') // '#lobby'
+ * ```
+ */
+export function typedChannel (typed: string): string {
+  try {
+    return channelName(typed)
+  } catch (err) {
+    throw new InvalidChannelError((err as Error).message, { cause: err })
+  }
+}
+
+/** Throws PostValidationError ERR_BAD_FIELD for a body nothing of which would show (isBlankText), as the CLI refuses it. */
+export function checkBody (body: string): void {
+  if (typeof body !== 'string') throw new PostValidationError('the post body must be a string', 'ERR_BAD_FIELD')
+  if (isBlankText(body)) throw new PostValidationError('the post is empty: nothing in it would show', 'ERR_BAD_FIELD')
+}
 
 /** The topic of a channel; throws InvalidChannelError for a bad name. */
 export function topicOf (channel: string): string {

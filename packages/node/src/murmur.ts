@@ -8,7 +8,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { AbortError, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
-import { parseId, topicOf } from './input.js'
+import { checkBody, parseId, topicOf, typedChannel } from './input.js'
 import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
@@ -460,7 +460,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.log('stopped')
   }
 
-  async join (channel: string, options: AbortOptions = {}): Promise<void> {
+  async join (typed: string, options: AbortOptions = {}): Promise<void> {
+    const channel = typedChannel(typed)
     this.assertRunning()
     throwIfAborted(options.signal, `joining ${displayLine(channel)}`)
     const topic = topicOf(channel)
@@ -480,7 +481,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  async syncChannel (channel: string, options: SyncChannelOptions = {}): Promise<number> {
+  async syncChannel (typed: string, options: SyncChannelOptions = {}): Promise<number> {
+    const channel = typedChannel(typed)
     this.assertRunning()
     const { signal } = options
     throwIfAborted(signal, 'the channel sync')
@@ -504,7 +506,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return undefined
   }
 
-  async leave (channel: string): Promise<void> {
+  async leave (typed: string): Promise<void> {
+    const channel = typedChannel(typed)
     this.assertRunning()
     const topic = this.joined.get(channel)
     if (topic === undefined) {
@@ -523,7 +526,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return [...this.joined.keys()]
   }
 
-  channelPeers (channel: string): PeerId[] {
+  channelPeers (typed: string): PeerId[] {
+    const channel = typedChannel(typed)
     this.assertRunning()
     return this.libp2p.services.pubsub.getSubscribers(topicOf(channel))
   }
@@ -563,12 +567,15 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.safeDispatchEvent(type, { detail } as CustomEventInit<MurmurEvents[K]['detail']>)
   }
 
-  async post (channel: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+  async post (typed: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    const channel = typedChannel(typed)
+    checkBody(body)
     this.assertCanPost(options.signal)
     return this.own.post(channel, body, options)
   }
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    checkBody(body)
     this.assertCanPost(options.signal)
     return this.own.reply(parentId, body, options)
   }
@@ -578,9 +585,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.own.vote(postId, vote, options)
   }
 
-  async feed (channel: string, options: FeedOptions = {}): Promise<PostView[]> {
+  async feed (typed: string, options: FeedOptions = {}): Promise<PostView[]> {
+    const channel = typedChannel(typed)
     this.assertRunning()
-    topicOf(channel)
     const entries = await this.reads.feed(channel, { sort: options.sort ?? 'new', limit: options.limit ?? FEED_LIMIT })
     return entries.map((entry) => toPostView(entry))
   }
