@@ -133,6 +133,50 @@ describe('fake PeerIds claimed at honest addresses do not waste the honest group
     }, 150_000)
   }
 
+  /**
+   * One answer's flood (review 11, High 1; /tmp/rv11/srcsquat.mjs): kad-dht turns every record of a DHT
+   * reply into a discovery, with no limit, so one reply from the attacker's DHT server named a hundred
+   * records at closed ports of each honest IP. The honest host's real record fell out of its group's
+   * sample of 32 (32/101), the fakes failed, the group gave up its place and the sybil host took the
+   * slots: 0.75-0.78 of the dials against a group share of 1/6. Records now carry their source (the
+   * address group of the peer whose answer carried them), each source is sampled apart, and a group's
+   * turn takes its records source by source: the honest host's record, sent by another source (an
+   * honest DHT server, here 127.0.0.8), is among the first tries of its group's turn. Every record is
+   * also offered with no source (kad-dht's bare discovery event), as the node sees it.
+   */
+  it('a hundred records at closed ports of each honest IP, all from the attacker\'s one source, and ten sybils on its host: the sybils hold their group\'s share of the dials', async () => {
+    const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))
+    const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => host('127.0.0.9')))
+    const victim = await host('127.0.0.1')
+    running.push(...honest, ...sybils, victim)
+    // the attacker's DHT server shares the sybils' host; an honest DHT server answers from another
+    const attacker = 'ip4/127.0.0.9'
+    const honestSource = 'ip4/127.0.0.8'
+    const offers: Array<[PeerInfo, string | undefined]> = []
+    for (const h of honest) {
+      const addr = h.getMultiaddrs()[0]!
+      const ip = addr.getComponents()[0]!.value!
+      offers.push([{ id: h.peerId, multiaddrs: [addr] }, honestSource])
+      for (const [k, id] of (await ids(100)).entries()) offers.push([{ id, multiaddrs: [multiaddr(`/ip4/${ip}/tcp/${k + 1}`)] }, attacker])
+    }
+    for (const s of sybils) offers.push([{ id: s.peerId, multiaddrs: [s.getMultiaddrs()[0]!] }, attacker])
+    const { dialer, dialed } = victimDialer(victim, HONEST + 1)
+    try {
+      for (const [record, source] of sample(offers, offers.length)) {
+        dialer.offer(record, source)
+        dialer.offer(record)
+      }
+      await waitFor(() => dialed().length >= HONEST + 1, 'the victim dialed as many as it wanted', 90_000, 50)
+      const reached = new Set(dialed().map(String))
+      const honestReached = honest.filter((h) => reached.has(h.peerId.toString())).length
+      const sybilsReached = sybils.filter((s) => reached.has(s.peerId.toString())).length
+      console.log(`one source's flood: ${honestReached} honest hosts and ${sybilsReached} sybils reached (group share of the sybils 1/${HONEST + 1})`)
+      expect({ honestReached, sybilsReached }).toEqual({ honestReached: HONEST, sybilsReached: 1 })
+    } finally {
+      dialer.stop()
+    }
+  }, 150_000)
+
   it('ten sybils on one host writing its address with a different IPv6 zone in each record weigh one group (review 7, High 1)', async () => {
     const honest = await Promise.all(Array.from({ length: HONEST }, async (_, i) => host(`127.0.0.${i + 2}`)))
     const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => host('127.0.0.9')))
