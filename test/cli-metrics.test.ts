@@ -116,8 +116,7 @@ describe('murmur daemon --metrics', () => {
     expect((await scrape(url.replace(/\/metrics$/, '/'))).status).toBe(404)
   })
 
-  // red until murmur.ts passes createNodeMetrics a syncSessions source (HistorySync's open sessions; S7E report): make it an `it` then
-  it.fails('serves the history sync sessions open now', async () => {
+  it('serves the history sync sessions open now', async () => {
     const { text } = await scrape(url)
     expect(text).toContain('# TYPE murmur_sync_sessions gauge')
     expect(text).toMatch(/^murmur_sync_sessions \d+$/m)

@@ -166,7 +166,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.tracker = tracker
     this.libp2p = libp2p
     // read at scrape time; outbound is direct when the stem is off, so the Set counts that outbox once
-    this.metrics = createNodeMetrics({ metrics: libp2p.metrics, waiting: () => [...new Set([this.direct, this.outbound])].reduce((n, box) => n + box.queued, 0) + (this.stem?.router.heldCount ?? 0) })
+    this.metrics = createNodeMetrics({
+      metrics: libp2p.metrics,
+      waiting: () => [...new Set([this.direct, this.outbound])].reduce((n, box) => n + box.queued, 0) + (this.stem?.router.heldCount ?? 0),
+      syncSessions: () => this.sync?.sessions ?? 0
+    })
     this.senders = new SenderGroups(libp2p)
     this.chosen = new ChosenPeers(config.bootstrap)
     this.vouches = new Corroboration({

@@ -154,6 +154,8 @@ export class HistorySync {
   private readonly stalled = new Map<string, number>()
   private readonly stalledFor: number
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
+  /** Sessions other peers began that this node is answering now. */
+  private responding = 0
   private readonly controller = new AbortController()
 
   constructor (components: SyncComponents, host: SyncHost, init: SyncInit & { log: Logger }) {
@@ -175,6 +177,11 @@ export class HistorySync {
       dialedReserve: init.dialedReserve ?? SYNC_DIALED_RESERVE,
       holdCap: init.respondingHoldCap ?? SYNC_RESPONDING_HOLD_CAP
     })
+  }
+
+  /** Sessions open now, begun here or answered here (the murmur_sync_sessions gauge). */
+  get sessions (): number {
+    return this.running.size + this.responding
   }
 
   async start (): Promise<void> {
@@ -351,6 +358,7 @@ export class HistorySync {
       stream.abort(new Error('sync limit reached'))
       return
     }
+    this.responding++
     let slot: ResponderSlot | undefined
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.sessionTimeout)])
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
@@ -368,6 +376,7 @@ export class HistorySync {
       this.log('sync session with %p ended - %e', peer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
+      this.responding--
       this.slots.leave(key, Date.now(), slot)
     }
   }
