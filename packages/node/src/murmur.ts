@@ -3,7 +3,6 @@
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { defaultLogger } from '@libp2p/logger'
 import { AbortError, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
@@ -12,7 +11,7 @@ import { checkBody, parseId, topicOf, typedChannel } from './input.js'
 import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
-import { createMurmurLibp2p } from './libp2p.js'
+import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
@@ -324,7 +323,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         getConnections: (peer) => libp2p.getConnections(peer),
         chosen: (peer) => this.chosen.has(peer),
         log: log.newScope('rendezvous')
-      }, { peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper }),
+      }, { peerInfoMapper: addressScopeMapper(config.allowPrivateAddresses) }),
       peerId: libp2p.peerId,
       dialedInTopic: (topic) => pubsub.getSubscribers(topic).filter((peer) => dialed(peer)).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,

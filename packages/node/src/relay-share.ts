@@ -29,6 +29,7 @@
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { multiaddr } from '@multiformats/multiaddr'
+import { embeddedIpv4 } from './address-scope.js'
 import type {
   CircuitRelayServerComponents, CircuitRelayServerInit, CircuitRelayService, ServerReservationStoreInit
 } from '@libp2p/circuit-relay-v2'
@@ -68,7 +69,8 @@ export const UNADDRESSED_GROUP = 'unaddressed'
 const UNADDRESSED_PROTOCOLS = new Set(['webrtc', 'p2p', 'p2p-circuit'])
 
 /**
- * The groups a client address is counted in. IPv4-mapped IPv6 counts as IPv4, and a leading `/ip6zone`
+ * The groups a client address is counted in. An IPv6 address carrying an IPv4 one (IPv4-mapped, NAT64,
+ * 6to4, Teredo: address-scope.ts's embeddedIpv4) counts as that IPv4 address, and a leading `/ip6zone`
  * is passed over (a zoned address counts as its IP address); every DNS name is one group together
  * ({@link DNS_GROUP}): a connection dialed by name keeps the name as its remote address; every address
  * naming no host (an inbound WebRTC connection's `/webrtc/p2p/<peer>`) is one group ({@link UNADDRESSED_GROUP});
@@ -94,7 +96,9 @@ export function addressGroups (addr: Multiaddr): AddressGroups {
   }
   // the address's bytes, as multiaddr parsed them: the ip6 code (one varint byte), then 16 address bytes
   const bytes = addr.bytes.subarray(1, 17)
-  if (bytes.subarray(0, 12).join() === '0,0,0,0,0,0,0,0,0,0,255,255') return ip4Groups(bytes.subarray(12).join('.'))
+  // an IPv6 address standing for an IPv4 one (mapped, NAT64, 6to4, Teredo) weighs what that IPv4 address weighs
+  const ip4 = embeddedIpv4(bytes)
+  if (ip4 !== undefined) return ip4Groups(ip4.join('.'))
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(2 * i).toString(16).padStart(4, '0'))
   return { address: `ip6/${groups.slice(0, 4).join(':')}::/64`, network: `ip6/${groups.slice(0, 3).join(':')}::/48` }

@@ -121,6 +121,20 @@ describe('relay slot fair share', () => {
     expect(groups('/dns6/other.example.net')).toEqual(groups('/dns4/relay.example.org'))
   })
 
+  it.each([
+    ['NAT64', '/ip6/64:ff9b::cb00:7107', '/ip6/64:ff9b::cb00:7108', '203.0.113.8'],
+    ['local-use NAT64', '/ip6/64:ff9b:1::cb00:7107', '/ip6/64:ff9b:1::c633:6407', '198.51.100.7'],
+    ['6to4', '/ip6/2002:cb00:7107:1::1', '/ip6/2002:cb00:7107:2::5', '203.0.113.7'],
+    ['Teredo', '/ip6/2001:0:4136:e378:8000:63bf:34ff:8ef8', '/ip6/2001:0:4136:e378:8000:63bf:3fff:fdd2', '192.0.2.45']
+  ])('counts a %s address as the IPv4 address it carries', (_, carrier, other, otherIp4) => {
+    const groups = (address: string): { address: string, network: string } => addressGroups(multiaddr(`${address}/tcp/1`))
+    // a client reaching the relay through a translator or tunnel weighs what its IPv4 address weighs
+    expect(groups(carrier)).toEqual(groups('/ip4/203.0.113.7'))
+    // another address of the form weighs what its own IPv4 address weighs: NAT64 users are not one group
+    // together, and a 6to4 host's other /64s are that one host
+    expect(groups(other)).toEqual(groups(`/ip4/${otherIp4}`))
+  })
+
   it('puts every address that names no host in one group: a browser\'s inbound WebRTC peers weigh as one host (RV10)', async () => {
     const webrtcPeer = async (): Promise<string> => `/webrtc/p2p/${peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()}`
     const first = addressGroups(multiaddr(await webrtcPeer()))
