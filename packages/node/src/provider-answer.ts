@@ -151,16 +151,18 @@ export function decodeAnswer (bytes: Uint8Array, truncated: boolean, bounds: Ans
 }
 
 /**
- * At most `count` records of `answer`, drawn by address group ({@link drawFromGroups}), each then parsed
- * into a PeerInfo (a record whose id or an address does not parse is left out).
+ * At most `count` records of `answer`, drawn by address group ({@link drawFromGroups}) among those
+ * `skip` does not pass over (given a record's PeerId multihash bytes), each then parsed into a PeerInfo
+ * (a record whose id or an address does not parse is left out).
  *
  * @example
  * ```ts
  * const providers = keptProviders(decodeAnswer(bytes, false, bounds), 64)
  * ```
  */
-export function keptProviders (answer: RawAnswer, count: number): PeerInfo[] {
-  return drawFromGroups(answer.groups, count).flatMap((record) => toPeerInfo(record.id, record.multiaddrs))
+export function keptProviders (answer: RawAnswer, count: number, skip?: (id: Uint8Array) => boolean): PeerInfo[] {
+  const groups = skip === undefined ? answer.groups : answer.groups.map((records) => records.filter((record) => !skip(record.id)))
+  return drawFromGroups(groups, count).flatMap((record) => toPeerInfo(record.id, record.multiaddrs))
 }
 
 /** A record's id and its first `maxAddresses` addresses, or nothing when it is malformed or its id is too short for a PeerId. */

@@ -25,10 +25,11 @@ import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
+import { peerGroup } from './discovery-pool.js'
+import { addressScopeMapper } from './libp2p.js'
 import { MESSAGE_GET_PROVIDERS, decodeAnswer, keptProviders, readAnswer } from './provider-answer.js'
 import type { AnswerBounds } from './provider-answer.js'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
-import { removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
 import type { CID } from 'multiformats/cid'
 
@@ -62,8 +63,17 @@ export const PROVIDER_STORER_TIMEOUT = 10_000
 /** One storer's answer: the providers it named for the key. */
 export interface StorerAnswer {
   from: PeerId
+  /**
+   * The address group (`peerGroup`) of the connection the answer came on, {@link OWN_STORE_GROUP} for
+   * this node's own store; absent when the lookup cannot tell (no `getConnections`). PeerIds cost
+   * nothing: sybil storers on one host are one source.
+   */
+  group?: string
   providers: PeerInfo[]
 }
+
+/** The {@link StorerAnswer.group} of this node's own provider store. */
+export const OWN_STORE_GROUP = 'self'
 
 /** What {@link createProviderLookup} needs from the node. */
 export interface ProviderLookupComponents {
@@ -74,9 +84,10 @@ export interface ProviderLookupComponents {
   /** Opens a stream to a peer on a protocol (libp2p's `dialProtocol`). */
   dialProtocol(peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream>
   /**
-   * The open connections (libp2p's `getConnections`): a storer's outbound connection that was not open
-   * when the lookup began is closed once the storer answered, unless another stream uses it or the node
-   * chose the storer. Without it, connections are left to the connection manager.
+   * The open connections (libp2p's `getConnections`): an answer's source is the address group of the
+   * connection it came on, and a storer's outbound connection that was not open when the lookup began
+   * is closed once the storer answered, unless another stream uses it or the node chose the storer.
+   * Without it, answers name no group and connections are left to the connection manager.
    */
   getConnections?(peer?: PeerId): Connection[]
   /**
@@ -99,7 +110,7 @@ export interface ProviderLookupInit {
   /**
    * Applied to every provider record a storer sends, as kad-dht does (give the DHT's own mapper).
    *
-   * @default removePrivateAddressesMapper
+   * @default addressScopeMapper(false): public addresses and DNS names kept
    */
   peerInfoMapper?: PeerInfoMapper
   /**
@@ -134,6 +145,18 @@ export interface ProviderLookupInit {
   maxKept?: number
 }
 
+/** Options of {@link ProviderLookup.find}. */
+export interface ProviderFindOptions extends AbortOptions {
+  /**
+   * Records passed over before an answer's draw, given the PeerId multihash bytes a record names (the
+   * rendezvous passes over those it offered lately, so that each round draws among records not yet
+   * tried, and an honest host's real record is reached however many fakes share its group).
+   *
+   * @default none
+   */
+  skip?(id: Uint8Array): boolean
+}
+
 /** Asks every storer of a key for its providers. */
 export interface ProviderLookup {
   /**
@@ -142,7 +165,7 @@ export interface ProviderLookup {
    * records and addresses are left out of it). Resolves when every storer answered or failed; rejects
    * only when `signal` aborts.
    */
-  find(cid: CID, options: AbortOptions): Promise<StorerAnswer[]>
+  find(cid: CID, options: ProviderFindOptions): Promise<StorerAnswer[]>
 }
 
 /** Protocols whose streams do not keep a storer's connection open: those every connection gets by itself. */
@@ -159,7 +182,7 @@ const INCIDENTAL = ['/ipfs/id/', '/ipfs/ping/', '/meshsub/', '/floodsub/']
  */
 export function createProviderLookup (components: ProviderLookupComponents, init: ProviderLookupInit = {}): ProviderLookup {
   const protocol = init.protocol ?? KAD_PROTOCOL
-  const peerInfoMapper = init.peerInfoMapper ?? removePrivateAddressesMapper
+  const peerInfoMapper = init.peerInfoMapper ?? addressScopeMapper(false)
   const storerTimeout = init.storerTimeout ?? PROVIDER_STORER_TIMEOUT
   const bounds: AnswerBounds = {
     maxBytes: init.maxAnswerBytes ?? PROVIDER_ANSWER_BYTES,
@@ -184,7 +207,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   /** This node's own records of the key: findProviders yields them first, before it asks anyone. */
   async function own (cid: CID, options: AbortOptions): Promise<StorerAnswer[]> {
     for await (const event of dht.findProviders(cid, options)) {
-      if (event.name === 'PROVIDER' && event.from.equals(peerId)) return [{ from: peerId, providers: event.providers }]
+      if (event.name === 'PROVIDER' && event.from.equals(peerId)) return [{ from: peerId, group: OWN_STORE_GROUP, providers: event.providers }]
       // a network event: the own store had nothing (leaving the loop ends kad-dht's query)
       if (event.name !== 'PEER_RESPONSE' || !event.from.equals(peerId)) return []
     }
@@ -192,11 +215,12 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   }
 
   /** The storer's answer; then its connection is released unless it was open in `before` (see {@link release}). */
-  async function ask (storer: PeerId, key: Uint8Array<ArrayBuffer>, before: Set<string>, options: AbortOptions): Promise<StorerAnswer | undefined> {
+  async function ask (storer: PeerId, key: Uint8Array<ArrayBuffer>, before: Set<string>, options: ProviderFindOptions): Promise<StorerAnswer | undefined> {
     const signal = AbortSignal.any([...(options.signal === undefined ? [] : [options.signal]), AbortSignal.timeout(storerTimeout)])
     let stream: Stream | undefined
     try {
       stream = await dialProtocol(storer, protocol, { signal })
+      const group = groupOf(storer, stream)
       // listening before the question is sent: nothing of the answer can come before the listener
       const reading = readAnswer(stream, bounds.maxBytes, signal)
       reading.catch(() => {}) // awaited below, after the send, which may fail first
@@ -218,7 +242,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       }
       if (truncated) log('storer %p answered with more than %d bytes: %d records read', storer, bounds.maxBytes, answer.records)
       // drawn before parsing: only the kept records' addresses cost parsing and the mapper
-      return { from: storer, providers: keptProviders(answer, maxKept).map(peerInfoMapper) }
+      return { from: storer, ...(group === undefined ? {} : { group }), providers: keptProviders(answer, maxKept, options.skip).map(peerInfoMapper) }
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       log('storer %p gave no usable providers answer - %e', storer, err)
@@ -226,6 +250,13 @@ export function createProviderLookup (components: ProviderLookupComponents, init
     } finally {
       release(storer, before, stream)
     }
+  }
+
+  /** The address group of the connection `stream` to `storer` runs on (any open one to it if none holds the stream). */
+  function groupOf (storer: PeerId, stream: Stream): string | undefined {
+    const connections = components.getConnections?.(storer).filter((c) => c.status === 'open') ?? []
+    const connection = connections.find((c) => c.streams.includes(stream)) ?? connections[0]
+    return connection === undefined ? undefined : peerGroup({ id: storer, multiaddrs: [connection.remoteAddr] })
   }
 
   /**

@@ -5,15 +5,17 @@
  * it learns from gossipsub subscriptions once connected; the DHT never holds a node's channel list.
  * Keys rotate daily, so a PeerId ground to sit closest to a key serves one day, not for good.
  */
+import { base64 } from 'multiformats/bases/base64'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import {
-  RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_DIALS, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
+  DISCOVERY_WINDOW, RENDEZVOUS_BUCKETS, RENDEZVOUS_DAY, RENDEZVOUS_DAY_OVERLAP, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_MIN_INTERVAL,
   RENDEZVOUS_QUERY_TIMEOUT, RENDEZVOUS_TARGET_PEERS
 } from './constants.js'
-import { GroupedPool } from './discovery.js'
+import { DISCOVERY_PER_GROUP, DiscoveryDialer, GroupedPool } from './discovery.js'
 import { PROVIDER_KEPT_RECORDS } from './provider-lookup.js'
+import { Recent } from './recent.js'
 import type { ProviderLookup, StorerAnswer } from './provider-lookup.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
@@ -25,6 +27,17 @@ import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
  * these of an answer ({@link PROVIDER_KEPT_RECORDS}).
  */
 export const RENDEZVOUS_PER_STORER = PROVIDER_KEPT_RECORDS
+
+/**
+ * A provider offered to a topic's dialer is passed over by the lookups of the next this many ms (5 min):
+ * each round draws among the records not yet offered, so an honest host's real record is offered within
+ * a few rounds however many fake records claim its address (each round kept about ten of a group's 21,
+ * and the honest group ran out of records while its real one was never drawn).
+ */
+export const RENDEZVOUS_OFFERED_FOR = RENDEZVOUS_MAX_INTERVAL
+
+/** Most providers a topic remembers offering (the most recent). */
+export const RENDEZVOUS_OFFERED_KEPT = 4096
 
 /**
  * A wake ({@link TopicRendezvous.wake}) starts a round at once and the backoff over at most once per this
@@ -115,10 +128,20 @@ export interface TopicRendezvousComponents {
   dialedInTopic(topic: string): number
   /** Whether a connection to the peer is open. */
   isConnected(peer: PeerId): boolean
+  /**
+   * Whether this node chose the peer and holds an outbound connection to it (`ChosenPeers.dialed`): such
+   * a provider is not dialed again; one only connected (a DHT query reached it, or it dialed in) is.
+   *
+   * @default isConnected
+   */
+  isDialed?(peer: PeerId): boolean
   /** Number of addresses others can reach us at (a provider record without one is dropped). */
   addressCount(): number
-  /** Dials a provider; failures are the dialer's to log. */
-  dial(peer: PeerInfo, signal: AbortSignal): Promise<void>
+  /**
+   * Dials a drawn provider (`dialDrawn`) and returns the peer reached, or nothing if it cannot tell (then
+   * `isDialed` says); failures are the dialer's to log.
+   */
+  dial(peer: PeerInfo, signal: AbortSignal): Promise<PeerId | undefined | void>
   log: Logger
   /**
    * The clock, in ms since the epoch (picks the day's key).
@@ -128,8 +151,40 @@ export interface TopicRendezvousComponents {
   now?(): number
 }
 
+/** Options of {@link TopicRendezvous}: those of the topics' provider dialers ({@link DiscoveryDialer}). */
+export interface TopicRendezvousInit {
+  /**
+   * How long the providers a round found are gathered before some are drawn and dialed, in ms.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  window?: number
+  /**
+   * A drawn provider whose dial failed is offered again after this delay, doubled on each failure.
+   *
+   * @default DISCOVERY_WINDOW (2 s)
+   */
+  retryDelay?: number
+  /**
+   * Whether providers' private and loopback addresses are dialed (`MurmurInit.allowPrivateAddresses`).
+   *
+   * @default true
+   */
+  allowPrivateAddresses?: boolean
+  /**
+   * Whether providers' relayed addresses are dialed.
+   *
+   * @default the platform's (true in browsers, false in Node.js)
+   */
+  relayedAddresses?: boolean
+}
+
 interface TopicState {
   controller: AbortController
+  /** Dials the topic's providers by discovery's rules, its target the topic's dialed peers. */
+  dialer: DiscoveryDialer
+  /** When each provider (by its PeerId multihash, base64) was last offered to the dialer. */
+  offered: Recent<number>
   timer?: ReturnType<typeof setTimeout>
   running: boolean
   interval: number
@@ -162,11 +217,13 @@ interface TopicState {
  */
 export class TopicRendezvous {
   private readonly components: TopicRendezvousComponents
+  private readonly init: TopicRendezvousInit
   private readonly topics = new Map<string, TopicState>()
   private readonly lookup: ProviderLookup
 
-  constructor (components: TopicRendezvousComponents) {
+  constructor (components: TopicRendezvousComponents, init: TopicRendezvousInit = {}) {
     this.components = components
+    this.init = init
     this.lookup = components.lookup ?? findProvidersLookup(components.dht)
   }
 
@@ -175,7 +232,7 @@ export class TopicRendezvous {
     if (this.topics.has(topic)) {
       return
     }
-    const state: TopicState = { controller: new AbortController(), running: false, interval: RENDEZVOUS_MIN_INTERVAL, provided: false }
+    const state: TopicState = { controller: new AbortController(), dialer: this.dialerOf(topic), offered: new Recent(RENDEZVOUS_OFFERED_KEPT), running: false, interval: RENDEZVOUS_MIN_INTERVAL, provided: false }
     this.topics.set(topic, state)
     this.schedule(topic, state, 0)
   }
@@ -188,6 +245,7 @@ export class TopicRendezvous {
     }
     this.topics.delete(topic)
     state.controller.abort()
+    state.dialer.stop()
     clearTimeout(state.timer)
     if (state.cid !== undefined) {
       await this.components.dht.cancelReprovide(state.cid).catch((err: unknown) => {
@@ -218,9 +276,36 @@ export class TopicRendezvous {
   stop (): void {
     for (const state of this.topics.values()) {
       state.controller.abort()
+      state.dialer.stop()
       clearTimeout(state.timer)
     }
     this.topics.clear()
+  }
+
+  /**
+   * The provider dialer of a topic: discovery's rules ({@link DiscoveryDialer}) with the topic's dialed
+   * peers as its target, so a group already holding one of them waits for the groups holding none, a
+   * group whose records failed keeps its turn, and failures are remembered per address.
+   */
+  private dialerOf (topic: string): DiscoveryDialer {
+    const { isConnected, dial, log } = this.components
+    return new DiscoveryDialer({
+      dialedCount: () => this.components.dialedInTopic(topic),
+      isConnected,
+      isDialed: (peer) => this.isDialed(peer),
+      dial: async (peer, signal) => dial(peer, signal),
+      log
+    }, {
+      below: RENDEZVOUS_TARGET_PEERS,
+      window: this.init.window ?? DISCOVERY_WINDOW,
+      retryDelay: this.init.retryDelay ?? DISCOVERY_WINDOW,
+      allowPrivateAddresses: this.init.allowPrivateAddresses,
+      relayedAddresses: this.init.relayedAddresses
+    })
+  }
+
+  private isDialed (peer: PeerId): boolean {
+    return this.components.isDialed?.(peer) ?? this.components.isConnected(peer)
   }
 
   private schedule (topic: string, state: TopicState, delay: number): void {
@@ -275,31 +360,39 @@ export class TopicRendezvous {
       return
     }
     const cids = await Promise.all(lookupDays(now).map(async (d) => d === day ? cid : topicCid(topic, d)))
-    await this.dialProviders(topic, cids, state.controller.signal)
+    await this.dialProviders(topic, cids, state)
   }
 
-  private async dialProviders (topic: string, cids: CID[], topicSignal: AbortSignal): Promise<void> {
-    const { peerId, isConnected, dial, log } = this.components
-    const signal = AbortSignal.any([topicSignal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
-    const answers = (await Promise.all(cids.map(async (cid) => this.lookup.find(cid, { signal })))).flat()
-    const pool = new GroupedPool()
-    /** Records each storer added this round. */
+  /**
+   * Offers the providers the storers named to the topic's dialer, each storer's answer drawn by address
+   * group, at most {@link RENDEZVOUS_PER_STORER} per storer address group and round: sybil storers on one
+   * host share one budget, as their records share one source.
+   */
+  private async dialProviders (topic: string, cids: CID[], state: TopicState): Promise<void> {
+    const { peerId, log } = this.components
+    const signal = AbortSignal.any([state.controller.signal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT)])
+    const now = Date.now()
+    const skip = (id: Uint8Array): boolean => now - (state.offered.get(base64.baseEncode(id)) ?? -Infinity) < RENDEZVOUS_OFFERED_FOR
+    const answers = (await Promise.all(cids.map(async (cid) => this.lookup.find(cid, { signal, skip })))).flat()
+    /** Records each storer address group added this round. */
     const added = new Map<string, number>()
-    for (const { from, providers } of answers) {
-      const storer = from.toString()
-      const fresh = providers.filter((provider) => !provider.id.equals(peerId) && !pool.has(provider.id) && !isConnected(provider.id))
+    let offered = 0
+    for (const { from, group, providers } of answers) {
+      const source = group ?? `peer:${from.toString()}`
+      const fresh = providers.filter((provider) => !provider.id.equals(peerId) && !skip(provider.id.toMultihash().bytes) && !this.isDialed(provider.id))
       // by address group too: one storer's answer naming 1,000 sybils on one host and 25 honest
       // providers gives the 25 their share
-      const answer = new GroupedPool()
+      const answer = new GroupedPool({ perGroup: DISCOVERY_PER_GROUP })
       for (const provider of fresh) answer.offer(provider)
-      const taken = answer.draw(RENDEZVOUS_PER_STORER - (added.get(storer) ?? 0))
-      added.set(storer, (added.get(storer) ?? 0) + taken.length)
-      for (const provider of taken) pool.offer(provider)
+      const taken = answer.draw(RENDEZVOUS_PER_STORER - (added.get(source) ?? 0))
+      added.set(source, (added.get(source) ?? 0) + taken.length)
+      for (const provider of taken) {
+        state.offered.set(base64.baseEncode(provider.id.toMultihash().bytes), now)
+        state.dialer.offer(provider)
+      }
+      offered += taken.length
     }
-    const needed = Math.min(RENDEZVOUS_MAX_DIALS, RENDEZVOUS_TARGET_PEERS - this.components.dialedInTopic(topic))
-    const chosen = pool.draw(needed)
-    log('dialing %d of %d providers (%d address groups, %d storers) of the bucket of %s', chosen.length, pool.size, pool.groupCount, added.size, topic)
-    await Promise.all(chosen.map(async (provider) => dial(provider, topicSignal)))
+    log('offered %d providers from %d storer address groups for the bucket of %s', offered, added.size, topic)
   }
 }
 

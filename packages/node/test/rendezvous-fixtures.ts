@@ -19,6 +19,7 @@ import type { ProviderLookup, ProviderLookupInit } from '../src/provider-lookup.
 import { TopicRendezvous, topicCid } from '../src/rendezvous.js'
 import type { TopicRendezvousComponents } from '../src/rendezvous.js'
 import { waitFor } from './harness.js'
+import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 
@@ -35,7 +36,8 @@ export interface DialCounts {
 
 /**
  * Runs `rounds` rendezvous rounds on `topic`, each a new {@link TopicRendezvous} that is stopped after
- * its {@link RENDEZVOUS_TARGET_PEERS}th dial, for a node with no peers in the topic and no connections.
+ * its {@link RENDEZVOUS_TARGET_PEERS}th dial, for a node with no peers in the topic and no connections;
+ * every dial reaches the peer dialed.
  */
 export async function dialRounds (components: Pick<TopicRendezvousComponents, 'dht' | 'peerId' | 'lookup'>, topic: string, sybilSet: Set<string>, rounds: number): Promise<DialCounts> {
   const counts: DialCounts = { dialed: 0, dialedSybils: 0, honestDialed: new Set() }
@@ -52,9 +54,11 @@ export async function dialRounds (components: Pick<TopicRendezvousComponents, 'd
         if (sybilSet.has(peer.id.toString())) counts.dialedSybils++
         else counts.honestDialed.add(peer.id.toString())
         if (counts.dialed % RENDEZVOUS_TARGET_PEERS === 0) roundDone()
+        // reached: its group holds a dialed peer now
+        return peer.id
       },
       log: logger('murmur:test')
-    })
+    }, { window: 10 })
     rendezvous.join(topic)
     await done
     rendezvous.stop()
@@ -62,9 +66,9 @@ export async function dialRounds (components: Pick<TopicRendezvousComponents, 'd
   return counts
 }
 
-/** A libp2p node's options for these tests: TCP on loopback, noise, yamux, no inbound connection limit to speak of. */
-export const loopbackNode = (): Parameters<typeof createLibp2p>[0] => ({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+/** A libp2p node's options for these tests: TCP on loopback (`ip`), noise, yamux, no inbound connection limit to speak of. */
+export const loopbackNode = (ip = '127.0.0.1'): Parameters<typeof createLibp2p>[0] => ({
+  addresses: { listen: [`/ip4/${ip}/tcp/0`] },
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
@@ -90,9 +94,9 @@ export const answering = (providers: ProviderInfo[], delay = 0): StorerAnswer =>
   await stream.close()
 }
 
-/** A stock libp2p peer that speaks Murmur's kad protocol by hand. */
-export async function stubStorer (answer: StorerAnswer): Promise<Libp2p> {
-  const node = await createLibp2p({ ...loopbackNode(), services: { identify: identify(), ping: ping() } })
+/** A stock libp2p peer that speaks Murmur's kad protocol by hand, listening on `ip`. */
+export async function stubStorer (answer: StorerAnswer, ip?: string): Promise<Libp2p> {
+  const node = await createLibp2p({ ...loopbackNode(ip), services: { identify: identify(), ping: ping() } })
   await node.handle(KAD_PROTOCOL, async (stream) => {
     const pb = pbStream(stream, { maxDataLength: 4 * 1024 * 1024 }).pb(ProvidersMessage)
     try {
@@ -109,7 +113,7 @@ export async function stubStorer (answer: StorerAnswer): Promise<Libp2p> {
 }
 
 /** A node running a real kad-dht on Murmur's protocol (every record kept: loopback addresses are private). */
-export type DhtNode = Libp2p<{ dht: KadDHT }>
+export type DhtNode = Libp2p<{ dht: KadDHT, identify: Identify }>
 
 /** A {@link DhtNode}, a DHT server unless `clientMode`. */
 export const dhtNode = async (clientMode: boolean): Promise<DhtNode> => createLibp2p({
@@ -137,5 +141,6 @@ export const lookupOf = (node: DhtNode, init: ProviderLookupInit = {}): Provider
   dht: node.services.dht,
   peerId: node.peerId,
   dialProtocol: async (peer, protocol, options) => node.dialProtocol(peer, protocol, options),
+  getConnections: (peer) => node.getConnections(peer),
   log: logger('murmur:test')
 }, { peerInfoMapper: passthroughMapper, ...init })

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
-import { PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
+import { OWN_STORE_GROUP, PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES, createProviderLookup } from '../src/provider-lookup.js'
 import type { StorerAnswer } from '../src/provider-lookup.js'
 import { RENDEZVOUS_PER_STORER, topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach } from './harness.js'
@@ -117,7 +117,7 @@ describe('rendezvous lookup asks every storer', () => {
       { name: 'PROVIDER', from: self, providers: [mine], path },
       { name: 'DIAL_PEER', peer: remote, path }
     ]))
-    expect(await withOwn.find(cid, {})).toEqual([{ from: self, providers: [mine] }])
+    expect(await withOwn.find(cid, {})).toEqual([{ from: self, group: OWN_STORE_GROUP, providers: [mine] }])
     const without = make(stub([{ name: 'DIAL_PEER', peer: remote, path }, { name: 'PROVIDER', from: remote, providers: [mine], path }]))
     expect(await without.find(cid, {})).toEqual([])
     expect(queryEnded).toBe(2)
