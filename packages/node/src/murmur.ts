@@ -312,7 +312,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       dialedCount: () => this.chosen.dialedCount(libp2p.getConnections()),
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
       isDialed: dialed,
-      dial: async (peer, signal, exact) => await dialDrawn(drawnDial, peer, signal, exact)
+      dial: async (peer, signal, exact) => await dialDrawn(drawnDial, peer, signal, exact),
+      log: log.newScope('discovery')
     }, { bootstrap: bootstrapPeers(config.bootstrap), allowPrivateAddresses: config.allowPrivateAddresses })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,

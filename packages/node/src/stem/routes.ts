@@ -102,13 +102,15 @@ export class StemRoutes {
 
   /**
    * A stem-capable peer connected; `outbound` when we dialed it; `group`: the address group it connects
-   * from (successors are drawn by group, so many PeerIds behind one address weigh as one). @default the peer
+   * from, for a peer we dialed the one we dialed (successors are drawn by group, so many PeerIds behind one
+   * address weigh as one; once dialed, later reports of inbound connections keep it). @default the peer
    */
   addPeer (peer: string, outbound: boolean, group: string = peer): void {
     // libp2p reports a peer again on every identify and every further connection: once dialed, it stays so
     const promoted = outbound && !this.dialed(peer)
+    // once dialed, a peer stays grouped by the address dialed: a report of its inbound connection does not regroup it
+    if (outbound || !this.dialed(peer)) this.groups.set(peer, group)
     this.candidates.set(peer, outbound || this.dialed(peer))
-    this.groups.set(peer, group)
     if (this.tick()) {
       return
     }

@@ -37,7 +37,8 @@ export interface StemComponents {
   validate: StemValidator
   /**
    * The address group of `peer` (the node's `SenderGroups`: captured when its connection opened), which
-   * its relayed posts are charged to in the table of held posts.
+   * its relayed posts are charged to in the table of held posts, and which a successor that dialed this
+   * node is drawn by (one this node dialed by choice is drawn by the address it dialed).
    * @default the group of the connection the post came over (`addressGroup` of its remote address)
    */
   groupOf?(peer: PeerId): string | undefined
@@ -181,7 +182,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       onConnect: (peerId, connection) => {
         const peer = peerId.toString()
         this.peers.set(peer, peerId)
-        this.router.addPeer(peer, connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true), this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr))
+        const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
+        // a peer this node dialed by choice is where it dialed it: a sybil that first connected from
+        // addresses of its own must not be drawn as many hosts once it is dialed at one
+        this.router.addPeer(peer, dialed, dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr))
       },
       onDisconnect: (peerId) => {
         const peer = peerId.toString()
