@@ -1,6 +1,6 @@
 /**
  * Topic rendezvous through the DHT: a node in a channel provides today's key of the channel's rendezvous
- * bucket and dials a few providers of it drawn at random, so members of a channel meet even when the
+ * bucket and dials a few providers of it, drawn by address group as discovery draws peers, so members of a channel meet even when the
  * only peer they shared (a bootstrap node) goes away. Which of the bucket's channels a provider is in,
  * it learns from gossipsub subscriptions once connected; the DHT never holds a node's channel list.
  * Keys rotate daily, so a PeerId ground to sit closest to a key serves one day, not for good.
@@ -21,10 +21,10 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 
 /**
- * Most provider records one storer's answer adds to a round (drawn by address group, then PeerId): a
- * storer returns every record it holds, so one sybil storer with a thousand sybil records would
- * otherwise outnumber every other storer's answer in the round's pool. The lookup parses no more than
- * these of an answer ({@link PROVIDER_KEPT_RECORDS}).
+ * Most provider records the storers of one address group add to a round (drawn by address group, then
+ * PeerId): a storer returns every record it holds, so one sybil storer with a thousand sybil records
+ * would otherwise outnumber every other storer's answer, and PeerIds cost nothing, so sybil storers on
+ * one host share one budget. The lookup parses no more than these of an answer ({@link PROVIDER_KEPT_RECORDS}).
  */
 export const RENDEZVOUS_PER_STORER = PROVIDER_KEPT_RECORDS
 
@@ -202,16 +202,21 @@ interface TopicState {
  * is provided and the old one no longer re-provided), and while fewer than
  * {@link RENDEZVOUS_TARGET_PEERS} peers this node dialed share the topic, look up today's CID (and
  * yesterday's just after midnight, {@link lookupDays}) by asking every closest peer of the key for its
- * providers (`lookup`, from `createProviderLookup`), and dial only as many providers as the topic is short of,
- * drawn by address group from up to {@link RENDEZVOUS_PER_STORER} records of each storer: neither the
- * order of an answer (ground PeerIds sorting first) nor the storer answering first decides who is dialed.
- * Rounds start one second apart and back off to five minutes; a wake ({@link TopicRendezvous.wake})
- * starts them over at most once per {@link RENDEZVOUS_WAKE_EVERY}.
+ * providers (`lookup`, from `createProviderLookup`), and offer up to {@link RENDEZVOUS_PER_STORER}
+ * records per storer address group, drawn by address group among those not offered in the last
+ * {@link RENDEZVOUS_OFFERED_FOR}, to the topic's {@link DiscoveryDialer}, which dials them by discovery's
+ * rules with the topic's dialed peers as its target: counted in address groups (a group holding one of
+ * them waits until no group holding none is left to try), a group whose records fail (fakes at an honest
+ * host's closed ports) keeps its turn, failures are remembered per address. Neither the order of an
+ * answer (ground PeerIds sorting first), the storer answering first, sybil storers near the key nor fake
+ * records claiming honest addresses decide who is dialed (review R7: sybils held 0.82-0.93 of the dialed
+ * topic peers against a group share of 1/6). Rounds start one second apart and back off to five
+ * minutes; a wake ({@link TopicRendezvous.wake}) starts them over at most once per {@link RENDEZVOUS_WAKE_EVERY}.
  *
  * @example
  * ```ts
- * const lookup = createProviderLookup({ dht, peerId, dialProtocol, log })
- * const rendezvous = new TopicRendezvous({ dht, peerId, lookup, dialedInTopic, isConnected, addressCount, dial, log })
+ * const lookup = createProviderLookup({ dht, peerId, dialProtocol, getConnections, log })
+ * const rendezvous = new TopicRendezvous({ dht, peerId, lookup, dialedInTopic, isConnected, isDialed, addressCount, dial, log }, { allowPrivateAddresses: false })
  * rendezvous.join('murmur/2/#lobby')
  * ```
  */
@@ -388,7 +393,9 @@ export class TopicRendezvous {
       added.set(source, (added.get(source) ?? 0) + taken.length)
       for (const provider of taken) {
         state.offered.set(base64.baseEncode(provider.id.toMultihash().bytes), now)
-        state.dialer.offer(provider)
+        // the storer's address group is the record's source: fakes that sybil storers send cannot push
+        // an honest host's real record, sent by another storer, out of its group
+        state.dialer.offer(provider, group)
       }
       offered += taken.length
     }
