@@ -268,7 +268,8 @@ export class DiscoveryDialer {
     this.reached.clear()
   }
 
-  private short (): boolean {
+  /** Whether the node has dialed fewer peers than it wants ({@link DiscoveryDialerInit.below}): discoveries are drawn only then. */
+  short (): boolean {
     return this.components.dialedCount() < this.below
   }
 
