@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest'
 import { RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { dialDrawn } from '../src/discovery-dial.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
-import { TopicRendezvous } from '../src/rendezvous.js'
+import { TopicRendezvous, topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
 import { answering, bytes, ids, lookupOf, loopbackNode, reachStorers, stubStorer } from './rendezvous-fixtures.js'
 import type { Identify } from '@libp2p/identify'
@@ -58,6 +58,10 @@ describe('fake provider records at honest hosts\' closed ports and sybil storers
       running.push(...storers)
       const victim = await reachStorers(storers, TOPIC, true)
       running.push(victim)
+      // an answer's source is its storer's address group: the three sybil storers are one
+      const answers = await lookupOf(victim).find(await topicCid(TOPIC), { signal: AbortSignal.timeout(30_000) })
+      const groupOf = (storer: Libp2p): string | undefined => answers.find((a) => a.from.equals(storer.peerId))?.group
+      expect(storers.map(groupOf)).toEqual(['ip4/127.0.0.20', 'ip4/127.0.0.21', 'ip4/127.0.0.21', 'ip4/127.0.0.21'])
       const hosts = new Set([...honest, ...sybils].map((h) => h.peerId.toString()))
       const chosen = new Set<string>()
       const dialed = (): PeerId[] => [...new Map(victim.getConnections()

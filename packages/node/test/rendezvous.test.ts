@@ -160,6 +160,29 @@ describe('DHT topic rendezvous', () => {
     expect(dialedSybils / dialed).toBeLessThan(0.1)
   })
 
+  it('sybil storers on one address share one budget: ten of them naming 64 sybils each do not bury one honest storer\'s ten hosts', async () => {
+    // review R7, High 2: the budget of a round was per storer PeerId, so ten sybil storers on one host
+    // added 640 records (each at an address of its own) against the honest storer's 10
+    const self = (await ids(1))[0]!
+    const storers = await ids(11)
+    const honest = await ids(10)
+    const sybilAnswers = await Promise.all(storers.slice(1).map(async (from, s) => ({
+      from,
+      group: 'ip4/198.51.100.9',
+      providers: (await ids(64)).map((id, i) => ({ id, multiaddrs: [multiaddr(`/ip4/10.${s}.${i}.1/tcp/4001`)] }))
+    })))
+    const honestAnswer = { from: storers[0]!, group: 'ip4/203.0.113.1', providers: honest.map((id, i) => ({ id, multiaddrs: [multiaddr(`/ip4/203.0.${i}.1/tcp/4001`)] })) }
+    const lookup = { find: async () => [...sybilAnswers, honestAnswer] }
+    const dht = { async * provide () {}, async cancelReprovide () {} } as unknown as KadDHT
+    const sybilSet = new Set(sybilAnswers.flatMap((a) => a.providers.map((p) => p.id.toString())))
+    const rounds = 40
+    const { dialed, dialedSybils } = await dialRounds({ dht, peerId: self, lookup }, TOPIC, sybilSet, rounds)
+    // one budget of 64 for the sybil storers' host: 10 of 74 groups honest, 6 dials a round, 240 in all:
+    // 32 honest dials expected (sd 5.3); with a budget per storer PeerId 10 of 650 groups (3.7 expected)
+    expect(dialed).toBe(rounds * RENDEZVOUS_TARGET_PEERS)
+    expect(dialed - dialedSybils).toBeGreaterThanOrEqual(14)
+  })
+
   it('members that only share a bootstrap node find each other and keep talking after it stops', async () => {
     // the bootstrap node is not in the channel, so it never relays the channel's posts
     const bootstrapNode = await startNode()
