@@ -2,7 +2,10 @@
  * The pool discovered peers are drawn from: first by address group (an IPv4 address, an IPv6 /48:
  * `addressGroup`), then by record within a group. PeerIds cost nothing, addresses do, so a thousand sybil
  * PeerIds on one host weigh what one honest host weighs; and a record is dialed at its address, whoever
- * answers there (`dialDrawn`), so records naming the same addresses are one record to draw.
+ * answers there (`dialDrawn`), so records naming the same addresses are one record to draw. Within a group,
+ * records are sampled and drawn by the source that offered them (the address group of the peer whose
+ * answer carried them): one answer's flood of fake records at an honest host's closed ports fills only
+ * its own source's sample, and the host's real record, sent by another source, keeps its turn.
  */
 import { CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
 import { RENDEZVOUS_MAX_SEEN } from './constants.js'
