@@ -25,13 +25,14 @@ const { ROOT, launchChromium, serveStatic } = await import(HARNESS) as {
 
 /** The page: builds ring and one-time envelopes, corrupts some, and validates each on both sides. */
 const ENTRY = `
-import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ringSign, ringVerify, validateEnvelope } from '${ROOT}/packages/protocol/dist/src/index.js'
+import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ready, ringSign, ringVerify, validateEnvelope } from '${ROOT}/packages/protocol/dist/src/index.js'
 import { createVerifyPool } from '${ROOT}/packages/node/dist/src/verify/index.js'
 
 const same = (a, b) => JSON.stringify(a, (_, v) => typeof v === 'bigint' ? 'n' + v : v instanceof Uint8Array ? Array.from(v) : v) ===
   JSON.stringify(b, (_, v) => typeof v === 'bigint' ? 'n' + v : v instanceof Uint8Array ? Array.from(v) : v)
 
 window.check = async () => {
+  await ready()
   const keys = Array.from({ length: 4 }, () => generateAuthorKey())
   const ring = keys.map((key) => key.publicKey).sort(compareBytes)
   const signer = keys.find((key) => compareBytes(key.publicKey, ring[0]) === 0)
