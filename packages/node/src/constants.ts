@@ -63,9 +63,6 @@ export const RENDEZVOUS_POOL = 64
 /** A rendezvous round stops reading providers after this many distinct ones. */
 export const RENDEZVOUS_MAX_SEEN = 1024
 
-/** Most providers dialed per rendezvous round (never more than the channel is short of). */
-export const RENDEZVOUS_MAX_DIALS = 6
-
 /**
  * A peer found through discovery (mDNS, DHT) is dialed only while we have dialed fewer open connections
  * than this (inbound ones do not count: a swarm connecting to us must not stop us dialing).
@@ -123,7 +120,7 @@ export const INBOUND_UPGRADE_TIMEOUT = 5_000
 
 /**
  * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see
- * {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_MAX_DIALS}), while a node whose first dials all time
+ * {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_TARGET_PEERS}), while a node whose first dials all time
  * out on a slow or busy link (a phone on a congested network, a crowd on one overloaded host) is left
  * with no peer to look others up through.
  */

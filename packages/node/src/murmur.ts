@@ -23,6 +23,8 @@ import { createNodeMetrics } from './metrics.js'
 import type { NodeMetrics } from './metrics.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { dialDrawn } from './discovery-dial.js'
+import { discoveryWalk } from './discovery-walk.js'
+import type { DiscoveryWalk } from './discovery-walk.js'
 import type { DrawnDialComponents } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
@@ -71,6 +73,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly own: OwnPosts
   private readonly rendezvous: TopicRendezvous
   private readonly discovery: DiscoveryDialer
+  /** Random DHT walks whose replies reach discovery with their source (kad-dht's own events name none). */
+  private readonly walk: DiscoveryWalk
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
   private readonly inStem: InStem
@@ -315,6 +319,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       dial: async (peer, signal, exact) => await dialDrawn(drawnDial, peer, signal, exact),
       log: log.newScope('discovery')
     }, { bootstrap: bootstrapPeers(config.bootstrap), allowPrivateAddresses: config.allowPrivateAddresses })
+    this.walk = discoveryWalk({
+      dht: libp2p.services.dht,
+      getConnections: (peer) => libp2p.getConnections(peer),
+      offer: (peer, source) => { if (this.running) this.discovery.offer(peer, source) },
+      short: () => this.discovery.short(),
+      log: log.newScope('discovery:walk')
+    })
     this.rendezvous = new TopicRendezvous({
       dht: libp2p.services.dht,
       lookup: createProviderLookup({
@@ -328,10 +339,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       peerId: libp2p.peerId,
       dialedInTopic: (topic) => pubsub.getSubscribers(topic).filter((peer) => dialed(peer)).length,
       isConnected: (peer) => libp2p.getConnections(peer).length > 0,
+      // a provider this node reached by choice counts as dialed (a connected, unchosen one does not)
+      isDialed: dialed,
       addressCount: () => libp2p.getMultiaddrs().length,
-      dial: async (peer, signal) => { await dialDrawn(drawnDial, peer, signal) },
+      // the peer reached (whoever answers at the record's address), so the topic's dialer counts it in its group
+      dial: async (peer, signal) => await dialDrawn(drawnDial, peer, signal),
       log: log.newScope('rendezvous')
-    })
+    }, { allowPrivateAddresses: config.allowPrivateAddresses })
     this.validator = memberGatedValidator({
       // a ring of members unknown here is kept until their stamps arrive (stamp-added, below)
       membership: (valid, peer, { topic, data }) => this.intake.membership(valid, peer.toString(), { topic, envelope: data, path: 'gossip', from: this.senderGroup(peer) }),
@@ -356,6 +370,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.libp2p.addEventListener('peer:discovery', (evt) => {
       if (this.running) this.discovery.offer(evt.detail)
     })
+    // records with the source that sent them: one reply's flood of fakes fills only that source's sample
+    this.walk.start()
     // new own addresses (a relay slot, say; `transport:listening` comes first, `self:peer:update` after a
     // one-second debounce) or a lost peer: provide the joined channels now rather than at the next backoff
     for (const event of ['transport:listening', 'self:peer:update', 'peer:disconnect'] as const) {
@@ -448,6 +464,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }
     }
     await step('the rendezvous', () => { this.rendezvous.stop() })
+    await step('the discovery walk', () => { this.walk.stop() })
     await step('discovery', () => { this.discovery.stop() })
     await step('the outbox', () => { this.outbound.stop() })
     await step('corroboration', () => { this.vouches.stop() })
