@@ -206,6 +206,11 @@ export class DiscoveryDialer {
   private readonly retryDelay: number
   /** Drawn records whose last dial failed, by their dial keys, oldest first (at most {@link RENDEZVOUS_POOL}). */
   private readonly retries = new Map<string, Retry>()
+  /**
+   * Groups whose turn is dialing now, with how many turns: such a group keeps its place at the draws
+   * meanwhile (a turn whose records hang, dials waiting for their timeout, lasts several windows).
+   */
+  private readonly turning = new Map<string, number>()
   /** Failures in a row per address ({@link dialKeys}), kept past the retry table (bounded). */
   private readonly failed = new Recent<Failures>(DISCOVERY_FAILED_ADDRESSES)
   /**
@@ -359,8 +364,10 @@ export class DiscoveryDialer {
     const levels = this.levels()
     const level = (group: string): number => levels.get(group) ?? 0
     const waiting = [...this.retries.values()].filter((entry) => entry.offered !== true).map((entry) => level(entry.group))
-    const lowest = Math.min(...groups.map((group) => level(group.key)), ...waiting)
-    const turns = groups.filter((group) => level(group.key) === lowest).slice(0, Math.max(0, short))
+    // a group dialing now keeps its place too: else the next window, not seeing it, gave a group that
+    // already holds a peer (a sybil host's) the turn of every honest group whose fake records hang
+    const lowest = Math.min(...groups.map((group) => level(group.key)), ...waiting, ...[...this.turning.keys()].map(level))
+    const turns = groups.filter((group) => level(group.key) === lowest && !this.turning.has(group.key)).slice(0, Math.max(0, short))
     const rest = groups.filter((group) => !turns.includes(group)).flatMap((group) => group.records)
     this.log('%d address groups gathered, %d get a turn (level %d, %d records waiting for a retry), %d short', groups.length, turns.length, lowest, waiting.length, short)
     const drawn = new Set([...turns.flatMap((group) => group.records), ...rest].map(({ peer }) => dialKeys(peer).join(' ')))
@@ -379,6 +386,18 @@ export class DiscoveryDialer {
    * until one is reached, at most {@link DISCOVERY_GROUP_TRIES}.
    */
   private async turn (group: string, records: PoolRecord[]): Promise<void> {
+    this.turning.set(group, (this.turning.get(group) ?? 0) + 1)
+    try {
+      await this.dialTurn(group, records)
+    } finally {
+      const left = (this.turning.get(group) ?? 1) - 1
+      if (left > 0) this.turning.set(group, left)
+      else this.turning.delete(group)
+    }
+  }
+
+  /** The dials of a turn (see {@link turn}). */
+  private async dialTurn (group: string, records: PoolRecord[]): Promise<void> {
     let tries = 0
     let reached = false
     for (const record of records) {
