@@ -35,7 +35,7 @@ describe('murmur errors', () => {
       [['post', 'bad channel!', 'hi'], 'murmur: bad channel name "bad channel!"'],
       [['post', 'lobby', 'x'.repeat(3000)], 'murmur: the text is too long: 3000 bytes, at most 2048 are allowed'],
       [['post', 'lobby', '   '], 'murmur: the text is empty'],
-      [['reply', 'abc', 'hi'], 'murmur: bad post id "abc": expected 64 hex characters'],
+      [['reply', 'abc', 'hi'], 'murmur: post id prefix "abc" is too short: give at least 4 hex characters of the id'],
       [['vote', UNKNOWN_ID, 'sideways'], 'murmur: bad vote "sideways": expected up or down'],
       [['thread', 'zz'], 'murmur: bad post id "zz"']
     ]
