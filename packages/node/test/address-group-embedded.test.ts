@@ -7,11 +7,10 @@
  * raw groups of a provider answer (`rawGroup` in provider-answer.ts) must agree on every address.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import * as varint from 'uint8-varint'
 import { describe, expect, it } from 'vitest'
 import { decodeAnswer } from '../src/provider-answer.js'
 import { addressGroup } from '../src/sync/admission.js'
-import { ids } from './rendezvous-fixtures.js'
+import { answerOf, ids } from './rendezvous-fixtures.js'
 import type { PeerId } from '@libp2p/interface'
 
 // address, its group
@@ -40,18 +39,6 @@ const cases: Array<[string, string]> = [
   // a relayed address: its relay's
   ['/ip6/2002:808:808::1/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo/p2p-circuit', 'ip4/8.8.8.8']
 ]
-
-/** A GET_PROVIDERS message body: one record per (id, address). */
-function answerOf (records: Array<[PeerId, string]>): Uint8Array {
-  const body: number[] = [0x08, 3]
-  for (const [id, address] of records) {
-    const idBytes = [...id.toMultihash().bytes]
-    const addressBytes = [...multiaddr(address).bytes]
-    const record = [0x0a, idBytes.length, ...idBytes, 0x12, ...varint.encode(addressBytes.length), ...addressBytes]
-    body.push(0x4a, ...varint.encode(record.length), ...record)
-  }
-  return Uint8Array.from(body)
-}
 
 describe('address groups of IPv6 addresses carrying an IPv4 address', () => {
   it('addressGroup groups Teredo by its client, 6to4 and NAT64 by their IPv4 address', () => {

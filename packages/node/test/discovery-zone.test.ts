@@ -7,31 +7,18 @@
  * were dialed; and a record claiming a relayed address was chosen through any connection to its PeerId.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import * as varint from 'uint8-varint'
 import { describe, expect, it } from 'vitest'
 import { GroupedPool } from '../src/discovery-pool.js'
 import { dialDrawn, learnedAddress } from '../src/discovery-dial.js'
 import { decodeAnswer } from '../src/provider-answer.js'
 import { addressGroups } from '../src/relay-share.js'
 import { addressGroup } from '../src/sync/admission.js'
-import { ids } from './rendezvous-fixtures.js'
+import { answerOf, ids } from './rendezvous-fixtures.js'
 import type { DrawnDialComponents } from '../src/discovery-dial.js'
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const zones = ['1', '01', 'lo', 'eth0', 'z'.repeat(200)]
-
-/** A GET_PROVIDERS message body: one record per (id, address). */
-function answerOf (records: Array<[PeerId, string]>): Uint8Array {
-  const body: number[] = [0x08, 3]
-  for (const [id, address] of records) {
-    const idBytes = [...id.toMultihash().bytes]
-    const addressBytes = [...multiaddr(address).bytes]
-    const record = [0x0a, idBytes.length, ...idBytes, 0x12, ...varint.encode(addressBytes.length), ...addressBytes]
-    body.push(0x4a, ...varint.encode(record.length), ...record)
-  }
-  return Uint8Array.from(body)
-}
 
 const rawGroupCount = (records: Array<[PeerId, string]>): number =>
   decodeAnswer(answerOf(records), false, { maxBytes: 1 << 20, maxAddresses: 8, perGroup: 256 }).groups.length

@@ -10,7 +10,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { pbStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import * as varint from 'uint8-varint'
 import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
@@ -25,6 +27,18 @@ import type { Libp2p, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 
 /** `n` fresh Ed25519 PeerIds. */
 export const ids = async (n: number): Promise<PeerId[]> => Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+
+/** A GET_PROVIDERS message body: one record per (id, address). */
+export function answerOf (records: Array<[PeerId, string]>): Uint8Array {
+  const body: number[] = [0x08, 3]
+  for (const [id, address] of records) {
+    const idBytes = [...id.toMultihash().bytes]
+    const addressBytes = [...multiaddr(address).bytes]
+    const record = [0x0a, idBytes.length, ...idBytes, 0x12, ...varint.encode(addressBytes.length), ...addressBytes]
+    body.push(0x4a, ...varint.encode(record.length), ...record)
+  }
+  return Uint8Array.from(body)
+}
 
 /** What {@link dialRounds} counted. */
 export interface DialCounts {
