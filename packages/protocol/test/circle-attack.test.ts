@@ -3,13 +3,13 @@ import { equalBytes, linkTag, ready, toHex } from '../src/index.js'
 import { deriveCircleKeys, generateCircleSecret } from '../src/circle/keys.js'
 import { generateInviteSeed, inviteKey } from '../src/circle/invite.js'
 import { generateMemberKeys, openInviteRecord, openJoin, signInviteRecord, signJoin } from '../src/circle/records.js'
-import type { InviteRecord, JoinRecord, MemberKeys, RecordResult } from '../src/circle/records.js'
+import type { InviteRecord, JoinRecord, MemberKeys } from '../src/circle/records.js'
 import { anonymitySet, NEWCOMER_DELAY_SECONDS, rosterOf, rosterWarnings, selectRing, UNATTRIBUTED } from '../src/circle/roster.js'
 import { carryOver, openRotation, signRotation } from '../src/circle/rotation.js'
 import type { RosterMember } from '../src/circle/roster.js'
 import { buildCirclePostWith, validateCircleEnvelope } from '../src/circle/post.js'
 import { CircleRecordType, openCircleFrame, sealCircleFrame } from '../src/circle/frame.js'
-import { seededRandom } from './helpers.js'
+import { recordOf, seededRandom } from './helpers.js'
 
 await ready()
 
@@ -23,11 +23,6 @@ const HOUR = 3600
 const MIN_RING = 5
 const OWNER = generateMemberKeys()
 const keys = deriveCircleKeys(seededRandom('attack-secret')(32), 0, OWNER.ring.publicKey)
-
-function recordOf<T> (result: RecordResult<T>): T {
-  if (!result.ok) throw new Error(result.reason)
-  return result.record
-}
 
 /** A circle's records as members build them: each newcomer joins with an invite key its inviter published. */
 class CircleHistory {

@@ -4,22 +4,16 @@ import { ready, toHex } from '../src/index.js'
 import { deriveCircleKeys, generateCircleSecret } from '../src/circle/keys.js'
 import { generateInviteSeed, inviteKey } from '../src/circle/invite.js'
 import { generateMemberKeys, openInviteRecord, openJoin, openLeave, signInviteRecord, signJoin, signLeave } from '../src/circle/records.js'
-import type { RecordResult } from '../src/circle/records.js'
 import { openRotation, pickRotation, rotationSecret, signRotation } from '../src/circle/rotation.js'
 import { rosterOf, UNATTRIBUTED } from '../src/circle/roster.js'
 import { CircleRecordType, openCircleFrame, sealCircleFrame } from '../src/circle/frame.js'
-import { seededRandom } from './helpers.js'
+import { recordOf, seededRandom } from './helpers.js'
 
 await ready()
 
 const NOW = 1_767_225_600
 const OWNER = generateMemberKeys()
 const keys = deriveCircleKeys(seededRandom('roster-secret')(32), 0, OWNER.ring.publicKey)
-
-function recordOf<T> (result: RecordResult<T>): T {
-  if (!result.ok) throw new Error(result.reason)
-  return result.record
-}
 
 describe('roster records', () => {
   it('a join is signed by its ring key and co-signed by the invite key it names; a changed byte or another circle refuses it', () => {

@@ -5,6 +5,7 @@ import type { Envelope } from '../src/wire/murmur.js'
 import { sha256 } from '../src/hash.js'
 import { concatBytes, u32be, utf8 } from '../src/bytes.js'
 import type { RandomSource } from '../src/ring.js'
+import type { RecordResult } from '../src/circle/records.js'
 
 /** A deterministic byte stream (SHA-256 in counter mode) for reproducible vectors and properties. */
 export function seededRandom (seed: string): RandomSource {
@@ -33,4 +34,10 @@ export function remine (envelope: Envelope, topic: string, bits: number): Uint8A
   let nonce = 0n
   while (leadingZeroBits(powHash(digest, nonce)) < bits) nonce++
   return encodeEnvelope({ ...envelope, pow: nonce })
+}
+
+/** The record of a circle record result, or a throw with its reason (for tests that build valid records). */
+export function recordOf<T> (result: RecordResult<T>): T {
+  if (!result.ok) throw new Error(result.reason)
+  return result.record
 }
