@@ -14,11 +14,7 @@ import { InvalidChannelError, InvalidIdError, PostValidationError } from './erro
  * ```
  */
 export function typedChannel (typed: string): string {
-  try {
-    return channelName(typed)
-  } catch (err) {
-    throw new InvalidChannelError((err as Error).message, { cause: err })
-  }
+  return asChannelError(() => channelName(typed))
 }
 
 /** Throws PostValidationError ERR_BAD_FIELD for a body nothing of which would show (isBlankText), as the CLI refuses it. */
@@ -29,8 +25,13 @@ export function checkBody (body: string): void {
 
 /** The topic of a channel; throws InvalidChannelError for a bad name. */
 export function topicOf (channel: string): string {
+  return asChannelError(() => channelTopic(channel))
+}
+
+/** Runs a protocol channel check, turning what it throws into an InvalidChannelError with the same message. */
+function asChannelError<T> (fn: () => T): T {
   try {
-    return channelTopic(channel)
+    return fn()
   } catch (err) {
     throw new InvalidChannelError((err as Error).message, { cause: err })
   }
