@@ -89,7 +89,8 @@ export function mutateText (seed: string, random: () => number): string {
   return text
 }
 
-function concat (...parts: Uint8Array[]): Uint8Array {
+/** The parts, one after another, in one new array. */
+export function concat (...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const part of parts) {

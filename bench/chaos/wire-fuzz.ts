@@ -18,7 +18,7 @@ import { seededRandom } from '../lib/random.ts'
 import { encodeStemFrame } from '../../packages/node/dist/src/stem/frame.js'
 import { STEM_PROTOCOL, SYNC_PROTOCOL } from '@murmur/node'
 import { apiRequest, readEndpoint, rssMb } from './api-client.ts'
-import { mutateBytes } from './mutate.ts'
+import { concat, mutateBytes } from './mutate.ts'
 import type { Libp2p } from '@libp2p/interface'
 
 /** Options of {@link runWireFuzz}. */
@@ -175,14 +175,4 @@ function varint (value: number): Uint8Array {
   }
   out.push(v)
   return Uint8Array.from(out)
-}
-
-function concat (...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
