@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_TIMELINE_ENTRIES, Timeline } from '../src/chat/timeline.js'
+import { postView } from './post-view.js'
 import type { PostView } from '@murmur/node'
 
-const post = (n: number): PostView => ({
+const post = (n: number): PostView => postView({
   id: n.toString(16).padStart(64, '0'),
-  channel: '#lobby',
-  kind: 'POST',
   body: `post ${n} ${'word '.repeat(40)}`,
-  vote: 0,
   created: 1_700_000_000 + n,
   expires: 1_700_086_400 + n,
-  score: 0,
-  replies: 0,
-  pseudonym: 'ab'.repeat(32),
-  op: true,
   root: n.toString(16).padStart(64, '0')
-} as PostView)
+})
 
 describe('chat timeline bound (RV9 M3)', () => {
   it(`keeps the newest ${MAX_TIMELINE_ENTRIES} entries, so a resize re-wraps a bounded number of posts`, () => {
