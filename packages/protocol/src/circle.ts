@@ -4,7 +4,8 @@ import { DOMAIN } from './hash.js'
 import { randomBytes, rethrowNotReady, sodium } from './sodium.js'
 import type { RandomSource } from './ring.js'
 
-const NONCE_BYTES = 24
+/** Bytes of the XChaCha20 nonce in front of a sealed circle payload. */
+export const NONCE_BYTES = 24
 
 /**
  * {@link sealCirclePost} with an injected source for the hedging randomness. Not exported from the

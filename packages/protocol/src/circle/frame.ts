@@ -1,5 +1,5 @@
 import { concatBytes, isBytes, u64be, utf8 } from '../bytes.js'
-import { openCirclePost, sealWithRandom } from '../circle.js'
+import { NONCE_BYTES, openCirclePost, sealWithRandom } from '../circle.js'
 import { ProtocolError } from '../errors.js'
 import { sha256 } from '../hash.js'
 import { checkPow, minePow } from '../pow.js'
@@ -55,7 +55,6 @@ export type CircleRecordTypeValue = typeof CircleRecordType[keyof typeof CircleR
 
 const TYPES: ReadonlySet<number> = new Set(Object.values(CircleRecordType))
 const POW_INPUT = utf8('murmur/v2/circle/pow-input')
-const NONCE_BYTES = 24
 const MAC_BYTES = 16
 /** version, relay proof-of-work nonce, seal nonce, MAC. */
 const OVERHEAD = 1 + 8 + NONCE_BYTES + MAC_BYTES
