@@ -14,13 +14,11 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
-import { DiscoveryDialer } from '../src/discovery.js'
 import { sample } from '../src/random.js'
-import { dialDrawn } from '../src/discovery-dial.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
-import { ids } from './rendezvous-fixtures.js'
+import { ids, victimDialer } from './rendezvous-fixtures.js'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Libp2p, PeerInfo } from '@libp2p/interface'
 
 const HONEST = 5
 const SYBILS = 10
@@ -28,30 +26,6 @@ const SYBILS = 10
 /** A stock libp2p host on `ip`; `relaying`: it can dial relayed addresses too (as a browser can). */
 async function host (ip: string, relaying = false): Promise<Libp2p<{ identify: Identify }>> {
   return createLibp2p({ addresses: { listen: [`/ip4/${ip}/tcp/0`] }, transports: relaying ? [tcp(), circuitRelayTransport()] : [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
-}
-
-/**
- * The victim's dialer, wired as the node wires it: chosen peers, dialed count, dialDrawn; `relaying`:
- * relayed addresses kept and dialed (a victim with a circuit-relay transport).
- */
-function victimDialer (victim: Libp2p<{ identify: Identify }>, below: number, relaying = false): { dialer: DiscoveryDialer, dialed: () => PeerId[] } {
-  const chosen = new Set<string>()
-  const dialed = (): PeerId[] => [...new Map(victim.getConnections()
-    .filter((c) => c.direction === 'outbound' && c.status === 'open' && chosen.has(c.remotePeer.toString()))
-    .map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
-  const dialer = new DiscoveryDialer({
-    dialedCount: () => dialed().length,
-    isConnected: (peer) => victim.getConnections(peer).length > 0,
-    isDialed: (peer) => dialed().some((p) => p.equals(peer)),
-    dial: async (peer, signal, exact) => dialDrawn({
-      getConnections: () => victim.getConnections(),
-      dial: async (target, options) => victim.dial(target, options),
-      identify: async (connection, options) => victim.services.identify.identify(connection, options),
-      choose: (p) => { chosen.add(p.toString()) },
-      relayedAddresses: relaying
-    }, peer, signal, exact)
-  }, { below, window: 50, retryDelay: 50, relayedAddresses: relaying })
-  return { dialer, dialed }
 }
 
 describe('fake PeerIds claimed at honest addresses do not waste the honest groups', () => {

@@ -19,12 +19,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
-import { dialDrawn } from '../src/discovery-dial.js'
 import { discoveryWalk } from '../src/discovery-walk.js'
-import { DiscoveryDialer } from '../src/discovery.js'
 import { ProvidersMessage } from '../src/kad-providers.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
-import { ids } from './rendezvous-fixtures.js'
+import { ids, victimDialer } from './rendezvous-fixtures.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
@@ -109,21 +107,7 @@ describe('a DHT walk offers each reply\'s records with their source', () => {
     const victim = await dhtHost('127.0.0.1', true)
     running.push(attacker, victim)
 
-    const chosen = new Set<string>()
-    const dialed = (): PeerId[] => [...new Map(victim.getConnections()
-      .filter((c) => c.direction === 'outbound' && c.status === 'open' && chosen.has(c.remotePeer.toString()))
-      .map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
-    const dialer = new DiscoveryDialer({
-      dialedCount: () => dialed().length,
-      isConnected: (peer) => victim.getConnections(peer).length > 0,
-      isDialed: (peer) => dialed().some((p) => p.equals(peer)),
-      dial: async (peer, signal, exact) => dialDrawn({
-        getConnections: () => victim.getConnections(),
-        dial: async (target, options) => victim.dial(target, options),
-        identify: async (connection, options) => victim.services.identify.identify(connection, options),
-        choose: (p) => { chosen.add(p.toString()) }
-      }, peer, signal, exact)
-    }, { below: HONEST + 1, window: 50, retryDelay: 50 })
+    const { dialer, dialed } = victimDialer(victim, HONEST + 1)
     /** The sources each record came with from the walk, by PeerId. */
     const sources = new Map<string, Array<string | undefined>>()
     const walk = discoveryWalk({

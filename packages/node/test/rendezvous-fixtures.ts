@@ -14,6 +14,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import * as varint from 'uint8-varint'
 import { KAD_PROTOCOL, RENDEZVOUS_TARGET_PEERS } from '../src/constants.js'
+import { dialDrawn } from '../src/discovery-dial.js'
+import { DiscoveryDialer } from '../src/discovery.js'
 import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
 import type { ProviderInfo } from '../src/kad-providers.js'
 import { createProviderLookup } from '../src/provider-lookup.js'
@@ -38,6 +40,30 @@ export function answerOf (records: Array<[PeerId, string]>): Uint8Array {
     body.push(0x4a, ...varint.encode(record.length), ...record)
   }
   return Uint8Array.from(body)
+}
+
+/**
+ * The victim's dialer, wired as the node wires it: chosen peers, dialed count, dialDrawn; `relaying`:
+ * relayed addresses kept and dialed (a victim with a circuit-relay transport).
+ */
+export function victimDialer (victim: Libp2p<{ identify: Identify }>, below: number, relaying = false): { dialer: DiscoveryDialer, dialed: () => PeerId[] } {
+  const chosen = new Set<string>()
+  const dialed = (): PeerId[] => [...new Map(victim.getConnections()
+    .filter((c) => c.direction === 'outbound' && c.status === 'open' && chosen.has(c.remotePeer.toString()))
+    .map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
+  const dialer = new DiscoveryDialer({
+    dialedCount: () => dialed().length,
+    isConnected: (peer) => victim.getConnections(peer).length > 0,
+    isDialed: (peer) => dialed().some((p) => p.equals(peer)),
+    dial: async (peer, signal, exact) => dialDrawn({
+      getConnections: () => victim.getConnections(),
+      dial: async (target, options) => victim.dial(target, options),
+      identify: async (connection, options) => victim.services.identify.identify(connection, options),
+      choose: (p) => { chosen.add(p.toString()) },
+      relayedAddresses: relaying
+    }, peer, signal, exact)
+  }, { below, window: 50, retryDelay: 50, relayedAddresses: relaying })
+  return { dialer, dialed }
 }
 
 /** What {@link dialRounds} counted. */
