@@ -16,6 +16,7 @@ import { writeApiFile } from '../src/daemon/api-file.js'
 import { postIdsWithPrefix } from '../src/daemon/post-ids.js'
 import { distinctPrefixes, parsePostRef, pickPostId } from '../src/post-id.js'
 import { postView } from './post-view.js'
+import { stubNode } from './stub-node.js'
 import type { ControlServer } from '@murmur/cli'
 import type { Murmur, PostView } from '@murmur/node'
 
@@ -50,25 +51,17 @@ async function murmur (args: string[]): Promise<{ code: number, stdout: string, 
 
 /** A node holding POSTS in #lobby (and THREADS); what it was asked to vote on and reply to is recorded. */
 function holdingNode (asked: string[]): Murmur {
-  const libp2p = Object.assign(new EventTarget(), { services: { pubsub: Object.assign(new EventTarget(), { getSubscribers: () => [] }) } })
   const sent = (id: string): unknown => {
     asked.push(id)
     return { status: 'sent', id: 'f'.repeat(64), recipients: 1 }
   }
-  return Object.assign(new EventTarget(), {
-    libp2p,
-    peerId: 'stub',
-    getMultiaddrs: () => [],
-    peerCount: () => 0,
+  return stubNode({
     channels: () => ['#lobby'],
-    channelPeers: () => [],
-    clockSkew: () => undefined,
-    membership: () => undefined,
     feed: async () => POSTS,
     thread: async (id: string) => THREADS[id] ?? POSTS.filter((post) => post.id === id),
     vote: async (id: string) => sent(id),
     reply: async (id: string) => sent(id)
-  }) as unknown as Murmur
+  })
 }
 
 describe('post id prefixes', () => {

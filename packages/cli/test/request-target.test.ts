@@ -10,23 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the built package: the server reads the version from package.json, two levels above dist/src
 import { createControlServer } from '@murmur/cli'
 import { apiRequest } from '../src/api-request.js'
+import { stubNode } from './stub-node.js'
 import type { ControlServer } from '@murmur/cli'
-import type { Murmur } from '@murmur/node'
-
-/** A node with no peers and no channels: enough for GET /v1/status. */
-function idleNode (): Murmur {
-  const libp2p = Object.assign(new EventTarget(), { services: { pubsub: Object.assign(new EventTarget(), { getSubscribers: () => [] }) } })
-  return Object.assign(new EventTarget(), {
-    libp2p,
-    peerId: 'stub',
-    getMultiaddrs: () => [],
-    peerCount: () => 0,
-    channels: () => [],
-    channelPeers: () => [],
-    clockSkew: () => undefined,
-    membership: () => undefined
-  }) as unknown as Murmur
-}
 
 describe('control API request targets', () => {
   let dir: string
@@ -34,7 +19,7 @@ describe('control API request targets', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'murmur-target-'))
-    api = await createControlServer({ node: idleNode(), socket: join(dir, 'api.sock') })
+    api = await createControlServer({ node: stubNode(), socket: join(dir, 'api.sock') })
   })
 
   afterAll(async () => {
