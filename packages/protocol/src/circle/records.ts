@@ -82,7 +82,7 @@ export function recordDigest (keys: CircleKeys, type: CircleRecordTypeValue, fie
 }
 
 /** `fields || c0 || s || tag`: a ring signature of one member over the record digest. */
-function signed (keys: CircleKeys, type: CircleRecordTypeValue, fields: Uint8Array, signer: AuthorKey): Uint8Array {
+export function signed (keys: CircleKeys, type: CircleRecordTypeValue, fields: Uint8Array, signer: AuthorKey): Uint8Array {
   const sig = ringSign({ message: recordDigest(keys, type, fields), ring: [signer.publicKey], secretKey: signer.secretKey, scopes: [RECORD_SCOPE] })
   return concatBytes([fields, sig.c0, sig.s[0]!, sig.tags[0]!])
 }
@@ -117,8 +117,12 @@ export class RecordReader {
     return p
   }
 
-  /** Bytes read so far. */
-  get offset (): number { return this.at }
+  /** Reads the record signature after the fields read so far: the fields, or ERR_CIRCLE_RECORD `refusal` unless it is `signerKey`'s. */
+  signedBy (keys: CircleKeys, type: CircleRecordTypeValue, signerKey: Uint8Array, refusal: string): Uint8Array {
+    const fields = this.bytes.subarray(0, this.at)
+    if (!verifySigned(keys, type, fields, this.take(SIGNATURE_BYTES), signerKey)) throw new CircleError('ERR_CIRCLE_RECORD', refusal)
+    return fields
+  }
   /** Throws unless every byte was read. */
   end (): void {
     if (this.at !== this.bytes.byteLength) throw new CircleError('ERR_CIRCLE_RECORD', 'trailing bytes after the record')
@@ -189,8 +193,7 @@ export function openJoin (keys: CircleKeys, body: Uint8Array): RecordResult<Join
     const inviteKey = reader.take(32)
     const name = textDecoder.decode(reader.take(reader.u8()))
     nameBytes(name)
-    const fields = body.subarray(0, reader.offset)
-    if (!verifySigned(keys, CircleRecordType.JOIN, fields, reader.take(SIGNATURE_BYTES), ringKey)) throw new CircleError('ERR_CIRCLE_RECORD', 'the join is not signed by its ring key')
+    const fields = reader.signedBy(keys, CircleRecordType.JOIN, ringKey, 'the join is not signed by its ring key')
     if (!equalBytes(inviteKey, ZERO_KEY) && !verifyOneTime(recordDigest(keys, CircleRecordType.JOIN, fields), inviteKey, reader.take(64))) {
       throw new CircleError('ERR_CIRCLE_RECORD', 'the join is not co-signed by the invite key it names')
     }
@@ -232,7 +235,7 @@ export function openInviteRecord (keys: CircleKeys, body: Uint8Array): RecordRes
     const inviteKey = reader.take(32)
     const created = reader.u64()
     const expires = reader.u64()
-    if (!verifySigned(keys, CircleRecordType.INVITE, body.subarray(0, reader.offset), reader.take(SIGNATURE_BYTES), inviter)) throw new CircleError('ERR_CIRCLE_RECORD', 'the invite record is not signed by its inviter')
+    reader.signedBy(keys, CircleRecordType.INVITE, inviter, 'the invite record is not signed by its inviter')
     reader.end()
     return { inviter, inviteKey, created, expires }
   })
@@ -264,11 +267,8 @@ export function openLeave (keys: CircleKeys, body: Uint8Array): RecordResult<Lea
     const reader = new RecordReader(body)
     const ringKey = reader.point()
     const created = reader.u64()
-    if (!verifySigned(keys, CircleRecordType.LEAVE, body.subarray(0, reader.offset), reader.take(SIGNATURE_BYTES), ringKey)) throw new CircleError('ERR_CIRCLE_RECORD', 'the leave is not signed by the member')
+    reader.signedBy(keys, CircleRecordType.LEAVE, ringKey, 'the leave is not signed by the member')
     reader.end()
     return { ringKey, created }
   })
 }
-
-/** @internal record signing for rotation.ts (one way to sign a record). */
-export const recordSignature = { signed, verifySigned, SIGNATURE_BYTES }

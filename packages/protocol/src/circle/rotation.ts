@@ -4,7 +4,7 @@ import { CircleError } from './errors.js'
 import { CircleRecordType } from './frame.js'
 import { CIRCLE_SECRET_BYTES, MAX_CIRCLE_GENERATION } from './keys.js'
 import type { CircleKeys } from './keys.js'
-import { judged, recordDigest, recordSignature, RecordReader } from './records.js'
+import { judged, recordDigest, RecordReader, signed } from './records.js'
 import type { MemberKeys, RecordResult } from './records.js'
 import { MAX_CIRCLE_MEMBERS } from './roster.js'
 import type { RosterMember } from './roster.js'
@@ -59,7 +59,7 @@ export function signRotation (keys: CircleKeys, owner: MemberKeys, fields: { new
     Uint8Array.of(fields.removed.length), ...fields.removed,
     Uint8Array.of(kept.length), ...kept.flatMap((m) => [m.ringKey, m.boxKey, sodium.crypto_box_seal(fields.newSecret, m.boxKey)])
   ])
-  return recordSignature.signed(keys, CircleRecordType.ROTATE, body, owner.ring)
+  return signed(keys, CircleRecordType.ROTATE, body, owner.ring)
 }
 
 /**
@@ -81,8 +81,7 @@ export function openRotation (keys: CircleKeys, body: Uint8Array): RecordResult<
     const created = reader.u64()
     const removed = Array.from({ length: reader.u8() }, () => reader.point())
     const kept = Array.from({ length: reader.u8() }, () => ({ ringKey: reader.point(), boxKey: reader.take(32), sealed: reader.take(SEALED_BYTES) }))
-    const fields = body.subarray(0, reader.offset)
-    if (!recordSignature.verifySigned(keys, CircleRecordType.ROTATE, fields, reader.take(recordSignature.SIGNATURE_BYTES), signer)) throw new CircleError('ERR_CIRCLE_RECORD', 'the rotation is not signed by its signer')
+    reader.signedBy(keys, CircleRecordType.ROTATE, signer, 'the rotation is not signed by its signer')
     reader.end()
     if (!equalBytes(signer, owner)) throw new CircleError('ERR_CIRCLE_ROTATION', 'only the circle\'s owner rotates it')
     if (generation !== keys.generation + 1) throw new CircleError('ERR_CIRCLE_ROTATION', `a rotation of generation ${keys.generation} leads to ${keys.generation + 1}, not ${generation}`)
