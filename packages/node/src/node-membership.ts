@@ -121,7 +121,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   /** Fetches the stamps rings are missing, when history sync runs. */
   private readonly fetcher?: StampFetcher
   private pruneTimer?: ReturnType<typeof setInterval>
-  /** Sends the 'membership' events. */
+  /** Sends the 'membership' events: at once when the status changed, minting progress and the directory's size at most once a second. */
   private readonly reporter: StatusReporter<NodeMembershipStatus>
 
   constructor (components: NodeMembershipComponents, directory: MemberDirectory, own?: { state: MemberState, minting: MintingService, signer: RingSigner }) {
@@ -189,18 +189,18 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     pubsub.subscribe(DIRECTORY_TOPIC)
     this.reporter.start()
     this.minting?.addEventListener('announce', (evt) => { void this.announce(evt.detail) })
-    this.minting?.addEventListener('mint:progress', () => { this.changed() })
+    this.minting?.addEventListener('mint:progress', () => { this.reporter.changed() })
     // a turn later: the minter plans its next mint (nextMintAt) right after telling of this one
-    for (const event of ['mint:stamp', 'mint:error'] as const) this.minting?.addEventListener(event, () => { queueMicrotask(() => { this.changed() }) })
+    for (const event of ['mint:stamp', 'mint:error'] as const) this.minting?.addEventListener(event, () => { queueMicrotask(() => { this.reporter.changed() }) })
     this.directory.addEventListener('stamp-added', (evt) => {
       this.fetcher?.arrived(evt.detail.memberKey)
-      this.changed()
+      this.reporter.changed()
     })
     this.directory.addEventListener('stamps-wanted', (evt) => { this.fetcher?.wanted(evt.detail) })
     this.minting?.start()
     this.pruneTimer = setInterval(() => {
       this.directory.prune()
-        .then(() => { this.changed() })
+        .then(() => { this.reporter.changed() })
         .catch((err: unknown) => { this.components.log.error('could not prune the directory - %e', err) })
     }, MEMBERSHIP_PRUNE_INTERVAL)
   }
@@ -233,11 +233,6 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     const state = this.state
     const own = state === undefined ? undefined : (memberKey: Uint8Array, week: number): boolean => equalBytes(memberKey, state.key.publicKey) && state.stampFor(week) !== undefined
     return this.directory.checkRing(ring, { created, from, alsoStamped: own })
-  }
-
-  /** Sends a 'membership' event if the status changed (StatusReporter: minting progress and the directory's size at most once a second). */
-  private changed (): void {
-    this.reporter.changed()
   }
 
   /** When the stamp being minted is expected (unix seconds), if a mint is running and has measured its pace. */
@@ -295,7 +290,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
       this.directory.disclose(directoryItemId(stamp))
       this.components.log('an own stamp is out there')
       // signing may start now
-      this.changed()
+      this.reporter.changed()
     } catch (err) {
       this.components.log.error('could not record an own stamp as out - %e', err)
     }
