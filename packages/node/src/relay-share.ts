@@ -29,7 +29,7 @@
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { multiaddr } from '@multiformats/multiaddr'
-import { embeddedIpv4 } from './address-scope.js'
+import { embeddedIpv4, ipGroup } from './address-scope.js'
 import type {
   CircuitRelayServerComponents, CircuitRelayServerInit, CircuitRelayService, ServerReservationStoreInit
 } from '@libp2p/circuit-relay-v2'
@@ -100,8 +100,8 @@ export function addressGroups (addr: Multiaddr): AddressGroups {
   const ip4 = embeddedIpv4(bytes)
   if (ip4 !== undefined) return ip4Groups(ip4.join('.'))
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(2 * i).toString(16).padStart(4, '0'))
-  return { address: `ip6/${groups.slice(0, 4).join(':')}::/64`, network: `ip6/${groups.slice(0, 3).join(':')}::/48` }
+  const groups = Array.from({ length: 4 }, (_, i) => view.getUint16(2 * i).toString(16).padStart(4, '0'))
+  return { address: `ip6/${groups.join(':')}::/64`, network: ipGroup(bytes) }
 }
 
 function ip4Groups (address: string): AddressGroups {
