@@ -1,7 +1,7 @@
 import { ProtocolError } from '../errors.js'
 import { SyncMessage } from './sync.js'
 
-/** Decoding limits of sync messages (a DoS defence; docs/PROTOCOL.md §11). */
+/** Decoding limits of sync messages (a DoS defence; docs/PROTOCOL.md §10). */
 export const SYNC_LIMITS = Object.freeze({
   /** Largest sync message in bytes. @default 2 MiB */
   maxBytes: 2 * 1024 * 1024,
