@@ -1,9 +1,9 @@
 /**
  * The JSON shapes of the local control API, shared by the daemon and its client (see docs/API.md).
  */
-import type { PostResult, PostView } from '@murmur/node'
+import type { CircleInviteResult, CircleMember, CirclePostView, CircleSummary, CircleWarning, PostResult, PostView } from '@murmur/node'
 
-export type { PostResult, PostView }
+export type { CircleInviteResult, CircleMember, CirclePostView, CircleSummary, CircleWarning, PostResult, PostView }
 
 /** A channel this node has joined and how many connected peers are subscribed to it. */
 export interface ChannelStatus {
@@ -92,14 +92,58 @@ export interface PeerResponse {
   channels: string[]
 }
 
-/** Body of `POST /v1/posts`. */
+/** Body of `POST /v1/posts`; `channel` may be `circle:NAME`, one of this node's circles by its local name. */
 export interface PostRequest { channel: string, body: string, ttl?: number }
-/** Body of `POST /v1/replies`. */
-export interface ReplyRequest { parent: string, body: string, ttl?: number }
-/** Body of `POST /v1/votes`. */
-export interface VoteRequest { post: string, vote: 1 | -1, ttl?: number }
+/** Body of `POST /v1/replies`; `circle`: the local name of the parent's circle (found by the daemon when left out). */
+export interface ReplyRequest { parent: string, body: string, ttl?: number, circle?: string }
+/** Body of `POST /v1/votes`; `circle`: the local name of the post's circle (found by the daemon when left out). */
+export interface VoteRequest { post: string, vote: 1 | -1, ttl?: number, circle?: string }
 /** Body of `POST /v1/join` and `POST /v1/leave`. */
 export interface ChannelRequest { channel: string }
+
+/** `GET /v1/circles`: the circles this node is a member of. */
+export interface CirclesResponse { circles: CircleSummary[] }
+/** Body of `POST /v1/circles`: create a circle owned by this node. */
+export interface CreateCircleRequest {
+  /** Local name (never sent anywhere). */
+  name: string
+  /** Minimum ring size of its posts, 2..64. @default 5 */
+  minRing?: number
+}
+/** `POST /v1/circles`, `POST /v1/circles/join` and `POST /v1/circles/remove`: the circle as it is now. */
+export interface CircleResponse { circle: CircleSummary }
+/** Body of `POST /v1/circles/invite`. */
+export interface CircleInviteRequest {
+  circle: string
+  /** Seconds the invite stays usable. @default 604800 (7 days) */
+  expiresIn?: number
+  /** Bootstrap hints (multiaddrs) to put in the invite, at most 4. @default none */
+  hints?: string[]
+}
+/** `POST /v1/circles/invite`: the invite string (whoever holds it reads the circle) and what it carries. */
+export interface CircleInviteResponse extends CircleInviteResult {
+  circle: string
+  hints: string[]
+}
+/** Body of `POST /v1/circles/join`. */
+export interface JoinCircleRequest {
+  invite: string
+  /** Local name. @default the invite's name */
+  name?: string
+  /** The name shown to the other members. @default none */
+  memberName?: string
+  /** Dial the invite's bootstrap hints, alongside the node's own peers (refused while it has none). @default false */
+  dialHints?: boolean
+}
+/** `POST /v1/circles/join`: the circle, the invite's hints and which of them were dialed. */
+export interface JoinCircleResponse extends CircleResponse {
+  hints: string[]
+  dialed: string[]
+}
+/** Body of `POST /v1/circles/leave` (`circle`) and `POST /v1/circles/remove` (`circle`, `member`: a ring key or unique prefix). */
+export interface CircleMemberRequest { circle: string, member?: string }
+/** `GET /v1/circles/members?circle=NAME`. */
+export interface CircleMembersResponse { circle: string, members: CircleMember[] }
 
 /** Progress of proof-of-work mining, streamed while a post is built. */
 export interface MiningProgress {

@@ -3,9 +3,11 @@
  */
 import { Command, CommanderError } from 'commander'
 import { displayLine } from '@murmur/protocol'
+import { CIRCLE_EXIT, CIRCLE_EXIT_BY_CODE, CIRCLE_EXIT_HELP } from './circle-errors.js'
 import { EXIT } from './constants.js'
 import { VERSION } from './version.js'
 import { chatCommand } from './commands/chat.js'
+import { circleCommand } from './commands/circle.js'
 import { daemonCommand } from './commands/daemon.js'
 import { initCommand } from './commands/init.js'
 import { joinCommand, leaveCommand, peersCommand, statusCommand } from './commands/info.js'
@@ -29,7 +31,11 @@ const EXIT_BY_NAME: Record<string, number> = {
   CancelledError: EXIT.INTERRUPTED,
   StampNotReadyError: EXIT.NOT_MEMBER,
   AlreadyVotedError: EXIT.ALREADY_VOTED,
-  AmbiguousIdError: EXIT.AMBIGUOUS_ID
+  AmbiguousIdError: EXIT.AMBIGUOUS_ID,
+  // a damaged or cut invite, read before anything is sent (the protocol's ERR_INVITE_* codes)
+  InvalidInviteError: CIRCLE_EXIT.BAD_INVITE,
+  UnknownCircleError: CIRCLE_EXIT.UNKNOWN_CIRCLE,
+  CircleNotReadyError: CIRCLE_EXIT.CANNOT_POST
 }
 
 /**
@@ -50,13 +56,15 @@ export function createProgram (): Command {
 Exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 no daemon running, 4 this device's clock is
 too far off the network's (set it right), 5 a vote before this node holds a member stamp (it says when
 to vote again), 6 a second or opposite vote on a post (a vote can be neither repeated nor changed),
-7 a post id prefix that more than one post starts with (they are named), 130 interrupted.
+7 a post id prefix that more than one post starts with (they are named), ${CIRCLE_EXIT_HELP},
+130 interrupted.
 Post ids: the whole id, or its first 4 or more hex characters when no other post starts the same.
-Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is.`)
+Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash> is taken as is;
+circle:NAME is one of your circles (murmur circle --help).`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
     feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand(),
-    relayCommand(), repairCommand()
+    circleCommand(), relayCommand(), repairCommand()
   ]) {
     program.addCommand(command.exitOverride())
   }
@@ -98,5 +106,7 @@ function exitCodeOf (err: Error): number {
     return EXIT.FAILURE
   }
   const { status, code } = err as { status?: unknown, code?: unknown }
+  const circle = typeof code === 'string' ? CIRCLE_EXIT_BY_CODE[code] : undefined
+  if (circle !== undefined) return circle
   return code === 'ERR_CLOCK_SKEW' ? EXIT.CLOCK_SKEW : status === 400 ? EXIT.USAGE : EXIT.FAILURE
 }

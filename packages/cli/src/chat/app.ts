@@ -1,11 +1,13 @@
 /**
- * The interactive chat: a live feed of one channel, an input line and slash commands, drawn in a
- * terminal of any size from 80x24 up. It talks to a node through the control API client, whether
+ * The interactive chat: a live feed of one channel or circle, an input line and slash commands, drawn
+ * in a terminal of any size from 80x24 up. It talks to a node through the control API client, whether
  * the node is a daemon or runs inside the chat's own process.
  */
 import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
 import { MAX_BODY_BYTES, MIN_MEMBER_RING } from '@murmur/protocol'
+import { CircleNotReadyError, UnknownCircleError } from '../circle-errors.js'
+import { circleTarget } from '../circle-name.js'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
 import { murmurCommand } from '../hint.js'
@@ -13,6 +15,7 @@ import { resolveDataDir } from '../paths.js'
 import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
 import { VOTE_RULE } from '../vote-rule.js'
 import { AmbiguousIdError, UnknownPostError, UsageError } from '../errors.js'
+import { ChatCircles, shownIn } from './circles.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
@@ -24,13 +27,16 @@ import type { PostResult, PostView, StatusResponse } from '../api-types.js'
 
 const log = logger('murmur:cli:chat')
 
-/** Errors of a line refused before anything was sent: a bad or too-long text, channel or post id (the line comes back to be edited). */
-const REFUSED_BEFORE_SENDING = new Set([UsageError.name, AmbiguousIdError.name, UnknownPostError.name])
+/**
+ * Errors of a line refused before anything was sent: a bad or too-long text, channel or post id, a circle
+ * not held or not ready for posts (the line comes back to be edited).
+ */
+const REFUSED_BEFORE_SENDING = new Set([UsageError.name, AmbiguousIdError.name, UnknownPostError.name, UnknownCircleError.name, CircleNotReadyError.name])
 
 /** Options of {@link ChatApp}. */
 export interface ChatAppInit {
   client: ControlClient
-  /** Channel shown first. */
+  /** Channel shown first (or `circle:NAME`, one of the node's circles). */
   channel: string
   /** Shown in the header: `daemon` or `own node`. */
   mode: string
@@ -57,6 +63,7 @@ export class ChatApp {
   private readonly stdin: NodeJS.ReadStream
   private readonly stdout: NodeJS.WriteStream
   private readonly timeline = new Timeline()
+  private readonly circles: ChatCircles
   private readonly editor = new LineEditor()
   private readonly controller = new AbortController()
   private readonly mining = new Set<AbortController>()
@@ -73,6 +80,7 @@ export class ChatApp {
 
   constructor (init: ChatAppInit) {
     this.client = init.client
+    this.circles = new ChatCircles(init.client, this.timeline)
     this.channel = init.channel
     this.mode = init.mode
     this.dataDir = init.dataDir ?? resolveDataDir()
@@ -166,6 +174,7 @@ export class ChatApp {
         case 'post': {
           const body = parseBody(input.text)
           const channel = this.channel
+          await this.circles.readyToPost()
           await this.posting(`posting to ${channel}`, async (options) => this.client.post({ channel, body }, options))
           return
         }
@@ -190,20 +199,22 @@ export class ChatApp {
         case 'thread':
           await this.showThread(await this.target(input.target))
           return
-        case 'join': {
-          const channel = parseChannel(input.channel)
-          if (channel !== this.channel) {
-            this.previous.push(this.channel)
-            await this.switchTo(channel)
-          }
+        case 'join':
+          await this.switchFromHere(parseChannel(input.channel))
           return
-        }
+        case 'circle':
+          await this.switchFromHere(parseChannel(circleTarget(input.name)))
+          return
+        case 'list':
+          await this.circles.showList(await this.client.status())
+          return
         case 'leave': {
           const back = this.previous.pop()
           if (back === undefined) {
             this.timeline.notice(`${this.channel} is the only channel of this chat; /join another one first`, 'error')
           } else {
-            await this.client.leave(this.channel)
+            // a circle stays: leaving one forgets its keys (murmur circle leave)
+            if (this.circles.current === undefined) await this.client.leave(this.channel)
             await this.switchTo(back)
           }
           return
@@ -244,7 +255,13 @@ export class ChatApp {
         }
       })
       const ring = ringOf(result)
-      if (ring !== undefined && ring < MIN_MEMBER_RING) {
+      const inCircle = this.circles.signedLine(result)
+      if (inCircle !== undefined) {
+        this.timeline.notice(inCircle)
+        // shown from the node's store at once: a circle's posts reach the event stream as the node's
+        // `circle-post` events, which a daemon may not forward (the timeline shows a post once either way)
+        await this.onPost(await this.client.get(result.id))
+      } else if (ring !== undefined && ring < MIN_MEMBER_RING) {
         this.timeline.notice(signedLine(ring))
       }
       if (result.status === 'queued') {
@@ -264,19 +281,33 @@ export class ChatApp {
     }
   }
 
+  /** Switches to another channel or circle, remembering this one for /leave. */
+  private async switchFromHere (channel: string): Promise<void> {
+    if (channel === this.channel) return
+    const from = this.channel
+    await this.switchTo(channel)
+    this.previous.push(from)
+  }
+
   private async switchTo (channel: string): Promise<void> {
-    await this.client.join(channel)
+    // a circle is held, not joined: read first, so that an unknown name changes nothing
+    const circle = await this.circles.open(channel)
+    if (circle === undefined) await this.client.join(channel)
     this.channel = channel
+    this.circles.show(circle)
     this.timeline.clear()
     if (!this.welcomed) {
       this.welcomed = true
       this.timeline.notice('welcome: posts are anonymous, names are per thread; /help lists the commands')
+      await this.circles.noteHeld()
     }
     const posts = await this.client.feed(channel, { limit: 50 })
-    this.timeline.notice(posts.length === 0 ? `${channel}: no posts yet, say something` : `${channel}: the last ${posts.length} posts`)
+    this.timeline.notice(posts.length === 0 ? `${channel}: no posts yet${circle?.canPost === false ? '' : ', say something'}` : `${channel}: the last ${posts.length} posts`)
     for (const post of posts.reverse()) {
       this.timeline.addPost(post)
     }
+    // before anything is typed: why the circle cannot take a post yet, and what else to know
+    this.circles.noteWarnings()
     this.render()
   }
 
@@ -316,7 +347,7 @@ export class ChatApp {
   }
 
   private async onPost (post: PostView): Promise<void> {
-    if (post.channel !== this.channel) {
+    if (shownIn(post) !== this.channel) {
       return
     }
     if (post.kind === 'POST' || post.kind === 'REPLY') {
@@ -357,9 +388,13 @@ export class ChatApp {
     } else if (this.status === undefined || this.status.peers === 0) {
       segments.push({ text: ' ○ connecting… 0 peers ', color: 33 })
     } else {
-      const inChannel = this.status.channels.find((c) => c.channel === this.channel)?.peers ?? 0
       const peers = this.status.peers
-      segments.push({ text: ` ● ${peers} ${peers === 1 ? 'peer' : 'peers'}, ${inChannel} in ${this.channel} `, color: 32, bold: true })
+      // a circle's peers are not known (its frames travel on the topic every circle shares): its members are
+      const circle = this.circles.current
+      const where = circle === undefined
+        ? `${this.status.channels.find((c) => c.channel === this.channel)?.peers ?? 0} in ${this.channel}`
+        : `${circle.members} ${circle.members === 1 ? 'member' : 'members'}`
+      segments.push({ text: ` ● ${peers} ${peers === 1 ? 'peer' : 'peers'}, ${where} `, color: 32, bold: true })
     }
     segments.push({ text: ` ${this.mode} `, dim: true })
     const membership = this.status?.membership
@@ -391,7 +426,9 @@ export class ChatApp {
           ? [{ text: over, color: 31 }]
         : this.scroll === 0 && minting !== null && minting !== undefined
           ? [{ text: mintingProgressLine(minting), color: 36 }]
-          : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
+          : this.scroll === 0 && this.circles.current?.canPost === false
+            ? [{ text: `read only: ${this.channel} cannot be posted in yet (see above) · /help · Ctrl-D quits`, color: 33 }]
+            : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
       this.stdout.write(drawFrame({
         header: this.header(),
         lines: this.timeline.render(width),

@@ -6,6 +6,8 @@
 export type ChatInput =
   | { type: 'post', text: string }
   | { type: 'join', channel: string }
+  | { type: 'circle', name: string }
+  | { type: 'list' }
   | { type: 'leave' }
   | { type: 'reply', target: string, text: string }
   | { type: 'vote', target: string, direction: string }
@@ -19,7 +21,9 @@ export type ChatInput =
 /** The help the chat prints for `/help`. */
 export const HELP: readonly string[] = [
   'type a line and press Enter to post it to the channel',
-  '/join <channel>        switch to a channel (lobby = #lobby)',
+  '/join <channel>        switch to a channel (lobby = #lobby), or circle:NAME',
+  '/circle <name>         switch to one of your circles (/leave keeps it)',
+  '/list                  your channels and circles, with what to know of each',
   '/leave                 leave this channel, back to the previous one',
   '/reply <n> <text>      reply to post [n] (or a post id)',
   '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
@@ -53,6 +57,14 @@ export function parseChatInput (line: string): ChatInput {
     case 'j':
       // the whole rest: "/join Random Stuff" is refused as a name with a space, not joined as #random
       return args[0] === undefined ? usage('/join <channel>') : { type: 'join', channel: text.replace(/^\/\S+\s+/, '') }
+    case 'circle':
+    case 'c':
+      // the whole rest: a circle's local name may hold spaces
+      return args[0] === undefined ? usage('/circle <name>') : { type: 'circle', name: text.replace(/^\/\S+\s+/, '') }
+    case 'list':
+    case 'circles':
+    case 'channels':
+      return { type: 'list' }
     case 'leave':
       return { type: 'leave' }
     case 'reply':

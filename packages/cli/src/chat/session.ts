@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { circleNameOf } from '../circle-name.js'
 import { API_SOCKET, DEFAULT_CHANNEL } from '../constants.js'
 import { ControlClient } from '../client.js'
 import { loadIdentity } from '../identity.js'
@@ -74,7 +75,8 @@ export async function openChatSession (init: ChatSessionInit): Promise<ChatSessi
     runtime = await startRuntime({
       node: {
         ...networkInit(init),
-        channels: [init.channel ?? DEFAULT_CHANNEL],
+        // a circle is no channel to join: the own node holds none (circles live in a daemon's store)
+        channels: [init.channel === undefined || circleNameOf(init.channel) !== undefined ? DEFAULT_CHANNEL : init.channel],
         authorKey: identity?.key
       },
       ...(init.localRendezvous === false ? {} : { rendezvousDir: rendezvousDir() }),

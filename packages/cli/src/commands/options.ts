@@ -3,6 +3,7 @@
  */
 import { InvalidArgumentError, Option } from 'commander'
 import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, STAMP_BITS, channelName, isBlankText } from '@murmur/protocol'
+import { circleNameOf, circleTarget } from '../circle-name.js'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
@@ -160,16 +161,27 @@ export async function clientOf (options: CommonOptions): Promise<ControlClient> 
   return ControlClient.connect(resolveDataDir(options.dataDir))
 }
 
+/** Help of a command's channel argument. */
+export const CHANNEL_ARGUMENT = 'channel: #name, name, geo:<geohash>, or circle:NAME (one of your circles)'
+
 /**
- * A channel name from the command line. `lobby` means `#lobby` (a bare `#` would start a shell
- * comment); names with a `:` (`geo:u4pruyd`) are taken as they are.
+ * A channel name from the command line, or one of this node's circles. `lobby` means `#lobby` (a bare
+ * `#` would start a shell comment); names with a `:` (`geo:u4pruyd`) are taken as they are; `circle:NAME`
+ * names a circle by its local name and comes back as `circle:NAME` (see circle-name.ts: no channel
+ * name is ever read as one).
  *
  * @example
  * ```ts
- * parseChannel('lobby') // '#lobby'
+ * parseChannel('lobby')          // '#lobby'
+ * parseChannel('circle:friends') // 'circle:friends'
  * ```
  */
 export function parseChannel (value: string): string {
+  const circle = circleNameOf(value)
+  if (circle !== undefined) {
+    if (circle === '') throw new UsageError('"circle:" needs the circle\'s name: circle:NAME (`murmur circle list` shows yours)')
+    return circleTarget(circle)
+  }
   try {
     return channelName(value)
   } catch (err) {

@@ -3,14 +3,19 @@
  * proof-of-work progress; Ctrl-C cancels the mining.
  */
 import { Command } from 'commander'
+import { isCircleChannel } from '@murmur/protocol'
+import { CircleClient } from '../circle-client.js'
+import { CircleNotReadyError } from '../circle-errors.js'
+import { circleNameOf } from '../circle-name.js'
+import { cannotPostLine, circleSignedLine, warningLines } from '../circle-text.js'
 import { CancelledError } from '../errors.js'
 import { ringOf, signedLine } from '../membership.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
-import { clientOf, outputOf, parseBody, parseChannel, parseTtl, parseVote, withCommonOptions } from './options.js'
+import { CHANNEL_ARGUMENT, clientOf, outputOf, parseBody, parseChannel, parseTtl, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { PostResult } from '../api-types.js'
-import type { PostingOptions } from '../client.js'
+import type { ControlClient, PostingOptions } from '../client.js'
 import type { Output } from '../output.js'
 
 interface PostingCommandOptions extends CommonOptions {
@@ -27,14 +32,16 @@ interface PostingCommandOptions extends CommonOptions {
  */
 export function postCommand (): Command {
   return withTtl(withCommonOptions(new Command('post')))
-    .description('post to a channel (`lobby` means #lobby)')
-    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .description('post to a channel (`lobby` means #lobby) or one of your circles (circle:NAME)')
+    .argument('<channel>', CHANNEL_ARGUMENT)
     .argument('<text>', 'what to say (at most 2048 bytes)')
     .action(async (channel: string, text: string, options: PostingCommandOptions) => {
       const request = { channel: parseChannel(channel), body: parseBody(text), ttl: options.ttl }
       const client = await clientOf(options)
       const out = outputOf(options)
-      report(out, await mine(out, async (posting) => client.post(request, posting)), `posted to ${request.channel}`)
+      const circle = circleNameOf(request.channel)
+      if (circle !== undefined) await readyToPost(client, out, circle)
+      report(out, await mine(out, async (posting) => client.post(request, posting)), `posted to ${request.channel}`, circle)
     })
 }
 
@@ -57,7 +64,8 @@ export function replyCommand (): Command {
       const client = await clientOf(options)
       const request = { parent: await client.resolvePostId(ref), body, ttl: options.ttl }
       const out = outputOf(options)
-      report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied')
+      const circle = await circleOfPost(client, out, request.parent)
+      report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied', circle)
     })
 }
 
@@ -81,7 +89,8 @@ export function voteCommand (): Command {
       const client = await clientOf(options)
       const request = { post: await client.resolvePostId(ref), vote, ttl: options.ttl }
       const out = outputOf(options)
-      report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted')
+      const circle = await circleOfPost(client, out, request.post)
+      report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted', circle)
     })
 }
 
@@ -112,8 +121,28 @@ async function mine (out: Output, call: (options: PostingOptions) => Promise<Pos
   }
 }
 
-function report (out: Output, result: PostResult, done: string): void {
+/**
+ * Refuses, before anything is mined, a post in a circle that cannot take one now (saying why), and notes
+ * what else its member should know (the circle's warnings).
+ */
+async function readyToPost (client: ControlClient, out: Output, name: string): Promise<void> {
+  const summary = await new CircleClient(client).get(name)
+  const refusal = cannotPostLine(summary)
+  if (refusal !== undefined) throw new CircleNotReadyError(`not posted: ${refusal}`)
+  for (const line of warningLines(summary)) out.note(line)
+}
+
+/** The circle of a post replied to or voted on (checked ready to post, as for a post), or undefined for a public one. */
+async function circleOfPost (client: ControlClient, out: Output, id: string): Promise<string | undefined> {
+  const view = await client.get(id)
+  if (!isCircleChannel(view.channel)) return undefined
+  const circle = 'circle' in view && typeof view.circle === 'string' ? view.circle : undefined
+  if (circle !== undefined) await readyToPost(client, out, circle)
+  return circle
+}
+
+function report (out: Output, result: PostResult, done: string, circle?: string): void {
   out.result(result, () => `${result.status === 'sent'
     ? `${done}: ${result.id} (sent to ${result.recipients} ${result.recipients === 1 ? 'peer' : 'peers'})`
-    : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`}\n${signedLine(ringOf(result))}`)
+    : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`}\n${circle === undefined ? signedLine(ringOf(result)) : circleSignedLine(ringOf(result), circle)}`)
 }

@@ -2,6 +2,9 @@
  * `murmur feed`, `murmur thread` and `murmur watch`: read what the daemon holds and receives.
  */
 import { Command, Option } from 'commander'
+import { CircleClient } from '../circle-client.js'
+import { circleNameOf } from '../circle-name.js'
+import { warningLines } from '../circle-text.js'
 import { FEED_LIMIT } from '../constants.js'
 import { DaemonNotRunningError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
@@ -9,12 +12,15 @@ import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
-import { clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
+import { CHANNEL_ARGUMENT, clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
+import type { ControlClient } from '../client.js'
+import type { Output } from '../output.js'
 
 /** What the marks on each post mean, and the vote rule (after the options of feed, thread and watch). */
 const MARKS_HELP = `
-Each post is marked "member" (ring-signed by a stamped member) or "unverified"
+Each post is marked "member" (ring-signed by a stamped member; in a circle, by
+one of the circle's members, none of them can tell which) or "unverified"
 (one-time-signed by a node without a member stamp: its votes count for nothing).
 --json carries it as "member": true or false.
 
@@ -35,17 +41,20 @@ interface FeedOptions extends CommonOptions {
  */
 export function feedCommand (): Command {
   return withCommonOptions(new Command('feed'))
-    .description('print the posts of a channel')
-    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .description('print the posts of a channel or of one of your circles (circle:NAME)')
+    .argument('<channel>', CHANNEL_ARGUMENT)
     .addOption(new Option('--sort <order>', 'new: newest first; hot: by score and age').choices(['new', 'hot']).default('new'))
     .option('--limit <n>', 'at most this many posts', parsePositiveInt, FEED_LIMIT)
     .addHelpText('after', MARKS_HELP)
     .action(async (channelArg: string, options: FeedOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
-      const [posts, status] = await Promise.all([client.feed(channel, { sort: options.sort, limit: options.limit }), client.status()])
       const out = outputOf(options)
-      const joined = status.channels.some((c) => c.channel === channel)
+      const circle = circleNameOf(channel)
+      // a circle is held, not joined: what to know before posting in it comes before its posts
+      if (circle !== undefined) await noteCircle(client, out, circle)
+      const [posts, status] = await Promise.all([client.feed(channel, { sort: options.sort, limit: options.limit }), client.status()])
+      const joined = circle !== undefined || status.channels.some((c) => c.channel === channel)
       if (!joined) {
         // its posts only come in while joined: an empty feed here says nothing about the channel
         out.note(`this daemon has not joined ${channel}, so it receives none of its posts: \`${murmurCommand(['join', channel.replace(/^#/, '')], resolveDataDir(options.dataDir))}\` first`)
@@ -87,14 +96,19 @@ export function threadCommand (): Command {
  */
 export function watchCommand (): Command {
   return withCommonOptions(new Command('watch'))
-    .description('print the posts, replies and votes of a channel as they arrive, until Ctrl-C (--json: one object per line)')
-    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
+    .description('print the posts, replies and votes of a channel or circle as they arrive, until Ctrl-C (--json: one object per line)')
+    .argument('<channel>', CHANNEL_ARGUMENT)
     .addHelpText('after', MARKS_HELP)
     .action(async (channelArg: string, options: CommonOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
       const out = outputOf(options)
-      await client.join(channel)
+      const circle = circleNameOf(channel)
+      if (circle === undefined) {
+        await client.join(channel)
+      } else {
+        await noteCircle(client, out, circle)
+      }
       const controller = new AbortController()
       const onSignal = (): void => { controller.abort() }
       process.once('SIGINT', onSignal)
@@ -117,4 +131,10 @@ export function watchCommand (): Command {
         throw new DaemonNotRunningError('the murmur daemon stopped')
       }
     })
+}
+
+/** What to know of a circle before posting in it, as notes (UnknownCircleError when this node holds none of the name). */
+async function noteCircle (client: ControlClient, out: Output, name: string): Promise<void> {
+  const summary = await new CircleClient(client).get(name)
+  for (const line of warningLines(summary)) out.note(line)
 }

@@ -1,7 +1,9 @@
 /**
  * The routes of the control API: each maps one request onto one call of the Murmur node.
  */
+import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
 import { postIdsWithPrefix } from './post-ids.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostResult } from '../api-types.js'
@@ -31,12 +33,18 @@ export type JsonRoute = (ctx: RouteContext) => Promise<unknown>
  */
 export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, onProgress(p: MiningProgress): void }) => Promise<PostResult>
 
-/** Every JSON route by `METHOD /path` (paths without the `/v1` prefix; `:id` is the parameter). */
+/**
+ * Every JSON route by `METHOD /path` (paths without the `/v1` prefix; `:id` is the parameter). Where a
+ * route takes a channel, `circle:NAME` names one of this node's circles (circle-routes.ts).
+ */
 export const JSON_ROUTES: Record<string, JsonRoute> = {
+  ...CIRCLE_ROUTES,
   'GET /status': async (ctx) => readStatus(ctx.node, ctx.startedAt),
   'GET /peers': async (ctx) => ({ peers: readPeers(ctx.node) }),
   'POST /join': async (ctx) => {
     const channel = stringField(ctx.body, 'channel')
+    const circle = circleOfChannel(ctx.node, channel)
+    if (circle !== undefined) return joinedCircle(ctx, circle)
     await ctx.node.join(channel)
     ctx.statusChanged()
     await ctx.channelsChanged()
@@ -44,6 +52,10 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
   },
   'POST /leave': async (ctx) => {
     const channel = stringField(ctx.body, 'channel')
+    if (circleOfChannel(ctx.node, channel) !== undefined) {
+      // a channel left is joined again at will; a circle left is gone (its keys are forgotten)
+      throw new BadRequestError('a circle is left with POST /v1/circles/leave (it forgets the circle\'s keys: joining again takes a new invite)')
+    }
     await ctx.node.leave(channel)
     ctx.statusChanged()
     await ctx.channelsChanged()
@@ -60,17 +72,22 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
     }
     const limitParam = ctx.query.get('limit')
     const limit = limitParam === null ? undefined : positiveInt(limitParam, 'limit')
-    return { channel, sort, posts: await ctx.node.feed(channel, { sort, limit }) }
+    const circle = circleOfChannel(ctx.node, channel)
+    const posts = circle === undefined ? await ctx.node.feed(channel, { sort, limit }) : await ctx.node.circles.feed(circle, { sort, limit })
+    return { channel, sort, posts }
   },
   'GET /ids': async (ctx) => {
     const prefix = ctx.query.get('prefix')
     if (prefix === null || !/^[0-9a-f]{4,64}$/.test(prefix)) {
       throw new BadRequestError('query parameter "prefix" must be 4 to 64 lower-case hex characters')
     }
-    return { prefix, ids: await postIdsWithPrefix(ctx.node, prefix) }
+    const ids = new Set([...await postIdsWithPrefix(ctx.node, prefix), ...await circlePostIdsWithPrefix(ctx.node, prefix)])
+    return { prefix, ids: [...ids].slice(0, MAX_PREFIX_MATCHES) }
   },
   'GET /threads/:id': async (ctx) => {
-    const posts = await ctx.node.thread(ctx.param)
+    // a circle's thread first: its posts carry their circle's name
+    const inCircle = await circleThread(ctx.node, ctx.param)
+    const posts = inCircle.length > 0 ? inCircle : await ctx.node.thread(ctx.param)
     if (posts.length === 0) {
       throw new NotFoundError(`no thread ${ctx.param} in the local store (never received, or expired)`, 'ERR_UNKNOWN_POST')
     }
@@ -81,22 +98,40 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
     if (post === undefined) {
       throw new NotFoundError(`post ${ctx.param} is not in the local store (never received, or expired)`, 'ERR_UNKNOWN_POST')
     }
-    return post
+    // a circle's post carries its circle's name, as in its feed
+    const circle = await circleOfPost(ctx.node, ctx.param)
+    return circle === undefined ? post : { ...post, circle }
   }
 }
 
-/** Every posting route by `METHOD /path`. */
+/** Every posting route by `METHOD /path`; a circle's post, reply or vote goes to `node.circles`. */
 export const POSTING_ROUTES: Record<string, PostingRoute> = {
-  'POST /posts': async ({ node, body }, options) =>
-    node.post(stringField(body, 'channel'), stringField(body, 'body'), postOptions(body, options)),
-  'POST /replies': async ({ node, body }, options) =>
-    node.reply(stringField(body, 'parent'), stringField(body, 'body'), postOptions(body, options)),
+  'POST /posts': async ({ node, body }, options) => {
+    const channel = stringField(body, 'channel')
+    const circle = circleOfChannel(node, channel)
+    const text = stringField(body, 'body')
+    return circle === undefined
+      ? node.post(channel, text, postOptions(body, options))
+      : node.circles.post(circle, text, postOptions(body, options))
+  },
+  'POST /replies': async ({ node, body }, options) => {
+    const parent = stringField(body, 'parent')
+    const text = stringField(body, 'body')
+    const circle = await circleOfPost(node, parent, body.circle)
+    return circle === undefined
+      ? node.reply(parent, text, postOptions(body, options))
+      : node.circles.reply(circle, parent, text, postOptions(body, options))
+  },
   'POST /votes': async ({ node, body }, options) => {
     const vote = body.vote
     if (vote !== 1 && vote !== -1) {
       throw new BadRequestError('field "vote" must be 1 or -1')
     }
-    return node.vote(stringField(body, 'post'), vote, postOptions(body, options))
+    const post = stringField(body, 'post')
+    const circle = await circleOfPost(node, post, body.circle)
+    return circle === undefined
+      ? node.vote(post, vote, postOptions(body, options))
+      : node.circles.vote(circle, post, vote, postOptions(body, options))
   }
 }
 

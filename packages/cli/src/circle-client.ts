@@ -1,0 +1,78 @@
+/**
+ * The circle calls of the control API (docs/API.md, "Circles") over a daemon's ControlClient: list,
+ * create, invite, join, leave, remove, members. Posting and reading in a circle go through the
+ * client's own post/reply/vote/feed/thread with `circle:NAME` as the channel.
+ */
+import { UnknownCircleError } from './circle-errors.js'
+import type { ControlClient } from './client.js'
+import type {
+  CircleInviteRequest, CircleInviteResponse, CircleMembersResponse, CircleResponse, CircleSummary, CirclesResponse,
+  CreateCircleRequest, JoinCircleRequest, JoinCircleResponse
+} from './api-types.js'
+
+/** The circles of the daemon a ControlClient talks to. */
+export class CircleClient {
+  private readonly client: ControlClient
+
+  /**
+   * The circle calls of `client`.
+   *
+   * @example
+   * ```ts
+   * const circles = new CircleClient(await ControlClient.connect(dataDir))
+   * console.log(await circles.list())
+   * ```
+   */
+  constructor (client: ControlClient) {
+    this.client = client
+  }
+
+  /** The circles this node is a member of. */
+  async list (): Promise<CircleSummary[]> {
+    return (await this.request<CirclesResponse>('GET', '/circles')).circles
+  }
+
+  /** One circle by its local name; UnknownCircleError (the names this node holds in its message) when there is none. */
+  async get (name: string): Promise<CircleSummary> {
+    const circles = await this.list()
+    const circle = circles.find((c) => c.name === name)
+    if (circle === undefined) throw new UnknownCircleError(name, circles.map((c) => c.name))
+    return circle
+  }
+
+  /** Creates a circle owned by this node. */
+  async create (request: CreateCircleRequest): Promise<CircleSummary> {
+    return (await this.request<CircleResponse>('POST', '/circles', request)).circle
+  }
+
+  /** Makes an invite to a circle. */
+  async invite (request: CircleInviteRequest): Promise<CircleInviteResponse> {
+    return this.request('POST', '/circles/invite', request)
+  }
+
+  /** Joins a circle from an invite. */
+  async join (request: JoinCircleRequest): Promise<JoinCircleResponse> {
+    return this.request('POST', '/circles/join', request)
+  }
+
+  /** Leaves a circle (its keys are forgotten); resolves to the circles left. */
+  async leave (circle: string): Promise<CircleSummary[]> {
+    return (await this.request<CirclesResponse>('POST', '/circles/leave', { circle })).circles
+  }
+
+  /** Removes a member (owner only): the circle rotates to a new key the others get. */
+  async remove (circle: string, member: string): Promise<CircleSummary> {
+    return (await this.request<CircleResponse>('POST', '/circles/remove', { circle, member })).circle
+  }
+
+  /** The members on this node's roster of a circle. */
+  async members (circle: string): Promise<CircleMembersResponse> {
+    return this.request('GET', `/circles/members?${new URLSearchParams({ circle }).toString()}`)
+  }
+
+  private async request<T> (method: string, path: string, body?: unknown): Promise<T> {
+    // ControlClient's authenticated request (the token proof first, errors as ApiError); it is private there
+    // for now: docs/API.md's routes are the contract, this is the one place that reaches it
+    return this.client['request']<T>(method, path, body)
+  }
+}

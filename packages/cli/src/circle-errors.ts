@@ -1,0 +1,62 @@
+/**
+ * Named errors and exit codes of the circle commands. Match errors on `err.name`, never `instanceof`.
+ * A damaged invite is the protocol's InvalidInviteError (`ERR_INVITE_*`), thrown before anything is sent.
+ */
+import { displayLine } from '@murmur/protocol'
+import { CIRCLE_PREFIX } from './circle-name.js'
+
+/** Exit codes of the circle commands, beside the others (constants.ts EXIT). */
+export const CIRCLE_EXIT = {
+  /** A damaged, cut or unknown-format invite (ERR_INVITE_*): nothing was sent, nothing changed. */
+  BAD_INVITE: 8,
+  /** No circle of that name on this node (ERR_CIRCLE_UNKNOWN). */
+  UNKNOWN_CIRCLE: 9,
+  /** The circle cannot be posted in yet (ERR_CIRCLE_RING): too few members past the newcomer delay, or you are a newcomer. */
+  CANNOT_POST: 10,
+  /** Only the circle's owner may do this (ERR_CIRCLE_NOT_OWNER). */
+  NOT_OWNER: 11
+} as const
+
+/** Exit code of each circle error code, as the daemon or the CLI says it. */
+export const CIRCLE_EXIT_BY_CODE: Readonly<Record<string, number>> = {
+  ERR_INVITE_FORMAT: CIRCLE_EXIT.BAD_INVITE,
+  ERR_INVITE_TRUNCATED: CIRCLE_EXIT.BAD_INVITE,
+  ERR_INVITE_CHECKSUM: CIRCLE_EXIT.BAD_INVITE,
+  ERR_INVITE_VERSION: CIRCLE_EXIT.BAD_INVITE,
+  ERR_INVITE_MALFORMED: CIRCLE_EXIT.BAD_INVITE,
+  ERR_CIRCLE_UNKNOWN: CIRCLE_EXIT.UNKNOWN_CIRCLE,
+  ERR_CIRCLE_RING: CIRCLE_EXIT.CANNOT_POST,
+  ERR_CIRCLE_NOT_OWNER: CIRCLE_EXIT.NOT_OWNER
+}
+
+/** The circle exit codes for `--help`. */
+export const CIRCLE_EXIT_HELP = `${CIRCLE_EXIT.BAD_INVITE} a damaged or cut invite (nothing changed), ${CIRCLE_EXIT.UNKNOWN_CIRCLE} no circle of that name here, ` +
+  `${CIRCLE_EXIT.CANNOT_POST} a circle that cannot be posted in yet (it says why), ${CIRCLE_EXIT.NOT_OWNER} only the circle's owner may do that`
+
+/** Thrown when a command names a circle this node does not hold (`ERR_CIRCLE_UNKNOWN`); the message lists those it holds. */
+export class UnknownCircleError extends Error {
+  static override readonly name = 'UnknownCircleError'
+  override readonly name = 'UnknownCircleError'
+  readonly code = 'ERR_CIRCLE_UNKNOWN'
+
+  constructor (circle: string, held: string[] = [], options?: ErrorOptions) {
+    super(`no circle ${JSON.stringify(displayLine(circle))} here; ${held.length === 0
+      ? 'you are in none yet: `murmur circle create NAME`, or `murmur circle join INVITE`'
+      : `yours: ${held.map((name) => `${CIRCLE_PREFIX}${displayLine(name)}`).join(', ')}`}`, options)
+  }
+}
+
+/**
+ * Thrown before anything is written or mined when a circle cannot be posted in now (`ERR_CIRCLE_RING`):
+ * the message says why (the circle's warning) and until when, where that is known.
+ */
+export class CircleNotReadyError extends Error {
+  static override readonly name = 'CircleNotReadyError'
+  override readonly name = 'CircleNotReadyError'
+  readonly code = 'ERR_CIRCLE_RING'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+

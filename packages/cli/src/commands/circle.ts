@@ -1,0 +1,204 @@
+/**
+ * `murmur circle create|invite|join|leave|remove|members|list`: private circles (docs/PROTOCOL.md §6) through
+ * the daemon. Posting and reading in a circle use the other commands with `circle:NAME` as the channel.
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import QRCode from 'qrcode'
+import { DEFAULT_CIRCLE_MIN_RING, InvalidInviteError, MAX_INVITE_HINTS, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
+import { CircleClient } from '../circle-client.js'
+import { CIRCLE_EXIT_HELP } from '../circle-errors.js'
+import { circleTarget } from '../circle-name.js'
+import { byKey, hintLines, memberLine, summaryLine, warningLines } from '../circle-text.js'
+import { UsageError } from '../errors.js'
+import { utcTime } from '../text.js'
+import { clientOf, collect, outputOf, withCommonOptions } from './options.js'
+import type { CommonOptions } from './options.js'
+import type { CircleMember, CircleSummary } from '../api-types.js'
+import type { CircleInvite } from '@murmur/protocol'
+import type { Output } from '../output.js'
+
+/** Seconds in a day, for `--expires <days>`. */
+const DAY = 86_400
+/** Longest an invite may stay usable, in days (a longer-lived secret in more hands is the risk). */
+const MAX_INVITE_DAYS = 30
+
+/**
+ * The `circle` command and its subcommands.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(circleCommand())
+ * ```
+ */
+export function circleCommand (): Command {
+  const circle = new Command('circle')
+    .description('private circles: posts only members read, each marked "a member wrote this" without saying which member')
+    .addHelpText('after', `
+Post and read in a circle with the usual commands and circle:NAME as the channel:
+  murmur post circle:friends "hello"    murmur feed circle:friends    murmur watch circle:friends
+Exit codes besides murmur's own: ${CIRCLE_EXIT_HELP}.`)
+  for (const command of [createCommand(), inviteCommand(), joinCommand(), leaveCommand(), removeCommand(), membersCommand(), listCommand()]) {
+    circle.addCommand(command.exitOverride())
+  }
+  return circle
+}
+
+interface CreateOptions extends CommonOptions { minRing: number }
+
+function createCommand (): Command {
+  return withCommonOptions(new Command('create'))
+    .description('create a circle that you own (only you may remove members); then invite people with `murmur circle invite NAME`')
+    .argument('<name>', 'its name on this node (never sent anywhere)')
+    .option('--min-ring <n>', `fewest members a post hides among, ${MIN_CIRCLE_RING}..${MAX_RING_SIZE}: below it nobody can post (default ${DEFAULT_CIRCLE_MIN_RING})`, parseMinRing, DEFAULT_CIRCLE_MIN_RING)
+    .action(async (name: string, options: CreateOptions) => {
+      const circles = await circlesOf(options)
+      await refuseTaken(circles, name)
+      const summary = await circles.create({ name, minRing: options.minRing })
+      const out = outputOf(options)
+      noteWarnings(out, summary)
+      out.result({ circle: summary }, () => `created ${summaryLine(summary)}\nnext: invite people you trust with \`murmur circle invite ${summary.name}\``)
+    })
+}
+
+interface InviteOptions extends CommonOptions { expires: number, hint: string[], qr: boolean }
+
+function inviteCommand (): Command {
+  return withCommonOptions(new Command('invite'))
+    .description('make an invite to a circle: a string (and a QR code) that lets one person join. Whoever holds it reads the circle: send it only over a channel you trust')
+    .argument('<name>', 'the circle')
+    .option('--expires <days>', `days the invite can be used, 1..${MAX_INVITE_DAYS}`, parseDays, 7)
+    .option('--hint <multiaddr>', `address (with /p2p/<peer id>) of a node the newcomer may connect through, repeatable, at most ${MAX_INVITE_HINTS}; shown to the newcomer, dialed only if it asks`, collect, [])
+    .option('--no-qr', 'print the invite string only, without the QR code')
+    .action(async (name: string, options: InviteOptions) => {
+      if (options.hint.length > MAX_INVITE_HINTS) throw new UsageError(`at most ${MAX_INVITE_HINTS} --hint addresses fit in an invite`)
+      const circles = await circlesOf(options)
+      const circle = (await circles.get(name)).name
+      const result = await circles.invite({ circle, expiresIn: options.expires * DAY, hints: options.hint })
+      const out = outputOf(options)
+      out.note(`whoever holds this invite reads ${circleTarget(circle)} until you remove them (that rotates its key): send it only over a channel you trust. One person per invite: joins name whose invite they used. Usable until ${utcTime(result.expires)}.`)
+      const qr = options.qr && !out.json ? await QRCode.toString(result.invite, { type: 'terminal', small: true }) : ''
+      out.result(result, () => `${qr}${result.invite}`)
+    })
+}
+
+interface JoinOptions extends CommonOptions { name?: string, memberName?: string, dialHint?: boolean }
+
+function joinCommand (): Command {
+  return withCommonOptions(new Command('join'))
+    .description('join a circle from an invite (the whole MURMUR:CIRCLE:… string; spaces and line breaks in it are fine)')
+    .argument('<invite>', 'the invite string')
+    .option('--name <name>', 'its name on this node (default: the name the invite suggests)')
+    .option('--member-name <name>', 'a name the other members see beside your key (default: none)')
+    .option('--dial-hint', 'also connect through the peers the invite suggests (never instead of this node\'s own peers: refused while it has none)')
+    .addHelpText('after', '\nA damaged or cut invite is refused with one line and exit code 8, and nothing changes.')
+    .action(async (text: string, options: JoinOptions) => {
+      const invite = readInvite(text)
+      const name = options.name ?? invite.name
+      if (name === '') throw new UsageError('the invite suggests no name for the circle: give it one with --name')
+      const circles = await circlesOf(options)
+      await refuseTaken(circles, name)
+      const joined = await circles.join({ invite: text, name, ...(options.memberName === undefined ? {} : { memberName: options.memberName }), dialHints: options.dialHint === true })
+      const out = outputOf(options)
+      for (const line of hintLines(joined.hints, options.dialHint === true ? joined.dialed : undefined)) out.note(line)
+      noteWarnings(out, joined.circle)
+      out.result(joined, () => `joined ${summaryLine(joined.circle)}\nread it with \`murmur feed ${circleTarget(joined.circle.name)}\``)
+    })
+}
+
+function leaveCommand (): Command {
+  return withCommonOptions(new Command('leave'))
+    .description('leave a circle: this node says so to the members and forgets the circle\'s keys and posts (joining again takes a new invite)')
+    .argument('<name>', 'the circle')
+    .action(async (name: string, options: CommonOptions) => {
+      const circles = await circlesOf(options)
+      const circle = (await circles.get(name)).name
+      const left = await circles.leave(circle)
+      outputOf(options).result({ circle, circles: left }, () => `left ${circleTarget(circle)}: its keys are forgotten here (members who want you out of what they post next ask the owner to remove you)`)
+    })
+}
+
+function removeCommand (): Command {
+  return withCommonOptions(new Command('remove'))
+    .description('remove a member (owner only): the circle moves to a new key that only the other members get; the removed member keeps what it read and reads nothing posted after')
+    .argument('<name>', 'the circle')
+    .argument('<member>', 'the member\'s key, or its first hex digits as `murmur circle members` shows them')
+    .action(async (name: string, member: string, options: CommonOptions) => {
+      const circles = await circlesOf(options)
+      const circle = (await circles.get(name)).name
+      const summary = await circles.remove(circle, member.trim().toLowerCase())
+      const out = outputOf(options)
+      noteWarnings(out, summary)
+      out.result({ circle: summary }, () => `removed ${member} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} members left\n${summaryLine(summary)}`)
+    })
+}
+
+function membersCommand (): Command {
+  return withCommonOptions(new Command('members'))
+    .description('list a circle\'s members as this node knows them: key, name, when they joined, whose invite, whether posts hide among them yet')
+    .argument('<name>', 'the circle')
+    .action(async (name: string, options: CommonOptions) => {
+      const circles = await circlesOf(options)
+      const summary = await circles.get(name)
+      const { circle, members } = await circles.members(summary.name)
+      const out = outputOf(options)
+      noteWarnings(out, summary, members)
+      const names = byKey(members)
+      out.result({ circle, members }, () => [summaryLine(summary), ...members.map((m) => `  ${memberLine(m, names)}`)].join('\n'))
+    })
+}
+
+function listCommand (): Command {
+  return withCommonOptions(new Command('list'))
+    .description('list your circles, with what to know before posting in each')
+    .action(async (options: CommonOptions) => {
+      const list = await (await circlesOf(options)).list()
+      const out = outputOf(options)
+      out.result({ circles: list }, () => list.length === 0
+        ? 'no circles yet: `murmur circle create NAME`, or `murmur circle join INVITE`'
+        : list.flatMap((summary) => [summaryLine(summary), ...warningLines(summary).map((line) => `  ${line}`)]).join('\n'))
+    })
+}
+
+/** The invite a string holds, read here before anything is sent: a damaged one never reaches the daemon. */
+function readInvite (text: string): CircleInvite {
+  try {
+    return decodeInvite(text)
+  } catch (err) {
+    // decodeInvite throws nothing but InvalidInviteError
+    const { code, message } = err as InvalidInviteError
+    throw new InvalidInviteError(code, `not joined: ${message} (${code})`, { cause: err })
+  }
+}
+
+/** The circles of the command's daemon. */
+async function circlesOf (options: CommonOptions): Promise<CircleClient> {
+  return new CircleClient(await clientOf(options))
+}
+
+/** Refuses a local name this node uses already, before anything changes. */
+async function refuseTaken (circles: CircleClient, name: string): Promise<void> {
+  if ((await circles.list()).some((c) => c.name === name)) {
+    throw new UsageError(`you have a circle named ${JSON.stringify(displayLine(name))} already: choose another name${name === '' ? '' : ' (--name for a join)'}`)
+  }
+}
+
+/** The circle's warnings as notes (stderr), before its result. */
+function noteWarnings (out: Output, summary: CircleSummary, members: CircleMember[] = []): void {
+  for (const line of warningLines(summary, undefined, byKey(members))) out.note(line)
+}
+
+function parseMinRing (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < MIN_CIRCLE_RING || n > MAX_RING_SIZE) {
+    throw new InvalidArgumentError(`expected an integer between ${MIN_CIRCLE_RING} and ${MAX_RING_SIZE}`)
+  }
+  return n
+}
+
+function parseDays (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_INVITE_DAYS) {
+    throw new InvalidArgumentError(`expected whole days between 1 and ${MAX_INVITE_DAYS}`)
+  }
+  return n
+}
