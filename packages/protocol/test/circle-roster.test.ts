@@ -5,7 +5,7 @@ import { deriveCircleKeys, generateCircleSecret } from '../src/circle/keys.js'
 import { generateInviteSeed, inviteKey } from '../src/circle/invite.js'
 import { generateMemberKeys, openInviteRecord, openJoin, openLeave, signInviteRecord, signJoin, signLeave } from '../src/circle/records.js'
 import { openRotation, pickRotation, rotationSecret, signRotation } from '../src/circle/rotation.js'
-import { rosterOf, UNATTRIBUTED } from '../src/circle/roster.js'
+import { rosterOf, selectRing, UNATTRIBUTED } from '../src/circle/roster.js'
 import { CircleRecordType, openCircleFrame, sealCircleFrame } from '../src/circle/frame.js'
 import { recordOf, seededRandom } from './helpers.js'
 
@@ -131,5 +131,25 @@ describe('rotation', () => {
     const b = signRotation(keys, owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept: kept.slice(0, 1) })
     expect(pickRotation(keys, a, b)).toBe(pickRotation(keys, b, a))
     expect(() => signRotation(keys, owner, { newSecret: generateCircleSecret(), created: NOW, removed: [], kept: kept.slice(1) })).toThrow(RangeError)
+  })
+})
+
+describe('ring cut', () => {
+  const members = Array.from({ length: 12 }, (_, i) => ({ ringKey: generateMemberKeys().ring.publicKey, boxKey: new Uint8Array(32), joinedAt: 0, inviter: UNATTRIBUTED, name: `m${i}` }))
+  const self = members[0]!.ringKey
+  const policy = { self, now: 10 * 86400, minRing: 2, maxSize: 5 }
+
+  it('a ring cut without a secret seed is refused: a ranking keyed by the public signer key names the signer', () => {
+    // the attack: anyone ranks the roster under each member's key and finds the one whose cut matches the ring
+    expect(() => selectRing(members, policy)).toThrow(/secret seed/)
+  })
+
+  it('a ring cut with a seed is stable for the seed and holds the signer', () => {
+    const seed = new Uint8Array(32).fill(7)
+    const a = selectRing(members, { ...policy, seed })
+    const b = selectRing(members, { ...policy, seed })
+    expect(a.ring).toHaveLength(5)
+    expect(a.ring.map(toHex)).toEqual(b.ring.map(toHex))
+    expect(a.ring.some((key) => toHex(key) === toHex(self))).toBe(true)
   })
 })

@@ -117,9 +117,11 @@ export interface RingPolicy {
    */
   maxSize?: number
   /**
-   * Seed of the choice when more members are eligible than `maxSize`: the same seed gives the same ring, so
-   * a signer keeps one ring for a thread or a week (a fresh choice per post lets a reader intersect the
-   * rings of linked posts). @default the signer's key (one ring per roster)
+   * Secret seed of the choice when more members are eligible than `maxSize`: the same seed gives the same
+   * ring, so a signer keeps one ring for a thread or a week (a fresh choice per post lets a reader intersect
+   * the rings of linked posts). Required when the roster is cut: a ranking keyed by anything public (the
+   * signer's own key, say) lets anyone rank the roster under each member's key and find the one whose cut
+   * matches the ring. @default none (a cut without it throws)
    */
   seed?: Uint8Array
 }
@@ -171,7 +173,8 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
   }
   const eligible = others.length + 1
   if (others.length > maxSize - 1) {
-    const seed = policy.seed ?? policy.self
+    const seed = policy.seed
+    if (seed === undefined) throw new RangeError('a ring cut to maxSize needs a secret seed')
     const rank = (key: Uint8Array): Uint8Array => sodium.crypto_generichash(32, concatBytes([RANK_DOMAIN, key]), seed)
     others.sort((a, b) => compareBytes(rank(a), rank(b)))
     others.length = maxSize - 1
