@@ -191,22 +191,30 @@ export class WritePlan {
     await this.drop(post, 'demote')
   }
 
-  /** The replies below the REPLY `post` filed under its thread's top (not under `post` itself). */
+  /**
+   * The replies below the REPLY `post` filed under its thread's top (not under `post` itself): the
+   * thread's replies are grouped by parent once, then walked down from `post`, so the cost is linear in
+   * the thread whatever order its replies were made in ((created, id) order is no tree order: a chain
+   * dated backwards cost one sweep of the thread per reply, D × F for D replies under `post`).
+   */
   private async descendants (post: StoredPost): Promise<StoredPost[]> {
-    const filed = await this.waitingUnder(threadRoot(post))
-    const below = new Set([toHex(post.id)])
+    const children = new Map<string, StoredPost[]>()
+    for (const reply of await this.waitingUnder(threadRoot(post))) {
+      if (reply.parent === undefined) continue
+      const parent = toHex(reply.parent)
+      const siblings = children.get(parent)
+      if (siblings === undefined) children.set(parent, [reply])
+      else siblings.push(reply)
+    }
     const found: StoredPost[] = []
-    // (created, id) order is no tree order: sweep until no reply joins
-    for (let grown = true; grown;) {
-      grown = false
-      for (const reply of filed) {
-        const hex = toHex(reply.id)
-        if (!below.has(hex) && reply.parent !== undefined && below.has(toHex(reply.parent))) {
-          below.add(hex)
-          found.push(reply)
-          grown = true
-        }
+    const queue = [toHex(post.id)]
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      for (const reply of children.get(next) ?? []) {
+        found.push(reply)
+        queue.push(toHex(reply.id))
       }
+      // each parent walked once (a cycle, which ids hashed over their parent rule out, would end too)
+      children.delete(next)
     }
     return found
   }
