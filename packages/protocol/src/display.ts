@@ -8,9 +8,10 @@
  * selector after a visible character, and emoji tag sequences (subdivision flags).
  *
  * Graphemes are bounded, so that no single one is drawn wider than a line (a grapheme is never cut):
- * at most {@link MAX_MARKS} marks (spacing marks and virama-linked conjuncts counted too) on one
- * letter, {@link MAX_EMOJI_JOINS} ZWJs in one emoji sequence, one skin-tone modifier after a
- * character, and {@link MAX_JAMO} conjoining jamo in one Hangul syllable; what is beyond is removed.
+ * at most {@link MAX_MARKS} marks (spacing marks, every other character that extends a grapheme,
+ * prepended characters and virama-linked conjuncts counted too) on one letter, {@link MAX_EMOJI_JOINS}
+ * ZWJs in one emoji sequence, one skin-tone modifier after a character, and {@link MAX_JAMO}
+ * conjoining jamo in one Hangul syllable; what is beyond is removed.
  *
  * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints, {@link authorName}
  * the name of a post's author (a pseudonym, or anonymous).
@@ -45,7 +46,17 @@ const BASE_FOR_SELECTOR = /[\p{L}\p{N}\p{P}\p{S}]/u
 const EMOJI_BEFORE_ZWJ = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]/u
 const EMOJI_AFTER_ZWJ = /\p{Extended_Pictographic}/u
 const LETTER_OR_MARK = /[\p{L}\p{M}]/u
-const STACKING_MARK = /[\p{Mn}\p{Me}\p{Mc}]/u
+/**
+ * What extends the grapheme before it, and so stacks on one letter: marks (Mn, Me, Mc), the other
+ * characters of Grapheme_Extend (the halfwidth sound marks U+FF9E/FF9F, …), and the Thai and Lao
+ * vowels SARA AM, letters that segment as spacing marks (Grapheme_Cluster_Break=SpacingMark).
+ */
+const STACKING_MARK = /[\p{Mn}\p{Me}\p{Mc}\p{Grapheme_Extend}\u0e33\u0eb3]/u
+/**
+ * Letters that join the grapheme after them (Grapheme_Cluster_Break=Prepend, Unicode 17.0; the format
+ * characters of that class are removed anyway): a run of them counts as marks on the letter they precede.
+ */
+const PREPEND = /[\u0d4e\u{111c2}\u{111c3}\u{113d1}\u{1193f}\u{11941}\u{11a84}-\u{11a89}\u{11d46}\u{11f02}]/u
 /** The viramas that link two consonants into one grapheme (Indic_Conjunct_Break=Linker, Unicode 15.1). */
 const CONJUNCT_LINKER = /[\u094d\u09cd\u0acd\u0b4d\u0c4d\u0d4d]/u
 const EMOJI_MODIFIER = /\p{Emoji_Modifier}/u
@@ -169,6 +180,7 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
   let kept = '' // the last character kept as it is ('' after a replaced one, a newline, or at the start)
   let marks = 0 // marks on the current letter, the letters a virama links to it counted too
   let linked = false // the last kept character (a ZWJ aside) is a virama that links the next letter
+  let prepended = false // the last kept character (a ZWJ aside) is a prepended one: the next joins its grapheme
   let emojiJoins = 0 // ZWJs kept in the current emoji sequence
   let jamo = 0 // conjoining jamo and syllables in the current Hangul syllable
   // the last character kept, also after removed ones: what a removed one stood between is drawn
@@ -202,14 +214,18 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
       keep = BASE_FOR_SELECTOR.test(kept)
     } else if (UNSAFE.test(c)) {
       keep = false
-    } else if (STACKING_MARK.test(c)) {
-      marks++
+    } else if (EMOJI_MODIFIER.test(c)) {
+      if (EMOJI_MODIFIER.test(drawn)) {
+        continue // a second skin tone on one character: dropped, as a mark too many
+      }
+      keep = true
+    } else if (STACKING_MARK.test(c) || PREPEND.test(c)) {
+      // a prepended character after anything but another one starts a grapheme, the letter after it
+      marks = PREPEND.test(c) && !prepended ? 1 : marks + 1
       if (marks > MAX_MARKS) {
         continue // dropped, not escaped: a mark is visible, only too many of them are harmful
       }
       keep = true
-    } else if (EMOJI_MODIFIER.test(c) && EMOJI_MODIFIER.test(drawn)) {
-      continue // a second skin tone on one character: dropped, as a mark too many
     } else if (LEADING_JAMO.test(c) || FOLLOWING_JAMO.test(c) || HANGUL_SYLLABLE.test(c)) {
       const continues = FOLLOWING_JAMO.test(c) ? isHangul(drawn) : LEADING_JAMO.test(drawn)
       jamo = continues ? jamo + 1 : 1
@@ -222,9 +238,12 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
     }
     if (keep) {
       out.push(c)
-      // a letter a virama links on (क्ष) is part of the same grapheme: its marks count on
-      if (code !== ZWJ && !STACKING_MARK.test(c) && !(linked && /\p{L}/u.test(c))) marks = 0
-      if (code !== ZWJ) linked = CONJUNCT_LINKER.test(c)
+      // a letter a virama links on (क्ष), or that prepended ones precede (ൎമ), is part of the same grapheme: its marks count on
+      if (code !== ZWJ && !STACKING_MARK.test(c) && !PREPEND.test(c) && !prepended && !(linked && /\p{L}/u.test(c))) marks = 0
+      if (code !== ZWJ) {
+        linked = CONJUNCT_LINKER.test(c)
+        prepended = PREPEND.test(c)
+      }
       if (joinsEmoji) {
         emojiJoins++
       } else if (kept !== '\u200d' && !EMOJI_MODIFIER.test(c) && code !== VS16) {
@@ -233,10 +252,10 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
       kept = c === '\n' ? '' : c
       drawn = kept
     } else {
-      // marks go on counting across a removed character: they stack on the same visible one
+      // marks go on counting across a removed character: they stack on the same visible one, and a
+      // virama or a prepended character goes on joining the letter after it
       out.push(replace(c))
       kept = ''
-      linked = false
     }
   }
   return out.join('')

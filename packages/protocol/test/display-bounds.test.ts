@@ -7,7 +7,15 @@ export const HOSTILE_GRAPHEMES = {
   skinChain: '👍' + '🏽'.repeat(500),
   viramaChain: 'क्'.repeat(340) + 'क',
   spacingMarks: 'क' + 'ा'.repeat(680),
-  jamo: '\u1100'.repeat(300) + '\u1161' + '\u11a8'.repeat(300)
+  jamo: '\u1100'.repeat(300) + '\u1161' + '\u11a8'.repeat(300),
+  // extenders that are not marks (issue 12 final read, L3): halfwidth sound marks (Lm), Thai SARA AM (Lo)
+  halfwidthSoundMarks: 'ｱ' + 'ﾞ'.repeat(680),
+  saraAm: 'ก' + 'ำ'.repeat(680),
+  // prepended letters (Lo) join the letter after them
+  prepended: '\u0d4e'.repeat(680) + 'മ',
+  // a removed character between a virama and the next letter does not end the conjunct it is removed from
+  viramaAcrossRemoved: 'क्\u202e'.repeat(340) + 'क',
+  prependedAcrossRemoved: '\u0d4e\u202e'.repeat(680) + 'മ'
 }
 
 /** Whether `part` is `whole` with some code points removed. */
@@ -65,6 +73,37 @@ describe('displayText bounds every grapheme', () => {
     expect(displayText(oldHangul)).toBe(oldHangul)
     expect(displayText('한국어 \uac00\u11a8')).toBe('한국어 \uac00\u11a8')
     expect(displayText(`${'\u1100'.repeat(5)}\u202e${'\u1100'.repeat(5)}`)).toBe('\u1100'.repeat(8))
+  })
+
+  it('counts every character that extends or prepends a grapheme as a mark: at most 8 on a letter', () => {
+    expect(displayText(HOSTILE_GRAPHEMES.halfwidthSoundMarks)).toBe(`ｱ${'ﾞ'.repeat(8)}`)
+    expect(displayText(HOSTILE_GRAPHEMES.saraAm)).toBe(`ก${'ำ'.repeat(8)}`)
+    expect(displayText(HOSTILE_GRAPHEMES.prepended)).toBe(`${'\u0d4e'.repeat(8)}മ`)
+    // ordinary words keep every character: ｶﾞｷﾞ, ทำ, കാർത്തിക with the dot reph
+    for (const word of ['ｶﾞｷﾞｸﾞ', 'ทำงาน', 'ນຳ', 'ൎമ്മ', '\u0d4eക']) {
+      expect(displayText(word)).toBe(word)
+    }
+  })
+
+  it('no code point of the BMP or the SMP, repeated after or before a letter, makes a grapheme of more than 17 code points', () => {
+    // what joins a letter in a run (extenders, spacing marks, prepended characters), as Intl.Segmenter
+    // finds it among the marks, modifiers and letters that are not ideographs (Hangul has its own test)
+    const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' })
+    const single = (text: string): boolean => {
+      const segments = segmenter.segment(text)[Symbol.iterator]()
+      segments.next()
+      return segments.next().done === true
+    }
+    const runs: string[] = []
+    for (let code = 0; code < 0x20000; code++) {
+      const c = String.fromCodePoint(code)
+      if (!/[\p{M}\p{Lo}\p{Lm}\p{Sk}]/u.test(c) || /[\p{Ideographic}\p{sc=Hangul}]/u.test(c)) continue
+      if (single(`a${c}${c}`)) runs.push(`a${c.repeat(20)}`)
+      else if (single(`${c}${c}a`)) runs.push(`${c.repeat(20)}a`)
+    }
+    expect(runs.length).toBeGreaterThan(2000) // the marks, at least
+    const tooLong = runs.filter((text) => [displayText(text), displayLine(text)].some((shown) => [...graphemes(shown)].some((g) => Array.from(g).length > 17)))
+    expect(tooLong.map((text) => (Array.from(text)[1]?.codePointAt(0) ?? 0).toString(16))).toEqual([])
   })
 
   it('applies the same bounds in displayLine', () => {
