@@ -6,7 +6,7 @@
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { equalBytes, messageId, toHex } from '@murmur/protocol'
+import { displayLine, equalBytes, messageId, toHex } from '@murmur/protocol'
 import * as lp from 'it-length-prefixed'
 import { MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS, STEM_DIAL_TIMEOUT, STEM_PROTOCOL } from './constants.js'
 import { NoStemRouteError, StemStoppedError } from './errors.js'
@@ -302,7 +302,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
         return true
       }
       if (verdict === 'reject') {
-        this.log('invalid stem post from %p on %s', peer, topic)
+        this.log('invalid stem post from %p on %s', peer, displayLine(topic))
         this.components.penalize(peer, 'ERR_INVALID_STEM_POST')
         return false
       }
