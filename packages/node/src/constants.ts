@@ -76,9 +76,14 @@ export const DISCOVERY_DIAL_BELOW = 8
 export const DISCOVERY_WINDOW = 2_000
 
 /**
- * Most open connections (libp2p's `maxConnections`; the default is 300). Past it libp2p closes the
- * newest inbound connections with the fewest streams first, so a swarm of inbound sybils cannot push
- * out the peers this node dialed.
+ * Most open connections of a node (`MurmurInit.libp2p.connectionManager.maxConnections`): Murmur holds
+ * its inbound connections to `maxConnections` less the {@link OUTBOUND_RESERVE} (shared between address
+ * groups, inbound-share.ts) and dials nothing more once this many outbound ones are open. libp2p itself
+ * is given twice as many (`libp2pConnectionLimit`): it refuses inbound connections past its limit before
+ * any gater is asked. libp2p's pruner, which acts only past its limit, closes nothing useful here: it
+ * ranks connections by tag value, then stream count, then direction and age, and skips every connection
+ * carrying a stream other than identify, autonat or dcutr, and every Murmur connection carries
+ * gossipsub or ping streams. What bounds the outbound ones is outbound-connections.ts.
  */
 export const MAX_CONNECTIONS = 96
 

@@ -18,6 +18,7 @@ import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
+import { dropDhtKeepAlive } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
@@ -89,13 +90,17 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
   // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE), and are
-  // shared fairly between address groups once full (see inbound-share.ts)
+  // shared fairly between address groups once full (see inbound-share.ts); libp2p itself is given twice
+  // as many (libp2pConnectionLimit), as it refuses past its own limit before asking any gater
   const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
   // libp2p refuses past maxIncomingPendingConnections before any gater hook, and its default (10)
   // let ten silent sockets lock everyone out: it is raised far above the pending budget that the
   // inbound share enforces per address group, and a silent socket is dropped sooner
   const inboundUpgradeTimeout = extra.connectionManager?.inboundUpgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT
   let connections = (): Connection[] => []
+  // the node's own dials stop at maxConnections: with the inbound share's limit below it, libp2p's
+  // limit (twice maxConnections) is never what refuses an inbound connection
+  const outboundFull = (): boolean => connections().filter((c) => c.direction === 'outbound' && c.status === 'open').length >= maxConnections
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
     ...inboundFairShare({
@@ -104,7 +109,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       connections: () => connections(),
       log: componentLogger.forComponent('murmur:inbound')
     }),
-    denyDialPeer: cutOff,
+    denyDialPeer: (peer) => cutOff(peer) || outboundFull(),
     denyInboundEncryptedConnection: cutOff,
     denyOutboundEncryptedConnection: cutOff
   }
@@ -131,7 +136,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     peerDiscovery: [...peerDiscovery, ...(extra.peerDiscovery ?? [])],
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
-    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections, inboundUpgradeTimeout, resolvers },
+    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections: libp2pConnectionLimit(maxConnections), inboundUpgradeTimeout, resolvers },
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL, ...extra.connectionMonitor },
     services: {
       identify: identify(),
@@ -149,6 +154,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   }
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
+  // no peer is redialed for being close to this node's PeerId: anyone can grind such PeerIds
+  dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: componentLogger.forComponent('murmur:outbound') })
   // gossipsub never re-opens a gossip stream that failed or closed on a live connection: we do
   keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: libp2p.logger.forComponent('murmur:gossip') })
   return libp2p
@@ -192,6 +199,23 @@ export function combineConnectionGaters (...gaters: ConnectionGater[]): Connecti
  */
 export function inboundConnectionLimit (maxConnections: number): number {
   return maxConnections - Math.min(OUTBOUND_RESERVE, Math.floor(maxConnections / 4))
+}
+
+/**
+ * The `maxConnections` Murmur gives libp2p for a node whose own limit is `maxConnections`: twice it.
+ * libp2p refuses an inbound connection once its total reaches its limit, before any gater hook, so
+ * given Murmur's own limit a node whose outbound connections outgrew the reserve refused every
+ * newcomer and the inbound share's takeover never ran (review of issue 12, H1). Murmur enforces its
+ * limits itself: at most {@link inboundConnectionLimit} inbound connections (shared between address
+ * groups), and no new dial once `maxConnections` outbound ones are open, so libp2p's is never reached.
+ *
+ * @example
+ * ```ts
+ * libp2pConnectionLimit(96) // 192
+ * ```
+ */
+export function libp2pConnectionLimit (maxConnections: number): number {
+  return 2 * maxConnections
 }
 
 /**

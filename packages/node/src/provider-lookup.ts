@@ -28,6 +28,7 @@ import { MessageType, ProvidersMessage } from './kad-providers.js'
 import { peerGroup } from './discovery-pool.js'
 import { addressScopeMapper } from './libp2p.js'
 import { MESSAGE_GET_PROVIDERS, decodeAnswer, keptProviders, readAnswer } from './provider-answer.js'
+import { inUse } from './outbound-connections.js'
 import type { AnswerBounds } from './provider-answer.js'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
@@ -168,9 +169,6 @@ export interface ProviderLookup {
   find(cid: CID, options: ProviderFindOptions): Promise<StorerAnswer[]>
 }
 
-/** Protocols whose streams do not keep a storer's connection open: those every connection gets by itself. */
-const INCIDENTAL = ['/ipfs/id/', '/ipfs/ping/', '/meshsub/', '/floodsub/']
-
 /**
  * Creates a {@link ProviderLookup}.
  *
@@ -261,13 +259,14 @@ export function createProviderLookup (components: ProviderLookupComponents, init
 
   /**
    * Closes `storer`'s outbound connections opened since the lookup began, unless the node chose the
-   * storer or a stream other than `asked` (this lookup's, closing) and those every connection gets uses it.
+   * storer or a stream other than `asked` (this lookup's, closing) and those every connection gets uses
+   * it ({@link inUse}).
    */
   function release (storer: PeerId, before: Set<string>, asked: Stream | undefined): void {
     if (components.getConnections === undefined || before.has(storer.toString()) || components.chosen?.(storer) === true) return
     for (const connection of components.getConnections(storer)) {
       if (connection.direction !== 'outbound' || connection.status !== 'open') continue
-      if (connection.streams.some((s) => s !== asked && s.status === 'open' && !INCIDENTAL.some((prefix) => s.protocol?.startsWith(prefix) === true))) continue
+      if (inUse(connection, asked)) continue
       connection.close().catch((err: unknown) => { log('could not close the connection to storer %p - %e', storer, err) })
     }
   }

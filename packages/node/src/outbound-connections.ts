@@ -1,0 +1,178 @@
+/**
+ * Keeps the connections a node dials bounded. Murmur's inbound share (inbound-share.ts) holds inbound
+ * connections to `maxConnections − reserve` and assumes the node's own dials fit in the reserve; but
+ * libp2p closes nothing a Murmur node dialed once it is idle (its pruner only acts past
+ * `maxConnections`, and then skips every connection carrying a gossipsub or ping stream), kad-dht keeps
+ * the 20 peers closest to this node's PeerId connected for good (their `kad-close` tag carries a
+ * keep-alive, and libp2p redials them), and every DHT walk leaves the closest peers of its key
+ * connected. A host grinding PeerIds close to the node's, or to a key it looks up, so gave the node
+ * outbound connections without end, and the inbound slots shrank under them (review of issue 12, H1).
+ *
+ * Here: the DHT's keep-alive tag is dropped as soon as it is set ({@link dropDhtKeepAlive}: the DHT
+ * dials peers when it needs them), and an outbound connection to a peer this node did not choose
+ * (`ChosenPeers.has`) is closed once it has carried nothing but what every connection gets (identify,
+ * ping, gossip) for {@link OUTBOUND_IDLE} ({@link idleOutboundRelease}).
+ */
+import { KEEP_ALIVE } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, PeerStore, PeerUpdate, Stream, TypedEventTarget } from '@libp2p/interface'
+
+/** kad-dht's keep-alive tag on the peers closest to this node's PeerId (`${KEEP_ALIVE}-kad-dht`). */
+export const DHT_KEEP_ALIVE_TAG = `${KEEP_ALIVE}-kad-dht`
+
+/**
+ * Protocols whose streams do not keep an outbound connection open: those every connection gets by
+ * itself (identify, ping, gossipsub, floodsub).
+ */
+export const INCIDENTAL_PROTOCOLS: readonly string[] = ['/ipfs/id/', '/ipfs/ping/', '/meshsub/', '/floodsub/']
+
+/**
+ * How long an outbound connection to a peer this node did not choose may carry nothing but incidental
+ * streams before it is closed, in ms: long enough for a DHT walk and the questions after it (a
+ * rendezvous asks every storer it found within ten seconds), short against the hours a connection
+ * otherwise stays open.
+ */
+export const OUTBOUND_IDLE = 30_000
+
+/**
+ * Whether `connection` carries a stream that keeps it worth holding: an open stream of a protocol not in
+ * {@link INCIDENTAL_PROTOCOLS}, other than `except`.
+ *
+ * @example
+ * ```ts
+ * if (!inUse(connection)) await connection.close()
+ * ```
+ */
+export function inUse (connection: Connection, except?: Stream): boolean {
+  return connection.streams.some((s) => s !== except && s.status === 'open' && !INCIDENTAL_PROTOCOLS.some((prefix) => s.protocol?.startsWith(prefix) === true))
+}
+
+/** What {@link dropDhtKeepAlive} needs from libp2p. */
+export interface DropDhtKeepAliveComponents {
+  /** libp2p's events (its `peer:update`). */
+  events: Pick<TypedEventTarget<{ 'peer:update': CustomEvent<PeerUpdate> }>, 'addEventListener' | 'removeEventListener'>
+  peerStore: Pick<PeerStore, 'merge'>
+  log?: Logger
+}
+
+/**
+ * Removes kad-dht's keep-alive tag ({@link DHT_KEEP_ALIVE_TAG}) from every peer it is set on, so that
+ * libp2p never redials a peer only for being close to this node's PeerId (anyone can grind PeerIds that
+ * are). The `kad-close` tag itself stays. Returns the function that stops it.
+ *
+ * @example
+ * ```ts
+ * const stop = dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore })
+ * ```
+ */
+export function dropDhtKeepAlive (components: DropDhtKeepAliveComponents): () => void {
+  const listener = (evt: CustomEvent<PeerUpdate>): void => {
+    const { peer } = evt.detail
+    if (!peer.tags.has(DHT_KEEP_ALIVE_TAG)) return
+    components.peerStore.merge(peer.id, { tags: { [DHT_KEEP_ALIVE_TAG]: undefined } }).catch((err: unknown) => {
+      components.log?.('could not drop the DHT keep-alive tag - %e', err)
+    })
+  }
+  components.events.addEventListener('peer:update', listener)
+  return () => { components.events.removeEventListener('peer:update', listener) }
+}
+
+/**
+ * Whether a peer carries a keep-alive tag (`keep-alive…`: a browser's relay, a peer an embedder pinned),
+ * read from `peerStore`; a peer the store does not know carries none.
+ *
+ * @example
+ * ```ts
+ * idleOutboundRelease({ connections, chosen, keptAlive: keptAliveIn(libp2p.peerStore) })
+ * ```
+ */
+export function keptAliveIn (peerStore: Pick<PeerStore, 'get'>): (peer: PeerId) => Promise<boolean> {
+  return async (peer) => {
+    try {
+      return [...(await peerStore.get(peer)).tags.keys()].some((tag) => tag.startsWith(KEEP_ALIVE))
+    } catch {
+      return false
+    }
+  }
+}
+
+/** What {@link idleOutboundRelease} needs from the node. */
+export interface IdleOutboundReleaseComponents {
+  /** The node's open connections (libp2p's `getConnections`). */
+  connections(): Connection[]
+  /** Whether this node chose `peer` (`ChosenPeers.has`): its connections are never closed here. */
+  chosen(peer: PeerId): boolean
+  /**
+   * Whether something asked libp2p to keep `peer` connected (a `keep-alive…` tag: a browser's relay);
+   * such a peer's connections are never closed here. Give {@link keptAliveIn}.
+   *
+   * @default no peer
+   */
+  keptAlive?(peer: PeerId): Promise<boolean>
+  log?: Logger
+}
+
+/** Options of {@link idleOutboundRelease}. */
+export interface IdleOutboundReleaseInit {
+  /**
+   * How long an outbound connection to an unchosen peer may carry only incidental streams, in ms.
+   *
+   * @default OUTBOUND_IDLE
+   */
+  idle?: number
+  /**
+   * How often the connections are looked over, in ms.
+   *
+   * @default idle / 2
+   */
+  interval?: number
+}
+
+/** A running {@link idleOutboundRelease}. */
+export interface IdleOutboundRelease {
+  /** Looks the connections over now; resolves with how many were closed. */
+  sweep(): Promise<number>
+  /** Stops the timer. */
+  stop(): void
+}
+
+/**
+ * Closes, every `interval`, each open outbound connection to a peer this node did not choose that was
+ * opened more than `idle` ago and carries nothing but incidental streams ({@link inUse}): what a DHT
+ * query dialed on a remote peer's word. Started at once.
+ *
+ * @example
+ * ```ts
+ * const release = idleOutboundRelease({ connections: () => libp2p.getConnections(), chosen: (p) => chosen.has(p) })
+ * // on stop
+ * release.stop()
+ * ```
+ */
+export function idleOutboundRelease (components: IdleOutboundReleaseComponents, init: IdleOutboundReleaseInit = {}): IdleOutboundRelease {
+  const idle = init.idle ?? OUTBOUND_IDLE
+  const interval = init.interval ?? idle / 2
+  const sweep = async (): Promise<number> => {
+    const now = Date.now()
+    const idleConnections = components.connections().filter((c) => c.direction === 'outbound' && c.status === 'open' &&
+      now - c.timeline.open >= idle && !components.chosen(c.remotePeer) && !inUse(c))
+    let closed = 0
+    for (const connection of idleConnections) {
+      if (await components.keptAlive?.(connection.remotePeer) === true) continue
+      // looked at again after the await: a stream may have opened since
+      if (connection.status !== 'open' || inUse(connection) || components.chosen(connection.remotePeer)) continue
+      closed++
+      connection.close().catch((err: unknown) => { connection.abort(err instanceof Error ? err : new Error(String(err))) })
+    }
+    // counts only: no PeerIds or addresses in the log
+    if (closed > 0) components.log?.('closed %d idle outbound connections to peers this node did not choose', closed)
+    return closed
+  }
+  let sweeping = false
+  const timer = setInterval(() => {
+    if (sweeping) return
+    sweeping = true
+    sweep().catch((err: unknown) => { components.log?.('could not close idle outbound connections - %e', err) }).finally(() => { sweeping = false })
+  }, interval)
+  // never what keeps a process alive
+  if (typeof timer === 'object' && 'unref' in timer) timer.unref()
+  return { sweep, stop: () => { clearInterval(timer) } }
+}
