@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { AbortError, DEFAULT_TTL, buildEnvelope, decodeEnvelope, equalBytes, memberThread, isCircleChannel, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AbortError, DEFAULT_TTL, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -20,9 +20,9 @@ import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
 import type { InStem } from './in-stem.js'
 import type { PostIntake } from './intake.js'
-import type { Outbox, SendResult } from './outbound.js'
+import type { Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, InvalidEnvelope, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -41,7 +41,7 @@ export interface OwnPostsComponents {
   /** Posts as the user reads them (own posts not yet back included): what is replied to or voted on. */
   reads: Pick<LocalReads, 'get'>
   /** The user's votes by post, kept until the post expires (across restarts and stamps). @default none: only the member's tag on the post is checked */
-  votes?: Pick<OwnVotes, 'get' | 'add'>
+  votes?: Pick<OwnVotes, 'get' | 'add' | 'remove'>
   /** Told of each own post's validation before it is sent, as the intake tells of every first sight (metrics). @default none */
   checked?: (result: ValidationResult) => void
   /** The joined channel of a topic, if any. */
@@ -233,6 +233,8 @@ export class OwnPosts {
       if (await store.has(post.id)) inStem.arrived(post.id)
     }
     for (const post of inStem.queued()) {
+      // made before the restart, its ring epoch may have passed meanwhile: nobody would take it now
+      if (await this.overtaken(post.id, topicOf(post.channel), post.envelope) !== undefined) continue
       await join(post.channel)
       outbound.send(topicOf(post.channel), post.envelope, post.expires).catch((err: unknown) => {
         log.error('could not send an own post queued before the restart - %e', err)
@@ -248,6 +250,45 @@ export class OwnPosts {
         stem.resume(topicOf(post.channel), post.envelope, post.expires)
       }
     }
+  }
+
+  /**
+   * Releases a post through `next` (the outbox's way out: the stem, or gossip), unless it is an own post
+   * that time overtook while it waited (in the outbox, or across a restart): a ring-signed post or vote
+   * whose epoch left the live window (LIVE_EPOCH_WINDOW, an hour either side) is refused by every stem hop
+   * and gossip peer as ERR_STALE_EPOCH, so sent it would be lost in silence. It is given up here instead
+   * ({@link overtaken}: forgotten, and a vote's record undone, so the user may cast it again) and
+   * PostValidationError (ERR_STALE_EPOCH) is thrown, which the outbox reports as the post dropped. Other
+   * posts (another node's, being fluffed) go out as they are.
+   *
+   * @example
+   * ```ts
+   * const outbox = new Outbox({ pubsub, connectionCount, release: async (t, e, x) => await own.release(t, e, x, stemRelease), log })
+   * ```
+   */
+  async release (topic: string, envelope: Uint8Array, expires: number, next: Release): Promise<SendResult | undefined> {
+    const refused = await this.overtaken(messageId(topic, envelope), topic, envelope)
+    if (refused !== undefined) throw new PostValidationError(`not sent: ${refused.reason}; it waited too long to leave (post it again)`, refused.code)
+    return await next(topic, envelope, expires)
+  }
+
+  /**
+   * Whether the own post `id` can no longer leave (its ring epoch out of the live window, or expired): it is
+   * then given up — forgotten, a vote's record on its post undone — and the refusal returned. Undefined for
+   * a post that may leave, and for any post not this node's own one still waiting.
+   */
+  private async overtaken (id: Uint8Array, topic: string, envelope: Uint8Array): Promise<InvalidEnvelope | undefined> {
+    const { intake, inStem, votes, log } = this.components
+    if (!inStem.has(id)) return undefined
+    const checked = intake.validate(topic, envelope, 'own')
+    if (checked.ok || !OVERTAKEN.has(checked.code)) return undefined
+    inStem.drop(id)
+    // our own bytes, checked when made: they decode
+    const post = decodePost(decodeEnvelope(envelope).post)
+    if (post.kind === 'VOTE') await votes?.remove(post.parent)
+    // no id, no channel: the log must not tie this node to one of its posts
+    log('gave up an own post that waited too long to leave: %s', checked.code)
+    return checked
   }
 
   /**
@@ -330,6 +371,8 @@ export class OwnPosts {
     // judged already, as a stem post or as our own: a cache hit
     const valid = intake.validate(topic, envelope, 'stem')
     if (!valid.ok) {
+      // an own post (`expires` known) the stem held past its epoch is given up, not left waiting for ever
+      if (expires !== undefined) await this.overtaken(messageId(topic, envelope), topic, envelope)
       throw new PostValidationError(valid.reason, valid.code)
     }
     // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
@@ -344,6 +387,9 @@ export class OwnPosts {
     return direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
 }
+
+/** What time does to an own post that waits: past these it can never leave (see {@link OwnPosts.release}). */
+const OVERTAKEN = new Set(['ERR_STALE_EPOCH', 'ERR_EXPIRED'])
 
 /**
  * The refusal of a vote on a post this node voted on (`cast`, when its direction is known): says that

@@ -61,6 +61,16 @@ export class OwnVotes {
     await this.records?.put(id, encode(vote, expires))
   }
 
+  /**
+   * Forgets the vote on post `id`: it never left this node (given up in the outbox, see
+   * `OwnPosts.release`), so the user may cast it again. Resolves once it is gone from disk.
+   */
+  async remove (id: Uint8Array): Promise<void> {
+    await this.load()
+    if (!this.votes.delete(toHex(id))) return
+    await this.records?.del(id)
+  }
+
   /** Loads what earlier runs recorded, once, dropping votes on posts that expired since. */
   private async load (): Promise<void> {
     this.loaded ??= (async () => {
