@@ -5,7 +5,8 @@
  * Off by default, and on loopback unless `--metrics-public` says otherwise: a scraper learns when
  * this node is busy. What it serves is an allow-list of families, not the whole registry: libp2p
  * counts bytes per protocol, and an own stem post is an outbound stem stream without an inbound
- * one, so per-protocol traffic would tell a scraper when this node's user posts.
+ * one, so per-protocol traffic would tell a scraper when this node's user posts; so would the CPU
+ * time, which an own post's proof of work moves by seconds.
  */
 import { createServer } from 'node:http'
 import { readdir, stat } from 'node:fs/promises'
@@ -26,13 +27,14 @@ const log = logger('murmur:cli:metrics')
 export const METRICS_PATH = '/metrics'
 
 /**
- * Families served: Murmur's own (counted own and relayed together), the process's, and libp2p's
- * connection counts. Traffic (per protocol and in all), stream counts, dial timings and the free
- * disk space (which a write moves) are left out (see above).
+ * Families served: Murmur's own (counted own and relayed together), the process's but its CPU time,
+ * and libp2p's connection counts. Traffic (per protocol and in all), stream counts, dial timings, the
+ * free disk space (which a write moves) and the CPU time (an own post is 1–4 s of proof of work, a
+ * relayed one milliseconds of checking) are left out (see above).
  */
 export const SERVED_FAMILIES: readonly RegExp[] = [
   /^murmur_/,
-  /^process_/,
+  /^process_(?!cpu_)/,
   /^nodejs_(?!fs_)/,
   /^libp2p_connection_manager_connections$/
 ]
