@@ -27,12 +27,18 @@ import type { NodeMembershipStatus } from './node-membership.js'
 import type { DropReason, QueueReason, SendResult } from './outbound.js'
 import type { FluffReason } from './stem/types.js'
 import type { PostView } from './view.js'
+import type { Circles, CirclePostDetail, CircleRosterDetail } from './circle/types.js'
+import type { CirclesInit } from './circle/service.js'
 import type { ClockSkewDetail } from './clock-skew.js'
 import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
 
 export type { PostView } from './view.js'
+export { CircleError } from './circle/errors.js'
+export type { CircleErrorCode } from './circle/errors.js'
+export type { CirclesInit } from './circle/service.js'
+export type { Circles, CircleSummary, CircleMember, CircleInviteResult, CreateCircleOptions, InviteOptions, JoinCircleOptions, CirclePostView, CirclePostDetail, CircleRosterDetail, CircleWarning } from './circle/types.js'
 export type { ClockSkewDetail } from './clock-skew.js'
 export type { SendResult, QueueReason, Outbound, DropReason } from './outbound.js'
 export type { FluffReason } from './stem/types.js'
@@ -95,6 +101,13 @@ export interface MurmurInit {
    * @default []
    */
   channels?: string[]
+  /**
+   * Private circles: how long a newcomer stays out of rings (see {@link CirclesInit}). Every node relays
+   * circle frames on the shared topic whatever this says.
+   *
+   * @default {}
+   */
+  circles?: CirclesInit
   /**
    * The author identity (ristretto255) that derives per-thread pseudonyms. The CLI loads it from its
    * 0600 key file. It never reaches the network and is never tied to the PeerId.
@@ -368,6 +381,10 @@ export interface MurmurEvents {
    * ```
    */
   membership: CustomEvent<NodeMembershipStatus>
+  /** A post, reply or vote of one of this node's circles is new here (received and opened, or made here). */
+  'circle-post': CustomEvent<CirclePostDetail>
+  /** The roster or generation of one of this node's circles changed (a join, leave, rotation), or it was created, joined or left. */
+  'circle-roster': CustomEvent<CircleRosterDetail>
 }
 
 /** A running Murmur node. */
@@ -376,6 +393,8 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   readonly peerId: PeerId
   /** The libp2p node underneath, for diagnostics and advanced use. */
   readonly libp2p: MurmurLibp2p
+  /** This node's private circles: create, invite, join, post, read (docs/PROTOCOL.md §6). */
+  readonly circles: Circles
   /**
    * Subscribes to a channel and starts finding its members. Every method that takes a channel reads the
    * name as typed, by the protocol's one rule (channelName): `lobby`, `Lobby` and `#LOBBY` are `#lobby`.

@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
-import { AbortError, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, messageId, ready, toHex } from '@murmur/protocol'
+import { AbortError, CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, isCircleChannel, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { checkBody, parseId, topicOf, typedChannel } from './input.js'
@@ -37,6 +37,9 @@ import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool, priorityOfPath } from './verify/index.js'
 import { openNodeMembership } from './node-membership.js'
+import { openNodeCircles } from './circle/index.js'
+import type { CirclesInit, NodeCircles } from './circle/index.js'
+import type { Circles } from './circle/types.js'
 import type { NodeMembership, NodeMembershipStatus } from './node-membership.js'
 import type { StoreDatabase } from './store/index.js'
 import type { VerifyPool } from './verify/index.js'
@@ -96,6 +99,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly db: StoreDatabase
   /** The member directory and this node's own stamp; undefined with membership off. */
   private members?: NodeMembership
+  /** The relay role on the shared circle topic and `circles`; opened at start. */
+  private nodeCircles?: NodeCircles
+  private readonly circlesInit: CirclesInit
   /** Each joined channel's subscribed peers as last announced in a `channel-peers` event. */
   private readonly channelPeerKeys = new Map<string, string>()
   /** The reason of the own post the stem is fluffing right now (its `unprotected` event comes just before its fluff). */
@@ -142,7 +148,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier, log)
+      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier, log, init.circles)
       await node.start(signal)
       return node
     } catch (err) {
@@ -157,9 +163,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined, log: Logger) {
+  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined, log: Logger, circlesInit: CirclesInit = {}) {
     super()
     this.log = log
+    this.circlesInit = circlesInit
     this.db = db
     this.verifier = verifier
     this.ownsVerifier = config.verify === undefined
@@ -194,8 +201,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.intake = new PostIntake({
       store,
       powBits: config.powBits,
-      announce: (view) => { this.safeDispatchEvent('post', { detail: view }) },
-      announcing: () => this.listenerCount('post') > 0,
+      // a circle's post goes out as `circle-post`, named by its circle, never as a channel's `post`
+      announce: (view) => {
+        if (isCircleChannel(view.channel)) this.nodeCircles?.announce(view)
+        else this.safeDispatchEvent('post', { detail: view })
+      },
+      announcing: () => this.listenerCount('post') > 0 || this.listenerCount('circle-post') > 0,
       awaiting: (id) => this.inStem.has(id),
       lookup: async (id) => this.reads.get(id),
       now: config.clock,
@@ -292,6 +303,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         store,
         intake: this.intake,
         members: () => this.members,
+        circles: () => this.nodeCircles?.sync,
         channelOf: (topic) => this.channelOf(topic),
         joinedTopics: () => [...this.joined.values()],
         senderGroup: (peer) => this.senderGroup(peer),
@@ -386,7 +398,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
       this.announceChannelPeers()
       for (const { topic, subscribe } of evt.detail.subscriptions) {
-        if (this.running && subscribe && isSyncedTopic(topic, { members: () => this.members, channelOf: (t) => this.channelOf(t) })) {
+        if (this.running && subscribe && isSyncedTopic(topic, { members: () => this.members, circles: () => this.nodeCircles?.sync, channelOf: (t) => this.channelOf(t) })) {
           void this.sync?.maybeSyncWith(evt.detail.peerId, topic)
         }
       }
@@ -418,9 +430,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       this.members.directory.addEventListener('stamp-added', (evt) => { void intake.stamped(evt.detail.memberKey) })
       this.members.addEventListener('membership', (evt) => { this.safeDispatchEvent('membership', { detail: evt.detail }) })
     }
+    this.nodeCircles = await this.openCircles()
     throwIfAborted(signal, 'starting the node')
     await this.libp2p.start()
     this.running = true
+    // every node relays circle frames on the one shared topic: a subscription says nothing of who is in which circle
+    this.libp2p.services.pubsub.topicValidators.set(CIRCLE_SHARED_TOPIC, this.nodeCircles.validator)
+    this.libp2p.services.pubsub.subscribe(CIRCLE_SHARED_TOPIC)
     throwIfAborted(signal, 'starting the node')
     await this.sweep()
     this.sweepTimer = setInterval(() => { void this.sweep() }, SWEEP_INTERVAL)
@@ -467,6 +483,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await step('the discovery walk', () => { this.walk.stop() })
     await step('discovery', () => { this.discovery.stop() })
     await step('the outbox', () => { this.outbound.stop() })
+    await step('the circle outbox', () => { this.nodeCircles?.stop() })
     await step('corroboration', () => { this.vouches.stop() })
     await step('the stem', () => { this.stem?.stop() })
     await step('the direct outbox', () => { this.direct.stop() })
@@ -645,9 +662,39 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       if (removed > 0) {
         this.log('swept %d expired posts', removed)
       }
+      await this.nodeCircles?.sweep()
     } catch (err) {
       this.log.error('sweep failed - %e', err)
     }
+  }
+
+  get circles (): Circles {
+    if (this.nodeCircles === undefined) throw new NotStartedError()
+    return this.nodeCircles.circles
+  }
+
+  /** The circle parts, on the node's database, store and gossip (docs/PROTOCOL.md §6). */
+  private async openCircles (): Promise<NodeCircles> {
+    const { libp2p } = this
+    return await openNodeCircles({
+      db: this.db,
+      store: this.store,
+      intake: this.intake,
+      reads: this.reads,
+      pubsub: libp2p.services.pubsub,
+      connectionCount: () => libp2p.getConnections().length,
+      tracker: this.tracker,
+      senderGroup: (peer) => this.senderGroup(peer),
+      powBits: this.config.powBits,
+      clock: this.config.clock,
+      syncNow: () => {
+        for (const peer of this.sync?.peersFor(CIRCLE_SHARED_TOPIC, SYNC_PEERS_PER_CHANNEL) ?? []) void this.sync?.maybeSyncWith(peer, CIRCLE_SHARED_TOPIC, 0)
+      },
+      assertCanPost: (signal) => { this.assertCanPost(signal) },
+      assertRunning: () => { this.assertRunning() },
+      dispatch: (type, detail) => { this.safeDispatchEvent(type, { detail } as CustomEventInit<MurmurEvents[typeof type]['detail']>) },
+      log: this.log.newScope('circles')
+    }, this.circlesInit)
   }
 
   membership (): NodeMembershipStatus | undefined {

@@ -1,10 +1,13 @@
 /**
- * What history sync reconciles in a node: the channels it joined (posts from its store) and, while
- * membership is on, the member directory, a pseudo-channel named by its topic (DIRECTORY_TOPIC).
+ * What history sync reconciles in a node: the channels it joined (posts from its store), while
+ * membership is on the member directory, a pseudo-channel named by its topic (DIRECTORY_TOPIC), and the
+ * frames of the shared circle topic (CIRCLE_SHARED_TOPIC), which every node keeps as a relay.
  */
-import { DIRECTORY_TOPIC } from '@murmur/protocol'
+import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC } from '@murmur/protocol'
+import { frameItem } from './circle/frame-store.js'
 import { announcementItem } from './node-membership.js'
 import { postItemOf } from './sync/index.js'
+import type { CircleSync } from './circle/index.js'
 import type { InvalidMessageTracker } from './gossip.js'
 import type { PostIntake } from './intake.js'
 import type { NodeMembership } from './node-membership.js'
@@ -20,6 +23,8 @@ export interface NodeSyncHostComponents {
   intake: Pick<PostIntake, 'ingest'>
   /** The membership layer, once opened; undefined while membership is off. */
   members(): NodeMembership | undefined
+  /** The circle frames kept for sync, once the node's circle parts are open. @default none */
+  circles?(): CircleSync | undefined
   /** The channel of a joined topic. */
   channelOf(topic: string): string | undefined
   /** Topics of the joined channels. */
@@ -44,35 +49,49 @@ export interface NodeSyncHostComponents {
  */
 export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
   const { store, intake, members, tracker, pubsub } = components
+  const circles = (): CircleSync | undefined => components.circles?.()
   return {
     channelOf: (topic) => isSyncedTopic(topic, components) ? components.channelOf(topic) ?? topic : undefined,
     // own posts not yet back from the network are not in the store: never listed, never served
     items: async (channel) => {
       if (channel === DIRECTORY_TOPIC) return members()?.directory.items() ?? []
+      if (channel === CIRCLE_SHARED_TOPIC) return circles()?.items() ?? []
       const items: SyncItem[] = []
       for await (const item of store.ids(channel)) items.push(item)
       return items
     },
     // a responder hands out only ids of the session's own set: a directory item is never asked of the store
-    envelope: async (id) => members()?.directory.get(id) ?? (await store.get(id))?.envelope,
-    ingest: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC
-      ? await members()?.ingest(envelope, peer) ?? 'ignore'
-      : await intake.ingest(topic, envelope, components.senderGroup(peer), peer.toString()),
-    itemOf: (topic, envelope) => topic === DIRECTORY_TOPIC ? announcementItem(envelope) : postItemOf(topic, envelope),
+    envelope: async (id) => members()?.directory.get(id) ?? await circles()?.frame(id) ?? (await store.get(id))?.envelope,
+    ingest: async (topic, envelope, peer) => {
+      if (topic === DIRECTORY_TOPIC) return await members()?.ingest(envelope, peer) ?? 'ignore'
+      if (topic === CIRCLE_SHARED_TOPIC) return await circles()?.ingest(envelope, peer) ?? 'ignore'
+      return await intake.ingest(topic, envelope, components.senderGroup(peer), peer.toString())
+    },
+    itemOf: (topic, envelope) => {
+      if (topic === DIRECTORY_TOPIC) return announcementItem(envelope)
+      if (topic === CIRCLE_SHARED_TOPIC) return frameItem(envelope)
+      return postItemOf(topic, envelope)
+    },
     wanted: (topic, peer) => topic === DIRECTORY_TOPIC ? members()?.directory.wanted(peer.toString()) ?? [] : [],
     blocked: (peer) => tracker.isCutOff(peer.toString()),
     groupOf: (peer) => components.senderGroup(peer),
     chosen: (peer) => components.chosen(peer),
     penalise: (peer) => { tracker.penalise(peer.toString()) },
-    topics: () => members() === undefined ? components.joinedTopics() : [...components.joinedTopics(), DIRECTORY_TOPIC],
+    topics: () => [
+      ...components.joinedTopics(),
+      ...(members() === undefined ? [] : [DIRECTORY_TOPIC]),
+      ...(circles() === undefined ? [] : [CIRCLE_SHARED_TOPIC])
+    ],
     members: (topic) => pubsub.getSubscribers(topic)
   }
 }
 
 /**
- * Whether history sync runs on `topic` in a node: a joined channel's, or the member directory's while
- * membership is on.
+ * Whether history sync runs on `topic` in a node: a joined channel's, the member directory's while
+ * membership is on, the shared circle topic's once the circle parts are open.
  */
-export function isSyncedTopic (topic: string, components: Pick<NodeSyncHostComponents, 'members' | 'channelOf'>): boolean {
-  return topic === DIRECTORY_TOPIC ? components.members() !== undefined : components.channelOf(topic) !== undefined
+export function isSyncedTopic (topic: string, components: Pick<NodeSyncHostComponents, 'members' | 'channelOf' | 'circles'>): boolean {
+  if (topic === DIRECTORY_TOPIC) return components.members() !== undefined
+  if (topic === CIRCLE_SHARED_TOPIC) return components.circles?.() !== undefined
+  return components.channelOf(topic) !== undefined
 }

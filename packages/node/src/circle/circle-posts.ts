@@ -1,0 +1,151 @@
+/**
+ * A member's own posts, replies and votes in a circle (docs/PROTOCOL.md §6.4): ring-signed over the
+ * eligible roster (`selectRing`), refused below the circle's minimum ring or while the member is itself a
+ * newcomer, counted per hour and week in the circle's inner topic by the same write-ahead counters as a
+ * public channel's (K posts per member per hour, VOTE_BUDGET votes), one vote per member per post (its tag
+ * checked in the store first), sealed in a frame and sent on the shared topic.
+ */
+import { DEFAULT_TTL, buildCirclePost, linkTag, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
+import { AlreadyVotedError, PostValidationError, UnknownPostError } from '../errors.js'
+import { guardProtocolAsync, parseId } from '../input.js'
+import { LIVE_EPOCH_WINDOW } from '../intake.js'
+import { jitteredCreated } from '../membership/ring-signer.js'
+import { threadRoot } from '../store/index.js'
+import { CIRCLE_FRAME_TTL, OWN_FRAMES } from './constants.js'
+import { CircleError } from './errors.js'
+import type { HeldCircle } from './held-circle.js'
+import type { FrameStore } from './frame-store.js'
+import type { PostOptions, PostResult } from '../index.js'
+import type { PostIntake } from '../intake.js'
+import type { LocalReads } from '../local-reads.js'
+import type { PostCounters } from '../membership/post-counters.js'
+import type { SendResult } from '../outbound.js'
+import type { PostEntry, PostStore } from '../store/index.js'
+import type { PostKind, RingSelection } from '@murmur/protocol'
+
+/** What {@link CirclePosts} needs. */
+export interface CirclePostsComponents {
+  /** Write-ahead post and vote counters (the membership layer's kind, keyed by the circle's inner topic). */
+  counters: PostCounters
+  store: Pick<PostStore, 'hasTag'>
+  reads: Pick<LocalReads, 'get'>
+  intake: Pick<PostIntake, 'accept'>
+  frames: FrameStore
+  /** Sends a frame on the shared topic, or queues it until a peer is there. */
+  send(frame: Uint8Array, expires: number): Promise<SendResult>
+  powBits: Record<PostKind, number>
+  /** Unix seconds now. */
+  now(): number
+  /** Seconds a newcomer stays out of rings. */
+  newcomerDelay: number
+}
+
+/** What a post adds to the build besides the ring. */
+type Fields = { kind: 'POST', body: string } | { kind: 'REPLY', body: string, parent: Uint8Array, thread: Uint8Array } | { kind: 'VOTE', vote: 1 | -1, parent: Uint8Array }
+
+/** A member's own circle posts. */
+export class CirclePosts {
+  private readonly components: CirclePostsComponents
+  /** Posts voted on right now, so that two concurrent votes of this member on one post are one. */
+  private readonly voting = new Set<string>()
+
+  constructor (components: CirclePostsComponents) {
+    this.components = components
+  }
+
+  /** The ring this member would sign with now, and why it may not post. */
+  ring (circle: HeldCircle): RingSelection {
+    return selectRing(circle.roster().values(), {
+      self: circle.state.member.ring.publicKey,
+      now: this.components.now(),
+      minRing: circle.state.minRing,
+      newcomerDelay: this.components.newcomerDelay
+    })
+  }
+
+  /** A thread's first post. */
+  async post (circle: HeldCircle, body: string, options: PostOptions): Promise<PostResult> {
+    return await this.publish(circle, { kind: 'POST', body }, options)
+  }
+
+  /** A reply in the thread of `parentId`, under the member's pseudonym in that thread. */
+  async reply (circle: HeldCircle, parentId: string, body: string, options: PostOptions): Promise<PostResult> {
+    const parent = await this.target(circle, parentId)
+    if (parent.kind === 'VOTE') throw new PostValidationError('a vote cannot be replied to', 'ERR_BAD_FIELD')
+    const rootId = threadRoot(parent)
+    const root = await this.components.reads.get(rootId)
+    const keys = circle.keysOf(circle.current)
+    // the root's content digest when this member wrote it (its replies are the OP's), else the root's id
+    const thread = root === undefined ? rootId : memberThread(circle.state.member.ring.secretKey, { topic: keys.innerTopic, envelope: root.envelope })
+    return await this.publish(circle, { kind: 'REPLY', body, parent: parent.id, thread }, options)
+  }
+
+  /** A vote: one per member per post counts (AlreadyVotedError for a second one, before anything is sent). */
+  async vote (circle: HeldCircle, postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
+    if (vote !== 1 && vote !== -1) throw new PostValidationError(`a vote is +1 or -1, got ${String(vote)}`, 'ERR_BAD_FIELD')
+    const target = await this.target(circle, postId)
+    if (target.kind === 'VOTE') throw new PostValidationError('a vote cannot be voted on', 'ERR_BAD_FIELD')
+    const key = toHex(target.id)
+    if (this.voting.has(key)) throw new AlreadyVotedError()
+    this.voting.add(key)
+    try {
+      const scope = voteScope(target.id)
+      if (await this.components.store.hasTag(scope, linkTag(circle.state.member.ring.secretKey, scope))) throw new AlreadyVotedError()
+      return await this.publish(circle, { kind: 'VOTE', vote, parent: target.id }, options)
+    } finally {
+      this.voting.delete(key)
+    }
+  }
+
+  /** A post of the circle's current generation replied to or voted on (its ring and tags are that generation's). */
+  private async target (circle: HeldCircle, id: string): Promise<PostEntry> {
+    const entry = await this.components.reads.get(parseId(id))
+    if (entry === undefined) throw new UnknownPostError()
+    if (circle.generationOfChannel(entry.channel) === undefined) throw new CircleError('ERR_CIRCLE_POST', `post ${id.slice(0, 8)} is not of circle ${circle.name}`)
+    if (circle.generationOfChannel(entry.channel) !== circle.current) throw new CircleError('ERR_CIRCLE_POST', `post ${id.slice(0, 8)} is of an earlier generation of ${circle.name}: it can be read, not answered`)
+    return entry
+  }
+
+  private async publish (circle: HeldCircle, fields: Fields, options: PostOptions): Promise<PostResult> {
+    if (circle.state.removed === true) throw new CircleError('ERR_CIRCLE_ROTATION', `the owner of ${circle.name} rotated it without this member: it can no longer post there`)
+    const selection = this.ring(circle)
+    if (selection.selfNewcomerUntil !== undefined) {
+      throw new CircleError('ERR_CIRCLE_RING', `this member joined ${circle.name} recently: its posts would name it until ${new Date(selection.selfNewcomerUntil * 1000).toISOString()}`)
+    }
+    if (selection.belowMinimum) {
+      throw new CircleError('ERR_CIRCLE_RING', `${circle.name} has ${selection.ring.length} eligible members, below its minimum ring of ${circle.state.minRing}: a post would say too much of who wrote it`)
+    }
+    const generation = circle.current
+    const keys = circle.keysOf(generation)
+    const { counters, powBits } = this.components
+    const ttl = options.ttl ?? DEFAULT_TTL
+    const created = jitteredCreated(this.components.now(), ttl)
+    // counted (on disk) before the build: an aborted build never hands the same slot out twice
+    const sequence = fields.kind === 'VOTE'
+      ? { epoch: await counters.takeVote(keys.innerTopic, created), week: 0 }
+      : await counters.take(keys.innerTopic, created)
+    const built = await guardProtocolAsync(async () => await buildCirclePost(keys, {
+      ...fields,
+      created,
+      ttl,
+      powBits: powBits[fields.kind],
+      minRing: circle.state.minRing,
+      auth: { kind: 'ring', ring: selection.ring, secretKey: circle.state.member.ring.secretKey, sequence },
+      signal: options.signal,
+      onProgress: options.onProgress
+    }))
+    const valid = validateCircleEnvelope(keys, built.bytes, {
+      isMember: (key) => circle.isMember(generation, key),
+      minRing: circle.state.minRing,
+      powBits,
+      now: Math.floor(this.components.now()),
+      epochWindow: LIVE_EPOCH_WINDOW
+    })
+    if (!valid.ok) throw new PostValidationError(`the circle post does not validate: ${valid.reason}`, valid.code)
+    const stored = await this.components.intake.accept(built.bytes, valid)
+    if (stored === 'duplicate-tag') throw fields.kind === 'VOTE' ? new AlreadyVotedError() : new PostValidationError('a post of this member holds the same slot already', 'ERR_DUPLICATE_TAG')
+    await this.components.frames.put(built.frame, OWN_FRAMES)
+    const sent = await this.components.send(built.frame, Math.floor(this.components.now()) + CIRCLE_FRAME_TTL)
+    return { id: toHex(built.id), ring: selection.ring.length, ...sent }
+  }
+}

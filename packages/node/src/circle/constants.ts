@@ -1,0 +1,45 @@
+/**
+ * Defaults of a node's circle service (docs/PROTOCOL.md §6.8 holds the protocol's own parameters).
+ */
+import { MAX_TTL } from '@murmur/protocol'
+
+/** Seconds an invite stays usable unless the inviter says otherwise. @default 604800 (7 days) */
+export const CIRCLE_INVITE_EXPIRES = 604_800
+
+/**
+ * Seconds a frame is kept for history sync after it arrived: a relay cannot read a frame's inner `ttl`, so
+ * it keeps every frame as long as the longest post lives (§6.3). @default MAX_TTL (604800)
+ */
+export const CIRCLE_FRAME_TTL = MAX_TTL
+
+/**
+ * Most bytes of frames kept for history sync. Past it the oldest frame of the sender group holding the most
+ * bytes goes first, so that a flood from one group (a frame costs only 12 bits of proof of work) evicts its
+ * own frames, not the frames of everyone else. @default 64 MiB
+ */
+export const CIRCLE_FRAMES_MAX_BYTES = 64 * 1024 * 1024
+
+/**
+ * Most opened circle posts held back because their ring names keys not on the roster yet (§6.4): kept
+ * until the join arrives or the post expires; past it the one expiring first is dropped. @default 256
+ */
+export const CIRCLE_HELD_MAX = 256
+
+/**
+ * Age in seconds of the frame carrying a member's JOIN after which its node announces the JOIN again (a
+ * fresh seal of the same record): relays drop frames after CIRCLE_FRAME_TTL, and a newcomer learns the
+ * roster from frames it can still fetch (§6.6). @default 302400 (half of CIRCLE_FRAME_TTL)
+ */
+export const JOIN_REANNOUNCE_AGE = CIRCLE_FRAME_TTL / 2
+
+/** Longest local circle name, in UTF-8 bytes. @default 64 */
+export const MAX_CIRCLE_NAME_BYTES = 64
+
+/** Sublevel of the node's database holding the circles this node is a member of (keys included). */
+export const CIRCLE_STATE_SUBLEVEL = 'circles'
+
+/** Sublevel of the node's database holding the frames kept for history sync. */
+export const CIRCLE_FRAMES_SUBLEVEL = 'circle-frames'
+
+/** The sender group of frames this node made itself. */
+export const OWN_FRAMES = 'own'

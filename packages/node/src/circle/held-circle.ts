@@ -1,0 +1,187 @@
+/**
+ * One circle as its member's node holds it: the keys of each generation, the verified roster records, the
+ * roster they fold to (`rosterOf`), and the rotations followed (`rotationSecret`, `carryOver`,
+ * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
+ */
+import { CircleRecordType, carryOver, deriveCircleKeys, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
+import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RosterMember } from '@murmur/protocol'
+import type { CircleState, HeldGeneration } from './state.js'
+
+/** A frame opened with the keys of one of the circle's generations. */
+export interface OpenedFrame {
+  generation: HeldGeneration
+  keys: CircleKeys
+  record: CircleRecord
+}
+
+/** What applying a roster record did. */
+export type RecordOutcome =
+  /** It does not verify (or is a rotation that loses): a member does not forward it. */
+  | 'invalid'
+  /** Held already. */
+  | 'known'
+  /** The roster of a generation changed. */
+  | 'roster'
+  /** The circle moved to a new generation (or left this member out: `state.removed`). */
+  | 'rotated'
+
+/** The records of a generation, verified and parsed once. */
+interface Parsed {
+  joins: Array<{ record: JoinRecord, seenAt: number }>
+  invites: InviteRecord[]
+  leaves: LeaveRecord[]
+  roster: Map<string, RosterMember>
+}
+
+/** One circle of this node. */
+export class HeldCircle {
+  readonly state: CircleState
+  private readonly keys = new Map<number, CircleKeys>()
+  private readonly parsed = new Map<number, Parsed>()
+
+  constructor (state: CircleState) {
+    this.state = state
+  }
+
+  get name (): string {
+    return this.state.name
+  }
+
+  /** The current generation. */
+  get current (): HeldGeneration {
+    return this.state.generations[this.state.generations.length - 1]!
+  }
+
+  /** The keys of a generation. */
+  keysOf (generation: HeldGeneration): CircleKeys {
+    let keys = this.keys.get(generation.generation)
+    if (keys === undefined) {
+      keys = deriveCircleKeys(generation.secret, generation.generation, this.state.owner)
+      this.keys.set(generation.generation, keys)
+    }
+    return keys
+  }
+
+  /** The inner channels of every generation held (their posts are the circle's). */
+  channels (): string[] {
+    return this.state.generations.map((g) => this.keysOf(g).channel)
+  }
+
+  /** The generation whose inner channel is `channel`, or undefined. */
+  generationOfChannel (channel: string): HeldGeneration | undefined {
+    return this.state.generations.find((g) => this.keysOf(g).channel === channel)
+  }
+
+  /** Opens a frame with the newest generation it opens with; undefined when it is none of this circle's. */
+  open (frame: Uint8Array): OpenedFrame | undefined {
+    for (let i = this.state.generations.length - 1; i >= 0; i--) {
+      const generation = this.state.generations[i]!
+      const keys = this.keysOf(generation)
+      const opened = openCircleFrame(keys, frame)
+      if (opened.ok) return { generation, keys, record: { type: opened.type, body: opened.body } }
+    }
+    return undefined
+  }
+
+  /** The roster of a generation (the current one by default). */
+  roster (generation: HeldGeneration = this.current): Map<string, RosterMember> {
+    return this.parse(generation).roster
+  }
+
+  /** Whether a ring key (hex) is on a generation's roster. */
+  isMember (generation: HeldGeneration, ringKeyHex: string): boolean {
+    return this.roster(generation).has(ringKeyHex)
+  }
+
+  /** Applies a roster record (JOIN, INVITE, LEAVE, ROTATE) of `generation`, first seen at `seenAt`. */
+  apply (generation: HeldGeneration, type: number, body: Uint8Array, seenAt: number): RecordOutcome {
+    const keys = this.keysOf(generation)
+    const hex = toHex(body)
+    switch (type) {
+      case CircleRecordType.JOIN: {
+        if (generation.joins.some((j) => toHex(j.body) === hex)) return 'known'
+        if (!openJoin(keys, body).ok) return 'invalid'
+        generation.joins.push({ body, seenAt })
+        break
+      }
+      case CircleRecordType.INVITE: {
+        if (generation.invites.some((b) => toHex(b) === hex)) return 'known'
+        if (!openInviteRecord(keys, body).ok) return 'invalid'
+        generation.invites.push(body)
+        break
+      }
+      case CircleRecordType.LEAVE: {
+        if (generation.leaves.some((b) => toHex(b) === hex)) return 'known'
+        if (!openLeave(keys, body).ok) return 'invalid'
+        generation.leaves.push(body)
+        break
+      }
+      case CircleRecordType.ROTATE:
+        return this.rotate(generation, body)
+      default:
+        return 'invalid'
+    }
+    // the rosters of later generations carry members over from this one
+    this.parsed.clear()
+    return 'roster'
+  }
+
+  /**
+   * Follows a rotation out of `generation`: the new secret opened with this member's box key and the
+   * kept members carried over, or `removed` when it left this member out. Of two rotations of one
+   * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped.
+   */
+  private rotate (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
+    const keys = this.keysOf(generation)
+    const opened = openRotation(keys, body)
+    if (!opened.ok) return 'invalid'
+    if (generation.rotation !== undefined) {
+      if (toHex(generation.rotation) === toHex(body)) return 'known'
+      if (pickRotation(keys, generation.rotation, body) !== body) return 'invalid'
+      // the rotation followed so far lost: its generations are dropped, and the winner followed instead
+      const index = this.state.generations.indexOf(generation)
+      for (const dropped of this.state.generations.splice(index + 1)) this.keys.delete(dropped.generation)
+      this.parsed.clear()
+      delete this.state.removed
+    } else if (generation !== this.current) {
+      return 'invalid'
+    }
+    generation.rotation = body
+    const secret = rotationSecret(opened.record, this.state.member)
+    if (secret === undefined) {
+      this.state.removed = true
+      return 'rotated'
+    }
+    this.state.generations.push({ generation: opened.record.generation, secret, joins: [], invites: [], leaves: [] })
+    return 'rotated'
+  }
+
+  /**
+   * The members the rotation into `generation` carries over, from the previous generation's roster as it
+   * is now (`carryOver`): a join of the old generation seen after the rotation is carried all the same, so
+   * the roster does not depend on the order records arrived in. None for the first generation held.
+   */
+  private carried (generation: HeldGeneration): RosterMember[] {
+    const index = this.state.generations.indexOf(generation)
+    const previous = index > 0 ? this.state.generations[index - 1] : undefined
+    if (previous?.rotation === undefined) return []
+    const rotation = openRotation(this.keysOf(previous), previous.rotation)
+    return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
+  }
+
+  private parse (generation: HeldGeneration): Parsed {
+    let parsed = this.parsed.get(generation.generation)
+    if (parsed !== undefined) return parsed
+    const keys = this.keysOf(generation)
+    const joins: Parsed['joins'] = []
+    for (const { body, seenAt } of generation.joins) {
+      const join = openJoin(keys, body)
+      if (join.ok) joins.push({ record: join.record, seenAt })
+    }
+    const invites = generation.invites.flatMap((body) => { const r = openInviteRecord(keys, body); return r.ok ? [r.record] : [] })
+    const leaves = generation.leaves.flatMap((body) => { const r = openLeave(keys, body); return r.ok ? [r.record] : [] })
+    parsed = { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried: this.carried(generation) }) }
+    this.parsed.set(generation.generation, parsed)
+    return parsed
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Private circles in a node (docs/PROTOCOL.md §6, docs/ANONYMITY.md "Circles"): the relay role every node
+ * plays on the one shared topic CIRCLE_SHARED_TOPIC (frames checked, kept for history sync, never
+ * DHT-provided, no per-circle topic anywhere), and `node.circles` for the circles this node is a member of.
+ */
+import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS } from '@murmur/protocol'
+import { Outbox, publishTo } from '../outbound.js'
+import { openPostCounters } from '../membership/post-counters.js'
+import { UNKNOWN_SENDER } from '../store/index.js'
+import { CirclePosts } from './circle-posts.js'
+import { FrameIntake } from './frame-intake.js'
+import { openFrameStore } from './frame-store.js'
+import { circleFrameValidator } from './relay.js'
+import { CircleService } from './service.js'
+import { createCircleStateStore } from './state.js'
+import type { CirclesInit } from './service.js'
+import type { HeldCircle } from './held-circle.js'
+import type { InvalidMessageTracker } from '../gossip.js'
+import type { MurmurEvents } from '../index.js'
+import type { PostIntake, Verdict } from '../intake.js'
+import type { LocalReads } from '../local-reads.js'
+import type { PostStore, StoreDatabase } from '../store/index.js'
+import type { PostView } from '../view.js'
+import type { GossipSub, TopicValidatorFn } from '@libp2p/gossipsub'
+import type { Logger, PeerId } from '@libp2p/interface'
+import type { PostKind, SyncItem } from '@murmur/protocol'
+
+export type { CirclesInit } from './service.js'
+
+/** What {@link openNodeCircles} needs from the node. */
+export interface NodeCirclesComponents {
+  db: StoreDatabase
+  store: PostStore
+  intake: PostIntake
+  reads: Pick<LocalReads, 'get' | 'feed' | 'thread'>
+  pubsub: GossipSub
+  connectionCount(): number
+  tracker: InvalidMessageTracker
+  /** The address group of a peer (the store's and the frame store's quota count by it). */
+  senderGroup(peer: PeerId): string | undefined
+  powBits: Record<PostKind, number>
+  /** Unix milliseconds now (the node's clock). */
+  clock(): number
+  /** Asks peers for the shared topic's frames now. */
+  syncNow(): void
+  assertCanPost(signal?: AbortSignal): void
+  assertRunning(): void
+  dispatch<K extends 'circle-post' | 'circle-roster'>(type: K, detail: MurmurEvents[K]['detail']): void
+  log: Logger
+}
+
+/** What history sync reconciles of the shared circle topic: every frame kept, members' or not. */
+export interface CircleSync {
+  /** The sync items of the frames kept. */
+  items(): SyncItem[]
+  /** A kept frame by id. */
+  frame(id: Uint8Array): Promise<Uint8Array | undefined>
+  /** Takes a frame a sync peer sent, as from gossip but with older posts accepted. */
+  ingest(frame: Uint8Array, peer: PeerId): Promise<Verdict>
+}
+
+/** The circle parts of a node. */
+export interface NodeCircles {
+  /** `node.circles`. */
+  readonly circles: CircleService
+  /** The gossip validator of CIRCLE_SHARED_TOPIC. */
+  readonly validator: TopicValidatorFn
+  readonly sync: CircleSync
+  /** Routes a stored post of a circle channel (announced by the intake) to `circle-post`. */
+  announce(view: PostView): void
+  /** Drops expired frames and held posts; announces old JOINs again. */
+  sweep(): Promise<void>
+  /** Stops the outbox of own frames. */
+  stop(): void
+}
+
+/**
+ * Opens the circle parts of a node: the frame store and the circles kept in `db`, the outbox of own frames,
+ * the validator of the shared topic and what history sync needs.
+ *
+ * @example
+ * ```ts
+ * const circles = await openNodeCircles(components, { newcomerDelay: 0 })
+ * pubsub.topicValidators.set(CIRCLE_SHARED_TOPIC, circles.validator)
+ * pubsub.subscribe(CIRCLE_SHARED_TOPIC)
+ * ```
+ */
+export async function openNodeCircles (components: NodeCirclesComponents, init: CirclesInit = {}): Promise<NodeCircles> {
+  const { db, store, intake, reads, pubsub, log } = components
+  const now = (): number => components.clock() / 1000
+  const newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
+  const frames = await openFrameStore({ db, now: () => Math.floor(now()) })
+  const states = createCircleStateStore(db, (name) => { log.error('a circle record does not decode and is skipped (%s)', name) })
+  const outbox = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
+  const send = async (frame: Uint8Array, expires: number): ReturnType<Outbox['send']> => await outbox.send(CIRCLE_SHARED_TOPIC, frame, expires)
+  const frameIntake: FrameIntake = new FrameIntake({
+    frames,
+    intake,
+    // frames are taken only once the node has started, the service made below
+    circles: (): Iterable<HeldCircle> => service.circles(),
+    changed: async (circle, outcome) => { await service.changed(circle, outcome) },
+    powBits: components.powBits,
+    now,
+    log: log.newScope('frames')
+  })
+  const posts = new CirclePosts({
+    counters: await openPostCounters({ db, clock: () => Math.floor(now()) }),
+    store,
+    reads,
+    intake,
+    frames,
+    send,
+    powBits: components.powBits,
+    now,
+    newcomerDelay
+  })
+  const service: CircleService = new CircleService({
+    states,
+    frames,
+    intake: frameIntake,
+    posts,
+    reads,
+    send,
+    syncNow: components.syncNow,
+    assertCanPost: components.assertCanPost,
+    assertRunning: components.assertRunning,
+    dispatch: components.dispatch,
+    now,
+    log
+  }, await states.all(), { newcomerDelay })
+  const circles = service
+  const groupOf = (peer: PeerId): string => components.senderGroup(peer) ?? UNKNOWN_SENDER
+  return {
+    circles,
+    validator: circleFrameValidator({ receive: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'gossip'), tracker: components.tracker, log }),
+    sync: {
+      items: () => frames.items(),
+      frame: async (id) => await frames.get(id),
+      ingest: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'sync')
+    },
+    announce: (view) => { circles.announce(view) },
+    sweep: async () => { await circles.sweep() },
+    stop: () => { outbox.stop() }
+  }
+}

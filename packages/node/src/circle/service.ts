@@ -1,0 +1,386 @@
+/**
+ * The circles of a node (`node.circles`, docs/PROTOCOL.md §6): create, invite, join, leave, remove
+ * (rotate), the roster, and the circle's posts as the user reads them. Frames come in through
+ * {@link FrameIntake}; own posts are made by {@link CirclePosts}.
+ */
+import {
+  AbortError, CircleRecordType, DEFAULT_CIRCLE_MIN_RING, MAX_INVITE_NAME_BYTES, MAX_MEMBER_NAME_BYTES, MAX_RING_SIZE, MIN_CIRCLE_RING,
+  NEWCOMER_DELAY_SECONDS, UNATTRIBUTED, decodeInvite, deriveCircleKeys, displayLine, encodeInvite, equalBytes,
+  generateCircleSecret, generateInviteSeed, generateMemberKeys, hasInviteKey, inviteKey, openJoin, rosterWarnings,
+  sealCircleFrame, signInviteRecord, signJoin, signLeave, signRotation, toHex
+} from '@murmur/protocol'
+import { checkBody, parseId } from '../input.js'
+import { hotScore } from '../store/index.js'
+import { toPostView } from '../view.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_INVITE_EXPIRES, JOIN_REANNOUNCE_AGE, MAX_CIRCLE_NAME_BYTES, OWN_FRAMES } from './constants.js'
+import { CircleError } from './errors.js'
+import { HeldCircle } from './held-circle.js'
+import type { CirclePosts } from './circle-posts.js'
+import type { FrameIntake } from './frame-intake.js'
+import type { FrameStore } from './frame-store.js'
+import type { RecordOutcome } from './held-circle.js'
+import type { CircleState, CircleStateStore, HeldGeneration } from './state.js'
+import type { CircleInviteResult, CircleMember, CirclePostView, Circles, CircleSummary, CreateCircleOptions, InviteOptions, JoinCircleOptions } from './types.js'
+import type { FeedOptions, MurmurEvents, PostOptions, PostResult } from '../index.js'
+import type { LocalReads } from '../local-reads.js'
+import type { SendResult } from '../outbound.js'
+import type { PostEntry } from '../store/index.js'
+import type { PostView } from '../view.js'
+import type { Logger } from '@libp2p/interface'
+import type { CircleRecordTypeValue } from '@murmur/protocol'
+
+/** Options of a node's circles (`MurmurInit.circles`). */
+export interface CirclesInit {
+  /**
+   * Seconds a newcomer stays out of other members' rings (and may not post itself). Tests and private
+   * networks shorten it; members of one circle should agree on it, as each judges rings by its own.
+   *
+   * @default NEWCOMER_DELAY_SECONDS (86400)
+   */
+  newcomerDelay?: number
+}
+
+/** What {@link CircleService} needs from the node. */
+export interface CircleServiceComponents {
+  states: CircleStateStore
+  frames: FrameStore
+  intake: FrameIntake
+  posts: CirclePosts
+  reads: Pick<LocalReads, 'get' | 'feed' | 'thread'>
+  /** Sends a frame on the shared topic, or queues it until a peer is there. */
+  send(frame: Uint8Array, expires: number): Promise<SendResult>
+  /** Asks peers for the shared topic's frames now (after a join). */
+  syncNow(): void
+  /** Throws NotStartedError, AbortError or ClockSkewError before a post. */
+  assertCanPost(signal?: AbortSignal): void
+  /** Throws NotStartedError once the node stopped. */
+  assertRunning(): void
+  dispatch<K extends 'circle-post' | 'circle-roster'>(type: K, detail: MurmurEvents[K]['detail']): void
+  /** Unix seconds now. */
+  now(): number
+  log: Logger
+}
+
+/** The circles of a node. */
+export class CircleService implements Circles {
+  private readonly components: CircleServiceComponents
+  private readonly held = new Map<string, HeldCircle>()
+  private readonly newcomerDelay: number
+
+  constructor (components: CircleServiceComponents, states: CircleState[], init: CirclesInit = {}) {
+    this.components = components
+    this.newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
+    for (const state of states) this.held.set(state.name, new HeldCircle(state))
+  }
+
+  /** The circles held (for the frame intake). */
+  circles (): Iterable<HeldCircle> {
+    return this.held.values()
+  }
+
+  async create (name: string, options: CreateCircleOptions = {}): Promise<CircleSummary> {
+    this.components.assertRunning()
+    const minRing = options.minRing ?? DEFAULT_CIRCLE_MIN_RING
+    if (!Number.isInteger(minRing) || minRing < MIN_CIRCLE_RING || minRing > MAX_RING_SIZE) {
+      throw new CircleError('ERR_CIRCLE_RING', `the minimum ring of a circle is ${MIN_CIRCLE_RING}..${MAX_RING_SIZE}, got ${String(minRing)}`)
+    }
+    throwIfAborted(options.signal)
+    const member = generateMemberKeys()
+    const circle = await this.adopt(name, { name, owner: member.ring.publicKey, minRing, member, generations: [emptyGeneration(0, generateCircleSecret())] }, '', undefined)
+    return this.summary(circle)
+  }
+
+  async invite (name: string, options: InviteOptions = {}): Promise<CircleInviteResult> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    if (circle.state.removed === true) throw removedError(circle)
+    const expiresIn = options.expiresIn ?? CIRCLE_INVITE_EXPIRES
+    if (!Number.isSafeInteger(expiresIn) || expiresIn < 60 || expiresIn > CIRCLE_FRAME_TTL) {
+      throw new CircleError('ERR_CIRCLE_RECORD', `an invite lasts 60..${CIRCLE_FRAME_TTL} s, got ${String(expiresIn)}`)
+    }
+    const generation = circle.current
+    const seed = generateInviteSeed()
+    const created = this.seconds()
+    const expires = created + expiresIn
+    let invite: string
+    try {
+      invite = encodeInvite({
+        secret: generation.secret,
+        generation: generation.generation,
+        owner: circle.state.owner,
+        inviteSeed: seed,
+        minRing: circle.state.minRing,
+        name: suggestedName(circle.name),
+        hints: options.hints ?? []
+      })
+    } catch (err) {
+      throw new CircleError('ERR_CIRCLE_RECORD', `the invite cannot be written: ${(err as Error).message}`, { cause: err })
+    }
+    const body = signInviteRecord(circle.keysOf(generation), circle.state.member, { inviteKey: inviteKey(seed).publicKey, created, expires })
+    await this.record(circle, generation, CircleRecordType.INVITE, body)
+    return { invite, expires }
+  }
+
+  async join (text: string, options: JoinCircleOptions = {}): Promise<CircleSummary> {
+    this.components.assertRunning()
+    // InvalidInviteError (its code says what is wrong) before anything changes
+    const invite = decodeInvite(text)
+    throwIfAborted(options.signal)
+    const memberName = options.memberName ?? ''
+    if (new TextEncoder().encode(memberName).byteLength > MAX_MEMBER_NAME_BYTES || displayLine(memberName) !== memberName) {
+      throw new CircleError('ERR_CIRCLE_NAME', `a member name is at most ${MAX_MEMBER_NAME_BYTES} bytes of text shown as it is`)
+    }
+    const keys = deriveCircleKeys(invite.secret, invite.generation, invite.owner)
+    for (const circle of this.held.values()) {
+      if (circle.state.generations.some((g) => circle.keysOf(g).topic === keys.topic)) {
+        throw new CircleError('ERR_CIRCLE_EXISTS', `this node is in that circle already, as ${circle.name}`)
+      }
+    }
+    const name = options.name ?? invite.name
+    const state: CircleState = { name, owner: invite.owner, minRing: invite.minRing, member: generateMemberKeys(), generations: [emptyGeneration(invite.generation, invite.secret)] }
+    const circle = await this.adopt(name, state, memberName, hasInviteKey(invite) ? inviteKey(invite.inviteSeed) : undefined)
+    // the roster and posts: frames this node relayed before it joined, then whatever its peers hold
+    await this.components.intake.serially(async () => { await this.components.intake.rescan(circle) })
+    this.components.syncNow()
+    return this.summary(circle)
+  }
+
+  async leave (name: string): Promise<void> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    if (circle.state.removed !== true) {
+      await this.publish(circle, circle.current, CircleRecordType.LEAVE, signLeave(circle.keysOf(circle.current), circle.state.member, this.seconds()))
+    }
+    await this.components.intake.serially(async () => {
+      this.held.delete(name)
+      this.components.intake.forget(circle)
+      await this.components.states.delete(name)
+    })
+    this.components.dispatch('circle-roster', { circle: name })
+  }
+
+  async remove (name: string, member: string): Promise<CircleSummary> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    if (!equalBytes(circle.state.owner, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
+    const generation = circle.current
+    const roster = circle.roster(generation)
+    const removed = this.resolveMember(circle, member)
+    if (equalBytes(removed, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_MEMBER', 'the owner cannot remove itself: leave the circle instead')
+    const kept = [...roster.values()].filter((m) => !equalBytes(m.ringKey, removed)).map((m) => ({ ringKey: m.ringKey, boxKey: m.boxKey }))
+    const body = signRotation(circle.keysOf(generation), circle.state.member, { newSecret: generateCircleSecret(), created: this.seconds(), removed: [removed], kept })
+    await this.record(circle, generation, CircleRecordType.ROTATE, body)
+    return this.summary(circle)
+  }
+
+  async members (name: string): Promise<CircleMember[]> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    const now = this.seconds()
+    const self = toHex(circle.state.member.ring.publicKey)
+    return [...circle.roster().entries()].map(([key, m]) => ({
+      key,
+      ...(m.name === '' ? {} : { name: m.name }),
+      joinedAt: m.joinedAt,
+      ...(m.inviter === UNATTRIBUTED ? {} : { inviter: m.inviter }),
+      self: key === self,
+      eligible: m.joinedAt + this.newcomerDelay <= now
+    }))
+  }
+
+  list (): CircleSummary[] {
+    return [...this.held.values()].map((circle) => this.summary(circle))
+  }
+
+  async post (name: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    checkBody(body)
+    this.components.assertCanPost(options.signal)
+    return await this.components.posts.post(this.require(name), body, options)
+  }
+
+  async reply (name: string, parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
+    checkBody(body)
+    this.components.assertCanPost(options.signal)
+    return await this.components.posts.reply(this.require(name), parentId, body, options)
+  }
+
+  async vote (name: string, postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
+    this.components.assertCanPost(options.signal)
+    return await this.components.posts.vote(this.require(name), postId, vote, options)
+  }
+
+  async feed (name: string, options: FeedOptions = {}): Promise<CirclePostView[]> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    const sort = options.sort ?? 'new'
+    const limit = options.limit ?? 50
+    const entries: PostEntry[] = []
+    for (const channel of circle.channels()) entries.push(...await this.components.reads.feed(channel, { sort, limit }))
+    const now = this.seconds()
+    const rank = (e: PostEntry): number => sort === 'hot' ? hotScore(e.score, e.created, now) : e.created
+    entries.sort((a, b) => rank(b) - rank(a))
+    return entries.slice(0, limit).map((entry) => ({ ...toPostView(entry), circle: name }))
+  }
+
+  async thread (name: string, rootId: string): Promise<CirclePostView[]> {
+    this.components.assertRunning()
+    const circle = this.require(name)
+    const entries = await this.components.reads.thread(parseId(rootId))
+    if (entries.length === 0 || circle.generationOfChannel(entries[0]!.channel) === undefined) return []
+    const rootKey = entries[0]!.kind === 'POST' ? entries[0]!.authorKey : undefined
+    return entries.map((entry) => ({ ...toPostView(entry, rootKey), circle: name }))
+  }
+
+  /** A stored post of a circle channel, announced by the intake: sent as `circle-post` with the circle's name. */
+  announce (view: PostView): void {
+    for (const circle of this.held.values()) {
+      if (circle.generationOfChannel(view.channel) !== undefined) {
+        this.components.dispatch('circle-post', { circle: circle.name, post: { ...view, circle: circle.name } })
+        return
+      }
+    }
+  }
+
+  /** A circle's roster or generation changed: kept, its member's JOIN announced in a new generation, listeners told. */
+  async changed (circle: HeldCircle, outcome: RecordOutcome): Promise<void> {
+    if (outcome === 'rotated' && circle.state.removed !== true && circle.current.ownJoin === undefined) {
+      // carried over already for the members who followed the rotation; for those who join after it
+      await this.announceJoin(circle, circle.current, ownName(circle), undefined)
+    }
+    await this.components.states.put(circle.state)
+    this.components.dispatch('circle-roster', { circle: circle.name })
+  }
+
+  /** Announces again the JOINs whose frames grow old (relays drop frames after CIRCLE_FRAME_TTL). */
+  async sweep (): Promise<void> {
+    this.components.intake.sweep()
+    await this.components.frames.sweep()
+    const now = this.seconds()
+    for (const circle of this.held.values()) {
+      const own = circle.current.ownJoin
+      if (circle.state.removed === true || own === undefined || now - own.announcedAt < JOIN_REANNOUNCE_AGE) continue
+      own.announcedAt = now
+      await this.components.states.put(circle.state)
+      await this.publish(circle, circle.current, CircleRecordType.JOIN, own.body)
+    }
+  }
+
+  /** What a UI shows of a circle. */
+  private summary (circle: HeldCircle): CircleSummary {
+    const selection = this.components.posts.ring(circle)
+    const roster = circle.roster()
+    const removed = circle.state.removed === true
+    const summary: CircleSummary = {
+      name: circle.name,
+      generation: circle.current.generation,
+      members: roster.size,
+      minRing: circle.state.minRing,
+      owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey),
+      canPost: !removed && !selection.belowMinimum && selection.selfNewcomerUntil === undefined,
+      warnings: rosterWarnings(roster.values(), { self: circle.state.member.ring.publicKey, now: this.seconds(), minRing: circle.state.minRing, newcomerDelay: this.newcomerDelay })
+    }
+    if (removed) summary.removed = true
+    return summary
+  }
+
+  /** Takes a new circle in (created or joined): its member's JOIN applied here, kept, and sent. */
+  private async adopt (name: string, state: CircleState, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<HeldCircle> {
+    checkName(name)
+    const circle = new HeldCircle(state)
+    await this.components.intake.serially(async () => {
+      if (this.held.has(name)) throw new CircleError('ERR_CIRCLE_EXISTS', `a circle named ${name} exists on this node already`)
+      this.held.set(name, circle)
+      await this.announceJoin(circle, circle.current, memberName, invite)
+      await this.components.states.put(state)
+    })
+    this.components.dispatch('circle-roster', { circle: name })
+    return circle
+  }
+
+  /** Signs this member's JOIN in `generation`, applies it here and sends it. */
+  private async announceJoin (circle: HeldCircle, generation: HeldGeneration, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<void> {
+    const now = this.seconds()
+    const body = signJoin(circle.keysOf(generation), circle.state.member, { created: now, name: memberName, ...(invite === undefined ? {} : { invite }) })
+    circle.apply(generation, CircleRecordType.JOIN, body, now)
+    generation.ownJoin = { body, announcedAt: now }
+    await this.publish(circle, generation, CircleRecordType.JOIN, body)
+  }
+
+  /** A record of this member: applied here (in turn with frames coming in), kept, sent. */
+  private async record (circle: HeldCircle, generation: HeldGeneration, type: CircleRecordTypeValue, body: Uint8Array): Promise<void> {
+    // sealed with the generation's keys before applying: a rotation moves the circle past `generation`
+    const frame = await sealCircleFrame(circle.keysOf(generation), type, body)
+    await this.components.intake.serially(async () => {
+      const outcome = circle.apply(generation, type, body, this.seconds())
+      if (outcome === 'roster' || outcome === 'rotated') await this.changed(circle, outcome)
+    })
+    await this.send(frame)
+  }
+
+  /** Seals a record and sends it. */
+  private async publish (circle: HeldCircle, generation: HeldGeneration, type: CircleRecordTypeValue, body: Uint8Array): Promise<void> {
+    await this.send(await sealCircleFrame(circle.keysOf(generation), type, body))
+  }
+
+  /** Keeps an own frame for history sync and sends it (queued while no peer is there). */
+  private async send (frame: Uint8Array): Promise<void> {
+    await this.components.frames.put(frame, OWN_FRAMES)
+    await this.components.send(frame, this.seconds() + CIRCLE_FRAME_TTL)
+  }
+
+  private require (name: string): HeldCircle {
+    const circle = this.held.get(name)
+    if (circle === undefined) throw new CircleError('ERR_CIRCLE_UNKNOWN', `no circle named ${JSON.stringify(name)} on this node`)
+    return circle
+  }
+
+  /** The ring key of the roster member `member` names (64 hex digits or a unique prefix). */
+  private resolveMember (circle: HeldCircle, member: string): Uint8Array {
+    const prefix = typeof member === 'string' ? member.toLowerCase() : ''
+    if (!/^[0-9a-f]{1,64}$/.test(prefix)) throw new CircleError('ERR_CIRCLE_MEMBER', 'a member is named by its key in hex or a prefix of it')
+    const matches = [...circle.roster().values()].filter((m) => toHex(m.ringKey).startsWith(prefix))
+    if (matches.length !== 1) throw new CircleError('ERR_CIRCLE_MEMBER', matches.length === 0 ? `no member of ${circle.name} has a key starting ${prefix}` : `${matches.length} members of ${circle.name} have keys starting ${prefix}: give more digits`)
+    return matches[0]!.ringKey
+  }
+
+  private seconds (): number {
+    return Math.floor(this.components.now())
+  }
+}
+
+function emptyGeneration (generation: number, secret: Uint8Array): HeldGeneration {
+  return { generation, secret, joins: [], invites: [], leaves: [] }
+}
+
+/** The name this member gave in its first JOIN (re-announced in each new generation). */
+function ownName (circle: HeldCircle): string {
+  for (const generation of circle.state.generations) {
+    if (generation.ownJoin === undefined) continue
+    const join = openJoin(circle.keysOf(generation), generation.ownJoin.body)
+    if (join.ok) return join.record.name
+  }
+  return ''
+}
+
+/** The local name as the invite's suggestion, when it fits one. */
+function suggestedName (name: string): string {
+  return new TextEncoder().encode(name).byteLength <= MAX_INVITE_NAME_BYTES && displayLine(name) === name ? name : ''
+}
+
+function checkName (name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || new TextEncoder().encode(name).byteLength > MAX_CIRCLE_NAME_BYTES || displayLine(name) !== name || name.trim() !== name) {
+    throw new CircleError('ERR_CIRCLE_NAME', `a circle name is 1..${MAX_CIRCLE_NAME_BYTES} bytes of text shown as it is, without spaces around it`)
+  }
+}
+
+function removedError (circle: HeldCircle): CircleError {
+  return new CircleError('ERR_CIRCLE_ROTATION', `the owner of ${circle.name} rotated it without this member`)
+}
+
+/** Throws AbortError (cause: the signal's reason) when `signal` is aborted. */
+function throwIfAborted (signal: AbortSignal | undefined): void {
+  if (signal?.aborted !== true) return
+  const err = new AbortError('the circle operation was aborted')
+  err.cause = signal.reason
+  throw err
+}

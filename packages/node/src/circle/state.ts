@@ -1,0 +1,139 @@
+/**
+ * What a node keeps of each circle it is a member of: the secret of every generation it held, its member
+ * keys, and the verified roster records of each generation, in a sublevel of the node's database (one
+ * JSON record per circle, by local name). These are secrets: see the package README on where they live.
+ */
+import { fromHex, toHex } from '@murmur/protocol'
+import { CIRCLE_STATE_SUBLEVEL } from './constants.js'
+import type { StoreDatabase } from '../store/index.js'
+import type { MemberKeys } from '@murmur/protocol'
+import type { AbstractSublevel } from 'abstract-level'
+
+/** One generation of a circle as this member holds it. */
+export interface HeldGeneration {
+  generation: number
+  secret: Uint8Array
+  /** Verified JOIN bodies, each with the unix second this member first saw it. */
+  joins: Array<{ body: Uint8Array, seenAt: number }>
+  /** Verified INVITE bodies. */
+  invites: Uint8Array[]
+  /** Verified LEAVE bodies. */
+  leaves: Uint8Array[]
+  /** The ROTATE body followed out of this generation (the one `pickRotation` keeps). */
+  rotation?: Uint8Array
+  /** This member's own JOIN body in this generation, and when its frame was last published (unix seconds). */
+  ownJoin?: { body: Uint8Array, announcedAt: number }
+}
+
+/** A circle as this node keeps it. */
+export interface CircleState {
+  /** The local name (the record's key). */
+  name: string
+  /** The owner's ring key. */
+  owner: Uint8Array
+  minRing: number
+  /** This node's keys in the circle. */
+  member: MemberKeys
+  /** Every generation held, ascending; the last is the current one. */
+  generations: HeldGeneration[]
+  /** Set when a rotation left this member out: it reads what it held and nothing after. */
+  removed?: boolean
+}
+
+/** Where circle states are kept. */
+export interface CircleStateStore {
+  /** Every circle kept. */
+  all(): Promise<CircleState[]>
+  /** Writes a circle's state (replacing the record of its name). */
+  put(state: CircleState): Promise<void>
+  /** Forgets a circle (its keys included). */
+  delete(name: string): Promise<void>
+}
+
+type Json = Record<string, unknown>
+
+const hex = (bytes: Uint8Array): string => toHex(bytes)
+const bytes = (value: unknown): Uint8Array => fromHex(String(value))
+
+/** A circle state as JSON text (bytes as hex). */
+export function encodeCircleState (state: CircleState): string {
+  return JSON.stringify({
+    name: state.name,
+    owner: hex(state.owner),
+    minRing: state.minRing,
+    member: {
+      ring: { publicKey: hex(state.member.ring.publicKey), secretKey: hex(state.member.ring.secretKey) },
+      box: { publicKey: hex(state.member.box.publicKey), secretKey: hex(state.member.box.secretKey) }
+    },
+    removed: state.removed === true,
+    generations: state.generations.map((g) => ({
+      generation: g.generation,
+      secret: hex(g.secret),
+      joins: g.joins.map((j) => ({ body: hex(j.body), seenAt: j.seenAt })),
+      invites: g.invites.map(hex),
+      leaves: g.leaves.map(hex),
+      ...(g.rotation === undefined ? {} : { rotation: hex(g.rotation) }),
+      ...(g.ownJoin === undefined ? {} : { ownJoin: { body: hex(g.ownJoin.body), announcedAt: g.ownJoin.announcedAt } })
+    }))
+  })
+}
+
+/** Reads {@link encodeCircleState}'s text; throws on a record that does not decode. */
+export function decodeCircleState (text: string): CircleState {
+  const j = JSON.parse(text) as Json
+  const member = j.member as { ring: Json, box: Json }
+  const generations = (j.generations as Json[]).map((g): HeldGeneration => {
+    const held: HeldGeneration = {
+      generation: Number(g.generation),
+      secret: bytes(g.secret),
+      joins: (g.joins as Json[]).map((x) => ({ body: bytes(x.body), seenAt: Number(x.seenAt) })),
+      invites: (g.invites as string[]).map(bytes),
+      leaves: (g.leaves as string[]).map(bytes)
+    }
+    if (g.rotation !== undefined) held.rotation = bytes(g.rotation)
+    const own = g.ownJoin as Json | undefined
+    if (own !== undefined) held.ownJoin = { body: bytes(own.body), announcedAt: Number(own.announcedAt) }
+    return held
+  })
+  if (generations.length === 0) throw new RangeError('a circle record without a generation')
+  return {
+    name: String(j.name),
+    owner: bytes(j.owner),
+    minRing: Number(j.minRing),
+    member: {
+      ring: { publicKey: bytes(member.ring.publicKey), secretKey: bytes(member.ring.secretKey) },
+      box: { publicKey: bytes(member.box.publicKey), secretKey: bytes(member.box.secretKey) }
+    },
+    generations,
+    ...(j.removed === true ? { removed: true } : {})
+  }
+}
+
+/**
+ * The circle states in a sublevel of the node's database. A record that does not decode is skipped (and
+ * reported through `onDamaged`), never a reason not to start.
+ *
+ * @example
+ * ```ts
+ * const states = createCircleStateStore(db)
+ * for (const state of await states.all()) hold(state)
+ * ```
+ */
+export function createCircleStateStore (db: StoreDatabase, onDamaged: (name: string, err: unknown) => void = () => {}): CircleStateStore {
+  const records: AbstractSublevel<StoreDatabase, string | Uint8Array, string, string> = db.sublevel<string, string>(CIRCLE_STATE_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  return {
+    all: async () => {
+      const states: CircleState[] = []
+      for await (const [name, text] of records.iterator()) {
+        try {
+          states.push(decodeCircleState(text))
+        } catch (err) {
+          onDamaged(name, err)
+        }
+      }
+      return states
+    },
+    put: async (state) => { await records.put(state.name, encodeCircleState(state)) },
+    delete: async (name) => { await records.del(name) }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The frames a node keeps for history sync of the shared circle topic: by id, for a week after arrival,
+ * within a byte budget in which a flood from one sender group evicts its own frames first.
+ */
+import { MemoryLevel } from 'memory-level'
+import { describe, expect, it } from 'vitest'
+import { frameId, openFrameStore } from '../src/circle/frame-store.js'
+import type { StoreDatabase } from '../src/store/index.js'
+
+const frame = (fill: number, size = 1024): Uint8Array => new Uint8Array(size).fill(fill)
+
+async function database (): Promise<StoreDatabase> {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+  await db.open()
+  return db
+}
+
+describe('circle frame store', () => {
+  it('keeps a frame once, serves it by id and as a sync item at created 0, and drops it after its week', async () => {
+    const db = await database()
+    let now = 1_000_000
+    const store = await openFrameStore({ db, now: () => now, ttl: 100 })
+    expect(await store.put(frame(1), 'g1')).toBe('stored')
+    expect(await store.put(frame(1), 'g2')).toBe('duplicate')
+    expect(store.has(frameId(frame(1)))).toBe(true)
+    expect(await store.get(frameId(frame(1)))).toEqual(frame(1))
+    expect(store.items()).toEqual([{ id: frameId(frame(1)), created: 0 }])
+    // a restart loads the index
+    const reopened = await openFrameStore({ db, now: () => now, ttl: 100 })
+    expect(reopened.has(frameId(frame(1)))).toBe(true)
+    now += 100
+    expect(await reopened.sweep()).toBe(1)
+    expect(reopened.items()).toEqual([])
+    expect(await reopened.get(frameId(frame(1)))).toBeUndefined()
+  })
+
+  it('a flood from one sender group evicts that group\'s oldest frames, not the others\'', async () => {
+    const store = await openFrameStore({ db: await database(), now: () => 1_000, maxBytes: 4 * 1024 })
+    await store.put(frame(1), 'honest')
+    await store.put(frame(2), 'honest')
+    for (let i = 10; i < 20; i++) await store.put(frame(i), 'flooder')
+    expect(store.bytes).toBeLessThanOrEqual(4 * 1024)
+    expect(store.has(frameId(frame(1)))).toBe(true)
+    expect(store.has(frameId(frame(2)))).toBe(true)
+    expect(store.has(frameId(frame(19)))).toBe(true)
+    expect(store.has(frameId(frame(10)))).toBe(false)
+    const kept: Uint8Array[] = []
+    for await (const held of store.frames()) kept.push(held)
+    expect(kept).toHaveLength(4)
+  })
+})
