@@ -8,7 +8,7 @@
 import { MemoryLevel } from 'memory-level'
 import fc from 'fast-check'
 import {
-  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, VOTE_BUDGET, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
+  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, VOTE_BUDGET, WEEK_SECONDS, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
 } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createLevelMemberStorage, createRingSigner, openMemberState, openPostCounters, openRingBook } from '../src/membership/index.js'
@@ -171,20 +171,23 @@ describe('ring-signed actions of one member', () => {
     await expect(lonely.vote('murmur/2/#a', NOW)).rejects.toMatchObject({ name: 'NoDecoysError', code: 'ERR_NO_DECOYS' })
   }, 60_000)
 
-  it('counts a vote budget per channel and hour on disk: the 31st vote of an hour in a channel is refused before anything is built, across a restart too', async () => {
+  it('counts a vote budget per channel and week on disk: the (VOTE_BUDGET+1)-th vote of a week in a channel is refused before anything is built, across a restart too', async () => {
     const db = memoryDb()
     const created = NOW
     const counters = await openPostCounters({ db, clock: () => NOW })
     for (let i = 0; i < VOTE_BUDGET; i++) expect(await counters.takeVote('murmur/2/#a', created)).toBe(i)
-    await expect(counters.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ name: 'RateLimitError', code: 'ERR_RATE_LIMITED', limit: 'epoch', retryAt: created - (created % EPOCH_SECONDS) + EPOCH_SECONDS })
-    // votes and posts are counted apart; another channel and another hour are not affected
+    const nextWeek = created - (created % WEEK_SECONDS) + WEEK_SECONDS
+    await expect(counters.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ name: 'RateLimitError', code: 'ERR_RATE_LIMITED', limit: 'week', retryAt: nextWeek })
+    // another hour of the same week draws on the same budget (a budget of the hour was refilled by backdating)
+    if (weekOf(created + EPOCH_SECONDS) === weekOf(created)) await expect(counters.takeVote('murmur/2/#a', created + EPOCH_SECONDS)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    // votes and posts are counted apart; another channel and another week are not affected
     expect(await counters.take('murmur/2/#a', created)).toEqual({ epoch: 0, week: 0 })
     const reopened = await openPostCounters({ db, clock: () => NOW })
     await expect(reopened.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
     expect(await reopened.takeVote('murmur/2/#b', created)).toBe(0)
-    expect(await reopened.takeVote('murmur/2/#a', created + EPOCH_SECONDS)).toBe(0)
-    // hours on, the spent hour's counter is dropped on open (its votes are past gossip's epoch window)
-    const later = await openPostCounters({ db, clock: () => NOW + 3 * EPOCH_SECONDS })
+    expect(await reopened.takeVote('murmur/2/#a', nextWeek)).toBe(0)
+    // weeks on, the spent week's counter is dropped on open (no vote of that week can be accepted any more)
+    const later = await openPostCounters({ db, clock: () => NOW + 2 * WEEK_SECONDS })
     expect(await later.takeVote('murmur/2/#a', created)).toBe(0)
   }, 60_000)
 })

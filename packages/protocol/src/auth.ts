@@ -9,9 +9,9 @@ import { Post } from './wire/murmur.js'
 export interface RingScope {
   /** floor(created / 3600). */
   epoch: bigint
-  /** 0..K-1 for POST and REPLY, the budget slot 0..VOTE_BUDGET-1 for VOTE. */
+  /** 0..K-1 for POST and REPLY, the week's budget slot 0..VOTE_BUDGET-1 for VOTE. */
   slot: number
-  /** floor(created / 604800) for POST and REPLY, 0 for VOTE. */
+  /** floor(created / 604800): of the week slot for POST and REPLY, of the budget slot for VOTE. */
   week: bigint
   /** 0..W-1 for POST and REPLY, 0 for VOTE. */
   weekSlot: number
@@ -30,8 +30,8 @@ export interface RingLimits {
   postsPerEpoch?: number
   /** W, posts per member per channel per week. @default POSTS_PER_WEEK (256) */
   postsPerWeek?: number
-  /** Votes per member per channel per epoch (budget slots 0..VOTE_BUDGET-1). @default VOTE_BUDGET (30) */
-  votesPerEpoch?: number
+  /** Votes per member per channel per week (budget slots 0..VOTE_BUDGET-1). @default VOTE_BUDGET (500) */
+  votesPerWeek?: number
 }
 
 const slotProblem = (name: string, slot: number, limit: number): ProtocolError | undefined =>
@@ -40,7 +40,7 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
 /**
  * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot), per
  * (topic, week of `created`, week slot) and per (topic, thread: a POST's own
- * `content`, a REPLY's `thread` field); VOTE per parent and per (topic, hour of `created`, budget slot
+ * `content`, a REPLY's `thread` field); VOTE per parent and per (topic, week of `created`, budget slot
  * `slot`), with week slot 0. Throws ERR_BAD_SCOPE on a slot out of range or a REPLY without a 32-byte `thread`.
  *
  * @example
@@ -50,11 +50,12 @@ const slotProblem = (name: string, slot: number, limit: number): ProtocolError |
  */
 export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: number, content: Uint8Array, limits: RingLimits = {}): RingScope {
   const epoch = post.created / BigInt(EPOCH_SECONDS)
+  const week = post.created / BigInt(WEEK_SECONDS)
   if (post.kind === Post.Kind.VOTE) {
     if (weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses week slot 0')
-    const problem = slotProblem('vote budget slot', slot, limits.votesPerEpoch ?? VOTE_BUDGET)
+    const problem = slotProblem('vote budget slot', slot, limits.votesPerWeek ?? VOTE_BUDGET)
     if (problem !== undefined) throw problem
-    return { epoch, slot, week: 0n, weekSlot: 0, scopes: [voteScope(post.parent), voteBudgetScope(topic, epoch, slot)], limits: 2 }
+    return { epoch, slot, week, weekSlot: 0, scopes: [voteScope(post.parent), voteBudgetScope(topic, week, slot)], limits: 2 }
   }
   const thread = post.kind === Post.Kind.POST ? content : post.thread
   if (thread.byteLength !== ID_BYTES) {
@@ -62,7 +63,6 @@ export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: 
   }
   const problem = slotProblem('slot', slot, limits.postsPerEpoch ?? POSTS_PER_EPOCH) ?? slotProblem('week slot', weekSlot, limits.postsPerWeek ?? POSTS_PER_WEEK)
   if (problem !== undefined) throw problem
-  const week = post.created / BigInt(WEEK_SECONDS)
   return { epoch, slot, week, weekSlot, scopes: [postScope(topic, epoch, slot), weekScope(topic, week, weekSlot), threadScope(topic, thread)], limits: 2 }
 }
 

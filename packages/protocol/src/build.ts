@@ -52,14 +52,15 @@ export interface RingAuthOptions extends RingLimits {
    * `weekSlot` for a POST or REPLY, `slot` for a VOTE). An object is accepted only with an explicit `created`: with the
    * builder's jitter the post may fall in the previous hour or week, whose counters the object does not
    * describe. One author key posting from two devices needs one set of counters. For a VOTE only `epoch`
-   * is read: the votes this member cast before this one in (channel, epoch), from which its budget slot
-   * follows (`voteSlot`); the (VOTE_BUDGET+1)-th is refused with a RateLimitError, the same write-ahead
-   * rule applies (a repeated number repeats a budget slot: every node keeps only one of the two votes).
+   * is read, as the vote's sequence number: the votes this member cast before this one in (channel, week
+   * of `created`), from which its budget slot follows (`voteSlot`); the (VOTE_BUDGET+1)-th of a week is
+   * refused with a RateLimitError, the same write-ahead rule applies (a repeated number repeats a budget
+   * slot: every node keeps only one of the two votes).
    */
   sequence?: RingSequence | ((period: RingPeriod) => RingSequence)
   /**
-   * An explicit rate-limit slot of the hour instead of the schedule, 0..K-1 (a VOTE's budget slot:
-   * 0..VOTE_BUDGET-1): for replaying a recorded post. The caller then owns collisions (two posts with one
+   * An explicit rate-limit slot of the hour instead of the schedule, 0..K-1 (a VOTE's budget slot of the
+   * week: 0..VOTE_BUDGET-1): for replaying a recorded post. The caller then owns collisions (two posts with one
    * slot link their author; of two votes in one slot every node keeps one).
    */
   slot?: number
@@ -233,7 +234,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
  * its size bucket, the id bound to the signer, ring slots from the member's secret schedule (`ringSlots`).
  * Throws a ProtocolError on input the network would reject (ERR_BAD_CHANNEL, ERR_BODY_TOO_LONG, ERR_BAD_FIELD,
  * ERR_BAD_SCOPE, ERR_BAD_AUTH), a RateLimitError (ERR_RATE_LIMITED) when a ring member has used its K slots
- * of the hour or W of the week in the channel (VOTE_BUDGET votes of the hour), and an AbortError when `signal` aborts mining.
+ * of the hour or W of the week in the channel (VOTE_BUDGET votes of the week), and an AbortError when `signal` aborts mining.
  *
  * @example
  * ```ts

@@ -20,14 +20,17 @@ export const MAX_RING_SIZE = 64
 /** K: ring-signed posts per member per channel per epoch (slots 0..K-1). @default 10 */
 export const POSTS_PER_EPOCH = 10
 /**
- * Votes one member may cast per channel per epoch (one hour): the second link tag of a ring-signed VOTE,
- * `voteBudgetScope(topic, epoch, slot)` with `slot < VOTE_BUDGET`. A person reading a busy channel votes
- * on a few dozen posts an hour at most; an identity that downvotes every post of a channel busier than
- * that needs more stamps.
+ * Votes one member may cast per channel per week (WEEK_SECONDS, of the vote's `created`): the second link
+ * tag of a ring-signed VOTE, `voteBudgetScope(topic, week, slot)` with `slot < VOTE_BUDGET`. Weekly, not
+ * hourly: a budget of the hour a vote claims is refilled by backdating (history sync carries votes dated in
+ * any past hour back to their parent, each hour with its own fresh budget), a week's is not (a member holds
+ * at most this week's and last week's, whatever dates it claims). 500 is about 70 votes a day, every day:
+ * more than a person reading a busy channel casts; an identity that downvotes every post of a channel
+ * busier than that needs more stamps.
  *
- * @default 30
+ * @default 500
  */
-export const VOTE_BUDGET = 30
+export const VOTE_BUDGET = 500
 /** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
 export const EPOCH_SECONDS = 3600
 /** W: ring-signed posts per member per channel per week (week slots 0..W-1), whatever their epochs. @default 256 */

@@ -48,18 +48,19 @@ export function voteScope (parent: Uint8Array): Uint8Array {
 }
 
 /**
- * Second link-tag scope of a ring-signed VOTE, one per member, channel, epoch and budget slot:
- * `"murmur/v2/scope/vote-budget" || u32be(len(topic)) || topic || u64be(epoch) || u32be(slot)`, with
- * `slot < VOTE_BUDGET`. It caps a member at VOTE_BUDGET votes per channel per hour, whatever posts they are on.
+ * Second link-tag scope of a ring-signed VOTE, one per member, channel, week and budget slot:
+ * `"murmur/v2/scope/vote-budget" || u32be(len(topic)) || topic || u64be(week) || u32be(slot)`, with
+ * `slot < VOTE_BUDGET`. It caps a member at VOTE_BUDGET votes per channel per week, whatever posts they are
+ * on and whatever hours their votes claim (backdated votes arriving by sync draw on the same week's budget).
  *
  * @example
  * ```ts
- * const scope = voteBudgetScope('murmur/2/#lobby', Math.floor(created / 3600), 7)
+ * const scope = voteBudgetScope('murmur/2/#lobby', Math.floor(created / 604800), 7)
  * ```
  */
-export function voteBudgetScope (topic: string, epoch: bigint | number, slot: number): Uint8Array {
+export function voteBudgetScope (topic: string, week: bigint | number, slot: number): Uint8Array {
   const t = utf8(topic)
-  return concatBytes([DOMAIN.voteBudgetScope, u32be(t.byteLength), t, u64be(epoch), u32be(slot)])
+  return concatBytes([DOMAIN.voteBudgetScope, u32be(t.byteLength), t, u64be(week), u32be(slot)])
 }
 
 /**

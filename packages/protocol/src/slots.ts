@@ -103,24 +103,24 @@ export function ringSlots (secretKey: Uint8Array, topic: string, created: bigint
 
 /**
  * The budget slot of a member's ring-signed VOTE from its sequence number (how many votes it cast before
- * this one in the channel and the epoch of `created`): the `sequence`-th entry of a secret permutation of
- * 0..VOTE_BUDGET-1, keyed as {@link ringSlots} keys its hour's with the byte 0x02. Two votes of one member
- * in one hour never share a budget slot until its budget is spent, and a slot does not say how many votes
- * came before. Throws a RateLimitError (ERR_RATE_LIMITED, limit 'epoch') when `sequence` is past the
+ * this one in the channel and the week of `created`): the `sequence`-th entry of a secret permutation of
+ * 0..VOTE_BUDGET-1, keyed as {@link ringSlots} keys its week's with the byte 0x02. Two votes of one member
+ * in one week never share a budget slot until its budget is spent, and a slot does not say how many votes
+ * came before. Throws a RateLimitError (ERR_RATE_LIMITED, limit 'week') when `sequence` is past the
  * budget, a TypeError or RangeError on malformed input.
  *
  * @example
  * ```ts
- * const slot = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0) // the hour's first vote
+ * const slot = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0) // the week's first vote
  * ```
  */
 export function voteSlot (secretKey: Uint8Array, topic: string, created: bigint, sequence: number, limits: RingLimits = {}): number {
   const t = checkedKey(secretKey, topic)
-  const budget = limits.votesPerEpoch ?? VOTE_BUDGET
+  const budget = limits.votesPerWeek ?? VOTE_BUDGET
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`expected a vote sequence number ≥ 0, got ${String(sequence)}`)
-  const epoch = created / BigInt(EPOCH_SECONDS)
+  const week = created / BigInt(WEEK_SECONDS)
   if (sequence >= budget) {
-    throw new RateLimitError('epoch', Number((epoch + 1n) * BigInt(EPOCH_SECONDS)), `this member has cast its ${budget} votes of this hour in this channel`)
+    throw new RateLimitError('week', Number((week + 1n) * BigInt(WEEK_SECONDS)), `this member has cast its ${budget} votes of this week in this channel`)
   }
-  return scheduled(secretKey, t, VOTES, epoch, budget, sequence)
+  return scheduled(secretKey, t, VOTES, week, budget, sequence)
 }

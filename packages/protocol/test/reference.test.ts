@@ -86,10 +86,10 @@ describe('vectors against an independent reading of the spec', () => {
       const t = te.encode(v.topic)
       expect(r.epoch).toBe(post.created / 3600n)
       if (post.kind === Post.Kind.VOTE) {
-        // one vote per member per post, and a budget slot of the hour (< 30) per member and channel
-        expect(r.slot).toBeLessThan(30)
+        // one vote per member per post, and a budget slot of the week (< 500) per member and channel
+        expect(r.slot).toBeLessThan(500)
         expect(r.weekSlot).toBe(0)
-        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent), cat(te.encode('murmur/v2/scope/vote-budget'), u32be(t.byteLength), t, u64be(r.epoch), u32be(r.slot))]
+        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent), cat(te.encode('murmur/v2/scope/vote-budget'), u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.slot))]
       } else {
         // the thread: a POST's own content digest, a REPLY's thread field (its root's content digest)
         const thread = post.kind === Post.Kind.POST ? c : post.thread
@@ -146,8 +146,9 @@ describe('the slot schedule against an independent reading of the spec', () => {
       for (let n = 0; n < 10; n++) {
         expect(ringSlots(x, topic, created, { epoch: n, week: n * 25 })).toEqual({ slot: hour[n], weekSlot: week[n * 25] })
       }
-      const votes = referenceSchedule(x, topic, 2, created / 3600n, 30)
-      for (let n = 0; n < 30; n++) expect(voteSlot(x, topic, created, n)).toBe(votes[n])
+      // the vote budget is the week's (VOTE_BUDGET = 500 slots)
+      const votes = referenceSchedule(x, topic, 2, created / 604800n, 500)
+      for (let n = 0; n < 500; n += 7) expect(voteSlot(x, topic, created, n)).toBe(votes[n])
     }
   })
 })

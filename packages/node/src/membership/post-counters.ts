@@ -1,10 +1,10 @@
 /**
  * A member's sequence numbers of its ring-signed posts per channel, hour and week, and of its votes per
- * channel and hour (the `sequence` of RingAuthOptions): each number is handed out once, written to the node's database before the post is
+ * channel and week (the `sequence` of RingAuthOptions): each number is handed out once, written to the node's database before the post is
  * built (write-ahead), so neither an aborted build nor a crash and a restart can repeat one, which would
  * repeat a slot, link two posts and get the second refused everywhere (of two votes in one budget slot,
  * every node keeps one). The (K+1)-th post of an hour (or the (W+1)-th of a week) in a channel, and the
- * (VOTE_BUDGET+1)-th vote of an hour, are refused here, before anything is counted, built or sent.
+ * (VOTE_BUDGET+1)-th vote of a week, are refused here, before anything is counted, built or sent.
  */
 import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, RateLimitError, VOTE_BUDGET, WEEK_SECONDS } from '@murmur/protocol'
 import type { MemberDatabase } from './storage.js'
@@ -13,8 +13,9 @@ import type { AbstractSublevel } from 'abstract-level'
 
 /**
  * Sublevel of the node's database holding the counters: `h/<epoch>/<topic>`, `w/<week>/<topic>` and
- * `v/<epoch>/<topic>` (votes) → count (JSON), and `x/<unix seconds>` when a repair found the counters cut
- * short at that time.
+ * `b/<week>/<topic>` (votes: the week's budget) → count (JSON), and `x/<unix seconds>` when a repair found
+ * the counters cut short at that time. `v/<epoch>/<topic>`, the hourly vote counters of earlier versions, are
+ * dropped as stale.
  */
 export const POST_COUNTERS_SUBLEVEL = 'member-post-counters'
 
@@ -57,8 +58,8 @@ export interface PostCounters {
   used: (topic: string, created: number) => RingSequence
   /**
    * The sequence number of a new ring vote in `topic` created at `created`: votes before it in that channel
-   * and hour, counted and on disk once this resolves. Throws RateLimitError (ERR_RATE_LIMITED, limit
-   * 'epoch', `retryAt`) when the member has cast its VOTE_BUDGET votes of that hour there; nothing is
+   * and week, counted and on disk once this resolves. Throws RateLimitError (ERR_RATE_LIMITED, limit
+   * 'week', `retryAt`) when the member has cast its VOTE_BUDGET votes of that week there; nothing is
    * counted then.
    */
   takeVote: (topic: string, created: number) => Promise<number>
@@ -71,13 +72,13 @@ type Records = AbstractSublevel<MemberDatabase, string | Uint8Array, string, num
 
 const hourKey = (topic: string, created: number): string => `h/${Math.floor(created / EPOCH_SECONDS)}/${topic}`
 const weekKey = (topic: string, created: number): string => `w/${Math.floor(created / WEEK_SECONDS)}/${topic}`
-const voteKey = (topic: string, created: number): string => `v/${Math.floor(created / EPOCH_SECONDS)}/${topic}`
+const voteKey = (topic: string, created: number): string => `b/${Math.floor(created / WEEK_SECONDS)}/${topic}`
 
 /** Whether a counter key is of an hour or week that can no longer take posts (two periods back or older). */
 function stale (key: string, now: number): boolean {
   const [kind, value] = key.split('/', 2)
   const period = kind === 'x' ? Math.floor(Number(value) / WEEK_SECONDS) : Number(value)
-  const current = kind === 'w' || kind === 'x' ? Math.floor(now / WEEK_SECONDS) : Math.floor(now / EPOCH_SECONDS)
+  const current = kind === 'w' || kind === 'x' || kind === 'b' ? Math.floor(now / WEEK_SECONDS) : Math.floor(now / EPOCH_SECONDS)
   return !(period >= current - 1)
 }
 
@@ -94,7 +95,7 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
   const clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
   const perEpoch = init.postsPerEpoch ?? POSTS_PER_EPOCH
   const perWeek = init.postsPerWeek ?? POSTS_PER_WEEK
-  const perHourVotes = init.votesPerEpoch ?? VOTE_BUDGET
+  const perWeekVotes = init.votesPerWeek ?? VOTE_BUDGET
   const records: Records = init.db.sublevel<string, number>(POST_COUNTERS_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'json' })
   const counts = new Map<string, number>()
   /** Times at which a repair found the counters cut short: their hour and week are used up everywhere. */
@@ -146,9 +147,9 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
     }),
     takeVote: async (topic, created) => await serially(async () => {
       const key = voteKey(topic, created)
-      const sequence = count(key, created, EPOCH_SECONDS, perHourVotes)
-      if (sequence >= perHourVotes) {
-        throw new RateLimitError('epoch', (Math.floor(created / EPOCH_SECONDS) + 1) * EPOCH_SECONDS, `this member has cast its ${perHourVotes} votes of this hour in this channel`)
+      const sequence = count(key, created, WEEK_SECONDS, perWeekVotes)
+      if (sequence >= perWeekVotes) {
+        throw new RateLimitError('week', (Math.floor(created / WEEK_SECONDS) + 1) * WEEK_SECONDS, `this member has cast its ${perWeekVotes} votes of this week in this channel`)
       }
       await records.put(key, sequence + 1)
       counts.set(key, sequence + 1)

@@ -26,7 +26,7 @@ export interface RingSignerInit extends RingLimits {
   directory: Pick<MemberDirectory, 'members'>
   /** The ring of each thread the member wrote in. */
   rings: RingBook
-  /** The member's post counters per channel, hour and week, and vote counters per channel and hour. */
+  /** The member's post counters per channel, hour and week, and vote counters per channel and week. */
   counters: PostCounters
   /** Unix seconds when the stamp being minted is expected, when known (StampNotReadyError.readyAt). @default never known */
   readyAt?: () => number | undefined
@@ -47,7 +47,7 @@ export interface RingSigner {
    * The ring auth of a vote in the channel of `topic` created at `created`, over a fresh ring, its budget
    * sequence number counted (on disk) once this resolves. Throws StampNotReadyError without a stamp
    * accepted then, NoDecoysError when the directory holds no other member, RateLimitError
-   * (ERR_RATE_LIMITED) when the member cast its VOTE_BUDGET votes of that hour in the channel; nothing is
+   * (ERR_RATE_LIMITED) when the member cast its VOTE_BUDGET votes of that week in the channel; nothing is
    * counted then.
    */
   vote: (topic: string, created: number) => Promise<RingAuthOptions>
@@ -94,7 +94,7 @@ export function jitteredCreated (now: number, ttl: number, random: () => number 
 export function createRingSigner (init: RingSignerInit): RingSigner {
   const { state, directory, rings, counters } = init
   const ringSize = init.ringSize ?? MIN_MEMBER_RING
-  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek, votesPerEpoch: init.votesPerEpoch }
+  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek, votesPerWeek: init.votesPerWeek }
   const weeks = (created: number): number[] => {
     try {
       return acceptedStampWeeks(created)
