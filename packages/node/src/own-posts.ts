@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { AbortError, DEFAULT_TTL, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AbortError, DEFAULT_TTL, Post, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -18,11 +18,11 @@ import type { OwnVotes } from './own-votes.js'
 import type { Logger } from '@libp2p/interface'
 import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
-import type { InStem } from './in-stem.js'
+import type { InStem, InStemPost } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, InvalidEnvelope, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -233,9 +233,8 @@ export class OwnPosts {
       if (await store.has(post.id)) inStem.arrived(post.id)
     }
     for (const post of inStem.queued()) {
-      // made before the restart, its ring epoch may have passed meanwhile: nobody would take it now
-      if (await this.overtaken(post.id, topicOf(post.channel), post.envelope) !== undefined) continue
       await join(post.channel)
+      // made before the restart, its epoch may have passed meanwhile: the outbox's release sees to it (see release)
       outbound.send(topicOf(post.channel), post.envelope, post.expires).catch((err: unknown) => {
         log.error('could not send an own post queued before the restart - %e', err)
       })
@@ -253,13 +252,11 @@ export class OwnPosts {
   }
 
   /**
-   * Releases a post through `next` (the outbox's way out: the stem, or gossip), unless it is an own post
-   * that time overtook while it waited (in the outbox, or across a restart): a ring-signed post or vote
-   * whose epoch left the live window (LIVE_EPOCH_WINDOW, an hour either side) is refused by every stem hop
-   * and gossip peer as ERR_STALE_EPOCH, so sent it would be lost in silence. It is given up here instead
-   * ({@link overtaken}: forgotten, and a vote's record undone, so the user may cast it again) and
-   * PostValidationError (ERR_STALE_EPOCH) is thrown, which the outbox reports as the post dropped. Other
-   * posts (another node's, being fluffed) go out as they are.
+   * Releases a post through `next` (the outbox's way out: the stem, or gossip) as it may leave now (see
+   * {@link current}): an own post time overtook while it waited (in the outbox, or across a restart) would be
+   * refused by every stem hop and gossip peer and lost in silence, so a vote is signed again for now and
+   * the rest is given up, throwing PostValidationError (ERR_STALE_EPOCH), which the outbox reports as the
+   * post dropped. Other posts (another node's, being fluffed) go out as they are.
    *
    * @example
    * ```ts
@@ -267,28 +264,86 @@ export class OwnPosts {
    * ```
    */
   async release (topic: string, envelope: Uint8Array, expires: number, next: Release): Promise<SendResult | undefined> {
-    const refused = await this.overtaken(messageId(topic, envelope), topic, envelope)
-    if (refused !== undefined) throw new PostValidationError(`not sent: ${refused.reason}; it waited too long to leave (post it again)`, refused.code)
-    return await next(topic, envelope, expires)
+    const now = await this.current(topic, envelope, expires)
+    return await next(topic, now.envelope, now.expires)
   }
 
   /**
-   * Whether the own post `id` can no longer leave (its ring epoch out of the live window, or expired): it is
-   * then given up — forgotten, a vote's record on its post undone — and the refusal returned. Undefined for
-   * a post that may leave, and for any post not this node's own one still waiting.
+   * An own post as it may leave now. A ring-signed post or vote whose epoch left the live window
+   * (LIVE_EPOCH_WINDOW, an hour either side of now's) while it waited is refused everywhere as
+   * ERR_STALE_EPOCH. A vote is then made again, the same vote on the same post signed for now (nothing
+   * refers to a vote's id; the record of the user's vote stands): the new envelope replaces the old one
+   * among the posts not yet back. A POST or REPLY is not: its id covers its time and signature, so a new
+   * one would orphan the replies made to it and the id its author was given. It, and a vote that cannot be
+   * signed now (no stamp, its budget spent), is given up: forgotten, a vote's record undone so the user may
+   * cast it again, and PostValidationError (the refusal's code) thrown. Any other post is returned as it is.
    */
-  private async overtaken (id: Uint8Array, topic: string, envelope: Uint8Array): Promise<InvalidEnvelope | undefined> {
-    const { intake, inStem, votes, log } = this.components
-    if (!inStem.has(id)) return undefined
+  private async current (topic: string, envelope: Uint8Array, expires: number): Promise<{ envelope: Uint8Array, expires: number }> {
+    const { intake, inStem, log } = this.components
+    const own = inStem.get(messageId(topic, envelope))
+    if (own === undefined) return { envelope, expires }
     const checked = intake.validate(topic, envelope, 'own')
-    if (checked.ok || !OVERTAKEN.has(checked.code)) return undefined
+    if (checked.ok || !OVERTAKEN.has(checked.code)) return { envelope, expires }
+    // our own bytes, checked when made: they decode
+    const post = decodePost(decodeEnvelope(envelope).post)
+    const again = post.kind === Post.Kind.VOTE && checked.code === 'ERR_STALE_EPOCH' ? await this.revote(own, post) : undefined
+    if (again !== undefined) {
+      log('signed again an own vote that waited past its epoch')
+      return again
+    }
+    await this.giveUp(topic, envelope, checked.code)
+    throw new PostValidationError(`not sent: ${checked.reason}; it waited too long to leave (post it again)`, checked.code)
+  }
+
+  /**
+   * Forgets the own post `envelope` of `topic`, not yet back, that can no longer leave (`code`: why), and a
+   * vote's record with it, so that the user may cast it again. Nothing for any other post.
+   */
+  private async giveUp (topic: string, envelope: Uint8Array, code: string): Promise<void> {
+    const { inStem, votes, log } = this.components
+    const id = messageId(topic, envelope)
+    if (!inStem.has(id)) return
     inStem.drop(id)
     // our own bytes, checked when made: they decode
     const post = decodePost(decodeEnvelope(envelope).post)
-    if (post.kind === 'VOTE') await votes?.remove(post.parent)
+    if (post.kind === Post.Kind.VOTE) await votes?.remove(post.parent)
     // no id, no channel: the log must not tie this node to one of its posts
-    log('gave up an own post that waited too long to leave: %s', checked.code)
-    return checked
+    log('gave up an own post that waited too long to leave: %s', code)
+  }
+
+  /**
+   * The own vote `post` (recorded as `old`) made again for now, recorded in its place; undefined when this
+   * node's member cannot sign it now.
+   */
+  private async revote (old: InStemPost, post: Post): Promise<{ envelope: Uint8Array, expires: number } | undefined> {
+    const { intake, inStem, log } = this.components
+    const signer = this.components.signer?.()
+    const created = jitteredCreated(this.now(), post.ttl)
+    if (signer?.stamped(created) !== true) return undefined
+    try {
+      const auth = await signer.vote(topicOf(post.channel), created)
+      const built = await guardProtocolAsync(async () => buildEnvelope({
+        channel: post.channel,
+        kind: 'VOTE',
+        parent: post.parent,
+        vote: post.vote < 0 ? -1 : 1,
+        created,
+        ttl: post.ttl,
+        auth,
+        now: this.now(),
+        powBits: this.powBits.VOTE
+      }))
+      const valid = intake.validate(built.topic, built.bytes, 'own')
+      if (!valid.ok || intake.membership(valid) !== undefined) return undefined
+      const expires = Number(valid.post.created) + valid.post.ttl
+      await inStem.add({ id: valid.id, expires, channel: post.channel, envelope: built.bytes })
+      inStem.drop(old.id)
+      return { envelope: built.bytes, expires }
+    } catch (err) {
+      // its budget of the hour spent, no decoy known: given up as it is
+      log('could not sign an own vote again - %e', err)
+      return undefined
+    }
   }
 
   /**
@@ -372,7 +427,8 @@ export class OwnPosts {
     const valid = intake.validate(topic, envelope, 'stem')
     if (!valid.ok) {
       // an own post (`expires` known) the stem held past its epoch is given up, not left waiting for ever
-      if (expires !== undefined) await this.overtaken(messageId(topic, envelope), topic, envelope)
+      // (a vote signed again here would leave without the stem)
+      if (expires !== undefined && OVERTAKEN.has(valid.code)) await this.giveUp(topic, envelope, valid.code)
       throw new PostValidationError(valid.reason, valid.code)
     }
     // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
@@ -388,7 +444,7 @@ export class OwnPosts {
   }
 }
 
-/** What time does to an own post that waits: past these it can never leave (see {@link OwnPosts.release}). */
+/** What time does to an own post that waits: past these it can never leave (see OwnPosts.current). */
 const OVERTAKEN = new Set(['ERR_STALE_EPOCH', 'ERR_EXPIRED'])
 
 /**

@@ -27,15 +27,15 @@ const TOPIC = channelTopic(CHANNEL)
 const POW = { POST: 8, REPLY: 8, VOTE: 8 }
 const HOUR_MS = 3_600_000
 
-/** A member signing among four stamped members, its slots counted in memory (the node's are on disk). */
-function fakeSigner (): RingSigner {
+/** A member signing among four stamped members while `stamped.now`, its slots counted in memory (the node's are on disk). */
+function fakeSigner (stamped = { now: true }): RingSigner {
   const keys = Array.from({ length: 4 }, () => generateAuthorKey())
   const me = keys[0]!
   const ring = keys.map((key) => key.publicKey).sort(compareBytes)
   let posts = 0
   let votes = 0
   return {
-    stamped: () => true,
+    stamped: () => stamped.now,
     post: async () => ({ kind: 'ring', ring, secretKey: me.secretKey, sequence: { epoch: posts, week: posts++ } }),
     vote: async () => ({ kind: 'ring', ring, secretKey: me.secretKey, sequence: { epoch: votes++, week: 0 } }),
     voteLink: (parent) => ({ scope: voteScope(parent), tag: linkTag(me.secretKey, voteScope(parent)) }),
@@ -59,7 +59,7 @@ interface Node {
   lost: Array<{ id: string, code: string }>
   /** Posts handed to the outbox's send (a restart's resend). */
   resent: number
-  /** Resolves once `count` posts were dropped, arrived or lost. */
+  /** Resolves once the outbox reported `count` posts dropped or released (arrived at the peer or lost there). */
   settled(count: number): Promise<void>
   /** The id of another member's post stored here, to vote on. */
   target: string
@@ -96,14 +96,13 @@ async function node (db: StoreDatabase, now: () => number, signer: RingSigner): 
   }
   const settle = (): void => {
     for (const waiter of [...waiters]) {
-      if (parts.dropped.length + parts.arrived.length + parts.lost.length >= waiter.count) waiter.resolve()
+      if (parts.dropped.length + parts.released.length >= waiter.count) waiter.resolve()
     }
   }
   const stem = async (topic: string, envelope: Uint8Array): Promise<SendResult> => {
     const judged = peer.validate(topic, envelope, 'stem')
     if (judged.ok) parts.arrived.push(toHex(judged.id))
     else parts.lost.push({ id: toHex(messageId(topic, envelope)), code: judged.code })
-    settle()
     return { status: 'sent', recipients: 1 }
   }
   const outbox = new Outbox({
@@ -111,7 +110,10 @@ async function node (db: StoreDatabase, now: () => number, signer: RingSigner): 
     connectionCount: () => 1,
     // as the node wires it: own posts leave through OwnPosts.release
     release: async (topic, envelope, expires) => await parts.own.release(topic, envelope, expires, stem),
-    onReleased: (topic, envelope) => { parts.released.push(toHex(messageId(topic, envelope))) },
+    onReleased: (topic, envelope) => {
+      parts.released.push(toHex(messageId(topic, envelope)))
+      settle()
+    },
     onDropped: (topic, envelope, _reason, err) => {
       parts.dropped.push({ id: toHex(messageId(topic, envelope)), code: (err as { code?: string } | undefined)?.code })
       settle()
@@ -145,31 +147,51 @@ async function node (db: StoreDatabase, now: () => number, signer: RingSigner): 
 describe('an own ring post or vote that waited past its epoch window', () => {
   beforeAll(async () => { await ready() })
 
-  it('is reported dropped (ERR_STALE_EPOCH) at release instead of lost in silence, and a dropped vote may be cast again', async () => {
+  it('a post is reported dropped (ERR_STALE_EPOCH) at release instead of lost in silence; a vote is signed again for now and arrives', async () => {
     let offset = 0
     const now = (): number => Date.now() + offset
     const author = await node(memoryDatabase(), now, fakeSigner())
     // offline: both wait in the outbox
     const post = await author.own.post(CHANNEL, 'written on the train', {})
     const vote = await author.own.vote(author.target, 1, {})
-    expect([post, vote].map((made) => made.status)).toEqual(['queued', 'queued'])
-    expect(await author.votes.get(Buffer.from(author.target, 'hex'))).toBe(1)
+    expect([post, vote].map((made) => [made.status, made.ring])).toEqual([['queued', 4], ['queued', 4]])
 
     // two hours later a peer can be reached
     offset = 2 * HOUR_MS
     author.heartbeat()
     await author.settled(2)
-    // each either arrived at the peer or was reported dropped, as stale: none is lost in silence
+    // each either arrived at the peer or was reported dropped: none is lost in silence
     expect(author.lost).toEqual([])
-    expect(author.arrived).toEqual([])
-    expect(author.dropped.map(({ id, code }) => [id, code]).sort()).toEqual([[post.id, 'ERR_STALE_EPOCH'], [vote.id, 'ERR_STALE_EPOCH']].sort())
-    expect(author.released).toEqual([])
-    // given up: neither shown to its author as waiting nor withheld for ever
-    expect(author.inStem.pending()).toEqual([])
+    expect(author.dropped).toEqual([{ id: post.id, code: 'ERR_STALE_EPOCH' }])
+    // the vote left, as the same vote signed for now (a new id), reported released under the id vote() gave
+    expect(author.arrived).toHaveLength(1)
+    expect(author.arrived[0]).not.toBe(vote.id)
+    expect(author.released).toEqual([vote.id])
+    expect(author.inStem.pending().map((own) => toHex(own.id))).toEqual(author.arrived)
+    // it stands: a second vote on the post is refused
+    expect(await author.votes.get(Buffer.from(author.target, 'hex'))).toBe(1)
+    await expect(author.own.vote(author.target, 1, {})).rejects.toMatchObject({ name: 'AlreadyVotedError' })
+  }, 60_000)
 
-    // the vote never left: it may be cast again, and this one arrives
+  it('a vote that cannot be signed again (no stamp now) is reported dropped, and may be cast again', async () => {
+    let offset = 0
+    const now = (): number => Date.now() + offset
+    const stamped = { now: true }
+    const author = await node(memoryDatabase(), now, fakeSigner(stamped))
+    const vote = await author.own.vote(author.target, -1, {})
+    expect(vote.status).toBe('queued')
+
+    offset = 2 * HOUR_MS
+    stamped.now = false
+    author.heartbeat()
+    await author.settled(1)
+    expect(author.lost).toEqual([])
+    expect(author.dropped).toEqual([{ id: vote.id, code: 'ERR_STALE_EPOCH' }])
+    expect(author.inStem.pending()).toEqual([])
+    // the vote never left: the user may cast it again once the member can sign
     expect(await author.votes.get(Buffer.from(author.target, 'hex'))).toBeUndefined()
-    const again = await author.own.vote(author.target, 1, {})
+    stamped.now = true
+    const again = await author.own.vote(author.target, -1, {})
     expect(again).toMatchObject({ status: 'sent' })
     expect(author.arrived).toEqual([again.id])
   }, 60_000)
@@ -189,22 +211,27 @@ describe('an own ring post or vote that waited past its epoch window', () => {
     expect(await author.votes.get(Buffer.from(author.target, 'hex'))).toBeUndefined()
   }, 60_000)
 
-  it('left queued by a restart, it is given up at the next start instead of sent, and its vote may be cast again', async () => {
+  it('left queued by a restart, a post is reported dropped when it is released and a vote is signed again', async () => {
     let offset = 0
     const now = (): number => Date.now() + offset
     const db = memoryDatabase()
     const signer = fakeSigner()
     const before = await node(db, now, signer)
-    await before.own.post(CHANNEL, 'posted before the stop', {})
-    await before.own.vote(before.target, -1, {})
+    const post = await before.own.post(CHANNEL, 'posted before the stop', {})
+    const vote = await before.own.vote(before.target, -1, {})
     await before.inStem.flush()
 
     offset = 2 * HOUR_MS
     const after = await node(db, now, signer)
     expect(after.inStem.queued()).toHaveLength(2)
     await after.own.resendQueued()
-    expect(after.resent).toBe(0)
-    expect(after.inStem.pending()).toEqual([])
-    expect(await after.votes.get(Buffer.from(before.target, 'hex'))).toBeUndefined()
+    expect(after.resent).toBe(2)
+    after.heartbeat()
+    await after.settled(2)
+    expect(after.lost).toEqual([])
+    expect(after.dropped).toEqual([{ id: post.id, code: 'ERR_STALE_EPOCH' }])
+    expect(after.released).toEqual([vote.id])
+    expect(after.arrived).toHaveLength(1)
+    expect(await after.votes.get(Buffer.from(before.target, 'hex'))).toBe(-1)
   }, 60_000)
 })
