@@ -20,7 +20,9 @@ import type { Figure } from './lib/results.ts'
 import { CHANNEL_MODEL, simulateChannels } from './lib/votes-channel.ts'
 import type { ChannelRun, KindOutcome } from './lib/votes-channel.ts'
 import { RING_MODEL, simulateRings } from './lib/votes-rings.ts'
-import { ATTACKER_SHARES, SENSITIVITY_CELLS, sensitivityRow } from './lib/votes-sensitivity.ts'
+import { ScarcePeaks, honestRefusal } from './lib/votes-scarce.ts'
+import type { DownvoteBudget, ScarcePoint, ScarceRow } from './lib/votes-scarce.ts'
+import { ATTACKER_SHARES, NEVER_HIDE, SENSITIVITY_CELLS, sensitivityRow } from './lib/votes-sensitivity.ts'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } } })
 const QUICK = values.quick
@@ -100,11 +102,38 @@ const SENSITIVITY_SEEDS = QUICK ? [1] : SEEDS.slice(0, 3)
 const sensitivity = (QUICK ? SENSITIVITY_CELLS.slice(0, 1) : SENSITIVITY_CELLS).map(cell => sensitivityRow(cell, SENSITIVITY_SEEDS, QUICK ? [1, 2] : BOUND_SEEDS))
 const base = sensitivity[0]!
 
+// scarce downvotes (a second budget, of downvotes only, per member, channel and week): the same seeded
+// channels as the bound, with and without the budget, side by side (bench/lib/votes-scarce.ts); members
+// downvoting as in the model (first come, first served), or keeping their few downvotes for abuse
+const SCARCE_BUDGETS: Array<DownvoteBudget | undefined> = [undefined, ...[1, 2, 3, 5, 7, 10, 14].map(downvotes => ({ downvotes, days: 7 }))]
+const recorded = { channels: simulateChannels(QUICK ? [1, 2] : BOUND_SEEDS, { rule: NEVER_HIDE, record: true }).outcomes.map(o => o.histories), days: 7, model: CHANNEL_MODEL }
+const scarceRows = (abuseOnly: boolean): ScarceRow[] => SCARCE_BUDGETS.map(budget => {
+  const peaks = new ScarcePeaks(recorded, budget, { abuseOnly })
+  const best: ScarcePoint = peaks.best(sybils(0.05))
+  const costs = peaks.costs(best.rule).filter(c => c > 0)
+  return {
+    budget: budget?.downvotes,
+    refused: best.refused,
+    membersAtBudget: best.members,
+    rule: { margin: best.rule.margin, weight: best.rule.weight, hideAfterHours: best.rule.hideAfter / 3600 },
+    abusive: best.abusive,
+    honest: ATTACKER_SHARES.map(share => peaks.sides(best.rule, sybils(share)).normal),
+    stampsHidePost: median(costs)
+  }
+})
+const scarce = { plain: scarceRows(false), abuseOnly: scarceRows(true) }
+const honestPerMemberDay = honestRefusal(recorded, { downvotes: 1, days: 1 }).perMemberDay
+/** The budget row that hides the most abuse (the rule of each row already holds 5 % sybils to ≤ 1 %). */
+const bestRow = (rows: ScarceRow[]): ScarceRow => rows.reduce((best, row) => row.abusive > best.abusive ? row : best)
+const rowText = (r: ScarceRow): string => `${r.budget === undefined ? 'no budget' : `${r.budget}/week`}: abuse ${r.abusive.toFixed(2)}, honest hidden by 5/10/20 % ${r.honest.map(h => h.toFixed(3)).join('/')}, honest downvotes refused ${r.refused.toFixed(2)}, margin ${r.rule.margin}, ${r.stampsHidePost} identities to hide a median post`
+
 const cost = await identityCost()
 const perPost = calm.outcomes.flatMap(o => o.ripe).map(stampsToHide)
 const stampsPost = median(perPost)
 const stampsWeek = stampsToHideWeek()
-const budgetGroups = Math.ceil(calm.peakPostsPerEpoch / VOTE_BUDGET)
+// the vote budget is per week: an identity strikes at most VOTE_BUDGET posts of a channel's week
+const postsPerWeek = Math.max(...calm.outcomes.map(o => o.normal.posts + o.abusive.posts))
+const budgetGroups = Math.ceil(postsPerWeek / VOTE_BUDGET)
 
 const RING_SHARES = [0.1, 0.5, 0.9]
 const rings = RING_SHARES.map((share, i) => ({
@@ -128,7 +157,7 @@ const figures: Figure[] = [
     unit: 'fraction',
     target: '≤ 0.01',
     baseline: fraction(attack5Old.normal),
-    note: `${sybils(0.05)} sybils (budget ${VOTE_BUDGET} votes/h each) watch every post and downvote it, from the moment it may be hidden and every hour after, with just as many identities as hide it; ${channelNote}; ${rule}; baseline: the old −5 rule; without attack ${fraction(calm.normal).toFixed(4)} hidden`
+    note: `${sybils(0.05)} sybils (budget ${VOTE_BUDGET} votes/week each) watch every post and downvote it, from the moment it may be hidden and every hour after, with just as many identities as hide it; ${channelNote}; ${rule}; baseline: the old −5 rule; without attack ${fraction(calm.normal).toFixed(4)} hidden`
   },
   {
     figure: 'abuse_hidden_fraction_5pct_sybil_every_post',
@@ -167,6 +196,22 @@ const figures: Figure[] = [
     note: `the most abuse any rule "hide when down − w × up ≥ m once age ≥ T" (w 1–3, T 1–12 h, any m: in one model the audience is nearly constant, so this covers any margin scaled by it) hides while ${sybils(0.05)} sybils, downvoting each honest post at its worst moment, hide ≤ 1 % of honest posts: best m = ${bound5.margin}, w = ${bound5.weight}, T = ${bound5.hideAfterHours} h, over ${QUICK ? 2 : BOUND_SEEDS.length} seeded channels. No rule over the tally does much better: an honest post nobody upvoted (${(voting.normalNoUp * 100).toFixed(1)} %) plus ${sybils(0.05)} sybil downvotes has the tally of an abusive post with ${sybils(0.05)} downvotes, so a rule that hides the second lets the sybils hide the first; ${realism}`
   },
   {
+    figure: 'abusive_hidden_fraction_scarce_downvotes',
+    value: bestRow(scarce.plain).abusive,
+    unit: 'fraction',
+    target: '≥ 0.9',
+    baseline: scarce.plain[0]!.abusive,
+    note: `scarce downvotes (a budget of B downvotes per member, channel and week, beside the vote budget) on the channels of the bound, the best rule of the family for each B against ${sybils(0.05)} sybils that spend every downvote on the cheapest honest posts at their worst moment (hide ≤ 1 %); best B: ${rowText(bestRow(scarce.plain))}; baseline: no downvote budget (the bound). Every B: ${scarce.plain.map(rowText).join('; ')}. A budget that binds the sybils binds honest members as much (they downvote ${honestPerMemberDay.toFixed(2)} posts a day on average), so the abuse their refused downvotes no longer hide outweighs what it keeps the sybils from hiding${bestRow(scarce.plain).budget === undefined ? ': no B beats the plain bound' : ''}`
+  },
+  {
+    figure: 'abusive_hidden_fraction_scarce_downvotes_abuse_only',
+    value: bestRow(scarce.abuseOnly).abusive,
+    unit: 'fraction',
+    target: '≥ 0.9',
+    baseline: scarce.abuseOnly[0]!.abusive,
+    note: `as above, if members kept their few downvotes for abuse (a UI offering "hide this" a few times a week, not a downvote: no downvote of a normal post at all): best ${rowText(bestRow(scarce.abuseOnly))}; baseline: the same behaviour without a budget. Every B: ${scarce.abuseOnly.map(rowText).join('; ')}. Below 0.9 still, and the low margin it needs makes one post cheap to hide for an attacker who mints fresh identities (a few identity-weeks, not ${stampsPost})`
+  },
+  {
     figure: 'sybil_stamps_hide_post',
     value: stampsPost,
     unit: 'identities',
@@ -184,7 +229,7 @@ const figures: Figure[] = [
     figure: 'sybil_stamps_hide_week',
     value: stampsWeek * budgetGroups,
     unit: 'identities',
-    note: `smallest selective attacker that keeps ≥ ${WEEK_HIDDEN} of honest posts hidden (bisection, ${stampsWeek} per group) × ${budgetGroups} group(s) of the vote budget (peak ${calm.peakPostsPerEpoch} posts/h, ${VOTE_BUDGET} votes/h per identity)`
+    note: `smallest selective attacker that keeps ≥ ${WEEK_HIDDEN} of honest posts hidden (bisection, ${stampsWeek} per group) × ${budgetGroups} group(s) of the vote budget (up to ${postsPerWeek} posts a week in a channel, ${VOTE_BUDGET} votes a week per identity)`
   },
   {
     figure: 'sybil_cost_hide_week_core_s',
@@ -219,5 +264,6 @@ writeResults('votes-sim', figures, {
   rings: RINGS,
   attackerShares: ATTACKER_SHARES,
   sensitivity,
+  scarce,
   costSource: cost.source
 })
