@@ -76,7 +76,7 @@ function inviteCommand (): Command {
       const result = await circles.invite({ circle, expiresIn: options.expires * DAY, hints: options.hint })
       const out = outputOf(options)
       out.note(`whoever holds this invite reads ${circleTarget(circle)} until you remove them (that rotates its key): send it only over a channel you trust. One person per invite: joins name whose invite they used. Usable until ${utcTime(result.expires)}.`)
-      const qr = options.qr && !out.json ? await QRCode.toString(result.invite, { type: 'terminal', small: true }) : ''
+      const qr = options.qr && !out.json ? await terminalQr(result.invite) : ''
       out.result(result, () => `${qr}${result.invite}`)
     })
 }
@@ -168,6 +168,16 @@ function readInvite (text: string): CircleInvite {
     const { code, message } = err as InvalidInviteError
     throw new InvalidInviteError(code, `not joined: ${message} (${code})`, { cause: err })
   }
+}
+
+/**
+ * A QR code of `text` for a terminal, each row ending in a line break: qrcode's terminal renderer (half
+ * blocks, two modules a row, on white), less the row of colour codes alone it ends with.
+ */
+async function terminalQr (text: string): Promise<string> {
+  const rows = (await QRCode.toString(text, { type: 'terminal', small: true })).split('\n')
+  // eslint-disable-next-line no-control-regex
+  return rows.filter((row) => row.replace(/\u001b\[\d+m/g, '') !== '').map((row) => `${row}\n`).join('')
 }
 
 /** The circles of the command's daemon. */
