@@ -13,6 +13,7 @@ import { NoStemRouteError, StemStoppedError } from './errors.js'
 import { decodeStemFrame, encodeStemFrame } from './frame.js'
 import { StemRouter } from './router.js'
 import { addressGroup } from '../sync/admission.js'
+import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
@@ -28,7 +29,7 @@ import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } fro
 export type StemValidator = (topic: string, envelope: Uint8Array, from: PeerId) => Promise<Verdict>
 
 /** What the stem uses of the libp2p node. */
-export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'>
+export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
 
 /** What {@link createStem} needs from the node. */
 export interface StemComponents {
@@ -184,8 +185,10 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
         this.peers.set(peer, peerId)
         const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
         // a peer this node dialed by choice is where it dialed it: a sybil that first connected from
-        // addresses of its own must not be drawn as many hosts once it is dialed at one
-        this.router.addPeer(peer, dialed, dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr))
+        // addresses of its own must not be drawn as many hosts once it is dialed at one; a peer in this
+        // node's own address group (its crowd) is drawn as a group of its own (own-crowd.ts)
+        const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
+        this.router.addPeer(peer, dialed, stemGroup(group, peer, ownAddressGroups(libp2p.getMultiaddrs?.() ?? [])))
       },
       onDisconnect: (peerId) => {
         const peer = peerId.toString()
