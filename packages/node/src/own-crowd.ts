@@ -10,13 +10,16 @@
  *
  * The node's own groups are those of the addresses libp2p announces for it (`getMultiaddrs`): its
  * listen addresses, the public address it was told to announce, a browser's relayed addresses. An
- * address a peer says it observed is never one of them: a peer could claim its own.
+ * address a peer says it observed is never one of them: a peer could claim its own. IPv4 groups only:
+ * an IPv6 group is a /48, which a hosting provider shares between unrelated customers (one server a
+ * /64 each), so an attacker renting next to a node would count as its crowd; an IPv6 crowd is drawn as
+ * one group, as before.
  */
 import { addressGroup } from './sync/admission.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
- * The address groups (`addressGroup`) of a node's own addresses.
+ * The IPv4 address groups (`addressGroup`) of a node's own addresses (a relayed address's: its relay's).
  *
  * @example
  * ```ts
@@ -24,7 +27,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  * ```
  */
 export function ownAddressGroups (addresses: readonly Multiaddr[]): Set<string> {
-  return new Set(addresses.map((address) => addressGroup(address)))
+  return new Set(addresses.map((address) => addressGroup(address)).filter((group) => group.startsWith('ip4/')))
 }
 
 /**
