@@ -3,12 +3,14 @@
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
  * through here, so a post is judged the same way whichever way it came, and the same bytes are never
  * verified twice: verdicts are remembered by the SHA-256 of topic and envelope bytes (never by post id,
- * so a broken copy cannot poison the genuine post). The node's own post is checked here when it is made
- * but stored only when its first copy comes back from the network, by the same path and in the same
- * time as any post new here.
+ * so a broken copy cannot poison the genuine post), and a signature's by what its proof of work covers
+ * (SignatureMemo: the same signature under another nonce is not checked again). The node's own post is
+ * checked here when it is made but stored only when its first copy comes back from the network, by the
+ * same path and in the same time as any post new here.
  */
-import { ERROR_ACTIONS, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, postIdOf, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
+import { SignatureMemo } from './signature-memo.js'
 import { VerifyQueueFullError } from './verify/errors.js'
 import { toPostView } from './view.js'
 import { topicOf } from './input.js'
@@ -18,6 +20,7 @@ import type { AwaitingEnvelope, AwaitingStampsInit } from './membership/awaiting
 import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
+import type { SignedEnvelope } from './signature-memo.js'
 import type { InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 import type { Logger } from '@libp2p/interface'
 
@@ -55,6 +58,9 @@ export const STEM_SENDERS = 4096
 
 /** Post ids remembered as seen in (or published into) gossip, about 10 MB at most. */
 export const GOSSIPED_IDS = 65_536
+
+/** Ring posts remembered as judged by the membership rule here (own or not): only the first sender is asked for missing stamps. */
+export const RINGS_CHECKED = 65_536
 
 /**
  * Seconds after its `created` during which the first gossip copy of a post stored here already is still
@@ -176,6 +182,10 @@ export class PostIntake {
   private readonly verified = new Recent<{ valid: ValidEnvelope, live: boolean }>(VALID_CACHE_SIZE)
   /** Refusals that no clock or path can change (the 'reject' codes), by bytes. */
   private readonly refused = new Recent<InvalidEnvelope>(INVALID_CACHE_SIZE)
+  /** Signature verdicts by what the proof of work covers: a copy with another nonce is not checked again. */
+  private readonly signatures = new SignatureMemo()
+  /** Ring posts whose membership was judged here, own or not (see {@link membership}). */
+  private readonly ringsChecked = new Recent<true>(RINGS_CHECKED)
   /** Envelopes refused as too early, and what {@link validateAt} found of them (at which time), by bytes. */
   private readonly early = new Recent<{ at?: number, result?: ValidationResult }>(EARLY_CACHE_SIZE)
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
@@ -211,7 +221,11 @@ export class PostIntake {
    * The membership rule on a valid envelope (docs/MEMBERSHIP.md §4): a ring-signed vote or post in a public
    * channel is taken only when every ring member holds a stamp known here at its `created`, and the ring
    * has MIN_MEMBER_RING members (fewer only while the directory holds fewer). Costs no stamp evaluation;
-   * the missing members' stamps are queued to fetch from `peer` (a PeerId). Undefined: taken. One-time
+   * the missing members' stamps are queued to fetch from `peer` (a PeerId), only when this node never judged
+   * the post before: a stem successor that sends back a post it got from here (with a new nonce, or by
+   * gossip once it fluffed it) must not be asked for stamps of a ring this node lacks, which an author
+   * never does for its own post (final review of issue 12, Medium: a certain "not the author"); they come
+   * from the first peer, or by the directory's own sync. Undefined: taken. One-time
    * posts (unverified, their votes count for nothing) and circle posts (their own members) pass. With
    * `hold`, an envelope refused only for unknown members is kept (bounded) and taken as `hold.path` takes
    * it once their stamps arrive ({@link stamped}); a refused copy from gossip or sync is reported to
@@ -219,13 +233,15 @@ export class PostIntake {
    */
   membership (valid: ValidEnvelope, peer?: string, hold?: MemberHoldOptions): MemberRefusal | undefined {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
-    const result = this.checkRing(valid.auth.ring, Number(valid.post.created), peer)
+    const key = toHex(valid.id)
+    const first = this.ringsChecked.get(key) === undefined
+    this.ringsChecked.set(key, true)
+    const result = this.checkRing(valid.auth.ring, Number(valid.post.created), first ? peer : undefined)
     if (result.ok) return undefined
     // a valid copy from gossip or sync is out there whether or not this node takes its ring: a stem post's
     // embargo (own or relayed) must end on it as on any other, or its fluff would tell them apart (RV8 M2)
     if (hold?.path === 'gossip' || hold?.path === 'sync') this.onValid?.(valid.id)
     if (hold !== undefined && result.code === 'ERR_UNKNOWN_MEMBER') {
-      const key = toHex(valid.id)
       const group = hold.path === 'stem' ? hold.from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) : hold.from
       // a copy: gossip's bytes may be a view into a whole RPC frame, which the bound would not count
       this.waitingForStamps?.hold({ topic: hold.topic, envelope: hold.envelope.slice(), valid, path: hold.path, group: group ?? UNKNOWN_SENDER }, result.missing)
@@ -263,21 +279,24 @@ export class PostIntake {
    */
   validate (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): ValidationResult {
     const seen = this.recall(topic, envelope, path)
-    return seen.result ?? this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
+    return seen.result ?? this.remembered(topic, envelope, path, from, seen) ?? this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
   }
 
   /**
    * {@link validate} for envelopes from the network (gossip, the stem, sync): the check runs on the node's
    * verification pool when it has one ({@link PostIntakeComponents.offThread}), so the event loop stays
    * free under a flood, after the checks that cost no curve operation ran here (precheckEnvelope: an
-   * envelope refused by them never reaches the pool's queue); a copy that arrives during the check waits for it. Rejects with the pool's errors
+   * envelope refused by them never reaches the pool's queue); a copy that arrives during the check waits for it.
+   * A signature is checked once whatever the nonce ({@link SignatureMemo}), and a gossip copy of a post stored
+   * here that came by gossip before is a duplicate (ERR_DUPLICATE) unchecked: re-mined or replayed copies
+   * cycled past the caches cost a hash each, not a verification. Rejects with the pool's errors
    * (overloaded, stopping): the envelope was not judged, which is nobody's fault.
    */
   async verify (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): Promise<ValidationResult> {
     const seen = this.recall(topic, envelope, path)
     if (seen.result !== undefined) return seen.result
+    if (path === 'gossip' && await this.storedFromGossip(topic, envelope)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'the post is stored here and came by gossip before' }
     const offThread = this.offThread
-    if (offThread === undefined) return this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
     const pending = `${seen.key}/${seen.live}`
     const shared = this.checking.get(pending)
     if (shared !== undefined) {
@@ -290,6 +309,9 @@ export class PostIntake {
         return await this.verify(topic, envelope, path, from)
       }
     }
+    const remembered = this.remembered(topic, envelope, path, from, seen)
+    if (remembered !== undefined) return remembered
+    if (offThread === undefined) return this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
     // what costs no curve operation is checked here: only an envelope that paid its proof of work, in
     // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
     const cheap = precheckEnvelope(envelope, seen.options)
@@ -299,6 +321,32 @@ export class PostIntake {
     const done = (): void => { this.checking.delete(pending) }
     check.then(done, done)
     return await check
+  }
+
+  /**
+   * What the check of the same signature found under another nonce (the one field the proof of work does not
+   * cover), with what costs no curve operation checked on these bytes (precheckEnvelope: their proof of work,
+   * time window, form); undefined when the signature is new here, and `seen.signed` then says where its
+   * verdict is to be remembered. Own posts take this way too: a successor that sends one back with a new
+   * nonce finds it as quickly judged as a post this node relayed (whose signature it checked when it came),
+   * not a verification slower.
+   */
+  private remembered (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, seen: Recalled): ValidationResult | undefined {
+    seen.signed = this.signatures.signed(topic, envelope)
+    const known = seen.signed === undefined ? undefined : this.signatures.recall(seen.signed)
+    if (known === undefined) return undefined
+    const cheap = precheckEnvelope(envelope, seen.options)
+    return this.record(topic, envelope, path, from, seen, cheap.ok ? known : cheap)
+  }
+
+  /**
+   * Whether the post of a gossip envelope is stored here and came by gossip (or was published) before: a
+   * copy is then a duplicate whatever its bytes, and it is not this post's first gossip copy, which
+   * {@link receiveGossip} forwards (the first, own or not, is judged in full).
+   */
+  private async storedFromGossip (topic: string, envelope: Uint8Array): Promise<boolean> {
+    const id = postIdOf(topic, envelope)
+    return id !== undefined && this.gossiped.get(toHex(id)) !== undefined && await this.store.has(id)
   }
 
   /** What the caches know of these bytes on `path` (`result`), or what a check of them needs. */
@@ -316,7 +364,8 @@ export class PostIntake {
   }
 
   /** Remembers a check's result by bytes and reports a first sight (with the sender's group `from`) to {@link PostIntakeComponents.onVerified}. */
-  private record (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, { key, live, known }: Recalled, result: ValidationResult): ValidationResult {
+  private record (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, { key, live, known, signed }: Recalled, result: ValidationResult): ValidationResult {
+    if (signed !== undefined) this.signatures.note(signed, result)
     // a too-early copy seen before was reported already: its repeats must not cost a check as of its time
     let first = known === undefined
     if (result.ok) {
@@ -360,6 +409,10 @@ export class PostIntake {
    * gossip peers; where it leaves the stem, each node judges the ring by its own directory.
    */
   async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
+    // a post stored here costs one hash, as in history sync: copies of it (another nonce, cycled past the
+    // caches) are not verified again. An own post not yet back is not stored, so this says nothing of authorship.
+    const stored = postIdOf(topic, envelope)
+    if (stored !== undefined && await this.store.has(stored)) return 'ignore'
     const valid = await this.verify(topic, envelope, 'stem', from)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     // asked for its side effect: the missing members' stamps are fetched from the peer
@@ -558,6 +611,8 @@ interface Recalled {
   options: ValidateOptions
   known?: { valid: ValidEnvelope, live: boolean }
   result?: ValidationResult
+  /** Where the verdict on its signature is remembered (undefined: not an envelope, or not asked yet). */
+  signed?: SignedEnvelope
 }
 
 /** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */
