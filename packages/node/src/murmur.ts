@@ -251,21 +251,26 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         chosen: (peer) => this.chosen.has(peer),
         groupOf: (peer) => this.senderGroup(peer),
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
-        validate: async (topic, envelope, peer) => topic === DIRECTORY_TOPIC ? await this.judgeAnnouncement(envelope, peer) : await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString()),
+        validate: async (topic, envelope, peer) => {
+          if (topic === DIRECTORY_TOPIC) return await this.judgeAnnouncement(envelope, peer)
+          if (topic === CIRCLE_SHARED_TOPIC) return this.nodeCircles?.judge(envelope) ?? 'ignore'
+          return await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString())
+        },
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         // a post fluffed here after all is charged to the successor it last went to, own or relayed alike
         forwarded: (id, to) => { this.intake.forwarded(fromHex(id), this.senderGroup(to)) },
         fluff: async (topic, envelope, expires) => {
           if (topic === DIRECTORY_TOPIC && this.members !== undefined) return await this.members.fluff(envelope, expires)
+          if (topic === CIRCLE_SHARED_TOPIC && this.nodeCircles !== undefined) return await this.nodeCircles.fluff(envelope, expires)
           return await this.own.fluff(topic, envelope, expires)
         },
         canFluff: (topic) => this.direct.reachable(topic),
         log: log.newScope('stem')
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {
-        // an own post the stem publishes itself (never a directory announcement: not a post)
-        if (evt.detail.topic !== DIRECTORY_TOPIC) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
+        // an own post the stem publishes itself (never a directory announcement or a circle frame: their ids are no post's)
+        if (evt.detail.topic !== DIRECTORY_TOPIC && evt.detail.topic !== CIRCLE_SHARED_TOPIC) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
       })
       this.stem = stem
     }
@@ -686,6 +691,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       tracker: this.tracker,
       senderGroup: (peer) => this.senderGroup(peer),
       powBits: this.config.powBits,
+      stem: this.stem,
       clock: this.config.clock,
       syncNow: () => {
         for (const peer of this.sync?.peersFor(CIRCLE_SHARED_TOPIC, SYNC_PEERS_PER_CHANNEL) ?? []) void this.sync?.maybeSyncWith(peer, CIRCLE_SHARED_TOPIC, 0)

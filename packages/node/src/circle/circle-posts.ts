@@ -11,10 +11,9 @@ import { guardProtocolAsync, parseId } from '../input.js'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
 import { jitteredCreated } from '../membership/ring-signer.js'
 import { threadRoot } from '../store/index.js'
-import { CIRCLE_FRAME_TTL, OWN_FRAMES } from './constants.js'
+import { CIRCLE_FRAME_TTL } from './constants.js'
 import { CircleError } from './errors.js'
 import type { HeldCircle } from './held-circle.js'
-import type { FrameStore } from './frame-store.js'
 import type { PostOptions, PostResult } from '../index.js'
 import type { PostIntake } from '../intake.js'
 import type { LocalReads } from '../local-reads.js'
@@ -30,7 +29,6 @@ export interface CirclePostsComponents {
   store: Pick<PostStore, 'hasTag'>
   reads: Pick<LocalReads, 'get'>
   intake: Pick<PostIntake, 'accept'>
-  frames: FrameStore
   /** Sends a frame on the shared topic, or queues it until a peer is there. */
   send(frame: Uint8Array, expires: number): Promise<SendResult>
   powBits: Record<PostKind, number>
@@ -144,7 +142,6 @@ export class CirclePosts {
     if (!valid.ok) throw new PostValidationError(`the circle post does not validate: ${valid.reason}`, valid.code)
     const stored = await this.components.intake.accept(built.bytes, valid)
     if (stored === 'duplicate-tag') throw fields.kind === 'VOTE' ? new AlreadyVotedError() : new PostValidationError('a post of this member holds the same slot already', 'ERR_DUPLICATE_TAG')
-    await this.components.frames.put(built.frame, OWN_FRAMES)
     const sent = await this.components.send(built.frame, Math.floor(this.components.now()) + CIRCLE_FRAME_TTL)
     return { id: toHex(built.id), ring: selection.ring.length, ...sent }
   }

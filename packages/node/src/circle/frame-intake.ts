@@ -16,8 +16,8 @@ import type { PostIntake, Verdict } from '../intake.js'
 import type { Logger } from '@libp2p/interface'
 import type { PostKind } from '@murmur/protocol'
 
-/** The way a frame came in: live (gossip) or history sync (older posts accepted). */
-export type FramePath = 'gossip' | 'sync'
+/** The way a frame came in: live (gossip, or the stem when this node fluffs it) or history sync (older posts accepted). */
+export type FramePath = 'gossip' | 'stem' | 'sync'
 
 /** What {@link FrameIntake} needs. */
 export interface FrameIntakeComponents {
@@ -30,6 +30,8 @@ export interface FrameIntakeComponents {
   powBits: Record<PostKind, number>
   /** Unix seconds now. */
   now(): number
+  /** A frame arrived through gossip (the stem's embargo of an own frame ends when it comes back). @default nothing */
+  seen?(frame: Uint8Array): void
   log: Logger
 }
 
@@ -62,6 +64,7 @@ export class FrameIntake {
   /**
    * The verdict on a frame from `from` (a sender group): 'reject' for a frame any relay can tell is
    * broken, 'ignore' for one held already or that a member found bad, else 'accept' (kept, forwarded).
+   * 'stem' is a frame this node fluffs: taken as from gossip (an own one is kept for sync only now).
    */
   async receive (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
     const checked = checkCircleFrame(frame)
@@ -69,6 +72,7 @@ export class FrameIntake {
       this.components.log('circle frame refused: %s (%s)', checked.code, checked.reason)
       return 'reject'
     }
+    if (path === 'gossip') this.components.seen?.(frame)
     const id = frameId(frame)
     if (this.components.frames.has(id)) return 'ignore'
     return await this.serially(async () => {

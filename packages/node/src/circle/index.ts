@@ -3,13 +3,14 @@
  * plays on the one shared topic CIRCLE_SHARED_TOPIC (frames checked, kept for history sync, never
  * DHT-provided, no per-circle topic anywhere), and `node.circles` for the circles this node is a member of.
  */
-import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS } from '@murmur/protocol'
+import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS, checkCircleFrame, messageId } from '@murmur/protocol'
 import { Outbox, publishTo } from '../outbound.js'
 import { openPostCounters } from '../membership/post-counters.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
+import { CIRCLE_FRAME_TTL, OWN_FRAMES } from './constants.js'
 import { CirclePosts } from './circle-posts.js'
 import { FrameIntake } from './frame-intake.js'
-import { openFrameStore } from './frame-store.js'
+import { frameId, openFrameStore } from './frame-store.js'
 import { circleFrameValidator } from './relay.js'
 import { CircleService } from './service.js'
 import { createCircleStateStore } from './state.js'
@@ -19,6 +20,8 @@ import type { InvalidMessageTracker } from '../gossip.js'
 import type { MurmurEvents } from '../index.js'
 import type { PostIntake, Verdict } from '../intake.js'
 import type { LocalReads } from '../local-reads.js'
+import type { Release, SendResult } from '../outbound.js'
+import type { Stem } from '../stem/index.js'
 import type { PostStore, StoreDatabase } from '../store/index.js'
 import type { PostView } from '../view.js'
 import type { GossipSub, TopicValidatorFn } from '@libp2p/gossipsub'
@@ -39,6 +42,11 @@ export interface NodeCirclesComponents {
   /** The address group of a peer (the store's and the frame store's quota count by it). */
   senderGroup(peer: PeerId): string | undefined
   powBits: Record<PostKind, number>
+  /**
+   * The stem own frames leave through, as own posts do (a frame's first gossip sender is then not its
+   * author's node); undefined: own frames are published into gossip directly.
+   */
+  stem?: Pick<Stem, 'send' | 'seen'>
   /** Unix milliseconds now (the node's clock). */
   clock(): number
   /** Asks peers for the shared topic's frames now. */
@@ -70,7 +78,11 @@ export interface NodeCircles {
   announce(view: PostView): void
   /** Drops expired frames and held posts; announces old JOINs again. */
   sweep(): Promise<void>
-  /** Stops the outbox of own frames. */
+  /** A stem hop's verdict on a frame it passes on (never kept here unless this node fluffs it). */
+  judge(frame: Uint8Array): 'accept' | 'reject' | 'ignore'
+  /** Publishes a frame the stem leaves here (own or relayed), after taking it in as from gossip. */
+  fluff(frame: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /** Stops the outboxes. */
   stop(): void
 }
 
@@ -91,8 +103,19 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
   const newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const frames = await openFrameStore({ db, now: () => Math.floor(now()) })
   const states = createCircleStateStore(db, (name) => { log.error('a circle record does not decode and is skipped (%s)', name) })
-  const outbox = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
-  const send = async (frame: Uint8Array, expires: number): ReturnType<Outbox['send']> => await outbox.send(CIRCLE_SHARED_TOPIC, frame, expires)
+  const { stem } = components
+  const direct = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
+  // own frames into the stem, or straight into gossip; either way kept for sync only once they are out
+  // there (served before, a frame would name this node its author): back through gossip, or fluffed here
+  const release: Release = stem === undefined
+    ? async (topic, frame, expires) => {
+      const sent = await publishTo(pubsub)(topic, frame, expires)
+      if (sent !== undefined) await frames.put(frame, OWN_FRAMES)
+      return sent
+    }
+    : async (topic, frame, expires) => await stem.send(topic, frame, expires)
+  const outbox = stem === undefined ? direct : new Outbox({ pubsub, connectionCount: components.connectionCount, release, log: log.newScope('outbound') })
+  const send = async (frame: Uint8Array, expires: number): Promise<SendResult> => await outbox.send(CIRCLE_SHARED_TOPIC, frame, expires)
   const frameIntake: FrameIntake = new FrameIntake({
     frames,
     intake,
@@ -101,6 +124,8 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     changed: async (circle, outcome) => { await service.changed(circle, outcome) },
     powBits: components.powBits,
     now,
+    // the stem names a frame as it names any envelope of a topic
+    seen: (frame) => { stem?.seen(messageId(CIRCLE_SHARED_TOPIC, frame)) },
     log: log.newScope('frames')
   })
   const posts = new CirclePosts({
@@ -108,7 +133,6 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     store,
     reads,
     intake,
-    frames,
     send,
     powBits: components.powBits,
     now,
@@ -140,6 +164,18 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     },
     announce: (view) => { circles.announce(view) },
     sweep: async () => { await circles.sweep() },
-    stop: () => { outbox.stop() }
+    judge: (frame) => {
+      if (!checkCircleFrame(frame).ok) return 'reject'
+      return frames.has(frameId(frame)) ? 'ignore' : 'accept'
+    },
+    fluff: async (frame, expires) => {
+      // taken in first: kept for sync, and read when it is of this node's circles (an own one is already)
+      await frameIntake.receive(frame, UNKNOWN_SENDER, 'stem')
+      return await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
+    },
+    stop: () => {
+      outbox.stop()
+      direct.stop()
+    }
   }
 }

@@ -12,7 +12,7 @@ import {
 import { checkBody, parseId } from '../input.js'
 import { hotScore } from '../store/index.js'
 import { toPostView } from '../view.js'
-import { CIRCLE_FRAME_TTL, CIRCLE_INVITE_EXPIRES, JOIN_REANNOUNCE_AGE, MAX_CIRCLE_NAME_BYTES, OWN_FRAMES } from './constants.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_INVITE_EXPIRES, JOIN_REANNOUNCE_AGE, MAX_CIRCLE_NAME_BYTES } from './constants.js'
 import { CircleError } from './errors.js'
 import { HeldCircle } from './held-circle.js'
 import type { CirclePosts } from './circle-posts.js'
@@ -322,9 +322,8 @@ export class CircleService implements Circles {
     await this.send(await sealCircleFrame(circle.keysOf(generation), type, body))
   }
 
-  /** Keeps an own frame for history sync and sends it (queued while no peer is there). */
+  /** Sends an own frame (queued while no peer is there; kept for sync once it is out there). */
   private async send (frame: Uint8Array): Promise<void> {
-    await this.components.frames.put(frame, OWN_FRAMES)
     await this.components.send(frame, this.seconds() + CIRCLE_FRAME_TTL)
   }
 
