@@ -1,7 +1,7 @@
 /**
  * Where the `murmur` command keeps its files.
  */
-import { homedir, tmpdir } from 'node:os'
+import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 /**
@@ -23,12 +23,15 @@ export function resolveDataDir (option?: string, env: NodeJS.ProcessEnv = proces
 }
 
 /**
- * The per-user directory of running Murmur processes: `$XDG_RUNTIME_DIR/murmur`, else
- * `<tmpdir>/murmur-<uid>`.
+ * The per-user directory of running Murmur processes: `$XDG_RUNTIME_DIR/murmur`, else `run` in
+ * `$XDG_CACHE_HOME/murmur` (`~/.cache/murmur/run`). Never a name in the shared temporary directory:
+ * another user could create `/tmp/murmur-<uid>` first and so keep the daemon from starting or turn its
+ * local rendezvous off.
  *
  * @example
  * ```ts
  * runtimeDir({ XDG_RUNTIME_DIR: '/run/user/1000' }) // '/run/user/1000/murmur'
+ * runtimeDir({ XDG_CACHE_HOME: '/home/ada/.cache' }) // '/home/ada/.cache/murmur/run'
  * ```
  */
 export function runtimeDir (env: NodeJS.ProcessEnv = process.env): string {
@@ -36,8 +39,7 @@ export function runtimeDir (env: NodeJS.ProcessEnv = process.env): string {
   if (runtime !== undefined) {
     return resolve(runtime, 'murmur')
   }
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
-  return resolve(tmpdir(), `murmur-${uid}`)
+  return resolve(nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache'), 'murmur', 'run')
 }
 
 /**

@@ -4,7 +4,7 @@
 import { Command } from 'commander'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
-import { DaemonAlreadyRunningError } from '../errors.js'
+import { DaemonAlreadyRunningError, DataDirError } from '../errors.js'
 import { ensureDataDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { dirname } from 'node:path'
@@ -54,9 +54,11 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { startRuntime } = await import('../daemon/runtime.js')
   const apiSocket = apiSocketPath(dataDir, runtimeDir())
-  if (apiSocket !== undefined) {
-    // the data dir itself, or the runtime dir when the data dir's path is too long for a socket
-    await ensureDataDir(dirname(apiSocket))
+  if (apiSocket !== undefined && dirname(apiSocket) !== dataDir) {
+    // the data dir's path is too long for a socket: the runtime dir must be as private as the data dir
+    await ensureDataDir(dirname(apiSocket)).catch((err: unknown) => {
+      throw new DataDirError(`the control API's socket goes to ${dirname(apiSocket)} (the data dir's path is too long for one), which cannot be used: ${(err as Error).message}; set XDG_RUNTIME_DIR to a private directory of yours, or use a shorter --data-dir`, { cause: err })
+    })
   }
   // listening before the node starts: a port in use is refused before anything else runs
   const metricsAt = await metrics?.start()

@@ -6,7 +6,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { API_FILE, API_PROOF_CONTEXT, API_SOCKET } from '../constants.js'
-import { IdentityError } from '../errors.js'
+import { DataDirError, IdentityError } from '../errors.js'
 import { readPrivateFile, writePrivateFile } from '../files.js'
 
 /** Where a control API listens: a Unix-domain socket, or (where there is none) TCP on 127.0.0.1. */
@@ -23,7 +23,8 @@ export type ApiEndpoint = ApiAddress & {
 /**
  * The socket of a data dir's control API: `<dataDir>/api.sock`, or, when that path is too long for a
  * Unix-domain socket (about 100 bytes), `api-<hash of the data dir>.sock` in `runtimeDir` (which must
- * be private too); undefined on Windows, where the API listens on TCP 127.0.0.1.
+ * be private too); undefined on Windows, where the API listens on TCP 127.0.0.1. Throws DataDirError
+ * when both paths are too long.
  *
  * @example
  * ```ts
@@ -38,7 +39,11 @@ export function apiSocketPath (dataDir: string, runtimeDir: string, platform: No
   if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) {
     return inDataDir
   }
-  return join(runtimeDir, `api-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.sock`)
+  const inRuntimeDir = join(runtimeDir, `api-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.sock`)
+  if (Buffer.byteLength(inRuntimeDir) > MAX_SOCKET_PATH) {
+    throw new DataDirError(`the data dir's path is too long for the control API's socket (${Buffer.byteLength(inDataDir)} bytes, at most ${MAX_SOCKET_PATH}), and so is ${inRuntimeDir}: use a shorter --data-dir, or set XDG_RUNTIME_DIR to a short private directory`)
+  }
+  return inRuntimeDir
 }
 
 /** Text naming an API address, for messages: the socket path, or host:port. */
