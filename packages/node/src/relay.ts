@@ -55,7 +55,10 @@ export interface RelayInit {
    */
   dataLimit?: bigint
   /**
-   * Most relayed connections being set up at once.
+   * Most HOP streams (reservation and connect requests) open at once on one client connection, each
+   * way: libp2p's per-connection stream limit, not a bound over the relay. What bounds a host's
+   * relayed connections overall is its share of the relay's connections (relay-share.ts) times this,
+   * each relayed connection living at most `durationLimit` and carrying at most `dataLimit`.
    *
    * @default 64
    */
