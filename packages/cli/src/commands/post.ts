@@ -8,6 +8,7 @@ import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
 import { circleNameOf } from '../circle-name.js'
 import { cannotPostLine, circleSignedLine, warningLines } from '../circle-text.js'
+import { commandArguments, textArgumentHelp } from '../argument-input.js'
 import { CancelledError } from '../errors.js'
 import { ringOf, signedLine } from '../membership.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
@@ -20,6 +21,8 @@ import type { Output } from '../output.js'
 
 interface PostingCommandOptions extends CommonOptions {
   ttl?: number
+  /** `--file`: the text, read from this file. */
+  file?: string
 }
 
 /**
@@ -34,8 +37,10 @@ export function postCommand (): Command {
   return withTtl(withCommonOptions(new Command('post')))
     .description('post to a channel (`lobby` means #lobby) or one of your circles (circle:NAME)')
     .argument('<channel>', CHANNEL_ARGUMENT)
-    .argument('<text>', 'what to say (at most 2048 bytes)')
-    .action(async (channel: string, text: string, options: PostingCommandOptions) => {
+    .argument('[text]', textArgumentHelp('what to say (at most 2048 bytes)'))
+    .option('--file <path>', 'read the text from this file')
+    .action(async (channelArg: string, textArg: string | undefined, options: PostingCommandOptions) => {
+      const [channel = '', text = ''] = await commandArguments(['channel', 'text'], [channelArg, textArg], options)
       const request = { channel: parseChannel(channel), body: parseBody(text), ttl: options.ttl }
       const client = await clientOf(options)
       const out = outputOf(options)
@@ -56,9 +61,11 @@ export function postCommand (): Command {
 export function replyCommand (): Command {
   return withTtl(withCommonOptions(new Command('reply')))
     .description('reply to a post or reply, under your pseudonym in its thread')
-    .argument('<post-id>', postIdHelp('the post or reply'))
-    .argument('<text>', 'what to say (at most 2048 bytes)')
-    .action(async (postId: string, text: string, options: PostingCommandOptions) => {
+    .argument('<post-id>', `${postIdHelp('the post or reply')}; - reads it from stdin, then the text (a line each): other users of this machine can see a command's arguments`)
+    .argument('[text]', textArgumentHelp('what to say (at most 2048 bytes)'))
+    .option('--file <path>', 'read the text from this file')
+    .action(async (postIdArg: string, textArg: string | undefined, options: PostingCommandOptions) => {
+      const [postId = '', text = ''] = await commandArguments(['post-id', 'text'], [postIdArg, textArg], options)
       const ref = parsePostRef(postId)
       const body = parseBody(text)
       const client = await clientOf(options)
@@ -80,10 +87,11 @@ export function replyCommand (): Command {
 export function voteCommand (): Command {
   return withTtl(withCommonOptions(new Command('vote')))
     .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted). One vote per post: a second one, or an opposite one, is refused with exit code 6 (a vote can be neither repeated nor changed)')
-    .argument('<post-id>', postIdHelp('the post or reply'))
-    .argument('<direction>', 'up or down')
+    .argument('<post-id>', `${postIdHelp('the post or reply')}; - reads it from stdin, then the direction (a line each): other users of this machine can see a command's arguments`)
+    .argument('[direction]', 'up or down; left out (when stdin is not a terminal), read from stdin')
     .addHelpText('after', `\n${voteRuleHelp()}`)
-    .action(async (postId: string, direction: string, options: PostingCommandOptions) => {
+    .action(async (postIdArg: string, directionArg: string | undefined, options: PostingCommandOptions) => {
+      const [postId = '', direction = ''] = await commandArguments(['post-id', 'direction'], [postIdArg, directionArg])
       const ref = parsePostRef(postId)
       const vote = parseVote(direction)
       const client = await clientOf(options)
