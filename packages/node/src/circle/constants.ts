@@ -1,7 +1,7 @@
 /**
  * Defaults of a node's circle service (docs/PROTOCOL.md §6.8 holds the protocol's own parameters).
  */
-import { MAX_TTL } from '@murmur/protocol'
+import { MAX_CIRCLE_MEMBERS, MAX_TTL } from '@murmur/protocol'
 
 /** Seconds an invite stays usable unless the inviter says otherwise. @default 604800 (7 days) */
 export const CIRCLE_INVITE_EXPIRES = 604_800
@@ -31,6 +31,14 @@ export const CIRCLE_HELD_MAX = 256
  * roster from frames it can still fetch (§6.6). @default 302400 (half of CIRCLE_FRAME_TTL)
  */
 export const JOIN_REANNOUNCE_AGE = CIRCLE_FRAME_TTL / 2
+
+/**
+ * Most JOIN, INVITE and LEAVE records each a member keeps of one generation; past it a new one is not taken
+ * (nor forwarded). A roster holds at most MAX_CIRCLE_MEMBERS (64), the earliest joins; the bound keeps a
+ * member who floods records (each frame costs 12 bits of proof of work) from growing every member's state
+ * and roster fold without end. @default 256
+ */
+export const CIRCLE_MAX_RECORDS = 4 * MAX_CIRCLE_MEMBERS
 
 /** Longest local circle name, in UTF-8 bytes. @default 64 */
 export const MAX_CIRCLE_NAME_BYTES = 64

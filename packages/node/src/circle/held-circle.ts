@@ -4,7 +4,8 @@
  * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
  */
 import { CircleRecordType, carryOver, deriveCircleKeys, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
-import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RosterMember } from '@murmur/protocol'
+import { CIRCLE_MAX_RECORDS } from './constants.js'
+import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember } from '@murmur/protocol'
 import type { CircleState, HeldGeneration } from './state.js'
 
 /** A frame opened with the keys of one of the circle's generations. */
@@ -38,6 +39,8 @@ export class HeldCircle {
   readonly state: CircleState
   private readonly keys = new Map<number, CircleKeys>()
   private readonly parsed = new Map<number, Parsed>()
+  /** Verified JOIN, INVITE and LEAVE records by generation and body. */
+  private readonly verified = new Map<string, unknown>()
 
   constructor (state: CircleState) {
     this.state = state
@@ -95,24 +98,23 @@ export class HeldCircle {
 
   /** Applies a roster record (JOIN, INVITE, LEAVE, ROTATE) of `generation`, first seen at `seenAt`. */
   apply (generation: HeldGeneration, type: number, body: Uint8Array, seenAt: number): RecordOutcome {
-    const keys = this.keysOf(generation)
     const hex = toHex(body)
     switch (type) {
       case CircleRecordType.JOIN: {
         if (generation.joins.some((j) => toHex(j.body) === hex)) return 'known'
-        if (!openJoin(keys, body).ok) return 'invalid'
+        if (generation.joins.length >= CIRCLE_MAX_RECORDS || this.verify(generation, body, openJoin) === undefined) return 'invalid'
         generation.joins.push({ body, seenAt })
         break
       }
       case CircleRecordType.INVITE: {
         if (generation.invites.some((b) => toHex(b) === hex)) return 'known'
-        if (!openInviteRecord(keys, body).ok) return 'invalid'
+        if (generation.invites.length >= CIRCLE_MAX_RECORDS || this.verify(generation, body, openInviteRecord) === undefined) return 'invalid'
         generation.invites.push(body)
         break
       }
       case CircleRecordType.LEAVE: {
         if (generation.leaves.some((b) => toHex(b) === hex)) return 'known'
-        if (!openLeave(keys, body).ok) return 'invalid'
+        if (generation.leaves.length >= CIRCLE_MAX_RECORDS || this.verify(generation, body, openLeave) === undefined) return 'invalid'
         generation.leaves.push(body)
         break
       }
@@ -141,6 +143,8 @@ export class HeldCircle {
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
       for (const dropped of this.state.generations.splice(index + 1)) this.keys.delete(dropped.generation)
+      // the winner's generation has the loser's number and other keys: nothing verified under them stands
+      this.verified.clear()
       this.parsed.clear()
       delete this.state.removed
     } else if (generation !== this.current) {
@@ -169,17 +173,26 @@ export class HeldCircle {
     return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
   }
 
+  /** A record verified once (its signature checks cost a curve operation each), or undefined when it does not verify. */
+  private verify<T> (generation: HeldGeneration, body: Uint8Array, open: (keys: CircleKeys, body: Uint8Array) => RecordResult<T>): T | undefined {
+    const key = `${generation.generation}/${toHex(body)}`
+    const known = this.verified.get(key)
+    if (known !== undefined) return known as T
+    const opened = open(this.keysOf(generation), body)
+    // only records that verify are remembered: they are the ones kept (at most CIRCLE_MAX_RECORDS a kind)
+    if (opened.ok) this.verified.set(key, opened.record)
+    return opened.ok ? opened.record : undefined
+  }
+
   private parse (generation: HeldGeneration): Parsed {
     let parsed = this.parsed.get(generation.generation)
     if (parsed !== undefined) return parsed
-    const keys = this.keysOf(generation)
-    const joins: Parsed['joins'] = []
-    for (const { body, seenAt } of generation.joins) {
-      const join = openJoin(keys, body)
-      if (join.ok) joins.push({ record: join.record, seenAt })
-    }
-    const invites = generation.invites.flatMap((body) => { const r = openInviteRecord(keys, body); return r.ok ? [r.record] : [] })
-    const leaves = generation.leaves.flatMap((body) => { const r = openLeave(keys, body); return r.ok ? [r.record] : [] })
+    const joins: Parsed['joins'] = generation.joins.flatMap(({ body, seenAt }) => {
+      const record = this.verify(generation, body, openJoin)
+      return record === undefined ? [] : [{ record, seenAt }]
+    })
+    const invites = generation.invites.flatMap((body) => this.verify(generation, body, openInviteRecord) ?? [])
+    const leaves = generation.leaves.flatMap((body) => this.verify(generation, body, openLeave) ?? [])
     parsed = { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried: this.carried(generation) }) }
     this.parsed.set(generation.generation, parsed)
     return parsed
