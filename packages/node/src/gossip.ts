@@ -22,9 +22,20 @@ export const SCORE_THRESHOLDS: PeerScoreThresholds = {
   gossipThreshold: -10,
   publishThreshold: -50,
   graylistThreshold: -80,
-  acceptPXThreshold: 10,
+  // never reached: Murmur nodes send no peer exchange, and a PX list would have this node dial the
+  // peers another one names (a chosen peer's bonus, CHOSEN_PEER_SCORE, reaches the old 10)
+  acceptPXThreshold: Infinity,
   opportunisticGraftThreshold: 2
 }
+
+/**
+ * Score bonus of a peer this node chose to dial (a bootstrap, discovery or rendezvous draw) while none
+ * of its messages was rejected: twice the most delivery credit ({@link DELIVERY_CREDIT_CAP}), so such a
+ * peer outranks any other for the best-scored mesh slots (`Dscore`) and opportunistic grafting.
+ * gossipsub's `Dout` counts every outbound connection, those a DHT query opened on a remote peer's word
+ * too, so it is no such guarantee.
+ */
+export const CHOSEN_PEER_SCORE = 10
 
 /** Score of each rejected message: `count² × weight` (P5, see {@link scoreParams}). */
 export const INVALID_MESSAGE_WEIGHT = -10
@@ -209,18 +220,20 @@ export class InvalidMessageTracker {
  * were connected (issue 12: 20 nodes on one IP, a post reached 1 of 20), and any negative colocation
  * term, however small, keeps them out of every mesh (gossipsub grafts only peers scoring at least 0).
  * An address says nothing in a crowd, so what ranks peers is what they do: delivery credit, rejections,
- * and gossipsub's behaviour penalty (P7: broken IWANT promises, grafting during backoff). Sybils that
- * join the mesh and withhold earn no credit, so the best-scored mesh slots (`Dscore`) and opportunistic
- * grafting go to peers that deliver, and `Dout` keeps peers this node dialed in every mesh.
+ * and gossipsub's behaviour penalty (P7: broken IWANT promises, grafting during backoff), plus
+ * {@link CHOSEN_PEER_SCORE} for a peer this node chose to dial (`chosen`) that sent nothing rejected.
+ * Sybils that join the mesh and withhold earn no credit, so the best-scored mesh slots (`Dscore`) and
+ * opportunistic grafting go to the peers this node chose, then to peers that deliver. (`Dout` keeps
+ * outbound peers in every mesh, but gossipsub counts any outbound connection, a DHT query's too.)
  *
  * @example
  * ```ts
- * gossipsub({ scoreParams: scoreParams(tracker), scoreThresholds: SCORE_THRESHOLDS })
+ * gossipsub({ scoreParams: scoreParams(tracker, (peer) => chosen.has(peerIdFromString(peer))), scoreThresholds: SCORE_THRESHOLDS })
  * ```
  */
-export function scoreParams (tracker: InvalidMessageTracker): Partial<PeerScoreParams> {
+export function scoreParams (tracker: InvalidMessageTracker, chosen?: (peer: string) => boolean): Partial<PeerScoreParams> {
   return {
-    appSpecificScore: (peer) => tracker.score(peer),
+    appSpecificScore: (peer) => tracker.score(peer) + (chosen?.(peer) === true && tracker.current(peer) === 0 ? CHOSEN_PEER_SCORE : 0),
     appSpecificWeight: 1,
     IPColocationFactorWeight: 0
   }
@@ -321,6 +334,13 @@ export function gossipMessageKey (msgId: Uint8Array): string {
 /** Options of {@link murmurGossipsub}. */
 export interface MurmurGossipsubInit {
   tracker: InvalidMessageTracker
+  /**
+   * Whether this node chose to dial `peer` (a PeerId string) and holds that connection: such a peer
+   * scores {@link CHOSEN_PEER_SCORE} more while none of its messages was rejected.
+   *
+   * @default no peer
+   */
+  chosen?(peer: string): boolean
 }
 
 /**
@@ -342,7 +362,7 @@ export function murmurGossipsub (init: MurmurGossipsubInit): ReturnType<typeof g
     msgIdToStrFn: gossipMessageKey,
     allowPublishToZeroTopicPeers: false,
     emitSelf: false,
-    scoreParams: scoreParams(init.tracker),
+    scoreParams: scoreParams(init.tracker, init.chosen),
     scoreThresholds: SCORE_THRESHOLDS
   })
 }

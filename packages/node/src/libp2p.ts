@@ -9,6 +9,7 @@ import { identify } from '@libp2p/identify'
 import { kadDHT } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
@@ -73,6 +74,13 @@ export interface MurmurLibp2pInit {
   dhtServer: boolean | undefined
   privateKey?: PrivateKey
   tracker: InvalidMessageTracker
+  /**
+   * Whether this node chose to dial `peer` and holds that connection (`ChosenPeers.dialed`): gossipsub
+   * scores such a peer higher (`CHOSEN_PEER_SCORE`). Read lazily, so it may name what is built after.
+   *
+   * @default no peer
+   */
+  chosen?(peer: PeerId): boolean
   extra?: ExtraLibp2pOptions
 }
 
@@ -146,7 +154,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
         peerInfoMapper: addressScopeMapper(init.allowPrivateAddresses),
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
       }),
-      pubsub: murmurGossipsub({ tracker: init.tracker }),
+      pubsub: murmurGossipsub({ tracker: init.tracker, ...(init.chosen === undefined ? {} : { chosen: (peer) => init.chosen!(peerIdFromString(peer)) }) }),
       relayedConnections: relayedConnectionCloser(),
       ...(extra.services as Libp2pOptions<MurmurServices>['services'])
     } as NonNullable<Libp2pOptions<MurmurServices>['services']>,
