@@ -295,7 +295,11 @@ export interface ReleasedDetail {
 export interface DroppedDetail {
   /** The post's id, as `post()` returned it. */
   id: string
-  /** `expired`: its ttl ran out before a member of its channel could be reached; `failed`: gossipsub or the stem refused it (`error`). */
+  /**
+   * `expired`: its ttl ran out before a member of its channel could be reached; `stale`: it waited past its ring
+   * epoch (over an hour) and could not be signed again — post it again (a vote may be cast again); `failed`:
+   * gossipsub or the stem refused it (`error`).
+   */
   reason: DropReason
   /** What refused it, for `failed`. */
   error?: Error

@@ -13,6 +13,7 @@ import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
 import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
+import type { Release } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { InStem } from './in-stem.js'
 import { LocalReads } from './local-reads.js'
@@ -233,14 +234,17 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('clock')
     })
     const connectionCount = (): number => libp2p.getConnections().length
+    // an own post that waited past its ring epoch is signed again (a vote) or given up as it leaves (OwnPosts.release)
+    const ownRelease = (next: Release): Release => async (topic, envelope, expires) => await this.own.release(topic, envelope, expires, next)
     // published into gossip: an own post is out there now, stored, and sync may hand it out
     this.direct = new Outbox({
       pubsub,
       connectionCount,
-      release: reporting(publishTo(pubsub), (id) => {
+      // the post reported (and landed) is the one that left: a vote signed again has a new id
+      release: ownRelease(reporting(publishTo(pubsub), (id) => {
         this.intake.published(id)
         this.own.landed(id).catch((err: unknown) => { log.error('could not store an own post published here - %e', err) })
-      }),
+      })),
       // without the stem own posts leave through here (with the directory's announcements, not the caller's)
       ...(config.stem === false ? this.ownPostHooks(true) : {}),
       log: log.newScope('outbound')
@@ -282,7 +286,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         pubsub,
         connectionCount,
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
-        release: recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id)),
+        release: ownRelease(recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id))),
         ...this.ownPostHooks(false),
         log: log.newScope('outbound')
       })

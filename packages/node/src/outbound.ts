@@ -13,8 +13,11 @@ import type { Logger } from '@libp2p/interface'
 /** Why a post was queued instead of sent. */
 export type QueueReason = 'no-connections' | 'no-subscribers'
 
-/** Why a queued post was given up: its ttl ran out in the outbox, or its release threw. */
-export type DropReason = 'expired' | 'failed'
+/**
+ * Why a queued post was given up: its ttl ran out in the outbox, it waited past its ring epoch and could
+ * not be signed again (`stale`, see OwnPosts.release), or its release threw otherwise.
+ */
+export type DropReason = 'expired' | 'stale' | 'failed'
 
 /**
  * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
@@ -320,7 +323,7 @@ export class Outbox implements Outbound {
       } catch (err) {
         // one refused post must not take the rest of the queue with it
         this.log.error('a queued post was refused - %e', err)
-        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'failed', err instanceof Error ? err : new Error(String(err))))
+        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, dropReason(err), err instanceof Error ? err : new Error(String(err))))
         continue
       }
       if (sent === undefined) {
@@ -353,4 +356,11 @@ export class Outbox implements Outbound {
       }
     }
   }
+}
+
+/** Why a release that threw `err` gave its post up: an own post overtaken by time (OwnPosts.release) names why. */
+function dropReason (err: unknown): DropReason {
+  const code = (err as { name?: unknown, code?: unknown } | undefined)
+  if (code?.name !== 'PostValidationError') return 'failed'
+  return code.code === 'ERR_STALE_EPOCH' ? 'stale' : code.code === 'ERR_EXPIRED' ? 'expired' : 'failed'
 }
