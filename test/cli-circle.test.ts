@@ -83,7 +83,7 @@ describe('murmur circle, two daemons', () => {
     expect(refused.stderr).toMatch(/^murmur: not posted: circle:friends: you joined less than a day ago: read now, post from [^\n]+\n$/)
     expect(refused.stderr).not.toContain('mining')
     expect(refused.code).toBe(EXIT.CANNOT_POST)
-  })
+  }, 2 * SPREAD)
 
   it('invite: the string, a terminal QR code, the hint; --json carries what the invite holds', async () => {
     const made = await json<{ circle: string, invite: string, expires: number, hints: string[] }>(
@@ -108,7 +108,7 @@ describe('murmur circle, two daemons', () => {
 
     const bare = await sandbox.run(['circle', 'invite', 'friends', '--no-qr', '--data-dir', a.dataDir])
     expect(bare.stdout).toMatch(/^MURMUR:CIRCLE:[A-Z2-7]+\n$/)
-  })
+  }, 2 * SPREAD)
 
   it('join: a damaged invite changes nothing; the hint is shown, not dialed; the newcomer may not post yet', async () => {
     const before = await json<{ circles: Summary[] }>(['circle', 'list', '--data-dir', b.dataDir])
@@ -135,7 +135,7 @@ describe('murmur circle, two daemons', () => {
     const unknown = await sandbox.run(['feed', 'circle:enemies', '--data-dir', b.dataDir])
     expect(unknown.stderr).toBe('murmur: no circle "enemies" here; yours: circle:friends\n')
     expect(unknown.code).toBe(EXIT.UNKNOWN_CIRCLE)
-  })
+  }, 2 * SPREAD)
 
   it('members: the owner\'s roster gets the newcomer, named, invited by the owner, not yet in rings', async () => {
     const roster = await until('a to see b\'s join', async () => {
@@ -154,8 +154,9 @@ describe('murmur circle, two daemons', () => {
 
   it('the chat: a newcomer sees why it cannot post before typing; its text is kept; /list and /circle', async () => {
     await tmux.start('newcomer', ['chat', 'circle:friends', '--data-dir', b.dataDir])
-    const screen = await tmux.waitForScreen('newcomer', (s) => s.includes('read only: circle:friends'))
-    expect(flat(screen)).toContain('circle:friends: you joined less than a day ago: read now, post from')
+    // said before anything is typed: in the timeline, and on the last line
+    const screen = await tmux.waitForScreen('newcomer', (s) => flat(s).includes('circle:friends: you joined less than a day ago: read now, post from') && s.includes('● 1 peer'))
+    expect(screen).toContain('read only: circle:friends cannot be posted in yet')
     expect(screen.split('\n')[0]).toMatch(/^ murmur {2}circle:friends {2}● 1 peer, 2 members {2}daemon/)
     await tmux.type('newcomer', 'can anyone read this?')
     const refused = await tmux.waitForScreen('newcomer', (s) => flat(s).includes('your text is kept'))
@@ -224,5 +225,37 @@ describe('murmur circle, two daemons', () => {
       return feed.posts.find((p) => p.body === 'said in the chat' && p.member)
     })
     await tmux.type('member', '/quit')
+  }, 2 * SPREAD)
+
+  it('remove: owner only (exit 11), by a key prefix; the removed member can post no more; leave forgets the circle', async () => {
+    const roster = await members(a)
+    const owner = roster.find((m) => m.self)!
+    const bee = roster.find((m) => !m.self)!
+
+    const notOwner = await sandbox.run(['circle', 'remove', 'friends', owner.key.slice(0, 8), '--data-dir', b.dataDir])
+    expect(notOwner.stderr).toMatch(/^murmur: not removed: only the owner of circle:friends can remove members[^\n]+\n$/)
+    expect(notOwner.code).toBe(11)
+    const nobody = await sandbox.run(['circle', 'remove', 'friends', 'ffff0000', '--data-dir', a.dataDir])
+    expect(nobody.stderr).toBe('murmur: no member of circle:friends has a key starting with ffff0000\n')
+    expect(nobody.code).toBe(2)
+
+    const removed = await json<{ circle: Summary, removed: string }>(['circle', 'remove', 'friends', bee.key.slice(0, 12), '--data-dir', a.dataDir])
+    expect(removed.removed).toBe(bee.key)
+    expect(removed.circle).toMatchObject({ name: 'friends', generation: 1, members: 1, owner: true })
+
+    // the rotation reaches b on the old key: b learns it is out, and can post no more
+    await until('b to see the rotation that left it out', async () => {
+      const list = await json<{ circles: Array<Summary & { removed?: boolean }> }>(['circle', 'list', '--data-dir', b.dataDir])
+      return list.circles[0]?.removed === true ? list : undefined
+    })
+    const refused = await sandbox.run(['post', 'circle:friends', 'am I still here?', '--data-dir', b.dataDir])
+    expect(refused.stderr).toMatch(/^murmur: not posted: circle:friends: [^\n]+\n$/)
+    expect(refused.code).toBe(EXIT.CANNOT_POST)
+
+    const left = await json<{ circle: string, circles: Summary[] }>(['circle', 'leave', 'friends', '--data-dir', b.dataDir])
+    expect(left).toEqual({ circle: 'friends', circles: [] })
+    const gone = await sandbox.run(['feed', 'circle:friends', '--data-dir', b.dataDir])
+    expect(gone.stderr).toBe('murmur: no circle "friends" here; you are in none yet: `murmur circle create NAME`, or `murmur circle join INVITE`\n')
+    expect(gone.code).toBe(EXIT.UNKNOWN_CIRCLE)
   }, 2 * SPREAD)
 })

@@ -60,3 +60,13 @@ export class CircleNotReadyError extends Error {
   }
 }
 
+/** Thrown when a member who does not own a circle asks to remove a member (`ERR_CIRCLE_NOT_OWNER`): only the owner's rotations are followed. */
+export class CircleNotOwnerError extends Error {
+  static override readonly name = 'CircleNotOwnerError'
+  override readonly name = 'CircleNotOwnerError'
+  readonly code = 'ERR_CIRCLE_NOT_OWNER'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}

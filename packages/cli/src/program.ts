@@ -35,7 +35,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   // a damaged or cut invite, read before anything is sent (the protocol's ERR_INVITE_* codes)
   InvalidInviteError: CIRCLE_EXIT.BAD_INVITE,
   UnknownCircleError: CIRCLE_EXIT.UNKNOWN_CIRCLE,
-  CircleNotReadyError: CIRCLE_EXIT.CANNOT_POST
+  CircleNotReadyError: CIRCLE_EXIT.CANNOT_POST,
+  CircleNotOwnerError: CIRCLE_EXIT.NOT_OWNER
 }
 
 /**

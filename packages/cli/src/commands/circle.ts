@@ -6,10 +6,12 @@ import { Command, InvalidArgumentError } from 'commander'
 import QRCode from 'qrcode'
 import { DEFAULT_CIRCLE_MIN_RING, InvalidInviteError, MAX_INVITE_HINTS, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
 import { CircleClient } from '../circle-client.js'
-import { CIRCLE_EXIT_HELP } from '../circle-errors.js'
+import { CIRCLE_EXIT_HELP, CircleNotOwnerError } from '../circle-errors.js'
 import { circleTarget } from '../circle-name.js'
-import { byKey, hintLines, memberLine, summaryLine, warningLines } from '../circle-text.js'
+import { MEMBER_KEY_DIGITS, byKey, hintLines, memberLine, summaryLine, warningLines } from '../circle-text.js'
 import { UsageError } from '../errors.js'
+import { murmurCommand } from '../hint.js'
+import { resolveDataDir } from '../paths.js'
 import { utcTime } from '../text.js'
 import { clientOf, collect, outputOf, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
@@ -56,7 +58,7 @@ function createCommand (): Command {
       const summary = await circles.create({ name, minRing: options.minRing })
       const out = outputOf(options)
       noteWarnings(out, summary)
-      out.result({ circle: summary }, () => `created ${summaryLine(summary)}\nnext: invite people you trust with \`murmur circle invite ${summary.name}\``)
+      out.result({ circle: summary }, () => `created ${summaryLine(summary)}\nnext: invite people you trust with \`${command(options, 'circle', 'invite', summary.name)}\``)
     })
 }
 
@@ -101,7 +103,7 @@ function joinCommand (): Command {
       const out = outputOf(options)
       for (const line of hintLines(joined.hints, options.dialHint === true ? joined.dialed : undefined)) out.note(line)
       noteWarnings(out, joined.circle)
-      out.result(joined, () => `joined ${summaryLine(joined.circle)}\nread it with \`murmur feed ${circleTarget(joined.circle.name)}\``)
+      out.result(joined, () => `joined ${summaryLine(joined.circle)}\nread it with \`${command(options, 'feed', circleTarget(joined.circle.name))}\``)
     })
 }
 
@@ -122,13 +124,18 @@ function removeCommand (): Command {
     .description('remove a member (owner only): the circle moves to a new key that only the other members get; the removed member keeps what it read and reads nothing posted after')
     .argument('<name>', 'the circle')
     .argument('<member>', 'the member\'s key, or its first hex digits as `murmur circle members` shows them')
-    .action(async (name: string, member: string, options: CommonOptions) => {
+    .action(async (name: string, memberArg: string, options: CommonOptions) => {
       const circles = await circlesOf(options)
-      const circle = (await circles.get(name)).name
-      const summary = await circles.remove(circle, member.trim().toLowerCase())
+      const held = await circles.get(name)
+      const circle = held.name
+      if (!held.owner) {
+        throw new CircleNotOwnerError(`not removed: only the owner of ${circleTarget(circle)} can remove members (its members follow the owner's key changes only); you can leave it: \`${command(options, 'circle', 'leave', circle)}\``)
+      }
+      const member = pickMember((await circles.members(circle)).members, memberArg, circleTarget(circle))
+      const summary = await circles.remove(circle, member.key)
       const out = outputOf(options)
       noteWarnings(out, summary)
-      out.result({ circle: summary }, () => `removed ${member} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} members left\n${summaryLine(summary)}`)
+      out.result({ circle: summary, removed: member.key }, () => `removed ${member.key.slice(0, MEMBER_KEY_DIGITS)} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} ${summary.members === 1 ? 'member' : 'members'} left; the removed member keeps what it read and reads nothing posted from now on\n${summaryLine(summary)}`)
     })
 }
 
@@ -178,6 +185,23 @@ async function terminalQr (text: string): Promise<string> {
   const rows = (await QRCode.toString(text, { type: 'terminal', small: true })).split('\n')
   // eslint-disable-next-line no-control-regex
   return rows.filter((row) => row.replace(/\u001b\[\d+m/g, '') !== '').map((row) => `${row}\n`).join('')
+}
+
+/** The member a key or key prefix names (UsageError, before anything changes, for none, several, or this node itself). */
+function pickMember (members: CircleMember[], typed: string, target: string): CircleMember {
+  const prefix = typed.trim().toLowerCase()
+  if (!/^[0-9a-f]{4,64}$/.test(prefix)) throw new UsageError(`a member is named by its key, or its first 4 or more hex digits (as \`murmur circle members\` shows them), not ${JSON.stringify(displayLine(typed))}`)
+  const found = members.filter((m) => m.key.startsWith(prefix))
+  if (found.length === 0) throw new UsageError(`no member of ${target} has a key starting with ${prefix}`)
+  if (found.length > 1) throw new UsageError(`${found.length} members of ${target} have keys starting with ${prefix}: give more of the key (${found.map((m) => m.key.slice(0, MEMBER_KEY_DIGITS)).join(', ')})`)
+  const [member] = found as [CircleMember]
+  if (member.self) throw new UsageError(`${prefix} is your own key: to go, leave the circle (murmur circle leave)`)
+  return member
+}
+
+/** A murmur command line to suggest, with the --data-dir in use (hint.ts). */
+function command (options: CommonOptions, ...args: string[]): string {
+  return murmurCommand(args, resolveDataDir(options.dataDir))
 }
 
 /** The circles of the command's daemon. */
