@@ -1,0 +1,128 @@
+/**
+ * A rate on the history-sync sessions other peers open here, per address group. HistorySync bounds how many
+ * sessions run at once (a fair share of 16 per group) and how many streams one PeerId opens a minute (20),
+ * but PeerIds are free: one address could run session after session, each loading a channel's whole id
+ * list from the store (up to ~20k reads), reconciling it on the main thread and uploading up to 32 MiB
+ * (final review of issue 12, Medium, items 9 and 10). The rate is a fair share, as the responder slots are:
+ * while the node opens fewer than `perMinute` sessions a minute in all, any group opens what it asks (a crowd
+ * behind one NAT is one group); past it, a group that opened its share in the last minute (`perMinute` over
+ * the groups that opened any) is refused until its oldest ages out, so whatever one address does, every
+ * other group still gets sessions. Peers this node chose and dialed do not count: an attacker cannot make
+ * it dial many.
+ */
+import { addressGroup } from './sync/admission.js'
+import type { SyncComponents } from './sync/index.js'
+import type { Connection, PeerId } from '@libp2p/interface'
+
+/** Sessions a minute this node answers in all before any address group is held to its share. */
+export const SYNC_SESSIONS_PER_MINUTE = 120
+
+/** Options of {@link SessionRate}. */
+export interface SessionRateInit {
+  /**
+   * Sessions opened per `window` over all groups before each is held to its share.
+   *
+   * @default SYNC_SESSIONS_PER_MINUTE
+   */
+  perMinute?: number
+  /**
+   * The span the counts cover, in ms.
+   *
+   * @default 60_000
+   */
+  window?: number
+}
+
+/**
+ * Fair-share counts of sessions opened per address group over the last window.
+ *
+ * @example
+ * ```ts
+ * const rate = new SessionRate({ perMinute: 120 })
+ * if (!rate.take('ip4/192.0.2.1', Date.now())) stream.abort(new Error('sync session rate reached'))
+ * ```
+ */
+export class SessionRate {
+  private readonly perMinute: number
+  private readonly window: number
+  /** Sessions opened in the window, oldest first. */
+  private readonly opened: Array<{ group: string, at: number }> = []
+  private oldest = 0
+  /** How many of them each group opened. */
+  private readonly counts = new Map<string, number>()
+
+  constructor (init: SessionRateInit = {}) {
+    this.perMinute = init.perMinute ?? SYNC_SESSIONS_PER_MINUTE
+    this.window = init.window ?? 60_000
+    if (!(Number.isInteger(this.perMinute) && this.perMinute >= 1)) throw new RangeError(`perMinute must be a positive integer, got ${this.perMinute}`)
+    if (!(this.window > 0)) throw new RangeError(`window must be positive, got ${this.window}`)
+  }
+
+  /** Whether `group` may open a session at `now` (ms); if so it is counted. */
+  take (group: string, now: number): boolean {
+    this.expire(now)
+    const mine = this.counts.get(group) ?? 0
+    const share = Math.max(1, Math.floor(this.perMinute / (this.counts.size + (mine === 0 ? 1 : 0))))
+    if (this.opened.length - this.oldest >= this.perMinute && mine >= share) return false
+    this.opened.push({ group, at: now })
+    this.counts.set(group, mine + 1)
+    return true
+  }
+
+  /** Forgets sessions opened a window or more before `now`. */
+  private expire (now: number): void {
+    while (this.oldest < this.opened.length && now - this.opened[this.oldest]!.at >= this.window) {
+      const { group } = this.opened[this.oldest++]!
+      const left = this.counts.get(group)! - 1
+      if (left > 0) this.counts.set(group, left)
+      else this.counts.delete(group)
+    }
+    // drop the forgotten head now and then, not on every call
+    if (this.oldest > 1024 && this.oldest * 2 > this.opened.length) {
+      this.opened.splice(0, this.oldest)
+      this.oldest = 0
+    }
+  }
+}
+
+/** Options of {@link rateLimitedSync}. */
+export interface RateLimitedSyncInit extends SessionRateInit {
+  /** The address group a connection counts against. @default addressGroup of its remote address (as the responder slots count) */
+  groupOf?(connection: Connection): string
+  /** Whether this node chose to dial `peer` (`ChosenPeers.has`): its outbound connections are not counted. @default every outbound connection */
+  chosen?(peer: PeerId): boolean
+  /** Unix milliseconds; only tests pass another clock. @default Date.now */
+  now?(): number
+}
+
+/**
+ * HistorySync's libp2p pieces with {@link SessionRate} in front of its handler: a sync stream from a group
+ * past its share is aborted before HistorySync reads it.
+ *
+ * @example
+ * ```ts
+ * const sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => chosen.has(peer) }), host, { log })
+ * ```
+ */
+export function rateLimitedSync (components: SyncComponents, init: RateLimitedSyncInit = {}): SyncComponents {
+  const rate = new SessionRate(init)
+  const groupOf = init.groupOf ?? ((connection: Connection) => addressGroup(connection.remoteAddr))
+  const chosen = init.chosen ?? (() => true)
+  const now = init.now ?? Date.now
+  const getConnections = components.getConnections
+  return {
+    handle: async (protocol, handler, options) => {
+      await components.handle(protocol, async (stream, connection) => {
+        const dialed = connection.direction === 'outbound' && chosen(connection.remotePeer)
+        if (!dialed && !rate.take(groupOf(connection), now())) {
+          stream.abort(new Error('sync session rate of this address reached'))
+          return
+        }
+        await handler(stream, connection)
+      }, options)
+    },
+    unhandle: async (protocol) => { await components.unhandle(protocol) },
+    dialProtocol: async (peer, protocol, options) => await components.dialProtocol(peer, protocol, options),
+    ...(getConnections === undefined ? {} : { getConnections: (peer?: PeerId) => getConnections.call(components, peer) })
+  }
+}
