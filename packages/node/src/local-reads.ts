@@ -7,12 +7,12 @@
  * there, see `PostIntake.receive`); its author still reads it, from what this run remembers of it.
  */
 import { compareBytes, equalBytes, toHex } from '@murmur/protocol'
-import { DEFAULT_FEED_LIMIT, hotScore, threadRoot } from './store/index.js'
+import { DEFAULT_FEED_LIMIT, ID_PREFIX_MATCHES, hotScore, threadRoot } from './store/index.js'
 import type { FeedOptions, PostEntry, PostStore, StoredPost } from './store/index.js'
 
 /** What {@link LocalReads} needs from the node. */
 export interface LocalReadsComponents {
-  store: Pick<PostStore, 'get' | 'feed' | 'thread'>
+  store: Pick<PostStore, 'get' | 'feed' | 'thread' | 'idsWithPrefix'>
   /** The node's own posts not yet back from the network, none of them in the store. */
   pending(): StoredPost[]
   /**
@@ -83,6 +83,21 @@ export class LocalReads {
     const replies = [...stored, ...mine.filter((post) => post.kind === 'REPLY' && equalBytes(threadRoot(post), rootId))]
       .sort((a, b) => a.created - b.created || compareBytes(a.id, b.id))
     return [...root, ...replies].map((entry) => counted(entry, pending))
+  }
+
+  /**
+   * The ids (hex) of the posts and replies a reader can name whose id starts with `prefix` (lower-case
+   * hex): stored ones through the store's id index, and own ones not in the store (pending, or evicted
+   * since they came back). Ascending, at most `limit`.
+   */
+  async idsWithPrefix (prefix: string, limit: number = ID_PREFIX_MATCHES): Promise<string[]> {
+    const found = new Set((await this.components.store.idsWithPrefix(prefix, { limit })).map(toHex))
+    const now = Math.floor(Date.now() / 1000)
+    for (const post of [...this.components.pending(), ...this.components.returned?.() ?? []]) {
+      const id = toHex(post.id)
+      if (post.kind !== 'VOTE' && post.expires > now && id.startsWith(prefix)) found.add(id)
+    }
+    return [...found].sort().slice(0, limit)
   }
 
   /** The pending own posts, each REPLY filed in its thread as the store would file it. */

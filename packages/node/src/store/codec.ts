@@ -73,19 +73,15 @@ export function decodePost (id: Uint8Array, value: Uint8Array): StoredPost {
     }
   }
 
-  if (value.byteLength < HEADER_BYTES || value[0] !== VERSION) throw corrupt(id, 'unknown format')
-  const kind = KINDS[value[1] ?? -1]
-  const flags = value[2] ?? 0
-  if (kind === undefined || flags >> OPTIONAL_FIELDS.length !== 0) throw corrupt(id, 'bad header')
-
+  const { kind, flags, created, expires } = decodeHeader(id, value)
   const post: StoredPost = {
     id: copyBytes(id),
     channel: '',
     kind,
     body: '',
     vote: view.getInt32(3),
-    created: readU64(view, 7),
-    expires: readU64(view, 15),
+    created,
+    expires,
     envelope: new Uint8Array(0)
   }
   post.channel = text(next())
@@ -96,6 +92,25 @@ export function decodePost (id: Uint8Array, value: Uint8Array): StoredPost {
   post.envelope = next()
   if (offset !== value.byteLength) throw corrupt(id, 'trailing bytes')
   return post
+}
+
+/** What the fixed header of a stored post's value says, read without decoding (or copying) its fields. */
+export interface PostHeader {
+  kind: StoredPostKind
+  /** which optional fields follow (bit i: OPTIONAL_FIELDS[i]) */
+  flags: number
+  created: number
+  expires: number
+}
+
+/** Decode the fixed header of a value written by {@link encodePost}. */
+export function decodeHeader (id: Uint8Array, value: Uint8Array): PostHeader {
+  if (value.byteLength < HEADER_BYTES || value[0] !== VERSION) throw corrupt(id, 'unknown format')
+  const kind = KINDS[value[1] ?? -1]
+  const flags = value[2] ?? 0
+  if (kind === undefined || flags >> OPTIONAL_FIELDS.length !== 0) throw corrupt(id, 'bad header')
+  const view = viewOf(value)
+  return { kind, flags, created: readU64(view, 7), expires: readU64(view, 15) }
 }
 
 /** Live tallies kept per post id: the score and the counts that contribute to it. */

@@ -40,6 +40,14 @@ export const SWEEP_BATCH_SIZE = 64
 export const FEED_READ_CHUNK = 64
 
 /**
+ * Most ids {@link PostStore.idsWithPrefix} gives when no limit is asked: enough to name the posts a
+ * short prefix is ambiguous between.
+ *
+ * @default 10
+ */
+export const ID_PREFIX_MATCHES = 10
+
+/**
  * Most posts (of every kind) one channel may hold; past it the store evicts (see `quota.ts`).
  * @default 10000
  */

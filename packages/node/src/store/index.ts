@@ -24,7 +24,7 @@ import type { PostStore, PostStoreInit } from './types.js'
 
 export { openDatabase } from '#store-backend'
 export { hotScore } from './hot.js'
-export { DEFAULT_FEED_LIMIT } from './constants.js'
+export { DEFAULT_FEED_LIMIT, ID_PREFIX_MATCHES } from './constants.js'
 export { InvalidPostError, CorruptRecordError, StoreDamagedError, RepairWriteError } from './errors.js'
 export { threadRoot } from './write-plan.js'
 export { UNKNOWN_SENDER } from './arrival.js'

@@ -1,5 +1,5 @@
 import { concat, copyBytes, readU64, utf8, viewOf, writeU64 } from './bytes.js'
-import { ID_BYTES } from '@murmur/protocol'
+import { ID_BYTES, fromHex } from '@murmur/protocol'
 import { InvalidPostError } from './errors.js'
 
 /**
@@ -63,6 +63,17 @@ export function timeRange (prefix: Uint8Array, before?: number): { gte: Uint8Arr
   return before === undefined
     ? { gte: prefix, lte: concat([prefix, MAX_TIME_ID]) }
     : { gte: prefix, lt: concat([prefix, u64(before)]) }
+}
+
+/**
+ * Iterator bounds covering the ids (keys of the `posts` index) whose hex form starts with `prefix`
+ * (1 to 64 lower-case hex digits): from the prefix padded with 0 to the prefix plus one, or to the end
+ * when the prefix is all f.
+ */
+export function idPrefixRange (prefix: string): { gte: Uint8Array, lt?: Uint8Array } {
+  const bytes = (hex: string): Uint8Array => fromHex(hex.length % 2 === 0 ? hex : `${hex}0`)
+  if (/^f+$/.test(prefix)) return { gte: bytes(prefix) }
+  return { gte: bytes(prefix), lt: bytes((BigInt(`0x${prefix}`) + 1n).toString(16).padStart(prefix.length, '0')) }
 }
 
 /** Key of a link tag seen in a scope. */

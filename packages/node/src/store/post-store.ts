@@ -1,15 +1,15 @@
 import { defaultLogger } from '@libp2p/logger'
 import { AUDIENCE_WINDOW_SECONDS, channelAudience, compareBytes, toHex, voteVerdict } from '@murmur/protocol'
 import { copyBytes, readU64, viewOf } from './bytes.js'
-import { decodePost, decodeTally, encodePost } from './codec.js'
-import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HOT_CANDIDATES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
+import { decodeHeader, decodePost, decodeTally, encodePost } from './codec.js'
+import { CHANNEL_BYTES_QUOTA, CHANNEL_POSTS_QUOTA, DEFAULT_FEED_LIMIT, FEED_READ_CHUNK, HOT_CANDIDATES, ID_PREFIX_MATCHES, QUOTA_LOW_WATER, SWEEP_BATCH_SIZE, TAG_RETENTION } from './constants.js'
 import { InvalidPostError } from './errors.js'
 import { hotScore } from './hot.js'
 import { enforceQuota } from './quota.js'
 import { UNKNOWN_SENDER, arrivalOf, senderBucket } from './arrival.js'
 import type { ChannelQuota } from './quota.js'
 import { openIndexes } from './indexes.js'
-import { channelPrefix, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
+import { channelPrefix, idPrefixRange, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
 import { WritePlan } from './write-plan.js'
 import { losesTagConflict, placeTagged } from './conflicts.js'
@@ -246,6 +246,23 @@ export class LevelPostStore implements PostStore {
     if (expired.length > 0) await this.expire(expired, now)
     const entries = await this.load(replies, now)
     return root === undefined ? entries : [root, ...entries]
+  }
+
+  async idsWithPrefix (prefix: string, opts: { limit?: number, now?: number } = {}): Promise<Uint8Array[]> {
+    if (typeof prefix !== 'string' || !/^[0-9a-f]{1,64}$/.test(prefix)) throw new InvalidPostError('expected an id prefix of 1 to 64 lower-case hex digits')
+    const limit = opts.limit ?? ID_PREFIX_MATCHES
+    const now = opts.now ?? nowSeconds()
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidPostError(`expected limit as a non-negative integer, got ${limit}`)
+    assertTime(now, 'now')
+    const found: Uint8Array[] = []
+    if (limit === 0) return found
+    // votes share the range: at most a few ids start with a typed prefix of 4 or more digits
+    for await (const [id, value] of this.indexes.posts.iterator(idPrefixRange(prefix))) {
+      const header = decodeHeader(id, value)
+      if (header.kind !== 'VOTE' && header.expires > now) found.push(copyBytes(id))
+      if (found.length >= limit) break
+    }
+    return found
   }
 
   async * ids (channel: string, now: number = nowSeconds()): AsyncGenerator<{ created: number, id: Uint8Array }> {

@@ -222,6 +222,12 @@ export interface PostStore {
    * order; for a root not stored (or a REPLY), the replies waiting under it, however deep.
    */
   thread(rootId: Uint8Array, now?: number): Promise<PostEntry[]>
+  /**
+   * The ids of the unexpired POSTs and REPLYs whose hex form starts with `prefix` (1 to 64 lower-case hex
+   * digits; InvalidPostError otherwise), ascending, at most `limit` (default 10): how a typed id prefix is
+   * resolved, reading the ids that start so and nothing else.
+   */
+  idsWithPrefix(prefix: string, opts?: { limit?: number, now?: number }): Promise<Uint8Array[]>
   /** Unexpired (created, id) pairs of every kind in a channel, ascending by (created, id), for history sync. */
   ids(channel: string, now?: number): AsyncIterable<{ created: number, id: Uint8Array }>
   /** Delete every expired post with its index entries and tally, undoing its vote, and release the tags whose hold ended; resolves to how many posts. */
