@@ -193,7 +193,7 @@ describe('ring-signed votes and posts in public channels', () => {
     expect((await Promise.all(allowed.map(async (built) => await heldBy(built.id)))).flat().every(Boolean)).toBe(true)
   }, 180_000)
 
-  it('one member casting 40 votes on 40 posts in 30 budget slots counts for 30 on every node, the same ones whatever the order', async () => {
+  it('one member casting 40 upvotes on 40 posts in 30 budget slots counts for 30 on every node, the same ones whatever the order', async () => {
     /** Budget slots the member's 40 votes reuse: two votes in one slot link, and every node keeps the same one. */
     const SLOTS = 30
     const voter = members[9]!
@@ -206,7 +206,7 @@ describe('ring-signed votes and posts in public channels', () => {
     // one created for all: the 40 fall in one week (one budget), whatever the wall clock
     const now = Math.floor(Date.now() / 1000)
     const created = now - (now % 60) - 60
-    const votes = await Promise.all(posts.map(async (post, n) => await ringVote(voter, decoys(members, voter, 15), toHex(post.id), -1, n % SLOTS, created)))
+    const votes = await Promise.all(posts.map(async (post, n) => await ringVote(voter, decoys(members, voter, 15), toHex(post.id), 1, n % SLOTS, created)))
     const tagged = votes.map((built) => {
       const valid = validateEnvelope(built.bytes, { topic: built.topic, powBits: { VOTE: TEST_POW_BITS } })
       if (!valid.ok || valid.auth.kind !== 'ring') throw new Error('expected a valid ring vote')
@@ -222,9 +222,9 @@ describe('ring-signed votes and posts in public channels', () => {
     })
     for (const n of order) await publish(votes[n]!)
     const scores = async (node: Murmur): Promise<Array<number | undefined>> => await Promise.all(posts.map(async (post) => await scoreOn(node, toHex(post.id))))
-    const expected = posts.map((post) => kept.has(toHex(post.id)) ? -1 : 0)
+    const expected = posts.map((post) => kept.has(toHex(post.id)) ? 1 : 0)
     await waitFor(async () => (await Promise.all(nodes.map(scores))).every((s) => s.every((score, i) => score === expected[i])), 'the same 30 votes counted on every node', 90_000)
-    for (const node of nodes) expect((await scores(node)).filter((score) => score === -1)).toHaveLength(SLOTS)
+    for (const node of nodes) expect((await scores(node)).filter((score) => score === 1)).toHaveLength(SLOTS)
   }, 180_000)
 
   it('a member\'s own (K+1)-th post of an hour in a channel is refused before it is built, with ERR_RATE_LIMITED', async () => {

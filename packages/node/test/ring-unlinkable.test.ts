@@ -8,7 +8,7 @@
 import { MemoryLevel } from 'memory-level'
 import fc from 'fast-check'
 import {
-  EPOCH_SECONDS, POSTS_PER_EPOCH, Post, VOTE_BUDGET, WEEK_SECONDS, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
+  DOWNVOTE_BUDGET, EPOCH_SECONDS, POSTS_PER_EPOCH, Post, VOTE_BUDGET, WEEK_SECONDS, buildEnvelope, compareBytes, contentDigest, decodeEnvelope, encodeEnvelope, generateAuthorKey, mintStamp, ready, toHex, weekOf
 } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createLevelMemberStorage, createRingSigner, openMemberState, openPostCounters, openRingBook } from '../src/membership/index.js'
@@ -186,6 +186,10 @@ describe('ring-signed actions of one member', () => {
     await expect(reopened.takeVote('murmur/2/#a', created)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
     expect(await reopened.takeVote('murmur/2/#b', created)).toBe(0)
     expect(await reopened.takeVote('murmur/2/#a', nextWeek)).toBe(0)
+    // downvotes have their own budget: DOWNVOTE_BUDGET of them, then refused, the upvotes' spent or not
+    for (let i = 0; i < DOWNVOTE_BUDGET; i++) expect(await reopened.takeVote('murmur/2/#b', created, -1)).toBe(i)
+    await expect(reopened.takeVote('murmur/2/#b', created, -1)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED', limit: 'week', retryAt: nextWeek })
+    expect(await reopened.takeVote('murmur/2/#b', created, 1)).toBe(1)
     // weeks on, the spent week's counter is dropped on open (no vote of that week can be accepted any more)
     const later = await openPostCounters({ db, clock: () => NOW + 2 * WEEK_SECONDS })
     expect(await later.takeVote('murmur/2/#a', created)).toBe(0)

@@ -1,7 +1,7 @@
-import { EPOCH_SECONDS, ID_BYTES, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
+import { DOWNVOTE_BUDGET, EPOCH_SECONDS, ID_BYTES, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { hashToPoint } from './ring.js'
-import { postScope, threadScope, voteBudgetScope, voteScope, weekScope } from './scope.js'
+import { downvoteBudgetScope, postScope, threadScope, voteBudgetScope, voteScope, weekScope } from './scope.js'
 import { sodium } from './sodium.js'
 import { Post } from './wire/murmur.js'
 
@@ -9,7 +9,7 @@ import { Post } from './wire/murmur.js'
 export interface RingScope {
   /** floor(created / 3600). */
   epoch: bigint
-  /** 0..K-1 for POST and REPLY, the week's budget slot 0..VOTE_BUDGET-1 for VOTE. */
+  /** 0..K-1 for POST and REPLY; for VOTE the week's budget slot, 0..VOTE_BUDGET-1 (a downvote's 0..DOWNVOTE_BUDGET-1). */
   slot: number
   /** floor(created / 604800): of the week slot for POST and REPLY, of the budget slot for VOTE. */
   week: bigint
@@ -30,18 +30,22 @@ export interface RingLimits {
   postsPerEpoch?: number
   /** W, posts per member per channel per week. @default POSTS_PER_WEEK (256) */
   postsPerWeek?: number
-  /** Votes per member per channel per week (budget slots 0..VOTE_BUDGET-1). @default VOTE_BUDGET (500) */
+  /** Upvotes per member per channel per week (budget slots 0..VOTE_BUDGET-1). @default VOTE_BUDGET (500) */
   votesPerWeek?: number
+  /** Downvotes per member per channel per week (downvote budget slots 0..DOWNVOTE_BUDGET-1). @default DOWNVOTE_BUDGET (14) */
+  downvotesPerWeek?: number
 }
 
 const slotProblem = (name: string, slot: number, limit: number): ProtocolError | undefined =>
   Number.isInteger(slot) && slot >= 0 && slot < limit ? undefined : new ProtocolError('ERR_BAD_SCOPE', `${name} must be 0..${limit - 1}, got ${slot}`)
 
+
 /**
  * The link-tag scopes of a ring-signed post: POST and REPLY link per (topic, hour of `created`, slot), per
  * (topic, week of `created`, week slot) and per (topic, thread: a POST's own
  * `content`, a REPLY's `thread` field); VOTE per parent and per (topic, week of `created`, budget slot
- * `slot`), with week slot 0. Throws ERR_BAD_SCOPE on a slot out of range or a REPLY without a 32-byte `thread`.
+ * `slot`), an upvote in the vote budget's scope (slot < VOTE_BUDGET), a downvote in the downvote budget's
+ * (slot < DOWNVOTE_BUDGET), with week slot 0. Throws ERR_BAD_SCOPE on a slot out of range or a REPLY without a 32-byte `thread`.
  *
  * @example
  * ```ts
@@ -53,9 +57,13 @@ export function ringScopeOf (topic: string, post: Post, slot: number, weekSlot: 
   const week = post.created / BigInt(WEEK_SECONDS)
   if (post.kind === Post.Kind.VOTE) {
     if (weekSlot !== 0) throw new ProtocolError('ERR_BAD_SCOPE', 'a ring-signed VOTE uses week slot 0')
-    const problem = slotProblem('vote budget slot', slot, limits.votesPerWeek ?? VOTE_BUDGET)
+    const down = post.vote === -1
+    const problem = down
+      ? slotProblem('downvote budget slot', slot, limits.downvotesPerWeek ?? DOWNVOTE_BUDGET)
+      : slotProblem('vote budget slot', slot, limits.votesPerWeek ?? VOTE_BUDGET)
     if (problem !== undefined) throw problem
-    return { epoch, slot, week, weekSlot: 0, scopes: [voteScope(post.parent), voteBudgetScope(topic, week, slot)], limits: 2 }
+    const budget = down ? downvoteBudgetScope(topic, week, slot) : voteBudgetScope(topic, week, slot)
+    return { epoch, slot, week, weekSlot: 0, scopes: [voteScope(post.parent), budget], limits: 2 }
   }
   const thread = post.kind === Post.Kind.POST ? content : post.thread
   if (thread.byteLength !== ID_BYTES) {

@@ -52,15 +52,16 @@ export interface RingAuthOptions extends RingLimits {
    * `weekSlot` for a POST or REPLY, `slot` for a VOTE). An object is accepted only with an explicit `created`: with the
    * builder's jitter the post may fall in the previous hour or week, whose counters the object does not
    * describe. One author key posting from two devices needs one set of counters. For a VOTE only `epoch`
-   * is read, as the vote's sequence number: the votes this member cast before this one in (channel, week
-   * of `created`), from which its budget slot follows (`voteSlot`); the (VOTE_BUDGET+1)-th of a week is
-   * refused with a RateLimitError, the same write-ahead rule applies (a repeated number repeats a budget
-   * slot: every node keeps only one of the two votes).
+   * is read, as the vote's sequence number: the votes of its direction this member cast before this one in
+   * (channel, week of `created`), from which its budget slot follows (`voteSlot`); the (VOTE_BUDGET+1)-th
+   * upvote or (DOWNVOTE_BUDGET+1)-th downvote of a week is refused with a RateLimitError, the same
+   * write-ahead rule applies (a repeated number repeats a budget slot: every node keeps only one of the two
+   * votes).
    */
   sequence?: RingSequence | ((period: RingPeriod) => RingSequence)
   /**
    * An explicit rate-limit slot of the hour instead of the schedule, 0..K-1 (a VOTE's budget slot of the
-   * week: 0..VOTE_BUDGET-1): for replaying a recorded post. The caller then owns collisions (two posts with one
+   * week: 0..VOTE_BUDGET-1 for an upvote, 0..DOWNVOTE_BUDGET-1 for a downvote): for replaying a recorded post. The caller then owns collisions (two posts with one
    * slot link their author; of two votes in one slot every node keeps one).
    */
   slot?: number
@@ -140,9 +141,10 @@ function uniform (bound: number, random: RandomSource): number {
 
 /**
  * The slots of a ring post: explicit ones, else from the member's schedule (never a default that collides):
- * a POST or REPLY's hour and week slots (`ringSlots`), a VOTE's budget slot (`voteSlot`) and week slot 0.
+ * a POST or REPLY's hour and week slots (`ringSlots`), a VOTE's budget slot of its direction (`voteSlot`)
+ * and week slot 0.
  */
-function ringSlotsOf (auth: RingAuthOptions, kind: Post.Kind, topic: string, created: bigint, explicitCreated: boolean): { slot: number, weekSlot: number } {
+function ringSlotsOf (auth: RingAuthOptions, kind: Post.Kind, topic: string, created: bigint, explicitCreated: boolean, direction: number): { slot: number, weekSlot: number } {
   const vote = kind === Post.Kind.VOTE
   if (auth.slot !== undefined && (vote || auth.weekSlot !== undefined)) return { slot: auth.slot, weekSlot: vote ? auth.weekSlot ?? 0 : auth.weekSlot! }
   if (auth.sequence === undefined) {
@@ -153,7 +155,7 @@ function ringSlotsOf (auth: RingAuthOptions, kind: Post.Kind, topic: string, cre
   }
   const period = { epoch: created / BigInt(EPOCH_SECONDS), week: created / BigInt(WEEK_SECONDS) }
   const sequence = typeof auth.sequence === 'function' ? auth.sequence(period) : auth.sequence
-  if (vote) return { slot: voteSlot(auth.secretKey, topic, created, sequence.epoch, auth), weekSlot: auth.weekSlot ?? 0 }
+  if (vote) return { slot: voteSlot(auth.secretKey, topic, created, sequence.epoch, auth, direction === -1 ? -1 : 1), weekSlot: auth.weekSlot ?? 0 }
   const scheduled = ringSlots(auth.secretKey, topic, created, sequence, auth)
   return { slot: auth.slot ?? scheduled.slot, weekSlot: auth.weekSlot ?? scheduled.weekSlot }
 }
@@ -214,7 +216,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     id = postId(content, authBinding({ oneTime: key }))
     envelope.oneTime = { publicKey: plainBytes(key.publicKey), signature: plainBytes(signOneTime(id, key.secretKey)) }
   } else {
-    const { slot, weekSlot } = ringSlotsOf(auth, kind, topic, post.created, options.created !== undefined)
+    const { slot, weekSlot } = ringSlotsOf(auth, kind, topic, post.created, options.created !== undefined, post.vote)
     const scope = ringScopeOf(topic, post, slot, weekSlot, content, auth)
     const tags = scope.scopes.map((s) => linkTag(auth.secretKey, s))
     const ringAuth = { ring: auth.ring.map(plainBytes), c0: new Uint8Array(0), s: [], tags: tags.map(plainBytes), epoch: scope.epoch, slot, weekSlot }

@@ -20,8 +20,9 @@ export const MAX_RING_SIZE = 64
 /** K: ring-signed posts per member per channel per epoch (slots 0..K-1). @default 10 */
 export const POSTS_PER_EPOCH = 10
 /**
- * Votes one member may cast per channel per week (WEEK_SECONDS, of the vote's `created`): the second link
- * tag of a ring-signed VOTE, `voteBudgetScope(topic, week, slot)` with `slot < VOTE_BUDGET`. Weekly, not
+ * Upvotes one member may cast per channel per week (WEEK_SECONDS, of the vote's `created`): the second link
+ * tag of a ring-signed upvote, `voteBudgetScope(topic, week, slot)` with `slot < VOTE_BUDGET` (downvotes
+ * have their own, DOWNVOTE_BUDGET). Weekly, not
  * hourly: a budget of the hour a vote claims is refilled by backdating (history sync carries votes dated in
  * any past hour back to their parent, each hour with its own fresh budget), a week's is not (a member holds
  * at most this week's and last week's, whatever dates it claims). 500 is about 70 votes a day, every day:
@@ -31,6 +32,17 @@ export const POSTS_PER_EPOCH = 10
  * @default 500
  */
 export const VOTE_BUDGET = 500
+/**
+ * Downvotes one member may cast per channel per week: the second link tag of a ring-signed downvote is
+ * `downvoteBudgetScope(topic, week, slot)` with `slot < DOWNVOTE_BUDGET`, in place of the vote budget's
+ * (which then counts upvotes only). A minority can then strike only DOWNVOTE_BUDGET posts a week per
+ * identity, so one of 10 or 20 % of the members, which hides most honest posts under any margin it
+ * outnumbers, hides a few percent; honest members rarely reach it (bench/votes-sim.ts: about 0.8
+ * downvotes a day on average, 1 % of their downvotes refused at 14).
+ *
+ * @default 14
+ */
+export const DOWNVOTE_BUDGET = 14
 /** Length of a rate-limit epoch in seconds: epoch = floor(created / EPOCH_SECONDS). @default 3600 */
 export const EPOCH_SECONDS = 3600
 /** W: ring-signed posts per member per channel per week (week slots 0..W-1), whatever their epochs. @default 256 */

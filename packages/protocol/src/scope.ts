@@ -63,6 +63,26 @@ export function voteBudgetScope (topic: string, week: bigint | number, slot: num
   return concatBytes([DOMAIN.voteBudgetScope, u32be(t.byteLength), t, u64be(week), u32be(slot)])
 }
 
+/** Domain of the downvote budget scope (the lead may move it into hash.ts's DOMAIN with the others). */
+const DOWNVOTE_BUDGET_DOMAIN = utf8('murmur/v2/scope/downvote-budget')
+
+/**
+ * Second link-tag scope of a ring-signed downvote (VOTE −1) in place of {@link voteBudgetScope}, one per
+ * member, channel, week and downvote slot:
+ * `"murmur/v2/scope/downvote-budget" || u32be(len(topic)) || topic || u64be(week) || u32be(slot)`, with
+ * `slot < DOWNVOTE_BUDGET`. It caps a member at DOWNVOTE_BUDGET downvotes per channel per week, apart from
+ * its upvotes: a sybil identity strikes few posts a week, an honest member rarely downvotes more.
+ *
+ * @example
+ * ```ts
+ * const scope = downvoteBudgetScope('murmur/2/#lobby', Math.floor(created / 604800), 3)
+ * ```
+ */
+export function downvoteBudgetScope (topic: string, week: bigint | number, slot: number): Uint8Array {
+  const t = utf8(topic)
+  return concatBytes([DOWNVOTE_BUDGET_DOMAIN, u32be(t.byteLength), t, u64be(week), u32be(slot)])
+}
+
 /**
  * Third link-tag scope of a ring-signed POST or REPLY, one per channel and thread:
  * `"murmur/v2/scope/thread" || u32be(len(topic)) || topic || threadDigest`, where `threadDigest` is the

@@ -1,5 +1,5 @@
 import { isBytes, u32be, u64be, utf8 } from './bytes.js'
-import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
+import { DOWNVOTE_BUDGET, EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, VOTE_BUDGET, WEEK_SECONDS } from './constants.js'
 import { RateLimitError } from './errors.js'
 import { DOMAIN, sha256 } from './hash.js'
 import type { RingLimits } from './auth.js'
@@ -26,6 +26,7 @@ export interface RingPeriod {
 const HOUR = new Uint8Array([0])
 const WEEK = new Uint8Array([1])
 const VOTES = new Uint8Array([2])
+const DOWNVOTES = new Uint8Array([3])
 
 /**
  * The secret permutation of 0..size-1 of one member, topic and period: a Fisher–Yates shuffle driven by
@@ -102,25 +103,28 @@ export function ringSlots (secretKey: Uint8Array, topic: string, created: bigint
 }
 
 /**
- * The budget slot of a member's ring-signed VOTE from its sequence number (how many votes it cast before
- * this one in the channel and the week of `created`): the `sequence`-th entry of a secret permutation of
- * 0..VOTE_BUDGET-1, keyed as {@link ringSlots} keys its week's with the byte 0x02. Two votes of one member
- * in one week never share a budget slot until its budget is spent, and a slot does not say how many votes
- * came before. Throws a RateLimitError (ERR_RATE_LIMITED, limit 'week') when `sequence` is past the
- * budget, a TypeError or RangeError on malformed input.
+ * The budget slot of a member's ring-signed VOTE from its sequence number (how many votes of the same
+ * direction it cast before this one in the channel and the week of `created`): for an upvote the
+ * `sequence`-th entry of a secret permutation of 0..VOTE_BUDGET-1, keyed as {@link ringSlots} keys its
+ * week's with the byte 0x02; for a downvote (`vote` −1) the entry of a permutation of 0..DOWNVOTE_BUDGET-1
+ * keyed with 0x03 (a slot of the downvote budget's scope). Two votes of one member and direction in one week never share a
+ * budget slot until that budget is spent, and a slot does not say how many votes came before. Throws a
+ * RateLimitError (ERR_RATE_LIMITED, limit 'week') when `sequence` is past the budget, a TypeError or
+ * RangeError on malformed input.
  *
  * @example
  * ```ts
- * const slot = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0) // the week's first vote
+ * const slot = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0) // the week's first upvote
+ * const down = voteSlot(author.secretKey, 'murmur/2/#lobby', created, 0, {}, -1) // its first downvote
  * ```
  */
-export function voteSlot (secretKey: Uint8Array, topic: string, created: bigint, sequence: number, limits: RingLimits = {}): number {
+export function voteSlot (secretKey: Uint8Array, topic: string, created: bigint, sequence: number, limits: RingLimits = {}, vote: 1 | -1 = 1): number {
   const t = checkedKey(secretKey, topic)
-  const budget = limits.votesPerWeek ?? VOTE_BUDGET
+  const budget = vote === -1 ? limits.downvotesPerWeek ?? DOWNVOTE_BUDGET : limits.votesPerWeek ?? VOTE_BUDGET
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`expected a vote sequence number ≥ 0, got ${String(sequence)}`)
   const week = created / BigInt(WEEK_SECONDS)
   if (sequence >= budget) {
-    throw new RateLimitError('week', Number((week + 1n) * BigInt(WEEK_SECONDS)), `this member has cast its ${budget} votes of this week in this channel`)
+    throw new RateLimitError('week', Number((week + 1n) * BigInt(WEEK_SECONDS)), `this member has cast its ${budget} ${vote === -1 ? 'downvotes' : 'votes'} of this week in this channel`)
   }
-  return scheduled(secretKey, t, VOTES, week, budget, sequence)
+  return scheduled(secretKey, t, vote === -1 ? DOWNVOTES : VOTES, week, budget, sequence)
 }

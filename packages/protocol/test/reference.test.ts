@@ -86,10 +86,13 @@ describe('vectors against an independent reading of the spec', () => {
       const t = te.encode(v.topic)
       expect(r.epoch).toBe(post.created / 3600n)
       if (post.kind === Post.Kind.VOTE) {
-        // one vote per member per post, and a budget slot of the week (< 500) per member and channel
-        expect(r.slot).toBeLessThan(500)
+        // one vote per member per post, and a budget slot of the week per member and channel: an upvote's
+        // below 500 in the vote budget, a downvote's below 14 in the downvote budget
+        const down = post.vote === -1
+        expect(r.slot).toBeLessThan(down ? 14 : 500)
         expect(r.weekSlot).toBe(0)
-        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent), cat(te.encode('murmur/v2/scope/vote-budget'), u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.slot))]
+        const budget = te.encode(down ? 'murmur/v2/scope/downvote-budget' : 'murmur/v2/scope/vote-budget')
+        S = [cat(te.encode('murmur/v2/scope/vote'), post.parent), cat(budget, u32be(t.byteLength), t, u64be(post.created / 604800n), u32be(r.slot))]
       } else {
         // the thread: a POST's own content digest, a REPLY's thread field (its root's content digest)
         const thread = post.kind === Post.Kind.POST ? c : post.thread

@@ -45,6 +45,8 @@ function cases (): Case[] {
       }
     },
     { name: 'vote-ring', options: { ...base, channel: '#lobby', kind: 'VOTE', parent: ROOT, vote: 1, auth: ringAuth(17) } },
+    // a downvote's budget slot is in the downvote budget's scope (S9C)
+    { name: 'downvote-ring', options: { ...base, channel: '#lobby', kind: 'VOTE', parent: ROOT, vote: -1, auth: ringAuth(5) } },
     { name: 'post-circle', circleKey, options: { ...base, channel: circleChannel(circleKey), body: 'only for the circle', auth: ringAuth(1, 42), circleKey } },
     { name: 'post-long-body', options: { ...base, channel: '#lobby', body: 'x'.repeat(600), auth: oneTime('long') } }
   ]

@@ -7,9 +7,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, equalBytes, generateAuthorKey, linkTag, requiredPowBits, resolveTagConflicts, toHex,
-  validateEnvelope, voteBudgetScope, voteScope, voteSlot, EPOCH_SECONDS, ERROR_ACTIONS, VOTE_BUDGET, WEEK_SECONDS
+  validateEnvelope, voteBudgetScope, voteScope, voteSlot, DOWNVOTE_BUDGET, EPOCH_SECONDS, ERROR_ACTIONS, VOTE_BUDGET, WEEK_SECONDS
 } from '../src/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, ValidationResult, ValidEnvelope } from '../src/index.js'
+import { downvoteBudgetScope } from '../src/scope.js'
 import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
 
 const CHANNEL = '#lobby'
@@ -47,7 +48,7 @@ describe('the vote budget slot', () => {
 
   it('the builder takes the slot from the sequence and the validator hands out both links, the budget tag second', async () => {
     const x = members[0]!.secretKey
-    const r = valid(check(await vote({ auth: auth(0, { sequence: { epoch: 7, week: 0 } }) })))
+    const r = valid(check(await vote({ vote: 1, auth: auth(0, { sequence: { epoch: 7, week: 0 } }) })))
     const slot = voteSlot(x, TOPIC, BigInt(NOW), 7)
     const epoch = BigInt(Math.floor(NOW / EPOCH_SECONDS))
     const week = BigInt(Math.floor(NOW / WEEK_SECONDS))
@@ -57,8 +58,8 @@ describe('the vote budget slot', () => {
     expect(r.auth.links.map((l) => toHex(l.scope))).toEqual([toHex(voteScope(parentOf(0))), toHex(voteBudgetScope(TOPIC, week, slot))])
     expect(toHex(r.auth.links[1]!.tag)).toBe(toHex(linkTag(x, voteBudgetScope(TOPIC, week, slot))))
     // the (VOTE_BUDGET+1)-th vote of the week is refused before anything is signed
-    await expect(vote({ auth: auth(0, { sequence: { epoch: VOTE_BUDGET, week: 0 } }) })).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
-    await expect(vote({ auth: auth(0, { slot: VOTE_BUDGET }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+    await expect(vote({ vote: 1, auth: auth(0, { sequence: { epoch: VOTE_BUDGET, week: 0 } }) })).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+    await expect(vote({ vote: 1, auth: auth(0, { slot: VOTE_BUDGET }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
   })
 
   it('validators refuse a hand-built vote out of its budget: slot past the budget, a week slot, a wrong epoch, one tag (ERR_BAD_SCOPE)', async () => {
@@ -81,7 +82,7 @@ describe('the vote budget slot', () => {
   it('40 votes of one member in one week reusing 30 budget slots, on 40 posts: 30 count, the same ones in any order', async () => {
     // an attacker signing by hand has VOTE_BUDGET budget slots a week; 40 votes in 30 of them reuse 10
     const votes = await Promise.all(Array.from({ length: 40 }, async (_, n) => {
-      const r = valid(check(await vote({ parent: parentOf(n), auth: auth(1, { slot: n % 30 }) })))
+      const r = valid(check(await vote({ vote: 1, parent: parentOf(n), auth: auth(1, { slot: n % 30 }) })))
       return { id: r.id, tags: r.auth.links.map((l) => l.tag) }
     }))
     const counted = resolveTagConflicts(votes)
@@ -101,6 +102,39 @@ describe('the vote budget slot', () => {
     expect(new Set(sameWeek).size).toBe(1)
     const nextWeek = await at(weekStart + WEEK_SECONDS + 3600, 9)
     expect(sameWeek).not.toContain(nextWeek)
+  })
+})
+
+describe('the downvote budget (S9C: scarce downvotes)', () => {
+  it('DOWNVOTE_BUDGET sequence numbers give DOWNVOTE_BUDGET distinct downvote slots in their own scope; the next is refused', async () => {
+    const x = members[0]!.secretKey
+    const slots = Array.from({ length: DOWNVOTE_BUDGET }, (_, n) => voteSlot(x, TOPIC, BigInt(NOW), n, {}, -1))
+    expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: DOWNVOTE_BUDGET }, (_, i) => i))
+    expect(() => voteSlot(x, TOPIC, BigInt(NOW), DOWNVOTE_BUDGET, {}, -1)).toThrow(expect.objectContaining({ code: 'ERR_RATE_LIMITED', limit: 'week' }))
+    const r = valid(check(await vote({ auth: auth(0, { sequence: { epoch: 3, week: 0 } }) })))
+    const week = BigInt(Math.floor(NOW / WEEK_SECONDS))
+    expect(r.auth.slot).toBe(slots[3])
+    expect(toHex(r.auth.links[1]!.scope)).toBe(toHex(downvoteBudgetScope(TOPIC, week, slots[3]!)))
+    await expect(vote({ auth: auth(0, { sequence: { epoch: DOWNVOTE_BUDGET, week: 0 } }) })).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' })
+  })
+
+  it('a sybil identity downvoting 40 posts in a week by hand counts for DOWNVOTE_BUDGET: a slot past it is ERR_BAD_SCOPE, a reused one conflicts', async () => {
+    // before the downvote budget, a downvote took any of VOTE_BUDGET slots: all 40 counted
+    const results = await Promise.all(Array.from({ length: 40 }, async (_, n) => {
+      const bytes = await vote({ parent: parentOf(200 + n), auth: auth(1, { slot: n % 20 }) }).catch(() => undefined)
+      return bytes === undefined ? undefined : check(bytes)
+    }))
+    const counted = resolveTagConflicts(results.flatMap((r) => r?.ok === true && r.auth.kind === 'ring' ? [{ id: r.id, tags: r.auth.links.map((l) => l.tag) }] : []))
+    expect(counted.length).toBe(DOWNVOTE_BUDGET)
+  })
+
+  it('upvotes and downvotes have separate budgets: the same slot numbers in both never link', async () => {
+    const up = valid(check(await vote({ vote: 1, parent: parentOf(300), auth: auth(2, { slot: 4 }) })))
+    const down = valid(check(await vote({ vote: -1, parent: parentOf(301), auth: auth(2, { slot: 4 }) })))
+    expect(equalBytes(up.auth.links[1]!.tag, down.auth.links[1]!.tag)).toBe(false)
+    // a downvote's slot is checked against its own budget; an upvote's against VOTE_BUDGET
+    await expect(vote({ vote: -1, auth: auth(2, { slot: DOWNVOTE_BUDGET }) })).rejects.toMatchObject({ code: 'ERR_BAD_SCOPE' })
+    expect(valid(check(await vote({ vote: 1, parent: parentOf(302), auth: auth(2, { slot: DOWNVOTE_BUDGET }) }))).auth.slot).toBe(DOWNVOTE_BUDGET)
   })
 })
 

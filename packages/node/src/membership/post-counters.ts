@@ -6,14 +6,14 @@
  * every node keeps one). The (K+1)-th post of an hour (or the (W+1)-th of a week) in a channel, and the
  * (VOTE_BUDGET+1)-th vote of a week, are refused here, before anything is counted, built or sent.
  */
-import { EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, RateLimitError, VOTE_BUDGET, WEEK_SECONDS } from '@murmur/protocol'
+import { DOWNVOTE_BUDGET, EPOCH_SECONDS, POSTS_PER_EPOCH, POSTS_PER_WEEK, RateLimitError, VOTE_BUDGET, WEEK_SECONDS } from '@murmur/protocol'
 import type { MemberDatabase } from './storage.js'
 import type { RingLimits, RingSequence } from '@murmur/protocol'
 import type { AbstractSublevel } from 'abstract-level'
 
 /**
  * Sublevel of the node's database holding the counters: `h/<epoch>/<topic>`, `w/<week>/<topic>` and
- * `b/<week>/<topic>` (votes: the week's budget) → count (JSON), and `x/<unix seconds>` when a repair found
+ * `b/<week>/<topic>` and `d/<week>/<topic>` (upvotes and downvotes: the week's budgets) → count (JSON), and `x/<unix seconds>` when a repair found
  * the counters cut short at that time. `v/<epoch>/<topic>`, the hourly vote counters of earlier versions, are
  * dropped as stale.
  */
@@ -57,12 +57,12 @@ export interface PostCounters {
   /** Posts counted in `topic` for the hour and the week of `created`. */
   used: (topic: string, created: number) => RingSequence
   /**
-   * The sequence number of a new ring vote in `topic` created at `created`: votes before it in that channel
-   * and week, counted and on disk once this resolves. Throws RateLimitError (ERR_RATE_LIMITED, limit
-   * 'week', `retryAt`) when the member has cast its VOTE_BUDGET votes of that week there; nothing is
-   * counted then.
+   * The sequence number of a new ring vote (`vote` +1 or −1, counted apart) in `topic` created at `created`:
+   * votes of that direction before it in that channel and week, counted and on disk once this resolves.
+   * Throws RateLimitError (ERR_RATE_LIMITED, limit 'week', `retryAt`) when the member has cast its
+   * VOTE_BUDGET upvotes (DOWNVOTE_BUDGET downvotes) of that week there; nothing is counted then.
    */
-  takeVote: (topic: string, created: number) => Promise<number>
+  takeVote: (topic: string, created: number, vote?: 1 | -1) => Promise<number>
 }
 
 /** In memory, a count whose value did not decode. */
@@ -72,13 +72,13 @@ type Records = AbstractSublevel<MemberDatabase, string | Uint8Array, string, num
 
 const hourKey = (topic: string, created: number): string => `h/${Math.floor(created / EPOCH_SECONDS)}/${topic}`
 const weekKey = (topic: string, created: number): string => `w/${Math.floor(created / WEEK_SECONDS)}/${topic}`
-const voteKey = (topic: string, created: number): string => `b/${Math.floor(created / WEEK_SECONDS)}/${topic}`
+const voteKey = (topic: string, created: number, vote: 1 | -1): string => `${vote === -1 ? 'd' : 'b'}/${Math.floor(created / WEEK_SECONDS)}/${topic}`
 
 /** Whether a counter key is of an hour or week that can no longer take posts (two periods back or older). */
 function stale (key: string, now: number): boolean {
   const [kind, value] = key.split('/', 2)
   const period = kind === 'x' ? Math.floor(Number(value) / WEEK_SECONDS) : Number(value)
-  const current = kind === 'w' || kind === 'x' || kind === 'b' ? Math.floor(now / WEEK_SECONDS) : Math.floor(now / EPOCH_SECONDS)
+  const current = kind === 'h' || kind === 'v' ? Math.floor(now / EPOCH_SECONDS) : Math.floor(now / WEEK_SECONDS)
   return !(period >= current - 1)
 }
 
@@ -95,7 +95,7 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
   const clock = init.clock ?? (() => Math.floor(Date.now() / 1000))
   const perEpoch = init.postsPerEpoch ?? POSTS_PER_EPOCH
   const perWeek = init.postsPerWeek ?? POSTS_PER_WEEK
-  const perWeekVotes = init.votesPerWeek ?? VOTE_BUDGET
+  const perWeekVotes = { up: init.votesPerWeek ?? VOTE_BUDGET, down: init.downvotesPerWeek ?? DOWNVOTE_BUDGET }
   const records: Records = init.db.sublevel<string, number>(POST_COUNTERS_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'json' })
   const counts = new Map<string, number>()
   /** Times at which a repair found the counters cut short: their hour and week are used up everywhere. */
@@ -145,11 +145,12 @@ export async function openPostCounters (init: PostCountersInit): Promise<PostCou
       counts.set(week, sequence.week + 1)
       return sequence
     }),
-    takeVote: async (topic, created) => await serially(async () => {
-      const key = voteKey(topic, created)
-      const sequence = count(key, created, WEEK_SECONDS, perWeekVotes)
-      if (sequence >= perWeekVotes) {
-        throw new RateLimitError('week', (Math.floor(created / WEEK_SECONDS) + 1) * WEEK_SECONDS, `this member has cast its ${perWeekVotes} votes of this week in this channel`)
+    takeVote: async (topic, created, vote = 1) => await serially(async () => {
+      const key = voteKey(topic, created, vote)
+      const budget = vote === -1 ? perWeekVotes.down : perWeekVotes.up
+      const sequence = count(key, created, WEEK_SECONDS, budget)
+      if (sequence >= budget) {
+        throw new RateLimitError('week', (Math.floor(created / WEEK_SECONDS) + 1) * WEEK_SECONDS, `this member has cast its ${budget} ${vote === -1 ? 'downvotes' : 'votes'} of this week in this channel`)
       }
       await records.put(key, sequence + 1)
       counts.set(key, sequence + 1)

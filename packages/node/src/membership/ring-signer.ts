@@ -44,13 +44,13 @@ export interface RingSigner {
    */
   stamped: (created: number) => boolean
   /**
-   * The ring auth of a vote in the channel of `topic` created at `created`, over a fresh ring, its budget
-   * sequence number counted (on disk) once this resolves. Throws StampNotReadyError without a stamp
-   * accepted then, NoDecoysError when the directory holds no other member, RateLimitError
-   * (ERR_RATE_LIMITED) when the member cast its VOTE_BUDGET votes of that week in the channel; nothing is
-   * counted then.
+   * The ring auth of a vote (`vote` +1 or −1, which have separate budgets) in the channel of `topic` created
+   * at `created`, over a fresh ring, its budget sequence number counted (on disk) once this resolves. Throws
+   * StampNotReadyError without a stamp accepted then, NoDecoysError when the directory holds no other
+   * member, RateLimitError (ERR_RATE_LIMITED) when the member cast its VOTE_BUDGET upvotes (DOWNVOTE_BUDGET
+   * downvotes) of that week in the channel; nothing is counted then.
    */
-  vote: (topic: string, created: number) => Promise<RingAuthOptions>
+  vote: (topic: string, created: number, vote?: 1 | -1) => Promise<RingAuthOptions>
   /** The link (scope and tag) every vote of this member on the post `parent` carries: one per member and post. */
   voteLink: (parent: Uint8Array) => RingLink
   /**
@@ -94,7 +94,7 @@ export function jitteredCreated (now: number, ttl: number, random: () => number 
 export function createRingSigner (init: RingSignerInit): RingSigner {
   const { state, directory, rings, counters } = init
   const ringSize = init.ringSize ?? MIN_MEMBER_RING
-  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek, votesPerWeek: init.votesPerWeek }
+  const limits: RingLimits = { postsPerEpoch: init.postsPerEpoch, postsPerWeek: init.postsPerWeek, votesPerWeek: init.votesPerWeek, downvotesPerWeek: init.downvotesPerWeek }
   const weeks = (created: number): number[] => {
     try {
       return acceptedStampWeeks(created)
@@ -132,12 +132,12 @@ export function createRingSigner (init: RingSignerInit): RingSigner {
   }
   return {
     stamped,
-    vote: async (topic, created) => {
+    vote: async (topic, created, vote = 1) => {
       if (!stamped(created)) throw new StampNotReadyError(init.readyAt?.())
       const members = ring(created)
       if (members === undefined) throw new NoDecoysError()
       // counted last: a vote refused for want of a stamp or decoys spends no budget
-      const sequence = { epoch: await counters.takeVote(topic, created), week: 0 }
+      const sequence = { epoch: await counters.takeVote(topic, created, vote), week: 0 }
       return { kind: 'ring', ring: members, secretKey: state.key.secretKey, sequence, ...limits }
     },
     voteLink: (parent) => {
