@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { STAMP_BITS, generateAuthorKey, ready, stampHash, weekOf } from '@murmur/protocol'
-import { AUDIENCE_SHARE, HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, VOTE_BUDGET, channelAudience, hideMargin } from '@murmur/protocol'
+import { AUDIENCE_SHARE, DOWNVOTE_BUDGET, HIDE_AFTER_SECONDS, MIN_HIDE_MARGIN, VOTE_BUDGET, channelAudience, hideMargin } from '@murmur/protocol'
 // not in the package's index yet: from '@murmur/protocol' once it is
 import { MARGIN_OFFSET } from '../packages/protocol/dist/src/votes.js'
 import type { VoteRule } from '@murmur/protocol'
@@ -105,7 +105,7 @@ const base = sensitivity[0]!
 // scarce downvotes (a second budget, of downvotes only, per member, channel and week): the same seeded
 // channels as the bound, with and without the budget, side by side (bench/lib/votes-scarce.ts); members
 // downvoting as in the model (first come, first served), or keeping their few downvotes for abuse
-const SCARCE_BUDGETS: Array<DownvoteBudget | undefined> = [undefined, ...[1, 2, 3, 5, 7, 10, 14].map(downvotes => ({ downvotes, days: 7 }))]
+const SCARCE_BUDGETS: Array<DownvoteBudget | undefined> = [undefined, ...[...new Set([1, 2, 3, 5, 7, 10, 14, DOWNVOTE_BUDGET])].sort((a, b) => a - b).map(downvotes => ({ downvotes, days: 7 }))]
 const recorded = { channels: simulateChannels(QUICK ? [1, 2] : BOUND_SEEDS, { rule: NEVER_HIDE, record: true }).outcomes.map(o => o.histories), days: 7, model: CHANNEL_MODEL }
 const scarceRows = (abuseOnly: boolean): ScarceRow[] => SCARCE_BUDGETS.map(budget => {
   const peaks = new ScarcePeaks(recorded, budget, { abuseOnly })
@@ -123,6 +123,9 @@ const scarceRows = (abuseOnly: boolean): ScarceRow[] => SCARCE_BUDGETS.map(budge
 })
 const scarce = { plain: scarceRows(false), abuseOnly: scarceRows(true) }
 const honestPerMemberDay = honestRefusal(recorded, { downvotes: 1, days: 1 }).perMemberDay
+/** The shipped downvote budget's row, and the plain bound's, side by side. */
+const shipped = scarce.plain.find(r => r.budget === DOWNVOTE_BUDGET)!
+const unbudgeted = scarce.plain[0]!
 /** The budget row that hides the most abuse (the rule of each row already holds 5 % sybils to ≤ 1 %). */
 const bestRow = (rows: ScarceRow[]): ScarceRow => rows.reduce((best, row) => row.abusive > best.abusive ? row : best)
 const rowText = (r: ScarceRow): string => `${r.budget === undefined ? 'no budget' : `${r.budget}/week`}: abuse ${r.abusive.toFixed(2)}, honest hidden by 5/10/20 % ${r.honest.map(h => h.toFixed(3)).join('/')}, honest downvotes refused ${r.refused.toFixed(2)}, margin ${r.rule.margin}, ${r.stampsHidePost} identities to hide a median post`
@@ -210,6 +213,19 @@ const figures: Figure[] = [
     target: '≥ 0.9',
     baseline: scarce.abuseOnly[0]!.abusive,
     note: `as above, if members kept their few downvotes for abuse (a UI offering "hide this" a few times a week, not a downvote: no downvote of a normal post at all): best ${rowText(bestRow(scarce.abuseOnly))}; baseline: the same behaviour without a budget. Every B: ${scarce.abuseOnly.map(rowText).join('; ')}. Below 0.9 still, and the low margin it needs makes one post cheap to hide for an attacker who mints fresh identities (a few identity-weeks, not ${stampsPost})`
+  },
+  ...ATTACKER_SHARES.map((share, i): Figure => ({
+    figure: `abuse_hidden_fraction_${share * 100}pct_sybil_downvote_budget`,
+    value: shipped.honest[i]!,
+    unit: 'fraction',
+    baseline: unbudgeted.honest[i]!,
+    note: `honest posts ${sybils(share)} sybils hide with DOWNVOTE_BUDGET = ${DOWNVOTE_BUDGET} downvotes per identity a week, each spent on the cheapest honest post at its worst moment, under the family's best rule against ${sybils(0.05)} sybils (margin ${shipped.rule.margin}, abuse hidden ${shipped.abusive.toFixed(2)}); baseline: no downvote budget under its best rule (margin ${unbudgeted.rule.margin}, abuse hidden ${unbudgeted.abusive.toFixed(2)})`
+  })),
+  {
+    figure: 'honest_downvotes_refused',
+    value: shipped.refused,
+    unit: 'fraction',
+    note: `share of honest downvotes DOWNVOTE_BUDGET = ${DOWNVOTE_BUDGET} a week refuses (members downvote ${honestPerMemberDay.toFixed(2)} posts a day on average, each Poisson at their read chance; first come, first served); ${(shipped.membersAtBudget * 100).toFixed(1)} % of members reach it in a week`
   },
   {
     figure: 'sybil_stamps_hide_post',
