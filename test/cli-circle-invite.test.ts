@@ -2,17 +2,20 @@
  * `murmur circle join` with a damaged invite (issue 15: "a tampered or truncated invite gives a clear
  * one-line error and changes nothing"): each mangling a copy-paste or an attacker makes is refused by
  * the built CLI with one line naming its ERR_INVITE_* code and exit code 8, before any daemon is asked:
- * the data dir is not even created. With a daemon running, its circles are the same after. The spelling
- * `circle:NAME` is read the same way by every command, and a channel name is never taken for it.
+ * the data dir is not even created. An invite is the circle's key: `circle join -` reads it from stdin,
+ * and its command line (what `ps` shows every local user) does not carry it. The spelling `circle:NAME`
+ * is read the same way by every command, and a channel name is never taken for it.
  */
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { blake2b } from '@noble/hashes/blake2.js'
 import { INVITE_PREFIX, encodeInvite, generateCircleSecret, generateInviteSeed, generateMemberKeys } from '@murmur/protocol'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseChannel } from '../packages/cli/src/commands/options.ts'
-import { Sandbox } from './cli-harness.ts'
+import { BIN, Sandbox } from './cli-harness.ts'
 
 /** The exit code of a damaged invite. */
 const EXIT_BAD_INVITE = 8
@@ -86,6 +89,23 @@ describe('murmur circle join with a damaged invite', () => {
     const result = await sandbox.run(['circle', 'join', wrapped, '--data-dir', sandbox.dir('no-daemon')])
     expect(result.stderr).toMatch(/^murmur: no murmur daemon is running for /)
     expect(result.code).toBe(3)
+  })
+
+  it('circle join -: the invite comes from stdin, and the command line does not carry it', async () => {
+    const child = spawn(process.execPath, [BIN, 'circle', 'join', '-', '--data-dir', sandbox.dir('stdin')], { env: sandbox.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+    // 'spawn' comes once the exec is done: from then on cmdline is murmur's, and it waits for its input
+    await new Promise((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject) })
+    const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).replaceAll('\0', ' ')
+    child.stdin.end(`${invite}\n`)
+    const code = await exited
+    expect(cmdline).toContain(`${BIN} circle join -`)
+    expect(cmdline).not.toContain(body.slice(0, 16))
+    // read and checked (a damaged one would exit 8): it got as far as looking for the daemon
+    expect(stderr).toMatch(/^murmur: no murmur daemon is running for /)
+    expect(code).toBe(3)
   })
 
   it('circle:NAME names a circle wherever a channel is taken, and no channel name reads as one', () => {

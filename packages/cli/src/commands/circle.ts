@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import QRCode from 'qrcode'
 import { DEFAULT_CIRCLE_MIN_RING, InvalidInviteError, MAX_INVITE_HINTS, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
+import { FROM_STDIN, commandArguments } from '../argument-input.js'
 import { CircleClient } from '../circle-client.js'
 import { CIRCLE_EXIT_HELP, CircleNotOwnerError } from '../circle-errors.js'
 import { circleTarget } from '../circle-name.js'
@@ -83,17 +84,19 @@ function inviteCommand (): Command {
     })
 }
 
-interface JoinOptions extends CommonOptions { name?: string, memberName?: string, dialHint?: boolean }
+interface JoinOptions extends CommonOptions { name?: string, memberName?: string, dialHint?: boolean, file?: string }
 
 function joinCommand (): Command {
   return withCommonOptions(new Command('join'))
     .description('join a circle from an invite (the whole MURMUR:CIRCLE:… string; spaces and line breaks in it are fine)')
-    .argument('<invite>', 'the invite string')
+    .argument('[invite]', `the invite string; ${FROM_STDIN} or left out (when stdin is not a terminal) reads it from stdin, --file from a file: the invite is the circle's key, and other users of this machine can see a command's arguments (ps), shells keep them in history`)
+    .option('--file <path>', 'read the invite from this file')
     .option('--name <name>', 'its name on this node (default: the name the invite suggests)')
     .option('--member-name <name>', 'a name the other members see beside your key (default: none)')
     .option('--dial-hint', 'also connect through the peers the invite suggests (never instead of this node\'s own peers: refused while it has none)')
     .addHelpText('after', '\nA damaged or cut invite is refused with one line and exit code 8, and nothing changes.')
-    .action(async (text: string, options: JoinOptions) => {
+    .action(async (inviteArg: string | undefined, options: JoinOptions) => {
+      const [text = ''] = await commandArguments(['invite'], [inviteArg], options)
       const invite = readInvite(text)
       const name = options.name ?? invite.name
       if (name === '') throw new UsageError('the invite suggests no name for the circle: give it one with --name')
@@ -101,6 +104,9 @@ function joinCommand (): Command {
       await refuseTaken(circles, name)
       const joined = await circles.join({ invite: text, name, ...(options.memberName === undefined ? {} : { memberName: options.memberName }), dialHints: options.dialHint === true })
       const out = outputOf(options)
+      if (inviteArg !== undefined && inviteArg !== FROM_STDIN) {
+        out.note(`the invite was an argument: other users of this machine could read it (ps) while this ran, and your shell may keep it; next time: \`${command(options, 'circle', 'join', FROM_STDIN)}\` and paste it`)
+      }
       for (const line of hintLines(joined.hints, options.dialHint === true ? joined.dialed : undefined)) out.note(line)
       noteWarnings(out, joined.circle)
       out.result(joined, () => `joined ${summaryLine(joined.circle)}\nread it with \`${command(options, 'feed', circleTarget(joined.circle.name))}\``)
