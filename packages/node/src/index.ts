@@ -438,8 +438,8 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * Votes +1 or -1 on a post or reply held in the store, ring-signed by this node's member over a fresh ring
    * (one vote per member per post counts). Throws StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) before
    * the node holds a stamp, NoDecoysError (ERR_NO_DECOYS) while its directory knows no other member, and
-   * RateLimitError (ERR_RATE_LIMITED, `retryAt`) once the member cast its VOTE_BUDGET (30) votes of the hour in
-   * the channel, before anything is sent.
+   * RateLimitError (ERR_RATE_LIMITED, `retryAt`) once the member cast its VOTE_BUDGET (500) upvotes or
+   * DOWNVOTE_BUDGET (14) downvotes of the week in the channel, before anything is sent.
    */
   vote(postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
   /** Unexpired posts of a channel (replies and votes excluded; InvalidChannelError for a bad name); posts the vote rule hides (members' downvotes over upvotes by the channel's margin, once an hour old) are left out. */

@@ -147,8 +147,8 @@ export class OwnPosts {
    * changed (of two votes under one tag every node keeps the smaller id, not the later one, see
    * MEMBERSHIP.md §5b); StampNotReadyError (ERR_STAMP_NOT_READY, `readyAt`) while the node holds no
    * stamp accepted now, NoDecoysError (ERR_NO_DECOYS) while its directory holds no other member, and
-   * RateLimitError (ERR_RATE_LIMITED, `retryAt`) when it cast its VOTE_BUDGET votes of the hour in the
-   * channel, before anything is sent.
+   * RateLimitError (ERR_RATE_LIMITED, `retryAt`) when it cast its VOTE_BUDGET upvotes (DOWNVOTE_BUDGET
+   * downvotes) of the week in the channel, before anything is sent.
    */
   async vote (postId: string, vote: 1 | -1, options: PostOptions): Promise<PostResult> {
     if (vote !== 1 && vote !== -1) {
@@ -170,7 +170,7 @@ export class OwnPosts {
       if (!signer.stamped(created)) throw new StampNotReadyError(this.components.readyAt?.())
       // before the budget is counted: a second vote on a post spends none of it
       await this.assertNotVoted(signer.voteLink(target.id))
-      const auth = await signer.vote(topicOf(target.channel), created)
+      const auth = await signer.vote(topicOf(target.channel), created, vote)
       await this.components.join(target.channel)
       const result = await this.publish({ channel: target.channel, kind: 'VOTE', parent: target.id, vote, created, auth }, options)
       await this.components.votes?.add(target.id, vote, target.expires)
@@ -321,7 +321,7 @@ export class OwnPosts {
     const created = jitteredCreated(this.now(), post.ttl)
     if (signer?.stamped(created) !== true) return undefined
     try {
-      const auth = await signer.vote(topicOf(post.channel), created)
+      const auth = await signer.vote(topicOf(post.channel), created, post.vote < 0 ? -1 : 1)
       const built = await guardProtocolAsync(async () => buildEnvelope({
         channel: post.channel,
         kind: 'VOTE',

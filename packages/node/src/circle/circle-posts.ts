@@ -2,7 +2,7 @@
  * A member's own posts, replies and votes in a circle (docs/PROTOCOL.md §6.4): ring-signed over the
  * eligible roster (`selectRing`), refused below the circle's minimum ring or while the member is itself a
  * newcomer, counted per hour and week in the circle's inner topic by the same write-ahead counters as a
- * public channel's (K posts per member per hour, VOTE_BUDGET votes), one vote per member per post (its tag
+ * public channel's (K posts per member per hour, VOTE_BUDGET upvotes and DOWNVOTE_BUDGET downvotes per week), one vote per member per post (its tag
  * checked in the store first), sealed in a frame and sent on the shared topic.
  */
 import { DEFAULT_TTL, buildCirclePost, linkTag, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
@@ -120,7 +120,7 @@ export class CirclePosts {
     const created = jitteredCreated(this.components.now(), ttl)
     // counted (on disk) before the build: an aborted build never hands the same slot out twice
     const sequence = fields.kind === 'VOTE'
-      ? { epoch: await counters.takeVote(keys.innerTopic, created), week: 0 }
+      ? { epoch: await counters.takeVote(keys.innerTopic, created, fields.vote === -1 ? -1 : 1), week: 0 }
       : await counters.take(keys.innerTopic, created)
     const built = await guardProtocolAsync(async () => await buildCirclePost(keys, {
       ...fields,
