@@ -17,6 +17,7 @@ export const DOMAIN = Object.freeze({
   weekScope: utf8('murmur/v2/scope/week'),
   voteScope: utf8('murmur/v2/scope/vote'),
   voteBudgetScope: utf8('murmur/v2/scope/vote-budget'),
+  downvoteBudgetScope: utf8('murmur/v2/scope/downvote-budget'),
   threadScope: utf8('murmur/v2/scope/thread'),
   circleTopic: utf8('murmur/v2/circle-topic'),
   sealNonce: utf8('murmur/v2/seal-nonce')

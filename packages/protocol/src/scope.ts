@@ -63,9 +63,6 @@ export function voteBudgetScope (topic: string, week: bigint | number, slot: num
   return concatBytes([DOMAIN.voteBudgetScope, u32be(t.byteLength), t, u64be(week), u32be(slot)])
 }
 
-/** Domain of the downvote budget scope (the lead may move it into hash.ts's DOMAIN with the others). */
-const DOWNVOTE_BUDGET_DOMAIN = utf8('murmur/v2/scope/downvote-budget')
-
 /**
  * Second link-tag scope of a ring-signed downvote (VOTE −1) in place of {@link voteBudgetScope}, one per
  * member, channel, week and downvote slot:
@@ -80,7 +77,7 @@ const DOWNVOTE_BUDGET_DOMAIN = utf8('murmur/v2/scope/downvote-budget')
  */
 export function downvoteBudgetScope (topic: string, week: bigint | number, slot: number): Uint8Array {
   const t = utf8(topic)
-  return concatBytes([DOWNVOTE_BUDGET_DOMAIN, u32be(t.byteLength), t, u64be(week), u32be(slot)])
+  return concatBytes([DOMAIN.downvoteBudgetScope, u32be(t.byteLength), t, u64be(week), u32be(slot)])
 }
 
 /**
