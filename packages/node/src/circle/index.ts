@@ -102,7 +102,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
   const now = (): number => components.clock() / 1000
   const newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const frames = await openFrameStore({ db, now: () => Math.floor(now()) })
-  const states = createCircleStateStore(db, (name) => { log.error('a circle record does not decode and is skipped (%s)', name) })
+  const states = createCircleStateStore(db, () => { log.error('a circle record does not decode and is skipped') })
   const { stem } = components
   const direct = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
   // own frames into the stem, or straight into gossip; either way kept for sync only once they are out
