@@ -137,6 +137,7 @@ export class CircleService implements Circles {
       }
     }
     const name = options.name ?? invite.name
+    if (name === '') throw new CircleError('ERR_CIRCLE_NAME', 'the invite suggests no name: give the circle a local name')
     const state: CircleState = { name, owner: invite.owner, minRing: invite.minRing, member: generateMemberKeys(), generations: [emptyGeneration(invite.generation, invite.secret)] }
     const circle = await this.adopt(name, state, memberName, hasInviteKey(invite) ? inviteKey(invite.inviteSeed) : undefined)
     // the roster and posts: frames this node relayed before it joined, then whatever its peers hold
