@@ -12,6 +12,8 @@ import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
 import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
+import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
+import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import type { Release } from './outbound.js'
 import { PostIntake } from './intake.js'
@@ -51,7 +53,7 @@ import type { PostStore } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
-import type { Logger, PeerId } from '@libp2p/interface'
+import type { Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TopicValidatorFn } from '@libp2p/gossipsub'
 
@@ -92,6 +94,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly vouches: Corroboration
   /** The peers this node chose to dial (bootstrap, drawn), as against those a DHT query dialed. */
   private readonly chosen: ChosenPeers
+  /** Closes idle outbound connections a DHT query opened to peers this node did not choose (while running). */
+  private outboundRelease?: IdleOutboundRelease
   /** Where envelopes are validated off the main thread (undefined: on it). */
   private readonly verifier?: VerifyPool
   /** Whether the pool is the node's own (stopped with it) rather than shared by the embedder. */
@@ -133,6 +137,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected
       let hangUp: (peer: string) => void = () => {}
       const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) } })
+      // peers this node chose to dial score more in gossip (their connections are known once libp2p exists)
+      const chosen = new ChosenPeers(config.bootstrap)
+      let connectionsOf = (_peer: PeerId): Connection[] => []
       const libp2p = await createMurmurLibp2p({
         listen: config.listen,
         bootstrap: config.bootstrap,
@@ -142,14 +149,16 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         dhtServer: config.dhtServer,
         privateKey: config.peerKey,
         tracker,
+        chosen: (peer) => chosen.dialed(peer, connectionsOf(peer)),
         extra: { ...config.libp2p, logger }
       })
+      connectionsOf = (peer) => libp2p.getConnections(peer)
       hangUp = (peer) => {
         // no PeerId in the log: which peer misbehaved is in the DEBUG log of the path that refused it
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, verifier, log, init.circles)
+      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, chosen, verifier, log, init.circles)
       await node.start(signal)
       return node
     } catch (err) {
@@ -164,7 +173,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, verifier: VerifyPool | undefined, log: Logger, circlesInit: CirclesInit = {}) {
+  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, chosen: ChosenPeers, verifier: VerifyPool | undefined, log: Logger, circlesInit: CirclesInit = {}) {
     super()
     this.log = log
     this.circlesInit = circlesInit
@@ -183,7 +192,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       syncSessions: () => this.sync?.sessions ?? 0
     })
     this.senders = new SenderGroups(libp2p)
-    this.chosen = new ChosenPeers(config.bootstrap)
+    this.chosen = chosen
     this.vouches = new Corroboration({
       pubsub: libp2p.services.pubsub,
       getConnections: (peer) => libp2p.getConnections(peer),
@@ -393,6 +402,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     })
     // records with the source that sent them: one reply's flood of fakes fills only that source's sample
     this.walk.start()
+    // connections a DHT query opened on a remote peer's word do not keep inbound room from newcomers
+    this.outboundRelease = idleOutboundRelease({
+      connections: () => this.libp2p.getConnections(),
+      chosen: (peer) => this.chosen.has(peer),
+      keptAlive: keptAliveIn(this.libp2p.peerStore),
+      log: this.log.newScope('outbound')
+    })
     // new own addresses (a relay slot, say; `transport:listening` comes first, `self:peer:update` after a
     // one-second debounce) or a lost peer: provide the joined channels now rather than at the next backoff
     for (const event of ['transport:listening', 'self:peer:update', 'peer:disconnect'] as const) {
@@ -490,6 +506,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     await step('the rendezvous', () => { this.rendezvous.stop() })
     await step('the discovery walk', () => { this.walk.stop() })
+    await step('the outbound release', () => { this.outboundRelease?.stop() })
     await step('discovery', () => { this.discovery.stop() })
     await step('the outbox', () => { this.outbound.stop() })
     await step('the circle outbox', () => { this.nodeCircles?.stop() })
