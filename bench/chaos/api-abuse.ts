@@ -2,13 +2,15 @@
  * `api_abuse_ok`: a real daemon's control API under abuse from another local process, all at once:
  * slow-loris connections dribbling their headers a byte a second, 10 MB bodies (announced, and chunked
  * without a length), malformed JSON, missing and wrong tokens, and a thousand parallel connections.
- * Meanwhile a normal client asks for `/v1/status` every PROBE_INTERVAL ms. Measured: the daemon's
+ * Meanwhile the user's own client (the CLI's ControlClient: the daemon's proof of the token, then the
+ * request, a GET tried again when the cap refused it) asks for the status every PROBE_INTERVAL ms. Measured: the daemon's
  * resident memory (its growth), each abuse's answers (a clear 4xx, or a refused connection at the cap;
  * never a 5xx nor a hang), how long a slow-loris connection is held, and the normal request's latency
  * and success during the abuse against a calm baseline; then a normal post still goes through.
  */
 import { createConnection } from 'node:net'
 import { request } from 'node:http'
+import { ControlClient } from '../../packages/cli/dist/src/client.js'
 import { Sandbox } from '../../test/cli-harness.ts'
 import { apiRequest, errorCode, readEndpoint, rssMb } from './api-client.ts'
 import type { ApiAnswer, ApiEndpoint } from './api-client.ts'
@@ -34,6 +36,12 @@ export interface ApiAbuseInit {
   durationMs: number
   /** Calm requests timed before the abuse, for the baseline. @default 20 */
   calmSamples?: number
+  /**
+   * The user's client: `cli` the CLI's ControlClient (proof, then the request, a refused GET tried
+   * again), `raw` one request on one connection and no second try (what the daemon's cap alone gives).
+   * @default 'cli'
+   */
+  userClient?: 'cli' | 'raw'
 }
 
 /** Latency figures of the normal client's requests (ms). */
@@ -87,11 +95,14 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
   try {
     const daemon = await sandbox.daemon('api', ['--no-mint', '--no-local-rendezvous'])
     const api = await readEndpoint(daemon.dataDir)
+    const cli = new ControlClient({ socket: api.socket, token: api.token, dataDir: daemon.dataDir })
+    const user = init.userClient === 'raw'
+      ? { status: async () => { const answer = await apiRequest(api, '/v1/status', { timeout: 15_000 }); if (answer.status !== 200) throw new Error(`status ${answer.status}`) } }
+      : cli
     const calmTimes: number[] = []
     for (let i = 0; i < (init.calmSamples ?? 20); i++) {
       const started = performance.now()
-      const answer = await apiRequest(api, '/v1/status')
-      if (answer.status !== 200) throw new Error(`a calm /v1/status answered ${answer.status}: ${answer.text}`)
+      await user.status()
       calmTimes.push(performance.now() - started)
     }
     const before = await rssMb(api.pid) ?? 0
@@ -131,15 +142,12 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
         normal.sent++
         const started = performance.now()
         try {
-          const answer = await apiRequest(api, '/v1/status', { timeout: 15_000 })
-          if (answer.status === 200) {
-            normal.ok++
-            duringTimes.push(performance.now() - started)
-          } else {
-            normal.failures.push(`status ${answer.status}`)
-          }
+          await user.status()
+          normal.ok++
+          duringTimes.push(performance.now() - started)
         } catch (err) {
-          normal.failures.push((err as Error).message)
+          const code = (err as { code?: unknown }).code
+          normal.failures.push(`${(err as Error).name}${typeof code === 'string' ? ` ${code}` : ''}: ${(err as Error).message}`)
         }
         await sleep(PROBE_INTERVAL)
       }

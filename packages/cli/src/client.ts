@@ -221,23 +221,27 @@ export class ControlClient {
    * answer, DaemonNotRunningError when nothing listens, UnverifiedDaemonError when the proof fails.
    */
   private async fetch (method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept: string): Promise<Response> {
-    await this.verify(signal)
+    // the proof is a GET, asked again when the API was too busy to take it; a POST is not sent twice
+    // (the daemon may have read it before the connection closed), its ERR_API_BUSY goes to the caller
+    await retryBusy(async () => { await this.verify(signal) }, signal)
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept }
     if (body !== undefined) {
       headers['content-type'] = 'application/json'
     }
-    let res: Response
-    try {
-      res = await apiRequest(this.address, {
-        method,
-        path: `${API_PREFIX}${path}`,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal
-      })
-    } catch (err) {
-      throw fetchFailure(err, signal)
+    const send = async (): Promise<Response> => {
+      try {
+        return await apiRequest(this.address, {
+          method,
+          path: `${API_PREFIX}${path}`,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal
+        })
+      } catch (err) {
+        throw fetchFailure(err, signal)
+      }
     }
+    const res = method === 'GET' ? await retryBusy(send, signal) : await send()
     if (!res.ok) {
       let payload: ErrorResponse
       try {
@@ -353,6 +357,28 @@ function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
     return new ApiError('the murmur daemon closed the connection without answering (its control API may be busy serving other connections, or stopping); try again', 'ERR_API_BUSY', 503, { cause: err })
   }
   return err instanceof Error ? err : new Error(String(err))
+}
+
+/** Times a GET refused by a busy control API (ERR_API_BUSY) is tried again. */
+const BUSY_RETRIES = 6
+/** First wait before a GET refused by a busy control API is tried again, doubled each time (ms): 1.6 s in all at most. */
+const BUSY_BACKOFF = 25
+
+/**
+ * Runs `attempt`, again after a growing random wait while it fails with ERR_API_BUSY (the daemon's
+ * connection cap refused it) up to BUSY_RETRIES times; any other failure, or a cancel, ends it.
+ */
+async function retryBusy<T> (attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (retry >= BUSY_RETRIES || (err as Partial<ApiError>).code !== 'ERR_API_BUSY' || signal?.aborted === true) throw err
+    }
+    // full jitter: clients refused together do not come back together
+    const wait = Math.random() * BUSY_BACKOFF * 2 ** retry
+    await new Promise<void>((resolve) => { setTimeout(resolve, wait) })
+  }
 }
 
 /** Whether a process of this user runs with this pid (signal 0 only checks; EPERM: another user's). */
