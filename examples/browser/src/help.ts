@@ -3,7 +3,7 @@
  * vote rule (votes.ts) so that it says what the nodes do; and the line a vote gets while the tab holds
  * no member stamp yet.
  */
-import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, MIN_MEMBER_RING, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, MIN_MEMBER_RING, DOWNVOTE_BUDGET, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { aboutSeconds } from './membership.js'
 
 /** A whole number of hours (or minutes) in words: 3600 → "1 hour", 86400 → "24 hours". */
@@ -32,7 +32,8 @@ export const HELP: readonly string[] = [
     'signed without a stamp.',
   'Only members\' votes count. A vote is ring-signed among other members, so nobody can tell which member ' +
     `cast it (among ${MIN_MEMBER_RING} members, fewer only while the directory holds fewer), yet a member's votes on one post count ` +
-    `as one, and a member has at most ${VOTE_BUDGET} votes per channel per hour. Votes of a tab without a stamp count for nothing.`,
+    `as one, and a member has at most ${VOTE_BUDGET} upvotes and ${DOWNVOTE_BUDGET} downvotes per channel per week. ` +
+    'Votes of a tab without a stamp count for nothing.',
   `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by a ` +
     `margin that grows with the channel's audience (the ${ordinal(AUDIENCE_RANK)} highest number of votes on one of ` +
     `its posts of the last ${hours(AUDIENCE_WINDOW_SECONDS)}): ${hideMargin({ audience: 0 })} in a quiet channel, ` +

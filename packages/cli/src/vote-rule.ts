@@ -3,7 +3,7 @@
  * /help, written from @murmur/protocol's vote rule (votes.ts) so that it says what the nodes do, and the
  * line a vote gets while this node holds no member stamp yet.
  */
-import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, DOWNVOTE_BUDGET, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { aboutSeconds } from './membership.js'
 import { utcTime, wrap } from './text.js'
 
@@ -36,8 +36,8 @@ export const VOTE_RULE: readonly string[] = [
   'How votes count: only members\' votes count. A member is a node holding this week\'s member stamp, ' +
     'which it mints in the background (`murmur status` shows when). A member\'s vote is ring-signed among other ' +
     'members, so nobody can tell which member cast it, yet a member\'s votes on one post count as one, and a ' +
-    `member has at most ${VOTE_BUDGET} votes per channel per hour. Posts and votes of nodes without a stamp are ` +
-    'marked "unverified": their votes count for nothing.',
+    `member has at most ${VOTE_BUDGET} upvotes and ${DOWNVOTE_BUDGET} downvotes per channel per week. Posts and ` +
+    'votes of nodes without a stamp are marked "unverified": their votes count for nothing.',
   `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by a ` +
     `margin that grows with the channel's audience (the ${ordinal(AUDIENCE_RANK)} highest number of votes on one of ` +
     `its posts of the last ${hours(AUDIENCE_WINDOW_SECONDS)}): ${marginAt(0)} in a quiet channel, ${marginAt(20)} ` +

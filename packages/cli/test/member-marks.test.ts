@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AUDIENCE_RANK, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
+import { AUDIENCE_RANK, DOWNVOTE_BUDGET, VOTE_BUDGET, hideMargin } from '@murmur/protocol'
 import { Timeline } from '../src/chat/timeline.js'
 import { HELP } from '../src/chat/input.js'
 import { formatPost, formatPosts, terminalJson } from '../src/output.js'
@@ -60,7 +60,7 @@ describe('the vote rule in every help', () => {
     const text = VOTE_RULE.join(' ')
     expect(text).toContain('only members\' votes count')
     expect(text).toContain('a member\'s votes on one post count as one')
-    expect(text).toContain(`at most ${VOTE_BUDGET} votes per channel per hour`)
+    expect(text).toContain(`member has at most ${VOTE_BUDGET} upvotes and ${DOWNVOTE_BUDGET} downvotes per channel per week.`)
     // the margins quoted are the protocol's own (hideMargin), whatever its constants are
     expect(text).toContain(`by a margin that grows with the channel's audience (the ${AUDIENCE_RANK}th highest number of votes`)
     expect(text).toContain(`${hideMargin({ audience: 0 })} in a quiet channel, ${hideMargin({ audience: 20 })} when the audience is 20, ${hideMargin({ audience: 100 })} when it is 100`)
