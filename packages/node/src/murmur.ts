@@ -13,6 +13,7 @@ import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
 import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
 import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
+import { rateLimitedSync } from './sync-session-rate.js'
 import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import type { Release } from './outbound.js'
@@ -317,7 +318,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       log: log.newScope('own')
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
-      this.sync = new HistorySync(libp2p, nodeSyncHost({
+      // sessions opened here are shared out per address group (a fair share of 120 a minute; dialed peers free)
+      this.sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => this.chosen.has(peer) }), nodeSyncHost({
         store,
         intake: this.intake,
         members: () => this.members,
