@@ -27,6 +27,8 @@ export interface NetworkOptions {
   fluffProbability: number
   /** Mean of the exponential part of the embargo timer in ms (undefined: the router's default). */
   embargoMean?: number
+  /** Times a held post may come back to a node and still be sent on (undefined: the router's default). */
+  loopLimit?: number
   random: () => number
 }
 
@@ -46,13 +48,16 @@ export interface Propagation {
   meanStemHops: number
 }
 
-/** A connected random graph where every node dials `dials` distinct others; adjacency with direction. */
+/**
+ * A connected random graph where every node dials `dials` distinct others (fewer when all the others are
+ * connected to it already, as in a small network); adjacency with direction.
+ */
 export function randomGraph (n: number, dials: number, random: () => number): Array<Map<number, boolean>> {
   for (;;) {
     const adjacency = Array.from({ length: n }, () => new Map<number, boolean>())
     for (let v = 0; v < n; v++) {
       let made = 0
-      while (made < dials) {
+      while (made < dials && adjacency[v]!.size < n - 1) {
         const u = Math.floor(random() * n)
         if (u === v || adjacency[v]!.has(u)) continue
         adjacency[v]!.set(u, true) // v dialed u
@@ -171,7 +176,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
           }
           gossip(Number(event.id), v, -1)
         }
-      }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean }))
+      }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean, loopLimit: options.loopLimit }))
     }
     for (let v = 0; v < n; v++) {
       const peers = stemPeers === undefined ? adjacency[v]! : new Map(stemPeers[v]!.map((peer) => [peer, true]))

@@ -3,7 +3,7 @@
  * StemRouter from packages/node) against publishing straight into gossip, on the same random networks,
  * next to the Dandelion++ paper's own setting.
  *
- *   node bench/anonymity/sim.ts [--nodes 100] [--trials 200] [--draws 10] [--q 0.1] [--seed 1] [--no-write]
+ *   node bench/anonymity/sim.ts [--nodes 100] [--trials 200] [--draws 10] [--q 0.1] [--seed 1] [--loop-limit N] [--no-write]
  *
  * Settings, each over `trials` random networks where every node posts once and `draws` random spy sets
  * are scored per spy fraction p (a trial's mean is one sample; figures are means over trials with 95 %
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     q: { type: 'string', default: '0.1' },
     dials: { type: 'string', default: '3' },
     embargo: { type: 'string' },
+    'loop-limit': { type: 'string' },
     seed: { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false }
   }
@@ -71,7 +72,8 @@ function simulate (setting: Setting): Stats {
   const options = {
     nodes, ...LINKS, random,
     fluffProbability: setting === 'regular-q0' ? 0 : q,
-    embargoMean: values.embargo === undefined ? undefined : Number(values.embargo)
+    embargoMean: values.embargo === undefined ? undefined : Number(values.embargo),
+    loopLimit: values['loop-limit'] === undefined ? undefined : Number(values['loop-limit'])
   }
   for (let trial = 0; trial < trials; trial++) {
     const graph = setting === 'mesh' ? randomGraph(nodes, dials, random) : regularGraph(nodes, random)

@@ -1,12 +1,13 @@
 // One system at one size, in its own process (so CPU time and resident memory are its own):
 //   node --expose-gc bench/network/run-one.ts --system <SystemName> --n 50 --out result.json
 //     [--seed 1] [--posts 3 | --total 30] [--rate 10] [--transport tcp|memory] [--payload 300] [--drain 30000]
-//     [--profile window.cpuprofile] [--trace paths.json] [--pool shared|node]
+//     [--profile window.cpuprofile] [--trace paths.json] [--pool shared|node] [--loop-limit N]
 // Builds the seeded topology, waits for every node's mesh, then runs the workload: `posts` posts from
 // every node, `rate` posts a second across the network, round-robin over the nodes in a seeded order.
 // `--trace`: every own post's path through the stem, by events (stem-trace.ts), and their summary.
 // `--pool`: Murmur nodes share one verification pool (`shared`, the default: one worker per core for the
 // process, as MurmurInit.verify advises for several nodes in one process) or each start their own (`node`).
+// `--loop-limit`: the stem's `loopLimit` on every Murmur node (`Infinity`: the rule before `LOOP_LIMIT`).
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
@@ -41,7 +42,8 @@ const { values: args } = parseArgs({
     setup: { type: 'string', default: '300000' },
     profile: { type: 'string' },
     trace: { type: 'string' },
-    pool: { type: 'string', default: 'shared' }
+    pool: { type: 'string', default: 'shared' },
+    'loop-limit': { type: 'string' }
   }
 })
 
@@ -149,6 +151,7 @@ async function main (): Promise<void> {
   for (let i = 0; i < n; i++) {
     const init: SystemInit = {
       transport, index: i, run, payloadBytes: Number(args.payload), wire, neighbours: neighbours[i]!, verify,
+      ...(args['loop-limit'] === undefined ? {} : { stem: { loopLimit: Number(args['loop-limit']) } }),
       onMessage: (key) => { record(i, key); trace?.record(i, 'delivered', key) },
       onPosted: (id, calledAt) => { trace?.record(i, 'call', id, calledAt) }
     }

@@ -23,7 +23,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2pOptions } from 'libp2p'
-import type { Murmur, VerifyPool } from '@murmur/node'
+import type { Murmur, StemInit, VerifyPool } from '@murmur/node'
 import type { BuiltEnvelope } from '@murmur/protocol'
 
 /**
@@ -97,6 +97,8 @@ export interface SystemInit {
    * threads on this machine's 2 cores). @default a pool of the node's own (the node's default)
    */
   verify?: VerifyPool
+  /** Stem parameters of a Murmur node (a run comparing a rule with the one it replaced). @default the node's defaults */
+  stem?: StemInit
 }
 
 function transportOptions (init: SystemInit): { transports: NonNullable<Libp2pOptions['transports']>, listen: string[] } {
@@ -152,6 +154,7 @@ export async function startMurmur (init: SystemInit, body: () => string, system:
     // a memory network is as private as loopback: the same DHT behaviour as the TCP runs
     allowPrivateAddresses: true,
     ...(init.verify === undefined ? {} : { verify: init.verify }),
+    ...(init.stem === undefined ? {} : { stem: init.stem }),
     // Murmur always brings its own TCP (and WebSockets) transport; only the memory transport is added
     libp2p: { ...(init.transport === 'memory' ? { transports } : {}), ...sharedLibp2pOptions(init) }
   })

@@ -73,6 +73,16 @@ export const EMBARGO_MIN = 10_000
 export const EMBARGO_MEAN = 10_000
 
 /**
+ * Times a held stem post may come back to a node (along a cycle of the stem graph, or sent back by a
+ * successor) and still be sent on to a stem peer it has not been through; the next copy back ends its
+ * stem there (`loop`). Own and relayed posts alike, so a successor bouncing a post sees the same thing
+ * either way.
+ *
+ * @default 1
+ */
+export const LOOP_LIMIT = 1
+
+/**
  * Most relayed stem posts held at once (each with an embargo timer). When the table is full, the sender
  * address group (an IPv4 address, an IPv6 /48) holding the most loses its oldest held post: that post is
  * forgotten here (no timer, no loop memory) but its stem goes on, and no post is ever published because

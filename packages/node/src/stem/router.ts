@@ -7,7 +7,7 @@
 import { logger } from '@libp2p/logger'
 import { systemClock } from './clock.js'
 import {
-  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
+  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
   NO_PEER_DELAY_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { exponential } from './embargo.js'
@@ -38,6 +38,8 @@ interface Held {
   tried: Set<string>
   /** Times the post was sent on. */
   hops: number
+  /** Times a copy came back to this node while it held the post (along a cycle, or sent back). */
+  returns: number
   /** The successor the post was last sent to. */
   via?: string
   /** That successor went away while no other was there to take the post. */
@@ -59,8 +61,10 @@ interface Held {
  * one-to-one pseudorandom forwarding; see `StemRoutes`).
  *
  * Once a post is in the stem, this node treats it the same whether it is its own or relayed: a copy that
- * comes back (a cycle, or a successor bouncing it) goes to a successor it has not been through, and when
- * none is left the post leaves the stem here; the embargo timer (`EMBARGO_MIN` + Exp(`EMBARGO_MEAN`), the
+ * comes back (a cycle, or a successor bouncing it) goes to a stem peer it has not been through, at most
+ * `loopLimit` times (`LOOP_LIMIT`); the next copy back, or one with no such peer left, leaves the stem
+ * here (a post that keeps coming back is walking a part of the stem graph with no diffuser ahead, and
+ * would otherwise visit every node before it ends); the embargo timer (`EMBARGO_MIN` + Exp(`EMBARGO_MEAN`), the
  * same draw for both) sends it through an untried successor, and publishes it when none is left. Only the
  * first hop differs (own posts take the epoch's own route; a diffuser fluffs relayed posts at once),
  * which is the Dandelion++ model the simulation measures. So nothing a successor can provoke — bouncing
@@ -83,6 +87,7 @@ export class StemRouter {
   private readonly embargoMin: number
   private readonly embargoMean: number
   private readonly rememberDone: number
+  private readonly loopLimit: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
 
@@ -102,6 +107,7 @@ export class StemRouter {
     this.embargoMean = init.embargoMean ?? EMBARGO_MEAN
     const maxHeld = init.maxHeld ?? MAX_HELD_POSTS
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
+    this.loopLimit = init.loopLimit ?? LOOP_LIMIT
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
     if (!(fluffProbability >= 0 && fluffProbability <= 1)) {
@@ -112,6 +118,9 @@ export class StemRouter {
     }
     if (!(this.embargoMin >= 0) || !(this.embargoMean >= 0)) {
       throw new RangeError(`embargoMin and embargoMean must be >= 0, got ${this.embargoMin}, ${this.embargoMean}`)
+    }
+    if (!(this.loopLimit >= 0) || !(Number.isInteger(this.loopLimit) || this.loopLimit === Infinity)) {
+      throw new RangeError(`loopLimit must be a non-negative integer or Infinity, got ${this.loopLimit}`)
     }
     if (!Number.isInteger(maxHeld) || maxHeld < 1) {
       throw new RangeError(`maxHeld must be a positive integer, got ${maxHeld}`)
@@ -193,7 +202,7 @@ export class StemRouter {
     if (this.held.has(id) || this.done.has(id)) {
       return { status: 'sent', recipients: 0 }
     }
-    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0 }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0, returns: 0 }
     post.avoid = this.routes.anyPeerBut(this.routes.ownRoute)
     this.held.add(post)
     const to = this.nextHop(post)
@@ -218,7 +227,7 @@ export class StemRouter {
     if (this.stopped || this.held.has(id) || this.done.has(id)) {
       return
     }
-    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, resumed: true }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, returns: 0, resumed: true }
     post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoDelay())
     this.held.add(post)
   }
@@ -237,10 +246,11 @@ export class StemRouter {
     if (known !== undefined) {
       // back along a cycle, or bounced: the same rule for own and relayed posts, so that a successor
       // bouncing a post learns nothing about who wrote it
-      this.moveOn(known, this.nextHop(known, from), 'loop')
+      known.returns++
+      this.moveOn(known, known.returns > this.loopLimit ? undefined : this.nextHop(known, from), 'loop')
       return
     }
-    const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0 }
+    const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0, returns: 0 }
     if (this.routes.isDiffuser && (this.components.canFluff?.(topic) ?? true)) {
       this.fluffHeld(post, 'diffuser')
       return

@@ -9,9 +9,9 @@ import type { Logger } from '@libp2p/interface'
 /**
  * Why a post left the stem:
  * `diffuser` — this node is a diffuser this epoch; `embargo` — its fail-safe timer fired before the post
- * came back through gossip and no untried successor was left; `loop` — it came back along the stem and
- * no untried successor was left; `no-route` — no successor other than the sender; `no-stem-peer` — an own
- * post found no stem peer. Own and relayed posts leave for the same reasons, except `diffuser` (relayed
+ * came back through gossip and no untried successor was left; `loop` — it came back along the stem more
+ * than `loopLimit` times, or with no untried stem peer left; `no-route` — no successor other than the
+ * sender; `no-stem-peer` — an own post found no stem peer. Own and relayed posts leave for the same reasons, except `diffuser` (relayed
  * only) and `no-stem-peer` (own only).
  */
 export type FluffReason = 'diffuser' | 'embargo' | 'loop' | 'no-route' | 'no-stem-peer'
@@ -84,6 +84,14 @@ export interface StemRouterInit {
    * @default EMBARGO_MEAN (10_000)
    */
   embargoMean?: number
+  /**
+   * Times a held post may come back to this node (along a cycle, or sent back by a successor) and still
+   * be sent on to a stem peer it has not been through; the next copy back ends its stem here.
+   * `Infinity` sends it on until no such peer is left.
+   *
+   * @default LOOP_LIMIT (1)
+   */
+  loopLimit?: number
   /**
    * Most relayed posts held at once; when full, the sender address group holding the most loses its oldest.
    *
