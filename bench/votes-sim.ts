@@ -1,7 +1,8 @@
 // Issue 13, "votes that a minority cannot abuse" and the black-marble attack, by simulation (no network):
 // a channel of 200 members voting as people do (bench/lib/votes-channel.ts states the model), judged by the
 // shipped hide rule of @murmur/protocol (votes.ts) against the old "−5 hides" rule; a sybil minority of 5 %
-// and 20 % of the members downvoting within its vote budget, either every post at once or (the headline
+// and 20 % of the members downvoting within its budgets (DOWNVOTE_BUDGET downvotes per identity, channel and
+// week; members' votes within theirs too), either every post at once or (the headline
 // figures, the stronger attack) selectively: each post when just enough of its identities hide it; what hiding one post and every
 // post for a week costs in stamps and core-seconds; and how many honest members an honest ring of 16 keeps
 // when the attacker minted 10, 50 or 90 % of the directory (bench/lib/votes-rings.ts, the node's chooseRing);
@@ -69,12 +70,22 @@ function stampsToHide ({ up, down, others }: { up: number, down: number, others:
   }
 }
 
-/** The smallest selective attacker that keeps WEEK_HIDDEN of honest posts hidden, by bisection over identities. */
+/** Identities past which the week attack is not searched: the channel's members 64 times over. */
+const MAX_WEEK_ATTACKERS = MEMBERS * 64
+
+/**
+ * The smallest selective attacker that keeps WEEK_HIDDEN of honest posts hidden, each identity within its
+ * weekly budgets: doubling from the channel's size, then bisection over identities.
+ */
 function stampsToHideWeek (): number {
   const hides = (attackers: number): boolean => fraction(channels({ attackers, attack: 'selective' }).normal) >= WEEK_HIDDEN
   let low = 1
-  let high = MEMBERS * 4
-  if (!hides(high)) return Number.POSITIVE_INFINITY
+  let high = MEMBERS
+  while (!hides(high)) {
+    if (high >= MAX_WEEK_ATTACKERS) return Number.POSITIVE_INFINITY
+    low = high + 1
+    high *= 2
+  }
   while (low < high) {
     const mid = (low + high) >> 1
     if (hides(mid)) high = mid
@@ -91,6 +102,7 @@ const attack5 = attack(0.05)
 const attack5Old = attack(0.05, { rule: OLD_RULE })
 const attack5Every = attack(0.05, { attack: 'every' })
 const attack10 = attack(0.1)
+const attack10Unbudgeted = attack(0.1, { downvotes: Number.POSITIVE_INFINITY })
 const attack20 = attack(0.2)
 const attack20Old = attack(0.2, { rule: OLD_RULE })
 const attack20Every = attack(0.2, { attack: 'every' })
@@ -134,9 +146,8 @@ const cost = await identityCost()
 const perPost = calm.outcomes.flatMap(o => o.ripe).map(stampsToHide)
 const stampsPost = median(perPost)
 const stampsWeek = stampsToHideWeek()
-// the vote budget is per week: an identity strikes at most VOTE_BUDGET posts of a channel's week
+// the simulated attackers keep to their weekly budgets: an identity strikes at most DOWNVOTE_BUDGET posts of a channel's week
 const postsPerWeek = Math.max(...calm.outcomes.map(o => o.normal.posts + o.abusive.posts))
-const budgetGroups = Math.ceil(postsPerWeek / VOTE_BUDGET)
 
 const RING_SHARES = [0.1, 0.5, 0.9]
 const rings = RING_SHARES.map((share, i) => ({
@@ -160,7 +171,7 @@ const figures: Figure[] = [
     unit: 'fraction',
     target: '≤ 0.01',
     baseline: fraction(attack5Old.normal),
-    note: `${sybils(0.05)} sybils (budget ${VOTE_BUDGET} votes/week each) watch every post and downvote it, from the moment it may be hidden and every hour after, with just as many identities as hide it; ${channelNote}; ${rule}; baseline: the old −5 rule; without attack ${fraction(calm.normal).toFixed(4)} hidden`
+    note: `${sybils(0.05)} sybils (${DOWNVOTE_BUDGET} downvotes a week each, as members' ${VOTE_BUDGET} upvotes and ${DOWNVOTE_BUDGET} downvotes) watch every post and downvote it, from the moment it may be hidden and every hour after, with just as many identities as hide it; ${channelNote}; ${rule}; baseline: the old −5 rule; without attack ${fraction(calm.normal).toFixed(4)} hidden`
   },
   {
     figure: 'abuse_hidden_fraction_5pct_sybil_every_post',
@@ -174,7 +185,8 @@ const figures: Figure[] = [
     figure: 'abuse_hidden_fraction_10pct_sybil',
     value: fraction(attack10.normal),
     unit: 'fraction',
-    note: `${sybils(0.1)} selective sybils, as above`
+    baseline: fraction(attack10Unbudgeted.normal),
+    note: `${sybils(0.1)} selective sybils, as above; baseline: the same attack with no downvote budget`
   },
   {
     figure: 'abuse_hidden_fraction_20pct_sybil',
@@ -243,13 +255,13 @@ const figures: Figure[] = [
   },
   {
     figure: 'sybil_stamps_hide_week',
-    value: stampsWeek * budgetGroups,
+    value: stampsWeek,
     unit: 'identities',
-    note: `smallest selective attacker that keeps ≥ ${WEEK_HIDDEN} of honest posts hidden (bisection, ${stampsWeek} per group) × ${budgetGroups} group(s) of the vote budget (up to ${postsPerWeek} posts a week in a channel, ${VOTE_BUDGET} votes a week per identity)`
+    note: `smallest selective attacker that keeps ≥ ${WEEK_HIDDEN} of honest posts hidden (doubling from ${MEMBERS}, then bisection; searched up to ${MAX_WEEK_ATTACKERS}), each identity within ${DOWNVOTE_BUDGET} downvotes a week in the channel (up to ${postsPerWeek} posts a week there)`
   },
   {
     figure: 'sybil_cost_hide_week_core_s',
-    value: stampsWeek * budgetGroups * cost.coreSeconds,
+    value: stampsWeek * cost.coreSeconds,
     unit: 'core-s',
     baseline: 5 * cost.coreSeconds,
     note: 'sybil_stamps_hide_week × the cost of one identity-week: one stamp per identity lasts the week; baseline: 5 stamped identities under the old rule'

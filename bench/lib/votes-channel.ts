@@ -1,12 +1,13 @@
 // A simulated public channel whose members vote as people do, with an optional sybil minority that
 // downvotes every post it can, judged by the protocol's hide rule (voteVerdict, channelAudience). Pure and
 // seeded: the same options give the same result. The model and its parameters are stated in ChannelModel.
-import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, HIDE_AFTER_SECONDS, VOTE_BUDGET, channelAudience, voteVerdict } from '@murmur/protocol'
+import { AUDIENCE_RANK, AUDIENCE_WINDOW_SECONDS, DOWNVOTE_BUDGET, HIDE_AFTER_SECONDS, VOTE_BUDGET, channelAudience, voteVerdict } from '@murmur/protocol'
 import type { VoteRule } from '@murmur/protocol'
 import { seededRandom } from './random.ts'
 
 const HOUR = 3600
 const DAY = 86_400
+const WEEK = 7 * DAY
 
 /**
  * How the honest channel behaves. Posts arrive as a Poisson process whose rate follows the day (a sine,
@@ -77,8 +78,10 @@ export interface ChannelRun {
    * @default 'every'
    */
   attack?: 'every' | 'selective'
-  /** Votes per identity per channel per epoch. @default VOTE_BUDGET */
-  budget?: number
+  /** Upvotes per identity per channel per week, as the protocol's vote budget scope counts them. @default VOTE_BUDGET */
+  upvotes?: number
+  /** Downvotes per identity per channel per week (the downvote budget scope). @default DOWNVOTE_BUDGET */
+  downvotes?: number
   /** Days simulated before posts are measured (the audience needs a day of history). @default 1 */
   warmupDays?: number
   /** Days of measured posts; the run continues a day more so their lives end. @default 7 */
@@ -172,7 +175,7 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   const attackers = run.attackers ?? 0
   const selective = run.attack === 'selective'
   const hideAfter = run.rule?.hideAfter ?? HIDE_AFTER_SECONDS
-  const budget = run.budget ?? VOTE_BUDGET
+  const budgets = { up: run.upvotes ?? VOTE_BUDGET, down: run.downvotes ?? DOWNVOTE_BUDGET }
   const rank = run.audienceRank ?? AUDIENCE_RANK
   const window = run.audienceWindow ?? AUDIENCE_WINDOW_SECONDS
   const warmup = (run.warmupDays ?? 1) * DAY
@@ -209,11 +212,14 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
   for (let t = HOUR; t < end; t += HOUR) events.push({ time: t, kind: 'tick' })
   events.sort((a, b) => a.time - b.time)
 
+  // each identity's votes of each direction per week, as the protocol's budget scopes count them
   const spent = new Map<string, number>()
-  const canSpend = (who: string, epoch: number): boolean => (spent.get(`${who}/${epoch}`) ?? 0) < budget
-  const spend = (who: string, epoch: number): boolean => {
-    if (!canSpend(who, epoch)) return false
-    spent.set(`${who}/${epoch}`, (spent.get(`${who}/${epoch}`) ?? 0) + 1)
+  const keyOf = (who: string, direction: 'up' | 'down', time: number): string => `${who}/${direction}/${Math.floor(time / WEEK)}`
+  const canSpend = (who: string, direction: 'up' | 'down', time: number): boolean => (spent.get(keyOf(who, direction, time)) ?? 0) < budgets[direction]
+  const spend = (who: string, direction: 'up' | 'down', time: number): boolean => {
+    if (!canSpend(who, direction, time)) return false
+    const key = keyOf(who, direction, time)
+    spent.set(key, (spent.get(key) ?? 0) + 1)
     return true
   }
   // posts are created in time order, so the window is a moving range of indices
@@ -242,14 +248,13 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
     for (let i = first; i < created; i++) if (i !== index) others.push(posts[i]!.up + posts[i]!.down)
     // the audience with this post's total raised depends only on the others' `rank` largest
     const top = others.sort((a, b) => b - a).slice(0, rank)
-    const epoch = Math.floor(time / HOUR)
-    // sybils that have not voted on this post and have budget left
+    // sybils that have not voted on this post and have downvotes left
     const ready: string[] = []
-    for (let a = post.struck; a < attackers; a++) if (canSpend(`sybil${a}`, epoch)) ready.push(`sybil${a}`)
+    for (let a = post.struck; a < attackers; a++) if (canSpend(`sybil${a}`, 'down', time)) ready.push(`sybil${a}`)
     for (let k = 1; k <= ready.length; k++) {
       const audience = channelAudience([...top, post.up + post.down + k], rank)
       if (!voteVerdict({ up: post.up, down: post.down + k, age: time - post.created }, { audience }, run.rule).hidden) continue
-      for (const who of ready.slice(0, k)) spend(who, epoch)
+      for (const who of ready.slice(0, k)) spend(who, 'down', time)
       post.down += k
       post.struck += k
       return
@@ -267,7 +272,6 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
       continue
     }
     const post = posts[event.post]!
-    const epoch = Math.floor(event.time / HOUR)
     if (event.kind === 'ripe' && post.measured && !post.abusive) {
       audienceAt(event.time)
       const others: number[] = []
@@ -276,13 +280,13 @@ export function simulateChannel (run: ChannelRun): ChannelOutcome {
     }
     if (event.kind === 'ripe' && selective && attackers > 0) strike(event.post, event.time)
     if (event.kind === 'attack') {
-      for (let a = 0; a < attackers; a++) if (spend(`sybil${a}`, epoch)) post.down++
+      for (let a = 0; a < attackers; a++) if (spend(`sybil${a}`, 'down', event.time)) post.down++
     } else if (event.kind === 'honest') {
       // a hidden post is in nobody's feed
       if (post.hidden) continue
       const roll = random()
       const vote = roll < event.pUp ? 1 : roll < event.pUp + event.pDown ? -1 : 0
-      if (vote === 0 || !spend(`member${event.voter}`, epoch)) continue
+      if (vote === 0 || !spend(`member${event.voter}`, vote === 1 ? 'up' : 'down', event.time)) continue
       if (vote === 1) post.up++
       else post.down++
       post.history?.push([event.time - post.created, vote])
