@@ -448,6 +448,17 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   thread(rootId: string): Promise<PostView[]>
   /** One post, reply or vote by id. */
   get(id: string): Promise<PostView | undefined>
+  /**
+   * The ids of the unexpired posts and replies this node holds, its own not yet back from the network
+   * included, that start with `prefix` (1 to 64 hex characters; InvalidIdError otherwise): ascending, at
+   * most `limit` (default 10). A range read of the store's id index, however many posts it holds.
+   *
+   * @example
+   * ```ts
+   * const ids = await node.postIdsWithPrefix('9a9e') // one id: what the user meant; several: ask for more
+   * ```
+   */
+  postIdsWithPrefix(prefix: string, options?: { limit?: number }): Promise<string[]>
   /** Addresses other nodes can dial, with `/p2p/<peer id>`. */
   getMultiaddrs(): Multiaddr[]
   /** Number of connected peers. */

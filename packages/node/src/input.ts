@@ -45,6 +45,21 @@ export function parseId (id: string): Uint8Array {
   return fromHex(id.toLowerCase())
 }
 
+/**
+ * A post id prefix as an app passes it: 1 to 64 hex characters (any case), lower-cased; InvalidIdError otherwise.
+ *
+ * @example
+ * ```ts
+ * parseIdPrefix('9A9E') // '9a9e'
+ * ```
+ */
+export function parseIdPrefix (prefix: string): string {
+  if (typeof prefix !== 'string' || !/^[0-9a-f]{1,64}$/i.test(prefix)) {
+    throw new InvalidIdError(`expected a post id prefix of 1 to 64 hex characters, got ${JSON.stringify(String(prefix).slice(0, 80))}`)
+  }
+  return prefix.toLowerCase()
+}
+
 /** Runs protocol code, turning a ProtocolError it throws into a PostValidationError with the same code. */
 export async function guardProtocolAsync<T> (fn: () => Promise<T>): Promise<T> {
   try {

@@ -7,7 +7,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { AbortError, CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, isCircleChannel, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
-import { checkBody, parseId, topicOf, typedChannel } from './input.js'
+import { checkBody, parseId, parseIdPrefix, topicOf, typedChannel } from './input.js'
 import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
@@ -663,6 +663,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const entries = await this.reads.thread(parseId(rootId))
     const rootKey = entries[0]?.kind === 'POST' ? entries[0].authorKey : undefined
     return entries.map((entry) => toPostView(entry, rootKey))
+  }
+
+  async postIdsWithPrefix (prefix: string, options: { limit?: number } = {}): Promise<string[]> {
+    const typed = parseIdPrefix(prefix)
+    this.assertRunning()
+    return await this.reads.idsWithPrefix(typed, options.limit)
   }
 
   async get (id: string): Promise<PostView | undefined> {
