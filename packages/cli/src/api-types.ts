@@ -101,6 +101,9 @@ export interface VoteRequest { post: string, vote: 1 | -1, ttl?: number, circle?
 /** Body of `POST /v1/join` and `POST /v1/leave`. */
 export interface ChannelRequest { channel: string }
 
+/** What a posting route answers: the node's PostResult, and for a circle's post, reply or vote its circle's local name. */
+export type PostingResult = PostResult & { circle?: string }
+
 /** `GET /v1/circles`: the circles this node is a member of. */
 export interface CirclesResponse { circles: CircleSummary[] }
 /** Body of `POST /v1/circles`: create a circle owned by this node. */

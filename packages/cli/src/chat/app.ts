@@ -181,12 +181,14 @@ export class ChatApp {
         case 'reply': {
           const body = parseBody(input.text)
           const parent = await this.target(input.target)
+          await this.circles.readyToPost()
           await this.posting('replying', async (options) => this.client.reply({ parent, body }, options))
           return
         }
         case 'vote': {
           const post = await this.target(input.target)
           const vote = parseVote(input.direction)
+          await this.circles.readyToPost()
           await this.posting('voting', async (options) => this.client.vote({ post, vote }, options)).catch((err: unknown) => {
             // a node that mints no stamp never will: say what makes this chat's votes count instead of "not yet"
             if ((err as Error).name === 'StampNotReadyError' && this.status?.membership?.minter === false) {

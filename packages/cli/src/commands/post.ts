@@ -3,7 +3,6 @@
  * proof-of-work progress; Ctrl-C cancels the mining.
  */
 import { Command } from 'commander'
-import { isCircleChannel } from '@murmur/protocol'
 import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
 import { circleNameOf } from '../circle-name.js'
@@ -15,7 +14,7 @@ import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { CHANNEL_ARGUMENT, clientOf, outputOf, parseBody, parseChannel, parseTtl, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
-import type { PostResult } from '../api-types.js'
+import type { PostingResult, PostResult } from '../api-types.js'
 import type { ControlClient, PostingOptions } from '../client.js'
 import type { Output } from '../output.js'
 
@@ -46,7 +45,7 @@ export function postCommand (): Command {
       const out = outputOf(options)
       const circle = circleNameOf(request.channel)
       if (circle !== undefined) await readyToPost(client, out, circle)
-      report(out, await mine(out, async (posting) => client.post(request, posting)), `posted to ${request.channel}`, circle)
+      report(out, await mine(out, async (posting) => client.post(request, posting)), `posted to ${request.channel}`)
     })
 }
 
@@ -71,8 +70,7 @@ export function replyCommand (): Command {
       const client = await clientOf(options)
       const request = { parent: await client.resolvePostId(ref), body, ttl: options.ttl }
       const out = outputOf(options)
-      const circle = await circleOfPost(client, out, request.parent)
-      report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied', circle)
+      report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied')
     })
 }
 
@@ -97,8 +95,7 @@ export function voteCommand (): Command {
       const client = await clientOf(options)
       const request = { post: await client.resolvePostId(ref), vote, ttl: options.ttl }
       const out = outputOf(options)
-      const circle = await circleOfPost(client, out, request.post)
-      report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted', circle)
+      report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted')
     })
 }
 
@@ -140,16 +137,9 @@ async function readyToPost (client: ControlClient, out: Output, name: string): P
   for (const line of warningLines(summary)) out.note(line)
 }
 
-/** The circle of a post replied to or voted on (checked ready to post, as for a post), or undefined for a public one. */
-async function circleOfPost (client: ControlClient, out: Output, id: string): Promise<string | undefined> {
-  const view = await client.get(id)
-  if (!isCircleChannel(view.channel)) return undefined
-  const circle = 'circle' in view && typeof view.circle === 'string' ? view.circle : undefined
-  if (circle !== undefined) await readyToPost(client, out, circle)
-  return circle
-}
-
-function report (out: Output, result: PostResult, done: string, circle?: string): void {
+function report (out: Output, result: PostingResult, done: string): void {
+  // the daemon names the circle of a circle's post, reply or vote (a reply or vote names only its post)
+  const { circle } = result
   out.result(result, () => `${result.status === 'sent'
     ? `${done}: ${result.id} (sent to ${result.recipients} ${result.recipients === 1 ? 'peer' : 'peers'})`
     : `${done}: ${result.id} (queued: ${result.reason === 'no-connections' ? 'no peer connected' : 'no peer in the channel'} yet; the daemon sends it when one comes)`}\n${circle === undefined ? signedLine(ringOf(result)) : circleSignedLine(ringOf(result), circle)}`)

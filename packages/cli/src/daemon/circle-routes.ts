@@ -95,6 +95,8 @@ export async function circleOfPost (node: Murmur, id: string, named?: unknown): 
     if (typeof named !== 'string') throw new BadRequestError('field "circle" must be a string')
     return held(node, named).name
   }
+  // a node in no circle: every post it holds is a channel's
+  if (node.circles.list().length === 0) return undefined
   const view = await node.get(id)
   if (view === undefined || !isCircleChannel(view.channel)) return undefined
   // the node's view of a stored post does not name its circle: the circle whose thread holds it does

@@ -6,7 +6,7 @@ import { BadRequestError, NotFoundError } from '../errors.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
 import { postIdsWithPrefix } from './post-ids.js'
 import { readPeers, readStatus } from './status.js'
-import type { MiningProgress, PostResult } from '../api-types.js'
+import type { MiningProgress, PostingResult } from '../api-types.js'
 import type { Murmur, PostOptions } from '@murmur/node'
 
 /** What a route handler gets. */
@@ -31,7 +31,7 @@ export type JsonRoute = (ctx: RouteContext) => Promise<unknown>
  * A route that builds a post: it mines proof of work, so it is cancellable and reports progress
  * (streamed to clients that accept `text/event-stream`).
  */
-export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, onProgress(p: MiningProgress): void }) => Promise<PostResult>
+export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, onProgress(p: MiningProgress): void }) => Promise<PostingResult>
 
 /**
  * Every JSON route by `METHOD /path` (paths without the `/v1` prefix; `:id` is the parameter). Where a
@@ -112,7 +112,7 @@ export const POSTING_ROUTES: Record<string, PostingRoute> = {
     const text = stringField(body, 'body')
     return circle === undefined
       ? node.post(channel, text, postOptions(body, options))
-      : node.circles.post(circle, text, postOptions(body, options))
+      : { ...await node.circles.post(circle, text, postOptions(body, options)), circle }
   },
   'POST /replies': async ({ node, body }, options) => {
     const parent = stringField(body, 'parent')
@@ -120,7 +120,7 @@ export const POSTING_ROUTES: Record<string, PostingRoute> = {
     const circle = await circleOfPost(node, parent, body.circle)
     return circle === undefined
       ? node.reply(parent, text, postOptions(body, options))
-      : node.circles.reply(circle, parent, text, postOptions(body, options))
+      : { ...await node.circles.reply(circle, parent, text, postOptions(body, options)), circle }
   },
   'POST /votes': async ({ node, body }, options) => {
     const vote = body.vote
@@ -131,7 +131,7 @@ export const POSTING_ROUTES: Record<string, PostingRoute> = {
     const circle = await circleOfPost(node, post, body.circle)
     return circle === undefined
       ? node.vote(post, vote, postOptions(body, options))
-      : node.circles.vote(circle, post, vote, postOptions(body, options))
+      : { ...await node.circles.vote(circle, post, vote, postOptions(body, options)), circle }
   }
 }
 
