@@ -43,7 +43,7 @@ export const RELAY_DATA_LIMIT = 1n << 20n
  */
 export const RELAY_PEER_CONNECTIONS = 64
 
-/** Most relayed connections being set up at once (inbound HOP streams). */
+/** Most HOP streams open at once on one client connection (libp2p's per-connection stream limit), not over the relay. */
 export const RELAY_MAX_HOP_STREAMS = 64
 
 /**
