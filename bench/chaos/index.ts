@@ -15,7 +15,9 @@ import type { Figure } from '../lib/results.ts'
 const ORDER: Array<{ name: string, node: string[] }> = [
   { name: 'fuzz', node: ['--expose-gc'] },
   { name: 'api-abuse', node: [] },
-  { name: 'crash', node: [] }
+  { name: 'crash', node: [] },
+  { name: 'churn', node: [] },
+  { name: 'partition', node: [] }
 ]
 
 const full = process.argv.includes('--full')

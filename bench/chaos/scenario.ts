@@ -1,12 +1,14 @@
 /**
  * Runs one chaos scenario at its quick or full size and writes its figures and raw outcome as JSON to
  * `--out <file>`; the runner (index.ts) starts each in a process of its own.
- * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz> [--full] --out <file>`
+ * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz|churn|partition> [--full] --out <file>`
  */
 import { writeFileSync } from 'node:fs'
 import { median } from '../lib/results.ts'
 import { runApiAbuse } from './api-abuse.ts'
+import { runChurn } from './churn.ts'
 import { runCrash } from './crash.ts'
+import { runPartition } from './partition.ts'
 import { runFuzz } from './fuzz.ts'
 import { runWireFuzz } from './wire-fuzz.ts'
 import type { ApiAbuseInit, ApiAbuseOutcome } from './api-abuse.ts'
@@ -55,6 +57,29 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
         { figure: 'api_abuse_5xx', value: fivexx, unit: 'answers', target: '0' }
       ],
       raw: { mixed: { init: mixed, outcome: without }, crowd: { init: crowd, outcome: withCrowd } }
+    }
+  },
+  churn: async (full) => {
+    const init = full ? { nodes: 50, killShare: 0.3, postsDuring: 50, postsAfter: 50, waitMs: 120_000 } : { nodes: 12, killShare: 0.3, postsDuring: 12, postsAfter: 12, waitMs: 90_000 }
+    const outcome = await runChurn(init)
+    const size = `${init.nodes} nodes on loopback TCP in one process, ${outcome.killed.length} stopped mid-flood (libp2p stop), ${init.postsAfter} posts after`
+    return {
+      figures: [
+        { figure: 'churn_delivery_kill30_n50', value: outcome.deliveryAfterKill, unit: 'share', target: '1.0', note: `${size}${full ? '' : ' (quick size)'}; every survivor within ${init.waitMs / 1000} s` },
+        { figure: 'churn_rejoin_catchup_s', value: outcome.rejoinCatchupSeconds ?? Number.NaN, unit: 's', target: '<= 60', note: `the stopped nodes restarted on their data dirs until each held all ${outcome.posted} posts; missing at the end: ${outcome.rejoinMissing.join(', ')}` }
+      ],
+      raw: { init, outcome }
+    }
+  },
+  partition: async (full) => {
+    const init = full ? { nodes: 50, splitMs: 120_000, postsPerHalf: 25, waitMs: 180_000 } : { nodes: 12, splitMs: 10_000, postsPerHalf: 6, waitMs: 120_000 }
+    const outcome = await runPartition(init)
+    return {
+      figures: [
+        { figure: 'partition_lost_posts', value: outcome.lost, unit: 'posts', target: '0', note: `${init.nodes} nodes split ${init.nodes / 2}/${init.nodes / 2} for ${init.splitMs / 1000} s, ${outcome.posted} posts; ${outcome.leakedBeforeHeal} crossed before the heal` },
+        { figure: 'partition_heal_s', value: outcome.healSeconds ?? Number.NaN, unit: 's', target: '<= 90', note: 'heal (gate open, 2 dials across per half) to the union everywhere: history sync (every 60 s by default) carries it, gossip does not resend' }
+      ],
+      raw: { init, outcome }
     }
   },
   fuzz: async (full) => {
