@@ -144,6 +144,16 @@ describe('ring cut', () => {
     expect(() => selectRing(members, policy)).toThrow(/secret seed/)
   })
 
+  it('a member left off a full roster cannot post, and asking for its ring does not throw', () => {
+    // a hostile member fills the roster with 64 joins before the honest newcomer's join: the newcomer's
+    // node must say it is off the roster, not fail every circle command
+    const full = Array.from({ length: 64 }, (_, i) => ({ ringKey: generateMemberKeys().ring.publicKey, boxKey: new Uint8Array(32), joinedAt: 0, inviter: UNATTRIBUTED, name: `f${i}` }))
+    const outsider = generateMemberKeys().ring.publicKey
+    const selection = selectRing(full, { self: outsider, now: 10 * 86400, minRing: 2 })
+    expect(selection).toMatchObject({ belowMinimum: true, offRoster: true, eligible: 0 })
+    expect(selection.ring.map(toHex)).toEqual([toHex(outsider)])
+  })
+
   it('a ring cut with a seed is stable for the seed and holds the signer', () => {
     const seed = new Uint8Array(32).fill(7)
     const a = selectRing(members, { ...policy, seed })

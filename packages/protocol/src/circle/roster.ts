@@ -141,6 +141,11 @@ export interface RingSelection {
    * ring holds its key, so any ring that does names it: the UI lets a newcomer read but not post.
    */
   selfNewcomerUntil?: number
+  /**
+   * True when the signer's key is not on the roster (its join not seen yet, or left out of a full roster
+   * of 64): it cannot post, and `ring` is itself alone (`belowMinimum`).
+   */
+  offRoster?: true
 }
 
 /**
@@ -160,8 +165,10 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
   let newcomers = 0
   let selfNewcomerUntil: number | undefined
   const others: Uint8Array[] = []
+  let onRoster = false
   for (const member of members) {
     if (equalBytes(member.ringKey, policy.self)) {
+      onRoster = true
       if (member.joinedAt + delay > policy.now) selfNewcomerUntil = member.joinedAt + delay
       continue
     }
@@ -171,6 +178,8 @@ export function selectRing (members: Iterable<RosterMember>, policy: RingPolicy)
     }
     others.push(member.ringKey)
   }
+  // a key off the roster signs no ring validators would take: nothing to choose (and no cut to make)
+  if (!onRoster) return { ring: [policy.self], eligible: 0, newcomers, belowMinimum: true, offRoster: true }
   const eligible = others.length + 1
   if (others.length > maxSize - 1) {
     const seed = policy.seed
