@@ -9,6 +9,7 @@ export function stubNode (extra: Record<string, unknown> = {}): Murmur {
   return Object.assign(new EventTarget(), {
     libp2p,
     peerId: 'stub',
+    circles: { list: () => [] },
     getMultiaddrs: () => [],
     peerCount: () => 0,
     channels: () => [],

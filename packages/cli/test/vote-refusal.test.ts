@@ -51,6 +51,7 @@ function refusingNode (err: Error): Murmur {
   return Object.assign(new EventTarget(), {
     libp2p,
     peerId: 'stub',
+    circles: { list: () => [] },
     getMultiaddrs: () => [],
     peerCount: () => 0,
     channels: () => [],

@@ -29,7 +29,10 @@ const STATUS_BY_NAME: Record<string, number> = {
   RateLimitError: 429,
   OutboxFullError: 503,
   NotStartedError: 503,
-  PublishError: 502
+  PublishError: 502,
+  // a damaged invite (its ERR_INVITE_* code), or a circle that cannot do this now (ERR_CIRCLE_*)
+  InvalidInviteError: 400,
+  CircleError: 409
 }
 
 /**

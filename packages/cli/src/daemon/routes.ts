@@ -4,7 +4,6 @@
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
-import { postIdsWithPrefix } from './post-ids.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostingResult } from '../api-types.js'
 import type { Murmur, PostOptions } from '@murmur/node'
@@ -81,7 +80,7 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
     if (prefix === null || !/^[0-9a-f]{4,64}$/.test(prefix)) {
       throw new BadRequestError('query parameter "prefix" must be 4 to 64 lower-case hex characters')
     }
-    const ids = new Set([...await postIdsWithPrefix(ctx.node, prefix), ...await circlePostIdsWithPrefix(ctx.node, prefix)])
+    const ids = new Set([...await ctx.node.postIdsWithPrefix(prefix, { limit: MAX_PREFIX_MATCHES }), ...await circlePostIdsWithPrefix(ctx.node, prefix)])
     return { prefix, ids: [...ids].slice(0, MAX_PREFIX_MATCHES) }
   },
   'GET /threads/:id': async (ctx) => {

@@ -11,6 +11,7 @@ import { logger } from '@libp2p/logger'
 import {
   API_HEADERS_TIMEOUT, API_HOST, API_PREFIX, API_REQUEST_TIMEOUT, MAX_API_CONNECTIONS, PROGRESS_INTERVAL, SSE_KEEPALIVE_INTERVAL
 } from '../constants.js'
+import { circleTarget } from '../circle-name.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { tokenProof } from './api-file.js'
 import { guardConnections } from './connections.js'
@@ -20,7 +21,7 @@ import { readStatus, watchMembership, watchStatus } from './status.js'
 import type { ApiAddress } from './api-file.js'
 import type { PostingRoute, RouteContext } from './routes.js'
 import type { ErrorEvent, MiningProgress } from '../api-types.js'
-import type { Murmur, PostView } from '@murmur/node'
+import type { CirclePostDetail, Murmur, PostView } from '@murmur/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { ListenOptions, Socket } from 'node:net'
 
@@ -107,12 +108,15 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     }
   }
   const onPost = (evt: CustomEvent<PostView>): void => { broadcast('post', evt.detail, evt.detail.channel) }
+  // circle posts come only as 'circle-post' events: streamed to watchers of `circle:NAME`
+  const onCirclePost = (evt: CustomEvent<CirclePostDetail>): void => { broadcast('post', evt.detail.post, circleTarget(evt.detail.circle)) }
   const statusChanged = (): void => {
     if (streams.size > 0) {
       broadcast('status', readStatus(node, startedAt))
     }
   }
   node.addEventListener('post', onPost)
+  node.addEventListener('circle-post', onCirclePost)
   node.addEventListener('clock-skew', statusChanged)
   const unwatch = watchStatus(node, statusChanged)
   // membership changes come with the node's 'membership' event
@@ -252,6 +256,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     token,
     close: async () => {
       node.removeEventListener('post', onPost)
+      node.removeEventListener('circle-post', onCirclePost)
       node.removeEventListener('clock-skew', statusChanged)
       unwatch()
       unwatchMembership()
