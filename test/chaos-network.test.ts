@@ -3,16 +3,18 @@
  * bench/chaos/churn.ts and partition.ts), at small N: real Murmur nodes on loopback. Nodes stopped in
  * the middle of a flood do not stop the survivors' posts reaching every survivor, and restarted on
  * their data dirs they catch up on everything they missed; a network split in two halves posting on
- * both sides loses nothing and holds the union everywhere once healed.
+ * both sides loses nothing and holds the union everywhere once healed; honest posts reach every honest
+ * node while one peer floods valid posts and another invalid ones.
  */
 import { describe, expect, it } from 'vitest'
 import { runChurn } from '../bench/chaos/churn.ts'
+import { runFlood } from '../bench/chaos/flood.ts'
 import { runPartition } from '../bench/chaos/partition.ts'
 
 // history sync every 2 s instead of 60 s: what is measured here is that the posts arrive, not how fast
 const SYNC = { interval: 2_000, cooldown: 1_000 }
 
-describe('chaos: churn and partitions', () => {
+describe('chaos: churn, partitions and floods', () => {
   it('delivers to every survivor after 30 % of the nodes stop mid-flood, and the restarted catch up', async () => {
     const outcome = await runChurn({ nodes: 8, killShare: 0.3, postsDuring: 6, postsAfter: 6, waitMs: 90_000, seed: 17, sync: SYNC })
     expect(outcome.failed).toEqual([])
@@ -30,5 +32,14 @@ describe('chaos: churn and partitions', () => {
     expect(outcome.leakedBeforeHeal).toBe(0)
     expect(outcome.lost).toBe(0)
     expect(outcome.healSeconds).toBeDefined()
+  }, 300_000)
+
+  it('delivers every honest post to every honest node while one peer floods valid posts and one invalid', async () => {
+    const outcome = await runFlood({ honest: 6, honestPosts: 6, floodPerSecond: 50, waitMs: 90_000, seed: 17, sync: SYNC })
+    expect(outcome.failed).toEqual([])
+    expect(outcome.floodedValid).toBeGreaterThan(0)
+    expect(outcome.floodedInvalid).toBeGreaterThan(0)
+    expect(outcome.calm.delivery).toBe(1)
+    expect(outcome.flood.delivery).toBe(1)
   }, 300_000)
 })

@@ -17,7 +17,8 @@ const ORDER: Array<{ name: string, node: string[] }> = [
   { name: 'api-abuse', node: [] },
   { name: 'crash', node: [] },
   { name: 'churn', node: [] },
-  { name: 'partition', node: [] }
+  { name: 'partition', node: [] },
+  { name: 'flood', node: [] }
 ]
 
 const full = process.argv.includes('--full')

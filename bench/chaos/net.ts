@@ -14,8 +14,8 @@ import type { PeerId } from '@libp2p/interface'
 
 /** The channel every node of a chaos network joins. */
 export const CHAOS_CHANNEL = '#chaos'
-/** Proof of work of the chaos posts: every node shares one CPU (as bench/network/systems.ts). */
-const CHAOS_POW_BITS = 8
+/** Proof-of-work bits of the chaos posts: every node shares one CPU (as bench/network/systems.ts). */
+export const CHAOS_POW_BITS = 8
 /**
  * Every node dials from 127.0.0.1: libp2p's per-host inbound limit would refuse honest peers, and
  * handshakes get long on a loaded machine (as packages/node/test/harness.ts).

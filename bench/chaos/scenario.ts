@@ -1,13 +1,14 @@
 /**
  * Runs one chaos scenario at its quick or full size and writes its figures and raw outcome as JSON to
  * `--out <file>`; the runner (index.ts) starts each in a process of its own.
- * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz|churn|partition> [--full] --out <file>`
+ * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz|churn|partition|flood> [--full] --out <file>`
  */
 import { writeFileSync } from 'node:fs'
 import { median } from '../lib/results.ts'
 import { runApiAbuse } from './api-abuse.ts'
 import { runChurn } from './churn.ts'
 import { runCrash } from './crash.ts'
+import { runFlood } from './flood.ts'
 import { runPartition } from './partition.ts'
 import { runFuzz } from './fuzz.ts'
 import { runWireFuzz } from './wire-fuzz.ts'
@@ -78,6 +79,19 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
       figures: [
         { figure: 'partition_lost_posts', value: outcome.lost, unit: 'posts', target: '0', note: `${init.nodes} nodes split ${init.nodes / 2}/${init.nodes / 2} for ${init.splitMs / 1000} s, ${outcome.posted} posts; ${outcome.leakedBeforeHeal} crossed before the heal` },
         { figure: 'partition_heal_s', value: outcome.healSeconds ?? Number.NaN, unit: 's', target: '<= 90', note: 'heal (gate open, 2 dials across per half) to the union everywhere: history sync (every 60 s by default) carries it, gossip does not resend' }
+      ],
+      raw: { init, outcome }
+    }
+  },
+  flood: async (full) => {
+    const init = full ? { honest: 20, honestPosts: 40, floodPerSecond: 1_000, waitMs: 120_000 } : { honest: 8, honestPosts: 12, floodPerSecond: 200, waitMs: 90_000 }
+    const outcome = await runFlood(init)
+    const rate = (n: number): string => `${Math.round(n / Math.max(outcome.floodSeconds, 0.001))}/s`
+    return {
+      figures: [
+        { figure: 'flood_honest_delivery', value: outcome.flood.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes, ${init.honestPosts} posts, while one peer floods valid posts (${rate(outcome.floodedValid)}, mined in this one process) and one invalid (${rate(outcome.floodedInvalid)}); calm: ${outcome.calm.delivery}` },
+        { figure: 'flood_honest_p99_ms', value: outcome.flood.latency.p99, unit: 'ms', baseline: outcome.calm.latency.p99, target: '<= 2x baseline (calm)', note: 'post() called to stored at another honest node, undelivered pairs counted as slowest; the stem embargo is most of it' },
+        { figure: 'memory_flood_mb_per_node', value: outcome.rssPerNodeMb, unit: 'MiB', note: `resident memory of the one process at the end of the flood over its ${outcome.honest + 2} nodes (the verification pool shared)` }
       ],
       raw: { init, outcome }
     }
