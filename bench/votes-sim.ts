@@ -118,7 +118,8 @@ const base = sensitivity[0]!
 // channels as the bound, with and without the budget, side by side (bench/lib/votes-scarce.ts); members
 // downvoting as in the model (first come, first served), or keeping their few downvotes for abuse
 const SCARCE_BUDGETS: Array<DownvoteBudget | undefined> = [undefined, ...[...new Set([1, 2, 3, 5, 7, 10, 14, DOWNVOTE_BUDGET])].sort((a, b) => a - b).map(downvotes => ({ downvotes, days: 7 }))]
-const recorded = { channels: simulateChannels(QUICK ? [1, 2] : BOUND_SEEDS, { rule: NEVER_HIDE, record: true }).outcomes.map(o => o.histories), days: 7, model: CHANNEL_MODEL }
+// recorded without a downvote budget: ScarcePeaks refuses each budget's share of them itself (honestRefusal)
+const recorded = { channels: simulateChannels(QUICK ? [1, 2] : BOUND_SEEDS, { rule: NEVER_HIDE, record: true, downvotes: Number.POSITIVE_INFINITY }).outcomes.map(o => o.histories), days: 7, model: CHANNEL_MODEL }
 const scarceRows = (abuseOnly: boolean): ScarceRow[] => SCARCE_BUDGETS.map(budget => {
   const peaks = new ScarcePeaks(recorded, budget, { abuseOnly })
   const best: ScarcePoint = peaks.best(sybils(0.05))

@@ -1,4 +1,4 @@
-// Scarce downvotes (issue 13): a small budget of DOWNVOTES per member per period, next to the hourly vote
+// Scarce downvotes (issue 13): a small budget of DOWNVOTES per member per period, next to the weekly vote
 // budget, as a signal the tally lacks. A sybil identity then strikes at most B posts a period, so a minority
 // of S identities hides at most the cheapest posts whose missing downvotes add up to S·B a period, and a
 // hide margin below S may become safe; honest members pay in downvotes the budget refuses. Judged, as the
