@@ -212,11 +212,13 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
       keep = joinsEmoji ? emojiJoins < MAX_EMOJI_JOINS : joinerVisible(out, kept, chars[next] ?? '')
     } else if (VARIATION_SELECTOR.test(c)) {
       keep = BASE_FOR_SELECTOR.test(kept)
+      // counted as a mark: a selector after a skin tone after a mark… must not make a grapheme unbounded
+      if (keep && ++marks > MAX_MARKS) continue
     } else if (UNSAFE.test(c)) {
       keep = false
     } else if (EMOJI_MODIFIER.test(c)) {
-      if (EMOJI_MODIFIER.test(drawn)) {
-        continue // a second skin tone on one character: dropped, as a mark too many
+      if (EMOJI_MODIFIER.test(drawn) || ++marks > MAX_MARKS) {
+        continue // a second skin tone on one character, or one past a grapheme's marks: dropped, as a mark too many
       }
       keep = true
     } else if (STACKING_MARK.test(c) || PREPEND.test(c)) {
@@ -239,7 +241,7 @@ function sanitise (text: string, replace: (c: string) => string, keepNewline: bo
     if (keep) {
       out.push(c)
       // a letter a virama links on (क्ष), or that prepended ones precede (ൎമ), is part of the same grapheme: its marks count on
-      if (code !== ZWJ && !STACKING_MARK.test(c) && !PREPEND.test(c) && !prepended && !(linked && /\p{L}/u.test(c))) marks = 0
+      if (code !== ZWJ && !STACKING_MARK.test(c) && !PREPEND.test(c) && !EMOJI_MODIFIER.test(c) && !VARIATION_SELECTOR.test(c) && !prepended && !(linked && /\p{L}/u.test(c))) marks = 0
       if (code !== ZWJ) {
         linked = CONJUNCT_LINKER.test(c)
         prepended = PREPEND.test(c)

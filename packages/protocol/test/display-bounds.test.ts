@@ -15,7 +15,11 @@ export const HOSTILE_GRAPHEMES = {
   prepended: '\u0d4e'.repeat(680) + 'മ',
   // a removed character between a virama and the next letter does not end the conjunct it is removed from
   viramaAcrossRemoved: 'क्\u202e'.repeat(340) + 'क',
-  prependedAcrossRemoved: '\u0d4e\u202e'.repeat(680) + 'മ'
+  prependedAcrossRemoved: '\u0d4e\u202e'.repeat(680) + 'മ',
+  // a skin tone or a variation selector between marks must not restart their count (second read RV9D L1)
+  skinToneBetweenMarks: 'a' + '\u{1F3FB}\u0301'.repeat(300),
+  selectorAfterSkinTone: 'a' + '\u{1F3FB}\uFE0F'.repeat(300),
+  saraAmSkinTone: 'ก' + 'ำ\u{1F3FB}'.repeat(300)
 }
 
 /** Whether `part` is `whole` with some code points removed. */
