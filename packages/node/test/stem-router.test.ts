@@ -242,6 +242,7 @@ describe('stem router: a black-hole successor', () => {
     const hole = 'hole'
     const delivered = new Map<string, Set<string>>()
     const reasons: string[] = []
+    let swallowed = 0
     const routers = new Map<string, StemRouter>()
     const gossip = (id: string): void => {
       clock.setTimeout(() => {
@@ -256,6 +257,7 @@ describe('stem router: a black-hole successor', () => {
         clock,
         random,
         send: (peer, topic, envelope, id) => {
+          if (peer === hole) swallowed++
           if (peer !== hole) clock.setTimeout(() => { routers.get(peer)!.relay(name, topic, envelope, id) }, 50)
         },
         fluff: async (_topic, envelope) => {
@@ -282,8 +284,9 @@ describe('stem router: a black-hole successor', () => {
     }
     expect(delivered.size).toBe(posts)
     for (const [, nodes] of delivered) expect(nodes.size).toBe(honest.length)
-    // the black hole was a successor for some routes: those posts came out through embargo timers
-    expect(reasons).toContain('embargo')
+    // the black hole was a successor for some routes: those posts went on when their embargo timers fired
+    expect(swallowed).toBeGreaterThan(0)
+    expect(reasons.length).toBeGreaterThanOrEqual(posts)
     for (const router of routers.values()) expect(router.heldCount).toBe(0)
   })
 })
