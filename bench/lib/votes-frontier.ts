@@ -52,7 +52,8 @@ function peakNet (votes: PostHistory['votes'], weight: number, hideAfter: number
 /**
  * Both sides of one rule. The attacker downvotes an honest post with `attackers` identities at the moment
  * its net peaks (an attacker watching every vote can); its budget does not bind in the channels modelled
- * (a few posts an hour against its identities' budget of 30 votes an hour each).
+ * (the frontier attacker is unbudgeted, the stronger attacker; identities in votes-channel keep 500
+ * upvotes and 14 downvotes a week).
  */
 export function ruleSides (histories: readonly PostHistory[], rule: LinearRule, attackers: number): RuleSides {
   let abusive = 0
