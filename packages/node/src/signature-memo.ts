@@ -1,12 +1,17 @@
 /**
- * What a signature check found, remembered by what the proof of work is over (`powDigest`: the post id and
- * the signature), not by the envelope's bytes: the nonce is the only field of an envelope outside it (the
- * encoding is canonical), so re-mining the nonce of one signed post makes new bytes, never a new signature
- * to check. Without it, a peer cycling more re-mined copies of one ring post than the byte caches hold
- * had every copy verified in full, unpenalised, for as long as the post lived (final review of issue 12,
- * High: 4,097 copies of one 64-member ring post, ~50 ms each).
+ * What a signature check found, remembered by the envelope's bytes with the nonce set to zero, not by the
+ * bytes as sent: the nonce is the only field outside the proof of work (the encoding is canonical), so
+ * re-mining the nonce of one signed post makes new bytes, never a new signature to check. Without it, a
+ * peer cycling more re-mined copies of one ring post than the byte caches hold had every copy verified in
+ * full, unpenalised, for as long as the post lived (final review of issue 12, High: 4,097 copies of one
+ * 64-member ring post, ~50 ms each). Not keyed by what the proof of work hashes (powDigest): the id and
+ * that digest hash the ring's lists without lengths, so a byte moved from c0 to the front of s[0] keeps
+ * both, and such a copy (refused ERR_BAD_RING before its proof of work is even checked, so free to make)
+ * overwrote the genuine post's verdict: every later copy of it refused, its honest forwarders penalised
+ * (second read of issue 12, H1). The encoding carries every length, so two envelopes share a key only
+ * when they differ in the nonce alone.
  */
-import { ERROR_ACTIONS, Envelope, postIdOf, powDigest, toHex } from '@murmur/protocol'
+import { ERROR_ACTIONS, Envelope, gossipMessageId, postIdOf, toHex } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import type { ErrorCode, InvalidEnvelope, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
@@ -22,13 +27,13 @@ const SIGNATURE_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_BAD_SIGNATURE', 'E
 
 /** An envelope as the memo knows it: its key, and the nonce it carries. */
 export interface SignedEnvelope {
-  /** Hex of its powDigest. */
+  /** Hex of the message id of its bytes with the nonce zero. */
   key: string
   pow: bigint
 }
 
 /**
- * Signature verdicts by powDigest, bounded (least recently used forgotten first).
+ * Signature verdicts by the envelope without its nonce, bounded (least recently used forgotten first).
  *
  * @example
  * ```ts
@@ -50,11 +55,12 @@ export class SignatureMemo {
 
   /** The memo's view of an envelope of `topic` (a few hashes, no curve operation); undefined when it is no envelope. */
   signed (topic: string, envelope: Uint8Array): SignedEnvelope | undefined {
-    const id = postIdOf(topic, envelope)
-    if (id === undefined) return undefined
-    // as postIdOf reads it (the form is the checks' to judge): it decoded these bytes already
+    if (postIdOf(topic, envelope) === undefined) return undefined
+    // as postIdOf reads it (the form is the checks' to judge): it decoded these bytes already. Bytes that
+    // decode to the same fields in another form share the key, and fail precheckEnvelope (canonical form)
+    // before any verdict of the memo is used for them, and before the signature check whose verdict it keeps
     const decoded = Envelope.decode(envelope)
-    return { key: toHex(powDigest(id, decoded)), pow: decoded.pow }
+    return { key: toHex(gossipMessageId(topic, Envelope.encode({ ...decoded, pow: 0n }))), pow: decoded.pow }
   }
 
   /**

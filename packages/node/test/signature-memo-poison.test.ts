@@ -1,0 +1,91 @@
+/**
+ * Second read of issue 12, H1: the signature memo was keyed by what the proof of work hashes (powDigest),
+ * which like the post id hashes the ring's c0 and responses without lengths. A byte moved from c0 to the
+ * front of s[0] kept the id and the key, was refused ERR_BAD_RING before its proof of work was checked (free
+ * to make), and its verdict overwrote the genuine post's: every later copy of the genuine post refused, its
+ * honest forwarders penalised. The memo is now keyed by the envelope's bytes with the nonce zero.
+ */
+import { buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, postIdOf, ready, requiredPowBits, toHex, validateEnvelope } from '@murmur/protocol'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
+import { TEST_POW_BITS } from './harness.js'
+import { remined } from './remined-fixtures.js'
+import type { PostStore } from '../src/internal.js'
+import type { BuiltEnvelope, ValidateOptions, ValidationResult } from '@murmur/protocol'
+
+const CHANNEL = '#memo-poison'
+const TOPIC = channelTopic(CHANNEL)
+const POW = { POST: TEST_POW_BITS, REPLY: TEST_POW_BITS, VOTE: TEST_POW_BITS }
+const RING = 4
+const BITS = requiredPowBits('POST', RING, POW)
+const ATTACKER = 'ip4/198.51.100.1'
+const HONEST = 'ip4/192.0.2.1'
+
+/** An intake over `store` whose verification pool counts its checks. */
+function countingIntake (store: PostStore): { intake: PostIntake, checks: () => number } {
+  let checks = 0
+  const offThread = async (envelope: Uint8Array, options: ValidateOptions): Promise<ValidationResult> => {
+    checks++
+    return validateEnvelope(envelope, options)
+  }
+  return { intake: new PostIntake({ store, powBits: POW, announce: () => {}, offThread }), checks: () => checks }
+}
+
+/** A ring post of four fresh members. */
+async function ringPost (body: string): Promise<BuiltEnvelope> {
+  const keys = Array.from({ length: RING }, () => generateAuthorKey())
+  const ring = keys.map((key) => key.publicKey).sort(compareBytes)
+  return await buildEnvelope({ channel: CHANNEL, body, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0, weekSlot: 0 } })
+}
+
+/** The attack: the last byte of c0 moved to the front of s[0], no proof of work: the same post id. */
+function shifted (bytes: Uint8Array): Uint8Array {
+  const envelope = decodeEnvelope(bytes)
+  const ring = envelope.ring!
+  const c0 = ring.c0
+  return encodeEnvelope({ ...envelope, pow: 0n, ring: { ...ring, c0: c0.slice(0, 31), s: [new Uint8Array([c0[31]!, ...ring.s[0]!]), ...ring.s.slice(1)] } })
+}
+
+describe('a forged copy with the same post id and proof-of-work digest', () => {
+  beforeAll(async () => { await ready() })
+
+  it('is refused, and the genuine post is taken afterwards by gossip, the stem and history sync', async () => {
+    const post = await ringPost('genuine')
+    const forged = shifted(post.bytes)
+    expect(toHex(postIdOf(TOPIC, forged)!)).toBe(toHex(post.id))
+    for (const path of ['gossip', 'stem', 'sync'] as const) {
+      const store = createPostStore({ db: await openDatabase(undefined) })
+      const { intake } = countingIntake(store)
+      try {
+        if (path === 'gossip') {
+          expect(await intake.verify(TOPIC, forged, 'gossip', ATTACKER)).toMatchObject({ ok: false, code: 'ERR_BAD_RING' })
+          expect(await intake.verify(TOPIC, post.bytes, 'gossip', HONEST)).toMatchObject({ ok: true, id: post.id })
+        } else if (path === 'stem') {
+          expect(await intake.judge(TOPIC, forged, ATTACKER, 'attacker')).toBe('reject')
+          expect(await intake.judge(TOPIC, post.bytes, HONEST, 'honest')).toBe('accept')
+        } else {
+          expect(await intake.ingest(TOPIC, forged, ATTACKER)).toBe('reject')
+          expect(await intake.ingest(TOPIC, post.bytes, HONEST)).toBe('accept')
+        }
+      } finally {
+        await store.close()
+      }
+    }
+  })
+
+  it('after the genuine post was verified leaves its verdict: a re-mined copy is taken, its signature not checked again', async () => {
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    const { intake, checks } = countingIntake(store)
+    try {
+      const post = await ringPost('verified first')
+      expect(await intake.verify(TOPIC, post.bytes, 'gossip', HONEST)).toMatchObject({ ok: true })
+      expect(await intake.verify(TOPIC, shifted(post.bytes), 'gossip', ATTACKER)).toMatchObject({ ok: false, code: 'ERR_BAD_RING' })
+      const [stem, gossip] = remined(post.bytes, post.id, BITS, 2)
+      expect(await intake.judge(TOPIC, stem!, HONEST, 'honest')).toBe('accept')
+      expect(await intake.verify(TOPIC, gossip!, 'gossip', HONEST)).toMatchObject({ ok: true, id: post.id })
+      expect(checks()).toBe(1)
+    } finally {
+      await store.close()
+    }
+  })
+})
