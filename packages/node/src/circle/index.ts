@@ -4,6 +4,7 @@
  * DHT-provided, no per-circle topic anywhere), and `node.circles` for the circles this node is a member of.
  */
 import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS, checkCircleFrame, messageId } from '@murmur/protocol'
+import { openCircleStorage } from '#platform'
 import { Outbox, publishTo } from '../outbound.js'
 import { openPostCounters } from '../membership/post-counters.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
@@ -13,7 +14,6 @@ import { FrameIntake } from './frame-intake.js'
 import { frameId, openFrameStore } from './frame-store.js'
 import { circleFrameValidator } from './relay.js'
 import { CircleService } from './service.js'
-import { createCircleStateStore } from './state.js'
 import type { CirclesInit } from './service.js'
 import type { HeldCircle } from './held-circle.js'
 import type { InvalidMessageTracker } from '../gossip.js'
@@ -33,6 +33,8 @@ export type { CirclesInit } from './service.js'
 /** What {@link openNodeCircles} needs from the node. */
 export interface NodeCirclesComponents {
   db: StoreDatabase
+  /** The node's data directory: the circles' secrets are kept in private files there. @default the database (memory) */
+  dataDir?: string
   store: PostStore
   intake: PostIntake
   reads: Pick<LocalReads, 'get' | 'feed' | 'thread'>
@@ -102,7 +104,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
   const now = (): number => components.clock() / 1000
   const newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const frames = await openFrameStore({ db, now: () => Math.floor(now()) })
-  const states = createCircleStateStore(db, () => { log.error('a circle record does not decode and is skipped') })
+  const states = await openCircleStorage(components.dataDir, db, () => { log.error('a circle record does not decode and is skipped') })
   const { stem } = components
   const direct = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
   // own frames into the stem, or straight into gossip; either way kept for sync only once they are out

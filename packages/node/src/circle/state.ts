@@ -1,10 +1,13 @@
 /**
  * What a node keeps of each circle it is a member of: the secret of every generation it held, its member
- * keys, and the verified roster records of each generation, in a sublevel of the node's database (one
- * JSON record per circle, by local name). These are secrets: see the package README on where they live.
+ * keys, and the verified roster records of each generation (one JSON record per circle, by local name).
+ * These are secrets: in Node.js with a data directory they live in private files (mode 0600, directory
+ * 0700, see `openCircleStorage` in platform/node.ts), never in the node's database; a browser, or a node
+ * without a data directory, keeps them in a sublevel of its database (IndexedDB, or memory).
  */
 import { fromHex, toHex } from '@murmur/protocol'
 import { CIRCLE_STATE_SUBLEVEL } from './constants.js'
+import type { PrivateRecordStorage } from '../membership/storage-file.js'
 import type { StoreDatabase } from '../store/index.js'
 import type { MemberKeys } from '@murmur/protocol'
 import type { AbstractSublevel } from 'abstract-level'
@@ -120,7 +123,7 @@ export function decodeCircleState (text: string): CircleState {
  * ```
  */
 export function createCircleStateStore (db: StoreDatabase, onDamaged: (name: string, err: unknown) => void = () => {}): CircleStateStore {
-  const records: AbstractSublevel<StoreDatabase, string | Uint8Array, string, string> = db.sublevel<string, string>(CIRCLE_STATE_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  const records = stateSublevel(db)
   return {
     all: async () => {
       const states: CircleState[] = []
@@ -136,4 +139,75 @@ export function createCircleStateStore (db: StoreDatabase, onDamaged: (name: str
     put: async (state) => { await records.put(state.name, encodeCircleState(state)) },
     delete: async (name) => { await records.del(name) }
   }
+}
+
+function stateSublevel (db: StoreDatabase): AbstractSublevel<StoreDatabase, string | Uint8Array, string, string> {
+  return db.sublevel<string, string>(CIRCLE_STATE_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+}
+
+/** The file name of a circle's record: its local name's UTF-8 bytes in hex (any name, never a path). */
+export function circleRecordName (name: string): string {
+  return `${toHex(new TextEncoder().encode(name))}.json`
+}
+
+/** Options of {@link openPrivateCircleStateStore}. */
+export interface PrivateCircleStateStoreInit {
+  /** The private files the records are kept in (e.g. `<dataDir>/circles`, 0700/0600). */
+  records: PrivateRecordStorage
+  /** The node's database: circles an earlier version kept in it are moved to `records`, then erased there. */
+  db: StoreDatabase
+  /** A record that does not decode (skipped). @default nothing */
+  onDamaged?(name: string, err: unknown): void
+}
+
+/**
+ * The circle states as private files, one per circle. Circles kept in the node's database by an earlier
+ * version are moved into the files when it opens, deleted from the database and, where the database can
+ * (LevelDB), compacted out of its files, so that no secret stays readable there.
+ *
+ * @example
+ * ```ts
+ * const records = await createPrivateRecordStorage({ dir: join(dataDir, 'circles') })
+ * const states = await openPrivateCircleStateStore({ records, db })
+ * ```
+ */
+export async function openPrivateCircleStateStore (init: PrivateCircleStateStoreInit): Promise<CircleStateStore> {
+  const { records, db } = init
+  const onDamaged = init.onDamaged ?? (() => {})
+  const legacy = stateSublevel(db)
+  const moved: string[] = []
+  for await (const [name, text] of legacy.iterator()) {
+    // a file written by this version is newer than the database's copy of the same circle
+    if (await records.get(circleRecordName(name)) === undefined) await records.put(circleRecordName(name), new TextEncoder().encode(text))
+    moved.push(name)
+  }
+  if (moved.length > 0) {
+    await legacy.batch(moved.map((key) => ({ type: 'del' as const, key })))
+    await compactSublevel(db)
+  }
+  return {
+    all: async () => {
+      const states: CircleState[] = []
+      for (const file of await records.names()) {
+        try {
+          const bytes = await records.get(file)
+          if (bytes !== undefined) states.push(decodeCircleState(new TextDecoder().decode(bytes)))
+        } catch (err) {
+          onDamaged(file, err)
+        }
+      }
+      return states
+    },
+    put: async (state) => { await records.put(circleRecordName(state.name), new TextEncoder().encode(encodeCircleState(state))) },
+    delete: async (name) => { await records.delete(circleRecordName(name)) }
+  }
+}
+
+/** Rewrites the database's tables over the circles' sublevel, so deleted records leave its files (LevelDB only). */
+async function compactSublevel (db: StoreDatabase): Promise<void> {
+  const compactible = db as unknown as { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> }
+  if (typeof compactible.compactRange !== 'function') return
+  const encoder = new TextEncoder()
+  // a sublevel's keys are `!name!key` in its parent: every one sorts before `!name"`
+  await compactible.compactRange(encoder.encode(`!${CIRCLE_STATE_SUBLEVEL}!`), encoder.encode(`!${CIRCLE_STATE_SUBLEVEL}"`))
 }

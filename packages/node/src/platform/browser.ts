@@ -9,8 +9,11 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { WebSockets } from '@multiformats/multiaddr-matcher'
 import { BROWSER_LISTEN } from '../constants.js'
+import { createCircleStateStore } from '../circle/state.js'
 import { createLevelMemberStorage } from '../membership/storage.js'
+import type { CircleStateStore } from '../circle/state.js'
 import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
+import type { StoreDatabase } from '../store/index.js'
 import { UnsupportedError } from '../errors.js'
 import { initiatesWebRTC } from '../relay-connections.js'
 import { BROWSER_RELAY_LISTEN, BROWSER_RESERVATION_CONCURRENCY, DEFAULT_ICE_SERVERS } from './constants.js'
@@ -109,4 +112,9 @@ export async function loadPeerKey (_dataDir: string): Promise<PrivateKey> {
 /** Where the member key and stamps are kept: a sublevel of the node's database (IndexedDB), no files in a browser. */
 export async function openMemberStorage (_dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
   return createLevelMemberStorage(db)
+}
+
+/** Where the circles' secrets and member keys are kept: a sublevel of the node's database (IndexedDB), no files in a browser. */
+export async function openCircleStorage (_dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void): Promise<CircleStateStore> {
+  return createCircleStateStore(db, onDamaged)
 }

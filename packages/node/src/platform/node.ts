@@ -9,9 +9,12 @@ import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { MDNS_SERVICE_TAG, NODE_LISTEN, PEER_KEY_FILE } from '../constants.js'
+import { createCircleStateStore, openPrivateCircleStateStore } from '../circle/state.js'
 import { createLevelMemberStorage } from '../membership/storage.js'
-import { createFileMemberStorage } from '../membership/storage-file.js'
+import { createFileMemberStorage, createPrivateRecordStorage } from '../membership/storage-file.js'
+import type { CircleStateStore } from '../circle/state.js'
 import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
+import type { StoreDatabase } from '../store/index.js'
 import type { PlatformNetworkInit } from './types.js'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2pInit } from 'libp2p'
@@ -80,4 +83,18 @@ export const MEMBERSHIP_DIRECTORY = 'membership'
  */
 export async function openMemberStorage (dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
   return dataDir === undefined ? createLevelMemberStorage(db) : await createFileMemberStorage({ dir: join(dataDir, MEMBERSHIP_DIRECTORY) })
+}
+
+/** Folder of `dataDir` holding the circles' secrets and member keys (mode 0700, files 0600). */
+export const CIRCLES_DIRECTORY = 'circles'
+
+/**
+ * Where the circles' secrets and member keys are kept: private files under `<dataDir>/circles` (0700/0600,
+ * each replaced atomically; circles an earlier version kept in the database are moved there and erased
+ * from it), or the node's database (memory) when it has no data directory.
+ */
+export async function openCircleStorage (dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void): Promise<CircleStateStore> {
+  if (dataDir === undefined) return createCircleStateStore(db, onDamaged)
+  const records = await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY) })
+  return await openPrivateCircleStateStore({ records, db, onDamaged })
 }
