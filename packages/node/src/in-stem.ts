@@ -100,6 +100,18 @@ export class InStem {
   }
 
   /**
+   * Records `post` (queued) in place of the own post `id`, in one write: a crash cannot leave both (an own
+   * vote signed again, see `OwnPosts.release`). Resolves once the record is on disk.
+   */
+  async replace (id: Uint8Array, post: NewInStemPost): Promise<void> {
+    this.dropExpired()
+    const added: InStemPost = { ...post, state: 'queued' }
+    this.posts.delete(toHex(id))
+    this.posts.set(toHex(post.id), added)
+    await this.records?.batch([{ type: 'del', key: id }, { type: 'put', key: post.id, value: encode(added) }])
+  }
+
+  /**
    * The post left this node (or is about to: await it before handing the post to the stem, so that a
    * crash right after the send cannot restart it as queued): after a restart it is withheld still, not
    * sent again, and held in the stem under a fresh embargo. Resolves once the record is on disk.

@@ -83,6 +83,11 @@ export class OwnPosts {
   private readonly clock?: () => number
   /** Posts a vote of this node is being made on (hex ids): a second vote on one of them is refused at once. */
   private readonly voting = new Set<string>()
+  /**
+   * Own votes signed again (see {@link current}): the hex id of the envelope an outbox may still hold (its
+   * release could not leave) → the id of the vote that replaced it, while that one waits to leave.
+   */
+  private readonly replaced = new Map<string, Uint8Array>()
 
   constructor (components: OwnPostsComponents, init: OwnPostsInit) {
     this.components = components
@@ -278,12 +283,14 @@ export class OwnPosts {
    * signed now (no stamp, its budget spent), is given up: forgotten, a vote's record undone so the user may
    * cast it again, and PostValidationError (the refusal's code) thrown. Any other post is returned as it is.
    */
-  private async current (topic: string, envelope: Uint8Array, expires: number): Promise<{ envelope: Uint8Array, expires: number }> {
-    const { intake, inStem, log } = this.components
-    const own = inStem.get(messageId(topic, envelope))
-    if (own === undefined) return { envelope, expires }
+  private async current (topic: string, given: Uint8Array, expires: number): Promise<{ envelope: Uint8Array, expires: number }> {
+    const { intake, log } = this.components
+    const own = this.latest(topic, given)
+    if (own === undefined) return { envelope: given, expires }
+    // a vote signed again at an earlier release that could not leave: its replacement goes, never the old one
+    const envelope = own.envelope
     const checked = intake.validate(topic, envelope, 'own')
-    if (checked.ok || !OVERTAKEN.has(checked.code)) return { envelope, expires }
+    if (checked.ok || !OVERTAKEN.has(checked.code)) return { envelope, expires: own.expires }
     // our own bytes, checked when made: they decode
     const post = decodePost(decodeEnvelope(envelope).post)
     const again = post.kind === Post.Kind.VOTE && checked.code === 'ERR_STALE_EPOCH' ? await this.revote(own, post) : undefined
@@ -293,6 +300,24 @@ export class OwnPosts {
     }
     await this.giveUp(topic, envelope, checked.code)
     throw new PostValidationError(`not sent: ${checked.reason}; it waited too long to leave (post it again)`, checked.code)
+  }
+
+  /**
+   * The own post not yet back that `envelope` of `topic` is now: itself, or the vote that replaced it when
+   * it was signed again at a release that could not leave (the outbox kept the old envelope); undefined
+   * for any other post.
+   */
+  private latest (topic: string, envelope: Uint8Array): InStemPost | undefined {
+    const { inStem } = this.components
+    const id = messageId(topic, envelope)
+    const own = inStem.get(id)
+    if (own !== undefined) return own
+    const key = toHex(id)
+    const replacement = this.replaced.get(key)
+    if (replacement === undefined) return undefined
+    const now = inStem.get(replacement)
+    if (now === undefined) this.replaced.delete(key)
+    return now
   }
 
   /**
@@ -336,14 +361,28 @@ export class OwnPosts {
       const valid = intake.validate(built.topic, built.bytes, 'own')
       if (!valid.ok || intake.membership(valid) !== undefined) return undefined
       const expires = Number(valid.post.created) + valid.post.ttl
-      await inStem.add({ id: valid.id, expires, channel: post.channel, envelope: built.bytes })
-      inStem.drop(old.id)
+      // one write: a crash in between would leave both, and the old one be signed again beside the new
+      await inStem.replace(old.id, { id: valid.id, expires, channel: post.channel, envelope: built.bytes })
+      this.redirect(old.id, valid.id)
       return { envelope: built.bytes, expires }
     } catch (err) {
       // its budget of the hour spent, no decoy known: given up as it is
       log('could not sign an own vote again - %e', err)
       return undefined
     }
+  }
+
+  /**
+   * Records that the own vote `from` was replaced by `to`: an outbox holding `from`, or a vote `from` had
+   * replaced, releases `to` from now on. Replacements no longer waiting to leave are forgotten here.
+   */
+  private redirect (from: Uint8Array, to: Uint8Array): void {
+    const { inStem } = this.components
+    for (const [key, target] of this.replaced) {
+      if (equalBytes(target, from)) this.replaced.set(key, to)
+      else if (!inStem.has(target)) this.replaced.delete(key)
+    }
+    this.replaced.set(toHex(from), to)
   }
 
   /**
