@@ -4,12 +4,14 @@
  * the middle of a flood do not stop the survivors' posts reaching every survivor, and restarted on
  * their data dirs they catch up on everything they missed; a network split in two halves posting on
  * both sides loses nothing and holds the union everywhere once healed; honest posts reach every honest
- * node while one peer floods valid posts and another invalid ones.
+ * node while one peer floods valid posts and another invalid ones, and by gossip alone while four
+ * times as many sybils hold mesh slots and forward nothing.
  */
 import { describe, expect, it } from 'vitest'
 import { runChurn } from '../bench/chaos/churn.ts'
 import { runFlood } from '../bench/chaos/flood.ts'
 import { runPartition } from '../bench/chaos/partition.ts'
+import { runSybil } from '../bench/chaos/sybil.ts'
 
 // history sync every 2 s instead of 60 s: what is measured here is that the posts arrive, not how fast
 const SYNC = { interval: 2_000, cooldown: 1_000 }
@@ -41,5 +43,14 @@ describe('chaos: churn, partitions and floods', () => {
     expect(outcome.floodedInvalid).toBeGreaterThan(0)
     expect(outcome.calm.delivery).toBe(1)
     expect(outcome.flood.delivery).toBe(1)
+  }, 300_000)
+
+  it('delivers by gossip alone while four sybils per honest node hold mesh slots and forward nothing', async () => {
+    const outcome = await runSybil({ honest: 6, ratio: 4, posts: 6, waitMs: 60_000, seed: 17, sync: false })
+    expect(outcome.failed).toEqual([])
+    expect(outcome.sybils).toBe(24)
+    // the sybils are in the meshes: what is measured is delivery despite them
+    expect(outcome.sybilMeshShare).toBeGreaterThan(0.2)
+    expect(outcome.delivery).toBe(1)
   }, 300_000)
 })

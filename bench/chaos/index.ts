@@ -18,7 +18,8 @@ const ORDER: Array<{ name: string, node: string[] }> = [
   { name: 'crash', node: [] },
   { name: 'churn', node: [] },
   { name: 'partition', node: [] },
-  { name: 'flood', node: [] }
+  { name: 'flood', node: [] },
+  { name: 'sybil', node: [] }
 ]
 
 const full = process.argv.includes('--full')

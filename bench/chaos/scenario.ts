@@ -1,7 +1,7 @@
 /**
  * Runs one chaos scenario at its quick or full size and writes its figures and raw outcome as JSON to
  * `--out <file>`; the runner (index.ts) starts each in a process of its own.
- * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz|churn|partition|flood> [--full] --out <file>`
+ * `node --experimental-transform-types bench/chaos/scenario.ts <crash|api-abuse|fuzz|churn|partition|flood|sybil> [--full] --out <file>`
  */
 import { writeFileSync } from 'node:fs'
 import { median } from '../lib/results.ts'
@@ -10,6 +10,7 @@ import { runChurn } from './churn.ts'
 import { runCrash } from './crash.ts'
 import { runFlood } from './flood.ts'
 import { runPartition } from './partition.ts'
+import { runSybil } from './sybil.ts'
 import { runFuzz } from './fuzz.ts'
 import { runWireFuzz } from './wire-fuzz.ts'
 import type { ApiAbuseInit, ApiAbuseOutcome } from './api-abuse.ts'
@@ -92,6 +93,16 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
         { figure: 'flood_honest_delivery', value: outcome.flood.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes, ${init.honestPosts} posts, while one peer floods valid posts (${rate(outcome.floodedValid)}, mined in this one process) and one invalid (${rate(outcome.floodedInvalid)}); calm: ${outcome.calm.delivery}` },
         { figure: 'flood_honest_p99_ms', value: outcome.flood.latency.p99, unit: 'ms', baseline: outcome.calm.latency.p99, target: '<= 2x baseline (calm)', note: 'post() called to stored at another honest node, undelivered pairs counted as slowest; the stem embargo is most of it' },
         { figure: 'memory_flood_mb_per_node', value: outcome.rssPerNodeMb, unit: 'MiB', note: `resident memory of the one process at the end of the flood over its ${outcome.honest + 2} nodes (the verification pool shared)` }
+      ],
+      raw: { init, outcome }
+    }
+  },
+  sybil: async (full) => {
+    const init = full ? { honest: 20, ratio: 4, posts: 40, waitMs: 60_000, sync: false as const } : { honest: 8, ratio: 4, posts: 12, waitMs: 60_000, sync: false as const }
+    const outcome = await runSybil(init)
+    return {
+      figures: [
+        { figure: 'sybil_honest_delivery_4to1', value: outcome.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes (2 bootstrap peers each), ${outcome.sybils} stock-gossipsub sybils dialing 4 honest nodes each and forwarding nothing (${Math.round(outcome.sybilMeshShare * 100)} % of honest mesh slots when posting began); gossip only (history sync off), within ${init.waitMs / 1000} s${outcome.seconds === undefined ? '' : `, all in ${outcome.seconds.toFixed(1)} s`}` }
       ],
       raw: { init, outcome }
     }
