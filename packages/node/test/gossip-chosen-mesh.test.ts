@@ -41,7 +41,8 @@ describe('the gossip mesh of a node that dialed many peers', () => {
     node.services.pubsub.subscribe(TOPIC)
 
     // every peer grafts the node (it is their only topic peer), past Dhi; a heartbeat trims the mesh
-    const mesh = (): string[] => node.services.pubsub.getMeshPeers(TOPIC)
+    // the mesh is gossipsub's own state, public on its class but not on the PubSub interface libp2p types it by
+    const mesh = (): string[] => (node.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(TOPIC)
     let peaked = false
     await waitFor(() => {
       if (mesh().length > DHI) peaked = true
