@@ -182,7 +182,11 @@ export class WritePlan {
    */
   async demote (post: StoredPost): Promise<void> {
     if (post.kind === 'REPLY') {
-      for (const reply of await this.descendants(post)) await this.move(reply, post.id, false)
+      // a reply nothing stored answers (its tally counts its direct replies) has nothing below it: the
+      // thread is not read, or every ring reply losing its tag would cost each holder a sweep of it
+      if (((await this.tally(post.id))?.replies ?? 0) > 0) {
+        for (const reply of await this.descendants(post)) await this.move(reply, post.id, false)
+      }
     } else {
       for (const member of await this.waitingUnder(post.id)) {
         if (member.parent !== undefined && !equalBytes(member.parent, post.id)) await this.count(post.id, member, -1)
