@@ -78,9 +78,10 @@ export const DISCOVERY_WINDOW = 2_000
 /**
  * Most open connections of a node (`MurmurInit.libp2p.connectionManager.maxConnections`): Murmur holds
  * its inbound connections to `maxConnections` less the {@link OUTBOUND_RESERVE} (shared between address
- * groups, inbound-share.ts) and dials nothing more once this many outbound ones are open. libp2p itself
- * is given twice as many (`libp2pConnectionLimit`): it refuses inbound connections past its limit before
- * any gater is asked. libp2p's pruner, which acts only past its limit, closes nothing useful here: it
+ * groups, inbound-share.ts) and, past this many outbound ones, closes the oldest to a peer it did not
+ * choose (it never refuses its own dials for the count). libp2p itself is given room for all of those
+ * and every dial in flight (`libp2pConnectionLimit`): it refuses inbound connections past its limit
+ * before any gater is asked. libp2p's pruner, which acts only past its limit, closes nothing useful here: it
  * ranks connections by tag value, then stream count, then direction and age, and skips every connection
  * carrying a stream other than identify, autonat or dcutr, and every Murmur connection carries
  * gossipsub or ping streams. What bounds the outbound ones is outbound-connections.ts.
@@ -118,10 +119,26 @@ export const INBOUND_PENDING_LIBP2P = 2 * INBOUND_PENDING_BUDGET
  * libp2p's `inboundUpgradeTimeout` in a Murmur node, in ms (libp2p's default is 10 s): how long a
  * socket that never completes its handshake holds a pending place. Five seconds still leaves a phone on
  * a slow link, or a browser behind a relay (every round trip over two legs), its few round trips of
- * noise and multistream-select; libp2p's per-host rate (5 connections a second) then bounds one address
- * to about 25 pending sockets, fewer than half the budget.
+ * noise and multistream-select; what one address may hold of the pending places is the inbound share's
+ * business (see {@link INBOUND_PENDING_BUDGET}).
  */
 export const INBOUND_UPGRADE_TIMEOUT = 5_000
+
+/**
+ * libp2p's `inboundConnectionThreshold` in a Murmur node: most inbound connections per second from one
+ * IP address, checked before any gater. libp2p's default (5) let one host behind a crowd's CGNAT, or any
+ * host sharing its address, lock the whole crowd out of a node by connecting 5 times a second; this
+ * value is far above what a crowd behind one address opens (at most {@link MAX_CONNECTIONS} less the
+ * reserve held, {@link INBOUND_PENDING_BUDGET} pending), and what one address may hold is bounded by the
+ * inbound share (inbound-share.ts), which refuses past its share before the handshake.
+ */
+export const INBOUND_CONNECTION_THRESHOLD = 1_000
+
+/**
+ * libp2p's `maxParallelDials` in a Murmur node (libp2p's default, 100): how many dials run at once.
+ * `libp2pConnectionLimit` leaves room for all of them landing at once.
+ */
+export const MAX_PARALLEL_DIALS = 100
 
 /**
  * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see

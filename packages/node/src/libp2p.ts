@@ -14,12 +14,12 @@ import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { addressScope, dialableScope } from './address-scope.js'
-import { INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, OUTBOUND_RESERVE } from './constants.js'
+import { INBOUND_CONNECTION_THRESHOLD, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, MAX_PARALLEL_DIALS, OUTBOUND_RESERVE } from './constants.js'
 import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
-import { dropDhtKeepAlive } from './outbound-connections.js'
+import { dropDhtKeepAlive, keptAliveIn, outboundCap } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
 import type { InvalidMessageTracker } from './gossip.js'
@@ -98,17 +98,16 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // a peer cut off for invalid messages is not let back in, nor dialed, while its penalty lasts
   const cutOff = (peer: PeerId): boolean => init.tracker.isCutOff(peer.toString())
   // inbound connections never take the slots kept for our own dials (see OUTBOUND_RESERVE), and are
-  // shared fairly between address groups once full (see inbound-share.ts); libp2p itself is given twice
-  // as many (libp2pConnectionLimit), as it refuses past its own limit before asking any gater
+  // shared fairly between address groups once full (see inbound-share.ts); libp2p itself is given room
+  // for every connection Murmur allows and every dial in flight (libp2pConnectionLimit), as it refuses
+  // past its own limit before asking any gater
   const maxConnections = extra.connectionManager?.maxConnections ?? MAX_CONNECTIONS
+  const maxParallelDials = extra.connectionManager?.maxParallelDials ?? MAX_PARALLEL_DIALS
   // libp2p refuses past maxIncomingPendingConnections before any gater hook, and its default (10)
   // let ten silent sockets lock everyone out: it is raised far above the pending budget that the
   // inbound share enforces per address group, and a silent socket is dropped sooner
   const inboundUpgradeTimeout = extra.connectionManager?.inboundUpgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT
   let connections = (): Connection[] => []
-  // the node's own dials stop at maxConnections: with the inbound share's limit below it, libp2p's
-  // limit (twice maxConnections) is never what refuses an inbound connection
-  const outboundFull = (): boolean => connections().filter((c) => c.direction === 'outbound' && c.status === 'open').length >= maxConnections
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
     ...inboundFairShare({
@@ -117,7 +116,9 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       connections: () => connections(),
       log: componentLogger.forComponent('murmur:inbound')
     }),
-    denyDialPeer: (peer) => cutOff(peer) || outboundFull(),
+    // never refused for the count (outboundCap closes instead): a node refusing its own dials once full
+    // is eclipsed by whoever holds its outbound connections
+    denyDialPeer: cutOff,
     denyInboundEncryptedConnection: cutOff,
     denyOutboundEncryptedConnection: cutOff
   }
@@ -144,7 +145,15 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     peerDiscovery: [...peerDiscovery, ...(extra.peerDiscovery ?? [])],
     connectionGater,
     addresses: { listen: platformListen(init.listen), ...extra.addresses },
-    connectionManager: { maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P, ...extra.connectionManager, maxConnections: libp2pConnectionLimit(maxConnections), inboundUpgradeTimeout, resolvers },
+    connectionManager: {
+      maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P,
+      inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
+      ...extra.connectionManager,
+      maxConnections: libp2pConnectionLimit(maxConnections, maxParallelDials),
+      maxParallelDials,
+      inboundUpgradeTimeout,
+      resolvers
+    },
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL, ...extra.connectionMonitor },
     services: {
       identify: identify(),
@@ -163,7 +172,16 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
   // no peer is redialed for being close to this node's PeerId: anyone can grind such PeerIds
-  dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: componentLogger.forComponent('murmur:outbound') })
+  const outboundLog = componentLogger.forComponent('murmur:outbound')
+  dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: outboundLog })
+  // at most maxConnections outbound connections: past it, the oldest to an unchosen peer is closed
+  outboundCap({
+    events: libp2p,
+    connections: () => libp2p.getConnections(),
+    chosen: (peer) => init.chosen?.(peer) ?? false,
+    keptAlive: keptAliveIn(libp2p.peerStore),
+    log: outboundLog
+  }, { maxOutbound: maxConnections })
   // gossipsub never re-opens a gossip stream that failed or closed on a live connection: we do
   keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: libp2p.logger.forComponent('murmur:gossip') })
   return libp2p
@@ -210,20 +228,23 @@ export function inboundConnectionLimit (maxConnections: number): number {
 }
 
 /**
- * The `maxConnections` Murmur gives libp2p for a node whose own limit is `maxConnections`: twice it.
- * libp2p refuses an inbound connection once its total reaches its limit, before any gater hook, so
- * given Murmur's own limit a node whose outbound connections outgrew the reserve refused every
- * newcomer and the inbound share's takeover never ran (review of issue 12, H1). Murmur enforces its
- * limits itself: at most {@link inboundConnectionLimit} inbound connections (shared between address
- * groups), and no new dial once `maxConnections` outbound ones are open, so libp2p's is never reached.
+ * The `maxConnections` Murmur gives libp2p for a node whose own limit is `maxConnections` and which
+ * runs at most `maxParallelDials` dials at once: room for every connection Murmur allows, at most
+ * {@link inboundConnectionLimit} inbound ones (shared between address groups) plus one being taken
+ * over, `maxConnections` outbound ones (past that the oldest to an unchosen peer is closed:
+ * `outboundCap`), and every dial in flight landing before that close. libp2p refuses an inbound
+ * connection once its total reaches its limit, before any gater hook, so with less a node whose
+ * outbound connections outgrew the reserve refused every newcomer and the inbound share's takeover
+ * never ran (review of issue 12, H1), and a burst of parallel dials near the cap did the same (second
+ * read, H2).
  *
  * @example
  * ```ts
- * libp2pConnectionLimit(96) // 192
+ * libp2pConnectionLimit(96, 100) // 269
  * ```
  */
-export function libp2pConnectionLimit (maxConnections: number): number {
-  return 2 * maxConnections
+export function libp2pConnectionLimit (maxConnections: number, maxParallelDials: number = MAX_PARALLEL_DIALS): number {
+  return inboundConnectionLimit(maxConnections) + 1 + maxConnections + maxParallelDials
 }
 
 /**

@@ -9,9 +9,13 @@
  * outbound connections without end, and the inbound slots shrank under them (review of issue 12, H1).
  *
  * Here: the DHT's keep-alive tag is dropped as soon as it is set ({@link dropDhtKeepAlive}: the DHT
- * dials peers when it needs them), and an outbound connection to a peer this node did not choose
- * (`ChosenPeers.has`) is closed once it has carried nothing but what every connection gets (identify,
- * ping, gossip) for {@link OUTBOUND_IDLE} ({@link idleOutboundRelease}).
+ * dials peers when it needs them), an outbound connection to a peer this node did not choose
+ * (`ChosenPeers.has`) is closed once it has carried nothing of this node's but what every connection
+ * gets (identify, ping, gossip) for {@link OUTBOUND_IDLE} ({@link idleOutboundRelease}), and once more
+ * than `maxConnections` outbound connections are open the oldest to an unchosen peer is closed
+ * ({@link outboundCap}). No dial is ever refused for the count: a node that refused its own dials once
+ * full was eclipsed by whoever held its outbound connections (a remote peer keeping a silent stream of
+ * its own open on each), as the DHT could then reach no one new (second read of issue 12, H1).
  */
 import { KEEP_ALIVE } from '@libp2p/interface'
 import type { Connection, Logger, PeerId, PeerStore, PeerUpdate, Stream, TypedEventTarget } from '@libp2p/interface'
@@ -34,8 +38,10 @@ export const INCIDENTAL_PROTOCOLS: readonly string[] = ['/ipfs/id/', '/ipfs/ping
 export const OUTBOUND_IDLE = 30_000
 
 /**
- * Whether `connection` carries a stream that keeps it worth holding: an open stream of a protocol not in
- * {@link INCIDENTAL_PROTOCOLS}, other than `except`.
+ * Whether `connection` carries a stream that keeps it worth holding: an open stream this node opened
+ * (`direction` outbound) of a protocol not in {@link INCIDENTAL_PROTOCOLS}, other than `except`. A
+ * stream the remote peer opened never counts: a peer the node dialed could otherwise hold the
+ * connection for good with a silent stream of a protocol the node serves.
  *
  * @example
  * ```ts
@@ -43,7 +49,7 @@ export const OUTBOUND_IDLE = 30_000
  * ```
  */
 export function inUse (connection: Connection, except?: Stream): boolean {
-  return connection.streams.some((s) => s !== except && s.status === 'open' && !INCIDENTAL_PROTOCOLS.some((prefix) => s.protocol?.startsWith(prefix) === true))
+  return connection.streams.some((s) => s !== except && s.direction === 'outbound' && s.status === 'open' && !INCIDENTAL_PROTOCOLS.some((prefix) => s.protocol?.startsWith(prefix) === true))
 }
 
 /** What {@link dropDhtKeepAlive} needs from libp2p. */
@@ -175,4 +181,72 @@ export function idleOutboundRelease (components: IdleOutboundReleaseComponents, 
   // never what keeps a process alive
   if (typeof timer === 'object' && 'unref' in timer) timer.unref()
   return { sweep, stop: () => { clearInterval(timer) } }
+}
+
+/** What {@link outboundCap} needs from libp2p and the node. */
+export interface OutboundCapComponents {
+  /** libp2p's events (its `connection:open`). */
+  events: Pick<TypedEventTarget<{ 'connection:open': CustomEvent<Connection> }>, 'addEventListener' | 'removeEventListener'>
+  /** The node's open connections (libp2p's `getConnections`). */
+  connections(): Connection[]
+  /** Whether this node chose `peer` (`ChosenPeers.dialed`): its connections are never closed here. */
+  chosen(peer: PeerId): boolean
+  /**
+   * Whether something asked libp2p to keep `peer` connected; such a peer's connections are never
+   * closed here. Give {@link keptAliveIn}.
+   *
+   * @default no peer
+   */
+  keptAlive?(peer: PeerId): Promise<boolean>
+  log?: Logger
+}
+
+/** Options of {@link outboundCap}. */
+export interface OutboundCapInit {
+  /** Most open outbound connections: past it, the oldest to an unchosen peer is closed. */
+  maxOutbound: number
+}
+
+/**
+ * Keeps at most `maxOutbound` outbound connections open by closing, never by refusing: each time an
+ * outbound connection opens past the cap, the oldest outbound connections to peers this node did not
+ * choose (and nobody keeps alive) are closed until the count is back at the cap, those carrying no
+ * stream of this node's ({@link inUse}) first; the connection just opened is never one of them. So a
+ * new dial always goes through (a DHT walk reaches past whoever holds the node's connections) and
+ * outbound connections stay bounded. Returns the function that stops it.
+ *
+ * @example
+ * ```ts
+ * const stop = outboundCap({ events: libp2p, connections: () => libp2p.getConnections(), chosen: (p) => chosen.has(p) }, { maxOutbound: 96 })
+ * ```
+ */
+export function outboundCap (components: OutboundCapComponents, init: OutboundCapInit): () => void {
+  const closing = new WeakSet<Connection>()
+  const counted = (c: Connection): boolean => c.direction === 'outbound' && c.status === 'open' && !closing.has(c)
+  const trim = async (opened: Connection): Promise<void> => {
+    const excess = (): number => components.connections().filter(counted).length - init.maxOutbound
+    if (excess() <= 0) return
+    const candidates = components.connections()
+      .filter((c) => counted(c) && c !== opened && !components.chosen(c.remotePeer))
+      // idle ones first, then the oldest
+      .sort((a, b) => Number(inUse(a)) - Number(inUse(b)) || a.timeline.open - b.timeline.open)
+    let closed = 0
+    for (const connection of candidates) {
+      if (await components.keptAlive?.(connection.remotePeer) === true) continue
+      // looked at again after the await
+      if (!counted(connection) || components.chosen(connection.remotePeer)) continue
+      if (excess() <= 0) break
+      closing.add(connection)
+      closed++
+      connection.close().catch((err: unknown) => { connection.abort(err instanceof Error ? err : new Error(String(err))) })
+    }
+    // counts only: no PeerIds or addresses in the log
+    if (closed > 0) components.log?.('closed %d outbound connections to unchosen peers past the cap of %d', closed, init.maxOutbound)
+  }
+  const listener = (evt: CustomEvent<Connection>): void => {
+    if (evt.detail.direction !== 'outbound') return
+    trim(evt.detail).catch((err: unknown) => { components.log?.('could not close outbound connections past the cap - %e', err) })
+  }
+  components.events.addEventListener('connection:open', listener)
+  return () => { components.events.removeEventListener('connection:open', listener) }
 }

@@ -76,13 +76,15 @@ describe('inbound room whatever the node dialed', () => {
     expect(inboundFrom(node, '127.0.0.2')).toBe(1)
   }, 60_000)
 
-  it('dials no new peer once maxConnections outbound connections are open', async () => {
+  it('dials a new peer past maxConnections outbound connections, then closes the oldest to an unchosen peer', async () => {
     const node = await startTarget(cleanup, 4)
     const peers = await stockPeers(cleanup, 5)
     for (const peer of peers.slice(0, 4)) await node.dial(multiaddr(addressOf(peer)))
     expect(outbound(node)).toBe(4)
-    await expect(node.dial(multiaddr(addressOf(peers[4]!)))).rejects.toThrow()
+    await node.dial(multiaddr(addressOf(peers[4]!)))
+    await waitFor(() => node.getConnections(peers[0]!.peerId).length === 0, 'the oldest outbound connection to close', 10_000, 20)
     expect(outbound(node)).toBe(4)
+    expect(node.getConnections(peers[4]!.peerId).length).toBe(1)
   }, 30_000)
 
   it('keeps no DHT peer connected for being close to the node\'s PeerId (kad-dht\'s keep-alive tag is dropped)', async () => {
