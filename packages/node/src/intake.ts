@@ -3,12 +3,12 @@
  * stored post: one validation, one tag rule, one store write, one 'post' event. Every path in goes
  * through here, so a post is judged the same way whichever way it came, and the same bytes are never
  * verified twice: verdicts are remembered by the SHA-256 of topic and envelope bytes (never by post id,
- * so a broken copy cannot poison the genuine post), and a signature's by what its proof of work covers
+ * so a broken copy cannot poison the genuine post), and a signature's by the bytes without their nonce
  * (SignatureMemo: the same signature under another nonce is not checked again). The node's own post is
  * checked here when it is made but stored only when its first copy comes back from the network, by the
  * same path and in the same time as any post new here.
  */
-import { ERROR_ACTIONS, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, postIdOf, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Envelope, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, postIdOf, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { SignatureMemo } from './signature-memo.js'
 import { VerifyQueueFullError } from './verify/errors.js'
@@ -61,6 +61,12 @@ export const GOSSIPED_IDS = 65_536
 
 /** Ring posts remembered as judged by the membership rule here (own or not): only the first sender is asked for missing stamps. */
 export const RINGS_CHECKED = 65_536
+
+/**
+ * Valid ring posts from gossip or history sync remembered as refused by the membership rule (by id): a later
+ * copy costs the rule again (no curve operation), not a signature check, while the ring is still refused.
+ */
+export const RINGS_REFUSED = 65_536
 
 /**
  * Seconds after its `created` during which the first gossip copy of a post stored here already is still
@@ -186,6 +192,8 @@ export class PostIntake {
   private readonly signatures = new SignatureMemo()
   /** Ring posts whose membership was judged here, own or not (see {@link membership}). */
   private readonly ringsChecked = new Recent<true>(RINGS_CHECKED)
+  /** Valid ring posts from gossip or sync the membership rule refused (see {@link refusedAgain}). */
+  private readonly ringsRefused = new Recent<true>(RINGS_REFUSED)
   /** Envelopes refused as too early, and what {@link validateAt} found of them (at which time), by bytes. */
   private readonly early = new Recent<{ at?: number, result?: ValidationResult }>(EARLY_CACHE_SIZE)
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
@@ -238,6 +246,7 @@ export class PostIntake {
     this.ringsChecked.set(key, true)
     const result = this.checkRing(valid.auth.ring, Number(valid.post.created), first ? peer : undefined)
     if (result.ok) return undefined
+    if (hold?.path === 'gossip' || hold?.path === 'sync') this.ringsRefused.set(key, true)
     // a valid copy from gossip or sync is out there whether or not this node takes its ring: a stem post's
     // embargo (own or relayed) must end on it as on any other, or its fluff would tell them apart (RV8 M2)
     if (hold?.path === 'gossip' || hold?.path === 'sync') this.onValid?.(valid.id)
@@ -296,6 +305,7 @@ export class PostIntake {
     const seen = this.recall(topic, envelope, path)
     if (seen.result !== undefined) return seen.result
     if (path === 'gossip' && await this.storedFromGossip(topic, envelope)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'the post is stored here and came by gossip before' }
+    if (this.refusedAgain(topic, envelope, path)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'a post whose ring was refused here before, its members still without a known stamp' }
     const offThread = this.offThread
     const pending = `${seen.key}/${seen.live}`
     const shared = this.checking.get(pending)
@@ -347,6 +357,25 @@ export class PostIntake {
   private async storedFromGossip (topic: string, envelope: Uint8Array): Promise<boolean> {
     const id = postIdOf(topic, envelope)
     return id !== undefined && this.gossiped.get(toHex(id)) !== undefined && await this.store.has(id)
+  }
+
+  /**
+   * Whether a gossip or sync copy is of a valid post whose ring the membership rule refused here before
+   * (on gossip or sync: a stem hop passes such rings on), and the rule, run again on this copy's ring, still
+   * refuses it. Such a copy is dropped unchecked: the id binds the ring, so the genuine post would be refused
+   * again, and a copy with other bytes under its id is nothing to take either. Without it, a peer cycling
+   * more such posts than the signature memo and the byte caches hold (valid, never stored, never penalised)
+   * had each verified in full on every round (second read of issue 12, M1: 8,300 checks a round). Asks no
+   * peer for stamps: only a post's first sender is ({@link membership}).
+   */
+  private refusedAgain (topic: string, envelope: Uint8Array, path: IntakePath): boolean {
+    if (this.checkRing === undefined || (path !== 'gossip' && path !== 'sync')) return false
+    const id = postIdOf(topic, envelope)
+    if (id === undefined || this.ringsRefused.get(toHex(id)) === undefined) return false
+    // as postIdOf read it: it decoded these bytes already; a post that does not decode is the checks' to refuse
+    const { ring, post } = Envelope.decode(envelope)
+    const created = createdOf(post)
+    return ring !== undefined && created !== undefined && !this.checkRing(ring.ring, created).ok
   }
 
   /** What the caches know of these bytes on `path` (`result`), or what a check of them needs. */
@@ -613,6 +642,15 @@ interface Recalled {
   result?: ValidationResult
   /** Where the verdict on its signature is remembered (undefined: not an envelope, or not asked yet). */
   signed?: SignedEnvelope
+}
+
+/** The `created` of a post's bytes, or undefined when they do not decode. */
+function createdOf (post: Uint8Array): number | undefined {
+  try {
+    return Number(Post.decode(post).created)
+  } catch {
+    return undefined
+  }
 }
 
 /** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */
