@@ -5,10 +5,9 @@
  * until each holds every post it missed is measured. The nodes run in this process, so a stop is
  * libp2p's stop (connections closed, not cut): kill -9 of a real process is the crash scenario's.
  */
-import { channelTopic } from '@murmur/protocol'
-import { seededRandom } from '../lib/random.ts'
+import { seededRandom, shuffle } from '../lib/random.ts'
+import { ChaosNet, postFrom, waitHeld, waitMeshed } from './net.ts'
 import type { ChaosNetInit } from './net.ts'
-import { ChaosNet, CHAOS_CHANNEL, postFrom, waitHeld } from './net.ts'
 
 /** Options of {@link runChurn}. */
 export interface ChurnInit {
@@ -58,7 +57,7 @@ export async function runChurn (init: ChurnInit): Promise<ChurnOutcome> {
   try {
     await waitMeshed(net, init.waitMs)
     const kills = Math.round(init.nodes * init.killShare)
-    const order = net.slots.map((s) => s.index).sort(() => random() - 0.5)
+    const order = shuffle(net.slots.map((s) => s.index), random)
     const killed = order.slice(0, kills).sort((a, b) => a - b)
     // the flood: half before the kill, the kill, half after it from whoever still runs
     const first = await postFrom(net.running(), Math.ceil(init.postsDuring / 2), random, 'flood')
@@ -88,17 +87,5 @@ export async function runChurn (init: ChurnInit): Promise<ChurnOutcome> {
     }
   } finally {
     await net.close()
-  }
-}
-
-/** Waits until every running node has a peer subscribed to the chaos channel (bounded). */
-export async function waitMeshed (net: ChaosNet, timeoutMs: number): Promise<void> {
-  const started = performance.now()
-  const topic = channelTopic(CHAOS_CHANNEL)
-  for (;;) {
-    const nodes = net.running()
-    if (nodes.every((n) => n.peerCount() > 0 && n.libp2p.services.pubsub.getSubscribers(topic).length > 0)) return
-    if (performance.now() - started > timeoutMs) throw new Error(`the chaos network did not mesh within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }

@@ -7,8 +7,7 @@
  */
 import { buildEnvelope, channelTopic, requiredPowBits } from '@murmur/protocol'
 import { seededRandom } from '../lib/random.ts'
-import { waitMeshed } from './churn.ts'
-import { CHAOS_CHANNEL, CHAOS_POW_BITS, ChaosNet, waitHeld } from './net.ts'
+import { CHAOS_CHANNEL, CHAOS_POW_BITS, ChaosNet, waitHeld, waitMeshed } from './net.ts'
 import type { ChaosNetInit } from './net.ts'
 import type { Murmur } from '@murmur/node'
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMurmur, createVerifyPool } from '@murmur/node'
-import { ready } from '@murmur/protocol'
+import { channelTopic, ready } from '@murmur/protocol'
 import type { Murmur, MurmurInit, VerifyPool } from '@murmur/node'
 import type { PeerId } from '@libp2p/interface'
 
@@ -205,4 +205,16 @@ export async function postFrom (nodes: Murmur[], count: number, random: () => nu
     }
   }
   return { ids, failed }
+}
+
+/** Waits until every running node has a peer subscribed to the chaos channel (bounded). */
+export async function waitMeshed (net: ChaosNet, timeoutMs: number): Promise<void> {
+  const started = performance.now()
+  const topic = channelTopic(CHAOS_CHANNEL)
+  for (;;) {
+    const nodes = net.running()
+    if (nodes.every((n) => n.peerCount() > 0 && n.libp2p.services.pubsub.getSubscribers(topic).length > 0)) return
+    if (performance.now() - started > timeoutMs) throw new Error(`the chaos network did not mesh within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
 }

@@ -5,9 +5,8 @@
  * the heal until every node held the union.
  */
 import { seededRandom } from '../lib/random.ts'
-import { waitMeshed } from './churn.ts'
 import type { ChaosNetInit } from './net.ts'
-import { ChaosNet, heldIds, postFrom, waitHeld } from './net.ts'
+import { ChaosNet, heldIds, postFrom, waitHeld, waitMeshed } from './net.ts'
 
 /** Options of {@link runPartition}. */
 export interface PartitionInit {

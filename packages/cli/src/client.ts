@@ -360,8 +360,8 @@ function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
 }
 
 /** Times a GET refused by a busy control API (ERR_API_BUSY) is tried again. */
-const BUSY_RETRIES = 6
-/** First wait before a GET refused by a busy control API is tried again, doubled each time (ms): 1.6 s in all at most. */
+const BUSY_RETRIES = 8
+/** First wait before a GET refused by a busy control API is tried again, doubled each time (ms): 6.4 s in all at most, 3.2 s on average. */
 const BUSY_BACKOFF = 25
 
 /**
