@@ -40,7 +40,8 @@ describe('control API connection guard', () => {
         res.end('ok\n')
       }
     })
-    const guard = guardConnections(server, { maxConnections: max, onDrop: (reason) => { drops.push(reason) } })
+    // no grace: these cases are about eviction itself (the grace for a fresh connection is chaos-api-crowd's)
+    const guard = guardConnections(server, { maxConnections: max, freshGrace: 0, onDrop: (reason) => { drops.push(reason) } })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const address = server.address()
     return { port: typeof address === 'object' && address !== null ? address.port : 0, drops }
