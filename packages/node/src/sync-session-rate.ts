@@ -4,11 +4,14 @@
  * but PeerIds are free: one address could run session after session, each loading a channel's whole id
  * list from the store (up to ~20k reads), reconciling it on the main thread and uploading up to 32 MiB
  * (final review of issue 12, Medium, items 9 and 10). The rate is a fair share, as the responder slots are:
- * while the node opens fewer than `perMinute` sessions a minute in all, any group opens what it asks (a crowd
- * behind one NAT is one group); past it, a group that opened its share in the last minute (`perMinute` over
- * the groups that opened any) is refused until its oldest ages out, so whatever one address does, every
- * other group still gets sessions. Peers this node chose and dialed do not count: an attacker cannot make
- * it dial many.
+ * while the node opens fewer than `perMinute` sessions a minute in all, any group opens what it asks up to
+ * `perGroup`; past it, a group that opened its share in the last minute is refused until its oldest ages out,
+ * so whatever one address does, every other group still gets sessions. A group's share is weighed by the
+ * peers it has connected here (inbound connections are shared fairly between groups, inbound-share.ts): a
+ * crowd of thirty nodes behind one NAT is one group, and counted as one it got 10 of `perMinute` 120 against
+ * ten attacker addresses, 1 against a hundred and twenty (second read of issue 12, M3); and `perGroup` holds
+ * a lone address that the node is otherwise idle for to a sixth of the rate, not all of it. Peers this node
+ * chose and dialed do not count: an attacker cannot make it dial many.
  */
 import { addressGroup } from './sync/admission.js'
 import type { SyncComponents } from './sync/index.js'
@@ -16,6 +19,9 @@ import type { Connection, PeerId } from '@libp2p/interface'
 
 /** Sessions a minute this node answers in all before any address group is held to its share. */
 export const SYNC_SESSIONS_PER_MINUTE = 120
+
+/** Sessions a minute one address group opens here at most, however idle the node. */
+export const SYNC_SESSIONS_PER_GROUP = 20
 
 /** Options of {@link SessionRate}. */
 export interface SessionRateInit {
@@ -25,6 +31,12 @@ export interface SessionRateInit {
    * @default SYNC_SESSIONS_PER_MINUTE
    */
   perMinute?: number
+  /**
+   * Sessions opened per `window` by one group at most, whatever its share.
+   *
+   * @default SYNC_SESSIONS_PER_GROUP
+   */
+  perGroup?: number
   /**
    * The span the counts cover, in ms.
    *
@@ -38,34 +50,50 @@ export interface SessionRateInit {
  *
  * @example
  * ```ts
- * const rate = new SessionRate({ perMinute: 120 })
- * if (!rate.take('ip4/192.0.2.1', Date.now())) stream.abort(new Error('sync session rate reached'))
+ * const rate = new SessionRate({ perMinute: 120, perGroup: 20 })
+ * // the group has three peers connected here: its share weighs three
+ * if (!rate.take('ip4/192.0.2.1', Date.now(), 3)) stream.abort(new Error('sync session rate reached'))
  * ```
  */
 export class SessionRate {
   private readonly perMinute: number
+  private readonly perGroup: number
   private readonly window: number
   /** Sessions opened in the window, oldest first. */
   private readonly opened: Array<{ group: string, at: number }> = []
   private oldest = 0
   /** How many of them each group opened. */
   private readonly counts = new Map<string, number>()
+  /** The weight each of those groups had when it last opened one, and their sum. */
+  private readonly weights = new Map<string, number>()
+  private weight = 0
 
   constructor (init: SessionRateInit = {}) {
     this.perMinute = init.perMinute ?? SYNC_SESSIONS_PER_MINUTE
+    this.perGroup = init.perGroup ?? SYNC_SESSIONS_PER_GROUP
     this.window = init.window ?? 60_000
     if (!(Number.isInteger(this.perMinute) && this.perMinute >= 1)) throw new RangeError(`perMinute must be a positive integer, got ${this.perMinute}`)
+    if (!(Number.isInteger(this.perGroup) && this.perGroup >= 1)) throw new RangeError(`perGroup must be a positive integer, got ${this.perGroup}`)
     if (!(this.window > 0)) throw new RangeError(`window must be positive, got ${this.window}`)
   }
 
-  /** Whether `group` may open a session at `now` (ms); if so it is counted. */
-  take (group: string, now: number): boolean {
+  /**
+   * Whether `group` may open a session at `now` (ms); if so it is counted. `weight`: how many peers of the
+   * group are connected here (at least 1); its share of `perMinute` is its weight over that of every group
+   * that opened one in the window.
+   */
+  take (group: string, now: number, weight = 1): boolean {
     this.expire(now)
     const mine = this.counts.get(group) ?? 0
-    const share = Math.max(1, Math.floor(this.perMinute / (this.counts.size + (mine === 0 ? 1 : 0))))
+    if (mine >= this.perGroup) return false
+    const own = Math.max(1, weight)
+    const others = this.weight - (this.weights.get(group) ?? 0)
+    const share = Math.max(1, Math.floor(this.perMinute * own / (others + own)))
     if (this.opened.length - this.oldest >= this.perMinute && mine >= share) return false
     this.opened.push({ group, at: now })
     this.counts.set(group, mine + 1)
+    this.weight = others + own
+    this.weights.set(group, own)
     return true
   }
 
@@ -74,8 +102,13 @@ export class SessionRate {
     while (this.oldest < this.opened.length && now - this.opened[this.oldest]!.at >= this.window) {
       const { group } = this.opened[this.oldest++]!
       const left = this.counts.get(group)! - 1
-      if (left > 0) this.counts.set(group, left)
-      else this.counts.delete(group)
+      if (left > 0) {
+        this.counts.set(group, left)
+      } else {
+        this.counts.delete(group)
+        this.weight -= this.weights.get(group)!
+        this.weights.delete(group)
+      }
     }
     // drop the forgotten head now and then, not on every call
     if (this.oldest > 1024 && this.oldest * 2 > this.opened.length) {
@@ -89,6 +122,8 @@ export class SessionRate {
 export interface RateLimitedSyncInit extends SessionRateInit {
   /** The address group a connection counts against. @default addressGroup of its remote address (as the responder slots count) */
   groupOf?(connection: Connection): string
+  /** The connections open now, whose groups weigh each group's share. @default the components' getConnections, else every group weighs 1 */
+  connections?(): Connection[]
   /** Whether this node chose to dial `peer` (`ChosenPeers.has`): its outbound connections are not counted. @default every outbound connection */
   chosen?(peer: PeerId): boolean
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
@@ -110,11 +145,13 @@ export function rateLimitedSync (components: SyncComponents, init: RateLimitedSy
   const chosen = init.chosen ?? (() => true)
   const now = init.now ?? Date.now
   const getConnections = components.getConnections
+  const connections = init.connections ?? (getConnections === undefined ? () => [] : () => getConnections.call(components))
   return {
     handle: async (protocol, handler, options) => {
       await components.handle(protocol, async (stream, connection) => {
         const dialed = connection.direction === 'outbound' && chosen(connection.remotePeer)
-        if (!dialed && !rate.take(groupOf(connection), now())) {
+        const group = groupOf(connection)
+        if (!dialed && !rate.take(group, now(), connections().filter((open) => groupOf(open) === group).length)) {
           stream.abort(new Error('sync session rate of this address reached'))
           return
         }
