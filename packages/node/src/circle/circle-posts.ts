@@ -5,7 +5,7 @@
  * public channel's (K posts per member per hour, VOTE_BUDGET upvotes and DOWNVOTE_BUDGET downvotes per week), one vote per member per post (its tag
  * checked in the store first), sealed in a frame and sent on the shared topic.
  */
-import { DEFAULT_TTL, buildCirclePost, linkTag, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
+import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, openCirclePost, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, UnknownPostError } from '../errors.js'
 import { guardProtocolAsync, parseId } from '../input.js'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
@@ -20,7 +20,7 @@ import type { LocalReads } from '../local-reads.js'
 import type { PostCounters } from '../membership/post-counters.js'
 import type { SendResult } from '../outbound.js'
 import type { PostEntry, PostStore } from '../store/index.js'
-import type { PostKind, RingSelection } from '@murmur/protocol'
+import type { PostKind, RingSelection, ValidEnvelope } from '@murmur/protocol'
 
 /** What {@link CirclePosts} needs. */
 export interface CirclePostsComponents {
@@ -29,8 +29,8 @@ export interface CirclePostsComponents {
   store: Pick<PostStore, 'hasTag'>
   reads: Pick<LocalReads, 'get'>
   intake: Pick<PostIntake, 'accept'>
-  /** Sends a frame on the shared topic, or queues it until a peer is there. */
-  send(frame: Uint8Array, expires: number): Promise<SendResult>
+  /** Sends an own frame carrying post `postId` on the shared topic, or queues it (kept on disk) until it can leave. */
+  send(frame: Uint8Array, expires: number, postId: Uint8Array): Promise<SendResult>
   powBits: Record<PostKind, number>
   /** Unix seconds now. */
   now(): number
@@ -104,7 +104,49 @@ export class CirclePosts {
     return entry
   }
 
+  /**
+   * An own frame as it may leave now (called as it is released). A post, reply or vote whose epoch left
+   * the live window while it waited (offline, or across a restart) is refused by every member as
+   * ERR_STALE_EPOCH and lost in silence: as for a public channel's own posts, a vote is made again (the
+   * same vote on the same post, signed for now; the member's vote already stored here stands for it), and
+   * a post or reply (its id covers its time, replies may refer to it) or a vote that cannot be signed now
+   * is given up, throwing PostValidationError with the refusal's code, which the outbox reports as the
+   * post dropped. Any other frame is returned as it is.
+   */
+  async current (circles: Iterable<HeldCircle>, frame: Uint8Array): Promise<Uint8Array> {
+    for (const circle of circles) {
+      const opened = circle.open(frame)
+      if (opened === undefined) continue
+      if (opened.record.type !== CircleRecordType.ENVELOPE) return frame
+      const checked = validateCircleEnvelope(opened.keys, opened.record.body, {
+        isMember: (key) => circle.isMember(opened.generation, key),
+        minRing: circle.state.minRing,
+        powBits: this.components.powBits,
+        now: Math.floor(this.components.now()),
+        epochWindow: LIVE_EPOCH_WINDOW
+      })
+      if (checked.ok || (checked.code !== 'ERR_STALE_EPOCH' && checked.code !== 'ERR_EXPIRED')) return frame
+      // our own bytes, checked when made: they decode
+      const post = decodePost(openCirclePost(opened.keys.postKey, opened.keys.innerTopic, decodeEnvelope(opened.record.body).post))
+      if (checked.code === 'ERR_STALE_EPOCH' && post.kind === Post.Kind.VOTE && opened.generation === circle.current) {
+        const again = await this.seal(circle, { kind: 'VOTE', vote: post.vote < 0 ? -1 : 1, parent: post.parent }, { ttl: post.ttl }).catch(() => undefined)
+        if (again !== undefined) return again.built.frame
+      }
+      throw new PostValidationError(`not sent: ${checked.reason}; it waited too long to leave (post it again)`, checked.code)
+    }
+    return frame
+  }
+
   private async publish (circle: HeldCircle, fields: Fields, options: PostOptions): Promise<PostResult> {
+    const { built, selection, valid } = await this.seal(circle, fields, options)
+    const stored = await this.components.intake.accept(built.bytes, valid)
+    if (stored === 'duplicate-tag') throw fields.kind === 'VOTE' ? new AlreadyVotedError() : new PostValidationError('a post of this member holds the same slot already', 'ERR_DUPLICATE_TAG')
+    const sent = await this.components.send(built.frame, Math.floor(this.components.now()) + CIRCLE_FRAME_TTL, built.id)
+    return { id: toHex(built.id), ring: selection.ring.length, ...sent }
+  }
+
+  /** Builds, signs over the ring eligible now, seals and checks a post of this member (counted first). */
+  private async seal (circle: HeldCircle, fields: Fields, options: PostOptions): Promise<{ built: Awaited<ReturnType<typeof buildCirclePost>>, selection: RingSelection, valid: ValidEnvelope }> {
     if (circle.state.removed === true) throw new CircleError('ERR_CIRCLE_ROTATION', `the owner of ${circle.name} rotated it without this member: it can no longer post there`)
     const selection = this.ring(circle)
     if (selection.selfNewcomerUntil !== undefined) {
@@ -140,9 +182,6 @@ export class CirclePosts {
       epochWindow: LIVE_EPOCH_WINDOW
     })
     if (!valid.ok) throw new PostValidationError(`the circle post does not validate: ${valid.reason}`, valid.code)
-    const stored = await this.components.intake.accept(built.bytes, valid)
-    if (stored === 'duplicate-tag') throw fields.kind === 'VOTE' ? new AlreadyVotedError() : new PostValidationError('a post of this member holds the same slot already', 'ERR_DUPLICATE_TAG')
-    const sent = await this.components.send(built.frame, Math.floor(this.components.now()) + CIRCLE_FRAME_TTL)
-    return { id: toHex(built.id), ring: selection.ring.length, ...sent }
+    return { built, selection, valid }
   }
 }

@@ -3,7 +3,7 @@
  * plays on the one shared topic CIRCLE_SHARED_TOPIC (frames checked, kept for history sync, never
  * DHT-provided, no per-circle topic anywhere), and `node.circles` for the circles this node is a member of.
  */
-import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS, checkCircleFrame, messageId } from '@murmur/protocol'
+import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS, checkCircleFrame, messageId, toHex } from '@murmur/protocol'
 import { openCircleStorage } from '#platform'
 import { Outbox, publishTo } from '../outbound.js'
 import { openPostCounters } from '../membership/post-counters.js'
@@ -12,6 +12,7 @@ import { CIRCLE_FRAME_TTL, OWN_FRAMES } from './constants.js'
 import { CirclePosts } from './circle-posts.js'
 import { FrameIntake } from './frame-intake.js'
 import { frameId, openFrameStore } from './frame-store.js'
+import { OwnFrames } from './own-frames.js'
 import { circleFrameValidator } from './relay.js'
 import { CircleService } from './service.js'
 import type { CirclesInit } from './service.js'
@@ -55,7 +56,8 @@ export interface NodeCirclesComponents {
   syncNow(): void
   assertCanPost(signal?: AbortSignal): void
   assertRunning(): void
-  dispatch<K extends 'circle-post' | 'circle-roster'>(type: K, detail: MurmurEvents[K]['detail']): void
+  /** Sends a node event: a circle's posts and rosters, and the own-post events of own circle posts. */
+  dispatch<K extends 'circle-post' | 'circle-roster' | 'queued' | 'released' | 'dropped'>(type: K, detail: MurmurEvents[K]['detail']): void
   log: Logger
 }
 
@@ -84,12 +86,13 @@ export interface NodeCircles {
   judge(frame: Uint8Array): 'accept' | 'reject' | 'ignore'
   /** Publishes a frame the stem leaves here (own or relayed), after taking it in as from gossip. */
   fluff(frame: Uint8Array, expires: number | undefined): Promise<SendResult>
-  /** Stops the outboxes. */
+  /** Stops the outboxes (own frames not out yet stay on disk for the next start). */
   stop(): void
 }
 
 /**
- * Opens the circle parts of a node: the frame store and the circles kept in `db`, the outbox of own frames,
+ * Opens the circle parts of a node: the frame store and the circles kept in `db`, the outbox of own frames
+ * (those an earlier run left queued sent again),
  * the validator of the shared topic and what history sync needs.
  *
  * @example
@@ -116,8 +119,40 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
       return sent
     }
     : async (topic, frame, expires) => await stem.send(topic, frame, expires)
-  const outbox = stem === undefined ? direct : new Outbox({ pubsub, connectionCount: components.connectionCount, release, log: log.newScope('outbound') })
+  const own = await OwnFrames.open(db, Math.floor(now()))
+  // an own post's frame leaves as it may now (a vote signed again, a stale post given up: see CirclePosts.current)
+  const ownRelease: Release = async (topic, queued, expires) => {
+    const pending = own.get(queued)
+    if (pending === undefined) return await release(topic, queued, expires)
+    const frame = await posts.current(service.circles(), pending.frame)
+    if (frame !== pending.frame) await own.replace(queued, { ...pending, frame })
+    return await release(topic, frame, expires)
+  }
+  // the own-post events of a circle's posts name the post's id (what circles.post returned), as a channel's do
+  const ownEvent = async (queued: Uint8Array, event: (id: string) => void, done: boolean): Promise<void> => {
+    const pending = own.get(queued)
+    if (pending === undefined) return
+    if (done) await own.done(queued)
+    event(toHex(pending.postId))
+  }
+  const failed = (err: unknown): void => { log.error('could not record an own circle frame - %e', err) }
+  const outbox = new Outbox({
+    pubsub,
+    connectionCount: components.connectionCount,
+    release: ownRelease,
+    onQueued: (_topic, frame, reason) => { ownEvent(frame, (id) => { components.dispatch('queued', { id, reason }) }, false).catch(failed) },
+    onReleased: (_topic, frame) => { ownEvent(frame, (id) => { components.dispatch('released', { id }) }, true).catch(failed) },
+    onDropped: (_topic, frame, reason, error) => {
+      ownEvent(frame, (id) => { components.dispatch('dropped', error === undefined ? { id, reason } : { id, reason, error }) }, true).catch(failed)
+    },
+    log: log.newScope('outbound')
+  })
   const send = async (frame: Uint8Array, expires: number): Promise<SendResult> => await outbox.send(CIRCLE_SHARED_TOPIC, frame, expires)
+  // kept on disk before it is sent: a restart while it waits sends it then
+  const sendOwn = async (frame: Uint8Array, expires: number, postId: Uint8Array): Promise<SendResult> => {
+    await own.add({ frame, expires, postId })
+    return await send(frame, expires)
+  }
   const frameIntake: FrameIntake = new FrameIntake({
     frames,
     intake,
@@ -135,7 +170,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     store,
     reads,
     intake,
-    send,
+    send: sendOwn,
     powBits: components.powBits,
     now,
     newcomerDelay
@@ -155,6 +190,10 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     log
   }, await states.all(), { newcomerDelay })
   const circles = service
+  for (const pending of own.pending()) {
+    // made before a restart: the outbox sends it once a peer is there, as it may leave then (ownRelease)
+    send(pending.frame, pending.expires).catch((err: unknown) => { log.error('could not send an own circle frame kept from an earlier run - %e', err) })
+  }
   const groupOf = (peer: PeerId): string => components.senderGroup(peer) ?? UNKNOWN_SENDER
   return {
     circles,
