@@ -5,7 +5,7 @@
  * public channel's (K posts per member per hour, VOTE_BUDGET upvotes and DOWNVOTE_BUDGET downvotes per week), one vote per member per post (its tag
  * checked in the store first), sealed in a frame and sent on the shared topic.
  */
-import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, openCirclePost, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
+import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, openCirclePost, precheckEnvelope, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, UnknownPostError } from '../errors.js'
 import { guardProtocolAsync, parseId } from '../input.js'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
@@ -118,9 +118,10 @@ export class CirclePosts {
       const opened = circle.open(frame)
       if (opened === undefined) continue
       if (opened.record.type !== CircleRecordType.ENVELOPE) return frame
-      const checked = validateCircleEnvelope(opened.keys, opened.record.body, {
-        isMember: (key) => circle.isMember(opened.generation, key),
-        minRing: circle.state.minRing,
+      // our own frame, verified when made: only time can have changed, which the checks before the curve see
+      const checked = precheckEnvelope(opened.record.body, {
+        topic: opened.keys.innerTopic,
+        circleKey: opened.keys.postKey,
         powBits: this.components.powBits,
         now: Math.floor(this.components.now()),
         epochWindow: LIVE_EPOCH_WINDOW
