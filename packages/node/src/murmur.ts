@@ -715,6 +715,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const { libp2p } = this
     return await openNodeCircles({
       db: this.db,
+      // circle secrets in 0600 files under <dataDir>/circles, never in the store
+      dataDir: this.config.dataDir,
       store: this.store,
       intake: this.intake,
       reads: this.reads,
