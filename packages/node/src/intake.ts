@@ -59,8 +59,19 @@ export const STEM_SENDERS = 4096
 /** Post ids remembered as seen in (or published into) gossip, about 10 MB at most. */
 export const GOSSIPED_IDS = 65_536
 
-/** Ring posts remembered as judged by the membership rule here (own or not): only the first sender is asked for missing stamps. */
+/** Ring posts remembered as judged by the membership rule here (own or not), with the peers asked for their missing stamps. */
 export const RINGS_CHECKED = 65_536
+
+/**
+ * Ms after a post's missing stamps were last asked of a peer before a later sender of it (by gossip or sync,
+ * of another address group) is asked, while they are still missing: twice the stamp fetch's patience
+ * (STAMP_FETCH_PATIENCE), so a peer that delivers a post first and never answers does not keep everyone
+ * else from being asked.
+ */
+export const STAMP_ASK_RETRY = 10_000
+
+/** Address groups asked at most for the missing stamps of one post (as the stamp fetcher's STAMP_FETCH_SOURCES). */
+export const STAMP_ASK_GROUPS = 3
 
 /**
  * Valid ring posts from gossip or history sync remembered as refused by the membership rule (by id): a later
@@ -191,7 +202,7 @@ export class PostIntake {
   /** Signature verdicts by what the proof of work covers: a copy with another nonce is not checked again. */
   private readonly signatures = new SignatureMemo()
   /** Ring posts whose membership was judged here, own or not (see {@link membership}). */
-  private readonly ringsChecked = new Recent<true>(RINGS_CHECKED)
+  private readonly ringsChecked = new Recent<RingAsks>(RINGS_CHECKED)
   /** Valid ring posts from gossip or sync the membership rule refused (see {@link refusedAgain}). */
   private readonly ringsRefused = new Recent<true>(RINGS_REFUSED)
   /** Envelopes refused as too early, and what {@link validateAt} found of them (at which time), by bytes. */
@@ -229,11 +240,14 @@ export class PostIntake {
    * The membership rule on a valid envelope (docs/MEMBERSHIP.md §4): a ring-signed vote or post in a public
    * channel is taken only when every ring member holds a stamp known here at its `created`, and the ring
    * has MIN_MEMBER_RING members (fewer only while the directory holds fewer). Costs no stamp evaluation;
-   * the missing members' stamps are queued to fetch from `peer` (a PeerId), only when this node never judged
-   * the post before: a stem successor that sends back a post it got from here (with a new nonce, or by
-   * gossip once it fluffed it) must not be asked for stamps of a ring this node lacks, which an author
-   * never does for its own post (final review of issue 12, Medium: a certain "not the author"); they come
-   * from the first peer, or by the directory's own sync. Undefined: taken. One-time
+   * the missing members' stamps are queued to fetch from `peer` (a PeerId) when this node never judged the
+   * post before, or (see {@link askable}) when a later gossip or sync copy comes from another address group
+   * {@link STAMP_ASK_RETRY} after the last ask and they are still missing (second read of issue 12, M2: a
+   * first sender that never answers kept everyone else from being asked). Never a peer of the group this node
+   * sent the post to in the stem, nor a stem peer after the first: a successor that sends back a post it got
+   * from here (with a new nonce, or by gossip once it fluffed it) must not be asked for stamps of a ring this
+   * node lacks, which an author never does for its own post (final review of issue 12, Medium: a certain
+   * "not the author"). Undefined: taken. One-time
    * posts (unverified, their votes count for nothing) and circle posts (their own members) pass. With
    * `hold`, an envelope refused only for unknown members is kept (bounded) and taken as `hold.path` takes
    * it once their stamps arrive ({@link stamped}); a refused copy from gossip or sync is reported to
@@ -242,9 +256,11 @@ export class PostIntake {
   membership (valid: ValidEnvelope, peer?: string, hold?: MemberHoldOptions): MemberRefusal | undefined {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
     const key = toHex(valid.id)
-    const first = this.ringsChecked.get(key) === undefined
-    this.ringsChecked.set(key, true)
-    const result = this.checkRing(valid.auth.ring, Number(valid.post.created), first ? peer : undefined)
+    const asks = this.ringsChecked.get(key)
+    const ask = peer !== undefined && (asks === undefined || this.askable(key, asks, hold?.path, hold?.from))
+    if (ask) this.ringsChecked.set(key, { at: this.now(), groups: [...asks?.groups ?? [], ...hold?.from === undefined ? [] : [hold.from]] })
+    else if (asks === undefined) this.ringsChecked.set(key, { at: this.now(), groups: [] })
+    const result = this.checkRing(valid.auth.ring, Number(valid.post.created), ask ? peer : undefined)
     if (result.ok) return undefined
     if (hold?.path === 'gossip' || hold?.path === 'sync') this.ringsRefused.set(key, true)
     // a valid copy from gossip or sync is out there whether or not this node takes its ring: a stem post's
@@ -305,7 +321,7 @@ export class PostIntake {
     const seen = this.recall(topic, envelope, path)
     if (seen.result !== undefined) return seen.result
     if (path === 'gossip' && await this.storedFromGossip(topic, envelope)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'the post is stored here and came by gossip before' }
-    if (this.refusedAgain(topic, envelope, path)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'a post whose ring was refused here before, its members still without a known stamp' }
+    if (this.refusedAgain(topic, envelope, path, from)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'a post whose ring was refused here before, its members still without a known stamp' }
     const offThread = this.offThread
     const pending = `${seen.key}/${seen.live}`
     const shared = this.checking.get(pending)
@@ -368,14 +384,30 @@ export class PostIntake {
    * had each verified in full on every round (second read of issue 12, M1: 8,300 checks a round). Asks no
    * peer for stamps: only a post's first sender is ({@link membership}).
    */
-  private refusedAgain (topic: string, envelope: Uint8Array, path: IntakePath): boolean {
+  private refusedAgain (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): boolean {
     if (this.checkRing === undefined || (path !== 'gossip' && path !== 'sync')) return false
     const id = postIdOf(topic, envelope)
-    if (id === undefined || this.ringsRefused.get(toHex(id)) === undefined) return false
+    const key = id === undefined ? undefined : toHex(id)
+    if (key === undefined || this.ringsRefused.get(key) === undefined) return false
+    // a copy whose sender is to be asked for the missing stamps is checked in full (at most STAMP_ASK_GROUPS times a post)
+    const asks = this.ringsChecked.get(key)
+    if (asks !== undefined && this.askable(key, asks, path, from)) return false
     // as postIdOf read it: it decoded these bytes already; a post that does not decode is the checks' to refuse
     const { ring, post } = Envelope.decode(envelope)
     const created = createdOf(post)
     return ring !== undefined && created !== undefined && !this.checkRing(ring.ring, created).ok
+  }
+
+  /**
+   * Whether the sender of a later copy of the post `key` (judged here before, `asks`), by `path` from the
+   * address group `from`, is to be asked for its missing stamps: by gossip or sync, from a known group not
+   * asked yet and not the one this node sent the post to in the stem, {@link STAMP_ASK_RETRY} after the last
+   * ask, fewer than {@link STAMP_ASK_GROUPS} groups asked so far.
+   */
+  private askable (key: string, asks: RingAsks, path: IntakePath | undefined, from: string | undefined): boolean {
+    return (path === 'gossip' || path === 'sync') && from !== undefined && from !== UNKNOWN_SENDER &&
+      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemSuccessors.get(key) !== from &&
+      this.now() - asks.at >= STAMP_ASK_RETRY
   }
 
   /** What the caches know of these bytes on `path` (`result`), or what a check of them needs. */
@@ -631,6 +663,12 @@ function verdictOf (result: PutResult): Verdict {
     case 'backdated': return 'ignore'
     default: return 'ignore'
   }
+}
+
+/** A ring post judged by the membership rule here: when its missing stamps were last asked of a peer, and the groups asked. */
+interface RingAsks {
+  at: number
+  groups: string[]
 }
 
 /** What {@link PostIntake} knows of an envelope before checking it. */
