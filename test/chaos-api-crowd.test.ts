@@ -81,7 +81,7 @@ describe('chaos: control API cap against a crowd of idle connections (B1)', () =
 
   it('lets a newcomer evict a silent connection past its grace', async () => {
     const { path, drops } = await serve(0)
-    const crowd = []
+    const crowd: Socket[] = []
     for (let i = 0; i < CAP; i++) crowd.push(await idle(path))
     const user = await idle(path)
     expect(await ask(user)).toBe('200')

@@ -21,8 +21,8 @@ async function runWithInput (sandbox: Sandbox, args: string[], input?: string): 
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
   // 'spawn' comes once the exec is done: from then on cmdline is murmur's, and the client waits for its input
   await new Promise((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject) })
   const cmdline = input === undefined ? '' : (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).replaceAll('\0', ' ')
