@@ -11,7 +11,7 @@
  * (second read of issue 12, H1). The encoding carries every length, so two envelopes share a key only
  * when they differ in the nonce alone.
  */
-import { ERROR_ACTIONS, Envelope, gossipMessageId, postIdOf, toHex } from '@murmur/protocol'
+import { ERROR_ACTIONS, Envelope, decodeEnvelope, gossipMessageId, postIdOf, toHex } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import type { ErrorCode, InvalidEnvelope, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
@@ -56,10 +56,15 @@ export class SignatureMemo {
   /** The memo's view of an envelope of `topic` (a few hashes, no curve operation); undefined when it is no envelope. */
   signed (topic: string, envelope: Uint8Array): SignedEnvelope | undefined {
     if (postIdOf(topic, envelope) === undefined) return undefined
-    // as postIdOf reads it (the form is the checks' to judge): it decoded these bytes already. Bytes that
-    // decode to the same fields in another form share the key, and fail precheckEnvelope (canonical form)
-    // before any verdict of the memo is used for them, and before the signature check whose verdict it keeps
-    const decoded = Envelope.decode(envelope)
+    // canonical bytes only (the validator's limits, re-encoded to the same bytes): two envelopes share a key
+    // only when they differ in the nonce alone. Any other form (a junk field in front of the genuine one,
+    // which a decode without limits skips) has no key, so its verdict is never kept for the genuine post
+    let decoded: Envelope
+    try {
+      decoded = decodeEnvelope(envelope)
+    } catch {
+      return undefined
+    }
     return { key: toHex(gossipMessageId(topic, Envelope.encode({ ...decoded, pow: 0n }))), pow: decoded.pow }
   }
 

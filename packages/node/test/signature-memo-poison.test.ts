@@ -46,14 +46,25 @@ function shifted (bytes: Uint8Array): Uint8Array {
   return encodeEnvelope({ ...envelope, pow: 0n, ring: { ...ring, c0: c0.slice(0, 31), s: [new Uint8Array([c0[31]!, ...ring.s[0]!]), ...ring.s.slice(1)] } })
 }
 
+/**
+ * Third read, H1: a junk ring field (65 empty members) in front of the genuine bytes. protons keeps the last
+ * ring, so a decode without limits reads the genuine post (its id); the validator's limits refuse the first
+ * ring (ERR_BAD_RING) before the proof of work. Free to make.
+ */
+function duplicatedRing (bytes: Uint8Array): Uint8Array {
+  const junk = new Uint8Array(130)
+  for (let i = 0; i < junk.length; i += 2) junk[i] = 0x0a // RingAuth.ring (field 1), an empty member
+  return new Uint8Array([0x1a, 0x82, 0x01, ...junk, ...bytes]) // Envelope.ring (field 3), 130 bytes
+}
+
 describe('a forged copy with the same post id and proof-of-work digest', () => {
   beforeAll(async () => { await ready() })
 
   it('is refused, and the genuine post is taken afterwards by gossip, the stem and history sync', async () => {
     const post = await ringPost('genuine')
-    const forged = shifted(post.bytes)
-    expect(toHex(postIdOf(TOPIC, forged)!)).toBe(toHex(post.id))
-    for (const path of ['gossip', 'stem', 'sync'] as const) {
+    const forgeries = [shifted(post.bytes), duplicatedRing(post.bytes)]
+    expect(toHex(postIdOf(TOPIC, forgeries[0]!)!)).toBe(toHex(post.id))
+    for (const forged of forgeries) for (const path of ['gossip', 'stem', 'sync'] as const) {
       const store = createPostStore({ db: await openDatabase(undefined) })
       const { intake } = countingIntake(store)
       try {

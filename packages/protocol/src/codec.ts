@@ -6,7 +6,8 @@ import { equalBytes } from './bytes.js'
 
 export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 
-const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
+/** protons decode limits of an Envelope: every list of a ring at most its largest legal length. */
+export const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
 
 function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): T {
   let value: T
