@@ -213,6 +213,8 @@ export class PostIntake {
   private readonly stemSenders = new Recent<string>(STEM_SENDERS)
   /** The group of the successor each stem post (own or relayed) was last sent to, charged when this node fluffs it after all. */
   private readonly stemSuccessors = new Recent<string>(STEM_SENDERS)
+  /** Every address group this node sent a stem post to (not only the last): none is asked for its stamps. */
+  private readonly stemSentTo = new Recent<Set<string>>(STEM_SENDERS)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -401,12 +403,12 @@ export class PostIntake {
   /**
    * Whether the sender of a later copy of the post `key` (judged here before, `asks`), by `path` from the
    * address group `from`, is to be asked for its missing stamps: by gossip or sync, from a known group not
-   * asked yet and not the one this node sent the post to in the stem, {@link STAMP_ASK_RETRY} after the last
+   * asked yet and none this node sent the post to in the stem, {@link STAMP_ASK_RETRY} after the last
    * ask, fewer than {@link STAMP_ASK_GROUPS} groups asked so far.
    */
   private askable (key: string, asks: RingAsks, path: IntakePath | undefined, from: string | undefined): boolean {
     return (path === 'gossip' || path === 'sync') && from !== undefined && from !== UNKNOWN_SENDER &&
-      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemSuccessors.get(key) !== from &&
+      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemSentTo.get(key)?.has(from) !== true &&
       this.now() - asks.at >= STAMP_ASK_RETRY
   }
 
@@ -550,7 +552,11 @@ export class PostIntake {
    * to its predecessor, a peer like any) does not, and a sync request would tell the successor which.
    */
   forwarded (id: Uint8Array, to: string | undefined): void {
-    if (to !== undefined) this.stemSuccessors.set(toHex(id), to)
+    if (to === undefined) return
+    const key = toHex(id)
+    this.stemSuccessors.set(key, to)
+    const sent = this.stemSentTo.get(key) ?? new Set<string>()
+    this.stemSentTo.set(key, sent.add(to))
   }
 
   /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */

@@ -103,4 +103,25 @@ describe('missing stamps asked of a later sender', () => {
       await store.close()
     }
   })
+
+  it('never asks an earlier successor either: one the post went to before a bounce or a lost connection', async () => {
+    // third read, M1: only the last successor's group was remembered, so the first one, sending the post
+    // back by gossip later, was asked, and learned this node was not the author (whose ring is stamped here)
+    const store = createPostStore({ db: await openDatabase(undefined) })
+    const { intake, asked, clock } = askingIntake(store)
+    try {
+      const post = await ringPost()
+      const [first, gossip] = remined(post.bytes, post.id, BITS, 2)
+      expect(await intake.judge(TOPIC, first!, 'ip4/192.0.2.1', 'predecessor')).toBe('accept')
+      intake.forwarded(post.id, 'ip4/203.0.113.7')
+      intake.forwarded(post.id, 'ip4/203.0.113.8')
+      clock.now += STAMP_ASK_RETRY
+      const valid = await intake.verify(TOPIC, gossip!, 'gossip', 'ip4/203.0.113.7')
+      if (!valid.ok) throw new Error(valid.code)
+      intake.membership(valid, 'first-successor', { topic: TOPIC, envelope: gossip!, path: 'gossip', from: 'ip4/203.0.113.7' })
+      expect(asked).toEqual(['predecessor'])
+    } finally {
+      await store.close()
+    }
+  })
 })
