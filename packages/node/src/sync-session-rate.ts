@@ -11,7 +11,11 @@
  * crowd of thirty nodes behind one NAT is one group, and counted as one it got 10 of `perMinute` 120 against
  * ten attacker addresses, 1 against a hundred and twenty (second read of issue 12, M3); and `perGroup` holds
  * a lone address that the node is otherwise idle for to a sixth of the rate, not all of it. Peers this node
- * chose and dialed do not count: an attacker cannot make it dial many.
+ * chose and dialed do not count: an attacker cannot make it dial many. The weights are those of the
+ * connections open now, every group's included: kept from when each group opened its sessions, an attacker
+ * holding 42 of the 72 inbound slots for one address at a time, opening a session and moving on to the next,
+ * summed 42 per address it had used in the minute and left a crowd of thirty 12, 8, then 1 of its 30
+ * (third read of issue 12, M-a).
  */
 import { addressGroup } from './sync/admission.js'
 import type { SyncComponents } from './sync/index.js'
@@ -51,8 +55,8 @@ export interface SessionRateInit {
  * @example
  * ```ts
  * const rate = new SessionRate({ perMinute: 120, perGroup: 20 })
- * // the group has three peers connected here: its share weighs three
- * if (!rate.take('ip4/192.0.2.1', Date.now(), 3)) stream.abort(new Error('sync session rate reached'))
+ * // the group has three of the seventy-two peers connected here: its share is 3/72 of the minute's
+ * if (!rate.take('ip4/192.0.2.1', Date.now(), 3, 72)) stream.abort(new Error('sync session rate reached'))
  * ```
  */
 export class SessionRate {
@@ -64,9 +68,6 @@ export class SessionRate {
   private oldest = 0
   /** How many of them each group opened. */
   private readonly counts = new Map<string, number>()
-  /** The weight each of those groups had when it last opened one, and their sum. */
-  private readonly weights = new Map<string, number>()
-  private weight = 0
 
   constructor (init: SessionRateInit = {}) {
     this.perMinute = init.perMinute ?? SYNC_SESSIONS_PER_MINUTE
@@ -79,21 +80,20 @@ export class SessionRate {
 
   /**
    * Whether `group` may open a session at `now` (ms); if so it is counted. `weight`: how many peers of the
-   * group are connected here (at least 1); its share of `perMinute` is its weight over that of every group
-   * that opened one in the window.
+   * group are connected here (at least 1); `total`: how many peers of every group are connected here now, the
+   * group's own included. Its share of `perMinute` is `weight` over `total`; without `total`, every other
+   * group that opened a session in the window weighs 1.
    */
-  take (group: string, now: number, weight = 1): boolean {
+  take (group: string, now: number, weight = 1, total?: number): boolean {
     this.expire(now)
     const mine = this.counts.get(group) ?? 0
     if (mine >= this.perGroup) return false
     const own = Math.max(1, weight)
-    const others = this.weight - (this.weights.get(group) ?? 0)
+    const others = total === undefined ? this.counts.size - (mine > 0 ? 1 : 0) : Math.max(0, total - own)
     const share = Math.max(1, Math.floor(this.perMinute * own / (others + own)))
     if (this.opened.length - this.oldest >= this.perMinute && mine >= share) return false
     this.opened.push({ group, at: now })
     this.counts.set(group, mine + 1)
-    this.weight = others + own
-    this.weights.set(group, own)
     return true
   }
 
@@ -102,13 +102,8 @@ export class SessionRate {
     while (this.oldest < this.opened.length && now - this.opened[this.oldest]!.at >= this.window) {
       const { group } = this.opened[this.oldest++]!
       const left = this.counts.get(group)! - 1
-      if (left > 0) {
-        this.counts.set(group, left)
-      } else {
-        this.counts.delete(group)
-        this.weight -= this.weights.get(group)!
-        this.weights.delete(group)
-      }
+      if (left > 0) this.counts.set(group, left)
+      else this.counts.delete(group)
     }
     // drop the forgotten head now and then, not on every call
     if (this.oldest > 1024 && this.oldest * 2 > this.opened.length) {
@@ -122,7 +117,7 @@ export class SessionRate {
 export interface RateLimitedSyncInit extends SessionRateInit {
   /** The address group a connection counts against. @default addressGroup of its remote address (as the responder slots count) */
   groupOf?(connection: Connection): string
-  /** The connections open now, whose groups weigh each group's share. @default the components' getConnections, else every group weighs 1 */
+  /** The connections open now, whose groups weigh each group's share (over all of them). @default the components' getConnections, else every group weighs 1 */
   connections?(): Connection[]
   /** Whether this node chose to dial `peer` (`ChosenPeers.has`): its outbound connections are not counted. @default every outbound connection */
   chosen?(peer: PeerId): boolean
@@ -146,12 +141,17 @@ export function rateLimitedSync (components: SyncComponents, init: RateLimitedSy
   const now = init.now ?? Date.now
   const getConnections = components.getConnections
   const connections = init.connections ?? (getConnections === undefined ? () => [] : () => getConnections.call(components))
+  /** Takes a session for `group`, its share weighed by the connections open now that this node did not choose. */
+  const take = (group: string, counted: Connection[]): boolean => {
+    if (counted.length === 0) return rate.take(group, now())
+    return rate.take(group, now(), counted.filter((open) => groupOf(open) === group).length, counted.length)
+  }
   return {
     handle: async (protocol, handler, options) => {
       await components.handle(protocol, async (stream, connection) => {
-        const dialed = connection.direction === 'outbound' && chosen(connection.remotePeer)
+        const dialed = (open: Connection): boolean => open.direction === 'outbound' && chosen(open.remotePeer)
         const group = groupOf(connection)
-        if (!dialed && !rate.take(group, now(), connections().filter((open) => groupOf(open) === group).length)) {
+        if (!dialed(connection) && !take(group, connections().filter((open) => !dialed(open)))) {
           stream.abort(new Error('sync session rate of this address reached'))
           return
         }

@@ -41,18 +41,48 @@ describe('the sync session rate against a crowd behind one address', () => {
     expect(rate.take('ip4/192.0.2.1', 61_000)).toBe(true)
   })
 
-  it('forgets a group\'s weight with its last session', () => {
-    const rate = new SessionRate({ perMinute: 10, perGroup: 10 })
-    for (let i = 0; i < 5; i++) expect(rate.take('heavy', i, 100)).toBe(true)
-    for (let i = 0; i < 5; i++) expect(rate.take('light', 1_000 + i)).toBe(true)
-    // the minute is full: light weighs 1 against heavy's 100, its share is 1 of 10
-    expect(rate.take('light', 1_010)).toBe(false)
-    // heavy's sessions aged out, light's not; a third group fills the minute again
-    for (let i = 0; i < 5; i++) expect(rate.take('other', 60_005 + i, 3)).toBe(true)
-    // its share is 3 of the 4 left (7 of 10), not 3 of 104 (heavy's weight gone with its sessions)
-    expect(rate.take('other', 60_010, 3)).toBe(true)
-    expect(rate.take('other', 60_011, 3)).toBe(true)
-    expect(rate.take('other', 60_012, 3)).toBe(false)
+  it('weighs shares by the connections open now, not those a group had when it opened its sessions (third read M-a)', () => {
+    const HELD = 42
+    // attacker addresses take turns holding 42 of the 72 inbound slots while the crowd holds 30: each opens its
+    // sessions while it holds them, then closes them; the crowd asks last, against the one address holding now
+    const crowdAfter = (groups: number, each: number): number => {
+      const rate = new SessionRate()
+      let t = 0
+      for (let g = 0; g < groups; g++) for (let i = 0; i < each; i++) rate.take(`ip4/6.6.${g >> 8}.${g & 255}`, t++, HELD, HELD + CROWD)
+      let taken = 0
+      for (let i = 0; i < CROWD; i++) if (rate.take('ip4/192.0.2.1', t++, CROWD, HELD + CROWD)) taken++
+      return taken
+    }
+    // weights kept from each address's sessions summed 42 per address: the crowd got 12, 8, then 1 of its 30
+    const share = Math.min(SYNC_SESSIONS_PER_GROUP, Math.floor(SYNC_SESSIONS_PER_MINUTE * CROWD / (HELD + CROWD)))
+    expect(share).toBe(20)
+    expect(crowdAfter(6, 20)).toBe(share)
+    expect(crowdAfter(10, 12)).toBe(share)
+    expect(crowdAfter(60, 2)).toBe(share)
+    expect(crowdAfter(120, 1)).toBe(share)
+  })
+
+  it('counts a group that has gone as weighing nothing when wired in front of history sync', async () => {
+    let handler: StreamHandler | undefined
+    const components = { handle: async (_: string, h: StreamHandler) => { handler = h }, unhandle: async () => {}, dialProtocol: async () => { throw new Error('no dial') } } as unknown as SyncComponents
+    const connection = (group: string): Connection => ({ direction: 'inbound', remoteAddr: group, remotePeer: group } as unknown as Connection)
+    const crowd = Array.from({ length: CROWD }, () => connection('crowd'))
+    let open: Connection[] = []
+    let answered = 0
+    const wrapped = rateLimitedSync(components, { groupOf: (c) => String(c.remoteAddr), connections: () => open, now: () => 0 })
+    await wrapped.handle('/sync', () => { answered++ })
+    const stream = { abort: () => {} }
+    // sixty addresses in turn hold 42 connections, open two sessions each and leave
+    for (let g = 0; g < 60; g++) {
+      const held = Array.from({ length: 42 }, () => connection(`attacker-${g}`))
+      open = [...crowd, ...held]
+      for (let i = 0; i < 2; i++) await handler!(stream as never, held[0]!)
+    }
+    expect(answered).toBe(120)
+    open = crowd
+    for (let i = 0; i < CROWD; i++) await handler!(stream as never, crowd[0]!)
+    // alone now, the crowd is held only by the per-group cap
+    expect(answered - 120).toBe(SYNC_SESSIONS_PER_GROUP)
   })
 
   it('weighs each group by the connections open from it when wired in front of history sync', async () => {
