@@ -126,19 +126,33 @@ export const INBOUND_UPGRADE_TIMEOUT = 5_000
 
 /**
  * libp2p's `inboundConnectionThreshold` in a Murmur node: most inbound connections per second from one
- * IP address, checked before any gater. libp2p's default (5) let one host behind a crowd's CGNAT, or any
- * host sharing its address, lock the whole crowd out of a node by connecting 5 times a second; this
- * value is far above what a crowd behind one address opens (at most {@link MAX_CONNECTIONS} less the
- * reserve held, {@link INBOUND_PENDING_BUDGET} pending), and what one address may hold is bounded by the
- * inbound share (inbound-share.ts), which refuses past its share before the handshake.
+ * IP address, checked before any gater. It is set past what one host can open, which takes libp2p's
+ * per-address rate out of the picture: any rate there is shared by every host behind the address, so one
+ * host behind a crowd's CGNAT opening more than it a second locked the whole crowd out for the rest of
+ * each second (libp2p's default, 5; 1,000 until the third read of issue 12, M-b). What one address holds
+ * is bounded by the inbound share (inbound-share.ts), which refuses a group past its pending budget
+ * ({@link INBOUND_PENDING_BUDGET}) before its handshake and is fair between groups whatever their rate.
  */
-export const INBOUND_CONNECTION_THRESHOLD = 1_000
+export const INBOUND_CONNECTION_THRESHOLD = 100_000
 
 /**
  * libp2p's `maxParallelDials` in a Murmur node (libp2p's default, 100): how many dials run at once.
  * `libp2pConnectionLimit` leaves room for all of them landing at once.
  */
 export const MAX_PARALLEL_DIALS = 100
+
+/**
+ * kad-dht's `alpha` in a Murmur node: peers one path of a query asks at once (kad-dht's default, 10).
+ * With {@link DHT_DISJOINT_PATHS} a query dials at most their product at once, kept well below
+ * {@link MAX_PARALLEL_DIALS}: at 10 x 10 one query's dials to addresses a DHT answer named, tarpits that
+ * accept and never speak, filled libp2p's dial queue, and the node's own discovery, rendezvous and stem
+ * dials waited ~6 s behind them; a few queries reached the queue's limit and its dials were refused
+ * (third read of issue 12, M-c). 3 is Kademlia's own.
+ */
+export const DHT_ALPHA = 3
+
+/** kad-dht's `disjointPaths` in a Murmur node (kad-dht's default, `alpha`): see {@link DHT_ALPHA}. */
+export const DHT_DISJOINT_PATHS = 5
 
 /**
  * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see

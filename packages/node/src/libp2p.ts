@@ -14,7 +14,7 @@ import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { addressScope, dialableScope } from './address-scope.js'
-import { INBOUND_CONNECTION_THRESHOLD, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, MAX_PARALLEL_DIALS, OUTBOUND_RESERVE } from './constants.js'
+import { DHT_ALPHA, DHT_DISJOINT_PATHS, INBOUND_CONNECTION_THRESHOLD, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, MAX_PARALLEL_DIALS, OUTBOUND_RESERVE } from './constants.js'
 import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
@@ -160,6 +160,9 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       ping: ping(),
       dht: kadDHT({
         protocol: KAD_PROTOCOL,
+        // a query's dials at once stay well below maxParallelDials: the node's own dials are not queued behind them
+        alpha: DHT_ALPHA,
+        disjointPaths: DHT_DISJOINT_PATHS,
         peerInfoMapper: addressScopeMapper(init.allowPrivateAddresses),
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
       }),

@@ -1,7 +1,10 @@
 // Second read of issue 12, Medium: libp2p refuses inbound connections from an IP address past
 // `inboundConnectionThreshold` a second, before any gate; its default (5) let one host sharing a
 // crowd's address (a CGNAT) lock the whole crowd out of a node by connecting 5+ times a second.
-// Murmur ships INBOUND_CONNECTION_THRESHOLD; what one address holds is the inbound share's business.
+// Murmur ships INBOUND_CONNECTION_THRESHOLD, past what one host can open (100,000 since the third read, M-b:
+// at 1,000 a host opening more a second locked the crowd out for the rest of it; a test at 2,000/s is not
+// reliable on a loaded 2-core machine, so this one pins that the shipped value holds 20/s); what one address
+// holds is the inbound share's business.
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageTracker } from '../src/gossip.js'
