@@ -98,4 +98,33 @@ describe('outbound connections held by the remote peer', () => {
     expect(inboundFrom(node, '127.0.0.2')).toBe(1)
     await waitFor(() => outbound(node) <= maxConnections, 'outbound connections back at the cap', 10_000, 20)
   }, 60_000)
+
+  it('keep the peers the node chose: 30 dials on an attacker\'s word at a cap of 4 close none of them (third read, Low)', async () => {
+    const maxConnections = 4
+    const chosen = new Set<string>()
+    const node: MurmurLibp2p = await createMurmurLibp2p({
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [],
+      mdns: false,
+      allowPrivateAddresses: true,
+      iceServers: [],
+      dhtServer: false,
+      tracker: new InvalidMessageTracker(),
+      chosen: (peer) => chosen.has(peer.toString()) && node.getConnections(peer).some((c) => c.direction === 'outbound' && c.status === 'open'),
+      extra: { connectionManager: { maxConnections } }
+    })
+    cleanup.running.push(node)
+    await node.start()
+    // the node's own choices are dialed first, so they are its oldest outbound connections
+    const good = await holders(cleanup, 2)
+    for (const peer of good) {
+      chosen.add(peer.peerId.toString())
+      await node.dial(multiaddr(addressOf(peer)))
+    }
+    // then 30 peers a DHT answer named, dialed at once
+    const bad = await holders(cleanup, 30)
+    await Promise.allSettled(bad.map(async (peer) => await node.dial(multiaddr(addressOf(peer)))))
+    await waitFor(() => outbound(node) <= maxConnections, 'outbound connections back at the cap', 20_000, 20)
+    for (const peer of good) expect(node.getConnections(peer.peerId).some((c) => c.direction === 'outbound' && c.status === 'open')).toBe(true)
+  }, 90_000)
 })
