@@ -1,3 +1,4 @@
+import { reader } from 'protons-runtime'
 import { Envelope, Post } from './wire/murmur.js'
 import { MAX_ENVELOPE_BYTES, MAX_RING_SIZE } from './constants.js'
 import { MAX_LINK_TAGS } from './ring.js'
@@ -7,7 +8,34 @@ import { equalBytes } from './bytes.js'
 export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 
 /** protons decode limits of an Envelope: every list of a ring at most its largest legal length. */
-export const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
+const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
+
+/**
+ * Whether the top-level fields of `bytes` come in strictly increasing field order, each at most once, none
+ * above `maxField` (bytes that do not parse are left to the decode): the shape of every canonical encoding, read in microseconds
+ * without building a field. A copy stuffed with repeated fields (each a ring at the limits, of which a
+ * decode keeps the last) is refused before protons builds every one of them.
+ */
+function fieldsOnceInOrder (bytes: Uint8Array, maxField: number): boolean {
+  try {
+    const read = reader(bytes)
+    let last = 0
+    while (read.pos < read.len) {
+      const tag = read.uint32()
+      const field = tag >>> 3
+      if (field <= last || field > maxField) return false
+      last = field
+      read.skipType(tag & 7)
+    }
+    return true
+  } catch {
+    // bytes that do not parse: the decode says so (ERR_MALFORMED), after at most one of each field
+    return true
+  }
+}
+
+/** Envelope's last field number (`pow`). */
+const ENVELOPE_FIELDS = 4
 
 function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): T {
   let value: T
@@ -46,6 +74,9 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
   }
   if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
     throw new ProtocolError('ERR_TOO_LARGE', `envelope is ${bytes.byteLength} bytes, at most ${MAX_ENVELOPE_BYTES} allowed`)
+  }
+  if (!fieldsOnceInOrder(bytes, ENVELOPE_FIELDS)) {
+    throw new ProtocolError('ERR_NOT_CANONICAL', 'envelope is not canonically encoded: its fields are not each once, in order')
   }
   return decodeCanonical('envelope', bytes, (b) => Envelope.decode(b, ENVELOPE_LIMITS), (v) => Envelope.encode(v))
 }

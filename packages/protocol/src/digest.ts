@@ -2,8 +2,7 @@ import { u32be, u64be, utf8 } from './bytes.js'
 import { MAX_ENVELOPE_BYTES } from './constants.js'
 import { DOMAIN, sha256 } from './hash.js'
 import { rethrowNotReady } from './sodium.js'
-import { ENVELOPE_LIMITS } from './codec.js'
-import { Envelope } from './wire/murmur.js'
+import { decodeEnvelope } from './codec.js'
 
 const ZERO = new Uint8Array([0])
 const ONE_TIME = new Uint8Array([0])
@@ -88,9 +87,10 @@ export function powDigest (id: Uint8Array, auth: { oneTime?: { signature: Uint8A
 export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefined {
   if (!(data instanceof Uint8Array) || data.byteLength > MAX_ENVELOPE_BYTES || typeof topic !== 'string') return undefined
   try {
-    // with the validator's limits: a ring field past them (a junk ring in front of the genuine one, which a
-    // decode without limits would skip, keeping the last) is no envelope, not the genuine post's id
-    const envelope = Envelope.decode(data, ENVELOPE_LIMITS)
+    // canonical bytes only, as the validator reads them: a copy with junk fields in front of the genuine ones
+    // (of which a plain decode keeps the last) or any other form has no post id, so no shortcut keyed by the
+    // id (stored, held, refused) takes it, and it is refused and its sender penalised like any junk
+    const envelope = decodeEnvelope(data)
     if ((envelope.oneTime === undefined) === (envelope.ring === undefined)) return undefined
     return postId(contentDigest(topic, envelope.post), authBinding(envelope))
   } catch (err) {
