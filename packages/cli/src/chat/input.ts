@@ -22,8 +22,7 @@ export type ChatInput =
 export const HELP: readonly string[] = [
   'type a line and press Enter to post it to the channel',
   '/join <channel>        switch to a channel (lobby = #lobby), or circle:NAME',
-  '/circle <name>         switch to one of your circles (/leave keeps it)',
-  '/list                  your channels and circles, with what to know of each',
+  '/circle <name>, /list  switch to a circle of yours; list channels and circles',
   '/leave                 leave this channel, back to the previous one',
   '/reply <n> <text>      reply to post [n] (or a post id)',
   '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
