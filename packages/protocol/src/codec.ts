@@ -10,32 +10,44 @@ export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 /** protons decode limits of an Envelope: every list of a ring at most its largest legal length. */
 const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
 
+/** The wire shape of a canonical message: each field's wire type, whether it may repeat, and its own shape. */
+type Shape = Record<number, { wire: 0 | 2, repeats?: true, shape?: Shape }>
+
+const ONE_TIME_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2 } }
+// how many a repeated field holds is protons' limit to check (ERR_BAD_RING past it), not the shape's
+const RING_SHAPE: Shape = { 1: { wire: 2, repeats: true }, 2: { wire: 2 }, 3: { wire: 2, repeats: true }, 4: { wire: 2, repeats: true }, 5: { wire: 0 }, 6: { wire: 0 }, 7: { wire: 0 } }
+const ENVELOPE_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2, shape: ONE_TIME_SHAPE }, 3: { wire: 2, shape: RING_SHAPE }, 4: { wire: 0 } }
+
 /**
- * Whether the top-level fields of `bytes` come in strictly increasing field order, each at most once, none
- * above `maxField` (bytes that do not parse are left to the decode): the shape of every canonical encoding, read in microseconds
- * without building a field. A copy stuffed with repeated fields (each a ring at the limits, of which a
- * decode keeps the last) is refused before protons builds every one of them.
+ * What keeps `bytes` from having the wire shape of a canonical encoding of `shape`, read in microseconds
+ * without building a field: a field unknown or of another wire type, out of order, or repeated where it
+ * may not (`not-canonical`), or bytes that do not parse (`malformed`); undefined when the shape holds. A
+ * copy stuffed with repeated fields (each a ring at the limits, of which a decode keeps the last; or
+ * thousands of `c0`s inside one ring) is refused before protons builds any of them.
  */
-function fieldsOnceInOrder (bytes: Uint8Array, maxField: number): boolean {
+function shapeProblem (bytes: Uint8Array, shape: Shape): 'not-canonical' | 'malformed' | undefined {
   try {
     const read = reader(bytes)
     let last = 0
     while (read.pos < read.len) {
       const tag = read.uint32()
       const field = tag >>> 3
-      if (field <= last || field > maxField) return false
+      const spec = shape[field]
+      if (spec === undefined || (tag & 7) !== spec.wire || field < last || (field === last && spec.repeats !== true)) return 'not-canonical'
       last = field
-      read.skipType(tag & 7)
+      if (spec.wire === 0) {
+        read.skipType(0)
+        continue
+      }
+      const inner = read.bytes()
+      const problem = spec.shape === undefined ? undefined : shapeProblem(inner, spec.shape)
+      if (problem !== undefined) return problem
     }
-    return true
+    return undefined
   } catch {
-    // bytes that do not parse: the decode says so (ERR_MALFORMED), after at most one of each field
-    return true
+    return 'malformed'
   }
 }
-
-/** Envelope's last field number (`pow`). */
-const ENVELOPE_FIELDS = 4
 
 function decodeCanonical<T> (what: string, bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): T {
   let value: T
@@ -75,8 +87,10 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
   if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
     throw new ProtocolError('ERR_TOO_LARGE', `envelope is ${bytes.byteLength} bytes, at most ${MAX_ENVELOPE_BYTES} allowed`)
   }
-  if (!fieldsOnceInOrder(bytes, ENVELOPE_FIELDS)) {
-    throw new ProtocolError('ERR_NOT_CANONICAL', 'envelope is not canonically encoded: its fields are not each once, in order')
+  const shape = shapeProblem(bytes, ENVELOPE_SHAPE)
+  if (shape === 'malformed') throw new ProtocolError('ERR_MALFORMED', 'envelope does not decode')
+  if (shape === 'not-canonical') {
+    throw new ProtocolError('ERR_NOT_CANONICAL', 'envelope is not canonically encoded: a field is unknown, of another wire type, out of order or repeated')
   }
   return decodeCanonical('envelope', bytes, (b) => Envelope.decode(b, ENVELOPE_LIMITS), (v) => Envelope.encode(v))
 }

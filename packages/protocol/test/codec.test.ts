@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { decodeEnvelope, decodePost, encodeEnvelope, encodePost, Post, MAX_ENVELOPE_BYTES, ProtocolError } from '../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { decodeEnvelope, decodePost, encodeEnvelope, encodePost, Envelope, Post, MAX_ENVELOPE_BYTES, ProtocolError } from '../src/index.js'
 import { envelopeArb, postArb } from './arbitraries.js'
 
 const code = (fn: () => unknown): string | undefined => {
@@ -47,6 +47,24 @@ describe('wire format', () => {
     expect(code(() => decodePost(new Uint8Array([...post, 0x58, 1])))).toBe('ERR_NOT_CANONICAL')
     // invalid UTF-8 in a string
     expect(code(() => decodePost(new Uint8Array([0x0a, 2, 0x23, 0xff])))).toBe('ERR_NOT_CANONICAL')
+  })
+
+  it('refuses a stuffed envelope by its wire shape, before decoding any field (fifth read of issue 12)', () => {
+    const genuine = encodeEnvelope({ post: new Uint8Array(40), pow: 1n, ring: { ring: [new Uint8Array(32)], c0: new Uint8Array(32), s: [new Uint8Array(32)], tags: [new Uint8Array(32)], epoch: 1n, slot: 0, weekSlot: 0 } })
+    const ringAtLimits = [...Array.from({ length: 64 }, () => [0x0a, 0]), ...Array.from({ length: 64 }, () => [0x1a, 0])].flat()
+    const stuffed = (tag: number): Uint8Array => new Uint8Array([...Array.from({ length: 20 }, () => [tag, 0x80, 0x02, ...ringAtLimits]).flat(), ...genuine])
+    // a ring field: in order once, then again; of wire type 6 or 7 (protons reads a known field whatever its wire type)
+    const manyC0 = new Uint8Array([0x1a, 0xa0, 0x1f, ...Array.from({ length: 2000 }, () => [0x12, 0]).flat()]) // one ring of 2,000 c0s
+    const decode = vi.spyOn(Envelope, 'decode')
+    try {
+      for (const bytes of [stuffed(0x1a), stuffed(0x1e), stuffed(0x1f), manyC0]) {
+        expect(['ERR_NOT_CANONICAL', 'ERR_MALFORMED']).toContain(code(() => decodeEnvelope(bytes)))
+      }
+      expect(decode).not.toHaveBeenCalled()
+      expect(decodeEnvelope(genuine)).toBeDefined()
+    } finally {
+      decode.mockRestore()
+    }
   })
 
   it('rejects garbage, oversize input and oversize rings with typed codes', () => {
