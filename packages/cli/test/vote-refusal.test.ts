@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ControlClient, EXIT, createControlServer } from '@murmur/cli'
 import { writeApiFile } from '../src/daemon/api-file.js'
 import { errorResponse } from '../src/daemon/http.js'
+import { stubNode } from './stub-node.js'
 import type { ControlServer } from '@murmur/cli'
 import type { Murmur } from '@murmur/node'
 
@@ -47,19 +48,7 @@ class RateLimitError extends Error {
 
 /** A node with no peers whose vote() and post() refuse with `err`: what the control API reads of it on the way (its status, the vote). */
 function refusingNode (err: Error): Murmur {
-  const libp2p = Object.assign(new EventTarget(), { services: { pubsub: Object.assign(new EventTarget(), { getSubscribers: () => [] }) } })
-  return Object.assign(new EventTarget(), {
-    libp2p,
-    peerId: 'stub',
-    circles: { list: () => [] },
-    getMultiaddrs: () => [],
-    peerCount: () => 0,
-    channels: () => [],
-    clockSkew: () => undefined,
-    membership: () => undefined,
-    vote: async () => { throw err },
-    post: async () => { throw err }
-  }) as unknown as Murmur
+  return stubNode({ vote: async () => { throw err }, post: async () => { throw err } })
 }
 
 describe('a vote before the member stamp', () => {
