@@ -5,13 +5,11 @@
  * or forged), and a copy of a post stored here is not checked at all on the stem, nor by gossip once the post
  * came by gossip.
  */
-import { buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, ready, requiredPowBits, validateEnvelope } from '@murmur/protocol'
+import { channelTopic, decodeEnvelope, encodeEnvelope, ready, requiredPowBits } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
+import { createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS } from './harness.js'
-import { remined } from './remined-fixtures.js'
-import type { PostStore } from '../src/internal.js'
-import type { BuiltEnvelope, ValidateOptions, ValidationResult } from '@murmur/protocol'
+import { countingIntake, remined, ringPost } from './remined-fixtures.js'
 
 const CHANNEL = '#remined-intake'
 const TOPIC = channelTopic(CHANNEL)
@@ -20,31 +18,14 @@ const RING = 4
 const BITS = requiredPowBits('POST', RING, POW)
 const COPIES = 32
 
-/** An intake over `store` whose verification pool counts its checks. */
-function countingIntake (store: PostStore): { intake: PostIntake, checks: () => number } {
-  let checks = 0
-  const offThread = async (envelope: Uint8Array, options: ValidateOptions): Promise<ValidationResult> => {
-    checks++
-    return validateEnvelope(envelope, options)
-  }
-  return { intake: new PostIntake({ store, powBits: POW, announce: () => {}, offThread }), checks: () => checks }
-}
-
-/** A ring post of four fresh members. */
-async function ringPost (body: string): Promise<BuiltEnvelope> {
-  const keys = Array.from({ length: RING }, () => generateAuthorKey())
-  const ring = keys.map((key) => key.publicKey).sort(compareBytes)
-  return await buildEnvelope({ channel: CHANNEL, body, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0, weekSlot: 0 } })
-}
-
 describe('re-mined copies of one post in the intake', () => {
   beforeAll(async () => { await ready() })
 
   it('of a valid ring post not stored here: one check for the stem, gossip and history sync together', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
-    const { intake, checks } = countingIntake(store)
+    const { intake, checks } = countingIntake(store, POW)
     try {
-      const post = await ringPost('not stored')
+      const post = await ringPost(CHANNEL, 'not stored')
       const copies = remined(post.bytes, post.id, BITS, 3 * COPIES)
       for (const bytes of copies.slice(0, COPIES)) expect(await intake.judge(TOPIC, bytes, 'ip4/192.0.2.1', 'peer')).toBe('accept')
       for (const bytes of copies.slice(COPIES, 2 * COPIES)) expect(await intake.verify(TOPIC, bytes, 'gossip')).toMatchObject({ ok: true, id: post.id })
@@ -62,9 +43,9 @@ describe('re-mined copies of one post in the intake', () => {
 
   it('of a forged ring signature under a paid proof of work: one check, every copy refused', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
-    const { intake, checks } = countingIntake(store)
+    const { intake, checks } = countingIntake(store, POW)
     try {
-      const post = await ringPost('forged')
+      const post = await ringPost(CHANNEL, 'forged')
       const forged = decodeEnvelope(post.bytes)
       forged.ring!.s[0] = new Uint8Array(32).fill(1) as Uint8Array<ArrayBuffer>
       const copies = remined(encodeEnvelope(forged), post.id, BITS, 2 * COPIES)
@@ -79,10 +60,10 @@ describe('re-mined copies of one post in the intake', () => {
   it('of a post stored here: a stem copy is ignored unchecked, and so is a gossip copy once the post came by gossip', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
     // stored by another path than this intake's (its signature memo does not know the post)
-    const first = countingIntake(store)
-    const { intake, checks } = countingIntake(store)
+    const first = countingIntake(store, POW)
+    const { intake, checks } = countingIntake(store, POW)
     try {
-      const post = await ringPost('stored')
+      const post = await ringPost(CHANNEL, 'stored')
       expect(await first.intake.ingest(TOPIC, post.bytes)).toBe('accept')
       const [stem, beforeGossip, afterGossip] = remined(post.bytes, post.id, BITS, 3)
       expect(await intake.judge(TOPIC, stem!)).toBe('ignore')
@@ -101,13 +82,13 @@ describe('re-mined copies of one post in the intake', () => {
 
   it('of an own post: a copy sent back with a new nonce is judged as quickly as one of a relayed post, without a check', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
-    const { intake, checks } = countingIntake(store)
+    const { intake, checks } = countingIntake(store, POW)
     try {
       // made here: checked on the main thread when it is made (OwnPosts), as 'own'
-      const own = await ringPost('own')
+      const own = await ringPost(CHANNEL, 'own')
       expect(intake.validate(TOPIC, own.bytes, 'own')).toMatchObject({ ok: true })
       // relayed: checked once when it came
-      const relayed = await ringPost('relayed')
+      const relayed = await ringPost(CHANNEL, 'relayed')
       expect(await intake.judge(TOPIC, relayed.bytes, 'ip4/192.0.2.1', 'predecessor')).toBe('accept')
       expect(checks()).toBe(1)
       // the successor sends each back with a new nonce: neither is checked again

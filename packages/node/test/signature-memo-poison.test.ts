@@ -5,13 +5,11 @@
  * to make), and its verdict overwrote the genuine post's: every later copy of the genuine post refused, its
  * honest forwarders penalised. The memo is now keyed by the envelope's bytes with the nonce zero.
  */
-import { buildEnvelope, channelTopic, compareBytes, decodeEnvelope, encodeEnvelope, generateAuthorKey, postIdOf, ready, requiredPowBits, toHex, validateEnvelope } from '@murmur/protocol'
+import { channelTopic, decodeEnvelope, encodeEnvelope, postIdOf, ready, requiredPowBits, toHex } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
+import { createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS } from './harness.js'
-import { remined } from './remined-fixtures.js'
-import type { PostStore } from '../src/internal.js'
-import type { BuiltEnvelope, ValidateOptions, ValidationResult } from '@murmur/protocol'
+import { countingIntake, remined, ringPost } from './remined-fixtures.js'
 
 const CHANNEL = '#memo-poison'
 const TOPIC = channelTopic(CHANNEL)
@@ -20,23 +18,6 @@ const RING = 4
 const BITS = requiredPowBits('POST', RING, POW)
 const ATTACKER = 'ip4/198.51.100.1'
 const HONEST = 'ip4/192.0.2.1'
-
-/** An intake over `store` whose verification pool counts its checks. */
-function countingIntake (store: PostStore): { intake: PostIntake, checks: () => number } {
-  let checks = 0
-  const offThread = async (envelope: Uint8Array, options: ValidateOptions): Promise<ValidationResult> => {
-    checks++
-    return validateEnvelope(envelope, options)
-  }
-  return { intake: new PostIntake({ store, powBits: POW, announce: () => {}, offThread }), checks: () => checks }
-}
-
-/** A ring post of four fresh members. */
-async function ringPost (body: string): Promise<BuiltEnvelope> {
-  const keys = Array.from({ length: RING }, () => generateAuthorKey())
-  const ring = keys.map((key) => key.publicKey).sort(compareBytes)
-  return await buildEnvelope({ channel: CHANNEL, body, powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0, weekSlot: 0 } })
-}
 
 /** The attack: the last byte of c0 moved to the front of s[0], no proof of work: the same post id. */
 function shifted (bytes: Uint8Array): Uint8Array {
@@ -77,10 +58,10 @@ describe('a copy stuffed with junk ring fields of a stored post', () => {
   beforeAll(async () => { await ready() })
 
   it('has no post id, so it is refused (Reject: its sender penalised) on gossip, the stem and history sync', async () => {
-    const post = await ringPost('stored')
+    const post = await ringPost(CHANNEL, 'stored')
     expect(postIdOf(TOPIC, stuffed(post.bytes, 0))).toBeUndefined()
     const store = createPostStore({ db: await openDatabase(undefined) })
-    const { intake } = countingIntake(store)
+    const { intake } = countingIntake(store, POW)
     try {
       const valid = await intake.verify(TOPIC, post.bytes, 'gossip', HONEST)
       if (!valid.ok) throw new Error(valid.code)
@@ -99,12 +80,12 @@ describe('a forged copy with the same post id and proof-of-work digest', () => {
   beforeAll(async () => { await ready() })
 
   it('is refused, and the genuine post is taken afterwards by gossip, the stem and history sync', async () => {
-    const post = await ringPost('genuine')
+    const post = await ringPost(CHANNEL, 'genuine')
     const forgeries = [shifted(post.bytes), duplicatedRing(post.bytes)]
     expect(toHex(postIdOf(TOPIC, forgeries[0]!)!)).toBe(toHex(post.id))
     for (const forged of forgeries) for (const path of ['gossip', 'stem', 'sync'] as const) {
       const store = createPostStore({ db: await openDatabase(undefined) })
-      const { intake } = countingIntake(store)
+      const { intake } = countingIntake(store, POW)
       try {
         if (path === 'gossip') {
           // refused as a Reject (ERR_BAD_RING, or ERR_NOT_CANONICAL for the duplicated ring)
@@ -125,9 +106,9 @@ describe('a forged copy with the same post id and proof-of-work digest', () => {
 
   it('after the genuine post was verified leaves its verdict: a re-mined copy is taken, its signature not checked again', async () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
-    const { intake, checks } = countingIntake(store)
+    const { intake, checks } = countingIntake(store, POW)
     try {
-      const post = await ringPost('verified first')
+      const post = await ringPost(CHANNEL, 'verified first')
       expect(await intake.verify(TOPIC, post.bytes, 'gossip', HONEST)).toMatchObject({ ok: true })
       expect(await intake.verify(TOPIC, shifted(post.bytes), 'gossip', ATTACKER)).toMatchObject({ ok: false, code: 'ERR_BAD_RING' })
       const [stem, gossip] = remined(post.bytes, post.id, BITS, 2)

@@ -5,14 +5,14 @@
  * by gossip or sync, of another address group, is now asked once STAMP_ASK_RETRY passed and the stamps are
  * still missing, up to STAMP_ASK_GROUPS groups; never the group this node sent the post to in the stem.
  */
-import { buildEnvelope, channelTopic, compareBytes, generateAuthorKey, ready, requiredPowBits } from '@murmur/protocol'
+import { channelTopic, ready, requiredPowBits } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { STAMP_ASK_GROUPS, STAMP_ASK_RETRY } from '../src/intake.js'
 import { TEST_POW_BITS } from './harness.js'
-import { remined } from './remined-fixtures.js'
+import { remined, ringPost } from './remined-fixtures.js'
 import type { PostStore } from '../src/internal.js'
-import type { BuiltEnvelope, RingMembership } from '@murmur/protocol'
+import type { RingMembership } from '@murmur/protocol'
 
 const CHANNEL = '#stamp-ask-retry'
 const TOPIC = channelTopic(CHANNEL)
@@ -31,12 +31,6 @@ function askingIntake (store: PostStore): { intake: PostIntake, asked: string[],
 }
 
 /** A ring post of four fresh members. */
-async function ringPost (): Promise<BuiltEnvelope> {
-  const keys = Array.from({ length: 4 }, () => generateAuthorKey())
-  const ring = keys.map((key) => key.publicKey).sort(compareBytes)
-  return await buildEnvelope({ channel: CHANNEL, body: 'by new members', powBits: TEST_POW_BITS, auth: { kind: 'ring', ring, secretKey: keys[0]!.secretKey, slot: 0, weekSlot: 0 } })
-}
-
 describe('missing stamps asked of a later sender', () => {
   beforeAll(async () => { await ready() })
 
@@ -44,7 +38,7 @@ describe('missing stamps asked of a later sender', () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
     const { intake, asked, clock } = askingIntake(store)
     try {
-      const post = await ringPost()
+      const post = await ringPost(CHANNEL, 'by new members')
       const copies = remined(post.bytes, post.id, BITS, 8)
       const gossip = async (bytes: Uint8Array, peer: string, group: string): Promise<void> => {
         const valid = await intake.verify(TOPIC, bytes, 'gossip', group)
@@ -80,7 +74,7 @@ describe('missing stamps asked of a later sender', () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
     const { intake, asked, clock } = askingIntake(store)
     try {
-      const post = await ringPost()
+      const post = await ringPost(CHANNEL, 'by new members')
       const [first, back, gossip, other, later] = remined(post.bytes, post.id, BITS, 5)
       expect(await intake.judge(TOPIC, first!, 'ip4/192.0.2.1', 'predecessor')).toBe('accept')
       expect(asked).toEqual(['predecessor'])
@@ -110,7 +104,7 @@ describe('missing stamps asked of a later sender', () => {
     const store = createPostStore({ db: await openDatabase(undefined) })
     const { intake, asked, clock } = askingIntake(store)
     try {
-      const post = await ringPost()
+      const post = await ringPost(CHANNEL, 'by new members')
       const [first, gossip] = remined(post.bytes, post.id, BITS, 2)
       expect(await intake.judge(TOPIC, first!, 'ip4/192.0.2.1', 'predecessor')).toBe('accept')
       intake.forwarded(post.id, 'ip4/203.0.113.7')
