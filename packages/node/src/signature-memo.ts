@@ -11,7 +11,7 @@
  * (second read of issue 12, H1). The encoding carries every length, so two envelopes share a key only
  * when they differ in the nonce alone.
  */
-import { ERROR_ACTIONS, Envelope, decodeEnvelope, gossipMessageId, postIdOf, toHex } from '@murmur/protocol'
+import { ERROR_ACTIONS, Envelope, decodeEnvelope, gossipMessageId, toHex } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import type { ErrorCode, InvalidEnvelope, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
@@ -55,16 +55,17 @@ export class SignatureMemo {
 
   /** The memo's view of an envelope of `topic` (a few hashes, no curve operation); undefined when it is no envelope. */
   signed (topic: string, envelope: Uint8Array): SignedEnvelope | undefined {
-    if (postIdOf(topic, envelope) === undefined) return undefined
-    // canonical bytes only (the validator's limits, re-encoded to the same bytes): two envelopes share a key
-    // only when they differ in the nonce alone. Any other form (a junk field in front of the genuine one,
-    // which a decode without limits skips) has no key, so its verdict is never kept for the genuine post
+    // canonical bytes only (the validator's limits, re-encoded to the same bytes), decoded once: two envelopes
+    // share a key only when they differ in the nonce alone. Any other form (a junk field in front of the
+    // genuine one, which a decode without limits skips) has no key, so its verdict is never kept for the
+    // genuine post; nor has an envelope without exactly one auth (no post id, as postIdOf says)
     let decoded: Envelope
     try {
       decoded = decodeEnvelope(envelope)
     } catch {
       return undefined
     }
+    if ((decoded.oneTime === undefined) === (decoded.ring === undefined)) return undefined
     return { key: toHex(gossipMessageId(topic, Envelope.encode({ ...decoded, pow: 0n }))), pow: decoded.pow }
   }
 
