@@ -76,6 +76,13 @@ export const DISCOVERY_DIAL_BELOW = 8
 export const DISCOVERY_WINDOW = 2_000
 
 /**
+ * Longest wait between dials of a bootstrap peer while the node has dialed no peer at all (the backoff
+ * otherwise doubles to {@link RENDEZVOUS_MAX_INTERVAL}): a newcomer whose first dials a busy node refused
+ * keeps knocking. Every 30 s is one dial per bootstrap peer, nothing to a peer that is up.
+ */
+export const DISCOVERY_ALONE_RETRY = 30_000
+
+/**
  * Most open connections of a node (`MurmurInit.libp2p.connectionManager.maxConnections`): Murmur holds
  * its inbound connections to `maxConnections` less the {@link OUTBOUND_RESERVE} (shared between address
  * groups, inbound-share.ts) and, past this many outbound ones, closes the oldest to a peer it did not

@@ -8,7 +8,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DIAL_TIMEOUT, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_POOL } from './constants.js'
+import { DIAL_TIMEOUT, DISCOVERY_ALONE_RETRY, DISCOVERY_DIAL_BELOW, DISCOVERY_WINDOW, RENDEZVOUS_MAX_INTERVAL, RENDEZVOUS_POOL } from './constants.js'
 import { dialKeys, GroupedPool, peerGroup } from './discovery-pool.js'
 import { Recent } from './recent.js'
 import type { PoolRecord } from './discovery-pool.js'
@@ -488,8 +488,8 @@ export class DiscoveryDialer {
 
   /**
    * After a dial of a bootstrap peer: connected, it is watched (see {@link lost}) and checked again in
-   * {@link RENDEZVOUS_MAX_INTERVAL}; not, it is dialed again after its backoff if the node is short then, and
-   * watched on if not.
+   * {@link RENDEZVOUS_MAX_INTERVAL}; not, it is dialed again after its backoff (at most
+   * {@link DISCOVERY_ALONE_RETRY} while the node has dialed no peer) if the node is short then, and watched on if not.
    */
   private watchBootstrap (boot: Retry): void {
     clearTimeout(boot.timer)
@@ -500,8 +500,9 @@ export class DiscoveryDialer {
       boot.delay = this.retryDelay
       delay = RENDEZVOUS_MAX_INTERVAL
     } else {
-      delay = boot.delay
-      boot.delay = Math.min(delay * 2, RENDEZVOUS_MAX_INTERVAL)
+      // alone, a newcomer keeps knocking: a busy bootstrap node refusing its first dials must not leave it alone for minutes
+      delay = this.components.dialedCount() === 0 ? Math.min(boot.delay, DISCOVERY_ALONE_RETRY) : boot.delay
+      boot.delay = Math.min(boot.delay * 2, RENDEZVOUS_MAX_INTERVAL)
     }
     boot.timer = setTimeout(() => {
       boot.timer = undefined
