@@ -186,6 +186,17 @@ export async function placeTagged (plan: WritePlan, post: StoredPost, encoded: U
     for (const dropped of claims.slice(CONFLICT_RETAINED)) await drop(plan, dropped, pending)
   }
 
+  await settle(plan, pending, now)
+  return await plan.lookup(post.id) === undefined ? 'duplicate-tag' : 'stored'
+}
+
+/**
+ * Look again, smallest id first, at the retained envelopes in `pending` whose tags changed hands: each
+ * counts unless a smaller counted envelope holds one of its tags; one whose status changes is re-filed,
+ * and the larger envelopes on its tags are looked at in turn.
+ */
+async function settle (plan: WritePlan, pending: IdQueue, now: number): Promise<void> {
+  const { conflicts } = plan
   for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
     const counted = await plan.lookup(id)
     const retained = await conflicts.links(id) ?? primaryLink(counted?.post)
@@ -212,7 +223,31 @@ export async function placeTagged (plan: WritePlan, post: StoredPost, encoded: U
       for (const claim of await conflicts.claims(key)) if (compareBytes(claim, id) > 0) pending.add(claim)
     }
   }
-  return await plan.lookup(post.id) === undefined ? 'duplicate-tag' : 'stored'
+}
+
+/**
+ * Take `id` back as if it had never arrived (see `PostStore.withdraw`): a counted post leaves the count
+ * (tallies, indexes, quota and threads follow, as for a post that lost its tag conflict) and releases
+ * its link tags, so the envelopes that lost them to it count again; a shadowed one just goes. Its links,
+ * claims, shadow and expiry entry go too. Resolves to whether `id` was held (counted or shadowed).
+ */
+export async function withdraw (plan: WritePlan, id: Uint8Array, now: number): Promise<boolean> {
+  const counted = await plan.lookup(id)
+  if (counted === undefined && await plan.conflicts.shadow(id) === undefined) return false
+  const pending = new IdQueue()
+  const links = await plan.conflicts.links(id) ?? primaryLink(counted?.post)
+  if (counted !== undefined && links !== undefined) {
+    const keys = links.map(link => tagKey(link.scope, link.tag))
+    await demote(plan, counted.post, keys)
+    for (const key of keys) for (const claim of await plan.conflicts.claims(key)) if (!equalBytes(claim, id)) pending.add(claim)
+  } else if (counted !== undefined) {
+    // untagged: out of the count as a demoted post is, then its expiry entry (no shadow keeps it)
+    await plan.demote(counted.post)
+    plan.forgetExpiry(counted.post)
+  }
+  await plan.conflicts.forget(id, true)
+  await settle(plan, pending, now)
+  return true
 }
 
 /** Whether the tag conflict of a stem hop would keep `id` out: a tag of it is held by a smaller id. */

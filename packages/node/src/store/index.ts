@@ -29,7 +29,7 @@ export { InvalidPostError, CorruptRecordError, StoreDamagedError, RepairWriteErr
 export { threadRoot } from './write-plan.js'
 export { UNKNOWN_SENDER } from './arrival.js'
 export type { StoreDatabase } from './database.js'
-export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, PostStore, PostStoreInit } from './types.js'
+export type { StoredPost, StoredPostKind, PutResult, FeedOptions, PostEntry, PostStore, PostStoreInit, StoreUsage } from './types.js'
 
 /**
  * Create a post store over an open abstract-level database. The store keeps its keys in its own

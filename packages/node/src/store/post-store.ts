@@ -12,12 +12,13 @@ import { openIndexes } from './indexes.js'
 import { channelPrefix, idPrefixRange, parseHeldTag, parseTagExpiryKey, parseTimeKey, tagKey, timeKey, timeRange, u64 } from './keys.js'
 import { assertId, assertStoredPost, assertText, assertTime } from './validate.js'
 import { WritePlan } from './write-plan.js'
-import { losesTagConflict, placeTagged } from './conflicts.js'
+import { losesTagConflict, placeTagged, withdraw } from './conflicts.js'
+import { ChannelTotals } from './usage.js'
 import type { Link } from './conflicts.js'
 import type { StoreDatabase } from './database.js'
 import type { Index, Indexes } from './indexes.js'
 import type { HeldTag } from './write-plan.js'
-import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoredPost } from './types.js'
+import type { FeedOptions, PostEntry, PostStore, PostStoreInit, PutResult, StoreUsage, StoredPost } from './types.js'
 import type { Logger } from '@libp2p/interface'
 
 const NO_TALLIES: Readonly<Tallies> = { score: 0, votes: 0, replyCount: 0 }
@@ -71,12 +72,15 @@ export class LevelPostStore implements PostStore {
   private readonly quota: ChannelQuota
   private readonly hotCandidates: number
   private readonly log: Logger
+  /** What each channel holds, kept from each commit once first read. */
+  private readonly totals: ChannelTotals
   /** Tail of the write queue: every write runs after the previous one settles. */
   private writes: Promise<void> = Promise.resolve()
 
   constructor (init: PostStoreInit) {
     this.db = init.db
     this.indexes = openIndexes(init.db)
+    this.totals = new ChannelTotals(this.indexes.usage)
     this.quota = { posts: init.channelPosts ?? CHANNEL_POSTS_QUOTA, bytes: init.channelBytes ?? CHANNEL_BYTES_QUOTA, lowWater: QUOTA_LOW_WATER }
     this.hotCandidates = init.hotCandidates ?? HOT_CANDIDATES
     this.log = (init.logger ?? defaultLogger()).forComponent('murmur:store')
@@ -102,7 +106,7 @@ export class LevelPostStore implements PostStore {
       if (tags.length > 0) {
         if (await placeTagged(plan, own, encoded, uniqueLinks(tags), arrival, now) === 'duplicate-tag') {
           // shadowed (retained to count again if what beat it goes) or dropped: nothing to evict for it
-          await this.db.batch(plan.operations())
+          await this.commit(plan)
           return 'duplicate-tag'
         }
       } else {
@@ -111,7 +115,7 @@ export class LevelPostStore implements PostStore {
       const evicted = await enforceQuota(plan, own.channel, this.quota, own.id)
       // as many evicted posts remembered as the channel may hold live ones
       if (evicted > 0) await plan.forgetEvicted(own.channel, this.quota.posts)
-      await this.db.batch(plan.operations())
+      await this.commit(plan)
       if (evicted > 0) this.log('channel over quota: evicted %d posts', evicted)
       return 'stored'
     })
@@ -124,7 +128,7 @@ export class LevelPostStore implements PostStore {
     return this.exclusive(async () => {
       const plan = new WritePlan(this.indexes)
       if (!await plan.share(id, senderBucket(from))) return false
-      await this.db.batch(plan.operations())
+      await this.commit(plan)
       return true
     })
   }
@@ -297,7 +301,7 @@ export class LevelPostStore implements PostStore {
             posts++
           }
         }
-        await this.db.batch(plan.operations())
+        await this.commit(plan)
         return posts
       })
       if (step === undefined) break
@@ -323,7 +327,7 @@ export class LevelPostStore implements PostStore {
           const entry = due[i]
           if (entry !== undefined) plan.releaseTag(key, entry.tag, entry.until, value === undefined ? undefined : parseHeldTag(value).until)
         }
-        await this.db.batch(plan.operations())
+        await this.commit(plan)
         return keys.length
       })
       if (step === undefined) return released
@@ -331,9 +335,32 @@ export class LevelPostStore implements PostStore {
     }
   }
 
+  async usage (): Promise<Map<string, StoreUsage>> {
+    // read once under the write lock, so that no write lands between the read and the first update
+    if (!this.totals.loaded) await this.exclusive(async () => { await this.totals.load() })
+    return this.totals.snapshot()
+  }
+
+  async withdraw (id: Uint8Array, now: number = nowSeconds()): Promise<boolean> {
+    assertId(id, 'id')
+    assertTime(now, 'now')
+    return this.exclusive(async () => {
+      const plan = new WritePlan(this.indexes)
+      if (!await withdraw(plan, id, now)) return false
+      await this.commit(plan)
+      return true
+    })
+  }
+
   async close (): Promise<void> {
     await this.writes
     await this.db.close()
+  }
+
+  /** Write a plan in one atomic batch, then keep the totals of the channels it changed. */
+  private async commit (plan: WritePlan): Promise<void> {
+    await this.db.batch(plan.operations())
+    this.totals.update(plan.changedChannels())
   }
 
   /** Run `write` after every earlier write has settled; the queue survives a failed write. */
@@ -357,7 +384,7 @@ export class LevelPostStore implements PostStore {
         await plan.remove(post)
         count++
       }
-      if (count > 0) await this.db.batch(plan.operations())
+      if (count > 0) await this.commit(plan)
       return count
     })
     if (removed > 0) this.log('expired %d posts on read', removed)

@@ -158,6 +158,22 @@ export interface PostEntry extends StoredPost {
 }
 
 /**
+ * What a store (or one channel of it) holds: the posts it counts, of every kind (not those evicted by the
+ * quota nor those shadowed by a tag conflict), and their envelope bytes (not the database's size on disk,
+ * which indexes and compaction add to).
+ *
+ * @example
+ * ```ts
+ * const lobby: StoreUsage | undefined = (await store.usage()).get('#lobby')
+ * console.log(`${lobby?.posts ?? 0} posts, ${lobby?.bytes ?? 0} bytes`)
+ * ```
+ */
+export interface StoreUsage {
+  posts: number
+  bytes: number
+}
+
+/**
  * The persistent, expiring post store of a Murmur node.
  *
  * @example
@@ -232,6 +248,20 @@ export interface PostStore {
   ids(channel: string, now?: number): AsyncIterable<{ created: number, id: Uint8Array }>
   /** Delete every expired post with its index entries and tally, undoing its vote, and release the tags whose hold ended; resolves to how many posts. */
   sweep(now?: number): Promise<number>
+  /**
+   * What each channel holding posts holds now, by channel name. The first call reads the channels' totals
+   * (one seek per channel); later ones cost no database access, the totals being kept from each write.
+   */
+  usage(): Promise<Map<string, StoreUsage>>
+  /**
+   * Take back a post of this node that never left it (an own circle post given up before it was sent: no
+   * other node holds it), as if it had never arrived: its tallies, indexes and quota follow, and its link
+   * tags are released (nobody else saw them; an envelope of this member that lost them to it counts again).
+   * Replies filed under it stay, waiting under its id as under any missing post (a REPLY's own replies
+   * go back to waiting under it). Never for a post from the network, whose tags must stay held. Resolves
+   * to whether the post was held (counted, or shadowed by a tag conflict); an evicted one stays remembered.
+   */
+  withdraw(id: Uint8Array, now?: number): Promise<boolean>
   /** Wait for queued writes, then close the database. */
   close(): Promise<void>
 }

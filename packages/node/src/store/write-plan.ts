@@ -269,6 +269,16 @@ export class WritePlan {
     }
   }
 
+  /** Drop the expiry entry of `post` (withdrawn: nothing of it is left for a sweep to find). */
+  forgetExpiry (post: StoredPost): void {
+    this.del(this.indexes.expiry, timeKey(EMPTY, post.expires, post.id))
+  }
+
+  /** The channels whose totals this plan changes, with what each holds once it is written. */
+  changedChannels (): Map<string, Usage> {
+    return this.ledger.changedChannels()
+  }
+
   /** What a channel holds now, as this plan sees it. */
   async channelUsage (channel: string): Promise<Usage> {
     return this.ledger.channel(channelPrefix(channel))
