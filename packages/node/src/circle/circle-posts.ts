@@ -5,7 +5,7 @@
  * public channel's (K posts per member per hour, VOTE_BUDGET upvotes and DOWNVOTE_BUDGET downvotes per week), one vote per member per post (its tag
  * checked in the store first), sealed in a frame and sent on the shared topic.
  */
-import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, openCirclePost, precheckEnvelope, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
+import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, messageId, openCirclePost, precheckEnvelope, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, UnknownPostError } from '../errors.js'
 import { guardProtocolAsync, parseId } from '../input.js'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
@@ -26,7 +26,8 @@ import type { PostKind, RingSelection, ValidEnvelope } from '@murmur/protocol'
 export interface CirclePostsComponents {
   /** Write-ahead post and vote counters (the membership layer's kind, keyed by the circle's inner topic). */
   counters: PostCounters
-  store: Pick<PostStore, 'hasTag'>
+  /** The post store: whether a vote's tag is held; own posts given up are withdrawn from it. */
+  store: Pick<PostStore, 'hasTag' | 'withdraw'>
   reads: Pick<LocalReads, 'get'>
   intake: Pick<PostIntake, 'accept'>
   /** Sends an own frame carrying post `postId` on the shared topic, or queues it (kept on disk) until it can leave. */
@@ -111,7 +112,9 @@ export class CirclePosts {
    * same vote on the same post, signed for now; the member's vote already stored here stands for it), and
    * a post or reply (its id covers its time, replies may refer to it) or a vote that cannot be signed now
    * is given up, throwing PostValidationError with the refusal's code, which the outbox reports as the
-   * post dropped. Any other frame is returned as it is.
+   * post dropped. A post given up is withdrawn from the author's store (stored when it was made, it would
+   * stay in the feed, and after restarts, though no member will ever have it; its vote no longer
+   * counts, and the member may vote on that post again). Any other frame is returned as it is.
    */
   async current (circles: Iterable<HeldCircle>, frame: Uint8Array): Promise<Uint8Array> {
     for (const circle of circles) {
@@ -133,6 +136,7 @@ export class CirclePosts {
         const again = await this.seal(circle, { kind: 'VOTE', vote: post.vote < 0 ? -1 : 1, parent: post.parent }, { ttl: post.ttl }).catch(() => undefined)
         if (again !== undefined) return again.built.frame
       }
+      await this.components.store.withdraw(messageId(opened.keys.innerTopic, opened.record.body))
       throw new PostValidationError(`not sent: ${checked.reason}; it waited too long to leave (post it again)`, checked.code)
     }
     return frame
