@@ -6,9 +6,18 @@
  * own-stem figure. Posts waiting to leave (the outbox's own posts, the stem's own and relayed
  * posts) are one gauge, and an own post counts as validated exactly as a relayed one does, so an
  * own post moves the figures as a relayed stem post does (validated +1, waiting +1).
+ *
+ * The store's size counts the posts of public channels only ({@link publicStoreUsage}). An own post of a
+ * public channel enters the store when its first copy comes back from the network (or, published here,
+ * once it is out), as a relayed stem post does: the count moves at the same moment for both. An own
+ * circle post is stored for its author when it is made, before it leaves (a relayed one when it arrives),
+ * so counting circles would move the figure at the moment the user posts in one, and would tell a scraper
+ * that this node reads a circle at all.
  */
+import { isCircleChannel } from '@murmur/protocol'
 import type { Metrics } from '@libp2p/interface'
 import type { ValidationResult } from '@murmur/protocol'
+import type { StoreUsage } from './store/index.js'
 
 /** Where the gauges read their values; each is read only when scraped, and left out when not given. */
 export interface NodeMetricsSources {
@@ -16,6 +25,8 @@ export interface NodeMetricsSources {
   waiting?: () => number
   /** History sync sessions open now, as initiator and as responder. */
   syncSessions?: () => number
+  /** What the store holds of public channels ({@link publicStoreUsage}); read twice a scrape, so it must cost no scan. */
+  storeUsage?: () => Promise<StoreUsage>
 }
 
 /** Init of {@link createNodeMetrics}. */
@@ -38,7 +49,9 @@ export const METRIC_NAMES = {
   validated: 'murmur_posts_validated_total',
   rejected: 'murmur_posts_rejected_total',
   waiting: 'murmur_posts_waiting',
-  syncSessions: 'murmur_sync_sessions'
+  syncSessions: 'murmur_sync_sessions',
+  storePosts: 'murmur_store_posts',
+  storeBytes: 'murmur_store_bytes'
 } as const
 
 const NO_METRICS: NodeMetrics = { checked: () => {} }
@@ -63,6 +76,11 @@ export function createNodeMetrics (init: NodeMetricsInit): NodeMetrics {
   if (init.syncSessions !== undefined) {
     metrics.registerMetric(METRIC_NAMES.syncSessions, { help: 'history sync sessions open now', calculate: init.syncSessions })
   }
+  const { storeUsage } = init
+  if (storeUsage !== undefined) {
+    metrics.registerMetric(METRIC_NAMES.storePosts, { help: 'posts of public channels held in the store, of every kind', calculate: async () => (await storeUsage()).posts })
+    metrics.registerMetric(METRIC_NAMES.storeBytes, { help: 'envelope bytes of the posts of public channels held in the store', calculate: async () => (await storeUsage()).bytes })
+  }
   return {
     checked (result) {
       if (result.ok) validated.increment()
@@ -70,4 +88,23 @@ export function createNodeMetrics (init: NodeMetricsInit): NodeMetrics {
       else rejected.increment({ [result.code]: true })
     }
   }
+}
+
+/**
+ * What a store holds of public channels, from its usage by channel: circle channels are left out (see
+ * the rule above: an own circle post is stored before it leaves).
+ *
+ * @example
+ * ```ts
+ * const { posts, bytes } = publicStoreUsage(await store.usage())
+ * ```
+ */
+export function publicStoreUsage (byChannel: ReadonlyMap<string, StoreUsage>): StoreUsage {
+  const total = { posts: 0, bytes: 0 }
+  for (const [channel, usage] of byChannel) {
+    if (isCircleChannel(channel)) continue
+    total.posts += usage.posts
+    total.bytes += usage.bytes
+  }
+  return total
 }

@@ -23,7 +23,7 @@ import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
 import { OwnPosts } from './own-posts.js'
 import { OwnVotes } from './own-votes.js'
-import { createNodeMetrics } from './metrics.js'
+import { createNodeMetrics, publicStoreUsage } from './metrics.js'
 import type { NodeMetrics } from './metrics.js'
 import { bootstrapPeers, DiscoveryDialer } from './discovery.js'
 import { dialDrawn } from './discovery-dial.js'
@@ -50,7 +50,7 @@ import type { VerifyPool } from './verify/index.js'
 import type { AbortOptions, FeedOptions, Murmur, MurmurEvents, MurmurInit, PostOptions, PostResult, SyncChannelOptions } from './index.js'
 import type { MurmurConfig } from './config.js'
 import type { MurmurLibp2p } from './libp2p.js'
-import type { PostStore } from './store/index.js'
+import type { PostStore, StoreUsage } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
 import type { PostView } from './view.js'
@@ -190,7 +190,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.metrics = createNodeMetrics({
       metrics: libp2p.metrics,
       waiting: () => [...new Set([this.direct, this.outbound])].reduce((n, box) => n + box.queued, 0) + (this.stem?.router.heldCount ?? 0),
-      syncSessions: () => this.sync?.sessions ?? 0
+      syncSessions: () => this.sync?.sessions ?? 0,
+      storeUsage: async () => await this.storeUsage()
     })
     this.senders = new SenderGroups(libp2p)
     this.chosen = chosen
@@ -461,6 +462,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       this.members.addEventListener('membership', (evt) => { this.safeDispatchEvent('membership', { detail: evt.detail }) })
     }
     this.nodeCircles = await this.openCircles()
+    // the store's totals read now (one seek per channel): no scrape or storeUsage() reads the database
+    await this.store.usage()
     throwIfAborted(signal, 'starting the node')
     await this.libp2p.start()
     this.running = true
@@ -686,6 +689,21 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   peerCount (): number {
     return this.libp2p.getPeers().length
+  }
+
+  /**
+   * What the store holds of public channels: posts of every kind (not those evicted by the quota) and
+   * their envelope bytes; circle posts are left out, as in the `murmur_store_posts` metric (see metrics.ts).
+   * Kept in memory: no call reads the database.
+   *
+   * @example
+   * ```ts
+   * const { posts, bytes } = await node.storeUsage()
+   * console.log(`${posts} posts, ${Math.round(bytes / 1024)} KiB`)
+   * ```
+   */
+  async storeUsage (): Promise<StoreUsage> {
+    return publicStoreUsage(await this.store.usage())
   }
 
   /** The address group a peer's posts count against in the store's quota, as its connection showed it (undefined: not known). */

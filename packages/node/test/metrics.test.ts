@@ -1,30 +1,12 @@
 /**
  * createNodeMetrics: nothing without libp2p.metrics; validated and rejected-by-code counters; the
- * waiting gauge reads own and relayed posts as one figure, only when scraped.
+ * waiting gauge reads own and relayed posts as one figure, only when scraped; the store gauges read the
+ * public channels' usage when scraped, circle channels left out.
  */
 import { describe, expect, it } from 'vitest'
-import { createNodeMetrics, METRIC_NAMES } from '../src/metrics.js'
-import type { Counter, CounterGroup, Metric, Metrics } from '@libp2p/interface'
+import { createNodeMetrics, METRIC_NAMES, publicStoreUsage } from '../src/metrics.js'
+import { recordingMetrics } from './metrics-fixtures.js'
 import type { ValidationResult } from '@murmur/protocol'
-
-/** A Metrics that records what is registered and counted (only the calls createNodeMetrics makes). */
-function recordingMetrics (): { metrics: Metrics, counts: Map<string, number>, calculated: Map<string, () => unknown> } {
-  const counts = new Map<string, number>()
-  const calculated = new Map<string, () => unknown>()
-  const add = (key: string, by = 1): void => { counts.set(key, (counts.get(key) ?? 0) + by) }
-  const metrics = {
-    registerCounter: (name: string) => ({ increment: (by?: number) => { add(name, by) }, reset: () => {} }) satisfies Counter,
-    registerCounterGroup: (name: string) => ({
-      increment: (values: Record<string, number | true>) => { for (const [k, v] of Object.entries(values)) add(`${name}{${k}}`, v === true ? 1 : v) },
-      reset: () => {}
-    }) satisfies CounterGroup,
-    registerMetric: (name: string, options: { calculate?: () => unknown }) => {
-      if (options.calculate !== undefined) calculated.set(name, options.calculate)
-      return undefined as unknown as Metric
-    }
-  } as unknown as Metrics
-  return { metrics, counts, calculated }
-}
 
 const valid = { ok: true } as unknown as ValidationResult
 const invalid = (code: string): ValidationResult => ({ ok: false, code, reason: 'test' }) as unknown as ValidationResult
@@ -57,5 +39,24 @@ describe('createNodeMetrics', () => {
     expect([...calculated.keys()]).toEqual([METRIC_NAMES.waiting])
     waiting = 3
     expect(calculated.get(METRIC_NAMES.waiting)?.()).toBe(3)
+  })
+
+  it('registers the store gauges, read at scrape time from the public channels only', async () => {
+    const { metrics, calculated, read } = recordingMetrics()
+    const byChannel = new Map([['#lobby', { posts: 3, bytes: 900 }], ['circle:00ff', { posts: 2, bytes: 500 }]])
+    let reads = 0
+    createNodeMetrics({ metrics, storeUsage: async () => { reads++; return publicStoreUsage(byChannel) } })
+    expect([...calculated.keys()]).toEqual([METRIC_NAMES.storePosts, METRIC_NAMES.storeBytes])
+    expect(reads).toBe(0)
+    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([3, 900])
+    byChannel.set('geo:u4pruyd', { posts: 1, bytes: 100 })
+    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([4, 1000])
+    expect(reads).toBe(4)
+  })
+
+  it('publicStoreUsage sums the public channels and leaves every circle channel out', () => {
+    expect(publicStoreUsage(new Map())).toEqual({ posts: 0, bytes: 0 })
+    expect(publicStoreUsage(new Map([['circle:ab', { posts: 5, bytes: 5 }]]))).toEqual({ posts: 0, bytes: 0 })
+    expect(publicStoreUsage(new Map([['#a', { posts: 1, bytes: 10 }], ['#b', { posts: 2, bytes: 20 }], ['circle:cd', { posts: 4, bytes: 40 }]]))).toEqual({ posts: 3, bytes: 30 })
   })
 })
