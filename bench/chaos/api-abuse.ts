@@ -3,10 +3,12 @@
  * slow-loris connections dribbling their headers a byte a second, 10 MB bodies (announced, and chunked
  * without a length), malformed JSON, missing and wrong tokens, and a thousand parallel connections.
  * Meanwhile the user's own client (the CLI's ControlClient: the daemon's proof of the token, then the
- * request, a GET tried again when the cap refused it) asks for the status every PROBE_INTERVAL ms. Measured: the daemon's
- * resident memory (its growth), each abuse's answers (a clear 4xx, or a refused connection at the cap;
- * never a 5xx nor a hang), how long a slow-loris connection is held, and the normal request's latency
- * and success during the abuse against a calm baseline; then a normal post still goes through.
+ * request; a GET tried again when the cap refused it, a POST only when the daemon cannot have read it)
+ * asks for the status every PROBE_INTERVAL ms, and every POST_EVERY-th time posts instead. Measured: the
+ * daemon's resident memory (its growth), each abuse's answers (a clear 4xx, or a refused connection at
+ * the cap; never a 5xx nor a hang), how long a slow-loris connection is held, the normal requests'
+ * latency and success during the abuse against a calm baseline, and that no post was made twice; then a
+ * normal post still goes through.
  */
 import { createConnection } from 'node:net'
 import { request } from 'node:http'
@@ -53,8 +55,13 @@ export interface ApiAbuseOutcome {
   calm: LatencySummary
   /** The normal client's `/v1/status` during the abuse (answered ones). */
   during: LatencySummary
-  /** Normal requests during the abuse, and how many were answered 200. */
+  /** Normal status requests during the abuse, and how many were answered 200. */
   normal: { sent: number, ok: number, failures: string[] }
+  /**
+   * Normal posts during the abuse (`cli` client only), how many were acknowledged, and how many of them
+   * the daemon holds at the end (more than were sent: a post made twice).
+   */
+  posts: { sent: number, ok: number, held: number, failures: string[] }
   /** Daemon RSS before the abuse, its peak during it, and after the slow-loris connections were dropped (MiB). */
   rss: { before: number, peak: number, after: number }
   /** Slow-loris connections made, the seconds the longest-held one stayed open, and how many the daemon closed. */
@@ -71,6 +78,10 @@ export interface ApiAbuseOutcome {
 
 /** How often the normal client asks during the abuse (ms). */
 const PROBE_INTERVAL = 100
+/** Every how many asks the normal client (`cli`) posts instead of asking for the status. */
+const POST_EVERY = 10
+/** Prefix of the normal client's posts during the abuse, to count them in the daemon's feed. */
+const PROBE_POST = 'probe post'
 /** How often the daemon's RSS is read (ms). */
 const RSS_INTERVAL = 100
 /** Size of each big body. */
@@ -136,18 +147,28 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
     // the normal client, until the abuse is over
     let abusing = true
     const normal = { sent: 0, ok: 0, failures: [] as string[] }
+    const posts = { sent: 0, ok: 0, held: 0, failures: [] as string[] }
     const duringTimes: number[] = []
     const probing = (async () => {
-      while (abusing) {
-        normal.sent++
-        const started = performance.now()
-        try {
-          await user.status()
-          normal.ok++
-          duringTimes.push(performance.now() - started)
-        } catch (err) {
-          const code = (err as { code?: unknown }).code
-          normal.failures.push(`${(err as Error).name}${typeof code === 'string' ? ` ${code}` : ''}: ${(err as Error).message}`)
+      for (let i = 1; abusing; i++) {
+        if (init.userClient !== 'raw' && i % POST_EVERY === 0) {
+          posts.sent++
+          try {
+            await cli.post({ channel: '#lobby', body: `${PROBE_POST} ${posts.sent}` })
+            posts.ok++
+          } catch (err) {
+            posts.failures.push(describeFailure(err))
+          }
+        } else {
+          normal.sent++
+          const started = performance.now()
+          try {
+            await user.status()
+            normal.ok++
+            duringTimes.push(performance.now() - started)
+          } catch (err) {
+            normal.failures.push(describeFailure(err))
+          }
         }
         await sleep(PROBE_INTERVAL)
       }
@@ -195,6 +216,10 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
     const closedByDaemon = held.filter((h) => h.closedByDaemon).length
     if (closedByDaemon < held.length) violations.push(`${held.length - closedByDaemon} slow-loris connections were not closed by the daemon within ${SLOW_LORIS_LIMIT} ms`)
     if (normal.ok < normal.sent) violations.push(`${normal.sent - normal.ok} of ${normal.sent} normal requests failed during the abuse: ${[...new Set(normal.failures)].join('; ')}`)
+    if (posts.ok < posts.sent) violations.push(`${posts.sent - posts.ok} of ${posts.sent} normal posts failed during the abuse: ${[...new Set(posts.failures)].join('; ')}`)
+    const feed = await apiRequest(api, `/v1/feed?${new URLSearchParams({ channel: '#lobby', limit: '1000' }).toString()}`)
+    posts.held = ((feed.json as { posts?: Array<{ body?: unknown }> } | undefined)?.posts ?? []).filter((p) => typeof p.body === 'string' && p.body.startsWith(PROBE_POST)).length
+    if (posts.held > posts.sent) violations.push(`the daemon holds ${posts.held} normal posts of ${posts.sent} sent: some made twice`)
 
     const posted = await apiRequest(api, '/v1/posts', { method: 'POST', body: JSON.stringify({ channel: '#lobby', body: 'after the abuse' }) })
     const alive = daemon.proc.child.exitCode === null && daemon.proc.child.signalCode === null
@@ -204,6 +229,7 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
       calm: summarize(calmTimes),
       during: summarize(duringTimes),
       normal,
+      posts,
       rss: { before, peak, after },
       slowLoris: { connections: held.length, maxHeldSeconds: Math.max(0, ...held.map((h) => h.heldMs)) / 1000, closedByDaemon },
       answers,
@@ -276,6 +302,13 @@ async function bigBody (api: ApiEndpoint, announced: boolean): Promise<string> {
     }
     pump()
   })
+}
+
+/** A failed normal request in one line: the error's name and code, and the system error under it. */
+function describeFailure (err: unknown): string {
+  const { code, cause } = err as { code?: unknown, cause?: Partial<NodeJS.ErrnoException> }
+  const under = cause?.code === undefined ? '' : ` (${cause.syscall ?? 'no syscall'} ${cause.code})`
+  return `${(err as Error).name}${typeof code === 'string' ? ` ${code}` : ''}${under}: ${(err as Error).message}`
 }
 
 function isReset (err: unknown): boolean {

@@ -221,9 +221,8 @@ export class ControlClient {
    * answer, DaemonNotRunningError when nothing listens, UnverifiedDaemonError when the proof fails.
    */
   private async fetch (method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept: string): Promise<Response> {
-    // the proof is a GET, asked again when the API was too busy to take it; a POST is not sent twice
-    // (the daemon may have read it before the connection closed), its ERR_API_BUSY goes to the caller
-    await retryBusy(async () => { await this.verify(signal) }, signal)
+    // the proof is a GET, asked again when the API was too busy to take it
+    await retryBusy(async () => { await this.verify(signal) }, signal, busy)
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept }
     if (body !== undefined) {
       headers['content-type'] = 'application/json'
@@ -241,7 +240,9 @@ export class ControlClient {
         throw fetchFailure(err, signal)
       }
     }
-    const res = method === 'GET' ? await retryBusy(send, signal) : await send()
+    // a GET is asked again whenever the API was too busy; a POST only when the daemon cannot have read it
+    // (see unread): one it may have read is never sent twice, its ERR_API_BUSY goes to the caller
+    const res = await retryBusy(send, signal, method === 'GET' ? busy : unread)
     if (!res.ok) {
       let payload: ErrorResponse
       try {
@@ -356,24 +357,48 @@ function fetchFailure (err: unknown, signal: AbortSignal | undefined): Error {
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new ApiError('the murmur daemon closed the connection without answering (its control API may be busy serving other connections, or stopping); try again', 'ERR_API_BUSY', 503, { cause: err })
   }
+  // EAGAIN: the queue of connections waiting for the daemon (its listen backlog) is full
+  if (code === 'EAGAIN') {
+    return new ApiError('the murmur daemon has too many connections waiting (another program may be flooding its control API); try again', 'ERR_API_BUSY', 503, { cause: err })
+  }
   return err instanceof Error ? err : new Error(String(err))
 }
 
-/** Times a GET refused by a busy control API (ERR_API_BUSY) is tried again. */
+/** Times a request refused by a busy control API (ERR_API_BUSY) is tried again (a POST only when unread). */
 const BUSY_RETRIES = 8
-/** First wait before a GET refused by a busy control API is tried again, doubled each time (ms): 6.4 s in all at most, 3.2 s on average. */
+/** First wait before a request refused by a busy control API is tried again, doubled each time (ms): 6.4 s in all at most, 3.2 s on average. */
 const BUSY_BACKOFF = 25
 
+/** Whether a request failed with ERR_API_BUSY: the daemon's connection cap or listen queue refused it. */
+function busy (err: unknown): boolean {
+  return (err as Partial<ApiError>).code === 'ERR_API_BUSY'
+}
+
 /**
- * Runs `attempt`, again after a growing random wait while it fails with ERR_API_BUSY (the daemon's
- * connection cap refused it) up to BUSY_RETRIES times; any other failure, or a cancel, ends it.
+ * Whether a request failed with ERR_API_BUSY before the daemon could read all of it, so that sending it
+ * again cannot make it twice: the connection was never made (EAGAIN), the daemon had closed it before the
+ * request was written (EPIPE), or the system reset it (ECONNRESET from a read or write: a socket closed
+ * with bytes of ours unread in it is reset, one that read them all just ends). Node's own ECONNRESET
+ * `socket hang up` (no syscall: the connection ended before an answer) is not one: the daemon may have
+ * read and acted on the request.
  */
-async function retryBusy<T> (attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function unread (err: unknown): boolean {
+  if (!busy(err)) return false
+  const cause = (err as Error).cause as Partial<NodeJS.ErrnoException> | undefined
+  return cause?.code === 'EAGAIN' || cause?.code === 'EPIPE' || (cause?.code === 'ECONNRESET' && cause.syscall !== undefined)
+}
+
+/**
+ * Runs `attempt`, again after a growing random wait while it fails as `retryable` says (ERR_API_BUSY:
+ * the daemon's connection cap or listen queue refused it) up to BUSY_RETRIES times; any other failure,
+ * or a cancel, ends it.
+ */
+async function retryBusy<T> (attempt: () => Promise<T>, signal: AbortSignal | undefined, retryable: (err: unknown) => boolean): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {
       return await attempt()
     } catch (err) {
-      if (retry >= BUSY_RETRIES || (err as Partial<ApiError>).code !== 'ERR_API_BUSY' || signal?.aborted === true) throw err
+      if (retry >= BUSY_RETRIES || !retryable(err) || signal?.aborted === true) throw err
     }
     // full jitter: clients refused together do not come back together
     const wait = Math.random() * BUSY_BACKOFF * 2 ** retry
