@@ -17,6 +17,8 @@ const ONE_TIME_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2 } }
 // how many a repeated field holds is protons' limit to check (ERR_BAD_RING past it), not the shape's
 const RING_SHAPE: Shape = { 1: { wire: 2, repeats: true }, 2: { wire: 2 }, 3: { wire: 2, repeats: true }, 4: { wire: 2, repeats: true }, 5: { wire: 0 }, 6: { wire: 0 }, 7: { wire: 0 } }
 const ENVELOPE_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2, shape: ONE_TIME_SHAPE }, 3: { wire: 2, shape: RING_SHAPE }, 4: { wire: 0 } }
+// channel, kind, parent, body, vote, created, ttl, padding, salt, thread: each at most once, none repeated
+const POST_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 0 }, 3: { wire: 2 }, 4: { wire: 2 }, 5: { wire: 0 }, 6: { wire: 0 }, 7: { wire: 0 }, 8: { wire: 2 }, 9: { wire: 2 }, 10: { wire: 2 } }
 
 /**
  * What keeps `bytes` from having the wire shape of a canonical encoding of `shape`, read in microseconds
@@ -46,6 +48,15 @@ function shapeProblem (bytes: Uint8Array, shape: Shape): 'not-canonical' | 'malf
     return undefined
   } catch {
     return 'malformed'
+  }
+}
+
+/** Throws ERR_MALFORMED or ERR_NOT_CANONICAL unless `bytes` have the wire shape of a canonical `what`. */
+function checkShape (what: string, bytes: Uint8Array, shape: Shape): void {
+  const problem = shapeProblem(bytes, shape)
+  if (problem === 'malformed') throw new ProtocolError('ERR_MALFORMED', `${what} does not decode`)
+  if (problem === 'not-canonical') {
+    throw new ProtocolError('ERR_NOT_CANONICAL', `${what} is not canonically encoded: a field is unknown, of another wire type, out of order or repeated`)
   }
 }
 
@@ -87,16 +98,14 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
   if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
     throw new ProtocolError('ERR_TOO_LARGE', `envelope is ${bytes.byteLength} bytes, at most ${MAX_ENVELOPE_BYTES} allowed`)
   }
-  const shape = shapeProblem(bytes, ENVELOPE_SHAPE)
-  if (shape === 'malformed') throw new ProtocolError('ERR_MALFORMED', 'envelope does not decode')
-  if (shape === 'not-canonical') {
-    throw new ProtocolError('ERR_NOT_CANONICAL', 'envelope is not canonically encoded: a field is unknown, of another wire type, out of order or repeated')
-  }
+  checkShape('envelope', bytes, ENVELOPE_SHAPE)
   return decodeCanonical('envelope', bytes, (b) => Envelope.decode(b, ENVELOPE_LIMITS), (v) => Envelope.encode(v))
 }
 
 /**
- * Decodes the canonical bytes of a Post. Throws ERR_MALFORMED or ERR_NOT_CANONICAL.
+ * Decodes the canonical bytes of a Post, its wire shape checked first (each field at most once, in
+ * order, of its wire type), so a Post stuffed with repeated fields or nested groups costs no decode.
+ * Throws ERR_MALFORMED or ERR_NOT_CANONICAL.
  *
  * @example
  * ```ts
@@ -104,6 +113,7 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
  * ```
  */
 export function decodePost (bytes: Uint8Array): Post {
+  checkShape('post', bytes, POST_SHAPE)
   return decodeCanonical('post', bytes, (b) => Post.decode(b), (v) => Post.encode(v))
 }
 

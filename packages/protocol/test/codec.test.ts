@@ -67,6 +67,32 @@ describe('wire format', () => {
     }
   })
 
+  it('refuses a stuffed Post by its wire shape, before decoding any field (sixth read of issue 12, RV13B High)', () => {
+    const fill = (unit: number[]): Uint8Array => new Uint8Array(Array.from({ length: Math.floor(16_000 / unit.length) }, () => unit).flat())
+    const genuine = encodePost({ channel: '#a', kind: Post.Kind.REPLY, parent: new Uint8Array(32), body: 'x', vote: 0, created: 5n, ttl: 60, padding: new Uint8Array(3), salt: new Uint8Array(16), thread: new Uint8Array(32) })
+    const stuffed = [
+      fill([0x1a, 0x00]), // an empty parent 8,000 times (a decode keeps the last)
+      fill([0x7b]), // 16,000 nested start-groups of an unknown field 15
+      fill([0x10, 0x01]), // kind 8,000 times
+      fill([0x0a, 0x02, 0xc3, 0xa9]), // channel "é" 4,000 times
+      fill([0x42, 0x01, 0x00]), // padding
+      new Uint8Array([0x0b, ...genuine]), // a known field number as a start-group
+      new Uint8Array([0x0a, 0x02, 0x23, 0x61, 0x12, 0x01, 0x01]), // kind (a varint) written as bytes
+      new Uint8Array([...genuine, ...genuine]) // every field twice
+    ]
+    const decode = vi.spyOn(Post, 'decode')
+    try {
+      for (const bytes of stuffed) {
+        expect(['ERR_NOT_CANONICAL', 'ERR_MALFORMED']).toContain(code(() => decodePost(bytes)))
+      }
+      expect(decode).not.toHaveBeenCalled()
+      expect(decodePost(genuine).body).toBe('x')
+      expect(decode).toHaveBeenCalledTimes(1)
+    } finally {
+      decode.mockRestore()
+    }
+  })
+
   it('rejects garbage, oversize input and oversize rings with typed codes', () => {
     expect(code(() => decodeEnvelope(new Uint8Array([0xff, 0xff, 0xff])))).toBe('ERR_MALFORMED')
     expect(code(() => decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)))).toBe('ERR_TOO_LARGE')
