@@ -8,6 +8,18 @@ import { DataDirError } from './errors.js'
 import { shellWord } from './hint.js'
 import type { Stats } from 'node:fs'
 
+/** Options of the checks that a file or directory is private. */
+export interface PrivacyCheckOptions {
+  /**
+   * The platform whose permission model applies. On Windows the mode bits say nothing about who may
+   * read a file (Node reports every writable file and folder as 0666), so they are not checked there:
+   * the data dir lies in the user's profile, whose access control list keeps other users out.
+   *
+   * @default process.platform
+   */
+  platform?: NodeJS.Platform
+}
+
 /**
  * Creates a directory (and its parents) with mode 0700 when missing.
  *
@@ -42,9 +54,9 @@ function notADirectory (dir: string, err: unknown): DataDirError | undefined {
  * await ensureDataDir('/home/ada/.local/share/murmur')
  * ```
  */
-export async function ensureDataDir (dir: string): Promise<void> {
+export async function ensureDataDir (dir: string, options: PrivacyCheckOptions = {}): Promise<void> {
   await ensurePrivateDir(dir)
-  await checkPrivateDir(dir)
+  await checkPrivateDir(dir, options)
 }
 
 /**
@@ -84,7 +96,7 @@ export async function writePrivateFile (path: string, text: string, options: { e
  * const text = await readPrivateFile(path, (problem, fix) => new Error(`${path} ${problem}; ${fix}`))
  * ```
  */
-export async function readPrivateFile (path: string, onUnsafe: (problem: string, fix: string) => Error): Promise<string | undefined> {
+export async function readPrivateFile (path: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
   let info: Stats
   try {
     info = await stat(path)
@@ -94,7 +106,7 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
     }
     throw err
   }
-  const unsafe = privacyProblem(path, info, 0o600)
+  const unsafe = privacyProblem(path, info, 0o600, options.platform)
   if (unsafe !== undefined) {
     throw onUnsafe(unsafe.problem, unsafe.fix)
   }
@@ -110,19 +122,25 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  * await checkPrivateDir(dataDir)
  * ```
  */
-export async function checkPrivateDir (dir: string): Promise<void> {
+export async function checkPrivateDir (dir: string, options: PrivacyCheckOptions = {}): Promise<void> {
   const info = await stat(dir).catch((err: unknown) => { throw notADirectory(dir, err) ?? err })
   if (!info.isDirectory()) {
     throw notADirectory(dir, Object.assign(new Error(`${dir} is not a directory`), { code: 'EEXIST' }))!
   }
-  const unsafe = privacyProblem(dir, info, 0o700)
+  const unsafe = privacyProblem(dir, info, 0o700, options.platform)
   if (unsafe !== undefined) {
     throw new DataDirError(`the data dir ${dir} ${unsafe.problem}: other users could read or replace your author key and the control API token; ${unsafe.fix}`)
   }
 }
 
-/** What makes a file or directory not private to this user, and how to fix it; undefined when it is private. */
-function privacyProblem (path: string, info: Stats, mode: number): { problem: string, fix: string } | undefined {
+/**
+ * What makes a file or directory not private to this user, and how to fix it; undefined when it is
+ * private. On Windows, always undefined: owner and mode bits are POSIX's (see PrivacyCheckOptions).
+ */
+function privacyProblem (path: string, info: Stats, mode: number, platform: NodeJS.Platform = process.platform): { problem: string, fix: string } | undefined {
+  if (platform === 'win32') {
+    return undefined
+  }
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined
   if (uid !== undefined && info.uid !== uid) {
     return { problem: `belongs to another user (uid ${info.uid})`, fix: 'use a data dir of your own (--data-dir)' }
