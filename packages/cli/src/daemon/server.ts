@@ -8,12 +8,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { logger } from '@libp2p/logger'
+import { InvalidChannelError } from '@murmur/node'
+import { channelName } from '@murmur/protocol'
 import {
   API_HEADERS_TIMEOUT, API_HOST, API_PREFIX, API_REQUEST_TIMEOUT, MAX_API_CONNECTIONS, PROGRESS_INTERVAL, SSE_KEEPALIVE_INTERVAL
 } from '../constants.js'
 import { circleTarget } from '../circle-name.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { tokenProof } from './api-file.js'
+import { circleOfChannel } from './circle-routes.js'
 import { guardConnections } from './connections.js'
 import { errorResponse, readJson, sendError, sendJson, startEventStream, writeEvent } from './http.js'
 import { JSON_ROUTES, POSTING_ROUTES } from './routes.js'
@@ -204,7 +207,14 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       channelsChanged: async () => { await init.onChannels?.(node.channels()) }
     }
     if (route.key === 'GET /events') {
-      openEventStream(res, url.searchParams.get('channel') ?? undefined)
+      let filter: string | undefined
+      try {
+        filter = eventsFilter(node, url.searchParams.get('channel'))
+      } catch (err) {
+        sendError(res, err)
+        return
+      }
+      openEventStream(res, filter)
       return
     }
     const posting = POSTING_ROUTES[route.key]
@@ -274,6 +284,23 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
 
 interface EventStream extends ServerResponse {
   channelFilter?: string
+}
+
+/**
+ * The channel filter of `GET /v1/events?channel=…`, spelled as the events are: `circle:NAME` of a
+ * circle this node holds (`Circle: friends` too; NotFoundError ERR_CIRCLE_UNKNOWN for one it does not),
+ * else the public channel by the protocol's one rule (`Lobby` is `#lobby`; InvalidChannelError
+ * ERR_BAD_CHANNEL for a bad name); undefined without the parameter.
+ */
+function eventsFilter (node: Murmur, typed: string | null): string | undefined {
+  if (typed === null) return undefined
+  const circle = circleOfChannel(node, typed)
+  if (circle !== undefined) return circleTarget(circle)
+  try {
+    return channelName(typed)
+  } catch (err) {
+    throw new InvalidChannelError((err as Error).message, { cause: err })
+  }
 }
 
 /**
