@@ -54,6 +54,14 @@ export const METRIC_NAMES = {
   storeBytes: 'murmur_store_bytes'
 } as const
 
+/**
+ * Resolution of `murmur_store_bytes`: each stored post would move an exact figure by its own envelope's size,
+ * in which the length of its proof-of-work nonce shows; nothing a scrape is for needs it finer.
+ *
+ * @default 1 MiB
+ */
+export const STORE_BYTES_STEP = 1024 * 1024
+
 const NO_METRICS: NodeMetrics = { checked: () => {} }
 
 /**
@@ -79,7 +87,10 @@ export function createNodeMetrics (init: NodeMetricsInit): NodeMetrics {
   const { storeUsage } = init
   if (storeUsage !== undefined) {
     metrics.registerMetric(METRIC_NAMES.storePosts, { help: 'posts of public channels held in the store, of every kind', calculate: async () => (await storeUsage()).posts })
-    metrics.registerMetric(METRIC_NAMES.storeBytes, { help: 'envelope bytes of the posts of public channels held in the store', calculate: async () => (await storeUsage()).bytes })
+    metrics.registerMetric(METRIC_NAMES.storeBytes, {
+      help: 'envelope bytes of the posts of public channels held in the store, in whole MiB',
+      calculate: async () => Math.floor((await storeUsage()).bytes / STORE_BYTES_STEP) * STORE_BYTES_STEP
+    })
   }
   return {
     checked (result) {

@@ -4,7 +4,7 @@
  * public channels' usage when scraped, circle channels left out.
  */
 import { describe, expect, it } from 'vitest'
-import { createNodeMetrics, METRIC_NAMES, publicStoreUsage } from '../src/metrics.js'
+import { createNodeMetrics, METRIC_NAMES, STORE_BYTES_STEP, publicStoreUsage } from '../src/metrics.js'
 import { recordingMetrics } from './metrics-fixtures.js'
 import type { ValidationResult } from '@murmur/protocol'
 
@@ -41,16 +41,16 @@ describe('createNodeMetrics', () => {
     expect(calculated.get(METRIC_NAMES.waiting)?.()).toBe(3)
   })
 
-  it('registers the store gauges, read at scrape time from the public channels only', async () => {
+  it('registers the store gauges, read at scrape time from the public channels only, bytes in whole MiB', async () => {
     const { metrics, calculated, read } = recordingMetrics()
-    const byChannel = new Map([['#lobby', { posts: 3, bytes: 900 }], ['circle:00ff', { posts: 2, bytes: 500 }]])
+    const byChannel = new Map([['#lobby', { posts: 3, bytes: 2 * STORE_BYTES_STEP - 1 }], ['circle:00ff', { posts: 2, bytes: STORE_BYTES_STEP }]])
     let reads = 0
     createNodeMetrics({ metrics, storeUsage: async () => { reads++; return publicStoreUsage(byChannel) } })
     expect([...calculated.keys()]).toEqual([METRIC_NAMES.storePosts, METRIC_NAMES.storeBytes])
     expect(reads).toBe(0)
-    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([3, 900])
-    byChannel.set('geo:u4pruyd', { posts: 1, bytes: 100 })
-    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([4, 1000])
+    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([3, STORE_BYTES_STEP])
+    byChannel.set('geo:u4pruyd', { posts: 1, bytes: 1 })
+    expect([await read(METRIC_NAMES.storePosts), await read(METRIC_NAMES.storeBytes)]).toEqual([4, 2 * STORE_BYTES_STEP])
     expect(reads).toBe(4)
   })
 
