@@ -38,12 +38,12 @@ describe('what the CLI prints', () => {
     expect(printed.split('\n').slice(2)).toEqual(['    ab', '    c', '    def[2Jghi', '    ', '    end'])
   })
 
-  it(`names a pseudonym with ${PSEUDONYM_NAME_BITS} bits of its key, the same in the chat and in feed and thread`, () => {
+  it(`names a pseudonym with ${PSEUDONYM_NAME_BITS} bits of a hash of its key, the same in the chat and in feed and thread`, () => {
     const { name, color } = nymOf(view().pseudonym)
-    expect(name).toBe('botud-baful-babab')
-    expect(color).toBe(31)
-    expect(formatPost(view(), 1_700_000_000, 120).split('\n')[0]).toBe(`${'ab'.repeat(32)}  +0  0 replies  just now  botud-baful-babab  unverified`)
-    expect(formatPost(view(), 1_700_000_000, 80).split('\n').slice(0, 2)).toEqual(['ab'.repeat(32), '  +0  0 replies  just now  botud-baful-babab  unverified'])
+    expect(name).toBe('kukot-dikar-hipat')
+    expect(color).toBe(93)
+    expect(formatPost(view(), 1_700_000_000, 120).split('\n')[0]).toBe(`${'ab'.repeat(32)}  +0  0 replies  just now  kukot-dikar-hipat  unverified`)
+    expect(formatPost(view(), 1_700_000_000, 80).split('\n').slice(0, 2)).toEqual(['ab'.repeat(32), '  +0  0 replies  just now  kukot-dikar-hipat  unverified'])
     expect(nymOf(undefined)).toEqual({ name: 'anonymous', color: undefined })
   })
 })

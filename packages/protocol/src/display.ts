@@ -13,14 +13,22 @@
  * ZWJs in one emoji sequence, one skin-tone modifier after a character, and {@link MAX_JAMO}
  * conjoining jamo in one Hangul syllable; what is beyond is removed.
  *
- * Names: {@link pseudonymName} shows 48 bits of a pseudonym key as three proquints, {@link authorName}
- * the name of a post's author (a pseudonym, or anonymous).
+ * Names: {@link pseudonymName} shows 48 bits of a hash of a pseudonym key as three proquints,
+ * {@link authorName} the name of a post's author (a pseudonym, or anonymous).
  */
 
-import { fromHex } from './bytes.js'
+import { fromHex, utf8 } from './bytes.js'
+import { sha256 } from './hash.js'
 
-/** Bits of a public key that {@link pseudonymName} shows: a look-alike differing in two letters still costs 2^40 keys. */
+/** Bits that {@link pseudonymName} shows, of a hash of the key: a look-alike differing in two letters still costs 2^40 keys. */
 export const PSEUDONYM_NAME_BITS = 48
+
+/**
+ * Domain of the hash a pseudonym's name and hue are read from. Hashed, not read off the key: a
+ * ring-signed post's pseudonym is its thread tag, a ristretto255 encoding, whose first bit is always
+ * 0, so its first 48 bits were 47 bits of name (8 of the 16 consonants never came third).
+ */
+const NAME_DOMAIN = utf8('murmur/v2/name')
 
 /** Most marks kept on one character, a conjunct's virama-linked letters counted in: enough for every script, not for "Zalgo" text spilling over other lines. */
 export const MAX_MARKS = 8
@@ -121,10 +129,12 @@ export function displayLine (text: string): string {
 }
 
 /**
- * The text name of a pseudonym in every UI: the first 48 bits of its public key as three proquints
- * (pronounceable five-letter words, 16 bits each), e.g. `lusab-babad-gutih`. A look-alike that
- * matches all but two letters still takes about 2^40 key generations. Colours and icons beside it
- * (see {@link pseudonymHue}) are decoration, not identity.
+ * The text name of a pseudonym in every UI: the first 48 bits of SHA-256(`murmur/v2/name` || its
+ * 32-byte public key) as three proquints (pronounceable five-letter words, 16 bits each), e.g.
+ * `lusab-babad-gutih`; one scheme for both kinds of pseudonym (a one-time key, a ring-signed post's
+ * thread tag), each name uniform over all 2^48. A look-alike that matches all but two letters still
+ * takes about 2^40 key generations. Colours and icons beside it (see {@link pseudonymHue}) are
+ * decoration, not identity. Needs `await ready()` (libsodium's SHA-256).
  *
  * @example
  * ```ts
@@ -132,12 +142,18 @@ export function displayLine (text: string): string {
  * ```
  */
 export function pseudonymName (publicKey: Uint8Array): string {
-  checkKey(publicKey)
+  const digest = nameDigest(publicKey)
   const words: string[] = []
   for (let i = 0; i < PSEUDONYM_NAME_BITS / 8; i += 2) {
-    words.push(proquint(((publicKey[i] ?? 0) << 8) | (publicKey[i + 1] ?? 0)))
+    words.push(proquint(((digest[i] ?? 0) << 8) | (digest[i + 1] ?? 0)))
   }
   return words.join('-')
+}
+
+/** The hash a pseudonym's name and hue are read from (see {@link pseudonymName}). */
+function nameDigest (publicKey: Uint8Array): Uint8Array {
+  checkKey(publicKey)
+  return sha256(NAME_DOMAIN, publicKey)
 }
 
 /**
@@ -159,8 +175,8 @@ export function authorName (pseudonym: string | undefined): string {
 const ANONYMOUS = 'anonymous'
 
 /**
- * A hue (0–359) to decorate a pseudonym's name with, from key bits the name does not show.
- * Decoration only: two pseudonyms may share a colour.
+ * A hue (0–359) to decorate a pseudonym's name with, from bits of the name's hash that the name does
+ * not show. Decoration only: two pseudonyms may share a colour.
  *
  * @example
  * ```ts
@@ -168,9 +184,9 @@ const ANONYMOUS = 'anonymous'
  * ```
  */
 export function pseudonymHue (publicKey: Uint8Array): number {
-  checkKey(publicKey)
+  const digest = nameDigest(publicKey)
   const at = PSEUDONYM_NAME_BITS / 8
-  return (((publicKey[at] ?? 0) << 8) | (publicKey[at + 1] ?? 0)) % 360
+  return (((digest[at] ?? 0) << 8) | (digest[at + 1] ?? 0)) % 360
 }
 
 /** The sanitising rule: each code point is kept, or replaced by `replace(c)`; `\n` is kept with `keepNewline`. */
