@@ -286,9 +286,6 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
   }
   return async (peer, message) => {
     const from = peer.toString()
-    // gossipsub asks whether to take a peer's messages once per batch (RPC); a peer cut off by this batch's
-    // earlier messages gets nothing more of it checked
-    if (tracker.isCutOff(from)) return TopicValidatorResult.Ignore
     let result: ValidationResult
     try {
       result = await validate(message.topic, message.data, peer)

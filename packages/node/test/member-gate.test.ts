@@ -1,0 +1,137 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { logger } from '@libp2p/logger'
+import { buildEnvelope, channelTopic, MAX_ENVELOPE_BYTES, ready, toHex, validateEnvelope } from '@murmur/protocol'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { CUT_OFF_COUNT, InvalidMessageTracker } from '../src/gossip.js'
+import { memberGatedValidator, PEER_CHECKS } from '../src/member-gate.js'
+import { addressOf, cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import type { StockPeer } from './harness.js'
+import type { Murmur } from '../src/index.js'
+import type { TopicValidatorFn } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+
+const CHANNEL = '#gate'
+const TOPIC = channelTopic(CHANNEL)
+const powBits = { POST: 4, REPLY: 4, VOTE: 4 }
+
+const varint = (n: number): number[] => {
+  const out: number[] = []
+  for (; n > 127; n = Math.floor(n / 128)) out.push((n & 127) | 128)
+  out.push(n)
+  return out
+}
+
+/**
+ * A canonical-looking one-time envelope of ~16 KB whose Post is `unit` repeated (RV13B: `0x1a 0x00`, an empty
+ * parent, 8,000 times), the nonce `n` making each a message of its own; no proof of work.
+ */
+function stuffed (unit: number[], n: number): Uint8Array {
+  const room = MAX_ENVELOPE_BYTES - 120
+  const post = Array.from({ length: Math.floor(room / unit.length) }, () => unit).flat()
+  return new Uint8Array([0x0a, ...varint(post.length), ...post, 0x12, 0x64, 0x0a, 0x20, ...new Uint8Array(32).fill(7), 0x12, 0x40, ...new Uint8Array(64).fill(9), 0x20, ...varint(n + 1)])
+}
+
+describe('member-gated validator: one peer\'s checks in turns', () => {
+  let peer: PeerId
+  let other: PeerId
+
+  beforeAll(async () => {
+    await ready()
+    peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    other = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  })
+
+  function gate (): { validator: TopicValidatorFn, tracker: InvalidMessageTracker, checked: Map<string, number> } {
+    const tracker = new InvalidMessageTracker()
+    const checked = new Map<string, number>()
+    const validator = memberGatedValidator({
+      validate: async (topic, envelope, from) => {
+        checked.set(from.toString(), (checked.get(from.toString()) ?? 0) + 1)
+        // off the event loop's turn, as the node's verification pool answers
+        await new Promise((resolve) => setImmediate(resolve))
+        return validateEnvelope(envelope, { topic, powBits })
+      },
+      membership: () => undefined,
+      tracker,
+      accept: async () => 'stored',
+      log: logger('murmur:test')
+    })
+    return { validator, tracker, checked }
+  }
+
+  it('checks at most CUT_OFF_COUNT + 1 of a junk batch handed over at once, and Ignores the rest (sixth read of issue 12, RV13B High)', async () => {
+    const { validator, tracker, checked } = gate()
+    // gossipsub validates every message of an RPC at once: the whole batch is in flight before any answer
+    const results = await Promise.all(Array.from({ length: 100 }, async (_, i) => await validator(peer, { type: 'unsigned', topic: TOPIC, data: stuffed([0x1a, 0x00], i) })))
+    expect(tracker.isCutOff(peer.toString())).toBe(true)
+    // CUT_OFF_COUNT rejections cut a peer off, or one more when the first have decayed a little
+    expect(checked.get(peer.toString())).toBeLessThanOrEqual(CUT_OFF_COUNT + PEER_CHECKS)
+    expect(results.filter((r) => r === TopicValidatorResult.Reject).length).toBe(checked.get(peer.toString()))
+    expect(results.slice(-10)).toEqual(Array(10).fill(TopicValidatorResult.Ignore))
+  })
+
+  it('takes every message of an honest burst, and another peer\'s while a junk batch waits its turns', async () => {
+    const { validator, tracker } = gate()
+    const honest = await Promise.all(Array.from({ length: 8 }, async (_, i) => (await buildEnvelope({ channel: CHANNEL, body: `burst ${i}`, powBits: 4 })).bytes))
+    const junk = Array.from({ length: 50 }, async (_, i) => await validator(peer, { type: 'unsigned', topic: TOPIC, data: stuffed([0x7b], i) }))
+    const burst = await Promise.all(honest.map(async (data) => await validator(other, { type: 'unsigned', topic: TOPIC, data })))
+    await Promise.all(junk)
+    expect(burst).toEqual(Array(8).fill(TopicValidatorResult.Accept))
+    expect(tracker.isCutOff(other.toString())).toBe(false)
+    expect(tracker.isCutOff(peer.toString())).toBe(true)
+  })
+})
+
+describe('a stock libp2p peer sending one RPC of 250 stuffed envelopes', () => {
+  const cleanup = cleanedAfterEach()
+
+  async function joined (node: Murmur, peer: StockPeer): Promise<void> {
+    peer.services.pubsub.subscribe(TOPIC)
+    await peer.dial(node.getMultiaddrs().find((a) => String(a) === addressOf(node))!)
+    await waitFor(() => peer.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(node.peerId)), 'the stock peer sees the node in the channel')
+    await waitFor(() => node.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(peer.peerId)), 'the node sees the stock peer in the channel')
+  }
+
+  it('is cut off after at most CUT_OFF_COUNT + 1 checks of its batch, and the node then takes an honest post (sixth read of issue 12, RV13B High)', async () => {
+    const node = await startNode({ channels: [CHANNEL] })
+    const attacker = await startStockPeer()
+    const honest = await startStockPeer()
+    cleanup.running.push(node, attacker, honest)
+    await joined(node, attacker)
+    await joined(node, honest)
+
+    // count the node's gossip checks, and each message gossipsub hands its validator
+    const intake = (node as unknown as { intake: { verify: (...args: unknown[]) => Promise<unknown> } }).intake
+    const verify = intake.verify.bind(intake)
+    let checks = 0
+    intake.verify = async (...args) => {
+      if (args[2] === 'gossip') checks++
+      return await verify(...args)
+    }
+    const pubsub = node.libp2p.services.pubsub
+    const validator = pubsub.topicValidators.get(TOPIC)!
+    let answered = 0
+    pubsub.topicValidators.set(TOPIC, async (from, message) => {
+      try {
+        return await validator(from, message)
+      } finally {
+        if (from.equals(attacker.peerId)) answered++
+      }
+    })
+
+    const batch = Array.from({ length: 250 }, (_, i) => ({ topic: TOPIC, data: stuffed(i % 2 === 0 ? [0x1a, 0x00] : [0x7b], i) }))
+    // gossipsub's own sender, private in its type: one RPC of 250 messages (about 4 MB)
+    const sender = attacker.services.pubsub as unknown as { sendRpc(peer: string, rpc: { messages: typeof batch }): boolean }
+    expect(sender.sendRpc(node.peerId.toString(), { messages: batch })).toBe(true)
+    await waitFor(() => answered === 250, 'every message of the batch answered', 60_000)
+    expect(checks).toBeLessThanOrEqual(CUT_OFF_COUNT + 1)
+    expect(checks).toBeGreaterThanOrEqual(CUT_OFF_COUNT)
+
+    const post = await buildEnvelope({ channel: CHANNEL, body: 'after the batch', powBits: TEST_POW_BITS })
+    const arrived = nextPost(node, (p) => p.id === toHex(post.id))
+    await honest.services.pubsub.publish(TOPIC, post.bytes)
+    expect((await arrived).body).toBe('after the batch')
+  }, 120_000)
+})
