@@ -80,12 +80,16 @@ export function recordIceServers (): void {
   }
 }
 
-/** Type-checks and builds examples/browser; resolves to the gzipped size of everything it ships. */
-export async function buildExample (): Promise<{ dir: string, gzipBytes: number, bytes: number }> {
+/**
+ * Type-checks and builds examples/browser; resolves to the gzipped size of everything it ships. `outDir`:
+ * where the site goes (default examples/browser/dist); a test file of its own gets one, so that two test
+ * files building at once do not empty each other's.
+ */
+export async function buildExample (outDir?: string): Promise<{ dir: string, gzipBytes: number, bytes: number }> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
   await promisify(execFile)(process.execPath, [tsc, '-p', EXAMPLE], { cwd: ROOT, timeout: 120_000 })
-  await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.ts'), logLevel: 'warn' })
-  const dir = join(EXAMPLE, 'dist')
+  await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.ts'), logLevel: 'warn', ...(outDir === undefined ? {} : { build: { outDir, emptyOutDir: true } }) })
+  const dir = outDir ?? join(EXAMPLE, 'dist')
   let gzipBytes = 0
   let bytes = 0
   for (const file of await listFiles(dir)) {

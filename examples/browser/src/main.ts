@@ -1,12 +1,16 @@
 /**
  * The Murmur page: a full Murmur node in the tab. It reaches the relay over WebSockets, reserves a
  * slot there, meets other browsers through it and moves to direct WebRTC connections; posts live in
- * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed.
+ * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed. The feed shows a
+ * channel or one of the tab's private circles (`circle:NAME`, circles.ts).
  */
 import { createMurmur } from '@murmur/node'
 import { MIN_MEMBER_RING, channelName, displayLine, ready } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
+import { CIRCLE_PREFIX, circleLabel, circleNotice, circleSignedText } from './circle-text.js'
+import { circleOf, circlePanel, circlePanelElements } from './circles.js'
 import { renderHelp, stampNotReadyText } from './help.js'
+import { inviteFromFragment } from './invite.js'
 import { settleLinkSettings } from './link.js'
 import { followMembership, renderMembership } from './membership.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
@@ -14,7 +18,7 @@ import { transportOf } from './transport.js'
 import { preview, renderFeed, renderPeers } from './view.js'
 import type { PageSettings, UserSettings } from './settings.js'
 import type { Connection } from './transport.js'
-import type { Murmur, PostResult, PostView } from '@murmur/node'
+import type { CirclePostView, Murmur, PostResult, PostView } from '@murmur/node'
 
 /** What the page exposes for diagnostics (and the end-to-end tests) as `window.murmurPage`. */
 export interface MurmurPage {
@@ -86,6 +90,7 @@ async function main (): Promise<void> {
     settings
   }
   window.murmurPage = page
+  /** What the feed shows and the composer posts to: a channel, or `circle:NAME` for one of the tab's circles. */
   let channel = settings.channel
   let replyTo: PostView | undefined
 
@@ -94,6 +99,9 @@ async function main (): Promise<void> {
   const peerList = byId('peers')
   const body = byId<HTMLTextAreaElement>('body')
   const mining = byId('mining')
+  const notice = byId('circle-notice')
+  /** The circle a post belongs to (a circle's posts carry its name), undefined for a channel's. */
+  const circleOfPost = (post: PostView): string | undefined => (post as Partial<CirclePostView>).circle
 
   const actions = {
     reply: (post: PostView) => {
@@ -102,7 +110,10 @@ async function main (): Promise<void> {
       byId('replying').hidden = false
       body.focus()
     },
-    vote: (post: PostView, vote: 1 | -1) => { void send(async () => node.vote(post.id, vote)) }
+    vote: (post: PostView, vote: 1 | -1) => {
+      const circle = circleOfPost(post)
+      void send(async () => circle === undefined ? node.vote(post.id, vote) : node.circles.vote(circle, post.id, vote), circle)
+    }
   }
 
   let drawing = false
@@ -113,12 +124,17 @@ async function main (): Promise<void> {
     try {
       do {
         redraw = false
-        const posts = await node.feed(channel, { limit: 50 })
+        const circle = circleOf(channel)
+        const posts: PostView[] = circle === undefined ? await node.feed(channel, { limit: 50 }) : await node.circles.feed(circle, { limit: 50 })
         const threads = await Promise.all(posts.map(async (post) => ({
-          post, replies: post.replies > 0 ? (await node.thread(post.id)).slice(1) : []
+          post,
+          replies: post.replies === 0 ? [] : (circle === undefined ? await node.thread(post.id) : await node.circles.thread(circle, post.id)).slice(1)
         })))
         renderFeed(feedList, threads, actions)
       } while (redraw)
+    } catch (err) {
+      // a circle left in another way (or the node stopping) while it was drawn: said, not thrown
+      mining.textContent = displayLine((err as Error).message)
     } finally {
       drawing = false
     }
@@ -131,35 +147,68 @@ async function main (): Promise<void> {
     const count = (kind: string): number => kinds.filter((k) => k === kind).length
     const slot = node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'))
     const toRelay = connections.some((c) => c.remotePeer.toString() === relayPeer)
-    const members = node.channelPeers(channel).length
+    const circle = circleOf(channel)
+    const members = circle === undefined
+      ? `${node.channelPeers(channel).length} in ${channel}`
+      : `${node.circles.list().find((c) => c.name === circle)?.members ?? 0} members in ${circleLabel(circle)}`
     statusLine.textContent = [
       slot ? 'relay slot held' : toRelay ? 'connected to the relay, reserving a slot…' : 'connecting to the relay…',
       `${node.peerCount()} peers (${count('webrtc')} WebRTC, ${count('websocket')} websocket, ${count('relayed')} relayed)`,
-      `${members} in ${channel}`
+      members
     ].join(' · ')
   }
 
-  const drawChannels = (): void => {
-    channelSelect.replaceChildren(...node.channels().map((c) => {
-      const option = document.createElement('option')
-      option.value = c
-      option.textContent = c
-      option.selected = c === channel
-      return option
+  /** Says before anything is typed why the circle shown cannot be posted in, and what to know before posting. */
+  const drawNotice = (): void => {
+    const circle = circleOf(channel)
+    const summary = circle === undefined ? undefined : node.circles.list().find((c) => c.name === circle)
+    const lines = summary === undefined ? [] : circleNotice(summary, Math.floor(Date.now() / 1000))
+    notice.replaceChildren(...lines.map((text) => {
+      const line = document.createElement('span')
+      line.textContent = text
+      return line
     }))
+    notice.hidden = lines.length === 0
+    notice.dataset.canPost = String(summary?.canPost ?? true)
   }
 
-  /** Sends and says how it went; resolves with whether the node took the post (false: refused). */
-  async function send (action: () => Promise<PostResult>): Promise<boolean> {
+  const drawChannels = (): void => {
+    const option = (value: string, label: string): HTMLOptionElement => {
+      const el = document.createElement('option')
+      el.value = value
+      el.textContent = label
+      el.selected = value === channel
+      return el
+    }
+    channelSelect.replaceChildren(
+      ...node.channels().map((c) => option(c, c)),
+      ...node.circles.list().map((c) => option(`${CIRCLE_PREFIX}${c.name}`, circleLabel(c.name)))
+    )
+  }
+
+  /** Shows another channel or circle: its feed, its line in the status, what to know before posting in it. */
+  const show = (target: string): void => {
+    channel = target
+    drawChannels()
+    void drawFeed()
+    drawStatus()
+    drawNotice()
+    panel.draw()
+  }
+
+  /** Sends and says how it went; resolves with whether the node took the post (false: refused). `circle`: the post's circle. */
+  async function send (action: () => Promise<PostResult>, circle?: string): Promise<boolean> {
     mining.textContent = 'mining proof of work…'
     try {
       const result = await action()
       const ring = 'ring' in result && typeof result.ring === 'number' ? result.ring : undefined
       mining.textContent = [
-        result.status === 'sent' ? 'sent' : `queued until someone in ${channel} is reachable`,
-        ring === undefined
-          ? 'unverified (no member stamp yet)'
-          : `ring-signed among ${ring} members${ring < MIN_MEMBER_RING ? ` (a small ring: the directory holds fewer than ${MIN_MEMBER_RING} yet)` : ''}`
+        result.status === 'sent' ? 'sent' : `queued until ${circle === undefined ? `someone in ${channel}` : 'a peer'} is reachable`,
+        circle !== undefined
+          ? circleSignedText(ring, circle)
+          : ring === undefined
+            ? 'unverified (no member stamp yet)'
+            : `ring-signed among ${ring} members${ring < MIN_MEMBER_RING ? ` (a small ring: the directory holds fewer than ${MIN_MEMBER_RING} yet)` : ''}`
       ].join(' · ')
       return true
     } catch (err) {
@@ -171,6 +220,21 @@ async function main (): Promise<void> {
       return false
     }
   }
+
+  const panel = circlePanel(circlePanelElements(), {
+    node,
+    hints: [relay],
+    pageUrl: () => window.location.href,
+    selected: () => circleOf(channel),
+    select: (name) => { show(`${CIRCLE_PREFIX}${name}`) }
+  })
+  // a join link (#join=…): offered in the join form, joined only when the user presses join
+  const offerLinked = (): void => {
+    const linked = inviteFromFragment(window.location.hash)
+    if (linked !== undefined) panel.offer(linked)
+  }
+  offerLinked()
+  window.addEventListener('hashchange', offerLinked)
 
   // A WebRTC connection counts once identify has run over it: data flowed both ways on its data
   // channels. `connection:open` alone is not proof: @libp2p/webrtc can surface a connection whose
@@ -188,12 +252,17 @@ async function main (): Promise<void> {
     page.received.set(evt.detail.id, evt.detail)
     void drawFeed()
   })
-
-  channelSelect.onchange = () => {
-    channel = channelSelect.value
-    void drawFeed()
+  node.addEventListener('circle-post', (evt) => {
+    if (evt.detail.circle === circleOf(channel)) void drawFeed()
+  })
+  node.addEventListener('circle-roster', () => {
+    drawChannels()
     drawStatus()
-  }
+    drawNotice()
+    panel.draw()
+  })
+
+  channelSelect.onchange = () => { show(channelSelect.value) }
   byId<HTMLFormElement>('add-channel').onsubmit = (evt) => {
     evt.preventDefault()
     const input = byId<HTMLInputElement>('new-channel')
@@ -224,7 +293,11 @@ async function main (): Promise<void> {
     body.value = ''
     replyTo = undefined
     byId('replying').hidden = true
-    void send(async () => parent === undefined ? node.post(channel, text) : node.reply(parent.id, text)).then((sent) => {
+    const circle = parent === undefined ? circleOf(channel) : circleOfPost(parent)
+    void send(async () => {
+      if (parent !== undefined) return circle === undefined ? node.reply(parent.id, text) : node.circles.reply(circle, parent.id, text)
+      return circle === undefined ? node.post(channel, text) : node.circles.post(circle, text)
+    }, circle).then((sent) => {
       // a refused post keeps what was typed (and what it replied to), unless something new was typed since
       if (!sent && body.value === '') {
         body.value = text
@@ -245,11 +318,14 @@ async function main (): Promise<void> {
   followMembership(node, (status) => { renderMembership(membershipPanel, status) })
 
   drawStatus()
+  drawNotice()
+  panel.draw()
   await drawFeed()
   // Join once the relay slot gives this tab an address: the DHT keeps no provider record without
-  // addresses, so a channel joined earlier would announce this tab to nobody.
+  // addresses, so a channel joined earlier would announce this tab to nobody. A circle needs no join:
+  // its frames travel on the one topic every node carries.
   await reachable(node)
-  await node.join(channel)
+  if (circleOf(channel) === undefined) await node.join(channel)
   drawChannels()
   drawStatus()
   document.body.dataset.ready = 'true'

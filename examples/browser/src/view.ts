@@ -2,7 +2,8 @@
  * Draws the feed and the peer list. Text from the network only ever goes through textContent, after
  * @murmur/protocol's display rule (no bidi controls, separators or invisible characters; blank-line
  * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
- * Every post is marked "member" or "unverified" in words (not by colour alone).
+ * Every post is marked "member" or "unverified" in words (not by colour alone), a circle's post "a member
+ * wrote this".
  */
 import { authorName, cutGraphemes, displayText, fromHex, pseudonymHue } from '@murmur/protocol'
 import { transportOf } from './transport.js'
@@ -42,8 +43,16 @@ function age (created: number): string {
   return `${Math.floor(seconds / 3600)}h`
 }
 
-/** The mark every post carries: "member" (ring-signed by stamped members) or "unverified" (one-time-signed). */
+/**
+ * The mark every post carries: "member" (ring-signed by stamped members) or "unverified" (one-time-signed);
+ * a circle's post, ring-signed over the circle's members, "a member wrote this".
+ */
 function memberMark (post: PostView): HTMLSpanElement {
+  if ('circle' in post && post.member) {
+    const mark = element('span', 'mark member circle', 'a member wrote this')
+    mark.title = 'ring-signed over this circle\'s members: one of them wrote it, and nobody can tell which'
+    return mark
+  }
   const mark = element('span', post.member ? 'mark member' : 'mark unverified', post.member ? 'member' : 'unverified')
   mark.title = post.member
     ? 'ring-signed by a member: a tab or node holding this week\'s member stamp'
