@@ -177,7 +177,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // no peer is redialed for being close to this node's PeerId: anyone can grind such PeerIds
   const outboundLog = componentLogger.forComponent('murmur:outbound')
   dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: outboundLog })
-  // at most maxConnections outbound connections: past it, the oldest to an unchosen peer is closed
+  // at most maxConnections outbound connections: past it, the oldest idle one to an unchosen peer is closed
   outboundCap({
     events: libp2p,
     connections: () => libp2p.getConnections(),

@@ -12,8 +12,8 @@
  * dials peers when it needs them), an outbound connection to a peer this node did not choose
  * (`ChosenPeers.has`) is closed once it has carried nothing of this node's but what every connection
  * gets (identify, ping, gossip) for {@link OUTBOUND_IDLE} ({@link idleOutboundRelease}), and once more
- * than `maxConnections` outbound connections are open the oldest to an unchosen peer is closed
- * ({@link outboundCap}). No dial is ever refused for the count: a node that refused its own dials once
+ * than `maxConnections` outbound connections are open the oldest to an unchosen peer that carries no
+ * stream of this node's is closed ({@link outboundCap}). No dial is ever refused for the count: a node that refused its own dials once
  * full was eclipsed by whoever held its outbound connections (a remote peer keeping a silent stream of
  * its own open on each), as the DHT could then reach no one new (second read of issue 12, H1).
  */
@@ -201,19 +201,38 @@ export interface OutboundCapComponents {
   log?: Logger
 }
 
+/**
+ * How long {@link outboundCap} waits, in ms, before it looks again at the outbound connections it left
+ * above the cap because a stream of this node's was in flight on them (or still negotiating its protocol,
+ * as identify and gossipsub streams do for a moment on every new connection).
+ */
+export const OUTBOUND_CAP_RETRY = 1_000
+
 /** Options of {@link outboundCap}. */
 export interface OutboundCapInit {
-  /** Most open outbound connections: past it, the oldest to an unchosen peer is closed. */
+  /** Most open outbound connections: past it, the oldest idle one to an unchosen peer is closed. */
   maxOutbound: number
+  /**
+   * How long to wait before looking again at connections left above the cap for a stream in flight, in ms.
+   *
+   * @default OUTBOUND_CAP_RETRY
+   */
+  retry?: number
 }
 
 /**
  * Keeps at most `maxOutbound` outbound connections open by closing, never by refusing: each time an
  * outbound connection opens past the cap, the oldest outbound connections to peers this node did not
- * choose (and nobody keeps alive) are closed until the count is back at the cap, those carrying no
- * stream of this node's ({@link inUse}) first; the connection just opened is never one of them. So a
- * new dial always goes through (a DHT walk reaches past whoever holds the node's connections) and
- * outbound connections stay bounded. Returns the function that stops it.
+ * choose (and nobody keeps alive) that carry no stream of this node's ({@link inUse}) are closed until
+ * the count is back at the cap; the connection just opened is never one of them. So a new dial always
+ * goes through (a DHT walk reaches past whoever holds the node's connections) and outbound connections
+ * stay bounded. A connection carrying a stream of this node's (a sync session, a stem frame, a DHT
+ * question, one still negotiating its protocol) is never closed here, even when looked at again after an
+ * await: closing it cut the node's own work short whenever an attacker's dials pushed past the cap at the
+ * wrong moment (review of issue 12, Medium). While unchosen connections in use keep the count above the
+ * cap, it looks again every `retry` ms (each new connection negotiates identify and gossipsub streams of
+ * this node's for a moment): what stays above it is bounded by this node's own work in flight (a DHT
+ * query asks `alpha × disjointPaths` peers at once). Returns the function that stops it.
  *
  * @example
  * ```ts
@@ -221,20 +240,23 @@ export interface OutboundCapInit {
  * ```
  */
 export function outboundCap (components: OutboundCapComponents, init: OutboundCapInit): () => void {
+  const retry = init.retry ?? OUTBOUND_CAP_RETRY
   const closing = new WeakSet<Connection>()
+  let again: ReturnType<typeof setTimeout> | undefined
+  let stopped = false
   const counted = (c: Connection): boolean => c.direction === 'outbound' && c.status === 'open' && !closing.has(c)
   const trim = async (opened: Connection): Promise<void> => {
     const excess = (): number => components.connections().filter(counted).length - init.maxOutbound
     if (excess() <= 0) return
-    const candidates = components.connections()
-      .filter((c) => counted(c) && c !== opened && !components.chosen(c.remotePeer))
-      // idle ones first, then the oldest
-      .sort((a, b) => Number(inUse(a)) - Number(inUse(b)) || a.timeline.open - b.timeline.open)
+    const unchosen = (c: Connection): boolean => counted(c) && c !== opened && !components.chosen(c.remotePeer)
+    const closable = (c: Connection): boolean => unchosen(c) && !inUse(c)
+    // the oldest first
+    const candidates = components.connections().filter(closable).sort((a, b) => a.timeline.open - b.timeline.open)
     let closed = 0
     for (const connection of candidates) {
       if (await components.keptAlive?.(connection.remotePeer) === true) continue
-      // looked at again after the await
-      if (!counted(connection) || components.chosen(connection.remotePeer)) continue
+      // looked at again after the await: a stream of this node's may have opened on it meanwhile
+      if (!closable(connection)) continue
       if (excess() <= 0) break
       closing.add(connection)
       closed++
@@ -242,11 +264,26 @@ export function outboundCap (components: OutboundCapComponents, init: OutboundCa
     }
     // counts only: no PeerIds or addresses in the log
     if (closed > 0) components.log?.('closed %d outbound connections to unchosen peers past the cap of %d', closed, init.maxOutbound)
+    // above the cap only for streams in flight: looked at again once they may have ended
+    if (excess() > 0 && again === undefined && !stopped && components.connections().some(unchosen)) {
+      again = setTimeout(() => {
+        again = undefined
+        run(opened)
+      }, retry)
+      // never what keeps a process alive
+      if (typeof again === 'object' && 'unref' in again) again.unref()
+    }
+  }
+  const run = (opened: Connection): void => {
+    trim(opened).catch((err: unknown) => { components.log?.('could not close outbound connections past the cap - %e', err) })
   }
   const listener = (evt: CustomEvent<Connection>): void => {
-    if (evt.detail.direction !== 'outbound') return
-    trim(evt.detail).catch((err: unknown) => { components.log?.('could not close outbound connections past the cap - %e', err) })
+    if (evt.detail.direction === 'outbound') run(evt.detail)
   }
   components.events.addEventListener('connection:open', listener)
-  return () => { components.events.removeEventListener('connection:open', listener) }
+  return () => {
+    stopped = true
+    clearTimeout(again)
+    components.events.removeEventListener('connection:open', listener)
+  }
 }
