@@ -100,9 +100,18 @@ export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefin
 }
 
 /**
- * The post id of raw message data ({@link postIdOf}), or SHA-256 of the data when it is not an envelope
- * (such data is then rejected by the validator). Never throws. Keys what is about one post whatever its
- * wrapper: the stem's routing table, the store. Gossipsub keys on {@link gossipMessageId} instead.
+ * Domain of the id of message data that is not an envelope ({@link messageId}). Not in `DOMAIN` (hash.ts)
+ * yet: to be moved there with the other domain strings.
+ */
+const DATA_DOMAIN = utf8('murmur/v2/data')
+
+/**
+ * The post id of raw message data ({@link postIdOf}), or `SHA-256("murmur/v2/data" || data)` when it is
+ * not an envelope (a directory announcement, a circle frame; or junk the validator then rejects). Never
+ * throws. Keys what is about one post whatever its wrapper: the stem's routing table, the store.
+ * Gossipsub keys on {@link gossipMessageId} instead. The domain keeps the two kinds of id apart: a plain
+ * SHA-256 of the data let any peer make data whose id is a post's (the bytes `"murmur/v2/id" || c || b`
+ * hash to the post id `m`), and so take that post's place wherever ids are kept.
  *
  * @example
  * ```ts
@@ -110,7 +119,7 @@ export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefin
  * ```
  */
 export function messageId (topic: string, data: Uint8Array): Uint8Array {
-  return postIdOf(topic, data) ?? sha256(data instanceof Uint8Array ? data : new Uint8Array(0))
+  return postIdOf(topic, data) ?? sha256(DATA_DOMAIN, data instanceof Uint8Array ? data : new Uint8Array(0))
 }
 
 /**
