@@ -6,7 +6,8 @@
  * has no request in progress (silent past its grace, dribbling its headers, idle between requests), else
  * the oldest serving only requests without the token (a 401 or a proof, nothing lost but that answer).
  * Connections serving a request that showed the token (event streams, mining) are never evicted; a
- * newcomer is refused only when they fill the cap, or when the fresh ones fill their own bound.
+ * newcomer is refused only when they fill the cap. When the fresh ones fill their own bound, the oldest
+ * of them makes room: it had the longest chance to send its request.
  *
  * Why fresh connections are apart (bug B1): the daemon accepts everything the kernel queued before it
  * reads any of it, so a crowd reconnecting fast enough puts a whole batch of connections in front of
@@ -23,8 +24,9 @@ import type { Socket } from 'node:net'
 export const FRESH_CONNECTION_GRACE = 100
 
 /**
- * Most fresh connections (accepted within the grace, no request yet) held at once: as many as the
- * kernel's listen queue Node asks for holds (511), so that a full queue accepted in one go is read whole.
+ * Most fresh connections (accepted within the grace, no request yet) held at once, the oldest evicted
+ * past it: more than the kernel's listen queue Node asks for holds (511), so that a full queue accepted
+ * in one go is read whole.
  */
 export const MAX_FRESH_CONNECTIONS = 512
 
@@ -60,8 +62,8 @@ export interface ConnectionGuard {
 /**
  * Caps a server's judged connections at `maxConnections`, evicting for a newcomer the oldest without a
  * request in progress, else the oldest serving only requests without the token; fresh connections (no
- * request yet, within their grace) are held apart, up to `maxFresh`. A newcomer is refused when the
- * judged connections all serve requests that showed the token, or when `maxFresh` are fresh.
+ * request yet, within their grace) are held apart, up to `maxFresh`, past which the oldest fresh one is
+ * evicted. A newcomer is refused only when the judged connections all serve requests that showed the token.
  *
  * @example
  * ```ts
@@ -96,12 +98,16 @@ export function guardConnections (server: Server, init: ConnectionGuardInit): Co
       if (victim === undefined) break
       drop(victim, 'evicted')
     }
-    if (open.size - fresh.size >= init.maxConnections || fresh.size >= maxFresh) {
+    if (open.size - fresh.size >= init.maxConnections) {
       // destroyed before a byte is read: a request the client sent is discarded unread (it sees a reset)
       init.onDrop?.('refused')
       socket.destroy()
       return
     }
+    // the oldest fresh one had the longest chance to send its request: a client that sends at once (the
+    // user's) is read long before maxFresh newer connections come, a silent crowd is not
+    const oldest = fresh.size >= maxFresh ? fresh.keys().next().value : undefined
+    if (oldest !== undefined) drop(oldest, 'evicted')
     open.add(socket)
     fresh.set(socket, now)
     socket.once('close', () => { forget(socket) })
