@@ -29,6 +29,7 @@ import type { FluffReason } from './stem/types.js'
 import type { PostView } from './view.js'
 import type { Circles, CirclePostDetail, CircleRosterDetail } from './circle/types.js'
 import type { CirclesInit } from './circle/service.js'
+import type { StoreUsage } from './store/index.js'
 import type { ClockSkewDetail } from './clock-skew.js'
 import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -47,7 +48,7 @@ export * from './errors.js'
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
-export { METRIC_NAMES } from './metrics.js'
+export { METRIC_NAMES, STORE_BYTES_STEP } from './metrics.js'
 export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, VerifyPriority, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
 export { AbortError, RateLimitError } from '@murmur/protocol'
@@ -56,6 +57,7 @@ export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membersh
 export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
 export type { SyncInit } from './sync/index.js'
 export { InvalidPostError, CorruptRecordError, StoreDamagedError, RepairWriteError } from './store/index.js'
+export type { StoreUsage } from './store/index.js'
 
 /** Options of {@link createMurmur}; every field is optional. */
 export interface MurmurInit {
@@ -463,6 +465,18 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   getMultiaddrs(): Multiaddr[]
   /** Number of connected peers. */
   peerCount(): number
+  /**
+   * What the store holds of public channels: posts of every kind (not those evicted by the quota) and their
+   * envelope bytes (not the database on disk); circle posts are left out, as in `murmur_store_posts` (an own
+   * circle post is stored when made). Kept in memory: a call never reads the database.
+   *
+   * @example
+   * ```ts
+   * const { posts, bytes } = await node.storeUsage()
+   * console.log(`${posts} posts, ${Math.round(bytes / 1024)} KiB`)
+   * ```
+   */
+  storeUsage(): Promise<StoreUsage>
   /**
    * Reconciles a joined channel with up to `peers` of its members now (history sync) and resolves to
    * how many posts were fetched. The node also does this by itself on join, restart and new peers.

@@ -13,7 +13,6 @@ import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, waitFor } from '
 import { recordingMetrics } from './metrics-fixtures.js'
 import { stemHole } from './stem-hole.js'
 import type { Murmur, MurmurInit } from '../src/index.js'
-import type { MurmurNode } from '../src/murmur.js'
 import type { Stem } from '../src/stem/index.js'
 import type { PostStore } from '../src/store/index.js'
 import type { RecordedMetrics } from './metrics-fixtures.js'
@@ -33,7 +32,7 @@ interface Figures {
 /** Every figure at this very moment: each gauge's value is taken when it is called, all before the first await. */
 async function figures (recorded: RecordedMetrics, node: Murmur): Promise<Figures> {
   const validated = recorded.counts.get(METRIC_NAMES.validated) ?? 0
-  const usage = (node as MurmurNode).storeUsage()
+  const usage = node.storeUsage()
   const [waiting, posts, bytes] = await Promise.all([METRIC_NAMES.waiting, METRIC_NAMES.storePosts, METRIC_NAMES.storeBytes].map(async (name) => await recorded.read(name)))
   return { validated, waiting: waiting!, posts: posts!, bytes: bytes!, exact: (await usage).bytes }
 }
@@ -105,7 +104,7 @@ describe('the store figures do not tell own posts from relayed ones', () => {
     await waitFor(async () => (await owner.circles.members('club')).length === 2 && (await member.circles.members('club')).length === 2, 'the roster of two at both')
     const store = (owner as unknown as { store: PostStore }).store
     const held = async (): Promise<number> => [...(await store.usage()).values()].reduce((n, usage) => n + usage.posts, 0)
-    const scrape = async (): Promise<number[]> => [await recorded.read(METRIC_NAMES.storePosts), (await (owner as MurmurNode).storeUsage()).bytes]
+    const scrape = async (): Promise<number[]> => [await recorded.read(METRIC_NAMES.storePosts), (await owner.storeUsage()).bytes]
     const before = await scrape()
     const heldBefore = await held()
 
