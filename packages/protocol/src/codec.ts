@@ -11,7 +11,8 @@ export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
 
 /** The wire shape of a canonical message: each field's wire type, whether it may repeat, and its own shape. */
-type Shape = Record<number, { wire: 0 | 2, repeats?: true, shape?: Shape }>
+export type WireShape = Record<number, { wire: 0 | 2, repeats?: true, shape?: WireShape }>
+type Shape = WireShape
 
 const ONE_TIME_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2 } }
 // how many a repeated field holds is protons' limit to check (ERR_BAD_RING past it), not the shape's
@@ -51,8 +52,17 @@ function shapeProblem (bytes: Uint8Array, shape: Shape): 'not-canonical' | 'malf
   }
 }
 
-/** Throws ERR_MALFORMED or ERR_NOT_CANONICAL unless `bytes` have the wire shape of a canonical `what`. */
-function checkShape (what: string, bytes: Uint8Array, shape: Shape): void {
+/**
+ * Throws ERR_MALFORMED or ERR_NOT_CANONICAL unless `bytes` have the wire shape of a canonical `what`: run
+ * before protons decodes attacker bytes, whose repeated fields (of which a decode keeps the last) and
+ * nested groups cost far more to decode than a genuine message of the same size.
+ *
+ * @example
+ * ```ts
+ * checkShape('sync message', bytes, SYNC_MESSAGE_SHAPE)
+ * ```
+ */
+export function checkShape (what: string, bytes: Uint8Array, shape: Shape): void {
   const problem = shapeProblem(bytes, shape)
   if (problem === 'malformed') throw new ProtocolError('ERR_MALFORMED', `${what} does not decode`)
   if (problem === 'not-canonical') {

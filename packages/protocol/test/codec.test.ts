@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { decodeEnvelope, decodePost, encodeEnvelope, encodePost, Envelope, Post, MAX_ENVELOPE_BYTES, ProtocolError } from '../src/index.js'
+import { decodeSyncMessage, encodeSyncMessage, SyncMessage, SyncRange } from '../src/sync/index.js'
 import { envelopeArb, postArb } from './arbitraries.js'
 
 const code = (fn: () => unknown): string | undefined => {
@@ -88,6 +89,27 @@ describe('wire format', () => {
       expect(decode).not.toHaveBeenCalled()
       expect(decodePost(genuine).body).toBe('x')
       expect(decode).toHaveBeenCalledTimes(1)
+    } finally {
+      decode.mockRestore()
+    }
+  })
+
+  it('refuses a stuffed sync message by its wire shape, before decoding any field (sixth read of issue 12)', () => {
+    const fill = (unit: number[]): Uint8Array => new Uint8Array(Array.from({ length: Math.floor(200_000 / unit.length) }, () => unit).flat())
+    const range = { upperCreated: 5n, upperId: new Uint8Array(2), mode: SyncRange.Mode.ID_LIST, fingerprint: new Uint8Array(0), count: 0, ids: [new Uint8Array(32), new Uint8Array(32)] }
+    const genuine = encodeSyncMessage({ topic: '/murmur/2/x', ranges: [range, range], need: [new Uint8Array(32)], envelopes: [new Uint8Array(100), new Uint8Array(3)], pending: 2, sketchSalt: new Uint8Array(16), sketchSize: 3 })
+    const stuffed = [
+      fill([0x0a, 0x00]), // an empty topic 100,000 times (a 2 MiB one took ~1 s to decode)
+      fill([0x32, 0x00]), // sketch_salt
+      fill([0x7b]), // nested start-groups of an unknown field
+      new Uint8Array([0x12, 0x04, 0x08, 0x01, 0x08, 0x01]), // a range's upper_created twice
+      new Uint8Array([...genuine, 0x0a, 0x00]) // the topic again after the rest
+    ]
+    const decode = vi.spyOn(SyncMessage, 'decode')
+    try {
+      for (const bytes of stuffed) expect(code(() => decodeSyncMessage(bytes))).toBe('ERR_NOT_CANONICAL')
+      expect(decode).not.toHaveBeenCalled()
+      expect(decodeSyncMessage(genuine).ranges).toHaveLength(2)
     } finally {
       decode.mockRestore()
     }
