@@ -27,7 +27,7 @@ const COLORS = [31, 91, 33, 93, 32, 92, 36, 96, 34, 94, 35, 95]
  *
  * @example
  * ```ts
- * nymOf('0b7100b7'.padEnd(64, '0')) // { name: 'botud-baful-babab', color: 31 }
+ * nymOf('0b7100b7'.padEnd(64, '0')) // { name: 'kukot-dikar-hipat', color: 93 }
  * ```
  */
 export function nymOf (pseudonym: string | undefined): { name: string, color: number | undefined } {

@@ -124,7 +124,9 @@ export class LocalRendezvous {
     for (const dir of [parent, this.dir]) {
       const info = await lstat(dir)
       const ours = typeof process.getuid !== 'function' || info.uid === process.getuid()
-      if (!info.isDirectory() || !ours || (info.mode & 0o022) !== 0) {
+      // Windows reports every writable folder as 0666 (files.ts privacyProblem): its access list protects it
+      const open = process.platform !== 'win32' && (info.mode & 0o022) !== 0
+      if (!info.isDirectory() || !ours || open) {
         log.error('%s is not a private directory of this user; local rendezvous off', dir)
         return false
       }
