@@ -42,9 +42,6 @@ export const VOUCH_FLOOR = 4
 /** Most senders (address groups) whose duplicates {@link VouchBudget} counts at once; the least recent are forgotten. */
 export const VOUCH_SENDERS = 1_024
 
-/** Most peers {@link ChosenPeers} remembers as drawn to dial; the least recently drawn are forgotten. */
-export const CHOSEN_PEERS = 4_096
-
 /** The part of gossipsub's peer score read here: who delivered a message, by message id string. */
 interface DeliveryRecords {
   getRecord(msgIdStr: string): { peers: Set<string> } | undefined
@@ -134,27 +131,36 @@ export class VouchBudget {
 }
 
 /**
- * The peers this node chose to dial: its bootstrap peers and those it drew (rendezvous, discovery), as
- * against peers an outbound connection alone shows, which a DHT query may have dialed on a remote
- * peer's word (the closest peers of a key, every storer a rendezvous lookup asks, the closer peers an
- * answer names). The one source of "dialed" for whatever trusts a peer more for being dialed: the
- * stem's successors, the discovery and rendezvous targets, vouching, sync slots and sync peers. Only
- * the node's own dial of a drawn peer adds to it; nothing a DHT query dials does.
+ * The connections this node chose to open: those to its bootstrap peers and those it opened (or took
+ * over) to reach a peer it drew (rendezvous, discovery) at the drawn address, as against connections an
+ * outbound dial alone shows, which a DHT query may have opened on a remote peer's word (the closest
+ * peers of a key, every storer a rendezvous lookup asks, the closer peers an answer names). The one
+ * source of "dialed" for whatever trusts a peer more for being dialed: the stem's successors, the
+ * discovery and rendezvous targets, gossip's score, vouching, sync slots and sync peers, and the
+ * outbound connections never closed as idle or past the cap. Only the node's own dial of a drawn
+ * address adds to it; nothing a DHT query dials does.
+ *
+ * Chosen is a property of the connection, not of the PeerId that answered on it: a drawn address answers
+ * with whatever key its host likes, and when that peer drops the record is dialed again, so one drawn
+ * record answered by a fresh key at each redial made every one of those keys chosen for good, and any
+ * later DHT dial of them counted as the node's own (sixth read of issue 12, H2). A record so holds one
+ * chosen connection at a time, and a connection chosen is gone with it (a WeakSet: nothing to bound).
+ * A bootstrap peer is the user's choice of a key: every outbound connection to it counts.
  *
  * @example
  * ```ts
  * const chosen = new ChosenPeers(config.bootstrap)
- * chosen.add(peer.id) // before dialing a drawn peer
- * chosen.dialed(peer.id, libp2p.getConnections(peer.id)) // chosen, and an outbound connection is open
- * chosen.dialedCount(libp2p.getConnections()) // how many such peers
+ * chosen.add(connection) // the connection dialDrawn opened to a drawn address
+ * chosen.dialed(peer, libp2p.getConnections(peer)) // a chosen connection to the peer is open
+ * chosen.dialedCount(libp2p.getConnections()) // how many peers hold one
  * ```
  */
 export class ChosenPeers {
   private readonly bootstrap: Set<string>
-  private readonly drawn: Recent<true>
+  private readonly drawn = new WeakSet<Connection>()
 
-  /** `bootstrap`: the bootstrap multiaddrs (their `/p2p/` peer ids are chosen); at most `size` drawn peers. */
-  constructor (bootstrap: string[] = [], size = CHOSEN_PEERS) {
+  /** `bootstrap`: the bootstrap multiaddrs (outbound connections to their `/p2p/` peer ids are chosen). */
+  constructor (bootstrap: string[] = []) {
     this.bootstrap = new Set(bootstrap.flatMap((addr) => {
       try {
         return multiaddr(addr).getComponents().findLast((component) => component.name === 'p2p')?.value ?? []
@@ -162,30 +168,28 @@ export class ChosenPeers {
         return [] // not a multiaddr: libp2p's bootstrap refuses it too, so it is never dialed
       }
     }))
-    this.drawn = new Recent(size)
   }
 
-  /** This node drew `peer` and is about to dial it. */
-  add (peer: PeerId): void {
-    this.drawn.set(peer.toString(), true)
+  /** This node opened `connection` (or took it over) to reach a drawn peer at the address it drew. */
+  add (connection: Connection): void {
+    this.drawn.add(connection)
   }
 
-  /** Whether this node chose `peer`: a bootstrap peer, or drawn among the last `size`. */
-  has (peer: PeerId): boolean {
-    const key = peer.toString()
-    return this.bootstrap.has(key) || this.drawn.get(key) === true
+  /** Whether `connection` is one this node chose to open: outbound, drawn ({@link add}) or to a bootstrap peer. */
+  chose (connection: Connection): boolean {
+    return connection.direction === 'outbound' && (this.drawn.has(connection) || this.bootstrap.has(connection.remotePeer.toString()))
   }
 
-  /** Whether `peer` is a chosen peer this node dialed: chosen, with an open outbound one among `connections` (its own). */
+  /** Whether `peer` holds an open connection this node chose among `connections` (its own). */
   dialed (peer: PeerId, connections: readonly Connection[]): boolean {
-    return this.has(peer) && connections.some((c) => c.direction === 'outbound' && c.status === 'open' && c.remotePeer.equals(peer))
+    return connections.some((c) => c.status === 'open' && c.remotePeer.equals(peer) && this.chose(c))
   }
 
-  /** How many distinct chosen peers have an open outbound connection among `connections` (all of the node's). */
+  /** How many distinct peers hold an open connection this node chose among `connections` (all of the node's). */
   dialedCount (connections: readonly Connection[]): number {
     const peers = new Set<string>()
     for (const c of connections) {
-      if (c.direction === 'outbound' && c.status === 'open' && this.has(c.remotePeer)) peers.add(c.remotePeer.toString())
+      if (c.status === 'open' && this.chose(c)) peers.add(c.remotePeer.toString())
     }
     return peers.size
   }
@@ -202,11 +206,11 @@ export interface CorroborationComponents {
   /** The address group a post delivered by `peer` is charged to (default: that of its first open connection). */
   groupOf?(peer: PeerId): string | undefined
   /**
-   * Whether this node chose to dial `peer` (a rendezvous or discovery draw, a bootstrap peer), where an
-   * outbound connection alone may have been asked for by the peer itself (a DHT query dials the closer
-   * peers an answer names). Default: every open outbound connection counts.
+   * Whether this node chose to open `connection` (`ChosenPeers.chose`: a rendezvous or discovery draw, a
+   * bootstrap peer), where an outbound connection alone may have been asked for by the peer itself (a
+   * DHT query dials the closer peers an answer names). Default: every open outbound connection counts.
    */
-  chosen?(peer: PeerId): boolean
+  chosen?(connection: Connection): boolean
   log: Logger
 }
 
@@ -218,7 +222,7 @@ export interface CorroborationComponents {
  * @example
  * ```ts
  * const chosen = new ChosenPeers(config.bootstrap)
- * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), chosen: (p) => chosen.has(p), log })
+ * const vouches = new Corroboration({ pubsub, getConnections: (p) => libp2p.getConnections(p), corroborate: (id, g) => store.corroborate(id, g), groupOf: (p) => senders.of(p), chosen: (c) => chosen.chose(c), log })
  * vouches.watch(msgIdStr, post.id, propagationSource)
  * ```
  */
@@ -276,10 +280,10 @@ export class Corroboration {
     if (next !== undefined) this.timer = setTimeout(() => { this.drain() }, Math.max(0, next.due - now))
   }
 
-  /** The address group of `peer` if this node chose to dial it and did (an open outbound connection), else `undefined`. */
+  /** The address group of the open connection to `peer` this node chose to open (any outbound one without `chosen`), else `undefined`. */
   private dialedGroup (peer: PeerId): string | undefined {
-    if (this.components.chosen?.(peer) === false) return undefined
-    const dialed = this.components.getConnections(peer).find((c) => c.direction === 'outbound' && c.status === 'open')
+    const chosen = this.components.chosen ?? (() => true)
+    const dialed = this.components.getConnections(peer).find((c) => c.direction === 'outbound' && c.status === 'open' && chosen(c))
     return dialed === undefined ? undefined : addressGroup(dialed.remoteAddr)
   }
 

@@ -55,8 +55,12 @@ export interface DrawnDialComponents {
    * identified is seen as chosen at the next one.
    */
   identify(connection: Connection, options: AbortOptions): Promise<unknown>
-  /** Marks the peer as chosen by this node (`ChosenPeers.add`). */
-  choose(peer: PeerId): void
+  /**
+   * Marks the connection that reached the drawn address as chosen by this node (`ChosenPeers.add`): the
+   * connection, not the PeerId that answered on it, which a later dial of that PeerId elsewhere (a DHT
+   * query's) must not inherit.
+   */
+  choose(connection: Connection): void
   /**
    * Whether private and loopback addresses of a drawn record are dialed (`MurmurInit.allowPrivateAddresses`):
    * on the public network a record naming a LAN or loopback address is a probe of this node's own network.
@@ -74,7 +78,8 @@ export interface DrawnDialComponents {
 }
 
 /**
- * Reaches a drawn peer and makes the peer reached chosen; returns it (undefined if nothing answered).
+ * Reaches a drawn peer and makes the connection that reached it chosen; returns the peer reached
+ * (undefined if nothing answered).
  * Only the record's addresses that {@link learnedAddress} lets through are dialed (a record naming
  * addresses, none of them dialable, is not dialed at all: one with only relayed addresses, on a node
  * without a circuit-relay transport, too). A direct address is dialed without its
@@ -92,7 +97,7 @@ export interface DrawnDialComponents {
  *   getConnections: () => libp2p.getConnections(),
  *   dial: async (addrs, options) => libp2p.dial(addrs, options),
  *   identify: async (connection, options) => libp2p.services.identify.identify(connection, options),
- *   choose: (peer) => { chosen.add(peer) },
+ *   choose: (connection) => { chosen.add(connection) },
  *   allowPrivateAddresses: false
  * }, drawn, AbortSignal.timeout(DIAL_TIMEOUT))
  * ```
@@ -117,7 +122,7 @@ export async function dialDrawn (components: DrawnDialComponents, peer: PeerInfo
   } catch {
     return undefined
   }
-  components.choose(connection.remotePeer)
+  components.choose(connection)
   // the stem hears of a peer at an identify: the one that ran when the connection opened may have been
   // before the peer was chosen
   await components.identify(connection, { signal }).catch(() => {})

@@ -200,7 +200,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       getConnections: (peer) => libp2p.getConnections(peer),
       corroborate: async (id, group) => store.corroborate(id, group),
       groupOf: (peer) => this.senders.of(peer),
-      chosen: (peer) => this.chosen.has(peer),
+      chosen: (connection) => this.chosen.chose(connection),
       log: log.newScope('vouch')
     })
     const pubsub = libp2p.services.pubsub
@@ -263,7 +263,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     if (config.stem !== false) {
       const stem = createStem({
         libp2p,
-        chosen: (peer) => this.chosen.has(peer),
+        // a peer holding a connection this node chose (at its onConnect: the one just identified, or another)
+        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
         groupOf: (peer) => this.senderGroup(peer),
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope, peer) => {
@@ -320,7 +321,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
       // sessions opened here are shared out per address group (a fair share of 120 a minute; dialed peers free)
-      this.sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => this.chosen.has(peer) }), nodeSyncHost({
+      this.sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)) }), nodeSyncHost({
         store,
         intake: this.intake,
         members: () => this.members,
@@ -336,13 +337,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
     // connects to it (inbound) must not stop it dialing peers it drew itself
     const dialed = (peer: PeerId): boolean => this.chosen.dialed(peer, libp2p.getConnections(peer))
-    // whoever answers at a drawn address is chosen (a bootstrap peer: by its PeerId), for discovery and the
-    // rendezvous alike; cut-off peers are refused by the gater
+    // the connection that reaches a drawn address is chosen, not the PeerId answering on it (a bootstrap
+    // peer: by its PeerId), for discovery and the rendezvous alike; cut-off peers are refused by the gater
     const drawnDial: DrawnDialComponents = {
       getConnections: () => libp2p.getConnections(),
       dial: async (target, options) => await libp2p.dial(target, options),
       identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
-      choose: (reached) => { this.chosen.add(reached) },
+      choose: (connection) => { this.chosen.add(connection) },
       allowPrivateAddresses: config.allowPrivateAddresses
     }
     this.discovery = new DiscoveryDialer({
@@ -366,7 +367,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         peerId: libp2p.peerId,
         dialProtocol: async (peer, protocol, options) => libp2p.dialProtocol(peer, protocol, options),
         getConnections: (peer) => libp2p.getConnections(peer),
-        chosen: (peer) => this.chosen.has(peer),
+        chosen: dialed,
         log: log.newScope('rendezvous')
       }, { peerInfoMapper: addressScopeMapper(config.allowPrivateAddresses) }),
       peerId: libp2p.peerId,
@@ -408,7 +409,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     // connections a DHT query opened on a remote peer's word do not keep inbound room from newcomers
     this.outboundRelease = idleOutboundRelease({
       connections: () => this.libp2p.getConnections(),
-      chosen: (peer) => this.chosen.has(peer),
+      chosen: (peer) => this.chosen.dialed(peer, this.libp2p.getConnections(peer)),
       keptAlive: keptAliveIn(this.libp2p.peerStore),
       log: this.log.newScope('outbound')
     })

@@ -92,7 +92,9 @@ export interface ProviderLookupComponents {
    */
   getConnections?(peer?: PeerId): Connection[]
   /**
-   * Whether this node chose to dial `peer` (`ChosenPeers.has`): its connection is never closed here.
+   * Whether `peer` holds a connection this node chose to open (`ChosenPeers.dialed`): its connections are
+   * never closed here. A peer that once answered at a drawn address and was dialed again by the lookup
+   * (a storer the answers named) is not, unless its chosen connection is still open.
    *
    * @default () => false
    */

@@ -22,7 +22,7 @@ import { InvalidMessageTracker, gossipMessageKey, murmurGossipsub } from '../src
 import { LOOPBACK, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 
 const TOPIC = channelTopic('#vouch')
 
@@ -157,12 +157,13 @@ describe('VouchBudget', () => {
 })
 
 describe('ChosenPeers', () => {
-  it('holds the bootstrap peers and the last drawn ones, not any other', async () => {
-    const [boot, drawn, other, later] = await Promise.all(Array.from({ length: 4 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
-    const chosen = new ChosenPeers([`/ip4/192.0.2.7/tcp/4001/p2p/${boot!.toString()}`, 'not a multiaddr', '/ip4/192.0.2.8/tcp/4001'], 1)
-    chosen.add(drawn!)
-    expect([boot, drawn, other].map((peer) => chosen.has(peer!))).toEqual([true, true, false])
-    chosen.add(later!)
-    expect([boot, drawn, later].map((peer) => chosen.has(peer!))).toEqual([true, false, true])
+  it('holds the connections it was given and the outbound ones to bootstrap peers, not a PeerId that answered on one', async () => {
+    const [boot, drawn, other] = await Promise.all(Array.from({ length: 3 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const connection = (remotePeer: PeerId, direction: 'inbound' | 'outbound' = 'outbound'): Connection => ({ remotePeer, direction, status: 'open' }) as unknown as Connection
+    const chosen = new ChosenPeers([`/ip4/192.0.2.7/tcp/4001/p2p/${boot!.toString()}`, 'not a multiaddr', '/ip4/192.0.2.8/tcp/4001'])
+    const drawnConnection = connection(drawn!)
+    chosen.add(drawnConnection)
+    expect([connection(boot!), drawnConnection, connection(drawn!), connection(other!), connection(boot!, 'inbound')].map((c) => chosen.chose(c)))
+      .toEqual([true, true, false, false, false])
   })
 })

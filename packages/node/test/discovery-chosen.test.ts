@@ -37,24 +37,28 @@ const connection = (remotePeer: PeerId, direction: 'inbound' | 'outbound', statu
 describe('chosen peers are the one source of "dialed"', () => {
   const { running } = cleanedAfterEach()
 
-  it('an outbound connection alone does not make a peer dialed: only one this node chose and dialed counts', async () => {
+  it('an outbound connection alone does not make a peer dialed: only a connection this node chose counts', async () => {
     const [boot, drawn, storer, inbound] = await ids(4)
     const chosen = new ChosenPeers([`/ip4/203.0.113.1/tcp/4001/p2p/${boot!.toString()}`])
-    chosen.add(drawn!)
+    const drawnConnection = connection(drawn!, 'outbound')
+    chosen.add(drawnConnection)
+    const inboundConnection = connection(inbound!, 'inbound')
+    chosen.add(inboundConnection)
     const connections = [
       connection(boot!, 'outbound'),
-      connection(drawn!, 'outbound'), connection(drawn!, 'outbound'),
-      // a storer the DHT had this node dial, and a chosen peer that connected to us
+      drawnConnection, connection(drawn!, 'outbound'),
+      // a storer the DHT had this node dial, and a peer that connected to us
       connection(storer!, 'outbound'),
-      connection(inbound!, 'inbound')
+      inboundConnection
     ]
-    chosen.add(inbound!)
     expect(chosen.dialed(boot!, connections)).toBe(true)
     expect(chosen.dialed(drawn!, connections)).toBe(true)
     expect(chosen.dialed(storer!, connections)).toBe(false)
     expect(chosen.dialed(inbound!, connections)).toBe(false)
     expect(chosen.dialedCount(connections)).toBe(2)
-    expect(chosen.dialed(drawn!, [connection(drawn!, 'outbound', 'closing')])).toBe(false)
+    // the drawn peer's chosen connection closing: another outbound one to it (a DHT query's) is not chosen
+    expect(chosen.dialed(drawn!, [connection(drawn!, 'outbound')])).toBe(false)
+    expect(chosen.dialed(drawn!, [{ ...drawnConnection, status: 'closing' } as unknown as Connection])).toBe(false)
   })
 
   it('a storer connection opened only for the lookup is closed once the storer answered; one open before, or to a chosen peer, is kept', async () => {

@@ -101,7 +101,7 @@ describe('dialDrawn dials and reuses only what the record names', () => {
           throw new Error('nothing listens')
         },
         identify: async () => {},
-        choose: (peer) => { chosen.push(peer.toString()) },
+        choose: (c) => { chosen.push(c.remotePeer.toString()) },
         // relayed addresses dialed, as on a node with a circuit-relay transport (a browser)
         relayedAddresses: true,
         ...(allowPrivateAddresses === undefined ? {} : { allowPrivateAddresses })

@@ -59,7 +59,7 @@ export function victimDialer (victim: Libp2p<{ identify: Identify }>, below: num
       getConnections: () => victim.getConnections(),
       dial: async (target, options) => victim.dial(target, options),
       identify: async (connection, options) => victim.services.identify.identify(connection, options),
-      choose: (p) => { chosen.add(p.toString()) },
+      choose: (c) => { chosen.add(c.remotePeer.toString()) },
       relayedAddresses: relaying
     }, peer, signal, exact)
   }, { below, window: 50, retryDelay: 50, relayedAddresses: relaying })

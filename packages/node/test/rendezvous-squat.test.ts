@@ -81,7 +81,7 @@ describe('fake provider records at honest hosts\' closed ports and sybil storers
           getConnections: () => victim.getConnections(),
           dial: async (target, options) => victim.dial(target, options),
           identify: async (connection, options) => victim.services.identify.identify(connection, options),
-          choose: (p) => { chosen.add(p.toString()) }
+          choose: (c) => { chosen.add(c.remotePeer.toString()) }
         }, peer, signal),
         log: logger('murmur:test:squat')
       }, { window: 50 })
