@@ -10,12 +10,15 @@
  * latency and success during the abuse against a calm baseline, and that no post was made twice; then a
  * normal post still goes through.
  */
+import { fork } from 'node:child_process'
 import { createConnection } from 'node:net'
 import { request } from 'node:http'
 import { ControlClient } from '../../packages/cli/dist/src/client.js'
 import { Sandbox } from '../../test/cli-harness.ts'
 import { apiRequest, errorCode, readEndpoint, rssMb } from './api-client.ts'
+import { isReset } from './api-crowd.ts'
 import type { ApiAnswer, ApiEndpoint } from './api-client.ts'
+import type { CrowdOrder, CrowdReport } from './api-crowd.ts'
 
 /** Options of {@link runApiAbuse}. */
 export interface ApiAbuseInit {
@@ -27,7 +30,7 @@ export interface ApiAbuseInit {
   malformed: number
   /** Requests at once without a token, and as many with a wrong one. */
   badTokens: number
-  /** Connections kept coming at once, each with one request (`authedShare` of them with the token, the rest without). */
+  /** Connections kept coming at once from another process (api-crowd.ts), each with one request (`authedShare` of them with the token, the rest without). */
   parallel: number
   /**
    * Share of the crowd that shows the token (a runaway script of the user's; the rest is another local
@@ -199,12 +202,15 @@ export async function runApiAbuse (init: ApiAbuseInit): Promise<ApiAbuseOutcome>
         }))
         if (answer !== undefined && (answer.status !== 401 || errorCode(answer) !== 'ERR_UNAUTHORIZED')) violations.push(`a ${wrong ? 'wrong' : 'missing'} token got ${answer.status}`)
       }),
-      ...loop(init.parallel, async (worker) => {
-        const share = init.authedShare ?? 0.25
-        const authed = share > 0 && worker % Math.round(1 / share) === 0
-        const answer = await attempt(authed ? 'parallel-authed' : 'parallel-no-token', async () => await apiRequest(api, '/v1/status', { noToken: !authed }))
-        if (answer !== undefined && answer.status !== (authed ? 200 : 401)) violations.push(`a parallel request got ${answer.status}`)
-      })
+      // the crowd: another local process, as the attacker is (in this one it starved the user's client)
+      ...(init.parallel === 0
+        ? []
+        : [crowdProcess({ api: { socket: api.socket, token: api.token }, parallel: init.parallel, authedShare: init.authedShare ?? 0.25, durationMs: init.durationMs }).then((report) => {
+            for (const [kind, byResult] of Object.entries(report.answers)) {
+              for (const [result, n] of Object.entries(byResult)) answers[kind] = { ...answers[kind], [result]: (answers[kind]?.[result] ?? 0) + n }
+            }
+            violations.push(...report.violations)
+          })])
     ]
     await Promise.all(abuse)
     abusing = false
@@ -311,9 +317,19 @@ function describeFailure (err: unknown): string {
   return `${(err as Error).name}${typeof code === 'string' ? ` ${code}` : ''}${under}: ${(err as Error).message}`
 }
 
-function isReset (err: unknown): boolean {
-  const code = (err as { code?: unknown }).code
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNREFUSED' || code === 'EAGAIN' || (err as Error).message === 'socket hang up'
+/** Runs the crowd (api-crowd.ts) in a process of its own; its report once it is over. */
+async function crowdProcess (order: CrowdOrder): Promise<CrowdReport> {
+  // as scenario.ts runs: Node's full TypeScript transform
+  const child = fork(new URL('./api-crowd.ts', import.meta.url), [], { execArgv: ['--experimental-transform-types', '--no-warnings'] })
+  try {
+    return await new Promise<CrowdReport>((resolve, reject) => {
+      child.once('message', (report: CrowdReport) => { resolve(report) })
+      child.once('exit', (code, signal) => { reject(new Error(`the crowd process exited (${code ?? signal}) before its report`)) })
+      child.send(order)
+    })
+  } finally {
+    child.kill()
+  }
 }
 
 function summarize (times: number[]): LatencySummary {
