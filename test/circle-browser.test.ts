@@ -7,10 +7,13 @@
  * says it cannot be posted in. A day on (the members' clocks; the protocol's newcomer delay is not waited
  * out): members read each other's posts with the member mark; one vote per member counts; the daemon that
  * was offline gets the circle's history by sync; the owner removes the page, which reads nothing posted
- * after the rotation though the frames reach it. The relay carried every frame and read none.
+ * after the rotation though the frames reach it. The relay carried every frame and read none. The circle
+ * commands run through the CLI; reads, posts and votes through the daemons' control API, which is what the
+ * CLI calls (a CLI process takes seconds to start on a loaded machine, and the reads are polled).
  */
+import { request } from 'node:http'
 import { createServer } from 'node:net'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
@@ -46,6 +49,24 @@ function shiftClock (key: string): void {
   if (shift === 0) return
   const now = Date.now
   Date.now = () => now() + shift
+}
+
+/**
+ * One request to a daemon's control API (its Unix socket and bearer token, from api.json): what the CLI
+ * does, without starting a process each time (seconds each on a loaded machine). Resolves with the status and body.
+ */
+async function api<T> (d: Daemon, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, json: T }> {
+  const { socket, token } = JSON.parse(await readFile(join(d.dataDir, 'api.json'), 'utf8')) as { socket: string, token: string }
+  const headers = { host: 'localhost', authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, path: `/v1${path}`, method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }) })
+    })
+    req.on('error', reject)
+    req.end(body === undefined ? undefined : JSON.stringify(body))
+  })
 }
 
 /** The first bytes of a frame (its proof-of-work nonce and the seal's random nonce): enough to tell frames apart. */
@@ -90,11 +111,18 @@ describe('a circle of two daemons and a browser page, through a relay that is no
   const bodies: string[] = []
   const ids: string[] = []
 
-  /** Runs murmur with --json and parses its output, failing with its stderr on a non-zero exit. */
+  /** Runs murmur with --json and parses its output, failing with its stderr on a non-zero exit (the circle commands). */
   const json = async <T>(args: string[], d: Daemon): Promise<T> => {
     const result = await sandbox.run([...args, '--json', '--data-dir', d.dataDir])
     if (result.code !== 0) throw new Error(`murmur ${args.join(' ')} exited ${result.code}: ${result.stderr}`)
     return JSON.parse(result.stdout) as T
+  }
+
+  /** A daemon's answer to an API request, failing with its error unless it is a 200. */
+  const ok = async <T>(d: Daemon, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const { status, json } = await api<T>(d, method, path, body)
+    if (status !== 200) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`)
+    return json
   }
 
   /** Polls `check` (no event crosses into another process or the page) every 250 ms until it returns a value. */
@@ -108,7 +136,8 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     }
   }
 
-  const feedOf = async (d: Daemon): Promise<Post[]> => (await json<{ posts: Post[] }>(['feed', 'circle:friends'], d)).posts
+  const feedOf = async (d: Daemon): Promise<Post[]> => (await ok<{ posts: Post[] }>(d, 'GET', '/feed?channel=circle%3Afriends')).posts
+  const membersOf = async (d: Daemon): Promise<Member[]> => (await ok<{ members: Member[] }>(d, 'GET', '/circles/members?circle=friends')).members
   const pageCircle = async <T>(fn: string, ...args: unknown[]): Promise<T> =>
     await page.evaluate(async ([name, rest]) => await (window.murmurPage!.node.circles as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...rest), [fn, args] as const) as T
   const pageText = async (selector: string): Promise<string> => await page.locator(selector).innerText()
@@ -206,7 +235,7 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     // page's INVITE record (which may come after the join: the stem holds own frames a while) is there too
     const self = (await pageCircle<Member[]>('members', 'friends')).find((m) => m.self)!.key
     await until('three members on a\'s roster, bee invited by the page', async () => {
-      const list = (await json<{ members: Member[] }>(['circle', 'members', 'friends'], a)).members
+      const list = await membersOf(a)
       return list.length === 3 && list.find((m) => m.name === 'bee')?.inviter === self ? list : undefined
     })
     await until('three members on the page\'s roster', async () => (await pageCircle<Member[]>('members', 'friends')).length === 3 ? true : undefined)
@@ -240,7 +269,7 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     await page.locator('#body').fill('hello from the page')
     await page.locator('#send').click()
     await page.waitForFunction(() => /ring-signed among 3 members of circle:friends/.test(document.getElementById('mining')?.textContent ?? ''), undefined, { timeout: SPREAD })
-    const posted = await json<{ id: string, ring: number }>(['post', 'circle:friends', 'hello from a daemon'], a)
+    const posted = await ok<{ id: string, ring: number }>(a, 'POST', '/posts', { channel: 'circle:friends', body: 'hello from a daemon' })
     expect(posted.ring).toBe(3)
     bodies.push('hello from the page', 'hello from a daemon')
 
@@ -264,9 +293,9 @@ describe('a circle of two daemons and a browser page, through a relay that is no
       return bodies.every((body) => feed.some((p) => p.body === body && p.member)) ? feed : undefined
     })
     expect(synced.every((p) => p.circle === 'friends')).toBe(true)
-    await json(['vote', posted.id, 'up'], b)
-    expect((await sandbox.run(['vote', posted.id, 'up', '--data-dir', b.dataDir])).code).toBe(6)
-    await until('a score of 2 at a (the page\'s vote and b\'s)', async () => (await json<{ posts: Post[] }>(['thread', posted.id], a)).posts[0]?.score === 2 ? true : undefined)
+    await ok(b, 'POST', '/votes', { post: posted.id, vote: 1 })
+    expect(await api(b, 'POST', '/votes', { post: posted.id, vote: 1 })).toMatchObject({ status: 409, json: { error: { code: 'ERR_ALREADY_VOTED' } } })
+    await until('a score of 2 at a (the page\'s vote and b\'s)', async () => (await ok<{ posts: Post[] }>(a, 'GET', `/threads/${posted.id}`)).posts[0]?.score === 2 ? true : undefined)
     await item.locator(':scope > .meta .score', { hasText: '+2' }).waitFor({ timeout: SPREAD })
   }, 6 * SPREAD)
 
@@ -285,13 +314,13 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     expect(removed.circle).toMatchObject({ generation: 1, members: 2 })
     await page.locator('#circle-notice', { hasText: 'the owner removed you from this circle' }).waitFor({ timeout: SPREAD })
 
-    const after = await json<{ id: string, ring: number }>(['post', 'circle:friends', 'after the rotation'], a)
+    const after = await ok<{ id: string, ring: number }>(a, 'POST', '/posts', { channel: 'circle:friends', body: 'after the rotation' })
     expect(after.ring).toBe(2)
     bodies.push('after the rotation')
     ids.push(after.id)
     await until('b to read the post after the rotation', async () => (await feedOf(b)).find((p) => p.id === after.id))
     // the frame of that post, found at the relay with the new generation's keys (an invite of the owner's)
-    invites.push((await json<{ invite: string }>(['circle', 'invite', 'friends'], a)).invite)
+    invites.push((await ok<{ invite: string }>(a, 'POST', '/circles/invite', { circle: 'friends' })).invite)
     const frame = await until('the relay to carry the post after the rotation', async () => frameOfPost(relayFrames.slice(from), invites[1]!, after.id))
     // it reached the page: by gossip from the relay, or through the page itself (a stem hop that fluffed it)
     const pagePeer = (await pageState(page)).peerId
