@@ -37,7 +37,9 @@ describe('chaos: churn, partitions and floods', () => {
   }, 300_000)
 
   it('delivers every honest post to every honest node while one peer floods valid posts and one invalid', async () => {
-    const outcome = await runFlood({ honest: 6, honestPosts: 6, floodPerSecond: 50, waitMs: 90_000, seed: 17, sync: SYNC })
+    // the flooders mine in a process of their own at the honest nodes' bits: 10 posts a second each is
+    // three times what they reached in this process at 16 bits before, and leaves a loaded CI machine room
+    const outcome = await runFlood({ honest: 6, honestPosts: 6, floodPerSecond: 10, waitMs: 90_000, seed: 17, sync: SYNC })
     expect(outcome.failed).toEqual([])
     expect(outcome.floodedValid).toBeGreaterThan(0)
     expect(outcome.floodedInvalid).toBeGreaterThan(0)

@@ -1,5 +1,5 @@
 /**
- * A network of real Murmur nodes on loopback TCP for the chaos scenarios (churn, partition): each node
+ * A network of real Murmur nodes on loopback TCP for the chaos scenarios (churn, partition, flood): each node
  * on a data dir of its own (a killed node restarts on it), one channel, test-sized proof of work, one
  * verification pool for the process, and a gate that a scenario closes between groups of nodes (a
  * partition) and opens again.
@@ -41,6 +41,12 @@ export interface ChaosNetInit {
   random: () => number
   /** History sync of every node (a test shortens its interval). @default the node's defaults */
   sync?: MurmurInit['sync']
+  /**
+   * Addresses of nodes outside this network (another process's) that its nodes may bootstrap from too.
+   *
+   * @default none
+   */
+  external?: string[]
 }
 
 /** Real Murmur nodes on loopback, started, stopped and restarted by index. */
@@ -51,6 +57,7 @@ export class ChaosNet {
   private readonly random: () => number
   private readonly bootstrapPeers: number
   private readonly sync: MurmurInit['sync']
+  private readonly external: string[]
   /** Whether nodes of different groups may connect. */
   private split = false
   /** Group of each running node's PeerId, for the gate. */
@@ -61,6 +68,7 @@ export class ChaosNet {
     this.random = init.random
     this.bootstrapPeers = init.bootstrapPeers ?? 3
     this.sync = init.sync
+    this.external = init.external ?? []
     this.verify = createVerifyPool()
     this.slots = Array.from({ length: init.nodes }, (_, index) => ({ index, dataDir: join(root, `n${index}`), group: 0 }))
   }
@@ -85,13 +93,14 @@ export class ChaosNet {
     return this.slots.flatMap((s) => s.node === undefined ? [] : [s.node])
   }
 
-  /** Starts (or restarts, on its data dir) the node of slot `index`, bootstrapping from running nodes of its group. */
+  /** Starts (or restarts, on its data dir) the node of slot `index`, bootstrapping from running nodes of its group (and external ones). */
   async start (index: number): Promise<Murmur> {
     const slot = this.slots[index]!
     const peers = this.slots.filter((s) => s.node !== undefined && s.index !== index && (!this.split || s.group === slot.group))
+    const candidates = [...peers.map((s) => loopbackAddress(s.node!)), ...this.external]
     const bootstrap: string[] = []
-    while (bootstrap.length < Math.min(this.bootstrapPeers, peers.length)) {
-      const address = loopbackAddress(peers[Math.floor(this.random() * peers.length)]!.node!)
+    while (bootstrap.length < Math.min(this.bootstrapPeers, candidates.length)) {
+      const address = candidates[Math.floor(this.random() * candidates.length)]!
       if (!bootstrap.includes(address)) bootstrap.push(address)
     }
     const denied = (peer: PeerId): boolean => this.split && (this.groupOf.get(peer.toString()) ?? slot.group) !== slot.group
@@ -163,7 +172,7 @@ export class ChaosNet {
 }
 
 /** The node's loopback TCP address with its PeerId. */
-function loopbackAddress (node: Murmur): string {
+export function loopbackAddress (node: Murmur): string {
   const address = node.getMultiaddrs().map(String).find((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))
   if (address === undefined) throw new Error('a chaos node has no loopback TCP address')
   return address
@@ -177,12 +186,20 @@ export async function heldIds (node: Murmur): Promise<Set<string>> {
 /**
  * Waits until every node in `nodes` holds every id of `ids` (polled every 200 ms: the store is the
  * truth, events miss what a restarted node synced) or `timeoutMs` passes; the seconds it took, or
- * undefined when it did not happen, and what each node missed at the end.
+ * undefined when it did not happen, and what each node missed at the end. Each poll asks a node only
+ * for the ids it was not yet seen to hold, one by one: a whole feed per node and poll cost the honest
+ * nodes' process more than a flood of thousands of posts did.
  */
 export async function waitHeld (nodes: Murmur[], ids: string[], timeoutMs: number): Promise<{ seconds?: number, missing: number[] }> {
   const started = performance.now()
+  const left = nodes.map(() => new Set(ids))
   for (;;) {
-    const missing = await Promise.all(nodes.map(async (node) => { const held = await heldIds(node); return ids.filter((id) => !held.has(id)).length }))
+    await Promise.all(nodes.map(async (node, i) => {
+      for (const id of left[i]!) {
+        if (await node.get(id) !== undefined) left[i]!.delete(id)
+      }
+    }))
+    const missing = left.map((l) => l.size)
     if (missing.every((m) => m === 0)) return { seconds: (performance.now() - started) / 1000, missing }
     if (performance.now() - started > timeoutMs) return { missing }
     await new Promise((resolve) => setTimeout(resolve, 200))

@@ -49,7 +49,8 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
     return {
       figures: [
         { figure: 'api_abuse_ok', value: runs.every((o) => o.violations.length === 0) ? 1 : 0, unit: 'bool', target: '1', note: runs.flatMap((o) => o.violations).slice(0, 3).join('; ') || 'every abuse answered as it should' },
-        { figure: 'api_abuse_normal_served', value: served(withCrowd), unit: 'share', target: '1.0', note: `the user's murmur status (ControlClient: proof, then /v1/status, a refused GET tried again up to 8 times within 6.4 s) every 100 ms while ${crowd.parallel} connections (3 in 4 without the token) keep coming` },
+        { figure: 'api_abuse_normal_served', value: served(withCrowd), unit: 'share', target: '1.0', note: `the user's murmur status (ControlClient: proof, then /v1/status, a refused GET tried again up to 8 times within 6.4 s) every 100 ms while ${crowd.parallel} connections (3 in 4 without the token) keep coming; ${withCrowd.normal.ok} of ${withCrowd.normal.sent}` },
+        { figure: 'api_abuse_normal_posts_served', value: withCrowd.posts.ok / Math.max(1, withCrowd.posts.sent), unit: 'share', target: '1.0', note: `the user's posts (every 10th ask; a POST tried again only when the daemon cannot have read it) during the crowd: ${withCrowd.posts.ok} of ${withCrowd.posts.sent}, ${withCrowd.posts.held} in the daemon's feed` },
         { figure: 'api_abuse_normal_served_no_crowd', value: served(without), unit: 'share', target: '1.0', note: `slow-loris x${mixed.slowLoris}, 10 MB bodies x${mixed.bigBodies}, malformed JSON x${mixed.malformed}, bad tokens x${mixed.badTokens * 2}` },
         // a latency only where some normal request was answered (none answered: the served share says it)
         ...(withCrowd.during.count === 0 ? [] : [{ figure: 'api_abuse_normal_p99_ms', value: withCrowd.during.p99, unit: 'ms', baseline: withCrowd.calm.p99, note: 'answered normal requests during the crowd; baseline: calm' }]),
@@ -90,9 +91,9 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
     const rate = (n: number): string => `${Math.round(n / Math.max(outcome.floodSeconds, 0.001))}/s`
     return {
       figures: [
-        { figure: 'flood_honest_delivery', value: outcome.flood.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes, ${init.honestPosts} posts, while one peer floods valid posts (${rate(outcome.floodedValid)}, mined in this one process) and one invalid (${rate(outcome.floodedInvalid)}); calm: ${outcome.calm.delivery}` },
+        { figure: 'flood_honest_delivery', value: outcome.flood.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes, ${init.honestPosts} posts, while one peer floods valid posts (${rate(outcome.floodedValid)}, mined in a process of their own) and one invalid (${rate(outcome.floodedInvalid)}); calm: ${outcome.calm.delivery}` },
         { figure: 'flood_honest_p99_ms', value: outcome.flood.latency.p99, unit: 'ms', baseline: outcome.calm.latency.p99, target: '<= 2x baseline (calm)', note: 'post() called to stored at another honest node, undelivered pairs counted as slowest; the stem embargo is most of it' },
-        { figure: 'memory_flood_mb_per_node', value: outcome.rssPerNodeMb, unit: 'MiB', note: `resident memory of the one process at the end of the flood over its ${outcome.honest + 2} nodes (the verification pool shared)` }
+        { figure: 'memory_flood_mb_per_node', value: outcome.rssPerNodeMb, unit: 'MiB', note: `resident memory of the honest nodes' process at the end of the flood over its ${outcome.honest} nodes (the verification pool shared; the flooders apart)` }
       ],
       raw: { init, outcome }
     }
