@@ -8,7 +8,7 @@
  * checked here when it is made but stored only when its first copy comes back from the network, by the
  * same path and in the same time as any post new here.
  */
-import { ERROR_ACTIONS, Envelope, Post, STAMP_ERROR_ACTIONS, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, postIdOf, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
+import { ERROR_ACTIONS, Post, ProtocolError, STAMP_ERROR_ACTIONS, decodeEnvelope, gossipMessageId, inEpochWindow, isCircleChannel, isExpired, messageId, postIdOf, precheckEnvelope, toHex, validateEnvelope } from '@murmur/protocol'
 import { Recent } from './recent.js'
 import { SignatureMemo } from './signature-memo.js'
 import { VerifyQueueFullError } from './verify/errors.js'
@@ -21,7 +21,7 @@ import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
 import type { SignedEnvelope } from './signature-memo.js'
-import type { InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { Envelope, InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 import type { Logger } from '@libp2p/interface'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
@@ -306,7 +306,9 @@ export class PostIntake {
    */
   validate (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): ValidationResult {
     const seen = this.recall(topic, envelope, path)
-    return seen.result ?? this.remembered(topic, envelope, path, from, seen) ?? this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
+    if (seen.result !== undefined) return seen.result
+    const read = readEnvelope(topic, envelope)
+    return this.remembered(topic, envelope, path, from, seen, read) ?? this.record(topic, envelope, path, from, seen, read.refusal ?? validateEnvelope(envelope, seen.options, read.decoded))
   }
 
   /**
@@ -320,10 +322,16 @@ export class PostIntake {
    * (overloaded, stopping): the envelope was not judged, which is nobody's fault.
    */
   async verify (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): Promise<ValidationResult> {
+    return await this.check(topic, envelope, path, from)
+  }
+
+  /** {@link verify}, the bytes decoded at most once (`read`, made here unless given) for all its checks. */
+  private async check (topic: string, envelope: Uint8Array, path: IntakePath, from?: string, read?: EnvelopeRead): Promise<ValidationResult> {
     const seen = this.recall(topic, envelope, path)
     if (seen.result !== undefined) return seen.result
-    if (path === 'gossip' && await this.storedFromGossip(topic, envelope)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'the post is stored here and came by gossip before' }
-    if (this.refusedAgain(topic, envelope, path, from)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'a post whose ring was refused here before, its members still without a known stamp' }
+    read ??= readEnvelope(topic, envelope)
+    if (path === 'gossip' && await this.storedFromGossip(read)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'the post is stored here and came by gossip before' }
+    if (this.refusedAgain(read, path, from)) return { ok: false, code: 'ERR_DUPLICATE', reason: 'a post whose ring was refused here before, its members still without a known stamp' }
     const offThread = this.offThread
     const pending = `${seen.key}/${seen.live}`
     const shared = this.checking.get(pending)
@@ -334,15 +342,15 @@ export class PostIntake {
         // the pool refused the check in the share of the group that asked first (a flooder that relayed this
         // post first and keeps its share full): a copy from another group asks again in its own share
         if (shared.group === from || !(err instanceof VerifyQueueFullError)) throw err
-        return await this.verify(topic, envelope, path, from)
+        return await this.check(topic, envelope, path, from, read)
       }
     }
-    const remembered = this.remembered(topic, envelope, path, from, seen)
+    const remembered = this.remembered(topic, envelope, path, from, seen, read)
     if (remembered !== undefined) return remembered
-    if (offThread === undefined) return this.record(topic, envelope, path, from, seen, validateEnvelope(envelope, seen.options))
+    if (offThread === undefined) return this.record(topic, envelope, path, from, seen, read.refusal ?? validateEnvelope(envelope, seen.options, read.decoded))
     // what costs no curve operation is checked here: only an envelope that paid its proof of work, in
     // its time window, takes a worker's turn (a free flood of stale or unpaid envelopes would fill the queue)
-    const cheap = precheckEnvelope(envelope, seen.options)
+    const cheap = read.refusal ?? precheckEnvelope(envelope, seen.options, read.decoded)
     if (!cheap.ok) return this.record(topic, envelope, path, from, seen, cheap)
     const check = offThread(envelope, seen.options, from, path).then((result) => this.record(topic, envelope, path, from, seen, result))
     this.checking.set(pending, { check, group: from })
@@ -359,11 +367,11 @@ export class PostIntake {
    * nonce finds it as quickly judged as a post this node relayed (whose signature it checked when it came),
    * not a verification slower.
    */
-  private remembered (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, seen: Recalled): ValidationResult | undefined {
-    seen.signed = this.signatures.signed(topic, envelope)
+  private remembered (topic: string, envelope: Uint8Array, path: IntakePath, from: string | undefined, seen: Recalled, read: EnvelopeRead): ValidationResult | undefined {
+    seen.signed = read.decoded === undefined ? undefined : this.signatures.signed(topic, envelope, read.decoded)
     const known = seen.signed === undefined ? undefined : this.signatures.recall(seen.signed)
     if (known === undefined) return undefined
-    const cheap = precheckEnvelope(envelope, seen.options)
+    const cheap = precheckEnvelope(envelope, seen.options, read.decoded)
     return this.record(topic, envelope, path, from, seen, cheap.ok ? known : cheap)
   }
 
@@ -372,8 +380,7 @@ export class PostIntake {
    * copy is then a duplicate whatever its bytes, and it is not this post's first gossip copy, which
    * {@link receiveGossip} forwards (the first, own or not, is judged in full).
    */
-  private async storedFromGossip (topic: string, envelope: Uint8Array): Promise<boolean> {
-    const id = postIdOf(topic, envelope)
+  private async storedFromGossip ({ id }: EnvelopeRead): Promise<boolean> {
     return id !== undefined && this.gossiped.get(toHex(id)) !== undefined && await this.store.has(id)
   }
 
@@ -386,17 +393,16 @@ export class PostIntake {
    * had each verified in full on every round (second read of issue 12, M1: 8,300 checks a round). Asks no
    * peer for stamps: only a post's first sender is ({@link membership}).
    */
-  private refusedAgain (topic: string, envelope: Uint8Array, path: IntakePath, from?: string): boolean {
+  private refusedAgain ({ id, decoded }: EnvelopeRead, path: IntakePath, from?: string): boolean {
     if (this.checkRing === undefined || (path !== 'gossip' && path !== 'sync')) return false
-    const id = postIdOf(topic, envelope)
     const key = id === undefined ? undefined : toHex(id)
     if (key === undefined || this.ringsRefused.get(key) === undefined) return false
     // a copy whose sender is to be asked for the missing stamps is checked in full (at most STAMP_ASK_GROUPS times a post)
     const asks = this.ringsChecked.get(key)
     if (asks !== undefined && this.askable(key, asks, path, from)) return false
-    // as postIdOf read it: it decoded these bytes already; a post that does not decode is the checks' to refuse
-    const { ring, post } = Envelope.decode(envelope)
-    const created = createdOf(post)
+    // a post that does not decode is the checks' to refuse
+    const ring = decoded?.ring
+    const created = decoded === undefined ? undefined : createdOf(decoded.post)
     return ring !== undefined && created !== undefined && !this.checkRing(ring.ring, created).ok
   }
 
@@ -474,9 +480,9 @@ export class PostIntake {
   async judge (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
     // a post stored here costs one hash, as in history sync: copies of it (another nonce, cycled past the
     // caches) are not verified again. An own post not yet back is not stored, so this says nothing of authorship.
-    const stored = postIdOf(topic, envelope)
-    if (stored !== undefined && await this.store.has(stored)) return 'ignore'
-    const valid = await this.verify(topic, envelope, 'stem', from)
+    const read = readEnvelope(topic, envelope)
+    if (read.id !== undefined && await this.store.has(read.id)) return 'ignore'
+    const valid = await this.check(topic, envelope, 'stem', from, read)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     // asked for its side effect: the missing members' stamps are fetched from the peer
     this.membership(valid, peer)
@@ -495,8 +501,9 @@ export class PostIntake {
    */
   async ingest (topic: string, envelope: Uint8Array, from: string = UNKNOWN_SENDER, peer?: string): Promise<Verdict> {
     // a post already here costs one hash, not a signature check (a peer may push many)
-    if (await this.store.has(messageId(topic, envelope))) return 'ignore'
-    const valid = await this.verify(topic, envelope, 'sync', from)
+    const read = readEnvelope(topic, envelope)
+    if (await this.store.has(read.id ?? messageId(topic, envelope))) return 'ignore'
+    const valid = await this.check(topic, envelope, 'sync', from, read)
     if (!valid.ok) return ERROR_ACTIONS[valid.code]
     // a ring of members unknown here: their stamps are asked of the peer, and the post is kept until they
     // arrive (or, pushed out by newer ones, taken when the next sync round brings it again)
@@ -686,6 +693,32 @@ interface Recalled {
   result?: ValidationResult
   /** Where the verdict on its signature is remembered (undefined: not an envelope, or not asked yet). */
   signed?: SignedEnvelope
+}
+
+/**
+ * An envelope's bytes decoded once for every check of one message (the post id for the stored and refused
+ * shortcuts, the signature memo's key, the precheck, the validator): each decoded them again, three or four
+ * times a gossip message (review of issue 12, Medium). Only ever made from the bytes it goes with.
+ */
+interface EnvelopeRead {
+  /** What decodeEnvelope made of the bytes; undefined when they do not decode. */
+  decoded?: Envelope
+  /** When they do not decode: the validator's refusal, which decoding is the first check of. */
+  refusal?: InvalidEnvelope
+  /** The post id (postIdOf); undefined when the bytes have none. */
+  id?: Uint8Array
+}
+
+/** Decodes the envelope bytes of `topic` once, as the validator would (see {@link EnvelopeRead}). */
+function readEnvelope (topic: string, bytes: Uint8Array): EnvelopeRead {
+  let decoded: Envelope
+  try {
+    decoded = decodeEnvelope(bytes)
+  } catch (err) {
+    // what validateEnvelope answers when its decode throws (the topic, checked before it, is a string here)
+    return { refusal: { ok: false, code: err instanceof ProtocolError ? err.code : 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) } }
+  }
+  return { decoded, id: postIdOf(topic, bytes, decoded) }
 }
 
 /** The `created` of a post's bytes, or undefined when they do not decode. */

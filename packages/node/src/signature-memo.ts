@@ -53,17 +53,22 @@ export class SignatureMemo {
     this.verdicts = new Recent(size)
   }
 
-  /** The memo's view of an envelope of `topic` (a few hashes, no curve operation); undefined when it is no envelope. */
-  signed (topic: string, envelope: Uint8Array): SignedEnvelope | undefined {
-    // canonical bytes only (the validator's limits, re-encoded to the same bytes), decoded once: two envelopes
-    // share a key only when they differ in the nonce alone. Any other form (a junk field in front of the
-    // genuine one, which a decode without limits skips) has no key, so its verdict is never kept for the
-    // genuine post; nor has an envelope without exactly one auth (no post id, as postIdOf says)
-    let decoded: Envelope
-    try {
-      decoded = decodeEnvelope(envelope)
-    } catch {
-      return undefined
+  /**
+   * The memo's view of an envelope of `topic` (a few hashes, no curve operation); undefined when it is no
+   * envelope. `decoded`: what decodeEnvelope returned for these very bytes, when the caller decoded them
+   * already (the intake decodes a message once for all its checks); never an envelope of other bytes.
+   */
+  signed (topic: string, envelope: Uint8Array, decoded?: Envelope): SignedEnvelope | undefined {
+    // canonical bytes only (the validator's limits, re-encoded to the same bytes): two envelopes share a key
+    // only when they differ in the nonce alone. Any other form (a junk field in front of the genuine one,
+    // which a decode without limits skips) has no key, so its verdict is never kept for the genuine post;
+    // nor has an envelope without exactly one auth (no post id, as postIdOf says)
+    if (decoded === undefined) {
+      try {
+        decoded = decodeEnvelope(envelope)
+      } catch {
+        return undefined
+      }
     }
     if ((decoded.oneTime === undefined) === (decoded.ring === undefined)) return undefined
     return { key: toHex(gossipMessageId(topic, Envelope.encode({ ...decoded, pow: 0n }))), pow: decoded.pow }

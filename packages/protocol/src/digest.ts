@@ -3,6 +3,7 @@ import { MAX_ENVELOPE_BYTES } from './constants.js'
 import { DOMAIN, sha256 } from './hash.js'
 import { rethrowNotReady } from './sodium.js'
 import { decodeEnvelope } from './codec.js'
+import type { Envelope } from './codec.js'
 
 const ZERO = new Uint8Array([0])
 const ONE_TIME = new Uint8Array([0])
@@ -76,7 +77,8 @@ export function powDigest (id: Uint8Array, auth: { oneTime?: { signature: Uint8A
 /**
  * The post id of raw envelope bytes, computed without verifying anything (three hashes), or undefined
  * when the bytes are not an envelope with exactly one authentication. Never throws. For a cheap
- * "already stored?" check before validation.
+ * "already stored?" check before validation. `decoded`: what decodeEnvelope returned for these very
+ * bytes, when the caller decoded them already (never an envelope of other bytes).
  *
  * @example
  * ```ts
@@ -84,13 +86,13 @@ export function powDigest (id: Uint8Array, auth: { oneTime?: { signature: Uint8A
  * if (id !== undefined && await store.has(id)) return 'ignore'
  * ```
  */
-export function postIdOf (topic: string, data: Uint8Array): Uint8Array | undefined {
+export function postIdOf (topic: string, data: Uint8Array, decoded?: Envelope): Uint8Array | undefined {
   if (!(data instanceof Uint8Array) || data.byteLength > MAX_ENVELOPE_BYTES || typeof topic !== 'string') return undefined
   try {
     // canonical bytes only, as the validator reads them: a copy with junk fields in front of the genuine ones
     // (of which a plain decode keeps the last) or any other form has no post id, so no shortcut keyed by the
     // id (stored, held, refused) takes it, and it is refused and its sender penalised like any junk
-    const envelope = decodeEnvelope(data)
+    const envelope = decoded ?? decodeEnvelope(data)
     if ((envelope.oneTime === undefined) === (envelope.ring === undefined)) return undefined
     return postId(contentDigest(topic, envelope.post), authBinding(envelope))
   } catch (err) {

@@ -132,11 +132,14 @@ interface Prechecked {
   id: Uint8Array
 }
 
-/** Every check of {@link validateEnvelope} before the curve operations: bytes, fields, time, ring counts, proof of work. */
-function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions): Prechecked {
+/**
+ * Every check of {@link validateEnvelope} before the curve operations: bytes, fields, time, ring counts, proof
+ * of work. `decoded`: decodeEnvelope's result for these very bytes, when the caller has it.
+ */
+function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions, decoded?: Envelope): Prechecked {
   const { topic } = options
   if (typeof topic !== 'string') throw new ProtocolError('ERR_WRONG_TOPIC', 'topic must be a string')
-  const envelope = decodeEnvelope(bytes)
+  const envelope = decoded ?? decodeEnvelope(bytes)
   if ((envelope.oneTime === undefined) === (envelope.ring === undefined)) {
     throw new ProtocolError('ERR_BAD_AUTH', 'exactly one of one_time and ring must be set')
   }
@@ -180,8 +183,8 @@ function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions): Precheck
   return { envelope, post, scopes, id }
 }
 
-function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnvelope {
-  const { envelope, post, scopes, id } = precheckOrThrow(bytes, options)
+function validateOrThrow (bytes: Uint8Array, options: ValidateOptions, decoded?: Envelope): ValidEnvelope {
+  const { envelope, post, scopes, id } = precheckOrThrow(bytes, options, decoded)
   let auth: AuthInfo
   if (envelope.oneTime !== undefined) {
     const { publicKey, signature } = envelope.oneTime
@@ -209,7 +212,9 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
  * stricter local setting Ignore), ring members, signature. Never throws: every failure is `{ ok: false, code, reason }`
  * with a stable code. Link-tag bookkeeping (a tag seen twice in one scope) is the caller's: it gets
  * `auth.links` (every limit scope and tag; `auth.scope`/`auth.tag` are the first), and `auth.thread`, the
- * signer's thread pseudonym, which limits nothing.
+ * signer's thread pseudonym, which limits nothing. `decoded`: what {@link decodeEnvelope} returned for these
+ * very bytes, when the caller decoded them already (a node decodes each message once for all its checks);
+ * never an envelope decoded from other bytes, as the verdict is taken for these bytes'.
  *
  * @example
  * ```ts
@@ -218,8 +223,8 @@ function validateOrThrow (bytes: Uint8Array, options: ValidateOptions): ValidEnv
  * else console.log(result.code, ERROR_ACTIONS[result.code])
  * ```
  */
-export function validateEnvelope (bytes: Uint8Array, options: ValidateOptions): ValidationResult {
-  return judged(() => validateOrThrow(bytes, options))
+export function validateEnvelope (bytes: Uint8Array, options: ValidateOptions, decoded?: Envelope): ValidationResult {
+  return judged(() => validateOrThrow(bytes, options, decoded))
 }
 
 /** Result of {@link precheckEnvelope}: the envelope passed every check before the signature's (`id`: its post id), or why not. */
@@ -230,7 +235,7 @@ export type PrecheckResult = { ok: true, id: Uint8Array } | InvalidEnvelope
  * padding, topic, time window, ring counts, slots and epoch, proof of work — by the same code, with the same
  * codes. A verification pool runs it on the caller's thread before queueing a job: an envelope that did not
  * pay its proof of work (or is out of its time window) never takes a worker's turn. `ok` is no verdict:
- * only validateEnvelope's signature check makes an envelope valid.
+ * only validateEnvelope's signature check makes an envelope valid. `decoded`: as in validateEnvelope.
  *
  * @example
  * ```ts
@@ -238,8 +243,8 @@ export type PrecheckResult = { ok: true, id: Uint8Array } | InvalidEnvelope
  * if (!cheap.ok) console.log(cheap.code) // no signature checked
  * ```
  */
-export function precheckEnvelope (bytes: Uint8Array, options: ValidateOptions): PrecheckResult {
-  return judged(() => ({ ok: true as const, id: precheckOrThrow(bytes, options).id }))
+export function precheckEnvelope (bytes: Uint8Array, options: ValidateOptions, decoded?: Envelope): PrecheckResult {
+  return judged(() => ({ ok: true as const, id: precheckOrThrow(bytes, options, decoded).id }))
 }
 
 /** A check's result, or its failure as an {@link InvalidEnvelope} with a stable code. */
