@@ -26,7 +26,11 @@ export const MAX_REQUEST_BYTES = 16 * 1024
 /** Most bytes of a request body too large that the control API reads and discards before its 413, so that the client sees the answer; past it the connection is cut. */
 export const MAX_DISCARDED_BYTES = 2 * 1024 * 1024
 
-/** Most connections the control API holds open at once (event streams included); more are closed at once. */
+/**
+ * Most connections the control API holds open at once that have sent a request or stayed silent 100 ms
+ * (event streams included); fresh ones are held apart up to `MAX_FRESH_CONNECTIONS` (512, in
+ * daemon/connections.ts). A newcomer is refused only when the cap is full of requests that showed the token.
+ */
 export const MAX_API_CONNECTIONS = 64
 
 /** Time a connection to the control API gets to send a request's headers, and its whole request, in ms. */

@@ -68,8 +68,10 @@ export interface ControlServerInit {
    */
   startedAt?: number
   /**
-   * Most connections held open at once (event streams included). At the cap, a new connection evicts
-   * the oldest one without a request in progress; it is refused only when all are serving requests.
+   * Most connections held open at once that have sent a request or stayed silent 100 ms (event streams
+   * included); fresh ones are held apart, up to `MAX_FRESH_CONNECTIONS` (512, connections.ts). At the
+   * cap, a new connection evicts the oldest one without a request in progress; it is refused only when
+   * the cap is full of requests that showed the token.
    *
    * @default MAX_API_CONNECTIONS (64)
    */
