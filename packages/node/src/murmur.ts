@@ -11,6 +11,7 @@ import { checkBody, parseId, parseIdPrefix, topicOf, typedChannel } from './inpu
 import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
+import { gateCutOff } from './gossip-cutoff.js'
 import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
 import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
 import { rateLimitedSync } from './sync-session-rate.js'
@@ -154,6 +155,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         extra: { ...config.libp2p, logger }
       })
       connectionsOf = (peer) => libp2p.getConnections(peer)
+      // a cut-off peer's gossip is dropped before gossipsub marks it seen; one peer's messages are judged in turn
+      gateCutOff(libp2p.services.pubsub, { isCutOff: (peer) => tracker.isCutOff(peer) })
       hangUp = (peer) => {
         // no PeerId in the log: which peer misbehaved is in the DEBUG log of the path that refused it
         log('cutting off a peer that sent invalid posts')

@@ -1,0 +1,107 @@
+/**
+ * A peer cut off partway through one gossip batch must not hide the genuine posts of that batch (sixth
+ * read of issue 12, H1; /tmp/s7/rvA/cutoff-seen.mjs). A stock gossipsub peer sends junk then a genuine
+ * post in one RPC; the junk cuts it off. gossipsub marks a message seen (two minutes) before its topic
+ * validator runs, so a validator answering Ignore for the genuine post, its sender being cut off by
+ * then, made the node drop the honest mesh peer's copy as a duplicate: it came 44 s later by history
+ * sync instead of at once. Here sync is off: the post can only come by gossip, from the honest peer.
+ */
+import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { CUT_OFF_COUNT } from '../src/gossip.js'
+import { gateCutOff, GossipsubContractError } from '../src/gossip-cutoff.js'
+import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import type { Murmur } from '../src/index.js'
+import type { StockPeer } from './harness.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+
+const CHANNEL = '#cutoff-seen'
+const TOPIC = channelTopic(CHANNEL)
+/** Junk messages in front of the genuine post: far more than the cut-off takes. */
+const JUNK = 20
+
+/** gossipsub's own sender, private in its type: one RPC with these messages. */
+const sendRpc = (from: StockPeer, to: Murmur, messages: Array<{ topic: string, data: Uint8Array }>): boolean =>
+  (from.services.pubsub as unknown as { sendRpc(peer: string, rpc: { subscriptions: [], messages: typeof messages }): boolean }).sendRpc(to.peerId.toString(), { subscriptions: [], messages })
+
+describe('a peer cut off partway through a gossip batch', () => {
+  const { running } = cleanedAfterEach()
+
+  it('gets at most CUT_OFF_COUNT + 1 of its batch checked, and the genuine post it carried is taken from an honest peer at once', async () => {
+    const victim = await startNode({ channels: [CHANNEL], sync: false })
+    running.push(victim)
+    const honest = await startNode({ channels: [CHANNEL], sync: false, bootstrap: [victim.getMultiaddrs()[0]!.toString()] })
+    running.push(honest)
+    const attacker = await startStockPeer()
+    running.push(attacker)
+    attacker.services.pubsub.subscribe(TOPIC)
+    await attacker.dial(victim.getMultiaddrs()[0]!)
+    await attacker.dial(honest.getMultiaddrs()[0]!)
+    const pubsub = victim.libp2p.services.pubsub
+    await waitFor(() => [honest.peerId, attacker.peerId].every((id) => pubsub.getSubscribers(TOPIC).some((p) => p.equals(id))), 'the victim sees the honest peer and the attacker in the channel')
+    await waitFor(() => attacker.services.pubsub.getSubscribers(TOPIC).length >= 2, 'the attacker sees both in the channel')
+    await waitFor(() => honest.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(attacker.peerId)), 'the honest peer sees the attacker in the channel')
+
+    // every message of the attacker's that gossipsub hands the victim's validator
+    const validator = pubsub.topicValidators.get(TOPIC)!
+    let checked = 0
+    pubsub.topicValidators.set(TOPIC, async (from, message) => {
+      if (from.equals(attacker.peerId)) checked++
+      return await validator(from, message)
+    })
+
+    const genuine = await buildEnvelope({ channel: CHANNEL, body: `genuine, behind junk ${Date.now()}`, powBits: TEST_POW_BITS })
+    const junk = Array.from({ length: JUNK }, (_, i) => ({ topic: TOPIC, data: Uint8Array.from({ length: 64 }, (_, j) => (i * 64 + j) * 37 % 256) }))
+    expect(sendRpc(attacker, victim, [...junk, { topic: TOPIC, data: genuine.bytes }])).toBe(true)
+    await waitFor(() => victim.libp2p.getConnections(attacker.peerId).length === 0, 'the victim cuts the attacker off and hangs up')
+    expect(checked).toBeLessThanOrEqual(CUT_OFF_COUNT + 1)
+
+    // the attacker hands the same post to the honest peer, whose copy reaches the victim by gossip
+    const arrived = nextPost(victim, (post) => post.id === toHex(genuine.id), 30_000)
+    expect(sendRpc(attacker, honest, [{ topic: TOPIC, data: genuine.bytes }])).toBe(true)
+    await nextPost(honest, (post) => post.id === toHex(genuine.id))
+    expect((await arrived).id).toBe(toHex(genuine.id))
+  }, 120_000)
+})
+
+describe('gateCutOff', () => {
+  /** A stand-in for gossipsub's per-message handler: each call waits until the test lets it finish. */
+  function fakeGossipsub (): { pubsub: GossipSub, started: string[], finish: Map<string, () => void> } {
+    const started: string[] = []
+    const finish = new Map<string, () => void>()
+    const pubsub = {
+      async handleReceivedMessage (_from: PeerId, message: { data: string }) {
+        started.push(message.data)
+        await new Promise<void>((resolve) => { finish.set(message.data, resolve) })
+      }
+    }
+    return { pubsub: pubsub as unknown as GossipSub, started, finish }
+  }
+  const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId
+  const handle = (pubsub: GossipSub, from: string, data: string): Promise<void> =>
+    (pubsub as unknown as { handleReceivedMessage(from: PeerId, message: { data: string }): Promise<void> }).handleReceivedMessage(peer(from), { data })
+
+  it('hands one peer\'s messages over one at a time, others\' meanwhile, and drops a cut-off peer\'s unseen', async () => {
+    const { pubsub, started, finish } = fakeGossipsub()
+    const cutOff = new Set<string>()
+    gateCutOff(pubsub, { isCutOff: (p) => cutOff.has(p) })
+    const a1 = handle(pubsub, 'a', 'a1')
+    const a2 = handle(pubsub, 'a', 'a2')
+    const b1 = handle(pubsub, 'b', 'b1')
+    await waitFor(() => started.length === 2, 'a1 and b1 handed over')
+    expect(started).toEqual(['a1', 'b1'])
+    // a1 turns out to be junk that cuts a off: a2, waiting behind it, never reaches gossipsub
+    cutOff.add('a')
+    finish.get('a1')!()
+    await a1
+    await a2
+    finish.get('b1')!()
+    await b1
+    expect(started).toEqual(['a1', 'b1'])
+  })
+
+  it('refuses, by name, a gossipsub without the handler it wraps', () => {
+    expect(() => gateCutOff({} as unknown as GossipSub, { isCutOff: () => false })).toThrow(GossipsubContractError)
+  })
+})
