@@ -4,8 +4,12 @@
  * without posting, replying or voting there. Coordinates are turned into cell names here and dropped:
  * they are never kept, logged or sent; only the cell names are, as channel names.
  */
-import { locationCell, locationChannel, locationCover, pointChannel, LocationError, type LocationCover, type LocationLevel } from '@murmur/protocol'
+import { LOCATION_LEVELS, locationCell, locationChannel, locationCover, pointChannel, LocationError, type LocationCover, type LocationLevel } from '@murmur/protocol'
 import { typedChannel } from './input.js'
+import type { StoreDatabase } from './store/index.js'
+
+/** The database sublevel that keeps the location state (cell names only) from one run to the next. */
+export const PLACES_SUBLEVEL = 'places'
 
 /** The level a place given by coordinates is peeked at: a city cell (~39 × 20 km at the equator). */
 export const PEEK_LEVEL: LocationLevel = 4
@@ -31,6 +35,54 @@ export interface PlacesComponents {
   channels(): string[]
   /** A post held here, with its channel. */
   get(id: string): Promise<{ channel: string } | undefined>
+  /** Where the state is kept after every change (nowhere: it lasts one run). */
+  keep?: PlacesKeep
+}
+
+/** Keeps the location state of a node between runs. */
+export interface PlacesKeep {
+  load(): Promise<PlacesState | undefined>
+  save(state: PlacesState): Promise<void>
+}
+
+/**
+ * Keeps the location state in a sublevel of the node's database, next to its posts.
+ *
+ * @example
+ * ```ts
+ * const places = createPlaces({ ...components, keep: placesKeep(db) })
+ * await places.restore()
+ * ```
+ */
+export function placesKeep (db: StoreDatabase): PlacesKeep {
+  const records = db.sublevel<string, string>(PLACES_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  return {
+    load: async () => {
+      const text = await records.get(STATE_KEY)
+      return text === undefined ? undefined : parseState(text)
+    },
+    save: async (state) => { await records.put(STATE_KEY, JSON.stringify(state)) }
+  }
+}
+
+const STATE_KEY = 'state'
+
+/** A kept state, or undefined for one damaged or of another shape: channels that are location channels only. */
+function parseState (text: string): PlacesState | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<PlacesState>
+    const cells = (list: unknown): string[] => Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string' && locationCell(c) !== undefined) : []
+    const near = value.near
+    const nearChannels = near === undefined ? [] : cells(near.channels)
+    return {
+      ...(near !== undefined && nearChannels.length > 0 && typeof near.home === 'string' && locationCell(near.home) !== undefined && (LOCATION_LEVELS as readonly unknown[]).includes(near.level)
+        ? { near: { level: near.level as LocationLevel, channels: nearChannels, home: near.home } }
+        : {}),
+      peeked: cells(value.peeked)
+    }
+  } catch {
+    return undefined
+  }
 }
 
 /** Options of {@link createPlaces}. */
@@ -93,8 +145,8 @@ export interface Places {
   leaveNear(): Promise<void>
   /** What is joined and peeked now. */
   state(): PlacesState
-  /** Takes back a state kept from a run before: joins its channels, peeked ones as peeked. */
-  restore(state: PlacesState): Promise<void>
+  /** Takes back a state kept from a run before (by default the one `keep` holds): joins its channels, peeked ones as peeked. */
+  restore(state?: PlacesState): Promise<void>
   /** Whether a channel is only peeked at. */
   isPeeked(channel: string): boolean
   /** Throws PeekOnlyError if a post to `channel` would go to a channel only peeked at. */
@@ -145,6 +197,7 @@ class NodePlaces implements Places {
       await this.components.join(channel)
     }
     this.near = cover
+    await this.save()
     return cover
   }
 
@@ -153,6 +206,7 @@ class NodePlaces implements Places {
     if (this.components.channels().includes(channel) && !this.peeked.has(channel)) return channel
     this.peeked.add(channel)
     await this.components.join(channel)
+    await this.save()
     return channel
   }
 
@@ -164,12 +218,16 @@ class NodePlaces implements Places {
       const channels = this.near.channels.filter((c) => c !== channel)
       this.near = channels.length === 0 ? undefined : { ...this.near, channels }
     }
-    if (peeked || near) await this.components.leave(channel)
+    if (peeked || near) {
+      await this.components.leave(channel)
+      await this.save()
+    }
   }
 
   async leaveNear (): Promise<void> {
     for (const channel of [...this.nearJoined]) await this.leave(channel)
     this.near = undefined
+    await this.save()
   }
 
   state (): PlacesState {
@@ -177,7 +235,9 @@ class NodePlaces implements Places {
     return { ...(this.near === undefined ? {} : { near: { ...this.near, channels: [...this.near.channels] } }), peeked: [...this.peeked].sort() }
   }
 
-  async restore (state: PlacesState): Promise<void> {
+  async restore (kept?: PlacesState): Promise<void> {
+    const state = kept ?? await this.components.keep?.load()
+    if (state === undefined) return
     if (state.near !== undefined) {
       for (const channel of state.near.channels) {
         this.nearJoined.add(channel)
@@ -207,6 +267,11 @@ class NodePlaces implements Places {
     if (this.peeked.size === 0) return
     const post = await this.components.get(id)
     if (post !== undefined) this.assertPostable(post.channel)
+  }
+
+  /** Keeps the state, if the node keeps it. */
+  private async save (): Promise<void> {
+    await this.components.keep?.save(this.state())
   }
 
   /** Drops the marks of channels left by other means (`node.leave`): joined again by name, they are postable. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { locationCover } from '@murmur/protocol'
-import { createPlaces, type PlacesComponents } from '../src/location.js'
+import { MemoryLevel } from 'memory-level'
+import { PLACES_SUBLEVEL, createPlaces, placesKeep, type PlacesComponents } from '../src/location.js'
 
 /** A node's channels and posts, in memory. */
 function fakeNode (posts: Record<string, string> = {}): PlacesComponents & { joined: Set<string> } {
@@ -96,5 +97,27 @@ describe('places', () => {
     expect(second.isPeeked('geo:dr5r')).toBe(true)
     await again.leave('geo:dr5r')
     expect(second.isPeeked('geo:dr5r')).toBe(false)
+  })
+})
+
+describe('placesKeep', () => {
+  it('keeps the state in the database across runs, and reads a damaged record as nothing', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+    const first = createPlaces({ ...fakeNode(), keep: placesKeep(db) })
+    await first.joinNear({ ...AALBORG, radiusMeters: 5000 })
+    await first.peek('geo:dr5r')
+    const node = fakeNode()
+    const second = createPlaces({ ...node, keep: placesKeep(db) })
+    await second.restore()
+    expect(second.state()).toEqual(first.state())
+    expect(node.joined.has('geo:dr5r')).toBe(true)
+    expect(() => { second.assertPostable('geo:dr5r') }).toThrow(expect.objectContaining({ code: 'ERR_PEEK_ONLY' }))
+    // no coordinates anywhere in what is kept
+    const kept = await db.sublevel<string, string>(PLACES_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' }).get('state')
+    expect(kept).not.toMatch(/57\.6|10\.4/)
+    await db.sublevel<string, string>(PLACES_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' }).put('state', '{"peeked":["#lobby","geo:u4pa","geo:dr5r"],"near":{"level":3}')
+    expect(await placesKeep(db).load()).toBeUndefined()
+    await db.sublevel<string, string>(PLACES_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'utf8' }).put('state', '{"peeked":["#lobby","geo:u4pa","geo:dr5r"],"near":{"level":3,"channels":["geo:u4"],"home":"geo:u4"}}')
+    expect(await placesKeep(db).load()).toEqual({ peeked: ['geo:dr5r'] })
   })
 })
