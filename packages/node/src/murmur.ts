@@ -8,6 +8,7 @@ import { AbortError, CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, displayLine, fromHex,
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { checkBody, parseId, parseIdPrefix, topicOf, typedChannel } from './input.js'
+import { createPlaces, placesKeep, type Places } from './location.js'
 import { gossipMessageKey, InvalidMessageTracker } from './gossip.js'
 import { memberGatedValidator } from './member-gate.js'
 import { ChosenPeers, Corroboration } from './corroboration.js'
@@ -85,6 +86,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly walk: DiscoveryWalk
   private readonly validator: TopicValidatorFn
   private readonly joined = new Map<string, string>()
+  /** Location channels: joined near a place, or peeked at (read only); kept in the database, cell names only. */
+  readonly places: Places
   private readonly inStem: InStem
   /** What the user reads: the store, and own posts not yet back from the network. */
   private readonly reads: LocalReads
@@ -189,6 +192,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.inStem = inStem
     this.tracker = tracker
     this.libp2p = libp2p
+    this.places = createPlaces({
+      join: async (channel) => this.join(channel),
+      leave: async (channel) => this.leave(channel),
+      channels: () => this.channels(),
+      get: async (id) => this.get(id),
+      keep: placesKeep(db)
+    })
     // read at scrape time; outbound is direct when the stem is off, so the Set counts that outbox once
     this.metrics = createNodeMetrics({
       metrics: libp2p.metrics,
@@ -481,6 +491,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     for (const channel of this.config.channels) {
       await this.join(channel, { signal })
     }
+    await this.places.restore()
     this.members?.start()
     await this.stem?.start()
     await this.sync?.start()
@@ -647,17 +658,20 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const channel = typedChannel(typed)
     checkBody(body)
     this.assertCanPost(options.signal)
+    this.places.assertPostable(channel)
     return this.own.post(channel, body, options)
   }
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     checkBody(body)
     this.assertCanPost(options.signal)
+    await this.places.assertAnswerable(parentId)
     return this.own.reply(parentId, body, options)
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
     this.assertCanPost(options.signal)
+    await this.places.assertAnswerable(postId)
     return this.own.vote(postId, vote, options)
   }
 
