@@ -19,6 +19,7 @@ import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
+import { admitConnectedDhtPeers } from './dht-admission.js'
 import { dropDhtKeepAlive, keptAliveIn, outboundCap } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -185,6 +186,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     keptAlive: keptAliveIn(libp2p.peerStore),
     log: outboundLog
   }, { maxOutbound: maxConnections })
+  // a connected peer that speaks the DHT is not kept out of the routing table behind the tarpits DHT answers name
+  admitConnectedDhtPeers({ events: libp2p, dht: libp2p.services.dht, protocol: KAD_PROTOCOL, mapper: addressScopeMapper(init.allowPrivateAddresses), log: componentLogger.forComponent('murmur:dht') })
   // gossipsub never re-opens a gossip stream that failed or closed on a live connection: we do
   keepGossipStreams({ pubsub: libp2p.services.pubsub, connections: (peer) => libp2p.getConnections(peer), log: libp2p.logger.forComponent('murmur:gossip') })
   return libp2p

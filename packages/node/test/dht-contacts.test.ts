@@ -5,7 +5,7 @@
 // each, kad-dht pings every peer an answer names before it takes it into its routing table, one FIFO
 // queue for all, and each tarpit's ping waited out its 5 s timeout, so the servers the node was connected
 // to waited behind hundreds of them (a lying DHT server's way to keep a node's routing table from
-// growing; kad-dht's, reported, not fixed here). With servers that answer honestly, here stock libp2p
+// growing: see dht-contacts-tarpits.test.ts and dht-admission.ts). With servers that answer honestly, here stock libp2p
 // peers running a real kad-dht on Murmur's protocol, each on its own loopback address, every contact is
 // taken, stays when the idle release closes its connection, and is reached again by the next query.
 import { noise } from '@chainsafe/libp2p-noise'
