@@ -218,6 +218,10 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     await page.locator('#join-button').click()
     await page.waitForFunction(() => (document.getElementById('channel') as HTMLSelectElement | null)?.value === 'circle:friends', undefined, { timeout: 10_000 })
     expect(new URL(page.url()).hash).toBe('')
+    // a damaged join link is said at once, and joins nothing
+    await page.evaluate((damaged) => { window.location.hash = `#join=${damaged}` }, invite.slice(0, -6))
+    await page.locator('#circle-problem', { hasText: 'the link\'s invite cannot be used: the invite is cut short: copy all of it (ERR_INVITE_TRUNCATED)' }).waitFor({ timeout: 10_000 })
+    expect((await pageCircle<unknown[]>('list')).length).toBe(1)
     // a newcomer is told before typing anything why it cannot post yet
     expect(await pageText('#circle-notice')).toMatch(/^you joined less than a day ago: read now, post from /)
 

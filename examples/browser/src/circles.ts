@@ -149,7 +149,13 @@ export function circlePanel (el: CirclePanelElements, init: CirclePanelInit): Ci
       el.forms.open = true
       el.joinInput.value = invite
       el.problem.textContent = ''
-      describe(el.joinDetails, readInvite(invite))
+      try {
+        describe(el.joinDetails, decodeInvite(invite))
+      } catch (err) {
+        // a damaged link is said at once, in the one line a pasted invite gets
+        describe(el.joinDetails, undefined)
+        fail('the link\'s invite cannot be used', err)
+      }
       el.joinForm.scrollIntoView({ block: 'nearest' })
     }
   }
