@@ -102,12 +102,6 @@ export function postIdOf (topic: string, data: Uint8Array, decoded?: Envelope): 
 }
 
 /**
- * Domain of the id of message data that is not an envelope ({@link messageId}). Not in `DOMAIN` (hash.ts)
- * yet: to be moved there with the other domain strings.
- */
-const DATA_DOMAIN = utf8('murmur/v2/data')
-
-/**
  * The post id of raw message data ({@link postIdOf}), or `SHA-256("murmur/v2/data" || data)` when it is
  * not an envelope (a directory announcement, a circle frame; or junk the validator then rejects). Never
  * throws. Keys what is about one post whatever its wrapper: the stem's routing table, the store.
@@ -121,7 +115,7 @@ const DATA_DOMAIN = utf8('murmur/v2/data')
  * ```
  */
 export function messageId (topic: string, data: Uint8Array): Uint8Array {
-  return postIdOf(topic, data) ?? sha256(DATA_DOMAIN, data instanceof Uint8Array ? data : new Uint8Array(0))
+  return postIdOf(topic, data) ?? sha256(DOMAIN.data, data instanceof Uint8Array ? data : new Uint8Array(0))
 }
 
 /**

@@ -7,6 +7,8 @@ export const DOMAIN = Object.freeze({
   auth: utf8('murmur/v2/auth'),
   id: utf8('murmur/v2/id'),
   msg: utf8('murmur/v2/msg'),
+  /** The id of gossip data that is not an envelope (digest.ts messageId). */
+  data: utf8('murmur/v2/data'),
   pow: utf8('murmur/v2/pow'),
   powInput: utf8('murmur/v2/pow-input'),
   nym: utf8('murmur/v2/nym'),
