@@ -9,6 +9,7 @@ import { VERSION } from './version.js'
 import { chatCommand } from './commands/chat.js'
 import { circleCommand } from './commands/circle.js'
 import { daemonCommand } from './commands/daemon.js'
+import { filterCommand } from './commands/filter.js'
 import { initCommand } from './commands/init.js'
 import { joinCommand, leaveCommand, peersCommand, statusCommand } from './commands/info.js'
 import { postCommand, replyCommand, voteCommand } from './commands/post.js'
@@ -65,7 +66,7 @@ circle:NAME is one of your circles (murmur circle --help).`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
     feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand(),
-    circleCommand(), relayCommand(), repairCommand()
+    circleCommand(), filterCommand(), relayCommand(), repairCommand()
   ]) {
     program.addCommand(command.exitOverride())
   }

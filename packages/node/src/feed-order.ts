@@ -10,6 +10,7 @@
  * Ties go to the newer post, then to the larger id (the store's order), so that every UI shows one
  * order. Pure: no I/O, usable in a browser.
  */
+import { FEED_LIMIT } from './constants.js'
 import { hotScore } from './store/hot.js'
 import type { PostView } from './view.js'
 
@@ -66,6 +67,23 @@ export function compareFeed (sort: FeedSort, now: number): (a: PostView, b: Post
  */
 export function sortFeed (posts: readonly PostView[], sort: FeedSort, now: number = Math.floor(Date.now() / 1000)): PostView[] {
   return [...posts].sort(compareFeed(sort, now))
+}
+
+/** A feed read in the store's orders (`Murmur.feed`, `Circles.feed`). */
+export type FeedRead = (options: { sort: 'new' | 'hot', limit?: number }) => Promise<PostView[]>
+
+/**
+ * A feed in any {@link FeedSort} from a read in the store's orders: `new` and `hot` as the store gives
+ * them; `top` ranked here over the newest {@link TOP_CANDIDATES}. At most `limit` posts (default 50).
+ *
+ * @example
+ * ```ts
+ * const top = await sortedFeed(async (o) => await node.feed('#lobby', o), 'top', 20)
+ * ```
+ */
+export async function sortedFeed (read: FeedRead, sort: FeedSort, limit: number = FEED_LIMIT): Promise<PostView[]> {
+  if (sort !== 'top') return await read({ sort, limit })
+  return sortFeed(await read({ sort: 'new', limit: TOP_CANDIDATES }), 'top').slice(0, limit)
 }
 
 /** Newest first; ids (lowercase hex of equal length) break ties, larger first, as the store does. */

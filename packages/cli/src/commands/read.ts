@@ -2,11 +2,14 @@
  * `murmur feed`, `murmur thread` and `murmur watch`: read what the daemon holds and receives.
  */
 import { Command, Option } from 'commander'
+import { FEED_SORTS, TOP_CANDIDATES, postFilter } from '@murmur/node'
 import { CircleClient } from '../circle-client.js'
 import { circleNameOf } from '../circle-name.js'
 import { warningLines } from '../circle-text.js'
 import { FEED_LIMIT } from '../constants.js'
 import { DaemonNotRunningError } from '../errors.js'
+import { readFeed } from '../feed-read.js'
+import { readFilters } from '../filter-file.js'
 import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
@@ -16,6 +19,7 @@ import { CHANNEL_ARGUMENT, clientOf, outputOf, parseChannel, parsePositiveInt, w
 import type { CommonOptions } from './options.js'
 import type { ControlClient } from '../client.js'
 import type { Output } from '../output.js'
+import type { FeedSort } from '@murmur/node'
 
 /** What the marks on each post mean, and the vote rule (after the options of feed, thread and watch). */
 const MARKS_HELP = `
@@ -24,10 +28,21 @@ one of the circle's members, none of them can tell which) or "unverified"
 (one-time-signed by a node without a member stamp: its votes count for nothing).
 --json carries it as "member": true or false.
 
-${voteRuleHelp()}`
+${voteRuleHelp()}
+
+Your mutes and filters (murmur filter --help) hide posts here; a note says how many.`
+
+/** The orders of `feed --sort`, with their formulas. */
+const SORT_HELP = `
+Orders (--sort):
+  hot  (max(0, score) + 1) / (age in hours + 2) ^ 1.5, highest first
+  new  newest first
+  top  score, highest first, over the posts this node holds (each lives a day
+       by default, a week at most; the newest ${TOP_CANDIDATES} of the channel)
+Ties go to the newer post.`
 
 interface FeedOptions extends CommonOptions {
-  sort: 'new' | 'hot'
+  sort: FeedSort
   limit: number
 }
 
@@ -43,9 +58,9 @@ export function feedCommand (): Command {
   return withCommonOptions(new Command('feed'))
     .description('print the posts of a channel or of one of your circles (circle:NAME)')
     .argument('<channel>', CHANNEL_ARGUMENT)
-    .addOption(new Option('--sort <order>', 'new: newest first; hot: by score and age').choices(['new', 'hot']).default('new'))
+    .addOption(new Option('--sort <order>', 'new: newest first; hot: by score and age; top: by score').choices([...FEED_SORTS]).default('new'))
     .option('--limit <n>', 'at most this many posts', parsePositiveInt, FEED_LIMIT)
-    .addHelpText('after', MARKS_HELP)
+    .addHelpText('after', `${MARKS_HELP}\n${SORT_HELP}`)
     .action(async (channelArg: string, options: FeedOptions) => {
       const channel = parseChannel(channelArg)
       const client = await clientOf(options)
@@ -53,7 +68,9 @@ export function feedCommand (): Command {
       const circle = circleNameOf(channel)
       // a circle is held, not joined: what to know before posting in it comes before its posts
       if (circle !== undefined) await noteCircle(client, out, circle)
-      const [posts, status] = await Promise.all([client.feed(channel, { sort: options.sort, limit: options.limit }), client.status()])
+      const filters = await readFilters(resolveDataDir(options.dataDir))
+      const [{ posts, hidden }, status] = await Promise.all([readFeed(client, channel, { sort: options.sort, limit: options.limit, filters }), client.status()])
+      noteHidden(out, hidden)
       const joined = circle !== undefined || status.channels.some((c) => c.channel === channel)
       if (!joined) {
         // its posts only come in while joined: an empty feed here says nothing about the channel
@@ -80,9 +97,12 @@ export function threadCommand (): Command {
       const ref = parsePostRef(postId)
       const client = await clientOf(options)
       const root = await client.resolvePostId(ref)
-      const posts = await client.thread(root)
+      const filter = postFilter(await readFilters(resolveDataDir(options.dataDir)))
+      const read = await client.thread(root)
+      const posts = read.filter((post) => filter(post) === undefined)
       const out = outputOf(options)
-      out.result({ root, posts }, () => formatPosts(posts, 'empty thread', out.columns))
+      noteHidden(out, read.length - posts.length)
+      out.result({ root, posts }, () => formatPosts(posts, read.length > 0 ? 'every post of this thread is hidden by your filters' : 'empty thread', out.columns))
     })
 }
 
@@ -109,6 +129,7 @@ export function watchCommand (): Command {
       } else {
         await noteCircle(client, out, circle)
       }
+      const filter = postFilter(await readFilters(resolveDataDir(options.dataDir)))
       const controller = new AbortController()
       const onSignal = (): void => { controller.abort() }
       process.once('SIGINT', onSignal)
@@ -119,7 +140,7 @@ export function watchCommand (): Command {
           if (event.type === 'status' && !announced) {
             announced = true
             out.note(`watching ${channel} (Ctrl-C stops)`)
-          } else if (event.type === 'post') {
+          } else if (event.type === 'post' && filter(event.post) === undefined) {
             out.item(event.post, () => `${formatPost(event.post, undefined, out.columns)}\n`)
           }
         }
@@ -131,6 +152,11 @@ export function watchCommand (): Command {
         throw new DaemonNotRunningError('the murmur daemon stopped')
       }
     })
+}
+
+/** Says how many posts the reader's filters hid, if any. */
+function noteHidden (out: Output, hidden: number): void {
+  if (hidden > 0) out.note(`${hidden} ${hidden === 1 ? 'post' : 'posts'} hidden by your filters (murmur filter list)`)
 }
 
 /** What to know of a circle before posting in it, as notes (UnknownCircleError when this node holds none of the name). */

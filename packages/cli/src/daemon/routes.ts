@@ -1,12 +1,13 @@
 /**
  * The routes of the control API: each maps one request onto one call of the Murmur node.
  */
+import { isFeedSort, sortedFeed } from '@murmur/node'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostingResult } from '../api-types.js'
-import type { Murmur, PostOptions } from '@murmur/node'
+import type { FeedRead, Murmur, PostOptions } from '@murmur/node'
 
 /** What a route handler gets. */
 export interface RouteContext {
@@ -66,13 +67,14 @@ export const JSON_ROUTES: Record<string, JsonRoute> = {
       throw new BadRequestError('query parameter "channel" is required')
     }
     const sort = ctx.query.get('sort') ?? 'new'
-    if (sort !== 'new' && sort !== 'hot') {
-      throw new BadRequestError('query parameter "sort" must be "new" or "hot"')
+    if (!isFeedSort(sort)) {
+      throw new BadRequestError('query parameter "sort" must be "new", "hot" or "top"')
     }
     const limitParam = ctx.query.get('limit')
     const limit = limitParam === null ? undefined : positiveInt(limitParam, 'limit')
     const circle = circleOfChannel(ctx.node, channel)
-    const posts = circle === undefined ? await ctx.node.feed(channel, { sort, limit }) : await ctx.node.circles.feed(circle, { sort, limit })
+    const read: FeedRead = async (options) => circle === undefined ? await ctx.node.feed(channel, options) : await ctx.node.circles.feed(circle, options)
+    const posts = await sortedFeed(read, sort, limit)
     return { channel, sort, posts }
   },
   'GET /ids': async (ctx) => {
