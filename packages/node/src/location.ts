@@ -141,6 +141,8 @@ export interface Places {
   peek(place: PeekPlace): Promise<string>
   /** Leaves a location channel: a peeked one, or one of the cover (which shrinks). Other channels are left as they are. */
   leave(channel: string): Promise<void>
+  /** Forgets a channel the node left by other means (`node.leave`): joined again later, it is an ordinary channel. */
+  forget(channel: string): Promise<void>
   /** Leaves every channel of the cover joined from coordinates. */
   leaveNear(): Promise<void>
   /** What is joined and peeked now. */
@@ -212,16 +214,19 @@ class NodePlaces implements Places {
 
   async leave (typed: string): Promise<void> {
     const channel = typedChannel(typed)
+    if (!this.peeked.has(channel) && !this.nearJoined.has(channel)) return
+    await this.components.leave(channel)
+    await this.forget(channel)
+  }
+
+  async forget (channel: string): Promise<void> {
     const peeked = this.peeked.delete(channel)
     const near = this.nearJoined.delete(channel)
     if (near && this.near !== undefined) {
       const channels = this.near.channels.filter((c) => c !== channel)
       this.near = channels.length === 0 ? undefined : { ...this.near, channels }
     }
-    if (peeked || near) {
-      await this.components.leave(channel)
-      await this.save()
-    }
+    if (peeked || near) await this.save()
   }
 
   async leaveNear (): Promise<void> {

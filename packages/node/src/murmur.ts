@@ -606,6 +606,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     pubsub.unsubscribe(topic)
     pubsub.topicValidators.delete(topic)
     await this.rendezvous.leave(topic)
+    // a peeked or nearby channel left by name is not taken back at the next start
+    await this.places.forget(channel)
     this.log('left %s', displayLine(channel))
   }
 
