@@ -13,12 +13,14 @@ import { clockWarning } from '../daemon/status.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
 import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
+import { nameOf } from '../text.js'
 import { VOTE_RULE } from '../vote-rule.js'
 import { AmbiguousIdError, UnknownPostError, UsageError } from '../errors.js'
 import { ChatCircles, shownIn } from './circles.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
 import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
+import { ChatReader } from './reader.js'
 import { Timeline } from './timeline.js'
 import type { Key } from './editor.js'
 import type { Segment, StyledLine } from './screen.js'
@@ -64,6 +66,7 @@ export class ChatApp {
   private readonly stdout: NodeJS.WriteStream
   private readonly timeline = new Timeline()
   private readonly circles: ChatCircles
+  private readonly reader: ChatReader
   private readonly editor = new LineEditor()
   private readonly controller = new AbortController()
   private readonly mining = new Set<AbortController>()
@@ -84,6 +87,7 @@ export class ChatApp {
     this.channel = init.channel
     this.mode = init.mode
     this.dataDir = init.dataDir ?? resolveDataDir()
+    this.reader = new ChatReader(this.dataDir)
     this.stdin = init.stdin ?? process.stdin
     this.stdout = init.stdout ?? process.stdout
   }
@@ -224,6 +228,16 @@ export class ChatApp {
         case 'feed':
           await this.switchTo(this.channel)
           return
+        case 'sort':
+          this.reader.setSort(input.order)
+          await this.switchTo(this.channel)
+          return
+        case 'mute': {
+          const post = await this.client.get(await this.target(input.target))
+          await this.reader.mute(post, input.what)
+          this.timeline.notice(input.what === 'thread' ? `muted the thread of ${this.label(post.id)}; /feed shows the rest` : `muted ${nameOf(post.pseudonym)} in the thread of ${this.label(post.id)}; /feed shows the rest`, 'ok')
+          return
+        }
         case 'help':
           for (const line of [...HELP, ...VOTE_RULE]) this.timeline.notice(line)
           return
@@ -256,6 +270,7 @@ export class ChatApp {
           this.render()
         }
       })
+      this.reader.own(result.id)
       const ring = ringOf(result)
       const inCircle = this.circles.signedLine(result)
       if (inCircle !== undefined) {
@@ -303,8 +318,11 @@ export class ChatApp {
       this.timeline.notice('welcome: posts are anonymous, names are per thread; /help lists the commands')
       await this.circles.noteHeld()
     }
-    const posts = await this.client.feed(channel, { limit: 50 })
-    this.timeline.notice(posts.length === 0 ? `${channel}: no posts yet${circle?.canPost === false ? '' : ', say something'}` : `${channel}: the last ${posts.length} posts`)
+    const { posts, hidden } = await this.reader.feed(this.client, channel)
+    const muted = hidden === 0 ? '' : ` (${hidden} hidden by your filters)`
+    // the first of the order comes last, by the input line, as the newest does
+    const order = this.reader.sort === 'new' ? `the last ${posts.length} posts` : `${posts.length} posts by ${this.reader.sort}, the ${this.reader.sort === 'hot' ? 'hottest' : 'top'} at the bottom`
+    this.timeline.notice(posts.length === 0 ? `${channel}: no posts yet${muted}${circle?.canPost === false ? '' : ', say something'}` : `${channel}: ${order}${muted}`)
     for (const post of posts.reverse()) {
       this.timeline.addPost(post)
     }
@@ -314,8 +332,9 @@ export class ChatApp {
   }
 
   private async showThread (id: string): Promise<void> {
-    const posts = await this.client.thread(id)
-    this.timeline.notice(`── thread of ${this.label(id)} ──`)
+    const read = await this.client.thread(id)
+    const posts = read.filter((post) => !this.reader.hides(post))
+    this.timeline.notice(`── thread of ${this.label(id)}${posts.length < read.length ? `, ${read.length - posts.length} hidden by your filters` : ''} ──`)
     for (const post of posts) {
       this.timeline.addPost(post, true)
     }
@@ -349,8 +368,11 @@ export class ChatApp {
   }
 
   private async onPost (post: PostView): Promise<void> {
-    if (shownIn(post) !== this.channel) {
+    if (shownIn(post) !== this.channel || this.reader.hides(post)) {
       return
+    }
+    if (this.reader.notify(post)) {
+      this.timeline.notice(`★ ${post.kind === 'VOTE' ? (post.vote > 0 ? 'an upvote' : 'a downvote') : 'a reply'} on your post ${this.label(post.parent ?? '')}`, 'ok')
     }
     if (post.kind === 'POST' || post.kind === 'REPLY') {
       this.timeline.addPost(post)
@@ -398,6 +420,8 @@ export class ChatApp {
         : `${circle.members} ${circle.members === 1 ? 'member' : 'members'}`
       segments.push({ text: ` ● ${peers} ${peers === 1 ? 'peer' : 'peers'}, ${where} `, color: 32, bold: true })
     }
+    const badge = this.reader.badge()
+    if (badge !== '') segments.push({ text: badge, color: 33, bold: true })
     segments.push({ text: ` ${this.mode} `, dim: true })
     const membership = this.status?.membership
     if (membership !== null && membership !== undefined) {

@@ -13,6 +13,8 @@ export type ChatInput =
   | { type: 'vote', target: string, direction: string }
   | { type: 'thread', target: string }
   | { type: 'feed' }
+  | { type: 'sort', order: string }
+  | { type: 'mute', target: string, what: 'author' | 'thread' }
   | { type: 'help' }
   | { type: 'quit' }
   | { type: 'empty' }
@@ -28,6 +30,9 @@ export const HELP: readonly string[] = [
   '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
   '/thread <n>            show the thread of post [n]',
   '/feed                  show the channel\'s recent posts again',
+  '/sort hot|new|top      order the feed (hot: score and age; top: score)',
+  '/mute <n>              mute the author of post [n] in its thread',
+  '/mute thread <n>       mute the thread of post [n] (murmur filter: words, scores, undo)',
   '/help                  this help     /quit (or Ctrl-D) leaves the chat',
   'PgUp/PgDn scroll; Ctrl-C cancels proof-of-work mining, else quits'
 ]
@@ -80,6 +85,11 @@ export function parseChatInput (line: string): ChatInput {
       return args[0] === undefined ? usage('/thread <n>') : { type: 'thread', target: args[0] }
     case 'feed':
       return { type: 'feed' }
+    case 'sort':
+      return args[0] === undefined ? usage('/sort hot|new|top') : { type: 'sort', order: args[0] }
+    case 'mute':
+      if (args[0]?.toLowerCase() === 'thread') return args[1] === undefined ? usage('/mute thread <n>') : { type: 'mute', target: args[1], what: 'thread' }
+      return args[0] === undefined ? usage('/mute <n> or /mute thread <n>') : { type: 'mute', target: args[0], what: 'author' }
     case 'help':
     case 'h':
     case '?':
