@@ -46,6 +46,13 @@ export interface Propagation {
   reasons: Record<string, number>
   /** Mean stem length in hops (forward events per post). */
   meanStemHops: number
+  /** Posts handed to a stem peer to publish (the stem ended at the sender), and those whose sender was the author. */
+  handoffs: number
+  handoffsByAuthor: number
+  /** markFrom[origin * n + node]: the node that handed it the post to publish (-1: none). */
+  markFrom: Int32Array
+  /** publisher[origin]: the node whose fluff first put the post into gossip (-1: none). */
+  publisher: Int32Array
 }
 
 /**
@@ -141,6 +148,10 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
   const reasons: Record<string, number> = {}
   let authorFluffs = 0
   let forwards = 0
+  let handoffs = 0
+  const markFrom = new Int32Array(n * n).fill(-1)
+  const publisher = new Int32Array(n).fill(-1)
+  let handoffsByAuthor = 0
   const gossip = (origin: number, node: number, from: number): void => {
     const k = origin * n + node
     if (gossiped[k] === 1) return
@@ -156,11 +167,16 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
       routers.push(new StemRouter({
         clock: queue,
         random,
-        send: (peer, _topic, _envelope, id) => {
+        send: (peer, _topic, _envelope, id, publish) => {
           const to = Number(peer)
+          if (publish) {
+            markFrom[Number(id) * n + to] = v
+            handoffs++
+            if (v === Number(id)) handoffsByAuthor++
+          }
           queue.setTimeout(() => {
             record(Number(id), to, v, true)
-            routers[to]!.relay(String(v), TOPIC, ENVELOPE, id)
+            routers[to]!.relay(String(v), TOPIC, ENVELOPE, id, undefined, publish)
           }, linkLatency(v, to))
         },
         fluff: async (_topic, _envelope) => {
@@ -174,6 +190,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
             authorFluffs++
             reasons[`own-${event.reason}`] = (reasons[`own-${event.reason}`] ?? 0) + 1
           }
+          if (publisher[Number(event.id)] === -1) publisher[Number(event.id)] = v
           gossip(Number(event.id), v, -1)
         }
       }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean, loopLimit: options.loopLimit }))
@@ -194,5 +211,5 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
   }
   queue.run()
   for (const router of routers) router.stop()
-  return { firstFrom, firstAt, firstByStem, authorFluffs, reasons, meanStemHops: forwards / n }
+  return { firstFrom, firstAt, firstByStem, authorFluffs, reasons, meanStemHops: forwards / n, handoffs, handoffsByAuthor, markFrom, publisher }
 }

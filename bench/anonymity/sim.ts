@@ -60,6 +60,9 @@ const spyCount = (p: number): number => Math.round(p * nodes)
 type Setting = 'mesh' | 'regular' | 'regular-q0'
 interface Stats {
   authorFluffs: number
+  /** Posts handed to a stem peer to publish, and those the author handed. */
+  handoffs: number
+  handoffsByAuthor: number
   stemHops: number
   reasons: Record<string, number>
   /** Per p: correct stem-mode guesses, and those a spy made from a stem copy (the rest came from gossip). */
@@ -68,7 +71,7 @@ interface Stats {
 
 /** Runs one setting with the real router; stem and direct on the same networks. */
 function simulate (setting: Setting): Stats {
-  const stats: Stats = { authorFluffs: 0, stemHops: 0, reasons: {}, correct: {} }
+  const stats: Stats = { authorFluffs: 0, handoffs: 0, handoffsByAuthor: 0, stemHops: 0, reasons: {}, correct: {} }
   const options = {
     nodes, ...LINKS, random,
     fluffProbability: setting === 'regular-q0' ? 0 : q,
@@ -79,6 +82,8 @@ function simulate (setting: Setting): Stats {
     const graph = setting === 'mesh' ? randomGraph(nodes, dials, random) : regularGraph(nodes, random)
     const runs = { stem: propagate(options, graph, true), direct: propagate(options, graph, false) }
     stats.authorFluffs += runs.stem.authorFluffs
+    stats.handoffs += runs.stem.handoffs
+    stats.handoffsByAuthor += runs.stem.handoffsByAuthor
     stats.stemHops += runs.stem.meanStemHops / trials
     for (const [reason, count] of Object.entries(runs.stem.reasons)) stats.reasons[reason] = (stats.reasons[reason] ?? 0) + count
     for (const p of SPY_FRACTIONS) {
@@ -167,7 +172,7 @@ figures.push({ figure: 'sim_stem_mean_hops_4regular_q0', value: regularQ0.stemHo
 figures.push({ figure: 'sim_posts', value: trials * nodes, unit: 'posts per mode and setting' })
 
 console.log(`${trials} trials x ${nodes} nodes, q = ${q}, ${draws} spy draws per p; ${((performance.now() - started) / 1000).toFixed(1)} s`)
-console.log('stem fluffs by reason (mesh):', mesh.reasons)
+console.log('stem fluffs by reason (mesh):', mesh.reasons, `author fluffs ${mesh.authorFluffs}, handoffs ${mesh.handoffs} (${mesh.handoffsByAuthor} by the author)`)
 console.log('stem fluffs by reason (4-regular):', regular.reasons, `author fluffs ${regular.authorFluffs}`)
 console.log('stem fluffs by reason (4-regular, q = 0):', regularQ0.reasons, `author fluffs ${regularQ0.authorFluffs}`)
 if (values['no-write']) {

@@ -18,7 +18,7 @@
 import { parseArgs } from 'node:util'
 import { StemRouter } from '../../packages/node/dist/src/stem/router.js'
 import { EventQueue } from '../anonymity/events.ts'
-import { median, writeResults } from '../lib/results.ts'
+import { median, printFigures, writeResults } from '../lib/results.ts'
 import { seededRandom } from '../lib/random.ts'
 import { quantile, randomTopology } from './graph.ts'
 import type { Figure } from '../lib/results.ts'
@@ -93,7 +93,7 @@ function simulate (seed: number, variant?: Variant): Outcome[] {
       routers.push(new StemRouter({
         clock: queue,
         random: seededRandom((seed * 1_000 + v) * 7_927 + n),
-        send: (peer, _topic, _envelope, id) => {
+        send: (peer, _topic, _envelope, id, publish) => {
           const to = Number(peer)
           const origin = Number(id)
           const open = opened[v]!.has(to) ? 0 : streamOpen * HOP
@@ -101,7 +101,7 @@ function simulate (seed: number, variant?: Variant): Outcome[] {
           queue.setTimeout(() => {
             if (held[to]!.has(origin)) outcomes[origin]!.loops++
             held[to]!.add(origin)
-            routers[to]!.relay(String(v), TOPIC, ENVELOPE, id)
+            routers[to]!.relay(String(v), TOPIC, ENVELOPE, id, undefined, publish)
           }, open + hop())
         },
         fluff: async () => ({ status: 'sent', recipients: 1 }),
@@ -183,4 +183,5 @@ for (const variant of VARIANTS) {
     ...Object.entries(reasons).map(([reason, count]) => ({ figure: `sim_stem_end_${reason}_share${suffix}`, value: count / posts, unit: 'fraction of posts' }))
   )
 }
-writeResults('stem-sim', figures)
+if (values['no-write']) printFigures(figures)
+else writeResults('stem-sim', figures)

@@ -108,6 +108,11 @@ export function setup (init: StemRouterInit = {}, seed = 1): Harness {
   return { router, clock, sent, fluffed, events }
 }
 
+/** The peers posts were handed to, marked to publish them (the stem ended at this router), in order. */
+export function handoffs (events: StemEvent[]): string[] {
+  return events.flatMap((e) => e.type === 'forward' && e.publish ? [e.to] : [])
+}
+
 /** The reasons of the fluff events, in order. */
 export function fluffReasons (events: StemEvent[]): string[] {
   return events.flatMap((e) => e.type === 'fluff' ? [e.reason] : [])

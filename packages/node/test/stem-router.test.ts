@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EMBARGO_MEAN, EMBARGO_MIN, StemRouter } from '../src/stem/index.js'
-import { ENVELOPE, EPOCH, FakeClock, TOPIC, fluffReasons, seededRandom, setup } from './stem-fixtures.js'
+import { ENVELOPE, EPOCH, FakeClock, TOPIC, fluffReasons, handoffs, seededRandom, setup } from './stem-fixtures.js'
 
 describe('stem router: fluffing', () => {
   it('is a diffuser in a fraction q of epochs, and a diffuser fluffs every relayed post', () => {
@@ -93,7 +93,7 @@ describe('stem router: fluffing', () => {
     expect(fluffed).toHaveLength(0)
   })
 
-  it('sends a post that comes back along a cycle to the other successor, then ends the stem', () => {
+  it('sends a post that comes back along a cycle to the other successor, then ends the stem: handed to a stem peer to publish', () => {
     const { router, sent, events } = setup({ fluffProbability: 0 })
     router.addPeer('a', true)
     router.addPeer('b', true)
@@ -102,7 +102,20 @@ describe('stem router: fluffing', () => {
     router.relay('y', TOPIC, ENVELOPE, 'cycle')
     expect(sent.map((s) => s.peer)).toEqual([first, first === 'a' ? 'b' : 'a'])
     router.relay('z', TOPIC, ENVELOPE, 'cycle')
-    expect(fluffReasons(events)).toEqual(['loop'])
+    expect(handoffs(events)).toHaveLength(1)
+    expect(['a', 'b']).toContain(handoffs(events)[0])
+    expect(fluffReasons(events)).toEqual([])
+    // held until seen in gossip: later copies back change nothing
+    router.relay('a', TOPIC, ENVELOPE, 'cycle')
+    expect(sent).toHaveLength(3)
+    expect(fluffReasons(events)).toEqual([])
+
+    const here = setup({ fluffProbability: 0, handOff: false })
+    here.router.addPeer('a', true)
+    here.router.addPeer('b', true)
+    for (const from of ['x', 'y', 'z']) here.router.relay(from, TOPIC, ENVELOPE, 'cycle')
+    expect(fluffReasons(here.events)).toEqual(['loop'])
+    expect(handoffs(here.events)).toEqual([])
   })
 
   it('treats an own post that comes back like a relayed one: another stem peer first, then out of the stem', async () => {
@@ -123,9 +136,12 @@ describe('stem router: fluffing', () => {
       expect(sent[1]!.peer).not.toBe(first)
       expect(fluffReasons(events)).toEqual([])
       router.relay(first, TOPIC, ENVELOPE, 'p')
-      expect(sent).toHaveLength(2)
-      expect(fluffReasons(events)).toEqual(['loop'])
-      expect(fluffed.map((f) => f.id)).toEqual(['p'])
+      // its stem ends: handed, marked, to a stem peer other than the one bouncing it, to publish
+      expect(sent).toHaveLength(3)
+      expect(handoffs(events)).toEqual([sent[2]!.peer])
+      expect(sent[2]!.peer).not.toBe(first)
+      expect(fluffReasons(events)).toEqual([])
+      expect(fluffed).toEqual([])
     }
     // had gossip brought it back, the author would never have published it
     const again = setup({ fluffProbability: 0, embargoMin: 1_000, embargoMean: 1_000 })
@@ -152,14 +168,14 @@ describe('stem router: fluffing', () => {
           router.relay('u', TOPIC, ENVELOPE, 'p')
           from = sent.shift()!.peer
         }
-        // the attacker bounces it back until it leaves the stem: how many times it takes is the same
+        // the attacker bounces it back until its stem ends: how many times it takes is the same
         let bounces = 0
-        while (fluffReasons(events).length === 0) {
+        while (handoffs(events).length === 0) {
           router.relay(from, TOPIC, ENVELOPE, 'p')
           bounces++
           if (sent.length > 0) from = sent.shift()!.peer
         }
-        expect(fluffReasons(events)).toEqual(['loop'])
+        expect(fluffReasons(events)).toEqual([])
         outcomes[kind].push(bounces)
       }
     }

@@ -5,7 +5,7 @@
 import { MAX_ENVELOPE_BYTES } from '@murmur/protocol'
 
 /** The stem protocol: one long-lived stream per successor carrying length-prefixed stem frames. */
-export const STEM_PROTOCOL = '/murmur/stem/2.0.0'
+export const STEM_PROTOCOL = '/murmur/stem/3.0.0'
 
 /**
  * Probability q that a node is a *diffuser* for an epoch (it fluffs every stem post it relays);
@@ -83,6 +83,20 @@ export const EMBARGO_MEAN = 10_000
 export const LOOP_LIMIT = 1
 
 /**
+ * Whether a post whose stem ends on a loop (see {@link LOOP_LIMIT}) is handed, marked "publish" in its
+ * stem frame, to one of the node's stem peers drawn at random (not the peer it just came from, nor the
+ * one it avoids), which publishes it at once, own or relayed; the node keeps it under its embargo timer
+ * and hands it to another peer if it is not seen in gossip in time. The author of a post holds it
+ * longest, so a loop most often closes there (every time in a 6-node channel with no diffuser; 2 % of
+ * posts at n = 50): published where the loop closes, such a post named its author to every gossip
+ * neighbour timing first copies. Handed on, it names the author only to the one peer handed it, and
+ * only as well as the loop did (`bench/anonymity/stem-end.ts`).
+ *
+ * @default true
+ */
+export const HAND_OFF = true
+
+/**
  * Most relayed stem posts held at once (each with an embargo timer). When the table is full, the sender
  * address group (an IPv4 address, an IPv6 /48) holding the most loses its oldest held post: that post is
  * forgotten here (no timer, no loop memory) but its stem goes on, and no post is ever published because
@@ -119,8 +133,8 @@ export const NO_PEER_DELAY_MAX = 2_000
 /** Longest topic a stem frame carries (its length is one byte). */
 export const MAX_TOPIC_BYTES = 255
 
-/** Largest stem frame: topic length byte, topic, envelope. */
-export const MAX_FRAME_BYTES = 1 + MAX_TOPIC_BYTES + MAX_ENVELOPE_BYTES
+/** Largest stem frame: flags byte, topic length byte, topic, envelope. */
+export const MAX_FRAME_BYTES = 2 + MAX_TOPIC_BYTES + MAX_ENVELOPE_BYTES
 
 /**
  * Inbound stem streams accepted per connection: a peer keeps one open to us.

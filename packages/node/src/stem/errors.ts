@@ -2,7 +2,7 @@
  * Named errors of the stem. Match them on `err.name`.
  */
 
-/** Thrown when bytes received on `/murmur/stem/2.0.0` do not form a stem frame. */
+/** Thrown when bytes received on `/murmur/stem/3.0.0` do not form a stem frame. */
 export class InvalidStemFrameError extends Error {
   static override readonly name = 'InvalidStemFrameError'
   override readonly name = 'InvalidStemFrameError'

@@ -7,7 +7,7 @@
 import { logger } from '@libp2p/logger'
 import { systemClock } from './clock.js'
 import {
-  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
+  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, HAND_OFF, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
   NO_PEER_DELAY_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { exponential } from './embargo.js'
@@ -49,6 +49,12 @@ interface Held {
   settle?: { resolve(result: SendResult): void, reject(err: Error): void }
   /** An own post sent by an earlier run (see `StemRouter.resume`), not routed since: `avoid` is drawn when it is. */
   resumed?: boolean
+  /**
+   * Its stem ended here: the stem peers it was handed to, marked to publish it (the last is `via`). Held
+   * until seen in gossip; when the embargo timer fires first or that peer goes away, it is handed to
+   * another, and published here when none is left.
+   */
+  handedTo?: Set<string>
 }
 
 /**
@@ -62,9 +68,10 @@ interface Held {
  *
  * Once a post is in the stem, this node treats it the same whether it is its own or relayed: a copy that
  * comes back (a cycle, or a successor bouncing it) goes to a stem peer it has not been through, at most
- * `loopLimit` times (`LOOP_LIMIT`); the next copy back, or one with no such peer left, leaves the stem
- * here (a post that keeps coming back is walking a part of the stem graph with no diffuser ahead, and
- * would otherwise visit every node before it ends); the embargo timer (`EMBARGO_MIN` + Exp(`EMBARGO_MEAN`), the
+ * `loopLimit` times (`LOOP_LIMIT`); the next copy back, or one with no such peer left, ends its stem
+ * (a post that keeps coming back is walking a part of the stem graph with no diffuser ahead, and would
+ * otherwise visit every node before it ends): it is handed, marked "publish", to another stem peer, which
+ * publishes it (`HAND_OFF`: the node where a loop closes is most often the post's author); the embargo timer (`EMBARGO_MIN` + Exp(`EMBARGO_MEAN`), the
  * same draw for both) sends it through an untried successor, and publishes it when none is left. Only the
  * first hop differs (own posts take the epoch's own route; a diffuser fluffs relayed posts at once),
  * which is the Dandelion++ model the simulation measures. So nothing a successor can provoke — bouncing
@@ -90,6 +97,7 @@ export class StemRouter {
   private readonly loopLimit: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
+  private readonly handOff: boolean
 
   private readonly held: HeldPosts<Held>
   /** Ids that left the stem, with when; insertion order is time order. */
@@ -110,6 +118,7 @@ export class StemRouter {
     this.loopLimit = init.loopLimit ?? LOOP_LIMIT
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
+    this.handOff = init.handOff ?? HAND_OFF
     if (!(fluffProbability >= 0 && fluffProbability <= 1)) {
       throw new RangeError(`fluffProbability must be in [0, 1], got ${fluffProbability}`)
     }
@@ -235,23 +244,34 @@ export class StemRouter {
   /**
    * A stem post from inbound peer `from` that passed full validation (or is byte for byte a held one).
    * `group` is the address group of that peer, which a full table charges the post to (PeerIds are
-   * free: sybils of one address make room among their own posts); by default the peer itself.
+   * free: sybils of one address make room among their own posts); by default the peer itself. `publish`:
+   * the sender ended the post's stem and handed it here to publish (see `StemRouterInit.handOff`), which
+   * this node does at once, own or relayed, held or not (unless nobody here subscribes to its topic: then
+   * it is routed as any stem post).
    */
-  relay (from: string, topic: string, envelope: Uint8Array, id: string, group: string = from): void {
+  relay (from: string, topic: string, envelope: Uint8Array, id: string, group: string = from, publish = false): void {
     if (this.stopped || this.done.has(id)) {
       return
     }
     this.routes.tick()
     const known = this.held.get(id)
+    const canFluff = this.components.canFluff?.(topic) ?? true
+    if (publish && canFluff) {
+      this.fluffHeld(known ?? { id, topic, envelope, own: false, from, group, tried: new Set(), hops: 0, returns: 0 }, 'handoff')
+      return
+    }
     if (known !== undefined) {
       // back along a cycle, or bounced: the same rule for own and relayed posts, so that a successor
       // bouncing a post learns nothing about who wrote it
+      if (known.handedTo !== undefined) return
       known.returns++
-      this.moveOn(known, known.returns > this.loopLimit ? undefined : this.nextHop(known, from), 'loop')
+      const next = known.returns > this.loopLimit ? undefined : this.nextHop(known, from)
+      if (next !== undefined) this.forward(known, next)
+      else this.endStem(known, from, 'loop')
       return
     }
     const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0, returns: 0 }
-    if (this.routes.isDiffuser && (this.components.canFluff?.(topic) ?? true)) {
+    if (this.routes.isDiffuser && canFluff) {
       this.fluffHeld(post, 'diffuser')
       return
     }
@@ -329,6 +349,28 @@ export class StemRouter {
     return options.length === 0 ? undefined : options[Math.floor(this.random() * options.length)]
   }
 
+  /**
+   * The stem of a post that came back once too often ends (see `StemRouterInit.handOff`): it is handed,
+   * marked "publish", to a stem peer drawn at random, other than the one it just came from (`arrivedFrom`),
+   * the one it avoids and any it was handed to before; with no such peer, or `handOff` off, it is published
+   * here. The node a loop closes at is most often the author, the more so the smaller the channel: a
+   * peer publishing in its place hides that from everyone but the peer it picks.
+   */
+  private endStem (post: Held, arrivedFrom: string | undefined, reason: FluffReason): void {
+    const handedTo = post.handedTo ?? new Set()
+    const options = this.handOff
+      ? this.routes.peers.filter((peer) => peer !== arrivedFrom && peer !== post.avoid && !handedTo.has(peer))
+      : []
+    const to = options[Math.floor(this.random() * options.length)]
+    if (to === undefined) {
+      this.fluffHeld(post, reason)
+      return
+    }
+    handedTo.add(to)
+    post.handedTo = handedTo
+    this.forward(post, to, true)
+  }
+
   /** Sends the post on to `next`, or, with nowhere left to go, out of the stem for `reason`. */
   private moveOn (post: Held, next: string | undefined, reason: FluffReason): void {
     if (next === undefined) {
@@ -344,12 +386,16 @@ export class StemRouter {
       // an own post still waiting for its first stem peer: its retry timer takes care of it
       return
     }
+    if (post.handedTo !== undefined) {
+      this.endStem(post, undefined, 'loop')
+      return
+    }
     const next = this.nextHop(post)
     post.stranded = next === undefined
     if (next !== undefined) this.forward(post, next)
   }
 
-  private forward (post: Held, to: string): void {
+  private forward (post: Held, to: string, publish = false): void {
     post.tried.add(to)
     post.via = to
     post.hops++
@@ -360,8 +406,8 @@ export class StemRouter {
       post.settle = undefined
       post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoDelay())
     }
-    this.components.onEvent?.({ type: 'forward', id: post.id, to, own: post.own })
-    this.components.send(to, post.topic, post.envelope, post.id)
+    this.components.onEvent?.({ type: 'forward', id: post.id, to, own: post.own, publish })
+    this.components.send(to, post.topic, post.envelope, post.id, publish)
   }
 
   private retryOwn (post: Held): void {
@@ -383,6 +429,11 @@ export class StemRouter {
       return
     }
     post.timer = undefined
+    if (post.handedTo !== undefined) {
+      // the peer it was handed to did not publish it in time: another one, else here
+      this.endStem(post, post.via, 'embargo')
+      return
+    }
     // not back through gossip in time: another successor, else out of the stem here (own posts too)
     this.moveOn(post, this.nextHop(post), 'embargo')
   }

@@ -1,5 +1,5 @@
 /**
- * The libp2p side of the stem: the `/murmur/stem/2.0.0` handler and sender around a {@link StemRouter}.
+ * The libp2p side of the stem: the `/murmur/stem/3.0.0` handler and sender around a {@link StemRouter}.
  * Each inbound frame is decoded, validated in full (the node's validator) and only then routed; bad
  * input is dropped, its sender penalised for every bad frame and its stream closed; a peer the node has
  * cut off (`blocked`) is refused and disconnected. Successors get one long-lived stream each.
@@ -149,7 +149,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     this.router = new StemRouter({
-      send: (peer, topic, envelope) => { void this.write(peer, topic, envelope) },
+      send: (peer, topic, envelope, _id, publish) => { void this.write(peer, topic, envelope, publish) },
       fluff: components.fluff,
       canFluff: components.canFluff,
       clock: components.clock,
@@ -277,8 +277,9 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
   private async receive (peer: PeerId, group: string, bytes: Uint8Array): Promise<boolean> {
     let topic: string
     let envelope: Uint8Array
+    let publish: boolean
     try {
-      ({ topic, envelope } = decodeStemFrame(bytes))
+      ({ topic, envelope, publish } = decodeStemFrame(bytes))
     } catch (err) {
       this.log('bad stem frame from %p - %e', peer, err)
       this.components.penalize(peer, (err as { code?: string }).code ?? 'ERR_BAD_STEM_FRAME')
@@ -315,16 +316,16 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     }
     if (this.running) {
       // a held post is routed from the copy held here, never from these bytes
-      this.router.relay(from, topic, envelope, id, group)
+      this.router.relay(from, topic, envelope, id, group, publish)
     }
     return true
   }
 
-  /** Writes one frame to a successor; on failure the router re-routes the post. */
-  private async write (peer: string, topic: string, envelope: Uint8Array): Promise<void> {
+  /** Writes one frame to a stem peer (marked for it to publish when `publish`); on failure the router re-routes the post. */
+  private async write (peer: string, topic: string, envelope: Uint8Array, publish: boolean): Promise<void> {
     try {
       const stream = await this.streamTo(peer)
-      stream.send(lp.encode.single(encodeStemFrame({ topic, envelope })))
+      stream.send(lp.encode.single(encodeStemFrame({ topic, envelope, publish })))
       this.log.trace('stem frame to %s', peer)
     } catch (err) {
       this.log('stem write to %s failed - %e', peer, err)

@@ -9,23 +9,28 @@ import type { Logger } from '@libp2p/interface'
 /**
  * Why a post left the stem:
  * `diffuser` — this node is a diffuser this epoch; `embargo` — its fail-safe timer fired before the post
- * came back through gossip and no untried successor was left; `loop` — it came back along the stem more
- * than `loopLimit` times, or with no untried stem peer left; `no-route` — no successor other than the
+ * came back through gossip and no untried successor (or, for a post handed on to publish, no other stem
+ * peer) was left; `handoff` — a stem peer ended its stem and handed it here to publish; `loop` — it came
+ * back along the stem more than `loopLimit` times, or with no untried stem peer left, and no stem peer
+ * could take it to publish (or `handOff` is off); `no-route` — no successor other than the
  * sender; `no-stem-peer` — an own post found no stem peer. Own and relayed posts leave for the same reasons, except `diffuser` (relayed
  * only) and `no-stem-peer` (own only).
  */
-export type FluffReason = 'diffuser' | 'embargo' | 'loop' | 'no-route' | 'no-stem-peer'
+export type FluffReason = 'diffuser' | 'embargo' | 'handoff' | 'loop' | 'no-route' | 'no-stem-peer'
 
 /** What the router did, for logs, metrics and the simulation. */
 export type StemEvent =
   | { type: 'epoch', successors: string[], diffuser: boolean }
-  | { type: 'forward', id: string, to: string, own: boolean }
+  | { type: 'forward', id: string, to: string, own: boolean, /** marked for `to` to publish (the stem ended here) */ publish: boolean }
   | { type: 'fluff', id: string, topic: string, reason: FluffReason, own: boolean }
 
 /** What `StemRouter` needs from its surroundings. */
 export interface StemRouterComponents {
-  /** Writes a stem post to `peer`. Fire and forget: report a failed write with `StemRouter.sendFailed`. */
-  send(peer: string, topic: string, envelope: Uint8Array, id: string): void
+  /**
+   * Writes a stem post to `peer`, marked for `peer` to publish when `publish` (pass it on to the peer's
+   * `StemRouter.relay`). Fire and forget: report a failed write with `StemRouter.sendFailed`.
+   */
+  send(peer: string, topic: string, envelope: Uint8Array, id: string, publish: boolean): void
   /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
   fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from here (someone subscribed); a relay forwards instead when not. */
@@ -92,6 +97,14 @@ export interface StemRouterInit {
    * @default LOOP_LIMIT (1)
    */
   loopLimit?: number
+  /**
+   * Whether a post whose stem ends on a loop (see `loopLimit`) is handed, marked "publish", to another
+   * stem peer, which publishes it; `false` publishes it where the loop closed (the rule before
+   * `/murmur/stem/3.0.0`, kept for the simulations).
+   *
+   * @default HAND_OFF (true)
+   */
+  handOff?: boolean
   /**
    * Most relayed posts held at once; when full, the sender address group holding the most loses its oldest.
    *
