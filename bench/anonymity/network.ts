@@ -29,6 +29,8 @@ export interface NetworkOptions {
   embargoMean?: number
   /** Times a held post may come back to a node and still be sent on (undefined: the router's default). */
   loopLimit?: number
+  /** Whether a stem that ends on a loop is handed to a stem peer to publish (undefined: the router's default). */
+  handOff?: boolean
   random: () => number
 }
 
@@ -193,7 +195,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
           if (publisher[Number(event.id)] === -1) publisher[Number(event.id)] = v
           gossip(Number(event.id), v, -1)
         }
-      }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean, loopLimit: options.loopLimit }))
+      }, { fluffProbability: options.fluffProbability, embargoMean: options.embargoMean, loopLimit: options.loopLimit, handOff: options.handOff }))
     }
     for (let v = 0; v < n; v++) {
       const peers = stemPeers === undefined ? adjacency[v]! : new Map(stemPeers[v]!.map((peer) => [peer, true]))

@@ -11,7 +11,8 @@
  * opens its stream to each successor when it picks it, so only stem hops to other peers (after a loop)
  * open one. Rows without a suffix are the router as it is (`--loop-limit`: another `StemRouterInit.loopLimit`);
  * `_unlimited_loops` rows are the same seeds with a post that comes back sent on until its node has no
- * stem peer left to try (the rule before `LOOP_LIMIT`), `_lazy_streams` rows with every stream opened on
+ * stem peer left to try (the rule before `LOOP_LIMIT`), `_publish_at_loop` rows with a stem that ends on
+ * a loop published there rather than handed on (the rule before `HAND_OFF`), `_lazy_streams` rows with every stream opened on
  * first use. `sim_e2e_p99_vs_direct_n<N>` is the 99th percentile of post → node over all posts and nodes,
  * with the stem against the same posts published straight into gossip.
  */
@@ -61,7 +62,7 @@ interface Outcome {
 }
 
 /** A way of running the stem: streams opened when a successor is picked or on first use, and the router's loop limit. */
-interface Variant { suffix: string, preopen: boolean, loopLimit?: number }
+interface Variant { suffix: string, preopen: boolean, loopLimit?: number, handOff?: boolean }
 
 /** One network (the bench's topology of `seed`), every node posting once, with or without the stem. */
 function simulate (seed: number, variant?: Variant): Outcome[] {
@@ -119,7 +120,7 @@ function simulate (seed: number, variant?: Variant): Outcome[] {
             gossip(Number(event.id), v)
           }
         }
-      }, { fluffProbability: q, loopLimit: variant?.loopLimit }))
+      }, { fluffProbability: q, loopLimit: variant?.loopLimit, handOff: variant?.handOff }))
     }
     for (let v = 0; v < n; v++) for (const [peer, dialed] of adjacency[v]!) routers[v]!.addPeer(String(peer), dialed)
   }
@@ -143,6 +144,7 @@ function simulate (seed: number, variant?: Variant): Outcome[] {
 const VARIANTS: Variant[] = [
   { suffix: '', preopen: true, loopLimit },
   { suffix: '_unlimited_loops', preopen: true, loopLimit: Infinity },
+  { suffix: '_publish_at_loop', preopen: true, loopLimit, handOff: false },
   { suffix: '_lazy_streams', preopen: false, loopLimit }
 ]
 const figures: Figure[] = []
