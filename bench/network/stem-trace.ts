@@ -63,7 +63,7 @@ export class StemTrace {
     const originate = router.originate.bind(router)
     router.originate = async (topic, envelope, id, expires) => { log('originate', id); return originate(topic, envelope, id, expires) }
     const relay = router.relay.bind(router)
-    router.relay = (from, topic, envelope, id, group) => { log(router.held.has(id) ? 'loop' : 'relay', id); relay(from, topic, envelope, id, group) }
+    router.relay = (from, topic, envelope, id, group, publish) => { log(router.held.has(id) ? 'loop' : 'relay', id); relay(from, topic, envelope, id, group, publish) }
     const embargoFired = router.embargoFired.bind(router)
     router.embargoFired = (post) => { if (router.held.has(post.id)) log('embargo', post.id); embargoFired(post) }
     const retryOwn = router.retryOwn.bind(router)
