@@ -213,8 +213,12 @@ export class PostIntake {
   private readonly stemSenders = new Recent<string>(STEM_SENDERS)
   /** The group of the successor each stem post (own or relayed) was last sent to, charged when this node fluffs it after all. */
   private readonly stemSuccessors = new Recent<string>(STEM_SENDERS)
-  /** Every address group this node sent a stem post to (not only the last): none is asked for its stamps. */
-  private readonly stemSentTo = new Recent<Set<string>>(STEM_SENDERS)
+  /**
+   * Ring posts this node sent on in the stem, own or relayed: no later sender of one is asked for its stamps.
+   * Kept apart from ringsChecked, and only for posts the membership rule judged here (ring posts), so that
+   * neither cheap stem posts relayed through this node nor other ring posts judged later push one out.
+   */
+  private readonly stemForwarded = new Recent<true>(STEM_SENDERS)
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -245,11 +249,12 @@ export class PostIntake {
    * the missing members' stamps are queued to fetch from `peer` (a PeerId) when this node never judged the
    * post before, or (see {@link askable}) when a later gossip or sync copy comes from another address group
    * {@link STAMP_ASK_RETRY} after the last ask and they are still missing (second read of issue 12, M2: a
-   * first sender that never answers kept everyone else from being asked). Never a peer of the group this node
-   * sent the post to in the stem, nor a stem peer after the first: a successor that sends back a post it got
-   * from here (with a new nonce, or by gossip once it fluffed it) must not be asked for stamps of a ring this
-   * node lacks, which an author never does for its own post (final review of issue 12, Medium: a certain
-   * "not the author"). Undefined: taken. One-time
+   * first sender that never answers kept everyone else from being asked). Never a later sender of a post this
+   * node sent on in the stem (its stem predecessor was asked when it came), nor a stem peer after the first:
+   * a successor that sends back a post it got from here (with a new nonce, or by gossip once it fluffed it),
+   * or a colluder of it in another address group, however late, must not be asked for stamps of a ring this
+   * node lacks, which an author never does for its own post (a certain "not the author": final review of
+   * issue 12, Medium; sixth read, RV13B M1 and RV13C M1). Undefined: taken. One-time
    * posts (unverified, their votes count for nothing) and circle posts (their own members) pass. With
    * `hold`, an envelope refused only for unknown members is kept (bounded) and taken as `hold.path` takes
    * it once their stamps arrive ({@link stamped}); a refused copy from gossip or sync is reported to
@@ -259,7 +264,7 @@ export class PostIntake {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
     const key = toHex(valid.id)
     const asks = this.ringsChecked.get(key)
-    const ask = peer !== undefined && (asks === undefined || this.askable(key, asks, hold?.path, hold?.from))
+    const ask = peer !== undefined && (asks === undefined ? this.stemForwarded.get(key) === undefined : this.askable(key, asks, hold?.path, hold?.from))
     if (ask) this.ringsChecked.set(key, { at: this.now(), groups: [...asks?.groups ?? [], ...hold?.from === undefined ? [] : [hold.from]] })
     else if (asks === undefined) this.ringsChecked.set(key, { at: this.now(), groups: [] })
     const result = this.checkRing(valid.auth.ring, Number(valid.post.created), ask ? peer : undefined)
@@ -409,12 +414,12 @@ export class PostIntake {
   /**
    * Whether the sender of a later copy of the post `key` (judged here before, `asks`), by `path` from the
    * address group `from`, is to be asked for its missing stamps: by gossip or sync, from a known group not
-   * asked yet and none this node sent the post to in the stem, {@link STAMP_ASK_RETRY} after the last
+   * asked yet, of a post this node never sent on in the stem, {@link STAMP_ASK_RETRY} after the last
    * ask, fewer than {@link STAMP_ASK_GROUPS} groups asked so far.
    */
   private askable (key: string, asks: RingAsks, path: IntakePath | undefined, from: string | undefined): boolean {
     return (path === 'gossip' || path === 'sync') && from !== undefined && from !== UNKNOWN_SENDER &&
-      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemSentTo.get(key)?.has(from) !== true &&
+      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemForwarded.get(key) === undefined &&
       this.now() - asks.at >= STAMP_ASK_RETRY
   }
 
@@ -559,11 +564,10 @@ export class PostIntake {
    * to its predecessor, a peer like any) does not, and a sync request would tell the successor which.
    */
   forwarded (id: Uint8Array, to: string | undefined): void {
-    if (to === undefined) return
     const key = toHex(id)
-    this.stemSuccessors.set(key, to)
-    const sent = this.stemSentTo.get(key) ?? new Set<string>()
-    this.stemSentTo.set(key, sent.add(to))
+    // a ring post (judged by the membership rule here): none of its later senders is asked for stamps
+    if (this.ringsChecked.get(key) !== undefined) this.stemForwarded.set(key, true)
+    if (to !== undefined) this.stemSuccessors.set(key, to)
   }
 
   /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */
@@ -575,11 +579,13 @@ export class PostIntake {
    * Stores an envelope that passed protocol validation; the store refuses a tag seen in its scope.
    * `from`: the address group of the peer that delivered it; when not given, that of the successor this
    * node sent it to in the stem ({@link forwarded}), else the group that sent it through the stem
-   * ({@link judge}), else none: the node's own post.
+   * ({@link judge}), else {@link UNKNOWN_SENDER} (both forgotten): never the node's own posts, which come
+   * through {@link acceptOwn} (sixth read, RV13C L1: a flood of stem posts pushing both out charged a
+   * relayed post to the node's own quota).
    */
   async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
     const key = toHex(valid.id)
-    return this.put(envelope, valid, from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key), true)
+    return this.put(envelope, valid, from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) ?? UNKNOWN_SENDER, true)
   }
 
   /**
