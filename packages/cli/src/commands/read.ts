@@ -7,19 +7,20 @@ import { CircleClient } from '../circle-client.js'
 import { circleNameOf } from '../circle-name.js'
 import { warningLines } from '../circle-text.js'
 import { FEED_LIMIT } from '../constants.js'
-import { DaemonNotRunningError } from '../errors.js'
+import { DaemonNotRunningError, UsageError } from '../errors.js'
 import { readFeed } from '../feed-read.js'
 import { readFilters } from '../filter-file.js'
 import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
+import { shortId } from '../text.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { CHANNEL_ARGUMENT, clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { ControlClient } from '../client.js'
 import type { Output } from '../output.js'
-import type { FeedSort } from '@murmur/node'
+import type { FeedSort, PostView } from '@murmur/node'
 
 /** What the marks on each post mean, and the vote rule (after the options of feed, thread and watch). */
 const MARKS_HELP = `
@@ -117,19 +118,22 @@ export function threadCommand (): Command {
 export function watchCommand (): Command {
   return withCommonOptions(new Command('watch'))
     .description('print the posts, replies and votes of a channel or circle as they arrive, until Ctrl-C (--json: one object per line)')
-    .argument('<channel>', CHANNEL_ARGUMENT)
+    .argument('[channel]', `${CHANNEL_ARGUMENT} (with --mine: every channel when left out)`)
+    .option('--mine', 'only replies and votes on your own posts and replies (those made through this daemon since it started)')
     .addHelpText('after', MARKS_HELP)
-    .action(async (channelArg: string, options: CommonOptions) => {
-      const channel = parseChannel(channelArg)
+    .action(async (channelArg: string | undefined, options: WatchOptions) => {
+      if (channelArg === undefined && options.mine !== true) throw new UsageError('name the channel to watch, or watch replies to your posts in every channel with --mine')
+      const channel = channelArg === undefined ? undefined : parseChannel(channelArg)
       const client = await clientOf(options)
       const out = outputOf(options)
-      const circle = circleNameOf(channel)
-      if (circle === undefined) {
-        await client.join(channel)
-      } else {
+      const circle = channel === undefined ? undefined : circleNameOf(channel)
+      if (circle !== undefined) {
         await noteCircle(client, out, circle)
+      } else if (channel !== undefined) {
+        await client.join(channel)
       }
       const filter = postFilter(await readFilters(resolveDataDir(options.dataDir)))
+      const mine = options.mine === true ? new OwnPosts(client) : undefined
       const controller = new AbortController()
       const onSignal = (): void => { controller.abort() }
       process.once('SIGINT', onSignal)
@@ -139,9 +143,13 @@ export function watchCommand (): Command {
         for await (const event of client.events({ channel, signal: controller.signal })) {
           if (event.type === 'status' && !announced) {
             announced = true
-            out.note(`watching ${channel} (Ctrl-C stops)`)
+            await mine?.refresh()
+            const what = mine === undefined ? '' : `replies and votes on your posts in ${channel ?? 'every channel'}`
+            out.note(`watching ${what === '' ? channel ?? '' : what} (Ctrl-C stops)`)
           } else if (event.type === 'post' && filter(event.post) === undefined) {
-            out.item(event.post, () => `${formatPost(event.post, undefined, out.columns)}\n`)
+            if (mine !== undefined && !await mine.answers(event.post)) continue
+            const on = mine === undefined ? '' : `${event.post.kind === 'VOTE' ? 'vote' : 'reply'} on your post ${shortId(event.post.parent ?? '')}\n`
+            out.item(event.post, () => `${on}${formatPost(event.post, undefined, out.columns)}\n`)
           }
         }
       } finally {
@@ -152,6 +160,29 @@ export function watchCommand (): Command {
         throw new DaemonNotRunningError('the murmur daemon stopped')
       }
     })
+}
+
+interface WatchOptions extends CommonOptions {
+  mine?: boolean
+}
+
+/** The daemon's own posts and replies (GET /v1/mine), asked again when a post answers one not known yet. */
+class OwnPosts {
+  private ids = new Set<string>()
+
+  constructor (private readonly client: ControlClient) {}
+
+  async refresh (): Promise<void> {
+    // ControlClient's authenticated request is private there (as circle-client.ts reaches it): docs/API.md's routes are the contract
+    this.ids = new Set((await this.client['request']<{ ids: string[] }>('GET', '/mine')).ids)
+  }
+
+  /** Whether `post` replies to or votes on an own post (or reply), and is not one of ours itself. */
+  async answers (post: PostView): Promise<boolean> {
+    if (post.parent === undefined || this.ids.has(post.id)) return false
+    if (!this.ids.has(post.parent)) await this.refresh()
+    return this.ids.has(post.parent) && !this.ids.has(post.id)
+  }
 }
 
 /** Says how many posts the reader's filters hid, if any. */

@@ -5,6 +5,7 @@ import { isFeedSort, sortedFeed } from '@murmur/node'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
+import { OWN_ROUTES, rememberOwn } from './own-routes.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostingResult } from '../api-types.js'
 import type { FeedRead, Murmur, PostOptions } from '@murmur/node'
@@ -39,6 +40,7 @@ export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, o
  */
 export const JSON_ROUTES: Record<string, JsonRoute> = {
   ...CIRCLE_ROUTES,
+  ...OWN_ROUTES,
   'GET /status': async (ctx) => readStatus(ctx.node, ctx.startedAt),
   'GET /peers': async (ctx) => ({ peers: readPeers(ctx.node) }),
   'POST /join': async (ctx) => {
@@ -111,17 +113,17 @@ export const POSTING_ROUTES: Record<string, PostingRoute> = {
     const channel = stringField(body, 'channel')
     const circle = circleOfChannel(node, channel)
     const text = stringField(body, 'body')
-    return circle === undefined
-      ? node.post(channel, text, postOptions(body, options))
-      : { ...await node.circles.post(circle, text, postOptions(body, options)), circle }
+    return rememberOwn(node, circle === undefined
+      ? await node.post(channel, text, postOptions(body, options))
+      : { ...await node.circles.post(circle, text, postOptions(body, options)), circle })
   },
   'POST /replies': async ({ node, body }, options) => {
     const parent = stringField(body, 'parent')
     const text = stringField(body, 'body')
     const circle = await circleOfPost(node, parent, body.circle)
-    return circle === undefined
-      ? node.reply(parent, text, postOptions(body, options))
-      : { ...await node.circles.reply(circle, parent, text, postOptions(body, options)), circle }
+    return rememberOwn(node, circle === undefined
+      ? await node.reply(parent, text, postOptions(body, options))
+      : { ...await node.circles.reply(circle, parent, text, postOptions(body, options)), circle })
   },
   'POST /votes': async ({ node, body }, options) => {
     const vote = body.vote
