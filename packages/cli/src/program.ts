@@ -11,6 +11,7 @@ import { circleCommand } from './commands/circle.js'
 import { daemonCommand } from './commands/daemon.js'
 import { filterCommand } from './commands/filter.js'
 import { initCommand } from './commands/init.js'
+import { peekCommand } from './commands/peek.js'
 import { joinCommand, leaveCommand, peersCommand, statusCommand } from './commands/info.js'
 import { postCommand, replyCommand, voteCommand } from './commands/post.js'
 import { feedCommand, threadCommand, watchCommand } from './commands/read.js'
@@ -65,7 +66,7 @@ Channels: "lobby" means "#lobby" (a bare # starts a shell comment); geo:<geohash
 circle:NAME is one of your circles (murmur circle --help).`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
-    feedCommand(), threadCommand(), watchCommand(), joinCommand(), leaveCommand(), peersCommand(), statusCommand(),
+    feedCommand(), threadCommand(), watchCommand(), joinCommand(), peekCommand(), leaveCommand(), peersCommand(), statusCommand(),
     circleCommand(), filterCommand(), relayCommand(), repairCommand()
   ]) {
     program.addCommand(command.exitOverride())

@@ -34,6 +34,7 @@ import type { ClockSkewDetail } from './clock-skew.js'
 import type { PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
+import type { Places } from './location.js'
 
 export type { PostView } from './view.js'
 export { FEED_SORTS, TOP_CANDIDATES, compareFeed, isFeedSort, sortFeed, sortedFeed } from './feed-order.js'
@@ -41,6 +42,8 @@ export type { FeedRead, FeedSort } from './feed-order.js'
 export { BadFiltersError, MAX_FILTER_WORDS, MAX_FILTER_WORD_LENGTH, MAX_MUTES, applyFilters, emptyFilters, filterWords, foldText, parseFilters, postFilter } from './filters.js'
 export type { FilterReason, LocalFilters, MutedPseudonym } from './filters.js'
 export { CircleError } from './circle/errors.js'
+export { PEEK_LEVEL, PLACES_SUBLEVEL, PeekOnlyError, createPlaces, placesKeep } from './location.js'
+export type { NearPlace, PeekPlace, Places, PlacesComponents, PlacesInit, PlacesKeep, PlacesState } from './location.js'
 export type { CircleErrorCode } from './circle/errors.js'
 export type { CirclesInit } from './circle/service.js'
 export type { Circles, CircleSummary, CircleMember, CircleInviteResult, CreateCircleOptions, InviteOptions, JoinCircleOptions, CirclePostView, CirclePostDetail, CircleRosterDetail, CircleWarning } from './circle/types.js'
@@ -405,6 +408,11 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
   readonly libp2p: MurmurLibp2p
   /** This node's private circles: create, invite, join, post, read (docs/PROTOCOL.md §6). */
   readonly circles: Circles
+  /**
+   * Location channels: the cells near a place (coordinates turned into `geo:<cell>` names here, never
+   * kept or sent), and far places peeked at read only (post, reply and vote refused: PeekOnlyError).
+   */
+  readonly places: Places
   /**
    * Subscribes to a channel and starts finding its members. Every method that takes a channel reads the
    * name as typed, by the protocol's one rule (channelName): `lobby`, `Lobby` and `#LOBBY` are `#lobby`.

@@ -5,12 +5,11 @@
 import { describe, expect, it } from 'vitest'
 import { locationCover } from '@murmur/protocol'
 import { addressOf, cleanedAfterEach, nextPost, startNode } from './harness.js'
-import type { Murmur } from '../src/index.js'
-import type { Places } from '../src/location.js'
+import type { Murmur, Places } from '../src/index.js'
 
-/** The node's location channels (on MurmurNode; the Murmur interface names them once index.ts does). */
+/** The node's location channels. */
 function placesOf (node: Murmur): Places {
-  return (node as unknown as { places: Places }).places
+  return node.places
 }
 
 describe('location channels on a node', () => {

@@ -6,6 +6,9 @@ import { MAX_CLOCK_SKEW } from '@murmur/protocol'
 import { clockWarning } from '../daemon/status.js'
 import { mintingLine, ringLine } from '../membership.js'
 import { utcTime } from '../text.js'
+import { UsageError } from '../errors.js'
+import { parseLevel, parsePoint, parseRadius } from '../place-input.js'
+import { PlacesClient } from '../places-client.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
@@ -20,13 +23,38 @@ import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
  */
 export function joinCommand (): Command {
   return withCommonOptions(new Command('join'))
-    .description('join a channel: receive, relay and keep its posts')
-    .argument('<channel>', 'channel: #name, name, or geo:<geohash>')
-    .action(async (channelArg: string, options: CommonOptions) => {
+    .description('join a channel: receive, relay and keep its posts; or, with --near, the location channels around a place')
+    .argument('[channel]', 'channel: #name, name, or geo:<geohash>')
+    .option('--near <lat,lon>', 'join the location channels (geohash cells) covering this place, in decimal degrees')
+    .option('--radius <distance>', 'with --near: how far around, in m or km (100m..100km)', '5km')
+    .option('--level <n>', 'with --near: cell level, 2 region, 4 city, 5 town, 6 neighbourhood (default: the finest up to 5 that takes at most 9 cells)')
+    .addHelpText('after', `
+--near joins one channel per cell the circle touches, and leaves those of the place joined before;
+you post to the cell you are in (shown as "home"). The coordinates never leave this computer: only
+the cells' names do, and your mesh peers see which cells this node reads (docs/ANONYMITY.md).`)
+    .action(async (channelArg: string | undefined, options: JoinOptions) => {
+      if (options.near !== undefined) {
+        if (channelArg !== undefined) throw new UsageError('give a channel or --near LAT,LON, not both')
+        const cover = await new PlacesClient(await clientOf(options)).near({
+          ...parsePoint(options.near),
+          radius: parseRadius(options.radius ?? '5km'),
+          ...(options.level === undefined ? {} : { level: parseLevel(options.level) })
+        })
+        outputOf(options).result(cover, () => `joined ${cover.channels.length} location ${cover.channels.length === 1 ? 'channel' : 'channels'} of level ${cover.level}: ${cover.channels.join(', ')}\npost here with: murmur post ${cover.home} <text>`)
+        return
+      }
+      if (channelArg === undefined) throw new UsageError('give a channel to join, or --near LAT,LON')
       const channel = parseChannel(channelArg)
       const channels = await (await clientOf(options)).join(channel)
       outputOf(options).result({ channel, channels }, () => `joined ${channel} (channels: ${channels.join(', ')})`)
     })
+}
+
+/** Options of `murmur join`. */
+interface JoinOptions extends CommonOptions {
+  near?: string
+  radius?: string
+  level?: string
 }
 
 /**
