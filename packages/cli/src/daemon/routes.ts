@@ -5,6 +5,7 @@ import { isFeedSort, sortedFeed } from '@murmur/node'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
+import { LOCATION_ROUTES } from './location-routes.js'
 import { OWN_ROUTES, rememberOwn } from './own-routes.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostingResult } from '../api-types.js'
@@ -41,6 +42,7 @@ export type PostingRoute = (ctx: RouteContext, options: { signal: AbortSignal, o
 export const JSON_ROUTES: Record<string, JsonRoute> = {
   ...CIRCLE_ROUTES,
   ...OWN_ROUTES,
+  ...LOCATION_ROUTES,
   'GET /status': async (ctx) => readStatus(ctx.node, ctx.startedAt),
   'GET /peers': async (ctx) => ({ peers: readPeers(ctx.node) }),
   'POST /join': async (ctx) => {
