@@ -113,6 +113,8 @@ export class ChatApp {
     try {
       this.render()
       const events = this.followEvents()
+      // a daemon of an older release has no GET /v1/mine: the chat then knows only the posts it makes
+      await this.reader.loadOwn(this.client).catch((err: unknown) => { log('own posts unavailable - %e', err) })
       await this.switchTo(this.channel)
       await finished
       this.controller.abort()

@@ -1,13 +1,14 @@
 /**
  * What the chat's reader chose and is told: the feed's order (`/sort`), the mutes and filters of the
  * data dir (applied to the feed, threads and live posts; `/mute` adds to them), and the replies and
- * votes on the posts this chat made (a highlight and a count in the header until `/feed`). The chat
- * knows its own posts by the ids the node gave it: nothing is asked of the network, nothing is kept.
+ * votes on the user's own posts (a highlight and a count in the header until `/feed`). Its own posts
+ * are the ids the node gave it and the daemon's own (GET /v1/mine): nothing is asked of the network.
  */
 import { isFeedSort, postFilter } from '@murmur/node'
 import { readFeed } from '../feed-read.js'
 import { readFilters, updateFilters } from '../filter-file.js'
 import { UsageError } from '../errors.js'
+import { ownIds } from '../own-ids.js'
 import type { ReadFeed } from '../feed-read.js'
 import type { ControlClient } from '../client.js'
 import type { FeedSort, FilterReason, LocalFilters, PostView } from '@murmur/node'
@@ -66,6 +67,11 @@ export class ChatReader {
     const pseudonym = post.pseudonym
     if (pseudonym === undefined || post.root === undefined) throw new UsageError('a vote has no author to mute')
     await this.change((f) => f.pseudonyms.some((m) => m.thread === thread && m.pseudonym === pseudonym) ? f : { ...f, pseudonyms: [...f.pseudonyms, { thread, pseudonym }] })
+  }
+
+  /** Remembers the posts and replies the daemon made for the user since it started (also through other commands). */
+  async loadOwn (client: ControlClient): Promise<void> {
+    for (const id of await ownIds(client)) this.mine.add(id)
   }
 
   /** Remembers a post or reply this chat made. */

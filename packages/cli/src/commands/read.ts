@@ -14,6 +14,7 @@ import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
 import { shortId } from '../text.js'
+import { ownIds } from '../own-ids.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { CHANNEL_ARGUMENT, clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
@@ -173,8 +174,7 @@ class OwnPosts {
   constructor (private readonly client: ControlClient) {}
 
   async refresh (): Promise<void> {
-    // ControlClient's authenticated request is private there (as circle-client.ts reaches it): docs/API.md's routes are the contract
-    this.ids = new Set((await this.client['request']<{ ids: string[] }>('GET', '/mine')).ids)
+    this.ids = new Set(await ownIds(this.client))
   }
 
   /** Whether `post` replies to or votes on an own post (or reply), and is not one of ours itself. */
