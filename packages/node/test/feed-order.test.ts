@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { compareFeed, isFeedSort, sortFeed } from '../src/feed-order.js'
+import { compareFeed, isFeedSort, sortFeed, sortedFeed } from '../src/feed-order.js'
+import { toPostView } from '../src/view.js'
+import { BACKENDS, DAY, openStore, post as storedPost, vote } from './store-fixtures.js'
+import type { FeedRead } from '../src/feed-order.js'
 import type { PostView } from '../src/view.js'
 
 const NOW = 1_800_000_000
@@ -44,5 +47,35 @@ describe('feed order', () => {
     expect(FEED).toEqual(copy)
     expect(compareFeed('new', NOW)(FEED[0]!, FEED[0]!)).toBe(0)
     expect(['new', 'hot', 'top', 'best', 1].map(isFeedSort)).toEqual([true, true, true, false, false])
+  })
+
+  it('a hand-built store in each order, as the formulas say', async () => {
+    const { store, close } = await openStore(BACKENDS[0]!)
+    try {
+      const HOUR = 3600
+      const now = NOW
+      const made = [
+        { p: storedPost({ created: now - 20 * HOUR, expires: now + DAY }), score: 12 },
+        { p: storedPost({ created: now - 10 * 60 }), score: 0 },
+        { p: storedPost({ created: now - 2 * HOUR }), score: 3 },
+        { p: storedPost({ created: now - HOUR }), score: -2 }
+      ]
+      for (const { p } of made) await store.put(p, now)
+      for (const { p, score } of made) {
+        for (let i = 0; i < Math.abs(score); i++) await store.put(vote(p, score > 0 ? 1 : -1, { created: now - HOUR }), now)
+      }
+      const read: FeedRead = async (options) => (await store.feed('#lobby', { ...options, now })).map((entry) => toPostView(entry))
+      const byFormula = (rank: (m: typeof made[number]) => number): string[] =>
+        [...made].sort((a, b) => rank(b) - rank(a) || b.p.created - a.p.created).map((m) => Buffer.from(m.p.id).toString('hex'))
+      const ids = async (sort: 'new' | 'hot' | 'top'): Promise<string[]> => (await sortedFeed(read, sort)).map((v) => v.id)
+      expect(await ids('new')).toEqual(byFormula((m) => m.p.created))
+      expect(await ids('hot')).toEqual(byFormula((m) => (Math.max(0, m.score) + 1) / ((now - m.p.created) / HOUR + 2) ** 1.5))
+      expect(await ids('top')).toEqual(byFormula((m) => m.score))
+      // the store's own hot order and this module's agree on the same posts
+      expect(sortFeed(await read({ sort: 'new' }), 'hot', now).map((v) => v.id)).toEqual(await ids('hot'))
+      expect((await sortedFeed(read, 'top', 2)).map((v) => v.score)).toEqual([12, 3])
+    } finally {
+      await close()
+    }
   })
 })
