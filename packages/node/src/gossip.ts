@@ -228,7 +228,7 @@ export class InvalidMessageTracker {
  *
  * @example
  * ```ts
- * gossipsub({ scoreParams: scoreParams(tracker, (peer) => chosen.has(peerIdFromString(peer))), scoreThresholds: SCORE_THRESHOLDS })
+ * gossipsub({ scoreParams: scoreParams(tracker, (peer) => { const id = peerIdFromString(peer); return chosen.dialed(id, libp2p.getConnections(id)) }), scoreThresholds: SCORE_THRESHOLDS })
  * ```
  */
 export function scoreParams (tracker: InvalidMessageTracker, chosen?: (peer: string) => boolean): Partial<PeerScoreParams> {

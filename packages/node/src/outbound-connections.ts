@@ -10,7 +10,7 @@
  *
  * Here: the DHT's keep-alive tag is dropped as soon as it is set ({@link dropDhtKeepAlive}: the DHT
  * dials peers when it needs them), an outbound connection to a peer this node did not choose
- * (`ChosenPeers.has`) is closed once it has carried nothing of this node's but what every connection
+ * (`ChosenPeers.dialed`: the peer holds a connection this node chose) is closed once it has carried nothing of this node's but what every connection
  * gets (identify, ping, gossip) for {@link OUTBOUND_IDLE} ({@link idleOutboundRelease}), and once more
  * than `maxConnections` outbound connections are open the oldest to an unchosen peer that carries no
  * stream of this node's is closed ({@link outboundCap}). No dial is ever refused for the count: a node that refused its own dials once
@@ -105,7 +105,7 @@ export function keptAliveIn (peerStore: Pick<PeerStore, 'get'>): (peer: PeerId) 
 export interface IdleOutboundReleaseComponents {
   /** The node's open connections (libp2p's `getConnections`). */
   connections(): Connection[]
-  /** Whether this node chose `peer` (`ChosenPeers.has`): its connections are never closed here. */
+  /** Whether this node chose `peer` (`ChosenPeers.dialed`: the peer holds a connection this node chose): its connections are never closed here. */
   chosen(peer: PeerId): boolean
   /**
    * Whether something asked libp2p to keep `peer` connected (a `keep-alive…` tag: a browser's relay);
@@ -148,7 +148,7 @@ export interface IdleOutboundRelease {
  *
  * @example
  * ```ts
- * const release = idleOutboundRelease({ connections: () => libp2p.getConnections(), chosen: (p) => chosen.has(p) })
+ * const release = idleOutboundRelease({ connections: () => libp2p.getConnections(), chosen: (p) => chosen.dialed(p, libp2p.getConnections(p)) })
  * // on stop
  * release.stop()
  * ```
@@ -236,7 +236,7 @@ export interface OutboundCapInit {
  *
  * @example
  * ```ts
- * const stop = outboundCap({ events: libp2p, connections: () => libp2p.getConnections(), chosen: (p) => chosen.has(p) }, { maxOutbound: 96 })
+ * const stop = outboundCap({ events: libp2p, connections: () => libp2p.getConnections(), chosen: (p) => chosen.dialed(p, libp2p.getConnections(p)) }, { maxOutbound: 96 })
  * ```
  */
 export function outboundCap (components: OutboundCapComponents, init: OutboundCapInit): () => void {

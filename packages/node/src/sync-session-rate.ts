@@ -119,7 +119,7 @@ export interface RateLimitedSyncInit extends SessionRateInit {
   groupOf?(connection: Connection): string
   /** The connections open now, whose groups weigh each group's share (over all of them). @default the components' getConnections, else every group weighs 1 */
   connections?(): Connection[]
-  /** Whether this node chose to dial `peer` (`ChosenPeers.has`): its outbound connections are not counted. @default every outbound connection */
+  /** Whether this node chose to dial `peer` (`ChosenPeers.dialed`: the peer holds a connection this node chose): its outbound connections are not counted. @default every outbound connection */
   chosen?(peer: PeerId): boolean
   /** Unix milliseconds; only tests pass another clock. @default Date.now */
   now?(): number
@@ -131,7 +131,7 @@ export interface RateLimitedSyncInit extends SessionRateInit {
  *
  * @example
  * ```ts
- * const sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => chosen.has(peer) }), host, { log })
+ * const sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => chosen.dialed(peer, libp2p.getConnections(peer)) }), host, { log })
  * ```
  */
 export function rateLimitedSync (components: SyncComponents, init: RateLimitedSyncInit = {}): SyncComponents {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { HistorySync } from '../src/internal.js'
 import { cleanedAfterEach, collectMessages, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 import type { SyncHost } from '../src/internal.js'
+import type { InvalidMessageTracker } from '../src/gossip.js'
 
 const CHANNEL = '#forward'
 const TOPIC = channelTopic(CHANNEL)
@@ -67,8 +68,9 @@ describe('forwarding from gossip', () => {
     await waitFor(() => received.some((message) => toHex(message.data) === toHex(marker.bytes)), 'the watcher to get the next post')
     expect(received).toHaveLength(2)
     // delivery credit for the new post only: the planted one was forwarded but not new to the store (review A, H2)
-    const pubsub = node.libp2p.services.pubsub as unknown as { getScore(peer: string): number }
-    const score = await waitFor(() => { const s = pubsub.getScore(planter.peerId.toString()); return s > 0.5 && s }, 'the credit for the new post')
+    // the tracker's credit (gossipsub's score adds the chosen-peer bonus once the node's discovery draws the planter)
+    const tracker = (node as unknown as { tracker: InvalidMessageTracker }).tracker
+    const score = await waitFor(() => { const s = tracker.score(planter.peerId.toString()); return s > 0.5 && s }, 'the credit for the new post')
     expect(score).toBeLessThan(1.5)
   }, 60_000)
 })

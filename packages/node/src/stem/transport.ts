@@ -44,7 +44,7 @@ export interface StemComponents {
    */
   groupOf?(peer: PeerId): string | undefined
   /**
-   * Whether this node chose to dial `peer` (`ChosenPeers.has`): only such a peer's outbound connection
+   * Whether this node chose to dial `peer` (`ChosenPeers.dialed`: the peer holds a connection this node chose): only such a peer's outbound connection
    * makes it a dialed stem candidate, not one a DHT query opened. @default every outbound connection counts
    */
   chosen?(peer: PeerId): boolean
