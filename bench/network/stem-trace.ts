@@ -26,7 +26,7 @@ interface RouterInternals {
   components: { onEvent?: (event: { type: string, id?: string, to?: string, reason?: string, own?: boolean }) => void }
   held: { has(id: string): boolean }
   originate(topic: string, envelope: Uint8Array, id: string, expires?: number): Promise<unknown>
-  relay(from: string, topic: string, envelope: Uint8Array, id: string, group?: string): void
+  relay(from: string, topic: string, envelope: Uint8Array, id: string, group?: string, publish?: boolean): void
   embargoFired(post: { id: string }): void
   retryOwn(post: { id: string }): void
   removePeer(peer: string): void
