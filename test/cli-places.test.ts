@@ -72,10 +72,12 @@ describe('murmur join --near and murmur peek, three daemons', () => {
     const status = await sandbox.run(['status', '--data-dir', a.dataDir, '--json'])
     expect(status.stdout).toContain(near.home)
     expect(status.stdout).not.toMatch(/57\.05|9\.92/)
+    expect((JSON.parse(status.stdout) as { places: { near: Cover } }).places.near.home).toBe(near.home)
 
     const peek = await json<{ channel: string, peeked: string[] }>(['peek', HARBOUR, '--level', String(near.level), '--data-dir', c.dataDir])
     expect(peek.channel).toBe(near.home)
     expect(peek.peeked).toEqual([near.home])
+    expect((await sandbox.run(['status', '--data-dir', c.dataDir])).stdout).toMatch(new RegExp(`peeking +${near.home} \\(read only\\)`))
     const seen = await until('c to read the peeked cell', async () => postIn(c, near.home, 'ferry is late again'))
 
     // refused by the node (PeekOnlyError, ERR_PEEK_ONLY); the control API answers it as an error

@@ -12,6 +12,7 @@ import { PlacesClient } from '../places-client.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
+import type { PlacesStateResponse } from '../daemon/location-routes.js'
 
 /**
  * The `join` command.
@@ -108,17 +109,28 @@ export function statusCommand (): Command {
   return withCommonOptions(new Command('status'))
     .description('show the daemon\'s peers, channels, addresses, clock offset and membership (stamp, minting progress and ETA, directory)')
     .action(async (options: CommonOptions) => {
-      const status = await (await clientOf(options)).status()
-      outputOf(options).result(status, () => [
+      const client = await clientOf(options)
+      const status = await client.status()
+      const places = await new PlacesClient(client).state()
+      outputOf(options).result({ ...status, places }, () => [
         `murmur ${status.version}, pid ${status.pid}, up ${status.uptime}s`,
         `peer id   ${status.peerId}`,
         `peers     ${status.peers}`,
-        `channels  ${status.channels.length === 0 ? 'none' : status.channels.map((c) => `${c.channel} (${c.peers} ${c.peers === 1 ? 'peer' : 'peers'})`).join(', ')}`,
+        `channels  ${status.channels.length === 0 ? 'none' : status.channels.map((c) => `${c.channel} (${c.peers} ${c.peers === 1 ? 'peer' : 'peers'})${places.peeked.includes(c.channel) ? ' read only' : ''}`).join(', ')}`,
+        ...placeLines(places),
         `clock     ${clockLine(status.clock)}`,
         ...membershipLines(status.membership),
         ...status.multiaddrs.map((addr) => `listening ${addr}`)
       ].join('\n'))
     })
+}
+
+/** The location lines of `murmur status`: the cells joined near a place (never its coordinates), the places peeked at. */
+function placeLines (places: PlacesStateResponse): string[] {
+  return [
+    ...(places.near === undefined ? [] : [`near      ${places.near.channels.length} cells of level ${places.near.level}, posting to ${places.near.home}`]),
+    ...(places.peeked.length === 0 ? [] : [`peeking   ${places.peeked.join(', ')} (read only)`])
+  ]
 }
 
 /** The membership lines of `murmur status`: the stamp, the mint running or the next one, the directory. */
