@@ -18,6 +18,9 @@ const benches: Array<{ file: string, node?: string[], quick?: string[], full?: s
   { file: 'membership.ts', quick: ['--quick'] },
   { file: 'verify-pool.ts', quick: ['--quick'] },
   { file: 'network/stem-sim.ts' },
+  { file: 'anonymity/stem-end.ts', quick: ['--trials', '40'] },
+  { file: 'gossip-decode.ts', quick: ['--small'] },
+  { file: 'gossip-batch.ts', quick: ['--small'] },
   { file: 'network/index.ts', full: ['--full'] },
   { file: 'crowd.ts', quick: ['--quick'] },
   { file: 'browser.ts', node: ['--experimental-transform-types', '--no-warnings'] }
