@@ -3,6 +3,7 @@ import { Envelope, Post } from './wire/murmur.js'
 import { MAX_ENVELOPE_BYTES, MAX_RING_SIZE } from './constants.js'
 import { MAX_LINK_TAGS } from './ring.js'
 import { ProtocolError } from './errors.js'
+import type { ErrorCode } from './errors.js'
 import { equalBytes } from './bytes.js'
 
 export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
@@ -10,39 +11,60 @@ export { Envelope, Post, OneTimeAuth, RingAuth } from './wire/murmur.js'
 /** protons decode limits of an Envelope: every list of a ring at most its largest legal length. */
 const ENVELOPE_LIMITS = { limits: { ring: { ring: MAX_RING_SIZE, s: MAX_RING_SIZE, tags: MAX_LINK_TAGS } } }
 
-/** The wire shape of a canonical message: each field's wire type, whether it may repeat, and its own shape. */
-export type WireShape = Record<number, { wire: 0 | 2, repeats?: true, shape?: WireShape }>
+/**
+ * The wire shape of a canonical message: per field number, its wire type, how many times it may occur in
+ * a row (`max`, @default 1), its exact length when the protocol fixes one (`len`, bytes fields) and its
+ * own shape (embedded messages).
+ */
+export type WireShape = Record<number, { wire: 0 | 2, max?: number, len?: number, shape?: WireShape }>
 type Shape = WireShape
 
 const ONE_TIME_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2 } }
-// how many a repeated field holds is protons' limit to check (ERR_BAD_RING past it), not the shape's
-const RING_SHAPE: Shape = { 1: { wire: 2, repeats: true }, 2: { wire: 2 }, 3: { wire: 2, repeats: true }, 4: { wire: 2, repeats: true }, 5: { wire: 0 }, 6: { wire: 0 }, 7: { wire: 0 } }
+// ring, s and tags counted as they are walked: a ring of 8,000 empty members stops at the 65th (ERR_BAD_RING)
+const RING_SHAPE: Shape = {
+  1: { wire: 2, max: MAX_RING_SIZE },
+  2: { wire: 2 },
+  3: { wire: 2, max: MAX_RING_SIZE },
+  4: { wire: 2, max: MAX_LINK_TAGS },
+  5: { wire: 0 },
+  6: { wire: 0 },
+  7: { wire: 0 }
+}
 const ENVELOPE_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 2, shape: ONE_TIME_SHAPE }, 3: { wire: 2, shape: RING_SHAPE }, 4: { wire: 0 } }
 // channel, kind, parent, body, vote, created, ttl, padding, salt, thread: each at most once, none repeated
 const POST_SHAPE: Shape = { 1: { wire: 2 }, 2: { wire: 0 }, 3: { wire: 2 }, 4: { wire: 2 }, 5: { wire: 0 }, 6: { wire: 0 }, 7: { wire: 0 }, 8: { wire: 2 }, 9: { wire: 2 }, 10: { wire: 2 } }
 
+/** Why bytes fail their wire shape; `too-many` is a list past its `max`, `malformed` includes a bytes field off its `len`. */
+type ShapeProblem = 'not-canonical' | 'malformed' | 'too-many'
+
 /**
- * What keeps `bytes` from having the wire shape of a canonical encoding of `shape`, read in microseconds
- * without building a field: a field unknown or of another wire type, out of order, or repeated where it
- * may not (`not-canonical`), or bytes that do not parse (`malformed`); undefined when the shape holds. A
- * copy stuffed with repeated fields (each a ring at the limits, of which a decode keeps the last; or
- * thousands of `c0`s inside one ring) is refused before protons builds any of them.
+ * What keeps `bytes` from having the wire shape of a canonical encoding of `shape`, read without building
+ * a field: a field unknown or of another wire type, out of order, or repeated where it may not
+ * (`not-canonical`); a list past its `max` (`too-many`, the walk stops at the first entry too many); bytes
+ * that do not parse or a bytes field off its fixed `len` (`malformed`); undefined when the shape holds. A
+ * copy stuffed with repeated fields (each a ring at the limits, of which a decode keeps the last; a million
+ * empty list entries; 8,000 empty ring members) is refused before protons builds any of them, in a walk of
+ * at most the sum of the `max`es.
  */
-function shapeProblem (bytes: Uint8Array, shape: Shape): 'not-canonical' | 'malformed' | undefined {
+function shapeProblem (bytes: Uint8Array, shape: Shape): ShapeProblem | undefined {
   try {
     const read = reader(bytes)
     let last = 0
+    let count = 0
     while (read.pos < read.len) {
       const tag = read.uint32()
       const field = tag >>> 3
       const spec = shape[field]
-      if (spec === undefined || (tag & 7) !== spec.wire || field < last || (field === last && spec.repeats !== true)) return 'not-canonical'
+      if (spec === undefined || (tag & 7) !== spec.wire || field < last) return 'not-canonical'
+      count = field === last ? count + 1 : 1
+      if (count > (spec.max ?? 1)) return spec.max === undefined ? 'not-canonical' : 'too-many'
       last = field
       if (spec.wire === 0) {
         read.skipType(0)
         continue
       }
       const inner = read.bytes()
+      if (spec.len !== undefined && inner.byteLength !== spec.len) return 'malformed'
       const problem = spec.shape === undefined ? undefined : shapeProblem(inner, spec.shape)
       if (problem !== undefined) return problem
     }
@@ -53,18 +75,20 @@ function shapeProblem (bytes: Uint8Array, shape: Shape): 'not-canonical' | 'malf
 }
 
 /**
- * Throws ERR_MALFORMED or ERR_NOT_CANONICAL unless `bytes` have the wire shape of a canonical `what`: run
- * before protons decodes attacker bytes, whose repeated fields (of which a decode keeps the last) and
- * nested groups cost far more to decode than a genuine message of the same size.
+ * Throws unless `bytes` have the wire shape of a canonical `what`: ERR_MALFORMED, ERR_NOT_CANONICAL, or
+ * `tooMany` (@default ERR_MALFORMED, the code protons' own list limits gave) for a list past its `max`.
+ * Run before protons decodes attacker bytes, whose repeated fields (of which a decode keeps the last),
+ * empty list entries and nested groups cost far more to decode than a genuine message of the same size.
  *
  * @example
  * ```ts
  * checkShape('sync message', bytes, SYNC_MESSAGE_SHAPE)
  * ```
  */
-export function checkShape (what: string, bytes: Uint8Array, shape: Shape): void {
+export function checkShape (what: string, bytes: Uint8Array, shape: Shape, tooMany: ErrorCode = 'ERR_MALFORMED'): void {
   const problem = shapeProblem(bytes, shape)
-  if (problem === 'malformed') throw new ProtocolError('ERR_MALFORMED', `${what} does not decode`)
+  if (problem === 'malformed') throw new ProtocolError('ERR_MALFORMED', `${what} does not decode, or holds a field of the wrong length`)
+  if (problem === 'too-many') throw new ProtocolError(tooMany, `${what} holds a list above its limit`)
   if (problem === 'not-canonical') {
     throw new ProtocolError('ERR_NOT_CANONICAL', `${what} is not canonically encoded: a field is unknown, of another wire type, out of order or repeated`)
   }
@@ -108,7 +132,7 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
   if (bytes.byteLength > MAX_ENVELOPE_BYTES) {
     throw new ProtocolError('ERR_TOO_LARGE', `envelope is ${bytes.byteLength} bytes, at most ${MAX_ENVELOPE_BYTES} allowed`)
   }
-  checkShape('envelope', bytes, ENVELOPE_SHAPE)
+  checkShape('envelope', bytes, ENVELOPE_SHAPE, 'ERR_BAD_RING')
   return decodeCanonical('envelope', bytes, (b) => Envelope.decode(b, ENVELOPE_LIMITS), (v) => Envelope.encode(v))
 }
 
