@@ -80,11 +80,13 @@ describe('murmur join --near and murmur peek, three daemons', () => {
     expect((await sandbox.run(['status', '--data-dir', c.dataDir])).stdout).toMatch(new RegExp(`peeking +${near.home} \\(read only\\)`))
     const seen = await until('c to read the peeked cell', async () => postIn(c, near.home, 'ferry is late again'))
 
-    // refused by the node (PeekOnlyError, ERR_PEEK_ONLY); the control API answers it as an error
+    // refused by the node (PeekOnlyError, ERR_PEEK_ONLY); the control API answers 409 with its message
     const refused = await sandbox.run(['post', near.home, 'not from here', '--data-dir', c.dataDir])
     expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/only peeked at/)
     const reply = await sandbox.run(['reply', seen.id, 'nor this', '--data-dir', c.dataDir])
     expect(reply.code).not.toBe(0)
+    expect(reply.stderr).toMatch(/only peeked at/)
     expect(await postIn(c, near.home, 'not from here')).toBeUndefined()
 
     const left = await json<{ peeked: string[] }>(['peek', near.home, '--leave', '--data-dir', c.dataDir])

@@ -17,6 +17,8 @@ const STATUS_BY_NAME: Record<string, number> = {
   InvalidIdError: 400,
   PostValidationError: 400,
   ClockSkewError: 409,
+  LocationError: 400,
+  PeekOnlyError: 409,
   // a vote before this node holds a member stamp: refused now, accepted once the stamp is minted
   StampNotReadyError: 409,
   UnknownPostError: 404,

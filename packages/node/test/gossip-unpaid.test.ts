@@ -1,0 +1,93 @@
+/**
+ * Refusals that cost the sender nothing (expired, too early, a stale epoch: refused before the proof of
+ * work) are Ignored, as an honest forwarder with a clock off can send them, but only up to a budget per
+ * peer. Seventh read of issue 12, RV14A H1: a stock peer sent 60,000 expired envelopes (built once, 8 body
+ * bytes changed per copy, no proof of work), each 0.22 ms of the victim's main thread, and stayed
+ * connected with its score intact.
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { CUT_OFF_COUNT, InvalidMessageTracker, UNPAID_IGNORES, createTopicValidator } from '../src/gossip.js'
+import { addressOf, cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import type { Murmur } from '../src/index.js'
+import type { StockPeer } from './harness.js'
+
+const CHANNEL = '#unpaid'
+const TOPIC = channelTopic(CHANNEL)
+
+/** `count` distinct envelopes of 1970: one built, then a byte of its body changed per copy (no proof of work). */
+async function expired (count: number): Promise<Uint8Array[]> {
+  const { bytes } = await buildEnvelope({ channel: CHANNEL, body: 'x'.repeat(64), powBits: 0, created: 1_000_000, ttl: 3_600 })
+  const at = bytes.indexOf(0x78)
+  return Array.from({ length: count }, (_, i) => {
+    const copy = bytes.slice()
+    copy[at] = 0x41 + (i % 26)
+    copy[at + 1] = 0x41 + (Math.floor(i / 26) % 26)
+    copy[at + 2] = 0x41 + (Math.floor(i / 676) % 26)
+    return copy
+  })
+}
+
+describe('free refusals from one peer', () => {
+  it('are Ignored up to UNPAID_IGNORES, then each counts as a rejection until the peer is cut off', async () => {
+    await ready()
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const tracker = new InvalidMessageTracker()
+    const validate = createTopicValidator({
+      validate: () => ({ ok: false, code: 'ERR_EXPIRED', reason: 'expired' }),
+      tracker,
+      accept: async () => 'stored',
+      log: logger('murmur:test')
+    })
+    const answers: TopicValidatorResult[] = []
+    for (let i = 0; i < UNPAID_IGNORES + CUT_OFF_COUNT + 1; i++) answers.push(await validate(peer, { type: 'unsigned', topic: TOPIC, data: new Uint8Array([i]) }))
+    expect(answers.slice(0, UNPAID_IGNORES)).toEqual(Array(UNPAID_IGNORES).fill(TopicValidatorResult.Ignore))
+    expect(answers.slice(UNPAID_IGNORES)).toEqual(Array(CUT_OFF_COUNT + 1).fill(TopicValidatorResult.Reject))
+    expect(tracker.isCutOff(peer.toString())).toBe(true)
+  })
+})
+
+describe('a stock libp2p peer sending 2,000 expired envelopes', () => {
+  const cleanup = cleanedAfterEach()
+
+  async function joined (node: Murmur, peer: StockPeer): Promise<void> {
+    peer.services.pubsub.subscribe(TOPIC)
+    await peer.dial(node.getMultiaddrs().find((a) => String(a) === addressOf(node))!)
+    await waitFor(() => peer.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(node.peerId)), 'the stock peer sees the node in the channel')
+    await waitFor(() => node.libp2p.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(peer.peerId)), 'the node sees the stock peer in the channel')
+  }
+
+  it('gets at most UNPAID_IGNORES + CUT_OFF_COUNT + 1 of them checked, is hung up on, and the node then takes an honest post', async () => {
+    const node = await startNode({ channels: [CHANNEL] })
+    const attacker = await startStockPeer()
+    const honest = await startStockPeer()
+    cleanup.running.push(node, attacker, honest)
+    await joined(node, attacker)
+    await joined(node, honest)
+    const intake = (node as unknown as { intake: { verify: (...args: unknown[]) => Promise<unknown> } }).intake
+    const verify = intake.verify.bind(intake)
+    let checks = 0
+    intake.verify = async (...args) => {
+      if (args[2] === 'gossip') checks++
+      return await verify(...args)
+    }
+
+    const sender = attacker.services.pubsub as unknown as { sendRpc(peer: string, rpc: { messages: Array<{ topic: string, data: Uint8Array }> }): boolean }
+    // four RPCs of 500 (each batch built on its own one-time key: 2,000 distinct messages)
+    for (let batch = 0; batch < 4; batch++) {
+      sender.sendRpc(node.peerId.toString(), { messages: (await expired(500)).map((data) => ({ topic: TOPIC, data })) })
+    }
+    await waitFor(() => node.libp2p.getConnections(attacker.peerId).length === 0, 'the attacker cut off and hung up on', 60_000)
+    // one more than the budget and the cut-off: the count decays a little between rejections
+    expect(checks).toBeLessThanOrEqual(UNPAID_IGNORES + CUT_OFF_COUNT + 2)
+
+    const post = await buildEnvelope({ channel: CHANNEL, body: 'after the flood', powBits: TEST_POW_BITS })
+    const arrived = nextPost(node, (p) => p.body === 'after the flood')
+    await honest.services.pubsub.publish(TOPIC, post.bytes)
+    expect((await arrived).body).toBe('after the flood')
+  }, 120_000)
+})
