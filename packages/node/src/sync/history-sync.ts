@@ -374,6 +374,8 @@ export class HistorySync {
       await stream.close({ signal })
     } catch (err) {
       this.log('sync session with %p ended - %e', peer, err)
+      // a message that breaks the sync codec (or its ranges): cut off like a peer sending invalid posts
+      if (err instanceof Error && err.name === 'ProtocolError') this.demote(peer, 'undecodable')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       this.responding--
@@ -389,10 +391,10 @@ export class HistorySync {
     this.slots.prune(now)
   }
 
-  private demote (peer: PeerId, why: 'invalid' | 'unrequested'): void {
+  private demote (peer: PeerId, why: 'invalid' | 'unrequested' | 'undecodable'): void {
     this.demoted.set(peer.toString(), Date.now())
     this.host.penalise(peer)
-    this.log('demoted %p for sending %s posts during sync', peer, why)
+    this.log('demoted %p for sending %s %s during sync', peer, why, why === 'undecodable' ? 'messages' : 'posts')
   }
 
   private isDemoted (peer: PeerId, now: number): boolean {
