@@ -20,6 +20,7 @@ import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { admitConnectedDhtPeers } from './dht-admission.js'
+import { kadMessageLimit } from './kad-limits.js'
 import { dropDhtKeepAlive, keptAliveIn, outboundCap } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -159,14 +160,15 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({
+      // every kad message read is capped in size before it is decoded (kad-limits.ts)
+      dht: kadMessageLimit(kadDHT({
         protocol: KAD_PROTOCOL,
         // a query's dials at once stay well below maxParallelDials: the node's own dials are not queued behind them
         alpha: DHT_ALPHA,
         disjointPaths: DHT_DISJOINT_PATHS,
         peerInfoMapper: addressScopeMapper(init.allowPrivateAddresses),
         ...(init.dhtServer === undefined ? {} : { clientMode: !init.dhtServer })
-      }),
+      }), { onOversize: (peer) => { init.tracker.penalise(peer.toString()) } }),
       pubsub: murmurGossipsub({ tracker: init.tracker, ...(init.chosen === undefined ? {} : { chosen: (peer) => init.chosen!(peerIdFromString(peer)) }) }),
       relayedConnections: relayedConnectionCloser(),
       ...(extra.services as Libp2pOptions<MurmurServices>['services'])

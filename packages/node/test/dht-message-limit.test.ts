@@ -1,0 +1,122 @@
+/**
+ * One kad message cannot hold a node's event loop (seventh read of issue 12, H2): kad-dht read a DHT
+ * message of up to 4 MiB and decoded it in one synchronous call, however many peers it listed. A stock
+ * peer sending PING followed by ~1 million empty `closerPeers` (`42 00`, 2 MB) held a DHT server busy
+ * for about 8 s (19 s at 4 MiB), and a lying DHT server could do the same to any node through its answer
+ * to a query. Now a kad message announced longer than 64 KiB aborts its stream before it is read.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
+import { createLibp2p } from 'libp2p'
+import { describe, expect, it, vi } from 'vitest'
+import { KAD_PROTOCOL } from '../src/constants.js'
+import { InvalidMessageTracker } from '../src/gossip.js'
+import { createMurmurLibp2p } from '../src/libp2p.js'
+import { cleanedAfterEach, waitFor } from './harness.js'
+import type { Libp2p } from '@libp2p/interface'
+import type { MurmurLibp2p } from '../src/libp2p.js'
+
+/** A kad Message: type PING (`08 05`) then ~1 million empty `closerPeers` (`42 00`), 2 MB. */
+const JUNK = new Uint8Array(2 * 1024 * 1024)
+JUNK.set([0x08, 0x05])
+for (let i = 2; i + 1 < JUNK.length; i += 2) { JUNK[i] = 0x42; JUNK[i + 1] = 0 }
+/** A genuine kad PING. */
+const PING = Uint8Array.from([0x08, 0x05])
+/** Longest the node's event loop may be held, in ms: the 2 MB message took about 8 s to decode before. */
+const STALL_BOUND = 1_000
+
+/** Peers in the node's kad-dht routing table (kad-dht's implementation has one; the KadDHT interface does not say). */
+const tableSize = (node: MurmurLibp2p): number => (node.services.dht as unknown as { routingTable: { size: number } }).routingTable.size
+
+async function stockPeer (): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), ping: ping() }
+  })
+}
+
+async function dhtNode (tracker: InvalidMessageTracker): Promise<MurmurLibp2p> {
+  return createMurmurLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPrivateAddresses: true, iceServers: [], dhtServer: true, tracker })
+}
+
+/** Runs `work` and returns the longest event-loop delay seen meanwhile, in ms. */
+async function longestStall (work: () => Promise<void>): Promise<number> {
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  try {
+    await work()
+  } finally {
+    delay.disable()
+  }
+  return delay.max / 1e6
+}
+
+describe('kad message size (seventh read of issue 12, H2)', () => {
+  const cleanup = cleanedAfterEach()
+
+  it('a stock peer\'s 2 MB kad message does not stall a DHT server: its stream is aborted, the peer penalised, a genuine PING still answered', async () => {
+    const tracker = new InvalidMessageTracker()
+    const penalise = vi.spyOn(tracker, 'penalise')
+    const node = await dhtNode(tracker)
+    cleanup.running.push(node)
+    await node.start()
+    const attacker = await stockPeer()
+    cleanup.running.push(attacker)
+    await attacker.dial(node.getMultiaddrs()[0]!)
+    let outcome = ''
+    const stall = await longestStall(async () => {
+      const stream = await attacker.dialProtocol(node.peerId, KAD_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 })
+      await lp.write(JUNK).catch(() => {})
+      outcome = await lp.read({ signal: AbortSignal.timeout(60_000) }).then((answer) => `answered ${answer.byteLength} B`, () => 'refused')
+    })
+    expect(outcome).toBe('refused')
+    expect(stall).toBeLessThan(STALL_BOUND)
+    expect(penalise).toHaveBeenCalledWith(attacker.peerId.toString())
+    // valid traffic still flows, from the same peer too
+    const stream = await attacker.dialProtocol(node.peerId, KAD_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.write(PING)
+    expect([...(await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray()]).toEqual([...PING])
+  }, 120_000)
+
+  it('a lying DHT server\'s 2 MB answer to the node\'s query does not stall the node', async () => {
+    const node = await dhtNode(new InvalidMessageTracker())
+    cleanup.running.push(node)
+    await node.start()
+    const liar = await stockPeer()
+    cleanup.running.push(liar)
+    let asked = 0
+    let aborted = 0
+    await liar.handle(KAD_PROTOCOL, async (stream) => {
+      asked++
+      const lp = lpStream(stream)
+      try {
+        await lp.read({ signal: AbortSignal.timeout(30_000) })
+        await lp.write(JUNK)
+        await lp.read({ signal: AbortSignal.timeout(30_000) })
+      } catch {
+        aborted++
+      }
+    })
+    const stall = await longestStall(async () => {
+      await node.dial(liar.getMultiaddrs()[0]!)
+      // the node asks the liar once it has taken it into its routing table (after identify)
+      await waitFor(() => aborted > 0 || tableSize(node) > 0 || undefined, 'the liar in the routing table', 30_000, 20)
+      const events = node.services.dht.getClosestPeers(new Uint8Array(32), { signal: AbortSignal.timeout(60_000) })[Symbol.asyncIterator]()
+      const query = (async () => { while (!(await events.next()).done) { /* drained */ } })().catch(() => {})
+      await waitFor(() => aborted > 0 || undefined, 'the node to abort the lying answer', 60_000, 20)
+      await query
+    })
+    expect(asked).toBeGreaterThan(0)
+    expect(stall).toBeLessThan(STALL_BOUND)
+  }, 120_000)
+})
