@@ -227,8 +227,9 @@ describe('murmur against a local attacker', () => {
         sockets.push(socket)
       }
     })
-    // past the cap (64), the oldest idle connections are evicted at once; the others go at the headers timeout (5 s)
-    await expect.poll(() => closed.size, { timeout: 4_000 }).toBeGreaterThanOrEqual(16)
+    // silent connections are held apart for their first 100 ms (FRESH_CONNECTION_GRACE), then count against
+    // the cap (64): the oldest are evicted as newcomers arrive (connections.test, chaos-api-crowd), and
+    // every one of these is closed by the headers timeout (5 s); the user's request then gets through
     await allClosed
     const status = await sandbox.run(['status', '--json', '--data-dir', daemon.dataDir])
     expect(status.code).toBe(0)
