@@ -2,6 +2,7 @@
  * The browser page's own feed rendering (examples/browser/src/view.ts and its style sheet) on a page
  * of its own, without a node: test/browser-display.test.ts hands it posts through `window.feedTest`.
  */
+import { ready } from '@murmur/protocol'
 import { preview, renderFeed } from '../../examples/browser/src/view.ts'
 import type { PostView } from '@murmur/node'
 
@@ -23,6 +24,8 @@ function post (body: string, i: number): PostView {
   } as unknown as PostView
 }
 
+// names are hashed (pseudonymName): libsodium first; the test waits for feedTest
+await ready()
 window.feedTest = {
   show (bodies) {
     const feed = document.getElementById('feed')

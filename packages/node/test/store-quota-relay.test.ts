@@ -126,7 +126,7 @@ describe('channel quota against a flooder that vouches for its own flood', () =>
     const vouches = new Corroboration({
       pubsub: { score: { deliveryRecords: { getRecord: (msgIdStr: string) => { const peers = records.get(msgIdStr); return peers === undefined ? undefined : { peers } } } } },
       getConnections: (peer) => connections.get(peer.toString()) ?? [],
-      chosen: (peer) => sybilsChosen || !sybilPeers.some((sybil) => sybil.peer.equals(peer)),
+      chosen: (connection) => sybilsChosen || !sybilPeers.some((sybil) => sybil.peer.equals(connection.remotePeer)),
       corroborate: async (id, group) => {
         const marked = store.corroborate(id, group)
         marks.push(marked.then((yes) => { if (yes && floodIds.has(toHex(id))) floodShared++ }))

@@ -25,14 +25,11 @@ export const HELP: readonly string[] = [
   'type a line and press Enter to post it to the channel',
   '/join <channel>        switch to a channel (lobby = #lobby), or circle:NAME',
   '/circle <name>, /list  switch to a circle of yours; list channels and circles',
-  '/leave                 leave this channel, back to the previous one',
   '/reply <n> <text>      reply to post [n] (or a post id)',
   '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
-  '/thread <n>            show the thread of post [n]',
-  '/feed                  show the channel\'s recent posts again',
-  '/sort hot|new|top      order the feed (hot: score and age; top: score)',
-  '/mute <n>              mute the author of post [n] in its thread',
-  '/mute thread <n>       mute the thread of post [n] (murmur filter: words, scores, undo)',
+  '/thread <n>, /leave    thread of post [n]; back to the previous channel',
+  '/feed, /sort hot|new|top  recent posts again; their order',
+  '/mute <n>|thread <n>   mute [n]\'s author in its thread, or the thread',
   '/help                  this help     /quit (or Ctrl-D) leaves the chat',
   'PgUp/PgDn scroll; Ctrl-C cancels proof-of-work mining, else quits'
 ]
