@@ -56,7 +56,7 @@ describe('murmur errors', () => {
     expect(limit.stderr).toContain("error: option '--limit <n>' argument '0' is invalid. expected a positive integer")
     const sort = await sandbox.run(['feed', 'lobby', '--sort', 'old'])
     expect(sort.code).toBe(2)
-    expect(sort.stderr).toContain('Allowed choices are new, hot')
+    expect(sort.stderr).toContain('Allowed choices are hot, new, top')
     // (a text left out is read from stdin: cli-private-args.test)
     const missing = await sandbox.run(['vote'])
     expect(missing.code).toBe(2)
