@@ -149,6 +149,26 @@ export async function startStockPeer (gossip: Partial<GossipsubOpts> = {}): Prom
   })
 }
 
+/** Subscribes a stock peer to `topic`, dials `node`, and waits until each sees the other in the topic. */
+export async function joinedStock (node: Murmur, peer: StockPeer, topic: string): Promise<void> {
+  peer.services.pubsub.subscribe(topic)
+  await peer.dial(node.getMultiaddrs().find((a) => String(a) === addressOf(node))!)
+  await waitFor(() => peer.services.pubsub.getSubscribers(topic).some((p) => p.equals(node.peerId)), 'the stock peer sees the node in the topic')
+  await waitFor(() => node.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.equals(peer.peerId)), 'the node sees the stock peer in the topic')
+}
+
+/** Counts the node's gossip checks (its intake's `verify` on the gossip path) from now on. */
+export function countGossipChecks (node: Murmur): () => number {
+  const intake = (node as unknown as { intake: { verify: (...args: unknown[]) => Promise<unknown> } }).intake
+  const verify = intake.verify.bind(intake)
+  let checks = 0
+  intake.verify = async (...args) => {
+    if (args[2] === 'gossip') checks++
+    return await verify(...args)
+  }
+  return () => checks
+}
+
 /** Collects the raw gossipsub messages a stock peer receives on a topic. */
 export function collectMessages (peer: StockPeer, topic: string): Message[] {
   const messages: Message[] = []
