@@ -19,9 +19,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
-import { InvalidMessageTracker } from '../src/gossip.js'
-import { createMurmurLibp2p } from '../src/libp2p.js'
+
+
 import { addressOf, cleanedAfterEach, waitFor } from './harness.js'
+import { loopbackLibp2p } from './inbound-fixtures.js'
 import type { MurmurLibp2p } from '../src/libp2p.js'
 
 const LIARS = 10
@@ -58,7 +59,7 @@ describe('DHT contacts behind the tarpits a DHT answer names', () => {
     await new Promise<void>((resolve) => { tarpit.listen(0, '127.0.0.1', resolve) })
     cleanup.running.push({ stop: () => { for (const socket of held) socket.destroy(); tarpit.close() } })
     const port = (tarpit.address() as net.AddressInfo).port
-    const node = await createMurmurLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPrivateAddresses: true, iceServers: [], dhtServer: true, tracker: new InvalidMessageTracker() })
+    const node = await loopbackLibp2p({ dhtServer: true })
     cleanup.running.push(node)
     await node.start()
     // stock libp2p peers that answer kad-dht's routing-table ping, and every kad request with hand-built bytes

@@ -17,10 +17,11 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
-import { InvalidMessageTracker } from '../src/gossip.js'
-import { createMurmurLibp2p } from '../src/libp2p.js'
+
+
 import { idleOutboundRelease } from '../src/outbound-connections.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
+import { loopbackLibp2p } from './inbound-fixtures.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
@@ -49,7 +50,7 @@ describe('DHT contacts of a Murmur node', () => {
   const cleanup = cleanedAfterEach()
 
   it(`keeps ${SERVERS} stock kad-dht servers it dialed in its routing table, after their connections are released too`, async () => {
-    const node = await createMurmurLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPrivateAddresses: true, iceServers: [], dhtServer: true, tracker: new InvalidMessageTracker() })
+    const node = await loopbackLibp2p({ dhtServer: true })
     cleanup.running.push(node)
     await node.start()
     const servers = await Promise.all(Array.from({ length: SERVERS }, async (_, i) => dhtServer(`127.0.0.${i + 2}`)))

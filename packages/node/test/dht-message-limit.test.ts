@@ -16,8 +16,9 @@ import { createLibp2p } from 'libp2p'
 import { describe, expect, it, vi } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { InvalidMessageTracker } from '../src/gossip.js'
-import { createMurmurLibp2p } from '../src/libp2p.js'
+
 import { cleanedAfterEach, waitFor } from './harness.js'
+import { loopbackLibp2p } from './inbound-fixtures.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { MurmurLibp2p } from '../src/libp2p.js'
 
@@ -44,7 +45,7 @@ async function stockPeer (): Promise<Libp2p> {
 }
 
 async function dhtNode (tracker: InvalidMessageTracker): Promise<MurmurLibp2p> {
-  return createMurmurLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPrivateAddresses: true, iceServers: [], dhtServer: true, tracker })
+  return loopbackLibp2p({ dhtServer: true, tracker })
 }
 
 /** Runs `work` and returns the longest event-loop delay seen meanwhile, in ms. */

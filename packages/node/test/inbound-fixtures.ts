@@ -7,7 +7,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { InvalidMessageTracker } from '../src/gossip.js'
+import { createMurmurLibp2p } from '../src/libp2p.js'
 import { addressOf, waitFor } from './harness.js'
+import type { MurmurLibp2p, MurmurLibp2pInit } from '../src/libp2p.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { TCPSocketOptions } from '@libp2p/tcp'
 
@@ -34,4 +37,12 @@ export async function connectInbound (node: Pick<Libp2p, 'getMultiaddrs' | 'getC
 /** The open inbound connections of `node` from `host`. */
 export function inboundFrom (node: Pick<Libp2p, 'getConnections'>, host: string): number {
   return node.getConnections().filter((c) => c.direction === 'inbound' && c.status === 'open' && c.remoteAddr.toString().startsWith(`/ip4/${host}/`)).length
+}
+
+/**
+ * Murmur's libp2p composition on loopback (no bootstrap, no mDNS, private addresses dialable), not
+ * started; `init` overrides any option (a tracker of its own, `dhtServer`, `extra`).
+ */
+export async function loopbackLibp2p (init: Partial<MurmurLibp2pInit> = {}): Promise<MurmurLibp2p> {
+  return createMurmurLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPrivateAddresses: true, iceServers: [], dhtServer: false, tracker: new InvalidMessageTracker(), ...init })
 }

@@ -6,27 +6,19 @@
 // stream of the node's is now never a victim: the next oldest idle one is, or none.
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { InvalidMessageTracker } from '../src/gossip.js'
-import { createMurmurLibp2p } from '../src/libp2p.js'
+
+
 import { outboundCap } from '../src/outbound-connections.js'
 import { SYNC_PROTOCOL } from '../src/sync/constants.js'
 import { addressOf, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
+import { loopbackLibp2p } from './inbound-fixtures.js'
 import type { MurmurLibp2p } from '../src/libp2p.js'
 import type { Cleanup, StockPeer } from './harness.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /** Murmur's libp2p composition on loopback, at `maxConnections`. */
 async function startNode (cleanup: Cleanup, maxConnections: number): Promise<MurmurLibp2p> {
-  const node = await createMurmurLibp2p({
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    mdns: false,
-    allowPrivateAddresses: true,
-    iceServers: [],
-    dhtServer: false,
-    tracker: new InvalidMessageTracker(),
-    extra: { connectionManager: { maxConnections, inboundConnectionThreshold: 1_000 } }
-  })
+  const node = await loopbackLibp2p({ extra: { connectionManager: { maxConnections, inboundConnectionThreshold: 1_000 } } })
   cleanup.running.push(node)
   await node.start()
   return node

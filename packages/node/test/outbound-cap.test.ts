@@ -11,7 +11,7 @@ import { InvalidMessageTracker } from '../src/gossip.js'
 import { createMurmurLibp2p } from '../src/libp2p.js'
 import { idleOutboundRelease } from '../src/outbound-connections.js'
 import { addressOf, cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
-import { clientsFrom, connectInbound, inboundFrom } from './inbound-fixtures.js'
+import { clientsFrom, connectInbound, inboundFrom, loopbackLibp2p } from './inbound-fixtures.js'
 import type { MurmurLibp2p } from '../src/libp2p.js'
 import type { Cleanup, StockPeer } from './harness.js'
 
@@ -20,16 +20,7 @@ const SERVED = '/test/served/1.0.0'
 
 /** Murmur's libp2p composition on loopback with `maxConnections`, serving {@link SERVED}. */
 async function startTarget (cleanup: Cleanup, maxConnections: number): Promise<MurmurLibp2p> {
-  const node = await createMurmurLibp2p({
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    mdns: false,
-    allowPrivateAddresses: true,
-    iceServers: [],
-    dhtServer: false,
-    tracker: new InvalidMessageTracker(),
-    extra: { connectionManager: { maxConnections, inboundConnectionThreshold: 1_000 } }
-  })
+  const node = await loopbackLibp2p({ extra: { connectionManager: { maxConnections, inboundConnectionThreshold: 1_000 } } })
   cleanup.running.push(node)
   await node.start()
   await node.handle(SERVED, () => {})
