@@ -12,7 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CUT_OFF_COUNT, InvalidMessageTracker, UNPAID_IGNORES, createTopicValidator } from '../src/gossip.js'
-import { cleanedAfterEach, countGossipChecks, joinedStock, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, countGossipChecks, nextPost, nodeWithStockPeers, TEST_POW_BITS, waitFor } from './harness.js'
 
 const CHANNEL = '#unpaid'
 const TOPIC = channelTopic(CHANNEL)
@@ -53,12 +53,7 @@ describe('a stock libp2p peer sending 2,000 expired envelopes', () => {
   const cleanup = cleanedAfterEach()
 
   it('gets at most UNPAID_IGNORES + CUT_OFF_COUNT + 1 of them checked, is hung up on, and the node then takes an honest post', async () => {
-    const node = await startNode({ channels: [CHANNEL] })
-    const attacker = await startStockPeer()
-    const honest = await startStockPeer()
-    cleanup.running.push(node, attacker, honest)
-    await joinedStock(node, attacker, TOPIC)
-    await joinedStock(node, honest, TOPIC)
+    const { node, attacker, honest } = await nodeWithStockPeers(cleanup, CHANNEL, TOPIC)
     const checks = countGossipChecks(node)
 
     const sender = attacker.services.pubsub as unknown as { sendRpc(peer: string, rpc: { messages: Array<{ topic: string, data: Uint8Array }> }): boolean }

@@ -157,6 +157,17 @@ export async function joinedStock (node: Murmur, peer: StockPeer, topic: string)
   await waitFor(() => node.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.equals(peer.peerId)), 'the node sees the stock peer in the topic')
 }
 
+/** A node in `channel` with two stock peers joined to its topic (an attacker and an honest one), all stopped after the test. */
+export async function nodeWithStockPeers (cleanup: Cleanup, channel: string, topic: string): Promise<{ node: Murmur, attacker: StockPeer, honest: StockPeer }> {
+  const node = await startNode({ channels: [channel] })
+  const attacker = await startStockPeer()
+  const honest = await startStockPeer()
+  cleanup.running.push(node, attacker, honest)
+  await joinedStock(node, attacker, topic)
+  await joinedStock(node, honest, topic)
+  return { node, attacker, honest }
+}
+
 /** Counts the node's gossip checks (its intake's `verify` on the gossip path) from now on. */
 export function countGossipChecks (node: Murmur): () => number {
   const intake = (node as unknown as { intake: { verify: (...args: unknown[]) => Promise<unknown> } }).intake

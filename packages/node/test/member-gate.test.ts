@@ -1,7 +1,7 @@
 import { buildEnvelope, channelTopic, MAX_ENVELOPE_BYTES, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CUT_OFF_COUNT } from '../src/gossip.js'
-import { cleanedAfterEach, countGossipChecks, joinedStock, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, countGossipChecks, nextPost, nodeWithStockPeers, TEST_POW_BITS, waitFor } from './harness.js'
 
 const CHANNEL = '#gate'
 const TOPIC = channelTopic(CHANNEL)
@@ -27,12 +27,7 @@ describe('a stock libp2p peer sending one RPC of 250 stuffed envelopes', () => {
   const cleanup = cleanedAfterEach()
 
   it('is cut off after at most CUT_OFF_COUNT + 1 checks of its batch, and the node then takes an honest post (sixth read of issue 12, RV13B High)', async () => {
-    const node = await startNode({ channels: [CHANNEL] })
-    const attacker = await startStockPeer()
-    const honest = await startStockPeer()
-    cleanup.running.push(node, attacker, honest)
-    await joinedStock(node, attacker, TOPIC)
-    await joinedStock(node, honest, TOPIC)
+    const { node, attacker, honest } = await nodeWithStockPeers(cleanup, CHANNEL, TOPIC)
 
     // count the node's gossip checks, and each message gossipsub hands its validator
     const checks = countGossipChecks(node)
