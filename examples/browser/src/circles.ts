@@ -3,11 +3,14 @@
  * copy button), and join one from an invite, pasted or from a join link. Joining shows what the invite
  * holds first, its bootstrap hints included: whoever made the invite chose them, so they are shown and
  * never dialed (the tab keeps to its own relay; a crafted invite must not route it through an attacker's).
- * A damaged invite gives one line and changes nothing.
+ * A damaged invite gives one line and changes nothing. The selected circle's members are listed below it
+ * (members.ts), with a remove button for the owner.
  */
 import { DEFAULT_CIRCLE_MIN_RING, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
 import { CIRCLE_PREFIX, circleSummaryText } from './circle-text.js'
 import { drawQr, forgetInviteFragment, inviteLink } from './invite.js'
+import { membersList } from './members.js'
+import type { MembersElements } from './members.js'
 import type { Murmur } from '@murmur/node'
 import type { CircleInvite } from '@murmur/protocol'
 
@@ -35,8 +38,10 @@ export interface CirclePanelElements {
   memberName: HTMLInputElement
   /** What the invite being joined holds (filled as it is pasted). */
   joinDetails: HTMLElement
-  /** One line: why the last create, join or invite did nothing. */
+  /** One line: why the last create, join, invite or removal did nothing. */
   problem: HTMLElement
+  /** The selected circle's members (members.ts). */
+  members: MembersElements
 }
 
 /** What the panel needs from the page. */
@@ -48,8 +53,10 @@ export interface CirclePanelInit {
   pageUrl(): string
   /** The circle the feed shows, if it shows one. */
   selected(): string | undefined
-  /** Shows a circle's feed (after it was created or joined). */
+  /** Shows a circle's feed (after it was created or joined, or a member removed). */
   select(name: string): void
+  /** Asks the user to confirm (a member's removal). */
+  confirm(question: string): boolean
 }
 
 /** What the page does with the panel. */
@@ -76,6 +83,12 @@ export function circlePanel (el: CirclePanelElements, init: CirclePanelInit): Ci
   el.minRingInput.max = String(MAX_RING_SIZE)
   el.minRingInput.placeholder = String(DEFAULT_CIRCLE_MIN_RING)
   let shownFor: string | undefined
+  const members = membersList(el.members, {
+    node,
+    confirm: init.confirm,
+    problem: (text) => { el.problem.textContent = text },
+    removed: (name) => { init.select(name) }
+  })
 
   const fail = (what: string, err: unknown): void => {
     const { message, code } = err as Error & { code?: unknown }
@@ -92,6 +105,7 @@ export function circlePanel (el: CirclePanelElements, init: CirclePanelInit): Ci
       el.invite.hidden = true
       shownFor = undefined
     }
+    void members.draw(name)
   }
 
   el.makeInvite.onclick = () => {
@@ -194,7 +208,8 @@ export function circlePanelElements (): CirclePanelElements {
     joinInput: byId('join-invite'),
     memberName: byId('join-member-name'),
     joinDetails: byId('join-details'),
-    problem: byId('circle-problem')
+    problem: byId('circle-problem'),
+    members: { box: byId('circle-members'), count: byId('member-count'), list: byId('member-list') }
   }
 }
 

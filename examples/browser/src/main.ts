@@ -4,15 +4,20 @@
  * IndexedDB, so a reload keeps the feed and history sync fetches what the tab missed. The feed shows a
  * channel or one of the tab's private circles (`circle:NAME`, circles.ts).
  */
-import { createMurmur } from '@murmur/node'
+import { FEED_SORTS, createMurmur } from '@murmur/node'
 import { MIN_MEMBER_RING, channelName, displayLine, ready } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CIRCLE_PREFIX, circleLabel, circleNotice, circleSignedText } from './circle-text.js'
 import { circleOf, circlePanel, circlePanelElements } from './circles.js'
+import { filtersPanel } from './filters-form.js'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { inviteFromFragment } from './invite.js'
+import { DEFAULT_LIFETIME, LIFETIMES, lifetimeOf } from './lifetime.js'
 import { settleLinkSettings } from './link.js'
 import { followMembership, renderMembership } from './membership.js'
+import { OwnAnswers, notesPanel } from './notify.js'
+import { peekNotice, placesPanel, placesPanelElements } from './places.js'
+import { PageReading, nextExpiry } from './reading.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
 import { preview, renderFeed, renderPeers } from './view.js'
@@ -31,6 +36,10 @@ export interface MurmurPage {
   connections(): Array<{ peer: string, addr: string, transport: string, limited: boolean }>
   /** The settings the node was started with (after the user confirmed or refused a link's). */
   settings: PageSettings
+  /** The reader's order and filters (kept in localStorage). */
+  reading: PageReading
+  /** Replies and votes on this tab's own posts. */
+  own: OwnAnswers
 }
 
 declare global {
@@ -44,6 +53,8 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const statusLine = byId('status')
+/** Threads the feed shows. */
+const FEED_SIZE = 50
 
 async function main (): Promise<void> {
   // libsodium's WASM before anything touches a key or a pseudonym (@murmur/protocol awaits nothing at import)
@@ -87,9 +98,12 @@ async function main (): Promise<void> {
     connections: () => node.libp2p.getConnections().map((c) => ({
       peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), transport: transportOf(c), limited: c.limits !== undefined
     })),
-    settings
+    settings,
+    reading: new PageReading(window.localStorage),
+    own: new OwnAnswers()
   }
   window.murmurPage = page
+  const { reading, own } = page
   /** What the feed shows and the composer posts to: a channel, or `circle:NAME` for one of the tab's circles. */
   let channel = settings.channel
   let replyTo: PostView | undefined
@@ -100,6 +114,9 @@ async function main (): Promise<void> {
   const body = byId<HTMLTextAreaElement>('body')
   const mining = byId('mining')
   const notice = byId('circle-notice')
+  const sortSelect = byId<HTMLSelectElement>('sort')
+  const lifetime = byId<HTMLSelectElement>('lifetime')
+  const send = byId<HTMLButtonElement>('send')
   /** The circle a post belongs to (a circle's posts carry its name), undefined for a channel's. */
   const circleOfPost = (post: PostView): string | undefined => (post as Partial<CirclePostView>).circle
 
@@ -112,12 +129,20 @@ async function main (): Promise<void> {
     },
     vote: (post: PostView, vote: 1 | -1) => {
       const circle = circleOfPost(post)
-      void send(async () => circle === undefined ? node.vote(post.id, vote) : node.circles.vote(circle, post.id, vote), circle)
+      void sendOwn(async () => circle === undefined ? node.vote(post.id, vote) : node.circles.vote(circle, post.id, vote), circle)
+    },
+    mute: (post: PostView, what: 'author' | 'thread') => {
+      if (what === 'thread') reading.muteThread(post.root ?? post.id)
+      else if (post.root !== undefined && post.pseudonym !== undefined) reading.mutePseudonym(post.root, post.pseudonym)
+      filters.draw()
+      void drawFeed()
     }
   }
 
   let drawing = false
   let redraw = false
+  /** The next redraw by time alone: a post's expiry (it leaves the view), or the minute its time left changes. */
+  let timer: ReturnType<typeof setTimeout> | undefined
   const drawFeed = async (): Promise<void> => {
     if (drawing) { redraw = true; return }
     drawing = true
@@ -125,12 +150,17 @@ async function main (): Promise<void> {
       do {
         redraw = false
         const circle = circleOf(channel)
-        const posts: PostView[] = circle === undefined ? await node.feed(channel, { limit: 50 }) : await node.circles.feed(circle, { limit: 50 })
-        const threads = await Promise.all(posts.map(async (post) => ({
-          post,
-          replies: post.replies === 0 ? [] : (circle === undefined ? await node.thread(post.id) : await node.circles.thread(circle, post.id)).slice(1)
-        })))
-        renderFeed(feedList, threads, actions)
+        const now = Math.floor(Date.now() / 1000)
+        const threads = await reading.threads(
+          async (o) => circle === undefined ? await node.feed(channel, o) : await node.circles.feed(circle, o),
+          async (root) => circle === undefined ? await node.thread(root.id) : await node.circles.thread(circle, root.id),
+          FEED_SIZE,
+          now
+        )
+        renderFeed(feedList, threads, actions, now)
+        clearTimeout(timer)
+        const expiry = nextExpiry(threads)
+        timer = setTimeout(() => { void drawFeed() }, Math.min(60, Math.max(1, (expiry ?? Infinity) - now)) * 1000)
       } while (redraw)
     } catch (err) {
       // a circle left in another way (or the node stopping) while it was drawn: said, not thrown
@@ -158,18 +188,20 @@ async function main (): Promise<void> {
     ].join(' · ')
   }
 
-  /** Says before anything is typed why the circle shown cannot be posted in, and what to know before posting. */
+  /** Says before anything is typed why the channel or circle shown cannot be posted in, and what to know before posting. */
   const drawNotice = (): void => {
     const circle = circleOf(channel)
     const summary = circle === undefined ? undefined : node.circles.list().find((c) => c.name === circle)
-    const lines = summary === undefined ? [] : circleNotice(summary, Math.floor(Date.now() / 1000))
+    const peeked = circle === undefined ? peekNotice(node, channel) : undefined
+    const lines = summary === undefined ? (peeked === undefined ? [] : [peeked]) : circleNotice(summary, Math.floor(Date.now() / 1000))
+    send.disabled = peeked !== undefined
     notice.replaceChildren(...lines.map((text) => {
       const line = document.createElement('span')
       line.textContent = text
       return line
     }))
     notice.hidden = lines.length === 0
-    notice.dataset.canPost = String(summary?.canPost ?? true)
+    notice.dataset.canPost = String(summary?.canPost ?? peeked === undefined)
   }
 
   const drawChannels = (): void => {
@@ -181,7 +213,7 @@ async function main (): Promise<void> {
       return el
     }
     channelSelect.replaceChildren(
-      ...node.channels().map((c) => option(c, c)),
+      ...node.channels().map((c) => option(c, node.places.isPeeked(c) ? `${c} (peek)` : c)),
       ...node.circles.list().map((c) => option(`${CIRCLE_PREFIX}${c.name}`, circleLabel(c.name)))
     )
   }
@@ -197,10 +229,10 @@ async function main (): Promise<void> {
   }
 
   /** Sends and says how it went; resolves with whether the node took the post (false: refused). `circle`: the post's circle. */
-  async function send (action: () => Promise<PostResult>, circle?: string): Promise<boolean> {
+  async function sendOwn (action: () => Promise<PostResult>, circle?: string): Promise<boolean> {
     mining.textContent = 'mining proof of work…'
     try {
-      const result = await action()
+      const result = await own.sending(action)
       const ring = 'ring' in result && typeof result.ring === 'number' ? result.ring : undefined
       mining.textContent = [
         result.status === 'sent' ? 'sent' : `queued until ${circle === undefined ? `someone in ${channel}` : 'a peer'} is reachable`,
@@ -226,8 +258,30 @@ async function main (): Promise<void> {
     hints: [relay],
     pageUrl: () => window.location.href,
     selected: () => circleOf(channel),
-    select: (name) => { show(`${CIRCLE_PREFIX}${name}`) }
+    select: (name) => { show(`${CIRCLE_PREFIX}${name}`) },
+    confirm: (question) => window.confirm(question)
   })
+  placesPanel(placesPanelElements(), { node, geolocation: 'geolocation' in navigator ? navigator.geolocation : undefined, select: show })
+  const filters = filtersPanel(reading, () => { void drawFeed() })
+  const notes = notesPanel(own)
+  sortSelect.replaceChildren(...FEED_SORTS.map((sort) => {
+    const option = document.createElement('option')
+    option.value = sort
+    option.textContent = sort
+    option.selected = sort === reading.sort
+    return option
+  }))
+  sortSelect.onchange = () => {
+    reading.setSort(sortSelect.value)
+    void drawFeed()
+  }
+  lifetime.replaceChildren(...LIFETIMES.map(({ label, ttl }) => {
+    const option = document.createElement('option')
+    option.value = String(ttl)
+    option.textContent = label
+    option.selected = ttl === DEFAULT_LIFETIME
+    return option
+  }))
   // a join link (#join=…): offered in the join form, joined only when the user presses join
   const offerLinked = (): void => {
     const linked = inviteFromFragment(window.location.hash)
@@ -250,9 +304,11 @@ async function main (): Promise<void> {
   node.addEventListener('channel-peers', drawStatus)
   node.addEventListener('post', (evt) => {
     page.received.set(evt.detail.id, evt.detail)
+    own.arrived(evt.detail)
     void drawFeed()
   })
   node.addEventListener('circle-post', (evt) => {
+    own.arrived(evt.detail.post)
     if (evt.detail.circle === circleOf(channel)) void drawFeed()
   })
   node.addEventListener('circle-roster', () => {
@@ -294,9 +350,10 @@ async function main (): Promise<void> {
     replyTo = undefined
     byId('replying').hidden = true
     const circle = parent === undefined ? circleOf(channel) : circleOfPost(parent)
-    void send(async () => {
-      if (parent !== undefined) return circle === undefined ? node.reply(parent.id, text) : node.circles.reply(circle, parent.id, text)
-      return circle === undefined ? node.post(channel, text) : node.circles.post(circle, text)
+    const options = { ttl: lifetimeOf(lifetime.value) }
+    void sendOwn(async () => {
+      if (parent !== undefined) return circle === undefined ? node.reply(parent.id, text, options) : node.circles.reply(circle, parent.id, text, options)
+      return circle === undefined ? node.post(channel, text, options) : node.circles.post(circle, text, options)
     }, circle).then((sent) => {
       // a refused post keeps what was typed (and what it replied to), unless something new was typed since
       if (!sent && body.value === '') {
@@ -320,6 +377,8 @@ async function main (): Promise<void> {
   drawStatus()
   drawNotice()
   panel.draw()
+  filters.draw()
+  notes.draw()
   await drawFeed()
   // Join once the relay slot gives this tab an address: the DHT keeps no provider record without
   // addresses, so a channel joined earlier would announce this tab to nobody. A circle needs no join:

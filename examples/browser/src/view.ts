@@ -1,27 +1,23 @@
 /**
  * Draws the feed and the peer list. Text from the network only ever goes through textContent, after
  * @murmur/protocol's display rule (no bidi controls, separators or invisible characters; blank-line
- * runs collapsed), and a pseudonym is shown by its 48-bit name, the colour beside it being decoration.
+ * runs collapsed), and a pseudonym is shown by its 48-bit name, the avatar (shape and colour) beside it being decoration.
  * Every post is marked "member" or "unverified" in words (not by colour alone), a circle's post "a member
  * wrote this".
  */
-import { authorName, cutGraphemes, displayText, fromHex, pseudonymHue } from '@murmur/protocol'
+import { cutGraphemes, displayText } from '@murmur/protocol'
+import { avatarIcon, avatarOf } from './avatar.js'
+import { timeLeft } from './lifetime.js'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
 import type { PostView } from '@murmur/node'
 
-/** What a post's buttons do. */
+/** What a post's buttons do. `mute` (optional: a page without filters shows no mute buttons). */
 export interface PostActions {
   reply(post: PostView): void
   vote(post: PostView, vote: 1 | -1): void
-}
-
-/** How a pseudonym (a hex public key) is shown: its name, and a colour to decorate it with. */
-export function pseudonymLabel (pseudonym: string | undefined): { name: string, colour: string } {
-  const key = pseudonym === undefined || !/^[0-9a-f]{64}$/i.test(pseudonym) ? undefined : fromHex(pseudonym)
-  return key === undefined
-    ? { name: 'anonymous', colour: '#999' }
-    : { name: authorName(pseudonym), colour: `hsl(${pseudonymHue(key)} 60% 40%)` }
+  /** Mutes the post's author in its thread (`author`), or its whole thread (`thread`). */
+  mute?(post: PostView, what: 'author' | 'thread'): void
 }
 
 /** A post's text on one short line, for "replying to …": cut after `length` graphemes, never inside one (an emoji sequence, a letter and its marks). */
@@ -36,11 +32,21 @@ function element<K extends keyof HTMLElementTagNameMap> (tag: K, className?: str
   return el
 }
 
-function age (created: number): string {
-  const seconds = Math.max(0, Math.floor(Date.now() / 1000) - created)
+function button (className: string, text: string, label: string, onclick: () => void): HTMLButtonElement {
+  const el = element('button', className, text)
+  el.type = 'button'
+  el.setAttribute('aria-label', label)
+  el.title = label
+  el.onclick = onclick
+  return el
+}
+
+function age (created: number, now: number): string {
+  const seconds = Math.max(0, now - created)
   if (seconds < 60) return `${seconds}s`
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`
-  return `${Math.floor(seconds / 3600)}h`
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`
+  return `${Math.floor(seconds / 86_400)}d`
 }
 
 /**
@@ -60,44 +66,53 @@ function memberMark (post: PostView): HTMLSpanElement {
   return mark
 }
 
-function postItem (post: PostView, actions: PostActions, replies: PostView[]): HTMLLIElement {
+function postItem (post: PostView, actions: PostActions, replies: PostView[], now: number): HTMLLIElement {
   const item = element('li', 'post')
   item.dataset.id = post.id
-  const { name, colour } = pseudonymLabel(post.pseudonym)
-  item.style.setProperty('--nym', colour)
+  const avatar = avatarOf(post.pseudonym)
+  item.style.setProperty('--nym', avatar.colour)
   const meta = element('div', 'meta')
+  const left = element('span', 'left', timeLeft(post.expires, now))
+  left.title = `deleted by every node at ${new Date(post.expires * 1000).toLocaleString()}`
   meta.append(
-    element('span', 'nym', name),
+    avatarIcon(avatar),
+    element('span', 'nym', avatar.name),
     ...(post.op && post.kind === 'REPLY' ? [element('span', 'op', 'OP')] : []),
     memberMark(post),
-    element('span', 'age', age(post.created)),
-    element('span', 'score', `${post.score >= 0 ? '+' : ''}${post.score}`)
+    element('span', 'age', age(post.created, now)),
+    left
   )
-  const up = element('button', 'up', '▲')
-  up.type = 'button'
-  up.title = 'vote up'
-  up.onclick = () => { actions.vote(post, 1) }
-  const down = element('button', 'down', '▼')
-  down.type = 'button'
-  down.title = 'vote down'
-  down.onclick = () => { actions.vote(post, -1) }
-  const reply = element('button', 'reply', 'reply')
-  reply.type = 'button'
-  reply.onclick = () => { actions.reply(post) }
-  meta.append(up, down, reply)
   const text = displayText(post.body)
+  const actionsRow = element('div', 'actions')
+  const score = element('span', 'score', `${post.score >= 0 ? '+' : ''}${post.score}`)
+  score.setAttribute('aria-label', `score ${post.score}`)
+  actionsRow.append(
+    button('up', '▲', 'vote up', () => { actions.vote(post, 1) }),
+    score,
+    button('down', '▼', 'vote down', () => { actions.vote(post, -1) }),
+    button('reply', 'reply', 'reply', () => { actions.reply(post) })
+  )
+  const mute = actions.mute
+  if (mute !== undefined) {
+    if (post.kind === 'REPLY' && post.pseudonym !== undefined) {
+      actionsRow.append(button('mute-author', 'mute author', `mute ${avatar.name} in this thread`, () => { mute(post, 'author') }))
+    }
+    if (post.kind === 'POST') actionsRow.append(button('mute-thread', 'mute thread', 'mute this thread', () => { mute(post, 'thread') }))
+  }
+  // the buttons stay in .meta (a row that wraps on a phone): the first line of a post says what can be done with it
+  meta.append(actionsRow)
   item.append(meta, text === '' ? element('p', 'body empty', '(no visible text)') : element('p', 'body', text))
   if (replies.length > 0) {
     const list = element('ol', 'replies')
-    for (const r of replies) list.append(postItem(r, actions, []))
+    for (const r of replies) list.append(postItem(r, actions, [], now))
     item.append(list)
   }
   return item
 }
 
-/** Replaces the feed with `posts`, each with the replies of its thread. */
-export function renderFeed (list: HTMLElement, posts: Array<{ post: PostView, replies: PostView[] }>, actions: PostActions): void {
-  list.replaceChildren(...posts.map(({ post, replies }) => postItem(post, actions, replies)))
+/** Replaces the feed with `posts`, each with the replies of its thread; `now` (unix seconds) for ages and time left. */
+export function renderFeed (list: HTMLElement, posts: Array<{ post: PostView, replies: PostView[] }>, actions: PostActions, now = Math.floor(Date.now() / 1000)): void {
+  list.replaceChildren(...posts.map(({ post, replies }) => postItem(post, actions, replies, now)))
 }
 
 /** Replaces the peer list: one row per connection, with its transport. */

@@ -1,0 +1,214 @@
+/**
+ * The browser page as a product (issue 18's page parts, issue 15's members list), in real Chromium at a
+ * phone's 360 px: one page load (and one reload) serves every check. A relay for browsers and one Node.js
+ * node (another user) run in this process. The page sorts, mutes a thread and a pseudonym in a thread,
+ * filters words, and keeps all of it over a reload; counts a reply of the other user to its own post in
+ * its badge; posts with a chosen lifetime and shows the time left; joins the location channels around the
+ * position the browser's geolocation override gives and reads the other user's post there, works from a
+ * typed place when the permission is gone, and peeks at a far cell read only; lists a circle's members
+ * with its own entry marked and removes the other user as the owner. The layout has no sideways scroll at
+ * 360 px and two columns on a desktop. `MURMUR_SCREENSHOTS=1` writes docs/browser-phone.png and
+ * docs/browser-desktop.png.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMurmur } from '@murmur/node'
+import { browserMultiaddrs, relayLibp2pOptions } from '@murmur/node/relay'
+import { locationCover } from '@murmur/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, answerLinkSettings, buildExample, launchChromium, serveStatic } from './browser-harness.ts'
+import type { Murmur, PostView } from '@murmur/node'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+
+/** Proof of work of this test network. */
+const POW_BITS = 8
+/** Where the geolocation override puts the page: the harbour of Frederikshavn. */
+const HERE = { latitude: 57.4407, longitude: 10.5366 }
+/** How long a post may take to cross the relay on a loaded machine, in ms. */
+const SPREAD = 45_000
+
+describe('the browser page as a product (Chromium, 360 px)', () => {
+  let outDir: string
+  let server: { url: string, close(): Promise<void> }
+  let browser: Browser | undefined
+  let context: BrowserContext
+  let page: Page
+  let relay: Murmur
+  let other: Murmur
+  const log: string[] = []
+  const posts: Record<string, string> = {}
+
+  /** Polls the page until `check` holds (no event crosses into the page), failing after `timeout` ms with `what`. */
+  const until = async (what: string, check: () => Promise<boolean>, timeout = SPREAD): Promise<void> => {
+    const deadline = Date.now() + timeout
+    while (!await check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.slice(-15).join('\n')}`)
+      await page.waitForTimeout(150)
+    }
+  }
+  const feedBodies = async (): Promise<string[]> => await page.locator('#feed .post .body').allInnerTexts()
+  const shows = async (body: string): Promise<boolean> => (await feedBodies()).includes(body)
+  const postItem = (body: string): ReturnType<Page['locator']> => page.locator('#feed li.post', { has: page.locator(':scope > .body', { hasText: body }) }).first()
+  const ready = async (): Promise<void> => { await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 60_000 }) }
+  /** Resolves once `node` holds post `id` (its `post` event, or already stored). */
+  const held = async (node: Murmur, id: string): Promise<void> => {
+    if (await node.get(id) !== undefined) return
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`post ${id} never reached the node`)) }, SPREAD)
+      const onPost = (evt: CustomEvent<PostView>): void => {
+        if (evt.detail.id !== id) return
+        clearTimeout(timer)
+        node.removeEventListener('post', onPost)
+        resolve()
+      }
+      node.addEventListener('post', onPost)
+    })
+  }
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'murmur-page-'))
+    const [built] = await Promise.all([buildExample(outDir), (async () => {
+      relay = await createMurmur({
+        listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+        powBits: POW_BITS,
+        channels: ['#lobby'],
+        dhtServer: true,
+        membership: false,
+        libp2p: relayLibp2pOptions()
+      })
+      const tcp = relay.getMultiaddrs().map(String).find((ma) => !ma.includes('/ws'))!
+      other = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [tcp], powBits: POW_BITS, channels: ['#lobby'], membership: false })
+    })()])
+    server = await serveStatic(built.dir)
+    browser = await launchChromium()
+    context = await browser.newContext({ viewport: { width: 360, height: 740 }, permissions: ['geolocation'], geolocation: HERE })
+    // the tab mints no member stamp: a mint's CPU is not what this test is about
+    await context.addInitScript(() => { if (localStorage.getItem('murmur:mint') === null) localStorage.setItem('murmur:mint', 'off') })
+    page = await context.newPage()
+    page.on('console', (msg) => { log.push(`[console.${msg.type()}] ${msg.text()}`) })
+    page.on('pageerror', (err) => { log.push(`[pageerror] ${err.message}`) })
+    const ws = browserMultiaddrs(relay.getMultiaddrs().map(String))[0]!
+    await page.goto(`${server.url}?relay=${encodeURIComponent(ws)}&pow=${POW_BITS}`)
+    await answerLinkSettings(page, 'apply')
+    await ready()
+  }, 240_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await other?.stop()
+    await relay?.stop()
+    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true })
+  }, 60_000)
+
+  it('posts with a chosen lifetime and shows the time left; a reply of another user to it lights the badge', async () => {
+    for (const body of ['alpha apple', 'beta banana', 'gamma secret plan']) posts[body] = (await other.post('#lobby', body)).id
+    await until('the other user\'s posts in the page', async () => await shows('gamma secret plan') && await shows('alpha apple'))
+    expect(await page.locator('#lifetime option').allInnerTexts()).toEqual(['1 hour', '1 day', '1 week'])
+    await page.locator('#lifetime').selectOption({ label: '1 hour' })
+    await page.locator('#body').fill('mine, for an hour')
+    await page.locator('#send').click()
+    await until('the own post in the feed', async () => await shows('mine, for an hour'))
+    const mine = postItem('mine, for an hour')
+    const id = (await mine.getAttribute('data-id'))!
+    // created is a whole minute 0..119 s before it was made: the hour has 58 or 59 minutes left
+    expect(await mine.locator(':scope > .meta .left').innerText()).toMatch(/^5[89]m left$/)
+    expect(await page.evaluate(async (id) => { const p = await window.murmurPage!.node.get(id); return p === undefined ? 0 : p.expires - p.created }, id)).toBe(3600)
+    expect(await page.locator('#notes-count').isHidden()).toBe(true)
+    await held(other, id)
+    await other.reply(id, 'nice one')
+    await until('the badge', async () => (await page.locator('#notes-button').getAttribute('data-unseen')) === '1')
+    expect(await page.locator('#notes-count').innerText()).toBe('1')
+    expect(await page.locator('#notes-button').getAttribute('aria-label')).toBe('replies and votes on your posts: 1 new')
+    await page.locator('#notes-button').click()
+    expect(await page.locator('#notes-list li').allInnerTexts()).toEqual(['a reply to your post: "nice one"'])
+    expect(await page.locator('#notes-count').isHidden()).toBe(true)
+    await page.locator('#notes-button').click()
+  })
+
+  it('sorts, mutes a thread and a pseudonym in a thread, filters words: all kept over a reload', async () => {
+    await until('the reply under the own post', async () => await shows('nice one'))
+    await page.locator('#sort').selectOption('new')
+    await postItem('alpha apple').locator(':scope > .meta .mute-thread').click()
+    await postItem('mine, for an hour').locator('.replies .mute-author').click()
+    await page.locator('#filters summary').click()
+    await page.locator('#filter-words').fill('Secret PLAN')
+    await page.locator('#filters-form button[type=submit]').click()
+    // a post's time is coarsened to a minute, up to 119 s back: which of these two is newer is up to chance
+    const expected = ['beta banana', 'mine, for an hour']
+    const check = async (): Promise<void> => {
+      await until('the filtered feed', async () => JSON.stringify((await feedBodies()).sort()) === JSON.stringify(expected), 15_000)
+      expect(await page.locator('#sort').inputValue()).toBe('new')
+      expect(await page.locator('#filter-summary').innerText()).toBe('(2 muted, 1 word)')
+    }
+    await check()
+    await page.reload()
+    await ready()
+    await check()
+    expect(await page.locator('#filter-words').inputValue()).toBe('Secret PLAN')
+  })
+
+  it('joins the cells around the browser\'s position and reads another user there; a typed place without the permission; a peek is read only', async () => {
+    const cover = locationCover({ lat: HERE.latitude, lon: HERE.longitude, radiusMeters: 5000 })
+    await page.locator('#near-me').click()
+    await until('the cells near the page', async () => (await page.locator('#channel').inputValue()) === cover.home)
+    expect(await page.locator('#place-status').innerText()).toBe(`joined ${cover.channels.length} cells near you (${cover.level} characters each); showing ${cover.home}`)
+    const state = await page.evaluate(() => window.murmurPage!.node.places.state())
+    expect(state.near?.channels).toEqual(cover.channels)
+    // only cell names reach the node's state: no coordinate, as digits or otherwise
+    expect(JSON.stringify(state)).not.toMatch(/57\.4|10\.5/)
+    // the relay carries the cell, as a relay of a town would (`murmur relay --channel geo:…`): the page
+    // and the other user meet through it, as they do in #lobby
+    await Promise.all([relay.join(cover.home), other.join(cover.home)])
+    await until('the page and the other user both meshed with the relay in the cell', async () =>
+      other.channelPeers(cover.home).length > 0 && await page.evaluate((home) => window.murmurPage!.node.channelPeers(home).length > 0, cover.home))
+    await other.post(cover.home, 'anyone at the harbour?')
+    await until('the post of the cell', async () => await shows('anyone at the harbour?'))
+
+    await context.clearPermissions()
+    await page.locator('#near-me').click()
+    await until('the refusal', async () => (await page.locator('#place-status').innerText()).startsWith('no permission to read your location'))
+    await page.locator('#place-input').fill('40.7128,-74.006')
+    await page.locator('#place-form button[type=submit]').click()
+    const typed = locationCover({ lat: 40.7128, lon: -74.006, radiusMeters: 5000 })
+    await until('the typed place', async () => (await page.locator('#channel').inputValue()) === typed.home)
+
+    await page.locator('#place-input').fill('xn76')
+    await page.locator('#peek-place').click()
+    await until('the peek', async () => (await page.locator('#channel').inputValue()) === 'geo:xn76')
+    expect(await page.locator('#channel option:checked').innerText()).toBe('geo:xn76 (peek)')
+    expect(await page.locator('#send').isDisabled()).toBe(true)
+    expect(await page.locator('#circle-notice').innerText()).toContain('geo:xn76 is only peeked at')
+    expect(await page.evaluate(async () => await window.murmurPage!.node.post('geo:xn76', 'here?').then(() => 'sent', (err: Error) => err.name))).toBe('PeekOnlyError')
+  })
+
+  it('lists a circle\'s members with its own entry marked, and the owner removes one', async () => {
+    await page.locator('#circle-forms summary').click()
+    await page.locator('#circle-name').fill('friends')
+    await page.locator('#circle-min-ring').fill('2')
+    await page.locator('#create-circle button').click()
+    await until('the members list', async () => (await page.locator('#member-count').innerText()) === '1 member')
+    expect(await page.locator('#member-list li').allInnerTexts()).toEqual([expect.stringMatching(/^member [0-9a-f]{8}\s+you(\s+newcomer)?$/)])
+    const { invite } = await page.evaluate(async () => await window.murmurPage!.node.circles.invite('friends'))
+    await other.circles.join(invite, { memberName: 'bo' })
+    await until('the second member', async () => (await page.locator('#member-count').innerText()) === '2 members', SPREAD)
+    const row = page.locator('#member-list li', { hasText: 'bo' })
+    expect(await row.locator('.remove-member').getAttribute('aria-label')).toBe('remove bo from the circle')
+    page.once('dialog', (dialog) => { void dialog.accept() })
+    await row.locator('.remove-member').click()
+    await until('the removal', async () => (await page.locator('#member-count').innerText()) === '1 member')
+    expect(await page.evaluate(() => window.murmurPage!.node.circles.list()[0]?.generation)).toBe(1)
+  })
+
+  it('fits a phone without sideways scrolling and takes two columns on a desktop', async () => {
+    const overflow = async (): Promise<number> => await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    expect(await overflow()).toBe(0)
+    if (process.env.MURMUR_SCREENSHOTS === '1') await page.screenshot({ path: join(ROOT, 'docs', 'browser-phone.png'), fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 860 })
+    expect(await overflow()).toBe(0)
+    const [feed, aside] = await Promise.all([page.locator('#feed-section').boundingBox(), page.locator('main > aside').boundingBox()])
+    expect(aside!.x).toBeGreaterThan(feed!.x + feed!.width - 1)
+    if (process.env.MURMUR_SCREENSHOTS === '1') await page.screenshot({ path: join(ROOT, 'docs', 'browser-desktop.png') })
+  })
+})
