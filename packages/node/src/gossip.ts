@@ -9,7 +9,7 @@ import type { PeerScoreParams, PeerScoreThresholds } from '@libp2p/gossipsub/sco
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Connection, Logger, PeerId } from '@libp2p/interface'
 import type { PutResult } from './store/index.js'
-import type { ValidEnvelope, ValidationResult } from '@murmur/protocol'
+import type { ErrorCode, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /**
  * Score thresholds. Below -10 a peer gets no gossip, below -50 we stop publishing to it, below -80 it is
@@ -204,13 +204,15 @@ export class InvalidMessageTracker {
   }
 
   /**
-   * Records a refusal of `peer`'s that cost it nothing (see {@link UNPAID_IGNORES}); past the budget it is
-   * penalised as a rejection. Returns whether it was.
+   * What a refusal of `peer`'s for `code` (an envelope validation code) counts as: 'reject' for the codes
+   * that are ({@link ERROR_ACTIONS}), and for a free one ({@link UNPAID_CODES}) past the peer's budget of
+   * {@link UNPAID_IGNORES}; else 'ignore'. The one place that decides it for gossip, the stem and history
+   * sync, whichever path the refusal came by; it penalises nothing itself: the path penalises a 'reject'
+   * as it does every rejection (once).
    */
-  unpaidRefusal (peer: string, now = Date.now()): boolean {
-    if (this.unpaid.add(peer, now) <= UNPAID_IGNORES) return false
-    this.penalise(peer, now)
-    return true
+  refusal (peer: string, code: ErrorCode, now = Date.now()): 'reject' | 'ignore' {
+    if (ERROR_ACTIONS[code] === 'reject') return 'reject'
+    return UNPAID_CODES.has(code) && this.unpaid.add(peer, now) > UNPAID_IGNORES ? 'reject' : 'ignore'
   }
 
   /** Records that `peer` was the first to bring us a valid post. */
@@ -318,9 +320,8 @@ export function createTopicValidator (init: TopicValidatorInit): TopicValidatorF
     }
     if (!result.ok) {
       log('message from %s on %s refused: %s (%s)', from, displayLine(message.topic), result.code, displayLine(result.reason))
-      if (ERROR_ACTIONS[result.code] === 'reject') return reject(from)
-      // free to send and Ignored: a budget per peer, then each counts as a rejection
-      return UNPAID_CODES.has(result.code) && tracker.unpaidRefusal(from) ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      // free to send and Ignored (expired, ...): a budget per peer, then each counts as a rejection
+      return tracker.refusal(from, result.code) === 'reject' ? reject(from) : TopicValidatorResult.Ignore
     }
     try {
       const outcome = await accept(message.topic, message.data, result, peer)

@@ -21,7 +21,7 @@ import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
 import type { SignedEnvelope } from './signature-memo.js'
-import type { Envelope, InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { Envelope, ErrorCode, InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 import type { Logger } from '@libp2p/interface'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
@@ -163,6 +163,12 @@ export interface PostIntakeComponents {
    * @default validateEnvelope on the main thread
    */
   offThread?(envelope: Uint8Array, options: ValidateOptions, group?: string, path?: IntakePath): Promise<ValidationResult>
+  /**
+   * What a refusal of a stem or sync envelope from `peer` (a PeerId) for `code` counts as: the node's
+   * penalty tracker (`InvalidMessageTracker.refusal`), so that a free refusal (expired, too early) is Ignored
+   * only within the peer's budget on these paths as on gossip. @default the code's action (ERROR_ACTIONS)
+   */
+  refusal?(peer: string, code: ErrorCode): Verdict
   /** Where the intake's parts log (the node passes a scope of its logger). @default each part's own */
   log?: Logger
 }
@@ -189,6 +195,7 @@ export class PostIntake {
   private readonly now: () => number
   private readonly offThread?: PostIntakeComponents['offThread']
   private readonly checkRing?: PostIntakeComponents['checkRing']
+  private readonly refusal?: PostIntakeComponents['refusal']
   /** Valid ring envelopes refused for unknown members, until their stamps arrive. */
   private readonly waitingForStamps?: AwaitingStamps
   /** Own posts not yet back, as stored, by the envelope the stem holds (gone with it). */
@@ -232,6 +239,7 @@ export class PostIntake {
     this.now = components.now ?? (() => Date.now())
     this.offThread = components.offThread
     this.checkRing = components.checkRing
+    this.refusal = components.refusal
     const checkRing = components.checkRing
     if (checkRing !== undefined) {
       this.waitingForStamps = new AwaitingStamps({
@@ -293,6 +301,11 @@ export class PostIntake {
   /** Envelopes kept until their ring's stamps arrive, and their bytes. */
   awaitingStamps (): { envelopes: number, bytes: number } {
     return { envelopes: this.waitingForStamps?.size ?? 0, bytes: this.waitingForStamps?.bytes ?? 0 }
+  }
+
+  /** The verdict on an envelope of `peer`'s refused for `code` ({@link PostIntakeComponents.refusal}). */
+  private refusalVerdict (code: ErrorCode, peer: string | undefined): Verdict {
+    return peer === undefined || this.refusal === undefined ? ERROR_ACTIONS[code] : this.refusal(peer, code)
   }
 
   /** Takes a kept envelope whose ring's stamps arrived, as its path takes one that just came, unless time has overtaken it; true when stored. */
@@ -488,7 +501,7 @@ export class PostIntake {
     const read = readEnvelope(topic, envelope)
     if (read.id !== undefined && await this.store.has(read.id)) return 'ignore'
     const valid = await this.check(topic, envelope, 'stem', from, read)
-    if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    if (!valid.ok) return this.refusalVerdict(valid.code, peer)
     // asked for its side effect: the missing members' stamps are fetched from the peer
     this.membership(valid, peer)
     this.stemSenders.set(toHex(valid.id), from)
@@ -509,7 +522,7 @@ export class PostIntake {
     const read = readEnvelope(topic, envelope)
     if (await this.store.has(read.id ?? messageId(topic, envelope))) return 'ignore'
     const valid = await this.check(topic, envelope, 'sync', from, read)
-    if (!valid.ok) return ERROR_ACTIONS[valid.code]
+    if (!valid.ok) return this.refusalVerdict(valid.code, peer)
     // a ring of members unknown here: their stamps are asked of the peer, and the post is kept until they
     // arrive (or, pushed out by newer ones, taken when the next sync round brings it again)
     const refused = this.membership(valid, peer, { topic, envelope, path: 'sync', from })

@@ -239,6 +239,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       offThread: verifier === undefined ? undefined : async (envelope, options, group, path) => await verifier.validate(envelope, options, { group, priority: priorityOfPath(path) }),
       // rings of stamped members only, once membership is open (votes and posts of public channels)
       checkRing: (ring, created, from) => this.members?.checkRing(ring, created, from) ?? { ok: true },
+      // a free refusal (expired, too early) from a stem or sync peer counts against its budget, as on gossip
+      refusal: (peer, code) => tracker.refusal(peer, code),
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
       onVerified: (topic, envelope, result, _path, from) => {
         this.clock.observe(topic, envelope, result, from)

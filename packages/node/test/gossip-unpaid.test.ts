@@ -13,22 +13,10 @@ import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CUT_OFF_COUNT, InvalidMessageTracker, UNPAID_IGNORES, createTopicValidator } from '../src/gossip.js'
 import { cleanedAfterEach, countGossipChecks, nextPost, nodeWithStockPeers, TEST_POW_BITS, waitFor } from './harness.js'
+import { expiredEnvelopes } from './unpaid-fixtures.js'
 
 const CHANNEL = '#unpaid'
 const TOPIC = channelTopic(CHANNEL)
-
-/** `count` distinct envelopes of 1970: one built, then a byte of its body changed per copy (no proof of work). */
-async function expired (count: number): Promise<Uint8Array[]> {
-  const { bytes } = await buildEnvelope({ channel: CHANNEL, body: 'x'.repeat(64), powBits: 0, created: 1_000_000, ttl: 3_600 })
-  const at = bytes.indexOf(0x78)
-  return Array.from({ length: count }, (_, i) => {
-    const copy = bytes.slice()
-    copy[at] = 0x41 + (i % 26)
-    copy[at + 1] = 0x41 + (Math.floor(i / 26) % 26)
-    copy[at + 2] = 0x41 + (Math.floor(i / 676) % 26)
-    return copy
-  })
-}
 
 describe('free refusals from one peer', () => {
   it('are Ignored up to UNPAID_IGNORES, then each counts as a rejection until the peer is cut off', async () => {
@@ -59,7 +47,7 @@ describe('a stock libp2p peer sending 2,000 expired envelopes', () => {
     const sender = attacker.services.pubsub as unknown as { sendRpc(peer: string, rpc: { messages: Array<{ topic: string, data: Uint8Array }> }): boolean }
     // four RPCs of 500 (each batch built on its own one-time key: 2,000 distinct messages)
     for (let batch = 0; batch < 4; batch++) {
-      sender.sendRpc(node.peerId.toString(), { messages: (await expired(500)).map((data) => ({ topic: TOPIC, data })) })
+      sender.sendRpc(node.peerId.toString(), { messages: (await expiredEnvelopes(CHANNEL, 500)).map((data) => ({ topic: TOPIC, data })) })
     }
     await waitFor(() => node.libp2p.getConnections(attacker.peerId).length === 0, 'the attacker cut off and hung up on', 60_000)
     // one more than the budget and the cut-off: the count decays a little between rejections

@@ -10,6 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { buildEnvelope, compareBytes, equalBytes, generateAuthorKey, ready } from '@murmur/protocol'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { STEM_PROTOCOL, encodeStemFrame } from '../src/stem/index.js'
+import { UNPAID_IGNORES } from '../src/gossip.js'
 import { PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type * as Protocol from '@murmur/protocol'
@@ -33,7 +34,8 @@ vi.mock('@murmur/protocol', async (importOriginal) => {
 
 const CHANNEL = '#early'
 const RING = 64
-const COPIES = 30
+/** As many copies as one peer may send for free (more count as rejections, and its stream is closed). */
+const COPIES = UNPAID_IGNORES
 
 describe('a too-early ring envelope sent again and again', () => {
   const { running } = cleanedAfterEach()
