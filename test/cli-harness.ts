@@ -87,6 +87,22 @@ export class Sandbox {
     })
   }
 
+  /**
+   * Runs `murmur` once for each argument list, `concurrent` at a time (each run is mostly a Node.js start,
+   * and CI has two cores); resolves to the results in the lists' order.
+   */
+  async runEach (lists: string[][], concurrent = 3): Promise<Array<{ code: number, stdout: string, stderr: string }>> {
+    const results: Array<{ code: number, stdout: string, stderr: string }> = []
+    let next = 0
+    await Promise.all(Array.from({ length: concurrent }, async () => {
+      while (next < lists.length) {
+        const i = next++
+        results[i] = await this.run(lists[i]!)
+      }
+    }))
+    return results
+  }
+
   /** Starts a long-running `murmur ...args` (daemon, watch) whose output lines can be awaited. */
   spawn (args: string[], env: NodeJS.ProcessEnv = {}): LineProcess {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
