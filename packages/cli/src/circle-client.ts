@@ -29,7 +29,7 @@ export class CircleClient {
 
   /** The circles this node is a member of. */
   async list (): Promise<CircleSummary[]> {
-    return (await this.request<CirclesResponse>('GET', '/circles')).circles
+    return (await this.client.request<CirclesResponse>('GET', '/circles')).circles
   }
 
   /** One circle by its local name; UnknownCircleError (the names this node holds in its message) when there is none. */
@@ -42,37 +42,31 @@ export class CircleClient {
 
   /** Creates a circle owned by this node. */
   async create (request: CreateCircleRequest): Promise<CircleSummary> {
-    return (await this.request<CircleResponse>('POST', '/circles', request)).circle
+    return (await this.client.request<CircleResponse>('POST', '/circles', request)).circle
   }
 
   /** Makes an invite to a circle. */
   async invite (request: CircleInviteRequest): Promise<CircleInviteResponse> {
-    return this.request('POST', '/circles/invite', request)
+    return this.client.request('POST', '/circles/invite', request)
   }
 
   /** Joins a circle from an invite. */
   async join (request: JoinCircleRequest): Promise<JoinCircleResponse> {
-    return this.request('POST', '/circles/join', request)
+    return this.client.request('POST', '/circles/join', request)
   }
 
   /** Leaves a circle (its keys are forgotten); resolves to the circles left. */
   async leave (circle: string): Promise<CircleSummary[]> {
-    return (await this.request<CirclesResponse>('POST', '/circles/leave', { circle })).circles
+    return (await this.client.request<CirclesResponse>('POST', '/circles/leave', { circle })).circles
   }
 
   /** Removes a member (owner only): the circle rotates to a new key the others get. */
   async remove (circle: string, member: string): Promise<CircleSummary> {
-    return (await this.request<CircleResponse>('POST', '/circles/remove', { circle, member })).circle
+    return (await this.client.request<CircleResponse>('POST', '/circles/remove', { circle, member })).circle
   }
 
   /** The members on this node's roster of a circle. */
   async members (circle: string): Promise<CircleMembersResponse> {
-    return this.request('GET', `/circles/members?${new URLSearchParams({ circle }).toString()}`)
-  }
-
-  private async request<T> (method: string, path: string, body?: unknown): Promise<T> {
-    // ControlClient's authenticated request (the token proof first, errors as ApiError); it is private there
-    // for now: docs/API.md's routes are the contract, this is the one place that reaches it
-    return this.client['request']<T>(method, path, body)
+    return this.client.request('GET', `/circles/members?${new URLSearchParams({ circle }).toString()}`)
   }
 }

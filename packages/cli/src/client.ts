@@ -170,6 +170,19 @@ export class ControlClient {
     return this.posting('/votes', request, options)
   }
 
+  /**
+   * The ids of the posts and replies the daemon made for the user since it started (`GET /v1/mine`):
+   * held in its memory only, for `murmur watch --mine` and the chat's notifications.
+   *
+   * @example
+   * ```ts
+   * const mine = new Set(await client.mine())
+   * ```
+   */
+  async mine (): Promise<string[]> {
+    return (await this.request<{ ids: string[] }>('GET', '/mine')).ids
+  }
+
   /** Live events (new posts, status changes) until the signal aborts or the daemon stops. */
   async * events (options: EventsOptions = {}): AsyncGenerator<ApiEvent> {
     const query = options.channel === undefined ? '' : `?${new URLSearchParams({ channel: options.channel }).toString()}`
@@ -211,7 +224,17 @@ export class ControlClient {
     throw new ApiError('the daemon closed the connection before answering', 'ERR_CONNECTION_CLOSED', 0)
   }
 
-  private async request<T> (method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * One call of a JSON route of the control API (docs/API.md; `path` without the `/v1` prefix): the
+   * daemon's proof of the token first, a refusal thrown as ApiError. The route families' clients
+   * (CircleClient, PlacesClient) are built on it.
+   *
+   * @example
+   * ```ts
+   * const { circles } = await client.request<CirclesResponse>('GET', '/circles')
+   * ```
+   */
+  async request<T> (method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await this.fetch(method, path, body, undefined, 'application/json')
     return await res.json() as T
   }

@@ -3,6 +3,7 @@
  * network cannot reach the terminal raw: the text goes through displayText, the JSON escapes what
  * JSON.stringify leaves raw.
  */
+import { timeLeft } from './lifetime.js'
 import { DEFAULT_COLUMNS, age, bodyLines, columns, memberMark, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
 
@@ -109,9 +110,10 @@ export class Output {
 }
 
 /**
- * A post as text lines: id, counters, name and mark (`member` or `unverified`, see memberMark) on the
- * first (all but the id indented on a second line when they do not fit in `width` columns), the body below, wrapped and indented (see bodyLines: a body
- * cannot pass for a header). Only a post's first line starts in the first column.
+ * A post as text lines: id, counters, age, time left (until every node deletes it), name and mark
+ * (`member` or `unverified`, see memberMark) on the first (all but the id indented on a second line
+ * when they do not fit in `width` columns), the body below, wrapped and indented (see bodyLines: a
+ * body cannot pass for a header). Only a post's first line starts in the first column.
  *
  * @example
  * ```ts
@@ -124,7 +126,7 @@ export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000),
     head.push(`${post.vote > 0 ? '▲ upvote' : '▼ downvote'} of ${post.parent ?? '?'}`, age(post.created, now), memberMark(post))
     return head.join('  ')
   }
-  head.push(`${post.score >= 0 ? '+' : ''}${post.score}`, `${post.replies} ${post.replies === 1 ? 'reply' : 'replies'}`, age(post.created, now))
+  head.push(`${post.score >= 0 ? '+' : ''}${post.score}`, `${post.replies} ${post.replies === 1 ? 'reply' : 'replies'}`, age(post.created, now), timeLeft(post.expires, now))
   if (post.kind === 'REPLY') {
     head.push(post.op ? 'reply (OP)' : 'reply')
   }

@@ -35,26 +35,21 @@ export class PlacesClient {
 
   /** What is joined near a place and peeked at. */
   async state (): Promise<PlacesStateResponse> {
-    return this.request('GET', '/places')
+    return this.client.request('GET', '/places')
   }
 
   /** Joins the cells covering a circle (radius in metres), leaving those of the place joined before. */
   async near (place: { lat: number, lon: number, radius: number, level?: LocationLevel }): Promise<NearResponse> {
-    return this.request('POST', '/places/near', place)
+    return this.client.request('POST', '/places/near', place)
   }
 
   /** Peeks at a far place: a cell, or coordinates and a level. */
   async peek (place: { place: string } | { lat: number, lon: number, level?: LocationLevel }): Promise<PeekResponse> {
-    return this.request('POST', '/places/peek', place)
+    return this.client.request('POST', '/places/peek', place)
   }
 
   /** Leaves a peeked or nearby channel, or (`near: true`) every nearby one. */
   async leave (what: { channel: string } | { near: true }): Promise<PlacesStateResponse> {
-    return this.request('POST', '/places/leave', what)
-  }
-
-  private async request<T> (method: string, path: string, body?: unknown): Promise<T> {
-    // ControlClient's authenticated request, as CircleClient reaches it (see circle-client.ts)
-    return this.client['request']<T>(method, path, body)
+    return this.client.request('POST', '/places/leave', what)
   }
 }

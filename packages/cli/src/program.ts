@@ -21,6 +21,8 @@ import { repairCommand } from './commands/repair.js'
 /** Exit code of each error, by error name; everything else is EXIT.FAILURE. */
 const EXIT_BY_NAME: Record<string, number> = {
   UsageError: EXIT.USAGE,
+  // a lifetime other than 1h, 1d or 1w (--for, or the retired --ttl)
+  LifetimeError: EXIT.USAGE,
   InvalidChannelError: EXIT.USAGE,
   InvalidIdError: EXIT.USAGE,
   PostValidationError: EXIT.USAGE,

@@ -46,7 +46,7 @@ describe('post bodies on an 80-column terminal', () => {
     const rows = terminalRows(printed, 80)
     // the header does not fit in 80 columns either: its counters go on an indented line of their own
     expect(rows[0]).toBe('ab'.repeat(32))
-    expect(rows[1]).toMatch(/^ {2}\+0 {2}0 replies {2}\d+d ago {2}kukot-dikar-hipat {2}unverified$/)
+    expect(rows[1]).toMatch(/^ {2}\+0 {2}0 replies {2}\d+d ago {2}expired {2}kukot-dikar-hipat {2}unverified$/)
     for (const row of rows.slice(2)) {
       expect(row).toMatch(/^ {4}\S/)
     }

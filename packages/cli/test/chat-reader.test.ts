@@ -69,7 +69,7 @@ describe('the chat reader', () => {
   it('also counts answers to the posts the daemon made through other commands (GET /v1/mine)', async () => {
     const reader = new ChatReader(dir)
     const asked: string[] = []
-    const client = { request: async (method: string, path: string) => { asked.push(`${method} ${path}`); return { ids: [hex(3)] } } } as unknown as ControlClient
+    const client = { mine: async () => { asked.push('GET /mine'); return [hex(3)] } } as unknown as ControlClient
     await reader.loadOwn(client)
     expect(asked).toEqual(['GET /mine'])
     expect(reader.notify(view(9, { kind: 'REPLY', parent: hex(3), root: hex(3) }))).toBe(true)

@@ -21,14 +21,14 @@ const screen = (timeline: Timeline, width: number): string[] => timeline.render(
 
 describe('member and unverified marks', () => {
   it('feed, thread and watch mark every post, reply and vote: member or unverified', () => {
-    expect(formatPost(member, NOW, 120).split('\n')[0]).toBe(`${ID}  +0  0 replies  just now  anonymous  member`)
-    expect(formatPost(unverified, NOW, 120).split('\n')[0]).toBe(`${'cd'.repeat(32)}  +0  0 replies  just now  kukot-dikar-hipat  unverified`)
-    expect(formatPost(reply, NOW, 120).split('\n')[0]).toBe(`${'ef'.repeat(32)}  +0  0 replies  just now  reply  anonymous  member`)
+    expect(formatPost(member, NOW, 140).split('\n')[0]).toBe(`${ID}  +0  0 replies  just now  1d left  anonymous  member`)
+    expect(formatPost(unverified, NOW, 140).split('\n')[0]).toBe(`${'cd'.repeat(32)}  +0  0 replies  just now  1d left  kukot-dikar-hipat  unverified`)
+    expect(formatPost(reply, NOW, 140).split('\n')[0]).toBe(`${'ef'.repeat(32)}  +0  0 replies  just now  1d left  reply  anonymous  member`)
     expect(formatPost(vote(true, 1), NOW)).toBe(`${'12'.repeat(32)}  ▲ upvote of ${ID}  just now  member`)
     expect(formatPost(vote(false, -1), NOW)).toBe(`${'34'.repeat(32)}  ▼ downvote of ${ID}  just now  unverified`)
     // at 80 columns the mark moves with the counters to their own line, which fits
     const narrow = formatPosts([member, unverified], 'none', 80).split('\n')
-    expect(narrow.filter((line) => /^ {2}\+0 {2}0 replies {2}\S+ ago {2}(anonymous {2}member|kukot-dikar-hipat {2}unverified)$/.test(line))).toHaveLength(2)
+    expect(narrow.filter((line) => /^ {2}\+0 {2}0 replies {2}\S+ ago {2}expired {2}(anonymous {2}member|kukot-dikar-hipat {2}unverified)$/.test(line))).toHaveLength(2)
     for (const line of narrow) expect(columns(line)).toBeLessThanOrEqual(80)
     // --json prints the PostView: `member` as it is
     expect(JSON.parse(terminalJson({ posts: [member, unverified] }))).toMatchObject({ posts: [{ member: true }, { member: false }] })
@@ -41,15 +41,16 @@ describe('member and unverified marks', () => {
     timeline.addPost(reply)
     timeline.remember(vote(true, 1))
     timeline.addPost(vote(false, -1), true)
+    timeline.tick(NOW)
     const lines = timeline.render(80)
     const marks = lines.flat().filter((s) => s.text === 'member' || s.text === 'unverified')
     expect(marks).toEqual([
       { text: 'member', color: 32 }, { text: 'unverified', dim: true }, { text: 'member', color: 32 }, { text: 'unverified', dim: true }
     ])
     const rows = screen(timeline, 80)
-    expect(rows[0]).toMatch(/^\[1\] \d\d:\d\d anonymous member$/)
-    expect(rows[2]).toMatch(/^\[2\] \d\d:\d\d kukot-dikar-hipat unverified$/)
-    expect(rows[4]).toMatch(/^\[3\] \d\d:\d\d ↳\[1\] anonymous member$/)
+    expect(rows[0]).toMatch(/^\[1\] \d\d:\d\d anonymous member · 1d left$/)
+    expect(rows[2]).toMatch(/^\[2\] \d\d:\d\d kukot-dikar-hipat unverified · 1d left$/)
+    expect(rows[4]).toMatch(/^\[3\] \d\d:\d\d ↳\[1\] anonymous member · 1d left$/)
     expect(rows[6]).toMatch(/^ {6}\d\d:\d\d ▼ downvote on \[1\] unverified$/)
     for (const row of rows) expect(columns(row)).toBeLessThanOrEqual(80)
   })

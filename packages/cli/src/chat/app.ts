@@ -15,7 +15,8 @@ import { resolveDataDir } from '../paths.js'
 import { mintingProgressLine, ringOf, signedLine } from '../membership.js'
 import { nameOf } from '../text.js'
 import { VOTE_RULE } from '../vote-rule.js'
-import { AmbiguousIdError, UnknownPostError, UsageError } from '../errors.js'
+import { AmbiguousIdError, LifetimeError, UnknownPostError, UsageError } from '../errors.js'
+import { DEFAULT_LIFETIME, LIFETIMES, lifetimeOf, lifetimeWords, parseLifetime } from '../lifetime.js'
 import { ChatCircles, shownIn } from './circles.js'
 import { HELP, parseChatInput } from './input.js'
 import { LineEditor } from './editor.js'
@@ -23,6 +24,7 @@ import { drawFrame, enterScreen, leaveScreen, messageRows } from './screen.js'
 import { ChatReader } from './reader.js'
 import { Timeline } from './timeline.js'
 import type { Key } from './editor.js'
+import type { Lifetime } from '../lifetime.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { ControlClient, PostingOptions } from '../client.js'
 import type { PostResult, PostView, StatusResponse } from '../api-types.js'
@@ -33,7 +35,7 @@ const log = logger('murmur:cli:chat')
  * Errors of a line refused before anything was sent: a bad or too-long text, channel or post id, a circle
  * not held or not ready for posts (the line comes back to be edited).
  */
-const REFUSED_BEFORE_SENDING = new Set([UsageError.name, AmbiguousIdError.name, UnknownPostError.name, UnknownCircleError.name, CircleNotReadyError.name])
+const REFUSED_BEFORE_SENDING = new Set([UsageError.name, LifetimeError.name, AmbiguousIdError.name, UnknownPostError.name, UnknownCircleError.name, CircleNotReadyError.name])
 
 /** Options of {@link ChatApp}. */
 export interface ChatAppInit {
@@ -72,6 +74,10 @@ export class ChatApp {
   private readonly mining = new Set<AbortController>()
   private readonly previous: string[] = []
   private channel: string
+  /** How long the next posts and replies live (`/for`). */
+  private lifetime: Lifetime = DEFAULT_LIFETIME
+  /** Wakes the chat when a post shown expires, or its time left changes. */
+  private expiryTimer?: NodeJS.Timeout
   private status?: StatusResponse
   private connected = true
   private progress = ''
@@ -123,6 +129,7 @@ export class ChatApp {
       this.stdin.off('keypress', onKey)
       this.stdout.off('resize', onResize)
       this.closed = true
+      clearTimeout(this.expiryTimer)
       this.stdin.setRawMode(false)
       this.stdin.pause()
       this.stdout.write(leaveScreen())
@@ -181,14 +188,16 @@ export class ChatApp {
           const body = parseBody(input.text)
           const channel = this.channel
           await this.circles.readyToPost()
-          await this.posting(`posting to ${channel}`, async (options) => this.client.post({ channel, body }, options))
+          const ttl = LIFETIMES[this.lifetime]
+          await this.posting(`posting to ${channel}`, async (options) => this.client.post({ channel, body, ttl }, options))
           return
         }
         case 'reply': {
           const body = parseBody(input.text)
           const parent = await this.target(input.target)
           await this.circles.readyToPost()
-          await this.posting('replying', async (options) => this.client.reply({ parent, body }, options))
+          const ttl = LIFETIMES[this.lifetime]
+          await this.posting('replying', async (options) => this.client.reply({ parent, body, ttl }, options))
           return
         }
         case 'vote': {
@@ -240,6 +249,10 @@ export class ChatApp {
           this.timeline.notice(input.what === 'thread' ? `muted the thread of ${this.label(post.id)}; /feed shows the rest` : `muted ${nameOf(post.pseudonym)} in the thread of ${this.label(post.id)}; /feed shows the rest`, 'ok')
           return
         }
+        case 'lifetime':
+          this.lifetime = lifetimeOf(parseLifetime(input.lifetime)) ?? DEFAULT_LIFETIME
+          this.timeline.notice(`your posts and replies now last ${lifetimeWords(this.lifetime)} (${this.lifetime}); every node deletes them then`, 'ok')
+          return
         case 'help':
           for (const line of [...HELP, ...VOTE_RULE]) this.timeline.notice(line)
           return
@@ -434,6 +447,17 @@ export class ChatApp {
     return segments
   }
 
+  /**
+   * Drops the posts that expired from the message area (the node deleted them) and sets the timer that
+   * draws again at the next expiry, or when the time left shown changes.
+   */
+  private expireShown (): void {
+    const now = Math.floor(Date.now() / 1000)
+    const next = this.timeline.tick(now)
+    clearTimeout(this.expiryTimer)
+    this.expiryTimer = setTimeout(() => { this.render() }, Math.max(0, next - now) * 1000)
+  }
+
   private render (): void {
     if (this.renderQueued) {
       return
@@ -444,6 +468,7 @@ export class ChatApp {
       if (this.closed) {
         return
       }
+      this.expireShown()
       const width = this.width()
       const height = this.stdout.rows ?? 24
       const minting = this.status?.membership?.minting
@@ -456,13 +481,14 @@ export class ChatApp {
           ? [{ text: mintingProgressLine(minting), color: 36 }]
           : this.scroll === 0 && this.circles.current?.canPost === false
             ? [{ text: `read only: ${this.channel} cannot be posted in yet (see above) · /help · Ctrl-D quits`, color: 33 }]
-            : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} · /help · Ctrl-D quits`, dim: true }]
+            : [{ text: this.scroll > 0 ? `scrolled up ${this.scroll} lines (PgDn returns)` : `Enter posts to ${this.channel} for ${lifetimeWords(this.lifetime)} (/for) · /help · Ctrl-D quits`, dim: true }]
       this.stdout.write(drawFrame({
         header: this.header(),
         lines: this.timeline.render(width),
         scroll: this.scroll,
         notice,
-        prompt: `${this.channel}> `,
+        // a lifetime other than the default shows by the text it applies to
+        prompt: this.lifetime === DEFAULT_LIFETIME ? `${this.channel}> ` : `${this.channel} ${this.lifetime}> `,
         input: this.editor.text,
         cursor: this.editor.cursor
       }, width, height))

@@ -15,6 +15,7 @@ export type ChatInput =
   | { type: 'feed' }
   | { type: 'sort', order: string }
   | { type: 'mute', target: string, what: 'author' | 'thread' }
+  | { type: 'lifetime', lifetime: string }
   | { type: 'help' }
   | { type: 'quit' }
   | { type: 'empty' }
@@ -30,8 +31,8 @@ export const HELP: readonly string[] = [
   '/thread <n>, /leave    thread of post [n]; back to the previous channel',
   '/feed, /sort hot|new|top  recent posts again; their order',
   '/mute <n>|thread <n>   mute [n]\'s author in its thread, or the thread',
-  '/help                  this help     /quit (or Ctrl-D) leaves the chat',
-  'PgUp/PgDn scroll; Ctrl-C cancels proof-of-work mining, else quits'
+  '/for 1h|1d|1w          your next posts last an hour, a day (default) or a week',
+  '/help; /quit or Ctrl-D; PgUp/PgDn scroll; Ctrl-C cancels mining, else quits'
 ]
 
 /**
@@ -87,6 +88,9 @@ export function parseChatInput (line: string): ChatInput {
     case 'mute':
       if (args[0]?.toLowerCase() === 'thread') return args[1] === undefined ? usage('/mute thread <n>') : { type: 'mute', target: args[1], what: 'thread' }
       return args[0] === undefined ? usage('/mute <n> or /mute thread <n>') : { type: 'mute', target: args[0], what: 'author' }
+    case 'for':
+    case 'ttl':
+      return args[0] === undefined ? usage('/for 1h|1d|1w') : { type: 'lifetime', lifetime: args[0] }
     case 'help':
     case 'h':
     case '?':

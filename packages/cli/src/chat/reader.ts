@@ -8,7 +8,6 @@ import { isFeedSort, postFilter } from '@murmur/node'
 import { readFeed } from '../feed-read.js'
 import { readFilters, updateFilters } from '../filter-file.js'
 import { UsageError } from '../errors.js'
-import { ownIds } from '../own-ids.js'
 import type { ReadFeed } from '../feed-read.js'
 import type { ControlClient } from '../client.js'
 import type { FeedSort, FilterReason, LocalFilters, PostView } from '@murmur/node'
@@ -71,7 +70,7 @@ export class ChatReader {
 
   /** Remembers the posts and replies the daemon made for the user since it started (also through other commands). */
   async loadOwn (client: ControlClient): Promise<void> {
-    for (const id of await ownIds(client)) this.mine.add(id)
+    for (const id of await client.mine()) this.mine.add(id)
   }
 
   /** Remembers a post or reply this chat made. */

@@ -1,11 +1,13 @@
 /**
  * The chat's message area: posts numbered in the order they were shown, thread pseudonyms as
- * coloured names with OP marks and member or unverified marks, replies under their parents' numbers, notices.
+ * coloured names with OP marks and member or unverified marks, replies under their parents' numbers,
+ * each post's time left; a post leaves it when it expires. Notices.
  */
 import { displayLine, fromHex, pseudonymHue } from '@murmur/protocol'
 import { MIN_ID_PREFIX } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { idsWithPrefix, isWholeId, parsePostRef, pickPostId } from '../post-id.js'
+import { timeLeft } from '../lifetime.js'
 import { bodyLines, memberMark, nameOf, shortId, wrap } from '../text.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
@@ -67,6 +69,8 @@ export class Timeline {
   private rendered?: { version: number, width: number, lines: StyledLine[] }
   /** Bumped by every change that can alter what `render` returns. */
   private version = 0
+  /** The time the posts' time left is counted from (unix seconds), moved on by {@link tick}. */
+  private now = Math.floor(Date.now() / 1000)
 
   /** Number of entries (posts and notices). */
   get length (): number {
@@ -134,6 +138,35 @@ export class Timeline {
     this.shown.delete(id)
     this.posts.delete(id)
     this.bodies.delete(id)
+  }
+
+  /**
+   * Moves the clock on to `now` (unix seconds): every entry of a post expired by then leaves the message
+   * area, and the posts' time left is counted again once a minute. Resolves to the time (unix seconds)
+   * of the next change: the next expiry of a post shown, or the next minute.
+   *
+   * @example
+   * ```ts
+   * const next = timeline.tick(Math.floor(Date.now() / 1000))
+   * ```
+   */
+  tick (now: number): number {
+    if (Math.floor(now / 60) !== Math.floor(this.now / 60)) this.version++
+    this.now = now
+    const gone: string[] = []
+    const kept = this.entries.filter((entry) => {
+      const expired = entry.type === 'post' && (this.posts.get(entry.id)?.expires ?? Infinity) <= now
+      if (expired) gone.push(entry.id)
+      return !expired
+    })
+    if (gone.length > 0) {
+      this.version++
+      this.entries.splice(0, this.entries.length, ...kept)
+      for (const id of gone) this.unshow(id)
+    }
+    let next = (Math.floor(now / 60) + 1) * 60
+    for (const id of this.shown) next = Math.min(next, this.posts.get(id)?.expires ?? next)
+    return next
   }
 
   /** Empties the message area (numbers stay valid). */
@@ -234,6 +267,7 @@ export class Timeline {
     if (counters.length > 0) {
       head.push({ text: ` (${counters.join(' ')})`, dim: true })
     }
+    head.push({ text: ` · ${timeLeft(post.expires, this.now)}`, dim: true })
     return [head, ...this.body(post, width)]
   }
 

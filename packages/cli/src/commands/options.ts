@@ -2,7 +2,7 @@
  * Options and argument checks shared by the commands.
  */
 import { InvalidArgumentError, Option } from 'commander'
-import { MAX_BODY_BYTES, MAX_TTL, MIN_TTL, STAMP_BITS, channelName, isBlankText } from '@murmur/protocol'
+import { MAX_BODY_BYTES, STAMP_BITS, channelName, isBlankText } from '@murmur/protocol'
 import { circleNameOf, circleTarget } from '../circle-name.js'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
@@ -234,22 +234,6 @@ export function parsePositiveInt (value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
     throw new InvalidArgumentError('expected a positive integer')
-  }
-  return n
-}
-
-/**
- * Commander parser of `--ttl`: seconds, 60..604800.
- *
- * @example
- * ```ts
- * command.option('--ttl <seconds>', 'lifetime', parseTtl)
- * ```
- */
-export function parseTtl (value: string): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value) || n < MIN_TTL || n > MAX_TTL) {
-    throw new InvalidArgumentError(`expected seconds between ${MIN_TTL} and ${MAX_TTL}`)
   }
   return n
 }

@@ -2,24 +2,26 @@
  * `murmur post`, `murmur reply` and `murmur vote`: build a post in the daemon, showing the
  * proof-of-work progress; Ctrl-C cancels the mining.
  */
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
 import { circleNameOf } from '../circle-name.js'
 import { cannotPostLine, circleSignedLine, warningLines } from '../circle-text.js'
 import { commandArguments, textArgumentHelp } from '../argument-input.js'
-import { CancelledError } from '../errors.js'
+import { CancelledError, LifetimeError } from '../errors.js'
+import { LIFETIME_NAMES, LIFETIME_REASON, lifetimeHelp, parseLifetime } from '../lifetime.js'
 import { ringOf, signedLine } from '../membership.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
-import { CHANNEL_ARGUMENT, clientOf, outputOf, parseBody, parseChannel, parseTtl, parseVote, withCommonOptions } from './options.js'
+import { CHANNEL_ARGUMENT, clientOf, outputOf, parseBody, parseChannel, parseVote, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 import type { PostingResult, PostResult } from '../api-types.js'
 import type { ControlClient, PostingOptions } from '../client.js'
 import type { Output } from '../output.js'
 
 interface PostingCommandOptions extends CommonOptions {
-  ttl?: number
+  /** `--for`: the post's lifetime in seconds (parseLifetime). */
+  for?: number
   /** `--file`: the text, read from this file. */
   file?: string
 }
@@ -33,14 +35,14 @@ interface PostingCommandOptions extends CommonOptions {
  * ```
  */
 export function postCommand (): Command {
-  return withTtl(withCommonOptions(new Command('post')))
+  return withLifetime(withCommonOptions(new Command('post')))
     .description('post to a channel (`lobby` means #lobby) or one of your circles (circle:NAME)')
     .argument('<channel>', CHANNEL_ARGUMENT)
     .argument('[text]', textArgumentHelp('what to say (at most 2048 bytes)'))
     .option('--file <path>', 'read the text from this file')
     .action(async (channelArg: string, textArg: string | undefined, options: PostingCommandOptions) => {
       const [channel = '', text = ''] = await commandArguments(['channel', 'text'], [channelArg, textArg], options)
-      const request = { channel: parseChannel(channel), body: parseBody(text), ttl: options.ttl }
+      const request = { channel: parseChannel(channel), body: parseBody(text), ttl: options.for }
       const client = await clientOf(options)
       const out = outputOf(options)
       const circle = circleNameOf(request.channel)
@@ -58,7 +60,7 @@ export function postCommand (): Command {
  * ```
  */
 export function replyCommand (): Command {
-  return withTtl(withCommonOptions(new Command('reply')))
+  return withLifetime(withCommonOptions(new Command('reply')))
     .description('reply to a post or reply, under your pseudonym in its thread')
     .argument('<post-id>', `${postIdHelp('the post or reply')}; - reads it from stdin, then the text (a line each): other users of this machine can see a command's arguments`)
     .argument('[text]', textArgumentHelp('what to say (at most 2048 bytes)'))
@@ -68,7 +70,7 @@ export function replyCommand (): Command {
       const ref = parsePostRef(postId)
       const body = parseBody(text)
       const client = await clientOf(options)
-      const request = { parent: await client.resolvePostId(ref), body, ttl: options.ttl }
+      const request = { parent: await client.resolvePostId(ref), body, ttl: options.for }
       const out = outputOf(options)
       report(out, await mine(out, async (posting) => client.reply(request, posting)), 'replied')
     })
@@ -83,7 +85,7 @@ export function replyCommand (): Command {
  * ```
  */
 export function voteCommand (): Command {
-  return withTtl(withCommonOptions(new Command('vote')))
+  return withRetiredTtl(withCommonOptions(new Command('vote')))
     .description('vote on a post or reply, as one of the channel\'s members (needs this node\'s member stamp: exit code 5 and when to vote again until it is minted). One vote per post: a second one, or an opposite one, is refused with exit code 6 (a vote can be neither repeated nor changed)')
     .argument('<post-id>', `${postIdHelp('the post or reply')}; - reads it from stdin, then the direction (a line each): other users of this machine can see a command's arguments`)
     .argument('[direction]', 'up or down; left out (when stdin is not a terminal), read from stdin')
@@ -93,14 +95,25 @@ export function voteCommand (): Command {
       const ref = parsePostRef(postId)
       const vote = parseVote(direction)
       const client = await clientOf(options)
-      const request = { post: await client.resolvePostId(ref), vote, ttl: options.ttl }
+      const request = { post: await client.resolvePostId(ref), vote }
       const out = outputOf(options)
       report(out, await mine(out, async (posting) => client.vote(request, posting)), request.vote > 0 ? 'upvoted' : 'downvoted')
     })
 }
 
-function withTtl (command: Command): Command {
-  return command.option('--ttl <seconds>', 'lifetime in seconds, 60..604800 (default: one day)', parseTtl)
+/** `--for 1h|1d|1w`: the lifetime of a post or reply, one of three (lifetime.ts says why). */
+function withLifetime (command: Command): Command {
+  return withRetiredTtl(command.option('--for <lifetime>', lifetimeHelp(), parseLifetime))
+}
+
+/**
+ * The `--ttl <seconds>` of earlier releases, hidden: any lifetime in seconds would link an author's
+ * posts, so it is refused, saying what replaced it (a vote lives a day, as in every UI).
+ */
+function withRetiredTtl (command: Command): Command {
+  return command.addOption(new Option('--ttl <seconds>').hideHelp().argParser(() => {
+    throw new LifetimeError(`--ttl is gone: a post or reply takes --for ${LIFETIME_NAMES.join('|')}, a vote lives a day (${LIFETIME_REASON})`)
+  }))
 }
 
 /** Runs a posting call with mining progress on stderr; Ctrl-C aborts it (and the daemon's mining). */

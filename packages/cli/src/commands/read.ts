@@ -14,7 +14,6 @@ import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
 import { resolveDataDir } from '../paths.js'
 import { shortId } from '../text.js'
-import { ownIds } from '../own-ids.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'
 import { CHANNEL_ARGUMENT, clientOf, outputOf, parseChannel, parsePositiveInt, withCommonOptions } from './options.js'
@@ -174,7 +173,7 @@ class OwnPosts {
   constructor (private readonly client: ControlClient) {}
 
   async refresh (): Promise<void> {
-    this.ids = new Set(await ownIds(this.client))
+    this.ids = new Set(await this.client.mine())
   }
 
   /** Whether `post` replies to or votes on an own post (or reply), and is not one of ours itself. */

@@ -4,6 +4,7 @@
 import { isFeedSort, sortedFeed } from '@murmur/node'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { checkTtl } from '../lifetime.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
 import { LOCATION_ROUTES } from './location-routes.js'
 import { OWN_ROUTES, rememberOwn } from './own-routes.js'
@@ -149,11 +150,8 @@ function stringField (body: Record<string, unknown>, field: string): string {
 }
 
 function postOptions (body: Record<string, unknown>, options: Pick<PostOptions, 'signal' | 'onProgress'>): PostOptions {
-  const ttl = body.ttl
-  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl))) {
-    throw new BadRequestError('field "ttl" must be an integer number of seconds')
-  }
-  return { ...options, ttl }
+  // one of the three lifetimes or none: a lifetime of the author's own would link their posts
+  return { ...options, ttl: checkTtl(body.ttl) }
 }
 
 function positiveInt (value: string, name: string): number {
