@@ -2,7 +2,6 @@
  * Node.js pieces of the libp2p composition, chosen through the `#platform` import condition
  * so that browser bundles never see `node:fs`, TCP or mDNS.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { mdns } from '@libp2p/mdns'
@@ -12,6 +11,7 @@ import { MDNS_SERVICE_TAG, NODE_LISTEN, PEER_KEY_FILE } from '../constants.js'
 import { createCircleStateStore, openPrivateCircleStateStore } from '../circle/state.js'
 import { createLevelMemberStorage } from '../membership/storage.js'
 import { createFileMemberStorage, createPrivateRecordStorage } from '../membership/storage-file.js'
+import { dataDirKeys, readSealedFile, writeSealedFile } from '../at-rest/sealed-file.js'
 import type { CircleStateStore } from '../circle/state.js'
 import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
 import type { StoreDatabase } from '../store/index.js'
@@ -55,22 +55,21 @@ export const defaultListen: readonly string[] = NODE_LISTEN
 export const canServeDht = true
 
 /**
- * Loads the libp2p key kept in `dataDir`, creating it (file mode 0600) on first use.
+ * Loads the libp2p key kept in `dataDir` (sealed under its at-rest key, mode 0600), creating it on first use.
  * Only relays and bootstrap nodes want this: a persisted PeerId links the node's runs together.
  */
 export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
-  const file = join(dataDir, PEER_KEY_FILE)
-  try {
-    return privateKeyFromProtobuf(await readFile(file))
-  } catch (err: unknown) {
-    if ((err as { code?: string }).code !== 'ENOENT') {
-      throw err
-    }
-  }
+  const keys = await dataDirKeys(dataDir)
+  const kept = await readSealedFile(dataDir, PEER_KEY_FILE, keys)
+  if (kept !== undefined) return privateKeyFromProtobuf(kept)
   const key = await generateKeyPair('Ed25519')
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
-  await chmod(file, 0o600)
+  try {
+    await writeSealedFile(dataDir, PEER_KEY_FILE, privateKeyToProtobuf(key), { exclusive: true, keys })
+  } catch (err) {
+    // another process created it first: use theirs
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return await loadPeerKey(dataDir)
+    throw err
+  }
   return key
 }
 
@@ -79,10 +78,13 @@ export const MEMBERSHIP_DIRECTORY = 'membership'
 
 /**
  * Where the member key and stamps are kept: private files under `<dataDir>/membership` (0700/0600, each
- * replaced atomically), or the node's database (memory) when it has no data directory.
+ * replaced atomically, sealed under the data dir's at-rest key), or the node's database (memory) when it
+ * has no data directory.
  */
 export async function openMemberStorage (dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
-  return dataDir === undefined ? createLevelMemberStorage(db) : await createFileMemberStorage({ dir: join(dataDir, MEMBERSHIP_DIRECTORY) })
+  if (dataDir === undefined) return createLevelMemberStorage(db)
+  const seal = { keys: await dataDirKeys(dataDir), place: MEMBERSHIP_DIRECTORY }
+  return await createFileMemberStorage({ dir: join(dataDir, MEMBERSHIP_DIRECTORY), seal })
 }
 
 /** Folder of `dataDir` holding the circles' secrets and member keys (mode 0700, files 0600). */
@@ -90,11 +92,13 @@ export const CIRCLES_DIRECTORY = 'circles'
 
 /**
  * Where the circles' secrets and member keys are kept: private files under `<dataDir>/circles` (0700/0600,
- * each replaced atomically; circles an earlier version kept in the database are moved there and erased
- * from it), or the node's database (memory) when it has no data directory.
+ * each replaced atomically and sealed under the data dir's at-rest key; circles an earlier version kept in
+ * the database are moved there and erased from it), or the node's database (memory) when it has no data
+ * directory.
  */
 export async function openCircleStorage (dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void): Promise<CircleStateStore> {
   if (dataDir === undefined) return createCircleStateStore(db, onDamaged)
-  const records = await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY) })
+  const seal = { keys: await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY }
+  const records = await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY), seal })
   return await openPrivateCircleStateStore({ records, db, onDamaged })
 }

@@ -1,0 +1,60 @@
+/**
+ * Durable file writes (Node.js): write to a temp file, fsync, rename (or link, for a file that must not be
+ * replaced), fsync the directory, so that a crash at any moment leaves the old file or the new one and a
+ * write that resolved survives a power cut.
+ */
+import { randomBytes } from 'node:crypto'
+import { link, open, rename, rm } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
+
+/** Suffix of a file being written; a file with it is a write that a crash interrupted. */
+export const TEMP_SUFFIX = '.tmp'
+
+/**
+ * Flushes a file or a directory to disk (a directory: so that a rename or unlink in it is durable).
+ *
+ * @example
+ * ```ts
+ * await fsyncPath(dataDir)
+ * ```
+ */
+export async function fsyncPath (path: string): Promise<void> {
+  const handle = await open(path, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Writes `bytes` to `path` (mode 0600) atomically and durably. With `exclusive`, fails with EEXIST instead
+ * of replacing a file that is there (the new file still appears whole or not at all).
+ *
+ * @example
+ * ```ts
+ * await writeDurably(join(dataDir, 'filters.json'), sealed)
+ * ```
+ */
+export async function writeDurably (path: string, bytes: Uint8Array, options: { exclusive?: boolean } = {}): Promise<void> {
+  const tmp = `${dirname(path)}/${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`
+  try {
+    const handle = await open(tmp, 'wx', 0o600)
+    try {
+      await handle.chmod(0o600)
+      await handle.writeFile(bytes)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    if (options.exclusive === true) {
+      await link(tmp, path)
+    } else {
+      await rename(tmp, path)
+    }
+  } finally {
+    await rm(tmp, { force: true })
+  }
+  // the rename (or link) itself is durable only once the directory is
+  await fsyncPath(dirname(path))
+}

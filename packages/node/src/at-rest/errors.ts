@@ -1,0 +1,36 @@
+/**
+ * Named errors of the at-rest encryption (the data dir's key file and what is sealed under it). Match them
+ * on `err.name` and `err.code`, never with `instanceof`.
+ */
+
+/** Codes of {@link AtRestError}. */
+export type AtRestErrorCode =
+  /** The key file is missing while sealed data are there (a wipe was interrupted, or the file was deleted). */
+  | 'ERR_AT_REST_KEY_MISSING'
+  /** The key file is not 32 bytes, or is readable by other users. */
+  | 'ERR_AT_REST_KEY_BAD'
+  /** Sealed bytes do not open under this data dir's key (damaged, moved from another data dir, or the key was replaced). */
+  | 'ERR_SEALED_DAMAGED'
+  /** `wipe` was pointed at a directory that is not a Murmur data dir (nothing was removed). */
+  | 'ERR_NOT_A_DATA_DIR'
+
+/**
+ * Thrown when the data dir's at-rest key or something sealed under it cannot be used.
+ *
+ * @example
+ * ```ts
+ * try { await readSealedFile(dataDir, 'filters.json') } catch (err) {
+ *   if ((err as AtRestError).code === 'ERR_SEALED_DAMAGED') console.error('filters.json is damaged')
+ * }
+ * ```
+ */
+export class AtRestError extends Error {
+  static override readonly name = 'AtRestError'
+  override readonly name = 'AtRestError'
+  readonly code: AtRestErrorCode
+
+  constructor (code: AtRestErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+  }
+}

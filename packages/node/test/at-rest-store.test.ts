@@ -1,0 +1,169 @@
+/**
+ * The store sealed at rest (issue 18, panic wipe): no file of a data dir names a channel or holds a body
+ * or an envelope in plain; a store of an earlier version is sealed on the first open without losing a post,
+ * also when the process is killed (SIGKILL) after any step of the sealing; a record moved to another key,
+ * or a data dir whose key was destroyed, does not open.
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ClassicLevel } from 'classic-level'
+import { build } from 'esbuild'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { destroyAtRestKey } from '../src/at-rest/key-file.js'
+import { openDatabase } from '../src/store/backend-node.js'
+import { createPostStore } from '../src/store/index.js'
+import { PLAIN_ASIDE_DIRECTORY, SEALING_DIRECTORY, SEALING_DONE_MARKER, STORE_SEALED_MARKER } from '../src/store/sealing-migration.js'
+import { T0, hexIds, post, reply } from './store-fixtures.js'
+import type { StoreDatabase, StoredPost } from '../src/store/index.js'
+
+const PLACE = 'geo:u4pruydq'
+const SECRET_CHANNEL = '#quietharbour'
+const BODY = 'meet at the old lighthouse'
+const CHILD_DIR = fileURLToPath(new URL('../../../node_modules/.cache/murmur-test/', import.meta.url))
+
+/** Every file under `dir`, with its bytes. */
+async function filesUnder (dir: string): Promise<Array<{ path: string, bytes: Buffer }>> {
+  const out: Array<{ path: string, bytes: Buffer }> = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...await filesUnder(path))
+    else out.push({ path, bytes: await readFile(path) })
+  }
+  return out
+}
+
+/** The files of `dir` holding any of `needles` in plain. */
+async function plainHolders (dir: string, needles: Array<string | Uint8Array>): Promise<string[]> {
+  const held: string[] = []
+  for (const { path, bytes } of await filesUnder(dir)) {
+    if (needles.some((needle) => bytes.includes(typeof needle === 'string' ? Buffer.from(needle) : Buffer.from(needle)))) held.push(path)
+  }
+  return held
+}
+
+/** Posts in two telling channels, a reply among them, envelopes that carry the body in plain. */
+function telling (): StoredPost[] {
+  const envelope = (text: string): Uint8Array => new TextEncoder().encode(`envelope:${text}`)
+  const root = post({ channel: PLACE, body: BODY, envelope: envelope(BODY) })
+  return [
+    root,
+    reply(root, { root: root.id, body: `${BODY}, at nine`, envelope: envelope(`${BODY}, at nine`) }),
+    post({ channel: SECRET_CHANNEL, body: BODY, envelope: envelope(`${BODY} (2)`) })
+  ]
+}
+
+async function putAll (db: StoreDatabase, posts: StoredPost[]): Promise<void> {
+  const store = createPostStore({ db })
+  for (const p of posts) expect(await store.put(p, T0)).toBe('stored')
+  await store.close()
+}
+
+/** What the store of `dataDir` holds: the feed of each channel, the threads, the usage's channels. */
+async function readBack (dataDir: string, posts: StoredPost[]): Promise<void> {
+  const store = createPostStore({ db: await openDatabase(dataDir) })
+  try {
+    expect(hexIds(await store.feed(PLACE, { now: T0 }))).toEqual(hexIds([posts[0]!]))
+    expect(hexIds(await store.feed(SECRET_CHANNEL, { now: T0 }))).toEqual(hexIds([posts[2]!]))
+    expect(hexIds(await store.thread(posts[0]!.id, T0))).toEqual(hexIds([posts[0]!, posts[1]!]))
+    expect((await store.get(posts[0]!.id, T0))?.replyCount).toBe(1)
+    expect([...(await store.usage()).keys()].sort()).toEqual([PLACE, SECRET_CHANNEL].sort())
+  } finally {
+    await store.close()
+  }
+}
+
+/** A store as an earlier version wrote it: plain LevelDB in `<dataDir>/store`. */
+async function plainStore (dataDir: string, posts: StoredPost[]): Promise<void> {
+  await putAll(new ClassicLevel<Uint8Array, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase, posts)
+}
+
+/** Opens the store of `dataDir` in a child process that kills itself (SIGKILL) right after `step` of the sealing. */
+async function sealKilledAfter (dataDir: string, step: string): Promise<void> {
+  const script = await build({
+    stdin: {
+      contents: `
+        import { dataDirKeys } from '../at-rest/sealed-file.ts'
+        import { sealStoreDir } from './sealing-migration.ts'
+        await sealStoreDir(process.argv[2], await dataDirKeys(process.argv[2]), {
+          onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
+        })
+        process.exit(3)`,
+      resolveDir: fileURLToPath(new URL('../src/store/', import.meta.url)),
+      sourcefile: 'seal-child.ts',
+      loader: 'ts'
+    },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent'
+  })
+  await mkdir(CHILD_DIR, { recursive: true })
+  const file = join(CHILD_DIR, `seal-child-${process.pid}-${step}.mjs`)
+  await writeFile(file, script.outputFiles[0]!.contents)
+  try {
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+      spawn(process.execPath, [file, dataDir, step], { stdio: ['ignore', 'ignore', 'inherit'] }).once('exit', (_code, signal) => { resolve(signal) })
+    })
+    expect(signal).toBe('SIGKILL')
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+describe('the store sealed at rest', () => {
+  let dataDir: string
+  beforeEach(async () => { dataDir = await mkdtemp(join(tmpdir(), 'murmur-at-rest-')) })
+  afterEach(async () => { await rm(dataDir, { recursive: true, force: true }) })
+
+  it('names no channel and holds no body or envelope in plain in any file, and reads everything back', async () => {
+    const posts = telling()
+    await putAll(await openDatabase(dataDir), posts)
+    // LevelDB compresses tables with Snappy, which keeps short strings as literals: a plain store shows them
+    // (post ids stay readable in keys: they are public, see sealed-database.ts)
+    expect(await plainHolders(dataDir, ['u4pruydq', 'quietharbour', 'lighthouse', ...posts.map((p) => p.envelope)])).toEqual([])
+    await readBack(dataDir, posts)
+  })
+
+  it('a plain store of an earlier version is sealed on the first open, every post kept and no plain copy left', async () => {
+    const posts = telling()
+    await plainStore(dataDir, posts)
+    expect(await plainHolders(dataDir, ['u4pruydq', 'quietharbour', 'lighthouse'])).not.toEqual([])
+    await readBack(dataDir, posts)
+    expect(await plainHolders(dataDir, ['u4pruydq', 'quietharbour', 'lighthouse'])).toEqual([])
+    expect((await readdir(dataDir)).sort()).toEqual(['at-rest.key', 'at-rest.sealed', 'store', STORE_SEALED_MARKER])
+  })
+
+  for (const step of ['copied', 'marked', 'swapped']) {
+    it(`a sealing killed after "${step}" leaves the plain store or the sealed one, and the next open has every post`, async () => {
+      const posts = telling()
+      await plainStore(dataDir, posts)
+      await sealKilledAfter(dataDir, step)
+      const names = await readdir(dataDir)
+      expect(names).not.toContain(STORE_SEALED_MARKER)
+      expect(names.includes(SEALING_DONE_MARKER)).toBe(step !== 'copied')
+      await readBack(dataDir, posts)
+      expect((await readdir(dataDir)).filter((name) => [SEALING_DIRECTORY, SEALING_DONE_MARKER, PLAIN_ASIDE_DIRECTORY].includes(name))).toEqual([])
+      expect(await plainHolders(dataDir, ['u4pruydq', 'quietharbour', 'lighthouse'])).toEqual([])
+    })
+  }
+
+  it('a value moved to another key does not open, and nothing opens once the key is destroyed', async () => {
+    const posts = telling()
+    await putAll(await openDatabase(dataDir), posts)
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'view', valueEncoding: 'view' })
+    const posts_ = new TextEncoder().encode('!store!!posts!')
+    const entries = await raw.iterator({ gt: posts_, lt: new TextEncoder().encode('!store!!posts"'), limit: 2 }).all()
+    await raw.put(entries[0]![0], entries[1]![1])
+    await raw.close()
+    const db = await openDatabase(dataDir)
+    await expect(db.get(entries[0]![0])).rejects.toMatchObject({ name: 'AtRestError', code: 'ERR_SEALED_DAMAGED' })
+    await db.close()
+    expect(await destroyAtRestKey(dataDir)).toBe(true)
+    await expect(openDatabase(dataDir)).rejects.toMatchObject({ name: 'AtRestError', code: 'ERR_AT_REST_KEY_MISSING' })
+  })
+})
