@@ -13,6 +13,7 @@ import { MEMBER_KEY_DIGITS, byKey, hintLines, memberLine, summaryLine, warningLi
 import { UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
+import { inviteOfInput } from '../invite-input.js'
 import { utcTime } from '../text.js'
 import { clientOf, collect, outputOf, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
@@ -88,16 +89,16 @@ interface JoinOptions extends CommonOptions { name?: string, memberName?: string
 
 function joinCommand (): Command {
   return withCommonOptions(new Command('join'))
-    .description('join a circle from an invite (the whole MURMUR:CIRCLE:… string; spaces and line breaks in it are fine)')
-    .argument('[invite]', `the invite string; ${FROM_STDIN} or left out (when stdin is not a terminal) reads it from stdin, --file from a file: the invite is the circle's key, and other users of this machine can see a command's arguments (ps), shells keep them in history`)
+    .description('join a circle from an invite (the whole MURMUR:CIRCLE:… string, or the page\'s join link https://…/#join=MURMUR:CIRCLE:…, whose address is never contacted; spaces and line breaks in it are fine)')
+    .argument('[invite]', `the invite string or join link; ${FROM_STDIN} or left out (when stdin is not a terminal) reads it from stdin, --file from a file: the invite is the circle's key, and other users of this machine can see a command's arguments (ps), shells keep them in history`)
     .option('--file <path>', 'read the invite from this file')
     .option('--name <name>', 'its name on this node (default: the name the invite suggests)')
     .option('--member-name <name>', 'a name the other members see beside your key (default: none)')
     .option('--dial-hint', 'also connect through the peers the invite suggests (never instead of this node\'s own peers: refused while it has none)')
     .addHelpText('after', '\nA damaged or cut invite is refused with one line and exit code 8, and nothing changes.')
     .action(async (inviteArg: string | undefined, options: JoinOptions) => {
-      const [text = ''] = await commandArguments(['invite'], [inviteArg], options)
-      const invite = readInvite(text)
+      const [given = ''] = await commandArguments(['invite'], [inviteArg], options)
+      const { text, invite } = readInvite(given)
       const name = options.name ?? invite.name
       if (name === '') throw new UsageError('the invite suggests no name for the circle: give it one with --name')
       const circles = await circlesOf(options)
@@ -172,12 +173,16 @@ function listCommand (): Command {
     })
 }
 
-/** The invite a string holds, read here before anything is sent: a damaged one never reaches the daemon. */
-function readInvite (text: string): CircleInvite {
+/**
+ * The invite of an invite string or join link (its string, and what it holds), read here before anything
+ * is sent: a damaged one never reaches the daemon.
+ */
+function readInvite (given: string): { text: string, invite: CircleInvite } {
   try {
-    return decodeInvite(text)
+    const text = inviteOfInput(given)
+    return { text, invite: decodeInvite(text) }
   } catch (err) {
-    // decodeInvite throws nothing but InvalidInviteError
+    // inviteOfInput and decodeInvite throw nothing but InvalidInviteError
     const { code, message } = err as InvalidInviteError
     throw new InvalidInviteError(code, `not joined: ${message} (${code})`, { cause: err })
   }
