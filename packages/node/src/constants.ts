@@ -162,12 +162,27 @@ export const DHT_ALPHA = 3
 export const DHT_DISJOINT_PATHS = 5
 
 /**
- * Time allowed for dialing one discovered peer, in ms. Generous: these dials are few (see
- * {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_TARGET_PEERS}), while a node whose first dials all time
- * out on a slow or busy link (a phone on a congested network, a crowd on one overloaded host) is left
- * with no peer to look others up through.
+ * Time allowed for dialing one discovered peer, in ms, and libp2p's `dialTimeout` in a Murmur node (for
+ * dials given no signal of their own, such as the bootstrap module's first one; libp2p's default: 10 s).
+ * Generous: these dials are few (see {@link DISCOVERY_DIAL_BELOW}, {@link RENDEZVOUS_TARGET_PEERS}),
+ * while a node whose first dials all time out on a slow or busy link (a phone on a congested network, a
+ * crowd on one overloaded host) is left with no peer to look others up through. Each address of a
+ * dial has {@link ADDRESS_DIAL_TIMEOUT} of it.
  */
 export const DIAL_TIMEOUT = 30_000
+
+/**
+ * libp2p's `addressDialTimeout` in a Murmur node, in ms: how long one address of a dial may take, TCP
+ * connect and every handshake (multistream-select, noise, yamux) included, within the dial's own
+ * timeout. libp2p's default, 6 s, capped every dial whatever {@link DIAL_TIMEOUT} said: in the crowd
+ * bench on a saturated host (event-loop delay 1-10 s per process) the late-started nodes' every dial of
+ * their bootstrap peers was aborted in the noise handshake at 6.2-7.9 s ("EncryptionFailedError: The
+ * operation was aborted due to timeout"), retry after retry; at 200 nodes 8-9 nodes so never had a
+ * connection in 600 s, and their posts reached no one. A link with a round trip of 2-3 s (a congested
+ * mobile network) needs about as long. Half of {@link DIAL_TIMEOUT}: a record's second address still
+ * gets its turn when the first hangs.
+ */
+export const ADDRESS_DIAL_TIMEOUT = 15_000
 
 /** Default feed length. */
 export const FEED_LIMIT = 50

@@ -14,7 +14,7 @@ import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, dnsaddrResolver } from 'libp2p'
 import { platformConnectionGater, platformDiscovery, platformListen, platformTransports } from '#platform'
 import { addressScope, dialableScope } from './address-scope.js'
-import { DHT_ALPHA, DHT_DISJOINT_PATHS, INBOUND_CONNECTION_THRESHOLD, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, MAX_PARALLEL_DIALS, OUTBOUND_RESERVE } from './constants.js'
+import { ADDRESS_DIAL_TIMEOUT, DHT_ALPHA, DHT_DISJOINT_PATHS, DIAL_TIMEOUT, INBOUND_CONNECTION_THRESHOLD, INBOUND_PENDING_LIBP2P, INBOUND_UPGRADE_TIMEOUT, KAD_PROTOCOL, MAX_CONNECTIONS, MAX_PARALLEL_DIALS, OUTBOUND_RESERVE } from './constants.js'
 import { gatedResolvers, learnedNameGate } from './discovery-names.js'
 import type { DialAddressGate } from './discovery-names.js'
 import { keepGossipStreams, murmurGossipsub } from './gossip.js'
@@ -150,6 +150,9 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     connectionManager: {
       maxIncomingPendingConnections: INBOUND_PENDING_LIBP2P,
       inboundConnectionThreshold: INBOUND_CONNECTION_THRESHOLD,
+      // libp2p's 6 s per address aborted every handshake of a slow link or a busy host (see ADDRESS_DIAL_TIMEOUT)
+      dialTimeout: DIAL_TIMEOUT,
+      addressDialTimeout: ADDRESS_DIAL_TIMEOUT,
       ...extra.connectionManager,
       maxConnections: libp2pConnectionLimit(maxConnections, maxParallelDials),
       maxParallelDials,
