@@ -7,10 +7,12 @@
  * position the browser's geolocation override gives and reads the other user's post there, works from a
  * typed place when the permission is gone, and peeks at a far cell read only; lists a circle's members
  * with its own entry marked and removes the other user as the owner. The layout has no sideways scroll at
- * 360 px and two columns on a desktop. `MURMUR_SCREENSHOTS=1` writes docs/browser-phone.png and
+ * 360 px and two columns on a desktop; axe-core finds no serious accessibility violation; the page is an
+ * installable app that opens offline to its stored feed. `MURMUR_SCREENSHOTS=1` writes docs/browser-phone.png and
  * docs/browser-desktop.png.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
@@ -25,6 +27,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 const POW_BITS = 8
 /** Where the geolocation override puts the page: the harbour of Frederikshavn. */
 const HERE = { latitude: 57.4407, longitude: 10.5366 }
+/** axe-core's browser build, injected into the page by the accessibility check. */
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 /** How long a post may take to cross the relay on a loaded machine, in ms. */
 const SPREAD = 45_000
 
@@ -201,14 +205,49 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     expect(await page.evaluate(() => window.murmurPage!.node.circles.list()[0]?.generation)).toBe(1)
   })
 
+  it('has no serious or critical accessibility violation (axe-core, WCAG 2 A and AA)', async () => {
+    await page.addScriptTag({ path: AXE })
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ passes: unknown[], violations: Array<{ id: string, impact?: string | null, nodes: Array<{ target: unknown }> }> }> } }).axe
+      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      return { checked: result.passes.length, found: result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) })) }
+    })
+    // axe ran its rules over the page (colour contrast, labels, names of buttons, …)
+    expect(violations.checked).toBeGreaterThan(10)
+    expect(violations.found.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([])
+  })
+
   it('fits a phone without sideways scrolling and takes two columns on a desktop', async () => {
     const overflow = async (): Promise<number> => await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    await page.locator('#channel').selectOption('#lobby')
+    await until('the feed of #lobby', async () => await shows('beta banana'))
     expect(await overflow()).toBe(0)
     if (process.env.MURMUR_SCREENSHOTS === '1') await page.screenshot({ path: join(ROOT, 'docs', 'browser-phone.png'), fullPage: true })
     await page.setViewportSize({ width: 1280, height: 860 })
     expect(await overflow()).toBe(0)
     const [feed, aside] = await Promise.all([page.locator('#feed-section').boundingBox(), page.locator('main > aside').boundingBox()])
     expect(aside!.x).toBeGreaterThan(feed!.x + feed!.width - 1)
+    await page.evaluate(() => { window.scrollTo(0, 0) })
     if (process.env.MURMUR_SCREENSHOTS === '1') await page.screenshot({ path: join(ROOT, 'docs', 'browser-desktop.png') })
+  })
+
+  it('is an installable app that opens offline to the feed it stored', async () => {
+    const manifest = await page.evaluate(async () => {
+      const link = document.querySelector<HTMLLinkElement>('link[rel=manifest]')
+      return link === null ? undefined : await (await fetch(link.href)).json() as { display: string, start_url: string, icons: unknown[] }
+    })
+    expect(manifest).toMatchObject({ display: 'standalone', start_url: './' })
+    expect(manifest?.icons.length).toBeGreaterThan(0)
+    await page.evaluate(async () => { await navigator.serviceWorker.ready })
+    await until('the service worker controlling the page', async () => await page.evaluate(() => navigator.serviceWorker.controller !== null), 15_000)
+    await context.setOffline(true)
+    try {
+      await page.reload()
+      // no relay to reach: the tab never becomes ready, but the stored feed shows
+      await until('the stored feed offline', async () => await shows('beta banana'), 30_000)
+      expect(await page.locator('#status').innerText()).not.toContain('failed to start')
+    } finally {
+      await context.setOffline(false)
+    }
   })
 })

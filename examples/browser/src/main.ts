@@ -16,6 +16,7 @@ import { DEFAULT_LIFETIME, LIFETIMES, lifetimeOf } from './lifetime.js'
 import { settleLinkSettings } from './link.js'
 import { followMembership, renderMembership } from './membership.js'
 import { OwnAnswers, notesPanel } from './notify.js'
+import { keepOffline } from './offline.js'
 import { peekNotice, placesPanel, placesPanelElements } from './places.js'
 import { PageReading, nextExpiry } from './reading.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
@@ -380,6 +381,8 @@ async function main (): Promise<void> {
   filters.draw()
   notes.draw()
   await drawFeed()
+  // the page opens offline from now on, to the feed the store holds (a failure costs only that)
+  keepOffline().catch((err: unknown) => { mining.textContent = `no offline copy of the page: ${displayLine((err as Error).message)}` })
   // Join once the relay slot gives this tab an address: the DHT keeps no provider record without
   // addresses, so a channel joined earlier would announce this tab to nobody. A circle needs no join:
   // its frames travel on the one topic every node carries.
