@@ -16,8 +16,9 @@ import { toPostView } from './view.js'
 import { topicOf } from './input.js'
 import { UNKNOWN_SENDER, threadRoot } from './store/index.js'
 import { AwaitingStamps } from './membership/awaiting-stamps.js'
+import { ForwardedRings } from './store/forwarded-rings.js'
 import type { AwaitingEnvelope, AwaitingStampsInit } from './membership/awaiting-stamps.js'
-import type { PostEntry, PostStore, PutResult, StoredPost } from './store/index.js'
+import type { PostEntry, PostStore, PutResult, StoreDatabase, StoredPost } from './store/index.js'
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
 import type { SignedEnvelope } from './signature-memo.js'
@@ -169,6 +170,11 @@ export interface PostIntakeComponents {
    * only within the peer's budget on these paths as on gossip. @default the code's action (ERROR_ACTIONS)
    */
   refusal?(peer: string, code: ErrorCode): Verdict
+  /**
+   * Where the marks of ring posts this node sent on in the stem are kept across restarts (ForwardedRings),
+   * loaded by {@link PostIntake.open}. @default memory only
+   */
+  db?: StoreDatabase
   /** Where the intake's parts log (the node passes a scope of its logger). @default each part's own */
   log?: Logger
 }
@@ -221,11 +227,14 @@ export class PostIntake {
   /** The group of the successor each stem post (own or relayed) was last sent to, charged when this node fluffs it after all. */
   private readonly stemSuccessors = new Recent<string>(STEM_SENDERS)
   /**
-   * Ring posts this node sent on in the stem, own or relayed: no later sender of one is asked for its stamps.
-   * Kept apart from ringsChecked, and only for posts the membership rule judged here (ring posts), so that
-   * neither cheap stem posts relayed through this node nor other ring posts judged later push one out.
+   * Ring posts this node sent on in the stem, own or relayed, until they expire: no later sender of one is
+   * asked for its stamps. Only posts the membership rule judged here (ring posts); on disk, so that a
+   * restart does not forget them, and bounded per delivering address group, so that neither cheap stem
+   * posts, nor other ring posts judged, nor a flood of ring posts relayed through this node push one out.
    */
-  private readonly stemForwarded = new Recent<true>(STEM_SENDERS)
+  private forwardedRings: ForwardedRings
+  private readonly db?: StoreDatabase
+  private readonly log?: Logger
 
   constructor (components: PostIntakeComponents) {
     this.store = components.store
@@ -240,6 +249,9 @@ export class PostIntake {
     this.offThread = components.offThread
     this.checkRing = components.checkRing
     this.refusal = components.refusal
+    this.db = components.db
+    this.log = components.log
+    this.forwardedRings = ForwardedRings.memory({ now: this.now })
     const checkRing = components.checkRing
     if (checkRing !== undefined) {
       this.waitingForStamps = new AwaitingStamps({
@@ -248,6 +260,23 @@ export class PostIntake {
         log: components.log?.newScope('awaiting')
       }, components.awaitingStamps)
     }
+  }
+
+  /**
+   * Loads what an earlier run kept ({@link PostIntakeComponents.db}): the ring posts it sent on in the stem.
+   * Call once, before the network starts.
+   */
+  async open (): Promise<void> {
+    if (this.db === undefined) return
+    this.forwardedRings = await ForwardedRings.open(this.db, {
+      now: this.now,
+      onError: (err) => { this.log?.error('could not record a ring post sent on in the stem - %e', err) }
+    })
+  }
+
+  /** Waits for the intake's writes in flight; call before the database closes. */
+  async flush (): Promise<void> {
+    await this.forwardedRings.flush()
   }
 
   /**
@@ -272,9 +301,10 @@ export class PostIntake {
     if (this.checkRing === undefined || valid.auth.kind !== 'ring' || isCircleChannel(valid.post.channel)) return undefined
     const key = toHex(valid.id)
     const asks = this.ringsChecked.get(key)
-    const ask = peer !== undefined && (asks === undefined ? this.stemForwarded.get(key) === undefined : this.askable(key, asks, hold?.path, hold?.from))
-    if (ask) this.ringsChecked.set(key, { at: this.now(), groups: [...asks?.groups ?? [], ...hold?.from === undefined ? [] : [hold.from]] })
-    else if (asks === undefined) this.ringsChecked.set(key, { at: this.now(), groups: [] })
+    const ask = peer !== undefined && (asks === undefined ? !this.forwardedRings.has(key) : this.askable(key, asks, hold?.path, hold?.from))
+    const expires = Number(valid.post.created) + valid.post.ttl
+    if (ask) this.ringsChecked.set(key, { at: this.now(), groups: [...asks?.groups ?? [], ...hold?.from === undefined ? [] : [hold.from]], expires })
+    else if (asks === undefined) this.ringsChecked.set(key, { at: this.now(), groups: [], expires })
     const result = this.checkRing(valid.auth.ring, Number(valid.post.created), ask ? peer : undefined)
     if (result.ok) return undefined
     if (hold?.path === 'gossip' || hold?.path === 'sync') this.ringsRefused.set(key, true)
@@ -432,7 +462,7 @@ export class PostIntake {
    */
   private askable (key: string, asks: RingAsks, path: IntakePath | undefined, from: string | undefined): boolean {
     return (path === 'gossip' || path === 'sync') && from !== undefined && from !== UNKNOWN_SENDER &&
-      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && this.stemForwarded.get(key) === undefined &&
+      asks.groups.length < STAMP_ASK_GROUPS && !asks.groups.includes(from) && !this.forwardedRings.has(key) &&
       this.now() - asks.at >= STAMP_ASK_RETRY
   }
 
@@ -578,8 +608,10 @@ export class PostIntake {
    */
   forwarded (id: Uint8Array, to: string | undefined): void {
     const key = toHex(id)
-    // a ring post (judged by the membership rule here): none of its later senders is asked for stamps
-    if (this.ringsChecked.get(key) !== undefined) this.stemForwarded.set(key, true)
+    // a ring post (judged by the membership rule here): none of its later senders is asked for stamps,
+    // charged to the group that delivered it (an own post to none: a group of its own)
+    const asks = this.ringsChecked.get(key)
+    if (asks !== undefined) this.forwardedRings.mark(id, asks.expires, this.awaiting(id) ? undefined : this.stemSenders.get(key) ?? UNKNOWN_SENDER)
     if (to !== undefined) this.stemSuccessors.set(key, to)
   }
 
@@ -701,6 +733,8 @@ function verdictOf (result: PutResult): Verdict {
 interface RingAsks {
   at: number
   groups: string[]
+  /** When the post expires (unix seconds). */
+  expires: number
 }
 
 /** What {@link PostIntake} knows of an envelope before checking it. */

@@ -241,6 +241,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       checkRing: (ring, created, from) => this.members?.checkRing(ring, created, from) ?? { ok: true },
       // a free refusal (expired, too early) from a stem or sync peer counts against its budget, as on gossip
       refusal: (peer, code) => tracker.refusal(peer, code),
+      // the ring posts sent on in the stem are remembered across restarts
+      db,
       // each sender group's posts count apart in the estimate (a few lying groups cannot move it)
       onVerified: (topic, envelope, result, _path, from) => {
         this.clock.observe(topic, envelope, result, from)
@@ -480,6 +482,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.nodeCircles = await this.openCircles()
     // the store's totals read now (one seek per channel): no scrape or storeUsage() reads the database
     await this.store.usage()
+    await this.intake.open()
     throwIfAborted(signal, 'starting the node')
     await this.libp2p.start()
     this.running = true
@@ -544,6 +547,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await step('libp2p', async () => this.libp2p.stop())
     if (this.ownsVerifier) await step('the verification pool', async () => this.verifier?.stop())
     await step('the own-post records', async () => this.inStem.flush())
+    await step('the stem marks', async () => this.intake.flush())
     await step('the store', async () => this.store.close())
     if (failures.length > 0) throw failures[0]
     this.log('stopped')
