@@ -16,12 +16,13 @@ import { OWN_VOTES_SUBLEVEL } from '../own-votes.js'
 import { POST_COUNTERS_SUBLEVEL, USED_UP_COUNT, counterCutKey, readCount } from '../membership/post-counters.js'
 import { RING_BOOK_SUBLEVEL } from '../membership/ring-book.js'
 import { PLACES_SUBLEVEL } from '../location.js'
+import { FORWARDED_RINGS_SUBLEVEL } from './forwarded-rings.js'
 import { STORE_DIRECTORY } from './constants.js'
 import { RepairWriteError } from './errors.js'
 import type { StoreDatabase } from './database.js'
 
 /** The sublevels copied from a store moved aside: what peers cannot give back. */
-export const KEPT_SUBLEVELS: readonly string[] = [IN_STEM_SUBLEVEL, OWN_VOTES_SUBLEVEL, POST_COUNTERS_SUBLEVEL, RING_BOOK_SUBLEVEL, PLACES_SUBLEVEL]
+export const KEPT_SUBLEVELS: readonly string[] = [IN_STEM_SUBLEVEL, OWN_VOTES_SUBLEVEL, POST_COUNTERS_SUBLEVEL, RING_BOOK_SUBLEVEL, PLACES_SUBLEVEL, FORWARDED_RINGS_SUBLEVEL]
 
 /** Where the kept records are copied before the swap. */
 export const REPAIR_NEW_DIRECTORY = `${STORE_DIRECTORY}.repair-new`
