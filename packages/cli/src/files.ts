@@ -1,9 +1,11 @@
 /**
- * Files and directories only the user may read: the data dir, the identity and the control API token.
+ * Files and directories only the user may read: the data dir, the identity and the control API token;
+ * the secret ones sealed under the data dir's at-rest key (`@murmur/node`'s at-rest files).
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
+import { openAndMigrate, writeSealedFile } from '@murmur/node/internal'
 import { DataDirError } from './errors.js'
 import { shellWord } from './hint.js'
 import type { Stats } from 'node:fs'
@@ -97,6 +99,41 @@ export async function writePrivateFile (path: string, text: string, options: { e
  * ```
  */
 export async function readPrivateFile (path: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
+  const bytes = await readPrivateBytes(path, onUnsafe, options)
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
+}
+
+/**
+ * Reads `<dataDir>/<name>`, a secret file sealed under the data dir's at-rest key, as text: checked as
+ * {@link readPrivateFile} checks, then opened (AtRestError `ERR_SEALED_DAMAGED` when it does not open); a
+ * file written before sealing is read as it is and sealed in place. Undefined when it does not exist.
+ *
+ * @example
+ * ```ts
+ * const text = await readSealedPrivateFile(dataDir, 'filters.json', (problem, fix) => new DataDirError(`${problem}; ${fix}`))
+ * ```
+ */
+export async function readSealedPrivateFile (dataDir: string, name: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
+  const bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
+  return bytes === undefined ? undefined : new TextDecoder().decode(await openAndMigrate(dataDir, name, bytes))
+}
+
+/**
+ * Writes `text` to `<dataDir>/<name>` sealed under the data dir's at-rest key (created on first use), mode
+ * 0600, atomically and durably; with `exclusive`, fails with EEXIST instead of replacing a file.
+ *
+ * @example
+ * ```ts
+ * await writeSealedPrivateFile(dataDir, 'channels.json', '{"channels":[]}')
+ * ```
+ */
+export async function writeSealedPrivateFile (dataDir: string, name: string, text: string, options: { exclusive?: boolean } = {}): Promise<void> {
+  await ensurePrivateDir(dataDir)
+  await writeSealedFile(dataDir, name, new TextEncoder().encode(text), options)
+}
+
+/** The bytes of a private file (see readPrivateFile); undefined when it does not exist. */
+async function readPrivateBytes (path: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions): Promise<Uint8Array | undefined> {
   let info: Stats
   try {
     info = await stat(path)
@@ -110,7 +147,7 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
   if (unsafe !== undefined) {
     throw onUnsafe(unsafe.problem, unsafe.fix)
   }
-  return readFile(path, 'utf8')
+  return new Uint8Array(await readFile(path))
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * The reader's mutes and filters (`@murmur/node`'s LocalFilters), kept in `<dataDir>/filters.json`
- * (mode 0600, written whole and atomically): read by `murmur feed`, `thread`, `watch` and the chat at
+ * (mode 0600, sealed under the data dir's at-rest key, written whole and atomically): read by `murmur feed`, `thread`, `watch` and the chat at
  * each use, so a change shows at once and survives every restart. Local only: nothing of it is sent.
  */
 import { join } from 'node:path'
 import { BadFiltersError, emptyFilters, parseFilters } from '@murmur/node'
 import { DataDirError } from './errors.js'
-import { readPrivateFile, writePrivateFile } from './files.js'
+import { readSealedPrivateFile, writeSealedPrivateFile } from './files.js'
 import type { LocalFilters } from '@murmur/node'
 
 /**
@@ -18,8 +18,11 @@ import type { LocalFilters } from '@murmur/node'
  * ```
  */
 export function filtersPath (dataDir: string): string {
-  return join(dataDir, 'filters.json')
+  return join(dataDir, FILTERS_FILE)
 }
+
+/** The filter file's name in a data dir. */
+export const FILTERS_FILE = 'filters.json'
 
 /**
  * The filters kept in `dataDir` (none when the file is missing). Throws DataDirError when the file is
@@ -33,7 +36,7 @@ export function filtersPath (dataDir: string): string {
  */
 export async function readFilters (dataDir: string): Promise<LocalFilters> {
   const path = filtersPath(dataDir)
-  const text = await readPrivateFile(path, (problem, fix) => new DataDirError(`${path} ${problem}; ${fix}`))
+  const text = await readSealedPrivateFile(dataDir, FILTERS_FILE, (problem, fix) => new DataDirError(`${path} ${problem}; ${fix}`))
   if (text === undefined) return emptyFilters()
   try {
     return parseFilters(JSON.parse(text))
@@ -56,7 +59,7 @@ export async function updateFilters (dataDir: string, change: (filters: LocalFil
   const turn = (turns.get(path) ?? Promise.resolve()).then(async () => {
     // checked as a file read is: what is written can be read back
     const next = parseFilters(change(await readFilters(dataDir)))
-    await writePrivateFile(path, `${JSON.stringify(next, null, 2)}\n`)
+    await writeSealedPrivateFile(dataDir, FILTERS_FILE, `${JSON.stringify(next, null, 2)}\n`)
     return next
   })
   const settled = turn.then(() => {}, () => {})

@@ -1,12 +1,13 @@
 /**
- * The author identity file: a ristretto255 key pair in `<dataDir>/identity.json`, mode 0600.
- * It derives per-thread pseudonyms inside the node and never reaches the network or a log.
+ * The author identity file: a ristretto255 key pair in `<dataDir>/identity.json`, mode 0600, sealed under
+ * the data dir's at-rest key. It derives per-thread pseudonyms inside the node and never reaches the
+ * network or a log.
  */
 import { join } from 'node:path'
 import { authorPublicKey, equalBytes, fromHex, generateAuthorKey, ready, toHex } from '@murmur/protocol'
 import { IDENTITY_FILE } from './constants.js'
 import { IdentityError } from './errors.js'
-import { readPrivateFile, writePrivateFile } from './files.js'
+import { readSealedPrivateFile, writeSealedPrivateFile } from './files.js'
 import type { AuthorKey } from '@murmur/protocol'
 
 /** The identity of a data dir and whether this call created it. */
@@ -47,7 +48,7 @@ export function identityPath (dataDir: string): string {
  */
 export async function loadIdentity (dataDir: string): Promise<Identity | undefined> {
   const path = identityPath(dataDir)
-  const text = await readPrivateFile(path, (problem, fix) => new IdentityError(`${path} ${problem}: other users could read your author key; ${fix}`))
+  const text = await readSealedPrivateFile(dataDir, IDENTITY_FILE, (problem, fix) => new IdentityError(`${path} ${problem}: other users could read your author key; ${fix}`))
   if (text === undefined) {
     return undefined
   }
@@ -79,7 +80,7 @@ export async function loadOrCreateIdentity (dataDir: string): Promise<Identity> 
   }
   const path = identityPath(dataDir)
   try {
-    await writePrivateFile(path, `${JSON.stringify(content, null, 2)}\n`, { exclusive: true })
+    await writeSealedPrivateFile(dataDir, IDENTITY_FILE, `${JSON.stringify(content, null, 2)}\n`, { exclusive: true })
   } catch (err) {
     if ((err as { code?: string }).code === 'EEXIST') {
       // another process created it between our read and our write: use theirs

@@ -17,6 +17,7 @@ import { postCommand, replyCommand, voteCommand } from './commands/post.js'
 import { feedCommand, threadCommand, watchCommand } from './commands/read.js'
 import { relayCommand } from './commands/relay.js'
 import { repairCommand } from './commands/repair.js'
+import { wipeCommand } from './commands/wipe.js'
 
 /** Exit code of each error, by error name; everything else is EXIT.FAILURE. */
 const EXIT_BY_NAME: Record<string, number> = {
@@ -69,7 +70,7 @@ circle:NAME is one of your circles (murmur circle --help).`)
   for (const command of [
     initCommand(), daemonCommand(), chatCommand(), postCommand(), replyCommand(), voteCommand(),
     feedCommand(), threadCommand(), watchCommand(), joinCommand(), peekCommand(), leaveCommand(), peersCommand(), statusCommand(),
-    circleCommand(), filterCommand(), relayCommand(), repairCommand()
+    circleCommand(), filterCommand(), relayCommand(), repairCommand(), wipeCommand()
   ]) {
     program.addCommand(command.exitOverride())
   }

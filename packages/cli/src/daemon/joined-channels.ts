@@ -1,19 +1,23 @@
 /**
  * The channels a daemon joined or left at run time (`murmur join`, `/join`), kept in
- * `<dataDir>/channels.json` (mode 0600) so that a restart joins them again.
+ * `<dataDir>/channels.json` (mode 0600, sealed under the data dir's at-rest key: a `geo:` channel names a
+ * place) so that a restart joins them again.
  */
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { parseChannel } from '../commands/options.js'
 import { DataDirError } from '../errors.js'
-import { readPrivateFile, writePrivateFile } from '../files.js'
+import { readSealedPrivateFile, writeSealedPrivateFile } from '../files.js'
 
 const log = logger('murmur:cli:channels')
 
 /** The file of the joined channels in a data dir. */
 export function joinedChannelsPath (dataDir: string): string {
-  return join(dataDir, 'channels.json')
+  return join(dataDir, JOINED_CHANNELS_FILE)
 }
+
+/** The joined channels' file name in a data dir. */
+export const JOINED_CHANNELS_FILE = 'channels.json'
 
 /** Whether `name` is a channel as the CLI writes it (folded: NFKC, `#names` in lower case). */
 function isFoldedChannel (name: unknown): name is string {
@@ -37,7 +41,7 @@ function isFoldedChannel (name: unknown): name is string {
  */
 export async function readJoinedChannels (dataDir: string): Promise<string[]> {
   const path = joinedChannelsPath(dataDir)
-  const text = await readPrivateFile(path, (problem, fix) => new DataDirError(`${path} ${problem}; ${fix}`))
+  const text = await readSealedPrivateFile(dataDir, JOINED_CHANNELS_FILE, (problem, fix) => new DataDirError(`${path} ${problem}; ${fix}`))
   if (text === undefined) return []
   let parsed: unknown
   try {
@@ -74,7 +78,7 @@ const writes = new Map<string, Promise<void>>()
 export async function saveJoinedChannels (dataDir: string, channels: readonly string[]): Promise<void> {
   const path = joinedChannelsPath(dataDir)
   const text = `${JSON.stringify({ channels })}\n`
-  const write = (writes.get(path) ?? Promise.resolve()).then(async () => { await writePrivateFile(path, text) })
+  const write = (writes.get(path) ?? Promise.resolve()).then(async () => { await writeSealedPrivateFile(dataDir, JOINED_CHANNELS_FILE, text) })
   const settled = write.then(() => {}, () => {})
   writes.set(path, settled)
   void settled.then(() => {

@@ -13,6 +13,8 @@ export type AtRestErrorCode =
   | 'ERR_SEALED_DAMAGED'
   /** `wipe` was pointed at a directory that is not a Murmur data dir (nothing was removed). */
   | 'ERR_NOT_A_DATA_DIR'
+  /** `wipe` found the store open in another process (a chat, a relay, a daemon that did not stop; nothing was removed). */
+  | 'ERR_DATA_DIR_IN_USE'
 
 /**
  * Thrown when the data dir's at-rest key or something sealed under it cannot be used.

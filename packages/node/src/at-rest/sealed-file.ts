@@ -16,6 +16,10 @@ export const SEALED_FILE_MAGIC = new Uint8Array([0x00, 0x4d, 0x53, 0x45, 0x41, 0
 
 const encoder = new TextEncoder()
 
+function equalBytes (a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i])
+}
+
 /** Whether `bytes` are a sealed file (start with {@link SEALED_FILE_MAGIC}). */
 export function isSealedFile (bytes: Uint8Array): boolean {
   return bytes.byteLength >= SEALED_FILE_MAGIC.byteLength && SEALED_FILE_MAGIC.every((byte, i) => bytes[i] === byte)
@@ -94,7 +98,10 @@ export async function readSealedFile (dataDir: string, name: string, keys?: AtRe
 export async function openAndMigrate (dataDir: string, name: string, bytes: Uint8Array, keys?: AtRestKeys): Promise<Uint8Array> {
   const using = keys ?? await dataDirKeys(dataDir)
   const { plain, legacy } = openFileBytes(using, name, bytes)
-  if (legacy) await writeDurably(join(dataDir, name), sealFileBytes(using, name, plain))
+  // sealed in place unless another process replaced it meanwhile (its write is sealed already)
+  if (legacy && equalBytes(await readFile(join(dataDir, name)).catch(() => undefined), bytes)) {
+    await writeDurably(join(dataDir, name), sealFileBytes(using, name, plain))
+  }
   return plain
 }
 

@@ -7,6 +7,7 @@
  */
 import { readdir, rm, rmdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { PEER_KEY_FILE } from '../constants.js'
 import { STORE_DIRECTORY } from '../store/constants.js'
 import { TEMP_SUFFIX, fsyncPath } from './durable-file.js'
@@ -71,10 +72,26 @@ export async function dataDirEntries (dataDir: string, init: WipeInit = {}): Pro
   return entries
 }
 
+/** Throws AtRestError `ERR_DATA_DIR_IN_USE` when another process has the store of `dataDir` open (LevelDB's lock). */
+async function checkStoreFree (dataDir: string): Promise<void> {
+  const store = new ClassicLevel(join(dataDir, STORE_DIRECTORY), { createIfMissing: false })
+  try {
+    await store.open()
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+      throw new AtRestError('ERR_DATA_DIR_IN_USE', `the store in ${dataDir} is open in another process (a chat, a relay, or a daemon that did not stop): quit it first; nothing was removed`, { cause: err })
+    }
+    // no store, or one that does not open: nothing holds it
+    return
+  }
+  await store.close()
+}
+
 /**
  * Wipes a data dir no process uses any more (stop its daemon first): destroys the at-rest key, then
  * removes every entry, the sealed marker last, then the directory when it is left empty. Throws
- * AtRestError `ERR_NOT_A_DATA_DIR`, removing nothing, when the directory holds anything else.
+ * AtRestError, removing nothing, when the directory holds anything else (`ERR_NOT_A_DATA_DIR`) or its
+ * store is open in another process (`ERR_DATA_DIR_IN_USE`).
  *
  * @example
  * ```ts
@@ -84,6 +101,7 @@ export async function dataDirEntries (dataDir: string, init: WipeInit = {}): Pro
 export async function wipeDataDir (dataDir: string, init: WipeInit = {}): Promise<WipeResult> {
   const entries = await dataDirEntries(dataDir, init)
   if (entries === undefined) return { keyDestroyed: false, removed: [], dirRemoved: false }
+  if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir)
   const keyDestroyed = await destroyAtRestKey(dataDir)
   const rest = entries.filter((name) => name !== AT_REST_KEY_FILE && name !== AT_REST_MARKER_FILE)
   for (const name of rest) await rm(join(dataDir, name), { recursive: true, force: true })

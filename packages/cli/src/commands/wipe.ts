@@ -1,0 +1,128 @@
+/**
+ * `murmur wipe`: the panic wipe. Stops the data dir's daemon (one that proves it holds the control API's
+ * token, then waits for its process to be gone), destroys the at-rest key first (a crypto-erase: what
+ * flash storage keeps of the other files is ciphertext nobody can open), then removes the identity, member
+ * stamp, circles, settings and the store. Asks to confirm unless `--yes`. A directory that holds anything
+ * Murmur never writes is refused, nothing removed (`--data-dir ~` is safe). What peers hold already (posts
+ * sent, a membership stamp announced) cannot be taken back: docs/API.md says what stays.
+ */
+import { createInterface } from 'node:readline/promises'
+import { Command } from 'commander'
+import { dataDirEntries, wipeDataDir } from '@murmur/node/internal'
+import { API_FILE, API_SOCKET, IDENTITY_FILE } from '../constants.js'
+import { ControlClient } from '../client.js'
+import { JOINED_CHANNELS_FILE } from '../daemon/joined-channels.js'
+import { readApiFile } from '../daemon/api-file.js'
+import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
+import { FILTERS_FILE } from '../filter-file.js'
+import { resolveDataDir } from '../paths.js'
+import { outputOf, withCommonOptions } from './options.js'
+import type { CommonOptions } from './options.js'
+
+/** What the CLI keeps in a data dir, besides the node's own files. */
+export const CLI_DATA_DIR_NAMES: readonly string[] = [IDENTITY_FILE, API_FILE, API_SOCKET, FILTERS_FILE, JOINED_CHANNELS_FILE]
+
+/** How long a daemon gets to stop after SIGTERM before the wipe gives up, in ms. */
+const DAEMON_STOP_TIMEOUT = 30_000
+
+/** How often a stopping daemon's process is looked for, in ms (no event says that another process ended). */
+const DAEMON_STOP_POLL = 50
+
+/** The word the user types to confirm. */
+const CONFIRM_WORD = 'wipe'
+
+/** Options of `murmur wipe`. */
+interface WipeOptions extends CommonOptions {
+  yes?: boolean
+}
+
+/** What `murmur wipe` did, as `--json` prints it. */
+export interface WipeReport {
+  dataDir: string
+  /** Whether a running daemon was stopped first. */
+  stoppedDaemon: boolean
+  /** Whether there was an at-rest key to destroy (a data dir written before sealing has none). */
+  keyDestroyed: boolean
+  /** The entries of the data dir removed. */
+  removed: string[]
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Stops the daemon of `dataDir` if one runs and proves it holds the token; resolves to whether one did. */
+async function stopDaemon (dataDir: string): Promise<boolean> {
+  try {
+    await ControlClient.connect(dataDir)
+  } catch (err) {
+    if ((err as Error).name === 'DaemonNotRunningError') return false
+    throw err
+  }
+  const endpoint = await readApiFile(dataDir)
+  if (endpoint === undefined) return false
+  process.kill(endpoint.pid, 'SIGTERM')
+  const deadline = Date.now() + DAEMON_STOP_TIMEOUT
+  while (alive(endpoint.pid)) {
+    if (Date.now() > deadline) {
+      throw new DaemonAlreadyRunningError(`the daemon of ${dataDir} (pid ${endpoint.pid}) did not stop within ${DAEMON_STOP_TIMEOUT / 1000} s of SIGTERM: nothing was removed; stop it (kill -9 ${endpoint.pid}) and run the wipe again`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, DAEMON_STOP_POLL))
+  }
+  return true
+}
+
+/** Asks the user to type the confirmation word; throws UsageError when there is no terminal to ask on. */
+async function confirm (dataDir: string): Promise<boolean> {
+  if (process.stdin.isTTY !== true) {
+    throw new UsageError(`murmur wipe asks to confirm on a terminal: pass --yes to wipe ${dataDir} from a script`)
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    const answer = await prompt.question(`This destroys your author identity, member stamp, circles, mutes and filters, joined channels and every stored post in ${dataDir}. It cannot be undone. Type "${CONFIRM_WORD}" to go on: `)
+    return answer.trim() === CONFIRM_WORD
+  } finally {
+    prompt.close()
+  }
+}
+
+/**
+ * The `wipe` command.
+ *
+ * @example
+ * ```ts
+ * program.addCommand(wipeCommand())
+ * ```
+ */
+export function wipeCommand (): Command {
+  return withCommonOptions(new Command('wipe'))
+    .description('panic wipe: stop the daemon, destroy the at-rest key first (the rest becomes unreadable), then remove keys, store and settings of the data dir; asks to confirm')
+    .option('-y, --yes', 'do not ask to confirm (for scripts)')
+    .action(async (options: WipeOptions) => {
+      const dataDir = resolveDataDir(options.dataDir)
+      const out = outputOf(options)
+      // a directory that is no data dir is refused before anything is asked or stopped
+      const entries = await dataDirEntries(dataDir, { names: CLI_DATA_DIR_NAMES })
+      if (entries === undefined) {
+        out.result({ dataDir, stoppedDaemon: false, keyDestroyed: false, removed: [] }, () => `nothing to wipe: there is no data dir at ${dataDir}`)
+        return
+      }
+      if (options.yes !== true && !await confirm(dataDir)) {
+        throw new UsageError(`not confirmed: nothing was removed from ${dataDir}`)
+      }
+      const stoppedDaemon = await stopDaemon(dataDir)
+      const { keyDestroyed, removed } = await wipeDataDir(dataDir, { names: CLI_DATA_DIR_NAMES })
+      const report: WipeReport = { dataDir, stoppedDaemon, keyDestroyed, removed }
+      out.result(report, () => [
+        ...(stoppedDaemon ? ['stopped the daemon'] : []),
+        keyDestroyed ? 'destroyed the at-rest key first: what flash storage may keep of the other files is unreadable' : 'there was no at-rest key (a data dir of an earlier version: its files were plain)',
+        `removed ${dataDir} (${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}: ${removed.join(', ')})`,
+        'what peers hold already stays with them: posts and votes sent, your member stamp (docs/API.md, "What a wipe removes")'
+      ].join('\n'))
+    })
+}
