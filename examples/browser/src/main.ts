@@ -305,11 +305,12 @@ async function main (): Promise<void> {
   node.addEventListener('channel-peers', drawStatus)
   node.addEventListener('post', (evt) => {
     page.received.set(evt.detail.id, evt.detail)
-    own.arrived(evt.detail)
+    // what the reader muted or filtered out does not notify either
+    if (!reading.hides(evt.detail)) own.arrived(evt.detail)
     void drawFeed()
   })
   node.addEventListener('circle-post', (evt) => {
-    own.arrived(evt.detail.post)
+    if (!reading.hides(evt.detail.post)) own.arrived(evt.detail.post)
     if (evt.detail.circle === circleOf(channel)) void drawFeed()
   })
   node.addEventListener('circle-roster', () => {
