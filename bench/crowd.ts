@@ -11,6 +11,8 @@
 // for every node to have a channel peer (600 s); CROWD_STREAMS=1 prints open streams by
 // protocol; CROWD_PROFILE=dir writes CPU profiles per phase, read by bench/lib/crowd-profile.ts;
 // CROWD_TRACE=1 prints, after each post, what every stem did with it: sent on, received, fluffed).
+// Every status read lists the first 20 nodes with no channel peer: their connections, their discovery
+// dials and how the last few ended (the libp2p error under a failure), their bootstrap entries' state.
 import { fork } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -166,7 +168,7 @@ async function status (label: string): Promise<Status[]> {
   const pairs = all.flatMap((s) => s.duplicates)
   if (pairs.length > 0 && process.env.CROWD_STREAMS === '1') console.log(`  duplicate connections, e.g.: ${pairs.slice(0, 4).join('; ')}`)
   const alone = all.flatMap((s) => s.alone)
-  if (alone.length > 0 && alone.length <= 20) console.log(`  alone: ${alone.join('; ')}`)
+  if (alone.length > 0) console.log(`  alone (${alone.length}${alone.length > 20 ? ', the first 20' : ''}): ${alone.slice(0, 20).join('; ')}`)
   if (process.env.CROWD_STREAMS === '1') {
     console.log(`  open streams: ${Object.entries(streams).sort((a, b) => b[1] - a[1]).map(([p, c]) => `${p} ${c}`).join(', ')}`)
   }

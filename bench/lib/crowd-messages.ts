@@ -6,10 +6,14 @@ export const CROWD_CHANNEL = '#crowd'
 
 /**
  * Many nodes share each event loop (a real crowd has one per machine): handshakes and pings can be slow
- * under that load, so they get time instead of being aborted. Nothing here changes gossip or discovery.
+ * under that load, so they get time instead of being aborted. Nothing here changes gossip or discovery
+ * (whose own dials still end at DIAL_TIMEOUT, 30 s). Each address of a dial gets the dial's time too:
+ * libp2p's per-address cap (`addressDialTimeout`, 6 s until session 8, Murmur's 15 s since) otherwise
+ * aborts the handshake whatever `dialTimeout` says, and it did: the nodes started last, on the busiest
+ * loops, failed every dial of their bootstrap peers at 6.2-7.9 s and stayed alone for the whole run.
  */
 export const LOADED_LOOP_LIBP2P = {
-  connectionManager: { inboundConnectionThreshold: 10_000, dialTimeout: 120_000, inboundUpgradeTimeout: 120_000 },
+  connectionManager: { inboundConnectionThreshold: 10_000, dialTimeout: 120_000, addressDialTimeout: 120_000, inboundUpgradeTimeout: 120_000 },
   connectionMonitor: { abortConnectionOnPingFailure: false }
 }
 

@@ -82,6 +82,69 @@ function traceStem (index: number, node: Murmur): void {
   router.sendFailed = (peer) => { trace('-', `stem write to ${peer} failed`); sendFailed(peer) }
 }
 
+/** The discovery dialer of a node as the alone report reads it: internals of MurmurNode and DiscoveryDialer, for this diagnosis only. */
+interface TracedDiscovery {
+  components: { dial(peer: unknown, signal: AbortSignal, exact?: boolean): Promise<unknown> }
+  bootstrap: Map<string, { dialing?: boolean, up?: boolean, timer?: unknown, delay: number }>
+}
+
+/** Per node: its discovery dialer's dials (bootstrap ones apart) and how the last few ended. */
+const dials = new Map<number, { bootstrap: number, drawn: number, last: string[] }>()
+
+/** How an error reads in the alone report: its name and the start of its message, PeerIds and addresses cut out. */
+const errorText = (err: unknown): string => {
+  const e = err as { name?: string, message?: string }
+  return `${e.name ?? 'Error'} (${String(e.message).replace(/12D3\w+|\/ip[46]\/\S*/g, '…').slice(0, 80)})`
+}
+
+/**
+ * Counts a node's discovery dials and keeps how the last few ended, with the libp2p error under each
+ * failure (dialDrawn turns one into "nothing reached"): in the n = 200 runs of session 7, the nodes
+ * left alone had dialed their bootstrap peers every 30 s, and only this said why each dial failed.
+ */
+function traceDials (index: number, node: Murmur): void {
+  const discovery = (node as unknown as { discovery?: TracedDiscovery }).discovery
+  if (discovery === undefined) return
+  const record = { bootstrap: 0, drawn: 0, last: [] as string[] }
+  dials.set(index, record)
+  const keep = (what: string, since: number): void => {
+    record.last.push(`${what} ${((performance.now() - since) / 1000).toFixed(1)} s`)
+    if (record.last.length > 6) record.last.shift()
+  }
+  const libp2pDial = node.libp2p.dial.bind(node.libp2p)
+  node.libp2p.dial = (async (target: Parameters<typeof libp2pDial>[0], options?: Parameters<typeof libp2pDial>[1]) => {
+    const at = performance.now()
+    try {
+      return await libp2pDial(target, options)
+    } catch (err) {
+      keep(`libp2p ${errorText(err)}`, at)
+      throw err
+    }
+  }) as typeof node.libp2p.dial
+  const dial = discovery.components.dial.bind(discovery.components)
+  discovery.components.dial = async (peer, signal, exact) => {
+    const kind = exact === true ? 'boot' : 'drawn'
+    record[exact === true ? 'bootstrap' : 'drawn']++
+    const at = performance.now()
+    try {
+      const reached = await dial(peer, signal, exact)
+      keep(`${kind} ${reached === undefined ? 'nothing' : 'reached'}`, at)
+      return reached
+    } catch (err) {
+      keep(`${kind} ${errorText(err)}`, at)
+      throw err
+    }
+  }
+}
+
+/** What the discovery dialer of an alone node did: its dials, how the last ended, the state of its bootstrap entries. */
+function aloneDials (index: number, node: Murmur): string {
+  const record = dials.get(index)
+  const discovery = (node as unknown as { discovery?: TracedDiscovery }).discovery
+  const boots = [...discovery?.bootstrap.values() ?? []].map((b) => `${b.dialing === true ? 'dialing' : b.up === true ? 'up' : b.timer !== undefined ? 'waiting' : 'idle'}/${b.delay / 1000}s`)
+  return `; dials ${record?.bootstrap ?? 0} boot ${record?.drawn ?? 0} drawn [${record?.last.join(', ') ?? ''}] bootstrap ${boots.join(' ')}`
+}
+
 async function handle (message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'start': {
@@ -101,6 +164,7 @@ async function handle (message: ToWorker): Promise<void> {
         send({ type: 'delivered', index: message.index, body: evt.detail.body, at: performance.timeOrigin + performance.now() })
       })
       if (process.env.CROWD_TRACE === '1') traceStem(message.index, node)
+      traceDials(message.index, node)
       send({ type: 'started', index: message.index, address: addressOf(node), peerId: node.peerId.toString() })
       return
     }
@@ -129,7 +193,7 @@ async function handle (message: ToWorker): Promise<void> {
           const outboundStreams = (pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.size
           return `#${index}: ${connections.length} connections (${connections.filter((c) => c.direction === 'outbound').length} outbound), ` +
             `${pubsub.getPeers().length} gossipsub peers, ${outboundStreams ?? '?'} outbound gossip streams, ` +
-            `streams ${connections.flatMap((c) => c.streams.map((st) => st.protocol ?? '?')).join(',')}`
+            `streams ${connections.flatMap((c) => c.streams.map((st) => st.protocol ?? '?')).join(',')}` + aloneDials(index, node)
         }),
         streams: (() => {
           const counts: Record<string, number> = {}
