@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
 import { build } from 'vite'
+import { buildKey, keepBuild, restoreBuild } from './browser-build-cache.ts'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import type { NodeMembershipStatus } from '@murmur/node'
@@ -81,15 +82,21 @@ export function recordIceServers (): void {
 }
 
 /**
- * Type-checks and builds examples/browser; resolves to the gzipped size of everything it ships. `outDir`:
- * where the site goes (default examples/browser/dist); a test file of its own gets one, so that two test
- * files building at once do not empty each other's.
+ * Type-checks and builds examples/browser, or copies the site an earlier test file built of the same sources
+ * (see browser-build-cache.ts); resolves to the gzipped size of everything it ships. `outDir`: where the site
+ * goes (default examples/browser/dist); a test file of its own gets one, so that two test files building at
+ * once do not empty each other's.
  */
 export async function buildExample (outDir?: string): Promise<{ dir: string, gzipBytes: number, bytes: number }> {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  await promisify(execFile)(process.execPath, [tsc, '-p', EXAMPLE], { cwd: ROOT, timeout: 120_000 })
-  await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.ts'), logLevel: 'warn', ...(outDir === undefined ? {} : { build: { outDir, emptyOutDir: true } }) })
   const dir = outDir ?? join(EXAMPLE, 'dist')
+  const key = await buildKey(ROOT)
+  if (!await restoreBuild(key, dir)) {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+    await promisify(execFile)(process.execPath, [tsc, '-p', EXAMPLE], { cwd: ROOT, timeout: 120_000 })
+    await build({ root: EXAMPLE, configFile: join(EXAMPLE, 'vite.config.ts'), logLevel: 'warn', ...(outDir === undefined ? {} : { build: { outDir, emptyOutDir: true } }) })
+    // kept only if no source changed while it built
+    if (await buildKey(ROOT) === key) await keepBuild(key, dir)
+  }
   let gzipBytes = 0
   let bytes = 0
   for (const file of await listFiles(dir)) {
