@@ -90,7 +90,7 @@ export interface BuildEnvelopeOptions {
   /**
    * Unix seconds, rounded down to a multiple of CREATED_GRANULARITY (60).
    *
-   * @default now minus a uniform 0..59 s (at most a tenth of `ttl`), rounded down: it does not time the post
+   * @default now minus a uniform 0..59 s, rounded down: it does not time the post
    */
   created?: number
   /**
@@ -100,7 +100,7 @@ export interface BuildEnvelopeOptions {
    * @default Date.now() / 1000
    */
   now?: number
-  /** Lifetime in seconds, 60..604800. @default DEFAULT_TTL (86400) */
+  /** Lifetime in seconds, MIN_TTL..MAX_TTL (3600..604800). @default DEFAULT_TTL (86400) */
   ttl?: number
   /** @default { kind: 'one-time' } with a fresh key */
   auth?: OneTimeAuthOptions | RingAuthOptions
@@ -161,13 +161,11 @@ function ringSlotsOf (auth: RingAuthOptions, kind: Post.Kind, topic: string, cre
 }
 
 /**
- * `created` on the grid. Unless given, `now` minus a uniform jitter of up to a minute (a tenth of the ttl for
- * short-lived posts, so that rounding never eats a post's life), rounded down: it tells neither the
- * second nor the minute of posting, and it is never ahead of the author's clock.
+ * `created` on the grid. Unless given, `now` minus a uniform jitter of up to a minute, rounded down: it
+ * tells neither the second nor the minute of posting, and it is never ahead of the author's clock.
  */
-function createdOf (created: number | undefined, now: number, ttl: number, random: RandomSource): bigint {
-  const jitter = Number.isInteger(ttl) && ttl >= 10 ? Math.min(CREATED_GRANULARITY, Math.floor(ttl / 10)) : 1
-  const seconds = created ?? Math.floor(now) - uniform(jitter, random)
+function createdOf (created: number | undefined, now: number, random: RandomSource): bigint {
+  const seconds = created ?? Math.floor(now) - uniform(CREATED_GRANULARITY, random)
   if (!Number.isSafeInteger(seconds) || seconds < 0) throw new ProtocolError('ERR_BAD_FIELD', 'created must be unix seconds, at most 2^53 - 1')
   return BigInt(seconds - (seconds % CREATED_GRANULARITY))
 }
@@ -185,7 +183,7 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
     parent: plainBytes(options.parent ?? new Uint8Array(0)),
     body: options.body ?? '',
     vote: options.vote ?? 0,
-    created: createdOf(options.created, options.now ?? Date.now() / 1000, options.ttl ?? DEFAULT_TTL, random),
+    created: createdOf(options.created, options.now ?? Date.now() / 1000, random),
     ttl: options.ttl ?? DEFAULT_TTL,
     padding: new Uint8Array(0),
     salt: plainBytes(random(SALT_BYTES)),

@@ -9,8 +9,13 @@ export const MAX_ENVELOPE_BYTES = 16 * 1024
 export const MAX_CHANNEL_BYTES = 64
 /** Largest post body in UTF-8 bytes. @default 2048 */
 export const MAX_BODY_BYTES = 2048
-/** Shortest lifetime of a post in seconds. @default 60 */
-export const MIN_TTL = 60
+/**
+ * Shortest lifetime of a post in seconds (one hour, the shortest lifetime offered). A post is passed on only
+ * while more than MAX_CLOCK_SKEW + FORWARD_SLACK of it is left (forwardableAt), so a lifetime of a few
+ * minutes could barely, or never, be forwarded (protocol v2, eighth read of issue 12; it was 60).
+ * @default 3600
+ */
+export const MIN_TTL = 3600
 /** Longest lifetime of a post in seconds (one week). @default 604800 */
 export const MAX_TTL = 604_800
 /** Lifetime used when a builder is not given one (one day). @default 86400 */
@@ -63,8 +68,20 @@ export const POST_SIZE_BUCKETS: readonly number[] = Object.freeze([256, 512, 102
  * @default { POST: 15.5, REPLY: 15.5, VOTE: 15.5 }
  */
 export const RING_POW_MEMBER_BITS: Readonly<Record<'POST' | 'REPLY' | 'VOTE', number>> = Object.freeze({ POST: 15.5, REPLY: 15.5, VOTE: 15.5 })
-/** How far in the future `created` may be, in seconds. @default 120 */
+/**
+ * P: the difference between two honest nodes' clocks the protocol tolerates, in seconds. A node accepts a
+ * post `created` up to 2·P ahead of its clock and passes one on only while it is at most P ahead and has
+ * more than P + FORWARD_SLACK to live (acceptableAt, forwardableAt): whatever a node passes on, a node whose
+ * clock is within P of its own accepts.
+ * @default 120
+ */
 export const MAX_CLOCK_SKEW = 120
+/**
+ * Seconds between a node's decision to pass a post on and the next node's judging it: transit, the
+ * receiver's verification queue, a history-sync round, a stem hop's wait. Added to the expiry margin of
+ * forwardableAt. @default 60
+ */
+export const FORWARD_SLACK = 60
 /** Byte length of a Post's random salt. @default 16 */
 export const SALT_BYTES = 16
 /** Byte length of post ids, keys, scalars and points. */

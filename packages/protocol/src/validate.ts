@@ -1,5 +1,5 @@
 import { isCircleTopic, topicOfValidChannel } from './channel.js'
-import { EPOCH_SECONDS, ID_BYTES, MAX_CLOCK_SKEW } from './constants.js'
+import { ID_BYTES } from './constants.js'
 import { ProtocolError } from './errors.js'
 import type { ErrorCode } from './errors.js'
 import { decodeEnvelope, decodePost } from './codec.js'
@@ -14,6 +14,7 @@ import type { RingLimits, RingScope } from './auth.js'
 import { openCirclePost } from './circle.js'
 import { checkPadding } from './padding.js'
 import { rethrowNotReady } from './sodium.js'
+import { epochDistance, inEpochWindow, timeRefusal } from './time-window.js'
 import type { Envelope, Post, RingAuth } from './wire/murmur.js'
 
 /** What the validator needs to know besides the bytes. */
@@ -159,12 +160,10 @@ function precheckOrThrow (bytes: Uint8Array, options: ValidateOptions, decoded?:
   }
 
   const now = BigInt(options.now ?? Math.floor(Date.now() / 1000))
-  if (post.created > now + BigInt(MAX_CLOCK_SKEW)) {
-    throw new ProtocolError('ERR_TOO_EARLY', `created ${post.created - now} s in the future`)
-  }
-  if (isExpired(post, now)) {
-    throw new ProtocolError('ERR_EXPIRED', `expired ${now - post.created - BigInt(post.ttl)} s ago`)
-  }
+  // the window every path accepts (time-window.ts); what a node passes on is narrower (forwardableAt)
+  const late = timeRefusal(post, now)
+  if (late === 'ERR_TOO_EARLY') throw new ProtocolError(late, `created ${post.created - now} s in the future`)
+  if (late === 'ERR_EXPIRED') throw new ProtocolError(late, `expired ${now - post.created - BigInt(post.ttl)} s ago`)
   if (envelope.oneTime !== undefined && post.thread.byteLength !== 0) {
     throw new ProtocolError('ERR_BAD_FIELD', 'a one-time-signed REPLY carries no thread (only a ring signature links a thread)')
   }
@@ -256,36 +255,4 @@ function judged<T> (check: () => T): T | InvalidEnvelope {
     if (err instanceof ProtocolError) return { ok: false, code: err.code, reason: err.message }
     return { ok: false, code: 'ERR_MALFORMED', reason: err instanceof Error ? err.message : String(err) }
   }
-}
-
-/**
- * Whether a post has expired at `now` (unix seconds): every node drops it once `now` is past
- * `created + ttl`. The validator refuses such posts with `ERR_EXPIRED`.
- *
- * @example
- * ```ts
- * isExpired(valid.post, BigInt(Math.floor(Date.now() / 1000))) // false while the post may still spread
- * ```
- */
-export function isExpired (post: Pick<Post, 'created' | 'ttl'>, now: bigint): boolean {
-  return now > post.created + BigInt(post.ttl)
-}
-
-/** How many epochs lie between `epoch` and the epoch of `now` (unix seconds). */
-function epochDistance (epoch: bigint, now: bigint): bigint {
-  const current = now / BigInt(EPOCH_SECONDS)
-  return epoch > current ? epoch - current : current - epoch
-}
-
-/**
- * Whether a ring epoch is at most `window` epochs from the epoch of `now` (unix seconds): the rule
- * {@link ValidateOptions.epochWindow} applies to a ring-signed envelope.
- *
- * @example
- * ```ts
- * inEpochWindow(valid.auth.epoch, BigInt(Math.floor(Date.now() / 1000)), 1) // this hour's, or a neighbour
- * ```
- */
-export function inEpochWindow (epoch: bigint, now: bigint, window: number): boolean {
-  return epochDistance(epoch, now) <= BigInt(window)
 }

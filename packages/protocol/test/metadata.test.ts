@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   authBinding, buildEnvelope, channelTopic, circleChannel, compareBytes, contentDigest, decodeEnvelope, decodePost, encodePost,
-  generateAuthorKey, oneTimeKey, padPost, paddingLength, postId, signOneTime, validateEnvelope, CREATED_GRANULARITY, MAX_BODY_BYTES, POST_SIZE_BUCKETS, Post, UNVERIFIED_EXTRA_BITS
+  generateAuthorKey, oneTimeKey, padPost, paddingLength, postId, signOneTime, validateEnvelope, CREATED_GRANULARITY, MAX_BODY_BYTES, MAX_TTL, MIN_TTL, POST_SIZE_BUCKETS, Post, UNVERIFIED_EXTRA_BITS
 } from '../src/index.js'
 import type { ValidationResult } from '../src/index.js'
 import { remine, seededRandom, VECTOR_NOW } from './helpers.js'
@@ -36,11 +36,6 @@ describe('created is coarse', () => {
       expect(created).toBeLessThanOrEqual(Math.floor(Date.now() / 1000))
       expect(created).toBeGreaterThan(before - 2 * CREATED_GRANULARITY)
     }
-    // a short-lived post loses at most a tenth of its life to the jitter, plus the rounding
-    for (let i = 0; i < 20; i++) {
-      const { post } = await buildEnvelope({ channel: '#lobby', body: 'brief', ttl: 60, powBits: 0 })
-      expect(Number(post.created)).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60 - 6 - 1)
-    }
     // a ttl the network refuses is refused, not looped on
     await expect(buildEnvelope({ channel: '#lobby', body: 'x', ttl: Number.NaN, powBits: 0 })).rejects.toMatchObject({ code: 'ERR_BAD_FIELD' })
     // an explicit created is rounded down to the grid
@@ -60,11 +55,6 @@ describe('created is coarse', () => {
     }
     // 30 s into the minute: the jitter reaches back into the previous one about half the time
     expect([...seen].sort()).toEqual([NOW - CREATED_GRANULARITY, NOW])
-    // a short-lived post: a tenth of its life, from the injected now
-    for (let i = 0; i < 10; i++) {
-      const { post } = await buildEnvelope({ channel: '#lobby', body: 'brief', ttl: 60, now: NOW + 10, powBits: 0 })
-      expect(post.created).toBe(BigInt(NOW))
-    }
     expect((await buildEnvelope({ channel: '#lobby', body: 'x', created: NOW - 600, now, powBits: 0 })).post.created).toBe(BigInt(NOW - 600))
     await expect(buildEnvelope({ channel: '#lobby', body: 'x', now: Number.NaN, powBits: 0 })).rejects.toMatchObject({ code: 'ERR_BAD_FIELD' })
   })
@@ -79,7 +69,7 @@ describe('created is coarse', () => {
 
 describe('Posts are padded to size buckets', () => {
   it('every built Post encodes to exactly one of the buckets, and validates', async () => {
-    await fc.assert(fc.asyncProperty(bodyArb, kindArb, channelArb, fc.integer({ min: 60, max: 604_800 }), async (body, kind, channel, ttl) => {
+    await fc.assert(fc.asyncProperty(bodyArb, kindArb, channelArb, fc.integer({ min: MIN_TTL, max: MAX_TTL }), async (body, kind, channel, ttl) => {
       const vote = kind === 'VOTE'
       const built = await buildEnvelope({
         channel, kind, body: vote ? '' : body, vote: vote ? 1 : undefined, parent: kind === 'POST' ? undefined : new Uint8Array(32).fill(7), created: NOW, ttl, powBits: 0
