@@ -1,12 +1,13 @@
 /**
  * Circle secrets at rest on real nodes (issue 15): after create and join, each node's circle secret and
- * member keys are in a 0600 file under <dataDir>/circles and in no other file of the data directory (the
- * LevelDB store included); a restart opens the circle. Needs murmur.ts to pass `dataDir` to openNodeCircles.
+ * member keys are in a 0600 file under <dataDir>/circles, sealed under the data dir's at-rest key (issue 18),
+ * and in plain in no file of the data directory (the LevelDB store included); a restart opens the circle. Needs murmur.ts to pass `dataDir` to openNodeCircles.
  */
 import { readFile, readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { CIRCLE_SHARED_TOPIC } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
+import { readSealedFile } from '../src/at-rest/sealed-file.js'
 import { decodeCircleState } from '../src/circle/state.js'
 import { CIRCLES_DIRECTORY } from '../src/platform/node.js'
 import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
@@ -28,7 +29,7 @@ async function secretsAt (dataDir: string): Promise<{ circleFiles: string[], hol
   const circleFiles = (await readdir(dir)).map((name) => join(dir, name))
   const secrets: Uint8Array[] = []
   for (const file of circleFiles) {
-    const state = decodeCircleState(await readFile(file, 'utf8'))
+    const state = decodeCircleState(new TextDecoder().decode(await readSealedFile(dataDir, `${CIRCLES_DIRECTORY}/${basename(file)}`)))
     secrets.push(...state.generations.map((g) => g.secret), state.member.ring.secretKey, state.member.box.secretKey)
   }
   const files = await filesUnder(dataDir)
@@ -54,7 +55,7 @@ describe('circle secrets at rest on real nodes', () => {
     return node
   }
 
-  it('keeps secrets and member keys in 0600 files only, and opens the circle after a restart', async () => {
+  it('keeps secrets and member keys sealed in 0600 files, in plain in no file, and opens the circle after a restart', async () => {
     const ownerDir = await cleanup.tempDir()
     const memberDir = await cleanup.tempDir()
     const owner = await start({ dataDir: ownerDir })
@@ -70,7 +71,7 @@ describe('circle secrets at rest on real nodes', () => {
       expect(circleFiles).toHaveLength(1)
       expect((await stat(join(dataDir, CIRCLES_DIRECTORY))).mode & 0o777).toBe(0o700)
       expect((await stat(circleFiles[0]!)).mode & 0o777).toBe(0o600)
-      for (const holding of holders) expect(holding).toEqual(circleFiles)
+      for (const holding of holders) expect(holding).toEqual([])
     }
     const again = await start({ dataDir: memberDir })
     expect(again.circles.list()).toEqual([expect.objectContaining({ name: 'club', members: 2 })])

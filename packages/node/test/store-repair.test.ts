@@ -140,7 +140,7 @@ describe('murmur repair (moveAside)', () => {
     const second = await moveAside(dataDir, open, { now })
     await second.db.close()
     expect(second.moved.aside).toBe(join(dataDir, 'store.damaged-20261130-014502-2'))
-    expect((await readdir(dataDir)).sort()).toEqual(['store', 'store.damaged-20261130-014502', 'store.damaged-20261130-014502-2'])
+    expect((await readdir(dataDir)).sort()).toEqual(['at-rest.key', 'at-rest.sealed', 'store', 'store.damaged-20261130-014502', 'store.damaged-20261130-014502-2', 'store.sealed'])
     expect(await keptOf(dataDir)).toEqual(kept)
   })
 
@@ -151,7 +151,7 @@ describe('murmur repair (moveAside)', () => {
     await leftover.put('x', 'y')
     await leftover.close()
     expect(await keptOf(dataDir)).toEqual(kept)
-    expect(await readdir(dataDir)).toEqual(['store'])
+    expect((await readdir(dataDir)).sort()).toEqual(['at-rest.key', 'at-rest.sealed', 'store', 'store.sealed'])
   })
 
   it('a damaged counter value neither stops the next start nor counts as 0: its period is used up', async () => {

@@ -17,7 +17,11 @@ import { POST_COUNTERS_SUBLEVEL, USED_UP_COUNT, counterCutKey, readCount } from 
 import { RING_BOOK_SUBLEVEL } from '../membership/ring-book.js'
 import { PLACES_SUBLEVEL } from '../location.js'
 import { FORWARDED_RINGS_SUBLEVEL } from './forwarded-rings.js'
+import { dataDirKeys } from '../at-rest/sealed-file.js'
 import { STORE_DIRECTORY } from './constants.js'
+import { SealedDatabase } from './sealed-database.js'
+import { STORE_SEALED_MARKER } from './sealing-migration.js'
+import type { AtRestKeys } from '../at-rest/seal.js'
 import { RepairWriteError } from './errors.js'
 import type { StoreDatabase } from './database.js'
 
@@ -157,9 +161,13 @@ export async function finishRepair (dataDir: string): Promise<void> {
  * counters cut short, count the repair's hour and week as used up. A write error is thrown. On disk once
  * this resolves.
  */
-async function copyKept (old: ClassicLevel<Uint8Array, Uint8Array>, fresh: string, moved: MovedAside, now: Date): Promise<void> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh, VIEW)
+async function copyKept (raw: ClassicLevel<Uint8Array, Uint8Array>, fresh: string, moved: MovedAside, now: Date, keys: AtRestKeys | undefined): Promise<void> {
+  // a sealed store is read and written through its seal: the counters' values are checked in plain
+  const seal = (db: ClassicLevel<Uint8Array, Uint8Array>): StoreDatabase => keys === undefined ? db as unknown as StoreDatabase : new SealedDatabase(db as unknown as StoreDatabase, keys) as unknown as StoreDatabase
+  const old = seal(raw)
+  const db = seal(new ClassicLevel<Uint8Array, Uint8Array>(fresh, VIEW))
   await db.open()
+  await old.open()
   try {
     for (const name of KEPT_SUBLEVELS) {
       const from = old.sublevel<Uint8Array, Uint8Array>(name, VIEW)
@@ -226,11 +234,12 @@ export async function moveAside (dataDir: string, open: () => Promise<StoreDatab
   // the lock first, held through the copy: a running daemon's store is never moved from under it
   const old = new ClassicLevel<Uint8Array, Uint8Array>(location, { ...VIEW, createIfMissing: false })
   await old.open()
+  const keys = await stat(join(dataDir, STORE_SEALED_MARKER)).then(async () => await dataDirKeys(dataDir), () => undefined)
   const moved: MovedAside = { aside: '', kept: {}, cut: [] }
   try {
     await rm(fresh, { recursive: true, force: true })
     try {
-      await copyKept(old, fresh, moved, now)
+      await copyKept(old, fresh, moved, now, keys)
     } catch (err) {
       await rm(fresh, { recursive: true, force: true }).catch(() => {})
       throw new RepairWriteError(`could not write the repaired store (${(err as Error).message}); the store in ${location} is untouched`, { cause: err })
