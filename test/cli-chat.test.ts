@@ -6,6 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HIDDEN, HOSTILE_BODY, NAME, Sandbox, TEST_STAMP_BITS, Tmux } from './cli-harness.ts'
 
+/** The time left of a post of a day's lifetime just made (its `created` is 0..119 s before it was). */
+const DAY_LEFT = '(23h|1d) left'
+
 const CHAT = ['chat', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--pow-bits', '8', '--stamp-bits', String(TEST_STAMP_BITS)]
 
 describe('murmur chat', () => {
@@ -34,15 +37,15 @@ describe('murmur chat', () => {
     await tmux.type('one', 'hello from the first terminal')
     const two = await tmux.waitForScreen('two', (s) => s.includes('hello from the first terminal'))
     // every post carries its mark: a chat's own node mints no stamp, so its posts are unverified
-    expect(two).toMatch(new RegExp(`\\[1\\] \\d\\d:\\d\\d ${NAME} unverified\\n {4}hello from the first terminal`))
+    expect(two).toMatch(new RegExp(`\\[1\\] \\d\\d:\\d\\d ${NAME} unverified · ${DAY_LEFT}\\n {4}hello from the first terminal`))
 
     await tmux.type('two', '/reply 1 hi back from the second')
     await tmux.waitForScreen('one', (s) => s.includes('hi back from the second'))
     await tmux.type('one', '/reply 1 glad you are here')
     const one = await tmux.waitForScreen('one', (s) => s.includes('glad you are here') && s.includes('(2↩)'))
     // the author's own reply carries the OP mark, the other's does not
-    expect(one).toMatch(new RegExp(`\\[2\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} unverified\\n {6}hi back from the second`))
-    expect(one).toMatch(new RegExp(`\\[3\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} OP unverified\\n {6}glad you are here`))
+    expect(one).toMatch(new RegExp(`\\[2\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} unverified · ${DAY_LEFT}\\n {6}hi back from the second`))
+    expect(one).toMatch(new RegExp(`\\[3\\] \\d\\d:\\d\\d ↳\\[1\\] ${NAME} OP unverified · ${DAY_LEFT}\\n {6}glad you are here`))
 
     // only members vote, and a chat's own node mints no stamp: the header says so, a vote is refused with what to do
     expect((await tmux.waitForScreen('two', (s) => s.includes('not a member'))).split('\n')[0]).toMatch(/ not a member\s*$/)
@@ -109,7 +112,7 @@ describe('murmur chat', () => {
     const rows = hostile.split('\n')
     const first = rows.findIndex((row) => row.startsWith('    leftright'))
     // the other daemon mints (at TEST_STAMP_BITS): its post is a member's once it signs, unverified before
-    expect(rows[first - 1]).toMatch(new RegExp(`^\\[\\d\\] \\d\\d:\\d\\d ${NAME} (unverified|member)$`))
+    expect(rows[first - 1]).toMatch(new RegExp(`^\\[\\d\\] \\d\\d:\\d\\d ${NAME} (unverified|member) · ${DAY_LEFT}$`))
     expect(rows.slice(first, first + 5)).toEqual(['    leftrightiso line', '    sep', '    para zerowidthjoin bomsofthyphen [31mred2Jfill', '', '    end'])
     const watch = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', other.dataDir])
     await watch.waitForStderr((line) => line.startsWith('watching #lobby'))
@@ -117,11 +120,16 @@ describe('murmur chat', () => {
     const seen = JSON.parse(await watch.waitForLine((line) => line.includes('and an answer typed in the chat'))) as { kind: string, channel: string }
     expect(seen).toMatchObject({ kind: 'POST', channel: '#lobby' })
     await tmux.waitForScreen('chat', (s) => s.includes('and an answer typed in the chat'))
+    // /for: the next post lives an hour (the prompt says so); the time left shown is the daemon's expiry of it
+    await tmux.type('chat', '/for 1h')
+    await tmux.waitForScreen('chat', (s) => s.split('\n')[23]?.startsWith('#lobby 1h>') === true)
+    await tmux.type('chat', 'gone within the hour')
+    await tmux.waitForScreen('chat', (s) => /· (5\dm|1h) left\n {4}gone within the hour/.test(s))
     await tmux.keys('chat', 'C-d')
     await waitGone(tmux, 'chat')
     // quitting the chat leaves the daemon running
     expect((await sandbox.run(['status', '--data-dir', daemon.dataDir])).code).toBe(0)
-  })
+  }, 180_000)
 })
 
 /** Polls until the session's program has exited (tmux closes the session then). */
