@@ -16,12 +16,14 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { ControlClient, createControlServer } from '@murmur/cli'
 import { channelTopic } from '@murmur/protocol'
+import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOOPBACK, startNode } from '../packages/node/test/harness.ts'
 import type { ConnectionEncrypter, SecuredConnection } from '@libp2p/interface'
 import type { ControlServer } from '@murmur/cli'
 import type { Murmur } from '@murmur/node'
+import type { Key } from 'interface-datastore'
 import type { Libp2p } from 'libp2p'
 
 /** A place in Zurich and a radius whose digits no port number of the run starts with (ephemeral ports are 32768..60999). */
@@ -55,11 +57,20 @@ function numberForms (value: number): Buffer[] {
   return [...text, ...binary]
 }
 
-/** How many times `text` occurs in `bytes`. */
-function count (bytes: Buffer, text: string): number {
-  let n = 0
-  for (let at = bytes.indexOf(text); at >= 0; at = bytes.indexOf(text, at + 1)) n++
-  return n
+/** A datastore that tells when a DHT provider record is first stored in it (a peer's ADD_PROVIDER). */
+class ProviderRecords extends MemoryDatastore {
+  readonly provided: Promise<void>
+  private resolve = (): void => {}
+
+  constructor () {
+    super()
+    this.provided = new Promise((resolve) => { this.resolve = resolve })
+  }
+
+  override put (key: Key, value: Uint8Array): ReturnType<MemoryDatastore['put']> {
+    if (key.toString().split('/').includes('provider')) this.resolve()
+    return super.put(key, value)
+  }
 }
 
 type NoiseComponents = Parameters<ReturnType<typeof noise>>[0]
@@ -82,6 +93,17 @@ function tappedNoise (record: (bytes: Uint8Array) => void): (components: NoiseCo
   }
 }
 
+/** `promise`, or a failure naming `what` after 60 s. */
+async function bounded (promise: Promise<void>, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`the node sent no ${what} in 60 s`)) }, 60_000) })
+  try {
+    await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 describe('location channels on the wire', () => {
   const running: Array<{ stop(): Promise<void> | void }> = []
   let api: ControlServer | undefined
@@ -98,17 +120,19 @@ describe('location channels on the wire', () => {
       seen = Buffer.concat([seen, bytes])
       for (const wake of waiters) wake()
     }
-    /** Resolves once the recorded bytes hold `text` `times` times. */
-    const recorded = async (text: string, times = 1, timeout = 60_000): Promise<void> => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { waiters.delete(wake); reject(new Error(`the node sent ${JSON.stringify(text)} fewer than ${times} times in ${timeout} ms`)) }, timeout)
-      const wake = (): void => { if (count(seen, text) >= times) { clearTimeout(timer); waiters.delete(wake); resolve() } }
+    /** Resolves once the recorded bytes hold `text`. */
+    const recorded = async (text: string, timeout = 60_000): Promise<void> => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { waiters.delete(wake); reject(new Error(`the node never sent ${JSON.stringify(text)} in ${timeout} ms`)) }, timeout)
+      const wake = (): void => { if (seen.includes(text)) { clearTimeout(timer); waiters.delete(wake); resolve() } }
       waiters.add(wake)
       wake()
     })
 
     const node: Murmur = await startNode({ channels: ['#lobby'] })
     running.push(node)
+    const records = new ProviderRecords()
     const stock: Libp2p = await createLibp2p({
+      datastore: records,
       addresses: { listen: LOOPBACK },
       transports: [tcp()],
       connectionEncrypters: [tappedNoise(record)],
@@ -121,8 +145,12 @@ describe('location channels on the wire', () => {
       }
     })
     running.push(stock)
+    const opened = new Map<string, Promise<void>>()
     for (const protocol of MURMUR_PROTOCOLS) {
+      let streamOpened = (): void => {}
+      opened.set(protocol, new Promise((resolve) => { streamOpened = resolve }))
       await stock.handle(protocol, async (stream) => {
+        streamOpened()
         // read whatever the node sends (the tap records it), answer nothing
         for await (const chunk of stream) void chunk
         await stream.close().catch(() => {})
@@ -142,9 +170,9 @@ describe('location channels on the wire', () => {
     for (const channel of cover.channels) await recorded(channelTopic(channel))
     await client.post({ channel: cover.home, body: 'anyone near the lake?', ttl: 3_600 })
     await recorded('anyone near the lake?')
-    // identify names each protocol once; a stream the node opens names it again
-    await recorded(KAD_PROTOCOL, 2)
-    await recorded(MURMUR_PROTOCOLS[0], 2)
+    // a DHT provider record (the rendezvous) stored here, and a sync request read
+    await bounded(records.provided, 'a DHT provider record')
+    await bounded(opened.get(MURMUR_PROTOCOLS[0])!, 'a sync stream')
 
     const leaks: string[] = []
     for (const [name, value] of [['latitude', LAT], ['longitude', LON], ['radius', RADIUS]] as const) {
