@@ -52,8 +52,8 @@ export const VALID_CACHE_SIZE = 4096
 export const EARLY_CACHE_SIZE = 1024
 
 /**
- * Stem posts whose delivering group is remembered until this node fluffs them (a stem hop stores a post
- * only when it publishes it, long after the frame came in).
+ * Stem posts whose delivering group and last successor are remembered until this node fluffs them (a stem
+ * hop stores a post only when it publishes it, long after the frame came in).
  */
 export const STEM_SENDERS = 4096
 
@@ -222,10 +222,12 @@ export class PostIntake {
   private readonly early = new Recent<{ at?: number, result?: ValidationResult }>(EARLY_CACHE_SIZE)
   /** Posts seen in (or published into) gossip: only their first gossip copy is forwarded. */
   private readonly gossiped = new Recent<true>(GOSSIPED_IDS)
-  /** The group that delivered each stem post judged here, charged when this node fluffs and stores it. */
-  private readonly stemSenders = new Recent<string>(STEM_SENDERS)
-  /** The group of the successor each stem post (own or relayed) was last sent to, charged when this node fluffs it after all. */
-  private readonly stemSuccessors = new Recent<string>(STEM_SENDERS)
+  /**
+   * Stem posts judged or sent on here, own or relayed: the group that delivered one and the successor it
+   * was last sent to, charged when this node fluffs and stores it. One entry for both, so that other stem
+   * posts push both out at once, for an own post as for a relayed one (see {@link acceptOwn}).
+   */
+  private readonly stemPosts = new Recent<StemPost>(STEM_SENDERS)
   /**
    * Ring posts this node sent on in the stem, own or relayed, until they expire: no later sender of one is
    * asked for its stamps. Only posts the membership rule judged here (ring posts); on disk, so that a
@@ -312,7 +314,8 @@ export class PostIntake {
     // embargo (own or relayed) must end on it as on any other, or its fluff would tell them apart (RV8 M2)
     if (hold?.path === 'gossip' || hold?.path === 'sync') this.onValid?.(valid.id)
     if (hold !== undefined && result.code === 'ERR_UNKNOWN_MEMBER') {
-      const group = hold.path === 'stem' ? hold.from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) : hold.from
+      const stem = this.stemPosts.get(key)
+      const group = hold.path === 'stem' ? hold.from ?? stem?.successor ?? stem?.sender : hold.from
       // a copy: gossip's bytes may be a view into a whole RPC frame, which the bound would not count
       this.waitingForStamps?.hold({ topic: hold.topic, envelope: hold.envelope.slice(), valid, path: hold.path, group: group ?? UNKNOWN_SENDER }, result.missing)
     }
@@ -534,7 +537,7 @@ export class PostIntake {
     if (!valid.ok) return this.refusalVerdict(valid.code, peer)
     // asked for its side effect: the missing members' stamps are fetched from the peer
     this.membership(valid, peer)
-    this.stemSenders.set(toHex(valid.id), from)
+    this.stemPost(toHex(valid.id)).sender = from
     // every link (this hour's tag and the week's, or the vote's), held by another post: tags outlive
     // their posts, so the same post coming back through another hop is no conflict
     if (valid.auth.kind === 'ring' && await this.store.hasTagConflict(valid.id, valid.auth.links)) return ERROR_ACTIONS.ERR_DUPLICATE_TAG
@@ -610,9 +613,10 @@ export class PostIntake {
     const key = toHex(id)
     // a ring post (judged by the membership rule here): none of its later senders is asked for stamps,
     // charged to the group that delivered it (an own post to none: a group of its own)
+    const stem = this.stemPost(key)
     const asks = this.ringsChecked.get(key)
-    if (asks !== undefined) this.forwardedRings.mark(id, asks.expires, this.awaiting(id) ? undefined : this.stemSenders.get(key) ?? UNKNOWN_SENDER)
-    if (to !== undefined) this.stemSuccessors.set(key, to)
+    if (asks !== undefined) this.forwardedRings.mark(id, asks.expires, this.awaiting(id) ? undefined : stem.sender ?? UNKNOWN_SENDER)
+    if (to !== undefined) stem.successor = to
   }
 
   /** This node published the post `id` into gossip itself (a fluff): a later gossip copy is not its first. */
@@ -630,19 +634,30 @@ export class PostIntake {
    */
   async accept (envelope: Uint8Array, valid: ValidEnvelope, from?: string): Promise<PutResult> {
     const key = toHex(valid.id)
-    return this.put(envelope, valid, from ?? this.stemSuccessors.get(key) ?? this.stemSenders.get(key) ?? UNKNOWN_SENDER, true)
+    const stem = this.stemPosts.get(key)
+    return this.put(envelope, valid, from ?? stem?.successor ?? stem?.sender ?? UNKNOWN_SENDER, true)
   }
 
   /**
    * Stores an own post that this node itself published into gossip (no stem, or its stem gave up on
-   * it), not announced (it was when it was made). Charged as a relayed post fluffed here is: to the
-   * successor it was last sent to ({@link forwarded}); only one that never went into the stem is charged
-   * to the node's own posts.
+   * it), not announced (it was when it was made). `stem`: it was handed to the stem (its record says
+   * so, across restarts too). Charged as a relayed post fluffed here is: to the successor it was last
+   * sent to ({@link forwarded}), and once that is forgotten (pushed out by other stem posts, or a
+   * restart) to {@link UNKNOWN_SENDER}, as a relayed post whose stem senders are forgotten (eighth read of
+   * issue 12: it was charged to the node's own posts, which a successor's flood cannot evict). Only one
+   * that never went into the stem is charged to the node's own posts.
    */
-  async acceptOwn (channel: string, envelope: Uint8Array): Promise<PutResult> {
+  async acceptOwn (channel: string, envelope: Uint8Array, stem = false): Promise<PutResult> {
     const valid = this.validate(topicOf(channel), envelope, 'sync')
     if (!valid.ok) return 'expired'
-    return this.put(envelope, valid, this.stemSuccessors.get(toHex(valid.id)), false)
+    return this.put(envelope, valid, this.stemPosts.get(toHex(valid.id))?.successor ?? (stem ? UNKNOWN_SENDER : undefined), false)
+  }
+
+  /** The entry of the stem post `key` (made if none), now the most recently used. */
+  private stemPost (key: string): StemPost {
+    const entry = this.stemPosts.get(key) ?? {}
+    this.stemPosts.set(key, entry)
+    return entry
   }
 
   /** Announces a new own post (not stored until it comes back from the network, see {@link receive}). */
@@ -727,6 +742,12 @@ function verdictOf (result: PutResult): Verdict {
     case 'backdated': return 'ignore'
     default: return 'ignore'
   }
+}
+
+/** A stem post judged or sent on here: the address group that delivered it, and the successor it was last sent to. */
+interface StemPost {
+  sender?: string
+  successor?: string
 }
 
 /** A ring post judged by the membership rule here: when its missing stamps were last asked of a peer, and the groups asked. */

@@ -393,7 +393,7 @@ export class OwnPosts {
     const { intake, inStem } = this.components
     const post = inStem.get(id)
     if (post === undefined) return
-    await intake.acceptOwn(post.channel, post.envelope)
+    await intake.acceptOwn(post.channel, post.envelope, post.state === 'sent')
     inStem.arrived(id)
   }
 
