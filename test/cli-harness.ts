@@ -91,7 +91,7 @@ export class Sandbox {
    * Runs `murmur` once for each argument list, `concurrent` at a time (each run is mostly a Node.js start,
    * and CI has two cores); resolves to the results in the lists' order.
    */
-  async runEach (lists: string[][], concurrent = 3): Promise<Array<{ code: number, stdout: string, stderr: string }>> {
+  async runEach (lists: string[][], concurrent = 2): Promise<Array<{ code: number, stdout: string, stderr: string }>> {
     const results: Array<{ code: number, stdout: string, stderr: string }> = []
     let next = 0
     await Promise.all(Array.from({ length: concurrent }, async () => {
