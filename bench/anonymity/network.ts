@@ -32,6 +32,29 @@ export interface NetworkOptions {
   /** Whether a stem that ends on a loop is handed to a stem peer to publish (undefined: the router's default). */
   handOff?: boolean
   random: () => number
+  /**
+   * Where and when each post (by origin) enters the network (undefined: at its origin, at a random time
+   * in the posting window drawn from `random`). The onion model starts a post at its exit hop, which got
+   * it from the hop before (`from`).
+   */
+  starts?: Array<{ node: number, from: number, at: number }>
+  /** Extra wait before a stem frame from `from` to `to` leaves at `at` (ms): the slots of stem cover traffic. */
+  stemDelay?: (from: number, to: number, at: number) => number
+  /** Whether to log every frame (`Propagation.frames`), for the timing adversary. */
+  log?: boolean
+}
+
+/** Every frame one propagation sent, in send order: the columns of a table. */
+export interface FrameLog {
+  from: number[]
+  to: number[]
+  /** Arrival time at `to` (ms). */
+  at: number[]
+  /** The fixed part of the link's latency, which the receiver can learn by pinging (ms). */
+  base: number[]
+  origin: number[]
+  /** 1: a stem frame; 0: a gossip frame. */
+  stem: number[]
 }
 
 /** For each post (by origin) and node: who the node first got it from (-1: never, or the origin itself). */
@@ -55,6 +78,12 @@ export interface Propagation {
   markFrom: Int32Array
   /** publisher[origin]: the node whose fluff first put the post into gossip (-1: none). */
   publisher: Int32Array
+  /** When each post entered the network (ms). */
+  startAt: Float64Array
+  /** When the last node got each post (ms). */
+  doneAt: Float64Array
+  /** With `log`: every frame sent. */
+  frames?: FrameLog
 }
 
 /**
@@ -112,9 +141,10 @@ export function connectionsOf (succ: number[][], extraDials: number, random: () 
 
 const TOPIC = 'murmur/1/#sim'
 const ENVELOPE = new Uint8Array(1)
-/** The provisional epoch (peers connecting at t = 0) is over by then; posts go out in a full epoch. */
-const POSTS_FROM = 120_000
-const POSTS_WINDOW = 60_000
+/** The provisional epoch (peers connecting at t = 0) is over by then; posts go out in a full epoch (ms). */
+export const POSTS_FROM = 120_000
+/** Every node posts once, at a uniform time in this window (ms). */
+export const POSTS_WINDOW = 60_000
 
 /**
  * Simulates one post from every node, with the stem (`stem`) or published straight into gossip. With
@@ -129,21 +159,41 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
   const firstByStem = new Uint8Array(n * n)
   const gossiped = new Uint8Array(n * n)
   const latency = new Map<number, number>()
-  const linkLatency = (a: number, b: number): number => {
+  const baseLatency = (a: number, b: number): number => {
     const key = a < b ? a * n + b : b * n + a
     let value = latency.get(key)
     if (value === undefined) {
       value = options.latencyMin + random() * (options.latencyMax - options.latencyMin)
       latency.set(key, value)
     }
-    return value - options.jitterMean * Math.log(1 - random())
+    return value
   }
+  const frames: FrameLog | undefined = options.log === true ? { from: [], to: [], at: [], base: [], origin: [], stem: [] } : undefined
+  /** Draws one frame's latency, and logs the frame. */
+  const linkLatency = (a: number, b: number, origin: number, stem: boolean, wait = 0): number => {
+    const base = baseLatency(a, b)
+    const delay = wait + base - options.jitterMean * Math.log(1 - random())
+    if (frames !== undefined) {
+      frames.from.push(a)
+      frames.to.push(b)
+      frames.at.push(queue.now() + delay)
+      frames.base.push(base)
+      frames.origin.push(origin)
+      frames.stem.push(stem ? 1 : 0)
+    }
+    return delay
+  }
+  const startAt = new Float64Array(n)
+  const doneAt = new Float64Array(n)
+  const reached = new Int32Array(n)
   const record = (origin: number, node: number, from: number, stem: boolean): void => {
     const k = origin * n + node
     if (firstFrom[k] === -1 && node !== origin) {
       firstFrom[k] = from
       firstAt[k] = queue.now()
       firstByStem[k] = stem ? 1 : 0
+      reached[origin] = reached[origin]! + 1
+      if (reached[origin] === n - 1) doneAt[origin] = queue.now()
     }
   }
   const routers: StemRouter[] = []
@@ -161,7 +211,7 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
     if (from !== -1) record(origin, node, from, false)
     routers[node]?.seen(String(origin))
     for (const peer of adjacency[node]!.keys()) {
-      if (peer !== from) queue.setTimeout(() => { gossip(origin, peer, node) }, linkLatency(node, peer))
+      if (peer !== from) queue.setTimeout(() => { gossip(origin, peer, node) }, linkLatency(node, peer, origin, false))
     }
   }
   if (stem) {
@@ -176,10 +226,11 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
             handoffs++
             if (v === Number(id)) handoffsByAuthor++
           }
+          const wait = options.stemDelay?.(v, to, queue.now()) ?? 0
           queue.setTimeout(() => {
             record(Number(id), to, v, true)
             routers[to]!.relay(String(v), TOPIC, ENVELOPE, id, undefined, publish)
-          }, linkLatency(v, to))
+          }, linkLatency(v, to, Number(id), true, wait))
         },
         fluff: async (_topic, _envelope) => {
           return { status: 'sent', recipients: adjacency[v]!.size }
@@ -203,15 +254,21 @@ export function propagate (options: NetworkOptions, adjacency: Array<Map<number,
     }
   }
   for (let origin = 0; origin < n; origin++) {
+    // a post started at another node (an onion's exit) is that node's to send, as its own
+    const start = options.starts?.[origin]
+    const node = start?.node ?? origin
+    const at = start?.at ?? POSTS_FROM + random() * POSTS_WINDOW
+    startAt[origin] = at
     queue.setTimeout(() => {
+      if (node !== origin) record(origin, node, start!.from, false)
       if (stem) {
-        void routers[origin]!.originate(TOPIC, ENVELOPE, String(origin), 0)
+        void routers[node]!.originate(TOPIC, ENVELOPE, String(origin), 0)
       } else {
-        gossip(origin, origin, -1)
+        gossip(origin, node, -1)
       }
-    }, POSTS_FROM + random() * POSTS_WINDOW)
+    }, at)
   }
   queue.run()
   for (const router of routers) router.stop()
-  return { firstFrom, firstAt, firstByStem, authorFluffs, reasons, meanStemHops: forwards / n, handoffs, handoffsByAuthor, markFrom, publisher }
+  return { firstFrom, firstAt, firstByStem, authorFluffs, reasons, meanStemHops: forwards / n, handoffs, handoffsByAuthor, markFrom, publisher, startAt, doneAt, ...(frames === undefined ? {} : { frames }) }
 }
