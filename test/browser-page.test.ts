@@ -8,7 +8,7 @@
  * typed place when the permission is gone, and peeks at a far cell read only; lists a circle's members
  * with its own entry marked and removes the other user as the owner. The layout has no sideways scroll at
  * 360 px and two columns on a desktop; axe-core finds no serious accessibility violation; the page is an
- * installable app that opens offline to its stored feed. `MURMUR_SCREENSHOTS=1` writes docs/browser-phone.png and
+ * installable app that opens offline to its stored feed; its panic wipe leaves nothing behind. `MURMUR_SCREENSHOTS=1` writes docs/browser-phone.png and
  * docs/browser-desktop.png.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -88,7 +88,12 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 360, height: 740 }, permissions: ['geolocation'], geolocation: HERE })
     // the tab mints no member stamp: a mint's CPU is not what this test is about
-    await context.addInitScript(() => { if (localStorage.getItem('murmur:mint') === null) localStorage.setItem('murmur:mint', 'off') })
+    // (once per tab: the wipe must find only what the page itself kept)
+    await context.addInitScript(() => {
+      if (sessionStorage.getItem('murmur-test:mint-off') !== null) return
+      sessionStorage.setItem('murmur-test:mint-off', '1')
+      localStorage.setItem('murmur:mint', 'off')
+    })
     page = await context.newPage()
     page.on('console', (msg) => { log.push(`[console.${msg.type()}] ${msg.text()}`) })
     page.on('pageerror', (err) => { log.push(`[pageerror] ${err.message}`) })
@@ -192,7 +197,11 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     await page.locator('#circle-name').fill('friends')
     await page.locator('#circle-min-ring').fill('2')
     await page.locator('#create-circle button').click()
-    await until('the members list', async () => (await page.locator('#member-count').innerText()) === '1 member')
+    await until('the members list', async () => {
+      const problem = await page.locator('#circle-problem').innerText()
+      if (problem !== '') throw new Error(`the page says: ${problem}`)
+      return (await page.locator('#member-count').innerText()) === '1 member'
+    })
     expect(await page.locator('#member-list li').allInnerTexts()).toEqual([expect.stringMatching(/^member [0-9a-f]{8}\s+you(\s+newcomer)?$/)])
     const { invite } = await page.evaluate(async () => await window.murmurPage!.node.circles.invite('friends'))
     await other.circles.join(invite, { memberName: 'bo' })
@@ -249,5 +258,26 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     } finally {
       await context.setOffline(false)
     }
+  })
+
+  it('wipes, once confirmed, every database, setting and offline copy the page kept, and starts afresh', async () => {
+    const kept = async (): Promise<{ databases: number, keys: string[], caches: string[], workers: number }> => await page.evaluate(async () => ({
+      databases: (await indexedDB.databases()).length,
+      keys: Object.keys(localStorage).filter((k) => k.startsWith('murmur:')),
+      caches: await caches.keys(),
+      workers: (await navigator.serviceWorker.getRegistrations()).length
+    }))
+    const before = await kept()
+    expect(before.databases).toBeGreaterThan(0)
+    expect(before.keys).toEqual(expect.arrayContaining(['murmur:relay', 'murmur:filters', 'murmur:sort']))
+    // a change of mind first: nothing happens
+    page.once('dialog', (dialog) => { void dialog.dismiss() })
+    await page.locator('#wipe').click()
+    expect(await kept()).toEqual(before)
+    page.once('dialog', (dialog) => { void dialog.accept() })
+    await Promise.all([page.waitForURL((url) => url.search === '', { timeout: 30_000 }), page.locator('#wipe').click()])
+    await until('the fresh start', async () => (await page.locator('#status').innerText()).startsWith('no relay configured'), 30_000)
+    expect(JSON.stringify(await kept())).toBe(JSON.stringify({ databases: 0, keys: [], caches: [], workers: 0 }))
+    expect(await page.locator('#wipe-status').innerText()).toBe('')
   })
 })

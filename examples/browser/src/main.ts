@@ -21,6 +21,7 @@ import { peekNotice, placesPanel, placesPanelElements } from './places.js'
 import { PageReading, nextExpiry } from './reading.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
+import { wipePage } from './wipe.js'
 import { preview, renderFeed, renderPeers } from './view.js'
 import type { PageSettings, UserSettings } from './settings.js'
 import type { Connection } from './transport.js'
@@ -61,6 +62,18 @@ async function main (): Promise<void> {
   // libsodium's WASM before anything touches a key or a pseudonym (@murmur/protocol awaits nothing at import)
   await ready()
   renderHelp(byId('help-text'))
+  // wired before the node starts: a tab that never reaches a relay can still be wiped
+  const running: { node?: Murmur } = {}
+  byId('wipe').onclick = () => {
+    const question = 'Wipe everything Murmur keeps in this browser (posts, keys, circles, settings, mutes)? This cannot be undone; what peers already hold stays with them.'
+    if (!window.confirm(question)) return
+    const line = byId('wipe-status')
+    line.textContent = 'wiping…'
+    wipePage({ stop: async () => { await running.node?.stop() }, indexedDB: window.indexedDB, storage: window.localStorage }).then(() => {
+      // a fresh start, without the link's settings: the page asks for a relay as on a first visit
+      window.location.replace(window.location.pathname)
+    }, (err: unknown) => { line.textContent = `not everything was wiped: ${displayLine((err as Error).message)}` })
+  }
   const proposal = readSettings(window.location, window.localStorage)
   let current: UserSettings = proposal.settings
   byId('open-settings').onclick = () => { showSettingsForm(current) }
@@ -87,6 +100,7 @@ async function main (): Promise<void> {
     // minutes, so it starts at once (in a Web Worker) with the progress shown in the membership panel
     membership: { mint: settings.mint, ...(settings.stampBits === undefined ? {} : { stampBits: settings.stampBits }) }
   })
+  running.node = node
   // Everything (the relay slot, the DHT, other browsers) goes through the relay. The node dials it as
   // its bootstrap peer; this dial joins that one and tells the user when the relay cannot be reached.
   node.libp2p.dial(multiaddr(relay)).catch((err: unknown) => {

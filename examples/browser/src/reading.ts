@@ -10,9 +10,6 @@ import type { FeedRead, FeedSort, LocalFilters, PostView } from '@murmur/node'
 const SORT_KEY = 'murmur:sort'
 const FILTERS_KEY = 'murmur:filters'
 
-/** Every key this module keeps in localStorage (a wipe removes them). */
-export const READING_KEYS = [SORT_KEY, FILTERS_KEY] as const
-
 /** A thread of the feed: its root and the replies shown under it. */
 export interface FeedThread {
   post: PostView
