@@ -19,7 +19,8 @@ import type { AuthorKey } from '@murmur/protocol'
 import fc from 'fast-check'
 import { decodeStemFrame, encodeStemFrame } from '../../packages/node/dist/src/stem/frame.js'
 import { isPrivateMultiaddr } from '../../packages/node/dist/src/libp2p.js'
-import { parseBody, parseChannel, parsePositiveInt, parseTtl, parseVote } from '../../packages/cli/dist/src/commands/options.js'
+import { parseBody, parseChannel, parsePositiveInt, parseVote } from '../../packages/cli/dist/src/commands/options.js'
+import { parseLifetime } from '../../packages/cli/dist/src/lifetime.js'
 import { parseMetricsAddress } from '../../packages/cli/dist/src/daemon/metrics.js'
 import { mutateBytes, mutateText } from './mutate.ts'
 import type { Message } from '@libp2p/gossipsub'
@@ -163,7 +164,7 @@ export async function createFuzzEntries (): Promise<Array<FuzzEntry<any>>> {
       let accepted = 0
       const attempts: Array<() => unknown> = [
         () => parseChannel(text), () => validateChannel(text), () => parseBody(text), () => parseVote(text),
-        () => parsePositiveInt(text), () => parseTtl(text), () => parseMetricsAddress(text), () => parseMetricsAddress(text, true)
+        () => parsePositiveInt(text), () => parseLifetime(text), () => parseMetricsAddress(text), () => parseMetricsAddress(text, true)
       ]
       for (const attempt of attempts) {
         try {
