@@ -1,33 +1,51 @@
 /**
  * The store's database sealed at rest: an abstract-level database over another one (LevelDB, IndexedDB)
  * that seals every value under the data dir's at-rest key (XChaCha20-Poly1305, the stored key as associated
- * data, so a value moved to another key does not open) and replaces every channel name in a key by a keyed
- * hash of it, so that no file of the store names a channel (a `geo:` cell names a place). Keys keep their
- * order within a channel (the hash stands where the name stood, the times and ids after it are untouched),
- * which is all the store's scans need; channels are ordered by their hashes instead of their names.
+ * data, so a value moved to another key does not open) and seals every channel name and link-tag scope in
+ * a key deterministically (AtRestKeys.sealName), so that no file of the store names a channel (a `geo:`
+ * cell names a place) or says where the member posted. Keys keep their order within a channel or scope
+ * (the sealed name stands where the name stood, the times and ids after it are untouched), which is all
+ * the store's scans need; channels are ordered by their sealed names instead of their names.
  *
  * What stays readable on disk: how many records there are and their sizes (a value is 40 bytes longer than
- * its plain form), the times and ids in index keys (post ids are public; created and expiry times too, as
- * every post carries them), how many channels there are and how many records each holds, and when files
- * were written.
- */
+ * its plain form), the times and ids in index keys (post ids are public; created, expiry and tag-hold
+ * times too, as every post carries them), each channel's name length rounded up to 32 bytes, how many
+ * channels there are and how many records each holds, which records share a channel, and when files were
+ * written. */
 import { AbstractIterator, AbstractLevel } from 'abstract-level'
 import { concat, utf8, viewOf } from './bytes.js'
 import { STORE_SUBLEVEL } from './constants.js'
+import { POST_COUNTERS_SUBLEVEL } from '../membership/post-counters.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { StoreDatabase } from './database.js'
-
-/** Root key prefixes of the store's indexes whose keys start `u16 len | channel UTF-8` (see keys.ts). */
-const CHANNEL_KEYED = ['channel', 'feed', 'arrival', 'usage', 'tombs'].map((name) => utf8(`!${STORE_SUBLEVEL}!!${name}!`))
-
-/** Root key prefix of the table from a channel's hash back to its (sealed) name, for keys read back. */
-const NAMES_PREFIX = utf8('!at-rest-names!')
-
-const HASH_BYTES = 32
 
 type Bytes = Uint8Array
 type Entry = [Bytes | undefined, Bytes | undefined]
 type RangeOptions = Record<string, unknown> & { gt?: Bytes, gte?: Bytes, lt?: Bytes, lte?: Bytes }
+
+/**
+ * Where a name sits in the keys of a sublevel: after `offset` bytes, as `u16 len | name` (the store's
+ * channel and tag-scope keys, see keys.ts), or as the tail of a text key after `kind/period/` (the member's
+ * post counters, `h/<hour>/<topic>`).
+ */
+interface KeyShape {
+  /** Root prefix of the sublevel. */
+  prefix: Uint8Array
+  /** Where the name is. */
+  layout: { lengthPrefixedAt: number } | 'counter-tail'
+}
+
+const store = (name: string): Uint8Array => utf8(`!${STORE_SUBLEVEL}!!${name}!`)
+
+/** Every sublevel whose keys carry a channel name (a post scope is `domain | u32 len | topic | epoch | slot`). */
+const KEY_SHAPES: readonly KeyShape[] = [
+  ...['channel', 'feed', 'arrival', 'usage', 'tombs', 'tags', 'claims'].map((name) => ({ prefix: store(name), layout: { lengthPrefixedAt: 0 } })),
+  { prefix: store('tag-expiry'), layout: { lengthPrefixedAt: 8 } },
+  { prefix: utf8(`!${POST_COUNTERS_SUBLEVEL}!`), layout: 'counter-tail' }
+]
+
+/** Marks a counter key whose topic is sealed: 0xff is no UTF-8 byte, so no plain text key holds it. */
+const SEALED_TAIL = 0xff
 
 function startsWith (bytes: Bytes, prefix: Bytes): boolean {
   if (bytes.byteLength < prefix.byteLength) return false
@@ -35,64 +53,58 @@ function startsWith (bytes: Bytes, prefix: Bytes): boolean {
   return true
 }
 
-function hex (bytes: Bytes): string {
-  let out = ''
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0')
-  return out
+/** Where the name of a counter key starts: after `kind/period/` (undefined: not a counter of a topic). */
+function counterTail (key: Bytes, from: number): number | undefined {
+  const match = /^[a-z]\/\d+\//.exec(new TextDecoder().decode(key.subarray(from, from + 24)))
+  return match === null ? undefined : from + match[0].length
 }
 
-/** The channel-keyed prefix `key` starts with, if any. */
-function channelKeyed (key: Bytes): Bytes | undefined {
-  return CHANNEL_KEYED.find((prefix) => startsWith(key, prefix))
-}
-
-/** The key mapping: channel names to their hashes and back. */
-class NameTable {
-  private readonly hashes = new Map<string, Bytes>()
-  private readonly names = new Map<string, Bytes>()
-
+/** The key mapping: each name in a key sealed (deterministically) on the way in, opened on the way out. */
+class KeyNames {
   constructor (private readonly keys: AtRestKeys) {}
 
-  /** Adds a name read back from the table. */
-  learn (hash: Bytes, name: Bytes): void {
-    this.names.set(hex(hash), name)
-    this.hashes.set(hex(name), hash)
-  }
-
-  /** The stored form of a key; `fresh` gets the names this key brings that the table does not hold yet. */
-  toStored (key: Bytes, fresh?: Map<string, { hash: Bytes, name: Bytes }>): Bytes {
-    const prefix = channelKeyed(key)
-    if (prefix === undefined) return key
-    const rest = key.subarray(prefix.byteLength)
-    if (rest.byteLength < 2) return key
-    const length = viewOf(rest).getUint16(0)
-    if (rest.byteLength < 2 + length) return key
-    const name = rest.subarray(2, 2 + length)
-    const id = hex(name)
-    let hash = this.hashes.get(id)
-    if (hash === undefined) {
-      hash = this.keys.hashName(name)
-      this.hashes.set(id, hash)
+  /** The stored form of a key. */
+  toStored (key: Bytes): Bytes {
+    const shape = KEY_SHAPES.find((s) => startsWith(key, s.prefix))
+    if (shape === undefined) return key
+    const base = shape.prefix.byteLength
+    if (shape.layout === 'counter-tail') {
+      const at = counterTail(key, base)
+      if (at === undefined || at === key.byteLength) return key
+      return concat([key.subarray(0, at), Uint8Array.of(SEALED_TAIL), this.keys.sealName(key.subarray(at))])
     }
-    if (!this.names.has(hex(hash))) fresh?.set(hex(hash), { hash, name: name.slice() })
-    const out = new Uint8Array(prefix.byteLength + 2 + HASH_BYTES + rest.byteLength - 2 - length)
-    out.set(prefix)
-    viewOf(out).setUint16(prefix.byteLength, HASH_BYTES)
-    out.set(hash, prefix.byteLength + 2)
-    out.set(rest.subarray(2 + length), prefix.byteLength + 2 + HASH_BYTES)
-    return out
+    const at = base + shape.layout.lengthPrefixedAt
+    if (key.byteLength < at + 2) return key
+    const length = viewOf(key).getUint16(at)
+    if (key.byteLength < at + 2 + length) return key
+    return concat([key.subarray(0, at), lengthOf(this.keys.sealName(key.subarray(at + 2, at + 2 + length))), key.subarray(at + 2 + length)])
   }
 
-  /** The key a stored key stands for (as it is when its hash is not in the table, which a sealed store never has). */
+  /** The key a stored key stands for (as it is when it holds no name sealed under this key). */
   fromStored (stored: Bytes): Bytes {
-    const prefix = channelKeyed(stored)
-    if (prefix === undefined || stored.byteLength < prefix.byteLength + 2 + HASH_BYTES) return stored
-    const name = this.names.get(hex(stored.subarray(prefix.byteLength + 2, prefix.byteLength + 2 + HASH_BYTES)))
-    if (name === undefined) return stored
-    const length = new Uint8Array(2)
-    viewOf(length).setUint16(0, name.byteLength)
-    return concat([prefix, length, name, stored.subarray(prefix.byteLength + 2 + HASH_BYTES)])
+    const shape = KEY_SHAPES.find((s) => startsWith(stored, s.prefix))
+    if (shape === undefined) return stored
+    const base = shape.prefix.byteLength
+    if (shape.layout === 'counter-tail') {
+      const at = counterTail(stored, base)
+      if (at === undefined || stored[at] !== SEALED_TAIL) return stored
+      const name = this.keys.openName(stored.subarray(at + 1))
+      return name === undefined ? stored : concat([stored.subarray(0, at), name])
+    }
+    const at = base + shape.layout.lengthPrefixedAt
+    if (stored.byteLength < at + 2) return stored
+    const length = viewOf(stored).getUint16(at)
+    const name = stored.byteLength < at + 2 + length ? undefined : this.keys.openName(stored.subarray(at + 2, at + 2 + length))
+    return name === undefined ? stored : concat([stored.subarray(0, at), lengthOf(name), stored.subarray(at + 2 + length)])
   }
+}
+
+/** `u16 len | bytes`. */
+function lengthOf (bytes: Bytes): Bytes {
+  const out = new Uint8Array(2 + bytes.byteLength)
+  viewOf(out).setUint16(0, bytes.byteLength)
+  out.set(bytes, 2)
+  return out
 }
 
 type Inner = StoreDatabase
@@ -109,38 +121,23 @@ type Inner = StoreDatabase
 export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8Array> {
   readonly inner: Inner
   private readonly sealing: AtRestKeys
-  private readonly table: NameTable
+  private readonly table: KeyNames
 
   constructor (inner: Inner, keys: AtRestKeys) {
     super({ encodings: { view: true }, has: true }, { keyEncoding: 'view', valueEncoding: 'view' })
     this.inner = inner
     this.sealing = keys
-    this.table = new NameTable(keys)
+    this.table = new KeyNames(keys)
   }
 
   async _open (): Promise<void> {
     await this.inner.open()
-    for await (const [key, value] of this.inner.iterator({ gt: NAMES_PREFIX, lt: concat([NAMES_PREFIX, new Uint8Array(HASH_BYTES + 1).fill(0xff)]), keyEncoding: 'view', valueEncoding: 'view' })) {
-      const hash = (key as Bytes).subarray(NAMES_PREFIX.byteLength)
-      this.table.learn(hash, this.sealing.open(value, 'value', key as Bytes, 'a channel name of the store'))
-    }
   }
 
   async _close (): Promise<void> {
     await this.inner.close()
   }
 
-  /** The stored form of a key and sealed value, with the name-table entries the key needs first. */
-  private sealOps (key: Bytes, value: Bytes | undefined, out: Array<{ type: 'put' | 'del', key: Bytes, value?: Bytes }>): void {
-    const fresh = new Map<string, { hash: Bytes, name: Bytes }>()
-    const stored = this.table.toStored(key, fresh)
-    for (const { hash, name } of fresh.values()) {
-      const nameKey = concat([NAMES_PREFIX, hash])
-      out.push({ type: 'put', key: nameKey, value: this.sealing.seal(name, 'value', nameKey) })
-      this.table.learn(hash, name)
-    }
-    out.push(value === undefined ? { type: 'del', key: stored } : { type: 'put', key: stored, value: this.sealing.seal(value, 'value', stored) })
-  }
 
   private openValue (stored: Bytes, value: Bytes | undefined): Bytes | undefined {
     return value === undefined ? undefined : this.sealing.open(value, 'value', stored, 'a store record')
@@ -174,9 +171,10 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
   }
 
   async _batch (operations: Array<{ type: 'put' | 'del', key: Bytes, value?: Bytes }>): Promise<void> {
-    const ops: Array<{ type: 'put' | 'del', key: Bytes, value?: Bytes }> = []
-    for (const op of operations) this.sealOps(op.key, op.type === 'put' ? op.value : undefined, ops)
-    await this.inner.batch(ops.map((op) => op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value! } : { type: 'del' as const, key: op.key }))
+    await this.inner.batch(operations.map((op) => {
+      const stored = this.table.toStored(op.key)
+      return op.type === 'put' ? { type: 'put' as const, key: stored, value: this.sealing.seal(op.value!, 'value', stored) } : { type: 'del' as const, key: stored }
+    }))
   }
 
   async _clear (options: RangeOptions): Promise<void> {
