@@ -127,7 +127,7 @@ describe('lifetimes and places of the page', () => {
     expect(LIFETIMES.map((l) => l.ttl)).toEqual([3600, 86_400, 604_800])
     expect(lifetimeOf('3600')).toBe(3600)
     expect(lifetimeOf('42')).toBe(86_400)
-    expect([30, 59 * 60 + 59, 5 * 3600 + 59, 6 * 86_400 + 1].map((s) => timeLeft(NOW + s, NOW))).toEqual(['expiring', '59m left', '5h left', '6d left'])
+    expect([0, 30, 59 * 60 + 59, 5 * 3600 + 59, 6 * 86_400 + 1].map((s) => timeLeft(NOW + s, NOW))).toEqual(['expired', '<1m left', '59m left', '5h left', '6d left'])
   })
 
   it('reads typed places: coordinates, cells; anything else a LocationError', () => {

@@ -37,8 +37,8 @@ export function lifetimeOf (value: string): number {
 }
 
 /**
- * What a post has left before every node deletes it, in its largest whole unit (`expires`, `now`: unix
- * seconds): `45m left`, `5h left`, `6d left`; `expiring` in its last minute.
+ * What a post has left before every node deletes it, as the CLI shows it (`@murmur/cli`'s timeLeft):
+ * `2d left`, `5h left`, `12m left`, `<1m left`, or `expired`; whole units, rounded down.
  *
  * @example
  * ```ts
@@ -47,8 +47,9 @@ export function lifetimeOf (value: string): number {
  */
 export function timeLeft (expires: number, now: number): string {
   const seconds = expires - now
-  if (seconds < 60) return 'expiring'
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m left`
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h left`
-  return `${Math.floor(seconds / 86_400)}d left`
+  if (seconds <= 0) return 'expired'
+  if (seconds >= 86_400) return `${Math.floor(seconds / 86_400)}d left`
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h left`
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m left`
+  return '<1m left'
 }
