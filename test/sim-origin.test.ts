@@ -23,13 +23,13 @@ function trained (mechanism: Mechanism, random: () => number, runs = 3): TimingM
   for (let i = 0; i < runs; i++) {
     const run = runMechanism(mechanism, randomGraph(N, 3, random), random)
     const spies = pickSpies(N, 4, random)
-    train(model, observe(N, spies, run.propagation.frames!, run.mix), spies)
+    train(model, observe(N, spies, run.propagation.frames!, run.mix, 300), spies)
   }
   return model
 }
 
 /** The timing adversary's guesses with `spies`. */
-const guess = (model: TimingModel, run: MechanismRun, spies: Uint8Array): Int32Array => timingGuesses(model, observe(N, spies, run.propagation.frames!, run.mix), spies)
+const guess = (model: TimingModel, run: MechanismRun, spies: Uint8Array): Int32Array => timingGuesses(model, observe(N, spies, run.propagation.frames!, run.mix, 300), spies)
 
 describe('origin-hiding model: estimators where the answer is known', () => {
   for (const mechanism of [STEM, ONION]) {

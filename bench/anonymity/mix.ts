@@ -7,7 +7,7 @@
  * cannot tell a real packet from a loop, or its own position on the path (Sphinx), except the exit,
  * which gets the post.
  */
-import { POSTS_FROM, POSTS_WINDOW } from './network.ts'
+import { POSTS_FROM } from './network.ts'
 
 /** Sphinx packet for 3 hops: 4,096-byte payload (a post of up to 4 KiB) and a 333-byte header. */
 export const PACKET_BYTES = 4_429
@@ -26,6 +26,8 @@ export interface MixOptions {
    * packet rate says nothing), instead of leaving at once next to the loops.
    */
   slotted: boolean
+  /** Every node posts once, at a uniform time in a window this long (ms): 60 s is a busy network (one post per node per minute), 600 s a quieter one. */
+  postWindow: number
   latencyMin: number
   latencyMax: number
   jitterMean: number
@@ -112,9 +114,9 @@ export function runMix (options: MixOptions): MixRun {
     if (origin !== -1) starts[origin] = { node: path[options.hops]!, from: path[options.hops - 1]!, at: t }
   }
   const postAt = new Float64Array(n)
-  for (let v = 0; v < n; v++) postAt[v] = POSTS_FROM + random() * POSTS_WINDOW
+  for (let v = 0; v < n; v++) postAt[v] = POSTS_FROM + random() * options.postWindow
   const coverFrom = POSTS_FROM - 30_000
-  const coverTo = POSTS_FROM + POSTS_WINDOW + 30_000
+  const coverTo = POSTS_FROM + options.postWindow + 30_000
   const rate = options.loopsPerMinute / 60_000
   for (let v = 0; v < n; v++) {
     let pending = options.slotted && rate > 0

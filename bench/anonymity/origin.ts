@@ -4,7 +4,7 @@
  * the timing adversary (timing.ts), on Murmur's mesh (every node dials 3, the real StemRouter, q = 0.1,
  * 20–150 ms links), with the added latency and the cover bytes each costs.
  *
- *   node bench/anonymity/origin.ts [--nodes 100] [--trials 200] [--candidate-trials 40] [--train 10] [--draws 10] [--seed 1] [--quick] [--no-write]
+ *   node bench/anonymity/origin.ts [--nodes 100] [--trials 200] [--candidate-trials 20] [--train 6] [--draws 10] [--seed 1] [--quick] [--no-write]
  *
  * Direct and stem run on exactly the networks, posts and spy sets of `sim:anonymity`'s mesh setting
  * (same seed, same random stream: the first-spy figures agree with it to the last digit when `trials`
@@ -20,7 +20,7 @@ import { printFigures, resultsPath, writeResults } from '../lib/results.ts'
 import { seededRandom } from '../lib/random.ts'
 import { firstSpy, meanCi, pickSpies, score } from './estimator.ts'
 import { PACKET_BYTES, runMix } from './mix.ts'
-import { LINKS, SPY_FRACTIONS, propagate, randomGraph } from './network.ts'
+import { LINKS, POSTS_WINDOW, SPY_FRACTIONS, propagate, randomGraph } from './network.ts'
 import { observe, timingGuesses, timingModel, train } from './timing.ts'
 import type { Figure } from '../lib/results.ts'
 import type { MixRun } from './mix.ts'
@@ -42,6 +42,8 @@ export interface Mechanism {
   /** onion: loops per node per minute; slotted: real packets take a loop tick. */
   loops?: number
   slotted?: boolean
+  /** onion: posts spread over 10 minutes instead of 1 (0.1 post per node per minute). */
+  quiet?: boolean
 }
 
 /** One run of a mechanism on one network. */
@@ -83,7 +85,7 @@ export function runMechanism (mechanism: Mechanism, graph: Array<Map<number, boo
     const coverBytes = links * (60_000 / slot) * FRAME_BYTES / n
     return { propagation, postAt: propagation.startAt, coverBytes }
   }
-  const mix = runMix({ nodes: n, hops: 3, delayMean: mechanism.delay!, loopsPerMinute: mechanism.loops!, slotted: mechanism.slotted === true, ...LINKS, random })
+  const mix = runMix({ nodes: n, hops: 3, delayMean: mechanism.delay!, loopsPerMinute: mechanism.loops!, slotted: mechanism.slotted === true, postWindow: mechanism.quiet === true ? 10 * POSTS_WINDOW : POSTS_WINDOW, ...LINKS, random })
   const propagation = propagate({ ...base, starts: mix.starts }, graph, mechanism.kind === 'onion')
   return { propagation, mix, postAt: mix.postAt, coverBytes: mix.coverTransmissions * PACKET_BYTES / n / mix.coverMinutes }
 }
@@ -100,12 +102,18 @@ export function candidates (quick: boolean): Mechanism[] {
   if (!quick) {
     for (const loops of [10, 60]) list.push({ id: `onion_d500_l${loops}_slotted`, label: `onion, mix delay 500 ms, ${loops} loops/min, post takes a loop's tick`, kind: 'onion', delay: 500, loops, slotted: true })
     list.push({ id: 'onion_direct_d500_l10', label: 'onion, mix delay 500 ms, 10 loops/min, exit publishes into gossip (no stem)', kind: 'onion-direct', delay: 500, loops: 10 })
+    for (const [delay, loops] of [[500, 0], [500, 1], [500, 10], [2000, 1]] as const) {
+      list.push({ id: `onion_d${delay}_l${loops}_quiet`, label: `onion, mix delay ${delay} ms, ${loops} loops/min, quiet network (0.1 post/node/min)`, kind: 'onion', delay, loops, quiet: true })
+    }
   }
   return list
 }
 
 /** How far before the anchor the timing adversary looks at opaque packets (ms): the mixes' delays and more. */
 const windowOf = (mechanism: Mechanism): number => 5_000 + 18 * (mechanism.delay ?? 0)
+
+/** A spy-handed packet marks its receiver's packets as possibly relayed for this long (ms): about the mix delay's 98th percentile, plus links. */
+const relayWindowOf = (mechanism: Mechanism): number => 300 + 4 * (mechanism.delay ?? 0)
 
 /** Quantile `q` of sorted values. */
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
@@ -117,8 +125,8 @@ function main (): void {
     options: {
       nodes: { type: 'string', default: '100' },
       trials: { type: 'string', default: '200' },
-      'candidate-trials': { type: 'string', default: '40' },
-      train: { type: 'string', default: '10' },
+      'candidate-trials': { type: 'string', default: '20' },
+      train: { type: 'string', default: '6' },
       draws: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       quick: { type: 'boolean', default: false },
@@ -149,7 +157,7 @@ function main (): void {
         models.set(key, model)
         for (let d = 0; d < 2; d++) {
           const spies = pickSpies(nodes, spyCount(p), trainRandom)
-          train(model, observe(nodes, spies, run.propagation.frames!, run.mix), spies)
+          train(model, observe(nodes, spies, run.propagation.frames!, run.mix, relayWindowOf(mechanism)), spies)
         }
       }
     }
@@ -182,7 +190,7 @@ function main (): void {
         const sums = { fp: 0, fr: 0, tp: 0, tr: 0 }
         for (const spies of spySets[pi]!) {
           const first = firstSpy(run.propagation, nodes, spies)
-          const timing = score(timingGuesses(model, observe(nodes, spies, run.propagation.frames!, run.mix), spies), spies)
+          const timing = score(timingGuesses(model, observe(nodes, spies, run.propagation.frames!, run.mix, relayWindowOf(mechanisms.find((m) => m.id === id)!)), spies), spies)
           sums.fp += first.precision
           sums.fr += first.recall
           sums.tp += timing.precision

@@ -18,13 +18,19 @@
  * copies of X, and opaque packets seen in the window before the anchor) gets the probability, learned
  * on training runs with the truth known, that an observation of its kind and time offset was sent by
  * the author; a node's score is the sum over its observations, and the guess is the best score (the
- * senders of a chain that does not reach back to the author are ruled out).
+ * senders of a chain that does not reach back to the author are ruled out). An opaque packet a node
+ * sends shortly after a spy handed it one is told apart (a relay looks like that), so that a mix that
+ * forwards without delay gives itself away as a relay.
  */
 import type { FrameLog } from './network.ts'
 import type { MixRun } from './mix.ts'
 
-/** Observation kinds: readable stem frame, readable gossip copy, opaque packet before a readable / 1-mix chain / 2-mix chain anchor. */
-const KINDS = 5
+/**
+ * Observation kinds: readable stem frame, readable gossip copy, opaque packet before a readable / 1-mix
+ * chain / 2-mix chain anchor, and the same three for a sender that a spy had handed a packet just before
+ * (it may be relaying that one).
+ */
+const KINDS = 8
 const READABLE_STEM = 0
 const READABLE_GOSSIP = 1
 const OPAQUE = 2
@@ -39,21 +45,44 @@ export interface Observations {
   /** Opaque packets from honest senders, sorted by time. */
   opaqueTime: Float64Array
   opaqueSender: Int32Array
+  /** 1 where a spy had handed the sender a packet within the relay window before. */
+  opaqueRelay: Uint8Array
   /** Per post: chains of spy mixes to the exit, as [sender, time, spy mixes] triples (0 mixes: the whole path, the sender is the author). */
   chains: Array<number[]>
 }
 
-/** Collects what `spies` saw of one run: the frames of the propagation and, for the onion, its packets. */
-export function observe (n: number, spies: Uint8Array, frames: FrameLog, mix?: MixRun): Observations {
+/**
+ * Collects what `spies` saw of one run: the frames of the propagation and, for the onion, its packets;
+ * `relayWindow` (ms): how long after a spy handed a node a packet that node's next packets are marked
+ * as possibly relayed.
+ */
+export function observe (n: number, spies: Uint8Array, frames: FrameLog, mix?: MixRun, relayWindow = 0): Observations {
   const readable: Array<number[]> = Array.from({ length: n }, () => [])
   const chains: Array<number[]> = Array.from({ length: n }, () => [])
   for (let i = 0; i < frames.from.length; i++) {
     if (spies[frames.to[i]!] === 0 || spies[frames.from[i]!] === 1) continue
     readable[frames.origin[i]!]!.push(frames.from[i]!, frames.at[i]! - frames.base[i]!, frames.stem[i]!)
   }
-  const opaque: Array<[number, number]> = []
+  const opaque: Array<[number, number, number]> = []
   if (mix !== undefined) {
     const { log, paths, post } = mix
+    // when spies handed each honest node a packet (the spies know when theirs arrive)
+    const handed: number[][] = Array.from({ length: n }, () => [])
+    for (let i = 0; i < log.packet.length; i++) {
+      if (spies[log.from[i]!] === 1 && spies[log.to[i]!] === 0) handed[log.to[i]!]!.push(log.at[i]!)
+    }
+    for (const list of handed) list.sort((a, b) => a - b)
+    const relayed = (node: number, time: number): number => {
+      const list = handed[node]!
+      let lo = 0
+      let hi = list.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (list[mid]! < time) lo = mid + 1
+        else hi = mid
+      }
+      return lo > 0 && list[lo - 1]! >= time - relayWindow ? 1 : 0
+    }
     const exit = (paths.find((_, id) => post[id]! >= 0)?.length ?? 4) - 1
     for (let i = 0; i < log.packet.length; i++) {
       const from = log.from[i]!
@@ -70,7 +99,7 @@ export function observe (n: number, spies: Uint8Array, frames: FrameLog, mix?: M
         // 0: the chain reaches back to the author's own packet; else the spy mixes seen (2 at most kept apart)
         chains[origin]!.push(from, time, log.hop[i] === 0 ? 0 : Math.min(2, exit - log.hop[i]!))
       } else {
-        opaque.push([time, from])
+        opaque.push([time, from, relayed(from, time)])
       }
     }
   }
@@ -79,7 +108,8 @@ export function observe (n: number, spies: Uint8Array, frames: FrameLog, mix?: M
     readable,
     chains,
     opaqueTime: Float64Array.from(opaque, (o) => o[0]),
-    opaqueSender: Int32Array.from(opaque, (o) => o[1])
+    opaqueSender: Int32Array.from(opaque, (o) => o[1]),
+    opaqueRelay: Uint8Array.from(opaque, (o) => o[2])
   }
 }
 
@@ -130,7 +160,7 @@ function candidates (model: TimingModel, obs: Observations, origin: number, visi
     else hi = mid
   }
   for (let i = lo; i < times.length && times[i]! < anchor; i++) {
-    visit(obs.opaqueSender[i]!, OPAQUE + anchorKind, binOf(anchor - times[i]!))
+    visit(obs.opaqueSender[i]!, OPAQUE + anchorKind + 3 * obs.opaqueRelay[i]!, binOf(anchor - times[i]!))
   }
   return -1
 }
