@@ -85,7 +85,7 @@ describe('post lifetimes', () => {
       reply: async (_parent: string, body: string, options: { ttl?: number }) => made(body, options),
       vote: async (_post: string, _vote: number, options: { ttl?: number }) => made('', options)
     })
-    const server = await createControlServer({ node, host: '127.0.0.1', port: 0 })
+    const server = await createControlServer({ node, port: 0 })
     try {
       const client = new ControlClient({ ...server.address, token: server.token })
       for (const [call, what] of [

@@ -53,7 +53,7 @@ describe('mutes and filters on the wire', () => {
       await waitFor(() => relayed.some((m) => toHex(m.data) === toHex(built.bytes)), `the node relays ${options.body}`)
       return id
     }
-    api = await createControlServer({ node, host: '127.0.0.1', port: 0 })
+    api = await createControlServer({ node, port: 0 })
     const client = new ControlClient({ ...api.address, token: api.token })
 
     // before: a post, relayed
