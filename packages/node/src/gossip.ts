@@ -265,10 +265,12 @@ export function scoreParams (tracker: InvalidMessageTracker, chosen?: (peer: str
 }
 
 /**
- * What became of a valid gossip envelope: the store's answer, or `forward` for a post stored here already
- * that is forwarded all the same (its first gossip copy while fresh: `PostIntake.receiveGossip`).
+ * What became of a valid gossip envelope: the store's answer, `forward` for a post stored here already
+ * that is forwarded all the same (its first gossip copy while fresh: `PostIntake.receiveGossip`), or `kept`
+ * for one taken here but too near its time limits to pass on (forwardableAt): Ignored, its sender neither
+ * credited nor charged.
  */
-export type GossipOutcome = PutResult | 'forward'
+export type GossipOutcome = PutResult | 'forward' | 'kept'
 
 /**
  * What the node does with an envelope that passed protocol validation: store it and say how that went.

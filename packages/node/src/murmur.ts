@@ -20,6 +20,7 @@ import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import type { Release } from './outbound.js'
 import { PostIntake } from './intake.js'
+import { forwardableNow } from './forwardable.js'
 import { InStem } from './in-stem.js'
 import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
@@ -287,7 +288,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         validate: async (topic, envelope, peer) => {
           if (topic === DIRECTORY_TOPIC) return await this.judgeAnnouncement(envelope, peer)
           if (topic === CIRCLE_SHARED_TOPIC) return this.nodeCircles?.judge(envelope) ?? 'ignore'
-          return await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString())
+          const verdict = await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString())
+          // judged acceptable (a cache hit now), but too near its time limits to pass on: dropped, no charge
+          const valid = verdict === 'accept' ? this.intake.validate(topic, envelope, 'stem') : undefined
+          return valid !== undefined && !(valid.ok && forwardableNow(valid, config.clock(), true)) ? 'ignore' : verdict
         },
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
@@ -348,7 +352,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         senderGroup: (peer) => this.senderGroup(peer),
         chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
         tracker,
-        pubsub
+        pubsub,
+        now: config.clock
       }), { ...config.sync, log: log.newScope('sync') })
     }
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
@@ -404,6 +409,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       tracker,
       accept: async (topic, envelope, valid, peer) => {
         const outcome = await this.intake.receiveGossip(envelope, valid, this.senderGroup(peer))
+        // stored, but too near its time limits for every neighbour within the clock tolerance to take: kept here
+        if ((outcome === 'stored' || outcome === 'forward') && !forwardableNow(valid, this.config.clock(), true)) return 'kept'
         if (outcome === 'stored' || outcome === 'forward' || outcome === 'duplicate') this.vouches.watch(gossipMessageKey(gossipMessageId(topic, envelope)), valid.id, peer)
         return outcome
       },

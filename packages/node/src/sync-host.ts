@@ -3,7 +3,7 @@
  * membership is on the member directory, a pseudo-channel named by its topic (DIRECTORY_TOPIC), and the
  * frames of the shared circle topic (CIRCLE_SHARED_TOPIC), which every node keeps as a relay.
  */
-import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC } from '@murmur/protocol'
+import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, forwardableAt } from '@murmur/protocol'
 import { frameItem } from './circle/frame-store.js'
 import { announcementItem } from './node-membership.js'
 import { postItemOf } from './sync/index.js'
@@ -35,6 +35,8 @@ export interface NodeSyncHostComponents {
   chosen(peer: PeerId): boolean
   tracker: InvalidMessageTracker
   pubsub: GossipSub
+  /** The node's clock, unix milliseconds: a post is served only while forwardable by it. @default Date.now */
+  now?(): number
 }
 
 /**
@@ -50,6 +52,14 @@ export interface NodeSyncHostComponents {
 export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
   const { store, intake, members, tracker, pubsub } = components
   const circles = (): CircleSync | undefined => components.circles?.()
+  const now = components.now ?? (() => Date.now())
+  // a post too near its time limits for every peer within the clock tolerance to take is not served: the
+  // peer would refuse it and charge this node (forwardableAt)
+  const servable = async (id: Uint8Array): Promise<Uint8Array | undefined> => {
+    const entry = await store.get(id)
+    if (entry === undefined || !forwardableAt({ created: entry.created, ttl: entry.expires - entry.created }, Math.floor(now() / 1000))) return undefined
+    return entry.envelope
+  }
   return {
     channelOf: (topic) => isSyncedTopic(topic, components) ? components.channelOf(topic) ?? topic : undefined,
     // own posts not yet back from the network are not in the store: never listed, never served
@@ -61,7 +71,7 @@ export function nodeSyncHost (components: NodeSyncHostComponents): SyncHost {
       return items
     },
     // a responder hands out only ids of the session's own set: a directory item is never asked of the store
-    envelope: async (id) => members()?.directory.get(id) ?? await circles()?.frame(id) ?? (await store.get(id))?.envelope,
+    envelope: async (id) => members()?.directory.get(id) ?? await circles()?.frame(id) ?? await servable(id),
     ingest: async (topic, envelope, peer) => {
       if (topic === DIRECTORY_TOPIC) return await members()?.ingest(envelope, peer) ?? 'ignore'
       if (topic === CIRCLE_SHARED_TOPIC) return await circles()?.ingest(envelope, peer) ?? 'ignore'
