@@ -52,6 +52,7 @@ export type { SendResult, QueueReason, Outbound, DropReason } from './outbound.j
 export type { FluffReason } from './stem/types.js'
 export type { MurmurLibp2p, MurmurServices, ExtraLibp2pOptions } from './libp2p.js'
 export * from './errors.js'
+export { BROWSER_KEY_DATABASE, destroyBrowserAtRestKey } from './at-rest/browser-key.js'
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
 export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'

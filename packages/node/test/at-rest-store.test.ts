@@ -17,7 +17,11 @@ import { openDatabase } from '../src/store/backend-node.js'
 import { createPostStore } from '../src/store/index.js'
 import { PLAIN_ASIDE_DIRECTORY, SEALING_DIRECTORY, SEALING_DONE_MARKER, STORE_SEALED_MARKER } from '../src/store/sealing-migration.js'
 import { postScope } from '@murmur/protocol'
+import { MemoryLevel } from 'memory-level'
+import { atRestKeys, newAtRestKey } from '../src/at-rest/seal.js'
 import { openPostCounters } from '../src/membership/post-counters.js'
+import { openSealedDatabase } from '../src/store/sealed-database.js'
+import { BROWSER_SEALED_MARKER, isSealedStore, sealBrowserStore } from '../src/store/sealing-browser.js'
 import { T0, hexIds, idOf, post, reply } from './store-fixtures.js'
 import type { StoreDatabase, StoredPost } from '../src/store/index.js'
 
@@ -181,5 +185,27 @@ describe('the store sealed at rest', () => {
     await db.close()
     expect(await destroyAtRestKey(dataDir)).toBe(true)
     await expect(openDatabase(dataDir)).rejects.toMatchObject({ name: 'AtRestError', code: 'ERR_AT_REST_KEY_MISSING' })
+  })
+
+  it('a browser store of an earlier version is sealed in place in one batch (memory-level standing in for IndexedDB)', async () => {
+    const posts = telling()
+    const raw = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase
+    const store = createPostStore({ db: raw })
+    for (const p of posts) expect(await store.put(p, T0)).toBe('stored')
+    const keys = await atRestKeys(await newAtRestKey())
+    expect(await isSealedStore(raw)).toBe(false)
+    await sealBrowserStore(raw, keys)
+    expect(await isSealedStore(raw)).toBe(true)
+    const text = (await raw.iterator().all()).map(([key, value]) => Buffer.concat([Buffer.from(key), Buffer.from(value)])).filter((bytes) => bytes.includes('u4pruydq') || bytes.includes('lighthouse'))
+    expect(text).toEqual([])
+    const sealed = createPostStore({ db: await openSealedDatabase(raw, keys) })
+    expect(hexIds(await sealed.feed(PLACE, { now: T0 }))).toEqual(hexIds([posts[0]!]))
+    expect(hexIds(await sealed.thread(posts[0]!.id, T0))).toEqual(hexIds([posts[0]!, posts[1]!]))
+    // sealing again is nothing: the marker says it is done
+    const before = (await raw.iterator().all()).length
+    await sealBrowserStore(raw, keys)
+    expect((await raw.iterator().all()).length).toBe(before)
+    expect([...(await raw.get(BROWSER_SEALED_MARKER))!]).toEqual([0])
+    await sealed.close()
   })
 })

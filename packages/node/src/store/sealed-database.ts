@@ -139,6 +139,11 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
   }
 
 
+  /** A value sealed for the stored key `stored` (as a put through this database would keep it). */
+  sealValue (stored: Bytes, value: Bytes): Bytes {
+    return this.sealing.seal(value, 'value', stored)
+  }
+
   private openValue (stored: Bytes, value: Bytes | undefined): Bytes | undefined {
     return value === undefined ? undefined : this.sealing.open(value, 'value', stored, 'a store record')
   }
