@@ -104,7 +104,7 @@ describe('topic validator', () => {
 
   it('ignores an expired post without penalty', async () => {
     const { validate, tracker } = setup()
-    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'old', powBits: 4, created: Math.floor(Date.now() / 1000) - 120, ttl: 60 })
+    const { bytes } = await buildEnvelope({ channel: '#lobby', body: 'old', powBits: 4, created: Math.floor(Date.now() / 1000) - 3720, ttl: 3600 })
     expect(await validate(peer, { type: 'unsigned', topic, data: bytes })).toBe(TopicValidatorResult.Ignore)
     expect(tracker.current(peer.toString())).toBe(0)
   })

@@ -83,7 +83,7 @@ describe('envelopes kept for their ring\'s stamps (RV8)', () => {
 
   it('counts as taken only what was stored: a kept vote that expired meanwhile is not', async () => {
     const node = await setup()
-    const vote = await ringVote(0, 300)
+    const vote = await ringVote(0, 3600)
     expect(holdFromGossip(node, vote)).toBe('ERR_UNKNOWN_MEMBER')
     node.advance(HOUR)
     expect(await node.stampAll()).toBe(0)

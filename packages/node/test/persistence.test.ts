@@ -15,13 +15,13 @@ describe('persistence', () => {
     const kept = await node.post(CHANNEL, 'still here tomorrow')
     expect(kept).toMatchObject({ status: 'queued', reason: 'no-connections' })
 
-    // a peer delivers a post of the previous minute (created is a multiple of 60) that expires 5 s from now
+    // a peer delivers a post of an hour ago (created is a multiple of 60) that expires 5 s from now
     const peer = await startStockPeer()
     running.push(peer)
     await peer.dial(node.getMultiaddrs()[0]!)
     await waitFor(() => peer.services.pubsub.getSubscribers(TOPIC).length > 0, 'peer sees the channel')
     const now = Math.floor(Date.now() / 1000)
-    const created = now - (now % CREATED_GRANULARITY) - CREATED_GRANULARITY
+    const created = now - (now % CREATED_GRANULARITY) - 3600
     const ttl = now + 5 - created
     const shortLived = await buildEnvelope({ channel: CHANNEL, body: 'gone soon', created, ttl, powBits: TEST_POW_BITS })
     const arrived = nextPost(node, (p) => p.id === toHex(shortLived.id))
