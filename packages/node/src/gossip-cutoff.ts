@@ -15,8 +15,18 @@
  * decoded. A junk batch so costs at most `CUT_OFF_COUNT` checks (gossip.ts) plus the one under way, and
  * the honest copy of a post it carried is taken when it comes. Other peers' messages are not held up.
  *
- * The handler wrapped, `handleReceivedMessage(from, rpcMessage)`, is gossipsub's internal (17.x): one
- * call per message of an RPC. Without it the gate cannot work, and creating the node fails by name.
+ * A message keeps its sender's IWANT promise on arrival, before it waits for its turn. gossipsub counts a
+ * promise kept only once the promised message has been validated, and penalises a peer for each one
+ * broken after its follow-up time (3 s; P7, -10 each, three graylist it): an honest peer answering this
+ * node's IWANT with a burst of 64-member ring posts (~30 ms each to verify here) waited for its own
+ * burst to be judged in turn, and was penalised for this node's slowness (eighth read of issue 12).
+ * go-libp2p counts a promise kept once the message begins validation, without a per-peer turn. The
+ * message id binds the bytes, so only the promised message keeps it; if invalid, it is penalised when judged.
+ *
+ * What is wrapped and used of gossipsub are its internals (17.x): `handleReceivedMessage(from,
+ * rpcMessage)`, one call per message of an RPC; `msgIdFn` and `msgIdToStrFn`, its message id; and
+ * `gossipTracer.deliverMessage`, which keeps a promise, and `gossipTracer.size`. Without them the gate cannot work, and creating
+ * the node fails by name.
  */
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
@@ -34,8 +44,47 @@ export interface CutOffGateInit {
   isCutOff(peer: string): boolean
 }
 
+/** A message of an RPC as gossipsub hands it to its handler. */
+interface RpcMessage {
+  topic: string
+  data?: Uint8Array
+  from?: Uint8Array
+  seqno?: Uint8Array
+  signature?: Uint8Array
+  key?: Uint8Array
+}
+
 /** gossipsub's handler of one received message, as it calls it. */
-type MessageHandler = (from: PeerId, message: unknown) => Promise<void>
+type MessageHandler = (from: PeerId, message: RpcMessage) => Promise<void>
+
+/** What the gate uses of gossipsub's internals (see the module notes). */
+interface GossipsubInternals {
+  handleReceivedMessage: MessageHandler
+  msgIdFn(message: { type: 'unsigned', topic: string, data: Uint8Array }): Uint8Array | Promise<Uint8Array>
+  msgIdToStrFn(id: Uint8Array): string
+  /** `size`: how many messages have promises pending (none: nothing to keep, no message id computed). */
+  gossipTracer: { readonly size: number, deliverMessage(msgIdStr: string): void }
+}
+
+/** `pubsub` seen through {@link GossipsubInternals}, or undefined when it lacks one of them. */
+function internalsOf (pubsub: GossipSub): GossipsubInternals | undefined {
+  const target = pubsub as unknown as Partial<GossipsubInternals>
+  return typeof target.handleReceivedMessage === 'function' && typeof target.msgIdFn === 'function' &&
+    typeof target.msgIdToStrFn === 'function' && typeof target.gossipTracer?.deliverMessage === 'function' && typeof target.gossipTracer.size === 'number'
+    ? target as GossipsubInternals
+    : undefined
+}
+
+/**
+ * Keeps the IWANT promise of an unsigned message (the only kind gossipsub takes here, StrictNoSign): it is
+ * out of the peer's hands once here. A message carrying signing fields is refused by gossipsub unjudged
+ * and keeps no promise, as gossipsub would have it.
+ */
+async function keepPromise (target: GossipsubInternals, message: RpcMessage): Promise<void> {
+  if (message.data === undefined || message.from != null || message.seqno != null || message.signature != null || message.key != null) return
+  const id = await target.msgIdFn({ type: 'unsigned', topic: message.topic, data: message.data })
+  target.gossipTracer.deliverMessage(target.msgIdToStrFn(id))
+}
 
 /**
  * Wraps `pubsub`'s per-message handler (see the module notes) and returns `pubsub`.
@@ -46,13 +95,16 @@ type MessageHandler = (from: PeerId, message: unknown) => Promise<void>
  * ```
  */
 export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub {
-  const target = pubsub as unknown as { handleReceivedMessage?: MessageHandler }
+  const target = internalsOf(pubsub)
+  if (target === undefined) throw new GossipsubContractError('gossipsub lacks handleReceivedMessage, msgIdFn, msgIdToStrFn or gossipTracer.deliverMessage, which the cut-off gate uses')
   const handle = target.handleReceivedMessage
-  if (typeof handle !== 'function') throw new GossipsubContractError('gossipsub has no handleReceivedMessage to gate cut-off peers with')
   /** Each peer's last message in line: the next waits for it to be judged. */
   const tails = new Map<string, Promise<void>>()
   target.handleReceivedMessage = async (from, message) => {
     const peer = from.toString()
+    // its promise is kept now, not once it (and the peer's earlier messages) are judged; the tail is set
+    // below in this same turn, so that the peer's next message lines up behind this one
+    if (target.gossipTracer.size > 0 && !init.isCutOff(peer)) keepPromise(target, message).catch(() => {})
     const turn = (tails.get(peer) ?? Promise.resolve()).then(async () => {
       if (init.isCutOff(peer)) return
       await handle.call(pubsub, from, message)

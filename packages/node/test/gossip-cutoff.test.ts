@@ -74,7 +74,10 @@ describe('gateCutOff', () => {
       async handleReceivedMessage (_from: PeerId, message: { data: string }) {
         started.push(message.data)
         await new Promise<void>((resolve) => { finish.set(message.data, resolve) })
-      }
+      },
+      msgIdFn: () => new Uint8Array(32),
+      msgIdToStrFn: () => '',
+      gossipTracer: { size: 0, deliverMessage: () => {} }
     }
     return { pubsub: pubsub as unknown as GossipSub, started, finish }
   }
@@ -101,7 +104,10 @@ describe('gateCutOff', () => {
     expect(started).toEqual(['a1', 'b1'])
   })
 
-  it('refuses, by name, a gossipsub without the handler it wraps', () => {
+  it('refuses, by name, a gossipsub without the handler it wraps or the promise tracer it keeps promises with', () => {
     expect(() => gateCutOff({} as unknown as GossipSub, { isCutOff: () => false })).toThrow(GossipsubContractError)
+    const { pubsub } = fakeGossipsub()
+    delete (pubsub as unknown as { gossipTracer?: unknown }).gossipTracer
+    expect(() => gateCutOff(pubsub, { isCutOff: () => false })).toThrow(GossipsubContractError)
   })
 })
