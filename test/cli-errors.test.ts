@@ -7,7 +7,6 @@ import { Sandbox } from './cli-harness.ts'
 import type { Daemon } from './cli-harness.ts'
 
 const UNKNOWN_ID = '00'.repeat(32)
-
 describe('murmur errors', () => {
   let sandbox: Sandbox
 
@@ -21,9 +20,10 @@ describe('murmur errors', () => {
 
   it('says the daemon is not running and how to start it, exit 3', async () => {
     const dataDir = sandbox.dir('nothing-here')
-    for (const args of [['status'], ['feed', 'lobby'], ['post', 'lobby', 'hi'], ['peers'], ['watch', 'lobby']]) {
-      const result = await sandbox.run([...args, '--data-dir', dataDir])
-      expect(result.code, args.join(' ')).toBe(3)
+    const commands = [['status'], ['feed', 'lobby'], ['post', 'lobby', 'hi'], ['peers'], ['watch', 'lobby']]
+    const results = await sandbox.runEach(commands.map((args) => [...args, '--data-dir', dataDir]))
+    for (const [i, result] of results.entries()) {
+      expect(result.code, commands[i]!.join(' ')).toBe(3)
       expect(result.stdout).toBe('')
       expect(result.stderr).toBe(`murmur: no murmur daemon is running for ${dataDir} (no live ${dataDir}/api.json); start one with \`murmur daemon --data-dir ${dataDir}\`\n`)
     }
@@ -39,8 +39,9 @@ describe('murmur errors', () => {
       [['vote', UNKNOWN_ID, 'sideways'], 'murmur: bad vote "sideways": expected up or down'],
       [['thread', 'zz'], 'murmur: bad post id "zz"']
     ]
-    for (const [args, message] of cases) {
-      const result = await sandbox.run([...args, '--data-dir', dataDir])
+    const results = await sandbox.runEach(cases.map(([args]) => [...args, '--data-dir', dataDir]))
+    for (const [i, [args, message]] of cases.entries()) {
+      const result = results[i]!
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stderr.startsWith(message), result.stderr).toBe(true)
       expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1)
@@ -48,30 +49,30 @@ describe('murmur errors', () => {
   })
 
   it('reports unknown commands and options through commander, exit 2', async () => {
-    const unknown = await sandbox.run(['frobnicate'])
-    expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toContain("error: unknown command 'frobnicate'")
-    const limit = await sandbox.run(['feed', 'lobby', '--limit', '0'])
-    expect(limit.code).toBe(2)
-    expect(limit.stderr).toContain("error: option '--limit <n>' argument '0' is invalid. expected a positive integer")
-    const sort = await sandbox.run(['feed', 'lobby', '--sort', 'old'])
-    expect(sort.code).toBe(2)
-    expect(sort.stderr).toContain('Allowed choices are hot, new, top')
+    const [unknown, limit, sort, missing] = await sandbox.runEach([['frobnicate'], ['feed', 'lobby', '--limit', '0'], ['feed', 'lobby', '--sort', 'old'], ['vote']])
+    expect(unknown!.code).toBe(2)
+    expect(unknown!.stderr).toContain("error: unknown command 'frobnicate'")
+    expect(limit!.code).toBe(2)
+    expect(limit!.stderr).toContain("error: option '--limit <n>' argument '0' is invalid. expected a positive integer")
+    expect(sort!.code).toBe(2)
+    expect(sort!.stderr).toContain('Allowed choices are hot, new, top')
     // (a text left out is read from stdin: cli-private-args.test)
-    const missing = await sandbox.run(['vote'])
-    expect(missing.code).toBe(2)
-    expect(missing.stderr).toContain("error: missing required argument 'post-id'")
+    expect(missing!.code).toBe(2)
+    expect(missing!.stderr).toContain("error: missing required argument 'post-id'")
   })
 
   it('prints help for every command, exit 0', async () => {
-    for (const command of ['init', 'daemon', 'chat', 'post', 'reply', 'vote', 'feed', 'thread', 'watch', 'join', 'leave', 'peers', 'status']) {
-      const result = await sandbox.run([command, '--help'])
+    const commands = ['init', 'daemon', 'chat', 'post', 'reply', 'vote', 'feed', 'thread', 'watch', 'join', 'leave', 'peers', 'status']
+    const results = await sandbox.runEach(commands.map((command) => [command, '--help']))
+    for (const [i, command] of commands.entries()) {
+      const result = results[i]!
       expect(result.code, command).toBe(0)
       expect(result.stdout).toContain(`Usage: murmur ${command}`)
     }
   })
 
   it('refuses a stamp or proof-of-work difficulty below the network\'s on a public address before it starts, exit 2', async () => {
+    // one at a time: both create the data dir's identity before they refuse
     for (const flag of [['--stamp-bits', '2'], ['--pow-bits', '8']]) {
       const result = await sandbox.run(['daemon', '--data-dir', sandbox.dir('weak'), '--listen', '/ip4/0.0.0.0/tcp/0', '--no-mdns', ...flag])
       expect(result.code, flag[0]).toBe(2)
