@@ -47,7 +47,10 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
   const until = async (what: string, check: () => Promise<boolean>, timeout = SPREAD): Promise<void> => {
     const deadline = Date.now() + timeout
     while (!await check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.slice(-15).join('\n')}`)
+      if (Date.now() > deadline) {
+        const shown = await page.locator('#status, #mining, #circle-summary, #circle-problem, #place-status').allInnerTexts()
+        throw new Error(`timed out waiting for ${what}; the page shows ${JSON.stringify(shown)}\n${log.slice(-15).join('\n')}`)
+      }
       await page.waitForTimeout(150)
     }
   }
@@ -201,7 +204,7 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
       const problem = await page.locator('#circle-problem').innerText()
       if (problem !== '') throw new Error(`the page says: ${problem}`)
       return (await page.locator('#member-count').innerText()) === '1 member'
-    })
+    }, 2 * SPREAD)
     expect(await page.locator('#member-list li').allInnerTexts()).toEqual([expect.stringMatching(/^member [0-9a-f]{8}\s+you(\s+newcomer)?$/)])
     const { invite } = await page.evaluate(async () => await window.murmurPage!.node.circles.invite('friends'))
     await other.circles.join(invite, { memberName: 'bo' })

@@ -9,6 +9,7 @@ import { MIN_MEMBER_RING, channelName, displayLine, ready } from '@murmur/protoc
 import { multiaddr } from '@multiformats/multiaddr'
 import { CIRCLE_PREFIX, circleLabel, circleNotice, circleSignedText } from './circle-text.js'
 import { circleOf, circlePanel, circlePanelElements } from './circles.js'
+import { feedView } from './feed-view.js'
 import { filtersPanel } from './filters-form.js'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { inviteFromFragment } from './invite.js'
@@ -18,11 +19,11 @@ import { followMembership, renderMembership } from './membership.js'
 import { OwnAnswers, notesPanel } from './notify.js'
 import { keepOffline } from './offline.js'
 import { peekNotice, placesPanel, placesPanelElements } from './places.js'
-import { PageReading, nextExpiry } from './reading.js'
+import { PageReading } from './reading.js'
 import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
 import { transportOf } from './transport.js'
-import { wipePage } from './wipe.js'
-import { preview, renderFeed, renderPeers } from './view.js'
+import { wipeButton } from './wipe.js'
+import { preview, renderPeers } from './view.js'
 import type { PageSettings, UserSettings } from './settings.js'
 import type { Connection } from './transport.js'
 import type { CirclePostView, Murmur, PostResult, PostView } from '@murmur/node'
@@ -55,8 +56,6 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const statusLine = byId('status')
-/** Threads the feed shows. */
-const FEED_SIZE = 50
 
 async function main (): Promise<void> {
   // libsodium's WASM before anything touches a key or a pseudonym (@murmur/protocol awaits nothing at import)
@@ -64,16 +63,7 @@ async function main (): Promise<void> {
   renderHelp(byId('help-text'))
   // wired before the node starts: a tab that never reaches a relay can still be wiped
   const running: { node?: Murmur } = {}
-  byId('wipe').onclick = () => {
-    const question = 'Wipe everything Murmur keeps in this browser (posts, keys, circles, settings, mutes)? This cannot be undone; what peers already hold stays with them.'
-    if (!window.confirm(question)) return
-    const line = byId('wipe-status')
-    line.textContent = 'wiping…'
-    wipePage({ stop: async () => { await running.node?.stop() }, indexedDB: window.indexedDB, storage: window.localStorage }).then(() => {
-      // a fresh start, without the link's settings: the page asks for a relay as on a first visit
-      window.location.replace(window.location.pathname)
-    }, (err: unknown) => { line.textContent = `not everything was wiped: ${displayLine((err as Error).message)}` })
-  }
+  wipeButton(byId<HTMLButtonElement>('wipe'), byId('wipe-status'), async () => { await running.node?.stop() })
   const proposal = readSettings(window.location, window.localStorage)
   let current: UserSettings = proposal.settings
   byId('open-settings').onclick = () => { showSettingsForm(current) }
@@ -154,36 +144,8 @@ async function main (): Promise<void> {
     }
   }
 
-  let drawing = false
-  let redraw = false
-  /** The next redraw by time alone: a post's expiry (it leaves the view), or the minute its time left changes. */
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const drawFeed = async (): Promise<void> => {
-    if (drawing) { redraw = true; return }
-    drawing = true
-    try {
-      do {
-        redraw = false
-        const circle = circleOf(channel)
-        const now = Math.floor(Date.now() / 1000)
-        const threads = await reading.threads(
-          async (o) => circle === undefined ? await node.feed(channel, o) : await node.circles.feed(circle, o),
-          async (root) => circle === undefined ? await node.thread(root.id) : await node.circles.thread(circle, root.id),
-          FEED_SIZE,
-          now
-        )
-        renderFeed(feedList, threads, actions, now)
-        clearTimeout(timer)
-        const expiry = nextExpiry(threads)
-        timer = setTimeout(() => { void drawFeed() }, Math.min(60, Math.max(1, (expiry ?? Infinity) - now)) * 1000)
-      } while (redraw)
-    } catch (err) {
-      // a circle left in another way (or the node stopping) while it was drawn: said, not thrown
-      mining.textContent = displayLine((err as Error).message)
-    } finally {
-      drawing = false
-    }
-  }
+  const feed = feedView({ node, reading, list: feedList, actions, shown: () => channel, problem: (text) => { mining.textContent = text } })
+  const drawFeed = feed.draw
 
   const drawStatus = (): void => {
     const connections: Connection[] = node.libp2p.getConnections()
@@ -279,24 +241,12 @@ async function main (): Promise<void> {
   placesPanel(placesPanelElements(), { node, geolocation: 'geolocation' in navigator ? navigator.geolocation : undefined, select: show })
   const filters = filtersPanel(reading, () => { void drawFeed() })
   const notes = notesPanel(own)
-  sortSelect.replaceChildren(...FEED_SORTS.map((sort) => {
-    const option = document.createElement('option')
-    option.value = sort
-    option.textContent = sort
-    option.selected = sort === reading.sort
-    return option
-  }))
+  fillSelect(sortSelect, FEED_SORTS.map((sort) => ({ value: sort, label: sort })), reading.sort)
   sortSelect.onchange = () => {
     reading.setSort(sortSelect.value)
     void drawFeed()
   }
-  lifetime.replaceChildren(...LIFETIMES.map(({ label, ttl }) => {
-    const option = document.createElement('option')
-    option.value = String(ttl)
-    option.textContent = label
-    option.selected = ttl === DEFAULT_LIFETIME
-    return option
-  }))
+  fillSelect(lifetime, LIFETIMES.map(({ label, ttl }) => ({ value: String(ttl), label })), String(DEFAULT_LIFETIME))
   // a join link (#join=…): offered in the join form, joined only when the user presses join
   const offerLinked = (): void => {
     const linked = inviteFromFragment(window.location.hash)
@@ -406,6 +356,17 @@ async function main (): Promise<void> {
   drawChannels()
   drawStatus()
   document.body.dataset.ready = 'true'
+}
+
+/** Fills a `<select>` with options, `selected` chosen. */
+function fillSelect (select: HTMLSelectElement, options: Array<{ value: string, label: string }>, selected: string): void {
+  select.replaceChildren(...options.map(({ value, label }) => {
+    const option = document.createElement('option')
+    option.value = value
+    option.textContent = label
+    option.selected = value === selected
+    return option
+  }))
 }
 
 /**

@@ -5,6 +5,7 @@
  * of the page (Cache Storage) and its service worker. What peers already hold (posts, votes, the
  * circle's roster) is beyond any wipe.
  */
+import { displayLine } from '@murmur/protocol'
 import { PAGE_CACHE } from './offline.js'
 
 /** What a wipe needs of the page. */
@@ -70,6 +71,26 @@ export async function wipePage (init: WipeInit): Promise<WipeResult> {
   if ('caches' in globalThis) await attempt(async () => { await caches.delete(PAGE_CACHE) })
   if (failures.length > 0) throw new AggregateError(failures, `the wipe left something behind: ${failures.map((e) => (e as Error).message).join('; ')}`)
   return { databases, settings: keys.length }
+}
+
+/**
+ * Wires the page's wipe button: asks to confirm, wipes (`stop` stops the node, if one runs), and reopens
+ * the page without its link's parameters, as a first visit; a failure is said on `status`.
+ *
+ * @example
+ * ```ts
+ * wipeButton(byId('wipe'), byId('wipe-status'), async () => { await node?.stop() })
+ * ```
+ */
+export function wipeButton (button: HTMLButtonElement, status: HTMLElement, stop: () => Promise<void>): void {
+  button.onclick = () => {
+    const question = 'Wipe everything Murmur keeps in this browser (posts, keys, circles, settings, mutes)? This cannot be undone; what peers already hold stays with them.'
+    if (!window.confirm(question)) return
+    status.textContent = 'wiping…'
+    wipePage({ stop, indexedDB: window.indexedDB, storage: window.localStorage }).then(() => {
+      window.location.replace(window.location.pathname)
+    }, (err: unknown) => { status.textContent = `not everything was wiped: ${displayLine((err as Error).message)}` })
+  }
 }
 
 /** Deletes one IndexedDB database; rejects when another tab keeps it open (blocked) or it fails. */
