@@ -1,6 +1,7 @@
 /**
  * The attacker who takes the device (issue 18: "a node knows its own posts", GET /v1/mine): after the
- * daemon posted, was answered and stopped cleanly, they read every file of its data dir. The ids of the
+ * daemon received another node's post, posted and replied to it, and stopped cleanly, they read every
+ * file of its data dir. The ids of the
  * user's own posts may be on disk only as any post's id is (post ids are public: every node holding a post
  * holds its id), never as a record of their own: no file outside the store names an own id in any
  * encoding, and within the store's files an own post's id is filed under no sublevel that another node's
@@ -9,12 +10,16 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ControlClient } from '@murmur/cli'
+import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TEST_UNVERIFIED_POW_BITS, startStockPeer, waitFor } from '../packages/node/test/harness.ts'
 import { Sandbox } from './cli-harness.ts'
+import type { StockPeer } from '../packages/node/test/harness.ts'
 import type { Daemon } from './cli-harness.ts'
 
-/** How long a post may take to reach the other daemon (stem embargo 10 s + Exp(10 s), loaded machine). */
-const SPREAD = 75_000
+const TOPIC = channelTopic('#lobby')
 
 /** Every file under `dir`, with its bytes. */
 async function filesUnder (dir: string): Promise<Array<{ path: string, bytes: Buffer }>> {
@@ -59,51 +64,35 @@ function sublevelsOf (files: Array<{ bytes: Buffer }>, id: string): Set<string> 
 describe('own post ids on disk', () => {
   let sandbox: Sandbox
   let a: Daemon
-  let b: Daemon
+  let stock: StockPeer | undefined
   /** What the attacker reads after the stop: the store's files and every other file of A's data dir. */
   const disk = { store: [] as Array<{ path: string, bytes: Buffer }>, others: [] as Array<{ path: string, bytes: Buffer }> }
   const ids = { mine: '', reply: '', theirs: '' }
 
   beforeAll(async () => {
     sandbox = await Sandbox.create()
-    ;[a, b] = await sandbox.daemonPair('a', 'b')
-    const [clientA, clientB] = await Promise.all([ControlClient.connect(a.dataDir), ControlClient.connect(b.dataDir)])
-    const controller = new AbortController()
-    const seenByB = new Set<string>()
-    const arrivals = new Set<() => void>()
-    void (async () => {
-      for await (const event of clientB.events({ signal: controller.signal })) {
-        if (event.type === 'post') {
-          seenByB.add(event.post.id)
-          for (const wake of arrivals) wake()
-        }
-      }
-    })()
-    /** Resolves once B holds `id` (its event stream showed it). */
-    const reachB = async (id: string): Promise<void> => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`post ${id} did not reach B in ${SPREAD} ms`)) }, SPREAD)
-      const wake = (): void => { if (seenByB.has(id)) { clearTimeout(timer); arrivals.delete(wake); resolve() } }
-      arrivals.add(wake)
-      wake()
-    })
-    try {
-      ids.theirs = (await clientB.post({ channel: '#lobby', body: 'a post of another node' })).id
-      ids.mine = (await clientA.post({ channel: '#lobby', body: 'a post of mine' })).id
-      ids.reply = (await clientA.reply({ parent: ids.theirs, body: 'a reply of mine' })).id
-      await Promise.all([reachB(ids.mine), reachB(ids.reply)])
-      expect(new Set(await clientA.mine())).toEqual(new Set([ids.mine, ids.reply]))
-      // A holds B's post: its id is on A's disk as any post's is
-      await expect(clientA.get(ids.theirs)).resolves.toMatchObject({ id: ids.theirs })
-    } finally {
-      controller.abort()
-    }
+    // the daemon A, and another node's post brought to it by a stock peer (cheaper than a second daemon)
+    ;[a, stock] = await Promise.all([sandbox.daemon('a'), startStockPeer()])
+    const client = await ControlClient.connect(a.dataDir)
+    stock.services.pubsub.subscribe(TOPIC)
+    await stock.dial(multiaddr(a.multiaddr))
+    const peerOfA = peerIdFromString(a.ready.peerId)
+    await waitFor(() => stock?.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(peerOfA)), 'A in the topic, as the stock peer sees it')
+    const built = await buildEnvelope({ channel: '#lobby', body: 'a post of another node', powBits: TEST_UNVERIFIED_POW_BITS })
+    ids.theirs = toHex(built.id)
+    await stock.services.pubsub.publish(TOPIC, built.bytes)
+    await waitFor(async () => (await client.get(ids.theirs).catch(() => undefined)) !== undefined, 'A holds the other node\'s post')
+    ids.mine = (await client.post({ channel: '#lobby', body: 'a post of mine' })).id
+    ids.reply = (await client.reply({ parent: ids.theirs, body: 'a reply of mine' })).id
+    expect(new Set(await client.mine())).toEqual(new Set([ids.mine, ids.reply]))
     expect(await a.proc.stop('SIGTERM')).toBe(0)
     const files = await filesUnder(a.dataDir)
     disk.store = files.filter((f) => f.path.startsWith(`${join(a.dataDir, 'store')}/`))
     disk.others = files.filter((f) => !disk.store.includes(f))
-  }, 3 * SPREAD)
+  }, 180_000)
 
   afterAll(async () => {
+    await stock?.stop()
     await sandbox?.cleanup()
   })
 
