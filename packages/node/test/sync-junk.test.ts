@@ -13,6 +13,8 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 
 // Issue 12, RV14B H1: a responder only logged a sync message that failed to decode, so a peer could send
 // junk again and again at no cost. It is now demoted and penalised, as the initiator side treats bad posts.
+// Eighth read, item 6: the initiator did not demote or penalise a responder whose reply does not decode
+// (it even tried that peer again a few seconds later); both ends now treat such a message alike.
 
 const TOPIC = channelTopic('#sync-junk')
 
@@ -21,8 +23,8 @@ async function startPeer (): Promise<Libp2p> {
   return createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
 }
 
-/** A libp2p node answering history sync over an empty store, recording whom it penalises. */
-async function responder (): Promise<{ libp2p: Libp2p, penalised: string[], stop(): Promise<void> }> {
+/** A libp2p node running history sync over an empty store (answering, or asking with `syncWith`), recording whom it penalises. */
+async function responder (): Promise<{ libp2p: Libp2p, sync: HistorySync, penalised: string[], stop(): Promise<void> }> {
   const libp2p = await startPeer()
   const penalised: string[] = []
   const sync = new HistorySync(libp2p, {
@@ -35,7 +37,7 @@ async function responder (): Promise<{ libp2p: Libp2p, penalised: string[], stop
     members: () => []
   }, { log: logger('test:sync-junk'), interval: 3_600_000 })
   await sync.start()
-  return { libp2p, penalised, stop: async () => { await sync.stop(); await libp2p.stop() } }
+  return { libp2p, sync, penalised, stop: async () => { await sync.stop(); await libp2p.stop() } }
 }
 
 /** Resolves to the next message the other end sends, or undefined once it closes or resets `stream`. */
@@ -83,5 +85,33 @@ describe('a responder penalises a peer whose sync message does not decode (issue
     expect(reply).toBeDefined()
     expect(decodeSyncMessage(reply!).envelopes).toEqual([])
     expect(node.penalised).toEqual([])
+  })
+})
+
+describe('an initiator penalises a responder whose reply does not decode (eighth read of issue 12)', () => {
+  const { running } = cleanedAfterEach()
+
+  it.each([
+    ['a million empty ranges (2 MB)', emptyRanges(1_000_000)],
+    ['a need of a 31-byte id', encodeSyncMessage({ topic: TOPIC, ranges: [], need: [new Uint8Array(31)], envelopes: [], pending: 0 })],
+    ['a frame announced past 2 MiB', undefined]
+  ])('%s: the session fails, the responder is penalised, and no session with it starts again', async (_, junk) => {
+    const node = await responder()
+    const attacker = await startPeer()
+    running.push(node, attacker)
+    let sessions = 0
+    await attacker.handle(SYNC_PROTOCOL, async (stream) => {
+      sessions++
+      await lpStream(stream).read()
+      // the junk reply, or a length prefix of 3 MiB and nothing after it
+      if (junk !== undefined) await lpStream(stream).write(junk)
+      else stream.send(Uint8Array.from([0x80, 0x80, 0xc0, 0x01]))
+    })
+    await node.libp2p.dial(attacker.getMultiaddrs()[0]!)
+    await expect(node.sync.syncWith(attacker.peerId, TOPIC)).rejects.toThrow()
+    expect(node.penalised).toEqual([attacker.peerId.toString()])
+    // demoted: neither anti-entropy nor a retry starts a session with it
+    expect(await node.sync.maybeSyncWith(attacker.peerId, TOPIC, 0)).toBeUndefined()
+    expect(sessions).toBe(1)
   })
 })

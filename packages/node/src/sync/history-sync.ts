@@ -94,6 +94,14 @@ export interface SyncInit {
   stalledFor?: number
 }
 
+/**
+ * Whether a session failed on a message that does not decode, or breaks the sync codec's limits (its
+ * lists, the 2 MiB frame): the peer sent it, whichever end it is, and is demoted and penalised for it.
+ */
+function undecodable (err: unknown): boolean {
+  return err instanceof Error && (err.name === 'ProtocolError' || err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' || err.name === 'InvalidMessageLengthError')
+}
+
 /** The outcome of one sync session, as the initiator saw it. */
 export interface SyncReport {
   /** Envelopes received and stored. */
@@ -342,6 +350,8 @@ export class HistorySync {
       this.log('synced %s with %p: %d stored, %d ignored, %d deferred in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.deferred, report.roundTrips, report.bytesOut, report.bytesIn)
       return report
     } catch (err) {
+      // a reply that breaks the sync codec (or its limits): demoted and penalised, as the responder side does
+      if (undecodable(err)) this.demote(peer, 'undecodable')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
       if (deadline.aborted && !this.controller.signal.aborted && !(err instanceof Error && err.name === 'SyncStalledError')) {
         throw new SyncStalledError(`session longer than ${this.sessionTimeout} ms`, { cause: err })
@@ -375,7 +385,7 @@ export class HistorySync {
     } catch (err) {
       this.log('sync session with %p ended - %e', peer, err)
       // a message that breaks the sync codec (or its ranges): cut off like a peer sending invalid posts
-      if (err instanceof Error && err.name === 'ProtocolError') this.demote(peer, 'undecodable')
+      if (undecodable(err)) this.demote(peer, 'undecodable')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       this.responding--
