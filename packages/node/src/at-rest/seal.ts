@@ -34,6 +34,8 @@ export interface AtRestKeys {
   sealName(name: Uint8Array): Uint8Array
   /** The name of {@link AtRestKeys.sealName}'s bytes; undefined for bytes it did not make under this key. */
   openName(sealed: Uint8Array): Uint8Array | undefined
+  /** A keyed 16-byte hash of a name: a file name that says nothing of the record's own name. */
+  hashName(name: Uint8Array): Uint8Array
 }
 
 /** Names are padded to a multiple of this many bytes before they are sealed, so only a coarse length shows. */
@@ -66,6 +68,7 @@ export async function atRestKeys (key: Uint8Array): Promise<AtRestKeys> {
   // a keyed hash of the padded name is the nonce, checked again when opened (deterministic authenticated encryption)
   const sivOf = (padded: Uint8Array): Uint8Array => sodium.crypto_generichash(nonceBytes, padded, nameKey)
   const streamKey = sodium.crypto_generichash(AT_REST_KEY_BYTES, new TextEncoder().encode('murmur/at-rest/name-stream'), nameKey)
+  const fileNameKey = sodium.crypto_generichash(AT_REST_KEY_BYTES, new TextEncoder().encode('murmur/at-rest/file-name'), nameKey)
   return {
     seal: (plain, use, place) => {
       const nonce = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
@@ -92,6 +95,7 @@ export async function atRestKeys (key: Uint8Array): Promise<AtRestKeys> {
       out.set(sodium.crypto_stream_xchacha20_xor(padded, siv, streamKey), nonceBytes)
       return out
     },
+    hashName: (name) => sodium.crypto_generichash(16, name, fileNameKey),
     openName: (sealed) => {
       if (sealed.byteLength < nonceBytes + NAME_PADDING || (sealed.byteLength - nonceBytes) % NAME_PADDING !== 0) return undefined
       const siv = sealed.subarray(0, nonceBytes)

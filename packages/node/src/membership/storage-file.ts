@@ -8,7 +8,7 @@
 import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TEMP_SUFFIX, fsyncPath, writeDurably } from '../at-rest/durable-file.js'
-import { openFileBytes, sealFileBytes } from '../at-rest/sealed-file.js'
+import { isSealedFile, openFileBytes, sealFileBytes } from '../at-rest/sealed-file.js'
 import { checkRecordName } from './storage.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { MemberStorage } from './storage.js'
@@ -36,12 +36,14 @@ export interface PrivateRecordStorageInit {
    */
   checkName?: (name: string) => void
   /**
-   * Seal every record under these keys, each with `<place>/<name>` as its place (the folder's name in the
-   * data dir, e.g. `circles`), so a record moved to another name does not open.
+   * Seal every record under these keys, each with `<place>/<file>` as its place (the folder's name in the
+   * data dir, e.g. `circles`), so a record moved to another file does not open; with `hideNames`, files
+   * are named by a keyed hash of the record's name, which is sealed inside. Records of an earlier version
+   * are sealed when the storage is created.
    *
    * @default records kept as they are (plain)
    */
-  seal?: { keys: AtRestKeys, place: string }
+  seal?: { keys: AtRestKeys, place: string, hideNames?: boolean }
 }
 
 /** Options of {@link createFileMemberStorage}. */
@@ -85,44 +87,113 @@ export async function createPrivateRecordStorage (init: PrivateRecordStorageInit
     await run
   }
   const seal = init.seal
-  const sealed = (name: string, plain: Uint8Array): Uint8Array => seal === undefined ? plain : sealFileBytes(seal.keys, `${seal.place}/${name}`, plain)
-  const read = async (name: string): Promise<Uint8Array | undefined> => {
+  const read = async (file: string): Promise<Uint8Array | undefined> => {
     try {
-      return new Uint8Array(await readFile(join(dir, name)))
+      return new Uint8Array(await readFile(join(dir, file)))
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return undefined
       throw err
     }
   }
+  if (seal === undefined) {
+    return {
+      get: async (name) => { checkName(name); return await read(name) },
+      put: async (name, bytes) => {
+        checkName(name)
+        await serially(async () => { await writeDurably(join(dir, name), bytes) })
+      },
+      delete: async (name) => {
+        checkName(name)
+        await serially(async () => { await rm(join(dir, name), { force: true }); await fsyncPath(dir) })
+      },
+      names: async () => (await readdir(dir)).filter((entry) => !entry.endsWith(TEMP_SUFFIX))
+    }
+  }
+  const sealed = new SealedRecords(seal.keys, seal.place, seal.hideNames === true)
+  // records of an earlier version (plain, or named by their name when names are hidden) are sealed now:
+  // the new file is written before the old one goes, and doing it again after a crash writes the same
+  for (const entry of await readdir(dir)) {
+    if (entry.endsWith(TEMP_SUFFIX) || (sealed.hideNames && sealed.isSealedName(entry))) continue
+    const bytes = await read(entry)
+    if (bytes === undefined || (!sealed.hideNames && isSealedFile(bytes))) continue
+    const { plain } = openFileBytes(seal.keys, `${seal.place}/${entry}`, bytes)
+    await writeDurably(join(dir, sealed.fileOf(entry)), sealed.seal(entry, plain))
+    if (sealed.fileOf(entry) !== entry) {
+      await rm(join(dir, entry), { force: true })
+      await fsyncPath(dir)
+    }
+  }
   return {
     get: async (name) => {
       checkName(name)
-      const bytes = await read(name)
-      if (bytes === undefined || seal === undefined) return bytes
-      const { plain, legacy } = openFileBytes(seal.keys, `${seal.place}/${name}`, bytes)
-      // a record of an earlier version is sealed in place, unless a write replaced it meanwhile
-      if (legacy) {
-        await serially(async () => {
-          const now = await read(name)
-          if (now !== undefined && now.byteLength === bytes.byteLength && now.every((byte, i) => byte === bytes[i])) await writeDurably(join(dir, name), sealed(name, plain))
-        })
-      }
-      return plain
+      const bytes = await read(sealed.fileOf(name))
+      return bytes === undefined ? undefined : sealed.open(sealed.fileOf(name), bytes).bytes
     },
     put: async (name, bytes) => {
       checkName(name)
-      await serially(async () => { await writeDurably(join(dir, name), sealed(name, bytes)) })
+      await serially(async () => { await writeDurably(join(dir, sealed.fileOf(name)), sealed.seal(name, bytes)) })
     },
     delete: async (name) => {
       checkName(name)
       await serially(async () => {
-        await rm(join(dir, name), { force: true })
+        await rm(join(dir, sealed.fileOf(name)), { force: true })
         await fsyncPath(dir)
       })
     },
-    names: async () => (await readdir(dir)).filter((entry) => !entry.endsWith(TEMP_SUFFIX))
+    names: async () => {
+      if (!sealed.hideNames) return (await readdir(dir)).filter((entry) => !entry.endsWith(TEMP_SUFFIX))
+      const names: string[] = []
+      for (const entry of await readdir(dir)) {
+        if (!sealed.isSealedName(entry)) continue
+        const bytes = await read(entry)
+        if (bytes !== undefined) names.push(sealed.open(entry, bytes).name)
+      }
+      return names
+    }
   }
 }
+
+/**
+ * Sealed records, each sealed with its file's place in the data dir. With `hideNames` the file is named by
+ * a keyed hash of the record's name (a circle's name says who the circle is) and holds `u16 len | name |
+ * bytes`; else it is named by the record (fixed names: `member-key`) and holds the bytes.
+ */
+class SealedRecords {
+  constructor (private readonly keys: AtRestKeys, private readonly place: string, readonly hideNames: boolean) {}
+
+  /** The file of a record: its name, or 32 hex digits of a keyed hash of it. */
+  fileOf (name: string): string {
+    if (!this.hideNames) return name
+    return Array.from(this.keys.hashName(new TextEncoder().encode(name)), (byte) => byte.toString(16).padStart(2, '0')).join('') + SEALED_RECORD_SUFFIX
+  }
+
+  /** Whether a file is named as {@link SealedRecords.fileOf} names them. */
+  isSealedName (file: string): boolean {
+    return SEALED_RECORD_NAME.test(file)
+  }
+
+  seal (name: string, bytes: Uint8Array): Uint8Array {
+    if (!this.hideNames) return sealFileBytes(this.keys, `${this.place}/${name}`, bytes)
+    const encoded = new TextEncoder().encode(name)
+    const plain = new Uint8Array(2 + encoded.byteLength + bytes.byteLength)
+    new DataView(plain.buffer).setUint16(0, encoded.byteLength)
+    plain.set(encoded, 2)
+    plain.set(bytes, 2 + encoded.byteLength)
+    return sealFileBytes(this.keys, `${this.place}/${this.fileOf(name)}`, plain)
+  }
+
+  open (file: string, sealed: Uint8Array): { name: string, bytes: Uint8Array } {
+    const { plain } = openFileBytes(this.keys, `${this.place}/${file}`, sealed)
+    if (!this.hideNames) return { name: file, bytes: plain }
+    const length = new DataView(plain.buffer, plain.byteOffset).getUint16(0)
+    return { name: new TextDecoder().decode(plain.subarray(2, 2 + length)), bytes: plain.slice(2 + length) }
+  }
+}
+
+/** Suffix of a sealed record's file. */
+const SEALED_RECORD_SUFFIX = '.sealed'
+const SEALED_RECORD_NAME = /^[0-9a-f]{32}\.sealed$/
+
 
 /**
  * Membership records as files of mode 0600 in a directory of mode 0700, written atomically and durably

@@ -98,7 +98,8 @@ export const CIRCLES_DIRECTORY = 'circles'
  */
 export async function openCircleStorage (dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void): Promise<CircleStateStore> {
   if (dataDir === undefined) return createCircleStateStore(db, onDamaged)
-  const seal = { keys: await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY }
+  // a circle's name says who it is: the files are named by a keyed hash of it
+  const seal = { keys: await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY, hideNames: true }
   const records = await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY), seal })
   return await openPrivateCircleStateStore({ records, db, onDamaged })
 }
