@@ -102,7 +102,7 @@ export function candidates (quick: boolean): Mechanism[] {
   if (!quick) {
     for (const loops of [10, 60]) list.push({ id: `onion_d500_l${loops}_slotted`, label: `onion, mix delay 500 ms, ${loops} loops/min, post takes a loop's tick`, kind: 'onion', delay: 500, loops, slotted: true })
     list.push({ id: 'onion_direct_d500_l10', label: 'onion, mix delay 500 ms, 10 loops/min, exit publishes into gossip (no stem)', kind: 'onion-direct', delay: 500, loops: 10 })
-    for (const [delay, loops] of [[500, 0], [500, 1], [500, 10], [2000, 1]] as const) {
+    for (const [delay, loops] of [[0, 0], [0, 1], [500, 0], [500, 1], [500, 10], [2000, 1]] as const) {
       list.push({ id: `onion_d${delay}_l${loops}_quiet`, label: `onion, mix delay ${delay} ms, ${loops} loops/min, quiet network (0.1 post/node/min)`, kind: 'onion', delay, loops, quiet: true })
     }
   }
@@ -241,13 +241,19 @@ function main (): void {
     console.log(`| ${mechanism.label} | ${cells('first_spy')} | ${cells('timing')} | ${quantile(lat, 0.5).toFixed(0)} / ${quantile(lat, 0.99).toFixed(0)} | ${median.toFixed(0)} / ${p99.toFixed(0)} | ${coverKb.toFixed(1)} |`)
   }
 
-  // the design the numbers favour: lowest worst-estimator precision at p = 0.1 within the latency and
-  // bandwidth goals; if none is within them, the lowest precision overall, said so in a note
-  const candidatesRows = rows.filter((row) => row.mechanism.kind !== 'direct' && row.mechanism.kind !== 'stem')
+  // the design the numbers favour: lowest worst-estimator precision at p = 0.1 and 0.2 within the latency
+  // and bandwidth goals; if none is within them, the lowest precision overall, said so in a note. A
+  // design run on the quiet network too is judged by the worse of the two networks (fewer real packets
+  // hide it less)
+  const candidatesRows = rows.filter((row) => row.mechanism.kind !== 'direct' && row.mechanism.kind !== 'stem' && row.mechanism.quiet !== true).map((row) => {
+    const quiet = rows.find((other) => other.mechanism.id === `${row.mechanism.id}_quiet`)
+    if (quiet === undefined) return row
+    return { mechanism: row.mechanism, worst10: Math.max(row.worst10, quiet.worst10), worst20: Math.max(row.worst20, quiet.worst20), median: Math.max(row.median, quiet.median), p99: Math.max(row.p99, quiet.p99), coverKb: Math.max(row.coverKb, quiet.coverKb) }
+  })
   const within = candidatesRows.filter((row) => row.median <= 2_000 && row.coverKb <= 20)
   const pool = within.length > 0 ? within : candidatesRows
   const chosen = pool.reduce((best, row) => row.worst10 + row.worst20 < best.worst10 + best.worst20 ? row : best)
-  const note = `${chosen.mechanism.label} (${chosen.mechanism.id}); ${within.length > 0 ? 'the best within median added latency <= 2 s and cover <= 20 KB/node/min' : 'no candidate is within the latency and bandwidth goals: the lowest precision'}; worse of first-spy and timing`
+  const note = `${chosen.mechanism.label} (${chosen.mechanism.id}); ${within.length > 0 ? 'the best within median added latency <= 2 s and cover <= 20 KB/node/min' : 'no candidate is within the latency and bandwidth goals: the lowest precision'}; worse of first-spy and timing, and of the busy and quiet networks where both ran`
   figures.push({ figure: 'origin_precision_p10', value: chosen.worst10, unit: 'fraction', target: '<= 0.03', note })
   figures.push({ figure: 'origin_precision_p20', value: chosen.worst20, unit: 'fraction', target: '<= 0.08', note })
   figures.push({ figure: 'origin_added_latency_median_ms', value: chosen.median, unit: 'ms', target: '<= 2000', note })
