@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChatReader } from '../src/chat/reader.js'
+import { readFilters } from '../src/filter-file.js'
 import { parseChatInput } from '../src/chat/input.js'
 import type { ControlClient } from '../src/client.js'
 import type { PostView } from '@murmur/node'
@@ -45,7 +46,8 @@ describe('the chat reader', () => {
     const { posts, hidden } = await new ChatReader(dir).feed(clientOf([view(1), view(2), view(3)]), '#lobby')
     expect(posts.map((p) => p.body)).toEqual(['post 1', 'post 3'])
     expect(hidden).toBe(1)
-    expect(JSON.parse(await readFile(join(dir, 'filters.json'), 'utf8'))).toEqual({ threads: [hex(2)], pseudonyms: [{ thread: hex(1), pseudonym: hex(77) }], words: [] })
+    expect(await readFilters(dir)).toMatchObject({ threads: [hex(2)], pseudonyms: [{ thread: hex(1), pseudonym: hex(77) }], words: [] })
+    expect(await readFile(join(dir, 'filters.json'), 'utf8')).not.toContain(hex(2))
     expect((await stat(join(dir, 'filters.json'))).mode & 0o777).toBe(0o600)
     expect(parseChatInput('/mute 3')).toEqual({ type: 'mute', target: '3', what: 'author' })
     expect(parseChatInput('/mute thread 3')).toEqual({ type: 'mute', target: '3', what: 'thread' })
