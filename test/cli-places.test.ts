@@ -55,18 +55,24 @@ describe('murmur join --near and murmur peek, three daemons', () => {
   })
 
   it('joins by coordinates and reads the other daemon\'s posts in a shared cell; a peeker reads and may not post', async () => {
-    const near = await json<Cover>(['join', '--near', HARBOUR, '--radius', '5km', '--data-dir', a.dataDir])
-    const other = await json<Cover>(['join', '--near', UNIVERSITY, '--radius', '5km', '--data-dir', b.dataDir])
+    const [near, other] = await Promise.all([
+      json<Cover>(['join', '--near', HARBOUR, '--radius', '5km', '--data-dir', a.dataDir]),
+      json<Cover>(['join', '--near', UNIVERSITY, '--radius', '5km', '--data-dir', b.dataDir])
+    ])
     expect(near.level).toBe(other.level)
     expect(near.joined).toEqual(expect.arrayContaining(near.channels))
     // each point is within the other's radius: its home cell is in the other's cover
     expect(other.channels).toContain(near.home)
     expect(near.channels).toContain(other.home)
 
-    await json(['post', near.home, 'ferry is late again', '--data-dir', a.dataDir])
-    await json(['post', other.home, 'library open till 22', '--data-dir', b.dataDir])
-    await until('b to read a\'s post', async () => postIn(b, near.home, 'ferry is late again'))
-    await until('a to read b\'s post', async () => postIn(a, other.home, 'library open till 22'))
+    await Promise.all([
+      json(['post', near.home, 'ferry is late again', '--data-dir', a.dataDir]),
+      json(['post', other.home, 'library open till 22', '--data-dir', b.dataDir])
+    ])
+    await Promise.all([
+      until('b to read a\'s post', async () => postIn(b, near.home, 'ferry is late again')),
+      until('a to read b\'s post', async () => postIn(a, other.home, 'library open till 22'))
+    ])
 
     // the status lists the cells, never the coordinates
     const status = await sandbox.run(['status', '--data-dir', a.dataDir, '--json'])
@@ -81,12 +87,11 @@ describe('murmur join --near and murmur peek, three daemons', () => {
     const seen = await until('c to read the peeked cell', async () => postIn(c, near.home, 'ferry is late again'))
 
     // refused by the node (PeekOnlyError, ERR_PEEK_ONLY); the control API answers 409 with its message
-    const refused = await sandbox.run(['post', near.home, 'not from here', '--data-dir', c.dataDir])
-    expect(refused.code).not.toBe(0)
-    expect(refused.stderr).toMatch(/only peeked at/)
-    const reply = await sandbox.run(['reply', seen.id, 'nor this', '--data-dir', c.dataDir])
-    expect(reply.code).not.toBe(0)
-    expect(reply.stderr).toMatch(/only peeked at/)
+    const [refused, reply] = await sandbox.runEach([['post', near.home, 'not from here', '--data-dir', c.dataDir], ['reply', seen.id, 'nor this', '--data-dir', c.dataDir]])
+    expect(refused!.code).not.toBe(0)
+    expect(refused!.stderr).toMatch(/only peeked at/)
+    expect(reply!.code).not.toBe(0)
+    expect(reply!.stderr).toMatch(/only peeked at/)
     expect(await postIn(c, near.home, 'not from here')).toBeUndefined()
 
     const left = await json<{ peeked: string[] }>(['peek', near.home, '--leave', '--data-dir', c.dataDir])
@@ -94,15 +99,17 @@ describe('murmur join --near and murmur peek, three daemons', () => {
   }, 4 * SPREAD)
 
   it('says what is wrong with coordinates, a radius or a place', async () => {
-    for (const [args, message] of [
+    const cases: Array<[string[], RegExp]> = [
       [['join', '--near', '57.05', '--data-dir', a.dataDir], /LAT,LON/],
       [['join', '--near', '91,10', '--data-dir', a.dataDir], /latitude/],
       [['join', '--near', HARBOUR, '--radius', '5mi', '--data-dir', a.dataDir], /m or km/],
       [['join', '--near', HARBOUR, '--radius', '500km', '--data-dir', a.dataDir], /100 m to 100 km/],
       [['join', '--near', HARBOUR, '--level', '3', '--data-dir', a.dataDir], /2, 4, 5, 6/],
       [['peek', 'geo:u4pa', '--data-dir', a.dataDir], /bad place/]
-    ] as Array<[string[], RegExp]>) {
-      const result = await sandbox.run(args)
+    ]
+    const results = await sandbox.runEach(cases.map(([args]) => args))
+    for (const [i, [args, message]] of cases.entries()) {
+      const result = results[i]!
       expect(result.code, args.join(' ')).not.toBe(0)
       expect(result.stderr).toMatch(message)
     }

@@ -84,14 +84,16 @@ describe('murmur relay with its default listen addresses (every interface)', () 
   }, 150_000)
 
   it('says its default ports in --help, and refuses --tcp-port or --ws-port with --listen (exit 2)', async () => {
-    const help = await sandbox.run(['relay', '--help'])
-    expect(help.code).toBe(0)
-    expect(help.stdout).not.toMatch(/random ports/)
-    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/TCP on port 4001 and WebSockets on port 4002, on every IPv4 and IPv6 interface/)
-    const both = await sandbox.run(['relay', '--data-dir', sandbox.dir('both'), '--listen', '/ip4/127.0.0.1/tcp/0', '--ws-port', '0'])
-    expect(both.code).toBe(2)
-    expect(both.stderr).toMatch(/--tcp-port and --ws-port set the ports of the default listen addresses/)
-    const bad = await sandbox.run(['relay', '--data-dir', sandbox.dir('bad'), '--ws-port', '65536'])
-    expect(bad.code).toBe(2)
+    const [help, both, bad] = await sandbox.runEach([
+      ['relay', '--help'],
+      ['relay', '--data-dir', sandbox.dir('both'), '--listen', '/ip4/127.0.0.1/tcp/0', '--ws-port', '0'],
+      ['relay', '--data-dir', sandbox.dir('bad'), '--ws-port', '65536']
+    ])
+    expect(help!.code).toBe(0)
+    expect(help!.stdout).not.toMatch(/random ports/)
+    expect(help!.stdout.replace(/\s+/g, ' ')).toMatch(/TCP on port 4001 and WebSockets on port 4002, on every IPv4 and IPv6 interface/)
+    expect(both!.code).toBe(2)
+    expect(both!.stderr).toMatch(/--tcp-port and --ws-port set the ports of the default listen addresses/)
+    expect(bad!.code).toBe(2)
   })
 })
