@@ -19,7 +19,14 @@ export const TEMP_SUFFIX = '.tmp'
  * ```
  */
 export async function fsyncPath (path: string): Promise<void> {
-  const handle = await open(path, 'r')
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err) {
+    // Windows opens no directory as a file (and NTFS makes a rename durable on its own)
+    if (process.platform === 'win32' && ['EISDIR', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) return
+    throw err
+  }
   try {
     await handle.sync()
   } finally {
