@@ -10,23 +10,44 @@
  * Here every kad stream, the node's answers to others (`rpc.onIncomingStream`) and its own queries
  * (`network._writeReadMessage`), is watched from its first byte: the length prefix of each message is
  * read as it arrives, and a message announced longer than `maxMessageBytes` aborts the stream before
- * its body is buffered, so it is never decoded. The peer that sent such a message to this node's
- * handler is reported (`onOversize`). A genuine kad message is a few KiB (20 closer peers, or 20
- * providers and 20 closer peers with their addresses); Murmur stores no DHT values.
+ * its body is buffered, so it is never decoded. A message under the cap is walked once whole, before
+ * kad-dht decodes it: one that does not decode, or lists more peers or addresses than a genuine one
+ * (64 KiB of empty closer peers cost ~120 ms of decoding), aborts the stream too (eighth read of issue 12).
+ * The peer that sent such a message to this node's handler is reported (`onOversize`). A genuine kad
+ * message is a few KiB (20 closer peers, or 20 providers and 20 closer peers with their addresses);
+ * Murmur stores no DHT values.
  *
  * The two methods wrapped are kad-dht's internals (16.x); without them creating the node fails by name.
  */
+import { reader } from 'protons-runtime'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
 /** Largest kad message read, in bytes: a genuine one is a few KiB; decoding this many bytes of junk costs well under a second. */
 export const KAD_MAX_MESSAGE_BYTES = 64 * 1024
 
+/**
+ * Most peers one kad message lists (closer peers, providers) and addresses one peer carries. A genuine
+ * message lists 20 (kad's k) of each kind; 64 KiB of empty entries decoded (~32,000 peer objects) held the
+ * event loop ~120 ms (eighth read of issue 12).
+ */
+export const KAD_MAX_PEERS = 64
+
+/** Largest count of addresses one peer of a kad message carries (see {@link KAD_MAX_PEERS}). */
+export const KAD_MAX_ADDRESSES = 64
+
 /** Thrown when the installed kad-dht lacks a method the cap wraps (a changed internal). */
 export class KadDhtContractError extends Error {
   static override readonly name = 'KadDhtContractError'
   override readonly name = 'KadDhtContractError'
   readonly code = 'ERR_KAD_DHT_CONTRACT'
+}
+
+/** The error a kad stream is aborted with when a message does not decode or lists more than a genuine one. */
+export class KadMessageMalformedError extends Error {
+  static override readonly name = 'KadMessageMalformedError'
+  override readonly name = 'KadMessageMalformedError'
+  readonly code = 'ERR_KAD_MESSAGE_MALFORMED'
 }
 
 /** The error a kad stream is aborted with when a message announced is over the cap. */
@@ -44,22 +65,80 @@ export interface KadLimitsInit {
    * @default KAD_MAX_MESSAGE_BYTES
    */
   maxMessageBytes?: number
-  /** Called with the peer whose kad request was over the cap (its stream is aborted). */
+  /**
+   * Called with the peer whose kad request was over the cap, did not decode, or listed more peers or
+   * addresses than {@link KAD_MAX_PEERS} / {@link KAD_MAX_ADDRESSES} (its stream is aborted).
+   */
   onOversize?(peer: PeerId): void
+}
+
+/** Wire shape of a kad `Message.Peer`: id (1), addresses (2, repeated), connection (3). */
+const PEER_FIELDS: Record<number, number> = { 1: 2, 2: 2, 3: 0 }
+/** Wire shape of a kad `Message`: type (1), key (2), record (3), closer peers (8), providers (9), cluster level (10). */
+const MESSAGE_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 8: 2, 9: 2, 10: 0 }
+
+/**
+ * Whether `body` is not a kad message protons would decode cheaply: a field unknown or of another wire type,
+ * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or providers, or a peer with more
+ * than {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field order is free).
+ */
+export function kadMessageJunk (body: Uint8Array): boolean {
+  try {
+    const read = reader(body)
+    const peers = { 8: 0, 9: 0 }
+    while (read.pos < read.len) {
+      const tag = read.uint32()
+      const field = tag >>> 3
+      if (MESSAGE_FIELDS[field] !== (tag & 7)) return true
+      if ((tag & 7) === 0) {
+        read.skipType(0)
+        continue
+      }
+      const inner = read.bytes()
+      if (field !== 8 && field !== 9) continue
+      if (++peers[field] > KAD_MAX_PEERS || peerJunk(inner)) return true
+    }
+    return false
+  } catch {
+    return true
+  }
+}
+
+/** {@link kadMessageJunk} of one `Message.Peer`. */
+function peerJunk (bytes: Uint8Array): boolean {
+  const read = reader(bytes)
+  let addresses = 0
+  while (read.pos < read.len) {
+    const tag = read.uint32()
+    const field = tag >>> 3
+    if (PEER_FIELDS[field] !== (tag & 7)) return true
+    read.skipType(tag & 7)
+    if (field === 2 && ++addresses > KAD_MAX_ADDRESSES) return true
+  }
+  return false
 }
 
 /** One chunk a stream's `message` event carries: bytes or a list of them. */
 type Chunk = Uint8Array | Iterable<Uint8Array>
 
 /**
- * Watches `stream`'s length-prefixed messages; aborts it (and calls `oversize`) when one announces more
- * than `max` bytes. Must be called before anything reads the stream, so it hears each chunk first.
+ * Watches `stream`'s length-prefixed messages; aborts it (and calls `bad`) when one announces more than
+ * `max` bytes, or once whole, is junk ({@link kadMessageJunk}). Must be called before anything reads the
+ * stream, so it hears each chunk first.
  */
-function guardStream (stream: Stream, max: number, oversize?: () => void): void {
+function guardStream (stream: Stream, max: number, bad?: () => void): void {
   let length = 0
   let shift = 0
   let remaining = 0
+  let body: Uint8Array[] = []
   let done = false
+  const refuse = (err: Error): void => {
+    done = true
+    stream.removeEventListener('message', onMessage)
+    bad?.()
+    // let the current dispatch finish first, as the stream's own readers do
+    queueMicrotask(() => { stream.abort(err) })
+  }
   const onMessage = (evt: Event): void => {
     if (done) return
     const data = (evt as Event & { data: Chunk }).data
@@ -67,20 +146,25 @@ function guardStream (stream: Stream, max: number, oversize?: () => void): void 
       let i = 0
       while (i < buf.byteLength) {
         if (remaining > 0) {
-          const skip = Math.min(remaining, buf.byteLength - i)
-          remaining -= skip
-          i += skip
+          const take = Math.min(remaining, buf.byteLength - i)
+          body.push(buf.subarray(i, i + take))
+          remaining -= take
+          i += take
+          if (remaining === 0) {
+            const whole = body.length === 1 ? body[0]! : concat(body)
+            body = []
+            if (kadMessageJunk(whole)) {
+              refuse(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
+              return
+            }
+          }
           continue
         }
         const byte = buf[i++]!
         length += (byte & 0x7f) * 2 ** shift
         shift += 7
         if (length > max || shift > 63) {
-          done = true
-          stream.removeEventListener('message', onMessage)
-          oversize?.()
-          // let the current dispatch finish first, as the stream's own readers do
-          queueMicrotask(() => { stream.abort(new KadMessageTooLongError(`kad message longer than ${max} bytes`)) })
+          refuse(new KadMessageTooLongError(`kad message longer than ${max} bytes`))
           return
         }
         if ((byte & 0x80) === 0) {
@@ -92,6 +176,17 @@ function guardStream (stream: Stream, max: number, oversize?: () => void): void 
     }
   }
   stream.addEventListener('message', onMessage)
+}
+
+/** The bytes of `parts` in one array. */
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.byteLength
+  }
+  return out
 }
 
 /**

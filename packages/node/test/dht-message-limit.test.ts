@@ -120,4 +120,32 @@ describe('kad message size (seventh read of issue 12, H2)', () => {
     expect(asked).toBeGreaterThan(0)
     expect(stall).toBeLessThan(STALL_BOUND)
   }, 120_000)
+
+  it.each([
+    ['30,000 empty closer peers (60 KiB, under the cap)', (() => {
+      const junk = new Uint8Array(60 * 1024)
+      junk.set([0x08, 0x05])
+      for (let i = 2; i + 1 < junk.length; i += 2) { junk[i] = 0x42; junk[i + 1] = 0 }
+      return junk
+    })()],
+    ['bytes that do not decode (a field of wire type 7)', Uint8Array.from([0x08, 0x05, 0x0f, ...new Uint8Array(1_000).fill(0xff)])]
+  ])('a stock peer\'s kad message of %s is refused and the peer penalised (eighth read of issue 12); a genuine PING is still answered', async (_, junk) => {
+    const tracker = new InvalidMessageTracker()
+    const penalise = vi.spyOn(tracker, 'penalise')
+    const node = await dhtNode(tracker)
+    cleanup.running.push(node)
+    await node.start()
+    const attacker = await stockPeer()
+    cleanup.running.push(attacker)
+    await attacker.dial(node.getMultiaddrs()[0]!)
+    const stream = await attacker.dialProtocol(node.peerId, KAD_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.write(junk).catch(() => {})
+    const outcome = await lp.read({ signal: AbortSignal.timeout(30_000) }).then((answer) => `answered ${answer.byteLength} B`, () => 'refused')
+    expect(outcome).toBe('refused')
+    expect(penalise).toHaveBeenCalledWith(attacker.peerId.toString())
+    const again = lpStream(await attacker.dialProtocol(node.peerId, KAD_PROTOCOL))
+    await again.write(PING)
+    expect([...(await again.read({ signal: AbortSignal.timeout(30_000) })).subarray()]).toEqual([...PING])
+  }, 60_000)
 })
