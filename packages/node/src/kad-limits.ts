@@ -79,13 +79,16 @@ const MESSAGE_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 8: 2, 9: 2, 1
 
 /**
  * Whether `body` is not a kad message protons would decode cheaply: a field unknown or of another wire type,
- * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or providers, or a peer with more
- * than {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field order is free).
+ * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or `maxProviders` providers, or a
+ * peer with more than {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field
+ * order is free). An honest storer's GET_PROVIDERS answer lists every provider it holds, so answers to this
+ * node's queries are read with no bound on providers but the size cap.
  */
-export function kadMessageJunk (body: Uint8Array): boolean {
+export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS): boolean {
   try {
     const read = reader(body)
     const peers = { 8: 0, 9: 0 }
+    const most = { 8: KAD_MAX_PEERS, 9: maxProviders }
     while (read.pos < read.len) {
       const tag = read.uint32()
       const field = tag >>> 3
@@ -96,7 +99,7 @@ export function kadMessageJunk (body: Uint8Array): boolean {
       }
       const inner = read.bytes()
       if (field !== 8 && field !== 9) continue
-      if (++peers[field] > KAD_MAX_PEERS || peerJunk(inner)) return true
+      if (++peers[field] > most[field] || peerJunk(inner)) return true
     }
     return false
   } catch {
@@ -126,7 +129,7 @@ type Chunk = Uint8Array | Iterable<Uint8Array>
  * `max` bytes, or once whole, is junk ({@link kadMessageJunk}). Must be called before anything reads the
  * stream, so it hears each chunk first.
  */
-function guardStream (stream: Stream, max: number, bad?: () => void): void {
+function guardStream (stream: Stream, max: number, maxProviders: number, bad?: () => void): void {
   let length = 0
   let shift = 0
   let remaining = 0
@@ -153,7 +156,7 @@ function guardStream (stream: Stream, max: number, bad?: () => void): void {
           if (remaining === 0) {
             const whole = body.length === 1 ? body[0]! : concat(body)
             body = []
-            if (kadMessageJunk(whole)) {
+            if (kadMessageJunk(whole, maxProviders)) {
               refuse(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
               return
             }
@@ -210,11 +213,11 @@ export function limitKadMessages (dht: KadDHT, init: KadLimitsInit = {}): KadDHT
   if (rpc == null || typeof answer !== 'function') throw new KadDhtContractError('kad-dht has no rpc.onIncomingStream to cap messages on')
   if (network == null || typeof query !== 'function') throw new KadDhtContractError('kad-dht has no network._writeReadMessage to cap answers on')
   rpc.onIncomingStream = async (stream, connection) => {
-    guardStream(stream, max, init.onOversize === undefined ? undefined : () => init.onOversize!(connection.remotePeer))
+    guardStream(stream, max, KAD_MAX_PEERS, init.onOversize === undefined ? undefined : () => init.onOversize!(connection.remotePeer))
     await answer.call(rpc, stream, connection)
   }
   network._writeReadMessage = async (stream, ...rest) => {
-    guardStream(stream, max)
+    guardStream(stream, max, Infinity)
     return await query.call(network, stream, ...rest)
   }
   return dht
