@@ -263,9 +263,10 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     }
   })
 
-  it('wipes, once confirmed, every database, setting and offline copy the page kept, and starts afresh', async () => {
-    const kept = async (): Promise<{ databases: number, keys: string[], caches: string[], workers: number }> => await page.evaluate(async () => ({
+  it('wipes, once confirmed, the at-rest key first, then every database, setting and offline copy the page kept, and starts afresh', async () => {
+    const kept = async (): Promise<{ databases: number, names: string[], keys: string[], caches: string[], workers: number }> => await page.evaluate(async () => ({
       databases: (await indexedDB.databases()).length,
+      names: (await indexedDB.databases()).map((d) => d.name ?? ''),
       keys: Object.keys(localStorage).filter((k) => k.startsWith('murmur:')),
       caches: await caches.keys(),
       workers: (await navigator.serviceWorker.getRegistrations()).length
@@ -277,10 +278,23 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     page.once('dialog', (dialog) => { void dialog.dismiss() })
     await page.locator('#wipe').click()
     expect(await kept()).toEqual(before)
+    expect(before.names).toContain('murmur-at-rest')
+    // the order of the deletions, kept where the reload after the wipe can still read it
+    await page.evaluate(() => {
+      const remove = indexedDB.deleteDatabase.bind(indexedDB)
+      indexedDB.deleteDatabase = (name: string) => {
+        sessionStorage.setItem('murmur-test:deleted', JSON.stringify([...JSON.parse(sessionStorage.getItem('murmur-test:deleted') ?? '[]') as string[], name]))
+        return remove(name)
+      }
+    })
     page.once('dialog', (dialog) => { void dialog.accept() })
     await Promise.all([page.waitForURL((url) => url.search === '', { timeout: 30_000 }), page.locator('#wipe').click()])
     await until('the fresh start', async () => (await page.locator('#status').innerText()).startsWith('no relay configured'), 30_000)
-    expect(JSON.stringify(await kept())).toBe(JSON.stringify({ databases: 0, keys: [], caches: [], workers: 0 }))
+    expect(JSON.stringify(await kept())).toBe(JSON.stringify({ databases: 0, names: [], keys: [], caches: [], workers: 0 }))
+    // the at-rest key went first: a crypto-erase of the store, whatever the browser leaves of its files
+    const deleted = await page.evaluate(() => JSON.parse(sessionStorage.getItem('murmur-test:deleted') ?? '[]') as string[])
+    expect(deleted[0]).toBe('murmur-at-rest')
+    expect(deleted.slice(1).sort()).toEqual(before.names.filter((n) => n !== 'murmur-at-rest').sort())
     expect(await page.locator('#wipe-status').innerText()).toBe('')
   })
 })

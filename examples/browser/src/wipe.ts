@@ -1,10 +1,12 @@
 /**
- * The panic wipe of the page: after the user confirms, the node stops and everything Murmur keeps in
- * this browser for the page's origin goes: the IndexedDB databases (posts, member key and stamps, circle
+ * The panic wipe of the page: after the user confirms, the node stops, the at-rest key its store is
+ * sealed under is destroyed first (`@murmur/node`'s destroyBrowserAtRestKey: a crypto-erase), and then
+ * everything else Murmur keeps in this browser for the page's origin goes: the IndexedDB databases (posts, member key and stamps, circle
  * keys, location state), the settings, mutes and filters (`murmur:*` in localStorage), the offline copy
  * of the page (Cache Storage) and its service worker. What peers already hold (posts, votes, the
  * circle's roster) is beyond any wipe.
  */
+import { destroyBrowserAtRestKey } from '@murmur/node'
 import { displayLine } from '@murmur/protocol'
 import { PAGE_CACHE } from './offline.js'
 
@@ -48,6 +50,9 @@ export async function wipePage (init: WipeInit): Promise<WipeResult> {
     }
   }
   await attempt(init.stop)
+  // the key the store is sealed under first (a crypto-erase): what the browser's storage keeps of the
+  // other databases after they are deleted is then ciphertext nobody can open
+  await attempt(async () => { await destroyBrowserAtRestKey(init.indexedDB) })
   const databases: string[] = []
   await attempt(async () => {
     for (const { name } of await init.indexedDB.databases()) {
