@@ -3,7 +3,7 @@
  * no member of its channel can be reached waits in the outbox and leaves once one can: straight into
  * gossip (`publishTo`, for fluffs and for nodes run without the stem), or through the Dandelion++ stem.
  */
-import { messageId } from '@murmur/protocol'
+import { forwardableUntil, messageId } from '@murmur/protocol'
 import { MAX_OUTBOX } from './constants.js'
 import { OutboxFullError, PublishError } from './errors.js'
 import { hasOutboundGossipStream, isNoPeersError } from './gossip.js'
@@ -23,7 +23,8 @@ export type DropReason = 'expired' | 'stale' | 'failed'
  * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
  * (gossip peers, or the stem successor); `queued` means nobody could take it yet and it waits in the
  * outbox, which sends it at the first gossipsub heartbeat (one second) after a member of its channel
- * can be reached, until the post expires or the node stops.
+ * can be reached, until the post is too near its expiry for every node to take it (forwardableUntil: 3 minutes
+ * before) or the node stops.
  */
 export type SendResult =
   | { status: 'sent', recipients: number }
@@ -313,7 +314,7 @@ export class Outbox implements Outbound {
     const now = Math.floor(Date.now() / 1000)
     const waiting: Queued[] = []
     for (const item of queue) {
-      if (item.expires <= now) {
+      if (tooLate(item, now)) {
         this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
         continue
       }
@@ -344,9 +345,9 @@ export class Outbox implements Outbound {
   private dropExpired (): void {
     const now = Math.floor(Date.now() / 1000)
     for (const [topic, queue] of this.outbox) {
-      const live = queue.filter((item) => item.expires > now)
+      const live = queue.filter((item) => !tooLate(item, now))
       for (const item of queue) {
-        if (item.expires <= now) this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
+        if (tooLate(item, now)) this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
       }
       this.size -= queue.length - live.length
       if (live.length === 0) {
@@ -363,4 +364,13 @@ function dropReason (err: unknown): DropReason {
   const code = (err as { name?: unknown, code?: unknown } | undefined)
   if (code?.name !== 'PostValidationError') return 'failed'
   return code.code === 'ERR_STALE_EPOCH' ? 'stale' : code.code === 'ERR_EXPIRED' ? 'expired' : 'failed'
+}
+
+/**
+ * Whether a queued post can no longer leave at `now` (unix seconds): past the last second every node within
+ * the clock tolerance still takes it from us (forwardableUntil), so it is dropped as expired rather than sent
+ * to neighbours that would refuse it and charge this node.
+ */
+function tooLate (item: Queued, now: number): boolean {
+  return forwardableUntil(item.expires) < now
 }

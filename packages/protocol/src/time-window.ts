@@ -73,17 +73,17 @@ export function forwardableAt (post: PostTimes, now: bigint | number, epoch?: Ep
 }
 
 /**
- * The last second (unix seconds) at which a post of `created` and `ttl` is still forwardable by its
- * expiry ({@link forwardableAt} without the other rules): a queue of posts waiting to leave may give up on
- * it after this.
+ * The last second (unix seconds) at which a post that expires at `expires` (`created + ttl`) is still
+ * forwardable by its expiry ({@link forwardableAt} without the other rules): a queue of posts waiting to
+ * leave gives up on it after this.
  *
  * @example
  * ```ts
- * forwardableUntil({ created: 1_700_000_000, ttl: 3600 }) // 1_700_003_419
+ * forwardableUntil(1_700_003_600) // 1_700_003_419
  * ```
  */
-export function forwardableUntil (post: PostTimes): number {
-  return Number(post.created) + post.ttl - MAX_CLOCK_SKEW - FORWARD_SLACK - 1
+export function forwardableUntil (expires: number): number {
+  return expires - MAX_CLOCK_SKEW - FORWARD_SLACK - 1
 }
 
 /**

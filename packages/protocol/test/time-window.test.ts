@@ -29,7 +29,7 @@ describe('time window', () => {
     expect(forwardableAt(post, NOW - P)).toBe(true)
     expect(forwardableAt(post, NOW - P - 1)).toBe(false)
     expect(acceptableAt(post, NOW - P - 1)).toBe(true)
-    const last = forwardableUntil(post)
+    const last = forwardableUntil(post.created + post.ttl)
     expect(last).toBe(NOW + MIN_TTL - P - FORWARD_SLACK - 1)
     expect(forwardableAt(post, last)).toBe(true)
     expect(forwardableAt(post, last + 1)).toBe(false)
