@@ -5,6 +5,7 @@
 import { request } from 'node:http'
 import { chmod, readdir, readFile, readlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readSealedFile } from '@murmur/node/internal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.ts'
 import type { Daemon } from './cli-harness.ts'
@@ -107,7 +108,7 @@ describe('murmur control API', () => {
   })
 
   it('murmur init keeps the existing identity and prints its public key', async () => {
-    const identity = JSON.parse(await readFile(join(daemon.dataDir, 'identity.json'), 'utf8')) as { publicKey: string, secretKey: string }
+    const identity = JSON.parse(new TextDecoder().decode(await readSealedFile(daemon.dataDir, 'identity.json'))) as { publicKey: string, secretKey: string }
     const result = await sandbox.run(['init', '--json', '--data-dir', daemon.dataDir])
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toEqual({
@@ -159,7 +160,7 @@ describe('murmur init', () => {
       const dataDir = sandbox.dir('fresh/nested')
       const result = await sandbox.run(['init', '--data-dir', dataDir])
       expect(result.code).toBe(0)
-      const identity = JSON.parse(await readFile(join(dataDir, 'identity.json'), 'utf8')) as { version: number, publicKey: string }
+      const identity = JSON.parse(new TextDecoder().decode(await readSealedFile(dataDir, 'identity.json'))) as { version: number, publicKey: string }
       expect(identity.version).toBe(1)
       expect(result.stdout).toBe(`created your author identity in ${dataDir}/identity.json\npublic key: ${identity.publicKey}\nstart your node with: murmur daemon --data-dir ${dataDir}\n`)
       expect(await mode(dataDir)).toBe(0o700)

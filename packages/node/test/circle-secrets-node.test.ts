@@ -4,11 +4,12 @@
  * and in plain in no file of the data directory (the LevelDB store included); a restart opens the circle. Needs murmur.ts to pass `dataDir` to openNodeCircles.
  */
 import { readFile, readdir, stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import { CIRCLE_SHARED_TOPIC } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { readSealedFile } from '../src/at-rest/sealed-file.js'
+import { dataDirKeys } from '../src/at-rest/sealed-file.js'
 import { decodeCircleState } from '../src/circle/state.js'
+import { createPrivateRecordStorage } from '../src/membership/storage-file.js'
 import { CIRCLES_DIRECTORY } from '../src/platform/node.js'
 import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
 import type { Murmur, MurmurInit } from '../src/index.js'
@@ -28,8 +29,10 @@ async function secretsAt (dataDir: string): Promise<{ circleFiles: string[], hol
   const dir = join(dataDir, CIRCLES_DIRECTORY)
   const circleFiles = (await readdir(dir)).map((name) => join(dir, name))
   const secrets: Uint8Array[] = []
-  for (const file of circleFiles) {
-    const state = decodeCircleState(new TextDecoder().decode(await readSealedFile(dataDir, `${CIRCLES_DIRECTORY}/${basename(file)}`)))
+  // sealed, named by a keyed hash of the circle's name (issue 18): read as the node reads them
+  const records = await createPrivateRecordStorage({ dir, seal: { keys: await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY, hideNames: true } })
+  for (const name of await records.names()) {
+    const state = decodeCircleState(new TextDecoder().decode(await records.get(name)))
     secrets.push(...state.generations.map((g) => g.secret), state.member.ring.secretKey, state.member.box.secretKey)
   }
   const files = await filesUnder(dataDir)
