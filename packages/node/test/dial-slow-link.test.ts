@@ -5,14 +5,20 @@
  * aborted in the noise handshake at 6.2-7.9 s, every 30 s for ten minutes, and 8-9 nodes never had a
  * connection. A link whose round trip is a few seconds (a congested mobile network) is the same case for
  * a single node, and what this test builds: a TCP relay on loopback that holds every chunk a while
- * each way. The bootstrap peer's timeouts are Murmur's own (the harness gives handshakes 30 s): it sees
- * the handshake from the first bytes on, about one round trip, well within INBOUND_UPGRADE_TIMEOUT.
+ * each way. The bootstrap peer gives inbound handshakes the harness's 30 s, as the crowd bench gives
+ * them 120 s: with Murmur's own INBOUND_UPGRADE_TIMEOUT (5 s) it aborts this link's handshake after the
+ * newcomer's side finished, and the connection dies at once (not fixed here: a trade-off of the pending
+ * budget against silent sockets). So the test waits for the channel, not only a connection.
  */
 import { connect, createServer } from 'node:net'
+import { channelTopic } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { ADDRESS_DIAL_TIMEOUT } from '../src/constants.js'
 import { cleanedAfterEach, startNode } from './harness.js'
 import type { Socket } from 'node:net'
+
+/** The channel both nodes join. */
+const CHANNEL = '#slow'
 
 /** One-way delay of the slow link, in ms: a 3 s round trip; the dial then takes about 7 s (6.7 s measured on a loaded host). */
 const ONE_WAY = 1_500
@@ -63,24 +69,27 @@ describe('a bootstrap peer behind a slow link', () => {
   const cleanup = cleanedAfterEach()
 
   it('is reached although its handshake takes longer than libp2p\'s 6 s per address', async () => {
-    const boot = await startNode({ libp2p: {} })
+    const boot = await startNode({ channels: [CHANNEL] })
     cleanup.running.push(boot)
     const port = Number(boot.getMultiaddrs().map(String).find((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))!.split('/')[4])
     const link = await slowLink(port, ONE_WAY)
     cleanup.running.push({ stop: link.close })
-    const newcomer = await startNode({ bootstrap: [`/ip4/127.0.0.1/tcp/${link.port}/p2p/${boot.peerId.toString()}`] })
+    const newcomer = await startNode({ channels: [CHANNEL], bootstrap: [`/ip4/127.0.0.1/tcp/${link.port}/p2p/${boot.peerId.toString()}`] })
     cleanup.running.push(newcomer)
-    // the first connection to the bootstrap peer, or none within three of the dialer's tries
-    const opened = await new Promise<number | undefined>((resolve) => {
-      const started = Date.now()
-      const timer = setTimeout(() => { resolve(undefined) }, 3 * ADDRESS_DIAL_TIMEOUT + 10_000)
-      if (newcomer.libp2p.getConnections(boot.peerId).length > 0) resolve(0)
-      newcomer.libp2p.addEventListener('connection:open', (evt) => {
-        if (!evt.detail.remotePeer.equals(boot.peerId)) return
+    // the bootstrap peer in the channel (its subscription came over gossip), or not within three of the dialer's tries
+    const topic = channelTopic(CHANNEL)
+    const pubsub = newcomer.libp2p.services.pubsub
+    const joined = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { resolve(false) }, 3 * ADDRESS_DIAL_TIMEOUT + 20_000)
+      const check = (): void => {
+        if (!pubsub.getSubscribers(topic).some((peer) => peer.equals(boot.peerId))) return
         clearTimeout(timer)
-        resolve(Date.now() - started)
-      })
+        pubsub.removeEventListener('subscription-change', check)
+        resolve(true)
+      }
+      pubsub.addEventListener('subscription-change', check)
+      check()
     })
-    expect(opened, 'the newcomer never connected to its bootstrap peer').toBeDefined()
+    expect(joined, 'the bootstrap peer never became the newcomer\'s channel peer').toBe(true)
   }, 90_000)
 })
