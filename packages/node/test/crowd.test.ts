@@ -24,6 +24,7 @@ const ONE_PROCESS_LIBP2P = {
   connectionManager: {
     inboundConnectionThreshold: 1_000,
     dialTimeout: 60_000,
+    addressDialTimeout: 60_000,
     inboundUpgradeTimeout: 60_000,
     // a gossipsub stream that fails to open is not retried: the peer never learns our subscriptions
     outboundStreamProtocolNegotiationTimeout: 60_000,

@@ -30,7 +30,7 @@ import type { Libp2p } from '@libp2p/interface'
 
 const CHANNEL = '#storer-dials'
 const STEM = { epochDuration: 1_000, epochJitter: 200, provisionalEpoch: 1_000 }
-const CONNECTIONS = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
+const CONNECTIONS = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, addressDialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
 const SYBILS = 10
 /**
  * Epochs sampled. Four groups of dialed stem peers (three honest hosts, the sybils' one), two successors

@@ -45,7 +45,7 @@ const SAMPLES = 8
  * libp2p's per-host inbound rate limit would refuse loopback peers (see harness.ts), and 70 nodes on a
  * loaded two-core machine need more than the default 5 s for a handshake. Discovery is as shipped.
  */
-const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
+const LOOPBACK_CONNECTION_MANAGER = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, addressDialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
 const HONEST_LIBP2P = { connectionManager: LOOPBACK_CONNECTION_MANAGER }
 /** History sync plays no part in discovery: off, to spare the machine. */
 const HONEST_INIT = { channels: [CHANNEL], stem: STEM, sync: false as const, libp2p: HONEST_LIBP2P }

@@ -12,7 +12,7 @@ import type { Murmur } from '../src/index.js'
 
 const CHANNEL = '#crowd-stem'
 const CROWD = 8
-const CONNECTIONS = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
+const CONNECTIONS = { inboundConnectionThreshold: 1_000, dialTimeout: 60_000, addressDialTimeout: 60_000, inboundUpgradeTimeout: 60_000 }
 /** Dialed stem candidates a crowd node holds (the attacker among them) before its epochs are sampled. */
 const DIALED = 6
 /** Epochs sampled per crowd node that dialed the attacker. */
