@@ -5,7 +5,7 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { AbortError, DEFAULT_TTL, Post, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AbortError, Post, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
@@ -171,7 +171,7 @@ export class OwnPosts {
       if (cast !== undefined) throw alreadyVoted(cast)
       const signer = this.components.signer?.()
       if (signer === undefined) throw new StampNotReadyError(this.components.readyAt?.())
-      const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
+      const created = jitteredCreated(this.now())
       if (!signer.stamped(created)) throw new StampNotReadyError(this.components.readyAt?.())
       // before the budget is counted: a second vote on a post spends none of it
       await this.assertNotVoted(signer.voteLink(target.id))
@@ -193,7 +193,7 @@ export class OwnPosts {
   private async memberAuth (channel: string, options: PostOptions, thread?: Uint8Array): Promise<{ created: number, auth: RingAuthOptions } | undefined> {
     const signer = this.components.signer?.()
     if (signer === undefined || isCircleChannel(channel)) return undefined
-    const created = jitteredCreated(this.now(), options.ttl ?? DEFAULT_TTL)
+    const created = jitteredCreated(this.now())
     const auth = await signer.post(topicOf(channel), created, thread)
     return auth === undefined ? undefined : { created, auth }
   }
@@ -343,7 +343,7 @@ export class OwnPosts {
   private async revote (old: InStemPost, post: Post): Promise<{ envelope: Uint8Array, expires: number } | undefined> {
     const { intake, inStem, log } = this.components
     const signer = this.components.signer?.()
-    const created = jitteredCreated(this.now(), post.ttl)
+    const created = jitteredCreated(this.now())
     if (signer?.stamped(created) !== true) return undefined
     try {
       const auth = await signer.vote(topicOf(post.channel), created, post.vote < 0 ? -1 : 1)

@@ -164,7 +164,7 @@ export class CirclePosts {
     const keys = circle.keysOf(generation)
     const { counters, powBits } = this.components
     const ttl = options.ttl ?? DEFAULT_TTL
-    const created = jitteredCreated(this.components.now(), ttl)
+    const created = jitteredCreated(this.components.now())
     // counted (on disk) before the build: an aborted build never hands the same slot out twice
     const sequence = fields.kind === 'VOTE'
       ? { epoch: await counters.takeVote(keys.innerTopic, created, fields.vote === -1 ? -1 : 1), week: 0 }

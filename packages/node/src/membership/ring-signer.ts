@@ -66,18 +66,17 @@ export interface RingSigner {
 }
 
 /**
- * A ring post's `created` as the protocol builder makes it: `now` minus a uniform jitter of up to a minute
- * (a tenth of a short ttl), on the minute grid. A ring post needs it before it is built: its sequence
+ * A ring post's `created` as the protocol builder makes it: `now` minus a uniform jitter of up to a minute,
+ * on the minute grid. A ring post needs it before it is built: its sequence
  * numbers are of the hour and week it falls in.
  *
  * @example
  * ```ts
- * const created = jitteredCreated(Date.now() / 1000, 86_400)
+ * const created = jitteredCreated(Date.now() / 1000)
  * ```
  */
-export function jitteredCreated (now: number, ttl: number, random: () => number = Math.random): number {
-  const jitter = Number.isInteger(ttl) && ttl >= 10 ? Math.min(CREATED_GRANULARITY, Math.floor(ttl / 10)) : 1
-  const seconds = Math.floor(now) - Math.floor(random() * jitter)
+export function jitteredCreated (now: number, random: () => number = Math.random): number {
+  const seconds = Math.floor(now) - Math.floor(random() * CREATED_GRANULARITY)
   return seconds - (seconds % CREATED_GRANULARITY)
 }
 
