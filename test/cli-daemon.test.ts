@@ -128,7 +128,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
       expect(text, view).not.toMatch(HIDDEN)
       expect(text, view).toContain(shown)
       // at 80 columns (no terminal, no COLUMNS) the header's counters take an indented line of their own
-      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|1m ago|2m ago)  ${NAME}  (unverified|member)$`, 'm'))
+      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|1m ago|2m ago)  (23h|1d) left  ${NAME}  (unverified|member)$`, 'm'))
     }
   }, 3 * SPREAD)
 
@@ -177,7 +177,7 @@ describe('murmur daemon with the post, feed, watch, reply, vote and thread comma
       thread: (await sandbox.run(['thread', id, '--data-dir', b.dataDir])).stdout
     }
     for (const [view, text] of Object.entries(views)) {
-      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|\\d+m ago)  \\S+  member\\n {4}written by a member$`, 'm'))
+      expect(text, view).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|\\d+m ago)  (23h|1d) left  \\S+  member\\n {4}written by a member$`, 'm'))
     }
 
     const voted = await sandbox.run(['vote', id, 'up', '--json', '--data-dir', b.dataDir])

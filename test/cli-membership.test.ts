@@ -39,7 +39,7 @@ describe('murmur without a member stamp', () => {
     expect(feed.posts.find((p) => p.id === id)?.member).toBe(false)
     for (const args of [['feed', 'lobby'], ['thread', id]]) {
       const text = (await sandbox.run([...args, '--data-dir', minting.dataDir])).stdout
-      expect(text, args[0]).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|\\d+m ago)  ${NAME}  unverified\\n {4}no stamp here$`, 'm'))
+      expect(text, args[0]).toMatch(new RegExp(`^${id}\\n  \\+0  0 replies  (just now|\\d+s ago|\\d+m ago)  (23h|1d) left  ${NAME}  unverified\\n {4}no stamp here$`, 'm'))
     }
   }, 2 * SPREAD)
 
