@@ -105,12 +105,10 @@ describe('own post ids on disk', () => {
     }
   })
 
-  // FAILS today, hence `fails` (remove it once fixed): the node keeps each own post until it comes back
-  // from the network in the store's `own-pending` sublevel (packages/node/src/in-stem.ts), keyed by the
-  // post id in plain (the at-rest sealing seals values and channel names, not these keys), and a record
-  // deleted when the post came back stays in LevelDB's log until a compaction: the disk names the post as
-  // the user's own, after a wipe too where flash keeps the old blocks. Reported to the lead (S8F).
-  it.fails('within the store, an own post is filed under no sublevel that another node\'s post is not', () => {
+  // the store's `own-pending` sublevel (own posts not yet back from the network, packages/node/src/in-stem.ts)
+  // once kept each own post under its id in plain, and LevelDB keeps a deleted key in its log until a
+  // compaction: the disk named the post as the user's own. Its keys are sealed whole now (SealedDatabase).
+  it('within the store, an own post is filed under no sublevel that another node\'s post is not', () => {
     const filedTheirs = sublevelsOf(disk.store, ids.theirs)
     expect(filedTheirs.size).toBeGreaterThan(0)
     expect([...sublevelsOf(disk.store, ids.mine)].filter((name) => !filedTheirs.has(name)), `sublevels only the own post ${ids.mine} is filed under`).toEqual([])

@@ -22,6 +22,10 @@ import { atRestKeys, newAtRestKey } from '../src/at-rest/seal.js'
 import { openPostCounters } from '../src/membership/post-counters.js'
 import { openSealedDatabase } from '../src/store/sealed-database.js'
 import { BROWSER_SEALED_MARKER, isSealedStore, sealBrowserStore } from '../src/store/sealing-browser.js'
+import { InStem } from '../src/in-stem.js'
+import { OwnVotes } from '../src/own-votes.js'
+import { OwnFrames } from '../src/circle/own-frames.js'
+import { frameId } from '../src/circle/frame-store.js'
 import { T0, hexIds, idOf, post, reply } from './store-fixtures.js'
 import type { StoreDatabase, StoredPost } from '../src/store/index.js'
 
@@ -207,5 +211,38 @@ describe('the store sealed at rest', () => {
     expect((await raw.iterator().all()).length).toBe(before)
     expect([...(await raw.get(BROWSER_SEALED_MARKER))!]).toEqual([0])
     await sealed.close()
+  })
+
+  it('files own posts, votes and circle frames under no id in plain: they are found, listed and deleted by id through the seal', async () => {
+    const raw = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase
+    const keys = await atRestKeys(await newAtRestKey())
+    const db = await openSealedDatabase(raw, keys)
+    const expires = Math.floor(Date.now() / 1000) + 3600
+    const [mine, voted] = [idOf(1, 0xa1), idOf(2, 0xb2)]
+    const frame = new TextEncoder().encode('an own circle frame')
+    const inStem = await InStem.open(db)
+    await inStem.add({ id: mine, expires, channel: SECRET_CHANNEL, envelope: new TextEncoder().encode('envelope') })
+    await inStem.sent(mine)
+    await new OwnVotes(db).add(voted, 1, expires)
+    await (await OwnFrames.open(db, expires - 3600)).add({ postId: mine, frame, expires })
+    // an attacker's reading of the raw database: every key and value, the ids searched in any encoding
+    const rawBytes = async (): Promise<Buffer> => Buffer.concat((await raw.iterator().all()).flatMap(([key, value]) => [Buffer.from(key), Buffer.from(value)]))
+    const ids = [mine, voted, frameId(frame)]
+    const named = (bytes: Buffer): boolean => ids.some((id) => [Buffer.from(id), Buffer.from(Buffer.from(id).toString('hex')), Buffer.from(Buffer.from(id).toString('base64'))].some((needle) => bytes.includes(needle)))
+    expect(named(await rawBytes())).toBe(false)
+    // a restart finds each by its id
+    const again = await InStem.open(db)
+    expect(again.inTransit().map((p) => Buffer.from(p.id).toString('hex'))).toEqual([Buffer.from(mine).toString('hex')])
+    expect(await new OwnVotes(db).get(voted)).toBe(1)
+    const frames = await OwnFrames.open(db, expires - 3600)
+    expect(frames.get(frame)?.postId).toEqual(mine)
+    // and deletes each by its id: nothing of the three sublevels is left
+    again.drop(mine)
+    await again.flush()
+    await new OwnVotes(db).remove(voted)
+    await frames.done(frame)
+    const left = (await raw.iterator().all()).filter(([key]) => /^!(own-pending|own-votes|circle-own-pending)!/.test(Buffer.from(key).toString('latin1')))
+    expect(left).toEqual([])
+    await db.close()
   })
 })

@@ -44,16 +44,18 @@ async function fill (dataDir: string): Promise<Record<string, string[]>> {
   const raw = counters.sublevel<Uint8Array, Uint8Array>(POST_COUNTERS_SUBLEVEL, VIEW)
   for await (const [key, value] of raw.iterator()) kept[POST_COUNTERS_SUBLEVEL]!.push(`${key.join(',')}=${value.join(',')}`)
   await counters.close()
+  for (const list of Object.values(kept)) list.sort()
   return kept
 }
 
-/** The records of every kept sublevel in the store of `dataDir`, as `fill` lists them. */
+/** The records of every kept sublevel in the store of `dataDir`, as `fill` lists them (sorted: own-post sublevels are keyed by sealed ids, in no id order). */
 async function keptOf (dataDir: string): Promise<Record<string, string[]>> {
   const db = await openDatabase(dataDir)
   const kept: Record<string, string[]> = {}
   for (const name of KEPT_SUBLEVELS) {
     kept[name] = []
     for await (const [key, value] of db.sublevel<Uint8Array, Uint8Array>(name, VIEW).iterator()) kept[name].push(`${key.join(',')}=${value.join(',')}`)
+    kept[name].sort()
   }
   await db.close()
   return kept

@@ -7,15 +7,23 @@
  * (the sealed name stands where the name stood, the times and ids after it are untouched), which is all
  * the store's scans need; channels are ordered by their sealed names instead of their names.
  *
+ * The keys of the sublevels only an author fills (own posts not yet back from the network, own votes, own
+ * circle frames not yet out) are sealed whole the same way: each is a public post or frame id, so in plain
+ * it would tell which posts the user wrote or voted on (LevelDB keeps a deleted key in its log until a
+ * compaction, too). Such a sublevel is read whole, never by range, so losing the order of its keys is free.
+ *
  * What stays readable on disk: how many records there are and their sizes (a value is 40 bytes longer than
- * its plain form), the times and ids in index keys (post ids are public; created, expiry and tag-hold
- * times too, as every post carries them), each channel's name length rounded up to 32 bytes, how many
+ * its plain form), the times and ids in the index keys of the post store (post ids are public, every node
+ * holds them; created, expiry and tag-hold times too, as every post carries them), each channel's name length rounded up to 32 bytes, how many
  * channels there are and how many records each holds, which records share a channel, and when files were
  * written. */
 import { AbstractIterator, AbstractLevel } from 'abstract-level'
 import { concat, utf8, viewOf } from './bytes.js'
 import { STORE_SUBLEVEL } from './constants.js'
 import { POST_COUNTERS_SUBLEVEL } from '../membership/post-counters.js'
+import { IN_STEM_SUBLEVEL } from '../in-stem.js'
+import { OWN_VOTES_SUBLEVEL } from '../own-votes.js'
+import { OWN_FRAMES_SUBLEVEL } from '../circle/own-frames.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { StoreDatabase } from './database.js'
 
@@ -26,13 +34,13 @@ type RangeOptions = Record<string, unknown> & { gt?: Bytes, gte?: Bytes, lt?: By
 /**
  * Where a name sits in the keys of a sublevel: after `offset` bytes, as `u16 len | name` (the store's
  * channel and tag-scope keys, see keys.ts), or as the tail of a text key after `kind/period/` (the member's
- * post counters, `h/<hour>/<topic>`).
+ * post counters, `h/<hour>/<topic>`), or the whole key after the prefix (`whole`: an own post's id).
  */
 interface KeyShape {
   /** Root prefix of the sublevel. */
   prefix: Uint8Array
   /** Where the name is. */
-  layout: { lengthPrefixedAt: number } | 'counter-tail'
+  layout: { lengthPrefixedAt: number } | 'counter-tail' | 'whole'
 }
 
 const store = (name: string): Uint8Array => utf8(`!${STORE_SUBLEVEL}!!${name}!`)
@@ -41,7 +49,9 @@ const store = (name: string): Uint8Array => utf8(`!${STORE_SUBLEVEL}!!${name}!`)
 const KEY_SHAPES: readonly KeyShape[] = [
   ...['channel', 'feed', 'arrival', 'usage', 'tombs', 'tags', 'claims'].map((name) => ({ prefix: store(name), layout: { lengthPrefixedAt: 0 } })),
   { prefix: store('tag-expiry'), layout: { lengthPrefixedAt: 8 } },
-  { prefix: utf8(`!${POST_COUNTERS_SUBLEVEL}!`), layout: 'counter-tail' }
+  { prefix: utf8(`!${POST_COUNTERS_SUBLEVEL}!`), layout: 'counter-tail' },
+  // keyed by ids only the author has in these sublevels
+  ...[IN_STEM_SUBLEVEL, OWN_VOTES_SUBLEVEL, OWN_FRAMES_SUBLEVEL].map((name) => ({ prefix: utf8(`!${name}!`), layout: 'whole' as const }))
 ]
 
 /** Marks a counter key whose topic is sealed: 0xff is no UTF-8 byte, so no plain text key holds it. */
@@ -68,6 +78,10 @@ class KeyNames {
     const shape = KEY_SHAPES.find((s) => startsWith(key, s.prefix))
     if (shape === undefined) return key
     const base = shape.prefix.byteLength
+    if (shape.layout === 'whole') {
+      // the bare prefix is a range bound of the whole sublevel
+      return key.byteLength === base ? key : concat([shape.prefix, this.keys.sealName(key.subarray(base))])
+    }
     if (shape.layout === 'counter-tail') {
       const at = counterTail(key, base)
       if (at === undefined || at === key.byteLength) return key
@@ -85,6 +99,10 @@ class KeyNames {
     const shape = KEY_SHAPES.find((s) => startsWith(stored, s.prefix))
     if (shape === undefined) return stored
     const base = shape.prefix.byteLength
+    if (shape.layout === 'whole') {
+      const key = stored.byteLength === base ? undefined : this.keys.openName(stored.subarray(base))
+      return key === undefined ? stored : concat([shape.prefix, key])
+    }
     if (shape.layout === 'counter-tail') {
       const at = counterTail(stored, base)
       if (at === undefined || stored[at] !== SEALED_TAIL) return stored
