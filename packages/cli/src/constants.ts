@@ -11,6 +11,9 @@ export const IDENTITY_FILE = 'identity.json'
 /** File in the data dir holding where the control API listens and its bearer token (mode 0600) while a daemon runs. */
 export const API_FILE = 'api.json'
 
+/** File in the data dir holding the channels the daemon has joined, sealed (mode 0600). */
+export const JOINED_CHANNELS_FILE = 'channels.json'
+
 /** The control API's Unix-domain socket in the data dir (mode 0600) while a daemon runs. */
 export const API_SOCKET = 'api.sock'
 

@@ -2,7 +2,8 @@
  * A channel's feed as the reader sees it, for `murmur feed` and the chat: in the chosen order
  * (`@murmur/node`'s sortFeed, the same formulas as the daemon's), without what the reader's filters hide.
  */
-import { TOP_CANDIDATES, applyFilters, sortFeed } from '@murmur/node'
+import { TOP_CANDIDATES, sortFeed } from '@murmur/node/feed-order'
+import { applyFilters } from '@murmur/node/filters'
 import type { ControlClient } from './client.js'
 import type { FeedSort, LocalFilters, PostView } from '@murmur/node'
 

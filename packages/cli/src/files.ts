@@ -1,14 +1,14 @@
 /**
  * Files and directories only the user may read: the data dir, the identity and the control API token;
- * the secret ones sealed under the data dir's at-rest key (`@murmur/node`'s at-rest files).
+ * the secret ones sealed under the data dir's at-rest key (`@murmur/node/at-rest`'s files).
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { openAndMigrate, writeSealedFile } from '@murmur/node/internal'
 import { DataDirError } from './errors.js'
 import { shellWord } from './hint.js'
 import type { Stats } from 'node:fs'
+import type * as AtRest from '@murmur/node/at-rest'
 
 /** Options of the checks that a file or directory is private. */
 export interface PrivacyCheckOptions {
@@ -115,7 +115,9 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  */
 export async function readSealedPrivateFile (dataDir: string, name: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
   const bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
-  return bytes === undefined ? undefined : new TextDecoder().decode(await openAndMigrate(dataDir, name, bytes))
+  if (bytes === undefined) return undefined
+  const { openAndMigrate } = await loadAtRest()
+  return new TextDecoder().decode(await openAndMigrate(dataDir, name, bytes))
 }
 
 /**
@@ -129,7 +131,16 @@ export async function readSealedPrivateFile (dataDir: string, name: string, onUn
  */
 export async function writeSealedPrivateFile (dataDir: string, name: string, text: string, options: { exclusive?: boolean } = {}): Promise<void> {
   await ensurePrivateDir(dataDir)
+  const { writeSealedFile } = await loadAtRest()
   await writeSealedFile(dataDir, name, new TextEncoder().encode(text), options)
+}
+
+/**
+ * `@murmur/node`'s at-rest sealing, loaded on first use: every command imports this module, and most
+ * open no sealed file (the at-rest module brings LevelDB's native binding).
+ */
+async function loadAtRest (): Promise<typeof AtRest> {
+  return import('@murmur/node/at-rest')
 }
 
 /** The bytes of a private file (see readPrivateFile); undefined when it does not exist. */

@@ -4,7 +4,7 @@
  * each use, so a change shows at once and survives every restart. Local only: nothing of it is sent.
  */
 import { join } from 'node:path'
-import { BadFiltersError, emptyFilters, parseFilters } from '@murmur/node'
+import { BadFiltersError, emptyFilters, parseFilters } from '@murmur/node/filters'
 import { DataDirError } from './errors.js'
 import { readSealedPrivateFile, writeSealedPrivateFile } from './files.js'
 import type { LocalFilters } from '@murmur/node'

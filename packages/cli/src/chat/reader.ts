@@ -4,7 +4,8 @@
  * votes on the user's own posts (a highlight and a count in the header until `/feed`). Its own posts
  * are the ids the node gave it and the daemon's own (GET /v1/mine): nothing is asked of the network.
  */
-import { isFeedSort, postFilter } from '@murmur/node'
+import { isFeedSort } from '@murmur/node/feed-order'
+import { postFilter } from '@murmur/node/filters'
 import { readFeed } from '../feed-read.js'
 import { readFilters, updateFilters } from '../filter-file.js'
 import { UsageError } from '../errors.js'

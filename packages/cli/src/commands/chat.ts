@@ -2,7 +2,6 @@
  * `murmur chat`: the interactive terminal chat (what `npm start` runs).
  */
 import { Command } from 'commander'
-import { ChatApp } from '../chat/app.js'
 import { openChatSession } from '../chat/session.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
@@ -35,6 +34,8 @@ export function chatCommand (): Command {
         channel,
         onStartingNode: () => { process.stderr.write('no murmur daemon running: starting a node in this process…\n') }
       })
+      // loaded here, not at the top: every command imports this module
+      const { ChatApp } = await import('../chat/app.js')
       const app = new ChatApp({ client: session.client, channel, mode: session.mode, dataDir })
       const onSignal = (): void => { app.stop() }
       for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(signal, onSignal)

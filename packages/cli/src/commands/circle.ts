@@ -3,7 +3,6 @@
  * the daemon. Posting and reading in a circle use the other commands with `circle:NAME` as the channel.
  */
 import { Command, InvalidArgumentError } from 'commander'
-import QRCode from 'qrcode'
 import { DEFAULT_CIRCLE_MIN_RING, InvalidInviteError, MAX_INVITE_HINTS, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
 import { FROM_STDIN, commandArguments } from '../argument-input.js'
 import { CircleClient } from '../circle-client.js'
@@ -193,6 +192,8 @@ function readInvite (given: string): { text: string, invite: CircleInvite } {
  * blocks, two modules a row, on white), less the row of colour codes alone it ends with.
  */
 async function terminalQr (text: string): Promise<string> {
+  // loaded here, not at the top: every command imports this module, one prints a QR code
+  const { default: QRCode } = await import('qrcode')
   const rows = (await QRCode.toString(text, { type: 'terminal', small: true })).split('\n')
   // eslint-disable-next-line no-control-regex
   return rows.filter((row) => row.replace(/\u001b\[\d+m/g, '') !== '').map((row) => `${row}\n`).join('')

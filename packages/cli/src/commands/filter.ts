@@ -3,7 +3,7 @@
  * data dir (filter-file.ts) and applied by feed, thread, watch and the chat. Local only: nothing is sent.
  */
 import { Command } from 'commander'
-import { filterWords } from '@murmur/node'
+import { filterWords } from '@murmur/node/filters'
 import { UsageError } from '../errors.js'
 import { readFilters, updateFilters } from '../filter-file.js'
 import { parsePostRef, pickPostId, postIdHelp } from '../post-id.js'

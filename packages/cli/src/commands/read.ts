@@ -2,7 +2,8 @@
  * `murmur feed`, `murmur thread` and `murmur watch`: read what the daemon holds and receives.
  */
 import { Command, Option } from 'commander'
-import { FEED_SORTS, TOP_CANDIDATES, postFilter } from '@murmur/node'
+import { FEED_SORTS, TOP_CANDIDATES } from '@murmur/node/feed-order'
+import { postFilter } from '@murmur/node/filters'
 import { CircleClient } from '../circle-client.js'
 import { circleNameOf } from '../circle-name.js'
 import { warningLines } from '../circle-text.js'

@@ -5,7 +5,6 @@
  * posts from peers.
  */
 import { Command } from 'commander'
-import { openDatabase } from '@murmur/node/internal'
 import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
@@ -39,6 +38,8 @@ export function repairCommand (): Command {
     .action(async (options: CommonOptions) => {
       const dataDir = resolveDataDir(options.dataDir)
       let report: Omit<RepairResult, 'dataDir' | 'next'> | undefined
+      // loaded here, not at the top: @murmur/node/internal, the store's way in, loads libp2p (every command imports this module)
+      const { openDatabase } = await import('@murmur/node/internal')
       const db = await openDatabase(dataDir, {
         moveAside: ({ aside, kept, cut }) => { report = { movedTo: aside, kept, cut } }
       }).catch((err: unknown) => {

@@ -8,10 +8,8 @@
  */
 import { createInterface } from 'node:readline/promises'
 import { Command } from 'commander'
-import { dataDirEntries, wipeDataDir } from '@murmur/node/internal'
-import { API_FILE, API_SOCKET, IDENTITY_FILE } from '../constants.js'
+import { API_FILE, API_SOCKET, IDENTITY_FILE, JOINED_CHANNELS_FILE } from '../constants.js'
 import { ControlClient } from '../client.js'
-import { JOINED_CHANNELS_FILE } from '../daemon/joined-channels.js'
 import { readApiFile } from '../daemon/api-file.js'
 import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
 import { FILTERS_FILE } from '../filter-file.js'
@@ -106,6 +104,8 @@ export function wipeCommand (): Command {
     .action(async (options: WipeOptions) => {
       const dataDir = resolveDataDir(options.dataDir)
       const out = outputOf(options)
+      // loaded here, not at the top: every command imports this module
+      const { dataDirEntries, wipeDataDir } = await import('@murmur/node/at-rest')
       // a directory that is no data dir is refused before anything is asked or stopped
       const entries = await dataDirEntries(dataDir, { names: CLI_DATA_DIR_NAMES })
       if (entries === undefined) {

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { parseChannel } from '../commands/options.js'
+import { JOINED_CHANNELS_FILE } from '../constants.js'
 import { DataDirError } from '../errors.js'
 import { readSealedPrivateFile, writeSealedPrivateFile } from '../files.js'
 
@@ -15,9 +16,6 @@ const log = logger('murmur:cli:channels')
 export function joinedChannelsPath (dataDir: string): string {
   return join(dataDir, JOINED_CHANNELS_FILE)
 }
-
-/** The joined channels' file name in a data dir. */
-export const JOINED_CHANNELS_FILE = 'channels.json'
 
 /** Whether `name` is a channel as the CLI writes it (folded: NFKC, `#names` in lower case). */
 function isFoldedChannel (name: unknown): name is string {

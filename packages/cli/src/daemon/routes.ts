@@ -1,7 +1,7 @@
 /**
  * The routes of the control API: each maps one request onto one call of the Murmur node.
  */
-import { isFeedSort, sortedFeed } from '@murmur/node'
+import { isFeedSort, sortedFeed } from '@murmur/node/feed-order'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { checkTtl } from '../lifetime.js'
