@@ -21,6 +21,7 @@ import { MemoryLevel } from 'memory-level'
 import { atRestKeys, newAtRestKey } from '../src/at-rest/seal.js'
 import { openPostCounters } from '../src/membership/post-counters.js'
 import { openSealedDatabase } from '../src/store/sealed-database.js'
+import type { SealedDatabase } from '../src/store/sealed-database.js'
 import { BROWSER_SEALED_MARKER, isSealedStore, sealBrowserStore } from '../src/store/sealing-browser.js'
 import { InStem } from '../src/in-stem.js'
 import { OwnVotes } from '../src/own-votes.js'
@@ -243,6 +244,37 @@ describe('the store sealed at rest', () => {
     await frames.done(frame)
     const left = (await raw.iterator().all()).filter(([key]) => /^!(own-pending|own-votes|circle-own-pending)!/.test(Buffer.from(key).toString('latin1')))
     expect(left).toEqual([])
+    await db.close()
+  })
+
+  it('a sealed store of an earlier version that kept own post ids in plain keys has them sealed on open, the records kept', async () => {
+    const raw = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase
+    const keys = await atRestKeys(await newAtRestKey())
+    const [mine, voted, damaged] = [idOf(3, 0xc3), idOf(4, 0xd4), idOf(5, 0xe5)]
+    const expires = Math.floor(Date.now() / 1000) + 3600
+    const earlier = await openSealedDatabase(raw, keys)
+    await (await InStem.open(earlier)).add({ id: mine, expires, channel: SECRET_CHANNEL, envelope: new TextEncoder().encode('envelope') })
+    await new OwnVotes(earlier).add(voted, -1, expires)
+    await earlier.close()
+    // written again as the earlier version kept them: the id in plain in the key, the value sealed for that key
+    const reopened = await openSealedDatabase(raw, keys) as unknown as SealedDatabase
+    const plainKeyed = async (prefix: string, id: Uint8Array): Promise<void> => {
+      const sub = reopened.sublevel<Uint8Array, Uint8Array>(prefix, { keyEncoding: 'view', valueEncoding: 'view' })
+      const value = (await sub.get(id))!
+      await sub.del(id)
+      const key = Buffer.concat([Buffer.from(`!${prefix}!`), id])
+      await raw.put(key, reopened.sealValue(key, value))
+    }
+    await plainKeyed('own-pending', mine)
+    await plainKeyed('own-votes', voted)
+    await raw.put(Buffer.concat([Buffer.from('!own-pending!'), damaged]), new Uint8Array(60))
+    const named = async (): Promise<boolean> => (await raw.iterator().all()).some(([key]) => [mine, voted, damaged].some((id) => Buffer.from(key).includes(Buffer.from(id))))
+    expect(await named()).toBe(true)
+    await reopened.close()
+    const db = await openSealedDatabase(raw, keys)
+    expect(await named()).toBe(false)
+    expect((await InStem.open(db)).pending().map((p) => Buffer.from(p.id).toString('hex'))).toEqual([Buffer.from(mine).toString('hex')])
+    expect(await new OwnVotes(db).get(voted)).toBe(-1)
     await db.close()
   })
 })

@@ -229,6 +229,32 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
     return out
   }
 
+  /**
+   * Seals the keys a store sealed before whole-key sealing kept in plain (an own post's id): each record
+   * is written again under its sealed key, in one batch (one whose value does not open is dropped). These
+   * sublevels hold a handful of records.
+   */
+  async sealPlainKeys (): Promise<void> {
+    const ops: Array<{ type: 'put' | 'del', key: Bytes, value?: Bytes }> = []
+    for (const { prefix } of KEY_SHAPES.filter((s) => s.layout === 'whole')) {
+      const end = prefix.slice()
+      end[end.byteLength - 1]! += 1
+      for await (const [stored, value] of this.inner.iterator({ gt: prefix, lt: end, keyEncoding: 'view', valueEncoding: 'view' })) {
+        if (this.table.fromStored(stored) !== stored) continue
+        ops.push({ type: 'del', key: stored })
+        let plain: Bytes
+        try {
+          plain = this.openValue(stored, value)!
+        } catch {
+          continue // damaged: unreadable either way, dropped
+        }
+        const sealed = this.table.toStored(stored)
+        ops.push({ type: 'put', key: sealed, value: this.sealValue(sealed, plain) })
+      }
+    }
+    if (ops.length > 0) await this.inner.batch(ops as never)
+  }
+
   /** A stored key in its plain form (for a seek). */
   toStored (key: Bytes): Bytes {
     return this.table.toStored(key)
@@ -276,5 +302,6 @@ class SealedIterator extends AbstractIterator<SealedDatabase, Bytes, Bytes> {
 export async function openSealedDatabase (inner: Inner, keys: AtRestKeys): Promise<StoreDatabase> {
   const db = new SealedDatabase(inner, keys)
   await db.open()
+  await db.sealPlainKeys()
   return db as unknown as StoreDatabase
 }
