@@ -101,13 +101,13 @@ export function candidates (quick: boolean): Mechanism[] {
   }
   if (!quick) {
     for (const loops of [10, 60]) list.push({ id: `onion_d500_l${loops}_slotted`, label: `onion, mix delay 500 ms, ${loops} loops/min, post takes a loop's tick`, kind: 'onion', delay: 500, loops, slotted: true })
-    for (const [delay, loops] of [[500, 10], [500, 1], [1000, 1]] as const) {
+    for (const [delay, loops] of [[500, 10], [500, 1], [800, 1], [1000, 1]] as const) {
       list.push({ id: `onion_direct_d${delay}_l${loops}`, label: `onion, mix delay ${delay} ms, ${loops} loops/min, exit publishes into gossip (no stem)`, kind: 'onion-direct', delay, loops })
     }
     for (const [delay, loops] of [[0, 0], [0, 1], [500, 0], [500, 1], [500, 10], [2000, 1]] as const) {
       list.push({ id: `onion_d${delay}_l${loops}_quiet`, label: `onion, mix delay ${delay} ms, ${loops} loops/min, quiet network (0.1 post/node/min)`, kind: 'onion', delay, loops, quiet: true })
     }
-    for (const [delay, loops] of [[500, 1], [1000, 1]] as const) {
+    for (const [delay, loops] of [[500, 1], [800, 1], [1000, 1]] as const) {
       list.push({ id: `onion_direct_d${delay}_l${loops}_quiet`, label: `onion, mix delay ${delay} ms, ${loops} loops/min, exit publishes into gossip, quiet network`, kind: 'onion-direct', delay, loops, quiet: true })
     }
   }
