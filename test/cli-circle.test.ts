@@ -216,7 +216,7 @@ describe('murmur circle, two daemons', () => {
     await tmux.start('member', ['chat', 'circle:friends', '--data-dir', a.dataDir])
     const screen = await tmux.waitForScreen('member', (s) => s.includes('hello, circle'))
     // with its score and reply count: b's vote and reply
-    expect(screen).toMatch(/\d\d:\d\d \S+ member \(\+1 1↩\)\n {4}hello, circle/)
+    expect(screen).toMatch(/\d\d:\d\d \S+ member \(\+1 1↩\)(?: · \S+ left)?\n {4}hello, circle/)
     expect(screen).not.toContain('read only')
     await tmux.type('member', 'said in the chat')
     await tmux.waitForScreen('member', (s) => flat(s).includes('ring-signed among 2 members of circle:friends'))
