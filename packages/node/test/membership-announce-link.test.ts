@@ -6,12 +6,11 @@
  * is still announced. The observer is a stock libp2p peer speaking the stem protocol, which plays an
  * honest hop: each directory frame it gets is published on gossip, so the owner sees its stamp come back.
  */
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { DIRECTORY_TOPIC, decodeStamp, toHex } from '@murmur/protocol'
 import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
 import { STEM_PROTOCOL, decodeStemFrame } from '../src/stem/index.js'
+import { recordedOut } from './member-stamp-record.js'
 import { cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
 import type { Murmur } from '../src/index.js'
@@ -43,11 +42,6 @@ async function startObserver (): Promise<Observer> {
   return { peer, frames }
 }
 
-/** Whether the node's stamp record says its stamp came back from the network. */
-async function recordedOut (dataDir: string): Promise<boolean> {
-  const record = JSON.parse(await readFile(join(dataDir, 'membership', 'member-stamps'), 'utf8')) as { stamps: Array<{ out?: boolean }> }
-  return record.stamps.some((s) => s.out === true)
-}
 
 /** Waits until the node and the observer see each other in the directory topic: the node's outbox would release now. */
 async function meetInDirectory (node: Murmur, observer: Observer): Promise<void> {

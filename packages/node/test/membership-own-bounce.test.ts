@@ -5,22 +5,16 @@
  * the gossip copy a duplicate (Ignore, not forwarded) where a relay, which only judged it, accepts and
  * forwards it. The owner and a stem relay must give the same verdict on the same bytes.
  */
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { DIRECTORY_TOPIC, decodeStamp, directoryItemId, toHex } from '@murmur/protocol'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
 import { STEM_PROTOCOL, decodeStemFrame } from '../src/stem/index.js'
+import { recordedOut } from './member-stamp-record.js'
 import { cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
-/** Whether the node's stamp record says its stamp is out there. */
-async function recordedOut (dataDir: string): Promise<boolean> {
-  const record = JSON.parse(await readFile(join(dataDir, 'membership', 'member-stamps'), 'utf8')) as { stamps: Array<{ out?: boolean }> }
-  return record.stamps.some((s) => s.out === true)
-}
 
 /** The node's gossip validator on the directory topic, as gossipsub calls it. */
 async function gossipVerdict (node: Murmur, from: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
