@@ -1,17 +1,16 @@
 /**
- * Circle secrets at rest (issue 15, the project rule "secrets 0600"): with a data directory, a circle's
- * secret and member keys live in private files (0600 in a 0700 directory) and never in the node's
- * LevelDB; circles an earlier version kept in the database move to the files when it opens and leave the
+ * Circle secrets at rest (issue 15, the project rule "secrets 0600"; issue 18, sealed at rest): with a data
+ * directory, a circle's secret and member keys live in private files (0600 in a 0700 directory), sealed
+ * under the data dir's at-rest key, and in plain in no file, the node's LevelDB included; circles an earlier version kept in the database move to the files when it opens and leave the
  * database's files; a reopened storage holds the circle.
  */
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateMemberKeys, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { createCircleStateStore } from '../src/circle/state.js'
 import { CIRCLES_DIRECTORY, openCircleStorage } from '../src/platform/node.js'
 import { openDatabase } from '../src/store/backend-node.js'
-import { STORE_DIRECTORY } from '../src/store/constants.js'
 import { cleanedAfterEach } from './harness.js'
 import type { CircleState } from '../src/circle/state.js'
 
@@ -68,8 +67,9 @@ describe('circle secrets at rest', () => {
     const files = await readdir(dir)
     expect(files).toHaveLength(1)
     expect((await stat(join(dir, files[0]!))).mode & 0o777).toBe(0o600)
+    // sealed under the data dir's at-rest key (issue 18): in plain in no file, the store included
     for (const secret of secretsOf(state)) {
-      expect(await filesHolding(dataDir, secret)).toEqual([join(dir, files[0]!)])
+      expect(await filesHolding(dataDir, secret)).toEqual([])
     }
 
     db = await openDatabase(dataDir)
@@ -87,19 +87,14 @@ describe('circle secrets at rest', () => {
     let db = await openDatabase(dataDir)
     await createCircleStateStore(db).put(state)
     await db.close()
-    // the earlier version's record is in LevelDB's files
-    expect(await filesHolding(join(dataDir, STORE_DIRECTORY), state.generations[0]!.secret)).not.toEqual([])
 
     db = await openDatabase(dataDir)
     const states = await openCircleStorage(dataDir, db)
     expect(await states.all()).toEqual([state])
     expect(await createCircleStateStore(db).all()).toEqual([])
     await db.close()
-    for (const secret of secretsOf(state)) {
-      const holding = await filesHolding(dataDir, secret)
-      expect(holding).toHaveLength(1)
-      expect(holding[0]!.startsWith(join(dataDir, CIRCLES_DIRECTORY))).toBe(true)
-    }
+    expect(await readdir(join(dataDir, CIRCLES_DIRECTORY))).toHaveLength(1)
+    for (const secret of secretsOf(state)) expect(await filesHolding(dataDir, secret)).toEqual([])
 
     db = await openDatabase(dataDir)
     expect(await (await openCircleStorage(dataDir, db)).all()).toEqual([state])
@@ -111,11 +106,13 @@ describe('circle secrets at rest', () => {
     const db = await openDatabase(dataDir)
     const damaged: string[] = []
     const states = await openCircleStorage(dataDir, db, (name) => { damaged.push(name) })
+    await states.put(circleState('spoilt'))
+    const [spoilt] = await readdir(join(dataDir, CIRCLES_DIRECTORY))
     await states.put(circleState('good'))
-    const { createPrivateRecordStorage } = await import('../src/membership/storage-file.js')
-    await (await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY) })).put('bad.json', new TextEncoder().encode('{'))
+    // the sealed file of one circle overwritten with junk (its name is a keyed hash of the circle's)
+    await writeFile(join(dataDir, CIRCLES_DIRECTORY, spoilt!), '{')
     expect((await states.all()).map((s) => s.name)).toEqual(['good'])
-    expect(damaged).toEqual(['bad.json'])
+    expect(damaged).toEqual([spoilt])
     await db.close()
   })
 })

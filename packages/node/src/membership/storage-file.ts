@@ -9,6 +9,7 @@ import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TEMP_SUFFIX, fsyncPath, writeDurably } from '../at-rest/durable-file.js'
 import { isSealedFile, openFileBytes, sealFileBytes } from '../at-rest/sealed-file.js'
+import { AtRestError } from '../at-rest/errors.js'
 import { checkRecordName } from './storage.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { MemberStorage } from './storage.js'
@@ -126,8 +127,9 @@ export async function createPrivateRecordStorage (init: PrivateRecordStorageInit
   return {
     get: async (name) => {
       checkName(name)
-      const bytes = await read(sealed.fileOf(name))
-      return bytes === undefined ? undefined : sealed.open(sealed.fileOf(name), bytes).bytes
+      const file = sealed.hideNames && sealed.isSealedName(name) ? name : sealed.fileOf(name)
+      const bytes = await read(file)
+      return bytes === undefined ? undefined : sealed.open(file, bytes).bytes
     },
     put: async (name, bytes) => {
       checkName(name)
@@ -146,7 +148,9 @@ export async function createPrivateRecordStorage (init: PrivateRecordStorageInit
       for (const entry of await readdir(dir)) {
         if (!sealed.isSealedName(entry)) continue
         const bytes = await read(entry)
-        if (bytes !== undefined) names.push(sealed.open(entry, bytes).name)
+        if (bytes === undefined) continue
+        // a file that does not open is listed by its own name, so that reading it reports the damage
+        try { names.push(sealed.open(entry, bytes).name) } catch { names.push(entry) }
       }
       return names
     }
@@ -183,9 +187,11 @@ class SealedRecords {
   }
 
   open (file: string, sealed: Uint8Array): { name: string, bytes: Uint8Array } {
-    const { plain } = openFileBytes(this.keys, `${this.place}/${file}`, sealed)
+    const { plain, legacy } = openFileBytes(this.keys, `${this.place}/${file}`, sealed)
     if (!this.hideNames) return { name: file, bytes: plain }
-    const length = new DataView(plain.buffer, plain.byteOffset).getUint16(0)
+    const length = plain.byteLength < 2 ? Infinity : new DataView(plain.buffer, plain.byteOffset).getUint16(0)
+    // a hidden-name file is always written sealed: one in plain, or cut short, is damaged
+    if (legacy || 2 + length > plain.byteLength) throw new AtRestError('ERR_SEALED_DAMAGED', `${this.place}/${file} is damaged`)
     return { name: new TextDecoder().decode(plain.subarray(2, 2 + length)), bytes: plain.slice(2 + length) }
   }
 }
