@@ -3,13 +3,12 @@
  * (MurmurInit.libp2p) logs its member state, minting and directory through it, under the node's own
  * component ('murmur:node:membership:*'), and never the member key, its secret or the node's PeerId.
  */
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { format } from 'node:util'
 import { authorPublicKey, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { cleanedAfterEach, startNode, waitFor } from './harness.js'
 import { memberInit } from './member-fixtures.js'
+import { memberKeySecret } from './member-stamp-record.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
 /** A ComponentLogger that keeps every 'murmur:*' line, formatted. */
@@ -41,7 +40,7 @@ describe('membership logging', () => {
     ]))
     expect(lines.some((line) => line.startsWith('murmur:node:membership:minting minting the stamp for week'))).toBe(true)
 
-    const secret = new Uint8Array(await readFile(join(dataDir, 'membership', 'member-key')))
+    const secret = await memberKeySecret(dataDir)
     const text = lines.join('\n')
     for (const hidden of [node.peerId.toString(), toHex(secret), toHex(authorPublicKey(secret)), secret.join(','), authorPublicKey(secret).join(',')]) {
       expect(text).not.toContain(hidden)
