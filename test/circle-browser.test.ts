@@ -210,24 +210,24 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     for (const [damaged, code] of [[invite.slice(0, -6), 'ERR_INVITE_TRUNCATED'], [`${invite.slice(0, 30)}${invite[30] === 'A' ? 'B' : 'A'}${invite.slice(31)}`, 'ERR_INVITE_CHECKSUM']] as const) {
       await page.locator('#join-invite').fill(damaged)
       await page.locator('#join-button').click()
-      await page.waitForFunction((c) => document.getElementById('circle-problem')?.textContent?.endsWith(`(${c})`), code, { timeout: 10_000 })
+      await page.waitForFunction((c) => document.getElementById('circle-problem')?.textContent?.endsWith(`(${c})`), code, { timeout: 60_000 })
       expect(await pageText('#circle-problem')).toMatch(new RegExp(`^not joined: [^\\n]+ \\(${code}\\)$`))
       expect(await pageCircle('list')).toEqual([])
     }
     await page.locator('#join-invite').fill(invite)
     await page.locator('#join-button').click()
-    await page.waitForFunction(() => (document.getElementById('channel') as HTMLSelectElement | null)?.value === 'circle:friends', undefined, { timeout: 10_000 })
+    await page.waitForFunction(() => (document.getElementById('channel') as HTMLSelectElement | null)?.value === 'circle:friends', undefined, { timeout: 60_000 })
     expect(new URL(page.url()).hash).toBe('')
     // a damaged join link is said at once, and joins nothing
     await page.evaluate((damaged) => { window.location.hash = `#join=${damaged}` }, invite.slice(0, -6))
-    await page.locator('#circle-problem', { hasText: 'the link\'s invite cannot be used: the invite is cut short: copy all of it (ERR_INVITE_TRUNCATED)' }).waitFor({ timeout: 10_000 })
+    await page.locator('#circle-problem', { hasText: 'the link\'s invite cannot be used: the invite is cut short: copy all of it (ERR_INVITE_TRUNCATED)' }).waitFor({ timeout: 60_000 })
     expect((await pageCircle<unknown[]>('list')).length).toBe(1)
     // a newcomer is told before typing anything why it cannot post yet
     expect(await pageText('#circle-notice')).toMatch(/^you joined less than a day ago: read now, post from /)
 
     // the page's invite: text, link, QR code of the link; the second daemon joins with it
     await page.locator('#make-invite').click()
-    await page.locator('#invite').waitFor({ state: 'visible', timeout: 10_000 })
+    await page.locator('#invite').waitFor({ state: 'visible', timeout: 60_000 })
     const made = await page.locator('#invite-text').inputValue()
     expect(made).toMatch(/^MURMUR:CIRCLE:[A-Z2-7]+$/)
     const joinLink = await page.locator('#invite-link').inputValue()
@@ -250,7 +250,7 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     await page.locator('#circle-name').fill('solo')
     await page.locator('#circle-min-ring').fill('2')
     await page.locator('#create-circle button').click()
-    await page.waitForFunction(() => (document.getElementById('channel') as HTMLSelectElement | null)?.value === 'circle:solo', undefined, { timeout: 10_000 })
+    await page.waitForFunction(() => (document.getElementById('channel') as HTMLSelectElement | null)?.value === 'circle:solo', undefined, { timeout: 60_000 })
     expect(await pageText('#circle-summary')).toBe('circle:solo · 1 member · min ring 2 · owner · cannot post yet')
     // the invite's hint, seconds on: never dialed
     expect(trapped).toBe(0)
@@ -268,7 +268,7 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     await page.locator('#channel').selectOption('circle:solo')
     expect(await pageText('#circle-notice')).toMatch(/^you cannot post yet: a post would hide among 1 member, below this circle's minimum of 2/)
     await page.locator('#channel').selectOption('circle:friends')
-    await page.waitForFunction(() => document.getElementById('circle-notice')?.dataset.canPost === 'true', undefined, { timeout: 10_000 })
+    await page.waitForFunction(() => document.getElementById('circle-notice')?.dataset.canPost === 'true', undefined, { timeout: 60_000 })
 
     await page.locator('#body').fill('hello from the page')
     await page.locator('#send').click()
