@@ -4,14 +4,12 @@
  * also when the process is killed (SIGKILL) after any step of the sealing; a record moved to another key,
  * or a data dir whose key was destroyed, does not open.
  */
-import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
-import { build } from 'esbuild'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { killedAfter } from './killed-child.js'
 import { destroyAtRestKey } from '../src/at-rest/key-file.js'
 import { openDatabase } from '../src/store/backend-node.js'
 import { createPostStore } from '../src/store/index.js'
@@ -33,7 +31,6 @@ import type { StoreDatabase, StoredPost } from '../src/store/index.js'
 const PLACE = 'geo:u4pruydq'
 const SECRET_CHANNEL = '#quietharbour'
 const BODY = 'meet at the old lighthouse'
-const CHILD_DIR = fileURLToPath(new URL('../../../node_modules/.cache/murmur-test/', import.meta.url))
 
 /** Every file under `dir`, with its bytes. */
 async function filesUnder (dir: string): Promise<Array<{ path: string, bytes: Buffer }>> {
@@ -93,37 +90,12 @@ async function plainStore (dataDir: string, posts: StoredPost[]): Promise<void> 
 
 /** Opens the store of `dataDir` in a child process that kills itself (SIGKILL) right after `step` of the sealing. */
 async function sealKilledAfter (dataDir: string, step: string): Promise<void> {
-  const script = await build({
-    stdin: {
-      contents: `
-        import { dataDirKeys } from '../at-rest/sealed-file.ts'
-        import { sealStoreDir } from './sealing-migration.ts'
-        await sealStoreDir(process.argv[2], await dataDirKeys(process.argv[2]), {
-          onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
-        })
-        process.exit(3)`,
-      resolveDir: fileURLToPath(new URL('../src/store/', import.meta.url)),
-      sourcefile: 'seal-child.ts',
-      loader: 'ts'
-    },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent'
-  })
-  await mkdir(CHILD_DIR, { recursive: true })
-  const file = join(CHILD_DIR, `seal-child-${process.pid}-${step}.mjs`)
-  await writeFile(file, script.outputFiles[0]!.contents)
-  try {
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
-      spawn(process.execPath, [file, dataDir, step], { stdio: ['ignore', 'ignore', 'inherit'] }).once('exit', (_code, signal) => { resolve(signal) })
-    })
-    expect(signal).toBe('SIGKILL')
-  } finally {
-    await rm(file, { force: true })
-  }
+  await killedAfter('seal-child', `
+    import { dataDirKeys } from '../at-rest/sealed-file.ts'
+    import { sealStoreDir } from './sealing-migration.ts'
+    await sealStoreDir(process.argv[2], await dataDirKeys(process.argv[2]), {
+      onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
+    })`, dataDir, step)
 }
 
 describe('the store sealed at rest', () => {

@@ -3,14 +3,12 @@
  * the swap's marker, and between the two renames of the swap; the next open has every kept record. Also
  * two repairs in one second, a half-written copy left behind, and a damaged counter value.
  */
-import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
-import { build } from 'esbuild'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { killedAfter } from './killed-child.js'
 import { POST_COUNTERS_SUBLEVEL, counterCutKey, openPostCounters } from '../src/membership/post-counters.js'
 import { openDatabase } from '../src/store/backend-node.js'
 import { KEPT_SUBLEVELS, REPAIR_MARKER_FILE, REPAIR_NEW_DIRECTORY, moveAside } from '../src/store/move-aside.js'
@@ -19,7 +17,6 @@ import type { RepairStep } from '../src/store/move-aside.js'
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 const TOPIC = 'murmur/2/#lobby'
 /** Where the child script is written: inside the repository, so that it finds classic-level. */
-const CHILD_DIR = fileURLToPath(new URL('../../../node_modules/.cache/murmur-test/', import.meta.url))
 
 /** Fills every kept sublevel with a few records and the rest of the store with others; returns the kept ones. */
 async function fill (dataDir: string): Promise<Record<string, string[]>> {
@@ -63,37 +60,12 @@ async function keptOf (dataDir: string): Promise<Record<string, string[]>> {
 
 /** Runs a repair in a child process that kills itself (SIGKILL) right after `step`. */
 async function repairKilledAfter (dataDir: string, step: RepairStep): Promise<void> {
-  const script = await build({
-    stdin: {
-      contents: `
-        import { moveAside } from './move-aside.ts'
-        import { openDatabase } from './backend-node.ts'
-        await moveAside(process.argv[2], async () => await openDatabase(process.argv[2], { check: false }), {
-          onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
-        })
-        process.exit(3)`,
-      resolveDir: fileURLToPath(new URL('../src/store/', import.meta.url)),
-      sourcefile: 'repair-child.ts',
-      loader: 'ts'
-    },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent'
-  })
-  await mkdir(CHILD_DIR, { recursive: true })
-  const file = join(CHILD_DIR, `repair-child-${process.pid}-${step}.mjs`)
-  await writeFile(file, script.outputFiles[0]!.contents)
-  try {
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
-      spawn(process.execPath, [file, dataDir, step], { stdio: ['ignore', 'ignore', 'inherit'] }).once('exit', (_code, signal) => { resolve(signal) })
-    })
-    expect(signal).toBe('SIGKILL')
-  } finally {
-    await rm(file, { force: true })
-  }
+  await killedAfter('repair-child', `
+    import { moveAside } from './move-aside.ts'
+    import { openDatabase } from './backend-node.ts'
+    await moveAside(process.argv[2], async () => await openDatabase(process.argv[2], { check: false }), {
+      onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
+    })`, dataDir, step)
 }
 
 describe('murmur repair (moveAside)', () => {
