@@ -14,6 +14,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it, vi } from 'vitest'
+import type { MockInstance } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { InvalidMessageTracker } from '../src/gossip.js'
 
@@ -63,7 +64,8 @@ async function longestStall (work: () => Promise<void>): Promise<number> {
 describe('kad message size (seventh read of issue 12, H2)', () => {
   const cleanup = cleanedAfterEach()
 
-  it('a stock peer\'s 2 MB kad message does not stall a DHT server: its stream is aborted, the peer penalised, a genuine PING still answered', async () => {
+  /** A DHT-server node with a spied penalty, and a stock peer dialed to it. */
+  async function attackedDhtNode (): Promise<{ node: Awaited<ReturnType<typeof dhtNode>>, attacker: Awaited<ReturnType<typeof stockPeer>>, penalise: MockInstance<InvalidMessageTracker['penalise']> }> {
     const tracker = new InvalidMessageTracker()
     const penalise = vi.spyOn(tracker, 'penalise')
     const node = await dhtNode(tracker)
@@ -72,6 +74,11 @@ describe('kad message size (seventh read of issue 12, H2)', () => {
     const attacker = await stockPeer()
     cleanup.running.push(attacker)
     await attacker.dial(node.getMultiaddrs()[0]!)
+    return { node, attacker, penalise }
+  }
+
+  it('a stock peer\'s 2 MB kad message does not stall a DHT server: its stream is aborted, the peer penalised, a genuine PING still answered', async () => {
+    const { node, attacker, penalise } = await attackedDhtNode()
     let outcome = ''
     const stall = await longestStall(async () => {
       const stream = await attacker.dialProtocol(node.peerId, KAD_PROTOCOL)
@@ -130,14 +137,7 @@ describe('kad message size (seventh read of issue 12, H2)', () => {
     })()],
     ['bytes that do not decode (a field of wire type 7)', Uint8Array.from([0x08, 0x05, 0x0f, ...new Uint8Array(1_000).fill(0xff)])]
   ])('a stock peer\'s kad message of %s is refused and the peer penalised (eighth read of issue 12); a genuine PING is still answered', async (_, junk) => {
-    const tracker = new InvalidMessageTracker()
-    const penalise = vi.spyOn(tracker, 'penalise')
-    const node = await dhtNode(tracker)
-    cleanup.running.push(node)
-    await node.start()
-    const attacker = await stockPeer()
-    cleanup.running.push(attacker)
-    await attacker.dial(node.getMultiaddrs()[0]!)
+    const { node, attacker, penalise } = await attackedDhtNode()
     const stream = await attacker.dialProtocol(node.peerId, KAD_PROTOCOL)
     const lp = lpStream(stream)
     await lp.write(junk).catch(() => {})
