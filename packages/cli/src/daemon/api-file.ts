@@ -119,7 +119,8 @@ export async function removeApiFile (dataDir: string, token: string): Promise<vo
 function parseEndpoint (text: string): ApiEndpoint | undefined {
   try {
     const value = JSON.parse(text) as { version?: unknown, pid?: unknown, token?: unknown, socket?: unknown, host?: unknown, port?: unknown }
-    if (value.version !== 2 || typeof value.pid !== 'number' || typeof value.token !== 'string') {
+    // a pid of 0 or below would make a signal to it reach a whole process group (`murmur wipe` sends SIGTERM)
+    if (value.version !== 2 || typeof value.pid !== 'number' || !Number.isSafeInteger(value.pid) || value.pid <= 0 || typeof value.token !== 'string') {
       return undefined
     }
     const { pid, token } = value
