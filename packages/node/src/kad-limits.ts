@@ -19,6 +19,7 @@
  *
  * The two methods wrapped are kad-dht's internals (16.x); without them creating the node fails by name.
  */
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { reader } from 'protons-runtime'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -154,7 +155,7 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
           remaining -= take
           i += take
           if (remaining === 0) {
-            const whole = body.length === 1 ? body[0]! : concat(body)
+            const whole = body.length === 1 ? body[0]! : uint8ArrayConcat(body)
             body = []
             if (kadMessageJunk(whole, maxProviders)) {
               refuse(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
@@ -179,17 +180,6 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
     }
   }
   stream.addEventListener('message', onMessage)
-}
-
-/** The bytes of `parts` in one array. */
-function concat (parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.byteLength
-  }
-  return out
 }
 
 /**

@@ -36,7 +36,7 @@ export function timeRefusal (post: PostTimes, now: bigint | number): TimeRefusal
   const at = BigInt(now)
   const created = BigInt(post.created)
   if (created > at + BigInt(2 * MAX_CLOCK_SKEW)) return 'ERR_TOO_EARLY'
-  if (at >= created + BigInt(post.ttl)) return 'ERR_EXPIRED'
+  if (isExpired(post, at)) return 'ERR_EXPIRED'
   return undefined
 }
 
