@@ -6,7 +6,7 @@
  * attacker sent it).
  */
 import { forwardableAt } from '@murmur/protocol'
-import { LIVE_EPOCH_WINDOW } from './intake.js'
+import { epochRuleOf } from './intake.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 
 /**
@@ -19,6 +19,5 @@ import type { ValidEnvelope } from '@murmur/protocol'
  * ```
  */
 export function forwardableNow (valid: Pick<ValidEnvelope, 'post' | 'auth'>, now: number, live: boolean): boolean {
-  const epoch = live && valid.auth.kind === 'ring' ? { epoch: valid.auth.epoch, window: LIVE_EPOCH_WINDOW } : undefined
-  return forwardableAt(valid.post, Math.floor(now / 1000), epoch)
+  return forwardableAt(valid.post, Math.floor(now / 1000), epochRuleOf(valid, live))
 }

@@ -22,7 +22,7 @@ import type { PostEntry, PostStore, PutResult, StoreDatabase, StoredPost } from 
 import type { PostView } from './view.js'
 import type { GossipOutcome } from './gossip.js'
 import type { SignedEnvelope } from './signature-memo.js'
-import type { Envelope, ErrorCode, InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
+import type { Envelope, EpochRule, ErrorCode, InvalidEnvelope, PostKind, RingMembership, ValidateOptions, ValidationResult, ValidEnvelope } from '@murmur/protocol'
 import type { Logger } from '@libp2p/interface'
 
 /** A verdict in gossipsub's terms: take and forward it, drop it and penalise the sender, or just drop it. */
@@ -804,10 +804,23 @@ function createdOf (post: Uint8Array): number | undefined {
   }
 }
 
+/**
+ * The epoch rule a valid post meets on `live` paths (gossip, stem): a ring post's epoch within
+ * LIVE_EPOCH_WINDOW of now's; none for one-time posts or off live paths.
+ *
+ * @example
+ * ```ts
+ * forwardableAt(valid.post, now, epochRuleOf(valid, true))
+ * ```
+ */
+export function epochRuleOf (valid: Pick<ValidEnvelope, 'auth'>, live: boolean): EpochRule | undefined {
+  return live && valid.auth.kind === 'ring' ? { epoch: valid.auth.epoch, window: LIVE_EPOCH_WINDOW } : undefined
+}
+
 /** Whether a post found valid earlier still is at `now` (unix seconds): not expired, and on live paths its ring epoch near now's. */
 function stillValid (valid: ValidEnvelope, live: boolean, now: number): boolean {
   const seconds = BigInt(now)
   if (isExpired(valid.post, seconds)) return false
-  if (!live || valid.auth.kind !== 'ring') return true
-  return inEpochWindow(valid.auth.epoch, seconds, LIVE_EPOCH_WINDOW)
+  const rule = epochRuleOf(valid, live)
+  return rule === undefined || inEpochWindow(rule.epoch, seconds, rule.window)
 }
