@@ -69,3 +69,4 @@ export { GEOHASH_ALPHABET, MAX_GEOHASH_LENGTH, encodeGeohash, geohashAt, geohash
 export type { CellBounds, CellGrid } from './geohash.js'
 export { LOCATION_LEVELS, DEFAULT_FINEST_LEVEL, TARGET_COVER_CELLS, MAX_COVER_CELLS, MIN_RADIUS_METERS, MAX_RADIUS_METERS, EARTH_RADIUS_METERS, LocationError, locationChannel, locationCell, pointChannel, locationCover, distanceToCell, greatCircleMeters } from './location.js'
 export type { LocationLevel, LocationErrorCode, Circle, LocationCoverOptions, LocationCover } from './location.js'
+export * from './onion/index.js'
