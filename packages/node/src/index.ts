@@ -59,7 +59,7 @@ export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
 export { METRIC_NAMES, STORE_BYTES_STEP } from './metrics.js'
 export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, VerifyPriority, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
-export { AbortError, RateLimitError } from '@murmur/protocol'
+export { AbortError, LifetimeError, RateLimitError } from '@murmur/protocol'
 export { MEMBERSHIP_PRUNE_INTERVAL, MEMBERSHIP_PROGRESS_EVENT_INTERVAL } from './node-membership.js'
 export type { NodeMembershipStatus, NodeMembershipEvents } from './node-membership.js'
 export type { MembershipStatus, MintProgressDetail } from './membership/index.js'
@@ -246,7 +246,10 @@ export interface SyncChannelOptions extends AbortOptions {
 /** Options of {@link Murmur.post}, {@link Murmur.reply} and {@link Murmur.vote}. */
 export interface PostOptions extends AbortOptions {
   /**
-   * Lifetime in seconds, 60..604800 (one week). Votes live as long as you say, too.
+   * Lifetime in seconds: a post or reply 3600, 86400 or 604800 (an hour, a day, a week), a vote 86400
+   * only; any other is refused with LifetimeError (ERR_BAD_LIFETIME) before anything is made. Every
+   * node reads a post's ttl, so one of the author's own would link their posts (@murmur/protocol's
+   * LIFETIMES). Other nodes' posts may carry any ttl in 3600..604800.
    *
    * @default 86400 (one day)
    */
@@ -440,7 +443,8 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * next refused with RateLimitError, ERR_RATE_LIMITED, before anything is sent), else one-time-signed
    * under the author's thread pseudonym, shown "unverified", with more proof of work.
    *
-   * Throws (matched on `err.name`): NotStartedError, ClockSkewError, InvalidChannelError, PostValidationError
+   * Throws (matched on `err.name`): NotStartedError, ClockSkewError, InvalidChannelError, LifetimeError (a `ttl` none of
+   * the lifetimes, ERR_BAD_LIFETIME), PostValidationError
    * (the protocol's code; ERR_BAD_FIELD for a body nothing of which would show, isBlankText), RateLimitError, OutboxFullError (nothing kept), AbortError (`signal`, before the
    * post is committed), PublishError (gossipsub refused it; `cause`), StemStoppedError (the node stopped
    * while the post waited for a stem peer). {@link reply} and {@link vote} throw the same, and

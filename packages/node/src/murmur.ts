@@ -4,7 +4,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
-import { AbortError, CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, displayLine, fromHex, gossipMessageId, isCircleChannel, messageId, ready, toHex } from '@murmur/protocol'
+import { AbortError, CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, checkLifetime, displayLine, fromHex, gossipMessageId, isCircleChannel, messageId, ready, toHex } from '@murmur/protocol'
 import { FEED_LIMIT, SWEEP_INTERVAL } from './constants.js'
 import { ClockSkewError, NotStartedError } from './errors.js'
 import { checkBody, parseId, parseIdPrefix, topicOf, typedChannel } from './input.js'
@@ -672,6 +672,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   async post (typed: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     const channel = typedChannel(typed)
     checkBody(body)
+    // one of the lifetimes every UI offers: one of the author's own would link their posts
+    checkLifetime(options.ttl)
     this.assertCanPost(options.signal)
     this.places.assertPostable(channel)
     return this.own.post(channel, body, options)
@@ -679,12 +681,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 
   async reply (parentId: string, body: string, options: PostOptions = {}): Promise<PostResult> {
     checkBody(body)
+    checkLifetime(options.ttl, 'REPLY')
     this.assertCanPost(options.signal)
     await this.places.assertAnswerable(parentId)
     return this.own.reply(parentId, body, options)
   }
 
   async vote (postId: string, vote: 1 | -1, options: PostOptions = {}): Promise<PostResult> {
+    checkLifetime(options.ttl, 'VOTE')
     this.assertCanPost(options.signal)
     await this.places.assertAnswerable(postId)
     return this.own.vote(postId, vote, options)

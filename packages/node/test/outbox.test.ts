@@ -48,7 +48,7 @@ describe('outbox', () => {
     running.push(node)
     await expect(node.post('two words', 'x')).rejects.toMatchObject({ name: 'InvalidChannelError', code: 'ERR_BAD_CHANNEL' })
     await expect(node.post('#ok', 'x'.repeat(2049))).rejects.toMatchObject({ name: 'PostValidationError', code: 'ERR_BODY_TOO_LONG' })
-    await expect(node.post('#ok', 'x', { ttl: 10 })).rejects.toMatchObject({ name: 'PostValidationError', code: 'ERR_BAD_FIELD' })
+    await expect(node.post('#ok', 'x', { ttl: 10 })).rejects.toMatchObject({ name: 'LifetimeError', code: 'ERR_BAD_LIFETIME' })
     await expect(node.reply('00'.repeat(32), 'x')).rejects.toMatchObject({ name: 'UnknownPostError' })
     await expect(node.vote('not-an-id', 1)).rejects.toMatchObject({ name: 'InvalidIdError' })
     await node.stop()
