@@ -5,9 +5,14 @@
  * the store's database), so that a restart does not forget them; bounded as the stem's table of held posts
  * is, per delivering address group, so that a flood of valid ring posts sent through this node's stem
  * pushes out the flooder's own marks first (eighth read of issue 12: 4,096 relayed ring posts flushed
- * a mark kept in a plain least-recently-used cache, and a restart lost them all).
+ * a mark kept in a plain least-recently-used cache, and a restart lost them all). Each record keeps its
+ * group as a token, a keyed hash of the group under a key of the run that never reaches the disk, so a
+ * restart keeps a flood's marks together (each alone, they would stand beside the honest ones and push
+ * them out at the first tie) while the disk says no address and nothing that tells an own post from a
+ * relayed one: an own post is charged to a group of its own, as a quiet peer's post is.
  */
 import { fromHex, toHex } from '@murmur/protocol'
+import sodium from 'libsodium-wrappers-sumo'
 import { HeldPosts } from '../stem/held.js'
 import type { StoreDatabase } from './database.js'
 import type { AbstractSublevel } from 'abstract-level'
@@ -41,6 +46,12 @@ export interface ForwardedRingsInit {
 
 type Records = AbstractSublevel<StoreDatabase, string | Uint8Array, Uint8Array, Uint8Array>
 
+/** Bytes of a group's token on disk. */
+const GROUP_TOKEN_BYTES = 8
+
+/** Prefix of the group of a mark loaded from disk: `disk:<token hex>`, apart from every address group. */
+const LOADED_GROUP = 'disk:'
+
 /** One mark: the post id (hex), when the post expires (unix seconds), the group it is charged to. */
 interface Mark {
   id: string
@@ -65,10 +76,13 @@ export class ForwardedRings {
   private readonly writes = new Set<Promise<void>>()
   private readonly onError: (err: unknown) => void
   private readonly now: () => number
+  /** Keys the group tokens written in this run (random, never on disk). */
+  private readonly tokenKey?: Uint8Array
   private sinceSweep = 0
 
   private constructor (records: Records | undefined, max: number, onError: (err: unknown) => void, now: () => number) {
     this.records = records
+    if (records !== undefined) this.tokenKey = sodium.randombytes_buf(sodium.crypto_generichash_KEYBYTES)
     this.marks = new HeldPosts(max)
     this.onError = onError
     this.now = now
@@ -84,6 +98,7 @@ export class ForwardedRings {
    * expired.
    */
   static async open (db?: StoreDatabase, init: ForwardedRingsInit = {}): Promise<ForwardedRings> {
+    await sodium.ready
     const records = db?.sublevel<Uint8Array, Uint8Array>(FORWARDED_RINGS_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
     const marks = new ForwardedRings(records, init.max ?? MAX_FORWARDED_RINGS, init.onError ?? (() => {}), init.now ?? Date.now)
     if (records !== undefined) {
@@ -109,7 +124,7 @@ export class ForwardedRings {
     const mark: Mark = { id: key, expires, group: group ?? key }
     this.add(mark)
     const records = this.records
-    if (records !== undefined) void this.write(async () => records.put(id, encode(mark)))
+    if (records !== undefined) void this.write(async () => records.put(id, encode(mark, this.tokenOf(mark.group))))
   }
 
   /** Whether the post `id` was marked and has not expired. */
@@ -154,6 +169,12 @@ export class ForwardedRings {
     }
   }
 
+  /** The token of `group` on disk: a loaded group keeps its token, any other is hashed under this run's key. */
+  private tokenOf (group: string): Uint8Array {
+    if (group.startsWith(LOADED_GROUP)) return fromHex(group.slice(LOADED_GROUP.length))
+    return sodium.crypto_generichash(GROUP_TOKEN_BYTES, new TextEncoder().encode(group), this.tokenKey)
+  }
+
   private seconds (): number {
     return Math.floor(this.now() / 1000)
   }
@@ -167,18 +188,23 @@ export class ForwardedRings {
 }
 
 /**
- * A record: when the post expires (8 bytes). Nothing else: a group on disk, or its absence for an own post,
- * would tell whoever reads the data directory which posts were written here.
+ * A record: when the post expires (8 bytes), then the token of its group (8 bytes, see {@link
+ * ForwardedRings.tokenOf}). No address, and nothing that tells an own post from a relayed one.
  */
-function encode (mark: Mark): Uint8Array {
-  const bytes = new Uint8Array(8)
+function encode (mark: Mark, token: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(8 + GROUP_TOKEN_BYTES)
   new DataView(bytes.buffer).setBigUint64(0, BigInt(mark.expires))
+  bytes.set(token, 8)
   return bytes
 }
 
-/** A mark loaded from disk, charged to a group of its own (its post id): it was charged apart before the restart too. */
+/**
+ * A mark loaded from disk, charged to its token's group (the marks of one group before the restart stay
+ * together); a record of an earlier version (8 bytes, no token) to a group of its own (its post id).
+ */
 function decode (id: Uint8Array, value: Uint8Array): Mark | undefined {
-  if (id.byteLength !== 32 || value.byteLength !== 8) return undefined
+  if (id.byteLength !== 32 || (value.byteLength !== 8 && value.byteLength !== 8 + GROUP_TOKEN_BYTES)) return undefined
   const expires = Number(new DataView(value.buffer, value.byteOffset, value.byteLength).getBigUint64(0))
-  return { id: toHex(id), expires, group: toHex(id) }
+  const group = value.byteLength === 8 ? toHex(id) : `${LOADED_GROUP}${toHex(value.subarray(8))}`
+  return { id: toHex(id), expires, group }
 }
