@@ -48,4 +48,21 @@ describe('circle frame store', () => {
     for await (const held of store.frames()) kept.push(held)
     expect(kept).toHaveLength(4)
   })
+
+  it('hands out the frames that arrived since a time, oldest first (what a new generation tries)', async () => {
+    let now = 1_000
+    const store = await openFrameStore({ db: await database(), now: () => now })
+    for (const fill of [1, 2, 3]) {
+      await store.put(frame(fill), 'g')
+      now += 10
+    }
+    const since = async (at: number): Promise<number[]> => {
+      const fills: number[] = []
+      for await (const held of store.frames(at)) fills.push(held[0]!)
+      return fills
+    }
+    expect(await since(0)).toEqual([1, 2, 3])
+    expect(await since(1_010)).toEqual([2, 3])
+    expect(await since(1_021)).toEqual([])
+  })
 })

@@ -26,6 +26,14 @@ export const CIRCLE_FRAMES_MAX_BYTES = 64 * 1024 * 1024
 export const CIRCLE_HELD_MAX = 256
 
 /**
+ * Seconds before a rotation's `created` (the owner's clock; this node's now when that is later) from
+ * which the frames kept are tried with the new generation's keys: its secret is fresh, so no frame that
+ * arrived before it was made opens with it (§6.7). Covers twice the clock skew peers accept (the owner's
+ * and this node's, MAX_CLOCK_SKEW each) with room to spare. @default 600
+ */
+export const ROTATION_SCAN_MARGIN = 600
+
+/**
  * Age in seconds of the frame carrying a member's JOIN after which its node announces the JOIN again (a
  * fresh seal of the same record): relays drop frames after CIRCLE_FRAME_TTL, and a newcomer learns the
  * roster from frames it can still fetch (§6.6). @default 302400 (half of CIRCLE_FRAME_TTL)

@@ -8,9 +8,10 @@
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
-import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX } from './constants.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, ROTATION_SCAN_MARGIN } from './constants.js'
 import { frameId } from './frame-store.js'
 import type { HeldCircle, OpenedFrame, RecordOutcome } from './held-circle.js'
+import type { HeldGeneration } from './state.js'
 import type { FrameStore } from './frame-store.js'
 import type { PostIntake, Verdict } from '../intake.js'
 import type { Logger } from '@libp2p/interface'
@@ -38,6 +39,10 @@ export interface FrameIntakeComponents {
 /** A post waiting for the joins of its ring's members. */
 interface Held {
   circle: HeldCircle
+  /** The generation it opened with. */
+  generation: HeldGeneration
+  /** The first ring key (hex) not on that generation's roster: the post is judged again once it is. */
+  waiting: string
   frame: Uint8Array
   from: string
   path: FramePath
@@ -83,16 +88,19 @@ export class FrameIntake {
     })
   }
 
-  /** Tries every frame kept with the keys of `circle` (a new member, a new generation); call it serially. */
-  async rescan (circle: HeldCircle): Promise<void> {
-    // a rotation found makes the next generation's frames readable: scan again, at most once per generation
-    for (let pass = 0; pass < 8; pass++) {
-      const generations = circle.state.generations.length
-      for await (const frame of this.components.frames.frames()) {
-        const opened = circle.open(frame)
-        if (opened !== undefined) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
-      }
-      if (circle.state.generations.length === generations) return
+  /**
+   * Tries the frames kept with the keys of `circle`'s generations from index `first` on; call it serially.
+   * A circle just joined (`first` 0) tries every frame kept. A new generation tries only the frames that
+   * arrived since its rotation was made (ROTATION_SCAN_MARGIN earlier, for the clocks): its secret is
+   * fresh, so nothing kept before can open with it, and junk kept by the thousand costs a rotation nothing.
+   * A rotation found on the way scans for its own generation in turn (`opened`).
+   */
+  async rescan (circle: HeldCircle, first = 0): Promise<void> {
+    const rotatedAt = first === 0 ? undefined : circle.rotatedAt(circle.state.generations[first]!)
+    const since = rotatedAt === undefined ? 0 : Math.min(rotatedAt, Math.floor(this.components.now())) - ROTATION_SCAN_MARGIN
+    for await (const frame of this.components.frames.frames(since)) {
+      const opened = circle.open(frame, first)
+      if (opened !== undefined) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
     }
   }
 
@@ -136,7 +144,8 @@ export class FrameIntake {
     }
     if (outcome !== 'known') {
       await this.components.changed(circle, outcome)
-      if (outcome === 'rotated') await this.rescan(circle)
+      // the new generation is the last (a rotation that left this member out adds none)
+      if (outcome === 'rotated' && circle.state.removed !== true) await this.rescan(circle, circle.state.generations.length - 1)
       await this.retry(circle)
     }
     return 'accept'
@@ -145,11 +154,11 @@ export class FrameIntake {
   /** A post of the circle: stored as any post (tags per scope: one vote per member per post), or held. */
   private async envelope (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
     const now = Math.floor(this.components.now())
-    let stranger = false
+    let stranger: string | undefined
     const result = validateCircleEnvelope(opened.keys, opened.record.body, {
       isMember: (key) => {
         const member = circle.isMember(opened.generation, key)
-        stranger ||= !member
+        if (!member) stranger ??= key
         return member
       },
       minRing: circle.state.minRing,
@@ -158,8 +167,8 @@ export class FrameIntake {
       epochWindow: path === 'sync' ? undefined : LIVE_EPOCH_WINDOW
     })
     if (!result.ok) {
-      if (stranger && result.code === 'ERR_CIRCLE_RING') {
-        this.hold({ circle, frame, from, path, until: now + CIRCLE_FRAME_TTL })
+      if (stranger !== undefined && result.code === 'ERR_CIRCLE_RING') {
+        this.hold({ circle, generation: opened.generation, waiting: stranger, frame, from, path, until: now + CIRCLE_FRAME_TTL })
         return 'accept'
       }
       this.components.log('a post of a circle of this node refused: %s', result.code)
@@ -179,12 +188,18 @@ export class FrameIntake {
     if (first !== undefined) this.held.delete(first[0])
   }
 
-  /** Held posts of `circle` judged again against its new roster. */
+  /**
+   * Held posts of `circle` judged again against its new roster: only those whose awaited key is on it now
+   * (judging one verifies its ring signature: a roster record must not cost every held post that again).
+   * A post of a generation the circle no longer holds (a rotation that lost) is dropped.
+   */
   private async retry (circle: HeldCircle): Promise<void> {
     for (const [key, held] of [...this.held]) {
       if (held.circle !== circle) continue
+      const index = circle.state.generations.indexOf(held.generation)
+      if (index >= 0 && !circle.roster(held.generation).has(held.waiting)) continue
       this.held.delete(key)
-      const opened = circle.open(held.frame)
+      const opened = index < 0 ? undefined : circle.open(held.frame, index)
       if (opened !== undefined) await this.envelope(circle, opened, held.frame, held.from, held.path)
     }
   }

@@ -38,8 +38,11 @@ export interface FrameStore {
   get(id: Uint8Array): Promise<Uint8Array | undefined>
   /** The sync items of every held frame: a frame has no time a relay can read, so all sort at `created` 0. */
   items(): SyncItem[]
-  /** Every held frame (a new member, or a new generation, tries them with its keys). */
-  frames(): AsyncGenerator<Uint8Array>
+  /**
+   * The held frames that arrived at or after unix second `since`, oldest first: a new member tries them all
+   * with its keys, a new generation only those that arrived since it was made (docs/PROTOCOL.md §6.7).
+   */
+  frames(since?: number): AsyncGenerator<Uint8Array>
   /** Drops expired frames; resolves to how many. */
   sweep(): Promise<number>
   /** Bytes held. */
@@ -63,6 +66,9 @@ export function frameId (frame: Uint8Array): Uint8Array {
 export function frameItem (frame: Uint8Array): SyncItem {
   return { id: frameId(frame), created: 0 }
 }
+
+/** Frames read from the database at once during a scan. */
+const SCAN_BATCH = 256
 
 type Records = AbstractSublevel<StoreDatabase, string | Uint8Array, Uint8Array, Uint8Array>
 
@@ -189,10 +195,18 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
       }
       return items
     },
-    frames: async function * () {
-      for await (const value of records.values()) {
-        const record = decodeRecord(value)
-        if (record !== undefined && record.filed.expires > now()) yield record.frame
+    frames: async function * (since = 0) {
+      const at = now()
+      // the index is in arrival order; a frame arrived `ttl` before it expires
+      const ids: Uint8Array[] = []
+      for (const [hex, filed] of index) {
+        if (filed.expires > at && filed.expires - ttl >= since) ids.push(fromHex(hex))
+      }
+      for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+        for (const value of await records.getMany(ids.slice(i, i + SCAN_BATCH))) {
+          const record = value === undefined ? undefined : decodeRecord(value)
+          if (record !== undefined) yield record.frame
+        }
       }
     },
     sweep: async () => {

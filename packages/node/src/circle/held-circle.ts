@@ -75,15 +75,30 @@ export class HeldCircle {
     return this.state.generations.find((g) => this.keysOf(g).channel === channel)
   }
 
-  /** Opens a frame with the newest generation it opens with; undefined when it is none of this circle's. */
-  open (frame: Uint8Array): OpenedFrame | undefined {
-    for (let i = this.state.generations.length - 1; i >= 0; i--) {
+  /**
+   * Opens a frame with the newest generation it opens with, of those from index `first` on (all by
+   * default); undefined when it is none of them.
+   */
+  open (frame: Uint8Array, first = 0): OpenedFrame | undefined {
+    for (let i = this.state.generations.length - 1; i >= first; i--) {
       const generation = this.state.generations[i]!
       const keys = this.keysOf(generation)
       const opened = openCircleFrame(keys, frame)
       if (opened.ok) return { generation, keys, record: { type: opened.type, body: opened.body } }
     }
     return undefined
+  }
+
+  /**
+   * The `created` time (the owner's clock) of the rotation that began `generation`: no frame of it was
+   * sealed before its secret was made. Undefined for the first generation held (joined or created): its
+   * frames may be of any age.
+   */
+  rotatedAt (generation: HeldGeneration): number | undefined {
+    const previous = this.previous(generation)
+    if (previous?.rotation === undefined) return undefined
+    const opened = openRotation(this.keysOf(previous), previous.rotation)
+    return opened.ok ? opened.record.created : undefined
   }
 
   /** The roster of a generation (the current one by default). */
@@ -166,11 +181,16 @@ export class HeldCircle {
    * the roster does not depend on the order records arrived in. None for the first generation held.
    */
   private carried (generation: HeldGeneration): RosterMember[] {
-    const index = this.state.generations.indexOf(generation)
-    const previous = index > 0 ? this.state.generations[index - 1] : undefined
+    const previous = this.previous(generation)
     if (previous?.rotation === undefined) return []
     const rotation = openRotation(this.keysOf(previous), previous.rotation)
     return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
+  }
+
+  /** The generation held before `generation`, or undefined. */
+  private previous (generation: HeldGeneration): HeldGeneration | undefined {
+    const index = this.state.generations.indexOf(generation)
+    return index > 0 ? this.state.generations[index - 1] : undefined
   }
 
   /** A record verified once (its signature checks cost a curve operation each), or undefined when it does not verify. */

@@ -161,7 +161,8 @@ export class CircleService implements Circles {
   }
 
   async remove (name: string, member: string): Promise<CircleSummary> {
-    this.components.assertRunning()
+    // a rotation's `created` bounds which frames members try with the new keys (§6.3): not from a clock known to be off
+    this.components.assertCanPost()
     const circle = this.require(name)
     if (!equalBytes(circle.state.owner, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
     const generation = circle.current

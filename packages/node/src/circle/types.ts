@@ -141,7 +141,7 @@ export interface Circles {
   join(invite: string, options?: JoinCircleOptions): Promise<CircleSummary>
   /** Leaves a circle: announces LEAVE and forgets its keys (posts read stay in the store until they expire). */
   leave(circle: string): Promise<void>
-  /** Removes a member (owner only): rotates the circle to a new secret sent to the other members only. */
+  /** Removes a member (owner only): rotates the circle to a new secret sent to the other members only (ClockSkewError while this node's clock disagrees with its peers'). */
   remove(circle: string, member: string): Promise<CircleSummary>
   /** The members on this node's roster of a circle. */
   members(circle: string): Promise<CircleMember[]>
