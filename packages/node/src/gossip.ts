@@ -62,9 +62,28 @@ export const DELIVERY_CREDIT_CAP = 5
  * refused before any proof of work is looked at, which are Ignored because an honest forwarder can send
  * them (a clock off by more than the window: {@link UNPAID_CODES}). Decayed as rejections are (halving in
  * ten minutes). Without it, a peer sent 60,000 expired envelopes at 0.22 ms of this node's main thread
- * each, for nothing, and was never cut off (seventh read of issue 12, RV14A H1).
+ * each, for nothing, and was never cut off (seventh read of issue 12, RV14A H1). Past its first
+ * {@link UNPAID_OWN}, a peer's free refusals also draw on its address group's {@link GROUP_UNPAID_IGNORES}.
  */
 export const UNPAID_IGNORES = 20
+
+/**
+ * Free refusals of a peer's that are its own, drawn on no one else's budget: a fresh PeerId gets no more
+ * (once its address group's are spent), about 0.9 ms of this node's main thread (4 × 0.22 ms), less than
+ * the connection it needs costs this node. An honest forwarder sends free refusals only while its clock
+ * is off by more than the tolerated skew, and then a few: so every peer of a crowd behind one address
+ * (a campus NAT, a carrier's CGNAT, a relay) keeps these few whatever the others do (issue 12, Critical).
+ */
+export const UNPAID_OWN = 4
+
+/**
+ * Free refusals an address group (`addressGroup`) shares beyond its peers' own ({@link UNPAID_OWN}),
+ * decayed as they are: a peer alone at its address still has {@link UNPAID_IGNORES} in all, and PeerIds
+ * made up at one address get `UNPAID_OWN` each and this once between them. Per PeerId alone, 8 fresh
+ * PeerIds from one address got 8 × 20 free refusals and 8 × 3 rejections before their cut-offs
+ * (eighth read of issue 12, A-M1).
+ */
+export const GROUP_UNPAID_IGNORES = UNPAID_IGNORES - UNPAID_OWN
 
 /** Codes a peer sends at no cost (refused before the proof of work) yet Ignored: counted against {@link UNPAID_IGNORES}. */
 export const UNPAID_CODES: ReadonlySet<string> = new Set(['ERR_EXPIRED', 'ERR_TOO_EARLY', 'ERR_STALE_EPOCH'])
@@ -151,6 +170,14 @@ export interface InvalidMessageTrackerInit {
    * @default undefined
    */
   onCutOff?(peer: string): void
+  /**
+   * The address group of `peer` (a PeerId string) as its connection showed it (`SenderGroups.of`), or
+   * undefined when not known: its free refusals past {@link UNPAID_OWN} draw on the group's
+   * {@link GROUP_UNPAID_IGNORES}. A peer of no known group has only its own {@link UNPAID_IGNORES}.
+   *
+   * @default no group known
+   */
+  groupOf?(peer: string): string | undefined
 }
 
 /**
@@ -175,10 +202,14 @@ export class InvalidMessageTracker {
   private readonly invalid = new DecayingCounts(CUT_OFF_COUNT)
   private readonly delivered = new DecayingCounts()
   private readonly unpaid = new DecayingCounts()
+  /** Free refusals per address group, of peers past their own {@link UNPAID_OWN}. */
+  private readonly groupUnpaid = new DecayingCounts()
   private readonly onCutOff?: (peer: string) => void
+  private readonly groupOf?: (peer: string) => string | undefined
 
   constructor (init: InvalidMessageTrackerInit = {}) {
     this.onCutOff = init.onCutOff
+    this.groupOf = init.groupOf
   }
 
   /** Records one invalid message (or frame) from `peer`; calls `onCutOff` when this reaches the cut-off. */
@@ -206,13 +237,19 @@ export class InvalidMessageTracker {
   /**
    * What a refusal of `peer`'s for `code` (an envelope validation code) counts as: 'reject' for the codes
    * that are ({@link ERROR_ACTIONS}), and for a free one ({@link UNPAID_CODES}) past the peer's budget of
-   * {@link UNPAID_IGNORES}; else 'ignore'. The one place that decides it for gossip, the stem and history
-   * sync, whichever path the refusal came by; it penalises nothing itself: the path penalises a 'reject'
-   * as it does every rejection (once).
+   * {@link UNPAID_IGNORES}, or past its own {@link UNPAID_OWN} once its address group's
+   * {@link GROUP_UNPAID_IGNORES} are spent; else 'ignore'. The one place that decides it for gossip, the
+   * stem and history sync, whichever path the refusal came by; it penalises nothing itself: the path
+   * penalises a 'reject' as it does every rejection (once).
    */
   refusal (peer: string, code: ErrorCode, now = Date.now()): 'reject' | 'ignore' {
     if (ERROR_ACTIONS[code] === 'reject') return 'reject'
-    return UNPAID_CODES.has(code) && this.unpaid.add(peer, now) > UNPAID_IGNORES ? 'reject' : 'ignore'
+    if (!UNPAID_CODES.has(code)) return 'ignore'
+    const spent = this.unpaid.add(peer, now)
+    if (spent > UNPAID_IGNORES) return 'reject'
+    if (spent <= UNPAID_OWN) return 'ignore'
+    const group = this.groupOf?.(peer)
+    return group !== undefined && this.groupUnpaid.add(group, now) > GROUP_UNPAID_IGNORES ? 'reject' : 'ignore'
   }
 
   /** Records that `peer` was the first to bring us a valid post. */

@@ -140,9 +140,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     try {
       throwIfAborted(signal, 'starting the node')
       const inStem = await InStem.open(db, (err) => { log.error('could not record an own post in transit - %e', err) })
-      // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected
+      // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected; free
+      // refusals past a peer's own few are shared by its address group (known once libp2p exists)
       let hangUp: (peer: string) => void = () => {}
-      const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) } })
+      let senders: SenderGroups | undefined
+      const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) }, groupOf: (peer) => senders?.of(peerIdFromString(peer)) })
       // peers this node chose to dial score more in gossip (their connections are known once libp2p exists)
       const chosen = new ChosenPeers(config.bootstrap)
       let connectionsOf = (_peer: PeerId): Connection[] => []
@@ -159,6 +161,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         extra: { ...config.libp2p, logger }
       })
       connectionsOf = (peer) => libp2p.getConnections(peer)
+      senders = new SenderGroups(libp2p)
       // a cut-off peer's gossip is dropped before gossipsub marks it seen; one peer's messages are judged in turn
       gateCutOff(libp2p.services.pubsub, { isCutOff: (peer) => tracker.isCutOff(peer) })
       hangUp = (peer) => {
@@ -166,7 +169,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         log('cutting off a peer that sent invalid posts')
         libp2p.hangUp(peerIdFromString(peer)).catch((err: unknown) => { log('could not hang up - %e', err) })
       }
-      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, chosen, verifier, log, init.circles)
+      node = new MurmurNode(config, db, store, inStem, libp2p, tracker, senders, chosen, verifier, log, init.circles)
       await node.start(signal)
       return node
     } catch (err) {
@@ -181,7 +184,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
   }
 
-  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, chosen: ChosenPeers, verifier: VerifyPool | undefined, log: Logger, circlesInit: CirclesInit = {}) {
+  private constructor (config: MurmurConfig, db: StoreDatabase, store: PostStore, inStem: InStem, libp2p: MurmurLibp2p, tracker: InvalidMessageTracker, senders: SenderGroups, chosen: ChosenPeers, verifier: VerifyPool | undefined, log: Logger, circlesInit: CirclesInit = {}) {
     super()
     this.log = log
     this.circlesInit = circlesInit
@@ -207,7 +210,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       syncSessions: () => this.sync?.sessions ?? 0,
       storeUsage: async () => await this.storeUsage()
     })
-    this.senders = new SenderGroups(libp2p)
+    this.senders = senders
     this.chosen = chosen
     this.vouches = new Corroboration({
       pubsub: libp2p.services.pubsub,
