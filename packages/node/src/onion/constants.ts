@@ -1,0 +1,30 @@
+/**
+ * Parameters of onion-wrapped first hops (issue 19; the model behind each default: docs/ORIGIN-HIDING.md).
+ */
+
+/** The protocol onion packets travel on, one packet per stream. */
+export const MIX_PROTOCOL = '/murmur/mix/1.0.0'
+/** The protocol a node answers with its current mix public key. */
+export const MIX_KEY_PROTOCOL = '/murmur/mix-key/1.0.0'
+/** Mixes on an own post's path; its last one is the exit, which publishes into gossip. @default 3 */
+export const MIX_PATH_LENGTH = 3
+/** Mean of the exponential delay each mix holds a packet, in ms (the model's chosen point). @default 800 */
+export const MIX_MEAN_DELAY = 800
+/** Longest hold a mix honours, and the longest a sender asks for, in ms. @default 10000 */
+export const MAX_MIX_HOLD = 10_000
+/** Loop cover packets each node sends per minute, as a Poisson process (17.9 KB/node/min modelled). @default 1 */
+export const LOOPS_PER_MINUTE = 1
+/** Packets a mix holds at once; one more is dropped (ERR_MIX_FULL). @default 256 */
+export const MAX_MIX_HELD = 256
+/** An own post not seen in gossip this long after it left is sent again through another path, in ms. @default 20000 */
+export const ONION_RESEND_AFTER = 20_000
+/** Paths an own post tries before it is handed to the fallback (the stem). @default 3 */
+export const ONION_MAX_ATTEMPTS = 3
+/** How long a mix key lives before the mix draws a new one, in ms (its replay tags go with it). @default 3600000 */
+export const MIX_KEY_LIFETIME = 3_600_000
+/** Replay tags a mix keeps under one key; at this many it draws a new key early. @default 65536 */
+export const MAX_REPLAY_TAGS = 65_536
+/** Time to open a mix stream and write a packet, or to read one, in ms. @default 5000 */
+export const MIX_STREAM_TIMEOUT = 5_000
+/** Inbound mix streams per connection (one packet each, short-lived). @default 8 */
+export const MAX_MIX_INBOUND_STREAMS = 8

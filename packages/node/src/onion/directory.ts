@@ -1,0 +1,115 @@
+/**
+ * The mixes a node knows: every connected peer that answers the mix key protocol, with its current key,
+ * whether this node dialed it by choice, and the address group it is drawn by. Keys are exchanged on
+ * connect (they are fresh per start, like PeerIds, and rotate hourly): a node wraps only for mixes it is
+ * connected to, so a key cannot be planted by a third party, and a mix that leaves leaves the draw.
+ */
+import { isMixPublicKey, MIX_KEY_BYTES } from '@murmur/protocol'
+import { ownAddressGroups, stemGroup } from '../own-crowd.js'
+import { addressGroup } from '../sync/admission.js'
+import { MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { readExactly, writeAll } from './stream.js'
+import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
+
+/** A mix this node can wrap packets for. */
+export interface KnownMix {
+  peerId: PeerId
+  publicKey: Uint8Array
+  /** Whether this node dialed it by choice (preferred in the draw, as stem successors are). */
+  dialed: boolean
+  /** The address group it is drawn by. */
+  group: string
+}
+
+/** What {@link MixDirectory} needs from the node. */
+export interface MixDirectoryComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
+  /** This node's current mix public key and how long it stays so (ms), answered to every peer that asks. */
+  ownKey(): { publicKey: Uint8Array, expiresIn: number }
+  /** Whether this node chose to dial `peer` (`ChosenPeers.dialed`). @default every outbound connection */
+  chosen?(peer: PeerId): boolean
+  /** The address group of a peer that dialed us. @default its connection's `addressGroup` */
+  groupOf?(peer: PeerId): string | undefined
+  log: Logger
+}
+
+/**
+ * Connected mixes and their keys.
+ *
+ * @example
+ * ```ts
+ * const directory = new MixDirectory({ libp2p, ownKey: () => ({ publicKey: keyring.publicKey, expiresIn: keyring.expiresIn }), log })
+ * await directory.start()
+ * directory.known() // the mixes a path may be drawn from
+ * ```
+ */
+export class MixDirectory {
+  private readonly components: MixDirectoryComponents
+  private readonly mixes = new Map<string, KnownMix>()
+  private readonly refresh = new Map<string, ReturnType<typeof setTimeout>>()
+  private topologyId: string | undefined
+  private running = false
+
+  constructor (components: MixDirectoryComponents) {
+    this.components = components
+  }
+
+  /** The mixes known now. */
+  known (): KnownMix[] {
+    return [...this.mixes.values()]
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    const { libp2p } = this.components
+    await libp2p.handle(MIX_KEY_PROTOCOL, (stream) => {
+      const { publicKey, expiresIn } = this.components.ownKey()
+      const answer = new Uint8Array(MIX_KEY_BYTES + 4)
+      answer.set(publicKey)
+      new DataView(answer.buffer).setUint32(MIX_KEY_BYTES, Math.ceil(expiresIn / 1000))
+      writeAll(stream, answer).catch((err: unknown) => { stream.abort(err as Error) })
+    })
+    this.running = true
+    this.topologyId = await libp2p.register(MIX_KEY_PROTOCOL, {
+      onConnect: (peerId, connection) => { void this.fetch(peerId, connection) },
+      onDisconnect: (peerId) => { this.forget(peerId.toString()) }
+    })
+  }
+
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    const { libp2p } = this.components
+    if (this.topologyId !== undefined) libp2p.unregister(this.topologyId)
+    libp2p.unhandle(MIX_KEY_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_KEY_PROTOCOL, err) })
+    for (const peer of [...this.mixes.keys()]) this.forget(peer)
+  }
+
+  private forget (peer: string): void {
+    this.mixes.delete(peer)
+    clearTimeout(this.refresh.get(peer))
+    this.refresh.delete(peer)
+  }
+
+  /** Asks `peerId` for its key over `connection`; a peer that answers anything but a key is no mix. */
+  private async fetch (peerId: PeerId, connection: Connection): Promise<void> {
+    const peer = peerId.toString()
+    try {
+      const stream = await connection.newStream(MIX_KEY_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
+      const reading = readExactly(stream, MIX_KEY_BYTES + 4, MIX_STREAM_TIMEOUT)
+      await stream.close()
+      const answer = await reading
+      const publicKey = answer.slice(0, MIX_KEY_BYTES)
+      if (!this.running || connection.status !== 'open' || !isMixPublicKey(publicKey)) return
+      const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
+      const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
+      this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])) })
+      // asked again when its key is replaced (never sooner than a minute: a peer cannot make us poll it)
+      const expiresIn = Math.max(60, new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)) * 1000
+      clearTimeout(this.refresh.get(peer))
+      this.refresh.set(peer, setTimeout(() => { void this.fetch(peerId, connection) }, expiresIn + 1000))
+    } catch (err) {
+      this.components.log('no mix key from %p - %e', peerId, err)
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Onion-wrapped first hops (issue 19): every node is a mix on `/murmur/mix/1.0.0`; an own post leaves
+ * wrapped for 3 connected mixes, each holding it an exponential delay, and the exit publishes it into
+ * gossip; loop cover packets make a node's own packets look like the ones it relays. A direct peer of
+ * the author sees only fixed-size packets, own, relayed and cover alike. Design and numbers:
+ * docs/ANONYMITY.md and docs/ORIGIN-HIDING.md; the packet format: docs/PROTOCOL.md, "Onion packets".
+ *
+ * @example
+ * ```ts
+ * import { createOnion } from './onion/index.js'
+ *
+ * const onion = createOnion({ libp2p, deliver, fallback, penalize, log }, { meanDelay: 800 })
+ * await onion.start()
+ * await onion.send(topic, envelope, expires) // NoMixPathError with fewer than 3 mixes known
+ * ```
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { LOOPS_PER_MINUTE, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
+import { MixDirectory } from './directory.js'
+import { MixKeyring } from './keyring.js'
+import { Mix } from './mix.js'
+import { OnionSender } from './sender.js'
+import type { MixDirectoryComponents } from './directory.js'
+import type { MixKeyringInit } from './keyring.js'
+import type { MixComponents, MixDropCode } from './mix.js'
+import type { Libp2p, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
+
+export * from './constants.js'
+export { NoMixPathError, MixStreamError } from './errors.js'
+export type { MixDropCode } from './mix.js'
+export type { KnownMix } from './directory.js'
+
+/** What {@link createOnion} needs from the node. */
+export interface OnionComponents {
+  libp2p: MixDirectoryComponents['libp2p'] & MixComponents['libp2p'] & Pick<Libp2p, 'peerId'>
+  /**
+   * At the exit: judge a post as any relayed one (full validation, no sender to charge: the mix before
+   * cannot read what it carried) and publish it into gossip. Must not throw.
+   */
+  deliver(topic: string, envelope: Uint8Array): Promise<void>
+  /** An own post no path delivered: sent another way (the stem). */
+  fallback(topic: string, envelope: Uint8Array, expires: number): void
+  penalize: MixComponents['penalize']
+  blocked?: MixComponents['blocked']
+  chosen?: MixDirectoryComponents['chosen']
+  groupOf?: MixDirectoryComponents['groupOf']
+  log: Logger
+}
+
+/** Options of {@link createOnion}. */
+export interface OnionInit extends Pick<MixKeyringInit, 'lifetime' | 'maxTags'> {
+  /** Mixes on an own post's path. @default 3 */
+  pathLength?: number
+  /** Mean exponential hold per mix, in ms. @default 800 */
+  meanDelay?: number
+  /** Loop cover packets per minute (0: none). @default 1 */
+  loopsPerMinute?: number
+  /** An own post not seen in gossip this long after it left is sent through another path, in ms. @default 20000 */
+  resendAfter?: number
+  /** Paths an own post tries before the fallback takes it. @default 3 */
+  maxAttempts?: number
+}
+
+/** Events of the onion layer. */
+export interface OnionEvents {
+  /** A packet this mix dropped, and why. */
+  dropped: CustomEvent<{ code: MixDropCode, from?: PeerId }>
+  /** A post this node delivered as an exit (judged and handed to gossip). */
+  delivered: CustomEvent<{ topic: string }>
+  /** One of this node's loops came back. */
+  loop: CustomEvent<{ id: Uint8Array }>
+}
+
+/** The onion layer of a node. */
+export interface Onion extends TypedEventTarget<OnionEvents> {
+  start(): Promise<void>
+  stop(): void
+  /** Sends an own post through a fresh path. Throws NoMixPathError with too few mixes known. */
+  send(topic: string, envelope: Uint8Array, expires: number): Promise<void>
+  /** A post was seen in gossip: an own one is not sent again. */
+  seen(id: Uint8Array | string): void
+  /** Sends one loop now; false with too few mixes known. */
+  sendLoop(): Promise<boolean>
+  /** The mixes known now. */
+  readonly mixes: number
+  /** Own posts sent and not seen in gossip yet. */
+  readonly pending: number
+}
+
+class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
+  private readonly keyring: MixKeyring
+  private readonly directory: MixDirectory
+  private readonly mix: Mix
+  private readonly sender: OnionSender
+
+  constructor (components: OnionComponents, init: OnionInit) {
+    super()
+    const { libp2p, log } = components
+    this.keyring = new MixKeyring(init)
+    this.directory = new MixDirectory({
+      libp2p,
+      ownKey: () => ({ publicKey: this.keyring.publicKey, expiresIn: this.keyring.expiresIn }),
+      chosen: components.chosen,
+      groupOf: components.groupOf,
+      log
+    })
+    this.mix = new Mix({
+      libp2p,
+      keyring: this.keyring,
+      exit: (message) => {
+        if (message.kind === 'loop') {
+          if (this.sender.loopReturned(message.id)) this.safeDispatchEvent('loop', { detail: { id: message.id } })
+          return
+        }
+        void components.deliver(message.topic, message.data).then(() => { this.safeDispatchEvent('delivered', { detail: { topic: message.topic } }) })
+      },
+      dropped: (code, from) => { this.safeDispatchEvent('dropped', { detail: { code, from } }) },
+      penalize: components.penalize,
+      blocked: components.blocked,
+      log
+    })
+    this.sender = new OnionSender({
+      mixes: () => this.directory.known(),
+      self: { peerId: libp2p.peerId, publicKey: () => this.keyring.publicKey },
+      send: async (peer, packet) => this.mix.send(peer, packet),
+      fallback: components.fallback
+    }, {
+      pathLength: init.pathLength ?? MIX_PATH_LENGTH,
+      meanDelay: init.meanDelay ?? MIX_MEAN_DELAY,
+      loopsPerMinute: init.loopsPerMinute ?? LOOPS_PER_MINUTE,
+      resendAfter: init.resendAfter ?? ONION_RESEND_AFTER,
+      maxAttempts: init.maxAttempts ?? ONION_MAX_ATTEMPTS
+    })
+  }
+
+  get mixes (): number {
+    return this.directory.known().length
+  }
+
+  get pending (): number {
+    return this.sender.pendingCount
+  }
+
+  async start (): Promise<void> {
+    await this.mix.start()
+    await this.directory.start()
+    this.sender.start()
+  }
+
+  stop (): void {
+    this.sender.stop()
+    this.directory.stop()
+    this.mix.stop()
+  }
+
+  async send (topic: string, envelope: Uint8Array, expires: number): Promise<void> {
+    await this.sender.send(topic, envelope, expires)
+  }
+
+  seen (id: Uint8Array | string): void {
+    this.sender.seen(id)
+  }
+
+  async sendLoop (): Promise<boolean> {
+    return this.sender.sendLoop()
+  }
+}
+
+/**
+ * Creates the onion layer of a node: its mix, its mix key directory and its sender. Call `start()` once
+ * libp2p is set up, report every valid gossip post to `seen()`, and `stop()` it before libp2p stops.
+ *
+ * @example
+ * ```ts
+ * const onion = createOnion({ libp2p, deliver: async (topic, envelope) => { await publish(topic, envelope) }, fallback, penalize, log })
+ * ```
+ */
+export function createOnion (components: OnionComponents, init: OnionInit = {}): Onion {
+  return new OnionLayer(components, init)
+}

@@ -1,0 +1,137 @@
+/**
+ * The mix: takes one onion packet per inbound stream, peels its layer, holds it the delay its sender
+ * chose (at most MAX_MIX_HOLD), then forwards it to the next hop or, at the exit, hands its message on.
+ * Every refusal is a typed code; only a stream that is not exactly one packet is its sender's fault (an
+ * honest mix forwards what it could open, and cannot see whether the next layer is sound).
+ */
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
+import * as Digest from 'multiformats/hashes/digest'
+import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { readExactly, writeAll } from './stream.js'
+import type { MixKeyring } from './keyring.js'
+import type { OnionMessage } from '@murmur/protocol'
+import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
+
+/** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
+export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
+
+/** What {@link Mix} needs from the node. */
+export interface MixComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  keyring: MixKeyring
+  /** The exit's message, once held: a post to judge and publish, or a loop back at its sender. */
+  exit(message: OnionMessage): void
+  /** A packet dropped here, and why (`from`: the peer it came from). */
+  dropped(code: MixDropCode, from?: PeerId): void
+  /** Records misbehaviour of `peer` (the node's penalty tracker). */
+  penalize(peer: PeerId, code: string): void
+  /** Whether `peer` is cut off: its streams are refused. @default never */
+  blocked?(peer: PeerId): boolean
+  log: Logger
+}
+
+/**
+ * One node's mix.
+ *
+ * @example
+ * ```ts
+ * const mix = new Mix({ libp2p, keyring, exit: (message) => {}, dropped: () => {}, penalize, log })
+ * await mix.start()
+ * await mix.send(firstHop, packet) // an own packet leaves as any forwarded one does
+ * ```
+ */
+export class Mix {
+  private readonly components: MixComponents
+  private readonly held = new Set<ReturnType<typeof setTimeout>>()
+  private running = false
+
+  constructor (components: MixComponents) {
+    this.components = components
+  }
+
+  /** Packets held now. */
+  get heldCount (): number {
+    return this.held.size
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    await this.components.libp2p.handle(MIX_PROTOCOL, (stream, connection) => { void this.read(stream, connection) }, {
+      maxInboundStreams: MAX_MIX_INBOUND_STREAMS
+    })
+    this.running = true
+  }
+
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    for (const timer of this.held) clearTimeout(timer)
+    this.held.clear()
+    this.components.libp2p.unhandle(MIX_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_PROTOCOL, err) })
+  }
+
+  /** Writes `packet` to `peer` on a stream of its own; false when it could not. */
+  async send (peer: PeerId, packet: Uint8Array): Promise<boolean> {
+    try {
+      const stream = await this.components.libp2p.dialProtocol(peer, MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
+      await writeAll(stream, packet)
+      return true
+    } catch (err) {
+      this.components.log('could not send a packet to %p - %e', peer, err)
+      return false
+    }
+  }
+
+  private async read (stream: Stream, connection: Connection): Promise<void> {
+    const from = connection.remotePeer
+    if (this.components.blocked?.(from) === true) {
+      stream.abort(new Error('mix peer cut off'))
+      return
+    }
+    let packet: Uint8Array
+    try {
+      packet = await readExactly(stream, ONION_PACKET_BYTES, MIX_STREAM_TIMEOUT)
+    } catch (err) {
+      this.components.log('bad mix stream from %p - %e', from, err)
+      stream.abort(err as Error)
+      this.components.penalize(from, 'ERR_ONION_SIZE')
+      this.components.dropped('ERR_ONION_SIZE', from)
+      return
+    }
+    if (this.running) this.take(packet, from)
+  }
+
+  /** Peels, holds and passes on one packet that came from `from`. */
+  private take (packet: Uint8Array, from: PeerId): void {
+    if (this.held.size >= MAX_MIX_HELD) {
+      this.components.dropped('ERR_MIX_FULL', from)
+      return
+    }
+    const opened = this.components.keyring.open(packet)
+    if (!opened.ok) {
+      this.components.log('packet from %p refused - %s', from, opened.code)
+      this.components.dropped(opened.code === 'ERR_ONION_PATH' ? 'ERR_ONION_ROUTING' : opened.code, from)
+      return
+    }
+    const timer = setTimeout(() => {
+      this.held.delete(timer)
+      if (!this.running) return
+      if (opened.kind === 'exit') {
+        const message = decodeOnionMessage(opened.message)
+        if (message === undefined) this.components.dropped('ERR_ONION_PAYLOAD', from)
+        else this.components.exit(message)
+        return
+      }
+      let next: PeerId
+      try {
+        next = peerIdFromMultihash(Digest.decode(opened.next))
+      } catch {
+        this.components.dropped('ERR_ONION_ROUTING', from)
+        return
+      }
+      void this.send(next, opened.packet).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+    }, Math.min(opened.delay, MAX_MIX_HOLD))
+    this.held.add(timer)
+  }
+}
