@@ -6,23 +6,33 @@
  * change, from what to what, and applies it only when the user says so.
  */
 import { displayLine } from '@murmur/protocol'
-import { LINK_SETTINGS, saveSettings } from './settings.js'
+import { LINK_SETTINGS, originRelays, saveSettings } from './settings.js'
 import type { LinkChange, SettingsProposal, UserSettings } from './settings.js'
 
 const LABELS: Record<LinkChange['setting'], string> = { relay: 'relay', powBits: 'proof of work (bits)', stampBits: 'member stamps (bits)' }
 
 /**
  * Resolves with the relay and proof of work to start with: the saved ones, or the link's once the
- * user applied them (then saved). Either way the link's parameters leave the address bar, so a
- * reload does not ask again.
+ * user applied them (then saved). A relay the page's own server publishes (originRelays) needs no
+ * answer: the link's when it is one of them, else the first of them when none is saved (saved either way).
+ * Either way the link's parameters leave the address bar, so a reload does not ask again.
  */
 export async function settleLinkSettings (proposal: SettingsProposal, storage: Storage, section: HTMLElement): Promise<UserSettings> {
-  const saved: UserSettings = { relay: proposal.settings.relay, powBits: proposal.settings.powBits, stampBits: proposal.settings.stampBits }
-  if (proposal.changes.length === 0) {
+  let saved: UserSettings = { relay: proposal.settings.relay, powBits: proposal.settings.powBits, stampBits: proposal.settings.stampBits }
+  const linked = proposal.changes.find((change) => change.setting === 'relay')
+  const own = linked !== undefined || saved.relay === undefined ? await originRelays(window.location) : []
+  const ownRelay = own.find((relay) => relay === linked?.to) ?? (saved.relay === undefined ? own[0] : undefined)
+  if (ownRelay !== undefined) {
+    saved = { ...saved, relay: ownRelay }
+    saveSettings(storage, saved)
+  }
+  const changes = proposal.changes.filter((change) => change.setting !== 'relay' || change.to !== saved.relay)
+    .map((change) => change.setting === 'relay' ? { ...change, from: saved.relay } : change)
+  if (changes.length === 0) {
     forgetLinkSettings()
     return saved
   }
-  const apply = await ask(proposal.changes, section)
+  const apply = await ask(changes, section)
   forgetLinkSettings()
   if (!apply) {
     return saved

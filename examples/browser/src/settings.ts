@@ -5,7 +5,9 @@
  * and the proof of work and stamp difficulty decide what it makes and accepts, so a crafted link must
  * not choose them behind the user's back (see link.ts). Whether the tab mints a member stamp is the
  * user's alone (its CPU): the membership panel's button, never a link. `?channel=` (the channel shown
- * first) and `?store=` (the IndexedDB name) only navigate.
+ * first) and `?store=` (the IndexedDB name) only navigate. The one relay taken without asking is the one
+ * the page's own server publishes ({@link originRelays}): that server sent the page's code, so it could
+ * pick the relay anyway; a link cannot change what it publishes.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_POW_BITS, STAMP_BITS } from '@murmur/protocol'
@@ -111,6 +113,26 @@ export function saveSettings (storage: Storage, settings: UserSettings): void {
   else storage.setItem(POW_KEY, String(settings.powBits))
   if (settings.stampBits === undefined) storage.removeItem(STAMP_KEY)
   else storage.setItem(STAMP_KEY, String(settings.stampBits))
+}
+
+/** The header in which `murmur relay` publishes its addresses for browsers with the page it serves (RELAY_HEADER of @murmur/cli's relay-page-server.ts). */
+const RELAYS_HEADER = 'murmur-relays'
+
+/**
+ * The relay addresses the server of this page publishes (`murmur relay` serves the page with them), the
+ * one on this page's host first; none when the page comes from any other server, or from nowhere
+ * (offline). Asked of the page's own origin only (a HEAD of the page; a redirect is refused), which
+ * answers any static server without an error.
+ */
+export async function originRelays (location: Location): Promise<string[]> {
+  try {
+    const response = await fetch(new URL('./', location.href), { method: 'HEAD', redirect: 'error', credentials: 'omit', cache: 'no-store' })
+    const relays = (response.headers.get(RELAYS_HEADER) ?? '').split(' ').filter(isRelayAddress)
+    const here = (relay: string): number => Number(relay.includes(`/${location.hostname}/`))
+    return relays.sort((a, b) => here(b) - here(a))
+  } catch {
+    return []
+  }
 }
 
 /** Whether `text` is a multiaddr naming its peer (`…/p2p/<peer id>`), as a relay address must. */

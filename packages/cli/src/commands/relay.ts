@@ -1,6 +1,6 @@
 /**
  * `murmur relay`: runs a node meant to be public — a circuit relay and bootstrap node for browsers —
- * until SIGINT or SIGTERM.
+ * until SIGINT or SIGTERM, and serves the browser page (relay-page.ts).
  */
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
@@ -14,12 +14,14 @@ import {
   collect, networkInit, nextStopSignal, outputOf, parseChannels, parsePositiveInt, withCommonOptions, withNetworkOptions
 } from './options.js'
 import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
+import { parsePageAddress, startRelayPage, withPageOptions } from './relay-page.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
 import type { MetricsOptions } from '../daemon/metrics-options.js'
+import type { RelayPageOptions } from './relay-page.js'
 import type { Murmur } from '@murmur/node'
 import type { Output } from '../output.js'
 
-interface RelayOptions extends CommonOptions, NetworkOptions, MetricsOptions {
+interface RelayOptions extends CommonOptions, NetworkOptions, MetricsOptions, RelayPageOptions {
   channel: string[]
   announce: string[]
   tcpPort?: number
@@ -37,7 +39,7 @@ interface RelayOptions extends CommonOptions, NetworkOptions, MetricsOptions {
  * ```
  */
 export function relayCommand (): Command {
-  const command = withMetricsOptions(withNetworkOptions(withCommonOptions(new Command('relay')), false))
+  const command = withPageOptions(withMetricsOptions(withNetworkOptions(withCommonOptions(new Command('relay')), false)))
   // the node's default (random ports) is not the relay's: its addresses go into pages and bootstrap lists
   const listen = command.options.find((option) => option.long === '--listen')
   if (listen !== undefined) {
@@ -104,12 +106,21 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const out = outputOf(options)
   const channels = parseChannels(options.channel)
   const listen = listenOf(options)
+  const pageAt = options.page === false ? undefined : parsePageAddress(options.page)
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
   await ensureDataDir(dataDir)
   // refused before anything starts, and listening before the node does: a port in use stops nothing
   const metrics = options.metrics === undefined ? undefined : await import('../daemon/metrics.js').then((m) => m.createMetricsEndpoint({ ...m.parseMetricsAddress(options.metrics ?? '', options.metricsPublic), dataDir }))
   const metricsAt = await metrics?.start()
+  // the page lists the relay's addresses for browsers once the node runs; until then it lists none
+  const served: { relays: () => string[] } = { relays: () => [] }
+  const page = pageAt === undefined
+    ? undefined
+    : await startRelayPage(pageAt, () => served.relays(), out).catch(async (err: unknown) => {
+      await metrics?.stop()
+      throw err
+    })
   out.note(`starting murmur relay (data dir ${dataDir})`)
   // loaded here, not at the top: the other commands never start a node and need not load libp2p
   const { createMurmur } = await import('@murmur/node')
@@ -134,18 +145,22 @@ async function runRelay (options: RelayOptions): Promise<void> {
       ...(metrics === undefined ? {} : { metrics: metrics.metrics })
     }
   }).catch(async (err: unknown) => {
-    await metrics?.stop()
+    await Promise.all([metrics?.stop(), page?.stop()])
     throw err
   })
+  served.relays = () => browserMultiaddrs(node.getMultiaddrs().map(String))
   const stopped = nextStopSignal()
   const multiaddrs = node.getMultiaddrs().map(String)
   const forBrowsers = browserMultiaddrs(multiaddrs)
+  const pageUrl = page?.url(forBrowsers)
   const metricsLine = metricsAt === undefined ? {} : { metrics: metricsUrl(metricsAt) }
-  out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir, ...metricsLine }, () => [
+  const pageLine = pageUrl === undefined ? {} : { page: pageUrl }
+  out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir, ...pageLine, ...metricsLine }, () => [
     ...multiaddrs.map((addr) => `listening on ${addr}`),
     forBrowsers.length > 0
       ? `browsers connect with: ${forBrowsers.join('  ')}`
       : 'no address a browser can dial: add a WebSockets listener (--listen /ip4/0.0.0.0/tcp/4002/ws)',
+    ...(pageUrl === undefined ? [] : [`open the page: ${pageUrl}`]),
     `relaying ${channels.join(', ')}`,
     ...(metricsAt === undefined ? [] : [`metrics on ${metricsUrl(metricsAt)}`])
   ].join('\n'))
@@ -158,7 +173,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const signal = await stopped
   out.note(`${signal}: stopping…`)
   unwatch()
-  await metrics?.stop()
+  await Promise.all([metrics?.stop(), page?.stop()])
   await node.stop()
   out.item({ event: 'stopped' }, () => 'stopped')
 }

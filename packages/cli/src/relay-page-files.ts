@@ -1,0 +1,109 @@
+/**
+ * Where `murmur relay` finds the built browser page. An installed `murmur` ships it in the package's
+ * `page/` directory (written at pack time by `npm pack`'s prepack step, {@link buildRelayPage}). In a
+ * repository checkout the same directory is built from examples/browser on first use, and again
+ * whenever a source of the page is newer than the build (the page's own files, the built
+ * `@murmur/node` and `@murmur/protocol` it bundles, the lockfile), so a relay never serves a page
+ * older than the code beside it.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readdir, rename, rm, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+
+/** The `@murmur/cli` package directory (this file is dist/src/relay-page-files.js in it). */
+const CLI_PACKAGE = resolve(import.meta.dirname, '..', '..')
+/** Where the built page lives: shipped in the package, or built there in a checkout. */
+export const RELAY_PAGE_DIR = join(CLI_PACKAGE, 'page')
+/** The repository root, when this package sits in a checkout (packages/cli). */
+const CHECKOUT = resolve(CLI_PACKAGE, '..', '..')
+const EXAMPLE = join(CHECKOUT, 'examples', 'browser')
+/** What the page's build reads, relative to the checkout (its output and installed modules left out). */
+const INPUTS = ['examples/browser', 'packages/node/dist/src', 'packages/protocol/dist/src', 'package-lock.json']
+const SKIPPED = new Set(['dist', 'node_modules'])
+
+/** Thrown when no built page is found and none can be built here. */
+export class RelayPageMissingError extends Error {
+  static override readonly name = 'RelayPageMissingError'
+  override readonly name = 'RelayPageMissingError'
+  readonly code = 'ERR_RELAY_PAGE_MISSING'
+}
+
+/** Init of {@link relayPage}. */
+export interface RelayPageInit {
+  /** Called with one line before a build starts (it takes seconds). */
+  onProgress?(line: string): void
+}
+
+/**
+ * The directory of the built page, built first when this is a checkout and the build is missing or
+ * older than its sources.
+ *
+ * @example
+ * ```ts
+ * const dir = await relayPage({ onProgress: (line) => { out.note(line) } })
+ * ```
+ */
+export async function relayPage (init: RelayPageInit = {}): Promise<string> {
+  const built = await mtimeOf(join(RELAY_PAGE_DIR, 'index.html'))
+  if (!existsSync(join(EXAMPLE, 'vite.config.ts'))) {
+    if (built === undefined) {
+      throw new RelayPageMissingError(`no built browser page in ${RELAY_PAGE_DIR}: reinstall murmur, or run the relay with --no-page`)
+    }
+    return RELAY_PAGE_DIR
+  }
+  if (built === undefined || await newestInput() > built) {
+    init.onProgress?.(`building the browser page from ${EXAMPLE} into ${RELAY_PAGE_DIR} (${built === undefined ? 'first use' : 'its sources changed'}; a few seconds)…`)
+    await buildRelayPage()
+  }
+  return RELAY_PAGE_DIR
+}
+
+/**
+ * Builds examples/browser with vite into {@link RELAY_PAGE_DIR} (in a directory beside it first, then
+ * moved in place, so that a relay never serves half a build).
+ *
+ * @example
+ * ```ts
+ * await buildRelayPage() // the prepack step of packages/cli
+ * ```
+ */
+export async function buildRelayPage (): Promise<void> {
+  const vite = join(CHECKOUT, 'node_modules', 'vite', 'bin', 'vite.js')
+  if (!existsSync(vite)) {
+    throw new RelayPageMissingError(`cannot build the browser page: ${vite} is missing (run npm ci in ${CHECKOUT}), or run the relay with --no-page`)
+  }
+  const partial = `${RELAY_PAGE_DIR}.${process.pid}-${Date.now()}`
+  const old = `${partial}-old`
+  try {
+    await promisify(execFile)(process.execPath, [vite, 'build', EXAMPLE, '--outDir', partial, '--emptyOutDir', '--logLevel', 'warn'], { cwd: EXAMPLE, timeout: 300_000 })
+    // two relays building at once: each moves its own build in; the last one stays
+    await rename(RELAY_PAGE_DIR, old).catch(() => {})
+    await rename(partial, RELAY_PAGE_DIR)
+  } catch (err) {
+    throw new RelayPageMissingError(`could not build the browser page: ${(err as Error).message}`, { cause: err })
+  } finally {
+    await Promise.all([rm(partial, { recursive: true, force: true }), rm(old, { recursive: true, force: true })])
+  }
+}
+
+/** The latest modification time of the page's sources in the checkout (ms). */
+async function newestInput (): Promise<number> {
+  let newest = 0
+  const walk = async (path: string): Promise<void> => {
+    const info = await stat(path).catch(() => undefined)
+    if (info === undefined) return
+    newest = Math.max(newest, info.mtimeMs)
+    if (!info.isDirectory()) return
+    for (const entry of await readdir(path)) {
+      if (!SKIPPED.has(entry)) await walk(join(path, entry))
+    }
+  }
+  for (const input of INPUTS) await walk(join(CHECKOUT, input))
+  return newest
+}
+
+async function mtimeOf (path: string): Promise<number | undefined> {
+  return stat(path).then((info) => info.mtimeMs, () => undefined)
+}
