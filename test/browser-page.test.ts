@@ -117,8 +117,10 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
   it('posts with a chosen lifetime and shows the time left; a reply of another user to it lights the badge', async () => {
     for (const body of ['alpha apple', 'beta banana', 'gamma secret plan']) posts[body] = (await other.post('#lobby', body)).id
     await until('the other user\'s posts in the page', async () => await shows('gamma secret plan') && await shows('alpha apple'))
-    expect(await page.locator('#lifetime option').allInnerTexts()).toEqual(['1 hour', '1 day', '1 week'])
-    await page.locator('#lifetime').selectOption({ label: '1 hour' })
+    expect(await page.locator('#lifetime option').allInnerTexts()).toEqual(['an hour', 'a day', 'a week'])
+    // the page's node holds the one rule too: a lifetime of the author's own is refused before anything is made
+    expect(await page.evaluate(async () => await window.murmurPage!.node.post('#lobby', 'mine alone', { ttl: 5_400 }).then(() => 'sent', (err: Error & { code?: string }) => err.code))).toBe('ERR_BAD_LIFETIME')
+    await page.locator('#lifetime').selectOption({ label: 'an hour' })
     await page.locator('#body').fill('mine, for an hour')
     await page.locator('#send').click()
     await until('the own post in the feed', async () => await shows('mine, for an hour'))

@@ -1,12 +1,11 @@
 /**
  * The browser page's reading logic without a browser (examples/browser/src): the sorts are the node's
  * formulas, the mutes and filters are @murmur/node's and survive a reload (a new PageReading over the same
- * storage), expired posts leave the view, own-post notifications count answers of others only, the
- * three lifetimes and the time left, typed places.
+ * storage), expired posts leave the view, own-post notifications count answers of others only, typed
+ * places.
  */
 import { BadFiltersError, sortFeed } from '@murmur/node'
 import { describe, expect, it } from 'vitest'
-import { LIFETIMES, lifetimeOf, timeLeft } from '../examples/browser/src/lifetime.ts'
 import { OwnAnswers } from '../examples/browser/src/notify.ts'
 import { typedPlace } from '../examples/browser/src/places.ts'
 import { PageReading, nextExpiry } from '../examples/browser/src/reading.ts'
@@ -122,14 +121,8 @@ describe('notifications of the page', () => {
   })
 })
 
-describe('lifetimes and places of the page', () => {
-  it('offers 1 hour, 1 day and 1 week only, and says the time left', () => {
-    expect(LIFETIMES.map((l) => l.ttl)).toEqual([3600, 86_400, 604_800])
-    expect(lifetimeOf('3600')).toBe(3600)
-    expect(lifetimeOf('42')).toBe(86_400)
-    expect([0, 30, 59 * 60 + 59, 5 * 3600 + 59, 6 * 86_400 + 1].map((s) => timeLeft(NOW + s, NOW))).toEqual(['expired', '<1m left', '59m left', '5h left', '6d left'])
-  })
-
+// the lifetimes the page offers and the time left it shows are @murmur/protocol's (packages/protocol/test/lifetime.test.ts)
+describe('places of the page', () => {
   it('reads typed places: coordinates, cells; anything else a LocationError', () => {
     expect(typedPlace(' 57.649, 10.407 ')).toEqual({ lat: 57.649, lon: 10.407 })
     expect(typedPlace('U4PRU')).toEqual({ channel: 'geo:u4pru' })

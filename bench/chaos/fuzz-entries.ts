@@ -11,7 +11,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
   buildEnvelope, channelTopic, compareBytes, decodeInvite, decodeSyncMessage, encodeInvite, encodeSyncMessage, generateAuthorKey, generateInviteSeed,
-  INFINITY_CREATED, SyncRange, encodeStamp, mintStamp, validateChannel, weekOf
+  INFINITY_CREATED, SyncRange, encodeStamp, mintStamp, parseLifetime, validateChannel, weekOf
 } from '@murmur/protocol'
 import { InvalidMessageTracker, PostIntake, createPostStore, memberGatedValidator, openDatabase, openMemberDirectory } from '@murmur/node/internal'
 import type { PostIntakeComponents } from '@murmur/node/internal'
@@ -20,7 +20,6 @@ import fc from 'fast-check'
 import { decodeStemFrame, encodeStemFrame } from '../../packages/node/dist/src/stem/frame.js'
 import { isPrivateMultiaddr } from '../../packages/node/dist/src/libp2p.js'
 import { parseBody, parseChannel, parsePositiveInt, parseVote } from '../../packages/cli/dist/src/commands/options.js'
-import { parseLifetime } from '../../packages/cli/dist/src/lifetime.js'
 import { parseMetricsAddress } from '../../packages/cli/dist/src/daemon/metrics.js'
 import { mutateBytes, mutateText } from './mutate.ts'
 import type { Message } from '@libp2p/gossipsub'

@@ -5,7 +5,7 @@
  * channel or one of the tab's private circles (`circle:NAME`, circles.ts).
  */
 import { FEED_SORTS, createMurmur } from '@murmur/node'
-import { MIN_MEMBER_RING, channelName, displayLine, ready } from '@murmur/protocol'
+import { DEFAULT_LIFETIME, LIFETIME_NAMES, MIN_MEMBER_RING, channelName, displayLine, lifetimeWords, parseLifetime, ready } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CIRCLE_PREFIX, circleLabel, circleNotice, circleSignedText } from './circle-text.js'
 import { circleOf, circlePanel, circlePanelElements } from './circles.js'
@@ -13,7 +13,6 @@ import { feedView } from './feed-view.js'
 import { filtersPanel } from './filters-form.js'
 import { renderHelp, stampNotReadyText } from './help.js'
 import { inviteFromFragment } from './invite.js'
-import { DEFAULT_LIFETIME, LIFETIMES, lifetimeOf } from './lifetime.js'
 import { settleLinkSettings } from './link.js'
 import { followMembership, renderMembership } from './membership.js'
 import { OwnAnswers, notesPanel } from './notify.js'
@@ -246,7 +245,8 @@ async function main (): Promise<void> {
     reading.setSort(sortSelect.value)
     void drawFeed()
   }
-  fillSelect(lifetime, LIFETIMES.map(({ label, ttl }) => ({ value: String(ttl), label })), String(DEFAULT_LIFETIME))
+  // the lifetimes every UI offers (@murmur/protocol's rule), by name: `lasts an hour`
+  fillSelect(lifetime, LIFETIME_NAMES.map((name) => ({ value: name, label: lifetimeWords(name) })), DEFAULT_LIFETIME)
   // a join link (#join=…): offered in the join form, joined only when the user presses join
   const offerLinked = (): void => {
     const linked = inviteFromFragment(window.location.hash)
@@ -316,8 +316,9 @@ async function main (): Promise<void> {
     replyTo = undefined
     byId('replying').hidden = true
     const circle = parent === undefined ? circleOf(channel) : circleOfPost(parent)
-    const options = { ttl: lifetimeOf(lifetime.value) }
+    const chosen = lifetime.value
     void sendOwn(async () => {
+      const options = { ttl: parseLifetime(chosen) }
       if (parent !== undefined) return circle === undefined ? node.reply(parent.id, text, options) : node.circles.reply(circle, parent.id, text, options)
       return circle === undefined ? node.post(channel, text, options) : node.circles.post(circle, text, options)
     }, circle).then((sent) => {

@@ -5,9 +5,8 @@
  * Every post is marked "member" or "unverified" in words (not by colour alone), a circle's post "a member
  * wrote this".
  */
-import { cutGraphemes, displayText } from '@murmur/protocol'
+import { cutGraphemes, displayText, timeLeft } from '@murmur/protocol'
 import { avatarIcon, avatarOf } from './avatar.js'
-import { timeLeft } from './lifetime.js'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
 import type { PostView } from '@murmur/node'

@@ -71,20 +71,6 @@ export class UsageError extends Error {
   }
 }
 
-/**
- * Thrown when a post's lifetime is none of the three offered (`--for 1h|1d|1w`, the API's `ttl` of
- * 3600, 86400 or 604800 s): a lifetime of the author's own would link their posts (see lifetime.ts).
- */
-export class LifetimeError extends Error {
-  static override readonly name = 'LifetimeError'
-  override readonly name = 'LifetimeError'
-  readonly code = 'ERR_BAD_LIFETIME'
-
-  constructor (message = 'a post lives 1h, 1d or 1w', options?: ErrorOptions) {
-    super(message, options)
-  }
-}
-
 /** Thrown when the identity file is missing, unreadable, corrupt or readable by other users. */
 export class IdentityError extends Error {
   static override readonly name = 'IdentityError'

@@ -3,7 +3,7 @@
  * network cannot reach the terminal raw: the text goes through displayText, the JSON escapes what
  * JSON.stringify leaves raw.
  */
-import { timeLeft } from './lifetime.js'
+import { timeLeft } from '@murmur/protocol'
 import { DEFAULT_COLUMNS, age, bodyLines, columns, memberMark, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
 

@@ -3,11 +3,10 @@
  * coloured names with OP marks and member or unverified marks, replies under their parents' numbers,
  * each post's time left; a post leaves it when it expires. Notices.
  */
-import { displayLine, fromHex, pseudonymHue } from '@murmur/protocol'
+import { displayLine, fromHex, pseudonymHue, timeLeft } from '@murmur/protocol'
 import { MIN_ID_PREFIX } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { idsWithPrefix, isWholeId, parsePostRef, pickPostId } from '../post-id.js'
-import { timeLeft } from '../lifetime.js'
 import { bodyLines, memberMark, nameOf, shortId, wrap } from '../text.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'

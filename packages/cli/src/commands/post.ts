@@ -3,13 +3,14 @@
  * proof-of-work progress; Ctrl-C cancels the mining.
  */
 import { Command, Option } from 'commander'
+import { LIFETIME_NAMES, LIFETIME_REASON, LifetimeError, parseLifetime } from '@murmur/protocol'
 import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
 import { circleNameOf } from '../circle-name.js'
 import { cannotPostLine, circleSignedLine, warningLines } from '../circle-text.js'
 import { commandArguments, textArgumentHelp } from '../argument-input.js'
-import { CancelledError, LifetimeError } from '../errors.js'
-import { LIFETIME_NAMES, LIFETIME_REASON, lifetimeHelp, parseLifetime } from '../lifetime.js'
+import { CancelledError } from '../errors.js'
+import { lifetimeHelp } from '../lifetime.js'
 import { ringOf, signedLine } from '../membership.js'
 import { parsePostRef, postIdHelp } from '../post-id.js'
 import { voteRuleHelp } from '../vote-rule.js'

@@ -18,7 +18,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   PostValidationError: 400,
   ClockSkewError: 409,
   LocationError: 400,
-  // a ttl other than an hour, a day or a week (lifetime.ts)
+  // a ttl other than an hour, a day or a week, or a vote's other than a day (@murmur/protocol's lifetime rule)
   LifetimeError: 400,
   PeekOnlyError: 409,
   // a vote before this node holds a member stamp: refused now, accepted once the stamp is minted

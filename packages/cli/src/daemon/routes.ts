@@ -2,15 +2,16 @@
  * The routes of the control API: each maps one request onto one call of the Murmur node.
  */
 import { isFeedSort, sortedFeed } from '@murmur/node/feed-order'
+import { checkLifetime } from '@murmur/protocol'
 import { MAX_PREFIX_MATCHES } from '../constants.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
-import { checkTtl } from '../lifetime.js'
 import { CIRCLE_ROUTES, circleOfChannel, circleOfPost, circlePostIdsWithPrefix, circleThread, joinedCircle } from './circle-routes.js'
 import { LOCATION_ROUTES } from './location-routes.js'
 import { OWN_ROUTES, rememberOwn } from './own-routes.js'
 import { readPeers, readStatus } from './status.js'
 import type { MiningProgress, PostingResult } from '../api-types.js'
 import type { FeedRead, Murmur, PostOptions } from '@murmur/node'
+import type { PostKind } from '@murmur/protocol'
 
 /** What a route handler gets. */
 export interface RouteContext {
@@ -136,8 +137,8 @@ export const POSTING_ROUTES: Record<string, PostingRoute> = {
     const post = stringField(body, 'post')
     const circle = await circleOfPost(node, post, body.circle)
     return circle === undefined
-      ? node.vote(post, vote, postOptions(body, options))
-      : { ...await node.circles.vote(circle, post, vote, postOptions(body, options)), circle }
+      ? node.vote(post, vote, postOptions(body, options, 'VOTE'))
+      : { ...await node.circles.vote(circle, post, vote, postOptions(body, options, 'VOTE')), circle }
   }
 }
 
@@ -149,9 +150,9 @@ function stringField (body: Record<string, unknown>, field: string): string {
   return value
 }
 
-function postOptions (body: Record<string, unknown>, options: Pick<PostOptions, 'signal' | 'onProgress'>): PostOptions {
-  // one of the three lifetimes or none: a lifetime of the author's own would link their posts
-  return { ...options, ttl: checkTtl(body.ttl) }
+function postOptions (body: Record<string, unknown>, options: Pick<PostOptions, 'signal' | 'onProgress'>, kind: PostKind = 'POST'): PostOptions {
+  // one of the lifetimes of its kind or none (the node's rule, checked here for circles too): a lifetime of the author's own would link their posts
+  return { ...options, ttl: checkLifetime(body.ttl, kind) }
 }
 
 function positiveInt (value: string, name: string): number {
