@@ -172,7 +172,7 @@ export class ForwardedRings {
   /** The token of `group` on disk: a loaded group keeps its token, any other is hashed under this run's key. */
   private tokenOf (group: string): Uint8Array {
     if (group.startsWith(LOADED_GROUP)) return fromHex(group.slice(LOADED_GROUP.length))
-    return sodium.crypto_generichash(GROUP_TOKEN_BYTES, new TextEncoder().encode(group), this.tokenKey)
+    return sodium.crypto_generichash(GROUP_TOKEN_BYTES, new TextEncoder().encode(group), this.tokenKey ?? null)
   }
 
   private seconds (): number {
