@@ -100,7 +100,7 @@ describe('onion layer on real libp2p nodes', () => {
     await waitFor(() => target.dropped.includes('ERR_ONION_REPLAY'), 'the replay dropped')
 
     const tampered = wrapOnion({ hops: [{ publicKey, peerId: target.peer.peerId.toMultihash().bytes, delay: 0 }], message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: fromHex('ee') }) })
-    tampered[ONION_PACKET_BYTES - 1] ^= 1
+    tampered[ONION_PACKET_BYTES - 1] = tampered[ONION_PACKET_BYTES - 1]! ^ 1
     await sendRaw(attacker, target.peer.peerId, tampered)
     await waitFor(() => target.dropped.includes('ERR_ONION_MAC'), 'the tampered packet dropped')
     expect(target.delivered).toHaveLength(1)

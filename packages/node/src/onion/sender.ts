@@ -119,21 +119,28 @@ export class OnionSender {
   }
 
   /**
-   * Wraps an own post for a fresh path and sends it to the first mix. Throws NoMixPathError when fewer
-   * than `pathLength` mixes are known (nothing is kept then: the caller sends it another way).
+   * Wraps an own post for a fresh path and sends it to the first mix; a first mix that cannot be
+   * reached is replaced at once, up to `maxAttempts` paths in all. Throws NoMixPathError when fewer than
+   * `pathLength` mixes are known or no first hop took the post (nothing is kept then: the caller sends
+   * it another way).
    */
   async send (topic: string, envelope: Uint8Array, expires: number): Promise<void> {
     const id = toHex(messageId(topic, envelope))
     const post: Pending = this.pending.get(id) ?? { topic, envelope, expires, attempts: 0, tried: new Set() }
     const message = encodeOnionMessage({ kind: 'publish', topic, data: envelope })
-    const path = drawPath(this.components.mixes(), this.params.pathLength, post.tried)
-    if (path === undefined) throw new NoMixPathError(`${this.components.mixes().length} mixes known, ${this.params.pathLength} needed`)
-    this.pending.set(id, post)
-    post.attempts++
-    post.tried.add(path[0]!.peerId.toString())
-    clearTimeout(post.timer)
-    post.timer = setTimeout(() => { this.retry(id) }, this.params.resendAfter)
-    await this.components.send(path[0]!.peerId, wrapOnion({ hops: this.hops(path), message }))
+    while (post.attempts < this.params.maxAttempts) {
+      const path = drawPath(this.components.mixes(), this.params.pathLength, post.tried)
+      if (path === undefined) break
+      post.attempts++
+      post.tried.add(path[0]!.peerId.toString())
+      if (!await this.components.send(path[0]!.peerId, wrapOnion({ hops: this.hops(path), message }))) continue
+      this.pending.set(id, post)
+      clearTimeout(post.timer)
+      post.timer = setTimeout(() => { this.retry(id) }, this.params.resendAfter)
+      return
+    }
+    this.seen(id)
+    throw new NoMixPathError(`no path took the post (${this.components.mixes().length} mixes known, ${this.params.pathLength} a path, ${post.attempts} tried)`)
   }
 
   /** An own post (or any post) was seen in gossip: no resend. */
