@@ -143,8 +143,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       // one penalty and cut-off per peer for gossip, stem and sync; a peer cut off is disconnected; free
       // refusals past a peer's own few are shared by its address group (known once libp2p exists)
       let hangUp: (peer: string) => void = () => {}
-      let senders: SenderGroups | undefined
-      const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) }, groupOf: (peer) => senders?.of(peerIdFromString(peer)) })
+      const tracker = new InvalidMessageTracker({ onCutOff: (peer) => { hangUp(peer) }, groupOf: (peer) => senders.of(peerIdFromString(peer)) })
       // peers this node chose to dial score more in gossip (their connections are known once libp2p exists)
       const chosen = new ChosenPeers(config.bootstrap)
       let connectionsOf = (_peer: PeerId): Connection[] => []
@@ -161,7 +160,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         extra: { ...config.libp2p, logger }
       })
       connectionsOf = (peer) => libp2p.getConnections(peer)
-      senders = new SenderGroups(libp2p)
+      const senders = new SenderGroups(libp2p)
       // a cut-off peer's gossip is dropped before gossipsub marks it seen; one peer's messages are judged in turn
       gateCutOff(libp2p.services.pubsub, { isCutOff: (peer) => tracker.isCutOff(peer) })
       hangUp = (peer) => {
