@@ -127,7 +127,7 @@ describe('stem: a post that keeps coming back', () => {
     const count = (handOff: boolean): { byAuthor: number, marksFromAuthor: number } => {
       let byAuthor = 0
       let marksFromAuthor = 0
-      for (let seed = 1; seed <= 20; seed++) {
+      for (let seed = 1; seed <= 100; seed++) {
         run(20, meshDials(20, seed), { fluffProbability: 0.1, handOff }, seed).forEach((o, author) => {
           if (o.atAuthor) byAuthor++
           if (o.markFrom === author) marksFromAuthor++
@@ -135,12 +135,15 @@ describe('stem: a post that keeps coming back', () => {
       }
       return { byAuthor, marksFromAuthor }
     }
-    // 400 posts, seeded: 37 published by their author before (every neighbour of the author saw it first)
+    // 2,000 posts, seeded: 121 published by their author before (every neighbour of the author saw it
+    // first). Loop hops and hand-offs drawn dialed peers first, by group (A-M2), close a few more loops at
+    // the author: over 4,000 posts, 49 published there and 296 marks from the author, against 33 and 264
+    // when drawn uniformly (and 400 posts were too few for the bounds below: 32 marks, 30 allowed)
     const before = count(false)
     const after = count(true)
     expect(before.marksFromAuthor).toBe(0)
     expect(before.byAuthor).toBeGreaterThanOrEqual(20)
-    // now 3 (the author drawn as the peer to publish), and the loop that closed at the author is known
+    // now a few (the author drawn as the peer to publish), and the loop that closed at the author is known
     // to the one peer it was handed to, no more often than it was published there before
     expect(after.byAuthor).toBeLessThanOrEqual(before.byAuthor / 4)
     expect(after.marksFromAuthor).toBeLessThanOrEqual(before.byAuthor * 1.25)

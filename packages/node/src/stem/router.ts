@@ -325,10 +325,10 @@ export class StemRouter {
    * Where a post goes next: never to the peer it avoids (see `Held.avoid`) nor back to the one it just
    * came from. The first hop is the epoch's own route (own posts) or the successor the inbound edge is
    * mapped to (relayed posts), else another successor. Every later hop — after a loop, a bounce, a timer
-   * or a lost successor — is a stem peer the post has not been sent to here, drawn at random: an own
-   * post and a relayed one have as many peers left to try, in no order that depends on which peer the
-   * post avoids, so how many bounces make a node publish a post, and when a successor gets it again, do
-   * not say whether the node wrote it. As loops go on to every stem peer, not only the two successors, a
+   * or a lost successor — is a stem peer the post has not been sent to here, drawn as successors are
+   * (`StemRoutes.draw`: dialed peers first, by address group): an own post and a relayed one have as many
+   * peers left to try, in no order that depends on which peer the post avoids, so how many bounces make a
+   * node publish a post, and when a successor gets it again, do not say whether the node wrote it. As loops go on to every stem peer, not only the two successors, a
    * post rarely comes back to a node with no peer left to hand it to.
    */
   private nextHop (post: Held, arrivedFrom?: string): string | undefined {
@@ -345,23 +345,19 @@ export class StemRouter {
       if (first !== undefined && fresh(first)) return first
       return (post.own ? this.routes.ownSuccessors.find(fresh) : undefined) ?? this.routes.successors.find(fresh)
     }
-    const options = this.routes.peers.filter(fresh)
-    return options.length === 0 ? undefined : options[Math.floor(this.random() * options.length)]
+    return this.routes.draw(fresh)
   }
 
   /**
    * The stem of a post that came back once too often ends (see `StemRouterInit.handOff`): it is handed,
-   * marked "publish", to a stem peer drawn at random, other than the one it just came from (`arrivedFrom`),
+   * marked "publish", to a stem peer drawn as successors are (`StemRoutes.draw`), other than the one it just came from (`arrivedFrom`),
    * the one it avoids and any it was handed to before; with no such peer, or `handOff` off, it is published
    * here. The node a loop closes at is most often the author, the more so the smaller the channel: a
    * peer publishing in its place hides that from everyone but the peer it picks.
    */
   private endStem (post: Held, arrivedFrom: string | undefined, reason: FluffReason): void {
     const handedTo = post.handedTo ?? new Set()
-    const options = this.handOff
-      ? this.routes.peers.filter((peer) => peer !== arrivedFrom && peer !== post.avoid && !handedTo.has(peer))
-      : []
-    const to = options[Math.floor(this.random() * options.length)]
+    const to = this.handOff ? this.routes.draw((peer) => peer !== arrivedFrom && peer !== post.avoid && !handedTo.has(peer)) : undefined
     if (to === undefined) {
       this.fluffHeld(post, reason)
       return

@@ -88,10 +88,25 @@ export class StemRoutes {
     return [...this.candidates.keys()]
   }
 
-  /** A stem peer other than `peer`, drawn at random (undefined when there is none). */
+  /**
+   * A stem peer that `eligible` lets through, drawn as the successors are ({@link StemRoutes.ordered}): one
+   * this node dialed whenever there is one, an address group at random first and a peer at random within
+   * it; undefined when none is eligible. The later hops of a post (loops, hand-offs) are drawn so, else
+   * PeerIds that dialed this node from one address weigh as many hosts (eighth read of issue 12, A-M2).
+   */
+  draw (eligible: (peer: string) => boolean): string | undefined {
+    return this.ordered([...this.candidates.keys()].filter(eligible))[0]
+  }
+
+  /**
+   * A stem peer other than `peer` for an own post to avoid as a relayed post avoids its sender: one that
+   * dialed this node whenever there is one (a node is mostly the successor of peers that dialed it, as
+   * successors are dialed peers first), by address group; undefined when there is none. Were it any peer
+   * alike, {@link StemRoutes.draw}, which tries dialed peers first, would send an own post that avoids a
+   * dialed peer to an inbound one sooner than a relayed post, and a successor bouncing it could tell.
+   */
   anyPeerBut (peer: string | undefined): string | undefined {
-    const pool = [...this.candidates.keys()].filter((candidate) => candidate !== peer)
-    return pool[Math.floor(this.components.random() * pool.length)]
+    return this.ordered([...this.candidates.keys()].filter((candidate) => candidate !== peer), false)[0]
   }
 
   /** One of {@link StemRoutes.ownSuccessors}, drawn at random (undefined with no successor). */
@@ -225,15 +240,15 @@ export class StemRoutes {
   }
 
   /**
-   * Peers we dialed first, then the others; within each, drawn by address group: groups in random order,
+   * Peers we dialed first, then the others (the others first unless `dialedFirst`); within each, drawn by address group: groups in random order,
    * one peer of each in turn (a peer at random within its group), so ten PeerIds behind one address are
    * as likely to come first as one peer at another (review 4: the fallback to peers that dialed us was a
    * uniform shuffle by PeerId, and a sybil host took about half the successors).
    */
-  private ordered (peers: string[]): string[] {
-    const dialed = peers.filter((peer) => this.dialed(peer))
-    const dialing = peers.filter((peer) => !this.dialed(peer))
-    return [...this.byGroups(dialed), ...this.byGroups(dialing)]
+  private ordered (peers: string[], dialedFirst = true): string[] {
+    const dialed = this.byGroups(peers.filter((peer) => this.dialed(peer)))
+    const dialing = this.byGroups(peers.filter((peer) => !this.dialed(peer)))
+    return dialedFirst ? [...dialed, ...dialing] : [...dialing, ...dialed]
   }
 
   /** `peers` one per group in turn, groups and peers within a group in random order. */
