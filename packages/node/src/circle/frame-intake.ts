@@ -142,6 +142,11 @@ export class FrameIntake {
       this.components.log('a record of a circle of this node does not verify: not forwarded')
       return 'ignore'
     }
+    if (outcome === 'forked') {
+      // a rotation that lost: not forwarded; the owner's node makes its removals again
+      await this.components.changed(circle, outcome)
+      return 'ignore'
+    }
     if (outcome !== 'known') {
       await this.components.changed(circle, outcome)
       // the new generation is the last (a rotation that left this member out adds none)

@@ -3,9 +3,9 @@
  * roster they fold to (`rosterOf`), and the rotations followed (`rotationSecret`, `carryOver`,
  * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
  */
-import { CircleRecordType, carryOver, deriveCircleKeys, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
+import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_MAX_RECORDS } from './constants.js'
-import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember } from '@murmur/protocol'
+import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, HeldGeneration } from './state.js'
 
 /** A frame opened with the keys of one of the circle's generations. */
@@ -25,6 +25,11 @@ export type RecordOutcome =
   | 'roster'
   /** The circle moved to a new generation (or left this member out: `state.removed`). */
   | 'rotated'
+  /**
+   * A rotation that lost to the one followed (not forwarded), whose removals the winner kept: this node
+   * is the owner's and makes them again (`takeRemovals`).
+   */
+  | 'forked'
 
 /** The records of a generation, verified and parsed once. */
 interface Parsed {
@@ -41,6 +46,8 @@ export class HeldCircle {
   private readonly parsed = new Map<number, Parsed>()
   /** Verified JOIN, INVITE and LEAVE records by generation and body. */
   private readonly verified = new Map<string, unknown>()
+  /** Ring keys (hex) a losing rotation removed and the winner kept: the owner's node removes them again. */
+  private readonly removals = new Set<string>()
 
   constructor (state: CircleState) {
     this.state = state
@@ -144,9 +151,21 @@ export class HeldCircle {
   }
 
   /**
+   * The members a losing rotation removed that are on the current roster still (the winner kept them), to
+   * be removed again by the owner with a new rotation; forgotten once taken.
+   */
+  takeRemovals (): Uint8Array[] {
+    const roster = this.roster()
+    const keys = [...this.removals].flatMap((hex) => roster.get(hex)?.ringKey ?? [])
+    this.removals.clear()
+    return keys
+  }
+
+  /**
    * Follows a rotation out of `generation`: the new secret opened with this member's box key and the
    * kept members carried over, or `removed` when it left this member out. Of two rotations of one
-   * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped.
+   * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped,
+   * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7).
    */
   private rotate (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
     const keys = this.keysOf(generation)
@@ -154,7 +173,11 @@ export class HeldCircle {
     if (!opened.ok) return 'invalid'
     if (generation.rotation !== undefined) {
       if (toHex(generation.rotation) === toHex(body)) return 'known'
-      if (pickRotation(keys, generation.rotation, body) !== body) return 'invalid'
+      const followed = openRotation(keys, generation.rotation)
+      if (pickRotation(keys, generation.rotation, body) !== body) {
+        return followed.ok && this.noteRemovals(opened.record, followed.record) ? 'forked' : 'invalid'
+      }
+      if (followed.ok) this.noteRemovals(followed.record, opened.record)
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
       for (const dropped of this.state.generations.splice(index + 1)) this.keys.delete(dropped.generation)
@@ -185,6 +208,18 @@ export class HeldCircle {
     if (previous?.rotation === undefined) return []
     const rotation = openRotation(this.keysOf(previous), previous.rotation)
     return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
+  }
+
+  /**
+   * On the owner's node, notes the members `loser` removed and `winner` kept; whether there are any.
+   * Members do not: only the owner rotates.
+   */
+  private noteRemovals (loser: RotationRecord, winner: RotationRecord): boolean {
+    if (!equalBytes(this.state.owner, this.state.member.ring.publicKey)) return false
+    const kept = new Set(winner.kept.map((entry) => toHex(entry.ringKey)))
+    const again = loser.removed.map(toHex).filter((hex) => kept.has(hex))
+    for (const hex of again) this.removals.add(hex)
+    return again.length > 0
   }
 
   /** The generation held before `generation`, or undefined. */

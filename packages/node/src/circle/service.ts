@@ -165,13 +165,9 @@ export class CircleService implements Circles {
     this.components.assertCanPost()
     const circle = this.require(name)
     if (!equalBytes(circle.state.owner, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
-    const generation = circle.current
-    const roster = circle.roster(generation)
     const removed = this.resolveMember(circle, member)
     if (equalBytes(removed, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_MEMBER', 'the owner cannot remove itself: leave the circle instead')
-    const kept = [...roster.values()].filter((m) => !equalBytes(m.ringKey, removed)).map((m) => ({ ringKey: m.ringKey, boxKey: m.boxKey }))
-    const body = signRotation(circle.keysOf(generation), circle.state.member, { newSecret: generateCircleSecret(), created: this.seconds(), removed: [removed], kept })
-    await this.record(circle, generation, CircleRecordType.ROTATE, body)
+    await this.send(await this.components.intake.serially(async () => await this.rotateWithout(circle, [removed])))
     return this.summary(circle)
   }
 
@@ -251,6 +247,12 @@ export class CircleService implements Circles {
     }
     await this.components.states.put(circle.state)
     this.components.dispatch('circle-roster', { circle: circle.name })
+    // a fork settled against a rotation of this owner's: the removals the winner kept are made again (§6.7)
+    const again = circle.takeRemovals()
+    if (again.length === 0 || circle.state.removed === true) return
+    // sent once the turn is over (the stem may hand the frame back to the intake)
+    const frame = await this.rotateWithout(circle, again)
+    this.send(frame).catch((err: unknown) => { this.components.log.error('could not send the rotation that removes again what a lost rotation removed - %e', err) })
   }
 
   /** Announces again the JOINs whose frames grow old (relays drop frames after CIRCLE_FRAME_TTL). */
@@ -310,13 +312,28 @@ export class CircleService implements Circles {
 
   /** A record of this member: applied here (in turn with frames coming in), kept, sent. */
   private async record (circle: HeldCircle, generation: HeldGeneration, type: CircleRecordTypeValue, body: Uint8Array): Promise<void> {
+    await this.send(await this.components.intake.serially(async () => await this.applyOwn(circle, generation, type, body)))
+  }
+
+  /** Seals a record of this member and applies it here, within the intake's turn; resolves to the frame to send. */
+  private async applyOwn (circle: HeldCircle, generation: HeldGeneration, type: CircleRecordTypeValue, body: Uint8Array): Promise<Uint8Array> {
     // sealed with the generation's keys before applying: a rotation moves the circle past `generation`
     const frame = await sealCircleFrame(circle.keysOf(generation), type, body)
-    await this.components.intake.serially(async () => {
-      const outcome = circle.apply(generation, type, body, this.seconds())
-      if (outcome === 'roster' || outcome === 'rotated') await this.changed(circle, outcome)
-    })
-    await this.send(frame)
+    const outcome = circle.apply(generation, type, body, this.seconds())
+    if (outcome === 'roster' || outcome === 'rotated') await this.changed(circle, outcome)
+    return frame
+  }
+
+  /**
+   * The owner's rotation of the current generation to a fresh secret without `removed`, applied here within
+   * the intake's turn; resolves to the frame to send.
+   */
+  private async rotateWithout (circle: HeldCircle, removed: Uint8Array[]): Promise<Uint8Array> {
+    const generation = circle.current
+    const gone = new Set(removed.map(toHex))
+    const kept = [...circle.roster(generation).values()].filter((m) => !gone.has(toHex(m.ringKey))).map((m) => ({ ringKey: m.ringKey, boxKey: m.boxKey }))
+    const body = signRotation(circle.keysOf(generation), circle.state.member, { newSecret: generateCircleSecret(), created: this.seconds(), removed, kept })
+    return await this.applyOwn(circle, generation, CircleRecordType.ROTATE, body)
   }
 
   /** Seals a record and sends it. */

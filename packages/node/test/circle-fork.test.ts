@@ -1,0 +1,76 @@
+/**
+ * Issue 15: the owner removes X on one device and Y on another at nearly the same time. The two rotations
+ * fork the circle; every member follows the one with the smaller digest (`pickRotation`), which kept X
+ * (or Y): before, the winner's member stayed in for good. Now an owner's node that sees its rotation lose
+ * (or a losing one arrive) removes again, with a new rotation, what the loser removed and the winner kept:
+ * the circle converges on a generation without X and without Y, at both devices and at every member.
+ * Real nodes on loopback, every frame through one node that is not a member.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { CIRCLE_SHARED_TOPIC } from '@murmur/protocol'
+import { MemoryLevel } from 'memory-level'
+import { describe, expect, it } from 'vitest'
+import { openCircleStorage } from '../src/platform/node.js'
+import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
+import type { Murmur, MurmurInit } from '../src/index.js'
+import type { StoreDatabase } from '../src/store/index.js'
+
+const CIRCLE = 'club'
+
+/** A copy of what the data directory `from` keeps of the circle, put into the data directory `to`. */
+async function copyCircle (from: string, to: string): Promise<void> {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase
+  await db.open()
+  // the roster of four as kept on disk (a roster changes in memory before it is written)
+  const state = await waitFor(async () => (await (await openCircleStorage(from, db)).all()).find((s) => s.name === CIRCLE && s.generations[0]!.joins.length === 4), 'the roster of four on disk')
+  await (await openCircleStorage(to, db)).put(state)
+  await db.close()
+}
+
+describe('two rotations of one generation from two devices of the owner', () => {
+  const cleanup = cleanedAfterEach()
+  const start = async (init: MurmurInit = {}): Promise<Murmur> => {
+    // no stem: frames go straight into gossip (the fork, not the stem, is under test)
+    const node = await startNode({ membership: false, stem: false, circles: { newcomerDelay: 0 }, ...init })
+    cleanup.running.push(node)
+    return node
+  }
+  const selfKey = async (node: Murmur): Promise<string> => (await node.circles.members(CIRCLE)).find((m) => m.self)!.key
+  const keysAt = async (node: Murmur): Promise<string[]> => (await node.circles.members(CIRCLE)).map((m) => m.key).sort()
+
+  it('both removals hold: the circle converges without X and without Y, at both devices and every member', async () => {
+    const relay = await start()
+    const member = async (init: MurmurInit = {}): Promise<Murmur> => await start({ bootstrap: [addressOf(relay)], ...init })
+    const ownerDir = await cleanup.tempDir()
+    const owner = await member({ dataDir: ownerDir })
+    const [mo, x, y] = await Promise.all([member(), member(), member()])
+    // every frame goes out at once once the relay is a peer on the shared topic
+    const onTopic = (node: Murmur): boolean => node.libp2p.services.pubsub.getSubscribers(CIRCLE_SHARED_TOPIC).some((p) => p.equals(relay.peerId))
+    await waitFor(() => [owner, mo, x, y].every(onTopic), 'the relay on the shared topic at every member', 30_000)
+    await owner.circles.create(CIRCLE, { minRing: 2 })
+    await Promise.all([mo, x, y].map(async (node) => await node.circles.join((await owner.circles.invite(CIRCLE)).invite)))
+    const all = [owner, mo, x, y]
+    await waitFor(async () => (await Promise.all(all.map(keysAt))).every((keys) => keys.length === 4), 'four members on every roster', 30_000)
+    const [ownerKey, moKey, xKey, yKey] = await Promise.all(all.map(selfKey))
+
+    // the owner's second device: the same circle and keys, offline while it removes Y
+    const secondDir = await cleanup.tempDir()
+    await copyCircle(ownerDir, secondDir)
+    const second = await start({ dataDir: secondDir })
+    expect(await keysAt(second)).toEqual(await keysAt(owner))
+    await second.circles.remove(CIRCLE, yKey!)
+    await owner.circles.remove(CIRCLE, xKey!)
+    expect(second.circles.list()[0]!.generation).toBe(1)
+    expect(owner.circles.list()[0]!.generation).toBe(1)
+    await second.libp2p.dial(multiaddr(addressOf(relay)))
+
+    const stayed = [ownerKey!, moKey!].sort()
+    for (const node of [owner, second, mo]) {
+      await waitFor(async () => JSON.stringify(await keysAt(node)) === JSON.stringify(stayed), 'the roster without X and Y', 30_000)
+    }
+    await waitFor(() => x.circles.list()[0]!.removed === true && y.circles.list()[0]!.removed === true, 'X and Y removed', 30_000)
+    // one generation for all: members read what the owner's devices post
+    await waitFor(() => new Set([owner, second, mo].map((n) => n.circles.list()[0]!.generation)).size === 1, 'one generation at all', 30_000)
+    expect(owner.circles.list()[0]!.generation).toBeGreaterThanOrEqual(2)
+  }, 120_000)
+})
