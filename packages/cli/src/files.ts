@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { IDENTITY_FILE, JOINED_CHANNELS_FILE } from './constants.js'
+import { FILTERS_FILE } from './filter-file.js'
 import { DataDirError } from './errors.js'
 import { shellWord } from './hint.js'
 import type { Stats } from 'node:fs'
@@ -105,8 +107,9 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
 
 /**
  * Reads `<dataDir>/<name>`, a secret file sealed under the data dir's at-rest key, as text: checked as
- * {@link readPrivateFile} checks, then opened (AtRestError `ERR_SEALED_DAMAGED` when it does not open); a
- * file written before sealing is read as it is and sealed in place. Undefined when it does not exist.
+ * {@link readPrivateFile} checks, then opened. Throws AtRestError `ERR_SEALED_DAMAGED` when it does not
+ * open, `ERR_PLAIN_FILE` when it is in plain (put there by someone else: an earlier version's plain files
+ * are sealed once, when the key is made). Undefined when it does not exist.
  *
  * @example
  * ```ts
@@ -116,8 +119,8 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
 export async function readSealedPrivateFile (dataDir: string, name: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
   const bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
   if (bytes === undefined) return undefined
-  const { openAndMigrate } = await loadAtRest()
-  return new TextDecoder().decode(await openAndMigrate(dataDir, name, bytes))
+  const { openFileBytes } = await loadAtRest()
+  return new TextDecoder().decode(openFileBytes(await atRestKeysOf(dataDir), name, bytes))
 }
 
 /**
@@ -132,7 +135,34 @@ export async function readSealedPrivateFile (dataDir: string, name: string, onUn
 export async function writeSealedPrivateFile (dataDir: string, name: string, text: string, options: { exclusive?: boolean } = {}): Promise<void> {
   await ensurePrivateDir(dataDir)
   const { writeSealedFile } = await loadAtRest()
-  await writeSealedFile(dataDir, name, new TextEncoder().encode(text), options)
+  await writeSealedFile(dataDir, name, new TextEncoder().encode(text), { ...options, keys: await atRestKeysOf(dataDir) })
+}
+
+/** The at-rest keys of each data dir this process opened: the key file is read and its subkeys derived once. */
+const opened = new Map<string, Promise<AtRest.AtRestKeys>>()
+
+/**
+ * The at-rest keys of `dataDir`, its key made on first use (then the CLI's secret files an earlier version
+ * wrote in plain are sealed with the node's, see dataDirKeys), read once per process and kept: a command
+ * passes them to the node it starts (`MurmurInit.atRestKeys`) instead of having it read the key again.
+ *
+ * @example
+ * ```ts
+ * const node = await createMurmur({ dataDir, atRestKeys: await atRestKeysOf(dataDir) })
+ * ```
+ */
+export async function atRestKeysOf (dataDir: string): Promise<AtRest.AtRestKeys> {
+  const path = resolve(dataDir)
+  let keys = opened.get(path)
+  if (keys === undefined) {
+    // the CLI's secret files besides the node's: the author identity, filters and mutes, joined channels
+    const secretFiles = [IDENTITY_FILE, FILTERS_FILE, JOINED_CHANNELS_FILE]
+    keys = loadAtRest().then(async ({ NODE_SECRET_FILES, dataDirKeys }) => await dataDirKeys(path, { secretFiles: [...NODE_SECRET_FILES, ...secretFiles] }))
+    opened.set(path, keys)
+    // a failure (a bad key file) is not kept: the next call reads the key file again
+    keys.catch(() => { opened.delete(path) })
+  }
+  return await keys
 }
 
 /**

@@ -20,10 +20,10 @@ describe('private records sealed at rest', () => {
 
   it('hides record names: no file names or holds them, and they read back by name', async () => {
     const dir = join(dataDir, 'circles')
+    // one written before sealing: plain, named by its name (sealed in place when the key is made)
+    await (await createPrivateRecordStorage({ dir })).put(`${hexOf('old-choir')}.json`, new TextEncoder().encode('{"secret":"legacy"}'))
     const keys = await dataDirKeys(dataDir)
     const open = async (): ReturnType<typeof createPrivateRecordStorage> => await createPrivateRecordStorage({ dir, seal: { keys, place: 'circles', hideNames: true } })
-    // one written before sealing: plain, named by its name
-    await (await createPrivateRecordStorage({ dir })).put(`${hexOf('old-choir')}.json`, new TextEncoder().encode('{"secret":"legacy"}'))
     const records = await open()
     await records.put(`${hexOf('night-shift-union')}.json`, new TextEncoder().encode('{"secret":"s3cr3t"}'))
     const files = await readdir(dir)
@@ -41,10 +41,10 @@ describe('private records sealed at rest', () => {
     expect(await again.names()).toEqual([`${hexOf('night-shift-union')}.json`])
   })
 
-  it('keeps fixed record names, their bytes sealed, a plain record of an earlier version sealed in place', async () => {
+  it('keeps fixed record names, their bytes sealed, a plain record of an earlier version sealed in place when the key is made', async () => {
     const dir = join(dataDir, 'membership')
-    const keys = await dataDirKeys(dataDir)
     await (await createFileMemberStorage({ dir })).put('member-stamps', new TextEncoder().encode('{"stamps":"plain"}'))
+    const keys = await dataDirKeys(dataDir)
     const storage = await createFileMemberStorage({ dir, seal: { keys, place: 'membership' } })
     await storage.put('member-key', new TextEncoder().encode('member-secret'))
     expect((await readdir(dir)).sort()).toEqual(['member-key', 'member-stamps'])

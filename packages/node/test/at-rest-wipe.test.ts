@@ -3,7 +3,7 @@
  * key is destroyed leaves only ciphertext (no file holds a channel, a body, a key or a filter in plain) and a
  * data dir that refuses to start, saying to wipe again; the wipe then removes everything. A directory that
  * holds anything else, or whose store another handle has open, is refused with nothing removed. A secret
- * file of an earlier version is sealed when first read.
+ * file of an earlier version is sealed when the key is made.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,7 +12,7 @@ import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { destroyAtRestKey } from '../src/at-rest/key-file.js'
-import { isSealedFile, readSealedFile, writeSealedFile } from '../src/at-rest/sealed-file.js'
+import { dataDirKeys, isSealedFile, readSealedFile, writeSealedFile } from '../src/at-rest/sealed-file.js'
 import { wipeDataDir } from '../src/at-rest/wipe.js'
 import { loadPeerKey, openMemberStorage } from '../src/platform/node.js'
 import { openDatabase } from '../src/store/backend-node.js'
@@ -81,10 +81,15 @@ describe('wiping a data dir', () => {
     expect((await readdir(dataDir)).sort()).toEqual(['at-rest.key', 'at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed', 'thesis.pdf'])
   })
 
-  it('a secret file of an earlier version is read as it is and sealed in place', async () => {
-    await writeFile(join(dataDir, 'channels.json'), `{"channels":["${CELL}"]}\n`, { mode: 0o600 })
-    expect(new TextDecoder().decode(await readSealedFile(dataDir, 'channels.json'))).toBe(`{"channels":["${CELL}"]}\n`)
-    expect(isSealedFile(await readFile(join(dataDir, 'channels.json')))).toBe(true)
-    expect(new TextDecoder().decode(await readSealedFile(dataDir, 'channels.json'))).toBe(`{"channels":["${CELL}"]}\n`)
+  it('a secret file of an earlier version is sealed in place when the key is made, and reads back', async () => {
+    const earlier = await mkdtemp(join(tmpdir(), 'murmur-earlier-'))
+    try {
+      await writeFile(join(earlier, 'channels.json'), `{"channels":["${CELL}"]}\n`, { mode: 0o600 })
+      const keys = await dataDirKeys(earlier, { secretFiles: ['channels.json'] })
+      expect(isSealedFile(await readFile(join(earlier, 'channels.json')))).toBe(true)
+      expect(new TextDecoder().decode(await readSealedFile(earlier, 'channels.json', keys))).toBe(`{"channels":["${CELL}"]}\n`)
+    } finally {
+      await rm(earlier, { recursive: true, force: true })
+    }
   })
 })

@@ -11,6 +11,8 @@ export type AtRestErrorCode =
   | 'ERR_AT_REST_KEY_BAD'
   /** Sealed bytes do not open under this data dir's key (damaged, moved from another data dir, or the key was replaced). */
   | 'ERR_SEALED_DAMAGED'
+  /** A secret file is in plain in a sealed data dir: someone else put it there; it was not read. */
+  | 'ERR_PLAIN_FILE'
   /** `wipe` was pointed at a directory that is not a Murmur data dir (nothing was removed). */
   | 'ERR_NOT_A_DATA_DIR'
   /** `wipe` found the store open in another process (a chat, a relay, a daemon that did not stop; nothing was removed). */

@@ -15,8 +15,10 @@
  */
 export { AtRestError } from './errors.js'
 export type { AtRestErrorCode } from './errors.js'
-export { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, destroyAtRestKey, loadAtRestKey, loadOrCreateAtRestKey } from './key-file.js'
-export { SEALED_FILE_MAGIC, dataDirKeys, isSealedFile, openAndMigrate, readSealedFile, writeSealedFile } from './sealed-file.js'
+export { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, AT_REST_PENDING_FILE, destroyAtRestKey, loadAtRestKey, loadOrCreateAtRestKey } from './key-file.js'
+export type { CreateAtRestKeyInit } from './key-file.js'
+export { NODE_SECRET_FILES, SEALED_FILE_MAGIC, dataDirKeys, isSealedFile, openFileBytes, readSealedFile, writeSealedFile } from './sealed-file.js'
+export type { DataDirKeysInit } from './sealed-file.js'
 export { dataDirEntries, wipeDataDir } from './wipe.js'
 export type { WipeInit, WipeResult } from './wipe.js'
 export type { AtRestKeys } from './seal.js'

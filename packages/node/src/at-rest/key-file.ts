@@ -4,7 +4,7 @@
  * makes a wipe a crypto-erase: whatever flash storage keeps of the other files is ciphertext.
  */
 import { constants as fsConstants } from 'node:fs'
-import { lstat, mkdir, open, rm, stat } from 'node:fs/promises'
+import { link, lstat, mkdir, open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AtRestError } from './errors.js'
 import { fsyncPath, writeDurably } from './durable-file.js'
@@ -14,42 +14,81 @@ import { AT_REST_KEY_BYTES, newAtRestKey } from './seal.js'
 export const AT_REST_KEY_FILE = 'at-rest.key'
 
 /**
- * An empty file written once the key exists: a data dir that has it but no key had its key destroyed (an
- * interrupted wipe), and gets no new key silently (what is sealed could never be opened again).
+ * An empty file written once a new key has sealed what the data dir held in plain, before it becomes the
+ * key: a data dir that has it but no key had its key destroyed (an interrupted wipe), and gets no new key
+ * silently (what is sealed could never be opened again).
  */
 export const AT_REST_MARKER_FILE = 'at-rest.sealed'
 
 /**
- * The at-rest key of `dataDir`, created (0600, atomically: whole or absent) when the data dir has none
- * yet. Throws AtRestError `ERR_AT_REST_KEY_MISSING` when the key is gone but the data dir was sealed
- * (finish with `murmur wipe`), `ERR_AT_REST_KEY_BAD` when the file is not 32 bytes or other users may read it.
+ * A new key while it seals what an earlier version left in plain ({@link CreateAtRestKeyInit.beforeUse}),
+ * before it is linked to {@link AT_REST_KEY_FILE}: only in that window is a plain file sealed; once the key
+ * is there, a plain secret file is one planted by someone else and is refused.
+ */
+export const AT_REST_PENDING_FILE = 'at-rest.key-pending'
+
+/** Options of {@link loadOrCreateAtRestKey}. */
+export interface CreateAtRestKeyInit {
+  /**
+   * Called with a new key before it becomes the data dir's key, to seal in place what the data dir holds in
+   * plain from an earlier version. Called again when a crash cut it short, and by each process creating
+   * the key at the same moment (the same key): it must be safe to repeat.
+   *
+   * @default nothing
+   */
+  beforeUse?: (key: Uint8Array) => Promise<void>
+}
+
+/**
+ * The at-rest key of `dataDir`, created when the data dir has none yet: written whole (0600) as
+ * {@link AT_REST_PENDING_FILE}, handed to `init.beforeUse`, marked, then linked in as {@link
+ * AT_REST_KEY_FILE}; a crash at any step is finished by the next call, and processes racing all end up
+ * with one key. Throws AtRestError `ERR_AT_REST_KEY_MISSING` when the key is gone but the data dir was
+ * sealed (finish with `murmur wipe`), `ERR_AT_REST_KEY_BAD` as {@link loadAtRestKey} does.
  *
  * @example
  * ```ts
  * const keys = await atRestKeys(await loadOrCreateAtRestKey(dataDir))
  * ```
  */
-export async function loadOrCreateAtRestKey (dataDir: string): Promise<Uint8Array> {
-  // the marker is looked for before the key: it is written only once the key is there, so a marker seen
-  // and then no key is a key destroyed, never one another process was creating in between
-  const sealed = await exists(join(dataDir, AT_REST_MARKER_FILE))
-  const existing = await loadAtRestKey(dataDir)
-  if (existing !== undefined) {
-    // a crash between the key and its marker: the marker now
-    if (!sealed) await writeDurably(join(dataDir, AT_REST_MARKER_FILE), new Uint8Array(0))
-    return existing
+export async function loadOrCreateAtRestKey (dataDir: string, init: CreateAtRestKeyInit = {}): Promise<Uint8Array> {
+  const path = (name: string): string => join(dataDir, name)
+  for (;;) {
+    // read in this order: the marker is written before the key is linked in, and the pending key is
+    // removed only once the key is there, so a marker, then no pending key, then no key is a key
+    // destroyed, never one that another process was creating in between
+    const sealed = await exists(path(AT_REST_MARKER_FILE))
+    const pending = await readKeyFile(dataDir, AT_REST_PENDING_FILE)
+    const key = await readKeyFile(dataDir, AT_REST_KEY_FILE)
+    if (key !== undefined) {
+      // a key of an earlier version, made before its marker
+      if (!sealed) await writeDurably(path(AT_REST_MARKER_FILE), new Uint8Array(0))
+      if (pending !== undefined) await rm(path(AT_REST_PENDING_FILE), { force: true })
+      return key
+    }
+    if (pending !== undefined) {
+      await init.beforeUse?.(pending)
+      if (!sealed) await writeDurably(path(AT_REST_MARKER_FILE), new Uint8Array(0))
+      try {
+        await link(path(AT_REST_PENDING_FILE), path(AT_REST_KEY_FILE))
+      } catch (err) {
+        // another process linked it first (the same key), or made it the key and removed it
+        if (!['EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+      }
+      await fsyncPath(dataDir)
+      continue
+    }
+    if (sealed) {
+      throw new AtRestError('ERR_AT_REST_KEY_MISSING', `${path(AT_REST_KEY_FILE)} is gone but ${dataDir} holds data sealed under it, which nothing can read any more (an interrupted \`murmur wipe\`?): run \`murmur wipe --data-dir ${dataDir}\` to remove the rest`)
+    }
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    try {
+      await writeDurably(path(AT_REST_PENDING_FILE), await newAtRestKey(), { exclusive: true })
+    } catch (err) {
+      // another process made one first: use theirs
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
   }
-  if (sealed) {
-    throw new AtRestError('ERR_AT_REST_KEY_MISSING', `${join(dataDir, AT_REST_KEY_FILE)} is gone but ${dataDir} holds data sealed under it, which nothing can read any more (an interrupted \`murmur wipe\`?): run \`murmur wipe --data-dir ${dataDir}\` to remove the rest`)
-  }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  try {
-    await writeDurably(join(dataDir, AT_REST_KEY_FILE), await newAtRestKey(), { exclusive: true })
-  } catch (err) {
-    // another process created it first: use theirs
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
-  return await loadOrCreateAtRestKey(dataDir)
 }
 
 /**
@@ -64,7 +103,12 @@ export async function loadOrCreateAtRestKey (dataDir: string): Promise<Uint8Arra
  * ```
  */
 export async function loadAtRestKey (dataDir: string): Promise<Uint8Array | undefined> {
-  const path = join(dataDir, AT_REST_KEY_FILE)
+  return await readKeyFile(dataDir, AT_REST_KEY_FILE)
+}
+
+/** The key in `<dataDir>/<name>`, checked as {@link loadAtRestKey} says; undefined when there is none. */
+async function readKeyFile (dataDir: string, name: string): Promise<Uint8Array | undefined> {
+  const path = join(dataDir, name)
   let handle
   try {
     // no O_NOFOLLOW on Windows, so the link is looked for first there too; a link made in between fails with ELOOP
@@ -99,7 +143,7 @@ export async function loadAtRestKey (dataDir: string): Promise<Uint8Array | unde
 }
 
 /**
- * Destroys the at-rest key of `dataDir`: overwrites the file with random bytes and flushes them, then
+ * Destroys the at-rest key of `dataDir` (and one being made): overwrites the file with random bytes and flushes them, then
  * unlinks it and flushes the directory. Resolves to whether there was a key. Flash storage may still keep
  * the old blocks somewhere; the overwrite is all a file system offers, and the key is 32 bytes among many.
  * A symbolic link in its place is unlinked, never written through (the file it points to is not ours).
@@ -110,7 +154,15 @@ export async function loadAtRestKey (dataDir: string): Promise<Uint8Array | unde
  * ```
  */
 export async function destroyAtRestKey (dataDir: string): Promise<boolean> {
-  const path = join(dataDir, AT_REST_KEY_FILE)
+  // a key being made too: the files of a creation cut short may be sealed under it
+  const destroyed = await Promise.all([AT_REST_KEY_FILE, AT_REST_PENDING_FILE].map(async (name) => await destroyKeyFile(join(dataDir, name))))
+  if (!destroyed.includes(true)) return false
+  await fsyncPath(dataDir)
+  return true
+}
+
+/** Overwrites the key file at `path` with noise, flushed, then unlinks it; whether there was one. */
+async function destroyKeyFile (path: string): Promise<boolean> {
   let handle
   try {
     // a link is unlinked, never written through: the noise would land on whatever file it points to
@@ -121,7 +173,6 @@ export async function destroyAtRestKey (dataDir: string): Promise<boolean> {
     if (code === 'ENOENT') return false
     if (code !== 'ELOOP') throw err
     await rm(path, { force: true })
-    await fsyncPath(dataDir)
     return true
   }
   try {
@@ -133,7 +184,6 @@ export async function destroyAtRestKey (dataDir: string): Promise<boolean> {
     await handle.close()
   }
   await rm(path, { force: true })
-  await fsyncPath(dataDir)
   return true
 }
 
@@ -145,9 +195,4 @@ async function exists (path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw err
   }
-}
-
-/** Whether `dataDir` was sealed (its key created at least once). */
-export async function wasSealed (dataDir: string): Promise<boolean> {
-  return await exists(join(dataDir, AT_REST_MARKER_FILE))
 }

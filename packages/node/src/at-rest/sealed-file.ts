@@ -1,12 +1,15 @@
 /**
  * Secret files sealed under the data dir's at-rest key (Node.js): `magic | nonce | XChaCha20-Poly1305`,
- * the file's name in the data dir as associated data (a sealed file renamed does not open). A file without
- * the magic is one written before sealing: it is read as it is and sealed in place (crash-safe: the
- * rename leaves the plain file or the sealed one).
+ * the file's name in the data dir as associated data (a sealed file renamed does not open). The files an
+ * earlier version wrote in plain are sealed in place once, by the key's creation, before the key is used
+ * (see loadOrCreateAtRestKey); after that a secret file in plain is one someone else put there (it would
+ * choose the member key, a circle's keys, the author identity) and is refused, never read.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeDurably } from './durable-file.js'
+import { PEER_KEY_FILE } from '../constants.js'
+import { TEMP_SUFFIX, writeDurably } from './durable-file.js'
+import { AtRestError } from './errors.js'
 import { loadOrCreateAtRestKey } from './key-file.js'
 import { atRestKeys } from './seal.js'
 import type { AtRestKeys } from './seal.js'
@@ -42,34 +45,93 @@ export function sealFileBytes (keys: AtRestKeys, name: string, plain: Uint8Array
 }
 
 /**
- * The plain bytes of a file as read: opened when sealed (AtRestError `ERR_SEALED_DAMAGED` when it does not
- * open), as they are when the file predates sealing (`legacy`).
+ * The plain bytes of a sealed file as read. Throws AtRestError `ERR_SEALED_DAMAGED` when it does not open,
+ * `ERR_PLAIN_FILE` when it is not sealed at all (put there by someone else: it is not read).
  *
  * @example
  * ```ts
- * const { plain, legacy } = openFileBytes(keys, 'filters.json', await readFile(path))
+ * const plain = openFileBytes(keys, 'filters.json', await readFile(path))
  * ```
  */
-export function openFileBytes (keys: AtRestKeys, name: string, bytes: Uint8Array): { plain: Uint8Array, legacy: boolean } {
-  if (!isSealedFile(bytes)) return { plain: bytes, legacy: true }
-  return { plain: keys.open(bytes.subarray(SEALED_FILE_MAGIC.byteLength), 'file', encoder.encode(name), `${name} (sealed)`), legacy: false }
+export function openFileBytes (keys: AtRestKeys, name: string, bytes: Uint8Array): Uint8Array {
+  if (!isSealedFile(bytes)) {
+    throw new AtRestError('ERR_PLAIN_FILE', `${name} is in plain, where only sealed files are kept once the data dir is sealed: someone else put it there (or it was copied in from an old backup), and it was not read; move it away (\`mv ${name} ${name}.planted\` in the data dir) and start again`)
+  }
+  return keys.open(bytes.subarray(SEALED_FILE_MAGIC.byteLength), 'file', encoder.encode(name), `${name} (sealed)`)
 }
 
 /**
- * The sealing keys of a data dir, its key file created on first use (see loadOrCreateAtRestKey).
+ * The secret files a node keeps in a data dir (a name ending in `/`: every file of that folder), that an
+ * earlier version wrote in plain.
+ */
+export const NODE_SECRET_FILES: readonly string[] = [PEER_KEY_FILE, 'membership/', 'circles/']
+
+/** Options of {@link dataDirKeys}. */
+export interface DataDirKeysInit {
+  /**
+   * The secret files of the data dir (relative, `/`-separated; a name ending in `/` is every file of that
+   * folder) that an earlier version may have written in plain: sealed in place when the key is created,
+   * the only time a plain file is sealed. An application adds its own (the CLI: its identity, filters).
+   *
+   * @default NODE_SECRET_FILES
+   */
+  secretFiles?: readonly string[]
+}
+
+/**
+ * The sealing keys of a data dir, its key file created on first use (see loadOrCreateAtRestKey), the
+ * secret files an earlier version left in plain sealed before the key is used.
  *
  * @example
  * ```ts
  * const keys = await dataDirKeys(dataDir)
  * ```
  */
-export async function dataDirKeys (dataDir: string): Promise<AtRestKeys> {
-  return await atRestKeys(await loadOrCreateAtRestKey(dataDir))
+export async function dataDirKeys (dataDir: string, init: DataDirKeysInit = {}): Promise<AtRestKeys> {
+  const names = init.secretFiles ?? NODE_SECRET_FILES
+  const beforeUse = async (key: Uint8Array): Promise<void> => { await sealPlainFiles(dataDir, await atRestKeys(key), names) }
+  return await atRestKeys(await loadOrCreateAtRestKey(dataDir, { beforeUse }))
+}
+
+/**
+ * Seals in place each of `names` (see DataDirKeysInit.secretFiles) that is in plain. Safe to repeat after
+ * a crash (a sealed file is left as it is; each file is replaced whole), and beside another process doing
+ * the same: a file replaced meanwhile is left to that process.
+ */
+async function sealPlainFiles (dataDir: string, keys: AtRestKeys, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const files = name.endsWith('/') ? (await entriesOf(join(dataDir, name))).map((entry) => `${name}${entry}`) : [name]
+    for (const file of files) {
+      const bytes = await readIfFile(join(dataDir, file))
+      if (bytes === undefined || isSealedFile(bytes)) continue
+      if (equalBytes(await readIfFile(join(dataDir, file)), bytes)) await writeDurably(join(dataDir, file), sealFileBytes(keys, file, bytes))
+    }
+  }
+}
+
+/** The entries of a folder, writes cut short left out; none when it is missing. */
+async function entriesOf (dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((entry) => !entry.endsWith(TEMP_SUFFIX))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+}
+
+/** The bytes of a file; undefined when there is none (or it is a folder). */
+async function readIfFile (path: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(path))
+  } catch (err) {
+    if (['ENOENT', 'EISDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined
+    throw err
+  }
 }
 
 /**
  * Reads `<dataDir>/<name>` (a `/`-separated path in the data dir) and opens it; undefined when there is no
- * such file. A file that predates sealing is sealed in place once read.
+ * such file. Throws AtRestError as {@link openFileBytes} does.
  *
  * @example
  * ```ts
@@ -77,32 +139,8 @@ export async function dataDirKeys (dataDir: string): Promise<AtRestKeys> {
  * ```
  */
 export async function readSealedFile (dataDir: string, name: string, keys?: AtRestKeys): Promise<Uint8Array | undefined> {
-  let bytes: Uint8Array
-  try {
-    bytes = new Uint8Array(await readFile(join(dataDir, name)))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
-  return await openAndMigrate(dataDir, name, bytes, keys)
-}
-
-/**
- * Opens bytes read from `<dataDir>/<name>`, sealing a file that predates sealing in place.
- *
- * @example
- * ```ts
- * const plain = await openAndMigrate(dataDir, 'identity.json', bytesRead)
- * ```
- */
-export async function openAndMigrate (dataDir: string, name: string, bytes: Uint8Array, keys?: AtRestKeys): Promise<Uint8Array> {
-  const using = keys ?? await dataDirKeys(dataDir)
-  const { plain, legacy } = openFileBytes(using, name, bytes)
-  // sealed in place unless another process replaced it meanwhile (its write is sealed already)
-  if (legacy && equalBytes(await readFile(join(dataDir, name)).catch(() => undefined), bytes)) {
-    await writeDurably(join(dataDir, name), sealFileBytes(using, name, plain))
-  }
-  return plain
+  const bytes = await readIfFile(join(dataDir, name))
+  return bytes === undefined ? undefined : openFileBytes(keys ?? await dataDirKeys(dataDir), name, bytes)
 }
 
 /**

@@ -12,10 +12,10 @@ import { PEER_KEY_FILE } from '../constants.js'
 import { STORE_DIRECTORY } from '../store/constants.js'
 import { TEMP_SUFFIX, fsyncPath } from './durable-file.js'
 import { AtRestError } from './errors.js'
-import { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, destroyAtRestKey } from './key-file.js'
+import { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, AT_REST_PENDING_FILE, destroyAtRestKey } from './key-file.js'
 
 /** What the node keeps in a data dir, besides the store's own `store.*` names. */
-const NODE_ENTRIES: readonly string[] = [AT_REST_KEY_FILE, AT_REST_MARKER_FILE, STORE_DIRECTORY, PEER_KEY_FILE, 'membership', 'circles']
+const NODE_ENTRIES: readonly string[] = [AT_REST_KEY_FILE, AT_REST_PENDING_FILE, AT_REST_MARKER_FILE, STORE_DIRECTORY, PEER_KEY_FILE, 'membership', 'circles']
 
 /** Options of {@link wipeDataDir}. */
 export interface WipeInit {
@@ -103,7 +103,7 @@ export async function wipeDataDir (dataDir: string, init: WipeInit = {}): Promis
   if (entries === undefined) return { keyDestroyed: false, removed: [], dirRemoved: false }
   if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir)
   const keyDestroyed = await destroyAtRestKey(dataDir)
-  const rest = entries.filter((name) => name !== AT_REST_KEY_FILE && name !== AT_REST_MARKER_FILE)
+  const rest = entries.filter((name) => ![AT_REST_KEY_FILE, AT_REST_PENDING_FILE, AT_REST_MARKER_FILE].includes(name))
   for (const name of rest) await rm(join(dataDir, name), { recursive: true, force: true })
   await fsyncPath(dataDir)
   // last: a wipe cut short before here leaves a data dir that refuses to start, and says to wipe again

@@ -111,13 +111,14 @@ export async function createPrivateRecordStorage (init: PrivateRecordStorageInit
     }
   }
   const sealed = new SealedRecords(seal.keys, seal.place, seal.hideNames === true)
-  // records of an earlier version (plain, or named by their name when names are hidden) are sealed now:
-  // the new file is written before the old one goes, and doing it again after a crash writes the same
+  // records of an earlier version named by their name when names are hidden (sealed in place when the key
+  // was made, see dataDirKeys) are renamed now: the new file is written before the old one goes, and doing
+  // it again after a crash writes the same; a record in plain is refused (AtRestError ERR_PLAIN_FILE)
   for (const entry of await readdir(dir)) {
     if (entry.endsWith(TEMP_SUFFIX) || (sealed.hideNames && sealed.isSealedName(entry))) continue
     const bytes = await read(entry)
     if (bytes === undefined || (!sealed.hideNames && isSealedFile(bytes))) continue
-    const { plain } = openFileBytes(seal.keys, `${seal.place}/${entry}`, bytes)
+    const plain = openFileBytes(seal.keys, `${seal.place}/${entry}`, bytes)
     await writeDurably(join(dir, sealed.fileOf(entry)), sealed.seal(entry, plain))
     if (sealed.fileOf(entry) !== entry) {
       await rm(join(dir, entry), { force: true })
@@ -187,11 +188,11 @@ class SealedRecords {
   }
 
   open (file: string, sealed: Uint8Array): { name: string, bytes: Uint8Array } {
-    const { plain, legacy } = openFileBytes(this.keys, `${this.place}/${file}`, sealed)
+    const plain = openFileBytes(this.keys, `${this.place}/${file}`, sealed)
     if (!this.hideNames) return { name: file, bytes: plain }
     const length = plain.byteLength < 2 ? Infinity : new DataView(plain.buffer, plain.byteOffset).getUint16(0)
-    // a hidden-name file is always written sealed: one in plain, or cut short, is damaged
-    if (legacy || 2 + length > plain.byteLength) throw new AtRestError('ERR_SEALED_DAMAGED', `${this.place}/${file} is damaged`)
+    // a hidden-name record cut short is damaged
+    if (2 + length > plain.byteLength) throw new AtRestError('ERR_SEALED_DAMAGED', `${this.place}/${file} is damaged`)
     return { name: new TextDecoder().decode(plain.subarray(2, 2 + length)), bytes: plain.slice(2 + length) }
   }
 }
