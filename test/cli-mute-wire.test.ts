@@ -9,10 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControlClient, createControlServer } from '@murmur/cli'
+import { shownFeed } from '@murmur/node'
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ChatReader } from '../packages/cli/src/chat/reader.ts'
-import { readFeed } from '../packages/cli/src/feed-read.ts'
 import { readFilters, updateFilters } from '../packages/cli/src/filter-file.ts'
 import { TEST_UNVERIFIED_POW_BITS, addressOf, collectMessages, joinedStock, startNode, startStockPeer, waitFor } from '../packages/node/test/harness.ts'
 import type { ControlServer } from '@murmur/cli'
@@ -69,8 +69,8 @@ describe('mutes and filters on the wire', () => {
     const reply = await publish({ body: 'a reply in the muted thread', kind: 'REPLY', parent: firstRaw })
     const word = await publish({ body: 'pineapple on pizza' })
     await waitFor(async () => (await client.get(word).catch(() => undefined)) !== undefined, 'the node stores the filtered post')
-    // the reads hide them: the mutes are in effect
-    const { posts, hidden } = await readFeed(client, CHANNEL, { sort: 'new', limit: 20, filters: await readFilters(dataDir) })
+    // the reads hide them (`murmur feed`'s and the chat's read: @murmur/node's shownFeed): the mutes are in effect
+    const { posts, hidden } = await shownFeed(async (o) => await client.feed(CHANNEL, o), { sort: 'new', limit: 20, filters: await readFilters(dataDir) })
     expect(posts.map((p) => p.id)).not.toContain(word)
     expect(posts.map((p) => p.id)).not.toContain(first)
     expect(hidden).toBe(2)

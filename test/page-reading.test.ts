@@ -82,6 +82,32 @@ describe('the page reads the feed as the CLI does', () => {
     expect(new PageReading(storage).filters).toEqual({ threads: [], pseudonyms: [], words: ['ＳＥＣＲＥＴ plan'], minScore: -1 })
   })
 
+  it('fills the feed with older visible posts when the newest 50 are all hidden (filters before the limit)', async () => {
+    // 60 threads a minute apart: the newest 50 muted (40 threads, 10 by a word), the 10 older ones shown
+    const many = Array.from({ length: 60 }, (_, i) => post(100 + i, 60 * (i + 1), 0, i >= 40 && i < 50 ? { body: `spoiler ${i}` } : {}))
+    const reads: Array<{ sort: string, limit?: number }> = []
+    const readMany: FeedRead = async (o) => {
+      reads.push(o)
+      return sortFeed(many, o.sort, NOW).slice(0, o.limit)
+    }
+    const reading = new PageReading(memoryStorage())
+    for (const p of many.slice(0, 40)) reading.muteThread(p.id)
+    reading.setWordsAndScore(['spoiler'], undefined)
+    const older = many.slice(50).map((p) => p.id)
+    for (const sort of ['new', 'hot', 'top'] as const) {
+      reading.setSort(sort)
+      const shown = (await reading.threads(readMany, noThread, 50, NOW)).map((t) => t.post.id)
+      expect(shown, sort).toEqual(sortFeed(many.slice(50), sort, NOW).map((p) => p.id))
+      expect([...shown].sort(), sort).toEqual(older)
+    }
+    // without filters the node's own order is read, no wider than asked
+    const plain = new PageReading(memoryStorage())
+    plain.setSort('hot')
+    reads.length = 0
+    expect((await plain.threads(readMany, noThread, 5, NOW)).map((t) => t.post.id)).toEqual(sortFeed(many, 'hot', NOW).slice(0, 5).map((p) => p.id))
+    expect(reads).toEqual([{ sort: 'hot', limit: 5 }])
+  })
+
   it('reads damaged storage as no filters, and leaves expired posts out', async () => {
     const storage = memoryStorage()
     storage.setItem('murmur:filters', '{"threads": "nope"')

@@ -4,7 +4,7 @@
  * thread, a thread, a score floor, words). Local only: kept in this browser's localStorage, never sent,
  * never asked of a peer; hidden posts are still received and relayed, so nobody learns what is hidden.
  */
-import { emptyFilters, isFeedSort, parseFilters, postFilter, sortedFeed } from '@murmur/node'
+import { emptyFilters, isFeedSort, parseFilters, postFilter, shownFeed } from '@murmur/node'
 import type { FeedRead, FeedSort, LocalFilters, PostView } from '@murmur/node'
 
 const SORT_KEY = 'murmur:sort'
@@ -88,11 +88,13 @@ export class PageReading {
 
   /**
    * The threads of a feed in the chosen order, what the filters hide left out (roots and replies), and
-   * expired posts with them (`now`, unix seconds: a post leaves the view at its expiry).
+   * expired posts with them (`now`, unix seconds: a post leaves the view at its expiry). The filters
+   * apply before the limit, as in the CLI (`@murmur/node`'s shownFeed): hidden threads leave room for
+   * older ones.
    */
   async threads (read: FeedRead, thread: (root: PostView) => Promise<PostView[]>, limit: number, now: number): Promise<FeedThread[]> {
     const shown = (post: PostView): boolean => post.expires > now && !this.hides(post)
-    const posts = (await sortedFeed(read, this.sortValue, limit)).filter(shown)
+    const posts = (await shownFeed(read, { sort: this.sortValue, limit, filters: this.filterValue, now })).posts.filter(shown)
     return await Promise.all(posts.map(async (post) => ({
       post,
       replies: post.replies === 0 ? [] : (await thread(post)).slice(1).filter(shown)

@@ -8,10 +8,13 @@
  * ```
  *
  * Ties go to the newer post, then to the larger id (the store's order), so that every UI shows one
- * order. Pure: no I/O, usable in a browser.
+ * order. A reader's mutes and filters apply before the limit ({@link shownFeed}): hidden posts leave
+ * room for older ones. Pure: no I/O, usable in a browser.
  */
 import { FEED_LIMIT } from './constants.js'
+import { applyFilters, hidesNothing } from './filters.js'
 import { hotScore } from './store/hot.js'
+import type { LocalFilters } from './filters.js'
 import type { PostView } from './view.js'
 
 /** An order of a feed: `new`, `hot` or `top` (see the module comment for the formulas). */
@@ -84,6 +87,55 @@ export type FeedRead = (options: { sort: 'new' | 'hot', limit?: number }) => Pro
 export async function sortedFeed (read: FeedRead, sort: FeedSort, limit: number = FEED_LIMIT): Promise<PostView[]> {
   if (sort !== 'top') return await read({ sort, limit })
   return sortFeed(await read({ sort: 'new', limit: TOP_CANDIDATES }), 'top').slice(0, limit)
+}
+
+/** Options of {@link shownFeed}. */
+export interface ShownFeedOptions {
+  /** The order. */
+  sort: FeedSort
+  /**
+   * Most posts shown.
+   *
+   * @default 50 (FEED_LIMIT)
+   */
+  limit?: number
+  /**
+   * The reader's mutes and filters.
+   *
+   * @default none: the feed as the node orders it
+   */
+  filters?: LocalFilters
+  /**
+   * The time `hot` ranks at when filters apply (unix seconds).
+   *
+   * @default now
+   */
+  now?: number
+}
+
+/** A feed as its reader sees it: the posts shown, and how many the filters hid among those read. */
+export interface ShownFeed {
+  posts: PostView[]
+  hidden: number
+}
+
+/**
+ * The feed a reader sees, for every UI (the CLI's feed and chat, the page): the reader's filters
+ * applied before the limit, so that a feed whose newest posts are all hidden shows older ones. Without
+ * filters it is {@link sortedFeed}; with filters it reads the newest {@link TOP_CANDIDATES} (the window
+ * the store ranks `hot` over), leaves out what the filters hide, orders the rest and keeps `limit`.
+ *
+ * @example
+ * ```ts
+ * const { posts, hidden } = await shownFeed(async (o) => await node.feed('#lobby', o), { sort: 'hot', limit: 20, filters })
+ * ```
+ */
+export async function shownFeed (read: FeedRead, options: ShownFeedOptions): Promise<ShownFeed> {
+  const { sort, limit = FEED_LIMIT, filters, now } = options
+  if (filters === undefined || hidesNothing(filters)) return { posts: await sortedFeed(read, sort, limit), hidden: 0 }
+  const candidates = await read({ sort: 'new', limit: TOP_CANDIDATES })
+  const shown = applyFilters(candidates, filters)
+  return { posts: sortFeed(shown, sort, now).slice(0, limit), hidden: candidates.length - shown.length }
 }
 
 /** Newest first; ids (lowercase hex of equal length) break ties, larger first, as the store does. */

@@ -126,6 +126,19 @@ export function parseFilters (value: unknown): LocalFilters {
 }
 
 /**
+ * Whether filters hide nothing at all (no mute, no word, no score floor): a feed can then be read as the
+ * node orders it, without reading more to make up for what is hidden.
+ *
+ * @example
+ * ```ts
+ * hidesNothing(emptyFilters()) // true
+ * ```
+ */
+export function hidesNothing (filters: LocalFilters): boolean {
+  return filters.threads.length === 0 && filters.pseudonyms.length === 0 && filters.words.length === 0 && filters.minScore === undefined
+}
+
+/**
  * The filter of a feed, thread or event stream: the reason a post is hidden, or undefined when it is
  * shown. A post's thread is its `root`; a vote (no root) is hidden with the thread of the post it
  * votes on only when that is the root itself.

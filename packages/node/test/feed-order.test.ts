@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { compareFeed, isFeedSort, sortFeed, sortedFeed } from '../src/feed-order.js'
+import { compareFeed, isFeedSort, shownFeed, sortFeed, sortedFeed } from '../src/feed-order.js'
+import { emptyFilters } from '../src/filters.js'
 import { toPostView } from '../src/view.js'
 import { BACKENDS, DAY, openStore, post as storedPost, vote } from './store-fixtures.js'
 import type { FeedRead } from '../src/feed-order.js'
@@ -74,6 +75,35 @@ describe('feed order', () => {
       // the store's own hot order and this module's agree on the same posts
       expect(sortFeed(await read({ sort: 'new' }), 'hot', now).map((v) => v.id)).toEqual(await ids('hot'))
       expect((await sortedFeed(read, 'top', 2)).map((v) => v.score)).toEqual([12, 3])
+    } finally {
+      await close()
+    }
+  })
+
+  it('a reader\'s filters apply before the limit: a store whose newest 50 posts are muted shows the older ones', async () => {
+    const { store, close } = await openStore(BACKENDS[0]!)
+    try {
+      // 60 posts a minute apart, the newest 50 muted by thread, the older 10 voted on so that every order differs
+      const made = Array.from({ length: 60 }, (_, i) => storedPost({ created: NOW - 60 * (i + 1) }))
+      for (const p of made) await store.put(p, NOW)
+      for (const [i, p] of made.slice(50).entries()) {
+        for (let v = 0; v < i; v++) await store.put(vote(p, 1, { created: NOW - 60 }), NOW)
+      }
+      const read: FeedRead = async (options) => (await store.feed('#lobby', { ...options, now: NOW })).map((entry) => toPostView(entry))
+      const hex = (p: { id: Uint8Array }): string => Buffer.from(p.id).toString('hex')
+      const filters = { ...emptyFilters(), threads: made.slice(0, 50).map(hex) }
+      const older = (await read({ sort: 'new', limit: 100 })).filter((v) => !filters.threads.includes(v.id))
+      expect(older).toHaveLength(10)
+      // the page before: the node's 50 newest, then the filters, left nothing to show
+      expect((await sortedFeed(read, 'new', 50)).filter((v) => !filters.threads.includes(v.id))).toEqual([])
+      for (const sort of ['new', 'hot', 'top'] as const) {
+        const { posts, hidden } = await shownFeed(read, { sort, limit: 50, filters, now: NOW })
+        expect(posts.map((v) => v.id), sort).toEqual(sortFeed(older, sort, NOW).map((v) => v.id))
+        expect(hidden, sort).toBe(50)
+        expect((await shownFeed(read, { sort, limit: 3, filters, now: NOW })).posts.map((v) => v.id), sort).toEqual(sortFeed(older, sort, NOW).slice(0, 3).map((v) => v.id))
+      }
+      // no filters: the node's own order, nothing hidden
+      expect(await shownFeed(read, { sort: 'hot', limit: 5 })).toEqual({ posts: await sortedFeed(read, 'hot', 5), hidden: 0 })
     } finally {
       await close()
     }

@@ -4,14 +4,12 @@
  * votes on the user's own posts (a highlight and a count in the header until `/feed`). Its own posts
  * are the ids the node gave it and the daemon's own (GET /v1/mine): nothing is asked of the network.
  */
-import { isFeedSort } from '@murmur/node/feed-order'
+import { isFeedSort, shownFeed } from '@murmur/node/feed-order'
 import { postFilter } from '@murmur/node/filters'
-import { readFeed } from '../feed-read.js'
 import { readFilters, updateFilters } from '../filter-file.js'
 import { UsageError } from '../errors.js'
-import type { ReadFeed } from '../feed-read.js'
 import type { ControlClient } from '../client.js'
-import type { FeedSort, FilterReason, LocalFilters, PostView } from '@murmur/node'
+import type { FeedSort, FilterReason, LocalFilters, PostView, ShownFeed } from '@murmur/node'
 
 /** Posts the chat shows of a channel. */
 const CHAT_FEED_LIMIT = 50
@@ -38,10 +36,10 @@ export class ChatReader {
   constructor (private readonly dataDir: string) {}
 
   /** The feed of `channel` in the chosen order, filtered (the filters read again from the data dir). */
-  async feed (client: ControlClient, channel: string): Promise<ReadFeed> {
+  async feed (client: ControlClient, channel: string): Promise<ShownFeed> {
     await this.reload()
     this.unseen = 0
-    return await readFeed(client, channel, { sort: this.sort, limit: CHAT_FEED_LIMIT, filters: this.filters })
+    return await shownFeed(async (o) => await client.feed(channel, o), { sort: this.sort, limit: CHAT_FEED_LIMIT, filters: this.filters })
   }
 
   /** Sets the order (`/sort`); UsageError for an unknown one. */

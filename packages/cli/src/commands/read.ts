@@ -2,14 +2,13 @@
  * `murmur feed`, `murmur thread` and `murmur watch`: read what the daemon holds and receives.
  */
 import { Command, Option } from 'commander'
-import { FEED_SORTS, TOP_CANDIDATES } from '@murmur/node/feed-order'
+import { FEED_SORTS, TOP_CANDIDATES, shownFeed } from '@murmur/node/feed-order'
 import { postFilter } from '@murmur/node/filters'
 import { CircleClient } from '../circle-client.js'
 import { circleNameOf } from '../circle-name.js'
 import { warningLines } from '../circle-text.js'
 import { FEED_LIMIT } from '../constants.js'
 import { DaemonNotRunningError, UsageError } from '../errors.js'
-import { readFeed } from '../feed-read.js'
 import { readFilters } from '../filter-file.js'
 import { murmurCommand } from '../hint.js'
 import { formatPost, formatPosts } from '../output.js'
@@ -71,7 +70,7 @@ export function feedCommand (): Command {
       // a circle is held, not joined: what to know before posting in it comes before its posts
       if (circle !== undefined) await noteCircle(client, out, circle)
       const filters = await readFilters(resolveDataDir(options.dataDir))
-      const [{ posts, hidden }, status] = await Promise.all([readFeed(client, channel, { sort: options.sort, limit: options.limit, filters }), client.status()])
+      const [{ posts, hidden }, status] = await Promise.all([shownFeed(async (o) => await client.feed(channel, o), { sort: options.sort, limit: options.limit, filters }), client.status()])
       noteHidden(out, hidden)
       const joined = circle !== undefined || status.channels.some((c) => c.channel === channel)
       if (!joined) {
