@@ -12,7 +12,7 @@ import type { RelayPageAddress } from '../relay-page-server.js'
 
 /** The options `withPageOptions` adds: undefined (the default address), an address, or false (`--no-page`). */
 export interface RelayPageOptions {
-  page?: string | false
+  page?: PageAt | false
 }
 
 /** Where the page is served, and whether the user chose it (a chosen port in use is an error; the default one is not). */
@@ -38,21 +38,23 @@ export interface RunningRelayPage {
 export function withPageOptions (command: Command): Command {
   return command
     .option('--page <host:port>', `serve the browser page over HTTP at <host:port>, 0 as the port for any free one (default: ${RELAY_PAGE_HOST}:${RELAY_PAGE_PORT}, loopback only; ` +
-      'off loopback a phone needs https for the page, so put a TLS reverse proxy in front)')
+      'off loopback a phone needs https for the page, so put a TLS reverse proxy in front)', parsePageAddress)
     .option('--no-page', 'serve no browser page')
 }
 
+/** Where the page is served without `--page`. */
+export const DEFAULT_PAGE_AT: PageAt = { host: RELAY_PAGE_HOST, port: RELAY_PAGE_PORT, chosen: false }
+
 /**
- * The page address of `--page` (undefined: the default). Any IP address may serve it: the page is
- * public (static files and the relay's public addresses).
+ * Commander parser of `--page <host:port>`. Any IP address may serve the page: it is public (static
+ * files and the relay's public addresses).
  *
  * @example
  * ```ts
- * parsePageAddress('[::1]:8080') // { host: '::1', port: 8080, chosen: true }
+ * parsePageAddress('[::1]:8080') // { host: '::1', port: 8080, chosen: true }; 'localhost' throws InvalidArgumentError
  * ```
  */
-export function parsePageAddress (value: string | undefined): PageAt {
-  if (value === undefined) return { host: RELAY_PAGE_HOST, port: RELAY_PAGE_PORT, chosen: false }
+export function parsePageAddress (value: string): PageAt {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim())
   const host = match?.[1] ?? match?.[2] ?? ''
   const port = Number(match?.[3])
@@ -69,7 +71,7 @@ export function parsePageAddress (value: string | undefined): PageAt {
  *
  * @example
  * ```ts
- * const page = await startRelayPage(parsePageAddress(undefined), () => addresses, out)
+ * const page = await startRelayPage(DEFAULT_PAGE_AT, () => addresses, out)
  * out.note(`open the page: ${page?.url(addresses)}`)
  * ```
  */

@@ -14,7 +14,7 @@ import {
   collect, networkInit, nextStopSignal, outputOf, parseChannels, parsePositiveInt, withCommonOptions, withNetworkOptions
 } from './options.js'
 import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
-import { parsePageAddress, startRelayPage, withPageOptions } from './relay-page.js'
+import { DEFAULT_PAGE_AT, startRelayPage, withPageOptions } from './relay-page.js'
 import type { CommonOptions, NetworkOptions } from './options.js'
 import type { MetricsOptions } from '../daemon/metrics-options.js'
 import type { RelayPageOptions } from './relay-page.js'
@@ -106,7 +106,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const out = outputOf(options)
   const channels = parseChannels(options.channel)
   const listen = listenOf(options)
-  const pageAt = options.page === false ? undefined : parsePageAddress(options.page)
+  const pageAt = options.page === false ? undefined : options.page ?? DEFAULT_PAGE_AT
   // its own directory by default: a relay must not share the store of a daemon of the same user
   const dataDir = options.dataDir === undefined ? join(resolveDataDir(undefined), 'relay') : resolveDataDir(options.dataDir)
   await ensureDataDir(dataDir)
