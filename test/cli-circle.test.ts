@@ -79,8 +79,8 @@ describe('murmur circle, two daemons', () => {
     expect(list.circles[0]!.warnings.map((w) => w.code)).toContain('RING_BELOW_MINIMUM')
 
     const refused = await sandbox.run(['post', 'circle:friends', 'too early', '--data-dir', a.dataDir])
-    // the owner's own key is a day old at the earliest: a ring holding it would name it (the protocol's newcomer delay)
-    expect(refused.stderr).toMatch(/^murmur: not posted: circle:friends: you joined less than a day ago: read now, post from [^\n]+\n$/)
+    // the owner is never a newcomer (every invite names its key), but alone its ring is below the minimum
+    expect(refused.stderr).toMatch(/^murmur: not posted: circle:friends: you cannot post yet: a post would hide among 1 member, below this circle's minimum of 2 [^\n]+\n$/)
     expect(refused.stderr).not.toContain('mining')
     expect(refused.code).toBe(EXIT.CANNOT_POST)
   }, 2 * SPREAD)

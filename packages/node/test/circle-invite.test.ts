@@ -69,7 +69,11 @@ describe('circle invites and refusals', () => {
     await waitFor(async () => (await owner.circles.members('club')).length === 2, 'the join at the owner', 30_000)
     const members = await owner.circles.members('club')
     expect(members.find((m) => !m.self)).toMatchObject({ eligible: false })
-    // the owner is a newcomer too, and alone in its ring: below the minimum
+    // the owner is never a newcomer (every invite names its key), on its first day either: in rings, at
+    // both members, but alone in its own ring while the other is a newcomer: below the minimum
+    expect(members.find((m) => m.self)).toMatchObject({ eligible: true })
+    expect((await newcomer.circles.members('their club')).find((m) => !m.self)).toMatchObject({ eligible: true })
+    expect(owner.circles.list()[0]!.warnings.map((w) => w.code)).toEqual(['RING_BELOW_MINIMUM', 'NEWCOMERS_WAITING'])
     expect(owner.circles.list()[0]).toMatchObject({ members: 2, canPost: false })
     await expect(owner.circles.post('club', 'too small')).rejects.toMatchObject({ name: 'CircleError', code: 'ERR_CIRCLE_RING' })
   }, 60_000)

@@ -54,7 +54,7 @@ export class CirclePosts {
 
   /** The ring this member would sign with now, and why it may not post. */
   ring (circle: HeldCircle): RingSelection {
-    return selectRing(circle.roster().values(), {
+    return selectRing(circle.ringMembers(), {
       self: circle.state.member.ring.publicKey,
       now: this.components.now(),
       minRing: circle.state.minRing,

@@ -113,6 +113,15 @@ export class HeldCircle {
     return this.parse(generation).roster
   }
 
+  /**
+   * The current roster as rings are chosen from it and warnings judged: the owner is never a newcomer (its
+   * `joinedAt` taken as 0). The newcomer delay gives members time to see a key they did not know and have
+   * the owner remove it; the owner's key is in every invite, known to each member before it joins.
+   */
+  ringMembers (): RosterMember[] {
+    return [...this.roster().values()].map((m) => equalBytes(m.ringKey, this.state.owner) ? { ...m, joinedAt: 0 } : m)
+  }
+
   /** Whether a ring key (hex) is on a generation's roster. */
   isMember (generation: HeldGeneration, ringKeyHex: string): boolean {
     return this.roster(generation).has(ringKeyHex)

@@ -176,14 +176,20 @@ export class CircleService implements Circles {
     const circle = this.require(name)
     const now = this.seconds()
     const self = toHex(circle.state.member.ring.publicKey)
-    return [...circle.roster().entries()].map(([key, m]) => ({
-      key,
-      ...(m.name === '' ? {} : { name: m.name }),
-      joinedAt: m.joinedAt,
-      ...(m.inviter === UNATTRIBUTED ? {} : { inviter: m.inviter }),
-      self: key === self,
-      eligible: m.joinedAt + this.newcomerDelay <= now
-    }))
+    const roster = circle.roster()
+    // eligible as rings take it (the owner never a newcomer); joined as the roster holds it
+    return circle.ringMembers().map((ringMember) => {
+      const key = toHex(ringMember.ringKey)
+      const m = roster.get(key)!
+      return {
+        key,
+        ...(m.name === '' ? {} : { name: m.name }),
+        joinedAt: m.joinedAt,
+        ...(m.inviter === UNATTRIBUTED ? {} : { inviter: m.inviter }),
+        self: key === self,
+        eligible: ringMember.joinedAt + this.newcomerDelay <= now
+      }
+    })
   }
 
   list (): CircleSummary[] {
@@ -272,16 +278,16 @@ export class CircleService implements Circles {
   /** What a UI shows of a circle. */
   private summary (circle: HeldCircle): CircleSummary {
     const selection = this.components.posts.ring(circle)
-    const roster = circle.roster()
+    const members = circle.ringMembers()
     const removed = circle.state.removed === true
     const summary: CircleSummary = {
       name: circle.name,
       generation: circle.current.generation,
-      members: roster.size,
+      members: members.length,
       minRing: circle.state.minRing,
       owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey),
       canPost: !removed && !selection.belowMinimum && selection.selfNewcomerUntil === undefined,
-      warnings: rosterWarnings(roster.values(), { self: circle.state.member.ring.publicKey, now: this.seconds(), minRing: circle.state.minRing, newcomerDelay: this.newcomerDelay })
+      warnings: rosterWarnings(members, { self: circle.state.member.ring.publicKey, now: this.seconds(), minRing: circle.state.minRing, newcomerDelay: this.newcomerDelay })
     }
     if (removed) summary.removed = true
     return summary
