@@ -136,11 +136,12 @@ export class Sandbox {
 
   /**
    * Starts `murmur relay` with a data dir of this sandbox on loopback TCP and WebSockets, without mDNS,
-   * requiring TEST_STAMP_BITS of stamps (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
+   * requiring TEST_STAMP_BITS of stamps, serving no page (the browser tests serve their own build)
+   * (`extra`: more arguments, e.g. `--channel`), and waits for its ready line.
    */
   async relay (extra: string[] = []): Promise<{ proc: LineProcess, ready: RelayReady }> {
     const proc = this.spawn(['relay', '--data-dir', this.dir('relay'), '--listen', '/ip4/127.0.0.1/tcp/0',
-      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra])
+      '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--no-mdns', '--no-page', '--stamp-bits', String(TEST_STAMP_BITS), '--json', ...extra])
     const ready = JSON.parse(await proc.waitForLine((line) => line.includes('"event":"ready"'), READY_TIMEOUT)) as RelayReady
     return { proc, ready }
   }
