@@ -42,9 +42,8 @@ async function mixNode (cleanup: ReturnType<typeof cleanedAfterEach>, init: Onio
 
 /** Dials every pair, and waits until each node knows every other as a mix. */
 async function mesh (nodes: StockPeer[], mixes: MixNode[]): Promise<void> {
-  for (let i = 0; i < nodes.length; i++) {
-    for (let j = i + 1; j < nodes.length; j++) await nodes[i]!.dial(nodes[j]!.getMultiaddrs()[0]!)
-  }
+  const pairs = nodes.flatMap((node, i) => nodes.slice(i + 1).map((other) => [node, other] as const))
+  await Promise.all(pairs.map(async ([node, other]) => node.dial(other.getMultiaddrs()[0]!)))
   for (const mix of mixes) await waitFor(() => mix.onion.mixes >= nodes.length - 1, 'every mix key known')
 }
 
@@ -125,7 +124,8 @@ describe('onion layer on real libp2p nodes', () => {
     await author.onion.send(TOPIC, fromHex('abcd'), Math.floor(Date.now() / 1000) + 3600)
     await waitFor(() => author.fallback.length === 1, 'the fallback takes the post', 10_000)
     expect(author.fallback).toEqual(['abcd'])
-    expect(swallowed.length).toBeGreaterThanOrEqual(1)
+    // each path lost the post at the hole: swallowed there, or the honest mix before it could not reach it
+    await waitFor(() => swallowed.length + honest.flatMap((node) => node.dropped).filter((code) => code === 'ERR_MIX_UNREACHABLE').length >= 2, 'both paths lost at the hole')
     expect(author.onion.pending).toBe(0)
   })
 })
