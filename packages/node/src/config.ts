@@ -8,6 +8,7 @@ import { isPrivateMultiaddr } from './libp2p.js'
 import type { MurmurInit } from './index.js'
 import type { ExtraLibp2pOptions } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
+import type { OnionInit } from './onion/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { MembershipConfig } from './node-membership.js'
 import type { VerifyPool } from './verify/index.js'
@@ -29,6 +30,8 @@ export interface MurmurConfig {
   dhtServer: boolean | undefined
   libp2p: ExtraLibp2pOptions
   stem: StemInit | false
+  /** Onion-wrapped first hops for own posts; false: none (the node is no mix either). */
+  onion: OnionInit | false
   sync: SyncInit | false
   /** This node's clock, unix milliseconds (tests inject a skewed one). */
   clock: () => number
@@ -68,6 +71,7 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
     dhtServer: init.dhtServer ?? (canServeDht ? (allowPrivateAddresses ? true : undefined) : false),
     libp2p: init.libp2p ?? {},
     stem: init.stem ?? {},
+    onion: init.onion === true ? {} : init.onion ?? false,
     sync: init.sync ?? {},
     clock: init.clock ?? (() => Date.now()),
     clockInjected: init.clock !== undefined,

@@ -21,6 +21,7 @@
 import { MurmurNode } from './murmur.js'
 import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
+import type { OnionInit } from './onion/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { NodeMembershipStatus } from './node-membership.js'
@@ -55,6 +56,7 @@ export * from './errors.js'
 export { BROWSER_KEY_DATABASE, destroyBrowserAtRestKey } from './at-rest/browser-key.js'
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
+export type { OnionInit } from './onion/index.js'
 export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
 export { METRIC_NAMES, STORE_BYTES_STEP } from './metrics.js'
 export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
@@ -177,6 +179,16 @@ export interface MurmurInit {
    * @default {} (the stem with its documented defaults)
    */
   stem?: StemInit | false
+  /**
+   * Onion-wrapped first hops (issue 19, docs/ANONYMITY.md): the node is a mix on `/murmur/mix/1.0.0`, and
+   * its own channel posts leave wrapped for 3 connected mixes (exponential holds, mean 800 ms; 1 loop cover
+   * packet a minute), the exit publishing them into gossip; with fewer than 3 mixes known, or when no path
+   * delivers, they leave through the stem. `true` for the documented defaults. Off by default until the
+   * model's numbers are measured on a real network (docs/ANONYMITY.md); needs the stem (its fallback).
+   *
+   * @default false
+   */
+  onion?: boolean | OnionInit
   /**
    * History-sync limits (docs/PROTOCOL.md §10), or `false` to neither ask nor answer.
    *

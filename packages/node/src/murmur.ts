@@ -18,7 +18,7 @@ import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
 import { rateLimitedSync } from './sync-session-rate.js'
 import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
-import type { Release } from './outbound.js'
+import type { Release, SendResult } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { forwardableNow } from './forwardable.js'
 import { InStem } from './in-stem.js'
@@ -36,6 +36,7 @@ import type { DrawnDialComponents } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
+import { createOnion } from './onion/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
 import { SenderGroups } from './sender-groups.js'
@@ -56,6 +57,7 @@ import type { MurmurLibp2p } from './libp2p.js'
 import type { PostStore, StoreUsage } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
+import type { Onion } from './onion/index.js'
 import type { PostView } from './view.js'
 import type { Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -77,6 +79,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly intake: PostIntake
   private readonly direct: Outbox
   private readonly stem?: Stem
+  private readonly onion?: Onion
   private readonly metrics: NodeMetrics
   private readonly sync?: HistorySync
   private readonly outbound: Outbox
@@ -254,6 +257,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
       onValid: (id) => {
         this.stem?.seen(id)
+        this.onion?.seen(id)
         this.inStem.arrived(id)
       },
       log: log.newScope('intake')
@@ -290,10 +294,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         validate: async (topic, envelope, peer) => {
           if (topic === DIRECTORY_TOPIC) return await this.judgeAnnouncement(envelope, peer)
           if (topic === CIRCLE_SHARED_TOPIC) return this.nodeCircles?.judge(envelope) ?? 'ignore'
-          const verdict = await this.intake.judge(topic, envelope, this.senderGroup(peer), peer.toString())
-          // judged acceptable (a cache hit now), but too near its time limits to pass on: dropped, no charge
-          const valid = verdict === 'accept' ? this.intake.validate(topic, envelope, 'stem') : undefined
-          return valid !== undefined && !(valid.ok && forwardableNow(valid, config.clock(), true)) ? 'ignore' : verdict
+          return await this.judgeRelayed(topic, envelope, peer)
         },
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
@@ -313,6 +314,30 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       })
       this.stem = stem
     }
+    if (config.onion !== false && this.stem !== undefined) {
+      const fallback = this.stem
+      this.onion = createOnion({
+        libp2p,
+        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
+        groupOf: (peer) => this.senderGroup(peer),
+        penalize: (peer) => { tracker.penalise(peer.toString()) },
+        blocked: (peer) => tracker.isCutOff(peer.toString()),
+        // the exit: a channel post judged as a relayed one, charged to nobody (the mix before could not read
+        // it), then published into gossip as a stem hop fluffs one
+        deliver: async (topic, envelope) => {
+          try {
+            if (isOwnOnionTopic(topic) && await this.judgeRelayed(topic, envelope) === 'accept') await this.own.fluff(topic, envelope, undefined)
+          } catch (err) {
+            log('an onion exit could not publish - %e', err)
+          }
+        },
+        // an own post no path delivered: the stem takes it
+        fallback: (topic, envelope, expires) => {
+          fallback.send(topic, envelope, expires).catch((err: unknown) => { log.error('the stem could not take an own post back from the onion - %e', err) })
+        },
+        log: log.newScope('onion')
+      }, config.onion)
+    }
     // own posts wait for a reachable member of their channel, then leave through the stem
     const stem = this.stem
     this.outbound = stem === undefined
@@ -321,7 +346,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         pubsub,
         connectionCount,
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
-        release: ownRelease(recordedFirst(async (topic, envelope, expires) => stem.send(topic, envelope, expires), async (id) => inStem.sent(id))),
+        release: ownRelease(recordedFirst(async (topic, envelope, expires) => await this.originate(stem, topic, envelope, expires), async (id) => inStem.sent(id))),
         ...this.ownPostHooks(false),
         log: log.newScope('outbound')
       })
@@ -508,6 +533,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await this.places.restore()
     this.members?.start()
     await this.stem?.start()
+    await this.onion?.start()
     await this.sync?.start()
     throwIfAborted(signal, 'starting the node')
     await this.own.resendQueued(this.stem)
@@ -548,6 +574,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await step('the outbox', () => { this.outbound.stop() })
     await step('the circle outbox', () => { this.nodeCircles?.stop() })
     await step('corroboration', () => { this.vouches.stop() })
+    await step('the onion', () => { this.onion?.stop() })
     await step('the stem', () => { this.stem?.stop() })
     await step('the direct outbox', () => { this.direct.stop() })
     // the nonce reached is saved before the database closes
@@ -798,6 +825,34 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.members?.status()
   }
 
+  /**
+   * A relay's verdict on a post it must not store (a stem hop, an onion exit): judged in full, and one
+   * too near its time limits to pass on dropped uncharged. `peer`: who sent it, when someone can be charged.
+   */
+  private async judgeRelayed (topic: string, envelope: Uint8Array, peer?: PeerId): Promise<Verdict> {
+    const verdict = await this.intake.judge(topic, envelope, this.senderGroup(peer), peer?.toString())
+    // judged acceptable (a cache hit now), but too near its time limits to pass on: dropped, no charge
+    const valid = verdict === 'accept' ? this.intake.validate(topic, envelope, 'stem') : undefined
+    return valid !== undefined && !(valid.ok && forwardableNow(valid, this.config.clock(), true)) ? 'ignore' : verdict
+  }
+
+  /**
+   * An own post leaves wrapped for mixes when the node runs the onion and knows enough of them; else, and
+   * for directory announcements and circle frames, through the stem.
+   */
+  private async originate (stem: Stem, topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
+    if (this.onion !== undefined && isOwnOnionTopic(topic)) {
+      try {
+        await this.onion.send(topic, envelope, expires)
+        return { status: 'sent', recipients: 1 }
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'NoMixPathError')) throw err
+        this.log('own post through the stem: %s', err.message)
+      }
+    }
+    return await stem.send(topic, envelope, expires)
+  }
+
   /** A stem hop's verdict on a directory announcement; with membership off, dropped unpenalised. */
   private async judgeAnnouncement (envelope: Uint8Array, peer: PeerId): Promise<Verdict> {
     return await this.members?.judge(envelope, peer) ?? 'ignore'
@@ -825,6 +880,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 }
 
 /** Throws AbortError (cause: the signal's reason) when `signal` is aborted. */
+/** Whether an own post of `topic` may leave through the onion: a channel's post, not an announcement or a circle frame. */
+function isOwnOnionTopic (topic: string): boolean {
+  return topic !== DIRECTORY_TOPIC && topic !== CIRCLE_SHARED_TOPIC
+}
+
 function throwIfAborted (signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw abortError(signal, what)
 }
