@@ -64,7 +64,7 @@ describe('murmur circle, two daemons', () => {
   /** The screen of a tmux session as one line (the chat wraps notices at 80 columns). */
   const flat = (screen: string): string => screen.replace(/\s+/g, ' ')
 
-  it('create: owned, one member, and says it cannot be posted in before anything is typed (alone, even its owner's ring is below the minimum)', async () => {
+  it('create: owned, one member, and says it cannot be posted in before anything is typed (alone, even the owner has a ring below the minimum)', async () => {
     const text = await sandbox.run(['circle', 'create', 'friends', '--min-ring', '2', '--data-dir', a.dataDir])
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toMatch(/^created circle:friends {2}1 member {2}min ring 2 {2}owner {2}cannot post yet\n/)
