@@ -166,6 +166,8 @@ export interface ErrorResponse {
     readyAt?: number
     /** With `ERR_RATE_LIMITED`: when the next slot opens (unix seconds: the next hour, or week). */
     retryAt?: number
+    /** With `ERR_PEEK_ONLY`: the channel only peeked at (the node's message names no command; the CLI adds `murmur join`). */
+    channel?: string
   }
 }
 

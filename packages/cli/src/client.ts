@@ -212,7 +212,7 @@ export class ControlClient {
           return JSON.parse(message.data) as PostResult
         } else if (message.event === 'error') {
           const event = JSON.parse(message.data) as ErrorEvent
-          throw toApiError(event, event.status)
+          throw toApiError(event, event.status, this.dataDir)
         }
       }
     } catch (err) {
@@ -273,7 +273,7 @@ export class ControlClient {
       } catch {
         throw new ApiError(`the daemon answered HTTP ${res.status}`, 'ERR_HTTP', res.status)
       }
-      throw toApiError(payload, res.status)
+      throw toApiError(payload, res.status, this.dataDir)
     }
     return res
   }
@@ -340,9 +340,10 @@ async function * sseMessages (res: Response): AsyncGenerator<{ event?: string, d
 
 /**
  * The error of a refusal: StampNotReadyError (saying when to vote again) for `ERR_STAMP_NOT_READY`,
- * AlreadyVotedError for `ERR_ALREADY_VOTED`, else an ApiError.
+ * AlreadyVotedError for `ERR_ALREADY_VOTED`, else an ApiError; a refusal in a channel only peeked at
+ * names the command that joins it (the node's message names none), for the daemon of `dataDir`.
  */
-function toApiError (payload: ErrorResponse, status: number): ApiError | StampNotReadyError | AlreadyVotedError {
+function toApiError (payload: ErrorResponse, status: number, dataDir = resolveDataDir()): ApiError | StampNotReadyError | AlreadyVotedError {
   const error = payload.error
   const failure = new ApiError(error?.message ?? `the daemon answered HTTP ${status}`, error?.code ?? 'ERR_HTTP', status)
   const now = Math.floor(Date.now() / 1000)
@@ -355,6 +356,9 @@ function toApiError (payload: ErrorResponse, status: number): ApiError | StampNo
   }
   if (error?.code === 'ERR_RATE_LIMITED' && typeof error.retryAt === 'number') {
     return new ApiError(`${failure.message}; the next slot opens at ${utcTime(error.retryAt)} (in ${aboutSeconds(error.retryAt - now)})`, failure.code, status)
+  }
+  if (error?.code === 'ERR_PEEK_ONLY' && typeof error.channel === 'string') {
+    return new ApiError(`${failure.message} (\`${murmurCommand(['join', error.channel], dataDir)}\`)`, failure.code, status)
   }
   return failure
 }

@@ -14,14 +14,19 @@ export const PLACES_SUBLEVEL = 'places'
 /** The level a place given by coordinates is peeked at: a city cell (~39 × 20 km at the equator). */
 export const PEEK_LEVEL: LocationLevel = 4
 
-/** Thrown when a post, reply or vote would go to a channel this node only peeks at. */
+/**
+ * Thrown when a post, reply or vote would go to a channel this node only peeks at. The message names no
+ * UI's command (the node is a library: a page, the CLI and embedders each say how to join in their
+ * own words, from `channel`).
+ */
 export class PeekOnlyError extends Error {
   static override readonly name = 'PeekOnlyError'
   override readonly name = 'PeekOnlyError'
   readonly code = 'ERR_PEEK_ONLY'
 
-  constructor (message = 'this channel is only peeked at: join it to post there', options?: ErrorOptions) {
-    super(message, options)
+  /** @param channel - the channel only peeked at */
+  constructor (readonly channel: string, options?: ErrorOptions) {
+    super(`${channel} is only peeked at: join it to post, reply or vote there`, options)
   }
 }
 
@@ -264,7 +269,7 @@ class NodePlaces implements Places {
 
   assertPostable (channel: string): void {
     if (this.isPeeked(channel)) {
-      throw new PeekOnlyError(`${channel} is only peeked at: join it (murmur join ${channel}) to post, reply or vote there`)
+      throw new PeekOnlyError(channel)
     }
   }
 

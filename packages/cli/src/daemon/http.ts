@@ -127,13 +127,17 @@ export function errorResponse (err: unknown): [number, ErrorResponse] {
     log.error('request failed - %e', err)
     return [500, { error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'the daemon failed to handle the request (run it with DEBUG=murmur:* for details)' } }]
   }
-  const { code, readyAt, retryAt } = err as { code?: unknown, readyAt?: unknown, retryAt?: unknown }
+  const { code, readyAt, retryAt, channel } = err as { code?: unknown, readyAt?: unknown, retryAt?: unknown, channel?: unknown }
   const body: ErrorResponse = { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }
   if (typeof readyAt === 'number' && Number.isFinite(readyAt)) {
     body.error.readyAt = readyAt
   }
   if (typeof retryAt === 'number' && Number.isFinite(retryAt)) {
     body.error.retryAt = retryAt
+  }
+  if (typeof channel === 'string') {
+    // the channel only peeked at (PeekOnlyError): the client names the command that joins it
+    body.error.channel = channel
   }
   return [status, body]
 }
