@@ -18,6 +18,7 @@ interface OnionVector {
   name: string
   mixSecrets: string[]
   peerIds: string[]
+  addresses: string[]
   delays: number[]
   ephemeral: string
   message: string
@@ -35,16 +36,19 @@ function produce (): OnionVector[] {
   return cases.map(({ name, hops, delays, message }) => {
     const keys = Array.from({ length: hops }, (_, i) => generateMixKey(seededRandom(`${name}-mix-${i}`)(32)))
     const peerIds = Array.from({ length: hops }, (_, i) => seededRandom(`${name}-peer-${i}`)(38))
+    // /ip4/198.51.100.i/tcp/4001 for every hop but the second, which is reached by PeerId alone
+    const addresses = peerIds.map((_, i) => i === 1 ? new Uint8Array(0) : Uint8Array.of(0x04, 198, 51, 100, i, 0x06, 0x0f, 0xa1))
     const ephemeral = generateMixKey(seededRandom(`${name}-ephemeral`)(32)).secretKey
-    const packet = wrapOnion({ hops: keys.map((key, i) => ({ publicKey: key.publicKey, peerId: peerIds[i]!, delay: delays[i]! })), message, secret: ephemeral })
-    return { name, mixSecrets: keys.map((key) => toHex(key.secretKey)), peerIds: peerIds.map(toHex), delays, ephemeral: toHex(ephemeral), message: toHex(message), packet: toHex(packet) }
+    const packet = wrapOnion({ hops: keys.map((key, i) => ({ publicKey: key.publicKey, peerId: peerIds[i]!, address: addresses[i], delay: delays[i]! })), message, secret: ephemeral })
+    return { name, mixSecrets: keys.map((key) => toHex(key.secretKey)), peerIds: peerIds.map(toHex), addresses: addresses.map(toHex), delays, ephemeral: toHex(ephemeral), message: toHex(message), packet: toHex(packet) }
   })
 }
 
 const committed = (): OnionVector[] => JSON.parse(readFileSync(FIXTURE, 'utf8')) as OnionVector[]
 
 // the independent reading: sizes and labels as docs/PROTOCOL.md states them
-const SLOT = 64
+const SLOT = 128
+const ROUTING = 112
 const BETA = 4 * SLOT
 const PAYLOAD = 4096
 const label = (name: string): Uint8Array => te.encode(`murmur/v1/mix/${name}`)
@@ -71,7 +75,7 @@ function peel (packet: Uint8Array, secret: Uint8Array): { routing: Uint8Array, n
   const blind = bytesToNumberLE(blake2b(cat(label('blind'), alpha, shared), { dkLen: 64 })) % order
   const nextAlpha = Point.fromBytes(alpha).multiply(blind).toBytes()
   const nextDelta = xorWith(delta, stream(key('payload'), PAYLOAD))
-  return { routing: opened.subarray(0, 48), next: cat(nextAlpha, opened.subarray(SLOT), opened.subarray(48, SLOT), nextDelta) }
+  return { routing: opened.subarray(0, ROUTING), next: cat(nextAlpha, opened.subarray(SLOT), opened.subarray(ROUTING, SLOT), nextDelta) }
 }
 
 describe('onion vectors', () => {
@@ -91,6 +95,7 @@ describe('onion vectors', () => {
         expect((routing[1]! << 8) | routing[2]!).toBe(v.delays[i])
         if (!last) {
           expect(toHex(routing.subarray(4, 4 + routing[3]!))).toBe(v.peerIds[i + 1])
+          expect(toHex(routing.subarray(49, 49 + routing[48]!))).toBe(v.addresses[i + 1])
           packet = next
         } else {
           const plain = next.subarray(48 + BETA)

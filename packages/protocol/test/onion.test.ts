@@ -15,8 +15,9 @@ beforeAll(async () => {
   mixes = [0, 1, 2, 3].map((i) => generateMixKey(seededRandom(`mix-${i}`)(32)))
 })
 
+const addresses = [0, 1, 2, 3].map((i) => i === 2 ? undefined : new Uint8Array(8 + 15 * i).fill(i + 1))
 const path = (n: number, delays = [800, 10, 65535, 0]): OnionHop[] =>
-  mixes.slice(0, n).map((mix, i) => ({ publicKey: mix.publicKey, peerId: peerIds[i]!, delay: delays[i]! }))
+  mixes.slice(0, n).map((mix, i) => ({ publicKey: mix.publicKey, peerId: peerIds[i]!, address: addresses[i], delay: delays[i]! }))
 
 /** Peels `packet` through `hops` mixes, expecting a relay at each but the last, and returns every step. */
 function route (packet: Uint8Array, hops: number): OnionUnwrapped[] {
@@ -50,6 +51,7 @@ describe('onion packets', () => {
           expect(step.kind).toBe('relay')
           if (step.kind === 'relay') {
             expect(toHex(step.next)).toBe(toHex(peerIds[i + 1]!))
+            expect(toHex(step.address)).toBe(toHex(addresses[i + 1] ?? new Uint8Array(0)))
             expect(step.packet.byteLength).toBe(ONION_PACKET_BYTES)
           }
         } else {
@@ -136,6 +138,7 @@ describe('onion packets', () => {
       () => wrapOnion({ hops: [...path(4), path(1)[0]!], message }),
       () => wrapOnion({ hops: [{ ...path(1)[0]!, publicKey: new Uint8Array(32).fill(0xff) }], message }),
       () => wrapOnion({ hops: [{ ...path(1)[0]!, peerId: new Uint8Array(45) }], message }),
+      () => wrapOnion({ hops: [{ ...path(1)[0]!, address: new Uint8Array(64) }], message }),
       () => wrapOnion({ hops: [{ ...path(1)[0]!, delay: 65536 }], message }),
       () => wrapOnion({ hops: [{ ...path(1)[0]!, delay: -1 }], message }),
       () => wrapOnion({ hops: path(1), message: new Uint8Array(ONION_MAX_MESSAGE_BYTES + 1) }),

@@ -11,8 +11,10 @@ export const ONION_ALPHA_BYTES = 32
 export const ONION_MAC_BYTES = 16
 /** Largest next-hop PeerId (its multihash bytes) a routing slot holds: Ed25519 ids are 38 bytes. */
 export const ONION_MAX_PEER_ID_BYTES = 44
-/** Bytes of one hop's routing information: kind (1), delay in ms (2), PeerId length (1), PeerId (44). */
-export const ONION_ROUTING_BYTES = 4 + ONION_MAX_PEER_ID_BYTES
+/** Largest next-hop address (a multiaddr's bytes, without /p2p) a routing slot holds. */
+export const ONION_MAX_ADDRESS_BYTES = 63
+/** Bytes of one hop's routing information: kind (1), delay in ms (2), PeerId length (1), PeerId (44), address length (1), address (63). */
+export const ONION_ROUTING_BYTES = 5 + ONION_MAX_PEER_ID_BYTES + ONION_MAX_ADDRESS_BYTES
 /** Bytes of one hop's slot in β: its routing information and the next hop's MAC. */
 export const ONION_SLOT_BYTES = ONION_ROUTING_BYTES + ONION_MAC_BYTES
 /** Bytes of β, the layered routing information. */

@@ -14,7 +14,7 @@ import {
 } from './constants.js'
 import { OnionError } from './errors.js'
 import { blinding, hopKeys, isMixPublicKey, keystream, mac, scalarMult, scalarMul, xor } from './keys.js'
-import { decodePayload, decodeRouting, encodePayload, encodeRouting, isOnionDelay, isOnionPeerId } from './routing.js'
+import { decodePayload, decodeRouting, encodePayload, encodeRouting, isOnionAddress, isOnionDelay, isOnionPeerId } from './routing.js'
 import type { OnionErrorCode } from './errors.js'
 import type { HopKeys } from './keys.js'
 import type { OnionRouting } from './routing.js'
@@ -25,6 +25,8 @@ export interface OnionHop {
   publicKey: Uint8Array
   /** The mix's PeerId bytes (its multihash, 1 to 44 bytes): where the hop before it sends the packet. */
   peerId: Uint8Array
+  /** An address the hop before can dial it at (a multiaddr's bytes, at most 63). @default none: by PeerId alone */
+  address?: Uint8Array
   /** Milliseconds the mix holds the packet before it forwards or delivers it (0 to 65535). */
   delay: number
 }
@@ -41,7 +43,7 @@ export interface WrapOnionInput {
 
 /** What a mix learns from a packet it could open. */
 export type OnionUnwrapped =
-  | { ok: true, tag: Uint8Array, kind: 'relay', delay: number, next: Uint8Array, packet: Uint8Array }
+  | { ok: true, tag: Uint8Array, kind: 'relay', delay: number, next: Uint8Array, address: Uint8Array, packet: Uint8Array }
   | { ok: true, tag: Uint8Array, kind: 'exit', delay: number, message: Uint8Array }
 
 /** A packet a mix refuses; `tag` is there once the shared secret was derived. */
@@ -66,6 +68,7 @@ function checkPath (input: WrapOnionInput): void {
   hops.forEach((hop, i) => {
     if (!isMixPublicKey(hop.publicKey)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected a ${MIX_KEY_BYTES}-byte ristretto255 public key`)
     if (!isOnionPeerId(hop.peerId)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected a PeerId of 1 to 44 bytes`)
+    if (hop.address !== undefined && !isOnionAddress(hop.address)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected an address of at most 63 bytes`)
     if (!isOnionDelay(hop.delay)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected a delay of 0 to 65535 ms, got ${String(hop.delay)}`)
   })
   if (!(message instanceof Uint8Array) || message.byteLength > ONION_MAX_MESSAGE_BYTES) {
@@ -87,7 +90,7 @@ function schedule (hops: readonly OnionHop[], secret: Uint8Array): Array<{ alpha
 
 /**
  * Wraps `message` for `hops`: a packet of exactly ONION_PACKET_BYTES to send to `hops[0]`. Each hop
- * learns the next hop's PeerId (the last: that it is the exit) and its own delay; only the exit reads
+ * learns the next hop's PeerId and address (the last: that it is the exit) and its own delay; only the exit reads
  * the message. Throws OnionError ERR_ONION_PATH on a path or message it cannot wrap.
  *
  * @example
@@ -120,7 +123,7 @@ export function wrapOnion (input: WrapOnionInput): Uint8Array {
   // β and γ, from the exit outwards: each hop's slot holds its routing and the next hop's γ
   const routing = (i: number): OnionRouting => i === n - 1
     ? { kind: 'exit', delay: hops[i]!.delay }
-    : { kind: 'relay', delay: hops[i]!.delay, next: hops[i + 1]!.peerId }
+    : { kind: 'relay', delay: hops[i]!.delay, next: hops[i + 1]!.peerId, address: hops[i + 1]!.address ?? new Uint8Array(0) }
   const exitPlain = concatBytes([encodeRouting(routing(n - 1)), new Uint8Array(ONION_BETA_BYTES - ONION_ROUTING_BYTES - (n - 1) * ONION_SLOT_BYTES)])
   let beta: Uint8Array = concatBytes([xor(exitPlain, keystream(layers[n - 1]!.keys.header, exitPlain.byteLength)), filler])
   let gamma = mac(layers[n - 1]!.keys.mac, beta, deltas[n - 1]!)
@@ -175,5 +178,5 @@ export function unwrapOnion (packet: Uint8Array, secretKey: Uint8Array, options:
   const nextGamma = opened.subarray(ONION_ROUTING_BYTES, ONION_SLOT_BYTES)
   const nextBeta = opened.subarray(ONION_SLOT_BYTES)
   const next = concatBytes([nextAlpha, nextBeta, nextGamma, nextDelta])
-  return { ok: true, tag: keys.tag, kind: 'relay', delay: routing.delay, next: routing.next, packet: next }
+  return { ok: true, tag: keys.tag, kind: 'relay', delay: routing.delay, next: routing.next, address: routing.address, packet: next }
 }

@@ -2,11 +2,14 @@
  * The plaintext of one hop's routing slot and of the exit's payload: fixed layouts, every unused byte
  * zero, so that a decoder has exactly one reading of each.
  */
-import { ONION_LENGTH_BYTES, ONION_MAX_DELAY_MS, ONION_MAX_MESSAGE_BYTES, ONION_MAX_PEER_ID_BYTES, ONION_PAYLOAD_BYTES, ONION_ROUTING_BYTES } from './constants.js'
+import { ONION_LENGTH_BYTES, ONION_MAX_ADDRESS_BYTES, ONION_MAX_DELAY_MS, ONION_MAX_MESSAGE_BYTES, ONION_MAX_PEER_ID_BYTES, ONION_PAYLOAD_BYTES, ONION_ROUTING_BYTES } from './constants.js'
 
-/** What one hop does with a packet once it has held it `delay` milliseconds. */
+/**
+ * What one hop does with a packet once it has held it `delay` milliseconds: send it to PeerId `next`
+ * (at `address`, a multiaddr's bytes, when the sender knew one; empty: by PeerId alone), or deliver it.
+ */
 export type OnionRouting =
-  | { kind: 'relay', delay: number, next: Uint8Array }
+  | { kind: 'relay', delay: number, next: Uint8Array, address: Uint8Array }
   | { kind: 'exit', delay: number }
 
 const RELAY = 1
@@ -22,6 +25,12 @@ export const isOnionDelay = (delay: unknown): delay is number =>
 export const isOnionPeerId = (peer: unknown): peer is Uint8Array =>
   peer instanceof Uint8Array && peer.byteLength > 0 && peer.byteLength <= ONION_MAX_PEER_ID_BYTES
 
+/** Whether `address` fits a routing slot as a next hop's address: 0 to 63 bytes. */
+export const isOnionAddress = (address: unknown): address is Uint8Array =>
+  address instanceof Uint8Array && address.byteLength <= ONION_MAX_ADDRESS_BYTES
+
+const ADDRESS_AT = 4 + ONION_MAX_PEER_ID_BYTES
+
 /** The ONION_ROUTING_BYTES of a routing slot (the caller has checked delay and next hop). */
 export function encodeRouting (routing: OnionRouting): Uint8Array {
   const out = new Uint8Array(ONION_ROUTING_BYTES)
@@ -31,6 +40,8 @@ export function encodeRouting (routing: OnionRouting): Uint8Array {
   if (routing.kind === 'relay') {
     out[3] = routing.next.byteLength
     out.set(routing.next, 4)
+    out[ADDRESS_AT] = routing.address.byteLength
+    out.set(routing.address, ADDRESS_AT + 1)
   }
   return out
 }
@@ -43,8 +54,10 @@ export function decodeRouting (bytes: Uint8Array): OnionRouting | undefined {
   if (bytes[0] === EXIT) {
     return length === 0 && allZero(bytes.subarray(4)) ? { kind: 'exit', delay } : undefined
   }
-  if (bytes[0] !== RELAY || length === 0 || length > ONION_MAX_PEER_ID_BYTES || !allZero(bytes.subarray(4 + length))) return undefined
-  return { kind: 'relay', delay, next: bytes.slice(4, 4 + length) }
+  const addressLength = bytes[ADDRESS_AT]!
+  if (bytes[0] !== RELAY || length === 0 || length > ONION_MAX_PEER_ID_BYTES || addressLength > ONION_MAX_ADDRESS_BYTES) return undefined
+  if (!allZero(bytes.subarray(4 + length, ADDRESS_AT)) || !allZero(bytes.subarray(ADDRESS_AT + 1 + addressLength))) return undefined
+  return { kind: 'relay', delay, next: bytes.slice(4, 4 + length), address: bytes.slice(ADDRESS_AT + 1, ADDRESS_AT + 1 + addressLength) }
 }
 
 /** The exit's plaintext of `message`: its length, itself, zeros to ONION_PAYLOAD_BYTES. */
