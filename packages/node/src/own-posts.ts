@@ -9,6 +9,7 @@ import { AbortError, Post, buildEnvelope, decodeEnvelope, decodePost, equalBytes
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
+import { carriesPosts, forwardRefusal } from './forwardable.js'
 import { jitteredCreated } from './membership/index.js'
 import { threadRoot } from './store/index.js'
 import type { RingSigner } from './membership/index.js'
@@ -218,7 +219,12 @@ export class OwnPosts {
 
   /** Unix seconds now, by the injected clock when there is one. */
   private now (): number {
-    return (this.clock?.() ?? Date.now()) / 1000
+    return this.nowMs() / 1000
+  }
+
+  /** Unix milliseconds now, by the injected clock when there is one. */
+  private nowMs (): number {
+    return this.clock?.() ?? Date.now()
   }
 
 
@@ -245,7 +251,7 @@ export class OwnPosts {
       })
     }
     if (stem === undefined) return
-    const now = (this.clock?.() ?? Date.now()) / 1000
+    const now = this.now()
     for (const post of inStem.inTransit()) {
       const created = intake.ownEntry(post.channel, post.envelope)?.created
       // only a fresh post is held again (see above); an older one just stays withheld from sync
@@ -259,9 +265,10 @@ export class OwnPosts {
   /**
    * Releases a post through `next` (the outbox's way out: the stem, or gossip) as it may leave now (see
    * {@link current}): an own post time overtook while it waited (in the outbox, or across a restart) would be
-   * refused by every stem hop and gossip peer and lost in silence, so a vote is signed again for now and
-   * the rest is given up, throwing PostValidationError (ERR_STALE_EPOCH), which the outbox reports as the
-   * post dropped. Other posts (another node's, being fluffed) go out as they are.
+   * refused by every stem hop and gossip peer (or by those whose clocks are ahead of ours, and charged to
+   * this node), so a vote is signed again for now and the rest is given up, throwing PostValidationError
+   * (ERR_STALE_EPOCH, ERR_EXPIRED), which the outbox reports as the post dropped. Another node's post (being
+   * fluffed) goes out as it is while it is forwardable, and is kept here otherwise (the same error thrown).
    *
    * @example
    * ```ts
@@ -274,32 +281,57 @@ export class OwnPosts {
   }
 
   /**
-   * An own post as it may leave now. A ring-signed post or vote whose epoch left the live window
-   * (LIVE_EPOCH_WINDOW, an hour either side of now's) while it waited is refused everywhere as
-   * ERR_STALE_EPOCH. A vote is then made again, the same vote on the same post signed for now (nothing
+   * An own post as it may leave now. A ring-signed post or vote whose epoch left (or is about to leave, for
+   * a node whose clock is ahead of ours: the forward rule, {@link forwardRefusal}) the live window
+   * (LIVE_EPOCH_WINDOW, an hour either side of now's) while it waited is refused as ERR_STALE_EPOCH. A vote is then made again, the same vote on the same post signed for now (nothing
    * refers to a vote's id; the record of the user's vote stands): the new envelope replaces the old one
    * among the posts not yet back. A POST or REPLY is not: its id covers its time and signature, so a new
    * one would orphan the replies made to it and the id its author was given. It, and a vote that cannot be
    * signed now (no stamp, its budget spent), is given up: forgotten, a vote's record undone so the user may
-   * cast it again, and PostValidationError (the refusal's code) thrown. Any other post is returned as it is.
+   * cast it again, and PostValidationError (the refusal's code) thrown. Another node's post is returned as
+   * it is while it may be passed on ({@link refusal}).
    */
   private async current (topic: string, given: Uint8Array, expires: number): Promise<{ envelope: Uint8Array, expires: number }> {
     const { intake, log } = this.components
     const own = this.latest(topic, given)
-    if (own === undefined) return { envelope: given, expires }
+    if (own === undefined) {
+      const refused = this.refusal(topic, given)
+      if (refused !== undefined) throw new PostValidationError(`kept, not passed on: ${refused.reason}`, refused.code)
+      return { envelope: given, expires }
+    }
     // a vote signed again at an earlier release that could not leave: its replacement goes, never the old one
     const envelope = own.envelope
     const checked = intake.validate(topic, envelope, 'own')
-    if (checked.ok || !OVERTAKEN.has(checked.code)) return { envelope, expires: own.expires }
+    const code = checked.ok ? forwardRefusal(checked, this.nowMs(), true) : checked.code
+    if (code === undefined || !OVERTAKEN.has(code)) return { envelope, expires: own.expires }
     // our own bytes, checked when made: they decode
     const post = decodePost(decodeEnvelope(envelope).post)
-    const again = post.kind === Post.Kind.VOTE && checked.code === 'ERR_STALE_EPOCH' ? await this.revote(own, post) : undefined
+    const again = post.kind === Post.Kind.VOTE && code === 'ERR_STALE_EPOCH' ? await this.revote(own, post) : undefined
     if (again !== undefined) {
       log('signed again an own vote that waited past its epoch')
       return again
     }
-    await this.giveUp(topic, envelope, checked.code)
-    throw new PostValidationError(`not sent: ${checked.reason}; it waited too long to leave (post it again)`, checked.code)
+    await this.giveUp(topic, envelope, code)
+    throw new PostValidationError(`not sent: ${checked.ok ? NOT_FORWARDABLE : checked.reason}; it waited too long to leave (post it again)`, code)
+  }
+
+  /**
+   * Why a post of `topic`, own or another node's, may not leave the node now (handed on in the stem,
+   * published): invalid by now, or not forwardable ({@link forwardRefusal}); undefined when it may.
+   * Directory announcements and circle frames are not posts: their own paths judge them.
+   *
+   * @example
+   * ```ts
+   * const stem = createStem({ ...components, passable: (topic, envelope) => own.refusal(topic, envelope) === undefined })
+   * ```
+   */
+  refusal (topic: string, envelope: Uint8Array): { code: string, reason: string } | undefined {
+    if (!carriesPosts(topic)) return undefined
+    // judged already, as a stem post or as our own: a cache hit
+    const valid = this.components.intake.validate(topic, envelope, 'stem')
+    if (!valid.ok) return { code: valid.code, reason: valid.reason }
+    const code = forwardRefusal(valid, this.nowMs(), true)
+    return code === undefined ? undefined : { code, reason: NOT_FORWARDABLE }
   }
 
   /**
@@ -464,27 +496,39 @@ export class OwnPosts {
     const { intake, direct } = this.components
     // judged already, as a stem post or as our own: a cache hit
     const valid = intake.validate(topic, envelope, 'stem')
-    if (!valid.ok) {
-      // an own post (`expires` known) the stem held past its epoch is given up, not left waiting for ever
-      // (a vote signed again here would leave without the stem)
-      if (expires !== undefined && OVERTAKEN.has(valid.code)) await this.giveUp(topic, envelope, valid.code)
-      throw new PostValidationError(valid.reason, valid.code)
-    }
+    if (!valid.ok) return await this.unfluffed(topic, envelope, expires, valid.code, valid.reason)
+    // held in the stem until it was no longer forwardable: neighbours whose clocks are ahead would refuse it, and charge us
+    const refused = forwardRefusal(valid, this.nowMs(), true)
     // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
     // has published it (its release lands it); another node's post is stored now, if its ring is of members
-    // known here (one that is not was passed on all the same: see PostIntake.judge)
+    // known here (one that is not was passed on all the same: see PostIntake.judge), and kept when it may not leave
     if (expires === undefined && this.components.channelOf(topic) !== undefined) {
       if (intake.membership(valid, undefined, { topic, envelope, path: 'stem' }) === undefined) await intake.accept(envelope, valid)
-    } else if (expires === undefined && !direct.reachable(topic)) {
+    }
+    if (refused !== undefined) return await this.unfluffed(topic, envelope, expires, refused, `kept, not passed on: ${NOT_FORWARDABLE}`)
+    if (expires === undefined && this.components.channelOf(topic) === undefined && !direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }
     return direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
   }
+
+  /**
+   * Refuses to fluff a post that may not leave (`code`, `reason`: why), throwing PostValidationError: an own
+   * post (`expires` known) the stem held past its time is given up, not left waiting for ever (a vote signed
+   * again here would leave without the stem).
+   */
+  private async unfluffed (topic: string, envelope: Uint8Array, expires: number | undefined, code: string, reason: string): Promise<never> {
+    if (expires !== undefined && OVERTAKEN.has(code)) await this.giveUp(topic, envelope, code)
+    throw new PostValidationError(reason, code)
+  }
 }
 
 /** What time does to an own post that waits: past these it can never leave (see OwnPosts.current). */
 const OVERTAKEN = new Set(['ERR_STALE_EPOCH', 'ERR_EXPIRED'])
+
+/** Why a post valid here does not leave: some honest clock within the tolerated skew would refuse it. */
+const NOT_FORWARDABLE = 'too near its time limits for every node within the clock tolerance to take it'
 
 /**
  * The refusal of a vote on a post this node voted on (`cast`, when its direction is known): says that

@@ -392,6 +392,11 @@ export class StemRouter {
   }
 
   private forward (post: Held, to: string, publish = false): void {
+    if (this.components.passable?.(post.topic, post.envelope) === false) {
+      // time overtook it while held here: the next hop would refuse it and charge this node
+      this.fluffHeld(post, 'embargo')
+      return
+    }
     post.tried.add(to)
     post.via = to
     post.hops++

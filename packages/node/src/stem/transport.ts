@@ -59,6 +59,8 @@ export interface StemComponents {
   fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from this node (someone here subscribes to it). @default always */
   canFluff?(topic: string): boolean
+  /** Whether a held post may still leave the node (see `StemRouterComponents.passable`). @default always */
+  passable?(topic: string, envelope: Uint8Array): boolean
   /** A stem post (own or relayed; `id` its post id in hex) was sent to the successor `to`. @default nothing */
   forwarded?(id: string, to: PeerId): void
   /** Post id as a hex string. @default hex of `messageId` from `@murmur/protocol` */
@@ -152,6 +154,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       send: (peer, topic, envelope, _id, publish) => { void this.write(peer, topic, envelope, publish) },
       fluff: components.fluff,
       canFluff: components.canFluff,
+      passable: components.passable,
       clock: components.clock,
       random: components.random,
       log: this.log,

@@ -35,6 +35,8 @@ export interface StemRouterComponents {
   fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from here (someone subscribed); a relay forwards instead when not. */
   canFluff?(topic: string): boolean
+  /** Whether a held post may still leave the node (its forward rule); one that may not is never handed on: `fluff` gets it, to keep it or give it up. @default always */
+  passable?(topic: string, envelope: Uint8Array): boolean
   /** @default systemClock */
   clock?: StemClock
   /** Uniform in [0, 1). @default Math.random */
