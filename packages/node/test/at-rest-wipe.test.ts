@@ -68,17 +68,23 @@ describe('wiping a data dir', () => {
     expect(wiped).toEqual({ keyDestroyed: true, dirRemoved: true, removed: ['at-rest.key', 'at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed'] })
   })
 
-  it('refuses a directory holding anything Murmur never writes, or a store open elsewhere, removing nothing', async () => {
+  it('refuses a directory holding anything Murmur never writes, removing nothing', async () => {
     await expect(wipeDataDir(dataDir)).rejects.toMatchObject({ name: 'AtRestError', code: 'ERR_NOT_A_DATA_DIR', message: expect.stringContaining('"filters.json"') })
-    const db = await openDatabase(dataDir)
-    try {
-      await expect(wipeDataDir(dataDir, { names: ['filters.json'] })).rejects.toMatchObject({ code: 'ERR_DATA_DIR_IN_USE' })
-    } finally {
-      await db.close()
-    }
     await writeFile(join(dataDir, 'thesis.pdf'), 'years of work')
     await expect(wipeDataDir(dataDir, { names: ['filters.json'] })).rejects.toMatchObject({ code: 'ERR_NOT_A_DATA_DIR', message: expect.stringContaining('"thesis.pdf"') })
     expect((await readdir(dataDir)).sort()).toEqual(['at-rest.key', 'at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed', 'thesis.pdf'])
+  })
+
+  it('with the store open elsewhere, destroys the key at once and removes nothing else; a wipe once it is closed finishes', async () => {
+    const db = await openDatabase(dataDir)
+    try {
+      await expect(wipeDataDir(dataDir, { names: ['filters.json'] })).rejects.toMatchObject({ code: 'ERR_DATA_DIR_IN_USE', message: expect.stringContaining('the at-rest key is destroyed') })
+      expect((await readdir(dataDir)).sort()).toEqual(['at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed'])
+      expect(await plainHolders(dataDir, needles)).toEqual([])
+    } finally {
+      await db.close()
+    }
+    expect(await wipeDataDir(dataDir, { names: ['filters.json'] })).toMatchObject({ keyDestroyed: false, dirRemoved: true })
   })
 
   it('a secret file of an earlier version is sealed in place when the key is made, and reads back', async () => {

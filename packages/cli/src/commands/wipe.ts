@@ -1,8 +1,10 @@
 /**
- * `murmur wipe`: the panic wipe. Stops the data dir's daemon (one that proves it holds the control API's
- * token, then waits for its process to be gone), destroys the at-rest key first (a crypto-erase: what
- * flash storage keeps of the other files is ciphertext nobody can open), then removes the identity, member
- * stamp, circles, settings and the store. Asks to confirm unless `--yes`. A directory that holds anything
+ * `murmur wipe`: the panic wipe. Tells the data dir's daemon to stop (one that proves it holds the control
+ * API's token: SIGTERM), destroys the at-rest key at once, before waiting for anything (a crypto-erase:
+ * what flash storage keeps of the other files is ciphertext nobody can open), waits for the daemon's
+ * process to be gone, then removes the identity, member stamp, circles, settings and the store. A daemon
+ * that does not stop (it ignores SIGTERM) keeps the rest in place, unreadable: the wipe says so and fails
+ * (DaemonAlreadyRunningError), to be run again once it is killed. Asks to confirm unless `--yes`. A directory that holds anything
  * Murmur never writes is refused, nothing removed (`--data-dir ~` is safe). What peers hold already (posts
  * sent, a membership stamp announced) cannot be taken back: docs/API.md says what stays.
  */
@@ -14,14 +16,14 @@ import { readApiFile } from '../daemon/api-file.js'
 import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
 import { FILTERS_FILE } from '../filter-file.js'
 import { resolveDataDir } from '../paths.js'
-import { outputOf, withCommonOptions } from './options.js'
+import { outputOf, parsePositiveInt, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
 
 /** What the CLI keeps in a data dir, besides the node's own files. */
 export const CLI_DATA_DIR_NAMES: readonly string[] = [IDENTITY_FILE, API_FILE, API_SOCKET, FILTERS_FILE, JOINED_CHANNELS_FILE]
 
-/** How long a daemon gets to stop after SIGTERM before the wipe gives up, in ms. */
-const DAEMON_STOP_TIMEOUT = 30_000
+/** How long a daemon gets to stop after SIGTERM before the wipe gives up on removing the rest, in s. */
+const DAEMON_STOP_TIMEOUT = 30
 
 /** How often a stopping daemon's process is looked for, in ms (no event says that another process ended). */
 const DAEMON_STOP_POLL = 50
@@ -32,6 +34,8 @@ const CONFIRM_WORD = 'wipe'
 /** Options of `murmur wipe`. */
 interface WipeOptions extends CommonOptions {
   yes?: boolean
+  /** Seconds to wait for the daemon to stop. */
+  wait: number
 }
 
 /** What `murmur wipe` did, as `--json` prints it. */
@@ -54,22 +58,25 @@ function alive (pid: number): boolean {
   }
 }
 
-/** Stops the daemon of `dataDir` if one runs and proves it holds the token; resolves to whether one did. */
-async function stopDaemon (dataDir: string): Promise<boolean> {
+/** Sends SIGTERM to the daemon of `dataDir` if one runs and proves it holds the token; its pid, if so. */
+async function signalDaemon (dataDir: string): Promise<number | undefined> {
   try {
     await ControlClient.connect(dataDir)
   } catch (err) {
-    if ((err as Error).name === 'DaemonNotRunningError') return false
+    if ((err as Error).name === 'DaemonNotRunningError') return undefined
     throw err
   }
   const endpoint = await readApiFile(dataDir)
-  if (endpoint === undefined) return false
+  if (endpoint === undefined) return undefined
   process.kill(endpoint.pid, 'SIGTERM')
-  const deadline = Date.now() + DAEMON_STOP_TIMEOUT
-  while (alive(endpoint.pid)) {
-    if (Date.now() > deadline) {
-      throw new DaemonAlreadyRunningError(`the daemon of ${dataDir} (pid ${endpoint.pid}) did not stop within ${DAEMON_STOP_TIMEOUT / 1000} s of SIGTERM: nothing was removed; stop it (kill -9 ${endpoint.pid}) and run the wipe again`)
-    }
+  return endpoint.pid
+}
+
+/** Waits up to `seconds` for process `pid` to be gone; whether it is. */
+async function stopped (pid: number, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false
     await new Promise((resolve) => setTimeout(resolve, DAEMON_STOP_POLL))
   }
   return true
@@ -101,11 +108,12 @@ export function wipeCommand (): Command {
   return withCommonOptions(new Command('wipe'))
     .description('panic wipe: stop the daemon, destroy the at-rest key first (the rest becomes unreadable), then remove keys, store and settings of the data dir; asks to confirm')
     .option('-y, --yes', 'do not ask to confirm (for scripts)')
+    .option('--wait <seconds>', 'how long the daemon gets to stop before the rest is left in place (the key is destroyed at once)', parsePositiveInt, DAEMON_STOP_TIMEOUT)
     .action(async (options: WipeOptions) => {
       const dataDir = resolveDataDir(options.dataDir)
       const out = outputOf(options)
       // loaded here, not at the top: every command imports this module
-      const { dataDirEntries, wipeDataDir } = await import('@murmur/node/at-rest')
+      const { AT_REST_KEY_FILE, dataDirEntries, destroyAtRestKey, wipeDataDir } = await import('@murmur/node/at-rest')
       // a directory that is no data dir is refused before anything is asked or stopped
       const entries = await dataDirEntries(dataDir, { names: CLI_DATA_DIR_NAMES })
       if (entries === undefined) {
@@ -115,9 +123,15 @@ export function wipeCommand (): Command {
       if (options.yes !== true && !await confirm(dataDir)) {
         throw new UsageError(`not confirmed: nothing was removed from ${dataDir}`)
       }
-      const stoppedDaemon = await stopDaemon(dataDir)
-      const { keyDestroyed, removed } = await wipeDataDir(dataDir, { names: CLI_DATA_DIR_NAMES })
-      const report: WipeReport = { dataDir, stoppedDaemon, keyDestroyed, removed }
+      const daemon = await signalDaemon(dataDir)
+      // first, whatever follows: a daemon that hangs, or a chat holding the store, leaves only ciphertext
+      const destroyed = await destroyAtRestKey(dataDir)
+      if (daemon !== undefined && !await stopped(daemon, options.wait)) {
+        throw new DaemonAlreadyRunningError(`${destroyed ? 'the at-rest key is destroyed: what is left in ' + dataDir + ' cannot be read any more; but' : 'there was no at-rest key to destroy, and'} the daemon (pid ${daemon}) is still running ${options.wait} s after SIGTERM, so the rest was not removed: stop it (kill -9 ${daemon}) and run the wipe again`)
+      }
+      const wiped = await wipeDataDir(dataDir, { names: CLI_DATA_DIR_NAMES })
+      const report: WipeReport = { dataDir, stoppedDaemon: daemon !== undefined, keyDestroyed: destroyed || wiped.keyDestroyed, removed: destroyed ? [AT_REST_KEY_FILE, ...wiped.removed].sort() : wiped.removed }
+      const { stoppedDaemon, keyDestroyed, removed } = report
       out.result(report, () => [
         ...(stoppedDaemon ? ['stopped the daemon'] : []),
         keyDestroyed ? 'destroyed the at-rest key first: what flash storage may keep of the other files is unreadable' : 'there was no at-rest key (a data dir of an earlier version: its files were plain)',

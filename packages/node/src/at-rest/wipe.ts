@@ -72,14 +72,18 @@ export async function dataDirEntries (dataDir: string, init: WipeInit = {}): Pro
   return entries
 }
 
-/** Throws AtRestError `ERR_DATA_DIR_IN_USE` when another process has the store of `dataDir` open (LevelDB's lock). */
-async function checkStoreFree (dataDir: string): Promise<void> {
+/**
+ * Throws AtRestError `ERR_DATA_DIR_IN_USE` when another process has the store of `dataDir` open (LevelDB's
+ * lock); `keyDestroyed` says whether the wipe destroyed the key before it looked.
+ */
+async function checkStoreFree (dataDir: string, keyDestroyed: boolean): Promise<void> {
   const store = new ClassicLevel(join(dataDir, STORE_DIRECTORY), { createIfMissing: false })
   try {
     await store.open()
   } catch (err) {
     if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
-      throw new AtRestError('ERR_DATA_DIR_IN_USE', `the store in ${dataDir} is open in another process (a chat, a relay, or a daemon that did not stop): quit it first; nothing was removed`, { cause: err })
+      const done = keyDestroyed ? 'the at-rest key is destroyed (what is left cannot be read any more), but nothing else was removed' : 'nothing was removed'
+      throw new AtRestError('ERR_DATA_DIR_IN_USE', `the store in ${dataDir} is open in another process (a chat, a relay, or a daemon that did not stop): ${done}; quit it and wipe again`, { cause: err })
     }
     // no store, or one that does not open: nothing holds it
     return
@@ -90,8 +94,9 @@ async function checkStoreFree (dataDir: string): Promise<void> {
 /**
  * Wipes a data dir no process uses any more (stop its daemon first): destroys the at-rest key, then
  * removes every entry, the sealed marker last, then the directory when it is left empty. Throws
- * AtRestError, removing nothing, when the directory holds anything else (`ERR_NOT_A_DATA_DIR`) or its
- * store is open in another process (`ERR_DATA_DIR_IN_USE`).
+ * AtRestError, removing nothing, when the directory holds anything else (`ERR_NOT_A_DATA_DIR`); when its
+ * store is open in another process (`ERR_DATA_DIR_IN_USE`), having destroyed the key and nothing else (a
+ * panic wipe waits for nobody to make the rest unreadable).
  *
  * @example
  * ```ts
@@ -101,8 +106,8 @@ async function checkStoreFree (dataDir: string): Promise<void> {
 export async function wipeDataDir (dataDir: string, init: WipeInit = {}): Promise<WipeResult> {
   const entries = await dataDirEntries(dataDir, init)
   if (entries === undefined) return { keyDestroyed: false, removed: [], dirRemoved: false }
-  if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir)
   const keyDestroyed = await destroyAtRestKey(dataDir)
+  if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir, keyDestroyed)
   const rest = entries.filter((name) => ![AT_REST_KEY_FILE, AT_REST_PENDING_FILE, AT_REST_MARKER_FILE].includes(name))
   for (const name of rest) await rm(join(dataDir, name), { recursive: true, force: true })
   await fsyncPath(dataDir)
