@@ -85,8 +85,15 @@ export const UNPAID_OWN = 4
  */
 export const GROUP_UNPAID_IGNORES = UNPAID_IGNORES - UNPAID_OWN
 
-/** Codes a peer sends at no cost (refused before the proof of work) yet Ignored: counted against {@link UNPAID_IGNORES}. */
-export const UNPAID_CODES: ReadonlySet<string> = new Set(['ERR_EXPIRED', 'ERR_TOO_EARLY', 'ERR_STALE_EPOCH'])
+/**
+ * Codes a peer sends at no cost yet Ignored, counted against {@link UNPAID_IGNORES}: envelopes refused before
+ * the proof of work, and member stamps of a week not accepted now (ERR_STAMP_WEEK, refused before their
+ * Argon2id evaluation).
+ */
+export const UNPAID_CODES: ReadonlySet<string> = new Set(['ERR_EXPIRED', 'ERR_TOO_EARLY', 'ERR_STALE_EPOCH', 'ERR_STAMP_WEEK'])
+
+/** A code {@link InvalidMessageTracker.refusal} judges: an envelope validation code, or a stamp's week refused. */
+export type RefusalCode = ErrorCode | 'ERR_STAMP_WEEK'
 
 /** Counts below this are forgotten. */
 const DECAY_TO_ZERO = 0.1
@@ -242,8 +249,8 @@ export class InvalidMessageTracker {
    * stem and history sync, whichever path the refusal came by; it penalises nothing itself: the path
    * penalises a 'reject' as it does every rejection (once).
    */
-  refusal (peer: string, code: ErrorCode, now = Date.now()): 'reject' | 'ignore' {
-    if (ERROR_ACTIONS[code] === 'reject') return 'reject'
+  refusal (peer: string, code: RefusalCode, now = Date.now()): 'reject' | 'ignore' {
+    if (code !== 'ERR_STAMP_WEEK' && ERROR_ACTIONS[code] === 'reject') return 'reject'
     if (!UNPAID_CODES.has(code)) return 'ignore'
     const spent = this.unpaid.add(peer, now)
     if (spent > UNPAID_IGNORES) return 'reject'

@@ -500,6 +500,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         direct: this.direct,
         stem: this.stem,
         cutOff: (peer) => { this.tracker.cutOff(peer) },
+        // a stamp of a week not accepted now is free to send: counted against the sender's free refusals
+        refusal: (peer, code) => this.tracker.refusal(peer, code),
+        penalise: (peer) => { this.tracker.penalise(peer) },
         senderGroup: (peer) => this.senderGroup(peer),
         // a ring naming members not known here: their stamps are fetched by a directory sync now (the
         // fetcher paces each peer); with history sync off they wait for gossip

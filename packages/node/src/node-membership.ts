@@ -12,7 +12,7 @@ import { openMemberStorage } from '#platform'
 import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
-import type { MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
+import type { DirectoryVerdict, MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
 import type { Verdict } from './intake.js'
 import type { Outbound, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
@@ -87,6 +87,15 @@ export interface NodeMembershipComponents {
   stem: Stem | undefined
   /** Cuts a peer off (the node's shared tracker): a bogus stamp is never sent in good faith. */
   cutOff(peer: string): void
+  /**
+   * What a stamp of `peer`'s (a PeerId string) refused for its week (ERR_STAMP_WEEK: before any Argon2id
+   * evaluation, so free to send) counts as on gossip and the stem: the node's tracker
+   * (`InvalidMessageTracker.refusal`), Ignored within the peer's budget of free refusals, a rejection past
+   * it. @default always Ignored
+   */
+  refusal?(peer: string, code: 'ERR_STAMP_WEEK'): Verdict
+  /** Counts one rejection of `peer`'s (the node's tracker), for a gossip refusal past its budget. @default none */
+  penalise?(peer: string): void
   /**
    * The address group of a peer (SenderGroups.of): the directory's evaluation limits and strike count by
    * it, so throwaway PeerIds from one address share one budget. @default each PeerId its own group
@@ -173,8 +182,11 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
           return TopicValidatorResult.Accept
         }
         log('announcement refused: %s (%s)', verdict.code, verdict.reason)
-        // a Reject's sender was cut off by the directory already (onInvalid): no second penalty here
-        return verdict.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+        // a Reject's sender was cut off by the directory already (onInvalid): no second penalty here; a
+        // week refused past the sender's free refusals is one
+        const action = this.charged(verdict, peer.toString())
+        if (action === 'reject' && verdict.action !== 'reject') this.components.penalise?.(peer.toString())
+        return action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
       } catch (err) {
         log.error('could not judge an announcement - %e', err)
         return TopicValidatorResult.Ignore
@@ -253,7 +265,16 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   async judge (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
     const verdict = await this.directory.receive(bytes, { ...this.sender(from), path: 'stem' })
     await this.noteOwn(bytes)
-    return verdict.action
+    return verdict.action === 'accept' ? 'accept' : this.charged(verdict, from.toString())
+  }
+
+  /**
+   * A refusal's action, a stamp's week refused counted against `peer`'s free refusals (the node's tracker):
+   * free to send, it was Ignored however often (eighth read of issue 12, a Low). Not on history sync,
+   * whose responders still serve stamps up to an hour past their keeping (the directory prunes hourly).
+   */
+  private charged (verdict: Exclude<DirectoryVerdict, { action: 'accept' }>, peer: string): Verdict {
+    return verdict.code === 'ERR_STAMP_WEEK' ? this.components.refusal?.(peer, verdict.code) ?? verdict.action : verdict.action
   }
 
   /** History sync's verdict on an announcement it asked for: kept if valid (also a stamp whose week has passed but that rings may still name). */
