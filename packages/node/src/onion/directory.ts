@@ -4,12 +4,15 @@
  * connect (they are fresh per start, like PeerIds, and rotate hourly): a node wraps only for mixes it is
  * connected to, so a key cannot be planted by a third party, and a mix that leaves leaves the draw.
  */
-import { isMixPublicKey, MIX_KEY_BYTES } from '@murmur/protocol'
+import { isMixPublicKey, MIX_KEY_BYTES, ONION_MAX_ADDRESS_BYTES } from '@murmur/protocol'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { addressGroup } from '../sync/admission.js'
 import { MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { readExactly, writeAll } from './stream.js'
 import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
+
+/** The multiaddr code of `/p2p`. */
+const P2P_CODE = 421
 
 /** A mix this node can wrap packets for. */
 export interface KnownMix {
@@ -19,11 +22,13 @@ export interface KnownMix {
   dialed: boolean
   /** The address group it is drawn by. */
   group: string
+  /** Where the hop before it on a path dials it (a multiaddr's bytes, no /p2p): the address this node dialed, else the first it was told of. */
+  address?: Uint8Array
 }
 
 /** What {@link MixDirectory} needs from the node. */
 export interface MixDirectoryComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'peerStore'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
   /** This node's current mix public key and how long it stays so (ms), answered to every peer that asks. */
   ownKey(): { publicKey: Uint8Array, expiresIn: number }
   /** Whether this node chose to dial `peer` (`ChosenPeers.dialed`). @default every outbound connection */
@@ -91,6 +96,21 @@ export class MixDirectory {
     this.refresh.delete(peer)
   }
 
+  /** The address a mix is dialed at: the one this node dialed, else the first it announced that fits a packet. */
+  private async addressOf (peerId: PeerId, connection: Connection): Promise<Uint8Array | undefined> {
+    const fits = (bytes: Uint8Array): boolean => bytes.byteLength <= ONION_MAX_ADDRESS_BYTES
+    if (connection.direction === 'outbound') {
+      const dialed = connection.remoteAddr.decapsulateCode(P2P_CODE).bytes
+      if (fits(dialed)) return dialed
+    }
+    try {
+      const { addresses } = await this.components.libp2p.peerStore.get(peerId)
+      return addresses.map(({ multiaddr }) => multiaddr.decapsulateCode(P2P_CODE).bytes).find(fits)
+    } catch {
+      return undefined
+    }
+  }
+
   /** Asks `peerId` for its key over `connection`; a peer that answers anything but a key is no mix. */
   private async fetch (peerId: PeerId, connection: Connection): Promise<void> {
     const peer = peerId.toString()
@@ -103,7 +123,8 @@ export class MixDirectory {
       if (!this.running || connection.status !== 'open' || !isMixPublicKey(publicKey)) return
       const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
       const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
-      this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])) })
+      const address = await this.addressOf(peerId, connection)
+      this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])), address })
       // asked again when its key is replaced (never sooner than a minute: a peer cannot make us poll it)
       const expiresIn = Math.max(60, new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)) * 1000
       clearTimeout(this.refresh.get(peer))

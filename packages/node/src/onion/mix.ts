@@ -6,15 +6,27 @@
  */
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
 import type { OnionMessage } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
 export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
+
+/** `peer` at `address` when that is a multiaddr, else `peer` alone (dialed at the addresses known for it). */
+function dialTarget (peer: PeerId, address: Uint8Array | undefined): PeerId | Multiaddr {
+  if (address === undefined || address.byteLength === 0) return peer
+  try {
+    return multiaddr(address).encapsulate(`/p2p/${peer.toString()}`)
+  } catch {
+    return peer
+  }
+}
 
 /** What {@link Mix} needs from the node. */
 export interface MixComponents {
@@ -71,10 +83,13 @@ export class Mix {
     this.components.libp2p.unhandle(MIX_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_PROTOCOL, err) })
   }
 
-  /** Writes `packet` to `peer` on a stream of its own; false when it could not. */
-  async send (peer: PeerId, packet: Uint8Array): Promise<boolean> {
+  /**
+   * Writes `packet` to `peer` on a stream of its own, dialing it at `address` (a multiaddr's bytes) when
+   * it is not connected and one is given; false when it could not.
+   */
+  async send (peer: PeerId, packet: Uint8Array, address?: Uint8Array): Promise<boolean> {
     try {
-      const stream = await this.components.libp2p.dialProtocol(peer, MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
+      const stream = await this.components.libp2p.dialProtocol(dialTarget(peer, address), MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
       await writeAll(stream, packet)
       return true
     } catch (err) {
@@ -130,7 +145,7 @@ export class Mix {
         this.components.dropped('ERR_ONION_ROUTING', from)
         return
       }
-      void this.send(next, opened.packet).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+      void this.send(next, opened.packet, opened.address).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
     }, Math.min(opened.delay, MAX_MIX_HOLD))
     this.held.add(timer)
   }

@@ -177,7 +177,7 @@ export class OnionSender {
   }
 
   private hops (path: readonly KnownMix[]): OnionHop[] {
-    return path.map((mix) => ({ publicKey: mix.publicKey, peerId: mix.peerId.toMultihash().bytes, delay: exponentialDelay(this.params.meanDelay) }))
+    return path.map((mix) => ({ publicKey: mix.publicKey, peerId: mix.peerId.toMultihash().bytes, address: mix.address, delay: exponentialDelay(this.params.meanDelay) }))
   }
 
   private retry (id: string): void {

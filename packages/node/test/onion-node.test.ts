@@ -1,0 +1,89 @@
+/**
+ * Own posts through onion-wrapped first hops on real Murmur nodes (loopback): every node gets the post;
+ * a direct peer of the author, a mix on every path, logs every byte of every stream the author opens to
+ * it and never finds the post in them; then that mix turns into a black hole, and the next post still
+ * arrives everywhere (other paths, then the stem).
+ */
+import { logger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ONION_PACKET_BYTES, toHex } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { MIX_PROTOCOL, createOnion } from '../src/onion/index.js'
+import { readExactly } from '../src/onion/stream.js'
+import { addressOf, cleanedAfterEach, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
+import type { Murmur, OnionInit } from '../src/index.js'
+import type { Onion } from '../src/onion/index.js'
+import type { StockPeer } from './harness.js'
+import type { Stream } from '@libp2p/interface'
+
+const CHANNEL = '#onion'
+/** Short holds, no loops; a lost path is replaced after 4 s, and the stem takes the post after two. */
+const FAST: OnionInit = { meanDelay: 50, loopsPerMinute: 0, resendAfter: 4_000, maxAttempts: 2 }
+const utf8 = (text: string): string => toHex(new TextEncoder().encode(text))
+
+/** Every byte `from` sends `spy` on each stream it opens to it (its muxer's streams, tapped as they open). */
+function tapStreamsFrom (spy: StockPeer, from: () => string): Uint8Array[][] {
+  const streams: Uint8Array[][] = []
+  spy.addEventListener('connection:open', (evt) => {
+    if (evt.detail.remotePeer.toString() !== from()) return
+    const muxer = (evt.detail as unknown as { muxer: EventTarget }).muxer
+    muxer.addEventListener('stream', (streamEvt) => {
+      const chunks: Uint8Array[] = []
+      streams.push(chunks)
+      ;(streamEvt as CustomEvent<Stream>).detail.addEventListener('message', (message) => {
+        chunks.push(message.data.subarray())
+      })
+    })
+  })
+  return streams
+}
+
+const joined = (chunks: Uint8Array[]): string => toHex(new Uint8Array(chunks.flatMap((chunk) => [...chunk])))
+const onionOf = (node: Murmur): Onion => (node as unknown as { onion: Onion }).onion
+
+describe('own posts through onion-wrapped first hops', () => {
+  const cleanup = cleanedAfterEach()
+
+  it('reach every node; a direct peer on every path never sees the post from the author; past a black-holing mix the next still arrives', async () => {
+    const author = await startNode({ channels: [CHANNEL], onion: FAST })
+    // the spy: a stock libp2p peer running the mix, in no channel, logging every stream the author opens
+    const spy = await startStockPeer()
+    const tapped = tapStreamsFrom(spy, () => author.peerId.toString())
+    const spyOnion = createOnion({ libp2p: spy, deliver: async () => {}, fallback: () => {}, penalize: () => {}, log: logger('murmur:test:spy') }, FAST)
+    await spyOnion.start()
+    const others = await Promise.all(Array.from({ length: 3 }, async () => startNode({ channels: [CHANNEL], onion: FAST })))
+    cleanup.running.push(author, { stop: () => { spyOnion.stop() } }, spy, ...others)
+    // the author's mixes: the spy and two nodes, so every path of 3 crosses the spy; the others in a ring
+    const libp2p = [author.libp2p, spy, ...others.map((node) => node.libp2p)]
+    const pairs: Array<[number, number]> = [[0, 1], [0, 2], [0, 3], [2, 3], [3, 4], [4, 2], [1, 4]]
+    await Promise.all(pairs.map(async ([i, j]) => libp2p[i]!.dial(multiaddr(addressOf(libp2p[j]!)))))
+    await waitFor(() => onionOf(author).mixes === 3, 'the author knows 3 mixes')
+    await waitFor(() => others.every((node) => node.libp2p.services.pubsub.getSubscribers(`murmur/2/${CHANNEL}`).length > 0), 'gossip meshes formed')
+    const unprotected: string[] = []
+    author.addEventListener('unprotected', (evt) => { unprotected.push(evt.detail.reason) })
+    let delivered = 0
+    for (const node of others) onionOf(node).addEventListener('delivered', () => { delivered++ })
+
+    const body = 'through the mixes'
+    const arrivals = others.map(async (node) => nextPost(node, (post) => post.body === body, 20_000))
+    expect((await author.post(CHANNEL, body)).status).toBe('sent')
+    await Promise.all(arrivals)
+    // an exit published it (the spy is no exit: it delivers nowhere)
+    await waitFor(() => delivered > 0, 'an exit delivered the post', 10_000)
+    expect(tapped.length).toBeGreaterThan(0)
+    // the tap works: the author's protocol negotiations are in it
+    expect(tapped.some((chunks) => joined(chunks).includes(utf8('/ipfs/id/')))).toBe(true)
+    expect(tapped.filter((chunks) => joined(chunks).includes(utf8(body)))).toEqual([])
+    expect(unprotected).toEqual([])
+
+    // the spy now swallows every packet: every path crosses it
+    let swallowed = 0
+    await spy.handle(MIX_PROTOCOL, (stream) => { void readExactly(stream, ONION_PACKET_BYTES, 5_000).then(() => { swallowed++ }) }, { force: true })
+    const lost = 'past a black hole'
+    const rescued = others.map(async (node) => nextPost(node, (post) => post.body === lost, 25_000))
+    await author.post(CHANNEL, lost)
+    await Promise.all(rescued)
+    expect(swallowed).toBeGreaterThanOrEqual(1)
+    expect(tapped.filter((chunks) => joined(chunks).includes(utf8(lost)))).toEqual([])
+  }, 40_000)
+})
