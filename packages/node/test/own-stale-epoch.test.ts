@@ -173,6 +173,26 @@ describe('an own ring post or vote that waited past its epoch window', () => {
     await expect(author.own.vote(author.target, 1, {})).rejects.toMatchObject({ name: 'AlreadyVotedError' })
   }, 60_000)
 
+  it('made in hour E - 1, released in the last 180 s of hour E: given up (ERR_STALE_EPOCH), a vote signed again; never sent to a peer whose clock may be ahead', async () => {
+    // ninth read of issue 12, H1: acceptable here (an epoch away), not at a clock up to MAX_CLOCK_SKEW + FORWARD_SLACK ahead
+    const hourStart = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * HOUR_MS
+    let offset = hourStart + HOUR_MS / 2 - Date.now()
+    const now = (): number => Date.now() + offset
+    const author = await node(memoryDatabase(), now, fakeSigner())
+    const post = await author.own.post(CHANNEL, 'written in hour E - 1', {})
+    const vote = await author.own.vote(author.target, 1, {})
+    expect([post.status, vote.status]).toEqual(['queued', 'queued'])
+
+    offset = hourStart + 2 * HOUR_MS - 100_000 - Date.now()
+    author.heartbeat()
+    await author.settled(2)
+    expect(author.lost).toEqual([])
+    expect(author.dropped).toEqual([{ id: post.id, code: 'ERR_STALE_EPOCH' }])
+    expect(author.released).toEqual([vote.id])
+    expect(author.arrived).toHaveLength(1)
+    expect(author.arrived[0]).not.toBe(vote.id)
+  }, 60_000)
+
   it('a vote that cannot be signed again (no stamp now) is reported dropped, and may be cast again', async () => {
     let offset = 0
     const now = (): number => Date.now() + offset
