@@ -1,11 +1,12 @@
 /**
  * Durable file writes (Node.js): write to a temp file, fsync, rename (or link, for a file that must not be
  * replaced), fsync the directory, so that a crash at any moment leaves the old file or the new one and a
- * write that resolved survives a power cut.
+ * write that resolved survives a power cut; the flushes of a file, a directory or a whole folder of files
+ * (a LevelDB store), and whether a path is there.
  */
 import { randomBytes } from 'node:crypto'
-import { link, open, rename, rm } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
+import { link, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 
 /** Suffix of a file being written; a file with it is a write that a crash interrupted. */
 export const TEMP_SUFFIX = '.tmp'
@@ -32,6 +33,36 @@ export async function fsyncPath (path: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * Flushes every file of the folder `dir` to disk, then the folder itself: a LevelDB store written and
+ * closed (LevelDB does not flush its log on close) is on disk once this resolves.
+ *
+ * @example
+ * ```ts
+ * await db.close()
+ * await fsyncFolder(join(dataDir, 'store.sealing'))
+ * ```
+ */
+export async function fsyncFolder (dir: string): Promise<void> {
+  for (const file of await readdir(dir)) await fsyncPath(join(dir, file))
+  await fsyncPath(dir)
+}
+
+/**
+ * Whether there is a file or folder at `path` (anything stat errors with but ENOENT is thrown).
+ *
+ * @example
+ * ```ts
+ * if (await exists(join(dataDir, 'store.sealed'))) return
+ * ```
+ */
+export async function exists (path: string): Promise<boolean> {
+  return await stat(path).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return false
+    throw err
+  })
 }
 
 /**

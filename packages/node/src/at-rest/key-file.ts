@@ -4,10 +4,11 @@
  * makes a wipe a crypto-erase: whatever flash storage keeps of the other files is ciphertext.
  */
 import { constants as fsConstants } from 'node:fs'
-import { link, lstat, mkdir, open, rm, stat } from 'node:fs/promises'
+import { link, lstat, mkdir, open, rm } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AtRestError } from './errors.js'
-import { fsyncPath, writeDurably } from './durable-file.js'
+import { exists, fsyncPath, writeDurably } from './durable-file.js'
 import { AT_REST_KEY_BYTES, newAtRestKey } from './seal.js'
 
 /** The key file in a data dir. */
@@ -111,9 +112,7 @@ async function readKeyFile (dataDir: string, name: string): Promise<Uint8Array |
   const path = join(dataDir, name)
   let handle
   try {
-    // no O_NOFOLLOW on Windows, so the link is looked for first there too; a link made in between fails with ELOOP
-    if ((await lstat(path)).isSymbolicLink()) throw Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' })
-    handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0))
+    handle = await openNoFollow(path, fsConstants.O_RDONLY)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
@@ -161,16 +160,22 @@ export async function destroyAtRestKey (dataDir: string): Promise<boolean> {
   return true
 }
 
+/** Opens `path` with `flags` unless it is a symbolic link (then fails with ELOOP, as O_NOFOLLOW does). */
+async function openNoFollow (path: string, flags: number): Promise<FileHandle> {
+  // no O_NOFOLLOW on Windows, so the link is looked for first there too; a link made in between fails with ELOOP
+  if ((await lstat(path)).isSymbolicLink()) throw Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' })
+  return await open(path, flags | (fsConstants.O_NOFOLLOW ?? 0))
+}
+
 /** Overwrites the key file at `path` with noise, flushed, then unlinks it; whether there was one. */
 async function destroyKeyFile (path: string): Promise<boolean> {
   let handle
   try {
-    // a link is unlinked, never written through: the noise would land on whatever file it points to
-    if ((await lstat(path)).isSymbolicLink()) throw Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' })
-    handle = await open(path, fsConstants.O_RDWR | (fsConstants.O_NOFOLLOW ?? 0))
+    handle = await openNoFollow(path, fsConstants.O_RDWR)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return false
+    // a link is unlinked, never written through: the noise would land on whatever file it points to
     if (code !== 'ELOOP') throw err
     await rm(path, { force: true })
     return true
@@ -187,12 +192,3 @@ async function destroyKeyFile (path: string): Promise<boolean> {
   return true
 }
 
-async function exists (path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
-  }
-}

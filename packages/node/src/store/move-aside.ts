@@ -8,7 +8,7 @@
  * finished by the next open ({@link finishRepair}); a copy cut short leaves the store untouched and its
  * half-written copy is deleted. Posts and the member directory come back from peers by sync.
  */
-import { open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { readFile, rename, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { IN_STEM_SUBLEVEL } from '../in-stem.js'
@@ -17,6 +17,7 @@ import { POST_COUNTERS_SUBLEVEL, USED_UP_COUNT, counterCutKey, readCount } from 
 import { RING_BOOK_SUBLEVEL } from '../membership/ring-book.js'
 import { PLACES_SUBLEVEL } from '../location.js'
 import { FORWARDED_RINGS_SUBLEVEL } from './forwarded-rings.js'
+import { exists, fsyncFolder, writeDurably } from '../at-rest/durable-file.js'
 import { dataDirKeys } from '../at-rest/sealed-file.js'
 import { STORE_DIRECTORY } from './constants.js'
 import { SealedDatabase } from './sealed-database.js'
@@ -64,12 +65,6 @@ function asideName (now: Date): string {
   return `${STORE_DIRECTORY}.damaged-${stamp}`
 }
 
-async function exists (path: string): Promise<boolean> {
-  return await stat(path).then(() => true, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return false
-    throw err
-  })
-}
 
 /** The dated name, or the first of `<name>-2`, `<name>-3` … that is free (two repairs in one second). */
 async function freeAsideName (dataDir: string, now: Date): Promise<string> {
@@ -78,19 +73,6 @@ async function freeAsideName (dataDir: string, now: Date): Promise<string> {
     const name = n === 1 ? base : `${base}-${n}`
     if (!await exists(join(dataDir, name))) return name
   }
-}
-
-/** Writes `text` to `path` whole or not at all (a temporary file, flushed, renamed over). */
-async function writeDurably (path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`
-  const handle = await openFile(temporary, 'w', 0o600)
-  try {
-    await handle.writeFile(text)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(temporary, path)
 }
 
 /** Renames, ignoring a source already gone (another process finishing the same swap). */
@@ -204,14 +186,7 @@ async function copyKept (raw: ClassicLevel<Uint8Array, Uint8Array>, fresh: strin
     await db.close()
   }
   // LevelDB does not flush its log to disk on close: the copy must be on disk before the swap is marked
-  for (const file of await readdir(fresh)) {
-    const handle = await openFile(join(fresh, file), 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  }
+  await fsyncFolder(fresh)
 }
 
 /**
@@ -234,7 +209,7 @@ export async function moveAside (dataDir: string, open: () => Promise<StoreDatab
   // the lock first, held through the copy: a running daemon's store is never moved from under it
   const old = new ClassicLevel<Uint8Array, Uint8Array>(location, { ...VIEW, createIfMissing: false })
   await old.open()
-  const keys = await stat(join(dataDir, STORE_SEALED_MARKER)).then(async () => await dataDirKeys(dataDir), () => undefined)
+  const keys = await exists(join(dataDir, STORE_SEALED_MARKER)) ? await dataDirKeys(dataDir) : undefined
   const moved: MovedAside = { aside: '', kept: {}, cut: [] }
   try {
     await rm(fresh, { recursive: true, force: true })
@@ -247,7 +222,7 @@ export async function moveAside (dataDir: string, open: () => Promise<StoreDatab
     await init.onStep?.('copied')
     const aside = await freeAsideName(dataDir, now)
     moved.aside = join(dataDir, aside)
-    await writeDurably(join(dataDir, REPAIR_MARKER_FILE), `${JSON.stringify({ aside })}\n`)
+    await writeDurably(join(dataDir, REPAIR_MARKER_FILE), new TextEncoder().encode(`${JSON.stringify({ aside })}\n`))
     await init.onStep?.('marked')
   } finally {
     // closed before the folders move (a store open elsewhere could not be renamed on Windows); an open

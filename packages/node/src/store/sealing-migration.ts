@@ -4,10 +4,10 @@
  * marked sealed (`store.sealed`); an open after a kill at any step finishes the swap or starts the copy
  * again, so the data dir holds the old store or the new one, never neither.
  */
-import { open as openFile, readdir, rename, rm, stat } from 'node:fs/promises'
+import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { fsyncPath, writeDurably } from '../at-rest/durable-file.js'
+import { exists, fsyncFolder, fsyncPath, writeDurably } from '../at-rest/durable-file.js'
 import { STORE_DIRECTORY } from './constants.js'
 import { SealedDatabase } from './sealed-database.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
@@ -27,12 +27,6 @@ const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 /** Entries copied per batch. */
 const COPY_BATCH = 256
 
-async function exists (path: string): Promise<boolean> {
-  return await stat(path).then(() => true, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return false
-    throw err
-  })
-}
 
 /** Options of {@link sealStoreDir}. */
 export interface SealStoreInit {
@@ -106,13 +100,5 @@ async function copySealed (from: string, to: string, keys: AtRestKeys): Promise<
     await plain.close()
   }
   // LevelDB does not flush its log on close: the copy is on disk before it is marked complete
-  for (const file of await readdir(to)) {
-    const handle = await openFile(join(to, file), 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  }
-  await fsyncPath(to)
+  await fsyncFolder(to)
 }
