@@ -5,7 +5,7 @@
  * sender (eighth read of issue 12, H1: an honest node was charged by its neighbours for edge-timed posts an
  * attacker sent it; ninth read, H1: the same posts held in its stem past the rule, then handed on or published).
  */
-import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, forwardableAt, forwardableUntil } from '@murmur/protocol'
+import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, EPOCH_SECONDS, forwardableAt, forwardableUntil } from '@murmur/protocol'
 import { epochRuleOf } from './intake.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 
@@ -42,6 +42,30 @@ export function forwardRefusal (valid: Pick<ValidEnvelope, 'post' | 'auth'>, now
   // within its time window: the epoch rule is what refuses it
   if (forwardableAt(valid.post, at)) return 'ERR_STALE_EPOCH'
   return forwardableUntil(Number(valid.post.created) + valid.post.ttl) < at ? 'ERR_EXPIRED' : 'ERR_TOO_EARLY'
+}
+
+/** The last second a post may leave (unix seconds), and what refuses it after that. */
+export interface ForwardDeadline {
+  at: number
+  code: 'ERR_EXPIRED' | 'ERR_STALE_EPOCH'
+}
+
+/**
+ * The last second (unix seconds) at which a valid post is still forwardable ({@link forwardRefusal}) as time
+ * goes on: by its expiry, and, `live`, by its ring epoch (which leaves the live window of a clock ahead of
+ * ours before it leaves ours). A queue of posts waiting to leave gives up on it after this.
+ *
+ * @example
+ * ```ts
+ * forwardableDeadline(valid, true) // { at: ..., code: 'ERR_STALE_EPOCH' } for a ring post of a week's ttl
+ * ```
+ */
+export function forwardableDeadline (valid: Pick<ValidEnvelope, 'post' | 'auth'>, live: boolean): ForwardDeadline {
+  const expiry = forwardableUntil(Number(valid.post.created) + valid.post.ttl)
+  const rule = epochRuleOf(valid, live)
+  // the epoch rule holds at a clock until the end of epoch `epoch + window`, as if the post expired then
+  const epochEnd = rule === undefined ? Infinity : forwardableUntil((Number(rule.epoch) + rule.window + 1) * EPOCH_SECONDS)
+  return epochEnd < expiry ? { at: epochEnd, code: 'ERR_STALE_EPOCH' } : { at: expiry, code: 'ERR_EXPIRED' }
 }
 
 /**

@@ -271,6 +271,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const connectionCount = (): number => libp2p.getConnections().length
     // an own post that waited past its ring epoch is signed again (a vote) or given up as it leaves (OwnPosts.release)
     const ownRelease = (next: Release): Release => async (topic, envelope, expires) => await this.own.release(topic, envelope, expires, next)
+    // and waits no longer than it may leave (the forward rule: an own ring post's epoch too)
+    const waits = { deadline: (topic: string, envelope: Uint8Array, expires: number) => this.own.deadline(topic, envelope, expires), clock: config.clock }
     // published into gossip: an own post is out there now, stored, and sync may hand it out
     this.direct = new Outbox({
       pubsub,
@@ -282,6 +284,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       })),
       // without the stem own posts leave through here (with the directory's announcements, not the caller's)
       ...(config.stem === false ? this.ownPostHooks(true) : {}),
+      ...waits,
       log: log.newScope('outbound')
     })
     if (config.stem !== false) {
@@ -350,6 +353,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // in the stem: not sent again after a restart (a re-sent old post would name its author), still withheld
         release: ownRelease(recordedFirst(async (topic, envelope, expires) => await this.originate(stem, topic, envelope, expires), async (id) => inStem.sent(id))),
         ...this.ownPostHooks(false),
+        ...waits,
         log: log.newScope('outbound')
       })
     this.own = new OwnPosts({

@@ -19,6 +19,12 @@ export type QueueReason = 'no-connections' | 'no-subscribers'
  */
 export type DropReason = 'expired' | 'stale' | 'failed'
 
+/** The last second (unix seconds) a queued post may still leave, and why it is dropped after that. */
+export interface Deadline {
+  at: number
+  reason: DropReason
+}
+
 /**
  * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
  * (gossip peers, or the stem successor); `queued` means nobody could take it yet and it waits in the
@@ -88,6 +94,15 @@ export interface OutboxComponents {
   onReleased?(topic: string, envelope: Uint8Array): void
   /** Told of each queued post given up (`err`: what its release threw). @default nothing */
   onDropped?(topic: string, envelope: Uint8Array, reason: DropReason, err?: Error): void
+  /**
+   * Until when a post that expires at `expires` may wait here: past it, every node within the clock tolerance
+   * no longer takes it from us (the forward rule), so it is dropped rather than sent to neighbours that
+   * would refuse it and charge this node. The node's own ring posts also leave the live epoch window
+   * (OwnPosts.deadline). @default forwardableUntil(expires), `expired`
+   */
+  deadline?(topic: string, envelope: Uint8Array, expires: number): Deadline
+  /** The node's clock, unix milliseconds. @default Date.now */
+  clock?(): number
   log: Logger
 }
 
@@ -105,6 +120,7 @@ export interface Reservation {
 interface Queued {
   envelope: Uint8Array
   expires: number
+  deadline: Deadline
 }
 
 /** Calls of an optional {@link OutboxComponents} hook; a hook that throws is logged, never breaks the outbox. */
@@ -164,6 +180,8 @@ export class Outbox implements Outbound {
   private readonly connectionCount: () => number
   private readonly release: Release
   private readonly hooks: Hooks
+  private readonly deadline: (topic: string, envelope: Uint8Array, expires: number) => Deadline
+  private readonly clock: () => number
   private readonly log: Logger
   private readonly outbox = new Map<string, Queued[]>()
   private readonly onHeartbeat: () => void
@@ -178,6 +196,8 @@ export class Outbox implements Outbound {
     this.connectionCount = components.connectionCount
     this.release = components.release
     this.hooks = components
+    this.deadline = components.deadline ?? ((_topic, _envelope, expires) => ({ at: forwardableUntil(expires), reason: 'expired' }))
+    this.clock = components.clock ?? Date.now
     this.log = components.log
     // Flushed on gossipsub's heartbeat rather than on the subscription message itself: the subscription
     // can arrive before our stream to that peer is open (see `reachable`).
@@ -243,7 +263,7 @@ export class Outbox implements Outbound {
       this.tell(() => this.hooks.onReleased?.(topic, envelope))
       return sent
     }
-    this.enqueue(topic, { envelope, expires }, reserved)
+    this.enqueue(topic, { envelope, expires, deadline: this.deadline(topic, envelope, expires) }, reserved)
     const reason: QueueReason = this.connectionCount() === 0 ? 'no-connections' : 'no-subscribers'
     // no channel here: the log must not tie this node to one of its posts
     this.log('queued a post: %s', reason)
@@ -311,11 +331,11 @@ export class Outbox implements Outbound {
     }
     this.outbox.delete(topic)
     this.size -= queue.length
-    const now = Math.floor(Date.now() / 1000)
+    const now = this.seconds()
     const waiting: Queued[] = []
     for (const item of queue) {
       if (tooLate(item, now)) {
-        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
+        this.tell(() => this.hooks.onDropped?.(topic, item.envelope, item.deadline.reason))
         continue
       }
       let sent: SendResult | undefined
@@ -342,12 +362,17 @@ export class Outbox implements Outbound {
     }
   }
 
+  /** Unix seconds now, by the node's clock. */
+  private seconds (): number {
+    return Math.floor(this.clock() / 1000)
+  }
+
   private dropExpired (): void {
-    const now = Math.floor(Date.now() / 1000)
+    const now = this.seconds()
     for (const [topic, queue] of this.outbox) {
       const live = queue.filter((item) => !tooLate(item, now))
       for (const item of queue) {
-        if (tooLate(item, now)) this.tell(() => this.hooks.onDropped?.(topic, item.envelope, 'expired'))
+        if (tooLate(item, now)) this.tell(() => this.hooks.onDropped?.(topic, item.envelope, item.deadline.reason))
       }
       this.size -= queue.length - live.length
       if (live.length === 0) {
@@ -366,11 +391,7 @@ function dropReason (err: unknown): DropReason {
   return code.code === 'ERR_STALE_EPOCH' ? 'stale' : code.code === 'ERR_EXPIRED' ? 'expired' : 'failed'
 }
 
-/**
- * Whether a queued post can no longer leave at `now` (unix seconds): past the last second every node within
- * the clock tolerance still takes it from us (forwardableUntil), so it is dropped as expired rather than sent
- * to neighbours that would refuse it and charge this node.
- */
+/** Whether a queued post can no longer leave at `now` (unix seconds): past its deadline (OutboxComponents.deadline). */
 function tooLate (item: Queued, now: number): boolean {
-  return forwardableUntil(item.expires) < now
+  return item.deadline.at < now
 }

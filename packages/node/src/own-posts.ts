@@ -5,11 +5,11 @@
  * then sent through the stem (or straight into gossip when the node runs without it), also when an
  * earlier run left them queued; and how a stem post is fluffed into gossip here.
  */
-import { AbortError, Post, buildEnvelope, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
+import { AbortError, Post, buildEnvelope, forwardableUntil, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
-import { carriesPosts, forwardRefusal } from './forwardable.js'
+import { carriesPosts, forwardableDeadline, forwardRefusal } from './forwardable.js'
 import { jitteredCreated } from './membership/index.js'
 import { threadRoot } from './store/index.js'
 import type { RingSigner } from './membership/index.js'
@@ -21,7 +21,7 @@ import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
 import type { InStem, InStemPost } from './in-stem.js'
 import type { PostIntake } from './intake.js'
-import type { Outbox, Release, SendResult } from './outbound.js'
+import type { Deadline, Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
 
@@ -332,6 +332,25 @@ export class OwnPosts {
     if (!valid.ok) return { code: valid.code, reason: valid.reason }
     const code = forwardRefusal(valid, this.nowMs(), true)
     return code === undefined ? undefined : { code, reason: NOT_FORWARDABLE }
+  }
+
+  /**
+   * Until when a post queued in an outbox may still leave (the outbox's `deadline`): an own ring
+   * POST or REPLY until its epoch leaves the live window of a clock ahead of ours (`stale`), or its expiry
+   * does (`expired`), whichever comes first; an own vote and any other post by expiry only (a vote is
+   * signed again at its release, see {@link current}).
+   *
+   * @example
+   * ```ts
+   * const outbox = new Outbox({ ...components, deadline: (topic, envelope, expires) => own.deadline(topic, envelope, expires) })
+   * ```
+   */
+  deadline (topic: string, envelope: Uint8Array, expires: number): Deadline {
+    const own = this.latest(topic, envelope)
+    const valid = own === undefined ? undefined : this.components.intake.validate(topic, own.envelope, 'own')
+    const live = valid?.ok === true && valid.post.kind !== Post.Kind.VOTE
+    const by = valid?.ok === true ? forwardableDeadline(valid, live) : { at: forwardableUntil(expires), code: 'ERR_EXPIRED' }
+    return { at: by.at, reason: by.code === 'ERR_STALE_EPOCH' ? 'stale' : 'expired' }
   }
 
   /**
