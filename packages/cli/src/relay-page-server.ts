@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { extname, join, sep } from 'node:path'
+import { closeServer, listen } from './http-listen.js'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http'
 
@@ -118,10 +119,7 @@ export function createRelayPageServer (init: RelayPageServerInit): RelayPageServ
         answer(req, res, base, init.relays).catch(() => { if (!res.headersSent) send(res, 500, 'could not read the file') })
       })
       http.requestTimeout = 30_000
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject)
-        http.listen(port, host, () => { http.off('error', reject); resolve() })
-      }).catch((err: unknown) => {
+      await listen(http, { port, host }).catch((err: unknown) => {
         throw new RelayPageServerError(`could not serve the page on ${host}:${port}: ${(err as Error).message}`, { cause: err })
       })
       server = http
@@ -132,8 +130,7 @@ export function createRelayPageServer (init: RelayPageServerInit): RelayPageServ
       const http = server
       server = undefined
       if (http === undefined) return
-      http.closeAllConnections()
-      await new Promise<void>((resolve) => { http.close(() => { resolve() }) })
+      await closeServer(http)
     }
   }
 }

@@ -20,6 +20,7 @@ import { isLoopback } from '@libp2p/utils'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { logger } from '@libp2p/logger'
 import { Registry } from 'prom-client'
+import { closeServer, listen } from '../http-listen.js'
 import type { ComponentLogger, Metrics } from '@libp2p/interface'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -157,10 +158,7 @@ export function createMetricsEndpoint (init: MetricsEndpointInit): MetricsEndpoi
           res.writeHead(500, { 'content-type': 'text/plain' }).end('could not collect the metrics\n')
         })
       })
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject)
-        http.listen(init.port, init.host, () => { http.off('error', reject); resolve() })
-      }).catch((err: unknown) => {
+      await listen(http, { port: init.port, host: init.host }).catch((err: unknown) => {
         throw new MetricsAddressError(`could not serve metrics on ${init.host}:${init.port}: ${(err as Error).message}`, { cause: err })
       })
       server = http
@@ -171,8 +169,7 @@ export function createMetricsEndpoint (init: MetricsEndpointInit): MetricsEndpoi
       const http = server
       server = undefined
       if (http === undefined) return
-      http.closeAllConnections()
-      await new Promise<void>((resolve) => { http.close(() => { resolve() }) })
+      await closeServer(http)
     }
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../constants.js'
 import { circleTarget } from '../circle-name.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { closeServer, listen } from '../http-listen.js'
 import { tokenProof } from './api-file.js'
 import { circleOfChannel } from './circle-routes.js'
 import { guardConnections } from './connections.js'
@@ -26,7 +27,7 @@ import type { PostingRoute, RouteContext } from './routes.js'
 import type { ErrorEvent, MiningProgress } from '../api-types.js'
 import type { CirclePostDetail, Murmur, PostView } from '@murmur/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { ListenOptions, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 
 const log = logger('murmur:cli:api')
 
@@ -277,9 +278,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
         res.end()
       }
       streams.clear()
-      const closed = new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-      server.closeAllConnections()
-      await closed
+      await closeServer(server)
     }
   }
 }
@@ -380,17 +379,6 @@ function matchRoute (method: string, pathname: string): { key: string, param: st
     return { key: `GET /${match[1] ?? ''}/:id`, param: match[2] ?? '' }
   }
   return undefined
-}
-
-/** `server.listen(options)` as a promise. */
-async function listen (server: Server, options: ListenOptions): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }
 
 /**
