@@ -18,7 +18,7 @@ import { postScope } from '@murmur/protocol'
 import { MemoryLevel } from 'memory-level'
 import { atRestKeys, newAtRestKey } from '../src/at-rest/seal.js'
 import { openPostCounters } from '../src/membership/post-counters.js'
-import { openSealedDatabase } from '../src/store/sealed-database.js'
+import { KEYS_SEALED_MARKER, openSealedDatabase } from '../src/store/sealed-database.js'
 import type { SealedDatabase } from '../src/store/sealed-database.js'
 import { BROWSER_SEALED_MARKER, isSealedStore, sealBrowserStore } from '../src/store/sealing-browser.js'
 import { InStem } from '../src/in-stem.js'
@@ -240,6 +240,8 @@ describe('the store sealed at rest', () => {
     await plainKeyed('own-pending', mine)
     await plainKeyed('own-votes', voted)
     await raw.put(Buffer.concat([Buffer.from('!own-pending!'), damaged]), new Uint8Array(60))
+    // and without the marker that its keys are sealed, as an earlier version had none
+    await raw.del(KEYS_SEALED_MARKER)
     const named = async (): Promise<boolean> => (await raw.iterator().all()).some(([key]) => [mine, voted, damaged].some((id) => Buffer.from(key).includes(Buffer.from(id))))
     expect(await named()).toBe(true)
     await reopened.close()

@@ -54,6 +54,12 @@ const KEY_SHAPES: readonly KeyShape[] = [
   ...[IN_STEM_SUBLEVEL, OWN_VOTES_SUBLEVEL, OWN_FRAMES_SUBLEVEL].map((name) => ({ prefix: utf8(`!${name}!`), layout: 'whole' as const }))
 ]
 
+/**
+ * Raw key of the marker that no whole key of the store is in plain any more (see SealedDatabase
+ * sealPlainKeys); no sublevel's prefix (`!` + name + `!`), and never read through the seal.
+ */
+export const KEYS_SEALED_MARKER = utf8('!at-rest!keys-sealed')
+
 /** Marks a counter key whose topic is sealed: 0xff is no UTF-8 byte, so no plain text key holds it. */
 const SEALED_TAIL = 0xff
 
@@ -231,10 +237,12 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
 
   /**
    * Seals the keys a store sealed before whole-key sealing kept in plain (an own post's id): each record
-   * is written again under its sealed key, in one batch (one whose value does not open is dropped). These
-   * sublevels hold a handful of records.
+   * is written again under its sealed key, in one batch with {@link KEYS_SEALED_MARKER} (one whose value
+   * does not open is dropped), so a crash leaves all of it or none, and a store that has the marker is
+   * not scanned again. These sublevels hold a handful of records.
    */
   async sealPlainKeys (): Promise<void> {
+    if (await this.inner.get(KEYS_SEALED_MARKER, { keyEncoding: 'view', valueEncoding: 'view' }) !== undefined) return
     const ops: Array<{ type: 'put' | 'del', key: Bytes, value?: Bytes }> = []
     for (const { prefix } of KEY_SHAPES.filter((s) => s.layout === 'whole')) {
       const end = prefix.slice()
@@ -252,7 +260,8 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
         ops.push({ type: 'put', key: sealed, value: this.sealValue(sealed, plain) })
       }
     }
-    if (ops.length > 0) await this.inner.batch(ops as never)
+    ops.push({ type: 'put', key: KEYS_SEALED_MARKER, value: Uint8Array.of(1) })
+    await this.inner.batch(ops as never)
   }
 
   /** A stored key in its plain form (for a seek). */
