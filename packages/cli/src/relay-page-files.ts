@@ -88,16 +88,21 @@ export async function buildRelayPage (): Promise<void> {
   }
 }
 
-/** The latest modification time of the page's sources in the checkout (ms). */
+/**
+ * The latest modification time of the page's source files in the checkout (ms). Of files only: a
+ * directory's changes when an entry comes or goes, and examples/browser's whenever a build replaces
+ * its dist.
+ */
 async function newestInput (): Promise<number> {
   let newest = 0
   const walk = async (path: string): Promise<void> => {
     const info = await stat(path).catch(() => undefined)
-    if (info === undefined) return
-    newest = Math.max(newest, info.mtimeMs)
-    if (!info.isDirectory()) return
-    for (const entry of await readdir(path)) {
-      if (!SKIPPED.has(entry)) await walk(join(path, entry))
+    if (info?.isDirectory() === true) {
+      for (const entry of await readdir(path)) {
+        if (!SKIPPED.has(entry)) await walk(join(path, entry))
+      }
+    } else if (info !== undefined) {
+      newest = Math.max(newest, info.mtimeMs)
     }
   }
   for (const input of INPUTS) await walk(join(CHECKOUT, input))
