@@ -696,7 +696,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         if (unprotected) this.ownEvent('unprotected', topic, envelope, { reason: 'stem-off' })
         this.ownEvent('released', topic, envelope, {})
       },
-      onDropped: (topic, envelope, reason, error) => { this.ownEvent('dropped', topic, envelope, error === undefined ? { reason } : { reason, error }) }
+      onDropped: (topic, envelope, reason, error) => {
+        // past its deadline in the outbox: given up as at its release (forgotten, a vote's record undone)
+        this.own.dropped(topic, envelope, reason).catch((err: unknown) => { this.log.error('could not give up an own post - %e', err) })
+        this.ownEvent('dropped', topic, envelope, error === undefined ? { reason } : { reason, error })
+      }
     }
   }
 

@@ -21,7 +21,7 @@ import type { AuthorKey } from '@murmur/protocol'
 import type { PostOptions, PostResult } from './index.js'
 import type { InStem, InStemPost } from './in-stem.js'
 import type { PostIntake } from './intake.js'
-import type { Deadline, Outbox, Release, SendResult } from './outbound.js'
+import type { Deadline, DropReason, Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
 import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
 
@@ -351,6 +351,21 @@ export class OwnPosts {
     const live = valid?.ok === true && valid.post.kind !== Post.Kind.VOTE
     const by = valid?.ok === true ? forwardableDeadline(valid, live) : { at: forwardableUntil(expires), code: 'ERR_EXPIRED' }
     return { at: by.at, reason: by.code === 'ERR_STALE_EPOCH' ? 'stale' : 'expired' }
+  }
+
+  /**
+   * An outbox dropped `envelope` of `topic` as its deadline passed (`reason`, see {@link deadline}): an own
+   * post is given up as at its release (forgotten, a vote's record undone). Nothing for any other post, nor
+   * for a release that failed otherwise.
+   *
+   * @example
+   * ```ts
+   * const outbox = new Outbox({ ...components, onDropped: (topic, envelope, reason) => { void own.dropped(topic, envelope, reason) } })
+   * ```
+   */
+  async dropped (topic: string, envelope: Uint8Array, reason: DropReason): Promise<void> {
+    const own = this.latest(topic, envelope)
+    if (own !== undefined && reason !== 'failed') await this.giveUp(topic, own.envelope, reason)
   }
 
   /**

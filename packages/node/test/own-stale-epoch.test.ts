@@ -49,6 +49,10 @@ interface Node {
   votes: OwnVotes
   /** Makes the channel reachable and runs the outbox's heartbeat (its flush). */
   heartbeat(): void
+  /** Runs the outbox's heartbeat, the channel as reachable as it was. */
+  beat(): void
+  /** Why the outbox dropped each post it dropped. */
+  reasons: string[]
   /** Posts the outbox reported dropped, with the error's code. */
   dropped: Array<{ id: string, code?: string }>
   /** Posts the outbox reported released. */
@@ -65,8 +69,11 @@ interface Node {
   target: string
 }
 
-/** An author's node parts over `db` with the clock `now` (unix ms). */
-async function node (db: StoreDatabase, now: () => number, signer: RingSigner): Promise<Node> {
+/**
+ * An author's node parts over `db` with the clock `now` (unix ms); `deadlines`: the outbox waits no longer
+ * than a post may leave and gives up what it drops, as the node wires it.
+ */
+async function node (db: StoreDatabase, now: () => number, signer: RingSigner, deadlines = false): Promise<Node> {
   const store = createPostStore({ db })
   const intake = new PostIntake({ store, powBits: POW, announce: () => {}, now })
   // a peer whose clock agrees with ours judges what arrives as a stem hop does
@@ -91,6 +98,8 @@ async function node (db: StoreDatabase, now: () => number, signer: RingSigner): 
     lost: [],
     resent: 0,
     heartbeat: () => { reachable.add(TOPIC); beat?.() },
+    beat: () => { beat?.() },
+    reasons: [],
     settled: async (count) => { await new Promise<void>((resolve) => { waiters.push({ count, resolve }); settle() }) },
     target: ''
   }
@@ -114,10 +123,13 @@ async function node (db: StoreDatabase, now: () => number, signer: RingSigner): 
       parts.released.push(toHex(messageId(topic, envelope)))
       settle()
     },
-    onDropped: (topic, envelope, _reason, err) => {
+    onDropped: (topic, envelope, reason, err) => {
       parts.dropped.push({ id: toHex(messageId(topic, envelope)), code: (err as { code?: string } | undefined)?.code })
-      settle()
+      parts.reasons.push(reason)
+      if (deadlines) void parts.own.dropped(topic, envelope, reason).then(settle)
+      else settle()
     },
+    ...(deadlines ? { deadline: (topic: string, envelope: Uint8Array, expires: number) => parts.own.deadline(topic, envelope, expires), clock: now } : {}),
     log: logger('murmur:test')
   })
   const send = outbox.send.bind(outbox)
@@ -191,6 +203,29 @@ describe('an own ring post or vote that waited past its epoch window', () => {
     expect(author.released).toEqual([vote.id])
     expect(author.arrived).toHaveLength(1)
     expect(author.arrived[0]).not.toBe(vote.id)
+  }, 60_000)
+
+  it('waiting for a reachable peer past the last second its epoch may leave, a post is dropped (stale) and forgotten, a vote waits on', async () => {
+    const hourStart = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 10 * HOUR_MS
+    let offset = hourStart + HOUR_MS / 2 - Date.now()
+    const now = (): number => Date.now() + offset
+    const author = await node(memoryDatabase(), now, fakeSigner(), true)
+    const post = await author.own.post(CHANNEL, 'written in hour E - 1', {})
+    const vote = await author.own.vote(author.target, 1, {})
+
+    // still no peer, 100 s before hour E ends: the post's epoch may no longer leave, the vote's may be signed again
+    offset = hourStart + 2 * HOUR_MS - 100_000 - Date.now()
+    author.beat()
+    await author.settled(1)
+    expect(author.dropped).toEqual([{ id: post.id, code: undefined }])
+    expect(author.reasons).toEqual(['stale'])
+    expect(author.inStem.pending().map((own) => toHex(own.id))).toEqual([vote.id])
+    // a peer comes: the vote leaves, signed for now
+    author.heartbeat()
+    await author.settled(2)
+    expect(author.released).toEqual([vote.id])
+    expect(author.arrived).toHaveLength(1)
+    expect(author.lost).toEqual([])
   }, 60_000)
 
   it('a vote that cannot be signed again (no stamp now) is reported dropped, and may be cast again', async () => {
