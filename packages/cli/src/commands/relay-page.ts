@@ -22,8 +22,12 @@ export interface PageAt extends RelayPageAddress {
 
 /** The page server as the relay holds it. */
 export interface RunningRelayPage {
-  /** The URL to open: the page, with `?relay=` one of `relays` (the one on the page's host, else loopback, else the first). */
-  url(relays: string[]): string
+  /**
+   * The URL to open: the page, with `?relay=` one of `relays` (the one on the page's host, else loopback,
+   * else the first), and the network's proof of work and stamp bits when they are not the default (the
+   * page proposes those to the user: only the relay is taken without asking).
+   */
+  url(relays: string[], network?: { powBits?: number, stampBits?: number }): string
   stop(): Promise<void>
 }
 
@@ -99,10 +103,14 @@ export async function startRelayPage (at: PageAt, relays: () => string[], out: O
   const host = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}/`
   return {
-    url: (addresses) => {
+    url: (addresses, network = {}) => {
       const relay = addresses.find((a) => a.startsWith(`/ip${isIP(host)}/${host}/`)) ??
         addresses.find((a) => a.startsWith('/ip4/127.0.0.1/')) ?? addresses[0]
-      return relay === undefined ? origin : `${origin}?relay=${encodeURIComponent(relay)}`
+      const params = new URLSearchParams()
+      if (relay !== undefined) params.set('relay', relay)
+      if (network.powBits !== undefined) params.set('pow', String(network.powBits))
+      if (network.stampBits !== undefined) params.set('stamp', String(network.stampBits))
+      return params.size === 0 ? origin : `${origin}?${params.toString()}`
     },
     stop: async () => { await server.stop() }
   }

@@ -46,8 +46,8 @@ export function relayCommand (): Command {
     listen.description = `listen address, repeatable (default: TCP on port ${RELAY_TCP_PORT} and WebSockets on port ${RELAY_WS_PORT}, on every IPv4 and IPv6 interface; see --tcp-port and --ws-port)`
   }
   return command
-    .description('run a relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (data dir: <data dir>/relay). ' +
-      'On one machine or a LAN it works as it is; on a host reached through a NAT or a reverse proxy, give --announce.')
+    .description('run a relay and bootstrap node for browsers: persistent peer id, WebSockets, circuit relay, DHT server (data dir: <data dir>/relay), ' +
+      'and serve the browser page (it prints the URL to open). On one machine or a LAN it works as it is; on a host reached through a NAT or a reverse proxy, give --announce.')
     .option('--tcp-port <port>', `TCP port for Node.js nodes on every interface, 0 for any free one (default: ${RELAY_TCP_PORT}; not with --listen)`, parsePort)
     .option('--ws-port <port>', `WebSockets port for browsers on every interface, 0 for any free one (default: ${RELAY_WS_PORT}; not with --listen)`, parsePort)
     .option('--announce <multiaddr>', 'public address to announce instead of the listen addresses (e.g. /dns4/relay.example.org/tcp/443/wss), repeatable', collect, [])
@@ -152,7 +152,7 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const stopped = nextStopSignal()
   const multiaddrs = node.getMultiaddrs().map(String)
   const forBrowsers = browserMultiaddrs(multiaddrs)
-  const pageUrl = page?.url(forBrowsers)
+  const pageUrl = page?.url(forBrowsers, { powBits: options.powBits, stampBits: options.stampBits })
   const metricsLine = metricsAt === undefined ? {} : { metrics: metricsUrl(metricsAt) }
   const pageLine = pageUrl === undefined ? {} : { page: pageUrl }
   out.item({ event: 'ready', peerId: node.peerId.toString(), multiaddrs, browserMultiaddrs: forBrowsers, channels, dataDir, ...pageLine, ...metricsLine }, () => [
