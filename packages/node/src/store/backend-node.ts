@@ -10,6 +10,7 @@ import { openSealedDatabase } from './sealed-database.js'
 import { sealStoreDir } from './sealing-migration.js'
 import type { StoreDatabase } from './database.js'
 import type { MovedAside } from './move-aside.js'
+import type { AtRestKeys } from '../at-rest/seal.js'
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -20,6 +21,13 @@ export interface OpenDatabaseOptions {
    * this node's own records that are still readable; called with what was done. @default keep the store
    */
   moveAside?: (moved: MovedAside) => void
+  /**
+   * The data dir's at-rest keys, when the caller read them already (once per start or command, see
+   * dataDirKeys); a repair hands them on to the copy and to the open after it.
+   *
+   * @default read from the data dir (dataDirKeys)
+   */
+  atRestKeys?: AtRestKeys
 }
 
 /**
@@ -48,13 +56,13 @@ export async function openDatabase (dataDir: string | undefined, options: OpenDa
   const location = join(dataDir, STORE_DIRECTORY)
   // a repair cut short is finished (or undone) before anything reads the store
   await finishRepair(dataDir)
+  const keys = options.atRestKeys ?? await dataDirKeys(dataDir)
   const report = options.moveAside
   if (report !== undefined) {
-    const { db, moved } = await moveAside(dataDir, async () => openDatabase(dataDir, { check: false }))
+    const { db, moved } = await moveAside(dataDir, async () => openDatabase(dataDir, { check: false, atRestKeys: keys }), { atRestKeys: keys })
     report(moved)
     return db
   }
-  const keys = await dataDirKeys(dataDir)
   await sealStoreDir(dataDir, keys)
   // before the open: a compaction it starts rewrites damaged blocks under fresh checksums (LevelDB does
   // not verify them while compacting), and the damage could no longer be seen

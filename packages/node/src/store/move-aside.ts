@@ -57,6 +57,8 @@ export interface MoveAsideInit {
   now?: Date
   /** Called after each step, before the next (a test kills the process there). @default nothing */
   onStep?: (step: RepairStep) => Promise<void> | void
+  /** The data dir's at-rest keys, a sealed store is read and written through. @default read from the data dir (dataDirKeys) */
+  atRestKeys?: AtRestKeys
 }
 
 /** A name for the moved store, dated to the second (UTC), e.g. `store.damaged-20261130-014502`. */
@@ -209,7 +211,7 @@ export async function moveAside (dataDir: string, open: () => Promise<StoreDatab
   // the lock first, held through the copy: a running daemon's store is never moved from under it
   const old = new ClassicLevel<Uint8Array, Uint8Array>(location, { ...VIEW, createIfMissing: false })
   await old.open()
-  const keys = await exists(join(dataDir, STORE_SEALED_MARKER)) ? await dataDirKeys(dataDir) : undefined
+  const keys = await exists(join(dataDir, STORE_SEALED_MARKER)) ? init.atRestKeys ?? await dataDirKeys(dataDir) : undefined
   const moved: MovedAside = { aside: '', kept: {}, cut: [] }
   try {
     await rm(fresh, { recursive: true, force: true })
