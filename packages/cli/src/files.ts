@@ -143,12 +143,12 @@ const opened = new Map<string, Promise<AtRest.AtRestKeys>>()
 
 /**
  * The at-rest keys of `dataDir`, its key made on first use (then the CLI's secret files an earlier version
- * wrote in plain are sealed with the node's, see dataDirKeys), read once per process and kept: a command
- * passes them to the node it starts (`MurmurInit.atRestKeys`) instead of having it read the key again.
+ * wrote in plain are sealed with the node's, see dataDirKeys), read once per process and kept: every
+ * sealed file a command reads or writes uses them.
  *
  * @example
  * ```ts
- * const node = await createMurmur({ dataDir, atRestKeys: await atRestKeysOf(dataDir) })
+ * const filters = openFileBytes(await atRestKeysOf(dataDir), 'filters.json', bytes)
  * ```
  */
 export async function atRestKeysOf (dataDir: string): Promise<AtRest.AtRestKeys> {
