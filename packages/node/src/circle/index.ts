@@ -49,7 +49,7 @@ export interface NodeCirclesComponents {
    * The stem own frames leave through, as own posts do (a frame's first gossip sender is then not its
    * author's node); undefined: own frames are published into gossip directly.
    */
-  stem?: Pick<Stem, 'send' | 'seen'>
+  stem?: Pick<Stem, 'send' | 'seen' | 'resume'>
   /** Unix milliseconds now (the node's clock). */
   clock(): number
   /** Asks peers for the shared topic's frames now. */
@@ -128,22 +128,25 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     if (frame !== pending.frame) await own.replace(queued, { ...pending, frame })
     return await release(topic, frame, expires)
   }
-  // the own-post events of a circle's posts name the post's id (what circles.post returned), as a channel's do
-  const ownEvent = async (queued: Uint8Array, event: (id: string) => void, done: boolean): Promise<void> => {
+  // the own-post events of a circle's posts name the post's id (what circles.post returned), as a channel's do;
+  // a frame handed to the stem is kept (marked) until it is out, one published or given up is done
+  const ownEvent = async (queued: Uint8Array, event: (id: string) => void, step?: 'sent' | 'done'): Promise<void> => {
     const pending = own.get(queued)
     if (pending === undefined) return
-    if (done) await own.done(queued)
+    if (step === 'sent') await own.sent(queued)
+    if (step === 'done') await own.done(queued)
     event(toHex(pending.postId))
   }
   const failed = (err: unknown): void => { log.error('could not record an own circle frame - %e', err) }
+  const out = (frame: Uint8Array): void => { own.done(frame).catch(failed) }
   const outbox = new Outbox({
     pubsub,
     connectionCount: components.connectionCount,
     release: ownRelease,
-    onQueued: (_topic, frame, reason) => { ownEvent(frame, (id) => { components.dispatch('queued', { id, reason }) }, false).catch(failed) },
-    onReleased: (_topic, frame) => { ownEvent(frame, (id) => { components.dispatch('released', { id }) }, true).catch(failed) },
+    onQueued: (_topic, frame, reason) => { ownEvent(frame, (id) => { components.dispatch('queued', { id, reason }) }).catch(failed) },
+    onReleased: (_topic, frame) => { ownEvent(frame, (id) => { components.dispatch('released', { id }) }, stem === undefined ? 'done' : 'sent').catch(failed) },
     onDropped: (_topic, frame, reason, error) => {
-      ownEvent(frame, (id) => { components.dispatch('dropped', error === undefined ? { id, reason } : { id, reason, error }) }, true).catch(failed)
+      ownEvent(frame, (id) => { components.dispatch('dropped', error === undefined ? { id, reason } : { id, reason, error }) }, 'done').catch(failed)
     },
     log: log.newScope('outbound')
   })
@@ -161,8 +164,11 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     changed: async (circle, outcome) => { await service.changed(circle, outcome) },
     powBits: components.powBits,
     now,
-    // the stem names a frame as it names any envelope of a topic
-    seen: (frame) => { stem?.seen(messageId(CIRCLE_SHARED_TOPIC, frame)) },
+    // the stem names a frame as it names any envelope of a topic; an own frame back through gossip is out
+    seen: (frame) => {
+      stem?.seen(messageId(CIRCLE_SHARED_TOPIC, frame))
+      out(frame)
+    },
     log: log.newScope('frames')
   })
   const posts = new CirclePosts({
@@ -190,10 +196,13 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     log
   }, await states.all(), { newcomerDelay })
   const circles = service
-  for (const pending of own.pending()) {
+  for (const pending of own.queued()) {
     // made before a restart: the outbox sends it once a peer is there, as it may leave then (ownRelease)
     send(pending.frame, pending.expires).catch((err: unknown) => { log.error('could not send an own circle frame kept from an earlier run - %e', err) })
   }
+  // handed to the stem before a restart: held there again, not sent again (which would name its author);
+  // its embargo gets it out if its successor swallowed it
+  for (const pending of own.inStem()) stem?.resume(CIRCLE_SHARED_TOPIC, pending.frame, pending.expires)
   const groupOf = (peer: PeerId): string => components.senderGroup(peer) ?? UNKNOWN_SENDER
   return {
     circles,
@@ -212,7 +221,10 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     fluff: async (frame, expires) => {
       // taken in first: kept for sync, and read when it is of this node's circles (an own one is already)
       await frameIntake.receive(frame, UNKNOWN_SENDER, 'stem')
-      return await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
+      const sent = await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
+      // an own frame published here is out
+      out(frame)
+      return sent
     },
     stop: () => {
       outbox.stop()

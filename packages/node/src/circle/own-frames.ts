@@ -1,9 +1,11 @@
 /**
- * This node's own circle frames that have not left it yet (docs/PROTOCOL.md §6.4): a post, reply or vote
- * is stored for its author when it is made, so a frame lost from the outbox by a restart would leave the
- * author's store saying "posted" about a post nobody else has. Each is kept on disk (a sublevel of the
- * node's database, the frame sealed as it travels) until it is handed to the stem or gossip, given up, or
- * expires; the node sends what an earlier run left when it starts.
+ * This node's own circle frames that are not out yet (docs/PROTOCOL.md §6.4): a post, reply or vote is
+ * stored for its author when it is made, so a frame lost by a restart would leave the author's store
+ * saying "posted" about a post nobody else has. Each is kept on disk (a sublevel of the node's database,
+ * the frame sealed as it travels) until it is out (back through gossip, or published here), given up, or
+ * expires. One handed to the stem is marked so (a second sublevel): after a restart it is held by the
+ * stem again, not sent again (a re-sent frame would name its author), and its embargo gets it out if its
+ * successor swallowed it; one still queued is sent.
  */
 import { fromHex, toHex } from '@murmur/protocol'
 import { frameId } from './frame-store.js'
@@ -12,6 +14,9 @@ import type { AbstractSublevel } from 'abstract-level'
 
 /** Sublevel of the node's database holding the own circle frames not yet out. */
 export const OWN_FRAMES_SUBLEVEL = 'circle-own-pending'
+
+/** Sublevel of the node's database marking (by the key in OWN_FRAMES_SUBLEVEL) those handed to the stem. */
+export const OWN_FRAMES_IN_STEM_SUBLEVEL = 'circle-own-in-stem'
 
 /** An own frame waiting to leave. */
 export interface PendingFrame {
@@ -24,6 +29,8 @@ export interface PendingFrame {
 }
 
 type Records = AbstractSublevel<StoreDatabase, string | Uint8Array, Uint8Array, Uint8Array>
+
+const MARK = new Uint8Array(0)
 
 /** A record: expires (8 bytes), post id length (1), post id, frame. */
 function encode (pending: PendingFrame): Uint8Array {
@@ -52,22 +59,28 @@ function decode (bytes: Uint8Array): PendingFrame | undefined {
  * const own = await OwnFrames.open(db, now)
  * await own.add({ postId, frame, expires })
  * own.get(frame)        // the frame as it leaves now
- * await own.done(frame) // it left, or was given up
+ * await own.sent(frame) // handed to the stem: kept until it is out
+ * await own.done(frame) // it is out, or was given up
  * ```
  */
 export class OwnFrames {
   private readonly frames = new Map<string, PendingFrame>()
   /** The key of each frame by the id of what it leaves as now. */
   private readonly current = new Map<string, string>()
+  /** Keys of the frames handed to the stem. */
+  private readonly stemmed = new Set<string>()
   private readonly records: Records
+  private readonly marks: Records
 
-  private constructor (records: Records) {
+  private constructor (records: Records, marks: Records) {
     this.records = records
+    this.marks = marks
   }
 
   /** Opens the frames kept in `db`, dropping those expired by `now` (unix seconds) and any unreadable record. */
   static async open (db: StoreDatabase, now: number): Promise<OwnFrames> {
-    const own = new OwnFrames(db.sublevel<Uint8Array, Uint8Array>(OWN_FRAMES_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' }))
+    const sublevel = (name: string): Records => db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
+    const own = new OwnFrames(sublevel(OWN_FRAMES_SUBLEVEL), sublevel(OWN_FRAMES_IN_STEM_SUBLEVEL))
     const stale: Uint8Array[] = []
     for await (const [key, value] of own.records.iterator()) {
       const pending = decode(value)
@@ -75,6 +88,12 @@ export class OwnFrames {
       else own.set(toHex(key), pending)
     }
     if (stale.length > 0) await own.records.batch(stale.map((key) => ({ type: 'del' as const, key })))
+    const orphans: Uint8Array[] = []
+    for await (const key of own.marks.keys()) {
+      if (own.frames.has(toHex(key))) own.stemmed.add(toHex(key))
+      else orphans.push(key)
+    }
+    if (orphans.length > 0) await own.marks.batch(orphans.map((key) => ({ type: 'del' as const, key })))
     return own
   }
 
@@ -99,19 +118,37 @@ export class OwnFrames {
     await this.records.put(fromHex(key), encode(now))
   }
 
-  /** Forgets the own frame queued as `frame`: it left, or was given up. */
+  /**
+   * Marks the own frame queued as `frame` as handed to the stem (on disk when this resolves): kept until
+   * it is out, and held by the stem again after a restart. Nothing when it is out already.
+   */
+  async sent (frame: Uint8Array): Promise<void> {
+    const key = this.keyOf(frame)
+    if (key === undefined || this.stemmed.has(key)) return
+    this.stemmed.add(key)
+    await this.marks.put(fromHex(key), MARK)
+  }
+
+  /** Forgets the own frame queued as `frame`: it is out, or was given up. */
   async done (frame: Uint8Array): Promise<void> {
     const key = this.keyOf(frame)
     if (key === undefined) return
     const pending = this.frames.get(key)
     this.frames.delete(key)
     if (pending !== undefined) this.current.delete(toHex(frameId(pending.frame)))
+    const stemmed = this.stemmed.delete(key)
     await this.records.del(fromHex(key))
+    if (stemmed) await this.marks.del(fromHex(key))
   }
 
-  /** Every own frame waiting, as it leaves now. */
-  pending (): PendingFrame[] {
-    return [...this.frames.values()]
+  /** The own frames waiting to leave (not handed to the stem yet), as they leave now. */
+  queued (): PendingFrame[] {
+    return [...this.frames].flatMap(([key, pending]) => this.stemmed.has(key) ? [] : [pending])
+  }
+
+  /** The own frames handed to the stem and not out yet. */
+  inStem (): PendingFrame[] {
+    return [...this.frames].flatMap(([key, pending]) => this.stemmed.has(key) ? [pending] : [])
   }
 
   private set (key: string, pending: PendingFrame): void {

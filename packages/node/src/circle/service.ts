@@ -247,18 +247,16 @@ export class CircleService implements Circles {
 
   /** A circle's roster or generation changed: kept, its member's JOIN announced in a new generation, listeners told. */
   async changed (circle: HeldCircle, outcome: RecordOutcome): Promise<void> {
+    // this runs in the intake's turn: frames are sent without waiting (the stem may hand one back to the intake)
     if (outcome === 'rotated' && circle.state.removed !== true && circle.current.ownJoin === undefined) {
       // carried over already for the members who followed the rotation; for those who join after it
-      await this.announceJoin(circle, circle.current, ownName(circle), undefined)
+      this.sendLater(await this.announceJoin(circle, circle.current, ownName(circle), undefined))
     }
     await this.components.states.put(circle.state)
     this.components.dispatch('circle-roster', { circle: circle.name })
     // a fork settled against a rotation of this owner's: the removals the winner kept are made again (§6.7)
     const again = circle.takeRemovals()
-    if (again.length === 0 || circle.state.removed === true) return
-    // sent once the turn is over (the stem may hand the frame back to the intake)
-    const frame = await this.rotateWithout(circle, again)
-    this.send(frame).catch((err: unknown) => { this.components.log.error('could not send the rotation that removes again what a lost rotation removed - %e', err) })
+    if (again.length > 0 && circle.state.removed !== true) this.sendLater(await this.rotateWithout(circle, again))
   }
 
   /** Announces again the JOINs whose frames grow old (relays drop frames after CIRCLE_FRAME_TTL). */
@@ -297,23 +295,28 @@ export class CircleService implements Circles {
   private async adopt (name: string, state: CircleState, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<HeldCircle> {
     checkName(name)
     const circle = new HeldCircle(state)
-    await this.components.intake.serially(async () => {
+    const join = await this.components.intake.serially(async () => {
       if (this.held.has(name)) throw new CircleError('ERR_CIRCLE_EXISTS', `a circle named ${name} exists on this node already`)
       this.held.set(name, circle)
-      await this.announceJoin(circle, circle.current, memberName, invite)
+      const frame = await this.announceJoin(circle, circle.current, memberName, invite)
       await this.components.states.put(state)
+      return frame
     })
     this.components.dispatch('circle-roster', { circle: name })
+    await this.send(join)
     return circle
   }
 
-  /** Signs this member's JOIN in `generation`, applies it here and sends it. */
-  private async announceJoin (circle: HeldCircle, generation: HeldGeneration, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<void> {
+  /**
+   * Signs this member's JOIN in `generation` and applies it here; resolves to its frame, to be sent once
+   * the intake's turn is over (a stem with no peer publishes an own frame itself, through the intake).
+   */
+  private async announceJoin (circle: HeldCircle, generation: HeldGeneration, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<Uint8Array> {
     const now = this.seconds()
     const body = signJoin(circle.keysOf(generation), circle.state.member, { created: now, name: memberName, ...(invite === undefined ? {} : { invite }) })
     circle.apply(generation, CircleRecordType.JOIN, body, now)
     generation.ownJoin = { body, announcedAt: now }
-    await this.publish(circle, generation, CircleRecordType.JOIN, body)
+    return await sealCircleFrame(circle.keysOf(generation), CircleRecordType.JOIN, body)
   }
 
   /** A record of this member: applied here (in turn with frames coming in), kept, sent. */
@@ -345,6 +348,11 @@ export class CircleService implements Circles {
   /** Seals a record and sends it. */
   private async publish (circle: HeldCircle, generation: HeldGeneration, type: CircleRecordTypeValue, body: Uint8Array): Promise<void> {
     await this.send(await sealCircleFrame(circle.keysOf(generation), type, body))
+  }
+
+  /** Sends an own frame made in the intake's turn without waiting for it to leave (a failure is logged). */
+  private sendLater (frame: Uint8Array): void {
+    this.send(frame).catch((err: unknown) => { this.components.log.error('could not send an own circle record - %e', err) })
   }
 
   /** Sends an own frame (queued while no peer is there; kept for sync once it is out there). */
