@@ -41,7 +41,8 @@ describe('two rotations of one generation from two devices of the owner', () => 
   it('both removals hold: the circle converges without X and without Y, at both devices and every member', async () => {
     const ownerDir = await cleanup.tempDir()
     const owner = await start({ dataDir: ownerDir })
-    const [mo, x, y] = await Promise.all([0, 1, 2].map(async () => await start({ bootstrap: [addressOf(owner)] })))
+    const peer = async (): Promise<Murmur> => await start({ bootstrap: [addressOf(owner)] })
+    const [mo, x, y] = await Promise.all([peer(), peer(), peer()])
     // every frame goes out at once once the first device has the others as peers on the shared topic
     await waitFor(() => owner.libp2p.services.pubsub.getSubscribers(CIRCLE_SHARED_TOPIC).length === 3, 'three peers on the shared topic', 30_000)
     await owner.circles.create(CIRCLE, { minRing: 2 })
