@@ -41,7 +41,7 @@ export const PAGE_CSP = [
 ].join('; ')
 
 /** The file types a page build writes, with their content types; any other file is not served. */
-export const PAGE_TYPES: Readonly<Record<string, string>> = {
+const PAGE_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -138,14 +138,9 @@ export function createRelayPageServer (init: RelayPageServerInit): RelayPageServ
 /**
  * The file a request path names under the page root, relative to it, or a status when there is none:
  * 400 for a path that does not decode, 404 for a directory (no listing), a hidden file, `.`/`..`, a
- * backslash or a NUL byte. `/` is index.html.
- *
- * @example
- * ```ts
- * pagePath('/assets/index-x.js') // 'assets/index-x.js'; pagePath('/%2e%2e/peer.key') → 404
- * ```
+ * backslash or a NUL byte. `/` is index.html (`pagePath('/%2e%2e/peer.key')` is 404).
  */
-export function pagePath (rawUrl: string): string | 400 | 404 {
+function pagePath (rawUrl: string): string | 400 | 404 {
   let path: string
   try {
     path = decodeURIComponent(new URL(rawUrl, 'http://page.invalid').pathname)
