@@ -8,7 +8,8 @@
  * group at a time (StemRoutes.draw).
  */
 import { describe, expect, it } from 'vitest'
-import { ENVELOPE, EPOCH, TOPIC, handoffs, setup } from './stem-fixtures.js'
+import { StemRouter } from '../src/stem/index.js'
+import { ENVELOPE, EPOCH, FakeClock, TOPIC, handoffs, seededRandom, setup } from './stem-fixtures.js'
 
 const HONEST = 3
 const SYBILS = 5
@@ -71,5 +72,37 @@ describe('stem loop hops and hand-offs', () => {
     }
     // two groups left, the lone peer's and the sybils': half the loop hops each (a sixth per PeerId)
     expect(lone / POSTS).toBeGreaterThan(0.4)
+  })
+
+  it('ask the node which peers it chose: a peer whose chosen connection closed, another still open, is drawn as one that dialed us', () => {
+    // eighth read, a Low: the routes kept a "dialed" flag of their own, set when the peer was reported and
+    // kept for good, while the node's ChosenPeers (gossip scoring, sync) had stopped counting it
+    const chosen = new Set(['honest-0', 'honest-1', 'was-chosen'])
+    const clock = new FakeClock()
+    const sent: Array<{ peer: string, id: string }> = []
+    const router = new StemRouter({
+      clock,
+      random: seededRandom(3),
+      dialed: (peer) => chosen.has(peer),
+      send: (peer, _topic, _envelope, id) => { sent.push({ peer, id }) },
+      fluff: async () => ({ status: 'sent', recipients: 1 })
+    }, { fluffProbability: 0 })
+    for (const [i, peer] of ['honest-0', 'honest-1', 'was-chosen'].entries()) router.addPeer(peer, true, `ip4/198.51.100.${i + 1}`)
+    for (let i = 0; i < SYBILS; i++) router.addPeer(`inbound-${i}`, false, `ip4/203.0.113.${i + 1}`)
+    // its chosen connection closed; the one it opened to us stays, so the stem is told nothing
+    chosen.delete('was-chosen')
+    let taken = 0
+    for (let i = 0; i < POSTS; i++) {
+      clock.advance(EPOCH)
+      const id = `post-${i}`
+      router.relay('inbound-0', TOPIC, ENVELOPE, id)
+      const first = sent.at(-1)!.peer
+      router.relay(first, TOPIC, ENVELOPE, id)
+      const hop = sent.at(-1)!.peer
+      if (router.currentSuccessors.includes('was-chosen') || first === 'was-chosen' || hop === 'was-chosen') taken++
+    }
+    // two peers still chosen: the successors and every loop hop are theirs
+    expect(taken).toBe(0)
+    router.stop()
   })
 })

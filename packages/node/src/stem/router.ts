@@ -138,6 +138,7 @@ export class StemRouter {
     this.routes = new StemRoutes({
       clock: this.clock,
       random: this.random,
+      dialed: components.dialed,
       onChange: (current, diffuser) => {
         this.components.onEvent?.({ type: 'epoch', successors: [...current], diffuser })
         this.log('stem successors: %d, diffuser: %s', current.length, diffuser)

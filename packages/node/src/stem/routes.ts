@@ -11,6 +11,8 @@ export interface StemRoutesComponents {
   random(): number
   /** Called after every change of successors or role (a new epoch, a peer replaced or added). */
   onChange(successors: readonly string[], diffuser: boolean): void
+  /** Whether this node dialed `peer` by choice now (`StemRouterComponents.dialed`). @default as `addPeer` reported it */
+  dialed?(peer: string): boolean
 }
 
 /** Parameters of {@link StemRoutes}, already resolved (their defaults are documented on `StemRouterInit`). */
@@ -39,7 +41,7 @@ export interface StemRoutesParams {
 export class StemRoutes {
   private readonly components: StemRoutesComponents
   private readonly init: StemRoutesParams
-  /** Stem-capable peers, with whether we dialed them. */
+  /** Stem-capable peers, with whether we dialed them as last seen (the truth is {@link StemRoutesComponents.dialed} when given). */
   private readonly candidates = new Map<string, boolean>()
   /** The address group of each candidate. */
   private readonly groups = new Map<string, string>()
@@ -122,10 +124,13 @@ export class StemRoutes {
    */
   addPeer (peer: string, outbound: boolean, group: string = peer): void {
     // libp2p reports a peer again on every identify and every further connection: once dialed, it stays so
-    const promoted = outbound && !this.dialed(peer)
+    // (unless the node says otherwise: `dialed`)
+    const seen = this.candidates.get(peer)
+    const dialed = this.components.dialed?.(peer) ?? (outbound || seen === true)
+    const promoted = dialed && seen !== true
     // once dialed, a peer stays grouped by the address dialed: a report of its inbound connection does not regroup it
-    if (outbound || !this.dialed(peer)) this.groups.set(peer, group)
-    this.candidates.set(peer, outbound || this.dialed(peer))
+    if (outbound || !dialed) this.groups.set(peer, group)
+    this.candidates.set(peer, dialed)
     if (this.tick()) {
       return
     }
@@ -141,12 +146,12 @@ export class StemRoutes {
       this.epochEnd = Math.min(this.epochEnd, this.components.clock.now() + this.init.provisionalEpoch)
     } else {
       const index = this.current.findIndex((successor) => !this.dialed(successor))
-      if (!outbound || index === -1) {
+      if (!dialed || index === -1) {
         return
       }
       this.replace(index, peer)
     }
-    if (this.own === undefined || (outbound && !this.dialed(this.own))) {
+    if (this.own === undefined || (dialed && !this.dialed(this.own))) {
       this.own = this.anyOwnSuccessor()
     }
     this.changed()
@@ -216,7 +221,7 @@ export class StemRoutes {
   }
 
   private dialed (peer: string): boolean {
-    return this.candidates.get(peer) === true
+    return this.components.dialed?.(peer) ?? this.candidates.get(peer) === true
   }
 
   /** Puts `replacement` (or nothing) in place of successor `index`, dropping what was mapped to the old one. */

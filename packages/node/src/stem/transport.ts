@@ -155,6 +155,9 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
       fluff: components.fluff,
       canFluff: components.canFluff,
       passable: components.passable,
+      // the node's one truth of the peers it dialed by choice, asked at every draw: a peer whose chosen
+      // connection closed while another stays open is no longer drawn as dialed
+      ...(components.chosen === undefined ? {} : { dialed: (peer: string) => this.chosen(peer) }),
       clock: components.clock,
       random: components.random,
       log: this.log,
@@ -169,6 +172,12 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
         }
       }
     }, init)
+  }
+
+  /** Whether the node chose `peer` (`StemComponents.chosen`): the stem peers it dialed, for the routes. */
+  private chosen (peer: string): boolean {
+    const peerId = this.peers.get(peer)
+    return peerId !== undefined && this.components.chosen?.(peerId) === true
   }
 
   async start (): Promise<void> {

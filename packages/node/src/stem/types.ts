@@ -37,6 +37,12 @@ export interface StemRouterComponents {
   canFluff?(topic: string): boolean
   /** Whether a held post may still leave the node (its forward rule); one that may not is never handed on: `fluff` gets it, to keep it or give it up. @default always */
   passable?(topic: string, envelope: Uint8Array): boolean
+  /**
+   * Whether this node dialed `peer` by choice and holds that connection, asked whenever a peer is drawn or
+   * replaced (the node: `ChosenPeers.dialed`, which gossip scoring and sync ask too): a peer whose chosen
+   * connection closed while another stays open is no longer a dialed one. @default as `addPeer` reported it
+   */
+  dialed?(peer: string): boolean
   /** @default systemClock */
   clock?: StemClock
   /** Uniform in [0, 1). @default Math.random */
