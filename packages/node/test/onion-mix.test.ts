@@ -79,6 +79,11 @@ describe('onion layer on real libp2p nodes', () => {
     await back
     expect(nodes.flatMap((node) => node.delivered)).toHaveLength(1)
     expect(nodes.flatMap((node) => node.dropped)).toEqual([])
+    // a post no packet holds (a ring signature over a large ring) is refused at once, for the stem to take
+    await expect(author!.onion.send(TOPIC, new Uint8Array(ONION_PACKET_BYTES), 0)).rejects.toMatchObject({ name: 'NoMixPathError', code: 'ERR_NO_MIX_PATH' })
+    expect(author!.onion.pending).toBe(0)
+    // options out of range are refused when the layer is made
+    expect(() => createOnion({ ...nodes[0]!, libp2p: nodes[0]!.peer } as never, { pathLength: 4 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }))
   })
 
   it('a stock peer: a packet of the wrong size is refused and penalised, a replayed packet dropped (ERR_ONION_REPLAY), a tampered one ERR_ONION_MAC', async () => {

@@ -1,6 +1,6 @@
 /**
- * Thrown by the onion sender when it knows too few mixes for a path (fewer than the path length): the
- * node then sends the post through its fallback, the stem.
+ * Thrown by the onion sender when a post cannot leave through mixes: it knows too few mixes for a path,
+ * no first mix took it, or it does not fit a packet. The node then sends the post through the stem.
  *
  * @example
  * ```ts

@@ -15,6 +15,8 @@
  * ```
  */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
+import { InvalidConfigError } from '../errors.js'
 import { LOOPS_PER_MINUTE, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
 import { MixDirectory } from './directory.js'
 import { MixKeyring } from './keyring.js'
@@ -65,7 +67,7 @@ export interface OnionInit extends Pick<MixKeyringInit, 'lifetime' | 'maxTags'> 
 export interface OnionEvents {
   /** A packet this mix dropped, and why. */
   dropped: CustomEvent<{ code: MixDropCode, from?: PeerId }>
-  /** A post this node delivered as an exit (judged and handed to gossip). */
+  /** A post this node handed on as an exit, to be judged and, if valid, published. */
   delivered: CustomEvent<{ topic: string }>
   /** One of this node's loops came back. */
   loop: CustomEvent<{ id: Uint8Array }>
@@ -176,5 +178,25 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
  * ```
  */
 export function createOnion (components: OnionComponents, init: OnionInit = {}): Onion {
+  checkInit(init)
   return new OnionLayer(components, init)
+}
+
+/** Throws InvalidConfigError (ERR_INVALID_CONFIG) naming the first option out of range. */
+function checkInit (init: OnionInit): void {
+  const within = (field: keyof OnionInit, min: number, max: number, integer = false): void => {
+    const value = init[field]
+    if (value === undefined) return
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      throw new InvalidConfigError(`onion.${field}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`)
+    }
+  }
+  // a loop takes one hop more than a post: the sender itself
+  within('pathLength', 1, ONION_MAX_HOPS - 1, true)
+  within('meanDelay', 0, ONION_MAX_DELAY_MS)
+  within('loopsPerMinute', 0, 600)
+  within('resendAfter', 1, 2 ** 31 - 1)
+  within('maxAttempts', 1, 100, true)
+  within('lifetime', 60_000, 2 ** 31 - 1)
+  within('maxTags', 1, 2 ** 24, true)
 }

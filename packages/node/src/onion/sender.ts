@@ -120,14 +120,20 @@ export class OnionSender {
 
   /**
    * Wraps an own post for a fresh path and sends it to the first mix; a first mix that cannot be
-   * reached is replaced at once, up to `maxAttempts` paths in all. Throws NoMixPathError when fewer than
-   * `pathLength` mixes are known or no first hop took the post (nothing is kept then: the caller sends
-   * it another way).
+   * reached is replaced at once, up to `maxAttempts` paths in all. Throws NoMixPathError when the post
+   * does not fit a packet, fewer than `pathLength` mixes are known or no first hop took the post
+   * (nothing is kept then: the caller sends it another way).
    */
   async send (topic: string, envelope: Uint8Array, expires: number): Promise<void> {
     const id = toHex(messageId(topic, envelope))
     const post: Pending = this.pending.get(id) ?? { topic, envelope, expires, attempts: 0, tried: new Set() }
-    const message = encodeOnionMessage({ kind: 'publish', topic, data: envelope })
+    let message: Uint8Array
+    try {
+      message = encodeOnionMessage({ kind: 'publish', topic, data: envelope })
+    } catch (err) {
+      // a ring-signed post over a large ring: no packet holds it
+      throw new NoMixPathError(`the post does not fit an onion packet: ${(err as Error).message}`, { cause: err })
+    }
     while (post.attempts < this.params.maxAttempts) {
       const path = drawPath(this.components.mixes(), this.params.pathLength, post.tried)
       if (path === undefined) break
@@ -164,10 +170,10 @@ export class OnionSender {
     return this.loops.size
   }
 
-  /** Sends one loop now (false when too few mixes are known). */
+  /** Sends one loop now (false when too few mixes are known or the first could not be reached). Never throws. */
   async sendLoop (): Promise<boolean> {
     const path = drawPath(this.components.mixes(), this.params.pathLength)
-    if (path === undefined) return false
+    if (path === undefined || !this.running) return false
     const id = randomBytes(ONION_LOOP_ID_BYTES)
     const self = { peerId: this.components.self.peerId, publicKey: this.components.self.publicKey(), group: 'self', dialed: true }
     const key = toHex(id)
