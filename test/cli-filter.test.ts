@@ -4,8 +4,9 @@
  * hide posts in feed and thread; they are kept in the data dir (0600) and hide the same after the
  * daemon restarts; `filter remove` and `clear` show them again; a damaged file is said, not ignored.
  */
-import { stat, writeFile } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeSealedFile } from '@murmur/node/internal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox } from './cli-harness.ts'
 import type { Daemon } from './cli-harness.ts'
@@ -82,7 +83,8 @@ describe('murmur filter', () => {
     expect(await feedBodies()).toHaveLength(4)
     expect(await feedBodies('top')).toHaveLength(4)
 
-    await writeFile(join(a.dataDir, 'filters.json'), '{"words": 5}', { mode: 0o600 })
+    // damaged inside its seal (a plain file in a sealed data dir is refused, see at-rest-planted)
+    await writeSealedFile(a.dataDir, 'filters.json', new TextEncoder().encode('{"words": 5}'))
     const damaged = await sandbox.run(['feed', 'lobby', '--data-dir', a.dataDir])
     expect(damaged.code).not.toBe(0)
     expect(damaged.stderr).toContain('filters.json holds no filters murmur can read')

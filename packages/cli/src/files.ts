@@ -117,10 +117,13 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  * ```
  */
 export async function readSealedPrivateFile (dataDir: string, name: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
+  if (await readPrivateBytes(join(dataDir, name), onUnsafe, options) === undefined) return undefined
+  // the keys first: made now, they seal what an earlier version left in plain, this file among them
+  const keys = await atRestKeysOf(dataDir)
   const bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
   if (bytes === undefined) return undefined
   const { openFileBytes } = await loadAtRest()
-  return new TextDecoder().decode(openFileBytes(await atRestKeysOf(dataDir), name, bytes))
+  return new TextDecoder().decode(openFileBytes(keys, name, bytes))
 }
 
 /**

@@ -1,8 +1,10 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { JOINED_CHANNELS_FILE } from '../src/constants.js'
 import { joinedChannelsPath, readJoinedChannels, saveJoinedChannels } from '../src/daemon/joined-channels.js'
+import { writeSealedPrivateFile } from '../src/files.js'
 
 describe('channels.json', () => {
   let dataDir: string
@@ -17,7 +19,8 @@ describe('channels.json', () => {
   })
 
   const read = async (text: string): Promise<string[]> => {
-    await writeFile(joinedChannelsPath(dataDir), text, { mode: 0o600 })
+    // edited as the file is kept: sealed (a plain one in a sealed data dir is refused, see at-rest-planted)
+    await writeSealedPrivateFile(dataDir, JOINED_CHANNELS_FILE, text)
     return await readJoinedChannels(dataDir)
   }
 

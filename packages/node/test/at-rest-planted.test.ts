@@ -84,6 +84,11 @@ describe('the plain files of an earlier version', () => {
     expect((await readdir(dataDir)).sort()).toEqual([AT_REST_KEY_FILE, AT_REST_MARKER_FILE, IDENTITY, 'membership'])
   })
 
+  it('read before anything made the key: the key is made first, so the file is sealed, then read', async () => {
+    expect(new TextDecoder().decode(await readSealedFile(dataDir, 'membership/member-key'))).toBe('old member key')
+    expect(isSealedFile(await readFile(join(dataDir, 'membership', 'member-key')))).toBe(true)
+  })
+
   it('a creation killed halfway (pending key, one file sealed under it) is finished under that key', async () => {
     const pending = await newAtRestKey()
     await writeFile(join(dataDir, AT_REST_PENDING_FILE), pending, { mode: 0o600 })

@@ -139,8 +139,10 @@ async function readIfFile (path: string): Promise<Uint8Array | undefined> {
  * ```
  */
 export async function readSealedFile (dataDir: string, name: string, keys?: AtRestKeys): Promise<Uint8Array | undefined> {
+  // the keys first: made now, they seal what an earlier version left in plain before the file is read
+  const using = keys ?? await dataDirKeys(dataDir)
   const bytes = await readIfFile(join(dataDir, name))
-  return bytes === undefined ? undefined : openFileBytes(keys ?? await dataDirKeys(dataDir), name, bytes)
+  return bytes === undefined ? undefined : openFileBytes(using, name, bytes)
 }
 
 /**
