@@ -37,6 +37,12 @@ export const KAD_MAX_PEERS = 64
 /** Largest count of addresses one peer of a kad message carries (see {@link KAD_MAX_PEERS}). */
 export const KAD_MAX_ADDRESSES = 64
 
+/**
+ * Shortest peer id a provider of a kad message names, in bytes: the shortest multihash of a PeerId (an RSA
+ * key's sha2-256, 34 bytes; Ed25519 and secp256k1 ids are identity hashes of 38 and 39 bytes).
+ */
+export const KAD_MIN_PROVIDER_ID_BYTES = 34
+
 /** Thrown when the installed kad-dht lacks a method the cap wraps (a changed internal). */
 export class KadDhtContractError extends Error {
   static override readonly name = 'KadDhtContractError'
@@ -80,10 +86,14 @@ const MESSAGE_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 8: 2, 9: 2, 1
 
 /**
  * Whether `body` is not a kad message protons would decode cheaply: a field unknown or of another wire type,
- * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or `maxProviders` providers, or a
- * peer with more than {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field
- * order is free). An honest storer's GET_PROVIDERS answer lists every provider it holds, so answers to this
- * node's queries are read with no bound on providers but the size cap.
+ * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or `maxProviders` providers, a
+ * provider whose id is shorter than any PeerId ({@link KAD_MIN_PROVIDER_ID_BYTES}), or a peer with more than
+ * {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field order is free). An
+ * honest storer's GET_PROVIDERS answer lists every provider it holds, so answers to this node's
+ * GET_PROVIDERS queries are read with no bound on providers but the size cap (each costs 36 bytes or more
+ * of it); an answer to any other query, which lists none, with at most {@link KAD_MAX_PEERS} (ninth read
+ * of issue 12, L1: a lying server's FIND_NODE answer listed 1,365–1,724 providers, 50–230 ms of the main
+ * thread).
  */
 export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS): boolean {
   try {
@@ -100,7 +110,7 @@ export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS):
       }
       const inner = read.bytes()
       if (field !== 8 && field !== 9) continue
-      if (++peers[field] > most[field] || peerJunk(inner)) return true
+      if (++peers[field] > most[field] || peerJunk(inner, field === 9 ? KAD_MIN_PROVIDER_ID_BYTES : 0)) return true
     }
     return false
   } catch {
@@ -108,18 +118,23 @@ export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS):
   }
 }
 
-/** {@link kadMessageJunk} of one `Message.Peer`. */
-function peerJunk (bytes: Uint8Array): boolean {
+/** {@link kadMessageJunk} of one `Message.Peer`, whose id (the last one given, as protons reads it) must be `minId` bytes or more. */
+function peerJunk (bytes: Uint8Array, minId: number): boolean {
   const read = reader(bytes)
   let addresses = 0
+  let id = 0
   while (read.pos < read.len) {
     const tag = read.uint32()
     const field = tag >>> 3
     if (PEER_FIELDS[field] !== (tag & 7)) return true
+    if (field === 1) {
+      id = read.bytes().byteLength
+      continue
+    }
     read.skipType(tag & 7)
     if (field === 2 && ++addresses > KAD_MAX_ADDRESSES) return true
   }
-  return false
+  return id < minId
 }
 
 /** One chunk a stream's `message` event carries: bytes or a list of them. */
@@ -146,6 +161,11 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
   const onMessage = (evt: Event): void => {
     if (done) return
     const data = (evt as Event & { data: Chunk }).data
+    const refuseChunk = (err: Error): void => {
+      // the stream's reader never sees the chunk: it would decode a whole junk message before the abort
+      evt.stopImmediatePropagation()
+      refuse(err)
+    }
     for (const buf of data instanceof Uint8Array ? [data] : data) {
       let i = 0
       while (i < buf.byteLength) {
@@ -158,7 +178,7 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
             const whole = body.length === 1 ? body[0]! : uint8ArrayConcat(body)
             body = []
             if (kadMessageJunk(whole, maxProviders)) {
-              refuse(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
+              refuseChunk(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
               return
             }
           }
@@ -168,7 +188,7 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
         length += (byte & 0x7f) * 2 ** shift
         shift += 7
         if (length > max || shift > 63) {
-          refuse(new KadMessageTooLongError(`kad message longer than ${max} bytes`))
+          refuseChunk(new KadMessageTooLongError(`kad message longer than ${max} bytes`))
           return
         }
         if ((byte & 0x80) === 0) {
@@ -207,7 +227,9 @@ export function limitKadMessages (dht: KadDHT, init: KadLimitsInit = {}): KadDHT
     await answer.call(rpc, stream, connection)
   }
   network._writeReadMessage = async (stream, ...rest) => {
-    guardStream(stream, max, Infinity)
+    // only an answer to GET_PROVIDERS lists providers (the query is the message written first)
+    const asked = (rest[0] as { type?: unknown } | undefined)?.type
+    guardStream(stream, max, asked === 'GET_PROVIDERS' ? Infinity : KAD_MAX_PEERS)
     return await query.call(network, stream, ...rest)
   }
   return dht

@@ -17,6 +17,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { MockInstance } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { InvalidMessageTracker } from '../src/gossip.js'
+import { KAD_MAX_MESSAGE_BYTES, KAD_MAX_PEERS, kadMessageJunk } from '../src/kad-limits.js'
 
 import { cleanedAfterEach, waitFor } from './harness.js'
 import { loopbackLibp2p } from './inbound-fixtures.js'
@@ -29,6 +30,29 @@ JUNK.set([0x08, 0x05])
 for (let i = 2; i + 1 < JUNK.length; i += 2) { JUNK[i] = 0x42; JUNK[i + 1] = 0 }
 /** A genuine kad PING. */
 const PING = Uint8Array.from([0x08, 0x05])
+/** A kad `Message.Peer` field of `field` (8 closer peers, 9 providers) naming `id`. */
+function peerField (field: 8 | 9, id: Uint8Array): Uint8Array {
+  return Uint8Array.from([field << 3 | 2, id.byteLength + 2, 0x0a, id.byteLength, ...id])
+}
+
+/** A kad Message of type `type` (4 FIND_NODE, 3 GET_PROVIDERS) listing `count` providers (as many as fit in 64 KiB when omitted) named by `idBytes`-byte ids. */
+function withProviders (type: number, idBytes: number, count = Infinity): Uint8Array {
+  const parts = [Uint8Array.from([0x08, type])]
+  let size = 2
+  for (let i = 0; i < count; i++) {
+    // a sha2-256 multihash (0x12 0x20 + 32 bytes) when idBytes is 34
+    const id = Uint8Array.from({ length: idBytes }, (_, j) => j === 0 ? 0x12 : j === 1 ? idBytes - 2 : (i * 31 + j) & 0xff)
+    const field = peerField(9, id)
+    if (size + field.byteLength > KAD_MAX_MESSAGE_BYTES - 8) break
+    parts.push(field)
+    size += field.byteLength
+  }
+  const body = new Uint8Array(size)
+  let at = 0
+  for (const part of parts) { body.set(part, at); at += part.byteLength }
+  return body
+}
+
 /** Longest the node's event loop may be held, in ms: the 2 MB message took seconds to decode before. */
 const STALL_BOUND = 1_000
 
@@ -148,4 +172,47 @@ describe('kad message size (seventh read of issue 12, H2)', () => {
     await again.write(PING)
     expect([...(await again.read({ signal: AbortSignal.timeout(30_000) })).subarray()]).toEqual([...PING])
   }, 60_000)
+
+  it('a lying DHT server\'s answer to FIND_NODE listing 64 KiB of providers is refused, the query going on without it (ninth read of issue 12, L1)', async () => {
+    const answer = withProviders(4, 34)
+    const node = await dhtNode(new InvalidMessageTracker())
+    cleanup.running.push(node)
+    await node.start()
+    const liar = await stockPeer()
+    cleanup.running.push(liar)
+    await liar.handle(KAD_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      try {
+        await lp.read({ signal: AbortSignal.timeout(30_000) })
+        await lp.write(answer)
+        await lp.read({ signal: AbortSignal.timeout(30_000) })
+      } catch {
+        // the node aborts the stream
+      }
+    })
+    await node.dial(liar.getMultiaddrs()[0]!)
+    await waitFor(() => tableSize(node) > 0 || undefined, 'the liar in the routing table', 30_000, 20)
+    const taken: number[] = []
+    let refused = 0
+    for await (const event of node.services.dht.getClosestPeers(new Uint8Array(32), { signal: AbortSignal.timeout(30_000) })) {
+      if (event.name === 'PEER_RESPONSE' && event.from.equals(liar.peerId)) taken.push(event.providers.length)
+      if (event.name === 'QUERY_ERROR' && event.from.equals(liar.peerId)) refused++
+    }
+    // before: the answer was decoded whole, its ~1,700 providers mapped on the main thread
+    expect(taken).toEqual([])
+    expect(refused).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('providers: at most KAD_MAX_PEERS but in an answer to GET_PROVIDERS, and never one with an id shorter than a PeerId', () => {
+    const many = withProviders(4, 34, KAD_MAX_PEERS + 1)
+    expect(kadMessageJunk(many)).toBe(true)
+    expect(kadMessageJunk(withProviders(4, 34, KAD_MAX_PEERS))).toBe(false)
+    // what an answer to this node's GET_PROVIDERS query is read with: every provider the storer holds
+    expect(kadMessageJunk(withProviders(3, 34), Infinity)).toBe(false)
+    // 64 KiB of 2-byte (or empty) provider ids: refused at any bound
+    expect(kadMessageJunk(withProviders(3, 2), Infinity)).toBe(true)
+    expect(kadMessageJunk(Uint8Array.from([0x08, 0x03, 0x4a, 0x00]), Infinity)).toBe(true)
+    // closer peers are not held to it (their count is capped)
+    expect(kadMessageJunk(Uint8Array.from([0x08, 0x04, ...peerField(8, Uint8Array.of(1, 2))]))).toBe(false)
+  })
 })
