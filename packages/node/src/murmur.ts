@@ -20,7 +20,7 @@ import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
 import type { Release, SendResult } from './outbound.js'
 import { PostIntake } from './intake.js'
-import { forwardableNow } from './forwardable.js'
+import { carriesPosts, forwardableNow } from './forwardable.js'
 import { InStem } from './in-stem.js'
 import { LocalReads } from './local-reads.js'
 import { ClockWatch } from './clock-skew.js'
@@ -331,7 +331,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         // it), then published into gossip as a stem hop fluffs one
         deliver: async (topic, envelope) => {
           try {
-            if (isOwnOnionTopic(topic) && await this.judgeRelayed(topic, envelope) === 'accept') await this.own.fluff(topic, envelope, undefined)
+            if (carriesPosts(topic) && await this.judgeRelayed(topic, envelope) === 'accept') await this.own.fluff(topic, envelope, undefined)
           } catch (err) {
             log('an onion exit could not publish - %e', err)
           }
@@ -854,7 +854,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
    * for directory announcements and circle frames, through the stem.
    */
   private async originate (stem: Stem, topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
-    if (this.onion !== undefined && isOwnOnionTopic(topic)) {
+    if (this.onion !== undefined && carriesPosts(topic)) {
       try {
         await this.onion.send(topic, envelope, expires)
         return { status: 'sent', recipients: 1 }
@@ -893,10 +893,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 }
 
 /** Throws AbortError (cause: the signal's reason) when `signal` is aborted. */
-/** Whether an own post of `topic` may leave through the onion: a channel's post, not an announcement or a circle frame. */
-function isOwnOnionTopic (topic: string): boolean {
-  return topic !== DIRECTORY_TOPIC && topic !== CIRCLE_SHARED_TOPIC
-}
 
 function throwIfAborted (signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw abortError(signal, what)
