@@ -893,7 +893,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
 }
 
 /** Throws AbortError (cause: the signal's reason) when `signal` is aborted. */
-
 function throwIfAborted (signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw abortError(signal, what)
 }
