@@ -1,15 +1,16 @@
 /**
  * The protocol's forward rule (forwardableAt) on a node's paths: a post leaves the node — a gossip Accept, a
- * stem relay, hand-on or fluff, a history-sync answer, an own post's release — only while every honest node whose clock is within MAX_CLOCK_SKEW of this
- * one's accepts it. A post acceptable here but not forwardable is kept and not passed on, at no cost to its
- * sender (eighth read of issue 12, H1: an honest node was charged by its neighbours for edge-timed posts an
- * attacker sent it; ninth read, H1: the same posts held in its stem past the rule, then handed on or published).
+ * stem relay, hand-on or fluff, a history-sync answer, an own post's release — only while every honest node
+ * whose clock is within MAX_CLOCK_SKEW of this one's accepts it. A post acceptable here but not forwardable
+ * is kept and not passed on, at no cost to its sender (eighth read of issue 12, H1: an honest node was
+ * charged by its neighbours for edge-timed posts an attacker sent it; ninth read, H1: the same posts held in
+ * its stem past the rule, then handed on or published).
  */
 import { CIRCLE_SHARED_TOPIC, DIRECTORY_TOPIC, EPOCH_SECONDS, forwardableAt, forwardableUntil } from '@murmur/protocol'
 import { epochRuleOf } from './intake.js'
 import type { ValidEnvelope } from '@murmur/protocol'
 
-/** Why a valid post may not be passed on now: past its forwardable expiry, its ring epoch about to leave the live window, or dated too far ahead. */
+/** Why a valid post may not be passed on now: near its expiry, its ring epoch about to leave the live window, or dated too far ahead. */
 export type ForwardRefusal = 'ERR_EXPIRED' | 'ERR_STALE_EPOCH' | 'ERR_TOO_EARLY'
 
 /**

@@ -37,7 +37,7 @@ function peerField (field: 8 | 9, id: Uint8Array): Uint8Array {
 
 /** A kad Message of type `type` (4 FIND_NODE, 3 GET_PROVIDERS) listing `count` providers (as many as fit in 64 KiB when omitted) named by `idBytes`-byte ids. */
 function withProviders (type: number, idBytes: number, count = Infinity): Uint8Array {
-  const parts = [Uint8Array.from([0x08, type])]
+  const parts: Uint8Array[] = [Uint8Array.from([0x08, type])]
   let size = 2
   for (let i = 0; i < count; i++) {
     // a sha2-256 multihash (0x12 0x20 + 32 bytes) when idBytes is 34
