@@ -14,11 +14,6 @@ import { promisify } from 'node:util'
 
 /** The `@murmur/cli` package directory (this file is dist/src/relay-page-files.js in it). */
 const CLI_PACKAGE = resolve(import.meta.dirname, '..', '..')
-/** Where the built page lives: shipped in the package, or built there in a checkout. */
-export const RELAY_PAGE_DIR = join(CLI_PACKAGE, 'page')
-/** The repository root, when this package sits in a checkout (packages/cli). */
-const CHECKOUT = resolve(CLI_PACKAGE, '..', '..')
-const EXAMPLE = join(CHECKOUT, 'examples', 'browser')
 /** What the page's build reads, relative to the checkout (its output and installed modules left out). */
 const INPUTS = ['examples/browser', 'packages/node/dist/src', 'packages/protocol/dist/src', 'package-lock.json']
 const SKIPPED = new Set(['dist', 'node_modules'])
@@ -30,10 +25,24 @@ export class RelayPageMissingError extends Error {
   readonly code = 'ERR_RELAY_PAGE_MISSING'
 }
 
-/** Init of {@link relayPage}. */
+/** Init of {@link relayPage} and {@link buildRelayPage}. */
 export interface RelayPageInit {
+  /**
+   * The `@murmur/cli` package directory: the page is its `page/`, and it is a checkout when
+   * `../../examples/browser` holds the page's sources.
+   *
+   * @default the package this module is in
+   */
+  packageDir?: string
   /** Called with one line before a build starts (it takes seconds). */
   onProgress?(line: string): void
+}
+
+/** The page's directory, the checkout around the package and the page's sources in it. */
+function layoutOf (init: RelayPageInit): { page: string, checkout: string, example: string } {
+  const packageDir = init.packageDir ?? CLI_PACKAGE
+  const checkout = resolve(packageDir, '..', '..')
+  return { page: join(packageDir, 'page'), checkout, example: join(checkout, 'examples', 'browser') }
 }
 
 /**
@@ -46,22 +55,23 @@ export interface RelayPageInit {
  * ```
  */
 export async function relayPage (init: RelayPageInit = {}): Promise<string> {
-  const built = await mtimeOf(join(RELAY_PAGE_DIR, 'index.html'))
-  if (!existsSync(join(EXAMPLE, 'vite.config.ts'))) {
+  const { page, checkout, example } = layoutOf(init)
+  const built = await mtimeOf(join(page, 'index.html'))
+  if (!existsSync(join(example, 'vite.config.ts'))) {
     if (built === undefined) {
-      throw new RelayPageMissingError(`no built browser page in ${RELAY_PAGE_DIR}: reinstall murmur, or run the relay with --no-page`)
+      throw new RelayPageMissingError(`no built browser page in ${page}: reinstall murmur, or run the relay with --no-page`)
     }
-    return RELAY_PAGE_DIR
+    return page
   }
-  if (built === undefined || await newestInput() > built) {
-    init.onProgress?.(`building the browser page from ${EXAMPLE} into ${RELAY_PAGE_DIR} (${built === undefined ? 'first use' : 'its sources changed'}; a few seconds)…`)
-    await buildRelayPage()
+  if (built === undefined || await newestInput(checkout) > built) {
+    init.onProgress?.(`building the browser page from ${example} into ${page} (${built === undefined ? 'first use' : 'its sources changed'}; a few seconds)…`)
+    await buildRelayPage(init)
   }
-  return RELAY_PAGE_DIR
+  return page
 }
 
 /**
- * Builds examples/browser with vite into {@link RELAY_PAGE_DIR} (in a directory beside it first, then
+ * Builds examples/browser with vite into the package's `page/` (in a directory beside it first, then
  * moved in place, so that a relay never serves half a build).
  *
  * @example
@@ -69,18 +79,19 @@ export async function relayPage (init: RelayPageInit = {}): Promise<string> {
  * await buildRelayPage() // the prepack step of packages/cli
  * ```
  */
-export async function buildRelayPage (): Promise<void> {
-  const vite = join(CHECKOUT, 'node_modules', 'vite', 'bin', 'vite.js')
+export async function buildRelayPage (init: RelayPageInit = {}): Promise<void> {
+  const { page, checkout, example } = layoutOf(init)
+  const vite = join(checkout, 'node_modules', 'vite', 'bin', 'vite.js')
   if (!existsSync(vite)) {
-    throw new RelayPageMissingError(`cannot build the browser page: ${vite} is missing (run npm ci in ${CHECKOUT}), or run the relay with --no-page`)
+    throw new RelayPageMissingError(`cannot build the browser page: ${vite} is missing (run npm ci in ${checkout}), or run the relay with --no-page`)
   }
-  const partial = `${RELAY_PAGE_DIR}.${process.pid}-${Date.now()}`
+  const partial = `${page}.${process.pid}-${Date.now()}`
   const old = `${partial}-old`
   try {
-    await promisify(execFile)(process.execPath, [vite, 'build', EXAMPLE, '--outDir', partial, '--emptyOutDir', '--logLevel', 'warn'], { cwd: EXAMPLE, timeout: 300_000 })
+    await promisify(execFile)(process.execPath, [vite, 'build', example, '--outDir', partial, '--emptyOutDir', '--logLevel', 'warn'], { cwd: example, timeout: 300_000 })
     // two relays building at once: each moves its own build in; the last one stays
-    await rename(RELAY_PAGE_DIR, old).catch(() => {})
-    await rename(partial, RELAY_PAGE_DIR)
+    await rename(page, old).catch(() => {})
+    await rename(partial, page)
   } catch (err) {
     throw new RelayPageMissingError(`could not build the browser page: ${(err as Error).message}`, { cause: err })
   } finally {
@@ -93,7 +104,7 @@ export async function buildRelayPage (): Promise<void> {
  * directory's changes when an entry comes or goes, and examples/browser's whenever a build replaces
  * its dist.
  */
-async function newestInput (): Promise<number> {
+async function newestInput (checkout: string): Promise<number> {
   let newest = 0
   const walk = async (path: string): Promise<void> => {
     const info = await stat(path).catch(() => undefined)
@@ -105,7 +116,7 @@ async function newestInput (): Promise<number> {
       newest = Math.max(newest, info.mtimeMs)
     }
   }
-  for (const input of INPUTS) await walk(join(CHECKOUT, input))
+  for (const input of INPUTS) await walk(join(checkout, input))
   return newest
 }
 
