@@ -40,6 +40,14 @@ describe('own circle posts over time and restarts', () => {
     return { owner, member, memberDir }
   }
 
+  it('a post or reply whose lifetime is not 1h, 1d or 1w is refused before anything is made', async () => {
+    const owner = await start({})
+    await owner.circles.create('club', { minRing: 2 })
+    // refused for its lifetime, although the ring (the owner alone) is below the minimum too
+    await expect(owner.circles.post('club', 'odd lifetime', { ttl: 5400 })).rejects.toMatchObject({ code: 'ERR_BAD_LIFETIME' })
+    await expect(owner.circles.post('club', 'a day', { ttl: 86_400 })).rejects.toMatchObject({ code: 'ERR_CIRCLE_RING' })
+  })
+
   it('a vote released hours after it was made is signed again and counted; a post is dropped as stale', async () => {
     let now = Date.now()
     const clock = (): number => now

@@ -5,7 +5,7 @@
  * public channel's (K posts per member per hour, VOTE_BUDGET upvotes and DOWNVOTE_BUDGET downvotes per week), one vote per member per post (its tag
  * checked in the store first), sealed in a frame and sent on the shared topic.
  */
-import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, decodeEnvelope, decodePost, linkTag, messageId, openCirclePost, precheckEnvelope, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
+import { CircleRecordType, DEFAULT_TTL, Post, buildCirclePost, checkLifetime, decodeEnvelope, decodePost, linkTag, messageId, openCirclePost, precheckEnvelope, memberThread, selectRing, toHex, validateCircleEnvelope, voteScope } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, UnknownPostError } from '../errors.js'
 import { guardProtocolAsync, parseId } from '../input.js'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
@@ -143,6 +143,8 @@ export class CirclePosts {
   }
 
   private async publish (circle: HeldCircle, fields: Fields, options: PostOptions): Promise<PostResult> {
+    // the lifetimes a node makes (1h/1d/1w, a day for votes), as for public channels: an odd one would mark its author
+    checkLifetime(options.ttl, fields.kind)
     const { built, selection, valid } = await this.seal(circle, fields, options)
     const stored = await this.components.intake.accept(built.bytes, valid)
     if (stored === 'duplicate-tag') throw fields.kind === 'VOTE' ? new AlreadyVotedError() : new PostValidationError('a post of this member holds the same slot already', 'ERR_DUPLICATE_TAG')
