@@ -162,6 +162,13 @@ describe('murmur relay serves the browser page', () => {
     }
   })
 
+  it('a --page address that cannot be bound: exit 2 (a usage error) with the reason, the relay not left running', async () => {
+    const taken = new URL(relay.ready.page!)
+    const result = await sandbox.run(['relay', '--data-dir', sandbox.dir('second-relay'), '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--page', `${taken.hostname}:${taken.port}`])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`could not serve the page on ${taken.hostname}:${taken.port}`)
+  }, 120_000)
+
   it('--help says where the page is served and how to turn it off; --page takes an IP address and a port', () => {
     const text = (createProgram().commands.find((command) => command.name() === 'relay')?.helpInformation() ?? '').replace(/\s+/g, ' ')
     expect(text).toMatch(/--page <host:port> serve the browser page over HTTP .*default: 127\.0\.0\.1:4003, loopback only/)

@@ -31,6 +31,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   InvalidConfigError: EXIT.USAGE,
   // a --metrics address off loopback without --metrics-public, or one that cannot be bound
   MetricsAddressError: EXIT.USAGE,
+  // a --page address the relay's page server cannot bind
+  RelayPageServerError: EXIT.USAGE,
   DaemonNotRunningError: EXIT.NO_DAEMON,
   UnverifiedDaemonError: EXIT.NO_DAEMON,
   CancelledError: EXIT.INTERRUPTED,
