@@ -21,7 +21,7 @@
 import { MurmurNode } from './murmur.js'
 import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
-import type { OnionInit } from './onion/index.js'
+import type { OnionInit, OnionStatus } from './onion/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { VerifyPool } from './verify/index.js'
 import type { NodeMembershipStatus } from './node-membership.js'
@@ -56,7 +56,7 @@ export * from './errors.js'
 export { BROWSER_KEY_DATABASE, destroyBrowserAtRestKey } from './at-rest/browser-key.js'
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
-export type { OnionInit } from './onion/index.js'
+export type { OnionInit, OnionStatus } from './onion/index.js'
 export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
 export { METRIC_NAMES, STORE_BYTES_STEP } from './metrics.js'
 export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
@@ -429,6 +429,17 @@ export interface Murmur extends TypedEventTarget<MurmurEvents> {
    * kept or sent), and far places peeked at read only (post, reply and vote refused: PeekOnlyError).
    */
   readonly places: Places
+  /**
+   * The onion layer (the `onion` option): whether it runs, the mixes known, own posts in flight through
+   * mixes, loops sent and returned, posts delivered as an exit. A fresh snapshot at every read.
+   *
+   * @example
+   * ```ts
+   * const { enabled, mixes, pending } = node.onion
+   * console.log(enabled ? `onion: ${mixes} mixes, ${pending} posts pending` : 'onion: off')
+   * ```
+   */
+  readonly onion: OnionStatus
   /**
    * Subscribes to a channel and starts finding its members. Every method that takes a channel reads the
    * name as typed, by the protocol's one rule (channelName): `lobby`, `Lobby` and `#LOBBY` are `#lobby`.

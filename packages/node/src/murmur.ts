@@ -36,7 +36,7 @@ import type { DrawnDialComponents } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
-import { createOnion } from './onion/index.js'
+import { ONION_OFF, createOnion } from './onion/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
 import { SenderGroups } from './sender-groups.js'
@@ -57,7 +57,7 @@ import type { MurmurLibp2p } from './libp2p.js'
 import type { PostStore, StoreUsage } from './store/index.js'
 import type { Verdict } from './intake.js'
 import type { Stem } from './stem/index.js'
-import type { Onion } from './onion/index.js'
+import type { Onion, OnionStatus } from './onion/index.js'
 import type { PostView } from './view.js'
 import type { Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -79,7 +79,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly intake: PostIntake
   private readonly direct: Outbox
   private readonly stem?: Stem
-  private readonly onion?: Onion
+  private readonly onionLayer?: Onion
   private readonly metrics: NodeMetrics
   private readonly sync?: HistorySync
   private readonly outbound: Outbox
@@ -257,7 +257,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       // the post is out there: its stem embargo ends, and an own post is stored now (no longer pending)
       onValid: (id) => {
         this.stem?.seen(id)
-        this.onion?.seen(id)
+        this.onionLayer?.seen(id)
         this.inStem.arrived(id)
       },
       log: log.newScope('intake')
@@ -321,7 +321,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }
     if (config.onion !== false && this.stem !== undefined) {
       const fallback = this.stem
-      this.onion = createOnion({
+      this.onionLayer = createOnion({
         libp2p,
         chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
         groupOf: (peer) => this.senderGroup(peer),
@@ -455,6 +455,10 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     return this.libp2p.peerId
   }
 
+  get onion (): OnionStatus {
+    return this.onionLayer?.status() ?? { ...ONION_OFF }
+  }
+
   /** Starts everything; on failure or abort the caller stops the node (see create). */
   private async start (signal?: AbortSignal): Promise<void> {
     // discovered peers are gathered and some drawn at random, so that whoever answers lookups does not choose them
@@ -542,7 +546,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await this.places.restore()
     this.members?.start()
     await this.stem?.start()
-    await this.onion?.start()
+    await this.onionLayer?.start()
     await this.sync?.start()
     throwIfAborted(signal, 'starting the node')
     await this.own.resendQueued(this.stem)
@@ -583,7 +587,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     await step('the outbox', () => { this.outbound.stop() })
     await step('the circle outbox', () => { this.nodeCircles?.stop() })
     await step('corroboration', () => { this.vouches.stop() })
-    await step('the onion', () => { this.onion?.stop() })
+    await step('the onion', () => { this.onionLayer?.stop() })
     await step('the stem', () => { this.stem?.stop() })
     await step('the direct outbox', () => { this.direct.stop() })
     // the nonce reached is saved before the database closes
@@ -854,9 +858,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
    * for directory announcements and circle frames, through the stem.
    */
   private async originate (stem: Stem, topic: string, envelope: Uint8Array, expires: number): Promise<SendResult> {
-    if (this.onion !== undefined && carriesPosts(topic)) {
+    if (this.onionLayer !== undefined && carriesPosts(topic)) {
       try {
-        await this.onion.send(topic, envelope, expires)
+        await this.onionLayer.send(topic, envelope, expires)
         return { status: 'sent', recipients: 1 }
       } catch (err) {
         if (!(err instanceof Error && err.name === 'NoMixPathError')) throw err

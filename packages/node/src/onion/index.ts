@@ -73,6 +73,33 @@ export interface OnionEvents {
   loop: CustomEvent<{ id: Uint8Array }>
 }
 
+/**
+ * What a node's onion layer is doing: a snapshot, read from `Murmur.onion`.
+ *
+ * @example
+ * ```ts
+ * const { enabled, mixes, pending } = node.onion
+ * if (enabled && mixes < 3) console.log('own posts leave through the stem until 3 mixes are known')
+ * ```
+ */
+export interface OnionStatus {
+  /** Whether the node runs the onion (`onion` in createMurmur's options, and the stem it falls back to). */
+  enabled: boolean
+  /** The mixes known now (connected peers whose mix key this node holds); own posts need 3. */
+  mixes: number
+  /** Own posts sent through mixes and not seen in gossip yet. */
+  pending: number
+  /** Loop cover packets a first mix took since the node started. */
+  loopsSent: number
+  /** Of those, the loops that came back. */
+  loopsReturned: number
+  /** Posts this node, as an exit, handed on to be judged and published, since it started. */
+  delivered: number
+}
+
+/** The status of a node that does not run the onion. */
+export const ONION_OFF: Readonly<OnionStatus> = Object.freeze({ enabled: false, mixes: 0, pending: 0, loopsSent: 0, loopsReturned: 0, delivered: 0 })
+
 /** The onion layer of a node. */
 export interface Onion extends TypedEventTarget<OnionEvents> {
   start(): Promise<void>
@@ -87,6 +114,8 @@ export interface Onion extends TypedEventTarget<OnionEvents> {
   readonly mixes: number
   /** Own posts sent and not seen in gossip yet. */
   readonly pending: number
+  /** A snapshot of what the layer is doing. */
+  status(): OnionStatus
 }
 
 class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
@@ -94,6 +123,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
   private readonly directory: MixDirectory
   private readonly mix: Mix
   private readonly sender: OnionSender
+  private delivered = 0
 
   constructor (components: OnionComponents, init: OnionInit) {
     super()
@@ -114,7 +144,10 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
           if (this.sender.loopReturned(message.id)) this.safeDispatchEvent('loop', { detail: { id: message.id } })
           return
         }
-        void components.deliver(message.topic, message.data).then(() => { this.safeDispatchEvent('delivered', { detail: { topic: message.topic } }) })
+        void components.deliver(message.topic, message.data).then(() => {
+          this.delivered++
+          this.safeDispatchEvent('delivered', { detail: { topic: message.topic } })
+        })
       },
       dropped: (code, from) => { this.safeDispatchEvent('dropped', { detail: { code, from } }) },
       penalize: components.penalize,
@@ -141,6 +174,11 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
 
   get pending (): number {
     return this.sender.pendingCount
+  }
+
+  status (): OnionStatus {
+    const { loopsSent, loopsReturned } = this.sender
+    return { enabled: true, mixes: this.mixes, pending: this.pending, loopsSent, loopsReturned, delivered: this.delivered }
   }
 
   async start (): Promise<void> {

@@ -92,6 +92,8 @@ export class OnionSender {
   private readonly loops = new Map<string, ReturnType<typeof setTimeout>>()
   private loopTimer: ReturnType<typeof setTimeout> | undefined
   private running = false
+  private sentLoops = 0
+  private returnedLoops = 0
 
   constructor (components: OnionSenderComponents, params: OnionSenderParams) {
     this.components = components
@@ -162,7 +164,19 @@ export class OnionSender {
   loopReturned (id: Uint8Array): boolean {
     const key = toHex(id)
     clearTimeout(this.loops.get(key))
-    return this.loops.delete(key)
+    if (!this.loops.delete(key)) return false
+    this.returnedLoops++
+    return true
+  }
+
+  /** Loops a first mix took since this node started. */
+  get loopsSent (): number {
+    return this.sentLoops
+  }
+
+  /** Of those, the loops that came back. */
+  get loopsReturned (): number {
+    return this.returnedLoops
   }
 
   /** Loops sent and not back yet. */
@@ -179,7 +193,9 @@ export class OnionSender {
     const key = toHex(id)
     // a loop that never comes back is forgotten after the longest it can take
     this.loops.set(key, setTimeout(() => this.loops.delete(key), (path.length + 1) * MAX_MIX_HOLD + this.params.resendAfter))
-    return this.components.send(path[0]!.peerId, wrapOnion({ hops: this.hops([...path, self]), message: encodeOnionMessage({ kind: 'loop', id }) }))
+    const sent = await this.components.send(path[0]!.peerId, wrapOnion({ hops: this.hops([...path, self]), message: encodeOnionMessage({ kind: 'loop', id }) }))
+    if (sent) this.sentLoops++
+    return sent
   }
 
   private hops (path: readonly KnownMix[]): OnionHop[] {
