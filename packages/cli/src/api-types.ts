@@ -1,7 +1,7 @@
 /**
  * The JSON shapes of the local control API, shared by the daemon and its client (see docs/API.md).
  */
-import type { CircleInviteResult, CircleMember, CirclePostView, CircleSummary, CircleWarning, PostResult, PostView } from '@murmur/node'
+import type { CircleInviteResult, CircleMember, CirclePostView, CircleSummary, CircleWarning, OnionStatus, PostResult, PostView } from '@murmur/node'
 
 export type { CircleInviteResult, CircleMember, CirclePostView, CircleSummary, CircleWarning, PostResult, PostView }
 
@@ -77,6 +77,8 @@ export interface StatusResponse {
   clock: ClockStatus
   /** Membership (stamp, minting progress and ETA, directory size); null with membership off. */
   membership: MembershipStatusResponse | null
+  /** The onion layer (`--onion`): on or off, mixes known, own posts pending, loops sent and back, posts delivered as an exit. */
+  onion: OnionStatus
 }
 
 /** One entry of `GET /v1/peers`. */

@@ -7,7 +7,7 @@ import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
-import { parseChannel, withCommonOptions, withLocalRendezvousOption, withNetworkOptions } from './options.js'
+import { parseChannel, withCommonOptions, withLocalRendezvousOption, withNetworkOptions, withOnionOption } from './options.js'
 import type { CommonOptions, LocalRendezvousOptions, NetworkOptions } from './options.js'
 
 /**
@@ -19,8 +19,8 @@ import type { CommonOptions, LocalRendezvousOptions, NetworkOptions } from './op
  * ```
  */
 export function chatCommand (): Command {
-  return withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('chat'), false)))
-    .description('chat in a channel: uses the running daemon, or starts a node in this process when none runs (the network options and --no-local-rendezvous apply to that node)')
+  return withOnionOption(withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('chat'), false))))
+    .description('chat in a channel: uses the running daemon, or starts a node in this process when none runs (the network options, --no-local-rendezvous and --onion apply to that node)')
     .argument('[channel]', 'channel: #name, name, or geo:<geohash>', DEFAULT_CHANNEL)
     .action(async (channelArg: string, options: CommonOptions & NetworkOptions & LocalRendezvousOptions) => {
       const channel = parseChannel(channelArg)

@@ -11,7 +11,7 @@ import { dirname } from 'node:path'
 import { rendezvousDir, resolveDataDir, runtimeDir } from '../paths.js'
 import { apiFilePath, apiSocketPath, describeAddress, readApiFile, removeApiFile, writeApiFile } from '../daemon/api-file.js'
 import { channelStatus, clockWarning, watchStatus } from '../daemon/status.js'
-import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withLocalRendezvousOption, withNetworkOptions } from './options.js'
+import { collect, networkInit, nextStopSignal, outputOf, parseChannels, withCommonOptions, withLocalRendezvousOption, withNetworkOptions, withOnionOption } from './options.js'
 import { metricsUrl, withMetricsOptions } from '../daemon/metrics-options.js'
 import type { CommonOptions, LocalRendezvousOptions, NetworkOptions } from './options.js'
 import type { MetricsOptions } from '../daemon/metrics-options.js'
@@ -32,7 +32,7 @@ interface DaemonOptions extends CommonOptions, NetworkOptions, LocalRendezvousOp
  * ```
  */
 export function daemonCommand (): Command {
-  return withMetricsOptions(withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('daemon')))))
+  return withMetricsOptions(withOnionOption(withLocalRendezvousOption(withNetworkOptions(withCommonOptions(new Command('daemon'))))))
     .description('run a node with a local control API until Ctrl-C (DEBUG=murmur:* logs details to stderr)')
     .option('--channel <channel>', `channel to join at start, repeatable (default: ${DEFAULT_CHANNEL})`, collect, [])
     .action(async (options: DaemonOptions) => { await runDaemon(options) })
@@ -92,7 +92,7 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
     ...multiaddrs.map((addr) => `listening on ${addr}`),
     `control API on ${describeAddress(api.address)} (token in ${apiFilePath(dataDir)})`,
     ...(metricsAt === undefined ? [] : [`metrics on ${metricsUrl(metricsAt)}`]),
-    `mDNS ${options.mdns ? 'on' : 'off'}, local rendezvous ${runtime.rendezvous ? 'on' : 'off'}`
+    `mDNS ${options.mdns ? 'on' : 'off'}, local rendezvous ${runtime.rendezvous ? 'on' : 'off'}, onion ${node.onion.enabled ? 'on' : 'off'}`
   ].join('\n'))
 
   const report = (): void => { reportPeers(out, node.peerCount(), channelStatus(node)) }

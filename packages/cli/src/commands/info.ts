@@ -11,6 +11,7 @@ import { parseLevel, parsePoint, parseRadius } from '../place-input.js'
 import { PlacesClient } from '../places-client.js'
 import { clientOf, outputOf, parseChannel, withCommonOptions } from './options.js'
 import type { CommonOptions } from './options.js'
+import type { StatusResponse } from '../api-types.js'
 import type { ClockStatus, MembershipStatusResponse } from '../api-types.js'
 import type { PlacesStateResponse } from '../daemon/location-routes.js'
 
@@ -107,7 +108,7 @@ export function peersCommand (): Command {
  */
 export function statusCommand (): Command {
   return withCommonOptions(new Command('status'))
-    .description('show the daemon\'s peers, channels, addresses, clock offset and membership (stamp, minting progress and ETA, directory)')
+    .description('show the daemon\'s peers, channels, addresses, clock offset, membership (stamp, minting progress and ETA, directory) and onion (mixes known, posts pending)')
     .action(async (options: CommonOptions) => {
       const client = await clientOf(options)
       const status = await client.status()
@@ -120,6 +121,7 @@ export function statusCommand (): Command {
         ...placeLines(places),
         `clock     ${clockLine(status.clock)}`,
         ...membershipLines(status.membership),
+        `onion     ${onionLine(status.onion)}`,
         ...status.multiaddrs.map((addr) => `listening ${addr}`)
       ].join('\n'))
     })
@@ -153,6 +155,13 @@ function membershipLines (membership: MembershipStatusResponse | null): string[]
     lines.push('votes     not yet: they count once the stamp has spread and another member is known')
   }
   return lines
+}
+
+/** The onion line of `murmur status`: off, or the mixes known, own posts in flight, loops back of those sent. */
+function onionLine (onion: StatusResponse['onion']): string {
+  if (!onion.enabled) return 'off'
+  const plural = (n: number, word: string, words = `${word}s`): string => `${n} ${n === 1 ? word : words}`
+  return `on, ${plural(onion.mixes, 'mix', 'mixes')} known${onion.mixes < 3 ? ' (own posts take the stem until 3 are known)' : ''}, ${plural(onion.pending, 'post')} pending, ${onion.loopsReturned} of ${plural(onion.loopsSent, 'loop')} back, ${onion.delivered} delivered as an exit`
 }
 
 /** The clock line of `murmur status`: the offset, and a warning beyond the accepted skew. */

@@ -28,6 +28,23 @@ export interface NetworkOptions {
   stampBits?: number
   /** False with `--no-mint`: this node mints no member stamp of its own. */
   mint?: boolean
+  /** `--onion`: own posts leave through 3 mixes (the commands that run a node for the user). */
+  onion?: boolean
+}
+
+/** What `--onion` says in --help: what it hides, what it costs, and that it is off by default. */
+export const ONION_HELP = 'experimental, off by default: wrap own posts for 3 mixes (other murmur nodes running --onion) before they enter the network, so that no direct peer can tell them from relayed ones (docs/ANONYMITY.md); costs ~1.8 s more per post and ~19 KB/min of loop cover traffic; with fewer than 3 mixes known posts leave through the stem as without it'
+
+/**
+ * Adds `--onion` (onion-wrapped first hops, off by default) to a command that runs a node for the user.
+ *
+ * @example
+ * ```ts
+ * withOnionOption(new Command('daemon'))
+ * ```
+ */
+export function withOnionOption (command: Command): Command {
+  return command.option('--onion', ONION_HELP)
 }
 
 /**
@@ -94,12 +111,13 @@ export function withLocalRendezvousOption (command: Command): Command {
  * const node = await createMurmur({ ...networkInit(opts), channels, dataDir })
  * ```
  */
-export function networkInit (options: NetworkOptions, defaultListen?: string[]): Pick<MurmurInit, 'listen' | 'bootstrap' | 'mdns' | 'powBits'> & { membership: MembershipInit } {
+export function networkInit (options: NetworkOptions, defaultListen?: string[]): Pick<MurmurInit, 'listen' | 'bootstrap' | 'mdns' | 'powBits' | 'onion'> & { membership: MembershipInit } {
   return {
     listen: options.listen.length > 0 ? options.listen : defaultListen,
     bootstrap: options.bootstrap,
     mdns: options.mdns,
     powBits: options.powBits,
+    onion: options.onion === true,
     // mint left to the node unless turned off: it mints when it keeps a data dir
     membership: { stampBits: options.stampBits, ...(options.mint === false ? { mint: false } : {}) }
   }

@@ -26,7 +26,8 @@ export function readStatus (node: Murmur, startedAt: number): StatusResponse {
     channels: channelStatus(node),
     uptime: Math.floor((Date.now() - startedAt) / 1000),
     clock: clockStatus(node.clockSkew()),
-    membership: membershipStatus(node.membership())
+    membership: membershipStatus(node.membership()),
+    onion: node.onion
   }
 }
 
