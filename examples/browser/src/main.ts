@@ -19,7 +19,7 @@ import { OwnAnswers, notesPanel } from './notify.js'
 import { keepOffline } from './offline.js'
 import { peekNotice, placesPanel, placesPanelElements } from './places.js'
 import { PageReading } from './reading.js'
-import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveSettings } from './settings.js'
+import { isRelayAddress, parsePowBits, powDefault, readSettings, saveMint, saveOnion, saveSettings, savedOnion } from './settings.js'
 import { transportOf } from './transport.js'
 import { wipeButton } from './wipe.js'
 import { preview, renderPeers } from './view.js'
@@ -87,7 +87,9 @@ async function main (): Promise<void> {
     ...(settings.powBits === undefined ? {} : { powBits: settings.powBits }),
     // minting is on unless the user turned it off: a stamp makes the tab's votes count, and it takes
     // minutes, so it starts at once (in a Web Worker) with the progress shown in the membership panel
-    membership: { mint: settings.mint, ...(settings.stampBits === undefined ? {} : { stampBits: settings.stampBits }) }
+    membership: { mint: settings.mint, ...(settings.stampBits === undefined ? {} : { stampBits: settings.stampBits }) },
+    // own posts through 3 mixes when the user turned it on (the settings form); the stem while fewer are known
+    onion: settings.onion
   })
   running.node = node
   // Everything (the relay slot, the DHT, other browsers) goes through the relay. The node dials it as
@@ -390,17 +392,19 @@ async function reachable (node: Murmur): Promise<void> {
 }
 
 /**
- * The settings form: the relay and the proof of work, typed by the user (so applied without asking),
- * saved, and used from the next page load on.
+ * The settings form: the relay, the proof of work and the onion, chosen by the user (so applied without
+ * asking), saved, and used from the next page load on.
  */
 function showSettingsForm (current: UserSettings): void {
   const form = byId<HTMLFormElement>('settings-form')
   const relayInput = byId<HTMLInputElement>('relay')
   const powInput = byId<HTMLInputElement>('pow')
+  const onionInput = byId<HTMLInputElement>('onion')
   const problem = byId('settings-problem')
   relayInput.value = current.relay ?? ''
   powInput.value = current.powBits === undefined ? '' : String(current.powBits)
   powInput.placeholder = powDefault()
+  onionInput.checked = savedOnion(window.localStorage)
   form.hidden = false
   form.onsubmit = (evt) => {
     evt.preventDefault()
@@ -413,6 +417,7 @@ function showSettingsForm (current: UserSettings): void {
       problem.textContent = 'proof of work: a whole number of bits, 0 to 64, or empty for the default'
     } else {
       saveSettings(window.localStorage, { relay, powBits, stampBits: current.stampBits })
+      saveOnion(window.localStorage, onionInput.checked)
       window.location.reload()
     }
   }

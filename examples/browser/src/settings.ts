@@ -4,7 +4,8 @@
  * (`?relay=…&pow=…&stamp=…`). A link only proposes: the relay is a tab's only way into the network,
  * and the proof of work and stamp difficulty decide what it makes and accepts, so a crafted link must
  * not choose them behind the user's back (see link.ts). Whether the tab mints a member stamp is the
- * user's alone (its CPU): the membership panel's button, never a link. `?channel=` (the channel shown
+ * user's alone (its CPU): the membership panel's button, never a link; so is whether its own posts leave
+ * through onion-wrapped first hops (its bandwidth and its anonymity): the settings form, never a link. `?channel=` (the channel shown
  * first) and `?store=` (the IndexedDB name) only navigate. The one relay taken without asking is the one
  * the page's own server publishes ({@link originRelays}): that server sent the page's code, so it could
  * pick the relay anyway; a link cannot change what it publishes.
@@ -22,6 +23,8 @@ export interface PageSettings {
   stampBits: number | undefined
   /** Whether this tab mints a member stamp (MINT_KEY; on unless the user turned it off). */
   mint: boolean
+  /** Whether own posts leave through 3 mixes (ONION_KEY; off unless the user turned it on: the node's `onion`). */
+  onion: boolean
   /** Channel shown first. */
   channel: string
   /** IndexedDB name of the post store: the feed survives reloads. */
@@ -49,6 +52,7 @@ const RELAY_KEY = 'murmur:relay'
 const POW_KEY = 'murmur:pow'
 const STAMP_KEY = 'murmur:stamp'
 const MINT_KEY = 'murmur:mint'
+const ONION_KEY = 'murmur:onion'
 /** The most proof-of-work bits a node accepts (MurmurInit.powBits). */
 const MAX_POW_BITS = 64
 /** Link parameters that may only propose a change. */
@@ -80,6 +84,7 @@ export function readSettings (location: Location, storage: Storage): SettingsPro
     settings: {
       ...saved,
       mint: storage.getItem(MINT_KEY) !== 'off',
+      onion: savedOnion(storage),
       channel: nonEmpty(params.get('channel')) ?? '#lobby',
       store: nonEmpty(params.get('store')) ?? 'murmur-example'
     },
@@ -103,6 +108,17 @@ export function savedSettings (storage: Storage): UserSettings {
 export function saveMint (storage: Storage, mint: boolean): void {
   if (mint) storage.removeItem(MINT_KEY)
   else storage.setItem(MINT_KEY, 'off')
+}
+
+/** Whether the user turned on onion-wrapped first hops (off by default: experimental, docs/ANONYMITY.md). */
+export function savedOnion (storage: Storage): boolean {
+  return storage.getItem(ONION_KEY) === 'on'
+}
+
+/** Saves whether own posts leave through onion-wrapped first hops (used from the next page load on). */
+export function saveOnion (storage: Storage, onion: boolean): void {
+  if (onion) storage.setItem(ONION_KEY, 'on')
+  else storage.removeItem(ONION_KEY)
 }
 
 /** Saves the user's settings for this and the next visits (undefined clears one). */
