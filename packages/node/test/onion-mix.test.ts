@@ -77,6 +77,9 @@ describe('onion layer on real libp2p nodes', () => {
     const back = new Promise((resolve) => { author!.onion.addEventListener('loop', resolve, { once: true }) })
     expect(await author!.onion.sendLoop()).toBe(true)
     await back
+    // the status counts what happened: the loop out and back, the post handed on by the exit alone
+    expect(author!.onion.status()).toEqual({ enabled: true, mixes: 4, pending: 0, loopsSent: 1, loopsReturned: 1, delivered: 0 })
+    expect(nodes.map((node) => node.onion.status().delivered)).toEqual(nodes.map((node) => node === exit ? 1 : 0))
     expect(nodes.flatMap((node) => node.delivered)).toHaveLength(1)
     expect(nodes.flatMap((node) => node.dropped)).toEqual([])
     // a post no packet holds (a ring signature over a large ring) is refused at once, for the stem to take
