@@ -385,7 +385,7 @@ export class Outbox implements Outbound {
 }
 
 /** Why a release that threw `err` gave its post up: an own post overtaken by time (OwnPosts.release) names why. */
-function dropReason (err: unknown): DropReason {
+export function dropReason (err: unknown): DropReason {
   const code = (err as { name?: unknown, code?: unknown } | undefined)
   if (code?.name !== 'PostValidationError') return 'failed'
   return code.code === 'ERR_STALE_EPOCH' ? 'stale' : code.code === 'ERR_EXPIRED' ? 'expired' : 'failed'
