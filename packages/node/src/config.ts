@@ -2,7 +2,7 @@
  * Turns a `MurmurInit` into complete, checked settings.
  */
 import { DEFAULT_POW_BITS, STAMP_BITS, generateAuthorKey, validateChannel } from '@murmur/protocol'
-import { canServeDht, defaultListen, loadPeerKey } from '#platform'
+import { canServeDht, defaultListen, loadAtRestKeys, loadPeerKey } from '#platform'
 import { InvalidConfigError } from './errors.js'
 import { isPrivateMultiaddr } from './libp2p.js'
 import type { MurmurInit } from './index.js'
@@ -12,6 +12,7 @@ import type { OnionInit } from './onion/index.js'
 import type { SyncInit } from './sync/index.js'
 import type { MembershipConfig } from './node-membership.js'
 import type { VerifyPool } from './verify/index.js'
+import type { AtRestKeys } from './at-rest/seal.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { AuthorKey, PostKind } from '@murmur/protocol'
 
@@ -21,6 +22,8 @@ export interface MurmurConfig {
   bootstrap: string[]
   mdns: boolean
   dataDir: string | undefined
+  /** The data dir's at-rest keys, read once here for the store, the peer key, the member records and the circles; undefined without a dataDir (and in browsers: the store keeps its own). */
+  atRestKeys: AtRestKeys | undefined
   powBits: Record<PostKind, number>
   channels: string[]
   authorKey: AuthorKey
@@ -57,15 +60,17 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
   }
   const addresses = [...bootstrap, ...listen]
   const allowPrivateAddresses = init.allowPrivateAddresses ?? (addresses.length > 0 && addresses.every(isPrivateMultiaddr))
+  const atRestKeys = init.dataDir === undefined ? undefined : await loadAtRestKeys(init.dataDir)
   return {
     listen,
     bootstrap,
     mdns: init.mdns ?? false,
     dataDir: init.dataDir,
+    atRestKeys,
     powBits: resolvePowBits(init.powBits, allowPrivateAddresses),
     channels,
     authorKey: resolveAuthorKey(init.authorKey),
-    peerKey: await resolvePeerKey(init),
+    peerKey: await resolvePeerKey(init, atRestKeys),
     allowPrivateAddresses,
     iceServers: [...(init.iceServers ?? [])],
     dhtServer: init.dhtServer ?? (canServeDht ? (allowPrivateAddresses ? true : undefined) : false),
@@ -128,7 +133,7 @@ function resolveAuthorKey (key: AuthorKey | undefined): AuthorKey {
   return key
 }
 
-async function resolvePeerKey (init: MurmurInit): Promise<PrivateKey | undefined> {
+async function resolvePeerKey (init: MurmurInit, atRestKeys: AtRestKeys | undefined): Promise<PrivateKey | undefined> {
   if (init.peerKey !== undefined) {
     if (init.persistPeerId === true) {
       throw new InvalidConfigError('pass either peerKey or persistPeerId, not both')
@@ -141,5 +146,5 @@ async function resolvePeerKey (init: MurmurInit): Promise<PrivateKey | undefined
   if (init.dataDir === undefined) {
     throw new InvalidConfigError('persistPeerId needs a dataDir to keep the key in')
   }
-  return loadPeerKey(init.dataDir)
+  return loadPeerKey(init.dataDir, atRestKeys)
 }

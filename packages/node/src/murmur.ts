@@ -135,7 +135,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     const logger = config.libp2p.logger ?? defaultLogger()
     const log = logger.forComponent('murmur:node')
     throwIfAborted(signal, 'starting the node')
-    const db = await openDatabase(config.dataDir)
+    const db = await openDatabase(config.dataDir, { atRestKeys: config.atRestKeys })
     const store = createPostStore({ db, logger })
     // a pool of its own unless the embedder shares one (many nodes in one process) or wants none
     const verifier = config.verify === false ? undefined : config.verify ?? createVerifyPool()
@@ -502,6 +502,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       this.members = await openNodeMembership({
         db: this.db,
         dataDir: this.config.dataDir,
+        atRestKeys: this.config.atRestKeys,
         pool: this.verifier,
         pubsub: this.libp2p.services.pubsub,
         connectionCount: () => this.libp2p.getConnections().length,
@@ -818,6 +819,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       db: this.db,
       // circle secrets in 0600 files under <dataDir>/circles, never in the store
       dataDir: this.config.dataDir,
+      atRestKeys: this.config.atRestKeys,
       store: this.store,
       intake: this.intake,
       reads: this.reads,

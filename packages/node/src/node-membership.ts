@@ -12,6 +12,7 @@ import { openMemberStorage } from '#platform'
 import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
+import type { AtRestKeys } from './at-rest/seal.js'
 import type { DirectoryVerdict, MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
 import type { Verdict } from './intake.js'
 import type { Outbound, SendResult } from './outbound.js'
@@ -77,6 +78,8 @@ export interface NodeMembershipComponents {
   /** The node's database (the directory's sublevel; the member records too when there is no dataDir). */
   db: MemberDatabase
   dataDir: string | undefined
+  /** The data dir's at-rest keys, read once per start (MurmurConfig.atRestKeys). @default read from the data dir */
+  atRestKeys?: AtRestKeys
   /** Mints and verifies stamps off the event loop; undefined: on the main thread. */
   pool: VerifyPool | undefined
   pubsub: GossipSub
@@ -402,7 +405,7 @@ export function announcementItem (bytes: Uint8Array): { id: Uint8Array, created?
  * ```
  */
 export async function openNodeMembership (components: NodeMembershipComponents, config: MembershipConfig): Promise<NodeMembership> {
-  const { db, dataDir, pool, cutOff, log } = components
+  const { db, dataDir, atRestKeys, pool, cutOff, log } = components
   const directory = await openMemberDirectory({
     db,
     log: log.newScope('directory'),
@@ -411,7 +414,7 @@ export async function openNodeMembership (components: NodeMembershipComponents, 
     onInvalid: cutOff
   })
   if (!config.mint) return new NodeMembership(components, directory)
-  const state = await openMemberState({ storage: await openMemberStorage(dataDir, db), log: log.newScope('state') })
+  const state = await openMemberState({ storage: await openMemberStorage(dataDir, db, atRestKeys), log: log.newScope('state') })
   const miner: StampMiner = pool ?? { mintStamp }
   const announceDelay = config.announceDelay ?? (config.stampBits < STAMP_BITS ? 0 : undefined)
   const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay, log: log.newScope('minting') })

@@ -15,6 +15,7 @@ import { frameId, openFrameStore } from './frame-store.js'
 import { OwnFrames } from './own-frames.js'
 import { circleFrameValidator } from './relay.js'
 import { CircleService } from './service.js'
+import type { AtRestKeys } from '../at-rest/seal.js'
 import type { CirclesInit } from './service.js'
 import type { HeldCircle } from './held-circle.js'
 import type { InvalidMessageTracker } from '../gossip.js'
@@ -36,6 +37,8 @@ export interface NodeCirclesComponents {
   db: StoreDatabase
   /** The node's data directory: the circles' secrets are kept in private files there. @default the database (memory) */
   dataDir?: string
+  /** The data dir's at-rest keys, read once per start (MurmurConfig.atRestKeys). @default read from the data dir */
+  atRestKeys?: AtRestKeys
   store: PostStore
   intake: PostIntake
   reads: Pick<LocalReads, 'get' | 'feed' | 'thread'>
@@ -107,7 +110,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
   const now = (): number => components.clock() / 1000
   const newcomerDelay = init.newcomerDelay ?? NEWCOMER_DELAY_SECONDS
   const frames = await openFrameStore({ db, now: () => Math.floor(now()) })
-  const states = await openCircleStorage(components.dataDir, db, () => { log.error('a circle record does not decode and is skipped') })
+  const states = await openCircleStorage(components.dataDir, db, () => { log.error('a circle record does not decode and is skipped') }, components.atRestKeys)
   const { stem } = components
   const direct = new Outbox({ pubsub, connectionCount: components.connectionCount, release: publishTo(pubsub), log: log.newScope('outbound') })
   // own frames into the stem, or straight into gossip; either way kept for sync only once they are out

@@ -104,6 +104,11 @@ export const defaultListen: readonly string[] = BROWSER_LISTEN
 /** A tab comes and goes: it never answers DHT queries unless told to. */
 export const canServeDht = false
 
+/** A browser's at-rest key is its store's, in IndexedDB (see backend-browser.ts): there are none of the data dir to share. */
+export async function loadAtRestKeys (_dataDir: string): Promise<undefined> {
+  return undefined
+}
+
 /** Browsers cannot keep a key file; pass `peerKey` instead. */
 export async function loadPeerKey (_dataDir: string): Promise<PrivateKey> {
   throw new UnsupportedError('persistPeerId needs a file system; in browsers pass MurmurInit.peerKey instead')

@@ -12,6 +12,7 @@ import { createCircleStateStore, openPrivateCircleStateStore } from '../circle/s
 import { createLevelMemberStorage } from '../membership/storage.js'
 import { createFileMemberStorage, createPrivateRecordStorage } from '../membership/storage-file.js'
 import { dataDirKeys, readSealedFile, writeSealedFile } from '../at-rest/sealed-file.js'
+import type { AtRestKeys } from '../at-rest/seal.js'
 import type { CircleStateStore } from '../circle/state.js'
 import type { MemberDatabase, MemberStorage } from '../membership/storage.js'
 import type { StoreDatabase } from '../store/index.js'
@@ -55,11 +56,26 @@ export const defaultListen: readonly string[] = NODE_LISTEN
 export const canServeDht = true
 
 /**
+ * The at-rest keys of `dataDir` (see dataDirKeys: the key file created on first use), read once per node
+ * start and handed to the store and the loaders below.
+ *
+ * @example
+ * ```ts
+ * const atRestKeys = await loadAtRestKeys(dataDir)
+ * const peerKey = await loadPeerKey(dataDir, atRestKeys)
+ * ```
+ */
+export async function loadAtRestKeys (dataDir: string): Promise<AtRestKeys | undefined> {
+  return await dataDirKeys(dataDir)
+}
+
+/**
  * Loads the libp2p key kept in `dataDir` (sealed under its at-rest key, mode 0600), creating it on first use.
  * Only relays and bootstrap nodes want this: a persisted PeerId links the node's runs together.
+ * `atRestKeys`: the data dir's, when already read (@default read from the data dir).
  */
-export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
-  const keys = await dataDirKeys(dataDir)
+export async function loadPeerKey (dataDir: string, atRestKeys?: AtRestKeys): Promise<PrivateKey> {
+  const keys = atRestKeys ?? await dataDirKeys(dataDir)
   const kept = await readSealedFile(dataDir, PEER_KEY_FILE, keys)
   if (kept !== undefined) return privateKeyFromProtobuf(kept)
   const key = await generateKeyPair('Ed25519')
@@ -67,7 +83,7 @@ export async function loadPeerKey (dataDir: string): Promise<PrivateKey> {
     await writeSealedFile(dataDir, PEER_KEY_FILE, privateKeyToProtobuf(key), { exclusive: true, keys })
   } catch (err) {
     // another process created it first: use theirs
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return await loadPeerKey(dataDir)
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return await loadPeerKey(dataDir, keys)
     throw err
   }
   return key
@@ -79,11 +95,11 @@ export const MEMBERSHIP_DIRECTORY = 'membership'
 /**
  * Where the member key and stamps are kept: private files under `<dataDir>/membership` (0700/0600, each
  * replaced atomically, sealed under the data dir's at-rest key), or the node's database (memory) when it
- * has no data directory.
+ * has no data directory. `atRestKeys`: the data dir's, when already read (@default read from the data dir).
  */
-export async function openMemberStorage (dataDir: string | undefined, db: MemberDatabase): Promise<MemberStorage> {
+export async function openMemberStorage (dataDir: string | undefined, db: MemberDatabase, atRestKeys?: AtRestKeys): Promise<MemberStorage> {
   if (dataDir === undefined) return createLevelMemberStorage(db)
-  const seal = { keys: await dataDirKeys(dataDir), place: MEMBERSHIP_DIRECTORY }
+  const seal = { keys: atRestKeys ?? await dataDirKeys(dataDir), place: MEMBERSHIP_DIRECTORY }
   return await createFileMemberStorage({ dir: join(dataDir, MEMBERSHIP_DIRECTORY), seal })
 }
 
@@ -94,12 +110,12 @@ export const CIRCLES_DIRECTORY = 'circles'
  * Where the circles' secrets and member keys are kept: private files under `<dataDir>/circles` (0700/0600,
  * each replaced atomically and sealed under the data dir's at-rest key; circles an earlier version kept in
  * the database are moved there and erased from it), or the node's database (memory) when it has no data
- * directory.
+ * directory. `atRestKeys`: the data dir's, when already read (@default read from the data dir).
  */
-export async function openCircleStorage (dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void): Promise<CircleStateStore> {
+export async function openCircleStorage (dataDir: string | undefined, db: StoreDatabase, onDamaged?: (name: string, err: unknown) => void, atRestKeys?: AtRestKeys): Promise<CircleStateStore> {
   if (dataDir === undefined) return createCircleStateStore(db, onDamaged)
   // a circle's name says who it is: the files are named by a keyed hash of it
-  const seal = { keys: await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY, hideNames: true }
+  const seal = { keys: atRestKeys ?? await dataDirKeys(dataDir), place: CIRCLES_DIRECTORY, hideNames: true }
   const records = await createPrivateRecordStorage({ dir: join(dataDir, CIRCLES_DIRECTORY), seal })
   return await openPrivateCircleStateStore({ records, db, onDamaged })
 }
