@@ -2,7 +2,7 @@
  * Defaults of the Dandelion++ stem. Every value here can be overridden through `StemRouterInit` /
  * `StemInit` (and so through `MurmurInit`); the simulation (`npm run sim:anonymity`) measures them.
  */
-import { MAX_ENVELOPE_BYTES } from '@murmur/protocol'
+import { FORWARD_SLACK, MAX_ENVELOPE_BYTES } from '@murmur/protocol'
 
 /** The stem protocol: one long-lived stream per successor carrying length-prefixed stem frames. */
 export const STEM_PROTOCOL = '/murmur/stem/3.0.0'
@@ -62,6 +62,18 @@ export const PROVISIONAL_EPOCH = 60_000
  * @default 10_000
  */
 export const EMBARGO_MIN = 10_000
+
+/**
+ * Longest a post stays in this node's stem, in ms, from when it entered it here: an embargo timer firing
+ * later publishes it here (if still forwardable) instead of handing it to the next untried stem peer.
+ * Without it the hold grew with the number of stem peers, about peers × (`EMBARGO_MIN` + `EMBARGO_MEAN`),
+ * several minutes with a dozen, eating into what `FORWARD_SLACK` leaves a post to spread. At most one more
+ * embargo runs past it, so a post leaves within `MAX_STEM_HOLD` plus one embargo draw. Own and relayed
+ * posts alike, so the bound says nothing about who wrote a post.
+ *
+ * @default 60_000 (FORWARD_SLACK)
+ */
+export const MAX_STEM_HOLD = FORWARD_SLACK * 1000
 
 /**
  * Mean of the exponential part of the embargo timer, in ms (see {@link EMBARGO_MIN}). Memoryless, so

@@ -7,7 +7,7 @@
 import { logger } from '@libp2p/logger'
 import { systemClock } from './clock.js'
 import {
-  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, HAND_OFF, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, NO_PEER_DELAY_MAX,
+  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, HAND_OFF, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, MAX_STEM_HOLD, NO_PEER_DELAY_MAX,
   NO_PEER_DELAY_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { exponential } from './embargo.js'
@@ -34,6 +34,8 @@ interface Held {
    */
   avoid?: string
   expires?: number
+  /** When it entered the stem here (clock ms): past `maxHold` an embargo publishes it rather than hand it on. */
+  since: number
   /** Successors this post was sent to (and may still hold it). */
   tried: Set<string>
   /** Times the post was sent on. */
@@ -93,6 +95,7 @@ export class StemRouter {
   private readonly routes: StemRoutes
   private readonly embargoMin: number
   private readonly embargoMean: number
+  private readonly maxHold: number
   private readonly rememberDone: number
   private readonly loopLimit: number
   private readonly noPeerDelayMin: number
@@ -113,6 +116,7 @@ export class StemRouter {
     const successors = init.successors ?? STEM_SUCCESSORS
     this.embargoMin = init.embargoMin ?? EMBARGO_MIN
     this.embargoMean = init.embargoMean ?? EMBARGO_MEAN
+    this.maxHold = init.maxHold ?? MAX_STEM_HOLD
     const maxHeld = init.maxHeld ?? MAX_HELD_POSTS
     this.rememberDone = init.rememberDone ?? REMEMBER_DONE
     this.loopLimit = init.loopLimit ?? LOOP_LIMIT
@@ -212,7 +216,7 @@ export class StemRouter {
     if (this.held.has(id) || this.done.has(id)) {
       return { status: 'sent', recipients: 0 }
     }
-    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0, returns: 0 }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0, returns: 0, since: this.clock.now() }
     post.avoid = this.routes.anyPeerBut(this.routes.ownRoute)
     this.held.add(post)
     const to = this.nextHop(post)
@@ -237,7 +241,7 @@ export class StemRouter {
     if (this.stopped || this.held.has(id) || this.done.has(id)) {
       return
     }
-    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, returns: 0, resumed: true }
+    const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 1, returns: 0, resumed: true, since: this.clock.now() }
     post.timer = this.clock.setTimeout(() => { this.embargoFired(post) }, this.embargoDelay())
     this.held.add(post)
   }
@@ -258,7 +262,7 @@ export class StemRouter {
     const known = this.held.get(id)
     const canFluff = this.components.canFluff?.(topic) ?? true
     if (publish && canFluff) {
-      this.fluffHeld(known ?? { id, topic, envelope, own: false, from, group, tried: new Set(), hops: 0, returns: 0 }, 'handoff')
+      this.fluffHeld(known ?? { id, topic, envelope, own: false, from, group, tried: new Set(), hops: 0, returns: 0, since: this.clock.now() }, 'handoff')
       return
     }
     if (known !== undefined) {
@@ -271,7 +275,7 @@ export class StemRouter {
       else this.endStem(known, from, 'loop')
       return
     }
-    const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0, returns: 0 }
+    const post: Held = { id, topic, envelope, own: false, from, group, avoid: from, tried: new Set(), hops: 0, returns: 0, since: this.clock.now() }
     if (this.routes.isDiffuser && canFluff) {
       this.fluffHeld(post, 'diffuser')
       return
@@ -431,6 +435,11 @@ export class StemRouter {
       return
     }
     post.timer = undefined
+    if (this.clock.now() - post.since >= this.maxHold) {
+      // held here long enough: the next untried peer would add another embargo, and another (one per stem peer)
+      this.fluffHeld(post, 'embargo')
+      return
+    }
     if (post.handedTo !== undefined) {
       // the peer it was handed to did not publish it in time: another one, else here
       this.endStem(post, post.via, 'embargo')
@@ -444,18 +453,32 @@ export class StemRouter {
     this.clock.clearTimeout(post.timer)
     this.held.remove(post.id)
     this.remember(post.id)
-    this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: post.own })
-    if (post.own) {
+    // an own post time overtook while held here: `fluff` gives it up and publishes nothing, so its author
+    // hears it dropped, not exposed (an own post still waiting in `originate` hears it from the rejection)
+    const overtaken = post.own && this.components.passable?.(post.topic, post.envelope) === false
+    if (overtaken) {
+      this.log('an own post held in the stem could no longer leave: given up (%s)', reason)
+    } else if (post.own) {
+      this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: true })
       // no post id here: this log would tie the node to the post
       this.log('an own post went out without origin hiding (%s)', reason)
     } else {
+      this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: false })
       this.log.trace('fluffing a relayed post (%s)', reason)
     }
     const published = this.components.fluff(post.topic, post.envelope, post.expires)
     if (post.settle !== undefined) {
       published.then(post.settle.resolve, post.settle.reject)
+    } else if (overtaken) {
+      published.then(() => {}, (err: unknown) => {
+        this.components.onEvent?.({ type: 'dropped', id: post.id, topic: post.topic, error: err instanceof Error ? err : new Error(String(err)) })
+      })
     } else {
-      published.catch((err: unknown) => { this.log.error('fluff failed (%s) - %e', reason, err) })
+      // a relayed post kept here (no longer forwardable) is the sender's doing: never the error log, which it could fill
+      published.catch((err: unknown) => {
+        if (post.own) this.log.error('fluff failed (%s) - %e', reason, err)
+        else this.log.trace('fluff failed (%s) - %e', reason, err)
+      })
     }
   }
 

@@ -93,6 +93,8 @@ export interface StemInit extends StemRouterInit {
 export interface StemEvents {
   /** An own post went into gossip from this node: no stem peer, or its stem lost it. */
   unprotected: CustomEvent<{ id: string, topic: string, reason: FluffReason }>
+  /** An own post the stem held until it could no longer leave: given up (`error` says why), never published. */
+  dropped: CustomEvent<{ id: string, topic: string, error: Error }>
 }
 
 /** The Dandelion++ stem: an {@link Outbound} for own posts plus the relay of other nodes' stems. */
@@ -169,6 +171,9 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
         }
         if (event.type === 'fluff' && event.own) {
           this.safeDispatchEvent('unprotected', { detail: { id: event.id, topic: event.topic, reason: event.reason } })
+        }
+        if (event.type === 'dropped') {
+          this.safeDispatchEvent('dropped', { detail: { id: event.id, topic: event.topic, error: event.error } })
         }
       }
     }, init)

@@ -23,6 +23,8 @@ export type StemEvent =
   | { type: 'epoch', successors: string[], diffuser: boolean }
   | { type: 'forward', id: string, to: string, own: boolean, /** marked for `to` to publish (the stem ended here) */ publish: boolean }
   | { type: 'fluff', id: string, topic: string, reason: FluffReason, own: boolean }
+  /** An own post time overtook while held here (`passable` said no): `fluff` gave it up, for `error`; nothing was published. */
+  | { type: 'dropped', id: string, topic: string, error: Error }
 
 /** What `StemRouter` needs from its surroundings. */
 export interface StemRouterComponents {
@@ -91,6 +93,12 @@ export interface StemRouterInit {
    * @default EMBARGO_MIN (10_000)
    */
   embargoMin?: number
+  /**
+   * Longest a post stays in the stem here, in ms: an embargo firing later publishes it instead of handing it on.
+   *
+   * @default MAX_STEM_HOLD (60_000)
+   */
+  maxHold?: number
   /**
    * Mean of the exponential part of the embargo timer, in ms.
    *
