@@ -273,8 +273,8 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
 
   /**
    * A refusal's action, a stamp's week refused counted against `peer`'s free refusals (the node's tracker):
-   * free to send, it was Ignored however often (eighth read of issue 12, a Low). Not on history sync,
-   * whose responders still serve stamps up to an hour past their keeping (the directory prunes hourly).
+   * free to send, it was Ignored however often (eighth read of issue 12, a Low). On history sync too: a
+   * responder serves only stamps kept at every clock reading of an honest receiver (the directory's items).
    */
   private charged (verdict: Exclude<DirectoryVerdict, { action: 'accept' }>, peer: string): Verdict {
     return verdict.code === 'ERR_STAMP_WEEK' ? this.components.refusal?.(peer, verdict.code) ?? verdict.action : verdict.action
@@ -286,7 +286,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     // counts by address group as there: throwaway PeerIds from one address buy one evaluation, not one each
     const verdict = await this.directory.receive(bytes, { ...this.sender(from), path: 'sync' })
     await this.noteOwn(bytes)
-    return verdict.action
+    return verdict.action === 'accept' ? 'accept' : this.charged(verdict, from.toString())
   }
 
   /** Who delivered an announcement, as the directory counts it. */

@@ -9,7 +9,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import {
-  MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
+  FORWARD_SLACK, MAX_CLOCK_SKEW, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
   WEEK_SECONDS, stampRetainedUntil, stampWindow, toHex, verifyStamp, weekStart
 } from '@murmur/protocol'
 import { Recent } from '../recent.js'
@@ -33,6 +33,16 @@ function weeksAt (created: number): number[] {
   } catch {
     return []
   }
+}
+
+/**
+ * Whether a held stamp for `week` may be served by sync at `now`: kept (taken by sync: from its window's
+ * opening to stampRetainedUntil) at every time from `now − MAX_CLOCK_SKEW` to `now + MAX_CLOCK_SKEW +
+ * FORWARD_SLACK`, the clock readings at which an honest receiver may judge it, as forwardableAt rules for
+ * posts. So no honest receiver refuses a served stamp for its week, and sync charges that refusal.
+ */
+function servableAt (week: number, now: number): boolean {
+  return stampWindow(week).notBefore <= now - MAX_CLOCK_SKEW && now + MAX_CLOCK_SKEW + FORWARD_SLACK < stampRetainedUntil(week)
 }
 
 /** Who delivered an announcement: the peer (reported when it is invalid) and the key its limits count by (its group). */
@@ -203,12 +213,19 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
   }
 
   items (): SyncItem[] {
-    return [...this.held.entries()].filter(([hex]) => !this.withheld.has(hex)).map(([, held]) => ({ id: held.id, created: weekStart(held.stamp.week) }))
+    const now = this.clock()
+    return [...this.held.entries()].filter(([hex, held]) => this.serves(hex, held, now)).map(([, held]) => ({ id: held.id, created: weekStart(held.stamp.week) }))
   }
 
   get (id: Uint8Array): Uint8Array | undefined {
     const hex = toHex(id)
-    return this.withheld.has(hex) ? undefined : this.held.get(hex)?.bytes
+    const held = this.held.get(hex)
+    return held !== undefined && this.serves(hex, held, this.clock()) ? held.bytes : undefined
+  }
+
+  /** Whether sync serves a held item at `now`: not withheld, and of a week kept wherever it arrives (servableAt). */
+  private serves (hex: string, held: Held, now: number): boolean {
+    return !this.withheld.has(hex) && servableAt(held.stamp.week, now)
   }
 
   withhold (id: Uint8Array): void {
