@@ -131,9 +131,9 @@ export interface MemberDirectory extends TypedEventTarget<MemberDirectoryEvents>
   stamped: (memberKey: Uint8Array, created: number) => boolean
   /** Member keys holding a stamp for `week`, in no particular order. */
   members: (week: number) => Uint8Array[]
-  /** The held items, for the directory's sync (`window: 'retain'`). */
+  /** The held items an honest receiver keeps whatever its clock within the tolerated skew, for the directory's sync (`window: 'retain'`). */
   items: () => SyncItem[]
-  /** The encoded stamp of an item, to answer a sync `need`. */
+  /** The encoded stamp of an item, to answer a sync `need`; undefined when `items` leaves it out. */
   get: (id: Uint8Array) => Uint8Array | undefined
   /** Drops the items no longer kept (stampRetainedUntil) from memory and the database. */
   prune: () => Promise<void>
