@@ -17,7 +17,7 @@ import { addressScopeMapper, createMurmurLibp2p } from './libp2p.js'
 import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
 import { rateLimitedSync } from './sync-session-rate.js'
 import type { IdleOutboundRelease } from './outbound-connections.js'
-import { Outbox, publishTo, recordedFirst, reporting } from './outbound.js'
+import { Outbox, dropReason, publishTo, recordedFirst, reporting } from './outbound.js'
 import type { Release, SendResult } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { carriesPosts, forwardableNow } from './forwardable.js'
@@ -316,6 +316,11 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       stem.addEventListener('unprotected', (evt) => {
         // an own post the stem publishes itself (never a directory announcement or a circle frame: their ids are no post's)
         if (evt.detail.topic !== DIRECTORY_TOPIC && evt.detail.topic !== CIRCLE_SHARED_TOPIC) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
+      })
+      stem.addEventListener('dropped', (evt) => {
+        // an own post held in the stem until it could no longer leave: given up there, as the outbox gives one up
+        const { id, topic, error } = evt.detail
+        if (topic !== DIRECTORY_TOPIC && topic !== CIRCLE_SHARED_TOPIC) this.safeDispatchEvent('dropped', { detail: { id, reason: dropReason(error), error } })
       })
       this.stem = stem
     }

@@ -14,6 +14,7 @@ import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeStemFrame, STEM_PROTOCOL } from '../src/stem/index.js'
 import { TEST_POW_BITS, addressOf, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { stemHole } from './stem-hole.js'
 import type { Murmur } from '../src/index.js'
 import type { StemClock } from '../src/stem/index.js'
 import type { StockPeer } from './harness.js'
@@ -148,4 +149,40 @@ describe('a relayed post held in the stem past what may be passed on', () => {
     for (const { id } of posts) expect(await H.get(toHex(id))).toBeDefined()
     for (const n of neighbours) expect((await n.feed(CHANNEL)).map((post) => post.body)).toEqual(['after the hold'])
   }, 60_000)
+})
+
+/**
+ * S9 follow-up: an own post its stem successor swallows, held here until time overtook it. The embargo gives
+ * it up (nothing published), and its author used to hear `unprotected` (published from here, which it was
+ * not) and never `dropped`. Now exactly one `dropped`, with the reason the outbox would give, and no
+ * `unprotected`. The author's clock is injected and jumps past the post's expiry while the embargo runs.
+ */
+describe('an own post held in the stem until it can no longer leave', () => {
+  const running: Array<{ stop(): void | Promise<void> }> = []
+  afterAll(async () => { await stopAll(running) })
+
+  it('is reported dropped (expired) once, never unprotected, and not published', async () => {
+    await ready()
+    const topic = channelTopic('#stem-own-held')
+    const { hole, swallowed, gossip } = await stemHole(topic)
+    running.push(hole)
+    let jump = 0
+    const author = await startNode({ channels: ['#stem-own-held'], sync: false, clock: () => Date.now() + jump, stem: { fluffProbability: 0, embargoMin: 1_500, embargoMean: 100 } })
+    running.push(author)
+    const events: Array<{ type: string, id: string, reason: string }> = []
+    for (const type of ['dropped', 'unprotected'] as const) {
+      author.addEventListener(type, (evt) => { events.push({ type, id: evt.detail.id, reason: evt.detail.reason }) })
+    }
+    await author.libp2p.dial(hole.getMultiaddrs()[0]!)
+    await waitFor(() => router(author).currentSuccessors.length === 1, 'the hole as the author\'s stem successor')
+    const sent = await author.post('#stem-own-held', 'held until it expired', { ttl: 3600 })
+    await waitFor(() => swallowed.length === 1, 'the post at the successor')
+    // past its expiry, before its embargo fires
+    jump = 3_700_000
+    await waitFor(() => router(author).heldCount === 0 && events.length > 0, 'the post out of the stem')
+    // any second event would be dispatched in the same turn as the first, or the next
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(events).toEqual([{ type: 'dropped', id: sent.id, reason: 'expired' }])
+    expect(gossip()).toEqual([])
+  }, 30_000)
 })
