@@ -9,12 +9,14 @@ import { createServer } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { createMurmur } from '@murmur/node'
+import { browserMultiaddrs, relayLibp2pOptions } from '@murmur/node/relay'
 import { chromium } from 'playwright-core'
 import { build } from 'vite'
 import { buildKey, keepBuild, restoreBuild } from './browser-build-cache.ts'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
-import type { NodeMembershipStatus } from '@murmur/node'
+import type { Murmur, MurmurInit, NodeMembershipStatus } from '@murmur/node'
 // the page's `window.murmurPage` declaration
 import type {} from '../examples/browser/src/main.js'
 
@@ -151,20 +153,47 @@ export async function serveStatic (dir: string): Promise<{ url: string, close():
   }
 }
 
+/**
+ * A relay for browsers in the test's process, on loopback TCP and WebSockets, in `#lobby`, a DHT server
+ * without membership (`init`: more options); with its TCP address (for Node.js nodes) and its first
+ * address a browser dials.
+ */
+export async function startPageRelay (init: MurmurInit = {}): Promise<{ relay: Murmur, tcp: string, ws: string }> {
+  const relay = await createMurmur({
+    listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+    channels: ['#lobby'],
+    dhtServer: true,
+    membership: false,
+    libp2p: relayLibp2pOptions(),
+    ...init
+  })
+  const addresses = relay.getMultiaddrs().map(String)
+  return { relay, tcp: addresses.find((ma) => !ma.includes('/ws'))!, ws: browserMultiaddrs(addresses)[0]! }
+}
+
 /** Launches headless Chromium with a fresh profile. */
 export async function launchChromium (): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 })
 }
 
 /**
- * Opens a page in a context of its own (its own IndexedDB: another person's browser). Its console
+ * Opens a page in a context of its own (its own IndexedDB: another person's browser), its localStorage
+ * holding `storage` at its first load. Its console
  * goes into `log`; `MURMUR_BROWSER_DEBUG=murmur:*` (a debug pattern) turns on the page's libp2p logs.
  * The context holds a microphone permission before the page loads: Chromium gathers loopback ICE
  * candidates only for pages with a camera or microphone permission, and `loopbackOnlyIce` lets ICE
  * pair with nothing but loopback, so without it no WebRTC connection between tabs would complete.
  */
-export async function openPage (browser: Browser, url: string, log: string[]): Promise<Page> {
+export async function openPage (browser: Browser, url: string, log: string[], storage: Record<string, string> = {}): Promise<Page> {
   const context = await browser.newContext({ permissions: ['microphone'] })
+  // `storage`: localStorage entries the page finds at its first load (the user's saved choices)
+  if (Object.keys(storage).length > 0) {
+    await context.addInitScript((entries: Record<string, string>) => {
+      if (sessionStorage.getItem('murmur-test:storage') !== null) return
+      sessionStorage.setItem('murmur-test:storage', '1')
+      for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value)
+    }, storage)
+  }
   await context.addInitScript(loopbackOnlyIce)
   await context.addInitScript(recordIceServers)
   const debug = process.env.MURMUR_BROWSER_DEBUG

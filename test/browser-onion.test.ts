@@ -9,9 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
-import { browserMultiaddrs, relayLibp2pOptions } from '@murmur/node/relay'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { answerLinkSettings, buildExample, launchChromium, serveStatic } from './browser-harness.ts'
+import { answerLinkSettings, buildExample, launchChromium, openPage, serveStatic, startPageRelay } from './browser-harness.ts'
 import type { Murmur, OnionStatus, PostView } from '@murmur/node'
 import type { Browser, Page } from 'playwright-core'
 
@@ -32,29 +31,16 @@ describe('the browser page with the onion on (Chromium)', () => {
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'murmur-onion-page-'))
+    let ws = ''
     const [built] = await Promise.all([buildExample(outDir), (async () => {
-      relay = await createMurmur({
-        listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-        powBits: POW_BITS,
-        channels: ['#lobby'],
-        dhtServer: true,
-        membership: false,
-        onion: true,
-        libp2p: relayLibp2pOptions()
-      })
-      const tcp = relay.getMultiaddrs().map(String).find((ma) => !ma.includes('/ws'))!
+      let tcp: string
+      ;({ relay, tcp, ws } = await startPageRelay({ powBits: POW_BITS, onion: true }))
       other = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [tcp], powBits: POW_BITS, channels: ['#lobby'], membership: false, onion: true })
     })()])
     server = await serveStatic(built.dir)
     browser = await launchChromium()
-    const ws = browserMultiaddrs(relay.getMultiaddrs().map(String))[0]!
-    const context = await browser.newContext()
     // the tab mints no member stamp: a mint's CPU is not what this test is about
-    await context.addInitScript(() => { localStorage.setItem('murmur:mint', 'off') })
-    page = await context.newPage()
-    page.on('console', (msg) => { log.push(`[console.${msg.type()}] ${msg.text()}`) })
-    page.on('pageerror', (err) => { log.push(`[pageerror] ${err.message}`) })
-    await page.goto(`${server.url}?relay=${encodeURIComponent(ws)}&pow=${POW_BITS}`)
+    page = await openPage(browser, `${server.url}?relay=${encodeURIComponent(ws)}&pow=${POW_BITS}`, log, { 'murmur:mint': 'off' })
     await answerLinkSettings(page, 'apply')
     await ready()
   }, 120_000)
