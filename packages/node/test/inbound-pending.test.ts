@@ -126,10 +126,23 @@ describe('silent sockets and the pending connections of a node', () => {
 
 describe('the inbound upgrade timeout', () => {
   const cleanup = cleanedAfterEach()
+  /** Short enough to wait for, far from libp2p's 10 s: the node's value, not libp2p's, closes the socket. */
+  const SHORT = 1_500
 
-  it('drops a silent socket after INBOUND_UPGRADE_TIMEOUT, not libp2p\'s 10 s', async () => {
+  /** libp2p's upgrader of `node`, which aborts an inbound upgrade after its `inboundUpgradeTimeout`. */
+  function upgrader (node: Murmur): { inboundUpgradeTimeout: number } {
+    return (node.libp2p as unknown as { components: { upgrader: { inboundUpgradeTimeout: number } } }).components.upgrader
+  }
+
+  it('runs libp2p with INBOUND_UPGRADE_TIMEOUT, not libp2p\'s 10 s, unless told otherwise', async () => {
     // libp2p options of its own, so that the node runs Murmur's default upgrade timeout whatever the harness sets
     const node = await startNode({ sync: false, stem: false, libp2p: { connectionManager: { inboundConnectionThreshold: 1_000 } } })
+    cleanup.running.push(node)
+    expect(upgrader(node).inboundUpgradeTimeout).toBe(INBOUND_UPGRADE_TIMEOUT)
+  })
+
+  it('drops a silent socket once the node\'s upgrade timeout passed, not at libp2p\'s 10 s', async () => {
+    const node = await startNode({ sync: false, stem: false, libp2p: { connectionManager: { inboundConnectionThreshold: 1_000, inboundUpgradeTimeout: SHORT } } })
     cleanup.running.push(node)
     const port = Number(addressOf(node).split('/')[4])
     const started = Date.now()
@@ -138,11 +151,11 @@ describe('the inbound upgrade timeout', () => {
     socket.on('error', () => {})
     // bounded wait on the close event; the bound is between the two timeouts, with room for a loaded machine
     const closed = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { resolve(false) }, INBOUND_UPGRADE_TIMEOUT + 4_000)
+      const timer = setTimeout(() => { resolve(false) }, SHORT + 4_000)
       socket.on('close', () => { clearTimeout(timer); resolve(true) })
     })
     expect(closed).toBe(true)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(INBOUND_UPGRADE_TIMEOUT - 100)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SHORT - 100)
   })
 })
 
