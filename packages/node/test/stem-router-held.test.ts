@@ -59,6 +59,12 @@ describe('stem router: how long a post is held', () => {
     expect(sent.length).toBeLessThan(PEERS.length - 1)
   })
 
+  it('refuses a negative or NaN maxHold', () => {
+    for (const maxHold of [-1, Number.NaN]) {
+      expect(() => setup({ maxHold })).toThrow(RangeError)
+    }
+  })
+
   it('holds an own post no longer than a relayed one (the bound says nothing of who wrote it)', async () => {
     const { router, clock, events } = setup({ fluffProbability: 0, embargoMin: 20_000, embargoMean: 0 })
     for (const peer of PEERS) router.addPeer(peer, true)

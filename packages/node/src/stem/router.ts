@@ -132,6 +132,9 @@ export class StemRouter {
     if (!(this.embargoMin >= 0) || !(this.embargoMean >= 0)) {
       throw new RangeError(`embargoMin and embargoMean must be >= 0, got ${this.embargoMin}, ${this.embargoMean}`)
     }
+    if (!(this.maxHold >= 0)) {
+      throw new RangeError(`maxHold must be >= 0, got ${this.maxHold}`)
+    }
     if (!(this.loopLimit >= 0) || !(Number.isInteger(this.loopLimit) || this.loopLimit === Infinity)) {
       throw new RangeError(`loopLimit must be a non-negative integer or Infinity, got ${this.loopLimit}`)
     }
