@@ -5,6 +5,7 @@
  * an exit (a mix counts it delivered), and `murmur status` shows the onion on, the mixes known and no
  * post left pending; `--help` says what the option hides and costs.
  */
+import { createProgram } from '@murmur/cli'
 import { createMurmur } from '@murmur/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox, TEST_STAMP_BITS } from './cli-harness.ts'
@@ -17,7 +18,6 @@ describe('murmur daemon --onion', () => {
   let reader: Daemon
   let nodes: Murmur[] = []
   let watch: LineProcess
-  let help: { code: number, stdout: string }
 
   /** `murmur status` of the author, polled every 250 ms (no event reaches another process) until its onion line matches. */
   async function onionLine (line: RegExp, timeout = 10_000): Promise<void> {
@@ -36,10 +36,9 @@ describe('murmur daemon --onion', () => {
     const mix = async (): Promise<Murmur> => createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, powBits: 8, channels: ['#lobby'], membership: { stampBits: TEST_STAMP_BITS, mint: false }, onion: true })
     nodes = await Promise.all([mix(), mix(), mix()])
     const bootstrap = nodes.map((node) => node.getMultiaddrs().map(String).find((addr) => addr.includes('/tcp/'))!)
-    ;[author, reader, help] = await Promise.all([
+    ;[author, reader] = await Promise.all([
       sandbox.daemon('author', ['--onion', ...bootstrap.flatMap((addr) => ['--bootstrap', addr])]),
-      sandbox.daemon('reader', ['--bootstrap', bootstrap[0]!]),
-      sandbox.run(['daemon', '--help'])
+      sandbox.daemon('reader', ['--bootstrap', bootstrap[0]!])
     ])
     watch = sandbox.spawn(['watch', 'lobby', '--json', '--data-dir', reader.dataDir])
     await watch.waitForStderr((line) => line.startsWith('watching #lobby'))
@@ -50,11 +49,12 @@ describe('murmur daemon --onion', () => {
     await sandbox?.cleanup()
   })
 
-  it('says in --help what it hides and what it costs', () => {
-    expect(help.code).toBe(0)
-    const text = help.stdout.replace(/\s+/g, ' ')
-    expect(text).toContain('--onion')
-    expect(text).toMatch(/experimental, off by default.*3 mixes.*~1\.8 s more per post.*~19 KB\/min/)
+  it('says in the --help of daemon and chat what it hides and what it costs', () => {
+    // the program's own help text (what `murmur daemon --help` prints), without one more Node.js start
+    for (const name of ['daemon', 'chat']) {
+      const help = createProgram().commands.find((command) => command.name() === name)!.helpInformation().replace(/\s+/g, ' ')
+      expect(help).toMatch(/--onion experimental, off by default.*3 mixes.*no direct peer can tell them from relayed ones.*~1\.8 s more per post.*~19 KB\/min of loop cover traffic/)
+    }
   })
 
   it('sends a post through the mixes to another daemon; status shows the onion', async () => {
@@ -69,9 +69,10 @@ describe('murmur daemon --onion', () => {
     const [json, readerText] = await Promise.all([
       sandbox.run(['status', '--json', '--data-dir', author.dataDir]),
       sandbox.run(['status', '--data-dir', reader.dataDir]),
-      onionLine(/^onion {5}on, 3 mixes known, 0 posts pending, 0 of 0 loops back, 0 delivered as an exit$/m)
+      // a loop a minute: one may have left (and come back) by now
+      onionLine(/^onion {5}on, 3 mixes known, 0 posts pending, [01] of [01] loops? back, 0 delivered as an exit$/m)
     ])
-    expect((JSON.parse(json.stdout) as { onion: OnionStatus }).onion).toMatchObject({ enabled: true, mixes: 3, loopsSent: 0, delivered: 0 })
+    expect((JSON.parse(json.stdout) as { onion: OnionStatus }).onion).toMatchObject({ enabled: true, mixes: 3, delivered: 0 })
     expect(readerText.stdout).toMatch(/^onion {5}off$/m)
   })
 })
