@@ -60,7 +60,7 @@ export async function resolveConfig (init: MurmurInit): Promise<MurmurConfig> {
   }
   const addresses = [...bootstrap, ...listen]
   const allowPrivateAddresses = init.allowPrivateAddresses ?? (addresses.length > 0 && addresses.every(isPrivateMultiaddr))
-  const atRestKeys = init.dataDir === undefined ? undefined : await loadAtRestKeys(init.dataDir)
+  const atRestKeys = init.dataDir === undefined ? undefined : init.atRestKeys ?? await loadAtRestKeys(init.dataDir)
   return {
     listen,
     bootstrap,

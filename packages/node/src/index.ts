@@ -19,6 +19,7 @@
  * ```
  */
 import { MurmurNode } from './murmur.js'
+import type { AtRestKeys } from './at-rest/seal.js'
 import type { ExtraLibp2pOptions, MurmurLibp2p } from './libp2p.js'
 import type { StemInit } from './stem/index.js'
 import type { OnionInit, OnionStatus } from './onion/index.js'
@@ -97,6 +98,18 @@ export interface MurmurInit {
    * @default undefined
    */
   dataDir?: string
+  /**
+   * The at-rest keys of `dataDir`, when the embedder has read them already (the CLI does, for its own
+   * sealed files): the node then does not read `at-rest.key` again. Ignored in browsers, whose store
+   * keeps its own key.
+   *
+   * @default read from `dataDir` once per start
+   * @example
+   * ```ts
+   * const node = await createMurmur({ dataDir, atRestKeys: await dataDirKeys(dataDir) })
+   * ```
+   */
+  atRestKeys?: AtRestKeys
   /**
    * Proof-of-work difficulty in leading zero bits: one number for every kind, or per kind. A network
    * parameter: a node that requires more bits than its peers mine ignores their cheaper posts; less

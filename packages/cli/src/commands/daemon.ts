@@ -5,7 +5,7 @@ import { Command } from 'commander'
 import { ControlClient } from '../client.js'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { DaemonAlreadyRunningError, DataDirError } from '../errors.js'
-import { ensureDataDir } from '../files.js'
+import { atRestKeysOf, ensureDataDir } from '../files.js'
 import { loadOrCreateIdentity } from '../identity.js'
 import { dirname } from 'node:path'
 import { rendezvousDir, resolveDataDir, runtimeDir } from '../paths.js'
@@ -68,6 +68,8 @@ async function runDaemon (options: DaemonOptions): Promise<void> {
       ...networkInit(options),
       channels,
       dataDir,
+      // read once already for the identity: the node does not read at-rest.key again
+      atRestKeys: await atRestKeysOf(dataDir),
       authorKey: identity.key,
       ...(metrics === undefined ? {} : { libp2p: { metrics: metrics.metrics } })
     },
