@@ -7,8 +7,8 @@
 import { isMixPublicKey, MIX_KEY_BYTES, ONION_MAX_ADDRESS_BYTES } from '@murmur/protocol'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { addressGroup } from '../sync/admission.js'
-import { MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
-import { readExactly, writeAll } from './stream.js'
+import { MIX_KEY_LIFETIME, MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 /** The multiaddr code of `/p2p`. */
@@ -117,7 +117,7 @@ export class MixDirectory {
     try {
       const stream = await connection.newStream(MIX_KEY_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
       const reading = readExactly(stream, MIX_KEY_BYTES + 4, MIX_STREAM_TIMEOUT)
-      await stream.close()
+      await closeWithin(stream, MIX_STREAM_TIMEOUT)
       const answer = await reading
       const publicKey = answer.slice(0, MIX_KEY_BYTES)
       if (!this.running || connection.status !== 'open' || !isMixPublicKey(publicKey)) return
@@ -125,8 +125,10 @@ export class MixDirectory {
       const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
       const address = await this.addressOf(peerId, connection)
       this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])), address })
-      // asked again when its key is replaced (never sooner than a minute: a peer cannot make us poll it)
-      const expiresIn = Math.max(60, new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)) * 1000
+      // asked again when its key is replaced: never sooner than a minute (a peer cannot make us poll it),
+      // never later than a key's lifetime (clamped before it is multiplied: setTimeout fires at once above 2^31-1 ms)
+      const seconds = new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)
+      const expiresIn = Math.min(Math.max(60, seconds), MIX_KEY_LIFETIME / 1000) * 1000
       clearTimeout(this.refresh.get(peer))
       this.refresh.set(peer, setTimeout(() => { void this.fetch(peerId, connection) }, expiresIn + 1000))
     } catch (err) {

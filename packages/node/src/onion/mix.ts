@@ -9,7 +9,7 @@ import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
-import { readExactly, writeAll } from './stream.js'
+import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
 import type { OnionMessage } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -90,7 +90,7 @@ export class Mix {
   async send (peer: PeerId, packet: Uint8Array, address?: Uint8Array): Promise<boolean> {
     try {
       const stream = await this.components.libp2p.dialProtocol(dialTarget(peer, address), MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
-      await writeAll(stream, packet)
+      await writeAll(stream, packet, MIX_STREAM_TIMEOUT)
       return true
     } catch (err) {
       this.components.log('could not send a packet to %p - %e', peer, err)
@@ -114,6 +114,8 @@ export class Mix {
       this.components.dropped('ERR_ONION_SIZE', from)
       return
     }
+    // the sender waits for this side to close: closed at once, so a connection carries any number of packets
+    closeWithin(stream, MIX_STREAM_TIMEOUT).catch((err: unknown) => { this.components.log('mix stream from %p not closed - %e', from, err) })
     if (this.running) this.take(packet, from)
   }
 

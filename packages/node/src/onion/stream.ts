@@ -3,6 +3,7 @@
  * No length prefix: the size is the protocol's, and anything else is refused.
  */
 import { Uint8ArrayList } from 'uint8arraylist'
+import { MIX_STREAM_TIMEOUT } from './constants.js'
 import { MixStreamError } from './errors.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -31,14 +32,46 @@ export async function readExactly (stream: Stream, size: number, timeout: number
 }
 
 /**
- * Writes `bytes` on `stream` and closes it (waits for a full send buffer to drain).
+ * Closes `stream` gracefully within `timeout` ms, else aborts it: a peer that never closes its side
+ * cannot hold the stream (nor the connection it keeps in use) open.
  *
  * @example
  * ```ts
- * await writeAll(await libp2p.dialProtocol(peer, MIX_PROTOCOL), packet)
+ * await closeWithin(stream, MIX_STREAM_TIMEOUT)
  * ```
  */
-export async function writeAll (stream: Stream, bytes: Uint8Array): Promise<void> {
-  if (!stream.send(bytes)) await stream.onDrain()
-  await stream.close()
+export async function closeWithin (stream: Stream, timeout: number): Promise<void> {
+  // a timer of its own: the close is not trusted to honour an abort signal
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new MixStreamError(`not closed within ${timeout} ms`)) }, timeout)
+  })
+  try {
+    await Promise.race([stream.close({ signal: AbortSignal.timeout(timeout) }), late])
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Writes `bytes` on `stream` and closes it, all within `timeout` ms (waits for a full send buffer to
+ * drain and for the peer to close its side); the stream is aborted when the time runs out.
+ *
+ * @example
+ * ```ts
+ * await writeAll(await libp2p.dialProtocol(peer, MIX_PROTOCOL), packet, MIX_STREAM_TIMEOUT)
+ * ```
+ */
+export async function writeAll (stream: Stream, bytes: Uint8Array, timeout: number = MIX_STREAM_TIMEOUT): Promise<void> {
+  const signal = AbortSignal.timeout(timeout)
+  try {
+    if (!stream.send(bytes)) await stream.onDrain({ signal })
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+  await closeWithin(stream, timeout)
 }
