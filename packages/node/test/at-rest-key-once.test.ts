@@ -1,10 +1,12 @@
 /**
  * A node start reads the data dir's at-rest key once: the store, the peer key, the member records and the
- * circles' secrets are all sealed under the keys read then, not each under a fresh read of `at-rest.key`.
+ * circles' secrets are all sealed under the keys read then, not each under a fresh read of `at-rest.key`
+ * (before: 4 opens per start with persistPeerId); none when the embedder passes the keys it read.
  */
 import { basename } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { AT_REST_KEY_FILE } from '../src/at-rest/key-file.js'
+import { dataDirKeys } from '../src/at-rest/sealed-file.js'
 import { cleanedAfterEach, startNode } from './harness.js'
 import type * as FsPromises from 'node:fs/promises'
 
@@ -33,5 +35,13 @@ describe('the at-rest key read once per node start', () => {
     const node = await startNode({ dataDir, persistPeerId: true })
     cleanup.running.push(node)
     expect(keyOpens.count).toBe(1)
+  })
+
+  it('opens it not at all when the embedder passes the keys it read (MurmurInit.atRestKeys, as the CLI daemon does)', async () => {
+    const dataDir = await cleanup.tempDir()
+    const atRestKeys = await dataDirKeys(dataDir)
+    keyOpens.count = 0
+    cleanup.running.push(await startNode({ dataDir, persistPeerId: true, atRestKeys }))
+    expect(keyOpens.count).toBe(0)
   })
 })
