@@ -1,11 +1,12 @@
 /**
- * Abuse of the onion layer by stock libp2p peers (loopback): a connection carrying many packets,
+ * Abuse of the onion layer by stock libp2p peers (loopback): a connection carrying many packets, packets
+ * naming sybil next hops that never close their streams,
  * a mix key answer with a huge lifetime. Each case failed on the code before the fix (the tenth adversarial read, S9X).
  */
 import { logger } from '@libp2p/logger'
-import { encodeOnionMessage, generateMixKey, ready, wrapOnion } from '@murmur/protocol'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { MIX_KEY_PROTOCOL, MIX_PROTOCOL, createOnion } from '../src/onion/index.js'
+import { encodeOnionMessage, fromHex, generateMixKey, wrapOnion } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { MAX_MIX_FORWARD_DIALS_PER_GROUP, MIX_KEY_PROTOCOL, MIX_PROTOCOL, MIX_STREAM_TIMEOUT, createOnion } from '../src/onion/index.js'
 import { readExactly, writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import type { MixDropCode, Onion } from '../src/onion/index.js'
@@ -45,9 +46,19 @@ async function keyOf (attacker: StockPeer, peer: PeerId): Promise<Uint8Array> {
   return (await reading).slice(0, 32)
 }
 
+/** A packet the victim (key `publicKey`) forwards at once to `next` at `address`, for a mix key of its own. */
+function forwardPacket (victimPeer: PeerId, publicKey: Uint8Array, next: PeerId, address: Uint8Array): Uint8Array {
+  return wrapOnion({
+    hops: [
+      { publicKey, peerId: victimPeer.toMultihash().bytes, delay: 0 },
+      { publicKey: generateMixKey().publicKey, peerId: next.toMultihash().bytes, address, delay: 0 }
+    ],
+    message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: fromHex('ff') })
+  })
+}
+
 describe('onion layer under abuse', () => {
   const cleanup = cleanedAfterEach()
-  beforeAll(async () => { await ready() })
 
   it('one connection carries 50 packets in a row: the mix closes each stream once its packet is read', async () => {
     const target = await victim(cleanup)
@@ -64,6 +75,33 @@ describe('onion layer under abuse', () => {
     await waitFor(() => target.peer.getConnections(sender.peerId).flatMap((c) => c.streams).every((s) => s.protocol !== MIX_PROTOCOL), 'no mix stream left open')
     expect(target.dropped).toEqual([])
   }, 15_000)
+
+  it('20 packets naming sybil next hops that never close their streams: the mix holds at most the cap of connections to them at once, and none afterwards', async () => {
+    const target = await victim(cleanup)
+    const attacker = await startStockPeer()
+    cleanup.running.push(attacker)
+    await attacker.dial(target.peer.getMultiaddrs()[0]!)
+    const publicKey = await keyOf(attacker, target.peer.peerId)
+    // 20 sybils in one address group that read nothing and never close a mix stream
+    const sybils = await Promise.all(Array.from({ length: 20 }, async () => startStockPeer()))
+    cleanup.running.push(...sybils)
+    let open = 0
+    let most = 0
+    let received = 0
+    for (const sybil of sybils) {
+      await sybil.handle(MIX_PROTOCOL, () => { received++ })
+      sybil.addEventListener('connection:open', (evt) => { if (evt.detail.remotePeer.equals(target.peer.peerId)) most = Math.max(most, ++open) })
+      sybil.addEventListener('connection:close', (evt) => { if (evt.detail.remotePeer.equals(target.peer.peerId)) open-- })
+    }
+    const packets = sybils.map((sybil) => forwardPacket(target.peer.peerId, publicKey, sybil.peerId, sybil.getMultiaddrs()[0]!.decapsulateCode(421).bytes))
+    for (const packet of packets) await writeAll(await attacker.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet)
+    await waitFor(() => target.dropped.length + received === packets.length, 'every packet forwarded or dropped', 15_000)
+    expect(target.dropped.every((code) => code === 'ERR_MIX_UNREACHABLE')).toBe(true)
+    expect(received).toBeGreaterThan(0)
+    await waitFor(() => sybils.every((sybil) => target.peer.getConnections(sybil.peerId).length === 0), 'no sybil connection held', MIX_STREAM_TIMEOUT * 2)
+    expect(most).toBeLessThanOrEqual(MAX_MIX_FORWARD_DIALS_PER_GROUP)
+    expect(most).toBeGreaterThan(0)
+  }, 20_000)
 
   it('a mix key answer with a lifetime of 0xffffffff s: the key is asked for once, not in a loop', async () => {
     const target = await victim(cleanup)

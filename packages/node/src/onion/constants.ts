@@ -28,3 +28,7 @@ export const MAX_REPLAY_TAGS = 65_536
 export const MIX_STREAM_TIMEOUT = 5_000
 /** Inbound mix streams per connection (one packet each, short-lived). @default 8 */
 export const MAX_MIX_INBOUND_STREAMS = 8
+/** Connections a mix keeps open at once that it dialed to forward packets (each closed once its packet is written). @default 16 */
+export const MAX_MIX_FORWARD_DIALS = 16
+/** Of those, connections to one address group (a sybil's hosts in one /16 take 2 at most). @default 2 */
+export const MAX_MIX_FORWARD_DIALS_PER_GROUP = 2

@@ -8,7 +8,8 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { addressGroup } from '../sync/admission.js'
+import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
 import type { OnionMessage } from '@murmur/protocol'
@@ -18,19 +19,12 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
 export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
-/** `peer` at `address` when that is a multiaddr, else `peer` alone (dialed at the addresses known for it). */
-function dialTarget (peer: PeerId, address: Uint8Array | undefined): PeerId | Multiaddr {
-  if (address === undefined || address.byteLength === 0) return peer
-  try {
-    return multiaddr(address).encapsulate(`/p2p/${peer.toString()}`)
-  } catch {
-    return peer
-  }
-}
+/** The multiaddr code of `/p2p`. */
+const P2P_CODE = 421
 
 /** What {@link Mix} needs from the node. */
 export interface MixComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dial' | 'getConnections'>
   keyring: MixKeyring
   /** The exit's message, once held: a post to judge and publish, or a loop back at its sender. */
   exit(message: OnionMessage): void
@@ -56,6 +50,8 @@ export interface MixComponents {
 export class Mix {
   private readonly components: MixComponents
   private readonly held = new Set<ReturnType<typeof setTimeout>>()
+  /** Connections this mix opens to forward a packet, by the address group dialed. */
+  private readonly forwarding = new Map<string, number>()
   private running = false
 
   constructor (components: MixComponents) {
@@ -83,17 +79,74 @@ export class Mix {
     this.components.libp2p.unhandle(MIX_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_PROTOCOL, err) })
   }
 
+  /** Connections open now that this mix dialed to forward a packet (each closed once its packet is written). */
+  get forwardingCount (): number {
+    let count = 0
+    for (const n of this.forwarding.values()) count += n
+    return count
+  }
+
   /**
-   * Writes `packet` to `peer` on a stream of its own, dialing it at `address` (a multiaddr's bytes) when
-   * it is not connected and one is given; false when it could not.
+   * Writes `packet` to `peer` on a stream of its own, within MIX_STREAM_TIMEOUT; false when it could not.
+   * A connected peer is reached over its connection; any other only at `address` (a multiaddr's bytes,
+   * from a packet), on a short-lived connection (closed once the packet is written or the deadline
+   * passes) counted against caps, in all and per address group (MAX_MIX_FORWARD_DIALS,
+   * MAX_MIX_FORWARD_DIALS_PER_GROUP): packets naming sybils make this mix hold a few connections for
+   * a few seconds, never many for long. The dial passes the node's connection gater.
    */
   async send (peer: PeerId, packet: Uint8Array, address?: Uint8Array): Promise<boolean> {
+    const { libp2p, log } = this.components
+    const connected = libp2p.getConnections(peer).find((connection) => connection.status === 'open')
+    if (connected !== undefined) return this.write(connected, packet)
+    const target = this.target(address)
+    if (target === undefined) {
+      log('next hop %p not connected and no address named', peer)
+      return false
+    }
+    const group = addressGroup(target)
+    if (this.forwardingCount >= MAX_MIX_FORWARD_DIALS || (this.forwarding.get(group) ?? 0) >= MAX_MIX_FORWARD_DIALS_PER_GROUP) {
+      log('too many forwarding connections open, not dialing %p', peer)
+      return false
+    }
+    this.forwarding.set(group, (this.forwarding.get(group) ?? 0) + 1)
+    let connection: Connection | undefined
+    const started = Date.now()
     try {
-      const stream = await this.components.libp2p.dialProtocol(dialTarget(peer, address), MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
+      connection = await libp2p.dial(target.encapsulate(`/p2p/${peer.toString()}`), { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
+      return await this.write(connection, packet)
+    } catch (err) {
+      log('could not dial %p to forward a packet - %e', peer, err)
+      return false
+    } finally {
+      const left = (this.forwarding.get(group) ?? 1) - 1
+      if (left > 0) this.forwarding.set(group, left)
+      else this.forwarding.delete(group)
+      // closed only when this dial opened it (not a connection that formed meanwhile for other reasons)
+      if (connection !== undefined && connection.timeline.open >= started) {
+        const opened = connection
+        opened.close({ signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) }).catch((err: unknown) => { opened.abort(err as Error) })
+      }
+    }
+  }
+
+  /** `address` as a multiaddr without /p2p, or undefined when there is none or it does not parse. */
+  private target (address: Uint8Array | undefined): Multiaddr | undefined {
+    if (address === undefined || address.byteLength === 0) return undefined
+    try {
+      return multiaddr(address).decapsulateCode(P2P_CODE)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Writes `packet` on a new mix stream of `connection`, within MIX_STREAM_TIMEOUT. */
+  private async write (connection: Connection, packet: Uint8Array): Promise<boolean> {
+    try {
+      const stream = await connection.newStream(MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
       await writeAll(stream, packet, MIX_STREAM_TIMEOUT)
       return true
     } catch (err) {
-      this.components.log('could not send a packet to %p - %e', peer, err)
+      this.components.log('could not send a packet to %p - %e', connection.remotePeer, err)
       return false
     }
   }
