@@ -20,19 +20,21 @@ interface Victim {
   onion: Onion
   delivered: number
   dropped: MixDropCode[]
+  droppedFrom: string[]
 }
 
-async function victim (cleanup: ReturnType<typeof cleanedAfterEach>): Promise<Victim> {
+async function victim (cleanup: ReturnType<typeof cleanedAfterEach>, groupOf?: (peer: PeerId) => string | undefined): Promise<Victim> {
   const peer = await startStockPeer()
-  const node: Victim = { peer, onion: undefined as unknown as Onion, delivered: 0, dropped: [] }
+  const node: Victim = { peer, onion: undefined as unknown as Onion, delivered: 0, dropped: [], droppedFrom: [] }
   node.onion = createOnion({
     libp2p: peer,
     deliver: async () => { node.delivered++ },
     fallback: () => {},
     penalize: () => {},
+    groupOf,
     log: logger('murmur:test:onion-abuse')
   }, { meanDelay: 0, loopsPerMinute: 0 })
-  node.onion.addEventListener('dropped', (evt) => { node.dropped.push(evt.detail.code) })
+  node.onion.addEventListener('dropped', (evt) => { node.dropped.push(evt.detail.code); node.droppedFrom.push(String(evt.detail.from)) })
   await node.onion.start()
   cleanup.running.push({ stop: () => { node.onion.stop() } }, peer)
   return node
@@ -101,6 +103,28 @@ describe('onion layer under abuse', () => {
     await waitFor(() => sybils.every((sybil) => target.peer.getConnections(sybil.peerId).length === 0), 'no sybil connection held', MIX_STREAM_TIMEOUT * 2)
     expect(most).toBeLessThanOrEqual(MAX_MIX_FORWARD_DIALS_PER_GROUP)
     expect(most).toBeGreaterThan(0)
+  }, 20_000)
+
+  it('a full mix queue (256) filled from one address group drops that group\'s packets, not an honest one\'s', async () => {
+    const honest = await startStockPeer()
+    // every peer is on loopback: the honest sender is given an address group of its own
+    const target = await victim(cleanup, (peer) => peer.equals(honest.peerId) ? 'honest' : undefined)
+    const flooder = await startStockPeer()
+    cleanup.running.push(honest, flooder)
+    await flooder.dial(target.peer.getMultiaddrs()[0]!)
+    await honest.dial(target.peer.getMultiaddrs()[0]!)
+    const publicKey = await keyOf(flooder, target.peer.peerId)
+    const packet = (delay: number, i: number): Uint8Array => wrapOnion({ hops: [{ publicKey, peerId: target.peer.peerId.toMultihash().bytes, delay }], message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: new Uint8Array([i >> 8, i & 255]) }) })
+    // 264 flood packets held 10 s, in 8 streams at a time, then the honest packet into the full queue
+    await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
+      for (let i = lane; i < 264; i += 8) await writeAll(await flooder.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet(10_000, i))
+    }))
+    await waitFor(() => target.dropped.length === 8, 'the flood past the queue dropped')
+    await writeAll(await honest.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet(0, 9999))
+    await waitFor(() => target.delivered === 1, 'the honest packet delivered')
+    expect(target.dropped).toHaveLength(9)
+    expect(target.dropped.every((code) => code === 'ERR_MIX_FULL')).toBe(true)
+    expect(target.droppedFrom.every((peer) => peer === flooder.peerId.toString())).toBe(true)
   }, 20_000)
 
   it('a mix key answer with a lifetime of 0xffffffff s: the key is asked for once, not in a loop', async () => {

@@ -152,6 +152,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
       dropped: (code, from) => { this.safeDispatchEvent('dropped', { detail: { code, from } }) },
       penalize: components.penalize,
       blocked: components.blocked,
+      groupOf: components.groupOf,
       log
     })
     this.sender = new OnionSender({

@@ -8,6 +8,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
+import { HeldPosts } from '../stem/held.js'
 import { addressGroup } from '../sync/admission.js'
 import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, readExactly, writeAll } from './stream.js'
@@ -22,6 +23,14 @@ export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC'
 /** The multiaddr code of `/p2p`. */
 const P2P_CODE = 421
 
+/** A packet held until its delay is over. */
+interface HeldPacket {
+  id: string
+  group: string
+  from: PeerId
+  timer: ReturnType<typeof setTimeout>
+}
+
 /** What {@link Mix} needs from the node. */
 export interface MixComponents {
   libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dial' | 'getConnections'>
@@ -34,6 +43,8 @@ export interface MixComponents {
   penalize(peer: PeerId, code: string): void
   /** Whether `peer` is cut off: its streams are refused. @default never */
   blocked?(peer: PeerId): boolean
+  /** The address group a packet from `peer` is charged to in the full queue. @default its connection's `addressGroup` */
+  groupOf?(peer: PeerId): string | undefined
   log: Logger
 }
 
@@ -49,7 +60,9 @@ export interface MixComponents {
  */
 export class Mix {
   private readonly components: MixComponents
-  private readonly held = new Set<ReturnType<typeof setTimeout>>()
+  /** Packets held, charged to the address group they came from: a full queue drops the fullest group's oldest (the stem's rule). */
+  private readonly held = new HeldPosts<HeldPacket>(MAX_MIX_HELD)
+  private nextId = 0
   /** Connections this mix opens to forward a packet, by the address group dialed. */
   private readonly forwarding = new Map<string, number>()
   private running = false
@@ -74,7 +87,7 @@ export class Mix {
   stop (): void {
     if (!this.running) return
     this.running = false
-    for (const timer of this.held) clearTimeout(timer)
+    for (const { timer } of this.held.values()) clearTimeout(timer)
     this.held.clear()
     this.components.libp2p.unhandle(MIX_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_PROTOCOL, err) })
   }
@@ -169,23 +182,25 @@ export class Mix {
     }
     // the sender waits for this side to close: closed at once, so a connection carries any number of packets
     closeWithin(stream, MIX_STREAM_TIMEOUT).catch((err: unknown) => { this.components.log('mix stream from %p not closed - %e', from, err) })
-    if (this.running) this.take(packet, from)
+    if (this.running) this.take(packet, from, this.components.groupOf?.(from) ?? addressGroup(connection.remoteAddr))
   }
 
-  /** Peels, holds and passes on one packet that came from `from`. */
-  private take (packet: Uint8Array, from: PeerId): void {
-    if (this.held.size >= MAX_MIX_HELD) {
-      this.components.dropped('ERR_MIX_FULL', from)
-      return
-    }
+  /** Peels, holds and passes on one packet that came from `from`, in address group `group`. */
+  private take (packet: Uint8Array, from: PeerId, group: string): void {
     const opened = this.components.keyring.open(packet)
     if (!opened.ok) {
       this.components.log('packet from %p refused - %s', from, opened.code)
       this.components.dropped(opened.code === 'ERR_ONION_PATH' ? 'ERR_ONION_ROUTING' : opened.code, from)
       return
     }
+    const evicted = this.held.makeRoom()
+    if (evicted !== undefined) {
+      clearTimeout(evicted.timer)
+      this.components.dropped('ERR_MIX_FULL', evicted.from)
+    }
+    const id = String(this.nextId++)
     const timer = setTimeout(() => {
-      this.held.delete(timer)
+      this.held.remove(id)
       if (!this.running) return
       if (opened.kind === 'exit') {
         const message = decodeOnionMessage(opened.message)
@@ -202,6 +217,6 @@ export class Mix {
       }
       void this.send(next, opened.packet, opened.address).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
     }, Math.min(opened.delay, MAX_MIX_HOLD))
-    this.held.add(timer)
+    this.held.add({ id, group, from, timer })
   }
 }
