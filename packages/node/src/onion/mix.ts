@@ -11,7 +11,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { HeldPosts } from '../stem/held.js'
 import { addressGroup } from '../sync/admission.js'
 import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
-import { closeWithin, readExactly, writeAll } from './stream.js'
+import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
 import type { OnionMessage } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -126,7 +126,7 @@ export class Mix {
     const started = Date.now()
     try {
       connection = await libp2p.dial(target.encapsulate(`/p2p/${peer.toString()}`), { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
-      return await this.write(connection, packet)
+      return await this.write(connection, packet, true)
     } catch (err) {
       log('could not dial %p to forward a packet - %e', peer, err)
       return false
@@ -152,11 +152,15 @@ export class Mix {
     }
   }
 
-  /** Writes `packet` on a new mix stream of `connection`, within MIX_STREAM_TIMEOUT. */
-  private async write (connection: Connection, packet: Uint8Array): Promise<boolean> {
+  /**
+   * Writes `packet` on a new mix stream of `connection`, within MIX_STREAM_TIMEOUT; with `confirmed`, also
+   * waits (as long again) for the peer to close its side, so that the connection can be closed after.
+   */
+  private async write (connection: Connection, packet: Uint8Array, confirmed = false): Promise<boolean> {
     try {
       const stream = await connection.newStream(MIX_PROTOCOL, { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
       await writeAll(stream, packet, MIX_STREAM_TIMEOUT)
+      if (confirmed) await peerClosed(stream, MIX_STREAM_TIMEOUT)
       return true
     } catch (err) {
       this.components.log('could not send a packet to %p - %e', connection.remotePeer, err)

@@ -57,8 +57,8 @@ export async function closeWithin (stream: Stream, timeout: number): Promise<voi
 }
 
 /**
- * Writes `bytes` on `stream` and closes it, all within `timeout` ms (waits for a full send buffer to
- * drain and for the peer to close its side); the stream is aborted when the time runs out.
+ * Writes `bytes` on `stream` and closes it, within `timeout` ms each (@default MIX_STREAM_TIMEOUT); the
+ * stream is aborted when the time runs out.
  *
  * @example
  * ```ts
@@ -74,4 +74,39 @@ export async function writeAll (stream: Stream, bytes: Uint8Array, timeout: numb
     throw err
   }
   await closeWithin(stream, timeout)
+}
+
+/**
+ * Resolves once the peer closed its side of `stream` (a mix does once it read the packet: the
+ * connection may then be closed without losing it); aborts the stream and throws MixStreamError after
+ * `timeout` ms.
+ *
+ * @example
+ * ```ts
+ * await writeAll(stream, packet)
+ * await peerClosed(stream, MIX_STREAM_TIMEOUT)
+ * ```
+ */
+export async function peerClosed (stream: Stream, timeout: number): Promise<void> {
+  if (stream.remoteWriteStatus !== 'writable' || stream.status !== 'open') return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let done: (() => void) | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      done = () => { resolve() }
+      stream.addEventListener('remoteCloseWrite', done, { once: true })
+      stream.addEventListener('close', done, { once: true })
+      timer = setTimeout(() => {
+        const err = new MixStreamError(`peer did not close within ${timeout} ms`)
+        stream.abort(err)
+        reject(err)
+      }, timeout)
+    })
+  } finally {
+    clearTimeout(timer)
+    if (done !== undefined) {
+      stream.removeEventListener('remoteCloseWrite', done)
+      stream.removeEventListener('close', done)
+    }
+  }
 }
