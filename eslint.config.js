@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', 'packages/protocol/src/wire/murmur.ts', 'packages/protocol/src/sync/sync.ts', 'packages/protocol/src/directory.ts', 'packages/node/src/kad-providers.ts', 'bench/results/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', 'packages/protocol/src/wire/murmur.ts', 'packages/protocol/src/sync/sync.ts', 'packages/protocol/src/directory.ts', 'packages/node/src/kad-providers.ts', 'bench/results/**', 'packages/cli/page/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
