@@ -1,6 +1,6 @@
 /**
  * The page's onion setting, in real Chromium: a tab ticks "onion-wrapped posts" in its settings form,
- * the page starts again with its node running the onion (a mix that knows the relay's mix key), and a
+ * the page starts again with its node running the onion, and a
  * post typed in it still reaches a Node.js node behind the relay (the tab knows fewer than 3 mixes, so
  * the stem takes it: the onion on never costs delivery). A relay for browsers, itself a mix, and the
  * other node run in this process.

@@ -16,10 +16,9 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMurmur } from '@murmur/node'
-import { browserMultiaddrs, relayLibp2pOptions } from '@murmur/node/relay'
 import { locationCover } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, answerLinkSettings, buildExample, launchChromium, serveStatic } from './browser-harness.ts'
+import { ROOT, answerLinkSettings, buildExample, launchChromium, serveStatic, startPageRelay } from './browser-harness.ts'
 import type { Murmur, PostView } from '@murmur/node'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
@@ -75,16 +74,10 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'murmur-page-'))
+    let ws = ''
     const [built] = await Promise.all([buildExample(outDir), (async () => {
-      relay = await createMurmur({
-        listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-        powBits: POW_BITS,
-        channels: ['#lobby'],
-        dhtServer: true,
-        membership: false,
-        libp2p: relayLibp2pOptions()
-      })
-      const tcp = relay.getMultiaddrs().map(String).find((ma) => !ma.includes('/ws'))!
+      let tcp: string
+      ;({ relay, tcp, ws } = await startPageRelay({ powBits: POW_BITS }))
       other = await createMurmur({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [tcp], powBits: POW_BITS, channels: ['#lobby'], membership: false })
     })()])
     server = await serveStatic(built.dir)
@@ -100,7 +93,6 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
     page = await context.newPage()
     page.on('console', (msg) => { log.push(`[console.${msg.type()}] ${msg.text()}`) })
     page.on('pageerror', (err) => { log.push(`[pageerror] ${err.message}`) })
-    const ws = browserMultiaddrs(relay.getMultiaddrs().map(String))[0]!
     await page.goto(`${server.url}?relay=${encodeURIComponent(ws)}&pow=${POW_BITS}`)
     await answerLinkSettings(page, 'apply')
     await ready()

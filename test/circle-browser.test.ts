@@ -16,15 +16,13 @@ import { createServer } from 'node:net'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMurmur } from '@murmur/node'
-import { browserMultiaddrs, relayLibp2pOptions } from '@murmur/node/relay'
 import {
   CIRCLE_SHARED_TOPIC, CircleRecordType, NEWCOMER_DELAY_SECONDS, decodeInvite, deriveCircleKeys, isCircleChannel, openCircleFrame, postIdOf, toHex
 } from '@murmur/protocol'
 import QRCode from 'qrcode'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { qrPath, qrSegments } from '../examples/browser/src/invite.ts'
-import { answerLinkSettings, buildExample, launchChromium, openPage, pageState, serveStatic, waitForPage } from './browser-harness.ts'
+import { answerLinkSettings, buildExample, launchChromium, openPage, pageState, serveStatic, startPageRelay, waitForPage } from './browser-harness.ts'
 import { Sandbox, TEST_STAMP_BITS, clockShiftEnv } from './cli-harness.ts'
 import type { Server } from 'node:net'
 import type { Daemon } from './cli-harness.ts'
@@ -148,19 +146,9 @@ describe('a circle of two daemons and a browser page, through a relay that is no
     trap = createServer((socket) => { trapped++; socket.destroy() })
     await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve))
     const [built] = await Promise.all([buildExample(outDir), (async () => {
-      relay = await createMurmur({
-        listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-        powBits: POW_BITS,
-        channels: ['#lobby'],
-        dhtServer: true,
-        // its clock stays real while the members' run a day ahead: a member directory judging their stamps by
-        // another day could cut them off, and circles do not use the directory
-        membership: false,
-        libp2p: relayLibp2pOptions()
-      })
-      const addresses = relay.getMultiaddrs().map(String)
-      relayTcp = addresses.find((ma) => !ma.includes('/ws'))!
-      relayWs = browserMultiaddrs(addresses)[0]!
+      // no member directory (startPageRelay's default): its clock stays real while the members' run a day ahead, a
+      // directory judging their stamps by another day could cut them off, and circles do not use the directory
+      ;({ relay, tcp: relayTcp, ws: relayWs } = await startPageRelay({ powBits: POW_BITS }))
       relay.addEventListener('post', (evt) => { relayRead.push(evt.detail.body) })
       relay.addEventListener('circle-post', (evt) => { relayRead.push(evt.detail.post.body) })
       // every frame the relay passes on: those gossip brought it, and those it publishes (fluffed from a stem)
