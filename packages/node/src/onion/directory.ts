@@ -7,6 +7,7 @@
 import { isMixPublicKey, MIX_KEY_BYTES, ONION_MAX_ADDRESS_BYTES } from '@murmur/protocol'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { addressGroup } from '../sync/admission.js'
+import { registerTopology } from '../topology.js'
 import { MIX_KEY_LIFETIME, MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
@@ -28,7 +29,7 @@ export interface KnownMix {
 
 /** What {@link MixDirectory} needs from the node. */
 export interface MixDirectoryComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'peerStore'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'peerStore'> & Partial<Pick<Libp2p, 'getMultiaddrs' | 'getConnections'>>
   /** This node's current mix public key and how long it stays so (ms), answered to every peer that asks. */
   ownKey(): { publicKey: Uint8Array, expiresIn: number }
   /** Whether this node chose to dial `peer` (`ChosenPeers.dialed`). @default every outbound connection */
@@ -75,7 +76,7 @@ export class MixDirectory {
       writeAll(stream, answer).catch((err: unknown) => { stream.abort(err as Error) })
     })
     this.running = true
-    this.topologyId = await libp2p.register(MIX_KEY_PROTOCOL, {
+    this.topologyId = await registerTopology(libp2p, MIX_KEY_PROTOCOL, {
       onConnect: (peerId, connection) => { void this.fetch(peerId, connection) },
       onDisconnect: (peerId) => { this.forget(peerId.toString()) }
     })

@@ -15,6 +15,7 @@ import { StemRouter } from './router.js'
 import { addressGroup } from '../sync/admission.js'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { isVerifyRefusal } from '../verify/errors.js'
+import { registerTopology } from '../topology.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
 import type { Verdict } from '../intake.js'
@@ -29,7 +30,7 @@ import type { Connection, Libp2p, Logger, PeerId, Stream, TypedEventTarget } fro
 export type StemValidator = (topic: string, envelope: Uint8Array, from: PeerId) => Promise<Verdict>
 
 /** What the stem uses of the libp2p node. */
-export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'> & Partial<Pick<Libp2p, 'getMultiaddrs'>>
+export type StemLibp2p = Pick<Libp2p, 'handle' | 'unhandle' | 'register' | 'unregister' | 'dialProtocol'> & Partial<Pick<Libp2p, 'getMultiaddrs' | 'getConnections' | 'peerStore'>>
 
 /** What {@link createStem} needs from the node. */
 export interface StemComponents {
@@ -196,7 +197,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     })
     // running before the topology reports the peers already connected, so their streams are opened too
     this.running = true
-    this.topologyId = await libp2p.register(STEM_PROTOCOL, {
+    this.topologyId = await registerTopology(libp2p, STEM_PROTOCOL, {
       onConnect: (peerId, connection) => {
         const peer = peerId.toString()
         this.peers.set(peer, peerId)
