@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { RELAY_TCP_PORT, RELAY_WS_PORT, relayListen } from '@murmur/node/relay-constants'
 import { DEFAULT_CHANNEL } from '../constants.js'
 import { UsageError } from '../errors.js'
-import { ensureDataDir } from '../files.js'
+import { atRestKeysOf, ensureDataDir } from '../files.js'
 import { resolveDataDir } from '../paths.js'
 import { channelStatus, watchStatus } from '../daemon/status.js'
 import {
@@ -128,6 +128,8 @@ async function runRelay (options: RelayOptions): Promise<void> {
   const network = networkInit(options, listen)
   const node = await createMurmur({
     ...network,
+    // the CLI's keys: a data dir of an earlier version first opened here has the CLI's plain files sealed too
+    atRestKeys: await atRestKeysOf(dataDir),
     // on one machine or a LAN every relayed address of its browsers is private: kept, or none could pair
     allowPrivateAddresses: isPrivateRelay({ listen, announce: options.announce, bootstrap: options.bootstrap }),
     // a relay checks and relays the member directory (at --stamp-bits) but is no member itself

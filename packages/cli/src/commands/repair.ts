@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander'
 import { DaemonAlreadyRunningError, UsageError } from '../errors.js'
+import { atRestKeysOf } from '../files.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
 import { outputOf, withCommonOptions } from './options.js'
@@ -41,6 +42,8 @@ export function repairCommand (): Command {
       // loaded here, not at the top: @murmur/node/internal, the store's way in, loads libp2p (every command imports this module)
       const { openDatabase } = await import('@murmur/node/internal')
       const db = await openDatabase(dataDir, {
+        // the CLI's keys: a data dir of an earlier version first opened here has the CLI's plain files sealed too
+        atRestKeys: await atRestKeysOf(dataDir),
         moveAside: ({ aside, kept, cut }) => { report = { movedTo: aside, kept, cut } }
       }).catch((err: unknown) => {
         const cause = (err as { cause?: { code?: unknown } }).cause
