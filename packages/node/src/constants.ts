@@ -123,18 +123,6 @@ export const INBOUND_PENDING_BUDGET = 64
 export const INBOUND_PENDING_LIBP2P = 2 * INBOUND_PENDING_BUDGET
 
 /**
- * libp2p's `inboundUpgradeTimeout` in a Murmur node, in ms (libp2p's default is 10 s): how long an
- * inbound socket may take to finish its handshake (multistream-select, noise, yamux: several round
- * trips). As long as a dialer gives one address ({@link ADDRESS_DIAL_TIMEOUT}), so that a link the dialer
- * keeps is kept here too: at 5 s a link with a 3 s round trip (a congested mobile network, a browser
- * behind a relay: every round trip over two legs) finished the dialer's side in about 7 s and was then
- * aborted here, and never carried a message (dial-slow-link.test.ts, eighth read of issue 12). Silent
- * sockets are the inbound share's business: a newcomer of another address group takes over the oldest
- * pending place of the group holding the most (see {@link INBOUND_PENDING_BUDGET}).
- */
-export const INBOUND_UPGRADE_TIMEOUT = 15_000
-
-/**
  * libp2p's `inboundConnectionThreshold` in a Murmur node: most inbound connections per second from one
  * IP address, checked before any gater. It is set past what one host can open, which takes libp2p's
  * per-address rate out of the picture: any rate there is shared by every host behind the address, so one
@@ -186,6 +174,18 @@ export const DIAL_TIMEOUT = 30_000
  * gets its turn when the first hangs.
  */
 export const ADDRESS_DIAL_TIMEOUT = 15_000
+
+/**
+ * libp2p's `inboundUpgradeTimeout` in a Murmur node, in ms (libp2p's default is 10 s): how long an
+ * inbound socket may take to finish its handshake (multistream-select, noise, yamux: several round
+ * trips). As long as a dialer gives one address ({@link ADDRESS_DIAL_TIMEOUT}), so that a link the dialer
+ * keeps is kept here too: at 5 s a link with a 3 s round trip (a congested mobile network, a browser
+ * behind a relay: every round trip over two legs) finished the dialer's side in about 7 s and was then
+ * aborted here, and never carried a message (dial-slow-link.test.ts, eighth read of issue 12). Silent
+ * sockets are the inbound share's business: a newcomer of another address group takes over the oldest
+ * pending place of the group holding the most (see {@link INBOUND_PENDING_BUDGET}).
+ */
+export const INBOUND_UPGRADE_TIMEOUT = ADDRESS_DIAL_TIMEOUT
 
 /** Default feed length. */
 export const FEED_LIMIT = 50

@@ -315,12 +315,12 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {
         // an own post the stem publishes itself (never a directory announcement or a circle frame: their ids are no post's)
-        if (evt.detail.topic !== DIRECTORY_TOPIC && evt.detail.topic !== CIRCLE_SHARED_TOPIC) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
+        if (carriesPosts(evt.detail.topic)) this.safeDispatchEvent('unprotected', { detail: { id: evt.detail.id, reason: evt.detail.reason } })
       })
       stem.addEventListener('dropped', (evt) => {
         // an own post held in the stem until it could no longer leave: given up there, as the outbox gives one up
         const { id, topic, error } = evt.detail
-        if (topic !== DIRECTORY_TOPIC && topic !== CIRCLE_SHARED_TOPIC) this.safeDispatchEvent('dropped', { detail: { id, reason: dropReason(error), error } })
+        if (carriesPosts(topic)) this.safeDispatchEvent('dropped', { detail: { id, reason: dropReason(error), error } })
       })
       this.stem = stem
     }

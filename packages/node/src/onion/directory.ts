@@ -4,6 +4,7 @@
  * connect (they are fresh per start, like PeerIds, and rotate hourly): a node wraps only for mixes it is
  * connected to, so a key cannot be planted by a third party, and a mix that leaves leaves the draw.
  */
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { isMixPublicKey, MIX_KEY_BYTES, ONION_MAX_ADDRESS_BYTES } from '@murmur/protocol'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { addressGroup } from '../sync/admission.js'
@@ -12,8 +13,6 @@ import { MIX_KEY_LIFETIME, MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './consta
 import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
-/** The multiaddr code of `/p2p`. */
-const P2P_CODE = 421
 
 /** A mix this node can wrap packets for. */
 export interface KnownMix {
@@ -101,12 +100,12 @@ export class MixDirectory {
   private async addressOf (peerId: PeerId, connection: Connection): Promise<Uint8Array | undefined> {
     const fits = (bytes: Uint8Array): boolean => bytes.byteLength <= ONION_MAX_ADDRESS_BYTES
     if (connection.direction === 'outbound') {
-      const dialed = connection.remoteAddr.decapsulateCode(P2P_CODE).bytes
+      const dialed = connection.remoteAddr.decapsulateCode(CODE_P2P).bytes
       if (fits(dialed)) return dialed
     }
     try {
       const { addresses } = await this.components.libp2p.peerStore.get(peerId)
-      return addresses.map(({ multiaddr }) => multiaddr.decapsulateCode(P2P_CODE).bytes).find(fits)
+      return addresses.map(({ multiaddr }) => multiaddr.decapsulateCode(CODE_P2P).bytes).find(fits)
     } catch {
       return undefined
     }

@@ -6,7 +6,7 @@
  */
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { HeldPosts } from '../stem/held.js'
 import { addressGroup } from '../sync/admission.js'
@@ -20,8 +20,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
 export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
-/** The multiaddr code of `/p2p`. */
-const P2P_CODE = 421
 
 /** A packet held until its delay is over. */
 interface HeldPacket {
@@ -146,7 +144,7 @@ export class Mix {
   private target (address: Uint8Array | undefined): Multiaddr | undefined {
     if (address === undefined || address.byteLength === 0) return undefined
     try {
-      return multiaddr(address).decapsulateCode(P2P_CODE)
+      return multiaddr(address).decapsulateCode(CODE_P2P)
     } catch {
       return undefined
     }
