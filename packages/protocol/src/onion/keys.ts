@@ -92,6 +92,11 @@ export function keystream (key: Uint8Array, length: number): Uint8Array {
   return sodium.crypto_stream_xchacha20_xor(new Uint8Array(length), ZERO_NONCE, key)
 }
 
+/** `data` XOR the XChaCha20 keystream under `key` (from its first byte), in one libsodium call. */
+export function streamXor (key: Uint8Array, data: Uint8Array): Uint8Array {
+  return sodium.crypto_stream_xchacha20_xor(data, ZERO_NONCE, key)
+}
+
 /** γ: the keyed BLAKE2b MAC over β ‖ δ. */
 export function mac (key: Uint8Array, beta: Uint8Array, delta: Uint8Array): Uint8Array {
   return sodium.crypto_generichash(ONION_MAC_BYTES, concatBytes([beta, delta]), key)

@@ -10,10 +10,10 @@ import { concatBytes } from '../bytes.js'
 import { sodium } from '../sodium.js'
 import {
   MIX_KEY_BYTES, ONION_ALPHA_BYTES, ONION_BETA_BYTES, ONION_HEADER_BYTES, ONION_MAX_HOPS,
-  ONION_MAX_MESSAGE_BYTES, ONION_PACKET_BYTES, ONION_PAYLOAD_BYTES, ONION_ROUTING_BYTES, ONION_SLOT_BYTES
+  ONION_MAX_MESSAGE_BYTES, ONION_PACKET_BYTES, ONION_ROUTING_BYTES, ONION_SLOT_BYTES
 } from './constants.js'
 import { OnionError } from './errors.js'
-import { blinding, hopKeys, isMixPublicKey, keystream, mac, scalarMult, scalarMul, xor } from './keys.js'
+import { blinding, hopKeys, isMixPublicKey, keystream, mac, scalarMult, scalarMul, streamXor, xor } from './keys.js'
 import { decodePayload, decodeRouting, encodePayload, encodeRouting, isOnionAddress, isOnionDelay, isOnionPeerId } from './routing.js'
 import type { OnionErrorCode } from './errors.js'
 import type { HopKeys } from './keys.js'
@@ -116,7 +116,7 @@ export function wrapOnion (input: WrapOnionInput): Uint8Array {
   const deltas: Uint8Array[] = new Array(n)
   let delta: Uint8Array = encodePayload(input.message)
   for (let i = n - 1; i >= 0; i--) {
-    delta = xor(delta, keystream(layers[i]!.keys.payload, ONION_PAYLOAD_BYTES))
+    delta = streamXor(layers[i]!.keys.payload, delta)
     deltas[i] = delta
   }
 
@@ -125,11 +125,11 @@ export function wrapOnion (input: WrapOnionInput): Uint8Array {
     ? { kind: 'exit', delay: hops[i]!.delay }
     : { kind: 'relay', delay: hops[i]!.delay, next: hops[i + 1]!.peerId, address: hops[i + 1]!.address ?? new Uint8Array(0) }
   const exitPlain = concatBytes([encodeRouting(routing(n - 1)), new Uint8Array(ONION_BETA_BYTES - ONION_ROUTING_BYTES - (n - 1) * ONION_SLOT_BYTES)])
-  let beta: Uint8Array = concatBytes([xor(exitPlain, keystream(layers[n - 1]!.keys.header, exitPlain.byteLength)), filler])
+  let beta: Uint8Array = concatBytes([streamXor(layers[n - 1]!.keys.header, exitPlain), filler])
   let gamma = mac(layers[n - 1]!.keys.mac, beta, deltas[n - 1]!)
   for (let i = n - 2; i >= 0; i--) {
     const plain = concatBytes([encodeRouting(routing(i)), gamma, beta.subarray(0, ONION_BETA_BYTES - ONION_SLOT_BYTES)])
-    beta = xor(plain, keystream(layers[i]!.keys.header, ONION_BETA_BYTES))
+    beta = streamXor(layers[i]!.keys.header, plain)
     gamma = mac(layers[i]!.keys.mac, beta, deltas[i]!)
   }
   return concatBytes([layers[0]!.alpha, beta, gamma, deltas[0]!])
@@ -164,10 +164,10 @@ export function unwrapOnion (packet: Uint8Array, secretKey: Uint8Array, options:
   if (options.seen?.(keys.tag) === true) return refused('ERR_ONION_REPLAY', 'this packet was seen before under this key', keys.tag)
   if (!sodium.memcmp(mac(keys.mac, beta, delta), gamma)) return refused('ERR_ONION_MAC', 'γ does not authenticate the packet', keys.tag)
 
-  const opened = xor(concatBytes([beta, new Uint8Array(ONION_SLOT_BYTES)]), keystream(keys.header, ONION_BETA_BYTES + ONION_SLOT_BYTES))
+  const opened = streamXor(keys.header, concatBytes([beta, new Uint8Array(ONION_SLOT_BYTES)]))
   const routing = decodeRouting(opened.subarray(0, ONION_ROUTING_BYTES))
   if (routing === undefined) return refused('ERR_ONION_ROUTING', 'the routing slot is not canonical', keys.tag)
-  const nextDelta = xor(delta, keystream(keys.payload, ONION_PAYLOAD_BYTES))
+  const nextDelta = streamXor(keys.payload, delta)
   if (routing.kind === 'exit') {
     const message = decodePayload(nextDelta)
     if (message === undefined) return refused('ERR_ONION_PAYLOAD', 'the exit payload is not canonical', keys.tag)
