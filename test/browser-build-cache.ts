@@ -7,24 +7,13 @@ import { createHash } from 'node:crypto'
 import { cp, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pageInputFiles } from '../packages/cli/dist/src/relay-page-files.js'
 
 /** Where built sites are kept, one directory per key. */
 export const BUILD_CACHE = join(tmpdir(), 'murmur-browser-builds')
 
 /** Kept sites not used for this long are removed when another is stored. */
 const STALE_MS = 24 * 3_600_000
-
-/**
- * What the build reads, relative to the repository root: the example (but its output), the built packages it
- * imports with the package.json files that map them, and the lockfile that pins vite, TypeScript and the rest.
- */
-const INPUTS = [
-  'examples/browser', 'packages/node/dist/src', 'packages/node/package.json', 'packages/protocol/dist/src',
-  'packages/protocol/package.json', 'package-lock.json'
-]
-
-/** Directories under the inputs that are output or installed, not sources. */
-const SKIPPED = new Set(['dist', 'node_modules'])
 
 /**
  * The key of the current sources: SHA-256 over the path and content of every input file, in path order.
@@ -35,8 +24,7 @@ const SKIPPED = new Set(['dist', 'node_modules'])
  * ```
  */
 export async function buildKey (root: string): Promise<string> {
-  const files: string[] = []
-  for (const input of INPUTS) files.push(...await filesUnder(root, input))
+  const files = await pageInputFiles(root)
   const hash = createHash('sha256')
   for (const file of files.sort()) hash.update(`${file}\0`).update(await readFile(join(root, file))).update('\0')
   return hash.digest('hex')
@@ -87,16 +75,4 @@ export async function keepBuild (key: string, dir: string): Promise<void> {
     const path = join(BUILD_CACHE, entry)
     if (Date.now() - (await stat(path)).mtimeMs > STALE_MS) await rm(path, { recursive: true, force: true })
   }
-}
-
-/** Files under `input` (a file or a directory, relative to `root`), relative to `root`, output and installed directories left out. */
-async function filesUnder (root: string, input: string): Promise<string[]> {
-  if (!(await stat(join(root, input))).isDirectory()) return [input]
-  const files: string[] = []
-  for (const entry of await readdir(join(root, input), { withFileTypes: true })) {
-    if (entry.isDirectory() && SKIPPED.has(entry.name)) continue
-    const path = join(input, entry.name)
-    files.push(...(entry.isDirectory() ? await filesUnder(root, path) : [path]))
-  }
-  return files
 }

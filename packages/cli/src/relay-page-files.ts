@@ -14,8 +14,15 @@ import { promisify } from 'node:util'
 
 /** The `@murmur/cli` package directory (this file is dist/src/relay-page-files.js in it). */
 const CLI_PACKAGE = resolve(import.meta.dirname, '..', '..')
-/** What the page's build reads, relative to the checkout (its output and installed modules left out). */
-const INPUTS = ['examples/browser', 'packages/node/dist/src', 'packages/protocol/dist/src', 'package-lock.json']
+/**
+ * What the page's build reads, relative to the checkout: the example (but its output), the built packages it
+ * imports with the package.json files that map them, and the lockfile that pins vite, TypeScript and the rest.
+ */
+const INPUTS = [
+  'examples/browser', 'packages/node/dist/src', 'packages/node/package.json', 'packages/protocol/dist/src',
+  'packages/protocol/package.json', 'package-lock.json'
+]
+/** Directories under the inputs that are output or installed, not sources. */
 const SKIPPED = new Set(['dist', 'node_modules'])
 
 /** Thrown when no built page is found and none can be built here. */
@@ -100,24 +107,36 @@ export async function buildRelayPage (init: RelayPageInit = {}): Promise<void> {
 }
 
 /**
+ * Every file the page's build reads ({@link INPUTS}), relative to `checkout`: what a relay compares its
+ * build with, and what the tests key their kept builds by.
+ *
+ * @example
+ * ```ts
+ * const files = await pageInputFiles(checkout) // ['examples/browser/index.html', …, 'package-lock.json']
+ * ```
+ */
+export async function pageInputFiles (checkout: string): Promise<string[]> {
+  const under = async (input: string): Promise<string[]> => {
+    const info = await stat(join(checkout, input)).catch(() => undefined)
+    if (info === undefined) return []
+    if (!info.isDirectory()) return [input]
+    const files: string[] = []
+    for (const entry of await readdir(join(checkout, input))) {
+      if (!SKIPPED.has(entry)) files.push(...await under(join(input, entry)))
+    }
+    return files
+  }
+  return (await Promise.all(INPUTS.map(under))).flat()
+}
+
+/**
  * The latest modification time of the page's source files in the checkout (ms). Of files only: a
  * directory's changes when an entry comes or goes, and examples/browser's whenever a build replaces
  * its dist.
  */
 async function newestInput (checkout: string): Promise<number> {
-  let newest = 0
-  const walk = async (path: string): Promise<void> => {
-    const info = await stat(path).catch(() => undefined)
-    if (info?.isDirectory() === true) {
-      for (const entry of await readdir(path)) {
-        if (!SKIPPED.has(entry)) await walk(join(path, entry))
-      }
-    } else if (info !== undefined) {
-      newest = Math.max(newest, info.mtimeMs)
-    }
-  }
-  for (const input of INPUTS) await walk(join(checkout, input))
-  return newest
+  const times = await Promise.all((await pageInputFiles(checkout)).map(async (file) => await mtimeOf(join(checkout, file)) ?? 0))
+  return Math.max(0, ...times)
 }
 
 async function mtimeOf (path: string): Promise<number | undefined> {
