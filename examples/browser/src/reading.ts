@@ -94,7 +94,8 @@ export class PageReading {
    */
   async threads (read: FeedRead, thread: (root: PostView) => Promise<PostView[]>, limit: number, now: number): Promise<FeedThread[]> {
     const shown = (post: PostView): boolean => post.expires > now && !this.hides(post)
-    const posts = (await shownFeed(read, { sort: this.sortValue, limit, filters: this.filterValue, now })).posts.filter(shown)
+    // the roots are filtered by shownFeed already: only their expiry is the page's own to check
+    const posts = (await shownFeed(read, { sort: this.sortValue, limit, filters: this.filterValue, now })).posts.filter((post) => post.expires > now)
     return await Promise.all(posts.map(async (post) => ({
       post,
       replies: post.replies === 0 ? [] : (await thread(post)).slice(1).filter(shown)

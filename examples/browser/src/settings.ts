@@ -11,6 +11,7 @@
  * pick the relay anyway; a link cannot change what it publishes.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import { RELAY_HEADER } from '@murmur/node/relay-constants'
 import { DEFAULT_POW_BITS, STAMP_BITS } from '@murmur/protocol'
 
 /** The settings a page starts its node with. */
@@ -131,9 +132,6 @@ export function saveSettings (storage: Storage, settings: UserSettings): void {
   else storage.setItem(STAMP_KEY, String(settings.stampBits))
 }
 
-/** The header in which `murmur relay` publishes its addresses for browsers with the page it serves (RELAY_HEADER of @murmur/cli's relay-page-server.ts). */
-const RELAYS_HEADER = 'murmur-relays'
-
 /**
  * The relay addresses the server of this page publishes (`murmur relay` serves the page with them), the
  * one on this page's host first; none when the page comes from any other server, or from nowhere
@@ -143,7 +141,7 @@ const RELAYS_HEADER = 'murmur-relays'
 export async function originRelays (location: Location): Promise<string[]> {
   try {
     const response = await fetch(new URL('./', location.href), { method: 'HEAD', redirect: 'error', credentials: 'omit', cache: 'no-store' })
-    const relays = (response.headers.get(RELAYS_HEADER) ?? '').split(' ').filter(isRelayAddress)
+    const relays = (response.headers.get(RELAY_HEADER) ?? '').split(' ').filter(isRelayAddress)
     const here = (relay: string): number => Number(relay.includes(`/${location.hostname}/`))
     return relays.sort((a, b) => here(b) - here(a))
   } catch {

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { extname, join, sep } from 'node:path'
+import { RELAY_HEADER } from '@murmur/node/relay-constants'
 import { closeServer, listen } from './http-listen.js'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http'
@@ -21,12 +22,6 @@ export const RELAY_PAGE_HOST = '127.0.0.1'
 /** @see RELAY_PAGE_HOST */
 export const RELAY_PAGE_PORT = 4003
 
-/**
- * The header of index.html that lists the relay's addresses for browsers, separated by spaces. A
- * header, not a file: the page asks for it with a HEAD of itself, which any other static server
- * answers (without it) rather than with a 404.
- */
-export const RELAY_HEADER = 'murmur-relays'
 
 /**
  * The page's Content-Security-Policy: scripts, styles, workers and the manifest from this server only

@@ -82,3 +82,10 @@ export function relayListen (tcpPort: number, wsPort: number): string[] {
  * initiator waiting out its dial timeout). Two, like a dial of the peer's two relayed addresses.
  */
 export const WEBRTC_UPGRADE_ATTEMPTS = 2
+
+/**
+ * The header of the index.html `murmur relay` serves that lists the relay's addresses for browsers, separated
+ * by spaces. A header, not a file: the page asks for it with a HEAD of itself, which any other static server
+ * answers (without it) rather than with a 404.
+ */
+export const RELAY_HEADER = 'murmur-relays'
