@@ -36,7 +36,7 @@ import type { DrawnDialComponents } from './discovery-dial.js'
 import { TopicRendezvous } from './rendezvous.js'
 import { createProviderLookup } from './provider-lookup.js'
 import { createStem } from './stem/index.js'
-import { ONION_OFF, createOnion } from './onion/index.js'
+import { NoMixPathError, ONION_OFF, createOnion } from './onion/index.js'
 import { HistorySync, SYNC_PEERS_PER_CHANNEL } from './sync/index.js'
 import { isSyncedTopic, nodeSyncHost } from './sync-host.js'
 import { SenderGroups } from './sender-groups.js'
@@ -198,6 +198,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     this.inStem = inStem
     this.tracker = tracker
     this.libp2p = libp2p
+    // whether `peer` holds a connection this node chose (a drawn address, a bootstrap peer): what the stem,
+    // the onion, sync and discovery draw by
+    const dialed = (peer: PeerId): boolean => this.chosen.dialed(peer, libp2p.getConnections(peer))
     this.places = createPlaces({
       join: async (channel) => this.join(channel),
       leave: async (channel) => this.leave(channel),
@@ -291,7 +294,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const stem = createStem({
         libp2p,
         // a peer holding a connection this node chose (at its onConnect: the one just identified, or another)
-        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
+        chosen: dialed,
         groupOf: (peer) => this.senderGroup(peer),
         // a stem hop judges a post fully but must not store it: the gossip copy must still be accepted and forwarded
         validate: async (topic, envelope, peer) => {
@@ -328,7 +331,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       const fallback = this.stem
       this.onionLayer = createOnion({
         libp2p,
-        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
+        chosen: dialed,
         groupOf: (peer) => this.senderGroup(peer),
         penalize: (peer) => { tracker.penalise(peer.toString()) },
         blocked: (peer) => tracker.isCutOff(peer.toString()),
@@ -380,7 +383,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {
       // sessions opened here are shared out per address group (a fair share of 120 a minute; dialed peers free)
-      this.sync = new HistorySync(rateLimitedSync(libp2p, { chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)) }), nodeSyncHost({
+      this.sync = new HistorySync(rateLimitedSync(libp2p, { chosen: dialed }), nodeSyncHost({
         store,
         intake: this.intake,
         members: () => this.members,
@@ -388,15 +391,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         channelOf: (topic) => this.channelOf(topic),
         joinedTopics: () => [...this.joined.values()],
         senderGroup: (peer) => this.senderGroup(peer),
-        chosen: (peer) => this.chosen.dialed(peer, libp2p.getConnections(peer)),
+        chosen: dialed,
         tracker,
         pubsub,
         now: config.clock
       }), { ...config.sync, log: log.newScope('sync') })
     }
     // only connections this node dialed count toward its discovery and rendezvous targets: a swarm that
-    // connects to it (inbound) must not stop it dialing peers it drew itself
-    const dialed = (peer: PeerId): boolean => this.chosen.dialed(peer, libp2p.getConnections(peer))
+    // connects to it (inbound) must not stop it dialing peers it drew itself (`dialed`, defined above)
     // the connection that reaches a drawn address is chosen, not the PeerId answering on it (a bootstrap
     // peer: by its PeerId), for discovery and the rendezvous alike; cut-off peers are refused by the gater
     const drawnDial: DrawnDialComponents = {
@@ -870,7 +872,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         await this.onionLayer.send(topic, envelope, expires)
         return { status: 'sent', recipients: 1 }
       } catch (err) {
-        if (!(err instanceof Error && err.name === 'NoMixPathError')) throw err
+        if (!(err instanceof NoMixPathError)) throw err
         this.log('own post through the stem: %s', err.message)
       }
     }

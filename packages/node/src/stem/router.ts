@@ -461,13 +461,11 @@ export class StemRouter {
     const overtaken = post.own && this.components.passable?.(post.topic, post.envelope) === false
     if (overtaken) {
       this.log('an own post held in the stem could no longer leave: given up (%s)', reason)
-    } else if (post.own) {
-      this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: true })
-      // no post id here: this log would tie the node to the post
-      this.log('an own post went out without origin hiding (%s)', reason)
     } else {
-      this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: false })
-      this.log.trace('fluffing a relayed post (%s)', reason)
+      this.components.onEvent?.({ type: 'fluff', id: post.id, topic: post.topic, reason, own: post.own })
+      // no post id here: this log would tie the node to the post
+      if (post.own) this.log('an own post went out without origin hiding (%s)', reason)
+      else this.log.trace('fluffing a relayed post (%s)', reason)
     }
     const published = this.components.fluff(post.topic, post.envelope, post.expires)
     if (post.settle !== undefined) {

@@ -251,8 +251,11 @@ export class StemRoutes {
    * uniform shuffle by PeerId, and a sybil host took about half the successors).
    */
   private ordered (peers: string[], dialedFirst = true): string[] {
-    const dialed = this.byGroups(peers.filter((peer) => this.dialed(peer)))
-    const dialing = this.byGroups(peers.filter((peer) => !this.dialed(peer)))
+    // one ask per peer: `dialed` reads the node's connections (on every loop, hand-off and timer hop of a held post)
+    const split: { dialed: string[], dialing: string[] } = { dialed: [], dialing: [] }
+    for (const peer of peers) split[this.dialed(peer) ? 'dialed' : 'dialing'].push(peer)
+    const dialed = this.byGroups(split.dialed)
+    const dialing = this.byGroups(split.dialing)
     return dialedFirst ? [...dialed, ...dialing] : [...dialing, ...dialed]
   }
 
