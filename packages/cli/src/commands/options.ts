@@ -33,7 +33,7 @@ export interface NetworkOptions {
 }
 
 /** What `--onion` says in --help: what it hides, what it costs, and that it is off by default. */
-export const ONION_HELP = 'experimental, off by default: wrap own posts for 3 mixes (other murmur nodes running --onion) before they enter the network, so that no direct peer can tell them from relayed ones (docs/ANONYMITY.md); costs ~1.8 s more per post and ~19 KB/min of loop cover traffic; with fewer than 3 mixes known posts leave through the stem as without it'
+const ONION_HELP = 'experimental, off by default: wrap own posts for 3 mixes (other murmur nodes running --onion) before they enter the network, so that no direct peer can tell them from relayed ones (docs/ANONYMITY.md); costs ~1.8 s more per post and ~19 KB/min of loop cover traffic; with fewer than 3 mixes known posts leave through the stem as without it'
 
 /**
  * Adds `--onion` (onion-wrapped first hops, off by default) to a command that runs a node for the user.

@@ -28,7 +28,7 @@ import type { MixComponents, MixDropCode } from './mix.js'
 import type { Libp2p, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export * from './constants.js'
-export { NoMixPathError, MixStreamError } from './errors.js'
+export { NoMixPathError } from './errors.js'
 export type { MixDropCode } from './mix.js'
 export type { KnownMix } from './directory.js'
 
@@ -67,8 +67,6 @@ export interface OnionInit extends Pick<MixKeyringInit, 'lifetime' | 'maxTags'> 
 export interface OnionEvents {
   /** A packet this mix dropped, and why. */
   dropped: CustomEvent<{ code: MixDropCode, from?: PeerId }>
-  /** A post this node handed on as an exit, to be judged and, if valid, published. */
-  delivered: CustomEvent<{ topic: string }>
   /** One of this node's loops came back. */
   loop: CustomEvent<{ id: Uint8Array }>
 }
@@ -144,10 +142,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
           if (this.sender.loopReturned(message.id)) this.safeDispatchEvent('loop', { detail: { id: message.id } })
           return
         }
-        void components.deliver(message.topic, message.data).then(() => {
-          this.delivered++
-          this.safeDispatchEvent('delivered', { detail: { topic: message.topic } })
-        })
+        void components.deliver(message.topic, message.data).then(() => { this.delivered++ })
       },
       dropped: (code, from) => { this.safeDispatchEvent('dropped', { detail: { code, from } }) },
       penalize: components.penalize,

@@ -13,13 +13,12 @@ import { addressGroup } from '../sync/admission.js'
 import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
-import type { OnionMessage } from '@murmur/protocol'
+import type { OnionMessage, OnionRefused } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
-export type MixDropCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
-
+export type MixDropCode = OnionRefused['code'] | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
 /** A packet held until its delay is over. */
 interface HeldPacket {
@@ -67,11 +66,6 @@ export class Mix {
 
   constructor (components: MixComponents) {
     this.components = components
-  }
-
-  /** Packets held now. */
-  get heldCount (): number {
-    return this.held.size
   }
 
   async start (): Promise<void> {
@@ -192,7 +186,7 @@ export class Mix {
     const opened = this.components.keyring.open(packet)
     if (!opened.ok) {
       this.components.log('packet from %p refused - %s', from, opened.code)
-      this.components.dropped(opened.code === 'ERR_ONION_PATH' ? 'ERR_ONION_ROUTING' : opened.code, from)
+      this.components.dropped(opened.code, from)
       return
     }
     const evicted = this.held.makeRoom()

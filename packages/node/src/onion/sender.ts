@@ -179,11 +179,6 @@ export class OnionSender {
     return this.returnedLoops
   }
 
-  /** Loops sent and not back yet. */
-  get loopsOut (): number {
-    return this.loops.size
-  }
-
   /** Sends one loop now (false when too few mixes are known or the first could not be reached). Never throws. */
   async sendLoop (): Promise<boolean> {
     const path = drawPath(this.components.mixes(), this.params.pathLength)

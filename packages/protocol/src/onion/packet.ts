@@ -49,7 +49,8 @@ export type OnionUnwrapped =
 /** A packet a mix refuses; `tag` is there once the shared secret was derived. */
 export interface OnionRefused {
   ok: false
-  code: OnionErrorCode
+  /** never ERR_ONION_PATH: that is a wrapper's error (a bad path given to wrapOnion) */
+  code: Exclude<OnionErrorCode, 'ERR_ONION_PATH'>
   reason: string
   tag?: Uint8Array
 }
@@ -135,7 +136,7 @@ export function wrapOnion (input: WrapOnionInput): Uint8Array {
   return concatBytes([layers[0]!.alpha, beta, gamma, deltas[0]!])
 }
 
-const refused = (code: OnionErrorCode, reason: string, tag?: Uint8Array): OnionRefused => ({ ok: false, code, reason, ...(tag === undefined ? {} : { tag }) })
+const refused = (code: OnionRefused['code'], reason: string, tag?: Uint8Array): OnionRefused => ({ ok: false, code, reason, ...(tag === undefined ? {} : { tag }) })
 
 /**
  * Peels one layer of `packet` with this mix's `secretKey`. Never throws on bad input: a refusal carries
