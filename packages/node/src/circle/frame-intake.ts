@@ -31,8 +31,8 @@ export interface FrameIntakeComponents {
   powBits: Record<PostKind, number>
   /** Unix seconds now. */
   now(): number
-  /** A frame arrived through gossip (the stem's embargo of an own frame ends when it comes back). @default nothing */
-  seen?(frame: Uint8Array): void
+  /** A frame arrived through gossip, `id` its frameId (the stem's embargo of an own frame ends when it comes back). @default nothing */
+  seen?(frame: Uint8Array, id: Uint8Array): void
   log: Logger
 }
 
@@ -77,8 +77,8 @@ export class FrameIntake {
       this.components.log('circle frame refused: %s (%s)', checked.code, checked.reason)
       return 'reject'
     }
-    if (path === 'gossip') this.components.seen?.(frame)
     const id = frameId(frame)
+    if (path === 'gossip') this.components.seen?.(frame, id)
     if (this.components.frames.has(id)) return 'ignore'
     return await this.serially(async () => {
       if (this.components.frames.has(id)) return 'ignore'

@@ -141,7 +141,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     event(toHex(pending.postId))
   }
   const failed = (err: unknown): void => { log.error('could not record an own circle frame - %e', err) }
-  const out = (frame: Uint8Array): void => { own.done(frame).catch(failed) }
+  const out = (frame: Uint8Array, id?: Uint8Array): void => { own.done(frame, id).catch(failed) }
   const outbox = new Outbox({
     pubsub,
     connectionCount: components.connectionCount,
@@ -168,9 +168,9 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     powBits: components.powBits,
     now,
     // the stem names a frame as it names any envelope of a topic; an own frame back through gossip is out
-    seen: (frame) => {
+    seen: (frame, id) => {
       stem?.seen(messageId(CIRCLE_SHARED_TOPIC, frame))
-      out(frame)
+      out(frame, id)
     },
     log: log.newScope('frames')
   })

@@ -129,9 +129,9 @@ export class OwnFrames {
     await this.marks.put(fromHex(key), MARK)
   }
 
-  /** Forgets the own frame queued as `frame`: it is out, or was given up. */
-  async done (frame: Uint8Array): Promise<void> {
-    const key = this.keyOf(frame)
+  /** Forgets the own frame queued as `frame` (`id`: its frameId, when known): it is out, or was given up. */
+  async done (frame: Uint8Array, id?: Uint8Array): Promise<void> {
+    const key = this.keyOf(frame, id)
     if (key === undefined) return
     const pending = this.frames.get(key)
     this.frames.delete(key)
@@ -158,8 +158,8 @@ export class OwnFrames {
     this.current.set(toHex(frameId(pending.frame)), key)
   }
 
-  private keyOf (frame: Uint8Array): string | undefined {
-    const id = toHex(frameId(frame))
+  private keyOf (frame: Uint8Array, known?: Uint8Array): string | undefined {
+    const id = toHex(known ?? frameId(frame))
     return this.frames.has(id) ? id : this.current.get(id)
   }
 }
