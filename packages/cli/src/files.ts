@@ -117,12 +117,14 @@ export async function readPrivateFile (path: string, onUnsafe: (problem: string,
  * ```
  */
 export async function readSealedPrivateFile (dataDir: string, name: string, onUnsafe: (problem: string, fix: string) => Error, options: PrivacyCheckOptions = {}): Promise<string | undefined> {
-  if (await readPrivateBytes(join(dataDir, name), onUnsafe, options) === undefined) return undefined
-  // the keys first: made now, they seal what an earlier version left in plain, this file among them
-  const keys = await atRestKeysOf(dataDir)
-  const bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
+  let bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
   if (bytes === undefined) return undefined
-  const { openFileBytes } = await loadAtRest()
+  const { isSealedFile, openFileBytes } = await loadAtRest()
+  const keys = await atRestKeysOf(dataDir)
+  // in plain: the keys, made just now, may have sealed it (what an earlier version left in plain is sealed
+  // then), so it is read again; still plain, openFileBytes refuses it
+  if (!isSealedFile(bytes)) bytes = await readPrivateBytes(join(dataDir, name), onUnsafe, options)
+  if (bytes === undefined) return undefined
   return new TextDecoder().decode(openFileBytes(keys, name, bytes))
 }
 
