@@ -8,7 +8,7 @@
  * - `ERR_ONION_PAYLOAD`: the exit's plaintext is not canonical (length or padding).
  * - `ERR_ONION_REPLAY`: a replay tag this mix has seen under its key (checked by the mix, not here).
  * - `ERR_ONION_PATH`: the sender's path or message cannot be wrapped (no hop, too many hops, a key or
- *   PeerId of the wrong size, a delay out of range, a message too large).
+ *   PeerId of the wrong size, a delay out of range, a message too large, an ephemeral secret that is no canonical scalar).
  */
 export type OnionErrorCode = 'ERR_ONION_SIZE' | 'ERR_ONION_POINT' | 'ERR_ONION_MAC' | 'ERR_ONION_ROUTING' | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_REPLAY' | 'ERR_ONION_PATH'
 

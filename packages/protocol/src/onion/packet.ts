@@ -37,7 +37,7 @@ export interface WrapOnionInput {
   hops: readonly OnionHop[]
   /** What the exit receives: at most ONION_MAX_MESSAGE_BYTES. */
   message: Uint8Array
-  /** The ephemeral scalar (test vectors only). @default a fresh random scalar */
+  /** The ephemeral scalar (test vectors only): canonical, below the group order. @default a fresh random scalar */
   secret?: Uint8Array
 }
 
@@ -61,6 +61,15 @@ export interface UnwrapOnionOptions {
   seen?(tag: Uint8Array): boolean
 }
 
+/**
+ * Whether `scalar` is a canonical ristretto255 scalar other than 0: a scalar ≥ ℓ would give the first hop
+ * g^(x mod 2^255) and the key schedule x mod ℓ, so the later hops would be given an α the sender did not
+ * compute and lose the packet.
+ */
+const isCanonicalScalar = (scalar: unknown): boolean =>
+  scalar instanceof Uint8Array && scalar.byteLength === MIX_KEY_BYTES && !scalar.every((byte) => byte === 0) &&
+  sodium.memcmp(sodium.crypto_core_ristretto255_scalar_reduce(concatBytes([scalar, new Uint8Array(MIX_KEY_BYTES)])), scalar)
+
 function checkPath (input: WrapOnionInput): void {
   const { hops, message } = input
   if (!Array.isArray(hops) || hops.length === 0 || hops.length > ONION_MAX_HOPS) {
@@ -72,6 +81,9 @@ function checkPath (input: WrapOnionInput): void {
     if (hop.address !== undefined && !isOnionAddress(hop.address)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected an address of at most 63 bytes`)
     if (!isOnionDelay(hop.delay)) throw new OnionError('ERR_ONION_PATH', `hop ${i}: expected a delay of 0 to 65535 ms, got ${String(hop.delay)}`)
   })
+  if (input.secret !== undefined && !isCanonicalScalar(input.secret)) {
+    throw new OnionError('ERR_ONION_PATH', `expected the ephemeral secret as a canonical non-zero ${MIX_KEY_BYTES}-byte scalar (below the group order)`)
+  }
   if (!(message instanceof Uint8Array) || message.byteLength > ONION_MAX_MESSAGE_BYTES) {
     throw new OnionError('ERR_ONION_PATH', `expected a message of at most ${ONION_MAX_MESSAGE_BYTES} bytes, got ${message instanceof Uint8Array ? message.byteLength : typeof message}`)
   }
