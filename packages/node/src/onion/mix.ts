@@ -5,7 +5,7 @@
  * honest mix forwards what it could open, and cannot see whether the next layer is sound).
  */
 import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { decodeOnionMessage, ONION_PACKET_BYTES } from '@murmur/protocol'
+import { decodeOnionMessage, equalBytes, ONION_PACKET_BYTES } from '@murmur/protocol'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { HeldPosts } from '../stem/held.js'
@@ -13,7 +13,7 @@ import { addressGroup } from '../sync/admission.js'
 import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
 import type { MixKeyring } from './keyring.js'
-import type { OnionMessage, OnionRefused } from '@murmur/protocol'
+import type { OnionMessage, OnionRefused, OnionUnwrapped } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -93,17 +93,16 @@ export class Mix {
 
   /**
    * Writes `packet` to `peer` on a stream of its own, within MIX_STREAM_TIMEOUT; false when it could not.
-   * A connected peer is reached over its connection; any other only at `address` (a multiaddr's bytes,
-   * from a packet), on a short-lived connection (closed once the packet is written or the deadline
+   * A connected peer is reached over its connection; any other only at `target` (the address a
+   * packet named, without /p2p), on a short-lived connection (closed once the packet is written or the deadline
    * passes) counted against caps, in all and per address group (MAX_MIX_FORWARD_DIALS,
    * MAX_MIX_FORWARD_DIALS_PER_GROUP): packets naming sybils make this mix hold a few connections for
    * a few seconds, never many for long. The dial passes the node's connection gater.
    */
-  async send (peer: PeerId, packet: Uint8Array, address?: Uint8Array): Promise<boolean> {
+  async send (peer: PeerId, packet: Uint8Array, target?: Multiaddr): Promise<boolean> {
     const { libp2p, log } = this.components
     const connected = libp2p.getConnections(peer).find((connection) => connection.status === 'open')
     if (connected !== undefined) return this.write(connected, packet)
-    const target = this.target(address)
     if (target === undefined) {
       log('next hop %p not connected and no address named', peer)
       return false
@@ -131,16 +130,6 @@ export class Mix {
         const opened = connection
         opened.close({ signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) }).catch((err: unknown) => { opened.abort(err as Error) })
       }
-    }
-  }
-
-  /** `address` as a multiaddr without /p2p, or undefined when there is none or it does not parse. */
-  private target (address: Uint8Array | undefined): Multiaddr | undefined {
-    if (address === undefined || address.byteLength === 0) return undefined
-    try {
-      return multiaddr(address).decapsulateCode(CODE_P2P)
-    } catch {
-      return undefined
     }
   }
 
@@ -184,9 +173,11 @@ export class Mix {
   /** Peels, holds and passes on one packet that came from `from`, in address group `group`. */
   private take (packet: Uint8Array, from: PeerId, group: string): void {
     const opened = this.components.keyring.open(packet)
-    if (!opened.ok) {
-      this.components.log('packet from %p refused - %s', from, opened.code)
-      this.components.dropped(opened.code, from)
+    const passOn = opened.ok ? this.passOn(opened, from) : undefined
+    if (!opened.ok || passOn === undefined) {
+      const code = opened.ok ? opened.kind === 'exit' ? 'ERR_ONION_PAYLOAD' : 'ERR_ONION_ROUTING' : opened.code
+      this.components.log('packet from %p refused - %s', from, code)
+      this.components.dropped(code, from)
       return
     }
     const evicted = this.held.makeRoom()
@@ -197,22 +188,48 @@ export class Mix {
     const id = String(this.nextId++)
     const timer = setTimeout(() => {
       this.held.remove(id)
-      if (!this.running) return
-      if (opened.kind === 'exit') {
-        const message = decodeOnionMessage(opened.message)
-        if (message === undefined) this.components.dropped('ERR_ONION_PAYLOAD', from)
-        else this.components.exit(message)
-        return
-      }
-      let next: PeerId
-      try {
-        next = peerIdFromMultihash(Digest.decode(opened.next))
-      } catch {
-        this.components.dropped('ERR_ONION_ROUTING', from)
-        return
-      }
-      void this.send(next, opened.packet, opened.address).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+      if (this.running) passOn()
     }, Math.min(opened.delay, MAX_MIX_HOLD))
     this.held.add({ id, group, from, timer })
+  }
+
+  /**
+   * What becomes of an opened packet once held: its message handed on at the exit, else sent to its next
+   * hop. Undefined when the exit's message or the next hop is not canonical: read before the packet is
+   * held, as its author MACed it with the layer (an honest mix before could not have told), so it is
+   * refused at once, takes no place in the queue, and nobody is charged.
+   */
+  private passOn (opened: OnionUnwrapped, from: PeerId): (() => void) | undefined {
+    if (opened.kind === 'exit') {
+      const message = decodeOnionMessage(opened.message)
+      return message === undefined ? undefined : () => { this.components.exit(message) }
+    }
+    const next = nextHopOf(opened)
+    if (next === undefined) return undefined
+    return () => {
+      void this.send(next.peer, opened.packet, next.address).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+    }
+  }
+}
+
+/** A relay hop's next hop as a PeerId and, when named, a multiaddr. */
+interface NextHop {
+  peer: PeerId
+  address?: Multiaddr
+}
+
+/**
+ * The next hop of a relay hop, or undefined when it is not canonical: a PeerId is a multihash libp2p reads
+ * as one, nothing after it; an address is empty or a multiaddr whose bytes are exactly its encoding.
+ */
+function nextHopOf (opened: Extract<OnionUnwrapped, { kind: 'relay' }>): NextHop | undefined {
+  try {
+    const peer = peerIdFromMultihash(Digest.decode(opened.next))
+    if (!equalBytes(peer.toMultihash().bytes, opened.next)) return undefined
+    if (opened.address.byteLength === 0) return { peer }
+    const address = multiaddr(opened.address)
+    return equalBytes(address.bytes, opened.address) ? { peer, address: address.decapsulateCode(CODE_P2P) } : undefined
+  } catch {
+    return undefined
   }
 }
