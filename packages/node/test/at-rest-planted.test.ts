@@ -17,6 +17,7 @@ import { NODE_SECRET_FILES, dataDirKeys, isSealedFile, readSealedFile, sealFileB
 import { wipeDataDir } from '../src/at-rest/wipe.js'
 import { createPrivateRecordStorage } from '../src/membership/storage-file.js'
 import { loadPeerKey, openMemberStorage } from '../src/platform/node.js'
+import { STORE_SEALED_MARKER } from '../src/store/sealing-migration.js'
 
 const IDENTITY = 'identity.json'
 const SECRET_FILES = [...NODE_SECRET_FILES, IDENTITY]
@@ -81,7 +82,8 @@ describe('the plain files of an earlier version', () => {
     for (const file of [join('membership', 'member-key'), IDENTITY]) expect(isSealedFile(await readFile(join(dataDir, file))), file).toBe(true)
     expect(new TextDecoder().decode(await (await openMemberStorage(dataDir, memoryDb())).get('member-key'))).toBe('old member key')
     expect(new TextDecoder().decode(await readSealedFile(dataDir, IDENTITY, keys))).toBe('{"identity":"old"}')
-    expect((await readdir(dataDir)).sort()).toEqual([AT_REST_KEY_FILE, AT_REST_MARKER_FILE, IDENTITY, 'membership'])
+    // the store too is sealed from the key's creation: with none yet, it is marked sealed
+    expect((await readdir(dataDir)).sort()).toEqual([AT_REST_KEY_FILE, AT_REST_MARKER_FILE, IDENTITY, 'membership', STORE_SEALED_MARKER])
   })
 
   it('read before anything made the key: the key is made first, so the file is sealed, then read', async () => {

@@ -88,14 +88,13 @@ async function plainStore (dataDir: string, posts: StoredPost[]): Promise<void> 
   await putAll(new ClassicLevel<Uint8Array, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as StoreDatabase, posts)
 }
 
-/** Opens the store of `dataDir` in a child process that kills itself (SIGKILL) right after `step` of the sealing. */
+/** Makes the key of `dataDir` in a child process that kills itself (SIGKILL) right after `step` of the store's sealing. */
 async function sealKilledAfter (dataDir: string, step: string): Promise<void> {
   await killedAfter('seal-child', `
     import { dataDirKeys } from '../at-rest/sealed-file.ts'
-    import { sealStoreDir } from './sealing-migration.ts'
-    await sealStoreDir(process.argv[2], await dataDirKeys(process.argv[2]), {
+    await dataDirKeys(process.argv[2], { storeSealing: {
       onStep: (step) => { if (step === process.argv[3]) process.kill(process.pid, 'SIGKILL') }
-    })`, dataDir, step)
+    } })`, dataDir, step)
 }
 
 describe('the store sealed at rest', () => {

@@ -13,6 +13,8 @@ export type AtRestErrorCode =
   | 'ERR_SEALED_DAMAGED'
   /** A secret file is in plain in a sealed data dir: someone else put it there; it was not read. */
   | 'ERR_PLAIN_FILE'
+  /** The store's records are in plain in a data dir whose key exists: someone else put the store there; it was not read. */
+  | 'ERR_PLAIN_STORE'
   /** `wipe` was pointed at a directory that is not a Murmur data dir (nothing was removed). */
   | 'ERR_NOT_A_DATA_DIR'
   /** `wipe` found the store open in another process (a chat, a relay, a daemon that did not stop; nothing was removed). */

@@ -13,6 +13,7 @@ import { AtRestError } from './errors.js'
 import { loadOrCreateAtRestKey } from './key-file.js'
 import { atRestKeys } from './seal.js'
 import type { AtRestKeys } from './seal.js'
+import type { SealStoreInit } from '../store/sealing-migration.js'
 
 /** First bytes of a sealed file: a NUL (no JSON or text file starts so), `MSEAL`, a NUL and the format version. */
 export const SEALED_FILE_MAGIC = new Uint8Array([0x00, 0x4d, 0x53, 0x45, 0x41, 0x4c, 0x00, 0x01])
@@ -76,11 +77,20 @@ export interface DataDirKeysInit {
    * @default NODE_SECRET_FILES
    */
   secretFiles?: readonly string[]
+  /**
+   * Options of the sealing of an earlier version's plain store, which the key's creation does with the
+   * secret files (see sealStoreDir): a test kills the process at one of its steps.
+   *
+   * @default {}
+   */
+  storeSealing?: SealStoreInit
 }
 
 /**
  * The sealing keys of a data dir, its key file created on first use (see loadOrCreateAtRestKey), the
- * secret files an earlier version left in plain sealed before the key is used.
+ * secret files and the store an earlier version left in plain sealed before the key is used: that is the
+ * only time anything in plain is sealed, so that a plain file or store found once the key is there, put
+ * there by someone who can write the data dir, is refused (ERR_PLAIN_FILE, ERR_PLAIN_STORE), never adopted.
  *
  * @example
  * ```ts
@@ -89,7 +99,13 @@ export interface DataDirKeysInit {
  */
 export async function dataDirKeys (dataDir: string, init: DataDirKeysInit = {}): Promise<AtRestKeys> {
   const names = init.secretFiles ?? NODE_SECRET_FILES
-  const beforeUse = async (key: Uint8Array): Promise<void> => { await sealPlainFiles(dataDir, await atRestKeys(key), names) }
+  const beforeUse = async (key: Uint8Array): Promise<void> => {
+    const keys = await atRestKeys(key)
+    await sealPlainFiles(dataDir, keys, names)
+    // loaded here, once per data dir: the store's modules stay out of every process that only reads a file
+    const { sealStoreDir } = await import('../store/sealing-migration.js')
+    await sealStoreDir(dataDir, keys, init.storeSealing)
+  }
   return await atRestKeys(await loadOrCreateAtRestKey(dataDir, { beforeUse }))
 }
 

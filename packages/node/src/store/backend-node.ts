@@ -7,7 +7,6 @@ import { finishRepair, moveAside } from './move-aside.js'
 import { checkTables, liveTables } from './table-check.js'
 import { dataDirKeys } from '../at-rest/sealed-file.js'
 import { openSealedDatabase } from './sealed-database.js'
-import { sealStoreDir } from './sealing-migration.js'
 import type { StoreDatabase } from './database.js'
 import type { MovedAside } from './move-aside.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
@@ -33,8 +32,9 @@ export interface OpenDatabaseOptions {
 /**
  * Open the node's post database (Node.js build, selected through the `#store-backend` import):
  * LevelDB (classic-level) in `<dataDir>/store`, sealed under the data dir's at-rest key (values sealed,
- * channel names hashed, see sealed-database.ts; a plain store of an earlier version is sealed first, see
- * sealing-migration.ts), when a data directory is given, else an in-memory database that vanishes with the
+ * channel names hashed, see sealed-database.ts; a plain store of an earlier version is sealed when the
+ * data dir's key is made, see sealing-migration.ts, and one found later is refused: AtRestError
+ * ERR_PLAIN_STORE), when a data directory is given, else an in-memory database that vanishes with the
  * process. Resolves once the database is open, so a locked or
  * unreadable directory fails here rather than on the first write; a store with damaged tables throws
  * StoreDamagedError (`ERR_STORE_DAMAGED`) instead of failing reads later.
@@ -63,7 +63,6 @@ export async function openDatabase (dataDir: string | undefined, options: OpenDa
     report(moved)
     return db
   }
-  await sealStoreDir(dataDir, keys)
   // before the open: a compaction it starts rewrites damaged blocks under fresh checksums (LevelDB does
   // not verify them while compacting), and the damage could no longer be seen
   const damaged = options.check === false ? [] : await checkTables(location)

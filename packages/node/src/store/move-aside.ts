@@ -21,7 +21,6 @@ import { exists, fsyncFolder, writeDurably } from '../at-rest/durable-file.js'
 import { dataDirKeys } from '../at-rest/sealed-file.js'
 import { STORE_DIRECTORY } from './constants.js'
 import { SealedDatabase } from './sealed-database.js'
-import { STORE_SEALED_MARKER } from './sealing-migration.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import { RepairWriteError } from './errors.js'
 import type { StoreDatabase } from './database.js'
@@ -145,9 +144,9 @@ export async function finishRepair (dataDir: string): Promise<void> {
  * counters cut short, count the repair's hour and week as used up. A write error is thrown. On disk once
  * this resolves.
  */
-async function copyKept (raw: ClassicLevel<Uint8Array, Uint8Array>, fresh: string, moved: MovedAside, now: Date, keys: AtRestKeys | undefined): Promise<void> {
-  // a sealed store is read and written through its seal: the counters' values are checked in plain
-  const seal = (db: ClassicLevel<Uint8Array, Uint8Array>): StoreDatabase => keys === undefined ? db as unknown as StoreDatabase : new SealedDatabase(db as unknown as StoreDatabase, keys) as unknown as StoreDatabase
+async function copyKept (raw: ClassicLevel<Uint8Array, Uint8Array>, fresh: string, moved: MovedAside, now: Date, keys: AtRestKeys): Promise<void> {
+  // read and written through the seal: the counters' values are checked in plain
+  const seal = (db: ClassicLevel<Uint8Array, Uint8Array>): StoreDatabase => new SealedDatabase(db as unknown as StoreDatabase, keys) as unknown as StoreDatabase
   const old = seal(raw)
   const db = seal(new ClassicLevel<Uint8Array, Uint8Array>(fresh, VIEW))
   await db.open()
@@ -211,7 +210,9 @@ export async function moveAside (dataDir: string, open: () => Promise<StoreDatab
   // the lock first, held through the copy: a running daemon's store is never moved from under it
   const old = new ClassicLevel<Uint8Array, Uint8Array>(location, { ...VIEW, createIfMissing: false })
   await old.open()
-  const keys = await exists(join(dataDir, STORE_SEALED_MARKER)) ? init.atRestKeys ?? await dataDirKeys(dataDir) : undefined
+  // always through the seal: a plain store here was planted (an earlier version's was sealed with the key),
+  // and what does not open is not kept
+  const keys = init.atRestKeys ?? await dataDirKeys(dataDir)
   const moved: MovedAside = { aside: '', kept: {}, cut: [] }
   try {
     await rm(fresh, { recursive: true, force: true })

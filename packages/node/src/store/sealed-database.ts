@@ -24,6 +24,7 @@ import { POST_COUNTERS_SUBLEVEL } from '../membership/post-counters.js'
 import { IN_STEM_SUBLEVEL } from '../in-stem.js'
 import { OWN_VOTES_SUBLEVEL } from '../own-votes.js'
 import { OWN_FRAMES_SUBLEVEL } from '../circle/own-frames.js'
+import { AtRestError } from '../at-rest/errors.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { StoreDatabase } from './database.js'
 
@@ -59,6 +60,18 @@ const KEY_SHAPES: readonly KeyShape[] = [
  * sealPlainKeys); no sublevel's prefix (`!` + name + `!`), and never read through the seal.
  */
 export const KEYS_SEALED_MARKER = utf8('!at-rest!keys-sealed')
+
+/**
+ * Raw key of the store's check record: a value sealed under the data dir's key, so that a store put in
+ * place of this one (a plain store, or another data dir's) is told at the open, before anything reads it.
+ */
+export const STORE_CHECK_KEY = utf8('!at-rest!check')
+
+/** The check record's plain value. */
+const STORE_CHECK_VALUE = utf8('murmur sealed store')
+
+/** Records whose values must open under the key in a store that has no check record yet (see checkSealed). */
+const CHECK_SCAN = 64
 
 /** Marks a counter key whose topic is sealed: 0xff is no UTF-8 byte, so no plain text key holds it. */
 const SEALED_TAIL = 0xff
@@ -264,6 +277,36 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
     await this.inner.batch(ops as never)
   }
 
+  /**
+   * Refuses a store that is not sealed under this key, before anything reads it: its check record
+   * ({@link STORE_CHECK_KEY}) must open; a store without one (new, or sealed before the record existed)
+   * must have its first records open, and is then given one. Throws AtRestError `ERR_PLAIN_STORE` for
+   * values in plain (a store planted in place of this one), `ERR_SEALED_DAMAGED` for a check record that
+   * does not open (another data dir's store, or a replaced key). A planted store emptied of records opens:
+   * it plants nothing. Only an at-rest key makes records that open, so this and the seal of every value
+   * (a planted record further on fails its own read) keep planted records from being read.
+   */
+  async checkSealed (): Promise<void> {
+    const check = await this.inner.get(STORE_CHECK_KEY, { keyEncoding: 'view', valueEncoding: 'view' })
+    if (check !== undefined) {
+      this.sealing.open(check, 'value', STORE_CHECK_KEY, 'the store\'s check record (`murmur repair` sets this store aside and starts a fresh one)')
+      return
+    }
+    const own = utf8('!at-rest!')
+    const end = own.slice()
+    end[end.byteLength - 1]! += 1
+    for (const range of [{ lt: own }, { gte: end }]) {
+      for await (const [stored, value] of this.inner.iterator({ ...range, limit: CHECK_SCAN, keyEncoding: 'view', valueEncoding: 'view' })) {
+        try {
+          this.openValue(stored, value)
+        } catch (err) {
+          throw new AtRestError('ERR_PLAIN_STORE', 'the store holds records not sealed under this data dir\'s at-rest key: a plain store was put in place of the sealed one (by someone who can write the data dir, or from an old backup), and nothing was read from it. Run `murmur repair` to set it aside (it keeps nothing it cannot open) and start a fresh store; posts come back from peers', { cause: err })
+        }
+      }
+    }
+    await this.inner.put(STORE_CHECK_KEY, this.sealValue(STORE_CHECK_KEY, STORE_CHECK_VALUE), { keyEncoding: 'view', valueEncoding: 'view' })
+  }
+
   /** A stored key in its plain form (for a seek). */
   toStored (key: Bytes): Bytes {
     return this.table.toStored(key)
@@ -301,7 +344,8 @@ class SealedIterator extends AbstractIterator<SealedDatabase, Bytes, Bytes> {
 }
 
 /**
- * Opens `inner` sealed under `keys` (see {@link SealedDatabase}).
+ * Opens `inner` sealed under `keys` (see {@link SealedDatabase}); throws AtRestError `ERR_PLAIN_STORE` or
+ * `ERR_SEALED_DAMAGED`, `inner` closed, when it is not sealed under them (see SealedDatabase.checkSealed).
  *
  * @example
  * ```ts
@@ -311,6 +355,12 @@ class SealedIterator extends AbstractIterator<SealedDatabase, Bytes, Bytes> {
 export async function openSealedDatabase (inner: Inner, keys: AtRestKeys): Promise<StoreDatabase> {
   const db = new SealedDatabase(inner, keys)
   await db.open()
+  try {
+    await db.checkSealed()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
   await db.sealPlainKeys()
   return db as unknown as StoreDatabase
 }

@@ -1,8 +1,11 @@
 /**
- * A store written before sealing is sealed on the first open (Node.js), crash-safe: the sealed copy is
- * built beside it (`store.sealing`), marked complete (`store.sealing-done`), swapped in by two renames and
- * marked sealed (`store.sealed`); an open after a kill at any step finishes the swap or starts the copy
- * again, so the data dir holds the old store or the new one, never neither.
+ * A store written before sealing is sealed while the data dir's at-rest key is made (Node.js; dataDirKeys
+ * calls this before the pending key becomes the key), crash-safe: the sealed copy is built beside it
+ * (`store.sealing`), marked complete (`store.sealing-done`), swapped in by two renames and marked sealed
+ * (`store.sealed`); the key stays pending until then, so the next start after a kill at any step finishes
+ * the swap or starts the copy again, and the data dir holds the old store or the new one, never neither.
+ * That window is how an earlier version's store is known: it is the store there was before the data dir
+ * had a key. Once the key is there, nothing seals a plain store (one found is refused, ERR_PLAIN_STORE).
  */
 import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -37,11 +40,12 @@ export interface SealStoreInit {
 /**
  * Makes `<dataDir>/store` a sealed store: finishes a sealing cut short, or seals a plain store (copying
  * every record, keys mapped and values sealed, see SealedDatabase), or marks a data dir with no store yet.
- * Resolves once `store.sealed` is on disk.
+ * Resolves once `store.sealed` is on disk. Only for a key being made (see the file's comment): called on
+ * a data dir that has its key, it would seal a store someone planted.
  *
  * @example
  * ```ts
- * await sealStoreDir(dataDir, await dataDirKeys(dataDir))
+ * await loadOrCreateAtRestKey(dataDir, { beforeUse: async (key) => { await sealStoreDir(dataDir, await atRestKeys(key)) } })
  * ```
  */
 export async function sealStoreDir (dataDir: string, keys: AtRestKeys, init: SealStoreInit = {}): Promise<void> {
