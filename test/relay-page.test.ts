@@ -2,7 +2,8 @@
  * `murmur relay` serves the browser page (issue 18: no central server serves it). A real relay process on
  * loopback with its own data dir, started as a user starts it (the page at its default address): the URL it
  * prints opens in Chromium, and the tab starts on that relay without asking (the page's own server vouches
- * for it), holds a relay slot and joins, with no Content-Security-Policy violation. The server answers only
+ * for it, and the tab never paints "this link wants to change your settings", not even for a moment), holds
+ * a relay slot and joins, with no Content-Security-Policy violation. The server answers only
  * the page's files: a path out of the page (`..` raw, encoded, with a backslash or a NUL), a directory, a
  * hidden file, a link out of the page, a file type no page build writes, another method, the relay's data
  * dir and anything that looks like a control API all get no file. A crafted link to the same page that names
@@ -24,7 +25,7 @@ import type { Browser, Page } from 'playwright-core'
 
 declare global {
   /** CSP violations the page met (recorded by the init script of this test). */
-  interface Window { cspViolations?: string[] }
+  interface Window { cspViolations?: string[], linkWarnings?: string[] }
 }
 
 /** A raw GET (or `method`) of `path` exactly as written: fetch() would resolve `..` before sending it. */
@@ -62,6 +63,14 @@ describe('murmur relay serves the browser page', () => {
       localStorage.setItem('murmur:mint', 'off')
       window.cspViolations = []
       document.addEventListener('securitypolicyviolation', (evt) => { window.cspViolations?.push(`${evt.violatedDirective} ${evt.blockedURI}`) })
+      // every paint of the link warning, however brief: observed from before the page's script runs
+      window.linkWarnings = []
+      new MutationObserver(() => {
+        const status = document.getElementById('status')?.textContent ?? ''
+        const section = document.getElementById('link-settings')
+        const seen = [...(status.includes('wants to change') ? [`status: ${status}`] : []), ...(section !== null && !section.hidden ? ['#link-settings shown'] : [])]
+        for (const warning of seen) if (!window.linkWarnings?.includes(warning)) window.linkWarnings?.push(warning)
+      }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['hidden'] })
     })
     const page = await context.newPage()
     page.on('console', (msg) => { log.push(`[console.${msg.type()}] ${msg.text()}`) })
@@ -105,6 +114,8 @@ describe('murmur relay serves the browser page', () => {
       const state = await waitForPage(page, (s) => s.ready, 'the tab to hold a slot on the relay that served it and join', 60_000)
       expect(state.connections.some((c) => c.peer === relay.ready.peerId && c.transport === 'websocket')).toBe(true)
       expect(await page.locator('#link-settings').isHidden()).toBe(true)
+      // not even a flash of "this link wants to change your settings" while the page checked its own relay
+      expect(await page.evaluate(() => window.linkWarnings)).toEqual([])
       expect(await page.evaluate(() => localStorage.getItem('murmur:relay'))).toBe(relayAddress)
       // the link's settings left the address bar
       expect(new URL(page.url()).searchParams.has('relay')).toBe(false)
@@ -119,6 +130,8 @@ describe('murmur relay serves the browser page', () => {
     const other = '/ip4/127.0.0.1/tcp/9/ws/p2p/12D3KooWHb1G5pwxTJzdfwRbANSjLLB8dp9QAYHbZajVwAFifHCg'
     const page = await openTab(`${new URL(relay.ready.page ?? '').origin}/?relay=${encodeURIComponent(other)}`)
     await page.locator('#link-settings').waitFor({ state: 'visible', timeout: 30_000 })
+    // the warning the first tab never showed: the observer sees it here
+    expect(await page.evaluate(() => window.linkWarnings)).toEqual(['status: this link wants to change your settings: apply them, or keep yours', '#link-settings shown'])
     // the relay proposed against is the page's own, not "none"
     const shown = await page.locator('#link-changes dd[data-setting="relay"]').innerText()
     expect(shown).toBe(`${relay.ready.browserMultiaddrs[0]} → ${other}`)

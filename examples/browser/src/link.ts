@@ -15,9 +15,12 @@ const LABELS: Record<LinkChange['setting'], string> = { relay: 'relay', powBits:
  * Resolves with the relay and proof of work to start with: the saved ones, or the link's once the
  * user applied them (then saved). A relay the page's own server publishes (originRelays) needs no
  * answer: the link's when it is one of them, else the first of them when none is saved (saved either way).
- * Either way the link's parameters leave the address bar, so a reload does not ask again.
+ * Either way the link's parameters leave the address bar, so a reload does not ask again. `onAsk` is
+ * called only when there is a question to ask, as it is shown: a page saying "this link wants to change
+ * your settings" before the origin's relays are known would say it for a moment when the only change is
+ * the relay that served it.
  */
-export async function settleLinkSettings (proposal: SettingsProposal, storage: Storage, section: HTMLElement): Promise<UserSettings> {
+export async function settleLinkSettings (proposal: SettingsProposal, storage: Storage, section: HTMLElement, onAsk: () => void): Promise<UserSettings> {
   let saved: UserSettings = { relay: proposal.settings.relay, powBits: proposal.settings.powBits, stampBits: proposal.settings.stampBits }
   const linked = proposal.changes.find((change) => change.setting === 'relay')
   const own = linked !== undefined || saved.relay === undefined ? await originRelays(window.location) : []
@@ -32,6 +35,7 @@ export async function settleLinkSettings (proposal: SettingsProposal, storage: S
     forgetLinkSettings()
     return saved
   }
+  onAsk()
   const apply = await ask(changes, section)
   forgetLinkSettings()
   if (!apply) {

@@ -66,10 +66,10 @@ async function main (): Promise<void> {
   const proposal = readSettings(window.location, window.localStorage)
   let current: UserSettings = proposal.settings
   byId('open-settings').onclick = () => { showSettingsForm(current) }
-  if (proposal.changes.length > 0) {
+  const settled = await settleLinkSettings(proposal, window.localStorage, byId('link-settings'), () => {
     statusLine.textContent = 'this link wants to change your settings: apply them, or keep yours'
-  }
-  const settings: PageSettings = { ...proposal.settings, ...await settleLinkSettings(proposal, window.localStorage, byId('link-settings')) }
+  })
+  const settings: PageSettings = { ...proposal.settings, ...settled }
   current = settings
   const relay = settings.relay
   if (relay === undefined) {
