@@ -18,7 +18,7 @@ import { idleOutboundRelease, keptAliveIn } from './outbound-connections.js'
 import { rateLimitedSync } from './sync-session-rate.js'
 import type { IdleOutboundRelease } from './outbound-connections.js'
 import { Outbox, dropReason, publishTo, recordedFirst, reporting } from './outbound.js'
-import type { Release, SendResult } from './outbound.js'
+import type { DropReason, Release, SendResult } from './outbound.js'
 import { PostIntake } from './intake.js'
 import { carriesPosts, forwardableNow } from './forwardable.js'
 import { InStem } from './in-stem.js'
@@ -344,10 +344,13 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
             log('an onion exit could not publish - %e', err)
           }
         },
-        // an own post no path delivered: the stem takes it
+        // an own post no path delivered: the stem takes it, unless its deadline passed meanwhile (given up, as the outbox gives one up)
         fallback: (topic, envelope, expires) => {
           fallback.send(topic, envelope, expires).catch((err: unknown) => { log.error('the stem could not take an own post back from the onion - %e', err) })
         },
+        deadline: waits.deadline,
+        givenUp: (topic, envelope, reason) => { this.ownDropped(topic, envelope, reason) },
+        clock: config.clock,
         log: log.newScope('onion')
       }, config.onion)
     }
@@ -708,12 +711,14 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         if (unprotected) this.ownEvent('unprotected', topic, envelope, { reason: 'stem-off' })
         this.ownEvent('released', topic, envelope, {})
       },
-      onDropped: (topic, envelope, reason, error) => {
-        // past its deadline in the outbox: given up as at its release (forgotten, a vote's record undone)
-        this.own.dropped(topic, envelope, reason).catch((err: unknown) => { this.log.error('could not give up an own post - %e', err) })
-        this.ownEvent('dropped', topic, envelope, error === undefined ? { reason } : { reason, error })
-      }
+      onDropped: (topic, envelope, reason, error) => { this.ownDropped(topic, envelope, reason, error) }
     }
+  }
+
+  /** An own post past its deadline (in the outbox, or resent by the onion): given up as at its release (forgotten, a vote's record undone), and `dropped` sent. */
+  private ownDropped (topic: string, envelope: Uint8Array, reason: DropReason, error?: Error): void {
+    this.own.dropped(topic, envelope, reason).catch((err: unknown) => { this.log.error('could not give up an own post - %e', err) })
+    this.ownEvent('dropped', topic, envelope, error === undefined ? { reason } : { reason, error })
   }
 
   /** Sends an own-post event: its detail is the post's id (which post() returned) and `rest`, nothing else. */

@@ -15,7 +15,7 @@
  * ```
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import { ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
+import { forwardableUntil, ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
 import { InvalidConfigError } from '../errors.js'
 import { LOOPS_PER_MINUTE, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
 import { MixDirectory } from './directory.js'
@@ -23,6 +23,7 @@ import { MixKeyring } from './keyring.js'
 import { Mix } from './mix.js'
 import { OnionSender } from './sender.js'
 import type { MixDirectoryComponents } from './directory.js'
+import type { OnionSenderComponents } from './sender.js'
 import type { MixKeyringInit } from './keyring.js'
 import type { MixComponents, MixDropCode } from './mix.js'
 import type { Libp2p, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -42,6 +43,12 @@ export interface OnionComponents {
   deliver(topic: string, envelope: Uint8Array): Promise<void>
   /** An own post no path delivered: sent another way (the stem). */
   fallback(topic: string, envelope: Uint8Array, expires: number): void
+  /** Until when an own post may leave (`OwnPosts.deadline`, the outbox's rule). @default forwardableUntil(expires), `expired` */
+  deadline?: OnionSenderComponents['deadline']
+  /** An own post whose deadline passed while paths failed: given up (never sent again, never to the fallback). @default nothing */
+  givenUp?: OnionSenderComponents['givenUp']
+  /** The node's clock, unix milliseconds. @default Date.now */
+  clock?(): number
   penalize: MixComponents['penalize']
   blocked?: MixComponents['blocked']
   chosen?: MixDirectoryComponents['chosen']
@@ -154,7 +161,10 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
       mixes: () => this.directory.known(),
       self: { peerId: libp2p.peerId, publicKey: () => this.keyring.publicKey },
       send: async (peer, packet) => this.mix.send(peer, packet),
-      fallback: components.fallback
+      fallback: components.fallback,
+      deadline: components.deadline ?? ((_topic, _envelope, expires) => ({ at: forwardableUntil(expires), reason: 'expired' })),
+      givenUp: components.givenUp ?? (() => {}),
+      clock: components.clock ?? Date.now
     }, {
       pathLength: init.pathLength ?? MIX_PATH_LENGTH,
       meanDelay: init.meanDelay ?? MIX_MEAN_DELAY,

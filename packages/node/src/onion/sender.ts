@@ -8,6 +8,7 @@ import { encodeOnionMessage, messageId, ONION_LOOP_ID_BYTES, toHex, wrapOnion } 
 import { drawFromGroups, randomIndex } from '../random.js'
 import { MAX_MIX_HOLD } from './constants.js'
 import { NoMixPathError } from './errors.js'
+import type { Deadline, DropReason } from '../outbound.js'
 import type { KnownMix } from './directory.js'
 import type { OnionHop } from '@murmur/protocol'
 import type { PeerId } from '@libp2p/interface'
@@ -31,6 +32,12 @@ export interface OnionSenderComponents {
   send(peer: PeerId, packet: Uint8Array): Promise<boolean>
   /** An own post that used up its paths without being seen in gossip: the node's fallback (the stem) takes it. */
   fallback(topic: string, envelope: Uint8Array, expires: number): void
+  /** Until when an own post may leave (unix seconds), and what refuses it after: the outbox's rule (`OutboxComponents.deadline`). */
+  deadline(topic: string, envelope: Uint8Array, expires: number): Deadline
+  /** An own post whose deadline passed before it was seen in gossip: given up, neither sent again nor handed to the fallback. */
+  givenUp(topic: string, envelope: Uint8Array, reason: DropReason): void
+  /** The node's clock, unix milliseconds. */
+  clock(): number
 }
 
 interface Pending {
@@ -197,9 +204,20 @@ export class OnionSender {
     return path.map((mix) => ({ publicKey: mix.publicKey, peerId: mix.peerId.toMultihash().bytes, address: mix.address, delay: exponentialDelay(this.params.meanDelay) }))
   }
 
+  /**
+   * An own post not seen in gossip `resendAfter` after it left: given up past its deadline (the exit of a
+   * path still under way refuses it then, as every hop does); else sent through a fresh path, or, its
+   * paths used up, handed to the fallback.
+   */
   private retry (id: string): void {
     const post = this.pending.get(id)
     if (post === undefined || !this.running) return
+    const { at, reason } = this.components.deadline(post.topic, post.envelope, post.expires)
+    if (Math.floor(this.components.clock() / 1000) > at) {
+      this.pending.delete(id)
+      this.components.givenUp(post.topic, post.envelope, reason)
+      return
+    }
     const give = (): void => {
       this.pending.delete(id)
       this.components.fallback(post.topic, post.envelope, post.expires)
