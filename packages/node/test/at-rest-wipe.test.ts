@@ -59,13 +59,13 @@ describe('wiping a data dir', () => {
     await expect(readSealedFile(dataDir, 'filters.json')).rejects.toMatchObject({ code: 'ERR_AT_REST_KEY_MISSING' })
     await expect(loadPeerKey(dataDir)).rejects.toMatchObject({ code: 'ERR_AT_REST_KEY_MISSING' })
     const wiped = await wipeDataDir(dataDir, { names: ['filters.json'] })
-    expect(wiped).toMatchObject({ keyDestroyed: false, dirRemoved: true })
+    expect(wiped).toMatchObject({ keyDestroyed: false, keyAlreadyDestroyed: true, dirRemoved: true })
     await expect(readdir(dataDir)).rejects.toMatchObject({ code: 'ENOENT' })
   })
 
   it('destroys the key first and removes everything, the data dir included', async () => {
     const wiped = await wipeDataDir(dataDir, { names: ['filters.json'] })
-    expect(wiped).toEqual({ keyDestroyed: true, dirRemoved: true, removed: ['at-rest.key', 'at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed'] })
+    expect(wiped).toEqual({ keyDestroyed: true, keyAlreadyDestroyed: false, dirRemoved: true, removed: ['at-rest.key', 'at-rest.sealed', 'filters.json', 'membership', 'peer.key', 'store', 'store.sealed'] })
   })
 
   it('refuses a directory holding anything Murmur never writes, removing nothing', async () => {

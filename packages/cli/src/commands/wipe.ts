@@ -43,8 +43,13 @@ export interface WipeReport {
   dataDir: string
   /** Whether a running daemon was stopped first. */
   stoppedDaemon: boolean
-  /** Whether there was an at-rest key to destroy (a data dir written before sealing has none). */
+  /** Whether this wipe destroyed the at-rest key. */
   keyDestroyed: boolean
+  /**
+   * Whether the data dir was sealed but its key was gone already: another wipe at the same moment
+   * destroyed it, or one was cut short. Both false: a data dir written before sealing, which had no key.
+   */
+  keyAlreadyDestroyed: boolean
   /** The entries of the data dir removed. */
   removed: string[]
 }
@@ -68,7 +73,12 @@ async function signalDaemon (dataDir: string): Promise<number | undefined> {
   }
   const endpoint = await readApiFile(dataDir)
   if (endpoint === undefined) return undefined
-  process.kill(endpoint.pid, 'SIGTERM')
+  try {
+    process.kill(endpoint.pid, 'SIGTERM')
+  } catch (err) {
+    // it exited since it answered (another wipe stopped it): waiting for it is over at once
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
   return endpoint.pid
 }
 
@@ -113,11 +123,11 @@ export function wipeCommand (): Command {
       const dataDir = resolveDataDir(options.dataDir)
       const out = outputOf(options)
       // loaded here, not at the top: every command imports this module
-      const { AT_REST_KEY_FILE, dataDirEntries, destroyAtRestKey, wipeDataDir } = await import('@murmur/node/at-rest')
+      const { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, dataDirEntries, destroyAtRestKey, wipeDataDir } = await import('@murmur/node/at-rest')
       // a directory that is no data dir is refused before anything is asked or stopped
       const entries = await dataDirEntries(dataDir, { names: CLI_DATA_DIR_NAMES })
       if (entries === undefined) {
-        out.result({ dataDir, stoppedDaemon: false, keyDestroyed: false, removed: [] }, () => `nothing to wipe: there is no data dir at ${dataDir}`)
+        out.result({ dataDir, stoppedDaemon: false, keyDestroyed: false, keyAlreadyDestroyed: false, removed: [] }, () => `nothing to wipe: there is no data dir at ${dataDir}`)
         return
       }
       if (options.yes !== true && !await confirm(dataDir)) {
@@ -129,12 +139,27 @@ export function wipeCommand (): Command {
       if (daemon !== undefined && !await stopped(daemon, options.wait)) {
         throw new DaemonAlreadyRunningError(`${destroyed ? 'the at-rest key is destroyed: what is left in ' + dataDir + ' cannot be read any more; but' : 'there was no at-rest key to destroy, and'} the daemon (pid ${daemon}) is still running ${options.wait} s after SIGTERM, so the rest was not removed: stop it (kill -9 ${daemon}) and run the wipe again`)
       }
-      const wiped = await wipeDataDir(dataDir, { names: CLI_DATA_DIR_NAMES })
-      const report: WipeReport = { dataDir, stoppedDaemon: daemon !== undefined, keyDestroyed: destroyed || wiped.keyDestroyed, removed: destroyed ? [AT_REST_KEY_FILE, ...wiped.removed].sort() : wiped.removed }
-      const { stoppedDaemon, keyDestroyed, removed } = report
+      // a daemon another wipe stopped may still hold the store, its control API closed already
+      const wiped = await wipeDataDir(dataDir, { names: CLI_DATA_DIR_NAMES, storeWait: options.wait * 1000 })
+      const keyDestroyed = destroyed || wiped.keyDestroyed
+      const report: WipeReport = {
+        dataDir,
+        stoppedDaemon: daemon !== undefined,
+        keyDestroyed,
+        // listed sealed at the start, and the key was not this wipe's to destroy
+        keyAlreadyDestroyed: !keyDestroyed && entries.includes(AT_REST_MARKER_FILE),
+        removed: destroyed ? [AT_REST_KEY_FILE, ...wiped.removed].sort() : wiped.removed
+      }
+      const { stoppedDaemon, keyAlreadyDestroyed, removed } = report
       out.result(report, () => [
         ...(stoppedDaemon ? ['stopped the daemon'] : []),
-        keyDestroyed ? 'destroyed the at-rest key first: what flash storage may keep of the other files is unreadable' : 'there was no at-rest key (a data dir of an earlier version: its files were plain)',
+        keyDestroyed
+          ? 'destroyed the at-rest key first: what flash storage may keep of the other files is unreadable'
+          : keyAlreadyDestroyed
+            ? 'the at-rest key was destroyed already (by another wipe at the same moment, or one cut short): nothing left could be read'
+            : removed.length === 0
+              ? 'nothing was left to wipe (another wipe at the same moment removed it)'
+              : 'there was no at-rest key (a data dir of an earlier version: its files were plain)',
         `removed ${dataDir} (${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}: ${removed.join(', ')})`,
         'what peers hold already stays with them: posts and votes sent, your member stamp (docs/API.md, "What a wipe removes")'
       ].join('\n'))

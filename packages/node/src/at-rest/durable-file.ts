@@ -36,6 +36,21 @@ export async function fsyncPath (path: string): Promise<void> {
 }
 
 /**
+ * Flushes `path` as {@link fsyncPath} does, unless it is gone (a data dir another wipe removed meanwhile:
+ * there is nothing left to make durable).
+ *
+ * @example
+ * ```ts
+ * await fsyncIfThere(dataDir)
+ * ```
+ */
+export async function fsyncIfThere (path: string): Promise<void> {
+  await fsyncPath(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
+}
+
+/**
  * Flushes every file of the folder `dir` to disk, then the folder itself: a LevelDB store written and
  * closed (LevelDB does not flush its log on close) is on disk once this resolves.
  *

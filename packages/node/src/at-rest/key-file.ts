@@ -8,7 +8,7 @@ import { link, lstat, mkdir, open, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AtRestError } from './errors.js'
-import { exists, fsyncPath, writeDurably } from './durable-file.js'
+import { exists, fsyncIfThere, fsyncPath, writeDurably } from './durable-file.js'
 import { AT_REST_KEY_BYTES, newAtRestKey } from './seal.js'
 
 /** The key file in a data dir. */
@@ -156,7 +156,8 @@ export async function destroyAtRestKey (dataDir: string): Promise<boolean> {
   // a key being made too: the files of a creation cut short may be sealed under it
   const destroyed = await Promise.all([AT_REST_KEY_FILE, AT_REST_PENDING_FILE].map(async (name) => await destroyKeyFile(join(dataDir, name))))
   if (!destroyed.includes(true)) return false
-  await fsyncPath(dataDir)
+  // the data dir removed meanwhile by another wipe: the unlink is moot
+  await fsyncIfThere(dataDir)
   return true
 }
 

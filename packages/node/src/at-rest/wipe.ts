@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { PEER_KEY_FILE } from '../constants.js'
 import { STORE_DIRECTORY } from '../store/constants.js'
-import { TEMP_SUFFIX, fsyncPath } from './durable-file.js'
+import { TEMP_SUFFIX, exists, fsyncIfThere } from './durable-file.js'
 import { AtRestError } from './errors.js'
 import { AT_REST_KEY_FILE, AT_REST_MARKER_FILE, AT_REST_PENDING_FILE, destroyAtRestKey } from './key-file.js'
 
@@ -26,12 +26,28 @@ export interface WipeInit {
    * @default []
    */
   names?: readonly string[]
+  /**
+   * How long to wait, in ms, for another process to close the store before giving up with
+   * `ERR_DATA_DIR_IN_USE`: a daemon that is stopping (its control API closed already, as a second wipe
+   * at the same moment finds it) holds the store until it has closed it.
+   *
+   * @default 0
+   */
+  storeWait?: number
 }
+
+/** How often a store held by another process is tried again, in ms (no event says that the lock is gone). */
+const STORE_POLL = 50
 
 /** What a wipe did. */
 export interface WipeResult {
   /** Whether there was an at-rest key to destroy. */
   keyDestroyed: boolean
+  /**
+   * Whether the data dir was sealed but its key was gone already when this wipe listed it: another wipe
+   * under way destroyed it, or one was cut short (not "a data dir of an earlier version").
+   */
+  keyAlreadyDestroyed: boolean
   /** The entries of the data dir removed (names, sorted). */
   removed: string[]
   /** Whether the data dir itself is gone (it was left empty). */
@@ -74,26 +90,33 @@ export async function dataDirEntries (dataDir: string, init: WipeInit = {}): Pro
 
 /**
  * Throws AtRestError `ERR_DATA_DIR_IN_USE` when another process has the store of `dataDir` open (LevelDB's
- * lock); `keyDestroyed` says whether the wipe destroyed the key before it looked.
+ * lock) still after `wait` ms.
  */
-async function checkStoreFree (dataDir: string, keyDestroyed: boolean): Promise<void> {
-  const store = new ClassicLevel(join(dataDir, STORE_DIRECTORY), { createIfMissing: false })
-  try {
-    await store.open()
-  } catch (err) {
-    if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
-      const done = keyDestroyed ? 'the at-rest key is destroyed (what is left cannot be read any more), but nothing else was removed' : 'nothing was removed'
+async function checkStoreFree (dataDir: string, wait: number): Promise<void> {
+  const deadline = Date.now() + wait
+  for (;;) {
+    const store = new ClassicLevel(join(dataDir, STORE_DIRECTORY), { createIfMissing: false })
+    try {
+      await store.open()
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code !== 'LEVEL_LOCKED') return // no store, or one that does not open: nothing holds it
+      if (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, STORE_POLL))
+        continue
+      }
+      // told as it is now: the key may have been destroyed by this wipe's caller, or by another wipe
+      const done = await exists(join(dataDir, AT_REST_KEY_FILE)) ? 'nothing was removed' : 'the at-rest key is destroyed (what is left cannot be read any more), but nothing else was removed'
       throw new AtRestError('ERR_DATA_DIR_IN_USE', `the store in ${dataDir} is open in another process (a chat, a relay, or a daemon that did not stop): ${done}; quit it and wipe again`, { cause: err })
     }
-    // no store, or one that does not open: nothing holds it
+    await store.close()
     return
   }
-  await store.close()
 }
 
 /**
  * Wipes a data dir no process uses any more (stop its daemon first): destroys the at-rest key, then
- * removes every entry, the sealed marker last, then the directory when it is left empty. Throws
+ * removes every entry, the sealed marker last, then the directory when it is left empty. Safe beside
+ * another wipe of the same data dir (what it removed first is skipped, the directory gone is done). Throws
  * AtRestError, removing nothing, when the directory holds anything else (`ERR_NOT_A_DATA_DIR`); when its
  * store is open in another process (`ERR_DATA_DIR_IN_USE`), having destroyed the key and nothing else (a
  * panic wipe waits for nobody to make the rest unreadable).
@@ -105,12 +128,13 @@ async function checkStoreFree (dataDir: string, keyDestroyed: boolean): Promise<
  */
 export async function wipeDataDir (dataDir: string, init: WipeInit = {}): Promise<WipeResult> {
   const entries = await dataDirEntries(dataDir, init)
-  if (entries === undefined) return { keyDestroyed: false, removed: [], dirRemoved: false }
+  if (entries === undefined) return { keyDestroyed: false, keyAlreadyDestroyed: false, removed: [], dirRemoved: false }
   const keyDestroyed = await destroyAtRestKey(dataDir)
-  if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir, keyDestroyed)
+  const keyAlreadyDestroyed = !keyDestroyed && entries.includes(AT_REST_MARKER_FILE)
+  if (entries.includes(STORE_DIRECTORY)) await checkStoreFree(dataDir, init.storeWait ?? 0)
   const rest = entries.filter((name) => ![AT_REST_KEY_FILE, AT_REST_PENDING_FILE, AT_REST_MARKER_FILE].includes(name))
   for (const name of rest) await rm(join(dataDir, name), { recursive: true, force: true })
-  await fsyncPath(dataDir)
+  await fsyncIfThere(dataDir)
   // last: a wipe cut short before here leaves a data dir that refuses to start, and says to wipe again
   await rm(join(dataDir, AT_REST_MARKER_FILE), { force: true })
   let dirRemoved = false
@@ -118,8 +142,11 @@ export async function wipeDataDir (dataDir: string, init: WipeInit = {}): Promis
     await rmdir(dataDir)
     dirRemoved = true
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    // removed by another wipe at the same moment: gone all the same
+    if (code === 'ENOENT') dirRemoved = true
     // something appeared meanwhile (a process still running): it stays, and the caller sees the dir
-    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    else if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   }
-  return { keyDestroyed, removed: entries.sort(), dirRemoved }
+  return { keyDestroyed, keyAlreadyDestroyed, removed: entries.sort(), dirRemoved }
 }
