@@ -1,6 +1,6 @@
 /**
  * A cut-off peer's gossip messages are dropped before gossipsub looks at them, and one peer's messages
- * are handed to gossipsub one at a time.
+ * are handed to gossipsub a few at a time, in the order they came.
  *
  * gossipsub marks a message seen (for two minutes) and sends IDONTWANT to its mesh peers before any
  * topic validator runs; a message the validator then answers Ignore is gone for that long, the honest
@@ -10,10 +10,21 @@
  * message of a batch (and every batch of a stream) without waiting for the one before, so the junk's
  * penalties landed after the batch's later messages were already being checked.
  *
- * Here gossipsub's per-message handler waits for the same peer's previous message to be judged, and a
- * message whose sender is cut off by then is dropped unseen: never marked seen, no IDONTWANT, never
- * decoded. A junk batch so costs at most `CUT_OFF_COUNT` checks (gossip.ts) plus the one under way, and
- * the honest copy of a post it carried is taken when it comes. Other peers' messages are not held up.
+ * Here gossipsub's per-message handler takes a turn in its peer's line: at most
+ * {@link GOSSIP_PEER_TURNS} of one peer's messages are judged at once, the next starting as one is
+ * judged, and a message whose sender is cut off by its turn is dropped unseen: never marked seen, no
+ * IDONTWANT, never decoded. A junk batch so costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks
+ * (gossip.ts), and the honest copy of a post it carried is taken when it comes. Other peers' messages are
+ * not held up.
+ *
+ * Why a few at once and not one (issue 17, the flood of valid posts): a message's turn lasts its whole
+ * judgement (the verification pool's round trip, the store's write), tens to hundreds of ms on a busy
+ * node while its CPU waits, so one at a time capped every link at a few messages a second. A peer that
+ * forwards a flood of valid posts (an honest neighbour of the flooder does) then built a line that grew
+ * for as long as the flood lasted, and an honest post it forwarded waited behind all of it: lines of 300
+ * to 900 messages, 1.2 to 7.8 s (p50) from arrival to the validator, while the pool sat idle (chaos flood
+ * at 6 honest nodes, bench/chaos/flood.ts). A line is also bounded: past {@link GOSSIP_PEER_WAITING}
+ * waiting messages its oldest is dropped unseen, so it stays receivable from other peers and by sync.
  *
  * A message keeps its sender's IWANT promise on arrival, before it waits for its turn. gossipsub counts a
  * promise kept only once the promised message has been validated, and penalises a peer for each one
@@ -38,10 +49,29 @@ export class GossipsubContractError extends Error {
   readonly code = 'ERR_GOSSIPSUB_CONTRACT'
 }
 
+/**
+ * Messages of one peer judged at once. The first `CUT_OFF_COUNT` rejections (gossip.ts) cut a junk sender off,
+ * so a junk batch costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks.
+ */
+export const GOSSIP_PEER_TURNS = 4
+
+/**
+ * Messages of one peer waiting for a turn; past it, the oldest waiting is dropped unseen (gossipsub never
+ * saw it: a copy from another peer, an IWANT or history sync still brings it). Bounds what one peer's
+ * backlog holds in memory; an honest burst (an IWANT answer) is far smaller.
+ */
+export const GOSSIP_PEER_WAITING = 1024
+
 /** What {@link gateCutOff} asks of the node. */
 export interface CutOffGateInit {
   /** Whether the peer (a PeerId string) is cut off now (`InvalidMessageTracker.isCutOff`). */
   isCutOff(peer: string): boolean
+  /** Messages of one peer judged at once. @default GOSSIP_PEER_TURNS */
+  peerTurns?: number
+  /** Messages of one peer waiting for a turn before the oldest is dropped. @default GOSSIP_PEER_WAITING */
+  peerWaiting?: number
+  /** Called for each message dropped unseen from a full line (a metric, a log). @default nothing */
+  onDropped?(peer: string): void
 }
 
 /** A message of an RPC as gossipsub hands it to its handler. */
@@ -98,26 +128,76 @@ export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub 
   const target = internalsOf(pubsub)
   if (target === undefined) throw new GossipsubContractError('gossipsub lacks handleReceivedMessage, msgIdFn, msgIdToStrFn or gossipTracer.deliverMessage, which the cut-off gate uses')
   const handle = target.handleReceivedMessage
-  /** Each peer's last message in line: the next waits for it to be judged. */
-  const tails = new Map<string, Promise<void>>()
+  const lines = new PeerLines(init.peerTurns ?? GOSSIP_PEER_TURNS, init.peerWaiting ?? GOSSIP_PEER_WAITING, init.onDropped)
   target.handleReceivedMessage = async (from, message) => {
     const peer = from.toString()
-    // its promise is kept now, not once it (and the peer's earlier messages) are judged; the tail is set
-    // below in this same turn, so that the peer's next message lines up behind this one
+    // its promise is kept now, not once it (and the peer's earlier messages) are judged
     if (target.gossipTracer.size > 0 && !init.isCutOff(peer)) keepPromise(target, message).catch(() => {})
-    const turn = (tails.get(peer) ?? Promise.resolve()).then(async () => {
+    if (!await lines.turn(peer)) return
+    try {
       if (init.isCutOff(peer)) return
       await handle.call(pubsub, from, message)
-    })
-    const tail = turn.catch(() => {})
-    tails.set(peer, tail)
-    try {
-      await turn
     } finally {
-      if (tails.get(peer) === tail) tails.delete(peer)
+      lines.done(peer)
     }
   }
   return pubsub
+}
+
+/** One peer's line: its messages being judged, and those waiting (each resolved true for its turn, false when dropped). */
+interface Line {
+  running: number
+  waiting: Array<(go: boolean) => void>
+}
+
+/** Each peer's line of messages: at most `turns` judged at once, at most `waiting` waiting (the oldest dropped). */
+class PeerLines {
+  private readonly lines = new Map<string, Line>()
+  private readonly turns: number
+  private readonly waiting: number
+  private readonly onDropped?: (peer: string) => void
+
+  constructor (turns: number, waiting: number, onDropped?: (peer: string) => void) {
+    if (!Number.isInteger(turns) || turns < 1) throw new RangeError(`expected at least 1 turn per peer, got ${turns}`)
+    if (!Number.isInteger(waiting) || waiting < 0) throw new RangeError(`expected a waiting bound of at least 0, got ${waiting}`)
+    this.turns = turns
+    this.waiting = waiting
+    this.onDropped = onDropped
+  }
+
+  /** Resolves true when a message of `peer` may be judged (then call {@link done}), false when it was dropped from a full line. */
+  async turn (peer: string): Promise<boolean> {
+    let line = this.lines.get(peer)
+    if (line === undefined) {
+      line = { running: 0, waiting: [] }
+      this.lines.set(peer, line)
+    }
+    if (line.running < this.turns && line.waiting.length === 0) {
+      line.running++
+      return true
+    }
+    const waiting = line.waiting
+    return await new Promise<boolean>((resolve) => {
+      waiting.push(resolve)
+      if (waiting.length > this.waiting) {
+        this.onDropped?.(peer)
+        waiting.shift()?.(false)
+      }
+    })
+  }
+
+  /** A message of `peer` was judged: the next waiting one takes its turn. */
+  done (peer: string): void {
+    const line = this.lines.get(peer)
+    if (line === undefined) return
+    const next = line.waiting.shift()
+    if (next !== undefined) {
+      next(true)
+      return
+    }
+    line.running--
+    if (line.running === 0) this.lines.delete(peer)
+  }
 }
 
 /**

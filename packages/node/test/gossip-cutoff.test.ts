@@ -9,7 +9,7 @@
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CUT_OFF_COUNT } from '../src/gossip.js'
-import { gateCutOff, GossipsubContractError } from '../src/gossip-cutoff.js'
+import { gateCutOff, GOSSIP_PEER_TURNS, GossipsubContractError } from '../src/gossip-cutoff.js'
 import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 import type { StockPeer } from './harness.js'
@@ -28,7 +28,7 @@ const sendRpc = (from: StockPeer, to: Murmur, messages: Array<{ topic: string, d
 describe('a peer cut off partway through a gossip batch', () => {
   const { running } = cleanedAfterEach()
 
-  it('gets at most CUT_OFF_COUNT + 1 of its batch checked, and the genuine post it carried is taken from an honest peer at once', async () => {
+  it('gets at most CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1 of its batch checked, and the genuine post it carried is taken from an honest peer at once', async () => {
     const victim = await startNode({ channels: [CHANNEL], sync: false })
     running.push(victim)
     const honest = await startNode({ channels: [CHANNEL], sync: false, bootstrap: [victim.getMultiaddrs()[0]!.toString()] })
@@ -55,7 +55,8 @@ describe('a peer cut off partway through a gossip batch', () => {
     const junk = Array.from({ length: JUNK }, (_, i) => ({ topic: TOPIC, data: Uint8Array.from({ length: 64 }, (_, j) => (i * 64 + j) * 37 % 256) }))
     expect(sendRpc(attacker, victim, [...junk, { topic: TOPIC, data: genuine.bytes }])).toBe(true)
     await waitFor(() => victim.libp2p.getConnections(attacker.peerId).length === 0, 'the victim cuts the attacker off and hangs up')
-    expect(checked).toBeLessThanOrEqual(CUT_OFF_COUNT + 1)
+    // GOSSIP_PEER_TURNS are judged at once, each next one starting as one is judged, until the cut-off
+    expect(checked).toBeLessThanOrEqual(CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1)
 
     // the attacker hands the same post to the honest peer, whose copy reaches the victim by gossip
     const arrived = nextPost(victim, (post) => post.id === toHex(genuine.id), 30_000)
@@ -85,10 +86,10 @@ describe('gateCutOff', () => {
   const handle = (pubsub: GossipSub, from: string, data: string): Promise<void> =>
     (pubsub as unknown as { handleReceivedMessage(from: PeerId, message: { data: string }): Promise<void> }).handleReceivedMessage(peer(from), { data })
 
-  it('hands one peer\'s messages over one at a time, others\' meanwhile, and drops a cut-off peer\'s unseen', async () => {
+  it('hands one peer\'s messages over one at a time (peerTurns 1), others\' meanwhile, and drops a cut-off peer\'s unseen', async () => {
     const { pubsub, started, finish } = fakeGossipsub()
     const cutOff = new Set<string>()
-    gateCutOff(pubsub, { isCutOff: (p) => cutOff.has(p) })
+    gateCutOff(pubsub, { isCutOff: (p) => cutOff.has(p), peerTurns: 1 })
     const a1 = handle(pubsub, 'a', 'a1')
     const a2 = handle(pubsub, 'a', 'a2')
     const b1 = handle(pubsub, 'b', 'b1')
@@ -102,6 +103,26 @@ describe('gateCutOff', () => {
     finish.get('b1')!()
     await b1
     expect(started).toEqual(['a1', 'b1'])
+  })
+
+  it('judges up to GOSSIP_PEER_TURNS of one peer at once, in order, and drops the oldest waiting unseen past the waiting bound', async () => {
+    const { pubsub, started, finish } = fakeGossipsub()
+    const dropped: string[] = []
+    gateCutOff(pubsub, { isCutOff: () => false, peerWaiting: 2, onDropped: (p) => { dropped.push(p) } })
+    const messages = Array.from({ length: GOSSIP_PEER_TURNS + 3 }, (_, i) => `a${i}`)
+    const handled = messages.map(async (data) => { await handle(pubsub, 'a', data) })
+    await waitFor(() => started.length === GOSSIP_PEER_TURNS, 'the first turns handed over')
+    // three waited with room for two: the oldest of them is dropped, never handed over
+    expect(dropped).toEqual(['a'])
+    await handled[GOSSIP_PEER_TURNS]
+    finish.get('a0')!()
+    await waitFor(() => started.length === GOSSIP_PEER_TURNS + 1, 'the next waiting message takes the freed turn')
+    expect(started).toEqual([...messages.slice(0, GOSSIP_PEER_TURNS), messages[GOSSIP_PEER_TURNS + 1]])
+    for (const data of messages) finish.get(data)?.()
+    await waitFor(() => started.length === GOSSIP_PEER_TURNS + 2, 'the last one handed over')
+    for (const data of messages) finish.get(data)?.()
+    await Promise.all(handled)
+    expect(started).not.toContain(messages[GOSSIP_PEER_TURNS])
   })
 
   it('refuses, by name, a gossipsub without the handler it wraps or the promise tracer it keeps promises with', () => {
