@@ -523,6 +523,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         refusal: (peer, code) => this.tracker.refusal(peer, code),
         penalise: (peer) => { this.tracker.penalise(peer) },
         senderGroup: (peer) => this.senderGroup(peer),
+        clock: this.config.clock,
         // a ring naming members not known here: their stamps are fetched by a directory sync now (the
         // fetcher paces each peer); with history sync off they wait for gossip
         ...(sync === undefined

@@ -112,6 +112,8 @@ export interface NodeMembershipComponents {
   syncDirectory?(peer: string): Promise<unknown>
   /** At most `count` connected peers of the directory topic to ask for missing stamps next, best first (HistorySync.peersFor). @default none */
   directoryPeers?(count: number): string[]
+  /** The node's clock, unix milliseconds (MurmurConfig.clock): the directory's and the minting's. @default Date.now */
+  clock?(): number
   log: Logger
 }
 
@@ -364,6 +366,12 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   }
 }
 
+/** The node's clock in unix seconds, as the directory and the minting read it. */
+function secondsOf (components: Pick<NodeMembershipComponents, 'clock'>): () => number {
+  const clock = components.clock ?? Date.now
+  return () => Math.floor(clock() / 1000)
+}
+
 /** What a 'membership' event reports, but for minting progress and the directory's exact size: an event goes out when it changes. */
 function reportKey (status: NodeMembershipStatus): string {
   const { stamp, ahead, minting, nextMintAt, ring, signing } = status
@@ -406,8 +414,10 @@ export function announcementItem (bytes: Uint8Array): { id: Uint8Array, created?
  */
 export async function openNodeMembership (components: NodeMembershipComponents, config: MembershipConfig): Promise<NodeMembership> {
   const { db, dataDir, atRestKeys, pool, cutOff, log } = components
+  const clock = secondsOf(components)
   const directory = await openMemberDirectory({
     db,
+    clock,
     log: log.newScope('directory'),
     bits: config.stampBits,
     verify: pool === undefined ? undefined : async (stamp, options) => await pool.verifyStamp(stamp, options),
@@ -417,7 +427,7 @@ export async function openNodeMembership (components: NodeMembershipComponents, 
   const state = await openMemberState({ storage: await openMemberStorage(dataDir, db, atRestKeys), log: log.newScope('state') })
   const miner: StampMiner = pool ?? { mintStamp }
   const announceDelay = config.announceDelay ?? (config.stampBits < STAMP_BITS ? 0 : undefined)
-  const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay, log: log.newScope('minting') })
+  const minting = createMintingService({ state, miner, bits: config.stampBits, announceDelay, clock, log: log.newScope('minting') })
   const signer = createRingSigner({
     state,
     directory,
