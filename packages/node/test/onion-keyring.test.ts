@@ -51,7 +51,8 @@ const peers = [
   '12D3KooWCsLb7ZJxvFejqhUHc1wXWx3p49c8FsZUjsq1EXX9xLse',
   '12D3KooWJR7Eaq6ZyiuAGRVshvjxsj6wszSU89QMrDmb6Q6FhXYy'
 ].map((id) => peerIdFromString(id))
-const mix = (i: number, dialed: boolean, group: string): KnownMix => ({ peerId: peers[i]!, publicKey: new Uint8Array(32), dialed, group })
+/** A mix this node dialed has the address it reached it at; one that dialed this node has none. */
+const mix = (i: number, dialed: boolean, group: string): KnownMix => ({ peerId: peers[i]!, publicKey: new Uint8Array(32), dialed, group, ...(dialed ? { address: Uint8Array.of(i) } : {}) })
 
 describe('path draw', () => {
   it('takes dialed mixes first, one per address group, and never the same mix twice', () => {
@@ -65,6 +66,19 @@ describe('path draw', () => {
       expect(three.filter((m) => !m.dialed).length).toBeLessThanOrEqual(1)
     }
     expect(drawPath(mixes, 5)).toBeUndefined()
+  })
+
+  it('draws a mix without an address (it dialed this node) only as the first hop (F6)', () => {
+    const mixes = [mix(0, true, 'a'), mix(1, true, 'b'), mix(2, false, 'c')]
+    for (let i = 0; i < 50; i++) {
+      const path = drawPath(mixes, 3)!
+      expect(path[0]!.peerId.toString()).toBe(peers[2]!.toString())
+      expect(path.slice(1).every((m) => m.address !== undefined)).toBe(true)
+    }
+    // two without an address: no path of 3, whatever was tried
+    expect(drawPath([mix(0, true, 'a'), mix(2, false, 'c'), mix(3, false, 'd')], 3)).toBeUndefined()
+    // tried first hops give way to an untried one only while it leaves enough addressed mixes behind
+    expect(drawPath(mixes, 3, new Set([peers[2]!.toString()]))![0]!.peerId.toString()).toBe(peers[2]!.toString())
   })
 
   it('puts a first hop not tried before in front when one is drawn or known', () => {

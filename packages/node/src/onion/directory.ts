@@ -22,7 +22,7 @@ export interface KnownMix {
   dialed: boolean
   /** The address group it is drawn by. */
   group: string
-  /** Where the hop before it on a path dials it (a multiaddr's bytes, no /p2p): the address this node dialed, else the first it was told of. */
+  /** Where the hop before it on a path dials it (a multiaddr's bytes, no /p2p): the address this node dialed it at; none for a mix that dialed this node. */
   address?: Uint8Array
 }
 
@@ -96,19 +96,16 @@ export class MixDirectory {
     this.refresh.delete(peer)
   }
 
-  /** The address a mix is dialed at: the one this node dialed, else the first it announced that fits a packet. */
-  private async addressOf (peerId: PeerId, connection: Connection): Promise<Uint8Array | undefined> {
-    const fits = (bytes: Uint8Array): boolean => bytes.byteLength <= ONION_MAX_ADDRESS_BYTES
-    if (connection.direction === 'outbound') {
-      const dialed = connection.remoteAddr.decapsulateCode(CODE_P2P).bytes
-      if (fits(dialed)) return dialed
-    }
-    try {
-      const { addresses } = await this.components.libp2p.peerStore.get(peerId)
-      return addresses.map(({ multiaddr }) => multiaddr.decapsulateCode(CODE_P2P).bytes).find(fits)
-    } catch {
-      return undefined
-    }
+  /**
+   * The address the hop before a mix on a path dials it at: the one this node reached it at (its own
+   * dial, which the mix's key exchange on that connection proves), or none. An address a peer announced
+   * but this node never reached is never named (F6): a peer announcing a victim's address made every mix
+   * before it on a path dial the victim. A mix without one is drawn only as a first hop (`drawPath`).
+   */
+  private addressOf (connection: Connection): Uint8Array | undefined {
+    if (connection.direction !== 'outbound') return undefined
+    const dialed = connection.remoteAddr.decapsulateCode(CODE_P2P).bytes
+    return dialed.byteLength <= ONION_MAX_ADDRESS_BYTES ? dialed : undefined
   }
 
   /** Asks `peerId` for its key over `connection`; a peer that answers anything but a key is no mix. */
@@ -123,7 +120,7 @@ export class MixDirectory {
       if (!this.running || connection.status !== 'open' || !isMixPublicKey(publicKey)) return
       const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
       const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
-      const address = await this.addressOf(peerId, connection)
+      const address = this.addressOf(connection)
       this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])), address })
       // asked again when its key is replaced: never sooner than a minute (a peer cannot make us poll it),
       // never later than a key's lifetime (clamped before it is multiplied: setTimeout fires at once above 2^31-1 ms)

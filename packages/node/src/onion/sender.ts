@@ -58,26 +58,34 @@ export function exponentialDelay (mean: number, cap = MAX_MIX_HOLD): number {
 
 /**
  * Draws `count` distinct mixes: by address group, mixes this node dialed first (the stem's rule for its
- * successors, with the same `drawFromGroups`), then mixes that dialed it; a first hop outside `avoid`
- * when there is one.
+ * successors, with the same `drawFromGroups`), then mixes that dialed it, one per address group while
+ * groups last. Every hop after the first is one with an address (one this node reached it at: the hop
+ * before dials it there, F6); the first, which this node reaches over its connection, is one not in
+ * `avoid` when there is one.
  */
 export function drawPath (mixes: readonly KnownMix[], count: number, avoid: ReadonlySet<string> = new Set()): KnownMix[] | undefined {
+  const addressed = mixes.filter((mix) => mix.address !== undefined)
+  const untried = mixes.filter((mix) => !avoid.has(mix.peerId.toString()))
+  // first hops in the order of the draw, untried ones before: the first that leaves enough addressed mixes behind it
+  const firsts = [...drawMixes(untried, untried.length), ...drawMixes(mixes.filter((mix) => !untried.includes(mix)), mixes.length)]
+  const first = firsts.find((mix) => addressed.filter((other) => other !== mix).length >= count - 1)
+  if (first === undefined) return undefined
+  // the first's address group is drawn again only when the others run out
+  const others = addressed.filter((other) => other !== first)
+  const later = drawMixes(others.filter((other) => other.group !== first.group), count - 1)
+  if (later.length < count - 1) later.push(...drawMixes(others.filter((other) => other.group === first.group), count - 1 - later.length))
+  return [first, ...later]
+}
+
+/** Up to `count` of `mixes`, by address group, mixes this node dialed before those that dialed it. */
+function drawMixes (mixes: readonly KnownMix[], count: number): KnownMix[] {
   const byGroup = (pool: readonly KnownMix[]): KnownMix[][] => {
     const groups = new Map<string, KnownMix[]>()
     for (const mix of pool) groups.set(mix.group, [...groups.get(mix.group) ?? [], mix])
     return [...groups.values()]
   }
-  const dialed = mixes.filter((mix) => mix.dialed)
-  const drawn = drawFromGroups(byGroup(dialed), count)
+  const drawn = drawFromGroups(byGroup(mixes.filter((mix) => mix.dialed)), count)
   if (drawn.length < count) drawn.push(...drawFromGroups(byGroup(mixes.filter((mix) => !mix.dialed)), count - drawn.length))
-  if (drawn.length < count) return undefined
-  const fresh = drawn.findIndex((mix) => !avoid.has(mix.peerId.toString()))
-  if (fresh > 0) [drawn[0], drawn[fresh]] = [drawn[fresh]!, drawn[0]!]
-  else if (fresh === -1) {
-    // every drawn first hop was tried: take an untried mix as the first when any is left
-    const other = mixes.find((mix) => !avoid.has(mix.peerId.toString()) && !drawn.includes(mix))
-    if (other !== undefined) drawn[0] = other
-  }
   return drawn
 }
 
