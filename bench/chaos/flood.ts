@@ -8,6 +8,7 @@
  * process per honest node at the end.
  */
 import { fork } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
 import { seededRandom } from '../lib/random.ts'
 import { CHAOS_CHANNEL, ChaosNet, loopbackAddress, waitHeld, waitMeshed } from './net.ts'
 import type { FromFlooder, ToFlooder } from './flooder.ts'
@@ -33,11 +34,22 @@ export interface FloodInit {
 /** Latency summary (ms) of (honest post, receiving honest node) pairs. */
 export interface PairLatency { p50: number, p99: number, count: number }
 
+/** What one phase (calm, or under the flood) found. */
+export interface PhaseOutcome {
+  delivery: number
+  latency: PairLatency
+  /**
+   * Share of the phase the honest nodes' process's event loop was busy (0..1): near 1, the process is
+   * short of CPU (all honest nodes share it), and every queue in it waits for the CPU, whatever its order.
+   */
+  eventLoopBusy: number
+}
+
 /** What {@link runFlood} found. */
 export interface FloodOutcome {
   honest: number
-  calm: { delivery: number, latency: PairLatency }
-  flood: { delivery: number, latency: PairLatency }
+  calm: PhaseOutcome
+  flood: PhaseOutcome
   /** Posts each flooder published during the flood phase. */
   floodedValid: number
   floodedInvalid: number
@@ -73,7 +85,8 @@ export async function runFlood (init: FloodInit): Promise<FloodOutcome> {
     honest.forEach((node, i) => { node.addEventListener('post', (evt) => { arrived[i]!.set(evt.detail.id, performance.now()) }) })
     const failed: string[] = []
 
-    const phase = async (label: string): Promise<{ delivery: number, latency: PairLatency, missing: number[] }> => {
+    const phase = async (label: string): Promise<PhaseOutcome & { missing: number[] }> => {
+      const busyFrom = performance.eventLoopUtilization()
       const sent: Array<{ id: string, from: number, at: number }> = []
       for (let i = 0; i < init.honestPosts; i++) {
         const from = Math.floor(random() * honest.length)
@@ -97,7 +110,8 @@ export async function runFlood (init: FloodInit): Promise<FloodOutcome> {
       }
       const missed = held.missing.reduce((a, b) => a + b, 0)
       const total = sent.length * honest.length
-      return { delivery: total === 0 ? 0 : (total - missed) / total, latency: summarize(times, pairs), missing: held.missing }
+      const eventLoopBusy = performance.eventLoopUtilization(busyFrom).utilization
+      return { delivery: total === 0 ? 0 : (total - missed) / total, latency: summarize(times, pairs), eventLoopBusy, missing: held.missing }
     }
 
     const calm = await phase('calm')
@@ -106,8 +120,8 @@ export async function runFlood (init: FloodInit): Promise<FloodOutcome> {
     const flooded = await flooder.ask({ type: 'stop' }, 'stopped')
     return {
       honest: honest.length,
-      calm: { delivery: calm.delivery, latency: calm.latency },
-      flood: { delivery: underFlood.delivery, latency: underFlood.latency },
+      calm: { delivery: calm.delivery, latency: calm.latency, eventLoopBusy: calm.eventLoopBusy },
+      flood: { delivery: underFlood.delivery, latency: underFlood.latency, eventLoopBusy: underFlood.eventLoopBusy },
       floodedValid: flooded.valid,
       floodedInvalid: flooded.invalid,
       floodSeconds: flooded.seconds,
