@@ -312,8 +312,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
           return await this.own.fluff(topic, envelope, expires)
         },
         canFluff: (topic) => this.direct.reachable(topic),
-        // a post held past its forward rule is not handed on (ninth read of issue 12, H1)
-        passable: (topic, envelope) => this.own.refusal(topic, envelope) === undefined,
+        // a post or a stamp held past its forward rule is not handed on (ninth read of issue 12, H1; twelfth, H1)
+        passable: (topic, envelope) => topic === DIRECTORY_TOPIC ? this.members?.passable(envelope) !== false : this.own.refusal(topic, envelope) === undefined,
         log: log.newScope('stem')
       }, config.stem)
       stem.addEventListener('unprotected', (evt) => {

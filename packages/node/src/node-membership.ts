@@ -9,7 +9,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decodeStamp, encodeStamp, directoryItemId, equalBytes, messageId, mintStamp, stampWindow, weekStart } from '@murmur/protocol'
 import { openMemberStorage } from '#platform'
-import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook } from './membership/index.js'
+import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook, stampForwardableAt } from './membership/index.js'
 import { PostValidationError } from './errors.js'
 import { Outbox } from './outbound.js'
 import type { AtRestKeys } from './at-rest/seal.js'
@@ -132,6 +132,8 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
   /** Where own announcements leave: the stem once a directory member can be reached, else {@link NodeMembershipComponents.direct}. */
   private readonly announcements: Outbound
   private readonly validator: TopicValidatorFn
+  /** The node's clock, unix seconds. */
+  private readonly clock: () => number
   /** Fetches the stamps rings are missing, when history sync runs. */
   private readonly fetcher?: StampFetcher
   private pruneTimer?: ReturnType<typeof setInterval>
@@ -145,6 +147,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     this.minting = own?.minting
     this.state = own?.state
     this.signer = own?.signer
+    this.clock = secondsOf(components)
     // an own stamp not known to be out is never handed out by sync (a peer getting it first from this node
     // would know its owner), and its copy coming back is judged as a relay's would be
     for (const stamp of this.state?.stamps() ?? []) {
@@ -184,7 +187,11 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
         if (verdict.action === 'accept') {
           // the announcement is out there: a stem hop holding it ends its embargo
           stem?.seen(messageId(DIRECTORY_TOPIC, message.data))
-          return TopicValidatorResult.Accept
+          if (this.forwardable(verdict.stamp)) return TopicValidatorResult.Accept
+          // kept, but too near its window's edge for every neighbour to take (judged now, after the
+          // evaluation's wait): not forwarded, and its sender is not charged
+          log('announcement kept, not forwarded: too near its window\'s edge')
+          return TopicValidatorResult.Ignore
         }
         log('announcement refused: %s (%s)', verdict.code, verdict.reason)
         // a Reject's sender was cut off by the directory already (onInvalid): no second penalty here; a
@@ -235,7 +242,7 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
 
   /** Members in the directory now, and this node's own stamp and minting (when it mints). */
   status (): NodeMembershipStatus {
-    const now = Math.floor(Date.now() / 1000)
+    const now = this.clock()
     const members = this.directory.size(now) + this.ownUnheld(now)
     const ring = members < 2 ? 0 : Math.min(MIN_MEMBER_RING, members)
     return { ...this.minting?.status(), minter: this.minting !== undefined, members, ring, signing: ring > 0 && this.signer?.stamped(now) === true }
@@ -266,11 +273,38 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     return own && !weeks.some((week) => this.directory.has(memberKey, week)) ? 1 : 0
   }
 
-  /** A stem hop's verdict on an announcement: judged in full, not kept, so its gossip copy still is. */
+  /**
+   * A stem hop's verdict on an announcement: judged in full, not kept, so its gossip copy still is. A valid
+   * one too near its window's edge to pass on is dropped, its sender not charged (as a post, judgeRelayed).
+   */
   async judge (bytes: Uint8Array, from: PeerId): Promise<Verdict> {
     const verdict = await this.directory.receive(bytes, { ...this.sender(from), path: 'stem' })
     await this.noteOwn(bytes)
-    return verdict.action === 'accept' ? 'accept' : this.charged(verdict, from.toString())
+    if (verdict.action === 'accept') return this.forwardable(verdict.stamp) ? 'accept' : 'ignore'
+    return this.charged(verdict, from.toString())
+  }
+
+  /**
+   * Whether an announcement may leave this node now (the stem's `passable`: handed on, fluffed): a stamp
+   * every honest node whose clock is within MAX_CLOCK_SKEW of this one's takes (stampForwardableAt). Bytes
+   * that are no stamp may not.
+   *
+   * @example
+   * ```ts
+   * createStem({ ...components, passable: (topic, envelope) => topic !== DIRECTORY_TOPIC || membership.passable(envelope) })
+   * ```
+   */
+  passable (bytes: Uint8Array): boolean {
+    try {
+      return this.forwardable(decodeStamp(bytes))
+    } catch {
+      return false
+    }
+  }
+
+  /** Whether `stamp` may leave this node now, by the forward rule read at this moment (see {@link passable}). */
+  private forwardable (stamp: Stamp): boolean {
+    return stampForwardableAt(stamp.week, this.clock(), 'live')
   }
 
   /**
@@ -324,13 +358,15 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
 
   /**
    * Publishes an announcement that leaves the stem here, kept in the directory first (a relayed one was
-   * judged as a stem hop: no second evaluation). Throws when it no longer holds (its week has passed).
+   * judged as a stem hop: no second evaluation). Throws when it no longer holds (its week has passed), or
+   * may not leave now (too near its window's edge, {@link passable}): kept then, not published.
    */
   async fluff (bytes: Uint8Array, expires: number | undefined): Promise<SendResult> {
     const verdict = await this.directory.receive(bytes)
     if (verdict.action !== 'accept' && verdict.code !== 'ERR_DUPLICATE') {
       throw new PostValidationError(`the announcement no longer holds: ${verdict.reason}`, verdict.code)
     }
+    if (!this.passable(bytes)) throw new PostValidationError('the announcement is too near its window\'s edge to pass on', 'ERR_STAMP_WEEK')
     const sent = await this.components.direct.send(DIRECTORY_TOPIC, bytes, expires ?? stampWindow(decodeStamp(bytes).week).notAfter)
     // an own stamp the stem could not hide after all: published here, gossip never hands it back
     if (sent.status === 'sent') await this.noteOwn(bytes)
@@ -352,6 +388,11 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     const { log } = this.components
     try {
       const stamp = decodeStamp(bytes)
+      // scheduled inside the rule (announceAt), but a restart or a late mint may put it past its end
+      if (!this.forwardable(stamp)) {
+        log('an own stamp too near its window\'s edge to announce: not sent')
+        return
+      }
       if (this.state?.isOut(stamp.week) !== true) {
         this.directory.withhold(directoryItemId(stamp))
         this.directory.vouch(bytes)

@@ -9,11 +9,12 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import {
-  FORWARD_SLACK, MAX_CLOCK_SKEW, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
+  MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, announcementAction, checkRingMembers, decodeStamp, directoryItemId, isStampWeekAccepted,
   WEEK_SECONDS, stampRetainedUntil, stampWindow, toHex, verifyStamp, weekStart
 } from '@murmur/protocol'
 import { Recent } from '../recent.js'
 import { EvaluationAdmission } from './admission.js'
+import { stampAcceptedAt, stampForwardableAt } from './stamp-forward.js'
 import { DIRECTORY_INVALID_CACHE, DIRECTORY_JUDGED_CACHE, DIRECTORY_SUBLEVEL } from './constants.js'
 import { WantedStamps } from './wanted.js'
 import type { AnnouncementPath, CheckRingOptions, DirectoryVerdict, MemberDirectory, MemberDirectoryEvents, MemberDirectoryInit, ReceiveOptions, StampVerifier } from './directory-types.js'
@@ -33,16 +34,6 @@ function weeksAt (created: number): number[] {
   } catch {
     return []
   }
-}
-
-/**
- * Whether a held stamp for `week` may be served by sync at `now`: kept (taken by sync: from its window's
- * opening to stampRetainedUntil) at every time from `now − MAX_CLOCK_SKEW` to `now + MAX_CLOCK_SKEW +
- * FORWARD_SLACK`, the clock readings at which an honest receiver may judge it, as forwardableAt rules for
- * posts. So no honest receiver refuses a served stamp for its week, and sync charges that refusal.
- */
-function servableAt (week: number, now: number): boolean {
-  return stampWindow(week).notBefore <= now - MAX_CLOCK_SKEW && now + MAX_CLOCK_SKEW + FORWARD_SLACK < stampRetainedUntil(week)
 }
 
 /** Who delivered an announcement: the peer (reported when it is invalid) and the key its limits count by (its group). */
@@ -223,9 +214,12 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
     return held !== undefined && this.serves(hex, held, this.clock()) ? held.bytes : undefined
   }
 
-  /** Whether sync serves a held item at `now`: not withheld, and of a week kept wherever it arrives (servableAt). */
+  /**
+   * Whether sync serves a held item at `now`: not withheld, and kept (taken by sync) at every clock reading
+   * of an honest receiver (stampForwardableAt), so no receiver refuses it for its week, and sync charges that.
+   */
   private serves (hex: string, held: Held, now: number): boolean {
-    return !this.withheld.has(hex) && servableAt(held.stamp.week, now)
+    return !this.withheld.has(hex) && stampForwardableAt(held.stamp.week, now, 'sync')
   }
 
   withhold (id: Uint8Array): void {
@@ -253,8 +247,7 @@ class Directory extends TypedEventEmitter<MemberDirectoryEvents> implements Memb
     const known = this.invalid.get(bytesHex)
     if (known !== undefined) return this.refuse(sender, known, 'an announcement already found invalid')
     const { notBefore, notAfter } = stampWindow(stamp.week)
-    const inWindow = path !== 'sync' ? isStampWeekAccepted(stamp.week, now) : notBefore <= now && now < stampRetainedUntil(stamp.week)
-    if (!inWindow) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path !== 'sync' ? 'accepted' : 'kept'} at ${now}` }
+    if (!stampAcceptedAt(stamp.week, now, path)) return { action: 'ignore', code: 'ERR_STAMP_WEEK', reason: `a stamp for week ${stamp.week} (window ${notBefore}..${notAfter}) is not ${path !== 'sync' ? 'accepted' : 'kept'} at ${now}` }
     if (sender.key !== undefined && this.admission.isStruck(sender.key)) return { action: 'ignore', code: 'ERR_SENDER_CUT_OFF', reason: 'the sender sent an invalid announcement' }
     return undefined
   }

@@ -29,6 +29,7 @@ export { MEMBER_ANNOUNCE_DELAY, MINT_RETRY_AFTER_MS, MINT_SAVE_EVERY_MS, createM
 export type { MembershipStatus, MintProgressDetail, MintingEvents, MintingInit, MintingService, StampMiner } from './minting.js'
 export * from './constants.js'
 export { openMemberDirectory } from './directory.js'
+export { firstForwardable, stampAcceptedAt, stampForwardableAt } from './stamp-forward.js'
 export type { AnnouncementPath, CheckRingOptions, DirectoryCode, DirectoryVerdict, MemberDirectory, MemberDirectoryEvents, MemberDirectoryInit, ReceiveOptions, StampVerifier, StampsWanted } from './directory.js'
 export { StampFetcher } from './stamp-fetcher.js'
 export { MEMBERSHIP_PROGRESS_EVENT_INTERVAL, StatusReporter, nextStampBoundary } from './status-reporter.js'

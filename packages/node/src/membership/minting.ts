@@ -7,6 +7,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { STAMP_BITS, encodeStamp, isStampWeekAccepted, stampWindow } from '@murmur/protocol'
 import { announceAt, planMint } from './schedule.js'
+import { stampForwardableAt } from './stamp-forward.js'
 import type { MemberState, MintPosition } from './member-state.js'
 import type { Logger } from '@libp2p/interface'
 import type { MintStampOptions, Stamp, StampProgress } from '@murmur/protocol'
@@ -231,8 +232,10 @@ class BackgroundMinting extends TypedEventEmitter<MintingEvents> implements Mint
   }
 
   private scheduleAnnounce (stamp: Stamp, now: number): void {
-    if (now >= stampWindow(stamp.week).notAfter || this.state.isOut(stamp.week)) return
+    if (this.state.isOut(stamp.week)) return
     const at = announceAt(this.state.key.publicKey, stamp.week, this.state.stamps().map((s) => s.week), now)
+    // too near its window's end for every neighbour to take it: announcing it would cost this node
+    if (!stampForwardableAt(stamp.week, at, 'live')) return
     const bytes = encodeStamp(stamp)
     const wait = (at - now) * 1000 + Math.floor(this.random() * this.announceDelay)
     this.after(wait, () => {

@@ -3,6 +3,7 @@
  * stamp mints the next week's from its renewalSchedule point, before the held one expires.
  */
 import { isStampWeekAccepted, renewalSchedule, stampWindow, weekToMint } from '@murmur/protocol'
+import { firstForwardable } from './stamp-forward.js'
 
 /** The next mint: for which week, from when (unix seconds, possibly already past). */
 export interface MintPlan {
@@ -31,9 +32,10 @@ export function planMint (memberKey: Uint8Array, heldWeeks: readonly number[], n
 }
 
 /**
- * When to announce a stamp of `week`: as soon as its window opens when it is the member's only stamp
- * accepted now (a newcomer, or a renewal that came late), else from its announceFrom point in the early day, which spreads every
- * node's verification load.
+ * When to announce a stamp of `week`: as soon as it may leave the node (firstForwardable: MAX_CLOCK_SKEW
+ * into its window, so no successor whose clock lags refuses it) when it is the member's only stamp
+ * accepted now (a newcomer, or a renewal that came late), else from its announceFrom point in the early
+ * day, which spreads every node's verification load, and never before that first second either.
  *
  * @example
  * ```ts
@@ -42,6 +44,7 @@ export function planMint (memberKey: Uint8Array, heldWeeks: readonly number[], n
  */
 export function announceAt (memberKey: Uint8Array, week: number, heldWeeks: readonly number[], now: number): number {
   const covered = heldWeeks.some((held) => held !== week && isStampWeekAccepted(held, now))
-  if (!covered || week === 0) return Math.max(now, stampWindow(week).notBefore)
-  return Math.max(now, renewalSchedule(memberKey, week - 1).announceFrom)
+  const from = firstForwardable(week)
+  if (!covered || week === 0) return Math.max(now, from)
+  return Math.max(now, from, renewalSchedule(memberKey, week - 1).announceFrom)
 }
