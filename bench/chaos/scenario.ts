@@ -92,7 +92,7 @@ export const SCENARIOS: Record<string, (full: boolean) => Promise<ScenarioResult
     return {
       figures: [
         { figure: 'flood_honest_delivery', value: outcome.flood.delivery, unit: 'share', target: '>= 0.99', note: `${outcome.honest} honest nodes, ${init.honestPosts} posts, while one peer floods valid posts (${rate(outcome.floodedValid)}, mined in a process of their own) and one invalid (${rate(outcome.floodedInvalid)}); calm: ${outcome.calm.delivery}` },
-        { figure: 'flood_honest_p99_ms', value: outcome.flood.latency.p99, unit: 'ms', baseline: outcome.calm.latency.p99, target: '<= 2x baseline (calm)', note: `post() called to stored at another honest node, undelivered pairs counted as slowest; the stem embargo is most of it; the honest nodes' process's event loop busy ${outcome.flood.eventLoopBusy.toFixed(2)} of the flood (calm ${outcome.calm.eventLoopBusy.toFixed(2)}): near 1, short of CPU` },
+        { figure: 'flood_honest_p99_ms', value: outcome.flood.latency.p99, unit: 'ms', baseline: outcome.calm.latency.p99, target: '<= 2x baseline (calm)', note: `post() called to stored at another honest node, undelivered pairs counted as having waited the whole phase; the stem embargo is most of it; the honest nodes' process's event loop busy ${outcome.flood.eventLoopBusy.toFixed(2)} of the flood (calm ${outcome.calm.eventLoopBusy.toFixed(2)}): near 1, short of CPU` },
         { figure: 'memory_flood_mb_per_node', value: outcome.rssPerNodeMb, unit: 'MiB', note: `resident memory of the honest nodes' process at the end of the flood over its ${outcome.honest} nodes (the verification pool shared; the flooders apart)` }
       ],
       raw: { init, outcome }
