@@ -20,7 +20,7 @@ import { locationCover } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, answerLinkSettings, buildExample, launchChromium, serveStatic, startPageRelay } from './browser-harness.ts'
 import type { Murmur, PostView } from '@murmur/node'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Dialog, Page } from 'playwright-core'
 
 /** Proof of work of this test network. */
 const POW_BITS = 8
@@ -281,8 +281,14 @@ describe('the browser page as a product (Chromium, 360 px)', () => {
         return remove(name)
       }
     })
-    page.once('dialog', (dialog) => { void dialog.accept() })
-    await Promise.all([page.waitForURL((url) => url.search === '', { timeout: 30_000 }), page.locator('#wipe').click()])
+    // clicked twice, both confirmed: one wipe (each database deleted once, below), not a second under the first
+    const accept = (dialog: Dialog): void => { void dialog.accept() }
+    page.on('dialog', accept)
+    await Promise.all([
+      page.waitForURL((url) => url.search === '', { timeout: 30_000 }),
+      page.evaluate(() => { const wipe = document.querySelector<HTMLButtonElement>('#wipe')!; wipe.click(); wipe.click() })
+    ])
+    page.off('dialog', accept)
     await until('the fresh start', async () => (await page.locator('#status').innerText()).startsWith('no relay configured'), 30_000)
     expect(JSON.stringify(await kept())).toBe(JSON.stringify({ databases: 0, names: [], keys: [], caches: [], workers: 0 }))
     // the at-rest key went first: a crypto-erase of the store, whatever the browser leaves of its files

@@ -80,7 +80,8 @@ export async function wipePage (init: WipeInit): Promise<WipeResult> {
 
 /**
  * Wires the page's wipe button: asks to confirm, wipes (`stop` stops the node, if one runs), and reopens
- * the page without its link's parameters, as a first visit; a failure is said on `status`.
+ * the page without its link's parameters, as a first visit; a failure is said on `status`. The button is
+ * disabled while a wipe runs, so that a second click cannot start another under it.
  *
  * @example
  * ```ts
@@ -91,10 +92,15 @@ export function wipeButton (button: HTMLButtonElement, status: HTMLElement, stop
   button.onclick = () => {
     const question = 'Wipe everything Murmur keeps in this browser (posts, keys, circles, settings, mutes)? This cannot be undone; what peers already hold stays with them.'
     if (!window.confirm(question)) return
+    // one wipe at a time: a second click while this one runs would delete and stop again under it
+    button.disabled = true
     status.textContent = 'wiping…'
     wipePage({ stop, indexedDB: window.indexedDB, storage: window.localStorage }).then(() => {
       window.location.replace(window.location.pathname)
-    }, (err: unknown) => { status.textContent = `not everything was wiped: ${displayLine((err as Error).message)}` })
+    }, (err: unknown) => {
+      button.disabled = false
+      status.textContent = `not everything was wiped: ${displayLine((err as Error).message)}`
+    })
   }
 }
 
