@@ -22,7 +22,7 @@ export interface KnownMix {
   dialed: boolean
   /** The address group it is drawn by. */
   group: string
-  /** Where the hop before it on a path dials it (a multiaddr's bytes, no /p2p): the address this node dialed it at; none for a mix that dialed this node. */
+  /** Where the hop before it on a path dials it (a multiaddr's bytes, no /p2p): the address of a connection this node dialed to it; none while it has only connections the mix dialed. */
   address?: Uint8Array
 }
 
@@ -59,9 +59,9 @@ export class MixDirectory {
     this.components = components
   }
 
-  /** The mixes known now. */
+  /** The mixes known now, each with the address this node reaches it at now (see {@link addressOf}). */
   known (): KnownMix[] {
-    return [...this.mixes.values()]
+    return [...this.mixes.values()].map((mix) => ({ ...mix, address: this.addressOf(mix.peerId) }))
   }
 
   async start (): Promise<void> {
@@ -97,15 +97,15 @@ export class MixDirectory {
   }
 
   /**
-   * The address the hop before a mix on a path dials it at: the one this node reached it at (its own
-   * dial, which the mix's key exchange on that connection proves), or none. An address a peer announced
+   * The address the hop before a mix on a path dials it at: one this node reached it at (an open
+   * connection it dialed, whichever connection the key came over), or none. An address a peer announced
    * but this node never reached is never named (F6): a peer announcing a victim's address made every mix
    * before it on a path dial the victim. A mix without one is drawn only as a first hop (`drawPath`).
    */
-  private addressOf (connection: Connection): Uint8Array | undefined {
-    if (connection.direction !== 'outbound') return undefined
-    const dialed = connection.remoteAddr.decapsulateCode(CODE_P2P).bytes
-    return dialed.byteLength <= ONION_MAX_ADDRESS_BYTES ? dialed : undefined
+  private addressOf (peerId: PeerId): Uint8Array | undefined {
+    const dialed = this.components.libp2p.getConnections?.(peerId).find((connection) => connection.direction === 'outbound' && connection.status === 'open')
+    const address = dialed?.remoteAddr.decapsulateCode(CODE_P2P).bytes
+    return address !== undefined && address.byteLength <= ONION_MAX_ADDRESS_BYTES ? address : undefined
   }
 
   /** Asks `peerId` for its key over `connection`; a peer that answers anything but a key is no mix. */
@@ -120,8 +120,7 @@ export class MixDirectory {
       if (!this.running || connection.status !== 'open' || !isMixPublicKey(publicKey)) return
       const dialed = connection.direction === 'outbound' && (this.components.chosen?.(peerId) ?? true)
       const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
-      const address = this.addressOf(connection)
-      this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])), address })
+      this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])) })
       // asked again when its key is replaced: never sooner than a minute (a peer cannot make us poll it),
       // never later than a key's lifetime (clamped before it is multiplied: setTimeout fires at once above 2^31-1 ms)
       const seconds = new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)
