@@ -9,9 +9,10 @@
  * that it is kept, not forwarded, and nobody is charged. Real nodes on injected clocks: the victim H and its
  * neighbour R differ by 60 s, within the tolerated skew; the attacker is a few stock gossipsub peers.
  */
-import { DIRECTORY_TOPIC, MAX_CLOCK_SKEW, encodeStamp, generateAuthorKey, mintStamp, stampWindow, weekOf } from '@murmur/protocol'
+import { DIRECTORY_TOPIC, FORWARD_SLACK, MAX_CLOCK_SKEW, encodeStamp, generateAuthorKey, mintStamp, stampWindow, weekOf } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { PostValidationError } from '../src/errors.js'
+import { announceAt, stampForwardableAt } from '../src/membership/index.js'
 import { cleanedAfterEach, joinedStock, startNode, startStockPeer, waitFor } from './harness.js'
 import type { Verdict } from '../src/intake.js'
 import type { MemberDirectory } from '../src/membership/index.js'
@@ -106,4 +107,25 @@ describe('the forward rule of member stamps at a window\'s edge', () => {
     expect(refused).toEqual([])
     expect(MAX_CLOCK_SKEW).toBeGreaterThan(60)
   }, 30_000)
+})
+
+describe('the forward rule of member stamps, pure', () => {
+  const week = weekOf(Math.floor(Date.now() / 1000))
+  const { notBefore, notAfter } = stampWindow(week)
+
+  it('holds from MAX_CLOCK_SKEW into the window to MAX_CLOCK_SKEW + FORWARD_SLACK before its end', () => {
+    expect(stampForwardableAt(week, notBefore + MAX_CLOCK_SKEW - 1, 'live')).toBe(false)
+    expect(stampForwardableAt(week, notBefore + MAX_CLOCK_SKEW, 'live')).toBe(true)
+    expect(stampForwardableAt(week, notAfter - MAX_CLOCK_SKEW - FORWARD_SLACK - 1, 'live')).toBe(true)
+    expect(stampForwardableAt(week, notAfter - MAX_CLOCK_SKEW - FORWARD_SLACK, 'live')).toBe(false)
+    // history sync keeps a stamp past its window, while rings may still name it
+    expect(stampForwardableAt(week, notAfter, 'sync')).toBe(true)
+  })
+
+  it('an own stamp is announced no earlier than MAX_CLOCK_SKEW into its window (before: at its opening)', () => {
+    const memberKey = generateAuthorKey().publicKey
+    expect(announceAt(memberKey, week, [week], notBefore)).toBe(notBefore + MAX_CLOCK_SKEW)
+    // a renewal: from its spread point in the early day, never before the first forwardable second
+    expect(announceAt(memberKey, week, [week - 1, week], notBefore)).toBeGreaterThanOrEqual(notBefore + MAX_CLOCK_SKEW)
+  })
 })
