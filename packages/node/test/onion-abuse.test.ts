@@ -3,50 +3,15 @@
  * naming sybil next hops that never close their streams,
  * a mix key answer with a huge lifetime. Each case failed on the code before the fix (the tenth adversarial read, S9X).
  */
-import { logger } from '@libp2p/logger'
 import { encodeOnionMessage, fromHex, generateMixKey, wrapOnion } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { MAX_MIX_FORWARD_DIALS_PER_GROUP, MIX_KEY_PROTOCOL, MIX_PROTOCOL, MIX_STREAM_TIMEOUT, createOnion } from '../src/onion/index.js'
-import { readExactly, writeAll } from '../src/onion/stream.js'
+import { MAX_MIX_FORWARD_DIALS_PER_GROUP, MIX_KEY_PROTOCOL, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from '../src/onion/index.js'
+import { writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
-import type { MixDropCode, Onion } from '../src/onion/index.js'
-import type { StockPeer } from './harness.js'
+import { mixKeyOf, recordingMix } from './onion-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
 const TOPIC = 'murmur/2/#onion'
-
-interface Victim {
-  peer: StockPeer
-  onion: Onion
-  delivered: number
-  dropped: MixDropCode[]
-  droppedFrom: string[]
-}
-
-async function victim (cleanup: ReturnType<typeof cleanedAfterEach>, groupOf?: (peer: PeerId) => string | undefined): Promise<Victim> {
-  const peer = await startStockPeer()
-  const node: Victim = { peer, onion: undefined as unknown as Onion, delivered: 0, dropped: [], droppedFrom: [] }
-  node.onion = createOnion({
-    libp2p: peer,
-    deliver: async () => { node.delivered++ },
-    fallback: () => {},
-    penalize: () => {},
-    groupOf,
-    log: logger('murmur:test:onion-abuse')
-  }, { meanDelay: 0, loopsPerMinute: 0 })
-  node.onion.addEventListener('dropped', (evt) => { node.dropped.push(evt.detail.code); node.droppedFrom.push(String(evt.detail.from)) })
-  await node.onion.start()
-  cleanup.running.push({ stop: () => { node.onion.stop() } }, peer)
-  return node
-}
-
-/** The victim's mix key, read by `attacker` over /murmur/mix-key/1.0.0. */
-async function keyOf (attacker: StockPeer, peer: PeerId): Promise<Uint8Array> {
-  const stream = await attacker.dialProtocol(peer, MIX_KEY_PROTOCOL)
-  const reading = readExactly(stream, 36, 5_000)
-  await stream.close()
-  return (await reading).slice(0, 32)
-}
 
 /** A packet the victim (key `publicKey`) forwards at once to `next` at `address`, for a mix key of its own. */
 function forwardPacket (victimPeer: PeerId, publicKey: Uint8Array, next: PeerId, address: Uint8Array): Uint8Array {
@@ -63,11 +28,11 @@ describe('onion layer under abuse', () => {
   const cleanup = cleanedAfterEach()
 
   it('one connection carries 50 packets in a row: the mix closes each stream once its packet is read', async () => {
-    const target = await victim(cleanup)
+    const target = await recordingMix(cleanup)
     const sender = await startStockPeer()
     cleanup.running.push(sender)
     await sender.dial(target.peer.getMultiaddrs()[0]!)
-    const publicKey = await keyOf(sender, target.peer.peerId)
+    const publicKey = await mixKeyOf(sender, target.peer.peerId)
     for (let i = 0; i < 50; i++) {
       const packet = wrapOnion({ hops: [{ publicKey, peerId: target.peer.peerId.toMultihash().bytes, delay: 0 }], message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: new Uint8Array([i]) }) })
       await writeAll(await sender.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet)
@@ -79,11 +44,11 @@ describe('onion layer under abuse', () => {
   }, 15_000)
 
   it('20 packets naming sybil next hops that never close their streams: the mix holds at most the cap of connections to them at once, and none afterwards', async () => {
-    const target = await victim(cleanup)
+    const target = await recordingMix(cleanup)
     const attacker = await startStockPeer()
     cleanup.running.push(attacker)
     await attacker.dial(target.peer.getMultiaddrs()[0]!)
-    const publicKey = await keyOf(attacker, target.peer.peerId)
+    const publicKey = await mixKeyOf(attacker, target.peer.peerId)
     // 20 sybils in one address group that read nothing and never close a mix stream
     const sybils = await Promise.all(Array.from({ length: 20 }, async () => startStockPeer()))
     cleanup.running.push(...sybils)
@@ -98,7 +63,7 @@ describe('onion layer under abuse', () => {
     const packets = sybils.map((sybil) => forwardPacket(target.peer.peerId, publicKey, sybil.peerId, sybil.getMultiaddrs()[0]!.decapsulateCode(421).bytes))
     for (const packet of packets) await writeAll(await attacker.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet)
     await waitFor(() => target.dropped.length + received === packets.length, 'every packet forwarded or dropped', 15_000)
-    expect(target.dropped.every((code) => code === 'ERR_MIX_UNREACHABLE')).toBe(true)
+    expect(target.dropped.every(({ code }) => code === 'ERR_MIX_UNREACHABLE')).toBe(true)
     expect(received).toBeGreaterThan(0)
     await waitFor(() => sybils.every((sybil) => target.peer.getConnections(sybil.peerId).length === 0), 'no sybil connection held', MIX_STREAM_TIMEOUT * 2)
     expect(most).toBeLessThanOrEqual(MAX_MIX_FORWARD_DIALS_PER_GROUP)
@@ -108,12 +73,12 @@ describe('onion layer under abuse', () => {
   it('a full mix queue (256) filled from one address group drops that group\'s packets, not an honest one\'s', async () => {
     const honest = await startStockPeer()
     // every peer is on loopback: the honest sender is given an address group of its own
-    const target = await victim(cleanup, (peer) => peer.equals(honest.peerId) ? 'honest' : undefined)
+    const target = await recordingMix(cleanup, { groupOf: (peer) => peer.equals(honest.peerId) ? 'honest' : undefined })
     const flooder = await startStockPeer()
     cleanup.running.push(honest, flooder)
     await flooder.dial(target.peer.getMultiaddrs()[0]!)
     await honest.dial(target.peer.getMultiaddrs()[0]!)
-    const publicKey = await keyOf(flooder, target.peer.peerId)
+    const publicKey = await mixKeyOf(flooder, target.peer.peerId)
     const packet = (delay: number, i: number): Uint8Array => wrapOnion({ hops: [{ publicKey, peerId: target.peer.peerId.toMultihash().bytes, delay }], message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: new Uint8Array([i >> 8, i & 255]) }) })
     // 264 flood packets held 10 s, in 8 streams at a time, then the honest packet into the full queue
     await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
@@ -123,12 +88,12 @@ describe('onion layer under abuse', () => {
     await writeAll(await honest.dialProtocol(target.peer.peerId, MIX_PROTOCOL), packet(0, 9999))
     await waitFor(() => target.delivered === 1, 'the honest packet delivered')
     expect(target.dropped).toHaveLength(9)
-    expect(target.dropped.every((code) => code === 'ERR_MIX_FULL')).toBe(true)
-    expect(target.droppedFrom.every((peer) => peer === flooder.peerId.toString())).toBe(true)
+    expect(target.dropped.every(({ code }) => code === 'ERR_MIX_FULL')).toBe(true)
+    expect(target.dropped.every(({ from }) => from === flooder.peerId.toString())).toBe(true)
   }, 20_000)
 
   it('a mix key answer with a lifetime of 0xffffffff s: the key is asked for once, not in a loop', async () => {
-    const target = await victim(cleanup)
+    const target = await recordingMix(cleanup)
     const liar = await startStockPeer()
     cleanup.running.push(liar)
     let asks = 0

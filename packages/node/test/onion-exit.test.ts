@@ -10,36 +10,15 @@
  */
 import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, encodeOnionMessage, validateEnvelope, wrapOnion } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
-import { MIX_KEY_PROTOCOL, MIX_PROTOCOL } from '../src/onion/index.js'
-import { readExactly, writeAll } from '../src/onion/stream.js'
+import { MIX_PROTOCOL } from '../src/onion/index.js'
+import { writeAll } from '../src/onion/stream.js'
 import { TEST_POW_BITS, cleanedAfterEach, collectMessages, joinedStock, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
-import type { Murmur } from '../src/index.js'
-import type { StockPeer } from './harness.js'
-import type { Envelope, ErrorCode } from '@murmur/protocol'
+import { chargedRefusals, mixKeyOf } from './onion-harness.js'
+import type { Envelope } from '@murmur/protocol'
 
 const CHANNEL = '#onion-exit'
 const TOPIC = channelTopic(CHANNEL)
 const TTL = 3600
-
-/** The refusals `node` charges from now on, per peer (its tracker's `refusal`: a free Ignore or a rejection). */
-function chargedRefusals (node: Murmur): Map<string, ErrorCode[]> {
-  const charged = new Map<string, ErrorCode[]>()
-  const tracker = (node as unknown as { tracker: { refusal: (peer: string, code: ErrorCode, now?: number) => 'reject' | 'ignore' } }).tracker
-  const refusal = tracker.refusal.bind(tracker)
-  tracker.refusal = (peer, code, now) => {
-    charged.set(peer, [...charged.get(peer) ?? [], code])
-    return refusal(peer, code, now)
-  }
-  return charged
-}
-
-/** The exit's mix key, read by `attacker` over /murmur/mix-key/1.0.0. */
-async function keyOf (attacker: StockPeer, exit: Murmur): Promise<Uint8Array> {
-  const stream = await attacker.dialProtocol(exit.peerId, MIX_KEY_PROTOCOL)
-  const reading = readExactly(stream, 36, 5_000)
-  await stream.close()
-  return (await reading).slice(0, 32)
-}
 
 const post = async (body: string, created?: number): Promise<Uint8Array> =>
   (await buildEnvelope({ channel: CHANNEL, body, powBits: TEST_POW_BITS, ttl: TTL, ...(created === undefined ? {} : { created }) })).bytes
@@ -64,7 +43,7 @@ describe('an onion exit fed posts it must not publish', () => {
     await joinedStock(exit, attacker, TOPIC)
     const heard = collectMessages(attacker, TOPIC)
     const charged = chargedRefusals(neighbour)
-    const publicKey = await keyOf(attacker, exit)
+    const publicKey = await mixKeyOf(attacker, exit.peerId)
     const arrived: string[] = []
     neighbour.addEventListener('post', (evt) => { arrived.push(evt.detail.body ?? '') })
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { MIX_KEY_PROTOCOL, MIX_PROTOCOL, createOnion } from '../src/onion/index.js'
 import { readExactly, writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
+import { mixKeyOf } from './onion-harness.js'
 import type { Onion, OnionInit, MixDropCode } from '../src/onion/index.js'
 import type { StockPeer } from './harness.js'
 import type { PeerId } from '@libp2p/interface'
@@ -45,14 +46,6 @@ async function mesh (nodes: StockPeer[], mixes: MixNode[]): Promise<void> {
   const pairs = nodes.flatMap((node, i) => nodes.slice(i + 1).map((other) => [node, other] as const))
   await Promise.all(pairs.map(async ([node, other]) => node.dial(other.getMultiaddrs()[0]!)))
   for (const mix of mixes) await waitFor(() => mix.onion.mixes >= nodes.length - 1, 'every mix key known')
-}
-
-/** The mix key a stock peer reads from `peer` over /murmur/mix-key/1.0.0. */
-async function keyOf (attacker: StockPeer, peer: PeerId): Promise<Uint8Array> {
-  const stream = await attacker.dialProtocol(peer, MIX_KEY_PROTOCOL)
-  const reading = readExactly(stream, 36, 5_000)
-  await stream.close()
-  return (await reading).slice(0, 32)
 }
 
 async function sendRaw (attacker: StockPeer, peer: PeerId, bytes: Uint8Array): Promise<void> {
@@ -94,7 +87,7 @@ describe('onion layer on real libp2p nodes', () => {
     const attacker = await startStockPeer()
     cleanup.running.push(attacker)
     await attacker.dial(target.peer.getMultiaddrs()[0]!)
-    const publicKey = await keyOf(attacker, target.peer.peerId)
+    const publicKey = await mixKeyOf(attacker, target.peer.peerId)
     const packet = wrapOnion({ hops: [{ publicKey, peerId: target.peer.peerId.toMultihash().bytes, delay: 0 }], message: encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: fromHex('ff') }) })
 
     await sendRaw(attacker, target.peer.peerId, packet.subarray(1))
