@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
-import type { FrameStore } from '../src/circle/frame-store.js'
+import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
 import type { StoreDatabase } from '../src/store/index.js'
 import type { Logger } from '@libp2p/interface'
 import type { CircleKeys, MemberKeys, RingPeriod } from '@murmur/protocol'
@@ -36,10 +36,16 @@ function counting (store: FrameStore): { store: FrameStore, touched: () => numbe
   let touched = 0
   return {
     store: Object.assign(Object.create(store) as FrameStore, {
-      frames: async function * (...args: Parameters<FrameStore['frames']>) {
-        for await (const frame of store.frames(...args)) {
-          touched++
-          yield frame
+      frames: (since?: number): FrameScan => {
+        const scan = store.frames(since)
+        return {
+          total: scan.total,
+          [Symbol.asyncIterator]: async function * () {
+            for await (const frame of scan) {
+              touched++
+              yield frame
+            }
+          }
         }
       }
     }),

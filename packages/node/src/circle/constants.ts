@@ -59,3 +59,10 @@ export const CIRCLE_FRAMES_SUBLEVEL = 'circle-frames'
 
 /** The sender group of frames this node made itself. */
 export const OWN_FRAMES = 'own'
+
+/**
+ * Milliseconds a newcomer's scan of the kept frames runs before it yields to the event loop (§6.6): the
+ * scan runs outside the frame intake's turn, and frames of every circle are taken between two slices. A
+ * frame tried costs one AEAD open (~40 µs), so a slice is some hundreds of frames. @default 10
+ */
+export const JOIN_SCAN_SLICE_MS = 10

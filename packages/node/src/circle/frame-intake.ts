@@ -8,11 +8,12 @@
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
-import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, ROTATION_SCAN_MARGIN } from './constants.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN } from './constants.js'
 import { frameId } from './frame-store.js'
 import type { HeldCircle, OpenedFrame, RecordOutcome } from './held-circle.js'
 import type { HeldGeneration } from './state.js'
-import type { FrameStore } from './frame-store.js'
+import type { FrameScan, FrameStore } from './frame-store.js'
+import type { JoinScanProgress } from './types.js'
 import type { PostIntake, Verdict } from '../intake.js'
 import type { Logger } from '@libp2p/interface'
 import type { PostKind } from '@murmur/protocol'
@@ -34,6 +35,12 @@ export interface FrameIntakeComponents {
   /** A frame arrived through gossip, `id` its frameId (the stem's embargo of an own frame ends when it comes back). @default nothing */
   seen?(frame: Uint8Array, id: Uint8Array): void
   log: Logger
+}
+
+/** Options of {@link FrameIntake.scanJoined}. */
+export interface JoinScanOptions {
+  /** Called after each slice of JOIN_SCAN_SLICE_MS and once at the end. @default nothing */
+  onProgress?(progress: JoinScanProgress): void
 }
 
 /** A post waiting for the joins of its ring's members. */
@@ -104,6 +111,32 @@ export class FrameIntake {
     }
   }
 
+  /**
+   * Tries the frames kept (`scan`) with the keys of a circle just joined (only its keys tell which frames
+   * are its own), without holding the intake's turn. `scan` must be listed in the turn that made the
+   * circle held: a frame taken before that turn is in it, one taken after is tried by `take` with the new
+   * circle's keys, so each is read once. The frames are tried in slices of JOIN_SCAN_SLICE_MS with a yield
+   * to the event loop between two, and only a frame that opens is read, in turn: a full store of junk (65,536
+   * frames) costs seconds of CPU, which no longer stop the frames of the node's other circles. Stops when
+   * the circle is left.
+   */
+  async scanJoined (circle: HeldCircle, scan: FrameScan, options: JoinScanOptions = {}): Promise<void> {
+    let tried = 0
+    let slice = performance.now()
+    for await (const frame of scan) {
+      if (!this.holds(circle)) return
+      // opened again in turn: a record read meanwhile may have changed the circle's generations
+      if (circle.open(frame) !== undefined) await this.serially(async () => { await this.reread(circle, frame) })
+      tried++
+      if (performance.now() - slice >= JOIN_SCAN_SLICE_MS) {
+        options.onProgress?.({ tried, total: scan.total })
+        await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
+        slice = performance.now()
+      }
+    }
+    options.onProgress?.({ tried, total: scan.total })
+  }
+
   /** Drops held posts past their time. */
   sweep (): void {
     const now = this.components.now()
@@ -122,6 +155,23 @@ export class FrameIntake {
   /** Posts held now. */
   get holding (): number {
     return this.held.size
+  }
+
+  /** Whether `circle` is still one of this node's circles. */
+  private holds (circle: HeldCircle): boolean {
+    for (const held of this.components.circles()) {
+      if (held === circle) return true
+    }
+    return false
+  }
+
+  /**
+   * A kept frame of `circle` read in turn. A rotation kept before this member joined leaves it out (its key
+   * is new), so no rotation scan runs inside a join's scan.
+   */
+  private async reread (circle: HeldCircle, frame: Uint8Array): Promise<void> {
+    const opened = this.holds(circle) ? circle.open(frame) : undefined
+    if (opened !== undefined) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
   }
 
   private async take (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {

@@ -28,6 +28,12 @@ interface Filed {
   group: string
 }
 
+/** The frames held when {@link FrameStore.frames} was called, read from the database in batches as iterated. */
+export interface FrameScan extends AsyncIterable<Uint8Array> {
+  /** How many frames it holds (a frame dropped meanwhile is skipped). */
+  readonly total: number
+}
+
 /** The frames kept for history sync. */
 export interface FrameStore {
   /** Keeps a frame brought by sender group `group`; 'duplicate' when it is held already. */
@@ -39,10 +45,11 @@ export interface FrameStore {
   /** The sync items of every held frame: a frame has no time a relay can read, so all sort at `created` 0. */
   items(): SyncItem[]
   /**
-   * The held frames that arrived at or after unix second `since`, oldest first: a new member tries them all
-   * with its keys, a new generation only those that arrived since it was made (docs/PROTOCOL.md §6.7).
+   * The held frames that arrived at or after unix second `since`, oldest first, as held at the call (a frame
+   * put after it is not among them): a new member tries them all with its keys, a new generation only those
+   * that arrived since it was made (docs/PROTOCOL.md §6.7).
    */
-  frames(since?: number): AsyncGenerator<Uint8Array>
+  frames(since?: number): FrameScan
   /** Drops expired frames; resolves to how many. */
   sweep(): Promise<number>
   /** Bytes held. */
@@ -195,17 +202,22 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
       }
       return items
     },
-    frames: async function * (since = 0) {
+    frames: (since = 0) => {
       const at = now()
       // the index is in arrival order; a frame arrived `ttl` before it expires
       const ids: Uint8Array[] = []
       for (const [hex, filed] of index) {
         if (filed.expires > at && filed.expires - ttl >= since) ids.push(fromHex(hex))
       }
-      for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-        for (const value of await records.getMany(ids.slice(i, i + SCAN_BATCH))) {
-          const record = value === undefined ? undefined : decodeRecord(value)
-          if (record !== undefined) yield record.frame
+      return {
+        total: ids.length,
+        [Symbol.asyncIterator]: async function * () {
+          for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+            for (const value of await records.getMany(ids.slice(i, i + SCAN_BATCH))) {
+              const record = value === undefined ? undefined : decodeRecord(value)
+              if (record !== undefined) yield record.frame
+            }
+          }
         }
       }
     },

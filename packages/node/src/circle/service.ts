@@ -17,7 +17,7 @@ import { CircleError } from './errors.js'
 import { HeldCircle } from './held-circle.js'
 import type { CirclePosts } from './circle-posts.js'
 import type { FrameIntake } from './frame-intake.js'
-import type { FrameStore } from './frame-store.js'
+import type { FrameScan, FrameStore } from './frame-store.js'
 import type { RecordOutcome } from './held-circle.js'
 import type { CircleState, CircleStateStore, HeldGeneration } from './state.js'
 import type { CircleInviteResult, CircleMember, CirclePostView, Circles, CircleSummary, CreateCircleOptions, InviteOptions, JoinCircleOptions } from './types.js'
@@ -86,7 +86,7 @@ export class CircleService implements Circles {
     }
     throwIfAborted(options.signal)
     const member = generateMemberKeys()
-    const circle = await this.adopt(name, { name, owner: member.ring.publicKey, minRing, member, generations: [emptyGeneration(0, generateCircleSecret())] }, '', undefined)
+    const { circle } = await this.adopt(name, { name, owner: member.ring.publicKey, minRing, member, generations: [emptyGeneration(0, generateCircleSecret())] }, '', undefined)
     return this.summary(circle)
   }
 
@@ -139,10 +139,11 @@ export class CircleService implements Circles {
     const name = options.name ?? invite.name
     if (name === '') throw new CircleError('ERR_CIRCLE_NAME', 'the invite suggests no name: give the circle a local name')
     const state: CircleState = { name, owner: invite.owner, minRing: invite.minRing, member: generateMemberKeys(), generations: [emptyGeneration(invite.generation, invite.secret)] }
-    const circle = await this.adopt(name, state, memberName, hasInviteKey(invite) ? inviteKey(invite.inviteSeed) : undefined)
-    // the roster and posts: frames this node relayed before it joined, then whatever its peers hold
-    await this.components.intake.serially(async () => { await this.components.intake.rescan(circle) })
+    const { circle, kept } = await this.adopt(name, state, memberName, hasInviteKey(invite) ? inviteKey(invite.inviteSeed) : undefined)
+    // the roster and posts: whatever its peers hold, and the frames this node relayed before it joined,
+    // tried outside the intake's turn (junk kept by the thousand stops no other circle's frames)
     this.components.syncNow()
+    await this.components.intake.scanJoined(circle, kept, { onProgress: options.onProgress })
     return this.summary(circle)
   }
 
@@ -291,20 +292,24 @@ export class CircleService implements Circles {
     return summary
   }
 
-  /** Takes a new circle in (created or joined): its member's JOIN applied here, kept, and sent. */
-  private async adopt (name: string, state: CircleState, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<HeldCircle> {
+  /**
+   * Takes a new circle in (created or joined): its member's JOIN applied here, kept, and sent. `kept`: the
+   * frames kept when it became held (listed in that turn), for a newcomer's scan.
+   */
+  private async adopt (name: string, state: CircleState, memberName: string, invite: { publicKey: Uint8Array, secretKey: Uint8Array } | undefined): Promise<{ circle: HeldCircle, kept: FrameScan }> {
     checkName(name)
     const circle = new HeldCircle(state)
-    const join = await this.components.intake.serially(async () => {
+    const { join, kept } = await this.components.intake.serially(async () => {
       if (this.held.has(name)) throw new CircleError('ERR_CIRCLE_EXISTS', `a circle named ${name} exists on this node already`)
       this.held.set(name, circle)
+      const kept = this.components.frames.frames()
       const frame = await this.announceJoin(circle, circle.current, memberName, invite)
       await this.components.states.put(state)
-      return frame
+      return { join: frame, kept }
     })
     this.components.dispatch('circle-roster', { circle: name })
     await this.send(join)
-    return circle
+    return { circle, kept }
   }
 
   /**

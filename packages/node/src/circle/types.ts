@@ -81,6 +81,14 @@ export interface InviteOptions {
   hints?: string[]
 }
 
+/** How far a newcomer's scan of the frames kept before it joined got (`JoinCircleOptions.onProgress`). */
+export interface JoinScanProgress {
+  /** Frames tried so far. */
+  tried: number
+  /** Frames kept when the scan began. */
+  total: number
+}
+
 /** Options of {@link Circles.join}. */
 export interface JoinCircleOptions {
   /**
@@ -97,6 +105,14 @@ export interface JoinCircleOptions {
   memberName?: string
   /** Cancels the join (AbortError); nothing is kept. */
   signal?: AbortSignal
+  /**
+   * How far the scan of the frames this node kept before it joined got: called after each slice of
+   * JOIN_SCAN_SLICE_MS of trying and at the end (a store full of frames takes seconds). The join resolves
+   * after the scan.
+   *
+   * @default nothing
+   */
+  onProgress?(progress: JoinScanProgress): void
 }
 
 /** A circle's post, reply or vote as an app sees it: a {@link PostView} with the circle's local name. */
