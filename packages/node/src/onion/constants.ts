@@ -43,8 +43,9 @@ export const MIX_FORWARD_SHARE = 0.5
  */
 export const MAX_MIX_FORWARD_DIALS_PER_GROUP = 2
 /**
- * Time to dial a next hop, in ms: TCP, Noise XX and two multistream-select rounds take about 4 round
- * trips, 0.4–1.2 s at 100–300 ms; a next hop that does not answer holds a dial this long. @default 2000
+ * Time to dial a next hop, in ms: TCP, the encrypter's multistream-select and Noise XX (which names the
+ * muxer) take 3 round trips, 0.3–0.9 s at 100–300 ms, and a lost SYN adds the 1 s first retransmit
+ * (loopback: 40–115 ms on a busy 2-core machine); a next hop that never answers holds a dial this long. @default 2000
  */
 export const MIX_FORWARD_DIAL_TIMEOUT = 2_000
 /**
