@@ -9,58 +9,24 @@
  */
 import net from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { encodeOnionMessage, generateMixKey, wrapOnion } from '@murmur/protocol'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { ForwardSlots } from '../src/onion/forward-slots.js'
-import { MIX_KEY_PROTOCOL, MIX_PROTOCOL, createOnion } from '../src/onion/index.js'
+import { MIX_PROTOCOL } from '../src/onion/index.js'
 import { DNS_GROUP } from '../src/relay-share.js'
-import { readExactly, writeAll } from '../src/onion/stream.js'
+import { writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
+import { mixKeyOf, recordingMix } from './onion-harness.js'
 import type { ForwardSlot, ForwardSource } from '../src/onion/forward-slots.js'
-import type { MixDropCode, Onion } from '../src/onion/index.js'
-import type { StockPeer } from './harness.js'
-import type { PeerId } from '@libp2p/interface'
+import type { Cleanup } from './harness.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const TOPIC = 'murmur/2/#onion'
 
-interface MixNode {
-  peer: StockPeer
-  onion: Onion
-  delivered: number
-  dropped: Array<{ code: MixDropCode, from: string }>
-}
-
-async function mixNode (cleanup: ReturnType<typeof cleanedAfterEach>, groupOf?: (peer: PeerId) => string | undefined): Promise<MixNode> {
-  const peer = await startStockPeer()
-  const node: MixNode = { peer, onion: undefined as unknown as Onion, delivered: 0, dropped: [] }
-  node.onion = createOnion({
-    libp2p: peer,
-    deliver: async () => { node.delivered++ },
-    fallback: () => {},
-    penalize: () => {},
-    groupOf,
-    log: logger('murmur:test:onion-forward-slots')
-  }, { meanDelay: 0, loopsPerMinute: 0 })
-  node.onion.addEventListener('dropped', (evt) => { node.dropped.push({ code: evt.detail.code, from: String(evt.detail.from) }) })
-  await node.onion.start()
-  cleanup.running.push({ stop: () => { node.onion.stop() } }, peer)
-  return node
-}
-
-/** The mix key `asker` reads from `peer` over /murmur/mix-key/1.0.0, as any stock peer can. */
-async function mixKeyOf (asker: StockPeer, peer: PeerId | Multiaddr): Promise<Uint8Array> {
-  const stream = await asker.dialProtocol(peer, MIX_KEY_PROTOCOL)
-  const reading = readExactly(stream, 36, 5_000)
-  await stream.close()
-  return (await reading).slice(0, 32)
-}
-
 /** TCP listeners on 127.0.0.2–9 that accept every connection, read what comes and never send a byte, and how many connections they hold now. */
-async function tarpits (cleanup: ReturnType<typeof cleanedAfterEach>): Promise<{ addresses: Multiaddr[], held(): number }> {
+async function tarpits (cleanup: Cleanup): Promise<{ addresses: Multiaddr[], held(): number }> {
   const sockets = new Set<net.Socket>()
   const servers = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
     const server = net.createServer((socket) => {
@@ -90,14 +56,15 @@ describe('a mix\'s forwarding dials under a tarpit flood', () => {
     const honest = await startStockPeer()
     cleanup.running.push(honest)
     // all peers are on loopback: the honest sender gets an address group of its own (the attacker keeps 127.0.0.1)
-    const victim = await mixNode(cleanup, (peer) => peer.equals(honest.peerId) ? 'ip4/192.0.2.1' : undefined)
-    const next = await mixNode(cleanup)
+    const victim = await recordingMix(cleanup, { groupOf: (peer) => peer.equals(honest.peerId) ? 'ip4/192.0.2.1' : undefined })
+    const next = await recordingMix(cleanup)
     const attacker = await startStockPeer()
     cleanup.running.push(attacker)
     await attacker.dial(victim.peer.getMultiaddrs()[0]!)
     await honest.dial(victim.peer.getMultiaddrs()[0]!)
     const victimKey = await mixKeyOf(attacker, victim.peer.peerId)
-    const nextKey = await mixKeyOf(honest, next.peer.getMultiaddrs()[0]!)
+    await honest.dial(next.peer.getMultiaddrs()[0]!)
+    const nextKey = await mixKeyOf(honest, next.peer.peerId)
     expect(victim.peer.getConnections(next.peer.peerId)).toHaveLength(0)
     const pits = await tarpits(cleanup)
     const fakes = await Promise.all(Array.from({ length: 48 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
