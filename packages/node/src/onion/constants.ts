@@ -30,5 +30,26 @@ export const MIX_STREAM_TIMEOUT = 5_000
 export const MAX_MIX_INBOUND_STREAMS = 8
 /** Connections a mix keeps open at once that it dialed to forward packets (each closed once its packet is written). @default 16 */
 export const MAX_MIX_FORWARD_DIALS = 16
-/** Of those, connections to one address group (a sybil's hosts in one /16 take 2 at most). @default 2 */
+/** Of those, the ones only packets from peers this node chose to dial may take (an attacker cannot make itself chosen). @default 4 */
+export const MIX_FORWARD_CHOSEN_RESERVE = 4
+/**
+ * Largest fraction of the forwarding dials other address groups leave free that packets from one group may
+ * take (`fairShare`): a lone address takes 6 of the 12 open to all, the next 3 of what is left. @default 0.5
+ */
+export const MIX_FORWARD_SHARE = 0.5
+/**
+ * Forwarding dials packets from one address group may have open at once to one address group (an IPv4
+ * address, an IPv6 /48, every DNS name together): one sender cannot aim the mix's share at one host. @default 2
+ */
 export const MAX_MIX_FORWARD_DIALS_PER_GROUP = 2
+/**
+ * Time to dial a next hop, in ms: TCP, the encrypter's multistream-select and Noise XX (which names the
+ * muxer) take 3 round trips, 0.3–0.9 s at 100–300 ms, and a lost SYN adds the 1 s first retransmit
+ * (loopback: 40–115 ms on a busy 2-core machine); a next hop that never answers holds a dial this long. @default 2000
+ */
+export const MIX_FORWARD_DIAL_TIMEOUT = 2_000
+/**
+ * Time constant, in ms, over which a group's forwarding dials that failed are remembered (weighted by
+ * `e^(-age / window)`): a group whose recent dials all failed keeps one at a time. @default 60000
+ */
+export const MIX_FORWARD_FAILURE_WINDOW = 60_000

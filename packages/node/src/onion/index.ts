@@ -155,6 +155,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
       penalize: components.penalize,
       blocked: components.blocked,
       groupOf: components.groupOf,
+      chosen: components.chosen,
       log
     })
     this.sender = new OnionSender({

@@ -10,8 +10,10 @@ import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { HeldPosts } from '../stem/held.js'
 import { addressGroup } from '../sync/admission.js'
-import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_FORWARD_DIAL_TIMEOUT, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { ForwardSlots } from './forward-slots.js'
 import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
+import type { ForwardSource } from './forward-slots.js'
 import type { MixKeyring } from './keyring.js'
 import type { OnionMessage, OnionRefused, OnionUnwrapped } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -40,8 +42,10 @@ export interface MixComponents {
   penalize(peer: PeerId, code: string): void
   /** Whether `peer` is cut off: its streams are refused. @default never */
   blocked?(peer: PeerId): boolean
-  /** The address group a packet from `peer` is charged to in the full queue. @default its connection's `addressGroup` */
+  /** The address group a packet from `peer` is charged to, in the full queue and for forwarding dials. @default its connection's `addressGroup` */
   groupOf?(peer: PeerId): string | undefined
+  /** Whether this node chose to dial `peer` (`ChosenPeers.dialed`): its packets may take the dials kept for such peers. @default every outbound connection */
+  chosen?(peer: PeerId): boolean
   log: Logger
 }
 
@@ -60,8 +64,8 @@ export class Mix {
   /** Packets held, charged to the address group they came from: a full queue drops the fullest group's oldest (the stem's rule). */
   private readonly held = new HeldPosts<HeldPacket>(MAX_MIX_HELD)
   private nextId = 0
-  /** Connections this mix opens to forward a packet, by the address group dialed. */
-  private readonly forwarding = new Map<string, number>()
+  /** Connections this mix opens to forward a packet, charged to the address group the packet came from. */
+  private readonly forwarding = new ForwardSlots()
   private running = false
 
   constructor (components: MixComponents) {
@@ -86,20 +90,18 @@ export class Mix {
 
   /** Connections open now that this mix dialed to forward a packet (each closed once its packet is written). */
   get forwardingCount (): number {
-    let count = 0
-    for (const n of this.forwarding.values()) count += n
-    return count
+    return this.forwarding.size
   }
 
   /**
    * Writes `packet` to `peer` on a stream of its own, within MIX_STREAM_TIMEOUT; false when it could not.
    * A connected peer is reached over its connection; any other only at `target` (the address a
    * packet named, without /p2p), on a short-lived connection (closed once the packet is written or the deadline
-   * passes) counted against caps, in all and per address group (MAX_MIX_FORWARD_DIALS,
-   * MAX_MIX_FORWARD_DIALS_PER_GROUP): packets naming sybils make this mix hold a few connections for
-   * a few seconds, never many for long. The dial passes the node's connection gater.
+   * passes) charged to `source`, the sender of the packet (`ForwardSlots`; by default this node's own):
+   * packets naming hosts that never answer take their sender's share of the dials, for MIX_FORWARD_DIAL_TIMEOUT
+   * each, and less as their dials fail. The dial passes the node's connection gater.
    */
-  async send (peer: PeerId, packet: Uint8Array, target?: Multiaddr): Promise<boolean> {
+  async send (peer: PeerId, packet: Uint8Array, target?: Multiaddr, source: ForwardSource = OWN_PACKETS): Promise<boolean> {
     const { libp2p, log } = this.components
     const connected = libp2p.getConnections(peer).find((connection) => connection.status === 'open')
     if (connected !== undefined) return this.write(connected, packet)
@@ -107,24 +109,23 @@ export class Mix {
       log('next hop %p not connected and no address named', peer)
       return false
     }
-    const group = addressGroup(target)
-    if (this.forwardingCount >= MAX_MIX_FORWARD_DIALS || (this.forwarding.get(group) ?? 0) >= MAX_MIX_FORWARD_DIALS_PER_GROUP) {
-      log('too many forwarding connections open, not dialing %p', peer)
+    const slot = this.forwarding.take(source, addressGroup(target))
+    if (slot === undefined) {
+      log('the sender\'s forwarding dials are taken, not dialing %p', peer)
       return false
     }
-    this.forwarding.set(group, (this.forwarding.get(group) ?? 0) + 1)
     let connection: Connection | undefined
+    let reached = false
     const started = Date.now()
     try {
-      connection = await libp2p.dial(target.encapsulate(`/p2p/${peer.toString()}`), { signal: AbortSignal.timeout(MIX_STREAM_TIMEOUT) })
-      return await this.write(connection, packet, true)
+      connection = await libp2p.dial(target.encapsulate(`/p2p/${peer.toString()}`), { signal: AbortSignal.timeout(MIX_FORWARD_DIAL_TIMEOUT) })
+      reached = await this.write(connection, packet, true)
+      return reached
     } catch (err) {
       log('could not dial %p to forward a packet - %e', peer, err)
       return false
     } finally {
-      const left = (this.forwarding.get(group) ?? 1) - 1
-      if (left > 0) this.forwarding.set(group, left)
-      else this.forwarding.delete(group)
+      slot.release(reached)
       // closed only when this dial opened it (not a connection that formed meanwhile for other reasons)
       if (connection !== undefined && connection.timeline.open >= started) {
         const opened = connection
@@ -167,13 +168,16 @@ export class Mix {
     }
     // the sender waits for this side to close: closed at once, so a connection carries any number of packets
     closeWithin(stream, MIX_STREAM_TIMEOUT).catch((err: unknown) => { this.components.log('mix stream from %p not closed - %e', from, err) })
-    if (this.running) this.take(packet, from, this.components.groupOf?.(from) ?? addressGroup(connection.remoteAddr))
+    if (!this.running) return
+    const group = this.components.groupOf?.(from) ?? addressGroup(connection.remoteAddr)
+    const chosen = connection.direction === 'outbound' && (this.components.chosen?.(from) ?? true)
+    this.take(packet, from, { group, chosen })
   }
 
-  /** Peels, holds and passes on one packet that came from `from`, in address group `group`. */
-  private take (packet: Uint8Array, from: PeerId, group: string): void {
+  /** Peels, holds and passes on one packet that came from `from`, charged to `source`. */
+  private take (packet: Uint8Array, from: PeerId, source: ForwardSource): void {
     const opened = this.components.keyring.open(packet)
-    const passOn = opened.ok ? this.passOn(opened, from) : undefined
+    const passOn = opened.ok ? this.passOn(opened, from, source) : undefined
     if (!opened.ok || passOn === undefined) {
       const code = opened.ok ? opened.kind === 'exit' ? 'ERR_ONION_PAYLOAD' : 'ERR_ONION_ROUTING' : opened.code
       this.components.log('packet from %p refused - %s', from, code)
@@ -190,7 +194,7 @@ export class Mix {
       this.held.remove(id)
       if (this.running) passOn()
     }, Math.min(opened.delay, MAX_MIX_HOLD))
-    this.held.add({ id, group, from, timer })
+    this.held.add({ id, group: source.group, from, timer })
   }
 
   /**
@@ -199,7 +203,7 @@ export class Mix {
    * held, as its author MACed it with the layer (an honest mix before could not have told), so it is
    * refused at once, takes no place in the queue, and nobody is charged.
    */
-  private passOn (opened: OnionUnwrapped, from: PeerId): (() => void) | undefined {
+  private passOn (opened: OnionUnwrapped, from: PeerId, source: ForwardSource): (() => void) | undefined {
     if (opened.kind === 'exit') {
       const message = decodeOnionMessage(opened.message)
       return message === undefined ? undefined : () => { this.components.exit(message) }
@@ -207,10 +211,13 @@ export class Mix {
     const next = nextHopOf(opened)
     if (next === undefined) return undefined
     return () => {
-      void this.send(next.peer, opened.packet, next.address).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+      void this.send(next.peer, opened.packet, next.address, source).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
     }
   }
 }
+
+/** What this node's own packets are charged to, were one ever dialed (a first hop is a connected mix). */
+const OWN_PACKETS: ForwardSource = { group: 'own', chosen: true }
 
 /** A relay hop's next hop as a PeerId and, when named, a multiaddr. */
 interface NextHop {
