@@ -15,8 +15,12 @@
  * within a budget of their own ({@link INBOUND_PENDING_BUDGET}): libp2p's global limit on them counts
  * before any gater hook, so ten sockets that never spoke locked everyone out for the whole upgrade
  * timeout (review 4); once the budget is full, a newcomer from a smaller group aborts the largest
- * group's oldest pending socket. What it does not do: a host with as many addresses (or IPv6 /48s) as
- * there are slots still gets one each, like everyone else.
+ * group's oldest pending socket, and a newcomer from the largest group its own group's oldest once that
+ * one is pending past {@link PENDING_STALE_AFTER} (twelfth read, Medium 1: else one member of a crowd
+ * behind one address kept the others out with silent sockets). What it does not do: a host with as many
+ * addresses (or IPv6 /48s) as there are slots still gets one each, like everyone else; a crowd member
+ * that closes and reopens its sockets faster than PENDING_STALE_AFTER (32 a second for the budget) still
+ * keeps its own crowd out, though no other address.
  */
 import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from './constants.js'
 import { addressGroup } from './sync/admission.js'
@@ -72,6 +76,17 @@ const PENDING_MARGIN = 5_000
 /** Longest the takeover waits for the connection it closes, in ms, before aborting it. */
 const VICTIM_CLOSE_TIMEOUT = 1_000
 
+/**
+ * How long a connection may have been pending (let in, handshake unfinished) before a newcomer of its own
+ * address group may take its place once the pending budget is full, in ms. An honest handshake takes
+ * milliseconds: at a node under a load average of 10-13 on two cores, 64 and 128 clients dialing at once
+ * finished theirs in at most 495 ms (p99 286 ms, 574 handshakes); 2 s is four times that. Without it one
+ * member of a crowd behind one address held the budget with silent sockets, reopened as they timed out,
+ * and refused every other member (twelfth read of issue 12, Medium 1: 19 of 20 dials refused over 40 s).
+ * @default 2000
+ */
+export const PENDING_STALE_AFTER = 2_000
+
 /** Options of {@link inboundFairShare}. */
 export interface InboundFairShareInit {
   /** Most inbound connections the node keeps open. */
@@ -92,6 +107,13 @@ export interface InboundFairShareInit {
    * @default INBOUND_UPGRADE_TIMEOUT
    */
   upgradeTimeout?: number
+  /**
+   * How long a pending connection may go unfinished before a newcomer of its own address group may take
+   * its place when the pending budget is full, in ms.
+   *
+   * @default PENDING_STALE_AFTER
+   */
+  staleAfter?: number
   /** @default no logging */
   log?: Logger
 }
@@ -102,9 +124,10 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
 /**
  * The connection gater hooks that apply {@link admitInbound} in two steps. Before the upgrade, when
  * only the address is known, a connection is refused when the inbound slots are full and its group
- * holds its share already, or when the pending budget is full and its group holds the most pending
- * connections, less one (otherwise it aborts the oldest pending connection of the group that holds the
- * most); and otherwise let in provisionally, closing no established connection: a plain TCP socket that
+ * holds its share already, or when the pending budget is full, its group holds the most pending
+ * connections, less one, and none of its own has been pending past `staleAfter` (otherwise it aborts the
+ * oldest pending connection of the group that holds the most, or that stale one of its own); and
+ * otherwise let in provisionally, closing no established connection: a plain TCP socket that
  * never speaks, or a peer refused later (cut off), must not cost anyone their connection. Once the
  * newcomer is authenticated and every other rule let it through (`denyInboundUpgradedConnection`, asked
  * last), the slots are counted again and the connection it takes over is closed, and waited for, before
@@ -119,6 +142,7 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
 export function inboundFairShare (init: InboundFairShareInit): InboundFairShare {
   const pendingBudget = init.pendingBudget ?? INBOUND_PENDING_BUDGET
   const pendingMaxAge = (init.upgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT) + PENDING_MARGIN
+  const staleAfter = init.staleAfter ?? PENDING_STALE_AFTER
   // let in before the upgrade: counted there for their own group, or a burst of connections from one
   // address would all see the same free slot and spend a handshake each to be refused after it
   const pending = new Set<MultiaddrConnection>()
@@ -128,6 +152,20 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
   const leaving = new Set<Connection>()
   // connections that went through the first step; a connection the node dialed as responder did not
   const gated = new WeakSet<MultiaddrConnection>()
+
+  /**
+   * The pending connection whose place a newcomer of `group` takes when the pending budget is full: the
+   * oldest of the largest other group when `group` may take one over (takeOver), else the oldest of its
+   * own group once it has been pending longer than `staleAfter` (shares unchanged, and no honest
+   * handshake is that slow); undefined: the newcomer is refused.
+   */
+  const pendingVictim = (group: string): MultiaddrConnection | undefined => {
+    const others = takeOver(group, [...pending])
+    if (others !== undefined) return oldest(others)
+    const own = [...pending].filter((waiting) => addressGroup(waiting.remoteAddr) === group)
+    const first = own.length === 0 ? undefined : oldest(own)
+    return first !== undefined && Date.now() - first.timeline.open > staleAfter ? first : undefined
+  }
 
   /** The open inbound connections, after dropping the bookkeeping of connections settled since. */
   const settle = (): Connection[] => {
@@ -153,14 +191,14 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
       const decision = admitInbound(maConn.remoteAddr, inbound, init.limit, [...own, ...admitted].map((waiting) => waiting.remoteAddr))
       if (!decision.admit) return true
       // the pending places are shared the same way: one host's silent sockets hold at most those
-      // nobody else asks for, and the oldest (a handshake takes milliseconds) goes first
+      // nobody else asks for, and the oldest (a handshake takes milliseconds) goes first; within one
+      // group (a crowd behind one address) a socket silent past staleAfter gives its place up too
       if (pending.size >= pendingBudget) {
-        const victims = takeOver(group, [...pending])
-        if (victims === undefined) return true
-        const evicted = victims.reduce((oldest, c) => c.timeline.open < oldest.timeline.open ? c : oldest)
+        const evicted = pendingVictim(group)
+        if (evicted === undefined) return true
         pending.delete(evicted)
         // counts only: no addresses in the log
-        init.log?.('inbound pending budget full: the oldest pending connection of the largest address group makes room for a smaller one')
+        init.log?.('inbound pending budget full: an old pending connection makes room for a newcomer')
         evicted.abort(new PendingTakenOverError())
       }
       pending.add(maConn)
@@ -194,6 +232,11 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
   }
 }
 
+/** The connection opened first. */
+function oldest<T extends { timeline: { open: number } }> (connections: T[]): T {
+  return connections.reduce((first, c) => c.timeline.open < first.timeline.open ? c : first)
+}
+
 /** Whether `connection` is the upgraded `maConn` (its address is the socket's, with the PeerId added). */
 function sameConnection (connection: Connection, maConn: MultiaddrConnection): boolean {
   const address = maConn.remoteAddr.toString()
@@ -201,13 +244,16 @@ function sameConnection (connection: Connection, maConn: MultiaddrConnection): b
   return remote === address || remote.startsWith(`${address}/p2p/`)
 }
 
-/** Thrown into (aborts) an inbound connection still upgrading whose pending place a newcomer from a smaller address group took over. */
+/**
+ * Thrown into (aborts) an inbound connection still upgrading whose pending place a newcomer took over: one
+ * from a smaller address group, or one of its own group once it was pending past PENDING_STALE_AFTER.
+ */
 export class PendingTakenOverError extends Error {
   static override readonly name = 'PendingTakenOverError'
   override readonly name = 'PendingTakenOverError'
   readonly code = 'ERR_INBOUND_PENDING_TAKEN_OVER'
 
-  constructor (message = 'the pending place of this inbound connection went to a smaller address group') {
+  constructor (message = 'the pending place of this inbound connection went to a newcomer (from a smaller address group, or after it stayed silent)') {
     super(message)
   }
 }

@@ -14,7 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from '../src/constants.js'
-import { inboundFairShare } from '../src/inbound-share.js'
+import { PENDING_STALE_AFTER, inboundFairShare } from '../src/inbound-share.js'
 import { addressOf, cleanedAfterEach, startNode, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 import type { Libp2p, MultiaddrConnection } from '@libp2p/interface'
@@ -112,6 +112,21 @@ describe('silent sockets and the pending connections of a node', () => {
     await waitFor(() => closed[0], 'the oldest silent socket to be closed', 20_000, 20)
   })
 
+  it('a crowd member gets in while another member at its address holds the whole budget with silent sockets', async () => {
+    // twelfth read of issue 12, Medium 1: before, every dial from the crowd's address was refused
+    // (19 of 20 over 40 s with the sockets reopened as they timed out)
+    const gated: string[] = []
+    const node = await startTarget(gated)
+    cleanup.running.push(node)
+    const opened = Date.now()
+    await silent(node, gated, '127.0.0.2', INBOUND_PENDING_BUDGET, cleanup)
+    const member = await clients('127.0.0.2', 1)
+    cleanup.running.push(...member)
+    // what is under test is their age (fresh, they hold: the unit case below): no event to wait for
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, PENDING_STALE_AFTER + 100 - (Date.now() - opened))))
+    expect(await connectAll(node, member)).toEqual([true])
+  })
+
   it('a crowd of 30 connecting at once from one address all get in while 20 silent sockets are pending', async () => {
     const gated: string[] = []
     const node = await startTarget(gated)
@@ -185,6 +200,18 @@ describe('inboundFairShare pending budget', () => {
     expect(await share.denyInboundConnection(socket('198.51.100.3'))).toBe(false)
     expect(await share.denyInboundConnection(socket('198.51.100.4'))).toBe(true)
     expect(attacker.map((c) => c.aborted)).toEqual([true, true, true, false])
+  })
+
+  it('a newcomer of the largest group takes its own group\'s oldest place once that one is stale, never a fresh one', async () => {
+    const share = inboundFairShare({ limit: 72, pendingBudget: 3, staleAfter: 2_000, connections: () => [] })
+    const crowd = Array.from({ length: 3 }, () => socket('203.0.113.9'))
+    for (const maConn of crowd) expect(await share.denyInboundConnection(maConn)).toBe(false)
+    // all three fresh: an honest handshake may still be under way in each
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(true)
+    // the first one silent for 3 s: a newcomer at the same address takes its place (before: refused)
+    ;(crowd[0]!.timeline as { open: number }).open = Date.now() - 3_000
+    expect(await share.denyInboundConnection(socket('203.0.113.9'))).toBe(false)
+    expect(crowd.map((c) => c.aborted)).toEqual([true, false, false])
   })
 
   it('forgets a pending connection once it closed', async () => {
