@@ -50,6 +50,21 @@ export class GossipsubContractError extends Error {
 }
 
 /**
+ * Gossip messages judged at once over all peers, handed round-robin to the peers with messages waiting:
+ * the verification pool's default pipeline (2 workers, 4 checks each). While fewer peers wait, one gets
+ * up to {@link GOSSIP_PEER_TURNS}; while more do, each gets an equal part, so a peer whose line is long
+ * (a flooder's, or a neighbour's that forwards a flood) gets no more of the node than a peer with one
+ * message waiting.
+ */
+export const GOSSIP_TURNS = 8
+
+/**
+ * Ms a judgement holds one of the node's {@link GOSSIP_TURNS} before it stops counting against them (it still
+ * counts against its peer's): a few judgements that hang (a stuck store write) must not stop every peer's gossip.
+ */
+export const GOSSIP_TURN_HOLD = 5_000
+
+/**
  * Messages of one peer judged at once. The first `CUT_OFF_COUNT` rejections (gossip.ts) cut a junk sender off,
  * so a junk batch costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks.
  */
@@ -66,10 +81,14 @@ export const GOSSIP_PEER_WAITING = 1024
 export interface CutOffGateInit {
   /** Whether the peer (a PeerId string) is cut off now (`InvalidMessageTracker.isCutOff`). */
   isCutOff(peer: string): boolean
+  /** Messages judged at once over all peers. @default GOSSIP_TURNS */
+  turns?: number
   /** Messages of one peer judged at once. @default GOSSIP_PEER_TURNS */
   peerTurns?: number
   /** Messages of one peer waiting for a turn before the oldest is dropped. @default GOSSIP_PEER_WAITING */
   peerWaiting?: number
+  /** Ms a judgement holds one of the node's turns before it counts only against its peer's. @default GOSSIP_TURN_HOLD */
+  turnHold?: number
   /** Called for each message dropped unseen from a full line (a metric, a log). @default nothing */
   onDropped?(peer: string): void
 }
@@ -128,17 +147,18 @@ export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub 
   const target = internalsOf(pubsub)
   if (target === undefined) throw new GossipsubContractError('gossipsub lacks handleReceivedMessage, msgIdFn, msgIdToStrFn or gossipTracer.deliverMessage, which the cut-off gate uses')
   const handle = target.handleReceivedMessage
-  const lines = new PeerLines(init.peerTurns ?? GOSSIP_PEER_TURNS, init.peerWaiting ?? GOSSIP_PEER_WAITING, init.onDropped)
+  const lines = new PeerLines(init.turns ?? GOSSIP_TURNS, init.peerTurns ?? GOSSIP_PEER_TURNS, init.peerWaiting ?? GOSSIP_PEER_WAITING, init.turnHold ?? GOSSIP_TURN_HOLD, init.onDropped)
   target.handleReceivedMessage = async (from, message) => {
     const peer = from.toString()
     // its promise is kept now, not once it (and the peer's earlier messages) are judged
     if (target.gossipTracer.size > 0 && !init.isCutOff(peer)) keepPromise(target, message).catch(() => {})
-    if (!await lines.turn(peer)) return
+    const turn = await lines.turn(peer)
+    if (turn === undefined) return
     try {
       if (init.isCutOff(peer)) return
       await handle.call(pubsub, from, message)
     } finally {
-      lines.done(peer)
+      turn.done()
     }
   }
   return pubsub
@@ -148,55 +168,114 @@ export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub 
 interface Line {
   running: number
   waiting: Array<(go: boolean) => void>
+  /** Whether it is in the rotation of lines waiting for a turn. */
+  queued: boolean
 }
 
-/** Each peer's line of messages: at most `turns` judged at once, at most `waiting` waiting (the oldest dropped). */
+/**
+ * Each peer's line of messages, and the node's turns handed round-robin over the lines with messages
+ * waiting: at most `total` judged at once over all peers, at most `turns` of one peer, at most `waiting`
+ * waiting per peer (the oldest dropped).
+ */
 class PeerLines {
   private readonly lines = new Map<string, Line>()
+  /** Peers with messages waiting and a turn of their own free, in the order they get the next turns. */
+  private readonly rotation: string[] = []
+  private running = 0
+  private readonly total: number
   private readonly turns: number
   private readonly waiting: number
+  private readonly hold: number
   private readonly onDropped?: (peer: string) => void
 
-  constructor (turns: number, waiting: number, onDropped?: (peer: string) => void) {
+  constructor (total: number, turns: number, waiting: number, hold: number, onDropped?: (peer: string) => void) {
+    if (!Number.isInteger(total) || total < 1) throw new RangeError(`expected at least 1 turn in all, got ${total}`)
     if (!Number.isInteger(turns) || turns < 1) throw new RangeError(`expected at least 1 turn per peer, got ${turns}`)
     if (!Number.isInteger(waiting) || waiting < 0) throw new RangeError(`expected a waiting bound of at least 0, got ${waiting}`)
+    this.total = total
     this.turns = turns
     this.waiting = waiting
+    this.hold = hold
     this.onDropped = onDropped
   }
 
-  /** Resolves true when a message of `peer` may be judged (then call {@link done}), false when it was dropped from a full line. */
-  async turn (peer: string): Promise<boolean> {
+  /** Resolves with a turn for a message of `peer` (call its `done` once judged), or undefined when it was dropped from a full line. */
+  async turn (peer: string): Promise<{ done(): void } | undefined> {
     let line = this.lines.get(peer)
     if (line === undefined) {
-      line = { running: 0, waiting: [] }
+      line = { running: 0, waiting: [], queued: false }
       this.lines.set(peer, line)
     }
-    if (line.running < this.turns && line.waiting.length === 0) {
-      line.running++
-      return true
+    const own = line
+    const go = new Promise<boolean>((resolve) => { own.waiting.push(resolve) })
+    if (own.waiting.length > this.waiting) {
+      this.onDropped?.(peer)
+      own.waiting.shift()?.(false)
     }
-    const waiting = line.waiting
-    return await new Promise<boolean>((resolve) => {
-      waiting.push(resolve)
-      if (waiting.length > this.waiting) {
-        this.onDropped?.(peer)
-        waiting.shift()?.(false)
+    this.enqueue(peer, own)
+    this.hand()
+    if (!await go) return undefined
+    // past the hold the node's turn is free again; the peer's stays taken until the judgement ends
+    let held = true
+    const lift = (): void => {
+      if (!held) return
+      held = false
+      this.running--
+      this.hand()
+    }
+    const timer = setTimeout(lift, this.hold)
+    // the hold never keeps a process alive (Node's timers; a browser's are numbers)
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref()
+    let ended = false
+    return {
+      done: () => {
+        if (ended) return
+        ended = true
+        clearTimeout(timer)
+        if (held) {
+          held = false
+          this.running--
+        }
+        this.done(peer)
       }
-    })
+    }
   }
 
-  /** A message of `peer` was judged: the next waiting one takes its turn. */
-  done (peer: string): void {
+  /** A message of `peer` was judged: its turn goes to the next line in the rotation. */
+  private done (peer: string): void {
     const line = this.lines.get(peer)
     if (line === undefined) return
-    const next = line.waiting.shift()
-    if (next !== undefined) {
-      next(true)
-      return
-    }
     line.running--
-    if (line.running === 0) this.lines.delete(peer)
+    this.enqueue(peer, line)
+    if (line.running === 0 && line.waiting.length === 0 && !line.queued) this.lines.delete(peer)
+    this.hand()
+  }
+
+  /** Puts `line` at the end of the rotation when it has messages waiting and a turn of its own free. */
+  private enqueue (peer: string, line: Line): void {
+    if (line.queued || line.waiting.length === 0 || line.running >= this.turns) return
+    line.queued = true
+    this.rotation.push(peer)
+  }
+
+  /** Hands free turns to the lines in the rotation, one message each per round. */
+  private hand (): void {
+    while (this.running < this.total) {
+      const peer = this.rotation.shift()
+      if (peer === undefined) return
+      const line = this.lines.get(peer)
+      if (line === undefined) continue
+      line.queued = false
+      const next = line.waiting.shift()
+      if (next === undefined) {
+        if (line.running === 0) this.lines.delete(peer)
+        continue
+      }
+      line.running++
+      this.running++
+      next(true)
+      this.enqueue(peer, line)
+    }
   }
 }
 

@@ -125,6 +125,28 @@ describe('gateCutOff', () => {
     expect(started).not.toContain(messages[GOSSIP_PEER_TURNS])
   })
 
+  it('hands the node\'s turns round-robin: a peer with one message waits for one of a long line, not for the line', async () => {
+    const { pubsub, started, finish } = fakeGossipsub()
+    gateCutOff(pubsub, { isCutOff: () => false, turns: 2 })
+    const flood = Array.from({ length: 6 }, (_, i) => `f${i}`)
+    const handled = flood.map(async (data) => { await handle(pubsub, 'flooder', data) })
+    await waitFor(() => started.length === 2, 'the first two turns handed over')
+    handled.push(handle(pubsub, 'honest', 'h'))
+    finish.get('f0')!()
+    await waitFor(() => started.length === 3, 'the freed turn handed over')
+    finish.get('f1')!()
+    await waitFor(() => started.length === 4, 'the next freed turn handed over')
+    // the honest message took the second turn freed, not the turn after the flooder's whole line
+    expect(started).toEqual(['f0', 'f1', 'f2', 'h'])
+    for (let i = 0; started.length < 7 && i < 20; i++) {
+      for (const data of started) finish.get(data)?.()
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    for (const data of started) finish.get(data)?.()
+    await Promise.all(handled)
+    expect(started.length).toBe(7)
+  })
+
   it('refuses, by name, a gossipsub without the handler it wraps or the promise tracer it keeps promises with', () => {
     expect(() => gateCutOff({} as unknown as GossipSub, { isCutOff: () => false })).toThrow(GossipsubContractError)
     const { pubsub } = fakeGossipsub()
