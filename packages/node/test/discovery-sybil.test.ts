@@ -39,7 +39,7 @@ const HONEST = 16
 const GRIND = 80
 /** Short stem epochs, so that a few minutes see several of them. */
 const STEM = { epochDuration: 4_000, epochJitter: 1_000, provisionalEpoch: 2_000 }
-const SAMPLES = 8
+const SAMPLES = 4
 
 /**
  * libp2p's per-host inbound rate limit would refuse loopback peers (see harness.ts), and 70 nodes on a
@@ -218,7 +218,8 @@ describe('sybil providers of a channel\'s rendezvous key', () => {
     const dialedHonest = honest.map((node) => node.libp2p.getConnections().filter((c) => c.direction === 'outbound' && honestIds.has(c.remotePeer.toString())).length)
     console.log(`sybil share of stem successors ${share.toFixed(3)} (${sybilSuccessors}/${successors}, ${dialedSuccessors} dialed), population share ${populationShare.toFixed(3)}; ` +
       `outbound connections per honest node: sybils ${dialedSybils.join(',')}; honest ${dialedHonest.join(',')}`)
-    // up to two successors per node and epoch, 16 nodes, 8 samples: a standard error of about 0.03
+    // up to two successors per node and epoch, 16 nodes, 4 samples: a standard error of about 0.04, far inside the
+    // bound (CI measured 0.08 against 0.87)
     expect(share).toBeLessThanOrEqual(populationShare + 0.1)
   }, 600_000)
 })
