@@ -96,6 +96,17 @@ export class CirclePosts {
     }
   }
 
+  /**
+   * An own post or reply lost in a fork (`entry`, on a dropped generation) made again on the current
+   * generation, then the lost copy withdrawn from this node's store (it is shown once, as made again).
+   */
+  async repost (circle: HeldCircle, entry: PostEntry, options: PostOptions): Promise<PostResult> {
+    if (entry.kind === 'VOTE') throw new CircleError('ERR_CIRCLE_POST', 'a vote lost in a fork is not posted again: vote again')
+    const result = entry.kind === 'REPLY' ? await this.reply(circle, toHex(entry.parent!), entry.body, options) : await this.post(circle, entry.body, options)
+    await this.components.store.withdraw(entry.id)
+    return result
+  }
+
   /** A post of the circle's current generation replied to or voted on (its ring and tags are that generation's). */
   private async target (circle: HeldCircle, id: string): Promise<PostEntry> {
     const entry = await this.components.reads.get(parseId(id))

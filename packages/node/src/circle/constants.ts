@@ -66,3 +66,9 @@ export const OWN_FRAMES = 'own'
  * frame tried costs one AEAD open (~40 µs), so a slice is some hundreds of frames. @default 10
  */
 export const JOIN_SCAN_SLICE_MS = 10
+
+/**
+ * Most generations a member keeps the secret of after dropping them for a rotation that won (§6.7), to show
+ * its own posts made on them as not delivered; each is kept CIRCLE_FRAME_TTL at most. @default 8
+ */
+export const CIRCLE_FORKS_KEPT = 8

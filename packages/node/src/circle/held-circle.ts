@@ -3,8 +3,8 @@
  * roster they fold to (`rosterOf`), and the rotations followed (`rotationSecret`, `carryOver`,
  * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
  */
-import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
-import { CIRCLE_MAX_RECORDS } from './constants.js'
+import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
+import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
 import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, HeldGeneration } from './state.js'
 
@@ -75,6 +75,19 @@ export class HeldCircle {
   /** The inner channels of every generation held (their posts are the circle's). */
   channels (): string[] {
     return this.state.generations.map((g) => this.keysOf(g).channel)
+  }
+
+  /**
+   * The inner channels of the generations dropped for a rotation that won (`state.forked`): this member's
+   * own posts there never reached the members who followed the winner (§6.7).
+   */
+  forkedChannels (): string[] {
+    return (this.state.forked ?? []).map((f) => deriveCircleKeys(f.secret, f.generation, this.state.owner).channel)
+  }
+
+  /** Whether this member made link tag `tag` over `scope` (a ring-signed post of its own: only its ring key can). */
+  wrote (scope: Uint8Array, tag: Uint8Array): boolean {
+    return equalBytes(linkTag(this.state.member.ring.secretKey, scope), tag)
   }
 
   /** The generation whose inner channel is `channel`, or undefined. */
@@ -150,7 +163,7 @@ export class HeldCircle {
         break
       }
       case CircleRecordType.ROTATE:
-        return this.rotate(generation, body)
+        return this.rotate(generation, body, seenAt)
       default:
         return 'invalid'
     }
@@ -176,7 +189,7 @@ export class HeldCircle {
    * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped,
    * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7).
    */
-  private rotate (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
+  private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number): RecordOutcome {
     const keys = this.keysOf(generation)
     const opened = openRotation(keys, body)
     if (!opened.ok) return 'invalid'
@@ -189,7 +202,9 @@ export class HeldCircle {
       if (followed.ok) this.noteRemovals(followed.record, opened.record)
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
-      for (const dropped of this.state.generations.splice(index + 1)) this.keys.delete(dropped.generation)
+      const dropped = this.state.generations.splice(index + 1)
+      for (const lost of dropped) this.keys.delete(lost.generation)
+      this.noteForked(dropped, seenAt)
       // the winner's generation has the loser's number and other keys: nothing verified under them stands
       this.verified.clear()
       this.parsed.clear()
@@ -229,6 +244,16 @@ export class HeldCircle {
     const again = loser.removed.map(toHex).filter((hex) => kept.has(hex))
     for (const hex of again) this.removals.add(hex)
     return again.length > 0
+  }
+
+  /**
+   * Keeps the secrets of generations dropped at `at` (this member's own posts on them are shown as not
+   * delivered), with those dropped less than CIRCLE_FRAME_TTL ago, at most CIRCLE_FORKS_KEPT.
+   */
+  private noteForked (dropped: HeldGeneration[], at: number): void {
+    const kept = (this.state.forked ?? []).filter((f) => f.droppedAt + CIRCLE_FRAME_TTL > at)
+    kept.push(...dropped.map((g) => ({ generation: g.generation, secret: g.secret, droppedAt: at })))
+    this.state.forked = kept.slice(-CIRCLE_FORKS_KEPT)
   }
 
   /** The generation held before `generation`, or undefined. */

@@ -20,7 +20,7 @@ import type { FrameIntake } from './frame-intake.js'
 import type { FrameScan, FrameStore } from './frame-store.js'
 import type { RecordOutcome } from './held-circle.js'
 import type { CircleState, CircleStateStore, HeldGeneration } from './state.js'
-import type { CircleInviteResult, CircleMember, CirclePostView, Circles, CircleSummary, CreateCircleOptions, InviteOptions, JoinCircleOptions } from './types.js'
+import type { CircleInviteResult, CircleMember, CirclePostState, CirclePostView, Circles, CircleSummary, CreateCircleOptions, InviteOptions, JoinCircleOptions } from './types.js'
 import type { FeedOptions, MurmurEvents, PostOptions, PostResult } from '../index.js'
 import type { LocalReads } from '../local-reads.js'
 import type { SendResult } from '../outbound.js'
@@ -214,33 +214,53 @@ export class CircleService implements Circles {
     return await this.components.posts.vote(this.require(name), postId, vote, options)
   }
 
+  async repost (name: string, postId: string, options: PostOptions = {}): Promise<PostResult> {
+    this.components.assertCanPost(options.signal)
+    const circle = this.require(name)
+    const entry = await this.components.reads.get(parseId(postId))
+    if (entry === undefined || stateOf(circle, new Set(circle.forkedChannels()), entry) !== 'forked') {
+      throw new CircleError('ERR_CIRCLE_POST', `post ${postId.slice(0, 8)} is no post of yours lost in a fork of ${name}`)
+    }
+    return await this.components.posts.repost(circle, entry, options)
+  }
+
   async feed (name: string, options: FeedOptions = {}): Promise<CirclePostView[]> {
     this.components.assertRunning()
     const circle = this.require(name)
     const sort = options.sort ?? 'new'
     const limit = options.limit ?? 50
+    const forked = new Set(circle.forkedChannels())
     const entries: PostEntry[] = []
-    for (const channel of circle.channels()) entries.push(...await this.components.reads.feed(channel, { sort, limit }))
+    for (const channel of [...circle.channels(), ...forked]) entries.push(...await this.components.reads.feed(channel, { sort, limit }))
     const now = this.seconds()
     const rank = (e: PostEntry): number => sort === 'hot' ? hotScore(e.score, e.created, now) : e.created
     entries.sort((a, b) => rank(b) - rank(a))
-    return entries.slice(0, limit).map((entry) => ({ ...toPostView(entry), circle: name }))
+    return this.views(circle, forked, entries).slice(0, limit)
   }
 
   async thread (name: string, rootId: string): Promise<CirclePostView[]> {
     this.components.assertRunning()
     const circle = this.require(name)
+    const forked = new Set(circle.forkedChannels())
     const entries = await this.components.reads.thread(parseId(rootId))
-    if (entries.length === 0 || circle.generationOfChannel(entries[0]!.channel) === undefined) return []
+    if (entries.length === 0 || stateOf(circle, forked, entries[0]!) === undefined) return []
     const rootKey = entries[0]!.kind === 'POST' ? entries[0]!.authorKey : undefined
-    return entries.map((entry) => ({ ...toPostView(entry, rootKey), circle: name }))
+    return this.views(circle, forked, entries, rootKey)
+  }
+
+  /** The views of `entries` a member is shown: of the generations held, and its own of those lost in a fork (`forked`). */
+  private views (circle: HeldCircle, forked: Set<string>, entries: PostEntry[], rootKey?: Uint8Array): CirclePostView[] {
+    return entries.flatMap((entry) => {
+      const state = stateOf(circle, forked, entry)
+      return state === undefined ? [] : [{ ...toPostView(entry, rootKey), circle: circle.name, state }]
+    })
   }
 
   /** A stored post of a circle channel, announced by the intake: sent as `circle-post` with the circle's name. */
   announce (view: PostView): void {
     for (const circle of this.held.values()) {
       if (circle.generationOfChannel(view.channel) !== undefined) {
-        this.components.dispatch('circle-post', { circle: circle.name, post: { ...view, circle: circle.name } })
+        this.components.dispatch('circle-post', { circle: circle.name, post: { ...view, circle: circle.name, state: 'shared' } })
         return
       }
     }
@@ -383,6 +403,17 @@ export class CircleService implements Circles {
   private seconds (): number {
     return Math.floor(this.components.now())
   }
+}
+
+/**
+ * How a member is shown a stored post (§6.7): `shared` on a generation the circle holds, `forked` when it is
+ * the member's own on a generation `forked` lists (dropped for a rotation that won), else undefined (not
+ * the circle's, or another member's post on a losing generation: never shown).
+ */
+function stateOf (circle: HeldCircle, forked: Set<string>, entry: PostEntry): CirclePostState | undefined {
+  if (circle.generationOfChannel(entry.channel) !== undefined) return 'shared'
+  if (!forked.has(entry.channel) || entry.scope === undefined || entry.tag === undefined) return undefined
+  return circle.wrote(entry.scope, entry.tag) ? 'forked' : undefined
 }
 
 function emptyGeneration (generation: number, secret: Uint8Array): HeldGeneration {

@@ -28,6 +28,18 @@ export interface HeldGeneration {
   ownJoin?: { body: Uint8Array, announcedAt: number }
 }
 
+/**
+ * A generation this member followed and then dropped because another rotation of the same generation won
+ * (docs/PROTOCOL.md §6.7): its secret is kept only so that the member's own posts made on it can be shown
+ * as not delivered, and posted again.
+ */
+export interface ForkedGeneration {
+  generation: number
+  secret: Uint8Array
+  /** Unix seconds when it was dropped (kept CIRCLE_FRAME_TTL after: its posts have expired by then). */
+  droppedAt: number
+}
+
 /** A circle as this node keeps it. */
 export interface CircleState {
   /** The local name (the record's key). */
@@ -41,6 +53,8 @@ export interface CircleState {
   generations: HeldGeneration[]
   /** Set when a rotation left this member out: it reads what it held and nothing after. */
   removed?: boolean
+  /** Generations dropped for a rotation that won over the one followed, newest last. */
+  forked?: ForkedGeneration[]
 }
 
 /** Where circle states are kept. */
@@ -77,7 +91,8 @@ export function encodeCircleState (state: CircleState): string {
       leaves: g.leaves.map(hex),
       ...(g.rotation === undefined ? {} : { rotation: hex(g.rotation) }),
       ...(g.ownJoin === undefined ? {} : { ownJoin: { body: hex(g.ownJoin.body), announcedAt: g.ownJoin.announcedAt } })
-    }))
+    })),
+    ...(state.forked === undefined ? {} : { forked: state.forked.map((f) => ({ generation: f.generation, secret: hex(f.secret), droppedAt: f.droppedAt })) })
   })
 }
 
@@ -108,7 +123,8 @@ export function decodeCircleState (text: string): CircleState {
       box: { publicKey: bytes(member.box.publicKey), secretKey: bytes(member.box.secretKey) }
     },
     generations,
-    ...(j.removed === true ? { removed: true } : {})
+    ...(j.removed === true ? { removed: true } : {}),
+    ...(Array.isArray(j.forked) ? { forked: (j.forked as Json[]).map((f) => ({ generation: Number(f.generation), secret: bytes(f.secret), droppedAt: Number(f.droppedAt) })) } : {})
   }
 }
 

@@ -115,10 +115,21 @@ export interface JoinCircleOptions {
   onProgress?(progress: JoinScanProgress): void
 }
 
+/**
+ * Where a circle post stands for this member (docs/PROTOCOL.md §6.7). `shared`: a post of a generation the
+ * circle holds, read by its members. `forked`: this member's own post made on a generation that lost to
+ * another rotation of the same generation, made at the same time: the members who followed the winner
+ * never read it, so a UI shows it as not delivered and offers to post it again ({@link Circles.repost}).
+ * Other members' posts on a losing generation are never shown (its members may differ from the winner's).
+ */
+export type CirclePostState = 'shared' | 'forked'
+
 /** A circle's post, reply or vote as an app sees it: a {@link PostView} with the circle's local name. */
 export interface CirclePostView extends PostView {
   /** The circle's local name. */
   circle: string
+  /** Whether the circle's members read it (`shared`) or it was lost in a fork (`forked`). */
+  state: CirclePostState
 }
 
 /** Detail of the `circle-post` event. */
@@ -169,7 +180,13 @@ export interface Circles {
   reply(circle: string, parentId: string, body: string, options?: PostOptions): Promise<PostResult>
   /** Votes on a post of the circle (one vote per member per post counts). */
   vote(circle: string, postId: string, vote: 1 | -1, options?: PostOptions): Promise<PostResult>
-  /** Unexpired posts of a circle, newest first (or `hot`). */
+  /**
+   * Posts again, on the current generation, this member's own post or reply shown `forked` (made on a
+   * generation that lost a fork, §6.7); the forked copy is withdrawn from this node's store. CircleError
+   * ERR_CIRCLE_POST when `postId` is no forked post of this member's.
+   */
+  repost(circle: string, postId: string, options?: PostOptions): Promise<PostResult>
+  /** Unexpired posts of a circle, newest first (or `hot`), with this member's own `forked` posts. */
   feed(circle: string, options?: FeedOptions): Promise<CirclePostView[]>
   /** A circle's thread: its root post first, then the replies by creation time. */
   thread(circle: string, rootId: string): Promise<CirclePostView[]>
