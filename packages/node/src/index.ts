@@ -48,7 +48,7 @@ export { PEEK_LEVEL, PLACES_SUBLEVEL, PeekOnlyError, createPlaces, placesKeep } 
 export type { NearPlace, PeekPlace, Places, PlacesComponents, PlacesInit, PlacesKeep, PlacesState } from './location.js'
 export type { CircleErrorCode } from './circle/errors.js'
 export type { CirclesInit } from './circle/service.js'
-export type { Circles, CircleSummary, CircleMember, CircleInviteResult, CreateCircleOptions, InviteOptions, JoinCircleOptions, JoinScanProgress, CirclePostView, CirclePostDetail, CircleRosterDetail, CircleWarning } from './circle/types.js'
+export type { Circles, CircleSummary, CircleMember, CircleInviteResult, CreateCircleOptions, InviteOptions, JoinCircleOptions, JoinScanProgress, CirclePostState, CirclePostView, CirclePostDetail, CircleRosterDetail, CircleWarning } from './circle/types.js'
 export type { ClockSkewDetail } from './clock-skew.js'
 export type { SendResult, QueueReason, Outbound, DropReason } from './outbound.js'
 export type { FluffReason } from './stem/types.js'
