@@ -32,6 +32,8 @@ async function startObserver (): Promise<Observer> {
         const { topic, envelope } = decodeStemFrame((await lp.read()).subarray())
         if (topic !== DIRECTORY_TOPIC) continue
         frames.push({ key: toHex(decodeStamp(envelope).memberKey), from: connection.remotePeer.toString(), bytes: envelope })
+        // the stem frame may come before the sender's subscription: a publish then reaches nobody
+        await waitFor(() => peer.services.pubsub.getSubscribers(DIRECTORY_TOPIC).some((p) => p.equals(connection.remotePeer)), 'the sender in the directory topic', 10_000, 20).catch(() => {})
         await peer.services.pubsub.publish(DIRECTORY_TOPIC, envelope).catch(() => {})
       }
     } catch {
