@@ -10,7 +10,7 @@
  */
 import { buildEnvelope, channelTopic, ready } from '@murmur/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TEST_POW_BITS, addressOf, joinedStock, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { TEST_POW_BITS, addressOf, chargedRefusals, joinedStock, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import type { Murmur } from '../src/index.js'
 import type { StockPeer } from './harness.js'
 import type { ErrorCode } from '@murmur/protocol'
@@ -25,18 +25,6 @@ const S = Math.ceil(Date.now() / 60_000) * 60 + 60
 const started = Date.now()
 /** R's clock in ms: S + 0.5 s, crawling on at a thousandth of real time. */
 const clockR = (): number => S * 1000 + 500 + (Date.now() - started) / 1000
-
-/** The refusals a node charged, per peer (its tracker's `refusal`, which decides free Ignore vs rejection). */
-function chargedRefusals (node: Murmur): Map<string, ErrorCode[]> {
-  const charged = new Map<string, ErrorCode[]>()
-  const tracker = (node as unknown as { tracker: { refusal: (peer: string, code: ErrorCode, now?: number) => 'reject' | 'ignore' } }).tracker
-  const refusal = tracker.refusal.bind(tracker)
-  tracker.refusal = (peer, code, now) => {
-    charged.set(peer, [...charged.get(peer) ?? [], code])
-    return refusal(peer, code, now)
-  }
-  return charged
-}
 
 function isCutOff (node: Murmur, peer: Murmur): boolean {
   return (node as unknown as { tracker: { isCutOff: (peer: string) => boolean } }).tracker.isCutOff(peer.peerId.toString())

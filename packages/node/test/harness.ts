@@ -15,6 +15,7 @@ import type { Murmur, MurmurInit, PostView } from '../src/index.js'
 import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
+import type { ErrorCode } from '@murmur/protocol'
 
 /** Loopback only, OS-chosen port. */
 export const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
@@ -189,4 +190,25 @@ export function collectMessages (peer: StockPeer, topic: string): Message[] {
     }
   })
   return messages
+}
+
+/**
+ * The refusals `node` charges from now on, per peer (its tracker's `refusal`, which decides a free Ignore
+ * or a rejection).
+ *
+ * @example
+ * ```ts
+ * const charged = chargedRefusals(neighbour)
+ * expect(charged.get(exit.peerId.toString()) ?? []).toEqual([])
+ * ```
+ */
+export function chargedRefusals (node: Murmur): Map<string, ErrorCode[]> {
+  const charged = new Map<string, ErrorCode[]>()
+  const tracker = (node as unknown as { tracker: { refusal: (peer: string, code: ErrorCode, now?: number) => 'reject' | 'ignore' } }).tracker
+  const refusal = tracker.refusal.bind(tracker)
+  tracker.refusal = (peer, code, now) => {
+    charged.set(peer, [...charged.get(peer) ?? [], code])
+    return refusal(peer, code, now)
+  }
+  return charged
 }

@@ -12,8 +12,8 @@ import { buildEnvelope, channelTopic, decodeEnvelope, encodeEnvelope, encodeOnio
 import { describe, expect, it } from 'vitest'
 import { MIX_PROTOCOL } from '../src/onion/index.js'
 import { writeAll } from '../src/onion/stream.js'
-import { TEST_POW_BITS, cleanedAfterEach, collectMessages, joinedStock, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
-import { chargedRefusals, mixKeyOf } from './onion-harness.js'
+import { TEST_POW_BITS, chargedRefusals, cleanedAfterEach, collectMessages, joinedStock, nextPost, startNode, startStockPeer, waitFor } from './harness.js'
+import { mixKeyOf } from './onion-harness.js'
 import type { Envelope } from '@murmur/protocol'
 
 const CHANNEL = '#onion-exit'

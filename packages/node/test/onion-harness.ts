@@ -6,11 +6,9 @@ import { logger } from '@libp2p/logger'
 import { createOnion, MIX_KEY_PROTOCOL } from '../src/onion/index.js'
 import { readExactly } from '../src/onion/stream.js'
 import { startStockPeer } from './harness.js'
-import type { Murmur } from '../src/index.js'
 import type { MixDropCode, Onion, OnionComponents, OnionInit } from '../src/onion/index.js'
 import type { Cleanup, StockPeer } from './harness.js'
 import type { PeerId } from '@libp2p/interface'
-import type { ErrorCode } from '@murmur/protocol'
 
 /** A mix on a stock peer, and what it did: messages handed on as an exit, packets dropped, peers penalised. */
 export interface RecordingMix {
@@ -63,23 +61,3 @@ export async function mixKeyOf (asker: StockPeer, peer: PeerId): Promise<Uint8Ar
   return (await reading).slice(0, 32)
 }
 
-/**
- * The refusals `node` charges from now on, per peer (its tracker's `refusal`, which decides a free Ignore
- * or a rejection).
- *
- * @example
- * ```ts
- * const charged = chargedRefusals(neighbour)
- * expect(charged.get(exit.peerId.toString()) ?? []).toEqual([])
- * ```
- */
-export function chargedRefusals (node: Murmur): Map<string, ErrorCode[]> {
-  const charged = new Map<string, ErrorCode[]>()
-  const tracker = (node as unknown as { tracker: { refusal: (peer: string, code: ErrorCode, now?: number) => 'reject' | 'ignore' } }).tracker
-  const refusal = tracker.refusal.bind(tracker)
-  tracker.refusal = (peer, code, now) => {
-    charged.set(peer, [...charged.get(peer) ?? [], code])
-    return refusal(peer, code, now)
-  }
-  return charged
-}

@@ -13,12 +13,11 @@ import { buildEnvelope, channelTopic, ready, toHex } from '@murmur/protocol'
 import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeStemFrame, STEM_PROTOCOL } from '../src/stem/index.js'
-import { TEST_POW_BITS, addressOf, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
+import { TEST_POW_BITS, addressOf, chargedRefusals, nextPost, startNode, startStockPeer, stopAll, waitFor } from './harness.js'
 import { stemHole } from './stem-hole.js'
 import type { Murmur } from '../src/index.js'
 import type { StemClock } from '../src/stem/index.js'
 import type { StockPeer } from './harness.js'
-import type { ErrorCode } from '@murmur/protocol'
 
 const CHANNEL = '#stem-hold'
 const TOPIC = channelTopic(CHANNEL)
@@ -35,18 +34,6 @@ const started = Date.now()
 let held = 0
 /** H's clock in ms: S + 0.5 s, crawling on at a thousandth of real time, plus the hold once it is over. */
 const clockH = (): number => S * 1000 + 500 + (Date.now() - started) / 1000 + held
-
-/** The refusals of `peer` a node charged (its tracker's `refusal`, which decides free Ignore vs rejection). */
-function chargedRefusals (node: Murmur, peer: Murmur): ErrorCode[] {
-  const charged: ErrorCode[] = []
-  const tracker = (node as unknown as { tracker: { refusal: (peer: string, code: ErrorCode, now?: number) => 'reject' | 'ignore' } }).tracker
-  const refusal = tracker.refusal.bind(tracker)
-  tracker.refusal = (from, code, now) => {
-    if (from === peer.peerId.toString()) charged.push(code)
-    return refusal(from, code, now)
-  }
-  return charged
-}
 
 function isCutOff (node: Murmur, peer: Murmur): boolean {
   return (node as unknown as { tracker: { isCutOff: (peer: string) => boolean } }).tracker.isCutOff(peer.peerId.toString())
@@ -120,7 +107,7 @@ describe('a relayed post held in the stem past what may be passed on', () => {
   afterAll(async () => { await stopAll(running) })
 
   it('H neither hands them on nor publishes them, and no neighbour charges it or cuts it off', async () => {
-    const charged = neighbours.map((n) => chargedRefusals(n, H))
+    const charged = neighbours.map((n) => chargedRefusals(n))
     const judged = neighbours.map(judging)
     let jumped = (): void => {}
     gateEmbargo(H, new Promise((resolve) => { jumped = resolve }))
@@ -144,7 +131,7 @@ describe('a relayed post held in the stem past what may be passed on', () => {
     const arrived = neighbours.map(async (n) => await nextPost(n, (post) => post.body === 'after the hold', 15_000))
     await H.libp2p.services.pubsub.publish(TOPIC, honest)
     await Promise.all(arrived)
-    expect(charged).toEqual(neighbours.map(() => []))
+    expect(charged.map((byPeer) => byPeer.get(H.peerId.toString()) ?? [])).toEqual(neighbours.map(() => []))
     // kept at H, as a post acceptable but not forwardable is, and at no neighbour
     for (const { id } of posts) expect(await H.get(toHex(id))).toBeDefined()
     for (const n of neighbours) expect((await n.feed(CHANNEL)).map((post) => post.body)).toEqual(['after the hold'])
