@@ -7,7 +7,7 @@ import { UnknownCircleError } from './circle-errors.js'
 import type { ControlClient } from './client.js'
 import type {
   CircleInviteRequest, CircleInviteResponse, CircleMembersResponse, CircleResponse, CircleSummary, CirclesResponse,
-  CreateCircleRequest, JoinCircleRequest, JoinCircleResponse
+  CreateCircleRequest, JoinCircleRequest, JoinCircleResponse, PostResult
 } from './api-types.js'
 
 /** The circles of the daemon a ControlClient talks to. */
@@ -63,6 +63,11 @@ export class CircleClient {
   /** Removes a member (owner only): the circle rotates to a new key the others get. */
   async remove (circle: string, member: string): Promise<CircleSummary> {
     return (await this.client.request<CircleResponse>('POST', '/circles/remove', { circle, member })).circle
+  }
+
+  /** Posts again, on the circle's current key, this node's own post lost in a fork (`state: 'forked'`). */
+  async repost (circle: string, id: string): Promise<PostResult & { circle: string }> {
+    return this.client.request('POST', '/circles/repost', { circle, id })
   }
 
   /** The members on this node's roster of a circle. */

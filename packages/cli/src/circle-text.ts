@@ -6,7 +6,21 @@
 import { displayLine } from '@murmur/protocol'
 import { aboutSeconds } from './membership.js'
 import { utcTime } from './text.js'
-import type { CircleMember, CircleSummary, CircleWarning } from './api-types.js'
+import type { CircleMember, CirclePostView, CircleSummary, CircleWarning, PostView } from './api-types.js'
+
+/**
+ * The note on a member's own circle post lost in a fork (`state: 'forked'`, docs/PROTOCOL.md §6.7), with
+ * the command that posts it again; undefined for any other post.
+ *
+ * @example
+ * ```ts
+ * forkedNote(post) // 'not delivered: the circle changed its key while this was sent; post it again: murmur circle repost friends 3f9ac1d2…'
+ * ```
+ */
+export function forkedNote (post: PostView | CirclePostView): string | undefined {
+  if (!('state' in post) || post.state !== 'forked') return undefined
+  return `not delivered: the circle changed its key while this was sent; post it again: murmur circle repost ${shownName(post.circle)} ${post.id}`
+}
 
 /** Hex digits of a ring key shown for a member (enough to tell members apart, and to `circle remove` by prefix). */
 export const MEMBER_KEY_DIGITS = 12

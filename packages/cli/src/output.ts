@@ -4,6 +4,7 @@
  * JSON.stringify leaves raw.
  */
 import { timeLeft } from '@murmur/protocol'
+import { forkedNote } from './circle-text.js'
 import { DEFAULT_COLUMNS, age, bodyLines, columns, memberMark, nameOf } from './text.js'
 import type { PostView } from './api-types.js'
 
@@ -131,9 +132,12 @@ export function formatPost (post: PostView, now = Math.floor(Date.now() / 1000),
     head.push(post.op ? 'reply (OP)' : 'reply')
   }
   head.push(nameOf(post.pseudonym), memberMark(post))
+  const forked = forkedNote(post)
+  // an own circle post lost in a fork: marked in the head, and how to post it again under the body
+  if (forked !== undefined) head.push('NOT DELIVERED')
   const [id, ...meta] = head
   const header = columns(head.join('  ')) <= width ? [head.join('  ')] : [id, `  ${meta.join('  ')}`]
-  return [...header, ...bodyLines(post.body, width, '    ')].join('\n')
+  return [...header, ...bodyLines(post.body, width, '    '), ...(forked === undefined ? [] : [`  ${forked}`])].join('\n')
 }
 
 /**

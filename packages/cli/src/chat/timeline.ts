@@ -7,6 +7,7 @@ import { displayLine, fromHex, pseudonymHue, timeLeft } from '@murmur/protocol'
 import { MIN_ID_PREFIX } from '../constants.js'
 import { UsageError } from '../errors.js'
 import { idsWithPrefix, isWholeId, parsePostRef, pickPostId } from '../post-id.js'
+import { forkedNote } from '../circle-text.js'
 import { bodyLines, memberMark, nameOf, shortId, wrap } from '../text.js'
 import type { Segment, StyledLine } from './screen.js'
 import type { PostView } from '../api-types.js'
@@ -260,6 +261,9 @@ export class Timeline {
       head.push({ text: ' OP', color: 33, bold: true })
     }
     head.push({ text: ' ' }, markOf(post))
+    // an own circle post lost in a fork: never read by the circle's members (the note says how to post it again)
+    const forked = forkedNote(post)
+    if (forked !== undefined) head.push({ text: ' NOT DELIVERED', color: 31, bold: true })
     const counters: string[] = []
     if (post.score !== 0) counters.push(`${post.score > 0 ? '+' : ''}${post.score}`)
     if (post.replies > 0) counters.push(`${post.replies}↩`)
@@ -267,7 +271,7 @@ export class Timeline {
       head.push({ text: ` (${counters.join(' ')})`, dim: true })
     }
     head.push({ text: ` · ${timeLeft(post.expires, this.now)}`, dim: true })
-    return [head, ...this.body(post, width)]
+    return [head, ...this.body(post, width), ...(forked === undefined ? [] : wrap(forked, width - 4).map((line): StyledLine => [{ text: `    ${line}`, color: 31 }]))]
   }
 
   /** The rows of a post's body at `width` columns, wrapped again only when the width changed. */

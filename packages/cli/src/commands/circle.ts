@@ -1,5 +1,5 @@
 /**
- * `murmur circle create|invite|join|leave|remove|members|list`: private circles (docs/PROTOCOL.md §6) through
+ * `murmur circle create|invite|join|leave|remove|repost|members|list`: private circles (docs/PROTOCOL.md §6) through
  * the daemon. Posting and reading in a circle use the other commands with `circle:NAME` as the channel.
  */
 import { Command, InvalidArgumentError } from 'commander'
@@ -40,7 +40,7 @@ export function circleCommand (): Command {
 Post and read in a circle with the usual commands and circle:NAME as the channel:
   murmur post circle:friends "hello"    murmur feed circle:friends    murmur watch circle:friends
 Exit codes besides murmur's own: ${CIRCLE_EXIT_HELP}.`)
-  for (const command of [createCommand(), inviteCommand(), joinCommand(), leaveCommand(), removeCommand(), membersCommand(), listCommand()]) {
+  for (const command of [createCommand(), inviteCommand(), joinCommand(), leaveCommand(), removeCommand(), repostCommand(), membersCommand(), listCommand()]) {
     circle.addCommand(command.exitOverride())
   }
   return circle
@@ -142,6 +142,19 @@ function removeCommand (): Command {
       const out = outputOf(options)
       noteWarnings(out, summary)
       out.result({ circle: summary, removed: member.key }, () => `removed ${member.key.slice(0, MEMBER_KEY_DIGITS)} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} ${summary.members === 1 ? 'member' : 'members'} left; the removed member keeps what it read and reads nothing posted from now on\n${summaryLine(summary)}`)
+    })
+}
+
+function repostCommand (): Command {
+  return withCommonOptions(new Command('repost'))
+    .description('post again one of your posts or replies marked NOT DELIVERED: it was made while the circle changed its key twice at once, and the members never read it')
+    .argument('<name>', 'the circle')
+    .argument('<id>', 'the post\'s id, as the feed shows it under the post')
+    .action(async (name: string, id: string, options: CommonOptions) => {
+      const circles = await circlesOf(options)
+      const circle = (await circles.get(name)).name
+      const result = await circles.repost(circle, id)
+      outputOf(options).result(result, () => `posted again in ${circleTarget(circle)} as ${result.id}: its members read this one (the copy that was not delivered is gone from your feed)`)
     })
 }
 

@@ -1,6 +1,6 @@
 /**
  * The circle routes of the control API (docs/API.md, "Circles"): create, invite, join, leave, remove,
- * members and list under `/v1/circles…`, and the circle side of the routes that take a channel, where
+ * repost (an own post lost in a fork, posted again), members and list under `/v1/circles…`, and the circle side of the routes that take a channel, where
  * `circle:NAME` names one of this node's circles (circle-name.ts). Each maps one request onto
  * `node.circles`.
  */
@@ -10,11 +10,12 @@ import { MAX_PREFIX_MATCHES, PREFIX_SCAN_POSTS } from '../constants.js'
 import { circleNameOf, circleTarget } from '../circle-name.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { idsWithPrefix } from '../post-id.js'
+import { rememberOwn } from './own-routes.js'
 import type { JsonRoute, RouteContext } from './routes.js'
 import type {
   CircleInviteResponse, CircleMembersResponse, CircleResponse, CirclesResponse, JoinCircleResponse
 } from '../api-types.js'
-import type { CircleSummary, Murmur, PostView } from '@murmur/node'
+import type { CircleSummary, Murmur, PostResult, PostView } from '@murmur/node'
 
 /** Time a bootstrap hint of an invite gets to connect when the user asked to dial it, in ms. */
 const HINT_DIAL_TIMEOUT = 10_000
@@ -58,6 +59,10 @@ export const CIRCLE_ROUTES: Record<string, JsonRoute> = {
   'POST /circles/remove': async ({ node, body }): Promise<CircleResponse> => {
     const circle = held(node, stringField(body, 'circle')).name
     return { circle: await node.circles.remove(circle, stringField(body, 'member')) }
+  },
+  'POST /circles/repost': async ({ node, body }): Promise<PostResult & { circle: string }> => {
+    const circle = held(node, stringField(body, 'circle')).name
+    return rememberOwn(node, { ...await node.circles.repost(circle, stringField(body, 'id')), circle })
   },
   'GET /circles/members': async ({ node, query }): Promise<CircleMembersResponse> => {
     const circle = held(node, query.get('circle') ?? missingQuery('circle')).name
