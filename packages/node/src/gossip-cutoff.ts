@@ -50,7 +50,8 @@ export class GossipsubContractError extends Error {
 }
 
 /**
- * Gossip messages judged at once over all peers, handed round-robin to the peers with messages waiting:
+ * Gossip messages judged at once over all peers, handed round-robin to the address groups with messages
+ * waiting, and within a group to its peers:
  * the verification pool's default pipeline (2 workers, 4 checks each). While fewer peers wait, one gets
  * up to {@link GOSSIP_PEER_TURNS}; while more do, each gets an equal part, so a peer whose line is long
  * (a flooder's, or a neighbour's that forwards a flood) gets no more of the node than a peer with one
@@ -81,6 +82,11 @@ export const GOSSIP_PEER_WAITING = 1024
 export interface CutOffGateInit {
   /** Whether the peer (a PeerId string) is cut off now (`InvalidMessageTracker.isCutOff`). */
   isCutOff(peer: string): boolean
+  /**
+   * The address group of a peer (`SenderGroups.of`): the node's turns go round-robin over groups, then over a
+   * group's peers, so PeerIds made up at one address share one group's part. @default each peer a group of its own
+   */
+  groupOf?(peer: PeerId): string | undefined
   /** Messages judged at once over all peers. @default GOSSIP_TURNS */
   turns?: number
   /** Messages of one peer judged at once. @default GOSSIP_PEER_TURNS */
@@ -152,7 +158,7 @@ export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub 
     const peer = from.toString()
     // its promise is kept now, not once it (and the peer's earlier messages) are judged
     if (target.gossipTracer.size > 0 && !init.isCutOff(peer)) keepPromise(target, message).catch(() => {})
-    const turn = await lines.turn(peer)
+    const turn = await lines.turn(peer, init.groupOf?.(from))
     if (turn === undefined) return
     try {
       if (init.isCutOff(peer)) return
@@ -166,20 +172,30 @@ export function gateCutOff (pubsub: GossipSub, init: CutOffGateInit): GossipSub 
 
 /** One peer's line: its messages being judged, and those waiting (each resolved true for its turn, false when dropped). */
 interface Line {
+  /** The address group it is charged to. */
+  group: string
   running: number
   waiting: Array<(go: boolean) => void>
-  /** Whether it is in the rotation of lines waiting for a turn. */
+  /** Whether it is in its group's rotation. */
+  queued: boolean
+}
+
+/** An address group's lines waiting for a turn, in the order they get the group's next turns. */
+interface GroupRotation {
+  peers: string[]
+  /** Whether the group is in the node's rotation. */
   queued: boolean
 }
 
 /**
- * Each peer's line of messages, and the node's turns handed round-robin over the lines with messages
- * waiting: at most `total` judged at once over all peers, at most `turns` of one peer, at most `waiting`
- * waiting per peer (the oldest dropped).
+ * Each peer's line of messages, and the node's turns handed round-robin over the address groups with
+ * messages waiting, and within a group over its peers: at most `total` judged at once over all peers, at
+ * most `turns` of one peer, at most `waiting` waiting per peer (the oldest dropped).
  */
 class PeerLines {
   private readonly lines = new Map<string, Line>()
-  /** Peers with messages waiting and a turn of their own free, in the order they get the next turns. */
+  private readonly groups = new Map<string, GroupRotation>()
+  /** Groups with a line in their rotation, in the order they get the next turns. */
   private readonly rotation: string[] = []
   private running = 0
   private readonly total: number
@@ -199,11 +215,14 @@ class PeerLines {
     this.onDropped = onDropped
   }
 
-  /** Resolves with a turn for a message of `peer` (call its `done` once judged), or undefined when it was dropped from a full line. */
-  async turn (peer: string): Promise<{ done(): void } | undefined> {
+  /**
+   * Resolves with a turn for a message of `peer`, charged to address group `group` (its own when not known;
+   * call the turn's `done` once judged), or undefined when it was dropped from a full line.
+   */
+  async turn (peer: string, group: string = peer): Promise<{ done(): void } | undefined> {
     let line = this.lines.get(peer)
     if (line === undefined) {
-      line = { running: 0, waiting: [], queued: false }
+      line = { group, running: 0, waiting: [], queued: false }
       this.lines.set(peer, line)
     }
     const own = line
@@ -241,40 +260,68 @@ class PeerLines {
     }
   }
 
-  /** A message of `peer` was judged: its turn goes to the next line in the rotation. */
+  /** A message of `peer` was judged: its turn goes to the next group in the rotation. */
   private done (peer: string): void {
     const line = this.lines.get(peer)
     if (line === undefined) return
     line.running--
     this.enqueue(peer, line)
-    if (line.running === 0 && line.waiting.length === 0 && !line.queued) this.lines.delete(peer)
+    this.forget(peer, line)
     this.hand()
   }
 
-  /** Puts `line` at the end of the rotation when it has messages waiting and a turn of its own free. */
+  /** Puts `line` at the end of its group's rotation (and the group in the node's) when it has messages waiting and a turn of its own free. */
   private enqueue (peer: string, line: Line): void {
     if (line.queued || line.waiting.length === 0 || line.running >= this.turns) return
     line.queued = true
-    this.rotation.push(peer)
+    let group = this.groups.get(line.group)
+    if (group === undefined) {
+      group = { peers: [], queued: false }
+      this.groups.set(line.group, group)
+    }
+    group.peers.push(peer)
+    this.requeue(line.group, group)
   }
 
-  /** Hands free turns to the lines in the rotation, one message each per round. */
+  /** Puts `group` at the end of the node's rotation when a line of it waits and it is not there yet. */
+  private requeue (key: string, group: GroupRotation): void {
+    if (group.queued || group.peers.length === 0) return
+    group.queued = true
+    this.rotation.push(key)
+  }
+
+  /** Forgets a line with nothing running, waiting or queued. */
+  private forget (peer: string, line: Line): void {
+    if (line.running === 0 && line.waiting.length === 0 && !line.queued) this.lines.delete(peer)
+  }
+
+  /** Hands free turns round-robin: to the next group in the rotation, to the next line of that group, one message each. */
   private hand (): void {
     while (this.running < this.total) {
-      const peer = this.rotation.shift()
-      if (peer === undefined) return
-      const line = this.lines.get(peer)
-      if (line === undefined) continue
-      line.queued = false
-      const next = line.waiting.shift()
-      if (next === undefined) {
-        if (line.running === 0) this.lines.delete(peer)
+      const key = this.rotation.shift()
+      if (key === undefined) return
+      const group = this.groups.get(key)
+      if (group === undefined) continue
+      group.queued = false
+      const peer = group.peers.shift()
+      const line = peer === undefined ? undefined : this.lines.get(peer)
+      if (peer === undefined || line === undefined) {
+        if (group.peers.length === 0) this.groups.delete(key)
+        else this.requeue(key, group)
         continue
       }
-      line.running++
-      this.running++
-      next(true)
-      this.enqueue(peer, line)
+      line.queued = false
+      const next = line.waiting.shift()
+      if (next !== undefined) {
+        line.running++
+        this.running++
+        next(true)
+        this.enqueue(peer, line)
+      } else {
+        this.forget(peer, line)
+      }
+      if (group.peers.length === 0 && !group.queued) this.groups.delete(key)
+      else this.requeue(key, group)
     }
   }
 }

@@ -164,8 +164,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       })
       connectionsOf = (peer) => libp2p.getConnections(peer)
       const senders = new SenderGroups(libp2p)
-      // a cut-off peer's gossip is dropped before gossipsub marks it seen; one peer's messages are judged in turn
-      gateCutOff(libp2p.services.pubsub, { isCutOff: (peer) => tracker.isCutOff(peer) })
+      // a cut-off peer's gossip is dropped before gossipsub marks it seen; one peer's messages are judged in
+      // turn, the node's turns shared round-robin by address group, then by peer
+      gateCutOff(libp2p.services.pubsub, { isCutOff: (peer) => tracker.isCutOff(peer), groupOf: (peer) => senders.of(peer) })
       hangUp = (peer) => {
         // no PeerId in the log: which peer misbehaved is in the DEBUG log of the path that refused it
         log('cutting off a peer that sent invalid posts')

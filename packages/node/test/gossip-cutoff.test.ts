@@ -147,6 +147,28 @@ describe('gateCutOff', () => {
     expect(started.length).toBe(7)
   })
 
+  it('hands the turns round-robin over address groups first: PeerIds made up at one address share one group\'s part', async () => {
+    const { pubsub, started, finish } = fakeGossipsub()
+    gateCutOff(pubsub, { isCutOff: () => false, turns: 1, groupOf: (p) => p.toString().startsWith('sybil') ? 'ip4/192.0.2.66' : 'ip4/198.51.100.7' })
+    const handled = [0, 1, 2, 3].flatMap((s) => [0, 1].map(async (i) => { await handle(pubsub, `sybil${s}`, `s${s}.${i}`) }))
+    await waitFor(() => started.length === 1, 'the first turn handed over')
+    handled.push(handle(pubsub, 'honest', 'h'))
+    finish.get(started[0]!)!()
+    await waitFor(() => started.length === 2, 'the freed turn handed over')
+    finish.get(started[1]!)!()
+    await waitFor(() => started.length === 3, 'the next freed turn handed over')
+    // the sybils' group was in the rotation first, then the honest peer's gets its turn, however many
+    // PeerIds the other group has waiting (by peer, it would wait for all four)
+    expect(started.slice(0, 3)).toEqual(['s0.0', 's0.1', 'h'])
+    for (let i = 0; started.length < 9 && i < 50; i++) {
+      for (const data of started) finish.get(data)?.()
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    for (const data of started) finish.get(data)?.()
+    await Promise.all(handled)
+    expect(started.length).toBe(9)
+  })
+
   it('refuses, by name, a gossipsub without the handler it wraps or the promise tracer it keeps promises with', () => {
     expect(() => gateCutOff({} as unknown as GossipSub, { isCutOff: () => false })).toThrow(GossipsubContractError)
     const { pubsub } = fakeGossipsub()
