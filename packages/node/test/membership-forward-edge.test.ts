@@ -29,6 +29,7 @@ interface Members {
   directory: MemberDirectory
   judge(bytes: Uint8Array, from: PeerId): Promise<Verdict>
   fluff(bytes: Uint8Array, expires: number | undefined): Promise<unknown>
+  passable(bytes: Uint8Array): boolean
 }
 
 function membersOf (node: Murmur): Members {
@@ -96,6 +97,7 @@ describe('the forward rule of member stamps at a window\'s edge', () => {
     const hop = membersOf(H)
     const fresh = encodeStamp(await stamp(week))
     expect(await hop.judge(fresh, R.peerId)).toBe('ignore')
+    expect(hop.passable(fresh)).toBe(false)
     await expect(hop.fluff(fresh, undefined)).rejects.toThrow(PostValidationError)
   }, 30_000)
 
