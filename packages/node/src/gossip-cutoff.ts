@@ -1,6 +1,7 @@
 /**
- * A cut-off peer's gossip messages are dropped before gossipsub looks at them, and one peer's messages
- * are handed to gossipsub a few at a time, in the order they came.
+ * A cut-off peer's gossip messages are dropped before gossipsub looks at them, one peer's messages are
+ * handed to gossipsub a few at a time, in the order they came, and the node's turns are shared fairly
+ * between the senders: round-robin over address groups, then over a group's peers.
  *
  * gossipsub marks a message seen (for two minutes) and sends IDONTWANT to its mesh peers before any
  * topic validator runs; a message the validator then answers Ignore is gone for that long, the honest
@@ -14,8 +15,10 @@
  * {@link GOSSIP_PEER_TURNS} of one peer's messages are judged at once, the next starting as one is
  * judged, and a message whose sender is cut off by its turn is dropped unseen: never marked seen, no
  * IDONTWANT, never decoded. A junk batch so costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks
- * (gossip.ts), and the honest copy of a post it carried is taken when it comes. Other peers' messages are
- * not held up.
+ * (gossip.ts), and the honest copy of a post it carried is taken when it comes. The node judges at most
+ * {@link GOSSIP_TURNS} messages at once, its free turns going round-robin to the address groups with
+ * messages waiting and within a group to its peers, so other senders' messages are not held up behind a
+ * long line, whatever its PeerIds.
  *
  * Why a few at once and not one (issue 17, the flood of valid posts): a message's turn lasts its whole
  * judgement (the verification pool's round trip, the store's write), tens to hundreds of ms on a busy
@@ -23,7 +26,9 @@
  * forwards a flood of valid posts (an honest neighbour of the flooder does) then built a line that grew
  * for as long as the flood lasted, and an honest post it forwarded waited behind all of it: lines of 300
  * to 900 messages, 1.2 to 7.8 s (p50) from arrival to the validator, while the pool sat idle (chaos flood
- * at 6 honest nodes, bench/chaos/flood.ts). A line is also bounded: past {@link GOSSIP_PEER_WAITING}
+ * at 6 honest nodes, bench/chaos/flood.ts). Yet a few at once per peer, with no bound shared by all, gave a
+ * flooder's full line 4 turns where a peer with one message had 1, which a node short of CPU paid for: the
+ * shared turns keep each waiting sender's part equal. A line is also bounded: past {@link GOSSIP_PEER_WAITING}
  * waiting messages its oldest is dropped unseen, so it stays receivable from other peers and by sync.
  *
  * A message keeps its sender's IWANT promise on arrival, before it waits for its turn. gossipsub counts a
@@ -50,12 +55,11 @@ export class GossipsubContractError extends Error {
 }
 
 /**
- * Gossip messages judged at once over all peers, handed round-robin to the address groups with messages
- * waiting, and within a group to its peers:
- * the verification pool's default pipeline (2 workers, 4 checks each). While fewer peers wait, one gets
- * up to {@link GOSSIP_PEER_TURNS}; while more do, each gets an equal part, so a peer whose line is long
- * (a flooder's, or a neighbour's that forwards a flood) gets no more of the node than a peer with one
- * message waiting.
+ * Gossip messages judged at once over all peers, as many as the verification pool's default pipeline
+ * (2 workers, 4 checks each), handed round-robin to the address groups with messages waiting, and within
+ * a group to its peers. While few senders wait, one peer gets up to {@link GOSSIP_PEER_TURNS}; while many
+ * do, each group an equal part, so a long line (a flooder's, or a neighbour's that forwards a flood) gets
+ * no more of the node than a sender with one message waiting.
  */
 export const GOSSIP_TURNS = 8
 
