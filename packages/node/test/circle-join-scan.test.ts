@@ -13,10 +13,11 @@ import { describe, expect, it } from 'vitest'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
+import { slots } from './circle-fixtures.js'
 import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
 import type { StoreDatabase } from '../src/store/index.js'
 import type { Logger } from '@libp2p/interface'
-import type { MemberKeys, RingPeriod } from '@murmur/protocol'
+import type { MemberKeys } from '@murmur/protocol'
 
 const POW = { POST: 1, REPLY: 1, VOTE: 1 }
 /** JOIN_SCAN_JUNK=65536 measures a full store (64 MiB of 1 KiB frames). */
@@ -43,13 +44,7 @@ function circleOf (owner: MemberKeys, member: MemberKeys, now: number, names: Ma
   const circle = new HeldCircle({ name: toHex(secret).slice(0, 8), owner: owner.ring.publicKey, minRing: 2, member, generations: [{ generation: 0, secret, joins: [], invites: [], leaves: [] }] })
   for (const m of [owner, member]) circle.apply(circle.current, CircleRecordType.JOIN, signJoin(keys, m, { created: now, name: '' }), now)
   const ring = [owner.ring.publicKey, member.ring.publicKey].sort(compareBytes)
-  const counts = new Map<string, number>()
-  const next = (key: string): number => {
-    const n = counts.get(key) ?? 0
-    counts.set(key, n + 1)
-    return n
-  }
-  const sequence = (p: RingPeriod): { epoch: number, week: number } => ({ epoch: next(`e${p.epoch}`), week: next(`w${p.week}`) })
+  const sequence = slots()
   const post = async (body: string): Promise<Uint8Array> => {
     const built = await buildCirclePost(keys, {
       body, created: now, ttl: 86_400, powBits: POW.POST, minRing: 2, auth: { kind: 'ring', ring, secretKey: owner.ring.secretKey, sequence }

@@ -16,10 +16,11 @@ import { describe, expect, it } from 'vitest'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
+import { slots } from './circle-fixtures.js'
 import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
 import type { StoreDatabase } from '../src/store/index.js'
 import type { Logger } from '@libp2p/interface'
-import type { CircleKeys, MemberKeys, RingPeriod } from '@murmur/protocol'
+import type { CircleKeys, MemberKeys } from '@murmur/protocol'
 
 const POW = { POST: 1, REPLY: 1, VOTE: 1 }
 const JUNK = 4096
@@ -120,13 +121,7 @@ describe('junk frames and held posts against a member', () => {
     // a key holder's posts whose rings name a key that is not on the roster: held, as a join may be on its way
     const stranger = generateMemberKeys()
     const ring = [bea.ring.publicKey, stranger.ring.publicKey].sort(compareBytes)
-    const counts = new Map<string, number>()
-    const next = (key: string): number => {
-      const n = counts.get(key) ?? 0
-      counts.set(key, n + 1)
-      return n
-    }
-    const sequence = (p: RingPeriod): { epoch: number, week: number } => ({ epoch: next(`e${p.epoch}`), week: next(`w${p.week}`) })
+    const sequence = slots()
     const HELD = 32
     for (let i = 0; i < HELD; i++) {
       const { frame } = await buildCirclePost(keys, {
