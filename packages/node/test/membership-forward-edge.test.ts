@@ -98,6 +98,10 @@ describe('the forward rule of member stamps at a window\'s edge', () => {
     const fresh = encodeStamp(await stamp(week))
     expect(await hop.judge(fresh, R.peerId)).toBe('ignore')
     expect(hop.passable(fresh)).toBe(false)
+    // the node's stem asks it before handing a held announcement on (before: every announcement passed)
+    const stem = (H as unknown as { stem: { router: { components: { passable(topic: string, envelope: Uint8Array): boolean } } } }).stem.router
+    expect(stem.components.passable(DIRECTORY_TOPIC, fresh)).toBe(false)
+    expect(stem.components.passable(DIRECTORY_TOPIC, encodeStamp(await stamp(week + 1)))).toBe(true)
     await expect(hop.fluff(fresh, undefined)).rejects.toThrow(PostValidationError)
   }, 30_000)
 
