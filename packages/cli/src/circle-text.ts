@@ -10,16 +10,16 @@ import type { CircleMember, CirclePostView, CircleSummary, CircleWarning, PostVi
 
 /**
  * The note on a member's own circle post lost in a fork (`state: 'forked'`, docs/PROTOCOL.md §6.7), with
- * the command that posts it again; undefined for any other post.
+ * the command that posts it again (`again`: the chat's, by default the CLI's); undefined for any other post.
  *
  * @example
  * ```ts
  * forkedNote(post) // 'not delivered: the circle changed its key while this was sent; post it again: murmur circle repost friends 3f9ac1d2…'
  * ```
  */
-export function forkedNote (post: PostView | CirclePostView): string | undefined {
+export function forkedNote (post: PostView | CirclePostView, again?: string): string | undefined {
   if (!('state' in post) || post.state !== 'forked') return undefined
-  return `not delivered: the circle changed its key while this was sent; post it again: murmur circle repost ${shownName(post.circle)} ${post.id}`
+  return `not delivered: the circle changed its key while this was sent; post it again: ${again ?? `murmur circle repost ${shownName(post.circle)} ${post.id}`}`
 }
 
 /** Hex digits of a ring key shown for a member (enough to tell members apart, and to `circle remove` by prefix). */

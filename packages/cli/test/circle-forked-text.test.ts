@@ -4,6 +4,7 @@
  * a circle post the members read carries no such mark.
  */
 import { describe, expect, it } from 'vitest'
+import { parseChatInput } from '../src/chat/input.js'
 import { Timeline } from '../src/chat/timeline.js'
 import { formatPost } from '../src/output.js'
 import { columns } from '../src/text.js'
@@ -24,12 +25,13 @@ describe('an own circle post lost in a fork', () => {
     expect(shared).not.toMatch(/not delivered/i)
   })
 
-  it('the chat marks it in red, with the command, within the width', () => {
+  it('the chat marks it in red, with its /repost command, within the width', () => {
     const timeline = new Timeline()
     timeline.addPost(inCircle('forked'))
     const rows = timeline.render(80).map((line) => line.map((segment) => segment.text).join(''))
-    expect(rows[0]).toMatch(/ member NOT DELIVERED /)
-    expect(rows.slice(1).join(' ').replace(/\s+/g, ' ')).toContain(REPOST)
+    expect(rows[0]).toMatch(/^\[1\] .* member NOT DELIVERED /)
+    expect(rows.slice(1).join(' ').replace(/\s+/g, ' ')).toContain('post it again: /repost 1')
+    expect(parseChatInput('/repost 1')).toEqual({ type: 'repost', target: '1' })
     for (const row of rows) expect(columns(row)).toBeLessThanOrEqual(80)
   })
 })

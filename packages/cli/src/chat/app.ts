@@ -215,6 +215,12 @@ export class ChatApp {
         case 'thread':
           await this.showThread(await this.target(input.target))
           return
+        case 'repost': {
+          const id = await this.target(input.target)
+          await this.circles.readyToPost()
+          await this.posting('posting again', async () => await this.circles.repost(id))
+          return
+        }
         case 'join':
           await this.switchFromHere(parseChannel(input.channel))
           return

@@ -4,6 +4,7 @@
  */
 import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
+import { UsageError } from '../errors.js'
 import { circleNameOf, circleTarget } from '../circle-name.js'
 import { cannotPostLine, circleSignedLine, summaryLine, warningLines } from '../circle-text.js'
 import { ringOf } from '../membership.js'
@@ -88,6 +89,12 @@ export class ChatCircles {
     this.shown = await this.circles.get(this.shown.name)
     const refusal = cannotPostLine(this.shown)
     if (refusal !== undefined) throw new CircleNotReadyError(`not posted: ${refusal}`)
+  }
+
+  /** `/repost`: posts again this member's post `id` of the circle shown that was not delivered (a fork, §6.7). */
+  async repost (id: string): Promise<PostResult> {
+    if (this.shown === undefined) throw new UsageError('/repost posts again a post of yours marked NOT DELIVERED in a circle: switch to it first (/circle NAME)')
+    return await this.circles.repost(this.shown.name, id)
   }
 
   /** How a post made in the circle shown was signed; undefined on a channel. */

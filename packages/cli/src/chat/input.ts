@@ -12,6 +12,7 @@ export type ChatInput =
   | { type: 'reply', target: string, text: string }
   | { type: 'vote', target: string, direction: string }
   | { type: 'thread', target: string }
+  | { type: 'repost', target: string }
   | { type: 'feed' }
   | { type: 'sort', order: string }
   | { type: 'mute', target: string, what: 'author' | 'thread' }
@@ -29,6 +30,7 @@ export const HELP: readonly string[] = [
   '/reply <n> <text>      reply to post [n] (or a post id)',
   '/vote <n> up|down      vote on post [n] (only members\' votes count: see below)',
   '/thread <n>, /leave    thread of post [n]; back to the previous channel',
+  '/repost <n>            post again your circle post [n] marked NOT DELIVERED',
   '/feed, /sort hot|new|top  recent posts again; their order',
   '/mute <n>|thread <n>   mute [n]\'s author in its thread, or the thread',
   '/for 1h|1d|1w          your next posts last an hour, a day (default) or a week',
@@ -81,6 +83,8 @@ export function parseChatInput (line: string): ChatInput {
     case 'thread':
     case 't':
       return args[0] === undefined ? usage('/thread <n>') : { type: 'thread', target: args[0] }
+    case 'repost':
+      return args[0] === undefined ? usage('/repost <n>') : { type: 'repost', target: args[0] }
     case 'feed':
       return { type: 'feed' }
     case 'sort':

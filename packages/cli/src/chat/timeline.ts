@@ -262,7 +262,7 @@ export class Timeline {
     }
     head.push({ text: ' ' }, markOf(post))
     // an own circle post lost in a fork: never read by the circle's members (the note says how to post it again)
-    const forked = forkedNote(post)
+    const forked = forkedNote(post, `/repost ${this.numbers.get(post.id) ?? post.id}`)
     if (forked !== undefined) head.push({ text: ' NOT DELIVERED', color: 31, bold: true })
     const counters: string[] = []
     if (post.score !== 0) counters.push(`${post.score > 0 ? '+' : ''}${post.score}`)
