@@ -82,6 +82,15 @@ describe('gateCutOff', () => {
     }
     return { pubsub: pubsub as unknown as GossipSub, started, finish }
   }
+  /** Lets every message handed over finish, those handed over meanwhile too, until `count` were; then every call settles. */
+  async function drain (started: string[], finish: Map<string, () => void>, handled: Array<Promise<void>>, count: number): Promise<void> {
+    await waitFor(() => {
+      for (const data of started) finish.get(data)?.()
+      return started.length === count
+    }, `${count} messages handed over`, 5_000, 5)
+    for (const data of started) finish.get(data)?.()
+    await Promise.all(handled)
+  }
   const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId
   const handle = (pubsub: GossipSub, from: string, data: string): Promise<void> =>
     (pubsub as unknown as { handleReceivedMessage(from: PeerId, message: { data: string }): Promise<void> }).handleReceivedMessage(peer(from), { data })
@@ -138,13 +147,7 @@ describe('gateCutOff', () => {
     await waitFor(() => started.length === 4, 'the next freed turn handed over')
     // the honest message took the second turn freed, not the turn after the flooder's whole line
     expect(started).toEqual(['f0', 'f1', 'f2', 'h'])
-    for (let i = 0; started.length < 7 && i < 20; i++) {
-      for (const data of started) finish.get(data)?.()
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-    for (const data of started) finish.get(data)?.()
-    await Promise.all(handled)
-    expect(started.length).toBe(7)
+    await drain(started, finish, handled, 7)
   })
 
   it('hands the turns round-robin over address groups first: PeerIds made up at one address share one group\'s part', async () => {
@@ -160,13 +163,7 @@ describe('gateCutOff', () => {
     // the sybils' group was in the rotation first, then the honest peer's gets its turn, however many
     // PeerIds the other group has waiting (by peer, it would wait for all four)
     expect(started.slice(0, 3)).toEqual(['s0.0', 's0.1', 'h'])
-    for (let i = 0; started.length < 9 && i < 50; i++) {
-      for (const data of started) finish.get(data)?.()
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    for (const data of started) finish.get(data)?.()
-    await Promise.all(handled)
-    expect(started.length).toBe(9)
+    await drain(started, finish, handled, 9)
   })
 
   it('refuses, by name, a gossipsub without the handler it wraps or the promise tracer it keeps promises with', () => {
