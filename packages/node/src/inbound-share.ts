@@ -19,8 +19,9 @@
  * one is pending past {@link PENDING_STALE_AFTER} (twelfth read, Medium 1: else one member of a crowd
  * behind one address kept the others out with silent sockets). What it does not do: a host with as many
  * addresses (or IPv6 /48s) as there are slots still gets one each, like everyone else; a crowd member
- * that closes and reopens its sockets faster than PENDING_STALE_AFTER (32 a second for the budget) still
- * keeps its own crowd out, though no other address.
+ * that renews its sockets before they turn stale (closing and reopening them, 32 a second for the budget,
+ * or dialing so often that its own newcomers take each place as it turns stale) still keeps most of its
+ * own crowd out, though no other address: before the handshake nothing tells its sockets from theirs.
  */
 import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from './constants.js'
 import { addressGroup } from './sync/admission.js'
