@@ -65,9 +65,11 @@ export const GOSSIP_TURNS = 8
 
 /**
  * Ms a judgement holds one of the node's {@link GOSSIP_TURNS} before it stops counting against them (it still
- * counts against its peer's): a few judgements that hang (a stuck store write) must not stop every peer's gossip.
+ * counts against its peer's): a few judgements that hang (a stuck store write) must not stop every peer's
+ * gossip. Far above a judgement's time on a node short of CPU (p99 about 5 s in the chaos flood at load 10),
+ * so that slow judgements do not lift their turns and let more start, which a busy node cannot afford.
  */
-export const GOSSIP_TURN_HOLD = 5_000
+export const GOSSIP_TURN_HOLD = 30_000
 
 /**
  * Messages of one peer judged at once. The first `CUT_OFF_COUNT` rejections (gossip.ts) cut a junk sender off,
