@@ -198,9 +198,12 @@ export class FrameIntake {
       return 'ignore'
     }
     if (outcome !== 'known') {
+      // the new generation is the last (a rotation that left this member out adds none), taken before
+      // `changed`: an owner's node may rotate again from it there, and the frames of this generation (a
+      // rival rotation of it among them) must still be tried
+      const next = circle.state.generations.length - 1
       await this.components.changed(circle, outcome)
-      // the new generation is the last (a rotation that left this member out adds none)
-      if (outcome === 'rotated' && circle.state.removed !== true) await this.rescan(circle, circle.state.generations.length - 1)
+      if (outcome === 'rotated' && circle.state.removed !== true) await this.rescan(circle, next)
       await this.retry(circle)
     }
     return 'accept'
