@@ -1,7 +1,7 @@
 /**
  * A cut-off peer's gossip messages are dropped before gossipsub looks at them, one peer's messages are
- * handed to gossipsub a few at a time, in the order they came, and the node's turns are shared fairly
- * between the senders: round-robin over address groups, then over a group's peers.
+ * handed to gossipsub one at a time, in the order they came, a peer's line is bounded, and the node's
+ * turns are shared between the senders: round-robin over address groups, then over a group's peers.
  *
  * gossipsub marks a message seen (for two minutes) and sends IDONTWANT to its mesh peers before any
  * topic validator runs; a message the validator then answers Ignore is gone for that long, the honest
@@ -11,25 +11,22 @@
  * message of a batch (and every batch of a stream) without waiting for the one before, so the junk's
  * penalties landed after the batch's later messages were already being checked.
  *
- * Here gossipsub's per-message handler takes a turn in its peer's line: at most
- * {@link GOSSIP_PEER_TURNS} of one peer's messages are judged at once, the next starting as one is
- * judged, and a message whose sender is cut off by its turn is dropped unseen: never marked seen, no
+ * Here gossipsub's per-message handler takes a turn in its peer's line: {@link GOSSIP_PEER_TURNS} (one)
+ * of one peer's messages is judged at once, the next starting once it is judged, and a message whose sender is cut off by its turn is dropped unseen: never marked seen, no
  * IDONTWANT, never decoded. A junk batch so costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks
  * (gossip.ts), and the honest copy of a post it carried is taken when it comes. The node judges at most
  * {@link GOSSIP_TURNS} messages at once, its free turns going round-robin to the address groups with
  * messages waiting and within a group to its peers, so other senders' messages are not held up behind a
  * long line, whatever its PeerIds.
  *
- * Why a few at once and not one (issue 17, the flood of valid posts): a message's turn lasts its whole
- * judgement (the verification pool's round trip, the store's write), tens to hundreds of ms on a busy
- * node while its CPU waits, so one at a time capped every link at a few messages a second. A peer that
- * forwards a flood of valid posts (an honest neighbour of the flooder does) then built a line that grew
- * for as long as the flood lasted, and an honest post it forwarded waited behind all of it: lines of 300
- * to 900 messages, 1.2 to 7.8 s (p50) from arrival to the validator, while the pool sat idle (chaos flood
- * at 6 honest nodes, bench/chaos/flood.ts). Yet a few at once per peer, with no bound shared by all, gave a
- * flooder's full line 4 turns where a peer with one message had 1, which a node short of CPU paid for: the
- * shared turns keep each waiting sender's part equal. A line is also bounded: past {@link GOSSIP_PEER_WAITING}
- * waiting messages its oldest is dropped unseen, so it stays receivable from other peers and by sync.
+ * Why one at a time still (issue 17, the flood of valid posts, measured): a turn lasts a message's whole
+ * judgement, so a flooder's line at its neighbours takes one message per judgement, and only what gets
+ * through there reaches the rest of the network. Lines of a few at once (4) let a flood through 2-4 times
+ * faster, the honest nodes' CPU went to it, and honest posts waited longer behind what their neighbours
+ * forwarded (chaos flood, 8 honest nodes, side by side: p99 12.7 s against 2.5 s one at a time at load 3,
+ * 13.6 and 25.2 s against 4.5 and 6.5 s at load 7-10). What one at a time lacked: a line grew without
+ * bound for as long as a flood lasted (1,300 messages traced); past {@link GOSSIP_PEER_WAITING} waiting
+ * its oldest is now dropped unseen, so it stays receivable from other peers and by sync.
  *
  * A message keeps its sender's IWANT promise on arrival, before it waits for its turn. gossipsub counts a
  * promise kept only once the promised message has been validated, and penalises a peer for each one
@@ -55,13 +52,11 @@ export class GossipsubContractError extends Error {
 }
 
 /**
- * Gossip messages judged at once over all peers, as many as the verification pool's default pipeline
- * (2 workers, 4 checks each), handed round-robin to the address groups with messages waiting, and within
- * a group to its peers. While few senders wait, one peer gets up to {@link GOSSIP_PEER_TURNS}; while many
- * do, each group an equal part, so a long line (a flooder's, or a neighbour's that forwards a flood) gets
- * no more of the node than a sender with one message waiting.
+ * Gossip messages judged at once over all peers, handed round-robin to the address groups with messages
+ * waiting, and within a group to its peers: once more lines wait than this, each group gets an equal part,
+ * so PeerIds made up at one address (each a line of its own) get no more of the node than one honest peer.
  */
-export const GOSSIP_TURNS = 8
+export const GOSSIP_TURNS = 64
 
 /**
  * Ms a judgement holds one of the node's {@link GOSSIP_TURNS} before it stops counting against them (it still
@@ -72,10 +67,11 @@ export const GOSSIP_TURNS = 8
 export const GOSSIP_TURN_HOLD = 30_000
 
 /**
- * Messages of one peer judged at once. The first `CUT_OFF_COUNT` rejections (gossip.ts) cut a junk sender off,
- * so a junk batch costs at most `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks.
+ * Messages of one peer judged at once (see the module notes: more let a flood through faster). The first
+ * `CUT_OFF_COUNT` rejections (gossip.ts) cut a junk sender off, so a junk batch costs at most
+ * `CUT_OFF_COUNT + GOSSIP_PEER_TURNS - 1` checks.
  */
-export const GOSSIP_PEER_TURNS = 4
+export const GOSSIP_PEER_TURNS = 1
 
 /**
  * Messages of one peer waiting for a turn; past it, the oldest waiting is dropped unseen (gossipsub never

@@ -4,7 +4,7 @@
  * (never penalised: directories differ, and the sender may know more members), its missing stamps asked of
  * the peer that forwarded it; the intake keeps it until they arrive (PostIntake.stamped). The envelope is
  * validated once: the check's result is handed on to the channel validator (createTopicValidator), which
- * judges everything else as before. One peer's messages reach it a few at a time (GOSSIP_PEER_TURNS), and a cut-off peer's
+ * judges everything else as before. One peer's messages reach it one at a time, and a cut-off peer's
  * not at all: gossip-cutoff.ts gates them before gossipsub looks at them.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'

@@ -1,5 +1,5 @@
 /**
- * gateCutOff (gossip-cutoff.ts) hands one peer's gossip messages to gossipsub a few at a time, in turn. gossipsub
+ * gateCutOff (gossip-cutoff.ts) hands one peer's gossip messages to gossipsub one at a time. gossipsub
  * counts an IWANT promise kept only once the promised message has been validated: an honest peer that
  * answers this node's IWANT with a burst of 64-member ring posts (each ~30 ms to verify, idle) had its
  * promise broken whenever the burst took longer to judge in turn than gossipsub's follow-up time (3 s):
