@@ -10,9 +10,7 @@ import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { CUT_OFF_COUNT } from '../src/gossip.js'
 import { gateCutOff, GOSSIP_PEER_TURNS, GossipsubContractError } from '../src/gossip-cutoff.js'
-import { cleanedAfterEach, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
-import type { Murmur } from '../src/index.js'
-import type { StockPeer } from './harness.js'
+import { cleanedAfterEach, nextPost, sendRpc, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 
@@ -20,10 +18,6 @@ const CHANNEL = '#cutoff-seen'
 const TOPIC = channelTopic(CHANNEL)
 /** Junk messages in front of the genuine post: far more than the cut-off takes. */
 const JUNK = 20
-
-/** gossipsub's own sender, private in its type: one RPC with these messages. */
-const sendRpc = (from: StockPeer, to: Murmur, messages: Array<{ topic: string, data: Uint8Array }>): boolean =>
-  (from.services.pubsub as unknown as { sendRpc(peer: string, rpc: { subscriptions: [], messages: typeof messages }): boolean }).sendRpc(to.peerId.toString(), { subscriptions: [], messages })
 
 describe('a peer cut off partway through a gossip batch', () => {
   const { running } = cleanedAfterEach()

@@ -9,9 +9,7 @@
 import { buildEnvelope, channelTopic, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { GOSSIP_PEER_WAITING } from '../src/gossip-cutoff.js'
-import { cleanedAfterEach, joinedStock, nextPost, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
-import type { Murmur } from '../src/index.js'
-import type { StockPeer } from './harness.js'
+import { cleanedAfterEach, joinedStock, nextPost, sendRpc, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
 
 const CHANNEL = '#line-bound'
 const TOPIC = channelTopic(CHANNEL)
@@ -19,10 +17,6 @@ const TOPIC = channelTopic(CHANNEL)
 const SENT = GOSSIP_PEER_WAITING + 100
 /** How long the first gossip check waits, as on a node whose verification pool is busy. */
 const HELD_MS = 1_000
-
-/** gossipsub's own sender, private in its type: one RPC with these messages. */
-const sendRpc = (from: StockPeer, to: Murmur, messages: Array<{ topic: string, data: Uint8Array }>): boolean =>
-  (from.services.pubsub as unknown as { sendRpc(peer: string, rpc: { subscriptions: [], messages: typeof messages }): boolean }).sendRpc(to.peerId.toString(), { subscriptions: [], messages })
 
 describe('a peer\'s gossip line under a flood', () => {
   const { running } = cleanedAfterEach()

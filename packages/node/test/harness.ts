@@ -181,6 +181,14 @@ export function countGossipChecks (node: Murmur): () => number {
   return () => checks
 }
 
+/**
+ * Sends `messages` from a stock peer to `to` in one gossipsub RPC, through gossipsub's own sender (private in
+ * its type): what a peer forwarding a batch, or an attacker, puts on the wire. False when no stream is open.
+ */
+export function sendRpc (from: StockPeer, to: Murmur, messages: Array<{ topic: string, data: Uint8Array }>): boolean {
+  return (from.services.pubsub as unknown as { sendRpc(peer: string, rpc: { subscriptions: [], messages: typeof messages }): boolean }).sendRpc(to.peerId.toString(), { subscriptions: [], messages })
+}
+
 /** Collects the raw gossipsub messages a stock peer receives on a topic. */
 export function collectMessages (peer: StockPeer, topic: string): Message[] {
   const messages: Message[] = []
