@@ -123,4 +123,17 @@ describe('the browser page shows posts under the display rule (Chromium)', () =>
     ])
     expect(cut).toEqual([`${'👩\u200d💻'.repeat(40)}…`, `${'e\u0301'.repeat(40)}…`, '🇯🇵🇯🇵🇯🇵…', 'a bc'])
   })
+
+  it('shows a member its own circle post lost in a fork as not delivered, with "post again" instead of votes and replies', async () => {
+    await page.evaluate(() => { window.feedTest?.showForked() })
+    const forked = page.locator('[data-id="p0"]')
+    expect(await forked.locator('.mark.forked').innerText()).toBe('not delivered')
+    expect(await forked.locator('button.up, button.down, button.reply').count()).toBe(0)
+    await forked.locator('button.repost').click()
+    expect(await page.evaluate(() => window.feedTest?.reposted)).toEqual(['p0'])
+    // a shared circle post keeps its votes and replies, and offers no re-post
+    const shared = page.locator('[data-id="p1"]')
+    expect(await shared.locator('.mark.forked, button.repost').count()).toBe(0)
+    expect(await shared.locator('button.up, button.down, button.reply').count()).toBe(3)
+  })
 })

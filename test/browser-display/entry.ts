@@ -10,6 +10,9 @@ import type { PostView } from '@murmur/node'
 export interface FeedTest {
   /** Renders one post a body, ids `p0`, `p1`, … */
   show(bodies: string[]): void
+  /** Renders this member's own circle post `p0` lost in a fork and a shared one `p1`; "post again" records into `reposted`. */
+  showForked(): void
+  reposted: string[]
   preview: typeof preview
 }
 
@@ -32,5 +35,13 @@ window.feedTest = {
     if (feed === null) throw new Error('no #feed')
     renderFeed(feed, bodies.map((body, i) => ({ post: post(body, i), replies: [] })), { reply () {}, vote () {} })
   },
+  showForked () {
+    const feed = document.getElementById('feed')
+    if (feed === null) throw new Error('no #feed')
+    const inCircle = (p: PostView, state: 'shared' | 'forked'): PostView => ({ ...p, channel: 'circle:friends', circle: 'friends', state, member: true }) as unknown as PostView
+    const posts = [inCircle(post('lost in a fork', 0), 'forked'), inCircle(post('read by the members', 1), 'shared')]
+    renderFeed(feed, posts.map((p) => ({ post: p, replies: [] })), { reply () {}, vote () {}, repost (p) { window.feedTest?.reposted.push(p.id) } })
+  },
+  reposted: [],
   preview
 }

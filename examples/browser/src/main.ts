@@ -137,6 +137,10 @@ async function main (): Promise<void> {
       const circle = circleOfPost(post)
       void sendOwn(async () => circle === undefined ? node.vote(post.id, vote) : node.circles.vote(circle, post.id, vote), circle)
     },
+    repost: (post: PostView) => {
+      const circle = circleOfPost(post)
+      if (circle !== undefined) void sendOwn(async () => await node.circles.repost(circle, post.id), circle).then(async () => { await drawFeed() })
+    },
     mute: (post: PostView, what: 'author' | 'thread') => {
       if (what === 'thread') reading.muteThread(post.root ?? post.id)
       else if (post.root !== undefined && post.pseudonym !== undefined) reading.mutePseudonym(post.root, post.pseudonym)

@@ -9,7 +9,7 @@ import { cutGraphemes, displayText, timeLeft } from '@murmur/protocol'
 import { avatarIcon, avatarOf } from './avatar.js'
 import { transportOf } from './transport.js'
 import type { Connection, TransportKind } from './transport.js'
-import type { PostView } from '@murmur/node'
+import type { CirclePostView, PostView } from '@murmur/node'
 
 /** What a post's buttons do. `mute` (optional: a page without filters shows no mute buttons). */
 export interface PostActions {
@@ -17,6 +17,8 @@ export interface PostActions {
   vote(post: PostView, vote: 1 | -1): void
   /** Mutes the post's author in its thread (`author`), or its whole thread (`thread`). */
   mute?(post: PostView, what: 'author' | 'thread'): void
+  /** Posts again this member's own circle post that was lost in a fork (shown "not delivered"). */
+  repost?(post: PostView): void
 }
 
 /** A post's text on one short line, for "replying to …": cut after `length` graphemes, never inside one (an emoji sequence, a letter and its marks). */
@@ -65,6 +67,19 @@ function memberMark (post: PostView): HTMLSpanElement {
   return mark
 }
 
+/** Whether a post is this member's own circle post made on a generation that lost a fork: no member reads it. */
+function isForked (post: PostView): boolean {
+  return (post as Partial<CirclePostView>).state === 'forked'
+}
+
+/** What a forked post shows instead of votes and replies: that it was not delivered, and a way to post it again. */
+function forkedActions (post: PostView, actions: PostActions): HTMLElement[] {
+  const mark = element('span', 'mark forked', 'not delivered')
+  mark.title = 'the circle changed while this was sent (its owner rotated it twice at once): no member read it'
+  const repost = actions.repost
+  return repost === undefined ? [mark] : [mark, button('repost', 'post again', 'post this again in the circle', () => { repost(post) })]
+}
+
 function postItem (post: PostView, actions: PostActions, replies: PostView[], now: number): HTMLLIElement {
   const item = element('li', 'post')
   item.dataset.id = post.id
@@ -85,12 +100,16 @@ function postItem (post: PostView, actions: PostActions, replies: PostView[], no
   const actionsRow = element('div', 'actions')
   const score = element('span', 'score', `${post.score >= 0 ? '+' : ''}${post.score}`)
   score.setAttribute('aria-label', `score ${post.score}`)
-  actionsRow.append(
-    button('up', '▲', 'vote up', () => { actions.vote(post, 1) }),
-    score,
-    button('down', '▼', 'vote down', () => { actions.vote(post, -1) }),
-    button('reply', 'reply', 'reply', () => { actions.reply(post) })
-  )
+  if (isForked(post)) {
+    actionsRow.append(...forkedActions(post, actions))
+  } else {
+    actionsRow.append(
+      button('up', '▲', 'vote up', () => { actions.vote(post, 1) }),
+      score,
+      button('down', '▼', 'vote down', () => { actions.vote(post, -1) }),
+      button('reply', 'reply', 'reply', () => { actions.reply(post) })
+    )
+  }
   const mute = actions.mute
   if (mute !== undefined) {
     if (post.kind === 'REPLY' && post.pseudonym !== undefined) {
