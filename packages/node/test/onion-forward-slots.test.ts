@@ -159,6 +159,42 @@ describe('forwarding dials shared by the sender\'s address group', () => {
     expect(fill(forgetting, attacker)).toHaveLength(6)
   })
 
+  it('a crowd member naming tarpits, under one PeerId or many, loses its priority; a proven sender of the same address keeps its share', () => {
+    // thirteenth read, M1: before, the record was the group's, and the attacker's failures shrank the crowd's share to what its tarpit dials held
+    const slots = new ForwardSlots()
+    const member: ForwardSource = { ...attacker, peer: 'honest' }
+    const tarpit: ForwardSource = { ...attacker, peer: 'tarpit' }
+    for (let i = 0; i < 3; i++) slots.take(member, 't')!.release(true)
+    // a new PeerId takes the group's whole share once; its dials all fail
+    for (const slot of fill(slots, tarpit)) slot.release(false)
+    // now it, and every fresh PeerId of the address, share one part: ceil(6 * 2 / 8) = 2 dials, held at the tarpits
+    const held = fill(slots, tarpit)
+    expect(held).toHaveLength(2)
+    expect(Array.from({ length: 10 }, (_, i) => fill(slots, { ...attacker, peer: `sybil${i}` })).flat()).toHaveLength(0)
+    // the proven member takes the rest of the group's share (old code: none)
+    const honestDials = fill(slots, member)
+    expect(honestDials).toHaveLength(4)
+    for (const slot of honestDials) slot.release(true)
+    // one failure of a proven sender costs its own part a little, not the group's unproven part
+    slots.take(member, 't')!.release(false)
+    expect(fill(slots, member)).toHaveLength(4)
+    expect(fill(slots, { ...attacker, peer: 'sybil' })).toHaveLength(0)
+  })
+
+  it('remembers a bounded number of senders, forgetting the one that dialed least lately', () => {
+    const slots = new ForwardSlots({ remembered: 2 })
+    const peer = (name: string): ForwardSource => ({ ...honest, peer: name })
+    slots.take(peer('first'), 't')!.release(true)
+    slots.take(peer('first'), 't')!.release(true)
+    for (let i = 0; i < 3; i++) slots.take(peer('bad'), 't')!.release(false)
+    slots.take(peer('last'), 't')!.release(true)
+    // 'first' is forgotten: a new sender, in the unproven part (2 of 5 unproven dials through: ceil(6 * 3 / 6) = 3), not its own whole share of 6
+    expect(fill(slots, peer('first'))).toHaveLength(3)
+    expect(fill(slots, peer('bad'))).toHaveLength(0)
+    // 'last' is still known as proven, and takes the rest of the group's share
+    expect(fill(slots, peer('last'))).toHaveLength(3)
+  })
+
   it('one sender has 2 dials at once to one host group (every DNS name is one); other senders\' dials there are not counted against it', () => {
     const slots = new ForwardSlots()
     expect(slots.take(attacker, DNS_GROUP)).toBeDefined()

@@ -6,9 +6,13 @@
  * for the held packets (`HeldPosts`) and a relay's slots (`fairShare`). Three rules:
  * - a group may hold a fair share (MIX_FORWARD_SHARE) of the dials other groups leave free, and only
  *   packets from a peer this node chose to dial reach the last MIX_FORWARD_CHOSEN_RESERVE;
- * - a group's share shrinks with the dials of its packets that failed lately (a next hop that never
- *   answered, or never took the packet), down to one at a time, never none: an honest mix's one next hop
- *   gone offline costs it a little, a sender naming dead hops all of it;
+ * - within a group, a sending PeerId whose recent dials mostly got through (a proven sender) may take the
+ *   group's whole share, less its own failures; the others (new PeerIds, and those whose dials mostly
+ *   failed) share a part of it that shrinks with their dials that failed lately (a next hop that never
+ *   answered, or never took the packet), down to one at a time, never none. So one member of a crowd
+ *   behind one address (NAT, CGNAT, a relay) naming tarpits, under as many PeerIds as it likes, loses
+ *   its priority after its first failed dial, and the crowd's proven senders keep theirs (thirteenth read
+ *   of issue 12, M1); an honest mix's one next hop gone offline costs it a little;
  * - packets from one group have at most MAX_MIX_FORWARD_DIALS_PER_GROUP dials open to one group of hosts.
  */
 import { fairShare } from '../relay-share.js'
@@ -20,6 +24,8 @@ export interface ForwardSource {
   group: string
   /** Whether this node chose to dial that peer (`ChosenPeers.dialed`). */
   chosen: boolean
+  /** The PeerId of that peer (`toString()`), whose own dials decide its place in its group's share. @default one unnamed sender per group */
+  peer?: string
 }
 
 /** A forwarding dial taken; `release` it once the dial and its packet are done, saying whether the packet got through. */
@@ -39,11 +45,13 @@ export interface ForwardSlotsInit {
   perTarget?: number
   /** Time constant of the memory of failed dials, in ms. @default MIX_FORWARD_FAILURE_WINDOW (60000) */
   failureWindow?: number
+  /** Sending PeerIds (and groups) whose dials are remembered; the one that dialed least lately is forgotten first. @default 1024 */
+  remembered?: number
   /** The clock, in ms. @default Date.now */
   now?: () => number
 }
 
-/** Recent outcomes of one group's dials, each weighted by `e^(-age / window)`, as of `at`. */
+/** Recent outcomes of dials (a group's unproven senders', or one PeerId's), each weighted by `e^(-age / window)`, as of `at`. */
 interface Outcomes {
   reached: number
   failed: number
@@ -59,7 +67,7 @@ const FORGET_AFTER_WINDOWS = 8
  * @example
  * ```ts
  * const slots = new ForwardSlots()
- * const slot = slots.take({ group: 'ip4/192.0.2.1', chosen: false }, addressGroup(target))
+ * const slot = slots.take({ group: 'ip4/192.0.2.1', chosen: false, peer: from.toString() }, addressGroup(target))
  * if (slot !== undefined) slot.release(await dialAndWrite())
  * ```
  */
@@ -69,10 +77,16 @@ export class ForwardSlots {
   private readonly share: number
   private readonly perTarget: number
   private readonly failureWindow: number
+  private readonly remembered: number
   private readonly now: () => number
   private readonly bySource = new Map<string, number>()
   private readonly byPair = new Map<string, number>()
+  /** Dials held by each sending PeerId (keyed `group peer`), and by each group's unproven senders. */
+  private readonly byPeer = new Map<string, number>()
+  private readonly unproven = new Map<string, number>()
+  /** Outcomes of each group's unproven senders' dials, and of each PeerId's; least lately updated first. */
   private readonly outcomes = new Map<string, Outcomes>()
+  private readonly peers = new Map<string, Outcomes>()
   private held = 0
 
   constructor (init: ForwardSlotsInit = {}) {
@@ -81,6 +95,7 @@ export class ForwardSlots {
     this.share = init.share ?? MIX_FORWARD_SHARE
     this.perTarget = init.perTarget ?? MAX_MIX_FORWARD_DIALS_PER_GROUP
     this.failureWindow = init.failureWindow ?? MIX_FORWARD_FAILURE_WINDOW
+    this.remembered = init.remembered ?? 1024
     this.now = init.now ?? Date.now
   }
 
@@ -91,57 +106,74 @@ export class ForwardSlots {
 
   /**
    * A dial for a packet from `source` to a host in address group `target`, or undefined when the dials
-   * open to the source are taken, the source holds its share, or its dials to that group.
+   * open to the source are taken, its group holds its share, the source its part of it, or its group its
+   * dials to that target group.
    */
   take (source: ForwardSource, target: string): ForwardSlot | undefined {
+    const { group } = source
     const capacity = source.chosen ? this.capacity : this.capacity - this.chosenReserve
-    const mine = this.bySource.get(source.group) ?? 0
-    const pair = `${source.group} ${target}`
-    if (this.held >= capacity || mine >= this.limit(source.group, capacity, mine) || (this.byPair.get(pair) ?? 0) >= this.perTarget) return undefined
+    const mine = this.bySource.get(group) ?? 0
+    const share = fairShare(capacity, this.held - mine, this.share)
+    const peer = `${group} ${source.peer ?? ''}`
+    const own = this.recent(this.peers, peer)
+    // a proven sender is held back by its own failures only, the others together by theirs
+    const proven = own.reached > own.failed
+    const [counts, key, outcomes] = proven ? [this.byPeer, peer, own] : [this.unproven, group, this.recent(this.outcomes, group)]
+    const pair = `${group} ${target}`
+    if (this.held >= capacity || mine >= share || (counts.get(key) ?? 0) >= likely(share, outcomes) || (this.byPair.get(pair) ?? 0) >= this.perTarget) return undefined
     this.held++
-    this.bySource.set(source.group, mine + 1)
-    this.byPair.set(pair, (this.byPair.get(pair) ?? 0) + 1)
+    increment(this.bySource, group)
+    increment(this.byPair, pair)
+    increment(counts, key)
     let released = false
     return {
       release: (reached) => {
         if (released) return
         released = true
         this.held--
-        decrement(this.bySource, source.group)
+        decrement(this.bySource, group)
         decrement(this.byPair, pair)
-        this.record(source.group, reached)
+        decrement(counts, key)
+        this.record(this.peers, peer, reached)
+        if (!proven) this.record(this.outcomes, group, reached)
       }
     }
   }
 
-  /**
-   * The dials `group` may hold: its fair share of what other groups leave free, times the odds that its
-   * next dial gets through, judged from its recent ones with one success assumed (a group that never
-   * dialed keeps its whole share, one failure halves it), rounded up: at least one while a dial is free.
-   */
-  private limit (group: string, capacity: number, mine: number): number {
-    const share = fairShare(capacity, this.held - mine, this.share)
-    const { reached, failed } = this.recent(group)
-    return Math.ceil(share * (reached + 1) / (reached + failed + 1))
-  }
-
-  private recent (group: string): Outcomes {
+  private recent (table: Map<string, Outcomes>, key: string): Outcomes {
     const now = this.now()
-    const outcomes = this.outcomes.get(group)
+    const outcomes = table.get(key)
     if (outcomes === undefined) return { reached: 0, failed: 0, at: now }
     const weight = Math.exp(-(now - outcomes.at) / this.failureWindow)
     return { reached: outcomes.reached * weight, failed: outcomes.failed * weight, at: now }
   }
 
-  private record (group: string, reached: boolean): void {
-    const outcomes = this.recent(group)
+  private record (table: Map<string, Outcomes>, key: string, reached: boolean): void {
+    const outcomes = this.recent(table, key)
     if (reached) outcomes.reached++
     else outcomes.failed++
-    this.outcomes.set(group, outcomes)
-    // groups that have not dialed for a while are forgotten, so the table holds only recent senders
+    // moved to the end, so the table runs from the least lately updated: those not updated for a while are forgotten
+    table.delete(key)
+    table.set(key, outcomes)
     const forgotten = outcomes.at - FORGET_AFTER_WINDOWS * this.failureWindow
-    for (const [other, { at }] of this.outcomes) if (at < forgotten) this.outcomes.delete(other)
+    for (const [other, { at }] of table) {
+      if (at >= forgotten && table.size <= this.remembered) break
+      table.delete(other)
+    }
   }
+}
+
+/**
+ * Dials out of `share` that senders with these outcomes may hold: the share times the odds that their next
+ * dial gets through, judged from their recent ones with one success assumed (senders that never dialed
+ * keep the whole share, one failure halves it), rounded up: at least one while a dial is free.
+ */
+function likely (share: number, { reached, failed }: Outcomes): number {
+  return Math.ceil(share * (reached + 1) / (reached + failed + 1))
+}
+
+function increment (counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
 }
 
 function decrement (counts: Map<string, number>, key: string): void {

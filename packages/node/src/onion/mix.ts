@@ -171,7 +171,7 @@ export class Mix {
     if (!this.running) return
     const group = this.components.groupOf?.(from) ?? addressGroup(connection.remoteAddr)
     const chosen = connection.direction === 'outbound' && (this.components.chosen?.(from) ?? true)
-    this.take(packet, from, { group, chosen })
+    this.take(packet, from, { group, chosen, peer: from.toString() })
   }
 
   /** Peels, holds and passes on one packet that came from `from`, charged to `source`. */
