@@ -15,13 +15,13 @@
  * within a budget of their own ({@link INBOUND_PENDING_BUDGET}): libp2p's global limit on them counts
  * before any gater hook, so ten sockets that never spoke locked everyone out for the whole upgrade
  * timeout (review 4); once the budget is full, a newcomer from a smaller group aborts the largest
- * group's oldest pending socket, and a newcomer from the largest group its own group's oldest once that
- * one is pending past {@link PENDING_STALE_AFTER} (twelfth read, Medium 1: else one member of a crowd
- * behind one address kept the others out with silent sockets). What it does not do: a host with as many
- * addresses (or IPv6 /48s) as there are slots still gets one each, like everyone else; a crowd member
- * that renews its sockets before they turn stale (closing and reopening them, 32 a second for the budget,
- * or dialing so often that its own newcomers take each place as it turns stale) still keeps most of its
- * own crowd out, though no other address: before the handshake nothing tells its sockets from theirs.
+ * group's oldest pending socket, and a newcomer from the largest group one of its own group's: the oldest
+ * once that one is pending past {@link PENDING_STALE_AFTER}, else a random one (twelfth and thirteenth
+ * reads, Medium 1 and 2: else one member of a crowd behind one address kept the others out with silent
+ * sockets, renewed before they turned stale). What it does not do: a host with as many addresses (or
+ * IPv6 /48s) as there are slots still gets one each, like everyone else; a crowd member opening sockets
+ * at `r` a second aborts a neighbour's handshake of `d` seconds with odds of about `1 - exp(-r d / 64)`,
+ * though no other address's: before the handshake nothing tells its sockets from theirs.
  */
 import { INBOUND_PENDING_BUDGET, INBOUND_UPGRADE_TIMEOUT } from './constants.js'
 import { addressGroup } from './sync/admission.js'
@@ -79,11 +79,12 @@ const VICTIM_CLOSE_TIMEOUT = 1_000
 
 /**
  * How long a connection may have been pending (let in, handshake unfinished) before a newcomer of its own
- * address group may take its place once the pending budget is full, in ms. An honest handshake takes
- * milliseconds: at a node under a load average of 10-13 on two cores, 64 and 128 clients dialing at once
- * finished theirs in at most 495 ms (p99 286 ms, 574 handshakes); 2 s is four times that. Without it one
- * member of a crowd behind one address held the budget with silent sockets, reopened as they timed out,
- * and refused every other member (twelfth read of issue 12, Medium 1: 19 of 20 dials refused over 40 s).
+ * address group takes its place ahead of the group's younger ones (which it takes at random otherwise)
+ * once the pending budget is full, in ms. An honest handshake takes milliseconds: at a node under a
+ * load average of 10-13 on two cores, 64 and 128 clients dialing at once finished theirs in at most
+ * 495 ms (p99 286 ms, 574 handshakes); 2 s is four times that. So a socket silent that long goes first:
+ * a young one may be a neighbour's handshake under way (twelfth read of issue 12, Medium 1: with silent
+ * sockets reopened as they timed out, 19 of 20 dials from the crowd's address were refused over 40 s).
  * @default 2000
  */
 export const PENDING_STALE_AFTER = 2_000
@@ -109,12 +110,18 @@ export interface InboundFairShareInit {
    */
   upgradeTimeout?: number
   /**
-   * How long a pending connection may go unfinished before a newcomer of its own address group may take
-   * its place when the pending budget is full, in ms.
+   * How long a pending connection may go unfinished before a newcomer of its own address group takes its
+   * place ahead of the group's younger ones when the pending budget is full, in ms.
    *
    * @default PENDING_STALE_AFTER
    */
   staleAfter?: number
+  /**
+   * Picks which of its own group's young pending connections a newcomer takes over: a number in [0, 1).
+   *
+   * @default Math.random
+   */
+  random?: () => number
   /** @default no logging */
   log?: Logger
 }
@@ -125,9 +132,10 @@ export type InboundFairShare = Required<Pick<ConnectionGater, 'denyInboundConnec
 /**
  * The connection gater hooks that apply {@link admitInbound} in two steps. Before the upgrade, when
  * only the address is known, a connection is refused when the inbound slots are full and its group
- * holds its share already, or when the pending budget is full, its group holds the most pending
- * connections, less one, and none of its own has been pending past `staleAfter` (otherwise it aborts the
- * oldest pending connection of the group that holds the most, or that stale one of its own); and
+ * holds its share already, or when the pending budget is full and its group holds none of the pending
+ * connections while another may not give one up; when it is full otherwise, it aborts the oldest pending
+ * connection of the group that holds the most, or one of its own group's (the oldest if pending past
+ * `staleAfter`, else a random one); and
  * otherwise let in provisionally, closing no established connection: a plain TCP socket that
  * never speaks, or a peer refused later (cut off), must not cost anyone their connection. Once the
  * newcomer is authenticated and every other rule let it through (`denyInboundUpgradedConnection`, asked
@@ -144,6 +152,7 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
   const pendingBudget = init.pendingBudget ?? INBOUND_PENDING_BUDGET
   const pendingMaxAge = (init.upgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT) + PENDING_MARGIN
   const staleAfter = init.staleAfter ?? PENDING_STALE_AFTER
+  const random = init.random ?? Math.random
   // let in before the upgrade: counted there for their own group, or a burst of connections from one
   // address would all see the same free slot and spend a handshake each to be refused after it
   const pending = new Set<MultiaddrConnection>()
@@ -156,16 +165,19 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
 
   /**
    * The pending connection whose place a newcomer of `group` takes when the pending budget is full: the
-   * oldest of the largest other group when `group` may take one over (takeOver), else the oldest of its
-   * own group once it has been pending longer than `staleAfter` (shares unchanged, and no honest
-   * handshake is that slow); undefined: the newcomer is refused.
+   * oldest of the largest other group when `group` may take one over (takeOver), else one of its own
+   * group (shares unchanged): the oldest once it has been pending longer than `staleAfter` (no honest
+   * handshake is that slow), else a random one: a member renewing `r` sockets a second before they turn
+   * stale aborts a neighbour's handshake of `d` seconds, among `n` places, with odds of about
+   * `1 - exp(-r d / n)`, not every one; undefined (the group holds none): the newcomer is refused.
    */
   const pendingVictim = (group: string): MultiaddrConnection | undefined => {
     const others = takeOver(group, [...pending])
     if (others !== undefined) return oldest(others)
     const own = [...pending].filter((waiting) => addressGroup(waiting.remoteAddr) === group)
-    const first = own.length === 0 ? undefined : oldest(own)
-    return first !== undefined && Date.now() - first.timeline.open > staleAfter ? first : undefined
+    if (own.length === 0) return undefined
+    const first = oldest(own)
+    return Date.now() - first.timeline.open > staleAfter ? first : own[Math.floor(random() * own.length)]
   }
 
   /** The open inbound connections, after dropping the bookkeeping of connections settled since. */
@@ -193,7 +205,8 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
       if (!decision.admit) return true
       // the pending places are shared the same way: one host's silent sockets hold at most those
       // nobody else asks for, and the oldest (a handshake takes milliseconds) goes first; within one
-      // group (a crowd behind one address) a socket silent past staleAfter gives its place up too
+      // group (a crowd behind one address) a socket silent past staleAfter, else a random one, gives its
+      // place up
       if (pending.size >= pendingBudget) {
         const evicted = pendingVictim(group)
         if (evicted === undefined) return true
@@ -247,14 +260,15 @@ function sameConnection (connection: Connection, maConn: MultiaddrConnection): b
 
 /**
  * Thrown into (aborts) an inbound connection still upgrading whose pending place a newcomer took over: one
- * from a smaller address group, or one of its own group once it was pending past PENDING_STALE_AFTER.
+ * from a smaller address group, or one of its own group (the oldest once pending past PENDING_STALE_AFTER,
+ * else a random one).
  */
 export class PendingTakenOverError extends Error {
   static override readonly name = 'PendingTakenOverError'
   override readonly name = 'PendingTakenOverError'
   readonly code = 'ERR_INBOUND_PENDING_TAKEN_OVER'
 
-  constructor (message = 'the pending place of this inbound connection went to a newcomer (from a smaller address group, or after it stayed silent)') {
+  constructor (message = 'the pending place of this inbound connection went to a newcomer (from a smaller address group, or from its own)') {
     super(message)
   }
 }
