@@ -84,8 +84,9 @@ export class ForwardSlots {
   /** Dials held by each sending PeerId (keyed `group peer`), and by each group's unproven senders. */
   private readonly byPeer = new Map<string, number>()
   private readonly unproven = new Map<string, number>()
-  /** Outcomes of each group's unproven senders' dials, and of each PeerId's; least lately updated first. */
+  /** Outcomes of each group's unproven and proven senders' dials, and of each PeerId's; least lately updated first. */
   private readonly outcomes = new Map<string, Outcomes>()
+  private readonly provenOutcomes = new Map<string, Outcomes>()
   private readonly peers = new Map<string, Outcomes>()
   private held = 0
 
@@ -118,9 +119,9 @@ export class ForwardSlots {
     const own = this.recent(this.peers, peer)
     // a proven sender is held back by its own failures only, the others together by theirs
     const proven = own.reached > own.failed
-    const [counts, key, outcomes] = proven ? [this.byPeer, peer, own] : [this.unproven, group, this.recent(this.outcomes, group)]
+    const [counts, key, part] = proven ? [this.byPeer, peer, likely(share, own)] : [this.unproven, group, this.unprovenPart(group, share)]
     const pair = `${group} ${target}`
-    if (this.held >= capacity || mine >= share || (counts.get(key) ?? 0) >= likely(share, outcomes) || (this.byPair.get(pair) ?? 0) >= this.perTarget) return undefined
+    if (this.held >= capacity || mine >= share || (counts.get(key) ?? 0) >= part || (this.byPair.get(pair) ?? 0) >= this.perTarget) return undefined
     this.held++
     increment(this.bySource, group)
     increment(this.byPair, pair)
@@ -135,9 +136,19 @@ export class ForwardSlots {
         decrement(this.byPair, pair)
         decrement(counts, key)
         this.record(this.peers, peer, reached)
-        if (!proven) this.record(this.outcomes, group, reached)
+        this.record(proven ? this.provenOutcomes : this.outcomes, group, reached)
       }
     }
+  }
+
+  /**
+   * The dials of `share` that the group's unproven senders may hold together: less as their dials fail,
+   * and, while the group's proven senders' dials mostly get through, not the last one (a burst of fresh
+   * PeerIds, whose dials have not failed yet, leaves the crowd one), but always one.
+   */
+  private unprovenPart (group: string, share: number): number {
+    const lately = this.recent(this.provenOutcomes, group)
+    return Math.min(likely(share, this.recent(this.outcomes, group)), lately.reached > lately.failed ? Math.max(1, share - 1) : share)
   }
 
   private recent (table: Map<string, Outcomes>, key: string): Outcomes {
