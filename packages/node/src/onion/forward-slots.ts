@@ -9,7 +9,8 @@
  * - within a group, a sending PeerId whose recent dials mostly got through (a proven sender) may take the
  *   group's whole share, less its own failures; the others (new PeerIds, and those whose dials mostly
  *   failed) share a part of it that shrinks with their dials that failed lately (a next hop that never
- *   answered, or never took the packet), down to one at a time, never none. So one member of a crowd
+ *   answered, or never took the packet), down to one at a time, never none, and leave the proven ones
+ *   the group's last dial while theirs get through. So one member of a crowd
  *   behind one address (NAT, CGNAT, a relay) naming tarpits, under as many PeerIds as it likes, loses
  *   its priority after its first failed dial, and the crowd's proven senders keep theirs (thirteenth read
  *   of issue 12, M1); an honest mix's one next hop gone offline costs it a little;
