@@ -35,7 +35,7 @@ function ordinal (n: number): string {
 export const VOTE_RULE: readonly string[] = [
   'How votes count: only members\' votes count. A member is a node holding this week\'s member stamp, ' +
     'which it mints in the background (`murmur status` shows when). A member\'s vote is ring-signed among other ' +
-    'members, so nobody can tell which member cast it, yet a member\'s votes on one post count as one, and a ' +
+    'members, so nobody can tell who cast it, yet a member\'s votes on one post count as one, and a ' +
     `member has at most ${VOTE_BUDGET} upvotes and ${DOWNVOTE_BUDGET} downvotes per channel per week. Posts and ` +
     'votes of nodes without a stamp are marked "unverified": their votes count for nothing.',
   `A post is hidden once it is ${hours(HIDE_AFTER_SECONDS)} old and its downvotes outnumber its upvotes by a ` +

@@ -22,9 +22,8 @@ export type ChatInput =
   | { type: 'empty' }
   | { type: 'invalid', message: string }
 
-/** The help the chat prints for `/help`. */
+/** The help the chat prints for `/help`: with the vote rule under it, it fills an 80 × 24 terminal (the footer says that Enter posts). */
 export const HELP: readonly string[] = [
-  'type a line and press Enter to post it to the channel',
   '/join <channel>        switch to a channel (lobby = #lobby), or circle:NAME',
   '/circle <name>, /list  switch to a circle of yours; list channels and circles',
   '/reply <n> <text>      reply to post [n] (or a post id)',
