@@ -1,4 +1,4 @@
-import { SyncRange, decodeEnvelope, decodePost, isBelow, messageId, toHex } from '@murmur/protocol'
+import { SyncRange, compareBounds, decodeEnvelope, decodePost, isBelow, messageId, toHex } from '@murmur/protocol'
 import type { Bound } from '@murmur/protocol'
 
 /**
@@ -22,8 +22,13 @@ export class Requested {
   private readonly received = new Set<string>()
   /** ids a sketch phase asked for by short id */
   private askedBySketch?: (id: Uint8Array) => boolean
-  /** the ranges sent that ask for pushes: [lower, upper) each */
-  private readonly listed: Array<{ lower: Bound, upper: Bound }> = []
+  /**
+   * the ranges sent that ask for pushes, [lower, upper) each, kept sorted and disjoint (overlapping and
+   * touching ones merged), so that an envelope is placed by binary search: a peer that makes this node list
+   * thousands of ranges a round (empty ranges each answered "send what you hold") cannot make every
+   * envelope it pushes cost a scan of all of them
+   */
+  private listed: ListedRange[] = []
 
   /** `itemOf`: how the topic's envelopes sort. @default postItemOf (a channel's posts) */
   constructor (topic: string, itemOf: SyncItemOf = postItemOf) {
@@ -51,17 +56,24 @@ export class Requested {
     return this.asked.size
   }
 
+  /** How many disjoint ranges a push may answer (touching ones count as one). */
+  get listedRanges (): number {
+    return this.listed.length
+  }
+
   /** Note the ranges of a request: those that ask for pushes are questions a push may answer. */
   sent (ranges: readonly SyncRange[]): void {
+    const asking: ListedRange[] = []
     let lower: Bound = { created: 0n, id: new Uint8Array(0) }
     for (const range of ranges) {
       const upper = { created: range.upperCreated, id: range.upperId }
       // a listed range, or a fingerprint of nothing: both say "send what you hold here"
       if (range.mode === SyncRange.Mode.ID_LIST || (range.mode === SyncRange.Mode.FINGERPRINT && range.count === 0)) {
-        this.listed.push({ lower, upper })
+        asking.push({ lower, upper })
       }
       lower = upper
     }
+    if (asking.length > 0) this.listed = mergeRanges([...this.listed, ...asking])
   }
 
   /**
@@ -76,11 +88,40 @@ export class Requested {
     let ok = this.asked.has(hex) || (this.askedBySketch?.(id) ?? false)
     if (!ok) {
       const item = created === undefined ? undefined : { created, id }
-      ok = item === undefined ? this.listed.length > 0 : this.listed.some(({ lower, upper }) => !isBelow(item, lower) && isBelow(item, upper))
+      ok = item === undefined ? this.listed.length > 0 : inRanges(this.listed, item)
     }
     if (ok) this.received.add(hex)
     return ok
   }
+}
+
+interface ListedRange { lower: Bound, upper: Bound }
+
+/** `ranges` sorted by lower bound, overlapping and touching ones merged into one. */
+function mergeRanges (ranges: readonly ListedRange[]): ListedRange[] {
+  const merged: ListedRange[] = []
+  for (const range of [...ranges].sort((a, b) => compareBounds(a.lower, b.lower))) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && compareBounds(range.lower, last.upper) <= 0) {
+      if (compareBounds(range.upper, last.upper) > 0) last.upper = range.upper
+    } else {
+      merged.push({ lower: range.lower, upper: range.upper })
+    }
+  }
+  return merged
+}
+
+/** Whether `item` falls in one of `ranges` (sorted and disjoint): the last one starting at or below it. */
+function inRanges (ranges: readonly ListedRange[], item: { created: number, id: Uint8Array }): boolean {
+  let low = 0
+  let high = ranges.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (isBelow(item, ranges[middle]!.lower)) high = middle
+    else low = middle + 1
+  }
+  const range = ranges[low - 1]
+  return range !== undefined && isBelow(item, range.upper)
 }
 
 /**

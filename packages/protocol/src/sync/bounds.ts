@@ -44,7 +44,14 @@ export function isBelow (item: SyncItem, bound: Bound): boolean {
   return compareBytes(item.id, bound.id) < 0
 }
 
-/** Orders two bounds. */
+/**
+ * Orders two bounds: negative when `a` sorts first, 0 when equal, positive after.
+ *
+ * @example
+ * ```ts
+ * compareBounds({ created: 5n, id }, { created: 6n, id: new Uint8Array(0) }) // -1
+ * ```
+ */
 export function compareBounds (a: Bound, b: Bound): number {
   if (a.created !== b.created) return a.created < b.created ? -1 : 1
   return compareBytes(a.id, b.id)

@@ -1,7 +1,7 @@
 export { SyncMessage, SyncRange } from './sync.js'
 export { Reconciler, SYNC_BRANCHES, SYNC_ID_LIST_THRESHOLD, SYNC_RANGE_BUDGET } from './reconciler.js'
 export type { ReconcileStep, ReconcilerInit, SyncRole } from './reconciler.js'
-export { INFINITY_CREATED, isBelow } from './bounds.js'
+export { INFINITY_CREATED, compareBounds, isBelow } from './bounds.js'
 export type { Bound, SyncItem } from './bounds.js'
 export { decodeSyncMessage, encodeSyncMessage, SYNC_LIMITS } from './codec.js'
 export { RIBLT_MAX_CELLS, RibltDecoder, RibltEncoder } from './riblt.js'
