@@ -22,7 +22,6 @@ export const RELAY_PAGE_HOST = '127.0.0.1'
 /** @see RELAY_PAGE_HOST */
 export const RELAY_PAGE_PORT = 4003
 
-
 /**
  * The page's Content-Security-Policy: scripts, styles, workers and the manifest from this server only
  * (libsodium's WebAssembly needs `wasm-unsafe-eval`, never `unsafe-eval` or inline scripts), images

@@ -169,12 +169,12 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
    * group (shares unchanged): the oldest once it has been pending longer than `staleAfter` (no honest
    * handshake is that slow), else a random one: a member renewing `r` sockets a second before they turn
    * stale aborts a neighbour's handshake of `d` seconds, among `n` places, with odds of about
-   * `1 - exp(-r d / n)`, not every one; undefined (the group holds none): the newcomer is refused.
+   * `1 - exp(-r d / n)`, not every one; undefined (the group holds none): the newcomer is refused. `own`:
+   * the group's pending connections.
    */
-  const pendingVictim = (group: string): MultiaddrConnection | undefined => {
+  const pendingVictim = (group: string, own: MultiaddrConnection[]): MultiaddrConnection | undefined => {
     const others = takeOver(group, [...pending])
     if (others !== undefined) return oldest(others)
-    const own = [...pending].filter((waiting) => addressGroup(waiting.remoteAddr) === group)
     if (own.length === 0) return undefined
     const first = oldest(own)
     return Date.now() - first.timeline.open > staleAfter ? first : own[Math.floor(random() * own.length)]
@@ -208,7 +208,7 @@ export function inboundFairShare (init: InboundFairShareInit): InboundFairShare 
       // group (a crowd behind one address) a socket silent past staleAfter, else a random one, gives its
       // place up
       if (pending.size >= pendingBudget) {
-        const evicted = pendingVictim(group)
+        const evicted = pendingVictim(group, own)
         if (evicted === undefined) return true
         pending.delete(evicted)
         // counts only: no addresses in the log

@@ -26,6 +26,19 @@ export interface Deadline {
 }
 
 /**
+ * The deadline of a post by its expiry alone: it may leave until `forwardableUntil(expires)` (the forward
+ * rule), then it is dropped as `expired`. The default of the outbox and of the onion sender.
+ *
+ * @example
+ * ```ts
+ * expiryDeadline(topic, envelope, post.expires).at // forwardableUntil(post.expires)
+ * ```
+ */
+export function expiryDeadline (_topic: string, _envelope: Uint8Array, expires: number): Deadline {
+  return { at: forwardableUntil(expires), reason: 'expired' }
+}
+
+/**
  * What happened to a post handed to the network. `sent` means it was written to `recipients` peers
  * (gossip peers, or the stem successor); `queued` means nobody could take it yet and it waits in the
  * outbox, which sends it at the first gossipsub heartbeat (one second) after a member of its channel
@@ -196,7 +209,7 @@ export class Outbox implements Outbound {
     this.connectionCount = components.connectionCount
     this.release = components.release
     this.hooks = components
-    this.deadline = components.deadline ?? ((_topic, _envelope, expires) => ({ at: forwardableUntil(expires), reason: 'expired' }))
+    this.deadline = components.deadline ?? expiryDeadline
     this.clock = components.clock ?? Date.now
     this.log = components.log
     // Flushed on gossipsub's heartbeat rather than on the subscription message itself: the subscription

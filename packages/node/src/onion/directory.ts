@@ -59,6 +59,11 @@ export class MixDirectory {
     this.components = components
   }
 
+  /** How many mixes are known now. */
+  get size (): number {
+    return this.mixes.size
+  }
+
   /** The mixes known now, each with the address this node reaches it at now (see {@link addressOf}). */
   known (): KnownMix[] {
     return [...this.mixes.values()].map((mix) => ({ ...mix, address: this.addressOf(mix.peerId) }))

@@ -15,7 +15,8 @@
  * ```
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import { forwardableUntil, ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
+import { ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
+import { expiryDeadline } from '../outbound.js'
 import { InvalidConfigError } from '../errors.js'
 import { LOOPS_PER_MINUTE, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
 import { MixDirectory } from './directory.js'
@@ -163,7 +164,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
       self: { peerId: libp2p.peerId, publicKey: () => this.keyring.publicKey },
       send: async (peer, packet) => this.mix.send(peer, packet),
       fallback: components.fallback,
-      deadline: components.deadline ?? ((_topic, _envelope, expires) => ({ at: forwardableUntil(expires), reason: 'expired' })),
+      deadline: components.deadline ?? expiryDeadline,
       givenUp: components.givenUp ?? (() => {}),
       clock: components.clock ?? Date.now
     }, {
@@ -176,7 +177,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
   }
 
   get mixes (): number {
-    return this.directory.known().length
+    return this.directory.size
   }
 
   get pending (): number {

@@ -88,11 +88,6 @@ export class Mix {
     this.components.libp2p.unhandle(MIX_PROTOCOL).catch((err: unknown) => { this.components.log.error('could not unhandle %s - %e', MIX_PROTOCOL, err) })
   }
 
-  /** Connections open now that this mix dialed to forward a packet (each closed once its packet is written). */
-  get forwardingCount (): number {
-    return this.forwarding.size
-  }
-
   /**
    * Writes `packet` to `peer` on a stream of its own, within MIX_STREAM_TIMEOUT; false when it could not.
    * A connected peer is reached over its connection; any other only at `target` (the address a
