@@ -6,7 +6,7 @@
 import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
 import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
-import type { CircleState, HeldGeneration } from './state.js'
+import type { CircleState, ForkedGeneration, HeldGeneration } from './state.js'
 
 /** A frame opened with the keys of one of the circle's generations. */
 export interface OpenedFrame {
@@ -43,6 +43,8 @@ interface Parsed {
 export class HeldCircle {
   readonly state: CircleState
   private readonly keys = new Map<number, CircleKeys>()
+  /** The inner channels of `state.forked`, for the list they were derived from. */
+  private forked?: { of: ForkedGeneration[] | undefined, channels: string[] }
   private readonly parsed = new Map<number, Parsed>()
   /** Verified JOIN, INVITE and LEAVE records by generation and body. */
   private readonly verified = new Map<string, unknown>()
@@ -82,7 +84,13 @@ export class HeldCircle {
    * own posts there never reached the members who followed the winner (§6.7).
    */
   forkedChannels (): string[] {
-    return (this.state.forked ?? []).map((f) => deriveCircleKeys(f.secret, f.generation, this.state.owner).channel)
+    // derived once per list (noteForked assigns a new one): every feed and thread read asks
+    const forked = this.state.forked
+    const kept = this.forked?.of === forked ? this.forked : undefined
+    if (kept !== undefined) return kept.channels
+    const channels = (forked ?? []).map((f) => deriveCircleKeys(f.secret, f.generation, this.state.owner).channel)
+    this.forked = { of: forked, channels }
+    return channels
   }
 
   /** Whether this member made link tag `tag` over `scope` (a ring-signed post of its own: only its ring key can). */
