@@ -116,11 +116,16 @@ export async function buildRelayPage (init: RelayPageInit = {}): Promise<void> {
  * ```
  */
 export async function pageInputFiles (checkout: string): Promise<string[]> {
-  const under = async (input: string): Promise<string[]> => {
+  return (await pageInputs(checkout)).map(({ file }) => file)
+}
+
+/** Every file the page's build reads, relative to `checkout`, with its modification time (ms): one walk, one stat a file. */
+async function pageInputs (checkout: string): Promise<Array<{ file: string, mtimeMs: number }>> {
+  const under = async (input: string): Promise<Array<{ file: string, mtimeMs: number }>> => {
     const info = await stat(join(checkout, input)).catch(() => undefined)
     if (info === undefined) return []
-    if (!info.isDirectory()) return [input]
-    const files: string[] = []
+    if (!info.isDirectory()) return [{ file: input, mtimeMs: info.mtimeMs }]
+    const files: Array<{ file: string, mtimeMs: number }> = []
     for (const entry of await readdir(join(checkout, input))) {
       if (!SKIPPED.has(entry)) files.push(...await under(join(input, entry)))
     }
@@ -135,8 +140,7 @@ export async function pageInputFiles (checkout: string): Promise<string[]> {
  * its dist.
  */
 async function newestInput (checkout: string): Promise<number> {
-  const times = await Promise.all((await pageInputFiles(checkout)).map(async (file) => await mtimeOf(join(checkout, file)) ?? 0))
-  return Math.max(0, ...times)
+  return Math.max(0, ...(await pageInputs(checkout)).map(({ mtimeMs }) => mtimeMs))
 }
 
 async function mtimeOf (path: string): Promise<number | undefined> {
