@@ -55,17 +55,20 @@ const KEY_SHAPES: readonly KeyShape[] = [
   ...[IN_STEM_SUBLEVEL, OWN_VOTES_SUBLEVEL, OWN_FRAMES_SUBLEVEL].map((name) => ({ prefix: utf8(`!${name}!`), layout: 'whole' as const }))
 ]
 
+/** Prefix of the store's own raw keys (its markers and check record), outside every sublevel and never sealed. */
+const AT_REST_PREFIX = '!at-rest!'
+
 /**
  * Raw key of the marker that no whole key of the store is in plain any more (see SealedDatabase
  * sealPlainKeys); no sublevel's prefix (`!` + name + `!`), and never read through the seal.
  */
-export const KEYS_SEALED_MARKER = utf8('!at-rest!keys-sealed')
+export const KEYS_SEALED_MARKER = utf8(`${AT_REST_PREFIX}keys-sealed`)
 
 /**
  * Raw key of the store's check record: a value sealed under the data dir's key, so that a store put in
  * place of this one (a plain store, or another data dir's) is told at the open, before anything reads it.
  */
-export const STORE_CHECK_KEY = utf8('!at-rest!check')
+export const STORE_CHECK_KEY = utf8(`${AT_REST_PREFIX}check`)
 
 /** The check record's plain value. */
 const STORE_CHECK_VALUE = utf8('murmur sealed store')
@@ -292,7 +295,7 @@ export class SealedDatabase extends AbstractLevel<Uint8Array, Uint8Array, Uint8A
       this.sealing.open(check, 'value', STORE_CHECK_KEY, 'the store\'s check record (`murmur repair` sets this store aside and starts a fresh one)')
       return
     }
-    const own = utf8('!at-rest!')
+    const own = utf8(AT_REST_PREFIX)
     const end = own.slice()
     end[end.byteLength - 1]! += 1
     for (const range of [{ lt: own }, { gte: end }]) {
