@@ -3,12 +3,12 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { logger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
-import { Reconciler, SKETCH_MAX_BATCH, SKETCH_SALT_BYTES, SketchResponder, buildEnvelope, channelTopic, decodeCells, decodeSyncMessage, encodeSyncMessage, sketchFirstBatch, toHex } from '@murmur/protocol'
+import { Reconciler, SKETCH_MAX_BATCH, SKETCH_SALT_BYTES, SketchResponder, buildEnvelope, channelTopic, decodeCells, decodeSyncMessage, encodeCells, encodeSyncMessage, sketchFirstBatch, toHex } from '@murmur/protocol'
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { SYNC_PROTOCOL } from '../src/index.js'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '../src/internal.js'
-import { TEST_POW_BITS, cleanedAfterEach } from './harness.js'
+import { TEST_POW_BITS, cleanedAfterEach, waitFor } from './harness.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { PostStore, StoredPost } from '../src/internal.js'
 import type { SyncItem } from '@murmur/protocol'
@@ -78,6 +78,23 @@ async function liar (posts: StoredPost[], then: (lp: ReturnType<typeof lpStream>
   return peer
 }
 
+/**
+ * Cells of `kept` plus a second copy of `kept[0]`: well-formed, but the difference they decode to says the
+ * peer alone holds a post the victim holds (ERR_SKETCH_INCONSISTENT); no honest encoder sends them.
+ */
+function forgedCells (salt: Uint8Array, kept: StoredPost[]): Uint8Array {
+  const cells = 64
+  const all = decodeCells(new SketchResponder(kept.map((p) => p.id), salt).next(cells), 0)
+  const one = decodeCells(new SketchResponder([kept[0]!.id], salt).next(cells), 0)
+  for (let i = 0; i < cells; i++) {
+    all.hi[i]! ^= one.hi[i]!
+    all.lo[i]! ^= one.lo[i]!
+    all.check[i]! ^= one.check[i]!
+    all.count[i]! += one.count[i]!
+  }
+  return encodeCells(all)
+}
+
 describe('history sync: the sketch phase', () => {
   const { running } = cleanedAfterEach()
 
@@ -111,18 +128,29 @@ describe('history sync: the sketch phase', () => {
     expect(second?.ranges).toEqual([])
   })
 
-  it('junk cells end the session with a SketchError, nothing stored, nobody crashed', async () => {
+  // fourteenth read of issue 12, Low 1: a SketchError was not counted as undecodable, so the forger was
+  // neither penalised nor demoted, and its session was retried 2 s later
+  it.each([
+    ['junk cells', 'ERR_SKETCH_MALFORMED', (): Uint8Array => new Uint8Array(1000).fill(0xff)],
+    ['forged cells (the victim\'s own post shown as one only the peer holds)', 'ERR_SKETCH_INCONSISTENT', forgedCells]
+  ])('%s end the session with a SketchError, nothing stored, the peer penalised and not asked again', async (_, code, cells) => {
     const posts = await storedPosts(48, 'junk')
     const kept = posts.filter((_, i) => i % 2 === 0)
+    let sessions = 0
     const peer = await liar(posts, async (lp) => {
-      await lp.read()
-      await lp.write(encodeSyncMessage({ topic: '', ranges: [], need: [], envelopes: [], pending: 0, sketchCells: new Uint8Array(1000).fill(0xff) }))
+      sessions++
+      const request = decodeSyncMessage((await lp.read()).subarray())
+      await lp.write(encodeSyncMessage({ topic: '', ranges: [], need: [], envelopes: [], pending: 0, sketchCells: cells(request.sketchSalt!, kept) as Uint8Array<ArrayBuffer> }))
     })
     const victim = await syncPeer(kept)
     running.push(victim, { stop: async () => { await peer.stop() } })
     await victim.libp2p.dial(peer.getMultiaddrs()[0]!)
-    await expect(victim.sync.syncWith(peer.peerId, TOPIC)).rejects.toMatchObject({ name: 'SketchError' })
+    await expect(victim.sync.syncWith(peer.peerId, TOPIC)).rejects.toMatchObject({ name: 'SketchError', code })
     expect((await held(victim.store)).size).toBe(kept.length)
+    expect(victim.penalised).toEqual([peer.peerId.toString()])
+    // demoted: no session when asked again at once (nor a retry: maybeSyncWith retries only a peer not demoted)
+    expect(await victim.sync.maybeSyncWith(peer.peerId, TOPIC, 0)).toBeUndefined()
+    expect(sessions).toBe(1)
   })
 
   it('an envelope the sketch did not ask for is unrequested: nothing stored, the peer demoted', async () => {
@@ -147,12 +175,14 @@ describe('history sync: the sketch phase', () => {
   it('a lying initiator (bad salt, endless "more", junk need) gets bounded cells, and honest sync still works', async () => {
     const posts = await storedPosts(40, 'served')
     const responder = await syncPeer(posts)
+    const salter = await startPeer()
     const attacker = await startPeer()
-    running.push(responder, { stop: async () => { await attacker.stop() } })
-    // a salt of the wrong size: the stream ends
-    const bad = lpStream(await attacker.dialProtocol(responder.libp2p.getMultiaddrs()[0]!, SYNC_PROTOCOL))
+    running.push(responder, { stop: async () => { await salter.stop(); await attacker.stop() } })
+    // a salt of the wrong size: the stream ends and the sender is penalised (fourteenth read, Low 1: it was not)
+    const bad = lpStream(await salter.dialProtocol(responder.libp2p.getMultiaddrs()[0]!, SYNC_PROTOCOL))
     await bad.write(encodeSyncMessage({ topic: TOPIC, ranges: [], need: [], envelopes: [], pending: 0, sketchSalt: new Uint8Array(3), sketchSize: 0 }))
     await expect(bad.read()).rejects.toThrow()
+    await waitFor(() => responder.penalised.includes(salter.peerId.toString()), 'the bad salt\'s sender to be penalised', 10_000)
     // "more" far past any bound: each reply holds at most SKETCH_MAX_BATCH cells
     const lp = lpStream(await attacker.dialProtocol(responder.libp2p.getMultiaddrs()[0]!, SYNC_PROTOCOL))
     await lp.write(encodeSyncMessage({ topic: TOPIC, ranges: [], need: [], envelopes: [], pending: 0, sketchSalt: new Uint8Array(SKETCH_SALT_BYTES), sketchSize: 0 }))

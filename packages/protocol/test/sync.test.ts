@@ -109,4 +109,14 @@ describe('range-based set reconciliation', () => {
     expect(() => r.process([range(INFINITY_CREATED, { mode: SyncRange.Mode.ID_LIST, ids: [new Uint8Array(31)] })])).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED' }))
     expect(() => decodeSyncMessage(new Uint8Array([0x12, 0xff]))).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED' }))
   })
+
+  // fourteenth read of issue 12, Low 1: a salt of another length decoded, and the responder's sketch then
+  // threw a RangeError that ended the session at no cost to the peer that sent it
+  it('rejects a sketch salt that is not 16 bytes with ERR_MALFORMED, and keeps a 16-byte one', () => {
+    const message = (salt: Uint8Array): Uint8Array => encodeSyncMessage({ topic: 't', ranges: [], need: [], envelopes: [], pending: 0, sketchSalt: salt as Uint8Array<ArrayBuffer>, sketchSize: 3 })
+    for (const size of [0, 3, 15, 17, 64]) {
+      expect(() => decodeSyncMessage(message(new Uint8Array(size)))).toThrow(expect.objectContaining({ name: 'ProtocolError', code: 'ERR_MALFORMED' }))
+    }
+    expect(decodeSyncMessage(message(new Uint8Array(16).fill(9))).sketchSalt).toEqual(new Uint8Array(16).fill(9))
+  })
 })

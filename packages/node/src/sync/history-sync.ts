@@ -96,10 +96,11 @@ export interface SyncInit {
 
 /**
  * Whether a session failed on a message that does not decode, or breaks the sync codec's limits (its
- * lists, the 2 MiB frame): the peer sent it, whichever end it is, and is demoted and penalised for it.
+ * lists, the 2 MiB frame, a 16-byte salt), or on sketch cells or short ids no honest peer sends
+ * (SketchError): the peer sent it, whichever end it is, and is demoted and penalised for it.
  */
 function undecodable (err: unknown): boolean {
-  return err instanceof Error && (err.name === 'ProtocolError' || err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' || err.name === 'InvalidMessageLengthError')
+  return err instanceof Error && (err.name === 'ProtocolError' || err.name === 'SketchError' || err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' || err.name === 'InvalidMessageLengthError')
 }
 
 /** The outcome of one sync session, as the initiator saw it. */

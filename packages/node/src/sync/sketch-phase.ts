@@ -71,7 +71,7 @@ export class SketchAnswer {
 
   /**
    * The cells answering a request's sketch fields, and the ids of this side's items it asks for. Throws
-   * RangeError on a salt of the wrong size, SketchError on a need list that is not whole short ids.
+   * SketchError on a need list that is not whole short ids (a salt of the wrong size does not decode).
    */
   answer (message: SyncMessage): { cells?: Uint8Array<ArrayBuffer>, ids: Uint8Array[] } {
     let cells: Uint8Array | undefined

@@ -1,6 +1,7 @@
 import { checkShape } from '../codec.js'
 import { ProtocolError } from '../errors.js'
 import type { WireShape } from '../codec.js'
+import { SKETCH_SALT_BYTES } from './sketch.js'
 import { SyncMessage } from './sync.js'
 
 /** Decoding limits of sync messages (a DoS defence; docs/PROTOCOL.md §10). */
@@ -40,7 +41,7 @@ const SYNC_MESSAGE_SHAPE: WireShape = {
 /**
  * Decodes a sync message within SYNC_LIMITS, its wire shape checked first (a 2 MiB message of a million
  * empty topics, or of a million empty list entries, took 0.6-2.9 s to decode): every list counted against
- * its limit as it is walked, ids and need 32 bytes each; throws ProtocolError ERR_TOO_LARGE, ERR_MALFORMED or ERR_NOT_CANONICAL.
+ * its limit as it is walked, ids and need 32 bytes each, a sketch salt 16; throws ProtocolError ERR_TOO_LARGE, ERR_MALFORMED or ERR_NOT_CANONICAL.
  *
  * @example
  * ```ts
@@ -50,13 +51,19 @@ const SYNC_MESSAGE_SHAPE: WireShape = {
 export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   if (bytes.byteLength > SYNC_LIMITS.maxBytes) throw new ProtocolError('ERR_TOO_LARGE', `sync message of ${bytes.byteLength} bytes`)
   checkShape('sync message', bytes, SYNC_MESSAGE_SHAPE)
+  let message: SyncMessage
   try {
-    return SyncMessage.decode(bytes, {
+    message = SyncMessage.decode(bytes, {
       limits: { ranges: SYNC_LIMITS.ranges, need: SYNC_LIMITS.need, envelopes: SYNC_LIMITS.envelopes, ranges$: { ids: SYNC_LIMITS.ids } }
     })
   } catch (err) {
     throw new ProtocolError('ERR_MALFORMED', `sync message does not decode: ${err instanceof Error ? err.message : String(err)}`)
   }
+  // another length failed only in the responder's sketch, as a RangeError the peer paid nothing for
+  if (message.sketchSalt !== undefined && message.sketchSalt.byteLength !== SKETCH_SALT_BYTES) {
+    throw new ProtocolError('ERR_MALFORMED', `sketch salt of ${message.sketchSalt.byteLength} bytes, not ${SKETCH_SALT_BYTES}`)
+  }
+  return message
 }
 
 /**
