@@ -88,7 +88,7 @@ export class ResponderSlots {
     if ((this.open.get(peer) ?? 0) >= this.init.sessionsPerPeer || recent.length >= this.init.requestsPerMinute) return false
     recent.push(now)
     this.recent.set(peer, recent)
-    this.open.set(peer, (this.open.get(peer) ?? 0) + 1)
+    increment(this.open, peer)
     return true
   }
 
@@ -124,9 +124,7 @@ export class ResponderSlots {
 
   /** Release, at `now`, what a stream of `peer` held: its `enter`, and its shared `slot` when it took one (unless taken over). */
   leave (peer: string, now: number, slot?: ResponderSlot): void {
-    const open = (this.open.get(peer) ?? 1) - 1
-    if (open > 0) this.open.set(peer, open)
-    else this.open.delete(peer)
+    decrement(this.open, peer)
     if (slot !== undefined) this.release(slot, now)
   }
 
@@ -195,6 +193,18 @@ export class ResponderSlots {
   private forgetIdle (now: number): void {
     for (const [group, use] of this.use) if (use.holding === 0 && this.usage(group, now) < FORGOTTEN_USE) this.use.delete(group)
   }
+}
+
+/** Counts one more under `key`. */
+export function increment (counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
+
+/** Counts one less under `key`, forgetting it at none. */
+export function decrement (counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1
+  if (left > 0) counts.set(key, left)
+  else counts.delete(key)
 }
 
 /** Use (ms of slot-time) below which a group that holds nothing is forgotten: it is as good as new. */

@@ -20,8 +20,33 @@ export const SYNC_SESSIONS_PER_PEER = 2
 /** Sessions one peer may open with us per minute (as responder). @default 20 */
 export const SYNC_REQUESTS_PER_MINUTE = 20
 
-/** Round trips one session may take before it is abandoned. @default 64 */
+/** Round trips one session may take before it is abandoned (a SyncLimitError, not retried). @default 64 */
 export const SYNC_MAX_ROUND_TRIPS = 64
+
+/**
+ * Ranges a responder's replies may hold in one session, in all, besides two per item the initiator holds
+ * in the channel; past them the initiator ends the session (a SyncLimitError, not retried). An honest
+ * session of two disjoint sets of 20,000 posts takes 7,725 (0.4 per item), of 20,000 and half of them
+ * 5,064; a lying responder answered 63 rounds of 4,095 ranges, 90 ms of the initiator's main thread each
+ * (fourteenth read of issue 12, Medium 1). @default 8192
+ */
+export const SYNC_SESSION_RANGES = 8192
+
+/**
+ * Sessions this node runs as initiator at once, over all peers; more wait their turn (`InitiatorSlots`).
+ * Any peer that subscribes to a channel gets one, and PeerIds are free to make. @default 8
+ */
+export const SYNC_MAX_INITIATING = 8
+
+/**
+ * Of `SYNC_MAX_INITIATING`, the sessions run at once with the peers of one address group (an IPv4 address,
+ * an IPv6 /48, a relay's peers): eight sybils on one host got fifteen sessions, a whole core, and honest
+ * gossip took 0.9 s instead of 58 ms (fourteenth read of issue 12, Medium 1). @default 2
+ */
+export const SYNC_INITIATING_PER_GROUP = 2
+
+/** Sessions of one address group waiting for an initiator slot; one more is dropped. @default 32 */
+export const SYNC_INITIATING_QUEUE = 32
 
 /** After syncing a channel with a peer, wait this long before syncing it with that peer again, in ms. @default 60000 */
 export const SYNC_COOLDOWN = 60_000
@@ -39,7 +64,10 @@ export const SYNC_DEMOTION = 10 * 60_000
  */
 export const SYNC_INTERVAL = 60_000
 
-/** A failed session is retried once after this long (plus up to as much again, random), in ms. @default 2000 */
+/**
+ * A session that failed for another reason than a stall or a limit (a busy or briefly unreachable peer) is
+ * retried once after this long (plus up to as much again, random), in ms. @default 2000
+ */
 export const SYNC_RETRY_DELAY = 2_000
 
 /**

@@ -15,3 +15,18 @@ export class SyncStalledError extends Error {
     super(message, options)
   }
 }
+
+/**
+ * Thrown when a sync session runs into a limit its peer controls: more round trips than
+ * SYNC_MAX_ROUND_TRIPS, or more ranges than the session's range budget (`SyncInit.sessionRanges`). Such a
+ * session is not retried, and anti-entropy draws other peers first for a while, as after a stall.
+ */
+export class SyncLimitError extends Error {
+  static override readonly name = 'SyncLimitError'
+  override readonly name = 'SyncLimitError'
+  readonly code = 'ERR_SYNC_LIMIT'
+
+  constructor (message = 'the sync session ran into a limit', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -3,14 +3,15 @@ import { Reconciler, SYNC_LIMITS, toHex } from '@murmur/protocol'
 import { ResponderSlots, addressGroup } from './admission.js'
 import type { ResponderSlot } from './admission.js'
 import {
-  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INTERVAL, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS,
-  SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REQUESTS_PER_MINUTE, SYNC_RESPONDING_HOLD_CAP,
-  SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER, SYNC_STALLED_FOR
+  SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INITIATING_PER_GROUP, SYNC_INITIATING_QUEUE,
+  SYNC_INTERVAL, SYNC_MAX_INITIATING, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS, SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REQUESTS_PER_MINUTE,
+  SYNC_RESPONDING_HOLD_CAP, SYNC_SESSION_RANGES, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER, SYNC_STALLED_FOR
 } from './constants.js'
+import { InitiatorSlots } from './initiator-slots.js'
 import { Requested } from './requested.js'
 import { answerSession } from './responder.js'
 import { SketchPhase } from './sketch-phase.js'
-import { SyncStalledError } from './errors.js'
+import { SyncLimitError, SyncStalledError } from './errors.js'
 import { drawSyncPeers } from './sync-peers.js'
 import { isVerifyRefusal } from '../verify/errors.js'
 import { read, write } from './wire.js'
@@ -92,6 +93,16 @@ export interface SyncInit {
   dialedReserve?: number
   /** @default SYNC_STALLED_FOR (10 min) */
   stalledFor?: number
+  /** @default SYNC_MAX_INITIATING (8) */
+  maxInitiating?: number
+  /** @default SYNC_INITIATING_PER_GROUP (2) */
+  initiatingPerGroup?: number
+  /** @default SYNC_INITIATING_QUEUE (32) */
+  initiatingQueue?: number
+  /** Ranges a session's replies may hold besides two per item held. @default SYNC_SESSION_RANGES (8,192) */
+  sessionRanges?: number
+  /** @default SYNC_RETRY_DELAY (2 s) */
+  retryDelay?: number
 }
 
 /**
@@ -129,12 +140,14 @@ export interface SyncReport {
 
 /**
  * Runs both ends of `/murmur/sync/2.1.0`. As initiator it reconciles a channel with one peer and ingests
- * what it lacks — only envelopes it asked for (see `Requested`); as responder it answers peers about
+ * what it lacks — only envelopes it asked for (see `Requested`), within a session's round trips and ranges,
+ * and at most a few sessions at once per address group (`InitiatorSlots`); as responder it answers peers about
  * channels this node has joined, within per-peer, per-address and overall limits, and a stream holds a
  * shared slot only once its first message arrived (within `firstMessageTimeout`). A peer that sends an
  * invalid or unrequested post is penalised and not asked again for a while; a peer that stalls a
- * session (no whole message within `idleTimeout`, or past `sessionTimeout`) is drawn by anti-entropy
- * after every other peer for `stalledFor`; a blocked peer gets no session either way.
+ * session (no whole message within `idleTimeout`, or past `sessionTimeout`) or runs it into a limit is not
+ * retried and is drawn by anti-entropy after every other peer for `stalledFor`; a blocked peer gets no
+ * session either way.
  *
  * @example
  * ```ts
@@ -155,13 +168,17 @@ export class HistorySync {
   private readonly firstMessageTimeout: number
   private readonly idleTimeout: number
   private readonly slots: ResponderSlots
+  private readonly initiating: InitiatorSlots
+  private readonly sessionRanges: number
+  private readonly retryDelay: number
   private timer?: ReturnType<typeof setTimeout>
   private readonly retries = new Set<ReturnType<typeof setTimeout>>()
   private readonly lastSync = new Map<string, number>()
   private readonly demoted = new Map<string, number>()
-  /** Peers that stalled a session this node began, and when: drawn last by anti-entropy. */
+  /** Peers that stalled a session this node began, or ran it into a limit, and when: drawn last by anti-entropy. */
   private readonly stalled = new Map<string, number>()
   private readonly stalledFor: number
+  /** Sessions begun here, running or waiting for an initiator slot, by peer and topic. */
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
   /** Sessions other peers began that this node is answering now. */
   private responding = 0
@@ -186,11 +203,18 @@ export class HistorySync {
       dialedReserve: init.dialedReserve ?? SYNC_DIALED_RESERVE,
       holdCap: init.respondingHoldCap ?? SYNC_RESPONDING_HOLD_CAP
     })
+    this.initiating = new InitiatorSlots({
+      maxInitiating: init.maxInitiating ?? SYNC_MAX_INITIATING,
+      perGroup: init.initiatingPerGroup ?? SYNC_INITIATING_PER_GROUP,
+      queuePerGroup: init.initiatingQueue ?? SYNC_INITIATING_QUEUE
+    })
+    this.sessionRanges = init.sessionRanges ?? SYNC_SESSION_RANGES
+    this.retryDelay = init.retryDelay ?? SYNC_RETRY_DELAY
   }
 
-  /** Sessions open now, begun here or answered here (the murmur_sync_sessions gauge). */
+  /** Sessions open now, begun here or answered here (the murmur_sync_sessions gauge); not those waiting for a slot. */
   get sessions (): number {
-    return this.running.size + this.responding
+    return this.initiating.active + this.responding
   }
 
   async start (): Promise<void> {
@@ -204,6 +228,7 @@ export class HistorySync {
     clearTimeout(this.timer)
     for (const retry of this.retries) clearTimeout(retry)
     this.retries.clear()
+    this.initiating.close()
     this.controller.abort()
     await this.components.unhandle(SYNC_PROTOCOL)
     await Promise.allSettled(this.running.values())
@@ -252,17 +277,24 @@ export class HistorySync {
 
   /**
    * Syncs `topic` with `peer` unless it was synced with that peer within the cooldown, the peer is
-   * demoted, or a session is already running; resolves to the report, or undefined when skipped or failed.
+   * demoted, or a session is already running or waiting; the session waits for an initiator slot of the
+   * peer's address group (dropped when the group's queue is full). Resolves to the report, or undefined
+   * when skipped, dropped or failed. A failed session is retried once, unless it stalled or ran into a
+   * limit, or the peer was demoted for it.
    */
   async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown, retry = true): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
     if (!this.mayStart(peer, topic, cooldown, now)) return undefined
     this.lastSync.set(key, now)
-    const session = this.syncWith(peer, topic).catch((err: unknown) => {
+    const session = this.initiating.run(this.groupOf(peer), async () => {
+      // it may have waited: a peer demoted, blocked or gone since is not dialed
+      if (this.isDemoted(peer, Date.now()) || this.isBlocked(peer) || this.components.getConnections?.(peer).length === 0) return undefined
+      return await this.syncWith(peer, topic)
+    }).catch((err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
-      if (err instanceof Error && err.name === 'SyncStalledError') {
-        // answering slowly or never is not retried, and anti-entropy draws the others first for a while
+      if (err instanceof Error && (err.name === 'SyncStalledError' || err.name === 'SyncLimitError')) {
+        // answering slowly or never, or past a limit, is not retried, and anti-entropy draws the others first for a while
         this.stalled.set(peer.toString(), Date.now())
       } else if (retry && !this.isDemoted(peer, Date.now()) && !this.controller.signal.aborted) {
         // a busy or briefly unreachable peer: try once more soon rather than at the next anti-entropy round
@@ -270,7 +302,7 @@ export class HistorySync {
         const timer = setTimeout(() => {
           this.retries.delete(timer)
           void this.maybeSyncWith(peer, topic, cooldown, false)
-        }, SYNC_RETRY_DELAY * (1 + Math.random()))
+        }, this.retryDelay * (1 + Math.random()))
         this.retries.add(timer)
       }
       return undefined
@@ -279,7 +311,10 @@ export class HistorySync {
     return session
   }
 
-  /** Reconciles `topic` with `peer` now and ingests every envelope this node lacks (and asked for). */
+  /**
+   * Reconciles `topic` with `peer` now, outside the initiator slots, and ingests every envelope this node
+   * lacks (and asked for); {@link maybeSyncWith} is what the node calls.
+   */
   async syncWith (peer: PeerId, topic: string): Promise<SyncReport> {
     const channel = this.host.channelOf(topic)
     if (channel === undefined) throw new Error(`not syncing ${topic}: this node has not joined it`)
@@ -302,12 +337,16 @@ export class HistorySync {
       }
       const requested = new Requested(topic, this.host.itemOf)
       requested.askBy((id) => phase.asked(id))
+      // a responder's ranges each cost a step of reconciliation here: an honest one needs less than one per item
+      let ranges = this.sessionRanges + 2 * items.length
       for (;;) {
-        if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new Error('sync did not converge')
+        if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new SyncLimitError(`no convergence within ${SYNC_MAX_ROUND_TRIPS} round trips`)
         requested.sent(request.ranges)
         report.bytesOut += await write(lp, request, signal)
         const { message: reply, bytes } = await read(lp, signal, this.idleTimeout)
         report.bytesIn += bytes
+        ranges -= reply.ranges.length
+        if (ranges < 0) throw new SyncLimitError(`replies of more than ${this.sessionRanges + 2 * items.length} ranges in one session`)
         for (const envelope of reply.envelopes) {
           signal.throwIfAborted()
           if (!requested.admit(envelope)) {

@@ -4,7 +4,7 @@
  * lacks, validating each envelope exactly like gossip. Wire format: docs/PROTOCOL.md §10.
  */
 export { HistorySync } from './history-sync.js'
-export { SyncStalledError } from './errors.js'
+export { SyncLimitError, SyncStalledError } from './errors.js'
 export { addressGroup } from './admission.js'
 export { postItemOf } from './requested.js'
 export { drawSyncPeers } from './sync-peers.js'

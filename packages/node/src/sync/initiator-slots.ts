@@ -1,0 +1,109 @@
+import { decrement, increment } from './admission.js'
+
+/** Limits of {@link InitiatorSlots}; see ./constants.ts for the defaults. */
+export interface InitiatorSlotsInit {
+  /** sessions this node runs as initiator at once, over all peers */
+  maxInitiating: number
+  /** of those, sessions with the peers of one address group at once */
+  perGroup: number
+  /** sessions of one address group waiting for a slot; one more is dropped */
+  queuePerGroup: number
+}
+
+/**
+ * The sessions a node begins, shared out per address group. Any peer that subscribes to a channel gets a
+ * session the node starts, so PeerIds minted on one host made it run a session each at once (eight sybils:
+ * fifteen sessions, a whole core; fourteenth read of issue 12, Medium 1). A session runs only while fewer
+ * than `maxInitiating` run in all and fewer than `perGroup` with its peer's group; otherwise it waits its
+ * turn (at most `queuePerGroup` per group, the rest dropped), and a freed slot goes to the waiting group
+ * that runs fewest now, groups taking turns. So sybils on one address get `perGroup` sessions at a time,
+ * and a group that runs none is served first whatever the others queued.
+ *
+ * @example
+ * ```ts
+ * const slots = new InitiatorSlots({ maxInitiating: 8, perGroup: 2, queuePerGroup: 32 })
+ * const report = await slots.run('ip4/192.0.2.1', async () => await sync.syncWith(peer, topic)) // undefined: dropped
+ * ```
+ */
+export class InitiatorSlots {
+  private readonly init: InitiatorSlotsInit
+  private readonly runningBy = new Map<string, number>()
+  /** sessions waiting, by group, in the order groups take turns */
+  private readonly waiting = new Map<string, Array<(start: boolean) => void>>()
+  private total = 0
+  private closed = false
+
+  constructor (init: InitiatorSlotsInit) {
+    this.init = init
+  }
+
+  /** Sessions running now (not those waiting). */
+  get active (): number {
+    return this.total
+  }
+
+  /** Sessions of `group` running now. */
+  runningIn (group: string): number {
+    return this.runningBy.get(group) ?? 0
+  }
+
+  /**
+   * Runs `session` once a slot of `group` is free; resolves to its result, or to undefined without running
+   * it when the group's queue is full or the slots were closed meanwhile; a rejection of `session` is
+   * passed on, its slot freed.
+   */
+  async run<T> (group: string, session: () => Promise<T>): Promise<T | undefined> {
+    if (!await this.acquire(group)) return undefined
+    try {
+      return await session()
+    } finally {
+      decrement(this.runningBy, group)
+      this.total--
+      this.drain()
+    }
+  }
+
+  /** Drops every waiting session (they resolve to undefined) and admits no more. */
+  close (): void {
+    this.closed = true
+    for (const queue of this.waiting.values()) for (const start of queue) start(false)
+    this.waiting.clear()
+  }
+
+  private async acquire (group: string): Promise<boolean> {
+    if (this.closed) return false
+    if (this.total < this.init.maxInitiating && this.runningIn(group) < this.init.perGroup) {
+      this.take(group)
+      return true
+    }
+    const queue = this.waiting.get(group) ?? []
+    if (queue.length >= this.init.queuePerGroup) return false
+    return await new Promise<boolean>((resolve) => {
+      queue.push(resolve)
+      this.waiting.set(group, queue)
+    })
+  }
+
+  private take (group: string): void {
+    increment(this.runningBy, group)
+    this.total++
+  }
+
+  /** Starts waiting sessions while slots are free: each time of the group running fewest, the first such in turn. */
+  private drain (): void {
+    while (this.total < this.init.maxInitiating) {
+      let next: string | undefined
+      for (const group of this.waiting.keys()) {
+        if (this.runningIn(group) < this.init.perGroup && (next === undefined || this.runningIn(group) < this.runningIn(next))) next = group
+      }
+      if (next === undefined) return
+      const queue = this.waiting.get(next)!
+      const start = queue.shift()!
+      // the group goes to the back of the turns
+      this.waiting.delete(next)
+      if (queue.length > 0) this.waiting.set(next, queue)
+      this.take(next)
+      start(true)
+    }
+  }
+}

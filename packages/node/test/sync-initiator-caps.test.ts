@@ -1,0 +1,96 @@
+/**
+ * The sessions a node begins (fourteenth adversarial read of issue 12, Medium 1): any peer that subscribes
+ * to a channel gets a history-sync session the node starts. Eight stock libp2p peers on one host subscribed
+ * and answered each session with round after round of 4,095 ranges: the node ran all eight sessions at once,
+ * each up to 64 rounds, retried every one that failed, and spent a whole core (honest gossip 58 ms -> 940 ms).
+ * Now the node runs at most `initiatingPerGroup` sessions at once with one address group (the rest wait their
+ * turn), ends a session whose replies pass its range budget, does not retry it, and a peer of another group
+ * still gets its session at once.
+ */
+import { lpStream } from '@libp2p/utils'
+import { SyncRange, buildEnvelope, channelTopic, encodeSyncMessage, toHex } from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { SYNC_INITIATING_PER_GROUP, SYNC_PROTOCOL, SYNC_SESSION_RANGES } from '../src/sync/constants.js'
+import { TEST_POW_BITS, cleanedAfterEach, joinedStock, startNode, startStockPeer, waitFor } from './harness.js'
+import type { StockPeer } from './harness.js'
+import type { Verdict } from '../src/intake.js'
+
+const CHANNEL = '#sync-caps'
+const TOPIC = channelTopic(CHANNEL)
+const SYBILS = 8
+/** Retries of failed sessions come this soon in this test (2-4 s at the default). */
+const RETRY_DELAY = 200
+
+/** 4,095 FINGERPRINT ranges of one item each below every post, then a SKIP to +infinity: the reviewer's "grow" reply. */
+const GROW = encodeSyncMessage({
+  topic: '',
+  ranges: [
+    ...Array.from({ length: 4_095 }, (_, i) => ({ upperCreated: BigInt(1_000_000 + i + 1), upperId: new Uint8Array(0), mode: SyncRange.Mode.FINGERPRINT, fingerprint: new Uint8Array(16).fill(1), count: 1, ids: [] })),
+    { upperCreated: 2n ** 64n - 1n, upperId: new Uint8Array(0), mode: SyncRange.Mode.SKIP, fingerprint: new Uint8Array(0), count: 0, ids: [] }
+  ],
+  need: [],
+  envelopes: [],
+  pending: 0
+})
+
+/** What the sybils saw of the sessions the node began with them. */
+interface Attack { open: number, peak: number, ended: number, sessions: Map<string, number>, replies: number[] }
+
+/** A sybil: a stock peer that answers every sync session with GROW until the node gives up. */
+async function sybil (attack: Attack): Promise<StockPeer> {
+  const peer = await startStockPeer()
+  await peer.handle(SYNC_PROTOCOL, async (stream) => {
+    const me = peer.peerId.toString()
+    attack.sessions.set(me, (attack.sessions.get(me) ?? 0) + 1)
+    attack.peak = Math.max(attack.peak, ++attack.open)
+    const lp = lpStream(stream, { maxDataLength: 4 * 1024 * 1024 })
+    let replies = 0
+    try {
+      await lp.read()
+      for (;;) {
+        await lp.write(GROW)
+        replies++
+        await lp.read()
+      }
+    } catch {
+      // the node ended the session
+    } finally {
+      attack.open--
+      attack.ended++
+      attack.replies.push(replies)
+    }
+  })
+  return peer
+}
+
+describe('the sessions a node begins are capped per address group (fourteenth read of issue 12, Medium 1)', () => {
+  const cleanup = cleanedAfterEach()
+
+  it(`${SYBILS} subscribing sybils on one host get ${SYNC_INITIATING_PER_GROUP} sessions at a time, each cut at its range budget and not retried; an honest peer elsewhere gets its posts synced`, async () => {
+    const victim = await startNode({ channels: [CHANNEL], stem: false, sync: { retryDelay: RETRY_DELAY } })
+    const honest = await startNode({ channels: [CHANNEL], stem: false, listen: ['/ip4/127.0.0.2/tcp/0'] })
+    cleanup.running.push(victim, honest)
+    const post = await buildEnvelope({ channel: CHANNEL, body: 'from another host', powBits: TEST_POW_BITS })
+    const ingest = (honest as unknown as { intake: { ingest(topic: string, envelope: Uint8Array): Promise<Verdict> } }).intake
+    expect(await ingest.ingest(TOPIC, post.bytes)).toBe('accept')
+
+    const attack: Attack = { open: 0, peak: 0, ended: 0, sessions: new Map(), replies: [] }
+    const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => sybil(attack)))
+    cleanup.running.push(...sybils)
+    await Promise.all(sybils.map(async (peer) => joinedStock(victim, peer, TOPIC)))
+    await waitFor(() => attack.sessions.size > 0, 'the first sybil session')
+
+    // the node dials a peer of another address group, which subscribes: its session starts beside the sybils'
+    await victim.libp2p.dial(honest.getMultiaddrs().find((a) => String(a).startsWith('/ip4/127.0.0.2/tcp/'))!)
+    await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the honest post, by sync', 10_000)
+
+    // old code: all eight at once, 64 rounds each
+    await waitFor(() => attack.ended >= SYBILS || attack.peak > SYNC_INITIATING_PER_GROUP, 'every sybil session to end', 20_000)
+    expect(attack.peak).toBeLessThanOrEqual(SYNC_INITIATING_PER_GROUP)
+    // cut once its replies pass the range budget (two per item held besides): the third reply of 4,096
+    expect(Math.max(...attack.replies)).toBeLessThanOrEqual(Math.ceil(SYNC_SESSION_RANGES / 4_096) + 1)
+    // a session cut at a limit is not retried: still one each past the latest a retry comes (twice the delay)
+    await new Promise((resolve) => setTimeout(resolve, 3 * RETRY_DELAY))
+    expect([...attack.sessions.values()]).toEqual(Array.from({ length: SYBILS }, () => 1))
+  }, 30_000)
+})
