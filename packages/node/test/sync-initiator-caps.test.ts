@@ -87,7 +87,7 @@ describe('the sessions a node begins are capped per address group (fourteenth re
     // old code: all eight at once, 64 rounds each
     await waitFor(() => attack.ended >= SYBILS || attack.peak > SYNC_INITIATING_PER_GROUP, 'every sybil session to end', 20_000)
     expect(attack.peak).toBeLessThanOrEqual(SYNC_INITIATING_PER_GROUP)
-    // cut once its replies pass the range budget (two per item held besides): the third reply of 4,096
+    // cut once its replies pass the range budget (besides one per item held): the third reply of 4,096
     expect(Math.max(...attack.replies)).toBeLessThanOrEqual(Math.ceil(SYNC_SESSION_RANGES / 4_096) + 1)
     // a session cut at a limit is not retried: still one each past the latest a retry comes (twice the delay)
     await new Promise((resolve) => setTimeout(resolve, 3 * RETRY_DELAY))

@@ -1,24 +1,25 @@
 import { lpStream } from '@libp2p/utils'
-import { Reconciler, SYNC_LIMITS, toHex } from '@murmur/protocol'
+import { SYNC_LIMITS } from '@murmur/protocol'
 import { ResponderSlots, addressGroup } from './admission.js'
 import type { ResponderSlot } from './admission.js'
 import {
   SYNC_COOLDOWN, SYNC_DEMOTION, SYNC_DIALED_RESERVE, SYNC_FIRST_MESSAGE_TIMEOUT, SYNC_IDLE_TIMEOUT, SYNC_INITIATING_PER_GROUP, SYNC_INITIATING_QUEUE,
-  SYNC_INTERVAL, SYNC_MAX_INITIATING, SYNC_MAX_RESPONDING, SYNC_MAX_ROUND_TRIPS, SYNC_MAX_WANTED, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REQUESTS_PER_MINUTE,
+  SYNC_INTERVAL, SYNC_MAX_INITIATING, SYNC_MAX_RESPONDING, SYNC_RETRY_DELAY, SYNC_PROTOCOL, SYNC_REQUESTS_PER_MINUTE,
   SYNC_RESPONDING_HOLD_CAP, SYNC_SESSION_RANGES, SYNC_SESSION_TIMEOUT, SYNC_SESSIONS_PER_PEER, SYNC_STALLED_FOR
 } from './constants.js'
+import { initiateSession } from './initiator.js'
 import { InitiatorSlots } from './initiator-slots.js'
-import { Requested } from './requested.js'
 import { answerSession } from './responder.js'
-import { SketchPhase } from './sketch-phase.js'
-import { SyncLimitError, SyncStalledError } from './errors.js'
+import { SyncStalledError } from './errors.js'
 import { drawSyncPeers } from './sync-peers.js'
-import { isVerifyRefusal } from '../verify/errors.js'
-import { read, write } from './wire.js'
+import { read } from './wire.js'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { SyncItem, SyncMessage } from '@murmur/protocol'
+import type { SyncItem } from '@murmur/protocol'
 import type { Verdict } from '../intake.js'
+import type { SyncReport } from './initiator.js'
 import type { SyncItemOf } from './requested.js'
+
+export type { SyncReport } from './initiator.js'
 
 /** What history sync needs from the node. */
 export interface SyncHost {
@@ -99,7 +100,7 @@ export interface SyncInit {
   initiatingPerGroup?: number
   /** @default SYNC_INITIATING_QUEUE (32) */
   initiatingQueue?: number
-  /** Ranges a session's replies may hold besides two per item held. @default SYNC_SESSION_RANGES (8,192) */
+  /** Ranges a session's replies may hold besides one per item held. @default SYNC_SESSION_RANGES (8,192) */
   sessionRanges?: number
   /** @default SYNC_RETRY_DELAY (2 s) */
   retryDelay?: number
@@ -113,30 +114,6 @@ export interface SyncInit {
 function undecodable (err: unknown): boolean {
   return err instanceof Error && (err.name === 'ProtocolError' || err.name === 'SketchError' || err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' || err.name === 'InvalidMessageLengthError')
 }
-
-/** The outcome of one sync session, as the initiator saw it. */
-export interface SyncReport {
-  /** Envelopes received and stored. */
-  stored: number
-  /** Envelopes received that were valid but not new (duplicates) or no longer wanted (expired). */
-  ignored: number
-  /** Envelopes received that failed validation. */
-  rejected: number
-  /**
-   * Envelopes received but not judged: the verification pool refused them (overloaded, stopping). Nobody's
-   * fault: they stay missing here, so the next session with any peer asks for them again.
-   */
-  deferred: number
-  /** Envelopes received that were not asked for (the session then ends, the peer demoted). */
-  unrequested: number
-  /** Request/reply exchanges. */
-  roundTrips: number
-  /** Bytes sent, length prefixes included. */
-  bytesOut: number
-  /** Bytes received, length prefixes included. */
-  bytesIn: number
-}
-
 
 /**
  * Runs both ends of `/murmur/sync/2.1.0`. As initiator it reconciles a channel with one peer and ingests
@@ -323,69 +300,8 @@ export class HistorySync {
     const signal = AbortSignal.any([this.controller.signal, deadline])
     const stream = await this.components.dialProtocol(peer, SYNC_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: SYNC_LIMITS.maxBytes })
-    const report: SyncReport = { stored: 0, ignored: 0, rejected: 0, deferred: 0, unrequested: 0, roundTrips: 0, bytesOut: 0, bytesIn: 0 }
     try {
-      const items = await this.host.items(channel)
-      const reconciler = new Reconciler(items, 'initiator')
-      // spread differences leave ranges for the sketch after the first reply
-      const phase = new SketchPhase(items)
-      let request: SyncMessage = { topic, ranges: reconciler.initial(), need: [], envelopes: [], pending: 0 }
-      // ids still to ask for, each asked at most once per session, at most SYNC_MAX_WANTED in all
-      const wanted = new Map<string, Uint8Array>()
-      for (const id of this.host.wanted?.(topic, peer) ?? []) {
-        if (wanted.size < SYNC_MAX_WANTED) wanted.set(toHex(id), id)
-      }
-      const requested = new Requested(topic, this.host.itemOf)
-      requested.askBy((id) => phase.asked(id))
-      // a responder's ranges each cost a step of reconciliation here: an honest one needs less than one per item
-      let ranges = this.sessionRanges + 2 * items.length
-      for (;;) {
-        if (++report.roundTrips > SYNC_MAX_ROUND_TRIPS) throw new SyncLimitError(`no convergence within ${SYNC_MAX_ROUND_TRIPS} round trips`)
-        requested.sent(request.ranges)
-        report.bytesOut += await write(lp, request, signal)
-        const { message: reply, bytes } = await read(lp, signal, this.idleTimeout)
-        report.bytesIn += bytes
-        ranges -= reply.ranges.length
-        if (ranges < 0) throw new SyncLimitError(`replies of more than ${this.sessionRanges + 2 * items.length} ranges in one session`)
-        for (const envelope of reply.envelopes) {
-          signal.throwIfAborted()
-          if (!requested.admit(envelope)) {
-            // checked before validation: junk nobody asked for costs a hash, not a signature check
-            report.unrequested++
-            this.demote(peer, 'unrequested')
-            throw new Error('peer sent a post it was not asked for')
-          }
-          let verdict: Verdict
-          try {
-            verdict = await this.host.ingest(topic, envelope, peer)
-          } catch (err) {
-            if (!isVerifyRefusal(err)) throw err
-            report.deferred++
-            continue
-          }
-          if (verdict === 'reject') {
-            report.rejected++
-            this.demote(peer, 'invalid')
-            throw new Error('peer sent an invalid post')
-          }
-          if (verdict === 'accept') report.stored++
-          else report.ignored++
-        }
-        const { step, sketch } = phase.next(reply, reconciler, report.roundTrips === 1)
-        for (const id of step.need) {
-          const hex = toHex(id)
-          if (!requested.has(hex) && requested.size + wanted.size < SYNC_MAX_WANTED) wanted.set(hex, id)
-        }
-        const need: Uint8Array[] = []
-        for (const [hex, id] of wanted) {
-          if (need.length >= SYNC_LIMITS.need) break
-          need.push(id)
-          wanted.delete(hex)
-          requested.ask(hex)
-        }
-        if (step.ranges.length === 0 && need.length === 0 && reply.pending === 0 && Object.keys(sketch).length === 0) break
-        request = { topic: '', ranges: step.ranges, need: need as Array<Uint8Array<ArrayBuffer>>, envelopes: [], pending: 0, ...sketch }
-      }
+      const report = await initiateSession(lp, { topic, channel, peer, host: this.host, signal, idleTimeout: this.idleTimeout, sessionRanges: this.sessionRanges, demote: (why) => { this.demote(peer, why) } })
       await stream.close({ signal })
       this.log('synced %s with %p: %d stored, %d ignored, %d deferred in %d round trips, %d bytes out, %d in', topic, peer, report.stored, report.ignored, report.deferred, report.roundTrips, report.bytesOut, report.bytesIn)
       return report
