@@ -58,7 +58,7 @@ export { BROWSER_KEY_DATABASE, destroyBrowserAtRestKey } from './at-rest/browser
 export { STEM_PROTOCOL, FLUFF_PROBABILITY, EPOCH_DURATION, StemStoppedError } from './stem/index.js'
 export type { StemInit, Stem } from './stem/index.js'
 export type { OnionInit, OnionStatus } from './onion/index.js'
-export { SYNC_PROTOCOL, SyncStalledError } from './sync/index.js'
+export { SYNC_PROTOCOL, SyncLimitError, SyncStalledError } from './sync/index.js'
 export { METRIC_NAMES, STORE_BYTES_STEP } from './metrics.js'
 export { createVerifyPool, availableCores, priorityOfPath, MAX_PRIORITY_OVERTAKES, VERIFY_MAX_QUEUE, VerifyQueueFullError, VerifyWorkerCrashedError, VerifyPoolStoppedError } from './verify/index.js'
 export type { VerifyPool, VerifyPoolInit, VerifyJobOptions, VerifyPriority, SpawnVerifyWorker, VerifyWorkerHandle } from './verify/index.js'
