@@ -3,10 +3,12 @@
  * and send it packets whose MAC checks. The mix replaced its key after `maxTags` such packets and opened
  * packets for one previous key only, while senders keep a key until its announced expiry (up to an hour):
  * 2 × maxTags packets from one address made every honest sender's packet fail (ERR_ONION_MAC) until then.
- * Here `maxTags` is lowered to 64 (the same code path as the default 65,536).
+ * Here `maxTags` is lowered to 32 (the same code path as the default 65,536).
  */
-import { encodeOnionMessage, wrapOnion } from '@murmur/protocol'
+import { logger } from '@libp2p/logger'
+import { encodeOnionMessage, equalBytes, generateMixKey, wrapOnion } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
+import { MixDirectory } from '../src/onion/directory.js'
 import { MIX_PROTOCOL } from '../src/onion/index.js'
 import { writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
@@ -15,7 +17,7 @@ import type { StockPeer } from './harness.js'
 import type { RecordingMix } from './onion-harness.js'
 
 const TOPIC = 'murmur/2/#onion'
-const MAX_TAGS = 64
+const MAX_TAGS = 32
 
 /** A one-hop packet for `target` (the exit) carrying `message`: the attacker's are a junk message, or a loop nobody sent. */
 function exitPacket (target: RecordingMix, publicKey: Uint8Array, message: Uint8Array): Uint8Array {
@@ -26,21 +28,24 @@ const junk = (i: number): Uint8Array => Uint8Array.of(7, i >> 8, i & 255)
 const loop = (i: number): Uint8Array => encodeOnionMessage({ kind: 'loop', id: Uint8Array.from({ length: 16 }, (_, j) => j < 2 ? i >> (8 * j) : 0) })
 
 /**
- * `count` packets from `peer`, each MACed for the key the mix announces: asked again every 16 packets,
- * as an attacker following the mix's rotations does.
+ * `count` packets from `peer`, 8 at a time, each MACed for the key the mix announces: asked again every 16
+ * packets, as an attacker following the mix's rotations does.
  */
 async function flood (peer: StockPeer, target: RecordingMix, count: number, message: (i: number) => Uint8Array): Promise<void> {
-  let publicKey = await mixKeyOf(peer, target.peer.peerId)
-  for (let i = 0; i < count; i++) {
-    if (i > 0 && i % 16 === 0) publicKey = await mixKeyOf(peer, target.peer.peerId)
-    await writeAll(await peer.dialProtocol(target.peer.peerId, MIX_PROTOCOL), exitPacket(target, publicKey, message(i)))
+  for (let batch = 0; batch < count; batch += 16) {
+    const publicKey = await mixKeyOf(peer, target.peer.peerId)
+    for (let lane = batch; lane < Math.min(batch + 16, count); lane += 8) {
+      await Promise.all(Array.from({ length: Math.min(8, count - lane) }, async (_, j) => {
+        await writeAll(await peer.dialProtocol(target.peer.peerId, MIX_PROTOCOL), exitPacket(target, publicKey, message(lane + j)))
+      }))
+    }
   }
 }
 
 describe('a mix key worn out by valid packets', () => {
   const cleanup = cleanedAfterEach()
 
-  /** A mix with `maxTags` 64 that charges each peer to the address group `groups` names (all are on loopback). */
+  /** A mix with `maxTags` 32 that charges each peer to the address group `groups` names (all are on loopback). */
   async function setUp (groups: Map<string, string>): Promise<RecordingMix> {
     return recordingMix(cleanup, { groupOf: (peer) => groups.get(peer.toString()) }, { maxTags: MAX_TAGS })
   }
@@ -85,12 +90,12 @@ describe('a mix key worn out by valid packets', () => {
     expect(target.penalized).toEqual([])
   }, 15_000)
 
-  it('loops from 4 address groups replace the key by count: the honest sender\'s key, fetched before, still opens until its announced expiry', async () => {
+  it('loops from 3 address groups replace the key by count: the honest sender\'s key, fetched before, still opens until its announced expiry', async () => {
     const groups = new Map<string, string>()
     const target = await setUp(groups)
     const honest = await connectedPeer(target)
     groups.set(honest.peerId.toString(), 'honest')
-    const attackers = await Promise.all(Array.from({ length: 4 }, async () => connectedPeer(target)))
+    const attackers = await Promise.all(Array.from({ length: 3 }, async () => connectedPeer(target)))
     for (const [i, attacker] of attackers.entries()) groups.set(attacker.peerId.toString(), `attacker-${i}`)
     const announced = await mixKeyAnswerOf(honest, target.peer.peerId)
     const started = Date.now()
@@ -101,4 +106,22 @@ describe('a mix key worn out by valid packets', () => {
     expect(Date.now() - started).toBeLessThan(announced.expiresIn * 1000)
     expect(target.penalized).toEqual([])
   }, 15_000)
+
+  it('a sender asks for a mix\'s key again within `refreshEvery`: a key replaced by count is followed long before its announced expiry', async () => {
+    const groups = new Map<string, string>()
+    const target = await setUp(groups)
+    const attackers = await Promise.all(Array.from({ length: 2 }, async () => connectedPeer(target)))
+    for (const [i, attacker] of attackers.entries()) groups.set(attacker.peerId.toString(), `attacker-${i}`)
+    const sender = await startStockPeer()
+    const directory = new MixDirectory({ libp2p: sender, ownKey: () => ({ publicKey: generateMixKey().publicKey, expiresIn: 3_600_000 }), log: logger('murmur:test:directory') }, { refreshEvery: 300 })
+    await directory.start()
+    cleanup.running.push({ stop: () => { directory.stop() } }, sender)
+    await sender.dial(target.peer.getMultiaddrs()[0]!)
+    const first = await waitFor(() => directory.known()[0]?.publicKey, 'the mix\'s key known')
+    for (const attacker of attackers) await flood(attacker, target, MAX_TAGS, loop)
+    const replaced = await mixKeyOf(attackers[0]!, target.peer.peerId)
+    expect(replaced).not.toEqual(first)
+    // announced for an hour, asked for again within 300 ms
+    await waitFor(() => equalBytes(directory.known()[0]!.publicKey, replaced), 'the new key asked for', 2_000)
+  })
 })

@@ -22,6 +22,12 @@ export const ONION_RESEND_AFTER = 20_000
 export const ONION_MAX_ATTEMPTS = 3
 /** How long a mix key is announced for before the mix draws a new one, in ms; it is opened for as long again (then its replay tags go with it). @default 3600000 */
 export const MIX_KEY_LIFETIME = 3_600_000
+/**
+ * Longest a node keeps a mix's key without asking again, in ms, whatever expiry the mix announced: a
+ * key replaced early by count (MAX_REPLAY_TAGS) keeps a quarter of its tags for senders still holding
+ * it, which then move to the new key within this (16,384 packets in 10 min: 98,304 an hour). @default 600000
+ */
+export const MIX_KEY_REFRESH = 600_000
 /** Replay tags a mix keeps under one key (69 bytes each in V8: 4.5 MB); at 3/4 of them it draws a new key early. @default 65536 */
 export const MAX_REPLAY_TAGS = 65_536
 /**
