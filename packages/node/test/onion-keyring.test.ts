@@ -53,7 +53,9 @@ describe('mix keyring', () => {
   it('gives one address group at most half a key, which it alone never replaces; two groups replace it at 3/4, and the old key keeps its last quarter for the groups still holding it', () => {
     const keyring = new MixKeyring({ lifetime: 60_000, maxTags: 8, now: () => 0 })
     const first = keyring.publicKey
-    expect(spend(keyring, first, 'a', 10)).toBe(4)
+    const early = packetFor(first)
+    expect(keep(keyring.open(early, 'a'))).toBe(true)
+    expect(spend(keyring, first, 'a', 10)).toBe(3)
     expect(keyring.open(packetFor(first), 'a')).toMatchObject({ ok: false, code: 'ERR_MIX_SHARE' })
     expect(keyring.publicKey).toEqual(first)
     // a second group: half of the 4 tags left, and the key is replaced at 6 of 8
@@ -63,6 +65,8 @@ describe('mix keyring', () => {
     expect(spend(keyring, first, 'honest', 10)).toBe(1)
     expect(spend(keyring, first, 'honest-2', 10)).toBe(1)
     expect(spend(keyring, first, 'honest-3', 10)).toBe(0)
+    // its tags go with it: a packet it opened before the replacement is still a replay
+    expect(keyring.open(early, 'honest-3')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
   })
 
   it('holds at most maxKeys keys: past them a full key is not replaced by count, and a replacement by time drops only a key past its announced expiry', () => {
