@@ -9,7 +9,7 @@ import { logger } from '@libp2p/logger'
 import { encodeOnionMessage, equalBytes, generateMixKey, wrapOnion } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { MixDirectory } from '../src/onion/directory.js'
-import { MIX_PROTOCOL } from '../src/onion/index.js'
+import { MIX_KEY_PROTOCOL, MIX_PROTOCOL } from '../src/onion/index.js'
 import { writeAll } from '../src/onion/stream.js'
 import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import { mixKeyAnswerOf, mixKeyOf, recordingMix } from './onion-harness.js'
@@ -123,5 +123,24 @@ describe('a mix key worn out by valid packets', () => {
     expect(replaced).not.toEqual(first)
     // announced for an hour, asked for again within 300 ms
     await waitFor(() => equalBytes(directory.known()[0]!.publicKey, replaced), 'the new key asked for', 2_000)
+  })
+
+  it('a refresh that fails is tried again: the sender does not keep a key the mix has replaced', async () => {
+    const mix = await startStockPeer()
+    const keys = [generateMixKey().publicKey, generateMixKey().publicKey]
+    let asked = 0
+    await mix.handle(MIX_KEY_PROTOCOL, (stream) => {
+      // the second ask fails; every other is answered, with the second key from the third on
+      if (++asked === 2) { stream.abort(new Error('busy')); return }
+      void writeAll(stream, new Uint8Array([...keys[asked === 1 ? 0 : 1]!, 0, 0, 0x0e, 0x10]))
+    })
+    const sender = await startStockPeer()
+    const directory = new MixDirectory({ libp2p: sender, ownKey: () => ({ publicKey: generateMixKey().publicKey, expiresIn: 3_600_000 }), log: logger('murmur:test:directory') }, { refreshEvery: 200 })
+    await directory.start()
+    cleanup.running.push({ stop: () => { directory.stop() } }, sender, mix)
+    await sender.dial(mix.getMultiaddrs()[0]!)
+    await waitFor(() => directory.known()[0]?.publicKey, 'the first key known')
+    await waitFor(() => equalBytes(directory.known()[0]!.publicKey, keys[1]!), 'the second key asked for after a failed ask', 3_000)
+    expect(asked).toBeGreaterThanOrEqual(3)
   })
 })

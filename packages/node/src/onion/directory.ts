@@ -140,10 +140,21 @@ export class MixDirectory {
       // nor than `refreshEvery` (a key replaced early by count opens only a quarter of its tags more)
       const seconds = new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)
       const expiresIn = Math.min(Math.max(60, seconds), MIX_KEY_LIFETIME / 1000) * 1000
-      clearTimeout(this.refresh.get(peer))
-      this.refresh.set(peer, setTimeout(() => { void this.fetch(peerId, connection) }, Math.min(expiresIn + 1000, this.refreshEvery)))
+      this.askAgain(peerId, connection, Math.min(expiresIn + 1000, this.refreshEvery))
     } catch (err) {
       this.components.log('no mix key from %p - %e', peerId, err)
+      // a known mix that did not answer this time is asked again: its key was kept, and would grow stale
+      if (this.running && this.mixes.has(peer)) this.askAgain(peerId, connection, this.refreshEvery)
     }
+  }
+
+  /** Asks `peerId` for its key again after `delay` ms, over `connection` or, once that closed, another one open then. */
+  private askAgain (peerId: PeerId, connection: Connection, delay: number): void {
+    const peer = peerId.toString()
+    clearTimeout(this.refresh.get(peer))
+    this.refresh.set(peer, setTimeout(() => {
+      const open = connection.status === 'open' ? connection : this.components.libp2p.getConnections?.(peerId).find((other) => other.status === 'open')
+      void this.fetch(peerId, open ?? connection)
+    }, delay))
   }
 }
