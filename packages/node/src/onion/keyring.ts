@@ -1,6 +1,6 @@
 /**
  * A mix's keys and the replay tags seen under each. A key is announced for one lifetime from its
- * creation and opened for one more (senders fetched it until it was replaced, and ask again only at its
+ * creation and opened for one more (senders fetched it until it was replaced, and may keep it until its
  * announced expiry); its tags are kept as long as it is, so a packet replayed at any time its key can
  * open it is refused.
  *
@@ -69,7 +69,7 @@ export class MixKeyring {
   private readonly maxTags: number
   private readonly share: number
   private readonly maxKeys: number
-  /** Tags at which the current key is replaced early: more than one group can hold. */
+  /** Tags at which the current key is replaced early: more than any one group can hold. */
   private readonly replaceAt: number
   private readonly now: () => number
 

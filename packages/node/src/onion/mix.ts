@@ -19,7 +19,7 @@ import type { OnionMessage, OnionRefused, OnionUnwrapped } from '@murmur/protoco
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
+/** Why a mix dropped a packet: the protocol's refusal codes, a sender's group over its share of a key (`MixKeyring`), a full queue, or a next hop it could not reach. */
 export type MixDropCode = OnionRefused['code'] | MixShareRefused['code'] | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
 /** A packet held until its delay is over. */
