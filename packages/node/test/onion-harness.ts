@@ -55,9 +55,23 @@ export async function recordingMix (cleanup: Cleanup, components: Pick<OnionComp
  * ```
  */
 export async function mixKeyOf (asker: StockPeer, peer: PeerId): Promise<Uint8Array> {
+  return (await mixKeyAnswerOf(asker, peer)).publicKey
+}
+
+/**
+ * The whole answer `peer` gives `asker` over /murmur/mix-key/1.0.0: its mix key and the seconds until
+ * that key is replaced (what an honest sender keeps the key for).
+ *
+ * @example
+ * ```ts
+ * const { publicKey, expiresIn } = await mixKeyAnswerOf(honest, target.peer.peerId)
+ * ```
+ */
+export async function mixKeyAnswerOf (asker: StockPeer, peer: PeerId): Promise<{ publicKey: Uint8Array, expiresIn: number }> {
   const stream = await asker.dialProtocol(peer, MIX_KEY_PROTOCOL)
   const reading = readExactly(stream, 36, 5_000)
   await stream.close()
-  return (await reading).slice(0, 32)
+  const answer = await reading
+  return { publicKey: answer.slice(0, 32), expiresIn: new DataView(answer.buffer, answer.byteOffset).getUint32(32) }
 }
 

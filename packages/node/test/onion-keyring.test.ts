@@ -1,7 +1,7 @@
 /**
- * A mix's keys and replay tags (rotation by time and by count, the previous key honoured for one more
- * lifetime, replays refused under either), and the path draw (dialed mixes first, by address group,
- * a first hop not tried before).
+ * A mix's keys and replay tags (rotation by time and by count, each key honoured until a lifetime past
+ * its announced expiry, replays refused under any, an address group's share of a key), and the path
+ * draw (dialed mixes first, by address group, a first hop not tried before).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { encodeOnionMessage, ready, wrapOnion } from '@murmur/protocol'
@@ -19,31 +19,91 @@ function packetFor (publicKey: Uint8Array): Uint8Array {
 }
 
 describe('mix keyring', () => {
-  it('refuses a replay under the current key and under the previous one; forgets a key two rotations old', () => {
+  it('refuses a replay under any key still open; a key opens until a lifetime past its announced expiry', () => {
     let now = 0
-    const keyring = new MixKeyring({ lifetime: 60_000, maxTags: 3, now: () => now })
+    const keyring = new MixKeyring({ lifetime: 60_000, now: () => now })
     const first = keyring.publicKey
     const early = packetFor(first)
-    expect(keyring.open(early).ok).toBe(true)
-    expect(keyring.open(early)).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
-    // two more packets fill the tag set: the key is replaced at once
-    expect(keyring.open(packetFor(first)).ok).toBe(true)
-    expect(keyring.open(packetFor(first)).ok).toBe(true)
+    expect(keep(keyring.open(early, 'a'))).toBe(true)
+    expect(keyring.open(early, 'a')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
+    // replaced at its announced expiry: a sender still holding it reaches the mix for one more lifetime, without replays
+    now += 60_000
     const second = keyring.publicKey
     expect(second).not.toEqual(first)
-    // a sender still holding the first key reaches the mix for one more lifetime, without replays
     const late = packetFor(first)
-    expect(keyring.open(late).ok).toBe(true)
-    expect(keyring.open(late)).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
-    expect(keyring.open(early)).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
+    expect(keep(keyring.open(late, 'a'))).toBe(true)
+    expect(keyring.open(late, 'a')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
+    expect(keyring.open(early, 'a')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
     // a lifetime later the second key is replaced too, and the first one is gone
     now += 60_000
     expect(keyring.publicKey).not.toEqual(second)
-    expect(keyring.open(packetFor(first))).toMatchObject({ ok: false, code: 'ERR_ONION_MAC' })
-    expect(keyring.open(packetFor(second)).ok).toBe(true)
+    expect(keyring.open(packetFor(first), 'a')).toMatchObject({ ok: false, code: 'ERR_ONION_MAC' })
+    expect(keep(keyring.open(packetFor(second), 'a'))).toBe(true)
     expect(keyring.expiresIn).toBe(60_000)
   })
+
+  it('records a tag only for a packet kept: one opened and not kept (the mix refused its message) opens again', () => {
+    const keyring = new MixKeyring()
+    const packet = packetFor(keyring.publicKey)
+    expect(keyring.open(packet, 'a').ok).toBe(true)
+    expect(keep(keyring.open(packet, 'a'))).toBe(true)
+    expect(keyring.open(packet, 'a')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
+  })
+
+  it('gives one address group at most half a key, which it alone never replaces; two groups replace it at 3/4, and the old key keeps its last quarter for the groups still holding it', () => {
+    const keyring = new MixKeyring({ lifetime: 60_000, maxTags: 8, now: () => 0 })
+    const first = keyring.publicKey
+    const early = packetFor(first)
+    expect(keep(keyring.open(early, 'a'))).toBe(true)
+    expect(spend(keyring, first, 'a', 10)).toBe(3)
+    expect(keyring.open(packetFor(first), 'a')).toMatchObject({ ok: false, code: 'ERR_MIX_SHARE' })
+    expect(keyring.publicKey).toEqual(first)
+    // a second group: half of the 4 tags left, and the key is replaced at 6 of 8
+    expect(spend(keyring, first, 'b', 10)).toBe(2)
+    expect(keyring.publicKey).not.toEqual(first)
+    // the first key still opens for other groups, each a share of what is left, until it is full
+    expect(spend(keyring, first, 'honest', 10)).toBe(1)
+    expect(spend(keyring, first, 'honest-2', 10)).toBe(1)
+    expect(spend(keyring, first, 'honest-3', 10)).toBe(0)
+    // its tags go with it: a packet it opened before the replacement is still a replay
+    expect(keyring.open(early, 'honest-3')).toMatchObject({ ok: false, code: 'ERR_ONION_REPLAY' })
+  })
+
+  it('holds at most maxKeys keys: past them a full key is not replaced by count, and a replacement by time drops only a key past its announced expiry', () => {
+    let now = 0
+    const keyring = new MixKeyring({ lifetime: 60_000, maxTags: 4, maxKeys: 3, now: () => now })
+    const keys: Uint8Array[] = []
+    for (let i = 0; i < 3; i++) {
+      keys.push(keyring.publicKey)
+      // 2 + 1 of 4 tags from two groups: the key is replaced (but not the third)
+      expect(spend(keyring, keys[i]!, 'a', 10) + spend(keyring, keys[i]!, 'b', 10)).toBe(3)
+    }
+    expect(keyring.publicKey).toEqual(keys[2])
+    expect(spend(keyring, keys[2]!, 'c', 10)).toBe(1)
+    expect(spend(keyring, keys[2]!, 'd', 10)).toBe(0)
+    expect(keyring.publicKey).toEqual(keys[2])
+    // until its announced expiry, the first key opens (its last tag for a group that holds none)
+    now = 59_999
+    expect(spend(keyring, keys[0]!, 'honest', 1)).toBe(1)
+    // at the third key's expiry a fourth is drawn and the first goes: its expiry came with the third's
+    now = 60_000
+    expect(keyring.publicKey).not.toEqual(keys[2])
+    expect(keyring.open(packetFor(keys[0]!), 'honest')).toMatchObject({ ok: false, code: 'ERR_ONION_MAC' })
+    expect(keyring.open(packetFor(keys[1]!), 'honest').ok).toBe(true)
+  })
 })
+
+/** Keeps an opened packet as the mix does; whether it opened. */
+function keep (opened: ReturnType<MixKeyring['open']>): boolean {
+  if (opened.ok) opened.keep()
+  return opened.ok
+}
+
+/** Up to `count` fresh packets for `publicKey` from `group`, kept until one is refused; how many were. */
+function spend (keyring: MixKeyring, publicKey: Uint8Array, group: string, count: number): number {
+  for (let i = 0; i < count; i++) if (!keep(keyring.open(packetFor(publicKey), group))) return i
+  return count
+}
 
 const peers = [
   '12D3KooWRJ6zdTnnAHQ3zbQeuui9GfDbCYpQS86Zifms2xThaWES',

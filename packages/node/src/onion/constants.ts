@@ -20,10 +20,23 @@ export const MAX_MIX_HELD = 256
 export const ONION_RESEND_AFTER = 20_000
 /** Paths an own post tries before it is handed to the fallback (the stem). @default 3 */
 export const ONION_MAX_ATTEMPTS = 3
-/** How long a mix key lives before the mix draws a new one, in ms (its replay tags go with it). @default 3600000 */
+/** How long a mix key is announced for before the mix draws a new one, in ms; it is opened for as long again (then its replay tags go with it). @default 3600000 */
 export const MIX_KEY_LIFETIME = 3_600_000
-/** Replay tags a mix keeps under one key; at this many it draws a new key early. @default 65536 */
+/**
+ * Longest a node keeps a mix's key without asking again, in ms, whatever expiry the mix announced: a
+ * key replaced early by count (MAX_REPLAY_TAGS) keeps a quarter of its tags for senders still holding
+ * it, which then move to the new key within this (16,384 packets in 10 min: 98,304 an hour). @default 600000
+ */
+export const MIX_KEY_REFRESH = 600_000
+/** Replay tags a mix keeps under one key (69 bytes each in V8: 4.5 MB); at 3/4 of them it draws a new key early. @default 65536 */
 export const MAX_REPLAY_TAGS = 65_536
+/**
+ * Largest fraction of a key's replay tags that other address groups leave which packets from one group
+ * may spend (`fairShare`): one group holds at most half a key, so it alone never makes the mix replace it. @default 0.5
+ */
+export const MIX_TAG_SHARE = 0.5
+/** Keys a mix holds at once (each opened until a lifetime past its announced expiry): at most this many times MAX_REPLAY_TAGS tags. @default 3 */
+export const MAX_MIX_KEYS = 3
 /** Time to open a mix stream and write a packet, or to read one, in ms. @default 5000 */
 export const MIX_STREAM_TIMEOUT = 5_000
 /** Inbound mix streams per connection (one packet each, short-lived). @default 8 */

@@ -1,15 +1,16 @@
 /**
  * The mixes a node knows: every connected peer that answers the mix key protocol, with its current key,
  * whether this node dialed it by choice, and the address group it is drawn by. Keys are exchanged on
- * connect (they are fresh per start, like PeerIds, and rotate hourly): a node wraps only for mixes it is
- * connected to, so a key cannot be planted by a third party, and a mix that leaves leaves the draw.
+ * connect and asked for again at least every 10 minutes (they are fresh per start, like PeerIds, and
+ * rotate hourly, or earlier under load: keyring.ts): a node wraps only for mixes it is connected to,
+ * so a key cannot be planted by a third party, and a mix that leaves leaves the draw.
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { isMixPublicKey, MIX_KEY_BYTES, ONION_MAX_ADDRESS_BYTES } from '@murmur/protocol'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { addressGroup } from '../sync/admission.js'
 import { registerTopology } from '../topology.js'
-import { MIX_KEY_LIFETIME, MIX_KEY_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { MIX_KEY_LIFETIME, MIX_KEY_PROTOCOL, MIX_KEY_REFRESH, MIX_STREAM_TIMEOUT } from './constants.js'
 import { closeWithin, readExactly, writeAll } from './stream.js'
 import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
@@ -38,6 +39,12 @@ export interface MixDirectoryComponents {
   log: Logger
 }
 
+/** Options of {@link MixDirectory}. */
+export interface MixDirectoryInit {
+  /** Longest a mix's key is kept without asking again, in ms. @default MIX_KEY_REFRESH (10 minutes) */
+  refreshEvery?: number
+}
+
 /**
  * Connected mixes and their keys.
  *
@@ -50,13 +57,15 @@ export interface MixDirectoryComponents {
  */
 export class MixDirectory {
   private readonly components: MixDirectoryComponents
+  private readonly refreshEvery: number
   private readonly mixes = new Map<string, KnownMix>()
   private readonly refresh = new Map<string, ReturnType<typeof setTimeout>>()
   private topologyId: string | undefined
   private running = false
 
-  constructor (components: MixDirectoryComponents) {
+  constructor (components: MixDirectoryComponents, init: MixDirectoryInit = {}) {
     this.components = components
+    this.refreshEvery = init.refreshEvery ?? MIX_KEY_REFRESH
   }
 
   /** How many mixes are known now. */
@@ -127,13 +136,25 @@ export class MixDirectory {
       const group = dialed ? addressGroup(connection.remoteAddr) : this.components.groupOf?.(peerId) ?? addressGroup(connection.remoteAddr)
       this.mixes.set(peer, { peerId, publicKey, dialed, group: stemGroup(group, peer, ownAddressGroups(this.components.libp2p.getMultiaddrs?.() ?? [])) })
       // asked again when its key is replaced: never sooner than a minute (a peer cannot make us poll it),
-      // never later than a key's lifetime (clamped before it is multiplied: setTimeout fires at once above 2^31-1 ms)
+      // never later than a key's lifetime (clamped before it is multiplied: setTimeout fires at once above 2^31-1 ms),
+      // nor than `refreshEvery` (a key replaced early by count opens only a quarter of its tags more)
       const seconds = new DataView(answer.buffer, answer.byteOffset).getUint32(MIX_KEY_BYTES)
       const expiresIn = Math.min(Math.max(60, seconds), MIX_KEY_LIFETIME / 1000) * 1000
-      clearTimeout(this.refresh.get(peer))
-      this.refresh.set(peer, setTimeout(() => { void this.fetch(peerId, connection) }, expiresIn + 1000))
+      this.askAgain(peerId, connection, Math.min(expiresIn + 1000, this.refreshEvery))
     } catch (err) {
       this.components.log('no mix key from %p - %e', peerId, err)
+      // a known mix that did not answer this time is asked again: its key was kept, and would grow stale
+      if (this.running && this.mixes.has(peer)) this.askAgain(peerId, connection, this.refreshEvery)
     }
+  }
+
+  /** Asks `peerId` for its key again after `delay` ms, over `connection` or, once that closed, another one open then. */
+  private askAgain (peerId: PeerId, connection: Connection, delay: number): void {
+    const peer = peerId.toString()
+    clearTimeout(this.refresh.get(peer))
+    this.refresh.set(peer, setTimeout(() => {
+      const open = connection.status === 'open' ? connection : this.components.libp2p.getConnections?.(peerId).find((other) => other.status === 'open')
+      void this.fetch(peerId, open ?? connection)
+    }, delay))
   }
 }

@@ -244,5 +244,6 @@ function checkInit (init: OnionInit): void {
   within('resendAfter', 1, 2 ** 31 - 1)
   within('maxAttempts', 1, 100, true)
   within('lifetime', 60_000, 2 ** 31 - 1)
-  within('maxTags', 1, 2 ** 24, true)
+  // at 1, one group's least share (one tag) would be the whole key, and it alone would replace it
+  within('maxTags', 2, 2 ** 24, true)
 }

@@ -14,13 +14,13 @@ import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_FORWARD_DIAL_T
 import { ForwardSlots } from './forward-slots.js'
 import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
 import type { ForwardSource } from './forward-slots.js'
-import type { MixKeyring } from './keyring.js'
+import type { MixKeyring, MixShareRefused } from './keyring.js'
 import type { OnionMessage, OnionRefused, OnionUnwrapped } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Why a mix dropped a packet: the protocol's refusal codes, a full queue, or a next hop it could not reach. */
-export type MixDropCode = OnionRefused['code'] | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
+/** Why a mix dropped a packet: the protocol's refusal codes, a sender's group over its share of a key (`MixKeyring`), a full queue, or a next hop it could not reach. */
+export type MixDropCode = OnionRefused['code'] | MixShareRefused['code'] | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
 /** A packet held until its delay is over. */
 interface HeldPacket {
@@ -171,7 +171,7 @@ export class Mix {
 
   /** Peels, holds and passes on one packet that came from `from`, charged to `source`. */
   private take (packet: Uint8Array, from: PeerId, source: ForwardSource): void {
-    const opened = this.components.keyring.open(packet)
+    const opened = this.components.keyring.open(packet, source.group)
     const passOn = opened.ok ? this.passOn(opened, from, source) : undefined
     if (!opened.ok || passOn === undefined) {
       const code = opened.ok ? opened.kind === 'exit' ? 'ERR_ONION_PAYLOAD' : 'ERR_ONION_ROUTING' : opened.code
@@ -179,6 +179,7 @@ export class Mix {
       this.components.dropped(code, from)
       return
     }
+    opened.keep()
     const evicted = this.held.makeRoom()
     if (evicted !== undefined) {
       clearTimeout(evicted.timer)
@@ -196,7 +197,7 @@ export class Mix {
    * What becomes of an opened packet once held: its message handed on at the exit, else sent to its next
    * hop. Undefined when the exit's message or the next hop is not canonical: read before the packet is
    * held, as its author MACed it with the layer (an honest mix before could not have told), so it is
-   * refused at once, takes no place in the queue, and nobody is charged.
+   * refused at once, takes no place in the queue and no replay tag, and nobody is charged.
    */
   private passOn (opened: OnionUnwrapped, from: PeerId, source: ForwardSource): (() => void) | undefined {
     if (opened.kind === 'exit') {
