@@ -147,6 +147,7 @@ export class FrameIntake {
   stop (): void {
     this.stopped = true
   }
+
   /** Drops held posts past their time. */
   sweep (): void {
     const now = this.components.now()
