@@ -13,37 +13,21 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import {
   CircleRecordType, compareBytes, deriveCircleKeys, generateCircleSecret, generateMemberKeys, sealCircleFrame, signJoin, signRotation, toHex
 } from '@murmur/protocol'
-import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import { CIRCLE_INTAKE_WAITING, ROTATION_SCAN_WINDOW } from '../src/circle/constants.js'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
 import { circleFrameValidator } from '../src/circle/relay.js'
+import { POW, junkFrame, memoryDatabase, silent } from './circle-fixtures.js'
 import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
-import type { StoreDatabase } from '../src/store/index.js'
 import type { InvalidMessageTracker } from '../src/gossip.js'
-import type { Logger, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { CircleKeys, MemberKeys } from '@murmur/protocol'
 
-const POW = { POST: 1, REPLY: 1, VOTE: 1 }
 /** Junk that arrived two windows (two hours) before the rotations, and junk of the last minutes. */
 const OLD = 4096
 const RECENT = 256
-const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as unknown as Logger
-
-async function database (): Promise<StoreDatabase> {
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
-  await db.open()
-  return db
-}
-
-/** Junk a relay keeps: the framing of a 1 KiB frame, bytes that open with no key. */
-function junk (): Uint8Array {
-  const frame = crypto.getRandomValues(new Uint8Array(1024))
-  frame[0] = 1
-  return frame
-}
 
 /** Fails with `what` unless `promise` settles within `ms` (the old code never let these settle). */
 async function within<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
@@ -149,10 +133,10 @@ class Club {
 /** `member`'s intake over a real frame store holding OLD junk frames from two windows ago and RECENT from the last minutes. */
 async function setup (clubs: (now: number) => Club[]): Promise<{ intake: FrameIntake, watch: Watched, held: Club[], now: () => number, applied: Map<string, number> }> {
   let now = Math.floor(Date.now() / 1000) - 2 * ROTATION_SCAN_WINDOW
-  const watch = watched(await openFrameStore({ db: await database(), now: () => now }))
-  for (let i = 0; i < OLD; i++) await watch.store.put(junk(), `flooder-${i % 4}`)
+  const watch = watched(await openFrameStore({ db: await memoryDatabase(), now: () => now }))
+  for (let i = 0; i < OLD; i++) await watch.store.put(junkFrame(), `flooder-${i % 4}`)
   now += 2 * ROTATION_SCAN_WINDOW - 300
-  for (let i = 0; i < RECENT; i++) await watch.store.put(junk(), `flooder-${i % 4}`)
+  for (let i = 0; i < RECENT; i++) await watch.store.put(junkFrame(), `flooder-${i % 4}`)
   now += 300
   const held = clubs(now)
   // how often each record body is applied: a frame read twice applies its record twice
@@ -171,7 +155,7 @@ async function setup (clubs: (now: number) => Club[]): Promise<{ intake: FrameIn
     changed: async () => {},
     powBits: POW,
     now: () => now,
-    log
+    log: silent
   })
   return { intake, watch, held, now: () => now, applied }
 }
@@ -236,13 +220,13 @@ describe('a rotation\'s scan of the kept frames', () => {
 describe('the frame intake\'s wait', () => {
   it(`is bounded: past ${CIRCLE_INTAKE_WAITING} frames waiting for the turn a frame is Ignored, nobody charged`, async () => {
     const now = Math.floor(Date.now() / 1000)
-    const frames = await openFrameStore({ db: await database(), now: () => now })
+    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
     const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
-    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log })
+    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
     const charged: string[] = []
     const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
     const peer = { toString: () => 'stock-peer' } as unknown as PeerId
-    const validate = circleFrameValidator({ receive: async (frame) => await intake.receive(frame, 'ip4/10.0.0.66', 'gossip'), tracker, log })
+    const validate = circleFrameValidator({ receive: async (frame) => await intake.receive(frame, 'ip4/10.0.0.66', 'gossip'), tracker, log: silent })
     // frames of a circle this node is not in: valid for a relay
     const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
     const made: Uint8Array[] = []
