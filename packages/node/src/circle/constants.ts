@@ -46,8 +46,9 @@ export const ROTATION_SCAN_WINDOW = 3600
 /**
  * Most frames waiting for the frame intake's turn (§6.3): past it a frame is Ignored (nobody is charged;
  * history sync brings it later), so a circle intake held up cannot hold the node's gossip turns
- * (GOSSIP_TURNS, 64), which every topic shares: 48 stay for the others. A frame is taken in well under a
- * millisecond, so honest traffic never queues this deep. @default 16
+ * (GOSSIP_TURNS, 64), which every topic shares: 48 stay for the others. Gossip hands over one frame of
+ * a peer at a time (GOSSIP_PEER_TURNS) and a sync session one at a time, so honest peers have about one
+ * frame each waiting, and a frame is taken in about a millisecond. @default 16
  */
 export const CIRCLE_INTAKE_WAITING = 16
 
