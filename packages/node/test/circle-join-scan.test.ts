@@ -8,34 +8,16 @@
 import {
   CircleRecordType, buildCirclePost, compareBytes, deriveCircleKeys, generateCircleSecret, generateMemberKeys, signJoin, toHex
 } from '@murmur/protocol'
-import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
-import { slots } from './circle-fixtures.js'
+import { POW, junkFrame, memoryDatabase, silent, slots } from './circle-fixtures.js'
 import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
-import type { StoreDatabase } from '../src/store/index.js'
-import type { Logger } from '@libp2p/interface'
 import type { MemberKeys } from '@murmur/protocol'
 
-const POW = { POST: 1, REPLY: 1, VOTE: 1 }
 /** JOIN_SCAN_JUNK=65536 measures a full store (64 MiB of 1 KiB frames). */
 const JUNK = Number(process.env.JOIN_SCAN_JUNK ?? 4096)
-const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as unknown as Logger
-
-async function database (): Promise<StoreDatabase> {
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
-  await db.open()
-  return db
-}
-
-/** Junk a relay keeps: the framing of a 1 KiB frame, bytes that open with no key. */
-function junk (): Uint8Array {
-  const frame = crypto.getRandomValues(new Uint8Array(1024))
-  frame[0] = 1
-  return frame
-}
 
 /** A circle of `owner` and `member`, as `member`'s node holds it, and a way to make its posts (`names`: envelope hex → body). */
 function circleOf (owner: MemberKeys, member: MemberKeys, now: number, names: Map<string, string>): { circle: HeldCircle, post: (body: string) => Promise<Uint8Array> } {
@@ -87,7 +69,7 @@ describe('a join\'s scan of the kept frames', () => {
     const read = new Map<string, number>()
     const order: string[] = []
     let midway = (): void => {}
-    const frames = watched(await openFrameStore({ db: await database(), maxBytes: 80 * 1024 * 1024 }), () => { midway() })
+    const frames = watched(await openFrameStore({ db: await memoryDatabase(), maxBytes: 80 * 1024 * 1024 }), () => { midway() })
     const intake = new FrameIntake({
       frames,
       intake: {
@@ -101,14 +83,14 @@ describe('a join\'s scan of the kept frames', () => {
       changed: async () => {},
       powBits: POW,
       now: () => now,
-      log
+      log: silent
     })
 
     // the joined circle's posts kept among the junk: before, in the middle, at the end
     const kept = [await joined.post('joined post 0'), await joined.post('joined post 1'), await joined.post('joined post 2')]
     await frames.put(kept[0]!, 'g')
     for (let i = 0; i < JUNK; i++) {
-      await frames.put(junk(), `flooder-${i % 4}`)
+      await frames.put(junkFrame(), `flooder-${i % 4}`)
       if (i === JUNK / 2) await frames.put(kept[1]!, 'g')
     }
     await frames.put(kept[2]!, 'g')

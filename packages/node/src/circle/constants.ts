@@ -28,10 +28,29 @@ export const CIRCLE_HELD_MAX = 256
 /**
  * Seconds before a rotation's `created` (the owner's clock; this node's now when that is later) from
  * which the frames kept are tried with the new generation's keys: its secret is fresh, so no frame that
- * arrived before it was made opens with it (§6.7). Covers twice the clock skew peers accept (the owner's
+ * arrived before it was made opens with it (§6.3). Covers twice the clock skew peers accept (the owner's
  * and this node's, MAX_CLOCK_SKEW each) with room to spare. @default 600
  */
 export const ROTATION_SCAN_MARGIN = 600
+
+/**
+ * Seconds before a rotation reached this node beyond which no kept frame is tried with its keys, whatever
+ * its `created` says (§6.3): `created` is the owner's claim, and one dated 0 made every member try every
+ * frame kept (64 MiB of junk: 0.8 s of CPU a rotation). A frame of the new generation can reach a node
+ * before the rotation does only while gossip or history sync (every 60 s) has not brought the rotation
+ * yet; an hour covers that many times over, and bounds what a rotation costs to the frames of an hour.
+ * @default 3600
+ */
+export const ROTATION_SCAN_WINDOW = 3600
+
+/**
+ * Most frames waiting for the frame intake's turn (§6.3): past it a frame is Ignored (nobody is charged;
+ * history sync brings it later), so a circle intake held up cannot hold the node's gossip turns
+ * (GOSSIP_TURNS, 64), which every topic shares: 48 stay for the others. Gossip hands over one frame of
+ * a peer at a time (GOSSIP_PEER_TURNS) and a sync session one at a time, so honest peers have about one
+ * frame each waiting, and a frame is taken in about a millisecond. @default 16
+ */
+export const CIRCLE_INTAKE_WAITING = 16
 
 /**
  * Age in seconds of the frame carrying a member's JOIN after which its node announces the JOIN again (a
@@ -61,9 +80,10 @@ export const CIRCLE_FRAMES_SUBLEVEL = 'circle-frames'
 export const OWN_FRAMES = 'own'
 
 /**
- * Milliseconds a newcomer's scan of the kept frames runs before it yields to the event loop (§6.6): the
- * scan runs outside the frame intake's turn, and frames of every circle are taken between two slices. A
- * frame tried costs one AEAD open (~40 µs), so a slice is some hundreds of frames. @default 10
+ * Milliseconds a scan of the kept frames (a newcomer's, or one after a rotation) runs before it yields to
+ * the event loop (§6.3): the scan runs outside the frame intake's turn, and frames of every circle are
+ * taken between two slices. A frame tried costs one AEAD open (~40 µs), so a slice is some hundreds of
+ * frames. @default 10
  */
 export const JOIN_SCAN_SLICE_MS = 10
 

@@ -8,7 +8,7 @@
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
-import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN } from './constants.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, CIRCLE_INTAKE_WAITING, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN, ROTATION_SCAN_WINDOW } from './constants.js'
 import { frameId } from './frame-store.js'
 import type { HeldCircle, OpenedFrame, RecordOutcome } from './held-circle.js'
 import type { HeldGeneration } from './state.js'
@@ -43,6 +43,19 @@ export interface JoinScanOptions {
   onProgress?(progress: JoinScanProgress): void
 }
 
+/**
+ * The generations a scan reads the frames of, each with the frame store's `arrivals` when this node took
+ * it: a frame that came later was tried by `take` with its keys already.
+ */
+type Marks = Map<HeldGeneration, number>
+
+/** The rotations of a circle taken while a scan of its kept frames for rotations runs: the next scan's. */
+interface NextRescan {
+  marks: Marks
+  /** Unix second the kept frames are listed from (the earliest of its rotations'). */
+  since: number
+}
+
 /** A post waiting for the joins of its ring's members. */
 interface Held {
   circle: HeldCircle
@@ -61,6 +74,13 @@ export class FrameIntake {
   private readonly components: FrameIntakeComponents
   private readonly held = new Map<string, Held>()
   private turn: Promise<unknown> = Promise.resolve()
+  /** Frames waiting for the turn. */
+  private waiting = 0
+  /** The circles whose kept frames are being tried after a rotation, each with the rotations taken meanwhile. */
+  private readonly rescans = new Map<HeldCircle, NextRescan | undefined>()
+  /** Those scans (one a circle), until done. */
+  private readonly running = new Set<Promise<void>>()
+  private stopped = false
 
   constructor (components: FrameIntakeComponents) {
     this.components = components
@@ -77,6 +97,8 @@ export class FrameIntake {
    * The verdict on a frame from `from` (a sender group): 'reject' for a frame any relay can tell is
    * broken, 'ignore' for one held already or that a member found bad, else 'accept' (kept, forwarded).
    * 'stem' is a frame this node fluffs: taken as from gossip (an own one is kept for sync only now).
+   * Past CIRCLE_INTAKE_WAITING frames waiting for the turn, 'ignore' (history sync brings it later): an
+   * intake held up must not hold every gossip turn of the node.
    */
   async receive (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
     const checked = checkCircleFrame(frame)
@@ -87,7 +109,13 @@ export class FrameIntake {
     const id = frameId(frame)
     if (path === 'gossip') this.components.seen?.(frame, id)
     if (this.components.frames.has(id)) return 'ignore'
+    if (this.waiting >= CIRCLE_INTAKE_WAITING) {
+      this.components.log('%d circle frames wait for the intake: one from %s ignored', this.waiting, from)
+      return 'ignore'
+    }
+    this.waiting++
     return await this.serially(async () => {
+      this.waiting--
       if (this.components.frames.has(id)) return 'ignore'
       const verdict = await this.take(frame, from, path)
       if (verdict === 'accept') await this.components.frames.put(frame, from)
@@ -96,45 +124,28 @@ export class FrameIntake {
   }
 
   /**
-   * Tries the frames kept with the keys of `circle`'s generations from index `first` on; call it serially.
-   * A circle just joined (`first` 0) tries every frame kept. A new generation tries only the frames that
-   * arrived since its rotation was made (ROTATION_SCAN_MARGIN earlier, for the clocks): its secret is
-   * fresh, so nothing kept before can open with it, and junk kept by the thousand costs a rotation nothing.
-   * A rotation found on the way scans for its own generation in turn (`opened`).
-   */
-  async rescan (circle: HeldCircle, first = 0): Promise<void> {
-    const rotatedAt = first === 0 ? undefined : circle.rotatedAt(circle.state.generations[first]!)
-    const since = rotatedAt === undefined ? 0 : Math.min(rotatedAt, Math.floor(this.components.now())) - ROTATION_SCAN_MARGIN
-    for await (const frame of this.components.frames.frames(since)) {
-      const opened = circle.open(frame, first)
-      if (opened !== undefined) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
-    }
-  }
-
-  /**
    * Tries the frames kept (`scan`) with the keys of a circle just joined (only its keys tell which frames
    * are its own), without holding the intake's turn. `scan` must be listed in the turn that made the
    * circle held: a frame taken before that turn is in it, one taken after is tried by `take` with the new
-   * circle's keys, so each is read once. The frames are tried in slices of JOIN_SCAN_SLICE_MS with a yield
-   * to the event loop between two, and only a frame that opens is read, in turn: a full store of junk (65,536
-   * frames) costs seconds of CPU, which no longer stop the frames of the node's other circles. Stops when
-   * the circle is left.
+   * circle's keys, so each is read once. A full store of junk (65,536 frames) costs seconds of CPU, which
+   * no longer stop the frames of the node's other circles (see `scan`). Stops when the circle is left.
    */
   async scanJoined (circle: HeldCircle, scan: FrameScan, options: JoinScanOptions = {}): Promise<void> {
-    let tried = 0
-    let slice = performance.now()
-    for await (const frame of scan) {
-      if (!this.holds(circle)) return
-      // opened again in turn: a record read meanwhile may have changed the circle's generations
-      if (circle.open(frame) !== undefined) await this.serially(async () => { await this.reread(circle, frame) })
-      tried++
-      if (performance.now() - slice >= JOIN_SCAN_SLICE_MS) {
-        options.onProgress?.({ tried, total: scan.total })
-        await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
-        slice = performance.now()
-      }
-    }
-    options.onProgress?.({ tried, total: scan.total })
+    // every frame of `scan` was held when it was listed, before any generation the circle takes later
+    await this.scan(circle, scan, new Map(circle.state.generations.map((g) => [g, Infinity])), options)
+  }
+
+  /**
+   * Resolves once the scans of kept frames after the rotations taken so far are done: a rotation's
+   * verdict comes before them (they run out of the turn).
+   */
+  async rescanned (): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running)
+  }
+
+  /** Ends the scans of kept frames at their next frame (the node stops). */
+  stop (): void {
+    this.stopped = true
   }
 
   /** Drops held posts past their time. */
@@ -166,12 +177,86 @@ export class FrameIntake {
   }
 
   /**
-   * A kept frame of `circle` read in turn. A rotation kept before this member joined leaves it out (its key
-   * is new), so no rotation scan runs inside a join's scan.
+   * Tries the frames of `scan` with the keys of `circle`'s generations in `marks`, outside the intake's
+   * turn, in slices of JOIN_SCAN_SLICE_MS with a yield to the event loop between two: only a frame that
+   * opens is read, in turn. Stops when the circle is left, none of the generations is held any more (a
+   * fork dropped them), or the node stops.
    */
-  private async reread (circle: HeldCircle, frame: Uint8Array): Promise<void> {
-    const opened = this.holds(circle) ? circle.open(frame) : undefined
-    if (opened !== undefined) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
+  private async scan (circle: HeldCircle, scan: FrameScan, marks: Marks, options: JoinScanOptions = {}): Promise<void> {
+    let tried = 0
+    let slice = performance.now()
+    for await (const frame of scan) {
+      const first = this.firstOf(circle, marks)
+      if (this.stopped || first === undefined) return
+      // opened again in turn: a record read meanwhile may have changed the circle's generations
+      if (circle.open(frame, first) !== undefined) await this.serially(async () => { await this.reread(circle, frame, marks) })
+      tried++
+      if (performance.now() - slice >= JOIN_SCAN_SLICE_MS) {
+        options.onProgress?.({ tried, total: scan.total })
+        await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
+        slice = performance.now()
+      }
+    }
+    options.onProgress?.({ tried, total: scan.total })
+  }
+
+  /** The index of the first generation of `marks` that `circle` still holds, or undefined (none, or the circle left). */
+  private firstOf (circle: HeldCircle, marks: Marks): number | undefined {
+    if (!this.holds(circle)) return undefined
+    const held = circle.state.generations.findIndex((g) => marks.has(g))
+    return held < 0 ? undefined : held
+  }
+
+  /**
+   * A kept frame of `circle` read in turn, when it is of a generation in `marks` and was held when this node
+   * took that generation (one that came after was read on arrival). A frame dropped from the store
+   * meanwhile is read: a second read changes nothing, a missed one would.
+   */
+  private async reread (circle: HeldCircle, frame: Uint8Array, marks: Marks): Promise<void> {
+    const first = this.firstOf(circle, marks)
+    const opened = first === undefined ? undefined : circle.open(frame, first)
+    const mark = opened === undefined ? undefined : marks.get(opened.generation)
+    if (opened === undefined || mark === undefined) return
+    const arrival = this.components.frames.arrival(frameId(frame))
+    if (arrival === undefined || arrival < mark) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
+  }
+
+  /**
+   * `circle` took `generation` by a rotation, in turn: the frames that came before are tried with its keys,
+   * out of the turn. Its secret is fresh, so only frames that arrived since the rotation was made can open
+   * with it: since its `created`, the owner's claim (this node's now when that is later, less
+   * ROTATION_SCAN_MARGIN for the clocks), but never more than ROTATION_SCAN_WINDOW before the rotation
+   * reached this node. One scan of a circle runs at a time; the rotations it takes meanwhile (a burst, or
+   * one found by the scan) are tried together by the next, so a burst costs two scans, not one each.
+   */
+  private rotated (circle: HeldCircle, generation: HeldGeneration): void {
+    const now = Math.floor(this.components.now())
+    const created = circle.rotatedAt(generation) ?? now
+    const since = Math.max(Math.min(created, now) - ROTATION_SCAN_MARGIN, now - ROTATION_SCAN_WINDOW)
+    const marks: Marks = new Map([[generation, this.components.frames.arrivals]])
+    if (this.rescans.has(circle)) {
+      const next = this.rescans.get(circle)
+      for (const [g, mark] of next?.marks ?? []) marks.set(g, mark)
+      this.rescans.set(circle, { marks, since: Math.min(since, next?.since ?? since) })
+      return
+    }
+    this.rescans.set(circle, undefined)
+    const run = this.rescan(circle, { marks, since }).catch((err: unknown) => {
+      this.components.log('the kept frames of a circle were not all tried after a rotation - %e', err)
+    }).finally(() => { this.running.delete(run) })
+    this.running.add(run)
+  }
+
+  /** Scans for `first`'s rotations, then for those taken meanwhile, until none is left. */
+  private async rescan (circle: HeldCircle, first: NextRescan): Promise<void> {
+    try {
+      for (let next: NextRescan | undefined = first; next !== undefined; next = this.rescans.get(circle)) {
+        this.rescans.set(circle, undefined)
+        await this.scan(circle, this.components.frames.frames(next.since), next.marks)
+      }
+    } finally {
+      this.rescans.delete(circle)
+    }
   }
 
   private async take (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
@@ -201,9 +286,9 @@ export class FrameIntake {
       // the new generation is the last (a rotation that left this member out adds none), taken before
       // `changed`: an owner's node may rotate again from it there, and the frames of this generation (a
       // rival rotation of it among them) must still be tried
-      const next = circle.state.generations.length - 1
+      const taken = circle.current
       await this.components.changed(circle, outcome)
-      if (outcome === 'rotated' && circle.state.removed !== true) await this.rescan(circle, next)
+      if (outcome === 'rotated' && circle.state.removed !== true) this.rotated(circle, taken)
       await this.retry(circle)
     }
     return 'accept'

@@ -26,6 +26,8 @@ interface Filed {
   expires: number
   bytes: number
   group: string
+  /** Its place in the order frames came in this run (loaded ones first): see {@link FrameStore.arrival}. */
+  arrival: number
 }
 
 /** The frames held when {@link FrameStore.frames} was called, read from the database in batches as iterated. */
@@ -54,6 +56,13 @@ export interface FrameStore {
   sweep(): Promise<number>
   /** Bytes held. */
   readonly bytes: number
+  /**
+   * How many frames came in this run (those loaded at the start counted first). A frame held at some moment
+   * has an {@link FrameStore.arrival} below the `arrivals` read then; one put after it, at or above.
+   */
+  readonly arrivals: number
+  /** The place of a held frame in the order frames came in this run (0, 1, ...), or undefined when not held. */
+  arrival(id: Uint8Array): number | undefined
 }
 
 /** A frame's id: its gossip message id on the shared topic (domain-separated, over the whole frame). */
@@ -90,7 +99,7 @@ function encodeRecord (filed: Filed, frame: Uint8Array): Uint8Array {
   return record
 }
 
-function decodeRecord (value: Uint8Array): { filed: Filed, frame: Uint8Array } | undefined {
+function decodeRecord (value: Uint8Array): { filed: Omit<Filed, 'arrival'>, frame: Uint8Array } | undefined {
   if (value.byteLength < 5) return undefined
   const expires = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, false)
   const length = value[4]!
@@ -127,7 +136,7 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
     else groupBytes.delete(filed.group)
   }
   const drop: Uint8Array[] = []
-  const loaded: Array<[string, Filed]> = []
+  const loaded: Array<[string, Omit<Filed, 'arrival'>]> = []
   for await (const [key, value] of records.iterator()) {
     const record = decodeRecord(value)
     if (record === undefined || record.filed.expires <= now()) drop.push(key)
@@ -135,7 +144,9 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
   }
   // oldest first, so eviction keeps taking the oldest of a group after a restart
   loaded.sort((a, b) => a[1].expires - b[1].expires)
-  for (const [hex, filed] of loaded) {
+  let arrivals = 0
+  for (const [hex, record] of loaded) {
+    const filed = { ...record, arrival: arrivals++ }
     index.set(hex, filed)
     count(filed, 1)
   }
@@ -173,11 +184,13 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
 
   return {
     get bytes () { return total },
+    get arrivals () { return arrivals },
+    arrival: (id) => index.get(toHex(id))?.arrival,
     put: async (frame, group) => {
       const id = frameId(frame)
       const hex = toHex(id)
       if (index.has(hex)) return 'duplicate'
-      const filed: Filed = { expires: now() + ttl, bytes: frame.byteLength, group }
+      const filed: Filed = { expires: now() + ttl, bytes: frame.byteLength, group, arrival: arrivals++ }
       const evicted = evictFor(filed.bytes, group)
       index.set(hex, filed)
       count(filed, 1)

@@ -89,7 +89,7 @@ export interface NodeCircles {
   judge(frame: Uint8Array): 'accept' | 'reject' | 'ignore'
   /** Publishes a frame the stem leaves here (own or relayed), after taking it in as from gossip. */
   fluff(frame: Uint8Array, expires: number | undefined): Promise<SendResult>
-  /** Stops the outboxes (own frames not out yet stay on disk for the next start). */
+  /** Stops the outboxes (own frames not out yet stay on disk for the next start) and the scans of kept frames. */
   stop(): void
 }
 
@@ -232,6 +232,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     stop: () => {
       outbox.stop()
       direct.stop()
+      frameIntake.stop()
     }
   }
 }

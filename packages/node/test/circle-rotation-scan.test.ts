@@ -1,0 +1,247 @@
+/**
+ * Fifteenth read of issue 12, slice B, High 2 and Low 1: a member tried a rotation's new keys on every frame
+ * kept since the rotation's `created`, the owner's unchecked claim, and did so inside the frame intake's
+ * turn, which the gossip validator of the shared topic awaits. An owner's rotations dated 0 made each
+ * member try its whole store once per rotation (10 rotations over 64 MiB of junk: 8.3 s of the member's
+ * CPU against the owner's 120 ms), every frame of the member's other circles waited behind them (9.2 s),
+ * and the waiting frames held gossip turns every topic shares. Now a rotation tries at most the frames of
+ * the ROTATION_SCAN_WINDOW before it reached the node, outside the turn, one scan per circle at a time (a
+ * burst of rotations is tried together), each frame read once; and past CIRCLE_INTAKE_WAITING frames
+ * waiting for the turn a frame is Ignored, nobody charged.
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import {
+  CircleRecordType, compareBytes, deriveCircleKeys, generateCircleSecret, generateMemberKeys, sealCircleFrame, signJoin, signRotation, toHex
+} from '@murmur/protocol'
+import { describe, expect, it } from 'vitest'
+import { CIRCLE_INTAKE_WAITING, ROTATION_SCAN_WINDOW } from '../src/circle/constants.js'
+import { FrameIntake } from '../src/circle/frame-intake.js'
+import { openFrameStore } from '../src/circle/frame-store.js'
+import { HeldCircle } from '../src/circle/held-circle.js'
+import { circleFrameValidator } from '../src/circle/relay.js'
+import { POW, junkFrame, memoryDatabase, silent } from './circle-fixtures.js'
+import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
+import type { InvalidMessageTracker } from '../src/gossip.js'
+import type { PeerId } from '@libp2p/interface'
+import type { CircleKeys, MemberKeys } from '@murmur/protocol'
+
+/** Junk that arrived two windows (two hours) before the rotations, and junk of the last minutes. */
+const OLD = 4096
+const RECENT = 256
+
+/** Fails with `what` unless `promise` settles within `ms` (the old code never let these settle). */
+async function within<T> (promise: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: not within ${ms} ms`)) }, ms) })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * A real frame store whose scans are watched: how many scans began, the frames they handed out, and
+ * (`hold`) a scan held after its first frame until released.
+ */
+interface Watched {
+  store: FrameStore
+  scans: number
+  touched: number
+  /** The next scan stops after its first frame: resolves when it got there, `release` lets it go on. */
+  hold(): { reached: Promise<void>, release: () => void }
+}
+
+function watched (store: FrameStore): Watched {
+  let held: { reach: () => void, gate: Promise<void> } | undefined
+  const watch: Watched = {
+    scans: 0,
+    touched: 0,
+    hold: () => {
+      let reach = (): void => {}
+      let release = (): void => {}
+      const reached = new Promise<void>((resolve) => { reach = resolve })
+      held = { reach, gate: new Promise<void>((resolve) => { release = resolve }) }
+      return { reached, release }
+    },
+    store: Object.assign(Object.create(store) as FrameStore, {
+      frames: (since?: number): FrameScan => {
+        const scan = store.frames(since)
+        const hold = held
+        held = undefined
+        return {
+          total: scan.total,
+          [Symbol.asyncIterator]: async function * () {
+            watch.scans++
+            let handed = 0
+            for await (const frame of scan) {
+              watch.touched++
+              yield frame
+              if (++handed === 1 && hold !== undefined) {
+                hold.reach()
+                await hold.gate
+              }
+            }
+          }
+        }
+      }
+    })
+  }
+  return watch
+}
+
+/** A circle of `owner` as `member`'s node holds it, with the owner's rotations (each keeps both). */
+class Club {
+  readonly circle: HeldCircle
+  /** The keys of each generation made so far. */
+  readonly keys: CircleKeys[]
+  private readonly owner: MemberKeys
+  private readonly member: MemberKeys
+
+  constructor (owner: MemberKeys, member: MemberKeys, now: number) {
+    this.owner = owner
+    this.member = member
+    const secret = generateCircleSecret()
+    this.keys = [deriveCircleKeys(secret, 0, owner.ring.publicKey)]
+    this.circle = new HeldCircle({ name: toHex(secret).slice(0, 8), owner: owner.ring.publicKey, minRing: 2, member, generations: [{ generation: 0, secret, joins: [], invites: [], leaves: [] }] })
+    for (const m of [owner, member]) this.circle.apply(this.circle.current, CircleRecordType.JOIN, signJoin(this.keys[0]!, m, { created: now, name: '' }), now)
+  }
+
+  /** The owner's rotation out of the newest generation made, dated `created`: its frame. */
+  async rotate (created: number): Promise<Uint8Array> {
+    const g = this.keys.length - 1
+    const keys = this.keys[g]!
+    const newSecret = generateCircleSecret()
+    const kept = [this.owner, this.member].map((m) => ({ ringKey: m.ring.publicKey, boxKey: m.box.publicKey })).sort((a, b) => compareBytes(a.ringKey, b.ringKey))
+    this.keys.push(deriveCircleKeys(newSecret, g + 1, this.owner.ring.publicKey))
+    return await sealCircleFrame(keys, CircleRecordType.ROTATE, signRotation(keys, this.owner, { newSecret, created, removed: [], kept }))
+  }
+
+  /** A newcomer's JOIN in generation `g`: its frame and the name it gives. */
+  async join (g: number, name: string, now: number): Promise<Uint8Array> {
+    const keys = this.keys[g]!
+    return await sealCircleFrame(keys, CircleRecordType.JOIN, signJoin(keys, generateMemberKeys(), { created: now, name }))
+  }
+
+  /** The names on the roster of generation `g` (the current one by default). */
+  names (g = this.circle.current.generation): string[] {
+    const generation = this.circle.state.generations.find((held) => held.generation === g)
+    return generation === undefined ? [] : [...this.circle.roster(generation).values()].map((m) => m.name)
+  }
+}
+
+/** `member`'s intake over a real frame store holding OLD junk frames from two windows ago and RECENT from the last minutes. */
+async function setup (clubs: (now: number) => Club[]): Promise<{ intake: FrameIntake, watch: Watched, held: Club[], now: () => number, applied: Map<string, number> }> {
+  let now = Math.floor(Date.now() / 1000) - 2 * ROTATION_SCAN_WINDOW
+  const watch = watched(await openFrameStore({ db: await memoryDatabase(), now: () => now }))
+  for (let i = 0; i < OLD; i++) await watch.store.put(junkFrame(), `flooder-${i % 4}`)
+  now += 2 * ROTATION_SCAN_WINDOW - 300
+  for (let i = 0; i < RECENT; i++) await watch.store.put(junkFrame(), `flooder-${i % 4}`)
+  now += 300
+  const held = clubs(now)
+  // how often each record body is applied: a frame read twice applies its record twice
+  const applied = new Map<string, number>()
+  for (const { circle } of held) {
+    const apply = circle.apply.bind(circle)
+    circle.apply = (generation, type, body, seenAt) => {
+      applied.set(toHex(body), (applied.get(toHex(body)) ?? 0) + 1)
+      return apply(generation, type, body, seenAt)
+    }
+  }
+  const intake = new FrameIntake({
+    frames: watch.store,
+    intake: { receive: async () => 'stored' },
+    circles: () => held.map((c) => c.circle),
+    changed: async () => {},
+    powBits: POW,
+    now: () => now,
+    log: silent
+  })
+  return { intake, watch, held, now: () => now, applied }
+}
+
+describe('a rotation\'s scan of the kept frames', () => {
+  const owner = generateMemberKeys()
+  const bea = generateMemberKeys()
+
+  it(`tries only the frames of the last ROTATION_SCAN_WINDOW, whatever the rotation's created says: 10 rotations dated 0 over ${OLD + RECENT} junk frames`, async () => {
+    const { intake, watch, held: [club], now } = await setup((t) => [new Club(owner, bea, t)])
+    // a newcomer's JOIN of the first new generation reaches the member before the rotation does
+    const rotations: Uint8Array[] = []
+    for (let i = 0; i < 10; i++) rotations.push(await club!.rotate(0))
+    expect(await intake.receive(await club!.join(1, 'cy', now()), 'g', 'gossip')).toBe('accept')
+
+    for (const rotation of rotations) expect(await within(intake.receive(rotation, 'owner', 'gossip'), 'a rotation\'s verdict')).toBe('accept')
+    await intake.rescanned()
+    expect(club!.circle.current.generation).toBe(10)
+    // the JOIN that overtook the rotation is read; of the old junk, nothing: each scan lists the last hour
+    // only (the recent junk, cy's JOIN, the rotations kept so far)
+    expect(club!.names(1)).toContain('cy')
+    expect(watch.scans).toBeGreaterThan(0)
+    expect(watch.touched).toBeLessThanOrEqual(watch.scans * (RECENT + 1 + rotations.length))
+  }, 30_000)
+
+  it('runs outside the turn: another circle\'s frame is taken while it is held, and each frame is read once', async () => {
+    const { intake, watch, held: [a, b], now, applied } = await setup((t) => [new Club(owner, bea, t), new Club(owner, bea, t)])
+    const first = await a!.rotate(now())
+    const second = await a!.rotate(now())
+    // kept before the rotations: read by the scans
+    const cy = await a!.join(1, 'cy', now())
+    const dan = await a!.join(2, 'dan', now())
+    expect(await intake.receive(cy, 'g', 'gossip')).toBe('accept')
+    expect(await intake.receive(dan, 'g', 'gossip')).toBe('accept')
+
+    const scan = watch.hold()
+    expect(await within(intake.receive(first, 'owner', 'gossip'), 'the first rotation\'s verdict')).toBe('accept')
+    await scan.reached
+    // held mid-scan: the next rotation is taken, then frames of both circles, each read on arrival
+    expect(await within(intake.receive(second, 'owner', 'gossip'), 'the second rotation\'s verdict')).toBe('accept')
+    expect(a!.circle.current.generation).toBe(2)
+    expect(await within(intake.receive(await b!.join(0, 'honest', now()), 'g', 'gossip'), 'the other circle\'s frame')).toBe('accept')
+    expect(b!.names()).toContain('honest')
+    const eve = await a!.join(2, 'eve', now())
+    expect(await within(intake.receive(eve, 'g', 'gossip'), 'a live frame of the new generation')).toBe('accept')
+    expect(a!.names()).toContain('eve')
+    expect(a!.names()).not.toContain('dan')
+
+    scan.release()
+    await intake.rescanned()
+    expect(a!.names(1)).toContain('cy')
+    expect(a!.names(2)).toEqual(expect.arrayContaining(['dan', 'eve']))
+    // the rotation taken while the first scan was held is tried by one more scan, not one each
+    expect(watch.scans).toBe(2)
+    // eve's frame is in the second scan's list (it arrived before that scan began) and is not read again
+    expect([...applied.values()].filter((n) => n !== 1)).toEqual([])
+    // both rotations, the JOINs of cy, dan and eve, and the other circle's
+    expect(applied.size).toBe(6)
+  }, 30_000)
+})
+
+describe('the frame intake\'s wait', () => {
+  it(`is bounded: past ${CIRCLE_INTAKE_WAITING} frames waiting for the turn a frame is Ignored, nobody charged`, async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
+    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
+    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+    const charged: string[] = []
+    const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
+    const peer = { toString: () => 'stock-peer' } as unknown as PeerId
+    const validate = circleFrameValidator({ receive: async (frame) => await intake.receive(frame, 'ip4/10.0.0.66', 'gossip'), tracker, log: silent })
+    // frames of a circle this node is not in: valid for a relay
+    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
+    const made: Uint8Array[] = []
+    for (let i = 0; i <= CIRCLE_INTAKE_WAITING; i++) made.push(await sealCircleFrame(other, CircleRecordType.JOIN, signJoin(other, generateMemberKeys(), { created: now, name: `${i}` })))
+
+    // the turn held (as a slow record or a stuck store would hold it)
+    let release = (): void => {}
+    const holding = intake.serially(async () => { await new Promise<void>((resolve) => { release = resolve }) })
+    const waiting = made.slice(0, CIRCLE_INTAKE_WAITING).map(async (frame) => await validate(peer, { data: frame } as never))
+    expect(await within(Promise.resolve(validate(peer, { data: made[CIRCLE_INTAKE_WAITING]! } as never)), 'the frame past the bound')).toBe(TopicValidatorResult.Ignore)
+    expect(charged).toEqual([])
+    release()
+    await holding
+    expect(await within(Promise.all(waiting), 'the waiting frames')).toEqual(made.slice(0, CIRCLE_INTAKE_WAITING).map(() => TopicValidatorResult.Accept))
+    // the wait is counted down: a frame is taken again
+    expect(await validate(peer, { data: made[CIRCLE_INTAKE_WAITING]! } as never)).toBe(TopicValidatorResult.Accept)
+  }, 30_000)
+})
