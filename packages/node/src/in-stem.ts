@@ -9,6 +9,7 @@
  * withheld afterwards, and one that never left is still sent.
  */
 import { toHex } from '@murmur/protocol'
+import { nextTurn } from './next-turn.js'
 import type { StoreDatabase } from './store/index.js'
 import type { AbstractSublevel } from 'abstract-level'
 
@@ -203,11 +204,6 @@ export class InStem {
     this.writes.add(write)
     return write
   }
-}
-
-/** Resolves after the current turn of the event loop (and its microtasks, such as a verdict's). */
-async function nextTurn (): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 0))
 }
 
 function encode (post: InStemPost): Uint8Array {

@@ -11,6 +11,7 @@ import { DIRECTORY_TOPIC, MIN_MEMBER_RING, STAMP_BITS, acceptedStampWeeks, decod
 import { openMemberStorage } from '#platform'
 import { StampFetcher, StatusReporter, createMintingService, createRingSigner, openMemberDirectory, openMemberState, openPostCounters, openRingBook, stampForwardableAt } from './membership/index.js'
 import { PostValidationError } from './errors.js'
+import { nextTurn } from './next-turn.js'
 import { Outbox } from './outbound.js'
 import type { AtRestKeys } from './at-rest/seal.js'
 import type { DirectoryVerdict, MemberDatabase, MemberDirectory, MemberState, MembershipStatus, MintingService, RingSigner, StampMiner } from './membership/index.js'
@@ -368,8 +369,13 @@ export class NodeMembership extends TypedEventEmitter<NodeMembershipEvents> {
     }
     if (!this.passable(bytes)) throw new PostValidationError('the announcement is too near its window\'s edge to pass on', 'ERR_STAMP_WEEK')
     const sent = await this.components.direct.send(DIRECTORY_TOPIC, bytes, expires ?? stampWindow(decodeStamp(bytes).week).notAfter)
-    // an own stamp the stem could not hide after all: published here, gossip never hands it back
-    if (sent.status === 'sent') await this.noteOwn(bytes)
+    // an own stamp the stem could not hide after all: published here, gossip never hands it back. Recorded
+    // a turn later, so that the record's write does not hold up the bytes of an own stamp only (a
+    // successor handing a stamp back times them: fifteenth read of issue 12, High 1)
+    if (sent.status === 'sent') {
+      await nextTurn()
+      await this.noteOwn(bytes)
+    }
     return sent
   }
 

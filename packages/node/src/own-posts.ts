@@ -11,6 +11,7 @@ import { guardProtocolAsync, parseId, topicOf } from './input.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
 import { carriesPosts, forwardableDeadline, forwardRefusal } from './forwardable.js'
 import { jitteredCreated } from './membership/index.js'
+import { nextTurn } from './next-turn.js'
 import { threadRoot } from './store/index.js'
 import type { RingSigner } from './membership/index.js'
 import type { PostEntry, PostStore } from './store/index.js'
@@ -23,7 +24,7 @@ import type { InStem, InStemPost } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Deadline, DropReason, Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidationResult } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
 export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
@@ -459,6 +460,8 @@ export class OwnPosts {
     const { intake, inStem } = this.components
     const post = inStem.get(id)
     if (post === undefined) return
+    // a turn later, as a relayed post fluffed here is stored (see fluff): the bytes leave first
+    await nextTurn()
     await intake.acceptOwn(post.channel, post.envelope, post.state === 'sent')
     inStem.arrived(id)
   }
@@ -523,8 +526,12 @@ export class OwnPosts {
   }
 
   /**
-   * Publishes a stem post into gossip. A relay that fluffs another node's post stores it first (through
-   * the same intake as gossip), since gossipsub does not hand its own publication back to it.
+   * Publishes a stem post into gossip. A relay that fluffs another node's post of a channel it is in
+   * stores it too (through the same intake as gossip), since gossipsub does not hand its own publication
+   * back to it: after the publish, as an own post is stored after its release (see {@link landed}), so
+   * that the time to the publish, which a successor handing the post back can measure, is the same for
+   * both (fifteenth read of issue 12, High 1: stored first, a relayed post left ~5 ms later). One kept
+   * here because it may not leave is stored all the same.
    */
   async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
     const { intake, direct } = this.components
@@ -533,18 +540,39 @@ export class OwnPosts {
     if (!valid.ok) return await this.unfluffed(topic, envelope, expires, valid.code, valid.reason)
     // held in the stem until it was no longer forwardable: neighbours whose clocks are ahead would refuse it, and charge us
     const refused = forwardRefusal(valid, this.nowMs(), true)
-    // an own post (`expires` known) the stem could not hide after all is stored once the direct outbox
-    // has published it (its release lands it); another node's post is stored now, if its ring is of members
-    // known here (one that is not was passed on all the same: see PostIntake.judge), and kept when it may not leave
-    if (expires === undefined && this.components.channelOf(topic) !== undefined) {
-      if (intake.membership(valid, undefined, { topic, envelope, path: 'stem' }) === undefined) await intake.accept(envelope, valid)
+    // an own post (`expires` known) is stored once the direct outbox has published it (its release lands it)
+    const storedHere = expires === undefined && this.components.channelOf(topic) !== undefined
+    if (refused !== undefined) {
+      if (storedHere) await this.keep(topic, envelope, valid)
+      return await this.unfluffed(topic, envelope, expires, refused, `kept, not passed on: ${NOT_FORWARDABLE}`)
     }
-    if (refused !== undefined) return await this.unfluffed(topic, envelope, expires, refused, `kept, not passed on: ${NOT_FORWARDABLE}`)
-    if (expires === undefined && this.components.channelOf(topic) === undefined && !direct.reachable(topic)) {
+    if (expires === undefined && !storedHere && !direct.reachable(topic)) {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }
-    return direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
+    try {
+      return await direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
+    } finally {
+      if (storedHere) {
+        // as an own post's landing does: the store's work must not hold up the publication's bytes either
+        await nextTurn()
+        await this.keep(topic, envelope, valid)
+      }
+    }
+  }
+
+  /**
+   * Stores another node's post fluffed (or kept) here, if its ring is of members known here (one that is
+   * not was passed on all the same: see PostIntake.judge). A failure is logged: the post left, or was
+   * refused, whatever the store says.
+   */
+  private async keep (topic: string, envelope: Uint8Array, valid: ValidEnvelope): Promise<void> {
+    const { intake, log } = this.components
+    try {
+      if (intake.membership(valid, undefined, { topic, envelope, path: 'stem' }) === undefined) await intake.accept(envelope, valid)
+    } catch (err) {
+      log.error('could not store a post fluffed here - %e', err)
+    }
   }
 
   /**

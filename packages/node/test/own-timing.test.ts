@@ -17,6 +17,7 @@ import * as lp from 'it-length-prefixed'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { STEM_PROTOCOL, decodeStemFrame, encodeStemFrame } from '../src/stem/index.js'
 import { TEST_POW_BITS, addressOf, cleanedAfterEach, startNode, startStockPeer, waitFor } from './harness.js'
+import { advantage, quantile, timingReport } from './timing-advantage.js'
 import type { StockPeer } from './harness.js'
 import type { MurmurNode } from '../src/murmur.js'
 import type { Message } from '@libp2p/gossipsub'
@@ -25,23 +26,6 @@ const CHANNEL = '#timing'
 const TOPIC = channelTopic(CHANNEL)
 /** Posts of each kind. */
 const SAMPLES = 150
-
-/** The value at quantile `q` of sorted `values`. */
-function quantile (values: number[], q: number): number {
-  return values[Math.min(values.length - 1, Math.floor(q * values.length))]!
-}
-
-/** The best single-threshold classifier's advantage (the distributions' Kolmogorov–Smirnov distance). */
-function advantage (a: number[], b: number[]): number {
-  const all = [...a.map((value) => ({ value, own: true })), ...b.map((value) => ({ value, own: false }))].sort((x, y) => x.value - y.value)
-  let below = 0
-  let best = 0
-  for (const { own } of all) {
-    below += own ? 1 / a.length : -1 / b.length
-    best = Math.max(best, Math.abs(below))
-  }
-  return best
-}
 
 /** A stock peer in the channel that takes stem frames and keeps what it got, by id. */
 async function successor (frames: Map<string, Uint8Array>): Promise<StockPeer> {
@@ -115,7 +99,7 @@ describe('time to the gossip verdict for a post sent back to its author', () => 
     relayed.sort((a, b) => a - b)
     const spread = Math.max(quantile(own, 0.75) - quantile(own, 0.25), quantile(relayed, 0.75) - quantile(relayed, 0.25))
     const gap = Math.abs(quantile(own, 0.5) - quantile(relayed, 0.5))
-    const report = `own ${[0.25, 0.5, 0.75].map((q) => quantile(own, q).toFixed(0)).join('/')} µs, relayed ${[0.25, 0.5, 0.75].map((q) => quantile(relayed, q).toFixed(0)).join('/')} µs, advantage ${advantage(own, relayed).toFixed(2)}`
+    const report = timingReport(own, relayed)
     expect(gap, report).toBeLessThan(spread)
     expect(advantage(own, relayed), report).toBeLessThan(0.4)
   }, 300_000)

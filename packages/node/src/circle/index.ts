@@ -7,6 +7,7 @@ import { CIRCLE_SHARED_TOPIC, NEWCOMER_DELAY_SECONDS, checkCircleFrame, messageI
 import { openCircleStorage } from '#platform'
 import { Outbox, publishTo } from '../outbound.js'
 import { openPostCounters } from '../membership/post-counters.js'
+import { nextTurn } from '../next-turn.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
 import { CIRCLE_FRAME_TTL, OWN_FRAMES } from './constants.js'
 import { CirclePosts } from './circle-posts.js'
@@ -222,9 +223,16 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
       return frames.has(frameId(frame)) ? 'ignore' : 'accept'
     },
     fluff: async (frame, expires) => {
-      // taken in first: kept for sync, and read when it is of this node's circles (an own one is already)
-      await frameIntake.receive(frame, UNKNOWN_SENDER, 'stem')
-      const sent = await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
+      let sent: SendResult
+      try {
+        sent = await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
+      } finally {
+        // taken in a turn after the publish, own or relayed alike: kept for sync, and read when it is of this
+        // node's circles (an own one is already). Taken in first, an own frame (opened, its post read) left
+        // later than another circle's (fifteenth read of issue 12, High 1: a successor handing it back times that)
+        await nextTurn()
+        await frameIntake.receive(frame, UNKNOWN_SENDER, 'stem').catch((err: unknown) => { log.error('could not keep a circle frame fluffed here - %e', err) })
+      }
       // an own frame published here is out
       out(frame)
       return sent

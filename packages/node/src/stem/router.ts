@@ -457,8 +457,10 @@ export class StemRouter {
     this.held.remove(post.id)
     this.remember(post.id)
     // an own post time overtook while held here: `fluff` gives it up and publishes nothing, so its author
-    // hears it dropped, not exposed (an own post still waiting in `originate` hears it from the rejection)
-    const overtaken = post.own && this.components.passable?.(post.topic, post.envelope) === false
+    // hears it dropped, not exposed (an own post still waiting in `originate` hears it from the rejection);
+    // asked of a relayed post too, so that both kinds take the same work to their publish
+    const passable = this.components.passable?.(post.topic, post.envelope) !== false
+    const overtaken = post.own && !passable
     if (overtaken) {
       this.log('an own post held in the stem could no longer leave: given up (%s)', reason)
     } else {
