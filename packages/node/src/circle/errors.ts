@@ -18,6 +18,8 @@ export type CircleErrorCode = ProtocolCircleErrorCode
   | 'ERR_CIRCLE_MEMBER'
   /** The post, reply or vote names a post this circle does not hold. */
   | 'ERR_CIRCLE_POST'
+  /** The circle's record on this node cannot be read (its keys cannot be derived): listed as `damaged`. */
+  | 'ERR_CIRCLE_DAMAGED'
 
 /**
  * Thrown by `node.circles` methods; `code` is stable, the message one line a UI can show.

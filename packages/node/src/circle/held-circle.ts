@@ -45,7 +45,10 @@ export class HeldCircle {
   private readonly keys = new Map<number, CircleKeys>()
   /** The inner channels of `state.forked`, for the list they were derived from. */
   private forked?: { of: ForkedGeneration[] | undefined, channels: string[] }
+  /** The folds of the generations held, by generation number: a record of one refolds it and those after. */
   private readonly parsed = new Map<number, Parsed>()
+  /** Rotation bodies verified (a signature check each), by body: each rotation held is checked once. */
+  private readonly rotations = new WeakMap<Uint8Array, RotationRecord | null>()
   /** Verified JOIN, INVITE and LEAVE records by generation and body. */
   private readonly verified = new Map<string, unknown>()
   /** Ring keys (hex) a losing rotation removed and the winner kept: the owner's node removes them again. */
@@ -124,9 +127,7 @@ export class HeldCircle {
    */
   rotatedAt (generation: HeldGeneration): number | undefined {
     const previous = this.previous(generation)
-    if (previous?.rotation === undefined) return undefined
-    const opened = openRotation(this.keysOf(previous), previous.rotation)
-    return opened.ok ? opened.record.created : undefined
+    return previous?.rotation === undefined ? undefined : this.rotationOf(previous, previous.rotation)?.created
   }
 
   /** The roster of a generation (the current one by default). */
@@ -176,7 +177,7 @@ export class HeldCircle {
         return 'invalid'
     }
     // the rosters of later generations carry members over from this one
-    this.parsed.clear()
+    this.refold(generation.generation)
     return 'roster'
   }
 
@@ -199,15 +200,15 @@ export class HeldCircle {
    */
   private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number): RecordOutcome {
     const keys = this.keysOf(generation)
-    const opened = openRotation(keys, body)
-    if (!opened.ok) return 'invalid'
+    const opened = this.rotationOf(generation, body)
+    if (opened === undefined) return 'invalid'
     if (generation.rotation !== undefined) {
-      if (toHex(generation.rotation) === toHex(body)) return 'known'
-      const followed = openRotation(keys, generation.rotation)
+      if (equalBytes(generation.rotation, body)) return 'known'
+      const followed = this.rotationOf(generation, generation.rotation)
       if (pickRotation(keys, generation.rotation, body) !== body) {
-        return followed.ok && this.noteRemovals(opened.record, followed.record) ? 'forked' : 'invalid'
+        return followed !== undefined && this.noteRemovals(opened, followed) ? 'forked' : 'invalid'
       }
-      if (followed.ok) this.noteRemovals(followed.record, opened.record)
+      if (followed !== undefined) this.noteRemovals(followed, opened)
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
       const dropped = this.state.generations.splice(index + 1)
@@ -221,25 +222,41 @@ export class HeldCircle {
       return 'invalid'
     }
     generation.rotation = body
-    const secret = rotationSecret(opened.record, this.state.member)
+    const secret = rotationSecret(opened, this.state.member)
     if (secret === undefined) {
       this.state.removed = true
       return 'rotated'
     }
-    this.state.generations.push({ generation: opened.record.generation, secret, joins: [], invites: [], leaves: [] })
+    this.state.generations.push({ generation: opened.generation, secret, joins: [], invites: [], leaves: [] })
     return 'rotated'
   }
 
+  /** A rotation body of `generation` verified, once per body held; undefined when it does not verify. */
+  private rotationOf (generation: HeldGeneration, body: Uint8Array): RotationRecord | undefined {
+    let record = this.rotations.get(body)
+    if (record === undefined) {
+      const opened = openRotation(this.keysOf(generation), body)
+      record = opened.ok ? opened.record : null
+      this.rotations.set(body, record)
+    }
+    return record ?? undefined
+  }
+
   /**
-   * The members the rotation into `generation` carries over, from the previous generation's roster as it
-   * is now (`carryOver`): a join of the old generation seen after the rotation is carried all the same, so
-   * the roster does not depend on the order records arrived in. None for the first generation held.
+   * The members the rotation out of `previous` carries into the next generation, from `previous`'s roster
+   * as it is now (`carryOver`): a join of the old generation seen after the rotation is carried all the
+   * same, so the roster does not depend on the order records arrived in.
    */
-  private carried (generation: HeldGeneration): RosterMember[] {
-    const previous = this.previous(generation)
-    if (previous?.rotation === undefined) return []
-    const rotation = openRotation(this.keysOf(previous), previous.rotation)
-    return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
+  private carriedFrom (previous: HeldGeneration, roster: Map<string, RosterMember>): RosterMember[] {
+    const rotation = previous.rotation === undefined ? undefined : this.rotationOf(previous, previous.rotation)
+    return rotation === undefined ? [] : carryOver(rotation, roster.values())
+  }
+
+  /** Forgets the folds of generation number `from` and later (a record of `from` changed them). */
+  private refold (from: number): void {
+    for (const generation of this.parsed.keys()) {
+      if (generation >= from) this.parsed.delete(generation)
+    }
   }
 
   /**
@@ -281,17 +298,38 @@ export class HeldCircle {
     return opened.ok ? opened.record : undefined
   }
 
+  /**
+   * The fold of a generation: the members carried over from the one before, then its own records. Folded
+   * forward, in a loop, from the newest generation before it whose fold is kept (a roster never recurses
+   * through the generations: thousands of them overflowed the stack). The first generation held starts
+   * from the members fixed when those before it were dropped (`carried`), or from none.
+   */
   private parse (generation: HeldGeneration): Parsed {
-    let parsed = this.parsed.get(generation.generation)
-    if (parsed !== undefined) return parsed
+    const kept = this.parsed.get(generation.generation)
+    const generations = this.state.generations
+    const index = generations.indexOf(generation)
+    if (kept !== undefined && index >= 0) return kept
+    // a generation no longer held (a rotation that lost): its own records only, not kept
+    if (index < 0) return this.fold(generation, [])
+    let from = index
+    while (from > 0 && !this.parsed.has(generations[from - 1]!.generation)) from--
+    let parsed = this.fold(generations[from]!, from === 0 ? generations[0]!.carried ?? [] : this.carriedFrom(generations[from - 1]!, this.parsed.get(generations[from - 1]!.generation)!.roster))
+    this.parsed.set(generations[from]!.generation, parsed)
+    for (let i = from + 1; i <= index; i++) {
+      parsed = this.fold(generations[i]!, this.carriedFrom(generations[i - 1]!, parsed.roster))
+      this.parsed.set(generations[i]!.generation, parsed)
+    }
+    return parsed
+  }
+
+  /** One generation's records, verified (once each), folded over the members `carried` into it. */
+  private fold (generation: HeldGeneration, carried: RosterMember[]): Parsed {
     const joins: Parsed['joins'] = generation.joins.flatMap(({ body, seenAt }) => {
       const record = this.verify(generation, body, openJoin)
       return record === undefined ? [] : [{ record, seenAt }]
     })
     const invites = generation.invites.flatMap((body) => this.verify(generation, body, openInviteRecord) ?? [])
     const leaves = generation.leaves.flatMap((body) => this.verify(generation, body, openLeave) ?? [])
-    parsed = { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried: this.carried(generation) }) }
-    this.parsed.set(generation.generation, parsed)
-    return parsed
+    return { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried }) }
   }
 }

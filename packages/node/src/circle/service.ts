@@ -193,8 +193,25 @@ export class CircleService implements Circles {
     })
   }
 
+  /**
+   * What a UI shows of each circle. Never throws: a circle whose record cannot be read (its keys not
+   * derivable: a damaged or hand-edited record) is listed with `damaged` set, the error logged
+   * (`ERR_CIRCLE_DAMAGED`, its cause attached); gossip listeners call this.
+   */
   list (): CircleSummary[] {
-    return [...this.held.values()].map((circle) => this.summary(circle))
+    return [...this.held.values()].map((circle) => {
+      try {
+        return this.summary(circle)
+      } catch (err) {
+        this.components.log.error('%e', new CircleError('ERR_CIRCLE_DAMAGED', `circle ${circle.name} cannot be read: ${(err as Error).message}`, { cause: err }))
+        return { name: circle.name, generation: circle.current.generation, members: 0, minRing: circle.state.minRing, owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey), canPost: false, warnings: [], damaged: true }
+      }
+    })
+  }
+
+  /** How many circles this node holds (no roster read). */
+  get size (): number {
+    return this.held.size
   }
 
   async post (name: string, body: string, options: PostOptions = {}): Promise<PostResult> {

@@ -26,6 +26,8 @@ export interface CircleSummary {
   warnings: CircleWarning[]
   /** Set when the owner rotated the circle without this member: it keeps what it read and reads nothing after. */
   removed?: true
+  /** Set when this node's record of the circle cannot be read (`ERR_CIRCLE_DAMAGED` is logged): leave it and join again. */
+  damaged?: true
 }
 
 /** A member on this node's roster of a circle. */
