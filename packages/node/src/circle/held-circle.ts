@@ -5,6 +5,7 @@
  */
 import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
+import { nextFollow, withFollow } from './follow-rate.js'
 import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, ForkedGeneration, HeldGeneration } from './state.js'
 
@@ -25,6 +26,11 @@ export type RecordOutcome =
   | 'roster'
   /** The circle moved to a new generation (or left this member out: `state.removed`). */
   | 'rotated'
+  /**
+   * A rotation that wins, over the follow rate (CIRCLE_ROTATIONS_PER_HOUR, CIRCLE_ROTATIONS_PER_DAY): kept
+   * waiting in the state (forwarded, as it is valid), followed once the rate allows (`release`).
+   */
+  | 'waiting'
   /**
    * A rotation that lost to the one followed (not forwarded), whose removals the winner kept: this node
    * is the owner's and makes them again (`takeRemovals`).
@@ -182,6 +188,57 @@ export class HeldCircle {
   }
 
   /**
+   * The unix second from which this node follows (or, the owner's, makes) one more rotation of the circle;
+   * undefined when it may now (CIRCLE_ROTATIONS_PER_HOUR, CIRCLE_ROTATIONS_PER_DAY, fork switches counted).
+   */
+  nextRotation (now: number): number | undefined {
+    return nextFollow(this.state.follows, now)
+  }
+
+  /**
+   * Follows the rotation kept waiting out of the oldest generation that has one, when the rate allows at
+   * `now`: its outcome ('rotated': keep the state, try the frames kept with the new generation), or
+   * undefined when nothing was followed.
+   */
+  release (now: number): RecordOutcome | undefined {
+    const generation = this.state.generations.find((g) => g.waiting !== undefined)
+    if (generation?.waiting === undefined || this.nextRotation(now) !== undefined) return undefined
+    const body = generation.waiting
+    delete generation.waiting
+    return this.rotate(generation, body, now)
+  }
+
+  /**
+   * Drops the generations this node followed a rotation out of more than CIRCLE_FRAME_TTL before `now`
+   * (docs/PROTOCOL.md §6.7): relays keep no frame longer, its posts have expired, and every frame would be
+   * tried with its keys for nothing. The oldest generation kept gets the members its rotation carried over
+   * from them, fixed. Whether any was dropped (the state is to be kept). Call it serially with the frames
+   * taken: indexes of `generations` move.
+   */
+  prune (now: number): boolean {
+    const generations = this.state.generations
+    let drop = 0
+    for (; drop < generations.length - 1; drop++) {
+      const generation = generations[drop]!
+      // a record written before this field: superseded as of its first read
+      generation.supersededAt ??= now
+      if (generation.supersededAt + CIRCLE_FRAME_TTL > now) break
+    }
+    if (drop === 0) return false
+    const last = generations[drop - 1]!
+    generations[drop]!.carried = this.carriedFrom(last, this.roster(last))
+    for (const gone of generations.splice(0, drop)) {
+      this.keys.delete(gone.generation)
+      this.parsed.delete(gone.generation)
+    }
+    const first = generations[0]!.generation
+    for (const key of this.verified.keys()) {
+      if (Number(key.slice(0, key.indexOf('/'))) < first) this.verified.delete(key)
+    }
+    return true
+  }
+
+  /**
    * The members a losing rotation removed that are on the current roster still (the winner kept them), to
    * be removed again by the owner with a new rotation; forgotten once taken.
    */
@@ -196,18 +253,27 @@ export class HeldCircle {
    * Follows a rotation out of `generation`: the new secret opened with this member's box key and the
    * kept members carried over, or `removed` when it left this member out. Of two rotations of one
    * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped,
-   * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7).
+   * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7). A
+   * rotation followed (fork switches included) past the rate, or while another of the generation waits,
+   * waits (`wait`).
    */
   private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number): RecordOutcome {
     const keys = this.keysOf(generation)
     const opened = this.rotationOf(generation, body)
     if (opened === undefined) return 'invalid'
+    const followed = generation.rotation === undefined ? undefined : this.rotationOf(generation, generation.rotation)
     if (generation.rotation !== undefined) {
       if (equalBytes(generation.rotation, body)) return 'known'
-      const followed = this.rotationOf(generation, generation.rotation)
       if (pickRotation(keys, generation.rotation, body) !== body) {
         return followed !== undefined && this.noteRemovals(opened, followed) ? 'forked' : 'invalid'
       }
+    } else if (generation !== this.current) {
+      return 'invalid'
+    }
+    if (generation.waiting !== undefined || this.nextRotation(seenAt) !== undefined) return this.wait(generation, body)
+    this.state.follows = withFollow(this.state.follows, seenAt)
+    generation.supersededAt ??= seenAt
+    if (generation.rotation !== undefined) {
       if (followed !== undefined) this.noteRemovals(followed, opened)
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
@@ -218,8 +284,6 @@ export class HeldCircle {
       this.verified.clear()
       this.parsed.clear()
       delete this.state.removed
-    } else if (generation !== this.current) {
-      return 'invalid'
     }
     generation.rotation = body
     const secret = rotationSecret(opened, this.state.member)
@@ -229,6 +293,18 @@ export class HeldCircle {
     }
     this.state.generations.push({ generation: opened.generation, secret, joins: [], invites: [], leaves: [] })
     return 'rotated'
+  }
+
+  /**
+   * Keeps a winning rotation of `generation` waiting for the follow rate: the one of the smaller digest
+   * when one waits already ('invalid' for the loser, not forwarded, as any losing rotation).
+   */
+  private wait (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
+    const waiting = generation.waiting
+    if (waiting !== undefined && equalBytes(waiting, body)) return 'known'
+    if (waiting !== undefined && pickRotation(this.keysOf(generation), waiting, body) !== body) return 'invalid'
+    generation.waiting = body
+    return 'waiting'
   }
 
   /** A rotation body of `generation` verified, once per body held; undefined when it does not verify. */
