@@ -16,9 +16,9 @@ import { CIRCLE_FRAME_TTL } from '../src/circle/constants.js'
 import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR } from '../src/circle/follow-rate.js'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
+import { HeldCircle } from '../src/circle/held-circle.js'
 import { CircleService } from '../src/circle/service.js'
 import type { CirclePostsComponents } from '../src/circle/circle-posts.js'
-import type { HeldCircle } from '../src/circle/held-circle.js'
 import type { CircleServiceComponents } from '../src/circle/service.js'
 import type { CircleState } from '../src/circle/state.js'
 import type { Logger } from '@libp2p/interface'
@@ -26,7 +26,7 @@ import type { CircleKeys, MemberKeys } from '@murmur/protocol'
 
 vi.mock('@murmur/protocol', async (importOriginal) => {
   const original = await importOriginal<typeof protocol>()
-  return { ...original, openCircleFrame: vi.fn(original.openCircleFrame) }
+  return { ...original, openCircleFrame: vi.fn(original.openCircleFrame), checkCircleFrame: vi.fn(original.checkCircleFrame) }
 })
 
 const T0 = 1_800_000_000
@@ -174,5 +174,31 @@ describe('a hostile owner rotating without end', () => {
     clock.now = T0 + HOUR
     await service.remove('c', hex[6]!)
     expect(circle.roster().size).toBe(2)
+  })
+})
+
+describe('a frame of another circle', () => {
+  it('costs one relay check (its proof-of-work hash), then a seal try per generation held: 10 circles x 10 generations', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    const circles = Array.from({ length: 10 }, () => new HeldCircle({
+      name: 'c',
+      owner: generateMemberKeys().ring.publicKey,
+      minRing: 2,
+      member: generateMemberKeys(),
+      generations: Array.from({ length: 10 }, (_, g) => ({ generation: g, secret: generateCircleSecret(), joins: [], invites: [], leaves: [] }))
+    }))
+    const intake = new FrameIntake({ frames: await openFrameStore({ db }), intake: { receive: async () => 'stored' }, circles: () => circles, changed: async () => {}, powBits: { POST: 1, REPLY: 1, VOTE: 1 }, now: () => T0, log })
+    const frame = await otherCircleFrame()
+    const checks = vi.mocked(protocol.checkCircleFrame)
+    const opens = vi.mocked(protocol.openCircleFrame)
+    checks.mockClear()
+    opens.mockClear()
+    expect(await intake.receive(frame, 'junk', 'gossip')).toBe('accept')
+    expect(opens).toHaveBeenCalledTimes(100)
+    // a relay check is a checkCircleFrame call, or an openCircleFrame handed the bytes (it checks them itself):
+    // the intake's own check, then the circles' one (101 before: one a key)
+    const relayChecks = checks.mock.calls.length + opens.mock.calls.filter(([, f]) => f instanceof Uint8Array).length
+    expect(relayChecks).toBe(2)
   })
 })

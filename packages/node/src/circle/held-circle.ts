@@ -3,10 +3,10 @@
  * roster they fold to (`rosterOf`), and the rotations followed (`rotationSecret`, `carryOver`,
  * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
  */
-import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
+import { CircleRecordType, carryOver, checkCircleFrame, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
 import { nextFollow, withFollow } from './follow-rate.js'
-import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
+import type { CheckedCircleFrame, CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, ForkedGeneration, HeldGeneration } from './state.js'
 
 /** A frame opened with the keys of one of the circle's generations. */
@@ -36,6 +36,20 @@ export type RecordOutcome =
    * is the owner's and makes them again (`takeRemovals`).
    */
   | 'forked'
+
+/** The relay checks of frames tried (by identity): every circle of the node tries the frame it is given. */
+const checkedFrames = new WeakMap<Uint8Array, CheckedCircleFrame | null>()
+
+/** A frame's relay check, made once for the bytes; undefined when it fails. */
+function checkedOnce (frame: Uint8Array): CheckedCircleFrame | undefined {
+  let checked = checkedFrames.get(frame)
+  if (checked === undefined) {
+    const result = checkCircleFrame(frame)
+    checked = result.ok ? result : null
+    checkedFrames.set(frame, checked)
+  }
+  return checked ?? undefined
+}
 
 /** The records of a generation, verified and parsed once. */
 interface Parsed {
@@ -114,13 +128,17 @@ export class HeldCircle {
 
   /**
    * Opens a frame with the newest generation it opens with, of those from index `first` on (all by
-   * default); undefined when it is none of them.
+   * default); undefined when it is none of them. The relay check (a hash over the frame) is made once a
+   * frame, not once a key: pass what `checkCircleFrame` returned, or the bytes (checked once for every
+   * circle that tries the same bytes).
    */
-  open (frame: Uint8Array, first = 0): OpenedFrame | undefined {
+  open (frame: Uint8Array | CheckedCircleFrame, first = 0): OpenedFrame | undefined {
+    const checked = frame instanceof Uint8Array ? checkedOnce(frame) : frame
+    if (checked === undefined) return undefined
     for (let i = this.state.generations.length - 1; i >= first; i--) {
       const generation = this.state.generations[i]!
       const keys = this.keysOf(generation)
-      const opened = openCircleFrame(keys, frame)
+      const opened = openCircleFrame(keys, checked)
       if (opened.ok) return { generation, keys, record: { type: opened.type, body: opened.body } }
     }
     return undefined
