@@ -412,6 +412,9 @@ export class CircleService implements Circles {
     if (until !== undefined) {
       throw new CircleError('ERR_CIRCLE_RATE', `${circle.name} was rotated ${CIRCLE_ROTATIONS_PER_HOUR} times this hour or ${CIRCLE_ROTATIONS_PER_DAY} today: remove again from ${new Date(until * 1000).toISOString()}, or several members at once`)
     }
+    if (circle.current.waiting !== undefined) {
+      throw new CircleError('ERR_CIRCLE_RATE', `a rotation of ${circle.name} made on another device waits to be followed: remove again within a minute`)
+    }
     const generation = circle.current
     const gone = new Set(removed.map(toHex))
     const kept = [...circle.roster(generation).values()].filter((m) => !gone.has(toHex(m.ringKey))).map((m) => ({ ringKey: m.ringKey, boxKey: m.boxKey }))
