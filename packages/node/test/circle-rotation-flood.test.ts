@@ -20,6 +20,7 @@ import { HeldCircle } from '../src/circle/held-circle.js'
 import { CircleService } from '../src/circle/service.js'
 import type { CirclePostsComponents } from '../src/circle/circle-posts.js'
 import type { CircleServiceComponents } from '../src/circle/service.js'
+import { decodeCircleState, encodeCircleState } from '../src/circle/state.js'
 import type { CircleState } from '../src/circle/state.js'
 import type { Logger } from '@libp2p/interface'
 import type { CircleKeys, MemberKeys } from '@murmur/protocol'
@@ -131,6 +132,12 @@ describe('a hostile owner rotating without end', () => {
     expect([...circle.roster().keys()].sort()).toEqual([owner, bea].map((m) => toHex(m.ring.publicKey)).sort())
     expect(await triesPerJunkFrame(intake)).toBe(circle.state.generations.length)
     expect(circle.state.generations.length).toBeLessThanOrEqual(1 + CIRCLE_ROTATIONS_PER_DAY)
+    // after a restart: the same roster, rate and waiting rotation from the record
+    const again = new HeldCircle(decodeCircleState(encodeCircleState(circle.state)))
+    expect([...again.roster().keys()].sort()).toEqual([...circle.roster().keys()].sort())
+    expect(again.nextRotation(clock.now)).toBe(circle.nextRotation(clock.now))
+    expect(toHex(again.current.waiting ?? new Uint8Array())).toBe(toHex(circle.current.waiting ?? new Uint8Array()))
+    expect(again.state.generations.map((g) => g.supersededAt)).toEqual(circle.state.generations.map((g) => g.supersededAt))
   })
 
   it(`rival rotations of one generation, each winning: at most ${CIRCLE_ROTATIONS_PER_HOUR} switches an hour, the best one waits`, async () => {
