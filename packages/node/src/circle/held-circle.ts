@@ -238,8 +238,9 @@ export class HeldCircle {
     let drop = 0
     for (; drop < generations.length - 1; drop++) {
       const generation = generations[drop]!
-      // a record written before this field: superseded as of its first read
-      generation.supersededAt ??= now
+      // a record written before this field: superseded when its rotation says it was made (an owner who
+      // backdates it only has its own circle's old generations dropped sooner), at the latest now
+      generation.supersededAt ??= Math.min(now, generation.rotation === undefined ? now : this.rotationOf(generation, generation.rotation)?.created ?? now)
       if (generation.supersededAt + CIRCLE_FRAME_TTL > now) break
     }
     if (drop === 0) return false

@@ -26,7 +26,8 @@ export interface HeldGeneration {
   rotation?: Uint8Array
   /**
    * Unix seconds (this node's clock) when this node followed `rotation`: the generation is dropped
-   * CIRCLE_FRAME_TTL after (docs/PROTOCOL.md §6.7). A record without it is given the time it is read at.
+   * CIRCLE_FRAME_TTL after (docs/PROTOCOL.md §6.7). A record written without it is given its rotation's
+   * `created` (now, when that is later).
    */
   supersededAt?: number
   /** A rotation out of this generation that wins but is over the follow rate: followed once the rate allows (`HeldCircle.release`). */
