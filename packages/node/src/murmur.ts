@@ -501,7 +501,7 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       for (const { topic, subscribe } of evt.detail.subscriptions) {
         // a node in no circle leaves the circles' frames to the periodic rounds: on connect, its few sync
         // sessions per peer go to the directory and its channels first
-        if (topic === CIRCLE_SHARED_TOPIC && this.nodeCircles?.circles.list().length === 0) continue
+        if (topic === CIRCLE_SHARED_TOPIC && this.nodeCircles?.circles.size === 0) continue
         if (this.running && subscribe && isSyncedTopic(topic, { members: () => this.members, circles: () => this.nodeCircles?.sync, channelOf: (t) => this.channelOf(t) })) {
           void this.sync?.maybeSyncWith(evt.detail.peerId, topic)
         }

@@ -18,6 +18,13 @@ export type CircleErrorCode = ProtocolCircleErrorCode
   | 'ERR_CIRCLE_MEMBER'
   /** The post, reply or vote names a post this circle does not hold. */
   | 'ERR_CIRCLE_POST'
+  /**
+   * The owner rotated the circle as often as members follow (CIRCLE_ROTATIONS_PER_HOUR an hour,
+   * CIRCLE_ROTATIONS_PER_DAY a day): the message says from when it may again.
+   */
+  | 'ERR_CIRCLE_RATE'
+  /** The circle's record on this node cannot be read (its keys cannot be derived): listed as `damaged`. */
+  | 'ERR_CIRCLE_DAMAGED'
 
 /**
  * Thrown by `node.circles` methods; `code` is stable, the message one line a UI can show.

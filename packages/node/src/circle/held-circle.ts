@@ -3,9 +3,10 @@
  * roster they fold to (`rosterOf`), and the rotations followed (`rotationSecret`, `carryOver`,
  * `pickRotation`). No I/O: the service persists {@link HeldCircle.state} after each change.
  */
-import { CircleRecordType, carryOver, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
+import { CircleRecordType, carryOver, checkCircleFrame, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
-import type { CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
+import { nextFollow, withFollow } from './follow-rate.js'
+import type { CheckedCircleFrame, CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, ForkedGeneration, HeldGeneration } from './state.js'
 
 /** A frame opened with the keys of one of the circle's generations. */
@@ -26,10 +27,29 @@ export type RecordOutcome =
   /** The circle moved to a new generation (or left this member out: `state.removed`). */
   | 'rotated'
   /**
+   * A rotation that wins, over the follow rate (CIRCLE_ROTATIONS_PER_HOUR, CIRCLE_ROTATIONS_PER_DAY): kept
+   * waiting in the state (forwarded, as it is valid), followed once the rate allows (`release`).
+   */
+  | 'waiting'
+  /**
    * A rotation that lost to the one followed (not forwarded), whose removals the winner kept: this node
    * is the owner's and makes them again (`takeRemovals`).
    */
   | 'forked'
+
+/** The relay checks of frames tried (by identity): every circle of the node tries the frame it is given. */
+const checkedFrames = new WeakMap<Uint8Array, CheckedCircleFrame | null>()
+
+/** A frame's relay check, made once for the bytes; undefined when it fails. */
+function checkedOnce (frame: Uint8Array): CheckedCircleFrame | undefined {
+  let checked = checkedFrames.get(frame)
+  if (checked === undefined) {
+    const result = checkCircleFrame(frame)
+    checked = result.ok ? result : null
+    checkedFrames.set(frame, checked)
+  }
+  return checked ?? undefined
+}
 
 /** The records of a generation, verified and parsed once. */
 interface Parsed {
@@ -45,7 +65,10 @@ export class HeldCircle {
   private readonly keys = new Map<number, CircleKeys>()
   /** The inner channels of `state.forked`, for the list they were derived from. */
   private forked?: { of: ForkedGeneration[] | undefined, channels: string[] }
+  /** The folds of the generations held, by generation number: a record of one refolds it and those after. */
   private readonly parsed = new Map<number, Parsed>()
+  /** Rotation bodies verified (a signature check each), by body: each rotation held is checked once. */
+  private readonly rotations = new WeakMap<Uint8Array, RotationRecord | null>()
   /** Verified JOIN, INVITE and LEAVE records by generation and body. */
   private readonly verified = new Map<string, unknown>()
   /** Ring keys (hex) a losing rotation removed and the winner kept: the owner's node removes them again. */
@@ -105,13 +128,17 @@ export class HeldCircle {
 
   /**
    * Opens a frame with the newest generation it opens with, of those from index `first` on (all by
-   * default); undefined when it is none of them.
+   * default); undefined when it is none of them. The relay check (a hash over the frame) is made once a
+   * frame, not once a key: pass what `checkCircleFrame` returned, or the bytes (checked once for every
+   * circle that tries the same bytes).
    */
-  open (frame: Uint8Array, first = 0): OpenedFrame | undefined {
+  open (frame: Uint8Array | CheckedCircleFrame, first = 0): OpenedFrame | undefined {
+    const checked = frame instanceof Uint8Array ? checkedOnce(frame) : frame
+    if (checked === undefined) return undefined
     for (let i = this.state.generations.length - 1; i >= first; i--) {
       const generation = this.state.generations[i]!
       const keys = this.keysOf(generation)
-      const opened = openCircleFrame(keys, frame)
+      const opened = openCircleFrame(keys, checked)
       if (opened.ok) return { generation, keys, record: { type: opened.type, body: opened.body } }
     }
     return undefined
@@ -124,9 +151,7 @@ export class HeldCircle {
    */
   rotatedAt (generation: HeldGeneration): number | undefined {
     const previous = this.previous(generation)
-    if (previous?.rotation === undefined) return undefined
-    const opened = openRotation(this.keysOf(previous), previous.rotation)
-    return opened.ok ? opened.record.created : undefined
+    return previous?.rotation === undefined ? undefined : this.rotationOf(previous, previous.rotation)?.created
   }
 
   /** The roster of a generation (the current one by default). */
@@ -176,8 +201,60 @@ export class HeldCircle {
         return 'invalid'
     }
     // the rosters of later generations carry members over from this one
-    this.parsed.clear()
+    this.refold(generation.generation)
     return 'roster'
+  }
+
+  /**
+   * The unix second from which this node follows (or, the owner's, makes) one more rotation of the circle;
+   * undefined when it may now (CIRCLE_ROTATIONS_PER_HOUR, CIRCLE_ROTATIONS_PER_DAY, fork switches counted).
+   */
+  nextRotation (now: number): number | undefined {
+    return nextFollow(this.state.follows, now)
+  }
+
+  /**
+   * Follows the rotation kept waiting out of the oldest generation that has one, when the rate allows at
+   * `now`: its outcome ('rotated': keep the state, try the frames kept with the new generation), or
+   * undefined when nothing was followed.
+   */
+  release (now: number): RecordOutcome | undefined {
+    const generation = this.state.generations.find((g) => g.waiting !== undefined)
+    if (generation?.waiting === undefined || this.nextRotation(now) !== undefined) return undefined
+    const body = generation.waiting
+    delete generation.waiting
+    return this.rotate(generation, body, now)
+  }
+
+  /**
+   * Drops the generations this node followed a rotation out of more than CIRCLE_FRAME_TTL before `now`
+   * (docs/PROTOCOL.md §6.7): relays keep no frame longer, its posts have expired, and every frame would be
+   * tried with its keys for nothing. The oldest generation kept gets the members its rotation carried over
+   * from them, fixed. Whether any was dropped (the state is to be kept). Call it serially with the frames
+   * taken: indexes of `generations` move.
+   */
+  prune (now: number): boolean {
+    const generations = this.state.generations
+    let drop = 0
+    for (; drop < generations.length - 1; drop++) {
+      const generation = generations[drop]!
+      // a record written before this field: superseded when its rotation says it was made (an owner who
+      // backdates it only has its own circle's old generations dropped sooner), at the latest now
+      generation.supersededAt ??= Math.min(now, generation.rotation === undefined ? now : this.rotationOf(generation, generation.rotation)?.created ?? now)
+      if (generation.supersededAt + CIRCLE_FRAME_TTL > now) break
+    }
+    if (drop === 0) return false
+    const last = generations[drop - 1]!
+    generations[drop]!.carried = this.carriedFrom(last, this.roster(last))
+    for (const gone of generations.splice(0, drop)) {
+      this.keys.delete(gone.generation)
+      this.parsed.delete(gone.generation)
+    }
+    const first = generations[0]!.generation
+    for (const key of this.verified.keys()) {
+      if (Number(key.slice(0, key.indexOf('/'))) < first) this.verified.delete(key)
+    }
+    return true
   }
 
   /**
@@ -195,19 +272,28 @@ export class HeldCircle {
    * Follows a rotation out of `generation`: the new secret opened with this member's box key and the
    * kept members carried over, or `removed` when it left this member out. Of two rotations of one
    * generation the one with the smaller digest wins (`pickRotation`); the loser's generation is dropped,
-   * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7).
+   * and the owner's node notes the loser's removals that the winner kept, to make them again (§6.7). A
+   * rotation followed (fork switches included) past the rate, or while another of the generation waits,
+   * waits (`wait`).
    */
   private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number): RecordOutcome {
     const keys = this.keysOf(generation)
-    const opened = openRotation(keys, body)
-    if (!opened.ok) return 'invalid'
+    const opened = this.rotationOf(generation, body)
+    if (opened === undefined) return 'invalid'
+    const followed = generation.rotation === undefined ? undefined : this.rotationOf(generation, generation.rotation)
     if (generation.rotation !== undefined) {
-      if (toHex(generation.rotation) === toHex(body)) return 'known'
-      const followed = openRotation(keys, generation.rotation)
+      if (equalBytes(generation.rotation, body)) return 'known'
       if (pickRotation(keys, generation.rotation, body) !== body) {
-        return followed.ok && this.noteRemovals(opened.record, followed.record) ? 'forked' : 'invalid'
+        return followed !== undefined && this.noteRemovals(opened, followed) ? 'forked' : 'invalid'
       }
-      if (followed.ok) this.noteRemovals(followed.record, opened.record)
+    } else if (generation !== this.current) {
+      return 'invalid'
+    }
+    if (generation.waiting !== undefined || this.nextRotation(seenAt) !== undefined) return this.wait(generation, body)
+    this.state.follows = withFollow(this.state.follows, seenAt)
+    generation.supersededAt ??= seenAt
+    if (generation.rotation !== undefined) {
+      if (followed !== undefined) this.noteRemovals(followed, opened)
       // the rotation followed so far lost: its generations are dropped, and the winner followed instead
       const index = this.state.generations.indexOf(generation)
       const dropped = this.state.generations.splice(index + 1)
@@ -217,29 +303,55 @@ export class HeldCircle {
       this.verified.clear()
       this.parsed.clear()
       delete this.state.removed
-    } else if (generation !== this.current) {
-      return 'invalid'
     }
     generation.rotation = body
-    const secret = rotationSecret(opened.record, this.state.member)
+    const secret = rotationSecret(opened, this.state.member)
     if (secret === undefined) {
       this.state.removed = true
       return 'rotated'
     }
-    this.state.generations.push({ generation: opened.record.generation, secret, joins: [], invites: [], leaves: [] })
+    this.state.generations.push({ generation: opened.generation, secret, joins: [], invites: [], leaves: [] })
     return 'rotated'
   }
 
   /**
-   * The members the rotation into `generation` carries over, from the previous generation's roster as it
-   * is now (`carryOver`): a join of the old generation seen after the rotation is carried all the same, so
-   * the roster does not depend on the order records arrived in. None for the first generation held.
+   * Keeps a winning rotation of `generation` waiting for the follow rate: the one of the smaller digest
+   * when one waits already ('invalid' for the loser, not forwarded, as any losing rotation).
    */
-  private carried (generation: HeldGeneration): RosterMember[] {
-    const previous = this.previous(generation)
-    if (previous?.rotation === undefined) return []
-    const rotation = openRotation(this.keysOf(previous), previous.rotation)
-    return rotation.ok ? carryOver(rotation.record, this.roster(previous).values()) : []
+  private wait (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
+    const waiting = generation.waiting
+    if (waiting !== undefined && equalBytes(waiting, body)) return 'known'
+    if (waiting !== undefined && pickRotation(this.keysOf(generation), waiting, body) !== body) return 'invalid'
+    generation.waiting = body
+    return 'waiting'
+  }
+
+  /** A rotation body of `generation` verified, once per body held; undefined when it does not verify. */
+  private rotationOf (generation: HeldGeneration, body: Uint8Array): RotationRecord | undefined {
+    let record = this.rotations.get(body)
+    if (record === undefined) {
+      const opened = openRotation(this.keysOf(generation), body)
+      record = opened.ok ? opened.record : null
+      this.rotations.set(body, record)
+    }
+    return record ?? undefined
+  }
+
+  /**
+   * The members the rotation out of `previous` carries into the next generation, from `previous`'s roster
+   * as it is now (`carryOver`): a join of the old generation seen after the rotation is carried all the
+   * same, so the roster does not depend on the order records arrived in.
+   */
+  private carriedFrom (previous: HeldGeneration, roster: Map<string, RosterMember>): RosterMember[] {
+    const rotation = previous.rotation === undefined ? undefined : this.rotationOf(previous, previous.rotation)
+    return rotation === undefined ? [] : carryOver(rotation, roster.values())
+  }
+
+  /** Forgets the folds of generation number `from` and later (a record of `from` changed them). */
+  private refold (from: number): void {
+    for (const generation of this.parsed.keys()) {
+      if (generation >= from) this.parsed.delete(generation)
+    }
   }
 
   /**
@@ -281,17 +393,38 @@ export class HeldCircle {
     return opened.ok ? opened.record : undefined
   }
 
+  /**
+   * The fold of a generation: the members carried over from the one before, then its own records. Folded
+   * forward, in a loop, from the newest generation before it whose fold is kept (a roster never recurses
+   * through the generations: thousands of them overflowed the stack). The first generation held starts
+   * from the members fixed when those before it were dropped (`carried`), or from none.
+   */
   private parse (generation: HeldGeneration): Parsed {
-    let parsed = this.parsed.get(generation.generation)
-    if (parsed !== undefined) return parsed
+    const kept = this.parsed.get(generation.generation)
+    const generations = this.state.generations
+    const index = generations.indexOf(generation)
+    if (kept !== undefined && index >= 0) return kept
+    // a generation no longer held (a rotation that lost): its own records only, not kept
+    if (index < 0) return this.fold(generation, [])
+    let from = index
+    while (from > 0 && !this.parsed.has(generations[from - 1]!.generation)) from--
+    let parsed = this.fold(generations[from]!, from === 0 ? generations[0]!.carried ?? [] : this.carriedFrom(generations[from - 1]!, this.parsed.get(generations[from - 1]!.generation)!.roster))
+    this.parsed.set(generations[from]!.generation, parsed)
+    for (let i = from + 1; i <= index; i++) {
+      parsed = this.fold(generations[i]!, this.carriedFrom(generations[i - 1]!, parsed.roster))
+      this.parsed.set(generations[i]!.generation, parsed)
+    }
+    return parsed
+  }
+
+  /** One generation's records, verified (once each), folded over the members `carried` into it. */
+  private fold (generation: HeldGeneration, carried: RosterMember[]): Parsed {
     const joins: Parsed['joins'] = generation.joins.flatMap(({ body, seenAt }) => {
       const record = this.verify(generation, body, openJoin)
       return record === undefined ? [] : [{ record, seenAt }]
     })
     const invites = generation.invites.flatMap((body) => this.verify(generation, body, openInviteRecord) ?? [])
     const leaves = generation.leaves.flatMap((body) => this.verify(generation, body, openLeave) ?? [])
-    parsed = { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried: this.carried(generation) }) }
-    this.parsed.set(generation.generation, parsed)
-    return parsed
+    return { joins, invites, leaves, roster: rosterOf({ joins, invites, leaves, carried }) }
   }
 }

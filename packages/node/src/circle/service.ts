@@ -14,6 +14,7 @@ import { hotScore } from '../store/index.js'
 import { toPostView } from '../view.js'
 import { CIRCLE_FRAME_TTL, CIRCLE_INVITE_EXPIRES, JOIN_REANNOUNCE_AGE, MAX_CIRCLE_NAME_BYTES } from './constants.js'
 import { CircleError } from './errors.js'
+import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR } from './follow-rate.js'
 import { HeldCircle } from './held-circle.js'
 import type { CirclePosts } from './circle-posts.js'
 import type { FrameIntake } from './frame-intake.js'
@@ -161,14 +162,15 @@ export class CircleService implements Circles {
     this.components.dispatch('circle-roster', { circle: name })
   }
 
-  async remove (name: string, member: string): Promise<CircleSummary> {
+  async remove (name: string, member: string | string[]): Promise<CircleSummary> {
     // a rotation's `created` bounds which frames members try with the new keys (§6.3): not from a clock known to be off
     this.components.assertCanPost()
     const circle = this.require(name)
     if (!equalBytes(circle.state.owner, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
-    const removed = this.resolveMember(circle, member)
-    if (equalBytes(removed, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_MEMBER', 'the owner cannot remove itself: leave the circle instead')
-    await this.send(await this.components.intake.serially(async () => await this.rotateWithout(circle, [removed])))
+    const removed = (Array.isArray(member) ? member : [member]).map((m) => this.resolveMember(circle, m))
+    if (removed.length === 0) throw new CircleError('ERR_CIRCLE_MEMBER', 'name at least one member to remove')
+    if (removed.some((key) => equalBytes(key, circle.state.member.ring.publicKey))) throw new CircleError('ERR_CIRCLE_MEMBER', 'the owner cannot remove itself: leave the circle instead')
+    await this.send(await this.components.intake.serially(async () => await this.rotateWithout(circle, removed)))
     return this.summary(circle)
   }
 
@@ -193,8 +195,25 @@ export class CircleService implements Circles {
     })
   }
 
+  /**
+   * What a UI shows of each circle. Never throws: a circle whose record cannot be read (its keys not
+   * derivable: a damaged or hand-edited record) is listed with `damaged` set, the error logged
+   * (`ERR_CIRCLE_DAMAGED`, its cause attached); gossip listeners call this.
+   */
   list (): CircleSummary[] {
-    return [...this.held.values()].map((circle) => this.summary(circle))
+    return [...this.held.values()].map((circle) => {
+      try {
+        return this.summary(circle)
+      } catch (err) {
+        this.components.log.error('%e', new CircleError('ERR_CIRCLE_DAMAGED', `circle ${circle.name} cannot be read: ${(err as Error).message}`, { cause: err }))
+        return { name: circle.name, generation: circle.current.generation, members: 0, minRing: circle.state.minRing, owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey), canPost: false, warnings: [], damaged: true }
+      }
+    })
+  }
+
+  /** How many circles this node holds (no roster read). */
+  get size (): number {
+    return this.held.size
   }
 
   async post (name: string, body: string, options: PostOptions = {}): Promise<PostResult> {
@@ -275,22 +294,47 @@ export class CircleService implements Circles {
     }
     await this.components.states.put(circle.state)
     this.components.dispatch('circle-roster', { circle: circle.name })
-    // a fork settled against a rotation of this owner's: the removals the winner kept are made again (§6.7)
-    const again = circle.takeRemovals()
+    // a fork settled against a rotation of this owner's: the removals the winner kept are made again (§6.7),
+    // when the rate allows (else kept for the next change)
+    const again = circle.nextRotation(this.seconds()) === undefined ? circle.takeRemovals() : []
     if (again.length > 0 && circle.state.removed !== true) this.sendLater(await this.rotateWithout(circle, again))
   }
 
-  /** Announces again the JOINs whose frames grow old (relays drop frames after CIRCLE_FRAME_TTL). */
+  /**
+   * Drops the generations superseded more than CIRCLE_FRAME_TTL ago, follows the rotations kept waiting
+   * that the rate allows now, and announces again the JOINs whose frames grow old (relays drop frames
+   * after CIRCLE_FRAME_TTL).
+   */
   async sweep (): Promise<void> {
     this.components.intake.sweep()
     await this.components.frames.sweep()
     const now = this.seconds()
     for (const circle of this.held.values()) {
+      await this.components.intake.serially(async () => { await this.settle(circle, now) })
       const own = circle.current.ownJoin
       if (circle.state.removed === true || own === undefined || now - own.announcedAt < JOIN_REANNOUNCE_AGE) continue
       own.announcedAt = now
       await this.components.states.put(circle.state)
       await this.publish(circle, circle.current, CircleRecordType.JOIN, own.body)
+    }
+  }
+
+  /**
+   * A circle's old generations dropped and a rotation kept waiting followed, as `now` allows; in the
+   * intake's turn (generations move), the state kept when either happened. A rotation followed here is
+   * taken as one from a frame: its JOIN, then the frames kept tried with the new generation's keys.
+   */
+  private async settle (circle: HeldCircle, now: number): Promise<void> {
+    if (this.held.get(circle.name) !== circle) return
+    const pruned = circle.prune(now)
+    const outcome = circle.release(now)
+    if (outcome === 'rotated') {
+      // the new generation is the last, taken before `changed` (an owner's node may rotate again there)
+      const next = circle.state.generations.length - 1
+      await this.changed(circle, outcome)
+      if (circle.state.removed !== true) await this.components.intake.rescan(circle, next)
+    } else if (pruned || outcome !== undefined) {
+      await this.components.states.put(circle.state)
     }
   }
 
@@ -363,6 +407,14 @@ export class CircleService implements Circles {
    * the intake's turn; resolves to the frame to send.
    */
   private async rotateWithout (circle: HeldCircle, removed: Uint8Array[]): Promise<Uint8Array> {
+    // members follow at most that many rotations (§6.7): past it, this one would wait at every member
+    const until = circle.nextRotation(this.seconds())
+    if (until !== undefined) {
+      throw new CircleError('ERR_CIRCLE_RATE', `${circle.name} was rotated ${CIRCLE_ROTATIONS_PER_HOUR} times this hour or ${CIRCLE_ROTATIONS_PER_DAY} today: remove again from ${new Date(until * 1000).toISOString()}, or several members at once`)
+    }
+    if (circle.current.waiting !== undefined) {
+      throw new CircleError('ERR_CIRCLE_RATE', `a rotation of ${circle.name} made on another device waits to be followed: remove again within a minute`)
+    }
     const generation = circle.current
     const gone = new Set(removed.map(toHex))
     const kept = [...circle.roster(generation).values()].filter((m) => !gone.has(toHex(m.ringKey))).map((m) => ({ ringKey: m.ringKey, boxKey: m.boxKey }))

@@ -9,7 +9,7 @@ import { fromHex, toHex } from '@murmur/protocol'
 import { CIRCLE_STATE_SUBLEVEL } from './constants.js'
 import type { PrivateRecordStorage } from '../membership/storage-file.js'
 import type { StoreDatabase } from '../store/index.js'
-import type { MemberKeys } from '@murmur/protocol'
+import type { MemberKeys, RosterMember } from '@murmur/protocol'
 import type { AbstractSublevel } from 'abstract-level'
 
 /** One generation of a circle as this member holds it. */
@@ -24,6 +24,19 @@ export interface HeldGeneration {
   leaves: Uint8Array[]
   /** The ROTATE body followed out of this generation (the one `pickRotation` keeps). */
   rotation?: Uint8Array
+  /**
+   * Unix seconds (this node's clock) when this node followed `rotation`: the generation is dropped
+   * CIRCLE_FRAME_TTL after (docs/PROTOCOL.md §6.7). A record written without it is given its rotation's
+   * `created` (now, when that is later).
+   */
+  supersededAt?: number
+  /** A rotation out of this generation that wins but is over the follow rate: followed once the rate allows (`HeldCircle.release`). */
+  waiting?: Uint8Array
+  /**
+   * Set on the oldest generation held once the ones before it were dropped: the members its rotation
+   * carried over from them, fixed (nothing of a dropped generation is read any more).
+   */
+  carried?: RosterMember[]
   /** This member's own JOIN body in this generation, and when its frame was last published (unix seconds). */
   ownJoin?: { body: Uint8Array, announcedAt: number }
 }
@@ -55,6 +68,8 @@ export interface CircleState {
   removed?: boolean
   /** Generations dropped for a rotation that won over the one followed, newest last. */
   forked?: ForkedGeneration[]
+  /** Unix seconds (this node's clock) of the rotations followed in the last day, fork switches included, ascending. */
+  follows?: number[]
 }
 
 /** Where circle states are kept. */
@@ -90,9 +105,13 @@ export function encodeCircleState (state: CircleState): string {
       invites: g.invites.map(hex),
       leaves: g.leaves.map(hex),
       ...(g.rotation === undefined ? {} : { rotation: hex(g.rotation) }),
+      ...(g.supersededAt === undefined ? {} : { supersededAt: g.supersededAt }),
+      ...(g.waiting === undefined ? {} : { waiting: hex(g.waiting) }),
+      ...(g.carried === undefined ? {} : { carried: g.carried.map(encodeMember) }),
       ...(g.ownJoin === undefined ? {} : { ownJoin: { body: hex(g.ownJoin.body), announcedAt: g.ownJoin.announcedAt } })
     })),
-    ...(state.forked === undefined ? {} : { forked: state.forked.map((f) => ({ generation: f.generation, secret: hex(f.secret), droppedAt: f.droppedAt })) })
+    ...(state.forked === undefined ? {} : { forked: state.forked.map((f) => ({ generation: f.generation, secret: hex(f.secret), droppedAt: f.droppedAt })) }),
+    ...(state.follows === undefined ? {} : { follows: state.follows })
   })
 }
 
@@ -109,6 +128,9 @@ export function decodeCircleState (text: string): CircleState {
       leaves: (g.leaves as string[]).map(bytes)
     }
     if (g.rotation !== undefined) held.rotation = bytes(g.rotation)
+    if (g.supersededAt !== undefined) held.supersededAt = Number(g.supersededAt)
+    if (g.waiting !== undefined) held.waiting = bytes(g.waiting)
+    if (Array.isArray(g.carried)) held.carried = (g.carried as Json[]).map(decodeMember)
     const own = g.ownJoin as Json | undefined
     if (own !== undefined) held.ownJoin = { body: bytes(own.body), announcedAt: Number(own.announcedAt) }
     return held
@@ -124,8 +146,17 @@ export function decodeCircleState (text: string): CircleState {
     },
     generations,
     ...(j.removed === true ? { removed: true } : {}),
-    ...(Array.isArray(j.forked) ? { forked: (j.forked as Json[]).map((f) => ({ generation: Number(f.generation), secret: bytes(f.secret), droppedAt: Number(f.droppedAt) })) } : {})
+    ...(Array.isArray(j.forked) ? { forked: (j.forked as Json[]).map((f) => ({ generation: Number(f.generation), secret: bytes(f.secret), droppedAt: Number(f.droppedAt) })) } : {}),
+    ...(Array.isArray(j.follows) ? { follows: (j.follows as unknown[]).map(Number) } : {})
   }
+}
+
+function encodeMember (member: RosterMember): Json {
+  return { ringKey: hex(member.ringKey), boxKey: hex(member.boxKey), name: member.name, joinedAt: member.joinedAt, inviter: member.inviter }
+}
+
+function decodeMember (member: Json): RosterMember {
+  return { ringKey: bytes(member.ringKey), boxKey: bytes(member.boxKey), name: String(member.name), joinedAt: Number(member.joinedAt), inviter: String(member.inviter) }
 }
 
 /**

@@ -26,6 +26,8 @@ export interface CircleSummary {
   warnings: CircleWarning[]
   /** Set when the owner rotated the circle without this member: it keeps what it read and reads nothing after. */
   removed?: true
+  /** Set when this node's record of the circle cannot be read (`ERR_CIRCLE_DAMAGED` is logged): leave it and join again. */
+  damaged?: true
 }
 
 /** A member on this node's roster of a circle. */
@@ -168,8 +170,13 @@ export interface Circles {
   join(invite: string, options?: JoinCircleOptions): Promise<CircleSummary>
   /** Leaves a circle: announces LEAVE and forgets its keys (posts read stay in the store until they expire). */
   leave(circle: string): Promise<void>
-  /** Removes a member (owner only): rotates the circle to a new secret sent to the other members only (ClockSkewError while this node's clock disagrees with its peers'). */
-  remove(circle: string, member: string): Promise<CircleSummary>
+  /**
+   * Removes a member, or several at once (owner only): rotates the circle to a new secret sent to the
+   * other members only (ClockSkewError while this node's clock disagrees with its peers'). Members follow
+   * at most CIRCLE_ROTATIONS_PER_HOUR rotations an hour and CIRCLE_ROTATIONS_PER_DAY a day: past that
+   * CircleError `ERR_CIRCLE_RATE`, its message saying from when (remove several members in one call).
+   */
+  remove(circle: string, member: string | string[]): Promise<CircleSummary>
   /** The members on this node's roster of a circle. */
   members(circle: string): Promise<CircleMember[]>
   /** The circles this node holds. */

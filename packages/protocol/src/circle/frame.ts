@@ -73,6 +73,25 @@ export interface CircleRecord {
 /** Result of {@link openCircleFrame} and {@link checkCircleFrame}: never thrown, a stable code on failure. */
 export type CircleFrameResult<T> = ({ ok: true } & T) | { ok: false, code: CircleErrorCode, reason: string }
 
+/**
+ * A frame that passed {@link checkCircleFrame}: {@link openCircleFrame} takes it in place of the bytes and
+ * does not hash the frame again, so a member trying a frame with the keys of every generation of every
+ * circle it holds pays the relay proof of work's hash once, not once a key. Only the object
+ * `checkCircleFrame` returned counts as checked (a look-alike is checked again).
+ */
+export interface CheckedCircleFrame {
+  readonly ok: true
+  /** The whole frame. */
+  readonly frame: Uint8Array
+  /** The sealed bytes (nonce, ciphertext, MAC): the frame past its version and proof-of-work nonce. */
+  readonly sealed: Uint8Array
+  /** The relay proof-of-work bits it was checked for. */
+  readonly powBits: number
+}
+
+/** The results checkCircleFrame made (by identity: no bytes are compared). */
+const CHECKED = new WeakSet<object>()
+
 /** Options of {@link sealCircleFrame}. */
 export interface SealCircleFrameInit extends Pick<MinePowOptions, 'signal' | 'onProgress'> {
   /** Relay proof-of-work bits to mine. @default CIRCLE_FRAME_POW_BITS (12) */
@@ -139,29 +158,42 @@ export async function sealCircleFrame (keys: CircleKeys, type: CircleRecordTypeV
  * if (!verdict.ok) console.log(verdict.code)
  * ```
  */
-export function checkCircleFrame (frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<{ sealed: Uint8Array }> {
+export function checkCircleFrame (frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CheckedCircleFrame | { ok: false, code: CircleErrorCode, reason: string } {
   if (!isBytes(frame) || frame.byteLength < 1) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'empty frame' }
   if (frame[0] !== CIRCLE_FRAME_VERSION) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `circle frame version ${frame[0]!}, ${CIRCLE_FRAME_VERSION} expected` }
   if (!CIRCLE_FRAME_BUCKETS.includes(frame.byteLength)) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: `a circle frame of ${frame.byteLength} bytes is no bucket size` }
   const sealed = frame.subarray(9)
   const pow = new DataView(frame.buffer, frame.byteOffset + 1, 8).getBigUint64(0, false)
   if (!checkPow(powInput(sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
-  return { ok: true, sealed }
+  const checked: CheckedCircleFrame = Object.freeze({ ok: true, frame, sealed, powBits })
+  CHECKED.add(checked)
+  return checked
+}
+
+/** `frame` as checked for `powBits`: the result checkCircleFrame made for it, or a new check. */
+function checkedFor (frame: Uint8Array | CheckedCircleFrame, powBits: number): ReturnType<typeof checkCircleFrame> {
+  if (isBytes(frame)) return checkCircleFrame(frame, powBits)
+  if (typeof frame === 'object' && frame !== null && CHECKED.has(frame) && frame.powBits >= powBits) return frame
+  return checkCircleFrame((frame as Partial<CheckedCircleFrame> | null)?.frame as Uint8Array, powBits)
 }
 
 /**
- * Opens a circle frame with a generation's keys: the relay checks of {@link checkCircleFrame}, then the
- * seal (ERR_CIRCLE_SEAL: not this circle's generation, or tampered), then the record header
- * (ERR_CIRCLE_FRAME: unknown type, a length past the plaintext, non-zero padding). Never throws.
+ * Opens a circle frame with a generation's keys: the relay checks of {@link checkCircleFrame} (not again
+ * when `frame` is what it returned, checked for at least `powBits`), then the seal (ERR_CIRCLE_SEAL: not
+ * this circle's generation, or tampered), then the record header (ERR_CIRCLE_FRAME: unknown type, a
+ * length past the plaintext, non-zero padding). Never throws.
  *
  * @example
  * ```ts
- * const opened = openCircleFrame(keys, data)
- * if (opened.ok && opened.type === CircleRecordType.ENVELOPE) validateCircleEnvelope(keys, opened.body, options)
+ * const checked = checkCircleFrame(data)
+ * for (const keys of generations) {
+ *   const opened = checked.ok ? openCircleFrame(keys, checked) : checked
+ *   if (opened.ok && opened.type === CircleRecordType.ENVELOPE) validateCircleEnvelope(keys, opened.body, options)
+ * }
  * ```
  */
-export function openCircleFrame (keys: CircleKeys, frame: Uint8Array, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<CircleRecord> {
-  const checked = checkCircleFrame(frame, powBits)
+export function openCircleFrame (keys: CircleKeys, frame: Uint8Array | CheckedCircleFrame, powBits: number = CIRCLE_FRAME_POW_BITS): CircleFrameResult<CircleRecord> {
+  const checked = checkedFor(frame, powBits)
   if (!checked.ok) return checked
   let plaintext: Uint8Array
   try {
@@ -177,6 +209,6 @@ export function openCircleFrame (keys: CircleKeys, frame: Uint8Array, powBits: n
   // the padding is part of the canonical form: a member re-sealing other bytes makes another message id anyway,
   // but a frame is one record and nothing else
   if (plaintext.subarray(HEADER + length).some((byte) => byte !== 0)) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'non-zero padding' }
-  if (bucketFor(length) !== frame.byteLength) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: 'the record fits a smaller bucket' }
+  if (bucketFor(length) !== checked.frame.byteLength) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: 'the record fits a smaller bucket' }
   return { ok: true, type: type as CircleRecordTypeValue, body: plaintext.slice(HEADER, HEADER + length) }
 }
