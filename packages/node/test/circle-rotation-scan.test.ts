@@ -16,6 +16,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { CIRCLE_INTAKE_WAITING, ROTATION_SCAN_WINDOW } from '../src/circle/constants.js'
 import { FrameIntake } from '../src/circle/frame-intake.js'
+import { CIRCLE_ROTATIONS_PER_HOUR } from '../src/circle/follow-rate.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
 import { circleFrameValidator } from '../src/circle/relay.js'
@@ -164,16 +165,16 @@ describe('a rotation\'s scan of the kept frames', () => {
   const owner = generateMemberKeys()
   const bea = generateMemberKeys()
 
-  it(`tries only the frames of the last ROTATION_SCAN_WINDOW, whatever the rotation's created says: 10 rotations dated 0 over ${OLD + RECENT} junk frames`, async () => {
+  it(`tries only the frames of the last ROTATION_SCAN_WINDOW, whatever the rotation's created says: ${CIRCLE_ROTATIONS_PER_HOUR} rotations dated 0 (the follow rate's hour) over ${OLD + RECENT} junk frames`, async () => {
     const { intake, watch, held: [club], now } = await setup((t) => [new Club(owner, bea, t)])
     // a newcomer's JOIN of the first new generation reaches the member before the rotation does
     const rotations: Uint8Array[] = []
-    for (let i = 0; i < 10; i++) rotations.push(await club!.rotate(0))
+    for (let i = 0; i < CIRCLE_ROTATIONS_PER_HOUR; i++) rotations.push(await club!.rotate(0))
     expect(await intake.receive(await club!.join(1, 'cy', now()), 'g', 'gossip')).toBe('accept')
 
     for (const rotation of rotations) expect(await within(intake.receive(rotation, 'owner', 'gossip'), 'a rotation\'s verdict')).toBe('accept')
     await intake.rescanned()
-    expect(club!.circle.current.generation).toBe(10)
+    expect(club!.circle.current.generation).toBe(CIRCLE_ROTATIONS_PER_HOUR)
     // the JOIN that overtook the rotation is read; of the old junk, nothing: each scan lists the last hour
     // only (the recent junk, cy's JOIN, the rotations kept so far)
     expect(club!.names(1)).toContain('cy')

@@ -17,7 +17,8 @@ export const CIRCLE_ROTATIONS_PER_HOUR = 4
 export const CIRCLE_ROTATIONS_PER_DAY = 8
 
 const HOUR = 3_600
-const DAY = 86_400
+/** The follow rate's longer span: no rotation kept waiting for it waits longer (seconds). */
+export const DAY = 86_400
 
 /**
  * The unix second from which one more rotation may be followed, given the seconds the last ones were

@@ -16,7 +16,7 @@ import type { FrameScan, FrameStore } from './frame-store.js'
 import type { JoinScanProgress } from './types.js'
 import type { PostIntake, Verdict } from '../intake.js'
 import type { Logger } from '@libp2p/interface'
-import type { PostKind } from '@murmur/protocol'
+import type { CheckedCircleFrame, PostKind } from '@murmur/protocol'
 
 /** The way a frame came in: live (gossip, or the stem when this node fluffs it) or history sync (older posts accepted). */
 export type FramePath = 'gossip' | 'stem' | 'sync'
@@ -117,7 +117,7 @@ export class FrameIntake {
     return await this.serially(async () => {
       this.waiting--
       if (this.components.frames.has(id)) return 'ignore'
-      const verdict = await this.take(frame, from, path)
+      const verdict = await this.take(checked, from, path)
       if (verdict === 'accept') await this.components.frames.put(frame, from)
       return verdict
     })
@@ -228,11 +228,13 @@ export class FrameIntake {
    * ROTATION_SCAN_MARGIN for the clocks), but never more than ROTATION_SCAN_WINDOW before the rotation
    * reached this node. One scan of a circle runs at a time; the rotations it takes meanwhile (a burst, or
    * one found by the scan) are tried together by the next, so a burst costs two scans, not one each.
+   * A rotation that waited for the follow rate (`waited`, seconds: CircleService's sweep) looks back that
+   * much further: the frames of its generation that came while it waited are kept, unread.
    */
-  private rotated (circle: HeldCircle, generation: HeldGeneration): void {
+  rotated (circle: HeldCircle, generation: HeldGeneration, waited = 0): void {
     const now = Math.floor(this.components.now())
     const created = circle.rotatedAt(generation) ?? now
-    const since = Math.max(Math.min(created, now) - ROTATION_SCAN_MARGIN, now - ROTATION_SCAN_WINDOW)
+    const since = Math.max(Math.min(created, now) - ROTATION_SCAN_MARGIN, now - ROTATION_SCAN_WINDOW - waited)
     const marks: Marks = new Map([[generation, this.components.frames.arrivals]])
     if (this.rescans.has(circle)) {
       const next = this.rescans.get(circle)
@@ -259,9 +261,11 @@ export class FrameIntake {
     }
   }
 
-  private async take (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
+  /** A frame that passed its relay check (`checked`: hashed once, whatever the circles held) read in turn. */
+  private async take (checked: CheckedCircleFrame, from: string, path: FramePath): Promise<Verdict> {
+    const { frame } = checked
     for (const circle of this.components.circles()) {
-      const opened = circle.open(frame)
+      const opened = circle.open(checked)
       if (opened !== undefined) return await this.opened(circle, opened, frame, from, path)
     }
     // another circle's frame, or junk a relay cannot tell from one: carried, unread
