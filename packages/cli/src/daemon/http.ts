@@ -39,6 +39,12 @@ const STATUS_BY_NAME: Record<string, number> = {
   CircleError: 409
 }
 
+/** HTTP status of an error's code where it differs from its name's (an error of a name above only). */
+const STATUS_BY_CODE: ReadonlyMap<unknown, number> = new Map([
+  // the owner rotated its circle as often as members follow: refused until the time its message names
+  ['ERR_CIRCLE_RATE', 429]
+])
+
 /**
  * Reads the rest of a request body too large to keep, discarding it, up to MAX_DISCARDED_BYTES in all
  * (the API's request timeout bounds the time). A client still sending when the answer comes and the
@@ -122,12 +128,13 @@ export function sendJson (res: ServerResponse, status: number, value: unknown): 
  */
 export function errorResponse (err: unknown): [number, ErrorResponse] {
   const name = err instanceof Error ? err.name : 'Error'
-  const status = STATUS_BY_NAME[name]
-  if (status === undefined) {
+  const byName = STATUS_BY_NAME[name]
+  if (byName === undefined) {
     log.error('request failed - %e', err)
     return [500, { error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'the daemon failed to handle the request (run it with DEBUG=murmur:* for details)' } }]
   }
   const { code, readyAt, retryAt, channel } = err as { code?: unknown, readyAt?: unknown, retryAt?: unknown, channel?: unknown }
+  const status = STATUS_BY_CODE.get(code) ?? byName
   const body: ErrorResponse = { error: { name, code: typeof code === 'string' ? code : 'ERR_UNKNOWN', message: (err as Error).message } }
   if (typeof readyAt === 'number' && Number.isFinite(readyAt)) {
     body.error.readyAt = readyAt
