@@ -145,8 +145,11 @@ export interface JoinCircleResponse extends CircleResponse {
   hints: string[]
   dialed: string[]
 }
-/** Body of `POST /v1/circles/leave` (`circle`) and `POST /v1/circles/remove` (`circle`, `member`: a ring key or unique prefix). */
-export interface CircleMemberRequest { circle: string, member?: string }
+/**
+ * Body of `POST /v1/circles/leave` (`circle`) and `POST /v1/circles/remove` (`circle`, and `member`, a ring key
+ * or unique prefix, or `members`, 1..64 of them removed in one rotation).
+ */
+export interface CircleMemberRequest { circle: string, member?: string, members?: string[] }
 /** `GET /v1/circles/members?circle=NAME`. */
 export interface CircleMembersResponse { circle: string, members: CircleMember[] }
 

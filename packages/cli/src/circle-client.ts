@@ -3,7 +3,8 @@
  * create, invite, join, leave, remove, members. Posting and reading in a circle go through the
  * client's own post/reply/vote/feed/thread with `circle:NAME` as the channel.
  */
-import { UnknownCircleError } from './circle-errors.js'
+import { DamagedCircleError, UnknownCircleError } from './circle-errors.js'
+import { damagedLine } from './circle-text.js'
 import type { ControlClient } from './client.js'
 import type {
   CircleInviteRequest, CircleInviteResponse, CircleMembersResponse, CircleResponse, CircleSummary, CirclesResponse,
@@ -32,8 +33,19 @@ export class CircleClient {
     return (await this.client.request<CirclesResponse>('GET', '/circles')).circles
   }
 
-  /** One circle by its local name; UnknownCircleError (the names this node holds in its message) when there is none. */
-  async get (name: string): Promise<CircleSummary> {
+  /**
+   * One circle by its local name, to read, post in or change: UnknownCircleError (the names this node holds
+   * in its message) when there is none, DamagedCircleError (saying what to do) when this node cannot read it.
+   * `leave`: the command that leaves it, for that message (default `murmur circle leave NAME`).
+   */
+  async get (name: string, leave?: string): Promise<CircleSummary> {
+    const circle = await this.held(name)
+    if (circle.damaged === true) throw new DamagedCircleError(damagedLine(circle, leave))
+    return circle
+  }
+
+  /** One circle by its local name, even one this node cannot read (to leave it); UnknownCircleError as {@link get}. */
+  async held (name: string): Promise<CircleSummary> {
     const circles = await this.list()
     const circle = circles.find((c) => c.name === name)
     if (circle === undefined) throw new UnknownCircleError(name, circles.map((c) => c.name))
@@ -60,9 +72,14 @@ export class CircleClient {
     return (await this.client.request<CirclesResponse>('POST', '/circles/leave', { circle })).circles
   }
 
-  /** Removes a member (owner only): the circle rotates to a new key the others get. */
-  async remove (circle: string, member: string): Promise<CircleSummary> {
-    return (await this.client.request<CircleResponse>('POST', '/circles/remove', { circle, member })).circle
+  /**
+   * Removes members (owner only), one or several in one rotation: the circle moves to a new key the others
+   * get. Past the rate members follow rotations at, ApiError ERR_CIRCLE_RATE (429) saying from when.
+   */
+  async remove (circle: string, members: string[]): Promise<CircleSummary> {
+    // one member in the older form, which every daemon reads
+    const named = members.length === 1 ? { member: members[0] } : { members }
+    return (await this.client.request<CircleResponse>('POST', '/circles/remove', { circle, ...named })).circle
   }
 
   /** Posts again, on the circle's current key, this node's own post lost in a fork (`state: 'forked'`). */

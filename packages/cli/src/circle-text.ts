@@ -4,6 +4,7 @@
  * the network (member names, hints) goes through displayLine.
  */
 import { displayLine } from '@murmur/protocol'
+import { shellWord } from './hint.js'
 import { aboutSeconds } from './membership.js'
 import { utcTime } from './text.js'
 import type { CircleMember, CirclePostView, CircleSummary, CircleWarning, PostView } from './api-types.js'
@@ -84,9 +85,43 @@ export function warningLines (summary: CircleSummary, now = Math.floor(Date.now(
  */
 export function cannotPostLine (summary: CircleSummary, now = Math.floor(Date.now() / 1000)): string | undefined {
   if (summary.canPost) return undefined
+  if (summary.damaged === true) return damagedLine(summary)
   // a newcomer's own wait says when it may post; the ring's size says only that it may not
   const blocking = summary.warnings.find((w) => w.code === 'SELF_NEWCOMER') ?? summary.warnings.find((w) => BLOCKING.has(w.code))
   return `circle:${shownName(summary.name)}: ${blocking === undefined ? 'you cannot post in it now (you may have been removed from it)' : warningLine(blocking, now)}`
+}
+
+/**
+ * What a member can do about a circle whose record this node cannot read (`damaged`; the daemon logs
+ * ERR_CIRCLE_DAMAGED): it reads and posts nothing there, and only leaving and joining again mends that.
+ * `leave`: the command that leaves it, as the user would type it.
+ *
+ * @example
+ * ```ts
+ * damagedLine({ name: 'friends', owner: false })
+ * // 'circle:friends: this node cannot read its record of this circle (its keys), so it reads and posts nothing there: leave it (murmur circle leave friends) and ask a member for a new invite'
+ * ```
+ */
+export function damagedLine (summary: Pick<CircleSummary, 'name' | 'owner'>, leave = `murmur circle leave ${shellWord(summary.name)}`): string {
+  return `circle:${shownName(summary.name)}: this node cannot read its record of this circle (its keys), so it reads and posts nothing there: ` +
+    (summary.owner
+      ? `leave it (${displayLine(leave)}), create a new circle and invite its members again (nobody can remove members of this one now)`
+      : `leave it (${displayLine(leave)}) and ask a member for a new invite`)
+}
+
+/**
+ * A circle as `murmur circle list` and the chat's `/list` show it: its summary line, then, indented, each
+ * of its warnings, or what to do about it when this node cannot read it ({@link damagedLine}, `leave` its
+ * command).
+ *
+ * @example
+ * ```ts
+ * out.result({ circles }, () => circles.flatMap((c) => circleListLines(c)).join('\n'))
+ * ```
+ */
+export function circleListLines (summary: CircleSummary, leave?: string): string[] {
+  const notes = summary.damaged === true ? [damagedLine(summary, leave)] : warningLines(summary)
+  return [summaryLine(summary), ...notes.map((line) => `  ${line}`)]
 }
 
 /**
@@ -107,9 +142,12 @@ export function circleSignedLine (ring: number | undefined, circle: string): str
  * @example
  * ```ts
  * summaryLine(summary) // 'circle:friends  3 members  min ring 2  owner  can post'
+ * // a circle whose record this node cannot read: 'circle:friends  owner  DAMAGED: unreadable here'
  * ```
  */
 export function summaryLine (summary: CircleSummary): string {
+  // nothing of a circle this node cannot read is known but its name and whose it is
+  if (summary.damaged === true) return [`circle:${shownName(summary.name)}`, ...(summary.owner ? ['owner'] : []), 'DAMAGED: unreadable here'].join('  ')
   return [
     `circle:${shownName(summary.name)}`,
     count(summary.members, 'member'),

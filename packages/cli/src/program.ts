@@ -43,7 +43,8 @@ const EXIT_BY_NAME: Record<string, number> = {
   InvalidInviteError: CIRCLE_EXIT.BAD_INVITE,
   UnknownCircleError: CIRCLE_EXIT.UNKNOWN_CIRCLE,
   CircleNotReadyError: CIRCLE_EXIT.CANNOT_POST,
-  CircleNotOwnerError: CIRCLE_EXIT.NOT_OWNER
+  CircleNotOwnerError: CIRCLE_EXIT.NOT_OWNER,
+  DamagedCircleError: CIRCLE_EXIT.DAMAGED
 }
 
 /**

@@ -6,7 +6,7 @@
 import { emitKeypressEvents } from 'node:readline'
 import { logger } from '@libp2p/logger'
 import { DEFAULT_LIFETIME, LIFETIMES, LifetimeError, MAX_BODY_BYTES, MIN_MEMBER_RING, lifetimeOf, lifetimeWords, parseLifetime } from '@murmur/protocol'
-import { CircleNotReadyError, UnknownCircleError } from '../circle-errors.js'
+import { CircleNotReadyError, DamagedCircleError, UnknownCircleError } from '../circle-errors.js'
 import { circleTarget } from '../circle-name.js'
 import { parseChannel, parseBody, parseVote } from '../commands/options.js'
 import { clockWarning } from '../daemon/status.js'
@@ -32,9 +32,9 @@ const log = logger('murmur:cli:chat')
 
 /**
  * Errors of a line refused before anything was sent: a bad or too-long text, channel or post id, a circle
- * not held or not ready for posts (the line comes back to be edited).
+ * not held, unreadable here or not ready for posts (the line comes back to be edited).
  */
-const REFUSED_BEFORE_SENDING = new Set([UsageError.name, LifetimeError.name, AmbiguousIdError.name, UnknownPostError.name, UnknownCircleError.name, CircleNotReadyError.name])
+const REFUSED_BEFORE_SENDING = new Set([UsageError.name, LifetimeError.name, AmbiguousIdError.name, UnknownPostError.name, UnknownCircleError.name, DamagedCircleError.name, CircleNotReadyError.name])
 
 /** Options of {@link ChatApp}. */
 export interface ChatAppInit {

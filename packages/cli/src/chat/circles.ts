@@ -6,7 +6,7 @@ import { CircleClient } from '../circle-client.js'
 import { CircleNotReadyError } from '../circle-errors.js'
 import { UsageError } from '../errors.js'
 import { circleNameOf, circleTarget } from '../circle-name.js'
-import { cannotPostLine, circleSignedLine, summaryLine, warningLines } from '../circle-text.js'
+import { cannotPostLine, circleListLines, circleSignedLine, warningLines } from '../circle-text.js'
 import { ringOf } from '../membership.js'
 import type { Timeline } from './timeline.js'
 import type { CircleSummary, PostResult, PostView, StatusResponse } from '../api-types.js'
@@ -75,8 +75,7 @@ export class ChatCircles {
       this.timeline.notice('circles: none yet (murmur circle create NAME, or murmur circle join INVITE)')
     }
     for (const circle of circles) {
-      this.timeline.notice(summaryLine(circle))
-      for (const line of warningLines(circle)) this.timeline.notice(`  ${line}`)
+      for (const line of circleListLines(circle)) this.timeline.notice(line)
     }
   }
 

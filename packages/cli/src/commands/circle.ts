@@ -3,13 +3,14 @@
  * the daemon. Posting and reading in a circle use the other commands with `circle:NAME` as the channel.
  */
 import { Command, InvalidArgumentError } from 'commander'
+import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR } from '@murmur/node/circle-rate'
 import { DEFAULT_CIRCLE_MIN_RING, InvalidInviteError, MAX_INVITE_HINTS, MAX_RING_SIZE, MIN_CIRCLE_RING, decodeInvite, displayLine } from '@murmur/protocol'
 import { FROM_STDIN, commandArguments } from '../argument-input.js'
 import { CircleClient } from '../circle-client.js'
-import { CIRCLE_EXIT_HELP, CircleNotOwnerError } from '../circle-errors.js'
+import { CIRCLE_EXIT, CIRCLE_EXIT_HELP, CircleNotOwnerError } from '../circle-errors.js'
 import { circleTarget } from '../circle-name.js'
-import { MEMBER_KEY_DIGITS, byKey, hintLines, memberLine, summaryLine, warningLines } from '../circle-text.js'
-import { UsageError } from '../errors.js'
+import { MEMBER_KEY_DIGITS, byKey, circleListLines, hintLines, memberLine, summaryLine, warningLines } from '../circle-text.js'
+import { ApiError, UsageError } from '../errors.js'
 import { murmurCommand } from '../hint.js'
 import { resolveDataDir } from '../paths.js'
 import { inviteOfInput } from '../invite-input.js'
@@ -75,7 +76,7 @@ function inviteCommand (): Command {
     .action(async (name: string, options: InviteOptions) => {
       if (options.hint.length > MAX_INVITE_HINTS) throw new UsageError(`at most ${MAX_INVITE_HINTS} --hint addresses fit in an invite`)
       const circles = await circlesOf(options)
-      const circle = (await circles.get(name)).name
+      const circle = (await readable(circles, name, options)).name
       const result = await circles.invite({ circle, expiresIn: options.expires * DAY, hints: options.hint })
       const out = outputOf(options)
       out.note(`whoever holds this invite reads ${circleTarget(circle)} until you remove them (that rotates its key): send it only over a channel you trust. One person per invite: joins name whose invite they used. Usable until ${utcTime(result.expires)}.`)
@@ -119,7 +120,7 @@ function leaveCommand (): Command {
     .argument('<name>', 'the circle')
     .action(async (name: string, options: CommonOptions) => {
       const circles = await circlesOf(options)
-      const circle = (await circles.get(name)).name
+      const circle = (await circles.held(name)).name
       const left = await circles.leave(circle)
       outputOf(options).result({ circle, circles: left }, () => `left ${circleTarget(circle)}: its keys are forgotten here (members who want you out of what they post next ask the owner to remove you)`)
     })
@@ -127,22 +128,44 @@ function leaveCommand (): Command {
 
 function removeCommand (): Command {
   return withCommonOptions(new Command('remove'))
-    .description('remove a member (owner only): the circle moves to a new key that only the other members get; the removed member keeps what it read and reads nothing posted after')
+    .description('remove members (owner only): the circle moves to a new key that only the other members get; a removed member keeps what it read and reads nothing posted after')
     .argument('<name>', 'the circle')
-    .argument('<member>', 'the member\'s key, or its first hex digits as `murmur circle members` shows them')
-    .action(async (name: string, memberArg: string, options: CommonOptions) => {
+    .argument('<member...>', 'each member\'s key, or its first hex digits as `murmur circle members` shows them')
+    .addHelpText('after', `\n${REMOVAL_RATE}`)
+    .action(async (name: string, memberArgs: string[], options: CommonOptions) => {
       const circles = await circlesOf(options)
-      const held = await circles.get(name)
+      const held = await readable(circles, name, options)
       const circle = held.name
       if (!held.owner) {
         throw new CircleNotOwnerError(`not removed: only the owner of ${circleTarget(circle)} can remove members (its members follow the owner's key changes only); you can leave it: \`${command(options, 'circle', 'leave', circle)}\``)
       }
-      const member = pickMember((await circles.members(circle)).members, memberArg, circleTarget(circle))
-      const summary = await circles.remove(circle, member.key)
+      const roster = (await circles.members(circle)).members
+      // a member named twice (two prefixes of one key) is removed once
+      const removed = [...new Set(memberArgs.map((typed) => pickMember(roster, typed, circleTarget(circle)).key))]
+      const summary = await removeAtRate(circles, circle, removed)
       const out = outputOf(options)
       noteWarnings(out, summary)
-      out.result({ circle: summary, removed: member.key }, () => `removed ${member.key.slice(0, MEMBER_KEY_DIGITS)} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} ${summary.members === 1 ? 'member' : 'members'} left; the removed member keeps what it read and reads nothing posted from now on\n${summaryLine(summary)}`)
+      const who = removed.map((key) => key.slice(0, MEMBER_KEY_DIGITS)).join(', ')
+      out.result({ circle: summary, removed }, () => `removed ${who} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} ${summary.members === 1 ? 'member' : 'members'} left; ` +
+        `${removed.length === 1 ? 'the removed member keeps' : 'the removed members keep'} what ${removed.length === 1 ? 'it' : 'they'} read and ${removed.length === 1 ? 'reads' : 'read'} nothing posted from now on\n${summaryLine(summary)}`)
     })
+}
+
+/** What `circle remove --help` says of the rate members follow the owner's rotations at (docs/PROTOCOL.md §6.7). */
+const REMOVAL_RATE = `Each removal gives the circle a new key, and members follow at most ${CIRCLE_ROTATIONS_PER_HOUR} key changes an hour
+and ${CIRCLE_ROTATIONS_PER_DAY} a day: removals past that are refused (exit code ${CIRCLE_EXIT.RATE}, saying from when).
+Members named together are removed in one key change, counted once:
+  murmur circle remove friends 3f9ac1d2e4b5 77b0e1c2a9d4`
+
+/** Removes `members` from `circle` in one rotation; past the rate, the daemon's refusal as a line that says nothing was removed. */
+async function removeAtRate (circles: CircleClient, circle: string, members: string[]): Promise<CircleSummary> {
+  try {
+    return await circles.remove(circle, members)
+  } catch (err) {
+    const { name, code, status, message } = err as Partial<ApiError>
+    if (name !== ApiError.name || code !== 'ERR_CIRCLE_RATE' || status === undefined) throw err
+    throw new ApiError(`not removed: ${message ?? ''}`, code, status, { cause: err })
+  }
 }
 
 function repostCommand (): Command {
@@ -152,7 +175,7 @@ function repostCommand (): Command {
     .argument('<id>', 'the post\'s id, as the feed shows it under the post')
     .action(async (name: string, id: string, options: CommonOptions) => {
       const circles = await circlesOf(options)
-      const circle = (await circles.get(name)).name
+      const circle = (await readable(circles, name, options)).name
       const result = await circles.repost(circle, id)
       outputOf(options).result(result, () => `posted again in ${circleTarget(circle)} as ${result.id}: its members read this one (the copy that was not delivered is gone from your feed)`)
     })
@@ -164,7 +187,7 @@ function membersCommand (): Command {
     .argument('<name>', 'the circle')
     .action(async (name: string, options: CommonOptions) => {
       const circles = await circlesOf(options)
-      const summary = await circles.get(name)
+      const summary = await readable(circles, name, options)
       const { circle, members } = await circles.members(summary.name)
       const out = outputOf(options)
       noteWarnings(out, summary, members)
@@ -181,7 +204,7 @@ function listCommand (): Command {
       const out = outputOf(options)
       out.result({ circles: list }, () => list.length === 0
         ? 'no circles yet: `murmur circle create NAME`, or `murmur circle join INVITE`'
-        : list.flatMap((summary) => [summaryLine(summary), ...warningLines(summary).map((line) => `  ${line}`)]).join('\n'))
+        : list.flatMap((summary) => circleListLines(summary, command(options, 'circle', 'leave', summary.name))).join('\n'))
     })
 }
 
@@ -227,6 +250,11 @@ function pickMember (members: CircleMember[], typed: string, target: string): Ci
 /** A murmur command line to suggest, with the --data-dir in use (hint.ts). */
 function command (options: CommonOptions, ...args: string[]): string {
   return murmurCommand(args, resolveDataDir(options.dataDir))
+}
+
+/** A circle to read or change (DamagedCircleError naming the command that leaves it when this node cannot read it). */
+async function readable (circles: CircleClient, name: string, options: CommonOptions): Promise<CircleSummary> {
+  return await circles.get(name, command(options, 'circle', 'leave', name))
 }
 
 /** The circles of the command's daemon. */

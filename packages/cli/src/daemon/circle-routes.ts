@@ -5,9 +5,11 @@
  * `node.circles`.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeInvite, isCircleChannel } from '@murmur/protocol'
+import { CircleError } from '@murmur/node'
+import { MAX_CIRCLE_MEMBERS, decodeInvite, isCircleChannel } from '@murmur/protocol'
 import { MAX_PREFIX_MATCHES, PREFIX_SCAN_POSTS } from '../constants.js'
 import { circleNameOf, circleTarget } from '../circle-name.js'
+import { damagedLine } from '../circle-text.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { idsWithPrefix } from '../post-id.js'
 import { rememberOwn } from './own-routes.js'
@@ -28,7 +30,7 @@ export const CIRCLE_ROUTES: Record<string, JsonRoute> = {
     return { circle: await node.circles.create(stringField(body, 'name'), minRing === undefined ? {} : { minRing }) }
   },
   'POST /circles/invite': async ({ node, body }): Promise<CircleInviteResponse> => {
-    const circle = held(node, stringField(body, 'circle')).name
+    const circle = readable(node, stringField(body, 'circle'))
     const expiresIn = optionalInt(body, 'expiresIn')
     const hints = optionalStrings(body, 'hints')
     const result = await node.circles.invite(circle, { ...(expiresIn === undefined ? {} : { expiresIn }), hints })
@@ -51,28 +53,30 @@ export const CIRCLE_ROUTES: Record<string, JsonRoute> = {
     return { circle, hints, dialed }
   },
   'POST /circles/leave': async (ctx): Promise<CirclesResponse & { circle: string }> => {
+    // a circle this node cannot read too: leaving is what mends it
     const circle = held(ctx.node, stringField(ctx.body, 'circle')).name
     await ctx.node.circles.leave(circle)
     ctx.statusChanged()
     return { circle, circles: ctx.node.circles.list() }
   },
   'POST /circles/remove': async ({ node, body }): Promise<CircleResponse> => {
-    const circle = held(node, stringField(body, 'circle')).name
-    return { circle: await node.circles.remove(circle, stringField(body, 'member')) }
+    const circle = readable(node, stringField(body, 'circle'))
+    return { circle: await node.circles.remove(circle, removedMembers(body)) }
   },
   'POST /circles/repost': async ({ node, body }): Promise<PostResult & { circle: string }> => {
-    const circle = held(node, stringField(body, 'circle')).name
+    const circle = readable(node, stringField(body, 'circle'))
     return rememberOwn(node, { ...await node.circles.repost(circle, stringField(body, 'id')), circle })
   },
   'GET /circles/members': async ({ node, query }): Promise<CircleMembersResponse> => {
-    const circle = held(node, query.get('circle') ?? missingQuery('circle')).name
+    const circle = readable(node, query.get('circle') ?? missingQuery('circle'))
     return { circle, members: await node.circles.members(circle) }
   }
 }
 
 /**
  * The circle `circle:NAME` names, when a channel field or parameter names one; undefined for a public
- * channel. NotFoundError ERR_CIRCLE_UNKNOWN when this node holds no circle of that name.
+ * channel. NotFoundError ERR_CIRCLE_UNKNOWN when this node holds no circle of that name, CircleError
+ * ERR_CIRCLE_DAMAGED when it cannot read it.
  *
  * @example
  * ```ts
@@ -82,13 +86,13 @@ export const CIRCLE_ROUTES: Record<string, JsonRoute> = {
  */
 export function circleOfChannel (node: Murmur, channel: string): string | undefined {
   const name = circleNameOf(channel)
-  return name === undefined ? undefined : held(node, name).name
+  return name === undefined ? undefined : readable(node, name)
 }
 
 /**
  * The local name of the circle a post, reply or vote of this node's store belongs to; undefined for a
  * post of a public channel or one this node does not hold. `named`: the circle the request names, when
- * it does (checked to be held).
+ * it does (checked to be held and readable).
  *
  * @example
  * ```ts
@@ -98,14 +102,15 @@ export function circleOfChannel (node: Murmur, channel: string): string | undefi
 export async function circleOfPost (node: Murmur, id: string, named?: unknown): Promise<string | undefined> {
   if (named !== undefined) {
     if (typeof named !== 'string') throw new BadRequestError('field "circle" must be a string')
-    return held(node, named).name
+    return readable(node, named)
   }
+  const circles = readableCircles(node)
   // a node in no circle: every post it holds is a channel's
-  if (node.circles.list().length === 0) return undefined
+  if (circles.length === 0) return undefined
   const view = await node.get(id)
   if (view === undefined || !isCircleChannel(view.channel)) return undefined
   // the node's view of a stored post does not name its circle: the circle whose thread holds it does
-  for (const circle of node.circles.list()) {
+  for (const circle of circles) {
     const thread = await node.circles.thread(circle.name, view.root ?? id).catch(() => [])
     if (thread.some((post) => post.id === id)) return circle.name
   }
@@ -121,7 +126,7 @@ export async function circleOfPost (node: Murmur, id: string, named?: unknown): 
  * ```
  */
 export async function circleThread (node: Murmur, rootId: string): Promise<PostView[]> {
-  for (const circle of node.circles.list()) {
+  for (const circle of readableCircles(node)) {
     const thread = await node.circles.thread(circle.name, rootId).catch(() => [])
     if (thread.length > 0) return thread
   }
@@ -139,7 +144,7 @@ export async function circleThread (node: Murmur, rootId: string): Promise<PostV
  */
 export async function circlePostIdsWithPrefix (node: Murmur, prefix: string, limit = MAX_PREFIX_MATCHES): Promise<string[]> {
   const found = new Set<string>()
-  for (const circle of node.circles.list()) {
+  for (const circle of readableCircles(node)) {
     const posts = await node.circles.feed(circle.name, { limit: PREFIX_SCAN_POSTS })
     for (const id of idsWithPrefix(prefix, posts.map((post) => post.id))) found.add(id)
     for (const post of posts) {
@@ -172,6 +177,36 @@ function held (node: Murmur, name: string): CircleSummary {
     throw new NotFoundError(`no circle ${JSON.stringify(name)} on this node (GET /v1/circles lists them)`, 'ERR_CIRCLE_UNKNOWN')
   }
   return circle
+}
+
+/**
+ * The local name of a circle this node holds and can read: NotFoundError ERR_CIRCLE_UNKNOWN as {@link held},
+ * CircleError ERR_CIRCLE_DAMAGED (saying what to do) for one whose record it cannot read, which nothing
+ * but leaving mends.
+ */
+function readable (node: Murmur, name: string): string {
+  const circle = held(node, name)
+  if (circle.damaged === true) throw new CircleError('ERR_CIRCLE_DAMAGED', damagedLine(circle))
+  return circle.name
+}
+
+/** The circles this node holds and can read: one it cannot read holds no post or thread it could name. */
+function readableCircles (node: Murmur): CircleSummary[] {
+  return node.circles.list().filter((circle) => circle.damaged !== true)
+}
+
+/**
+ * The members `POST /v1/circles/remove` names: `members`, a list of 1..MAX_CIRCLE_MEMBERS keys or key
+ * prefixes removed in one rotation, or `member`, one of them (the older form).
+ */
+function removedMembers (body: Record<string, unknown>): string | string[] {
+  if (body.members === undefined) return stringField(body, 'member')
+  if (body.member !== undefined) throw new BadRequestError('give "member" or "members", not both')
+  const members = optionalStrings(body, 'members')
+  if (members.length === 0 || members.length > MAX_CIRCLE_MEMBERS) {
+    throw new BadRequestError(`field "members" must list 1 to ${MAX_CIRCLE_MEMBERS} members`)
+  }
+  return members
 }
 
 /** Dials each hint (with the node's own peers still there), answering with those that connected. */
