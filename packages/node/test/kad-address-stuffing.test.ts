@@ -6,13 +6,10 @@
  * found nobody (8 of 64 posts delivered in a star of 8 members). Now answers name at most 8 addresses of a
  * peer, the peer store keeps at most 16 of one write, and a surplus in an answer is cut, the answer kept.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
 import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -27,7 +24,7 @@ import { createProviderLookup } from '../src/provider-lookup.js'
 import { topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
 import { loopbackLibp2p } from './inbound-fixtures.js'
-import { ids } from './rendezvous-fixtures.js'
+import { ids, loopbackNode } from './rendezvous-fixtures.js'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { MurmurLibp2p } from '../src/libp2p.js'
@@ -55,10 +52,8 @@ function peerField (field: 8 | 9, id: PeerId, addresses: string[]): Uint8Array {
  */
 async function stuffedLiar (): Promise<Libp2p<{ dht: KadDHT }>> {
   const liar = await createLibp2p({
+    ...loopbackNode(),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], appendAnnounce: fakeAddresses() },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
     services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }) }
   })
   const internals = liar.services.dht as unknown as { providers: { addProvider(): Promise<void> }, peerRouting: { getClosestPeersOffline(): Promise<unknown[]> } }
@@ -124,7 +119,7 @@ describe('a peer stuffing its addresses does not void honest DHT answers (fiftee
 
   it('an answer from a node that repeats a peer\'s 80 addresses (an older version) is read with that peer cut, its other peers kept', async () => {
     const asker = await honestNode()
-    const answerer = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify(), ping: ping() } })
+    const answerer = await createLibp2p({ ...loopbackNode(), services: { identify: identify(), ping: ping() } })
     running.push(answerer)
     const [stuffed, honest] = await ids(2) as [PeerId, PeerId]
     const real = '/ip4/127.0.0.1/tcp/9'

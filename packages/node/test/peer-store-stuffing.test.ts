@@ -7,23 +7,17 @@
  * peer store keeps at most 16 addresses of one write.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import * as varint from 'uint8-varint'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { IDENTIFY_MESSAGE_BYTES, STORED_PEER_ADDRESSES } from '../src/peer-addresses.js'
 import { addressOf, cleanedAfterEach, nextPost, startNode, waitFor } from './harness.js'
+import { dhtNode } from './rendezvous-fixtures.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Murmur } from '../src/index.js'
 
@@ -38,14 +32,7 @@ const field = (field: number, value: Uint8Array): number[] => [field << 3 | 2, .
  * reads) of `perMessage` made-up addresses each, its real address first, and the DHT among its protocols.
  */
 async function stuffer (perMessage: number, host: number): Promise<{ node: Libp2p, frameBytes: number, served: Promise<void> }> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), ping: ping(), dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }) }
-  })
-  await node.start()
+  const node = await dhtNode(false)
   const real = node.getMultiaddrs()[0]!.decapsulateCode(421)
   const protocols = [KAD_PROTOCOL, '/ipfs/ping/1.0.0', IDENTIFY].flatMap((p) => field(3, uint8ArrayFromString(p)))
   const frames = Array.from({ length: 10 }, (_, m) => Uint8Array.from([
