@@ -91,14 +91,6 @@ const PEER_FIELDS: Record<number, number> = { 1: 2, 2: 2, 3: 0 }
 /** Wire shape of a kad `Message`: type (1), key (2), record (3), closer peers (8), providers (9), cluster level (10). */
 const MESSAGE_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 8: 2, 9: 2, 10: 0 }
 
-/**
- * Whether `body` is not a kad message protons would decode cheaply ({@link kadMessageRead} reading it
- * strictly, as requests to this node are: a peer with more than {@link KAD_MAX_ADDRESSES} addresses is junk).
- */
-export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS): boolean {
-  return kadMessageRead(body, { maxProviders }) === undefined
-}
-
 /** Options of {@link kadMessageRead}. */
 export interface KadMessageReadInit {
   /**
