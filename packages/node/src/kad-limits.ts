@@ -10,9 +10,11 @@
  * Here every kad stream, the node's answers to others (`rpc.onIncomingStream`) and its own queries
  * (`network._writeReadMessage`), is watched from its first byte: the length prefix of each message is
  * read as it arrives, and a message announced longer than `maxMessageBytes` aborts the stream before
- * its body is buffered, so it is never decoded. A message under the cap is walked once whole, before
- * kad-dht decodes it: one that does not decode, or lists more peers or addresses than a genuine one
- * (64 KiB of empty closer peers cost ~120 ms of decoding), aborts the stream too (eighth read of issue 12).
+ * its body is buffered, so it is never decoded. A message under the cap is held until whole and walked
+ * once before kad-dht decodes it: one that does not decode, or lists more peers or addresses than a
+ * genuine one (64 KiB of empty closer peers cost ~120 ms of decoding), aborts the stream too (eighth read
+ * of issue 12); in an answer to this node's query, a peer's surplus addresses are cut instead, the rest of
+ * the answer kept (fifteenth read, High 1: they are that peer's claim, not the answerer's).
  * The peer that sent such a message to this node's handler is reported (`onOversize`). A genuine kad
  * message is a few KiB (20 closer peers, or 20 providers and 20 closer peers with their addresses);
  * Murmur stores no DHT values.
@@ -20,7 +22,9 @@
  * The two methods wrapped are kad-dht's internals (16.x); without them creating the node fails by name.
  */
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { StreamMessageEvent } from '@libp2p/interface'
 import { reader } from 'protons-runtime'
+import * as varint from 'uint8-varint'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
@@ -34,7 +38,10 @@ export const KAD_MAX_MESSAGE_BYTES = 64 * 1024
  */
 export const KAD_MAX_PEERS = 64
 
-/** Largest count of addresses one peer of a kad message carries (see {@link KAD_MAX_PEERS}). */
+/**
+ * Largest count of addresses one peer of a kad message carries (see {@link KAD_MAX_PEERS}): more in a
+ * request makes it junk; in an answer, the peer is cut to its first ones ({@link kadMessageRead}).
+ */
 export const KAD_MAX_ADDRESSES = 64
 
 /**
@@ -84,88 +91,158 @@ const PEER_FIELDS: Record<number, number> = { 1: 2, 2: 2, 3: 0 }
 /** Wire shape of a kad `Message`: type (1), key (2), record (3), closer peers (8), providers (9), cluster level (10). */
 const MESSAGE_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 8: 2, 9: 2, 10: 0 }
 
+/** Options of {@link kadMessageRead}. */
+export interface KadMessageReadInit {
+  /**
+   * Most providers the message may list.
+   *
+   * @default KAD_MAX_PEERS
+   */
+  maxProviders?: number
+  /**
+   * Whether a peer listing more than {@link KAD_MAX_ADDRESSES} addresses is cut to its first ones (the rest
+   * of the message kept) rather than making the whole message junk.
+   *
+   * @default false
+   */
+  cutAddresses?: boolean
+}
+
 /**
- * Whether `body` is not a kad message protons would decode cheaply: a field unknown or of another wire type,
- * bytes that do not parse, more than {@link KAD_MAX_PEERS} closer peers or `maxProviders` providers, a
- * provider whose id is shorter than any PeerId ({@link KAD_MIN_PROVIDER_ID_BYTES}), or a peer with more than
- * {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing (field order is free). An
- * honest storer's GET_PROVIDERS answer lists every provider it holds, so answers to this node's
- * GET_PROVIDERS queries are read with no bound on providers but the size cap (each costs 36 bytes or more
- * of it); an answer to any other query, which lists none, with at most {@link KAD_MAX_PEERS} (ninth read
- * of issue 12, L1: a lying server's FIND_NODE answer listed 1,365–1,724 providers, 50–230 ms of the main
- * thread).
+ * The kad message to hand kad-dht for `body`, or nothing when `body` is not one protons would decode
+ * cheaply: a field unknown or of another wire type, bytes that do not parse, more than
+ * {@link KAD_MAX_PEERS} closer peers or `maxProviders` providers, a provider whose id is shorter than any
+ * PeerId ({@link KAD_MIN_PROVIDER_ID_BYTES}), or (unless `cutAddresses`) a peer with more than
+ * {@link KAD_MAX_ADDRESSES} addresses. A walk over the bytes that builds nothing unless a peer is cut (field
+ * order is free). An honest storer's GET_PROVIDERS answer lists every provider it holds, so answers to this
+ * node's GET_PROVIDERS queries are read with no bound on providers but the size cap (each costs 36 bytes or
+ * more of it); an answer to any other query, which lists none, with at most {@link KAD_MAX_PEERS} (ninth
+ * read of issue 12, L1: a lying server's FIND_NODE answer listed 1,365–1,724 providers, 50–230 ms of the
+ * main thread).
+ *
+ * Answers are read with `cutAddresses`: the addresses of a peer an answer names are that peer's claim,
+ * which an honest answerer repeats. Voiding the whole answer for them let one stock peer announcing 80
+ * addresses void every honest answer naming it and become the only peer a query ended on (fifteenth read
+ * of issue 12, High 1: rendezvous delivery 8/64).
+ *
+ * @example
+ * ```ts
+ * const passed = kadMessageRead(body, { maxProviders: Infinity, cutAddresses: true }) // undefined: junk
+ * ```
  */
-export function kadMessageJunk (body: Uint8Array, maxProviders = KAD_MAX_PEERS): boolean {
+export function kadMessageRead (body: Uint8Array, init: KadMessageReadInit = {}): Uint8Array | undefined {
+  const most = { 8: KAD_MAX_PEERS, 9: init.maxProviders ?? KAD_MAX_PEERS }
+  const peers = { 8: 0, 9: 0 }
+  /** The message's pieces, when a peer was cut: raw spans of `body` and cut peers with their field tag. */
+  let parts: Uint8Array[] | undefined
+  let copied = 0
   try {
     const read = reader(body)
-    const peers = { 8: 0, 9: 0 }
-    const most = { 8: KAD_MAX_PEERS, 9: maxProviders }
     while (read.pos < read.len) {
+      const start = read.pos
       const tag = read.uint32()
       const field = tag >>> 3
-      if (MESSAGE_FIELDS[field] !== (tag & 7)) return true
+      if (MESSAGE_FIELDS[field] !== (tag & 7)) return undefined
       if ((tag & 7) === 0) {
         read.skipType(0)
         continue
       }
       const inner = read.bytes()
       if (field !== 8 && field !== 9) continue
-      if (++peers[field] > most[field] || peerJunk(inner, field === 9 ? KAD_MIN_PROVIDER_ID_BYTES : 0)) return true
+      if (++peers[field] > most[field]) return undefined
+      const addresses = peerAddresses(inner, field === 9 ? KAD_MIN_PROVIDER_ID_BYTES : 0)
+      if (addresses === undefined) return undefined
+      if (addresses <= KAD_MAX_ADDRESSES) continue
+      if (init.cutAddresses !== true) return undefined
+      const cut = cutPeer(inner, KAD_MAX_ADDRESSES)
+      parts ??= []
+      parts.push(body.subarray(copied, start), varint.encode(tag), varint.encode(cut.byteLength), cut)
+      copied = read.pos
     }
-    return false
   } catch {
-    return true
+    return undefined
   }
+  if (parts === undefined) return body
+  parts.push(body.subarray(copied))
+  return uint8ArrayConcat(parts)
 }
 
-/** {@link kadMessageJunk} of one `Message.Peer`, whose id (the last one given, as protons reads it) must be `minId` bytes or more. */
-function peerJunk (bytes: Uint8Array, minId: number): boolean {
+/**
+ * How many addresses one `Message.Peer` lists, or nothing when it is junk: a field unknown or of another
+ * wire type, or an id (the last one given, as protons reads it) shorter than `minId` bytes.
+ */
+function peerAddresses (bytes: Uint8Array, minId: number): number | undefined {
   const read = reader(bytes)
   let addresses = 0
   let id = 0
   while (read.pos < read.len) {
     const tag = read.uint32()
     const field = tag >>> 3
-    if (PEER_FIELDS[field] !== (tag & 7)) return true
+    if (PEER_FIELDS[field] !== (tag & 7)) return undefined
     if (field === 1) {
       id = read.bytes().byteLength
       continue
     }
     read.skipType(tag & 7)
-    if (field === 2 && ++addresses > KAD_MAX_ADDRESSES) return true
+    if (field === 2) addresses++
   }
-  return id < minId
+  return id < minId ? undefined : addresses
+}
+
+/** A well-formed `Message.Peer` (see {@link peerAddresses}) with only its first `max` addresses. */
+function cutPeer (bytes: Uint8Array, max: number): Uint8Array {
+  const read = reader(bytes)
+  const kept: Uint8Array[] = []
+  let addresses = 0
+  while (read.pos < read.len) {
+    const start = read.pos
+    const field = read.uint32() >>> 3
+    read.skipType(PEER_FIELDS[field]!)
+    if (field !== 2 || ++addresses <= max) kept.push(bytes.subarray(start, read.pos))
+  }
+  return uint8ArrayConcat(kept)
 }
 
 /** One chunk a stream's `message` event carries: bytes or a list of them. */
 type Chunk = Uint8Array | Iterable<Uint8Array>
 
+/** A message event {@link guardStream} passes on: a whole kad message with its length prefix. */
+class GuardedMessageEvent extends StreamMessageEvent {}
+
 /**
- * Watches `stream`'s length-prefixed messages; aborts it (and calls `bad`) when one announces more than
- * `max` bytes, or once whole, is junk ({@link kadMessageJunk}). Must be called before anything reads the
- * stream, so it hears each chunk first.
+ * Holds `stream`'s length-prefixed messages until each is whole, then hands its readers the message as
+ * {@link kadMessageRead} passes it (a message event of its own); aborts the stream (and calls `bad`) when
+ * one announces more than `max` bytes, or is junk. Must be called before anything reads the stream, so it
+ * hears each chunk first.
  */
-function guardStream (stream: Stream, max: number, maxProviders: number, bad?: () => void): void {
+function guardStream (stream: Stream, max: number, read: KadMessageReadInit, bad?: () => void): void {
   let length = 0
   let shift = 0
   let remaining = 0
-  let body: Uint8Array[] = []
+  const body: Uint8Array[] = []
   let done = false
   const refuse = (err: Error): void => {
     done = true
-    stream.removeEventListener('message', onMessage)
     bad?.()
     // let the current dispatch finish first, as the stream's own readers do
     queueMicrotask(() => { stream.abort(err) })
   }
+  /** Hands the readers the message made of `parts`, as {@link kadMessageRead} passes it; false when refused. */
+  const pass = (parts: Uint8Array[]): boolean => {
+    const passed = kadMessageRead(parts.length === 1 ? parts[0]! : uint8ArrayConcat(parts), read)
+    if (passed === undefined) {
+      refuse(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
+      return false
+    }
+    stream.dispatchEvent(new GuardedMessageEvent(uint8ArrayConcat([varint.encode(passed.byteLength), passed])))
+    return true
+  }
   const onMessage = (evt: Event): void => {
+    if (evt instanceof GuardedMessageEvent) return
+    // the stream's readers see only whole messages, as passed: never a chunk of one
+    evt.stopImmediatePropagation()
     if (done) return
     const data = (evt as Event & { data: Chunk }).data
-    const refuseChunk = (err: Error): void => {
-      // the stream's reader never sees the chunk: it would decode a whole junk message before the abort
-      evt.stopImmediatePropagation()
-      refuse(err)
-    }
     for (const buf of data instanceof Uint8Array ? [data] : data) {
       let i = 0
       while (i < buf.byteLength) {
@@ -174,27 +251,21 @@ function guardStream (stream: Stream, max: number, maxProviders: number, bad?: (
           body.push(buf.subarray(i, i + take))
           remaining -= take
           i += take
-          if (remaining === 0) {
-            const whole = body.length === 1 ? body[0]! : uint8ArrayConcat(body)
-            body = []
-            if (kadMessageJunk(whole, maxProviders)) {
-              refuseChunk(new KadMessageMalformedError('kad message does not decode, or lists more peers or addresses than a genuine one'))
-              return
-            }
-          }
+          if (remaining === 0 && !pass(body.splice(0))) return
           continue
         }
         const byte = buf[i++]!
         length += (byte & 0x7f) * 2 ** shift
         shift += 7
         if (length > max || shift > 63) {
-          refuseChunk(new KadMessageTooLongError(`kad message longer than ${max} bytes`))
+          refuse(new KadMessageTooLongError(`kad message longer than ${max} bytes`))
           return
         }
         if ((byte & 0x80) === 0) {
           remaining = length
           length = 0
           shift = 0
+          if (remaining === 0 && !pass([])) return
         }
       }
     }
@@ -223,13 +294,14 @@ export function limitKadMessages (dht: KadDHT, init: KadLimitsInit = {}): KadDHT
   if (rpc == null || typeof answer !== 'function') throw new KadDhtContractError('kad-dht has no rpc.onIncomingStream to cap messages on')
   if (network == null || typeof query !== 'function') throw new KadDhtContractError('kad-dht has no network._writeReadMessage to cap answers on')
   rpc.onIncomingStream = async (stream, connection) => {
-    guardStream(stream, max, KAD_MAX_PEERS, init.onOversize === undefined ? undefined : () => init.onOversize!(connection.remotePeer))
+    guardStream(stream, max, {}, init.onOversize === undefined ? undefined : () => init.onOversize!(connection.remotePeer))
     await answer.call(rpc, stream, connection)
   }
   network._writeReadMessage = async (stream, ...rest) => {
     // only an answer to GET_PROVIDERS lists providers (the query is the message written first)
     const asked = (rest[0] as { type?: unknown } | undefined)?.type
-    guardStream(stream, max, asked === 'GET_PROVIDERS' ? Infinity : KAD_MAX_PEERS)
+    // a peer's addresses are its own claim: cut, never voiding the answer (see kadMessageRead)
+    guardStream(stream, max, { maxProviders: asked === 'GET_PROVIDERS' ? Infinity : KAD_MAX_PEERS, cutAddresses: true })
     return await query.call(network, stream, ...rest)
   }
   return dht

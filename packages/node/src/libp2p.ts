@@ -21,6 +21,7 @@ import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { admitConnectedDhtPeers } from './dht-admission.js'
 import { kadMessageLimit } from './kad-limits.js'
+import { IDENTIFY_MESSAGE_BYTES, peerStoreAddressFilter, servedAddresses } from './peer-addresses.js'
 import { dropDhtKeepAlive, keptAliveIn, outboundCap } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -110,6 +111,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   // inbound share enforces per address group, and a silent socket is dropped sooner
   const inboundUpgradeTimeout = extra.connectionManager?.inboundUpgradeTimeout ?? INBOUND_UPGRADE_TIMEOUT
   let connections = (): Connection[] => []
+  // this node, once libp2p made its PeerId: its own addresses are never cut
+  let isSelf = (_peer: PeerId): boolean => false
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
     ...inboundFairShare({
@@ -160,8 +163,11 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
       resolvers
     },
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL, ...extra.connectionMonitor },
+    // what one peer claims is bounded before it reaches the peer store, whose writes are quadratic in
+    // a peer's addresses (peer-addresses.ts); an embedder's filter applies besides ours
+    peerStore: { ...extra.peerStore, addressFilter: storedAddresses(extra.peerStore?.addressFilter, (peer) => isSelf(peer)) },
     services: {
-      identify: identify(),
+      identify: identify({ maxMessageSize: IDENTIFY_MESSAGE_BYTES }),
       ping: ping(),
       // every kad message read is capped in size before it is decoded (kad-limits.ts)
       dht: kadMessageLimit(kadDHT({
@@ -180,6 +186,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   }
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
+  isSelf = (peer) => peer.equals(libp2p.peerId)
   // no peer is redialed for being close to this node's PeerId: anyone can grind such PeerIds
   const outboundLog = componentLogger.forComponent('murmur:outbound')
   dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: outboundLog })
@@ -223,6 +230,16 @@ export function combineConnectionGaters (...gaters: ConnectionGater[]): Connecti
     }
   }
   return combined as ConnectionGater
+}
+
+/** A `peerStore.addressFilter` of libp2p's options: whether to store an address of a peer. */
+type AddressFilter = NonNullable<NonNullable<Libp2pOptions['peerStore']>['addressFilter']>
+
+/** Murmur's peer-store address filter ({@link peerStoreAddressFilter}), then the embedder's `extra`, if any. */
+function storedAddresses (extra: AddressFilter | undefined, self: (peer: PeerId) => boolean): AddressFilter {
+  const ours = peerStoreAddressFilter({ self })
+  if (extra === undefined) return ours
+  return async (peer, addr, options) => ours(peer, addr, options) && await extra(peer, addr, options)
 }
 
 /**
@@ -304,7 +321,10 @@ export function addressScopeGate (init: { bootstrap: readonly string[], allowPri
  * this network dials it (public ones; private, loopback and link-local ones only with
  * `allowPrivateAddresses`; unroutable ones never), other addresses (DNS names) are kept.
  * kad-dht's own `removePrivateAddressesMapper` judged NAT64 forms of loopback public and every 6to4
- * address private, and kept multicast addresses.
+ * address private, and kept multicast addresses. At most the first `SERVED_PEER_ADDRESSES` kept
+ * addresses of a peer, `SERVED_PEER_ADDRESS_BYTES` of them, are named: the node's answers repeated
+ * every address a peer claimed, and one stock peer announcing 80 voided every honest answer naming it
+ * (fifteenth read of issue 12, High 1).
  *
  * @example
  * ```ts
@@ -312,13 +332,11 @@ export function addressScopeGate (init: { bootstrap: readonly string[], allowPri
  * ```
  */
 export function addressScopeMapper (allowPrivateAddresses: boolean): (peer: PeerInfo) => PeerInfo {
-  return (peer) => ({
-    ...peer,
-    multiaddrs: peer.multiaddrs.filter((addr) => {
-      const scope = addressScope(addr)
-      return scope === undefined || dialableScope(scope, allowPrivateAddresses)
-    })
-  })
+  const dialable = (addr: Multiaddr): boolean => {
+    const scope = addressScope(addr)
+    return scope === undefined || dialableScope(scope, allowPrivateAddresses)
+  }
+  return (peer) => ({ ...peer, multiaddrs: servedAddresses(peer.multiaddrs, dialable) })
 }
 
 /**

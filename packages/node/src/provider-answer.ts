@@ -62,8 +62,27 @@ const FIELD_ID = 1
 const FIELD_ADDRESS = 2
 
 /**
- * Reads one length-prefixed message from `stream`, at most `maxBytes` of its body: `truncated` when the
- * prefix announced more. Holds at most `maxBytes` and one chunk, however much the peer sends.
+ * Most bytes of one provider record kept from an answer: a record longer is passed over unread. A
+ * record of `PROVIDER_RECORD_ADDRESSES` long relayed addresses is well under it; one peer's thousands
+ * of addresses, repeated by a storer, filled the bytes read and left the honest records after it out
+ * (fifteenth read of issue 12, High 2: 0 of 4 records read).
+ */
+export const MAX_RECORD_BYTES = 2048
+
+/**
+ * Most bytes of one answer taken off the stream, as a multiple of the bytes kept: what is passed over
+ * (closer peers, records over {@link MAX_RECORD_BYTES}) costs only reading, but not without end.
+ */
+export const ANSWER_WIRE_FACTOR = 8
+
+/**
+ * Reads one length-prefixed GET_PROVIDERS answer from `stream`, keeping at most `maxBytes` of its
+ * fields: `truncated` when more was left out than passed over. Its closer peers (the provider lookup
+ * finds the storers itself) and any record over {@link MAX_RECORD_BYTES} are passed over as they
+ * arrive, never held, so what the storer repeats of one peer cannot crowd the records out of the bytes
+ * kept. Holds at most `maxBytes` and one chunk, and takes at most {@link ANSWER_WIRE_FACTOR} × `maxBytes`
+ * off the stream, however much the peer sends. Fields are kept whole, in order; a malformed field
+ * header throws.
  *
  * @example
  * ```ts
@@ -71,33 +90,115 @@ const FIELD_ADDRESS = 2
  * ```
  */
 export async function readAnswer (stream: Stream, maxBytes: number, signal: AbortSignal): Promise<{ bytes: Uint8Array, truncated: boolean }> {
-  const buffer = new Uint8ArrayList()
+  const input = new Uint8ArrayList()
+  const kept = new Uint8ArrayList()
+  /** The message's length, once its prefix is read; how much of it was taken; bytes of a passed-over field still to come. */
   let length: number | undefined
-  let prefix = 0
+  let taken = 0
+  let skipping = 0
+  let truncated = false
   const onAbort = (): void => { stream.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted')) }
   signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    for await (const chunk of stream) {
-      buffer.append(chunk)
-      if (length === undefined) {
-        try {
-          length = varint.decode(buffer)
-          prefix = varint.encodingLength(length)
-        } catch (err) {
-          if (buffer.byteLength >= 5) throw new Error('malformed length prefix', { cause: err })
-          continue
-        }
+  /** Takes what `input` holds of the message; true once the message is read or the bounds are reached. */
+  const take = (): boolean => {
+    if (length === undefined) {
+      try {
+        length = varint.decode(input)
+      } catch (err) {
+        if (input.byteLength >= 5) throw new Error('malformed length prefix', { cause: err })
+        return false
       }
-      if (buffer.byteLength - prefix >= Math.min(length, maxBytes)) break
-      if (buffer.byteLength > maxBytes + prefix) break
+      input.consume(varint.encodingLength(length))
     }
+    for (;;) {
+      if (skipping > 0) {
+        const n = Math.min(skipping, input.byteLength)
+        input.consume(n)
+        skipping -= n
+        taken += n
+        if (skipping > 0) return false
+      }
+      if (taken >= length) return true
+      if (taken > ANSWER_WIRE_FACTOR * maxBytes) {
+        truncated = true
+        return true
+      }
+      const field = fieldHeader(input)
+      if (field === undefined) return false
+      if (taken + field.header + field.value > length) throw new Error('field longer than the answer')
+      if (field.passOver || field.value > MAX_RECORD_BYTES && field.number === FIELD_PROVIDERS) {
+        input.consume(field.header)
+        taken += field.header
+        skipping = field.value
+        continue
+      }
+      const size = field.header + field.value
+      if (kept.byteLength + size > maxBytes) {
+        truncated = true
+        return true
+      }
+      if (input.byteLength < size) return false
+      kept.append(input.sublist(0, size))
+      input.consume(size)
+      taken += size
+    }
+  }
+  try {
+    let done = false
+    for await (const chunk of stream) {
+      input.append(chunk)
+      if ((done = take())) break
+    }
+    signal.throwIfAborted()
+    if (!done) throw new Error('answer ended early')
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
-  signal.throwIfAborted()
-  if (length === undefined || buffer.byteLength - prefix < Math.min(length, maxBytes)) throw new Error('answer ended early')
-  const take = Math.min(length, maxBytes)
-  return { bytes: buffer.subarray(prefix, prefix + take), truncated: length > take }
+  return { bytes: kept.subarray(), truncated }
+}
+
+/** A top-level field's header as read from the start of `input`: its number, header and value bytes, and whether it is passed over unread (closer peers). */
+interface FieldHeader {
+  number: number
+  header: number
+  value: number
+  passOver: boolean
+}
+
+/** The kad message field of closer peers: passed over by {@link readAnswer}. */
+const FIELD_CLOSER = 8
+
+/** The header of the field `input` starts with, or nothing until it holds the whole header; throws on a wire type protobuf has no length for. */
+function fieldHeader (input: Uint8ArrayList): FieldHeader | undefined {
+  let tag: number
+  try {
+    tag = varint.decode(input)
+  } catch (err) {
+    if (input.byteLength >= 5) throw new Error('malformed field tag', { cause: err })
+    return undefined
+  }
+  const tagBytes = varint.encodingLength(tag)
+  const number = tag >>> 3
+  const wire = tag & 7
+  if (wire === 1) return { number, header: tagBytes, value: 8, passOver: false }
+  if (wire === 5) return { number, header: tagBytes, value: 4, passOver: false }
+  if (wire === 0) {
+    // a varint value: header and value are taken together, up to its last byte
+    for (let i = tagBytes; i < Math.min(input.byteLength, tagBytes + 10); i++) {
+      if ((input.get(i) & 0x80) === 0) return { number, header: tagBytes, value: i + 1 - tagBytes, passOver: false }
+    }
+    if (input.byteLength >= tagBytes + 10) throw new Error('malformed varint field')
+    return undefined
+  }
+  if (wire !== LENGTH_DELIMITED) throw new Error(`field of wire type ${wire}`)
+  let value: number
+  try {
+    value = varint.decode(input.sublist(tagBytes))
+  } catch (err) {
+    if (input.byteLength >= tagBytes + 5) throw new Error('malformed field length', { cause: err })
+    return undefined
+  }
+  return { number, header: tagBytes + varint.encodingLength(value), value, passOver: number === FIELD_CLOSER }
 }
 
 /**

@@ -6,7 +6,8 @@
  * of the closest peers) counts as one more storer.
  *
  * An answer is read leniently: at most {@link PROVIDER_ANSWER_BYTES} of it (the records cut off past that
- * are left out), the first {@link PROVIDER_RECORD_ADDRESSES} addresses of each record. A storer answers
+ * are left out; its closer peers and any record over `MAX_RECORD_BYTES` are passed over unread and do not
+ * count), the first {@link PROVIDER_RECORD_ADDRESSES} addresses of each record. A storer answers
  * with what others told it: one stock kad-dht peer providing the key with nine addresses, or a bucket
  * with a few hundred live providers, made every honest storer's answer exceed a strict decoder's bounds,
  * and dropping those answers whole left the rendezvous nothing to read. Only an answer whose framing is

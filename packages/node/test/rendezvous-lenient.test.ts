@@ -6,15 +6,15 @@
  */
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { pbStream } from '@libp2p/utils'
+import { lpStream, pbStream } from '@libp2p/utils'
 import { channelTopic } from '@murmur/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import * as varint from 'uint8-varint'
 import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
-import { MessageType, ProvidersMessage } from '../src/kad-providers.js'
-import type { ProviderInfo } from '../src/kad-providers.js'
-import { PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES } from '../src/provider-lookup.js'
+import { MessageType, ProviderInfo, ProvidersMessage } from '../src/kad-providers.js'
+import { PROVIDER_ANSWER_BYTES, PROVIDER_ANSWER_RECORDS, PROVIDER_RECORD_ADDRESSES } from '../src/provider-lookup.js'
 import type { ProviderLookup } from '../src/provider-lookup.js'
 import { topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
@@ -108,4 +108,28 @@ describe('rendezvous lookup reads answers leniently', () => {
     expect(partial[0]!.providers.every((p: { id: PeerId }) => known.has(p.id.toString()))).toBe(true)
     expect(victim.status).toBe('started')
   }, 120_000)
+
+  it('a peer\'s thousands of addresses a storer repeats (closer peers, an oversized record) do not crowd the honest records out of the bytes read (fifteenth read of issue 12, High 2)', async () => {
+    // crowd-providers.mjs: two stuffed sybils near the key made an honest storer's answer 156 KB, closer
+    // peers first; the lookup read its first 128 KiB and got 0 of 4 records
+    const [stuffed, ...honest] = await ids(5) as [PeerId, ...PeerId[]]
+    const addresses = Array.from({ length: 7_800 }, (_, i) => bytes(multiaddr(`/ip4/127.1.${i >> 8}.${i & 255}/tcp/1000`).bytes))
+    const huge = { id: bytes(stuffed.toMultihash().bytes), multiaddrs: addresses }
+    const record = (id: PeerId, i: number): ProviderInfo => ({ id: bytes(id.toMultihash().bytes), multiaddrs: [bytes(multiaddr(`/ip4/203.0.${i}.1/tcp/4001`).bytes)] })
+    const field = (number: number, peer: ProviderInfo): number[] => {
+      const encoded = ProviderInfo.encode(peer)
+      return [number << 3 | 2, ...varint.encode(encoded.byteLength), ...encoded]
+    }
+    const answer = Uint8Array.from([0x08, 0x03, ...field(8, huge), ...field(8, huge), ...field(9, huge), ...honest.flatMap((id, i) => field(9, record(id, i)))])
+    expect(answer.byteLength).toBeGreaterThan(PROVIDER_ANSWER_BYTES)
+    const storer = await stubStorer(async (stream) => {
+      await lpStream(stream, { maxDataLength: 4 * 1024 * 1024 }).write(answer)
+      await stream.close()
+    })
+    running.push(storer)
+    const victim = await victimOf([storer])
+    running.push(victim)
+    const answers = await lookupOf(victim).find(await topicCid(TOPIC), { signal: AbortSignal.timeout(30_000) })
+    expect(answers[0]!.providers.map((p) => p.id.toString()).sort()).toEqual(honest.map(String).sort())
+  }, 60_000)
 })
