@@ -5,7 +5,7 @@
  * invite's hints are shown, marked as the inviter's choice, and dialed only when asked.
  */
 import { describe, expect, it } from 'vitest'
-import { byKey, cannotPostLine, hintLines, memberLine, warningLine, warningLines } from '../packages/cli/src/circle-text.ts'
+import { byKey, cannotPostLine, circleListLines, hintLines, memberLine, summaryLine, warningLine, warningLines } from '../packages/cli/src/circle-text.ts'
 import type { CircleMember, CircleSummary } from '../packages/cli/src/api-types.ts'
 
 const NOW = 1_800_000_000
@@ -45,6 +45,20 @@ describe('circle warnings as the CLI says them', () => {
     expect(cannotPostLine(summary([]), NOW)).toBeUndefined()
     // removed by a rotation: no warning says why, the line still does
     expect(cannotPostLine(summary([], false), NOW)).toBe('circle:friends: you cannot post in it now (you may have been removed from it)')
+  })
+
+  it('a circle this node cannot read: marked DAMAGED, with what a member and what its owner can do', () => {
+    const damaged: CircleSummary = { name: 'old crew', generation: 0, members: 0, minRing: 5, owner: false, canPost: false, warnings: [], damaged: true }
+    expect(summaryLine(damaged)).toBe('circle:old crew  DAMAGED: unreadable here')
+    const said = 'circle:old crew: this node cannot read its record of this circle (its keys), so it reads and posts nothing there: '
+    expect(cannotPostLine(damaged, NOW)).toBe(`${said}leave it (murmur circle leave 'old crew') and ask a member for a new invite`)
+    expect(circleListLines({ ...damaged, owner: true }, 'murmur circle leave \'old crew\' --data-dir /tmp/n')).toEqual([
+      'circle:old crew  owner  DAMAGED: unreadable here',
+      `  ${said}leave it (murmur circle leave 'old crew' --data-dir /tmp/n), create a new circle and invite its members again (nobody can remove members of this one now)`
+    ])
+    // a readable circle: its summary, then its warnings
+    const blocked = summary([{ code: 'RING_BELOW_MINIMUM', ring: 1, minRing: 3 }], false)
+    expect(circleListLines(blocked)).toEqual([summaryLine(blocked), ...warningLines(blocked).map((line) => `  ${line}`)])
   })
 
   it('members: inviter named, newcomers marked', () => {

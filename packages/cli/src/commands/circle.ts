@@ -146,8 +146,9 @@ function removeCommand (): Command {
       const out = outputOf(options)
       noteWarnings(out, summary)
       const who = removed.map((key) => key.slice(0, MEMBER_KEY_DIGITS)).join(', ')
+      const kept = removed.length === 1 ? 'the removed member keeps what it read and reads' : 'the removed members keep what they read and read'
       out.result({ circle: summary, removed }, () => `removed ${who} from ${circleTarget(circle)}: it now has a new key, sent to the ${summary.members} ${summary.members === 1 ? 'member' : 'members'} left; ` +
-        `${removed.length === 1 ? 'the removed member keeps' : 'the removed members keep'} what ${removed.length === 1 ? 'it' : 'they'} read and ${removed.length === 1 ? 'reads' : 'read'} nothing posted from now on\n${summaryLine(summary)}`)
+        `${kept} nothing posted from now on\n${summaryLine(summary)}`)
     })
 }
 
