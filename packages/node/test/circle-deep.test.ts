@@ -40,12 +40,16 @@ function deepState (owner: MemberKeys, me: MemberKeys): CircleState {
   return { name: 'deep', owner: owner.ring.publicKey, minRing: 2, member: me, generations }
 }
 
-/** A circle service over `states` with only what `list()` reads. */
-function service (states: CircleState[], errors: unknown[]): CircleService {
+/** A circle service over `states` with only what `list()` and `leave()` read; the frames it sends go to `sent`. */
+function service (states: CircleState[], errors: unknown[], sent: Uint8Array[] = []): CircleService {
   const now = (): number => NOW
   const posts = new CirclePosts({ now, newcomerDelay: 0 } as unknown as CirclePostsComponents)
   const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: (...args: unknown[]) => { errors.push(args) }, newScope: () => log })
-  return new CircleService({ posts, now, log } as unknown as CircleServiceComponents, states)
+  const intake = { serially: async <T>(job: () => Promise<T>): Promise<T> => await job(), forget: () => {} }
+  const states$ = { delete: async () => {} }
+  return new CircleService({
+    posts, now, log, intake, states: states$, assertRunning: () => {}, dispatch: () => {}, send: async (frame: Uint8Array) => { sent.push(frame) }
+  } as unknown as CircleServiceComponents, states)
 }
 
 describe('a circle of thousands of generations', () => {
@@ -88,5 +92,16 @@ describe('a circle of thousands of generations', () => {
     expect(list[1]).toMatchObject({ name: 'broken', damaged: true, canPost: false })
     expect(errors).toHaveLength(1)
     expect(circles.size).toBe(2)
+  })
+
+  it('a damaged circle can be left: it is forgotten, no LEAVE sent (none can be sealed), the error logged', async () => {
+    const damaged: CircleState = { ...state, name: 'broken', generations: [{ ...state.generations[0]!, secret: new Uint8Array(3) }] }
+    const errors: unknown[] = []
+    const sent: Uint8Array[] = []
+    const circles = service([damaged], errors, sent)
+    await circles.leave('broken')
+    expect(circles.size).toBe(0)
+    expect(sent).toHaveLength(0)
+    expect(errors).toHaveLength(1)
   })
 })

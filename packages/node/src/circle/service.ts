@@ -28,7 +28,7 @@ import type { SendResult } from '../outbound.js'
 import type { PostEntry } from '../store/index.js'
 import type { PostView } from '../view.js'
 import type { Logger } from '@libp2p/interface'
-import type { CircleRecordTypeValue } from '@murmur/protocol'
+import type { CircleKeys, CircleRecordTypeValue } from '@murmur/protocol'
 
 /** Options of a node's circles (`MurmurInit.circles`). */
 export interface CirclesInit {
@@ -152,7 +152,8 @@ export class CircleService implements Circles {
     this.components.assertRunning()
     const circle = this.require(name)
     if (circle.state.removed !== true) {
-      await this.publish(circle, circle.current, CircleRecordType.LEAVE, signLeave(circle.keysOf(circle.current), circle.state.member, this.seconds()))
+      const leave = await this.sealedLeave(circle)
+      if (leave !== undefined) await this.send(leave)
     }
     await this.components.intake.serially(async () => {
       this.held.delete(name)
@@ -160,6 +161,21 @@ export class CircleService implements Circles {
       await this.components.states.delete(name)
     })
     this.components.dispatch('circle-roster', { circle: name })
+  }
+
+  /**
+   * This member's LEAVE of `circle`, sealed; undefined when the circle's record cannot be read (no key to
+   * seal it with: it is left all the same, and the error logged).
+   */
+  private async sealedLeave (circle: HeldCircle): Promise<Uint8Array | undefined> {
+    let keys: CircleKeys
+    try {
+      keys = circle.keysOf(circle.current)
+    } catch (err) {
+      this.damaged(circle, err)
+      return undefined
+    }
+    return await sealCircleFrame(keys, CircleRecordType.LEAVE, signLeave(keys, circle.state.member, this.seconds()))
   }
 
   async remove (name: string, member: string | string[]): Promise<CircleSummary> {
@@ -205,10 +221,15 @@ export class CircleService implements Circles {
       try {
         return this.summary(circle)
       } catch (err) {
-        this.components.log.error('%e', new CircleError('ERR_CIRCLE_DAMAGED', `circle ${circle.name} cannot be read: ${(err as Error).message}`, { cause: err }))
+        this.damaged(circle, err)
         return { name: circle.name, generation: circle.current.generation, members: 0, minRing: circle.state.minRing, owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey), canPost: false, warnings: [], damaged: true }
       }
     })
+  }
+
+  /** Logs that `circle`'s record cannot be read (`ERR_CIRCLE_DAMAGED`, `err` its cause). */
+  private damaged (circle: HeldCircle, err: unknown): void {
+    this.components.log.error('%e', new CircleError('ERR_CIRCLE_DAMAGED', `circle ${circle.name} cannot be read: ${(err as Error).message}`, { cause: err }))
   }
 
   /** How many circles this node holds (no roster read). */
