@@ -71,15 +71,20 @@ async function memberNode (owner: MemberKeys, me: MemberKeys, secret: Uint8Array
   return { service, intake, circle: [...service.circles()][0]!, sent }
 }
 
-/** The owner's chain of `count` rotations from generation 0, each keeping `kept`, sealed as frames. */
-async function rotations (owner: MemberKeys, secret: Uint8Array, kept: MemberKeys[], count: number, created: number): Promise<Uint8Array[]> {
+/** The owner's chain of `count` rotations from generation 0, each keeping `kept`, sealed as frames; `last`: the keys of the generation it ends in. */
+async function chain (owner: MemberKeys, secret: Uint8Array, kept: MemberKeys[], count: number, created: number): Promise<{ frames: Uint8Array[], last: CircleKeys }> {
   const frames: Uint8Array[] = []
   for (let g = 0; g < count; g++) {
     const keys = deriveCircleKeys(secret, g, owner.ring.publicKey)
     secret = generateCircleSecret()
     frames.push(await sealCircleFrame(keys, CircleRecordType.ROTATE, signRotation(keys, owner, { newSecret: secret, created, removed: [], kept: kept.map(entry) })))
   }
-  return frames
+  return { frames, last: deriveCircleKeys(secret, count, owner.ring.publicKey) }
+}
+
+/** The owner's chain of `count` rotations from generation 0, each keeping `kept`, sealed as frames. */
+async function rotations (owner: MemberKeys, secret: Uint8Array, kept: MemberKeys[], count: number, created: number): Promise<Uint8Array[]> {
+  return (await chain(owner, secret, kept, count, created)).frames
 }
 
 /** A frame of another circle: what a member cannot tell from junk. */
@@ -138,6 +143,7 @@ describe('a hostile owner rotating without end', () => {
     expect([...again.roster().keys()].sort()).toEqual([...circle.roster().keys()].sort())
     expect(again.nextRotation(clock.now)).toBe(circle.nextRotation(clock.now))
     expect(toHex(again.current.waiting ?? new Uint8Array())).toBe(toHex(circle.current.waiting ?? new Uint8Array()))
+    expect(again.current.waitingArrived).toBe(circle.current.waitingArrived)
     expect(again.state.generations.map((g) => g.supersededAt)).toEqual(circle.state.generations.map((g) => g.supersededAt))
   })
 
@@ -161,6 +167,36 @@ describe('a hostile owner rotating without end', () => {
     expect(circle.state.generations[0]!.waiting).toBeUndefined()
     expect(circle.state.follows).toHaveLength(CIRCLE_ROTATIONS_PER_HOUR + 1)
   })
+
+  // sixteenth read, High 1: a rotation found in the kept frames was scanned for from when its scan ran, so
+  // the 7th of a batch was never read (stuck at generation 6 of 7 or 24 for days); sweeps fall 30 s past the hour
+  for (const count of [7, 24]) {
+    it(`${count} rotations of an honest owner in one sync batch: followed as the rate allows, through to the batch's newest record`, async () => {
+      const clock = { now: T0 }
+      const secret = generateCircleSecret()
+      const { service, intake, circle } = await memberNode(owner, bea, secret, clock)
+      const cy = generateMemberKeys()
+      const { frames, last } = await chain(owner, secret, [owner, bea], count, T0)
+      // the newest record of the batch: a JOIN in the generation the chain ends in, arrived first
+      const join = await sealCircleFrame(last, CircleRecordType.JOIN, signJoin(last, cy, { created: T0, name: 'cy' }))
+      for (const frame of [join, ...frames]) expect(await intake.receive(frame, 'peer', 'sync')).toBe('accept')
+      await intake.rescanned()
+      expect(circle.current.generation).toBe(CIRCLE_ROTATIONS_PER_HOUR)
+      // the waiting rotation's frame came at T0, a fact the record keeps across a restart
+      expect(decodeCircleState(encodeCircleState(circle.state)).generations.at(-1)!.waitingArrived).toBe(T0)
+      const steps = [T0 + HOUR + 30, T0 + DAY + 60, T0 + DAY + HOUR + 90, T0 + 2 * DAY + 120, T0 + 2 * DAY + HOUR + 150]
+      // what the rate allows at each sweep: 4 an hour, 8 a day
+      const allowed = [8, 12, 16, 20, 24]
+      for (const [i, at] of steps.entries()) {
+        clock.now = at
+        await service.sweep()
+        await intake.rescanned()
+        expect(circle.current.generation).toBe(Math.min(count, allowed[i]!))
+      }
+      expect(circle.current.waiting).toBeUndefined()
+      expect(circle.roster().has(toHex(cy.ring.publicKey))).toBe(true)
+    })
+  }
 
   it('the owner\'s node refuses a rotation past the rate (ERR_CIRCLE_RATE), several members removed at once count one', async () => {
     const clock = { now: T0 }

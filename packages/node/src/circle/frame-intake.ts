@@ -218,23 +218,22 @@ export class FrameIntake {
     const mark = opened === undefined ? undefined : marks.get(opened.generation)
     if (opened === undefined || mark === undefined) return
     const arrival = this.components.frames.arrival(frameId(frame))
-    if (arrival === undefined || arrival < mark) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync')
+    if (arrival === undefined || arrival < mark) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync', this.components.frames.arrivedAt(frameId(frame)))
   }
 
   /**
    * `circle` took `generation` by a rotation, in turn: the frames that came before are tried with its keys,
    * out of the turn. Its secret is fresh, so only frames that arrived since the rotation was made can open
-   * with it: since its `created`, the owner's claim (this node's now when that is later, less
-   * ROTATION_SCAN_MARGIN for the clocks), but never more than ROTATION_SCAN_WINDOW before the rotation
-   * reached this node. One scan of a circle runs at a time; the rotations it takes meanwhile (a burst, or
-   * one found by the scan) are tried together by the next, so a burst costs two scans, not one each.
-   * A rotation that waited for the follow rate (`waited`, seconds: CircleService's sweep) looks back that
-   * much further: the frames of its generation that came while it waited are kept, unread.
+   * with it: since its `created`, the owner's claim (`arrived` when that is later, less ROTATION_SCAN_MARGIN
+   * for the clocks), but never more than ROTATION_SCAN_WINDOW before the rotation's frame reached this node
+   * (`arrived`, unix seconds: now, or earlier for one read from the frames kept or that waited for the follow
+   * rate, so a chain of rotations read from the store is followed through). One scan of a circle runs at a
+   * time; the rotations it takes meanwhile (a burst, or one found by the scan) are tried together by the
+   * next, so a burst costs two scans, not one each.
    */
-  rotated (circle: HeldCircle, generation: HeldGeneration, waited = 0): void {
-    const now = Math.floor(this.components.now())
-    const created = circle.rotatedAt(generation) ?? now
-    const since = Math.max(Math.min(created, now) - ROTATION_SCAN_MARGIN, now - ROTATION_SCAN_WINDOW - waited)
+  rotated (circle: HeldCircle, generation: HeldGeneration, arrived = Math.floor(this.components.now())): void {
+    const created = circle.rotatedAt(generation) ?? arrived
+    const since = Math.max(Math.min(created, arrived) - ROTATION_SCAN_MARGIN, arrived - ROTATION_SCAN_WINDOW)
     const marks: Marks = new Map([[generation, this.components.frames.arrivals]])
     if (this.rescans.has(circle)) {
       const next = this.rescans.get(circle)
@@ -272,11 +271,12 @@ export class FrameIntake {
     return 'accept'
   }
 
-  /** The member's verdict on a frame of its own circle. */
-  private async opened (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
+  /** The member's verdict on a frame of its own circle, that came to this node at unix second `arrived` (now by default). */
+  private async opened (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath, arrived?: number): Promise<Verdict> {
     const { type, body } = opened.record
     if (type === CircleRecordType.ENVELOPE) return await this.envelope(circle, opened, frame, from, path)
-    const outcome = circle.apply(opened.generation, type, body, Math.floor(this.components.now()))
+    const now = Math.floor(this.components.now())
+    const outcome = circle.apply(opened.generation, type, body, now, arrived ?? now)
     if (outcome === 'invalid') {
       this.components.log('a record of a circle of this node does not verify: not forwarded')
       return 'ignore'
@@ -292,7 +292,7 @@ export class FrameIntake {
       // rival rotation of it among them) must still be tried
       const taken = circle.current
       await this.components.changed(circle, outcome)
-      if (outcome === 'rotated' && circle.state.removed !== true) this.rotated(circle, taken)
+      if (outcome === 'rotated' && circle.state.removed !== true) this.rotated(circle, taken, arrived ?? now)
       await this.retry(circle)
     }
     return 'accept'

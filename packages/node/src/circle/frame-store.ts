@@ -63,6 +63,8 @@ export interface FrameStore {
   readonly arrivals: number
   /** The place of a held frame in the order frames came in this run (0, 1, ...), or undefined when not held. */
   arrival(id: Uint8Array): number | undefined
+  /** The unix second a held frame came to this node (kept across restarts, as {@link FrameStore.frames} lists by), or undefined when not held. */
+  arrivedAt(id: Uint8Array): number | undefined
 }
 
 /** A frame's id: its gossip message id on the shared topic (domain-separated, over the whole frame). */
@@ -186,6 +188,11 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
     get bytes () { return total },
     get arrivals () { return arrivals },
     arrival: (id) => index.get(toHex(id))?.arrival,
+    arrivedAt: (id) => {
+      const filed = index.get(toHex(id))
+      // a frame arrived `ttl` before it expires
+      return filed === undefined ? undefined : filed.expires - ttl
+    },
     put: async (frame, group) => {
       const id = frameId(frame)
       const hex = toHex(id)
@@ -217,7 +224,7 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
     },
     frames: (since = 0) => {
       const at = now()
-      // the index is in arrival order; a frame arrived `ttl` before it expires
+      // the index is in arrival order (see arrivedAt)
       const ids: Uint8Array[] = []
       for (const [hex, filed] of index) {
         if (filed.expires > at && filed.expires - ttl >= since) ids.push(fromHex(hex))

@@ -5,7 +5,7 @@
  */
 import { CircleRecordType, carryOver, checkCircleFrame, deriveCircleKeys, equalBytes, linkTag, openCircleFrame, openInviteRecord, openJoin, openLeave, openRotation, pickRotation, rosterOf, rotationSecret, toHex } from '@murmur/protocol'
 import { CIRCLE_FORKS_KEPT, CIRCLE_FRAME_TTL, CIRCLE_MAX_RECORDS } from './constants.js'
-import { nextFollow, withFollow } from './follow-rate.js'
+import { DAY, nextFollow, withFollow } from './follow-rate.js'
 import type { CheckedCircleFrame, CircleKeys, CircleRecord, InviteRecord, JoinRecord, LeaveRecord, RecordResult, RosterMember, RotationRecord } from '@murmur/protocol'
 import type { CircleState, ForkedGeneration, HeldGeneration } from './state.js'
 
@@ -173,8 +173,12 @@ export class HeldCircle {
     return this.roster(generation).has(ringKeyHex)
   }
 
-  /** Applies a roster record (JOIN, INVITE, LEAVE, ROTATE) of `generation`, first seen at `seenAt`. */
-  apply (generation: HeldGeneration, type: number, body: Uint8Array, seenAt: number): RecordOutcome {
+  /**
+   * Applies a roster record (JOIN, INVITE, LEAVE, ROTATE) of `generation`, first seen at `seenAt`; `arrived`:
+   * when its frame came to this node (earlier for one read from the frames kept), noted with a rotation
+   * that waits.
+   */
+  apply (generation: HeldGeneration, type: number, body: Uint8Array, seenAt: number, arrived = seenAt): RecordOutcome {
     const hex = toHex(body)
     switch (type) {
       case CircleRecordType.JOIN: {
@@ -196,7 +200,7 @@ export class HeldCircle {
         break
       }
       case CircleRecordType.ROTATE:
-        return this.rotate(generation, body, seenAt)
+        return this.rotate(generation, body, seenAt, arrived)
       default:
         return 'invalid'
     }
@@ -215,15 +219,18 @@ export class HeldCircle {
 
   /**
    * Follows the rotation kept waiting out of the oldest generation that has one, when the rate allows at
-   * `now`: its outcome ('rotated': keep the state, try the frames kept with the new generation), or
-   * undefined when nothing was followed.
+   * `now`: its outcome ('rotated': keep the state, try the frames kept with the new generation) and when its
+   * frame came to this node (a day back for a record written without it), or undefined when nothing was
+   * followed.
    */
-  release (now: number): RecordOutcome | undefined {
+  release (now: number): { outcome: RecordOutcome, arrived: number } | undefined {
     const generation = this.state.generations.find((g) => g.waiting !== undefined)
     if (generation?.waiting === undefined || this.nextRotation(now) !== undefined) return undefined
     const body = generation.waiting
+    const arrived = generation.waitingArrived ?? now - DAY
     delete generation.waiting
-    return this.rotate(generation, body, now)
+    delete generation.waitingArrived
+    return { outcome: this.rotate(generation, body, now), arrived }
   }
 
   /**
@@ -276,7 +283,7 @@ export class HeldCircle {
    * rotation followed (fork switches included) past the rate, or while another of the generation waits,
    * waits (`wait`).
    */
-  private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number): RecordOutcome {
+  private rotate (generation: HeldGeneration, body: Uint8Array, seenAt: number, arrived = seenAt): RecordOutcome {
     const keys = this.keysOf(generation)
     const opened = this.rotationOf(generation, body)
     if (opened === undefined) return 'invalid'
@@ -289,7 +296,7 @@ export class HeldCircle {
     } else if (generation !== this.current) {
       return 'invalid'
     }
-    if (generation.waiting !== undefined || this.nextRotation(seenAt) !== undefined) return this.wait(generation, body)
+    if (generation.waiting !== undefined || this.nextRotation(seenAt) !== undefined) return this.wait(generation, body, arrived)
     this.state.follows = withFollow(this.state.follows, seenAt)
     generation.supersededAt ??= seenAt
     if (generation.rotation !== undefined) {
@@ -315,14 +322,16 @@ export class HeldCircle {
   }
 
   /**
-   * Keeps a winning rotation of `generation` waiting for the follow rate: the one of the smaller digest
-   * when one waits already ('invalid' for the loser, not forwarded, as any losing rotation).
+   * Keeps a winning rotation of `generation` waiting for the follow rate, with when its frame `arrived`: the
+   * one of the smaller digest when one waits already ('invalid' for the loser, not forwarded, as any losing
+   * rotation).
    */
-  private wait (generation: HeldGeneration, body: Uint8Array): RecordOutcome {
+  private wait (generation: HeldGeneration, body: Uint8Array, arrived: number): RecordOutcome {
     const waiting = generation.waiting
     if (waiting !== undefined && equalBytes(waiting, body)) return 'known'
     if (waiting !== undefined && pickRotation(this.keysOf(generation), waiting, body) !== body) return 'invalid'
     generation.waiting = body
+    generation.waitingArrived = arrived
     return 'waiting'
   }
 

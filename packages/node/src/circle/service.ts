@@ -14,7 +14,7 @@ import { hotScore } from '../store/index.js'
 import { toPostView } from '../view.js'
 import { CIRCLE_FRAME_TTL, CIRCLE_INVITE_EXPIRES, JOIN_REANNOUNCE_AGE, MAX_CIRCLE_NAME_BYTES } from './constants.js'
 import { CircleError } from './errors.js'
-import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR, DAY } from './follow-rate.js'
+import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR } from './follow-rate.js'
 import { HeldCircle } from './held-circle.js'
 import type { CirclePosts } from './circle-posts.js'
 import type { FrameIntake } from './frame-intake.js'
@@ -348,14 +348,14 @@ export class CircleService implements Circles {
   private async settle (circle: HeldCircle, now: number): Promise<void> {
     if (this.held.get(circle.name) !== circle) return
     const pruned = circle.prune(now)
-    const outcome = circle.release(now)
-    if (outcome === 'rotated') {
+    const released = circle.release(now)
+    if (released?.outcome === 'rotated') {
       // the new generation is the last, taken before `changed` (an owner's node may rotate again there)
       const next = circle.state.generations.at(-1)!
-      await this.changed(circle, outcome)
-      // it waited a day at most (the follow rate's span)
-      if (circle.state.removed !== true) this.components.intake.rotated(circle, next, DAY)
-    } else if (pruned || outcome !== undefined) {
+      await this.changed(circle, released.outcome)
+      // the frames of its generation kept since its own frame came in, however long it waited
+      if (circle.state.removed !== true) this.components.intake.rotated(circle, next, released.arrived)
+    } else if (pruned || released !== undefined) {
       await this.components.states.put(circle.state)
     }
   }

@@ -33,6 +33,12 @@ export interface HeldGeneration {
   /** A rotation out of this generation that wins but is over the follow rate: followed once the rate allows (`HeldCircle.release`). */
   waiting?: Uint8Array
   /**
+   * Unix second (this node's clock) the frame that carried `waiting` came to this node: once followed, the
+   * frames kept since then (less ROTATION_SCAN_WINDOW) are tried with its generation's keys, however long it
+   * waited. A record written without it looks back a day (the follow rate's span).
+   */
+  waitingArrived?: number
+  /**
    * Set on the oldest generation held once the ones before it were dropped: the members its rotation
    * carried over from them, fixed (nothing of a dropped generation is read any more).
    */
@@ -107,6 +113,7 @@ export function encodeCircleState (state: CircleState): string {
       ...(g.rotation === undefined ? {} : { rotation: hex(g.rotation) }),
       ...(g.supersededAt === undefined ? {} : { supersededAt: g.supersededAt }),
       ...(g.waiting === undefined ? {} : { waiting: hex(g.waiting) }),
+      ...(g.waitingArrived === undefined ? {} : { waitingArrived: g.waitingArrived }),
       ...(g.carried === undefined ? {} : { carried: g.carried.map(encodeMember) }),
       ...(g.ownJoin === undefined ? {} : { ownJoin: { body: hex(g.ownJoin.body), announcedAt: g.ownJoin.announcedAt } })
     })),
@@ -130,6 +137,7 @@ export function decodeCircleState (text: string): CircleState {
     if (g.rotation !== undefined) held.rotation = bytes(g.rotation)
     if (g.supersededAt !== undefined) held.supersededAt = Number(g.supersededAt)
     if (g.waiting !== undefined) held.waiting = bytes(g.waiting)
+    if (g.waitingArrived !== undefined) held.waitingArrived = Number(g.waitingArrived)
     if (Array.isArray(g.carried)) held.carried = (g.carried as Json[]).map(decodeMember)
     const own = g.ownJoin as Json | undefined
     if (own !== undefined) held.ownJoin = { body: bytes(own.body), announcedAt: Number(own.announcedAt) }
