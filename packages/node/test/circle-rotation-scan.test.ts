@@ -16,6 +16,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { CIRCLE_INTAKE_WAITING, ROTATION_SCAN_WINDOW } from '../src/circle/constants.js'
 import { FrameIntake } from '../src/circle/frame-intake.js'
+import { intakePlaces } from '../src/circle/intake-places.js'
 import { CIRCLE_ROTATIONS_PER_HOUR } from '../src/circle/follow-rate.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
@@ -226,8 +227,9 @@ describe('the frame intake\'s wait', () => {
     const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
     const charged: string[] = []
     const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
-    const peer = { toString: () => 'stock-peer' } as unknown as PeerId
-    const validate = circleFrameValidator({ receive: async (frame) => await intake.receive(frame, 'ip4/10.0.0.66', 'gossip'), tracker, log: silent })
+    const peerAt = (i: number): PeerId => ({ toString: () => `10.0.0.${i}` }) as unknown as PeerId
+    // each from a group of its own: one group holds a share of the places only (below)
+    const validate = circleFrameValidator({ receive: async (frame, from) => await intake.receive(frame, `ip4/${from.toString()}`, 'gossip'), tracker, log: silent })
     // frames of a circle this node is not in: valid for a relay
     const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
     const made: Uint8Array[] = []
@@ -236,13 +238,77 @@ describe('the frame intake\'s wait', () => {
     // the turn held (as a slow record or a stuck store would hold it)
     let release = (): void => {}
     const holding = intake.serially(async () => { await new Promise<void>((resolve) => { release = resolve }) })
-    const waiting = made.slice(0, CIRCLE_INTAKE_WAITING).map(async (frame) => await validate(peer, { data: frame } as never))
-    expect(await within(Promise.resolve(validate(peer, { data: made[CIRCLE_INTAKE_WAITING]! } as never)), 'the frame past the bound')).toBe(TopicValidatorResult.Ignore)
+    const waiting = made.slice(0, CIRCLE_INTAKE_WAITING).map(async (frame, i) => await validate(peerAt(i), { data: frame } as never))
+    expect(await within(Promise.resolve(validate(peerAt(CIRCLE_INTAKE_WAITING), { data: made[CIRCLE_INTAKE_WAITING]! } as never)), 'the frame past the bound')).toBe(TopicValidatorResult.Ignore)
     expect(charged).toEqual([])
     release()
     await holding
     expect(await within(Promise.all(waiting), 'the waiting frames')).toEqual(made.slice(0, CIRCLE_INTAKE_WAITING).map(() => TopicValidatorResult.Accept))
     // the wait is counted down: a frame is taken again
-    expect(await validate(peer, { data: made[CIRCLE_INTAKE_WAITING]! } as never)).toBe(TopicValidatorResult.Accept)
+    expect(await validate(peerAt(CIRCLE_INTAKE_WAITING), { data: made[CIRCLE_INTAKE_WAITING]! } as never)).toBe(TopicValidatorResult.Accept)
   }, 30_000)
+
+  // sixteenth read, High 2: the places were one count for every sender, so 17 sybil PeerIds of one address
+  // had every honest frame Ignored (gossipsub marks its id seen first: lost until sync)
+  it('is shared by sender group: 40 sybil PeerIds of one group flooding while an honest group and a sync session send lose none of theirs', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
+    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
+    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+    const charged: string[] = []
+    const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
+    const groupOf = (peer: PeerId): string => peer.toString().startsWith('sybil') ? 'ip4/10.0.0.66' : 'ip4/192.0.2.7'
+    const validate = circleFrameValidator({ receive: async (frame, peer) => await intake.receive(frame, groupOf(peer), 'gossip'), tracker, log: silent })
+    const sybils = Array.from({ length: 40 }, (_, i) => ({ toString: () => `sybil-${i}` }) as unknown as PeerId)
+    const honest = [0, 1].map((i) => ({ toString: () => `honest-${i}` }) as unknown as PeerId)
+    const ROUNDS = 50
+    // frames of a circle this node is not in, with the relay's proof of work
+    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
+    const relayable = async (): Promise<Uint8Array> => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
+    // junk a relay cannot tell from frames: the flood reuses the frames Ignored, so each round costs the places taken
+    const junk: Uint8Array[] = []
+    for (let i = 0; i < sybils.length + ROUNDS * CIRCLE_INTAKE_WAITING / 2; i++) junk.push(await relayable())
+    let accepted = 0
+    let synced = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      const mine = await Promise.all([...honest, 'sync'].map(relayable))
+      // the turn held while the flood fills the places (as a slow store or 4 x 57 generations would)
+      let release = (): void => {}
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      const holding = intake.serially(async () => { await gate })
+      const flood = sybils.map(async (peer) => {
+        const frame = junk.shift()!
+        const verdict = await validate(peer, { data: frame } as never)
+        if (verdict !== TopicValidatorResult.Accept) junk.push(frame)
+      })
+      const sent = honest.map(async (peer, i) => await validate(peer, { data: mine[i]! } as never))
+      const sync = intake.receive(mine[honest.length]!, 'ip4/198.51.100.9', 'sync')
+      release()
+      await holding
+      await Promise.all(flood)
+      accepted += (await Promise.all(sent)).filter((v) => v === TopicValidatorResult.Accept).length
+      if (await sync === 'accept') synced++
+    }
+    expect(accepted).toBeGreaterThanOrEqual(0.99 * ROUNDS * honest.length)
+    expect(synced).toBe(ROUNDS)
+    expect(charged).toEqual([])
+  }, 30_000)
+
+  it('when its places are full, a frame of the group holding the most gives way to a newcomer of a smaller group; a lone group keeps its share', () => {
+    const places = intakePlaces({ capacity: 16, share: 0.5 })
+    // 8 + 4 + 2 + 1 + 1: each group its share of what the others leave
+    const taken = [['a', 8], ['b', 4], ['c', 2], ['d', 1], ['e', 1]].flatMap(([group, count]) => Array.from({ length: count as number }, () => places.take(group as string)))
+    expect(taken.every((p) => p !== undefined)).toBe(true)
+    expect(places.size).toBe(16)
+    expect(places.take('a')).toBeUndefined()
+    const newcomer = places.take('f')
+    expect(newcomer).toBeDefined()
+    // a's newest frame gave way, and is Ignored at its turn
+    expect(taken.map((p) => p!.dropped)).toEqual(taken.map((_, i) => i === 7))
+    expect(places.size).toBe(16)
+    // e holds as many as f would: no one gives way to it
+    expect(places.take('e')).toBeUndefined()
+    for (const place of [...taken, newcomer]) place!.release()
+    expect(places.size).toBe(0)
+  })
 })

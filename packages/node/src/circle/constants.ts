@@ -44,13 +44,21 @@ export const ROTATION_SCAN_MARGIN = 600
 export const ROTATION_SCAN_WINDOW = 3600
 
 /**
- * Most frames waiting for the frame intake's turn (§6.3): past it a frame is Ignored (nobody is charged;
- * history sync brings it later), so a circle intake held up cannot hold the node's gossip turns
+ * Most frames from gossip waiting for the frame intake's turn (§6.3), and as many from sync and stem; shared
+ * by sender group (CIRCLE_INTAKE_SHARE). Past it a frame is Ignored (nobody is charged; history sync brings
+ * it later), so a circle intake held up cannot hold the node's gossip turns
  * (GOSSIP_TURNS, 64), which every topic shares: 48 stay for the others. Gossip hands over one frame of
  * a peer at a time (GOSSIP_PEER_TURNS) and a sync session one at a time, so honest peers have about one
  * frame each waiting, and a frame is taken in about a millisecond. @default 16
  */
 export const CIRCLE_INTAKE_WAITING = 16
+
+/**
+ * The part of the frame intake's places (CIRCLE_INTAKE_WAITING) that the other sender groups leave which one
+ * group may hold (`fairShare`): a lone address holds 8 of 16, the next 4. Sybil PeerIds of one address
+ * share one group's places, so they cannot have every honest frame Ignored. @default 0.5
+ */
+export const CIRCLE_INTAKE_SHARE = 0.5
 
 /**
  * Age in seconds of the frame carrying a member's JOIN after which its node announces the JOIN again (a

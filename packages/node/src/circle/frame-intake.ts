@@ -8,8 +8,9 @@
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
-import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, CIRCLE_INTAKE_WAITING, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN, ROTATION_SCAN_WINDOW } from './constants.js'
+import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN, ROTATION_SCAN_WINDOW } from './constants.js'
 import { frameId } from './frame-store.js'
+import { intakePlaces } from './intake-places.js'
 import type { HeldCircle, OpenedFrame, RecordOutcome } from './held-circle.js'
 import type { HeldGeneration } from './state.js'
 import type { FrameScan, FrameStore } from './frame-store.js'
@@ -74,8 +75,8 @@ export class FrameIntake {
   private readonly components: FrameIntakeComponents
   private readonly held = new Map<string, Held>()
   private turn: Promise<unknown> = Promise.resolve()
-  /** Frames waiting for the turn. */
-  private waiting = 0
+  /** The places of frames waiting for the turn, by sender group: gossip's, and those of sync and stem (never starved by a gossip flood). */
+  private readonly places = { gossip: intakePlaces(), other: intakePlaces() }
   /** The circles whose kept frames are being tried after a rotation, each with the rotations taken meanwhile. */
   private readonly rescans = new Map<HeldCircle, NextRescan | undefined>()
   /** Those scans (one a circle), until done. */
@@ -97,8 +98,10 @@ export class FrameIntake {
    * The verdict on a frame from `from` (a sender group): 'reject' for a frame any relay can tell is
    * broken, 'ignore' for one held already or that a member found bad, else 'accept' (kept, forwarded).
    * 'stem' is a frame this node fluffs: taken as from gossip (an own one is kept for sync only now).
-   * Past CIRCLE_INTAKE_WAITING frames waiting for the turn, 'ignore' (history sync brings it later): an
-   * intake held up must not hold every gossip turn of the node.
+   * A frame waits for the turn in a place of its path's (gossip, or sync and stem) shared by sender group
+   * (`intakePlaces`: CIRCLE_INTAKE_WAITING each); without one, or when its place was given to a smaller
+   * group's frame, 'ignore' (history sync brings it later): an intake held up must not hold every gossip
+   * turn of the node, nor one group's flood every honest frame.
    */
   async receive (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
     const checked = checkCircleFrame(frame)
@@ -109,14 +112,15 @@ export class FrameIntake {
     const id = frameId(frame)
     if (path === 'gossip') this.components.seen?.(frame, id)
     if (this.components.frames.has(id)) return 'ignore'
-    if (this.waiting >= CIRCLE_INTAKE_WAITING) {
-      this.components.log('%d circle frames wait for the intake: one from %s ignored', this.waiting, from)
+    const places = path === 'gossip' ? this.places.gossip : this.places.other
+    const place = places.take(from)
+    if (place === undefined) {
+      this.components.log('%d circle frames wait for the intake: one from %s ignored', places.size, from)
       return 'ignore'
     }
-    this.waiting++
     return await this.serially(async () => {
-      this.waiting--
-      if (this.components.frames.has(id)) return 'ignore'
+      place.release()
+      if (place.dropped || this.components.frames.has(id)) return 'ignore'
       const verdict = await this.take(checked, from, path)
       if (verdict === 'accept') await this.components.frames.put(frame, from)
       return verdict
