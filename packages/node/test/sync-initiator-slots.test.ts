@@ -19,13 +19,17 @@ function held (): { session: () => Promise<string>, started: boolean, end: (valu
   return out
 }
 
+/** A place of its own for each session (one peer each), ranked `rank`. */
+let peers = 0
+const own = (rank = 1): { peer: string, rank: () => number } => ({ peer: `peer-${peers++}`, rank: () => rank })
+
 const tick = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
 
 describe('InitiatorSlots', () => {
   it('runs at most perGroup sessions of one group at once; the next starts when one ends', async () => {
     const slots = new InitiatorSlots({ maxInitiating: 8, perGroup: 2, queuePerGroup: 32 })
     const sessions = Array.from({ length: 5 }, () => held())
-    const results = sessions.map(async (s) => slots.run('sybils', s.session))
+    const results = sessions.map(async (s) => slots.run('sybils', s.session, own()))
     await tick()
     expect(sessions.map((s) => s.started)).toEqual([true, true, false, false, false])
     expect(slots.active).toBe(2)
@@ -45,10 +49,10 @@ describe('InitiatorSlots', () => {
     const slots = new InitiatorSlots({ maxInitiating: 3, perGroup: 2, queuePerGroup: 32 })
     const a = Array.from({ length: 6 }, () => held())
     const b = Array.from({ length: 6 }, () => held())
-    for (const s of a) void slots.run('a', s.session)
-    for (const s of b) void slots.run('b', s.session)
+    for (const s of a) void slots.run('a', s.session, own())
+    for (const s of b) void slots.run('b', s.session, own())
     const honest = held()
-    void slots.run('honest', honest.session)
+    void slots.run('honest', honest.session, own())
     await tick()
     // a holds 2, b 1 (the total is 3); the honest group waits behind both queues
     expect(slots.runningIn('a')).toBe(2)
@@ -63,15 +67,87 @@ describe('InitiatorSlots', () => {
   it('drops a session past its group\'s queue, and every waiting one on close', async () => {
     const slots = new InitiatorSlots({ maxInitiating: 1, perGroup: 1, queuePerGroup: 2 })
     const running = held()
-    void slots.run('g', running.session)
+    void slots.run('g', running.session, own())
     const waiting = [held(), held()]
-    const queued = waiting.map(async (s) => slots.run('g', s.session))
+    const queued = waiting.map(async (s) => slots.run('g', s.session, own()))
     const dropped = held()
-    await expect(slots.run('g', dropped.session)).resolves.toBeUndefined()
+    await expect(slots.run('g', dropped.session, own())).resolves.toBeUndefined()
     expect(dropped.started).toBe(false)
     slots.close()
     await expect(Promise.all(queued)).resolves.toEqual([undefined, undefined])
     expect(waiting.some((s) => s.started)).toBe(false)
-    await expect(slots.run('other', held().session)).resolves.toBeUndefined()
+    await expect(slots.run('other', held().session, own())).resolves.toBeUndefined()
+  })
+
+  /**
+   * Sixteenth read, High 1: 36 sybil PeerIds on a crowd's address that never answer (every session they
+   * get stalls) and re-subscribe every second kept the group's 2 slots and 32 places full, and every
+   * session with an honest crowd-mate was dropped (0 of 15 in 15 minutes). Each turn here the running
+   * sybil sessions stall, then every sybil asks again (twice: once more while it waits), then the honest peer.
+   */
+  async function crowd (honestRank: number, turns: number): Promise<number | undefined> {
+    const slots = new InitiatorSlots({ maxInitiating: 8, perGroup: 2, queuePerGroup: 32 })
+    const sybils = Array.from({ length: 36 }, (_, i) => ({ peer: `sybil-${i}`, stalled: false, pending: false }))
+    let running: Array<{ end: (err: Error) => void }> = []
+    let honestPending = false
+    let honestStarted = false
+    try {
+      for (let turn = 0; turn < turns; turn++) {
+        for (const session of running) session.end(new Error('stalled'))
+        running = []
+        await tick()
+        for (const sybil of sybils) {
+          for (let again = 0; again < 2; again++) {
+            const s = held()
+            const place = { peer: sybil.peer, rank: () => sybil.stalled ? 0 : 1 }
+            sybil.pending = true
+            void slots.run('crowd', async () => {
+              running.push({ end: (err) => { sybil.stalled = true; s.fail(err) } })
+              return await s.session()
+            }, place).catch(() => undefined).finally(() => { sybil.pending = false })
+          }
+        }
+        if (!honestPending) {
+          honestPending = true
+          void slots.run('crowd', async () => { honestStarted = true; return await held().session() }, { peer: 'honest', rank: () => honestRank })
+            .finally(() => { honestPending = false })
+        }
+        await tick()
+        if (honestStarted) return turn
+        expect(slots.runningIn('crowd')).toBe(2)
+      }
+      return undefined
+    } finally {
+      slots.close()
+    }
+  }
+
+  it('serves an honest crowd-mate within a bounded number of turns, however 36 same-group sybils re-queue', async () => {
+    // it enters once a stalled sybil's place can give way (the second turn: no sybil has stalled before the
+    // first), then waits behind at most the 32 places before it, 2 served a turn
+    const turn = await crowd(1, 40)
+    expect(turn).toBeDefined()
+    expect(turn).toBeLessThanOrEqual(2 + 32 / 2)
+    // a peer this node dialed is served at the next free slot
+    expect(await crowd(2, 40)).toBeLessThanOrEqual(1)
+  })
+
+  it('keeps one waiting place per peer, and serves the best-ranked first', async () => {
+    const slots = new InitiatorSlots({ maxInitiating: 1, perGroup: 1, queuePerGroup: 3 })
+    const first = held()
+    void slots.run('g', first.session, own())
+    const twice = { peer: 'twice', rank: () => 1 }
+    const waiting = held()
+    void slots.run('g', waiting.session, twice)
+    const again = held()
+    await expect(slots.run('g', again.session, twice)).resolves.toBeUndefined()
+    const dialed = held()
+    void slots.run('g', dialed.session, own(2))
+    first.end()
+    await tick()
+    expect(dialed.started).toBe(true)
+    expect(waiting.started).toBe(false)
+    expect(again.started).toBe(false)
+    slots.close()
   })
 })

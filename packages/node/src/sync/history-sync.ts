@@ -219,7 +219,7 @@ export class HistorySync {
       this.prune(now)
       for (const topic of this.host.topics()) {
         const peer = this.antiEntropyPeer(topic, now)
-        if (peer !== undefined) void this.maybeSyncWith(peer, topic, this.interval / 2)
+        if (peer !== undefined) void this.begin(peer, topic, this.interval / 2, true, true)
       }
       this.schedule()
     }, this.interval * (0.75 + Math.random() / 2))
@@ -234,14 +234,31 @@ export class HistorySync {
   private antiEntropyPeer (topic: string, now: number): PeerId | undefined {
     const members = this.host.members(topic)
     const order = this.peersFor(topic, members.length)
-    const stalled = (peer: PeerId): boolean => now - (this.stalled.get(peer.toString()) ?? -Infinity) < this.stalledFor
-    return [...order.filter((peer) => !stalled(peer)), ...order.filter(stalled)].find((peer) => this.mayStart(peer, topic, this.interval / 2, now))
+    const stalled = (peer: PeerId): boolean => this.stalledLately(peer, now)
+    return [...order.filter((peer) => !stalled(peer)), ...order.filter(stalled)].find((peer) => this.mayStart(peer, topic, this.interval / 2, now, true))
   }
 
-  /** Whether a session of `topic` with `peer` may start now: none running, none within `cooldown`, the peer neither demoted nor blocked. */
-  private mayStart (peer: PeerId, topic: string, cooldown: number, now: number): boolean {
+  /**
+   * Whether a session of `topic` with `peer` may start now: none running, none within `cooldown`, the peer
+   * neither demoted nor blocked, nor stalled within `stalledFor` unless `stalledToo` (anti-entropy, which
+   * draws it last, and a session asked for at once): a sybil that never answers and re-subscribes every
+   * second no longer queues again each time its cooldown passes (sixteenth read, High 1).
+   */
+  private mayStart (peer: PeerId, topic: string, cooldown: number, now: number, stalledToo: boolean): boolean {
     const key = `${peer.toString()} ${topic}`
-    return !this.running.has(key) && now - (this.lastSync.get(key) ?? -Infinity) >= cooldown && !this.isDemoted(peer, now) && !this.isBlocked(peer)
+    return !this.running.has(key) && now - (this.lastSync.get(key) ?? -Infinity) >= cooldown && !this.isDemoted(peer, now) && !this.isBlocked(peer) &&
+      (stalledToo || !this.stalledLately(peer, now))
+  }
+
+  /** Whether `peer` stalled a session this node began, or ran it into a limit, within `stalledFor`. */
+  private stalledLately (peer: PeerId, now: number): boolean {
+    return now - (this.stalled.get(peer.toString()) ?? -Infinity) < this.stalledFor
+  }
+
+  /** A session's standing in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0, dialed by this node 2, else 1. */
+  private rank (peer: PeerId): number {
+    if (this.stalledLately(peer, Date.now())) return 0
+    return this.isChosen(peer) ? 2 : 1
   }
 
   /**
@@ -254,21 +271,33 @@ export class HistorySync {
 
   /**
    * Syncs `topic` with `peer` unless it was synced with that peer within the cooldown, the peer is
-   * demoted, or a session is already running or waiting; the session waits for an initiator slot of the
-   * peer's address group (dropped when the group's queue is full). Resolves to the report, or undefined
-   * when skipped, dropped or failed. A failed session is retried once, unless it stalled or ran into a
-   * limit, or the peer was demoted for it.
+   * demoted, or a session is already running or waiting, or (with a cooldown, as a subscription asks) the
+   * peer stalled lately; the session waits for an initiator slot of the peer's address group (dropped when
+   * the peer already waits there or the group's queue is full, and then tried again at the next trigger).
+   * Resolves to the report, or undefined when skipped, dropped or failed. A failed session is retried once,
+   * unless it stalled or ran into a limit, or the peer was demoted for it.
    */
   async maybeSyncWith (peer: PeerId, topic: string, cooldown = this.cooldown, retry = true): Promise<SyncReport | undefined> {
+    return await this.begin(peer, topic, cooldown, retry, cooldown === 0)
+  }
+
+  /** {@link maybeSyncWith}, a peer that stalled lately refused unless `stalledToo`. */
+  private async begin (peer: PeerId, topic: string, cooldown: number, retry: boolean, stalledToo: boolean): Promise<SyncReport | undefined> {
     const key = `${peer.toString()} ${topic}`
     const now = Date.now()
-    if (!this.mayStart(peer, topic, cooldown, now)) return undefined
+    if (!this.mayStart(peer, topic, cooldown, now, stalledToo)) return undefined
     this.lastSync.set(key, now)
+    let started = false
     const session = this.initiating.run(this.groupOf(peer), async () => {
+      started = true
       // it may have waited: a peer demoted, blocked or gone since is not dialed
       if (this.isDemoted(peer, Date.now()) || this.isBlocked(peer) || this.components.getConnections?.(peer).length === 0) return undefined
       return await this.syncWith(peer, topic)
-    }).catch((err: unknown) => {
+    }, { peer: peer.toString(), rank: () => this.rank(peer) }).then((report) => {
+      // dropped from the queue without running: the next trigger may queue it again
+      if (!started) this.lastSync.delete(key)
+      return report
+    }, (err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
       if (err instanceof Error && (err.name === 'SyncStalledError' || err.name === 'SyncLimitError')) {
         // answering slowly or never, or past a limit, is not retried, and anti-entropy draws the others first for a while
@@ -278,7 +307,7 @@ export class HistorySync {
         this.lastSync.delete(key)
         const timer = setTimeout(() => {
           this.retries.delete(timer)
-          void this.maybeSyncWith(peer, topic, cooldown, false)
+          void this.begin(peer, topic, cooldown, false, stalledToo)
         }, this.retryDelay * (1 + Math.random()))
         this.retries.add(timer)
       }

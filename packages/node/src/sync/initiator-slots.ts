@@ -6,8 +6,25 @@ export interface InitiatorSlotsInit {
   maxInitiating: number
   /** of those, sessions with the peers of one address group at once */
   perGroup: number
-  /** sessions of one address group waiting for a slot; one more is dropped */
+  /** sessions of one address group waiting for a slot; past it, the lowest-ranked waiting one gives way or the newcomer is dropped */
   queuePerGroup: number
+}
+
+/** Who a session is with, for its place in its group's queue. */
+export interface InitiatorPlace {
+  /** the peer (a PeerId string): it holds at most one waiting place in its group */
+  peer: string
+  /**
+   * Its standing, read when a slot frees or the queue is full: the highest waiting is served first (the
+   * earliest among equals), and a newcomer to a full queue takes the place of the lowest-ranked waiting
+   * session if that ranks below it. History sync ranks a peer that stalled lately 0, any other 1, and a
+   * peer this node dialed 2.
+   */
+  rank: () => number
+}
+
+interface Waiting extends InitiatorPlace {
+  start: (start: boolean) => void
 }
 
 /**
@@ -15,21 +32,25 @@ export interface InitiatorSlotsInit {
  * session the node starts, so PeerIds minted on one host made it run a session each at once (eight sybils:
  * fifteen sessions, a whole core; fourteenth read of issue 12, Medium 1). A session runs only while fewer
  * than `maxInitiating` run in all and fewer than `perGroup` with its peer's group; otherwise it waits its
- * turn (at most `queuePerGroup` per group, the rest dropped), and a freed slot goes to the waiting group
- * that runs fewest now, groups taking turns. So sybils on one address get `perGroup` sessions at a time,
- * and a group that runs none is served first whatever the others queued.
+ * turn, and a freed slot goes to the waiting group that runs fewest now, groups taking turns. So sybils on
+ * one address get `perGroup` sessions at a time, and a group that runs none is served first whatever the
+ * others queued. Within a group a peer waits in one place at most, and the best-ranked place is served
+ * first; a full queue (`queuePerGroup`) sheds its lowest-ranked place for a better newcomer. So 36 sybils
+ * sharing an honest crowd's address, that never answer and re-subscribe every second, no longer keep the
+ * group's queue full of themselves (sixteenth read, High 1): once stalled they rank below any crowd-mate.
  *
  * @example
  * ```ts
  * const slots = new InitiatorSlots({ maxInitiating: 8, perGroup: 2, queuePerGroup: 32 })
- * const report = await slots.run('ip4/192.0.2.1', async () => await sync.syncWith(peer, topic)) // undefined: dropped
+ * const place = { peer: peer.toString(), rank: () => 1 }
+ * const report = await slots.run('ip4/192.0.2.1', async () => await sync.syncWith(peer, topic), place) // undefined: dropped
  * ```
  */
 export class InitiatorSlots {
   private readonly init: InitiatorSlotsInit
   private readonly runningBy = new Map<string, number>()
   /** sessions waiting, by group, in the order groups take turns */
-  private readonly waiting = new Map<string, Array<(start: boolean) => void>>()
+  private readonly waiting = new Map<string, Waiting[]>()
   private total = 0
   private closed = false
 
@@ -49,11 +70,12 @@ export class InitiatorSlots {
 
   /**
    * Runs `session` once a slot of `group` is free; resolves to its result, or to undefined without running
-   * it when the group's queue is full or the slots were closed meanwhile; a rejection of `session` is
+   * it when its peer already waits in `group`, the queue is full of sessions ranked no lower, it gave its
+   * place to a better-ranked newcomer, or the slots were closed meanwhile; a rejection of `session` is
    * passed on, its slot freed.
    */
-  async run<T> (group: string, session: () => Promise<T>): Promise<T | undefined> {
-    if (!await this.acquire(group)) return undefined
+  async run<T> (group: string, session: () => Promise<T>, place: InitiatorPlace): Promise<T | undefined> {
+    if (!await this.acquire(group, place)) return undefined
     try {
       return await session()
     } finally {
@@ -66,20 +88,28 @@ export class InitiatorSlots {
   /** Drops every waiting session (they resolve to undefined) and admits no more. */
   close (): void {
     this.closed = true
-    for (const queue of this.waiting.values()) for (const start of queue) start(false)
+    for (const queue of this.waiting.values()) for (const { start } of queue) start(false)
     this.waiting.clear()
   }
 
-  private async acquire (group: string): Promise<boolean> {
+  private async acquire (group: string, place: InitiatorPlace): Promise<boolean> {
     if (this.closed) return false
     if (this.total < this.init.maxInitiating && this.runningIn(group) < this.init.perGroup) {
       this.take(group)
       return true
     }
     const queue = this.waiting.get(group) ?? []
-    if (queue.length >= this.init.queuePerGroup) return false
+    if (queue.some((waiting) => waiting.peer === place.peer)) return false
+    if (queue.length >= this.init.queuePerGroup) {
+      const ranks = queue.map((waiting) => waiting.rank())
+      const lowest = Math.min(...ranks)
+      if (!(lowest < place.rank())) return false
+      // the latest of the lowest gives way: those waiting longer keep their turn
+      const [evicted] = queue.splice(ranks.lastIndexOf(lowest), 1)
+      evicted!.start(false)
+    }
     return await new Promise<boolean>((resolve) => {
-      queue.push(resolve)
+      queue.push({ ...place, start: resolve })
       this.waiting.set(group, queue)
     })
   }
@@ -89,7 +119,10 @@ export class InitiatorSlots {
     this.total++
   }
 
-  /** Starts waiting sessions while slots are free: each time of the group running fewest, the first such in turn. */
+  /**
+   * Starts waiting sessions while slots are free: each time of the group running fewest (the first such in
+   * turn), its best-ranked waiting session, the earliest among equals.
+   */
   private drain (): void {
     while (this.total < this.init.maxInitiating) {
       let next: string | undefined
@@ -98,7 +131,8 @@ export class InitiatorSlots {
       }
       if (next === undefined) return
       const queue = this.waiting.get(next)!
-      const start = queue.shift()!
+      const ranks = queue.map((waiting) => waiting.rank())
+      const [{ start }] = queue.splice(ranks.indexOf(Math.max(...ranks)), 1) as [Waiting]
       // the group goes to the back of the turns
       this.waiting.delete(next)
       if (queue.length > 0) this.waiting.set(next, queue)
