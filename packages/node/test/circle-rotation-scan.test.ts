@@ -219,25 +219,37 @@ describe('a rotation\'s scan of the kept frames', () => {
   }, 30_000)
 })
 
+/**
+ * A member's frame intake (one circle held) behind the relay's validator, sender groups by `groupOf`;
+ * `charged`: the peers the validator penalised; `relayable` makes a frame of a circle this node is not in
+ * (valid for a relay); `hold` holds the intake's turn (as a slow record or a stuck store would) until released.
+ */
+async function validatedIntake (groupOf: (peer: PeerId) => string): Promise<{ intake: FrameIntake, validate: ReturnType<typeof circleFrameValidator>, charged: string[], relayable: () => Promise<Uint8Array>, hold: () => { release: () => void, holding: Promise<void> } }> {
+  const now = Math.floor(Date.now() / 1000)
+  const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
+  const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
+  const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+  const charged: string[] = []
+  const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
+  const validate = circleFrameValidator({ receive: async (frame, peer) => await intake.receive(frame, groupOf(peer), 'gossip'), tracker, log: silent })
+  const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
+  const relayable = async (): Promise<Uint8Array> => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
+  const hold = (): { release: () => void, holding: Promise<void> } => {
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    return { release, holding: intake.serially(async () => { await gate }) }
+  }
+  return { intake, validate, charged, relayable, hold }
+}
+
 describe('the frame intake\'s wait', () => {
   it(`is bounded: past ${CIRCLE_INTAKE_WAITING} frames waiting for the turn a frame is Ignored, nobody charged`, async () => {
-    const now = Math.floor(Date.now() / 1000)
-    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
-    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
-    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
-    const charged: string[] = []
-    const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
-    const peerAt = (i: number): PeerId => ({ toString: () => `10.0.0.${i}` }) as unknown as PeerId
     // each from a group of its own: one group holds a share of the places only (below)
-    const validate = circleFrameValidator({ receive: async (frame, from) => await intake.receive(frame, `ip4/${from.toString()}`, 'gossip'), tracker, log: silent })
-    // frames of a circle this node is not in: valid for a relay
-    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
+    const { validate, charged, relayable, hold } = await validatedIntake((peer) => `ip4/${peer.toString()}`)
+    const peerAt = (i: number): PeerId => ({ toString: () => `10.0.0.${i}` }) as unknown as PeerId
     const made: Uint8Array[] = []
-    for (let i = 0; i <= CIRCLE_INTAKE_WAITING; i++) made.push(await sealCircleFrame(other, CircleRecordType.JOIN, signJoin(other, generateMemberKeys(), { created: now, name: `${i}` })))
-
-    // the turn held (as a slow record or a stuck store would hold it)
-    let release = (): void => {}
-    const holding = intake.serially(async () => { await new Promise<void>((resolve) => { release = resolve }) })
+    for (let i = 0; i <= CIRCLE_INTAKE_WAITING; i++) made.push(await relayable())
+    const { release, holding } = hold()
     const waiting = made.slice(0, CIRCLE_INTAKE_WAITING).map(async (frame, i) => await validate(peerAt(i), { data: frame } as never))
     expect(await within(Promise.resolve(validate(peerAt(CIRCLE_INTAKE_WAITING), { data: made[CIRCLE_INTAKE_WAITING]! } as never)), 'the frame past the bound')).toBe(TopicValidatorResult.Ignore)
     expect(charged).toEqual([])
@@ -251,20 +263,10 @@ describe('the frame intake\'s wait', () => {
   // sixteenth read, High 2: the places were one count for every sender, so 17 sybil PeerIds of one address
   // had every honest frame Ignored (gossipsub marks its id seen first: lost until sync)
   it('is shared by sender group: 40 sybil PeerIds of one group flooding while an honest group and a sync session send lose none of theirs', async () => {
-    const now = Math.floor(Date.now() / 1000)
-    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
-    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
-    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
-    const charged: string[] = []
-    const tracker = { credit: () => {}, penalise: (peer: string) => { charged.push(peer) } } as unknown as InvalidMessageTracker
-    const groupOf = (peer: PeerId): string => peer.toString().startsWith('sybil') ? 'ip4/10.0.0.66' : 'ip4/192.0.2.7'
-    const validate = circleFrameValidator({ receive: async (frame, peer) => await intake.receive(frame, groupOf(peer), 'gossip'), tracker, log: silent })
+    const { intake, validate, charged, relayable, hold } = await validatedIntake((peer) => peer.toString().startsWith('sybil') ? 'ip4/10.0.0.66' : 'ip4/192.0.2.7')
     const sybils = Array.from({ length: 40 }, (_, i) => ({ toString: () => `sybil-${i}` }) as unknown as PeerId)
     const honest = [0, 1].map((i) => ({ toString: () => `honest-${i}` }) as unknown as PeerId)
     const ROUNDS = 50
-    // frames of a circle this node is not in, with the relay's proof of work
-    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
-    const relayable = async (): Promise<Uint8Array> => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
     // junk a relay cannot tell from frames: the flood reuses the frames Ignored, so each round costs the places taken
     const junk: Uint8Array[] = []
     for (let i = 0; i < sybils.length + ROUNDS * CIRCLE_INTAKE_WAITING / 2; i++) junk.push(await relayable())
@@ -273,9 +275,7 @@ describe('the frame intake\'s wait', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const mine = await Promise.all([...honest, 'sync'].map(relayable))
       // the turn held while the flood fills the places (as a slow store or 4 x 57 generations would)
-      let release = (): void => {}
-      const gate = new Promise<void>((resolve) => { release = resolve })
-      const holding = intake.serially(async () => { await gate })
+      const { release, holding } = hold()
       const flood = sybils.map(async (peer) => {
         const frame = junk.shift()!
         const verdict = await validate(peer, { data: frame } as never)
