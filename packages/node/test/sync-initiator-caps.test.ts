@@ -5,13 +5,15 @@
  * each up to 64 rounds, retried every one that failed, and spent a whole core (honest gossip 58 ms -> 940 ms).
  * Now the node runs at most `initiatingPerGroup` sessions at once with one address group (the rest wait their
  * turn), ends a session whose replies pass its range budget, does not retry it, and a peer of another group
- * still gets its session at once.
+ * still gets its session at once. And sybils sharing an honest crowd-mate's address, that never answer
+ * and re-subscribe all the time, no longer keep the group's queue full and the crowd-mate out (sixteenth
+ * read, High 1).
  */
 import { lpStream } from '@libp2p/utils'
 import { SyncRange, buildEnvelope, channelTopic, encodeSyncMessage, toHex } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { SYNC_INITIATING_PER_GROUP, SYNC_PROTOCOL, SYNC_SESSION_RANGES } from '../src/sync/constants.js'
-import { TEST_POW_BITS, cleanedAfterEach, joinedStock, startNode, startStockPeer, waitFor } from './harness.js'
+import { TEST_POW_BITS, addressOf, cleanedAfterEach, joinedStock, startNode, startStockPeer, waitFor } from './harness.js'
 import type { StockPeer } from './harness.js'
 import type { Verdict } from '../src/intake.js'
 
@@ -93,4 +95,35 @@ describe('the sessions a node begins are capped per address group (fourteenth re
     await new Promise((resolve) => setTimeout(resolve, 3 * RETRY_DELAY))
     expect([...attack.sessions.values()]).toEqual(Array.from({ length: SYBILS }, () => 1))
   }, 30_000)
+
+  it('sybils on an honest crowd-mate\'s address that never answer and re-subscribe every 100 ms cannot keep its session out (sixteenth read, High 1)', async () => {
+    // scaled: 1 running and 4 waiting per group, a silent peer stalls in 300 ms, anti-entropy every 1 s
+    const victim = await startNode({ channels: [CHANNEL], stem: false, sync: { initiatingPerGroup: 1, initiatingQueue: 4, idleTimeout: 300, cooldown: 300, interval: 1_000 } })
+    cleanup.running.push(victim)
+    let silent = 0
+    const sybils = await Promise.all(Array.from({ length: 8 }, async () => {
+      const peer = await startStockPeer()
+      await peer.handle(SYNC_PROTOCOL, () => { silent++ })
+      return peer
+    }))
+    cleanup.running.push(...sybils)
+    await Promise.all(sybils.map(async (peer) => joinedStock(victim, peer, TOPIC)))
+    const churn = setInterval(() => {
+      for (const peer of sybils) { peer.services.pubsub.unsubscribe(TOPIC); peer.services.pubsub.subscribe(TOPIC) }
+    }, 100)
+    try {
+      await waitFor(() => silent >= 2, 'the sybils\' first sessions')
+      // the crowd-mate: the same address (loopback), holding a post the victim lacks, dials in as the sybils did
+      const honest = await startNode({ channels: [CHANNEL], stem: false })
+      cleanup.running.push(honest)
+      const post = await buildEnvelope({ channel: CHANNEL, body: 'from the crowd', powBits: TEST_POW_BITS })
+      const ingest = (honest as unknown as { intake: { ingest(topic: string, envelope: Uint8Array): Promise<Verdict> } }).intake
+      expect(await ingest.ingest(TOPIC, post.bytes)).toBe('accept')
+      await honest.libp2p.dial(victim.getMultiaddrs().find((a) => String(a) === addressOf(victim))!)
+      // old code: the queue stayed full of sybils and every session with the crowd-mate was dropped
+      await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the crowd-mate\'s post, by sync', 8_000)
+    } finally {
+      clearInterval(churn)
+    }
+  }, 20_000)
 })

@@ -46,7 +46,10 @@ export const SYNC_MAX_INITIATING = 8
  */
 export const SYNC_INITIATING_PER_GROUP = 2
 
-/** Sessions of one address group waiting for an initiator slot; one more is dropped. @default 32 */
+/**
+ * Sessions of one address group waiting for an initiator slot, one per peer; past it a newcomer takes the
+ * place of a lower-ranked one (a peer that stalled lately) or is dropped until the next trigger. @default 32
+ */
 export const SYNC_INITIATING_QUEUE = 32
 
 /** After syncing a channel with a peer, wait this long before syncing it with that peer again, in ms. @default 60000 */
