@@ -154,6 +154,8 @@ export class HistorySync {
   private readonly demoted = new Map<string, number>()
   /** Peers that stalled a session this node began, or ran it into a limit, and when: drawn last by anti-entropy. */
   private readonly stalled = new Map<string, number>()
+  /** Peers a session this node began with them completed with lately, and when: they keep their place in a crowd's initiator queue. */
+  private readonly proven = new Map<string, number>()
   private readonly stalledFor: number
   /** Sessions begun here, running or waiting for an initiator slot, by peer and topic. */
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
@@ -255,10 +257,14 @@ export class HistorySync {
     return now - (this.stalled.get(peer.toString()) ?? -Infinity) < this.stalledFor
   }
 
-  /** A session's standing in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0, dialed by this node 2, else 1. */
+  /**
+   * A session's standing in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0, dialed
+   * by this node or proven (a session with it completed within `stalledFor`) 2, else 1.
+   */
   private rank (peer: PeerId): number {
-    if (this.stalledLately(peer, Date.now())) return 0
-    return this.isChosen(peer) ? 2 : 1
+    const now = Date.now()
+    if (this.stalledLately(peer, now)) return 0
+    return this.isChosen(peer) || now - (this.proven.get(peer.toString()) ?? -Infinity) < this.stalledFor ? 2 : 1
   }
 
   /**
@@ -296,6 +302,7 @@ export class HistorySync {
     }, { peer: peer.toString(), rank: () => this.rank(peer) }).then((report) => {
       // dropped from the queue without running: the next trigger may queue it again
       if (!started) this.lastSync.delete(key)
+      if (report !== undefined) this.proven.set(peer.toString(), Date.now())
       return report
     }, (err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
@@ -383,6 +390,7 @@ export class HistorySync {
     for (const [key, at] of this.lastSync) if (now - at >= this.cooldown) this.lastSync.delete(key)
     for (const [key, at] of this.demoted) if (now - at >= this.demotion) this.demoted.delete(key)
     for (const [key, at] of this.stalled) if (now - at >= this.stalledFor) this.stalled.delete(key)
+    for (const [key, at] of this.proven) if (now - at >= this.stalledFor) this.proven.delete(key)
     this.slots.prune(now)
   }
 
