@@ -122,6 +122,14 @@ describe('the sessions a node begins are capped per address group (fourteenth re
       await honest.libp2p.dial(victim.getMultiaddrs().find((a) => String(a) === addressOf(victim))!)
       // old code: the queue stayed full of sybils and every session with the crowd-mate was dropped
       await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the crowd-mate\'s post, by sync', 8_000)
+      // its places from now on: the crowd-mate proven by that session, ranked with the dialed peers; the sybils
+      // that stalled below any newcomer
+      const sync = (victim as unknown as { sync: { rank(peer: typeof victim.peerId): number, proven: Map<string, number> } }).sync
+      const rank = sync.rank.bind(sync)
+      await waitFor(() => sync.proven.has(honest.peerId.toString()), 'the crowd-mate proven')
+      expect(rank(honest.peerId)).toBe(2)
+      expect(sybils.map((peer) => rank(peer.peerId))).toContain(0)
+      expect(sybils.map((peer) => rank(peer.peerId)).every((r) => r <= 1)).toBe(true)
     } finally {
       clearInterval(churn)
     }
