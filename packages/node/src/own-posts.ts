@@ -540,10 +540,8 @@ export class OwnPosts {
     if (!valid.ok) return await this.unfluffed(topic, envelope, expires, valid.code, valid.reason)
     // held in the stem until it was no longer forwardable: neighbours whose clocks are ahead would refuse it, and charge us
     const refused = forwardRefusal(valid, this.nowMs(), true)
-    // an own post (`expires` known) is stored once the direct outbox has published it (its release lands it);
-    // the channel is looked up for both, so that both take the same work to the publish
-    const joined = this.components.channelOf(topic) !== undefined
-    const storedHere = expires === undefined && joined
+    // an own post (`expires` known) is stored once the direct outbox has published it (its release lands it)
+    const storedHere = expires === undefined && this.components.channelOf(topic) !== undefined
     if (refused !== undefined) {
       if (storedHere) await this.keep(topic, envelope, valid)
       return await this.unfluffed(topic, envelope, expires, refused, `kept, not passed on: ${NOT_FORWARDABLE}`)

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { StemRouter } from '../src/stem/index.js'
-import { AT_ONCE, ENVELOPE, EPOCH, FakeClock, TOPIC, handoffs, seededRandom, setup } from './stem-fixtures.js'
+import { ENVELOPE, EPOCH, FakeClock, TOPIC, handoffs, seededRandom, setup } from './stem-fixtures.js'
 
 const HONEST = 3
 const SYBILS = 5
@@ -86,7 +86,7 @@ describe('stem loop hops and hand-offs', () => {
       dialed: (peer) => chosen.has(peer),
       send: (peer, _topic, _envelope, id) => { sent.push({ peer, id }) },
       fluff: async () => ({ status: 'sent', recipients: 1 })
-    }, { ...AT_ONCE, fluffProbability: 0 })
+    }, { fluffProbability: 0 })
     for (const [i, peer] of ['honest-0', 'honest-1', 'was-chosen'].entries()) router.addPeer(peer, true, `ip4/198.51.100.${i + 1}`)
     for (let i = 0; i < SYBILS; i++) router.addPeer(`inbound-${i}`, false, `ip4/203.0.113.${i + 1}`)
     // its chosen connection closed; the one it opened to us stays, so the stem is told nothing

@@ -84,13 +84,7 @@ export interface Harness {
   events: StemEvent[]
 }
 
-/**
- * A router's init that sends a post entering the stem on at once (no entry delay): tests of where posts go
- * step a fake clock, the delay's own test sets it (stem-entry-delay).
- */
-export const AT_ONCE: StemRouterInit = { entryDelayMin: 0, entryDelayMax: 0 }
-
-/** A router with recording fakes, posts sent on at once unless `init` says otherwise; `seed` seeds its randomness. */
+/** A router with recording fakes; `seed` seeds its randomness. */
 export function setup (init: StemRouterInit = {}, seed = 1): Harness {
   const clock = new FakeClock()
   const sent: Harness['sent'] = []
@@ -108,7 +102,7 @@ export function setup (init: StemRouterInit = {}, seed = 1): Harness {
       events.push(event)
       if (event.type === 'fluff') fluffIds.push(event.id)
     }
-  }, { ...AT_ONCE, ...init })
+  }, init)
   // fluff events precede the fluff call: ids are queued by the event and consumed by the call
   const fluffIds: string[] = []
   return { router, clock, sent, fluffed, events }

@@ -92,9 +92,8 @@ describe('a relayed post held in the stem past what may be passed on', () => {
       channels: [CHANNEL],
       clock: clockH,
       bootstrap: neighbours.map(addressOf),
-      // never a diffuser, and a short embargo (held at a gate until the clocks jump: see gateEmbargo, which
-      // would hold the entry delay's timer too: posts go on at once)
-      stem: { fluffProbability: 0, embargoMin: 300, embargoMean: 100, entryDelayMin: 0, entryDelayMax: 0 }
+      // never a diffuser, and a short embargo (held at a gate until the clocks jump: see gateEmbargo)
+      stem: { fluffProbability: 0, embargoMin: 300, embargoMean: 100 }
     })
     attacker = await startStockPeer()
     running.push(H, attacker)

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { LOOP_LIMIT, StemRouter } from '../src/stem/index.js'
-import { AT_ONCE, ENVELOPE, EPOCH, FakeClock, TOPIC, fluffReasons, handoffs, seededRandom, setup } from './stem-fixtures.js'
+import { ENVELOPE, EPOCH, FakeClock, TOPIC, fluffReasons, handoffs, seededRandom, setup } from './stem-fixtures.js'
 import type { StemEvent, StemRouterInit } from '../src/stem/index.js'
 
 /** How one post left the stem. */
@@ -59,7 +59,7 @@ function run (n: number, dials: number[][], init: StemRouterInit, seed: number):
         outcome.ms = clock.now() - postedAt[Number(event.id)]!
         clock.setTimeout(() => { for (const router of routers) router.seen(event.id) }, 1)
       }
-    }, { ...AT_ONCE, ...init }))
+    }, init))
   }
   for (let v = 0; v < n; v++) {
     for (const u of dials[v]!) {
@@ -166,7 +166,7 @@ describe('stem: a post that keeps coming back', () => {
     }
     // where nobody subscribes to the topic the mark is not obeyed: the post stays in the stem
     const { router, events, sent } = setup({ fluffProbability: 0 })
-    const dumb = new StemRouter({ send: () => {}, fluff: async () => ({ status: 'sent', recipients: 0 }), canFluff: () => false, random: seededRandom(1) }, { ...AT_ONCE, fluffProbability: 0 })
+    const dumb = new StemRouter({ send: () => {}, fluff: async () => ({ status: 'sent', recipients: 0 }), canFluff: () => false, random: seededRandom(1) }, { fluffProbability: 0 })
     dumb.addPeer('a', true)
     dumb.relay('u', TOPIC, ENVELOPE, 'q', 'u', true)
     expect(dumb.heldCount).toBe(1)

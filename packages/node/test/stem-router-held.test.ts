@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { EMBARGO_MEAN, EMBARGO_MIN, MAX_STEM_HOLD, StemRouter } from '../src/stem/index.js'
-import { AT_ONCE, ENVELOPE, FakeClock, TOPIC, fluffReasons, seededRandom, setup } from './stem-fixtures.js'
+import { ENVELOPE, FakeClock, TOPIC, fluffReasons, seededRandom, setup } from './stem-fixtures.js'
 import type { StemEvent } from '../src/stem/index.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -38,7 +38,7 @@ function refusing (passable: { now: boolean }): { router: StemRouter, clock: Fak
     fluff: async () => { throw Object.assign(new Error('kept, not passed on'), { name: 'PostValidationError', code: 'ERR_EXPIRED' }) },
     passable: () => passable.now,
     onEvent: (event) => { events.push(event) }
-  }, { ...AT_ONCE, fluffProbability: 0 })
+  }, { fluffProbability: 0 })
   return { router, clock, events, errors, traces }
 }
 

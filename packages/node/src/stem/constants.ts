@@ -132,23 +132,6 @@ export const REMEMBER_DONE = 1_800_000
 export const MAX_REMEMBERED = 16_384
 
 /**
- * A post that enters the stem at a node, its own (once `post()` has made it and resolved) or one a
- * predecessor sent, is sent on to its successor after a uniform random delay in [ENTRY_DELAY_MIN,
- * ENTRY_DELAY_MAX) ms, the same draw for both: its frame then leaves a node that has been idle as long
- * either way. Sent at once, an own post left in the middle of the work of making it (record writes, the
- * garbage of mining) and a relayed one right after the work of taking it in; a successor that handed the
- * post straight back marked "publish" (or sent anything the node must answer) timed the answer, slower
- * for the node's own posts (fifteenth read of issue 12, High 1: advantage 0.36-0.64 within 1 ms). The
- * price is this delay once per hop. A post that leaves the stem here (a diffuser, no route) is not delayed.
- *
- * @default 30
- */
-export const ENTRY_DELAY_MIN = 30
-
-/** @default 60 (see {@link ENTRY_DELAY_MIN}) */
-export const ENTRY_DELAY_MAX = 60
-
-/**
  * With no stem-capable peer, an own post waits a uniform random delay in
  * [NO_PEER_DELAY_MIN, NO_PEER_DELAY_MAX) ms (a stem peer may connect meanwhile) and is then fluffed.
  *

@@ -7,7 +7,7 @@
 import { logger } from '@libp2p/logger'
 import { systemClock } from './clock.js'
 import {
-  EMBARGO_MEAN, EMBARGO_MIN, ENTRY_DELAY_MAX, ENTRY_DELAY_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, HAND_OFF, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, MAX_STEM_HOLD, NO_PEER_DELAY_MAX,
+  EMBARGO_MEAN, EMBARGO_MIN, EPOCH_DURATION, EPOCH_JITTER, FLUFF_PROBABILITY, HAND_OFF, LOOP_LIMIT, MAX_HELD_POSTS, MAX_REMEMBERED, MAX_STEM_HOLD, NO_PEER_DELAY_MAX,
   NO_PEER_DELAY_MIN, PROVISIONAL_EPOCH, REMEMBER_DONE, STEM_SUCCESSORS
 } from './constants.js'
 import { exponential } from './embargo.js'
@@ -44,8 +44,6 @@ interface Held {
   returns: number
   /** The successor the post was last sent to. */
   via?: string
-  /** It entered the stem here and waits out its entry delay before it is first sent on (see `ENTRY_DELAY_MIN`). */
-  entering?: boolean
   /** That successor went away while no other was there to take the post. */
   stranded?: boolean
   timer?: unknown
@@ -102,8 +100,6 @@ export class StemRouter {
   private readonly loopLimit: number
   private readonly noPeerDelayMin: number
   private readonly noPeerDelayMax: number
-  private readonly entryDelayMin: number
-  private readonly entryDelayMax: number
   private readonly handOff: boolean
 
   private readonly held: HeldPosts<Held>
@@ -126,8 +122,6 @@ export class StemRouter {
     this.loopLimit = init.loopLimit ?? LOOP_LIMIT
     this.noPeerDelayMin = init.noPeerDelayMin ?? NO_PEER_DELAY_MIN
     this.noPeerDelayMax = init.noPeerDelayMax ?? NO_PEER_DELAY_MAX
-    this.entryDelayMin = init.entryDelayMin ?? ENTRY_DELAY_MIN
-    this.entryDelayMax = init.entryDelayMax ?? ENTRY_DELAY_MAX
     this.handOff = init.handOff ?? HAND_OFF
     if (!(fluffProbability >= 0 && fluffProbability <= 1)) {
       throw new RangeError(`fluffProbability must be in [0, 1], got ${fluffProbability}`)
@@ -143,9 +137,6 @@ export class StemRouter {
     }
     if (!(this.loopLimit >= 0) || !(Number.isInteger(this.loopLimit) || this.loopLimit === Infinity)) {
       throw new RangeError(`loopLimit must be a non-negative integer or Infinity, got ${this.loopLimit}`)
-    }
-    if (!(this.entryDelayMin >= 0) || !(this.entryDelayMax >= this.entryDelayMin)) {
-      throw new RangeError(`entryDelayMin must be >= 0 and entryDelayMax >= entryDelayMin, got ${this.entryDelayMin}, ${this.entryDelayMax}`)
     }
     if (!Number.isInteger(maxHeld) || maxHeld < 1) {
       throw new RangeError(`maxHeld must be a positive integer, got ${maxHeld}`)
@@ -217,10 +208,8 @@ export class StemRouter {
   }
 
   /**
-   * Sends an own post: through the epoch's own successor, never into gossip while one exists, after the
-   * entry delay (see `ENTRY_DELAY_MIN`), as a relayed post is; `sent` resolves at once, so the caller's
-   * work on the post is over when its frame leaves. With no stem peer it waits a short random delay
-   * (taking a stem peer that connects meanwhile) and fluffs.
+   * Sends an own post: through the epoch's own successor, never into gossip while one exists. With no
+   * stem peer it waits a short random delay (taking a stem peer that connects meanwhile) and fluffs.
    */
   async originate (topic: string, envelope: Uint8Array, id: string, expires?: number): Promise<SendResult> {
     if (this.stopped) {
@@ -233,11 +222,12 @@ export class StemRouter {
     const post: Held = { id, topic, envelope, own: true, expires, tried: new Set(), hops: 0, returns: 0, since: this.clock.now() }
     post.avoid = this.routes.anyPeerBut(this.routes.ownRoute)
     this.held.add(post)
-    if (this.nextHop(post) !== undefined) {
-      this.enter(post, 'no-stem-peer')
+    const to = this.nextHop(post)
+    if (to !== undefined) {
+      this.forward(post, to)
       return { status: 'sent', recipients: 1 }
     }
-    const delay = this.uniform(this.noPeerDelayMin, this.noPeerDelayMax)
+    const delay = this.noPeerDelayMin + this.random() * (this.noPeerDelayMax - this.noPeerDelayMin)
     return new Promise<SendResult>((resolve, reject) => {
       post.settle = { resolve, reject }
       post.timer = this.clock.setTimeout(() => { this.retryOwn(post) }, delay)
@@ -280,8 +270,8 @@ export class StemRouter {
     }
     if (known !== undefined) {
       // back along a cycle, or bounced: the same rule for own and relayed posts, so that a successor
-      // bouncing a post learns nothing about who wrote it; a copy of one not sent on yet is dropped
-      if (known.handedTo !== undefined || known.entering === true) return
+      // bouncing a post learns nothing about who wrote it
+      if (known.handedTo !== undefined) return
       known.returns++
       const next = known.returns > this.loopLimit ? undefined : this.nextHop(known, from)
       if (next !== undefined) this.forward(known, next)
@@ -300,8 +290,7 @@ export class StemRouter {
       this.log.trace('stem table full: forgot the oldest post of the sender group holding the most')
     }
     this.held.add(post)
-    if (this.nextHop(post) === undefined) this.fluffHeld(post, 'no-route')
-    else this.enter(post, 'no-route')
+    this.moveOn(post, this.nextHop(post), 'no-route')
   }
 
   /** The post arrived through gossip: it left the stem, so its embargo ends. */
@@ -395,25 +384,6 @@ export class StemRouter {
     }
   }
 
-  /**
-   * Sends a post that entered the stem here on once its entry delay is over (see `ENTRY_DELAY_MIN`): to its
-   * next hop then, else out of the stem for `reason`.
-   */
-  private enter (post: Held, reason: FluffReason): void {
-    if (this.entryDelayMax <= 0) {
-      this.moveOn(post, this.nextHop(post), reason)
-      return
-    }
-    post.entering = true
-    post.timer = this.clock.setTimeout(() => {
-      post.entering = false
-      post.timer = undefined
-      if (this.held.get(post.id) !== post) return
-      this.routes.tick()
-      this.moveOn(post, this.nextHop(post), reason)
-    }, this.uniform(this.entryDelayMin, this.entryDelayMax))
-  }
-
   /** Sends a post whose successor went away on; with no successor to take it, it waits for one (`stranded`). */
   private sendOn (post: Held): void {
     if (post.settle !== undefined) {
@@ -456,11 +426,6 @@ export class StemRouter {
     this.routes.tick()
     post.avoid ??= this.routes.anyPeerBut(this.routes.ownRoute)
     this.moveOn(post, this.nextHop(post), 'no-stem-peer')
-  }
-
-  /** Uniform in [min, max). */
-  private uniform (min: number, max: number): number {
-    return min + this.random() * (max - min)
   }
 
   /** A fresh embargo timer, in ms: the same draw for own and relayed posts. */

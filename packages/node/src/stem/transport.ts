@@ -15,7 +15,6 @@ import { StemRouter } from './router.js'
 import { addressGroup } from '../sync/admission.js'
 import { ownAddressGroups, stemGroup } from '../own-crowd.js'
 import { isVerifyRefusal } from '../verify/errors.js'
-import { nextTurn } from '../next-turn.js'
 import { registerTopology } from '../topology.js'
 import type { StemClock } from './clock.js'
 import type { FluffReason, StemRouterInit } from './types.js'
@@ -93,7 +92,7 @@ export interface StemInit extends StemRouterInit {
 
 /** Events of the stem. */
 export interface StemEvents {
-  /** An own post went into gossip from this node (sent once it is published): no stem peer, or its stem lost it. */
+  /** An own post went into gossip from this node: no stem peer, or its stem lost it. */
   unprotected: CustomEvent<{ id: string, topic: string, reason: FluffReason }>
   /** An own post the stem held until it could no longer leave: given up (`error` says why), never published. */
   dropped: CustomEvent<{ id: string, topic: string, error: Error }>
@@ -144,8 +143,6 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
   private readonly maxOutboundStreams: number
   private readonly peers = new Map<string, PeerId>()
   private readonly streams = new Map<string, Promise<Stream>>()
-  /** Own posts being fluffed, by id: their `unprotected` event, sent once they are out (see {@link fluff}). */
-  private readonly fluffing = new Map<string, StemEvents['unprotected']['detail']>()
   private topologyId?: string
   private running = false
 
@@ -158,7 +155,7 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     this.router = new StemRouter({
       send: (peer, topic, envelope, _id, publish) => { void this.write(peer, topic, envelope, publish) },
-      fluff: async (topic, envelope, expires) => await this.fluff(topic, envelope, expires),
+      fluff: components.fluff,
       canFluff: components.canFluff,
       passable: components.passable,
       // the node's one truth of the peers it dialed by choice, asked at every draw: a peer whose chosen
@@ -173,35 +170,14 @@ class StemTransport extends TypedEventEmitter<StemEvents> implements Stem {
           const to = this.peers.get(event.to)
           if (to !== undefined) this.components.forwarded?.(event.id, to)
         }
-        if (event.type === 'fluff' && event.own) this.fluffing.set(event.id, { id: event.id, topic: event.topic, reason: event.reason })
+        if (event.type === 'fluff' && event.own) {
+          this.safeDispatchEvent('unprotected', { detail: { id: event.id, topic: event.topic, reason: event.reason } })
+        }
         if (event.type === 'dropped') {
           this.safeDispatchEvent('dropped', { detail: { id: event.id, topic: event.topic, error: event.error } })
         }
       }
     }, init)
-  }
-
-  /**
-   * Publishes a post the router fluffs (`expires` known: an own post). An own post's `unprotected` event is
-   * sent a turn after it is out (before the caller hears the result), never before: a listener's work (the node
-   * passes it on to the app) held up an own post's publication only, which a successor handing the post
-   * back marked "publish" timed (fifteenth read of issue 12, High 1). Nothing when the publish failed.
-   */
-  private async fluff (topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult> {
-    let out = false
-    try {
-      const result = await this.components.fluff(topic, envelope, expires)
-      out = true
-      return result
-    } finally {
-      const detail = expires === undefined ? undefined : this.fluffing.get(this.idOf(topic, envelope))
-      if (detail !== undefined) {
-        this.fluffing.delete(detail.id)
-        // a turn later, as a relayed post fluffed here is stored: the bytes leave first
-        await nextTurn()
-        if (out) this.safeDispatchEvent('unprotected', { detail })
-      }
-    }
   }
 
   /** Whether the node chose `peer` (`StemComponents.chosen`): the stem peers it dialed, for the routes. */

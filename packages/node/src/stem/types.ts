@@ -134,19 +134,6 @@ export interface StemRouterInit {
    */
   rememberDone?: number
   /**
-   * Shortest delay before a post that enters the stem here (own or relayed) is sent on, in ms (see
-   * `ENTRY_DELAY_MIN`). With `entryDelayMax` 0 too, it is sent at once.
-   *
-   * @default ENTRY_DELAY_MIN (30)
-   */
-  entryDelayMin?: number
-  /**
-   * Longest such delay, in ms.
-   *
-   * @default ENTRY_DELAY_MAX (60)
-   */
-  entryDelayMax?: number
-  /**
    * Shortest delay before an own post is fluffed for want of a stem peer, in ms.
    *
    * @default 500
