@@ -118,7 +118,6 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
   private readonly circlesInit: CirclesInit
   /** Each joined channel's subscribed peers as last announced in a `channel-peers` event. */
   private readonly channelPeerKeys = new Map<string, string>()
-  /** The reason of the own post the stem is fluffing right now (its `unprotected` event comes just before its fluff). */
   private sweepTimer?: ReturnType<typeof setInterval>
   private running = false
   /** The stop under way or done: every stop() call awaits this one. */
