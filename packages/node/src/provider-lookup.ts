@@ -28,6 +28,7 @@ import { KAD_PROTOCOL, RENDEZVOUS_POOL } from './constants.js'
 import { MessageType, ProvidersMessage } from './kad-providers.js'
 import { peerGroup } from './discovery-pool.js'
 import { addressScopeMapper } from './libp2p.js'
+import { nextTurn } from './next-turn.js'
 import { MESSAGE_GET_PROVIDERS, decodeAnswer, keptProviders, readAnswer } from './provider-answer.js'
 import { inUse } from './outbound-connections.js'
 import type { AnswerBounds } from './provider-answer.js'
@@ -198,7 +199,8 @@ export function createProviderLookup (components: ProviderLookupComponents, init
   /** Runs `work` after every decode queued before it, in a turn of the event loop of its own. */
   async function inTurn<T> (work: () => T): Promise<T> {
     const result = turn.then(async () => {
-      await yieldToEventLoop()
+      // a timer callback: a decode never shares a turn of the event loop with others queued before it
+      await nextTurn()
       return work()
     })
     turn = result.catch(() => {})
@@ -288,9 +290,4 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       return [...local, ...answers.filter((answer) => answer !== undefined)]
     }
   }
-}
-
-/** Lets other tasks run: a timer callback, so that a decode never shares a turn of the event loop with others queued before it. */
-const yieldToEventLoop = async (): Promise<void> => {
-  await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
 }

@@ -7,6 +7,7 @@
  */
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
 import { LIVE_EPOCH_WINDOW } from '../intake.js'
+import { nextTurn } from '../next-turn.js'
 import { UNKNOWN_SENDER } from '../store/index.js'
 import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MARGIN, ROTATION_SCAN_WINDOW } from './constants.js'
 import { frameId } from './frame-store.js'
@@ -197,7 +198,7 @@ export class FrameIntake {
       tried++
       if (performance.now() - slice >= JOIN_SCAN_SLICE_MS) {
         options.onProgress?.({ tried, total: scan.total })
-        await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
+        await nextTurn()
         slice = performance.now()
       }
     }
@@ -221,8 +222,9 @@ export class FrameIntake {
     const opened = first === undefined ? undefined : circle.open(frame, first)
     const mark = opened === undefined ? undefined : marks.get(opened.generation)
     if (opened === undefined || mark === undefined) return
-    const arrival = this.components.frames.arrival(frameId(frame))
-    if (arrival === undefined || arrival < mark) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync', this.components.frames.arrivedAt(frameId(frame)))
+    const id = frameId(frame)
+    const arrival = this.components.frames.arrival(id)
+    if (arrival === undefined || arrival < mark) await this.opened(circle, opened, frame, UNKNOWN_SENDER, 'sync', this.components.frames.arrivedAt(id))
   }
 
   /**

@@ -87,6 +87,11 @@ export class HeldCircle {
     return this.state.generations[this.state.generations.length - 1]!
   }
 
+  /** Whether this node's member owns the circle (only the owner rotates). */
+  get owned (): boolean {
+    return equalBytes(this.state.owner, this.state.member.ring.publicKey)
+  }
+
   /** The keys of a generation. */
   keysOf (generation: HeldGeneration): CircleKeys {
     let keys = this.keys.get(generation.generation)
@@ -368,7 +373,7 @@ export class HeldCircle {
    * Members do not: only the owner rotates.
    */
   private noteRemovals (loser: RotationRecord, winner: RotationRecord): boolean {
-    if (!equalBytes(this.state.owner, this.state.member.ring.publicKey)) return false
+    if (!this.owned) return false
     const kept = new Set(winner.kept.map((entry) => toHex(entry.ringKey)))
     const again = loser.removed.map(toHex).filter((hex) => kept.has(hex))
     for (const hex of again) this.removals.add(hex)

@@ -182,7 +182,7 @@ export class CircleService implements Circles {
     // a rotation's `created` bounds which frames members try with the new keys (§6.3): not from a clock known to be off
     this.components.assertCanPost()
     const circle = this.require(name)
-    if (!equalBytes(circle.state.owner, circle.state.member.ring.publicKey)) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
+    if (!circle.owned) throw new CircleError('ERR_CIRCLE_NOT_OWNER', `only the owner of ${name} removes members`)
     const removed = (Array.isArray(member) ? member : [member]).map((m) => this.resolveMember(circle, m))
     if (removed.length === 0) throw new CircleError('ERR_CIRCLE_MEMBER', 'name at least one member to remove')
     if (removed.some((key) => equalBytes(key, circle.state.member.ring.publicKey))) throw new CircleError('ERR_CIRCLE_MEMBER', 'the owner cannot remove itself: leave the circle instead')
@@ -222,7 +222,7 @@ export class CircleService implements Circles {
         return this.summary(circle)
       } catch (err) {
         this.damaged(circle, err)
-        return { name: circle.name, generation: circle.current.generation, members: 0, minRing: circle.state.minRing, owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey), canPost: false, warnings: [], damaged: true }
+        return { name: circle.name, generation: circle.current.generation, members: 0, minRing: circle.state.minRing, owner: circle.owned, canPost: false, warnings: [], damaged: true }
       }
     })
   }
@@ -351,7 +351,7 @@ export class CircleService implements Circles {
     const released = circle.release(now)
     if (released?.outcome === 'rotated') {
       // the new generation is the last, taken before `changed` (an owner's node may rotate again there)
-      const next = circle.state.generations.at(-1)!
+      const next = circle.current
       await this.changed(circle, released.outcome)
       // the frames of its generation kept since its own frame came in, however long it waited
       if (circle.state.removed !== true) this.components.intake.rotated(circle, next, released.arrived)
@@ -370,7 +370,7 @@ export class CircleService implements Circles {
       generation: circle.current.generation,
       members: members.length,
       minRing: circle.state.minRing,
-      owner: equalBytes(circle.state.owner, circle.state.member.ring.publicKey),
+      owner: circle.owned,
       canPost: !removed && !selection.belowMinimum && selection.selfNewcomerUntil === undefined,
       warnings: rosterWarnings(members, { self: circle.state.member.ring.publicKey, now: this.seconds(), minRing: circle.state.minRing, newcomerDelay: this.newcomerDelay })
     }

@@ -17,6 +17,7 @@
  * - packets from one group have at most MAX_MIX_FORWARD_DIALS_PER_GROUP dials open to one group of hosts.
  */
 import { fairShare } from '../relay-share.js'
+import { decrement, increment } from '../sync/admission.js'
 import { MAX_MIX_FORWARD_DIALS, MAX_MIX_FORWARD_DIALS_PER_GROUP, MIX_FORWARD_CHOSEN_RESERVE, MIX_FORWARD_FAILURE_WINDOW, MIX_FORWARD_SHARE } from './constants.js'
 
 /** Who a forwarding dial is charged to: the packet's sender. */
@@ -184,12 +185,3 @@ function likely (share: number, { reached, failed }: Outcomes): number {
   return Math.ceil(share * (reached + 1) / (reached + failed + 1))
 }
 
-function increment (counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1)
-}
-
-function decrement (counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 1) - 1
-  if (left > 0) counts.set(key, left)
-  else counts.delete(key)
-}

@@ -17,6 +17,7 @@
  */
 import { generateMixKey, toHex, unwrapOnion } from '@murmur/protocol'
 import { fairShare } from '../relay-share.js'
+import { increment } from '../sync/admission.js'
 import { MAX_MIX_KEYS, MAX_REPLAY_TAGS, MIX_KEY_LIFETIME, MIX_TAG_SHARE } from './constants.js'
 import type { MixKey, OnionRefused, OnionUnwrapped } from '@murmur/protocol'
 
@@ -120,7 +121,7 @@ export class MixKeyring {
 
   private keep (generation: Generation, group: string, tag: Uint8Array): void {
     generation.tags.add(toHex(tag))
-    generation.byGroup.set(group, (generation.byGroup.get(group) ?? 0) + 1)
+    increment(generation.byGroup, group)
     if (generation === this.current() && generation.tags.size >= this.replaceAt && this.generations.length < this.maxKeys) {
       this.generations.push(this.fresh())
     }
