@@ -18,8 +18,9 @@ import { CIRCLE_INTAKE_WAITING, ROTATION_SCAN_WINDOW } from '../src/circle/const
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { intakePlaces } from '../src/circle/intake-places.js'
 import { CIRCLE_ROTATIONS_PER_HOUR } from '../src/circle/follow-rate.js'
-import { openFrameStore } from '../src/circle/frame-store.js'
+import { frameId, openFrameStore } from '../src/circle/frame-store.js'
 import { HeldCircle } from '../src/circle/held-circle.js'
+import { decodeCircleState, encodeCircleState } from '../src/circle/state.js'
 import { circleFrameValidator } from '../src/circle/relay.js'
 import { POW, junkFrame, memoryDatabase, silent } from './circle-fixtures.js'
 import type { FrameScan, FrameStore } from '../src/circle/frame-store.js'
@@ -217,6 +218,66 @@ describe('a rotation\'s scan of the kept frames', () => {
     // both rotations, the JOINs of cy, dan and eve, and the other circle's
     expect(applied.size).toBe(6)
   }, 30_000)
+})
+
+describe('a rotation\'s scan cut short by a stop (sixteenth read, Low)', () => {
+  it('is resumed when the node starts again: the frame of the new generation kept before the rotation is read then', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const db = await memoryDatabase()
+    const watch = watched(await openFrameStore({ db, now: () => now }))
+    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
+    // the circle's state as the node keeps it (changed, and once a scan is done)
+    let kept = encodeCircleState(club.circle.state)
+    const keep = async (circle: HeldCircle): Promise<void> => { kept = encodeCircleState(circle.state) }
+    const intake = new FrameIntake({ frames: watch.store, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: keep, save: keep, powBits: POW, now: () => now, log: silent })
+    const rotation = await club.rotate(now)
+    // kept before the rotation came: junk, then cy's JOIN of the new generation (carried unread)
+    for (let i = 0; i < 8; i++) await watch.store.put(junkFrame(), 'flooder')
+    expect(await intake.receive(await club.join(1, 'cy', now), 'g', 'gossip')).toBe('accept')
+
+    const scan = watch.hold()
+    expect(await within(intake.receive(rotation, 'owner', 'gossip'), 'the rotation\'s verdict')).toBe('accept')
+    await scan.reached
+    // the node stops at the scan's first frame
+    intake.stop()
+    scan.release()
+    await intake.rescanned()
+    expect(club.names(1)).not.toContain('cy')
+
+    // the next start: the state and the frames as kept, a new intake (old code: nothing scanned cy's JOIN again)
+    const again = new HeldCircle(decodeCircleState(kept))
+    const frames = await openFrameStore({ db, now: () => now })
+    const restarted = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [again], changed: keep, save: keep, powBits: POW, now: () => now, log: silent })
+    restarted.resume(again)
+    await restarted.rescanned()
+    const names = [...again.roster(again.current).values()].map((m) => m.name)
+    expect(again.current.generation).toBe(1)
+    expect(names).toContain('cy')
+    // done: unmarked in the state kept, so the start after does not scan again
+    expect(decodeCircleState(kept).generations.map((g) => g.scanFrom)).toEqual([undefined, undefined])
+  }, 30_000)
+
+  it('a frame its caller changes after the check is read and kept as it was checked (sixteenth read, Low)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
+    const club = new Club(generateMemberKeys(), generateMemberKeys(), now)
+    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [club.circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+    const join = await club.join(0, 'cy', now)
+    const original = join.slice()
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const holding = intake.serially(async () => { await gate })
+    // checked at once, then waits for the turn; meanwhile its caller reuses the array (old code: the
+    // changed bytes were opened, so the JOIN went unread, and kept)
+    const verdict = intake.receive(join, 'g', 'gossip')
+    join.fill(0, 9)
+    release()
+    await holding
+    expect(await verdict).toBe('accept')
+    expect(club.names()).toContain('cy')
+    expect(await frames.get(frameId(original))).toEqual(original)
+    expect(await frames.get(frameId(join))).toBeUndefined()
+  })
 })
 
 /**

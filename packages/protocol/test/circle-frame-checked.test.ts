@@ -41,6 +41,25 @@ describe('a circle frame tried with many keys', () => {
     expect(openCircleFrame(mine, frame)).toEqual(opened)
   })
 
+  it('owns what it checked: the caller\'s array changed after the check changes nothing it opens (sixteenth read, Low)', async () => {
+    const keys = generations[0]!
+    const frame = await sealCircleFrame(keys, CircleRecordType.JOIN, new Uint8Array(100).fill(3))
+    const original = frame.slice()
+    const checked = checkCircleFrame(frame)
+    expect(checked.ok).toBe(true)
+    if (!checked.ok) return
+    frame.fill(0)
+    expect(checked.frame).toEqual(original)
+    expect(openCircleFrame(keys, checked)).toMatchObject({ ok: true, type: CircleRecordType.JOIN, body: new Uint8Array(100).fill(3) })
+    // a Node.js Buffer off a shared pool, as a stream hands it over: copied too (its slice is a view)
+    const pooled = Buffer.concat([Buffer.alloc(5), original]).subarray(5)
+    const fromBuffer = checkCircleFrame(pooled)
+    expect(fromBuffer.ok).toBe(true)
+    if (!fromBuffer.ok) return
+    pooled.fill(0)
+    expect(openCircleFrame(keys, fromBuffer)).toMatchObject({ ok: true, type: CircleRecordType.JOIN })
+  })
+
   it('checks again a look-alike of a checked frame, or one checked for fewer bits', async () => {
     const keys = generations[0]!
     // a frame with no proof of work at all

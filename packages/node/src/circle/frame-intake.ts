@@ -31,6 +31,8 @@ export interface FrameIntakeComponents {
   circles(): Iterable<HeldCircle>
   /** A circle's roster or generation changed (`outcome`): persist it, tell listeners. */
   changed(circle: HeldCircle, outcome: RecordOutcome): Promise<void>
+  /** Keeps a circle's state (a rotation's scan of the kept frames done: see `HeldGeneration.scanFrom`). @default nothing */
+  save?(circle: HeldCircle): Promise<void>
   powBits: Record<PostKind, number>
   /** Unix seconds now. */
   now(): number
@@ -110,8 +112,10 @@ export class FrameIntake {
       this.components.log('circle frame refused: %s (%s)', checked.code, checked.reason)
       return 'reject'
     }
-    const id = frameId(frame)
-    if (path === 'gossip') this.components.seen?.(frame, id)
+    // the check's own copy from here on: the caller changing its array cannot change what is read and kept
+    const copy = checked.frame
+    const id = frameId(copy)
+    if (path === 'gossip') this.components.seen?.(copy, id)
     if (this.components.frames.has(id)) return 'ignore'
     const places = path === 'gossip' ? this.places.gossip : this.places.other
     const place = places.take(from)
@@ -123,7 +127,7 @@ export class FrameIntake {
       place.release()
       if (place.dropped || this.components.frames.has(id)) return 'ignore'
       const verdict = await this.take(checked, from, path)
-      if (verdict === 'accept') await this.components.frames.put(frame, from)
+      if (verdict === 'accept') await this.components.frames.put(copy, from)
       return verdict
     })
   }
@@ -235,12 +239,30 @@ export class FrameIntake {
    * (`arrived`, unix seconds: now, or earlier for one read from the frames kept or that waited for the follow
    * rate, so a chain of rotations read from the store is followed through). One scan of a circle runs at a
    * time; the rotations it takes meanwhile (a burst, or one found by the scan) are tried together by the
-   * next, so a burst costs two scans, not one each.
+   * next, so a burst costs two scans, not one each. The scan is marked on the generation (`scanFrom`) until
+   * done: call it before the circle's state is kept, so that a node stopped mid-scan resumes it.
    */
   rotated (circle: HeldCircle, generation: HeldGeneration, arrived = Math.floor(this.components.now())): void {
     const created = circle.rotatedAt(generation) ?? arrived
     const since = Math.max(Math.min(created, arrived) - ROTATION_SCAN_MARGIN, arrived - ROTATION_SCAN_WINDOW)
-    const marks: Marks = new Map([[generation, this.components.frames.arrivals]])
+    generation.scanFrom = since
+    this.queueScan(circle, new Map([[generation, this.components.frames.arrivals]]), since)
+  }
+
+  /**
+   * Scans again the kept frames for the generations of `circle` whose scan after their rotation a stop cut
+   * short (`scanFrom`, kept with the circle): every frame loaded at the start is tried (one that came after
+   * the rotation was read then, and a second read changes nothing), and those that come later on arrival.
+   */
+  resume (circle: HeldCircle): void {
+    const due = circle.state.generations.filter((g) => g.scanFrom !== undefined)
+    if (due.length === 0) return
+    const since = Math.min(...due.map((g) => g.scanFrom!))
+    this.queueScan(circle, new Map(due.map((g) => [g, this.components.frames.arrivals])), since)
+  }
+
+  /** Starts a scan of `circle`'s kept frames since `since` for the generations of `marks`, or adds them to the next one. */
+  private queueScan (circle: HeldCircle, marks: Marks, since: number): void {
     if (this.rescans.has(circle)) {
       const next = this.rescans.get(circle)
       for (const [g, mark] of next?.marks ?? []) marks.set(g, mark)
@@ -259,11 +281,26 @@ export class FrameIntake {
     try {
       for (let next: NextRescan | undefined = first; next !== undefined; next = this.rescans.get(circle)) {
         this.rescans.set(circle, undefined)
-        await this.scan(circle, this.components.frames.frames(next.since), next.marks)
+        const { marks, since } = next
+        await this.scan(circle, this.components.frames.frames(since), marks)
+        // cut short by a stop: still marked in the state kept, so the next start resumes it
+        if (this.stopped) return
+        await this.serially(async () => { await this.scanned(circle, marks) })
       }
     } finally {
       this.rescans.delete(circle)
     }
+  }
+
+  /** Unmarks the generations of `marks` whose scan is done and keeps the state, unless the circle was left meanwhile. */
+  private async scanned (circle: HeldCircle, marks: Marks): Promise<void> {
+    let done = false
+    for (const generation of marks.keys()) {
+      if (generation.scanFrom === undefined) continue
+      delete generation.scanFrom
+      done = true
+    }
+    if (done && this.holds(circle)) await this.components.save?.(circle)
   }
 
   /** A frame that passed its relay check (`checked`: hashed once, whatever the circles held) read in turn. */
@@ -297,8 +334,9 @@ export class FrameIntake {
       // `changed`: an owner's node may rotate again from it there, and the frames of this generation (a
       // rival rotation of it among them) must still be tried
       const taken = circle.current
-      await this.components.changed(circle, outcome)
+      // its scan marked on the generation before `changed` keeps the state: a stop mid-scan is resumed
       if (outcome === 'rotated' && circle.state.removed !== true) this.rotated(circle, taken, arrived ?? now)
+      await this.components.changed(circle, outcome)
       await this.retry(circle)
     }
     return 'accept'

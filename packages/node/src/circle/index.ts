@@ -166,6 +166,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     // frames are taken only once the node has started, the service made below
     circles: (): Iterable<HeldCircle> => service.circles(),
     changed: async (circle, outcome) => { await service.changed(circle, outcome) },
+    save: async (circle) => { await states.put(circle.state) },
     powBits: components.powBits,
     now,
     // the stem names a frame as it names any envelope of a topic; an own frame back through gossip is out
@@ -200,6 +201,8 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
     log
   }, await states.all(), { newcomerDelay })
   const circles = service
+  // the kept frames a rotation's scan had not tried when the node stopped
+  for (const circle of service.circles()) frameIntake.resume(circle)
   for (const pending of own.queued()) {
     // made before a restart: the outbox sends it once a peer is there, as it may leave then (ownRelease)
     send(pending.frame, pending.expires).catch((err: unknown) => { log.error('could not send an own circle frame kept from an earlier run - %e', err) })

@@ -352,9 +352,10 @@ export class CircleService implements Circles {
     if (released?.outcome === 'rotated') {
       // the new generation is the last, taken before `changed` (an owner's node may rotate again there)
       const next = circle.current
-      await this.changed(circle, released.outcome)
-      // the frames of its generation kept since its own frame came in, however long it waited
+      // the frames of its generation kept since its own frame came in, however long it waited (the scan
+      // marked before `changed` keeps the state: a stop mid-scan is resumed)
       if (circle.state.removed !== true) this.components.intake.rotated(circle, next, released.arrived)
+      await this.changed(circle, released.outcome)
     } else if (pruned || released !== undefined) {
       await this.components.states.put(circle.state)
     }

@@ -39,6 +39,12 @@ export interface HeldGeneration {
    */
   waitingArrived?: number
   /**
+   * Unix second the frames kept are tried from with this generation's keys, set when the rotation to it is
+   * taken and cleared once that scan is done (`FrameIntake.rotated`): a node stopped mid-scan tries them
+   * again when it starts (`FrameIntake.resume`).
+   */
+  scanFrom?: number
+  /**
    * Set on the oldest generation held once the ones before it were dropped: the members its rotation
    * carried over from them, fixed (nothing of a dropped generation is read any more).
    */
@@ -114,6 +120,7 @@ export function encodeCircleState (state: CircleState): string {
       ...(g.supersededAt === undefined ? {} : { supersededAt: g.supersededAt }),
       ...(g.waiting === undefined ? {} : { waiting: hex(g.waiting) }),
       ...(g.waitingArrived === undefined ? {} : { waitingArrived: g.waitingArrived }),
+      ...(g.scanFrom === undefined ? {} : { scanFrom: g.scanFrom }),
       ...(g.carried === undefined ? {} : { carried: g.carried.map(encodeMember) }),
       ...(g.ownJoin === undefined ? {} : { ownJoin: { body: hex(g.ownJoin.body), announcedAt: g.ownJoin.announcedAt } })
     })),
@@ -138,6 +145,7 @@ export function decodeCircleState (text: string): CircleState {
     if (g.supersededAt !== undefined) held.supersededAt = Number(g.supersededAt)
     if (g.waiting !== undefined) held.waiting = bytes(g.waiting)
     if (g.waitingArrived !== undefined) held.waitingArrived = Number(g.waitingArrived)
+    if (g.scanFrom !== undefined) held.scanFrom = Number(g.scanFrom)
     if (Array.isArray(g.carried)) held.carried = (g.carried as Json[]).map(decodeMember)
     const own = g.ownJoin as Json | undefined
     if (own !== undefined) held.ownJoin = { body: bytes(own.body), announcedAt: Number(own.announcedAt) }

@@ -81,7 +81,7 @@ export type CircleFrameResult<T> = ({ ok: true } & T) | { ok: false, code: Circl
  */
 export interface CheckedCircleFrame {
   readonly ok: true
-  /** The whole frame. */
+  /** The whole frame: a copy made by the check, so that changing the array checked changes nothing here. */
   readonly frame: Uint8Array
   /** The sealed bytes (nonce, ciphertext, MAC): the frame past its version and proof-of-work nonce. */
   readonly sealed: Uint8Array
@@ -162,10 +162,14 @@ export function checkCircleFrame (frame: Uint8Array, powBits: number = CIRCLE_FR
   if (!isBytes(frame) || frame.byteLength < 1) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'empty frame' }
   if (frame[0] !== CIRCLE_FRAME_VERSION) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `circle frame version ${frame[0]!}, ${CIRCLE_FRAME_VERSION} expected` }
   if (!CIRCLE_FRAME_BUCKETS.includes(frame.byteLength)) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: `a circle frame of ${frame.byteLength} bytes is no bucket size` }
-  const sealed = frame.subarray(9)
-  const pow = new DataView(frame.buffer, frame.byteOffset + 1, 8).getBigUint64(0, false)
+  // a copy of its own (at most 16 KiB, less than the hash over it costs): the caller's array, changed after
+  // the check, must not change what was checked and is then opened and kept. Not `slice`: a Node.js Buffer's
+  // is a view of the same bytes
+  const own = new Uint8Array(frame)
+  const sealed = own.subarray(9)
+  const pow = new DataView(own.buffer, own.byteOffset + 1, 8).getBigUint64(0, false)
   if (!checkPow(powInput(sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
-  const checked: CheckedCircleFrame = Object.freeze({ ok: true, frame, sealed, powBits })
+  const checked: CheckedCircleFrame = Object.freeze({ ok: true, frame: own, sealed, powBits })
   CHECKED.add(checked)
   return checked
 }
