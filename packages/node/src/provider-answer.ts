@@ -17,6 +17,7 @@ import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { embeddedIpv4, ipOfBytes } from './address-scope.js'
 import { dnsNames } from './discovery-names.js'
+import { ProviderAnswerError } from './provider-errors.js'
 import { drawFromGroups, randomIndex } from './random.js'
 import { DNS_GROUP } from './relay-share.js'
 import type { ProviderInfo } from './kad-providers.js'
@@ -82,7 +83,7 @@ export const ANSWER_WIRE_FACTOR = 8
  * arrive, never held, so what the storer repeats of one peer cannot crowd the records out of the bytes
  * kept. Holds at most `maxBytes` and one chunk, and takes at most {@link ANSWER_WIRE_FACTOR} × `maxBytes`
  * off the stream, however much the peer sends. Fields are kept whole, in order; a malformed field
- * header throws.
+ * header throws ProviderAnswerError ERR_ANSWER_MALFORMED, an answer the stream ends before ERR_ANSWER_ENDED.
  *
  * @example
  * ```ts
@@ -105,7 +106,7 @@ export async function readAnswer (stream: Stream, maxBytes: number, signal: Abor
       try {
         length = varint.decode(input)
       } catch (err) {
-        if (input.byteLength >= 5) throw new Error('malformed length prefix', { cause: err })
+        if (input.byteLength >= 5) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'malformed length prefix', { cause: err })
         return false
       }
       input.consume(varint.encodingLength(length))
@@ -116,7 +117,9 @@ export async function readAnswer (stream: Stream, maxBytes: number, signal: Abor
         input.consume(n)
         skipping -= n
         taken += n
-        if (skipping > 0) return false
+        // a passed-over field is cut at the bytes taken off the stream too: one that claims to be endless
+        // (closer peers of 2^40 bytes) was read to its end, or for as long as the storer had
+        if (skipping > 0 && taken <= ANSWER_WIRE_FACTOR * maxBytes) return false
       }
       if (taken >= length) return true
       if (taken > ANSWER_WIRE_FACTOR * maxBytes) {
@@ -125,7 +128,7 @@ export async function readAnswer (stream: Stream, maxBytes: number, signal: Abor
       }
       const field = fieldHeader(input)
       if (field === undefined) return false
-      if (taken + field.header + field.value > length) throw new Error('field longer than the answer')
+      if (taken + field.header + field.value > length) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'field longer than the answer')
       if (field.passOver || field.value > MAX_RECORD_BYTES && field.number === FIELD_PROVIDERS) {
         input.consume(field.header)
         taken += field.header
@@ -150,7 +153,7 @@ export async function readAnswer (stream: Stream, maxBytes: number, signal: Abor
       if ((done = take())) break
     }
     signal.throwIfAborted()
-    if (!done) throw new Error('answer ended early')
+    if (!done) throw new ProviderAnswerError('ERR_ANSWER_ENDED', 'answer ended early')
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
@@ -174,7 +177,7 @@ function fieldHeader (input: Uint8ArrayList): FieldHeader | undefined {
   try {
     tag = varint.decode(input)
   } catch (err) {
-    if (input.byteLength >= 5) throw new Error('malformed field tag', { cause: err })
+    if (input.byteLength >= 5) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'malformed field tag', { cause: err })
     return undefined
   }
   const tagBytes = varint.encodingLength(tag)
@@ -187,15 +190,15 @@ function fieldHeader (input: Uint8ArrayList): FieldHeader | undefined {
     for (let i = tagBytes; i < Math.min(input.byteLength, tagBytes + 10); i++) {
       if ((input.get(i) & 0x80) === 0) return { number, header: tagBytes, value: i + 1 - tagBytes, passOver: false }
     }
-    if (input.byteLength >= tagBytes + 10) throw new Error('malformed varint field')
+    if (input.byteLength >= tagBytes + 10) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'malformed varint field')
     return undefined
   }
-  if (wire !== LENGTH_DELIMITED) throw new Error(`field of wire type ${wire}`)
+  if (wire !== LENGTH_DELIMITED) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', `field of wire type ${wire}`)
   let value: number
   try {
     value = varint.decode(input.sublist(tagBytes))
   } catch (err) {
-    if (input.byteLength >= tagBytes + 5) throw new Error('malformed field length', { cause: err })
+    if (input.byteLength >= tagBytes + 5) throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'malformed field length', { cause: err })
     return undefined
   }
   return { number, header: tagBytes + varint.encodingLength(value), value, passOver: number === FIELD_CLOSER }
@@ -245,7 +248,7 @@ export function decodeAnswer (bytes: Uint8Array, truncated: boolean, bounds: Ans
       // a field cut off by the byte limit ends the answer (reading past the end is a RangeError);
       // anything else is a malformed answer
       if (truncated && err instanceof RangeError) break
-      throw new Error('malformed GET_PROVIDERS answer', { cause: err })
+      throw new ProviderAnswerError('ERR_ANSWER_MALFORMED', 'malformed GET_PROVIDERS answer', { cause: err })
     }
   }
   return { type, groups: [...groups.values()].map((group) => group.records), records }

@@ -31,6 +31,7 @@ import { addressScopeMapper } from './libp2p.js'
 import { nextTurn } from './next-turn.js'
 import { MESSAGE_GET_PROVIDERS, decodeAnswer, keptProviders, readAnswer } from './provider-answer.js'
 import { inUse } from './outbound-connections.js'
+import { ProviderAnswerError } from './provider-errors.js'
 import type { AnswerBounds } from './provider-answer.js'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Stream } from '@libp2p/interface'
 import type { KadDHT, PeerInfoMapper } from '@libp2p/kad-dht'
@@ -233,7 +234,7 @@ export function createProviderLookup (components: ProviderLookupComponents, init
       // the rest of a long answer is not wanted, and a storer that never closes its side must not hold
       // the lookup: a cut answer resets the stream, a whole one closes it (reset after the timeout)
       const done = stream
-      if (truncated) done.abort(new Error('answer longer than the bytes read'))
+      if (truncated) done.abort(new ProviderAnswerError('ERR_ANSWER_TOO_LONG', `answer longer than the ${bounds.maxBytes} bytes read`))
       else done.close({ signal }).catch((err: unknown) => { done.abort(err instanceof Error ? err : new Error(String(err))) })
       const answer = await inTurn(() => {
         signal.throwIfAborted()

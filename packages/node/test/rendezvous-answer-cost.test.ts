@@ -15,7 +15,7 @@ import * as rawCodec from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import * as varint from 'uint8-varint'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { MIN_RECORD_BYTES } from '../src/provider-answer.js'
+import { ANSWER_WIRE_FACTOR, MIN_RECORD_BYTES, readAnswer } from '../src/provider-answer.js'
 import { PROVIDER_ANSWER_BYTES, PROVIDER_KEPT_RECORDS, createProviderLookup } from '../src/provider-lookup.js'
 import { RANDOM_BLOCK_BYTES } from '../src/random.js'
 import type * as Crypto from '@libp2p/crypto'
@@ -120,4 +120,67 @@ describe('a lookup\'s answers cost bounded work, one answer per turn of the even
     // other timers ran between the answers' decodes (was none: all 20 in one turn)
     expect(turns).toBeGreaterThanOrEqual(STORERS - 1)
   }, 60_000)
+})
+
+/** What an endless answer's storer saw: the bytes taken off its stream, and what the stream was reset with. */
+interface Endless { taken: number, reset?: Error }
+
+/**
+ * A stream answering GET_PROVIDERS with its type, one record, then a closer-peers field that claims 2^40
+ * bytes, streamed in 64 KiB chunks without end (until reset): the passed-over field is never held, but
+ * was read for as long as the storer sent.
+ */
+function endless (record: number[], seen: Endless): Stream {
+  const head = [0x08, 3, 0x4a, ...varint.encode(record.length), ...record, 0x42, ...varint.encode(2 ** 40)]
+  return {
+    status: 'open',
+    async * [Symbol.asyncIterator] () {
+      yield Uint8Array.from([...varint.encode(2 ** 41), ...head])
+      while (seen.reset === undefined) {
+        // a chunk a turn, as a socket hands them over: timers (the storer timeout) still run
+        await new Promise((resolve) => setImmediate(resolve))
+        seen.taken += 65_536
+        yield new Uint8Array(65_536)
+      }
+      throw seen.reset
+    },
+    send: () => true,
+    onDrain: async () => {},
+    close: async () => {},
+    abort: (err: Error) => { seen.reset ??= err }
+  } as unknown as Stream
+}
+
+describe('an answer that never ends (sixteenth read: the 1 MiB stream bound had no attack test)', () => {
+  it(`is cut at ${ANSWER_WIRE_FACTOR} × the bytes kept taken off the stream with ERR_ANSWER_TOO_LONG, its record kept; the other storer's answer too`, async () => {
+    const [storer, honest, provider] = await Promise.all(Array.from({ length: 3 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const address = [...multiaddr('/ip4/203.0.113.9/tcp/4001').bytes]
+    const id = [...provider!.toMultihash().bytes]
+    const record = [0x0a, id.length, ...id, 0x12, address.length, ...address]
+    const seen: Endless = { taken: 0 }
+    const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => log }) as unknown as Logger
+    const lookup = createProviderLookup({
+      dht: {
+        async * findProviders () {},
+        async * getClosestPeers () { for (const peer of [storer!, honest!]) yield { name: 'FINAL_PEER', peer: { id: peer, multiaddrs: [] } } }
+      } as unknown as KadDHT,
+      peerId: storer!,
+      dialProtocol: async (peer: PeerId) => peer.equals(storer) ? endless(record, seen) : answering(Uint8Array.from([...varint.encode(4 + record.length), 0x08, 3, 0x4a, record.length, ...record])),
+      log
+    }, { peerInfoMapper: passthroughMapper, storerTimeout: 5_000 })
+    // old code: the closer-peers field was read to the storer timeout (gigabytes on loopback), then the answer dropped
+    const answers = await lookup.find(CID.createV1(rawCodec.code, await sha256.digest(new TextEncoder().encode('endless'))), { signal: AbortSignal.timeout(20_000) })
+    expect(seen.reset).toMatchObject({ name: 'ProviderAnswerError', code: 'ERR_ANSWER_TOO_LONG' })
+    // at most one chunk past the bound
+    expect(seen.taken).toBeLessThanOrEqual(ANSWER_WIRE_FACTOR * PROVIDER_ANSWER_BYTES + 65_536)
+    expect(answers.map((a) => a.from.toString()).sort()).toEqual([storer!, honest!].map(String).sort())
+    for (const answer of answers) expect(answer.providers.map((p) => p.id.toString())).toEqual([provider!.toString()])
+  })
+
+  it('with a malformed or early-ended answer reads throws a typed error', async () => {
+    const cut = { [Symbol.asyncIterator]: async function * () { yield Uint8Array.from([10, 0x08]) }, abort: () => {} } as unknown as Stream
+    await expect(readAnswer(cut, 1024, AbortSignal.timeout(5_000))).rejects.toMatchObject({ name: 'ProviderAnswerError', code: 'ERR_ANSWER_ENDED' })
+    const wire = { [Symbol.asyncIterator]: async function * () { yield Uint8Array.from([10, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }, abort: () => {} } as unknown as Stream
+    await expect(readAnswer(wire, 1024, AbortSignal.timeout(5_000))).rejects.toMatchObject({ name: 'ProviderAnswerError', code: 'ERR_ANSWER_MALFORMED' })
+  })
 })

@@ -7,6 +7,7 @@ import { Reconciler, SyncRange, buildEnvelope, channelTopic, decodeSyncMessage, 
 import { createLibp2p } from 'libp2p'
 import { describe, expect, it } from 'vitest'
 import { SYNC_PROTOCOL } from '../src/index.js'
+import { SYNC_MAX_ROUND_TRIPS } from '../src/sync/constants.js'
 import { HistorySync, PostIntake, createPostStore, openDatabase } from '../src/internal.js'
 import { TEST_POW_BITS, cleanedAfterEach, waitFor } from './harness.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -146,6 +147,42 @@ describe('history sync under attack (issue 12, Medium 10)', () => {
     expect(rounds).toBe(1)
     expect(await held(victim.store)).toEqual(new Set([toHex(own.id)]))
     expect(victim.penalised).toEqual([liar.peerId.toString()])
+  })
+
+  it(`ends a session a peer keeps going forever with SyncLimitError after ${SYNC_MAX_ROUND_TRIPS} round trips; an honest sync goes on`, async () => {
+    const liar = await startPeer()
+    running.push(liar)
+    let replies = 0
+    let cut = false
+    await liar.handle(SYNC_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      try {
+        // the guard removed, the liar ends it here, not at the 60 s session timeout: any other error fails the test
+        while (replies < 4 * SYNC_MAX_ROUND_TRIPS) {
+          decodeSyncMessage((await lp.read()).subarray())
+          // every round one small range over everything whose fingerprint never matches, and "more to come":
+          // well-formed, far within the range budget, never done
+          const range: SyncRange = { upperCreated: 2n ** 64n - 1n, upperId: new Uint8Array(0), mode: SyncRange.Mode.FINGERPRINT, fingerprint: crypto.getRandomValues(new Uint8Array(16)), count: 2, ids: [] }
+          await lp.write(encodeSyncMessage({ topic: '', ranges: [range], need: [], envelopes: [], pending: 1 }))
+          replies++
+        }
+        stream.abort(new Error('the liar gave up'))
+      } catch {
+        cut = true
+      }
+    })
+    const posts = [await storedPost('the victim\'s own')]
+    const victim = await syncPeer(posts)
+    const honest = await syncPeer([await storedPost('from an honest peer')], {}, '127.0.0.2')
+    running.push(victim, honest)
+    await victim.libp2p.dial(liar.getMultiaddrs()[0]!)
+    await expect(victim.sync.syncWith(liar.peerId, TOPIC)).rejects.toMatchObject({ name: 'SyncLimitError', code: 'ERR_SYNC_LIMIT' })
+    expect(replies).toBe(SYNC_MAX_ROUND_TRIPS)
+    await waitFor(() => cut, 'the liar\'s stream to be cut')
+    // the victim syncs on with an honest peer
+    await victim.libp2p.dial(honest.libp2p.getMultiaddrs()[0]!)
+    expect((await victim.sync.syncWith(honest.libp2p.peerId, TOPIC)).stored).toBe(1)
+    expect((await held(victim.store)).size).toBe(2)
   })
 
   it('takes what it asked for, but not another post sent in its place', async () => {
