@@ -117,6 +117,20 @@ describe('circle removals at the rate, and a damaged circle', () => {
     expect(removals).toHaveLength(2)
   })
 
+  it(`the API's cap on /circles/remove: ${MAX_CIRCLE_MEMBERS} members reach the node in one call, ${MAX_CIRCLE_MEMBERS + 1} are a 400 before anything does, and the daemon serves on`, async () => {
+    const keys = (n: number): string[] => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'))
+    await client.request('POST', '/circles/remove', { circle: 'friends', members: keys(MAX_CIRCLE_MEMBERS) })
+    expect(removals).toEqual([keys(MAX_CIRCLE_MEMBERS)])
+    // one more: refused with the stable code before the node is asked (a guard removed, the stub would take it)
+    const refused = await client.request('POST', '/circles/remove', { circle: 'friends', members: keys(MAX_CIRCLE_MEMBERS + 1) }).then(() => undefined, (err: unknown) => err)
+    expect(refused).toMatchObject({ name: 'ApiError', code: 'ERR_BAD_REQUEST', status: 400, message: `field "members" must list 1 to ${MAX_CIRCLE_MEMBERS} members` })
+    expect(removals).toHaveLength(1)
+    // the daemon serves on: a listing, and the next removal
+    expect(await client.request('GET', '/circles')).toMatchObject({ circles: [friends, broken] })
+    await client.request('POST', '/circles/remove', { circle: 'friends', member: CY })
+    expect(removals).toEqual([keys(MAX_CIRCLE_MEMBERS), CY])
+  })
+
   it('murmur circle remove NAME KEY KEY: one removal of both (a key named twice once); --help says the rate', async () => {
     const done = await murmur(['circle', 'remove', 'friends', ANA.slice(0, 6), BEA.slice(0, 12), ANA, '--data-dir', dir, '--json'])
     expect(done.code, done.stderr).toBe(EXIT.OK)
