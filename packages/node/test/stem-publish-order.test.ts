@@ -32,9 +32,9 @@ describe('a post or circle frame the stem successor hands back to publish', () =
     const order: string[] = []
     const pubsub = node.libp2p.services.pubsub
     const publish = pubsub.publish.bind(pubsub)
-    pubsub.publish = async (topic, data, opts) => {
-      order.push(`publish ${toHex(data)}`)
-      return await publish(topic, data, opts)
+    pubsub.publish = async (topic, data) => {
+      order.push(`publish ${toHex(data ?? new Uint8Array(0))}`)
+      return await publish(topic, data)
     }
     const internals = node as unknown as { store: PostStore, nodeCircles: { circles: { components: { frames: FrameStore } } } }
     const posts = internals.store
