@@ -44,6 +44,7 @@ import { createPostStore, openDatabase } from './store/index.js'
 import { resolveConfig } from './config.js'
 import { toPostView } from './view.js'
 import { createVerifyPool, priorityOfPath } from './verify/index.js'
+import { poolMiner } from './verify/miner.js'
 import { openNodeMembership } from './node-membership.js'
 import { openNodeCircles } from './circle/index.js'
 import type { CirclesInit, NodeCircles } from './circle/index.js'
@@ -382,6 +383,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       assertRunning: () => { this.assertRunning() },
       signer: () => this.members?.signer,
       readyAt: () => this.members?.readyAt(),
+      // mined on a worker: the hashing's garbage would be collected while the post leaves (issue 12 item 2)
+      miner: verifier === undefined ? undefined : poolMiner(verifier),
       log: log.newScope('own')
     }, { powBits: config.powBits, authorKey: config.authorKey, clock: config.clockInjected ? config.clock : undefined })
     if (config.sync !== false) {

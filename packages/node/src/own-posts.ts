@@ -24,10 +24,10 @@ import type { InStem, InStemPost } from './in-stem.js'
 import type { PostIntake } from './intake.js'
 import type { Deadline, DropReason, Outbox, Release, SendResult } from './outbound.js'
 import type { Stem } from './stem/index.js'
-import type { BuildEnvelopeOptions, RingAuthOptions, RingLink, ValidEnvelope, ValidationResult } from '@murmur/protocol'
+import type { BuildEnvelopeOptions, PowMiner, RingAuthOptions, RingLink, ValidEnvelope, ValidationResult } from '@murmur/protocol'
 
 /** What the node builds for one of its own posts (the options fill in the rest). */
-export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now'>
+export type OwnPost = Omit<BuildEnvelopeOptions, 'powBits' | 'signal' | 'onProgress' | 'ttl' | 'now' | 'miner'>
 
 /** What {@link OwnPosts} needs from the node. */
 export interface OwnPostsComponents {
@@ -56,6 +56,13 @@ export interface OwnPostsComponents {
   signer?(): RingSigner | undefined
   /** When the stamp being minted is expected (unix seconds), if known. @default unknown */
   readyAt?(): number | undefined
+  /**
+   * What mines own posts' proof of work: the verification pool's (poolMiner), so that the hashing
+   * and its garbage are not done in the event loop that sends the post on.
+   *
+   * @default the protocol's minePow, in this thread
+   */
+  miner?: PowMiner
   log: Logger
 }
 
@@ -423,7 +430,8 @@ export class OwnPosts {
         ttl: post.ttl,
         auth,
         now: this.now(),
-        powBits: this.powBits.VOTE
+        powBits: this.powBits.VOTE,
+        miner: this.components.miner
       }))
       const valid = intake.validate(built.topic, built.bytes, 'own')
       if (!valid.ok || intake.membership(valid) !== undefined) return undefined
@@ -487,7 +495,8 @@ export class OwnPosts {
       // the base of the node's setting: the builder adds a ring's term, or an unverified post's extra bits
       powBits: this.powBits[own.kind ?? 'POST'],
       signal: options.signal,
-      onProgress: options.onProgress
+      onProgress: options.onProgress,
+      miner: this.components.miner
     }))
     // Our own envelope goes through the same checks and store path as one from the network.
     const valid = intake.validate(built.topic, built.bytes, 'own')

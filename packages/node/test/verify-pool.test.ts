@@ -171,7 +171,7 @@ describe('verification pool: limits and failures', () => {
     expect(verify.queued).toBe(0)
   })
 
-  it('aborts a waiting job and a running mine; the worker goes on', async () => {
+  it('aborts a waiting job and a running mine; the worker goes on, and mines a post beside a stamp mint', async () => {
     const verify = pool({ size: 1 })
     const controller = new AbortController()
     const waiting = verify.validate(envelopes[2]!, OPTIONS, { signal: controller.signal })
@@ -189,6 +189,18 @@ describe('verification pool: limits and failures', () => {
     mining.abort()
     expect(await rejection(mine)).toMatchObject({ name: 'AbortError' })
     expect(await verify.minePow(new Uint8Array(32), 4)).toBe(await minePow(new Uint8Array(32), 4))
+
+    // a post's proof of work is mined beside a running stamp mint, not after it (a week's stamp takes
+    // minutes; this one, of 60 bits, is never found): before, it waited (here until its signal gave up)
+    const minting = new AbortController()
+    let minted: () => void = () => {}
+    const mintRunning = new Promise<void>((resolve) => { minted = resolve })
+    const mint = verify.mintStamp({ memberKey: keys[2]!.publicKey, week: weekOf(Math.floor(Date.now() / 1000)), bits: 60, signal: minting.signal, onProgress: () => { minted() } })
+    await mintRunning
+    const digest = new Uint8Array(32).fill(9)
+    expect(await verify.minePow(digest, 6, { signal: AbortSignal.timeout(10_000) })).toBe(await minePow(digest, 6))
+    minting.abort()
+    expect(await rejection(mint)).toMatchObject({ name: 'AbortError' })
   })
 
   it('fails the jobs of a worker that crashes, replaces it, and keeps verifying', async () => {

@@ -8,16 +8,20 @@ import { randomBytes } from 'node:crypto'
 import { buildEnvelope, channelTopic, equalBytes } from '@murmur/protocol'
 import { describe, expect, it } from 'vitest'
 import { VerifyQueueFullError } from '../src/index.js'
-import { cleanedAfterEach, nextPost, SHARED_VERIFY_POOL, startNode, startStockPeer, TEST_POW_BITS, waitFor } from './harness.js'
+import { cleanedAfterEach, nextPost, SHARED_VERIFY_POOL, startNode, startStockPeer, TEST_POW_BITS, TEST_UNVERIFIED_POW_BITS, waitFor } from './harness.js'
 import type { Murmur, VerifyPool } from '../src/index.js'
 import type { StockPeer } from './harness.js'
 
 const CHANNEL = '#pool'
 const TOPIC = channelTopic(CHANNEL)
 
-/** The shared pool, with every envelope it is asked to validate recorded (and optionally held back or refused). */
-function watchedPool (options: { delayMs?: number, refuse?: boolean } = {}): { pool: VerifyPool, asked: Uint8Array[] } {
+/**
+ * The shared pool, with every envelope it is asked to validate recorded (and optionally held back or
+ * refused), and the difficulty of every proof of work it is asked to mine (optionally refused).
+ */
+function watchedPool (options: { delayMs?: number, refuse?: boolean, refuseMining?: boolean } = {}): { pool: VerifyPool, asked: Uint8Array[], mined: number[] } {
   const asked: Uint8Array[] = []
+  const mined: number[] = []
   const pool: VerifyPool = {
     get size () { return SHARED_VERIFY_POOL.size },
     get queued () { return SHARED_VERIFY_POOL.queued },
@@ -29,11 +33,15 @@ function watchedPool (options: { delayMs?: number, refuse?: boolean } = {}): { p
     },
     ringVerify: async (input, job) => await SHARED_VERIFY_POOL.ringVerify(input, job),
     verifyStamp: async (stamp, stampOptions, job) => await SHARED_VERIFY_POOL.verifyStamp(stamp, stampOptions, job),
-    minePow: async (digest, bits, mineOptions) => await SHARED_VERIFY_POOL.minePow(digest, bits, mineOptions),
+    minePow: async (digest, bits, mineOptions) => {
+      mined.push(bits)
+      if (options.refuseMining === true) throw new VerifyQueueFullError('test: the pool is full')
+      return await SHARED_VERIFY_POOL.minePow(digest, bits, mineOptions)
+    },
     mintStamp: async (mintOptions) => await SHARED_VERIFY_POOL.mintStamp(mintOptions),
     stop: async () => {}
   }
-  return { pool, asked }
+  return { pool, asked, mined }
 }
 
 /** A stock gossipsub peer in the channel of `node`, re-sending the same bytes as new messages if asked. */
@@ -75,5 +83,16 @@ describe('verification on the pool', () => {
     await waitFor(() => asked.length >= 5, 'the node to ask its pool about all five')
     expect(node.libp2p.getConnections(peer.peerId).length).toBeGreaterThan(0)
     expect(await node.feed(CHANNEL)).toEqual([])
+  }, 60_000)
+
+  it('an own post is mined on the node\'s pool; one the pool refuses is mined in this thread, and posted all the same', async () => {
+    for (const refuseMining of [false, true]) {
+      const { pool, mined } = watchedPool({ refuseMining })
+      const node = await startNode({ channels: [CHANNEL], verify: pool, stem: false, sync: false })
+      running.push(node)
+      const { id } = await node.post(CHANNEL, `mined off the event loop, refused: ${String(refuseMining)}`)
+      expect(mined, `refused: ${String(refuseMining)}`).toEqual([TEST_UNVERIFIED_POW_BITS])
+      expect(await node.get(id)).toMatchObject({ id })
+    }
   }, 60_000)
 })

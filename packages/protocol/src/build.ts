@@ -5,8 +5,8 @@ import { equalBytes, plainBytes } from './bytes.js'
 import { encodeEnvelope, encodePost } from './codec.js'
 import { checkPostFields } from './fields.js'
 import { authBinding, contentDigest, postId, powDigest } from './digest.js'
-import { minePow, requiredPowBits } from './pow.js'
-import type { PowProgress } from './pow.js'
+import { checkPow, minePow, requiredPowBits } from './pow.js'
+import type { MinePowOptions, PowProgress } from './pow.js'
 import { oneTimeKey, signOneTime } from './one-time.js'
 import { ringSignWithRandom } from './ring.js'
 import type { RandomSource } from './ring.js'
@@ -69,6 +69,14 @@ export interface RingAuthOptions extends RingLimits {
   weekSlot?: number
 }
 
+/**
+ * Mines a proof of work as {@link minePow} does, with the same arguments and result: the smallest nonce
+ * whose hash over `digest` has `bits` leading zero bits, an AbortError when `options.signal` aborts. A
+ * node passes one that runs on a worker, so that its own posts' hashing (and the garbage it leaves) is
+ * not done in the event loop that sends them.
+ */
+export type PowMiner = (digest: Uint8Array, bits: number, options: MinePowOptions) => Promise<bigint>
+
 /** What to build. */
 export interface BuildEnvelopeOptions {
   /** Channel name: `#name`, `geo:<geohash>` or `circle:<hex>`. */
@@ -115,6 +123,13 @@ export interface BuildEnvelopeOptions {
   signal?: AbortSignal
   /** Progress of proof-of-work mining. */
   onProgress?: (progress: PowProgress) => void
+  /**
+   * What mines the proof of work (a worker pool's, say); its nonce is checked in one hash, and one that
+   * falls short throws a ProtocolError (ERR_POW_TOO_LOW).
+   *
+   * @default minePow, in this thread
+   */
+  miner?: PowMiner
 }
 
 /** A built envelope, ready to publish. */
@@ -225,7 +240,9 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
   }
   const bits = requiredPowBits(options.kind ?? 'POST', envelope.ring?.ring.length ?? 0, options.powBits === undefined ? {} : { [options.kind ?? 'POST']: options.powBits })
   // mined last, over the id and the signature: the nonce pays for this one envelope
-  envelope.pow = await minePow(powDigest(id, envelope), bits, { signal: options.signal, onProgress: options.onProgress })
+  const digest = powDigest(id, envelope)
+  envelope.pow = await (options.miner ?? minePow)(digest, bits, { signal: options.signal, onProgress: options.onProgress })
+  if (!checkPow(digest, envelope.pow, bits)) throw new ProtocolError('ERR_POW_TOO_LOW', `the miner's nonce does not meet ${bits} bits of proof of work`)
   return { bytes: encodeEnvelope(envelope), id, post, topic }
 }
 
@@ -233,14 +250,17 @@ export async function buildEnvelopeWith (options: BuildEnvelopeOptions, random: 
  * Builds, signs and mines a POST, REPLY or VOTE envelope: `created` on the minute grid, the Post padded to
  * its size bucket, the id bound to the signer, ring slots from the member's secret schedule (`ringSlots`).
  * Throws a ProtocolError on input the network would reject (ERR_BAD_CHANNEL, ERR_BODY_TOO_LONG, ERR_BAD_FIELD,
- * ERR_BAD_SCOPE, ERR_BAD_AUTH), a RateLimitError (ERR_RATE_LIMITED) when a ring member has used its K slots
- * of the hour or W of the week in the channel (VOTE_BUDGET votes of the week), and an AbortError when `signal` aborts mining.
+ * ERR_BAD_SCOPE, ERR_BAD_AUTH; ERR_POW_TOO_LOW when an injected `miner` returns a nonce short of the
+ * difficulty), a RateLimitError (ERR_RATE_LIMITED) when a ring member has used its K slots of the hour or W
+ * of the week in the channel (VOTE_BUDGET votes of the week), and an AbortError when `signal` aborts mining.
  *
  * @example
  * ```ts
  * const { bytes, id } = await buildEnvelope({ channel: '#lobby', body: 'hello', powBits: 16 })
  * // a ring post: the counters of (channel, epoch) and (channel, week) are persisted before publishing
  * await buildEnvelope({ channel: '#lobby', body: 'hi', auth: { kind: 'ring', ring, secretKey, sequence: (p) => counters.take(p) } })
+ * // mined on a worker: a pool's minePow has the same signature
+ * await buildEnvelope({ channel: '#lobby', body: 'hi', miner: pool.minePow })
  * ```
  */
 export async function buildEnvelope (options: BuildEnvelopeOptions): Promise<BuiltEnvelope> {

@@ -41,7 +41,7 @@ export { generateAuthorKey, authorPublicKey, ringSign, ringVerify, MAX_LINK_TAGS
 export type { AuthorKey, RandomSource, RingSignInput, RingSignature, RingVerifyInput } from './ring.js'
 export { sealCirclePost, openCirclePost } from './circle.js'
 export { buildEnvelope } from './build.js'
-export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, RingAuthOptions } from './build.js'
+export type { BuildEnvelopeOptions, BuiltEnvelope, OneTimeAuthOptions, PowMiner, RingAuthOptions } from './build.js'
 export { precheckEnvelope, validateEnvelope } from './validate.js'
 export { acceptableAt, forwardableAt, forwardableUntil, inEpochWindow, isExpired, timeRefusal } from './time-window.js'
 export type { EpochRule, PostTimes, TimeRefusal } from './time-window.js'

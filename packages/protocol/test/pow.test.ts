@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkPow, leadingZeroBits, minePow, powHash } from '../src/index.js'
+import { buildEnvelope, checkPow, channelTopic, leadingZeroBits, minePow, powHash, validateEnvelope } from '../src/index.js'
+import type { PowMiner } from '../src/index.js'
 import { seededRandom } from './helpers.js'
 
 describe('proof of work', () => {
@@ -38,5 +39,33 @@ describe('proof of work', () => {
 
   it('rejects impossible difficulties', async () => {
     await expect(minePow(new Uint8Array(32), 257)).rejects.toBeInstanceOf(RangeError)
+  })
+
+  it('builds with an injected miner (a worker pool\'s), given the digest, the bits, the signal and the progress callback', async () => {
+    const calls: Array<{ bits: number, signal?: AbortSignal }> = []
+    const miner: PowMiner = async (digest, bits, options) => {
+      calls.push({ bits, signal: options.signal })
+      return await minePow(digest, bits, options)
+    }
+    const signal = new AbortController().signal
+    const progress: number[] = []
+    const built = await buildEnvelope({ channel: '#lobby', body: 'mined elsewhere', powBits: 6, miner, signal, onProgress: (p) => progress.push(p.attempts) })
+    // a one-time POST: the base and the unverified extra
+    expect(calls).toEqual([{ bits: 10, signal }])
+    expect(progress.length).toBeGreaterThan(0)
+    expect(validateEnvelope(built.bytes, { topic: channelTopic('#lobby'), powBits: { POST: 6, REPLY: 6, VOTE: 6 } }).ok).toBe(true)
+  })
+
+  it('refuses a nonce from an injected miner that falls short (ERR_POW_TOO_LOW), and passes its abort on', async () => {
+    // the first nonce that does not pay, as a broken or lying miner would return
+    const short: PowMiner = async (digest, bits) => {
+      let nonce = 0n
+      while (checkPow(digest, nonce, bits)) nonce++
+      return nonce
+    }
+    await expect(buildEnvelope({ channel: '#lobby', body: 'x', powBits: 12, miner: short })).rejects.toMatchObject({ name: 'ProtocolError', code: 'ERR_POW_TOO_LOW' })
+    const aborted: PowMiner = async (digest, bits, options) => await minePow(digest, 64, options)
+    const controller = new AbortController()
+    await expect(buildEnvelope({ channel: '#lobby', body: 'x', miner: aborted, signal: controller.signal, onProgress: () => { controller.abort() } })).rejects.toMatchObject({ name: 'AbortError' })
   })
 })

@@ -4,8 +4,9 @@
  * crashed worker from taking the node down.
  *
  * A worker holds up to {@link WORKER_PIPELINE} envelope checks (validate, ringVerify: synchronous, run one
- * after the other) or one stamp check, and besides them at most one mining job (minePow, mintStamp), which
- * yields between slices of work, so a week's stamp mint does not stop a core from verifying. The pipeline
+ * after the other) or one stamp check, and besides them at most one mining job of each kind (a post's
+ * minePow, a stamp's mintStamp), which yields between slices of work, so a week's stamp mint does not stop
+ * a core from verifying, nor an own post's proof of work wait minutes for it on a one-core pool. The pipeline
  * keeps a worker busy while the main thread is: with one job at a time, a worker sat idle from the end of
  * each check until the main thread's event loop took its answer and sent the next. Each kind waits in its
  * own FIFO, so a mining job waiting for a worker never holds verifications up.
@@ -84,8 +85,8 @@ interface Slot {
   ready: boolean
   /** The verifications sent to it and not yet answered, oldest first: envelope checks, or one stamp check. */
   verifying: Task[]
-  /** The mining job it runs (at most one). */
-  mining?: Task
+  /** The mining jobs it runs: at most one of each kind. */
+  mining: Task[]
 }
 
 /** What {@link WorkerPool} needs from its creator (index.ts resolves the defaults). */
@@ -198,7 +199,7 @@ export class WorkerPool {
   }
 
   private startWorker (): Slot {
-    const slot: Slot = { handle: this.spawn(), ready: false, verifying: [] }
+    const slot: Slot = { handle: this.spawn(), ready: false, verifying: [], mining: [] }
     slot.handle.listen((message) => { this.onMessage(slot, message) }, (err) => { this.onCrash(slot, err) })
     slot.handle.keepAlive(false)
     return slot
@@ -211,7 +212,7 @@ export class WorkerPool {
       this.dispatch()
       return
     }
-    const task = slot.mining?.id === message.id ? slot.mining : slot.verifying.find((held) => held.id === message.id)
+    const task = [...slot.mining, ...slot.verifying].find((held) => held.id === message.id)
     if (task === undefined) return
     if (message.type === 'progress') {
       if (!task.settled) task.onProgress?.(message.progress)
@@ -227,8 +228,8 @@ export class WorkerPool {
   private onCrash (slot: Slot, err: Error): void {
     const index = this.slots.indexOf(slot)
     if (index < 0) return
-    for (const task of [...slot.verifying, slot.mining]) {
-      if (task !== undefined) this.settle(task, new VerifyWorkerCrashedError(`a verification worker crashed running ${task.job.kind}: ${err.message}`, { cause: err }))
+    for (const task of [...slot.verifying, ...slot.mining]) {
+      this.settle(task, new VerifyWorkerCrashedError(`a verification worker crashed running ${task.job.kind}: ${err.message}`, { cause: err }))
     }
     if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
       this.stopped = new VerifyPoolStoppedError(`verification workers fail to start (${this.startFailures} times in a row): ${err.message}`, { cause: err })
@@ -249,31 +250,32 @@ export class WorkerPool {
   private dispatch (): void {
     // a worker that mines takes verifications only after the idle ones
     const ready = this.slots.filter((slot) => slot.ready)
-    const order = [...ready.filter((slot) => slot.mining === undefined), ...ready.filter((slot) => slot.mining !== undefined)]
+    const order = [...ready.filter((slot) => slot.mining.length === 0), ...ready.filter((slot) => slot.mining.length > 0)]
     for (let depth = 0; depth < WORKER_PIPELINE; depth++) {
       for (const slot of order) {
         if (slot.verifying.length === depth) this.assign(slot, this.nextVerification(slot))
       }
     }
-    for (const slot of ready) {
-      if (slot.mining === undefined) this.assign(slot, this.waitingMining.shift())
+    // idle workers first; a post's proof of work may then join a stamp's mint
+    for (const slot of order) {
+      for (let next = this.nextMining(slot); next !== undefined; next = this.nextMining(slot)) this.assign(slot, next)
     }
     // a worker keeps a Node.js process alive while it has work, or while it starts and jobs wait for it;
     // an idle pool never does
     const waiting = this.queued > 0
-    for (const slot of this.slots) slot.handle.keepAlive(waiting || slot.verifying.length > 0 || slot.mining !== undefined)
+    for (const slot of this.slots) slot.handle.keepAlive(waiting || slot.verifying.length > 0 || slot.mining.length > 0)
   }
 
   /** A job of `slot` was answered (or could not be sent): the worker no longer holds it. */
   private release (slot: Slot, task: Task): void {
-    if (task.mining) slot.mining = undefined
+    if (task.mining) slot.mining = slot.mining.filter((held) => held !== task)
     else slot.verifying = slot.verifying.filter((held) => held !== task)
   }
 
   private assign (slot: Slot, task: Task | undefined): void {
     if (task === undefined) return
     task.slot = slot
-    if (task.mining) slot.mining = task
+    if (task.mining) slot.mining.push(task)
     else slot.verifying.push(task)
     try {
       slot.handle.post({ type: 'run', id: task.id, job: task.job, progress: task.onProgress !== undefined }, task.transfer)
@@ -281,7 +283,7 @@ export class WorkerPool {
       // the job holds something that cannot be cloned (a function, say): the caller's mistake, not the worker's
       this.release(slot, task)
       this.settle(task, new TypeError(`${task.job.kind} was given input that cannot be sent to a worker`, { cause: err }))
-      this.assign(slot, task.mining ? this.waitingMining.shift() : this.nextVerification(slot))
+      this.assign(slot, task.mining ? this.nextMining(slot) : this.nextVerification(slot))
     }
   }
 
@@ -303,6 +305,12 @@ export class WorkerPool {
       task.slot.handle.post({ type: 'cancel', id: task.id })
     }
     this.settle(task, err)
+  }
+
+  /** The oldest waiting mining job of a kind `slot` does not run yet, out of the queue. */
+  private nextMining (slot: Slot): Task | undefined {
+    const index = this.waitingMining.findIndex((task) => !slot.mining.some((held) => held.job.kind === task.job.kind))
+    return index < 0 ? undefined : this.waitingMining.splice(index, 1)[0]
   }
 
   /** Queues a verification, counted to its group. */
@@ -408,7 +416,7 @@ export class WorkerPool {
     this.waitingByGroup.clear()
     for (const task of this.waitingMining.splice(0)) this.settle(task, err)
     for (const slot of this.slots) {
-      for (const task of [...slot.verifying, slot.mining]) if (task !== undefined) this.settle(task, err)
+      for (const task of [...slot.verifying, ...slot.mining]) this.settle(task, err)
     }
   }
 }
