@@ -144,10 +144,11 @@ describe('a post its stem successor hands back to publish', () => {
 
     // held 20-40 ms: old code own 2.4 ms, relayed 6.1 ms (medians), advantage 0.86; now 0.07-0.16.
     // handed back at once, with own posts mined in V's event loop: own 2.4 ms, relayed 1.2 ms (medians),
-    // 0.43-0.51; mined on the pool 0.09-0.28 over 8 runs. A distance of 0.3 between 80 + 80 samples of
-    // one distribution comes by chance with p ~ 0.0015
+    // 0.43-0.51; mined on the pool 0.09-0.28 over 8 runs (at load 9-15 on 2 cores). The bound of 0.35 still
+    // fails the event-loop miner, and leaves the pool's worst run (0.28) a margin: a distance of 0.3 between
+    // 80 + 80 samples of one distribution comes by chance with p ~ 0.0015, 0.35 with p ~ 0.0001
     const reports = HOLDS.map((hold, h) => `held ${hold.min}-${hold.max} ms: ${timingReport(samples[h]!.own, samples[h]!.relayed)}`)
     console.log(`hand-off timing: ${reports.join('; ')}`)
-    for (const [h, { own, relayed }] of samples.entries()) expect(advantage(own, relayed), reports[h]).toBeLessThan(0.3)
+    for (const [h, { own, relayed }] of samples.entries()) expect(advantage(own, relayed), reports[h]).toBeLessThan(0.35)
   }, 60_000)
 })
