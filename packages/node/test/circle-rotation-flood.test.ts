@@ -156,6 +156,8 @@ describe('a hostile owner rotating without end', () => {
     // largest digest first: each one beats the one followed before it
     bodies.sort((a, b) => compareBytes(recordDigest(keys, CircleRecordType.ROTATE, b), recordDigest(keys, CircleRecordType.ROTATE, a)))
     for (const body of bodies) expect(await intake.receive(await sealCircleFrame(keys, CircleRecordType.ROTATE, body), 'owner', 'gossip')).toBe('accept')
+    // each read after its verdict
+    await intake.settled()
     expect(circle.state.follows).toHaveLength(CIRCLE_ROTATIONS_PER_HOUR)
     expect(circle.state.generations).toHaveLength(2)
     expect(toHex(circle.state.generations[0]!.rotation!)).toBe(toHex(bodies[CIRCLE_ROTATIONS_PER_HOUR - 1]!))

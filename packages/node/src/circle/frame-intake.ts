@@ -291,16 +291,18 @@ export class FrameIntake {
 
   /**
    * A frame kept after its relay check (`checked`: hashed once, whatever the circles held) read in turn, when
-   * it is of one of this node's circles; another circle's frame, or junk a relay cannot tell from one, is
-   * carried unread.
+   * it is of one of this node's circles, once the event loop has carried its verdict on (the reading, a
+   * ring signature or a store write, must not delay the forward: nor whether it verifies, nor whether an own
+   * post is held already, seventeenth read of issue 12, Medium 1); another circle's frame, or junk a relay
+   * cannot tell from one, is carried unread.
    */
   private async take (checked: CheckedCircleFrame, from: string, path: FramePath): Promise<void> {
     for (const circle of this.components.circles()) {
       const opened = circle.open(checked)
-      if (opened !== undefined) {
-        await this.opened(circle, opened, checked.frame, from, path)
-        return
-      }
+      if (opened === undefined) continue
+      await nextTurn()
+      if (this.holds(circle)) await this.opened(circle, opened, checked.frame, from, path)
+      return
     }
   }
 
