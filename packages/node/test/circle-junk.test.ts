@@ -145,18 +145,24 @@ describe('junk frames and held posts against a member', () => {
 })
 
 describe('a member\'s verdict is a relay\'s', () => {
+  const owner = generateMemberKeys()
+  const bea = generateMemberKeys()
+  const mallory = generateMemberKeys()
+  const secret = generateCircleSecret()
+  const keys = deriveCircleKeys(secret, 0, owner.ring.publicKey)
+  /** bea's circle, owner, bea and mallory joined */
+  const joined = (now: number): HeldCircle => {
+    const circle = new HeldCircle({ name: 'c', owner: owner.ring.publicKey, minRing: 2, member: bea, generations: [{ generation: 0, secret, joins: [], invites: [], leaves: [] }] })
+    for (const m of [owner, bea, mallory]) circle.apply(circle.current, CircleRecordType.JOIN, signJoin(keys, m, { created: now, name: '' }), now)
+    return circle
+  }
+
   // seventeenth read of issue 12, High 1: a member Ignored a frame of its circle whose record or post is bad
   // where a relay Accepts it, so any holder of a generation's secret could probe a node for membership
   // (20 of 20 probes told; this FAILED on 543393d: 'ignore' at the member)
   it('a key holder\'s JOIN and rotation with broken signatures and a post short of proof of work: accepted and kept by member and relay alike, read as nothing by the member', async () => {
-    const owner = generateMemberKeys()
-    const bea = generateMemberKeys()
-    const mallory = generateMemberKeys()
-    const secret = generateCircleSecret()
-    const keys = deriveCircleKeys(secret, 0, owner.ring.publicKey)
     const now = Math.floor(Date.now() / 1000)
-    const circle = new HeldCircle({ name: 'c', owner: owner.ring.publicKey, minRing: 2, member: bea, generations: [{ generation: 0, secret, joins: [], invites: [], leaves: [] }] })
-    for (const m of [owner, bea, mallory]) circle.apply(circle.current, CircleRecordType.JOIN, signJoin(keys, m, { created: now, name: '' }), now)
+    const circle = joined(now)
     let stored = 0
     const node = async (circles: HeldCircle[]): Promise<{ intake: FrameIntake, frames: FrameStore }> => {
       const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
@@ -187,20 +193,13 @@ describe('a member\'s verdict is a relay\'s', () => {
     expect(circle.current.generation).toBe(0)
     expect(stored).toBe(0)
   }, 30_000)
-})
 
-describe('a member\'s verdict on a post of its circle', () => {
   // seventeenth read of issue 12, Medium 1: an own post is stored when made, so its gossip copy was a
   // 'duplicate' (0.06 ms) inside the verdict that gates forwarding where a relayed one was 'stored' (0.79 ms):
   // a threshold told them apart with advantage 0.98. FAILED on 543393d (the store came first)
-  it('comes before the post is stored or verified: the forward waits for neither', async () => {
-    const owner = generateMemberKeys()
-    const bea = generateMemberKeys()
-    const secret = generateCircleSecret()
-    const keys = deriveCircleKeys(secret, 0, owner.ring.publicKey)
+  it('on a post of its circle comes before the post is stored or verified: the forward waits for neither', async () => {
     const now = Math.floor(Date.now() / 1000)
-    const circle = new HeldCircle({ name: 'c', owner: owner.ring.publicKey, minRing: 2, member: bea, generations: [{ generation: 0, secret, joins: [], invites: [], leaves: [] }] })
-    for (const m of [owner, bea]) circle.apply(circle.current, CircleRecordType.JOIN, signJoin(keys, m, { created: now, name: '' }), now)
+    const circle = joined(now)
     const order: string[] = []
     const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
     const intake = new FrameIntake({ frames, intake: { receive: async () => { order.push('stored'); return 'duplicate' } }, circles: () => [circle], changed: async () => {}, powBits: POW, now: () => now, log: silent })
@@ -213,16 +212,21 @@ describe('a member\'s verdict on a post of its circle', () => {
   }, 30_000)
 })
 
+/** A relay's frame intake (no circle of its own), and frames it keeps: another circle's, fresh each call. */
+async function relayIntake (): Promise<{ intake: FrameIntake, relayable: () => Promise<Uint8Array> }> {
+  const now = Math.floor(Date.now() / 1000)
+  const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
+  const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+  const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
+  return { intake, relayable: async () => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64))) }
+}
+
 describe('the intake\'s places within a crowd\'s address group', () => {
   // seventeenth read of issue 12, High 3: 40 sybil PeerIds behind the crowd's one address (a NAT, a relay, a
   // browser's inbound peers) filled the group's share, and every crowd-mate's frame was Ignored, gossipsub
   // marking it seen: lost until a sync (100/100 greedy). FAILED on 543393d (the dialed crowd-mate lost 20 of 20).
   it('a crowd-mate this node dialed takes a sybil\'s place; an unknown one is refused and told (a sync with it brings the frame)', async () => {
-    const now = Math.floor(Date.now() / 1000)
-    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
-    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [], changed: async () => {}, powBits: POW, now: () => now, log: silent })
-    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
-    const relayable = async (): Promise<Uint8Array> => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
+    const { intake, relayable } = await relayIntake()
     const CROWD = 'ip4/203.0.113.5'
     const ROUNDS = 20
     const junk: Uint8Array[] = []
@@ -262,9 +266,7 @@ describe('a circle frame the stem fluffs here', () => {
   // group, so any stem peer handing junk off (`publish`) had honest fluffed frames Ignored (100/100 greedy).
   // FAILED on 543393d: the router handed no group (undefined)
   it('is placed by the group of the stem peer that handed it in: that peer\'s flood fills its own share, not another\'s', async () => {
-    const now = Math.floor(Date.now() / 1000)
-    const frames = await openFrameStore({ db: await memoryDatabase(), now: () => now })
-    const intake = new FrameIntake({ frames, intake: { receive: async () => 'stored' }, circles: () => [], changed: async () => {}, powBits: POW, now: () => now, log: silent })
+    const { intake, relayable } = await relayIntake()
     const verdicts = new Map<string, Array<Promise<string>>>()
     const router = new StemRouter({
       send: () => {},
@@ -274,8 +276,6 @@ describe('a circle frame the stem fluffs here', () => {
         return { status: 'sent', recipients: 1 }
       }
     }, { fluffProbability: 1 })
-    const other = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
-    const relayable = async (): Promise<Uint8Array> => await sealCircleFrame(other, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
     let release = (): void => {}
     const gate = new Promise<void>((resolve) => { release = resolve })
     const holding = intake.serially(async () => { await gate })
