@@ -1,6 +1,7 @@
 /**
  * The frames a node keeps for history sync of the shared circle topic: by id, for a week after arrival,
- * within a byte budget in which a flood from one sender group evicts its own frames first.
+ * within a byte budget in which a flood gives up its own newest frames first (by hour of arrival, then by
+ * sender group), whoever relayed it.
  */
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'

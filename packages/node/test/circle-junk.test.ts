@@ -6,7 +6,9 @@
  * every kept frame again (4,096 here; 65,536 in a full store: 6.7 s of CPU a rotation on the loaded VM) and every roster
  * record verified every held post's ring signature again; now a rotation tries only the frames that
  * arrived since the rotation was made, and a held post is judged again only when the key it waits for
- * joins.
+ * joins. Also (seventeenth read): a member's verdict is a relay's and comes before its reading; the
+ * intake's places within a crowd's address group go by standing; a fluffed frame is placed by the group
+ * of the stem peer that handed it in.
  */
 import {
   CircleRecordType, buildCirclePost, compareBytes, deriveCircleKeys, generateCircleSecret, generateMemberKeys, sealCircleFrame, signJoin, signRotation
