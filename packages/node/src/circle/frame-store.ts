@@ -54,8 +54,11 @@ export interface FrameScan extends AsyncIterable<Uint8Array> {
 
 /** The frames kept for history sync. */
 export interface FrameStore {
-  /** Keeps a frame brought by sender group `group`; 'duplicate' when it is held already. */
-  put(frame: Uint8Array, group: string): Promise<'stored' | 'duplicate'>
+  /**
+   * Keeps a frame brought by sender group `group`; 'duplicate' when it is held already, 'full' when the
+   * store is full and the frame is the newest of the span and group that give way (not kept).
+   */
+  put(frame: Uint8Array, group: string): Promise<'stored' | 'duplicate' | 'full'>
   /** Whether the frame of this id is held. */
   has(id: Uint8Array): boolean
   /** The frame of this id, or undefined. */
@@ -205,12 +208,13 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
   /**
    * Frees room for a frame of `bytes` from `group` arriving in span `at`: from the span of arrival holding
    * the most bytes, then its group holding the most (the new frame counted in both), the newest frames go
-   * first. A flood fills the span it arrives in and gives up its own latest frames there: the frames that
+   * first, the new frame the first of all when it is of that span and group (`kept` false: it is not
+   * kept). A flood fills the span it arrives in and gives up its own latest frames there: the frames that
    * came before it stay, whoever forwarded it (at its second hop the junk is filed under the honest
    * neighbours that relayed it: evicting their oldest erased all their history, seventeenth read of issue
    * 12, High 2), and once it stops the next span's frames push the flood's out.
    */
-  const evictFor = (bytes: number, group: string, at: number): Uint8Array[] => {
+  const evictFor = (bytes: number, group: string, at: number): { evicted: Uint8Array[], kept: boolean } => {
     const evicted: Uint8Array[] = []
     while (total + bytes > maxBytes && index.size > 0) {
       // only spans and groups holding frames are listed, so the largest has one to give up
@@ -225,12 +229,14 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
       for (const entry of held.groups) {
         if (most === undefined || groupWeight(entry[0], entry[1]) > groupWeight(most[0], most[1])) most = entry
       }
+      // the newcomer is the newest of its own span and group
+      if (key === at && most![0] === group) return { evicted, kept: false }
       const hex = newest(most![1], most![0], key)
       // every frame of a group is listed in its ids: none found would be a bug, not a reason to spin
       if (hex === undefined) break
       evicted.push(remove(hex)!)
     }
-    return evicted
+    return { evicted, kept: true }
   }
 
   return {
@@ -247,14 +253,16 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
       const hex = toHex(id)
       if (index.has(hex)) return 'duplicate'
       const filed: Filed = { expires: now() + ttl, bytes: frame.byteLength, group, arrival: arrivals++ }
-      const evicted = evictFor(filed.bytes, group, spanOf(filed))
-      index.set(hex, filed)
-      count(hex, filed, 1)
+      const { evicted, kept } = evictFor(filed.bytes, group, spanOf(filed))
+      if (kept) {
+        index.set(hex, filed)
+        count(hex, filed, 1)
+      }
       await records.batch([
         ...evicted.map((key) => ({ type: 'del' as const, key })),
-        { type: 'put' as const, key: id, value: encodeRecord(filed, frame) }
+        ...kept ? [{ type: 'put' as const, key: id, value: encodeRecord(filed, frame) }] : []
       ])
-      return 'stored'
+      return kept ? 'stored' : 'full'
     },
     has: (id) => index.has(toHex(id)),
     get: async (id) => {
