@@ -307,9 +307,9 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
         blocked: (peer) => tracker.isCutOff(peer.toString()),
         // a post fluffed here after all is charged to the successor it last went to, own or relayed alike
         forwarded: (id, to) => { this.intake.forwarded(fromHex(id), this.senderGroup(to)) },
-        fluff: async (topic, envelope, expires) => {
+        fluff: async (topic, envelope, expires, group) => {
           if (topic === DIRECTORY_TOPIC && this.members !== undefined) return await this.members.fluff(envelope, expires)
-          if (topic === CIRCLE_SHARED_TOPIC && this.nodeCircles !== undefined) return await this.nodeCircles.fluff(envelope, expires)
+          if (topic === CIRCLE_SHARED_TOPIC && this.nodeCircles !== undefined) return await this.nodeCircles.fluff(envelope, expires, group)
           return await this.own.fluff(topic, envelope, expires)
         },
         canFluff: (topic) => this.direct.reachable(topic),
@@ -843,6 +843,8 @@ export class MurmurNode extends TypedEventEmitter<MurmurEvents> implements Murmu
       connectionCount: () => libp2p.getConnections().length,
       tracker: this.tracker,
       senderGroup: (peer) => this.senderGroup(peer),
+      rank: (peer) => this.sync?.rank(peer) ?? 1,
+      refused: (peer) => { void this.sync?.maybeSyncWith(peer, CIRCLE_SHARED_TOPIC) },
       powBits: this.config.powBits,
       stem: this.stem,
       clock: this.config.clock,

@@ -8,11 +8,11 @@
  * are dropped; the owner's node refuses to rotate past the rate. Counts are asserted, not timings.
  */
 import * as protocol from '@murmur/protocol'
-import { CircleRecordType, compareBytes, deriveCircleKeys, generateCircleSecret, generateMemberKeys, recordDigest, sealCircleFrame, signJoin, signRotation, toHex } from '@murmur/protocol'
+import { CircleRecordType, compareBytes, deriveCircleKeys, equalBytes, generateCircleSecret, generateMemberKeys, openCircleFrame, recordDigest, sealCircleFrame, signJoin, signRotation, toHex } from '@murmur/protocol'
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it, vi } from 'vitest'
 import { CirclePosts } from '../src/circle/circle-posts.js'
-import { CIRCLE_FRAME_TTL } from '../src/circle/constants.js'
+import { CIRCLE_FRAME_TTL, JOIN_REANNOUNCE_AGE } from '../src/circle/constants.js'
 import { CIRCLE_ROTATIONS_PER_DAY, CIRCLE_ROTATIONS_PER_HOUR } from '../src/circle/follow-rate.js'
 import { FrameIntake } from '../src/circle/frame-intake.js'
 import { openFrameStore } from '../src/circle/frame-store.js'
@@ -156,6 +156,8 @@ describe('a hostile owner rotating without end', () => {
     // largest digest first: each one beats the one followed before it
     bodies.sort((a, b) => compareBytes(recordDigest(keys, CircleRecordType.ROTATE, b), recordDigest(keys, CircleRecordType.ROTATE, a)))
     for (const body of bodies) expect(await intake.receive(await sealCircleFrame(keys, CircleRecordType.ROTATE, body), 'owner', 'gossip')).toBe('accept')
+    // each read after its verdict
+    await intake.settled()
     expect(circle.state.follows).toHaveLength(CIRCLE_ROTATIONS_PER_HOUR)
     expect(circle.state.generations).toHaveLength(2)
     expect(toHex(circle.state.generations[0]!.rotation!)).toBe(toHex(bodies[CIRCLE_ROTATIONS_PER_HOUR - 1]!))
@@ -219,6 +221,37 @@ describe('a hostile owner rotating without end', () => {
     clock.now = T0 + HOUR
     await service.remove('c', hex[6]!)
     expect(circle.roster().size).toBe(2)
+  })
+})
+
+describe('the owner\'s rotation', () => {
+  // seventeenth read of issue 12, High 2: a flood that pushed a rotation's frame out of relays' stores locked
+  // a member offline meanwhile out for good, as only JOINs were announced again. FAILED on 543393d (no frame)
+  it(`is announced again by the owner's node JOIN_REANNOUNCE_AGE after it was made, a fresh seal of the same record, then not again before as long`, async () => {
+    const owner = generateMemberKeys()
+    const bea = generateMemberKeys()
+    const clock = { now: T0 }
+    const secret = generateCircleSecret()
+    const { service, circle, sent } = await memberNode(owner, owner, secret, clock)
+    const keys = circle.keysOf(circle.current)
+    circle.apply(circle.current, CircleRecordType.JOIN, signJoin(keys, bea, { created: T0, name: '' }), T0)
+    await service.remove('c', toHex(bea.ring.publicKey))
+    const rotations = (): Uint8Array[] => sent.flatMap((frame) => {
+      const opened = openCircleFrame(keys, frame)
+      return opened.ok && opened.type === CircleRecordType.ROTATE ? [opened.body] : []
+    })
+    expect(rotations()).toHaveLength(1)
+    const first = sent.find((frame) => openCircleFrame(keys, frame).ok)!
+    clock.now = T0 + JOIN_REANNOUNCE_AGE - 60
+    await service.sweep()
+    expect(rotations()).toHaveLength(1)
+    clock.now = T0 + JOIN_REANNOUNCE_AGE
+    await service.sweep()
+    expect(rotations()).toHaveLength(2)
+    expect(equalBytes(rotations()[1]!, rotations()[0]!)).toBe(true)
+    expect(sent.filter((frame) => equalBytes(frame, first))).toHaveLength(1)
+    await service.sweep()
+    expect(rotations()).toHaveLength(2)
   })
 })
 

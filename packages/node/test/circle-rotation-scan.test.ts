@@ -199,11 +199,15 @@ describe('a rotation\'s scan of the kept frames', () => {
     await scan.reached
     // held mid-scan: the next rotation is taken, then frames of both circles, each read on arrival
     expect(await within(intake.receive(second, 'owner', 'gossip'), 'the second rotation\'s verdict')).toBe('accept')
+    // read after its verdict, in the turn
+    await within(intake.settled(), 'the second rotation read')
     expect(a!.circle.current.generation).toBe(2)
     expect(await within(intake.receive(await b!.join(0, 'honest', now()), 'g', 'gossip'), 'the other circle\'s frame')).toBe('accept')
+    await within(intake.settled(), 'the other circle\'s frame read')
     expect(b!.names()).toContain('honest')
     const eve = await a!.join(2, 'eve', now())
     expect(await within(intake.receive(eve, 'g', 'gossip'), 'a live frame of the new generation')).toBe('accept')
+    await within(intake.settled(), 'a live frame of the new generation read')
     expect(a!.names()).toContain('eve')
     expect(a!.names()).not.toContain('dan')
 

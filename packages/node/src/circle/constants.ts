@@ -20,6 +20,13 @@ export const CIRCLE_FRAME_TTL = MAX_TTL
 export const CIRCLE_FRAMES_MAX_BYTES = 64 * 1024 * 1024
 
 /**
+ * Seconds of arrival whose frames share the frame store's budget (CIRCLE_FRAMES_MAX_BYTES) together: a full
+ * store gives up the newest frames of the span holding the most bytes (by sender group within it), so a
+ * flood takes room from the hour it arrives in, not from the history kept before it. @default 3600
+ */
+export const CIRCLE_EVICT_SPAN = 3600
+
+/**
  * Most opened circle posts held back because their ring names keys not on the roster yet (§6.4): kept
  * until the join arrives or the post expires; past it the one expiring first is dropped. @default 256
  */

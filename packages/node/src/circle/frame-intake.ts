@@ -1,8 +1,8 @@
 /**
  * How a frame of the shared circle topic is taken, from gossip or history sync (docs/PROTOCOL.md §6.3):
- * the relay check every node makes (Reject on a broken frame), then, for a frame of one of this node's
- * circles, the member's verdict on its record or post (Ignore when it is bad: a member does not forward
- * it), and the frame kept for history sync. A post whose ring names keys not on the roster yet is held
+ * the relay check every node makes (Reject on a broken frame), the frame kept for history sync and
+ * forwarded, and then, for a frame of one of this node's circles, the member's reading of its record or
+ * post (one that is bad is dropped here; the verdict, a relay's, does not say it). A post whose ring names keys not on the roster yet is held
  * until their joins arrive or the post expires (§6.4).
  */
 import { CircleRecordType, checkCircleFrame, toHex, validateCircleEnvelope } from '@murmur/protocol'
@@ -13,6 +13,7 @@ import { CIRCLE_FRAME_TTL, CIRCLE_HELD_MAX, JOIN_SCAN_SLICE_MS, ROTATION_SCAN_MA
 import { frameId } from './frame-store.js'
 import { intakePlaces } from './intake-places.js'
 import type { HeldCircle, OpenedFrame, RecordOutcome } from './held-circle.js'
+import type { FrameSender } from './intake-places.js'
 import type { HeldGeneration } from './state.js'
 import type { FrameScan, FrameStore } from './frame-store.js'
 import type { JoinScanProgress } from './types.js'
@@ -98,15 +99,20 @@ export class FrameIntake {
   }
 
   /**
-   * The verdict on a frame from `from` (a sender group): 'reject' for a frame any relay can tell is
-   * broken, 'ignore' for one held already or that a member found bad, else 'accept' (kept, forwarded).
-   * 'stem' is a frame this node fluffs: taken as from gossip (an own one is kept for sync only now).
-   * A frame waits for the turn in a place of its path's (gossip, or sync and stem) shared by sender group
-   * (`intakePlaces`: CIRCLE_INTAKE_WAITING each); without one, or when its place was given to a smaller
-   * group's frame, 'ignore' (history sync brings it later): an intake held up must not hold every gossip
-   * turn of the node, nor one group's flood every honest frame.
+   * The verdict on a frame from `from` (a sender group; `sender` the peer, for its place within the group):
+   * 'reject' for a frame any relay can tell is broken, 'ignore' for one held already or without a place,
+   * else 'accept': kept and forwarded, as a relay does. A frame of this node's circles is read after the
+   * verdict, in the same turn (the next frame is judged by the roster it leaves): a member's verdict is a
+   * relay's whatever the frame holds, so no key holder can tell a member from a relay by gossiping it a bad
+   * record or post (seventeenth read of issue 12, High 1); one that does not verify is dropped here, unread
+   * and unshown. 'stem' is a frame this node fluffs: taken as from gossip. A frame waits for the turn in a
+   * place of its path's (gossip, or sync and stem) shared by sender group and within it by peer
+   * (`intakePlaces`: CIRCLE_INTAKE_WAITING each); without one, or when its place was given to another's
+   * frame, 'ignore' and `sender.refused` (history sync with it brings the frame; gossipsub marked its id
+   * seen): an intake held up must not hold every gossip turn of the node, nor one group's flood every
+   * honest frame.
    */
-  async receive (frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
+  async receive (frame: Uint8Array, from: string, path: FramePath, sender?: FrameSender): Promise<Verdict> {
     const checked = checkCircleFrame(frame)
     if (!checked.ok) {
       this.components.log('circle frame refused: %s (%s)', checked.code, checked.reason)
@@ -118,17 +124,28 @@ export class FrameIntake {
     if (path === 'gossip') this.components.seen?.(copy, id)
     if (this.components.frames.has(id)) return 'ignore'
     const places = path === 'gossip' ? this.places.gossip : this.places.other
-    const place = places.take(from)
+    const place = places.take(from, sender)
     if (place === undefined) {
       this.components.log('%d circle frames wait for the intake: one from %s ignored', places.size, from)
+      sender?.refused?.()
       return 'ignore'
     }
-    return await this.serially(async () => {
-      place.release()
-      if (place.dropped || this.components.frames.has(id)) return 'ignore'
-      const verdict = await this.take(checked, from, path)
-      if (verdict === 'accept') await this.components.frames.put(copy, from)
-      return verdict
+    return await new Promise<Verdict>((resolve, reject) => {
+      this.serially(async () => {
+        place.release()
+        if (place.dropped) sender?.refused?.()
+        if (place.dropped || this.components.frames.has(id)) {
+          resolve('ignore')
+          return
+        }
+        await this.components.frames.put(copy, from)
+        resolve('accept')
+        await this.take(checked, from, path)
+      }).catch((err: unknown) => {
+        // before the verdict: the validator Ignores it; after: the frame is kept, its reading lost
+        reject(err)
+        this.components.log('a circle frame was not kept, or kept and not read - %e', err)
+      })
     })
   }
 
@@ -144,11 +161,17 @@ export class FrameIntake {
     await this.scan(circle, scan, new Map(circle.state.generations.map((g) => [g, Infinity])), options)
   }
 
+  /** Resolves once every frame received so far is read (`receive` answers before its frame is read). */
+  async settled (): Promise<void> {
+    await this.serially(async () => {})
+  }
+
   /**
-   * Resolves once the scans of kept frames after the rotations taken so far are done: a rotation's
-   * verdict comes before them (they run out of the turn).
+   * Resolves once the frames received so far are read and the scans of kept frames after the rotations
+   * among them are done: a rotation's verdict comes before them (they run out of the turn).
    */
   async rescanned (): Promise<void> {
+    await this.settled()
     while (this.running.size > 0) await Promise.all(this.running)
   }
 
@@ -303,31 +326,43 @@ export class FrameIntake {
     if (done && this.holds(circle)) await this.components.save?.(circle)
   }
 
-  /** A frame that passed its relay check (`checked`: hashed once, whatever the circles held) read in turn. */
-  private async take (checked: CheckedCircleFrame, from: string, path: FramePath): Promise<Verdict> {
-    const { frame } = checked
+  /**
+   * A frame kept after its relay check (`checked`: hashed once, whatever the circles held) read in turn, when
+   * it is of one of this node's circles, once the event loop has carried its verdict on (the reading, a
+   * ring signature or a store write, must not delay the forward: nor whether it verifies, nor whether an own
+   * post is held already, seventeenth read of issue 12, Medium 1); another circle's frame, or junk a relay
+   * cannot tell from one, is carried unread.
+   */
+  private async take (checked: CheckedCircleFrame, from: string, path: FramePath): Promise<void> {
     for (const circle of this.components.circles()) {
       const opened = circle.open(checked)
-      if (opened !== undefined) return await this.opened(circle, opened, frame, from, path)
+      if (opened === undefined) continue
+      await nextTurn()
+      if (this.holds(circle)) await this.opened(circle, opened, checked.frame, from, path)
+      return
     }
-    // another circle's frame, or junk a relay cannot tell from one: carried, unread
-    return 'accept'
   }
 
-  /** The member's verdict on a frame of its own circle, that came to this node at unix second `arrived` (now by default). */
-  private async opened (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath, arrived?: number): Promise<Verdict> {
+  /**
+   * A member reads a frame of its own circle, that came to this node at unix second `arrived` (now by
+   * default): a record that does not verify, or a rotation that lost, is dropped unread.
+   */
+  private async opened (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath, arrived?: number): Promise<void> {
     const { type, body } = opened.record
-    if (type === CircleRecordType.ENVELOPE) return await this.envelope(circle, opened, frame, from, path)
+    if (type === CircleRecordType.ENVELOPE) {
+      await this.envelope(circle, opened, frame, from, path)
+      return
+    }
     const now = Math.floor(this.components.now())
     const outcome = circle.apply(opened.generation, type, body, now, arrived ?? now)
     if (outcome === 'invalid') {
-      this.components.log('a record of a circle of this node does not verify: not forwarded')
-      return 'ignore'
+      this.components.log('a record of a circle of this node does not verify: dropped')
+      return
     }
     if (outcome === 'forked') {
-      // a rotation that lost: not forwarded; the owner's node makes its removals again
+      // a rotation that lost: the owner's node makes its removals again
       await this.components.changed(circle, outcome)
-      return 'ignore'
+      return
     }
     if (outcome !== 'known') {
       // the new generation is the last (a rotation that left this member out adds none), taken before
@@ -339,11 +374,10 @@ export class FrameIntake {
       await this.components.changed(circle, outcome)
       await this.retry(circle)
     }
-    return 'accept'
   }
 
-  /** A post of the circle: stored as any post (tags per scope: one vote per member per post), or held. */
-  private async envelope (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath): Promise<Verdict> {
+  /** A post of the circle: stored as any post (tags per scope: one vote per member per post), held, or dropped when bad. */
+  private async envelope (circle: HeldCircle, opened: OpenedFrame, frame: Uint8Array, from: string, path: FramePath): Promise<void> {
     const now = Math.floor(this.components.now())
     let stranger: string | undefined
     const result = validateCircleEnvelope(opened.keys, opened.record.body, {
@@ -360,13 +394,12 @@ export class FrameIntake {
     if (!result.ok) {
       if (stranger !== undefined && result.code === 'ERR_CIRCLE_RING') {
         this.hold({ circle, generation: opened.generation, waiting: stranger, frame, from, path, until: now + CIRCLE_FRAME_TTL })
-        return 'accept'
+        return
       }
-      this.components.log('a post of a circle of this node refused: %s', result.code)
-      return 'ignore'
+      this.components.log('a post of a circle of this node dropped: %s', result.code)
+      return
     }
-    const stored = await this.components.intake.receive(opened.record.body, result, from)
-    return stored === 'stored' || stored === 'duplicate' ? 'accept' : 'ignore'
+    await this.components.intake.receive(opened.record.body, result, from)
   }
 
   private hold (held: Held): void {

@@ -1,10 +1,11 @@
 /**
  * The frames of the shared circle topic a node keeps for history sync (docs/PROTOCOL.md §6.3): every
  * relaying node keeps every valid frame, member or not, by message id, for CIRCLE_FRAME_TTL after it
- * arrived (a relay cannot read the inner ttl), within a byte budget shared out by sender group.
+ * arrived (a relay cannot read the inner ttl), within a byte budget shared out by hour of arrival and, within
+ * an hour, by sender group; a full store gives up the newest frames first (see `evictFor`).
  */
 import { CIRCLE_SHARED_TOPIC, fromHex, gossipMessageId, toHex } from '@murmur/protocol'
-import { CIRCLE_FRAMES_MAX_BYTES, CIRCLE_FRAMES_SUBLEVEL, CIRCLE_FRAME_TTL } from './constants.js'
+import { CIRCLE_EVICT_SPAN, CIRCLE_FRAMES_MAX_BYTES, CIRCLE_FRAMES_SUBLEVEL, CIRCLE_FRAME_TTL } from './constants.js'
 import type { StoreDatabase } from '../store/index.js'
 import type { SyncItem } from '@murmur/protocol'
 import type { AbstractSublevel } from 'abstract-level'
@@ -19,6 +20,8 @@ export interface FrameStoreInit {
   ttl?: number
   /** @default CIRCLE_FRAMES_MAX_BYTES (64 MiB) */
   maxBytes?: number
+  /** Seconds of arrival that share out the budget together. @default CIRCLE_EVICT_SPAN (3600) */
+  span?: number
 }
 
 /** Where a frame is filed: its id is `gossipMessageId(CIRCLE_SHARED_TOPIC, frame)`. */
@@ -30,6 +33,19 @@ interface Filed {
   arrival: number
 }
 
+/** A sender group's frames of one span of arrival: ids oldest first (some maybe dropped meanwhile). */
+interface SpanGroup {
+  bytes: number
+  live: number
+  ids: string[]
+}
+
+/** The frames that arrived in one span (CIRCLE_EVICT_SPAN), by sender group. */
+interface Span {
+  bytes: number
+  groups: Map<string, SpanGroup>
+}
+
 /** The frames held when {@link FrameStore.frames} was called, read from the database in batches as iterated. */
 export interface FrameScan extends AsyncIterable<Uint8Array> {
   /** How many frames it holds (a frame dropped meanwhile is skipped). */
@@ -38,8 +54,11 @@ export interface FrameScan extends AsyncIterable<Uint8Array> {
 
 /** The frames kept for history sync. */
 export interface FrameStore {
-  /** Keeps a frame brought by sender group `group`; 'duplicate' when it is held already. */
-  put(frame: Uint8Array, group: string): Promise<'stored' | 'duplicate'>
+  /**
+   * Keeps a frame brought by sender group `group`; 'duplicate' when it is held already, 'full' when the
+   * store is full and the frame is the newest of the span and group that give way (not kept).
+   */
+  put(frame: Uint8Array, group: string): Promise<'stored' | 'duplicate' | 'full'>
   /** Whether the frame of this id is held. */
   has(id: Uint8Array): boolean
   /** The frame of this id, or undefined. */
@@ -126,16 +145,34 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
   const now = init.now ?? (() => Math.floor(Date.now() / 1000))
   const ttl = init.ttl ?? CIRCLE_FRAME_TTL
   const maxBytes = init.maxBytes ?? CIRCLE_FRAMES_MAX_BYTES
+  const span = init.span ?? CIRCLE_EVICT_SPAN
   const records: Records = init.db.sublevel<Uint8Array, Uint8Array>(CIRCLE_FRAMES_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
   /** hex id → where it is filed, in arrival order (oldest first) */
   const index = new Map<string, Filed>()
-  const groupBytes = new Map<string, number>()
+  /** the span of arrival a frame is filed under (loaded ones by their expiry: see arrivedAt) */
+  const spanOf = (filed: Omit<Filed, 'arrival'>): number => Math.floor((filed.expires - ttl) / span)
+  const spans = new Map<number, Span>()
+  /** Whether the frame `hex` is held, filed under `group` in span `at`. */
+  const filedIn = (hex: string, group: string, at: number): boolean => {
+    const filed = index.get(hex)
+    return filed?.group === group && spanOf(filed) === at
+  }
   let total = 0
-  const count = (filed: Filed, sign: 1 | -1): void => {
+  const count = (hex: string, filed: Filed, sign: 1 | -1): void => {
     total += sign * filed.bytes
-    const bytes = (groupBytes.get(filed.group) ?? 0) + sign * filed.bytes
-    if (bytes > 0) groupBytes.set(filed.group, bytes)
-    else groupBytes.delete(filed.group)
+    const at = spanOf(filed)
+    const held: Span = spans.get(at) ?? { bytes: 0, groups: new Map() }
+    const group: SpanGroup = held.groups.get(filed.group) ?? { bytes: 0, live: 0, ids: [] }
+    held.bytes += sign * filed.bytes
+    group.bytes += sign * filed.bytes
+    group.live += sign
+    // a frame dropped is skipped when its group gives up its newest (`newest`), compacted once most are gone
+    if (sign > 0) group.ids.push(hex)
+    else if (group.ids.length > 2 * group.live + 16) group.ids = group.ids.filter((id) => filedIn(id, filed.group, at))
+    if (group.live > 0) held.groups.set(filed.group, group)
+    else held.groups.delete(filed.group)
+    if (held.groups.size > 0) spans.set(at, held)
+    else spans.delete(at)
   }
   const drop: Uint8Array[] = []
   const loaded: Array<[string, Omit<Filed, 'arrival'>]> = []
@@ -144,13 +181,13 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
     if (record === undefined || record.filed.expires <= now()) drop.push(key)
     else loaded.push([toHex(key), record.filed])
   }
-  // oldest first, so eviction keeps taking the oldest of a group after a restart
+  // oldest first, so eviction keeps taking the newest of a group after a restart
   loaded.sort((a, b) => a[1].expires - b[1].expires)
   let arrivals = 0
   for (const [hex, record] of loaded) {
     const filed = { ...record, arrival: arrivals++ }
     index.set(hex, filed)
-    count(filed, 1)
+    count(hex, filed, 1)
   }
   if (drop.length > 0) await records.batch(drop.map((key) => ({ type: 'del' as const, key })))
 
@@ -158,30 +195,48 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
     const filed = index.get(hex)
     if (filed === undefined) return undefined
     index.delete(hex)
-    count(filed, -1)
+    count(hex, filed, -1)
     return fromHex(hex)
   }
-  /**
-   * Frees room for a frame of `bytes` from `group`: the oldest frames of the group that would hold the most
-   * bytes (the new frame counted) go first, so a flooder's frames make room for its own.
-   */
-  const evictFor = (bytes: number, group: string): Uint8Array[] => {
-    const evicted: Uint8Array[] = []
-    const weight = (held: string): number => (groupBytes.get(held) ?? 0) + (held === group ? bytes : 0)
-    while (total + bytes > maxBytes && index.size > 0) {
-      // only groups holding frames are listed, so the largest has one to give up
-      let largest: string | undefined
-      for (const held of groupBytes.keys()) {
-        if (largest === undefined || weight(held) > weight(largest)) largest = held
-      }
-      for (const [hex, filed] of index) {
-        if (filed.group !== largest) continue
-        const key = remove(hex)
-        if (key !== undefined) evicted.push(key)
-        break
-      }
+  /** The newest frame held of `group` in span `at` (those dropped meanwhile skipped). */
+  const newest = (held: SpanGroup, group: string, at: number): string | undefined => {
+    for (let hex = held.ids.pop(); hex !== undefined; hex = held.ids.pop()) {
+      if (filedIn(hex, group, at)) return hex
     }
-    return evicted
+    return undefined
+  }
+  /**
+   * Frees room for a frame of `bytes` from `group` arriving in span `at`: from the span of arrival holding
+   * the most bytes, then its group holding the most (the new frame counted in both), the newest frames go
+   * first, the new frame the first of all when it is of that span and group (`kept` false: it is not
+   * kept). A flood fills the span it arrives in and gives up its own latest frames there: the frames that
+   * came before it stay, whoever forwarded it (at its second hop the junk is filed under the honest
+   * neighbours that relayed it: evicting their oldest erased all their history, seventeenth read of issue
+   * 12, High 2), and once it stops the next span's frames push the flood's out.
+   */
+  const evictFor = (bytes: number, group: string, at: number): { evicted: Uint8Array[], kept: boolean } => {
+    const evicted: Uint8Array[] = []
+    while (total + bytes > maxBytes && index.size > 0) {
+      // only spans and groups holding frames are listed, so the largest has one to give up
+      const weight = (held: Span, key: number): number => held.bytes + (key === at ? bytes : 0)
+      let largest: [number, Span] | undefined
+      for (const entry of spans) {
+        if (largest === undefined || weight(entry[1], entry[0]) > weight(largest[1], largest[0])) largest = entry
+      }
+      const [key, held] = largest!
+      const groupWeight = (name: string, of: SpanGroup): number => of.bytes + (key === at && name === group ? bytes : 0)
+      let most: [string, SpanGroup] | undefined
+      for (const entry of held.groups) {
+        if (most === undefined || groupWeight(entry[0], entry[1]) > groupWeight(most[0], most[1])) most = entry
+      }
+      // the newcomer is the newest of its own span and group
+      if (key === at && most![0] === group) return { evicted, kept: false }
+      const hex = newest(most![1], most![0], key)
+      // every frame of a group is listed in its ids: none found would be a bug, not a reason to spin
+      if (hex === undefined) break
+      evicted.push(remove(hex)!)
+    }
+    return { evicted, kept: true }
   }
 
   return {
@@ -198,14 +253,16 @@ export async function openFrameStore (init: FrameStoreInit): Promise<FrameStore>
       const hex = toHex(id)
       if (index.has(hex)) return 'duplicate'
       const filed: Filed = { expires: now() + ttl, bytes: frame.byteLength, group, arrival: arrivals++ }
-      const evicted = evictFor(filed.bytes, group)
-      index.set(hex, filed)
-      count(filed, 1)
+      const { evicted, kept } = evictFor(filed.bytes, group, spanOf(filed))
+      if (kept) {
+        index.set(hex, filed)
+        count(hex, filed, 1)
+      }
       await records.batch([
         ...evicted.map((key) => ({ type: 'del' as const, key })),
-        { type: 'put' as const, key: id, value: encodeRecord(filed, frame) }
+        ...kept ? [{ type: 'put' as const, key: id, value: encodeRecord(filed, frame) }] : []
       ])
-      return 'stored'
+      return kept ? 'stored' : 'full'
     },
     has: (id) => index.has(toHex(id)),
     get: async (id) => {

@@ -19,6 +19,7 @@ import { CircleService } from './service.js'
 import type { AtRestKeys } from '../at-rest/seal.js'
 import type { CirclesInit } from './service.js'
 import type { HeldCircle } from './held-circle.js'
+import type { FrameSender } from './intake-places.js'
 import type { InvalidMessageTracker } from '../gossip.js'
 import type { MurmurEvents } from '../index.js'
 import type { PostIntake, Verdict } from '../intake.js'
@@ -48,6 +49,13 @@ export interface NodeCirclesComponents {
   tracker: InvalidMessageTracker
   /** The address group of a peer (the store's and the frame store's quota count by it). */
   senderGroup(peer: PeerId): string | undefined
+  /**
+   * A peer's standing within its address group for the frame intake's places (history sync's rank: stalled
+   * lately 0, unknown 1, dialed or proven 2). @default 1
+   */
+  rank?(peer: PeerId): number
+  /** A frame `peer` sent was Ignored for want of a place in the frame intake: sync with it. @default nothing */
+  refused?(peer: PeerId): void
   powBits: Record<PostKind, number>
   /**
    * The stem own frames leave through, as own posts do (a frame's first gossip sender is then not its
@@ -88,8 +96,11 @@ export interface NodeCircles {
   sweep(): Promise<void>
   /** A stem hop's verdict on a frame it passes on (never kept here unless this node fluffs it). */
   judge(frame: Uint8Array): 'accept' | 'reject' | 'ignore'
-  /** Publishes a frame the stem leaves here (own or relayed), after taking it in as from gossip. */
-  fluff(frame: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /**
+   * Publishes a frame the stem leaves here (own or relayed), then takes it in as from gossip, in the places
+   * of `group`: the sender group that handed a relayed frame in (@default UNKNOWN_SENDER: own frames).
+   */
+  fluff(frame: Uint8Array, expires: number | undefined, group?: string): Promise<SendResult>
   /** Stops the outboxes (own frames not out yet stay on disk for the next start) and the scans of kept frames. */
   stop(): void
 }
@@ -211,13 +222,19 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
   // its embargo gets it out if its successor swallowed it
   for (const pending of own.inStem()) stem?.resume(CIRCLE_SHARED_TOPIC, pending.frame, pending.expires)
   const groupOf = (peer: PeerId): string => components.senderGroup(peer) ?? UNKNOWN_SENDER
+  // its place within its group, and the sync that brings a frame refused for want of one
+  const sender = (peer: PeerId): FrameSender => ({
+    peer: peer.toString(),
+    rank: () => components.rank?.(peer) ?? 1,
+    refused: () => { components.refused?.(peer) }
+  })
   return {
     circles,
-    validator: circleFrameValidator({ receive: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'gossip'), tracker: components.tracker, log }),
+    validator: circleFrameValidator({ receive: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'gossip', sender(peer)), tracker: components.tracker, log }),
     sync: {
       items: () => frames.items(),
       frame: async (id) => await frames.get(id),
-      ingest: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'sync')
+      ingest: async (frame, peer) => await frameIntake.receive(frame, groupOf(peer), 'sync', sender(peer))
     },
     announce: (view) => { circles.announce(view) },
     sweep: async () => { await circles.sweep() },
@@ -225,7 +242,7 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
       if (!checkCircleFrame(frame).ok) return 'reject'
       return frames.has(frameId(frame)) ? 'ignore' : 'accept'
     },
-    fluff: async (frame, expires) => {
+    fluff: async (frame, expires, group = UNKNOWN_SENDER) => {
       let sent: SendResult
       try {
         sent = await direct.send(CIRCLE_SHARED_TOPIC, frame, expires ?? Math.floor(now()) + CIRCLE_FRAME_TTL)
@@ -234,7 +251,9 @@ export async function openNodeCircles (components: NodeCirclesComponents, init: 
         // node's circles (an own one is already). Taken in first, an own frame (opened, its post read) left
         // later than another circle's (fifteenth read of issue 12, High 1: a successor handing it back times that)
         await nextTurn()
-        await frameIntake.receive(frame, UNKNOWN_SENDER, 'stem').catch((err: unknown) => { log.error('could not keep a circle frame fluffed here - %e', err) })
+        // in the places of the group that handed it in: a stem peer's junk takes its own group's share, not
+        // every fluffed frame's (seventeenth read of issue 12, Medium 2)
+        await frameIntake.receive(frame, group, 'stem').catch((err: unknown) => { log.error('could not keep a circle frame fluffed here - %e', err) })
       }
       // an own frame published here is out
       out(frame)

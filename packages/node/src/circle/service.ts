@@ -66,6 +66,8 @@ export interface CircleServiceComponents {
 export class CircleService implements Circles {
   private readonly components: CircleServiceComponents
   private readonly held = new Map<string, HeldCircle>()
+  /** When this owner's node last announced the rotation out of a generation (see `reannounceRotation`). */
+  private readonly rotationAnnounced = new WeakMap<HeldGeneration, number>()
   private readonly newcomerDelay: number
 
   constructor (components: CircleServiceComponents, states: CircleState[], init: CirclesInit = {}) {
@@ -324,7 +326,7 @@ export class CircleService implements Circles {
   /**
    * Drops the generations superseded more than CIRCLE_FRAME_TTL ago, follows the rotations kept waiting
    * that the rate allows now, and announces again the JOINs whose frames grow old (relays drop frames
-   * after CIRCLE_FRAME_TTL).
+   * after CIRCLE_FRAME_TTL), and, on an owner's node, the rotation that began the current generation.
    */
   async sweep (): Promise<void> {
     this.components.intake.sweep()
@@ -332,12 +334,31 @@ export class CircleService implements Circles {
     const now = this.seconds()
     for (const circle of this.held.values()) {
       await this.components.intake.serially(async () => { await this.settle(circle, now) })
+      if (circle.state.removed === true) continue
+      await this.reannounceRotation(circle, now)
       const own = circle.current.ownJoin
-      if (circle.state.removed === true || own === undefined || now - own.announcedAt < JOIN_REANNOUNCE_AGE) continue
+      if (own === undefined || now - own.announcedAt < JOIN_REANNOUNCE_AGE) continue
       own.announcedAt = now
       await this.components.states.put(circle.state)
       await this.publish(circle, circle.current, CircleRecordType.JOIN, own.body)
     }
+  }
+
+  /**
+   * The owner's node announces the rotation that began the current generation again (a fresh seal of the
+   * same record) JOIN_REANNOUNCE_AGE after it was made or last announced, as members do their JOINs: a
+   * junk flood may have pushed its frame out of relays' stores, and a member offline meanwhile that never
+   * gets it reads nothing of the circle again (seventeenth read of issue 12, High 2). Members that followed
+   * it find it `known`. The time is kept in memory: after a restart it counts from the rotation's own.
+   */
+  private async reannounceRotation (circle: HeldCircle, now: number): Promise<void> {
+    const { generations } = circle.state
+    const previous = generations.at(-2)
+    if (!circle.owned || previous?.rotation === undefined) return
+    const since = this.rotationAnnounced.get(previous) ?? circle.rotatedAt(circle.current) ?? now
+    if (now - since < JOIN_REANNOUNCE_AGE) return
+    this.rotationAnnounced.set(previous, now)
+    await this.publish(circle, previous, CircleRecordType.ROTATE, previous.rotation)
   }
 
   /**

@@ -469,7 +469,7 @@ export class StemRouter {
       if (post.own) this.log('an own post went out without origin hiding (%s)', reason)
       else this.log.trace('fluffing a relayed post (%s)', reason)
     }
-    const published = this.components.fluff(post.topic, post.envelope, post.expires)
+    const published = this.components.fluff(post.topic, post.envelope, post.expires, post.group)
     if (post.settle !== undefined) {
       published.then(post.settle.resolve, post.settle.reject)
     } else if (overtaken) {

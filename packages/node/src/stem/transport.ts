@@ -56,8 +56,8 @@ export interface StemComponents {
    * connection closed. @default never
    */
   blocked?(peer: PeerId): boolean
-  /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
-  fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /** Publishes into gossip (`StemRouterComponents.fluff`: `group` is a relayed post's sender group). */
+  fluff(topic: string, envelope: Uint8Array, expires: number | undefined, group?: string): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from this node (someone here subscribes to it). @default always */
   canFluff?(topic: string): boolean
   /** Whether a held post may still leave the node (see `StemRouterComponents.passable`). @default always */

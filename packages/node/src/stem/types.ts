@@ -33,8 +33,11 @@ export interface StemRouterComponents {
    * `StemRouter.relay`). Fire and forget: report a failed write with `StemRouter.sendFailed`.
    */
   send(peer: string, topic: string, envelope: Uint8Array, id: string, publish: boolean): void
-  /** Publishes into gossip; `expires` (unix seconds) is known for own posts only. */
-  fluff(topic: string, envelope: Uint8Array, expires: number | undefined): Promise<SendResult>
+  /**
+   * Publishes into gossip; `expires` (unix seconds) is known for own posts only, `group` (the sender group
+   * of the peer that handed it in) for relayed ones only.
+   */
+  fluff(topic: string, envelope: Uint8Array, expires: number | undefined, group?: string): Promise<SendResult>
   /** Whether a fluff of `topic` can spread from here (someone subscribed); a relay forwards instead when not. */
   canFluff?(topic: string): boolean
   /** Whether a held post may still leave the node (its forward rule); one that may not is never handed on: `fluff` gets it, to keep it or give it up. @default always */

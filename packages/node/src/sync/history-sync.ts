@@ -258,10 +258,16 @@ export class HistorySync {
   }
 
   /**
-   * A session's standing in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0, dialed
-   * by this node or proven (a session with it completed within `stalledFor`) 2, else 1.
+   * A peer's standing (`InitiatorPlace.rank`): stalled lately 0, dialed by this node or proven (a session
+   * with it completed within `stalledFor`) 2, else 1. It orders a group's initiator queue here, and the
+   * circle frame intake's places within a group (`intakePlaces`).
+   *
+   * @example
+   * ```ts
+   * const place = { peer: peer.toString(), rank: () => sync.rank(peer) }
+   * ```
    */
-  private rank (peer: PeerId): number {
+  rank (peer: PeerId): number {
     const now = Date.now()
     if (this.stalledLately(peer, now)) return 0
     return this.isChosen(peer) || now - (this.proven.get(peer.toString()) ?? -Infinity) < this.stalledFor ? 2 : 1
