@@ -278,6 +278,8 @@ describe('a rotation\'s scan cut short by a stop (sixteenth read, Low)', () => {
     release()
     await holding
     expect(await verdict).toBe('accept')
+    // read after the verdict (a member's verdict is a relay's, seventeenth read)
+    await intake.settled()
     expect(club.names()).toContain('cy')
     expect(await frames.get(frameId(original))).toEqual(original)
     expect(await frames.get(frameId(join))).toBeUndefined()
