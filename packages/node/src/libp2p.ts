@@ -21,7 +21,7 @@ import { keepGossipStreams, murmurGossipsub } from './gossip.js'
 import { inboundFairShare } from './inbound-share.js'
 import { admitConnectedDhtPeers } from './dht-admission.js'
 import { kadMessageLimit } from './kad-limits.js'
-import { IDENTIFY_MESSAGE_BYTES, peerStoreAddressFilter, servedAddresses } from './peer-addresses.js'
+import { ConfirmedAddresses, IDENTIFY_MESSAGE_BYTES, peerStoreAddressFilter, servedAddresses } from './peer-addresses.js'
 import { dropDhtKeepAlive, keptAliveIn, outboundCap } from './outbound-connections.js'
 import { relayedConnectionCloser } from './relay-connections.js'
 import type { RelayedConnectionCloser } from './relay-connections.js'
@@ -113,6 +113,8 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   let connections = (): Connection[] => []
   // this node, once libp2p made its PeerId: its own addresses are never cut
   let isSelf = (_peer: PeerId): boolean => false
+  // addresses a peer named itself or was dialed at: a third party's DHT answer never crowds them out
+  const confirmed = new ConfirmedAddresses()
   const own: ConnectionGater = {
     ...platformConnectionGater(network),
     ...inboundFairShare({
@@ -165,7 +167,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL, ...extra.connectionMonitor },
     // what one peer claims is bounded before it reaches the peer store, whose writes are quadratic in
     // a peer's addresses (peer-addresses.ts); an embedder's filter applies besides ours
-    peerStore: { ...extra.peerStore, addressFilter: storedAddresses(extra.peerStore?.addressFilter, (peer) => isSelf(peer)) },
+    peerStore: { ...extra.peerStore, addressFilter: storedAddresses(extra.peerStore?.addressFilter, (peer) => isSelf(peer), confirmed) },
     services: {
       identify: identify({ maxMessageSize: IDENTIFY_MESSAGE_BYTES }),
       ping: ping(),
@@ -187,6 +189,7 @@ export async function createMurmurLibp2p (init: MurmurLibp2pInit): Promise<Murmu
   const libp2p = await createLibp2p<MurmurServices>(options)
   connections = () => libp2p.getConnections()
   isSelf = (peer) => peer.equals(libp2p.peerId)
+  confirmed.follow(libp2p)
   // no peer is redialed for being close to this node's PeerId: anyone can grind such PeerIds
   const outboundLog = componentLogger.forComponent('murmur:outbound')
   dropDhtKeepAlive({ events: libp2p, peerStore: libp2p.peerStore, log: outboundLog })
@@ -236,8 +239,8 @@ export function combineConnectionGaters (...gaters: ConnectionGater[]): Connecti
 type AddressFilter = NonNullable<NonNullable<Libp2pOptions['peerStore']>['addressFilter']>
 
 /** Murmur's peer-store address filter ({@link peerStoreAddressFilter}), then the embedder's `extra`, if any. */
-function storedAddresses (extra: AddressFilter | undefined, self: (peer: PeerId) => boolean): AddressFilter {
-  const ours = peerStoreAddressFilter({ self })
+function storedAddresses (extra: AddressFilter | undefined, self: (peer: PeerId) => boolean, confirmed: ConfirmedAddresses): AddressFilter {
+  const ours = peerStoreAddressFilter({ self, confirmed: (peer, addr) => confirmed.has(peer, addr) })
   if (extra === undefined) return ours
   return async (peer, addr, options) => ours(peer, addr, options) && await extra(peer, addr, options)
 }

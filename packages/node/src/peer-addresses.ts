@@ -12,7 +12,7 @@
  * answers repeat of one peer ({@link servedAddresses}: {@link SERVED_PEER_ADDRESSES}). An honest node
  * announces a handful: TCP and WebSockets over IPv4 and IPv6, a relayed address or two.
  */
-import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Connection, IdentifyResult, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Most distinct addresses of one peer the peer store keeps from one write (identify, a dial, the DHT). */
@@ -82,12 +82,19 @@ export interface PeerStoreAddressFilterInit {
    * @default { addresses: STORED_PEER_ADDRESSES, bytes: STORED_PEER_ADDRESS_BYTES }
    */
   budget?: AddressBudget
+  /**
+   * Whether `addr` of `peer` was confirmed by the peer itself or by a dial ({@link ConfirmedAddresses}):
+   * kept outside the write's budget, so that addresses a third party named cannot crowd it out.
+   *
+   * @default none
+   */
+  confirmed?(peer: PeerId, addr: Multiaddr): boolean
 }
 
 /**
  * A `peerStore.addressFilter` for `createLibp2p` that lets through at most `budget` distinct addresses of
- * one peer per write (the first ones the write lists: on a merge, those already stored come first). A
- * repeated address passes (the store drops it as a copy). The peer store calls the filter once per
+ * one peer per write (the first ones the write lists: on a merge, those already stored come first), and
+ * besides them every `confirmed` one (at most {@link CONFIRMED_PEER_ADDRESSES}). A repeated address passes (the store drops it as a copy). The peer store calls the filter once per
  * address of a write with that write's own options object, which is how writes are told apart; a call
  * with no options is let through (pinned by test/peer-store-stuffing).
  *
@@ -107,11 +114,90 @@ export function peerStoreAddressFilter (init: PeerStoreAddressFilterInit = {}): 
       writes.set(options, write)
     }
     const key = addr.toString()
-    if (write.kept.has(key)) return true
+    if (write.kept.has(key) || init.confirmed?.(peer, addr) === true) return true
     const size = addr.bytes.byteLength
     if (write.kept.size >= budget.addresses || write.bytes + size > budget.bytes) return false
     write.kept.add(key)
     write.bytes += size
     return true
   }
+}
+
+/** Most addresses of one peer that {@link ConfirmedAddresses} remembers (the latest ones). */
+export const CONFIRMED_PEER_ADDRESSES = 16
+
+/** Options of {@link ConfirmedAddresses}. */
+export interface ConfirmedAddressesInit {
+  /** Peers remembered; the one confirmed least lately is forgotten first. @default 1024 */
+  peers?: number
+}
+
+/**
+ * Addresses of peers that the peer itself named (its identify answer) or that this node dialed it at
+ * successfully: what a third party's DHT answer must never crowd out of the peer store. A kad answer
+ * naming an honest peer with 16 junk addresses filled its record, and the address this node then dialed
+ * it at was not kept (nor any an honest answer named) until the junk aged out, an hour later (sixteenth
+ * read of issue 12, Low 1). Identify replaces the record's addresses; a dial only adds its own.
+ *
+ * @example
+ * ```ts
+ * const confirmed = new ConfirmedAddresses()
+ * createLibp2p({ peerStore: { addressFilter: peerStoreAddressFilter({ confirmed: (peer, addr) => confirmed.has(peer, addr) }) } })
+ * confirmed.follow(libp2p) // once libp2p exists
+ * ```
+ */
+export class ConfirmedAddresses {
+  private readonly peers: number
+  /** Each peer's confirmed addresses, oldest first; peers least lately confirmed first. */
+  private readonly byPeer = new Map<string, Set<string>>()
+
+  constructor (init: ConfirmedAddressesInit = {}) {
+    this.peers = init.peers ?? 1024
+  }
+
+  /** Whether `addr` of `peer` was confirmed. */
+  has (peer: PeerId, addr: Multiaddr): boolean {
+    return this.byPeer.get(peer.toString())?.has(withoutPeer(peer, addr)) ?? false
+  }
+
+  /** Records `addrs` of `peer` as confirmed, keeping its latest {@link CONFIRMED_PEER_ADDRESSES}. */
+  confirm (peer: PeerId, addrs: readonly Multiaddr[]): void {
+    const key = peer.toString()
+    const known = this.byPeer.get(key) ?? new Set<string>()
+    this.byPeer.delete(key)
+    this.byPeer.set(key, known)
+    for (const addr of addrs.slice(-CONFIRMED_PEER_ADDRESSES)) {
+      const text = withoutPeer(peer, addr)
+      known.delete(text)
+      known.add(text)
+    }
+    for (const oldest of known) {
+      if (known.size <= CONFIRMED_PEER_ADDRESSES) break
+      known.delete(oldest)
+    }
+    for (const [least] of this.byPeer) {
+      if (this.byPeer.size <= this.peers) break
+      this.byPeer.delete(least)
+    }
+  }
+
+  /**
+   * Confirms the address of each connection `events` dials (the connection opens before the dial writes
+   * the address to the peer store) and the listen addresses each identify answer names.
+   */
+  follow (events: TypedEventTarget<{ 'connection:open': CustomEvent<Connection>, 'peer:identify': CustomEvent<IdentifyResult> }>): void {
+    events.addEventListener('connection:open', ({ detail: connection }) => {
+      if (connection.direction === 'outbound') this.confirm(connection.remotePeer, [connection.remoteAddr])
+    })
+    events.addEventListener('peer:identify', ({ detail: result }) => {
+      this.confirm(result.peerId, result.listenAddrs)
+    })
+  }
+}
+
+/** `addr` as text without a trailing `/p2p/<peer>` (the peer store keeps it so; a dial names it). */
+function withoutPeer (peer: PeerId, addr: Multiaddr): string {
+  const text = addr.toString()
+  const suffix = `/p2p/${peer.toString()}`
+  return text.endsWith(suffix) ? text.slice(0, -suffix.length) : text
 }

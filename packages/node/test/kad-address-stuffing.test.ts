@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest'
 import { KAD_PROTOCOL } from '../src/constants.js'
 import { KAD_MAX_ADDRESSES, kadMessageRead } from '../src/kad-limits.js'
 import { ProviderInfo, ProvidersMessage } from '../src/kad-providers.js'
-import { SERVED_PEER_ADDRESSES, STORED_PEER_ADDRESSES } from '../src/peer-addresses.js'
+import { CONFIRMED_PEER_ADDRESSES, SERVED_PEER_ADDRESSES, STORED_PEER_ADDRESSES } from '../src/peer-addresses.js'
 import { createProviderLookup } from '../src/provider-lookup.js'
 import { topicCid } from '../src/rendezvous.js'
 import { cleanedAfterEach, waitFor } from './harness.js'
@@ -146,6 +146,45 @@ describe('a peer stuffing its addresses does not void honest DHT answers (fiftee
     expect(errors).toBe(0)
     expect(heard.get(honest.toString())).toBe(1)
     expect(heard.get(stuffed.toString())).toBe(KAD_MAX_ADDRESSES)
+  }, 30_000)
+
+  it('a kad answer naming a peer with 16 junk addresses never crowds out the address this node dials it at (sixteenth read of issue 12, Low 1)', async () => {
+    const asker = await honestNode()
+    // the named peer runs no identify: what the dial confirms is all the asker learns of it
+    const named = await createLibp2p(loopbackNode())
+    const answerer = await createLibp2p({ ...loopbackNode(), services: { identify: identify(), ping: ping() } })
+    running.push(named, answerer)
+    const junk = fakeAddresses().slice(0, STORED_PEER_ADDRESSES)
+    await answerer.handle(KAD_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      try {
+        await lp.read({ signal: AbortSignal.timeout(10_000) })
+        await lp.write(Uint8Array.from([0x08, 0x04, ...peerField(8, named.peerId, junk)]))
+        await stream.close()
+      } catch {
+        // the asker reset the stream
+      }
+    })
+    await asker.dial(answerer.getMultiaddrs()[0]!)
+    await waitFor(async () => inTable(asker, answerer.peerId), 'the answerer in the routing table')
+    const query = async (): Promise<void> => {
+      for await (const event of asker.services.dht.getClosestPeers(new Uint8Array(32), { signal: AbortSignal.timeout(10_000) })) void event
+    }
+    const stored = async (): Promise<string[]> => (await asker.peerStore.get(named.peerId)).addresses.map(({ multiaddr }) => multiaddr.toString())
+    await query()
+    await waitFor(async () => (await stored().catch(() => [])).length === STORED_PEER_ADDRESSES, 'the junk stored')
+    const real = named.getMultiaddrs()[0]!.decapsulateCode(421).toString()
+    await asker.dial(named.getMultiaddrs()[0]!)
+    // before: the record stayed the 16 junk addresses, the one dialed dropped, for an hour
+    expect(await stored()).toContain(real)
+    // the junk named again, while connected and after the connection closed: the dialed address stays
+    await query()
+    expect(await stored()).toContain(real)
+    await asker.hangUp(named.peerId)
+    await query()
+    expect(await stored()).toContain(real)
+    // a third party's, and the confirmed ones besides them
+    expect((await stored()).length).toBeLessThanOrEqual(STORED_PEER_ADDRESSES + CONFIRMED_PEER_ADDRESSES)
   }, 30_000)
 
   it('kadMessageRead: a provider with 80 addresses is cut to its first ones in an answer, junk in a request; the other providers kept either way', async () => {

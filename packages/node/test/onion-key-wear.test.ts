@@ -4,6 +4,11 @@
  * packets for one previous key only, while senders keep a key until its announced expiry (up to an hour):
  * 2 × maxTags packets from one address made every honest sender's packet fail (ERR_ONION_MAC) until then.
  * Here `maxTags` is lowered to 32 (the same code path as the default 65,536).
+ *
+ * A mix charges a packet to the address group of the hop before it, so packets an attacker routes through
+ * an honest mix M1 spent M1's share of the next mix's key, and M1's honest forwards were refused until that
+ * key expired, up to an hour (sixteenth read of issue 12, Medium 1: 36 packets at maxTags 64, 0 of 10
+ * honest packets delivered).
  */
 import { logger } from '@libp2p/logger'
 import { encodeOnionMessage, equalBytes, generateMixKey, wrapOnion } from '@murmur/protocol'
@@ -15,6 +20,8 @@ import { cleanedAfterEach, startStockPeer, waitFor } from './harness.js'
 import { mixKeyAnswerOf, mixKeyOf, recordingMix } from './onion-harness.js'
 import type { StockPeer } from './harness.js'
 import type { RecordingMix } from './onion-harness.js'
+import type { PeerId } from '@libp2p/interface'
+import type { OnionHop } from '@murmur/protocol'
 
 const TOPIC = 'murmur/2/#onion'
 const MAX_TAGS = 32
@@ -105,6 +112,47 @@ describe('a mix key worn out by valid packets', () => {
     expect(await honestPacket(target, honest, announced.publicKey)).toBe('delivered')
     expect(Date.now() - started).toBeLessThan(announced.expiresIn * 1000)
     expect(target.penalized).toEqual([])
+  }, 15_000)
+
+  it('packets routed through an honest mix spend only their sender\'s part of that mix\'s share of the next key: its honest forwards still get through', async () => {
+    const maxTags = 64
+    const groups = new Map<string, string>()
+    const groupOf = (peer: PeerId): string | undefined => groups.get(peer.toString())
+    const [m1, target] = await Promise.all([recordingMix(cleanup, { groupOf }, { maxTags }), recordingMix(cleanup, { groupOf }, { maxTags })])
+    groups.set(m1.peer.peerId.toString(), 'M1')
+    await m1.peer.dial(target.peer.getMultiaddrs()[0]!)
+    const [attacker, honest] = await Promise.all([connectedPeer(m1), connectedPeer(m1)])
+    groups.set(attacker.peerId.toString(), 'attacker')
+    groups.set(honest.peerId.toString(), 'honest')
+    await Promise.all([attacker.dial(target.peer.getMultiaddrs()[0]!), honest.dial(target.peer.getMultiaddrs()[0]!)])
+    const keys = async (peer: StockPeer): Promise<[Uint8Array, Uint8Array]> => [await mixKeyOf(peer, m1.peer.peerId), await mixKeyOf(peer, target.peer.peerId)]
+    const [attackerKeys, honestKeys] = await Promise.all([keys(attacker), keys(honest)])
+    const hop = (publicKey: Uint8Array, mix: RecordingMix): OnionHop => ({ publicKey, peerId: mix.peer.peerId.toMultihash().bytes, delay: 0 })
+    const viaM1 = async (peer: StockPeer, [m1Key, targetKey]: [Uint8Array, Uint8Array], data: number): Promise<void> => {
+      const message = encodeOnionMessage({ kind: 'publish', topic: TOPIC, data: Uint8Array.of(data >> 8, data & 255) })
+      await writeAll(await peer.dialProtocol(m1.peer.peerId, MIX_PROTOCOL), wrapOnion({ hops: [hop(m1Key, m1), hop(targetKey, target)], message }))
+    }
+    /** Packets through M1 that the target delivered or either mix refused. */
+    const settled = (): number => target.delivered + m1.dropped.length + target.dropped.filter(({ from }) => from === m1.peer.peerId.toString()).length
+    /** `count` honest packets through M1: how many the target delivered. */
+    const honestThroughM1 = async (count: number): Promise<number> => {
+      const [delivered, done] = [target.delivered, settled()]
+      for (let i = 0; i < count; i++) await viaM1(honest, honestKeys, 60_000 + i)
+      await waitFor(() => settled() - done === count, 'the honest packets delivered or refused', 5_000)
+      return target.delivered - delivered
+    }
+    // the sixteenth read's attack: the attacker's own posts through M1, past M1's half of the target's key
+    const attack = maxTags / 2 + 4
+    for (let i = 0; i < attack; i++) await viaM1(attacker, attackerKeys, i)
+    await waitFor(() => settled() === attack, 'the attacker\'s packets delivered or refused', 5_000)
+    expect(await honestThroughM1(2)).toBe(2)
+    // then the attacker's own half of the target's key, sent to it directly: M1 still has room there
+    await flood(attacker, target, maxTags / 2, loop)
+    expect(await honestThroughM1(2)).toBe(2)
+    // M1 refused the attacker's packets past its part, charged to nobody; the target refused none from M1
+    expect(target.dropped.filter(({ from }) => from === m1.peer.peerId.toString())).toEqual([])
+    expect(m1.dropped.filter(({ from }) => from !== attacker.peerId.toString())).toEqual([])
+    expect(m1.penalized).toEqual([])
   }, 15_000)
 
   it('a sender asks for a mix\'s key again within `refreshEvery`: a key replaced by count is followed long before its announced expiry', async () => {

@@ -6,6 +6,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { encodeOnionMessage, ready, wrapOnion } from '@murmur/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { ForwardShares } from '../src/onion/forward-shares.js'
 import { MixKeyring } from '../src/onion/keyring.js'
 import { drawPath } from '../src/onion/sender.js'
 import type { KnownMix } from '../src/onion/directory.js'
@@ -90,6 +91,38 @@ describe('mix keyring', () => {
     expect(keyring.publicKey).not.toEqual(keys[2])
     expect(keyring.open(packetFor(keys[0]!), 'honest')).toMatchObject({ ok: false, code: 'ERR_ONION_MAC' })
     expect(keyring.open(packetFor(keys[1]!), 'honest').ok).toBe(true)
+  })
+})
+
+describe('a mix\'s part of each next hop\'s key, shared by its senders (sixteenth read of issue 12, Medium 1)', () => {
+  /** Charges from `group` to `next` until one is refused; how many were counted. */
+  const fill = (shares: ForwardShares, next: string, group: string, count = 100): number => {
+    for (let i = 0; i < count; i++) if (shares.charge(next, group) === undefined) return i
+    return count
+  }
+
+  it('counts a quarter of a next hop\'s key per next hop: one group half of what the others leave, over two key lifetimes', () => {
+    let now = 0
+    const shares = new ForwardShares({ maxTags: 128, window: 800, slices: 8, now: () => now })
+    // 32 of the next hop's 128 tags: the attacker 16, an honest group 8, this node's own 4
+    expect(fill(shares, 'T', 'attacker')).toBe(16)
+    expect(fill(shares, 'T', 'honest')).toBe(8)
+    expect(fill(shares, 'T', 'own')).toBe(4)
+    // another next hop is counted apart
+    expect(fill(shares, 'U', 'attacker')).toBe(16)
+    // forwards are counted a window (and at most one slice) after they were made
+    now = 899
+    expect(shares.charge('T', 'attacker')).toBeUndefined()
+    now = 900
+    expect(fill(shares, 'T', 'attacker')).toBe(16)
+  })
+
+  it('refunds a forward that never reached its next hop', () => {
+    const shares = new ForwardShares({ maxTags: 128 })
+    const charges = Array.from({ length: 16 }, () => shares.charge('T', 'attacker'))
+    expect(shares.charge('T', 'attacker')).toBeUndefined()
+    for (const charge of charges) { charge!.refund(); charge!.refund() }
+    expect(fill(shares, 'T', 'attacker')).toBe(16)
   })
 })
 

@@ -18,7 +18,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { ONION_MAX_DELAY_MS, ONION_MAX_HOPS } from '@murmur/protocol'
 import { expiryDeadline } from '../outbound.js'
 import { InvalidConfigError } from '../errors.js'
-import { LOOPS_PER_MINUTE, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
+import { LOOPS_PER_MINUTE, MIX_KEY_LIFETIME, MIX_MEAN_DELAY, MIX_PATH_LENGTH, ONION_MAX_ATTEMPTS, ONION_RESEND_AFTER } from './constants.js'
 import { MixDirectory } from './directory.js'
 import { MixKeyring } from './keyring.js'
 import { Mix } from './mix.js'
@@ -158,7 +158,7 @@ class OnionLayer extends TypedEventEmitter<OnionEvents> implements Onion {
       groupOf: components.groupOf,
       chosen: components.chosen,
       log
-    })
+    }, { maxTags: init.maxTags, window: 2 * (init.lifetime ?? MIX_KEY_LIFETIME) })
     this.sender = new OnionSender({
       mixes: () => this.directory.known(),
       self: { peerId: libp2p.peerId, publicKey: () => this.keyring.publicKey },

@@ -11,15 +11,17 @@ import * as Digest from 'multiformats/hashes/digest'
 import { HeldPosts } from '../stem/held.js'
 import { addressGroup } from '../sync/admission.js'
 import { MAX_MIX_HELD, MAX_MIX_HOLD, MAX_MIX_INBOUND_STREAMS, MIX_FORWARD_DIAL_TIMEOUT, MIX_PROTOCOL, MIX_STREAM_TIMEOUT } from './constants.js'
+import { ForwardShares } from './forward-shares.js'
 import { ForwardSlots } from './forward-slots.js'
 import { closeWithin, peerClosed, readExactly, writeAll } from './stream.js'
+import type { ForwardCharge, ForwardSharesInit } from './forward-shares.js'
 import type { ForwardSource } from './forward-slots.js'
 import type { MixKeyring, MixShareRefused } from './keyring.js'
 import type { OnionMessage, OnionRefused, OnionUnwrapped } from '@murmur/protocol'
 import type { Connection, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Why a mix dropped a packet: the protocol's refusal codes, a sender's group over its share of a key (`MixKeyring`), a full queue, or a next hop it could not reach. */
+/** Why a mix dropped a packet: the protocol's refusal codes, a sender's group over its share of a key (`MixKeyring`, or of this mix's part of the next hop's: `ForwardShares`), a full queue, or a next hop it could not reach. */
 export type MixDropCode = OnionRefused['code'] | MixShareRefused['code'] | 'ERR_MIX_FULL' | 'ERR_MIX_UNREACHABLE'
 
 /** A packet held until its delay is over. */
@@ -28,6 +30,8 @@ interface HeldPacket {
   group: string
   from: PeerId
   timer: ReturnType<typeof setTimeout>
+  /** Its forward counted against its next hop (a relay hop's), refunded if it is dropped here. */
+  charge?: ForwardCharge
 }
 
 /** What {@link Mix} needs from the node. */
@@ -66,10 +70,13 @@ export class Mix {
   private nextId = 0
   /** Connections this mix opens to forward a packet, charged to the address group the packet came from. */
   private readonly forwarding = new ForwardSlots()
+  /** The part of each next hop's key each sender's address group may spend through this mix. */
+  private readonly shares: ForwardShares
   private running = false
 
-  constructor (components: MixComponents) {
+  constructor (components: MixComponents, init: ForwardSharesInit = {}) {
     this.components = components
+    this.shares = new ForwardShares(init)
   }
 
   async start (): Promise<void> {
@@ -89,14 +96,29 @@ export class Mix {
   }
 
   /**
+   * Sends an own packet to its first hop `peer`, a connected mix: false when it could not, or when this
+   * node's own packets hold their part of that mix's key (`ForwardShares`, as any sender through it).
+   */
+  async send (peer: PeerId, packet: Uint8Array): Promise<boolean> {
+    const charge = this.shares.charge(peer.toString(), OWN_PACKETS.group)
+    if (charge === undefined) {
+      this.components.log('own packets hold their part of the key of %p', peer)
+      return false
+    }
+    const sent = await this.forward(peer, packet, undefined, OWN_PACKETS)
+    if (!sent) charge.refund()
+    return sent
+  }
+
+  /**
    * Writes `packet` to `peer` on a stream of its own, within MIX_STREAM_TIMEOUT; false when it could not.
    * A connected peer is reached over its connection; any other only at `target` (the address a
    * packet named, without /p2p), on a short-lived connection (closed once the packet is written or the deadline
-   * passes) charged to `source`, the sender of the packet (`ForwardSlots`; by default this node's own):
+   * passes) charged to `source`, the sender of the packet (`ForwardSlots`):
    * packets naming hosts that never answer take their sender's share of the dials, for MIX_FORWARD_DIAL_TIMEOUT
    * each, and less as their dials fail. The dial passes the node's connection gater.
    */
-  async send (peer: PeerId, packet: Uint8Array, target?: Multiaddr, source: ForwardSource = OWN_PACKETS): Promise<boolean> {
+  private async forward (peer: PeerId, packet: Uint8Array, target: Multiaddr | undefined, source: ForwardSource): Promise<boolean> {
     const { libp2p, log } = this.components
     const connected = libp2p.getConnections(peer).find((connection) => connection.status === 'open')
     if (connected !== undefined) return this.write(connected, packet)
@@ -172,44 +194,61 @@ export class Mix {
   /** Peels, holds and passes on one packet that came from `from`, charged to `source`. */
   private take (packet: Uint8Array, from: PeerId, source: ForwardSource): void {
     const opened = this.components.keyring.open(packet, source.group)
-    const passOn = opened.ok ? this.passOn(opened, from, source) : undefined
-    if (!opened.ok || passOn === undefined) {
-      const code = opened.ok ? opened.kind === 'exit' ? 'ERR_ONION_PAYLOAD' : 'ERR_ONION_ROUTING' : opened.code
-      this.components.log('packet from %p refused - %s', from, code)
-      this.components.dropped(code, from)
+    const passOn = opened.ok ? this.passOn(opened, from, source) : opened.code
+    if (typeof passOn === 'string') {
+      this.components.log('packet from %p refused - %s', from, passOn)
+      this.components.dropped(passOn, from)
       return
     }
+    if (!opened.ok) return
     opened.keep()
     const evicted = this.held.makeRoom()
     if (evicted !== undefined) {
       clearTimeout(evicted.timer)
+      evicted.charge?.refund()
       this.components.dropped('ERR_MIX_FULL', evicted.from)
     }
     const id = String(this.nextId++)
     const timer = setTimeout(() => {
       this.held.remove(id)
-      if (this.running) passOn()
+      if (this.running) passOn.run()
     }, Math.min(opened.delay, MAX_MIX_HOLD))
-    this.held.add({ id, group: source.group, from, timer })
+    this.held.add({ id, group: source.group, from, timer, charge: passOn.charge })
   }
 
   /**
    * What becomes of an opened packet once held: its message handed on at the exit, else sent to its next
-   * hop. Undefined when the exit's message or the next hop is not canonical: read before the packet is
-   * held, as its author MACed it with the layer (an honest mix before could not have told), so it is
-   * refused at once, takes no place in the queue and no replay tag, and nobody is charged.
+   * hop, counted against the part of that hop's key its sender's group may spend. A refusal code when the
+   * exit's message or the next hop is not canonical (read before the packet is held, as its author MACed
+   * it with the layer: an honest mix before could not have told), or when that part is spent: refused at
+   * once, it takes no place in the queue and no replay tag, and nobody is charged.
    */
-  private passOn (opened: OnionUnwrapped, from: PeerId, source: ForwardSource): (() => void) | undefined {
+  private passOn (opened: OnionUnwrapped, from: PeerId, source: ForwardSource): PassOn | 'ERR_ONION_PAYLOAD' | 'ERR_ONION_ROUTING' | 'ERR_MIX_SHARE' {
     if (opened.kind === 'exit') {
       const message = decodeOnionMessage(opened.message)
-      return message === undefined ? undefined : () => { this.components.exit(message) }
+      return message === undefined ? 'ERR_ONION_PAYLOAD' : { run: () => { this.components.exit(message) } }
     }
     const next = nextHopOf(opened)
-    if (next === undefined) return undefined
-    return () => {
-      void this.send(next.peer, opened.packet, next.address, source).then((sent) => { if (!sent) this.components.dropped('ERR_MIX_UNREACHABLE', from) })
+    if (next === undefined) return 'ERR_ONION_ROUTING'
+    const charge = this.shares.charge(next.peer.toString(), source.group)
+    if (charge === undefined) return 'ERR_MIX_SHARE'
+    return {
+      charge,
+      run: () => {
+        void this.forward(next.peer, opened.packet, next.address, source).then((sent) => {
+          if (sent) return
+          charge.refund()
+          this.components.dropped('ERR_MIX_UNREACHABLE', from)
+        })
+      }
     }
   }
+}
+
+/** What an opened packet becomes once held (`run`), and its forward counted against its next hop. */
+interface PassOn {
+  run(): void
+  charge?: ForwardCharge
 }
 
 /** What this node's own packets are charged to, were one ever dialed (a first hop is a connected mix). */
