@@ -8,6 +8,7 @@
 import { AbortError, Post, buildEnvelope, forwardableUntil, decodeEnvelope, decodePost, equalBytes, memberThread, isCircleChannel, messageId, oneTimeKey, pseudonymSeed, threadPseudonymSeed, toHex } from '@murmur/protocol'
 import { AlreadyVotedError, PostValidationError, StampNotReadyError, UnknownPostError } from './errors.js'
 import { guardProtocolAsync, parseId, topicOf } from './input.js'
+import { MAX_OUTBOX } from './constants.js'
 import { FORWARD_STORED_MAX_AGE } from './intake.js'
 import { carriesPosts, forwardableDeadline, forwardRefusal } from './forwardable.js'
 import { jitteredCreated } from './membership/index.js'
@@ -97,6 +98,11 @@ export class OwnPosts {
    * release could not leave) → the id of the vote that replaced it, while that one waits to leave.
    */
   private readonly replaced = new Map<string, Uint8Array>()
+  /**
+   * Relayed posts fluffed here into the outbox's queue (no member reachable), stored when the outbox
+   * publishes them, as an own post is (see {@link landed}); by id, at most {@link MAX_OUTBOX}.
+   */
+  private readonly fluffed = new Map<string, { topic: string, envelope: Uint8Array, valid: ValidEnvelope, expires: number }>()
 
   constructor (components: OwnPostsComponents, init: OwnPostsInit) {
     this.components = components
@@ -467,7 +473,10 @@ export class OwnPosts {
   async landed (id: Uint8Array): Promise<void> {
     const { intake, inStem } = this.components
     const post = inStem.get(id)
-    if (post === undefined) return
+    if (post === undefined) {
+      await this.landedRelayed(id)
+      return
+    }
     // a turn later, as a relayed post fluffed here is stored (see fluff): the bytes leave first
     await nextTurn()
     await intake.acceptOwn(post.channel, post.envelope, post.state === 'sent')
@@ -559,15 +568,41 @@ export class OwnPosts {
       // a post of a channel we are not in, and nobody here to take it: queueing it would let strangers fill our outbox
       return { status: 'queued', reason: 'no-subscribers' }
     }
+    const until = expires ?? Number(valid.post.created) + valid.post.ttl
+    // held back for the outbox's publication unless it leaves now: stored while only queued (no member
+    // reachable), it would be listed to a sync peer where an own post is not, until it leaves (seventeenth
+    // read of issue 12, Medium 1)
+    if (storedHere) this.holdFluffed(topic, envelope, valid, until)
+    let sent: SendResult
     try {
-      return await direct.send(topic, envelope, expires ?? Number(valid.post.created) + valid.post.ttl)
-    } finally {
-      if (storedHere) {
-        // as an own post's landing does: the store's work must not hold up the publication's bytes either
-        await nextTurn()
-        await this.keep(topic, envelope, valid)
-      }
+      sent = await direct.send(topic, envelope, until)
+    } catch (err) {
+      this.fluffed.delete(toHex(valid.id))
+      throw err
     }
+    if (storedHere && sent.status === 'sent') await this.landedRelayed(valid.id)
+    return sent
+  }
+
+  /** Keeps a relayed post fluffed here until the outbox publishes it (or it expires), oldest dropped past {@link MAX_OUTBOX}. */
+  private holdFluffed (topic: string, envelope: Uint8Array, valid: ValidEnvelope, expires: number): void {
+    const now = this.nowMs() / 1000
+    for (const [key, held] of this.fluffed) if (held.expires <= now) this.fluffed.delete(key)
+    while (this.fluffed.size >= MAX_OUTBOX) this.fluffed.delete(this.fluffed.keys().next().value as string)
+    this.fluffed.set(toHex(valid.id), { topic, envelope, valid, expires })
+  }
+
+  /**
+   * Stores a relayed post fluffed here once published (by `fluff`, or by the outbox's release of its queue),
+   * a turn later, as an own post's landing does: the store's work must not hold up the publication's bytes.
+   */
+  private async landedRelayed (id: Uint8Array): Promise<void> {
+    const key = toHex(id)
+    const held = this.fluffed.get(key)
+    if (held === undefined) return
+    this.fluffed.delete(key)
+    await nextTurn()
+    await this.keep(held.topic, held.envelope, held.valid)
   }
 
   /**

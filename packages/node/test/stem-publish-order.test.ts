@@ -90,6 +90,24 @@ describe('a post or circle frame the stem successor hands back to publish', () =
     const relayedPost = await roundTrip(TOPIC, post.bytes)
     await waitFor(() => order.includes(`view ${relayedPost}`), 'the relayed post shown', 10_000, 10)
 
+    // a relayed post handed back while no member of its channel is reachable from V: queued in V's outbox,
+    // and stored only once it leaves, as an own post is (stored while queued, a sync peer saw it listed where
+    // an own post was not: seventeenth read of issue 12, Medium 1)
+    const direct = (node as unknown as { direct: { queued: number } }).direct
+    successor.services.pubsub.unsubscribe(TOPIC)
+    await waitFor(() => !pubsub.getSubscribers(TOPIC).some((p) => p.equals(successor.peerId)), 'S off the channel')
+    const queuedPost = await buildEnvelope({ channel: CHANNEL, body: 'relayed while nobody listens', powBits: TEST_POW_BITS })
+    const queuedKey = toHex(messageId(TOPIC, queuedPost.bytes))
+    await feed.write(encodeStemFrame({ topic: TOPIC, envelope: queuedPost.bytes }))
+    const held = await waitFor(() => handed.get(queuedKey), 'the queued post at S', 10_000, 10)
+    await handBack.write(encodeStemFrame({ topic: TOPIC, envelope: held.envelope, publish: true }))
+    await waitFor(() => direct.queued === 1, 'the post queued in V\'s outbox', 10_000, 10)
+    const queued = toHex(queuedPost.bytes)
+    expect(order.filter((line) => line.endsWith(` ${queued}`)), 'nothing stored while queued').toEqual([])
+    expect(await node.get(queuedKey), 'not in the store while queued').toBeUndefined()
+    successor.services.pubsub.subscribe(TOPIC)
+    await waitFor(() => order.includes(`view ${queued}`), 'the queued post published and shown', 10_000, 10)
+
     // a frame of a circle V is not in (a relay carries it unread)
     const strangers = deriveCircleKeys(generateCircleSecret(), 0, generateMemberKeys().ring.publicKey)
     const frame = await sealCircleFrame(strangers, CircleRecordType.JOIN, crypto.getRandomValues(new Uint8Array(64)))
@@ -102,7 +120,7 @@ describe('a post or circle frame the stem successor hands back to publish', () =
     const own = await waitFor(() => [...handed.entries()].find(([key, item]) => !before.has(key) && item.topic === CIRCLE_SHARED_TOPIC)?.[1], 'V\'s own JOIN at S', 10_000, 10)
     const ownFrame = await roundTrip(CIRCLE_SHARED_TOPIC, own.envelope)
 
-    for (const [what, hex, after] of [['relayed post', relayedPost, ['take', 'view']], ['relayed frame', relayedFrame, ['take']], ['own frame', ownFrame, ['take']]] as const) {
+    for (const [what, hex, after] of [['relayed post', relayedPost, ['take', 'view']], ['relayed post, queued first', queued, ['take', 'view']], ['relayed frame', relayedFrame, ['take']], ['own frame', ownFrame, ['take']]] as const) {
       const steps = order.filter((line) => line.endsWith(` ${hex}`)).map((line) => line.slice(0, line.indexOf(' ')))
       // once each, and the publish first (taken in first, it was stored before its bytes left)
       expect(steps, what).toEqual(['publish', ...after])
