@@ -133,11 +133,12 @@ describe('the sessions a node begins are capped per address group (fourteenth re
       await honest.libp2p.dial(victim.getMultiaddrs().find((a) => String(a) === addressOf(victim))!)
       // old code: the queue stayed full of sybils and every session with the crowd-mate was dropped
       await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the crowd-mate\'s post, by sync', 8_000)
-      // its places from now on: the crowd-mate, served, ranks 1 (not dialed) and the sybils that stalled 0
+      // its places from now on: the crowd-mate ranks above the sybils that stalled (1, or 2 once the victim
+      // dials it), and goes behind the peers served less lately than it
       const sync = (victim as unknown as { sync: { rank(peer: typeof victim.peerId): number, served: Map<string, unknown> } }).sync
       const rank = sync.rank.bind(sync)
       expect(sync.served.has(honest.peerId.toString())).toBe(true)
-      expect(rank(honest.peerId)).toBe(1)
+      expect(rank(honest.peerId)).toBeGreaterThanOrEqual(1)
       expect(sybils.map((peer) => rank(peer.peerId))).toContain(0)
       expect(sybils.map((peer) => rank(peer.peerId)).every((r) => r <= 1)).toBe(true)
     } finally {

@@ -130,26 +130,32 @@ describe('InitiatorSlots', () => {
     const turn = await crowd(1, 40)
     expect(turn).toBeDefined()
     expect(turn).toBeLessThanOrEqual(2 + 32 / 2)
-    // a peer this node dialed is served at the next free slot
-    expect(await crowd(2, 40)).toBeLessThanOrEqual(1)
+    // a peer this node dialed takes a place at once, and waits behind those served less lately
+    expect(await crowd(2, 40)).toBeLessThanOrEqual(1 + 32 / 2)
   })
 
-  it('keeps one waiting place per peer, and serves the best-ranked first', async () => {
+  it('keeps one waiting place per peer, serves the one served least lately first, dialed or not, and one that stalled last', async () => {
     const slots = new InitiatorSlots({ maxInitiating: 1, perGroup: 1, queuePerGroup: 3 })
     const first = held()
     void slots.run('g', first.session, own())
-    const twice = own()
+    const stalled = held()
+    void slots.run('g', stalled.session, own(0, 0))
+    const twice = own(1, 20)
     const waiting = held()
     void slots.run('g', waiting.session, twice)
     const again = held()
     await expect(slots.run('g', again.session, twice)).resolves.toBeUndefined()
     const dialed = held()
-    void slots.run('g', dialed.session, own(2))
+    void slots.run('g', dialed.session, own(2, 10))
     first.end()
     await tick()
-    expect(dialed.started).toBe(true)
-    expect(waiting.started).toBe(false)
-    expect(again.started).toBe(false)
+    expect([dialed.started, waiting.started, stalled.started, again.started]).toEqual([true, false, false, false])
+    dialed.end()
+    await tick()
+    expect([waiting.started, stalled.started]).toEqual([true, false])
+    waiting.end()
+    await tick()
+    expect(stalled.started).toBe(true)
     slots.close()
   })
 
@@ -158,15 +164,17 @@ describe('InitiatorSlots', () => {
    * the dialed peers, and asking again the moment their session ended they held the group's slots and
    * places: a crowd-mate was refused every time, proven (ranked as they were) or new (below them). Each
    * turn here the running sessions end, answered, `fresh` new sybil PeerIds connect, every sybil asks
-   * (twice: once more while it waits), then the crowd-mate if it does not wait already. Every sybil and the
-   * crowd-mate rank 1; `servedAt` is kept as history sync keeps it: when the peer's latest session began,
-   * else when it connected (a counter, so no two events tie). Returns the turns the crowd-mate's sessions began.
+   * (twice: once more while it waits), then the crowd-mate if it does not wait already. The crowd-mate and
+   * the sybils rank 1, but the first `dialed` sybils 2 (this node's discovery dialed 5 of the reviewer's 37);
+   * `servedAt` is kept as history sync keeps it: when the peer's latest session began, else when it
+   * connected (a counter, so no two events tie). Returns the turns the crowd-mate's sessions began.
    */
-  async function answering (crowdMate: { connects: number, servedBefore: boolean }, turns: number, fresh = 0): Promise<number[]> {
+  async function answering (crowdMate: { connects: number, servedBefore: boolean }, turns: number, fresh = 0, dialed = 0): Promise<number[]> {
     const slots = new InitiatorSlots({ maxInitiating: 8, perGroup: 2, queuePerGroup: 32 })
     let clock = 0
     const at = new Map<string, number>()
-    const place = (peer: string): InitiatorPlace => ({ peer, rank: () => 1, servedAt: () => at.get(peer)! })
+    const rank = (peer: string): number => { const i = sybils.indexOf(peer); return i >= 0 && i < dialed ? 2 : 1 }
+    const place = (peer: string): InitiatorPlace => ({ peer, rank: () => rank(peer), servedAt: () => at.get(peer)! })
     const ask = (peer: string, started: () => void): Promise<unknown> => slots.run('crowd', async () => {
       at.set(peer, ++clock)
       started()
@@ -213,6 +221,10 @@ describe('InitiatorSlots', () => {
     const fresh = await answering({ connects: 3, servedBefore: false }, 40, 2)
     expect(fresh[0]).toBeDefined()
     expect(fresh[0]! - 3).toBeLessThanOrEqual(1 + (34 + 4 * 2) / 2)
+    // 4 of the sybils dialed by this node, asking every turn, would hold both slots if dialed peers went first
+    const beside = await answering({ connects: 0, servedBefore: true }, 40, 0, 4)
+    expect(beside[0]).toBeLessThanOrEqual(1)
+    expect(beside.length).toBeGreaterThanOrEqual(2)
   })
 
   it('never lets a peer it did not dial take a dialed peer\'s place, however long ago that was served', async () => {

@@ -261,8 +261,9 @@ export class HistorySync {
   }
 
   /**
-   * A session's tier in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0, dialed by
-   * this node 2, else 1. A session that completed earns nothing: sybils answering every session slowly
+   * A session's tier in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0 (served
+   * last), dialed by this node 2 (its place never taken by a peer it did not dial), else 1. A session
+   * that completed earns nothing: sybils answering every session slowly
    * with nothing were ranked with the dialed peers for it and kept every crowd-mate out (seventeenth read
    * of issue 12, High 1), and one that delivers a post it made costs a 16-bit stamp.
    */
