@@ -176,21 +176,23 @@ describe('the sessions a node begins are capped per address group (fourteenth re
     }))
     cleanup.running.push(...sybils)
     await Promise.all(sybils.map(async (peer) => joinedStock(victim, peer, TOPIC)))
-    // every sybil served once (the old code then ranked them "proven", 2 like the dialed peers)
-    await waitFor(() => sessions.size === sybils.length, 'a session with every sybil', 5_000)
+    // 5 sybils served once, as many as the slot and the places (the old code then ranked them "proven", 2
+    // like the dialed peers, and a newcomer could take none of their places)
+    await waitFor(() => sessions.size >= 5, 'sessions with 5 sybils', 10_000)
     churning = true
     const churn = setInterval(() => { for (const peer of sybils) resubscribe(peer) }, 100)
     try {
       // the crowd-mate, new here: served once the places waiting when it came have had their turn (old code:
-      // ranked 1, below the served sybils, refused every time)
+      // ranked 1, below the served sybils, it got in only while one of them was not served yet)
       const honest = await startNode({ channels: [CHANNEL], stem: false })
       cleanup.running.push(honest)
       const first = await holding(honest, 'from a new crowd-mate')
       await honest.libp2p.dial(victim.getMultiaddrs().find((a) => String(a) === addressOf(victim))!)
-      await waitFor(async () => await victim.get(first) !== undefined, 'the new crowd-mate\'s post, by sync', 5_000)
-      // served now, it is served again in its turn among the sybils that ask all the time
+      await waitFor(async () => await victim.get(first) !== undefined, 'the new crowd-mate\'s post, by sync', 10_000)
+      // served now, it is served again in its turn among the sybils that ask all the time (old code: "proven",
+      // ranked 2 as they were, and refused every time, the queue full of its equals: not synced in 10 s, 2 of 2)
       const second = await holding(honest, 'from a crowd-mate served before')
-      await waitFor(async () => await victim.get(second) !== undefined, 'the served crowd-mate\'s next post, by sync', 5_000)
+      await waitFor(async () => await victim.get(second) !== undefined, 'the served crowd-mate\'s next post, by sync', 10_000)
     } finally {
       clearInterval(churn)
     }
