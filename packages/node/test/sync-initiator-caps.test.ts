@@ -83,9 +83,7 @@ describe('the sessions a node begins are capped per address group (fourteenth re
     const victim = await startNode({ channels: [CHANNEL], stem: false, sync: { retryDelay: RETRY_DELAY } })
     const honest = await startNode({ channels: [CHANNEL], stem: false, listen: ['/ip4/127.0.0.2/tcp/0'] })
     cleanup.running.push(victim, honest)
-    const post = await buildEnvelope({ channel: CHANNEL, body: 'from another host', powBits: TEST_POW_BITS })
-    const ingest = (honest as unknown as { intake: { ingest(topic: string, envelope: Uint8Array): Promise<Verdict> } }).intake
-    expect(await ingest.ingest(TOPIC, post.bytes)).toBe('accept')
+    const post = await holding(honest, 'from another host')
 
     const attack: Attack = { open: 0, peak: 0, ended: 0, sessions: new Map(), replies: [] }
     const sybils = await Promise.all(Array.from({ length: SYBILS }, async () => sybil(attack)))
@@ -95,7 +93,7 @@ describe('the sessions a node begins are capped per address group (fourteenth re
 
     // the node dials a peer of another address group, which subscribes: its session starts beside the sybils'
     await victim.libp2p.dial(honest.getMultiaddrs().find((a) => String(a).startsWith('/ip4/127.0.0.2/tcp/'))!)
-    await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the honest post, by sync', 10_000)
+    await waitFor(async () => await victim.get(post) !== undefined, 'the honest post, by sync', 10_000)
 
     // old code: all eight at once, 64 rounds each
     await waitFor(() => attack.ended >= SYBILS || attack.peak > SYNC_INITIATING_PER_GROUP, 'every sybil session to end', 20_000)
@@ -127,12 +125,10 @@ describe('the sessions a node begins are capped per address group (fourteenth re
       // the crowd-mate: the same address (loopback), holding a post the victim lacks, dials in as the sybils did
       const honest = await startNode({ channels: [CHANNEL], stem: false })
       cleanup.running.push(honest)
-      const post = await buildEnvelope({ channel: CHANNEL, body: 'from the crowd', powBits: TEST_POW_BITS })
-      const ingest = (honest as unknown as { intake: { ingest(topic: string, envelope: Uint8Array): Promise<Verdict> } }).intake
-      expect(await ingest.ingest(TOPIC, post.bytes)).toBe('accept')
+      const post = await holding(honest, 'from the crowd')
       await honest.libp2p.dial(victim.getMultiaddrs().find((a) => String(a) === addressOf(victim))!)
       // old code: the queue stayed full of sybils and every session with the crowd-mate was dropped
-      await waitFor(async () => await victim.get(toHex(post.id)) !== undefined, 'the crowd-mate\'s post, by sync', 8_000)
+      await waitFor(async () => await victim.get(post) !== undefined, 'the crowd-mate\'s post, by sync', 8_000)
       // its places from now on: the crowd-mate ranks above the sybils that stalled (1, or 2 once the victim
       // dials it), and goes behind the peers served less lately than it
       const sync = (victim as unknown as { sync: { rank(peer: typeof victim.peerId): number, served: Map<string, unknown> } }).sync
