@@ -133,7 +133,7 @@ describe('the sessions a node begins are capped per address group (fourteenth re
       // dials it), and goes behind the peers served less lately than it
       const sync = (victim as unknown as { sync: { rank(peer: typeof victim.peerId): number, served: Map<string, unknown> } }).sync
       const rank = sync.rank.bind(sync)
-      expect(sync.served.has(honest.peerId.toString())).toBe(true)
+      expect(sync.served.has(`${honest.peerId.toString()} ${TOPIC}`)).toBe(true)
       expect(rank(honest.peerId)).toBeGreaterThanOrEqual(1)
       expect(sybils.map((peer) => rank(peer.peerId))).toContain(0)
       expect(sybils.map((peer) => rank(peer.peerId)).every((r) => r <= 1)).toBe(true)

@@ -155,8 +155,9 @@ export class HistorySync {
   /** Peers that stalled a session this node began, or ran it into a limit, and when: drawn last by anti-entropy. */
   private readonly stalled = new Map<string, number>()
   /**
-   * Peers a session this node began with them started with, while connected, and when: in a crowd's
-   * initiator queue, one served less lately goes first (`InitiatorPlace.servedAt`).
+   * When a session this node began last started, by peer and topic, while the peer stays connected: in a
+   * crowd's initiator queue, one served less lately goes first (`InitiatorPlace.servedAt`). By topic, so a
+   * peer's directory sessions do not cost its channel sessions their turn.
    */
   private readonly served = new Map<string, { peer: PeerId, at: number }>()
   private readonly stalledFor: number
@@ -273,13 +274,13 @@ export class HistorySync {
   }
 
   /**
-   * When `peer` was last served (a session with it began) or connected, whichever is later
-   * (`InitiatorPlace.servedAt`): within a tier the earliest goes first, so a PeerId that connects anew
-   * queues behind every peer connected before it, and one served behind every peer served before it.
-   * A peer with no open connection counts from now.
+   * When `peer` was last served in the session of `key` (peer and topic) or connected, whichever is later
+   * (`InitiatorPlace.servedAt`): the earliest goes first, so a PeerId that connects anew queues behind
+   * every peer connected before it, and one served behind every peer served before it. A peer with no
+   * open connection counts from now.
    */
-  private servedAt (peer: PeerId): number {
-    return Math.max(this.served.get(peer.toString())?.at ?? -Infinity, this.connectedSince(peer) ?? Date.now())
+  private servedAt (peer: PeerId, key: string): number {
+    return Math.max(this.served.get(key)?.at ?? -Infinity, this.connectedSince(peer) ?? Date.now())
   }
 
   /** When the oldest open connection to `peer` opened, or undefined when none is open. */
@@ -317,11 +318,11 @@ export class HistorySync {
     let started = false
     const session = this.initiating.run(this.groupOf(peer), async () => {
       started = true
-      this.served.set(peer.toString(), { peer, at: Date.now() })
+      this.served.set(key, { peer, at: Date.now() })
       // it may have waited: a peer demoted, blocked or gone since is not dialed
       if (this.isDemoted(peer, Date.now()) || this.isBlocked(peer) || this.components.getConnections?.(peer).length === 0) return undefined
       return await this.syncWith(peer, topic)
-    }, { peer: peer.toString(), rank: () => this.rank(peer), servedAt: () => this.servedAt(peer) }).then((report) => {
+    }, { peer: peer.toString(), rank: () => this.rank(peer), servedAt: () => this.servedAt(peer, key) }).then((report) => {
       // dropped from the queue without running: the next trigger may queue it again
       if (!started) this.lastSync.delete(key)
       return report
