@@ -25,7 +25,7 @@ async function swarm (dialed: number): Promise<Swarm> {
   const honest = await ids(3 + dialed)
   const connections = new Map<string, Connection[]>()
   const connect = (peer: PeerId, address: string, direction: 'inbound' | 'outbound'): void => {
-    connections.set(peer.toString(), [{ remotePeer: peer, remoteAddr: multiaddr(address), direction, status: 'open' } as unknown as Connection])
+    connections.set(peer.toString(), [{ remotePeer: peer, remoteAddr: multiaddr(address), direction, status: 'open', timeline: { open: 0 } } as unknown as Connection])
   }
   sybils.forEach((peer, i) => { connect(peer, `/ip4/198.51.100.9/tcp/${40000 + i}`, 'inbound') })
   honest.forEach((peer, i) => { connect(peer, `/ip4/203.0.113.${i + 1}/tcp/4001`, i < 3 ? 'inbound' : 'outbound') })

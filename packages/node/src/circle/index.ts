@@ -51,7 +51,7 @@ export interface NodeCirclesComponents {
   senderGroup(peer: PeerId): string | undefined
   /**
    * A peer's standing within its address group for the frame intake's places (history sync's rank: stalled
-   * lately 0, unknown 1, dialed or proven 2). @default 1
+   * lately 0, dialed by this node 2, else 1). @default 1
    */
   rank?(peer: PeerId): number
   /** A frame `peer` sent was Ignored for want of a place in the frame intake: sync with it. @default nothing */

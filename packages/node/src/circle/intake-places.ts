@@ -5,7 +5,7 @@
  * holding the most gives way to a newcomer of a smaller group. Within a group the places are shared per
  * PeerId, by standing: a group at its share (one NAT, one relay, a browser's unaddressed inbound peers)
  * makes a place of its lowest-standing peer give way to a better-standing newcomer (a peer this node
- * dialed or synced with lately before one it knows nothing of), or, among equals, of the peer holding
+ * dialed before one it did not; a peer that stalled lately last), or, among equals, of the peer holding
  * the most (seventeenth read of issue 12, High 3). A frame refused or given way is Ignored, nobody
  * charged, and its sender told (`FrameSender.refused`: history sync with it brings the frame).
  */
@@ -23,10 +23,10 @@ export interface IntakePlacesInit {
 
 /**
  * Who sent a frame, for its place within its group: `peer` a PeerId string, `rank` its standing on history
- * sync's scale (`InitiatorPlace.rank`: stalled lately 0, unknown 1, dialed or proven 2), read only when its
+ * sync's scale (`InitiatorPlace.rank`: stalled lately 0, dialed by this node 2, else 1), read only when its
  * group is at its share.
  */
-export type IntakeSender = InitiatorPlace
+export type IntakeSender = Pick<InitiatorPlace, 'peer' | 'rank'>
 
 /** The peer a frame came from, as the frame intake takes it. */
 export interface FrameSender extends IntakeSender {

@@ -48,7 +48,8 @@ export const SYNC_INITIATING_PER_GROUP = 2
 
 /**
  * Sessions of one address group waiting for an initiator slot, one per peer; past it a newcomer takes the
- * place of a lower-ranked one (a peer that stalled lately) or is dropped until the next trigger. @default 32
+ * place of the last one (a peer that stalled lately, else the one served most lately) if it goes before
+ * it, or is dropped until the next trigger. @default 32
  */
 export const SYNC_INITIATING_QUEUE = 32
 

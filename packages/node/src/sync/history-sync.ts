@@ -154,8 +154,12 @@ export class HistorySync {
   private readonly demoted = new Map<string, number>()
   /** Peers that stalled a session this node began, or ran it into a limit, and when: drawn last by anti-entropy. */
   private readonly stalled = new Map<string, number>()
-  /** Peers a session this node began with them completed with lately, and when: they keep their place in a crowd's initiator queue. */
-  private readonly proven = new Map<string, number>()
+  /**
+   * When a session this node began last started, by peer and topic, while the peer stays connected: in a
+   * crowd's initiator queue, one served less lately goes first (`InitiatorPlace.servedAt`). By topic, so a
+   * peer's directory sessions do not cost its channel sessions their turn.
+   */
+  private readonly served = new Map<string, { peer: PeerId, at: number }>()
   private readonly stalledFor: number
   /** Sessions begun here, running or waiting for an initiator slot, by peer and topic. */
   private readonly running = new Map<string, Promise<SyncReport | undefined>>()
@@ -258,9 +262,12 @@ export class HistorySync {
   }
 
   /**
-   * A peer's standing (`InitiatorPlace.rank`): stalled lately 0, dialed by this node or proven (a session
-   * with it completed within `stalledFor`) 2, else 1. It orders a group's initiator queue here, and the
-   * circle frame intake's places within a group (`intakePlaces`).
+   * A session's tier in its group's initiator queue (`InitiatorPlace.rank`): stalled lately 0 (served
+   * last), dialed by this node 2 (its place never taken by a peer it did not dial), else 1. A session
+   * that completed earns nothing: sybils answering every session slowly
+   * with nothing were ranked with the dialed peers for it and kept every crowd-mate out (seventeenth read
+   * of issue 12, High 1), and one that delivers a post it made costs a 16-bit stamp. It orders the circle
+   * frame intake's places within a group too (`intakePlaces`).
    *
    * @example
    * ```ts
@@ -268,9 +275,24 @@ export class HistorySync {
    * ```
    */
   rank (peer: PeerId): number {
-    const now = Date.now()
-    if (this.stalledLately(peer, now)) return 0
-    return this.isChosen(peer) || now - (this.proven.get(peer.toString()) ?? -Infinity) < this.stalledFor ? 2 : 1
+    if (this.stalledLately(peer, Date.now())) return 0
+    return this.isChosen(peer) ? 2 : 1
+  }
+
+  /**
+   * When `peer` was last served in the session of `key` (peer and topic) or connected, whichever is later
+   * (`InitiatorPlace.servedAt`): the earliest goes first, so a PeerId that connects anew queues behind
+   * every peer connected before it, and one served behind every peer served before it. A peer with no
+   * open connection counts from now.
+   */
+  private servedAt (peer: PeerId, key: string): number {
+    return Math.max(this.served.get(key)?.at ?? -Infinity, this.connectedSince(peer) ?? Date.now())
+  }
+
+  /** When the oldest open connection to `peer` opened, or undefined when none is open. */
+  private connectedSince (peer: PeerId): number | undefined {
+    const open = (this.components.getConnections?.(peer) ?? []).filter((c) => c.status === 'open').map((c) => c.timeline.open)
+    return open.length === 0 ? undefined : Math.min(...open)
   }
 
   /**
@@ -302,13 +324,13 @@ export class HistorySync {
     let started = false
     const session = this.initiating.run(this.groupOf(peer), async () => {
       started = true
+      this.served.set(key, { peer, at: Date.now() })
       // it may have waited: a peer demoted, blocked or gone since is not dialed
       if (this.isDemoted(peer, Date.now()) || this.isBlocked(peer) || this.components.getConnections?.(peer).length === 0) return undefined
       return await this.syncWith(peer, topic)
-    }, { peer: peer.toString(), rank: () => this.rank(peer) }).then((report) => {
+    }, { peer: peer.toString(), rank: () => this.rank(peer), servedAt: () => this.servedAt(peer, key) }).then((report) => {
       // dropped from the queue without running: the next trigger may queue it again
       if (!started) this.lastSync.delete(key)
-      if (report !== undefined) this.proven.set(peer.toString(), Date.now())
       return report
     }, (err: unknown) => {
       this.log('sync of %s with %p failed - %e', topic, peer, err)
@@ -396,7 +418,8 @@ export class HistorySync {
     for (const [key, at] of this.lastSync) if (now - at >= this.cooldown) this.lastSync.delete(key)
     for (const [key, at] of this.demoted) if (now - at >= this.demotion) this.demoted.delete(key)
     for (const [key, at] of this.stalled) if (now - at >= this.stalledFor) this.stalled.delete(key)
-    for (const [key, at] of this.proven) if (now - at >= this.stalledFor) this.proven.delete(key)
+    // a peer that connects again counts from then anyway (`servedAt`)
+    for (const [key, { peer }] of this.served) if (this.connectedSince(peer) === undefined) this.served.delete(key)
     this.slots.prune(now)
   }
 
