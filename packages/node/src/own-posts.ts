@@ -474,7 +474,10 @@ export class OwnPosts {
     const { intake, inStem } = this.components
     const post = inStem.get(id)
     if (post === undefined) {
-      await this.landedRelayed(id)
+      const key = toHex(id)
+      const held = this.fluffed.get(key)
+      this.fluffed.delete(key)
+      if (held !== undefined) await this.landedRelayed(held.topic, held.envelope, held.valid)
       return
     }
     // a turn later, as a relayed post fluffed here is stored (see fluff): the bytes leave first
@@ -569,18 +572,12 @@ export class OwnPosts {
       return { status: 'queued', reason: 'no-subscribers' }
     }
     const until = expires ?? Number(valid.post.created) + valid.post.ttl
-    // held back for the outbox's publication unless it leaves now: stored while only queued (no member
-    // reachable), it would be listed to a sync peer where an own post is not, until it leaves (seventeenth
-    // read of issue 12, Medium 1)
-    if (storedHere) this.holdFluffed(topic, envelope, valid, until)
-    let sent: SendResult
-    try {
-      sent = await direct.send(topic, envelope, until)
-    } catch (err) {
-      this.fluffed.delete(toHex(valid.id))
-      throw err
-    }
-    if (storedHere && sent.status === 'sent') await this.landedRelayed(valid.id)
+    // stored once it leaves, as an own post is: while only queued (no member reachable) it would be listed
+    // to a sync peer where an own post is not (seventeenth read of issue 12, Medium 1); held for the
+    // outbox's publication only once queued, so a full outbox refuses it without dropping another held one
+    const sent = await direct.send(topic, envelope, until)
+    if (storedHere && sent.status === 'queued') this.holdFluffed(topic, envelope, valid, until)
+    else if (storedHere) await this.landedRelayed(topic, envelope, valid)
     return sent
   }
 
@@ -596,13 +593,9 @@ export class OwnPosts {
    * Stores a relayed post fluffed here once published (by `fluff`, or by the outbox's release of its queue),
    * a turn later, as an own post's landing does: the store's work must not hold up the publication's bytes.
    */
-  private async landedRelayed (id: Uint8Array): Promise<void> {
-    const key = toHex(id)
-    const held = this.fluffed.get(key)
-    if (held === undefined) return
-    this.fluffed.delete(key)
+  private async landedRelayed (topic: string, envelope: Uint8Array, valid: ValidEnvelope): Promise<void> {
     await nextTurn()
-    await this.keep(held.topic, held.envelope, held.valid)
+    await this.keep(topic, envelope, valid)
   }
 
   /**
