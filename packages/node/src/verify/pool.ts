@@ -212,7 +212,7 @@ export class WorkerPool {
       this.dispatch()
       return
     }
-    const task = [...slot.mining, ...slot.verifying].find((held) => held.id === message.id)
+    const task = slot.verifying.find((held) => held.id === message.id) ?? slot.mining.find((held) => held.id === message.id)
     if (task === undefined) return
     if (message.type === 'progress') {
       if (!task.settled) task.onProgress?.(message.progress)
