@@ -65,7 +65,11 @@ interface Place extends IntakePlace {
  */
 function yielding (held: Place[], sender: IntakeSender): Place | undefined {
   const byPeer = new Map<string, Place[]>()
-  for (const place of held) byPeer.set(place.sender.peer, [...byPeer.get(place.sender.peer) ?? [], place])
+  for (const place of held) {
+    const places = byPeer.get(place.sender.peer) ?? []
+    places.push(place)
+    byPeer.set(place.sender.peer, places)
+  }
   const mine = byPeer.get(sender.peer)?.length ?? 0
   byPeer.delete(sender.peer)
   let worst: { rank: number, places: Place[] } | undefined

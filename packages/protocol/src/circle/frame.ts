@@ -162,13 +162,13 @@ export function checkCircleFrame (frame: Uint8Array, powBits: number = CIRCLE_FR
   if (!isBytes(frame) || frame.byteLength < 1) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: 'empty frame' }
   if (frame[0] !== CIRCLE_FRAME_VERSION) return { ok: false, code: 'ERR_CIRCLE_FRAME', reason: `circle frame version ${frame[0]!}, ${CIRCLE_FRAME_VERSION} expected` }
   if (!CIRCLE_FRAME_BUCKETS.includes(frame.byteLength)) return { ok: false, code: 'ERR_CIRCLE_SIZE', reason: `a circle frame of ${frame.byteLength} bytes is no bucket size` }
-  // a copy of its own (at most 16 KiB, less than the hash over it costs): the caller's array, changed after
-  // the check, must not change what was checked and is then opened and kept. Not `slice`: a Node.js Buffer's
-  // is a view of the same bytes
+  const pow = new DataView(frame.buffer, frame.byteOffset + 1, 8).getBigUint64(0, false)
+  if (!checkPow(powInput(frame.subarray(9)), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
+  // a copy of its own, made once it passed (the check is synchronous): the caller's array, changed after
+  // the check, must not change what was checked and is then opened and kept. Not `slice`: a Node.js
+  // Buffer's is a view of the same bytes
   const own = new Uint8Array(frame)
   const sealed = own.subarray(9)
-  const pow = new DataView(own.buffer, own.byteOffset + 1, 8).getBigUint64(0, false)
-  if (!checkPow(powInput(sealed), pow, powBits)) return { ok: false, code: 'ERR_CIRCLE_POW', reason: `relay proof of work below ${powBits} bits` }
   const checked: CheckedCircleFrame = Object.freeze({ ok: true, frame: own, sealed, powBits })
   CHECKED.add(checked)
   return checked
