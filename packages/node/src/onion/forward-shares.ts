@@ -108,9 +108,10 @@ export class ForwardShares {
         decrement(charged.byGroup, group)
         // a next hop never reached (a packet naming hosts that do not answer) is not remembered
         if (--charged.total > 0) return
-        const left = (this.byNextHop.get(next) ?? []).filter((other) => other !== charged)
-        if (left.length > 0) this.byNextHop.set(next, left)
-        else this.byNextHop.delete(next)
+        const slices = this.byNextHop.get(next)
+        const at = slices?.indexOf(charged) ?? -1
+        if (at >= 0) slices!.splice(at, 1)
+        if (slices?.length === 0) this.byNextHop.delete(next)
       }
     }
   }

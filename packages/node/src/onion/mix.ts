@@ -191,16 +191,24 @@ export class Mix {
     this.take(packet, from, { group, chosen, peer: from.toString() })
   }
 
+  /** A packet from `from` refused with `code`: logged, and reported (its sender charged as `dropped` decides). */
+  private refuse (code: MixDropCode, from: PeerId): void {
+    this.components.log('packet from %p refused - %s', from, code)
+    this.components.dropped(code, from)
+  }
+
   /** Peels, holds and passes on one packet that came from `from`, charged to `source`. */
   private take (packet: Uint8Array, from: PeerId, source: ForwardSource): void {
     const opened = this.components.keyring.open(packet, source.group)
-    const passOn = opened.ok ? this.passOn(opened, from, source) : opened.code
-    if (typeof passOn === 'string') {
-      this.components.log('packet from %p refused - %s', from, passOn)
-      this.components.dropped(passOn, from)
+    if (!opened.ok) {
+      this.refuse(opened.code, from)
       return
     }
-    if (!opened.ok) return
+    const passOn = this.passOn(opened, from, source)
+    if (typeof passOn === 'string') {
+      this.refuse(passOn, from)
+      return
+    }
     opened.keep()
     const evicted = this.held.makeRoom()
     if (evicted !== undefined) {

@@ -291,8 +291,11 @@ export class HistorySync {
 
   /** When the oldest open connection to `peer` opened, or undefined when none is open. */
   private connectedSince (peer: PeerId): number | undefined {
-    const open = (this.components.getConnections?.(peer) ?? []).filter((c) => c.status === 'open').map((c) => c.timeline.open)
-    return open.length === 0 ? undefined : Math.min(...open)
+    let since: number | undefined
+    for (const connection of this.components.getConnections?.(peer) ?? []) {
+      if (connection.status === 'open') since = Math.min(since ?? Infinity, connection.timeline.open)
+    }
+    return since
   }
 
   /**
